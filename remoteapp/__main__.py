@@ -1,0 +1,5 @@
+import sys
+
+from remoteapp.cli import main
+
+sys.exit(main())

@@ -1,0 +1,33 @@
+"""Can this desktop session be captured at all?  Answered before mss is touched, so the
+user gets a clear reason instead of a black frame (mss cannot read a Wayland desktop)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+
+from remoteapp.errors import NoDisplayError, UnsupportedSessionError
+
+WAYLAND_HINT = (
+    "This is a Wayland session, which remoteapp cannot capture: Wayland gives no program "
+    "access to other windows' pixels. Log out and choose an X11 session "
+    "(for example 'Ubuntu on Xorg' on the login screen), then start remoteapp again."
+)
+
+
+def check_capturable(env: Mapping[str, str] | None = None, platform: str | None = None) -> None:
+    """Raise NoDisplayError / UnsupportedSessionError when capture cannot work here."""
+    env = os.environ if env is None else env
+    platform = sys.platform if platform is None else platform
+    if not platform.startswith("linux"):
+        return  # Windows and macOS always have a capturable desktop when a user is logged in
+    if env.get("XDG_SESSION_TYPE", "").lower() == "wayland" or (
+        env.get("WAYLAND_DISPLAY") and not env.get("DISPLAY")
+    ):
+        raise UnsupportedSessionError(WAYLAND_HINT)
+    if not env.get("DISPLAY"):
+        raise NoDisplayError(
+            "No display to capture: DISPLAY is not set. Run remoteapp inside a graphical "
+            "X11 session (or under Xvfb for tests)."
+        )

@@ -1,0 +1,151 @@
+"""Frames in, update messages out (sans-IO).
+
+The encoder keeps its own copy of what the decoder's framebuffer holds (``_ref``) and
+updates it with exactly the operations it emits, so what it compares against is what
+the viewer shows; that makes the round trip bit-exact by construction, whatever the
+caller does with its frame buffers afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from remoteapp.codec.framebuffer import copy_rect
+from remoteapp.codec.geometry import Rect, bounding_box
+from remoteapp.codec.motion import find_motion
+from remoteapp.codec.rect_codec import codec_for
+from remoteapp.codec.tiles import as_words, changed_rects
+from remoteapp.codec.update_format import (
+    BYTES_PER_PIXEL,
+    MAX_DIMENSION,
+    CopyOp,
+    CursorOp,
+    Flag,
+    Op,
+    PixelEncoding,
+    PixelsOp,
+    UpdateHeader,
+    pack_update,
+)
+from remoteapp.codec.zstd_stream import DEFAULT_LEVEL, WINDOW_LOG, StreamCompressor
+from remoteapp.errors import LocalProtocolError
+
+Frame = npt.NDArray[np.uint8]
+
+#: Look for scroll/move only when the changed area is at least this many pixels.
+MOTION_MIN_AREA: Final = 64 * 64 * 4
+
+
+@dataclass(frozen=True, slots=True)
+class EncodeStats:
+    """What the last ``encode`` produced, for logs and the benchmark."""
+
+    key: bool
+    copies: int
+    rects: int
+    raw_bytes: int
+    body_bytes: int
+    update_bytes: int
+
+
+class ScreenEncoder:
+    """Encode successive BGRA frames of one session into update messages."""
+
+    def __init__(
+        self,
+        *,
+        level: int = DEFAULT_LEVEL,
+        window_log: int = WINDOW_LOG,
+        detect_motion: bool = True,
+    ) -> None:
+        self._stream = StreamCompressor(level, window_log)
+        self._detect_motion = detect_motion
+        self._ref: Frame | None = None
+        self._seq = 0
+        self._key_requested = True
+        self._codec = codec_for(PixelEncoding.BGRA)
+        self.last_stats: EncodeStats | None = None
+
+    def request_key_frame(self) -> None:
+        """Make the next update a key frame (new viewer, or the viewer lost sync)."""
+        self._key_requested = True
+
+    def encode(self, frame: Frame, cursor: tuple[int, int] | None = None) -> bytes:
+        """Return the update that turns the previous frame into ``frame``."""
+        _check_frame(frame)
+        height, width = frame.shape[:2]
+        ref = self._ref
+        key = self._key_requested or ref is None or ref.shape != frame.shape
+        ops: list[Op] = []
+        chunks: list[bytes | memoryview] = []
+        copies = 0
+        if key or ref is None:
+            ref = np.array(frame, dtype=np.uint8, order="C", copy=True)
+            self._ref = ref
+            self._stream.reset()
+            self._key_requested = False
+            ops.append(PixelsOp(Rect(0, 0, width, height)))
+            chunks.append(self._codec.encode(ref))
+        else:
+            cur_w, ref_w = as_words(frame), as_words(ref)
+            rects = changed_rects(cur_w, ref_w)
+            region = bounding_box(rects)
+            if self._detect_motion and region is not None and region.area >= MOTION_MIN_AREA:
+                motion = find_motion(cur_w, ref_w, region)
+                if motion is not None:
+                    src, dst = motion.src, motion.dst
+                    ops.append(CopyOp(src.x, src.y, dst))
+                    copy_rect(ref, src.x, src.y, dst)
+                    copies = 1
+                    # inside dst the copy made ref equal to frame (verified pixel by pixel),
+                    # so only the rest of the region needs another look
+                    rects = [
+                        rect
+                        for strip in _around(region, dst)
+                        for rect in changed_rects(cur_w, ref_w, strip)
+                    ]
+            for rect in rects:
+                block = frame[rect.y : rect.bottom, rect.x : rect.right]
+                ref[rect.y : rect.bottom, rect.x : rect.right] = block
+                ops.append(PixelsOp(rect))
+                chunks.append(self._codec.encode(block))
+        if cursor is not None:
+            ops.append(CursorOp(cursor[0], cursor[1]))
+        raw_len = sum(op.nbytes for op in ops if isinstance(op, PixelsOp))
+        body = self._stream.compress(chunks)
+        header = UpdateHeader(
+            Flag.KEY if key else Flag(0), self._seq, width, height, len(ops), len(body), raw_len
+        )
+        self._seq = (self._seq + 1) & 0xFFFFFFFF
+        update = pack_update(header, ops, body)
+        self.last_stats = EncodeStats(
+            key, copies, len(ops) - copies - (cursor is not None), raw_len, len(body), len(update)
+        )
+        return update
+
+
+def _around(outer: Rect, inner: Rect) -> list[Rect]:
+    """``outer`` minus ``inner`` (which lies inside it) as up to four strips."""
+    strips = [
+        Rect(outer.x, outer.y, outer.w, inner.y - outer.y),
+        Rect(outer.x, inner.bottom, outer.w, outer.bottom - inner.bottom),
+        Rect(outer.x, inner.y, inner.x - outer.x, inner.h),
+        Rect(inner.right, inner.y, outer.right - inner.right, inner.h),
+    ]
+    return [strip for strip in strips if not strip.is_empty()]
+
+
+def _check_frame(frame: Frame) -> None:
+    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8:
+        raise LocalProtocolError("a frame must be a uint8 numpy array")
+    if frame.ndim != 3 or frame.shape[2] != BYTES_PER_PIXEL[PixelEncoding.BGRA]:
+        raise LocalProtocolError(f"a frame must be (height, width, 4) BGRA, not {frame.shape}")
+    height, width = frame.shape[:2]
+    if not (1 <= width <= MAX_DIMENSION and 1 <= height <= MAX_DIMENSION):
+        raise LocalProtocolError(f"frame size {width}x{height} is out of range")
+    if not frame.flags.c_contiguous:
+        raise LocalProtocolError("a frame must be C-contiguous")

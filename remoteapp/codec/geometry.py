@@ -1,0 +1,57 @@
+"""Rectangles in framebuffer pixel coordinates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Rect:
+    """Half-open pixel rectangle: columns ``x .. x+w-1``, rows ``y .. y+h-1``."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def right(self) -> int:
+        return self.x + self.w
+
+    @property
+    def bottom(self) -> int:
+        return self.y + self.h
+
+    @property
+    def area(self) -> int:
+        return self.w * self.h
+
+    def is_empty(self) -> bool:
+        return self.w <= 0 or self.h <= 0
+
+    def inside(self, width: int, height: int) -> bool:
+        """True when the whole rectangle lies within a ``width`` x ``height`` framebuffer."""
+        return self.x >= 0 and self.y >= 0 and self.right <= width and self.bottom <= height
+
+    def intersect(self, other: Rect) -> Rect:
+        x0, y0 = max(self.x, other.x), max(self.y, other.y)
+        x1, y1 = min(self.right, other.right), min(self.bottom, other.bottom)
+        return Rect(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
+
+    def union(self, other: Rect) -> Rect:
+        x0, y0 = min(self.x, other.x), min(self.y, other.y)
+        x1, y1 = max(self.right, other.right), max(self.bottom, other.bottom)
+        return Rect(x0, y0, x1 - x0, y1 - y0)
+
+    def shifted(self, dx: int, dy: int) -> Rect:
+        return Rect(self.x + dx, self.y + dy, self.w, self.h)
+
+
+def bounding_box(rects: list[Rect]) -> Rect | None:
+    """Smallest rectangle holding every rectangle in ``rects`` (None for an empty list)."""
+    if not rects:
+        return None
+    box = rects[0]
+    for rect in rects[1:]:
+        box = box.union(rect)
+    return box

@@ -1,0 +1,157 @@
+"""Scroll and move detection: find a rectangle of the new frame that is an exact shifted
+copy of the reference, so the update says "copy" instead of resending those pixels.
+
+Seeds are short distinctive pixel runs taken from the changed area of the new frame; each
+is looked up in the reference with ``bytes.find`` (first straight up/down, which is what a
+scrolled text area does and is cheap, then in a 2-D neighbourhood for a dragged window).
+Every candidate shift is verified exactly and grown to the largest matching rectangle
+around its seed, so a false hit costs time but never correctness.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from remoteapp.codec.geometry import Rect
+
+Words = npt.NDArray[np.uint32]
+
+SEED_LEN: Final = 16  #: pixels in one seed run
+SEED_ROWS: Final = 6  #: seed rows tried per search
+MAX_2D_SHIFT: Final = 160  #: largest x/y shift looked for in the 2-D search
+MAX_HITS: Final = 6  #: occurrences of one seed examined
+MIN_AREA: Final = 64 * 64 * 2  #: a copy smaller than two tiles is not worth an op
+
+
+@dataclass(frozen=True, slots=True)
+class Motion:
+    """``dst`` in the new frame equals ``dst`` shifted by ``(-dx, -dy)`` in the reference."""
+
+    dx: int
+    dy: int
+    dst: Rect
+
+    @property
+    def src(self) -> Rect:
+        return self.dst.shifted(-self.dx, -self.dy)
+
+
+def find_motion(cur: Words, ref: Words, region: Rect) -> Motion | None:
+    """The largest verified copy inside ``region`` (both source and target), or None."""
+    if region.w < SEED_LEN or region.h < 2 or region.area < MIN_AREA:
+        return None
+    seeds = _seeds(cur, region)
+    tried: set[tuple[int, int]] = set()
+    best: Motion | None = None
+    for vertical_only in (True, False):
+        for sx, sy in seeds:
+            for dx, dy in _candidates(cur, ref, region, sx, sy, vertical_only):
+                if (dx, dy) in tried:
+                    continue
+                tried.add((dx, dy))
+                found = _grow(cur, ref, region, dx, dy, sx, sy)
+                if found is not None and (best is None or found.dst.area > best.dst.area):
+                    best = found
+            if best is not None and best.dst.area >= region.area // 2:
+                return best
+        if best is not None:
+            return best
+    return best
+
+
+def _seeds(cur: Words, region: Rect) -> list[tuple[int, int]]:
+    """Up to SEED_ROWS (x, y) starts of distinctive runs, spread over the region's rows."""
+    seeds = []
+    step = max(1, region.h // (SEED_ROWS + 1))
+    for y in range(region.y + step // 2, region.bottom, step):
+        row = cur[y, region.x : region.right]
+        edges = np.concatenate(([0], np.cumsum(row[1:] != row[:-1])))
+        # edges inside each window of SEED_LEN pixels
+        busy = edges[SEED_LEN - 1 :] - edges[: len(edges) - SEED_LEN + 1]
+        # among the busiest windows take the one nearest the middle: a window at the edge
+        # of a moved block often straddles it and is found nowhere in the reference
+        top = np.flatnonzero(busy == busy.max())
+        best = int(top[np.argmin(np.abs(top - (len(busy) // 2)))])
+        if busy[best] >= SEED_LEN // 4:
+            seeds.append((region.x + best, y))
+        if len(seeds) == SEED_ROWS:
+            break
+    return seeds
+
+
+def _candidates(
+    cur: Words, ref: Words, region: Rect, sx: int, sy: int, vertical_only: bool
+) -> list[tuple[int, int]]:
+    """Shifts (dx, dy) that would bring the seed's pixels from somewhere in ``ref``."""
+    needle = cur[sy, sx : sx + SEED_LEN].tobytes()
+    if vertical_only:
+        area = Rect(sx, region.y, SEED_LEN, region.h)
+    else:
+        around = Rect(sx - MAX_2D_SHIFT, sy - MAX_2D_SHIFT, SEED_LEN, 1)
+        around = Rect(around.x, around.y, SEED_LEN + 2 * MAX_2D_SHIFT, 2 * MAX_2D_SHIFT + 1)
+        area = around.intersect(region)
+    if area.w < SEED_LEN or area.h < 1:
+        return []
+    hay = np.ascontiguousarray(ref[area.y : area.bottom, area.x : area.right]).tobytes()
+    found: list[tuple[int, int]] = []
+    start = 0
+    while len(found) < MAX_HITS:
+        off = hay.find(needle, start)
+        if off < 0:
+            break
+        start = off + 1
+        if off % 4:
+            continue
+        row, col = divmod(off // 4, area.w)
+        if col + SEED_LEN > area.w:
+            continue
+        dx, dy = sx - (area.x + col), sy - (area.y + row)
+        if (dx, dy) != (0, 0):
+            found.append((dx, dy))
+        start = off + 4
+    return found
+
+
+def _grow(
+    cur: Words, ref: Words, region: Rect, dx: int, dy: int, sx: int, sy: int
+) -> Motion | None:
+    """Largest rectangle around the seed where ``cur == ref`` shifted by (dx, dy)."""
+    valid = region.intersect(region.shifted(dx, dy))
+    if valid.is_empty():
+        return None
+    src = valid.shifted(-dx, -dy)
+    match = (
+        cur[valid.y : valid.bottom, valid.x : valid.right]
+        == ref[src.y : src.bottom, src.x : src.right]
+    )
+    lx, ly = sx - valid.x, sy - valid.y
+    if not (0 <= ly < valid.h and lx >= 0 and lx + SEED_LEN <= valid.w):
+        return None
+    if not match[ly, lx : lx + SEED_LEN].all():
+        return None
+    # grow columns-first and rows-first: a moving scrollbar thumb beside a scrolled text
+    # area stops the first order early, a ragged window edge the second
+    xa, xb = _run_around(match[ly], lx, lx + SEED_LEN)
+    ya, yb = _run_around(match[:, xa:xb].all(axis=1), ly, ly + 1)
+    wide = Rect(xa, ya, xb - xa, yb - ya)
+    ya, yb = _run_around(match[:, lx : lx + SEED_LEN].all(axis=1), ly, ly + 1)
+    xa, xb = _run_around(match[ya:yb].all(axis=0), lx, lx + SEED_LEN)
+    tall = Rect(xa, ya, xb - xa, yb - ya)
+    best = wide if wide.area >= tall.area else tall
+    dst = best.shifted(valid.x, valid.y)
+    if dst.area < MIN_AREA:
+        return None
+    return Motion(dx, dy, dst)
+
+
+def _run_around(ok: npt.NDArray[np.bool_], lo: int, hi: int) -> tuple[int, int]:
+    """Extend the all-True span [lo, hi) of ``ok`` as far as it stays True."""
+    bad_before = np.flatnonzero(~ok[:lo])
+    bad_after = np.flatnonzero(~ok[hi:])
+    start = int(bad_before[-1]) + 1 if bad_before.size else 0
+    end = hi + int(bad_after[0]) if bad_after.size else len(ok)
+    return start, end

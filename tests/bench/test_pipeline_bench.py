@@ -1,0 +1,56 @@
+"""The benchmark runs and reports what it promises (figures are not asserted: bench/)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+from bench.desktop import WORKLOADS
+from tests.conftest import ROOT
+
+KEYS = {
+    "encode_ms_p50",
+    "encode_ms_p95",
+    "decode_ms_p50",
+    "bytes_per_frame",
+    "mbit_s_30fps",
+    "baseline_bytes_per_frame",
+    "baseline_ms_p50",
+    "floor_ms",
+    "exact",
+}
+
+
+def run_bench(*args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.pipeline", "--json", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    ).stdout
+    return json.loads(out)
+
+
+def test_every_workload_reports_every_figure_and_is_exact() -> None:
+    result = run_bench("--count", "3")
+    assert set(result["workloads"]) == set(WORKLOADS)
+    for name, figures in result["workloads"].items():
+        assert set(figures) == KEYS, name
+        assert figures["exact"] is True, name
+
+
+def test_recorded_png_frames_are_measured_too(tmp_path: Path) -> None:
+    frames = tmp_path / "session"
+    frames.mkdir()
+    for i in range(3):
+        img = Image.new("RGB", (97, 61), (10 * i, 200, 30))
+        img.putpixel((i, i), (255, 255, 255))
+        img.save(frames / f"{i:03d}.png")
+    result = run_bench("--frames", str(frames))
+    assert result["workloads"]["session"]["exact"] is True

@@ -1,0 +1,63 @@
+"""changed_rects finds every changed pixel, inside the frame, without overlaps."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from remoteapp.codec.geometry import Rect
+from remoteapp.codec.tiles import as_words, changed_rects
+
+
+@st.composite
+def frame_pairs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    h, w = draw(st.integers(1, 150)), draw(st.integers(1, 200))
+    seed = draw(st.integers(0, 1000))
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
+    b = a.copy()
+    for _ in range(draw(st.integers(0, 5))):
+        y, x = draw(st.integers(0, h - 1)), draw(st.integers(0, w - 1))
+        if draw(st.booleans()):
+            b[y, x, draw(st.integers(0, 3))] ^= 1 << draw(st.integers(0, 7))
+        else:
+            b[y : y + draw(st.integers(1, 40)), x : x + draw(st.integers(1, 90))] = 3
+    return a, b
+
+
+@given(frame_pairs())
+@settings(max_examples=200, deadline=None)
+def test_rects_cover_every_change_and_nothing_overlaps(pair: tuple[np.ndarray, np.ndarray]) -> None:
+    a, b = pair
+    h, w = a.shape[:2]
+    rects = changed_rects(as_words(b), as_words(a))
+    covered = np.zeros((h, w), dtype=np.int32)
+    for r in rects:
+        assert not r.is_empty() and r.inside(w, h)
+        covered[r.y : r.bottom, r.x : r.right] += 1
+    assert covered.max(initial=0) <= 1, "rectangles overlap"
+    changed = (a != b).any(axis=2)
+    assert not (changed & (covered == 0)).any(), "a changed pixel is not covered"
+
+
+def test_no_change_no_rects() -> None:
+    a = np.zeros((100, 130, 4), np.uint8)
+    assert changed_rects(as_words(a), as_words(a.copy())) == []
+
+
+def test_single_pixel_gives_a_tight_rect() -> None:
+    a = np.zeros((200, 301, 4), np.uint8)  # odd width: compared pixel by pixel
+    b = a.copy()
+    b[150, 299] = 1
+    assert changed_rects(as_words(b), as_words(a)) == [Rect(299, 150, 1, 1)]
+
+
+def test_area_limits_the_search() -> None:
+    a = np.zeros((200, 300, 4), np.uint8)
+    b = a.copy()
+    b[10, 10] = 1
+    b[150, 250] = 1
+    assert changed_rects(as_words(b), as_words(a), Rect(128, 128, 172, 72)) == [
+        Rect(250, 150, 2, 1)
+    ]

@@ -1,0 +1,102 @@
+"""Shared fixtures: real X displays and real X clients, every wait bounded."""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import displays
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def xvfb_display() -> Iterator[str]:
+    with displays.xvfb(1280, 800) as display:
+        yield display
+
+
+@pytest.fixture(scope="session")
+def dual_monitor_display() -> Iterator[str]:
+    if displays.xorg_binary() is None and not os.environ.get("CI"):
+        pytest.skip("Xorg with the dummy driver is not installed; ./dev test installs it")
+    with displays.dual_monitor_xorg() as display:
+        yield display
+
+
+def client_env(display: str) -> dict[str, str]:
+    env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+    env.pop("WAYLAND_DISPLAY", None)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    return env
+
+
+class LineReader:
+    """Collect a process's stdout lines on a thread, so waits can have a deadline."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.proc = proc
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self.proc.stdout is not None
+        with self.proc.stdout:
+            for line in self.proc.stdout:
+                self.lines.put(line)
+        self.lines.put(None)
+
+    def wait_for(self, prefix: str, timeout: float) -> str:
+        """The first new line starting with ``prefix``; TimeoutError after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                raise RuntimeError(f"{self.proc.args} ended; it printed: {''.join(self.seen)}")
+            self.seen.append(line)
+            if line.startswith(prefix):
+                return line
+        raise TimeoutError(f"no {prefix!r} line from {self.proc.args} within {timeout} s")
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    """Terminate (then kill) and reap; the LineReader closes stdout at end of file."""
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+@pytest.fixture
+def pattern_window() -> Iterator[Callable[[str, int, int, int, int], None]]:
+    """Start real X clients painting the known pattern; all are stopped afterwards."""
+    procs: list[subprocess.Popen[str]] = []
+
+    def start(display: str, x: int, y: int, w: int, h: int) -> None:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.capture.pattern_window", str(x), str(y), str(w), str(h)],
+            cwd=ROOT,
+            env=client_env(display),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        procs.append(proc)
+        LineReader(proc).wait_for("ready", timeout=30)
+
+    yield start
+    for proc in procs:
+        stop(proc)

@@ -1,0 +1,127 @@
+"""Real X servers for tests: Xvfb for one screen, Xorg with the dummy driver for two
+monitors (Xvfb's RandR ignores ``--setmonitor``; the dummy driver has 16 CRTCs)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+DUMMY_CONF = """\
+Section "ServerFlags"
+    Option "AutoAddDevices" "false"
+    Option "AutoEnableDevices" "false"
+EndSection
+Section "Device"
+    Identifier "d"
+    Driver "dummy"
+    VideoRam 64000
+EndSection
+Section "Monitor"
+    Identifier "m"
+    HorizSync 5.0 - 1000.0
+    VertRefresh 5.0 - 200.0
+EndSection
+Section "Screen"
+    Identifier "s"
+    Device "d"
+    Monitor "m"
+    DefaultDepth 24
+    SubSection "Display"
+        Depth 24
+        Modes "800x600"
+    EndSubSection
+EndSection
+"""
+
+
+def _read_display_number(read_fd: int, proc: subprocess.Popen[bytes], timeout: float) -> str:
+    """The display number an X server writes to ``-displayfd`` once it accepts clients."""
+    deadline = time.monotonic() + timeout
+    buf = b""
+    os.set_blocking(read_fd, False)
+    while not buf.endswith(b"\n"):
+        if proc.poll() is not None:
+            raise RuntimeError(f"X server exited with {proc.returncode} before it was ready")
+        if time.monotonic() > deadline:
+            raise TimeoutError("X server did not report its display within the time limit")
+        try:
+            chunk = os.read(read_fd, 64)
+        except BlockingIOError:
+            time.sleep(0.02)
+            continue
+        if not chunk:
+            time.sleep(0.02)
+        buf += chunk
+    return ":" + buf.decode().strip()
+
+
+@contextmanager
+def x_server(argv: list[str], timeout: float = 15.0) -> Iterator[str]:
+    read_fd, write_fd = os.pipe()
+    proc = subprocess.Popen(
+        [*argv, "-displayfd", str(write_fd)],
+        pass_fds=(write_fd,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    try:
+        yield _read_display_number(read_fd, proc, timeout)
+    finally:
+        os.close(read_fd)
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@contextmanager
+def xvfb(width: int = 1280, height: int = 800) -> Iterator[str]:
+    if not shutil.which("Xvfb"):
+        raise RuntimeError("Xvfb is not installed (./dev test installs it)")
+    with x_server(["Xvfb", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"]) as d:
+        yield d
+
+
+def xorg_binary() -> str | None:
+    for path in ("/usr/lib/xorg/Xorg", shutil.which("Xorg")):
+        if path and Path(path).exists():
+            return path
+    return None
+
+
+@contextmanager
+def dual_monitor_xorg() -> Iterator[str]:
+    """Xorg + dummy driver: DUMMY0 800x600 at +0+0 and DUMMY1 640x480 at +800+0."""
+    xorg = xorg_binary()
+    if xorg is None:
+        raise RuntimeError("Xorg is not installed (./dev test installs xserver-xorg-core)")
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = Path(tmp, "xorg.conf")
+        conf.write_text(DUMMY_CONF)
+        argv = [
+            xorg,
+            "-noreset",
+            "-nolisten",
+            "tcp",
+            "-config",
+            str(conf),
+            "-logfile",
+            str(Path(tmp, "Xorg.log")),
+        ]
+        with x_server(argv) as display:
+            env = {**os.environ, "DISPLAY": display}
+            for cmd in (
+                ["xrandr", "--addmode", "DUMMY1", "640x480"],
+                ["xrandr", "--output", "DUMMY1", "--mode", "640x480", "--right-of", "DUMMY0"],
+            ):
+                subprocess.run(cmd, env=env, check=True, timeout=10, capture_output=True)
+            yield display
