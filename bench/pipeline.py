@@ -28,6 +28,7 @@ import numpy as np
 from bench.desktop import WORKLOADS, Frame, to_bgra
 from remoteapp.codec import ScreenDecoder, ScreenEncoder
 from remoteapp.codec.tiles import TILE
+from remoteapp.codec.zstd_stream import DEFAULT_LEVEL
 
 TARGETS = {
     "encode_ms_p50 (heaviest non-video)": 4.0,
@@ -71,9 +72,9 @@ def floor_ms(frame: Frame, repeat: int = 20) -> float:
     return statistics.median(samples) * 1e3
 
 
-def measure(frames: Iterable[Frame]) -> dict[str, float | bool]:
+def measure(frames: Iterable[Frame], level: int = DEFAULT_LEVEL) -> dict[str, float | bool]:
     """Run encoder, decoder and baseline over ``frames``; the first one is the key frame."""
-    enc, dec = ScreenEncoder(), ScreenDecoder()
+    enc, dec = ScreenEncoder(level=level), ScreenDecoder()
     enc_ms: list[float] = []
     dec_ms: list[float] = []
     sizes: list[int] = []
@@ -225,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="recording length")
     parser.add_argument("--fps", type=float, default=10.0, help="recording frame rate")
     parser.add_argument("--count", type=int, default=60, help="frames per synthetic workload")
+    parser.add_argument("--level", type=int, default=DEFAULT_LEVEL, help="zstd level to measure")
     parser.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated subset")
     args = parser.parse_args(argv)
 
@@ -235,13 +237,13 @@ def main(argv: list[str] | None = None) -> int:
     _pin_one_core()
     results: dict[str, dict[str, float | bool]] = {}
     if args.frames:
-        results[args.frames.name or "frames"] = measure(png_frames(args.frames))
+        results[args.frames.name or "frames"] = measure(png_frames(args.frames), args.level)
     else:
         for name in args.workloads.split(","):
             if name not in WORKLOADS:
                 parser.error(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}")
             frames = list(WORKLOADS[name](args.count))  # rendered before timing starts
-            results[name] = measure(frames)
+            results[name] = measure(frames, args.level)
     if args.json:
         print(json.dumps({"workloads": results}, indent=2))
     else:

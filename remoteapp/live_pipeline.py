@@ -54,9 +54,11 @@ def run(
     total = Window()
     with ScreenGrabber(display=display) as grabber:
         mon = grabber.monitors()[monitor]
+        grabber.grab(mon)  # the first grab sets up shared memory and reports the backend
+        backend = "; ".join(grabber.backend_status) or "no backend notes"
         print(
             f"capturing {mon.name} {mon.width}x{mon.height} at up to {fps:g} fps for "
-            f"{seconds:g} s ({', '.join(grabber.backend_status) or 'backend ok'})",
+            f"{seconds:g} s (capture: {backend})",
             flush=True,
         )
         start = last_report = time.monotonic()

@@ -7,10 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from bench.desktop import WORKLOADS
-from tests.conftest import ROOT
+from tests.conftest import ROOT, client_env
 
 KEYS = {
     "encode_ms_p50",
@@ -54,3 +55,22 @@ def test_recorded_png_frames_are_measured_too(tmp_path: Path) -> None:
         img.save(frames / f"{i:03d}.png")
     result = run_bench("--frames", str(frames))
     assert result["workloads"]["session"]["exact"] is True
+
+
+@pytest.mark.display
+def test_record_then_measure_the_recording(xvfb_display: str, tmp_path: Path) -> None:
+    rec = tmp_path / "rec"
+    subprocess.run(
+        [sys.executable, "-m", "bench.pipeline", "--record", str(rec), "--seconds", "0.5"],
+        cwd=ROOT,
+        env=client_env(xvfb_display),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    pngs = sorted(rec.glob("*.png"))
+    assert len(pngs) >= 2
+    with Image.open(pngs[0]) as img:
+        assert img.size == (1280, 800)
+    assert run_bench("--frames", str(rec))["workloads"]["rec"]["exact"] is True
