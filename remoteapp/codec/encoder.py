@@ -38,6 +38,9 @@ Frame = npt.NDArray[np.uint8]
 
 #: Look for scroll/move only when the changed area is at least this many pixels.
 MOTION_MIN_AREA: Final = 64 * 64 * 4
+#: After repeated misses over the same region (a video playing), skip the search for up to
+#: this many frames; any other region is searched at once.
+MOTION_MAX_BACKOFF: Final = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,9 @@ class ScreenEncoder:
     ) -> None:
         self._stream = StreamCompressor(level, window_log)
         self._detect_motion = detect_motion
+        self._missed_region: Rect | None = None
+        self._miss_streak = 0
+        self._skip_frames = 0
         self._ref: Frame | None = None
         self._seq = 0
         self._key_requested = True
@@ -94,8 +100,14 @@ class ScreenEncoder:
             cur_w, ref_w = as_words(frame), as_words(ref)
             rects = changed_rects(cur_w, ref_w)
             region = bounding_box(rects)
-            if self._detect_motion and region is not None and region.area >= MOTION_MIN_AREA:
+            if (
+                self._detect_motion
+                and region is not None
+                and region.area >= MOTION_MIN_AREA
+                and self._should_search(region)
+            ):
                 motion = find_motion(cur_w, ref_w, region)
+                self._record_search(region, found=motion is not None)
                 if motion is not None:
                     src, dst = motion.src, motion.dst
                     ops.append(CopyOp(src.x, src.y, dst))
@@ -126,6 +138,23 @@ class ScreenEncoder:
             key, copies, len(ops) - copies - (cursor is not None), raw_len, len(body), len(update)
         )
         return update
+
+    def _should_search(self, region: Rect) -> bool:
+        if region != self._missed_region:
+            self._miss_streak = self._skip_frames = 0
+            return True
+        if self._skip_frames:
+            self._skip_frames -= 1
+            return False
+        return True
+
+    def _record_search(self, region: Rect, *, found: bool) -> None:
+        if found:
+            self._missed_region, self._miss_streak = None, 0
+            return
+        self._missed_region = region
+        self._miss_streak += 1
+        self._skip_frames = min(2 ** (self._miss_streak - 1) - 1, MOTION_MAX_BACKOFF)
 
 
 def _around(outer: Rect, inner: Rect) -> list[Rect]:

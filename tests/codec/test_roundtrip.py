@@ -173,3 +173,22 @@ def test_a_change_seen_before_costs_almost_nothing() -> None:
 def test_bad_frames_are_local_errors(bad: Frame) -> None:
     with pytest.raises(LocalProtocolError):
         ScreenEncoder().encode(bad)
+
+
+def test_search_backoff_over_a_video_still_catches_a_later_scroll() -> None:
+    """Misses over the same region skip the search for a while, but never for long."""
+    from remoteapp.codec.encoder import MOTION_MAX_BACKOFF
+
+    page = texty(1400, 600, 11)
+    frames = [page[:500].copy()]
+    frames += [noise(500, 600, seed) for seed in range(12)]  # a video: nothing to copy
+    frames += [page[i * 20 : i * 20 + 500].copy() for i in range(MOTION_MAX_BACKOFF + 2)]
+    enc, dec = ScreenEncoder(), ScreenDecoder()
+    copies = []
+    for frame in frames:
+        dec.decode(enc.encode(frame))
+        assert np.array_equal(dec.framebuffer, frame)
+        assert enc.last_stats is not None
+        copies.append(enc.last_stats.copies)
+    assert sum(copies[:13]) == 0
+    assert any(copies[-2:]), "the scroll was not found within the backoff limit"
