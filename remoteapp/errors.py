@@ -9,9 +9,10 @@ mapped to these at the boundary with ``raise ... from exc`` so the cause stays v
      │    └── RemoteProtocolError       the peer sent something invalid (their bug or an attack)
      │         ├── MalformedUpdate      a screen update that fails validation
      │         └── DecoderDesynchronized  earlier damage; only a key frame recovers
-     └── CaptureError                   the screen cannot be read
-          ├── NoDisplayError            no display server to capture (no DISPLAY, headless)
-          └── UnsupportedSessionError   a display we cannot capture (Wayland)
+     ├── CaptureError                   the screen cannot be read
+     │    ├── NoDisplayError            no display server to capture (no DISPLAY, headless)
+     │    └── UnsupportedSessionError   a display we cannot capture (Wayland)
+     └── InputUnavailableError          keyboard/mouse cannot be injected on this desktop
 """
 
 from __future__ import annotations
@@ -51,3 +52,7 @@ class NoDisplayError(CaptureError):
 
 class UnsupportedSessionError(CaptureError):
     """The display exists but cannot be captured (for example a Wayland session)."""
+
+
+class InputUnavailableError(RemoteappError):
+    """Input cannot be injected here (no X connection for pynput, missing permission)."""

@@ -1,0 +1,94 @@
+"""pynput injection into a real X display, seen by a real Qt client."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from remoteapp.errors import InputUnavailableError
+from remoteapp.net.session import Key, PointerButton, PointerMove, Text
+from tests.conftest import ROOT, LineReader, client_env, stop
+
+
+@pytest.fixture
+def target(xvfb_display: str) -> Iterator[LineReader]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.control.target_window", "200", "150", "400", "40"],
+        cwd=ROOT,
+        env=client_env(xvfb_display),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    reader = LineReader(proc)
+    reader.wait_for("ready", timeout=30)
+    yield reader
+    stop(proc)
+
+
+@pytest.mark.display
+def test_click_keys_and_text_reach_a_real_text_field(
+    xvfb_display: str,
+    target: LineReader,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    monkeypatch.setenv("DISPLAY", xvfb_display)
+    from remoteapp.control import InputInjector
+
+    # monitor at (100, 100): its (220, 60) is desktop (320, 160), the field's (120, 10)
+    injector = InputInjector((100, 100, 1000, 600))
+    request.addfinalizer(injector.close)
+    injector.apply(PointerMove(200, 60))
+    injector.apply(PointerButton(220, 60, "left", True))
+    injector.apply(PointerButton(220, 60, "left", False))
+    assert target.wait_for("press", timeout=10).split() == ["press", "120", "10", "LeftButton"]
+    for event in (Key("o", True), Key("o", False), Key("i", True), Key("i", False)):
+        injector.apply(event)
+    assert target.wait_for("text 'oi'", timeout=10)
+    injector.apply(Text(" ação"))
+    assert target.wait_for("text 'oi ação'", timeout=10)
+    for event in (Key("backspace", True), Key("backspace", False)):
+        injector.apply(event)
+    assert target.wait_for("text 'oi açã'", timeout=10)
+    # Ctrl+A then a character replaces everything: modifiers reach the client
+    injector.apply(Key("a", True, frozenset({"ctrl"})))
+    injector.apply(Key("a", False, frozenset({"ctrl"})))
+    injector.apply(Key("x", True))  # no ctrl wanted any more: released first
+    injector.apply(Key("x", False))
+    assert target.wait_for("text 'x'", timeout=10)
+
+
+@pytest.mark.display
+def test_pointer_is_clamped_to_the_shared_monitor(
+    xvfb_display: str,
+    target: LineReader,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    monkeypatch.setenv("DISPLAY", xvfb_display)
+    from remoteapp.control import InputInjector
+
+    injector = InputInjector((200, 150, 50, 20))  # a "monitor" inside the field
+    request.addfinalizer(injector.close)
+    injector.apply(PointerButton(-500, 9999, "left", True))
+    injector.apply(PointerButton(-500, 9999, "left", False))
+    assert target.wait_for("press", timeout=10).split()[1:3] == ["0", "19"]
+
+
+def test_no_display_is_a_clear_error() -> None:
+    code = "from remoteapp.control import InputInjector; InputInjector()"
+    env = {k: v for k, v in client_env(":0").items() if k != "DISPLAY"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert InputUnavailableError.__name__ in result.stderr
+    assert "cannot inject input" in result.stderr
