@@ -23,8 +23,17 @@ def main(argv: list[str] | None = None) -> int:
     pipe.add_argument("--fps", type=float, default=30.0)
     pipe.add_argument("--monitor", type=int, default=1, help="0 = all monitors, 1 = first, ...")
     pipe.add_argument("--display", help="X display to capture (default: $DISPLAY)")
+    share = sub.add_parser(
+        "share", help="developer mode: serve this screen straight to a viewer at HOST:PORT"
+    )
+    share.add_argument("--connect", required=True, metavar="HOST:PORT")
+    share.add_argument("--name", default="customer", help="name the agent sees")
+    share.add_argument("--fps", type=float, default=30.0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+
+    if args.command == "share":
+        return _share(args.connect, args.name, args.fps)
 
     from remoteapp import live_pipeline
 
@@ -35,6 +44,48 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    return 0
+
+
+def _share(address: str, name: str, fps: float) -> int:
+    """Serve the screen over one TCP connection until either side ends the session."""
+    import socket
+    import threading
+
+    from remoteapp.capture import check_capturable
+    from remoteapp.session import CustomerSession
+
+    try:
+        check_capturable()
+    except CaptureError as exc:
+        print(f"remoteapp: {exc}", file=sys.stderr)
+        return 2
+    host, _, port = address.rpartition(":")
+    try:
+        sock = socket.create_connection((host, int(port)), timeout=10)
+    except (OSError, ValueError) as exc:
+        print(f"remoteapp: cannot connect to {address}: {exc}", file=sys.stderr)
+        return 2
+    ended = threading.Event()
+
+    def on_end(reason: str) -> None:
+        print(f"share event=ended reason={reason!r}", flush=True)
+        ended.set()
+
+    session = CustomerSession(
+        sock,
+        name,
+        fps=fps,
+        on_agent=lambda agent: print(f"share event=agent agent={agent!r}", flush=True),
+        on_end=on_end,
+    )
+    session.start()
+    print(f"share event=connected peer={address}", flush=True)
+    try:
+        while not ended.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        session.end("customer ended the session")
     return 0
 
 

@@ -1,0 +1,121 @@
+"""The agent's end: receive and decode the screen, acknowledge, send input, measure."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from remoteapp.codec import DecodedUpdate, ScreenDecoder
+from remoteapp.errors import RemoteProtocolError
+from remoteapp.net.session import (
+    Clipboard,
+    Event,
+    Hello,
+    KeyFrameRequest,
+    Ping,
+    Pong,
+    ScreenInfo,
+    ScreenUpdate,
+    SessionConnection,
+    UpdateAck,
+)
+from remoteapp.net.session_state import Role
+from remoteapp.session.transport import Transport
+
+log = logging.getLogger("remoteapp.session")
+
+Frame = npt.NDArray[np.uint8]
+PING_INTERVAL = 1.0
+
+
+class AgentSession:
+    """View and control the customer's screen over ``sock`` (already paired)."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        name: str,
+        *,
+        on_frame: Callable[[Frame, DecodedUpdate], None] = lambda fb, update: None,
+        on_screen_info: Callable[[ScreenInfo], None] = lambda info: None,
+        on_customer: Callable[[str], None] = lambda name: None,
+        on_end: Callable[[str], None] = lambda reason: None,
+        on_clipboard: Callable[[str], None] = lambda text: None,
+    ) -> None:
+        self.name = name
+        self._on_frame = on_frame
+        self._on_screen_info = on_screen_info
+        self._on_customer = on_customer
+        self._on_end = on_end
+        self._on_clipboard = on_clipboard
+        self.transport = Transport(sock, SessionConnection(Role.AGENT))
+        self.decoder = ScreenDecoder()
+        self.customer_name = ""
+        self.latency_ms: float | None = None
+        self.frames = 0
+        self._pings: dict[int, float] = {}
+        self._nonces = itertools.count(1)
+
+    def start(self) -> None:
+        self.transport.send(Hello(Role.AGENT, self.name, capabilities=("clipboard",)))
+        self.transport.start(self._on_event, self._ended, name="agent-net")
+        threading.Thread(target=self._ping_loop, name="agent-ping", daemon=True).start()
+
+    def send(self, event: Event) -> bool:
+        """Send an input or control event; False once the session is over."""
+        return self.transport.send(event)
+
+    def end(self, reason: str = "agent ended the session") -> None:
+        self.transport.close(reason)
+
+    def _on_event(self, event: Event) -> None:
+        match event:
+            case Hello():
+                self.customer_name = event.name
+                self._on_customer(event.name)
+            case ScreenInfo():
+                self._on_screen_info(event)
+            case ScreenUpdate():
+                self._take_update(event)
+            case Pong():
+                sent = self._pings.pop(event.nonce, None)
+                if sent is not None:
+                    self.latency_ms = (time.monotonic() - sent) * 1e3
+            case Ping():
+                self.transport.send(Pong(event.nonce))
+            case Clipboard():
+                self._on_clipboard(event.text)
+
+    def _take_update(self, event: ScreenUpdate) -> None:
+        try:
+            decoded = self.decoder.decode(event.data)
+        except RemoteProtocolError as exc:
+            # the stream lost a block: ask for a key frame, keep the credit flowing
+            log.warning("session event=bad-update seq=%d reason=%r", event.seq, str(exc))
+            self.transport.send(KeyFrameRequest())
+            self.transport.send(UpdateAck(event.seq))
+            return
+        self.frames += 1
+        self.transport.send(UpdateAck(event.seq))
+        fb = self.decoder.framebuffer
+        if fb is not None:
+            self._on_frame(fb, decoded)
+
+    def _ping_loop(self) -> None:
+        while not self.transport.closed:
+            nonce = next(self._nonces)
+            self._pings = {n: t for n, t in self._pings.items() if n > nonce - 5}  # bounded
+            self._pings[nonce] = time.monotonic()
+            if not self.transport.send(Ping(nonce)):
+                return
+            time.sleep(PING_INTERVAL)
+
+    def _ended(self, reason: str) -> None:
+        self._on_end(reason)

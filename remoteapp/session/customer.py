@@ -1,0 +1,163 @@
+"""The customer's end: capture -> encode -> send when a credit is free; apply input."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+from remoteapp.capture import ScreenGrabber
+from remoteapp.codec import ScreenEncoder
+from remoteapp.control import InputInjector
+from remoteapp.net.session import (
+    Clipboard,
+    Event,
+    Hello,
+    Key,
+    KeyFrameRequest,
+    MonitorInfo,
+    Ping,
+    PointerButton,
+    PointerMove,
+    Pong,
+    ScreenInfo,
+    ScreenUpdate,
+    SelectMonitor,
+    SessionConnection,
+    Text,
+    UpdateAck,
+    Wheel,
+)
+from remoteapp.net.session_state import Role
+from remoteapp.session.transport import Transport
+
+log = logging.getLogger("remoteapp.session")
+
+
+class CustomerSession:
+    """Serve this screen to one agent over ``sock`` (already paired by the relay)."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        name: str,
+        *,
+        fps: float = 30.0,
+        display: str | None = None,
+        on_agent: Callable[[str], None] = lambda name: None,
+        on_end: Callable[[str], None] = lambda reason: None,
+        on_clipboard: Callable[[str], None] = lambda text: None,
+    ) -> None:
+        self.name = name
+        self.fps = fps
+        self._display = display
+        self._on_agent = on_agent
+        self._on_end = on_end
+        self._on_clipboard = on_clipboard
+        self.transport = Transport(sock, SessionConnection(Role.CUSTOMER))
+        self._wake = threading.Condition()
+        self._monitor_index = 1
+        self._key_requested = False
+        self._injector: InputInjector | None = None
+        self.agent_name = ""
+        self.frames_sent = 0
+
+    def start(self) -> None:
+        """Say hello and start the reader and capture threads."""
+        self.transport.send(Hello(Role.CUSTOMER, self.name, capabilities=("clipboard",)))
+        self.transport.start(self._on_event, self._ended, name="customer-net")
+        threading.Thread(target=self._serve, name="customer-capture", daemon=True).start()
+
+    def end(self, reason: str = "customer ended the session") -> None:
+        self.transport.close(reason)
+
+    def send_clipboard(self, text: str) -> None:
+        self.transport.send(Clipboard(text))
+
+    # -- reader thread
+
+    def _on_event(self, event: Event) -> None:
+        match event:
+            case Hello():
+                self.agent_name = event.name
+                log.info("session event=agent-joined agent=%r", event.name)
+                self._on_agent(event.name)
+            case UpdateAck() | KeyFrameRequest() | SelectMonitor():
+                with self._wake:
+                    if isinstance(event, KeyFrameRequest):
+                        self._key_requested = True
+                    elif isinstance(event, SelectMonitor):
+                        self._monitor_index = event.index
+                        self._key_requested = True
+                    self._wake.notify()
+            case PointerMove() | PointerButton() | Wheel() | Key() | Text():
+                if self._injector is not None:
+                    self._injector.apply(event)
+            case Clipboard():
+                self._on_clipboard(event.text)
+            case Ping():
+                self.transport.send(Pong(event.nonce))
+
+    def _ended(self, reason: str) -> None:
+        with self._wake:
+            self._wake.notify()
+        self._on_end(reason)
+
+    # -- capture thread
+
+    def _serve(self) -> None:
+        try:
+            with ScreenGrabber(display=self._display) as grabber:
+                self._injector = InputInjector()
+                try:
+                    self._serve_with(grabber, self._injector)
+                finally:
+                    self._injector.close()
+        except Exception as exc:  # capture/injection unavailable: end with the reason
+            log.exception("session event=serve-failed")
+            self.transport.close(f"customer cannot share the screen: {exc}")
+
+    def _serve_with(self, grabber: ScreenGrabber, injector: InputInjector) -> None:
+        encoder = ScreenEncoder()
+        monitors = grabber.monitors()
+        current = -1
+        last_cursor: tuple[int, int] | None = None
+        seq = 0
+        period = 1.0 / self.fps
+        while not self.transport.closed:
+            with self._wake:
+                # wait (bounded) for a credit; acks and key requests wake us up
+                self._wake.wait_for(
+                    lambda: self.transport.closed or self.transport.conn.credits > 0, timeout=1.0
+                )
+                index, key = self._monitor_index, self._key_requested
+                self._key_requested = False
+            if self.transport.closed or self.transport.conn.credits <= 0:
+                continue
+            started = time.monotonic()
+            if index != current:
+                monitors = grabber.monitors()
+                index = index if 0 <= index < len(monitors) else 1
+                mon = monitors[index]
+                injector.set_monitor(mon.left, mon.top, mon.width, mon.height)
+                infos = tuple(
+                    MonitorInfo(m.index, m.left, m.top, m.width, m.height, m.primary, m.name)
+                    for m in monitors
+                )
+                self.transport.send(ScreenInfo(infos, index))
+                current, key = index, True
+            if key:
+                encoder.request_key_frame()
+            shot = grabber.grab(monitors[current])
+            update = encoder.encode(shot.pixels, shot.cursor)
+            stats = encoder.last_stats
+            idle = stats is not None and not stats.key and stats.rects == 0 and stats.copies == 0
+            if not (idle and shot.cursor == last_cursor):
+                if not self.transport.send(ScreenUpdate(seq, update)):
+                    return
+                seq = (seq + 1) & 0xFFFFFFFF
+                self.frames_sent += 1
+            last_cursor = shot.cursor
+            time.sleep(max(0.0, period - (time.monotonic() - started)))
