@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import queue
+import socket
 import subprocess
 import sys
 import threading
@@ -55,6 +58,20 @@ class LineReader:
                 self.lines.put(line)
         self.lines.put(None)
 
+    def saw(self, prefix: str) -> str | None:
+        """Non-blocking: a new line starting with ``prefix`` if one has arrived (for
+        ``qtbot.waitUntil``, which keeps Qt's event loop running while it waits)."""
+        while True:
+            try:
+                line = self.lines.get_nowait()
+            except queue.Empty:
+                return None
+            if line is None:
+                raise RuntimeError(f"{self.proc.args} ended; it printed: {''.join(self.seen)}")
+            self.seen.append(line)
+            if line.startswith(prefix):
+                return line
+
     def wait_for(self, prefix: str, timeout: float) -> str:
         """The first new line starting with ``prefix``; TimeoutError after ``timeout`` s."""
         deadline = time.monotonic() + timeout
@@ -100,3 +117,55 @@ def pattern_window() -> Iterator[Callable[[str, int, int, int, int], None]]:
     yield start
     for proc in procs:
         stop(proc)
+
+
+@dataclasses.dataclass
+class SharedScreen:
+    """A customer process sharing ``display``, with a text field on it at (100, 100)."""
+
+    sock: socket.socket  #: the agent's end of the session connection
+    customer: LineReader  #: ``remoteapp share`` output (structured event lines)
+    field: LineReader  #: the text field's output (``press``/``text`` lines)
+
+
+@contextlib.contextmanager
+def shared_screen(display: str) -> Iterator[SharedScreen]:
+    """Start a text field and ``remoteapp share`` on ``display``; accept its connection."""
+    env = client_env(display)
+    field = subprocess.Popen(
+        [sys.executable, "-m", "tests.control.target_window", "100", "100", "500", "40"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    customer: subprocess.Popen[str] | None = None
+    try:
+        field_out = LineReader(field)
+        field_out.wait_for("ready", timeout=30)
+        with socket.create_server(("127.0.0.1", 0)) as server:
+            server.settimeout(30)
+            port = server.getsockname()[1]
+            customer = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "remoteapp",
+                    "share",
+                    "--connect",
+                    f"127.0.0.1:{port}",
+                    "--name",
+                    "Maria",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            sock, _ = server.accept()
+        with sock:
+            yield SharedScreen(sock, LineReader(customer), field_out)
+    finally:
+        if customer is not None:
+            stop(customer)
+        stop(field)

@@ -3,8 +3,10 @@ monitors (Xvfb's RandR ignores ``--setmonitor``; the dummy driver has 16 CRTCs).
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -61,34 +63,55 @@ def _read_display_number(read_fd: int, proc: subprocess.Popen[bytes], timeout: f
     return ":" + buf.decode().strip()
 
 
+_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded before any fork, see _die_with_parent
+_KEPT: list[subprocess.Popen[bytes]] = []  # servers kept to the end of the test process
+
+
+def _die_with_parent() -> None:
+    """In the X server's child process: get SIGTERM when the test process goes away.
+    One prctl through an already-loaded libc: nothing here can wait on a lock."""
+    _LIBC.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 @contextmanager
-def x_server(argv: list[str], timeout: float = 15.0) -> Iterator[str]:
+def x_server(argv: list[str], timeout: float = 15.0, until_exit: bool = False) -> Iterator[str]:
+    """Run an X server; ``until_exit`` keeps it to the end of the test process (for the
+    in-process QApplication, which must never see its display vanish)."""
     read_fd, write_fd = os.pipe()
     proc = subprocess.Popen(
         [*argv, "-displayfd", str(write_fd)],
         pass_fds=(write_fd,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,  # noqa: PLW1509 - async-signal-safe enough, see above
     )
     os.close(write_fd)
     try:
         yield _read_display_number(read_fd, proc, timeout)
     finally:
         os.close(read_fd)
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        if until_exit:
+            _KEPT.append(proc)
+        else:
+            _end(proc)
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
 
 
 @contextmanager
-def xvfb(width: int = 1280, height: int = 800) -> Iterator[str]:
+def xvfb(width: int = 1280, height: int = 800, until_exit: bool = False) -> Iterator[str]:
     if not shutil.which("Xvfb"):
         raise RuntimeError("Xvfb is not installed (./dev test installs it)")
-    with x_server(["Xvfb", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"]) as d:
-        yield d
+    argv = ["Xvfb", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"]
+    with x_server(argv, until_exit=until_exit) as display:
+        yield display
 
 
 def xorg_binary() -> str | None:

@@ -68,6 +68,7 @@ class StreamDecompressor:
                 raise MalformedUpdate(f"body holds more than the {raw_len} bytes declared")
             if zd.eof:
                 raise MalformedUpdate("body ends the compression stream")
-        except zstd.ZstdError as exc:
+        except (zstd.ZstdError, EOFError) as exc:
+            # EOFError: a forged "last block" bit ended the stream in an earlier call
             raise MalformedUpdate(f"body does not decompress: {exc}") from exc
         return raw

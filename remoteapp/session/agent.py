@@ -50,11 +50,12 @@ class AgentSession:
         on_clipboard: Callable[[str], None] = lambda text: None,
     ) -> None:
         self.name = name
-        self._on_frame = on_frame
-        self._on_screen_info = on_screen_info
-        self._on_customer = on_customer
-        self._on_end = on_end
-        self._on_clipboard = on_clipboard
+        # callbacks run on the network thread; a UI may replace them before start()
+        self.on_frame = on_frame
+        self.on_screen_info = on_screen_info
+        self.on_customer = on_customer
+        self.on_end = on_end
+        self.on_clipboard = on_clipboard
         self.transport = Transport(sock, SessionConnection(Role.AGENT))
         self.decoder = ScreenDecoder()
         self.customer_name = ""
@@ -79,9 +80,9 @@ class AgentSession:
         match event:
             case Hello():
                 self.customer_name = event.name
-                self._on_customer(event.name)
+                self.on_customer(event.name)
             case ScreenInfo():
-                self._on_screen_info(event)
+                self.on_screen_info(event)
             case ScreenUpdate():
                 self._take_update(event)
             case Pong():
@@ -91,7 +92,7 @@ class AgentSession:
             case Ping():
                 self.transport.send(Pong(event.nonce))
             case Clipboard():
-                self._on_clipboard(event.text)
+                self.on_clipboard(event.text)
 
     def _take_update(self, event: ScreenUpdate) -> None:
         try:
@@ -106,7 +107,7 @@ class AgentSession:
         self.transport.send(UpdateAck(event.seq))
         fb = self.decoder.framebuffer
         if fb is not None:
-            self._on_frame(fb, decoded)
+            self.on_frame(fb, decoded)
 
     def _ping_loop(self) -> None:
         while not self.transport.closed:
@@ -118,4 +119,4 @@ class AgentSession:
             time.sleep(PING_INTERVAL)
 
     def _ended(self, reason: str) -> None:
-        self._on_end(reason)
+        self.on_end(reason)

@@ -104,6 +104,21 @@ def test_bit_flips_decode_or_raise_protocol_errors(which: int, data: st.DataObje
         dec.decode(bytes(update))
 
 
+def test_every_single_bit_flip_of_a_key_frame() -> None:
+    """Exhaustive over one update: hypothesis found that a flipped 'last block' bit made
+    zstd raise EOFError on the next call, which escaped as a non-protocol error."""
+    update = _UPDATES[0]
+    for pos in range(len(update)):
+        for bit in range(8):
+            flipped = bytearray(update)
+            flipped[pos] ^= 1 << bit
+            dec = ScreenDecoder()
+            with contextlib.suppress(RemoteProtocolError):
+                dec.decode(bytes(flipped))
+            with contextlib.suppress(RemoteProtocolError):
+                dec.decode(_UPDATES[1])  # the next update must also fail cleanly or apply
+
+
 @pytest.mark.parametrize(
     ("crafted", "message"),
     [

@@ -5,8 +5,6 @@ and typing reach a text field on the customer's display."""
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +15,7 @@ import pytest
 from remoteapp.capture import ScreenGrabber
 from remoteapp.net.session import Key, PointerButton, ScreenInfo, Text
 from remoteapp.session import AgentSession
-from tests.conftest import ROOT, LineReader, client_env, stop
+from tests.conftest import LineReader, shared_screen
 
 
 class Viewer:
@@ -43,46 +41,14 @@ class Viewer:
 
 @pytest.fixture
 def live(xvfb_display: str) -> Iterator[tuple[Viewer, LineReader, LineReader]]:
-    env = client_env(xvfb_display)
-    field = subprocess.Popen(
-        [sys.executable, "-m", "tests.control.target_window", "100", "100", "500", "40"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    field_out = LineReader(field)
-    field_out.wait_for("ready", timeout=30)
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        server.settimeout(30)
-        port = server.getsockname()[1]
-        customer = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "remoteapp",
-                "share",
-                "--connect",
-                f"127.0.0.1:{port}",
-                "--name",
-                "Maria",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        sock, _ = server.accept()
-    customer_out = LineReader(customer)
-    viewer = Viewer(sock)
-    viewer.session.start()
-    try:
-        customer_out.wait_for("share event=agent agent='Ana'", timeout=30)
-        yield viewer, customer_out, field_out
-    finally:
-        viewer.session.end("test over")
-        stop(customer)
-        stop(field)
+    with shared_screen(xvfb_display) as shared:
+        viewer = Viewer(shared.sock)
+        viewer.session.start()
+        try:
+            shared.customer.wait_for("share event=agent agent='Ana'", timeout=30)
+            yield viewer, shared.customer, shared.field
+        finally:
+            viewer.session.end("test over")
 
 
 def wait_until_equal(viewer: Viewer, display: str, timeout: float = 20) -> np.ndarray:
