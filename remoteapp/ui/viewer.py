@@ -24,6 +24,7 @@ from remoteapp.net.session import (
     Wheel,
 )
 from remoteapp.session import AgentSession
+from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal
 
 Frame = npt.NDArray[np.uint8]
@@ -206,10 +207,6 @@ class ScreenView(QtWidgets.QWidget):
 
     def focusNextPrevChild(self, next: bool) -> bool:
         return False  # Tab belongs to the remote screen
-
-
-def tr(text: str) -> str:
-    return QtCore.QCoreApplication.translate("Viewer", text)
 
 
 class ViewerWindow(QtWidgets.QMainWindow):
