@@ -1,7 +1,8 @@
 """The ``remoteapp`` command.
 
-Until the desktop app lands (issue #4) its one mode is ``pipeline``: the screen pipeline
-run live on this display.
+Without a subcommand: the desktop app (customer mode; agent mode through the login).
+``pipeline`` runs the screen pipeline live; ``share`` serves this screen straight to a
+viewer (development).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from remoteapp import __version__
 from remoteapp.errors import CaptureError
@@ -17,6 +19,15 @@ from remoteapp.errors import CaptureError
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="remoteapp", description="remoteapp remote support")
     parser.add_argument("--version", action="version", version=f"remoteapp {__version__}")
+    parser.add_argument("--profile", type=Path, help="app profile JSON (default: bundled)")
+    parser.add_argument("--server", help="helpdesk server URL (overrides the profile)")
+    parser.add_argument("--app", help="remote app id (overrides the profile)")
+    parser.add_argument("--lang", help="pt_BR or en (default: the system locale)")
+    parser.add_argument("--agent", action="store_true", help="start with the agent login")
+    parser.add_argument(
+        "--agent-credentials", type=Path, help="log in as the agent in this demo-credentials.json"
+    )
+    parser.add_argument("--ticket-token", help="ticket API token (overrides the profile)")
     sub = parser.add_subparsers(dest="command")
     pipe = sub.add_parser("pipeline", help="run capture -> encode -> decode live and print figures")
     pipe.add_argument("--seconds", type=float, default=10.0)
@@ -32,6 +43,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
+    if args.command is None:
+        from remoteapp.ui import app
+
+        return app.run(
+            profile_path=args.profile,
+            server=args.server,
+            app_id=args.app,
+            lang=args.lang,
+            agent=args.agent,
+            agent_credentials=args.agent_credentials,
+            ticket_token=args.ticket_token,
+        )
     if args.command == "share":
         return _share(args.connect, args.name, args.fps)
 

@@ -21,6 +21,12 @@ from tests import displays
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_user_data(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never touch the real user data directory (device id, outbox)."""
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("user-data"))
+
+
 @pytest.fixture(scope="session")
 def xvfb_display() -> Iterator[str]:
     with displays.xvfb(1280, 800) as display:

@@ -1,5 +1,5 @@
 """Networking of remoteapp: wire framing, session tokens, the relay and the helpdesk client.
 
-Everything here except ``relay`` (asyncio) and ``helpdesk`` (requests) is sans-IO, so the
-same code runs in the relay, in the Qt app and in tests over in-memory byte pipes.
+``framing`` and ``tokens`` are sans-IO, so the relay, the Qt app and the tests share them
+over any byte pipe; ``relay`` and ``relay_client`` are asyncio; ``helpdesk`` uses requests.
 """

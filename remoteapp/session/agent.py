@@ -64,9 +64,9 @@ class AgentSession:
         self._pings: dict[int, float] = {}
         self._nonces = itertools.count(1)
 
-    def start(self) -> None:
+    def start(self, initial: bytes = b"") -> None:
         self.transport.send(Hello(Role.AGENT, self.name, capabilities=("clipboard",)))
-        self.transport.start(self._on_event, self._ended, name="agent-net")
+        self.transport.start(self._on_event, self._ended, name="agent-net", initial=initial)
         threading.Thread(target=self._ping_loop, name="agent-ping", daemon=True).start()
 
     def send(self, event: Event) -> bool:

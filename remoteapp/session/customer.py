@@ -64,10 +64,10 @@ class CustomerSession:
         self.agent_name = ""
         self.frames_sent = 0
 
-    def start(self) -> None:
+    def start(self, initial: bytes = b"") -> None:
         """Say hello and start the reader and capture threads."""
         self.transport.send(Hello(Role.CUSTOMER, self.name, capabilities=("clipboard",)))
-        self.transport.start(self._on_event, self._ended, name="customer-net")
+        self.transport.start(self._on_event, self._ended, name="customer-net", initial=initial)
         threading.Thread(target=self._serve, name="customer-capture", daemon=True).start()
 
     def end(self, reason: str = "customer ended the session") -> None:

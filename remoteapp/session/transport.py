@@ -63,10 +63,18 @@ class Transport:
         return True
 
     def start(
-        self, on_event: Callable[[Event], None], on_end: Callable[[str], None], name: str
+        self,
+        on_event: Callable[[Event], None],
+        on_end: Callable[[str], None],
+        name: str,
+        initial: bytes = b"",
     ) -> threading.Thread:
+        """Run the reader thread; ``initial`` is session data already read (by the relay
+        handshake) and is processed first."""
         self._on_end = on_end
-        thread = threading.Thread(target=self._read_loop, args=(on_event,), name=name, daemon=True)
+        thread = threading.Thread(
+            target=self._read_loop, args=(on_event, initial), name=name, daemon=True
+        )
         thread.start()
         return thread
 
@@ -78,11 +86,11 @@ class Transport:
             self.send(Bye(reason))
         self._finish(reason)
 
-    def _read_loop(self, on_event: Callable[[Event], None]) -> None:
+    def _read_loop(self, on_event: Callable[[Event], None], initial: bytes) -> None:
         last_heard = time.monotonic()
         while not self._closed.is_set():
             try:
-                data = self.sock.recv(RECV_SIZE)
+                data, initial = (initial, b"") if initial else (self.sock.recv(RECV_SIZE), b"")
             except TimeoutError:
                 if time.monotonic() - last_heard > self.idle_timeout:
                     self._finish(f"peer silent for {self.idle_timeout:g} s")

@@ -6,8 +6,15 @@ never imports this module.
 """
 
 from PySide6 import QtCore, QtGui, QtWidgets
+from shiboken6 import isValid
 
 Signal = QtCore.Signal
 Slot = QtCore.Slot
 
-__all__ = ["QtCore", "QtGui", "QtWidgets", "Signal", "Slot"]
+
+def is_alive(obj: QtCore.QObject) -> bool:
+    """False once Qt has deleted the C++ object behind ``obj`` (a closed window)."""
+    return bool(isValid(obj))
+
+
+__all__ = ["QtCore", "QtGui", "QtWidgets", "Signal", "Slot", "is_alive"]

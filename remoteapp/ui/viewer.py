@@ -30,6 +30,8 @@ from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal
 Frame = npt.NDArray[np.uint8]
 Qt = QtCore.Qt
 
+QWIDGETSIZE_MAX: Final = (1 << 24) - 1
+
 SPECIAL_KEYS: Final = {
     Qt.Key.Key_Return: "enter",
     Qt.Key.Key_Enter: "enter",
@@ -267,8 +269,8 @@ class ViewerWindow(QtWidgets.QMainWindow):
     def _repaint(self) -> None:
         now = time.monotonic()
         self._frames = [t for t in self._frames if now - t < 1.0] + [now]
-        if self.view.sizeHint() != self.view.minimumSize() and not self.view.fit:
-            self.view.setMinimumSize(self.view.sizeHint())
+        if not self.view.fit and self.view.size() != self.view.sizeHint():
+            self._apply_mode()  # the remote screen changed size (or just arrived)
         self.view.update()
 
     def _update_badge(self) -> None:
@@ -294,12 +296,17 @@ class ViewerWindow(QtWidgets.QMainWindow):
 
     def _toggle_fit(self) -> None:
         self.view.fit = self.fit_action.isChecked()
-        self.scroll_area.setWidgetResizable(self.view.fit)
-        if not self.view.fit:
-            self.view.setMinimumSize(self.view.sizeHint())
-            self.view.resize(self.view.sizeHint())
-        else:
+        self._apply_mode()
+
+    def _apply_mode(self) -> None:
+        """Fit: the view fills the window.  1:1: exactly the remote size, scrollbars."""
+        if self.view.fit:
             self.view.setMinimumSize(0, 0)
+            self.view.setMaximumSize(QWIDGETSIZE_MAX, QWIDGETSIZE_MAX)
+            self.scroll_area.setWidgetResizable(True)
+        else:
+            self.scroll_area.setWidgetResizable(False)
+            self.view.setFixedSize(self.view.sizeHint())
         self.view.update()
 
     def _ctrl_alt_del(self) -> None:

@@ -57,8 +57,12 @@ def drain(reader: FrameReader) -> list[Frame]:
 @pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("step", [1, 3, 1_000_000], ids=["byte-by-byte", "odd", "whole"])
 def test_frames_survive_any_split(transport: Transport, step: int) -> None:
-    sent = [Frame(FrameType.TOKEN, b"tok"), Frame(FrameType.DATA, b""),
-            Frame(FrameType.DATA, bytes(range(256)) * 10), Frame(200, b"unknown type")]
+    sent = [
+        Frame(FrameType.TOKEN, b"tok"),
+        Frame(FrameType.DATA, b""),
+        Frame(FrameType.DATA, bytes(range(256)) * 10),
+        Frame(200, b"unknown type"),
+    ]
     wire = b"".join(pack_frame(f.type, f.payload) for f in sent)
     reader = FrameReader()
     got: list[Frame] = []
@@ -71,7 +75,7 @@ def test_frames_survive_any_split(transport: Transport, step: int) -> None:
 
 def test_trailing_data_is_kept_for_the_next_layer() -> None:
     reader = FrameReader()
-    reader.receive_data(pack_frame(FrameType.TOKEN, b"abc") + b"raw bytes" )
+    reader.receive_data(pack_frame(FrameType.TOKEN, b"abc") + b"raw bytes")
     assert reader.next_frame() == Frame(FrameType.TOKEN, b"abc")
     assert reader.trailing_data() == b"raw bytes"
     assert reader.next_frame() is NEED_DATA
@@ -103,8 +107,10 @@ def test_frames_are_frozen() -> None:
         frame.payload = b"y"  # type: ignore[misc]
 
 
-@given(st.lists(st.tuples(st.integers(0, 255), st.binary(max_size=300)), max_size=8),
-       st.integers(1, 50))
+@given(
+    st.lists(st.tuples(st.integers(0, 255), st.binary(max_size=300)), max_size=8),
+    st.integers(1, 50),
+)
 def test_round_trip(frames: list[tuple[int, bytes]], step: int) -> None:
     wire = b"".join(pack_frame(t, p) for t, p in frames)
     reader = FrameReader(max_payload=300)

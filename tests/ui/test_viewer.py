@@ -48,6 +48,7 @@ def test_viewer_shows_and_controls_the_customer_screen(
 
         qtbot.waitUntil(shows_customer_screen, timeout=20_000)
 
+        qtbot.waitUntil(lambda: window.view.size() == QtCore.QSize(1280, 800))  # 1:1 laid out
         target = window.view.mapToGlobal(QtCore.QPoint(150, 120))  # the field's (50, 20)
         env = client_env(agent_display)
         subprocess.run(
@@ -107,3 +108,21 @@ def test_qt_keys_map_to_session_names(
         QtCore.QEvent.Type.KeyPress, key, QtCore.Qt.KeyboardModifier.NoModifier, text
     )
     assert key_name(event) == name
+
+
+def test_one_to_one_chosen_before_the_first_frame_still_sizes_the_view(qtbot: QtBot) -> None:
+    """Regression: 1:1 picked while the remote size was unknown left a 1x1 view."""
+    import socket
+
+    ours, _theirs = socket.socketpair()
+    with ours, _theirs:
+        window = ViewerWindow(AgentSession(ours, "Ana"), "Maria")
+        qtbot.addWidget(window)
+        window.show()
+        window.fit_action.trigger()  # 1:1 with nothing received yet
+        fb = np.zeros((300, 500, 4), np.uint8)
+        update = DecodedUpdate(0, True, [Rect(0, 0, 500, 300)], None)
+        window.on_frame(fb, update)  # as the network thread would
+        qtbot.waitUntil(lambda: window.view.size() == QtCore.QSize(500, 300))
+        window.fit_action.trigger()  # back to fit: the view follows the window again
+        qtbot.waitUntil(lambda: window.view.size() != QtCore.QSize(500, 300))

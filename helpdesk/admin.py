@@ -1,0 +1,144 @@
+"""Administration from the command line (``python -m helpdesk.admin``), because the
+server has no admin UI yet: add remote apps, add users as agents and/or app administrators.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from helpdesk.db import make_engine, migrate, session_factory
+from helpdesk.models import Person, RemoteApp, User
+from helpdesk.security import hash_password
+
+
+def add_user(
+    sessions: sessionmaker[Session],
+    email: str,
+    name: str,
+    password: str,
+    *,
+    agent_of: Sequence[str] = (),
+    admin_of: Sequence[str] = (),
+) -> int:
+    """Create a user (with its Movidesk person record) and give it roles on apps."""
+    with sessions() as session:
+        email = email.strip().lower()
+        if session.scalar(select(User).where(User.email == email)) is not None:
+            raise ValueError(f"user {email} exists")
+        user = User(
+            email=email,
+            name=name,
+            password_hash=hash_password(password),
+            person=Person(business_name=name, email=email, profile_type=1),
+        )
+        for app_id in {*agent_of, *admin_of}:
+            app = session.get(RemoteApp, app_id)
+            if app is None:
+                raise ValueError(f"no app {app_id}")
+            if app_id in agent_of:
+                app.agents.append(user)
+            if app_id in admin_of:
+                app.admins.append(user)
+        session.add(user)
+        session.commit()
+        return user.id
+
+
+FIELD_MODES = {"required": (True, True), "optional": (True, False), "hidden": (False, False)}
+
+
+def add_app(
+    sessions: sessionmaker[Session],
+    app_id: str,
+    name: str,
+    *,
+    title: str | None = None,
+    logo: str | None = None,
+    fields: dict[str, str] | None = None,
+    custom: Sequence[tuple[str, str, bool]] = (),
+) -> None:
+    """Create a remote app. ``fields`` maps name/email/phone/organization to
+    required|optional|hidden (default: name and email required, the rest optional);
+    ``custom`` holds (key, label, required) of extra fields."""
+    modes = {"name": "required", "email": "required", "phone": "optional"}
+    modes |= {"organization": "optional"} | (fields or {})
+    spec: dict[str, Any] = {}
+    for field_name, mode in modes.items():
+        if mode not in FIELD_MODES:
+            raise ValueError(f"{field_name}: mode must be one of {', '.join(FIELD_MODES)}")
+        shown, required = FIELD_MODES[mode]
+        spec[field_name] = {"shown": shown, "required": required}
+    spec["custom"] = [{"key": k, "label": lbl, "required": req} for k, lbl, req in custom]
+    with sessions() as session:
+        if session.get(RemoteApp, app_id) is not None:
+            raise ValueError(f"app {app_id} exists")
+        session.add(RemoteApp(id=app_id, name=name, title=title or name, logo=logo, fields=spec))
+        session.commit()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m helpdesk.admin", description=__doc__)
+    parser.add_argument("--db")
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(platformdirs.user_data_dir("remoteapp-server"))
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    add = sub.add_parser("add-user")
+    add.add_argument("email")
+    add.add_argument("name")
+    add.add_argument("password")
+    add.add_argument("--agent-of", action="append", default=[])
+    add.add_argument("--admin-of", action="append", default=[])
+    app = sub.add_parser("add-app")
+    app.add_argument("app_id")
+    app.add_argument("name")
+    app.add_argument("--title")
+    app.add_argument("--logo", help="URL or data: URI")
+    app.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="NAME=MODE",
+        help="MODE is required|optional|hidden",
+    )
+    app.add_argument("--custom", action="append", default=[], metavar="KEY:LABEL[:required]")
+    args = parser.parse_args(argv)
+    engine = make_engine(args.db or f"sqlite:///{args.data_dir / 'helpdesk.sqlite3'}")
+    migrate(engine)
+    if args.command == "add-app":
+        custom = []
+        for item in args.custom:
+            key, _, rest = item.partition(":")
+            label, _, required = rest.partition(":")
+            custom.append((key, label or key, required == "required"))
+        add_app(
+            session_factory(engine),
+            args.app_id,
+            args.name,
+            title=args.title,
+            logo=args.logo,
+            fields=dict(f.split("=", 1) for f in args.field),
+            custom=custom,
+        )
+        print(f"app {args.app_id} created")
+        return
+    user_id = add_user(
+        session_factory(engine),
+        args.email,
+        args.name,
+        args.password,
+        agent_of=args.agent_of,
+        admin_of=args.admin_of,
+    )
+    print(f"user {user_id} created")
+
+
+if __name__ == "__main__":
+    main()

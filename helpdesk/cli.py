@@ -1,0 +1,147 @@
+"""``remoteapp-server``: helpdesk HTTP server and relay in one process.
+
+``remoteapp-relay`` (``remoteapp.net.relay:main``) runs a relay alone, e.g. on another host
+with the same secret file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import signal
+from collections.abc import Sequence
+from pathlib import Path
+
+import platformdirs
+import uvicorn
+
+from helpdesk.api import create_app
+from helpdesk.db import make_engine, migrate, session_factory
+from helpdesk.demo import seed, write_credentials
+from helpdesk.settings import Settings
+from remoteapp.net.relay import (
+    HttpReporter,
+    Relay,
+    add_relay_arguments,
+    config_from_args,
+)
+
+
+def load_or_create_secret(data_dir: Path) -> bytes:
+    """The relay/token secret lives beside the data so restarts keep tokens valid."""
+    env = os.environ.get("REMOTEAPP_RELAY_SECRET")
+    if env:
+        return env.encode()
+    path = data_dir / "relay-secret"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="remoteapp-server", description=__doc__)
+    parser.add_argument("--http-host", default="127.0.0.1")
+    parser.add_argument("--http-port", type=int, default=8080, help="0 picks a free port")
+    parser.add_argument("--relay-port", type=int, default=8765, help="0 picks a free port")
+    parser.add_argument(
+        "--no-relay", action="store_true", help="serve HTTP only; sessions use --public-relay"
+    )
+    parser.add_argument(
+        "--public-host", default="127.0.0.1", help="host name apps use to reach the relay"
+    )
+    parser.add_argument("--public-relay", help="host:port handed to apps (default: ours)")
+    parser.add_argument("--db", help="SQLAlchemy URL (default: SQLite in the data dir)")
+    parser.add_argument(
+        "--data-dir", type=Path, default=Path(platformdirs.user_data_dir("remoteapp-server"))
+    )
+    add_relay_arguments(parser)
+    return parser.parse_args(argv)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    data_dir: Path = args.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = load_or_create_secret(data_dir)
+    engine = make_engine(args.db or f"sqlite:///{data_dir / 'helpdesk.sqlite3'}")
+    migrate(engine)
+    credentials = seed(session_factory(engine))
+
+    settings = Settings(secret=secret)
+    app = create_app(engine, settings)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=args.http_host,
+            port=args.http_port,
+            log_level="warning",
+            lifespan="on",
+            timeout_graceful_shutdown=5,  # long polls in flight must not hold up a stop
+        )
+    )
+    http_task = asyncio.create_task(server.serve())
+    while not server.started:
+        if http_task.done():
+            await http_task  # re-raises why it could not start (port in use, ...)
+            return
+        await asyncio.sleep(0.05)
+    http_port = server.servers[0].sockets[0].getsockname()[1]
+    http_url = f"http://{args.http_host}:{http_port}"
+
+    relay: Relay | None = None
+    if not args.no_relay:
+        relay = Relay(
+            config_from_args(args, secret, args.relay_port, HttpReporter(http_url, secret))
+        )
+        await relay.start()
+        settings.relay_address = f"{args.public_host}:{relay.port}"
+    if args.public_relay:
+        settings.relay_address = args.public_relay
+
+    if credentials is not None:
+        credentials |= {"http_url": http_url, "relay": settings.relay_address}
+        write_credentials(data_dir / "demo-credentials.json", credentials)
+        print(
+            f"helpdesk event=demo-created admin={credentials['admin']['email']} "
+            f"admin_password={credentials['admin']['password']} "
+            f"agent={credentials['agent']['email']} "
+            f"agent_password={credentials['agent']['password']} "
+            f"token={credentials['token']} app_id={credentials['app_id']} "
+            f"file={data_dir / 'demo-credentials.json'}",
+            flush=True,
+        )
+    print(
+        f"helpdesk event=ready http_url={http_url} relay={settings.relay_address} "
+        f"docs={http_url}/docs data_dir={data_dir}",
+        flush=True,
+    )
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({stopper, http_task}, return_when=asyncio.FIRST_COMPLETED)
+    if relay is not None:
+        await relay.close()  # reports relay-shutdown while the HTTP side still listens
+    app.state.notifier.close()
+    server.should_exit = True
+    await http_task
+    stopper.cancel()
+    engine.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of ``remoteapp-server``."""
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    asyncio.run(serve(args))
+
+
+if __name__ == "__main__":
+    main()

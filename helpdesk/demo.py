@@ -1,0 +1,107 @@
+"""First-start demo data, so a fresh install can be tried end to end at once."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from helpdesk.models import ApiToken, Person, RemoteApp, Ticket, TicketAction, User, utcnow
+from helpdesk.security import hash_password
+
+DEMO_APP_ID = "demo"
+DEMO_FIELDS: dict[str, Any] = {
+    "name": {"shown": True, "required": True},
+    "email": {"shown": True, "required": True},
+    "phone": {"shown": True, "required": False},
+    "organization": {"shown": True, "required": False},
+    "custom": [],
+}
+CLIENTS = [
+    ("Ana Souza", "ana@acme.example", "Acme Ltda", "Gold"),
+    ("Bruno Lima", "bruno@acme.example", "Acme Ltda", "Silver"),
+    ("Carla Dias", "carla@globex.example", "Globex SA", "Bronze"),
+]
+
+
+def seed(sessions: sessionmaker[Session]) -> dict[str, Any] | None:
+    """Create demo users, app, clients and tickets if the database has no user yet.
+
+    Returns the credentials (passwords in clear, only now), or None when data existed.
+    """
+    with sessions() as session:
+        if session.scalar(select(func.count()).select_from(User)):
+            return None
+        admin_password, agent_password = secrets.token_urlsafe(9), secrets.token_urlsafe(9)
+        admin_person = Person(business_name="Demo Admin", email="admin@example.com", profile_type=1)
+        agent_person = Person(business_name="Demo Agent", email="agent@example.com", profile_type=1)
+        admin = User(
+            email="admin@example.com",
+            name="Demo Admin",
+            person=admin_person,
+            password_hash=hash_password(admin_password),
+        )
+        agent = User(
+            email="agent@example.com",
+            name="Demo Agent",
+            person=agent_person,
+            password_hash=hash_password(agent_password),
+        )
+        app = RemoteApp(
+            id=DEMO_APP_ID,
+            name="Demo Support",
+            fields=DEMO_FIELDS,
+            title="Demo Support — remote help",
+            logo=None,
+            admins=[admin],
+            agents=[agent],
+        )
+        clients = [
+            Person(business_name=n, email=e, organization=o, classification=c, profile_type=2)
+            for n, e, o, c in CLIENTS
+        ]
+        token = secrets.token_hex(16)
+        session.add_all([admin, agent, app, *clients, ApiToken(token=token, name="demo")])
+        now = utcnow()
+        for number, (client, subject) in enumerate(
+            [(clients[0], "Printer does not print"), (clients[2], "VPN drops at noon")]
+        ):
+            ticket = Ticket(
+                subject=subject,
+                owner=agent_person,
+                created_by=client,
+                clients=[client],
+                created_date=now,
+                last_update=now,
+            )
+            ticket.actions.append(
+                TicketAction(
+                    number=1,
+                    type=2,
+                    origin=9,
+                    description=f"Demo ticket {number + 1}: {subject}",
+                    created_by=client,
+                    created_date=now,
+                    time_appointments=[],
+                )
+            )
+            session.add(ticket)
+        session.commit()
+        return {
+            "admin": {"email": admin.email, "password": admin_password},
+            "agent": {"email": agent.email, "password": agent_password},
+            "token": token,
+            "app_id": DEMO_APP_ID,
+        }
+
+
+def write_credentials(path: Path, credentials: dict[str, Any]) -> None:
+    """Written once, owner-readable only; an existing file is never replaced."""
+    if path.exists():
+        return
+    path.write_text(json.dumps(credentials, indent=2) + "\n")
+    path.chmod(0o600)

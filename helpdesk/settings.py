@@ -1,0 +1,35 @@
+"""Server tunables. Environment variables exist so tests can shrink the timeouts."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+@dataclass
+class Settings:
+    """Everything the API needs besides the database; built once by ``helpdesk.cli``."""
+
+    secret: bytes
+    """Shared with the relay: signs session tokens and authenticates relay reports."""
+    relay_address: str = "127.0.0.1:8765"
+    presence_lapse_s: float = field(
+        default_factory=lambda: _env_float("REMOTEAPP_PRESENCE_LAPSE_S", 30.0)
+    )
+    poll_wait_s: float = field(default_factory=lambda: _env_float("REMOTEAPP_POLL_WAIT_S", 25.0))
+    rate_window_s: float = field(
+        default_factory=lambda: _env_float("REMOTEAPP_RATE_WINDOW_S", 60.0)
+    )
+    rate_max_failures: int = 6
+    rotate_after_failures: int = 10
+    token_ttl_s: int = field(default_factory=lambda: int(_env_float("REMOTEAPP_TOKEN_TTL_S", 120)))
+    relay_lapse_s: float = field(
+        default_factory=lambda: _env_float("REMOTEAPP_RELAY_LAPSE_S", 20.0)
+    )
+    sweep_s: float = field(default_factory=lambda: _env_float("REMOTEAPP_SWEEP_S", 2.0))
+    login_ttl_s: int = 12 * 3600

@@ -1,0 +1,549 @@
+"""Asyncio TCP relay that pairs an agent with a customer and forwards bytes between them.
+
+Neither side can accept inbound connections (NAT, firewalls), so both dial the relay.
+Protocol (frames from ``remoteapp.net.framing``):
+
+1. the client sends one ``TOKEN`` frame holding a token from ``remoteapp.net.tokens``;
+2. the relay verifies it (signature, expiry, single use) and parks the client for up to
+   ``park_timeout_s`` until the opposite role of the same session arrives;
+3. both get a ``PAIRED`` frame, then the relay forwards raw bytes both ways until either
+   side goes, the session is idle for ``idle_timeout_s`` or the relay stops;
+4. a refused client gets a ``REFUSED`` frame whose payload is the reason, then EOF.
+
+Back-pressure: each direction is one loop of ``read(chunk)`` / ``write`` / ``drain``, with
+the reader limit and the transport's write high-water mark bounding what sits in memory
+(about ``3 * chunk + write_high_water`` per direction, well under 1 MiB by default).
+
+Every connect/disconnect is reported to the helpdesk (``HttpReporter``) with a periodic
+heartbeat, so session state stays right even when an app dies and the helpdesk notices
+when the relay itself dies. Log lines are ``relay event=<what> key=value ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import os
+import signal
+import ssl
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from remoteapp.net.errors import OversizeFrame, TokenError
+from remoteapp.net.framing import NEED_DATA, FrameReader, FrameType, pack_frame
+from remoteapp.net.tokens import NonceRegistry, Role, SessionClaims, verify_token
+
+log = logging.getLogger("remoteapp.relay")
+
+MAX_TOKEN_FRAME: Final = 2048
+Reporter = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def log_event(event: str, level: int = logging.INFO, **fields: object) -> None:
+    """Emit one ``relay event=... k=v`` line, easy to grep and to parse."""
+    parts = " ".join(f"{k}={v}" for k, v in fields.items())
+    log.log(level, "relay event=%s %s", event, parts)
+
+
+@dataclass
+class RelayConfig:
+    """Tunables; defaults suit production, tests shrink the timeouts."""
+
+    secret: bytes
+    host: str = "127.0.0.1"
+    port: int = 0
+    ssl_context: ssl.SSLContext | None = None
+    park_timeout_s: float = 30.0
+    first_frame_timeout_s: float = 5.0
+    idle_timeout_s: float = 300.0
+    bandwidth_bps: int | None = None
+    """Per-session cap in bytes/s over both directions; None means unlimited."""
+    chunk: int = 64 * 1024
+    write_high_water: int = 256 * 1024
+    nonce_capacity: int = 100_000
+    heartbeat_s: float = 5.0
+    reporter: Reporter | None = None
+
+
+class _Bandwidth:
+    """Token bucket shared by both directions of one session."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.allowance = float(rate)
+        self.stamp = time.monotonic()
+
+    async def consume(self, n: int) -> None:
+        now = time.monotonic()
+        self.allowance = min(float(self.rate), self.allowance + (now - self.stamp) * self.rate)
+        self.stamp = now
+        self.allowance -= n
+        if self.allowance < 0:
+            await asyncio.sleep(-self.allowance / self.rate)
+
+
+@dataclass
+class _Side:
+    claims: SessionClaims
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    peer: str
+    pending: bytes = b""
+    paired: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+    early_read: asyncio.Future[bytes] | None = None
+
+
+@dataclass
+class _Session:
+    session_id: str
+    sides: dict[Role, _Side]
+    last_activity: float = field(default_factory=time.monotonic)
+    bytes_forwarded: int = 0
+    end_reason: str | None = None
+
+
+class Relay:
+    """One listening socket, many sessions; see the module docstring for the protocol."""
+
+    def __init__(self, config: RelayConfig) -> None:
+        self.config = config
+        self.relay_id = uuid.uuid4().hex[:12]
+        self.nonces = NonceRegistry(config.nonce_capacity)
+        self._parked: dict[str, _Side] = {}
+        self._active: dict[str, _Session] = {}
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._reports: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=10_000)
+        self._reporting: asyncio.Task[None] | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful with ``port=0``)."""
+        assert self._server is not None, "relay not started"
+        return int(self._server.sockets[0].getsockname()[1])
+
+    @property
+    def active_sessions(self) -> list[str]:
+        return list(self._active)
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(
+            self.handle_connection,
+            self.config.host,
+            self.config.port,
+            ssl=self.config.ssl_context,
+            limit=self.config.chunk,
+        )
+        if self.config.reporter is not None:
+            self._reporting = asyncio.create_task(self._deliver(self.config.reporter))
+            self._heartbeat = asyncio.create_task(self._beat())
+        log_event(
+            "listening",
+            host=self.config.host,
+            port=self.port,
+            relay=self.relay_id,
+            tls=self.config.ssl_context is not None,
+        )
+
+    async def close(self) -> None:
+        """Stop listening and end every session with reason ``relay-shutdown``."""
+        if self._server is not None:
+            self._server.close()
+        for session in list(self._active.values()):
+            session.end_reason = session.end_reason or "relay-shutdown"
+            for side in session.sides.values():
+                side.writer.close()
+        for side in list(self._parked.values()):
+            side.writer.close()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+        if self._reporting is not None:
+            with contextlib.suppress(TimeoutError):  # let the "ended" reports go out
+                await asyncio.wait_for(self._reports.join(), 5)
+            self._reporting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reporting
+        if self._server is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._server.wait_closed(), 5)
+        log_event("stopped", relay=self.relay_id)
+
+    def _report(self, event: str, session_id: str, **extra: object) -> None:
+        """Queue a report without waiting: a slow helpdesk must never delay forwarding.
+
+        Synchronous on purpose, so callers order it with ``_active`` changes: a heartbeat
+        queued after "connected" and before "ended" always lists the session.
+        """
+        if self.config.reporter is None:
+            return
+        payload: dict[str, Any] = {
+            "event": event,
+            "session_id": session_id,
+            "relay_id": self.relay_id,
+            **extra,
+        }
+        try:
+            self._reports.put_nowait(payload)
+        except asyncio.QueueFull:
+            log_event("report-dropped", logging.WARNING, session=session_id, event_=event)
+
+    async def _deliver(self, reporter: Reporter) -> None:
+        """Send queued reports one by one, in order; a failure is logged, not retried,
+        because the next heartbeat lets the helpdesk reconcile."""
+        while True:
+            payload = await self._reports.get()
+            try:
+                await reporter(payload)
+            except Exception as exc:  # the relay keeps serving even if the helpdesk is down
+                log_event(
+                    "report-failed",
+                    logging.WARNING,
+                    event_=payload["event"],
+                    session=payload.get("session_id", "-"),
+                    error=repr(exc),
+                )
+            finally:
+                self._reports.task_done()
+
+    async def _beat(self) -> None:
+        while True:
+            if self._reports.empty():  # do not pile up heartbeats while the helpdesk is down
+                self._reports.put_nowait(
+                    {
+                        "event": "heartbeat",
+                        "relay_id": self.relay_id,
+                        "sessions": self.active_sessions,
+                    }
+                )
+            await asyncio.sleep(self.config.heartbeat_s)
+
+    async def handle_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        """Serve one client connection; public so any stream pair (e.g. a socketpair in
+        contract tests, or a listener someone else owns) can be handed to the relay."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        peername = writer.get_extra_info("peername")
+        peer = f"{peername[0]}:{peername[1]}" if isinstance(peername, tuple) else str(peername)
+        writer.transport.set_write_buffer_limits(high=self.config.write_high_water)
+        try:
+            await self._serve_connection(reader, writer, peer)
+        except (ConnectionError, OSError) as exc:
+            log_event("conn-error", peer=peer, error=type(exc).__name__)
+        finally:
+            writer.close()
+            try:  # a peer that never reads would keep close() flushing forever
+                await asyncio.wait_for(writer.wait_closed(), 5)
+            except Exception:
+                writer.transport.abort()
+            self._tasks.discard(task)
+
+    async def _refuse(
+        self, writer: asyncio.StreamWriter, peer: str, reason: str, session: str = "-"
+    ) -> None:
+        log_event("refused", logging.WARNING, peer=peer, session=session, reason=reason)
+        with contextlib.suppress(Exception):
+            writer.write(pack_frame(FrameType.REFUSED, reason.encode()))
+            await asyncio.wait_for(writer.drain(), 2)
+
+    async def _read_token(self, reader: asyncio.StreamReader) -> tuple[bytes, bytes] | str:
+        """Return (token, trailing bytes) or a refusal reason."""
+        frames = FrameReader(max_payload=MAX_TOKEN_FRAME)
+        while True:
+            try:
+                frame = frames.next_frame()
+            except OversizeFrame:
+                return "oversize-first-frame"
+            if frame is not NEED_DATA:
+                if frame.type != FrameType.TOKEN:
+                    return "first-frame-not-token"
+                return frame.payload, frames.trailing_data()
+            data = await reader.read(MAX_TOKEN_FRAME)
+            if not data:
+                return "eof-before-token"
+            frames.receive_data(data)
+
+    async def _serve_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
+    ) -> None:
+        try:
+            got = await asyncio.wait_for(
+                self._read_token(reader), self.config.first_frame_timeout_s
+            )
+        except TimeoutError:
+            await self._refuse(writer, peer, "first-frame-timeout")
+            return
+        if isinstance(got, str):
+            await self._refuse(writer, peer, got)
+            return
+        token, trailing = got
+        try:
+            claims = verify_token(self.config.secret, token)
+            self.nonces.consume(claims)
+        except TokenError as exc:
+            await self._refuse(writer, peer, exc.reason)
+            return
+        sid = claims.session_id
+        side = _Side(claims, reader, writer, peer, pending=trailing)
+        if sid in self._active:
+            await self._refuse(writer, peer, "session-full", sid)
+            return
+        other = self._parked.get(sid)
+        if other is None:
+            await self._park(side)
+            return
+        if other.claims.role == claims.role:
+            await self._refuse(writer, peer, "same-role", sid)
+            return
+        del self._parked[sid]
+        await self._run_session(sid, {claims.role: side, other.claims.role: other})
+
+    async def _park(self, side: _Side) -> None:
+        """Hold the first side until its peer arrives, it leaves, or the wait times out.
+
+        While parked we keep reading so a client that hangs up is noticed; early bytes are
+        kept for the peer, but only up to ``chunk`` before we stop reading (back-pressure).
+        """
+        sid = side.claims.session_id
+        self._parked[sid] = side
+        log_event("parked", session=sid, role=side.claims.role, peer=side.peer)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.config.park_timeout_s
+        side.early_read = asyncio.ensure_future(side.reader.read(self.config.chunk))
+        try:
+            while not side.paired.done():
+                early = side.early_read
+                if early is not None and early.done():
+                    data = early.result()
+                    side.early_read = None
+                    if not data:
+                        log_event("left-while-parked", session=sid, role=side.claims.role)
+                        return
+                    side.pending += data
+                    if len(side.pending) < self.config.chunk:
+                        side.early_read = asyncio.ensure_future(side.reader.read(self.config.chunk))
+                    continue
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    await self._refuse(side.writer, side.peer, "park-timeout", sid)
+                    return
+                waiting: set[asyncio.Future[Any]] = {side.paired}
+                if side.early_read is not None:
+                    waiting.add(side.early_read)
+                await asyncio.wait(waiting, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            await side.finished.wait()  # the session task owns the connection now
+        finally:
+            if self._parked.get(sid) is side:
+                del self._parked[sid]
+            if side.early_read is not None and not side.paired.done():
+                side.early_read.cancel()
+
+    async def _run_session(self, sid: str, sides: dict[Role, _Side]) -> None:
+        session = _Session(sid, sides)
+        self._active[sid] = session
+        bandwidth = _Bandwidth(self.config.bandwidth_bps) if self.config.bandwidth_bps else None
+        for side in sides.values():
+            if not side.paired.done():
+                side.paired.set_result(None)
+            early, side.early_read = side.early_read, None
+            if early is not None:  # no await since pairing: the parked task cannot race us
+                if early.done():
+                    failed = early.cancelled() or early.exception() is not None
+                    data = b"" if failed else early.result()
+                    side.pending += data
+                    if not data:
+                        session.end_reason = f"{side.claims.role}-left"
+                else:
+                    early.cancel()
+            side.writer.write(pack_frame(FrameType.PAIRED, side.claims.peer_role().encode()))
+        log_event("paired", session=sid, agent=sides["agent"].peer, customer=sides["customer"].peer)
+        self._report("connected", sid)
+        started = time.monotonic()
+        agent, customer = sides["agent"], sides["customer"]
+        pumps: set[asyncio.Future[None]] = set()
+        if session.end_reason is None:
+            pumps = {
+                asyncio.ensure_future(self._pump(session, agent, customer, bandwidth)),
+                asyncio.ensure_future(self._pump(session, customer, agent, bandwidth)),
+                asyncio.ensure_future(self._watch_idle(session)),
+            }
+        try:
+            if pumps:
+                await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in pumps:
+                task.cancel()
+            await asyncio.gather(*pumps, return_exceptions=True)
+            for side in sides.values():
+                side.writer.close()
+                side.finished.set()
+            reason = session.end_reason or "closed"
+            del self._active[sid]
+            log_event(
+                "ended",
+                session=sid,
+                reason=reason,
+                bytes=session.bytes_forwarded,
+                seconds=round(time.monotonic() - started, 3),
+            )
+            self._report("ended", sid, reason=reason, bytes=session.bytes_forwarded)
+
+    async def _pump(
+        self, session: _Session, src: _Side, dst: _Side, bandwidth: _Bandwidth | None
+    ) -> None:
+        """Copy src → dst; drain() blocks when dst is slow, which stops us reading src."""
+        try:
+            if src.pending:
+                dst.writer.write(src.pending)
+                session.bytes_forwarded += len(src.pending)
+                src.pending = b""
+            await dst.writer.drain()
+            while True:
+                data = await src.reader.read(self.config.chunk)
+                if not data:
+                    session.end_reason = session.end_reason or f"{src.claims.role}-left"
+                    return
+                session.last_activity = time.monotonic()
+                if bandwidth is not None:
+                    await bandwidth.consume(len(data))
+                dst.writer.write(data)
+                session.bytes_forwarded += len(data)
+                await dst.writer.drain()
+        except (ConnectionError, OSError):
+            session.end_reason = session.end_reason or f"{src.claims.role}-connection-lost"
+
+    async def _watch_idle(self, session: _Session) -> None:
+        step = min(1.0, self.config.idle_timeout_s / 4)
+        while True:
+            await asyncio.sleep(step)
+            if time.monotonic() - session.last_activity >= self.config.idle_timeout_s:
+                session.end_reason = session.end_reason or "idle-timeout"
+                return
+
+
+def report_key(secret: bytes) -> str:
+    """What the relay shows the helpdesk: derived from, but not, the token-signing secret,
+    so a report header seen on the wire does not let anyone forge session tokens."""
+    return hmac.new(secret, b"remoteapp relay report v1", hashlib.sha256).hexdigest()
+
+
+class HttpReporter:
+    """Posts relay events to the helpdesk in order, from one worker, without blocking I/O."""
+
+    def __init__(self, url: str, secret: bytes, timeout_s: float = 5.0) -> None:
+        self.url = url.rstrip("/") + "/relay/events"
+        self.secret = secret
+        self.timeout_s = timeout_s
+        self._lock = asyncio.Lock()
+
+    def _post(self, payload: dict[str, Any]) -> None:
+        request = urllib.request.Request(
+            self.url,
+            data=json.dumps(payload).encode(),
+            headers={"Content-Type": "application/json", "X-Relay-Secret": report_key(self.secret)},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+            response.read()
+
+    async def __call__(self, payload: dict[str, Any]) -> None:
+        async with self._lock:  # keeps "connected" before "ended"
+            await asyncio.to_thread(self._post, payload)
+
+
+def load_secret(path: str | None) -> bytes:
+    """Secret from ``REMOTEAPP_RELAY_SECRET`` or a file; the relay refuses to run without."""
+    env = os.environ.get("REMOTEAPP_RELAY_SECRET")
+    if env:
+        return env.encode()
+    if path:
+        with open(path, "rb") as handle:
+            return handle.read().strip()
+    raise SystemExit("relay needs --secret-file or REMOTEAPP_RELAY_SECRET")
+
+
+def build_ssl_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
+    if not cert:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def add_relay_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--relay-host", default="0.0.0.0")
+    parser.add_argument("--cert", help="TLS certificate (PEM); plain TCP without it")
+    parser.add_argument("--key", help="TLS private key (PEM)")
+    parser.add_argument("--park-timeout", type=float, default=30.0)
+    parser.add_argument("--first-frame-timeout", type=float, default=5.0)
+    parser.add_argument("--idle-timeout", type=float, default=300.0)
+    parser.add_argument("--bandwidth", type=int, default=None, help="per-session cap in bytes/s")
+    parser.add_argument("--heartbeat", type=float, default=5.0)
+
+
+def config_from_args(
+    args: argparse.Namespace, secret: bytes, port: int, reporter: Reporter | None
+) -> RelayConfig:
+    return RelayConfig(
+        secret=secret,
+        host=args.relay_host,
+        port=port,
+        ssl_context=build_ssl_context(args.cert, args.key),
+        park_timeout_s=args.park_timeout,
+        first_frame_timeout_s=args.first_frame_timeout,
+        idle_timeout_s=args.idle_timeout,
+        bandwidth_bps=args.bandwidth,
+        heartbeat_s=args.heartbeat,
+        reporter=reporter,
+    )
+
+
+async def run_until_signalled(relay: Relay) -> None:
+    """Serve until SIGINT/SIGTERM, then close sessions cleanly (reported as relay-shutdown)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await relay.start()
+    await stop.wait()
+    await relay.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``remoteapp-relay``: run the relay alone, reporting to a helpdesk if one is given."""
+    parser = argparse.ArgumentParser(prog="remoteapp-relay", description=main.__doc__)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--secret-file", help="file holding the secret shared with helpdesk")
+    parser.add_argument("--helpdesk-url", help="e.g. http://127.0.0.1:8080; no reports without")
+    add_relay_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    secret = load_secret(args.secret_file)
+    reporter = HttpReporter(args.helpdesk_url, secret) if args.helpdesk_url else None
+    relay = Relay(config_from_args(args, secret, args.port, reporter))
+    asyncio.run(run_until_signalled(relay))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""The customer app's life with the helpdesk: register, stay present, serve sessions.
+
+One thread does it all with bounded waits: registration retried with a growing pause
+while the server is unreachable (the UI shows a countdown), long polls for session
+offers and password rotation, re-registration if presence lapsed, and each offered
+session joined at the relay and served until it ends.  The UI only gets callbacks.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from remoteapp.net.errors import HelpdeskError, RelayRefused
+from remoteapp.net.helpdesk import (
+    HelpdeskClient,
+    HelpdeskUnavailable,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    Registration,
+    SessionOffer,
+)
+from remoteapp.session import relay_link
+from remoteapp.session.customer import CustomerSession
+
+log = logging.getLogger("remoteapp.presence")
+
+RETRY_STEPS_S = (2, 4, 8, 15, 30)
+
+
+@dataclass
+class PresenceCallbacks:
+    """Called on the presence thread; a Qt UI forwards them as signals."""
+
+    registered: Callable[[Registration], None] = lambda reg: None
+    password: Callable[[str], None] = lambda password: None
+    unreachable: Callable[[str, int], None] = lambda reason, retry_in_s: None
+    rejected: Callable[[str], None] = lambda reason: None
+    agent_joined: Callable[[str], None] = lambda agent: None
+    session_ended: Callable[[str], None] = lambda reason: None
+
+
+class CustomerPresence:
+    def __init__(
+        self,
+        client: HelpdeskClient,
+        app_id: str,
+        device: str,
+        fields: dict[str, str],
+        callbacks: PresenceCallbacks,
+        *,
+        display: str | None = None,
+    ) -> None:
+        self.client = client
+        self.app_id = app_id
+        self.device = device
+        self.fields = fields
+        self.cb = callbacks
+        self.display = display
+        self.registration: Registration | None = None
+        self.session: CustomerSession | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="presence", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.session is not None:
+            self.session.end("customer closed the app")
+
+    def end_session(self) -> None:
+        """The customer's End session button."""
+        if self.session is not None:
+            self.session.end("customer ended the session")
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                if self.registration is None:
+                    self.registration = self.client.register(self.app_id, self.device, self.fields)
+                    log.info("presence event=registered partner=%s", self.registration.partner_id)
+                    self.cb.registered(self.registration)
+                reg = self.registration
+                result = self.client.poll(reg.partner_id, reg.presence_key, reg.poll_wait_s)
+                failures = 0
+                self.cb.password(result.password)
+                for offer in result.offers[:1]:
+                    self._serve(offer)
+            except InvalidInput as exc:
+                self.cb.rejected(exc.message)
+                return
+            except (NotFound, NotAuthenticated):
+                # presence lapsed, the server restarted, or another app on this device
+                # registered since: register again (same device, same ID)
+                self.registration = None
+                self._stop.wait(1.0)
+            except HelpdeskUnavailable as exc:
+                wait = RETRY_STEPS_S[min(failures, len(RETRY_STEPS_S) - 1)]
+                failures += 1
+                log.warning("presence event=unreachable retry_in=%d reason=%r", wait, str(exc))
+                self.cb.unreachable(str(exc), wait)
+                self._stop.wait(wait)
+            except HelpdeskError as exc:
+                log.warning("presence event=error reason=%r", str(exc))
+                self._stop.wait(RETRY_STEPS_S[0])
+
+    def _serve(self, offer: SessionOffer) -> None:
+        log.info("presence event=offer session=%s agent=%r", offer.session_id, offer.agent)
+        try:
+            sock, initial = relay_link.join(offer.relay, offer.token)
+        except (OSError, RelayRefused) as exc:
+            log.warning("presence event=relay-failed reason=%r", str(exc))
+            self.cb.session_ended(str(exc))
+            return
+        ended = threading.Event()
+        reason: list[str] = []
+
+        def on_end(why: str) -> None:
+            reason.append(why)
+            ended.set()
+
+        self.session = CustomerSession(
+            sock,
+            self.fields.get("name", ""),
+            display=self.display,
+            on_agent=self.cb.agent_joined,
+            on_end=on_end,
+        )
+        self.session.start(initial)
+        while not ended.wait(1.0):
+            if self._stop.is_set():
+                self.session.end("customer closed the app")
+        self.session = None
+        self.cb.session_ended(reason[0] if reason else "")

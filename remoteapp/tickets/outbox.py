@@ -1,0 +1,179 @@
+"""The ticket action of each session, kept on disk until the ticket API has it.
+
+A record is written (temp file, fsync, rename) *before* anything is sent, so a killed app
+or an unreachable server loses nothing: the next ``flush`` (on every start and after
+every session) sends it.  Sending is at-least-once; the action carries the session id
+and ``TicketClient.add_session_action`` skips a session the ticket already records, so
+the ticket gets it exactly once.  A session without a ticket first opens one; its id is
+written back into the record before the action goes out.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from remoteapp.net.errors import HelpdeskError
+
+log = logging.getLogger("remoteapp.tickets")
+
+_SAFE = re.compile(r"[^0-9A-Za-z_-]")
+MAX_RECORDS_PER_FLUSH = 200
+
+
+class TicketSink(Protocol):
+    """What the outbox needs from the ticket API (``remoteapp.net.helpdesk.TicketClient``)."""
+
+    def create_ticket(self, ticket: dict[str, Any]) -> int: ...
+
+    def add_session_action(
+        self,
+        ticket_id: int,
+        session_id: str,
+        *,
+        created_by: str,
+        start: datetime,
+        end: datetime,
+        description: str,
+    ) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    session_id: str
+    ticket_id: int | None  #: None: open a new ticket for this session
+    agent_ref: str  #: the agent's person id at the ticket API (createdBy)
+    client_ref: str | None  #: the customer's person id, for a new ticket's client
+    subject: str  #: a new ticket's subject
+    description: str  #: the action's text: agent, customer, start, end (already translated)
+    start: datetime
+    end: datetime
+    attempts: int = 0
+    last_error: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["start"], data["end"] = self.start.isoformat(), self.end.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SessionRecord:
+        data = dict(data)
+        data["start"] = datetime.fromisoformat(data["start"])
+        data["end"] = datetime.fromisoformat(data["end"])
+        return cls(**data)
+
+
+@dataclass(frozen=True, slots=True)
+class FlushResult:
+    sent: list[str]  #: session ids now on their tickets
+    pending: list[str]  #: still in the outbox (server unreachable or refusing)
+
+
+class TicketOutbox:
+    """A directory of records, one JSON file per session."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, session_id: str) -> Path:
+        return self.directory / f"{_SAFE.sub('_', session_id)[:80]}.json"
+
+    def put(self, record: SessionRecord) -> None:
+        """Store ``record`` durably (replacing an earlier version of the same session)."""
+        path = self._path(record.session_id)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(record.to_json(), f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        dir_fd = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def pending(self) -> list[SessionRecord]:
+        """Records not yet delivered, oldest first; unreadable files are set aside."""
+        records = []
+        for path in sorted(self.directory.glob("*.json"), key=lambda p: p.stat().st_mtime):
+            try:
+                records.append(SessionRecord.from_json(json.loads(path.read_text("utf-8"))))
+            except (OSError, ValueError, TypeError, KeyError) as exc:
+                log.error("tickets event=unreadable path=%s reason=%r", path, str(exc))
+                path.rename(path.with_suffix(".corrupt"))  # kept for a person to look at
+        return records
+
+    def flush(self, sink: TicketSink) -> FlushResult:
+        """Deliver what is pending; stops at the first unreachable-server error."""
+        sent: list[str] = []
+        pending: list[str] = []
+        records = self.pending()[:MAX_RECORDS_PER_FLUSH]
+        for index, record in enumerate(records):
+            try:
+                self._deliver(record, sink)
+            except HelpdeskError as exc:
+                failed = replace(record, attempts=record.attempts + 1, last_error=str(exc))
+                self.put(failed)
+                log.warning(
+                    "tickets event=pending session=%s attempts=%d reason=%r",
+                    record.session_id,
+                    failed.attempts,
+                    str(exc),
+                )
+                pending += [r.session_id for r in records[index:]]
+                break
+            self._path(record.session_id).unlink(missing_ok=True)
+            sent.append(record.session_id)
+            log.info("tickets event=sent session=%s", record.session_id)
+        return FlushResult(sent, pending)
+
+    def _deliver(self, record: SessionRecord, sink: TicketSink, *, fallback: bool = True) -> None:
+        from remoteapp.net.helpdesk import NotFound
+
+        if record.ticket_id is None:
+            ticket_id = sink.create_ticket(_new_ticket(record))
+            record = replace(record, ticket_id=ticket_id)
+            self.put(record)  # before the action: a retry must not open a second ticket
+            log.info("tickets event=opened session=%s ticket=%d", record.session_id, ticket_id)
+        assert record.ticket_id is not None
+        try:
+            sink.add_session_action(
+                record.ticket_id,
+                record.session_id,
+                created_by=record.agent_ref,
+                start=record.start,
+                end=record.end,
+                description=record.description,
+            )
+        except NotFound:
+            if not fallback:
+                raise
+            # the chosen ticket is gone: the session still gets recorded, on a new ticket
+            self.put(replace(record, ticket_id=None))
+            self._deliver(replace(record, ticket_id=None), sink, fallback=False)
+
+
+def _new_ticket(record: SessionRecord) -> dict[str, Any]:
+    ticket: dict[str, Any] = {
+        "type": 2,
+        "subject": record.subject,
+        "createdBy": {"id": record.agent_ref},
+        "owner": {"id": record.agent_ref},
+        "clients": [{"id": record.client_ref}] if record.client_ref else [],
+        "actions": [],
+    }
+    return ticket

@@ -1,0 +1,192 @@
+"""Agent dialogs: login, ticket choice before a session, the partner's password."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from remoteapp.net.helpdesk import HelpdeskClient, NotAuthenticated, NotFound, TicketClient
+from remoteapp.ui import credentials, operations
+from remoteapp.ui.i18n import tr
+from remoteapp.ui.qt import QtWidgets
+
+
+class LoginDialog(QtWidgets.QDialog):
+    """Server, email, password, remember me; logs in off the GUI thread."""
+
+    def __init__(self, server_url: str, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(tr("Agent login"))
+        self.client: HelpdeskClient | None = None
+        self.user: dict[str, Any] = {}
+        form = QtWidgets.QFormLayout(self)
+        self.server = QtWidgets.QLineEdit(server_url)
+        self.email = QtWidgets.QLineEdit()
+        self.email.setObjectName("email")
+        self.password = QtWidgets.QLineEdit()
+        self.password.setObjectName("password")
+        self.password.setEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
+        self.remember = QtWidgets.QCheckBox(tr("Remember me"))
+        form.addRow(tr("Server"), self.server)
+        form.addRow(tr("Email"), self.email)
+        form.addRow(tr("Password"), self.password)
+        form.addRow(self.remember)
+        self.message = QtWidgets.QLabel()
+        self.message.setWordWrap(True)
+        form.addRow(self.message)
+        buttons = QtWidgets.QDialogButtonBox(
+            QtWidgets.QDialogButtonBox.StandardButton.Ok
+            | QtWidgets.QDialogButtonBox.StandardButton.Cancel
+        )
+        self.ok = buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok)
+        self.ok.setText(tr("Log in"))
+        buttons.accepted.connect(self._login)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        why_not = credentials.keyring_status()
+        if why_not is not None:
+            self.remember.setEnabled(False)
+            self.remember.setToolTip(why_not)
+            self.message.setText(tr("Login will not be remembered: no keyring on this system."))
+        elif saved := credentials.load():
+            self.server.setText(saved.get("server", server_url))
+            self.email.setText(saved.get("email", ""))
+            self.password.setText(saved.get("password", ""))
+            self.remember.setChecked(True)
+
+    def _login(self) -> None:
+        server, email, password = (
+            self.server.text().strip().rstrip("/"),
+            self.email.text().strip(),
+            self.password.text(),
+        )
+        if not (server and email and password):
+            self.message.setText(tr("Fill in server, email and password."))
+            return
+        self.ok.setEnabled(False)
+        self.message.setText(tr("Logging in..."))
+        client = HelpdeskClient(server)
+
+        def done(user: dict[str, Any]) -> None:
+            self.client, self.user = client, user
+            if self.remember.isChecked():
+                credentials.save(server, email, password)
+            else:
+                credentials.forget()
+            self.accept()
+
+        def failed(exc: Exception) -> None:
+            self.ok.setEnabled(True)
+            if isinstance(exc, NotAuthenticated):
+                self.message.setText(tr("Wrong email or password."))
+            else:
+                self.message.setText(tr("Cannot log in: {reason}").format(reason=exc))
+
+        operations.run(self, lambda: client.login(email, password), done, failed)
+
+
+@dataclass(frozen=True, slots=True)
+class TicketChoice:
+    ticket_id: int | None  #: None: a new ticket will be opened
+    subject: str = ""
+    client_ref: str | None = None
+
+
+class TicketDialog(QtWidgets.QDialog):
+    """Which ticket the session belongs to: look one up, or confirm a new one."""
+
+    def __init__(
+        self, tickets: TicketClient, partner: str, parent: QtWidgets.QWidget | None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(tr("Ticket for the session with {partner}").format(partner=partner))
+        self.tickets = tickets
+        self.choice: TicketChoice | None = None
+        self._found: dict[str, Any] | None = None
+        layout = QtWidgets.QFormLayout(self)
+        row = QtWidgets.QHBoxLayout()
+        self.number = QtWidgets.QLineEdit()
+        self.number.setObjectName("ticket-number")
+        self.number.setPlaceholderText(tr("Ticket number"))
+        self.lookup = QtWidgets.QPushButton(tr("Look up"))
+        self.lookup.clicked.connect(self._lookup)
+        self.number.returnPressed.connect(self._lookup)
+        row.addWidget(self.number)
+        row.addWidget(self.lookup)
+        layout.addRow(tr("Ticket"), row)
+        self.subject = QtWidgets.QLabel()
+        self.client = QtWidgets.QLabel()
+        self.owner = QtWidgets.QLabel()
+        layout.addRow(tr("Subject"), self.subject)
+        layout.addRow(tr("Client"), self.client)
+        layout.addRow(tr("Responsible"), self.owner)
+        self.message = QtWidgets.QLabel()
+        layout.addRow(self.message)
+        buttons = QtWidgets.QHBoxLayout()
+        self.start = QtWidgets.QPushButton(tr("Start session"))
+        self.start.setEnabled(False)
+        self.start.clicked.connect(self._start_with_ticket)
+        self.no_ticket = QtWidgets.QPushButton(tr("No ticket"))
+        self.no_ticket.clicked.connect(self._new_ticket)
+        cancel = QtWidgets.QPushButton(tr("Cancel"))
+        cancel.clicked.connect(self.reject)
+        for button in (self.start, self.no_ticket, cancel):
+            buttons.addWidget(button)
+        layout.addRow(buttons)
+
+    def _lookup(self) -> None:
+        text = self.number.text().strip()
+        if not text.isdigit():
+            self.message.setText(tr("Type the ticket number."))
+            return
+        self.lookup.setEnabled(False)
+        self.message.setText(tr("Looking up..."))
+
+        def done(ticket: dict[str, Any]) -> None:
+            self.lookup.setEnabled(True)
+            self._found = ticket
+            clients = ticket.get("clients") or []
+            owner = ticket.get("owner") or {}
+            self.subject.setText(str(ticket.get("subject", "")))
+            self.client.setText(", ".join(str(c.get("businessName", "")) for c in clients))
+            self.owner.setText(str(owner.get("businessName", "")))
+            self.message.clear()
+            self.start.setEnabled(True)
+
+        def failed(exc: Exception) -> None:
+            self.lookup.setEnabled(True)
+            self._found = None
+            self.start.setEnabled(False)
+            if isinstance(exc, NotFound):
+                self.message.setText(tr("There is no ticket {number}.").format(number=text))
+            else:
+                self.message.setText(tr("Cannot look the ticket up: {reason}").format(reason=exc))
+
+        operations.run(self, lambda: self.tickets.get_ticket(int(text)), done, failed)
+
+    def _start_with_ticket(self) -> None:
+        if self._found is None:
+            return
+        clients = self._found.get("clients") or []
+        self.choice = TicketChoice(
+            int(self._found["id"]),
+            str(self._found.get("subject", "")),
+            str(clients[0]["id"]) if clients else None,
+        )
+        self.accept()
+
+    def _new_ticket(self) -> None:
+        answer = QtWidgets.QMessageBox.question(
+            self,
+            tr("New ticket"),
+            tr(
+                "Every remote access is recorded on a ticket. A new ticket will be opened "
+                "for this connection. Continue?"
+            ),
+        )
+        if answer == QtWidgets.QMessageBox.StandardButton.Yes:
+            self.choice = TicketChoice(None)
+            self.accept()
+
+
+__all__ = ["LoginDialog", "TicketChoice", "TicketDialog"]

@@ -1,0 +1,352 @@
+"""Agent mode: own ID/password, partner ID + Connect, the queue, sessions in progress.
+
+Connect -> ticket dialog -> partner password (not from the queue) -> relay -> viewer; at
+the end the session's ticket action goes into the durable outbox and is flushed.  Every
+server call runs off the GUI thread (``operations.run``); dialogs are opened, not exec'd.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from datetime import UTC, datetime
+from typing import Any
+
+from remoteapp.branding.profile import Profile
+from remoteapp.net.errors import HelpdeskError, RelayRefused
+from remoteapp.net.helpdesk import (
+    Conflict,
+    HelpdeskClient,
+    NotAllowed,
+    QueueEntry,
+    RateLimited,
+    Registration,
+    SessionGrant,
+    TicketClient,
+)
+from remoteapp.session import AgentSession, relay_link
+from remoteapp.session.device import data_dir, device_id
+from remoteapp.session.presence import CustomerPresence, PresenceCallbacks
+from remoteapp.tickets import SessionRecord, TicketOutbox
+from remoteapp.ui import credentials, operations
+from remoteapp.ui.agent_dialogs import TicketChoice, TicketDialog
+from remoteapp.ui.i18n import tr
+from remoteapp.ui.qt import QtCore, QtWidgets, Signal
+from remoteapp.ui.viewer import ViewerWindow
+from remoteapp.ui.widgets import BigValue, BrandHeader, spaced_id
+
+log = logging.getLogger("remoteapp.agent")
+Queued = QtCore.Qt.ConnectionType.QueuedConnection
+QUEUE_REFRESH_MS = 3000
+
+
+class AgentWindow(QtWidgets.QWidget):
+    registered = Signal(object)
+    password_changed = Signal(str)
+    logged_out = Signal()
+
+    def __init__(
+        self,
+        profile: Profile,
+        client: HelpdeskClient,
+        user: dict[str, Any],
+        tickets: TicketClient,
+        outbox: TicketOutbox | None = None,
+    ) -> None:
+        super().__init__()
+        self.profile, self.client, self.user, self.tickets = profile, client, user, tickets
+        self.outbox = outbox or TicketOutbox(data_dir() / "outbox")
+        self.viewers: dict[str, ViewerWindow] = {}
+        self.setWindowTitle(
+            tr("{title} - agent {name}").format(title=profile.title, name=user.get("name", ""))
+        )
+        header = BrandHeader(profile.title, profile.logo)
+        header.agent_button.setToolTip(tr("Log out"))
+        header.agent_button.clicked.connect(self.logout)
+        self.own_id = BigValue(tr("Your ID"))
+        self.own_password = BigValue(tr("Password"))
+        own = QtWidgets.QHBoxLayout()
+        own.addWidget(self.own_id)
+        own.addWidget(self.own_password)
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.addTab(self._connect_tab(), tr("Remote access"))
+        self.tabs.addTab(self._queue_tab(), tr("Queue"))
+        self.tabs.addTab(self._sessions_tab(), tr("Sessions in progress"))
+        self.status = QtWidgets.QLabel()
+        self.status.setObjectName("status")
+        self.status.setWordWrap(True)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(header)
+        layout.addLayout(own)
+        layout.addWidget(self.tabs)
+        layout.addWidget(self.status)
+        self.registered.connect(self._on_registered, Queued)
+        self.password_changed.connect(self.own_password.set, Queued)
+        self._queue_timer = QtCore.QTimer(self)
+        self._queue_timer.timeout.connect(self.refresh_queue)
+        self._queue_timer.start(QUEUE_REFRESH_MS)
+        self.presence = CustomerPresence(
+            HelpdeskClient(profile.server_url),
+            profile.app_id,
+            device_id(),
+            {"name": str(user.get("name", "")), "email": str(user.get("email", ""))},
+            PresenceCallbacks(registered=self.registered.emit, password=self.password_changed.emit),
+        )
+        self.presence.start()
+        self.refresh_queue()
+        self.flush_outbox()
+        self.resize(760, 560)
+
+    # -- tabs
+
+    def _connect_tab(self) -> QtWidgets.QWidget:
+        page = QtWidgets.QWidget()
+        form = QtWidgets.QFormLayout(page)
+        self.partner = QtWidgets.QLineEdit()
+        self.partner.setObjectName("partner-id")
+        self.partner.setPlaceholderText("123 456 789")
+        self.partner.returnPressed.connect(self.connect_partner)
+        self.connect_button = QtWidgets.QPushButton(tr("Connect"))
+        self.connect_button.clicked.connect(self.connect_partner)
+        form.addRow(tr("Partner ID"), self.partner)
+        form.addRow(self.connect_button)
+        return page
+
+    def _queue_tab(self) -> QtWidgets.QWidget:
+        page = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(page)
+        self.queue = QtWidgets.QTableWidget(0, 6)
+        self.queue.setHorizontalHeaderLabels(
+            [
+                tr("Name"),
+                tr("Organization"),
+                tr("Classification"),
+                tr("Waiting since"),
+                tr("ID"),
+                tr("Password"),
+            ]
+        )
+        self.queue.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        self.queue.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.queue.horizontalHeader().setStretchLastSection(True)
+        self.queue.doubleClicked.connect(lambda _index: self.connect_from_queue())
+        self.queue_connect = QtWidgets.QPushButton(tr("Connect"))
+        self.queue_connect.setObjectName("queue-connect")
+        self.queue_connect.clicked.connect(self.connect_from_queue)
+        layout.addWidget(self.queue)
+        layout.addWidget(self.queue_connect)
+        self._queue_entries: list[QueueEntry] = []
+        return page
+
+    def _sessions_tab(self) -> QtWidgets.QWidget:
+        self.sessions_list = QtWidgets.QListWidget()
+        return self.sessions_list
+
+    # -- own presence, queue
+
+    def _on_registered(self, reg: Registration) -> None:
+        self.own_id.set(reg.partner_id, spaced_id(reg.partner_id))
+        self.own_password.set(reg.password)
+
+    def refresh_queue(self) -> None:
+        def done(entries: list[QueueEntry]) -> None:
+            self._queue_entries = entries
+            self.queue.setRowCount(len(entries))
+            for row, e in enumerate(entries):
+                values = (
+                    e.name,
+                    e.organization,
+                    e.classification,
+                    e.waiting_since,
+                    spaced_id(e.partner_id) if e.partner_id else "",
+                    e.password or "",
+                )
+                for col, value in enumerate(values):
+                    self.queue.setItem(row, col, QtWidgets.QTableWidgetItem(value or ""))
+
+        def failed(exc: Exception) -> None:
+            log.warning("agent event=queue-failed reason=%r", str(exc))
+
+        operations.run(self, lambda: self.client.queue(self.profile.app_id), done, failed)
+
+    # -- connecting
+
+    def connect_partner(self) -> None:
+        partner = "".join(self.partner.text().split())
+        if not (partner.isdigit() and len(partner) == 9):
+            self.status.setText(tr("A partner ID has 9 digits."))
+            return
+        self._choose_ticket(partner, lambda choice: self._ask_password(partner, choice, ""))
+
+    def connect_from_queue(self) -> None:
+        row = self.queue.currentRow()
+        if not 0 <= row < len(self._queue_entries):
+            self.status.setText(tr("Choose a customer in the queue."))
+            return
+        entry = self._queue_entries[row]
+        self._choose_ticket(
+            entry.name,
+            lambda choice: self._grant(
+                lambda: self.client.connect_from_queue(entry.queue_ref), entry.name, choice
+            ),
+        )
+
+    def _choose_ticket(self, partner: str, then: Any) -> None:
+        dialog = TicketDialog(self.tickets, partner, self)
+        self.ticket_dialog = dialog
+
+        def finished(result: int) -> None:
+            if result == QtWidgets.QDialog.DialogCode.Accepted and dialog.choice is not None:
+                then(dialog.choice)
+
+        dialog.finished.connect(finished)
+        dialog.open()
+
+    def _ask_password(self, partner: str, choice: TicketChoice, message: str) -> None:
+        dialog = QtWidgets.QInputDialog(self)
+        dialog.setObjectName("partner-password")
+        dialog.setWindowTitle(tr("Partner password"))
+        label = tr("Password of {partner}:").format(partner=spaced_id(partner))
+        dialog.setLabelText(f"{message}\n{label}" if message else label)
+        dialog.setTextEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
+        self.password_dialog = dialog
+
+        def finished(result: int) -> None:
+            if result == QtWidgets.QDialog.DialogCode.Accepted:
+                password = dialog.textValue()
+                self._grant(lambda: self.client.connect(partner, password), partner, choice)
+
+        dialog.finished.connect(finished)
+        dialog.open()
+
+    def _grant(self, call: Any, partner: str, choice: TicketChoice) -> None:
+        self.status.setText(tr("Connecting..."))
+
+        def work() -> tuple[SessionGrant, socket.socket, bytes]:
+            grant = call()
+            sock, initial = relay_link.join(grant.relay, grant.token)
+            return grant, sock, initial
+
+        def done(result: tuple[SessionGrant, socket.socket, bytes]) -> None:
+            grant, sock, initial = result
+            self._open_viewer(grant, sock, initial, partner, choice)
+
+        def failed(exc: Exception) -> None:
+            if isinstance(exc, RateLimited):
+                self.status.setText(
+                    tr("Too many wrong passwords. Try again in {seconds} s.").format(
+                        seconds=exc.retry_after
+                    )
+                )
+            elif isinstance(exc, NotAllowed) and "password" in exc.message:
+                self.status.setText(tr("Wrong partner ID or password."))
+                self._ask_password(partner, choice, tr("Wrong password, try again."))
+            elif isinstance(exc, NotAllowed):
+                self.status.setText(tr("Not allowed: {reason}").format(reason=exc.message))
+            elif isinstance(exc, Conflict):
+                self.status.setText(tr("Cannot connect: {reason}").format(reason=exc.message))
+            elif isinstance(exc, (HelpdeskError, RelayRefused, OSError)):
+                self.status.setText(tr("Cannot connect: {reason}").format(reason=exc))
+            else:
+                raise exc
+
+        operations.run(self, work, done, failed)
+
+    def _open_viewer(
+        self,
+        grant: SessionGrant,
+        sock: socket.socket,
+        initial: bytes,
+        partner: str,
+        choice: TicketChoice,
+    ) -> None:
+        session = AgentSession(sock, str(self.user.get("name", "")))
+        viewer = ViewerWindow(session, partner)
+        self.viewers[grant.session_id] = viewer
+        started = datetime.now(UTC)
+        item = QtWidgets.QListWidgetItem(
+            tr("{partner} since {time}").format(partner=partner, time=started.strftime("%H:%M"))
+        )
+        self.sessions_list.addItem(item)
+        viewer.session_ended.connect(
+            lambda reason: self._session_over(grant, partner, choice, started, reason, item)
+        )
+        viewer.show()
+        session.start(initial)
+        self.status.setText(tr("Connected to {partner}.").format(partner=partner))
+        print(f"agent event=session-started session={grant.session_id}", flush=True)
+
+    def _session_over(
+        self,
+        grant: SessionGrant,
+        partner: str,
+        choice: TicketChoice,
+        started: datetime,
+        reason: str,
+        item: QtWidgets.QListWidgetItem,
+    ) -> None:
+        ended = datetime.now(UTC)
+        self.sessions_list.takeItem(self.sessions_list.row(item))
+        viewer = self.viewers.pop(grant.session_id, None)
+        customer = viewer.session.customer_name if viewer else partner
+        agent = str(self.user.get("name", ""))
+        description = tr(
+            "Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). "
+            "Start: {start}. End: {end}. {reason}"
+        ).format(
+            agent=agent,
+            customer=customer or partner,
+            partner=grant.partner_id,
+            start=started.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            end=ended.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            reason=reason,
+        )
+        self.outbox.put(
+            SessionRecord(
+                session_id=grant.session_id,
+                ticket_id=choice.ticket_id,
+                agent_ref=str(self.user.get("id", "")),
+                client_ref=choice.client_ref,
+                subject=tr("Remote access - {customer}").format(customer=customer or partner),
+                description=description,
+                start=started,
+                end=ended,
+            )
+        )
+        print(f"agent event=session-ended session={grant.session_id} reason={reason!r}", flush=True)
+        operations.run(
+            self,
+            lambda: self.client.end_session(grant.session_id, reason[:200]),
+            lambda state: None,
+            lambda exc: log.info("agent event=end-report-failed reason=%r", str(exc)),
+        )
+        self.flush_outbox()
+
+    def flush_outbox(self) -> None:
+        def done(result: Any) -> None:
+            for session_id in result.sent:
+                print(f"agent event=ticket-action-sent session={session_id}", flush=True)
+            if result.pending:
+                self.status.setText(
+                    tr("{count} session record(s) waiting for the server.").format(
+                        count=len(result.pending)
+                    )
+                )
+
+        operations.run(
+            self,
+            lambda: self.outbox.flush(self.tickets),
+            done,
+            lambda exc: log.warning("agent event=outbox-failed reason=%r", str(exc)),
+        )
+
+    def logout(self) -> None:
+        credentials.forget()
+        self.presence.stop()
+        self.logged_out.emit()
+        self.close()
+
+    def closeEvent(self, event: Any) -> None:
+        self._queue_timer.stop()
+        self.presence.stop()
+        super().closeEvent(event)

@@ -1,0 +1,95 @@
+"""The desktop program: customer mode on start, agent mode through the login icon."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from remoteapp.branding.profile import Profile, ProfileError, load_profile
+from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
+from remoteapp.ui import i18n, operations
+from remoteapp.ui.agent_dialogs import LoginDialog
+from remoteapp.ui.agent_window import AgentWindow
+from remoteapp.ui.customer_window import CustomerWindow
+from remoteapp.ui.qt import QtGui, QtWidgets
+
+log = logging.getLogger("remoteapp.app")
+
+
+class RemoteApp:
+    """Owns the windows; switches between customer and agent mode."""
+
+    def __init__(self, profile: Profile, ticket_token: str | None) -> None:
+        self.profile = profile
+        self.ticket_token = ticket_token or profile.ticket_api_token
+        self.customer = CustomerWindow(profile)
+        self.customer.header.agent_clicked.connect(self.ask_login)
+        self.agent: AgentWindow | None = None
+
+    def ask_login(self) -> None:
+        dialog = LoginDialog(self.profile.server_url, self.customer)
+        self.login_dialog = dialog
+
+        def finished(result: int) -> None:
+            if result == QtWidgets.QDialog.DialogCode.Accepted and dialog.client is not None:
+                self.open_agent(dialog.client, dialog.user)
+
+        dialog.finished.connect(finished)
+        dialog.open()
+
+    def login_with(self, email: str, password: str) -> None:
+        """Log in without the dialog (the run command's demo agent)."""
+        client = HelpdeskClient(self.profile.server_url)
+        operations.run(
+            self.customer,
+            lambda: client.login(email, password),
+            lambda user: self.open_agent(client, user),
+            lambda exc: self.customer.status.setText(str(exc)),
+        )
+
+    def open_agent(self, client: HelpdeskClient, user: dict[str, Any]) -> None:
+        tickets = TicketClient(
+            self.profile.ticket_api_url or self.profile.server_url, self.ticket_token or ""
+        )
+        self.agent = AgentWindow(self.profile, client, user, tickets)
+        self.agent.logged_out.connect(self.customer.show)
+        self.agent.show()
+        self.customer.hide()
+        print(f"app event=agent-mode agent={user.get('email', '')!r}", flush=True)
+
+
+def run(
+    *,
+    profile_path: Path | None,
+    server: str | None,
+    app_id: str | None,
+    lang: str | None,
+    agent: bool,
+    agent_credentials: Path | None,
+    ticket_token: str | None,
+) -> int:
+    qapp = QtWidgets.QApplication(sys.argv[:1])
+    qapp.setApplicationName("remoteapp")
+    used, _ = i18n.install(qapp, lang)
+    try:
+        profile = load_profile(profile_path).with_overrides(server_url=server, app_id=app_id)
+    except ProfileError as exc:
+        print(f"remoteapp: {exc}", file=sys.stderr)
+        return 2
+    demo: dict[str, Any] = {}
+    if agent_credentials is not None:
+        demo = json.loads(agent_credentials.read_text(encoding="utf-8"))
+        ticket_token = ticket_token or demo.get("token")
+    app = RemoteApp(profile, ticket_token)
+    if profile.logo is not None:
+        app.customer.setWindowIcon(QtGui.QIcon(str(profile.logo)))
+    app.customer.show()
+    print(f"app event=started mode=customer lang={used} server={profile.server_url}", flush=True)
+    if demo:
+        app.login_with(demo["agent"]["email"], demo["agent"]["password"])
+    elif agent:
+        app.ask_login()
+    return qapp.exec()

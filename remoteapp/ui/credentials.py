@@ -1,0 +1,63 @@
+"""Remembered agent logins in the OS keyring, with a clear message where there is none."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+
+log = logging.getLogger("remoteapp.ui")
+SERVICE = "remoteapp"
+KEY = "agent-login"
+
+
+def keyring_status() -> str | None:
+    """None when a real keyring is available, else why remembering will not work."""
+    try:
+        import keyring
+        from keyring.backends import fail
+    except ImportError:
+        return "the keyring package is not installed"
+    backend = keyring.get_keyring()
+    if isinstance(backend, fail.Keyring) or backend.priority <= 0:
+        return "this system has no keyring (secret service) to keep the password in"
+    return None
+
+
+def load() -> dict[str, str] | None:
+    if keyring_status() is not None:
+        return None
+    import keyring
+
+    try:
+        raw = keyring.get_password(SERVICE, KEY)
+        data = json.loads(raw) if raw else None
+    except Exception as exc:  # a broken backend must not stop the login dialog
+        log.warning("ui event=keyring-read-failed reason=%r", str(exc))
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def save(server: str, email: str, password: str) -> bool:
+    if keyring_status() is not None:
+        return False
+    import keyring
+
+    try:
+        keyring.set_password(
+            SERVICE, KEY, json.dumps({"server": server, "email": email, "password": password})
+        )
+    except Exception as exc:
+        log.warning("ui event=keyring-write-failed reason=%r", str(exc))
+        return False
+    return True
+
+
+def forget() -> None:
+    if keyring_status() is not None:
+        return
+    import keyring
+    import keyring.errors
+
+    with contextlib.suppress(keyring.errors.PasswordDeleteError):  # nothing was saved
+        keyring.delete_password(SERVICE, KEY)

@@ -1,0 +1,219 @@
+"""Customer mode, what the app shows on start: brand, the admin's fields, then the big ID
+and password; a banner and End session while an agent is connected."""
+
+from __future__ import annotations
+
+import logging
+
+from remoteapp.branding.profile import STANDARD_FIELDS, Profile
+from remoteapp.net.helpdesk import HelpdeskClient, Registration
+from remoteapp.session.device import device_id
+from remoteapp.session.presence import CustomerPresence, PresenceCallbacks
+from remoteapp.ui.i18n import tr
+from remoteapp.ui.qt import QtCore, QtWidgets, Signal
+from remoteapp.ui.widgets import BigValue, BrandHeader, spaced_id
+
+log = logging.getLogger("remoteapp.customer")
+Queued = QtCore.Qt.ConnectionType.QueuedConnection
+
+
+def field_label(key: str, given: str) -> str:
+    labels = {
+        "name": tr("Name"),
+        "email": tr("Email"),
+        "phone": tr("Phone"),
+        "organization": tr("Organization"),
+    }
+    return labels[key] if key in STANDARD_FIELDS else given
+
+
+class CustomerWindow(QtWidgets.QWidget):
+    registered = Signal(object)
+    password_changed = Signal(str)
+    unreachable = Signal(str, int)
+    rejected = Signal(str)
+    agent_joined = Signal(str)
+    session_ended = Signal(str)
+
+    def __init__(self, profile: Profile, display: str | None = None) -> None:
+        super().__init__()
+        self.profile = profile
+        self.display = display
+        self.presence: CustomerPresence | None = None
+        self.setWindowTitle(profile.title)
+        self.header = BrandHeader(profile.title, profile.logo)
+        self.pages = QtWidgets.QStackedWidget()
+        self.pages.addWidget(self._form_page())
+        self.pages.addWidget(self._credentials_page())
+        self.status = QtWidgets.QLabel()
+        self.status.setObjectName("status")
+        self.status.setWordWrap(True)
+        self.banner = QtWidgets.QFrame()
+        self.banner.setStyleSheet("background: #fff3cd; border: 1px solid #e0b000;")
+        banner_layout = QtWidgets.QHBoxLayout(self.banner)
+        self.banner_text = QtWidgets.QLabel()
+        self.banner_text.setWordWrap(True)
+        self.end_button = QtWidgets.QPushButton(tr("End session"))
+        self.end_button.clicked.connect(self._end_session)
+        banner_layout.addWidget(self.banner_text, 1)
+        banner_layout.addWidget(self.end_button)
+        self.banner.hide()
+        layout = QtWidgets.QVBoxLayout(self)
+        for widget in (self.header, self.banner, self.pages, self.status):
+            layout.addWidget(widget)
+        self._countdown = 0
+        self._timer = QtCore.QTimer(self)
+        self._timer.timeout.connect(self._tick)
+        self.registered.connect(self._on_registered, Queued)
+        self.password_changed.connect(self._on_password, Queued)
+        self.unreachable.connect(self._on_unreachable, Queued)
+        self.rejected.connect(self._on_rejected, Queued)
+        self.agent_joined.connect(self._on_agent, Queued)
+        self.session_ended.connect(self._on_session_ended, Queued)
+        if not profile.fields:
+            self._register({})
+        elif self.inputs:
+            first = next(iter(self.inputs.values()))
+            QtCore.QTimer.singleShot(0, first.setFocus)
+
+    # -- pages
+
+    def _form_page(self) -> QtWidgets.QWidget:
+        page = QtWidgets.QWidget()
+        form = QtWidgets.QFormLayout(page)
+        self.inputs: dict[str, QtWidgets.QLineEdit] = {}
+        for spec in self.profile.fields:
+            edit = QtWidgets.QLineEdit()
+            edit.setObjectName(f"field-{spec.key}")
+            label = field_label(spec.key, spec.label) + (" *" if spec.required else "")
+            form.addRow(label, edit)
+            self.inputs[spec.key] = edit
+            edit.returnPressed.connect(self._submit)
+        self.form_error = QtWidgets.QLabel()
+        self.form_error.setStyleSheet("color: #b00020;")
+        form.addRow(self.form_error)
+        self.submit_button = QtWidgets.QPushButton(tr("Continue"))
+        self.submit_button.clicked.connect(self._submit)
+        form.addRow(self.submit_button)
+        return page
+
+    def _credentials_page(self) -> QtWidgets.QWidget:
+        page = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(page)
+        layout.addWidget(QtWidgets.QLabel(tr("Tell these to the support agent:")))
+        self.id_value = BigValue(tr("Your ID"))
+        self.password_value = BigValue(tr("Password"))
+        layout.addWidget(self.id_value)
+        layout.addWidget(self.password_value)
+        layout.addStretch(1)
+        return page
+
+    # -- form
+
+    def _submit(self) -> None:
+        values = {key: edit.text().strip() for key, edit in self.inputs.items()}
+        missing = [
+            field_label(s.key, s.label)
+            for s in self.profile.fields
+            if s.required and not values.get(s.key)
+        ]
+        if missing:
+            self.form_error.setText(
+                tr("Please fill in: {fields}").format(fields=", ".join(missing))
+            )
+            return
+        email = values.get("email", "")
+        if email and ("@" not in email or "." not in email.rsplit("@", 1)[-1]):
+            self.form_error.setText(tr("The email address does not look right."))
+            return
+        self.form_error.clear()
+        self.submit_button.setEnabled(False)
+        self._register({k: v for k, v in values.items() if v})
+
+    def _register(self, fields: dict[str, str]) -> None:
+        self.status.setText(tr("Connecting to the server..."))
+        client = HelpdeskClient(self.profile.server_url)
+        callbacks = PresenceCallbacks(
+            registered=self.registered.emit,
+            password=self.password_changed.emit,
+            unreachable=self.unreachable.emit,
+            rejected=self.rejected.emit,
+            agent_joined=self.agent_joined.emit,
+            session_ended=self.session_ended.emit,
+        )
+        self.presence = CustomerPresence(
+            client, self.profile.app_id, device_id(), fields, callbacks, display=self.display
+        )
+        self.presence.start()
+
+    # -- presence events (GUI thread)
+
+    def _on_registered(self, reg: Registration) -> None:
+        self._timer.stop()
+        self.pages.setCurrentIndex(1)
+        self.id_value.set(reg.partner_id, spaced_id(reg.partner_id))
+        self.password_value.set(reg.password)
+        self.status.setText(tr("Waiting for the agent to connect."))
+        print(f"customer event=registered partner={reg.partner_id}", flush=True)
+
+    def _on_password(self, password: str) -> None:
+        if password != self.password_value._raw:
+            self.password_value.set(password)
+            print("customer event=password-changed", flush=True)
+        if not self.banner.isVisible():
+            self.status.setText(tr("Waiting for the agent to connect."))
+
+    def _on_unreachable(self, reason: str, retry_in: int) -> None:
+        self._countdown = retry_in
+        self._tick()
+        self._timer.start(1000)
+        print(f"customer event=unreachable retry_in={retry_in}", flush=True)
+
+    def _tick(self) -> None:
+        if self._countdown <= 0:
+            self._timer.stop()
+            self.status.setText(tr("Connecting to the server..."))
+            return
+        self.status.setText(
+            tr("The server cannot be reached. Retrying in {seconds} s.").format(
+                seconds=self._countdown
+            )
+        )
+        self._countdown -= 1
+
+    def _on_rejected(self, reason: str) -> None:
+        self.pages.setCurrentIndex(0)
+        self.submit_button.setEnabled(True)
+        self.form_error.setText(reason)
+        self.status.clear()
+
+    def _on_agent(self, agent: str) -> None:
+        self.banner_text.setText(
+            tr("{agent} is viewing and controlling this computer.").format(agent=agent)
+        )
+        self.banner.show()
+        self.end_button.setEnabled(True)
+        self.status.setText(tr("Connected to {agent}.").format(agent=agent))
+        QtCore.QTimer.singleShot(0, lambda: self._report_agent(agent))
+
+    def _report_agent(self, agent: str) -> None:
+        centre = self.end_button.mapToGlobal(self.end_button.rect().center())
+        print(
+            f"customer event=agent-joined agent={agent!r} end_button={centre.x()},{centre.y()}",
+            flush=True,
+        )
+
+    def _on_session_ended(self, reason: str) -> None:
+        self.banner.hide()
+        self.status.setText(tr("Session ended."))
+        print(f"customer event=session-ended reason={reason!r}", flush=True)
+
+    def _end_session(self) -> None:
+        self.end_button.setEnabled(False)
+        if self.presence is not None:
+            self.presence.end_session()
+
+    def closeEvent(self, event: object) -> None:
+        if self.presence is not None:
+            self.presence.stop()
+        super().closeEvent(event)  # type: ignore[arg-type]

@@ -1,0 +1,87 @@
+"""Small shared widgets: the brand header with the agent icon, copyable big values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from remoteapp.ui.i18n import tr
+from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal
+
+
+def person_icon(size: int = 28) -> QtGui.QIcon:
+    """A drawn head-and-shoulders icon (no icon theme needed on any OS)."""
+    pixmap = QtGui.QPixmap(size, size)
+    pixmap.fill(QtCore.Qt.GlobalColor.transparent)
+    painter = QtGui.QPainter(pixmap)
+    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QtGui.QColor(60, 90, 140))
+    painter.setPen(QtCore.Qt.PenStyle.NoPen)
+    painter.drawEllipse(QtCore.QRectF(size * 0.3, size * 0.08, size * 0.4, size * 0.4))
+    painter.drawRoundedRect(QtCore.QRectF(size * 0.15, size * 0.55, size * 0.7, size * 0.4), 6, 6)
+    painter.end()
+    return QtGui.QIcon(pixmap)
+
+
+class BrandHeader(QtWidgets.QWidget):
+    """Logo and title of the company's app; the agent icon in the top-right corner."""
+
+    agent_clicked = Signal()
+
+    def __init__(self, title: str, logo: Path | None) -> None:
+        super().__init__()
+        layout = QtWidgets.QHBoxLayout(self)
+        if logo is not None and logo.is_file():
+            picture = QtWidgets.QLabel()
+            picture.setPixmap(
+                QtGui.QPixmap(str(logo)).scaledToHeight(
+                    48, QtCore.Qt.TransformationMode.SmoothTransformation
+                )
+            )
+            layout.addWidget(picture)
+        self.title = QtWidgets.QLabel(title)
+        font = self.title.font()
+        font.setPointSize(font.pointSize() + 6)
+        font.setBold(True)
+        self.title.setFont(font)
+        layout.addWidget(self.title, 1)
+        self.agent_button = QtWidgets.QToolButton()
+        self.agent_button.setObjectName("agent-login")
+        self.agent_button.setIcon(person_icon())
+        self.agent_button.setIconSize(QtCore.QSize(28, 28))
+        self.agent_button.setToolTip(tr("Agent login"))
+        self.agent_button.setAutoRaise(True)
+        self.agent_button.clicked.connect(self.agent_clicked)
+        layout.addWidget(self.agent_button, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+
+
+class BigValue(QtWidgets.QWidget):
+    """A caption over a large, selectable value with a copy button."""
+
+    def __init__(self, caption: str) -> None:
+        super().__init__()
+        layout = QtWidgets.QGridLayout(self)
+        layout.addWidget(QtWidgets.QLabel(caption), 0, 0, 1, 2)
+        self.value = QtWidgets.QLabel("—")
+        self.value.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        font = QtGui.QFont("DejaVu Sans Mono")
+        font.setStyleHint(QtGui.QFont.StyleHint.Monospace)
+        font.setPointSize(26)
+        font.setBold(True)
+        self.value.setFont(font)
+        layout.addWidget(self.value, 1, 0)
+        self.copy = QtWidgets.QPushButton(tr("Copy"))
+        self.copy.clicked.connect(self._copy)
+        layout.addWidget(self.copy, 1, 1)
+        self._raw = ""
+
+    def set(self, raw: str, shown: str | None = None) -> None:
+        self._raw = raw
+        self.value.setText(shown or raw)
+
+    def _copy(self) -> None:
+        QtWidgets.QApplication.clipboard().setText(self._raw)
+
+
+def spaced_id(partner_id: str) -> str:
+    """123456789 -> '123 456 789': easier to read aloud over the phone."""
+    return " ".join(partner_id[i : i + 3] for i in range(0, len(partner_id), 3))

@@ -1,0 +1,109 @@
+"""Start the real ``remoteapp-server`` (and a lone relay) as subprocesses, bounded waits."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Process:
+    proc: subprocess.Popen[str]
+    lines: queue.Queue[str] = field(default_factory=queue.Queue)
+    log: list[str] = field(default_factory=list)
+
+    def wait_for(self, pattern: str, timeout_s: float = 30.0) -> re.Match[str]:
+        """Wait for an output line matching ``pattern``; fail with the log after timeout."""
+        deadline = time.monotonic() + timeout_s
+        regex = re.compile(pattern)
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if match := regex.search(line):
+                return match
+        raise TimeoutError(
+            f"no line matching {pattern!r} in {timeout_s}s:\n" + "".join(self.log[-40:])
+        )
+
+    def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 10.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        return self.proc.returncode
+
+
+def spawn(args: list[str], env: dict[str, str]) -> Process:
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **env}
+    proc = subprocess.Popen(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=full_env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    process = Process(proc)
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            process.log.append(line)
+            process.lines.put(line)
+        proc.stdout.close()
+
+    threading.Thread(target=pump, daemon=True).start()
+    return process
+
+
+@dataclass
+class Server:
+    process: Process
+    http_url: str
+    relay: str
+    data_dir: Path
+    credentials: dict[str, Any]
+
+
+def start_server(data_dir: Path, env: dict[str, str]) -> Server:
+    process = spawn(
+        [
+            "-m",
+            "helpdesk.cli",
+            "--data-dir",
+            str(data_dir),
+            "--http-port",
+            "0",
+            "--relay-port",
+            "0",
+            "--relay-host",
+            "127.0.0.1",
+            "--heartbeat",
+            "0.5",
+        ],
+        env,
+    )
+    try:
+        ready = process.wait_for(r"helpdesk event=ready http_url=(\S+) relay=(\S+)")
+    except TimeoutError:
+        process.stop()
+        raise
+    credentials = json.loads((data_dir / "demo-credentials.json").read_text())
+    return Server(process, ready.group(1), ready.group(2), data_dir, credentials)

@@ -1,0 +1,272 @@
+"""Sessions end to end: helpdesk grants, customer long poll, real relay, state reports."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from remoteapp.net.errors import RelayRefused
+from remoteapp.net.helpdesk import (
+    Conflict,
+    HelpdeskClient,
+    NotAllowed,
+    NotAuthenticated,
+    RateLimited,
+    SessionState,
+)
+from remoteapp.net.relay_client import open_relay
+from tests.helpdesk.conftest import FAST, device, login
+from tests.helpdesk.server_process import Server, spawn
+
+FIELDS = {"name": "Session Sam", "email": "sam@example.com"}
+
+
+def wait_until(check: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        time.sleep(0.1)
+
+
+def state(agent: HelpdeskClient, session_id: str) -> SessionState:
+    return agent.session_state(session_id)
+
+
+async def talk(
+    agent_addr: str,
+    agent_token: str,
+    customer_addr: str,
+    customer_token: str,
+    close_who: str = "agent",
+) -> None:
+    """Both sides dial, exchange bytes both ways, then one side hangs up."""
+    a, c = await asyncio.wait_for(
+        asyncio.gather(
+            open_relay(agent_addr, agent_token), open_relay(customer_addr, customer_token)
+        ),
+        10,
+    )
+    a[1].write(b"screen please")
+    c[1].write(b"here it comes")
+    assert await asyncio.wait_for(c[0].readexactly(13), 5) == b"screen please"
+    assert await asyncio.wait_for(a[0].readexactly(13), 5) == b"here it comes"
+    closer, other = (a, c) if close_who == "agent" else (c, a)
+    closer[1].close()
+    assert await asyncio.wait_for(other[0].read(), 5) == b""
+    other[1].close()
+
+
+def test_connect_with_password_full_session(
+    agent: HelpdeskClient, customer: HelpdeskClient, server: Server
+) -> None:
+    reg = customer.register("demo", device(), FIELDS)
+    polled: list[object] = []
+    poller = threading.Thread(
+        target=lambda: polled.append(customer.poll(reg.partner_id, reg.presence_key, wait_s=1.5))
+    )
+    poller.start()
+    time.sleep(0.2)  # the poll is waiting; the grant must wake it early
+    started = time.monotonic()
+    grant = agent.connect(reg.partner_id, reg.password)
+    poller.join(10)
+    assert time.monotonic() - started < 1.2, "long poll was not woken by the offer"
+    offers = polled[0].offers  # type: ignore[attr-defined]
+    assert [o.session_id for o in offers] == [grant.session_id]
+    assert grant.relay == server.relay
+    assert state(agent, grant.session_id).state == "offered"
+    with pytest.raises(Conflict):  # one session per customer at a time
+        agent.connect(reg.partner_id, reg.password)
+    asyncio.run(talk(grant.relay, grant.token, offers[0].relay, offers[0].token))
+    wait_until(lambda: state(agent, grant.session_id).state == "ended")
+    final = state(agent, grant.session_id)
+    assert final.end_reason == "agent-left"
+    assert final.connected_at is not None and final.ended_at is not None
+    # The password rotated after the session.
+    assert customer.poll(reg.partner_id, reg.presence_key, wait_s=0).password != reg.password
+
+
+def test_connect_from_queue_and_customer_ends(
+    agent: HelpdeskClient, customer: HelpdeskClient
+) -> None:
+    reg = customer.register("demo", device(), {**FIELDS, "name": "Queued Quinn"})
+    entry = next(w for w in agent.queue("demo") if w.name == "Queued Quinn")
+    grant = agent.connect_from_queue(entry.queue_ref)
+    assert all(w.name != "Queued Quinn" for w in agent.queue("demo"))
+    offer = customer.poll(reg.partner_id, reg.presence_key, wait_s=0).offers[0]
+    assert offer.session_id == grant.session_id
+    ended = customer.end_session(
+        grant.session_id, "customer-declined", presence_key=reg.presence_key
+    )
+    assert (ended.state, ended.end_reason) == ("ended", "customer-declined")
+    # While offered the customer left the queue; once ended it is back, waiting anew.
+    assert any(w.name == "Queued Quinn" for w in agent.queue("demo"))
+
+
+def test_refusals_by_role(customer: HelpdeskClient, admin: HelpdeskClient, server: Server) -> None:
+    reg = customer.register("demo", device(), {**FIELDS, "name": "Refusing Rita"})
+    entry = next(w for w in admin.queue("demo") if w.name == "Refusing Rita")
+    with pytest.raises(NotAllowed, match="only agents"):  # admin, not agent: cannot connect
+        admin.connect(reg.partner_id, reg.password)
+    with pytest.raises(NotAllowed):
+        admin.connect_from_queue(entry.queue_ref)
+    stranger = login(server, "stranger")
+    with pytest.raises(NotAllowed):
+        stranger.connect(reg.partner_id, reg.password)
+    with pytest.raises(NotAllowed):
+        stranger.connect_from_queue(entry.queue_ref)
+    stranger.close()
+    anonymous = HelpdeskClient(server.http_url)
+    with pytest.raises(NotAuthenticated):
+        anonymous.connect(reg.partner_id, reg.password)
+    anonymous.close()
+
+
+def test_indicators_count_a_real_session(customer: HelpdeskClient, server: Server) -> None:
+    both = login(server, "both")  # administrator and agent of the demo app
+    before = both.indicators("demo")
+    reg = customer.register("demo", device(), {**FIELDS, "name": "Counted Carl"})
+    waiting = both.indicators("demo")["customers_waiting"]
+    assert waiting >= 1
+    grant = both.connect(reg.partner_id, reg.password)
+    offer = customer.poll(reg.partner_id, reg.presence_key, wait_s=0).offers[0]
+
+    async def scenario() -> None:
+        a, c = await asyncio.gather(
+            open_relay(grant.relay, grant.token), open_relay(offer.relay, offer.token)
+        )
+        await asyncio.to_thread(
+            wait_until, lambda: state(both, grant.session_id).state == "connected"
+        )
+        during = await asyncio.to_thread(both.indicators, "demo")
+        assert during["sessions_in_progress"] >= 1
+        await asyncio.sleep(0.5)
+        a[1].close()
+        assert await asyncio.wait_for(c[0].read(), 5) == b""
+        c[1].close()
+
+    asyncio.run(scenario())
+    wait_until(lambda: state(both, grant.session_id).state == "ended")
+    after = both.indicators("demo")
+    assert after["sessions_today"] == before["sessions_today"] + 1
+    assert after["sessions_7_days"] == before["sessions_7_days"] + 1
+    assert (
+        after["sessions_per_agent"].get("Admin Agent", 0)
+        == before["sessions_per_agent"].get("Admin Agent", 0) + 1
+    )
+    assert after["total_duration_s"] >= before["total_duration_s"] + 0.4
+    assert after["average_duration_s"] > 0 and after["average_queue_wait_s"] >= 0
+    both.close()
+
+
+def test_brute_force_is_limited_and_rotates_the_password(
+    customer: HelpdeskClient, server: Server
+) -> None:
+    brute = login(server, "brute")
+    reg = customer.register("demo", device(), FIELDS)
+    for _ in range(6):
+        with pytest.raises(NotAllowed, match="wrong partner ID or password"):
+            brute.connect(reg.partner_id, "guess")
+    with pytest.raises(RateLimited, match=r"try again in \d+ s") as blocked:
+        brute.connect(reg.partner_id, reg.password)  # even the right one, while blocked
+    assert 1 <= blocked.value.retry_after <= 3
+    time.sleep(blocked.value.retry_after + 0.1)  # rate window is 3 s in tests
+    for _ in range(4):
+        with pytest.raises(NotAllowed):
+            brute.connect(reg.partner_id, "guess")
+    # 10 failures: the password rotated, so the old one no longer works.
+    new_password = customer.poll(reg.partner_id, reg.presence_key, wait_s=0).password
+    assert new_password != reg.password
+    time.sleep(3.1)
+    with pytest.raises(NotAllowed):
+        brute.connect(reg.partner_id, reg.password)
+    customer.poll(reg.partner_id, reg.presence_key, wait_s=0)  # stay online (lapse is 2 s)
+    grant = brute.connect(reg.partner_id, new_password)
+    brute.end_session(grant.session_id, "test-done")
+    brute.close()
+
+
+def test_login_failures_are_limited(server: Server) -> None:
+    client = HelpdeskClient(server.http_url)
+    for _ in range(6):
+        with pytest.raises(NotAuthenticated):
+            client.login("nobody@example.com", "guess")
+    with pytest.raises(RateLimited, match=r"try again in \d+ s"):
+        client.login("nobody@example.com", "guess")
+    client.close()
+
+
+def test_unknown_partner_fails_like_a_wrong_password(agent: HelpdeskClient) -> None:
+    with pytest.raises(NotAllowed, match="wrong partner ID or password"):
+        agent.connect("000000000", "whatever")
+
+
+def test_relay_refuses_reuse_of_a_session_token(
+    agent: HelpdeskClient, customer: HelpdeskClient
+) -> None:
+    reg = customer.register("demo", device(), FIELDS)
+    grant = agent.connect(reg.partner_id, reg.password)
+    offer = customer.poll(reg.partner_id, reg.presence_key, wait_s=0).offers[0]
+
+    async def scenario() -> None:
+        a, c = await asyncio.gather(
+            open_relay(grant.relay, grant.token), open_relay(offer.relay, offer.token)
+        )
+        with pytest.raises(RelayRefused) as refused:
+            await open_relay(grant.relay, grant.token)
+        assert refused.value.reason in ("token-reused", "session-full")
+        a[1].close()
+        c[1].close()
+
+    asyncio.run(scenario())
+    wait_until(lambda: state(agent, grant.session_id).state == "ended")
+
+
+def test_relay_killed_mid_session_ends_it_with_a_reason(
+    agent: HelpdeskClient, customer: HelpdeskClient, server: Server
+) -> None:
+    relay = spawn(
+        [
+            "-m",
+            "remoteapp.net.relay",
+            "--port",
+            "0",
+            "--relay-host",
+            "127.0.0.1",
+            "--helpdesk-url",
+            server.http_url,
+            "--heartbeat",
+            "0.3",
+        ],
+        FAST,
+    )
+    try:
+        port = relay.wait_for(r"relay event=listening .*port=(\d+)").group(1)
+        reg = customer.register("demo", device(), FIELDS)
+        grant = agent.connect(reg.partner_id, reg.password)
+        offer = customer.poll(reg.partner_id, reg.presence_key, wait_s=0).offers[0]
+        address = f"127.0.0.1:{port}"
+
+        async def scenario() -> None:
+            a, c = await asyncio.gather(
+                open_relay(address, grant.token), open_relay(address, offer.token)
+            )
+            a[1].write(b"ping")
+            assert await asyncio.wait_for(c[0].readexactly(4), 5) == b"ping"
+            await asyncio.to_thread(
+                wait_until, lambda: state(agent, grant.session_id).state == "connected"
+            )
+            relay.proc.kill()  # SIGKILL: no goodbye report
+            assert await asyncio.wait_for(a[0].read(), 5) == b""
+            a[1].close()
+            c[1].close()
+
+        asyncio.run(scenario())
+        wait_until(lambda: state(agent, grant.session_id).state == "ended", 15)
+        assert state(agent, grant.session_id).end_reason == "relay-lost"
+    finally:
+        relay.stop()

@@ -1,0 +1,208 @@
+"""The product end to end: server + relay, the customer app on one X display, the agent
+window on another.  The agent looks up a ticket, gets the password wrong then right,
+sees the customer's exact pixels, clicks and types into a field on the customer's
+display; the customer ends the session; the ticket gets exactly one action naming both
+people with the times."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pytestqt.qtbot import QtBot
+
+from remoteapp.branding.profile import load_profile
+from remoteapp.capture import ScreenGrabber
+from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
+from remoteapp.tickets import TicketOutbox
+from remoteapp.ui.agent_window import AgentWindow
+from remoteapp.ui.qt import QtCore
+from tests.conftest import ROOT, LineReader, client_env, stop
+from tests.helpdesk.server_process import Server, start_server
+
+FIELD = (700, 500, 400, 40)  # the customer's text field, away from the customer window
+
+
+@pytest.fixture(scope="module")
+def product_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(
+        tmp_path_factory.mktemp("product"), {"REMOTEAPP_RELAY_SECRET": secrets.token_hex(32)}
+    )
+    yield server
+    server.process.stop()
+
+
+@pytest.fixture
+def customer(
+    product_server: Server, xvfb_display: str, tmp_path: Path
+) -> Iterator[tuple[LineReader, LineReader]]:
+    # another machine: its own data directory, so its own device id and partner ID
+    env = {**client_env(xvfb_display), "XDG_DATA_HOME": str(tmp_path / "customer-data")}
+    field = subprocess.Popen(
+        [sys.executable, "-m", "tests.control.target_window", *map(str, FIELD)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    app = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "remoteapp",
+            "--server",
+            product_server.http_url,
+            "--app",
+            "demo",
+            "--lang",
+            "en",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    field_out, app_out = LineReader(field), LineReader(app)
+    try:
+        field_out.wait_for("ready", timeout=30)
+        app_out.wait_for("app event=started", timeout=30)
+        xdo = ["xdotool"]
+        subprocess.run(
+            [*xdo, "mousemove", "--sync", "200", "20", "click", "1"],
+            env=env,
+            check=True,
+            timeout=10,
+        )  # over the window: X gives it the keyboard
+        for args in (
+            ["type", "--delay", "20", "Maria Silva"],
+            ["key", "Tab"],
+            ["type", "--delay", "20", "maria@acme.example"],
+            ["key", "Return"],
+        ):
+            subprocess.run([*xdo, *args], env=env, check=True, timeout=20)
+        yield app_out, field_out
+    finally:
+        stop(app)
+        stop(field)
+
+
+def agent_window(server: Server, tmp_path: Path, qtbot: QtBot) -> tuple[AgentWindow, TicketClient]:
+    creds = server.credentials
+    client = HelpdeskClient(server.http_url)
+    user = client.login(creds["agent"]["email"], creds["agent"]["password"])
+    tickets = TicketClient(server.http_url, creds["token"])
+    profile = load_profile().with_overrides(server_url=server.http_url, app_id="demo")
+    window = AgentWindow(profile, client, user, tickets, TicketOutbox(tmp_path / "outbox"))
+    qtbot.addWidget(window)
+    window.show()
+    return window, tickets
+
+
+def queue_password(server: Server, partner: str) -> str:
+    """Administrators see queue passwords (that is how the test learns the right one)."""
+    admin = HelpdeskClient(server.http_url)
+    admin.login(server.credentials["admin"]["email"], server.credentials["admin"]["password"])
+    for entry in admin.queue("demo"):
+        if entry.partner_id == partner and entry.password:
+            return entry.password
+    raise AssertionError(f"{partner} is not in the queue")
+
+
+@pytest.mark.display
+def test_ticket_session_with_password_end_to_end(
+    qtbot: QtBot,
+    product_server: Server,
+    customer: tuple[LineReader, LineReader],
+    xvfb_display: str,
+    agent_display: str,
+    tmp_path: Path,
+) -> None:
+    app_out, field_out = customer
+    partner = re.search(r"partner=(\d+)", app_out.wait_for("customer event=registered", 30))
+    assert partner is not None
+    window, tickets = agent_window(product_server, tmp_path, qtbot)
+    before = len(tickets.get_ticket(1)["actions"])
+
+    window.partner.setText(partner.group(1))
+    window.connect_button.click()
+    qtbot.waitUntil(lambda: getattr(window, "ticket_dialog", None) is not None)
+    dialog = window.ticket_dialog
+    dialog.number.setText("1")
+    dialog.lookup.click()
+    qtbot.waitUntil(dialog.start.isEnabled, timeout=10_000)
+    assert dialog.subject.text() == "Printer does not print"
+    assert dialog.client.text() and dialog.owner.text()
+    dialog.start.click()
+
+    qtbot.waitUntil(lambda: getattr(window, "password_dialog", None) is not None)
+    first = window.password_dialog
+    first.setTextValue("wrong-password")
+    first.accept()
+    qtbot.waitUntil(lambda: window.password_dialog is not first, timeout=10_000)
+    assert window.status.text() == "Wrong partner ID or password."
+    window.password_dialog.setTextValue(queue_password(product_server, partner.group(1)))
+    window.password_dialog.accept()
+
+    qtbot.waitUntil(lambda: bool(window.viewers), timeout=20_000)
+    viewer = next(iter(window.viewers.values()))
+    viewer.fit_action.trigger()
+    viewer.move(0, 0)
+    viewer.resize(1500, 1000)
+    app_out.wait_for("customer event=agent-joined agent='Demo Agent'", 30)
+
+    with ScreenGrabber(display=xvfb_display) as grabber:
+
+        def shows_customer_screen() -> None:
+            screen = grabber.grab(1).pixels[..., :3]
+            assert np.array_equal(viewer.view.picture()[..., :3], screen)
+
+        qtbot.waitUntil(shows_customer_screen, timeout=20_000)
+
+    qtbot.waitUntil(lambda: viewer.view.size() == QtCore.QSize(1280, 800))  # 1:1 laid out
+    x, y = FIELD[0] + 30, FIELD[1] + 20
+    target = viewer.view.mapToGlobal(QtCore.QPoint(x, y))
+    env = client_env(agent_display)
+    subprocess.run(
+        ["xdotool", "mousemove", "--sync", str(target.x()), str(target.y()), "click", "1"],
+        env=env,
+        check=True,
+        timeout=10,
+    )
+    qtbot.waitUntil(lambda: field_out.saw("press") is not None, timeout=10_000)
+    subprocess.run(
+        ["xdotool", "type", "--delay", "30", "Resolvido"], env=env, check=True, timeout=20
+    )
+    qtbot.waitUntil(lambda: field_out.saw("text 'Resolvido'") is not None, timeout=10_000)
+
+    # the customer ends the session with the button on the banner
+    joined = next(line for line in app_out.seen if "end_button=" in line)
+    bx, by = re.search(r"end_button=(\d+),(\d+)", joined).groups()  # type: ignore[union-attr]
+    subprocess.run(
+        ["xdotool", "mousemove", "--sync", bx, by, "click", "1"],
+        env=client_env(xvfb_display),
+        check=True,
+        timeout=10,
+    )
+    qtbot.waitUntil(lambda: "Session ended" in viewer.badge.text(), timeout=15_000)
+    assert "customer ended the session" in viewer.end_reason
+    app_out.wait_for("customer event=session-ended", 15)
+
+    def action_recorded() -> None:
+        actions = tickets.get_ticket(1)["actions"]
+        assert len(actions) == before + 1
+        action = actions[-1]
+        assert action["origin"] == 17
+        assert "Demo Agent" in action["description"] and "Maria Silva" in action["description"]
+        appointment = action["timeAppointments"][0]
+        assert appointment["periodStart"] and appointment["periodEnd"]
+
+    qtbot.waitUntil(action_recorded, timeout=20_000)
+    window.flush_outbox()  # a second flush adds nothing: the outbox is empty, the API dedupes
+    qtbot.wait(500)
+    assert len(tickets.get_ticket(1)["actions"]) == before + 1
