@@ -383,31 +383,46 @@ class TicketClient:
         ticket = self.get_ticket(ticket_id)
         if any(marker in (a.get("description") or "") for a in ticket.get("actions") or []):
             return False
-        seconds = max(0, int((end - start).total_seconds()))
-        work = f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
         self.add_actions(
             ticket_id,
             [
-                {
-                    "type": 1,
-                    "origin": REMOTE_ACCESS_ORIGIN,
-                    "description": f"{description} {marker}",
-                    "createdBy": {"id": created_by},
-                    "createdDate": start.isoformat(timespec="seconds"),
-                    "timeAppointments": [
-                        {
-                            "date": start.date().isoformat(),
-                            "periodStart": start.strftime("%H:%M:%S"),
-                            "periodEnd": end.strftime("%H:%M:%S"),
-                            "workTime": work,
-                            "activity": "Remote access",
-                            "workTypeName": "Normal",
-                        }
-                    ],
-                }
+                session_action(
+                    session_id,
+                    created_by=created_by,
+                    start=start,
+                    end=end,
+                    description=description,
+                )
             ],
         )
         return True
+
+
+def session_action(
+    session_id: str, *, created_by: str, start: datetime, end: datetime, description: str
+) -> dict[str, Any]:
+    """The Movidesk action recording one remote session (origin 17, a time appointment),
+    marked with the session id so that it is recognised and never added twice."""
+    marker = SESSION_MARKER.format(session_id)
+    seconds = max(0, int((end - start).total_seconds()))
+    work = f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    return {
+        "type": 1,
+        "origin": REMOTE_ACCESS_ORIGIN,
+        "description": f"{description} {marker}",
+        "createdBy": {"id": created_by},
+        "createdDate": start.isoformat(timespec="seconds"),
+        "timeAppointments": [
+            {
+                "date": start.date().isoformat(),
+                "periodStart": start.strftime("%H:%M:%S"),
+                "periodEnd": end.strftime("%H:%M:%S"),
+                "workTime": work,
+                "activity": "Remote access",
+                "workTypeName": "Normal",
+            }
+        ],
+    }
 
 
 def session_id_in(description: str) -> str | None:

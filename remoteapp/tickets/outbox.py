@@ -4,8 +4,10 @@ A record is written (temp file, fsync, rename) *before* anything is sent, so a k
 or an unreachable server loses nothing: the next ``flush`` (on every start and after
 every session) sends it.  Sending is at-least-once; the action carries the session id
 and ``TicketClient.add_session_action`` skips a session the ticket already records, so
-the ticket gets it exactly once.  A session without a ticket first opens one; its id is
-written back into the record before the action goes out.
+the ticket gets it exactly once.  A session without a ticket opens one with the action
+as its first action (as the ticket API requires); the record notes when it started
+doing so, and a retry first looks among tickets updated since then for the session's
+marker, so a crash between the request and the bookkeeping cannot open a second ticket.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ import os
 import re
 import tempfile
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from remoteapp.net.errors import HelpdeskError
+from remoteapp.net.helpdesk import session_action, session_id_in
 
 log = logging.getLogger("remoteapp.tickets")
 
@@ -32,6 +35,18 @@ class TicketSink(Protocol):
     """What the outbox needs from the ticket API (``remoteapp.net.helpdesk.TicketClient``)."""
 
     def create_ticket(self, ticket: dict[str, Any]) -> int: ...
+
+    def get_ticket(self, ticket_id: int) -> dict[str, Any]: ...
+
+    def list_tickets(
+        self,
+        *,
+        select: str | None = None,
+        filter: str | None = None,
+        orderby: str | None = None,
+        top: int | None = None,
+        skip: int | None = None,
+    ) -> list[dict[str, Any]]: ...
 
     def add_session_action(
         self,
@@ -57,17 +72,21 @@ class SessionRecord:
     end: datetime
     attempts: int = 0
     last_error: str = ""
+    creating_since: datetime | None = None  #: set just before a new ticket is requested
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["start"], data["end"] = self.start.isoformat(), self.end.isoformat()
+        for key in ("start", "end", "creating_since"):
+            value = getattr(self, key)
+            data[key] = value.isoformat() if value is not None else None
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SessionRecord:
         data = dict(data)
-        data["start"] = datetime.fromisoformat(data["start"])
-        data["end"] = datetime.fromisoformat(data["end"])
+        for key in ("start", "end", "creating_since"):
+            if data.get(key) is not None:
+                data[key] = datetime.fromisoformat(data[key])
         return cls(**data)
 
 
@@ -145,11 +164,8 @@ class TicketOutbox:
         from remoteapp.net.helpdesk import NotFound
 
         if record.ticket_id is None:
-            ticket_id = sink.create_ticket(_new_ticket(record))
-            record = replace(record, ticket_id=ticket_id)
-            self.put(record)  # before the action: a retry must not open a second ticket
-            log.info("tickets event=opened session=%s ticket=%d", record.session_id, ticket_id)
-        assert record.ticket_id is not None
+            self._open_ticket(record, sink)
+            return
         try:
             sink.add_session_action(
                 record.ticket_id,
@@ -163,17 +179,46 @@ class TicketOutbox:
             if not fallback:
                 raise
             # the chosen ticket is gone: the session still gets recorded, on a new ticket
-            self.put(replace(record, ticket_id=None))
-            self._deliver(replace(record, ticket_id=None), sink, fallback=False)
+            record = replace(record, ticket_id=None)
+            self.put(record)
+            self._deliver(record, sink, fallback=False)
+
+    def _open_ticket(self, record: SessionRecord, sink: TicketSink) -> None:
+        if record.creating_since is not None and self._already_opened(record, sink):
+            return
+        self.put(replace(record, creating_since=datetime.now(UTC)))  # before the request
+        ticket_id = sink.create_ticket(_new_ticket(record))
+        log.info("tickets event=opened session=%s ticket=%d", record.session_id, ticket_id)
+
+    def _already_opened(self, record: SessionRecord, sink: TicketSink) -> bool:
+        """Did an earlier, interrupted attempt open the ticket after all?"""
+        assert record.creating_since is not None
+        since = (record.creating_since - timedelta(minutes=5)).astimezone(UTC)
+        stamp = since.replace(tzinfo=None).isoformat(timespec="seconds")
+        candidates = sink.list_tickets(select="id", filter=f"lastUpdate ge {stamp}", top=50)
+        for ticket in candidates:
+            actions = sink.get_ticket(int(ticket["id"])).get("actions") or []
+            if any(session_id_in(a.get("description") or "") == record.session_id for a in actions):
+                log.info("tickets event=found-opened session=%s", record.session_id)
+                return True
+        return False
 
 
 def _new_ticket(record: SessionRecord) -> dict[str, Any]:
-    ticket: dict[str, Any] = {
+    """A ticket whose first action is the session's (the API wants one to create)."""
+    return {
         "type": 2,
         "subject": record.subject,
         "createdBy": {"id": record.agent_ref},
         "owner": {"id": record.agent_ref},
         "clients": [{"id": record.client_ref}] if record.client_ref else [],
-        "actions": [],
+        "actions": [
+            session_action(
+                record.session_id,
+                created_by=record.agent_ref,
+                start=record.start,
+                end=record.end,
+                description=record.description,
+            )
+        ],
     }
-    return ticket

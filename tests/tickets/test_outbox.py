@@ -1,0 +1,133 @@
+"""The ticket outbox against the real helpdesk server: nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from remoteapp.net.helpdesk import TicketClient
+from remoteapp.tickets import SessionRecord, TicketOutbox
+from tests.helpdesk.server_process import Server, start_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(
+        tmp_path_factory.mktemp("outbox-server"), {"REMOTEAPP_RELAY_SECRET": secrets.token_hex(32)}
+    )
+    yield server
+    server.process.stop()
+
+
+@pytest.fixture
+def tickets(server: Server) -> Iterator[TicketClient]:
+    client = TicketClient(server.http_url, server.credentials["token"])
+    yield client
+    client.close()
+
+
+def record(ticket_id: int | None, session_id: str | None = None) -> SessionRecord:
+    start = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+    return SessionRecord(
+        session_id=session_id or secrets.token_hex(8),
+        ticket_id=ticket_id,
+        agent_ref="2",
+        client_ref=None,
+        subject="Remote access - Maria",
+        description="Remote access. Agent: Demo Agent. Customer: Maria.",
+        start=start,
+        end=start + timedelta(minutes=17, seconds=5),
+    )
+
+
+def marked(tickets: TicketClient, ticket_id: int, session_id: str) -> list[dict]:
+    actions = tickets.get_ticket(ticket_id)["actions"]
+    return [a for a in actions if session_id in (a.get("description") or "")]
+
+
+def test_action_reaches_the_ticket_once_even_when_resent(
+    tickets: TicketClient, tmp_path: Path
+) -> None:
+    box = TicketOutbox(tmp_path)
+    rec = record(1)
+    box.put(rec)
+    assert box.flush(tickets).sent == [rec.session_id]
+    assert box.pending() == []
+    box.put(rec)  # as if the app died after sending but before deleting the file
+    assert box.flush(tickets).sent == [rec.session_id]
+    [action] = marked(tickets, 1, rec.session_id)
+    assert action["origin"] == 17
+    appointment = action["timeAppointments"][0]
+    assert (appointment["periodStart"], appointment["periodEnd"]) == ("14:00:00", "14:17:05")
+    assert appointment["workTime"] == "00:17:05"
+
+
+def test_session_without_ticket_opens_exactly_one(tickets: TicketClient, tmp_path: Path) -> None:
+    before = {t["id"] for t in tickets.list_tickets(select="id")}
+    box = TicketOutbox(tmp_path)
+    rec = record(None)
+    box.put(rec)
+    assert box.flush(tickets).sent == [rec.session_id]
+    new = [t for t in tickets.list_tickets(select="id,subject") if t["id"] not in before]
+    assert [t["subject"] for t in new] == ["Remote access - Maria"]
+    assert len(marked(tickets, new[0]["id"], rec.session_id)) == 1
+
+
+def test_unreachable_server_keeps_the_record_for_the_next_start(
+    server: Server, tickets: TicketClient, tmp_path: Path
+) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead_port = closed.getsockname()[1]
+    down = TicketClient(f"http://127.0.0.1:{dead_port}", "token", timeout_s=2)
+    box = TicketOutbox(tmp_path)
+    rec = record(2)
+    box.put(rec)
+    result = box.flush(down)
+    assert (result.sent, result.pending) == ([], [rec.session_id])
+    [kept] = TicketOutbox(tmp_path).pending()  # a new start sees it
+    assert kept.attempts == 1 and kept.last_error
+    assert TicketOutbox(tmp_path).flush(tickets).sent == [rec.session_id]
+    assert len(marked(tickets, 2, rec.session_id)) == 1
+
+
+def test_missing_ticket_falls_back_to_a_new_one(tickets: TicketClient, tmp_path: Path) -> None:
+    box = TicketOutbox(tmp_path)
+    rec = record(987654)
+    box.put(rec)
+    assert box.flush(tickets).sent == [rec.session_id]
+    found = [
+        t["id"]
+        for t in tickets.list_tickets(select="id")
+        if marked(tickets, t["id"], rec.session_id)
+    ]
+    assert len(found) == 1
+
+
+def test_unreadable_record_is_set_aside_not_lost(tmp_path: Path) -> None:
+    (tmp_path / "broken.json").write_text("{not json")
+    box = TicketOutbox(tmp_path)
+    assert box.pending() == []
+    assert (tmp_path / "broken.corrupt").exists()
+
+
+def test_crash_after_opening_a_ticket_does_not_open_a_second(
+    tickets: TicketClient, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from remoteapp.tickets.outbox import _new_ticket
+
+    rec = record(None)
+    # the earlier run sent the request and died before writing down that it had
+    tickets.create_ticket(_new_ticket(rec))
+    box = TicketOutbox(tmp_path)
+    box.put(replace(rec, creating_since=datetime.now(UTC)))
+    before = {t["id"] for t in tickets.list_tickets(select="id")}
+    assert box.flush(tickets).sent == [rec.session_id]
+    assert {t["id"] for t in tickets.list_tickets(select="id")} == before
