@@ -176,17 +176,26 @@ class TicketDialog(QtWidgets.QDialog):
         self.accept()
 
     def _new_ticket(self) -> None:
-        answer = QtWidgets.QMessageBox.question(
-            self,
+        box = QtWidgets.QMessageBox(
+            QtWidgets.QMessageBox.Icon.Question,
             tr("New ticket"),
             tr(
                 "Every remote access is recorded on a ticket. A new ticket will be opened "
                 "for this connection. Continue?"
             ),
+            QtWidgets.QMessageBox.StandardButton.Yes | QtWidgets.QMessageBox.StandardButton.No,
+            self,
         )
-        if answer == QtWidgets.QMessageBox.StandardButton.Yes:
-            self.choice = TicketChoice(None)
-            self.accept()
+        box.setObjectName("confirm-new-ticket")
+        self.confirm_box = box
+
+        def answered(button: int) -> None:
+            if button == QtWidgets.QMessageBox.StandardButton.Yes:
+                self.choice = TicketChoice(None)
+                self.accept()
+
+        box.finished.connect(answered)
+        box.open()
 
 
 __all__ = ["LoginDialog", "TicketChoice", "TicketDialog"]

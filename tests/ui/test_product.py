@@ -22,7 +22,7 @@ from remoteapp.capture import ScreenGrabber
 from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
 from remoteapp.tickets import TicketOutbox
 from remoteapp.ui.agent_window import AgentWindow
-from remoteapp.ui.qt import QtCore
+from remoteapp.ui.qt import QtCore, QtWidgets
 from tests.conftest import ROOT, LineReader, client_env, stop
 from tests.helpdesk.server_process import Server, start_server
 
@@ -206,3 +206,38 @@ def test_ticket_session_with_password_end_to_end(
     window.flush_outbox()  # a second flush adds nothing: the outbox is empty, the API dedupes
     qtbot.wait(500)
     assert len(tickets.get_ticket(1)["actions"]) == before + 1
+
+
+@pytest.mark.display
+def test_connect_from_the_queue_needs_no_password(
+    qtbot: QtBot,
+    product_server: Server,
+    customer: tuple[LineReader, LineReader],
+    tmp_path: Path,
+) -> None:
+    app_out, _ = customer
+    app_out.wait_for("customer event=registered", 30)
+    window, _ = agent_window(product_server, tmp_path, qtbot)
+    window.refresh_queue()
+
+    def maria_waiting() -> int:
+        names = [window.queue.item(r, 0).text() for r in range(window.queue.rowCount())]
+        assert "Maria Silva" in names
+        return names.index("Maria Silva")
+
+    qtbot.waitUntil(lambda: maria_waiting() is not None, timeout=10_000)
+    window.queue.selectRow(maria_waiting())
+    assert window.queue.item(maria_waiting(), 5).text() == ""  # agents see no passwords
+    window.queue_connect.click()
+    qtbot.waitUntil(lambda: getattr(window, "ticket_dialog", None) is not None)
+    dialog = window.ticket_dialog
+    dialog.no_ticket.click()  # confirm that a new ticket will be opened
+    box = dialog.confirm_box
+    box.button(QtWidgets.QMessageBox.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: bool(window.viewers), timeout=20_000)
+    assert getattr(window, "password_dialog", None) is None
+    app_out.wait_for("customer event=agent-joined agent='Demo Agent'", 30)
+    viewer = next(iter(window.viewers.values()))
+    with qtbot.waitSignal(viewer.session_ended, timeout=10_000):
+        viewer.end_action.trigger()
+    app_out.wait_for("customer event=session-ended", 15)
