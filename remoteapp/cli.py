@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> int:
         "--agent-credentials", type=Path, help="log in as the agent in this demo-credentials.json"
     )
     parser.add_argument("--ticket-token", help="ticket API token (overrides the profile)")
+    parser.add_argument(
+        "--window-pos", help="X,Y of the windows (no window manager, as under Xvfb)"
+    )
     sub = parser.add_subparsers(dest="command")
     pipe = sub.add_parser("pipeline", help="run capture -> encode -> decode live and print figures")
     pipe.add_argument("--seconds", type=float, default=10.0)
@@ -54,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             agent=args.agent,
             agent_credentials=args.agent_credentials,
             ticket_token=args.ticket_token,
+            window_pos=_point(args.window_pos),
         )
     if args.command == "share":
         return _share(args.connect, args.name, args.fps)
@@ -68,6 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _point(text: str | None) -> tuple[int, int] | None:
+    if not text:
+        return None
+    x, _, y = text.partition(",")
+    return int(x), int(y)
 
 
 def _share(address: str, name: str, fps: float) -> int:

@@ -22,8 +22,11 @@ log = logging.getLogger("remoteapp.app")
 class RemoteApp:
     """Owns the windows; switches between customer and agent mode."""
 
-    def __init__(self, profile: Profile, ticket_token: str | None) -> None:
+    def __init__(
+        self, profile: Profile, ticket_token: str | None, origin: tuple[int, int] | None = None
+    ) -> None:
         self.profile = profile
+        self.origin = origin
         self.ticket_token = ticket_token or profile.ticket_api_token
         self.customer = CustomerWindow(profile)
         self.customer.header.agent_clicked.connect(self.ask_login)
@@ -56,6 +59,8 @@ class RemoteApp:
         )
         self.agent = AgentWindow(self.profile, client, user, tickets)
         self.agent.logged_out.connect(self.customer.show)
+        if self.origin is not None:
+            self.agent.move(*self.origin)
         self.agent.show()
         self.customer.hide()
         print(f"app event=agent-mode agent={user.get('email', '')!r}", flush=True)
@@ -70,6 +75,7 @@ def run(
     agent: bool,
     agent_credentials: Path | None,
     ticket_token: str | None,
+    window_pos: tuple[int, int] | None = None,
 ) -> int:
     qapp = QtWidgets.QApplication(sys.argv[:1])
     qapp.setApplicationName("remoteapp")
@@ -83,7 +89,9 @@ def run(
     if agent_credentials is not None:
         demo = json.loads(agent_credentials.read_text(encoding="utf-8"))
         ticket_token = ticket_token or demo.get("token")
-    app = RemoteApp(profile, ticket_token)
+    app = RemoteApp(profile, ticket_token, window_pos)
+    if window_pos is not None:
+        app.customer.move(*window_pos)
     if profile.logo is not None:
         app.customer.setWindowIcon(QtGui.QIcon(str(profile.logo)))
     app.customer.show()
