@@ -296,9 +296,14 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
 
     @app.delete("/api/presence/{partner_id}")
     def leave(presence: Annotated[Presence, Depends(current_presence)], session: Db) -> None:
-        """The customer app closes: leave the queue now rather than after the lapse."""
+        """The customer app closes: leave the queue now rather than after the lapse.
+
+        The presence key is revoked too, so a poll still in flight cannot bring the
+        customer back into the queue; it is woken and answers 401."""
         presence.last_seen = datetime(1970, 1, 1)
+        presence.key_hash = ""
         session.commit()
+        notifier.notify(presence.partner_id)
 
     @app.get("/api/presence/{partner_id}/events")
     async def poll(
@@ -506,6 +511,7 @@ def _session_json(remote: RemoteSession) -> dict[str, Any]:
         "via": remote.via,
         "agent": remote.agent.name,
         "partner_id": remote.presence.partner_id,
+        "customer": str((remote.presence.filled or {}).get("name") or ""),
         "relay": remote.relay_address,
         "offered_at": iso(remote.offered_at),
         "connected_at": iso(remote.connected_at),

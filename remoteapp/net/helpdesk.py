@@ -132,6 +132,8 @@ class SessionState:
     end_reason: str | None
     connected_at: str | None
     ended_at: str | None
+    customer: str = ""  #: the name the customer gave, if any
+    partner_id: str = ""
 
 
 class _Http:
@@ -173,6 +175,10 @@ class HelpdeskClient:
     def __init__(self, base_url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self._http = _Http(base_url, timeout_s)
         self.bearer: str | None = None
+
+    @property
+    def base_url(self) -> str:
+        return self._http.base_url
 
     def close(self) -> None:
         self._http.close()
@@ -254,6 +260,8 @@ class HelpdeskClient:
             body.get("end_reason"),
             body.get("connected_at"),
             body.get("ended_at"),
+            str(body.get("customer") or ""),
+            str(body.get("partner_id") or ""),
         )
 
     # customers

@@ -29,6 +29,7 @@ from remoteapp.session.customer import CustomerSession
 log = logging.getLogger("remoteapp.presence")
 
 RETRY_STEPS_S = (2, 4, 8, 15, 30)
+LEAVE_TIMEOUT_S = 3.0  # bounds how long a closing app may linger
 
 
 @dataclass
@@ -69,9 +70,29 @@ class CustomerPresence:
         self._thread.start()
 
     def stop(self) -> None:
+        """End any session and leave the queue at once (not after the ~30 s lapse).
+
+        The leave request runs on its own short-lived, non-daemon thread: the caller (the
+        GUI thread) does not wait on the network, yet the process does not exit before the
+        request is done or has timed out (the client's timeout bounds it)."""
+        if self._stop.is_set():
+            return
         self._stop.set()
         if self.session is not None:
             self.session.end("customer closed the app")
+        reg = self.registration
+        if reg is not None:
+            threading.Thread(target=self._leave, args=(reg,), name="presence-leave").start()
+
+    def _leave(self, reg: Registration) -> None:
+        client = HelpdeskClient(self.client.base_url, timeout_s=LEAVE_TIMEOUT_S)  # own session
+        try:
+            client.leave(reg.partner_id, reg.presence_key)
+            log.info("presence event=left partner=%s", reg.partner_id)
+        except HelpdeskError as exc:  # the lapse removes it from the queue anyway
+            log.info("presence event=leave-failed reason=%r", str(exc))
+        finally:
+            client.close()
 
     def end_session(self) -> None:
         """The customer's End session button."""
@@ -91,7 +112,8 @@ class CustomerPresence:
                 failures = 0
                 self.cb.password(result.password)
                 for offer in result.offers[:1]:
-                    self._serve(offer)
+                    if not self._stop.is_set():
+                        self._serve(offer)
             except InvalidInput as exc:
                 self.cb.rejected(exc.message)
                 return

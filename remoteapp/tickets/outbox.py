@@ -8,6 +8,11 @@ the ticket gets it exactly once.  A session without a ticket opens one with the 
 as its first action (as the ticket API requires); the record notes when it started
 doing so, and a retry first looks among tickets updated since then for the session's
 marker, so a crash between the request and the bookkeeping cannot open a second ticket.
+
+A session also gets an *open* record (no end yet) the moment it starts, so even an agent
+app killed mid-session leaves a trace: a later ``flush`` by another app instance asks
+``close`` (the app: the server's end time and reason) to complete it, then sends it.
+Flushes are serialized (a lock), so two flushes never deliver the same record at once.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import logging
 import os
 import re
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -69,10 +76,11 @@ class SessionRecord:
     subject: str  #: a new ticket's subject
     description: str  #: the action's text: agent, customer, start, end (already translated)
     start: datetime
-    end: datetime
+    end: datetime | None  #: None: an open record, written when the session started
     attempts: int = 0
     last_error: str = ""
     creating_since: datetime | None = None  #: set just before a new ticket is requested
+    writer: str = ""  #: the app instance that wrote an open record (and will close it)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -102,6 +110,7 @@ class TicketOutbox:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
 
     def _path(self, session_id: str) -> Path:
         return self.directory / f"{_SAFE.sub('_', session_id)[:80]}.json"
@@ -136,13 +145,43 @@ class TicketOutbox:
                 path.rename(path.with_suffix(".corrupt"))  # kept for a person to look at
         return records
 
-    def flush(self, sink: TicketSink) -> FlushResult:
-        """Deliver what is pending; stops at the first unreachable-server error."""
+    def flush(
+        self,
+        sink: TicketSink,
+        *,
+        writer: str = "",
+        close: Callable[[SessionRecord], SessionRecord | None] | None = None,
+    ) -> FlushResult:
+        """Deliver what is pending; stops at the first unreachable-server error.
+
+        Open records that ``writer`` (this app instance) wrote are its live sessions and are
+        left alone; other open records are completed by ``close`` (which returns ``None``
+        while the end is not known yet: kept for a later flush)."""
+        with self._lock:
+            return self._flush(sink, writer, close)
+
+    def _flush(
+        self,
+        sink: TicketSink,
+        writer: str,
+        close: Callable[[SessionRecord], SessionRecord | None] | None,
+    ) -> FlushResult:
         sent: list[str] = []
         pending: list[str] = []
         records = self.pending()[:MAX_RECORDS_PER_FLUSH]
-        for index, record in enumerate(records):
+        for index, stored in enumerate(records):
+            record = stored
+            if record.end is None and writer and record.writer == writer:
+                continue
             try:
+                if record.end is None:
+                    closed = close(record) if close is not None else None
+                    if closed is None or closed.end is None:
+                        pending.append(record.session_id)
+                        continue
+                    self.put(closed)
+                    record = closed
+                    log.info("tickets event=closed-open-record session=%s", record.session_id)
                 self._deliver(record, sink)
             except HelpdeskError as exc:
                 failed = replace(record, attempts=record.attempts + 1, last_error=str(exc))
@@ -163,6 +202,7 @@ class TicketOutbox:
     def _deliver(self, record: SessionRecord, sink: TicketSink, *, fallback: bool = True) -> None:
         from remoteapp.net.helpdesk import NotFound
 
+        assert record.end is not None, "open records are closed before delivery"
         if record.ticket_id is None:
             self._open_ticket(record, sink)
             return
@@ -206,6 +246,7 @@ class TicketOutbox:
 
 def _new_ticket(record: SessionRecord) -> dict[str, Any]:
     """A ticket whose first action is the session's (the API wants one to create)."""
+    assert record.end is not None
     return {
         "type": 2,
         "subject": record.subject,

@@ -8,7 +8,9 @@ server call runs off the GUI thread (``operations.run``); dialogs are opened, no
 from __future__ import annotations
 
 import logging
+import secrets
 import socket
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +20,7 @@ from remoteapp.net.helpdesk import (
     Conflict,
     HelpdeskClient,
     NotAllowed,
+    NotFound,
     QueueEntry,
     RateLimited,
     Registration,
@@ -56,6 +59,7 @@ class AgentWindow(QtWidgets.QWidget):
         super().__init__()
         self.profile, self.client, self.user, self.tickets = profile, client, user, tickets
         self.outbox = outbox or TicketOutbox(data_dir() / "outbox")
+        self.instance = secrets.token_hex(8)  #: marks the open outbox records this window owns
         self.viewers: dict[str, ViewerWindow] = {}
         self.setWindowTitle(
             tr("{title} - agent {name}").format(title=profile.title, name=user.get("name", ""))
@@ -264,6 +268,21 @@ class AgentWindow(QtWidgets.QWidget):
         viewer = ViewerWindow(session, partner)
         self.viewers[grant.session_id] = viewer
         started = datetime.now(UTC)
+        # an open record first: should this app die mid-session, the next start completes
+        # it with the server's end time, so the ticket still gets its action
+        self.outbox.put(
+            SessionRecord(
+                session_id=grant.session_id,
+                ticket_id=choice.ticket_id,
+                agent_ref=str(self.user.get("id", "")),
+                client_ref=choice.client_ref,
+                subject=tr("Remote access - {customer}").format(customer=partner),
+                description="",
+                start=started,
+                end=None,
+                writer=self.instance,
+            )
+        )
         item = QtWidgets.QListWidgetItem(
             tr("{partner} since {time}").format(partner=partner, time=started.strftime("%H:%M"))
         )
@@ -289,18 +308,7 @@ class AgentWindow(QtWidgets.QWidget):
         self.sessions_list.takeItem(self.sessions_list.row(item))
         viewer = self.viewers.pop(grant.session_id, None)
         customer = viewer.session.customer_name if viewer else partner
-        agent = str(self.user.get("name", ""))
-        description = tr(
-            "Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). "
-            "Start: {start}. End: {end}. {reason}"
-        ).format(
-            agent=agent,
-            customer=customer or partner,
-            partner=grant.partner_id,
-            start=started.strftime("%Y-%m-%d %H:%M:%S UTC"),
-            end=ended.strftime("%Y-%m-%d %H:%M:%S UTC"),
-            reason=reason,
-        )
+        description = self._describe(customer, grant.partner_id, started, ended, reason)
         self.outbox.put(
             SessionRecord(
                 session_id=grant.session_id,
@@ -322,6 +330,41 @@ class AgentWindow(QtWidgets.QWidget):
         )
         self.flush_outbox()
 
+    def _describe(
+        self, customer: str, partner: str, start: datetime, end: datetime, reason: str
+    ) -> str:
+        return tr(
+            "Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). "
+            "Start: {start}. End: {end}. {reason}"
+        ).format(
+            agent=str(self.user.get("name", "")),
+            customer=customer or partner,
+            partner=partner,
+            start=start.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            end=end.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            reason=reason,
+        )
+
+    def _close_record(self, record: SessionRecord) -> SessionRecord | None:
+        """Complete a session record left open by an app that died mid-session, with the
+        server's end time and reason (runs off the GUI thread, inside the outbox flush)."""
+        try:
+            state = self.client.session_state(record.session_id)
+        except NotFound:
+            state = None  # the server has forgotten it: record what is known
+        if state is not None and state.state != "ended":
+            return None  # the relay has not reported the end yet: next flush
+        ended = _parse_time(state.ended_at if state else None) or datetime.now(UTC)
+        reason = (state.end_reason if state else None) or tr("the agent app stopped")
+        customer = state.customer if state else ""
+        partner = state.partner_id if state and state.partner_id else ""
+        return replace(
+            record,
+            subject=tr("Remote access - {customer}").format(customer=customer or partner),
+            description=self._describe(customer, partner, record.start, ended, reason),
+            end=ended,
+        )
+
     def flush_outbox(self) -> None:
         def done(result: Any) -> None:
             for session_id in result.sent:
@@ -335,7 +378,7 @@ class AgentWindow(QtWidgets.QWidget):
 
         operations.run(
             self,
-            lambda: self.outbox.flush(self.tickets),
+            lambda: self.outbox.flush(self.tickets, writer=self.instance, close=self._close_record),
             done,
             lambda exc: log.warning("agent event=outbox-failed reason=%r", str(exc)),
         )
@@ -350,3 +393,13 @@ class AgentWindow(QtWidgets.QWidget):
         self._queue_timer.stop()
         self.presence.stop()
         super().closeEvent(event)
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,7 @@ from remoteapp.ui import i18n, operations
 from remoteapp.ui.agent_dialogs import LoginDialog
 from remoteapp.ui.agent_window import AgentWindow
 from remoteapp.ui.customer_window import CustomerWindow
-from remoteapp.ui.qt import QtGui, QtWidgets
+from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, is_alive
 
 log = logging.getLogger("remoteapp.app")
 
@@ -31,6 +34,19 @@ class RemoteApp:
         self.customer = CustomerWindow(profile)
         self.customer.header.agent_clicked.connect(self.ask_login)
         self.agent: AgentWindow | None = None
+
+    def shutdown(self) -> None:
+        """The program is quitting (last window closed, SIGTERM, Ctrl+C): end sessions with
+        a reason on both sides and leave the customer queue now, not after the lapse.  An
+        agent's unfinished session records stay in the outbox; the next start completes
+        them with the server's end time."""
+        if self.customer.presence is not None:
+            self.customer.presence.stop()
+        if self.agent is not None and is_alive(self.agent):
+            for viewer in list(self.agent.viewers.values()):
+                viewer.session.end("the agent closed the app")
+            self.agent.presence.stop()
+        print("app event=quit", flush=True)
 
     def ask_login(self) -> None:
         dialog = LoginDialog(self.profile.server_url, self.customer)
@@ -90,6 +106,8 @@ def run(
         demo = json.loads(agent_credentials.read_text(encoding="utf-8"))
         ticket_token = ticket_token or demo.get("token")
     app = RemoteApp(profile, ticket_token, window_pos)
+    qapp.aboutToQuit.connect(app.shutdown)
+    wakeup = _quit_on_signals(qapp)
     if window_pos is not None:
         app.customer.move(*window_pos)
     if profile.logo is not None:
@@ -100,4 +118,34 @@ def run(
         app.login_with(demo["agent"]["email"], demo["agent"]["password"])
     elif agent:
         app.ask_login()
-    return qapp.exec()
+    try:
+        return qapp.exec()
+    finally:
+        signal.set_wakeup_fd(-1)
+        for end in wakeup:
+            end.close()
+
+
+def _quit_on_signals(qapp: QtWidgets.QApplication) -> tuple[socket.socket, socket.socket]:
+    """SIGTERM (logout, a service manager, ``kill``) and SIGINT quit through Qt, so that
+    ``RemoteApp.shutdown`` runs.  Python runs signal handlers only between bytecodes, which
+    a Qt event loop seldom executes: the signal's byte on a socket pair wakes a notifier."""
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    signal.set_wakeup_fd(writer.fileno())
+    notifier = QtCore.QSocketNotifier(reader.fileno(), QtCore.QSocketNotifier.Type.Read, qapp)
+
+    def drain() -> None:
+        with contextlib.suppress(OSError):
+            reader.recv(64)
+
+    notifier.activated.connect(drain)  # Python code runs: the handler below gets its turn
+
+    def quit_app(signum: int, frame: object) -> None:
+        log.info("app event=signal signal=%d", signum)
+        qapp.quit()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, quit_app)
+    return reader, writer  # both stay open while Qt runs

@@ -1,385 +1,394 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="en_US">
 <context>
-    <name />
+    <name></name>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="61" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="65"/>
         <source>{title} - agent {name}</source>
+        <extracomment>marks the open outbox records this window owns</extracomment>
         <translation>{title} - agent {name}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="64" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="68"/>
         <source>Log out</source>
         <translation>Log out</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="66" />
-        <location filename="../../remoteapp/ui/customer_window.py" line="104" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="70"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="104"/>
         <source>Your ID</source>
         <translation>Your ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="72" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="76"/>
         <source>Remote access</source>
         <translation>Remote access</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="73" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="77"/>
         <source>Queue</source>
         <translation>Queue</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="74" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="78"/>
         <source>Sessions in progress</source>
         <translation>Sessions in progress</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="109" />
-        <location filename="../../remoteapp/ui/agent_window.py" line="133" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="113"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="137"/>
         <source>Connect</source>
         <translation>Connect</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="111" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="115"/>
         <source>Partner ID</source>
         <translation>Partner ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="121" />
-        <location filename="../../remoteapp/ui/customer_window.py" line="22" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="125"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="22"/>
         <source>Name</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="122" />
-        <location filename="../../remoteapp/ui/customer_window.py" line="25" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="126"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="25"/>
         <source>Organization</source>
         <translation>Organization</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="123" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="127"/>
         <source>Classification</source>
         <translation>Classification</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="124" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="128"/>
         <source>Waiting since</source>
         <translation>Waiting since</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="125" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="129"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="177" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="181"/>
         <source>A partner ID has 9 digits.</source>
         <translation>A partner ID has 9 digits.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="184" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="188"/>
         <source>Choose a customer in the queue.</source>
         <translation>Choose a customer in the queue.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="208" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="212"/>
         <source>Partner password</source>
         <translation>Partner password</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="209" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="213"/>
         <source>Password of {partner}:</source>
         <translation>Password of {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="237" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="241"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Too many wrong passwords. Try again in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="242" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="246"/>
         <source>Wrong partner ID or password.</source>
         <translation>Wrong partner ID or password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="243" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="247"/>
         <source>Wrong password, try again.</source>
         <translation>Wrong password, try again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="245" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="249"/>
         <source>Not allowed: {reason}</source>
         <translation>Not allowed: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="247" />
-        <location filename="../../remoteapp/ui/agent_window.py" line="249" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="251"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="253"/>
         <source>Cannot connect: {reason}</source>
         <translation>Cannot connect: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="268" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="287"/>
         <source>{partner} since {time}</source>
         <translation>{partner} since {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="276" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="295"/>
         <source>Connected to {partner}.</source>
         <translation>Connected to {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="294" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="337"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="310" />
-        <location filename="../../remoteapp/ui/viewer.py" line="225" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="279"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="318"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="363"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="227"/>
         <source>Remote access - {customer}</source>
         <translation>Remote access - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="331" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="358"/>
+        <source>the agent app stopped</source>
+        <translation>the agent app stopped</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="374"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} session record(s) waiting for the server.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="232" />
+        <location filename="../../remoteapp/ui/viewer.py" line="234"/>
         <source>Session</source>
         <translation>Session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="24" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="24"/>
         <source>Phone</source>
         <translation>Phone</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="56" />
-        <location filename="../../remoteapp/ui/viewer.py" line="234" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="56"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="236"/>
         <source>End session</source>
         <translation>End session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="95" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="95"/>
         <source>Continue</source>
         <translation>Continue</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="103" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="103"/>
         <source>Tell these to the support agent:</source>
         <translation>Tell these to the support agent:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="122" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="122"/>
         <source>Please fill in: {fields}</source>
         <translation>Please fill in: {fields}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="127" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="127"/>
         <source>The email address does not look right.</source>
         <translation>The email address does not look right.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="134" />
-        <location filename="../../remoteapp/ui/customer_window.py" line="175" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="134"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="175"/>
         <source>Connecting to the server...</source>
         <translation>Connecting to the server...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="156" />
-        <location filename="../../remoteapp/ui/customer_window.py" line="164" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="156"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="164"/>
         <source>Waiting for the agent to connect.</source>
         <translation>Waiting for the agent to connect.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="178" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="178"/>
         <source>The server cannot be reached. Retrying in {seconds} s.</source>
         <translation>The server cannot be reached. Retrying in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="192" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="192"/>
         <source>{agent} is viewing and controlling this computer.</source>
         <translation>{agent} is viewing and controlling this computer.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="196" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="196"/>
         <source>Connected to {agent}.</source>
         <translation>Connected to {agent}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="208" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="208"/>
         <source>Session ended.</source>
         <translation>Session ended.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="235" />
+        <location filename="../../remoteapp/ui/viewer.py" line="237"/>
         <source>Send Ctrl+Alt+Del</source>
         <translation>Send Ctrl+Alt+Del</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="236" />
+        <location filename="../../remoteapp/ui/viewer.py" line="238"/>
         <source>Fit to window</source>
         <translation>Fit to window</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="223" />
-        <location filename="../../remoteapp/ui/viewer.py" line="239" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="227"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="241"/>
         <source>Connecting...</source>
         <translation>Connecting...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="282" />
+        <location filename="../../remoteapp/ui/viewer.py" line="284"/>
         <source>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</source>
         <translation>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="319" />
+        <location filename="../../remoteapp/ui/viewer.py" line="326"/>
         <source>Session ended: {reason}</source>
         <translation>Session ended: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="19" />
-        <location filename="../../remoteapp/ui/widgets.py" line="51" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="19"/>
+        <location filename="../../remoteapp/ui/widgets.py" line="51"/>
         <source>Agent login</source>
         <translation>Agent login</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="29" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="29"/>
         <source>Remember me</source>
         <translation>Remember me</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="30" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="30"/>
         <source>Server</source>
         <translation>Server</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="31" />
-        <location filename="../../remoteapp/ui/customer_window.py" line="23" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="31"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="23"/>
         <source>Email</source>
         <translation>Email</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="32" />
-        <location filename="../../remoteapp/ui/agent_window.py" line="67" />
-        <location filename="../../remoteapp/ui/agent_window.py" line="126" />
-        <location filename="../../remoteapp/ui/customer_window.py" line="105" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="32"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="71"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="130"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="105"/>
         <source>Password</source>
         <translation>Password</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="42" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="42"/>
         <source>Log in</source>
         <translation>Log in</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="50" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="50"/>
         <source>Login will not be remembered: no keyring on this system.</source>
         <translation>Login will not be remembered: no keyring on this system.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="64" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="64"/>
         <source>Fill in server, email and password.</source>
         <translation>Fill in server, email and password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="67" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="67"/>
         <source>Logging in...</source>
         <translation>Logging in...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="81" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="81"/>
         <source>Wrong email or password.</source>
         <translation>Wrong email or password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="83" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="83"/>
         <source>Cannot log in: {reason}</source>
         <translation>Cannot log in: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="102" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="102"/>
         <source>Ticket for the session with {partner}</source>
         <extracomment>None: a new ticket will be opened</extracomment>
         <translation>Ticket for the session with {partner}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="110" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="110"/>
         <source>Ticket number</source>
         <translation>Ticket number</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="111" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="111"/>
         <source>Look up</source>
         <translation>Look up</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="116" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="116"/>
         <source>Ticket</source>
         <translation>Ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="120" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="120"/>
         <source>Subject</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="121" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="121"/>
         <source>Client</source>
         <translation>Client</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="122" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="122"/>
         <source>Responsible</source>
         <translation>Responsible</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="126" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="126"/>
         <source>Start session</source>
         <translation>Start session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="129" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="129"/>
         <source>No ticket</source>
         <translation>No ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="131" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="131"/>
         <source>Cancel</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="140" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="140"/>
         <source>Type the ticket number.</source>
         <translation>Type the ticket number.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="143" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="143"/>
         <source>Looking up...</source>
         <translation>Looking up...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="161" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="161"/>
         <source>There is no ticket {number}.</source>
         <translation>There is no ticket {number}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="163" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="163"/>
         <source>Cannot look the ticket up: {reason}</source>
         <translation>Cannot look the ticket up: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="181" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="181"/>
         <source>New ticket</source>
         <translation>New ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="183" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="183"/>
         <source>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</source>
         <translation>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/widgets.py" line="72" />
+        <location filename="../../remoteapp/ui/widgets.py" line="72"/>
         <source>Copy</source>
         <translation>Copy</translation>
     </message>

@@ -1,385 +1,394 @@
-<?xml version='1.0' encoding='utf-8'?>
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
 <TS version="2.1" language="pt_BR">
 <context>
-    <name />
+    <name></name>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="61" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="65"/>
         <source>{title} - agent {name}</source>
+        <extracomment>marks the open outbox records this window owns</extracomment>
         <translation>{title} - agente {name}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="64" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="68"/>
         <source>Log out</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="66" />
-        <location filename="../../remoteapp/ui/customer_window.py" line="104" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="70"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="104"/>
         <source>Your ID</source>
         <translation>Seu ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="72" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="76"/>
         <source>Remote access</source>
         <translation>Acesso remoto</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="73" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="77"/>
         <source>Queue</source>
         <translation>Fila</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="74" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="78"/>
         <source>Sessions in progress</source>
         <translation>Atendimentos em andamento</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="109" />
-        <location filename="../../remoteapp/ui/agent_window.py" line="133" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="113"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="137"/>
         <source>Connect</source>
         <translation>Conectar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="111" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="115"/>
         <source>Partner ID</source>
         <translation>ID do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="121" />
-        <location filename="../../remoteapp/ui/customer_window.py" line="22" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="125"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="22"/>
         <source>Name</source>
         <translation>Nome</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="122" />
-        <location filename="../../remoteapp/ui/customer_window.py" line="25" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="126"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="25"/>
         <source>Organization</source>
         <translation>Organização</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="123" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="127"/>
         <source>Classification</source>
         <translation>Classificação</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="124" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="128"/>
         <source>Waiting since</source>
         <translation>Aguardando desde</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="125" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="129"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="177" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="181"/>
         <source>A partner ID has 9 digits.</source>
         <translation>O ID do parceiro tem 9 dígitos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="184" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="188"/>
         <source>Choose a customer in the queue.</source>
         <translation>Escolha um cliente na fila.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="208" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="212"/>
         <source>Partner password</source>
         <translation>Senha do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="209" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="213"/>
         <source>Password of {partner}:</source>
         <translation>Senha de {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="237" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="241"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Senhas erradas demais. Tente novamente em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="242" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="246"/>
         <source>Wrong partner ID or password.</source>
         <translation>ID do parceiro ou senha incorretos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="243" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="247"/>
         <source>Wrong password, try again.</source>
         <translation>Senha incorreta, tente novamente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="245" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="249"/>
         <source>Not allowed: {reason}</source>
         <translation>Não permitido: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="247" />
-        <location filename="../../remoteapp/ui/agent_window.py" line="249" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="251"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="253"/>
         <source>Cannot connect: {reason}</source>
         <translation>Não foi possível conectar: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="268" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="287"/>
         <source>{partner} since {time}</source>
         <translation>{partner} desde {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="276" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="295"/>
         <source>Connected to {partner}.</source>
         <translation>Conectado a {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="294" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="337"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Acesso remoto. Agente: {agent}. Cliente: {customer} (ID {partner}). Início: {start}. Fim: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="310" />
-        <location filename="../../remoteapp/ui/viewer.py" line="225" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="279"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="318"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="363"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="227"/>
         <source>Remote access - {customer}</source>
         <translation>Acesso remoto - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="331" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="358"/>
+        <source>the agent app stopped</source>
+        <translation>o aplicativo do agente foi encerrado</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="374"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} registro(s) de atendimento aguardando o servidor.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="232" />
+        <location filename="../../remoteapp/ui/viewer.py" line="234"/>
         <source>Session</source>
         <translation>Sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="24" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="24"/>
         <source>Phone</source>
         <translation>Telefone</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="56" />
-        <location filename="../../remoteapp/ui/viewer.py" line="234" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="56"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="236"/>
         <source>End session</source>
         <translation>Encerrar sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="95" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="95"/>
         <source>Continue</source>
         <translation>Continuar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="103" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="103"/>
         <source>Tell these to the support agent:</source>
         <translation>Informe ao atendente:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="122" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="122"/>
         <source>Please fill in: {fields}</source>
         <translation>Preencha: {fields}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="127" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="127"/>
         <source>The email address does not look right.</source>
         <translation>O endereço de e-mail não parece correto.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="134" />
-        <location filename="../../remoteapp/ui/customer_window.py" line="175" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="134"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="175"/>
         <source>Connecting to the server...</source>
         <translation>Conectando ao servidor...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="156" />
-        <location filename="../../remoteapp/ui/customer_window.py" line="164" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="156"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="164"/>
         <source>Waiting for the agent to connect.</source>
         <translation>Aguardando a conexão do atendente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="178" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="178"/>
         <source>The server cannot be reached. Retrying in {seconds} s.</source>
         <translation>Não foi possível alcançar o servidor. Nova tentativa em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="192" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="192"/>
         <source>{agent} is viewing and controlling this computer.</source>
         <translation>{agent} está vendo e controlando este computador.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="196" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="196"/>
         <source>Connected to {agent}.</source>
         <translation>Conectado a {agent}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="208" />
+        <location filename="../../remoteapp/ui/customer_window.py" line="208"/>
         <source>Session ended.</source>
         <translation>Sessão encerrada.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="235" />
+        <location filename="../../remoteapp/ui/viewer.py" line="237"/>
         <source>Send Ctrl+Alt+Del</source>
         <translation>Enviar Ctrl+Alt+Del</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="236" />
+        <location filename="../../remoteapp/ui/viewer.py" line="238"/>
         <source>Fit to window</source>
         <translation>Ajustar à janela</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="223" />
-        <location filename="../../remoteapp/ui/viewer.py" line="239" />
+        <location filename="../../remoteapp/ui/agent_window.py" line="227"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="241"/>
         <source>Connecting...</source>
         <translation>Conectando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="282" />
+        <location filename="../../remoteapp/ui/viewer.py" line="284"/>
         <source>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</source>
         <translation>{latency} ms · {fps} qps · {h:02d}:{m:02d}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="319" />
+        <location filename="../../remoteapp/ui/viewer.py" line="326"/>
         <source>Session ended: {reason}</source>
         <translation>Sessão encerrada: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="19" />
-        <location filename="../../remoteapp/ui/widgets.py" line="51" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="19"/>
+        <location filename="../../remoteapp/ui/widgets.py" line="51"/>
         <source>Agent login</source>
         <translation>Login do agente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="29" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="29"/>
         <source>Remember me</source>
         <translation>Lembrar de mim</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="30" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="30"/>
         <source>Server</source>
         <translation>Servidor</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="31" />
-        <location filename="../../remoteapp/ui/customer_window.py" line="23" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="31"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="23"/>
         <source>Email</source>
         <translation>E-mail</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="32" />
-        <location filename="../../remoteapp/ui/agent_window.py" line="67" />
-        <location filename="../../remoteapp/ui/agent_window.py" line="126" />
-        <location filename="../../remoteapp/ui/customer_window.py" line="105" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="32"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="71"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="130"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="105"/>
         <source>Password</source>
         <translation>Senha</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="42" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="42"/>
         <source>Log in</source>
         <translation>Entrar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="50" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="50"/>
         <source>Login will not be remembered: no keyring on this system.</source>
         <translation>O login não será lembrado: este sistema não tem um chaveiro (keyring).</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="64" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="64"/>
         <source>Fill in server, email and password.</source>
         <translation>Preencha servidor, e-mail e senha.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="67" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="67"/>
         <source>Logging in...</source>
         <translation>Entrando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="81" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="81"/>
         <source>Wrong email or password.</source>
         <translation>E-mail ou senha incorretos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="83" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="83"/>
         <source>Cannot log in: {reason}</source>
         <translation>Não foi possível entrar: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="102" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="102"/>
         <source>Ticket for the session with {partner}</source>
         <extracomment>None: a new ticket will be opened</extracomment>
         <translation>Ticket do atendimento com {partner}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="110" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="110"/>
         <source>Ticket number</source>
         <translation>Número do ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="111" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="111"/>
         <source>Look up</source>
         <translation>Buscar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="116" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="116"/>
         <source>Ticket</source>
         <translation>Ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="120" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="120"/>
         <source>Subject</source>
         <translation>Assunto</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="121" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="121"/>
         <source>Client</source>
         <translation>Cliente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="122" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="122"/>
         <source>Responsible</source>
         <translation>Responsável</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="126" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="126"/>
         <source>Start session</source>
         <translation>Iniciar sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="129" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="129"/>
         <source>No ticket</source>
         <translation>Sem ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="131" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="131"/>
         <source>Cancel</source>
         <translation>Cancelar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="140" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="140"/>
         <source>Type the ticket number.</source>
         <translation>Digite o número do ticket.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="143" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="143"/>
         <source>Looking up...</source>
         <translation>Buscando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="161" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="161"/>
         <source>There is no ticket {number}.</source>
         <translation>Não existe o ticket {number}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="163" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="163"/>
         <source>Cannot look the ticket up: {reason}</source>
         <translation>Não foi possível buscar o ticket: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="181" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="181"/>
         <source>New ticket</source>
         <translation>Novo ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="183" />
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="183"/>
         <source>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</source>
         <translation>Todo acesso remoto é registrado em um ticket. Um novo ticket será aberto para registrar esta conexão. Continuar?</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/widgets.py" line="72" />
+        <location filename="../../remoteapp/ui/widgets.py" line="72"/>
         <source>Copy</source>
         <translation>Copiar</translation>
     </message>

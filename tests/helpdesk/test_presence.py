@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -97,6 +98,30 @@ def test_leaving_removes_from_the_queue_at_once(
     with pytest.raises(NotAuthenticated):
         customer.leave(reg.partner_id, "not-the-key")
     customer.leave(reg.partner_id, reg.presence_key)
+    assert all(w.partner_id != reg.partner_id for w in admin.queue("demo"))
+
+
+def test_a_poll_in_flight_does_not_bring_a_leaver_back(
+    customer: HelpdeskClient, admin: HelpdeskClient, server: Server
+) -> None:
+    reg = customer.register("demo", device(), {**FIELDS, "name": "Closing Clara"})
+    outcome: list[BaseException | None] = []
+
+    def hold_poll() -> None:
+        try:
+            HelpdeskClient(server.http_url).poll(reg.partner_id, reg.presence_key, wait_s=20)
+            outcome.append(None)
+        except Exception as exc:
+            outcome.append(exc)
+
+    poller = threading.Thread(target=hold_poll, daemon=True)
+    poller.start()
+    time.sleep(0.5)  # let the poll reach the server (nothing to wait on from outside)
+    started = time.monotonic()
+    customer.leave(reg.partner_id, reg.presence_key)
+    poller.join(10)
+    assert time.monotonic() - started < 5, "the held poll was not woken by the leave"
+    assert outcome and isinstance(outcome[0], NotAuthenticated)
     assert all(w.partner_id != reg.partner_id for w in admin.queue("demo"))
 
 

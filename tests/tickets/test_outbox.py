@@ -131,3 +131,34 @@ def test_crash_after_opening_a_ticket_does_not_open_a_second(
     before = {t["id"] for t in tickets.list_tickets(select="id")}
     assert box.flush(tickets).sent == [rec.session_id]
     assert {t["id"] for t in tickets.list_tickets(select="id")} == before
+
+
+def test_open_record_of_a_dead_app_is_completed_then_sent_once(
+    tickets: TicketClient, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    box = TicketOutbox(tmp_path)
+    done = record(3)
+    opened = replace(done, end=None, description="", writer="dead-app")
+    box.put(opened)  # what an app killed mid-session leaves behind
+    mine = replace(record(3), end=None, description="", writer="me")
+    box.put(mine)  # this app's own live session: never touched by its flushes
+
+    asked: list[str] = []
+
+    def not_known_yet(rec: SessionRecord) -> SessionRecord | None:
+        asked.append(rec.session_id)
+        return None
+
+    result = box.flush(tickets, writer="me", close=not_known_yet)
+    assert asked == [opened.session_id]
+    assert (result.sent, result.pending) == ([], [opened.session_id])
+    assert box.flush(tickets, writer="me").pending == [opened.session_id]  # no closer: kept
+
+    result = box.flush(tickets, writer="me", close=lambda rec: replace(done, writer=rec.writer))
+    assert result.sent == [opened.session_id]
+    assert [r.session_id for r in box.pending()] == [mine.session_id]
+    [action] = marked(tickets, 3, opened.session_id)
+    assert action["timeAppointments"][0]["periodEnd"] == "14:17:05"
+    assert box.flush(tickets, writer="me", close=not_known_yet).sent == []

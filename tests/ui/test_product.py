@@ -39,8 +39,15 @@ def product_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
 
 
 @pytest.fixture
+def customer_name() -> str:
+    """Each test's customer has its own name: the previous test's customer may still be
+    listed in the queue (the server shares the module), and agents see names, not IDs."""
+    return "Maria Silva"
+
+
+@pytest.fixture
 def customer(
-    product_server: Server, xvfb_display: str, tmp_path: Path
+    product_server: Server, xvfb_display: str, tmp_path: Path, customer_name: str
 ) -> Iterator[tuple[LineReader, LineReader]]:
     # another machine: its own data directory, so its own device id and partner ID
     env = {**client_env(xvfb_display), "XDG_DATA_HOME": str(tmp_path / "customer-data")}
@@ -80,7 +87,7 @@ def customer(
             timeout=10,
         )  # over the window: X gives it the keyboard
         for args in (
-            ["type", "--delay", "20", "Maria Silva"],
+            ["type", "--delay", "20", customer_name],
             ["key", "Tab"],
             ["type", "--delay", "20", "maria@acme.example"],
             ["key", "Return"],
@@ -209,10 +216,12 @@ def test_ticket_session_with_password_end_to_end(
 
 
 @pytest.mark.display
+@pytest.mark.parametrize("customer_name", ["Joana Costa"])
 def test_connect_from_the_queue_needs_no_password(
     qtbot: QtBot,
     product_server: Server,
     customer: tuple[LineReader, LineReader],
+    customer_name: str,
     tmp_path: Path,
 ) -> None:
     app_out, _ = customer
@@ -220,14 +229,14 @@ def test_connect_from_the_queue_needs_no_password(
     window, _ = agent_window(product_server, tmp_path, qtbot)
     window.refresh_queue()
 
-    def maria_waiting() -> int:
+    def row() -> int:
         names = [window.queue.item(r, 0).text() for r in range(window.queue.rowCount())]
-        assert "Maria Silva" in names
-        return names.index("Maria Silva")
+        assert names.count(customer_name) == 1
+        return names.index(customer_name)
 
-    qtbot.waitUntil(lambda: maria_waiting() is not None, timeout=10_000)
-    window.queue.selectRow(maria_waiting())
-    assert window.queue.item(maria_waiting(), 5).text() == ""  # agents see no passwords
+    qtbot.waitUntil(lambda: row() is not None, timeout=10_000)
+    window.queue.selectRow(row())
+    assert window.queue.item(row(), 5).text() == ""  # agents see no passwords
     window.queue_connect.click()
     qtbot.waitUntil(lambda: getattr(window, "ticket_dialog", None) is not None)
     dialog = window.ticket_dialog
@@ -241,3 +250,25 @@ def test_connect_from_the_queue_needs_no_password(
     with qtbot.waitSignal(viewer.session_ended, timeout=10_000):
         viewer.end_action.trigger()
     app_out.wait_for("customer event=session-ended", 15)
+
+
+@pytest.mark.display
+@pytest.mark.parametrize("customer_name", ["Lia Fechando"])
+def test_a_closing_customer_app_leaves_the_queue_at_once(
+    product_server: Server, customer: tuple[LineReader, LineReader], customer_name: str
+) -> None:
+    app_out, _ = customer
+    partner = re.search(r"partner=(\d+)", app_out.wait_for("customer event=registered", 30))
+    assert partner is not None
+
+    def queued() -> set[str]:
+        admin = HelpdeskClient(product_server.http_url)
+        creds = product_server.credentials["admin"]
+        admin.login(creds["email"], creds["password"])
+        return {entry.partner_id for entry in admin.queue("demo")}
+
+    assert partner.group(1) in queued()
+    app_out.proc.terminate()  # SIGTERM, as a logout or a service manager sends it
+    app_out.wait_for("app event=quit", 10)
+    assert app_out.proc.wait(10) == 0
+    assert partner.group(1) not in queued()  # at once, not after the ~30 s lapse
