@@ -7,10 +7,12 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +75,13 @@ def spawn(args: list[str], env: dict[str, str]) -> Process:
     return process
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now, for a server started later."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @dataclass
 class Server:
     process: Process
@@ -82,7 +91,11 @@ class Server:
     credentials: dict[str, Any]
 
 
-def start_server(data_dir: Path, env: dict[str, str]) -> Server:
+def start_server(
+    data_dir: Path, env: dict[str, str], extra_args: Sequence[str] = (), *, http_port: int = 0
+) -> Server:
+    """``http_port`` 0: the server picks a free port; a test that must know the address
+    before the server runs passes one from ``free_port``."""
     process = spawn(
         [
             "-m",
@@ -90,13 +103,14 @@ def start_server(data_dir: Path, env: dict[str, str]) -> Server:
             "--data-dir",
             str(data_dir),
             "--http-port",
-            "0",
+            str(http_port),
             "--relay-port",
             "0",
             "--relay-host",
             "127.0.0.1",
             "--heartbeat",
             "0.5",
+            *extra_args,
         ],
         env,
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import secrets
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,16 +16,12 @@ import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 
-from remoteapp.branding.profile import load_profile
 from remoteapp.capture import ScreenGrabber
-from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
-from remoteapp.tickets import TicketOutbox
-from remoteapp.ui.agent_window import AgentWindow
+from remoteapp.net.helpdesk import HelpdeskClient
 from remoteapp.ui.qt import QtCore, QtWidgets
-from tests.conftest import ROOT, LineReader, client_env, stop
+from tests.conftest import LineReader, client_env
 from tests.helpdesk.server_process import Server, start_server
-
-FIELD = (700, 500, 400, 40)  # the customer's text field, away from the customer window
+from tests.ui.product import FIELD, agent_window, queue_password
 
 
 @pytest.fixture(scope="module")
@@ -36,89 +31,6 @@ def product_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
     )
     yield server
     server.process.stop()
-
-
-@pytest.fixture
-def customer_name() -> str:
-    """Each test's customer has its own name: the previous test's customer may still be
-    listed in the queue (the server shares the module), and agents see names, not IDs."""
-    return "Maria Silva"
-
-
-@pytest.fixture
-def customer(
-    product_server: Server, xvfb_display: str, tmp_path: Path, customer_name: str
-) -> Iterator[tuple[LineReader, LineReader]]:
-    # another machine: its own data directory, so its own device id and partner ID
-    env = {**client_env(xvfb_display), "XDG_DATA_HOME": str(tmp_path / "customer-data")}
-    field = subprocess.Popen(
-        [sys.executable, "-m", "tests.control.target_window", *map(str, FIELD)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    app = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "remoteapp",
-            "--server",
-            product_server.http_url,
-            "--app",
-            "demo",
-            "--lang",
-            "en",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    field_out, app_out = LineReader(field), LineReader(app)
-    try:
-        field_out.wait_for("ready", timeout=30)
-        app_out.wait_for("app event=started", timeout=30)
-        xdo = ["xdotool"]
-        subprocess.run(
-            [*xdo, "mousemove", "--sync", "200", "20", "click", "1"],
-            env=env,
-            check=True,
-            timeout=10,
-        )  # over the window: X gives it the keyboard
-        for args in (
-            ["type", "--delay", "20", customer_name],
-            ["key", "Tab"],
-            ["type", "--delay", "20", "maria@acme.example"],
-            ["key", "Return"],
-        ):
-            subprocess.run([*xdo, *args], env=env, check=True, timeout=20)
-        yield app_out, field_out
-    finally:
-        stop(app)
-        stop(field)
-
-
-def agent_window(server: Server, tmp_path: Path, qtbot: QtBot) -> tuple[AgentWindow, TicketClient]:
-    creds = server.credentials
-    client = HelpdeskClient(server.http_url)
-    user = client.login(creds["agent"]["email"], creds["agent"]["password"])
-    tickets = TicketClient(server.http_url, creds["token"])
-    profile = load_profile().with_overrides(server_url=server.http_url, app_id="demo")
-    window = AgentWindow(profile, client, user, tickets, TicketOutbox(tmp_path / "outbox"))
-    qtbot.addWidget(window)
-    window.show()
-    return window, tickets
-
-
-def queue_password(server: Server, partner: str) -> str:
-    """Administrators see queue passwords (that is how the test learns the right one)."""
-    admin = HelpdeskClient(server.http_url)
-    admin.login(server.credentials["admin"]["email"], server.credentials["admin"]["password"])
-    for entry in admin.queue("demo"):
-        if entry.partner_id == partner and entry.password:
-            return entry.password
-    raise AssertionError(f"{partner} is not in the queue")
 
 
 @pytest.mark.display
