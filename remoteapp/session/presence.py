@@ -42,6 +42,7 @@ class PresenceCallbacks:
     rejected: Callable[[str], None] = lambda reason: None
     agent_joined: Callable[[str], None] = lambda agent: None
     session_ended: Callable[[str], None] = lambda reason: None
+    clipboard: Callable[[str], None] = lambda text: None  #: the agent copied this text
 
 
 class CustomerPresence:
@@ -93,6 +94,12 @@ class CustomerPresence:
             log.info("presence event=leave-failed reason=%r", str(exc))
         finally:
             client.close()
+
+    def send_clipboard(self, text: str) -> None:
+        """The customer copied ``text``: the agent gets it (if a session is on)."""
+        session = self.session
+        if session is not None:
+            session.send_clipboard(text)
 
     def end_session(self) -> None:
         """The customer's End session button."""
@@ -153,6 +160,7 @@ class CustomerPresence:
             display=self.display,
             on_agent=self.cb.agent_joined,
             on_end=on_end,
+            on_clipboard=self.cb.clipboard,
         )
         self.session.start(initial)
         while not ended.wait(1.0):

@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from remoteapp.codec import DecodedUpdate
 from remoteapp.net.session import (
+    Clipboard,
     Event,
     Key,
     PointerButton,
@@ -24,6 +25,7 @@ from remoteapp.net.session import (
     Wheel,
 )
 from remoteapp.session import AgentSession
+from remoteapp.ui.clipboard import ClipboardSync
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal
 
@@ -224,6 +226,8 @@ class ViewerWindow(QtWidgets.QMainWindow):
         session.on_frame = self.on_frame
         session.on_end = self.on_end
         session.on_screen_info = self.on_screen_info
+        self.clipboard = ClipboardSync(lambda text: session.send(Clipboard(text)), self)
+        session.on_clipboard = self.clipboard.receive
         self.setWindowTitle(tr("Remote access - {customer}").format(customer=customer))
         self.view = ScreenView()
         self.scroll_area = QtWidgets.QScrollArea()
@@ -320,6 +324,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
 
     def _show_end(self, reason: str) -> None:
         self._ended = True
+        self.clipboard.stop()
         self.end_reason = reason
         self.end_action.setEnabled(False)
         self.cad_action.setEnabled(False)

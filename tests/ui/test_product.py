@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from pytestqt.qtbot import QtBot
 from remoteapp.capture import ScreenGrabber
 from remoteapp.net.helpdesk import HelpdeskClient
 from remoteapp.ui.qt import QtCore, QtWidgets
-from tests.conftest import LineReader, client_env
+from tests.conftest import LineReader, client_env, stop
 from tests.helpdesk.server_process import Server, start_server
 from tests.ui.product import FIELD, agent_window, queue_password
 
@@ -129,11 +130,12 @@ def test_ticket_session_with_password_end_to_end(
 
 @pytest.mark.display
 @pytest.mark.parametrize("customer_name", ["Joana Costa"])
-def test_connect_from_the_queue_needs_no_password(
+def test_connect_from_the_queue_without_password_clipboard_both_ways(
     qtbot: QtBot,
     product_server: Server,
     customer: tuple[LineReader, LineReader],
     customer_name: str,
+    xvfb_display: str,
     tmp_path: Path,
 ) -> None:
     app_out, _ = customer
@@ -159,6 +161,38 @@ def test_connect_from_the_queue_needs_no_password(
     assert getattr(window, "password_dialog", None) is None
     app_out.wait_for("customer event=agent-joined agent='Demo Agent'", 30)
     viewer = next(iter(window.viewers.values()))
+
+    # the agent copies: the customer can paste it (read by another program there)
+    QtWidgets.QApplication.clipboard().setText("Copiado pelo agente: ação 42")
+
+    def customer_clipboard() -> None:
+        got = subprocess.run(
+            [sys.executable, "-m", "tests.ui.clipboard_tool", "get"],
+            check=True,
+            env=client_env(xvfb_display),
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+        assert got.stdout.strip() == f"clipboard {'Copiado pelo agente: ação 42'!r}"
+
+    qtbot.waitUntil(customer_clipboard, timeout=20_000)
+    # another program on the customer's computer copies: the agent can paste it
+    owner = subprocess.Popen(
+        [sys.executable, "-m", "tests.ui.clipboard_tool", "set", "Do cliente\nduas linhas"],
+        env=client_env(xvfb_display),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        LineReader(owner).wait_for("owner", 20)
+        qtbot.waitUntil(
+            lambda: QtWidgets.QApplication.clipboard().text() == "Do cliente\nduas linhas",
+            timeout=15_000,
+        )
+    finally:
+        stop(owner)
+
     with qtbot.waitSignal(viewer.session_ended, timeout=10_000):
         viewer.end_action.trigger()
     app_out.wait_for("customer event=session-ended", 15)
