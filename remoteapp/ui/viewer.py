@@ -22,6 +22,7 @@ from remoteapp.net.session import (
     PointerButton,
     PointerMove,
     ScreenInfo,
+    SelectMonitor,
     Wheel,
 )
 from remoteapp.session import AgentSession
@@ -242,6 +243,13 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.fit_action = bar.addAction(tr("Fit to window"), self._toggle_fit)
         self.fit_action.setCheckable(True)
         self.fit_action.setChecked(True)
+        self.monitor_box = QtWidgets.QComboBox()
+        self.monitor_box.setObjectName("monitor")
+        self.monitor_box.setToolTip(tr("Which of the customer's monitors to show"))
+        self.monitor_box.activated.connect(self._choose_monitor)
+        self.monitor_action = bar.addWidget(self.monitor_box)
+        self.monitor_action.setVisible(False)  # shown when the customer has several
+        self.screen_info.connect(self._show_monitors, Qt.ConnectionType.QueuedConnection)
         self.badge = QtWidgets.QLabel(tr("Connecting..."))
         self.statusBar().addPermanentWidget(self.badge)
         self._started = time.monotonic()
@@ -298,6 +306,28 @@ class ViewerWindow(QtWidgets.QMainWindow):
         if not self._ended:
             self.session.send(event)
 
+    def _show_monitors(self, info: ScreenInfo) -> None:
+        """List the customer's monitors (mss numbering: 0 is all of them together)."""
+        self.monitor_box.clear()
+        for monitor in info.monitors:
+            if monitor.index == 0:
+                label = tr("All monitors")
+            else:
+                label = tr("Monitor {n} ({w}x{h})").format(
+                    n=monitor.index, w=monitor.width, h=monitor.height
+                )
+                if monitor.primary:
+                    label += " *"
+            self.monitor_box.addItem(label, monitor.index)
+        found = self.monitor_box.findData(info.active)
+        self.monitor_box.setCurrentIndex(max(found, 0))
+        self.monitor_action.setVisible(len(info.monitors) > 2)  # all + one: nothing to pick
+
+    def _choose_monitor(self, row: int) -> None:
+        index = self.monitor_box.itemData(row)
+        if index is not None and not self._ended:
+            self.session.send(SelectMonitor(int(index)))
+
     def _toggle_fit(self) -> None:
         self.view.fit = self.fit_action.isChecked()
         self._apply_mode()
@@ -328,6 +358,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.end_reason = reason
         self.end_action.setEnabled(False)
         self.cad_action.setEnabled(False)
+        self.monitor_box.setEnabled(False)
         self.badge.setText(tr("Session ended: {reason}").format(reason=reason))
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:

@@ -16,7 +16,7 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="70"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="104"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="123"/>
         <source>Your ID</source>
         <translation>Your ID</translation>
     </message>
@@ -48,13 +48,13 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="125"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="22"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="39"/>
         <source>Name</source>
         <translation>Name</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="126"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="25"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="42"/>
         <source>Organization</source>
         <translation>Organization</translation>
     </message>
@@ -138,7 +138,7 @@
         <location filename="../../remoteapp/ui/agent_window.py" line="279"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="318"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="363"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="227"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="232"/>
         <source>Remote access - {customer}</source>
         <translation>Remote access - {customer}</translation>
     </message>
@@ -153,237 +153,262 @@
         <translation>{count} session record(s) waiting for the server.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="234"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="239"/>
         <source>Session</source>
         <translation>Session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="24"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="41"/>
         <source>Phone</source>
         <translation>Phone</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="56"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="236"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="75"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="241"/>
         <source>End session</source>
         <translation>End session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="95"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="114"/>
         <source>Continue</source>
         <translation>Continue</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="103"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="122"/>
         <source>Tell these to the support agent:</source>
         <translation>Tell these to the support agent:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="122"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="141"/>
         <source>Please fill in: {fields}</source>
         <translation>Please fill in: {fields}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="127"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="146"/>
         <source>The email address does not look right.</source>
         <translation>The email address does not look right.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="134"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="175"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="153"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="199"/>
         <source>Connecting to the server...</source>
         <translation>Connecting to the server...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="156"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="164"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="180"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="188"/>
         <source>Waiting for the agent to connect.</source>
         <translation>Waiting for the agent to connect.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="178"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="202"/>
         <source>The server cannot be reached. Retrying in {seconds} s.</source>
         <translation>The server cannot be reached. Retrying in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="192"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="216"/>
         <source>{agent} is viewing and controlling this computer.</source>
         <translation>{agent} is viewing and controlling this computer.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="196"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="220"/>
         <source>Connected to {agent}.</source>
         <translation>Connected to {agent}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="208"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="232"/>
         <source>Session ended.</source>
         <translation>Session ended.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="237"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="242"/>
         <source>Send Ctrl+Alt+Del</source>
         <translation>Send Ctrl+Alt+Del</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="238"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="243"/>
         <source>Fit to window</source>
         <translation>Fit to window</translation>
     </message>
     <message>
+        <location filename="../../remoteapp/ui/viewer.py" line="248"/>
+        <source>Which of the customer&apos;s monitors to show</source>
+        <translation>Which of the customer&apos;s monitors to show</translation>
+    </message>
+    <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="227"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="241"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="253"/>
         <source>Connecting...</source>
         <translation>Connecting...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="284"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="296"/>
         <source>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</source>
         <translation>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="326"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="314"/>
+        <source>All monitors</source>
+        <translation>All monitors</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/viewer.py" line="316"/>
+        <source>Monitor {n} ({w}x{h})</source>
+        <translation>Monitor {n} ({w}x{h})</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/viewer.py" line="362"/>
         <source>Session ended: {reason}</source>
         <translation>Session ended: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="19"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="26"/>
         <location filename="../../remoteapp/ui/widgets.py" line="51"/>
         <source>Agent login</source>
         <translation>Agent login</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="29"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="36"/>
         <source>Remember me</source>
         <translation>Remember me</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="30"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="37"/>
         <source>Server</source>
         <translation>Server</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="31"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="23"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="38"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="40"/>
         <source>Email</source>
         <translation>Email</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="32"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="39"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="71"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="130"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="105"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="124"/>
         <source>Password</source>
         <translation>Password</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="42"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="49"/>
         <source>Log in</source>
         <translation>Log in</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="50"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="57"/>
         <source>Login will not be remembered: no keyring on this system.</source>
         <translation>Login will not be remembered: no keyring on this system.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="64"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="71"/>
         <source>Fill in server, email and password.</source>
         <translation>Fill in server, email and password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="67"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="74"/>
         <source>Logging in...</source>
         <translation>Logging in...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="81"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="88"/>
         <source>Wrong email or password.</source>
         <translation>Wrong email or password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="83"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="91"/>
+        <source>Too many failed logins. Try again in {seconds} s.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="98"/>
+        <source>The server {server} cannot be reached. Check the address or try again later.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="103"/>
         <source>Cannot log in: {reason}</source>
         <translation>Cannot log in: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="102"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="122"/>
         <source>Ticket for the session with {partner}</source>
         <extracomment>None: a new ticket will be opened</extracomment>
         <translation>Ticket for the session with {partner}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="110"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="130"/>
         <source>Ticket number</source>
         <translation>Ticket number</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="111"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="131"/>
         <source>Look up</source>
         <translation>Look up</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="116"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="136"/>
         <source>Ticket</source>
         <translation>Ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="120"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="140"/>
         <source>Subject</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="121"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="141"/>
         <source>Client</source>
         <translation>Client</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="122"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="142"/>
         <source>Responsible</source>
         <translation>Responsible</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="126"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="146"/>
         <source>Start session</source>
         <translation>Start session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="129"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="149"/>
         <source>No ticket</source>
         <translation>No ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="131"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="151"/>
         <source>Cancel</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="140"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="160"/>
         <source>Type the ticket number.</source>
         <translation>Type the ticket number.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="143"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="163"/>
         <source>Looking up...</source>
         <translation>Looking up...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="161"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="181"/>
         <source>There is no ticket {number}.</source>
         <translation>There is no ticket {number}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="163"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="183"/>
         <source>Cannot look the ticket up: {reason}</source>
         <translation>Cannot look the ticket up: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="181"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="201"/>
         <source>New ticket</source>
         <translation>New ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="183"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="203"/>
         <source>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</source>
         <translation>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</translation>
     </message>
@@ -391,6 +416,16 @@
         <location filename="../../remoteapp/ui/widgets.py" line="72"/>
         <source>Copy</source>
         <translation>Copy</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/credentials.py" line="21"/>
+        <source>the keyring package is not installed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/credentials.py" line="24"/>
+        <source>this system has no keyring (secret service) to keep the password in</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 </TS>

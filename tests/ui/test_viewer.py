@@ -126,3 +126,32 @@ def test_one_to_one_chosen_before_the_first_frame_still_sizes_the_view(qtbot: Qt
         qtbot.waitUntil(lambda: window.view.size() == QtCore.QSize(500, 300))
         window.fit_action.trigger()  # back to fit: the view follows the window again
         qtbot.waitUntil(lambda: window.view.size() != QtCore.QSize(500, 300))
+
+
+@pytest.mark.display
+def test_viewer_switches_between_the_customers_monitors(
+    qtbot: QtBot, dual_monitor_display: str
+) -> None:
+    with shared_screen(dual_monitor_display) as shared:
+        session = AgentSession(shared.sock, "Ana")
+        window = ViewerWindow(session, "Maria")
+        qtbot.addWidget(window)
+        window.show()
+        session.start()
+        qtbot.waitUntil(lambda: window.monitor_box.count() == 3, timeout=20_000)
+        assert window.monitor_action.isVisible()
+        assert window.monitor_box.currentData() == 1
+        qtbot.waitUntil(lambda: window.view.remote_size == (800, 600), timeout=10_000)
+
+        window.monitor_box.setCurrentIndex(window.monitor_box.findData(2))
+        window.monitor_box.activated.emit(window.monitor_box.currentIndex())
+        with ScreenGrabber(display=dual_monitor_display) as grabber:
+            second = grabber.grab(2).pixels[..., :3]
+
+        def shows_the_second_monitor() -> None:
+            assert window.view.remote_size == (640, 480)
+            assert np.array_equal(window.view.picture()[..., :3], second)
+
+        qtbot.waitUntil(shows_the_second_monitor, timeout=20_000)
+        assert window.monitor_box.currentData() == 2
+        window.end_action.trigger()
