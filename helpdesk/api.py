@@ -236,6 +236,37 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
             rows.append(row)
         return {"app_id": app_id, "waiting": rows}
 
+    @app.get("/api/apps/{app_id}/sessions")
+    def in_progress(app_id: str, user: CurrentUser, session: Db) -> dict[str, Any]:
+        """Sessions in progress on the app, for its agents and administrators to follow."""
+        remote_app = get_app(session, app_id)
+        if not (user in remote_app.admins or user in remote_app.agents):
+            raise HTTPException(403, "you are neither agent nor administrator of this app")
+        now = utcnow()
+        rows = []
+        for remote in session.scalars(
+            select(RemoteSession)
+            .where(RemoteSession.app_id == app_id, RemoteSession.state == "connected")
+            .order_by(RemoteSession.connected_at)
+            .limit(500)
+        ):
+            presence, person = remote.presence, remote.presence.person
+            since = remote.connected_at or remote.offered_at
+            rows.append(
+                {
+                    "session_id": remote.id,
+                    "agent": remote.agent.name,
+                    "mine": remote.agent_id == user.id,
+                    "customer": presence.filled.get("name")
+                    or (person.business_name if person else ""),
+                    "organization": presence.filled.get("organization")
+                    or (person.organization if person else None),
+                    "connected_at": iso(since),
+                    "duration_s": int((now - since).total_seconds()),
+                }
+            )
+        return {"app_id": app_id, "sessions": rows}
+
     @app.get("/api/apps/{app_id}/indicators")
     def indicators(app_id: str, user: CurrentUser, session: Db) -> dict[str, Any]:
         remote_app = get_app(session, app_id)

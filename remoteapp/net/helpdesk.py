@@ -118,6 +118,17 @@ class QueueEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionInProgress:
+    session_id: str
+    agent: str
+    mine: bool  #: the caller's own session
+    customer: str
+    organization: str | None
+    connected_at: str | None
+    duration_s: int
+
+
+@dataclass(frozen=True, slots=True)
 class SessionGrant:
     session_id: str
     relay: str
@@ -213,6 +224,21 @@ class HelpdeskClient:
                 password=w.get("password"),
             )
             for w in body["waiting"]
+        ]
+
+    def sessions_in_progress(self, app_id: str) -> list[SessionInProgress]:
+        body = self._http.call("GET", f"/api/apps/{app_id}/sessions", headers=self._auth())
+        return [
+            SessionInProgress(
+                session_id=str(s["session_id"]),
+                agent=str(s.get("agent") or ""),
+                mine=bool(s.get("mine")),
+                customer=str(s.get("customer") or ""),
+                organization=s.get("organization"),
+                connected_at=s.get("connected_at"),
+                duration_s=int(s.get("duration_s") or 0),
+            )
+            for s in body["sessions"]
         ]
 
     def indicators(self, app_id: str) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from remoteapp.net.helpdesk import (
     RateLimited,
     Registration,
     SessionGrant,
+    SessionInProgress,
     TicketClient,
 )
 from remoteapp.session import AgentSession, relay_link
@@ -143,8 +144,22 @@ class AgentWindow(QtWidgets.QWidget):
         return page
 
     def _sessions_tab(self) -> QtWidgets.QWidget:
-        self.sessions_list = QtWidgets.QListWidget()
-        return self.sessions_list
+        page = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(page)
+        self.in_progress = QtWidgets.QTableWidget(0, 4)
+        self.in_progress.setObjectName("in-progress")
+        self.in_progress.setHorizontalHeaderLabels(
+            [tr("Agent"), tr("Customer"), tr("Organization"), tr("Duration")]
+        )
+        self.in_progress.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.in_progress.horizontalHeader().setStretchLastSection(True)
+        self.sessions_list = QtWidgets.QListWidget()  # this window's own sessions
+        self.sessions_list.setMaximumHeight(90)
+        layout.addWidget(QtWidgets.QLabel(tr("All sessions of this app")))
+        layout.addWidget(self.in_progress)
+        layout.addWidget(QtWidgets.QLabel(tr("Your sessions in this window")))
+        layout.addWidget(self.sessions_list)
+        return page
 
     # -- own presence, queue
 
@@ -172,6 +187,20 @@ class AgentWindow(QtWidgets.QWidget):
             log.warning("agent event=queue-failed reason=%r", str(exc))
 
         operations.run(self, lambda: self.client.queue(self.profile.app_id), done, failed)
+        operations.run(
+            self,
+            lambda: self.client.sessions_in_progress(self.profile.app_id),
+            self._show_in_progress,
+            failed,
+        )
+
+    def _show_in_progress(self, rows: list[SessionInProgress]) -> None:
+        self.in_progress.setRowCount(len(rows))
+        for row, s in enumerate(rows):
+            agent = tr("{agent} (you)").format(agent=s.agent) if s.mine else s.agent
+            duration = f"{s.duration_s // 3600:02d}:{s.duration_s // 60 % 60:02d}"
+            for col, value in enumerate((agent, s.customer, s.organization or "", duration)):
+                self.in_progress.setItem(row, col, QtWidgets.QTableWidgetItem(value))
 
     # -- connecting
 

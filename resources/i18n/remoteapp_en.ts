@@ -4,151 +4,182 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="65"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="66"/>
         <source>{title} - agent {name}</source>
         <extracomment>marks the open outbox records this window owns</extracomment>
         <translation>{title} - agent {name}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="68"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="69"/>
         <source>Log out</source>
         <translation>Log out</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="70"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="71"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="123"/>
         <source>Your ID</source>
         <translation>Your ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="76"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="77"/>
         <source>Remote access</source>
         <translation>Remote access</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="77"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="78"/>
         <source>Queue</source>
         <translation>Queue</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="78"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="79"/>
         <source>Sessions in progress</source>
         <translation>Sessions in progress</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="113"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="137"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="114"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="138"/>
         <source>Connect</source>
         <translation>Connect</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="115"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="116"/>
         <source>Partner ID</source>
         <translation>Partner ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="125"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="126"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="39"/>
         <source>Name</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="126"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="127"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="42"/>
         <source>Organization</source>
         <translation>Organization</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="127"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="128"/>
         <source>Classification</source>
         <translation>Classification</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="128"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="129"/>
         <source>Waiting since</source>
         <translation>Waiting since</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="129"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="130"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="181"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
+        <source>Agent</source>
+        <translation>Agent</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
+        <source>Customer</source>
+        <translation>Customer</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
+        <source>Duration</source>
+        <translation>Duration</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="158"/>
+        <source>All sessions of this app</source>
+        <translation>All sessions of this app</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="160"/>
+        <source>Your sessions in this window</source>
+        <translation>Your sessions in this window</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="200"/>
+        <source>{agent} (you)</source>
+        <translation>{agent} (you)</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="210"/>
         <source>A partner ID has 9 digits.</source>
         <translation>A partner ID has 9 digits.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="188"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="217"/>
         <source>Choose a customer in the queue.</source>
         <translation>Choose a customer in the queue.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="212"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="241"/>
         <source>Partner password</source>
         <translation>Partner password</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="213"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="242"/>
         <source>Password of {partner}:</source>
         <translation>Password of {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="241"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="270"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Too many wrong passwords. Try again in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="246"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="275"/>
         <source>Wrong partner ID or password.</source>
         <translation>Wrong partner ID or password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="247"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="276"/>
         <source>Wrong password, try again.</source>
         <translation>Wrong password, try again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="249"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="278"/>
         <source>Not allowed: {reason}</source>
         <translation>Not allowed: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="251"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="253"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="280"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="282"/>
         <source>Cannot connect: {reason}</source>
         <translation>Cannot connect: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="287"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="316"/>
         <source>{partner} since {time}</source>
         <translation>{partner} since {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="295"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="324"/>
         <source>Connected to {partner}.</source>
         <translation>Connected to {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="337"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="366"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="279"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="318"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="363"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="308"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="347"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="392"/>
         <location filename="../../remoteapp/ui/viewer.py" line="232"/>
         <source>Remote access - {customer}</source>
         <translation>Remote access - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="358"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="387"/>
         <source>the agent app stopped</source>
         <translation>the agent app stopped</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="374"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="403"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} session record(s) waiting for the server.</translation>
     </message>
@@ -236,7 +267,7 @@
         <translation>Which of the customer&apos;s monitors to show</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="227"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="256"/>
         <location filename="../../remoteapp/ui/viewer.py" line="253"/>
         <source>Connecting...</source>
         <translation>Connecting...</translation>
@@ -285,8 +316,8 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="39"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="71"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="130"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="72"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="131"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="124"/>
         <source>Password</source>
         <translation>Password</translation>

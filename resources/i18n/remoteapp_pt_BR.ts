@@ -4,151 +4,182 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="65"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="66"/>
         <source>{title} - agent {name}</source>
         <extracomment>marks the open outbox records this window owns</extracomment>
         <translation>{title} - agente {name}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="68"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="69"/>
         <source>Log out</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="70"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="71"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="123"/>
         <source>Your ID</source>
         <translation>Seu ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="76"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="77"/>
         <source>Remote access</source>
         <translation>Acesso remoto</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="77"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="78"/>
         <source>Queue</source>
         <translation>Fila</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="78"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="79"/>
         <source>Sessions in progress</source>
         <translation>Atendimentos em andamento</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="113"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="137"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="114"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="138"/>
         <source>Connect</source>
         <translation>Conectar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="115"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="116"/>
         <source>Partner ID</source>
         <translation>ID do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="125"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="126"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="39"/>
         <source>Name</source>
         <translation>Nome</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="126"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="127"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="42"/>
         <source>Organization</source>
         <translation>Organização</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="127"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="128"/>
         <source>Classification</source>
         <translation>Classificação</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="128"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="129"/>
         <source>Waiting since</source>
         <translation>Aguardando desde</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="129"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="130"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="181"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
+        <source>Agent</source>
+        <translation>Atendente</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
+        <source>Customer</source>
+        <translation>Cliente</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
+        <source>Duration</source>
+        <translation>Duração</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="158"/>
+        <source>All sessions of this app</source>
+        <translation>Todas as sessões deste aplicativo</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="160"/>
+        <source>Your sessions in this window</source>
+        <translation>Suas sessões nesta janela</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="200"/>
+        <source>{agent} (you)</source>
+        <translation>{agent} (você)</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="210"/>
         <source>A partner ID has 9 digits.</source>
         <translation>O ID do parceiro tem 9 dígitos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="188"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="217"/>
         <source>Choose a customer in the queue.</source>
         <translation>Escolha um cliente na fila.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="212"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="241"/>
         <source>Partner password</source>
         <translation>Senha do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="213"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="242"/>
         <source>Password of {partner}:</source>
         <translation>Senha de {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="241"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="270"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Senhas erradas demais. Tente novamente em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="246"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="275"/>
         <source>Wrong partner ID or password.</source>
         <translation>ID do parceiro ou senha incorretos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="247"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="276"/>
         <source>Wrong password, try again.</source>
         <translation>Senha incorreta, tente novamente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="249"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="278"/>
         <source>Not allowed: {reason}</source>
         <translation>Não permitido: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="251"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="253"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="280"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="282"/>
         <source>Cannot connect: {reason}</source>
         <translation>Não foi possível conectar: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="287"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="316"/>
         <source>{partner} since {time}</source>
         <translation>{partner} desde {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="295"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="324"/>
         <source>Connected to {partner}.</source>
         <translation>Conectado a {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="337"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="366"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Acesso remoto. Agente: {agent}. Cliente: {customer} (ID {partner}). Início: {start}. Fim: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="279"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="318"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="363"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="308"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="347"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="392"/>
         <location filename="../../remoteapp/ui/viewer.py" line="232"/>
         <source>Remote access - {customer}</source>
         <translation>Acesso remoto - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="358"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="387"/>
         <source>the agent app stopped</source>
         <translation>o aplicativo do agente foi encerrado</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="374"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="403"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} registro(s) de atendimento aguardando o servidor.</translation>
     </message>
@@ -236,7 +267,7 @@
         <translation>Qual monitor do cliente mostrar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="227"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="256"/>
         <location filename="../../remoteapp/ui/viewer.py" line="253"/>
         <source>Connecting...</source>
         <translation>Conectando...</translation>
@@ -285,8 +316,8 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="39"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="71"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="130"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="72"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="131"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="124"/>
         <source>Password</source>
         <translation>Senha</translation>

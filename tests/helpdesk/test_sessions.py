@@ -270,3 +270,35 @@ def test_relay_killed_mid_session_ends_it_with_a_reason(
         assert state(agent, grant.session_id).end_reason == "relay-lost"
     finally:
         relay.stop()
+
+
+def test_sessions_in_progress_are_listed_for_the_apps_agents_and_admins(
+    agent: HelpdeskClient, admin: HelpdeskClient, customer: HelpdeskClient, server: Server
+) -> None:
+    reg = customer.register("demo", device(), {**FIELDS, "name": "Progress Pia"})
+    grant = agent.connect(reg.partner_id, reg.password)
+    offer = customer.poll(reg.partner_id, reg.presence_key, wait_s=0).offers[0]
+
+    def listed(client: HelpdeskClient) -> list:
+        return [s for s in client.sessions_in_progress("demo") if s.session_id == grant.session_id]
+
+    assert listed(agent) == []  # offered is not yet in progress
+
+    async def scenario() -> None:
+        a, c = await asyncio.gather(
+            open_relay(grant.relay, grant.token), open_relay(offer.relay, offer.token)
+        )
+        await asyncio.to_thread(wait_until, lambda: bool(listed(agent)))
+        [mine] = listed(agent)
+        assert (mine.agent, mine.customer, mine.mine) == ("Demo Agent", "Progress Pia", True)
+        [seen] = listed(admin)
+        assert not seen.mine and seen.customer == "Progress Pia"
+        stranger = login(server, "stranger")
+        with pytest.raises(NotAllowed):
+            stranger.sessions_in_progress("demo")
+        stranger.close()
+        a[1].close()
+        c[1].close()
+
+    asyncio.run(scenario())
+    wait_until(lambda: not listed(agent))

@@ -162,6 +162,13 @@ def test_connect_from_the_queue_without_password_clipboard_both_ways(
     app_out.wait_for("customer event=agent-joined agent='Demo Agent'", 30)
     viewer = next(iter(window.viewers.values()))
 
+    def in_progress_as_mine() -> None:
+        table = window.in_progress
+        rows = [(table.item(r, 0).text(), table.item(r, 1).text()) for r in range(table.rowCount())]
+        assert ("Demo Agent (you)", customer_name) in rows
+
+    qtbot.waitUntil(in_progress_as_mine, timeout=15_000)  # the sessions tab, refreshed
+
     # the agent copies: the customer can paste it (read by another program there)
     QtWidgets.QApplication.clipboard().setText("Copiado pelo agente: ação 42")
 
