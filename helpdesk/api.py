@@ -342,7 +342,13 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         x_presence_key: Annotated[str | None, Header()] = None,
         wait: Annotated[float, Query(ge=0)] = 25.0,
     ) -> dict[str, Any]:
-        """Long poll: returns at once with pending offers, else after at most ``wait`` s."""
+        """Long poll: returns at once with pending offers, else after at most ``wait`` s.
+
+        The first step refreshes the presence (a write); a wake-up collects again. A poll
+        that simply ran out of time ends with a read-only step: with thousands of customers
+        polling, a second write per poll would double the load on the one SQLite writer
+        (and bunch up whenever many polls expire together); the next poll refreshes
+        the presence at once anyway."""
         wait = min(wait, settings.poll_wait_s, settings.presence_lapse_s * 0.8)
         event = notifier.subscribe(partner_id)
         try:
@@ -352,8 +358,13 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
                 remaining = deadline - time.monotonic()
                 if result["events"] or remaining <= 0 or notifier.closing:
                     return result
-                with contextlib.suppress(TimeoutError):
+                try:
                     await asyncio.wait_for(event.wait(), remaining)
+                except TimeoutError:
+                    peeked = await asyncio.to_thread(_peek, sessions, partner_id, x_presence_key)
+                    if peeked is not None:
+                        return peeked
+                    continue  # an offer came without a wake-up: hand it over
                 event.clear()
         finally:
             notifier.unsubscribe(partner_id, event)
@@ -631,6 +642,38 @@ def _collect(
             )
         session.commit()
         return {"partner_id": presence.partner_id, "password": presence.password, "events": events}
+
+
+def _peek(
+    sessions: sessionmaker[Session], partner_id: str, presence_key: str | None
+) -> dict[str, Any] | None:
+    """The end of a poll nobody woke: the same answer as ``_collect`` without writing
+    (current password, no events), or None if an undelivered offer is there after all."""
+    with sessions() as session:
+        row = session.execute(
+            select(Presence.id, Presence.key_hash, Presence.password).where(
+                Presence.partner_id == partner_id
+            )
+        ).one_or_none()
+        if (
+            row is None
+            or not presence_key
+            or not hmac.compare_digest(row.key_hash, sha256_hex(presence_key))
+        ):
+            raise HTTPException(401, "unknown partner ID or wrong presence key")
+        pending = session.scalar(
+            select(RemoteSession.id)
+            .where(
+                RemoteSession.presence_id == row.id,
+                RemoteSession.state == "offered",
+                RemoteSession.offer_delivered.is_(False),
+                RemoteSession.expires_at > utcnow(),
+            )
+            .limit(1)
+        )
+        if pending is not None:
+            return None
+        return {"partner_id": partner_id, "password": row.password, "events": []}
 
 
 def _expire_stale(session: Session, now: datetime) -> None:

@@ -43,6 +43,23 @@ def load_or_create_secret(data_dir: Path) -> bytes:
     return path.read_text().strip().encode()
 
 
+def raise_open_files_limit(wanted: int = 65536) -> int:
+    """Each held long poll and each relay connection is an open socket; a default soft
+    limit of 1024 would refuse connections (EMFILE) long before the server is busy. Raise
+    the soft limit towards ``wanted``, never above the hard limit; returns the new value
+    (0 where there is no such limit to raise: Windows)."""
+    try:
+        import resource  # POSIX only
+    except ImportError:
+        return 0
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="remoteapp-server", description=__doc__)
     parser.add_argument("--http-host", default="127.0.0.1")
@@ -92,6 +109,13 @@ async def serve(args: argparse.Namespace) -> None:
     http_port = server.servers[0].sockets[0].getsockname()[1]
     http_url = f"http://{args.http_host}:{http_port}"
 
+    # Before "ready" is printed: whoever reads it may stop us at once with SIGTERM.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+
     relay: Relay | None = None
     if not args.no_relay:
         relay = Relay(
@@ -120,11 +144,6 @@ async def serve(args: argparse.Namespace) -> None:
         flush=True,
     )
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({stopper, http_task}, return_when=asyncio.FIRST_COMPLETED)
     if relay is not None:
@@ -140,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``remoteapp-server``."""
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    raise_open_files_limit()
     asyncio.run(serve(args))
 
 
