@@ -24,7 +24,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from helpdesk.db import session_factory
@@ -220,19 +220,35 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
             raise HTTPException(403, "you are neither agent nor administrator of this app")
         now = utcnow()
         rows = []
-        for presence in _waiting(session, app_id, now, settings):
-            person = presence.person
+        # plain columns, one query: building ORM objects (and loading each person apart)
+        # was most of the cost of a long queue listed every few seconds by every agent
+        found = session.execute(
+            select(
+                Presence.id,
+                Presence.filled,
+                Presence.waiting_since,
+                Presence.partner_id,
+                Presence.password,
+                Person.business_name,
+                Person.organization,
+                Person.classification,
+            )
+            .outerjoin(Person, Presence.person_id == Person.id)
+            .where(_waiting_clause(app_id, now, settings))
+            .order_by(Presence.waiting_since)
+        )
+        for p in found:
+            filled = p.filled or {}
             row: dict[str, Any] = {
-                "name": presence.filled.get("name") or (person.business_name if person else ""),
-                "organization": presence.filled.get("organization")
-                or (person.organization if person else None),
-                "classification": person.classification if person else None,
-                "waiting_since": iso(presence.waiting_since),
-                "waiting_s": int((now - presence.waiting_since).total_seconds()),
-                "queue_ref": f"q{presence.id}",
+                "name": filled.get("name") or p.business_name or "",
+                "organization": filled.get("organization") or p.organization,
+                "classification": p.classification,
+                "waiting_since": iso(p.waiting_since),
+                "waiting_s": int((now - p.waiting_since).total_seconds()),
+                "queue_ref": f"q{p.id}",
             }
             if admin:
-                row.update(partner_id=presence.partner_id, password=presence.password)
+                row.update(partner_id=p.partner_id, password=p.password)
             rows.append(row)
         return {"app_id": app_id, "waiting": rows}
 
@@ -592,17 +608,11 @@ def _person_for(session: Session, filled: dict[str, str]) -> Person | None:
     return person
 
 
-def _waiting(session: Session, app_id: str, now: datetime, settings: Settings) -> list[Presence]:
-    """Online customers of the app not already in an open session, longest wait first."""
+def _waiting_clause(app_id: str, now: datetime, settings: Settings) -> ColumnElement[bool]:
+    """Online customers of the app not already in an open session."""
     fresh = now - timedelta(seconds=settings.presence_lapse_s)
     busy = select(RemoteSession.presence_id).where(RemoteSession.state.in_(OPEN_STATES))
-    return list(
-        session.scalars(
-            select(Presence)
-            .where(Presence.app_id == app_id, Presence.last_seen >= fresh, Presence.id.not_in(busy))
-            .order_by(Presence.waiting_since)
-        )
-    )
+    return and_(Presence.app_id == app_id, Presence.last_seen >= fresh, Presence.id.not_in(busy))
 
 
 def _collect(
@@ -740,6 +750,8 @@ def _indicators(session: Session, app_id: str, settings: Settings) -> dict[str, 
         "total_duration_s": round(sum(durations), 1),
         "average_queue_wait_s": round(sum(waits) / len(waits), 1) if waits else 0.0,
         "sessions_per_agent": dict(Counter(s.agent.name for s in served)),
-        "customers_waiting": len(_waiting(session, app_id, now, settings)),
+        "customers_waiting": session.scalar(
+            select(func.count(Presence.id)).where(_waiting_clause(app_id, now, settings))
+        ),
         "sessions_in_progress": sum(1 for s in week if s.state == "connected"),
     }
