@@ -1,4 +1,10 @@
-"""The customer's end: capture -> encode -> send when a credit is free; apply input."""
+"""The customer's end: capture -> encode -> send when a credit is free; apply input.
+
+Pacing: the screen is grabbed ``fps`` times a second; right after the agent's input it is
+grabbed again within a few ms (and at up to 60 fps while the agent is active), so the
+answer to a click or a key does not wait for the next tick; after a second of no change
+the rate drops to a few grabs a second, which keeps an idle session cheap.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +41,12 @@ from remoteapp.session.transport import Transport
 
 log = logging.getLogger("remoteapp.session")
 
+INPUT_SETTLE_S = 0.004  #: after an input, give the application this long to repaint
+ACTIVE_PERIOD_S = 1 / 60  #: grab period while the agent is active
+ACTIVE_FOR_S = 0.5  #: ... for this long after the last input
+IDLE_AFTER_FRAMES = 30  #: unchanged grabs in a row before the idle rate
+IDLE_PERIOD_S = 0.2  #: grab period of an idle screen
+
 
 class CustomerSession:
     """Serve this screen to one agent over ``sock`` (already paired by the relay)."""
@@ -60,6 +72,7 @@ class CustomerSession:
         self._wake = threading.Condition()
         self._monitor_index = 1
         self._key_requested = False
+        self._input_at: float | None = None  #: last input not yet followed by a grab
         self._injector: InputInjector | None = None
         self.agent_name = ""
         self.frames_sent = 0
@@ -95,6 +108,9 @@ class CustomerSession:
             case PointerMove() | PointerButton() | Wheel() | Key() | Text():
                 if self._injector is not None:
                     self._injector.apply(event)
+                    with self._wake:
+                        self._input_at = time.monotonic()
+                        self._wake.notify()
             case Clipboard():
                 self._on_clipboard(event.text)
             case Ping():
@@ -106,6 +122,24 @@ class CustomerSession:
         self._on_end(reason)
 
     # -- capture thread
+
+    def _pace(self, started: float, tick: float, current: int, last_input: float) -> float:
+        """Wait until the next grab is due: the tick, or soon after an input, a key frame
+        request or a monitor switch, whichever comes first.  Returns the last input time."""
+        with self._wake:
+            while not self.transport.closed:
+                due = started + tick
+                if self._input_at is not None:
+                    due = min(due, max(self._input_at + INPUT_SETTLE_S, started + ACTIVE_PERIOD_S))
+                if self._key_requested or self._monitor_index != current:
+                    due = min(due, started + ACTIVE_PERIOD_S)
+                wait = due - time.monotonic()
+                if wait <= 0:
+                    break
+                self._wake.wait(wait)
+            if self._input_at is not None:
+                last_input, self._input_at = self._input_at, None
+        return last_input
 
     def _serve(self) -> None:
         try:
@@ -126,6 +160,8 @@ class CustomerSession:
         last_cursor: tuple[int, int] | None = None
         seq = 0
         period = 1.0 / self.fps
+        unchanged = 0
+        last_input = -1e9
         while not self.transport.closed:
             with self._wake:
                 # wait (bounded) for a credit; acks and key requests wake us up
@@ -154,10 +190,18 @@ class CustomerSession:
             update = encoder.encode(shot.pixels, shot.cursor)
             stats = encoder.last_stats
             idle = stats is not None and not stats.key and stats.rects == 0 and stats.copies == 0
-            if not (idle and shot.cursor == last_cursor):
+            changed = not (idle and shot.cursor == last_cursor)
+            if changed:
                 if not self.transport.send(ScreenUpdate(seq, update)):
                     return
                 seq = (seq + 1) & 0xFFFFFFFF
                 self.frames_sent += 1
             last_cursor = shot.cursor
-            time.sleep(max(0.0, period - (time.monotonic() - started)))
+            unchanged = 0 if changed else unchanged + 1
+            if self._input_at is not None or started - last_input < ACTIVE_FOR_S:
+                tick = ACTIVE_PERIOD_S
+            elif unchanged >= IDLE_AFTER_FRAMES:
+                tick = IDLE_PERIOD_S
+            else:
+                tick = period
+            last_input = self._pace(started, tick, current, last_input)

@@ -1,0 +1,56 @@
+"""The interactive benchmark runs end to end and reports every figure beside its baseline
+(figures are not asserted: bench/).  Tiny sizes: a few samples, half-second windows."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+SAMPLES = 2
+
+
+@pytest.mark.display
+def test_every_figure_comes_with_its_baseline() -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.interactive",
+            "--json",
+            "--screen",
+            "640x400",
+            "--samples",
+            str(SAMPLES),
+            "--seconds",
+            "0.5",
+            "--timeout",
+            "100",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=True,
+    ).stdout
+    result = json.loads(out)
+    assert result["transport"] == "relay"
+    assert set(result["latency_ms"]) == {"key", "click"}
+    for kind, paths in result["latency_ms"].items():
+        assert set(paths) == {"session", "floor"}, kind
+        for figures in paths.values():
+            assert set(figures) == {"p50", "p95", "max", "n", "lost"}
+            assert figures["n"] + figures["lost"] == SAMPLES
+    scroll = result["scroll"]
+    for key in ("session_fps", "client_paint_fps", "capture_alone_fps"):
+        assert isinstance(scroll[key], float) and math.isfinite(scroll[key]), key
+    assert {t["met"] for t in result["targets"].values()} <= {True, False}
+    cpu = result["idle_cpu_pct"]
+    keys = ("customer_session", "customer_no_session", "gui_app_no_session", "xvfb_session")
+    for key in keys:
+        assert isinstance(cpu[key], float) and cpu[key] >= 0, key
