@@ -5,6 +5,11 @@ desktop here, clamped to that monitor so a stale or hostile event cannot click e
 Key names are pynput's ``Key`` names ("enter", "f5", "page_up", "ctrl", ...) or a single
 character; modifiers named in a Key event are brought in line before the key goes down,
 so a lost key-up on the agent side cannot leave Ctrl stuck here for long.
+
+On X11, characters go through the XTEST extension like a real keyboard's: pynput sends
+them with XSendEvent, which many X programs ignore (xterm, games, keyboard grabs and
+global shortcuts).  Characters the keymap cannot produce with at most Shift (an AltGr
+level, a letter of another layout) are left to pynput, which remaps a spare keycode.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ BUTTON_NAMES: Final = {
     "forward": "button9",
 }
 MAX_TEXT: Final = 4096
+CONTROL_CHARS: Final = {"\n": "enter", "\r": "enter", "\t": "tab", "\b": "backspace"}
 
 
 class InputInjector:
@@ -46,6 +52,7 @@ class InputInjector:
         self._mouse_mod = mouse
         self._keyboard = keyboard.Controller()
         self._mouse = mouse.Controller()
+        self._xtest = _XTestChars.for_controller(self._keyboard)
         self._held: set[str] = set()  # modifier names (session names) we pressed
         self._buttons: set[str] = set()  # mouse buttons we pressed
         self.monitor = monitor
@@ -94,7 +101,9 @@ class InputInjector:
             case Key():
                 self._key(event)
             case Text():
-                self._keyboard.type(event.text[:MAX_TEXT])
+                for char in event.text[:MAX_TEXT]:
+                    self._char(char, True)
+                    self._char(char, False)
 
     def _key(self, event: Key) -> None:
         key = self._resolve(event.key)
@@ -105,10 +114,23 @@ class InputInjector:
             (self._held.add if event.pressed else self._held.discard)(event.key)
         elif event.pressed:
             self._sync_modifiers(event.modifiers)
-        if event.pressed:
+        if len(event.key) == 1:
+            self._char(event.key, event.pressed)
+        elif event.pressed:
             self._keyboard.press(key)
         else:
             self._keyboard.release(key)
+
+    def _char(self, char: str, pressed: bool) -> None:
+        control = CONTROL_CHARS.get(char)
+        if control is not None:
+            key = getattr(self._keyboard_mod.Key, control)
+            (self._keyboard.press if pressed else self._keyboard.release)(key)
+            return
+        if self._xtest is not None and self._xtest.send(char, pressed, "shift" in self._held):
+            return
+        key = self._keyboard_mod.KeyCode.from_char(char)
+        (self._keyboard.press if pressed else self._keyboard.release)(key)
 
     def _sync_modifiers(self, wanted: frozenset[str]) -> None:
         for name in sorted(set(MODIFIER_KEYS) & (wanted ^ self._held)):
@@ -133,3 +155,52 @@ class InputInjector:
         for button in sorted(self._buttons):
             self._mouse.release(getattr(self._mouse_mod.Button, BUTTON_NAMES[button]))
         self._buttons.clear()
+
+
+class _XTestChars:
+    """Characters as XTEST key events on pynput's own X connection (X11 only)."""
+
+    def __init__(self, controller: Any, display_manager: Any, xtest: Any, x: Any) -> None:
+        self._controller = controller
+        self._display_manager = display_manager
+        self._xtest = xtest
+        self._x = x
+
+    @classmethod
+    def for_controller(cls, controller: Any) -> _XTestChars | None:
+        """None unless ``controller`` is pynput's X11 keyboard (elsewhere pynput already
+        injects like a keyboard: SendInput on Windows, CGEvent on macOS)."""
+        if not type(controller).__module__.endswith("._xorg"):
+            return None
+        try:
+            import Xlib.ext.xtest
+            import Xlib.X
+            from pynput._util.xorg import display_manager
+        except ImportError:
+            return None
+        return cls(controller, display_manager, Xlib.ext.xtest, Xlib.X)
+
+    def send(self, char: str, pressed: bool, shift_held: bool) -> bool:
+        """Press or release ``char``; False if the keymap cannot type it with at most
+        Shift (the caller falls back to pynput)."""
+        ordinal = ord(char)
+        keysym = ordinal if ordinal < 0x100 else ordinal | 0x01000000
+        try:
+            found = self._controller.keyboard_mapping.get(keysym)
+        except Exception:  # an X error while reading the keymap
+            return False
+        if found is None:
+            return False
+        keycode, shift_state = found
+        if shift_state & ~1:  # needs AltGr / another group
+            return False
+        add_shift = bool(shift_state & 1) and not shift_held
+        x, fake = self._x, self._xtest.fake_input
+        with self._display_manager(self._controller._display) as dm:
+            shift = dm.keysym_to_keycode(0xFFE1)  # Shift_L
+            if pressed and add_shift:
+                fake(dm, x.KeyPress, shift)
+            fake(dm, x.KeyPress if pressed else x.KeyRelease, keycode)
+            if pressed and add_shift:
+                fake(dm, x.KeyRelease, shift)
+        return True

@@ -92,3 +92,50 @@ def test_no_display_is_a_clear_error() -> None:
     )
     assert InputUnavailableError.__name__ in result.stderr
     assert "cannot inject input" in result.stderr
+
+
+@pytest.mark.display
+def test_characters_arrive_as_real_key_presses_not_synthetic_events(
+    xvfb_display: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """xterm and other X programs drop XSendEvent key events: characters go through XTEST
+    (with Shift where the keymap needs it), like a real keyboard's."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.control.xlib_keys"],
+        cwd=ROOT,
+        env=client_env(xvfb_display),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    request.addfinalizer(lambda: stop(proc))
+    keys = LineReader(proc)
+    keys.wait_for("ready", timeout=30)
+    monkeypatch.setenv("DISPLAY", xvfb_display)
+    from Xlib import XK, display
+
+    from remoteapp.control import InputInjector
+
+    injector = InputInjector()
+    request.addfinalizer(injector.close)
+    injector.apply(Text("aZ!"))
+    injector.apply(Key("q", True))
+    injector.apply(Key("q", False))
+    seen = [keys.wait_for("key ", timeout=10).split() for _ in range(6)]
+    assert all(line[3] == "synthetic=0" for line in seen), seen
+    d = display.Display(xvfb_display)
+    try:
+        code = {
+            c: d.keysym_to_keycode(XK.string_to_keysym(n))
+            for c, n in (("a", "a"), ("z", "z"), ("1", "1"), ("q", "q"), ("shift", "Shift_L"))
+        }
+    finally:
+        d.close()
+    shifted = [(int(line[1]), int(line[2]) & 1) for line in seen]
+    assert shifted == [
+        (code["a"], 0),
+        (code["shift"], 0),
+        (code["z"], 1),  # Z: Shift is down
+        (code["shift"], 0),
+        (code["1"], 1),  # !: shift + 1 on the US keymap
+        (code["q"], 0),
+    ]
