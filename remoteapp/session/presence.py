@@ -111,11 +111,18 @@ class CustomerPresence:
         while not self._stop.is_set():
             try:
                 if self.registration is None:
-                    self.registration = self.client.register(self.app_id, self.device, self.fields)
-                    log.info("presence event=registered partner=%s", self.registration.partner_id)
-                    self.cb.registered(self.registration)
+                    reg = self.registration = self.client.register(
+                        self.app_id, self.device, self.fields
+                    )
+                    if self._stop.is_set():  # stopped while registering: stop() may have
+                        self._leave(reg)  # seen no registration (a second leave is harmless)
+                        return
+                    log.info("presence event=registered partner=%s", reg.partner_id)
+                    self.cb.registered(reg)
                 reg = self.registration
                 result = self.client.poll(reg.partner_id, reg.presence_key, reg.poll_wait_s)
+                if self._stop.is_set():
+                    return
                 failures = 0
                 self.cb.password(result.password)
                 for offer in result.offers[:1]:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from remoteapp.net.helpdesk import HelpdeskClient, NotAuthenticated, NotFound, TicketClient
+from remoteapp.net.helpdesk import (
+    HelpdeskClient,
+    HelpdeskUnavailable,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+    TicketClient,
+)
 from remoteapp.ui import credentials, operations
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtWidgets
@@ -79,6 +86,19 @@ class LoginDialog(QtWidgets.QDialog):
             self.ok.setEnabled(True)
             if isinstance(exc, NotAuthenticated):
                 self.message.setText(tr("Wrong email or password."))
+            elif isinstance(exc, RateLimited):
+                self.message.setText(
+                    tr("Too many failed logins. Try again in {seconds} s.").format(
+                        seconds=exc.retry_after
+                    )
+                )
+            elif isinstance(exc, HelpdeskUnavailable):
+                self.message.setText(
+                    tr(
+                        "The server {server} cannot be reached. "
+                        "Check the address or try again later."
+                    ).format(server=server)
+                )
             else:
                 self.message.setText(tr("Cannot log in: {reason}").format(reason=exc))
 

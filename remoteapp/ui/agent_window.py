@@ -35,7 +35,7 @@ from remoteapp.tickets import SessionRecord, TicketOutbox
 from remoteapp.ui import credentials, operations
 from remoteapp.ui.agent_dialogs import TicketChoice, TicketDialog
 from remoteapp.ui.i18n import tr
-from remoteapp.ui.qt import QtCore, QtWidgets, Signal
+from remoteapp.ui.qt import QtCore, QtWidgets, Signal, emitter, is_alive
 from remoteapp.ui.viewer import ViewerWindow
 from remoteapp.ui.widgets import BigValue, BrandHeader, spaced_id
 
@@ -95,7 +95,9 @@ class AgentWindow(QtWidgets.QWidget):
             profile.app_id,
             device_id(),
             {"name": str(user.get("name", "")), "email": str(user.get("email", ""))},
-            PresenceCallbacks(registered=self.registered.emit, password=self.password_changed.emit),
+            PresenceCallbacks(
+                registered=emitter(self.registered), password=emitter(self.password_changed)
+            ),
         )
         self.presence.start()
         self.refresh_queue()
@@ -299,25 +301,28 @@ class AgentWindow(QtWidgets.QWidget):
         started = datetime.now(UTC)
         # an open record first: should this app die mid-session, the next start completes
         # it with the server's end time, so the ticket still gets its action
-        self.outbox.put(
-            SessionRecord(
-                session_id=grant.session_id,
-                ticket_id=choice.ticket_id,
-                agent_ref=str(self.user.get("id", "")),
-                client_ref=choice.client_ref,
-                subject=tr("Remote access - {customer}").format(customer=partner),
-                description="",
-                start=started,
-                end=None,
-                writer=self.instance,
-            )
+        record = SessionRecord(
+            session_id=grant.session_id,
+            ticket_id=choice.ticket_id,
+            agent_ref=str(self.user.get("id", "")),
+            client_ref=choice.client_ref,
+            subject=tr("Remote access - {customer}").format(customer=partner),
+            description="",
+            start=started,
+            end=None,
+            writer=self.instance,
         )
+        self.outbox.put(record)
         item = QtWidgets.QListWidgetItem(
             tr("{partner} since {time}").format(partner=partner, time=started.strftime("%H:%M"))
         )
         self.sessions_list.addItem(item)
+        # a lambda has no receiver Qt could disconnect when this window goes: check.  If
+        # the window is gone, the open record stays and the next start completes it
         viewer.session_ended.connect(
-            lambda reason: self._session_over(grant, partner, choice, started, reason, item)
+            lambda reason: (
+                self._session_over(grant, partner, record, reason, item) if is_alive(self) else None
+            )
         )
         viewer.show()
         session.start(initial)
@@ -328,8 +333,7 @@ class AgentWindow(QtWidgets.QWidget):
         self,
         grant: SessionGrant,
         partner: str,
-        choice: TicketChoice,
-        started: datetime,
+        record: SessionRecord,
         reason: str,
         item: QtWidgets.QListWidgetItem,
     ) -> None:
@@ -337,16 +341,11 @@ class AgentWindow(QtWidgets.QWidget):
         self.sessions_list.takeItem(self.sessions_list.row(item))
         viewer = self.viewers.pop(grant.session_id, None)
         customer = viewer.session.customer_name if viewer else partner
-        description = self._describe(customer, grant.partner_id, started, ended, reason)
         self.outbox.put(
-            SessionRecord(
-                session_id=grant.session_id,
-                ticket_id=choice.ticket_id,
-                agent_ref=str(self.user.get("id", "")),
-                client_ref=choice.client_ref,
+            replace(
+                record,
                 subject=tr("Remote access - {customer}").format(customer=customer or partner),
-                description=description,
-                start=started,
+                description=self._describe(customer, grant.partner_id, record.start, ended, reason),
                 end=ended,
             )
         )

@@ -17,7 +17,7 @@ from remoteapp.ui import i18n, operations
 from remoteapp.ui.agent_dialogs import LoginDialog
 from remoteapp.ui.agent_window import AgentWindow
 from remoteapp.ui.customer_window import CustomerWindow
-from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, is_alive
+from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, collect_garbage_on_gui_thread, is_alive
 
 log = logging.getLogger("remoteapp.app")
 
@@ -70,10 +70,11 @@ class RemoteApp:
         )
 
     def open_agent(self, client: HelpdeskClient, user: dict[str, Any]) -> None:
-        tickets = TicketClient(
-            self.profile.ticket_api_url or self.profile.server_url, self.ticket_token or ""
-        )
-        self.agent = AgentWindow(self.profile, client, user, tickets)
+        # the server the agent logged in to (the dialog lets them type another one)
+        profile = self.profile.with_overrides(server_url=client.base_url)
+        ticket_url = profile.ticket_api_url or profile.server_url
+        tickets = TicketClient(ticket_url, self.ticket_token or "")
+        self.agent = AgentWindow(profile, client, user, tickets)
         self.agent.logged_out.connect(self.customer.show)
         if self.origin is not None:
             self.agent.move(*self.origin)
@@ -95,6 +96,7 @@ def run(
 ) -> int:
     qapp = QtWidgets.QApplication(sys.argv[:1])
     qapp.setApplicationName("remoteapp")
+    collect_garbage_on_gui_thread(qapp)
     used, _ = i18n.install(qapp, lang)
     try:
         profile = load_profile(profile_path).with_overrides(server_url=server, app_id=app_id)

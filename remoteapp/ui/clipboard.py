@@ -8,6 +8,7 @@ sent, with a log line, rather than ending the session.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -33,8 +34,10 @@ class ClipboardSync(QtCore.QObject):
         self.arrived.connect(self._set_local, QtCore.Qt.ConnectionType.QueuedConnection)
 
     def receive(self, text: str) -> None:
-        """The peer copied ``text`` (called on the network thread)."""
-        self.arrived.emit(text)
+        """The peer copied ``text`` (called on the network thread; the window may be gone
+        by then, and raising would kill that thread)."""
+        with contextlib.suppress(RuntimeError):  # "Signal source has been deleted"
+            self.arrived.emit(text)
 
     def stop(self) -> None:
         if self._active:

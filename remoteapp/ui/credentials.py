@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
+
+from remoteapp.ui.i18n import tr
 
 log = logging.getLogger("remoteapp.ui")
 SERVICE = "remoteapp"
@@ -17,10 +18,10 @@ def keyring_status() -> str | None:
         import keyring
         from keyring.backends import fail
     except ImportError:
-        return "the keyring package is not installed"
+        return tr("the keyring package is not installed")
     backend = keyring.get_keyring()
     if isinstance(backend, fail.Keyring) or backend.priority <= 0:
-        return "this system has no keyring (secret service) to keep the password in"
+        return tr("this system has no keyring (secret service) to keep the password in")
     return None
 
 
@@ -54,10 +55,15 @@ def save(server: str, email: str, password: str) -> bool:
 
 
 def forget() -> None:
+    """Never raises: logging out must work even when the keyring is locked or broken."""
     if keyring_status() is not None:
         return
     import keyring
     import keyring.errors
 
-    with contextlib.suppress(keyring.errors.PasswordDeleteError):  # nothing was saved
+    try:
         keyring.delete_password(SERVICE, KEY)
+    except keyring.errors.PasswordDeleteError:
+        pass  # nothing was saved
+    except Exception as exc:  # locked (the unlock prompt was dismissed), D-Bus gone, ...
+        log.warning("ui event=keyring-delete-failed reason=%r", str(exc))

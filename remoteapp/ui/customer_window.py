@@ -3,10 +3,7 @@ and password; a banner and End session while an agent is connected."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Callable
-from typing import Any
 
 from remoteapp.branding.profile import STANDARD_FIELDS, Profile
 from remoteapp.net.helpdesk import HelpdeskClient, Registration
@@ -14,24 +11,11 @@ from remoteapp.session.device import device_id
 from remoteapp.session.presence import CustomerPresence, PresenceCallbacks
 from remoteapp.ui.clipboard import ClipboardSync
 from remoteapp.ui.i18n import tr
-from remoteapp.ui.qt import QtCore, QtWidgets, Signal
+from remoteapp.ui.qt import QtCore, QtWidgets, Signal, emitter
 from remoteapp.ui.widgets import BigValue, BrandHeader, spaced_id
 
 log = logging.getLogger("remoteapp.customer")
 Queued = QtCore.Qt.ConnectionType.QueuedConnection
-
-
-def _emitter(signal: Any) -> Callable[..., None]:
-    """A presence callback (called on the presence thread) that emits ``signal``.  The
-    presence thread may still answer after the window was closed and deleted (a long poll
-    that the server's shutdown ends normally): then there is nobody to tell, and emitting
-    would raise in that thread and kill it."""
-
-    def emit(*args: Any) -> None:
-        with contextlib.suppress(RuntimeError):  # "Signal source has been deleted"
-            signal.emit(*args)
-
-    return emit
 
 
 def field_label(key: str, given: str) -> str:
@@ -153,12 +137,12 @@ class CustomerWindow(QtWidgets.QWidget):
         self.status.setText(tr("Connecting to the server..."))
         client = HelpdeskClient(self.profile.server_url)
         callbacks = PresenceCallbacks(
-            registered=_emitter(self.registered),
-            password=_emitter(self.password_changed),
-            unreachable=_emitter(self.unreachable),
-            rejected=_emitter(self.rejected),
-            agent_joined=_emitter(self.agent_joined),
-            session_ended=_emitter(self.session_ended),
+            registered=emitter(self.registered),
+            password=emitter(self.password_changed),
+            unreachable=emitter(self.unreachable),
+            rejected=emitter(self.rejected),
+            agent_joined=emitter(self.agent_joined),
+            session_ended=emitter(self.session_ended),
             clipboard=self.clipboard.receive,
         )
         self.presence = CustomerPresence(

@@ -7,6 +7,7 @@ the GUI thread to repaint, so the GUI thread never waits on the network.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from typing import Final
@@ -264,17 +265,22 @@ class ViewerWindow(QtWidgets.QMainWindow):
         timer.start(500)
         self.resize(1100, 720)
 
-    # -- called on the network thread by AgentSession's callbacks
+    # -- called on the network thread by AgentSession's callbacks.  The window may have
+    # been closed and deleted meanwhile (the session's last bytes are still arriving):
+    # then there is nothing to show, and raising would kill the network thread.
 
     def on_frame(self, fb: Frame, update: DecodedUpdate) -> None:
-        self.view.take_frame(fb, update)
-        self.frame_arrived.emit()
+        with contextlib.suppress(RuntimeError):  # "Internal C++ object already deleted"
+            self.view.take_frame(fb, update)
+            self.frame_arrived.emit()
 
     def on_end(self, reason: str) -> None:
-        self.session_ended.emit(reason)
+        with contextlib.suppress(RuntimeError):
+            self.session_ended.emit(reason)
 
     def on_screen_info(self, info: ScreenInfo) -> None:
-        self.screen_info.emit(info)
+        with contextlib.suppress(RuntimeError):
+            self.screen_info.emit(info)
 
     # -- GUI thread
 

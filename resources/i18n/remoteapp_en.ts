@@ -16,7 +16,7 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="71"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="123"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="107"/>
         <source>Your ID</source>
         <translation>Your ID</translation>
     </message>
@@ -36,259 +36,259 @@
         <translation>Sessions in progress</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="114"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="138"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="116"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="140"/>
         <source>Connect</source>
         <translation>Connect</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="116"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="118"/>
         <source>Partner ID</source>
         <translation>Partner ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="126"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="39"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="128"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="23"/>
         <source>Name</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="127"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="42"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="129"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="154"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="26"/>
         <source>Organization</source>
         <translation>Organization</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="128"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="130"/>
         <source>Classification</source>
         <translation>Classification</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="129"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="131"/>
         <source>Waiting since</source>
         <translation>Waiting since</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="130"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="132"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="154"/>
         <source>Agent</source>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="154"/>
         <source>Customer</source>
         <translation>Customer</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="154"/>
         <source>Duration</source>
         <translation>Duration</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="158"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="160"/>
         <source>All sessions of this app</source>
         <translation>All sessions of this app</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="160"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
         <source>Your sessions in this window</source>
         <translation>Your sessions in this window</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="200"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="202"/>
         <source>{agent} (you)</source>
         <translation>{agent} (you)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="210"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="212"/>
         <source>A partner ID has 9 digits.</source>
         <translation>A partner ID has 9 digits.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="217"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="219"/>
         <source>Choose a customer in the queue.</source>
         <translation>Choose a customer in the queue.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="241"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="243"/>
         <source>Partner password</source>
         <translation>Partner password</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="242"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="244"/>
         <source>Password of {partner}:</source>
         <translation>Password of {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="270"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="272"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Too many wrong passwords. Try again in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="275"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="277"/>
         <source>Wrong partner ID or password.</source>
         <translation>Wrong partner ID or password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="276"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="278"/>
         <source>Wrong password, try again.</source>
         <translation>Wrong password, try again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="278"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="280"/>
         <source>Not allowed: {reason}</source>
         <translation>Not allowed: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="280"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="282"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="284"/>
         <source>Cannot connect: {reason}</source>
         <translation>Cannot connect: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="316"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="317"/>
         <source>{partner} since {time}</source>
         <translation>{partner} since {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="324"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="329"/>
         <source>Connected to {partner}.</source>
         <translation>Connected to {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="366"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="365"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="308"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="309"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="347"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="392"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="232"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="391"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="233"/>
         <source>Remote access - {customer}</source>
         <translation>Remote access - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="387"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="386"/>
         <source>the agent app stopped</source>
         <translation>the agent app stopped</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="403"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="402"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} session record(s) waiting for the server.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="239"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="240"/>
         <source>Session</source>
         <translation>Session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="41"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="25"/>
         <source>Phone</source>
         <translation>Phone</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="75"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="241"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="59"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="242"/>
         <source>End session</source>
         <translation>End session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="114"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="98"/>
         <source>Continue</source>
         <translation>Continue</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="122"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="106"/>
         <source>Tell these to the support agent:</source>
         <translation>Tell these to the support agent:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="141"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="125"/>
         <source>Please fill in: {fields}</source>
         <translation>Please fill in: {fields}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="146"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="130"/>
         <source>The email address does not look right.</source>
         <translation>The email address does not look right.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="153"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="199"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="137"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="183"/>
         <source>Connecting to the server...</source>
         <translation>Connecting to the server...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="180"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="188"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="164"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="172"/>
         <source>Waiting for the agent to connect.</source>
         <translation>Waiting for the agent to connect.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="202"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="186"/>
         <source>The server cannot be reached. Retrying in {seconds} s.</source>
         <translation>The server cannot be reached. Retrying in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="216"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="200"/>
         <source>{agent} is viewing and controlling this computer.</source>
         <translation>{agent} is viewing and controlling this computer.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="220"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="204"/>
         <source>Connected to {agent}.</source>
         <translation>Connected to {agent}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="232"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="216"/>
         <source>Session ended.</source>
         <translation>Session ended.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="242"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="243"/>
         <source>Send Ctrl+Alt+Del</source>
         <translation>Send Ctrl+Alt+Del</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="243"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="244"/>
         <source>Fit to window</source>
         <translation>Fit to window</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="248"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="249"/>
         <source>Which of the customer&apos;s monitors to show</source>
         <translation>Which of the customer&apos;s monitors to show</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="256"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="253"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="258"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="254"/>
         <source>Connecting...</source>
         <translation>Connecting...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="296"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="302"/>
         <source>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</source>
         <translation>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="314"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="320"/>
         <source>All monitors</source>
         <translation>All monitors</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="316"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="322"/>
         <source>Monitor {n} ({w}x{h})</source>
         <translation>Monitor {n} ({w}x{h})</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="362"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="368"/>
         <source>Session ended: {reason}</source>
         <translation>Session ended: {reason}</translation>
     </message>
@@ -310,15 +310,15 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="38"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="40"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="24"/>
         <source>Email</source>
         <translation>Email</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="39"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="72"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="131"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="124"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="133"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="108"/>
         <source>Password</source>
         <translation>Password</translation>
     </message>
@@ -350,12 +350,12 @@
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="91"/>
         <source>Too many failed logins. Try again in {seconds} s.</source>
-        <translation type="unfinished"></translation>
+        <translation>Too many failed logins. Try again in {seconds} s.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="98"/>
         <source>The server {server} cannot be reached. Check the address or try again later.</source>
-        <translation type="unfinished"></translation>
+        <translation>The server {server} cannot be reached. Check the address or try again later.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="103"/>
@@ -451,12 +451,12 @@
     <message>
         <location filename="../../remoteapp/ui/credentials.py" line="21"/>
         <source>the keyring package is not installed</source>
-        <translation type="unfinished"></translation>
+        <translation>the keyring package is not installed</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/credentials.py" line="24"/>
         <source>this system has no keyring (secret service) to keep the password in</source>
-        <translation type="unfinished"></translation>
+        <translation>this system has no keyring (secret service) to keep the password in</translation>
     </message>
 </context>
 </TS>

@@ -16,7 +16,7 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="71"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="123"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="107"/>
         <source>Your ID</source>
         <translation>Seu ID</translation>
     </message>
@@ -36,259 +36,259 @@
         <translation>Atendimentos em andamento</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="114"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="138"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="116"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="140"/>
         <source>Connect</source>
         <translation>Conectar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="116"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="118"/>
         <source>Partner ID</source>
         <translation>ID do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="126"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="39"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="128"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="23"/>
         <source>Name</source>
         <translation>Nome</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="127"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="42"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="129"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="154"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="26"/>
         <source>Organization</source>
         <translation>Organização</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="128"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="130"/>
         <source>Classification</source>
         <translation>Classificação</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="129"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="131"/>
         <source>Waiting since</source>
         <translation>Aguardando desde</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="130"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="132"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="154"/>
         <source>Agent</source>
         <translation>Atendente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="154"/>
         <source>Customer</source>
         <translation>Cliente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="154"/>
         <source>Duration</source>
         <translation>Duração</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="158"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="160"/>
         <source>All sessions of this app</source>
         <translation>Todas as sessões deste aplicativo</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="160"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
         <source>Your sessions in this window</source>
         <translation>Suas sessões nesta janela</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="200"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="202"/>
         <source>{agent} (you)</source>
         <translation>{agent} (você)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="210"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="212"/>
         <source>A partner ID has 9 digits.</source>
         <translation>O ID do parceiro tem 9 dígitos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="217"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="219"/>
         <source>Choose a customer in the queue.</source>
         <translation>Escolha um cliente na fila.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="241"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="243"/>
         <source>Partner password</source>
         <translation>Senha do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="242"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="244"/>
         <source>Password of {partner}:</source>
         <translation>Senha de {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="270"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="272"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Senhas erradas demais. Tente novamente em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="275"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="277"/>
         <source>Wrong partner ID or password.</source>
         <translation>ID do parceiro ou senha incorretos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="276"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="278"/>
         <source>Wrong password, try again.</source>
         <translation>Senha incorreta, tente novamente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="278"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="280"/>
         <source>Not allowed: {reason}</source>
         <translation>Não permitido: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="280"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="282"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="284"/>
         <source>Cannot connect: {reason}</source>
         <translation>Não foi possível conectar: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="316"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="317"/>
         <source>{partner} since {time}</source>
         <translation>{partner} desde {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="324"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="329"/>
         <source>Connected to {partner}.</source>
         <translation>Conectado a {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="366"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="365"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Acesso remoto. Agente: {agent}. Cliente: {customer} (ID {partner}). Início: {start}. Fim: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="308"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="309"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="347"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="392"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="232"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="391"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="233"/>
         <source>Remote access - {customer}</source>
         <translation>Acesso remoto - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="387"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="386"/>
         <source>the agent app stopped</source>
         <translation>o aplicativo do agente foi encerrado</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="403"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="402"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} registro(s) de atendimento aguardando o servidor.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="239"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="240"/>
         <source>Session</source>
         <translation>Sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="41"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="25"/>
         <source>Phone</source>
         <translation>Telefone</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="75"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="241"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="59"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="242"/>
         <source>End session</source>
         <translation>Encerrar sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="114"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="98"/>
         <source>Continue</source>
         <translation>Continuar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="122"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="106"/>
         <source>Tell these to the support agent:</source>
         <translation>Informe ao atendente:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="141"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="125"/>
         <source>Please fill in: {fields}</source>
         <translation>Preencha: {fields}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="146"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="130"/>
         <source>The email address does not look right.</source>
         <translation>O endereço de e-mail não parece correto.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="153"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="199"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="137"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="183"/>
         <source>Connecting to the server...</source>
         <translation>Conectando ao servidor...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="180"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="188"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="164"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="172"/>
         <source>Waiting for the agent to connect.</source>
         <translation>Aguardando a conexão do atendente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="202"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="186"/>
         <source>The server cannot be reached. Retrying in {seconds} s.</source>
         <translation>Não foi possível alcançar o servidor. Nova tentativa em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="216"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="200"/>
         <source>{agent} is viewing and controlling this computer.</source>
         <translation>{agent} está vendo e controlando este computador.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="220"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="204"/>
         <source>Connected to {agent}.</source>
         <translation>Conectado a {agent}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="232"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="216"/>
         <source>Session ended.</source>
         <translation>Sessão encerrada.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="242"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="243"/>
         <source>Send Ctrl+Alt+Del</source>
         <translation>Enviar Ctrl+Alt+Del</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="243"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="244"/>
         <source>Fit to window</source>
         <translation>Ajustar à janela</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="248"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="249"/>
         <source>Which of the customer&apos;s monitors to show</source>
         <translation>Qual monitor do cliente mostrar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="256"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="253"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="258"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="254"/>
         <source>Connecting...</source>
         <translation>Conectando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="296"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="302"/>
         <source>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</source>
         <translation>{latency} ms · {fps} qps · {h:02d}:{m:02d}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="314"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="320"/>
         <source>All monitors</source>
         <translation>Todos os monitores</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="316"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="322"/>
         <source>Monitor {n} ({w}x{h})</source>
         <translation>Monitor {n} ({w}x{h})</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="362"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="368"/>
         <source>Session ended: {reason}</source>
         <translation>Sessão encerrada: {reason}</translation>
     </message>
@@ -310,15 +310,15 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="38"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="40"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="24"/>
         <source>Email</source>
         <translation>E-mail</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="39"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="72"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="131"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="124"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="133"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="108"/>
         <source>Password</source>
         <translation>Senha</translation>
     </message>
@@ -350,12 +350,12 @@
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="91"/>
         <source>Too many failed logins. Try again in {seconds} s.</source>
-        <translation type="unfinished"></translation>
+        <translation>Tentativas de login erradas demais. Tente novamente em {seconds} s.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="98"/>
         <source>The server {server} cannot be reached. Check the address or try again later.</source>
-        <translation type="unfinished"></translation>
+        <translation>Não foi possível contatar o servidor {server}. Verifique o endereço ou tente mais tarde.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="103"/>
@@ -451,12 +451,12 @@
     <message>
         <location filename="../../remoteapp/ui/credentials.py" line="21"/>
         <source>the keyring package is not installed</source>
-        <translation type="unfinished"></translation>
+        <translation>o pacote keyring não está instalado</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/credentials.py" line="24"/>
         <source>this system has no keyring (secret service) to keep the password in</source>
-        <translation type="unfinished"></translation>
+        <translation>este sistema não tem um chaveiro (secret service) para guardar a senha</translation>
     </message>
 </context>
 </TS>

@@ -1,8 +1,8 @@
 """Another program's clipboard on an X display, for the clipboard tests.
 
-    python -m tests.ui.clipboard_tool get        # prints ``clipboard <repr>`` and exits
-    python -m tests.ui.clipboard_tool set TEXT   # owns the clipboard (prints ``owner``)
-                                                 # until killed or 60 s
+python -m tests.ui.clipboard_tool get        # prints ``clipboard <repr>`` and exits
+python -m tests.ui.clipboard_tool set TEXT   # owns the clipboard (prints ``owner``)
+                                             # until killed or 60 s
 """
 
 from __future__ import annotations

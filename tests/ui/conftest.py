@@ -4,6 +4,7 @@ provides its ``product_server``)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -23,6 +24,18 @@ from tests.ui.product import FIELD
 def agent_display() -> Iterator[str]:
     with displays.xvfb(1920, 1200, until_exit=True) as display:
         yield display
+
+
+@pytest.fixture(autouse=True)
+def gc_on_gui_thread() -> Iterator[None]:
+    """As the app does (``collect_garbage_on_gui_thread``): no cyclic GC on worker threads,
+    where it would destroy Qt objects; collect after each test, on the main thread."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.enable()
 
 
 @pytest.fixture(scope="session")

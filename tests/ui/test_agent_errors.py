@@ -1,0 +1,127 @@
+"""The agent window against a real server when the partner is locked: after too many wrong
+partner passwords the server answers 429 "try again in N s", and the agent is told how
+long to wait instead of being asked for yet another password."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from helpdesk.settings import Settings
+from remoteapp.branding.profile import load_profile
+from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
+from remoteapp.tickets import TicketOutbox
+from remoteapp.ui.agent_window import AgentWindow
+from remoteapp.ui.qt import QtWidgets, is_alive
+from tests.helpdesk.server_process import Server, start_server
+
+WINDOW_S = 60  # the server's default failure window: the lock lasts at most this long
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Its own server: the lock-out also blocks the demo agent for a minute, which must
+    not leak into other modules' tests."""
+    server = start_server(
+        tmp_path_factory.mktemp("agent-errors"),
+        {"REMOTEAPP_RELAY_SECRET": secrets.token_hex(32)},
+    )
+    yield server
+    server.process.stop()
+
+
+def presence_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("presence")]
+
+
+@pytest.fixture
+def windows(qtbot: QtBot) -> Iterator[list[AgentWindow]]:
+    """The agent windows a test opens.  Afterwards they are closed, as when the program
+    quits, and their presence threads have left the queue and ended before the windows
+    may be deleted and before the server stops."""
+    opened: list[AgentWindow] = []
+    yield opened
+    for window in opened:
+        if is_alive(window):
+            window.close()
+    qtbot.waitUntil(lambda: not presence_threads(), timeout=15_000)
+
+
+def open_agent_window(
+    server: Server, tmp_path: Path, qtbot: QtBot, windows: list[AgentWindow]
+) -> AgentWindow:
+    creds = server.credentials
+    client = HelpdeskClient(server.http_url)
+    user = client.login(creds["agent"]["email"], creds["agent"]["password"])
+    tickets = TicketClient(server.http_url, creds["token"])
+    profile = load_profile().with_overrides(server_url=server.http_url, app_id="demo")
+    window = AgentWindow(profile, client, user, tickets, TicketOutbox(tmp_path / "outbox"))
+    windows.append(window)
+    window.show()
+    # the agent's computer is in the queue too: its own ID shows once it is registered
+    qtbot.waitUntil(lambda: re.fullmatch(r"[\d ]{11}", window.own_id.value.text()) is not None)
+    return window
+
+
+def start_connecting(window: AgentWindow, partner: str, qtbot: QtBot) -> None:
+    """Partner ID, Connect, "No ticket" and its confirmation: up to the password prompt."""
+    before = getattr(window, "password_dialog", None)
+    window.partner.setText(partner)
+    window.connect_button.click()
+    qtbot.waitUntil(lambda: getattr(window, "ticket_dialog", None) is not None)
+    window.ticket_dialog.no_ticket.click()
+    window.ticket_dialog.confirm_box.button(QtWidgets.QMessageBox.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: getattr(window, "password_dialog", None) is not before)
+
+
+def answer_password(window: AgentWindow, password: str) -> QtWidgets.QInputDialog:
+    dialog = window.password_dialog
+    assert dialog.isVisible()
+    dialog.setTextValue(password)
+    dialog.accept()
+    return dialog
+
+
+@pytest.mark.display
+def test_locked_partner_tells_the_agent_how_long_to_wait(
+    qtbot: QtBot, server: Server, tmp_path: Path, windows: list[AgentWindow]
+) -> None:
+    assert Settings(secret=b"x").rate_max_failures == 6  # what the server allows a minute
+    customer = HelpdeskClient(server.http_url)
+    reg = customer.register(
+        "demo", uuid.uuid4().hex, {"name": "Bruno Bloqueado", "email": "bruno@acme.example"}
+    )
+    window = open_agent_window(server, tmp_path, qtbot, windows)
+    start_connecting(window, reg.partner_id, qtbot)
+
+    for attempt in range(6):  # each wrong password: told so, and asked again
+        asked = answer_password(window, f"wrong-{attempt}")
+        qtbot.waitUntil(lambda: window.password_dialog is not asked, timeout=10_000)  # noqa: B023
+        assert window.status.text() == "Wrong partner ID or password."
+        assert window.password_dialog.isVisible()
+        assert "Wrong password, try again." in window.password_dialog.labelText()
+
+    last = answer_password(window, "wrong-again")  # the 7th within the minute: locked
+    qtbot.waitUntil(lambda: window.status.text().startswith("Too many"), timeout=10_000)
+    match = re.fullmatch(r"Too many wrong passwords\. Try again in (\d+) s\.", window.status.text())
+    assert match is not None, window.status.text()
+    wait_s = int(match.group(1))
+    assert 0 < wait_s <= WINDOW_S
+    assert window.password_dialog is last and not last.isVisible()  # no new prompt
+    assert not window.viewers
+
+    # even the right password waits: the agent sees the wait again, not "wrong password"
+    start_connecting(window, reg.partner_id, qtbot)
+    answer_password(window, reg.password)
+    assert window.status.text() == "Connecting..."
+    qtbot.waitUntil(lambda: window.status.text().startswith("Too many"), timeout=10_000)
+    again = re.search(r"Try again in (\d+) s\.", window.status.text())
+    assert again is not None and 0 < int(again.group(1)) <= wait_s
+    assert not window.viewers
