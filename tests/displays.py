@@ -63,12 +63,12 @@ def _read_display_number(read_fd: int, proc: subprocess.Popen[bytes], timeout: f
     return ":" + buf.decode().strip()
 
 
-_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded before any fork, see _die_with_parent
+_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded before any fork, see die_with_parent
 _KEPT: list[subprocess.Popen[bytes]] = []  # servers kept to the end of the test process
 
 
-def _die_with_parent() -> None:
-    """In the X server's child process: get SIGTERM when the test process goes away.
+def die_with_parent() -> None:
+    """In a child process: get SIGTERM when the test process goes away (even if it crashed).
     One prctl through an already-loaded libc: nothing here can wait on a lock."""
     _LIBC.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
@@ -83,7 +83,7 @@ def x_server(argv: list[str], timeout: float = 15.0, until_exit: bool = False) -
         pass_fds=(write_fd,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        preexec_fn=_die_with_parent,  # noqa: PLW1509 - async-signal-safe enough, see above
+        preexec_fn=die_with_parent,  # noqa: PLW1509 - async-signal-safe enough, see above
     )
     os.close(write_fd)
     try:

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.displays import die_with_parent
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -61,6 +63,7 @@ def spawn(args: list[str], env: dict[str, str]) -> Process:
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent,  # noqa: PLW1509 - a crashed test run leaves no server
     )
     process = Process(proc)
 
