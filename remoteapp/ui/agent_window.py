@@ -87,6 +87,9 @@ class AgentWindow(QtWidgets.QWidget):
         layout.addWidget(self.status)
         self.registered.connect(self._on_registered, Queued)
         self.password_changed.connect(self.own_password.set, Queued)
+        self._lock_left = 0
+        self._lock_timer = QtCore.QTimer(self)
+        self._lock_timer.timeout.connect(self._lock_tick)
         self._queue_timer = QtCore.QTimer(self)
         self._queue_timer.timeout.connect(self.refresh_queue)
         self._queue_timer.start(QUEUE_REFRESH_MS)
@@ -268,11 +271,7 @@ class AgentWindow(QtWidgets.QWidget):
 
         def failed(exc: Exception) -> None:
             if isinstance(exc, RateLimited):
-                self.status.setText(
-                    tr("Too many wrong passwords. Try again in {seconds} s.").format(
-                        seconds=exc.retry_after
-                    )
-                )
+                self._count_down_lock(exc.retry_after)
             elif isinstance(exc, NotAllowed) and "password" in exc.message:
                 self.status.setText(tr("Wrong partner ID or password."))
                 self._ask_password(partner, choice, tr("Wrong password, try again."))
@@ -286,6 +285,28 @@ class AgentWindow(QtWidgets.QWidget):
                 raise exc
 
         operations.run(self, work, done, failed)
+
+    def _count_down_lock(self, seconds: int) -> None:
+        """Show the lock's wait and count it down, so the agent knows when to retry."""
+        self._lock_left = max(int(seconds), 1)
+        self.status.setText(self._lock_text())
+        self._lock_timer.start(1000)
+
+    def _lock_text(self) -> str:
+        return tr("Too many wrong passwords. Try again in {seconds} s.").format(
+            seconds=self._lock_left
+        )
+
+    def _lock_tick(self) -> None:
+        if self.status.text() != self._lock_text():  # something else is said now
+            self._lock_timer.stop()
+            return
+        self._lock_left -= 1
+        if self._lock_left > 0:
+            self.status.setText(self._lock_text())
+        else:
+            self._lock_timer.stop()
+            self.status.setText(tr("You can try the password again."))
 
     def _open_viewer(
         self,

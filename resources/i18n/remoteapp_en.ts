@@ -36,150 +36,155 @@
         <translation>Sessions in progress</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="116"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="140"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="119"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="143"/>
         <source>Connect</source>
         <translation>Connect</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="118"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="121"/>
         <source>Partner ID</source>
         <translation>Partner ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="128"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="131"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="23"/>
         <source>Name</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="129"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="154"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="132"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="157"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="26"/>
         <source>Organization</source>
         <translation>Organization</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="130"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="133"/>
         <source>Classification</source>
         <translation>Classification</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="131"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="134"/>
         <source>Waiting since</source>
         <translation>Waiting since</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="132"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="135"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="154"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="157"/>
         <source>Agent</source>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="154"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="157"/>
         <source>Customer</source>
         <translation>Customer</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="154"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="157"/>
         <source>Duration</source>
         <translation>Duration</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="160"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="163"/>
         <source>All sessions of this app</source>
         <translation>All sessions of this app</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="165"/>
         <source>Your sessions in this window</source>
         <translation>Your sessions in this window</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="202"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="205"/>
         <source>{agent} (you)</source>
         <translation>{agent} (you)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="212"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="215"/>
         <source>A partner ID has 9 digits.</source>
         <translation>A partner ID has 9 digits.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="219"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="222"/>
         <source>Choose a customer in the queue.</source>
         <translation>Choose a customer in the queue.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="243"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="246"/>
         <source>Partner password</source>
         <translation>Partner password</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="244"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="247"/>
         <source>Password of {partner}:</source>
         <translation>Password of {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="272"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="296"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Too many wrong passwords. Try again in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="277"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="276"/>
         <source>Wrong partner ID or password.</source>
         <translation>Wrong partner ID or password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="278"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="277"/>
         <source>Wrong password, try again.</source>
         <translation>Wrong password, try again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="280"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="279"/>
         <source>Not allowed: {reason}</source>
         <translation>Not allowed: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="282"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="284"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="281"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="283"/>
         <source>Cannot connect: {reason}</source>
         <translation>Cannot connect: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="317"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="309"/>
+        <source>You can try the password again.</source>
+        <translation>You can try the password again.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="338"/>
         <source>{partner} since {time}</source>
         <translation>{partner} since {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="329"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="350"/>
         <source>Connected to {partner}.</source>
         <translation>Connected to {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="365"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="386"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="309"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="347"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="391"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="330"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="368"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="412"/>
         <location filename="../../remoteapp/ui/viewer.py" line="233"/>
         <source>Remote access - {customer}</source>
         <translation>Remote access - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="386"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="407"/>
         <source>the agent app stopped</source>
         <translation>the agent app stopped</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="402"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="423"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} session record(s) waiting for the server.</translation>
     </message>
@@ -267,7 +272,7 @@
         <translation>Which of the customer&apos;s monitors to show</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="258"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="261"/>
         <location filename="../../remoteapp/ui/viewer.py" line="254"/>
         <source>Connecting...</source>
         <translation>Connecting...</translation>
@@ -317,7 +322,7 @@
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="39"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="72"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="133"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="136"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="108"/>
         <source>Password</source>
         <translation>Password</translation>

@@ -36,150 +36,155 @@
         <translation>Atendimentos em andamento</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="116"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="140"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="119"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="143"/>
         <source>Connect</source>
         <translation>Conectar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="118"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="121"/>
         <source>Partner ID</source>
         <translation>ID do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="128"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="131"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="23"/>
         <source>Name</source>
         <translation>Nome</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="129"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="154"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="132"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="157"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="26"/>
         <source>Organization</source>
         <translation>Organização</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="130"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="133"/>
         <source>Classification</source>
         <translation>Classificação</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="131"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="134"/>
         <source>Waiting since</source>
         <translation>Aguardando desde</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="132"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="135"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="154"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="157"/>
         <source>Agent</source>
         <translation>Atendente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="154"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="157"/>
         <source>Customer</source>
         <translation>Cliente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="154"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="157"/>
         <source>Duration</source>
         <translation>Duração</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="160"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="163"/>
         <source>All sessions of this app</source>
         <translation>Todas as sessões deste aplicativo</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="165"/>
         <source>Your sessions in this window</source>
         <translation>Suas sessões nesta janela</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="202"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="205"/>
         <source>{agent} (you)</source>
         <translation>{agent} (você)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="212"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="215"/>
         <source>A partner ID has 9 digits.</source>
         <translation>O ID do parceiro tem 9 dígitos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="219"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="222"/>
         <source>Choose a customer in the queue.</source>
         <translation>Escolha um cliente na fila.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="243"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="246"/>
         <source>Partner password</source>
         <translation>Senha do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="244"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="247"/>
         <source>Password of {partner}:</source>
         <translation>Senha de {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="272"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="296"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Senhas erradas demais. Tente novamente em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="277"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="276"/>
         <source>Wrong partner ID or password.</source>
         <translation>ID do parceiro ou senha incorretos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="278"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="277"/>
         <source>Wrong password, try again.</source>
         <translation>Senha incorreta, tente novamente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="280"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="279"/>
         <source>Not allowed: {reason}</source>
         <translation>Não permitido: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="282"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="284"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="281"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="283"/>
         <source>Cannot connect: {reason}</source>
         <translation>Não foi possível conectar: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="317"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="309"/>
+        <source>You can try the password again.</source>
+        <translation>Você já pode tentar a senha de novo.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="338"/>
         <source>{partner} since {time}</source>
         <translation>{partner} desde {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="329"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="350"/>
         <source>Connected to {partner}.</source>
         <translation>Conectado a {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="365"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="386"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Acesso remoto. Agente: {agent}. Cliente: {customer} (ID {partner}). Início: {start}. Fim: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="309"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="347"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="391"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="330"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="368"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="412"/>
         <location filename="../../remoteapp/ui/viewer.py" line="233"/>
         <source>Remote access - {customer}</source>
         <translation>Acesso remoto - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="386"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="407"/>
         <source>the agent app stopped</source>
         <translation>o aplicativo do agente foi encerrado</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="402"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="423"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} registro(s) de atendimento aguardando o servidor.</translation>
     </message>
@@ -267,7 +272,7 @@
         <translation>Qual monitor do cliente mostrar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="258"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="261"/>
         <location filename="../../remoteapp/ui/viewer.py" line="254"/>
         <source>Connecting...</source>
         <translation>Conectando...</translation>
@@ -317,7 +322,7 @@
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="39"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="72"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="133"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="136"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="108"/>
         <source>Password</source>
         <translation>Senha</translation>

@@ -114,6 +114,12 @@ def test_locked_partner_tells_the_agent_how_long_to_wait(
     assert match is not None, window.status.text()
     wait_s = int(match.group(1))
     assert 0 < wait_s <= WINDOW_S
+
+    def counted_down() -> None:  # the wait counts down, second by second
+        now = re.search(r"in (\d+) s\.", window.status.text())
+        assert now is not None and int(now.group(1)) < wait_s
+
+    qtbot.waitUntil(counted_down, timeout=5_000)
     assert window.password_dialog is last and not last.isVisible()  # no new prompt
     assert not window.viewers
 
