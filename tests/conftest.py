@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib.util
 import os
 import queue
 import socket
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import displays
+from tests import displays, postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,6 +26,17 @@ ROOT = Path(__file__).resolve().parent.parent
 def private_user_data(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Tests never touch the real user data directory (device id, outbox)."""
     os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("user-data"))
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster's URL (no database name); see tests/postgres.py."""
+    if postgres.bindir() is None or importlib.util.find_spec("psycopg") is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL or psycopg is missing; ./dev test installs both")
+        pytest.skip("PostgreSQL or psycopg is missing (./dev test installs both)")
+    with postgres.cluster() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
