@@ -25,6 +25,7 @@ class LoginDialog(QtWidgets.QDialog):
         super().__init__(parent)
         self.setWindowTitle(tr("Agent login"))
         self.client: HelpdeskClient | None = None
+        self.not_remembered = False  #: "remember me" was ticked but the keyring refused
         self.user: dict[str, Any] = {}
         form = QtWidgets.QFormLayout(self)
         self.server = QtWidgets.QLineEdit(server_url)
@@ -77,7 +78,7 @@ class LoginDialog(QtWidgets.QDialog):
         def done(user: dict[str, Any]) -> None:
             self.client, self.user = client, user
             if self.remember.isChecked():
-                credentials.save(server, email, password)
+                self.not_remembered = not credentials.save(server, email, password)
             else:
                 credentials.forget()
             self.accept()

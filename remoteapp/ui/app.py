@@ -17,6 +17,7 @@ from remoteapp.ui import i18n, operations
 from remoteapp.ui.agent_dialogs import LoginDialog
 from remoteapp.ui.agent_window import AgentWindow
 from remoteapp.ui.customer_window import CustomerWindow
+from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, collect_garbage_on_gui_thread, is_alive
 
 log = logging.getLogger("remoteapp.app")
@@ -55,6 +56,10 @@ class RemoteApp:
         def finished(result: int) -> None:
             if result == QtWidgets.QDialog.DialogCode.Accepted and dialog.client is not None:
                 self.open_agent(dialog.client, dialog.user)
+                if dialog.not_remembered and self.agent is not None:
+                    self.agent.status.setText(
+                        tr("Logged in, but the login could not be kept in the keyring.")
+                    )
 
         dialog.finished.connect(finished)
         dialog.open()

@@ -304,23 +304,24 @@
         <translation>Agent login</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="36"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="37"/>
         <source>Remember me</source>
+        <extracomment>&quot;remember me&quot; was ticked but the keyring refused</extracomment>
         <translation>Remember me</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="37"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="38"/>
         <source>Server</source>
         <translation>Server</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="38"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="39"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="24"/>
         <source>Email</source>
         <translation>Email</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="39"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="40"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="72"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="136"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="108"/>
@@ -328,123 +329,123 @@
         <translation>Password</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="49"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="50"/>
         <source>Log in</source>
         <translation>Log in</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="57"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="58"/>
         <source>Login will not be remembered: no keyring on this system.</source>
         <translation>Login will not be remembered: no keyring on this system.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="71"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="72"/>
         <source>Fill in server, email and password.</source>
         <translation>Fill in server, email and password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="74"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="75"/>
         <source>Logging in...</source>
         <translation>Logging in...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="88"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="89"/>
         <source>Wrong email or password.</source>
         <translation>Wrong email or password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="91"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="92"/>
         <source>Too many failed logins. Try again in {seconds} s.</source>
         <translation>Too many failed logins. Try again in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="98"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="99"/>
         <source>The server {server} cannot be reached. Check the address or try again later.</source>
         <translation>The server {server} cannot be reached. Check the address or try again later.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="103"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="104"/>
         <source>Cannot log in: {reason}</source>
         <translation>Cannot log in: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="122"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="123"/>
         <source>Ticket for the session with {partner}</source>
         <extracomment>None: a new ticket will be opened</extracomment>
         <translation>Ticket for the session with {partner}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="130"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="131"/>
         <source>Ticket number</source>
         <translation>Ticket number</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="131"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="132"/>
         <source>Look up</source>
         <translation>Look up</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="136"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="137"/>
         <source>Ticket</source>
         <translation>Ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="140"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="141"/>
         <source>Subject</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="141"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="142"/>
         <source>Client</source>
         <translation>Client</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="142"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="143"/>
         <source>Responsible</source>
         <translation>Responsible</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="146"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="147"/>
         <source>Start session</source>
         <translation>Start session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="149"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="150"/>
         <source>No ticket</source>
         <translation>No ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="151"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="152"/>
         <source>Cancel</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="160"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="161"/>
         <source>Type the ticket number.</source>
         <translation>Type the ticket number.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="163"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="164"/>
         <source>Looking up...</source>
         <translation>Looking up...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="181"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="182"/>
         <source>There is no ticket {number}.</source>
         <translation>There is no ticket {number}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="183"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="184"/>
         <source>Cannot look the ticket up: {reason}</source>
         <translation>Cannot look the ticket up: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="201"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="202"/>
         <source>New ticket</source>
         <translation>New ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="203"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="204"/>
         <source>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</source>
         <translation>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</translation>
     </message>
@@ -462,6 +463,11 @@
         <location filename="../../remoteapp/ui/credentials.py" line="24"/>
         <source>this system has no keyring (secret service) to keep the password in</source>
         <translation>this system has no keyring (secret service) to keep the password in</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/app.py" line="61"/>
+        <source>Logged in, but the login could not be kept in the keyring.</source>
+        <translation>Logged in, but the login could not be kept in the keyring.</translation>
     </message>
 </context>
 </TS>

@@ -304,23 +304,24 @@
         <translation>Login do agente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="36"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="37"/>
         <source>Remember me</source>
+        <extracomment>&quot;remember me&quot; was ticked but the keyring refused</extracomment>
         <translation>Lembrar de mim</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="37"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="38"/>
         <source>Server</source>
         <translation>Servidor</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="38"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="39"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="24"/>
         <source>Email</source>
         <translation>E-mail</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="39"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="40"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="72"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="136"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="108"/>
@@ -328,123 +329,123 @@
         <translation>Senha</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="49"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="50"/>
         <source>Log in</source>
         <translation>Entrar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="57"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="58"/>
         <source>Login will not be remembered: no keyring on this system.</source>
         <translation>O login não será lembrado: este sistema não tem um chaveiro (keyring).</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="71"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="72"/>
         <source>Fill in server, email and password.</source>
         <translation>Preencha servidor, e-mail e senha.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="74"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="75"/>
         <source>Logging in...</source>
         <translation>Entrando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="88"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="89"/>
         <source>Wrong email or password.</source>
         <translation>E-mail ou senha incorretos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="91"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="92"/>
         <source>Too many failed logins. Try again in {seconds} s.</source>
         <translation>Tentativas de login erradas demais. Tente novamente em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="98"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="99"/>
         <source>The server {server} cannot be reached. Check the address or try again later.</source>
         <translation>Não foi possível contatar o servidor {server}. Verifique o endereço ou tente mais tarde.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="103"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="104"/>
         <source>Cannot log in: {reason}</source>
         <translation>Não foi possível entrar: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="122"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="123"/>
         <source>Ticket for the session with {partner}</source>
         <extracomment>None: a new ticket will be opened</extracomment>
         <translation>Ticket do atendimento com {partner}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="130"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="131"/>
         <source>Ticket number</source>
         <translation>Número do ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="131"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="132"/>
         <source>Look up</source>
         <translation>Buscar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="136"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="137"/>
         <source>Ticket</source>
         <translation>Ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="140"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="141"/>
         <source>Subject</source>
         <translation>Assunto</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="141"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="142"/>
         <source>Client</source>
         <translation>Cliente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="142"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="143"/>
         <source>Responsible</source>
         <translation>Responsável</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="146"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="147"/>
         <source>Start session</source>
         <translation>Iniciar sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="149"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="150"/>
         <source>No ticket</source>
         <translation>Sem ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="151"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="152"/>
         <source>Cancel</source>
         <translation>Cancelar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="160"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="161"/>
         <source>Type the ticket number.</source>
         <translation>Digite o número do ticket.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="163"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="164"/>
         <source>Looking up...</source>
         <translation>Buscando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="181"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="182"/>
         <source>There is no ticket {number}.</source>
         <translation>Não existe o ticket {number}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="183"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="184"/>
         <source>Cannot look the ticket up: {reason}</source>
         <translation>Não foi possível buscar o ticket: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="201"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="202"/>
         <source>New ticket</source>
         <translation>Novo ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="203"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="204"/>
         <source>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</source>
         <translation>Todo acesso remoto é registrado em um ticket. Um novo ticket será aberto para registrar esta conexão. Continuar?</translation>
     </message>
@@ -462,6 +463,11 @@
         <location filename="../../remoteapp/ui/credentials.py" line="24"/>
         <source>this system has no keyring (secret service) to keep the password in</source>
         <translation>este sistema não tem um chaveiro (secret service) para guardar a senha</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/app.py" line="61"/>
+        <source>Logged in, but the login could not be kept in the keyring.</source>
+        <translation>Login feito, mas não foi possível guardá-lo no chaveiro do sistema.</translation>
     </message>
 </context>
 </TS>

@@ -247,6 +247,7 @@ def test_a_locked_keyring_neither_stops_login_nor_logout(
         dialog.password.setText(me["password"])
         dialog.remember.setChecked(True)
         window = log_in(app, dialog, qtbot)
+        assert window.status.text() == "Logged in, but the login could not be kept in the keyring."
         log_out(app, window, qtbot)  # the window closes and the customer window is back
 
 
