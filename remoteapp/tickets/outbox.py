@@ -12,11 +12,15 @@ marker, so a crash between the request and the bookkeeping cannot open a second 
 A session also gets an *open* record (no end yet) the moment it starts, so even an agent
 app killed mid-session leaves a trace: a later ``flush`` by another app instance asks
 ``close`` (the app: the server's end time and reason) to complete it, then sends it.
-Flushes are serialized (a lock), so two flushes never deliver the same record at once.
+An instance that is alive holds a lock file for the open records it wrote (``claim``), so
+nobody else closes those while it can still close them itself.  Flushes of one
+directory are serialized, across threads and processes (a lock file), so two flushes
+never deliver the same record at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -29,13 +33,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from filelock import FileLock, Timeout
+
 from remoteapp.net.errors import HelpdeskError
-from remoteapp.net.helpdesk import session_action, session_id_in
+from remoteapp.net.helpdesk import HelpdeskUnavailable, session_action, session_id_in
 
 log = logging.getLogger("remoteapp.tickets")
 
 _SAFE = re.compile(r"[^0-9A-Za-z_-]")
 MAX_RECORDS_PER_FLUSH = 200
+FLUSH_LOCK_WAIT_S = 30.0  #: another process flushing the same outbox: wait this long
+_DIR_LOCKS: dict[Path, threading.Lock] = {}  #: one lock per directory in this process
+_DIR_LOCKS_GUARD = threading.Lock()
 
 
 class TicketSink(Protocol):
@@ -110,10 +119,44 @@ class TicketOutbox:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
+        with _DIR_LOCKS_GUARD:
+            self._lock = _DIR_LOCKS.setdefault(directory.resolve(), threading.Lock())
+        self._flush_lock = FileLock(directory / ".flush.lock")
+        self._claim: FileLock | None = None
 
     def _path(self, session_id: str) -> Path:
         return self.directory / f"{_SAFE.sub('_', session_id)[:80]}.json"
+
+    def _writer_lock(self, writer: str) -> Path:
+        return self.directory / f".writer-{_SAFE.sub('_', writer)[:40]}.lock"
+
+    def claim(self, writer: str) -> None:
+        """This app instance writes open records as ``writer``: hold its lock file while
+        alive (the OS drops it if the process dies, even killed)."""
+        lock = FileLock(self._writer_lock(writer), thread_local=False)
+        try:
+            lock.acquire(timeout=5)
+        except Timeout:
+            log.warning("tickets event=claim-failed writer=%s", writer)
+            return
+        self._claim = lock
+
+    def release_claim(self) -> None:
+        if self._claim is not None:
+            self._claim.release()
+            self._claim = None
+
+    def _writer_alive(self, writer: str) -> bool:
+        path = self._writer_lock(writer)
+        if not writer or not path.exists():
+            return False
+        probe = FileLock(path)
+        try:
+            probe.acquire(timeout=0)
+        except Timeout:
+            return True
+        probe.release()
+        return False
 
     def put(self, record: SessionRecord) -> None:
         """Store ``record`` durably (replacing an earlier version of the same session)."""
@@ -128,21 +171,26 @@ class TicketOutbox:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        dir_fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        if os.name == "posix":  # the rename itself must reach the disk (not on Windows)
+            dir_fd = os.open(self.directory, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
 
     def pending(self) -> list[SessionRecord]:
         """Records not yet delivered, oldest first; unreadable files are set aside."""
         records = []
-        for path in sorted(self.directory.glob("*.json"), key=lambda p: p.stat().st_mtime):
+        # "[!.]": not the temporary files of a put() in progress
+        for _, path in sorted((_mtime(p), p) for p in self.directory.glob("[!.]*.json")):
             try:
                 records.append(SessionRecord.from_json(json.loads(path.read_text("utf-8"))))
+            except FileNotFoundError:
+                continue  # delivered meanwhile
             except (OSError, ValueError, TypeError, KeyError) as exc:
                 log.error("tickets event=unreadable path=%s reason=%r", path, str(exc))
-                path.rename(path.with_suffix(".corrupt"))  # kept for a person to look at
+                with contextlib.suppress(OSError):
+                    path.rename(path.with_suffix(".corrupt"))  # kept for a person to look at
         return records
 
     def flush(
@@ -158,7 +206,14 @@ class TicketOutbox:
         left alone; other open records are completed by ``close`` (which returns ``None``
         while the end is not known yet: kept for a later flush)."""
         with self._lock:
-            return self._flush(sink, writer, close)
+            try:
+                self._flush_lock.acquire(timeout=FLUSH_LOCK_WAIT_S)
+            except Timeout:  # another process is flushing: its turn, ours later
+                return FlushResult([], [r.session_id for r in self.pending()])
+            try:
+                return self._flush(sink, writer, close)
+            finally:
+                self._flush_lock.release()
 
     def _flush(
         self,
@@ -171,11 +226,23 @@ class TicketOutbox:
         records = self.pending()[:MAX_RECORDS_PER_FLUSH]
         for index, stored in enumerate(records):
             record = stored
-            if record.end is None and writer and record.writer == writer:
-                continue
+            if record.end is None and (
+                (writer and record.writer == writer) or self._writer_alive(record.writer)
+            ):
+                continue  # a live session of a running app: that app will close it
             try:
                 if record.end is None:
-                    closed = close(record) if close is not None else None
+                    try:
+                        closed = close(record) if close is not None else None
+                    except HelpdeskUnavailable:
+                        raise
+                    except HelpdeskError as exc:  # refused for this record only
+                        log.warning(
+                            "tickets event=cannot-close session=%s reason=%r",
+                            record.session_id,
+                            str(exc),
+                        )
+                        closed = None
                     if closed is None or closed.end is None:
                         pending.append(record.session_id)
                         continue
@@ -185,7 +252,8 @@ class TicketOutbox:
                 self._deliver(record, sink)
             except HelpdeskError as exc:
                 failed = replace(record, attempts=record.attempts + 1, last_error=str(exc))
-                self.put(failed)
+                if self._path(record.session_id).exists():  # not delivered by someone else
+                    self.put(failed)
                 log.warning(
                     "tickets event=pending session=%s attempts=%d reason=%r",
                     record.session_id,
@@ -263,3 +331,10 @@ def _new_ticket(record: SessionRecord) -> dict[str, Any]:
             )
         ],
     }
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0

@@ -42,6 +42,7 @@ from remoteapp.ui.widgets import BigValue, BrandHeader, spaced_id
 log = logging.getLogger("remoteapp.agent")
 Queued = QtCore.Qt.ConnectionType.QueuedConnection
 QUEUE_REFRESH_MS = 3000
+OUTBOX_RETRY_MS = 60_000
 
 
 class AgentWindow(QtWidgets.QWidget):
@@ -61,6 +62,10 @@ class AgentWindow(QtWidgets.QWidget):
         self.profile, self.client, self.user, self.tickets = profile, client, user, tickets
         self.outbox = outbox or TicketOutbox(data_dir() / "outbox")
         self.instance = secrets.token_hex(8)  #: marks the open outbox records this window owns
+        self.outbox.claim(self.instance)
+        self._outbox_retry = QtCore.QTimer(self)
+        self._outbox_retry.setSingleShot(True)
+        self._outbox_retry.timeout.connect(self.flush_outbox)
         self.viewers: dict[str, ViewerWindow] = {}
         self.setWindowTitle(
             tr("{title} - agent {name}").format(title=profile.title, name=user.get("name", ""))
@@ -424,6 +429,7 @@ class AgentWindow(QtWidgets.QWidget):
                         count=len(result.pending)
                     )
                 )
+                self._outbox_retry.start(OUTBOX_RETRY_MS)  # and again later (one timer)
 
         operations.run(
             self,
@@ -441,6 +447,8 @@ class AgentWindow(QtWidgets.QWidget):
     def closeEvent(self, event: Any) -> None:
         self._queue_timer.stop()
         self.presence.stop()
+        # sessions still open now are completed by the next start (from the server's times)
+        self.outbox.release_claim()
         super().closeEvent(event)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import socket
 from collections.abc import Iterator
@@ -162,3 +163,54 @@ def test_open_record_of_a_dead_app_is_completed_then_sent_once(
     [action] = marked(tickets, 3, opened.session_id)
     assert action["timeAppointments"][0]["periodEnd"] == "14:17:05"
     assert box.flush(tickets, writer="me", close=not_known_yet).sent == []
+
+
+def test_a_running_apps_open_records_are_left_to_it(tickets: TicketClient, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    running = TicketOutbox(tmp_path)  # another app instance, alive: it holds its claim
+    running.claim("running-app")
+    box = TicketOutbox(tmp_path)
+    live = replace(record(3), end=None, description="", writer="running-app")
+    box.put(live)
+    asked: list[str] = []
+
+    def closer(rec: SessionRecord) -> SessionRecord:
+        asked.append(rec.session_id)
+        return replace(record(3, rec.session_id), writer=rec.writer)
+
+    result = box.flush(tickets, writer="me", close=closer)
+    assert (asked, result.sent, result.pending) == ([], [], [])  # live, not waiting
+    running.release_claim()  # that app stopped (or died: the OS drops its lock)
+    assert box.flush(tickets, writer="me", close=closer).sent == [live.session_id]
+    assert asked == [live.session_id]
+
+
+def test_temporary_files_of_a_write_in_progress_are_not_records(
+    tickets: TicketClient, tmp_path: Path
+) -> None:
+    rec = record(None)
+    (tmp_path / ".tmp-abc.json").write_text(json.dumps(rec.to_json()))  # killed before rename
+    box = TicketOutbox(tmp_path)
+    assert box.pending() == []
+    assert box.flush(tickets).sent == []
+
+
+def test_a_record_this_login_cannot_close_does_not_hold_up_the_others(
+    tickets: TicketClient, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from remoteapp.net.helpdesk import NotAllowed
+
+    box = TicketOutbox(tmp_path)
+    foreign = replace(record(3), end=None, description="", writer="other-agents-app")
+    box.put(foreign)
+    mine = record(3)
+    box.put(mine)
+
+    def refuse(rec: SessionRecord) -> SessionRecord:
+        raise NotAllowed(403, "you are not a party to this session")
+
+    result = box.flush(tickets, writer="me", close=refuse)
+    assert (result.sent, result.pending) == ([mine.session_id], [foreign.session_id])
