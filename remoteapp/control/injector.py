@@ -102,8 +102,8 @@ class InputInjector:
                 self._key(event)
             case Text():
                 for char in event.text[:MAX_TEXT]:
-                    self._char(char, True)
-                    self._char(char, False)
+                    self._char(char, True, exact=True)
+                    self._char(char, False, exact=True)
 
     def _key(self, event: Key) -> None:
         key = self._resolve(event.key)
@@ -115,19 +115,26 @@ class InputInjector:
         elif event.pressed:
             self._sync_modifiers(event.modifiers)
         if len(event.key) == 1:
-            self._char(event.key, event.pressed)
+            self._char(event.key, event.pressed, exact=False)
         elif event.pressed:
             self._keyboard.press(key)
         else:
             self._keyboard.release(key)
 
-    def _char(self, char: str, pressed: bool) -> None:
+    def _char(self, char: str, pressed: bool, *, exact: bool) -> None:
+        """``exact``: type this very character (Text).  Otherwise (Key) a letter is a key,
+        whose case comes from the Shift and Caps Lock in effect, as on a real keyboard (the
+        viewer sends letters lower-case with Shift as its own key); other characters are
+        the character the agent's keyboard produced."""
         control = CONTROL_CHARS.get(char)
         if control is not None:
             key = getattr(self._keyboard_mod.Key, control)
             (self._keyboard.press if pressed else self._keyboard.release)(key)
             return
-        if self._xtest is not None and self._xtest.send(char, pressed, "shift" in self._held):
+        as_key = not exact and char.lower() != char.upper()
+        if self._xtest is not None and self._xtest.send(
+            char.lower() if as_key else char, pressed, "shift" in self._held, as_key=as_key
+        ):
             return
         key = self._keyboard_mod.KeyCode.from_char(char)
         (self._keyboard.press if pressed else self._keyboard.release)(key)
@@ -160,9 +167,12 @@ class InputInjector:
 class _XTestChars:
     """Characters as XTEST key events on pynput's own X connection (X11 only)."""
 
-    def __init__(self, controller: Any, display_manager: Any, xtest: Any, x: Any) -> None:
+    def __init__(
+        self, controller: Any, display_manager: Any, alt_gr_mask: Any, xtest: Any, x: Any
+    ) -> None:
         self._controller = controller
         self._display_manager = display_manager
+        self._alt_gr_mask = alt_gr_mask
         self._xtest = xtest
         self._x = x
 
@@ -175,14 +185,18 @@ class _XTestChars:
         try:
             import Xlib.ext.xtest
             import Xlib.X
-            from pynput._util.xorg import display_manager
+            from pynput._util.xorg import alt_gr_mask, display_manager
         except ImportError:
             return None
-        return cls(controller, display_manager, Xlib.ext.xtest, Xlib.X)
+        return cls(controller, display_manager, alt_gr_mask, Xlib.ext.xtest, Xlib.X)
 
-    def send(self, char: str, pressed: bool, shift_held: bool) -> bool:
-        """Press or release ``char``; False if the keymap cannot type it with at most
-        Shift (the caller falls back to pynput)."""
+    def send(self, char: str, pressed: bool, shift_held: bool, *, as_key: bool = False) -> bool:
+        """Press or release ``char``; False if it cannot be typed here with at most Shift
+        from the current keyboard state (the caller falls back to pynput, which sends the
+        modifier state it needs with the event).  XTEST keys act on the live state, so
+        Shift is pressed, or the session's own Shift let go, when the level differs from
+        the one the character needs; Caps Lock counts for letters.  ``as_key``: just the
+        key, whatever Shift and Caps Lock make of it."""
         ordinal = ord(char)
         keysym = ordinal if ordinal < 0x100 else ordinal | 0x01000000
         try:
@@ -194,13 +208,28 @@ class _XTestChars:
         keycode, shift_state = found
         if shift_state & ~1:  # needs AltGr / another group
             return False
-        add_shift = bool(shift_state & 1) and not shift_held
         x, fake = self._x, self._xtest.fake_input
         with self._display_manager(self._controller._display) as dm:
+            if not pressed or as_key:
+                fake(dm, x.KeyPress if pressed else x.KeyRelease, keycode)
+                return True
+            state = dm.screen().root.query_pointer().mask
+            if (state >> 13) & 3 or state & self._alt_gr_mask(dm):
+                return False  # another layout group or AltGr active: pynput's way
+            shifted = bool(state & x.ShiftMask)
+            caps = bool(state & x.LockMask) and char.lower() != char.upper()
+            want = bool(shift_state & 1)
             shift = dm.keysym_to_keycode(0xFFE1)  # Shift_L
-            if pressed and add_shift:
+            if shifted ^ caps == want:
+                fake(dm, x.KeyPress, keycode)
+            elif not shifted:  # needs Shift (or, with Caps Lock, needs it to undo caps)
                 fake(dm, x.KeyPress, shift)
-            fake(dm, x.KeyPress if pressed else x.KeyRelease, keycode)
-            if pressed and add_shift:
+                fake(dm, x.KeyPress, keycode)
                 fake(dm, x.KeyRelease, shift)
+            elif shift_held:  # the session holds Shift (pressed as Shift_L): lift it
+                fake(dm, x.KeyRelease, shift)
+                fake(dm, x.KeyPress, keycode)
+                fake(dm, x.KeyPress, shift)
+            else:
+                return False  # someone at the customer's keyboard holds Shift
         return True

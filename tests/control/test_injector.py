@@ -126,7 +126,14 @@ def test_characters_arrive_as_real_key_presses_not_synthetic_events(
     try:
         code = {
             c: d.keysym_to_keycode(XK.string_to_keysym(n))
-            for c, n in (("a", "a"), ("z", "z"), ("1", "1"), ("q", "q"), ("shift", "Shift_L"))
+            for c, n in (
+                ("a", "a"),
+                ("b", "b"),
+                ("z", "z"),
+                ("1", "1"),
+                ("q", "q"),
+                ("shift", "Shift_L"),
+            )
         }
     finally:
         d.close()
@@ -139,3 +146,25 @@ def test_characters_arrive_as_real_key_presses_not_synthetic_events(
         (code["1"], 1),  # !: shift + 1 on the US keymap
         (code["q"], 0),
     ]
+
+    # with Caps Lock on at the customer's, letters still come out as the agent typed them
+    injector.apply(Key("caps_lock", True))
+    injector.apply(Key("caps_lock", False))
+    request.addfinalizer(lambda: [injector.apply(Key("caps_lock", p)) for p in (True, False)])
+    keys.wait_for("key ", timeout=10)  # Caps Lock itself
+    injector.apply(Text("aB"))
+    seen = [keys.wait_for("key ", timeout=10).split() for _ in range(3)]
+    state = [(int(line[1]), int(line[2]) & 3) for line in seen]  # Shift 1, Lock 2
+    assert state == [
+        (code["shift"], 2),
+        (code["a"], 3),  # Shift undoes Caps Lock: "a"
+        (code["b"], 2),  # Caps Lock alone: "B"
+    ]
+
+    # the agent holds Shift but the character wants none (another layout on their side)
+    injector.apply(Key("shift", True))
+    injector.apply(Text("1"))
+    injector.apply(Key("shift", False))
+    seen = [keys.wait_for("key ", timeout=10).split() for _ in range(3)]
+    state = [(int(line[1]), int(line[2]) & 1) for line in seen]
+    assert state == [(code["shift"], 0), (code["1"], 0), (code["shift"], 0)]
