@@ -24,7 +24,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Engine, and_, func, or_, select
+from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from helpdesk.db import session_factory
@@ -260,23 +260,34 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
             raise HTTPException(403, "you are neither agent nor administrator of this app")
         now = utcnow()
         rows = []
-        for remote in session.scalars(
-            select(RemoteSession)
+        found = session.execute(  # plain columns, one query (as the queue listing)
+            select(
+                RemoteSession.id,
+                RemoteSession.agent_id,
+                RemoteSession.connected_at,
+                RemoteSession.offered_at,
+                User.name.label("agent"),
+                Presence.filled,
+                Person.business_name,
+                Person.organization,
+            )
+            .join(User, RemoteSession.agent_id == User.id)
+            .join(Presence, RemoteSession.presence_id == Presence.id)
+            .outerjoin(Person, Presence.person_id == Person.id)
             .where(RemoteSession.app_id == app_id, RemoteSession.state == "connected")
             .order_by(RemoteSession.connected_at)
             .limit(500)
-        ):
-            presence, person = remote.presence, remote.presence.person
-            since = remote.connected_at or remote.offered_at
+        )
+        for r in found:
+            filled = r.filled or {}
+            since = r.connected_at or r.offered_at
             rows.append(
                 {
-                    "session_id": remote.id,
-                    "agent": remote.agent.name,
-                    "mine": remote.agent_id == user.id,
-                    "customer": presence.filled.get("name")
-                    or (person.business_name if person else ""),
-                    "organization": presence.filled.get("organization")
-                    or (person.organization if person else None),
+                    "session_id": r.id,
+                    "agent": r.agent,
+                    "mine": r.agent_id == user.id,
+                    "customer": filled.get("name") or r.business_name or "",
+                    "organization": filled.get("organization") or r.organization,
                     "connected_at": iso(since),
                     "duration_s": int((now - since).total_seconds()),
                 }
@@ -628,7 +639,17 @@ def _collect(
         ):
             raise HTTPException(401, "unknown partner ID or wrong presence key")
         now = utcnow()
-        presence.last_seen = now
+        # conditional on the key: a leave (which revokes it) that committed since the read
+        # above must not be undone by this refresh
+        refreshed = session.execute(
+            update(Presence)
+            .where(Presence.id == presence.id, Presence.key_hash == presence.key_hash)
+            .values(last_seen=now)
+            .execution_options(synchronize_session=False)
+        )
+        if refreshed.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            raise HTTPException(401, "unknown partner ID or wrong presence key")
         offers = session.scalars(
             select(RemoteSession).where(
                 RemoteSession.presence_id == presence.id,

@@ -175,7 +175,11 @@ class CustomerSession:
             started = time.monotonic()
             if index != current:
                 monitors = grabber.monitors()
-                index = index if 0 <= index < len(monitors) else 1
+                if not 0 <= index < len(monitors):  # unplugged, or a bad request: the first
+                    with self._wake:
+                        if self._monitor_index == index:  # not asked for another meanwhile
+                            self._monitor_index = 1
+                    index = 1
                 mon = monitors[index]
                 injector.set_monitor(mon.left, mon.top, mon.width, mon.height)
                 infos = tuple(

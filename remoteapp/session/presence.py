@@ -30,6 +30,7 @@ log = logging.getLogger("remoteapp.presence")
 
 RETRY_STEPS_S = (2, 4, 8, 15, 30)
 LEAVE_TIMEOUT_S = 3.0  # bounds how long a closing app may linger
+REGISTER_WAIT_S = 12.0  # ... and this, if it is closed while registering
 
 
 @dataclass
@@ -84,6 +85,12 @@ class CustomerPresence:
         reg = self.registration
         if reg is not None:
             threading.Thread(target=self._leave, args=(reg,), name="presence-leave").start()
+        elif self._thread.is_alive():
+            # maybe registering right now: the thread leaves by itself once it has an ID;
+            # a non-daemon waiter keeps a quitting process alive that long (bounded)
+            threading.Thread(
+                target=self._thread.join, args=(REGISTER_WAIT_S,), name="presence-wait"
+            ).start()
 
     def _leave(self, reg: Registration) -> None:
         client = HelpdeskClient(self.client.base_url, timeout_s=LEAVE_TIMEOUT_S)  # own session

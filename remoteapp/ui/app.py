@@ -129,6 +129,8 @@ def run(
         return qapp.exec()
     finally:
         signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGTERM, signal.SIGINT):  # a second one while quitting: now
+            signal.signal(sig, signal.SIG_DFL)
         for end in wakeup:
             end.close()
 
@@ -151,7 +153,8 @@ def _quit_on_signals(qapp: QtWidgets.QApplication) -> tuple[socket.socket, socke
 
     def quit_app(signum: int, frame: object) -> None:
         log.info("app event=signal signal=%d", signum)
-        qapp.quit()
+        # posted, not called: quit() before exec() has started would be lost
+        QtCore.QTimer.singleShot(0, qapp.quit)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, quit_app)

@@ -1,16 +1,22 @@
-"""Text clipboard both ways for one session, on either side.
+"""Text clipboard both ways for a session, on either side.
 
 A local copy goes to the peer; the peer's text becomes the local clipboard.  The text
-just received is remembered so that setting it (which Qt reports as a change) is not sent
-back: no ping-pong between the two machines.  Text above the protocol's bound is not
-sent, with a log line, rather than ending the session.
+last received (by any session of this program) is remembered so that setting it, which
+Qt reports as a change, is not sent anywhere: no ping-pong between machines, and with
+several viewers open one customer's text does not travel to another.  What was on the
+clipboard before the session, or was sent already, is not sent (again).  Local copies go
+to the current session of their group only (the viewer used last).  Text above the
+protocol's bound is not sent, with a log line, rather than ending the session; sending
+happens off the GUI thread (up to 1 MiB on a slow link).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Callable
+from typing import ClassVar
 
 from remoteapp.net.session import MAX_PAYLOAD, Msg
 from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal
@@ -23,15 +29,30 @@ class ClipboardSync(QtCore.QObject):
     """Created and used on the GUI thread; ``receive`` may be called from any thread."""
 
     arrived = Signal(str)
+    _current: ClassVar[dict[str, ClipboardSync]] = {}  #: per group, the one that sends
+    _received: ClassVar[str | None] = None  #: last text received, by any session
 
-    def __init__(self, send: Callable[[str], object], parent: QtCore.QObject | None = None):
+    def __init__(
+        self,
+        send: Callable[[str], object],
+        parent: QtCore.QObject | None = None,
+        *,
+        group: str = "default",
+    ) -> None:
         super().__init__(parent)
         self._send = send
+        self._group = group
         self._board: QtGui.QClipboard = QtWidgets.QApplication.clipboard()
-        self._last = self._board.text()  # what was there before the session stays here
+        self._sent: str | None = self._board.text()  # there before the session: stays here
         self._active = True
         self._board.dataChanged.connect(self._local_changed)
         self.arrived.connect(self._set_local, QtCore.Qt.ConnectionType.QueuedConnection)
+        self.make_current()
+
+    def make_current(self) -> None:
+        """Local copies go to this one's peer (its window was used last)."""
+        if self._active:
+            ClipboardSync._current[self._group] = self
 
     def receive(self, text: str) -> None:
         """The peer copied ``text`` (called on the network thread; the window may be gone
@@ -43,21 +64,27 @@ class ClipboardSync(QtCore.QObject):
         if self._active:
             self._active = False
             self._board.dataChanged.disconnect(self._local_changed)
+            if ClipboardSync._current.get(self._group) is self:
+                del ClipboardSync._current[self._group]
 
     def _set_local(self, text: str) -> None:
         if not self._active or text == self._board.text():
             return
-        self._last = text
+        ClipboardSync._received = text
+        self._sent = None  # copying what was sent before is news again
         self._board.setText(text)
         log.info("clipboard event=received chars=%d", len(text))
 
     def _local_changed(self) -> None:
         text = self._board.text()
-        if not self._active or not text or text == self._last:
+        if not self._active or not text or text in (ClipboardSync._received, self._sent):
             return
-        self._last = text
+        if ClipboardSync._current.get(self._group) is not self:
+            return
+        self._sent = text
         if len(text.encode()) > MAX_BYTES:
             log.warning("clipboard event=too-large bytes=%d max=%d", len(text.encode()), MAX_BYTES)
             return
-        self._send(text)
+        sender = threading.Thread(target=self._send, args=(text,), name="clipboard", daemon=True)
+        sender.start()
         log.info("clipboard event=sent chars=%d", len(text))

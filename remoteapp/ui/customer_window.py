@@ -42,7 +42,7 @@ class CustomerWindow(QtWidgets.QWidget):
         self.display = display
         self.presence: CustomerPresence | None = None
         # copies go to the agent while a session is on (the presence drops them otherwise)
-        self.clipboard = ClipboardSync(self._send_clipboard, self)
+        self.clipboard = ClipboardSync(self._send_clipboard, self, group="customer")
         self.setWindowTitle(profile.title)
         self.header = BrandHeader(profile.title, profile.logo)
         self.pages = QtWidgets.QStackedWidget()

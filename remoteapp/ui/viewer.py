@@ -228,7 +228,9 @@ class ViewerWindow(QtWidgets.QMainWindow):
         session.on_frame = self.on_frame
         session.on_end = self.on_end
         session.on_screen_info = self.on_screen_info
-        self.clipboard = ClipboardSync(lambda text: session.send(Clipboard(text)), self)
+        self.clipboard = ClipboardSync(
+            lambda text: session.send(Clipboard(text)), self, group="viewers"
+        )
         session.on_clipboard = self.clipboard.receive
         self.setWindowTitle(tr("Remote access - {customer}").format(customer=customer))
         self.view = ScreenView()
@@ -366,6 +368,11 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.cad_action.setEnabled(False)
         self.monitor_box.setEnabled(False)
         self.badge.setText(tr("Session ended: {reason}").format(reason=reason))
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        if event.type() == QtCore.QEvent.Type.ActivationChange and self.isActiveWindow():
+            self.clipboard.make_current()  # copies now go to this customer
+        super().changeEvent(event)
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         if not self._ended:
