@@ -6,21 +6,32 @@ Everything runs for real, as in production: a private Xvfb is the customer's scr
 relay subprocess (``python -m remoteapp.net.relay``, tokens from ``remoteapp.net.tokens``)
 pairs the two sides, a customer subprocess joins it exactly as ``CustomerPresence`` does
 (``relay_link.join`` + ``CustomerSession``) and this process is the agent
-(``relay_link.join`` + ``AgentSession``, without a Qt viewer: "pixel" means the agent's
-decoded framebuffer).  A tiny python-xlib client on the customer's screen shows a square
-that changes colour on every key press or click, and a text area that scrolls
+(``relay_link.join`` + ``AgentSession``) showing the session in the real
+``remoteapp.ui.viewer.ViewerWindow``: a QApplication on a second private Xvfb (the
+agent's screen), the window at 1:1 ("Fit to window" unchecked) with the customer's whole
+screen in view.  A tiny python-xlib client on the customer's screen shows a square that
+changes colour on every key press or click, and a text area that scrolls
 ``--scroll-step`` px per frame at ``--client-fps`` when told to.
 
 Figures and their baselines:
 
-* key/click -> pixel, p50/p95 ms: agent sends Key/PointerButton, until the agent's decoded
-  framebuffer shows the square's new colour.  Baseline (interleaved sample by sample):
-  the same input injected locally on the customer's display by a persistent ``xdotool -``
-  until a ScreenGrabber polling that pixel sees it change (the floor without our capture
-  pacing, codec and network path).
-* scroll fps: frames the agent decodes per second while the text area scrolls.  Baselines:
-  grab+encode alone (ScreenGrabber + ScreenEncoder as fast as they go, no session, same
-  scrolling screen) and the frame rate the X client actually paints (XSync'ed frames).
+* key/click -> pixel, p50/p95 ms: the agent's input goes into the viewer's ``ScreenView``
+  as Qt events (``QTest``: ``mousePressEvent``/``keyPressEvent`` -> ``to_remote``/
+  ``key_name`` -> ``input_event`` -> ``ViewerWindow._send_input`` -> ``session.send``,
+  exactly the viewer's path; only the agent's X server -> Qt xcb delivery is left out),
+  until a ScreenGrabber on the *agent's* Xvfb, polling the pixel where the viewer shows
+  the customer's square (``view.mapToGlobal``), sees the new colour: the pixel is visible
+  on the agent's screen.  Qt's event loop runs in that wait (``processEvents``), as it
+  would in the app.  The same samples also give the time until the agent's decoded
+  framebuffer had the new colour (``on_frame``, before the viewer copies and paints it):
+  the difference is what the viewer's paint adds.  Baseline (interleaved sample by
+  sample): the same input injected locally on the customer's display by a persistent
+  ``xdotool -`` until a ScreenGrabber polling that pixel sees it change (the floor
+  without our capture pacing, codec, network path and viewer paint).
+* scroll fps: frames the agent decodes per second while the text area scrolls (and the
+  frames per second the viewer paints).  Baselines: grab+encode alone (ScreenGrabber +
+  ScreenEncoder as fast as they go, no session, same scrolling screen) and the frame rate
+  the X client actually paints (XSync'ed frames).
 * idle CPU %: utime+stime of the customer process over ``--seconds`` with a session and a
   static screen.  Baselines: the same process, started and imported, before the session,
   and the customer's Qt desktop app on its first page (no server, no session) over the
@@ -32,7 +43,8 @@ Figures and their baselines:
     python -m bench.interactive --transport direct # customer dials the agent over TCP
 
 Every wait has a timeout, the whole run is bounded by ``--timeout`` and every process
-started here (Xvfb, relay, customer, X client, Qt app, xdotool) is stopped before exit.
+started here (both Xvfbs, relay, customer, X client, Qt app, xdotool) is stopped before
+exit; the in-process QApplication is shut down before the agent's Xvfb goes.
 Load from other processes on the machine shows up in every figure: compare a figure with
 its baseline from the same run, not runs with each other.
 """
@@ -303,7 +315,8 @@ def customer_main(fps: float) -> int:
 
 
 class Agent:
-    """AgentSession watching one pixel: when it leaves ``armed``, note the time."""
+    """AgentSession watching one pixel of its decoded framebuffer: when it leaves
+    ``armed``, note the time (the viewer, once it is shown, paints after this)."""
 
     def __init__(self, sock: socket.socket) -> None:
         from remoteapp.session import AgentSession
@@ -334,6 +347,132 @@ class Agent:
         self.armed = pixel
 
 
+class AgentScreen:
+    """The agent's screen: a QApplication on the agent's Xvfb showing ``agent``'s session
+    in the real ViewerWindow at 1:1, and a ScreenGrabber on that display watching the
+    pixel where the viewer shows the customer's ``WATCH`` pixel.  Main thread only."""
+
+    def __init__(self, display: str, agent: Agent, stack: contextlib.ExitStack) -> None:
+        import gc
+
+        from PySide6 import QtTest
+
+        from remoteapp.capture import Monitor, ScreenGrabber
+        from remoteapp.ui.qt import QtCore, QtWidgets, collect_garbage_on_gui_thread
+        from remoteapp.ui.viewer import ViewerWindow
+
+        os.environ["DISPLAY"] = display  # the Rig's children have their own environment
+        os.environ["QT_QPA_PLATFORM"] = "xcb"
+        os.environ.pop("WAYLAND_DISPLAY", None)
+        self.qt, self.test = QtCore, QtTest.QTest
+        app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["bench-agent"])
+        assert isinstance(app, QtWidgets.QApplication)
+        self.app = app
+        self.agent = agent
+        stack.callback(gc.enable)  # once Qt is shut down and the session is over
+        collect_garbage_on_gui_thread(app)  # as the app does: no GC on the network thread
+        self.heartbeat = QtCore.QTimer(app)  # processEvents(WaitForMoreEvents) returns
+        self.heartbeat.start(10)  # at least this often (the whole-run alarm, deadlines)
+        self.loop = QtCore.QEventLoop()
+        session = agent.session
+        self.viewer = ViewerWindow(session, "bench customer")
+        stack.callback(self._shutdown)  # before the agent's Xvfb stops (LIFO)
+        viewer_frame, viewer_end = session.on_frame, session.on_end
+
+        def on_frame(fb: Any, update: Any) -> None:  # network thread
+            agent._frame(fb, update)  # the decoded framebuffer, then the viewer's copy
+            viewer_frame(fb, update)
+
+        def on_end(reason: str) -> None:
+            agent.ended.set()
+            viewer_end(reason)
+
+        session.on_frame, session.on_end = on_frame, on_end
+        self.paint_times: list[float] = []
+        paint_times = self.paint_times
+
+        class PaintCounter(QtCore.QObject):
+            """Notes when the view gets a paint event (Qt coalesces its updates)."""
+
+            def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+                if event.type() == QtCore.QEvent.Type.Paint:
+                    paint_times.append(time.perf_counter())
+                return False
+
+        self.painter = PaintCounter()
+        self.viewer.view.installEventFilter(self.painter)
+        self.viewer.fit_action.trigger()  # 1:1, as an agent reading small text would
+        assert not self.viewer.fit_action.isChecked()
+        self.viewer.move(0, 0)
+        self.viewer.show()
+        self.grabber = stack.enter_context(ScreenGrabber(display=display))
+        self.probe: Monitor | None = None
+        self._monitor = Monitor
+
+    def _shutdown(self) -> None:
+        """End the session, close the window, drop the QApplication's X connection."""
+        self.agent.session.end("bench over")
+        with contextlib.suppress(RuntimeError):
+            self.viewer.view.removeEventFilter(self.painter)
+            self.viewer.close()
+            self.viewer.deleteLater()
+        self.heartbeat.stop()
+        flags = self.qt.QEventLoop.ProcessEventsFlag
+        self.loop.processEvents(flags.AllEvents)
+        self.loop.processEvents(flags.AllEvents)  # the deferred deletes
+        self.app.shutdown()
+
+    def pump(self, seconds: float) -> None:
+        """Run Qt's event loop for ``seconds`` (the viewer repaints as frames arrive)."""
+        flags = self.qt.QEventLoop.ProcessEventsFlag
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            self.loop.processEvents(flags.AllEvents | flags.WaitForMoreEvents)
+
+    def events(self) -> None:
+        """Handle what is pending (a frame to paint), without waiting."""
+        self.loop.processEvents(self.qt.QEventLoop.ProcessEventsFlag.AllEvents)
+
+    def place(self, width: int, height: int, timeout: float) -> None:
+        """Size the window so the whole remote screen shows at 1:1; find the pixel to watch
+        once the view has the remote size (it follows the first frame)."""
+        from remoteapp.ui.qt import QtCore
+
+        view, area = self.viewer.view, self.viewer.scroll_area
+        deadline = time.monotonic() + timeout
+        while view.size() != QtCore.QSize(width, height):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the viewer never laid out {width}x{height} at 1:1")
+            self.pump(0.02)
+        # grow the window by what the viewport lacks (toolbar, status bar, frame), a margin
+        need = view.size() - area.viewport().size() + QtCore.QSize(8, 8)
+        self.viewer.resize(self.viewer.size() + need.expandedTo(QtCore.QSize(0, 0)))
+        self.pump(0.3)
+        here = view.mapToGlobal(QtCore.QPoint(*WATCH))
+        seen = view.visibleRegion().contains(QtCore.QPoint(*WATCH))
+        screen = self.grabber.monitors()[1]
+        if not (seen and screen.contains(here.x(), here.y())):
+            raise RuntimeError(f"the viewer's {WATCH} is not on the agent's screen ({here})")
+        self.probe = self._monitor(1, here.x(), here.y(), 1, 1)
+
+    def pixel(self) -> bytes:
+        """What the agent's screen shows where the viewer has the customer's ``WATCH``."""
+        assert self.probe is not None
+        return bytes(self.grabber.grab(self.probe).pixels[0, 0, :3].tobytes())
+
+    def click(self) -> None:
+        """A left click on the customer's square, through the viewer's own handlers."""
+        Qt = self.qt.Qt
+        where = self.qt.QPoint(*CLICK)  # view coordinates are remote pixels at 1:1
+        self.test.mouseClick(
+            self.viewer.view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, where
+        )
+
+    def key(self) -> None:
+        """Press and release ``a`` in the viewer."""
+        self.test.keyClick(self.viewer.view, self.qt.Qt.Key.Key_A)
+
+
 # -- the measurements
 
 
@@ -348,6 +487,9 @@ class Rig:
         self.width, self.height = args.width, args.height
         self.display = stack.enter_context(displays.xvfb(self.width, self.height))
         self.xvfb_pid = child_pid("Xvfb")
+        # the agent's screen: room for the customer's whole screen at 1:1 plus the window
+        self.agent_screen = f"{self.width + 100}x{self.height + 200}"
+        self.agent_display = stack.enter_context(displays.xvfb(self.width + 100, self.height + 200))
         env = {**os.environ, "DISPLAY": self.display, "PYTHONPATH": str(ROOT)}
         env.pop("WAYLAND_DISPLAY", None)
         self.env = env
@@ -388,6 +530,8 @@ class Rig:
         eof_stops: bool = True,
         merge_stderr: bool = False,
     ) -> Lines:
+        from tests.displays import die_with_parent
+
         proc = subprocess.Popen(
             argv,
             cwd=ROOT,
@@ -396,6 +540,7 @@ class Rig:
             stdout=subprocess.DEVNULL if stderr else subprocess.PIPE,
             stderr=subprocess.PIPE if stderr else subprocess.STDOUT if merge_stderr else None,
             text=True,
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - even if this process is killed
         )
         stack.callback(stop, proc, eof_stops)
         return Lines(proc, proc.stderr if stderr else proc.stdout)
@@ -449,12 +594,14 @@ def stop(proc: subprocess.Popen[str], eof_stops: bool = True) -> None:
             proc.wait(5)
 
 
-def idle_cpu(pids: dict[str, int | None], seconds: float) -> dict[str, float]:
-    """CPU % (of one core) of each process over ``seconds``."""
+def idle_cpu(
+    pids: dict[str, int | None], seconds: float, wait: Callable[[float], None] = time.sleep
+) -> dict[str, float]:
+    """CPU % (of one core) of each process over ``seconds`` (spent in ``wait``)."""
     live = {name: pid for name, pid in pids.items() if pid is not None}
     before = {name: cpu_seconds(pid) for name, pid in live.items()}
     t0 = time.monotonic()
-    time.sleep(seconds)
+    wait(seconds)
     elapsed = time.monotonic() - t0
     return {
         name: round((cpu_seconds(pid) - before[name]) / elapsed * 100, 2)
@@ -483,11 +630,16 @@ def capture_alone(rig: Rig, seconds: float) -> dict[str, float]:
     return {"fps": len(changed) / elapsed, "ms_per_frame": ms, "capacity_fps": 1e3 / ms}
 
 
-def scroll_phase(rig: Rig, seconds: float, body: Callable[[], object]) -> tuple[float, object]:
+def scroll_phase(
+    rig: Rig,
+    seconds: float,
+    body: Callable[[], object],
+    wait: Callable[[float], None] = time.sleep,
+) -> tuple[float, object]:
     """Scroll while ``body`` runs; the X client's painted frames/s over that time."""
     rig.client.send("scroll on")
     try:
-        time.sleep(0.5)  # warm up: the area is scrolling, the encoder has seen it move
+        wait(0.5)  # warm up: the area is scrolling, the encoder has seen it move
         n0, t0 = rig.paint_count()
         result = body()
         n1, t1 = rig.paint_count()
@@ -496,7 +648,7 @@ def scroll_phase(rig: Rig, seconds: float, body: Callable[[], object]) -> tuple[
     return (n1 - n0) / max(1e-9, t1 - t0), result
 
 
-def start_session(rig: Rig, stack: contextlib.ExitStack) -> Agent:
+def start_session(rig: Rig, stack: contextlib.ExitStack) -> tuple[Agent, AgentScreen]:
     from remoteapp.net.tokens import issue_token
     from remoteapp.session import relay_link
 
@@ -513,31 +665,29 @@ def start_session(rig: Rig, stack: contextlib.ExitStack) -> Agent:
             sock, _ = server.accept()
             initial = b""
     agent = Agent(sock)
-    agent.session.start(initial)
     stack.callback(agent.session.end, "bench over")
+    screen = AgentScreen(rig.agent_display, agent, stack)  # the viewer sees the first frame
+    agent.session.start(initial)
     rig.customer.wait_for("share event=agent", 30)
+    screen.place(rig.width, rig.height, 30)
     deadline = time.monotonic() + 30
-    while agent.pixel != rig.screen_pixel():
+    while not agent.pixel == screen.pixel() == rig.screen_pixel():
         if time.monotonic() > deadline or agent.ended.is_set():
-            raise TimeoutError("the agent never showed the customer's screen")
-        time.sleep(0.05)
-    return agent
+            raise TimeoutError("the agent's viewer never showed the customer's screen")
+        screen.pump(0.05)
+    return agent, screen
 
 
-def latency(rig: Rig, agent: Agent, samples: int, timeout: float) -> dict[str, Any]:
-    """Interleaved samples: floor (xdotool -> grab) then session (agent -> agent's fb)."""
-    from remoteapp.net.session import Key, PointerButton
-
+def latency(rig: Rig, agent: Agent, screen: AgentScreen, samples: int, timeout: float) -> Any:
+    """Interleaved samples: floor (xdotool -> grab) then session (input into the viewer ->
+    the agent's screen shows it; the decoded framebuffer's time from the same sample)."""
     rng = random.Random(4)
     got: dict[str, dict[str, list[float]]] = {
-        kind: {"session": [], "floor": []} for kind in ("key", "click")
+        kind: {"session": [], "floor": [], "decoded": []} for kind in ("key", "click")
     }
-    lost: dict[str, dict[str, int]] = {kind: {"session": 0, "floor": 0} for kind in got}
+    lost = {kind: dict.fromkeys(paths, 0) for kind, paths in got.items()}
     xdo = {"key": "key a", "click": f"mousemove {CLICK[0]} {CLICK[1]} click 1"}
-    events: dict[str, list[Key | PointerButton]] = {
-        "key": [Key("a", True), Key("a", False)],
-        "click": [PointerButton(*CLICK, "left", True), PointerButton(*CLICK, "left", False)],
-    }
+    send = {"key": screen.key, "click": screen.click}
     for _ in range(samples):
         for kind in ("key", "click"):
             # floor: inject locally, poll the pixel with the grabber
@@ -550,22 +700,31 @@ def latency(rig: Rig, agent: Agent, samples: int, timeout: float) -> dict[str, A
                     break
             else:
                 got[kind]["floor"].append((time.perf_counter() - t0) * 1e3)
-            time.sleep(rng.uniform(0.03, 0.12))
-            # session: the agent must show the screen as it is, then send the input
+            screen.pump(rng.uniform(0.03, 0.12))
+            # session: the agent's screen must show the customer's as it is, then the input
             before = rig.screen_pixel()
             deadline = time.monotonic() + timeout
-            while agent.pixel != before and time.monotonic() < deadline:
-                time.sleep(0.002)
+            while not agent.pixel == screen.pixel() == before:
+                if time.monotonic() > deadline:
+                    break
+                screen.pump(0.002)
             agent.arm(before)
             t0 = time.perf_counter()
-            for event in events[kind]:
-                agent.session.send(event)
-            if agent.hit.wait(timeout):
-                got[kind]["session"].append((agent.hit_at - t0) * 1e3)
+            send[kind]()
+            while screen.pixel() == before:
+                if time.perf_counter() - t0 > timeout:
+                    lost[kind]["session"] += 1
+                    break
+                screen.events()  # the viewer repaints as the frame arrives
+                time.sleep(0.0003)  # let the network thread have the GIL
             else:
-                lost[kind]["session"] += 1
+                got[kind]["session"].append((time.perf_counter() - t0) * 1e3)
+            if agent.hit.is_set():
+                got[kind]["decoded"].append((agent.hit_at - t0) * 1e3)
+            else:
+                lost[kind]["decoded"] += 1
             agent.armed = None
-            time.sleep(rng.uniform(0.03, 0.12))
+            screen.pump(rng.uniform(0.03, 0.12))
     return {
         kind: {
             path: {
@@ -581,16 +740,18 @@ def latency(rig: Rig, agent: Agent, samples: int, timeout: float) -> dict[str, A
     }
 
 
-def session_fps(agent: Agent, seconds: float) -> dict[str, float]:
+def session_fps(agent: Agent, screen: AgentScreen, seconds: float) -> dict[str, float]:
     start = time.perf_counter()
-    time.sleep(seconds)
+    screen.pump(seconds)
     end = time.perf_counter()
     stamps = [t for t in list(agent.frame_times) if start <= t <= end]
+    paints = [t for t in list(screen.paint_times) if start <= t <= end]
     gaps = [(b - a) * 1e3 for a, b in itertools.pairwise(stamps)]
     return {
         "fps": round(len(stamps) / (end - start), 2),
         "gap_ms_p95": round(percentile(gaps, 95), 1),
         "gap_ms_max": round(max(gaps, default=float("nan")), 1),
+        "paint_fps": round(len(paints) / (end - start), 2),
     }
 
 
@@ -604,12 +765,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         paint_alone, grab = scroll_phase(
             rig, args.seconds, lambda: capture_alone(rig, args.seconds)
         )
-        agent = start_session(rig, stack)
-        time.sleep(1.0)  # the key frame is out, the screen is static
-        idle_session = idle_cpu(pids, args.seconds)
-        lat = latency(rig, agent, args.samples, args.wait)
+        agent, screen = start_session(rig, stack)
+        screen.pump(1.0)  # the key frame is out, the screen is static
+        idle_session = idle_cpu(pids, args.seconds, screen.pump)
+        lat = latency(rig, agent, screen, args.samples, args.wait)
         paint_session, fps = scroll_phase(
-            rig, args.seconds, lambda: session_fps(agent, args.seconds)
+            rig, args.seconds, lambda: session_fps(agent, screen, args.seconds), screen.pump
         )
         agent.session.end("bench over")
         rig.customer.wait_for("share event=ended", 10)
@@ -618,11 +779,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "transport": args.transport,
             "screen": args.screen,
             "customer_fps_cap": args.fps,
+            "agent_screen": rig.agent_screen,
             "latency_ms": lat,
+            "latency_session_ends": "pixel visible on the agent's screen (ViewerWindow 1:1)",
             "scroll": {
                 "session_fps": fps["fps"],
                 "session_gap_ms_p95": fps["gap_ms_p95"],
                 "session_gap_ms_max": fps["gap_ms_max"],
+                "viewer_paint_fps": fps["paint_fps"],
                 "client_paint_fps": round(paint_session, 2),
                 "capture_alone_fps": round(grab["fps"], 2),
                 "capture_alone_ms_per_frame": round(grab["ms_per_frame"], 2),
@@ -646,19 +810,25 @@ def table(r: dict[str, Any]) -> str:
     lat, sc, cpu = r["latency_ms"], r["scroll"], r["idle_cpu_pct"]
     rows: list[tuple[str, float | None, float | None, str]] = []
     for kind in ("key", "click"):
-        s, f = lat[kind]["session"], lat[kind]["floor"]
+        s, f, d = lat[kind]["session"], lat[kind]["floor"], lat[kind]["decoded"]
         lost = s["lost"] + f["lost"]
         note = "xdotool on the customer's display -> grabber sees it"
         for q in ("p50", "p95"):
             rows.append((f"{kind}->pixel {q} ms", s[q], f[q], note if q == "p50" else ""))
         if lost:
             rows.append((f"{kind} samples lost", s["lost"], f["lost"], "timed out (--wait)"))
+        for q in ("p50", "p95"):
+            rows.append((f"  decoded fb only {q} ms", d[q], None,
+                         "same samples, until the agent decoded it (before the viewer "
+                         "paints)" if q == "p50" else ""))  # fmt: skip
     rows += [
         ("scroll fps (agent decodes)", sc["session_fps"], sc["capture_alone_fps"],
          "grab+encode alone (changed frames/s seen, no session)"),
         ("", None, sc["capture_alone_capacity_fps"],
          f"1 / grab+encode time of a changed frame ({sc['capture_alone_ms_per_frame']:.1f} ms)"),
         ("", None, sc["client_paint_fps"], "X client paints (during the session)"),
+        ("  viewer paints fps", sc["viewer_paint_fps"], None,
+         "paint events of the viewer's ScreenView (same window)"),
         ("scroll frame gap p95 ms", sc["session_gap_ms_p95"], None, ""),
         ("customer idle CPU %", cpu["customer_session"], cpu["customer_no_session"],
          "same process before the session"),
@@ -680,7 +850,11 @@ def table(r: dict[str, Any]) -> str:
         f"fps, scroll {sc['scroll_step_px']} px/frame, client paints "
         f"{sc['client_paint_fps_capture_alone']:.1f} fps during the grab+encode-alone run"
     )
-    out.append("'pixel' is the agent's decoded framebuffer (no Qt viewer paint); CPU % of one core")
+    out.append(
+        f"'pixel' is visible on the agent's screen ({r['agent_screen']} Xvfb): ViewerWindow at "
+        "1:1, input through its ScreenView, a grabber polls the pixel it painted"
+    )
+    out.append("CPU % is of one core")
     out.append("")
     for name, (value, limit, met) in targets(r).items():
         verdict = "meets" if met else "MISSES"
@@ -689,7 +863,8 @@ def table(r: dict[str, Any]) -> str:
 
 
 def targets(r: dict[str, Any]) -> dict[str, tuple[float, str, bool]]:
-    """Issue 4's targets: click p95 <= 60 ms, scroll >= 25 fps, idle customer <= 5 %."""
+    """Issue 4's targets: click p95 <= 60 ms (painted by the viewer, visible on the agent's
+    screen), scroll >= 25 fps (decoded by the agent), idle customer <= 5 %."""
     click = r["latency_ms"]["click"]["session"]["p95"]
     fps = r["scroll"]["session_fps"]
     cpu = r["idle_cpu_pct"]["customer_session"] or 0.0

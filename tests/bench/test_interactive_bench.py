@@ -41,13 +41,14 @@ def test_every_figure_comes_with_its_baseline() -> None:
     result = json.loads(out)
     assert result["transport"] == "relay"
     assert set(result["latency_ms"]) == {"key", "click"}
+    assert "agent's screen" in result["latency_session_ends"]  # the viewer painted it
     for kind, paths in result["latency_ms"].items():
-        assert set(paths) == {"session", "floor"}, kind
+        assert set(paths) == {"session", "floor", "decoded"}, kind
         for figures in paths.values():
             assert set(figures) == {"p50", "p95", "max", "n", "lost"}
             assert figures["n"] + figures["lost"] == SAMPLES
     scroll = result["scroll"]
-    for key in ("session_fps", "client_paint_fps", "capture_alone_fps"):
+    for key in ("session_fps", "viewer_paint_fps", "client_paint_fps", "capture_alone_fps"):
         assert isinstance(scroll[key], float) and math.isfinite(scroll[key]), key
     assert {t["met"] for t in result["targets"].values()} <= {True, False}
     cpu = result["idle_cpu_pct"]
