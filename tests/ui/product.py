@@ -9,6 +9,7 @@ from pytestqt.qtbot import QtBot
 from remoteapp.branding.profile import load_profile
 from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
 from remoteapp.tickets import TicketOutbox
+from remoteapp.ui.agent_dialogs import TicketDialog
 from remoteapp.ui.agent_window import AgentWindow
 from tests.helpdesk.server_process import Server
 
@@ -30,6 +31,18 @@ def agent_window(
     qtbot.addWidget(window)
     window.show()
     return window, tickets
+
+
+def look_up_ticket(window: AgentWindow, qtbot: QtBot, partner: str, ticket: int) -> TicketDialog:
+    """Partner ID, Connect, the ticket number and Look up: the dialog, ready to start."""
+    window.partner.setText(partner)
+    window.connect_button.click()
+    qtbot.waitUntil(lambda: getattr(window, "ticket_dialog", None) is not None)
+    dialog = window.ticket_dialog
+    dialog.number.setText(str(ticket))
+    dialog.lookup.click()
+    qtbot.waitUntil(dialog.start.isEnabled, timeout=10_000)
+    return dialog
 
 
 def queue_password(server: Server, partner: str) -> str:

@@ -22,7 +22,7 @@ from remoteapp.net.helpdesk import HelpdeskClient
 from remoteapp.ui.qt import QtCore, QtWidgets
 from tests.conftest import LineReader, client_env, stop
 from tests.helpdesk.server_process import Server, start_server
-from tests.ui.product import FIELD, agent_window, queue_password
+from tests.ui.product import FIELD, agent_window, look_up_ticket, queue_password
 
 
 @pytest.fixture(scope="module")
@@ -49,13 +49,7 @@ def test_ticket_session_with_password_end_to_end(
     window, tickets = agent_window(product_server, tmp_path, qtbot)
     before = len(tickets.get_ticket(1)["actions"])
 
-    window.partner.setText(partner.group(1))
-    window.connect_button.click()
-    qtbot.waitUntil(lambda: getattr(window, "ticket_dialog", None) is not None)
-    dialog = window.ticket_dialog
-    dialog.number.setText("1")
-    dialog.lookup.click()
-    qtbot.waitUntil(dialog.start.isEnabled, timeout=10_000)
+    dialog = look_up_ticket(window, qtbot, partner.group(1), 1)
     assert dialog.subject.text() == "Printer does not print"
     assert dialog.client.text() and dialog.owner.text()
     dialog.start.click()

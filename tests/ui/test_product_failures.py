@@ -21,7 +21,7 @@ from remoteapp.net.helpdesk import TicketClient, session_id_in
 from remoteapp.tickets import TicketOutbox
 from tests.conftest import ROOT, LineReader, client_env, stop
 from tests.helpdesk.server_process import Process, Server, spawn, start_server
-from tests.ui.product import agent_window, queue_password
+from tests.ui.product import agent_window, look_up_ticket, queue_password
 
 SECRET = {"REMOTEAPP_RELAY_SECRET": secrets.token_hex(32)}
 TICKET = 2
@@ -96,14 +96,7 @@ def test_relay_killed_mid_session_both_apps_end_and_the_action_is_written(
     partner = re.search(r"partner=(\d+)", app_out.wait_for("customer event=registered", 30))
     assert partner is not None
     window, tickets = agent_window(product_server, tmp_path, qtbot)
-    window.partner.setText(partner.group(1))
-    window.connect_button.click()
-    qtbot.waitUntil(lambda: getattr(window, "ticket_dialog", None) is not None)
-    dialog = window.ticket_dialog
-    dialog.number.setText(str(TICKET))
-    dialog.lookup.click()
-    qtbot.waitUntil(dialog.start.isEnabled, timeout=10_000)
-    dialog.start.click()
+    look_up_ticket(window, qtbot, partner.group(1), TICKET).start.click()
     qtbot.waitUntil(lambda: getattr(window, "password_dialog", None) is not None)
     window.password_dialog.setTextValue(queue_password(product_server, partner.group(1)))
     window.password_dialog.accept()
