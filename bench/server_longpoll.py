@@ -382,7 +382,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--min-seconds", type=float, default=30, help="measure at least this long per phase"
     )
-    parser.add_argument("--wait", type=float, default=25, help="poll wait (server caps at 25)")
+    parser.add_argument(
+        "--wait", type=float, default=20, help="poll wait (the server caps it at 20 s)"
+    )
     parser.add_argument(
         "--stagger",
         type=float,

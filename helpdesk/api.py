@@ -348,7 +348,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
             "partner_id": presence.partner_id,
             "password": presence.password,
             "presence_key": key,
-            "poll_wait_s": settings.poll_wait_s,
+            "poll_wait_s": settings.poll_max_s,
             "lapse_s": settings.presence_lapse_s,
         }
 
@@ -376,7 +376,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
         polling, a second write per poll would double the load on the one SQLite writer
         (and bunch up whenever many polls expire together); the next poll refreshes
         the presence at once anyway."""
-        wait = min(wait, settings.poll_wait_s, settings.presence_lapse_s * 0.8)
+        wait = min(wait, settings.poll_max_s)
         event = notifier.subscribe(partner_id)
         try:
             deadline = time.monotonic() + wait

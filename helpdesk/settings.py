@@ -33,3 +33,9 @@ class Settings:
     )
     sweep_s: float = field(default_factory=lambda: _env_float("REMOTEAPP_SWEEP_S", 2.0))
     login_ttl_s: int = 12 * 3600
+
+    @property
+    def poll_max_s(self) -> float:
+        """The longest a poll is held: a third of the presence lapse stays as slack for
+        the next poll to arrive (late under load) before the customer would lapse."""
+        return min(self.poll_wait_s, self.presence_lapse_s * 2 / 3)

@@ -4,8 +4,11 @@ and password; a banner and End session while an agent is connected."""
 from __future__ import annotations
 
 import logging
+import os
 
 from remoteapp.branding.profile import STANDARD_FIELDS, Profile
+from remoteapp.capture.session import check_capturable
+from remoteapp.errors import CaptureError, UnsupportedSessionError
 from remoteapp.net.helpdesk import HelpdeskClient, Registration
 from remoteapp.session.device import device_id
 from remoteapp.session.presence import CustomerPresence, PresenceCallbacks
@@ -16,6 +19,22 @@ from remoteapp.ui.widgets import BigValue, BrandHeader, spaced_id
 
 log = logging.getLogger("remoteapp.customer")
 Queued = QtCore.Qt.ConnectionType.QueuedConnection
+
+
+def capture_warning(display: str | None) -> str:
+    """Why an agent will not see this screen, said before anyone connects (empty: fine)."""
+    env = {**os.environ, "DISPLAY": display} if display else os.environ
+    try:
+        check_capturable(env)
+    except UnsupportedSessionError:
+        return tr(
+            "This computer uses a Wayland session, which remote support cannot show to the "
+            "agent. Log out and choose an X11 (Xorg) session on the login screen, then open "
+            "this app again."
+        )
+    except CaptureError:
+        return tr("This computer has no graphical desktop that remote support can show.")
+    return ""
 
 
 def field_label(key: str, given: str) -> str:
@@ -61,8 +80,13 @@ class CustomerWindow(QtWidgets.QWidget):
         banner_layout.addWidget(self.banner_text, 1)
         banner_layout.addWidget(self.end_button)
         self.banner.hide()
+        self.warning = QtWidgets.QLabel(capture_warning(display))
+        self.warning.setObjectName("capture-warning")
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("background: #f8d7da; border: 1px solid #c0392b; padding: 6px;")
+        self.warning.setVisible(bool(self.warning.text()))
         layout = QtWidgets.QVBoxLayout(self)
-        for widget in (self.header, self.banner, self.pages, self.status):
+        for widget in (self.header, self.warning, self.banner, self.pages, self.status):
             layout.addWidget(widget)
         self._countdown = 0
         self._timer = QtCore.QTimer(self)

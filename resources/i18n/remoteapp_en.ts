@@ -4,296 +4,306 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="66"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="71"/>
         <source>{title} - agent {name}</source>
         <extracomment>marks the open outbox records this window owns</extracomment>
         <translation>{title} - agent {name}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="69"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="74"/>
         <source>Log out</source>
         <translation>Log out</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="71"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="107"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="76"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="131"/>
         <source>Your ID</source>
         <translation>Your ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="77"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="82"/>
         <source>Remote access</source>
         <translation>Remote access</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="78"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="83"/>
         <source>Queue</source>
         <translation>Queue</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="79"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="84"/>
         <source>Sessions in progress</source>
         <translation>Sessions in progress</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="119"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="143"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="124"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="148"/>
         <source>Connect</source>
         <translation>Connect</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="121"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="126"/>
         <source>Partner ID</source>
         <translation>Partner ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="131"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="23"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="136"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="42"/>
         <source>Name</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="132"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="157"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="26"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="137"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="45"/>
         <source>Organization</source>
         <translation>Organization</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="133"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="138"/>
         <source>Classification</source>
         <translation>Classification</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="134"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="139"/>
         <source>Waiting since</source>
         <translation>Waiting since</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="135"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="140"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="157"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
         <source>Agent</source>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="157"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
         <source>Customer</source>
         <translation>Customer</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="157"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
         <source>Duration</source>
         <translation>Duration</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="163"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="168"/>
         <source>All sessions of this app</source>
         <translation>All sessions of this app</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="165"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="170"/>
         <source>Your sessions in this window</source>
         <translation>Your sessions in this window</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="205"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="210"/>
         <source>{agent} (you)</source>
         <translation>{agent} (you)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="215"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="220"/>
         <source>A partner ID has 9 digits.</source>
         <translation>A partner ID has 9 digits.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="222"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="227"/>
         <source>Choose a customer in the queue.</source>
         <translation>Choose a customer in the queue.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="246"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="251"/>
         <source>Partner password</source>
         <translation>Partner password</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="247"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="252"/>
         <source>Password of {partner}:</source>
         <translation>Password of {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="296"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="301"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Too many wrong passwords. Try again in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="276"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="281"/>
         <source>Wrong partner ID or password.</source>
         <translation>Wrong partner ID or password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="277"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="282"/>
         <source>Wrong password, try again.</source>
         <translation>Wrong password, try again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="279"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="284"/>
         <source>Not allowed: {reason}</source>
         <translation>Not allowed: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="281"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="283"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="286"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="288"/>
         <source>Cannot connect: {reason}</source>
         <translation>Cannot connect: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="309"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="314"/>
         <source>You can try the password again.</source>
         <translation>You can try the password again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="338"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="343"/>
         <source>{partner} since {time}</source>
         <translation>{partner} since {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="350"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="355"/>
         <source>Connected to {partner}.</source>
         <translation>Connected to {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="386"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="391"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="330"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="368"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="412"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="233"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="335"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="373"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="417"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="235"/>
         <source>Remote access - {customer}</source>
         <translation>Remote access - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="407"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="412"/>
         <source>the agent app stopped</source>
         <translation>the agent app stopped</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="423"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="428"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} session record(s) waiting for the server.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="240"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="242"/>
         <source>Session</source>
         <translation>Session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="25"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="31"/>
+        <source>This computer uses a Wayland session, which remote support cannot show to the agent. Log out and choose an X11 (Xorg) session on the login screen, then open this app again.</source>
+        <translation>This computer uses a Wayland session, which remote support cannot show to the agent. Log out and choose an X11 (Xorg) session on the login screen, then open this app again.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/customer_window.py" line="36"/>
+        <source>This computer has no graphical desktop that remote support can show.</source>
+        <translation>This computer has no graphical desktop that remote support can show.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/customer_window.py" line="44"/>
         <source>Phone</source>
         <translation>Phone</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="59"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="242"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="78"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="244"/>
         <source>End session</source>
         <translation>End session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="98"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="122"/>
         <source>Continue</source>
         <translation>Continue</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="106"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="130"/>
         <source>Tell these to the support agent:</source>
         <translation>Tell these to the support agent:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="125"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="149"/>
         <source>Please fill in: {fields}</source>
         <translation>Please fill in: {fields}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="130"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="154"/>
         <source>The email address does not look right.</source>
         <translation>The email address does not look right.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="137"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="183"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="161"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="207"/>
         <source>Connecting to the server...</source>
         <translation>Connecting to the server...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="164"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="172"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="188"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="196"/>
         <source>Waiting for the agent to connect.</source>
         <translation>Waiting for the agent to connect.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="186"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="210"/>
         <source>The server cannot be reached. Retrying in {seconds} s.</source>
         <translation>The server cannot be reached. Retrying in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="200"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="224"/>
         <source>{agent} is viewing and controlling this computer.</source>
         <translation>{agent} is viewing and controlling this computer.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="204"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="228"/>
         <source>Connected to {agent}.</source>
         <translation>Connected to {agent}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="216"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="240"/>
         <source>Session ended.</source>
         <translation>Session ended.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="243"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="245"/>
         <source>Send Ctrl+Alt+Del</source>
         <translation>Send Ctrl+Alt+Del</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="244"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="246"/>
         <source>Fit to window</source>
         <translation>Fit to window</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="249"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="251"/>
         <source>Which of the customer&apos;s monitors to show</source>
         <translation>Which of the customer&apos;s monitors to show</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="261"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="254"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="266"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="256"/>
         <source>Connecting...</source>
         <translation>Connecting...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="302"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="304"/>
         <source>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</source>
         <translation>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="320"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="322"/>
         <source>All monitors</source>
         <translation>All monitors</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="322"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="324"/>
         <source>Monitor {n} ({w}x{h})</source>
         <translation>Monitor {n} ({w}x{h})</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="368"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="370"/>
         <source>Session ended: {reason}</source>
         <translation>Session ended: {reason}</translation>
     </message>
@@ -316,15 +326,15 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="39"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="24"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="43"/>
         <source>Email</source>
         <translation>Email</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="40"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="72"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="136"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="108"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="77"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="141"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="132"/>
         <source>Password</source>
         <translation>Password</translation>
     </message>

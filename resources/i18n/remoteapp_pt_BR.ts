@@ -4,296 +4,306 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="66"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="71"/>
         <source>{title} - agent {name}</source>
         <extracomment>marks the open outbox records this window owns</extracomment>
         <translation>{title} - agente {name}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="69"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="74"/>
         <source>Log out</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="71"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="107"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="76"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="131"/>
         <source>Your ID</source>
         <translation>Seu ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="77"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="82"/>
         <source>Remote access</source>
         <translation>Acesso remoto</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="78"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="83"/>
         <source>Queue</source>
         <translation>Fila</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="79"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="84"/>
         <source>Sessions in progress</source>
         <translation>Atendimentos em andamento</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="119"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="143"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="124"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="148"/>
         <source>Connect</source>
         <translation>Conectar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="121"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="126"/>
         <source>Partner ID</source>
         <translation>ID do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="131"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="23"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="136"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="42"/>
         <source>Name</source>
         <translation>Nome</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="132"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="157"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="26"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="137"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="45"/>
         <source>Organization</source>
         <translation>Organização</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="133"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="138"/>
         <source>Classification</source>
         <translation>Classificação</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="134"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="139"/>
         <source>Waiting since</source>
         <translation>Aguardando desde</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="135"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="140"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="157"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
         <source>Agent</source>
         <translation>Atendente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="157"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
         <source>Customer</source>
         <translation>Cliente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="157"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
         <source>Duration</source>
         <translation>Duração</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="163"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="168"/>
         <source>All sessions of this app</source>
         <translation>Todas as sessões deste aplicativo</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="165"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="170"/>
         <source>Your sessions in this window</source>
         <translation>Suas sessões nesta janela</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="205"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="210"/>
         <source>{agent} (you)</source>
         <translation>{agent} (você)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="215"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="220"/>
         <source>A partner ID has 9 digits.</source>
         <translation>O ID do parceiro tem 9 dígitos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="222"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="227"/>
         <source>Choose a customer in the queue.</source>
         <translation>Escolha um cliente na fila.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="246"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="251"/>
         <source>Partner password</source>
         <translation>Senha do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="247"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="252"/>
         <source>Password of {partner}:</source>
         <translation>Senha de {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="296"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="301"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Senhas erradas demais. Tente novamente em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="276"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="281"/>
         <source>Wrong partner ID or password.</source>
         <translation>ID do parceiro ou senha incorretos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="277"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="282"/>
         <source>Wrong password, try again.</source>
         <translation>Senha incorreta, tente novamente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="279"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="284"/>
         <source>Not allowed: {reason}</source>
         <translation>Não permitido: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="281"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="283"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="286"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="288"/>
         <source>Cannot connect: {reason}</source>
         <translation>Não foi possível conectar: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="309"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="314"/>
         <source>You can try the password again.</source>
         <translation>Você já pode tentar a senha de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="338"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="343"/>
         <source>{partner} since {time}</source>
         <translation>{partner} desde {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="350"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="355"/>
         <source>Connected to {partner}.</source>
         <translation>Conectado a {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="386"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="391"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Acesso remoto. Agente: {agent}. Cliente: {customer} (ID {partner}). Início: {start}. Fim: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="330"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="368"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="412"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="233"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="335"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="373"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="417"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="235"/>
         <source>Remote access - {customer}</source>
         <translation>Acesso remoto - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="407"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="412"/>
         <source>the agent app stopped</source>
         <translation>o aplicativo do agente foi encerrado</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="423"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="428"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} registro(s) de atendimento aguardando o servidor.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="240"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="242"/>
         <source>Session</source>
         <translation>Sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="25"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="31"/>
+        <source>This computer uses a Wayland session, which remote support cannot show to the agent. Log out and choose an X11 (Xorg) session on the login screen, then open this app again.</source>
+        <translation>Este computador usa uma sessão Wayland, que o acesso remoto não consegue mostrar ao atendente. Saia da sessão, escolha uma sessão X11 (Xorg) na tela de login e abra este aplicativo de novo.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/customer_window.py" line="36"/>
+        <source>This computer has no graphical desktop that remote support can show.</source>
+        <translation>Este computador não tem uma área de trabalho gráfica que o acesso remoto possa mostrar.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/customer_window.py" line="44"/>
         <source>Phone</source>
         <translation>Telefone</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="59"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="242"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="78"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="244"/>
         <source>End session</source>
         <translation>Encerrar sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="98"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="122"/>
         <source>Continue</source>
         <translation>Continuar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="106"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="130"/>
         <source>Tell these to the support agent:</source>
         <translation>Informe ao atendente:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="125"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="149"/>
         <source>Please fill in: {fields}</source>
         <translation>Preencha: {fields}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="130"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="154"/>
         <source>The email address does not look right.</source>
         <translation>O endereço de e-mail não parece correto.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="137"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="183"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="161"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="207"/>
         <source>Connecting to the server...</source>
         <translation>Conectando ao servidor...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="164"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="172"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="188"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="196"/>
         <source>Waiting for the agent to connect.</source>
         <translation>Aguardando a conexão do atendente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="186"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="210"/>
         <source>The server cannot be reached. Retrying in {seconds} s.</source>
         <translation>Não foi possível alcançar o servidor. Nova tentativa em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="200"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="224"/>
         <source>{agent} is viewing and controlling this computer.</source>
         <translation>{agent} está vendo e controlando este computador.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="204"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="228"/>
         <source>Connected to {agent}.</source>
         <translation>Conectado a {agent}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="216"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="240"/>
         <source>Session ended.</source>
         <translation>Sessão encerrada.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="243"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="245"/>
         <source>Send Ctrl+Alt+Del</source>
         <translation>Enviar Ctrl+Alt+Del</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="244"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="246"/>
         <source>Fit to window</source>
         <translation>Ajustar à janela</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="249"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="251"/>
         <source>Which of the customer&apos;s monitors to show</source>
         <translation>Qual monitor do cliente mostrar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="261"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="254"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="266"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="256"/>
         <source>Connecting...</source>
         <translation>Conectando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="302"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="304"/>
         <source>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</source>
         <translation>{latency} ms · {fps} qps · {h:02d}:{m:02d}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="320"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="322"/>
         <source>All monitors</source>
         <translation>Todos os monitores</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="322"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="324"/>
         <source>Monitor {n} ({w}x{h})</source>
         <translation>Monitor {n} ({w}x{h})</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="368"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="370"/>
         <source>Session ended: {reason}</source>
         <translation>Sessão encerrada: {reason}</translation>
     </message>
@@ -316,15 +326,15 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="39"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="24"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="43"/>
         <source>Email</source>
         <translation>E-mail</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="40"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="72"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="136"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="108"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="77"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="141"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="132"/>
         <source>Password</source>
         <translation>Senha</translation>
     </message>

@@ -130,3 +130,18 @@ def test_required_fields_are_asked_for_before_registering(qtbot: QtBot, server: 
     window.submit_button.click()
     assert window.form_error.text() == ""
     qtbot.waitUntil(lambda: shows_registration(window, server, "Dora Dados"), timeout=20_000)
+
+
+def test_a_wayland_session_is_told_before_anyone_connects(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile = load_profile().with_overrides(server_url="http://127.0.0.1:9", app_id="demo")
+    monkeypatch.delenv("XDG_SESSION_TYPE", raising=False)
+    fine = CustomerWindow(profile)
+    qtbot.addWidget(fine)
+    assert fine.warning.text() == "" and not fine.warning.isVisibleTo(fine)
+    monkeypatch.setenv("XDG_SESSION_TYPE", "wayland")
+    window = CustomerWindow(profile)
+    qtbot.addWidget(window)
+    assert window.warning.isVisibleTo(window)
+    assert "Wayland session" in window.warning.text() and "X11" in window.warning.text()
