@@ -3,7 +3,7 @@ customer's screen scrolls, and the customer's idle CPU -- each beside a baseline
 in the same run on the same machine.
 
 Everything runs for real, as in production: a private Xvfb is the customer's screen, a
-relay subprocess (``python -m remoteapp.net.relay``, tokens from ``remoteapp.net.tokens``)
+relay subprocess (``python -m remoterelay``, tokens from ``remotewire.tokens``)
 pairs the two sides, a customer subprocess joins it exactly as ``CustomerPresence`` does
 (``relay_link.join`` + ``CustomerSession``) and this process is the agent
 (``relay_link.join`` + ``AgentSession``) showing the session in the real
@@ -286,7 +286,9 @@ def customer_main(fps: float) -> int:
     if how == "relay":
         sock, initial = relay_link.join(address, rest[0])
     else:
-        sock, initial = socket.create_connection(relay_link.parse_address(address), 10), b""
+        from remotewire.address import parse_address
+
+        sock, initial = socket.create_connection(parse_address(address), 10), b""
     ended = threading.Event()
 
     def on_end(reason: str) -> None:
@@ -507,7 +509,7 @@ class Rig:
             port = free_port()
             relay = self.start(
                 stack,
-                [sys.executable, "-m", "remoteapp.net.relay", "--port", str(port),
+                [sys.executable, "-m", "remoterelay", "--port", str(port),
                  "--relay-host", "127.0.0.1"],
                 extra_env={"REMOTEAPP_RELAY_SECRET": self.secret.decode()},
                 stderr=True,
@@ -649,15 +651,16 @@ def scroll_phase(
 
 
 def start_session(rig: Rig, stack: contextlib.ExitStack) -> tuple[Agent, AgentScreen]:
-    from remoteapp.net.tokens import issue_token
     from remoteapp.session import relay_link
+    from remotewire.roles import Role
+    from remotewire.tokens import issue_token
 
     if rig.args.transport == "relay":
         sid = secrets.token_hex(8)
         rig.customer.send(
-            f"go relay {rig.relay_address} {issue_token(rig.secret, sid, 'customer')}"
+            f"go relay {rig.relay_address} {issue_token(rig.secret, sid, Role.CUSTOMER)}"
         )
-        sock, initial = relay_link.join(rig.relay_address, issue_token(rig.secret, sid, "agent"))
+        sock, initial = relay_link.join(rig.relay_address, issue_token(rig.secret, sid, Role.AGENT))
     else:
         with socket.create_server(("127.0.0.1", 0)) as server:
             server.settimeout(30)

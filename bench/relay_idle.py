@@ -32,8 +32,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from remoteapp.net.relay_client import open_relay
-from remoteapp.net.tokens import issue_token
+from remotewire.relay_join import open_relay
+from remotewire.roles import Role
+from remotewire.tokens import issue_token
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_MB = 200.0
@@ -80,8 +81,8 @@ async def open_pair(address: str, secret: bytes) -> Pair:
     """Both sides of one session; if one side fails the other is closed."""
     sid = secrets.token_hex(8)
     agent, customer = await asyncio.gather(
-        open_relay(address, issue_token(secret, sid, "agent")),
-        open_relay(address, issue_token(secret, sid, "customer")),
+        open_relay(address, issue_token(secret, sid, Role.AGENT)),
+        open_relay(address, issue_token(secret, sid, Role.CUSTOMER)),
         return_exceptions=True,
     )
     for side, other in ((agent, customer), (customer, agent)):
@@ -103,7 +104,7 @@ async def run(
         [
             sys.executable,
             "-m",
-            "remoteapp.net.relay",
+            "remoterelay",
             "--port",
             str(port),
             "--relay-host",

@@ -28,8 +28,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from remoteapp.net.relay_client import open_relay
-from remoteapp.net.tokens import issue_token
+from remotewire.relay_join import open_relay
+from remotewire.roles import Role
+from remotewire.tokens import issue_token
 
 ROOT = Path(__file__).resolve().parent.parent
 CHUNK = 256 * 1024
@@ -85,7 +86,7 @@ async def run_relay(sessions: int, per_session: int, timeout_s: float) -> tuple[
         [
             sys.executable,
             "-m",
-            "remoteapp.net.relay",
+            "remoterelay",
             "--port",
             str(port),
             "--relay-host",
@@ -106,8 +107,8 @@ async def run_relay(sessions: int, per_session: int, timeout_s: float) -> tuple[
         async def one() -> tuple[asyncio.StreamWriter, asyncio.StreamWriter, asyncio.StreamReader]:
             sid = secrets.token_hex(8)
             (_, aw), (cr, cw) = await asyncio.gather(
-                open_relay(address, issue_token(secret.encode(), sid, "agent")),
-                open_relay(address, issue_token(secret.encode(), sid, "customer")),
+                open_relay(address, issue_token(secret.encode(), sid, Role.AGENT)),
+                open_relay(address, issue_token(secret.encode(), sid, Role.CUSTOMER)),
             )
             return aw, cw, cr
 

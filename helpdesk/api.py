@@ -48,10 +48,16 @@ from helpdesk.security import (
     verify_password,
 )
 from helpdesk.settings import Settings
-from remoteapp.net.relay import report_key
-from remoteapp.net.tokens import issue_token
+from remotewire.customer_fields import (
+    missing_fields,
+    required_custom,
+    required_standard,
+    shown_standard,
+)
+from remotewire.roles import Role
+from remotewire.shared_secret import report_key
+from remotewire.tokens import issue_token
 
-STANDARD_FIELDS = ("name", "email", "phone", "organization")
 OPEN_STATES = ("offered", "connected")
 
 
@@ -306,19 +312,11 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     @app.post("/api/presence")
     def register(body: RegisterIn, session: Db) -> dict[str, Any]:
         remote_app = get_app(session, body.app_id)
-        shown = {name for name in STANDARD_FIELDS if remote_app.fields.get(name, {}).get("shown")}
+        shown = set(shown_standard(remote_app.fields))
         filled = {k: v.strip() for k, v in body.fields.items() if k in shown}
         custom = {k: v.strip() for k, v in body.custom.items()}
-        missing = [
-            name
-            for name in STANDARD_FIELDS
-            if remote_app.fields.get(name, {}).get("required") and not filled.get(name)
-        ]
-        missing += [
-            c["key"]
-            for c in remote_app.fields.get("custom", [])
-            if c.get("required") and not custom.get(c["key"])
-        ]
+        missing = missing_fields(required_standard(remote_app.fields), filled)
+        missing += missing_fields(required_custom(remote_app.fields), custom)
         if missing:
             raise HTTPException(422, "missing required field(s): " + ", ".join(missing))
         presence = session.scalar(select(Presence).where(Presence.device_id == body.device_id))
@@ -431,7 +429,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
             state="offered",
             relay_address=settings.relay_address,
             customer_token=issue_token(
-                settings.secret, sid, "customer", ttl_s=settings.token_ttl_s
+                settings.secret, sid, Role.CUSTOMER, ttl_s=settings.token_ttl_s
             ),
             expires_at=now + timedelta(seconds=settings.token_ttl_s),
             waiting_since=presence.waiting_since,
@@ -445,7 +443,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
             "session_id": sid,
             "state": "offered",
             "relay": settings.relay_address,
-            "token": issue_token(settings.secret, sid, "agent", ttl_s=settings.token_ttl_s),
+            "token": issue_token(settings.secret, sid, Role.AGENT, ttl_s=settings.token_ttl_s),
             "expires_at": iso(remote.expires_at),
             "partner_id": presence.partner_id,
         }

@@ -1,6 +1,6 @@
 """``remoteapp-server``: helpdesk HTTP server and relay in one process.
 
-``remoteapp-relay`` (``remoteapp.net.relay:main``) runs a relay alone, e.g. on another host
+``remoteapp-relay`` (``remoterelay.cli:main``) runs a relay alone, e.g. on another host
 with the same secret file.
 """
 
@@ -10,8 +10,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
-import secrets
 import signal
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,24 +21,10 @@ from helpdesk.api import create_app
 from helpdesk.db import make_engine, migrate, session_factory
 from helpdesk.demo import seed, write_credentials
 from helpdesk.settings import Settings
-from remoteapp.net.relay import (
-    HttpReporter,
-    Relay,
-    add_relay_arguments,
-    config_from_args,
-)
-
-
-def load_or_create_secret(data_dir: Path) -> bytes:
-    """The relay/token secret lives beside the data so restarts keep tokens valid."""
-    env = os.environ.get("REMOTEAPP_RELAY_SECRET")
-    if env:
-        return env.encode()
-    path = data_dir / "relay-secret"
-    if not path.exists():
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip().encode()
+from remoterelay.cli import add_relay_arguments, config_from_args
+from remoterelay.reporter import HttpReporter
+from remoterelay.server import Relay
+from remotewire.shared_secret import load_secret
 
 
 def raise_open_files_limit(wanted: int = 65536) -> int:
@@ -83,7 +67,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 async def serve(args: argparse.Namespace) -> None:
     data_dir: Path = args.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    secret = load_or_create_secret(data_dir)
+    secret = load_secret(data_dir / "relay-secret", create=True)
     engine = make_engine(args.db or f"sqlite:///{data_dir / 'helpdesk.sqlite3'}")
     migrate(engine)
     credentials = seed(session_factory(engine))

@@ -24,9 +24,8 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from helpdesk.models import ApiToken, Person, Ticket, TicketAction, utcnow
+from remotewire.constants import SESSION_MARKER_RE
 
-SESSION_MARKER = re.compile(r"\[remoteapp-session:([0-9A-Za-z_-]{1,40})\]")
-REMOTE_ACCESS_ORIGIN = 17
 MAX_TOP = 1000
 
 router = APIRouter(prefix="/public/v1")
@@ -249,7 +248,7 @@ def _add_actions(session: Session, ticket: Ticket, actions: list[ActionIn]) -> i
     for item in actions:
         if item.id is not None:
             continue  # an existing action echoed back: Movidesk keeps it as is
-        marker = SESSION_MARKER.search(item.description)
+        marker = SESSION_MARKER_RE.search(item.description)
         ref = marker.group(1) if marker else None
         if ref is not None and ref in seen:
             continue

@@ -1,12 +1,13 @@
-"""The error tree shared by every Qt-free part of remoteapp.
+"""The desktop app's error tree, grafted onto the root in ``remotewire.errors``.
 
 Callers catch the branch they can act on; foreign exceptions (zstd, mss, socket) are
-mapped to these at the boundary with ``raise ... from exc`` so the cause stays visible::
+mapped to these at the boundary with ``raise ... from exc`` so the cause stays visible.
+The wire branch (framing, tokens, the relay's refusal) is drawn in ``remotewire.errors``::
 
-    RemoteappError
-     ├── ProtocolError                  bytes on the wire are wrong
-     │    ├── LocalProtocolError        we were asked to send something invalid (our bug)
-     │    └── RemoteProtocolError       the peer sent something invalid (their bug or an attack)
+    RemoteappError                      (remotewire.errors)
+     ├── ProtocolError                  (remotewire.errors)
+     │    ├── LocalProtocolError        (remotewire.errors)
+     │    └── RemoteProtocolError       (remotewire.errors)
      │         ├── MalformedUpdate      a screen update that fails validation
      │         └── DecoderDesynchronized  earlier damage; only a key frame recovers
      ├── CaptureError                   the screen cannot be read
@@ -17,21 +18,25 @@ mapped to these at the boundary with ``raise ... from exc`` so the cause stays v
 
 from __future__ import annotations
 
+from remotewire.errors import (
+    LocalProtocolError,
+    ProtocolError,
+    RemoteappError,
+    RemoteProtocolError,
+)
 
-class RemoteappError(Exception):
-    """Base of every error remoteapp raises on purpose."""
-
-
-class ProtocolError(RemoteappError):
-    """Bytes exchanged between the two ends violate the protocol."""
-
-
-class LocalProtocolError(ProtocolError):
-    """This side tried to produce something the protocol does not allow."""
-
-
-class RemoteProtocolError(ProtocolError):
-    """The other side sent something the protocol does not allow."""
+__all__ = [
+    "CaptureError",
+    "DecoderDesynchronized",
+    "InputUnavailableError",
+    "LocalProtocolError",
+    "MalformedUpdate",
+    "NoDisplayError",
+    "ProtocolError",
+    "RemoteProtocolError",
+    "RemoteappError",
+    "UnsupportedSessionError",
+]
 
 
 class MalformedUpdate(RemoteProtocolError):

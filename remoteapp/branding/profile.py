@@ -12,8 +12,6 @@ from typing import Any
 from remoteapp.branding.resources import resource_dir
 from remoteapp.errors import RemoteappError
 
-STANDARD_FIELDS = ("name", "email", "phone", "organization")
-
 
 class ProfileError(RemoteappError):
     """The profile file is missing, not JSON, or lacks what the app needs."""

@@ -1,5 +1,6 @@
-"""Networking of remoteapp: wire framing, session tokens, the relay and the helpdesk client.
+"""The desktop app's networking: the sans-IO session protocol and the helpdesk client.
 
-``framing`` and ``tokens`` are sans-IO, so the relay, the Qt app and the tests share them
-over any byte pipe; ``relay`` and ``relay_client`` are asyncio; ``helpdesk`` uses requests.
+``session`` and ``session_state`` are sans-IO, so the Qt app, the benches and the tests
+drive them over any byte pipe; ``helpdesk`` uses requests. What the server and the relay
+share with the app (framing, tokens, the relay handshake) lives in ``remotewire``.
 """

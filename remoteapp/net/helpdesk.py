@@ -17,7 +17,6 @@ can tell "try later" from "you typed it wrong"::
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, cast
@@ -25,10 +24,11 @@ from typing import Any, Final, cast
 import requests
 
 from remoteapp.net.errors import HelpdeskError
+from remotewire.constants import REMOTE_ACCESS_ORIGIN, SESSION_MARKER, session_id_in
+
+__all__ = ["session_id_in"]  # re-exported: the outbox and tests find actions by it
 
 DEFAULT_TIMEOUT_S: Final = 10.0
-SESSION_MARKER = "[remoteapp-session:{}]"
-REMOTE_ACCESS_ORIGIN: Final = 17
 
 
 class HelpdeskUnavailable(HelpdeskError):
@@ -458,8 +458,3 @@ def session_action(
         ],
     }
 
-
-def session_id_in(description: str) -> str | None:
-    """The session a ticket action records, if any."""
-    match = re.search(r"\[remoteapp-session:([0-9A-Za-z_-]+)\]", description)
-    return match.group(1) if match else None

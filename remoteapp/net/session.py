@@ -2,7 +2,7 @@
 
 Bytes in (``receive_data``), events out (``next_event``), events in (``send``), bytes
 out.  No sockets, threads or Qt: the app's network thread, the tests' in-memory pipes
-and real TCP all drive the same class.  Messages ride on ``remoteapp.net.framing``
+and real TCP all drive the same class.  Messages ride on ``remotewire.framing``
 frames (types 16 and up); the wire layout of each is in ``docs/protocol.md``.
 
 Every message has a size bound checked before its bytes are buffered; a screen update
@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
 from remoteapp.errors import LocalProtocolError, RemoteProtocolError
-from remoteapp.net.framing import NEED_DATA, FrameReader, NeedData, pack_frame
 from remoteapp.net.session_state import Role, State, next_state
+from remotewire.framing import NEED_DATA, FrameReader, NeedData, pack_frame
 
 VERSION: Final = 1
 CHUNK: Final = 256 * 1024  #: update bytes per frame

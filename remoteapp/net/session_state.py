@@ -10,14 +10,9 @@ from __future__ import annotations
 import enum
 from typing import Final
 
+from remotewire.roles import Role
 
-class Role(enum.Enum):
-    CUSTOMER = "customer"  #: shares its screen, receives input
-    AGENT = "agent"  #: views, sends input
-
-    @property
-    def peer(self) -> Role:
-        return Role.AGENT if self is Role.CUSTOMER else Role.CUSTOMER
+__all__ = ["ALLOWED", "TRANSITIONS", "Role", "State", "next_state"]
 
 
 class State(enum.Enum):

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from remoteapp.net.errors import HelpdeskError, RelayRefused
+from remoteapp.net.errors import HelpdeskError
 from remoteapp.net.helpdesk import (
     HelpdeskClient,
     HelpdeskUnavailable,
@@ -25,6 +25,7 @@ from remoteapp.net.helpdesk import (
 )
 from remoteapp.session import relay_link
 from remoteapp.session.customer import CustomerSession
+from remotewire.errors import RelayRefused
 
 log = logging.getLogger("remoteapp.presence")
 

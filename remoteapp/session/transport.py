@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 
 from remoteapp.errors import LocalProtocolError, RemoteProtocolError
-from remoteapp.net.framing import NEED_DATA
 from remoteapp.net.session import Bye, ConnectionClosed, Event, SessionConnection
+from remotewire.framing import NEED_DATA
 
 log = logging.getLogger("remoteapp.session")
 

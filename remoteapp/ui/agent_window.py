@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from remoteapp.branding.profile import Profile
-from remoteapp.net.errors import HelpdeskError, RelayRefused
+from remoteapp.net.errors import HelpdeskError
 from remoteapp.net.helpdesk import (
     Conflict,
     HelpdeskClient,
@@ -38,6 +38,7 @@ from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtWidgets, Signal, emitter, is_alive
 from remoteapp.ui.viewer import ViewerWindow
 from remoteapp.ui.widgets import BigValue, BrandHeader, spaced_id
+from remotewire.errors import RelayRefused
 
 log = logging.getLogger("remoteapp.agent")
 Queued = QtCore.Qt.ConnectionType.QueuedConnection

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 
-from remoteapp.branding.profile import STANDARD_FIELDS, Profile
+from remoteapp.branding.profile import Profile
 from remoteapp.capture.session import check_capturable
 from remoteapp.errors import CaptureError, UnsupportedSessionError
 from remoteapp.net.helpdesk import HelpdeskClient, Registration
@@ -16,6 +16,7 @@ from remoteapp.ui.clipboard import ClipboardSync
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtWidgets, Signal, emitter
 from remoteapp.ui.widgets import BigValue, BrandHeader, spaced_id
+from remotewire.customer_fields import STANDARD_FIELDS, email_looks_valid, missing_fields
 
 log = logging.getLogger("remoteapp.customer")
 Queued = QtCore.Qt.ConnectionType.QueuedConnection
@@ -139,18 +140,16 @@ class CustomerWindow(QtWidgets.QWidget):
 
     def _submit(self) -> None:
         values = {key: edit.text().strip() for key, edit in self.inputs.items()}
-        missing = [
-            field_label(s.key, s.label)
-            for s in self.profile.fields
-            if s.required and not values.get(s.key)
-        ]
+        labels = {s.key: field_label(s.key, s.label) for s in self.profile.fields}
+        required = [s.key for s in self.profile.fields if s.required]
+        missing = [labels[key] for key in missing_fields(required, values)]
         if missing:
             self.form_error.setText(
                 tr("Please fill in: {fields}").format(fields=", ".join(missing))
             )
             return
         email = values.get("email", "")
-        if email and ("@" not in email or "." not in email.rsplit("@", 1)[-1]):
+        if email and not email_looks_valid(email):
             self.form_error.setText(tr("The email address does not look right."))
             return
         self.form_error.clear()

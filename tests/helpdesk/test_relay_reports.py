@@ -7,7 +7,7 @@ from typing import Any
 import requests
 
 from remoteapp.net.helpdesk import HelpdeskClient
-from remoteapp.net.relay import report_key
+from remotewire.shared_secret import report_key
 from tests.helpdesk.conftest import SECRET, device
 from tests.helpdesk.server_process import Server
 

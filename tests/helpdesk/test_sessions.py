@@ -9,7 +9,6 @@ from collections.abc import Callable
 
 import pytest
 
-from remoteapp.net.errors import RelayRefused
 from remoteapp.net.helpdesk import (
     Conflict,
     HelpdeskClient,
@@ -18,7 +17,8 @@ from remoteapp.net.helpdesk import (
     RateLimited,
     SessionState,
 )
-from remoteapp.net.relay_client import open_relay
+from remotewire.errors import RelayRefused
+from remotewire.relay_join import open_relay
 from tests.helpdesk.conftest import FAST, device, login
 from tests.helpdesk.server_process import Server, spawn
 
@@ -232,7 +232,7 @@ def test_relay_killed_mid_session_ends_it_with_a_reason(
     relay = spawn(
         [
             "-m",
-            "remoteapp.net.relay",
+            "remoterelay",
             "--port",
             "0",
             "--relay-host",

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from remoteapp.errors import LocalProtocolError, RemoteProtocolError
-from remoteapp.net.framing import (
+from remotewire.framing import (
     HEADER_SIZE,
     NEED_DATA,
     Frame,

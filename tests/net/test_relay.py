@@ -17,12 +17,28 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from remoteapp.net.framing import Frame, FrameType, pack_frame
-from remoteapp.net.relay import Relay, RelayConfig, build_ssl_context
-from remoteapp.net.relay_client import open_relay, read_one_frame
-from remoteapp.net.tokens import issue_token
+from remoterelay.cli import build_ssl_context
+from remoterelay.server import Relay, RelayConfig
+from remotewire.framing import NEED_DATA, Frame, FrameReader, FrameType, pack_frame
+from remotewire.relay_join import open_relay
+from remotewire.tokens import issue_token
 
 SECRET = b"k" * 32
+
+
+async def read_one_frame(reader: asyncio.StreamReader, timeout_s: float) -> Frame | None:
+    """Exactly one frame, a byte at a time so that nothing behind it is consumed."""
+    frames = FrameReader(max_payload=4096)
+
+    async def read() -> Frame | None:
+        while (frame := frames.next_frame()) is NEED_DATA:
+            data = await reader.read(1)
+            if not data:
+                return None
+            frames.receive_data(data)
+        return frame
+
+    return await asyncio.wait_for(read(), timeout_s)
 
 
 async def read_frame(reader: asyncio.StreamReader) -> Frame | None:

@@ -12,8 +12,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from remoteapp.errors import LocalProtocolError, RemoteProtocolError
-from remoteapp.net.errors import OversizeFrame
-from remoteapp.net.framing import NEED_DATA, pack_frame
 from remoteapp.net.session import (
     CHUNK,
     Bye,
@@ -38,6 +36,8 @@ from remoteapp.net.session import (
     Wheel,
 )
 from remoteapp.net.session_state import Role, State
+from remotewire.errors import OversizeFrame
+from remotewire.framing import NEED_DATA, pack_frame
 
 # -- transports: a byte pipe each way
 

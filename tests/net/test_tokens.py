@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from remoteapp.net.errors import ExpiredToken, InvalidToken, ReusedToken
-from remoteapp.net.tokens import NonceRegistry, issue_token, verify_token
+from remotewire.errors import ExpiredToken, InvalidToken, ReusedToken
+from remotewire.tokens import NonceRegistry, issue_token, verify_token
 
 SECRET = b"s" * 32
 

@@ -51,7 +51,7 @@ def relay(product_server: Server, relay_port: int) -> Iterator[Process]:
     process = spawn(
         [
             "-m",
-            "remoteapp.net.relay",
+            "remoterelay",
             "--port",
             str(relay_port),
             "--relay-host",

@@ -1,14 +1,15 @@
 """Asyncio TCP relay that pairs an agent with a customer and forwards bytes between them.
 
 Neither side can accept inbound connections (NAT, firewalls), so both dial the relay.
-Protocol (frames from ``remoteapp.net.framing``):
+Protocol (frames from ``remotewire.framing``):
 
-1. the client sends one ``TOKEN`` frame holding a token from ``remoteapp.net.tokens``;
+1. the client sends one ``TOKEN`` frame holding a token from ``remotewire.tokens``;
 2. the relay verifies it (signature, expiry, single use) and parks the client for up to
    ``park_timeout_s`` until the opposite role of the same session arrives;
 3. both get a ``PAIRED`` frame, then the relay forwards raw bytes both ways until either
    side goes, the session is idle for ``idle_timeout_s`` or the relay stops;
-4. a refused client gets a ``REFUSED`` frame whose payload is the reason, then EOF.
+4. a refused client gets a ``REFUSED`` frame whose payload is the reason (one of the
+   ``REFUSE_*`` words of ``remotewire.constants``), then EOF.
 
 Back-pressure: each direction is one loop of ``read(chunk)`` / ``write`` / ``drain``, with
 the reader limit and the transport's write high-water mark bounding what sits in memory
@@ -21,27 +22,21 @@ when the relay itself dies. Log lines are ``relay event=<what> key=value ...``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
-import hashlib
-import hmac
-import json
 import logging
-import os
-import signal
 import ssl
 import time
-import urllib.error
-import urllib.request
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from remoteapp.net.errors import OversizeFrame, TokenError
-from remoteapp.net.framing import NEED_DATA, FrameReader, FrameType, pack_frame
-from remoteapp.net.tokens import NonceRegistry, Role, SessionClaims, verify_token
+from remotewire import constants as c
+from remotewire.errors import OversizeFrame, TokenError
+from remotewire.framing import NEED_DATA, FrameReader, FrameType, pack_frame
+from remotewire.roles import Role
+from remotewire.tokens import NonceRegistry, SessionClaims, verify_token
 
 log = logging.getLogger("remoteapp.relay")
 
@@ -164,7 +159,7 @@ class Relay:
         if self._server is not None:
             self._server.close()
         for session in list(self._active.values()):
-            session.end_reason = session.end_reason or "relay-shutdown"
+            session.end_reason = session.end_reason or c.END_RELAY_SHUTDOWN
             for side in session.sides.values():
                 side.writer.close()
         for side in list(self._parked.values()):
@@ -273,14 +268,14 @@ class Relay:
             try:
                 frame = frames.next_frame()
             except OversizeFrame:
-                return "oversize-first-frame"
+                return c.REFUSE_OVERSIZE_FIRST_FRAME
             if frame is not NEED_DATA:
                 if frame.type != FrameType.TOKEN:
-                    return "first-frame-not-token"
+                    return c.REFUSE_FIRST_FRAME_NOT_TOKEN
                 return frame.payload, frames.trailing_data()
             data = await reader.read(MAX_TOKEN_FRAME)
             if not data:
-                return "eof-before-token"
+                return c.REFUSE_EOF_BEFORE_TOKEN
             frames.receive_data(data)
 
     async def _serve_connection(
@@ -291,7 +286,7 @@ class Relay:
                 self._read_token(reader), self.config.first_frame_timeout_s
             )
         except TimeoutError:
-            await self._refuse(writer, peer, "first-frame-timeout")
+            await self._refuse(writer, peer, c.REFUSE_FIRST_FRAME_TIMEOUT)
             return
         if isinstance(got, str):
             await self._refuse(writer, peer, got)
@@ -306,14 +301,14 @@ class Relay:
         sid = claims.session_id
         side = _Side(claims, reader, writer, peer, pending=trailing)
         if sid in self._active:
-            await self._refuse(writer, peer, "session-full", sid)
+            await self._refuse(writer, peer, c.REFUSE_SESSION_FULL, sid)
             return
         other = self._parked.get(sid)
         if other is None:
             await self._park(side)
             return
         if other.claims.role == claims.role:
-            await self._refuse(writer, peer, "same-role", sid)
+            await self._refuse(writer, peer, c.REFUSE_SAME_ROLE, sid)
             return
         del self._parked[sid]
         await self._run_session(sid, {claims.role: side, other.claims.role: other})
@@ -345,7 +340,7 @@ class Relay:
                     continue
                 remaining = deadline - loop.time()
                 if remaining <= 0:
-                    await self._refuse(side.writer, side.peer, "park-timeout", sid)
+                    await self._refuse(side.writer, side.peer, c.REFUSE_PARK_TIMEOUT, sid)
                     return
                 waiting: set[asyncio.Future[Any]] = {side.paired}
                 if side.early_read is not None:
@@ -376,10 +371,10 @@ class Relay:
                 else:
                     early.cancel()
             side.writer.write(pack_frame(FrameType.PAIRED, side.claims.peer_role().encode()))
-        log_event("paired", session=sid, agent=sides["agent"].peer, customer=sides["customer"].peer)
+        agent, customer = sides[Role.AGENT], sides[Role.CUSTOMER]
+        log_event("paired", session=sid, agent=agent.peer, customer=customer.peer)
         self._report("connected", sid)
         started = time.monotonic()
-        agent, customer = sides["agent"], sides["customer"]
         pumps: set[asyncio.Future[None]] = set()
         if session.end_reason is None:
             pumps = {
@@ -437,113 +432,5 @@ class Relay:
         while True:
             await asyncio.sleep(step)
             if time.monotonic() - session.last_activity >= self.config.idle_timeout_s:
-                session.end_reason = session.end_reason or "idle-timeout"
+                session.end_reason = session.end_reason or c.END_IDLE
                 return
-
-
-def report_key(secret: bytes) -> str:
-    """What the relay shows the helpdesk: derived from, but not, the token-signing secret,
-    so a report header seen on the wire does not let anyone forge session tokens."""
-    return hmac.new(secret, b"remoteapp relay report v1", hashlib.sha256).hexdigest()
-
-
-class HttpReporter:
-    """Posts relay events to the helpdesk in order, from one worker, without blocking I/O."""
-
-    def __init__(self, url: str, secret: bytes, timeout_s: float = 5.0) -> None:
-        self.url = url.rstrip("/") + "/relay/events"
-        self.secret = secret
-        self.timeout_s = timeout_s
-        self._lock = asyncio.Lock()
-
-    def _post(self, payload: dict[str, Any]) -> None:
-        request = urllib.request.Request(
-            self.url,
-            data=json.dumps(payload).encode(),
-            headers={"Content-Type": "application/json", "X-Relay-Secret": report_key(self.secret)},
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
-            response.read()
-
-    async def __call__(self, payload: dict[str, Any]) -> None:
-        async with self._lock:  # keeps "connected" before "ended"
-            await asyncio.to_thread(self._post, payload)
-
-
-def load_secret(path: str | None) -> bytes:
-    """Secret from ``REMOTEAPP_RELAY_SECRET`` or a file; the relay refuses to run without."""
-    env = os.environ.get("REMOTEAPP_RELAY_SECRET")
-    if env:
-        return env.encode()
-    if path:
-        with open(path, "rb") as handle:
-            return handle.read().strip()
-    raise SystemExit("relay needs --secret-file or REMOTEAPP_RELAY_SECRET")
-
-
-def build_ssl_context(cert: str | None, key: str | None) -> ssl.SSLContext | None:
-    if not cert:
-        return None
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    return context
-
-
-def add_relay_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--relay-host", default="0.0.0.0")
-    parser.add_argument("--cert", help="TLS certificate (PEM); plain TCP without it")
-    parser.add_argument("--key", help="TLS private key (PEM)")
-    parser.add_argument("--park-timeout", type=float, default=30.0)
-    parser.add_argument("--first-frame-timeout", type=float, default=5.0)
-    parser.add_argument("--idle-timeout", type=float, default=300.0)
-    parser.add_argument("--bandwidth", type=int, default=None, help="per-session cap in bytes/s")
-    parser.add_argument("--heartbeat", type=float, default=5.0)
-
-
-def config_from_args(
-    args: argparse.Namespace, secret: bytes, port: int, reporter: Reporter | None
-) -> RelayConfig:
-    return RelayConfig(
-        secret=secret,
-        host=args.relay_host,
-        port=port,
-        ssl_context=build_ssl_context(args.cert, args.key),
-        park_timeout_s=args.park_timeout,
-        first_frame_timeout_s=args.first_frame_timeout,
-        idle_timeout_s=args.idle_timeout,
-        bandwidth_bps=args.bandwidth,
-        heartbeat_s=args.heartbeat,
-        reporter=reporter,
-    )
-
-
-async def run_until_signalled(relay: Relay) -> None:
-    """Serve until SIGINT/SIGTERM, then close sessions cleanly (reported as relay-shutdown)."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    await relay.start()
-    await stop.wait()
-    await relay.close()
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """``remoteapp-relay``: run the relay alone, reporting to a helpdesk if one is given."""
-    parser = argparse.ArgumentParser(prog="remoteapp-relay", description=main.__doc__)
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--secret-file", help="file holding the secret shared with helpdesk")
-    parser.add_argument("--helpdesk-url", help="e.g. http://127.0.0.1:8080; no reports without")
-    add_relay_arguments(parser)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    secret = load_secret(args.secret_file)
-    reporter = HttpReporter(args.helpdesk_url, secret) if args.helpdesk_url else None
-    relay = Relay(config_from_args(args, secret, args.port, reporter))
-    asyncio.run(run_until_signalled(relay))
-
-
-if __name__ == "__main__":
-    main()

@@ -19,7 +19,7 @@ import struct
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from remoteapp.net.errors import FrameTooLarge, OversizeFrame
+from remotewire.errors import FrameTooLarge, OversizeFrame
 
 HEADER: Final = struct.Struct(">IB")
 HEADER_SIZE: Final = HEADER.size

@@ -21,12 +21,11 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Literal, cast
+from typing import Final
 
-from remoteapp.net.errors import ExpiredToken, InvalidToken, ReusedToken
+from remotewire.errors import ExpiredToken, InvalidToken, ReusedToken
+from remotewire.roles import Role
 
-Role = Literal["agent", "customer"]
-ROLES: Final[tuple[Role, ...]] = ("agent", "customer")
 VERSION: Final = "v1"
 DEFAULT_TTL_S: Final = 120
 MAX_TOKEN_LENGTH: Final = 1024
@@ -51,7 +50,7 @@ class SessionClaims:
 
     def peer_role(self) -> Role:
         """The role this side must be paired with."""
-        return "customer" if self.role == "agent" else "agent"
+        return self.role.peer
 
 
 def _sign(secret: bytes, body: str) -> str:
@@ -67,9 +66,8 @@ def issue_token(
     now: Callable[[], float] = time.time,
 ) -> str:
     """Create a token for one side of a session, valid for ``ttl_s`` seconds."""
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}")
-    claims = {"s": session_id, "r": role, "e": int(now()) + ttl_s, "n": secrets.token_hex(16)}
+    role = Role(role)  # ValueError for anything else
+    claims = {"s": session_id, "r": role.value, "e": int(now()) + ttl_s, "n": secrets.token_hex(16)}
     body = _b64e(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
     return f"{VERSION}.{body}.{_sign(secret, body)}"
 
@@ -101,14 +99,15 @@ def verify_token(
         raise InvalidToken("signed body is malformed") from exc
     if (
         not isinstance(session_id, str)
-        or role not in ROLES
+        or not isinstance(role, str)
+        or role not in tuple(Role)
         or not isinstance(expires_at, int)
         or not isinstance(nonce, str)
     ):
         raise InvalidToken("signed body has wrong types")
     if now() >= expires_at:
         raise ExpiredToken(f"token expired at {expires_at}")
-    return SessionClaims(session_id, cast(Role, role), expires_at, nonce)
+    return SessionClaims(session_id, Role(role), expires_at, nonce)
 
 
 class NonceRegistry:

@@ -1,0 +1,5 @@
+"""``python -m remoterelay`` is ``remoteapp-relay``."""
+
+from remoterelay.cli import main
+
+main()

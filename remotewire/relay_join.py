@@ -1,0 +1,104 @@
+"""Joining a session at the relay: send the token, wait for PAIRED, then a raw pipe.
+
+``RelayJoin`` is the sans-IO core (h11 style): ``start()`` gives the bytes to send,
+``receive_data`` takes what the relay answers, and ``result()`` says how it ended. Bytes
+that arrive right behind the PAIRED frame (the peer's Hello) belong to the session and
+are handed over as ``trailing``, never dropped. Two thin adapters drive it: ``open_relay``
+here (asyncio: the relay's tests and benches) and ``remoteapp.session.relay_link.join``
+(a blocking socket: the desktop app).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from dataclasses import dataclass
+from typing import Final
+
+from remotewire.address import parse_address
+from remotewire.errors import RelayRefused
+from remotewire.framing import NEED_DATA, FrameReader, FrameType, pack_frame
+
+PAIR_TIMEOUT_S: Final = 40.0
+"""The relay parks the first side up to 30 s; wait a little longer than that."""
+CONNECT_TIMEOUT_S: Final = 10.0
+MAX_CONTROL_FRAME: Final = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Paired:
+    """The peer is there; ``trailing`` is session data that came with the PAIRED frame."""
+
+    trailing: bytes
+
+
+class RelayJoin:
+    """The client side of the relay handshake, without I/O."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+        self._frames = FrameReader(max_payload=MAX_CONTROL_FRAME)
+        self._outcome: Paired | RelayRefused | None = None
+
+    def start(self) -> bytes:
+        """The first and only bytes to send: the TOKEN frame."""
+        return pack_frame(FrameType.TOKEN, self._token.encode("ascii"))
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed what the relay sent; ``b""`` means it closed the connection."""
+        if self._outcome is not None:
+            return
+        if not data:
+            self._outcome = RelayRefused("connection-closed")
+            return
+        self._frames.receive_data(data)
+        frame = self._frames.next_frame()  # OversizeFrame propagates: a broken relay
+        if frame is NEED_DATA:
+            return
+        if frame.type == FrameType.PAIRED:
+            self._outcome = Paired(self._frames.trailing_data())
+        elif frame.type == FrameType.REFUSED:
+            self._outcome = RelayRefused(frame.payload.decode("utf-8", "replace") or "refused")
+        else:
+            self._outcome = RelayRefused(f"unexpected-frame-{int(frame.type)}")
+
+    def result(self) -> Paired | RelayRefused | None:
+        """None while the relay has not answered yet."""
+        return self._outcome
+
+
+async def open_relay(
+    address: str,
+    token: str,
+    *,
+    ssl_context: ssl.SSLContext | None = None,
+    pair_timeout_s: float = PAIR_TIMEOUT_S,
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Connect to ``host:port``, present ``token`` and return once the peer is there.
+
+    The answer is read a byte at a time so that no session byte behind PAIRED is taken
+    from ``reader`` (a few bytes, once per connection: the cost is nil).
+
+    Raises ``RelayRefused`` (with the relay's reason), ``OSError`` or ``TimeoutError``."""
+    host, port = parse_address(address)
+    reader, writer = await asyncio.wait_for(
+        asyncio.open_connection(host, port, ssl=ssl_context), CONNECT_TIMEOUT_S
+    )
+    join = RelayJoin(token)
+    try:
+        writer.write(join.start())
+        await writer.drain()
+
+        async def answer() -> Paired | RelayRefused:
+            while (outcome := join.result()) is None:
+                join.receive_data(await reader.read(1))
+            return outcome
+
+        outcome = await asyncio.wait_for(answer(), pair_timeout_s)
+    except BaseException:
+        writer.close()
+        raise
+    if isinstance(outcome, RelayRefused):
+        writer.close()
+        raise outcome
+    return reader, writer
