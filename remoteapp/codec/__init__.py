@@ -2,11 +2,15 @@
 
 ``ScreenEncoder`` turns a sequence of BGRA frames into update messages; ``ScreenDecoder``
 applies them to a framebuffer.  Both are sans-IO: bytes in, bytes out.  The wire format
-is in ``update_format`` and documented in ``docs/protocol.md``.
+is in ``update_format`` and documented in ``docs/protocol.md``.  Pixel rectangles go
+through codecs that register themselves in ``rect_codec`` when their module is imported;
+every codec module is imported here, so importing any part of the package registers them.
 """
 
+from remoteapp.codec import raw_bgra  # noqa: F401  (registers codec 0, raw-bgra)
 from remoteapp.codec.decoder import DecodedUpdate, ScreenDecoder
 from remoteapp.codec.encoder import EncodeStats, ScreenEncoder
 from remoteapp.codec.geometry import Rect
+from remoteapp.codec.pixels import Pixels
 
-__all__ = ["DecodedUpdate", "EncodeStats", "Rect", "ScreenDecoder", "ScreenEncoder"]
+__all__ = ["DecodedUpdate", "EncodeStats", "Pixels", "Rect", "ScreenDecoder", "ScreenEncoder"]

@@ -1,9 +1,13 @@
 """Update messages in, framebuffer out; never trusts its input.
 
 Everything in the header and op table is checked before anything is allocated or
-decompressed; decompression is bounded by what the header declares, which is itself
-bounded by the framebuffer size.  Any failure raises a RemoteProtocolError and leaves the
-decoder desynchronized (the shared zstd stream has lost a block) until a key frame.
+decompressed: rectangles, and for every PIXELS op its codec (looked up in the registry
+of ``rect_codec`` by id) and its payload length against that codec's limits.
+Decompression is bounded by what the header declares, which is itself bounded by the
+framebuffer size.  Then one loop applies the ops, handing each PIXELS payload to its
+codec: a new codec registers itself and never changes this loop.  Any failure raises a
+RemoteProtocolError and leaves the decoder desynchronized (the shared zstd stream has
+lost a block) until a key frame.
 """
 
 from __future__ import annotations
@@ -12,15 +16,17 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
-import numpy.typing as npt
 
 from remoteapp.codec.framebuffer import copy_rect
 from remoteapp.codec.geometry import Rect
-from remoteapp.codec.rect_codec import codec_for
+from remoteapp.codec.pixels import Pixels
+from remoteapp.codec.rect_codec import RectCodec, lookup
 from remoteapp.codec.update_format import (
+    BYTES_PER_PIXEL,
     Buffer,
     CopyOp,
     CursorOp,
+    Op,
     PixelsOp,
     body_of,
     parse_header,
@@ -28,8 +34,6 @@ from remoteapp.codec.update_format import (
 )
 from remoteapp.codec.zstd_stream import StreamDecompressor
 from remoteapp.errors import DecoderDesynchronized, MalformedUpdate, RemoteProtocolError
-
-Frame = npt.NDArray[np.uint8]
 
 #: 8K UHD; a peer announcing a larger framebuffer is refused before anything is allocated.
 DEFAULT_MAX_PIXELS: Final = 7680 * 4320
@@ -49,12 +53,13 @@ class ScreenDecoder:
     def __init__(self, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
         self._max_pixels = max_pixels
         self._stream = StreamDecompressor()
-        self._fb: Frame | None = None
+        self._coders: dict[int, RectCodec] = {}  # codec id -> this stream's coder
+        self._fb: Pixels | None = None
         self._in_sync = False
         self.cursor: CursorOp | None = None
 
     @property
-    def framebuffer(self) -> Frame | None:
+    def framebuffer(self) -> Pixels | None:
         """The current screen as (height, width, 4) BGRA; None before the first key frame."""
         return self._fb
 
@@ -74,16 +79,17 @@ class ScreenDecoder:
             raise MalformedUpdate(
                 f"frame {header.width}x{header.height} exceeds the {self._max_pixels}-pixel limit"
             )
-        if header.raw_len > header.width * header.height * 4:
-            raise MalformedUpdate(f"declared body of {header.raw_len} bytes exceeds the frame")
         ops = parse_ops(update, header)
         if header.is_key:
             self._stream.reset()
-            if self._fb is None or self._fb.shape[:2] != (header.height, header.width):
-                self._fb = np.zeros((header.height, header.width, 4), dtype=np.uint8)
+            self._coders.clear()
+        coders = self._coders_for(ops)
+        size = (header.height, header.width)
+        if header.is_key and (self._fb is None or self._fb.shape[:2] != size):
+            self._fb = np.zeros((*size, BYTES_PER_PIXEL), dtype=np.uint8)
         fb = self._fb
         assert fb is not None  # in sync implies a key frame was applied
-        if fb.shape[:2] != (header.height, header.width):
+        if fb.shape[:2] != size:
             raise MalformedUpdate(
                 f"update for {header.width}x{header.height} without a key frame "
                 f"(framebuffer is {fb.shape[1]}x{fb.shape[0]})"
@@ -95,11 +101,10 @@ class ScreenDecoder:
         for op in ops:
             if isinstance(op, PixelsOp):
                 r = op.rect
-                n = op.nbytes
-                codec_for(op.encoding).decode_into(
-                    raw[offset : offset + n], fb[r.y : r.bottom, r.x : r.right]
+                coders[op.codec].decode_into(
+                    raw[offset : offset + op.length], fb[r.y : r.bottom, r.x : r.right]
                 )
-                offset += n
+                offset += op.length
                 damage.append(r)
             elif isinstance(op, CopyOp):
                 copy_rect(fb, op.src_x, op.src_y, op.dst)
@@ -110,3 +115,20 @@ class ScreenDecoder:
             self.cursor = cursor
         self._in_sync = True
         return DecodedUpdate(header.seq, header.is_key, damage, cursor)
+
+    def _coders_for(self, ops: list[Op]) -> dict[int, RectCodec]:
+        """This stream's coder for every codec the ops name, each payload length checked
+        against its codec's limits; MalformedUpdate before anything is decompressed."""
+        for index, op in enumerate(ops):
+            if not isinstance(op, PixelsOp):
+                continue
+            info = lookup(op.codec)  # unknown or unsupported: MalformedUpdate
+            fewest, most = info.payload_limits(op.rect.w, op.rect.h)
+            if not fewest <= op.length <= most:
+                raise MalformedUpdate(
+                    f"op {index}: {info.name} payload of {op.length} bytes for a "
+                    f"{op.rect.w}x{op.rect.h} rectangle (allowed {fewest}..{most})"
+                )
+            if op.codec not in self._coders:
+                self._coders[op.codec] = info.new()
+        return self._coders

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
-import numpy.typing as npt
 
 from remoteapp.codec.framebuffer import copy_rect
 from remoteapp.codec.geometry import Rect, bounding_box
 from remoteapp.codec.motion import find_motion
-from remoteapp.codec.rect_codec import codec_for
+from remoteapp.codec.pixels import Pixels
+from remoteapp.codec.raw_bgra import RAW_BGRA
 from remoteapp.codec.tiles import as_words, changed_rects
 from remoteapp.codec.update_format import (
     BYTES_PER_PIXEL,
@@ -26,15 +26,12 @@ from remoteapp.codec.update_format import (
     CursorOp,
     Flag,
     Op,
-    PixelEncoding,
     PixelsOp,
     UpdateHeader,
     pack_update,
 )
 from remoteapp.codec.zstd_stream import DEFAULT_LEVEL, WINDOW_LOG, StreamCompressor
 from remoteapp.errors import LocalProtocolError
-
-Frame = npt.NDArray[np.uint8]
 
 #: Look for scroll/move only when the changed area is at least this many pixels.
 MOTION_MIN_AREA: Final = 64 * 64 * 4
@@ -56,7 +53,12 @@ class EncodeStats:
 
 
 class ScreenEncoder:
-    """Encode successive BGRA frames of one session into update messages."""
+    """Encode successive BGRA frames of one session into update messages.
+
+    Every rectangle goes out with the lossless raw-bgra codec, so the reference can take
+    the captured block as is.  A lossy codec (``CodecInfo.lossy``) would have to put what
+    its payload decodes to into the reference instead.
+    """
 
     def __init__(
         self,
@@ -70,17 +72,18 @@ class ScreenEncoder:
         self._missed_region: Rect | None = None
         self._miss_streak = 0
         self._skip_frames = 0
-        self._ref: Frame | None = None
+        self._ref: Pixels | None = None
         self._seq = 0
         self._key_requested = True
-        self._codec = codec_for(PixelEncoding.BGRA)
+        self._codec = RAW_BGRA
+        self._coder = RAW_BGRA.new()
         self.last_stats: EncodeStats | None = None
 
     def request_key_frame(self) -> None:
         """Make the next update a key frame (new viewer, or the viewer lost sync)."""
         self._key_requested = True
 
-    def encode(self, frame: Frame, cursor: tuple[int, int] | None = None) -> bytes:
+    def encode(self, frame: Pixels, cursor: tuple[int, int] | None = None) -> bytes:
         """Return the update that turns the previous frame into ``frame``."""
         _check_frame(frame)
         height, width = frame.shape[:2]
@@ -93,9 +96,9 @@ class ScreenEncoder:
             ref = np.array(frame, dtype=np.uint8, order="C", copy=True)
             self._ref = ref
             self._stream.reset()
+            self._coder = self._codec.new()  # codec state restarts with the stream
             self._key_requested = False
-            ops.append(PixelsOp(Rect(0, 0, width, height)))
-            chunks.append(self._codec.encode(ref))
+            ops.append(self._pixels(Rect(0, 0, width, height), ref, chunks))
         else:
             cur_w, ref_w = as_words(frame), as_words(ref)
             rects = changed_rects(cur_w, ref_w)
@@ -123,11 +126,10 @@ class ScreenEncoder:
             for rect in rects:
                 block = frame[rect.y : rect.bottom, rect.x : rect.right]
                 ref[rect.y : rect.bottom, rect.x : rect.right] = block
-                ops.append(PixelsOp(rect))
-                chunks.append(self._codec.encode(block))
+                ops.append(self._pixels(rect, block, chunks))
         if cursor is not None:
             ops.append(CursorOp(cursor[0], cursor[1]))
-        raw_len = sum(op.nbytes for op in ops if isinstance(op, PixelsOp))
+        raw_len = sum(op.length for op in ops if isinstance(op, PixelsOp))
         body = self._stream.compress(chunks)
         header = UpdateHeader(
             Flag.KEY if key else Flag(0), self._seq, width, height, len(ops), len(body), raw_len
@@ -138,6 +140,12 @@ class ScreenEncoder:
             key, copies, len(ops) - copies - (cursor is not None), raw_len, len(body), len(update)
         )
         return update
+
+    def _pixels(self, rect: Rect, block: Pixels, chunks: list[bytes | memoryview]) -> PixelsOp:
+        """Encode ``block`` (lossless: the reference already holds it) as one PIXELS op."""
+        payload = self._coder.encode(block)
+        chunks.append(payload)
+        return PixelsOp(rect, self._codec.id, memoryview(payload).nbytes)
 
     def _should_search(self, region: Rect) -> bool:
         if region != self._missed_region:
@@ -168,10 +176,10 @@ def _around(outer: Rect, inner: Rect) -> list[Rect]:
     return [strip for strip in strips if not strip.is_empty()]
 
 
-def _check_frame(frame: Frame) -> None:
+def _check_frame(frame: Pixels) -> None:
     if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8:
         raise LocalProtocolError("a frame must be a uint8 numpy array")
-    if frame.ndim != 3 or frame.shape[2] != BYTES_PER_PIXEL[PixelEncoding.BGRA]:
+    if frame.ndim != 3 or frame.shape[2] != BYTES_PER_PIXEL:
         raise LocalProtocolError(f"a frame must be (height, width, 4) BGRA, not {frame.shape}")
     height, width = frame.shape[:2]
     if not (1 <= width <= MAX_DIMENSION and 1 <= height <= MAX_DIMENSION):

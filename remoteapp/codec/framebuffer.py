@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
 from remoteapp.codec.geometry import Rect
+from remoteapp.codec.pixels import Pixels
 
-Frame = npt.NDArray[np.uint8]
 
-
-def copy_rect(fb: Frame, src_x: int, src_y: int, dst: Rect) -> None:
+def copy_rect(fb: Pixels, src_x: int, src_y: int, dst: Rect) -> None:
     """Copy the ``dst``-sized block at (src_x, src_y) onto ``dst``, overlap-safe.
 
     numpy would route an overlapping assignment through a temporary copy of the whole

@@ -1,21 +1,42 @@
-"""Lossless BGRA rectangles: the pixels themselves, squeezed by the session zstd stream."""
+"""Lossless BGRA rectangles (codec id 0): the pixels themselves, squeezed by the session's
+zstd stream, which is what makes them small."""
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 
-from remoteapp.codec.rect_codec import Pixels
-from remoteapp.codec.update_format import PixelEncoding
+from remoteapp.codec.pixels import Pixels
+from remoteapp.codec.rect_codec import CodecInfo, register
+from remoteapp.codec.update_format import BYTES_PER_PIXEL
+from remoteapp.errors import MalformedUpdate
+
+RAW_BGRA_ID: Final = 0
 
 
 class RawBGRA:
-    encoding = PixelEncoding.BGRA
+    """Stateless: rows top to bottom, 4 bytes per pixel, no padding."""
 
     def encode(self, pixels: Pixels) -> bytes | memoryview:
         if pixels.flags.c_contiguous:
             return pixels.reshape(-1).data
         return np.ascontiguousarray(pixels).tobytes()
 
-    def decode_into(self, data: memoryview, out: Pixels) -> None:
+    def decode_into(self, payload: memoryview, out: Pixels) -> None:
         h, w = out.shape[:2]
-        out[...] = np.frombuffer(data, dtype=np.uint8, count=w * h * 4).reshape(h, w, 4)
+        if len(payload) != w * h * BYTES_PER_PIXEL:
+            raise MalformedUpdate(f"raw-bgra payload of {len(payload)} bytes for {w}x{h}")
+        out[...] = np.frombuffer(payload, dtype=np.uint8).reshape(h, w, BYTES_PER_PIXEL)
+
+
+def _exact(width: int, height: int) -> tuple[int, int]:
+    size = width * height * BYTES_PER_PIXEL
+    return size, size
+
+
+RAW_BGRA: Final = register(
+    CodecInfo(
+        RAW_BGRA_ID, "raw-bgra", lossy=False, supported=True, payload_limits=_exact, new=RawBGRA
+    )
+)

@@ -15,13 +15,12 @@ import numpy as np
 import numpy.typing as npt
 
 from remoteapp.codec.geometry import Rect
+from remoteapp.codec.pixels import Pixels
 
 TILE: Final = 64
 
-Frame = npt.NDArray[np.uint8]
 
-
-def as_words(frame: Frame) -> npt.NDArray[np.uint32]:
+def as_words(frame: Pixels) -> npt.NDArray[np.uint32]:
     """View an (h, w, 4) BGRA frame as (h, w) 32-bit pixels, without copying."""
     return frame.view(np.uint32).reshape(frame.shape[0], frame.shape[1])
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
-Frame = npt.NDArray[np.uint8]
+from remoteapp.codec.pixels import Pixels
 
 
-def texty(height: int, width: int, seed: int = 0) -> Frame:
+def texty(height: int, width: int, seed: int = 0) -> Pixels:
     """Light background with dark glyph-like blobs in lines: compressible, distinctive."""
     rng = np.random.default_rng(seed)
     frame = np.full((height, width, 4), 245, dtype=np.uint8)
@@ -25,5 +24,5 @@ def texty(height: int, width: int, seed: int = 0) -> Frame:
     return frame
 
 
-def noise(height: int, width: int, seed: int = 0) -> Frame:
+def noise(height: int, width: int, seed: int = 0) -> Pixels:
     return np.random.default_rng(seed).integers(0, 256, (height, width, 4), dtype=np.uint8)

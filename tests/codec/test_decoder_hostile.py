@@ -13,7 +13,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from remoteapp.codec import ScreenDecoder, ScreenEncoder
-from remoteapp.codec.update_format import HEADER, MAGIC, OP, VERSION, OpKind
+from remoteapp.codec.update_format import (
+    COPY_OP,
+    CURSOR_OP,
+    HEADER,
+    MAGIC,
+    MAX_BODY_OVERHEAD,
+    OP_SIZE,
+    PIXELS_OP,
+    VERSION,
+    OpKind,
+)
 from remoteapp.codec.zstd_stream import StreamCompressor
 from remoteapp.errors import DecoderDesynchronized, MalformedUpdate, RemoteProtocolError
 from tests.codec.frames import noise, texty
@@ -38,8 +48,14 @@ def header(
     flags: int = 1,
     magic: bytes = MAGIC,
     version: int = VERSION,
+    reserved: int = 0,
 ) -> bytes:
-    return HEADER.pack(magic, version, flags, 0, 0, width, height, ops, body, raw)
+    return HEADER.pack(magic, version, flags, reserved, 0, width, height, ops, body, raw)
+
+
+def pixels(codec: int, x: int, y: int, w: int, h: int, length: int | None = None) -> bytes:
+    """A PIXELS op; its length is raw BGRA's unless given."""
+    return PIXELS_OP.pack(OpKind.PIXELS, codec, x, y, w, h, w * h * 4 if length is None else length)
 
 
 def test_every_truncation_is_refused_and_a_key_frame_recovers() -> None:
@@ -81,8 +97,8 @@ def test_random_bytes_only_raise_protocol_errors(data: bytes) -> None:
 @given(st.binary(max_size=200))
 @settings(max_examples=200, deadline=None)
 def test_random_bytes_behind_a_valid_header_only_raise_protocol_errors(data: bytes) -> None:
-    ops = len(data) // OP.size
-    crafted = header(ops=ops, body=len(data) - ops * OP.size, raw=64) + data
+    ops = len(data) // OP_SIZE
+    crafted = header(ops=ops, body=len(data) - ops * OP_SIZE, raw=64) + data
     with pytest.raises(RemoteProtocolError):
         ScreenDecoder().decode(crafted)
 
@@ -124,18 +140,25 @@ def test_every_single_bit_flip_of_a_key_frame() -> None:
     [
         (header(magic=b"XXXX"), "bad magic"),
         (header(version=9), "version 9"),
+        (header(version=1), "version 1 is not supported \\(this remoteapp reads 2\\)"),
         (header(flags=0x80), "unknown header flags"),
+        (header(reserved=1), "reserved bits"),
         (header(width=0), "out of range"),
         (header(width=20000), "out of range"),
         (header(ops=1), "header says"),
-        (header(ops=1) + OP.pack(OpKind.PIXELS, 0, 60, 60, 10, 10, 0, 0), "outside the frame"),
-        (header(ops=1) + OP.pack(OpKind.PIXELS, 0, 0, 0, 0, 10, 0, 0), "outside the frame"),
-        (header(ops=1) + OP.pack(OpKind.PIXELS, 9, 0, 0, 1, 1, 0, 0), "unknown pixel encoding"),
-        (header(ops=1) + OP.pack(OpKind.COPY, 0, 60, 0, 0, 0, 10, 10), "source"),
-        (header(ops=1) + OP.pack(OpKind.COPY, 0, 0, 0, 60, 0, 10, 10), "target"),
-        (header(ops=1) + OP.pack(77, 0, 0, 0, 0, 0, 0, 0), "unknown kind"),
-        (header(ops=1, raw=4) + OP.pack(OpKind.PIXELS, 0, 0, 0, 2, 2, 0, 0), "need 16 bytes"),
-        (header(raw=64 * 64 * 4 + 1), "exceeds the frame"),
+        (header(ops=1) + pixels(0, 60, 60, 10, 10), "outside the frame"),
+        (header(ops=1) + pixels(0, 0, 0, 0, 10), "outside the frame"),
+        (header(ops=1, raw=4) + pixels(9, 0, 0, 1, 1), "pixel codec 9 is unknown"),
+        (header(ops=1, raw=15) + pixels(0, 0, 0, 2, 2, 15), "raw-bgra payload of 15 bytes"),
+        (header(ops=1, raw=17) + pixels(0, 0, 0, 2, 2, 17), "allowed 16..16"),
+        (header(ops=1) + COPY_OP.pack(OpKind.COPY, 1, 0, 0, 0, 0, 10, 10), "copy with argument"),
+        (header(ops=1) + CURSOR_OP.pack(OpKind.CURSOR, 2, 0, 0, bytes(8)), "unknown bits"),
+        (header(ops=1) + CURSOR_OP.pack(OpKind.CURSOR, 1, 0, 0, b"\x01" * 8), "unknown bits"),
+        (header(ops=1) + COPY_OP.pack(OpKind.COPY, 0, 60, 0, 0, 0, 10, 10), "source"),
+        (header(ops=1) + COPY_OP.pack(OpKind.COPY, 0, 0, 0, 60, 0, 10, 10), "target"),
+        (header(ops=1) + COPY_OP.pack(77, 0, 0, 0, 0, 0, 0, 0), "unknown kind"),
+        (header(ops=1, raw=4) + pixels(0, 0, 0, 2, 2), "need 16 bytes"),
+        (header(raw=64 * 64 * 4 + MAX_BODY_OVERHEAD + 1), "exceeds the frame"),
     ],
 )
 def test_crafted_updates_are_refused_with_a_reason(crafted: bytes, message: str) -> None:
@@ -144,9 +167,7 @@ def test_crafted_updates_are_refused_with_a_reason(crafted: bytes, message: str)
 
 
 def test_oversize_frame_is_refused_before_allocating() -> None:
-    crafted = header(width=16384, height=16384, ops=1, raw=4) + OP.pack(
-        OpKind.PIXELS, 0, 0, 0, 1, 1, 0, 0
-    )
+    crafted = header(width=16384, height=16384, ops=1, raw=4) + pixels(0, 0, 0, 1, 1)
     tracemalloc.start()
     try:
         with pytest.raises(MalformedUpdate, match="pixel limit"):
@@ -161,7 +182,7 @@ def test_decompression_bomb_is_cut_at_the_declared_size() -> None:
     """A tiny body that would inflate to 256 MB stops at the 16 KB the header allows."""
     bomb = StreamCompressor().compress([bytes(256 * 1024 * 1024)])
     assert len(bomb) < 100_000
-    ops = OP.pack(OpKind.PIXELS, 0, 0, 0, 64, 64, 0, 0)
+    ops = pixels(0, 0, 0, 64, 64)
     crafted = header(ops=1, body=len(bomb), raw=64 * 64 * 4) + ops + bomb
     tracemalloc.start()
     try:
@@ -175,14 +196,14 @@ def test_decompression_bomb_is_cut_at_the_declared_size() -> None:
 
 def test_short_body_is_refused() -> None:
     body = StreamCompressor().compress([bytes(100)])
-    ops = OP.pack(OpKind.PIXELS, 0, 0, 0, 64, 64, 0, 0)
+    ops = pixels(0, 0, 0, 64, 64)
     crafted = header(ops=1, body=len(body), raw=64 * 64 * 4) + ops + body
     with pytest.raises(MalformedUpdate, match="body holds 100 bytes"):
         ScreenDecoder().decode(crafted)
 
 
 def test_garbage_body_is_refused() -> None:
-    ops = OP.pack(OpKind.PIXELS, 0, 0, 0, 1, 1, 0, 0)
+    ops = pixels(0, 0, 0, 1, 1)
     crafted = header(ops=1, body=8, raw=4) + ops + struct.pack("<Q", 0xDEADBEEF)
     with pytest.raises(MalformedUpdate, match="does not decompress"):
         ScreenDecoder().decode(crafted)

@@ -8,11 +8,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from remoteapp.codec import ScreenDecoder, ScreenEncoder
+from remoteapp.codec.pixels import Pixels
 from remoteapp.errors import LocalProtocolError
-from tests.codec.frames import Frame, noise, texty
+from tests.codec.frames import noise, texty
 
 
-def roundtrip(frames: list[Frame], **kw: object) -> tuple[ScreenEncoder, list[bytes]]:
+def roundtrip(frames: list[Pixels], **kw: object) -> tuple[ScreenEncoder, list[bytes]]:
     enc, dec = ScreenEncoder(**kw), ScreenDecoder()  # type: ignore[arg-type]
     updates = []
     for i, frame in enumerate(frames):
@@ -31,7 +32,7 @@ sizes = st.tuples(st.integers(1, 160), st.integers(1, 200))
 
 
 @st.composite
-def screen_events(draw: st.DrawFn) -> list[Frame]:
+def screen_events(draw: st.DrawFn) -> list[Pixels]:
     h, w = draw(sizes)
     seed = draw(st.integers(0, 2**16))
     frame = texty(h, w, seed) if draw(st.booleans()) else noise(h, w, seed)
@@ -66,13 +67,13 @@ def screen_events(draw: st.DrawFn) -> list[Frame]:
 
 @given(screen_events())
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_any_sequence_round_trips_exactly(frames: list[Frame]) -> None:
+def test_any_sequence_round_trips_exactly(frames: list[Pixels]) -> None:
     roundtrip(frames)
 
 
 @given(screen_events())
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_round_trip_without_motion_detection(frames: list[Frame]) -> None:
+def test_round_trip_without_motion_detection(frames: list[Pixels]) -> None:
     roundtrip(frames, detect_motion=False)
 
 
@@ -170,7 +171,7 @@ def test_a_change_seen_before_costs_almost_nothing() -> None:
         np.zeros((10, 16385, 4), np.uint8),
     ],
 )
-def test_bad_frames_are_local_errors(bad: Frame) -> None:
+def test_bad_frames_are_local_errors(bad: Pixels) -> None:
     with pytest.raises(LocalProtocolError):
         ScreenEncoder().encode(bad)
 
