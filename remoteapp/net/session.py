@@ -9,6 +9,10 @@ Every message has a size bound checked before its bytes are buffered; a screen u
 larger than one frame travels as chunks, reassembled up to ``max_update`` bytes.  The
 customer may have at most ``window`` updates unacknowledged (credit flow control): a slow
 link lowers the frame rate instead of growing queues.
+
+Each Hello carries the screen update format its sender speaks (``remoteapp.codec``); a
+peer with another one, or none (remoteapp before format 2), is refused with a reason
+that says which side must update, readable on either side as the Bye reason.
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
+from remoteapp.codec.update_format import VERSION as UPDATE_FORMAT
 from remoteapp.errors import LocalProtocolError, RemoteProtocolError
 from remoteapp.net.session_state import Role, State, next_state
 from remotewire.framing import NEED_DATA, FrameReader, NeedData, pack_frame
 
-VERSION: Final = 1
+VERSION: Final = 1  #: session messages; the update format they carry is UPDATE_FORMAT
+#: A Hello without "update_format" comes from a remoteapp before format 2 (it had 1).
+UNANNOUNCED_UPDATE_FORMAT: Final = 1
 CHUNK: Final = 256 * 1024  #: update bytes per frame
 DEFAULT_MAX_UPDATE: Final = 7680 * 4320 * 4 + 1024 * 1024  #: one raw 8K frame plus headers
 DEFAULT_WINDOW: Final = 2  #: updates in flight before the customer waits for an ack
@@ -80,6 +87,7 @@ class Hello:
     name: str  #: agent's or customer's display name, shown on the other side
     version: int = VERSION
     capabilities: tuple[str, ...] = ()
+    update_format: int = UPDATE_FORMAT  #: screen updates this side encodes and decodes
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +264,8 @@ class SessionConnection:
             )
         if isinstance(event, Hello) and event.role is not self.our_role:
             raise LocalProtocolError("Hello must carry our own role")
+        if isinstance(event, Hello) and event.update_format != UPDATE_FORMAT:
+            raise LocalProtocolError(f"this remoteapp speaks update format {UPDATE_FORMAT}")
         if isinstance(event, ScreenUpdate):
             if self.credits <= 0:
                 raise LocalProtocolError("no credit: wait for the viewer's ack")
@@ -362,6 +372,8 @@ class SessionConnection:
                 raise RemoteProtocolError(f"peer speaks session protocol {event.version}")
             if event.role is not peer:
                 raise RemoteProtocolError(f"both sides claim to be {event.role.value}")
+            if event.update_format != UPDATE_FORMAT:
+                raise RemoteProtocolError(_format_mismatch(peer, event.update_format))
             self.peer_hello = event
         elif isinstance(event, UpdateAck):
             if not self._in_flight or self._in_flight[0] != event.seq:
@@ -370,6 +382,18 @@ class SessionConnection:
         elif isinstance(event, Bye):
             self._bye_reason = event.reason
         self.their_state = new_state
+
+
+def _format_mismatch(peer: Role, theirs: int) -> str:
+    """Names the side that must update, so the text reads right on both sides."""
+    if theirs < UPDATE_FORMAT:
+        older, old, newer, new = peer, theirs, peer.peer, UPDATE_FORMAT
+    else:
+        older, old, newer, new = peer.peer, UPDATE_FORMAT, peer, theirs
+    return (
+        f"the {older.value} runs an older remoteapp (screen update format {old}, the "
+        f"{newer.value}'s uses {new}): update remoteapp on the {older.value}'s computer"
+    )
 
 
 def _json(obj: dict[str, Any]) -> bytes:
@@ -385,6 +409,7 @@ def _encode(event: Event) -> tuple[Msg, bytes]:
                     "role": event.role.value,
                     "name": event.name,
                     "capabilities": list(event.capabilities),
+                    "update_format": event.update_format,
                 }
             )
         case ScreenInfo():
@@ -457,7 +482,14 @@ def _decode_unchecked(msg: Msg, payload: bytes) -> Event:
             caps = obj.get("capabilities", [])
             if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
                 raise ValueError("capabilities must be a list of strings")
-            return Hello(Role(obj["role"]), _str(obj["name"]), _int(obj["version"]), tuple(caps))
+            update_format = _int(obj.get("update_format", UNANNOUNCED_UPDATE_FORMAT))
+            return Hello(
+                Role(obj["role"]),
+                _str(obj["name"]),
+                _int(obj["version"]),
+                tuple(caps),
+                update_format,
+            )
         case Msg.SCREEN_INFO:
             obj = _object(payload)
             monitors = tuple(

@@ -1,5 +1,6 @@
 """Session protocol: the same contract over an in-memory pipe and over real TCP; parsers
-fed whole, byte by byte and with trailing data; hostile bytes only raise protocol errors."""
+fed whole, byte by byte and with trailing data; hostile bytes only raise protocol errors;
+a peer with another screen update format (an older remoteapp) is refused with a reason."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from remoteapp.codec.update_format import VERSION as UPDATE_FORMAT
 from remoteapp.errors import LocalProtocolError, RemoteProtocolError
 from remoteapp.net.session import (
     CHUNK,
@@ -37,7 +39,7 @@ from remoteapp.net.session import (
 )
 from remoteapp.net.session_state import Role, State
 from remotewire.errors import OversizeFrame
-from remotewire.framing import NEED_DATA, pack_frame
+from remotewire.framing import NEED_DATA, Frame, FrameReader, pack_frame
 
 # -- transports: a byte pipe each way
 
@@ -270,7 +272,14 @@ def peer_sends(*frames: bytes) -> SessionConnection:
 
 
 def hello_frame(**fields: object) -> bytes:
-    body = {"version": 1, "role": "agent", "name": "Ana", "capabilities": [], **fields}
+    body = {
+        "version": 1,
+        "role": "agent",
+        "name": "Ana",
+        "capabilities": [],
+        "update_format": UPDATE_FORMAT,
+        **fields,
+    }
     return pack_frame(Msg.HELLO, json.dumps(body).encode())
 
 
@@ -285,6 +294,8 @@ HELLO = hello_frame()
         ((hello_frame(role="robot"),), "malformed HELLO"),
         ((hello_frame(version=2),), "protocol 2"),
         ((hello_frame(capabilities=[1]),), "malformed HELLO"),
+        ((hello_frame(update_format="2"),), "malformed HELLO"),
+        ((hello_frame(update_format=3),), "the customer runs an older remoteapp"),
         ((pack_frame(Msg.HELLO, b"[1, 2]"),), "malformed HELLO"),
         ((pack_frame(Msg.HELLO, b"\xff"),), "malformed HELLO"),
         ((HELLO, pack_frame(Msg.UPDATE_ACK, bytes(4))), "not outstanding"),
@@ -353,3 +364,67 @@ def test_random_bytes_only_raise_protocol_errors(junk: bytes) -> None:
         drain(conn)
     except RemoteProtocolError:
         pass
+
+
+# -- update format negotiation: a remoteapp from before format 2 is told to update
+
+#: Exactly what remoteapp sent before update format 2 existed (no "update_format").
+V1_CUSTOMER_HELLO = pack_frame(
+    Msg.HELLO, b'{"version":1,"role":"customer","name":"Maria","capabilities":["clipboard"]}'
+)
+V1_AGENT_HELLO = pack_frame(
+    Msg.HELLO, b'{"version":1,"role":"agent","name":"Ana","capabilities":["clipboard"]}'
+)
+V1_REFUSAL = (
+    "the customer runs an older remoteapp (screen update format 1, the agent's uses 2): "
+    "update remoteapp on the customer's computer"
+)
+
+
+def test_a_v1_peer_is_refused_and_both_sides_can_show_why(pipes: tuple[Pipe, Pipe]) -> None:
+    to_agent, to_customer = pipes
+    agent = SessionConnection(Role.AGENT)
+    to_customer.write(agent.send(Hello(Role.AGENT, "Ana")))
+    to_agent.write(V1_CUSTOMER_HELLO)
+    agent.receive_data(to_agent.read())
+    with pytest.raises(RemoteProtocolError) as refused:
+        agent.next_event()
+    assert str(refused.value) == V1_REFUSAL
+    assert agent.peer_hello is None
+    # the session's Transport ends a protocol error with a Bye that carries the message
+    to_customer.write(agent.send(Bye(f"protocol error: {refused.value}")))
+
+    # the v1 side reads our Hello as before (session protocol 1, the keys it knew) and
+    # then the Bye: a frame layout that did not change, so it shows the reason
+    reader = FrameReader(max_payload=1 << 20)
+    reader.receive_data(to_customer.read())
+    hello, bye = reader.next_frame(), reader.next_frame()
+    assert reader.next_frame() is NEED_DATA
+    assert isinstance(hello, Frame) and isinstance(bye, Frame)
+    fields = json.loads(hello.payload)
+    assert (hello.type, fields["version"], fields["role"], fields["name"]) == (
+        Msg.HELLO,
+        1,
+        "agent",
+        "Ana",
+    )
+    assert fields["capabilities"] == [] and fields["update_format"] == UPDATE_FORMAT
+    assert (bye.type, bye.payload.decode()) == (Msg.BYE, f"protocol error: {V1_REFUSAL}")
+
+
+def test_a_v1_agent_is_refused_by_the_customer_before_any_update() -> None:
+    customer = SessionConnection(Role.CUSTOMER)
+    customer.send(Hello(Role.CUSTOMER, "Maria"))
+    customer.receive_data(V1_AGENT_HELLO)
+    with pytest.raises(RemoteProtocolError, match=r"the agent runs an older remoteapp \(screen"):
+        drain(customer)
+    assert customer.peer_hello is None
+
+
+def test_hello_carries_this_sides_update_format_and_no_other() -> None:
+    customer, agent = SessionConnection(Role.CUSTOMER), SessionConnection(Role.AGENT)
+    customer.receive_data(agent.send(Hello(Role.AGENT, "Ana")))
+    customer.send(Hello(Role.CUSTOMER, "Maria"))
+    assert drain(customer) == [Hello(Role.AGENT, "Ana", update_format=UPDATE_FORMAT)]
+    with pytest.raises(LocalProtocolError, match=f"speaks update format {UPDATE_FORMAT}"):
+        SessionConnection(Role.AGENT).send(Hello(Role.AGENT, "Ana", update_format=1))
