@@ -9,10 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 
-import numpy as np
-import numpy.typing as npt
-
-from remoteapp.codec import DecodedUpdate, ScreenDecoder
+from remoteapp.codec import DecodedUpdate, Pixels, ScreenDecoder
 from remoteapp.errors import RemoteProtocolError
 from remoteapp.net.session import (
     Clipboard,
@@ -31,7 +28,6 @@ from remoteapp.session.transport import Transport
 
 log = logging.getLogger("remoteapp.session")
 
-Frame = npt.NDArray[np.uint8]
 PING_INTERVAL = 1.0
 
 
@@ -43,7 +39,7 @@ class AgentSession:
         sock: socket.socket,
         name: str,
         *,
-        on_frame: Callable[[Frame, DecodedUpdate], None] = lambda fb, update: None,
+        on_frame: Callable[[Pixels, DecodedUpdate], None] = lambda fb, update: None,
         on_screen_info: Callable[[ScreenInfo], None] = lambda info: None,
         on_customer: Callable[[str], None] = lambda name: None,
         on_end: Callable[[str], None] = lambda reason: None,
@@ -70,7 +66,8 @@ class AgentSession:
         threading.Thread(target=self._ping_loop, name="agent-ping", daemon=True).start()
 
     def send(self, event: Event) -> bool:
-        """Send an input or control event; False once the session is over."""
+        """Send an input or control event; False once the session is over.  Never waits on
+        the network (it is queued; see ``Transport``): safe on the GUI thread."""
         return self.transport.send(event)
 
     def end(self, reason: str = "agent ended the session") -> None:
@@ -116,7 +113,7 @@ class AgentSession:
             self._pings[nonce] = time.monotonic()
             if not self.transport.send(Ping(nonce)):
                 return
-            time.sleep(PING_INTERVAL)
+            self.transport.wait_closed(PING_INTERVAL)
 
     def _ended(self, reason: str) -> None:
         self.on_end(reason)

@@ -1,5 +1,9 @@
 """The customer's end: capture -> encode -> send when a credit is free; apply input.
 
+Flow control: an update is sent only with a credit free (the viewer acks each one), and
+the capture thread waits for room in the transport's send queue (back-pressure, bounded)
+rather than piling updates up in memory.
+
 Pacing: the screen is grabbed ``fps`` times a second; right after the agent's input it is
 grabbed again within a few ms (and at up to 60 fps while the agent is active), so the
 answer to a click or a key does not wait for the next tick; after a second of no change
@@ -46,6 +50,7 @@ ACTIVE_PERIOD_S = 1 / 60  #: grab period while the agent is active
 ACTIVE_FOR_S = 0.5  #: ... for this long after the last input
 IDLE_AFTER_FRAMES = 30  #: unchanged grabs in a row before the idle rate
 IDLE_PERIOD_S = 0.2  #: grab period of an idle screen
+SEND_WAIT_S = 30.0  #: back-pressure: how long an update may wait for room in the send queue
 
 
 class CustomerSession:
@@ -186,7 +191,8 @@ class CustomerSession:
                     MonitorInfo(m.index, m.left, m.top, m.width, m.height, m.primary, m.name)
                     for m in monitors
                 )
-                self.transport.send(ScreenInfo(infos, index))
+                if not self.transport.send(ScreenInfo(infos, index), wait=SEND_WAIT_S):
+                    return
                 current, key = index, True
             if key:
                 encoder.request_key_frame()
@@ -196,7 +202,7 @@ class CustomerSession:
             idle = stats is not None and not stats.key and stats.rects == 0 and stats.copies == 0
             changed = not (idle and shot.cursor == last_cursor)
             if changed:
-                if not self.transport.send(ScreenUpdate(seq, update)):
+                if not self.transport.send(ScreenUpdate(seq, update), wait=SEND_WAIT_S):
                     return
                 seq = (seq + 1) & 0xFFFFFFFF
                 self.frames_sent += 1

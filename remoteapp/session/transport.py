@@ -1,8 +1,32 @@
-"""A SessionConnection on a blocking socket, safe to use from several threads.
+"""A SessionConnection on a blocking socket: a reader thread, a writer thread, a send queue.
 
-Reads happen on one reader thread; sends may come from any thread and are serialized.
-Every wait is bounded: the socket has a timeout, and a peer silent for longer than
-``idle_timeout`` ends the session.
+``send`` is called on the GUI thread (the viewer's input), so it never waits on the
+network: it only encodes (the sans-IO ``conn.send``, so the protocol state moves in the
+caller's order) and queues the bytes; the writer thread does the socket writes.
+
+The queue is bounded (``max_events`` events, ``max_bytes`` bytes).  Its policy:
+
+- pointer moves coalesce: a move replaces a move at the tail of the queue (nothing is
+  reordered), and on a full queue the older queued moves are dropped (each is a frame of
+  its own that changes no protocol state, and button and wheel events carry their own
+  position, so only the path in between is lost);
+- nothing else is dropped: buttons, keys, text, wheel, clipboard, acks, pings, Bye.  When
+  the queue is full of those the peer has not taken a byte for a long while, and the
+  session ends with that reason at once.  ``send`` does not block instead, not even for a
+  few ms: a held key repeats 30 times a second, each wait would freeze the viewer that
+  long, and a dropped key release would leave the key held on the customer's machine;
+- ``send(event, wait=s)`` is for a non-GUI thread with bulk data (the customer's screen
+  updates, already paced by credits): it waits up to ``s`` for room (back-pressure), then
+  queues even if that overshoots the bound by its one event.
+
+Locks: ``_conn_lock`` guards the conn.  A sender holds it to encode and queue, the reader
+while it parses what one ``recv`` brought; nobody holds it during socket I/O, so the GUI
+thread never waits on a thread that waits on the network.  The queue's own lock is held
+only to push and pop.
+
+Every wait is bounded: a peer silent for ``idle_timeout`` ends the session (reader), so
+does a peer that takes no byte for ``idle_timeout`` (writer); our Bye gets at most
+``CLOSE_TIMEOUT_S`` to go out.
 """
 
 from __future__ import annotations
@@ -12,55 +36,151 @@ import logging
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
 
 from remoteapp.errors import LocalProtocolError, RemoteProtocolError
-from remoteapp.net.session import Bye, ConnectionClosed, Event, SessionConnection
+from remoteapp.net.session import Bye, ConnectionClosed, Event, PointerMove, SessionConnection
 from remotewire.framing import NEED_DATA
 
 log = logging.getLogger("remoteapp.session")
 
-RECV_SIZE = 1 << 16
+RECV_SIZE: Final = 1 << 16
+POLL_S: Final = 1.0  #: socket timeout: how often blocked reads and writes look up
+MAX_EVENTS: Final = 1024  #: undroppable events queued before the session is given up
+MAX_BYTES: Final = 8 << 20  #: bytes queued (one larger event is taken on an empty queue)
+CLOSE_TIMEOUT_S: Final = 2.0  #: how long our Bye may take to go out
+
+
+@dataclass(slots=True)
+class _Queued:
+    data: bytes
+    move: bool = False  #: a pointer move: may be replaced or dropped
+    last: bool = False  #: our Bye: the writer closes the socket after it
 
 
 class Transport:
-    """Drive ``conn`` over ``sock``: ``start(on_event)`` runs the reader thread."""
+    """Drive ``conn`` over ``sock``: ``start(on_event, on_end)`` runs the reader thread;
+    the writer thread starts with the first send."""
 
     def __init__(
-        self, sock: socket.socket, conn: SessionConnection, idle_timeout: float = 30.0
+        self,
+        sock: socket.socket,
+        conn: SessionConnection,
+        idle_timeout: float = 30.0,
+        *,
+        max_events: int = MAX_EVENTS,
+        max_bytes: int = MAX_BYTES,
     ) -> None:
         self.sock = sock
         self.conn = conn
         self.idle_timeout = idle_timeout
-        self._lock = threading.Lock()  # guards conn and writes to sock
-        self._closed = threading.Event()
+        self.max_events = max_events
+        self.max_bytes = max_bytes
         self.end_reason = ""
+        self.coalesced = 0  #: pointer moves replaced or dropped (a bench/test figure)
+        self._conn_lock = threading.Lock()  # guards conn; encode + queue in one go
+        self._room = threading.Condition()  # guards the queue and the end state
+        self._queue: deque[_Queued] = deque()
+        self._queued_bytes = 0
+        self._closed = threading.Event()  # no more sends
+        self._ended = False  # the socket is shut, on_end called (or about to be)
+        self._closing = ""  # our own reason, once close() has queued our Bye
+        self._writer: threading.Thread | None = None
         self._on_end: Callable[[str], None] = lambda reason: None
-        sock.settimeout(1.0)
+        sock.settimeout(POLL_S)
 
     @property
     def closed(self) -> bool:
+        """No more sends: the session ended or is ending."""
         return self._closed.is_set()
 
-    def send(self, event: Event) -> bool:
-        """Send ``event``; False (and nothing sent) when the session is over."""
+    @property
+    def queued(self) -> int:
+        """Events waiting for the writer."""
+        with self._room:
+            return len(self._queue)
+
+    def wait_closed(self, timeout: float) -> bool:
+        """Wait (at most ``timeout`` s) for the session to be over; True if it is."""
+        return self._closed.wait(timeout)
+
+    # -- sending (any thread)
+
+    def send(self, event: Event, *, wait: float = 0.0) -> bool:
+        """Queue ``event``; False (nothing queued) when the session is over.
+
+        Returns at once unless ``wait`` > 0 (not on the GUI thread): then it waits up to
+        ``wait`` s for room in the queue, and ends the session if none comes.  Raises
+        LocalProtocolError if this side may not send ``event`` now (a bug of the caller).
+        """
         if self._closed.is_set():
             return False
-        with self._lock:
+        if wait > 0 and not self._wait_for_room(wait):
+            if not self._closed.is_set():
+                self._finish(f"the other side took no data for {wait:g} s")
+            return False
+        move = isinstance(event, PointerMove)
+        with self._conn_lock:
+            if self._closed.is_set():
+                return False
             try:
                 data = self.conn.send(event)
             except LocalProtocolError:
                 if self._closed.is_set():
                     return False
                 raise
-            try:
-                self.sock.settimeout(self.idle_timeout)  # a stuck peer cannot block us forever
-                self.sock.sendall(data)
-                self.sock.settimeout(1.0)
-            except OSError as exc:
-                self._finish(f"connection lost: {exc}")
-                return False
+            taken = self._enqueue(_Queued(data, move=move), force=wait > 0)
+        if not taken:
+            self._finish(
+                f"the other side stopped reading ({self.max_events} events waiting to be sent)"
+            )
+        return taken
+
+    def _wait_for_room(self, timeout: float) -> bool:
+        with self._room:
+            self._room.wait_for(lambda: self._ended or not self._full(), timeout)
+            return not self._ended and not self._full()
+
+    def _full(self, adding: int = 0) -> bool:
+        if len(self._queue) >= self.max_events:
+            return True
+        return bool(self._queue) and self._queued_bytes + adding > self.max_bytes
+
+    def _enqueue(self, item: _Queued, *, force: bool = False) -> bool:
+        """Queue ``item`` by the policy above; False when it is undroppable and there is no
+        room.  Called with ``_conn_lock`` held, so queue order is encoding order."""
+        with self._room:
+            if self._ended:
+                return True  # the end is being reported already
+            if item.move and self._queue and self._queue[-1].move:
+                self._queued_bytes += len(item.data) - len(self._queue[-1].data)
+                self._queue[-1] = item
+                self.coalesced += 1
+                return True
+            if not force and self._full(len(item.data)):
+                self._drop_moves()
+                if self._full(len(item.data)) and not item.move:
+                    return False  # a move is always taken: at most one past the bound
+            self._queue.append(item)
+            self._queued_bytes += len(item.data)
+            self._room.notify_all()
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_loop, name="session-writer", daemon=True
+                )
+                self._writer.start()
         return True
+
+    def _drop_moves(self) -> None:
+        kept = deque(item for item in self._queue if not item.move)
+        self.coalesced += len(self._queue) - len(kept)
+        self._queue = kept
+        self._queued_bytes = sum(len(item.data) for item in kept)
+
+    # -- lifecycle
 
     def start(
         self,
@@ -71,7 +191,11 @@ class Transport:
     ) -> threading.Thread:
         """Run the reader thread; ``initial`` is session data already read (by the relay
         handshake) and is processed first."""
-        self._on_end = on_end
+        with self._room:
+            self._on_end = on_end
+            ended = self._ended
+        if ended:  # the first send failed already
+            on_end(self.end_reason)
         thread = threading.Thread(
             target=self._read_loop, args=(on_event, initial), name=name, daemon=True
         )
@@ -79,16 +203,83 @@ class Transport:
         return thread
 
     def close(self, reason: str) -> None:
-        """End the session from this side: say Bye (if we still can), then close."""
-        if self._closed.is_set():
+        """End the session from this side, without waiting: our Bye is queued, the writer
+        sends it (within CLOSE_TIMEOUT_S) and closes the socket, then ``on_end(reason)``.
+
+        A short non-daemon thread waits for that, so a program quitting right after
+        ``close`` still says goodbye (bounded) instead of dropping the connection."""
+        with self._conn_lock:
+            if self._closed.is_set():
+                return
+            self._closing = reason
+            self._closed.set()
+            try:
+                data: bytes | None = self.conn.send(Bye(reason))
+            except LocalProtocolError:  # we may have said Bye already
+                data = None
+            if data is not None:
+                self._enqueue(_Queued(data, last=True), force=True)
+        with self._room:
+            writer = self._writer
+        if data is None or writer is None:
+            self._finish(reason)
             return
-        with contextlib.suppress(LocalProtocolError):  # we may have said Bye already
-            self.send(Bye(reason))
-        self._finish(reason)
+        threading.Thread(
+            target=self._linger, args=(writer,), name="session-close", daemon=False
+        ).start()
+
+    def _linger(self, writer: threading.Thread) -> None:
+        writer.join(CLOSE_TIMEOUT_S + POLL_S)
+        self._finish(self._closing)
+
+    # -- the writer thread
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._room:
+                while not self._queue and not self._ended:
+                    if self.sock.fileno() == -1:  # closed under us (never started, say)
+                        return
+                    self._room.wait(POLL_S)
+                if self._ended:
+                    return
+                item = self._queue.popleft()
+                self._queued_bytes -= len(item.data)
+                self._room.notify_all()  # room for a waiting sender
+            if not self._write(item.data):
+                return
+            if item.last:
+                self._finish(self._closing)
+                return
+
+    def _write(self, data: bytes) -> bool:
+        """Write all of ``data``; False (and the session ended) if the peer takes no byte
+        for ``idle_timeout`` (``CLOSE_TIMEOUT_S`` once we are closing) or the socket fails."""
+        view = memoryview(data)
+        progress = time.monotonic()
+        while view:
+            if self._ended:
+                return False
+            try:
+                sent = self.sock.send(view)
+            except TimeoutError:
+                limit = CLOSE_TIMEOUT_S if self._closing else self.idle_timeout
+                if time.monotonic() - progress > limit:
+                    self._finish(f"the other side took no data for {limit:g} s")
+                    return False
+                continue
+            except OSError as exc:
+                self._finish(f"connection lost: {exc}")
+                return False
+            view = view[sent:]
+            progress = time.monotonic()
+        return True
+
+    # -- the reader thread
 
     def _read_loop(self, on_event: Callable[[Event], None], initial: bytes) -> None:
         last_heard = time.monotonic()
-        while not self._closed.is_set():
+        while not self._ended:
             try:
                 data, initial = (initial, b"") if initial else (self.sock.recv(RECV_SIZE), b"")
             except TimeoutError:
@@ -100,7 +291,7 @@ class Transport:
                 return
             last_heard = time.monotonic()
             try:
-                with self._lock:
+                with self._conn_lock:
                     self.conn.receive_data(data)
                     events = []
                     while (event := self.conn.next_event()) is not NEED_DATA:
@@ -124,12 +315,21 @@ class Transport:
                     return
 
     def _finish(self, reason: str) -> None:
-        if self._closed.is_set():
-            return
-        self._closed.set()
-        self.end_reason = reason
+        """The session is over: shut the socket (which wakes both threads), tell on_end
+        once.  Never blocks: safe on the GUI thread."""
+        with self._room:
+            if self._ended:
+                return
+            self._ended = True
+            self._closed.set()
+            reason = self._closing or reason  # we said why first
+            self.end_reason = reason
+            self._queue.clear()
+            self._queued_bytes = 0
+            self._room.notify_all()
+            on_end = self._on_end
         with contextlib.suppress(OSError):  # the peer may have gone first
             self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
         log.info("session event=ended reason=%r", reason)
-        self._on_end(reason)
+        on_end(reason)

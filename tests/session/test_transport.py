@@ -1,0 +1,287 @@
+"""Transport's contract, agent and customer ends over real TCP through taps (tests/streams.py):
+events arrive in order whether the bytes come whole or one at a time; a peer that stops
+reading never blocks ``send``, moves coalesce, nothing else is dropped; a queue full of
+undroppable events, a peer that takes nothing and a stalled Bye all end the session with
+a reason, within their bounds; bulk senders wait for room (back-pressure)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from remoteapp.net.session import (
+    CHUNK,
+    Clipboard,
+    Event,
+    Hello,
+    Key,
+    MonitorInfo,
+    Ping,
+    PointerButton,
+    PointerMove,
+    Pong,
+    ScreenInfo,
+    ScreenUpdate,
+    SessionConnection,
+    Text,
+    UpdateAck,
+    Wheel,
+)
+from remoteapp.net.session_state import Role
+from remoteapp.session.transport import CLOSE_TIMEOUT_S, POLL_S, Transport
+from tests.streams import StreamPair, stream_pair
+
+WAIT_S = 10.0  #: bound of every wait for something that should happen
+
+
+class End:
+    """A Transport with what its reader delivered and how it ended."""
+
+    def __init__(self, sock: socket.socket, role: Role, **options: Any) -> None:
+        self.transport = Transport(sock, SessionConnection(role), **options)
+        self.events: list[Event] = []
+        self.arrived = threading.Condition()
+        self.ended = threading.Event()
+        self.reasons: list[str] = []
+
+    def start(self, name: str) -> None:
+        self.transport.start(self._on_event, self._on_end, name=name)
+
+    def _on_event(self, event: Event) -> None:
+        with self.arrived:
+            self.events.append(event)
+            self.arrived.notify_all()
+
+    def _on_end(self, reason: str) -> None:
+        self.reasons.append(reason)
+        self.ended.set()
+
+    def wait_for(self, event: Event) -> None:
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: event in self.events, WAIT_S), self.events[-5:]
+
+    def end_reason(self) -> str:
+        assert self.ended.wait(WAIT_S), "the session did not end"
+        assert len(self.reasons) == 1, self.reasons  # on_end exactly once
+        return self.reasons[0]
+
+
+@pytest.fixture
+def pair() -> Iterator[StreamPair]:
+    with stream_pair() as pair:
+        yield pair
+
+
+def ends(pair: StreamPair, **agent_options: Any) -> tuple[End, End]:
+    """The agent on ``a``, the customer on ``b``, both said Hello and are reading."""
+    agent = End(pair.a, Role.AGENT, **agent_options)
+    customer = End(pair.b, Role.CUSTOMER)
+    assert agent.transport.send(Hello(Role.AGENT, "Ana"))
+    assert customer.transport.send(Hello(Role.CUSTOMER, "Maria"))
+    agent.start("agent-net")
+    customer.start("customer-net")
+    return agent, customer
+
+
+def undroppable(events: list[Event]) -> list[Event]:
+    return [e for e in events if not isinstance(e, PointerMove | Ping | Pong)]
+
+
+def input_burst(count: int) -> list[Event]:
+    """Moves with a button, a wheel step, a key and text among them every 100."""
+    events: list[Event] = []
+    for i in range(count):
+        events.append(PointerMove(i, i // 2))
+        if i % 100 == 50:
+            events += [
+                PointerButton(i, i // 2, "left", True),
+                PointerButton(i, i // 2, "left", False),
+                Wheel(i, 0, 0, -1),
+                Key("a", True, frozenset({"shift"})),
+                Key("a", False),
+                Text(f"typed {i}"),
+            ]
+    return [*events, PointerMove(4321, 1234)]
+
+
+def stall_writer(agent: End, pair: StreamPair) -> None:
+    """The customer's side stops reading; a 1 MiB clipboard text fills every buffer on
+    the way, so the agent's writer is stuck in the middle of it."""
+    pair.a_to_b.stall()
+    assert agent.transport.send(Clipboard("x" * (1 << 20)))
+    assert _until(lambda: agent.transport.queued == 0)  # taken by the writer, not written
+
+
+def _until(done: Callable[[], bool], timeout: float = WAIT_S) -> bool:
+    """Poll (bounded) for a state another thread reaches and does not signal."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        threading.Event().wait(0.002)
+    return True
+
+
+@pytest.mark.parametrize("delivery", ["whole", "byte by byte"])
+def test_events_arrive_in_order_whole_and_byte_by_byte(pair: StreamPair, delivery: str) -> None:
+    if delivery == "byte by byte":
+        for tap in pair.taps:
+            tap.trickle()
+    agent, customer = ends(pair)
+    monitors = (MonitorInfo(0, 0, 0, 1280, 800), MonitorInfo(1, 0, 0, 1280, 800, True, "A"))
+    size = 700 if delivery == "byte by byte" else 2 * CHUNK + 1000  # several frames whole
+    update = ScreenUpdate(0, bytes(range(256)) * (size // 256))
+    assert customer.transport.send(ScreenInfo(monitors, 1))
+    assert customer.transport.send(update, wait=WAIT_S)
+    sent = input_burst(120 if delivery == "whole" else 12)
+    for event in sent:
+        assert agent.transport.send(event)
+    assert agent.transport.send(UpdateAck(0))
+
+    customer.wait_for(UpdateAck(0))
+    agent.wait_for(update)
+    assert agent.events[:3] == [Hello(Role.CUSTOMER, "Maria"), ScreenInfo(monitors, 1), update]
+    got = customer.events
+    assert got[0] == Hello(Role.AGENT, "Ana")
+    assert undroppable(got[1:]) == [*undroppable(sent), UpdateAck(0)]
+    moves = [e for e in got if isinstance(e, PointerMove)]
+    assert moves[-1] == PointerMove(4321, 1234)  # the last position always arrives
+    assert all(m in sent for m in moves)
+    if delivery == "byte by byte":
+        assert pair.a_to_b.deliveries == pair.a_to_b.passed  # one byte per delivery
+        assert pair.b_to_a.deliveries == pair.b_to_a.passed
+
+    agent.transport.close("agent ended the session")
+    assert customer.end_reason() == "agent ended the session"
+    assert agent.end_reason() == "agent ended the session"
+
+
+def test_a_peer_that_stops_reading_never_blocks_moves_coalesce_nothing_else_drops(
+    pair: StreamPair,
+) -> None:
+    agent, customer = ends(pair)
+    customer.wait_for(Hello(Role.AGENT, "Ana"))
+    stall_writer(agent, pair)
+
+    sent = input_burst(1000)
+    for event in sent:  # returns at once each time (a blocked send would hang the test)
+        assert agent.transport.send(event)
+    # moves coalesced: what waits is the undroppable events and at most one move next to each
+    waiting = agent.transport.queued
+    assert waiting <= 2 * len(undroppable(sent)) + 1
+    assert agent.transport.coalesced >= 1000 - waiting
+    assert not agent.transport.closed
+
+    pair.a_to_b.resume()
+    customer.wait_for(PointerMove(4321, 1234))
+    got = customer.events
+    before = [Hello(Role.AGENT, "Ana"), Clipboard("x" * (1 << 20))]
+    assert undroppable(got) == [*before, *undroppable(sent)]
+    assert len([e for e in got if isinstance(e, PointerMove)]) < 100
+    agent.transport.close("test over")
+    assert customer.end_reason() == "test over"
+
+
+def test_a_queue_full_of_undroppable_events_ends_the_session_at_once(pair: StreamPair) -> None:
+    agent, customer = ends(pair, max_events=16)
+    stall_writer(agent, pair)
+    results = [agent.transport.send(Key("a", pressed)) for pressed in [True, False] * 8]
+    assert all(results) and agent.transport.queued == 16
+    assert agent.transport.send(PointerMove(1, 1))  # a move is always taken (and coalesces)
+    assert agent.transport.send(PointerMove(2, 2))
+    assert agent.transport.queued == 17 and agent.transport.coalesced == 1
+
+    assert not agent.transport.send(Key("b", True))  # no room: the session is over, no wait
+    assert agent.transport.closed
+    reason = agent.end_reason()
+    assert reason == "the other side stopped reading (16 events waiting to be sent)"
+    assert not agent.transport.send(Key("b", False))  # and stays over
+    pair.a_to_b.resume()
+    assert customer.end_reason() == "connection lost"  # half a frame, then the end
+
+
+def test_a_peer_that_takes_no_data_ends_the_session_after_the_idle_timeout(
+    pair: StreamPair,
+) -> None:
+    agent, customer = ends(pair, idle_timeout=2 * POLL_S)
+    stall_writer(agent, pair)
+    keep_talking = threading.Event()
+
+    def talk() -> None:  # the peer still sends, so only the writer can notice the stall
+        nonce = 0
+        while not keep_talking.wait(0.1) and customer.transport.send(Ping(nonce)):
+            nonce += 1
+
+    talker = threading.Thread(target=talk)
+    talker.start()
+    try:
+        assert agent.end_reason() == "the other side took no data for 2 s"
+    finally:
+        keep_talking.set()
+        talker.join(WAIT_S)
+
+
+def test_close_never_waits_on_a_stalled_peer_and_gives_up_on_the_bye_in_bounds(
+    pair: StreamPair,
+) -> None:
+    agent, customer = ends(pair)
+    stall_writer(agent, pair)
+    agent.transport.close("agent closed the viewer")
+    assert agent.transport.closed and not agent.ended.is_set()  # returned before the Bye went
+    assert not agent.transport.send(PointerMove(5, 5))
+    assert agent.ended.wait(CLOSE_TIMEOUT_S + 2 * POLL_S + WAIT_S)
+    assert agent.end_reason() == "agent closed the viewer"
+    pair.a_to_b.resume()
+    assert customer.end_reason() == "connection lost"  # the Bye never got through
+
+
+def test_a_bulk_sender_waits_for_room_then_sends(pair: StreamPair) -> None:
+    customer = End(pair.b, Role.CUSTOMER, max_bytes=64 * 1024)
+    agent = End(pair.a, Role.AGENT)
+    assert customer.transport.send(Hello(Role.CUSTOMER, "Maria"))
+    customer.start("customer-net")
+    agent.start("agent-net")
+    pair.b_to_a.stall()
+    assert customer.transport.send(Clipboard("y" * (1 << 20)))
+    assert _until(lambda: customer.transport.queued == 0)  # the writer is stuck in it
+    assert customer.transport.send(Clipboard("z" * (100 * 1024)))  # over max_bytes now
+    update = ScreenUpdate(0, b"frame" * 100)
+    results: list[bool] = []
+    sender = threading.Thread(
+        target=lambda: results.append(customer.transport.send(update, wait=WAIT_S))
+    )
+    sender.start()
+    sender.join(0.3)
+    assert sender.is_alive() and customer.transport.queued == 1  # waiting, not queued
+
+    pair.b_to_a.resume()
+    sender.join(WAIT_S)
+    assert results == [True]
+    agent.wait_for(update)
+    assert customer.transport.conn.credits == 1  # the update took its credit
+    customer.transport.close("customer ended the session")
+    assert agent.end_reason() == "customer ended the session"
+
+
+def test_a_bulk_sender_that_finds_no_room_in_time_ends_the_session(pair: StreamPair) -> None:
+    customer = End(pair.b, Role.CUSTOMER, max_events=1)
+    assert customer.transport.send(Hello(Role.CUSTOMER, "Maria"))
+    customer.start("customer-net")
+    pair.b_to_a.stall()
+    assert customer.transport.send(Clipboard("y" * (1 << 20)))
+    assert _until(lambda: customer.transport.queued == 0)
+    assert customer.transport.send(Ping(1))
+    assert not customer.transport.send(ScreenUpdate(0, b"frame"), wait=0.2)
+    assert customer.end_reason() == "the other side took no data for 0.2 s"
+
+
+def test_bytes_that_break_the_protocol_end_the_session_with_the_reason(pair: StreamPair) -> None:
+    agent = End(pair.a, Role.AGENT)
+    agent.start("agent-net")
+    pair.b.sendall(b"\x00\x00\x00\x05\x63hello")  # a frame of an unknown message type
+    assert agent.end_reason().startswith("protocol error:")
