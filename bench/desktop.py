@@ -13,10 +13,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
-Frame = npt.NDArray[np.uint8]
+from remoteapp.codec.pixels import Pixels
+
 W, H = 1920, 1080
 WORDS = [
     "the",
@@ -129,7 +129,7 @@ def base_desktop(seed: int = 1) -> Image.Image:
     return img
 
 
-def to_bgra(img: Image.Image) -> Frame:
+def to_bgra(img: Image.Image) -> Pixels:
     """PIL RGB/RGBA image -> (h, w, 4) BGRA with opaque alpha, as X11 capture returns."""
     rgb = np.asarray(img.convert("RGB"))
     out = np.empty((rgb.shape[0], rgb.shape[1], 4), dtype=np.uint8)
@@ -140,13 +140,13 @@ def to_bgra(img: Image.Image) -> Frame:
 # -- workloads: each yields BGRA frames; frame 0 is the starting screen (sent as key frame)
 
 
-def static(n: int) -> Iterator[Frame]:
+def static(n: int) -> Iterator[Pixels]:
     frame = to_bgra(base_desktop())
     for _ in range(n + 1):
         yield frame.copy()
 
 
-def typing(n: int) -> Iterator[Frame]:
+def typing(n: int) -> Iterator[Pixels]:
     """An editor window; one character per frame, the caret blinks every 15 frames."""
     img = base_desktop()
     editor = (300, 150, 1500, 900)
@@ -179,7 +179,7 @@ def _document(width: int, lines: int, seed: int = 7) -> Image.Image:
     return doc
 
 
-def scroll(n: int, step: int = 20) -> Iterator[Frame]:
+def scroll(n: int, step: int = 20) -> Iterator[Pixels]:
     """A browser-like text area scrolled ``step`` px per frame, scrollbar thumb moving."""
     img = base_desktop()
     win = (200, 40, 1700, 1030)
@@ -197,7 +197,7 @@ def scroll(n: int, step: int = 20) -> Iterator[Frame]:
         yield to_bgra(frame_img)
 
 
-def drag(n: int, dx: int = 14, dy: int = 6) -> Iterator[Frame]:
+def drag(n: int, dx: int = 14, dy: int = 6) -> Iterator[Pixels]:
     """A window dragged across the desktop, over the other windows."""
     img = base_desktop()
     rng = random.Random(3)
@@ -210,7 +210,7 @@ def drag(n: int, dx: int = 14, dy: int = 6) -> Iterator[Frame]:
         yield to_bgra(frame_img)
 
 
-def video(n: int) -> Iterator[Frame]:
+def video(n: int) -> Iterator[Pixels]:
     """A 640x360 player area whose every pixel changes every frame (moving scene + noise)."""
     img = base_desktop()
     draw_window(img, (560, 300, 1220, 720), "Training video - Player", [])
@@ -228,7 +228,7 @@ def video(n: int) -> Iterator[Frame]:
         yield frame
 
 
-def fullchange(n: int) -> Iterator[Frame]:
+def fullchange(n: int) -> Iterator[Pixels]:
     """Every pixel changes every frame (a fade of the whole screen, as on a theme change)."""
     base = to_bgra(base_desktop()).astype(np.int16)
     for i in range(n + 1):
@@ -237,7 +237,7 @@ def fullchange(n: int) -> Iterator[Frame]:
         yield frame.clip(0, 255).astype(np.uint8)
 
 
-WORKLOADS: dict[str, Callable[[int], Iterator[Frame]]] = {
+WORKLOADS: dict[str, Callable[[int], Iterator[Pixels]]] = {
     "static": static,
     "typing": typing,
     "scroll": scroll,

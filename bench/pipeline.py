@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.desktop import WORKLOADS, Frame, to_bgra
-from remoteapp.codec import ScreenDecoder, ScreenEncoder
+from bench.desktop import WORKLOADS, to_bgra
+from remoteapp.codec import Pixels, ScreenDecoder, ScreenEncoder
 from remoteapp.codec.tiles import TILE
 from remoteapp.codec.zstd_stream import DEFAULT_LEVEL
 
@@ -46,7 +46,7 @@ def _pin_one_core() -> None:
             os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
-def tight_like_baseline(prev: Frame, cur: Frame) -> tuple[int, float]:
+def tight_like_baseline(prev: Pixels, cur: Pixels) -> tuple[int, float]:
     """Bytes and seconds for zlib-6 of every changed 64x64 tile (fresh context per tile)."""
     start = time.perf_counter()
     total = 0
@@ -62,7 +62,7 @@ def tight_like_baseline(prev: Frame, cur: Frame) -> tuple[int, float]:
     return total, time.perf_counter() - start
 
 
-def floor_ms(frame: Frame, repeat: int = 20) -> float:
+def floor_ms(frame: Pixels, repeat: int = 20) -> float:
     dst = np.empty_like(frame)
     samples = []
     for _ in range(repeat):
@@ -72,7 +72,7 @@ def floor_ms(frame: Frame, repeat: int = 20) -> float:
     return statistics.median(samples) * 1e3
 
 
-def measure(frames: Iterable[Frame], level: int = DEFAULT_LEVEL) -> dict[str, float | bool]:
+def measure(frames: Iterable[Pixels], level: int = DEFAULT_LEVEL) -> dict[str, float | bool]:
     """Run encoder, decoder and baseline over ``frames``; the first one is the key frame."""
     enc, dec = ScreenEncoder(level=level), ScreenDecoder()
     enc_ms: list[float] = []
@@ -81,8 +81,8 @@ def measure(frames: Iterable[Frame], level: int = DEFAULT_LEVEL) -> dict[str, fl
     base_bytes: list[int] = []
     base_ms: list[float] = []
     exact = True
-    prev: Frame | None = None
-    first: Frame | None = None
+    prev: Pixels | None = None
+    first: Pixels | None = None
     for frame in frames:
         t0 = time.perf_counter()
         update = enc.encode(frame)
@@ -117,7 +117,7 @@ def measure(frames: Iterable[Frame], level: int = DEFAULT_LEVEL) -> dict[str, fl
     }
 
 
-def png_frames(directory: Path) -> Iterator[Frame]:
+def png_frames(directory: Path) -> Iterator[Pixels]:
     from PIL import Image
 
     paths = sorted(p for p in directory.iterdir() if p.suffix.lower() == ".png")
@@ -135,7 +135,7 @@ def record(directory: Path, seconds: float, fps: float, max_frames: int) -> int:
     from remoteapp.capture import ScreenGrabber
 
     directory.mkdir(parents=True, exist_ok=True)
-    grabbed: list[Frame] = []
+    grabbed: list[Pixels] = []
     with ScreenGrabber() as grabber:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and len(grabbed) < max_frames:

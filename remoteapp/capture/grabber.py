@@ -14,13 +14,11 @@ from types import TracebackType
 import mss
 import mss.exception
 import numpy as np
-import numpy.typing as npt
 
 from remoteapp.capture.pointer import PointerReader, pointer_reader
 from remoteapp.capture.session import check_capturable
+from remoteapp.codec.pixels import Pixels
 from remoteapp.errors import CaptureError, NoDisplayError
-
-Frame = npt.NDArray[np.uint8]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +39,7 @@ class Monitor:
 
 @dataclass(frozen=True, slots=True)
 class CapturedFrame:
-    pixels: Frame  #: (height, width, 4) BGRA, C-contiguous, owned by the caller
+    pixels: Pixels  #: (height, width, 4) BGRA, C-contiguous, owned by the caller
     monitor: Monitor
     cursor: tuple[int, int] | None  #: pointer hot spot relative to the monitor's corner
     timestamp: float  #: time.monotonic() at capture

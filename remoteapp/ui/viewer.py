@@ -13,9 +13,8 @@ import time
 from typing import Final
 
 import numpy as np
-import numpy.typing as npt
 
-from remoteapp.codec import DecodedUpdate
+from remoteapp.codec import DecodedUpdate, Pixels
 from remoteapp.net.session import (
     Clipboard,
     Event,
@@ -31,7 +30,6 @@ from remoteapp.ui.clipboard import ClipboardSync
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal
 
-Frame = npt.NDArray[np.uint8]
 Qt = QtCore.Qt
 
 QWIDGETSIZE_MAX: Final = (1 << 24) - 1
@@ -112,19 +110,19 @@ class ScreenView(QtWidgets.QWidget):
         self.setMouseTracking(True)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._lock = threading.Lock()
-        self._picture: Frame = np.zeros((1, 1, 4), np.uint8)
+        self._picture: Pixels = np.zeros((1, 1, 4), np.uint8)
         self._image = self._wrap(self._picture)
         self.fit = True
 
     @staticmethod
-    def _wrap(picture: Frame) -> QtGui.QImage:
+    def _wrap(picture: Pixels) -> QtGui.QImage:
         h, w = picture.shape[:2]
         # BGRA bytes in memory are Qt's RGB32 on little-endian hosts (alpha ignored)
         return QtGui.QImage(picture.data, w, h, w * 4, QtGui.QImage.Format.Format_RGB32)
 
     # -- fed from the network thread
 
-    def take_frame(self, fb: Frame, update: DecodedUpdate) -> None:
+    def take_frame(self, fb: Pixels, update: DecodedUpdate) -> None:
         """Copy what changed; safe to call from any thread."""
         with self._lock:
             if self._picture.shape != fb.shape:
@@ -138,7 +136,7 @@ class ScreenView(QtWidgets.QWidget):
     def remote_size(self) -> tuple[int, int]:
         return self._picture.shape[1], self._picture.shape[0]
 
-    def picture(self) -> Frame:
+    def picture(self) -> Pixels:
         """A copy of what the view shows (tests compare it with the customer's screen)."""
         with self._lock:
             return self._picture.copy()
@@ -271,7 +269,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
     # been closed and deleted meanwhile (the session's last bytes are still arriving):
     # then there is nothing to show, and raising would kill the network thread.
 
-    def on_frame(self, fb: Frame, update: DecodedUpdate) -> None:
+    def on_frame(self, fb: Pixels, update: DecodedUpdate) -> None:
         with contextlib.suppress(RuntimeError):  # "Internal C++ object already deleted"
             self.view.take_frame(fb, update)
             self.frame_arrived.emit()
