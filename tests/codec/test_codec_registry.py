@@ -4,7 +4,9 @@ unknown and unsupported codec ids are refused with a reason, and a key frame rec
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -219,3 +221,13 @@ def test_registering_a_taken_id_or_name_is_refused(fake_codecs: None) -> None:
     with pytest.raises(ValueError, match="does not fit"):
         register(CodecInfo(256, "too-big", True, True, _limits, _new))
     assert register(RAW_BGRA) is RAW_BGRA  # a module imported twice registers again, harmlessly
+
+
+def test_docs_list_every_codec_the_package_registers() -> None:
+    """docs/protocol.md's codec table matches the registry (ids are never reused)."""
+    doc = (Path(__file__).parents[2] / "docs" / "protocol.md").read_text()
+    table = doc.split("### Codecs", 1)[1].split("###", 1)[0]
+    rows = re.findall(r"^\| (\d+) \| ([a-z0-9-]+) \| `(\w+)\.py` \| (yes|no) \|", table, re.M)
+    documented = [(int(i), name, module, lossy == "yes") for i, name, module, lossy in rows]
+    actual = [(c.id, c.name, c.new.__module__.rsplit(".", 1)[1], c.lossy) for c in registered()]
+    assert documented == actual
