@@ -1,5 +1,6 @@
-"""Administration from the command line (``python -m helpdesk.admin``), because the
-server has no admin UI yet: add remote apps, add users as agents and/or app administrators.
+"""Administration from the command line (``python -m helpdesk.admin``), for scripts (the
+web console at ``/console`` does the same by hand): add remote apps, access profiles, and
+users as agents and/or app administrators with a profile.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from helpdesk.db import make_engine, migrate, session_factory
-from helpdesk.models import Person, RemoteApp, User
+from helpdesk.models import AccessProfile, Person, RemoteApp, User
 from helpdesk.security import hash_password
 
 
@@ -26,8 +27,10 @@ def add_user(
     *,
     agent_of: Sequence[str] = (),
     admin_of: Sequence[str] = (),
+    profile: str | None = None,
 ) -> int:
-    """Create a user (with its Movidesk person record) and give it roles on apps."""
+    """Create a user (with its Movidesk person record), give it roles on apps and
+    optionally an access profile (by name)."""
     with sessions() as session:
         email = email.strip().lower()
         if session.scalar(select(User).where(User.email == email)) is not None:
@@ -38,6 +41,11 @@ def add_user(
             password_hash=hash_password(password),
             person=Person(business_name=name, email=email, profile_type=1),
         )
+        if profile is not None:
+            found = session.scalar(select(AccessProfile).where(AccessProfile.name == profile))
+            if found is None:
+                raise ValueError(f"no access profile {profile}")
+            user.profile = found
         for app_id in {*agent_of, *admin_of}:
             app = session.get(RemoteApp, app_id)
             if app is None:
@@ -49,6 +57,24 @@ def add_user(
         session.add(user)
         session.commit()
         return user.id
+
+
+def add_profile(sessions: sessionmaker[Session], name: str, permissions: Sequence[str]) -> int:
+    """Create an access profile (Settings » Access profiles) with these permissions."""
+    from helpdesk.services.access import PERMISSIONS
+
+    unknown = sorted(set(permissions) - set(PERMISSIONS))
+    if unknown:
+        raise ValueError(
+            f"unknown permission(s) {', '.join(unknown)}; known: {', '.join(PERMISSIONS)}"
+        )
+    with sessions() as session:
+        if session.scalar(select(AccessProfile).where(AccessProfile.name == name)) is not None:
+            raise ValueError(f"access profile {name} exists")
+        found = AccessProfile(name=name, permissions=sorted(set(permissions)))
+        session.add(found)
+        session.commit()
+        return found.id
 
 
 FIELD_MODES = {"required": (True, True), "optional": (True, False), "hidden": (False, False)}
@@ -96,6 +122,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     add.add_argument("password")
     add.add_argument("--agent-of", action="append", default=[])
     add.add_argument("--admin-of", action="append", default=[])
+    add.add_argument("--profile", help="access profile name")
+    prof = sub.add_parser("add-profile")
+    prof.add_argument("name")
+    prof.add_argument("--permission", action="append", default=[])
     app = sub.add_parser("add-app")
     app.add_argument("app_id")
     app.add_argument("name")
@@ -129,6 +159,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         print(f"app {args.app_id} created")
         return
+    if args.command == "add-profile":
+        profile_id = add_profile(session_factory(engine), args.name, args.permission)
+        print(f"access profile {profile_id} created")
+        return
     user_id = add_user(
         session_factory(engine),
         args.email,
@@ -136,6 +170,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.password,
         agent_of=args.agent_of,
         admin_of=args.admin_of,
+        profile=args.profile,
     )
     print(f"user {user_id} created")
 

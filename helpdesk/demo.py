@@ -10,7 +10,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpdesk.models import ApiToken, Person, RemoteApp, Ticket, TicketAction, User, utcnow
+from helpdesk.models import (
+    AccessProfile,
+    ApiToken,
+    Person,
+    RemoteApp,
+    Ticket,
+    TicketAction,
+    User,
+    utcnow,
+)
 from helpdesk.security import hash_password
 
 DEMO_APP_ID = "demo"
@@ -21,6 +30,7 @@ DEMO_FIELDS: dict[str, Any] = {
     "organization": {"shown": True, "required": False},
     "custom": [],
 }
+DEMO_ADMIN_PERMISSIONS = ("remote_apps.manage", "settings.access_profiles")
 CLIENTS = [
     ("Ana Souza", "ana@acme.example", "Acme Ltda", "Gold"),
     ("Bruno Lima", "bruno@acme.example", "Acme Ltda", "Silver"),
@@ -39,17 +49,23 @@ def seed(sessions: sessionmaker[Session]) -> dict[str, Any] | None:
         admin_password, agent_password = secrets.token_urlsafe(9), secrets.token_urlsafe(9)
         admin_person = Person(business_name="Demo Admin", email="admin@example.com", profile_type=1)
         agent_person = Person(business_name="Demo Agent", email="agent@example.com", profile_type=1)
+        # Settings » Access profiles: the admin may register remote-access apps and
+        # manage profiles and users; the agent's profile has no such permission.
+        managers = AccessProfile(name="Administradores", permissions=list(DEMO_ADMIN_PERMISSIONS))
+        agents = AccessProfile(name="Atendentes", permissions=[])
         admin = User(
             email="admin@example.com",
             name="Demo Admin",
             person=admin_person,
             password_hash=hash_password(admin_password),
+            profile=managers,
         )
         agent = User(
             email="agent@example.com",
             name="Demo Agent",
             person=agent_person,
             password_hash=hash_password(agent_password),
+            profile=agents,
         )
         app = RemoteApp(
             id=DEMO_APP_ID,

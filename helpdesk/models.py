@@ -52,6 +52,19 @@ class Person(Base):
     created_date: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AccessProfile(Base):
+    """Settings » Access profiles: a named set of permissions given to users.
+
+    ``permissions`` holds names from ``helpdesk.services.access.PERMISSIONS``, e.g.
+    ``remote_apps.manage`` ("Permitir o cadastramento de aplicativos para acesso remoto").
+    """
+
+    __tablename__ = "access_profiles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    permissions: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
 class User(Base):
     """Someone who logs in: an agent and/or an app administrator."""
 
@@ -62,6 +75,13 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     person: Mapped[Person | None] = relationship()
+    profile_id: Mapped[int | None] = mapped_column(
+        ForeignKey("access_profiles.id", ondelete="SET NULL")
+    )
+    profile: Mapped[AccessProfile | None] = relationship()
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Browser sessions carry the epoch they began in; logout or a password change bumps it,
+    which revokes every browser session of the user at once."""
 
 
 class RemoteApp(Base):
@@ -176,3 +196,16 @@ class TicketAction(Base):
     session_ref: Mapped[str | None] = mapped_column(String(40))
     ticket: Mapped[Ticket] = relationship(back_populates="actions")
     created_by: Mapped[Person | None] = relationship()
+
+
+class OnlineWatch(Base):
+    """ "Notify me when online": a console user waits for a client's app to come online."""
+
+    __tablename__ = "online_watches"
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
