@@ -17,203 +17,74 @@ that says which side must update, readable on either side as the Bye reason.
 
 from __future__ import annotations
 
-import enum
-import json
 import struct
 from collections import deque
-from dataclasses import asdict, dataclass, field
-from typing import Any, Final
 
 from remoteapp.codec.update_format import VERSION as UPDATE_FORMAT
 from remoteapp.errors import LocalProtocolError, RemoteProtocolError
+from remoteapp.net.message_codec import decode, encode
+from remoteapp.net.messages import (
+    BUTTONS,
+    CHUNK,
+    DEFAULT_MAX_UPDATE,
+    DEFAULT_WINDOW,
+    MAX_PAYLOAD,
+    MODIFIERS,
+    VERSION,
+    Bye,
+    Clipboard,
+    ConnectionClosed,
+    Event,
+    Hello,
+    Key,
+    KeyFrameRequest,
+    MonitorInfo,
+    Msg,
+    Ping,
+    PointerButton,
+    PointerMove,
+    Pong,
+    ScreenInfo,
+    ScreenUpdate,
+    SelectMonitor,
+    Text,
+    UpdateAck,
+    Wheel,
+)
 from remoteapp.net.session_state import Role, State, next_state
 from remotewire.framing import NEED_DATA, FrameReader, NeedData, pack_frame
 
-VERSION: Final = 1  #: session messages; the update format they carry is UPDATE_FORMAT
-#: A Hello without "update_format" comes from a remoteapp before format 2 (it had 1).
-UNANNOUNCED_UPDATE_FORMAT: Final = 1
-CHUNK: Final = 256 * 1024  #: update bytes per frame
-DEFAULT_MAX_UPDATE: Final = 7680 * 4320 * 4 + 1024 * 1024  #: one raw 8K frame plus headers
-DEFAULT_WINDOW: Final = 2  #: updates in flight before the customer waits for an ack
+# The messages are part of this module's interface: callers import them from here.
+__all__ = [
+    "BUTTONS",
+    "CHUNK",
+    "DEFAULT_MAX_UPDATE",
+    "DEFAULT_WINDOW",
+    "MAX_PAYLOAD",
+    "MODIFIERS",
+    "VERSION",
+    "Bye",
+    "Clipboard",
+    "ConnectionClosed",
+    "Event",
+    "Hello",
+    "Key",
+    "KeyFrameRequest",
+    "MonitorInfo",
+    "Msg",
+    "Ping",
+    "PointerButton",
+    "PointerMove",
+    "Pong",
+    "ScreenInfo",
+    "ScreenUpdate",
+    "SelectMonitor",
+    "SessionConnection",
+    "Text",
+    "UpdateAck",
+    "Wheel",
+]
 
-
-class Msg(enum.IntEnum):
-    HELLO = 16
-    SCREEN_INFO = 17
-    UPDATE_CHUNK = 18
-    UPDATE_ACK = 19
-    KEYFRAME_REQUEST = 20
-    SELECT_MONITOR = 21
-    POINTER_MOVE = 22
-    POINTER_BUTTON = 23
-    WHEEL = 24
-    KEY = 25
-    TEXT = 26
-    CLIPBOARD = 27
-    PING = 28
-    PONG = 29
-    BYE = 30
-
-
-#: Largest payload each message may have; checked from the frame header, before buffering.
-MAX_PAYLOAD: Final[dict[Msg, int]] = {
-    Msg.HELLO: 4096,
-    Msg.SCREEN_INFO: 16384,
-    Msg.UPDATE_CHUNK: 5 + CHUNK,
-    Msg.UPDATE_ACK: 4,
-    Msg.KEYFRAME_REQUEST: 0,
-    Msg.SELECT_MONITOR: 1,
-    Msg.POINTER_MOVE: 8,
-    Msg.POINTER_BUTTON: 10,
-    Msg.WHEEL: 12,
-    Msg.KEY: 3 + 64,
-    Msg.TEXT: 4096,
-    Msg.CLIPBOARD: 1024 * 1024,
-    Msg.PING: 8,
-    Msg.PONG: 8,
-    Msg.BYE: 1024,
-}
-
-MODIFIERS: Final = ("shift", "ctrl", "alt", "meta", "altgr")
-BUTTONS: Final = ("left", "right", "middle", "back", "forward")
-
-
-# -- events (frozen dataclasses; the class name is the message name in session_state)
-
-
-@dataclass(frozen=True, slots=True)
-class Hello:
-    role: Role
-    name: str  #: agent's or customer's display name, shown on the other side
-    version: int = VERSION
-    capabilities: tuple[str, ...] = ()
-    update_format: int = UPDATE_FORMAT  #: screen updates this side encodes and decodes
-
-
-@dataclass(frozen=True, slots=True)
-class MonitorInfo:
-    index: int
-    left: int
-    top: int
-    width: int
-    height: int
-    primary: bool = False
-    name: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ScreenInfo:
-    monitors: tuple[MonitorInfo, ...]
-    active: int  #: index into ``monitors`` of the one being sent
-
-
-@dataclass(frozen=True, slots=True)
-class ScreenUpdate:
-    seq: int
-    data: bytes  #: one update in the format of remoteapp.codec (docs/protocol.md)
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateAck:
-    seq: int  #: the update the viewer has decoded; returns one credit
-
-
-@dataclass(frozen=True, slots=True)
-class KeyFrameRequest:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class SelectMonitor:
-    index: int
-
-
-@dataclass(frozen=True, slots=True)
-class PointerMove:
-    x: int  #: framebuffer pixels of the active monitor
-    y: int
-
-
-@dataclass(frozen=True, slots=True)
-class PointerButton:
-    x: int
-    y: int
-    button: str  #: one of BUTTONS
-    pressed: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Wheel:
-    x: int
-    y: int
-    dx: int  #: steps (120ths are the caller's business): + right
-    dy: int  #: + up
-
-
-@dataclass(frozen=True, slots=True)
-class Key:
-    key: str  #: a character ("a", "?") or a key name ("enter", "f5", "ctrl", "delete")
-    pressed: bool
-    modifiers: frozenset[str] = field(default_factory=frozenset)  #: subset of MODIFIERS
-
-
-@dataclass(frozen=True, slots=True)
-class Text:
-    text: str  #: typed text with no key semantics (paste-as-typing, IME result)
-
-
-@dataclass(frozen=True, slots=True)
-class Clipboard:
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Ping:
-    nonce: int
-
-
-@dataclass(frozen=True, slots=True)
-class Pong:
-    nonce: int
-
-
-@dataclass(frozen=True, slots=True)
-class Bye:
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionClosed:
-    """The byte stream ended (``receive_data(b"")``); ``clean`` if a Bye came first."""
-
-    clean: bool
-    reason: str
-
-
-Event = (
-    Hello
-    | ScreenInfo
-    | ScreenUpdate
-    | UpdateAck
-    | KeyFrameRequest
-    | SelectMonitor
-    | PointerMove
-    | PointerButton
-    | Wheel
-    | Key
-    | Text
-    | Clipboard
-    | Ping
-    | Pong
-    | Bye
-)
-
-_U32 = struct.Struct(">I")
-_U64 = struct.Struct(">Q")
-_POINT = struct.Struct(">ii")
-_BUTTON = struct.Struct(">iiBB")
-_WHEEL = struct.Struct(">iihh")
-_KEY = struct.Struct(">BH")
 _CHUNK_HEAD = struct.Struct(">IB")
 _FIRST, _LAST = 1, 2
 
@@ -272,7 +143,7 @@ class SessionConnection:
             data = self._pack_update(event)
             self._in_flight.append(event.seq)
         else:
-            msg, payload = _encode(event)
+            msg, payload = encode(event)
             if len(payload) > MAX_PAYLOAD[msg]:
                 raise LocalProtocolError(f"{name} of {len(payload)} bytes is over its limit")
             data = pack_frame(msg, payload, max_payload=MAX_PAYLOAD[msg])
@@ -323,7 +194,7 @@ class SessionConnection:
             if event is None:
                 return self.next_event()
         else:
-            event = _decode(msg, frame.payload)
+            event = decode(msg, frame.payload)
         self._their_transition(event)
         return event
 
@@ -394,177 +265,3 @@ def _format_mismatch(peer: Role, theirs: int) -> str:
         f"the {older.value} runs an older remoteapp (screen update format {old}, the "
         f"{newer.value}'s uses {new}): update remoteapp on the {older.value}'s computer"
     )
-
-
-def _json(obj: dict[str, Any]) -> bytes:
-    return json.dumps(obj, separators=(",", ":")).encode()
-
-
-def _encode(event: Event) -> tuple[Msg, bytes]:
-    match event:
-        case Hello():
-            return Msg.HELLO, _json(
-                {
-                    "version": event.version,
-                    "role": event.role.value,
-                    "name": event.name,
-                    "capabilities": list(event.capabilities),
-                    "update_format": event.update_format,
-                }
-            )
-        case ScreenInfo():
-            return Msg.SCREEN_INFO, _json(
-                {"monitors": [asdict(m) for m in event.monitors], "active": event.active}
-            )
-        case UpdateAck():
-            return Msg.UPDATE_ACK, _U32.pack(event.seq & 0xFFFFFFFF)
-        case KeyFrameRequest():
-            return Msg.KEYFRAME_REQUEST, b""
-        case SelectMonitor():
-            return Msg.SELECT_MONITOR, _pack(struct.Struct(">B"), event.index)
-        case PointerMove():
-            return Msg.POINTER_MOVE, _pack(_POINT, event.x, event.y)
-        case PointerButton():
-            if event.button not in BUTTONS:
-                raise LocalProtocolError(f"unknown button {event.button!r}")
-            return Msg.POINTER_BUTTON, _pack(
-                _BUTTON, event.x, event.y, BUTTONS.index(event.button), event.pressed
-            )
-        case Wheel():
-            return Msg.WHEEL, _pack(_WHEEL, event.x, event.y, event.dx, event.dy)
-        case Key():
-            unknown = set(event.modifiers) - set(MODIFIERS)
-            if unknown or not event.key:
-                raise LocalProtocolError(f"bad key event {event!r}")
-            mask = sum(1 << MODIFIERS.index(m) for m in event.modifiers)
-            return Msg.KEY, _KEY.pack(event.pressed, mask) + event.key.encode()
-        case Text():
-            return Msg.TEXT, event.text.encode()
-        case Clipboard():
-            return Msg.CLIPBOARD, event.text.encode()
-        case Ping():
-            return Msg.PING, _pack(_U64, event.nonce)
-        case Pong():
-            return Msg.PONG, _pack(_U64, event.nonce)
-        case Bye():
-            return Msg.BYE, event.reason.encode()[: MAX_PAYLOAD[Msg.BYE]]
-    raise LocalProtocolError(f"cannot send {event!r}")
-
-
-def _pack(fmt: struct.Struct, *values: int | bool) -> bytes:
-    try:
-        return fmt.pack(*values)
-    except struct.error as exc:
-        raise LocalProtocolError(f"value out of range: {values}") from exc
-
-
-def _decode(msg: Msg, payload: bytes) -> Event:
-    try:
-        return _decode_unchecked(msg, payload)
-    except RemoteProtocolError:
-        raise
-    except (
-        struct.error,
-        UnicodeDecodeError,
-        ValueError,
-        KeyError,
-        TypeError,
-        IndexError,
-        RecursionError,
-    ) as exc:
-        raise RemoteProtocolError(f"malformed {msg.name}: {exc}") from exc
-
-
-def _decode_unchecked(msg: Msg, payload: bytes) -> Event:
-    match msg:
-        case Msg.HELLO:
-            obj = _object(payload)
-            caps = obj.get("capabilities", [])
-            if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
-                raise ValueError("capabilities must be a list of strings")
-            update_format = _int(obj.get("update_format", UNANNOUNCED_UPDATE_FORMAT))
-            return Hello(
-                Role(obj["role"]),
-                _str(obj["name"]),
-                _int(obj["version"]),
-                tuple(caps),
-                update_format,
-            )
-        case Msg.SCREEN_INFO:
-            obj = _object(payload)
-            monitors = tuple(
-                MonitorInfo(
-                    _int(m["index"]),
-                    _int(m["left"]),
-                    _int(m["top"]),
-                    _int(m["width"]),
-                    _int(m["height"]),
-                    bool(m.get("primary", False)),
-                    _str(m.get("name", "")),
-                )
-                for m in obj["monitors"]
-            )
-            active = _int(obj["active"])
-            if not 0 <= active < len(monitors):
-                raise ValueError(f"active monitor {active} is not listed")
-            return ScreenInfo(monitors, active)
-        case Msg.UPDATE_ACK:
-            return UpdateAck(*_U32.unpack(payload))
-        case Msg.KEYFRAME_REQUEST:
-            return KeyFrameRequest()
-        case Msg.SELECT_MONITOR:
-            return SelectMonitor(payload[0]) if len(payload) == 1 else _short(msg)
-        case Msg.POINTER_MOVE:
-            return PointerMove(*_POINT.unpack(payload))
-        case Msg.POINTER_BUTTON:
-            x, y, button, pressed = _BUTTON.unpack(payload)
-            return PointerButton(x, y, BUTTONS[button], _bool(pressed))
-        case Msg.WHEEL:
-            return Wheel(*_WHEEL.unpack(payload))
-        case Msg.KEY:
-            pressed, mask = _KEY.unpack_from(payload)
-            key = payload[_KEY.size :].decode()
-            if not key or mask >= 1 << len(MODIFIERS):
-                raise ValueError("empty key or unknown modifier bits")
-            mods = frozenset(m for i, m in enumerate(MODIFIERS) if mask & (1 << i))
-            return Key(key, _bool(pressed), mods)
-        case Msg.TEXT:
-            return Text(payload.decode())
-        case Msg.CLIPBOARD:
-            return Clipboard(payload.decode())
-        case Msg.PING:
-            return Ping(*_U64.unpack(payload))
-        case Msg.PONG:
-            return Pong(*_U64.unpack(payload))
-        case Msg.BYE:
-            return Bye(payload.decode())
-    raise RemoteProtocolError(f"{msg.name} cannot be received here")
-
-
-def _object(payload: bytes) -> dict[str, Any]:
-    obj = json.loads(payload)
-    if not isinstance(obj, dict):
-        raise ValueError("expected a JSON object")
-    return obj
-
-
-def _int(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(f"expected an integer, got {value!r}")
-    return value
-
-
-def _str(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a string, got {value!r}")
-    return value
-
-
-def _bool(value: int) -> bool:
-    if value not in (0, 1):
-        raise ValueError(f"expected 0 or 1, got {value}")
-    return bool(value)
-
-
-def _short(msg: Msg) -> Event:
-    raise ValueError(f"{msg.name} has the wrong size")

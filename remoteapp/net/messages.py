@@ -1,0 +1,194 @@
+"""The messages of the remote-session protocol: their ids, size bounds and event types.
+
+Plain data, no I/O. ``remoteapp.net.message_codec`` turns them into payload bytes and back;
+``remoteapp.net.session`` frames them and enforces who may send what, when. The wire
+layout of each is in ``docs/protocol.md``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Final
+
+from remoteapp.codec.update_format import VERSION as UPDATE_FORMAT
+from remoteapp.net.session_state import Role
+
+VERSION: Final = 1  #: session messages; the update format they carry is UPDATE_FORMAT
+#: A Hello without "update_format" comes from a remoteapp before format 2 (it had 1).
+UNANNOUNCED_UPDATE_FORMAT: Final = 1
+CHUNK: Final = 256 * 1024  #: update bytes per frame
+DEFAULT_MAX_UPDATE: Final = 7680 * 4320 * 4 + 1024 * 1024  #: one raw 8K frame plus headers
+DEFAULT_WINDOW: Final = 2  #: updates in flight before the customer waits for an ack
+
+
+class Msg(enum.IntEnum):
+    HELLO = 16
+    SCREEN_INFO = 17
+    UPDATE_CHUNK = 18
+    UPDATE_ACK = 19
+    KEYFRAME_REQUEST = 20
+    SELECT_MONITOR = 21
+    POINTER_MOVE = 22
+    POINTER_BUTTON = 23
+    WHEEL = 24
+    KEY = 25
+    TEXT = 26
+    CLIPBOARD = 27
+    PING = 28
+    PONG = 29
+    BYE = 30
+
+
+#: Largest payload each message may have; checked from the frame header, before buffering.
+MAX_PAYLOAD: Final[dict[Msg, int]] = {
+    Msg.HELLO: 4096,
+    Msg.SCREEN_INFO: 16384,
+    Msg.UPDATE_CHUNK: 5 + CHUNK,
+    Msg.UPDATE_ACK: 4,
+    Msg.KEYFRAME_REQUEST: 0,
+    Msg.SELECT_MONITOR: 1,
+    Msg.POINTER_MOVE: 8,
+    Msg.POINTER_BUTTON: 10,
+    Msg.WHEEL: 12,
+    Msg.KEY: 3 + 64,
+    Msg.TEXT: 4096,
+    Msg.CLIPBOARD: 1024 * 1024,
+    Msg.PING: 8,
+    Msg.PONG: 8,
+    Msg.BYE: 1024,
+}
+
+MODIFIERS: Final = ("shift", "ctrl", "alt", "meta", "altgr")
+BUTTONS: Final = ("left", "right", "middle", "back", "forward")
+
+
+# -- events (frozen dataclasses; the class name is the message name in session_state)
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    role: Role
+    name: str  #: agent's or customer's display name, shown on the other side
+    version: int = VERSION
+    capabilities: tuple[str, ...] = ()
+    update_format: int = UPDATE_FORMAT  #: screen updates this side encodes and decodes
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorInfo:
+    index: int
+    left: int
+    top: int
+    width: int
+    height: int
+    primary: bool = False
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenInfo:
+    monitors: tuple[MonitorInfo, ...]
+    active: int  #: index into ``monitors`` of the one being sent
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenUpdate:
+    seq: int
+    data: bytes  #: one update in the format of remoteapp.codec (docs/protocol.md)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateAck:
+    seq: int  #: the update the viewer has decoded; returns one credit
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFrameRequest:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SelectMonitor:
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class PointerMove:
+    x: int  #: framebuffer pixels of the active monitor
+    y: int
+
+
+@dataclass(frozen=True, slots=True)
+class PointerButton:
+    x: int
+    y: int
+    button: str  #: one of BUTTONS
+    pressed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Wheel:
+    x: int
+    y: int
+    dx: int  #: steps (120ths are the caller's business): + right
+    dy: int  #: + up
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    key: str  #: a character ("a", "?") or a key name ("enter", "f5", "ctrl", "delete")
+    pressed: bool
+    modifiers: frozenset[str] = field(default_factory=frozenset)  #: subset of MODIFIERS
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    text: str  #: typed text with no key semantics (paste-as-typing, IME result)
+
+
+@dataclass(frozen=True, slots=True)
+class Clipboard:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    nonce: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pong:
+    nonce: int
+
+
+@dataclass(frozen=True, slots=True)
+class Bye:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionClosed:
+    """The byte stream ended (``receive_data(b"")``); ``clean`` if a Bye came first."""
+
+    clean: bool
+    reason: str
+
+
+Event = (
+    Hello
+    | ScreenInfo
+    | ScreenUpdate
+    | UpdateAck
+    | KeyFrameRequest
+    | SelectMonitor
+    | PointerMove
+    | PointerButton
+    | Wheel
+    | Key
+    | Text
+    | Clipboard
+    | Ping
+    | Pong
+    | Bye
+)
