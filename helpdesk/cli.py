@@ -17,7 +17,7 @@ from pathlib import Path
 import platformdirs
 import uvicorn
 
-from helpdesk.api import create_app
+from helpdesk.app import create_app
 from helpdesk.db import make_engine, migrate, session_factory
 from helpdesk.demo import seed, write_credentials
 from helpdesk.settings import Settings

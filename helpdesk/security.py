@@ -8,11 +8,12 @@ import hmac
 import math
 import secrets
 import threading
-import time
 from collections import deque
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from helpdesk.clock import Clock
 
 _hasher = PasswordHasher()
 PARTNER_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read over the phone
@@ -41,15 +42,16 @@ def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def issue_login_token(secret: bytes, user_id: int, ttl_s: int) -> str:
-    """Stateless bearer token ``u.<id>.<expiry>.<mac>``; a restart keeps logins valid."""
-    body = f"u.{user_id}.{int(time.time()) + ttl_s}"
+def issue_login_token(secret: bytes, user_id: int, ttl_s: int, now: float) -> str:
+    """Stateless bearer token ``u.<id>.<expiry>.<mac>``; a restart keeps logins valid.
+    ``now`` is the server clock's epoch seconds."""
+    body = f"u.{user_id}.{int(now) + ttl_s}"
     mac = hmac.new(secret, b"login:" + body.encode(), hashlib.sha256).digest()
     return body + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
-def verify_login_token(secret: bytes, token: str) -> int | None:
-    """Return the user id, or None when forged, malformed or expired."""
+def verify_login_token(secret: bytes, token: str, now: float) -> int | None:
+    """Return the user id, or None when forged, malformed or expired at ``now``."""
     body, _, mac = token.rpartition(".")
     expected = hmac.new(secret, b"login:" + body.encode(), hashlib.sha256).digest()
     if not hmac.compare_digest(base64.urlsafe_b64encode(expected).rstrip(b"=").decode(), mac):
@@ -61,19 +63,20 @@ def verify_login_token(secret: bytes, token: str) -> int | None:
         user_id, expiry = int(parts[1]), int(parts[2])
     except ValueError:
         return None
-    return user_id if expiry > time.time() else None
+    return user_id if expiry > now else None
 
 
 class FailureLimiter:
     """Sliding-window count of failed password attempts per key (partner ID, caller).
 
     In memory: the server is one process. Blocks a key once it has ``max_failures`` in
-    the window, until its oldest failure leaves the window.
+    the window, until its oldest failure leaves the window. Time is ``clock.monotonic()``.
     """
 
-    def __init__(self, max_failures: int, window_s: float) -> None:
+    def __init__(self, max_failures: int, window_s: float, clock: Clock) -> None:
         self.max_failures = max_failures
         self.window_s = window_s
+        self.clock = clock
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
@@ -85,7 +88,7 @@ class FailureLimiter:
 
     def retry_after(self, *keys: str) -> int:
         """Seconds until every key may try again; 0 when none is blocked."""
-        now = time.monotonic()
+        now = self.clock.monotonic()
         wait = 0.0
         with self._lock:
             for key in keys:
@@ -95,7 +98,7 @@ class FailureLimiter:
         return math.ceil(wait) if wait > 0 else 0
 
     def fail(self, *keys: str) -> None:
-        now = time.monotonic()
+        now = self.clock.monotonic()
         with self._lock:
             for key in keys:
                 self._trim(key, now).append(now)

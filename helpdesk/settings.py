@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from helpdesk.clock import Clock
+
 
 def _env_float(name: str, default: float) -> float:
     value = os.environ.get(name)
@@ -33,6 +35,8 @@ class Settings:
     )
     sweep_s: float = field(default_factory=lambda: _env_float("REMOTEAPP_SWEEP_S", 2.0))
     login_ttl_s: int = 12 * 3600
+    clock: Clock = field(default_factory=Clock)
+    """What every time rule reads; tests pass one they move (tests/helpdesk/conftest.py)."""
 
     @property
     def poll_max_s(self) -> float:

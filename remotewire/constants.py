@@ -28,6 +28,10 @@ END_NOT_JOINED: Final = "not-joined"
 END_RELAY_LOST: Final = "relay-lost"
 END_RELAY_SHUTDOWN: Final = "relay-shutdown"
 END_IDLE: Final = "idle-timeout"
+END_AGENT_LEFT: Final = "agent-left"
+END_CUSTOMER_LEFT: Final = "customer-left"
+END_AGENT_CONNECTION_LOST: Final = "agent-connection-lost"
+END_CUSTOMER_CONNECTION_LOST: Final = "customer-connection-lost"
 
 # Why the relay refused a connection (the payload of its REFUSED frame).
 REFUSE_TOKEN_INVALID: Final = "token-invalid"

@@ -1,0 +1,51 @@
+"""The HTTP application: collaborators on ``app.state``, error handlers, routers, and the
+sweeper that runs while the app lives.
+
+Roles, per remote app: an *agent* may connect to its customers; an *administrator* sees
+indicators and the customers' IDs and passwords in the queue. Being one does not imply
+the other. Customers authenticate their presence with the key returned at registration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from helpdesk import http_errors
+from helpdesk.db import session_factory
+from helpdesk.notify import Notifier
+from helpdesk.routers import ROUTERS
+from helpdesk.security import FailureLimiter
+from helpdesk.services.relay_events import sweep_forever
+from helpdesk.settings import Settings
+
+
+def create_app(engine: Engine, settings: Settings) -> FastAPI:
+    """Build the whole HTTP application (this API plus the Movidesk-shaped one)."""
+    db_factory = session_factory(engine)
+    notifier = Notifier()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        notifier.bind(asyncio.get_running_loop())
+        sweeper = asyncio.create_task(sweep_forever(db_factory, settings))
+        yield
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+
+    app = FastAPI(title="remoteapp helpdesk", lifespan=lifespan)
+    app.state.db_factory = db_factory
+    app.state.settings = settings
+    app.state.notifier = notifier
+    app.state.limiter = FailureLimiter(
+        settings.rate_max_failures, settings.rate_window_s, settings.clock
+    )
+    http_errors.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,88 @@
+"""The one place where errors become HTTP answers.
+
+Every error body is ``{"detail": "<message>", "code": "<ErrorCode>"}`` (validation errors
+add ``errors``, FastAPI's list); 429 answers carry ``Retry-After``. Domain errors get
+their status from their branch of the tree in ``helpdesk.errors``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from helpdesk.errors import (
+    BadQuery,
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotAllowed,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
+)
+from remotewire.error_codes import ErrorCode
+
+STATUS: Final[tuple[tuple[type[DomainError], int], ...]] = (  # most specific first
+    (BadQuery, 400),
+    (InvalidInput, 422),
+    (NotAuthenticated, 401),
+    (NotAllowed, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (RateLimited, 429),
+)
+FRAMEWORK_CODES: Final = {404: ErrorCode.UNKNOWN_ROUTE, 405: ErrorCode.METHOD_NOT_ALLOWED}
+
+
+def status_of(error: DomainError) -> int:
+    return next((status for cls, status in STATUS if isinstance(error, cls)), 500)
+
+
+def error_body(code: ErrorCode, detail: str, **extra: Any) -> dict[str, Any]:
+    return {"detail": detail, "code": code.value, **extra}
+
+
+def validation_message(exc: RequestValidationError) -> str:
+    """What the apps show: ``where: what`` for each problem."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        parts.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
+    return "; ".join(parts) or "invalid request"
+
+
+async def _domain(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return JSONResponse(error_body(exc.code, exc.message), status_of(exc), headers=headers)
+
+
+async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    body = error_body(ErrorCode.INVALID_INPUT, validation_message(exc), errors=exc.errors())
+    return JSONResponse(jsonable_encoder(body), 422)
+
+
+async def _framework(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own refusals: no such route, wrong method."""
+    assert isinstance(exc, StarletteHTTPException)
+    code = FRAMEWORK_CODES.get(exc.status_code, ErrorCode.HTTP_ERROR)
+    headers = getattr(exc, "headers", None)
+    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=headers)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """A bug: the client still gets a coded body (the traceback goes to the log)."""
+    return JSONResponse(error_body(ErrorCode.INTERNAL_ERROR, "internal server error"), 500)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain)
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(StarletteHTTPException, _framework)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,143 @@
+"""The life of a support session, as one table (in the style of h11's ``_state.py``).
+
+::
+
+    offered ──relay-connected, heartbeat-listed──▶ connected
+       │                                              │
+       │ party-ended, relay-ended, not-joined         │ party-ended, relay-ended,
+       │                                              │ relay-lost, heartbeat-missing
+       └────────────────────▶ ended ◀─────────────────┘
+
+Every change of a session's ``state`` goes through ``apply``, which looks the event up
+here: a transition in ``TRANSITIONS`` changes the row; an event in ``IGNORED`` for that
+state changes nothing (a repeated or late report: the first end wins); any other pair is
+an ``IllegalTransition``, a bug in whoever chose the event. Ending rotates the
+customer's password, so the one read to an agent serves for one session only.
+
+``END_REASONS`` lists every reason the server or the relay records; a party that ends a
+session may also give its own words (at most ``MAX_PARTY_REASON`` characters).
+docs/server.md lists the same reasons (a test compares).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+
+from helpdesk.errors import IllegalTransition
+from helpdesk.models import RemoteSession
+from helpdesk.security import new_customer_password
+from remotewire import constants as c
+
+
+class State(StrEnum):
+    OFFERED = "offered"  #: granted to the agent; the customer's poll hands it over
+    CONNECTED = "connected"  #: the relay paired both sides
+    ENDED = "ended"  #: for good, with an ``end_reason``
+
+
+class Event(StrEnum):
+    RELAY_CONNECTED = "relay-connected"  #: the relay reports both sides paired
+    HEARTBEAT_LISTED = "heartbeat-listed"  #: a relay heartbeat lists it as running
+    PARTY_ENDED = "party-ended"  #: the agent or the customer ended it
+    RELAY_ENDED = "relay-ended"  #: the relay reports its end, with the relay's reason
+    NOT_JOINED = "not-joined"  #: still offered when its tokens expired
+    RELAY_LOST = "relay-lost"  #: its relay fell silent for the relay lapse
+    HEARTBEAT_MISSING = "heartbeat-missing"  #: its relay's heartbeat no longer lists it
+
+
+OPEN_STATES: Final = (State.OFFERED.value, State.CONNECTED.value)
+
+TRANSITIONS: Final[Mapping[State, Mapping[Event, State]]] = {
+    State.OFFERED: {
+        Event.RELAY_CONNECTED: State.CONNECTED,
+        Event.HEARTBEAT_LISTED: State.CONNECTED,  # its "connected" report was lost
+        Event.PARTY_ENDED: State.ENDED,
+        Event.RELAY_ENDED: State.ENDED,
+        Event.NOT_JOINED: State.ENDED,
+    },
+    State.CONNECTED: {
+        Event.PARTY_ENDED: State.ENDED,
+        Event.RELAY_ENDED: State.ENDED,
+        Event.RELAY_LOST: State.ENDED,
+        Event.HEARTBEAT_MISSING: State.ENDED,  # its "ended" report was lost
+    },
+    State.ENDED: {},
+}
+
+IGNORED: Final[Mapping[State, frozenset[Event]]] = {
+    State.OFFERED: frozenset(),
+    State.CONNECTED: frozenset({Event.RELAY_CONNECTED, Event.HEARTBEAT_LISTED}),
+    State.ENDED: frozenset(Event),  # late or repeated: the first end wins
+}
+
+RELAY_REASONS: Final = (
+    c.END_AGENT_LEFT,
+    c.END_CUSTOMER_LEFT,
+    c.END_AGENT_CONNECTION_LOST,
+    c.END_CUSTOMER_CONNECTION_LOST,
+    c.END_IDLE,
+    c.END_RELAY_SHUTDOWN,
+)
+"""Reasons a relay report may carry; any other becomes ``END_RELAY_CLOSED``."""
+
+FIXED_REASONS: Final[Mapping[Event, str]] = {
+    Event.NOT_JOINED: c.END_NOT_JOINED,
+    Event.RELAY_LOST: c.END_RELAY_LOST,
+    Event.HEARTBEAT_MISSING: c.END_UNREPORTED,
+}
+
+END_REASONS: Final = (c.END_BY_USER, *RELAY_REASONS, c.END_RELAY_CLOSED, *FIXED_REASONS.values())
+MAX_PARTY_REASON: Final = 100
+
+
+def end_reason(event: Event, given: str | None) -> str:
+    """The reason recorded when ``event`` ends a session; ``given`` is what was sent."""
+    if event is Event.PARTY_ENDED:
+        return (given or c.END_BY_USER)[:MAX_PARTY_REASON]
+    if event is Event.RELAY_ENDED:
+        return given if given in RELAY_REASONS else c.END_RELAY_CLOSED
+    return FIXED_REASONS[event]
+
+
+def next_state(state: State, event: Event) -> State | None:
+    """Where ``event`` takes a session in ``state``: None if ignored there; raises
+    ``IllegalTransition`` if the table does not allow it."""
+    if event in IGNORED[state]:
+        return None
+    target = TRANSITIONS[state].get(event)
+    if target is None:
+        raise IllegalTransition(f"a session {state.value} cannot take the event {event.value}")
+    return target
+
+
+def apply(
+    session: RemoteSession,
+    event: Event,
+    now: datetime,
+    *,
+    reason: str | None = None,
+    relay_id: str | None = None,
+) -> bool:
+    """Apply ``event`` to the session row (not committed); True if the row changed.
+
+    ``reason`` is the party's or the relay's reason (ending events); ``relay_id`` the
+    relay that runs it (connecting events)."""
+    try:
+        target = next_state(State(session.state), event)
+    except IllegalTransition as exc:
+        raise IllegalTransition(f"session {session.id}: {exc.message}") from None
+    if target is None:
+        return False
+    if target is State.CONNECTED:
+        session.state, session.connected_at, session.relay_id = target.value, now, relay_id
+        return True
+    session.state, session.ended_at = target.value, now
+    session.end_reason = end_reason(event, reason)
+    customer = session.presence
+    customer.password = new_customer_password()
+    customer.failures = 0
+    customer.waiting_since = now
+    return True

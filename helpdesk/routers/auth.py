@@ -1,0 +1,37 @@
+"""``POST /api/login``, ``GET /api/me``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from helpdesk.deps import AppSettings, CurrentUser, Db, Limiter
+from helpdesk.services import apps, auth
+
+router = APIRouter(prefix="/api", tags=["agents"])
+
+
+class LoginIn(BaseModel):
+    email: str
+    password: str
+
+
+@router.post("/login")
+def login(body: LoginIn, db: Db, settings: AppSettings, limiter: Limiter) -> dict[str, Any]:
+    user, token = auth.login(db, settings, limiter, body.email, body.password)
+    return {"token": token, "user": {"id": user.id, "name": user.name, "email": user.email}}
+
+
+@router.get("/me")
+def me(user: CurrentUser, db: Db) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "name": user.name,
+        "email": user.email,
+        "apps": [
+            {"id": m.app.id, "name": m.app.name, "agent": m.agent, "admin": m.admin}
+            for m in apps.memberships(db, user)
+        ],
+    }

@@ -1,0 +1,85 @@
+"""``/api/sessions``: an agent connects; either party reads or ends its session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from helpdesk.deps import AppNotifier, AppSettings, CurrentUser, Db, Limiter, PartySession
+from helpdesk.lifecycle import MAX_PARTY_REASON
+from helpdesk.models import RemoteSession
+from helpdesk.routers.apps import iso
+from helpdesk.services import sessions
+from remotewire.constants import END_BY_USER
+
+router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+
+
+class ConnectIn(BaseModel):
+    """Either ``partner_id`` + ``password``, or ``queue_ref`` (agents of that app only)."""
+
+    partner_id: str | None = None
+    password: str | None = None
+    queue_ref: str | None = None
+
+
+class EndIn(BaseModel):
+    reason: str = Field(default=END_BY_USER, max_length=MAX_PARTY_REASON)
+
+
+def session_json(session: RemoteSession) -> dict[str, Any]:
+    return {
+        "session_id": session.id,
+        "state": session.state,
+        "end_reason": session.end_reason,
+        "via": session.via,
+        "agent": session.agent.name,
+        "partner_id": session.presence.partner_id,
+        "customer": str((session.presence.filled or {}).get("name") or ""),
+        "relay": session.relay_address,
+        "offered_at": iso(session.offered_at),
+        "connected_at": iso(session.connected_at),
+        "ended_at": iso(session.ended_at),
+    }
+
+
+@router.post("")
+def connect(
+    body: ConnectIn,
+    user: CurrentUser,
+    db: Db,
+    settings: AppSettings,
+    limiter: Limiter,
+    notifier: AppNotifier,
+) -> dict[str, Any]:
+    grant = sessions.connect(
+        db,
+        settings,
+        limiter,
+        notifier,
+        user,
+        partner_id=body.partner_id,
+        password=body.password,
+        queue_ref=body.queue_ref,
+    )
+    return {
+        "session_id": grant.session.id,
+        "state": grant.session.state,
+        "relay": grant.session.relay_address,
+        "token": grant.agent_token,
+        "expires_at": iso(grant.session.expires_at),
+        "partner_id": grant.session.presence.partner_id,
+    }
+
+
+@router.get("/{session_id}")
+def session_state(session: PartySession) -> dict[str, Any]:
+    return session_json(session)
+
+
+@router.post("/{session_id}/end")
+def end(body: EndIn, session: PartySession, db: Db, settings: AppSettings) -> dict[str, Any]:
+    sessions.end_by_party(db, settings, session, body.reason)
+    return session_json(session)

@@ -1,0 +1,157 @@
+"""Remote apps as their agents and administrators see them: memberships, the queue of
+waiting customers, the sessions in progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as Db
+
+from helpdesk.errors import NotAllowed, NotFound
+from helpdesk.lifecycle import State
+from helpdesk.models import Person, Presence, RemoteApp, RemoteSession, User
+from helpdesk.services.presence import waiting_clause
+from helpdesk.settings import Settings
+from remotewire.error_codes import ErrorCode
+
+MAX_IN_PROGRESS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    app: RemoteApp
+    agent: bool
+    admin: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    queue_ref: str
+    name: str
+    organization: str | None
+    classification: str | None
+    waiting_since: datetime
+    waiting_s: int
+    credentials: tuple[str, str] | None
+    """(partner ID, password): for the app's administrators only."""
+
+
+@dataclass(frozen=True, slots=True)
+class InProgress:
+    session_id: str
+    agent: str
+    mine: bool
+    customer: str
+    organization: str | None
+    connected_at: datetime
+    duration_s: int
+
+
+def get_app(db: Db, app_id: str) -> RemoteApp:
+    app = db.get(RemoteApp, app_id)
+    if app is None:
+        raise NotFound(ErrorCode.UNKNOWN_APP, f"no remote app {app_id!r}")
+    return app
+
+
+def memberships(db: Db, user: User) -> list[Membership]:
+    found = [
+        Membership(a, user in a.agents, user in a.admins) for a in db.scalars(select(RemoteApp))
+    ]
+    return [m for m in found if m.agent or m.admin]
+
+
+def member_app(db: Db, app_id: str, user: User) -> Membership:
+    """The app, for one of its agents or administrators only."""
+    app = get_app(db, app_id)
+    membership = Membership(app, user in app.agents, user in app.admins)
+    if not (membership.agent or membership.admin):
+        raise NotAllowed(
+            ErrorCode.NOT_APP_MEMBER, "you are neither agent nor administrator of this app"
+        )
+    return membership
+
+
+def admin_app(db: Db, app_id: str, user: User) -> RemoteApp:
+    app = get_app(db, app_id)
+    if user not in app.admins:
+        raise NotAllowed(ErrorCode.NOT_APP_ADMIN, "indicators are for this app's administrators")
+    return app
+
+
+def queue(db: Db, settings: Settings, membership: Membership) -> list[Waiting]:
+    """Waiting customers, longest waiting first."""
+    now = settings.clock.now()
+    # plain columns, one query: building ORM objects (and loading each person apart)
+    # was most of the cost of a long queue listed every few seconds by every agent
+    found = db.execute(
+        select(
+            Presence.id,
+            Presence.filled,
+            Presence.waiting_since,
+            Presence.partner_id,
+            Presence.password,
+            Person.business_name,
+            Person.organization,
+            Person.classification,
+        )
+        .outerjoin(Person, Presence.person_id == Person.id)
+        .where(waiting_clause(membership.app.id, now, settings))
+        .order_by(Presence.waiting_since)
+    )
+    rows = []
+    for p in found:
+        filled = p.filled or {}
+        rows.append(
+            Waiting(
+                queue_ref=f"q{p.id}",
+                name=filled.get("name") or p.business_name or "",
+                organization=filled.get("organization") or p.organization,
+                classification=p.classification,
+                waiting_since=p.waiting_since,
+                waiting_s=int((now - p.waiting_since).total_seconds()),
+                credentials=(p.partner_id, p.password) if membership.admin else None,
+            )
+        )
+    return rows
+
+
+def in_progress(db: Db, settings: Settings, app_id: str, user: User) -> list[InProgress]:
+    """Connected sessions of the app, oldest first, the caller's own marked."""
+    now = settings.clock.now()
+    found = db.execute(  # plain columns, one query (as the queue listing)
+        select(
+            RemoteSession.id,
+            RemoteSession.agent_id,
+            RemoteSession.connected_at,
+            RemoteSession.offered_at,
+            User.name.label("agent"),
+            Presence.filled,
+            Person.business_name,
+            Person.organization,
+        )
+        .join(User, RemoteSession.agent_id == User.id)
+        .join(Presence, RemoteSession.presence_id == Presence.id)
+        .outerjoin(Person, Presence.person_id == Person.id)
+        .where(RemoteSession.app_id == app_id, RemoteSession.state == State.CONNECTED.value)
+        .order_by(RemoteSession.connected_at)
+        .limit(MAX_IN_PROGRESS)
+    )
+    rows = []
+    for r in found:
+        filled = r.filled or {}
+        since = r.connected_at or r.offered_at
+        rows.append(
+            InProgress(
+                session_id=r.id,
+                agent=r.agent,
+                mine=r.agent_id == user.id,
+                customer=filled.get("name") or r.business_name or "",
+                organization=filled.get("organization") or r.organization,
+                connected_at=since,
+                duration_s=int((now - since).total_seconds()),
+            )
+        )
+    return rows

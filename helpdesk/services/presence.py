@@ -1,0 +1,273 @@
+"""Customers: registration, the presence key, leaving, the long poll, the lapse.
+
+A customer app registers (stable partner ID per device, fresh password and presence key)
+and then long-polls; each poll refreshes its presence, which lapses
+``presence_lapse_s`` after the last one. The presence key is checked in one place,
+``check_presence_key``, whichever call presents it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy.orm import Session as Db
+from sqlalchemy.orm import sessionmaker
+
+from helpdesk.errors import InvalidInput, NotAuthenticated
+from helpdesk.lifecycle import OPEN_STATES, State
+from helpdesk.models import Person, Presence, RemoteApp, RemoteSession
+from helpdesk.notify import Notifier
+from helpdesk.security import new_customer_password, new_partner_id, sha256_hex
+from helpdesk.settings import Settings
+from remotewire.customer_fields import (
+    missing_fields,
+    required_custom,
+    required_standard,
+    shown_standard,
+)
+from remotewire.error_codes import ErrorCode
+
+REVOKED_AT = datetime(1970, 1, 1)  #: ``last_seen`` of a customer who left
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    session_id: str
+    relay: str
+    token: str
+    agent: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PollAnswer:
+    partner_id: str
+    password: str
+    """Current password: it rotates after sessions and failures."""
+    offers: tuple[Offer, ...] = ()
+
+
+def key_matches(key_hash: str, presence_key: str | None) -> bool:
+    """Constant-time check of a presented presence key against the stored hash."""
+    return bool(presence_key) and hmac.compare_digest(key_hash, sha256_hex(presence_key or ""))
+
+
+def check_presence_key(key_hash: str | None, presence_key: str | None) -> None:
+    """The one presence-key check: an unknown partner ID (``key_hash`` None) fails the
+    same way as a wrong or revoked key."""
+    if key_hash is None or not key_matches(key_hash, presence_key):
+        raise NotAuthenticated(
+            ErrorCode.WRONG_PRESENCE_KEY, "unknown partner ID or wrong presence key"
+        )
+
+
+def authenticate(db: Db, partner_id: str, presence_key: str | None) -> Presence:
+    presence = db.scalar(select(Presence).where(Presence.partner_id == partner_id))
+    check_presence_key(presence.key_hash if presence else None, presence_key)
+    assert presence is not None
+    return presence
+
+
+def is_online(presence: Presence, now: datetime, settings: Settings) -> bool:
+    return presence.last_seen >= now - timedelta(seconds=settings.presence_lapse_s)
+
+
+def waiting_clause(app_id: str, now: datetime, settings: Settings) -> ColumnElement[bool]:
+    """Online customers of the app not already in an open session."""
+    fresh = now - timedelta(seconds=settings.presence_lapse_s)
+    busy = select(RemoteSession.presence_id).where(RemoteSession.state.in_(OPEN_STATES))
+    return and_(Presence.app_id == app_id, Presence.last_seen >= fresh, Presence.id.not_in(busy))
+
+
+def register(
+    db: Db,
+    settings: Settings,
+    app: RemoteApp,
+    device_id: str,
+    fields: dict[str, str],
+    custom: dict[str, str],
+) -> tuple[Presence, str]:
+    """Enter the queue; returns the presence and its new key (shown only now)."""
+    shown = set(shown_standard(app.fields))
+    filled = {k: v.strip() for k, v in fields.items() if k in shown}
+    custom = {k: v.strip() for k, v in custom.items()}
+    missing = missing_fields(required_standard(app.fields), filled)
+    missing += missing_fields(required_custom(app.fields), custom)
+    if missing:
+        raise InvalidInput(
+            ErrorCode.MISSING_FIELDS, "missing required field(s): " + ", ".join(missing)
+        )
+    presence = db.scalar(select(Presence).where(Presence.device_id == device_id))
+    key = secrets.token_urlsafe(24)
+    now = settings.clock.now()
+    if presence is None:
+        presence = Presence(
+            device_id=device_id,
+            partner_id=_free_partner_id(db),
+            app_id=app.id,
+            failures=0,
+            key_hash="",
+            password="",
+            filled={},
+        )
+        db.add(presence)
+    presence.app_id = app.id
+    presence.key_hash = sha256_hex(key)
+    presence.password = new_customer_password()  # rotated at every start
+    presence.failures = 0
+    presence.filled = {**filled, "custom": custom}
+    presence.person = _person_for(db, filled)
+    presence.waiting_since = now
+    presence.last_seen = now
+    db.commit()
+    return presence, key
+
+
+def leave(db: Db, notifier: Notifier, presence: Presence) -> None:
+    """Leave the queue now rather than after the lapse; the key is revoked too, so a
+    poll still in flight cannot bring the customer back: it is woken and answers 401."""
+    presence.last_seen = REVOKED_AT
+    presence.key_hash = ""
+    db.commit()
+    notifier.notify(presence.partner_id)
+
+
+async def long_poll(
+    db_factory: sessionmaker[Db],
+    notifier: Notifier,
+    settings: Settings,
+    partner_id: str,
+    presence_key: str | None,
+    wait_s: float,
+) -> PollAnswer:
+    """Returns at once with pending offers, else after at most ``wait_s`` (capped).
+
+    The first step refreshes the presence (a write); a wake-up collects again. A poll
+    that simply ran out of time ends with a read-only step: with thousands of customers
+    polling, a second write per poll would double the load on the one SQLite writer
+    (and bunch up whenever many polls expire together); the next poll refreshes the
+    presence at once anyway. The wait is I/O, timed by the event loop's clock."""
+    wait_s = min(wait_s, settings.poll_max_s)
+    event = notifier.subscribe(partner_id)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            answer = await asyncio.to_thread(
+                collect, db_factory, settings, partner_id, presence_key
+            )
+            remaining = deadline - time.monotonic()
+            if answer.offers or remaining <= 0 or notifier.closing:
+                return answer
+            try:
+                await asyncio.wait_for(event.wait(), remaining)
+            except TimeoutError:
+                peeked = await asyncio.to_thread(
+                    peek, db_factory, settings, partner_id, presence_key
+                )
+                if peeked is not None:
+                    return peeked
+                continue  # an offer came without a wake-up: hand it over
+            event.clear()
+    finally:
+        notifier.unsubscribe(partner_id, event)
+
+
+def collect(
+    db_factory: sessionmaker[Db], settings: Settings, partner_id: str, presence_key: str | None
+) -> PollAnswer:
+    """One poll step: refresh presence, hand over undelivered offers (each only once)."""
+    with db_factory() as db:
+        presence = authenticate(db, partner_id, presence_key)
+        now = settings.clock.now()
+        # conditional on the key: a leave (which revokes it) that committed since the read
+        # above must not be undone by this refresh
+        refreshed = db.execute(
+            update(Presence)
+            .where(Presence.id == presence.id, Presence.key_hash == presence.key_hash)
+            .values(last_seen=now)
+            .execution_options(synchronize_session=False)
+        )
+        if refreshed.rowcount != 1:  # type: ignore[attr-defined]
+            db.rollback()
+            check_presence_key(None, presence_key)
+        offered = db.scalars(
+            select(RemoteSession).where(
+                RemoteSession.presence_id == presence.id,
+                RemoteSession.state == State.OFFERED.value,
+                RemoteSession.offer_delivered.is_(False),
+                RemoteSession.expires_at > now,
+            )
+        ).all()
+        offers = []
+        for session in offered:
+            session.offer_delivered = True
+            offers.append(
+                Offer(
+                    session.id,
+                    session.relay_address,
+                    session.customer_token,
+                    session.agent.name,
+                    session.expires_at,
+                )
+            )
+        db.commit()
+        return PollAnswer(presence.partner_id, presence.password, tuple(offers))
+
+
+def peek(
+    db_factory: sessionmaker[Db], settings: Settings, partner_id: str, presence_key: str | None
+) -> PollAnswer | None:
+    """The end of a poll nobody woke: the same answer as ``collect`` without writing
+    (current password, no offers), or None if an undelivered offer is there after all."""
+    with db_factory() as db:
+        row = db.execute(
+            select(Presence.id, Presence.key_hash, Presence.password).where(
+                Presence.partner_id == partner_id
+            )
+        ).one_or_none()
+        check_presence_key(row.key_hash if row else None, presence_key)
+        assert row is not None
+        pending = db.scalar(
+            select(RemoteSession.id)
+            .where(
+                RemoteSession.presence_id == row.id,
+                RemoteSession.state == State.OFFERED.value,
+                RemoteSession.offer_delivered.is_(False),
+                RemoteSession.expires_at > settings.clock.now(),
+            )
+            .limit(1)
+        )
+        if pending is not None:
+            return None
+        return PollAnswer(partner_id, row.password)
+
+
+def _free_partner_id(db: Db) -> str:
+    while True:
+        candidate = new_partner_id()
+        if db.scalar(select(Presence.id).where(Presence.partner_id == candidate)) is None:
+            return candidate
+
+
+def _person_for(db: Db, filled: dict[str, str]) -> Person | None:
+    """Link the customer to a known client by email, creating one on first contact."""
+    email = (filled.get("email") or "").lower()
+    if not email:
+        return None
+    person = db.scalar(select(Person).where(Person.email == email))
+    if person is None:
+        person = Person(
+            business_name=filled.get("name") or email,
+            email=email,
+            phone=filled.get("phone"),
+            organization=filled.get("organization"),
+            profile_type=2,
+        )
+        db.add(person)
+    return person

@@ -1,0 +1,167 @@
+"""Support sessions as the parties see them: an agent connects (partner ID + password, or
+from the queue), either party reads or ends its session.
+
+Every state change goes through ``helpdesk.lifecycle.apply``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as Db
+
+from helpdesk import lifecycle
+from helpdesk.errors import Conflict, InvalidInput, NotAllowed, NotFound, RateLimited
+from helpdesk.lifecycle import OPEN_STATES, Event, State
+from helpdesk.models import Presence, RemoteApp, RemoteSession, User
+from helpdesk.notify import Notifier
+from helpdesk.security import FailureLimiter, new_customer_password
+from helpdesk.services.auth import bearer_user_id
+from helpdesk.services.presence import is_online, key_matches
+from helpdesk.settings import Settings
+from remotewire.error_codes import ErrorCode
+from remotewire.roles import Role
+from remotewire.tokens import issue_token
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    session: RemoteSession
+    agent_token: str
+
+
+def connect(
+    db: Db,
+    settings: Settings,
+    limiter: FailureLimiter,
+    notifier: Notifier,
+    user: User,
+    *,
+    partner_id: str | None = None,
+    password: str | None = None,
+    queue_ref: str | None = None,
+) -> Grant:
+    """Offer a session to a customer: the customer's poll gets it (and is woken)."""
+    if queue_ref is not None:
+        presence = _presence_by_ref(db, queue_ref)
+        if presence is None or user not in presence.app.agents:
+            raise NotAllowed(
+                ErrorCode.NOT_APP_AGENT, "connecting from the queue is for agents of this app"
+            )
+        via = "queue"
+    elif partner_id is not None and password is not None:
+        presence = check_password(db, settings, limiter, user, partner_id, password)
+        via = "password"
+    else:
+        raise InvalidInput(ErrorCode.INVALID_INPUT, "give queue_ref, or partner_id and password")
+    now = settings.clock.now()
+    expire_stale(db, now)
+    if not is_online(presence, now, settings):
+        raise Conflict(ErrorCode.CUSTOMER_OFFLINE, "the customer is not online")
+    busy = db.scalar(
+        select(RemoteSession).where(
+            RemoteSession.presence_id == presence.id, RemoteSession.state.in_(OPEN_STATES)
+        )
+    )
+    if busy is not None:
+        raise Conflict(ErrorCode.CUSTOMER_BUSY, "the customer is already in a session")
+    sid = uuid.uuid4().hex
+    session = RemoteSession(
+        id=sid,
+        app_id=presence.app_id,
+        presence_id=presence.id,
+        agent_id=user.id,
+        via=via,
+        state=State.OFFERED.value,
+        relay_address=settings.relay_address,
+        customer_token=issue_token(settings.secret, sid, Role.CUSTOMER, ttl_s=settings.token_ttl_s),
+        expires_at=now + timedelta(seconds=settings.token_ttl_s),
+        waiting_since=presence.waiting_since,
+        offered_at=now,
+    )
+    presence.failures = 0
+    db.add(session)
+    db.commit()
+    notifier.notify(presence.partner_id)
+    agent_token = issue_token(settings.secret, sid, Role.AGENT, ttl_s=settings.token_ttl_s)
+    return Grant(session, agent_token)
+
+
+def check_password(
+    db: Db,
+    settings: Settings,
+    limiter: FailureLimiter,
+    user: User,
+    partner_id: str,
+    password: str,
+) -> Presence:
+    """Rate-limited, constant-time check; unknown IDs fail exactly like bad passwords."""
+    caller_key, partner_key = f"user:{user.id}", f"partner:{partner_id}"
+    wait = limiter.retry_after(caller_key, partner_key)
+    if wait:
+        raise RateLimited(
+            ErrorCode.TOO_MANY_FAILED_ATTEMPTS,
+            f"too many failed attempts; try again in {wait} s",
+            wait,
+        )
+    if not db.scalar(select(RemoteApp).where(RemoteApp.agents.contains(user))):
+        raise NotAllowed(ErrorCode.NOT_AN_AGENT, "only agents may connect")
+    presence = db.scalar(select(Presence).where(Presence.partner_id == partner_id))
+    stored = presence.password if presence is not None else secrets.token_hex(8)
+    if presence is not None and hmac.compare_digest(stored.encode(), password.encode()):
+        return presence
+    limiter.fail(caller_key, partner_key)
+    if presence is not None:
+        presence.failures += 1
+        if presence.failures >= settings.rotate_after_failures:
+            presence.password = new_customer_password()
+            presence.failures = 0
+        db.commit()
+    raise NotAllowed(ErrorCode.WRONG_PARTNER_PASSWORD, "wrong partner ID or password")
+
+
+def session_for_party(
+    db: Db,
+    settings: Settings,
+    session_id: str,
+    authorization: str | None,
+    presence_key: str | None,
+) -> RemoteSession:
+    """The session, for its agent (bearer) or its customer (presence key) only."""
+    session = db.get(RemoteSession, session_id)
+    if session is None:
+        raise NotFound(ErrorCode.UNKNOWN_SESSION, "no such session")
+    user_id = bearer_user_id(settings, authorization)
+    if authorization is not None and authorization.startswith("Bearer "):
+        if user_id == session.agent_id:
+            return session
+    elif key_matches(session.presence.key_hash, presence_key):
+        return session
+    raise NotAllowed(ErrorCode.NOT_A_PARTY, "not a party to this session")
+
+
+def end_by_party(db: Db, settings: Settings, session: RemoteSession, reason: str) -> None:
+    """Either party ends it; a session already ended keeps its first reason."""
+    lifecycle.apply(session, Event.PARTY_ENDED, settings.clock.now(), reason=reason)
+    db.commit()
+
+
+def expire_stale(db: Db, now: datetime) -> None:
+    """End the offers whose tokens expired before anyone joined."""
+    for session in db.scalars(
+        select(RemoteSession).where(
+            RemoteSession.state == State.OFFERED.value, RemoteSession.expires_at <= now
+        )
+    ):
+        lifecycle.apply(session, Event.NOT_JOINED, now)
+
+
+def _presence_by_ref(db: Db, queue_ref: str) -> Presence | None:
+    if not queue_ref.startswith("q") or not queue_ref[1:].isdigit():
+        return None
+    return db.get(Presence, int(queue_ref[1:]))

@@ -1,0 +1,266 @@
+"""Tickets in the shape of Movidesk's public API v1, so the app's ticket client can be
+pointed either at this server or at a real Movidesk account.
+
+Supported: tickets (read, list, create, append actions) and persons (read, list), with
+``$select``, ``$filter`` (``and`` of ``field op value`` on id, lastUpdate, createdDate,
+status, subject), ``$orderby``, ``$top``, ``$skip``. ``$expand`` is accepted and ignored:
+nested objects are always included unless ``$select`` leaves them out.
+
+Remote-session actions carry ``[remoteapp-session:<id>]`` in their description; appending
+an action whose marker is already on the ticket adds nothing, so retries are harmless. The
+marker works against a real Movidesk too (the client checks before appending).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session as Db
+
+from helpdesk.errors import BadQuery, NotAuthenticated, NotFound
+from helpdesk.models import ApiToken, Person, Ticket, TicketAction
+from helpdesk.settings import Settings
+from remotewire.constants import session_id_in
+from remotewire.error_codes import ErrorCode
+
+MAX_TOP = 1000
+
+
+class PersonRef(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+
+
+class TimeAppointmentIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    date: str | None = None
+    periodStart: str | None = None
+    periodEnd: str | None = None
+    workTime: str | None = None
+    activity: str | None = None
+    workTypeName: str | None = None
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: int | None = None
+    type: int = 2
+    origin: int = 9
+    description: str = ""
+    createdBy: PersonRef | None = None
+    createdDate: str | None = None
+    timeAppointments: list[TimeAppointmentIn] = Field(default_factory=list)
+
+
+class TicketIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    subject: str = Field(min_length=1, max_length=400)
+    type: int = 2
+    status: str | None = None
+    origin: int = 9
+    createdBy: PersonRef
+    owner: PersonRef | None = None
+    clients: list[PersonRef] = Field(default_factory=list)
+    actions: list[ActionIn] = Field(min_length=1)
+
+
+class TicketPatch(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    subject: str | None = Field(default=None, min_length=1, max_length=400)
+    status: str | None = None
+    owner: PersonRef | None = None
+    actions: list[ActionIn] = Field(default_factory=list)
+
+
+def check_token(db: Db, token: str | None) -> None:
+    if not token or db.get(ApiToken, token) is None:
+        raise NotAuthenticated(ErrorCode.BAD_API_TOKEN, "invalid or missing token")
+
+
+def parse_datetime(text: str) -> datetime:
+    """Accept Movidesk's forms: 2026-01-02T03:04:05[.fffffff][Z]."""
+    value = text.strip().strip("'\"").rstrip("zZ")
+    if "." in value:
+        head, frac = value.split(".", 1)
+        value = f"{head}.{frac[:6]}"
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise BadQuery(ErrorCode.BAD_QUERY, f"not a datetime: {text!r}") from exc
+
+
+_FILTER_CLAUSE = re.compile(r"^\s*(\w+)\s+(eq|ne|gt|ge|lt|le)\s+(.+?)\s*$", re.IGNORECASE)
+_COLUMNS: dict[str, Any] = {
+    "id": Ticket.id,
+    "lastUpdate": Ticket.last_update,
+    "createdDate": Ticket.created_date,
+    "status": Ticket.status,
+    "subject": Ticket.subject,
+}
+
+
+def _filter_value(field: str, raw: str) -> Any:
+    if field == "id":
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise BadQuery(ErrorCode.BAD_QUERY, f"$filter: id needs a number, got {raw!r}") from exc
+    if field in ("lastUpdate", "createdDate"):
+        return parse_datetime(raw)
+    if len(raw) < 2 or raw[0] != "'" or raw[-1] != "'":
+        raise BadQuery(ErrorCode.BAD_QUERY, f"$filter: {field} needs a quoted string, got {raw}")
+    return raw[1:-1].replace("''", "'")
+
+
+def parse_filter(text: str) -> list[ColumnElement[bool]]:
+    """OData subset: clauses joined by ``and``."""
+    conditions: list[ColumnElement[bool]] = []
+    for clause in re.split(r"\s+and\s+", text.strip(), flags=re.IGNORECASE):
+        match = _FILTER_CLAUSE.match(clause)
+        if not match or match.group(1) not in _COLUMNS:
+            raise BadQuery(
+                ErrorCode.BAD_QUERY,
+                f"$filter: unsupported clause {clause!r}; use "
+                f"<{'|'.join(_COLUMNS)}> <eq|ne|gt|ge|lt|le> <value>",
+            )
+        field, op, raw = match.group(1), match.group(2).lower(), match.group(3)
+        column, value = _COLUMNS[field], _filter_value(field, raw)
+        conditions.append(
+            {
+                "eq": column == value,
+                "ne": column != value,
+                "gt": column > value,
+                "ge": column >= value,
+                "lt": column < value,
+                "le": column <= value,
+            }[op]
+        )
+    return conditions
+
+
+def parse_orderby(text: str) -> list[Any]:
+    order: list[Any] = []
+    for part in text.split(","):
+        words = part.split()
+        if (
+            not words
+            or words[0] not in _COLUMNS
+            or len(words) > 2
+            or (len(words) == 2 and words[1].lower() not in ("asc", "desc"))
+        ):
+            raise BadQuery(ErrorCode.BAD_QUERY, f"$orderby: unsupported {part.strip()!r}")
+        column = _COLUMNS[words[0]]
+        order.append(
+            column.desc() if len(words) == 2 and words[1].lower() == "desc" else column.asc()
+        )
+    return order
+
+
+def get_ticket(db: Db, ticket_id: int) -> Ticket:
+    ticket = db.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(ErrorCode.UNKNOWN_TICKET, f"no ticket {ticket_id}")
+    return ticket
+
+
+def list_tickets(
+    db: Db, filter_: str | None, orderby: str | None, top: int, skip: int
+) -> Sequence[Ticket]:
+    query = select(Ticket)
+    if filter_:
+        query = query.where(*parse_filter(filter_))
+    query = query.order_by(*(parse_orderby(orderby) if orderby else [Ticket.id.asc()]))
+    return db.scalars(query.offset(skip).limit(top)).all()
+
+
+def create_ticket(db: Db, settings: Settings, body: TicketIn) -> Ticket:
+    now = settings.clock.now()
+    ticket = Ticket(
+        subject=body.subject,
+        type=body.type,
+        origin=body.origin,
+        status=body.status or "Novo",
+        created_by=_person(db, body.createdBy),
+        owner=_person(db, body.owner),
+        created_date=now,
+        last_update=now,
+        clients=[p for p in (_person(db, c) for c in body.clients) if p],
+    )
+    db.add(ticket)
+    _add_actions(db, settings, ticket, body.actions)
+    db.commit()
+    return ticket
+
+
+def patch_ticket(db: Db, settings: Settings, ticket_id: int, body: TicketPatch) -> int:
+    """Change the ticket, append new actions; returns how many actions were added."""
+    ticket = get_ticket(db, ticket_id)
+    if body.subject is not None:
+        ticket.subject = body.subject
+    if body.status is not None:
+        ticket.status = body.status
+    if body.owner is not None:
+        ticket.owner = _person(db, body.owner)
+    added = _add_actions(db, settings, ticket, body.actions)
+    if added or body.model_fields_set - {"actions"}:
+        ticket.last_update = settings.clock.now()
+    db.commit()
+    return added
+
+
+def get_person(db: Db, person_id: str) -> Person:
+    person = db.get(Person, int(person_id)) if person_id.isdigit() else None
+    if person is None:
+        raise NotFound(ErrorCode.UNKNOWN_PERSON, f"no person {person_id}")
+    return person
+
+
+def list_persons(db: Db, top: int, skip: int) -> Sequence[Person]:
+    return db.scalars(select(Person).order_by(Person.id).offset(skip).limit(top)).all()
+
+
+def _person(db: Db, ref: PersonRef | None) -> Person | None:
+    if ref is None:
+        return None
+    person = db.get(Person, int(ref.id)) if ref.id.isdigit() else None
+    if person is None:
+        raise BadQuery(ErrorCode.UNKNOWN_PERSON_REF, f"unknown person id {ref.id!r}")
+    return person
+
+
+def _add_actions(db: Db, settings: Settings, ticket: Ticket, actions: list[ActionIn]) -> int:
+    """Append new actions; skip ones whose session marker the ticket already has."""
+    seen = {a.session_ref for a in ticket.actions if a.session_ref}
+    added = 0
+    for item in actions:
+        if item.id is not None:
+            continue  # an existing action echoed back: Movidesk keeps it as is
+        ref = session_id_in(item.description)
+        if ref is not None and ref in seen:
+            continue
+        created = parse_datetime(item.createdDate) if item.createdDate else settings.clock.now()
+        appointments = [
+            {"id": i + 1, **a.model_dump(exclude_none=True)}
+            for i, a in enumerate(item.timeAppointments)
+        ]
+        ticket.actions.append(
+            TicketAction(
+                number=len(ticket.actions) + 1,
+                type=item.type,
+                origin=item.origin,
+                description=item.description,
+                created_by=_person(db, item.createdBy),
+                created_date=created,
+                time_appointments=appointments,
+                session_ref=ref,
+            )
+        )
+        if ref is not None:
+            seen.add(ref)
+        added += 1
+    return added

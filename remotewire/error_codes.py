@@ -1,0 +1,50 @@
+"""The stable, machine-readable ``code`` of every error the helpdesk server answers.
+
+An error body is ``{"detail": "<message for people>", "code": "<one of these>"}``. Apps
+branch on the code, never on the message, which may be reworded or translated. A code,
+once published, keeps its meaning; docs/server.md lists them with their HTTP status.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    # 400 / 422: the request itself is wrong
+    INVALID_INPUT = "invalid-input"
+    MISSING_FIELDS = "missing-fields"
+    BAD_QUERY = "bad-query"
+    UNKNOWN_PERSON_REF = "unknown-person-ref"
+    # 401: who is calling is unknown
+    MISSING_BEARER_TOKEN = "missing-bearer-token"
+    INVALID_BEARER_TOKEN = "invalid-bearer-token"
+    WRONG_LOGIN = "wrong-login"
+    WRONG_PRESENCE_KEY = "wrong-presence-key"
+    BAD_RELAY_SECRET = "bad-relay-secret"
+    BAD_API_TOKEN = "bad-api-token"
+    # 403: known caller, not allowed this
+    WRONG_PARTNER_PASSWORD = "wrong-partner-password"
+    NOT_AN_AGENT = "not-an-agent"
+    NOT_APP_AGENT = "not-app-agent"
+    NOT_APP_MEMBER = "not-app-member"
+    NOT_APP_ADMIN = "not-app-admin"
+    NOT_A_PARTY = "not-a-party"
+    # 404
+    UNKNOWN_APP = "unknown-app"
+    UNKNOWN_SESSION = "unknown-session"
+    UNKNOWN_TICKET = "unknown-ticket"
+    UNKNOWN_PERSON = "unknown-person"
+    UNKNOWN_ROUTE = "unknown-route"
+    # 405
+    METHOD_NOT_ALLOWED = "method-not-allowed"
+    # 409: not now
+    CUSTOMER_OFFLINE = "customer-offline"
+    CUSTOMER_BUSY = "customer-busy"
+    ILLEGAL_TRANSITION = "illegal-transition"
+    # 429 (with Retry-After)
+    TOO_MANY_FAILED_LOGINS = "too-many-failed-logins"
+    TOO_MANY_FAILED_ATTEMPTS = "too-many-failed-attempts"
+    # anything else
+    HTTP_ERROR = "http-error"
+    INTERNAL_ERROR = "internal-error"
