@@ -65,10 +65,11 @@ class AgentSession:
         self.transport.start(self._on_event, self._ended, name="agent-net", initial=initial)
         threading.Thread(target=self._ping_loop, name="agent-ping", daemon=True).start()
 
-    def send(self, event: Event) -> bool:
+    def send(self, event: Event, *, wait: float = 0.0) -> bool:
         """Send an input or control event; False once the session is over.  Never waits on
-        the network (it is queued; see ``Transport``): safe on the GUI thread."""
-        return self.transport.send(event)
+        the network (it is queued; see ``Transport``), so it is safe on the GUI thread;
+        ``wait`` > 0 (another thread, bulk data) waits that long for room in the queue."""
+        return self.transport.send(event, wait=wait)
 
     def end(self, reason: str = "agent ended the session") -> None:
         self.transport.close(reason)

@@ -92,7 +92,8 @@ class CustomerSession:
         self.transport.close(reason)
 
     def send_clipboard(self, text: str) -> None:
-        self.transport.send(Clipboard(text))
+        """From the clipboard's own sender thread: may wait for room (up to 1 MiB)."""
+        self.transport.send(Clipboard(text), wait=SEND_WAIT_S)
 
     # -- reader thread
 

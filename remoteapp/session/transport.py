@@ -4,7 +4,9 @@
 network: it only encodes (the sans-IO ``conn.send``, so the protocol state moves in the
 caller's order) and queues the bytes; the writer thread does the socket writes.
 
-The queue is bounded (``max_events`` events, ``max_bytes`` bytes).  Its policy:
+The queue is bounded: ``max_events`` events, and ``max_bytes`` bytes for the large ones
+(above ``SMALL_EVENT``: updates, clipboard text; input and control events are counted by
+number only, so bulk data waiting never refuses a key).  Its policy:
 
 - pointer moves coalesce: a move replaces a move at the tail of the queue (nothing is
   reordered), and on a full queue the older queued moves are dropped (each is a frame of
@@ -16,8 +18,9 @@ The queue is bounded (``max_events`` events, ``max_bytes`` bytes).  Its policy:
   few ms: a held key repeats 30 times a second, each wait would freeze the viewer that
   long, and a dropped key release would leave the key held on the customer's machine;
 - ``send(event, wait=s)`` is for a non-GUI thread with bulk data (the customer's screen
-  updates, already paced by credits): it waits up to ``s`` for room (back-pressure), then
-  queues even if that overshoots the bound by its one event.
+  updates, already paced by credits; clipboard text): it waits up to ``s`` for room
+  (back-pressure), ends the session if none comes, and then queues even if its one event
+  overshoots the byte bound.
 
 Locks: ``_conn_lock`` guards the conn.  A sender holds it to encode and queue, the reader
 while it parses what one ``recv`` brought; nobody holds it during socket I/O, so the GUI
@@ -50,7 +53,8 @@ log = logging.getLogger("remoteapp.session")
 RECV_SIZE: Final = 1 << 16
 POLL_S: Final = 1.0  #: socket timeout: how often blocked reads and writes look up
 MAX_EVENTS: Final = 1024  #: undroppable events queued before the session is given up
-MAX_BYTES: Final = 8 << 20  #: bytes queued (one larger event is taken on an empty queue)
+MAX_BYTES: Final = 8 << 20  #: bytes of large events queued (one is taken on an empty queue)
+SMALL_EVENT: Final = 64 << 10  #: events up to this size are bounded by number only
 CLOSE_TIMEOUT_S: Final = 2.0  #: how long our Bye may take to go out
 
 
@@ -132,38 +136,42 @@ class Transport:
                 if self._closed.is_set():
                     return False
                 raise
-            taken = self._enqueue(_Queued(data, move=move), force=wait > 0)
-        if not taken:
+            queued = self._enqueue(_Queued(data, move=move), force=wait > 0)
+        if queued is None:
             self._finish(
                 f"the other side stopped reading ({self.max_events} events waiting to be sent)"
             )
-        return taken
+        return bool(queued)
 
     def _wait_for_room(self, timeout: float) -> bool:
+        def room() -> bool:
+            return len(self._queue) < self.max_events and self._queued_bytes < self.max_bytes
+
         with self._room:
-            self._room.wait_for(lambda: self._ended or not self._full(), timeout)
-            return not self._ended and not self._full()
+            self._room.wait_for(lambda: self._ended or room(), timeout)
+            return not self._ended and room()
 
-    def _full(self, adding: int = 0) -> bool:
+    def _has_room(self, size: int) -> bool:
         if len(self._queue) >= self.max_events:
-            return True
-        return bool(self._queue) and self._queued_bytes + adding > self.max_bytes
+            return False
+        return size <= SMALL_EVENT or not self._queue or self._queued_bytes + size <= self.max_bytes
 
-    def _enqueue(self, item: _Queued, *, force: bool = False) -> bool:
-        """Queue ``item`` by the policy above; False when it is undroppable and there is no
-        room.  Called with ``_conn_lock`` held, so queue order is encoding order."""
+    def _enqueue(self, item: _Queued, *, force: bool = False) -> bool | None:
+        """Queue ``item`` by the policy above: True if queued, False if the session has
+        ended meanwhile, None if it is undroppable and there is no room.  Called with
+        ``_conn_lock`` held, so queue order is encoding order."""
         with self._room:
             if self._ended:
-                return True  # the end is being reported already
+                return False
             if item.move and self._queue and self._queue[-1].move:
                 self._queued_bytes += len(item.data) - len(self._queue[-1].data)
                 self._queue[-1] = item
                 self.coalesced += 1
                 return True
-            if not force and self._full(len(item.data)):
+            if not force and not self._has_room(len(item.data)):
                 self._drop_moves()
-                if self._full(len(item.data)) and not item.move:
-                    return False  # a move is always taken: at most one past the bound
+                if not self._has_room(len(item.data)) and not item.move:
+                    return None  # a move is always taken: at most one past the bound
             self._queue.append(item)
             self._queued_bytes += len(item.data)
             self._room.notify_all()

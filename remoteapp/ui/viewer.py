@@ -33,6 +33,7 @@ from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal
 Qt = QtCore.Qt
 
 QWIDGETSIZE_MAX: Final = (1 << 24) - 1
+CLIPBOARD_WAIT_S: Final = 30.0  #: copied text waits this long for room in the send queue
 
 SPECIAL_KEYS: Final = {
     Qt.Key.Key_Return: "enter",
@@ -226,8 +227,8 @@ class ViewerWindow(QtWidgets.QMainWindow):
         session.on_frame = self.on_frame
         session.on_end = self.on_end
         session.on_screen_info = self.on_screen_info
-        self.clipboard = ClipboardSync(
-            lambda text: session.send(Clipboard(text)), self, group="viewers"
+        self.clipboard = ClipboardSync(  # sends on its own thread: it may wait for room
+            lambda text: session.send(Clipboard(text), wait=CLIPBOARD_WAIT_S), self, group="viewers"
         )
         session.on_clipboard = self.clipboard.receive
         self.setWindowTitle(tr("Remote access - {customer}").format(customer=customer))
