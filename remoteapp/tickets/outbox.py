@@ -28,7 +28,7 @@ import re
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -37,6 +37,7 @@ from filelock import FileLock, Timeout
 
 from remoteapp.net.errors import HelpdeskError
 from remoteapp.net.helpdesk import HelpdeskUnavailable, session_action, session_id_in
+from remoteapp.tickets.record import SessionRecord
 
 log = logging.getLogger("remoteapp.tickets")
 
@@ -74,37 +75,6 @@ class TicketSink(Protocol):
         end: datetime,
         description: str,
     ) -> bool: ...
-
-
-@dataclass(frozen=True, slots=True)
-class SessionRecord:
-    session_id: str
-    ticket_id: int | None  #: None: open a new ticket for this session
-    agent_ref: str  #: the agent's person id at the ticket API (createdBy)
-    client_ref: str | None  #: the customer's person id, for a new ticket's client
-    subject: str  #: a new ticket's subject
-    description: str  #: the action's text: agent, customer, start, end (already translated)
-    start: datetime
-    end: datetime | None  #: None: an open record, written when the session started
-    attempts: int = 0
-    last_error: str = ""
-    creating_since: datetime | None = None  #: set just before a new ticket is requested
-    writer: str = ""  #: the app instance that wrote an open record (and will close it)
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        for key in ("start", "end", "creating_since"):
-            value = getattr(self, key)
-            data[key] = value.isoformat() if value is not None else None
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> SessionRecord:
-        data = dict(data)
-        for key in ("start", "end", "creating_since"):
-            if data.get(key) is not None:
-                data[key] = datetime.fromisoformat(data[key])
-        return cls(**data)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,195 @@
+"""The ticket record of one support session (Qt-free): who, when, what the action says,
+and how a record left open by an app that died is completed from the server's state.
+
+The words are the UI's (``RecordTexts``, already translated); this module fills them in,
+so it is tested without Qt and the outbox stays free of wording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from remoteapp.net.helpdesk import NotFound, SessionState
+
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    session_id: str
+    ticket_id: int | None  #: None: open a new ticket for this session
+    agent_ref: str  #: the agent's person id at the ticket API (createdBy)
+    client_ref: str | None  #: the customer's person id, for a new ticket's client
+    subject: str  #: a new ticket's subject
+    description: str  #: the action's text: agent, customer, start, end (already translated)
+    start: datetime
+    end: datetime | None  #: None: an open record, written when the session started
+    attempts: int = 0
+    last_error: str = ""
+    creating_since: datetime | None = None  #: set just before a new ticket is requested
+    writer: str = ""  #: the app instance that wrote an open record (and will close it)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("start", "end", "creating_since"):
+            value = getattr(self, key)
+            data[key] = value.isoformat() if value is not None else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SessionRecord:
+        data = dict(data)
+        for key in ("start", "end", "creating_since"):
+            if data.get(key) is not None:
+                data[key] = datetime.fromisoformat(data[key])
+        return cls(**data)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordTexts:
+    """The translated templates (``str.format`` fields in braces)."""
+
+    subject: str  #: {customer}
+    description: str  #: {agent} {customer} {partner} {start} {end} {reason}
+    app_stopped: str  #: the end reason when the server knows none
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """What the agent's app knows of a session when it starts."""
+
+    session_id: str
+    ticket_id: int | None
+    agent_ref: str
+    agent_name: str
+    client_ref: str | None
+    partner: str  #: the partner ID, or the customer's name from the queue
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """An ISO time from the server, UTC when it has no zone; None if missing or bad."""
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def describe(
+    texts: RecordTexts,
+    *,
+    agent: str,
+    customer: str,
+    partner: str,
+    start: datetime,
+    end: datetime,
+    reason: str,
+) -> str:
+    """The action's text: names, partner ID, start and end in UTC, and why it ended."""
+    return texts.description.format(
+        agent=agent,
+        customer=customer or partner,
+        partner=partner,
+        start=start.astimezone(UTC).strftime(TIME_FORMAT),
+        end=end.astimezone(UTC).strftime(TIME_FORMAT),
+        reason=reason,
+    )
+
+
+def open_record(
+    session: Session, texts: RecordTexts, *, start: datetime, writer: str
+) -> SessionRecord:
+    """The record written as the session starts (no end yet): should the app die, the next
+    start completes it from the server's end time."""
+    return SessionRecord(
+        session_id=session.session_id,
+        ticket_id=session.ticket_id,
+        agent_ref=session.agent_ref,
+        client_ref=session.client_ref,
+        subject=texts.subject.format(customer=session.partner),
+        description="",
+        start=start,
+        end=None,
+        writer=writer,
+    )
+
+
+def end_record(
+    record: SessionRecord,
+    texts: RecordTexts,
+    *,
+    agent: str,
+    customer: str,
+    partner: str,
+    end: datetime,
+    reason: str,
+) -> SessionRecord:
+    """The record of a session this app saw end: ready to deliver."""
+    return replace(
+        record,
+        subject=texts.subject.format(customer=customer or partner),
+        description=describe(
+            texts,
+            agent=agent,
+            customer=customer,
+            partner=partner,
+            start=record.start,
+            end=end,
+            reason=reason,
+        ),
+        end=end,
+    )
+
+
+def close_from_state(
+    record: SessionRecord,
+    state: SessionState | None,
+    texts: RecordTexts,
+    *,
+    agent: str,
+    now: datetime,
+) -> SessionRecord | None:
+    """Complete a record left open, from the server's ``state`` of its session (None: the
+    server has forgotten it, so record what is known, ending ``now``).  None while the
+    session has not ended yet: a later flush tries again."""
+    if state is not None and state.state != "ended":
+        return None
+    ended = parse_time(state.ended_at if state else None) or now
+    return end_record(
+        record,
+        texts,
+        agent=agent,
+        customer=state.customer if state else "",
+        partner=state.partner_id if state else "",
+        end=ended,
+        reason=(state.end_reason if state else None) or texts.app_stopped,
+    )
+
+
+class RecordCloser:
+    """``TicketOutbox.flush``'s ``close``: asks the server (``session_state``, off the GUI
+    thread, inside the flush) how a session left open ended."""
+
+    def __init__(
+        self,
+        session_state: Callable[[str], SessionState],
+        texts: RecordTexts,
+        agent: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.session_state = session_state
+        self.texts = texts
+        self.agent = agent
+        self.clock = clock
+
+    def __call__(self, record: SessionRecord) -> SessionRecord | None:
+        try:
+            state: SessionState | None = self.session_state(record.session_id)
+        except NotFound:
+            state = None  # the server has forgotten it: record what is known
+        return close_from_state(record, state, self.texts, agent=self.agent, now=self.clock())

@@ -1,0 +1,150 @@
+"""The session record without Qt: the open record at the start, the action's text at the
+end, and a record left open completed from the server's state (ended, still going,
+forgotten), with the server's times parsed whatever their zone."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from remoteapp.net.helpdesk import HelpdeskClient, NotFound, SessionState
+from remoteapp.tickets import RecordCloser, RecordTexts, Session, SessionRecord
+from remoteapp.tickets.record import close_from_state, describe, end_record, open_record, parse_time
+from tests.helpdesk.server_process import Server, start_server
+
+TEXTS = RecordTexts(
+    subject="Remote access - {customer}",
+    description="Agent: {agent}. Customer: {customer} (ID {partner}). {start} - {end}. {reason}",
+    app_stopped="the agent app stopped",
+)
+START = datetime(2026, 11, 24, 14, 0, 5, tzinfo=UTC)
+SESSION = Session("s-1", 7, "2", "Ana Agente", "client-9", "123456789")
+
+
+def started() -> SessionRecord:
+    return open_record(SESSION, TEXTS, start=START, writer="w-1")
+
+
+def state(**fields: str | None) -> SessionState:
+    values: dict[str, str | None] = {
+        "state": "ended",
+        "end_reason": "customer ended the session",
+        "connected_at": "2026-11-24T14:00:06",
+        "ended_at": "2026-11-24T14:17:10",
+        "customer": "Maria",
+        "partner_id": "123456789",
+        **fields,
+    }
+    return SessionState("s-1", **values)  # type: ignore[arg-type]
+
+
+def test_the_open_record_has_no_end_and_names_its_writer() -> None:
+    record = started()
+    assert (record.session_id, record.ticket_id, record.agent_ref) == ("s-1", 7, "2")
+    assert (record.client_ref, record.start, record.end) == ("client-9", START, None)
+    assert record.subject == "Remote access - 123456789" and record.description == ""
+    assert record.writer == "w-1"
+    assert SessionRecord.from_json(record.to_json()) == record  # what the outbox stores
+
+
+def test_a_session_seen_ending_gets_names_times_and_reason() -> None:
+    end = START + timedelta(minutes=17, seconds=5)
+    done = end_record(
+        started(),
+        TEXTS,
+        agent="Ana Agente",
+        customer="Maria",
+        partner="123456789",
+        end=end,
+        reason="agent ended the session",
+    )
+    assert done.end == end and done.subject == "Remote access - Maria"
+    assert done.description == (
+        "Agent: Ana Agente. Customer: Maria (ID 123456789). "
+        "2026-11-24 14:00:05 UTC - 2026-11-24 14:17:10 UTC. agent ended the session"
+    )
+    assert SessionRecord.from_json(done.to_json()) == done
+
+
+def test_a_customer_who_gave_no_name_is_named_by_the_partner_id() -> None:
+    text = describe(
+        TEXTS, agent="Ana", customer="", partner="987", start=START, end=START, reason="r"
+    )
+    assert "Customer: 987 (ID 987)" in text
+
+
+def test_times_are_written_in_utc_whatever_zone_they_came_in() -> None:
+    brasilia = timezone(timedelta(hours=-3))
+    local = datetime(2026, 11, 24, 11, 0, 5, tzinfo=brasilia)
+    text = describe(TEXTS, agent="A", customer="C", partner="P", start=local, end=local, reason="")
+    assert "2026-11-24 14:00:05 UTC - 2026-11-24 14:00:05 UTC" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("2026-11-24T14:17:10", datetime(2026, 11, 24, 14, 17, 10, tzinfo=UTC)),
+        ("2026-11-24T14:17:10+00:00", datetime(2026, 11, 24, 14, 17, 10, tzinfo=UTC)),
+        ("2026-11-24T11:17:10-03:00", datetime(2026, 11, 24, 14, 17, 10, tzinfo=UTC)),
+        ("yesterday", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_server_times_parse_as_aware_datetimes(text: str | None, parsed: datetime | None) -> None:
+    assert parse_time(text) == parsed
+    if parsed is not None:
+        assert parse_time(text).tzinfo is not None  # type: ignore[union-attr]
+
+
+def test_a_record_left_open_is_completed_from_the_servers_end() -> None:
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    done = close_from_state(started(), state(), TEXTS, agent="Ana Agente", now=now)
+    assert done is not None
+    assert done.end == datetime(2026, 11, 24, 14, 17, 10, tzinfo=UTC)  # the server's, not now
+    assert done.subject == "Remote access - Maria"
+    assert done.description.endswith("14:17:10 UTC. customer ended the session")
+    assert done.writer == "w-1" and done.start == START
+
+
+def test_a_session_still_going_stays_open_for_a_later_flush() -> None:
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    assert close_from_state(started(), state(state="active"), TEXTS, agent="A", now=now) is None
+
+
+def test_a_session_the_server_forgot_ends_now_with_what_is_known() -> None:
+    now = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+    done = close_from_state(started(), None, TEXTS, agent="Ana Agente", now=now)
+    assert done is not None and done.end == now
+    assert done.description.endswith("2026-11-25 09:30:00 UTC. the agent app stopped")
+    no_reason = close_from_state(
+        started(), state(end_reason=None, ended_at=None), TEXTS, agent="A", now=now
+    )
+    assert no_reason is not None and no_reason.end == now
+    assert no_reason.description.endswith("the agent app stopped")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(
+        tmp_path_factory.mktemp("record-server"), {"REMOTEAPP_RELAY_SECRET": secrets.token_hex(32)}
+    )
+    yield server
+    server.process.stop()
+
+
+def test_the_closer_asks_the_real_server_and_a_forgotten_session_ends_now(server: Server) -> None:
+    now = datetime(2026, 11, 25, 9, 30, tzinfo=UTC)
+    client = HelpdeskClient(server.http_url)
+    try:
+        client.login(server.credentials["agent"]["email"], server.credentials["agent"]["password"])
+        with pytest.raises(NotFound):  # what the closer is told of a session nobody knows
+            client.session_state("s-1")
+        gone = RecordCloser(client.session_state, TEXTS, "Ana Agente", clock=lambda: now)(started())
+    finally:
+        client.close()
+    assert gone is not None and gone.end == now
+    assert gone.description.endswith("the agent app stopped")
