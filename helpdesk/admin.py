@@ -14,13 +14,13 @@ import platformdirs
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpdesk.db import make_engine, migrate, session_factory
+from helpdesk.db import db_factory, make_engine, migrate
 from helpdesk.models import AccessProfile, Person, RemoteApp, User
 from helpdesk.security import hash_password
 
 
 def add_user(
-    sessions: sessionmaker[Session],
+    db_factory: sessionmaker[Session],
     email: str,
     name: str,
     password: str,
@@ -31,9 +31,9 @@ def add_user(
 ) -> int:
     """Create a user (with its Movidesk person record), give it roles on apps and
     optionally an access profile (by name)."""
-    with sessions() as session:
+    with db_factory() as db:
         email = email.strip().lower()
-        if session.scalar(select(User).where(User.email == email)) is not None:
+        if db.scalar(select(User).where(User.email == email)) is not None:
             raise ValueError(f"user {email} exists")
         user = User(
             email=email,
@@ -42,24 +42,24 @@ def add_user(
             person=Person(business_name=name, email=email, profile_type=1),
         )
         if profile is not None:
-            found = session.scalar(select(AccessProfile).where(AccessProfile.name == profile))
+            found = db.scalar(select(AccessProfile).where(AccessProfile.name == profile))
             if found is None:
                 raise ValueError(f"no access profile {profile}")
             user.profile = found
         for app_id in {*agent_of, *admin_of}:
-            app = session.get(RemoteApp, app_id)
+            app = db.get(RemoteApp, app_id)
             if app is None:
                 raise ValueError(f"no app {app_id}")
             if app_id in agent_of:
                 app.agents.append(user)
             if app_id in admin_of:
                 app.admins.append(user)
-        session.add(user)
-        session.commit()
+        db.add(user)
+        db.commit()
         return user.id
 
 
-def add_profile(sessions: sessionmaker[Session], name: str, permissions: Sequence[str]) -> int:
+def add_profile(db_factory: sessionmaker[Session], name: str, permissions: Sequence[str]) -> int:
     """Create an access profile (Settings » Access profiles) with these permissions."""
     from helpdesk.services.access import PERMISSIONS
 
@@ -68,12 +68,12 @@ def add_profile(sessions: sessionmaker[Session], name: str, permissions: Sequenc
         raise ValueError(
             f"unknown permission(s) {', '.join(unknown)}; known: {', '.join(PERMISSIONS)}"
         )
-    with sessions() as session:
-        if session.scalar(select(AccessProfile).where(AccessProfile.name == name)) is not None:
+    with db_factory() as db:
+        if db.scalar(select(AccessProfile).where(AccessProfile.name == name)) is not None:
             raise ValueError(f"access profile {name} exists")
         found = AccessProfile(name=name, permissions=sorted(set(permissions)))
-        session.add(found)
-        session.commit()
+        db.add(found)
+        db.commit()
         return found.id
 
 
@@ -81,7 +81,7 @@ FIELD_MODES = {"required": (True, True), "optional": (True, False), "hidden": (F
 
 
 def add_app(
-    sessions: sessionmaker[Session],
+    db_factory: sessionmaker[Session],
     app_id: str,
     name: str,
     *,
@@ -102,11 +102,11 @@ def add_app(
         shown, required = FIELD_MODES[mode]
         spec[field_name] = {"shown": shown, "required": required}
     spec["custom"] = [{"key": k, "label": lbl, "required": req} for k, lbl, req in custom]
-    with sessions() as session:
-        if session.get(RemoteApp, app_id) is not None:
+    with db_factory() as db:
+        if db.get(RemoteApp, app_id) is not None:
             raise ValueError(f"app {app_id} exists")
-        session.add(RemoteApp(id=app_id, name=name, title=title or name, logo=logo, fields=spec))
-        session.commit()
+        db.add(RemoteApp(id=app_id, name=name, title=title or name, logo=logo, fields=spec))
+        db.commit()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             label, _, required = rest.partition(":")
             custom.append((key, label or key, required == "required"))
         add_app(
-            session_factory(engine),
+            db_factory(engine),
             args.app_id,
             args.name,
             title=args.title,
@@ -160,11 +160,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"app {args.app_id} created")
         return
     if args.command == "add-profile":
-        profile_id = add_profile(session_factory(engine), args.name, args.permission)
+        profile_id = add_profile(db_factory(engine), args.name, args.permission)
         print(f"access profile {profile_id} created")
         return
     user_id = add_user(
-        session_factory(engine),
+        db_factory(engine),
         args.email,
         args.name,
         args.password,

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from helpdesk import http_errors
-from helpdesk.db import session_factory
+from helpdesk.db import db_factory
 from helpdesk.notify import Notifier
 from helpdesk.routers import ROUTERS
 from helpdesk.security import FailureLimiter
@@ -26,20 +26,20 @@ from helpdesk.settings import Settings
 
 def create_app(engine: Engine, settings: Settings) -> FastAPI:
     """Build the whole HTTP application (this API plus the Movidesk-shaped one)."""
-    db_factory = session_factory(engine)
+    factory = db_factory(engine)
     notifier = Notifier()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         notifier.bind(asyncio.get_running_loop())
-        sweeper = asyncio.create_task(sweep_forever(db_factory, settings))
+        sweeper = asyncio.create_task(sweep_forever(factory, settings))
         yield
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
 
     app = FastAPI(title="remoteapp helpdesk", lifespan=lifespan)
-    app.state.db_factory = db_factory
+    app.state.db_factory = factory
     app.state.settings = settings
     app.state.notifier = notifier
     app.state.limiter = FailureLimiter(

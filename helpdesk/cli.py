@@ -18,13 +18,17 @@ import platformdirs
 import uvicorn
 
 from helpdesk.app import create_app
-from helpdesk.db import make_engine, migrate, session_factory
+from helpdesk.clock import Clock
+from helpdesk.db import db_factory, make_engine, migrate
 from helpdesk.demo import seed, write_credentials
 from helpdesk.settings import Settings
 from remoterelay.cli import add_relay_arguments, config_from_args
 from remoterelay.reporter import HttpReporter
 from remoterelay.server import Relay
+from remotewire.events import EventLog, to_stdout
 from remotewire.shared_secret import load_secret
+
+events = EventLog("helpdesk")
 
 
 def raise_open_files_limit(wanted: int = 65536) -> int:
@@ -64,15 +68,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-async def serve(args: argparse.Namespace) -> None:
+async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
+    """Run until SIGINT/SIGTERM; ``clock`` is the real one unless a test passes its own."""
     data_dir: Path = args.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     secret = load_secret(data_dir / "relay-secret", create=True)
     engine = make_engine(args.db or f"sqlite:///{data_dir / 'helpdesk.sqlite3'}")
     migrate(engine)
-    credentials = seed(session_factory(engine))
+    credentials = seed(db_factory(engine))
 
-    settings = Settings(secret=secret)
+    settings = Settings(secret=secret, clock=clock or Clock())
     app = create_app(engine, settings)
     server = uvicorn.Server(
         uvicorn.Config(
@@ -113,19 +118,22 @@ async def serve(args: argparse.Namespace) -> None:
     if credentials is not None:
         credentials |= {"http_url": http_url, "relay": settings.relay_address}
         write_credentials(data_dir / "demo-credentials.json", credentials)
-        print(
-            f"helpdesk event=demo-created admin={credentials['admin']['email']} "
-            f"admin_password={credentials['admin']['password']} "
-            f"agent={credentials['agent']['email']} "
-            f"agent_password={credentials['agent']['password']} "
-            f"token={credentials['token']} app_id={credentials['app_id']} "
-            f"file={data_dir / 'demo-credentials.json'}",
-            flush=True,
+        events.emit(
+            "demo-created",
+            admin=credentials["admin"]["email"],
+            admin_password=credentials["admin"]["password"],
+            agent=credentials["agent"]["email"],
+            agent_password=credentials["agent"]["password"],
+            token=credentials["token"],
+            app_id=credentials["app_id"],
+            file=data_dir / "demo-credentials.json",
         )
-    print(
-        f"helpdesk event=ready http_url={http_url} relay={settings.relay_address} "
-        f"docs={http_url}/docs data_dir={data_dir}",
-        flush=True,
+    events.emit(
+        "ready",
+        http_url=http_url,
+        relay=settings.relay_address,
+        docs=f"{http_url}/docs",
+        data_dir=data_dir,
     )
 
     stopper = asyncio.create_task(stop.wait())
@@ -139,12 +147,14 @@ async def serve(args: argparse.Namespace) -> None:
     engine.dispose()
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of ``remoteapp-server``."""
+def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> None:
+    """Entry point of ``remoteapp-server``; event lines (``helpdesk event=ready`` ...) go to
+    stdout, the rest of the log to stderr."""
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    to_stdout()
     raise_open_files_limit()
-    asyncio.run(serve(args))
+    asyncio.run(serve(args, clock))
 
 
 if __name__ == "__main__":

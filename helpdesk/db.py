@@ -45,5 +45,7 @@ def migrate(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
+def db_factory(engine: Engine) -> sessionmaker[Session]:
+    """Makes database sessions, named ``db`` everywhere in the server: "session" means a
+    support session there."""
     return sessionmaker(engine, expire_on_commit=False)

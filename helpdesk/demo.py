@@ -38,13 +38,13 @@ CLIENTS = [
 ]
 
 
-def seed(sessions: sessionmaker[Session]) -> dict[str, Any] | None:
+def seed(db_factory: sessionmaker[Session]) -> dict[str, Any] | None:
     """Create demo users, app, clients and tickets if the database has no user yet.
 
     Returns the credentials (passwords in clear, only now), or None when data existed.
     """
-    with sessions() as session:
-        if session.scalar(select(func.count()).select_from(User)):
+    with db_factory() as db:
+        if db.scalar(select(func.count()).select_from(User)):
             return None
         admin_password, agent_password = secrets.token_urlsafe(9), secrets.token_urlsafe(9)
         admin_person = Person(business_name="Demo Admin", email="admin@example.com", profile_type=1)
@@ -81,7 +81,7 @@ def seed(sessions: sessionmaker[Session]) -> dict[str, Any] | None:
             for n, e, o, c in CLIENTS
         ]
         token = secrets.token_hex(16)
-        session.add_all([admin, agent, app, *clients, ApiToken(token=token, name="demo")])
+        db.add_all([admin, agent, app, *clients, ApiToken(token=token, name="demo")])
         now = utcnow()
         for number, (client, subject) in enumerate(
             [(clients[0], "Printer does not print"), (clients[2], "VPN drops at noon")]
@@ -105,8 +105,8 @@ def seed(sessions: sessionmaker[Session]) -> dict[str, Any] | None:
                     time_appointments=[],
                 )
             )
-            session.add(ticket)
-        session.commit()
+            db.add(ticket)
+        db.commit()
         return {
             "admin": {"email": admin.email, "password": admin_password},
             "agent": {"email": agent.email, "password": agent_password},

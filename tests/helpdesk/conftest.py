@@ -1,20 +1,43 @@
-"""One real helpdesk server (HTTP + relay) for the whole package, on ephemeral ports."""
+"""One real helpdesk server (HTTP + relay) for the whole package, on ephemeral ports.
+
+Time, without sleeping. Every rule of the server that depends on time (presence lapse,
+failure windows, offer expiry, relay silence, recorded durations) reads one injected
+``helpdesk.clock.Clock``. The server here is the real ``remoteapp-server`` in its own
+process (uvicorn on a real TCP socket, the relay, SQLite or PostgreSQL), started through
+``tests/helpdesk/clocked_server.py``, whose clock is real time plus an offset. A test
+moves time with ``server.advance(seconds)``: the offset grows (a line on the server's
+stdin), and the call returns once the server has acknowledged it on stdout. So a test
+that checks a 2 s lapse advances 2 s instead of sleeping them, and nothing in the
+product serves tests: the clock is only a constructor argument there.
+
+Time only moves forward, for the whole (session-wide) server: moving it past the relay
+lapse while another session is connected would end that one as ``relay-lost``; tests
+run one at a time and end their sessions, so none is. Waits for I/O (a held poll, the
+sweeper's period) stay on real time; what a test cannot see from outside (a poll that
+has reached the server) it reads from the server's database (``presence_seen``).
+"""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from helpdesk.admin import add_app, add_user
-from helpdesk.db import make_engine, session_factory
+from helpdesk.db import db_factory, make_engine
+from helpdesk.models import Presence
 from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
 from tests.helpdesk.server_process import Server, start_server
 from tests.postgres import new_database
 
 SECRET = secrets.token_hex(32)
+# Short lapses and windows: tests move the clock past them; the presence lapse also caps
+# how long a poll is held (two thirds of it), which keeps held polls short.
 FAST = {
     "REMOTEAPP_RELAY_SECRET": SECRET,
     "REMOTEAPP_PRESENCE_LAPSE_S": "2",
@@ -33,18 +56,17 @@ def server(
     data_dir: Path = tmp_path_factory.mktemp("helpdesk")
     if request.param == "postgresql":
         db_url = new_database(request.getfixturevalue("postgres_cluster"))
-        server = start_server(data_dir, FAST, ["--db", db_url])
+        server = start_server(data_dir, FAST, ["--db", db_url], clocked=True)
     else:
-        db_url = f"sqlite:///{data_dir / 'helpdesk.sqlite3'}"
-        server = start_server(data_dir, FAST)
-    engine = make_engine(db_url)
-    sessions = session_factory(engine)
+        server = start_server(data_dir, FAST, clocked=True)
+    engine = make_engine(server.db_url)
+    factory = db_factory(engine)
     # Extra accounts the demo data lacks: an agent for brute-force tests (so the main
     # agent is never rate-limited) and a user with no role at all.
-    add_user(sessions, "brute@example.com", "Brute Agent", "brute-pass", agent_of=["demo"])
-    add_user(sessions, "stranger@example.com", "Stranger", "stranger-pass")
+    add_user(factory, "brute@example.com", "Brute Agent", "brute-pass", agent_of=["demo"])
+    add_user(factory, "stranger@example.com", "Stranger", "stranger-pass")
     add_user(
-        sessions,
+        factory,
         "both@example.com",
         "Admin Agent",
         "both-pass",
@@ -52,18 +74,39 @@ def server(
         admin_of=["demo"],
     )
     add_app(
-        sessions,
+        factory,
         "strict",
         "Strict Support",
         fields={"phone": "required", "organization": "hidden"},
         custom=[("contract", "Contract number", True), ("asset", "Asset tag", False)],
     )
     add_user(
-        sessions, "strictagent@example.com", "Strict Agent", "strictagent-pass", agent_of=["strict"]
+        factory, "strictagent@example.com", "Strict Agent", "strictagent-pass", agent_of=["strict"]
     )
     engine.dispose()
     yield server
     assert server.process.stop() == 0, "".join(server.process.log[-30:])
+
+
+def wait_until(check: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    """Until ``check()`` holds (something the server does on its own), bounded."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        time.sleep(0.05)
+
+
+def presence_seen(server: Server, partner_id: str) -> datetime:
+    """When the server last heard from a customer (``last_seen``: a poll refreshes it)."""
+    engine = make_engine(server.db_url)
+    try:
+        with db_factory(engine)() as db:
+            seen = db.scalar(select(Presence.last_seen).where(Presence.partner_id == partner_id))
+    finally:
+        engine.dispose()
+    assert seen is not None, f"no presence {partner_id}"
+    return seen
 
 
 def login(server: Server, who: str) -> HelpdeskClient:

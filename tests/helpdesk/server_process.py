@@ -1,7 +1,12 @@
-"""Start the real ``remoteapp-server`` (and a lone relay) as subprocesses, bounded waits."""
+"""Start the real ``remoteapp-server`` (and a lone relay) as subprocesses, bounded waits.
+
+``start_server(..., clocked=True)`` runs it through ``tests.helpdesk.clocked_server``: the
+same server with a clock that ``Server.advance`` moves (see tests/helpdesk/conftest.py).
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import queue
@@ -43,7 +48,16 @@ class Process:
             f"no line matching {pattern!r} in {timeout_s}s:\n" + "".join(self.log[-40:])
         )
 
+    def send(self, line: str) -> None:
+        """One line to the process's stdin (spawned with ``stdin=True``)."""
+        if self.proc.stdin is None:
+            raise RuntimeError("this process reads no commands (spawn(..., stdin=True))")
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
     def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 10.0) -> int:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
@@ -54,13 +68,15 @@ class Process:
         return self.proc.returncode
 
 
-def spawn(args: list[str], env: dict[str, str]) -> Process:
+def spawn(args: list[str], env: dict[str, str], *, stdin: bool = False) -> Process:
+    """``stdin``: keep a pipe to the process's stdin for ``Process.send``."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **env}
     proc = subprocess.Popen(
         [sys.executable, *args],
         cwd=ROOT,
         env=full_env,
         text=True,
+        stdin=subprocess.PIPE if stdin else None,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         preexec_fn=die_with_parent,  # noqa: PLW1509 - a crashed test run leaves no server
@@ -85,6 +101,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_ADVANCES = itertools.count(1)
+
+
 @dataclass
 class Server:
     process: Process
@@ -92,17 +111,31 @@ class Server:
     relay: str
     data_dir: Path
     credentials: dict[str, Any]
+    db_url: str = ""
+
+    def advance(self, seconds: float) -> None:
+        """Move the server's clock ``seconds`` forward; returns once the server uses the
+        new time (servers started with ``clocked=True`` only)."""
+        seq = next(_ADVANCES)
+        self.process.send(f"advance {seconds} {seq}")
+        self.process.wait_for(rf"clock event=advanced seq={seq} ", 10)
 
 
 def start_server(
-    data_dir: Path, env: dict[str, str], extra_args: Sequence[str] = (), *, http_port: int = 0
+    data_dir: Path,
+    env: dict[str, str],
+    extra_args: Sequence[str] = (),
+    *,
+    http_port: int = 0,
+    clocked: bool = False,
 ) -> Server:
     """``http_port`` 0: the server picks a free port; a test that must know the address
-    before the server runs passes one from ``free_port``."""
+    before the server runs passes one from ``free_port``. ``clocked``: a clock the test
+    moves with ``Server.advance``."""
     process = spawn(
         [
             "-m",
-            "helpdesk.cli",
+            "tests.helpdesk.clocked_server" if clocked else "helpdesk.cli",
             "--data-dir",
             str(data_dir),
             "--http-port",
@@ -116,6 +149,7 @@ def start_server(
             *extra_args,
         ],
         env,
+        stdin=clocked,
     )
     try:
         ready = process.wait_for(r"helpdesk event=ready http_url=(\S+) relay=(\S+)")
@@ -123,4 +157,8 @@ def start_server(
         process.stop()
         raise
     credentials = json.loads((data_dir / "demo-credentials.json").read_text())
-    return Server(process, ready.group(1), ready.group(2), data_dir, credentials)
+    db_url = next(
+        (extra_args[i + 1] for i, a in enumerate(extra_args[:-1]) if a == "--db"),
+        f"sqlite:///{data_dir / 'helpdesk.sqlite3'}",
+    )
+    return Server(process, ready.group(1), ready.group(2), data_dir, credentials, db_url)

@@ -14,7 +14,7 @@ from remoteapp.net.helpdesk import (
     NotAuthenticated,
     NotFound,
 )
-from tests.helpdesk.conftest import device, login
+from tests.helpdesk.conftest import FAST, device, login, presence_seen, wait_until
 from tests.helpdesk.server_process import Server
 
 FIELDS = {"name": "Queue Person", "email": "ana@acme.example", "organization": "Acme Ltda"}
@@ -63,18 +63,21 @@ def test_queue_visibility_by_role(
     stranger.close()
 
 
-def test_presence_lapses_without_polls(customer: HelpdeskClient, admin: HelpdeskClient) -> None:
+def test_presence_lapses_without_polls(
+    customer: HelpdeskClient, admin: HelpdeskClient, server: Server
+) -> None:
+    lapse = float(FAST["REMOTEAPP_PRESENCE_LAPSE_S"])
     reg = customer.register("demo", device(), {**FIELDS, "name": "Lapsing Lea"})
 
     def listed() -> bool:
         return any(w.partner_id == reg.partner_id for w in admin.queue("demo"))
 
     assert listed()
-    time.sleep(1.2)
+    server.advance(lapse * 0.75)
     customer.poll(reg.partner_id, reg.presence_key, wait_s=0)  # a poll keeps it alive
-    time.sleep(1.2)
+    server.advance(lapse * 0.5)  # past the lapse since registering, not since the poll
     assert listed()
-    time.sleep(1.2)  # lapse is 2 s in tests (REMOTEAPP_PRESENCE_LAPSE_S)
+    server.advance(lapse)
     assert not listed()
     customer.poll(reg.partner_id, reg.presence_key, wait_s=0)
     assert listed()
@@ -114,9 +117,10 @@ def test_a_poll_in_flight_does_not_bring_a_leaver_back(
         except Exception as exc:
             outcome.append(exc)
 
+    registered = presence_seen(server, reg.partner_id)
     poller = threading.Thread(target=hold_poll, daemon=True)
     poller.start()
-    time.sleep(0.5)  # let the poll reach the server (nothing to wait on from outside)
+    wait_until(lambda: presence_seen(server, reg.partner_id) > registered)  # the poll is held
     started = time.monotonic()
     customer.leave(reg.partner_id, reg.presence_key)
     poller.join(10)

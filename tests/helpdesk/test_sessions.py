@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
 
 import pytest
 
@@ -19,18 +18,10 @@ from remoteapp.net.helpdesk import (
 )
 from remotewire.errors import RelayRefused
 from remotewire.relay_join import open_relay
-from tests.helpdesk.conftest import FAST, device, login
+from tests.helpdesk.conftest import FAST, device, login, presence_seen, wait_until
 from tests.helpdesk.server_process import Server, spawn
 
 FIELDS = {"name": "Session Sam", "email": "sam@example.com"}
-
-
-def wait_until(check: Callable[[], bool], timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
-        time.sleep(0.1)
 
 
 def state(agent: HelpdeskClient, session_id: str) -> SessionState:
@@ -65,12 +56,13 @@ def test_connect_with_password_full_session(
     agent: HelpdeskClient, customer: HelpdeskClient, server: Server
 ) -> None:
     reg = customer.register("demo", device(), FIELDS)
+    registered = presence_seen(server, reg.partner_id)
     polled: list[object] = []
     poller = threading.Thread(
         target=lambda: polled.append(customer.poll(reg.partner_id, reg.presence_key, wait_s=1.5))
     )
     poller.start()
-    time.sleep(0.2)  # the poll is waiting; the grant must wake it early
+    wait_until(lambda: presence_seen(server, reg.partner_id) > registered)  # the poll is held
     started = time.monotonic()
     grant = agent.connect(reg.partner_id, reg.password)
     poller.join(10)
@@ -144,7 +136,7 @@ def test_indicators_count_a_real_session(customer: HelpdeskClient, server: Serve
         )
         during = await asyncio.to_thread(both.indicators, "demo")
         assert during["sessions_in_progress"] >= 1
-        await asyncio.sleep(0.5)
+        await asyncio.to_thread(server.advance, 0.5)  # half a second of session
         a[1].close()
         assert await asyncio.wait_for(c[0].read(), 5) == b""
         c[1].close()
@@ -173,15 +165,15 @@ def test_brute_force_is_limited_and_rotates_the_password(
             brute.connect(reg.partner_id, "guess")
     with pytest.raises(RateLimited, match=r"try again in \d+ s") as blocked:
         brute.connect(reg.partner_id, reg.password)  # even the right one, while blocked
-    assert 1 <= blocked.value.retry_after <= 3
-    time.sleep(blocked.value.retry_after + 0.1)  # rate window is 3 s in tests
+    assert 1 <= blocked.value.retry_after <= float(FAST["REMOTEAPP_RATE_WINDOW_S"])
+    server.advance(blocked.value.retry_after + 0.1)
     for _ in range(4):
         with pytest.raises(NotAllowed):
             brute.connect(reg.partner_id, "guess")
     # 10 failures: the password rotated, so the old one no longer works.
     new_password = customer.poll(reg.partner_id, reg.presence_key, wait_s=0).password
     assert new_password != reg.password
-    time.sleep(3.1)
+    server.advance(float(FAST["REMOTEAPP_RATE_WINDOW_S"]) + 0.1)  # the failures leave the window
     with pytest.raises(NotAllowed):
         brute.connect(reg.partner_id, reg.password)
     customer.poll(reg.partner_id, reg.presence_key, wait_s=0)  # stay online (lapse is 2 s)
@@ -266,7 +258,8 @@ def test_relay_killed_mid_session_ends_it_with_a_reason(
             c[1].close()
 
         asyncio.run(scenario())
-        wait_until(lambda: state(agent, grant.session_id).state == "ended", 15)
+        server.advance(float(FAST["REMOTEAPP_RELAY_LAPSE_S"]) + 0.5)  # the relay fell silent
+        wait_until(lambda: state(agent, grant.session_id).state == "ended")  # the next sweep
         assert state(agent, grant.session_id).end_reason == "relay-lost"
     finally:
         relay.stop()
