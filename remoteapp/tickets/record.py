@@ -63,8 +63,7 @@ class Session:
 
     session_id: str
     ticket_id: int | None
-    agent_ref: str
-    agent_name: str
+    agent_ref: str  #: the agent's person id at the ticket API
     client_ref: str | None
     partner: str  #: the partner ID, or the customer's name from the queue
 

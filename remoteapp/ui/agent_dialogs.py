@@ -19,7 +19,9 @@ from remoteapp.ui.qt import QtWidgets
 
 
 class LoginDialog(QtWidgets.QDialog):
-    """Server, email, password, remember me; logs in off the GUI thread."""
+    """Server, email, password, remember me.  Logging in and the keyring (which may be
+    slow, or ask to be unlocked) run off the GUI thread: the saved login fills the fields
+    when the keyring answers, unless the agent has started typing."""
 
     def __init__(self, server_url: str, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -27,6 +29,7 @@ class LoginDialog(QtWidgets.QDialog):
         self.client: HelpdeskClient | None = None
         self.not_remembered = False  #: "remember me" was ticked but the keyring refused
         self.user: dict[str, Any] = {}
+        self.keyring_checked = False  #: the keyring has answered (saved login or why not)
         form = QtWidgets.QFormLayout(self)
         self.server = QtWidgets.QLineEdit(server_url)
         self.email = QtWidgets.QLineEdit()
@@ -51,13 +54,25 @@ class LoginDialog(QtWidgets.QDialog):
         buttons.accepted.connect(self._login)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
-        why_not = credentials.keyring_status()
+        operations.show_errors_in(self, self.message.setText)
+        operations.show_busy_cursor(self)
+        operations.run(
+            self,
+            credentials.saved_login,
+            self._show_saved,
+            lambda exc: self._show_saved((str(exc), None)),
+        )
+
+    def _show_saved(self, found: tuple[str | None, dict[str, str] | None]) -> None:
+        why_not, saved = found
+        self.keyring_checked = True
         if why_not is not None:
             self.remember.setEnabled(False)
             self.remember.setToolTip(why_not)
-            self.message.setText(tr("Login will not be remembered: no keyring on this system."))
-        elif saved := credentials.load():
-            self.server.setText(saved.get("server", server_url))
+            if not self.message.text():
+                self.message.setText(tr("Login will not be remembered: no keyring on this system."))
+        elif saved and not (self.email.text() or self.password.text()):
+            self.server.setText(saved.get("server", self.server.text()))
             self.email.setText(saved.get("email", ""))
             self.password.setText(saved.get("password", ""))
             self.remember.setChecked(True)
@@ -74,13 +89,18 @@ class LoginDialog(QtWidgets.QDialog):
         self.ok.setEnabled(False)
         self.message.setText(tr("Logging in..."))
         client = HelpdeskClient(server)
+        remember = self.remember.isChecked()
 
-        def done(user: dict[str, Any]) -> None:
-            self.client, self.user = client, user
-            if self.remember.isChecked():
-                self.not_remembered = not credentials.save(server, email, password)
-            else:
-                credentials.forget()
+        def work() -> tuple[dict[str, Any], bool]:
+            user = client.login(email, password)  # a wrong login is never remembered
+            if remember:
+                return user, credentials.save(server, email, password)
+            credentials.forget()
+            return user, True
+
+        def done(result: tuple[dict[str, Any], bool]) -> None:
+            self.client, self.user = client, result[0]
+            self.not_remembered = remember and not result[1]
             self.accept()
 
         def failed(exc: Exception) -> None:
@@ -103,7 +123,7 @@ class LoginDialog(QtWidgets.QDialog):
             else:
                 self.message.setText(tr("Cannot log in: {reason}").format(reason=exc))
 
-        operations.run(self, lambda: client.login(email, password), done, failed)
+        operations.run(self, work, done, failed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,17 +1,16 @@
 """Agent mode: own ID/password, partner ID + Connect, the queue, sessions in progress.
 
-Connect -> ticket dialog -> partner password (not from the queue) -> relay -> viewer; at
-the end the session's ticket action goes into the durable outbox and is flushed.  Every
-server call runs off the GUI thread (``operations.run``); dialogs are opened, not exec'd.
+Connect -> ticket dialog -> partner password (not from the queue) -> relay -> the session's
+open record on disk -> viewer; at the end the record is completed (``tickets.record``)
+and flushed through the durable outbox.  Every server call, outbox write (file lock,
+fsync) and keyring call runs off the GUI thread (``operations.run``); outbox writes run in
+one lane, in order; dialogs are opened, not exec'd.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
 import socket
-from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from remoteapp.branding.profile import Profile
@@ -20,7 +19,6 @@ from remoteapp.net.helpdesk import (
     Conflict,
     HelpdeskClient,
     NotAllowed,
-    NotFound,
     QueueEntry,
     RateLimited,
     Registration,
@@ -34,16 +32,16 @@ from remoteapp.session.presence import CustomerPresence, PresenceCallbacks
 from remoteapp.tickets import SessionRecord, TicketOutbox
 from remoteapp.ui import credentials, operations
 from remoteapp.ui.agent_dialogs import TicketChoice, TicketDialog
+from remoteapp.ui.agent_records import AgentRecords
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtWidgets, Signal, emitter, is_alive
 from remoteapp.ui.viewer import ViewerWindow
-from remoteapp.ui.widgets import BigValue, BrandHeader, spaced_id
+from remoteapp.ui.widgets import BigValue, BrandHeader, StatusLine, spaced_id
 from remotewire.errors import RelayRefused
 
 log = logging.getLogger("remoteapp.agent")
 Queued = QtCore.Qt.ConnectionType.QueuedConnection
 QUEUE_REFRESH_MS = 3000
-OUTBOX_RETRY_MS = 60_000
 
 
 class AgentWindow(QtWidgets.QWidget):
@@ -61,12 +59,10 @@ class AgentWindow(QtWidgets.QWidget):
     ) -> None:
         super().__init__()
         self.profile, self.client, self.user, self.tickets = profile, client, user, tickets
-        self.outbox = outbox or TicketOutbox(data_dir() / "outbox")
-        self.instance = secrets.token_hex(8)  #: marks the open outbox records this window owns
-        self.outbox.claim(self.instance)
-        self._outbox_retry = QtCore.QTimer(self)
-        self._outbox_retry.setSingleShot(True)
-        self._outbox_retry.timeout.connect(self.flush_outbox)
+        self.records = AgentRecords(
+            self, outbox or TicketOutbox(data_dir() / "outbox"), client, tickets, user
+        )
+        self.outbox = self.records.outbox
         self.viewers: dict[str, ViewerWindow] = {}
         self.setWindowTitle(
             tr("{title} - agent {name}").format(title=profile.title, name=user.get("name", ""))
@@ -74,6 +70,7 @@ class AgentWindow(QtWidgets.QWidget):
         header = BrandHeader(profile.title, profile.logo)
         header.agent_button.setToolTip(tr("Log out"))
         header.agent_button.clicked.connect(self.logout)
+        self.logout_button = header.agent_button
         self.own_id = BigValue(tr("Your ID"))
         self.own_password = BigValue(tr("Password"))
         own = QtWidgets.QHBoxLayout()
@@ -83,19 +80,21 @@ class AgentWindow(QtWidgets.QWidget):
         self.tabs.addTab(self._connect_tab(), tr("Remote access"))
         self.tabs.addTab(self._queue_tab(), tr("Queue"))
         self.tabs.addTab(self._sessions_tab(), tr("Sessions in progress"))
-        self.status = QtWidgets.QLabel()
-        self.status.setObjectName("status")
-        self.status.setWordWrap(True)
+        self.status = StatusLine()
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(header)
         layout.addLayout(own)
         layout.addWidget(self.tabs)
         layout.addWidget(self.status)
+        operations.show_errors_in(self, self.status.setText)
+        operations.show_busy_cursor(self)
+        self.records.waiting.connect(
+            lambda count: self.status.setText(
+                tr("{count} session record(s) waiting for the server.").format(count=count)
+            )
+        )
         self.registered.connect(self._on_registered, Queued)
         self.password_changed.connect(self.own_password.set, Queued)
-        self._lock_left = 0
-        self._lock_timer = QtCore.QTimer(self)
-        self._lock_timer.timeout.connect(self._lock_tick)
         self._queue_timer = QtCore.QTimer(self)
         self._queue_timer.timeout.connect(self.refresh_queue)
         self._queue_timer.start(QUEUE_REFRESH_MS)
@@ -197,12 +196,15 @@ class AgentWindow(QtWidgets.QWidget):
         def failed(exc: Exception) -> None:
             log.warning("agent event=queue-failed reason=%r", str(exc))
 
-        operations.run(self, lambda: self.client.queue(self.profile.app_id), done, failed)
+        operations.run(
+            self, lambda: self.client.queue(self.profile.app_id), done, failed, busy=False
+        )
         operations.run(
             self,
             lambda: self.client.sessions_in_progress(self.profile.app_id),
             self._show_in_progress,
             failed,
+            busy=False,
         )
 
     def _show_in_progress(self, rows: list[SessionInProgress]) -> None:
@@ -264,20 +266,35 @@ class AgentWindow(QtWidgets.QWidget):
         dialog.open()
 
     def _grant(self, call: Any, partner: str, choice: TicketChoice) -> None:
+        """Ask the server, join the relay and put the session's open record on disk (all
+        off the GUI thread): only a session with a record gets a viewer."""
         self.status.setText(tr("Connecting..."))
 
-        def work() -> tuple[SessionGrant, socket.socket, bytes]:
+        def work() -> tuple[SessionGrant, socket.socket, bytes, SessionRecord]:
             grant = call()
             sock, initial = relay_link.join(grant.relay, grant.token)
-            return grant, sock, initial
+            try:
+                record = self.records.store_open(
+                    grant.session_id, choice.ticket_id, choice.client_ref, partner
+                )
+            except BaseException:
+                sock.close()
+                raise
+            return grant, sock, initial, record
 
-        def done(result: tuple[SessionGrant, socket.socket, bytes]) -> None:
-            grant, sock, initial = result
-            self._open_viewer(grant, sock, initial, partner, choice)
+        def done(result: tuple[SessionGrant, socket.socket, bytes, SessionRecord]) -> None:
+            grant, sock, initial, record = result
+            self._open_viewer(grant, sock, initial, partner, record)
 
         def failed(exc: Exception) -> None:
             if isinstance(exc, RateLimited):
-                self._count_down_lock(exc.retry_after)
+                self.status.count_down(
+                    exc.retry_after,
+                    lambda left: tr("Too many wrong passwords. Try again in {seconds} s.").format(
+                        seconds=left
+                    ),
+                    tr("You can try the password again."),
+                )
             elif isinstance(exc, NotAllowed) and "password" in exc.message:
                 self.status.setText(tr("Wrong partner ID or password."))
                 self._ask_password(partner, choice, tr("Wrong password, try again."))
@@ -288,31 +305,9 @@ class AgentWindow(QtWidgets.QWidget):
             elif isinstance(exc, (HelpdeskError, RelayRefused, OSError)):
                 self.status.setText(tr("Cannot connect: {reason}").format(reason=exc))
             else:
-                raise exc
+                operations.report_error(self, exc)
 
         operations.run(self, work, done, failed)
-
-    def _count_down_lock(self, seconds: int) -> None:
-        """Show the lock's wait and count it down, so the agent knows when to retry."""
-        self._lock_left = max(int(seconds), 1)
-        self.status.setText(self._lock_text())
-        self._lock_timer.start(1000)
-
-    def _lock_text(self) -> str:
-        return tr("Too many wrong passwords. Try again in {seconds} s.").format(
-            seconds=self._lock_left
-        )
-
-    def _lock_tick(self) -> None:
-        if self.status.text() != self._lock_text():  # something else is said now
-            self._lock_timer.stop()
-            return
-        self._lock_left -= 1
-        if self._lock_left > 0:
-            self.status.setText(self._lock_text())
-        else:
-            self._lock_timer.stop()
-            self.status.setText(tr("You can try the password again."))
 
     def _open_viewer(
         self,
@@ -320,28 +315,15 @@ class AgentWindow(QtWidgets.QWidget):
         sock: socket.socket,
         initial: bytes,
         partner: str,
-        choice: TicketChoice,
+        record: SessionRecord,
     ) -> None:
         session = AgentSession(sock, str(self.user.get("name", "")))
         viewer = ViewerWindow(session, partner)
         self.viewers[grant.session_id] = viewer
-        started = datetime.now(UTC)
-        # an open record first: should this app die mid-session, the next start completes
-        # it with the server's end time, so the ticket still gets its action
-        record = SessionRecord(
-            session_id=grant.session_id,
-            ticket_id=choice.ticket_id,
-            agent_ref=str(self.user.get("id", "")),
-            client_ref=choice.client_ref,
-            subject=tr("Remote access - {customer}").format(customer=partner),
-            description="",
-            start=started,
-            end=None,
-            writer=self.instance,
-        )
-        self.outbox.put(record)
         item = QtWidgets.QListWidgetItem(
-            tr("{partner} since {time}").format(partner=partner, time=started.strftime("%H:%M"))
+            tr("{partner} since {time}").format(
+                partner=partner, time=record.start.astimezone().strftime("%H:%M")
+            )
         )
         self.sessions_list.addItem(item)
         # a lambda has no receiver Qt could disconnect when this window goes: check.  If
@@ -364,83 +346,30 @@ class AgentWindow(QtWidgets.QWidget):
         reason: str,
         item: QtWidgets.QListWidgetItem,
     ) -> None:
-        ended = datetime.now(UTC)
         self.sessions_list.takeItem(self.sessions_list.row(item))
         viewer = self.viewers.pop(grant.session_id, None)
-        customer = viewer.session.customer_name if viewer else partner
-        self.outbox.put(
-            replace(
-                record,
-                subject=tr("Remote access - {customer}").format(customer=customer or partner),
-                description=self._describe(customer, grant.partner_id, record.start, ended, reason),
-                end=ended,
-            )
-        )
+        customer = viewer.session.customer_name if viewer else ""
         print(f"agent event=session-ended session={grant.session_id} reason={reason!r}", flush=True)
         operations.run(
             self,
             lambda: self.client.end_session(grant.session_id, reason[:200]),
-            lambda state: None,
-            lambda exc: log.info("agent event=end-report-failed reason=%r", str(exc)),
+            on_error=lambda exc: log.info("agent event=end-report-failed reason=%r", str(exc)),
+            busy=False,
         )
-        self.flush_outbox()
-
-    def _describe(
-        self, customer: str, partner: str, start: datetime, end: datetime, reason: str
-    ) -> str:
-        return tr(
-            "Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). "
-            "Start: {start}. End: {end}. {reason}"
-        ).format(
-            agent=str(self.user.get("name", "")),
-            customer=customer or partner,
-            partner=partner,
-            start=start.strftime("%Y-%m-%d %H:%M:%S UTC"),
-            end=end.strftime("%Y-%m-%d %H:%M:%S UTC"),
-            reason=reason,
-        )
-
-    def _close_record(self, record: SessionRecord) -> SessionRecord | None:
-        """Complete a session record left open by an app that died mid-session, with the
-        server's end time and reason (runs off the GUI thread, inside the outbox flush)."""
-        try:
-            state = self.client.session_state(record.session_id)
-        except NotFound:
-            state = None  # the server has forgotten it: record what is known
-        if state is not None and state.state != "ended":
-            return None  # the relay has not reported the end yet: next flush
-        ended = _parse_time(state.ended_at if state else None) or datetime.now(UTC)
-        reason = (state.end_reason if state else None) or tr("the agent app stopped")
-        customer = state.customer if state else ""
-        partner = state.partner_id if state and state.partner_id else ""
-        return replace(
-            record,
-            subject=tr("Remote access - {customer}").format(customer=customer or partner),
-            description=self._describe(customer, partner, record.start, ended, reason),
-            end=ended,
+        self.records.session_over(
+            record, customer=customer or partner, partner=grant.partner_id, reason=reason
         )
 
     def flush_outbox(self) -> None:
-        def done(result: Any) -> None:
-            for session_id in result.sent:
-                print(f"agent event=ticket-action-sent session={session_id}", flush=True)
-            if result.pending:
-                self.status.setText(
-                    tr("{count} session record(s) waiting for the server.").format(
-                        count=len(result.pending)
-                    )
-                )
-                self._outbox_retry.start(OUTBOX_RETRY_MS)  # and again later (one timer)
-
-        operations.run(
-            self,
-            lambda: self.outbox.flush(self.tickets, writer=self.instance, close=self._close_record),
-            done,
-            lambda exc: log.warning("agent event=outbox-failed reason=%r", str(exc)),
-        )
+        self.records.flush()
 
     def logout(self) -> None:
-        credentials.forget()
+        """Forget the saved login (off the GUI thread: the keyring may be slow or ask to be
+        unlocked), then leave: whatever the keyring said, logging out must work."""
+        self.logout_button.setEnabled(False)
+        operations.run(self, credentials.forget, lambda _: self._leave(), lambda _: self._leave())
+
+    def _leave(self) -> None:
         self.presence.stop()
         self.logged_out.emit()
         self.close()
@@ -448,16 +377,5 @@ class AgentWindow(QtWidgets.QWidget):
     def closeEvent(self, event: Any) -> None:
         self._queue_timer.stop()
         self.presence.stop()
-        # sessions still open now are completed by the next start (from the server's times)
-        self.outbox.release_claim()
+        self.records.release()  # never waits; open sessions are completed by the next start
         super().closeEvent(event)
-
-
-def _parse_time(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -1,4 +1,8 @@
-"""Remembered agent logins in the OS keyring, with a clear message where there is none."""
+"""Remembered agent logins in the OS keyring, with a clear message where there is none.
+
+Every call here may block (a D-Bus round trip, an unlock prompt): run them through
+``remoteapp.ui.operations``, never on the GUI thread.
+"""
 
 from __future__ import annotations
 
@@ -37,6 +41,12 @@ def load() -> dict[str, str] | None:
         log.warning("ui event=keyring-read-failed reason=%r", str(exc))
         return None
     return data if isinstance(data, dict) else None
+
+
+def saved_login() -> tuple[str | None, dict[str, str] | None]:
+    """(why remembering will not work, or None; the saved login, if any)."""
+    why_not = keyring_status()
+    return why_not, (load() if why_not is None else None)
 
 
 def save(server: str, email: str, password: str) -> bool:

@@ -1,20 +1,74 @@
-"""Run blocking work (network calls) off the GUI thread; deliver the result by signal.
+"""Run blocking work (network, file locks, fsync, the keyring) off the GUI thread; deliver
+the result by signal.
 
-Like Anki's QueryOp: ``run(parent, work, on_done, on_error)``.  The callbacks run on the
-GUI thread; the work runs on Qt's global thread pool, so the GUI never waits on the
-network.  ``parent`` going away drops the result instead of touching a dead widget.
+Like Anki's QueryOp: ``run(parent, work, on_done, on_error)``, called on the GUI thread.
+The callbacks run on the GUI thread; the work runs on Qt's global thread pool, so the GUI
+never waits.  ``parent`` going away drops the result instead of touching a dead widget.
+
+- ``on_error`` may be left out: the default handler logs the error and shows it where the
+  window says (``show_errors_in(window, show)``, e.g. its status line), else only logs.
+- Each window counts the operations it waits for: ``activity(window)`` has ``running``
+  and a ``changed(int)`` signal; ``show_busy_cursor(window)`` turns that into a busy
+  cursor.  Background work (periodic refreshes, the outbox) passes ``busy=False``.
+- ``lane``: work run with the same lane object runs one at a time, in the order it was
+  started (the outbox: a session's open record reaches the disk before its closed one).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from remoteapp.ui.qt import QtCore, Signal, is_alive
+from remoteapp.ui.i18n import tr
+from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal, is_alive
 
 log = logging.getLogger("remoteapp.ui")
 _alive: set[_Relay] = set()  # keep relays alive until their work reports back
+
+
+class Activity(QtCore.QObject):
+    """The operations running for one window (a child of it, found by ``activity``)."""
+
+    changed = Signal(int)  # how many are running, after each start and end
+
+    def __init__(self, window: QtCore.QObject) -> None:
+        super().__init__(window)
+        self.setObjectName("operations-activity")
+        self.running = 0
+        self.show_error: Callable[[str], None] | None = None
+
+    def _add(self, delta: int) -> None:
+        self.running += delta
+        self.changed.emit(self.running)
+
+
+class Lane:
+    """Work that must not overlap or overtake: run one at a time, first started first."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: deque[_Task] = deque()
+        self._busy = False
+
+    def _submit(self, task: _Task) -> None:
+        with self._lock:
+            if self._busy:
+                self._waiting.append(task)
+                return
+            self._busy = True
+        QtCore.QThreadPool.globalInstance().start(task)
+
+    def _next(self) -> None:
+        """Called on the worker thread once a task has ended and reported."""
+        with self._lock:
+            if not self._waiting:
+                self._busy = False
+                return
+            task = self._waiting.popleft()
+        QtCore.QThreadPool.globalInstance().start(task)
 
 
 class _Relay(QtCore.QObject):
@@ -23,37 +77,100 @@ class _Relay(QtCore.QObject):
 
 
 class _Task(QtCore.QRunnable):
-    def __init__(self, work: Callable[[], Any], relay: _Relay) -> None:
+    def __init__(self, work: Callable[[], Any], relay: _Relay, lane: Lane | None) -> None:
         super().__init__()
-        self.work, self.relay = work, relay
+        self.work, self.relay, self.lane = work, relay, lane
 
     def run(self) -> None:
         try:
             result = self.work()
         except Exception as exc:  # delivered to on_error on the GUI thread
-            self.relay.failed.emit(exc)
+            failed, value = True, exc
         else:
-            self.relay.done.emit(result)
+            failed, value = False, result
+        (self.relay.failed if failed else self.relay.done).emit(value)
+        if self.lane is not None:  # after the report: lane results arrive in order too
+            self.lane._next()
+
+
+def activity(parent: QtCore.QObject) -> Activity:
+    """The activity of ``parent``'s window (created on first use); a QObject that is not
+    a widget belongs to the window of the widget it hangs from."""
+    window = parent
+    while not isinstance(window, QtWidgets.QWidget) and (up := window.parent()) is not None:
+        window = up
+    if isinstance(window, QtWidgets.QWidget):
+        window = window.window()
+    found = window.findChild(
+        Activity, "operations-activity", QtCore.Qt.FindChildOption.FindDirectChildrenOnly
+    )
+    return found if isinstance(found, Activity) else Activity(window)
+
+
+def show_errors_in(window: QtCore.QObject, show: Callable[[str], None]) -> None:
+    """Where the default error handler shows the errors of ``window``'s operations."""
+    activity(window).show_error = show
+
+
+def show_busy_cursor(window: QtWidgets.QWidget) -> None:
+    """A busy (arrow + hourglass) cursor over ``window`` while it has operations running."""
+
+    def changed(running: int) -> None:
+        if running:
+            window.setCursor(QtGui.QCursor(QtCore.Qt.CursorShape.BusyCursor))
+        else:
+            window.unsetCursor()
+
+    activity(window).changed.connect(changed)
+
+
+def report_error(parent: QtCore.QObject, exc: Exception) -> None:
+    """The default ``on_error``: log it, and show it where the window asked."""
+    log.warning("ui event=operation-failed error=%s reason=%r", type(exc).__name__, str(exc))
+    show = activity(parent).show_error
+    if show is not None:
+        show(tr("Something went wrong: {reason}").format(reason=str(exc) or type(exc).__name__))
 
 
 def run(
     parent: QtCore.QObject,
     work: Callable[[], Any],
-    on_done: Callable[[Any], None],
-    on_error: Callable[[Exception], None],
+    on_done: Callable[[Any], None] = lambda result: None,
+    on_error: Callable[[Exception], None] | None = None,
+    *,
+    lane: Lane | None = None,
+    busy: bool = True,
 ) -> None:
+    """Run ``work`` off the GUI thread; then ``on_done(result)`` or ``on_error(exc)`` (by
+    default ``report_error``) on the GUI thread, unless ``parent`` has gone.  ``busy``:
+    the window shows it is waiting for this one."""
     relay = _Relay()
     relay.moveToThread(parent.thread())
     _alive.add(relay)
+    counter = activity(parent) if busy else None
+    if counter is not None:
+        counter._add(1)
 
     def finish(callback: Callable[[Any], None], value: Any) -> None:
         _alive.discard(relay)
         if not is_alive(parent):
             log.info("ui event=result-dropped reason='window closed'")
             return
+        if counter is not None and is_alive(counter):
+            counter._add(-1)
         callback(value)
+
+    def failed(exc: Exception) -> None:
+        if on_error is None:
+            report_error(parent, exc)
+        else:
+            on_error(exc)
 
     queued = QtCore.Qt.ConnectionType.QueuedConnection
     relay.done.connect(lambda value: finish(on_done, value), queued)
-    relay.failed.connect(lambda exc: finish(on_error, exc), queued)
-    QtCore.QThreadPool.globalInstance().start(_Task(work, relay))
+    relay.failed.connect(lambda exc: finish(failed, exc), queued)
+    task = _Task(work, relay, lane)
+    if lane is None:
+        QtCore.QThreadPool.globalInstance().start(task)
+    else:
+        lane._submit(task)

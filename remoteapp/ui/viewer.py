@@ -33,7 +33,7 @@ from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal
 Qt = QtCore.Qt
 
 QWIDGETSIZE_MAX: Final = (1 << 24) - 1
-CLIPBOARD_WAIT_S: Final = 30.0  #: copied text waits this long for room in the send queue
+CLIPBOARD_WAIT_S: Final = 30.0  # copied text waits this long for room in the send queue
 
 SPECIAL_KEYS: Final = {
     Qt.Key.Key_Return: "enter",

@@ -1,7 +1,9 @@
-"""Small shared widgets: the brand header with the agent icon, copyable big values."""
+"""Small shared widgets: the brand header with the agent icon, copyable big values, the
+status line."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from remoteapp.ui.i18n import tr
@@ -80,6 +82,38 @@ class BigValue(QtWidgets.QWidget):
 
     def _copy(self) -> None:
         QtWidgets.QApplication.clipboard().setText(self._raw)
+
+
+class StatusLine(QtWidgets.QLabel):
+    """A window's line of news; it can count a wait down, so the user knows when to retry."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("status")
+        self.setWordWrap(True)
+        self._left = 0
+        self._text: Callable[[int], str] = str
+        self._done = ""
+        self._timer = QtCore.QTimer(self)
+        self._timer.timeout.connect(self._tick)
+
+    def count_down(self, seconds: int, text: Callable[[int], str], done: str) -> None:
+        """Show ``text(seconds left)`` each second, then ``done``; anything else said
+        meanwhile stops the count."""
+        self._left, self._text, self._done = max(int(seconds), 1), text, done
+        self.setText(text(self._left))
+        self._timer.start(1000)
+
+    def _tick(self) -> None:
+        if self.text() != self._text(self._left):  # something else is said now
+            self._timer.stop()
+            return
+        self._left -= 1
+        if self._left > 0:
+            self.setText(self._text(self._left))
+        else:
+            self._timer.stop()
+            self.setText(self._done)
 
 
 def spaced_id(partner_id: str) -> str:

@@ -21,7 +21,7 @@ TEXTS = RecordTexts(
     app_stopped="the agent app stopped",
 )
 START = datetime(2026, 11, 24, 14, 0, 5, tzinfo=UTC)
-SESSION = Session("s-1", 7, "2", "Ana Agente", "client-9", "123456789")
+SESSION = Session("s-1", 7, "2", "client-9", "123456789")
 
 
 def started() -> SessionRecord:

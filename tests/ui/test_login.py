@@ -122,10 +122,11 @@ def start_program(server: Server, programs: list[RemoteApp], qtbot: QtBot) -> Re
 
 
 def open_login(app: RemoteApp, qtbot: QtBot) -> LoginDialog:
-    """The agent icon in the customer window's corner opens the login dialog."""
+    """The agent icon in the customer window's corner opens the login dialog; the keyring
+    answers off the GUI thread, soon after."""
     app.customer.header.agent_button.click()
     dialog = app.login_dialog
-    qtbot.waitUntil(dialog.isVisible)
+    qtbot.waitUntil(lambda: dialog.isVisible() and dialog.keyring_checked)
     return dialog
 
 
