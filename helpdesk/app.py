@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from helpdesk import http_errors
+from helpdesk.console import app as console
 from helpdesk.db import db_factory
 from helpdesk.notify import Notifier
 from helpdesk.routers import ROUTERS
@@ -48,4 +49,5 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     http_errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    console.install(app)  # the web console (/console) and its connect-code endpoint
     return app

@@ -16,6 +16,7 @@ class ErrorCode(StrEnum):
     MISSING_FIELDS = "missing-fields"
     BAD_QUERY = "bad-query"
     UNKNOWN_PERSON_REF = "unknown-person-ref"
+    INVALID_LOGO = "invalid-logo"
     # 401: who is calling is unknown
     MISSING_BEARER_TOKEN = "missing-bearer-token"
     INVALID_BEARER_TOKEN = "invalid-bearer-token"
@@ -30,12 +31,19 @@ class ErrorCode(StrEnum):
     NOT_APP_MEMBER = "not-app-member"
     NOT_APP_ADMIN = "not-app-admin"
     NOT_A_PARTY = "not-a-party"
+    MISSING_PERMISSION = "missing-permission"
+    CROSS_SITE_REQUEST = "cross-site-request"
+    BAD_FORM_TOKEN = "bad-form-token"
+    BAD_CONNECT_CODE = "bad-connect-code"
+    CONNECT_CODE_EXPIRED = "connect-code-expired"
     # 404
     UNKNOWN_APP = "unknown-app"
     UNKNOWN_SESSION = "unknown-session"
     UNKNOWN_TICKET = "unknown-ticket"
     UNKNOWN_PERSON = "unknown-person"
     UNKNOWN_ROUTE = "unknown-route"
+    UNKNOWN_PROFILE = "unknown-profile"
+    UNKNOWN_USER = "unknown-user"
     # 405
     METHOD_NOT_ALLOWED = "method-not-allowed"
     # 409: not now

@@ -12,16 +12,163 @@ Two independent kinds of right, as in the product description:
 
 from __future__ import annotations
 
-from helpdesk.models import User
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as Db
+
+from helpdesk.console.i18n import N_
+from helpdesk.errors import InvalidInput, NotAuthenticated, NotFound, RateLimited
+from helpdesk.models import AccessProfile, Person, User
+from helpdesk.security import FailureLimiter, hash_password, verify_password
+from helpdesk.settings import Settings
+from remotewire.error_codes import ErrorCode
 
 REMOTE_APPS = "remote_apps.manage"
 ACCESS_PROFILES = "settings.access_profiles"
 PERMISSIONS: dict[str, str] = {
-    REMOTE_APPS: "Allow registering remote-access apps",
-    ACCESS_PROFILES: "Manage access profiles and users",
+    REMOTE_APPS: N_("Allow registering remote-access apps"),
+    ACCESS_PROFILES: N_("Manage access profiles and users"),
 }
 """Permission name → its label (English msgid; the console translates it)."""
 
 
 def has_permission(user: User, permission: str) -> bool:
     return user.profile is not None and permission in (user.profile.permissions or [])
+
+
+# ---- console login ------------------------------------------------------------------
+
+
+ADDRESS_FAILURES_FACTOR = 5
+"""An address may fail this many times more than one account: an office behind one
+NAT address must not lock everyone out because one person mistyped."""
+
+
+def console_login(
+    db: Db,
+    settings: Settings,
+    limiters: tuple[FailureLimiter, FailureLimiter],
+    email: str,
+    password: str,
+    address: str,
+) -> User:
+    """Check a console login. Failures count per account (first limiter) and per client
+    address (second, more lenient), so neither guessing one account's password nor
+    trying many accounts from one place goes far; the refusal says how long to wait."""
+    email = email.strip().lower()
+    per_account, per_address = limiters
+    account_key, address_key = f"console-login:{email}", f"console-address:{address}"
+    wait = max(per_account.retry_after(account_key), per_address.retry_after(address_key))
+    if wait:
+        raise RateLimited(
+            ErrorCode.TOO_MANY_FAILED_LOGINS,
+            f"Too many failed logins. Try again in {wait} s.",
+            wait,
+        )
+    user = db.scalar(select(User).where(User.email == email))
+    if user is None or not verify_password(user.password_hash, password):
+        per_account.fail(account_key)
+        per_address.fail(address_key)
+        raise NotAuthenticated(ErrorCode.WRONG_LOGIN, N_("Wrong email or password."))
+    return user
+
+
+def end_browser_sessions(db: Db, user: User) -> None:
+    """Logout, or a password change: every browser session of the user ends."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+    db.commit()
+
+
+def change_password(db: Db, user: User, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise InvalidInput(ErrorCode.WRONG_LOGIN, N_("The current password is wrong."))
+    _check_new_password(new)
+    user.password_hash = hash_password(new)
+    end_browser_sessions(db, user)
+
+
+def _check_new_password(password: str) -> None:
+    if len(password) < 8:
+        raise InvalidInput(ErrorCode.INVALID_INPUT, N_("A password has at least 8 characters."))
+
+
+# ---- Settings » Access profiles and users -------------------------------------------
+
+
+def profiles(db: Db) -> list[AccessProfile]:
+    return list(db.scalars(select(AccessProfile).order_by(AccessProfile.name)))
+
+
+def save_profile(
+    db: Db, profile_id: int | None, name: str, permissions: Iterable[str]
+) -> AccessProfile:
+    """Create (``profile_id`` None) or update a profile; names are unique."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT, N_("A profile needs a name (at most 100 characters).")
+        )
+    chosen = sorted(set(permissions))
+    if unknown := [p for p in chosen if p not in PERMISSIONS]:
+        raise InvalidInput(ErrorCode.INVALID_INPUT, f"unknown permission(s): {', '.join(unknown)}")
+    clash = db.scalar(select(AccessProfile).where(AccessProfile.name == name))
+    if profile_id is None:
+        if clash is not None:
+            raise InvalidInput(ErrorCode.INVALID_INPUT, N_("Another profile has this name."))
+        profile = AccessProfile(name=name, permissions=chosen)
+        db.add(profile)
+    else:
+        found = db.get(AccessProfile, profile_id)
+        if found is None:
+            raise NotFound(ErrorCode.UNKNOWN_PROFILE, N_("No such access profile."))
+        if clash is not None and clash.id != profile_id:
+            raise InvalidInput(ErrorCode.INVALID_INPUT, N_("Another profile has this name."))
+        profile, profile.name, profile.permissions = found, name, chosen
+    db.commit()
+    return profile
+
+
+def users(db: Db) -> list[User]:
+    return list(db.scalars(select(User).order_by(User.name)))
+
+
+def create_user(db: Db, email: str, name: str, password: str, profile_id: int | None) -> User:
+    """Create a console user (and its Movidesk person record) with a profile."""
+    email, name = email.strip().lower(), name.strip()
+    if "@" not in email or len(email) > 320:
+        raise InvalidInput(ErrorCode.INVALID_INPUT, N_("Give a valid email address."))
+    if not name or len(name) > 200:
+        raise InvalidInput(ErrorCode.INVALID_INPUT, N_("Give the user's name."))
+    _check_new_password(password)
+    if db.scalar(select(User).where(User.email == email)) is not None:
+        raise InvalidInput(ErrorCode.INVALID_INPUT, N_("A user with this email exists."))
+    profile = _profile_or_none(db, profile_id)
+    user = User(
+        email=email,
+        name=name,
+        password_hash=hash_password(password),
+        person=Person(business_name=name, email=email, profile_type=1),
+        profile=profile,
+    )
+    db.add(user)
+    db.commit()
+    return user
+
+
+def set_user_profile(db: Db, user_id: int, profile_id: int | None) -> User:
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound(ErrorCode.UNKNOWN_USER, N_("No such user."))
+    user.profile = _profile_or_none(db, profile_id)
+    db.commit()
+    return user
+
+
+def _profile_or_none(db: Db, profile_id: int | None) -> AccessProfile | None:
+    if profile_id is None:
+        return None
+    profile = db.get(AccessProfile, profile_id)
+    if profile is None:
+        raise InvalidInput(ErrorCode.UNKNOWN_PROFILE, N_("No such access profile."))
+    return profile

@@ -1,0 +1,28 @@
+"""``install(app)``: the web console on the server's FastAPI app, under ``/console``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from helpdesk.console import apps, login, monitoring, settings_pages, tickets
+from helpdesk.console.auth import ConsoleSessions
+from helpdesk.console.web import PREFIX, STATIC
+from helpdesk.routers import connect_codes
+from helpdesk.security import FailureLimiter
+from helpdesk.services import access
+
+
+def install(app: FastAPI) -> None:
+    """Sessions (cookie only on console responses that change it), static files, pages."""
+    settings = app.state.settings
+    app.state.console_address_limiter = FailureLimiter(
+        settings.rate_max_failures * access.ADDRESS_FAILURES_FACTOR,
+        settings.rate_window_s,
+        settings.clock,
+    )
+    app.add_middleware(ConsoleSessions, secret=settings.secret)
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
+    for module in (login, settings_pages, apps, monitoring, tickets):
+        app.include_router(module.router)
+    app.include_router(connect_codes.router)  # the agent app redeems the console's codes

@@ -1,0 +1,137 @@
+"""Browser sessions and CSRF for the console (the JSON API keeps its bearer tokens).
+
+The session cookie (Starlette's ``SessionMiddleware``, signed with the server secret) is
+HttpOnly and ``SameSite=Lax``, and ``Secure`` when the request came over HTTPS (scheme
+``https``, e.g. uvicorn behind a proxy with ``--proxy-headers``). It holds only the user
+id and the user's session epoch at login: logout or a password change bumps the epoch in
+the database, so every browser session of that user ends at once.
+
+CSRF, two locks: an unsafe method (POST, PUT, PATCH, DELETE) whose ``Sec-Fetch-Site`` is
+``cross-site``/``same-site``, or whose ``Origin`` is not this host, is refused; and every
+form carries a token (``csrf`` field or ``X-CSRF-Token`` header) derived from the secret,
+the user id and the epoch, so a token dies with the session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session as Db
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from helpdesk import deps
+from helpdesk.console.i18n import N_
+from helpdesk.console.web import LoginRequired
+from helpdesk.errors import NotAllowed
+from helpdesk.models import User
+from helpdesk.services import access
+from helpdesk.services.apps import memberships
+from remotewire.error_codes import ErrorCode
+
+COOKIE = "remoteapp_console"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class ConsoleSessions:
+    """``SessionMiddleware`` with the Secure flag chosen per request by its scheme."""
+
+    def __init__(self, app: ASGIApp, secret: bytes, max_age_s: int = 12 * 3600) -> None:
+        key = hashlib.sha256(b"console-session:" + secret).hexdigest()
+        common: dict[str, Any] = {
+            "secret_key": key,
+            "session_cookie": COOKIE,
+            "max_age": max_age_s,
+            "same_site": "lax",
+        }
+        self.plain = SessionMiddleware(app, https_only=False, **common)
+        self.secure = SessionMiddleware(app, https_only=True, **common)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        chosen = self.secure if scope.get("scheme") in ("https", "wss") else self.plain
+        await chosen(scope, receive, send)
+
+
+def csrf_token(secret: bytes, user_id: int | None, epoch: int) -> str:
+    message = f"console-csrf:{user_id or 0}:{epoch}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
+
+
+def cross_site(request: Request) -> bool:
+    """True when the browser says (or the Origin shows) the request comes from elsewhere."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin == "null"
+    return urlsplit(origin).netloc != request.headers.get("host", "")
+
+
+async def check_csrf(request: Request, user_id: int | None, epoch: int) -> None:
+    if request.method not in UNSAFE:
+        return
+    if cross_site(request):
+        raise NotAllowed(ErrorCode.CROSS_SITE_REQUEST, N_("Cross-site request refused."))
+    sent = request.headers.get("x-csrf-token")
+    if sent is None:
+        form = await request.form()
+        value = form.get("csrf")
+        sent = value if isinstance(value, str) else None
+    expected = csrf_token(request.app.state.settings.secret, user_id, epoch)
+    if not sent or not hmac.compare_digest(sent, expected):
+        raise NotAllowed(
+            ErrorCode.BAD_FORM_TOKEN,
+            N_("This form has expired (or came from another site). Reload the page and try again."),
+        )
+
+
+ConsoleDb = deps.Db
+
+
+async def anonymous_ok(request: Request) -> None:
+    """For the login page: CSRF with the anonymous token; no user needed."""
+    request.state.csrf_token = csrf_token(request.app.state.settings.secret, None, 0)
+    await check_csrf(request, None, 0)
+
+
+class Nav:
+    """What the navigation shows; the routes check the same rights again."""
+
+    def __init__(self, db: Db, user: User) -> None:
+        self.member_of = memberships(db, user)
+        self.monitoring = bool(self.member_of)
+        self.apps = access.has_permission(user, access.REMOTE_APPS)
+        self.profiles = access.has_permission(user, access.ACCESS_PROFILES)
+        self.agent = any(m.agent for m in self.member_of)
+        self.settings = self.apps or self.profiles
+
+
+async def console_user(request: Request, db: ConsoleDb) -> User:
+    """The logged-in user of this browser session, or LoginRequired."""
+    session = request.session
+    user_id, epoch = session.get("uid"), session.get("epoch")
+    user = db.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or user.session_epoch != epoch:
+        if session:
+            session.clear()
+        raise LoginRequired()
+    request.state.console_user = user
+    request.state.csrf_token = csrf_token(request.app.state.settings.secret, user.id, epoch)
+    request.state.nav = Nav(db, user)
+    await check_csrf(request, user.id, epoch)
+    return user
+
+
+ConsoleUser = Annotated[User, Depends(console_user)]
+
+
+def require_permission(user: User, permission: str) -> None:
+    if not access.has_permission(user, permission):
+        raise NotAllowed(
+            ErrorCode.MISSING_PERMISSION, N_("Your access profile does not allow this page.")
+        )

@@ -1,0 +1,146 @@
+"""Settings » Access profiles and Settings » Users (permission ``settings.access_profiles``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from helpdesk.console.auth import ConsoleDb, ConsoleUser, require_permission
+from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
+from helpdesk.errors import InvalidInput
+from helpdesk.services import access
+
+router = APIRouter(prefix=f"{PREFIX}/settings", route_class=ConsoleRoute, include_in_schema=False)
+
+
+def _profiles_page(
+    request: Request,
+    db: ConsoleDb,
+    *,
+    editing: int | None = None,
+    typed: dict[str, object] | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    found = access.profiles(db)
+    current = next((p for p in found if p.id == editing), None)
+    form = typed or {
+        "name": current.name if current else "",
+        "permissions": list(current.permissions) if current else [],
+    }
+    return render(
+        request,
+        "settings/profiles.html",
+        {
+            "profiles": found,
+            "editing": current,
+            "form": form,
+            "error": error,
+            "permissions": access.PERMISSIONS,
+            "saved": request.query_params.get("saved"),
+        },
+        status_code=status,
+    )
+
+
+@router.get("/profiles")
+def profiles(
+    user: ConsoleUser, request: Request, db: ConsoleDb, edit: int | None = None
+) -> Response:
+    require_permission(user, access.ACCESS_PROFILES)
+    return _profiles_page(request, db, editing=edit)
+
+
+@router.post("/profiles")
+async def save_profile(
+    user: ConsoleUser,
+    request: Request,
+    db: ConsoleDb,
+    name: Annotated[str, Form(max_length=200)] = "",
+    profile_id: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    require_permission(user, access.ACCESS_PROFILES)
+    form = await request.form()
+    chosen = [str(p) for p in form.getlist("permissions")]
+    editing = int(profile_id) if profile_id.isdigit() else None
+    try:
+        saved = access.save_profile(db, editing, name, chosen)
+    except InvalidInput as exc:
+        return _profiles_page(
+            request,
+            db,
+            editing=editing,
+            typed={"name": name, "permissions": chosen},
+            error=gettext_for(request)(exc.message),
+            status=422,
+        )
+    return RedirectResponse(f"{PREFIX}/settings/profiles?edit={saved.id}&saved=1", status_code=303)
+
+
+def _users_page(
+    request: Request,
+    db: ConsoleDb,
+    *,
+    typed: dict[str, str] | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "settings/users.html",
+        {
+            "users": access.users(db),
+            "profiles": access.profiles(db),
+            "error": error,
+            "form": typed or {"email": "", "name": "", "profile_id": ""},
+            "saved": request.query_params.get("saved"),
+        },
+        status_code=status,
+    )
+
+
+@router.get("/users")
+def users(user: ConsoleUser, request: Request, db: ConsoleDb) -> Response:
+    require_permission(user, access.ACCESS_PROFILES)
+    return _users_page(request, db)
+
+
+@router.post("/users")
+def create_user(
+    user: ConsoleUser,
+    request: Request,
+    db: ConsoleDb,
+    email: Annotated[str, Form(max_length=400)] = "",
+    name: Annotated[str, Form(max_length=400)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    profile_id: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    require_permission(user, access.ACCESS_PROFILES)
+    try:
+        access.create_user(
+            db, email, name, password, int(profile_id) if profile_id.isdigit() else None
+        )
+    except InvalidInput as exc:
+        return _users_page(
+            request,
+            db,
+            typed={"email": email, "name": name, "profile_id": profile_id},
+            error=gettext_for(request)(exc.message),
+            status=422,
+        )
+    return RedirectResponse(f"{PREFIX}/settings/users?saved=1", status_code=303)
+
+
+@router.post("/users/{user_id}/profile")
+def set_profile(
+    user: ConsoleUser,
+    request: Request,
+    db: ConsoleDb,
+    user_id: int,
+    profile_id: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    require_permission(user, access.ACCESS_PROFILES)
+    access.set_user_profile(db, user_id, int(profile_id) if profile_id.isdigit() else None)
+    return RedirectResponse(f"{PREFIX}/settings/users?saved=1", status_code=303)

@@ -1,0 +1,151 @@
+"""Tickets: the list, a ticket page (actions, time appointments, add an action), and the
+requester's remote-access icon (online badge + Connect, Notify me when online, Send the
+download link). Connect opens the desktop app through a ``remoteapp://`` link."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from helpdesk.console.apps import download_url
+from helpdesk.console.auth import ConsoleDb, ConsoleUser
+from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
+from helpdesk.errors import InvalidInput, NotAllowed, NotFound
+from helpdesk.models import Presence
+from helpdesk.services import connect_codes, online_watch, ticket_desk
+from remotewire.error_codes import ErrorCode
+
+router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+
+
+@router.get("/tickets")
+def ticket_list(user: ConsoleUser, request: Request, db: ConsoleDb, page: int = 1) -> Response:
+    found, total = ticket_desk.list_tickets(db, page)
+    return render(
+        request,
+        "tickets/list.html",
+        {"tickets": found, "total": total, "page": page, "requester": ticket_desk.requester},
+    )
+
+
+def _ticket_page(
+    request: Request,
+    db: ConsoleDb,
+    user: ConsoleUser,
+    ticket_id: int,
+    *,
+    text: str = "",
+    minutes: str = "",
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    ticket = ticket_desk.get(db, ticket_id)
+    person = ticket_desk.requester(ticket)
+    remote = (
+        ticket_desk.remote_state(db, request.app.state.settings, user, person) if person else None
+    )
+    agent = request.state.nav.agent
+    link = download_url(request, remote.app_id) if remote and remote.app_id else None
+    if link is None and agent:
+        first = next((m.app.id for m in request.state.nav.member_of if m.agent), None)
+        link = download_url(request, first) if first else None
+    return render(
+        request,
+        "tickets/page.html",
+        {
+            "ticket": ticket,
+            "person": person,
+            "remote": remote,
+            "agent": agent,
+            "download_link": link,
+            "text": text,
+            "minutes": minutes,
+            "error": error,
+            "is_remote": ticket_desk.is_remote_action,
+        },
+        status_code=status,
+    )
+
+
+@router.get("/tickets/{ticket_id}")
+def ticket_page(user: ConsoleUser, request: Request, db: ConsoleDb, ticket_id: int) -> Response:
+    return _ticket_page(request, db, user, ticket_id)
+
+
+@router.post("/tickets/{ticket_id}/actions")
+def add_action(
+    user: ConsoleUser,
+    request: Request,
+    db: ConsoleDb,
+    ticket_id: int,
+    text: Annotated[str, Form(max_length=40_000)] = "",
+    minutes: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    ticket = ticket_desk.get(db, ticket_id)
+    try:
+        ticket_desk.add_action(db, request.app.state.settings, ticket, user, text, minutes)
+    except InvalidInput as exc:
+        db.rollback()
+        return _ticket_page(
+            request,
+            db,
+            user,
+            ticket_id,
+            text=text,
+            minutes=minutes,
+            error=gettext_for(request)(exc.message),
+            status=422,
+        )
+    return RedirectResponse(f"{PREFIX}/tickets/{ticket_id}#actions", status_code=303)
+
+
+@router.get("/tickets/{ticket_id}/remote")
+def remote_icon(user: ConsoleUser, request: Request, db: ConsoleDb, ticket_id: int) -> Response:
+    """The requester's remote-access block alone (polled by htmx on the ticket page)."""
+    ticket = ticket_desk.get(db, ticket_id)
+    person = ticket_desk.requester(ticket)
+    if person is None:
+        raise NotFound(ErrorCode.UNKNOWN_PERSON, "this ticket has no requester")
+    remote = ticket_desk.remote_state(db, request.app.state.settings, user, person)
+    return render(
+        request,
+        "tickets/_remote.html",
+        {"ticket": ticket, "remote": remote, "agent": request.state.nav.agent},
+    )
+
+
+@router.post("/watch/{person_id}")
+def watch(
+    user: ConsoleUser,
+    request: Request,
+    db: ConsoleDb,
+    person_id: int,
+    ticket: Annotated[int, Form()] = 0,
+) -> Response:
+    online_watch.watch(db, request.app.state.settings, user.id, person_id)
+    if request.headers.get("hx-request") == "true":
+        return remote_icon(user, request, db, ticket)
+    return RedirectResponse(f"{PREFIX}/tickets/{ticket}", status_code=303)
+
+
+@router.get("/connect/{queue_ref}")
+def connect(
+    user: ConsoleUser, request: Request, db: ConsoleDb, queue_ref: str, ticket: int | None = None
+) -> Response:
+    """Open the agent's desktop app on this customer (``remoteapp://connect?...``), with
+    a connect code, so no password is asked, and the ticket preselected when given."""
+    presence = db.get(Presence, int(queue_ref[1:])) if queue_ref[1:].isdigit() else None
+    if presence is None:
+        raise NotFound(ErrorCode.UNKNOWN_PERSON, "no such customer")
+    if user not in presence.app.agents:
+        raise NotAllowed(
+            ErrorCode.NOT_APP_AGENT, "Only the app's agents can connect to its customers."
+        )
+    code = connect_codes.issue(request.app.state.settings, user, presence)
+    query = {"server": str(request.base_url).rstrip("/"), "app": presence.app_id, "code": code}
+    if ticket:
+        query["ticket"] = str(ticket)
+    return RedirectResponse("remoteapp://connect?" + urlencode(query), status_code=303)

@@ -1,0 +1,40 @@
+"""``POST /api/sessions/by-code``: an agent connects with a connect code copied from the
+console's monitoring page (helpdesk.services.connect_codes): no customer password."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from helpdesk.deps import AppNotifier, AppSettings, CurrentUser, Db, Limiter
+from helpdesk.routers.apps import iso
+from helpdesk.services import connect_codes, sessions
+
+router = APIRouter(prefix="/api/sessions", tags=["sessions"])
+
+
+class CodeIn(BaseModel):
+    code: str = Field(max_length=64)
+
+
+@router.post("/by-code")
+def connect_by_code(
+    body: CodeIn,
+    user: CurrentUser,
+    db: Db,
+    settings: AppSettings,
+    limiter: Limiter,
+    notifier: AppNotifier,
+) -> dict[str, Any]:
+    presence = connect_codes.redeem(db, settings, user, body.code)
+    grant = sessions.connect(db, settings, limiter, notifier, user, queue_ref=f"q{presence.id}")
+    return {
+        "session_id": grant.session.id,
+        "state": grant.session.state,
+        "relay": grant.session.relay_address,
+        "token": grant.agent_token,
+        "expires_at": iso(grant.session.expires_at),
+        "partner_id": grant.session.presence.partner_id,
+    }

@@ -1,0 +1,174 @@
+// The console's behaviour: live tables (SSE, htmx polling as fallback), tabs, copy
+// buttons, the logo preview, "notify me when online" and the download link.
+(function () {
+  "use strict";
+
+  function config() {
+    const node = document.getElementById("console-config");
+    return node ? JSON.parse(node.textContent) : null;
+  }
+
+  function csrf() {
+    const headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    return headers["X-CSRF-Token"] || "";
+  }
+
+  function toast(text, link) {
+    const box = document.getElementById("toasts");
+    const item = document.createElement("div");
+    item.className = "toast";
+    item.setAttribute("role", "status");
+    item.textContent = text + " ";
+    if (link) {
+      const a = document.createElement("a");
+      a.href = link.href;
+      a.textContent = link.text;
+      item.appendChild(a);
+    }
+    box.appendChild(item);
+    setTimeout(() => item.remove(), 15000);
+  }
+  window.consoleToast = toast;
+
+  // Notify me when online: the server streams "online" events for this user's watches.
+  function listenForOnline() {
+    const cfg = config();
+    if (!cfg || !window.EventSource) return;
+    const source = new EventSource(cfg.events);
+    source.addEventListener("online", (event) => {
+      const data = JSON.parse(event.data);
+      const text = cfg.notified.replace("{name}", data.name);
+      const link = data.ticket ? { href: "/console/tickets/" + data.ticket, text: cfg.open } : null;
+      let shown = false;
+      if ("Notification" in window && Notification.permission === "granted") {
+        try { new Notification(text); shown = true; } catch (e) { shown = false; }
+      }
+      toast(text, link);  // the in-page toast always, so it is seen in this tab too
+      document.dispatchEvent(new CustomEvent("console:online", { detail: { data, shown } }));
+    });
+  }
+
+  // Live tables: an element with data-stream gets its children replaced by named SSE
+  // events (each event's data is the HTML of the element with that id). If the stream
+  // fails, htmx polling (hx-get on the element, triggered by "poll") takes over.
+  function liveTables() {
+    document.querySelectorAll("[data-stream]").forEach((root) => {
+      if (!window.EventSource) { root.setAttribute("data-fallback", "poll"); startPolling(root); return; }
+      const source = new EventSource(root.getAttribute("data-stream"));
+      let failures = 0;
+      source.addEventListener("update", (event) => {
+        failures = 0;
+        const parsed = new DOMParser().parseFromString(event.data, "text/html");
+        parsed.body.querySelectorAll("[data-part]").forEach((part) => {
+          const target = document.getElementById(part.id);
+          if (target) target.replaceWith(part);
+        });
+        root.setAttribute("data-updated", String(Date.now()));
+        document.dispatchEvent(new CustomEvent("console:updated"));
+      });
+      source.onerror = () => {
+        failures += 1;
+        if (failures >= 3) { source.close(); startPolling(root); }
+      };
+    });
+  }
+
+  function startPolling(root) {
+    root.setAttribute("data-fallback", "poll");
+    const url = root.getAttribute("data-poll");
+    if (!url || !window.htmx) return;
+    setInterval(() => {
+      fetch(url, { headers: { "HX-Request": "true" } }).then((r) => r.ok ? r.text() : null).then((html) => {
+        if (!html) return;
+        const parsed = new DOMParser().parseFromString(html, "text/html");
+        parsed.body.querySelectorAll("[data-part]").forEach((part) => {
+          const target = document.getElementById(part.id);
+          if (target) target.replaceWith(part);
+        });
+        document.dispatchEvent(new CustomEvent("console:updated"));
+      });
+    }, 2000);
+  }
+
+  // Copy buttons: data-copy-url is POSTed (it answers {"text": ...}), data-copy-text is
+  // copied as is.
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest("[data-copy-url], [data-copy-text]");
+    if (!button) return;
+    event.preventDefault();
+    let text = button.getAttribute("data-copy-text");
+    if (!text) {
+      const response = await fetch(button.getAttribute("data-copy-url"), {
+        method: "POST", headers: { "X-CSRF-Token": csrf() },
+      });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) { toast(body.detail || response.statusText); return; }
+      text = body.text;
+    }
+    button.setAttribute("data-copied", text);
+    try { await navigator.clipboard.writeText(text); } catch (e) { /* shown below anyway */ }
+    toast(button.getAttribute("data-copied-message") || text);
+  });
+
+  // Tabs: links with data-tab show the panel of that id.
+  function tabs() {
+    document.querySelectorAll(".tabs").forEach((bar) => {
+      const links = bar.querySelectorAll("a[data-tab]");
+      function show(name) {
+        links.forEach((l) => l.setAttribute("aria-selected", String(l.getAttribute("data-tab") === name)));
+        document.querySelectorAll(".tab-panel").forEach((p) => { p.hidden = p.id !== "tab-" + name; });
+        const field = document.querySelector("input[name=tab]");
+        if (field) field.value = name;
+      }
+      links.forEach((l) => l.addEventListener("click", (e) => { e.preventDefault(); show(l.getAttribute("data-tab")); history.replaceState(null, "", "#" + l.getAttribute("data-tab")); }));
+      const wanted = location.hash.slice(1) || bar.getAttribute("data-current");
+      if (wanted && bar.querySelector(`a[data-tab="${wanted}"]`)) show(wanted);
+    });
+  }
+
+  // The customer-window preview follows the Appearance and Parameters tabs as typed.
+  function preview() {
+    const box = document.getElementById("preview");
+    if (!box) return;
+    const title = document.querySelector("input[name=title]");
+    const logo = document.querySelector("input[name=logo]");
+    function update() {
+      box.querySelector(".title").textContent = title.value;
+      document.querySelectorAll("select[data-field]").forEach((select) => {
+        const row = box.querySelector(`[data-preview-field="${select.getAttribute("data-field")}"]`);
+        if (!row) return;
+        row.hidden = select.value === "hidden";
+        row.querySelector(".req").textContent = select.value === "required" ? " *" : "";
+      });
+    }
+    document.querySelectorAll("input[name=title], select[data-field]").forEach((el) => el.addEventListener("input", update));
+    document.querySelectorAll("select[data-field]").forEach((el) => el.addEventListener("change", update));
+    if (logo) logo.addEventListener("change", () => {
+      const file = logo.files && logo.files[0];
+      if (file) box.querySelector("img").src = URL.createObjectURL(file);
+      box.querySelector("img").hidden = !file;
+    });
+    update();
+  }
+
+  // Ticket page: "Notify me when online" asks for the Notification permission first
+  // (the toast works without it); "Send the download link" puts the link in the action.
+  document.addEventListener("click", (event) => {
+    const notify = event.target.closest("[data-notify-permission]");
+    if (notify && "Notification" in window && Notification.permission === "default") {
+      Notification.requestPermission();
+    }
+    const send = event.target.closest("[data-insert-link]");
+    if (send) {
+      event.preventDefault();
+      const area = document.getElementById(send.getAttribute("data-target"));
+      const link = send.getAttribute("data-insert-link");
+      const start = area.selectionStart ?? area.value.length;
+      area.value = area.value.slice(0, start) + link + area.value.slice(area.selectionEnd ?? start);
+      area.focus();
+      area.selectionStart = area.selectionEnd = start + link.length;
+    }
+  });
+
+  document.addEventListener("DOMContentLoaded", () => { listenForOnline(); liveTables(); tabs(); preview(); });
+})();
