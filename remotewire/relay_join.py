@@ -3,9 +3,9 @@
 ``RelayJoin`` is the sans-IO core (h11 style): ``start()`` gives the bytes to send,
 ``receive_data`` takes what the relay answers, and ``result()`` says how it ended. Bytes
 that arrive right behind the PAIRED frame (the peer's Hello) belong to the session and
-are handed over as ``trailing``, never dropped. Two thin adapters drive it: ``open_relay``
-here (asyncio: the relay's tests and benches) and ``remoteapp.session.relay_link.join``
-(a blocking socket: the desktop app).
+are handed over as ``trailing``, never dropped. Two thin adapters drive it:
+``join_streams``/``open_relay`` here (asyncio: the relay's tests and benches) and
+``remoteapp.session.relay_link`` (a blocking socket: the desktop app).
 """
 
 from __future__ import annotations
@@ -67,6 +67,29 @@ class RelayJoin:
         return self._outcome
 
 
+async def join_streams(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    token: str,
+    pair_timeout_s: float = PAIR_TIMEOUT_S,
+) -> None:
+    """Run the handshake on connected streams; returns once paired, with no session byte
+    taken from ``reader``: the answer is read a byte at a time (a few bytes, once per
+    connection: the cost is nil). Raises ``RelayRefused`` or ``TimeoutError``."""
+    join = RelayJoin(token)
+    writer.write(join.start())
+    await writer.drain()
+
+    async def answer() -> Paired | RelayRefused:
+        while (outcome := join.result()) is None:
+            join.receive_data(await reader.read(1))
+        return outcome
+
+    outcome = await asyncio.wait_for(answer(), pair_timeout_s)
+    if isinstance(outcome, RelayRefused):
+        raise outcome
+
+
 async def open_relay(
     address: str,
     token: str,
@@ -76,29 +99,14 @@ async def open_relay(
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """Connect to ``host:port``, present ``token`` and return once the peer is there.
 
-    The answer is read a byte at a time so that no session byte behind PAIRED is taken
-    from ``reader`` (a few bytes, once per connection: the cost is nil).
-
     Raises ``RelayRefused`` (with the relay's reason), ``OSError`` or ``TimeoutError``."""
     host, port = parse_address(address)
     reader, writer = await asyncio.wait_for(
         asyncio.open_connection(host, port, ssl=ssl_context), CONNECT_TIMEOUT_S
     )
-    join = RelayJoin(token)
     try:
-        writer.write(join.start())
-        await writer.drain()
-
-        async def answer() -> Paired | RelayRefused:
-            while (outcome := join.result()) is None:
-                join.receive_data(await reader.read(1))
-            return outcome
-
-        outcome = await asyncio.wait_for(answer(), pair_timeout_s)
+        await join_streams(reader, writer, token, pair_timeout_s)
     except BaseException:
         writer.close()
         raise
-    if isinstance(outcome, RelayRefused):
-        writer.close()
-        raise outcome
     return reader, writer

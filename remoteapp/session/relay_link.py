@@ -23,18 +23,23 @@ def join(
     OSError (unreachable, timed out) otherwise."""
     sock = socket.create_connection(parse_address(address), timeout=CONNECT_TIMEOUT_S)
     try:
-        handshake = RelayJoin(token)
-        sock.sendall(handshake.start())
-        deadline = time.monotonic() + timeout_s
-        while (outcome := handshake.result()) is None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("the other side did not join the relay in time")
-            sock.settimeout(left)
-            handshake.receive_data(sock.recv(4096))
-        if isinstance(outcome, RelayRefused):
-            raise outcome
-        return sock, outcome.trailing
+        return sock, join_socket(sock, token, timeout_s)
     except BaseException:
         sock.close()
         raise
+
+
+def join_socket(sock: socket.socket, token: str, timeout_s: float = PAIR_TIMEOUT_S) -> bytes:
+    """Run the handshake on a connected socket; the session bytes that came with PAIRED."""
+    handshake = RelayJoin(token)
+    sock.sendall(handshake.start())
+    deadline = time.monotonic() + timeout_s
+    while (outcome := handshake.result()) is None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the other side did not join the relay in time")
+        sock.settimeout(left)
+        handshake.receive_data(sock.recv(4096))
+    if isinstance(outcome, RelayRefused):
+        raise outcome
+    return outcome.trailing
