@@ -307,7 +307,10 @@ class AgentWindow(QtWidgets.QWidget):
             else:
                 operations.report_error(self, exc)
 
-        operations.run(self, work, done, failed)
+        def dropped(result: tuple[SessionGrant, socket.socket, bytes, SessionRecord]) -> None:
+            result[1].close()  # the window closed while connecting: the relay ends it
+
+        operations.run(self, work, done, failed, on_dropped=dropped)
 
     def _open_viewer(
         self,

@@ -140,10 +140,12 @@ def run(
     *,
     lane: Lane | None = None,
     busy: bool = True,
+    on_dropped: Callable[[Any], None] | None = None,
 ) -> None:
     """Run ``work`` off the GUI thread; then ``on_done(result)`` or ``on_error(exc)`` (by
     default ``report_error``) on the GUI thread, unless ``parent`` has gone.  ``busy``:
-    the window shows it is waiting for this one."""
+    the window shows it is waiting for this one.  ``on_dropped(result)`` releases what a
+    result holds (a socket) when ``parent`` went before it arrived."""
     relay = _Relay()
     relay.moveToThread(parent.thread())
     _alive.add(relay)
@@ -155,6 +157,8 @@ def run(
         _alive.discard(relay)
         if not is_alive(parent):
             log.info("ui event=result-dropped reason='window closed'")
+            if on_dropped is not None and callback is not failed:
+                on_dropped(value)
             return
         if counter is not None and is_alive(counter):
             counter._add(-1)

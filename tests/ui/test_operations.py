@@ -118,3 +118,22 @@ def test_a_closed_windows_result_is_dropped(qtbot: QtBot, caplog: pytest.LogCapt
         release.set()
         qtbot.waitUntil(lambda: "result-dropped" in caplog.text, timeout=WAIT_MS)
     assert seen == []
+
+
+def test_a_dropped_result_is_released(qtbot: QtBot) -> None:
+    """A connect that finishes after its window closed must not leak its socket."""
+    window = QtWidgets.QWidget()
+    release = threading.Event()
+    seen: list[object] = []
+    released: list[object] = []
+    operations.run(
+        window,
+        lambda: release.wait(WAIT_MS) and "socket",
+        seen.append,
+        on_dropped=released.append,
+    )
+    window.deleteLater()
+    qtbot.waitUntil(lambda: not is_alive(window), timeout=WAIT_MS)
+    release.set()
+    qtbot.waitUntil(lambda: released == ["socket"], timeout=WAIT_MS)
+    assert seen == []
