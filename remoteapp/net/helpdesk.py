@@ -6,13 +6,17 @@ can tell "try later" from "you typed it wrong"::
 
     HelpdeskError                       (remoteapp.net.errors, under RemoteappError)
      ├── HelpdeskUnavailable            no answer: connection refused, timeout, 5xx
-     └── HelpdeskRejected               the server said no (4xx); .status, .message
+     └── HelpdeskRejected               the server said no (4xx); .status, .message, .code
           ├── InvalidInput              400 / 422: a field is missing or malformed
           ├── NotAuthenticated          401: wrong credentials or expired token
           ├── NotAllowed                403: wrong password, or not your role
           ├── NotFound                  404
           ├── Conflict                  409: customer offline or already in a session
           └── RateLimited               429: too many failures; .retry_after seconds
+
+``code`` is the server's stable machine-readable reason (``ErrorCode``, e.g.
+``wrong-partner-password``): the app branches on it, never on the message, which is for
+people. It is ``None`` when the answer had none (a real Movidesk, a proxy).
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ import requests
 
 from remoteapp.net.errors import HelpdeskError
 from remotewire.constants import REMOTE_ACCESS_ORIGIN, SESSION_MARKER, session_id_in
+from remotewire.error_codes import ErrorCode
 
-__all__ = ["session_id_in"]  # re-exported: the outbox and tests find actions by it
+# re-exported: the UI branches on error codes; the outbox and tests find actions by marker
+__all__ = ["ErrorCode", "session_id_in"]
 
 DEFAULT_TIMEOUT_S: Final = 10.0
 
@@ -38,10 +44,12 @@ class HelpdeskUnavailable(HelpdeskError):
 class HelpdeskRejected(HelpdeskError):
     """The server refused the request; retrying the same request will not help."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, code: str | None = None) -> None:
         super().__init__(f"{status}: {message}")
         self.status = status
         self.message = message
+        self.code = code
+        """The server's ``ErrorCode`` value, or None if the answer carried none."""
 
 
 class InvalidInput(HelpdeskRejected):
@@ -67,8 +75,10 @@ class Conflict(HelpdeskRejected):
 class RateLimited(HelpdeskRejected):
     """429; ``retry_after`` says when to try again."""
 
-    def __init__(self, status: int, message: str, retry_after: int) -> None:
-        super().__init__(status, message)
+    def __init__(
+        self, status: int, message: str, retry_after: int, code: str | None = None
+    ) -> None:
+        super().__init__(status, message, code)
         self.retry_after = retry_after
 
 
@@ -172,12 +182,21 @@ class _Http:
         if response.status_code >= 400:
             message = body.get("detail") if isinstance(body, dict) else None
             message = str(message or response.reason or "request refused")
+            code = body.get("code") if isinstance(body, dict) else None
+            code = str(code) if code else None
             if response.status_code == 429:
-                retry = int(response.headers.get("Retry-After", "1"))
-                raise RateLimited(429, message, retry)
+                raise RateLimited(429, message, _retry_after(response), code)
             cls = _BY_STATUS.get(response.status_code, HelpdeskRejected)
-            raise cls(response.status_code, message)
+            raise cls(response.status_code, message, code)
         return body
+
+
+def _retry_after(response: requests.Response) -> int:
+    """Seconds from ``Retry-After`` (1 if missing or not a number of seconds)."""
+    try:
+        return max(1, int(response.headers.get("Retry-After", "1")))
+    except ValueError:
+        return 1
 
 
 class HelpdeskClient:
@@ -457,4 +476,3 @@ def session_action(
             }
         ],
     }
-

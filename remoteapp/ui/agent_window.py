@@ -17,6 +17,7 @@ from remoteapp.branding.profile import Profile
 from remoteapp.net.errors import HelpdeskError
 from remoteapp.net.helpdesk import (
     Conflict,
+    ErrorCode,
     HelpdeskClient,
     NotAllowed,
     QueueEntry,
@@ -295,7 +296,7 @@ class AgentWindow(QtWidgets.QWidget):
                     ),
                     tr("You can try the password again."),
                 )
-            elif isinstance(exc, NotAllowed) and "password" in exc.message:
+            elif isinstance(exc, NotAllowed) and exc.code == ErrorCode.WRONG_PARTNER_PASSWORD:
                 self.status.setText(tr("Wrong partner ID or password."))
                 self._ask_password(partner, choice, tr("Wrong password, try again."))
             elif isinstance(exc, NotAllowed):

@@ -58,3 +58,16 @@ def test_heartbeat_reconciles_lost_reports(
         == 200
     )
     assert agent.session_state(grant.session_id) == final
+
+
+def test_an_unknown_relay_reason_is_recorded_as_relay_closed(
+    server: Server, agent: HelpdeskClient, customer: HelpdeskClient
+) -> None:
+    """End reasons are the shared constants; a relay that reports something else (an
+    older relay's "closed") ends the session as ``relay-closed``."""
+    reg = customer.register("demo", device(), {"name": "Odd Reason", "email": "o@x.example"})
+    grant = agent.connect(reg.partner_id, reg.password)
+    ended = {"event": "ended", "relay_id": "odd", "session_id": grant.session_id}
+    assert report(server, {**ended, "reason": "closed"}) == 200
+    final = agent.session_state(grant.session_id)
+    assert (final.state, final.end_reason) == ("ended", "relay-closed")

@@ -10,6 +10,7 @@ import pytest
 
 from remoteapp.net.helpdesk import (
     Conflict,
+    ErrorCode,
     HelpdeskClient,
     NotAllowed,
     NotAuthenticated,
@@ -166,6 +167,7 @@ def test_brute_force_is_limited_and_rotates_the_password(
     with pytest.raises(RateLimited, match=r"try again in \d+ s") as blocked:
         brute.connect(reg.partner_id, reg.password)  # even the right one, while blocked
     assert 1 <= blocked.value.retry_after <= float(FAST["REMOTEAPP_RATE_WINDOW_S"])
+    assert blocked.value.code == ErrorCode.TOO_MANY_FAILED_ATTEMPTS
     server.advance(blocked.value.retry_after + 0.1)
     for _ in range(4):
         with pytest.raises(NotAllowed):
@@ -187,8 +189,9 @@ def test_login_failures_are_limited(server: Server) -> None:
     for _ in range(6):
         with pytest.raises(NotAuthenticated):
             client.login("nobody@example.com", "guess")
-    with pytest.raises(RateLimited, match=r"try again in \d+ s"):
+    with pytest.raises(RateLimited, match=r"try again in \d+ s") as blocked:
         client.login("nobody@example.com", "guess")
+    assert blocked.value.code == ErrorCode.TOO_MANY_FAILED_LOGINS and blocked.value.retry_after
     client.close()
 
 
