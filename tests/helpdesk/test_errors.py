@@ -97,3 +97,14 @@ def test_every_code_is_documented_and_every_documented_code_exists() -> None:
     missing = sorted(codes - set(documented))
     assert not missing, f"add a row '| `code` | status | when |' to docs/ for: {missing}"
     assert not sorted(set(documented) - codes), "documented codes that do not exist"
+
+
+def test_a_429_keeps_retry_after(server: Server) -> None:
+    login = {"email": f"nobody-{device()}@example.com", "password": "guess"}
+    for _ in range(6):
+        assert refusal(call(server, "POST", "/api/login", json=login))[:2] == (401, "wrong-login")
+    blocked = call(server, "POST", "/api/login", json=login)
+    status, code, detail = refusal(blocked)
+    assert (status, code) == (429, "too-many-failed-logins")
+    assert detail == f"too many failed logins; try again in {blocked.headers['Retry-After']} s"
+    assert int(blocked.headers["Retry-After"]) >= 1
