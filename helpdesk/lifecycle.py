@@ -90,7 +90,7 @@ FIXED_REASONS: Final[Mapping[Event, str]] = {
 }
 
 END_REASONS: Final = (c.END_BY_USER, *RELAY_REASONS, c.END_RELAY_CLOSED, *FIXED_REASONS.values())
-MAX_PARTY_REASON: Final = 100
+MAX_PARTY_REASON: Final = c.MAX_PARTY_REASON
 
 
 def end_reason(event: Event, given: str | None) -> str:

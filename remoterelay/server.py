@@ -42,6 +42,11 @@ log = logging.getLogger("remoteapp.relay")
 
 MAX_TOKEN_FRAME: Final = 2048
 Reporter = Callable[[dict[str, Any]], Awaitable[None]]
+LEFT: Final = {Role.AGENT: c.END_AGENT_LEFT, Role.CUSTOMER: c.END_CUSTOMER_LEFT}
+CONNECTION_LOST: Final = {
+    Role.AGENT: c.END_AGENT_CONNECTION_LOST,
+    Role.CUSTOMER: c.END_CUSTOMER_CONNECTION_LOST,
+}
 
 
 def log_event(event: str, level: int = logging.INFO, **fields: object) -> None:
@@ -367,7 +372,7 @@ class Relay:
                     data = b"" if failed else early.result()
                     side.pending += data
                     if not data:
-                        session.end_reason = f"{side.claims.role}-left"
+                        session.end_reason = LEFT[side.claims.role]
                 else:
                     early.cancel()
             side.writer.write(pack_frame(FrameType.PAIRED, side.claims.peer_role().encode()))
@@ -392,7 +397,7 @@ class Relay:
             for side in sides.values():
                 side.writer.close()
                 side.finished.set()
-            reason = session.end_reason or "closed"
+            reason = session.end_reason or c.END_RELAY_CLOSED
             del self._active[sid]
             log_event(
                 "ended",
@@ -416,7 +421,7 @@ class Relay:
             while True:
                 data = await src.reader.read(self.config.chunk)
                 if not data:
-                    session.end_reason = session.end_reason or f"{src.claims.role}-left"
+                    session.end_reason = session.end_reason or LEFT[src.claims.role]
                     return
                 session.last_activity = time.monotonic()
                 if bandwidth is not None:
@@ -425,7 +430,7 @@ class Relay:
                 session.bytes_forwarded += len(data)
                 await dst.writer.drain()
         except (ConnectionError, OSError):
-            session.end_reason = session.end_reason or f"{src.claims.role}-connection-lost"
+            session.end_reason = session.end_reason or CONNECTION_LOST[src.claims.role]
 
     async def _watch_idle(self, session: _Session) -> None:
         step = min(1.0, self.config.idle_timeout_s / 4)

@@ -33,6 +33,9 @@ END_CUSTOMER_LEFT: Final = "customer-left"
 END_AGENT_CONNECTION_LOST: Final = "agent-connection-lost"
 END_CUSTOMER_CONNECTION_LOST: Final = "customer-connection-lost"
 
+MAX_PARTY_REASON: Final = 100
+"""A party ending a session may give its own words, this long at most."""
+
 # Why the relay refused a connection (the payload of its REFUSED frame).
 REFUSE_TOKEN_INVALID: Final = "token-invalid"
 REFUSE_TOKEN_EXPIRED: Final = "token-expired"

@@ -20,6 +20,12 @@ the boundary with ``raise ... from exc`` so the cause stays visible::
 
 from __future__ import annotations
 
+from remotewire.constants import (
+    REFUSE_TOKEN_EXPIRED,
+    REFUSE_TOKEN_INVALID,
+    REFUSE_TOKEN_REUSED,
+)
+
 
 class RemoteappError(Exception):
     """Base of every error remoteapp raises on purpose."""
@@ -48,25 +54,25 @@ class OversizeFrame(RemoteProtocolError):
 class TokenError(RemoteProtocolError):
     """A session token was refused; ``reason`` is a short machine-readable word."""
 
-    reason = "token-invalid"
+    reason = REFUSE_TOKEN_INVALID
 
 
 class InvalidToken(TokenError):
     """The token is malformed or its signature does not match (forged or corrupted)."""
 
-    reason = "token-invalid"
+    reason = REFUSE_TOKEN_INVALID
 
 
 class ExpiredToken(TokenError):
     """The token's signature is valid but its expiry has passed."""
 
-    reason = "token-expired"
+    reason = REFUSE_TOKEN_EXPIRED
 
 
 class ReusedToken(TokenError):
     """The token was already presented once; tokens are single-use."""
 
-    reason = "token-reused"
+    reason = REFUSE_TOKEN_REUSED
 
 
 class RelayRefused(RemoteappError):

@@ -28,7 +28,12 @@ from typing import Any, Final, cast
 import requests
 
 from remoteapp.net.errors import HelpdeskError
-from remotewire.constants import REMOTE_ACCESS_ORIGIN, SESSION_MARKER, session_id_in
+from remotewire.constants import (
+    MAX_PARTY_REASON,
+    REMOTE_ACCESS_ORIGIN,
+    SESSION_MARKER,
+    session_id_in,
+)
 from remotewire.error_codes import ErrorCode
 
 # re-exported: the UI branches on error codes; the outbox and tests find actions by marker
@@ -285,11 +290,12 @@ class HelpdeskClient:
     def end_session(
         self, session_id: str, reason: str = "ended-by-user", *, presence_key: str | None = None
     ) -> SessionState:
-        """End from either side; the agent uses its login, the customer its presence key."""
+        """End from either side; the agent uses its login, the customer its presence key.
+        The reason is cut to what the server keeps (``MAX_PARTY_REASON``)."""
         body = self._http.call(
             "POST",
             f"/api/sessions/{session_id}/end",
-            json={"reason": reason},
+            json={"reason": reason[:MAX_PARTY_REASON]},
             headers=self._party(presence_key),
         )
         return self._state(body)

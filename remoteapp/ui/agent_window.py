@@ -356,7 +356,7 @@ class AgentWindow(QtWidgets.QWidget):
         print(f"agent event=session-ended session={grant.session_id} reason={reason!r}", flush=True)
         operations.run(
             self,
-            lambda: self.client.end_session(grant.session_id, reason[:200]),
+            lambda: self.client.end_session(grant.session_id, reason),
             on_error=lambda exc: log.info("agent event=end-report-failed reason=%r", str(exc)),
             busy=False,
         )
