@@ -14,6 +14,9 @@ from pathlib import Path
 
 from remoteapp import __version__
 from remoteapp.errors import CaptureError
+from remotewire.events import EventLog, to_stdout
+
+share_events = EventLog("share")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,6 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     share.add_argument("--fps", type=float, default=30.0)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    to_stdout()  # event lines, unadorned: scripts and tests wait for them
 
     if args.command is None:
         from remoteapp.ui import app
@@ -103,18 +107,18 @@ def _share(address: str, name: str, fps: float) -> int:
     ended = threading.Event()
 
     def on_end(reason: str) -> None:
-        print(f"share event=ended reason={reason!r}", flush=True)
+        share_events.emit("ended", reason=repr(reason))
         ended.set()
 
     session = CustomerSession(
         sock,
         name,
         fps=fps,
-        on_agent=lambda agent: print(f"share event=agent agent={agent!r}", flush=True),
+        on_agent=lambda agent: share_events.emit("agent", agent=repr(agent)),
         on_end=on_end,
     )
     session.start()
-    print(f"share event=connected peer={address}", flush=True)
+    share_events.emit("connected", peer=address)
     try:
         while not ended.wait(1.0):
             pass

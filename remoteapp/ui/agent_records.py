@@ -29,6 +29,9 @@ from remoteapp.tickets.record import end_record, open_record
 from remoteapp.ui import operations
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, Signal
+from remotewire.events import EventLog
+
+agent_events = EventLog("agent")
 
 log = logging.getLogger("remoteapp.agent")
 RETRY_MS = 60_000  #: records waiting for the server are tried again this often
@@ -128,7 +131,7 @@ class AgentRecords(QtCore.QObject):
 
     def _flushed(self, result: FlushResult) -> None:
         for session_id in result.sent:
-            print(f"agent event=ticket-action-sent session={session_id}", flush=True)
+            agent_events.emit("ticket-action-sent", session=session_id)
             self.sent.emit(session_id)
         if result.pending:
             self.waiting.emit(len(result.pending))

@@ -39,6 +39,9 @@ from remoteapp.ui.qt import QtCore, QtWidgets, Signal, emitter, is_alive
 from remoteapp.ui.viewer import ViewerWindow
 from remoteapp.ui.widgets import BigValue, BrandHeader, StatusLine, spaced_id
 from remotewire.errors import RelayRefused
+from remotewire.events import EventLog
+
+agent_events = EventLog("agent")
 
 log = logging.getLogger("remoteapp.agent")
 Queued = QtCore.Qt.ConnectionType.QueuedConnection
@@ -340,7 +343,7 @@ class AgentWindow(QtWidgets.QWidget):
         viewer.show()
         session.start(initial)
         self.status.setText(tr("Connected to {partner}.").format(partner=partner))
-        print(f"agent event=session-started session={grant.session_id}", flush=True)
+        agent_events.emit("session-started", session=grant.session_id)
 
     def _session_over(
         self,
@@ -353,7 +356,7 @@ class AgentWindow(QtWidgets.QWidget):
         self.sessions_list.takeItem(self.sessions_list.row(item))
         viewer = self.viewers.pop(grant.session_id, None)
         customer = viewer.session.customer_name if viewer else ""
-        print(f"agent event=session-ended session={grant.session_id} reason={reason!r}", flush=True)
+        agent_events.emit("session-ended", session=grant.session_id, reason=repr(reason))
         operations.run(
             self,
             lambda: self.client.end_session(grant.session_id, reason),

@@ -12,13 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from remoteapp.branding.profile import Profile, ProfileError, load_profile
+from remoteapp.errors import RemoteappError
 from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
-from remoteapp.ui import i18n, operations
+from remoteapp.ui import deployed, i18n, operations
 from remoteapp.ui.agent_dialogs import LoginDialog
 from remoteapp.ui.agent_window import AgentWindow
 from remoteapp.ui.customer_window import CustomerWindow
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, collect_garbage_on_gui_thread, is_alive
+from remotewire.events import EventLog
+
+app_events = EventLog("app")
 
 log = logging.getLogger("remoteapp.app")
 
@@ -47,7 +51,13 @@ class RemoteApp:
             for viewer in list(self.agent.viewers.values()):
                 viewer.session.end("the agent closed the app")
             self.agent.presence.stop()
-        print("app event=quit", flush=True)
+        app_events.emit("quit")
+
+    def session_in_progress(self) -> bool:
+        """An agent is connected to this customer, or this agent views someone: an
+        update waits for it to end."""
+        agent_viewing = self.agent is not None and is_alive(self.agent) and self.agent.viewers
+        return not self.customer.banner.isHidden() or bool(agent_viewing)
 
     def ask_login(self) -> None:
         dialog = LoginDialog(self.profile.server_url, self.customer)
@@ -85,7 +95,7 @@ class RemoteApp:
             self.agent.move(*self.origin)
         self.agent.show()
         self.customer.hide()
-        print(f"app event=agent-mode agent={user.get('email', '')!r}", flush=True)
+        app_events.emit("agent-mode", agent=repr(user.get('email', '')))
 
 
 def run(
@@ -99,15 +109,23 @@ def run(
     ticket_token: str | None,
     window_pos: tuple[int, int] | None = None,
 ) -> int:
+    try:  # a build: whose app this is, before any window (remoteapp/ui/deployed.py)
+        built = None if profile_path is not None else deployed.prepare()
+    except RemoteappError as exc:
+        print(f"remoteapp: {exc}", file=sys.stderr)
+        return 2
     qapp = QtWidgets.QApplication(sys.argv[:1])
     qapp.setApplicationName("remoteapp")
     collect_garbage_on_gui_thread(qapp)
     used, _ = i18n.install(qapp, lang)
     try:
-        profile = load_profile(profile_path).with_overrides(server_url=server, app_id=app_id)
+        found = deployed.profile(built) if built is not None else load_profile(profile_path)
     except ProfileError as exc:
         print(f"remoteapp: {exc}", file=sys.stderr)
         return 2
+    if found is None:
+        return 2
+    profile = found.with_overrides(server_url=server, app_id=app_id)
     demo: dict[str, Any] = {}
     if agent_credentials is not None:
         demo = json.loads(agent_credentials.read_text(encoding="utf-8"))
@@ -120,7 +138,15 @@ def run(
     if profile.logo is not None:
         app.customer.setWindowIcon(QtGui.QIcon(str(profile.logo)))
     app.customer.show()
-    print(f"app event=started mode=customer lang={used} server={profile.server_url}", flush=True)
+    if built is not None:
+        deployed.attach_updates(
+            built,
+            app.customer.header,
+            app.customer,
+            app.session_in_progress,
+            app.customer.status.setText,
+        )
+    app_events.emit("started", mode="customer", lang=used, server=profile.server_url)
     if demo:
         app.login_with(demo["agent"]["email"], demo["agent"]["password"])
     elif agent:

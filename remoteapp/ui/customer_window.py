@@ -17,6 +17,9 @@ from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtWidgets, Signal, emitter
 from remoteapp.ui.widgets import BigValue, BrandHeader, spaced_id
 from remotewire.customer_fields import STANDARD_FIELDS, email_looks_valid, missing_fields
+from remotewire.events import EventLog
+
+customer_events = EventLog("customer")
 
 log = logging.getLogger("remoteapp.customer")
 Queued = QtCore.Qt.ConnectionType.QueuedConnection
@@ -185,12 +188,12 @@ class CustomerWindow(QtWidgets.QWidget):
         self.id_value.set(reg.partner_id, spaced_id(reg.partner_id))
         self.password_value.set(reg.password)
         self.status.setText(tr("Waiting for the agent to connect."))
-        print(f"customer event=registered partner={reg.partner_id}", flush=True)
+        customer_events.emit("registered", partner=reg.partner_id)
 
     def _on_password(self, password: str) -> None:
         if password != self.password_value._raw:
             self.password_value.set(password)
-            print("customer event=password-changed", flush=True)
+            customer_events.emit("password-changed")
         if not self.banner.isVisible():
             self.status.setText(tr("Waiting for the agent to connect."))
 
@@ -198,7 +201,7 @@ class CustomerWindow(QtWidgets.QWidget):
         self._countdown = retry_in
         self._tick()
         self._timer.start(1000)
-        print(f"customer event=unreachable retry_in={retry_in}", flush=True)
+        customer_events.emit("unreachable", retry_in=retry_in)
 
     def _tick(self) -> None:
         if self._countdown <= 0:
@@ -237,7 +240,7 @@ class CustomerWindow(QtWidgets.QWidget):
     def _on_session_ended(self, reason: str) -> None:
         self.banner.hide()
         self.status.setText(tr("Session ended."))
-        print(f"customer event=session-ended reason={reason!r}", flush=True)
+        customer_events.emit("session-ended", reason=repr(reason))
 
     def _end_session(self) -> None:
         self.end_button.setEnabled(False)
