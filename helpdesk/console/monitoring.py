@@ -49,7 +49,12 @@ def _context(
 ) -> dict[str, Any]:
     membership = member_app(db, app_id, user)
     board = monitoring.board(db, request.app.state.settings, membership, user, page)
-    return {"board": board, "app": membership.app, "apps": request.state.nav.member_of}
+    return {
+        "board": board,
+        "app": membership.app,
+        "apps": request.state.nav.member_of,
+        "page": max(1, page),  # the stream follows the asked page as the queue grows
+    }
 
 
 @router.get("/monitoring/{app_id}")
