@@ -77,7 +77,7 @@ async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
     migrate(engine)
     credentials = seed(db_factory(engine))
 
-    settings = Settings(secret=secret, clock=clock or Clock())
+    settings = Settings(secret=secret, clock=clock or Clock(), data_dir=data_dir)
     app = create_app(engine, settings)
     server = uvicorn.Server(
         uvicorn.Config(

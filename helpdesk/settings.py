@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from helpdesk.clock import Clock
 
@@ -37,6 +38,8 @@ class Settings:
     login_ttl_s: int = 12 * 3600
     clock: Clock = field(default_factory=Clock)
     """What every time rule reads; tests pass one they move (tests/helpdesk/conftest.py)."""
+    data_dir: Path | None = None
+    """Where the distribution lives (profile key, update repository); None: no downloads."""
 
     @property
     def poll_max_s(self) -> float:

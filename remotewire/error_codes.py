@@ -44,6 +44,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_ROUTE = "unknown-route"
     UNKNOWN_PROFILE = "unknown-profile"
     UNKNOWN_USER = "unknown-user"
+    NO_BUILD = "no-build"
     # 405
     METHOD_NOT_ALLOWED = "method-not-allowed"
     # 409: not now

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from helpdesk.routers import apps, auth, presence, relay_events, sessions, tickets
+from helpdesk.routers import (
+    apps,
+    auth,
+    downloads,
+    presence,
+    profiles,
+    relay_events,
+    sessions,
+    tickets,
+    updates,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
@@ -17,4 +27,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     sessions.router,
     relay_events.router,
     tickets.router,
+    downloads.router,
+    profiles.router,
+    updates.router,
 )

@@ -1,0 +1,220 @@
+"""Which company's app this generic build is: the slug in its own file name
+(``Suporte-Remoto-ACME_ra-acme.exe``), the profile the server signed for that slug, and
+the last verified profile cached for starts without the server or after a rename.
+
+    slug in the file name?  ── yes ─> fetch + verify ─ ok ─> cache it, use it
+            │                              └─ server unreachable ─> the cache, if it is
+            no                                                      that slug's
+            └─> the cached profile (any slug) ─ none ─> ask for the company's code
+
+A profile is used only when its Ed25519 signature checks against the key baked into the
+build and it names the slug asked for; the cache is checked again at every start.
+Blocking (network, files): called before the window exists, or off the GUI thread.
+
+Errors::
+
+    IdentityError (RemoteappError)
+    ├── ProfileRefused       bad signature, another app's profile, malformed
+    └── ProfileUnavailable   the server cannot be reached, or knows no such app
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from remoteapp.branding.deployment import Deployment
+from remoteapp.branding.profile import FieldSpec, Profile
+from remoteapp.errors import RemoteappError
+from remotewire.distribution import (
+    MAX_ENVELOPE_BYTES,
+    SIGNING_CONTEXT,
+    EnvelopeError,
+    decode_envelope,
+    decode_payload,
+    slug_from_file_name,
+    valid_slug,
+)
+
+log = logging.getLogger("remoteapp.identity")
+FETCH_TIMEOUT_S = 5.0
+
+
+class IdentityError(RemoteappError):
+    pass
+
+
+class ProfileRefused(IdentityError):
+    pass
+
+
+class ProfileUnavailable(IdentityError):
+    def __init__(self, message: str, unknown_app: bool = False) -> None:
+        super().__init__(message)
+        self.unknown_app = unknown_app
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    slug: str
+    profile: Profile
+    source: str  #: "server" or "cache"
+
+
+def executable_path() -> Path:
+    """The file the user double-clicked: the onefile executable when frozen."""
+    return Path(sys.executable if getattr(sys, "frozen", False) else sys.argv[0])
+
+
+def verify(envelope: bytes, public_key: bytes, slug: str) -> dict[str, Any]:
+    """The profile in ``envelope`` if the key signed it and it is ``slug``'s."""
+    try:
+        payload, signature = decode_envelope(envelope)
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, SIGNING_CONTEXT + payload)
+        body = decode_payload(payload)
+    except InvalidSignature as exc:
+        raise ProfileRefused("the app profile's signature does not check") from exc
+    except (EnvelopeError, ValueError) as exc:
+        raise ProfileRefused(str(exc)) from exc
+    if body.get("app_id") != slug:
+        raise ProfileRefused(f"the profile is {body.get('app_id')!r}'s, not {slug!r}'s")
+    return body
+
+
+def fetch_signed(server_url: str, slug: str, timeout_s: float = FETCH_TIMEOUT_S) -> bytes:
+    """The envelope the server signs for ``slug`` (``GET /api/profiles/{slug}``)."""
+    url = f"{server_url}/api/profiles/{slug}"
+    try:
+        with requests.get(url, timeout=timeout_s, stream=True) as response:
+            if response.status_code == 404:
+                raise ProfileUnavailable(f"the server knows no app {slug!r}", unknown_app=True)
+            if response.status_code != 200:
+                raise ProfileUnavailable(f"{url} answered {response.status_code}")
+            body = response.raw.read(MAX_ENVELOPE_BYTES + 1, decode_content=True)
+    except requests.RequestException as exc:
+        raise ProfileUnavailable(f"cannot reach {server_url}: {exc}") from exc
+    return bytes(body)
+
+
+class ProfileCache:
+    """The last verified envelope (``last.json``) and its logo, in the user's data dir."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def save(self, slug: str, envelope: bytes) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        _atomic_write(self.directory / "last.json", slug.encode() + b"\n" + envelope)
+
+    def load(self) -> tuple[str, bytes] | None:
+        try:
+            slug, _, envelope = (self.directory / "last.json").read_bytes().partition(b"\n")
+        except OSError:
+            return None
+        text = slug.decode("ascii", "replace")
+        return (text, envelope) if valid_slug(text) else None
+
+    def profile(self, body: dict[str, Any]) -> Profile:
+        """The desktop ``Profile`` of a verified body; the logo becomes a cached file."""
+        logo: Path | None = None
+        slug = str(body["app_id"])
+        if body.get("logo_png"):
+            logo = self.directory / f"logo-{slug}.png"
+            try:
+                data = base64.b64decode(body["logo_png"], validate=True)
+                if not logo.is_file() or logo.read_bytes() != data:
+                    self.directory.mkdir(parents=True, exist_ok=True)
+                    _atomic_write(logo, data)
+            except (binascii.Error, ValueError, OSError) as exc:
+                log.warning("identity event=logo-unusable reason=%r", str(exc))
+                logo = None
+        try:
+            fields = tuple(
+                FieldSpec(str(f["key"]), str(f.get("label") or f["key"]), bool(f["required"]))
+                for f in body.get("fields") or []
+            )
+            return Profile(
+                app_id=slug,
+                title=str(body["title"]),
+                server_url=str(body["server_url"]).rstrip("/"),
+                logo=logo,
+                fields=fields,
+            )
+        except (KeyError, TypeError) as exc:
+            raise ProfileRefused(f"the signed profile lacks {exc}") from exc
+
+
+def resolve(
+    deployment: Deployment,
+    executable: Path,
+    cache: ProfileCache,
+    code: str | None = None,
+    *,
+    prefer_cache: bool = False,
+) -> Identity | None:
+    """This app's identity, or None: the user must type the company's code (then call
+    again with ``code``).  ``ProfileRefused`` propagates: a bad signature is never
+    papered over with the cache.  ``prefer_cache``: a verified cached profile of the
+    same slug is used without asking the server (start at once; ``refresh`` later)."""
+    slug = code or deployment.app_slug or slug_from_file_name(executable.name)
+    cached = cache.load()
+    if slug is None:
+        if cached is None:
+            log.info("identity event=no-slug name=%r cache=none", executable.name)
+            return None
+        slug = cached[0]
+        log.info("identity event=renamed name=%r cached=%s", executable.name, slug)
+    if prefer_cache and cached is not None and cached[0] == slug:
+        try:
+            body = verify(cached[1], deployment.profile_key, slug)
+            return Identity(slug, cache.profile(body), "cache")
+        except ProfileRefused as exc:
+            log.warning("identity event=cache-refused slug=%s reason=%r", slug, str(exc))
+    try:
+        envelope = fetch_signed(deployment.server_url, slug)
+    except ProfileUnavailable as exc:
+        if cached is None or cached[0] != slug or exc.unknown_app:
+            if code is not None or exc.unknown_app:
+                raise
+            log.warning("identity event=unavailable slug=%s reason=%r", slug, str(exc))
+            return None
+        log.info("identity event=offline slug=%s reason=%r", slug, str(exc))
+        body = verify(cached[1], deployment.profile_key, slug)
+        return Identity(slug, cache.profile(body), "cache")
+    body = verify(envelope, deployment.profile_key, slug)
+    cache.save(slug, envelope)
+    return Identity(slug, cache.profile(body), "server")
+
+
+def refresh(deployment: Deployment, slug: str, cache: ProfileCache) -> None:
+    """Fetch and cache the newest signed profile of ``slug`` for the next start; any
+    failure is a log line (the running app keeps what it shows)."""
+    try:
+        envelope = fetch_signed(deployment.server_url, slug)
+        verify(envelope, deployment.profile_key, slug)
+        cache.save(slug, envelope)
+        log.info("identity event=refreshed slug=%s", slug)
+    except (IdentityError, OSError) as exc:
+        log.warning("identity event=refresh-failed slug=%s reason=%r", slug, str(exc))
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
