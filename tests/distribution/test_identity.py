@@ -1,0 +1,86 @@
+"""Whose app a generic build is: the signed profile from the real server, checked
+against the baked key; the cache for renamed files and offline starts; the code."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from remoteapp.branding.deployment import Deployment
+from remoteapp.branding.identity import ProfileCache, ProfileRefused, fetch_signed, resolve, verify
+from remoteapp.update.client import trusted_root_bytes
+from tests.distribution.conftest import deployment_of
+from tests.helpdesk.server_process import Server, free_port, start_server
+
+
+@pytest.fixture
+def server(tmp_path: Path, kit: Path) -> Iterator[Server]:
+    data = tmp_path / "server"
+    shutil.copytree(kit / "data", data)
+    running = start_server(data, {})
+    yield running
+    running.process.stop()
+
+
+def deployment(kit: Path, url: str, key: bytes | None = None) -> Deployment:
+    raw = deployment_of(kit)
+    return Deployment(
+        server_url=url,
+        profile_key=key or base64.b64decode(str(raw["profile_key"])),
+        update_root=trusted_root_bytes(raw["update_root"]),
+        version="0.1.0",
+    )
+
+
+def test_slug_in_the_name_gets_the_signed_profile(
+    server: Server, kit: Path, tmp_path: Path
+) -> None:
+    cache = ProfileCache(tmp_path / "cache")
+    found = resolve(deployment(kit, server.http_url), Path("Demo_ra-demo (1)"), cache)
+    assert found is not None and found.source == "server"
+    assert found.profile.title == "Demo Support — remote help"
+    assert found.profile.server_url == server.http_url
+    assert [f.key for f in found.profile.fields] == ["name", "email", "phone", "organization"]
+
+
+def test_renamed_uses_cache_and_without_cache_asks(
+    server: Server, kit: Path, tmp_path: Path
+) -> None:
+    cache = ProfileCache(tmp_path / "cache")
+    assert resolve(deployment(kit, server.http_url), Path("remoteapp"), cache) is None
+    resolve(deployment(kit, server.http_url), Path("Demo_ra-demo"), cache)
+    offline = deployment(kit, f"http://127.0.0.1:{free_port()}")
+    renamed = resolve(offline, Path("my support tool"), cache)
+    assert renamed is not None and renamed.slug == "demo" and renamed.source == "cache"
+
+
+def test_code_picks_the_app(server: Server, kit: Path, tmp_path: Path) -> None:
+    cache = ProfileCache(tmp_path / "cache")
+    found = resolve(deployment(kit, server.http_url), Path("remoteapp"), cache, code="demo")
+    assert found is not None and found.slug == "demo"
+
+
+def test_profile_signed_by_another_key_is_refused(
+    server: Server, kit: Path, tmp_path: Path
+) -> None:
+    other = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    cache = ProfileCache(tmp_path / "cache")
+    with pytest.raises(ProfileRefused, match="signature"):
+        resolve(deployment(kit, server.http_url, other), Path("Demo_ra-demo"), cache)
+    assert cache.load() is None
+
+
+def test_profile_of_another_app_or_altered_is_refused(server: Server, kit: Path) -> None:
+    key = deployment(kit, server.http_url).profile_key
+    envelope = fetch_signed(server.http_url, "demo")
+    with pytest.raises(ProfileRefused, match="not 'acme'"):
+        verify(envelope, key, "acme")
+    altered = envelope.replace(b'"payload":"ey', b'"payload":"ez')
+    with pytest.raises(ProfileRefused):
+        verify(altered, key, "demo")
