@@ -5,7 +5,6 @@ download link). Connect opens the desktop app through a ``remoteapp://`` link.""
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,6 +15,7 @@ from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
 from helpdesk.errors import InvalidInput, NotAllowed, NotFound
 from helpdesk.models import Presence
 from helpdesk.services import connect_codes, online_watch, ticket_desk
+from remotewire.connect_codes import build_link
 from remotewire.error_codes import ErrorCode
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -145,7 +145,5 @@ def connect(
             ErrorCode.NOT_APP_AGENT, "Only the app's agents can connect to its customers."
         )
     code = connect_codes.issue(request.app.state.settings, user, presence)
-    query = {"server": str(request.base_url).rstrip("/"), "app": presence.app_id, "code": code}
-    if ticket:
-        query["ticket"] = str(ticket)
-    return RedirectResponse("remoteapp://connect?" + urlencode(query), status_code=303)
+    link = build_link(str(request.base_url), presence.app_id, code, ticket)
+    return RedirectResponse(link, status_code=303)

@@ -7,13 +7,14 @@ useless to anyone else: only the agent it was issued to can redeem it. The agent
 partner-ID field accepts it; redeeming it connects without the customer's password, as
 the product description's tip says (the agent is already authenticated, and the code
 proves the console showed them this customer). An expired code gets a clear refusal.
+The code's shape is defined once, in ``remotewire.connect_codes``, which the desktop app
+uses too.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
@@ -22,10 +23,11 @@ from helpdesk.console.i18n import N_
 from helpdesk.errors import InvalidInput, NotAllowed
 from helpdesk.models import Presence, User
 from helpdesk.settings import Settings
+from remotewire.connect_codes import CODE, looks_like_code, parse_code, to_base36
 from remotewire.error_codes import ErrorCode
 
 TTL_S = 120
-CODE = re.compile(r"^(\d{9})-([0-9a-z]{1,10})-([0-9a-f]{16})$")
+__all__ = ["CODE", "TTL_S", "issue", "looks_like_code", "redeem"]
 
 
 def _mac(settings: Settings, partner_id: str, user_id: int, expiry: int) -> str:
@@ -33,14 +35,7 @@ def _mac(settings: Settings, partner_id: str, user_id: int, expiry: int) -> str:
     return hmac.new(settings.secret, message, hashlib.sha256).hexdigest()[:16]
 
 
-def _base36(value: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        value, rest = divmod(value, 36)
-        out = digits[rest] + out
-        if not value:
-            return out
+_base36 = to_base36
 
 
 def issue(settings: Settings, user: User, presence: Presence) -> str:
@@ -54,17 +49,12 @@ def issue(settings: Settings, user: User, presence: Presence) -> str:
     return f"{presence.partner_id}-{_base36(expiry)}-{mac}"
 
 
-def looks_like_code(text: str) -> bool:
-    return CODE.match(text.strip().lower()) is not None
-
-
 def redeem(db: Db, settings: Settings, user: User, code: str) -> Presence:
     """The customer a valid, unexpired code of this agent names."""
-    match = CODE.match(code.strip().lower())
-    if match is None:
+    parsed = parse_code(code)
+    if parsed is None:
         raise InvalidInput(ErrorCode.INVALID_INPUT, N_("This is not a connect code."))
-    partner_id, expiry_text, mac = match.groups()
-    expiry = int(expiry_text, 36)
+    partner_id, expiry, mac = parsed
     if not hmac.compare_digest(mac, _mac(settings, partner_id, user.id, expiry)):
         raise NotAllowed(
             ErrorCode.BAD_CONNECT_CODE,

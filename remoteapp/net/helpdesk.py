@@ -28,6 +28,7 @@ from typing import Any, Final, cast
 import requests
 
 from remoteapp.net.errors import HelpdeskError
+from remotewire.connect_codes import normalize as normalize_code
 from remotewire.constants import (
     MAX_PARTY_REASON,
     REMOTE_ACCESS_ORIGIN,
@@ -277,8 +278,14 @@ class HelpdeskClient:
     def connect_from_queue(self, queue_ref: str) -> SessionGrant:
         return self._grant({"queue_ref": queue_ref})
 
-    def _grant(self, payload: dict[str, str]) -> SessionGrant:
-        body = self._http.call("POST", "/api/sessions", json=payload, headers=self._auth())
+    def connect_with_code(self, code: str) -> SessionGrant:
+        """A connect code copied from the console (``remotewire.connect_codes``): no
+        partner password. Refusals: ``NotAllowed`` with ``connect-code-expired`` or
+        ``bad-connect-code``."""
+        return self._grant({"code": normalize_code(code)}, "/api/sessions/by-code")
+
+    def _grant(self, payload: dict[str, str], path: str = "/api/sessions") -> SessionGrant:
+        body = self._http.call("POST", path, json=payload, headers=self._auth())
         return SessionGrant(body["session_id"], body["relay"], body["token"], body["partner_id"])
 
     def session_state(self, session_id: str, *, presence_key: str | None = None) -> SessionState:

@@ -137,8 +137,14 @@ class TicketDialog(QtWidgets.QDialog):
     """Which ticket the session belongs to: look one up, or confirm a new one."""
 
     def __init__(
-        self, tickets: TicketClient, partner: str, parent: QtWidgets.QWidget | None
+        self,
+        tickets: TicketClient,
+        partner: str,
+        parent: QtWidgets.QWidget | None,
+        *,
+        ticket: int | None = None,
     ) -> None:
+        """``ticket``: preselected (a ``remoteapp://`` link's): filled in and looked up."""
         super().__init__(parent)
         self.setWindowTitle(tr("Ticket for the session with {partner}").format(partner=partner))
         self.tickets = tickets
@@ -174,6 +180,9 @@ class TicketDialog(QtWidgets.QDialog):
         for button in (self.start, self.no_ticket, cancel):
             buttons.addWidget(button)
         layout.addRow(buttons)
+        if ticket is not None:
+            self.number.setText(str(ticket))
+            self._lookup()
 
     def _lookup(self) -> None:
         text = self.number.text().strip()
@@ -239,4 +248,16 @@ class TicketDialog(QtWidgets.QDialog):
         box.open()
 
 
-__all__ = ["LoginDialog", "TicketChoice", "TicketDialog"]
+class PasswordDialog(QtWidgets.QInputDialog):
+    """The partner's password (not for a connect code or a queue entry)."""
+
+    def __init__(self, parent: QtWidgets.QWidget, partner: str, message: str) -> None:
+        super().__init__(parent)
+        self.setObjectName("partner-password")
+        self.setWindowTitle(tr("Partner password"))
+        label = tr("Password of {partner}:").format(partner=partner)
+        self.setLabelText(f"{message}\n{label}" if message else label)
+        self.setTextEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
+
+
+__all__ = ["LoginDialog", "PasswordDialog", "TicketChoice", "TicketDialog"]

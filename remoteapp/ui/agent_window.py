@@ -14,9 +14,7 @@ import socket
 from typing import Any
 
 from remoteapp.branding.profile import Profile
-from remoteapp.net.errors import HelpdeskError
 from remoteapp.net.helpdesk import (
-    Conflict,
     ErrorCode,
     HelpdeskClient,
     NotAllowed,
@@ -32,13 +30,15 @@ from remoteapp.session.device import data_dir, device_id
 from remoteapp.session.presence import CustomerPresence, PresenceCallbacks
 from remoteapp.tickets import SessionRecord, TicketOutbox
 from remoteapp.ui import credentials, operations
-from remoteapp.ui.agent_dialogs import TicketChoice, TicketDialog
+from remoteapp.ui.agent_dialogs import PasswordDialog, TicketChoice, TicketDialog
 from remoteapp.ui.agent_records import AgentRecords
+from remoteapp.ui.connect_refusals import refusal_text
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtWidgets, Signal, emitter, is_alive
 from remoteapp.ui.viewer import ViewerWindow
 from remoteapp.ui.widgets import BigValue, BrandHeader, StatusLine, spaced_id
-from remotewire.errors import RelayRefused
+from remotewire.connect_codes import looks_like_code
+from remotewire.connect_codes import normalize as normalize_code
 from remotewire.events import EventLog
 
 agent_events = EventLog("agent")
@@ -222,11 +222,41 @@ class AgentWindow(QtWidgets.QWidget):
     # -- connecting
 
     def connect_partner(self) -> None:
-        partner = "".join(self.partner.text().split())
+        self._connect_to_typed(None)
+
+    def _connect_to_typed(self, ticket: int | None) -> None:
+        """A partner ID asks for the partner's password; a connect code copied from the
+        console (``remotewire.connect_codes``) does not: the server vouches for it."""
+        text = self.partner.text()
+        if looks_like_code(text):
+            code = normalize_code(text)
+            partner = code.split("-", 1)[0]
+            self._choose_ticket(
+                partner,
+                lambda choice: self._grant(
+                    lambda: self.client.connect_with_code(code), partner, choice
+                ),
+                ticket,
+            )
+            return
+        partner = "".join(text.split())
         if not (partner.isdigit() and len(partner) == 9):
             self.status.setText(tr("A partner ID has 9 digits."))
             return
-        self._choose_ticket(partner, lambda choice: self._ask_password(partner, choice, ""))
+        self._choose_ticket(partner, lambda choice: self._ask_password(partner, choice, ""), ticket)
+
+    def open_link(self, code: str, ticket: int | None) -> None:
+        """A ``remoteapp://connect`` link (the console's Connect button): the code in the
+        partner field, then the ticket dialog with the link's ticket looked up. The agent
+        still confirms with Start session: a link alone never connects."""
+        self.tabs.setCurrentIndex(0)
+        self.partner.setText(code)
+        dialog = getattr(self, "ticket_dialog", None)
+        if dialog is not None and is_alive(dialog) and dialog.isVisible():
+            dialog.reject()  # a newer link replaces a dialog still open for an older one
+        self._connect_to_typed(ticket)
+        self.raise_()
+        self.activateWindow()
 
     def connect_from_queue(self) -> None:
         row = self.queue.currentRow()
@@ -241,8 +271,8 @@ class AgentWindow(QtWidgets.QWidget):
             ),
         )
 
-    def _choose_ticket(self, partner: str, then: Any) -> None:
-        dialog = TicketDialog(self.tickets, partner, self)
+    def _choose_ticket(self, partner: str, then: Any, ticket: int | None = None) -> None:
+        dialog = TicketDialog(self.tickets, partner, self, ticket=ticket)
         self.ticket_dialog = dialog
 
         def finished(result: int) -> None:
@@ -253,12 +283,7 @@ class AgentWindow(QtWidgets.QWidget):
         dialog.open()
 
     def _ask_password(self, partner: str, choice: TicketChoice, message: str) -> None:
-        dialog = QtWidgets.QInputDialog(self)
-        dialog.setObjectName("partner-password")
-        dialog.setWindowTitle(tr("Partner password"))
-        label = tr("Password of {partner}:").format(partner=spaced_id(partner))
-        dialog.setLabelText(f"{message}\n{label}" if message else label)
-        dialog.setTextEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
+        dialog = PasswordDialog(self, spaced_id(partner), message)
         self.password_dialog = dialog
 
         def finished(result: int) -> None:
@@ -302,12 +327,8 @@ class AgentWindow(QtWidgets.QWidget):
             elif isinstance(exc, NotAllowed) and exc.code == ErrorCode.WRONG_PARTNER_PASSWORD:
                 self.status.setText(tr("Wrong partner ID or password."))
                 self._ask_password(partner, choice, tr("Wrong password, try again."))
-            elif isinstance(exc, NotAllowed):
-                self.status.setText(tr("Not allowed: {reason}").format(reason=exc.message))
-            elif isinstance(exc, Conflict):
-                self.status.setText(tr("Cannot connect: {reason}").format(reason=exc.message))
-            elif isinstance(exc, (HelpdeskError, RelayRefused, OSError)):
-                self.status.setText(tr("Cannot connect: {reason}").format(reason=exc))
+            elif (text := refusal_text(exc)) is not None:
+                self.status.setText(text)
             else:
                 operations.report_error(self, exc)
 

@@ -1,0 +1,33 @@
+"""What the agent's status line says when connecting failed for good.
+
+Branches on the server's error code (``remotewire.error_codes``), never on its message,
+which is for people and may be reworded. A wrong password and a lock-out (429) are not
+here: the agent window asks again or counts down.
+"""
+
+from __future__ import annotations
+
+from remoteapp.net.errors import HelpdeskError
+from remoteapp.net.helpdesk import Conflict, ErrorCode, NotAllowed
+from remoteapp.ui.i18n import tr
+from remotewire.errors import RelayRefused
+
+
+def refusal_text(exc: Exception) -> str | None:
+    """The sentence for a failed connect; None when ``exc`` is a bug to report."""
+    if isinstance(exc, NotAllowed) and exc.code == ErrorCode.CONNECT_CODE_EXPIRED:
+        return tr(
+            "This connect code has expired: copy the customer again from the monitoring page."
+        )
+    if isinstance(exc, NotAllowed) and exc.code == ErrorCode.BAD_CONNECT_CODE:
+        return tr(
+            "This connect code was issued to another agent or is damaged: "
+            "copy the customer again from the monitoring page."
+        )
+    if isinstance(exc, NotAllowed):
+        return tr("Not allowed: {reason}").format(reason=exc.message)
+    if isinstance(exc, Conflict):
+        return tr("Cannot connect: {reason}").format(reason=exc.message)
+    if isinstance(exc, (HelpdeskError, RelayRefused, OSError)):
+        return tr("Cannot connect: {reason}").format(reason=exc)
+    return None
