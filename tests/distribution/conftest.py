@@ -129,4 +129,5 @@ def dist_server(tmp_path: Path, kit: Path, built_app: Path) -> Iterator[Server]:
 
 
 def deployment_of(kit: Path) -> dict[str, object]:
-    return json.loads((kit / "deployment.json").read_text())
+    found: dict[str, object] = json.loads((kit / "deployment.json").read_text())
+    return found
