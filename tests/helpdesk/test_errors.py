@@ -85,7 +85,7 @@ def documented_codes() -> dict[str, str]:
     rows: dict[str, str] = {}
     for doc in sorted(DOCS.glob("*.md")):
         for code, status in re.findall(
-            r"^\| `([a-z-]+)` \| (\d{3}[^|]*|other 4xx) \|", doc.read_text(), flags=re.MULTILINE
+            r"^\| `([a-z][a-z-]*)` \| (\d{3}[^|]*|other 4xx) \|", doc.read_text(), flags=re.MULTILINE
         ):
             rows[code] = status
     return rows
