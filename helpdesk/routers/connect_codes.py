@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from helpdesk.deps import AppNotifier, AppSettings, CurrentUser, Db, Limiter
-from helpdesk.routers.apps import iso
+from helpdesk.routers.sessions import grant_json
 from helpdesk.services import connect_codes, sessions
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
@@ -30,11 +30,4 @@ def connect_by_code(
 ) -> dict[str, Any]:
     presence = connect_codes.redeem(db, settings, user, body.code)
     grant = sessions.connect(db, settings, limiter, notifier, user, queue_ref=f"q{presence.id}")
-    return {
-        "session_id": grant.session.id,
-        "state": grant.session.state,
-        "relay": grant.session.relay_address,
-        "token": grant.agent_token,
-        "expires_at": iso(grant.session.expires_at),
-        "partner_id": grant.session.presence.partner_id,
-    }
+    return grant_json(grant)

@@ -12,6 +12,7 @@ from helpdesk.lifecycle import MAX_PARTY_REASON
 from helpdesk.models import RemoteSession
 from helpdesk.routers.apps import iso
 from helpdesk.services import sessions
+from helpdesk.services.sessions import Grant
 from remotewire.constants import END_BY_USER
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
@@ -27,6 +28,18 @@ class ConnectIn(BaseModel):
 
 class EndIn(BaseModel):
     reason: str = Field(default=END_BY_USER, max_length=MAX_PARTY_REASON)
+
+
+def grant_json(grant: Grant) -> dict[str, Any]:
+    """What an agent is given to join a session: the relay, its token, the expiry."""
+    return {
+        "session_id": grant.session.id,
+        "state": grant.session.state,
+        "relay": grant.session.relay_address,
+        "token": grant.agent_token,
+        "expires_at": iso(grant.session.expires_at),
+        "partner_id": grant.session.presence.partner_id,
+    }
 
 
 def session_json(session: RemoteSession) -> dict[str, Any]:
@@ -64,14 +77,7 @@ def connect(
         password=body.password,
         queue_ref=body.queue_ref,
     )
-    return {
-        "session_id": grant.session.id,
-        "state": grant.session.state,
-        "relay": grant.session.relay_address,
-        "token": grant.agent_token,
-        "expires_at": iso(grant.session.expires_at),
-        "partner_id": grant.session.presence.partner_id,
-    }
+    return grant_json(grant)
 
 
 @router.get("/{session_id}")

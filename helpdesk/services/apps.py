@@ -81,8 +81,16 @@ def admin_app(db: Db, app_id: str, user: User) -> RemoteApp:
     return app
 
 
-def queue(db: Db, settings: Settings, membership: Membership) -> list[Waiting]:
-    """Waiting customers, longest waiting first."""
+def queue(
+    db: Db,
+    settings: Settings,
+    membership: Membership,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[Waiting]:
+    """Waiting customers, longest waiting first (a page of them with ``limit``); the
+    customers' IDs and passwords for administrators only."""
     now = settings.clock.now()
     # plain columns, one query: building ORM objects (and loading each person apart)
     # was most of the cost of a long queue listed every few seconds by every agent
@@ -99,7 +107,9 @@ def queue(db: Db, settings: Settings, membership: Membership) -> list[Waiting]:
         )
         .outerjoin(Person, Presence.person_id == Person.id)
         .where(waiting_clause(membership.app.id, now, settings))
-        .order_by(Presence.waiting_since)
+        .order_by(Presence.waiting_since, Presence.id)
+        .limit(limit)
+        .offset(offset)
     )
     rows = []
     for p in found:
@@ -107,7 +117,7 @@ def queue(db: Db, settings: Settings, membership: Membership) -> list[Waiting]:
         rows.append(
             Waiting(
                 queue_ref=f"q{p.id}",
-                name=filled.get("name") or p.business_name or "",
+                name=str(filled.get("name") or p.business_name or ""),
                 organization=filled.get("organization") or p.organization,
                 classification=p.classification,
                 waiting_since=p.waiting_since,

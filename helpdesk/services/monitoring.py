@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Db
 
 from helpdesk.lifecycle import State
-from helpdesk.models import Person, Presence, RemoteSession, User
-from helpdesk.services.apps import InProgress, Membership, Waiting, in_progress
+from helpdesk.models import Presence, RemoteSession, User
+from helpdesk.services.apps import InProgress, Membership, Waiting, in_progress, queue
 from helpdesk.services.indicators import indicators
 from helpdesk.services.presence import waiting_clause
 from helpdesk.settings import Settings
@@ -49,37 +49,7 @@ def board(db: Db, settings: Settings, membership: Membership, user: User, page: 
     )
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
-    rows = db.execute(
-        select(
-            Presence.id,
-            Presence.filled,
-            Presence.waiting_since,
-            Presence.partner_id,
-            Presence.password,
-            Person.business_name,
-            Person.organization,
-            Person.classification,
-        )
-        .outerjoin(Person, Presence.person_id == Person.id)
-        .where(waiting_clause(app_id, now, settings))
-        .order_by(Presence.waiting_since, Presence.id)
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    )
-    waiting = []
-    for p in rows:
-        filled = p.filled or {}
-        waiting.append(
-            Waiting(
-                queue_ref=f"q{p.id}",
-                name=str(filled.get("name") or p.business_name or ""),
-                organization=filled.get("organization") or p.organization,
-                classification=p.classification,
-                waiting_since=p.waiting_since,
-                waiting_s=int((now - p.waiting_since).total_seconds()),
-                credentials=(p.partner_id, p.password) if membership.admin else None,
-            )
-        )
+    waiting = queue(db, settings, membership, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     found = Board(membership, waiting, total, page, pages, in_progress(db, settings, app_id, user))
     if membership.admin:
         found.indicators = indicators(db, settings, app_id)
