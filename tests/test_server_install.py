@@ -12,42 +12,16 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.displays import die_with_parent
-from tests.helpdesk.server_process import Process
+from tests.helpdesk.server_process import Process, launch
 
 ROOT = Path(__file__).resolve().parent.parent
 DESKTOP_ONLY = ("PySide6", "shiboken6", "mss", "pynput", "keyring", "numpy", "requests")
 SOURCES = ("setup.cfg", "pyproject.toml", "README.md", "remotewire", "remoterelay", "helpdesk")
-
-
-def launch(args: list[str], env: dict[str, str], cwd: Path) -> Process:
-    """Start a console script of the server venv, its output read by a thread."""
-    proc = subprocess.Popen(
-        args,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=cwd,
-        preexec_fn=die_with_parent,  # noqa: PLW1509 - a crashed test run leaves no server
-    )
-    process = Process(proc)
-
-    def pump() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            process.log.append(line)
-            process.lines.put(line)
-        proc.stdout.close()
-
-    threading.Thread(target=pump, daemon=True).start()
-    return process
 
 
 def run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:

@@ -69,12 +69,18 @@ class Process:
 
 
 def spawn(args: list[str], env: dict[str, str], *, stdin: bool = False) -> Process:
-    """``stdin``: keep a pipe to the process's stdin for ``Process.send``."""
+    """``python args...`` from the checkout; ``stdin``: keep a pipe to the process's stdin
+    for ``Process.send``."""
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **env}
+    return launch([sys.executable, *args], full_env, ROOT, stdin=stdin)
+
+
+def launch(command: list[str], env: dict[str, str], cwd: Path, *, stdin: bool = False) -> Process:
+    """Start ``command`` (dying with the test run), its output read by a thread."""
     proc = subprocess.Popen(
-        [sys.executable, *args],
-        cwd=ROOT,
-        env=full_env,
+        command,
+        cwd=cwd,
+        env=env,
         text=True,
         stdin=subprocess.PIPE if stdin else None,
         stdout=subprocess.PIPE,
