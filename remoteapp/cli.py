@@ -46,7 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     share.add_argument("--connect", required=True, metavar="HOST:PORT")
     share.add_argument("--name", default="customer", help="name the agent sees")
     share.add_argument("--fps", type=float, default=30.0)
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    # the OS starts the link handler as ``remoteapp <link>`` (docs/console.md)
+    link = next((a for a in argv if a[:10].lower() == "remoteapp:"), None)
+    args = parser.parse_args([a for a in argv if a is not link])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     to_stdout()  # event lines, unadorned: scripts and tests wait for them
 
@@ -62,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             agent_credentials=args.agent_credentials,
             ticket_token=args.ticket_token,
             window_pos=_point(args.window_pos),
+            link=link,
         )
     if args.command == "share":
         return _share(args.connect, args.name, args.fps)

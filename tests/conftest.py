@@ -24,8 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="session", autouse=True)
 def private_user_data(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Tests never touch the real user data directory (device id, outbox)."""
+    """Tests never touch the real user data directory (device id, outbox) nor the user's
+    settings (the remoteapp:// handler that xdg-mime registers at an agent's login)."""
     os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("user-data"))
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("user-config"))
 
 
 @pytest.fixture(scope="session")

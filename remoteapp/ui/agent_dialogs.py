@@ -23,8 +23,12 @@ class LoginDialog(QtWidgets.QDialog):
     slow, or ask to be unlocked) run off the GUI thread: the saved login fills the fields
     when the keyring answers, unless the agent has started typing."""
 
-    def __init__(self, server_url: str, parent: QtWidgets.QWidget | None = None) -> None:
+    def __init__(
+        self, server_url: str, parent: QtWidgets.QWidget | None = None, *, fixed: bool = False
+    ) -> None:
+        """``fixed``: the server is a link's; a saved login for another one is not used."""
         super().__init__(parent)
+        self.fixed_server = server_url if fixed else None
         self.setWindowTitle(tr("Agent login"))
         self.client: HelpdeskClient | None = None
         self.not_remembered = False  #: "remember me" was ticked but the keyring refused
@@ -71,7 +75,11 @@ class LoginDialog(QtWidgets.QDialog):
             self.remember.setToolTip(why_not)
             if not self.message.text():
                 self.message.setText(tr("Login will not be remembered: no keyring on this system."))
-        elif saved and not (self.email.text() or self.password.text()):
+        elif (
+            saved
+            and not (self.email.text() or self.password.text())
+            and self.fixed_server in (None, saved.get("server", "").rstrip("/"))
+        ):
             self.server.setText(saved.get("server", self.server.text()))
             self.email.setText(saved.get("email", ""))
             self.password.setText(saved.get("password", ""))

@@ -255,6 +255,7 @@ class AgentWindow(QtWidgets.QWidget):
         if dialog is not None and is_alive(dialog) and dialog.isVisible():
             dialog.reject()  # a newer link replaces a dialog still open for an older one
         self._connect_to_typed(ticket)
+        agent_events.emit("link-opened", partner=code.split("-", 1)[0], ticket=ticket or "")
         self.raise_()
         self.activateWindow()
 

@@ -8,18 +8,20 @@ import logging
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from remoteapp.branding.profile import Profile, ProfileError, load_profile
 from remoteapp.errors import RemoteappError
 from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
-from remoteapp.ui import deployed, i18n, operations
+from remoteapp.ui import deployed, i18n, links, operations
 from remoteapp.ui.agent_dialogs import LoginDialog
 from remoteapp.ui.agent_window import AgentWindow
 from remoteapp.ui.customer_window import CustomerWindow
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, collect_garbage_on_gui_thread, is_alive
+from remotewire.connect_codes import BadLink, parse_link
 from remotewire.events import EventLog
 
 app_events = EventLog("app")
@@ -59,17 +61,25 @@ class RemoteApp:
         agent_viewing = self.agent is not None and is_alive(self.agent) and self.agent.viewers
         return not self.customer.banner.isHidden() or bool(agent_viewing)
 
-    def ask_login(self) -> None:
-        dialog = LoginDialog(self.profile.server_url, self.customer)
+    def ask_login(
+        self,
+        server: str | None = None,
+        app_id: str | None = None,
+        then: Callable[[AgentWindow], None] | None = None,
+    ) -> None:
+        """``server``, ``app_id``, ``then``: a remoteapp:// link's (``ui/links.py``)."""
+        dialog = LoginDialog(server or self.profile.server_url, self.customer, fixed=bool(server))
         self.login_dialog = dialog
 
         def finished(result: int) -> None:
             if result == QtWidgets.QDialog.DialogCode.Accepted and dialog.client is not None:
-                self.open_agent(dialog.client, dialog.user)
+                self.open_agent(dialog.client, dialog.user, app_id)
                 if dialog.not_remembered and self.agent is not None:
                     self.agent.status.setText(
                         tr("Logged in, but the login could not be kept in the keyring.")
                     )
+                if then is not None and self.agent is not None:
+                    then(self.agent)
 
         dialog.finished.connect(finished)
         dialog.open()
@@ -84,9 +94,11 @@ class RemoteApp:
             lambda exc: self.customer.status.setText(str(exc)),
         )
 
-    def open_agent(self, client: HelpdeskClient, user: dict[str, Any]) -> None:
+    def open_agent(
+        self, client: HelpdeskClient, user: dict[str, Any], app_id: str | None = None
+    ) -> None:
         # the server the agent logged in to (the dialog lets them type another one)
-        profile = self.profile.with_overrides(server_url=client.base_url)
+        profile = self.profile.with_overrides(server_url=client.base_url, app_id=app_id)
         ticket_url = profile.ticket_api_url or profile.server_url
         tickets = TicketClient(ticket_url, self.ticket_token or "")
         self.agent = AgentWindow(profile, client, user, tickets)
@@ -95,7 +107,8 @@ class RemoteApp:
             self.agent.move(*self.origin)
         self.agent.show()
         self.customer.hide()
-        app_events.emit("agent-mode", agent=repr(user.get('email', '')))
+        app_events.emit("agent-mode", agent=repr(user.get("email", "")))
+        links.register_handler(self.agent, profile.title)  # the console's Connect opens us
 
 
 def run(
@@ -108,7 +121,13 @@ def run(
     agent_credentials: Path | None,
     ticket_token: str | None,
     window_pos: tuple[int, int] | None = None,
+    link: str | None = None,
 ) -> int:
+    try:  # a remoteapp:// link from the OS is hostile input: refused before anything runs
+        first_link = parse_link(link) if link is not None else None
+    except BadLink as exc:
+        print(f"remoteapp: this link cannot be opened: {exc}", file=sys.stderr)
+        return 2
     try:  # a build: whose app this is, before any window (remoteapp/ui/deployed.py)
         built = None if profile_path is not None else deployed.prepare()
     except RemoteappError as exc:
@@ -118,6 +137,13 @@ def run(
     qapp.setApplicationName("remoteapp")
     collect_garbage_on_gui_thread(qapp)
     used, _ = i18n.install(qapp, lang)
+    try:  # one app per user takes the links: a second start hands its link over
+        if link is not None and links.forward(link):
+            app_events.emit("link-forwarded")
+            return 0
+    except links.LinkNotDelivered as exc:
+        print(f"remoteapp: the running app did not take the link: {exc}", file=sys.stderr)
+        return 1
     try:
         found = deployed.profile(built) if built is not None else load_profile(profile_path)
     except ProfileError as exc:
@@ -147,6 +173,7 @@ def run(
             app.customer.status.setText,
         )
     app_events.emit("started", mode="customer", lang=used, server=profile.server_url)
+    links.serve(qapp, app, first_link)
     if demo:
         app.login_with(demo["agent"]["email"], demo["agent"]["password"])
     elif agent:

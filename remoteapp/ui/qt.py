@@ -10,7 +10,7 @@ import gc
 from collections.abc import Callable
 from typing import Any
 
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtNetwork, QtWidgets
 from shiboken6 import isValid
 
 Signal = QtCore.Signal
@@ -47,6 +47,7 @@ def collect_garbage_on_gui_thread(app: QtCore.QCoreApplication, every_ms: int = 
 __all__ = [
     "QtCore",
     "QtGui",
+    "QtNetwork",
     "QtWidgets",
     "Signal",
     "Slot",

@@ -4,185 +4,195 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="68"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="72"/>
         <source>{title} - agent {name}</source>
         <translation>{title} - agent {name}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="71"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="75"/>
         <source>Log out</source>
         <translation>Log out</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="74"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="132"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="78"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="135"/>
         <source>Your ID</source>
         <translation>Your ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="80"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="84"/>
         <source>Remote access</source>
         <translation>Remote access</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="81"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="85"/>
         <source>Queue</source>
         <translation>Queue</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="82"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="86"/>
         <source>Sessions in progress</source>
         <translation>Sessions in progress</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="124"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="148"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="128"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
         <source>Connect</source>
         <translation>Connect</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="126"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="130"/>
         <source>Partner ID</source>
         <translation>Partner ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="136"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="43"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="140"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="46"/>
         <source>Name</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="137"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="46"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="141"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="166"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="49"/>
         <source>Organization</source>
         <translation>Organization</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="138"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="142"/>
         <source>Classification</source>
         <translation>Classification</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="139"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="143"/>
         <source>Waiting since</source>
         <translation>Waiting since</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="140"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="144"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="166"/>
         <source>Agent</source>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="166"/>
         <source>Customer</source>
         <translation>Customer</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="166"/>
         <source>Duration</source>
         <translation>Duration</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="168"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="172"/>
         <source>All sessions of this app</source>
         <translation>All sessions of this app</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="170"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="174"/>
         <source>Your sessions in this window</source>
         <translation>Your sessions in this window</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="213"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="217"/>
         <source>{agent} (you)</source>
         <translation>{agent} (you)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="223"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="244"/>
         <source>A partner ID has 9 digits.</source>
         <translation>A partner ID has 9 digits.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="230"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="265"/>
         <source>Choose a customer in the queue.</source>
         <translation>Choose a customer in the queue.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="254"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="265"/>
         <source>Partner password</source>
         <translation>Partner password</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="255"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="266"/>
         <source>Password of {partner}:</source>
         <translation>Password of {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="293"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="323"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Too many wrong passwords. Try again in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="299"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="329"/>
         <source>Wrong partner ID or password.</source>
         <translation>Wrong partner ID or password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="300"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="330"/>
         <source>Wrong password, try again.</source>
         <translation>Wrong password, try again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="302"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="20"/>
+        <source>This connect code has expired: copy the customer again from the monitoring page.</source>
+        <translation>This connect code has expired: copy the customer again from the monitoring page.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="24"/>
+        <source>This connect code was issued to another agent or is damaged: copy the customer again from the monitoring page.</source>
+        <translation>This connect code was issued to another agent or is damaged: copy the customer again from the monitoring page.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="28"/>
         <source>Not allowed: {reason}</source>
         <translation>Not allowed: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="304"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="306"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="30"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="32"/>
         <source>Cannot connect: {reason}</source>
         <translation>Cannot connect: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="296"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="326"/>
         <source>You can try the password again.</source>
         <translation>You can try the password again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="324"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="353"/>
         <source>{partner} since {time}</source>
         <translation>{partner} since {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="338"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="367"/>
         <source>Connected to {partner}.</source>
         <translation>Connected to {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="43"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="46"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="41"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="44"/>
         <location filename="../../remoteapp/ui/viewer.py" line="234"/>
         <source>Remote access - {customer}</source>
         <extracomment>records waiting for the server are tried again this often an open record waits this long at most for the claim</extracomment>
         <translation>Remote access - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="46"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="49"/>
         <source>the agent app stopped</source>
         <translation>the agent app stopped</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="93"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="97"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} session record(s) waiting for the server.</translation>
     </message>
@@ -192,75 +202,106 @@
         <translation>Session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="32"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="35"/>
         <source>This computer uses a Wayland session, which remote support cannot show to the agent. Log out and choose an X11 (Xorg) session on the login screen, then open this app again.</source>
         <translation>This computer uses a Wayland session, which remote support cannot show to the agent. Log out and choose an X11 (Xorg) session on the login screen, then open this app again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="37"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="40"/>
         <source>This computer has no graphical desktop that remote support can show.</source>
         <translation>This computer has no graphical desktop that remote support can show.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="45"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="48"/>
         <source>Phone</source>
         <translation>Phone</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="79"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="82"/>
         <location filename="../../remoteapp/ui/viewer.py" line="243"/>
         <source>End session</source>
         <translation>End session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="123"/>
+        <location filename="../../remoteapp/ui/company_code.py" line="28"/>
+        <source>Remote support</source>
+        <translation>Remote support</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/company_code.py" line="31"/>
+        <source>Type your company&apos;s code (it ends the download link):</source>
+        <translation>Type your company&apos;s code (it ends the download link):</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/company_code.py" line="42"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="126"/>
         <source>Continue</source>
         <translation>Continue</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="131"/>
+        <location filename="../../remoteapp/ui/company_code.py" line="49"/>
+        <source>That is not a company code.</source>
+        <translation>That is not a company code.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/company_code.py" line="52"/>
+        <source>Checking...</source>
+        <translation>Checking...</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/company_code.py" line="72"/>
+        <source>No company has this code.</source>
+        <translation>No company has this code.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/company_code.py" line="74"/>
+        <source>Could not check the code: {reason}</source>
+        <translation>Could not check the code: {reason}</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/customer_window.py" line="134"/>
         <source>Tell these to the support agent:</source>
         <translation>Tell these to the support agent:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="148"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="151"/>
         <source>Please fill in: {fields}</source>
         <translation>Please fill in: {fields}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="153"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="156"/>
         <source>The email address does not look right.</source>
         <translation>The email address does not look right.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="160"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="206"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="163"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="209"/>
         <source>Connecting to the server...</source>
         <translation>Connecting to the server...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="187"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="195"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="190"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="198"/>
         <source>Waiting for the agent to connect.</source>
         <translation>Waiting for the agent to connect.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="209"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="212"/>
         <source>The server cannot be reached. Retrying in {seconds} s.</source>
         <translation>The server cannot be reached. Retrying in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="223"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="226"/>
         <source>{agent} is viewing and controlling this computer.</source>
         <translation>{agent} is viewing and controlling this computer.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="227"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="230"/>
         <source>Connected to {agent}.</source>
         <translation>Connected to {agent}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="239"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="242"/>
         <source>Session ended.</source>
         <translation>Session ended.</translation>
     </message>
@@ -280,7 +321,7 @@
         <translation>Which of the customer&apos;s monitors to show</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="271"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="301"/>
         <location filename="../../remoteapp/ui/viewer.py" line="255"/>
         <source>Connecting...</source>
         <translation>Connecting...</translation>
@@ -306,154 +347,154 @@
         <translation>Session ended: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="28"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="32"/>
         <location filename="../../remoteapp/ui/widgets.py" line="53"/>
         <source>Agent login</source>
         <translation>Agent login</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="40"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="44"/>
         <source>Remember me</source>
         <extracomment>&quot;remember me&quot; was ticked but the keyring refused the keyring has answered (saved login or why not)</extracomment>
         <translation>Remember me</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="41"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="45"/>
         <source>Server</source>
         <translation>Server</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="42"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="44"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="46"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="47"/>
         <source>Email</source>
         <translation>Email</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="43"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="75"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="141"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="133"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="47"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="79"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="145"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="136"/>
         <source>Password</source>
         <translation>Password</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="53"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="57"/>
         <source>Log in</source>
         <translation>Log in</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="73"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="77"/>
         <source>Login will not be remembered: no keyring on this system.</source>
         <translation>Login will not be remembered: no keyring on this system.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="87"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="95"/>
         <source>Fill in server, email and password.</source>
         <translation>Fill in server, email and password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="90"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="98"/>
         <source>Logging in...</source>
         <translation>Logging in...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="109"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="117"/>
         <source>Wrong email or password.</source>
         <translation>Wrong email or password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="112"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="120"/>
         <source>Too many failed logins. Try again in {seconds} s.</source>
         <translation>Too many failed logins. Try again in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="119"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="127"/>
         <source>The server {server} cannot be reached. Check the address or try again later.</source>
         <translation>The server {server} cannot be reached. Check the address or try again later.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="124"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="132"/>
         <source>Cannot log in: {reason}</source>
         <translation>Cannot log in: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="143"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="157"/>
         <source>Ticket for the session with {partner}</source>
         <extracomment>None: a new ticket will be opened</extracomment>
         <translation>Ticket for the session with {partner}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="151"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="165"/>
         <source>Ticket number</source>
         <translation>Ticket number</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="152"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="166"/>
         <source>Look up</source>
         <translation>Look up</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="157"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="171"/>
         <source>Ticket</source>
         <translation>Ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="161"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="175"/>
         <source>Subject</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="162"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="176"/>
         <source>Client</source>
         <translation>Client</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="163"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="177"/>
         <source>Responsible</source>
         <translation>Responsible</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="167"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="181"/>
         <source>Start session</source>
         <translation>Start session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="170"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="184"/>
         <source>No ticket</source>
         <translation>No ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="172"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="186"/>
         <source>Cancel</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="181"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="198"/>
         <source>Type the ticket number.</source>
         <translation>Type the ticket number.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="184"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="201"/>
         <source>Looking up...</source>
         <translation>Looking up...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="202"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="219"/>
         <source>There is no ticket {number}.</source>
         <translation>There is no ticket {number}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="204"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="221"/>
         <source>Cannot look the ticket up: {reason}</source>
         <translation>Cannot look the ticket up: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="222"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="239"/>
         <source>New ticket</source>
         <translation>New ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="224"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="241"/>
         <source>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</source>
         <translation>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</translation>
     </message>
@@ -473,7 +514,7 @@
         <translation>this system has no keyring (secret service) to keep the password in</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/app.py" line="61"/>
+        <location filename="../../remoteapp/ui/app.py" line="79"/>
         <source>Logged in, but the login could not be kept in the keyring.</source>
         <translation>Logged in, but the login could not be kept in the keyring.</translation>
     </message>
@@ -481,6 +522,31 @@
         <location filename="../../remoteapp/ui/operations.py" line="132"/>
         <source>Something went wrong: {reason}</source>
         <translation>Something went wrong: {reason}</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/updates.py" line="105"/>
+        <source>Update to version {version}</source>
+        <translation>Update to version {version}</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/updates.py" line="133"/>
+        <source>The update will be installed when the session ends.</source>
+        <translation>The update will be installed when the session ends.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/updates.py" line="141"/>
+        <source>Downloading version {version}...</source>
+        <translation>Downloading version {version}...</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/updates.py" line="179"/>
+        <source>The update failed: {reason}</source>
+        <translation>The update failed: {reason}</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/links.py" line="209"/>
+        <source>End your sessions before opening a link for another server.</source>
+        <translation>End your sessions before opening a link for another server.</translation>
     </message>
 </context>
 </TS>

@@ -4,185 +4,195 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="68"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="72"/>
         <source>{title} - agent {name}</source>
         <translation>{title} - agente {name}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="71"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="75"/>
         <source>Log out</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="74"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="132"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="78"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="135"/>
         <source>Your ID</source>
         <translation>Seu ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="80"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="84"/>
         <source>Remote access</source>
         <translation>Acesso remoto</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="81"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="85"/>
         <source>Queue</source>
         <translation>Fila</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="82"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="86"/>
         <source>Sessions in progress</source>
         <translation>Atendimentos em andamento</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="124"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="148"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="128"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
         <source>Connect</source>
         <translation>Conectar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="126"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="130"/>
         <source>Partner ID</source>
         <translation>ID do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="136"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="43"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="140"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="46"/>
         <source>Name</source>
         <translation>Nome</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="137"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="46"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="141"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="166"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="49"/>
         <source>Organization</source>
         <translation>Organização</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="138"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="142"/>
         <source>Classification</source>
         <translation>Classificação</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="139"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="143"/>
         <source>Waiting since</source>
         <translation>Aguardando desde</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="140"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="144"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="166"/>
         <source>Agent</source>
         <translation>Atendente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="166"/>
         <source>Customer</source>
         <translation>Cliente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="162"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="166"/>
         <source>Duration</source>
         <translation>Duração</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="168"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="172"/>
         <source>All sessions of this app</source>
         <translation>Todas as sessões deste aplicativo</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="170"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="174"/>
         <source>Your sessions in this window</source>
         <translation>Suas sessões nesta janela</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="213"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="217"/>
         <source>{agent} (you)</source>
         <translation>{agent} (você)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="223"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="244"/>
         <source>A partner ID has 9 digits.</source>
         <translation>O ID do parceiro tem 9 dígitos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="230"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="265"/>
         <source>Choose a customer in the queue.</source>
         <translation>Escolha um cliente na fila.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="254"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="265"/>
         <source>Partner password</source>
         <translation>Senha do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="255"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="266"/>
         <source>Password of {partner}:</source>
         <translation>Senha de {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="293"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="323"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Senhas erradas demais. Tente novamente em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="299"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="329"/>
         <source>Wrong partner ID or password.</source>
         <translation>ID do parceiro ou senha incorretos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="300"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="330"/>
         <source>Wrong password, try again.</source>
         <translation>Senha incorreta, tente novamente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="302"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="20"/>
+        <source>This connect code has expired: copy the customer again from the monitoring page.</source>
+        <translation>Este código de conexão expirou: copie o cliente novamente na tela de acompanhamento.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="24"/>
+        <source>This connect code was issued to another agent or is damaged: copy the customer again from the monitoring page.</source>
+        <translation>Este código de conexão foi emitido para outro atendente ou está danificado: copie o cliente novamente na tela de acompanhamento.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="28"/>
         <source>Not allowed: {reason}</source>
         <translation>Não permitido: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="304"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="306"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="30"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="32"/>
         <source>Cannot connect: {reason}</source>
         <translation>Não foi possível conectar: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="296"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="326"/>
         <source>You can try the password again.</source>
         <translation>Você já pode tentar a senha de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="324"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="353"/>
         <source>{partner} since {time}</source>
         <translation>{partner} desde {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="338"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="367"/>
         <source>Connected to {partner}.</source>
         <translation>Conectado a {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="43"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="46"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Acesso remoto. Agente: {agent}. Cliente: {customer} (ID {partner}). Início: {start}. Fim: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="41"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="44"/>
         <location filename="../../remoteapp/ui/viewer.py" line="234"/>
         <source>Remote access - {customer}</source>
         <extracomment>records waiting for the server are tried again this often an open record waits this long at most for the claim</extracomment>
         <translation>Acesso remoto - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="46"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="49"/>
         <source>the agent app stopped</source>
         <translation>o aplicativo do agente foi encerrado</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="93"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="97"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} registro(s) de atendimento aguardando o servidor.</translation>
     </message>
@@ -192,75 +202,106 @@
         <translation>Sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="32"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="35"/>
         <source>This computer uses a Wayland session, which remote support cannot show to the agent. Log out and choose an X11 (Xorg) session on the login screen, then open this app again.</source>
         <translation>Este computador usa uma sessão Wayland, que o acesso remoto não consegue mostrar ao atendente. Saia da sessão, escolha uma sessão X11 (Xorg) na tela de login e abra este aplicativo de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="37"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="40"/>
         <source>This computer has no graphical desktop that remote support can show.</source>
         <translation>Este computador não tem uma área de trabalho gráfica que o acesso remoto possa mostrar.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="45"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="48"/>
         <source>Phone</source>
         <translation>Telefone</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="79"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="82"/>
         <location filename="../../remoteapp/ui/viewer.py" line="243"/>
         <source>End session</source>
         <translation>Encerrar sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="123"/>
+        <location filename="../../remoteapp/ui/company_code.py" line="28"/>
+        <source>Remote support</source>
+        <translation>Suporte remoto</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/company_code.py" line="31"/>
+        <source>Type your company&apos;s code (it ends the download link):</source>
+        <translation>Digite o código da sua empresa (ele encerra o link de download):</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/company_code.py" line="42"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="126"/>
         <source>Continue</source>
         <translation>Continuar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="131"/>
+        <location filename="../../remoteapp/ui/company_code.py" line="49"/>
+        <source>That is not a company code.</source>
+        <translation>Isto não é um código de empresa.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/company_code.py" line="52"/>
+        <source>Checking...</source>
+        <translation>Verificando...</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/company_code.py" line="72"/>
+        <source>No company has this code.</source>
+        <translation>Nenhuma empresa tem este código.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/company_code.py" line="74"/>
+        <source>Could not check the code: {reason}</source>
+        <translation>Não foi possível verificar o código: {reason}</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/customer_window.py" line="134"/>
         <source>Tell these to the support agent:</source>
         <translation>Informe ao atendente:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="148"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="151"/>
         <source>Please fill in: {fields}</source>
         <translation>Preencha: {fields}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="153"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="156"/>
         <source>The email address does not look right.</source>
         <translation>O endereço de e-mail não parece correto.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="160"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="206"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="163"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="209"/>
         <source>Connecting to the server...</source>
         <translation>Conectando ao servidor...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="187"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="195"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="190"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="198"/>
         <source>Waiting for the agent to connect.</source>
         <translation>Aguardando a conexão do atendente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="209"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="212"/>
         <source>The server cannot be reached. Retrying in {seconds} s.</source>
         <translation>Não foi possível alcançar o servidor. Nova tentativa em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="223"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="226"/>
         <source>{agent} is viewing and controlling this computer.</source>
         <translation>{agent} está vendo e controlando este computador.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="227"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="230"/>
         <source>Connected to {agent}.</source>
         <translation>Conectado a {agent}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="239"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="242"/>
         <source>Session ended.</source>
         <translation>Sessão encerrada.</translation>
     </message>
@@ -280,7 +321,7 @@
         <translation>Qual monitor do cliente mostrar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="271"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="301"/>
         <location filename="../../remoteapp/ui/viewer.py" line="255"/>
         <source>Connecting...</source>
         <translation>Conectando...</translation>
@@ -306,154 +347,154 @@
         <translation>Sessão encerrada: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="28"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="32"/>
         <location filename="../../remoteapp/ui/widgets.py" line="53"/>
         <source>Agent login</source>
         <translation>Login do agente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="40"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="44"/>
         <source>Remember me</source>
         <extracomment>&quot;remember me&quot; was ticked but the keyring refused the keyring has answered (saved login or why not)</extracomment>
         <translation>Lembrar de mim</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="41"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="45"/>
         <source>Server</source>
         <translation>Servidor</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="42"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="44"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="46"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="47"/>
         <source>Email</source>
         <translation>E-mail</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="43"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="75"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="141"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="133"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="47"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="79"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="145"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="136"/>
         <source>Password</source>
         <translation>Senha</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="53"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="57"/>
         <source>Log in</source>
         <translation>Entrar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="73"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="77"/>
         <source>Login will not be remembered: no keyring on this system.</source>
         <translation>O login não será lembrado: este sistema não tem um chaveiro (keyring).</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="87"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="95"/>
         <source>Fill in server, email and password.</source>
         <translation>Preencha servidor, e-mail e senha.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="90"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="98"/>
         <source>Logging in...</source>
         <translation>Entrando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="109"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="117"/>
         <source>Wrong email or password.</source>
         <translation>E-mail ou senha incorretos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="112"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="120"/>
         <source>Too many failed logins. Try again in {seconds} s.</source>
         <translation>Tentativas de login erradas demais. Tente novamente em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="119"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="127"/>
         <source>The server {server} cannot be reached. Check the address or try again later.</source>
         <translation>Não foi possível contatar o servidor {server}. Verifique o endereço ou tente mais tarde.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="124"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="132"/>
         <source>Cannot log in: {reason}</source>
         <translation>Não foi possível entrar: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="143"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="157"/>
         <source>Ticket for the session with {partner}</source>
         <extracomment>None: a new ticket will be opened</extracomment>
         <translation>Ticket do atendimento com {partner}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="151"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="165"/>
         <source>Ticket number</source>
         <translation>Número do ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="152"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="166"/>
         <source>Look up</source>
         <translation>Buscar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="157"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="171"/>
         <source>Ticket</source>
         <translation>Ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="161"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="175"/>
         <source>Subject</source>
         <translation>Assunto</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="162"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="176"/>
         <source>Client</source>
         <translation>Cliente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="163"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="177"/>
         <source>Responsible</source>
         <translation>Responsável</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="167"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="181"/>
         <source>Start session</source>
         <translation>Iniciar sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="170"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="184"/>
         <source>No ticket</source>
         <translation>Sem ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="172"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="186"/>
         <source>Cancel</source>
         <translation>Cancelar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="181"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="198"/>
         <source>Type the ticket number.</source>
         <translation>Digite o número do ticket.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="184"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="201"/>
         <source>Looking up...</source>
         <translation>Buscando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="202"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="219"/>
         <source>There is no ticket {number}.</source>
         <translation>Não existe o ticket {number}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="204"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="221"/>
         <source>Cannot look the ticket up: {reason}</source>
         <translation>Não foi possível buscar o ticket: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="222"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="239"/>
         <source>New ticket</source>
         <translation>Novo ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="224"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="241"/>
         <source>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</source>
         <translation>Todo acesso remoto é registrado em um ticket. Um novo ticket será aberto para registrar esta conexão. Continuar?</translation>
     </message>
@@ -473,7 +514,7 @@
         <translation>este sistema não tem um chaveiro (secret service) para guardar a senha</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/app.py" line="61"/>
+        <location filename="../../remoteapp/ui/app.py" line="79"/>
         <source>Logged in, but the login could not be kept in the keyring.</source>
         <translation>Login feito, mas não foi possível guardá-lo no chaveiro do sistema.</translation>
     </message>
@@ -481,6 +522,31 @@
         <location filename="../../remoteapp/ui/operations.py" line="132"/>
         <source>Something went wrong: {reason}</source>
         <translation>Algo deu errado: {reason}</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/updates.py" line="105"/>
+        <source>Update to version {version}</source>
+        <translation>Atualizar para a versão {version}</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/updates.py" line="133"/>
+        <source>The update will be installed when the session ends.</source>
+        <translation>A atualização será instalada quando a sessão terminar.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/updates.py" line="141"/>
+        <source>Downloading version {version}...</source>
+        <translation>Baixando a versão {version}...</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/updates.py" line="179"/>
+        <source>The update failed: {reason}</source>
+        <translation>A atualização falhou: {reason}</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/links.py" line="209"/>
+        <source>End your sessions before opening a link for another server.</source>
+        <translation>Encerre suas sessões antes de abrir um link de outro servidor.</translation>
     </message>
 </context>
 </TS>
