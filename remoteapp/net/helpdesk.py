@@ -1,101 +1,46 @@
-"""Typed HTTP client for the helpdesk server (``HelpdeskClient``) and for a Movidesk-shaped
-ticket API (``TicketClient``), which may be this server or a real Movidesk account.
-
-Every call has a timeout. Failures are mapped to this branch of the error tree, so the UI
-can tell "try later" from "you typed it wrong"::
-
-    HelpdeskError                       (remoteapp.net.errors, under RemoteappError)
-     ├── HelpdeskUnavailable            no answer: connection refused, timeout, 5xx
-     └── HelpdeskRejected               the server said no (4xx); .status, .message, .code
-          ├── InvalidInput              400 / 422: a field is missing or malformed
-          ├── NotAuthenticated          401: wrong credentials or expired token
-          ├── NotAllowed                403: wrong password, or not your role
-          ├── NotFound                  404
-          ├── Conflict                  409: customer offline or already in a session
-          └── RateLimited               429: too many failures; .retry_after seconds
-
-``code`` is the server's stable machine-readable reason (``ErrorCode``, e.g.
-``wrong-partner-password``): the app branches on it, never on the message, which is for
-people. It is ``None`` when the answer had none (a real Movidesk, a proxy).
+"""Typed HTTP client for the helpdesk server (``HelpdeskClient``), what the agent and the
+customer apps ask of it. The HTTP plumbing and the error tree are in
+``remoteapp.net.helpdesk_http``; the ticket API's client in ``remoteapp.net.ticket_client``.
+Both are re-exported here, where the app looks for them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Final, cast
+from typing import Any, cast
 
-import requests
-
-from remoteapp.net.errors import HelpdeskError
-from remotewire.connect_codes import normalize as normalize_code
-from remotewire.constants import (
-    MAX_PARTY_REASON,
-    REMOTE_ACCESS_ORIGIN,
-    SESSION_MARKER,
-    session_id_in,
+from remoteapp.net.helpdesk_http import (
+    DEFAULT_TIMEOUT_S,
+    Conflict,
+    HelpdeskRejected,
+    HelpdeskUnavailable,
+    HttpCalls,
+    InvalidInput,
+    NotAllowed,
+    NotAuthenticated,
+    NotFound,
+    RateLimited,
 )
+from remoteapp.net.ticket_client import TicketClient, session_action
+from remotewire.connect_codes import normalize as normalize_code
+from remotewire.constants import MAX_PARTY_REASON, session_id_in
 from remotewire.error_codes import ErrorCode
 
-# re-exported: the UI branches on error codes; the outbox and tests find actions by marker
-__all__ = ["ErrorCode", "session_id_in"]
-
-DEFAULT_TIMEOUT_S: Final = 10.0
-
-
-class HelpdeskUnavailable(HelpdeskError):
-    """The server could not be reached or failed (5xx); retrying later may work."""
-
-
-class HelpdeskRejected(HelpdeskError):
-    """The server refused the request; retrying the same request will not help."""
-
-    def __init__(self, status: int, message: str, code: str | None = None) -> None:
-        super().__init__(f"{status}: {message}")
-        self.status = status
-        self.message = message
-        self.code = code
-        """The server's ``ErrorCode`` value, or None if the answer carried none."""
-
-
-class InvalidInput(HelpdeskRejected):
-    """400/422."""
-
-
-class NotAuthenticated(HelpdeskRejected):
-    """401."""
-
-
-class NotAllowed(HelpdeskRejected):
-    """403."""
-
-
-class NotFound(HelpdeskRejected):
-    """404."""
-
-
-class Conflict(HelpdeskRejected):
-    """409."""
-
-
-class RateLimited(HelpdeskRejected):
-    """429; ``retry_after`` says when to try again."""
-
-    def __init__(
-        self, status: int, message: str, retry_after: int, code: str | None = None
-    ) -> None:
-        super().__init__(status, message, code)
-        self.retry_after = retry_after
-
-
-_BY_STATUS: dict[int, type[HelpdeskRejected]] = {
-    400: InvalidInput,
-    422: InvalidInput,
-    401: NotAuthenticated,
-    403: NotAllowed,
-    404: NotFound,
-    409: Conflict,
-}
+__all__ = [
+    "Conflict",
+    "ErrorCode",
+    "HelpdeskClient",
+    "HelpdeskRejected",
+    "HelpdeskUnavailable",
+    "InvalidInput",
+    "NotAllowed",
+    "NotAuthenticated",
+    "NotFound",
+    "RateLimited",
+    "TicketClient",
+    "session_action",
+    "session_id_in",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,53 +108,11 @@ class SessionState:
     partner_id: str = ""
 
 
-class _Http:
-    def __init__(self, base_url: str, timeout_s: float) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout_s = timeout_s
-        self.http = requests.Session()
-
-    def close(self) -> None:
-        self.http.close()
-
-    def call(self, method: str, path: str, *, timeout_s: float | None = None, **kwargs: Any) -> Any:
-        try:
-            response = self.http.request(
-                method, self.base_url + path, timeout=timeout_s or self.timeout_s, **kwargs
-            )
-        except requests.RequestException as exc:
-            raise HelpdeskUnavailable(f"{method} {path}: {exc}") from exc
-        if response.status_code >= 500:
-            raise HelpdeskUnavailable(f"{method} {path}: HTTP {response.status_code}")
-        try:
-            body = response.json() if response.content else None
-        except ValueError:
-            body = None
-        if response.status_code >= 400:
-            message = body.get("detail") if isinstance(body, dict) else None
-            message = str(message or response.reason or "request refused")
-            code = body.get("code") if isinstance(body, dict) else None
-            code = str(code) if code else None
-            if response.status_code == 429:
-                raise RateLimited(429, message, _retry_after(response), code)
-            cls = _BY_STATUS.get(response.status_code, HelpdeskRejected)
-            raise cls(response.status_code, message, code)
-        return body
-
-
-def _retry_after(response: requests.Response) -> int:
-    """Seconds from ``Retry-After`` (1 if missing or not a number of seconds)."""
-    try:
-        return max(1, int(response.headers.get("Retry-After", "1")))
-    except ValueError:
-        return 1
-
-
 class HelpdeskClient:
     """What the agent and customer apps ask of the helpdesk server."""
 
     def __init__(self, base_url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
-        self._http = _Http(base_url, timeout_s)
+        self._http = HttpCalls(base_url, timeout_s)
         self.bearer: str | None = None
 
     @property
@@ -365,127 +268,3 @@ class HelpdeskClient:
             if e.get("type") == "session-offer"
         )
         return PollResult(body["password"], offers)
-
-
-class TicketClient:
-    """Movidesk public API v1 subset; ``base_url`` is e.g. ``https://api.movidesk.com``."""
-
-    def __init__(self, base_url: str, token: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
-        self._http = _Http(base_url, timeout_s)
-        self.token = token
-
-    def close(self) -> None:
-        self._http.close()
-
-    def get_ticket(self, ticket_id: int) -> dict[str, Any]:
-        return cast(
-            dict[str, Any],
-            self._http.call(
-                "GET", "/public/v1/tickets", params={"token": self.token, "id": ticket_id}
-            ),
-        )
-
-    def list_tickets(
-        self,
-        *,
-        select: str | None = None,
-        filter: str | None = None,
-        orderby: str | None = None,
-        top: int | None = None,
-        skip: int | None = None,
-    ) -> list[dict[str, Any]]:
-        params: dict[str, Any] = {"token": self.token}
-        for key, value in (
-            ("$select", select),
-            ("$filter", filter),
-            ("$orderby", orderby),
-            ("$top", top),
-            ("$skip", skip),
-        ):
-            if value is not None:
-                params[key] = value
-        return cast(
-            list[dict[str, Any]], self._http.call("GET", "/public/v1/tickets", params=params)
-        )
-
-    def create_ticket(self, ticket: dict[str, Any]) -> int:
-        body = self._http.call(
-            "POST", "/public/v1/tickets", params={"token": self.token}, json=ticket
-        )
-        return int(body["id"])
-
-    def add_actions(self, ticket_id: int, actions: list[dict[str, Any]]) -> None:
-        self._http.call(
-            "PATCH",
-            "/public/v1/tickets",
-            params={"token": self.token, "id": ticket_id},
-            json={"actions": actions},
-        )
-
-    def get_person(self, person_id: str) -> dict[str, Any]:
-        return cast(
-            dict[str, Any],
-            self._http.call(
-                "GET", "/public/v1/persons", params={"token": self.token, "id": person_id}
-            ),
-        )
-
-    def add_session_action(
-        self,
-        ticket_id: int,
-        session_id: str,
-        *,
-        created_by: str,
-        start: datetime,
-        end: datetime,
-        description: str,
-    ) -> bool:
-        """Record a remote session on a ticket once; returns False if it was already there.
-
-        Checks the ticket first so a retry is harmless even against a real Movidesk, which
-        has no idempotency of its own (our server also dedupes by the marker).
-        """
-        marker = SESSION_MARKER.format(session_id)
-        ticket = self.get_ticket(ticket_id)
-        if any(marker in (a.get("description") or "") for a in ticket.get("actions") or []):
-            return False
-        self.add_actions(
-            ticket_id,
-            [
-                session_action(
-                    session_id,
-                    created_by=created_by,
-                    start=start,
-                    end=end,
-                    description=description,
-                )
-            ],
-        )
-        return True
-
-
-def session_action(
-    session_id: str, *, created_by: str, start: datetime, end: datetime, description: str
-) -> dict[str, Any]:
-    """The Movidesk action recording one remote session (origin 17, a time appointment),
-    marked with the session id so that it is recognised and never added twice."""
-    marker = SESSION_MARKER.format(session_id)
-    seconds = max(0, int((end - start).total_seconds()))
-    work = f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-    return {
-        "type": 1,
-        "origin": REMOTE_ACCESS_ORIGIN,
-        "description": f"{description} {marker}",
-        "createdBy": {"id": created_by},
-        "createdDate": start.isoformat(timespec="seconds"),
-        "timeAppointments": [
-            {
-                "date": start.date().isoformat(),
-                "periodStart": start.strftime("%H:%M:%S"),
-                "periodEnd": end.strftime("%H:%M:%S"),
-                "workTime": work,
-                "activity": "Remote access",
-                "workTypeName": "Normal",
-            }
-        ],
-    }

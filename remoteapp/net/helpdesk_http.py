@@ -1,0 +1,130 @@
+"""The HTTP calls of both clients (``HelpdeskClient``, ``TicketClient``) and their errors.
+
+Every call has a timeout. Failures are mapped to this branch of the error tree, so the UI
+can tell "try later" from "you typed it wrong"::
+
+    HelpdeskError                       (remoteapp.net.errors, under RemoteappError)
+     ├── HelpdeskUnavailable            no answer: connection refused, timeout, 5xx
+     └── HelpdeskRejected               the server said no (4xx); .status, .message, .code
+          ├── InvalidInput              400 / 422: a field is missing or malformed
+          ├── NotAuthenticated          401: wrong credentials or expired token
+          ├── NotAllowed                403: wrong password, or not your role
+          ├── NotFound                  404
+          ├── Conflict                  409: customer offline or already in a session
+          └── RateLimited               429: too many failures; .retry_after seconds
+
+``code`` is the server's stable machine-readable reason (``ErrorCode``, e.g.
+``wrong-partner-password``): the app branches on it, never on the message, which is for
+people. It is ``None`` when the answer had none (a real Movidesk, a proxy).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import requests
+
+from remoteapp.net.errors import HelpdeskError
+
+DEFAULT_TIMEOUT_S: Final = 10.0
+"""Seconds any call may take, unless it says otherwise (a long poll does)."""
+
+
+class HelpdeskUnavailable(HelpdeskError):
+    """The server could not be reached or failed (5xx); retrying later may work."""
+
+
+class HelpdeskRejected(HelpdeskError):
+    """The server refused the request; retrying the same request will not help."""
+
+    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+        self.message = message
+        self.code = code
+        """The server's ``ErrorCode`` value, or None if the answer carried none."""
+
+
+class InvalidInput(HelpdeskRejected):
+    """400/422."""
+
+
+class NotAuthenticated(HelpdeskRejected):
+    """401."""
+
+
+class NotAllowed(HelpdeskRejected):
+    """403."""
+
+
+class NotFound(HelpdeskRejected):
+    """404."""
+
+
+class Conflict(HelpdeskRejected):
+    """409."""
+
+
+class RateLimited(HelpdeskRejected):
+    """429; ``retry_after`` says when to try again."""
+
+    def __init__(
+        self, status: int, message: str, retry_after: int, code: str | None = None
+    ) -> None:
+        super().__init__(status, message, code)
+        self.retry_after = retry_after
+
+
+_BY_STATUS: dict[int, type[HelpdeskRejected]] = {
+    400: InvalidInput,
+    422: InvalidInput,
+    401: NotAuthenticated,
+    403: NotAllowed,
+    404: NotFound,
+    409: Conflict,
+}
+
+
+class HttpCalls:
+    """One server's base URL and connection pool; ``call`` maps every failure to the
+    tree above."""
+
+    def __init__(self, base_url: str, timeout_s: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
+        self.http = requests.Session()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def call(self, method: str, path: str, *, timeout_s: float | None = None, **kwargs: Any) -> Any:
+        try:
+            response = self.http.request(
+                method, self.base_url + path, timeout=timeout_s or self.timeout_s, **kwargs
+            )
+        except requests.RequestException as exc:
+            raise HelpdeskUnavailable(f"{method} {path}: {exc}") from exc
+        if response.status_code >= 500:
+            raise HelpdeskUnavailable(f"{method} {path}: HTTP {response.status_code}")
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            body = None
+        if response.status_code >= 400:
+            message = body.get("detail") if isinstance(body, dict) else None
+            message = str(message or response.reason or "request refused")
+            code = body.get("code") if isinstance(body, dict) else None
+            code = str(code) if code else None
+            if response.status_code == 429:
+                raise RateLimited(429, message, _retry_after(response), code)
+            cls = _BY_STATUS.get(response.status_code, HelpdeskRejected)
+            raise cls(response.status_code, message, code)
+        return body
+
+
+def _retry_after(response: requests.Response) -> int:
+    """Seconds from ``Retry-After`` (1 if missing or not a number of seconds)."""
+    try:
+        return max(1, int(response.headers.get("Retry-After", "1")))
+    except ValueError:
+        return 1
