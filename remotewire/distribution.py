@@ -5,7 +5,7 @@ own crypto (the server signs, the app verifies with the key baked into its build
 
 A download is named ``<Title-with-dashes>_ra-<slug><ext>``, e.g.
 ``Suporte-Remoto-ACME_ra-acme.exe``.  Browsers add `` (1)`` or ``(1)`` to a second copy
-and some people type spaces; ``slug_from_file_name`` tolerates both.
+(Finder: `` 2``), and some people type spaces; ``slug_from_file_name`` tolerates all.
 
 The signed profile, as ``GET /api/profiles/{slug}`` answers it::
 
@@ -38,7 +38,7 @@ OS_EXTENSIONS: Final = {"linux": "", "windows": ".exe", "macos": ".zip"}
 SLUG_PATTERN: Final = r"[A-Za-z0-9][A-Za-z0-9-]{0,39}"
 _SLUG = re.compile(SLUG_PATTERN)
 _FROM_NAME = re.compile(r"[ _]ra-(" + SLUG_PATTERN + r")$")
-_COPY_SUFFIX = re.compile(r"\s*\(\d+\)$")
+_COPY_SUFFIX = re.compile(r"\s*\(\d+\)$|\s+\d+$")  # browsers' "(1)", Finder's " 2"
 _EXTENSIONS = (".exe", ".app", ".zip", ".appimage", ".bin")
 
 

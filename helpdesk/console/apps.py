@@ -1,5 +1,6 @@
-"""Settings » Remote access » Applications (permission ``remote_apps.manage``), and the
-public download page each app's link points to."""
+"""Settings » Remote access » Applications (permission ``remote_apps.manage``); the
+Download tab shows the app's public link (``helpdesk.services.downloads``), which works
+as soon as the app is saved."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from starlette.datastructures import UploadFile
 from helpdesk.console.auth import ConsoleDb, ConsoleUser, require_permission
 from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
 from helpdesk.errors import InvalidInput
-from helpdesk.services import access, app_settings
+from helpdesk.services import access, app_settings, downloads
 from helpdesk.services.app_settings import AppForm
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -18,9 +19,15 @@ TABS = ("main", "parameters", "appearance", "administrators", "agents", "downloa
 
 
 def download_url(request: Request, app_id: str) -> str:
-    """The app's public download page (the installer itself comes with the distribution
-    work; until then the page says it is not available yet)."""
-    return str(request.base_url).rstrip("/") + f"{PREFIX}/download/{app_id}"
+    """The app's public download page, ``/download/{app_id}`` (also what the ticket
+    page's "Send the download link" inserts)."""
+    return downloads.download_url(str(request.base_url), app_id)
+
+
+def published_builds(request: Request, db: ConsoleDb, app_id: str) -> list[str]:
+    """What the link offers now, e.g. ``["Linux 0.1.0"]`` (empty: nothing published)."""
+    _, offers = downloads.offers(db, request.app.state.settings.data_dir, app_id)
+    return [f"{offer.label} {offer.version}" for offer in offers]
 
 
 @router.get("/settings/apps")
@@ -53,6 +60,7 @@ def _edit_page(
             "standard_fields": app_settings.STANDARD_FIELDS,
             "max_custom": app_settings.MAX_CUSTOM,
             "download": None if create else download_url(request, form.app_id),
+            "builds": [] if create else published_builds(request, db, form.app_id),
             "saved": request.query_params.get("saved"),
         },
         status_code=status,
@@ -119,7 +127,6 @@ async def _save(request: Request, db: ConsoleDb, app_id: str | None) -> Response
 
 
 @router.get("/download/{app_id}")
-def download_page(request: Request, db: ConsoleDb, app_id: str) -> Response:
-    """Public: the link agents send customers. No installer exists yet (distribution)."""
-    app = app_settings.get(db, app_id)
-    return render(request, "apps/download.html", {"app": app})
+def download_page(request: Request, app_id: str) -> Response:
+    """The link this console showed before the real one: sent links keep working."""
+    return RedirectResponse(download_url(request, app_id), status_code=308)

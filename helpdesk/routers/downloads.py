@@ -68,9 +68,9 @@ def page(slug: str, request: Request, db: Db, settings: AppSettings) -> HTMLResp
 
 @router.get("/{slug}/{os_name}")
 def build(slug: str, os_name: str, db: Db, settings: AppSettings) -> FileResponse:
-    found, file_name = downloads.build_for(db, settings.data_dir, slug, os_name)
+    found, path, file_name = downloads.build_for(db, settings.data_dir, slug, os_name)
     return FileResponse(
-        found.path,
+        path,
         media_type="application/octet-stream",
         filename=file_name,
         headers={"Cache-Control": "no-cache", "X-Remoteapp-Version": found.version},

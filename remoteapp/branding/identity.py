@@ -9,7 +9,8 @@ the last verified profile cached for starts without the server or after a rename
 
 A profile is used only when its Ed25519 signature checks against the key baked into the
 build and it names the slug asked for; the cache is checked again at every start.
-Blocking (network, files): called before the window exists, or off the GUI thread.
+``cached_identity`` reads only files (the window can appear at once); ``resolve`` and
+``refresh`` use the network: off the GUI thread.
 
 Errors::
 
@@ -73,8 +74,19 @@ class Identity:
 
 
 def executable_path() -> Path:
-    """The file the user double-clicked: the onefile executable when frozen."""
+    """The running program's file: the onefile executable when frozen."""
     return Path(sys.executable if getattr(sys, "frozen", False) else sys.argv[0])
+
+
+def named_path(executable: Path) -> Path:
+    """What the user double-clicked, whose name carries the slug: on macOS the ``.app``
+    folder around ``X.app/Contents/MacOS/<exe>`` (the server names it like the download),
+    elsewhere the executable itself."""
+    contents = executable.parent.parent
+    in_bundle = executable.parent.name == "MacOS" and contents.name == "Contents"
+    if in_bundle and contents.parent.suffix.lower() == ".app":
+        return contents.parent
+    return executable
 
 
 def verify(envelope: bytes, public_key: bytes, slug: str) -> dict[str, Any]:
@@ -155,18 +167,38 @@ class ProfileCache:
             raise ProfileRefused(f"the signed profile lacks {exc}") from exc
 
 
+def cached_identity(
+    deployment: Deployment, executable: Path, cache: ProfileCache
+) -> Identity | None:
+    """This app's identity from the cache alone (no network, so the window can appear at
+    once): the verified cached profile when it is this file's slug, or when the file was
+    renamed.  None: the server must be asked (a first start, another app's cache)."""
+    cached = cache.load()
+    if cached is None:
+        return None
+    slug = deployment.app_slug or slug_from_file_name(executable.name)
+    if slug is None:
+        log.info("identity event=renamed name=%r cached=%s", executable.name, cached[0])
+        slug = cached[0]
+    if cached[0] != slug:
+        return None
+    try:
+        body = verify(cached[1], deployment.profile_key, slug)
+        return Identity(slug, cache.profile(body), "cache")
+    except ProfileRefused as exc:
+        log.warning("identity event=cache-refused slug=%s reason=%r", slug, str(exc))
+        return None
+
+
 def resolve(
     deployment: Deployment,
     executable: Path,
     cache: ProfileCache,
     code: str | None = None,
-    *,
-    prefer_cache: bool = False,
 ) -> Identity | None:
-    """This app's identity, or None: the user must type the company's code (then call
-    again with ``code``).  ``ProfileRefused`` propagates: a bad signature is never
-    papered over with the cache.  ``prefer_cache``: a verified cached profile of the
-    same slug is used without asking the server (start at once; ``refresh`` later)."""
+    """This app's identity from the server (the cache when it cannot be reached), or
+    None: the user must type the company's code (then call again with ``code``).
+    ``ProfileRefused`` propagates: a bad signature is never papered over with the cache."""
     slug = code or deployment.app_slug or slug_from_file_name(executable.name)
     cached = cache.load()
     if slug is None:
@@ -175,12 +207,6 @@ def resolve(
             return None
         slug = cached[0]
         log.info("identity event=renamed name=%r cached=%s", executable.name, slug)
-    if prefer_cache and cached is not None and cached[0] == slug:
-        try:
-            body = verify(cached[1], deployment.profile_key, slug)
-            return Identity(slug, cache.profile(body), "cache")
-        except ProfileRefused as exc:
-            log.warning("identity event=cache-refused slug=%s reason=%r", slug, str(exc))
     try:
         envelope = fetch_signed(deployment.server_url, slug)
     except ProfileUnavailable as exc:

@@ -21,6 +21,8 @@ from remoteapp.ui.agent_window import AgentWindow
 from remoteapp.ui.customer_window import CustomerWindow
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, collect_garbage_on_gui_thread, is_alive
+from remoteapp.ui.updates import Updater
+from remoteapp.ui.widgets import BrandHeader
 from remotewire.connect_codes import BadLink, parse_link
 from remotewire.events import EventLog
 
@@ -41,6 +43,7 @@ class RemoteApp:
         self.customer = CustomerWindow(profile)
         self.customer.header.agent_clicked.connect(self.ask_login)
         self.agent: AgentWindow | None = None
+        self.updater: Updater | None = None  # a build's update icon (ui/deployed.py)
 
     def shutdown(self) -> None:
         """The program is quitting (last window closed, SIGTERM, Ctrl+C): end sessions with
@@ -107,6 +110,9 @@ class RemoteApp:
             self.agent.move(*self.origin)
         self.agent.show()
         self.customer.hide()
+        header = self.agent.findChild(BrandHeader)
+        if self.updater is not None and header is not None:  # the update icon here too
+            self.updater.add_button(header, self.agent.status.setText)
         app_events.emit("agent-mode", agent=repr(user.get("email", "")))
         links.register_handler(self.agent, profile.title)  # the console's Connect opens us
 
@@ -172,6 +178,7 @@ def run(
             app.session_in_progress,
             app.customer.status.setText,
         )
+        app.updater = built.updater
     app_events.emit("started", mode="customer", lang=used, server=profile.server_url)
     links.serve(qapp, app, first_link)
     if demo:

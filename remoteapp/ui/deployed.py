@@ -1,10 +1,12 @@
 """Start-up of a built app (one with a baked ``deployment.json``): whose app it is, then
 the update icon.  From source there is no deployment and none of this runs.
 
-``prepare`` runs before the QApplication exists (the GUI thread is not yet one): with a
-verified cached profile of the same slug it reads only files, and refreshes the cache
-on a background thread for the next start; only a first start waits (bounded) for the
-server's signed profile, since the window cannot be drawn without knowing whose it is.
+``prepare`` runs before the QApplication exists and reads only files: with a verified
+cached profile of the same slug the app starts from it at once and refreshes the cache
+on a background thread for the next start.  With none (a first start), ``profile``
+shows a window at once ("Loading...") and fetches the signed profile off the GUI
+thread; the app's own window replaces it when the profile arrives (or the company's
+code is asked, when nothing says whose app this is).  The GUI never waits on the network.
 """
 
 from __future__ import annotations
@@ -21,14 +23,18 @@ from remoteapp.branding.deployment import Deployment, load_deployment
 from remoteapp.branding.identity import (
     Identity,
     ProfileCache,
+    ProfileUnavailable,
+    cached_identity,
     executable_path,
+    named_path,
     refresh,
     resolve,
 )
 from remoteapp.branding.profile import Profile
 from remoteapp.session.device import data_dir
-from remoteapp.ui import company_code, updates
-from remoteapp.ui.qt import QtWidgets
+from remoteapp.ui import company_code, operations, updates
+from remoteapp.ui.i18n import tr
+from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal
 from remoteapp.update.replace import remove_leftovers
 from remotewire.events import EventLog
 
@@ -39,14 +45,15 @@ identity_events = EventLog("identity")
 @dataclass
 class Deployed:
     deployment: Deployment
-    executable: Path
+    executable: Path  # the running program's file: what an update replaces
+    named: Path  # what carries the slug (macOS: the ``.app`` folder around it)
     cache: ProfileCache
     identity: Identity | None
     updater: updates.Updater | None = None
 
 
 def prepare() -> Deployed | None:
-    """None from source; raises DeploymentError or ProfileRefused (never shown unsigned)."""
+    """None from source; raises DeploymentError (a broken build).  Files only."""
     deployment = load_deployment()
     if deployment is None:
         return None
@@ -55,29 +62,93 @@ def prepare() -> Deployed | None:
         for leftover in remove_leftovers(executable):
             log.info("update event=leftover-removed path=%s", leftover)
     cache = ProfileCache(data_dir() / "profile")
-    identity = resolve(deployment, executable, cache, prefer_cache=True)
-    if identity is not None:
-        identity_events.emit(
-            "resolved",
-            slug=identity.slug,
-            source=identity.source,
-            version=deployment.version,
-            pid=os.getpid(),
-        )
-        if identity.source == "cache":
-            threading.Thread(
-                target=refresh, args=(deployment, identity.slug, cache), daemon=True
-            ).start()
-    return Deployed(deployment, executable, cache, identity)
+    named = named_path(executable)
+    deployed = Deployed(deployment, executable, named, cache, None)
+    deployed.identity = cached_identity(deployment, named, cache)
+    if deployed.identity is not None:
+        _resolved(deployed, deployed.identity)
+        threading.Thread(
+            target=refresh, args=(deployment, deployed.identity.slug, cache), daemon=True
+        ).start()
+    return deployed
+
+
+def _resolved(deployed: Deployed, identity: Identity) -> None:
+    identity_events.emit(
+        "resolved",
+        slug=identity.slug,
+        source=identity.source,
+        version=deployed.deployment.version,
+        pid=os.getpid(),
+    )
+
+
+class LoadingWindow(QtWidgets.QWidget):
+    """Shown at once on a first start, until the signed profile says whose app this is;
+    ``done`` ends its wait (closing it gives up)."""
+
+    done = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("loading")
+        self.setWindowTitle(tr("Remote support"))
+        layout = QtWidgets.QVBoxLayout(self)
+        self.text = QtWidgets.QLabel(tr("Loading..."))
+        self.text.setObjectName("loading-text")
+        self.text.setWordWrap(True)
+        self.text.setMinimumWidth(320)
+        layout.addWidget(self.text)
+        self.closed = False
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
+        self.closed = True
+        self.done.emit()
+        super().closeEvent(event)
+
+
+def _fetch(deployed: Deployed) -> bool:
+    """Fetch and verify the signed profile off the GUI thread while the loading window
+    shows (its own event loop: the window stays live); False when the user closed it."""
+    window = LoadingWindow()
+    loop = QtCore.QEventLoop()
+    window.done.connect(loop.quit)
+
+    def found(identity: Identity | None) -> None:
+        deployed.identity = identity
+        window.done.emit()
+
+    def failed(exc: Exception) -> None:
+        if isinstance(exc, ProfileUnavailable):  # unknown app: the code is asked
+            window.done.emit()
+            return
+        log.warning("identity event=refused reason=%r", str(exc))
+        identity_events.emit("refused", reason=repr(str(exc)))
+        window.text.setText(tr("This app cannot start: {reason}").format(reason=str(exc)))
+
+    def work() -> Identity | None:
+        return resolve(deployed.deployment, deployed.named, deployed.cache)
+
+    window.show()
+    identity_events.emit("loading")
+    operations.run(window, work, found, failed)
+    loop.exec()
+    window.hide()
+    window.deleteLater()
+    return not window.closed
 
 
 def profile(deployed: Deployed) -> Profile | None:
-    """The profile to show; asks for the company's code when nothing says whose app this
-    is (None: the user gave up)."""
+    """The profile to show; a first start fetches it with a window up, and the
+    company's code is asked when nothing says whose app this is (None: the user gave up,
+    or the profile was refused)."""
     if deployed.identity is None:
-        deployed.identity = company_code.ask(
-            deployed.deployment, deployed.executable, deployed.cache
-        )
+        if not _fetch(deployed):
+            return None
+        if deployed.identity is not None:
+            _resolved(deployed, deployed.identity)
+    if deployed.identity is None:
+        deployed.identity = company_code.ask(deployed.deployment, deployed.named, deployed.cache)
     return deployed.identity.profile if deployed.identity is not None else None
 
 

@@ -1,6 +1,7 @@
-"""The update icon in the window's top-right corner: shown when the server's signed
-repository has a newer build, with a tooltip naming the version; one click downloads it
-(progress bar), verifies it, replaces the executable and starts it again.
+"""The update icon in the window's top-right corner (the customer window's, and the
+agent window's once it opens): shown when the server's signed repository has a newer
+build, with a tooltip naming the version; one click downloads it (progress bar),
+verifies it, replaces the executable and starts it again.
 
 The check runs off the GUI thread once the window is up, so it never delays or blocks
 it; a failed check (tampered, expired or rolled-back metadata, an unreachable server)
@@ -19,7 +20,7 @@ from remoteapp.branding.deployment import Deployment
 from remoteapp.session.device import data_dir
 from remoteapp.ui import operations
 from remoteapp.ui.i18n import tr
-from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal, emitter
+from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal, emitter, is_alive
 from remoteapp.update.client import Available, UpdateClient
 from remoteapp.update.replace import relaunch, replace_executable
 from remotewire.events import EventLog
@@ -74,23 +75,46 @@ class Updater(QtCore.QObject):
     def __init__(
         self,
         window: QtWidgets.QWidget,
-        button: UpdateButton,
         client: UpdateClient,
         executable: Path,
         busy: Callable[[], bool],
         quit_app: Callable[[], None],
-        status: Callable[[str], None],
     ) -> None:
         super().__init__(window)
-        self.window, self.button, self.client = window, button, client
-        self.executable, self.busy, self.quit_app, self.status = executable, busy, quit_app, status
+        self.window, self.client = window, client
+        self.executable, self.busy, self.quit_app = executable, busy, quit_app
+        self.buttons: list[tuple[UpdateButton, Callable[[str], None]]] = []
         self.available: Available | None = None
         self.dialog: QtWidgets.QProgressDialog | None = None
+        self._dialog_parent = window
         self._waiting = QtCore.QTimer(self)
         self._waiting.setInterval(1000)
         self._waiting.timeout.connect(self._start_when_free)
-        button.clicked.connect(self.clicked)
         self.progress.connect(self._on_progress, QtCore.Qt.ConnectionType.QueuedConnection)
+
+    def add_button(self, header: QtWidgets.QWidget, status: Callable[[str], None]) -> None:
+        """An icon in ``header`` (left of its last widget, the agent icon); ``status``
+        shows that window's messages.  Shown at once if an update is already known."""
+        button = UpdateButton()
+        layout = header.layout()
+        if isinstance(layout, QtWidgets.QBoxLayout):
+            at = max(layout.count() - 1, 0)
+            layout.insertWidget(at, button, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        button.clicked.connect(self.clicked)
+        self.buttons = [(b, s) for b, s in self.buttons if is_alive(b)] + [(button, status)]
+        if self.available is not None:
+            self._show(button, self.available)
+            QtCore.QTimer.singleShot(0, self._report_button)
+
+    def _show(self, button: UpdateButton, available: Available) -> None:
+        button.setToolTip(tr("Update to version {version}").format(version=available.version))
+        button.setEnabled(self.dialog is None and not self._waiting.isActive())
+        button.show()
+
+    def status(self, text: str) -> None:
+        for button, show in self.buttons:
+            if is_alive(button):
+                show(text)
 
     def check(self) -> None:
         operations.run(
@@ -102,20 +126,27 @@ class Updater(QtCore.QObject):
             log.info("update event=up-to-date version=%s", self.client.current_version)
             return
         self.available = available
-        self.button.setToolTip(tr("Update to version {version}").format(version=available.version))
-        self.button.show()
+        for button, _ in self.buttons:
+            if is_alive(button):
+                self._show(button, available)
         log.info("update event=available version=%s", available.version)
         self.found.emit(available.version)
         QtCore.QTimer.singleShot(0, self._report_button)
 
     def _report_button(self) -> None:
-        """The event line names where the icon is, for tests and scripts to click it."""
+        """The event line names where the visible icon is, for tests and scripts to click
+        it (``window=`` the object name of its window)."""
         if self.available is None:
             return
-        centre = self.button.mapToGlobal(self.button.rect().center())
-        update_events.emit(
-            "available", version=self.available.version, button=f"{centre.x()},{centre.y()}"
-        )
+        for button, _ in self.buttons:
+            if is_alive(button) and button.isVisible():
+                centre = button.mapToGlobal(button.rect().center())
+                update_events.emit(
+                    "available",
+                    version=self.available.version,
+                    button=f"{centre.x()},{centre.y()}",
+                    window=button.window().objectName() or "-",
+                )
 
     def _on_check_failed(self, exc: Exception) -> None:
         log.warning("update event=check-failed reason=%r", str(exc))
@@ -124,7 +155,12 @@ class Updater(QtCore.QObject):
     def clicked(self) -> None:
         if self.available is None or self.dialog is not None:
             return
-        self.button.setEnabled(False)
+        clicked = self.sender()
+        if isinstance(clicked, QtWidgets.QWidget):
+            self._dialog_parent = clicked.window()  # the progress shows where the click was
+        for button, _ in self.buttons:
+            if is_alive(button):
+                button.setEnabled(False)
         self._start_when_free()
 
     def _start_when_free(self) -> None:
@@ -142,7 +178,7 @@ class Updater(QtCore.QObject):
             "",
             0,
             max(available.length, 1),
-            self.window,
+            self._dialog_parent if is_alive(self._dialog_parent) else self.window,
         )
         self.dialog.setObjectName("update-progress")
         self.dialog.setCancelButton(None)
@@ -172,8 +208,10 @@ class Updater(QtCore.QObject):
             self.dialog.close()
             self.dialog = None
         self.available = None  # a build that failed to verify is not offered again
-        self.button.hide()
-        self.button.setEnabled(True)
+        for button, _ in self.buttons:
+            if is_alive(button):
+                button.hide()
+                button.setEnabled(True)
         log.warning("update event=failed reason=%r", str(exc))
         update_events.emit("failed", reason=repr(str(exc)))
         self.status(tr("The update failed: {reason}").format(reason=str(exc)))
@@ -187,12 +225,8 @@ def attach(
     busy: Callable[[], bool],
     status: Callable[[str], None],
 ) -> Updater:
-    """Put the update icon in ``header`` (left of its last widget, the agent icon) and
-    check once the event loop runs."""
-    button = UpdateButton()
-    layout = header.layout()
-    if isinstance(layout, QtWidgets.QBoxLayout):
-        layout.insertWidget(max(layout.count() - 1, 0), button, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+    """Put the update icon in ``header`` (``Updater.add_button`` adds it to another
+    window) and check once the event loop runs."""
     client = UpdateClient(
         deployment.server_url,
         deployment.update_root,
@@ -202,13 +236,8 @@ def attach(
     )
     app = QtWidgets.QApplication.instance()
     updater = Updater(
-        window,
-        button,
-        client,
-        executable,
-        busy,
-        app.quit if app is not None else (lambda: None),
-        status,
+        window, client, executable, busy, app.quit if app is not None else (lambda: None)
     )
+    updater.add_button(header, status)
     QtCore.QTimer.singleShot(0, updater.check)
     return updater

@@ -224,6 +224,7 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/company_code.py" line="28"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="95"/>
         <source>Remote support</source>
         <translation>Remote support</translation>
     </message>
@@ -514,7 +515,7 @@
         <translation>this system has no keyring (secret service) to keep the password in</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/app.py" line="79"/>
+        <location filename="../../remoteapp/ui/app.py" line="82"/>
         <source>Logged in, but the login could not be kept in the keyring.</source>
         <translation>Logged in, but the login could not be kept in the keyring.</translation>
     </message>
@@ -524,22 +525,22 @@
         <translation>Something went wrong: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="105"/>
+        <location filename="../../remoteapp/ui/updates.py" line="110"/>
         <source>Update to version {version}</source>
         <translation>Update to version {version}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="133"/>
+        <location filename="../../remoteapp/ui/updates.py" line="169"/>
         <source>The update will be installed when the session ends.</source>
         <translation>The update will be installed when the session ends.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="141"/>
+        <location filename="../../remoteapp/ui/updates.py" line="177"/>
         <source>Downloading version {version}...</source>
         <translation>Downloading version {version}...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="179"/>
+        <location filename="../../remoteapp/ui/updates.py" line="217"/>
         <source>The update failed: {reason}</source>
         <translation>The update failed: {reason}</translation>
     </message>
@@ -547,6 +548,16 @@
         <location filename="../../remoteapp/ui/links.py" line="209"/>
         <source>End your sessions before opening a link for another server.</source>
         <translation>End your sessions before opening a link for another server.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/deployed.py" line="97"/>
+        <source>Loading...</source>
+        <translation>Loading...</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/deployed.py" line="127"/>
+        <source>This app cannot start: {reason}</source>
+        <translation>This app cannot start: {reason}</translation>
     </message>
 </context>
 </TS>

@@ -224,6 +224,7 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/company_code.py" line="28"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="95"/>
         <source>Remote support</source>
         <translation>Suporte remoto</translation>
     </message>
@@ -514,7 +515,7 @@
         <translation>este sistema não tem um chaveiro (secret service) para guardar a senha</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/app.py" line="79"/>
+        <location filename="../../remoteapp/ui/app.py" line="82"/>
         <source>Logged in, but the login could not be kept in the keyring.</source>
         <translation>Login feito, mas não foi possível guardá-lo no chaveiro do sistema.</translation>
     </message>
@@ -524,22 +525,22 @@
         <translation>Algo deu errado: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="105"/>
+        <location filename="../../remoteapp/ui/updates.py" line="110"/>
         <source>Update to version {version}</source>
         <translation>Atualizar para a versão {version}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="133"/>
+        <location filename="../../remoteapp/ui/updates.py" line="169"/>
         <source>The update will be installed when the session ends.</source>
         <translation>A atualização será instalada quando a sessão terminar.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="141"/>
+        <location filename="../../remoteapp/ui/updates.py" line="177"/>
         <source>Downloading version {version}...</source>
         <translation>Baixando a versão {version}...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="179"/>
+        <location filename="../../remoteapp/ui/updates.py" line="217"/>
         <source>The update failed: {reason}</source>
         <translation>A atualização falhou: {reason}</translation>
     </message>
@@ -547,6 +548,16 @@
         <location filename="../../remoteapp/ui/links.py" line="209"/>
         <source>End your sessions before opening a link for another server.</source>
         <translation>Encerre suas sessões antes de abrir um link de outro servidor.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/deployed.py" line="97"/>
+        <source>Loading...</source>
+        <translation>Carregando...</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/deployed.py" line="127"/>
+        <source>This app cannot start: {reason}</source>
+        <translation>Este aplicativo não pode iniciar: {reason}</translation>
     </message>
 </context>
 </TS>

@@ -13,7 +13,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from remoteapp.branding.deployment import Deployment
-from remoteapp.branding.identity import ProfileCache, ProfileRefused, fetch_signed, resolve, verify
+from remoteapp.branding.identity import (
+    ProfileCache,
+    ProfileRefused,
+    cached_identity,
+    fetch_signed,
+    resolve,
+    verify,
+)
 from remoteapp.update.client import trusted_root_bytes
 from tests.distribution.conftest import deployment_of
 from tests.helpdesk.server_process import Server, free_port, start_server
@@ -84,3 +91,18 @@ def test_profile_of_another_app_or_altered_is_refused(server: Server, kit: Path)
     altered = envelope.replace(b'"payload":"ey', b'"payload":"ez')
     with pytest.raises(ProfileRefused):
         verify(altered, key, "demo")
+
+
+def test_the_cache_alone_starts_the_window_without_the_network(
+    server: Server, kit: Path, tmp_path: Path
+) -> None:
+    cache = ProfileCache(tmp_path / "cache")
+    nowhere = deployment(kit, f"http://127.0.0.1:{free_port()}")
+    assert cached_identity(nowhere, Path("Demo_ra-demo"), cache) is None  # a first start
+    resolve(deployment(kit, server.http_url), Path("Demo_ra-demo"), cache)
+    for name in ("Demo_ra-demo (1)", "renamed"):
+        found = cached_identity(nowhere, Path(name), cache)
+        assert found is not None and found.slug == "demo" and found.source == "cache"
+    assert cached_identity(nowhere, Path("Other_ra-other"), cache) is None  # another app's
+    other = Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    assert cached_identity(deployment(kit, server.http_url, other), Path("x"), cache) is None

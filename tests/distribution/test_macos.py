@@ -1,0 +1,113 @@
+"""macOS: the download is a zipped ``remoteapp.app``, and a Mac unzips it to the folder
+named inside the zip, which is where the app reads its slug.  The server renames that
+folder like the download, keeping every entry's mode (symlinks, executables) and bytes.
+(A Mac cannot run here: the zip is made as ``ditto -c -k --keepParent`` lays it out.)"""
+
+from __future__ import annotations
+
+import shutil
+import stat
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from bench.builds import release
+from helpdesk.services.downloads import rename_bundle
+from remoteapp.branding.identity import named_path
+from remotewire.distribution import slug_from_file_name
+from tests.helpdesk.server_process import Server, start_server
+
+EXE = b"\xcf\xfa\xed\xfe a Mach-O executable" * 1000
+
+
+def mac_zip(path: Path) -> Path:
+    """What desktop-builds.yml publishes: remoteapp.app with an executable, a symlink,
+    a plist, and a resource-fork entry under __MACOSX/."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name in ("remoteapp.app/", "remoteapp.app/Contents/", "remoteapp.app/Contents/MacOS/"):
+            info = zipfile.ZipInfo(name, (2026, 1, 2, 3, 4, 6))
+            info.external_attr = (stat.S_IFDIR | 0o755) << 16
+            out.writestr(info, b"")
+        exe = zipfile.ZipInfo("remoteapp.app/Contents/MacOS/remoteapp", (2026, 1, 2, 3, 4, 6))
+        exe.external_attr = (stat.S_IFREG | 0o755) << 16
+        exe.compress_type = zipfile.ZIP_DEFLATED
+        out.writestr(exe, EXE)
+        link = zipfile.ZipInfo("remoteapp.app/Contents/Current", (2026, 1, 2, 3, 4, 6))
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        out.writestr(link, b"MacOS")
+        out.writestr("remoteapp.app/Contents/Info.plist", b"<plist/>")
+        out.writestr("__MACOSX/remoteapp.app/Contents/._Info.plist", b"fork")
+        out.writestr("__MACOSX/._remoteapp.app", b"fork")
+    return path
+
+
+def entries(path: Path) -> dict[str, tuple[int, int, bytes]]:
+    with zipfile.ZipFile(path) as found:
+        return {
+            i.filename: (i.external_attr, i.compress_type, found.read(i)) for i in found.infolist()
+        }
+
+
+def test_the_bundle_is_renamed_and_every_entry_kept(tmp_path: Path) -> None:
+    source = mac_zip(tmp_path / "remoteapp.zip")
+    out = tmp_path / "out" / "Suporte-Remoto-ACME_ra-acme.zip"
+    rename_bundle(source, "Suporte-Remoto-ACME_ra-acme.app", out)
+    before, after = entries(source), entries(out)
+    renamed = {
+        name.replace("remoteapp.app", "Suporte-Remoto-ACME_ra-acme.app"): value
+        for name, value in before.items()
+    }
+    assert after == renamed
+    assert "__MACOSX/._Suporte-Remoto-ACME_ra-acme.app" in after
+
+    with zipfile.ZipFile(out) as unzipped:  # what the Mac gets: the app reads its slug
+        unzipped.extractall(tmp_path / "Downloads")
+    exe = tmp_path / "Downloads" / "Suporte-Remoto-ACME_ra-acme.app" / "Contents/MacOS/remoteapp"
+    assert exe.read_bytes() == EXE
+    assert slug_from_file_name(named_path(exe).name) == "acme"
+
+
+@pytest.fixture
+def server(tmp_path: Path, kit: Path) -> Iterator[Server]:
+    data = tmp_path / "server"
+    shutil.copytree(kit / "data", data)
+    running = start_server(data, {})
+    yield running
+    running.process.stop()
+
+
+def test_the_server_sends_the_zip_with_the_apps_folder(
+    server: Server, kit: Path, tmp_path: Path
+) -> None:
+    for version in ("0.1.0", "0.1.1"):  # the second build replaces the first one's zips
+        release(
+            "publish",
+            "--data-dir",
+            str(server.data_dir),
+            "--keys",
+            str(kit / "keys"),
+            "--os",
+            "macos",
+            "--version",
+            version,
+            str(mac_zip(tmp_path / f"remoteapp-{version}.zip")),
+        )
+        answer = requests.get(f"{server.http_url}/download/demo/macos", timeout=30)
+        assert answer.status_code == 200
+        assert (
+            'filename="Demo-Support-remote-help_ra-demo.zip"'
+            in (answer.headers["content-disposition"])
+        )
+        assert answer.headers["x-remoteapp-version"] == version
+        got = tmp_path / f"got-{version}.zip"
+        got.write_bytes(answer.content)
+        names = set(entries(got))
+        assert "Demo-Support-remote-help_ra-demo.app/Contents/MacOS/remoteapp" in names
+        assert not any(name.startswith("remoteapp.app") for name in names)
+        again = requests.get(f"{server.http_url}/download/demo/macos", timeout=30)
+        assert again.content == answer.content  # made once, then served as it is
+    kept = list((server.data_dir / "downloads").iterdir())
+    assert len(kept) == 1  # the first build's renamed zips are gone
