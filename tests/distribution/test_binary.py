@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from PIL import Image
 
 from remoteapp import __version__
 from tests.distribution.conftest import NEXT_VERSION, ROOT, release
-from tests.helpdesk.server_process import Process, Server
+from tests.helpdesk.server_process import Process, Server, launch
 
 pytestmark = [pytest.mark.display, pytest.mark.timeout(1800)]
 RED = (220, 20, 20)
@@ -69,24 +68,7 @@ def run_app(path: Path, display: str, xdg: Path, server: Server) -> Process:
         "REMOTEAPP_SERVER_URL": server.http_url,
         "PYTHONUNBUFFERED": "1",
     }
-    proc = subprocess.Popen(
-        [str(path)],
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    process = Process(proc)
-
-    def pump() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            process.log.append(line)
-            process.lines.put(line)
-
-    threading.Thread(target=pump, daemon=True).start()
-    return process
+    return launch([str(path)], env, path.parent)
 
 
 def stop(process: Process, *pids: int) -> None:
@@ -96,48 +78,49 @@ def stop(process: Process, *pids: int) -> None:
     process.stop()
 
 
-def window_pixels(display: str, title: str) -> tuple[str, int]:
-    """(window name, how many pixels of the logo's red the window shows)."""
-    found = subprocess.run(
-        ["xdotool", "search", "--sync", "--name", title],
+def _x(display: str, *args: str) -> str:
+    return subprocess.run(
+        ["xdotool", *args],
         env={**os.environ, "DISPLAY": display},
         capture_output=True,
         text=True,
-        timeout=30,
-        check=True,
-    ).stdout.split()
-    env = {**os.environ, "DISPLAY": display}
-    name = subprocess.run(
-        ["xdotool", "getwindowname", found[0]],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
         timeout=10,
-    ).stdout.strip()
-    geometry = subprocess.run(
-        ["xdotool", "getwindowgeometry", "--shell", found[0]],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=10,
+        check=False,
     ).stdout
-    g = dict(line.split("=") for line in geometry.split())
+
+
+def _red_in(display: str, window: str) -> int:
+    g = dict(
+        line.split("=") for line in _x(display, "getwindowgeometry", "--shell", window).split()
+    )
     region = {
         "left": int(g["X"]),
         "top": int(g["Y"]),
         "width": int(g["WIDTH"]),
         "height": int(g["HEIGHT"]),
     }
-    with mss.mss(display=display) as screen:
+    with mss.MSS(display=display) as screen:
         shot = screen.grab(region)
-    red = sum(
+    return sum(
         1
         for (b, gr, r, _) in zip(*[iter(shot.bgra)] * 4, strict=False)
         if abs(r - RED[0]) < 12 and abs(gr - RED[1]) < 12 and abs(b - RED[2]) < 12
     )
-    return name, red
+
+
+def window_pixels(display: str, title: str, timeout_s: float = 15.0) -> tuple[str, int]:
+    """(window name, pixels of the logo's red) of the mapped window named ``title``,
+    once it shows the 48-pixel-high logo (a started app may not have painted yet; a
+    quitting one may still have its window): polled, bounded."""
+    deadline = time.monotonic() + timeout_s
+    name, red = "", 0
+    while True:
+        for window in _x(display, "search", "--onlyvisible", "--name", title).split():
+            name = _x(display, "getwindowname", window).strip()
+            red = max(red, _red_in(display, window))
+        if red > 40 * 40 or time.monotonic() > deadline:
+            return name, red
+        time.sleep(0.1)
 
 
 def test_download_start_rename_refuse_update(
