@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from helpdesk.console import apps, login, monitoring, settings_pages, tickets
+from helpdesk.console import account, apps, login, monitoring, settings_pages, tickets
 from helpdesk.console.auth import ConsoleSessions
 from helpdesk.console.web import PREFIX, STATIC
 from helpdesk.routers import connect_codes
@@ -23,6 +23,6 @@ def install(app: FastAPI) -> None:
     )
     app.add_middleware(ConsoleSessions, secret=settings.secret)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
-    for module in (login, settings_pages, apps, monitoring, tickets):
+    for module in (login, account, settings_pages, apps, monitoring, tickets):
         app.include_router(module.router)
     app.include_router(connect_codes.router)  # the agent app redeems the console's codes

@@ -28,6 +28,8 @@ CHECK_EVERY_S = 0.25
 """How often a live stream looks for changes: well inside the 1 s the page promises."""
 REFRESH_EVERY_S = 15.0
 """Re-render even without change, so waiting times and durations move on."""
+POLL_EVERY_S = 2
+"""The htmx polling fallback's period, when the page cannot keep the stream open."""
 LOGGED_OUT = "\0logged-out"
 STREAM_LIFETIME_S = 300.0
 """A stream ends after this (the browser reconnects): every wait has a bound."""
@@ -61,7 +63,8 @@ def _context(
 def monitoring_page(
     user: ConsoleUser, request: Request, db: ConsoleDb, app_id: str, page: int = 1
 ) -> Response:
-    return render(request, "monitoring/page.html", _context(request, db, user, app_id, page))
+    context = {**_context(request, db, user, app_id, page), "poll_every_s": POLL_EVERY_S}
+    return render(request, "monitoring/page.html", context)
 
 
 @router.get("/monitoring/{app_id}/live")

@@ -40,6 +40,8 @@ def has_permission(user: User, permission: str) -> bool:
 # ---- console login ------------------------------------------------------------------
 
 
+MIN_PASSWORD = 8
+"""Characters a console password has at least (the message says 8: keep them together)."""
 ADDRESS_FAILURES_FACTOR = 5
 """An address may fail this many times more than one account: an office behind one
 NAT address must not lock everyone out because one person mistyped."""
@@ -80,16 +82,41 @@ def end_browser_sessions(db: Db, user: User) -> None:
     db.commit()
 
 
-def change_password(db: Db, user: User, current: str, new: str) -> None:
+def change_password(
+    db: Db,
+    limiters: tuple[FailureLimiter, FailureLimiter],
+    user: User,
+    current: str,
+    new: str,
+    address: str,
+) -> None:
+    """The console's Change password. A wrong current password counts as a failed login
+    would (per account and per address, its own keys), so a stolen browser session cannot
+    be used to guess the password; then every browser session of the user ends."""
+    per_account, per_address = limiters
+    account_key, address_key = f"console-password:{user.id}", f"console-address:{address}"
+    wait = max(per_account.retry_after(account_key), per_address.retry_after(address_key))
+    if wait:
+        raise RateLimited(
+            ErrorCode.TOO_MANY_FAILED_LOGINS,
+            f"Too many wrong passwords. Try again in {wait} s.",
+            wait,
+        )
     if not verify_password(user.password_hash, current):
+        per_account.fail(account_key)
+        per_address.fail(address_key)
         raise InvalidInput(ErrorCode.WRONG_LOGIN, N_("The current password is wrong."))
     _check_new_password(new)
+    if new == current:
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT, N_("The new password must differ from the current one.")
+        )
     user.password_hash = hash_password(new)
     end_browser_sessions(db, user)
 
 
 def _check_new_password(password: str) -> None:
-    if len(password) < 8:
+    if len(password) < MIN_PASSWORD:
         raise InvalidInput(ErrorCode.INVALID_INPUT, N_("A password has at least 8 characters."))
 
 

@@ -50,44 +50,65 @@
 
   // Live tables: an element with data-stream gets its children replaced by named SSE
   // events (each event's data is the HTML of the element with that id). If the stream
-  // fails, htmx polling (hx-get on the element, triggered by "poll") takes over.
+  // cannot be used, htmx polling of data-poll (every data-poll-every) takes over and the
+  // element named by data-fallback-notice is shown. "Cannot be used": it fails before it
+  // delivered anything (blocked, refused, an HTTP error), the browser gives up on it
+  // (readyState CLOSED), it fails three times in a row, or nothing arrives within
+  // FIRST_UPDATE_MS although the server sends the tables at once (a buffering proxy).
+  const FIRST_UPDATE_MS = 5000;
+
+  function swapParts(html) {
+    const parsed = new DOMParser().parseFromString(html, "text/html");
+    parsed.body.querySelectorAll("[data-part]").forEach((part) => {
+      const target = document.getElementById(part.id);
+      if (target) target.replaceWith(part);
+    });
+  }
+
   function liveTables() {
     document.querySelectorAll("[data-stream]").forEach((root) => {
-      if (!window.EventSource) { root.setAttribute("data-fallback", "poll"); startPolling(root); return; }
+      if (!window.EventSource) { startPolling(root); return; }
       const source = new EventSource(root.getAttribute("data-stream"));
       let failures = 0;
+      let delivered = false;
+      let polling = false;
+      const fallBack = () => {
+        if (polling) return;
+        polling = true;
+        clearTimeout(watchdog);
+        source.close();
+        startPolling(root);
+      };
+      const watchdog = setTimeout(() => { if (!delivered) fallBack(); }, FIRST_UPDATE_MS);
       source.addEventListener("update", (event) => {
+        delivered = true;
         failures = 0;
-        const parsed = new DOMParser().parseFromString(event.data, "text/html");
-        parsed.body.querySelectorAll("[data-part]").forEach((part) => {
-          const target = document.getElementById(part.id);
-          if (target) target.replaceWith(part);
-        });
+        swapParts(event.data);
         root.setAttribute("data-updated", String(Date.now()));
         document.dispatchEvent(new CustomEvent("console:updated"));
       });
       source.onerror = () => {
         failures += 1;
-        if (failures >= 3) { source.close(); startPolling(root); }
+        if (!delivered || source.readyState === EventSource.CLOSED || failures >= 3) fallBack();
       };
     });
   }
 
   function startPolling(root) {
     root.setAttribute("data-fallback", "poll");
+    const notice = document.getElementById(root.getAttribute("data-fallback-notice") || "");
+    if (notice) notice.hidden = false;
     const url = root.getAttribute("data-poll");
     if (!url || !window.htmx) return;
-    setInterval(() => {
-      fetch(url, { headers: { "HX-Request": "true" } }).then((r) => r.ok ? r.text() : null).then((html) => {
-        if (!html) return;
-        const parsed = new DOMParser().parseFromString(html, "text/html");
-        parsed.body.querySelectorAll("[data-part]").forEach((part) => {
-          const target = document.getElementById(part.id);
-          if (target) target.replaceWith(part);
-        });
-        document.dispatchEvent(new CustomEvent("console:updated"));
-      });
-    }, 2000);
+    // htmx polls and swaps the fragment in; a 401 carries HX-Redirect to the login page
+    root.setAttribute("hx-get", url);
+    root.setAttribute("hx-trigger", "every " + (root.getAttribute("data-poll-every") || "2s"));
+    root.setAttribute("hx-swap", "innerHTML");
+    root.addEventListener("htmx:afterSwap", () => {
+      root.setAttribute("data-updated", String(Date.now()));
+      document.dispatchEvent(new CustomEvent("console:updated"));
+    });
+    window.htmx.process(root);
   }
 
   // Copy buttons: data-copy-url is POSTed (it answers {"text": ...}), data-copy-text is

@@ -1,0 +1,71 @@
+"""The user's own account: Change password (the user menu on every page).
+
+On success the user's session epoch moves on (``access.change_password``), so every
+other browser session of the user ends; this browser is logged in again with the new
+epoch and told so. Password fields are never sent back, whatever went wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from helpdesk.console.auth import ConsoleDb, ConsoleUser
+from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
+from helpdesk.errors import DomainError, RateLimited
+from helpdesk.services import access
+
+router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+PAGE = f"{PREFIX}/account/password"
+
+
+@router.get("/account/password")
+def password_page(user: ConsoleUser, request: Request) -> Response:
+    changed = request.query_params.get("changed") == "1"
+    return render(
+        request,
+        "account/password.html",
+        {"error": None, "changed": changed, "min_password": access.MIN_PASSWORD},
+    )
+
+
+@router.post("/account/password")
+def change_password(
+    user: ConsoleUser,
+    request: Request,
+    db: ConsoleDb,
+    current: Annotated[str, Form(max_length=200)] = "",
+    new: Annotated[str, Form(max_length=200)] = "",
+    again: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    _ = gettext_for(request)
+    if new != again:
+        return _refused(request, _("The two new passwords differ."), 422)
+    address = request.client.host if request.client else "unknown"
+    limiters = (request.app.state.limiter, request.app.state.console_address_limiter)
+    try:
+        access.change_password(db, limiters, user, current, new, address)
+    except RateLimited as exc:
+        message = _("Too many wrong passwords. Try again in {seconds} s.").format(
+            seconds=exc.retry_after
+        )
+        response = _refused(request, message, 429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except DomainError as exc:
+        return _refused(request, _(exc.message), 422)
+    # this browser goes on with the new epoch; every other session of the user has ended
+    request.session.clear()
+    request.session.update({"uid": user.id, "epoch": user.session_epoch})
+    return RedirectResponse(f"{PAGE}?changed=1", status_code=303)
+
+
+def _refused(request: Request, message: str, status: int) -> Response:
+    return render(
+        request,
+        "account/password.html",
+        {"error": message, "changed": False, "min_password": access.MIN_PASSWORD},
+        status_code=status,
+    )
