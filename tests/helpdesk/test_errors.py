@@ -84,9 +84,8 @@ def documented_codes() -> dict[str, str]:
     """``code -> status`` from every table row ``| `code` | status | ... |`` in docs/."""
     rows: dict[str, str] = {}
     for doc in sorted(DOCS.glob("*.md")):
-        for code, status in re.findall(
-            r"^\| `([a-z][a-z-]*)` \| (\d{3}[^|]*|other 4xx) \|", doc.read_text(), flags=re.MULTILINE
-        ):
+        row = r"^\| `([a-z][a-z-]*)` \| (\d{3}[^|]*|other 4xx) \|"
+        for code, status in re.findall(row, doc.read_text(), flags=re.MULTILINE):
             rows[code] = status
     return rows
 
