@@ -58,11 +58,11 @@ def prepare() -> Deployed | None:
     if deployment is None:
         return None
     executable = executable_path()
+    named = named_path(executable)
     if getattr(sys, "frozen", False):
-        for leftover in remove_leftovers(executable):
+        for leftover in remove_leftovers(named):  # the old exe (Windows) or .app (macOS)
             log.info("update event=leftover-removed path=%s", leftover)
     cache = ProfileCache(data_dir() / "profile")
-    named = named_path(executable)
     deployed = Deployed(deployment, executable, named, cache, None)
     deployed.identity = cached_identity(deployment, named, cache)
     if deployed.identity is not None:
@@ -167,4 +167,5 @@ def attach_updates(
         deployed.executable,
         session_in_progress,
         status,
+        deployed.named if deployed.named != deployed.executable else None,
     )

@@ -21,6 +21,7 @@ from remoteapp.session.device import data_dir
 from remoteapp.ui import operations
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal, emitter, is_alive
+from remoteapp.update.bundle import replace_bundle
 from remoteapp.update.client import Available, UpdateClient
 from remoteapp.update.replace import relaunch, replace_executable
 from remotewire.events import EventLog
@@ -79,10 +80,12 @@ class Updater(QtCore.QObject):
         executable: Path,
         busy: Callable[[], bool],
         quit_app: Callable[[], None],
+        bundle: Path | None = None,
     ) -> None:
         super().__init__(window)
         self.window, self.client = window, client
         self.executable, self.busy, self.quit_app = executable, busy, quit_app
+        self.bundle = bundle  # macOS: the .app folder the update replaces whole
         self.buttons: list[tuple[UpdateButton, Callable[[str], None]]] = []
         self.available: Available | None = None
         self.dialog: QtWidgets.QProgressDialog | None = None
@@ -188,7 +191,10 @@ class Updater(QtCore.QObject):
 
         def work() -> None:
             new = self.client.download(available, report)
-            replace_executable(self.executable, new)
+            if self.bundle is not None:
+                replace_bundle(self.bundle, new)
+            else:
+                replace_executable(self.executable, new)
 
         operations.run(self.window, work, self._on_replaced, self._on_failed)
 
@@ -224,6 +230,7 @@ def attach(
     executable: Path,
     busy: Callable[[], bool],
     status: Callable[[str], None],
+    bundle: Path | None = None,
 ) -> Updater:
     """Put the update icon in ``header`` (``Updater.add_button`` adds it to another
     window) and check once the event loop runs."""
@@ -236,7 +243,7 @@ def attach(
     )
     app = QtWidgets.QApplication.instance()
     updater = Updater(
-        window, client, executable, busy, app.quit if app is not None else (lambda: None)
+        window, client, executable, busy, app.quit if app is not None else (lambda: None), bundle
     )
     updater.add_button(header, status)
     QtCore.QTimer.singleShot(0, updater.check)

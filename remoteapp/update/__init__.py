@@ -1,5 +1,6 @@
 """Self-update (no Qt here): ``client`` asks the server's TUF repository whether a newer
-build exists and downloads it verified; ``replace`` swaps the executable and relaunches.
+build exists and downloads it verified; ``replace`` swaps the executable and relaunches;
+``bundle`` swaps a macOS ``.app`` folder for the one in the zipped update.
 
 Errors::
 

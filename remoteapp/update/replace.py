@@ -69,14 +69,16 @@ def remove_leftovers(current: Path) -> list[Path]:
     """Delete what earlier updates left beside ``current`` (Windows' renamed-away old
     executables, staged files of an update that died); what is still running stays."""
     removed = []
-    for leftover in current.parent.glob(f"{current.name}.old-*"):
+    for leftover in [
+        *current.parent.glob(f"{current.name}.old-*"),
+        *current.parent.glob(f".{current.name}.new-*"),
+    ]:
         with contextlib.suppress(OSError):  # still running (Windows): next time
-            leftover.unlink()
+            if leftover.is_dir() and not leftover.is_symlink():  # a macOS bundle's
+                shutil.rmtree(leftover)
+            else:
+                leftover.unlink()
             removed.append(leftover)
-    for staged in current.parent.glob(f".{current.name}.new-*"):
-        with contextlib.suppress(OSError):
-            staged.unlink()
-            removed.append(staged)
     return removed
 
 

@@ -1,10 +1,12 @@
 """macOS: the download is a zipped ``remoteapp.app``, and a Mac unzips it to the folder
 named inside the zip, which is where the app reads its slug.  The server renames that
-folder like the download, keeping every entry's mode (symlinks, executables) and bytes.
-(A Mac cannot run here: the zip is made as ``ditto -c -k --keepParent`` lays it out.)"""
+folder like the download, keeping every entry's mode (symlinks, executables) and bytes;
+an update replaces the whole bundle and keeps its name.  (A Mac cannot run here: the
+zip is made as ``ditto -c -k --keepParent`` lays it out.)"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 import zipfile
@@ -17,6 +19,9 @@ import requests
 from bench.builds import release
 from helpdesk.services.downloads import rename_bundle
 from remoteapp.branding.identity import named_path
+from remoteapp.update import ReplaceFailed
+from remoteapp.update.bundle import replace_bundle
+from remoteapp.update.replace import remove_leftovers
 from remotewire.distribution import slug_from_file_name
 from tests.helpdesk.server_process import Server, start_server
 
@@ -111,3 +116,54 @@ def test_the_server_sends_the_zip_with_the_apps_folder(
         assert again.content == answer.content  # made once, then served as it is
     kept = list((server.data_dir / "downloads").iterdir())
     assert len(kept) == 1  # the first build's renamed zips are gone
+
+
+def installed_bundle(where: Path) -> Path:
+    """A running app's bundle as a Mac has it after the download: named like the link."""
+    bundle = where / "Suporte-Remoto-ACME_ra-acme.app"
+    (bundle / "Contents" / "MacOS").mkdir(parents=True)
+    (bundle / "Contents" / "MacOS" / "remoteapp").write_bytes(b"the old build")
+    (bundle / "Contents" / "Info.plist").write_bytes(b"<old/>")
+    return bundle
+
+
+def test_an_update_replaces_the_whole_bundle_and_keeps_its_name(tmp_path: Path) -> None:
+    bundle = installed_bundle(tmp_path / "Applications")
+    replace_bundle(bundle, mac_zip(tmp_path / "remoteapp.zip"))
+    exe = bundle / "Contents" / "MacOS" / "remoteapp"
+    assert exe.read_bytes() == EXE and os.access(exe, os.X_OK)
+    assert (bundle / "Contents" / "Current").is_symlink()
+    assert os.readlink(bundle / "Contents" / "Current") == "MacOS"
+    assert (bundle / "Contents" / "Info.plist").read_bytes() == b"<plist/>"
+    assert sorted(p.name for p in bundle.parent.iterdir()) == [bundle.name]  # no leftovers
+    assert slug_from_file_name(named_path(exe).name) == "acme"
+
+
+@pytest.mark.parametrize(
+    "entries",
+    [
+        {"other.app/Contents/MacOS/x": b"x", "remoteapp.app/Contents/MacOS/remoteapp": b"y"},
+        {"remoteapp.app/../../evil": b"x"},
+        {"loose-file": b"x"},
+    ],
+)
+def test_an_update_that_is_not_one_bundle_leaves_the_old_one(
+    tmp_path: Path, entries: dict[str, bytes]
+) -> None:
+    bundle = installed_bundle(tmp_path / "Applications")
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(bad, "w") as out:
+        for name, data in entries.items():
+            out.writestr(name, data)
+    with pytest.raises(ReplaceFailed):
+        replace_bundle(bundle, bad)
+    assert (bundle / "Contents" / "MacOS" / "remoteapp").read_bytes() == b"the old build"
+    assert sorted(p.name for p in bundle.parent.iterdir()) == [bundle.name]
+    assert not (tmp_path / "evil").exists()
+
+
+def test_leftovers_of_a_bundle_update_are_removed_at_the_next_start(tmp_path: Path) -> None:
+    bundle = installed_bundle(tmp_path / "Applications")
+    old = installed_bundle(tmp_path / "elsewhere").rename(bundle.with_name(bundle.name + ".old-7"))
+    removed = remove_leftovers(bundle)
+    assert removed == [old] and not old.exists() and bundle.is_dir()
