@@ -41,7 +41,7 @@ FAST = {
 ACCOUNTS = ("agentonly", "adminonly", "both", "noperm", "other", "manager")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     data_dir = tmp_path_factory.mktemp("console")
     server = start_server(data_dir, FAST)
@@ -82,7 +82,7 @@ def credentials(server: Server, who: str) -> tuple[str, str]:
     return f"{who}@example.com", f"{who}-pass1"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
