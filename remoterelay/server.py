@@ -29,24 +29,20 @@ import ssl
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
+from remoterelay.forwarding import LEFT, Bandwidth, PairedSession, Side, pump, watch_idle
 from remotewire import constants as c
 from remotewire.errors import OversizeFrame, TokenError
 from remotewire.framing import NEED_DATA, FrameReader, FrameType, pack_frame
 from remotewire.roles import Role
-from remotewire.tokens import NonceRegistry, SessionClaims, verify_token
+from remotewire.tokens import NonceRegistry, verify_token
 
 log = logging.getLogger("remoteapp.relay")
 
 MAX_TOKEN_FRAME: Final = 2048
 Reporter = Callable[[dict[str, Any]], Awaitable[None]]
-LEFT: Final = {Role.AGENT: c.END_AGENT_LEFT, Role.CUSTOMER: c.END_CUSTOMER_LEFT}
-CONNECTION_LOST: Final = {
-    Role.AGENT: c.END_AGENT_CONNECTION_LOST,
-    Role.CUSTOMER: c.END_CUSTOMER_CONNECTION_LOST,
-}
 
 
 def log_event(event: str, level: int = logging.INFO, **fields: object) -> None:
@@ -75,46 +71,6 @@ class RelayConfig:
     reporter: Reporter | None = None
 
 
-class _Bandwidth:
-    """Token bucket shared by both directions of one session."""
-
-    def __init__(self, rate: int) -> None:
-        self.rate = rate
-        self.allowance = float(rate)
-        self.stamp = time.monotonic()
-
-    async def consume(self, n: int) -> None:
-        now = time.monotonic()
-        self.allowance = min(float(self.rate), self.allowance + (now - self.stamp) * self.rate)
-        self.stamp = now
-        self.allowance -= n
-        if self.allowance < 0:
-            await asyncio.sleep(-self.allowance / self.rate)
-
-
-@dataclass
-class _Side:
-    claims: SessionClaims
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    peer: str
-    pending: bytes = b""
-    paired: asyncio.Future[None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-    finished: asyncio.Event = field(default_factory=asyncio.Event)
-    early_read: asyncio.Future[bytes] | None = None
-
-
-@dataclass
-class _Session:
-    session_id: str
-    sides: dict[Role, _Side]
-    last_activity: float = field(default_factory=time.monotonic)
-    bytes_forwarded: int = 0
-    end_reason: str | None = None
-
-
 class Relay:
     """One listening socket, many sessions; see the module docstring for the protocol."""
 
@@ -122,8 +78,8 @@ class Relay:
         self.config = config
         self.relay_id = uuid.uuid4().hex[:12]
         self.nonces = NonceRegistry(config.nonce_capacity)
-        self._parked: dict[str, _Side] = {}
-        self._active: dict[str, _Session] = {}
+        self._parked: dict[str, Side] = {}
+        self._active: dict[str, PairedSession] = {}
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._heartbeat: asyncio.Task[None] | None = None
@@ -304,7 +260,7 @@ class Relay:
             await self._refuse(writer, peer, exc.reason)
             return
         sid = claims.session_id
-        side = _Side(claims, reader, writer, peer, pending=trailing)
+        side = Side(claims, reader, writer, peer, pending=trailing)
         if sid in self._active:
             await self._refuse(writer, peer, c.REFUSE_SESSION_FULL, sid)
             return
@@ -318,7 +274,7 @@ class Relay:
         del self._parked[sid]
         await self._run_session(sid, {claims.role: side, other.claims.role: other})
 
-    async def _park(self, side: _Side) -> None:
+    async def _park(self, side: Side) -> None:
         """Hold the first side until its peer arrives, it leaves, or the wait times out.
 
         While parked we keep reading so a client that hangs up is noticed; early bytes are
@@ -358,10 +314,10 @@ class Relay:
             if side.early_read is not None and not side.paired.done():
                 side.early_read.cancel()
 
-    async def _run_session(self, sid: str, sides: dict[Role, _Side]) -> None:
-        session = _Session(sid, sides)
+    async def _run_session(self, sid: str, sides: dict[Role, Side]) -> None:
+        session = PairedSession(sid, sides)
         self._active[sid] = session
-        bandwidth = _Bandwidth(self.config.bandwidth_bps) if self.config.bandwidth_bps else None
+        bandwidth = Bandwidth(self.config.bandwidth_bps) if self.config.bandwidth_bps else None
         for side in sides.values():
             if not side.paired.done():
                 side.paired.set_result(None)
@@ -383,9 +339,9 @@ class Relay:
         pumps: set[asyncio.Future[None]] = set()
         if session.end_reason is None:
             pumps = {
-                asyncio.ensure_future(self._pump(session, agent, customer, bandwidth)),
-                asyncio.ensure_future(self._pump(session, customer, agent, bandwidth)),
-                asyncio.ensure_future(self._watch_idle(session)),
+                asyncio.ensure_future(pump(session, agent, customer, self.config.chunk, bandwidth)),
+                asyncio.ensure_future(pump(session, customer, agent, self.config.chunk, bandwidth)),
+                asyncio.ensure_future(watch_idle(session, self.config.idle_timeout_s)),
             }
         try:
             if pumps:
@@ -407,35 +363,3 @@ class Relay:
                 seconds=round(time.monotonic() - started, 3),
             )
             self._report("ended", sid, reason=reason, bytes=session.bytes_forwarded)
-
-    async def _pump(
-        self, session: _Session, src: _Side, dst: _Side, bandwidth: _Bandwidth | None
-    ) -> None:
-        """Copy src → dst; drain() blocks when dst is slow, which stops us reading src."""
-        try:
-            if src.pending:
-                dst.writer.write(src.pending)
-                session.bytes_forwarded += len(src.pending)
-                src.pending = b""
-            await dst.writer.drain()
-            while True:
-                data = await src.reader.read(self.config.chunk)
-                if not data:
-                    session.end_reason = session.end_reason or LEFT[src.claims.role]
-                    return
-                session.last_activity = time.monotonic()
-                if bandwidth is not None:
-                    await bandwidth.consume(len(data))
-                dst.writer.write(data)
-                session.bytes_forwarded += len(data)
-                await dst.writer.drain()
-        except (ConnectionError, OSError):
-            session.end_reason = session.end_reason or CONNECTION_LOST[src.claims.role]
-
-    async def _watch_idle(self, session: _Session) -> None:
-        step = min(1.0, self.config.idle_timeout_s / 4)
-        while True:
-            await asyncio.sleep(step)
-            if time.monotonic() - session.last_activity >= self.config.idle_timeout_s:
-                session.end_reason = session.end_reason or c.END_IDLE
-                return
