@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import importlib.util
 import os
 import queue
@@ -28,6 +29,16 @@ def private_user_data(tmp_path_factory: pytest.TempPathFactory) -> None:
     settings (the remoteapp:// handler that xdg-mime registers at an agent's login)."""
     os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("user-data"))
     os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("user-config"))
+
+
+@pytest.fixture(autouse=True)
+def leaks_fail_the_test_that_made_them() -> Iterator[None]:
+    """A socket left open in a reference cycle (an asyncio transport) is only found by the
+    cyclic garbage collector, whose runs follow allocations: its ResourceWarning (an error
+    here) would fail whichever later test was running then. Collecting after each test
+    makes it fail the test that leaked (tests/ui also collects, on the GUI thread)."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session")

@@ -56,18 +56,35 @@ class Harness:
         self.relay = relay
         self.transport = transport
         self.served: list[asyncio.Task[None]] = []  # the relay also tracks and awaits them
+        self.opened: list[asyncio.StreamWriter] = []  # our ends, see close_all
 
     @property
     def port(self) -> int:
         return self.relay.port
 
-    async def connect(self) -> Streams:
+    async def connect(self, first: bytes = b"") -> Streams:
+        """A new connection whose first bytes are ``first``. In memory they are in the
+        socket before the relay starts its first-frame timer, so a stalled event loop (a
+        loaded machine, a long garbage collection) cannot turn a short timeout into a
+        refusal of a client that did send its token at once."""
         if self.transport == "tcp":
-            return await asyncio.open_connection("127.0.0.1", self.relay.port)
-        ours, theirs = socket.socketpair()
-        reader, writer = await asyncio.open_connection(sock=theirs, limit=self.relay.config.chunk)
-        self.served.append(asyncio.create_task(self.relay.handle_connection(reader, writer)))
-        return await asyncio.open_connection(sock=ours)
+            reader, writer = await asyncio.open_connection("127.0.0.1", self.relay.port)
+            writer.write(first)
+        else:
+            ours, theirs = socket.socketpair()
+            ours.sendall(first)
+            relay_side = await asyncio.open_connection(sock=theirs, limit=self.relay.config.chunk)
+            self.served.append(asyncio.create_task(self.relay.handle_connection(*relay_side)))
+            reader, writer = await asyncio.open_connection(sock=ours)
+        self.opened.append(writer)
+        return reader, writer
+
+    async def close_all(self) -> None:
+        """Abort what is still open of our ends: a scenario that failed half-way must not
+        leave sockets for the garbage collector (a ResourceWarning in some later test)."""
+        for writer in self.opened:
+            writer.transport.abort()
+        await asyncio.sleep(0)  # connection_lost, which closes the socket, runs next
 
 
 @pytest.fixture(params=["tcp", "memory"])
@@ -77,8 +94,7 @@ def transport(request: pytest.FixtureRequest) -> str:
 
 async def dial(relay: Harness, token: str) -> Streams:
     """Raw dial (not ``open_relay``): these tests look at refusals frame by frame."""
-    reader, writer = await relay.connect()
-    writer.write(pack_frame(FrameType.TOKEN, token.encode()))
+    reader, writer = await relay.connect(pack_frame(FrameType.TOKEN, token.encode()))
     await writer.drain()
     return reader, writer
 
@@ -105,9 +121,11 @@ def run(
     async def main() -> None:
         relay = Relay(RelayConfig(secret=SECRET, reporter=reporter, **config))
         await relay.start()
+        harness = Harness(relay, transport)
         try:
-            await asyncio.wait_for(test(Harness(relay, transport), events), 20)
+            await asyncio.wait_for(test(harness, events), 20)
         finally:
+            await harness.close_all()
             await relay.close()
 
     asyncio.run(main())
