@@ -12,14 +12,23 @@ import contextlib
 import logging
 import signal
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import anyio.to_thread
 import platformdirs
 import uvicorn
 
 from helpdesk.app import create_app
 from helpdesk.clock import Clock
-from helpdesk.db import db_factory, make_engine, migrate
+from helpdesk.db import (
+    BACKGROUND_THREADS,
+    POOL_SIZE,
+    REQUEST_THREADS,
+    db_factory,
+    make_engine,
+    migrate,
+)
 from helpdesk.demo import seed, write_credentials
 from helpdesk.settings import Settings
 from remoterelay.cli import add_relay_arguments, config_from_args
@@ -29,6 +38,13 @@ from remotewire.events import EventLog, to_stdout
 from remotewire.shared_secret import load_secret
 
 events = EventLog("helpdesk")
+KEEP_ALIVE_S = 75
+"""How long an idle HTTP connection is kept. A client must give up an idle connection
+before the server closes it: a request sent as the server closes is lost (a reset, to
+httpx a ``ReadError``). httpx drops idle connections after 5 s, and uvicorn's default
+was 5 s too, so under load requests were lost. 75 s (nginx's default) is longer than
+httpx's 5 s and than the apps' gaps between calls (a poll at least every 20 s, the
+agent's queue every 3 s)."""
 
 
 def raise_open_files_limit(wanted: int = 65536) -> int:
@@ -73,7 +89,13 @@ async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
     data_dir: Path = args.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     secret = load_secret(data_dir / "relay-secret", create=True)
-    engine = make_engine(args.db or f"sqlite:///{data_dir / 'helpdesk.sqlite3'}")
+    # The threads that run database work, one pooled connection each (helpdesk.db).
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(BACKGROUND_THREADS, "helpdesk-background"))
+    anyio.to_thread.current_default_thread_limiter().total_tokens = REQUEST_THREADS
+    engine = make_engine(
+        args.db or f"sqlite:///{data_dir / 'helpdesk.sqlite3'}", pool_size=POOL_SIZE
+    )
     migrate(engine)
     credentials = seed(db_factory(engine))
 
@@ -86,6 +108,7 @@ async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
             port=args.http_port,
             log_level="warning",
             lifespan="on",
+            timeout_keep_alive=KEEP_ALIVE_S,
             timeout_graceful_shutdown=5,  # long polls in flight must not hold up a stop
         )
     )
@@ -100,7 +123,6 @@ async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
 
     # Before "ready" is printed: whoever reads it may stop us at once with SIGTERM.
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)

@@ -3,21 +3,53 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, QueuePool, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
+# The server's database concurrency: who may hold a pooled connection at once.
+REQUEST_THREADS: Final = 40
+"""Threads serving requests: Starlette runs sync endpoints and dependencies on anyio's
+threads (``helpdesk.cli`` sets their number)."""
+BACKGROUND_THREADS: Final = 16
+"""Threads of ``asyncio.to_thread``: each step of a long poll, the sweeper."""
+POOL_SIZE: Final = REQUEST_THREADS + BACKGROUND_THREADS
+POOL_TIMEOUT_S: Final = 5.0
+"""The longest a thread waits for a pooled connection before its request fails (a 5xx
+with a JSON body): shorter than the apps' 10 s timeout, so they hear why."""
 
-def make_engine(url: str) -> Engine:
+
+def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
     """Create the engine; SQLite gets WAL + busy timeout so the relay reports and the
-    long-polls do not trip over "database is locked"."""
+    long-polls do not trip over "database is locked".
+
+    ``pool_size``: the server's ``POOL_SIZE``, one connection per thread that may run
+    database work, no overflow, a bounded wait (``POOL_TIMEOUT_S``). SQLAlchemy's default
+    (5 + 10 overflow, 30 s wait) was far below the 40 request threads, so threads waited
+    for each other's connections. A request still keeps its connection from the thread
+    of its dependencies to the thread of its endpoint, and waits for a thread in between:
+    a burst of a few hundred requests can take every connection that way while every
+    thread waits for one. That wait now ends after 5 s in an error answer instead of 30 s
+    of silence; ``helpdesk.deps.get_db`` must admit no more requests than connections to
+    end it (a slot limiter in front of the session). ``None`` (scripts, tests):
+    SQLAlchemy's default pool."""
+    pool: dict[str, Any] = {}
+    if pool_size is not None:
+        pool = {
+            "poolclass": QueuePool,
+            "pool_size": pool_size,
+            "max_overflow": 0,
+            "pool_timeout": POOL_TIMEOUT_S,
+        }
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 15}, **pool
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -28,7 +60,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def alembic_config() -> Config:
