@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from helpdesk import http_errors
 from helpdesk.console import app as console
-from helpdesk.db import db_factory
+from helpdesk.db import RequestSessions, db_factory
 from helpdesk.notify import Notifier
 from helpdesk.routers import ROUTERS
 from helpdesk.security import FailureLimiter
@@ -41,6 +41,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
 
     app = FastAPI(title="remoteapp helpdesk", lifespan=lifespan)
     app.state.db_factory = factory
+    app.state.request_sessions = RequestSessions(factory)
     app.state.settings = settings
     app.state.notifier = notifier
     app.state.limiter = FailureLimiter(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -9,6 +12,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, QueuePool, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+from helpdesk.errors import Unavailable
+from remotewire.error_codes import ErrorCode
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -33,11 +39,9 @@ def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
     (5 + 10 overflow, 30 s wait) was far below the 40 request threads, so threads waited
     for each other's connections. A request still keeps its connection from the thread
     of its dependencies to the thread of its endpoint, and waits for a thread in between:
-    a burst of a few hundred requests can take every connection that way while every
-    thread waits for one. That wait now ends after 5 s in an error answer instead of 30 s
-    of silence; ``helpdesk.deps.get_db`` must admit no more requests than connections to
-    end it (a slot limiter in front of the session). ``None`` (scripts, tests):
-    SQLAlchemy's default pool."""
+    a burst of a few hundred requests could take every connection that way while every
+    thread waited for one; ``RequestSessions`` admits no more requests than there are
+    connections for them. ``None`` (scripts, tests): SQLAlchemy's default pool."""
     pool: dict[str, Any] = {}
     if pool_size is not None:
         pool = {
@@ -81,3 +85,34 @@ def db_factory(engine: Engine) -> sessionmaker[Session]:
     """Makes database sessions, named ``db`` everywhere in the server: "session" means a
     support session there."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+class RequestSessions:
+    """At most ``REQUEST_THREADS`` requests hold a database session at once (the pool
+    keeps a connection for each). A request keeps its session, and the connection in it,
+    from the thread of its dependencies to the thread of its endpoint, and waits for a
+    thread in between; unbounded, a burst took every connection that way while every
+    thread waited for one. A request waits here instead, on the event loop and holding
+    nothing, for at most ``wait_s``; then it is answered 503 ``server-busy``."""
+
+    def __init__(self, factory: sessionmaker[Session], wait_s: float = POOL_TIMEOUT_S) -> None:
+        self._factory = factory
+        self._free = asyncio.Semaphore(REQUEST_THREADS)
+        self.wait_s = wait_s
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[Session]:
+        try:
+            await asyncio.wait_for(self._free.acquire(), self.wait_s)
+        except TimeoutError:
+            raise Unavailable(
+                ErrorCode.SERVER_BUSY, "the server is busy; try again in a moment", 1
+            ) from None
+        try:
+            db = self._factory()
+            try:
+                yield db
+            finally:  # closing may roll back: a round trip, off the event loop
+                await asyncio.to_thread(db.close)
+        finally:
+            self._free.release()

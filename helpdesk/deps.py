@@ -8,7 +8,7 @@ routers does FastAPI meet the services.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
 from helpdesk.clock import Clock
+from helpdesk.db import RequestSessions
 from helpdesk.models import Presence, RemoteSession, User
 from helpdesk.notify import Notifier
 from helpdesk.security import FailureLimiter
@@ -31,9 +32,11 @@ def get_db_factory(request: Request) -> sessionmaker[DbSession]:
 DbFactory = Annotated[sessionmaker[DbSession], Depends(get_db_factory)]
 
 
-def get_db(db_factory: DbFactory) -> Iterator[DbSession]:
-    """One database session per request, closed after the response."""
-    with db_factory() as db:
+async def get_db(request: Request) -> AsyncIterator[DbSession]:
+    """One database session per request, closed after the response; a request waits for
+    its turn first (``helpdesk.db.RequestSessions``)."""
+    sessions: RequestSessions = request.app.state.request_sessions
+    async with sessions.session() as db:
         yield db
 
 

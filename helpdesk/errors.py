@@ -13,7 +13,8 @@ people::
      ├── NotFound                    404
      ├── Conflict                    409  the state of things forbids it now
      │    └── IllegalTransition      409  a session event its state does not allow (a bug)
-     └── RateLimited                 429  .retry_after seconds
+     ├── RateLimited                 429  .retry_after seconds
+     └── Unavailable                 503  .retry_after seconds: busy now, not refused
 """
 
 from __future__ import annotations
@@ -60,6 +61,12 @@ class IllegalTransition(Conflict):
 
 
 class RateLimited(DomainError):
+    def __init__(self, code: ErrorCode, message: str, retry_after: int) -> None:
+        super().__init__(code, message)
+        self.retry_after = retry_after
+
+
+class Unavailable(DomainError):
     def __init__(self, code: ErrorCode, message: str, retry_after: int) -> None:
         super().__init__(code, message)
         self.retry_after = retry_after

@@ -1,7 +1,7 @@
 """The one place where errors become HTTP answers.
 
 Every error body is ``{"detail": "<message>", "code": "<ErrorCode>"}`` (validation errors
-add ``errors``, FastAPI's list); 429 answers carry ``Retry-After``. Domain errors get
+add ``errors``, FastAPI's list); 429 and 503 answers carry ``Retry-After``. Domain errors get
 their status from their branch of the tree in ``helpdesk.errors``.
 """
 
@@ -24,6 +24,7 @@ from helpdesk.errors import (
     NotAuthenticated,
     NotFound,
     RateLimited,
+    Unavailable,
 )
 from remotewire.error_codes import ErrorCode
 
@@ -35,6 +36,7 @@ STATUS: Final[tuple[tuple[type[DomainError], int], ...]] = (  # most specific fi
     (NotFound, 404),
     (Conflict, 409),
     (RateLimited, 429),
+    (Unavailable, 503),
 )
 FRAMEWORK_CODES: Final = {404: ErrorCode.UNKNOWN_ROUTE, 405: ErrorCode.METHOD_NOT_ALLOWED}
 
@@ -58,7 +60,8 @@ def validation_message(exc: RequestValidationError) -> str:
 
 async def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    retry_after = exc.retry_after if isinstance(exc, RateLimited | Unavailable) else None
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
     return JSONResponse(error_body(exc.code, exc.message), status_of(exc), headers=headers)
 
 

@@ -54,6 +54,8 @@ class ErrorCode(StrEnum):
     # 429 (with Retry-After)
     TOO_MANY_FAILED_LOGINS = "too-many-failed-logins"
     TOO_MANY_FAILED_ATTEMPTS = "too-many-failed-attempts"
+    # 503 (with Retry-After)
+    SERVER_BUSY = "server-busy"
     # anything else
     HTTP_ERROR = "http-error"
     INTERNAL_ERROR = "internal-error"

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sse_starlette.sse import EventSourceResponse
 
-from helpdesk.console.auth import ConsoleDb, ConsoleUser
+from helpdesk.console.auth import ConsoleDb, ConsoleUser, StreamDb, StreamUser
 from helpdesk.console.i18n import N_
 from helpdesk.console.web import PREFIX, ConsoleRoute, render, render_text
 from helpdesk.errors import NotAllowed
@@ -77,7 +77,7 @@ def monitoring_fragment(
 
 @router.get("/monitoring/{app_id}/stream")
 async def monitoring_stream(
-    user: ConsoleUser, request: Request, db: ConsoleDb, app_id: str, page: int = 1
+    user: StreamUser, request: Request, db: StreamDb, app_id: str, page: int = 1
 ) -> Response:
     """Server-sent events: an ``update`` with the live parts' HTML whenever they change."""
     member_app(db, app_id, user)  # refuse before streaming
@@ -134,7 +134,7 @@ def connect_code(
 
 
 @router.get("/events")
-async def user_events(user: ConsoleUser, request: Request) -> Response:
+async def user_events(user: StreamUser, request: Request) -> Response:
     """Per-user events on every console page: "online" when a watched client's app
     comes online (Notify me when online)."""
     factory, settings, user_id = request.app.state.db_factory, request.app.state.settings, user.id
