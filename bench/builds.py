@@ -59,6 +59,24 @@ def release(*args: str) -> str:
     return done.stdout
 
 
+def publish(
+    data_dir: Path, keys: Path, version: str, artifact: Path, os_name: str = "linux"
+) -> str:
+    """``remoteapp-release publish``: ``artifact`` as ``version`` for ``os_name``."""
+    return release(
+        "publish",
+        "--data-dir",
+        str(data_dir),
+        "--keys",
+        str(keys),
+        "--os",
+        os_name,
+        "--version",
+        version,
+        str(artifact),
+    )
+
+
 def bundled_files() -> list[Path]:
     """What a build is made of (and no more: another engineer's .ts edit is not one)."""
     files = [ROOT / "locks" / "desktop.txt", ROOT / "setup.cfg"]

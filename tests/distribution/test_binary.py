@@ -23,8 +23,9 @@ import pytest
 import requests
 from PIL import Image
 
+from bench.builds import publish
 from remoteapp import __version__
-from tests.distribution.conftest import NEXT_VERSION, ROOT, release
+from tests.distribution.conftest import NEXT_VERSION, ROOT
 from tests.helpdesk.server_process import Process, Server, launch
 
 pytestmark = [pytest.mark.display, pytest.mark.timeout(1800)]
@@ -175,18 +176,7 @@ def test_download_start_rename_refuse_update(
         stop(app)
 
     # tampered metadata: refused, a log line, no icon, the app keeps running
-    release(
-        "publish",
-        "--data-dir",
-        str(server.data_dir),
-        "--keys",
-        str(kit / "keys"),
-        "--os",
-        "linux",
-        "--version",
-        NEXT_VERSION,
-        str(built_next),
-    )
+    publish(server.data_dir, kit / "keys", NEXT_VERSION, built_next)
     timestamp = server.data_dir / "updates" / "metadata" / "timestamp.json"
     good = timestamp.read_bytes()
     timestamp.write_bytes(good.replace(b'"version": ', b'"version": 1', 1))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bench.builds import release
+from bench.builds import publish
 from helpdesk.services.downloads import rename_bundle
 from remoteapp.branding.identity import named_path
 from remoteapp.update import ReplaceFailed
@@ -88,18 +88,8 @@ def test_the_server_sends_the_zip_with_the_apps_folder(
     server: Server, kit: Path, tmp_path: Path
 ) -> None:
     for version in ("0.1.0", "0.1.1"):  # the second build replaces the first one's zips
-        release(
-            "publish",
-            "--data-dir",
-            str(server.data_dir),
-            "--keys",
-            str(kit / "keys"),
-            "--os",
-            "macos",
-            "--version",
-            version,
-            str(mac_zip(tmp_path / f"remoteapp-{version}.zip")),
-        )
+        zipped = mac_zip(tmp_path / f"remoteapp-{version}.zip")
+        publish(server.data_dir, kit / "keys", version, zipped, "macos")
         answer = requests.get(f"{server.http_url}/download/demo/macos", timeout=30)
         assert answer.status_code == 200
         assert (

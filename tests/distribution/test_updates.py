@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import builds
 from helpdesk.services.updates import ONLINE_KEY_FILE, UpdateRepository, load_signer
 from remoteapp.update import ReplaceFailed, UpdateCheckFailed, UpdateDownloadFailed
 from remoteapp.update.client import UpdateClient, trusted_root_bytes
@@ -34,18 +35,7 @@ def repo_server(tmp_path: Path, kit: Path) -> Iterator[Server]:
 def publish(server: Server, kit: Path, version: str, content: bytes, tmp: Path) -> Path:
     artifact = tmp / f"build-{version}"
     artifact.write_bytes(content)
-    release(
-        "publish",
-        "--data-dir",
-        str(server.data_dir),
-        "--keys",
-        str(kit / "keys"),
-        "--os",
-        "linux",
-        "--version",
-        version,
-        str(artifact),
-    )
+    builds.publish(server.data_dir, kit / "keys", version, artifact)
     return artifact
 
 
@@ -148,18 +138,7 @@ def test_key_rotation_needs_no_rebuild(
     release("rotate", "--data-dir", str(repo_server.data_dir), "--keys", str(keys), "--role", role)
     artifact = tmp_path / "build-3"
     artifact.write_bytes(b"build 3")
-    release(
-        "publish",
-        "--data-dir",
-        str(repo_server.data_dir),
-        "--keys",
-        str(keys),
-        "--os",
-        "linux",
-        "--version",
-        "0.3.0",
-        str(artifact),
-    )
+    builds.publish(repo_server.data_dir, keys, "0.3.0", artifact)
     for cache in (tmp_path / "cache", tmp_path / "fresh-cache"):  # a client that saw v1 only
         offered = client(repo_server.http_url, kit, cache).check()
         assert offered is not None and offered.version == "0.3.0"

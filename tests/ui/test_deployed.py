@@ -16,7 +16,7 @@ import requests
 from pytestqt.qtbot import QtBot
 
 from bench.builds import kit as build_kit
-from bench.builds import release
+from bench.builds import publish
 from remoteapp.branding.deployment import Deployment
 from remoteapp.branding.identity import ProfileCache
 from remoteapp.ui import deployed, updates
@@ -126,18 +126,7 @@ def test_the_agent_window_has_the_update_icon_too(
 ) -> None:
     newer = tmp_path / "remoteapp-0.2.0"
     newer.write_bytes(b"the next build")
-    release(
-        "publish",
-        "--data-dir",
-        str(server.data_dir),
-        "--keys",
-        str(kit / "keys"),
-        "--os",
-        "linux",
-        "--version",
-        "0.2.0",
-        str(newer),
-    )
+    publish(server.data_dir, kit / "keys", "0.2.0", newer)
     customer, customer_header = window_with_header(qtbot)
     customer_says: list[str] = []
     running = tmp_path / "Demo_ra-demo"
