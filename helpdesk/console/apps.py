@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from helpdesk.console.auth import ConsoleDb, ConsoleUser, require_permission
@@ -108,22 +109,28 @@ async def _save(request: Request, db: ConsoleDb, app_id: str | None) -> Response
     if isinstance(upload, UploadFile) and upload.filename:
         logo = await upload.read(app_settings.MAX_LOGO_BYTES + 1)
     tab = str(post.get("tab") or "main")
-    try:
-        saved = app_settings.save(db, form, create=create, logo=logo)
-    except InvalidInput as exc:
-        db.rollback()
-        current = None if create else app_settings.get(db, form.app_id).logo
-        return _edit_page(
-            request,
-            db,
-            form,
-            create=create,
-            logo=current,
-            error=gettext_for(request)(exc.message),
-            tab=tab,
-            status=422,
+
+    def store() -> Response:  # database work and the logo's re-encoding: off the event loop
+        try:
+            saved = app_settings.save(db, form, create=create, logo=logo)
+        except InvalidInput as exc:
+            db.rollback()
+            current = None if create else app_settings.get(db, form.app_id).logo
+            return _edit_page(
+                request,
+                db,
+                form,
+                create=create,
+                logo=current,
+                error=gettext_for(request)(exc.message),
+                tab=tab,
+                status=422,
+            )
+        return RedirectResponse(
+            f"{PREFIX}/settings/apps/{saved.id}?saved=1&tab={tab}", status_code=303
         )
-    return RedirectResponse(f"{PREFIX}/settings/apps/{saved.id}?saved=1&tab={tab}", status_code=303)
+
+    return await run_in_threadpool(store)
 
 
 @router.get("/download/{app_id}")

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session as Db
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -115,14 +116,22 @@ async def console_user(request: Request, db: ConsoleDb) -> User:
     """The logged-in user of this browser session, or LoginRequired."""
     session = request.session
     user_id, epoch = session.get("uid"), session.get("epoch")
-    user = db.get(User, user_id) if isinstance(user_id, int) else None
-    if user is None or user.session_epoch != epoch:
+
+    def load() -> tuple[User, Nav] | None:  # database work: off the event loop
+        user = db.get(User, user_id) if isinstance(user_id, int) else None
+        if user is None or user.session_epoch != epoch:
+            return None
+        return user, Nav(db, user)
+
+    found = await run_in_threadpool(load)
+    if found is None:
         if session:
             session.clear()
         raise LoginRequired()
+    user, request.state.nav = found
     request.state.console_user = user
+    epoch = user.session_epoch  # the same, as checked
     request.state.csrf_token = csrf_token(request.app.state.settings.secret, user.id, epoch)
-    request.state.nav = Nav(db, user)
     await check_csrf(request, user.id, epoch)
     return user
 
