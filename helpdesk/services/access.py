@@ -59,19 +59,11 @@ def console_login(
     address (second, more lenient), so neither guessing one account's password nor
     trying many accounts from one place goes far; the refusal says how long to wait."""
     email = email.strip().lower()
-    per_account, per_address = limiters
-    account_key, address_key = f"console-login:{email}", f"console-address:{address}"
-    wait = max(per_account.retry_after(account_key), per_address.retry_after(address_key))
-    if wait:
-        raise RateLimited(
-            ErrorCode.TOO_MANY_FAILED_LOGINS,
-            f"Too many failed logins. Try again in {wait} s.",
-            wait,
-        )
+    keys = (f"console-login:{email}", f"console-address:{address}")
+    _refuse_while_limited(limiters, keys, "Too many failed logins. Try again in {wait} s.")
     user = db.scalar(select(User).where(User.email == email))
     if user is None or not verify_password(user.password_hash, password):
-        per_account.fail(account_key)
-        per_address.fail(address_key)
+        _count_failure(limiters, keys)
         raise NotAuthenticated(ErrorCode.WRONG_LOGIN, N_("Wrong email or password."))
     return user
 
@@ -93,18 +85,10 @@ def change_password(
     """The console's Change password. A wrong current password counts as a failed login
     would (per account and per address, its own keys), so a stolen browser session cannot
     be used to guess the password; then every browser session of the user ends."""
-    per_account, per_address = limiters
-    account_key, address_key = f"console-password:{user.id}", f"console-address:{address}"
-    wait = max(per_account.retry_after(account_key), per_address.retry_after(address_key))
-    if wait:
-        raise RateLimited(
-            ErrorCode.TOO_MANY_FAILED_LOGINS,
-            f"Too many wrong passwords. Try again in {wait} s.",
-            wait,
-        )
+    keys = (f"console-password:{user.id}", f"console-address:{address}")
+    _refuse_while_limited(limiters, keys, "Too many wrong passwords. Try again in {wait} s.")
     if not verify_password(user.password_hash, current):
-        per_account.fail(account_key)
-        per_address.fail(address_key)
+        _count_failure(limiters, keys)
         raise InvalidInput(ErrorCode.WRONG_LOGIN, N_("The current password is wrong."))
     _check_new_password(new)
     if new == current:
@@ -113,6 +97,20 @@ def change_password(
         )
     user.password_hash = hash_password(new)
     end_browser_sessions(db, user)
+
+
+def _refuse_while_limited(
+    limiters: tuple[FailureLimiter, FailureLimiter], keys: tuple[str, str], message: str
+) -> None:
+    """RateLimited while either key (the account's, the address's) has failed too often."""
+    wait = max(limiter.retry_after(key) for limiter, key in zip(limiters, keys, strict=True))
+    if wait:
+        raise RateLimited(ErrorCode.TOO_MANY_FAILED_LOGINS, message.format(wait=wait), wait)
+
+
+def _count_failure(limiters: tuple[FailureLimiter, FailureLimiter], keys: tuple[str, str]) -> None:
+    for limiter, key in zip(limiters, keys, strict=True):
+        limiter.fail(key)
 
 
 def _check_new_password(password: str) -> None:
