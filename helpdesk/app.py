@@ -19,6 +19,7 @@ from helpdesk import http_errors
 from helpdesk.console import app as console
 from helpdesk.db import RequestSessions, db_factory
 from helpdesk.notify import Notifier
+from helpdesk.pg_listen import Listener
 from helpdesk.routers import ROUTERS
 from helpdesk.security import FailureLimiter
 from helpdesk.services.relay_events import sweep_forever
@@ -33,17 +34,22 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         notifier.bind(asyncio.get_running_loop())
-        sweeper = asyncio.create_task(sweep_forever(factory, settings))
+        tasks = [asyncio.create_task(sweep_forever(factory, settings))]
+        if engine.dialect.name == "postgresql":  # wake-ups from the other processes
+            tasks.append(asyncio.create_task(app.state.listener.listen_forever()))
         yield
-        sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeper
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     app = FastAPI(title="remoteapp helpdesk", lifespan=lifespan)
     app.state.db_factory = factory
     app.state.request_sessions = RequestSessions(factory)
     app.state.settings = settings
     app.state.notifier = notifier
+    app.state.listener = Listener(engine.url, notifier)
     app.state.limiter = FailureLimiter(
         settings.rate_max_failures, settings.rate_window_s, settings.clock
     )

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, QueuePool, create_engine, event
+from sqlalchemy import Engine, QueuePool, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from helpdesk.errors import Unavailable
@@ -73,10 +73,19 @@ def alembic_config() -> Config:
     return config
 
 
+MIGRATION_LOCK: Final = 0x72656D6F7465  # "remote": PostgreSQL advisory lock key
+"""Held (transaction-scoped) while migrating: servers started together on one database
+take turns, and the later ones find the schema at head and change nothing."""
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the database to the newest revision (run at every start)."""
+    """Bring the database to the newest revision (run at every start). On PostgreSQL under
+    an advisory lock, so that two servers starting at once don't both migrate; SQLite's
+    single writer serializes them already."""
     config = alembic_config()
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
