@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -139,6 +149,10 @@ class RemoteSession(Base):
     offered_at: Mapped[datetime] = mapped_column(default=utcnow)
     connected_at: Mapped[datetime | None] = mapped_column()
     ended_at: Mapped[datetime | None] = mapped_column()
+    e2e_salt: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    """Mixed into the session key (docs/security.md); None only on rows from before 0003."""
+    e2e_psk: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    """The pre-shared key of a queue or connect-code session; None on password sessions."""
     agent: Mapped[User] = relationship()
     presence: Mapped[Presence] = relationship()
 

@@ -29,5 +29,7 @@ def connect_by_code(
     notifier: AppNotifier,
 ) -> dict[str, Any]:
     presence = connect_codes.redeem(db, settings, user, body.code)
-    grant = sessions.connect(db, settings, limiter, notifier, user, queue_ref=f"q{presence.id}")
+    grant = sessions.connect(
+        db, settings, limiter, notifier, user, queue_ref=f"q{presence.id}", by_code=True
+    )
     return grant_json(grant)

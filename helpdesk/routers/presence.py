@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from helpdesk.deps import AppNotifier, AppSettings, CurrentPresence, Db, DbFactory, PresenceKey
 from helpdesk.routers.apps import iso
+from helpdesk.routers.sessions import e2e_json
 from helpdesk.services import presence
 from helpdesk.services.apps import get_app
 
@@ -50,7 +51,8 @@ async def poll(
     presence_key: PresenceKey = None,
     wait: Annotated[float, Query(ge=0)] = 25.0,
 ) -> dict[str, Any]:
-    """Long poll: session offers (each handed over once) and the current password."""
+    """Long poll: session offers (each handed over once, with the session's end-to-end
+    secrets: ``via``, ``salt``, ``psk``) and the current password."""
     answer = await presence.long_poll(
         db_factory, notifier, settings, partner_id, presence_key, wait
     )
@@ -65,6 +67,7 @@ async def poll(
                 "token": o.token,
                 "agent": o.agent,
                 "expires_at": iso(o.expires_at),
+                **e2e_json(o.via, o.salt, o.psk),
             }
             for o in answer.offers
         ],

@@ -14,6 +14,7 @@ from helpdesk.routers.apps import iso
 from helpdesk.services import sessions
 from helpdesk.services.sessions import Grant
 from remotewire.constants import END_BY_USER
+from remotewire.session_keys import encode
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
@@ -31,7 +32,8 @@ class EndIn(BaseModel):
 
 
 def grant_json(grant: Grant) -> dict[str, Any]:
-    """What an agent is given to join a session: the relay, its token, the expiry."""
+    """What an agent is given to join a session: the relay, its token, the expiry, and
+    the session's end-to-end secrets (``e2e_json``)."""
     return {
         "session_id": grant.session.id,
         "state": grant.session.state,
@@ -39,6 +41,18 @@ def grant_json(grant: Grant) -> dict[str, Any]:
         "token": grant.agent_token,
         "expires_at": iso(grant.session.expires_at),
         "partner_id": grant.session.presence.partner_id,
+        **e2e_json(grant.session.via, grant.session.e2e_salt, grant.session.e2e_psk),
+    }
+
+
+def e2e_json(via: str, salt: bytes | None, psk: bytes | None) -> dict[str, Any]:
+    """``via``, ``salt`` and ``psk`` as lowercase hex (``remotewire.session_keys``;
+    ``psk`` null on password sessions). Only grants and offers carry them, never
+    ``session_json``."""
+    return {
+        "via": via,
+        "salt": encode(salt) if salt is not None else None,
+        "psk": encode(psk) if psk is not None else None,
     }
 
 

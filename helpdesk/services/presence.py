@@ -43,6 +43,9 @@ class Offer:
     token: str
     agent: str
     expires_at: datetime
+    via: str
+    salt: bytes | None  #: end-to-end secrets (remotewire.session_keys), HTTPS only
+    psk: bytes | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +217,9 @@ def collect(
                     session.customer_token,
                     session.agent.name,
                     session.expires_at,
+                    session.via,
+                    session.e2e_salt,
+                    session.e2e_psk,
                 )
             )
         db.commit()

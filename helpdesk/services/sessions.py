@@ -1,6 +1,10 @@
 """Support sessions as the parties see them: an agent connects (partner ID + password, or
 from the queue), either party reads or ends its session.
 
+Each new session gets its end-to-end secrets (``remotewire.session_keys``): a random salt,
+and for queue and connect-code sessions a pre-shared key. Both go to the agent in its
+grant and to the customer in its offer, over HTTPS only, never into a relay token.
+
 Every state change goes through ``helpdesk.lifecycle.apply``.
 """
 
@@ -26,6 +30,7 @@ from helpdesk.services.presence import is_online, key_matches
 from helpdesk.settings import Settings
 from remotewire.error_codes import ErrorCode
 from remotewire.roles import Role
+from remotewire.session_keys import needs_psk, new_psk, new_salt
 from remotewire.tokens import issue_token
 
 
@@ -45,15 +50,17 @@ def connect(
     partner_id: str | None = None,
     password: str | None = None,
     queue_ref: str | None = None,
+    by_code: bool = False,
 ) -> Grant:
-    """Offer a session to a customer: the customer's poll gets it (and is woken)."""
+    """Offer a session to a customer: the customer's poll gets it (and is woken).
+    ``by_code``: the queue reference came from a redeemed connect code."""
     if queue_ref is not None:
         presence = _presence_by_ref(db, queue_ref)
         if presence is None or user not in presence.app.agents:
             raise NotAllowed(
                 ErrorCode.NOT_APP_AGENT, "connecting from the queue is for agents of this app"
             )
-        via = "queue"
+        via = "code" if by_code else "queue"
     elif partner_id is not None and password is not None:
         presence = check_password(db, settings, limiter, user, partner_id, password)
         via = "password"
@@ -83,6 +90,8 @@ def connect(
         expires_at=now + timedelta(seconds=settings.token_ttl_s),
         waiting_since=presence.waiting_since,
         offered_at=now,
+        e2e_salt=new_salt(),
+        e2e_psk=new_psk() if needs_psk(via) else None,
     )
     presence.failures = 0
     db.add(session)

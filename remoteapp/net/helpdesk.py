@@ -2,6 +2,11 @@
 customer apps ask of it. The HTTP plumbing and the error tree are in
 ``remoteapp.net.helpdesk_http``; the ticket API's client in ``remoteapp.net.ticket_client``.
 Both are re-exported here, where the app looks for them.
+
+A session's grant (agent) and offer (customer) carry its end-to-end secrets
+(``remotewire.session_keys``): ``salt`` always, ``psk`` unless ``via`` is ``"password"``.
+An answer whose secrets are missing or malformed raises ``UnsafeSessionAnswer`` (a
+``HelpdeskRejected``): the session is never started without them, never in plaintext.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from remoteapp.net.ticket_client import TicketClient, session_action
 from remotewire.connect_codes import normalize as normalize_code
 from remotewire.constants import MAX_PARTY_REASON, session_id_in
 from remotewire.error_codes import ErrorCode
+from remotewire.session_keys import PSK_BYTES, SALT_BYTES, VIAS, decode, needs_psk
 
 __all__ = [
     "Conflict",
@@ -38,6 +44,7 @@ __all__ = [
     "NotFound",
     "RateLimited",
     "TicketClient",
+    "UnsafeSessionAnswer",
     "session_action",
     "session_id_in",
 ]
@@ -51,12 +58,48 @@ class Registration:
     poll_wait_s: float
 
 
+class UnsafeSessionAnswer(HelpdeskRejected):
+    """The server's grant or offer lacks valid end-to-end secrets (``via``, ``salt``,
+    ``psk``): an old or broken server. The session must not start."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(502, f"the server's session answer is unusable: {detail}")
+
+
+@dataclass(frozen=True, slots=True)
+class SessionKeys:
+    """A session's end-to-end secrets as the server handed them out."""
+
+    via: str  #: "password", "queue" or "code"
+    salt: bytes  #: SALT_BYTES, mixed into the session key
+    psk: bytes | None  #: PSK_BYTES on queue/code sessions, None on password sessions
+
+
+def session_keys(body: dict[str, Any]) -> SessionKeys:
+    """The secrets of a grant or offer, checked; else ``UnsafeSessionAnswer``."""
+    via = body.get("via")
+    if not isinstance(via, str) or via not in VIAS:
+        raise UnsafeSessionAnswer(f"unknown 'via' {via!r}")
+    try:
+        salt = decode(body.get("salt"), SALT_BYTES)
+        psk = decode(body.get("psk"), PSK_BYTES) if needs_psk(via) else None
+    except ValueError as exc:
+        raise UnsafeSessionAnswer(f"bad 'salt' or 'psk': {exc}") from exc
+    if psk is None and body.get("psk") is not None:
+        raise UnsafeSessionAnswer("a password session must not carry a 'psk'")
+    return SessionKeys(via, salt, psk)
+
+
 @dataclass(frozen=True, slots=True)
 class SessionOffer:
     session_id: str
     relay: str
     token: str
     agent: str
+    partner_id: str  #: the customer's own ID (bound into the channel's prologue)
+    via: str
+    salt: bytes
+    psk: bytes | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +138,9 @@ class SessionGrant:
     relay: str
     token: str
     partner_id: str
+    via: str  #: "password", "queue" or "code"
+    salt: bytes  #: remotewire.session_keys.SALT_BYTES
+    psk: bytes | None  #: PSK_BYTES unless via == "password"
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +235,16 @@ class HelpdeskClient:
 
     def _grant(self, payload: dict[str, str], path: str = "/api/sessions") -> SessionGrant:
         body = self._http.call("POST", path, json=payload, headers=self._auth())
-        return SessionGrant(body["session_id"], body["relay"], body["token"], body["partner_id"])
+        keys = session_keys(body)
+        return SessionGrant(
+            body["session_id"],
+            body["relay"],
+            body["token"],
+            body["partner_id"],
+            keys.via,
+            keys.salt,
+            keys.psk,
+        )
 
     def session_state(self, session_id: str, *, presence_key: str | None = None) -> SessionState:
         body = self._http.call(
@@ -263,8 +318,22 @@ class HelpdeskClient:
             timeout_s=wait_s + self._http.timeout_s,
         )
         offers = tuple(
-            SessionOffer(e["session_id"], e["relay"], e["token"], e["agent"])
+            self._offer(e, str(body["partner_id"]))
             for e in body["events"]
             if e.get("type") == "session-offer"
         )
         return PollResult(body["password"], offers)
+
+    @staticmethod
+    def _offer(event: dict[str, Any], partner_id: str) -> SessionOffer:
+        keys = session_keys(event)
+        return SessionOffer(
+            event["session_id"],
+            event["relay"],
+            event["token"],
+            event["agent"],
+            partner_id,
+            keys.via,
+            keys.salt,
+            keys.psk,
+        )

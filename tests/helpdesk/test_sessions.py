@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import threading
 import time
 
 import pytest
 
+from helpdesk.db import db_factory, make_engine
+from helpdesk.models import RemoteSession
 from remoteapp.net.helpdesk import (
     Conflict,
     ErrorCode,
@@ -298,3 +301,52 @@ def test_sessions_in_progress_are_listed_for_the_apps_agents_and_admins(
 
     asyncio.run(scenario())
     wait_until(lambda: not listed(agent))
+
+
+def stored_keys(server: Server, session_id: str) -> tuple[bytes | None, bytes | None]:
+    engine = make_engine(server.db_url)
+    try:
+        with db_factory(engine)() as db:
+            row = db.get(RemoteSession, session_id)
+            assert row is not None
+            return row.e2e_salt, row.e2e_psk
+    finally:
+        engine.dispose()
+
+
+def token_claims(token: str) -> bytes:
+    body = token.split(".")[1]
+    return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+
+
+def test_every_session_gets_its_own_secrets_over_https_only(
+    agent: HelpdeskClient, customer: HelpdeskClient, server: Server
+) -> None:
+    """Issue 10 §1: a salt per session, a psk for queue connects only, the same in the
+    grant, the offer and the database, and never in a relay token or the session state."""
+    reg = customer.register("demo", device(), {**FIELDS, "name": "Keyed Kim"})
+    by_password = agent.connect(reg.partner_id, reg.password)
+    offer = customer.poll(reg.partner_id, reg.presence_key, wait_s=0).offers[0]
+    assert (by_password.via, offer.via) == ("password", "password")
+    assert len(by_password.salt) == 32 and offer.salt == by_password.salt
+    assert by_password.psk is None and offer.psk is None
+    assert offer.partner_id == reg.partner_id
+    assert stored_keys(server, by_password.session_id) == (by_password.salt, None)
+    customer.end_session(by_password.session_id, presence_key=reg.presence_key)
+
+    entry = next(w for w in agent.queue("demo") if w.name == "Keyed Kim")
+    by_queue = agent.connect_from_queue(entry.queue_ref)
+    offer = customer.poll(reg.partner_id, reg.presence_key, wait_s=0).offers[0]
+    assert (by_queue.via, offer.via) == ("queue", "queue")
+    assert by_queue.psk is not None and len(by_queue.psk) == 32
+    assert (offer.salt, offer.psk) == (by_queue.salt, by_queue.psk)
+    assert by_queue.salt not in (by_password.salt, by_queue.psk)
+    assert stored_keys(server, by_queue.session_id) == (by_queue.salt, by_queue.psk)
+    for token in (by_password.token, by_queue.token, offer.token):
+        claims = token_claims(token)
+        for secret in (by_password.salt, by_queue.salt, by_queue.psk):
+            assert secret not in claims and secret.hex().encode() not in claims
+            assert secret.hex() not in token
+    raw = agent._http.call("GET", f"/api/sessions/{by_queue.session_id}", headers=agent._auth())
+    assert not {"salt", "psk"} & set(raw)
+    customer.end_session(by_queue.session_id, presence_key=reg.presence_key)
