@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,7 +30,8 @@ from helpdesk.db import (
     make_engine,
     migrate,
 )
-from helpdesk.demo import seed, write_credentials
+from helpdesk.demo import INITIAL_ADMIN_FILE, first_admin, seed, write_credentials
+from helpdesk.keys import SERVER_SECRET_ENV, SERVER_SECRET_FILE
 from helpdesk.settings import Settings
 from remoterelay.cli import add_relay_arguments, config_from_args
 from remoterelay.reporter import HttpReporter
@@ -80,6 +82,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--data-dir", type=Path, default=Path(platformdirs.user_data_dir("remoteapp-server"))
     )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="on an empty database, create demo data (users, app, clients, tickets, token)",
+    )
     add_relay_arguments(parser)
     return parser.parse_args(argv)
 
@@ -87,8 +94,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
     """Run until SIGINT/SIGTERM; ``clock`` is the real one unless a test passes its own."""
     data_dir: Path = args.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # umask 077 (main) covers parents
     secret = load_secret(data_dir / "relay-secret", create=True)
+    server_secret = load_secret(  # never given to a relay (helpdesk.keys)
+        data_dir / SERVER_SECRET_FILE, create=True, env_var=SERVER_SECRET_ENV
+    )
     # The threads that run database work, one pooled connection each (helpdesk.db).
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(BACKGROUND_THREADS, "helpdesk-background"))
@@ -97,9 +107,12 @@ async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
         args.db or f"sqlite:///{data_dir / 'helpdesk.sqlite3'}", pool_size=POOL_SIZE
     )
     migrate(engine)
-    credentials = seed(db_factory(engine))
+    credentials = seed(db_factory(engine)) if args.demo else None
+    first = None if args.demo else first_admin(db_factory(engine))
 
-    settings = Settings(secret=secret, clock=clock or Clock(), data_dir=data_dir)
+    settings = Settings(
+        secret=secret, server_secret=server_secret, clock=clock or Clock(), data_dir=data_dir
+    )
     app = create_app(engine, settings)
     server = uvicorn.Server(
         uvicorn.Config(
@@ -140,15 +153,17 @@ async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
     if credentials is not None:
         credentials |= {"http_url": http_url, "relay": settings.relay_address}
         write_credentials(data_dir / "demo-credentials.json", credentials)
-        events.emit(
+        events.emit(  # no password or token on the console: they are in the file
             "demo-created",
             admin=credentials["admin"]["email"],
-            admin_password=credentials["admin"]["password"],
             agent=credentials["agent"]["email"],
-            agent_password=credentials["agent"]["password"],
-            token=credentials["token"],
             app_id=credentials["app_id"],
             file=data_dir / "demo-credentials.json",
+        )
+    if first is not None:
+        write_credentials(data_dir / INITIAL_ADMIN_FILE, first)
+        events.emit(
+            "admin-created", admin=first["admin"]["email"], file=data_dir / INITIAL_ADMIN_FILE
         )
     events.emit(
         "ready",
@@ -176,6 +191,9 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     to_stdout()
     raise_open_files_limit()
+    # Everything the server creates (data directory, database and its WAL, secret, keys,
+    # credential files) is owner-only from the moment it exists: no window for a chmod.
+    os.umask(0o077)
     asyncio.run(serve(args, clock))
 
 

@@ -1,8 +1,15 @@
-"""First-start demo data, so a fresh install can be tried end to end at once."""
+"""First-start data: the first administrator of a real install, or (``--demo``) demo data
+so that a fresh install can be tried end to end at once.
+
+Passwords are never printed: they go to owner-only files in the data directory (the
+server runs with umask 077, so the files are 0600 from the moment they exist), and the
+server prints only the path.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -21,6 +28,11 @@ from helpdesk.models import (
     utcnow,
 )
 from helpdesk.security import hash_password
+from helpdesk.services.access import PERMISSIONS
+
+ADMIN_EMAIL_ENV = "REMOTEAPP_ADMIN_EMAIL"
+ADMIN_PASSWORD_ENV = "REMOTEAPP_ADMIN_PASSWORD"
+INITIAL_ADMIN_FILE = "initial-admin.json"
 
 DEMO_APP_ID = "demo"
 DEMO_FIELDS: dict[str, Any] = {
@@ -115,9 +127,35 @@ def seed(db_factory: sessionmaker[Session]) -> dict[str, Any] | None:
         }
 
 
+def first_admin(db_factory: sessionmaker[Session]) -> dict[str, Any] | None:
+    """Without ``--demo``: the first administrator (every permission), if the database has
+    no user yet. Email and password from ``REMOTEAPP_ADMIN_EMAIL`` / ``_PASSWORD`` when
+    set, else ``admin@localhost`` and a random password; returns the credentials (the
+    password in clear, only now) or None when users existed."""
+    with db_factory() as db:
+        if db.scalar(select(func.count()).select_from(User)):
+            return None
+        email = (os.environ.get(ADMIN_EMAIL_ENV) or "admin@localhost").strip().lower()
+        password = os.environ.get(ADMIN_PASSWORD_ENV) or secrets.token_urlsafe(15)
+        profile = db.scalar(select(AccessProfile).where(AccessProfile.name == "Administradores"))
+        admin = User(
+            email=email,
+            name="Administrator",
+            person=Person(business_name="Administrator", email=email, profile_type=1),
+            password_hash=hash_password(password),
+            profile=profile or AccessProfile(name="Administradores", permissions=list(PERMISSIONS)),
+        )
+        db.add(admin)
+        db.commit()
+        return {"admin": {"email": email, "password": password}}
+
+
 def write_credentials(path: Path, credentials: dict[str, Any]) -> None:
-    """Written once, owner-readable only; an existing file is never replaced."""
-    if path.exists():
+    """Written once, owner-readable only from its creation (``O_EXCL``, mode 0600, whatever
+    the umask); an existing file is never replaced."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
         return
-    path.write_text(json.dumps(credentials, indent=2) + "\n")
-    path.chmod(0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(json.dumps(credentials, indent=2) + "\n")

@@ -89,6 +89,7 @@ def test_the_server_and_a_lone_relay_run_from_that_venv(server_venv: Path, tmp_p
             "0",
             "--relay-host",
             "127.0.0.1",
+            "--demo",
         ],
         env,
         tmp_path,

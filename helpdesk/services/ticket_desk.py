@@ -23,6 +23,7 @@ from helpdesk.models import (
     TicketAction,
     User,
 )
+from helpdesk.services.tickets import lock_for_actions
 from helpdesk.settings import Settings
 from remotewire.constants import REMOTE_ACCESS_ORIGIN
 from remotewire.error_codes import ErrorCode
@@ -88,8 +89,9 @@ def add_action(
             }
         )
     now = settings.clock.now()
+    last, _ = lock_for_actions(db, ticket)  # atomic numbering under concurrent appends
     action = TicketAction(
-        number=max((a.number for a in ticket.actions), default=0) + 1,
+        number=last + 1,
         type=2,
         origin=9,
         description=text,

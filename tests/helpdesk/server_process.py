@@ -134,10 +134,13 @@ def start_server(
     *,
     http_port: int = 0,
     clocked: bool = False,
+    demo: bool = True,
 ) -> Server:
     """``http_port`` 0: the server picks a free port; a test that must know the address
     before the server runs passes one from ``free_port``. ``clocked``: a clock the test
-    moves with ``Server.advance``."""
+    moves with ``Server.advance``. ``demo``: start with ``--demo`` (demo accounts, app,
+    tickets and token in ``credentials``); without it ``credentials`` is the first
+    administrator's file."""
     process = spawn(
         [
             "-m",
@@ -152,6 +155,7 @@ def start_server(
             "127.0.0.1",
             "--heartbeat",
             "0.5",
+            *(["--demo"] if demo else []),
             *extra_args,
         ],
         env,
@@ -162,7 +166,8 @@ def start_server(
     except TimeoutError:
         process.stop()
         raise
-    credentials = json.loads((data_dir / "demo-credentials.json").read_text())
+    made = data_dir / ("demo-credentials.json" if demo else "initial-admin.json")
+    credentials = json.loads(made.read_text()) if demo or made.exists() else {}
     db_url = next(
         (extra_args[i + 1] for i, a in enumerate(extra_args[:-1]) if a == "--db"),
         f"sqlite:///{data_dir / 'helpdesk.sqlite3'}",
