@@ -25,10 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.desktop import WORKLOADS, to_bgra
+from bench.desktop import WORKLOADS as DESKTOP_WORKLOADS
+from bench.desktop import to_bgra
+from bench.desktop_photo import PHOTO_WORKLOADS
 from remoteapp.codec import Pixels, ScreenDecoder, ScreenEncoder
 from remoteapp.codec.tiles import TILE
 from remoteapp.codec.zstd_stream import DEFAULT_LEVEL
+
+WORKLOADS = {**DESKTOP_WORKLOADS, **PHOTO_WORKLOADS}
 
 TARGETS = {
     "encode_ms_p50 (heaviest non-video)": 4.0,
@@ -81,6 +85,7 @@ def measure(frames: Iterable[Pixels], level: int = DEFAULT_LEVEL) -> dict[str, f
     base_bytes: list[int] = []
     base_ms: list[float] = []
     exact = True
+    moves = 0
     prev: Pixels | None = None
     first: Pixels | None = None
     for frame in frames:
@@ -97,6 +102,7 @@ def measure(frames: Iterable[Pixels], level: int = DEFAULT_LEVEL) -> dict[str, f
             enc_ms.append((t1 - t0) * 1e3)
             dec_ms.append((t2 - t1) * 1e3)
             sizes.append(len(update))
+            moves += enc.last_stats.copies if enc.last_stats is not None else 0
             nbytes, secs = tight_like_baseline(prev, frame)
             base_bytes.append(nbytes)
             base_ms.append(secs * 1e3)
@@ -113,6 +119,7 @@ def measure(frames: Iterable[Pixels], level: int = DEFAULT_LEVEL) -> dict[str, f
         "baseline_bytes_per_frame": statistics.fmean(base_bytes),
         "baseline_ms_p50": statistics.median(base_ms),
         "floor_ms": floor_ms(first),
+        "moves_found": float(moves),
         "exact": exact,
     }
 
@@ -194,6 +201,7 @@ def table(results: dict[str, dict[str, float | bool]]) -> str:
         ("base B/fr", 10, "{:.0f}"),
         ("base ms", 8, "{:.2f}"),
         ("floor ms", 8, "{:.2f}"),
+        ("copies", 7, "{:.0f}"),
         ("exact", 6, "{}"),
     ]
     keys = [
@@ -205,6 +213,7 @@ def table(results: dict[str, dict[str, float | bool]]) -> str:
         "baseline_bytes_per_frame",
         "baseline_ms_p50",
         "floor_ms",
+        "moves_found",
         "exact",
     ]
     out = ["".join(name.rjust(width) for name, width, _ in cols)]

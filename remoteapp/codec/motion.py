@@ -22,6 +22,7 @@ Words = npt.NDArray[np.uint32]
 
 SEED_LEN: Final = 16  #: pixels in one seed run
 SEED_ROWS: Final = 6  #: seed rows tried per search
+SEED_SCAN: Final = 48  #: rows scanned for seeds per search
 MAX_2D_SHIFT: Final = 160  #: largest x/y shift looked for in the 2-D search
 MAX_HITS: Final = 6  #: occurrences of one seed examined
 MIN_AREA: Final = 64 * 64 * 2  #: a copy smaller than two tiles is not worth an op
@@ -44,7 +45,7 @@ def find_motion(cur: Words, ref: Words, region: Rect) -> Motion | None:
     """The largest verified copy inside ``region`` (both source and target), or None."""
     if region.w < SEED_LEN or region.h < 2 or region.area < MIN_AREA:
         return None
-    seeds = _seeds(cur, region)
+    seeds = _seeds(cur, ref, region)
     tried: set[tuple[int, int]] = set()
     best: Motion | None = None
     for vertical_only in (True, False):
@@ -63,24 +64,56 @@ def find_motion(cur: Words, ref: Words, region: Rect) -> Motion | None:
     return best
 
 
-def _seeds(cur: Words, region: Rect) -> list[tuple[int, int]]:
-    """Up to SEED_ROWS (x, y) starts of distinctive runs, spread over the region's rows."""
-    seeds = []
-    step = max(1, region.h // (SEED_ROWS + 1))
-    for y in range(region.y + step // 2, region.bottom, step):
-        row = cur[y, region.x : region.right]
-        edges = np.concatenate(([0], np.cumsum(row[1:] != row[:-1])))
-        # edges inside each window of SEED_LEN pixels
-        busy = edges[SEED_LEN - 1 :] - edges[: len(edges) - SEED_LEN + 1]
-        # among the busiest windows take the one nearest the middle: a window at the edge
-        # of a moved block often straddles it and is found nowhere in the reference
-        top = np.flatnonzero(busy == busy.max())
-        best = int(top[np.argmin(np.abs(top - (len(busy) // 2)))])
-        if busy[best] >= SEED_LEN // 4:
-            seeds.append((region.x + best, y))
-        if len(seeds) == SEED_ROWS:
-            break
-    return seeds
+def _seeds(cur: Words, ref: Words, region: Rect) -> list[tuple[int, int]]:
+    """Up to SEED_ROWS (x, y) starts of distinctive runs, from rows spread over the region.
+
+    In each scanned row the seed is the run with enough edges nearest the middle of the
+    row's changed span, not the busiest one: over a grainy photo the busiest run is the
+    strip a moved window has just uncovered, which sits at an end of the span (the
+    trailing side of the move) and exists nowhere in the reference, while the moved
+    content fills the middle.  Rows whose only candidate hugs an end of the span (a blank
+    window body beside an uncovered strip) are the last choice.
+    """
+    if region.w < SEED_LEN:
+        return []
+    step = max(1, region.h // SEED_SCAN)
+    ys = np.arange(region.y + step // 2, region.bottom, step)
+    rows = cur[ys, region.x : region.right]
+    changed = rows != ref[ys, region.x : region.right]
+    edges = np.zeros(rows.shape, np.int32)
+    np.cumsum(rows[:, 1:] != rows[:, :-1], axis=1, out=edges[:, 1:])
+    busy = edges[:, SEED_LEN - 1 :] - edges[:, : edges.shape[1] - SEED_LEN + 1]
+    starts = np.arange(busy.shape[1])
+    picks: list[tuple[float, int, int]] = []  # (distance / span, x, y)
+    for i in range(len(ys)):
+        cols = np.flatnonzero(changed[i])
+        if cols.size == 0:
+            continue
+        first, last = int(cols[0]), int(cols[-1]) + 1
+        if last - first < SEED_LEN:
+            continue
+        mid = (first + last - SEED_LEN) / 2
+        ok = (busy[i] >= SEED_LEN // 4) & (starts >= first) & (starts + SEED_LEN <= last)
+        if not ok.any():
+            continue
+        dist = np.where(ok, np.abs(starts - mid), np.inf)
+        best = int(np.argmin(dist))
+        picks.append((float(dist[best]) / (last - first), region.x + best, int(ys[i])))
+    if len(picks) > SEED_ROWS:
+        # the best rows by centrality, but at most one per SEED_ROWS-th of the region
+        # while there are enough, so a scroll's seeds stay spread over its height
+        band = max(1, region.h // SEED_ROWS)
+        chosen: list[tuple[float, int, int]] = []
+        seen: set[int] = set()
+        for pick in sorted(picks):
+            key = (pick[2] - region.y) // band
+            if key not in seen:
+                seen.add(key)
+                chosen.append(pick)
+        rest = [p for p in sorted(picks) if p not in chosen]
+        picks = (chosen + rest)[:SEED_ROWS]
+        picks.sort(key=lambda p: p[2])
+    return [(x, y) for _, x, y in picks]
 
 
 def _candidates(
