@@ -1,0 +1,185 @@
+"""The record layer every session message travels in after the handshake, sans-IO.
+
+``seal(plaintext)`` turns bytes into records (split at ``max_plaintext``);
+``receive_data`` takes the peer's bytes and ``next_record`` gives back their plaintext,
+or ``NEED_DATA``.  The session protocol above sees one byte stream, as before.
+
+One record: ``length u32 BE | ChaCha20-Poly1305 ciphertext + 16-byte tag``, the 4-byte
+header as associated data.  Each direction has its own key (from the Noise split) and
+its own counter: the nonce is 4 zero bytes and the record number (u64 little-endian, as
+in Noise), never sent, so a record replayed, dropped or reordered fails like one that was
+altered.  After ``rekey_every`` records a direction's key becomes Noise's ``REKEY(k)``
+(the first 32 bytes of encrypting 32 zero bytes at nonce 2^64-1) and its counter starts
+again at 0.  A length over the bound is refused from the header, before buffering.
+
+Any failure raises ``ChannelBroken``; the session ends, there is no plaintext fallback.
+Once a tag fails, a few neighbouring record numbers are tried (only then: the cost is
+on the failure path) to tell a replay or a reorder from an alteration in the reason.
+At the end of the stream ``next_record`` returns ``b""`` once (records are never empty),
+or raises if the stream stopped inside a record.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Final, NoReturn
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+
+from remoteapp.secure.errors import ChannelBroken, RecordTooLarge
+from remotewire.framing import NEED_DATA, NeedData
+
+__all__ = ["MAX_PLAINTEXT", "NEED_DATA", "REKEY_EVERY", "TAG", "Channel", "rekey"]
+
+HEADER: Final = struct.Struct(">I")
+TAG: Final = 16
+MAX_PLAINTEXT: Final = 256 << 10  #: bytes of plaintext per record
+REKEY_EVERY: Final = 1 << 20  #: records per key and direction
+DIAGNOSE: Final = 16  #: record numbers tried either side of a failed one, for the reason
+_NONCE_PAD: Final = b"\0\0\0\0"
+_MAX_NONCE: Final = (1 << 64) - 1
+
+
+def _nonce(counter: int) -> bytes:
+    return _NONCE_PAD + counter.to_bytes(8, "little")
+
+
+def rekey(key: bytes) -> bytes:
+    """Noise's REKEY(k) for ChaChaPoly."""
+    return ChaCha20Poly1305(key).encrypt(_nonce(_MAX_NONCE), bytes(32), b"")[:32]
+
+
+class _Direction:
+    """A key and its record counter."""
+
+    def __init__(self, key: bytes, rekey_every: int) -> None:
+        self.key = key
+        self.aead = ChaCha20Poly1305(key)
+        self.counter = 0
+        self.epoch = 0
+        self.rekey_every = rekey_every
+
+    def advance(self) -> None:
+        self.counter += 1
+        if self.counter >= self.rekey_every:
+            self.key = rekey(self.key)
+            self.aead = ChaCha20Poly1305(self.key)
+            self.counter = 0
+            self.epoch += 1
+
+
+class Channel:
+    """Both directions of one secured session.  ``seal`` and the receiving side may be
+    driven by two different threads (the writer and the reader): they share no state."""
+
+    def __init__(
+        self,
+        send_key: bytes,
+        receive_key: bytes,
+        *,
+        max_plaintext: int = MAX_PLAINTEXT,
+        rekey_every: int = REKEY_EVERY,
+    ) -> None:
+        if not 0 < rekey_every <= 1 << 62:
+            raise ValueError("rekey_every out of range")
+        self.max_plaintext = max_plaintext
+        self._send = _Direction(send_key, rekey_every)
+        self._receive = _Direction(receive_key, rekey_every)
+        self._buffer = bytearray()
+        self._eof = False
+        self._eof_told = False
+        self._broken: ChannelBroken | None = None
+        self.records_sent = 0
+        self.records_received = 0
+
+    @property
+    def buffered(self) -> int:
+        """Received bytes not yet returned as plaintext."""
+        return len(self._buffer)
+
+    # -- sending
+
+    def seal(self, plaintext: bytes | bytearray | memoryview) -> bytes:
+        """Records carrying ``plaintext`` (nothing for empty input)."""
+        view = memoryview(plaintext)
+        parts = []
+        for start in range(0, len(view), self.max_plaintext):
+            parts.append(self._seal_one(view[start : start + self.max_plaintext]))
+        return b"".join(parts)
+
+    def _seal_one(self, chunk: memoryview) -> bytes:
+        if len(chunk) > self.max_plaintext:
+            raise RecordTooLarge(f"a record holds at most {self.max_plaintext} bytes")
+        header = HEADER.pack(len(chunk) + TAG)
+        sealed = self._send.aead.encrypt(_nonce(self._send.counter), chunk, header)
+        self._send.advance()
+        self.records_sent += 1
+        return header + sealed
+
+    # -- receiving
+
+    def receive_data(self, data: bytes) -> None:
+        """Feed the peer's bytes; ``b""`` means the stream ended."""
+        if not data:
+            self._eof = True
+        else:
+            self._buffer += data
+
+    def next_record(self) -> bytes | NeedData:
+        """The next record's plaintext, ``NEED_DATA``, or ``b""`` once at the end of the
+        stream; raises ``ChannelBroken``."""
+        if self._broken is not None:
+            raise self._broken
+        if len(self._buffer) < HEADER.size:
+            return self._at_end()
+        (length,) = HEADER.unpack_from(self._buffer)
+        if not TAG < length <= self.max_plaintext + TAG:
+            self._break(f"a record header announces {length} bytes (altered in transit)")
+        if len(self._buffer) < HEADER.size + length:
+            return self._at_end()
+        header = bytes(self._buffer[: HEADER.size])
+        sealed = bytes(self._buffer[HEADER.size : HEADER.size + length])
+        try:
+            plaintext = self._receive.aead.decrypt(_nonce(self._receive.counter), sealed, header)
+        except InvalidTag as exc:
+            self._break(self._diagnose(sealed, header), exc)
+        del self._buffer[: HEADER.size + length]
+        self._receive.advance()
+        self.records_received += 1
+        return plaintext
+
+    def _at_end(self) -> bytes | NeedData:
+        if not self._eof:
+            return NEED_DATA
+        if self._buffer:
+            self._break(  # a crash or a cut: we cannot tell which, but it is no clean end
+                f"connection lost inside an encrypted record ({len(self._buffer)} bytes cut short)",
+                whole=True,
+            )
+        if self._eof_told:
+            return NEED_DATA
+        self._eof_told = True
+        return b""
+
+    def _diagnose(self, sealed: bytes, header: bytes) -> str:
+        """Why the record at the current counter failed: try its neighbours."""
+        here = self._receive.counter
+        for other in range(max(0, here - DIAGNOSE), here + DIAGNOSE + 1):
+            if other == here:
+                continue
+            try:
+                self._receive.aead.decrypt(_nonce(other), sealed, header)
+            except InvalidTag:
+                continue
+            if other < here:
+                return f"record {other} was replayed (expected record {here})"
+            return f"records were dropped or reordered (got record {other}, expected {here})"
+        return f"record {here} failed authentication (altered in transit)"
+
+    def _break(
+        self, reason: str, cause: BaseException | None = None, *, whole: bool = False
+    ) -> NoReturn:
+        self._broken = ChannelBroken(reason if whole else f"the encrypted stream broke: {reason}")
+        self._buffer.clear()
+        raise self._broken from cause
