@@ -78,9 +78,9 @@ def _seeds(cur: Words, ref: Words, region: Rect) -> list[tuple[int, int]]:
         return []
     step = max(1, region.h // SEED_SCAN)
     ys = np.arange(region.y + step // 2, region.bottom, step)
-    rows = cur[ys, region.x : region.right]
-    changed = rows != ref[ys, region.x : region.right]
-    edges = np.zeros(rows.shape, np.int32)
+    rows: Words = cur[ys, region.x : region.right]
+    changed: npt.NDArray[np.bool_] = rows != ref[ys, region.x : region.right]
+    edges: npt.NDArray[np.int32] = np.zeros(rows.shape, np.int32)
     np.cumsum(rows[:, 1:] != rows[:, :-1], axis=1, out=edges[:, 1:])
     busy = edges[:, SEED_LEN - 1 :] - edges[:, : edges.shape[1] - SEED_LEN + 1]
     starts = np.arange(busy.shape[1])
