@@ -15,7 +15,7 @@ import ssl
 from dataclasses import dataclass
 from typing import Final
 
-from remotewire.address import parse_address
+from remotewire.address import parse_relay_address
 from remotewire.errors import RelayRefused
 from remotewire.framing import NEED_DATA, FrameReader, FrameType, pack_frame
 
@@ -97,12 +97,18 @@ async def open_relay(
     ssl_context: ssl.SSLContext | None = None,
     pair_timeout_s: float = PAIR_TIMEOUT_S,
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """Connect to ``host:port``, present ``token`` and return once the peer is there.
-
-    Raises ``RelayRefused`` (with the relay's reason), ``OSError`` or ``TimeoutError``."""
-    host, port = parse_address(address)
+    """Connect to ``host:port`` (``tls://host:port``: over TLS, verified with
+    ``ssl_context`` or the default one), present ``token`` and return once the peer is
+    there. Raises ``RelayRefused`` (with the relay's reason), ``OSError`` or
+    ``TimeoutError``."""
+    host, port, tls = parse_relay_address(address)
+    if tls and ssl_context is None:
+        ssl_context = ssl.create_default_context()
     reader, writer = await asyncio.wait_for(
-        asyncio.open_connection(host, port, ssl=ssl_context), CONNECT_TIMEOUT_S
+        asyncio.open_connection(
+            host, port, ssl=ssl_context, server_hostname=host if ssl_context else None
+        ),
+        CONNECT_TIMEOUT_S,
     )
     try:
         await join_streams(reader, writer, token, pair_timeout_s)

@@ -5,6 +5,8 @@ can tell "try later" from "you typed it wrong"::
 
     HelpdeskError                       (remoteapp.net.errors, under RemoteappError)
      ├── HelpdeskUnavailable            no answer: connection refused, timeout, 5xx
+     │    └── ServerNotTrusted          its TLS certificate does not verify
+     ├── InsecureServer                 an http:// URL to another host, not allowed
      └── HelpdeskRejected               the server said no (4xx); .status, .message, .code
           ├── InvalidInput              400 / 422: a field is missing or malformed
           ├── NotAuthenticated          401: wrong credentials or expired token
@@ -16,14 +18,21 @@ can tell "try later" from "you typed it wrong"::
 ``code`` is the server's stable machine-readable reason (``ErrorCode``, e.g.
 ``wrong-partner-password``): the app branches on it, never on the message, which is for
 people. It is ``None`` when the answer had none (a real Movidesk, a proxy).
+
+HTTPS is verified with ``remoteapp.net.tls`` (the system store plus the profile's pinned
+CA, never ``certifi``'s bundle or ``REQUESTS_CA_BUNDLE``); ``http://`` is allowed to this
+machine only, unless the profile says ``insecure: true``.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
+from remoteapp.net import tls
 from remoteapp.net.errors import HelpdeskError
 
 DEFAULT_TIMEOUT_S: Final = 10.0
@@ -32,6 +41,14 @@ DEFAULT_TIMEOUT_S: Final = 10.0
 
 class HelpdeskUnavailable(HelpdeskError):
     """The server could not be reached or failed (5xx); retrying later may work."""
+
+
+class ServerNotTrusted(HelpdeskUnavailable):
+    """The server's TLS certificate does not verify (unknown CA, expired, another name)."""
+
+
+class InsecureServer(HelpdeskError):
+    """An ``http://`` URL to another host, and the profile does not allow it."""
 
 
 class HelpdeskRejected(HelpdeskError):
@@ -89,19 +106,28 @@ class HttpCalls:
     """One server's base URL and connection pool; ``call`` maps every failure to the
     tree above."""
 
-    def __init__(self, base_url: str, timeout_s: float) -> None:
+    def __init__(
+        self, base_url: str, timeout_s: float, policy: tls.TrustPolicy | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
-        self.http = requests.Session()
+        self.policy = policy
+        """None: the installed policy (the profile's), looked up at each call."""
+        self.http = verified_session(policy)
 
     def close(self) -> None:
         self.http.close()
 
     def call(self, method: str, path: str, *, timeout_s: float | None = None, **kwargs: Any) -> Any:
+        check_url(self.base_url, self.policy)
         try:
             response = self.http.request(
                 method, self.base_url + path, timeout=timeout_s or self.timeout_s, **kwargs
             )
+        except requests.exceptions.SSLError as exc:
+            if tls.verification_error(exc) is not None:
+                raise ServerNotTrusted(str(tls.not_trusted("the server", exc))) from exc
+            raise HelpdeskUnavailable(f"{method} {path}: TLS failed: {exc}") from exc
         except requests.RequestException as exc:
             raise HelpdeskUnavailable(f"{method} {path}: {exc}") from exc
         if response.status_code >= 500:
@@ -120,6 +146,52 @@ class HttpCalls:
             cls = _BY_STATUS.get(response.status_code, HelpdeskRejected)
             raise cls(response.status_code, message, code)
         return body
+
+
+def check_url(url: str, policy: tls.TrustPolicy | None = None) -> None:
+    """``InsecureServer`` for an ``http://`` URL to another host unless ``policy`` (the
+    installed one by default) allows it; https and loopback pass."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "https":
+        return
+    try:
+        tls.refuse_plain(parts.hostname or "", "the server", policy)
+    except tls.InsecureRefused as exc:
+        raise InsecureServer(str(exc)) from exc
+
+
+class VerifiedAdapter(HTTPAdapter):
+    """Every HTTPS connection verified with ``tls.client_context``, whatever ``verify``
+    a caller or the environment passes (requests would load certifi's bundle into it)."""
+
+    def __init__(self, policy: tls.TrustPolicy | None = None) -> None:
+        self.policy = policy
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = tls.client_context(self.policy)
+        super().init_poolmanager(*args, **kwargs)
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        host, pool = super().build_connection_pool_key_attributes(request, True, cert)
+        pool.pop("ca_certs", None)
+        pool.pop("ca_cert_dir", None)
+        pool["cert_reqs"] = "CERT_REQUIRED"
+        pool["ssl_context"] = tls.client_context(self.policy)  # the installed one may change
+        return host, pool
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        super().cert_verify(conn, url, False, cert)  # no CA file loaded into our context
+        conn.cert_reqs = "CERT_REQUIRED"
+
+
+def verified_session(policy: tls.TrustPolicy | None = None) -> requests.Session:
+    """A ``requests.Session`` whose HTTPS goes through ``VerifiedAdapter``."""
+    session = requests.Session()
+    session.mount("https://", VerifiedAdapter(policy))
+    return session
 
 
 def _retry_after(response: requests.Response) -> int:

@@ -4,26 +4,48 @@
 The relay parks the first side up to 30 s, so the wait here is bounded a little above
 that. Bytes that arrive right behind the PAIRED frame (the peer's Hello) belong to the
 session and are handed over, not dropped.
+
+A ``tls://host:port`` relay (``remoteapp-relay --cert``) is joined over TLS, verified
+by ``remoteapp.net.tls`` (system store plus the profile's pinned CA); the session then
+gets a plain socket whose bytes ``tls_bridge`` carries. A plain relay on another host is
+refused unless the profile says ``insecure: true`` (``tls.InsecureRefused``). TLS errors
+are ``OSError`` instances, like every other failure to reach the relay.
 """
 
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 
-from remotewire.address import parse_address
+from remoteapp.net import tls
+from remoteapp.session.tls_bridge import bridge
+from remotewire.address import parse_relay_address
 from remotewire.errors import RelayRefused
 from remotewire.relay_join import CONNECT_TIMEOUT_S, PAIR_TIMEOUT_S, RelayJoin
 
 
 def join(
-    address: str, token: str, timeout_s: float = PAIR_TIMEOUT_S
+    address: str,
+    token: str,
+    timeout_s: float = PAIR_TIMEOUT_S,
+    policy: tls.TrustPolicy | None = None,
 ) -> tuple[socket.socket, bytes]:
     """Connected, paired socket and the session bytes already received; RelayRefused or
-    OSError (unreachable, timed out) otherwise."""
-    sock = socket.create_connection(parse_address(address), timeout=CONNECT_TIMEOUT_S)
+    OSError (unreachable, timed out; ``tls.TlsError``: not trusted, plain refused)
+    otherwise. ``policy``: the installed one (the profile's) unless given."""
+    host, port, over_tls = parse_relay_address(address)
+    if not over_tls:
+        tls.refuse_plain(host, "the relay", policy)
+    sock = socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S)
     try:
-        return sock, join_socket(sock, token, timeout_s)
+        if over_tls:
+            sock = tls.wrap(sock, host, "the relay", policy)
+        trailing = join_socket(sock, token, timeout_s)
+        if isinstance(sock, ssl.SSLSocket):
+            sock.settimeout(None)
+            return bridge(sock), trailing
+        return sock, trailing
     except BaseException:
         sock.close()
         raise
