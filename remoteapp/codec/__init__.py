@@ -7,10 +7,23 @@ through codecs that register themselves in ``rect_codec`` when their module is i
 every codec module is imported here, so importing any part of the package registers them.
 """
 
-from remoteapp.codec import raw_bgra  # noqa: F401  (registers codec 0, raw-bgra)
+from remoteapp.codec import (
+    jpeg_codec,  # noqa: F401  (registers codec 2, jpeg)
+    raw_bgra,  # noqa: F401  (registers codec 0, raw-bgra)
+    vp8_codec,  # noqa: F401  (registers codec 1, vp8; av loads lazily)
+)
 from remoteapp.codec.decoder import DecodedUpdate, ScreenDecoder
 from remoteapp.codec.encoder import EncodeStats, ScreenEncoder
 from remoteapp.codec.geometry import Rect
+from remoteapp.codec.lossy import LossyMode
 from remoteapp.codec.pixels import Pixels
 
-__all__ = ["DecodedUpdate", "EncodeStats", "Pixels", "Rect", "ScreenDecoder", "ScreenEncoder"]
+__all__ = [
+    "DecodedUpdate",
+    "EncodeStats",
+    "LossyMode",
+    "Pixels",
+    "Rect",
+    "ScreenDecoder",
+    "ScreenEncoder",
+]

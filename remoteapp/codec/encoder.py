@@ -8,6 +8,9 @@ caller does with its frame buffers afterwards.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -15,7 +18,8 @@ import numpy as np
 
 from remoteapp.codec.framebuffer import copy_rect
 from remoteapp.codec.geometry import Rect, bounding_box
-from remoteapp.codec.motion import find_motion
+from remoteapp.codec.lossy import LossyMode, LossyPlanner
+from remoteapp.codec.motion import Motion, find_motion
 from remoteapp.codec.pixels import Pixels
 from remoteapp.codec.raw_bgra import RAW_BGRA
 from remoteapp.codec.tiles import as_words, changed_rects
@@ -50,14 +54,18 @@ class EncodeStats:
     raw_bytes: int
     body_bytes: int
     update_bytes: int
+    lossy: int = 0  #: of ``rects``, how many went through a lossy codec
 
 
 class ScreenEncoder:
     """Encode successive BGRA frames of one session into update messages.
 
-    Every rectangle goes out with the lossless raw-bgra codec, so the reference can take
-    the captured block as is.  A lossy codec (``CodecInfo.lossy``) would have to put what
-    its payload decodes to into the reference instead.
+    Without ``lossy_codecs`` every rectangle goes out with the lossless raw-bgra codec.
+    With them (the capabilities the viewer announced: ``vp8``, ``jpeg``) a
+    ``LossyPlanner`` codes video regions and photo-like rectangles lossily; the reference
+    still holds the captured pixels, and the planner tracks where the viewer's copy is
+    only approximate until its lossless refresh (``remoteapp.codec.lossy``).  ``clock``
+    times regions and refreshes (injected by tests and benchmarks).
     """
 
     def __init__(
@@ -66,6 +74,9 @@ class ScreenEncoder:
         level: int = DEFAULT_LEVEL,
         window_log: int = WINDOW_LOG,
         detect_motion: bool = True,
+        lossy_codecs: frozenset[str] = frozenset(),
+        mode: LossyMode = LossyMode.AUTO,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._stream = StreamCompressor(level, window_log)
         self._detect_motion = detect_motion
@@ -78,30 +89,64 @@ class ScreenEncoder:
         self._codec = RAW_BGRA
         self._coder = RAW_BGRA.new()
         self.last_stats: EncodeStats | None = None
+        self._lossy_codecs, self._mode, self._clock = lossy_codecs, mode, clock
+        self._planner: LossyPlanner | None = None
+        self.video_bitrate, self.video_fps = 1_200_000, 30.0  #: set by rate control
+
+    def set_mode(self, mode: LossyMode) -> None:
+        """The agent's quality choice; applies from the next (key) update."""
+        if mode is not self._mode:
+            self._mode = mode
+            self._key_requested = True
+
+    def refresh_due_in(self) -> float | None:
+        """Seconds until a lossless refresh is due (grab then); None if the viewer is exact."""
+        return None if self._planner is None else self._planner.refresh_due_in()
 
     def request_key_frame(self) -> None:
         """Make the next update a key frame (new viewer, or the viewer lost sync)."""
         self._key_requested = True
 
-    def encode(self, frame: Pixels, cursor: tuple[int, int] | None = None) -> bytes:
-        """Return the update that turns the previous frame into ``frame``."""
+    def encode(
+        self,
+        frame: Pixels,
+        cursor: tuple[int, int] | None = None,
+        *,
+        damage: Sequence[Rect] | None = None,
+        moves: Sequence[Motion] = (),
+    ) -> bytes:
+        """Return the update that turns the previous frame into ``frame``.
+
+        ``damage``: disjoint boxes outside which ``frame`` is known to equal the previous
+        frame (a capture backend's damage hints): only their tiles are diffed.  None
+        diffs the whole frame.  ``moves``: window moves to try first (unverified hints).
+        """
         _check_frame(frame)
         height, width = frame.shape[:2]
         ref = self._ref
         key = self._key_requested or ref is None or ref.shape != frame.shape
         ops: list[Op] = []
         chunks: list[bytes | memoryview] = []
-        copies = 0
+        copies = lossy = 0
         if key or ref is None:
             ref = np.array(frame, dtype=np.uint8, order="C", copy=True)
             self._ref = ref
             self._stream.reset()
             self._coder = self._codec.new()  # codec state restarts with the stream
+            if self._lossy_codecs and self._mode is not LossyMode.QUALITY:
+                self._planner = LossyPlanner(
+                    width, height, codecs=self._lossy_codecs, mode=self._mode, clock=self._clock
+                )
+            else:
+                self._planner = None
             self._key_requested = False
             ops.append(self._pixels(Rect(0, 0, width, height), ref, chunks))
         else:
             cur_w, ref_w = as_words(frame), as_words(ref)
-            rects = changed_rects(cur_w, ref_w)
+            if damage is None:
+                rects = changed_rects(cur_w, ref_w)
+            else:
+                rects = [r for box in damage for r in changed_rects(cur_w, ref_w, box)]
             region = bounding_box(rects)
             if (
                 self._detect_motion
@@ -109,13 +154,15 @@ class ScreenEncoder:
                 and region.area >= MOTION_MIN_AREA
                 and self._should_search(region)
             ):
-                motion = find_motion(cur_w, ref_w, region)
+                motion = find_motion(cur_w, ref_w, region, moves)
                 self._record_search(region, found=motion is not None)
                 if motion is not None:
                     src, dst = motion.src, motion.dst
                     ops.append(CopyOp(src.x, src.y, dst))
                     copy_rect(ref, src.x, src.y, dst)
                     copies = 1
+                    if self._planner is not None:
+                        self._planner.after_copy(src.x, src.y, dst)
                     # inside dst the copy made ref equal to frame (verified pixel by pixel),
                     # so only the rest of the region needs another look
                     rects = [
@@ -123,6 +170,11 @@ class ScreenEncoder:
                         for strip in _around(region, dst)
                         for rect in changed_rects(cur_w, ref_w, strip)
                     ]
+            if self._planner is not None:
+                self._planner.bitrate, self._planner.fps_cap = self.video_bitrate, self.video_fps
+                raw_ops = len(ops)
+                rects = self._planner.plan(frame, ref, rects, ops, chunks)
+                lossy = len(ops) - raw_ops
             for rect in rects:
                 block = frame[rect.y : rect.bottom, rect.x : rect.right]
                 ref[rect.y : rect.bottom, rect.x : rect.right] = block
@@ -137,7 +189,13 @@ class ScreenEncoder:
         self._seq = (self._seq + 1) & 0xFFFFFFFF
         update = pack_update(header, ops, body)
         self.last_stats = EncodeStats(
-            key, copies, len(ops) - copies - (cursor is not None), raw_len, len(body), len(update)
+            key,
+            copies,
+            len(ops) - copies - (cursor is not None),
+            raw_len,
+            len(body),
+            len(update),
+            lossy,
         )
         return update
 

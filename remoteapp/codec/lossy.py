@@ -1,0 +1,250 @@
+"""The lossy half of the encoder: video regions in VP8, photo-like rectangles in JPEG,
+and the lossless refresh that makes the viewer's framebuffer bit-exact again.
+
+``ScreenEncoder`` keeps its reference as the *captured* pixels, so its change detection
+and scroll/move search see what really changed on the screen.  Where the viewer holds a
+lossy approximation instead, a 16x16-cell ``dirty`` map says so, with the time of the
+last lossy write.  A COPY from a dirty cell makes its target dirty.  A raw rectangle
+cleans the cells it covers whole.  A dirty cell still for ``REFRESH_S`` (and no JPEG sent
+anywhere for as long, so a window drag is refreshed when it stops, not behind its trail;
+at the latest after ``MAX_DEFER_S``) is re-sent raw, at most ``REFRESH_BUDGET`` pixels an
+update, so a large refresh never makes one huge update that would delay the next input's
+answer.
+
+Mode (the agent's choice, ``LossyMode``): AUTO codes video regions and photo-like
+rectangles lossily; QUALITY never; SPEED codes every changed rectangle of at least
+``JPEG_MIN_AREA`` pixels lossily, photo-like or not.  Codecs the viewer cannot decode
+(``codecs``) are never used.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from remoteapp.codec.geometry import Rect
+from remoteapp.codec.jpeg_codec import JPEG, JpegCoder
+from remoteapp.codec.pixels import Pixels
+from remoteapp.codec.regions import Region, RegionTracker, photo_like
+from remoteapp.codec.update_format import Op, PixelsOp
+
+CELL: Final = 16
+REFRESH_S: Final = 0.15
+MAX_DEFER_S: Final = 1.0
+REFRESH_BUDGET: Final = 512 * 1024  #: pixels refreshed per update at most (~2 MB raw)
+JPEG_MIN_AREA: Final = 64 * 32
+JPEG_CAPABILITY: Final = "jpeg"
+
+
+class LossyMode(enum.Enum):
+    """The agent's quality choice for the whole session."""
+
+    AUTO = "auto"
+    QUALITY = "quality"  #: lossless only ("Best quality")
+    SPEED = "speed"  #: lossy wherever it is smaller ("Best speed")
+
+
+class LossyPlanner:
+    """Decides, per update, which changed pixels go lossy; tracks what needs a refresh."""
+
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        *,
+        codecs: frozenset[str],
+        mode: LossyMode = LossyMode.AUTO,
+        clock: Callable[[], float],
+    ) -> None:
+        from remoteapp.codec import vp8_codec
+
+        self._clock = clock
+        self.mode = mode
+        self._use_vp8 = vp8_codec.CAPABILITY in codecs and vp8_codec.VP8.supported
+        self._use_jpeg = JPEG_CAPABILITY in codecs and JPEG.supported
+        self._vp8: vp8_codec.Vp8Coder | None = None
+        self._jpeg = JpegCoder()
+        self.tracker = RegionTracker(width, height, need_photo=mode is not LossyMode.SPEED)
+        self._size = (height, width)
+        cells = (-(-height // CELL), -(-width // CELL))
+        self.dirty = np.zeros(cells, bool)
+        self._dirty_at = np.zeros(cells, np.float64)
+        self._last_jpeg = -1e9
+        self._generations: dict[int, int] = {}
+        self.fps_cap = 30.0  #: video regions are coded at most this often (rate control)
+        self.bitrate = 1_200_000  #: per video region (rate control)
+
+    @property
+    def exact(self) -> bool:
+        """True when the viewer's framebuffer holds exactly the reference."""
+        return not self.dirty.any()
+
+    def refresh_due_in(self, now: float | None = None) -> float | None:
+        """Seconds until the next refresh is due (0: now); None when nothing is dirty."""
+        if not self.dirty.any():
+            return None
+        now = self._clock() if now is None else now
+        oldest = float(self._dirty_at[self.dirty].min())
+        due = max(oldest + REFRESH_S, min(self._last_jpeg + REFRESH_S, oldest + MAX_DEFER_S))
+        return max(0.0, due - now)
+
+    def after_copy(self, src_x: int, src_y: int, dst: Rect) -> None:
+        """A COPY moved viewer pixels: dirt travels with them."""
+        src = Rect(src_x, src_y, dst.w, dst.h)
+        sy, sx = self._cells(src)
+        if self.dirty[sy, sx].any():
+            when = float(self._dirty_at[sy, sx][self.dirty[sy, sx]].max())
+            self._mark(dst, when)
+        else:
+            self._clean(dst)
+
+    def plan(
+        self,
+        frame: Pixels,
+        ref: Pixels,
+        rects: list[Rect],
+        ops: list[Op],
+        chunks: list[bytes | memoryview],
+    ) -> list[Rect]:
+        """Code what goes lossy (appending its ops and payloads, and taking the captured
+        pixels into ``ref``); return what goes raw: the rest of ``rects`` plus the cells
+        due for a refresh."""
+        now = self._clock()
+        if self.mode is LossyMode.QUALITY or not (self._use_vp8 or self._use_jpeg):
+            regions: list[Region] = []
+        else:
+            regions = self.tracker.update(frame, rects, now) if self._use_vp8 else []
+        for region in regions:
+            touched = [r for r in rects if not r.intersect(region.rect).is_empty()]
+            if not touched:
+                continue
+            if now - region.last_sent < 1.0 / self.fps_cap - 0.002:
+                # over the frame-rate cap: the region waits (its changes stay pending)
+                rects = [piece for r in rects for piece in _minus(r, region.rect)]
+                continue
+            self._video(frame, region, now, ops, chunks)
+            r = region.rect
+            ref[r.y : r.bottom, r.x : r.right] = frame[r.y : r.bottom, r.x : r.right]
+            rects = [piece for r in rects for piece in _minus(r, region.rect)]
+        for stream in [s for s in self._generations if s not in {g.stream for g in regions}]:
+            del self._generations[stream]
+            if self._vp8 is not None:
+                self._vp8.close_stream(stream)
+        raw: list[Rect] = []
+        for r in rects:
+            if self._jpeg_worthy(frame, r):
+                block = frame[r.y : r.bottom, r.x : r.right]
+                payload = self._jpeg.encode(block)
+                ops.append(PixelsOp(r, JPEG.id, len(payload)))
+                chunks.append(payload)
+                ref[r.y : r.bottom, r.x : r.right] = block
+                self._mark(r, now)
+                self._last_jpeg = now
+            else:
+                raw.append(r)
+        for r in raw:
+            self._clean(r)
+        refresh = self._due(now, regions)
+        for r in refresh:
+            self._clean(r)
+        return raw + refresh
+
+    def _video(
+        self,
+        frame: Pixels,
+        region: Region,
+        now: float,
+        ops: list[Op],
+        chunks: list[bytes | memoryview],
+    ) -> None:
+        from remoteapp.codec.vp8_codec import VP8, Vp8Coder
+
+        if self._vp8 is None:
+            self._vp8 = Vp8Coder()
+        self._vp8.bitrate, self._vp8.fps = self.bitrate, max(1, round(self.fps_cap))
+        r = region.rect
+        restart = self._generations.get(region.stream) != region.generation
+        self._generations[region.stream] = region.generation
+        payload = self._vp8.encode_stream(
+            region.stream,
+            frame[r.y : r.bottom, r.x : r.right],
+            pts_ms=int(now * 1000),
+            key=restart,
+        )
+        region.last_sent = now
+        ops.append(PixelsOp(r, VP8.id, len(payload)))
+        chunks.append(payload)
+        self._mark(r, now)
+
+    def _jpeg_worthy(self, frame: Pixels, r: Rect) -> bool:
+        if not self._use_jpeg or self.mode is LossyMode.QUALITY or r.area < JPEG_MIN_AREA:
+            return False
+        if r.w < 16 or r.h < 16:
+            return False
+        if self.mode is LossyMode.SPEED:
+            return True
+        return photo_like(frame[r.y : r.bottom, r.x : r.right])
+
+    def _due(self, now: float, regions: list[Region]) -> list[Rect]:
+        if not self.dirty.any():
+            return []
+        quiet = now - self._last_jpeg >= REFRESH_S
+        age = now - self._dirty_at
+        due = self.dirty & (age >= REFRESH_S) & (quiet | (age >= MAX_DEFER_S))
+        for region in regions:  # still playing, only held back by the frame-rate cap
+            if now - region.last_change < REFRESH_S:
+                due[self._cells(region.rect)] = False
+        rects: list[Rect] = []
+        budget = REFRESH_BUDGET
+        height, width = self._size
+        for cy in np.flatnonzero(due.any(axis=1)):
+            for c0, c1 in _runs(due[cy]):
+                r = Rect(c0 * CELL, int(cy) * CELL, (c1 - c0) * CELL, CELL)
+                r = r.intersect(Rect(0, 0, width, height))
+                if budget < r.area:
+                    return rects
+                budget -= r.area
+                rects.append(r)
+        return rects
+
+    def _cells(self, r: Rect) -> tuple[slice, slice]:
+        """Cells that overlap ``r``."""
+        return (slice(r.y // CELL, -(-r.bottom // CELL)), slice(r.x // CELL, -(-r.right // CELL)))
+
+    def _mark(self, r: Rect, now: float) -> None:
+        cy, cx = self._cells(r)
+        self.dirty[cy, cx] = True
+        self._dirty_at[cy, cx] = now
+
+    def _clean(self, r: Rect) -> None:
+        """Cells ``r`` covers whole (a cell cut by the frame's edge counts as whole)."""
+        height, width = self._size
+        y0, x0 = -(-r.y // CELL), -(-r.x // CELL)
+        y1 = self.dirty.shape[0] if r.bottom >= height else r.bottom // CELL
+        x1 = self.dirty.shape[1] if r.right >= width else r.right // CELL
+        if y1 > y0 and x1 > x0:
+            self.dirty[y0:y1, x0:x1] = False
+
+
+def _runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    padded = np.concatenate(([False], flags, [False])).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def _minus(r: Rect, cut: Rect) -> list[Rect]:
+    """``r`` without ``cut``, as up to four rectangles."""
+    inner = r.intersect(cut)
+    if inner.is_empty():
+        return [r]
+    parts = [
+        Rect(r.x, r.y, r.w, inner.y - r.y),
+        Rect(r.x, inner.bottom, r.w, r.bottom - inner.bottom),
+        Rect(r.x, inner.y, inner.x - r.x, inner.h),
+        Rect(inner.right, inner.y, r.right - inner.right, inner.h),
+    ]
+    return [p for p in parts if not p.is_empty()]

@@ -1,0 +1,199 @@
+"""Where the screen behaves like video: per-tile change history on the 64x64 tile grid.
+
+Like xpra's video-region detection, from the change history alone (sans-IO, the caller
+passes the time).  Per tile:
+
+- a decaying change frequency (``freq = freq * DECAY + changed``): a tile that changed in
+  most recent captures stays above ``HOT``;
+- a photo-likeness score: on a sample of the tile, few equal neighbours and many colours
+  (a photo or a video picture; text, UI and gradients have long runs of equal pixels and
+  few colours, so they compress losslessly and stay lossless).
+
+The caller passes what changed *after* scroll/move copies, so a tile a copy explained is
+not counted.  Hot photo-like tiles form connected groups; a group's recent changed pixels,
+snapped out to 16 px, give a region of at least ``MIN_W`` x ``MIN_H``.  A region turns on
+once its tiles are hot (about four changes in a row), grows by restarting (a new geometry
+restarts its encoder, so the caller gets a new ``generation``), and turns off after
+``OFF_AFTER_S`` without a change.  A caption next to a playing video changes only now and
+then and never becomes hot, so it stays out of the region and lossless.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from remoteapp.codec.geometry import Rect
+from remoteapp.codec.pixels import Pixels
+from remoteapp.codec.tiles import TILE, as_words
+
+DECAY: Final = 0.75
+HOT: Final = 2.5  #: 1 + .75 + .56 + .42 = 2.73 after four changes in a row
+TEST_FROM: Final = 1.0  #: photo-likeness is measured only on tiles changing this often
+RETEST_EVERY: Final = 8  #: captures between two measurements of one tile
+PHOTO_EQUAL_MAX: Final = 0.5  #: photo-like: at most this share of equal neighbours ...
+PHOTO_COLOURS_MIN: Final = 64  #: ... and at least this many colours in the sample
+SNAP: Final = 16
+MIN_W: Final = 64
+MIN_H: Final = 64
+OFF_AFTER_S: Final = 1.0
+MAX_REGIONS: Final = 4
+HISTORY: Final = 6  #: captures whose changed rectangles shape a new region
+
+
+@dataclass(slots=True)
+class Region:
+    """One video region: its rectangle (even width and height) and encoder stream."""
+
+    rect: Rect
+    tiles: Rect  #: the hot tiles (in tile units) that made it: covered, no reshaping
+    stream: int
+    generation: int  #: bumped when the rectangle changes: the encoder restarts
+    last_change: float
+    last_sent: float = -1e9
+
+
+def photo_like(block: Pixels) -> bool:
+    """Many colours and few equal neighbours on a sample of ``block`` (at least 8x8)."""
+    words = as_words(np.ascontiguousarray(block[::2, ::2]))
+    if words.size < 16:
+        return False
+    equal = float(np.count_nonzero(words[:, 1:] == words[:, :-1])) / max(1, words[:, 1:].size)
+    if equal > PHOTO_EQUAL_MAX:
+        return False
+    sample = np.sort(words.reshape(-1)[:4096])
+    colours = 1 + int(np.count_nonzero(sample[1:] != sample[:-1]))
+    return colours >= min(PHOTO_COLOURS_MIN, sample.size // 4)
+
+
+class RegionTracker:
+    """Tile history and the video regions it implies, for one framebuffer size."""
+
+    def __init__(self, width: int, height: int, *, need_photo: bool = True) -> None:
+        self.width, self.height = width, height
+        self.need_photo = need_photo
+        shape = (-(-height // TILE), -(-width // TILE))
+        self.freq = np.zeros(shape, np.float32)
+        self.photo = np.zeros(shape, np.float32)
+        self._age = np.full(shape, RETEST_EVERY, np.int32)
+        self._recent: deque[list[Rect]] = deque(maxlen=HISTORY)
+        self.regions: list[Region] = []
+        self._generation = 0
+
+    def update(self, frame: Pixels, changed: list[Rect], now: float) -> list[Region]:
+        """Account one capture's changes; return the active regions."""
+        hit = np.zeros(self.freq.shape, bool)
+        for r in changed:
+            hit[r.y // TILE : -(-r.bottom // TILE), r.x // TILE : -(-r.right // TILE)] = True
+        self.freq *= DECAY
+        self.freq[hit] += 1.0
+        self._age += 1
+        self._measure(frame, hit & (self.freq >= TEST_FROM) & (self._age >= RETEST_EVERY))
+        self._recent.append(changed)
+        for region in self.regions:
+            if any(not r.intersect(region.rect).is_empty() for r in changed):
+                region.last_change = now
+        self.regions = [g for g in self.regions if now - g.last_change < OFF_AFTER_S]
+        busy = self.freq >= HOT
+        hot = busy & (self.photo >= 0.5) if self.need_photo else busy
+        if hot.any():
+            for tiles in _groups(hot):
+                if any(_contains(g.tiles, tiles) for g in self.regions):
+                    continue
+                rect = self._shape(tiles, busy)
+                if rect is not None:
+                    self._place(rect, tiles, now)
+        return self.regions
+
+    def _measure(self, frame: Pixels, todo: npt.NDArray[np.bool_]) -> None:
+        for ty, tx in zip(*np.nonzero(todo), strict=True):
+            block = frame[ty * TILE : (ty + 1) * TILE, tx * TILE : (tx + 1) * TILE]
+            big = block.shape[0] >= 8 and block.shape[1] >= 8
+            score = 1.0 if big and photo_like(block) else 0.0
+            self.photo[ty, tx] = 0.5 * self.photo[ty, tx] + 0.5 * score
+            self._age[ty, tx] = 0
+
+    def _shape(self, tiles: Rect, busy: npt.NDArray[np.bool_]) -> Rect | None:
+        """The recent changes inside a group's tiles and the busy tiles around them (a
+        video's edge tiles are mostly window frame, so not photo-like), snapped to SNAP
+        px; None if too small."""
+        ty0, tx0 = max(0, tiles.y - 1), max(0, tiles.x - 1)
+        area = Rect(tx0 * TILE, ty0 * TILE, (tiles.right + 1 - tx0) * TILE, 0)
+        area = Rect(area.x, ty0 * TILE, area.w, (tiles.bottom + 1 - ty0) * TILE)
+        box: Rect | None = None
+        for rects in self._recent:
+            for r in rects:
+                part = r.intersect(area)
+                if part.is_empty():
+                    continue
+                span = busy[
+                    part.y // TILE : -(-part.bottom // TILE),
+                    part.x // TILE : -(-part.right // TILE),
+                ]
+                rows, cols = np.flatnonzero(span.any(axis=1)), np.flatnonzero(span.any(axis=0))
+                if not rows.size:
+                    continue
+                y0, x0 = part.y // TILE + int(rows[0]), part.x // TILE + int(cols[0])
+                y1, x1 = part.y // TILE + int(rows[-1]) + 1, part.x // TILE + int(cols[-1]) + 1
+                part = part.intersect(
+                    Rect(x0 * TILE, y0 * TILE, (x1 - x0) * TILE, (y1 - y0) * TILE)
+                )
+                box = part if box is None else box.union(part)
+        if box is None:
+            return None
+        x0, y0 = box.x // SNAP * SNAP, box.y // SNAP * SNAP
+        x1 = min(self.width, -(-box.right // SNAP) * SNAP)
+        y1 = min(self.height, -(-box.bottom // SNAP) * SNAP)
+        w, h = (x1 - x0) & ~1, (y1 - y0) & ~1  # I420 needs even sizes
+        if w < MIN_W or h < MIN_H:
+            return None
+        return Rect(x0, y0, w, h)
+
+    def _place(self, rect: Rect, tiles: Rect, now: float) -> None:
+        """Start a region at ``rect``, or grow the ones it touches into one (restart)."""
+        touching = [g for g in self.regions if not g.rect.intersect(rect).is_empty()]
+        if len(touching) == 1 and _contains(touching[0].rect, rect):
+            touching[0].tiles = touching[0].tiles.union(tiles)
+            return
+        for g in touching:
+            rect, tiles = rect.union(g.rect), tiles.union(g.tiles)
+        if len(touching) == 0 and len(self.regions) >= MAX_REGIONS:
+            return
+        rect = Rect(rect.x, rect.y, rect.w & ~1, rect.h & ~1)
+        keep = [g for g in self.regions if g not in touching]
+        used = {g.stream for g in keep}
+        stream = touching[0].stream if touching else min(set(range(MAX_REGIONS)) - used)
+        self._generation += 1
+        self.regions = [*keep, Region(rect, tiles, stream, self._generation, now)]
+
+
+def _contains(outer: Rect, inner: Rect) -> bool:
+    return outer.intersect(inner) == inner
+
+
+def _groups(hot: npt.NDArray[np.bool_]) -> list[Rect]:
+    """Bounding boxes (in tiles) of the 8-connected groups of hot tiles."""
+    seen = np.zeros_like(hot)
+    rows, cols = hot.shape
+    boxes = []
+    for sy, sx in zip(*np.nonzero(hot), strict=True):
+        if seen[sy, sx]:
+            continue
+        seen[sy, sx] = True
+        stack = [(int(sy), int(sx))]
+        y0 = y1 = int(sy)
+        x0 = x1 = int(sx)
+        while stack:
+            y, x = stack.pop()
+            y0, y1, x0, x1 = min(y0, y), max(y1, y), min(x0, x), max(x1, x)
+            for ny in range(max(0, y - 1), min(rows, y + 2)):
+                for nx in range(max(0, x - 1), min(cols, x + 2)):
+                    if hot[ny, nx] and not seen[ny, nx]:
+                        seen[ny, nx] = True
+                        stack.append((ny, nx))
+        boxes.append(Rect(x0, y0, x1 - x0 + 1, y1 - y0 + 1))
+    return boxes
