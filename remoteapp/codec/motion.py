@@ -10,6 +10,7 @@ around its seed, so a false hit costs time but never correctness.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -41,13 +42,31 @@ class Motion:
         return self.dst.shifted(-self.dx, -self.dy)
 
 
-def find_motion(cur: Words, ref: Words, region: Rect) -> Motion | None:
-    """The largest verified copy inside ``region`` (both source and target), or None."""
+def find_motion(
+    cur: Words, ref: Words, region: Rect, hints: Sequence[Motion] = ()
+) -> Motion | None:
+    """The largest verified copy inside ``region`` (both source and target), or None.
+
+    ``hints`` (a window the OS saw move: shift and new box) are tried first, seeded
+    inside the hinted box only, where no freshly uncovered strip can be.
+    """
     if region.w < SEED_LEN or region.h < 2 or region.area < MIN_AREA:
         return None
-    seeds = _seeds(cur, ref, region)
     tried: set[tuple[int, int]] = set()
     best: Motion | None = None
+    for hint in hints:
+        inside = hint.dst.intersect(region)
+        if (hint.dx, hint.dy) in tried or inside.w < SEED_LEN or inside.h < 2:
+            continue
+        tried.add((hint.dx, hint.dy))
+        for sx, sy in _seeds(cur, ref, inside):
+            found = _grow(cur, ref, region, hint.dx, hint.dy, sx, sy)
+            if found is not None and (best is None or found.dst.area > best.dst.area):
+                best = found
+                break
+    if best is not None and best.dst.area >= region.area // 2:
+        return best
+    seeds = _seeds(cur, ref, region)
     for vertical_only in (True, False):
         for sx, sy in seeds:
             for dx, dy in _candidates(cur, ref, region, sx, sy, vertical_only):
