@@ -16,6 +16,7 @@ from remoteapp.net.messages import (
     BUTTONS,
     MAX_PAYLOAD,
     MODIFIERS,
+    QUALITY_MODES,
     UNANNOUNCED_UPDATE_FORMAT,
     Bye,
     Clipboard,
@@ -31,6 +32,7 @@ from remoteapp.net.messages import (
     Pong,
     ScreenInfo,
     SelectMonitor,
+    SetQuality,
     Text,
     UpdateAck,
     Wheel,
@@ -91,6 +93,10 @@ def encode(event: Event) -> tuple[Msg, bytes]:
             return Msg.TEXT, event.text.encode()
         case Clipboard():
             return Msg.CLIPBOARD, event.text.encode()
+        case SetQuality():
+            if event.mode not in QUALITY_MODES:
+                raise LocalProtocolError(f"unknown quality mode {event.mode!r}")
+            return Msg.SET_QUALITY, bytes([QUALITY_MODES.index(event.mode)])
         case Ping():
             return Msg.PING, _pack(_U64, event.nonce)
         case Pong():
@@ -181,6 +187,10 @@ def _decode_unchecked(msg: Msg, payload: bytes) -> Event:
             return Text(payload.decode())
         case Msg.CLIPBOARD:
             return Clipboard(payload.decode())
+        case Msg.SET_QUALITY:
+            if len(payload) != 1:
+                return _short(msg)
+            return SetQuality(QUALITY_MODES[payload[0]])  # IndexError: unknown mode
         case Msg.PING:
             return Ping(*_U64.unpack(payload))
         case Msg.PONG:

@@ -38,6 +38,7 @@ class Msg(enum.IntEnum):
     PING = 28
     PONG = 29
     BYE = 30
+    SET_QUALITY = 31
 
 
 #: Largest payload each message may have; checked from the frame header, before buffering.
@@ -57,10 +58,13 @@ MAX_PAYLOAD: Final[dict[Msg, int]] = {
     Msg.PING: 8,
     Msg.PONG: 8,
     Msg.BYE: 1024,
+    Msg.SET_QUALITY: 1,
 }
 
 MODIFIERS: Final = ("shift", "ctrl", "alt", "meta", "altgr")
 BUTTONS: Final = ("left", "right", "middle", "back", "forward")
+#: SetQuality modes, by wire value: automatic lossy regions, lossless only, lossy everywhere
+QUALITY_MODES: Final = ("auto", "quality", "speed")
 
 
 # -- events (frozen dataclasses; the class name is the message name in session_state)
@@ -153,6 +157,13 @@ class Clipboard:
 
 
 @dataclass(frozen=True, slots=True)
+class SetQuality:
+    """The agent's picture-quality choice for the session (the viewer's toggle)."""
+
+    mode: str  #: one of QUALITY_MODES
+
+
+@dataclass(frozen=True, slots=True)
 class Ping:
     nonce: int
 
@@ -188,6 +199,7 @@ Event = (
     | Key
     | Text
     | Clipboard
+    | SetQuality
     | Ping
     | Pong
     | Bye

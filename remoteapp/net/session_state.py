@@ -35,6 +35,7 @@ ALLOWED: Final[dict[Role, frozenset[str]]] = {
         "Wheel",
         "Key",
         "Text",
+        "SetQuality",
     },
 }
 

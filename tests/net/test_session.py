@@ -33,6 +33,7 @@ from remoteapp.net.session import (
     ScreenUpdate,
     SelectMonitor,
     SessionConnection,
+    SetQuality,
     Text,
     UpdateAck,
     Wheel,
@@ -206,6 +207,7 @@ EVENTS = st.one_of(
     st.builds(Text, st.text(max_size=200)),
     st.builds(Clipboard, st.text(max_size=2000)),
     st.builds(Ping, st.integers(0, 2**64 - 1)),
+    st.builds(SetQuality, st.sampled_from(["auto", "quality", "speed"])),
     st.builds(UpdateAck, st.just(0)),
 )
 
@@ -304,6 +306,9 @@ HELLO = hello_frame()
         ((HELLO, pack_frame(Msg.POINTER_MOVE, bytes(9))), "over its limit"),
         ((HELLO, pack_frame(Msg.POINTER_BUTTON, bytes(8) + b"\x09\x01")), "malformed"),
         ((HELLO, pack_frame(Msg.KEY, b"\x01\x00\x00")), "malformed KEY"),
+        ((HELLO, pack_frame(Msg.SET_QUALITY, b"\x03")), "malformed SET_QUALITY"),
+        ((HELLO, pack_frame(Msg.SET_QUALITY, b"")), "malformed SET_QUALITY"),
+        ((HELLO, pack_frame(Msg.SET_QUALITY, b"\x00\x00")), "over its limit"),
         ((HELLO, pack_frame(Msg.KEY, b"\x01\xff\xffa")), "malformed KEY"),
         (
             (
