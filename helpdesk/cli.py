@@ -137,7 +137,12 @@ async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
     relay: Relay | None = None
     if not args.no_relay:
         relay = Relay(
-            config_from_args(args, secret, args.relay_port, HttpReporter(http_url, secret))
+            config_from_args(
+                args,
+                secret,
+                args.relay_port,
+                HttpReporter(http_url, secret, now=settings.clock.time),  # one clock
+            )
         )
         await relay.start()
         settings.relay_address = f"{args.public_host}:{relay.port}"

@@ -17,7 +17,12 @@ the reader limit and the transport's write high-water mark bounding what sits in
 
 Every connect/disconnect is reported to the helpdesk (``HttpReporter``) with a periodic
 heartbeat, so session state stays right even when an app dies and the helpdesk notices
-when the relay itself dies. Log lines are ``relay event=<what> key=value ...``.
+when the relay itself dies. The helpdesk's answers list the sessions it has ended
+(``remotewire.relay_reports``): the relay refuses their tokens with ``session-ended``,
+even when neither side has joined yet, and closes them if parked or running
+(``ended-by-helpdesk``). Log lines are ``relay event=<what> key=value ...``; refusals are
+logged in full only for the first few per source host and window, then summed up
+(``remoterelay.refusals``).
 """
 
 from __future__ import annotations
@@ -32,7 +37,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from remoterelay.ended import EndedSessions
 from remoterelay.forwarding import LEFT, Bandwidth, PairedSession, Side, pump, watch_idle
+from remoterelay.refusals import RefusalLog, source_of
 from remotewire import constants as c
 from remotewire.errors import OversizeFrame, TokenError
 from remotewire.framing import NEED_DATA, FrameReader, FrameType, pack_frame
@@ -42,7 +49,8 @@ from remotewire.tokens import NonceRegistry, verify_token
 log = logging.getLogger("remoteapp.relay")
 
 MAX_TOKEN_FRAME: Final = 2048
-Reporter = Callable[[dict[str, Any]], Awaitable[None]]
+Reporter = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
+"""Sends one report; may return the helpdesk's answer (``ended`` sessions, ``cursor``)."""
 
 
 def log_event(event: str, level: int = logging.INFO, **fields: object) -> None:
@@ -69,6 +77,12 @@ class RelayConfig:
     nonce_capacity: int = 100_000
     heartbeat_s: float = 5.0
     reporter: Reporter | None = None
+    ended_capacity: int = 100_000
+    """Sessions the helpdesk ended, remembered (oldest forgotten first) so their tokens are
+    refused; a token outlives its session by at most the token TTL, so this only needs
+    to cover that long."""
+    refusals_logged_per_source: int = 5
+    refusal_summary_s: float = 60.0
 
 
 class Relay:
@@ -85,6 +99,9 @@ class Relay:
         self._heartbeat: asyncio.Task[None] | None = None
         self._reports: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=10_000)
         self._reporting: asyncio.Task[None] | None = None
+        self.ended = EndedSessions(config.ended_capacity)
+        self.refusals = RefusalLog(config.refusals_logged_per_source, config.refusal_summary_s)
+        self._summaries: asyncio.Task[None] | None = None
 
     @property
     def port(self) -> int:
@@ -107,6 +124,7 @@ class Relay:
         if self.config.reporter is not None:
             self._reporting = asyncio.create_task(self._deliver(self.config.reporter))
             self._heartbeat = asyncio.create_task(self._beat())
+        self._summaries = asyncio.create_task(self._summarize_refusals())
         log_event(
             "listening",
             host=self.config.host,
@@ -127,10 +145,12 @@ class Relay:
             side.writer.close()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
+        for periodic in (self._heartbeat, self._summaries):
+            if periodic is not None:
+                periodic.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await periodic
+        self._log_refusal_summaries()
         if self._reporting is not None:
             with contextlib.suppress(TimeoutError):  # let the "ended" reports go out
                 await asyncio.wait_for(self._reports.join(), 5)
@@ -167,7 +187,9 @@ class Relay:
         while True:
             payload = await self._reports.get()
             try:
-                await reporter(payload)
+                answer = await reporter(payload)
+                if isinstance(answer, dict):
+                    self.apply_answer(answer)
             except Exception as exc:  # the relay keeps serving even if the helpdesk is down
                 log_event(
                     "report-failed",
@@ -182,14 +204,63 @@ class Relay:
     async def _beat(self) -> None:
         while True:
             if self._reports.empty():  # do not pile up heartbeats while the helpdesk is down
-                self._reports.put_nowait(
-                    {
-                        "event": "heartbeat",
-                        "relay_id": self.relay_id,
-                        "sessions": self.active_sessions,
-                    }
-                )
+                beat: dict[str, Any] = {
+                    "event": "heartbeat",
+                    "relay_id": self.relay_id,
+                    "sessions": self.active_sessions,
+                }
+                if self.ended.cursor is not None:
+                    beat["ended_since"] = self.ended.cursor
+                self._reports.put_nowait(beat)
             await asyncio.sleep(self.config.heartbeat_s)
+
+    def apply_answer(self, answer: dict[str, Any]) -> None:
+        """Act on a report's answer: remember the sessions the helpdesk ended, refuse the
+        parked side of one, close one that runs."""
+        for sid, reason in self.ended.take_answer(answer):
+            self._end_from_helpdesk(sid, reason)
+
+    def _end_from_helpdesk(self, sid: str, reason: str) -> None:
+        side = self._parked.pop(sid, None)
+        if side is not None:
+            if side.early_read is not None:
+                side.early_read.cancel()
+                side.early_read = None
+            self._log_refused(side.peer, c.REFUSE_SESSION_ENDED, sid, helpdesk_reason=reason)
+            with contextlib.suppress(Exception):
+                side.writer.write(pack_frame(FrameType.REFUSED, c.REFUSE_SESSION_ENDED.encode()))
+            if not side.paired.done():
+                side.paired.set_result(None)
+            side.finished.set()  # its connection task returns and closes the connection
+        session = self._active.get(sid)
+        if session is not None:
+            session.end_reason = session.end_reason or c.END_BY_HELPDESK
+            log_event("closing", session=sid, reason=session.end_reason, helpdesk_reason=reason)
+            for running in session.sides.values():
+                running.writer.close()
+
+    def _log_refused(self, peer: str, reason: str, session: str, **extra: object) -> None:
+        if self.refusals.note(source_of(peer), reason):
+            log_event(
+                "refused", logging.WARNING, peer=peer, session=session, reason=reason, **extra
+            )
+
+    def _log_refusal_summaries(self) -> None:
+        for summary in self.refusals.drain():
+            reasons = ",".join(f"{reason}:{count}" for reason, count in summary.reasons)
+            log_event(
+                "refused-summary",
+                logging.WARNING,
+                source=summary.source,
+                suppressed=summary.suppressed,
+                reasons=reasons,
+                window_s=self.config.refusal_summary_s,
+            )
+
+    async def _summarize_refusals(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.refusal_summary_s)
+            self._log_refusal_summaries()
 
     async def handle_connection(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
@@ -217,7 +288,7 @@ class Relay:
     async def _refuse(
         self, writer: asyncio.StreamWriter, peer: str, reason: str, session: str = "-"
     ) -> None:
-        log_event("refused", logging.WARNING, peer=peer, session=session, reason=reason)
+        self._log_refused(peer, reason, session)
         with contextlib.suppress(Exception):
             writer.write(pack_frame(FrameType.REFUSED, reason.encode()))
             await asyncio.wait_for(writer.drain(), 2)
@@ -260,6 +331,9 @@ class Relay:
             await self._refuse(writer, peer, exc.reason)
             return
         sid = claims.session_id
+        if sid in self.ended:
+            await self._refuse(writer, peer, c.REFUSE_SESSION_ENDED, sid)
+            return
         side = Side(claims, reader, writer, peer, pending=trailing)
         if sid in self._active:
             await self._refuse(writer, peer, c.REFUSE_SESSION_FULL, sid)

@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     WRONG_PRESENCE_KEY = "wrong-presence-key"
     BAD_RELAY_SECRET = "bad-relay-secret"
     BAD_API_TOKEN = "bad-api-token"
+    STALE_RELAY_REPORT = "stale-relay-report"
     # 403: known caller, not allowed this
     WRONG_PARTNER_PASSWORD = "wrong-partner-password"
     NOT_AN_AGENT = "not-an-agent"
@@ -54,6 +55,8 @@ class ErrorCode(StrEnum):
     # 429 (with Retry-After)
     TOO_MANY_FAILED_LOGINS = "too-many-failed-logins"
     TOO_MANY_FAILED_ATTEMPTS = "too-many-failed-attempts"
+    TOO_MANY_REGISTRATIONS = "too-many-registrations"
+    TOO_MANY_RELAY_REPORTS = "too-many-relay-reports"
     # 503 (with Retry-After)
     SERVER_BUSY = "server-busy"
     # anything else

@@ -1,35 +1,57 @@
-"""``POST /relay/events``: the relay's reports (connected, ended, heartbeat)."""
+"""``POST /relay/events``: the relay's reports (connected, ended, heartbeat), signed over
+a timestamp and the body (``remotewire.relay_reports``); the answer lists the sessions the
+relay must refuse or close."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel, Field, ValidationError
 
 from helpdesk.deps import AppSettings, Db
+from helpdesk.errors import InvalidInput
 from helpdesk.services import relay_events
+from remotewire.error_codes import ErrorCode
 
 router = APIRouter(prefix="/relay", tags=["relay"])
 
 
 class RelayEventIn(BaseModel):
-    event: str
-    relay_id: str
-    session_id: str | None = None
-    reason: str | None = None
-    sessions: list[str] = Field(default_factory=list)
+    event: str = Field(max_length=40)
+    relay_id: str = Field(max_length=40)
+    session_id: str | None = Field(default=None, max_length=40)
+    reason: str | None = Field(default=None, max_length=100)
+    sessions: list[str] = Field(default_factory=list, max_length=100_000)
+    ended_since: str | None = Field(default=None, max_length=64)
+
+
+async def signed_report(
+    request: Request,
+    settings: AppSettings,
+    x_relay_timestamp: Annotated[str | None, Header()] = None,
+    x_relay_signature: Annotated[str | None, Header()] = None,
+) -> RelayEventIn:
+    """The report, once its signature, freshness and novelty are checked (on the event
+    loop: cheap, and the one place the replay memory is touched)."""
+    body = await request.body()
+    state = request.app.state
+    if not hasattr(state, "relay_reports_seen"):
+        state.relay_reports_seen = relay_events.SeenReports()
+    relay_events.check_signature(
+        settings, state.relay_reports_seen, x_relay_timestamp, x_relay_signature, body
+    )
+    try:
+        return RelayEventIn.model_validate_json(body)
+    except ValidationError as exc:
+        raise InvalidInput(ErrorCode.INVALID_INPUT, "malformed relay report") from exc
 
 
 @router.post("/events")
 def relay_event(
-    body: RelayEventIn,
-    db: Db,
-    settings: AppSettings,
-    x_relay_secret: Annotated[str | None, Header()] = None,
-) -> dict[str, str]:
-    relay_events.check_report_key(settings, x_relay_secret)
-    relay_events.report(
+    body: Annotated[RelayEventIn, Depends(signed_report)], db: Db, settings: AppSettings
+) -> dict[str, Any]:
+    return relay_events.report(
         db,
         settings,
         event=body.event,
@@ -37,5 +59,5 @@ def relay_event(
         session_id=body.session_id,
         reason=body.reason,
         running=body.sessions,
+        ended_since=body.ended_since,
     )
-    return {"status": "ok"}

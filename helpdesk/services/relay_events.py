@@ -3,37 +3,90 @@ nobody reports: offers never joined, sessions of a relay gone silent.
 
 Reports and heartbeats leave the relay in order, so a heartbeat is the truth about which
 sessions run there: it repairs the state after a lost report.
+
+Every report is signed over a timestamp and its body (``remotewire.relay_reports``);
+``check_signature`` refuses a bad signature, a stale timestamp and a replay. The answer
+tells the relay which sessions the server has ended (``ended``): since the heartbeat's
+``ended_since`` cursor (or, from a relay that has none yet, within the token lifetime),
+at most ``MAX_ENDED_PER_ANSWER``, so the relay refuses or closes them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
 
 from helpdesk import lifecycle
-from helpdesk.errors import NotAuthenticated
+from helpdesk.errors import NotAuthenticated, RateLimited
 from helpdesk.lifecycle import Event, State
 from helpdesk.models import RelayNode, RemoteSession
 from helpdesk.services.sessions import expire_stale
 from helpdesk.settings import Settings
 from remotewire.error_codes import ErrorCode
 from remotewire.events import EventLog
-from remotewire.shared_secret import report_key
+from remotewire.relay_reports import (
+    FRESHNESS_S,
+    MAX_ENDED_PER_ANSWER,
+    parse_timestamp,
+    signature_valid,
+)
 
 events = EventLog("helpdesk")
+CURSOR_SLACK_S = 5.0
+"""An end committed just after the clock read that stamped it still reaches the relay."""
+MAX_CURSOR = 64
 
 
-def check_report_key(settings: Settings, presented: str | None) -> None:
-    """Reports carry a key derived from the shared secret, never the secret itself."""
-    if not presented or not hmac.compare_digest(
-        presented.encode(), report_key(settings.secret).encode()
+class SeenReports:
+    """Signatures accepted within the freshness window: a second sight is a replay.
+    Bounded: past ``capacity`` live entries new reports wait (429) for old ones to age
+    out, rather than forgetting a signature that could then be replayed."""
+
+    def __init__(self, window_s: float = FRESHNESS_S, capacity: int = 200_000) -> None:
+        self.window_s = window_s
+        self.capacity = capacity
+        self._seen: dict[str, float] = {}  # signature -> when it stops mattering
+
+    def admit(self, signature: str, timestamp: float, now: float) -> bool:
+        """Record the signature; False if it was seen already."""
+        if len(self._seen) >= self.capacity:
+            self._seen = {s: until for s, until in self._seen.items() if until > now}
+        if signature in self._seen:
+            return False
+        if len(self._seen) >= self.capacity:
+            raise RateLimited(
+                ErrorCode.TOO_MANY_RELAY_REPORTS, "too many relay reports", int(self.window_s)
+            )
+        self._seen[signature] = timestamp + self.window_s
+        return True
+
+
+def check_signature(
+    settings: Settings,
+    seen: SeenReports,
+    timestamp: str | None,
+    signature: str | None,
+    body: bytes,
+) -> None:
+    """A report is signed with the report key over its timestamp and body, fresh, and
+    new. The signature is checked before anything is remembered about it."""
+    if (
+        not timestamp
+        or not signature
+        or not signature_valid(settings.secret, timestamp, body, signature)
     ):
-        raise NotAuthenticated(ErrorCode.BAD_RELAY_SECRET, "bad relay secret")
+        raise NotAuthenticated(ErrorCode.BAD_RELAY_SECRET, "bad relay report signature")
+    sent = parse_timestamp(timestamp)
+    now = settings.clock.time()
+    if sent is None or abs(now - sent) > FRESHNESS_S:
+        raise NotAuthenticated(ErrorCode.STALE_RELAY_REPORT, "relay report too old or too new")
+    if not seen.admit(signature, sent, now):
+        raise NotAuthenticated(ErrorCode.STALE_RELAY_REPORT, "relay report replayed")
 
 
 def report(
@@ -45,8 +98,11 @@ def report(
     session_id: str | None = None,
     reason: str | None = None,
     running: list[str] | tuple[str, ...] = (),
-) -> None:
-    """Record one relay report; unknown events and sessions only refresh the relay."""
+    ended_since: str | None = None,
+) -> dict[str, Any]:
+    """Record one relay report; unknown events and sessions only refresh the relay.
+    Returns the answer: the sessions the relay must refuse or close (``ended``) and, to a
+    heartbeat, the ``cursor`` of its next ``ended_since``."""
     now = settings.clock.now()
     node = db.get(RelayNode, relay_id)
     if node is None:
@@ -60,7 +116,37 @@ def report(
         lifecycle.apply(session, Event.RELAY_ENDED, now, reason=reason)
     elif event == "heartbeat":
         reconcile(db, relay_id, set(running), now)
+    answer: dict[str, Any] = {"status": "ok", "ended": []}
+    if event == "connected" and session is not None and session.state == State.ENDED.value:
+        answer["ended"] = [{"session_id": session.id, "reason": session.end_reason}]
+    elif event == "heartbeat":
+        answer["ended"], answer["cursor"] = ended_for(db, settings, relay_id, ended_since, now)
     db.commit()
+    return answer
+
+
+def ended_for(
+    db: Db, settings: Settings, relay_id: str, since_text: str | None, now: datetime
+) -> tuple[list[dict[str, str | None]], str]:
+    """Sessions ended since the cursor that this relay may still see a token of: its own
+    and those no relay has reported yet. Oldest first, bounded; the new cursor."""
+    oldest = now - timedelta(seconds=settings.token_ttl_s + CURSOR_SLACK_S)
+    since = max(oldest, _cursor(since_text) or oldest) - timedelta(seconds=CURSOR_SLACK_S)
+    rows = db.execute(
+        select(RemoteSession.id, RemoteSession.end_reason, RemoteSession.ended_at)
+        .where(
+            RemoteSession.state == State.ENDED.value,
+            RemoteSession.ended_at >= since,
+            or_(RemoteSession.relay_id.is_(None), RemoteSession.relay_id == relay_id),
+        )
+        .order_by(RemoteSession.ended_at, RemoteSession.id)
+        .limit(MAX_ENDED_PER_ANSWER)
+    ).all()
+    cursor = now
+    if len(rows) == MAX_ENDED_PER_ANSWER and rows[-1].ended_at is not None:
+        cursor = rows[-1].ended_at + timedelta(seconds=CURSOR_SLACK_S)  # the rest next time
+    ended = [{"session_id": row.id, "reason": row.end_reason} for row in rows]
+    return ended, cursor.isoformat()
 
 
 def reconcile(db: Db, relay_id: str, running: set[str], now: datetime) -> None:
@@ -79,6 +165,17 @@ def reconcile(db: Db, relay_id: str, running: set[str], now: datetime) -> None:
         )
     ):
         lifecycle.apply(session, Event.HEARTBEAT_LISTED, now, relay_id=relay_id)
+
+
+def _cursor(text: str | None) -> datetime | None:
+    """A cursor we handed out (naive UTC ISO time), or None for anything else."""
+    if not text or len(text) > MAX_CURSOR:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is None else None
 
 
 def sweep(db_factory: sessionmaker[Db], settings: Settings) -> None:

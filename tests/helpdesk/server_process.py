@@ -118,13 +118,20 @@ class Server:
     data_dir: Path
     credentials: dict[str, Any]
     db_url: str = ""
+    clock_offset: float = 0.0
+    """How far ``advance`` has moved the server's clock ahead of real time."""
 
     def advance(self, seconds: float) -> None:
         """Move the server's clock ``seconds`` forward; returns once the server uses the
         new time (servers started with ``clocked=True`` only)."""
         seq = next(_ADVANCES)
         self.process.send(f"advance {seconds} {seq}")
-        self.process.wait_for(rf"clock event=advanced seq={seq} ", 10)
+        acked = self.process.wait_for(rf"clock event=advanced seq={seq} offset=(\S+)", 10)
+        self.clock_offset = float(acked.group(1))
+
+    def time(self) -> float:
+        """The server's clock now (real time plus the offset ``advance`` added)."""
+        return time.time() + self.clock_offset
 
 
 def start_server(

@@ -1,32 +1,40 @@
-"""Relay reports: authenticated, and heartbeats repair state when a report was lost."""
+"""Relay reports: signed, and heartbeats repair state when a report was lost."""
 
 from __future__ import annotations
 
+import json
+import time
 from typing import Any
 
 import requests
 
 from remoteapp.net.helpdesk import HelpdeskClient
-from remotewire.shared_secret import report_key
+from remotewire.relay_reports import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_report
 from tests.helpdesk.conftest import SECRET, device
 from tests.helpdesk.server_process import Server
 
 
-def report(server: Server, payload: dict[str, Any], key: str | None = None) -> int:
-    response = requests.post(
-        f"{server.http_url}/relay/events",
-        json=payload,
-        timeout=10,
-        headers={"X-Relay-Secret": key or report_key(SECRET.encode())},
-    )
-    return response.status_code
+def signed(
+    payload: dict[str, Any], secret: str = SECRET, at: float | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """A report's body and headers, signed as the relay signs them."""
+    body = json.dumps(payload).encode()
+    stamp = f"{time.time() if at is None else at:.6f}"
+    headers = {
+        "Content-Type": "application/json",
+        TIMESTAMP_HEADER: stamp,
+        SIGNATURE_HEADER: sign_report(secret.encode(), stamp, body),
+    }
+    return body, headers
 
 
-def test_reports_need_the_derived_key_not_the_signing_secret(server: Server) -> None:
-    heartbeat = {"event": "heartbeat", "relay_id": "r", "sessions": []}
-    assert report(server, heartbeat, "wrong") == 401
-    assert report(server, heartbeat, SECRET) == 401
-    assert report(server, heartbeat) == 200
+def post(server: Server, body: bytes, headers: dict[str, str]) -> requests.Response:
+    return requests.post(f"{server.http_url}/relay/events", data=body, headers=headers, timeout=10)
+
+
+def report(server: Server, payload: dict[str, Any], secret: str = SECRET) -> int:
+    # stamped with the server's moved clock: the tests advance it (conftest)
+    return post(server, *signed(payload, secret, at=server.time())).status_code
 
 
 def test_heartbeat_reconciles_lost_reports(

@@ -1,0 +1,54 @@
+"""Relay → helpdesk reports: how they are signed, and the answer's shape.
+
+A report is a JSON body POSTed to ``/relay/events`` with two headers::
+
+    X-Relay-Timestamp: <seconds since the epoch, decimal>
+    X-Relay-Signature: hex HMAC-SHA256(report_key(secret), timestamp + "\\n" + body)
+
+The signature covers the timestamp and the exact body bytes, so a captured report can't
+be altered, and the helpdesk refuses one outside ``FRESHNESS_S`` of its clock or already
+seen inside that window (a replay). The key is ``report_key`` (``remotewire.shared_secret``):
+never the relay secret itself, never the key that signs session tokens.
+
+The helpdesk's answer may carry ``ended``: sessions the helpdesk has ended (``session_id``,
+``reason``) that the relay must refuse or close, even if neither side has joined yet, and
+``cursor``: what the relay sends back as ``ended_since`` in its next heartbeat, so each
+answer lists only what ended since the previous one (at most ``MAX_ENDED_PER_ANSWER``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Final
+
+from remotewire.shared_secret import report_key
+
+TIMESTAMP_HEADER: Final = "X-Relay-Timestamp"
+SIGNATURE_HEADER: Final = "X-Relay-Signature"
+FRESHNESS_S: Final = 60.0
+"""How far a report's timestamp may be from the helpdesk's clock (either way)."""
+MAX_ENDED_PER_ANSWER: Final = 500
+MAX_TIMESTAMP_LENGTH: Final = 32
+
+
+def sign_report(secret: bytes, timestamp: str, body: bytes) -> str:
+    """The signature header's value for ``body`` sent at ``timestamp``."""
+    key = report_key(secret).encode()
+    return hmac.new(key, timestamp.encode() + b"\n" + body, hashlib.sha256).hexdigest()
+
+
+def signature_valid(secret: bytes, timestamp: str, body: bytes, signature: str) -> bool:
+    """Constant-time check of a presented signature."""
+    expected = sign_report(secret, timestamp, body)
+    return hmac.compare_digest(expected.encode(), signature.encode("ascii", "replace"))
+
+
+def parse_timestamp(text: str) -> float | None:
+    """The header's seconds, or None for anything but a plain ASCII decimal number."""
+    if not text or len(text) > MAX_TIMESTAMP_LENGTH or not text.isascii():
+        return None
+    whole, _, fraction = text.partition(".")
+    if not whole.isdigit() or (fraction and not fraction.isdigit()):
+        return None
+    return float(text)
