@@ -270,8 +270,12 @@ def client_main(width: int, height: int, step: int, fps: float) -> int:
 
 
 def customer_main(fps: float) -> int:
-    """Start, report ``ready``, then on ``go relay ADDRESS TOKEN`` (or ``go direct
-    HOST:PORT``) serve this screen until the session ends or stdin closes."""
+    """Start, report ``ready``, then on ``go relay ADDRESS TOKEN KEY`` (or ``go direct
+    HOST:PORT KEY``) serve this screen until the session ends or stdin closes.  KEY (hex,
+    over the private stdin pipe) is the session's end-to-end key, as a server would hand
+    it out on a queue connect."""
+    from remoteapp.net.session_state import Role
+    from remoteapp.secure import SecureParams
     from remoteapp.session import CustomerSession, relay_link
 
     commands = stdin_lines()
@@ -283,6 +287,7 @@ def customer_main(fps: float) -> int:
     if line is None or not line.startswith("go "):
         return 2
     _, how, address, *rest = line.split()
+    secure = SecureParams.for_direct(Role.CUSTOMER, bytes.fromhex(rest[-1]))
     if how == "relay":
         sock, initial = relay_link.join(address, rest[0])
     else:
@@ -298,6 +303,7 @@ def customer_main(fps: float) -> int:
     session = CustomerSession(
         sock,
         "bench customer",
+        secure=secure,
         fps=fps,
         on_agent=lambda agent: print(f"share event=agent agent={agent!r}", flush=True),
         on_end=on_end,
@@ -320,7 +326,9 @@ class Agent:
     """AgentSession watching one pixel of its decoded framebuffer: when it leaves
     ``armed``, note the time (the viewer, once it is shown, paints after this)."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, key: bytes) -> None:
+        from remoteapp.net.session_state import Role
+        from remoteapp.secure import SecureParams
         from remoteapp.session import AgentSession
 
         self.pixel = b""
@@ -330,7 +338,11 @@ class Agent:
         self.frame_times: list[float] = []
         self.ended = threading.Event()
         self.session = AgentSession(
-            sock, "bench agent", on_frame=self._frame, on_end=lambda r: self.ended.set()
+            sock,
+            "bench agent",
+            secure=SecureParams.for_direct(Role.AGENT, key),
+            on_frame=self._frame,
+            on_end=lambda r: self.ended.set(),
         )
 
     def _frame(self, fb: Any, update: Any) -> None:
@@ -655,19 +667,21 @@ def start_session(rig: Rig, stack: contextlib.ExitStack) -> tuple[Agent, AgentSc
     from remotewire.roles import Role
     from remotewire.tokens import issue_token
 
+    key = secrets.token_bytes(32)  # the session's end-to-end key
     if rig.args.transport == "relay":
         sid = secrets.token_hex(8)
         rig.customer.send(
-            f"go relay {rig.relay_address} {issue_token(rig.secret, sid, Role.CUSTOMER)}"
+            f"go relay {rig.relay_address} {issue_token(rig.secret, sid, Role.CUSTOMER)} "
+            + key.hex()
         )
         sock, initial = relay_link.join(rig.relay_address, issue_token(rig.secret, sid, Role.AGENT))
     else:
         with socket.create_server(("127.0.0.1", 0)) as server:
             server.settimeout(30)
-            rig.customer.send(f"go direct 127.0.0.1:{server.getsockname()[1]}")
+            rig.customer.send(f"go direct 127.0.0.1:{server.getsockname()[1]} {key.hex()}")
             sock, _ = server.accept()
             initial = b""
-    agent = Agent(sock)
+    agent = Agent(sock, key)
     stack.callback(agent.session.end, "bench over")
     screen = AgentScreen(rig.agent_display, agent, stack)  # the viewer sees the first frame
     agent.session.start(initial)

@@ -46,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     share.add_argument("--connect", required=True, metavar="HOST:PORT")
     share.add_argument("--name", default="customer", help="name the agent sees")
     share.add_argument("--fps", type=float, default=30.0)
+    share.add_argument(
+        "--session",
+        default="direct",
+        help="session id bound into the encryption (the viewer must use the same); the key "
+        "is read from $REMOTEAPP_SHARE_KEY (64 hex digits), never from the command line",
+    )
     argv = sys.argv[1:] if argv is None else argv
     # the OS starts the link handler as ``remoteapp <link>`` (docs/console.md)
     link = next((a for a in argv if a[:10].lower() == "remoteapp:"), None)
@@ -68,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             link=link,
         )
     if args.command == "share":
-        return _share(args.connect, args.name, args.fps)
+        return _share(args.connect, args.name, args.fps, args.session)
 
     from remoteapp import live_pipeline
 
@@ -89,13 +95,28 @@ def _point(text: str | None) -> tuple[int, int] | None:
     return int(x), int(y)
 
 
-def _share(address: str, name: str, fps: float) -> int:
-    """Serve the screen over one TCP connection until either side ends the session."""
+def _share(address: str, name: str, fps: float, session_id: str) -> int:
+    """Serve the screen over one TCP connection until either side ends the session.
+    End-to-end encrypted like every session: the viewer holds the same key."""
+    import os
     import socket
     import threading
 
     from remoteapp.capture import check_capturable
+    from remoteapp.net.session_state import Role
+    from remoteapp.secure import SecureParams
+    from remoteapp.secure.params import SHARE_KEY_ENV
     from remoteapp.session import CustomerSession
+
+    try:
+        secure = SecureParams.for_direct(
+            Role.CUSTOMER, bytes.fromhex(os.environ.get(SHARE_KEY_ENV, "")), session_id
+        )
+    except ValueError:
+        print(
+            f"remoteapp: set {SHARE_KEY_ENV} to the viewer's key (64 hex digits)", file=sys.stderr
+        )
+        return 2
 
     try:
         check_capturable()
@@ -117,6 +138,8 @@ def _share(address: str, name: str, fps: float) -> int:
     session = CustomerSession(
         sock,
         name,
+        secure=secure,
+        on_secured=lambda code: share_events.emit("secured", code=code),
         fps=fps,
         on_agent=lambda agent: share_events.emit("agent", agent=repr(agent)),
         on_end=on_end,

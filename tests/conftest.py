@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from remoteapp.net.session_state import Role
+from remoteapp.secure import SecureParams
+from remoteapp.secure.params import SHARE_KEY_ENV
 from tests import displays, postgres
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,12 +160,15 @@ class SharedScreen:
     sock: socket.socket  #: the agent's end of the session connection
     customer: LineReader  #: ``remoteapp share`` output (structured event lines)
     field: LineReader  #: the text field's output (``press``/``text`` lines)
+    secure: SecureParams  #: the agent's end-to-end params (the customer holds the same key)
 
 
 @contextlib.contextmanager
 def shared_screen(display: str) -> Iterator[SharedScreen]:
     """Start a text field and ``remoteapp share`` on ``display``; accept its connection."""
     env = client_env(display)
+    key = os.urandom(32)
+    env[SHARE_KEY_ENV] = key.hex()
     field = subprocess.Popen(
         [sys.executable, "-m", "tests.control.target_window", "100", "100", "500", "40"],
         cwd=ROOT,
@@ -195,7 +201,12 @@ def shared_screen(display: str) -> Iterator[SharedScreen]:
             )
             sock, _ = server.accept()
         with sock:
-            yield SharedScreen(sock, LineReader(customer), field_out)
+            yield SharedScreen(
+                sock,
+                LineReader(customer),
+                field_out,
+                SecureParams.for_direct(Role.AGENT, key),
+            )
     finally:
         if customer is not None:
             stop(customer)

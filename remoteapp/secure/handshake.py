@@ -50,6 +50,9 @@ CUSTOMER_MISMATCH: Final = (
     "the password the agent typed does not match: read it to the agent again, "
     "the last characters too"
 )
+KEY_MISMATCH: Final = (
+    "the two apps were given different session keys (a broken or lying server?): connect again"
+)
 MODE_MISMATCH: Final = (
     "the two sides disagree on how this session is secured (password or server key): connect again"
 )
@@ -229,7 +232,7 @@ class Handshake:
         try:
             self._noise.read_message(payload)
         except InvalidTag as exc:
-            self._fail(ABORT_PASSWORD, PasswordMismatch(self._mismatch()), exc)
+            self._fail(ABORT_PASSWORD, self._mismatch(), exc)
         except Exception as exc:
             self._fail(ABORT_MALFORMED, HandshakeFailed(f"bad Noise message: {exc}"), exc)
         self._out += _message(Kind.NOISE, bytes(self._noise.write_message()))
@@ -268,12 +271,16 @@ class Handshake:
 
     # -- failures
 
-    def _mismatch(self) -> str:
-        return AGENT_MISMATCH if self.role is Role.AGENT else CUSTOMER_MISMATCH
+    def _mismatch(self) -> PasswordMismatch | HandshakeFailed:
+        """Other keys: a wrong password (which the customer counts), or in vouched mode
+        keys the server handed out differently (no password to blame)."""
+        if self.params.mode == "vouched":
+            return HandshakeFailed(KEY_MISMATCH)
+        return PasswordMismatch(AGENT_MISMATCH if self.role is Role.AGENT else CUSTOMER_MISMATCH)
 
     def _peer_abort(self, word: bytes) -> None:
         if word == ABORT_PASSWORD:
-            self._fail(None, PasswordMismatch(self._mismatch()))
+            self._fail(None, self._mismatch())
         if word == ABORT_MODE:
             self._fail(None, HandshakeFailed(MODE_MISMATCH))
         text = word.decode("ascii", "replace")

@@ -16,6 +16,7 @@ other mode, which the handshake's prologue refuses.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Final, Literal, Protocol
 
@@ -26,6 +27,7 @@ PSK_BYTES: Final = 32
 MIN_SALT_BYTES: Final = 16
 MAX_SALT_BYTES: Final = 64
 VIA_PASSWORD: Final = "password"
+SHARE_KEY_ENV: Final = "REMOTEAPP_SHARE_KEY"  #: ``remoteapp share``: the key, 64 hex digits
 
 Mode = Literal["password", "vouched"]
 
@@ -108,3 +110,10 @@ class SecureParams:
         if offer.psk is None:
             raise InvalidSecureParams("the server gave no session key for this connect")
         return cls(offer.session_id, Role.CUSTOMER, offer.partner_id, offer.salt, psk=offer.psk)
+
+    @classmethod
+    def for_direct(cls, role: Role, key: bytes, session_id: str = "direct") -> SecureParams:
+        """A session over a direct connection, no helpdesk (``remoteapp share``, benches,
+        tests): both ends hold the same 32-byte key; the salt comes from the session id."""
+        salt = hashlib.sha256(b"remoteapp direct session\0" + session_id.encode()).digest()
+        return cls(session_id, role, "direct", salt, psk=key)

@@ -41,6 +41,7 @@ from remoteapp.net.session import (
     Wheel,
 )
 from remoteapp.net.session_state import Role
+from remoteapp.secure import SecureParams
 from remoteapp.session.transport import Transport
 
 log = logging.getLogger("remoteapp.session")
@@ -61,6 +62,8 @@ class CustomerSession:
         sock: socket.socket,
         name: str,
         *,
+        secure: SecureParams,
+        on_secured: Callable[[str], None] = lambda code: None,
         fps: float = 30.0,
         display: str | None = None,
         on_agent: Callable[[str], None] = lambda name: None,
@@ -73,7 +76,10 @@ class CustomerSession:
         self._on_agent = on_agent
         self._on_end = on_end
         self._on_clipboard = on_clipboard
-        self.transport = Transport(sock, SessionConnection(Role.CUSTOMER))
+        if secure.role is not Role.CUSTOMER:
+            raise ValueError("the secure params are for the other side")
+        self.on_secured = on_secured
+        self.transport = Transport(sock, SessionConnection(Role.CUSTOMER), secure=secure)
         self._wake = threading.Condition()
         self._monitor_index = 1
         self._key_requested = False
@@ -85,8 +91,26 @@ class CustomerSession:
     def start(self, initial: bytes = b"") -> None:
         """Say hello and start the reader and capture threads."""
         self.transport.send(Hello(Role.CUSTOMER, self.name, capabilities=("clipboard",)))
-        self.transport.start(self._on_event, self._ended, name="customer-net", initial=initial)
+        self.transport.start(
+            self._on_event,
+            self._ended,
+            name="customer-net",
+            initial=initial,
+            on_secured=self.on_secured,
+        )
         threading.Thread(target=self._serve, name="customer-capture", daemon=True).start()
+
+    @property
+    def verification_code(self) -> str | None:
+        """The 6 digits both sides show once the channel is up (None before)."""
+        return self.transport.verification_code
+
+    @property
+    def failure(self) -> Exception | None:
+        """What ended the session from the other side's bytes: ``PasswordMismatch``,
+        ``HandshakeFailed``, ``ChannelBroken`` (``remoteapp.secure``) or another
+        protocol error; None after an orderly end or a lost connection."""
+        return self.transport.failure
 
     def end(self, reason: str = "customer ended the session") -> None:
         self.transport.close(reason)

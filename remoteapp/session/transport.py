@@ -30,6 +30,15 @@ only to push and pop.
 Every wait is bounded: a peer silent for ``idle_timeout`` ends the session (reader), so
 does a peer that takes no byte for ``idle_timeout`` (writer); our Bye gets at most
 ``CLOSE_TIMEOUT_S`` to go out.
+
+End to end encrypted, always (``remoteapp.secure``): before anything else the reader
+thread runs the handshake (``secure_link``, at most ``handshake_timeout``); the writer
+waits for it, so what was queued before (our Hello) goes out after it, sealed.  From
+then on the writer seals every queued item into records and the reader opens every
+record before ``conn.receive_data``: the session protocol never touches the socket in
+the clear.  A failed handshake or a broken record ends the session with the error's
+message as the reason, and ``failure`` keeps the error (a UI tells a wrong password
+from a tampered stream by its type).  There is no plaintext path.
 """
 
 from __future__ import annotations
@@ -46,6 +55,8 @@ from typing import Final
 
 from remoteapp.errors import LocalProtocolError, RemoteProtocolError
 from remoteapp.net.session import Bye, ConnectionClosed, Event, PointerMove, SessionConnection
+from remoteapp.secure import Channel, SecureError, SecureParams
+from remoteapp.session.secure_link import HANDSHAKE_TIMEOUT_S, secure
 from remotewire.framing import NEED_DATA
 
 log = logging.getLogger("remoteapp.session")
@@ -75,11 +86,20 @@ class Transport:
         conn: SessionConnection,
         idle_timeout: float = 30.0,
         *,
+        secure: SecureParams,
         max_events: int = MAX_EVENTS,
         max_bytes: int = MAX_BYTES,
+        handshake_timeout: float = HANDSHAKE_TIMEOUT_S,
+        rekey_every: int | None = None,
     ) -> None:
         self.sock = sock
         self.conn = conn
+        self.secure = secure
+        self.handshake_timeout = handshake_timeout
+        self._rekey_every = rekey_every
+        self.verification_code: str | None = None  #: once secured: compare it aloud
+        self.failure: Exception | None = None  #: what broke the session, if the peer did
+        self._channel: Channel | None = None  # set once by the reader, then the writer's
         self.idle_timeout = idle_timeout
         self.max_events = max_events
         self.max_bytes = max_bytes
@@ -196,16 +216,18 @@ class Transport:
         on_end: Callable[[str], None],
         name: str,
         initial: bytes = b"",
+        on_secured: Callable[[str], None] = lambda code: None,
     ) -> threading.Thread:
         """Run the reader thread; ``initial`` is session data already read (by the relay
-        handshake) and is processed first."""
+        handshake) and is processed first.  ``on_secured(code)`` runs on it once the
+        channel is up, with the verification code, before any event."""
         with self._room:
             self._on_end = on_end
             ended = self._ended
         if ended:  # the first send failed already
             on_end(self.end_reason)
         thread = threading.Thread(
-            target=self._read_loop, args=(on_event, initial), name=name, daemon=True
+            target=self._read_loop, args=(on_event, initial, on_secured), name=name, daemon=True
         )
         thread.start()
         return thread
@@ -245,7 +267,8 @@ class Transport:
     def _write_loop(self) -> None:
         while True:
             with self._room:
-                while not self._queue and not self._ended:
+                # nothing goes out before the channel is up (queued events wait for it)
+                while (not self._queue or self._channel is None) and not self._ended:
                     if self.sock.fileno() == -1:  # closed under us (never started, say)
                         return
                     self._room.wait(POLL_S)
@@ -254,7 +277,9 @@ class Transport:
                 item = self._queue.popleft()
                 self._queued_bytes -= len(item.data)
                 self._room.notify_all()  # room for a waiting sender
-            if not self._write(item.data):
+                channel = self._channel
+            assert channel is not None  # the wait above
+            if not self._write(channel.seal(item.data)):
                 return
             if item.last:
                 self._finish(self._closing)
@@ -285,27 +310,73 @@ class Transport:
 
     # -- the reader thread
 
-    def _read_loop(self, on_event: Callable[[Event], None], initial: bytes) -> None:
+    def _handshake(self, initial: bytes, on_secured: Callable[[str], None]) -> Channel | None:
+        """Secure the stream (reader thread); None (and the session ended) on failure."""
+        try:
+            channel, result = secure(
+                self.sock,
+                self.secure,
+                initial,
+                timeout_s=self.handshake_timeout,
+                stop=lambda: self._ended,
+                rekey_every=self._rekey_every,
+            )
+        except SecureError as exc:
+            log.warning("session event=secure-failed reason=%r", str(exc))
+            self.failure = exc
+            self._finish(str(exc))
+            return None
+        except OSError as exc:
+            self._finish(f"connection lost: {exc}")
+            return None
+        log.info("session event=secured mode=%s", self.secure.mode)
+        self.verification_code = result.verification_code
+        with self._room:
+            self._channel = channel
+            self._room.notify_all()  # the writer may go
+        on_secured(result.verification_code)
+        return channel
+
+    def _read_loop(
+        self,
+        on_event: Callable[[Event], None],
+        initial: bytes,
+        on_secured: Callable[[str], None],
+    ) -> None:
+        channel = self._handshake(initial, on_secured)
+        if channel is None:
+            return
         last_heard = time.monotonic()
+        pending = True  # the handshake's trailing bytes may hold whole records already
         while not self._ended:
-            try:
-                data, initial = (initial, b"") if initial else (self.sock.recv(RECV_SIZE), b"")
-            except TimeoutError:
-                if time.monotonic() - last_heard > self.idle_timeout:
-                    self._finish(f"peer silent for {self.idle_timeout:g} s")
-                continue
-            except OSError as exc:
-                self._finish(f"connection lost: {exc}")
-                return
-            last_heard = time.monotonic()
+            if not pending:
+                try:
+                    data = self.sock.recv(RECV_SIZE)
+                except TimeoutError:
+                    if time.monotonic() - last_heard > self.idle_timeout:
+                        self._finish(f"peer silent for {self.idle_timeout:g} s")
+                    continue
+                except OSError as exc:
+                    self._finish(f"connection lost: {exc}")
+                    return
+                last_heard = time.monotonic()
+                channel.receive_data(data)  # b"": the end, which the channel passes on
+            pending = False
             try:
                 with self._conn_lock:
-                    self.conn.receive_data(data)
                     events = []
-                    while (event := self.conn.next_event()) is not NEED_DATA:
-                        events.append(event)
+                    while (record := channel.next_record()) is not NEED_DATA:
+                        self.conn.receive_data(record)
+                        while (event := self.conn.next_event()) is not NEED_DATA:
+                            events.append(event)
+            except SecureError as exc:  # nothing more can be read or trusted: no Bye
+                log.warning("session event=channel-broken reason=%r", str(exc))
+                self.failure = exc
+                self._finish(str(exc))
+                return
             except RemoteProtocolError as exc:
                 log.warning("session event=protocol-error reason=%r", str(exc))
+                self.failure = exc
                 self.close(f"protocol error: {exc}")
                 return
             for event in events:

@@ -79,6 +79,15 @@ def test_a_wrong_password_fails_on_both_sides_with_a_clear_message() -> None:
     assert agent.result is None and customer.result is None
 
 
+def test_server_keys_that_differ_fail_without_blaming_a_password() -> None:
+    agent = Handshake(params(Role.AGENT, psk=PSK))
+    customer = Handshake(params(Role.CUSTOMER, psk=PSK[::-1]))
+    with pytest.raises(HandshakeFailed, match="different session keys"):
+        pump(agent, customer)
+    with pytest.raises(HandshakeFailed, match="different session keys"):
+        agent.receive_data(customer.data_to_send())
+
+
 def test_a_server_that_hands_out_another_salt_cannot_complete_a_password_connect() -> None:
     agent = Handshake(params(Role.AGENT))
     customer = Handshake(params(Role.CUSTOMER, password=PASSWORD, salt=b"\xee" * 32))
@@ -110,7 +119,7 @@ def test_no_downgrade_two_modes_never_meet(
 def test_the_prologue_binds_session_and_partner(field: dict[str, str], mode: str) -> None:
     agent = Handshake(params(Role.AGENT, **MODES[mode]))
     customer = Handshake(params(Role.CUSTOMER, **field, **MODES[mode]))
-    with pytest.raises(PasswordMismatch):
+    with pytest.raises(PasswordMismatch if mode == "password" else HandshakeFailed):
         pump(agent, customer)
 
 

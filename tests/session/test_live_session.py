@@ -14,6 +14,7 @@ import pytest
 
 from remoteapp.capture import ScreenGrabber
 from remoteapp.net.session import Key, PointerButton, ScreenInfo, Text
+from remoteapp.secure import SecureParams
 from remoteapp.session import AgentSession
 from tests.conftest import LineReader, shared_screen
 
@@ -21,7 +22,7 @@ from tests.conftest import LineReader, shared_screen
 class Viewer:
     """The agent side, collecting what the callbacks deliver."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, secure: SecureParams) -> None:
         self.changed = threading.Event()
         self.ended = threading.Event()
         self.info: ScreenInfo | None = None
@@ -29,6 +30,7 @@ class Viewer:
         self.session = AgentSession(
             sock,
             "Ana",
+            secure=secure,
             on_frame=lambda fb, update: self.changed.set(),
             on_screen_info=lambda info: setattr(self, "info", info),
             on_end=self._end,
@@ -42,7 +44,7 @@ class Viewer:
 @pytest.fixture
 def live(xvfb_display: str) -> Iterator[tuple[Viewer, LineReader, LineReader]]:
     with shared_screen(xvfb_display) as shared:
-        viewer = Viewer(shared.sock)
+        viewer = Viewer(shared.sock, shared.secure)
         viewer.session.start()
         try:
             shared.customer.wait_for("share event=agent agent='Ana'", timeout=30)

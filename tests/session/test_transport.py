@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from remoteapp.errors import RemoteProtocolError
 from remoteapp.net.session import (
     CHUNK,
     Clipboard,
@@ -33,24 +34,37 @@ from remoteapp.net.session import (
     Wheel,
 )
 from remoteapp.net.session_state import Role
+from remoteapp.secure import ChannelBroken, HandshakeFailed, PasswordMismatch, SecureParams
+from remoteapp.secure.handshake import AGENT_MISMATCH, CUSTOMER_MISMATCH
 from remoteapp.session.transport import CLOSE_TIMEOUT_S, POLL_S, Transport
+from tests.secure.peer import HandPeer
 from tests.streams import StreamPair, stream_pair
 
 WAIT_S = 10.0  #: bound of every wait for something that should happen
+
+
+KEY = bytes(range(32))  #: both ends' direct session key
 
 
 class End:
     """A Transport with what its reader delivered and how it ended."""
 
     def __init__(self, sock: socket.socket, role: Role, **options: Any) -> None:
+        options.setdefault("secure", SecureParams.for_direct(role, KEY))
         self.transport = Transport(sock, SessionConnection(role), **options)
         self.events: list[Event] = []
         self.arrived = threading.Condition()
         self.ended = threading.Event()
+        self.secured = threading.Event()
         self.reasons: list[str] = []
 
     def start(self, name: str) -> None:
-        self.transport.start(self._on_event, self._on_end, name=name)
+        self.transport.start(
+            self._on_event, self._on_end, name=name, on_secured=lambda code: self.secured.set()
+        )
+
+    def wait_secured(self) -> None:
+        assert self.secured.wait(WAIT_S), self.reasons
 
     def _on_event(self, event: Event) -> None:
         with self.arrived:
@@ -78,13 +92,17 @@ def pair() -> Iterator[StreamPair]:
 
 
 def ends(pair: StreamPair, **agent_options: Any) -> tuple[End, End]:
-    """The agent on ``a``, the customer on ``b``, both said Hello and are reading."""
+    """The agent on ``a``, the customer on ``b``, both said Hello, secured the stream and
+    are reading (the Hellos were queued before the handshake: they go out after it)."""
     agent = End(pair.a, Role.AGENT, **agent_options)
     customer = End(pair.b, Role.CUSTOMER)
     assert agent.transport.send(Hello(Role.AGENT, "Ana"))
     assert customer.transport.send(Hello(Role.CUSTOMER, "Maria"))
     agent.start("agent-net")
     customer.start("customer-net")
+    agent.wait_secured()
+    customer.wait_secured()
+    assert agent.transport.verification_code == customer.transport.verification_code
     return agent, customer
 
 
@@ -202,7 +220,8 @@ def test_a_queue_full_of_undroppable_events_ends_the_session_at_once(pair: Strea
     assert reason == "the other side stopped reading (16 events waiting to be sent)"
     assert not agent.transport.send(Key("b", False))  # and stays over
     pair.a_to_b.resume()
-    assert customer.end_reason() == "connection lost"  # half a frame, then the end
+    # half a record, then the end
+    assert customer.end_reason().startswith("connection lost inside an encrypted record")
 
 
 def test_a_peer_that_takes_no_data_ends_the_session_after_the_idle_timeout(
@@ -237,7 +256,8 @@ def test_close_never_waits_on_a_stalled_peer_and_gives_up_on_the_bye_in_bounds(
     assert agent.ended.wait(CLOSE_TIMEOUT_S + 2 * POLL_S + WAIT_S)
     assert agent.end_reason() == "agent closed the viewer"
     pair.a_to_b.resume()
-    assert customer.end_reason() == "connection lost"  # the Bye never got through
+    # the Bye never got through
+    assert customer.end_reason().startswith("connection lost inside an encrypted record")
 
 
 def test_a_bulk_sender_waits_for_room_then_sends(pair: StreamPair) -> None:
@@ -246,6 +266,8 @@ def test_a_bulk_sender_waits_for_room_then_sends(pair: StreamPair) -> None:
     assert customer.transport.send(Hello(Role.CUSTOMER, "Maria"))
     customer.start("customer-net")
     agent.start("agent-net")
+    customer.wait_secured()
+    agent.wait_for(Hello(Role.CUSTOMER, "Maria"))
     pair.b_to_a.stall()
     assert customer.transport.send(Clipboard("y" * (1 << 20)))
     assert _until(lambda: customer.transport.queued == 0)  # the writer is stuck in it
@@ -271,8 +293,12 @@ def test_a_bulk_sender_waits_for_room_then_sends(pair: StreamPair) -> None:
 
 def test_a_bulk_sender_that_finds_no_room_in_time_ends_the_session(pair: StreamPair) -> None:
     customer = End(pair.b, Role.CUSTOMER, max_events=1)
+    agent = End(pair.a, Role.AGENT)
     assert customer.transport.send(Hello(Role.CUSTOMER, "Maria"))
     customer.start("customer-net")
+    agent.start("agent-net")
+    customer.wait_secured()
+    agent.wait_for(Hello(Role.CUSTOMER, "Maria"))
     pair.b_to_a.stall()
     assert customer.transport.send(Clipboard("y" * (1 << 20)))
     assert _until(lambda: customer.transport.queued == 0)
@@ -284,5 +310,66 @@ def test_a_bulk_sender_that_finds_no_room_in_time_ends_the_session(pair: StreamP
 def test_bytes_that_break_the_protocol_end_the_session_with_the_reason(pair: StreamPair) -> None:
     agent = End(pair.a, Role.AGENT)
     agent.start("agent-net")
-    pair.b.sendall(b"\x00\x00\x00\x05\x63hello")  # a frame of an unknown message type
+    peer = HandPeer(pair.b, SecureParams.for_direct(Role.CUSTOMER, KEY))
+    peer.send(b"\x00\x00\x00\x05\x63hello")  # sealed, but a frame of an unknown type
     assert agent.end_reason().startswith("protocol error:")
+    assert isinstance(agent.transport.failure, RemoteProtocolError)
+
+
+def test_a_peer_speaking_in_the_clear_fails_the_handshake(pair: StreamPair) -> None:
+    agent = End(pair.a, Role.AGENT)
+    assert agent.transport.send(Hello(Role.AGENT, "Ana"))
+    agent.start("agent-net")
+    pair.b.sendall(b"\x00\x00\x00\x05\x10hello")  # a plaintext session frame
+    assert agent.end_reason() == "unknown handshake message 0"
+    assert isinstance(agent.transport.failure, HandshakeFailed)
+    assert not agent.secured.is_set()
+    pair.b.settimeout(WAIT_S)
+    seen = b""
+    while chunk := pair.b.recv(4096):
+        seen += chunk
+    assert b"Ana" not in seen  # our Hello never left in the clear: only handshake bytes
+
+
+def test_a_silent_peer_times_the_handshake_out(pair: StreamPair) -> None:
+    agent = End(pair.a, Role.AGENT, handshake_timeout=2 * POLL_S)
+    agent.start("agent-net")
+    assert agent.end_reason() == "the other side did not complete the secure handshake in 2 s"
+
+
+def test_other_keys_end_both_sides_with_the_reason(pair: StreamPair) -> None:
+    agent = End(pair.a, Role.AGENT)
+    customer = End(pair.b, Role.CUSTOMER, secure=SecureParams.for_direct(Role.CUSTOMER, KEY[::-1]))
+    agent.start("agent-net")
+    customer.start("customer-net")
+    for end in (agent, customer):
+        assert "different session keys" in end.end_reason()
+        assert isinstance(end.transport.failure, HandshakeFailed)
+
+
+def test_a_wrong_password_ends_both_sides_with_their_messages(pair: StreamPair) -> None:
+    def password(role: Role, text: str) -> SecureParams:
+        return SecureParams("S-1", role, "123456789", bytes(32), password=text)
+
+    agent = End(pair.a, Role.AGENT, secure=password(Role.AGENT, "K7QM-2XPF9"))
+    customer = End(pair.b, Role.CUSTOMER, secure=password(Role.CUSTOMER, "K7QM-2XPF8"))
+    assert agent.transport.send(Hello(Role.AGENT, "Ana"))
+    agent.start("agent-net")
+    customer.start("customer-net")
+    assert agent.end_reason() == AGENT_MISMATCH
+    assert customer.end_reason() == CUSTOMER_MISMATCH
+    assert isinstance(agent.transport.failure, PasswordMismatch)
+    assert isinstance(customer.transport.failure, PasswordMismatch)
+
+
+def test_a_record_tampered_with_on_the_way_ends_the_session(pair: StreamPair) -> None:
+    agent = End(pair.a, Role.AGENT)
+    agent.start("agent-net")
+    peer = HandPeer(pair.b, SecureParams.for_direct(Role.CUSTOMER, KEY))
+    hello = bytearray(peer.channel().seal(b"\x00\x00\x00\x02\x1c\x00\x01"))
+    hello[7] ^= 0x01
+    pair.b.sendall(bytes(hello))
+    assert agent.end_reason() == (
+        "the encrypted stream broke: record 0 failed authentication (altered in transit)"
+    )
+    assert isinstance(agent.transport.failure, ChannelBroken)

@@ -16,6 +16,7 @@ from remoteapp.session import AgentSession
 from remoteapp.ui.qt import QtCore, QtGui
 from remoteapp.ui.viewer import ScreenView, ViewerWindow, key_name
 from tests.conftest import client_env, shared_screen
+from tests.secure.peer import direct_pair
 
 
 def region_on_screen(display: str, x: int, y: int, w: int, h: int) -> np.ndarray:
@@ -28,7 +29,7 @@ def test_viewer_shows_and_controls_the_customer_screen(
     qtbot: QtBot, xvfb_display: str, agent_display: str
 ) -> None:
     with shared_screen(xvfb_display) as shared:
-        session = AgentSession(shared.sock, "Ana")
+        session = AgentSession(shared.sock, "Ana", secure=shared.secure)
         window = ViewerWindow(session, "Maria")
         qtbot.addWidget(window)
         window.fit_action.trigger()  # 1:1, the remote screen is 1280x800
@@ -116,7 +117,7 @@ def test_one_to_one_chosen_before_the_first_frame_still_sizes_the_view(qtbot: Qt
 
     ours, _theirs = socket.socketpair()
     with ours, _theirs:
-        window = ViewerWindow(AgentSession(ours, "Ana"), "Maria")
+        window = ViewerWindow(AgentSession(ours, "Ana", secure=direct_pair()[0]), "Maria")
         qtbot.addWidget(window)
         window.show()
         window.fit_action.trigger()  # 1:1 with nothing received yet
@@ -133,7 +134,7 @@ def test_viewer_switches_between_the_customers_monitors(
     qtbot: QtBot, dual_monitor_display: str
 ) -> None:
     with shared_screen(dual_monitor_display) as shared:
-        session = AgentSession(shared.sock, "Ana")
+        session = AgentSession(shared.sock, "Ana", secure=shared.secure)
         window = ViewerWindow(session, "Maria")
         qtbot.addWidget(window)
         window.show()

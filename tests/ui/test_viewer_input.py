@@ -22,13 +22,12 @@ from remoteapp.net.session import (
     Ping,
     PointerButton,
     PointerMove,
-    SessionConnection,
 )
 from remoteapp.net.session_state import Role
 from remoteapp.session import AgentSession
 from remoteapp.ui.qt import QtCore, QtGui, QtWidgets
 from remoteapp.ui.viewer import ViewerWindow
-from remotewire.framing import NEED_DATA
+from tests.secure.peer import HandPeer, direct_pair
 
 Qt = QtCore.Qt
 MOVES = 1000
@@ -46,20 +45,6 @@ def key(kind: QtCore.QEvent.Type) -> QtGui.QKeyEvent:
     return QtGui.QKeyEvent(kind, Qt.Key.Key_A, Qt.KeyboardModifier.NoModifier, "a")
 
 
-def read_until(sock: socket.socket, last: Event, timeout: float = 20.0) -> list[Event]:
-    """What the agent sent, parsed as the customer would, up to ``last``."""
-    conn = SessionConnection(Role.CUSTOMER)
-    events: list[Event] = []
-    sock.settimeout(timeout)
-    while last not in events:
-        data = sock.recv(1 << 16)
-        assert data, "the agent closed the connection"
-        conn.receive_data(data)
-        while (event := conn.next_event()) is not NEED_DATA:
-            events.append(event)  # type: ignore[arg-type]
-    return events
-
-
 def undroppable(events: list[Event]) -> list[Event]:
     return [e for e in events if not isinstance(e, PointerMove | Ping)]
 
@@ -67,8 +52,10 @@ def undroppable(events: list[Event]) -> list[Event]:
 def test_input_returns_at_once_while_the_peer_does_not_read(qtbot: QtBot) -> None:
     ours, theirs = socket.socketpair()
     ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    agent_params, customer_params = direct_pair()
     with ours, theirs:
-        session = AgentSession(ours, "Ana")
+        session = AgentSession(ours, "Ana", secure=agent_params)
+        peer = HandPeer(theirs, customer_params)  # secures the stream, then reads no more
         window = ViewerWindow(session, "Maria")
         qtbot.addWidget(window)
         window.resize(1000, 700)
@@ -113,7 +100,7 @@ def test_input_returns_at_once_while_the_peer_does_not_read(qtbot: QtBot) -> Non
         assert transport.queued <= 2 * len(clicks_and_keys) + 2  # + the pings meanwhile
         assert not transport.closed
 
-        got = read_until(theirs, moves[-1])  # the peer reads again
+        got = peer.read_until(moves[-1])  # the peer reads again
         assert got[0] == Hello(Role.AGENT, "Ana", capabilities=("clipboard",))
         assert undroppable(got[1:]) == [Clipboard("x" * (1 << 20)), *clicks_and_keys]
         arrived = [e for e in got if isinstance(e, PointerMove)]
@@ -125,8 +112,10 @@ def test_input_returns_at_once_while_the_peer_does_not_read(qtbot: QtBot) -> Non
 def test_ending_the_session_does_not_wait_on_a_peer_that_does_not_read(qtbot: QtBot) -> None:
     ours, theirs = socket.socketpair()
     ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    agent_params, customer_params = direct_pair()
     with ours, theirs:
-        session = AgentSession(ours, "Ana")
+        session = AgentSession(ours, "Ana", secure=agent_params)
+        HandPeer(theirs, customer_params)  # secures the stream, then reads no more
         window = ViewerWindow(session, "Maria")
         qtbot.addWidget(window)
         window.show()
