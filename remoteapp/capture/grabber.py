@@ -7,7 +7,7 @@ which is in use (``backend_status``) so a slow capture can be explained.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -17,6 +17,8 @@ import numpy as np
 
 from remoteapp.capture.pointer import PointerReader, pointer_reader
 from remoteapp.capture.session import check_capturable
+from remoteapp.codec.geometry import Rect
+from remoteapp.codec.motion import Motion
 from remoteapp.codec.pixels import Pixels
 from remoteapp.errors import CaptureError, NoDisplayError
 
@@ -39,14 +41,26 @@ class Monitor:
 
 @dataclass(frozen=True, slots=True)
 class CapturedFrame:
-    pixels: Pixels  #: (height, width, 4) BGRA, C-contiguous, owned by the caller
+    #: (height, width, 4) BGRA, C-contiguous; owned by the caller for ScreenGrabber, valid
+    #: until the next grab for a damage backend (it updates one frame in place)
+    pixels: Pixels
     monitor: Monitor
     cursor: tuple[int, int] | None  #: pointer hot spot relative to the monitor's corner
     timestamp: float  #: time.monotonic() at capture
+    #: boxes that may have changed since the previous grab of this backend (the encoder
+    #: diffs only these); None: no hints, diff everything (``remoteapp.capture.damage``)
+    damage: tuple[Rect, ...] | None = None
+    moves: tuple[Motion, ...] = ()  #: window moves the OS reported (hints, unverified)
 
 
 class ScreenGrabber:
-    """Capture monitors of the current display.  Not thread-safe: one grabber per thread."""
+    """Capture monitors of the current display.  Not thread-safe: one grabber per thread.
+
+    The polling backend (``remoteapp.capture.backend.CaptureBackend``): no damage hints,
+    every grab is worth making.
+    """
+
+    damage_driven = False
 
     def __init__(self, display: str | None = None, env: Mapping[str, str] | None = None) -> None:
         if display is None:
@@ -70,6 +84,20 @@ class ScreenGrabber:
 
     def close(self) -> None:
         self._sct.close()
+
+    def set_listener(self, listener: Callable[[], None]) -> None:
+        """No damage to report: polling never calls ``listener``."""
+
+    def pending(self) -> bool:
+        """Without hints every grab may find a change."""
+        return True
+
+    def due(self) -> float | None:
+        """No grab is due on the backend's own account (the caller's tick decides)."""
+        return None
+
+    def force_full(self) -> None:
+        """Every grab reads the whole monitor already."""
 
     @property
     def backend_status(self) -> list[str]:
@@ -102,19 +130,26 @@ class ScreenGrabber:
             if not 0 <= monitor < len(found):
                 raise CaptureError(f"no monitor {monitor}: this display has {len(found) - 1}")
             monitor = found[monitor]
+        pixels = self.grab_area(monitor, Rect(0, 0, monitor.width, monitor.height))
+        stamp = time.monotonic()
+        return CapturedFrame(pixels, monitor, self.cursor(monitor), stamp)
+
+    def grab_area(self, monitor: Monitor, rect: Rect) -> Pixels:
+        """The pixels of ``rect`` (relative to ``monitor``'s corner): one XShmGetImage of
+        just that rectangle on X11, a fresh writable array."""
         region = {
-            "left": monitor.left,
-            "top": monitor.top,
-            "width": monitor.width,
-            "height": monitor.height,
+            "left": monitor.left + rect.x,
+            "top": monitor.top + rect.y,
+            "width": rect.w,
+            "height": rect.h,
         }
         try:
             shot = self._sct.grab(region)
         except mss.exception.ScreenShotError as exc:
             raise CaptureError(f"capture of {monitor.name} failed: {exc}") from exc
-        stamp = time.monotonic()
-        height, width = shot.height, shot.width
-        pixels = np.frombuffer(shot.raw, dtype=np.uint8).reshape(height, width, 4)
+        return np.frombuffer(shot.raw, dtype=np.uint8).reshape(shot.height, shot.width, 4)
+
+    def cursor(self, monitor: Monitor) -> tuple[int, int] | None:
+        """The pointer hot spot relative to ``monitor``'s corner, or None when unknown."""
         pointer = self._pointer.position()
-        cursor = None if pointer is None else (pointer[0] - monitor.left, pointer[1] - monitor.top)
-        return CapturedFrame(pixels, monitor, cursor, stamp)
+        return None if pointer is None else (pointer[0] - monitor.left, pointer[1] - monitor.top)

@@ -1,0 +1,143 @@
+"""Damage hints, OS-independent (sans-IO): what a backend reports with each grab, how many
+small damage rectangles become a few boxes worth grabbing, and window moves as hints.
+
+A backend with hints hands the encoder the boxes it grabbed (``CapturedFrame.damage``):
+the encoder diffs only those tiles.  ``None`` means "no hints, diff everything" (the
+polling backend, a safety check, a key frame); an empty tuple means "nothing changed".
+Hints only ever narrow where the encoder looks: a box that did not really change costs a
+compare, and a move hint that does not verify costs one failed match, never a wrong pixel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from remoteapp.codec.geometry import Rect
+from remoteapp.codec.motion import Motion
+from remoteapp.codec.tiles import TILE
+
+#: Above this many boxes one bounding box is grabbed instead (one request beats many).
+MAX_BOXES: Final = 12
+#: ... and also when the boxes cover at least this share of their bounding box.
+DENSE_SHARE: Final = 0.6
+
+
+def coalesce(rects: npt.NDArray[np.int32], width: int, height: int) -> list[Rect]:
+    """Damage rectangles (an (n, 4) array of x, y, w, h) as a few disjoint boxes aligned to
+    the encoder's 64-px tiles and clipped to ``width`` x ``height``.
+
+    A thousand tiny rectangles become the tiles they touch, merged into spans per band of
+    tiles and spans over the same columns in consecutive bands into one box; past
+    MAX_BOXES, or when the boxes fill most of their bounding box, the bounding box.
+    """
+    if rects.size == 0 or width <= 0 or height <= 0:
+        return []
+    x0 = np.clip(rects[:, 0], 0, width)
+    y0 = np.clip(rects[:, 1], 0, height)
+    x1 = np.clip(rects[:, 0] + rects[:, 2], 0, width)
+    y1 = np.clip(rects[:, 1] + rects[:, 3], 0, height)
+    keep = (x1 > x0) & (y1 > y0)
+    if not keep.any():
+        return []
+    x0, y0, x1, y1 = x0[keep], y0[keep], x1[keep], y1[keep]
+    tw, th = -(-width // TILE), -(-height // TILE)
+    # mark every tile a rectangle touches: +1/-1 at the corners, then 2-D prefix sums
+    marks = np.zeros((th + 1, tw + 1), np.int32)
+    tx0, ty0 = x0 // TILE, y0 // TILE
+    tx1, ty1 = -(-x1 // TILE), -(-y1 // TILE)
+    np.add.at(marks, (ty0, tx0), 1)
+    np.add.at(marks, (ty0, tx1), -1)
+    np.add.at(marks, (ty1, tx0), -1)
+    np.add.at(marks, (ty1, tx1), 1)
+    tiles = marks.cumsum(axis=0).cumsum(axis=1)[:th, :tw] > 0
+    boxes = _tile_boxes(tiles)
+    bound = Rect(int(x0.min()), int(y0.min()), int(x1.max() - x0.min()), int(y1.max() - y0.min()))
+    out = [_to_pixels(box, width, height) for box in boxes]
+    covered = sum(r.area for r in out)
+    if len(out) > MAX_BOXES or covered >= DENSE_SHARE * _tiled(bound, width, height).area:
+        return [_tiled(bound, width, height)]
+    return out
+
+
+def _tile_boxes(tiles: npt.NDArray[np.bool_]) -> list[tuple[int, int, int, int]]:
+    """(tx0, ty0, tx1, ty1) boxes covering the marked tiles: row runs, merged downwards."""
+    done: list[tuple[int, int, int, int]] = []
+    open_runs: dict[tuple[int, int], int] = {}  # (tx0, tx1) -> first tile row
+    for ty in range(tiles.shape[0]):
+        padded = np.concatenate(([False], tiles[ty], [False])).astype(np.int8)
+        edges = np.flatnonzero(np.diff(padded))
+        runs = {(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)}
+        for run, top in list(open_runs.items()):
+            if run not in runs:
+                done.append((run[0], top, run[1], ty))
+                del open_runs[run]
+        for run in runs:
+            open_runs.setdefault(run, ty)
+    done.extend((run[0], top, run[1], tiles.shape[0]) for run, top in open_runs.items())
+    return done
+
+
+def _to_pixels(box: tuple[int, int, int, int], width: int, height: int) -> Rect:
+    x0, y0 = box[0] * TILE, box[1] * TILE
+    return Rect(x0, y0, min(box[2] * TILE, width) - x0, min(box[3] * TILE, height) - y0)
+
+
+def _tiled(rect: Rect, width: int, height: int) -> Rect:
+    """``rect`` grown to whole tiles, clipped to the frame."""
+    x0, y0 = rect.x // TILE * TILE, rect.y // TILE * TILE
+    x1 = min(-(-rect.right // TILE) * TILE, width)
+    y1 = min(-(-rect.bottom // TILE) * TILE, height)
+    return Rect(x0, y0, x1 - x0, y1 - y0)
+
+
+@dataclass(frozen=True, slots=True)
+class Geometry:
+    """A top-level window's outer box (border included) in screen coordinates."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+
+class WindowMoves:
+    """Top-level windows' positions from configure events, as move hints per grab.
+
+    ``moved()`` compares each window's box now with the box at the previous call: a
+    window that kept its size but changed place is a hint ``Motion(dx, dy, new box)``
+    for the move detector (a drag); a resize or a first sighting is no hint.
+    """
+
+    def __init__(self) -> None:
+        self._now: dict[int, Geometry] = {}
+        self._then: dict[int, Geometry] = {}
+
+    def configure(self, window: int, geometry: Geometry) -> None:
+        self._now[window] = geometry
+
+    def forget(self, window: int) -> None:
+        self._now.pop(window, None)
+        self._then.pop(window, None)
+
+    def moved(self, left: int = 0, top: int = 0) -> tuple[Motion, ...]:
+        """Hints since the last call, in coordinates relative to (``left``, ``top``)."""
+        hints = []
+        for window, now in self._now.items():
+            then = self._then.get(window)
+            if then is None or (then.w, then.h) != (now.w, now.h):
+                continue
+            if (then.x, then.y) != (now.x, now.y):
+                dst = Rect(now.x - left, now.y - top, now.w, now.h)
+                hints.append(Motion(now.x - then.x, now.y - then.y, dst))
+        self._then = dict(self._now)
+        return tuple(hints)
+
+
+def as_rect_array(rects: Iterable[tuple[int, int, int, int]]) -> npt.NDArray[np.int32]:
+    """(x, y, w, h) tuples as the (n, 4) array ``coalesce`` takes."""
+    return np.array(list(rects), np.int32).reshape(-1, 4)

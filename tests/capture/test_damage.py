@@ -1,0 +1,303 @@
+"""Damage-driven capture on a real Xvfb: the frames it sends decode to exactly what a full
+grab shows, a change the X server never reported is caught by the safety check, a
+thousand tiny draws come out as a few boxes, and a moved window is a move hint.
+
+The X server is Xvfb with ``-fbdir``: its framebuffer is a memory-mapped file, so the
+test can change pixels behind the X server's back (no damage at all), as a driver that
+under-reports does.  The drawing client is python-xlib on its own connection.
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from remoteapp.capture import DamageGrabber, ScreenGrabber
+from remoteapp.capture.damage import MAX_BOXES, as_rect_array, coalesce
+from remoteapp.capture.x11_damage import XDamageSource
+from remoteapp.codec import ScreenDecoder, ScreenEncoder
+from remoteapp.codec.geometry import Rect
+from remoteapp.codec.pixels import Pixels
+from tests import displays
+
+W, H = 640, 480
+
+
+class FbdirXvfb:
+    """Xvfb whose framebuffer is a file this test maps: pixels it can change unseen."""
+
+    def __init__(self, display: str, fb: Path) -> None:
+        self.display = display
+        self._file = fb.open("r+b")
+        self._map = mmap.mmap(self._file.fileno(), 0)
+        header = struct.unpack(">25I", self._map[:100])  # XWD header, big-endian
+        self._offset = header[0] + header[19] * 12  # header size + colormap entries
+        self._stride = header[12]
+
+    def poke(self, x: int, y: int, bgra: bytes) -> None:
+        """Write one pixel straight into the framebuffer: the X server never knows."""
+        at = self._offset + y * self._stride + x * 4
+        self._map[at : at + 4] = bgra
+
+    def close(self) -> None:
+        self._map.close()
+        self._file.close()
+
+
+@pytest.fixture(scope="module")
+def fbdir_xvfb() -> Iterator[FbdirXvfb]:
+    with tempfile.TemporaryDirectory(prefix="fbdir-") as tmp:
+        argv = ["Xvfb", "-screen", "0", f"{W}x{H}x24", "-nolisten", "tcp", "-fbdir", tmp]
+        with displays.x_server(argv) as display:
+            screen = FbdirXvfb(display, Path(tmp, "Xvfb_screen0"))
+            try:
+                yield screen
+            finally:
+                screen.close()
+
+
+class Painter:
+    """A python-xlib client drawing into one override-redirect window."""
+
+    def __init__(self, display: str, x: int = 40, y: int = 30, w: int = 300, h: int = 200):
+        from Xlib import X
+        from Xlib import display as xdisplay
+
+        self.X = X
+        self.d = xdisplay.Display(display)
+        screen = self.d.screen()
+        self.win = screen.root.create_window(
+            x, y, w, h, 0, screen.root_depth, X.InputOutput, X.CopyFromParent,
+            background_pixel=0xF0F0F0, override_redirect=True,
+        )  # fmt: skip
+        self.gc = self.win.create_gc(foreground=0x102030, graphics_exposures=False)
+        self.font = self.d.open_font("fixed")
+        self.text_gc = self.win.create_gc(foreground=0x000000, font=self.font)
+        self.win.map()
+        self.d.sync()
+
+    def fill(self, x: int, y: int, w: int, h: int, colour: int) -> None:
+        self.gc.change(foreground=colour)
+        self.win.fill_rectangle(self.gc, x, y, w, h)
+
+    def close(self) -> None:
+        self.win.destroy()
+        self.d.close()
+
+
+@pytest.fixture
+def painter(fbdir_xvfb: FbdirXvfb) -> Iterator[Painter]:
+    p = Painter(fbdir_xvfb.display)
+    try:
+        yield p
+    finally:
+        p.close()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def damage_grabber(fbdir_xvfb: FbdirXvfb) -> Iterator[tuple[DamageGrabber, Clock, threading.Event]]:
+    clock = Clock()
+    woke = threading.Event()
+    grabber = DamageGrabber(
+        ScreenGrabber(display=fbdir_xvfb.display),
+        lambda notify: XDamageSource(fbdir_xvfb.display, notify),
+        clock=clock,
+    )
+    grabber.set_listener(woke.set)
+    try:
+        yield grabber, clock, woke
+    finally:
+        grabber.close()
+
+
+class Pipe:
+    """Encoder -> decoder; the damage path passes the backend's hints."""
+
+    def __init__(self) -> None:
+        self.enc, self.dec = ScreenEncoder(), ScreenDecoder()
+
+    def send(self, pixels: Pixels, damage: tuple[Rect, ...] | None = None) -> Pixels:
+        self.dec.decode(self.enc.encode(pixels, damage=damage))
+        assert self.dec.framebuffer is not None
+        return self.dec.framebuffer
+
+
+def until_exact(
+    grabber: DamageGrabber, pipe: Pipe, truth: Callable[[], Pixels], timeout: float = 10.0
+) -> list[tuple[Rect, ...] | None]:
+    """Damage grabs (as the capture loop makes them after each wake) until what the
+    viewer decodes equals a full grab; the damage of each grab, for the caller to check.
+    Damage arrives asynchronously, so a grab may come before all of it: the next one
+    has the rest, and nothing may be lost for this to end."""
+    mon = grabber.monitors()[1]
+    seen: list[tuple[Rect, ...] | None] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        shot = grabber.grab(mon)
+        seen.append(shot.damage)
+        fb = pipe.send(shot.pixels, shot.damage)
+        if np.array_equal(fb, truth()):
+            return seen
+        assert time.monotonic() < deadline, f"never exact; damage seen: {seen[-5:]}"
+
+
+@pytest.mark.display
+def test_damage_path_is_bit_exact_with_the_poll_path(
+    fbdir_xvfb: FbdirXvfb,
+    painter: Painter,
+    damage_grabber: tuple[DamageGrabber, Clock, threading.Event],
+) -> None:
+    grabber, _, _ = damage_grabber
+    with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+        mon = poll.monitors()[1]
+        damage_pipe, poll_pipe = Pipe(), Pipe()
+
+        def truth() -> Pixels:
+            return poll.grab(mon).pixels
+
+        until_exact(grabber, damage_pipe, truth)
+        assert grabber.full_grabs == 1  # the first grab; all the rest follow damage
+        steps: list[Callable[[], None]] = [
+            lambda: painter.fill(10, 10, 5, 7, 0xFF0000),
+            lambda: painter.win.poly_text(painter.text_gc, 20, 60, [b"typing a line"]),
+            lambda: painter.win.copy_area(painter.gc, painter.win, 0, 8, 300, 192, 0, 0),
+            lambda: painter.fill(0, 192, 300, 8, 0x3366CC),
+            lambda: painter.win.configure(x=75, y=44),  # drag: exposes the root
+            lambda: painter.win.configure(x=300, y=250),  # to the lower right
+            painter.win.unmap,
+            painter.win.map,
+        ]
+        for step in steps:
+            step()
+            painter.d.sync()
+            seen = until_exact(grabber, damage_pipe, truth)
+            assert all(damage is not None for damage in seen)  # hints, not full grabs
+            exact = poll_pipe.send(truth())
+            decoded = damage_pipe.dec.framebuffer
+            assert decoded is not None and np.array_equal(decoded, exact)
+        assert grabber.full_grabs == 1
+
+
+@pytest.mark.display
+def test_a_change_damage_never_reported_is_caught_by_the_safety_check(
+    fbdir_xvfb: FbdirXvfb,
+    painter: Painter,
+    damage_grabber: tuple[DamageGrabber, Clock, threading.Event],
+) -> None:
+    grabber, clock, _ = damage_grabber
+    with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+        mon = poll.monitors()[1]
+        pipe = Pipe()
+        until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+        before = grabber.full_grabs
+        fbdir_xvfb.poke(500, 400, bytes([7, 77, 177, 0]))  # behind the X server's back
+        truth = poll.grab(mon).pixels
+        assert truth[400, 500, :3].tolist() == [7, 77, 177]
+        shot = grabber.grab(mon)
+        assert shot.damage == () and not grabber.pending()  # nothing was reported
+        assert not np.array_equal(pipe.send(shot.pixels, shot.damage), truth)
+        clock.now += 1.9
+        assert grabber.grab(mon).damage == ()  # not yet due
+        clock.now += 0.1  # SAFETY_PERIOD_S after the last full grab
+        shot = grabber.grab(mon)
+        assert shot.damage is None and grabber.full_grabs == before + 1
+        assert np.array_equal(pipe.send(shot.pixels, shot.damage), truth)
+
+
+@pytest.mark.display
+def test_a_thousand_tiny_draws_in_one_frame_coalesce(
+    fbdir_xvfb: FbdirXvfb,
+    painter: Painter,
+    damage_grabber: tuple[DamageGrabber, Clock, threading.Event],
+) -> None:
+    grabber, _, woke = damage_grabber
+    with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+        mon = poll.monitors()[1]
+        pipe = Pipe()
+        until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+        woke.clear()
+        rng = np.random.default_rng(3)
+        for x, y in rng.integers(0, 180, size=(1000, 2)):
+            painter.fill(int(x) + 60, int(y) + 10, 1, 1, int(rng.integers(0, 1 << 24)))
+        painter.d.sync()
+        assert woke.wait(10), "no damage reported"
+        seen = until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+        for damage in seen:
+            assert damage is not None and len(damage) <= 4, damage
+            # the window's drawn area is 180x180 at (100, 40): four 64-px tiles wide
+            assert sum(box.area for box in damage) <= 4 * 64 * 4 * 64
+
+
+@pytest.mark.display
+def test_a_moved_window_is_a_move_hint(
+    fbdir_xvfb: FbdirXvfb,
+    painter: Painter,
+    damage_grabber: tuple[DamageGrabber, Clock, threading.Event],
+) -> None:
+    grabber, _, woke = damage_grabber
+    with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+        mon = poll.monitors()[1]
+        pipe = Pipe()
+        until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+        woke.clear()
+        painter.win.configure(x=54, y=36)  # from (40, 30)
+        painter.d.sync()
+        assert woke.wait(10)
+        deadline = time.monotonic() + 10
+        moves = grabber.grab(mon).moves
+        while not moves and time.monotonic() < deadline:
+            moves = grabber.grab(mon).moves
+        assert [(m.dx, m.dy, m.dst) for m in moves] == [(14, 6, Rect(54, 36, 300, 200))]
+
+
+def test_coalesce_turns_a_thousand_rectangles_into_tile_boxes() -> None:
+    rng = np.random.default_rng(1)
+    xy = rng.integers(0, 190, size=(1000, 2)) + np.array([100, 40])
+    rects = as_rect_array((int(x), int(y), 2, 2) for x, y in xy)
+    boxes = coalesce(rects, W, H)
+    assert len(boxes) <= 2
+    covered = np.zeros((H, W), bool)
+    for box in boxes:
+        assert box.x % 64 == 0 and box.y % 64 == 0
+        covered[box.y : box.bottom, box.x : box.right] = True
+    assert all(covered[y : y + 2, x : x + 2].all() for x, y in xy)
+
+
+def test_coalesce_keeps_far_apart_damage_apart_and_clips() -> None:
+    rects = as_rect_array([(3, 3, 5, 5), (600, 440, 100, 100), (-50, 200, 60, 10)])
+    boxes = coalesce(rects, W, H)
+    assert sorted((b.x, b.y, b.w, b.h) for b in boxes) == [
+        (0, 0, 64, 64),
+        (0, 192, 64, 64),
+        (576, 384, 64, 96),
+    ]
+    many = as_rect_array((x * 128, y * 128, 1, 1) for x in range(5) for y in range(4))
+    assert coalesce(many, W, H) == [Rect(0, 0, 576, 448)]  # past MAX_BOXES: one box
+    assert MAX_BOXES < 20
+    assert coalesce(as_rect_array([]), W, H) == []
+
+
+@pytest.mark.display
+def test_open_capture_picks_damage_on_x11_and_poll_when_asked(fbdir_xvfb: FbdirXvfb) -> None:
+    from remoteapp.capture import open_capture
+
+    with open_capture("damage", display=fbdir_xvfb.display) as grabber:
+        assert isinstance(grabber, DamageGrabber) and grabber.damage_driven
+    with open_capture("poll", display=fbdir_xvfb.display) as grabber:
+        assert isinstance(grabber, ScreenGrabber) and not grabber.damage_driven
