@@ -9,8 +9,7 @@ caller does with its frame buffers afterwards.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -92,6 +91,13 @@ class ScreenEncoder:
         self._lossy_codecs, self._mode, self._clock = lossy_codecs, mode, clock
         self._planner: LossyPlanner | None = None
         self.video_bitrate, self.video_fps = 1_200_000, 30.0  #: set by rate control
+
+    def set_lossy_codecs(self, codecs: frozenset[str]) -> None:
+        """The lossy codecs the viewer decodes (its Hello); applies from the next (key)
+        update."""
+        if codecs != self._lossy_codecs:
+            self._lossy_codecs = codecs
+            self._key_requested = True
 
     def set_mode(self, mode: LossyMode) -> None:
         """The agent's quality choice; applies from the next (key) update."""

@@ -40,6 +40,20 @@ JPEG_MIN_AREA: Final = 64 * 32
 JPEG_CAPABILITY: Final = "jpeg"
 
 
+def decodable() -> frozenset[str]:
+    """The lossy codecs this computer can decode, as Hello capabilities (the agent lists
+    them; the customer uses no other)."""
+    from remoteapp.codec import vp8_codec
+
+    names = {JPEG_CAPABILITY} if JPEG.supported else set()
+    if vp8_codec.available():
+        names.add(vp8_codec.CAPABILITY)
+    return frozenset(names)
+
+
+LOSSY_CAPABILITIES: Final = frozenset({"vp8", JPEG_CAPABILITY})
+
+
 class LossyMode(enum.Enum):
     """The agent's quality choice for the whole session."""
 

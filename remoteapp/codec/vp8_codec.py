@@ -22,6 +22,7 @@ of FFmpeg on received data becomes a MalformedUpdate.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import logging
 import struct
@@ -51,8 +52,10 @@ MAX_BYTES_PER_PIXEL: Final = 3
 HEADER_ROOM: Final = 4096
 
 
+@functools.cache
 def available() -> bool:
-    """True if PyAV imports and can make a VP8 decoder and libvpx encoder here."""
+    """True if PyAV imports and can make a VP8 decoder and libvpx encoder here (asked
+    once a process: the first call imports PyAV, ~0.1 s)."""
     try:
         import av
 
