@@ -9,7 +9,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from remoteapp.codec import DecodedUpdate, Pixels, ScreenDecoder
+from remoteapp.codec import DecodedUpdate, LossyMode, Pixels, ScreenDecoder
+from remoteapp.codec.lossy import decodable
 from remoteapp.errors import RemoteProtocolError
 from remoteapp.net.session import (
     Clipboard,
@@ -21,10 +22,10 @@ from remoteapp.net.session import (
     ScreenInfo,
     ScreenUpdate,
     SessionConnection,
+    SetQuality,
     UpdateAck,
 )
 from remoteapp.net.session_state import Role
-from remoteapp.secure import SecureParams
 from remoteapp.session.transport import Transport
 
 log = logging.getLogger("remoteapp.session")
@@ -40,8 +41,6 @@ class AgentSession:
         sock: socket.socket,
         name: str,
         *,
-        secure: SecureParams,
-        on_secured: Callable[[str], None] = lambda code: None,
         on_frame: Callable[[Pixels, DecodedUpdate], None] = lambda fb, update: None,
         on_screen_info: Callable[[ScreenInfo], None] = lambda info: None,
         on_customer: Callable[[str], None] = lambda name: None,
@@ -55,10 +54,7 @@ class AgentSession:
         self.on_customer = on_customer
         self.on_end = on_end
         self.on_clipboard = on_clipboard
-        if secure.role is not Role.AGENT:
-            raise ValueError("the secure params are for the other side")
-        self.on_secured = on_secured
-        self.transport = Transport(sock, SessionConnection(Role.AGENT), secure=secure)
+        self.transport = Transport(sock, SessionConnection(Role.AGENT))
         self.decoder = ScreenDecoder()
         self.customer_name = ""
         self.latency_ms: float | None = None
@@ -67,14 +63,11 @@ class AgentSession:
         self._nonces = itertools.count(1)
 
     def start(self, initial: bytes = b"") -> None:
-        self.transport.send(Hello(Role.AGENT, self.name, capabilities=("clipboard",)))
-        self.transport.start(
-            self._on_event,
-            self._ended,
-            name="agent-net",
-            initial=initial,
-            on_secured=self.on_secured,
-        )
+        lossy = decodable()  # the customer uses only these; none: a lossless session
+        log.info("session event=decoders lossy=%s", ",".join(sorted(lossy)) or "none")
+        caps = ("clipboard", *sorted(lossy))
+        self.transport.send(Hello(Role.AGENT, self.name, capabilities=caps))
+        self.transport.start(self._on_event, self._ended, name="agent-net", initial=initial)
         threading.Thread(target=self._ping_loop, name="agent-ping", daemon=True).start()
 
     def send(self, event: Event, *, wait: float = 0.0) -> bool:
@@ -83,17 +76,9 @@ class AgentSession:
         ``wait`` > 0 (another thread, bulk data) waits that long for room in the queue."""
         return self.transport.send(event, wait=wait)
 
-    @property
-    def verification_code(self) -> str | None:
-        """The 6 digits both sides show once the channel is up (None before)."""
-        return self.transport.verification_code
-
-    @property
-    def failure(self) -> Exception | None:
-        """What ended the session from the other side's bytes: ``PasswordMismatch``,
-        ``HandshakeFailed``, ``ChannelBroken`` (``remoteapp.secure``) or another
-        protocol error; None after an orderly end or a lost connection."""
-        return self.transport.failure
+    def set_quality(self, mode: LossyMode) -> bool:
+        """Best quality (lossless only), best speed (lossy everywhere) or automatic."""
+        return self.transport.send(SetQuality(mode.value))
 
     def end(self, reason: str = "agent ended the session") -> None:
         self.transport.close(reason)

@@ -19,7 +19,8 @@ import time
 from collections.abc import Callable
 
 from remoteapp.capture import ScreenGrabber
-from remoteapp.codec import ScreenEncoder
+from remoteapp.codec import LossyMode, ScreenEncoder
+from remoteapp.codec.lossy import LOSSY_CAPABILITIES
 from remoteapp.control import InputInjector
 from remoteapp.net.session import (
     Clipboard,
@@ -36,12 +37,12 @@ from remoteapp.net.session import (
     ScreenUpdate,
     SelectMonitor,
     SessionConnection,
+    SetQuality,
     Text,
     UpdateAck,
     Wheel,
 )
 from remoteapp.net.session_state import Role
-from remoteapp.secure import SecureParams
 from remoteapp.session.transport import Transport
 
 log = logging.getLogger("remoteapp.session")
@@ -62,8 +63,6 @@ class CustomerSession:
         sock: socket.socket,
         name: str,
         *,
-        secure: SecureParams,
-        on_secured: Callable[[str], None] = lambda code: None,
         fps: float = 30.0,
         display: str | None = None,
         on_agent: Callable[[str], None] = lambda name: None,
@@ -76,13 +75,12 @@ class CustomerSession:
         self._on_agent = on_agent
         self._on_end = on_end
         self._on_clipboard = on_clipboard
-        if secure.role is not Role.CUSTOMER:
-            raise ValueError("the secure params are for the other side")
-        self.on_secured = on_secured
-        self.transport = Transport(sock, SessionConnection(Role.CUSTOMER), secure=secure)
+        self.transport = Transport(sock, SessionConnection(Role.CUSTOMER))
         self._wake = threading.Condition()
         self._monitor_index = 1
         self._key_requested = False
+        self._lossy_codecs: frozenset[str] = frozenset()  #: the agent decodes these
+        self._quality = LossyMode.AUTO  #: the agent's choice (SetQuality)
         self._input_at: float | None = None  #: last input not yet followed by a grab
         self._injector: InputInjector | None = None
         self.agent_name = ""
@@ -91,26 +89,8 @@ class CustomerSession:
     def start(self, initial: bytes = b"") -> None:
         """Say hello and start the reader and capture threads."""
         self.transport.send(Hello(Role.CUSTOMER, self.name, capabilities=("clipboard",)))
-        self.transport.start(
-            self._on_event,
-            self._ended,
-            name="customer-net",
-            initial=initial,
-            on_secured=self.on_secured,
-        )
+        self.transport.start(self._on_event, self._ended, name="customer-net", initial=initial)
         threading.Thread(target=self._serve, name="customer-capture", daemon=True).start()
-
-    @property
-    def verification_code(self) -> str | None:
-        """The 6 digits both sides show once the channel is up (None before)."""
-        return self.transport.verification_code
-
-    @property
-    def failure(self) -> Exception | None:
-        """What ended the session from the other side's bytes: ``PasswordMismatch``,
-        ``HandshakeFailed``, ``ChannelBroken`` (``remoteapp.secure``) or another
-        protocol error; None after an orderly end or a lost connection."""
-        return self.transport.failure
 
     def end(self, reason: str = "customer ended the session") -> None:
         self.transport.close(reason)
@@ -125,7 +105,13 @@ class CustomerSession:
         match event:
             case Hello():
                 self.agent_name = event.name
-                log.info("session event=agent-joined agent=%r", event.name)
+                with self._wake:
+                    self._lossy_codecs = frozenset(event.capabilities) & LOSSY_CAPABILITIES
+                log.info(
+                    "session event=agent-joined agent=%r lossy=%s",
+                    event.name,
+                    ",".join(sorted(self._lossy_codecs)) or "none (lossless session)",
+                )
                 self._on_agent(event.name)
             case UpdateAck() | KeyFrameRequest() | SelectMonitor():
                 with self._wake:
@@ -143,6 +129,10 @@ class CustomerSession:
                         self._wake.notify()
             case Clipboard():
                 self._on_clipboard(event.text)
+            case SetQuality():
+                with self._wake:
+                    self._quality = LossyMode(event.mode)
+                log.info("session event=quality mode=%s", event.mode)
             case Ping():
                 self.transport.send(Pong(event.nonce))
 
@@ -200,6 +190,8 @@ class CustomerSession:
                 )
                 index, key = self._monitor_index, self._key_requested
                 self._key_requested = False
+                encoder.set_lossy_codecs(self._lossy_codecs)
+                encoder.set_mode(self._quality)
             if self.transport.closed or self.transport.conn.credits <= 0:
                 continue
             started = time.monotonic()
