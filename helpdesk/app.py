@@ -18,10 +18,10 @@ from sqlalchemy import Engine
 from helpdesk import http_errors
 from helpdesk.console import app as console
 from helpdesk.db import RequestSessions, db_factory
+from helpdesk.limits import AttemptLimits
 from helpdesk.notify import Notifier
 from helpdesk.pg_listen import Listener
 from helpdesk.routers import ROUTERS
-from helpdesk.security import FailureLimiter
 from helpdesk.services.relay_events import sweep_forever
 from helpdesk.settings import Settings
 
@@ -50,9 +50,7 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.notifier = notifier
     app.state.listener = Listener(engine.url, notifier)
-    app.state.limiter = FailureLimiter(
-        settings.rate_max_failures, settings.rate_window_s, settings.clock
-    )
+    app.state.limits = AttemptLimits(settings.clock)  # in the database (helpdesk.limits)
     http_errors.install(app)
     for router in ROUTERS:
         app.include_router(router)

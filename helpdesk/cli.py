@@ -31,6 +31,7 @@ from helpdesk.db import (
     migrate,
 )
 from helpdesk.demo import INITIAL_ADMIN_FILE, first_admin, seed, write_credentials
+from helpdesk.keys import SERVER_SECRET_ENV, SERVER_SECRET_FILE
 from helpdesk.settings import Settings
 from remoterelay.cli import add_relay_arguments, config_from_args
 from remoterelay.reporter import HttpReporter
@@ -95,6 +96,9 @@ async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
     data_dir: Path = args.data_dir
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # umask 077 (main) covers parents
     secret = load_secret(data_dir / "relay-secret", create=True)
+    server_secret = load_secret(  # never given to a relay (helpdesk.keys)
+        data_dir / SERVER_SECRET_FILE, create=True, env_var=SERVER_SECRET_ENV
+    )
     # The threads that run database work, one pooled connection each (helpdesk.db).
     loop = asyncio.get_running_loop()
     loop.set_default_executor(ThreadPoolExecutor(BACKGROUND_THREADS, "helpdesk-background"))
@@ -106,7 +110,9 @@ async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
     credentials = seed(db_factory(engine)) if args.demo else None
     first = None if args.demo else first_admin(db_factory(engine))
 
-    settings = Settings(secret=secret, clock=clock or Clock(), data_dir=data_dir)
+    settings = Settings(
+        secret=secret, server_secret=server_secret, clock=clock or Clock(), data_dir=data_dir
+    )
     app = create_app(engine, settings)
     server = uvicorn.Server(
         uvicorn.Config(

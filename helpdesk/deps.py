@@ -17,9 +17,9 @@ from sqlalchemy.orm import sessionmaker
 
 from helpdesk.clock import Clock
 from helpdesk.db import RequestSessions
+from helpdesk.limits import AttemptLimits, FailureLimiter
 from helpdesk.models import Presence, RemoteSession, User
 from helpdesk.notify import Notifier
-from helpdesk.security import FailureLimiter
 from helpdesk.services import auth, presence, sessions
 from helpdesk.settings import Settings
 
@@ -67,8 +67,13 @@ AppNotifier = Annotated[Notifier, Depends(get_notifier)]
 
 
 def get_limiter(request: Request) -> FailureLimiter:
-    limiter: FailureLimiter = request.app.state.limiter
-    return limiter
+    """The failure limiter of this request: it counts per source address too."""
+    limits: AttemptLimits = request.app.state.limits
+    return limits.for_address(client_address(request))
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 Limiter = Annotated[FailureLimiter, Depends(get_limiter)]

@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Column,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -92,6 +93,24 @@ class User(Base):
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Browser sessions carry the epoch they began in; logout or a password change bumps it,
     which revokes every browser session of the user at once."""
+    login_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Bearer tokens (the agent app's logins) carry the version they were issued in; API
+    logout or a password change bumps it, which revokes every such login at once."""
+
+
+class FailedAttempt(Base):
+    """A failed, or still being checked, password attempt under one limit key
+    (``helpdesk.limits``); rows older than every window are purged."""
+
+    __tablename__ = "failed_attempts"
+    __table_args__ = (
+        Index("ix_failed_attempts_key_at", "key", "at"),
+        Index("ix_failed_attempts_at", "at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    """SHA-256 (hex) of the limit key, e.g. of ``login:<email>:<address>``."""
+    at: Mapped[datetime] = mapped_column()
 
 
 class RemoteApp(Base):

@@ -1,19 +1,17 @@
-"""Password hashing, login bearer tokens, customer passwords and failure rate limiting."""
+"""Password hashing, login bearer tokens and customer passwords (failure limits live in
+``helpdesk.limits``)."""
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
-import math
 import secrets
-import threading
-from collections import deque
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-
-from helpdesk.clock import Clock
 
 _hasher = PasswordHasher()
 PARTNER_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read over the phone
@@ -30,6 +28,21 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_hex(16))
+
+
+def verify_password_or_dummy(password_hash: str | None, password: str) -> bool:
+    """``verify_password``, or, for an account that does not exist (``None``), the same
+    argon2 work against a throwaway hash: a login for an unknown email takes as long as a
+    wrong password, so timing does not tell which emails have accounts."""
+    if password_hash is None:
+        verify_password(_dummy_hash(), password)
+        return False
+    return verify_password(password_hash, password)
+
+
 def new_customer_password() -> str:
     return "".join(secrets.choice(PARTNER_ALPHABET) for _ in range(8))
 
@@ -42,63 +55,49 @@ def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def issue_login_token(secret: bytes, user_id: int, ttl_s: int, now: float) -> str:
-    """Stateless bearer token ``u.<id>.<expiry>.<mac>``; a restart keeps logins valid.
-    ``now`` is the server clock's epoch seconds."""
-    body = f"u.{user_id}.{int(now) + ttl_s}"
-    mac = hmac.new(secret, b"login:" + body.encode(), hashlib.sha256).digest()
-    return body + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+LOGIN_TOKEN_VERSION = "u2"
+MAX_LOGIN_TOKEN_LENGTH = 200
+CLOCK_SLACK_S = 60
+"""How far another server process's clock may run ahead when it issued a login."""
 
 
-def verify_login_token(secret: bytes, token: str, now: float) -> int | None:
-    """Return the user id, or None when forged, malformed or expired at ``now``."""
+@dataclass(frozen=True, slots=True)
+class LoginClaims:
+    user_id: int
+    version: int
+    """The user's ``login_version`` at login: logout or a password change moves it on."""
+    expires_at: int
+
+
+def issue_login_token(key: bytes, user_id: int, version: int, ttl_s: int, now: float) -> str:
+    """Stateless bearer token ``u2.<id>.<login version>.<expiry>.<mac>``; a restart keeps
+    logins valid. ``key`` is the server's login key (``helpdesk.keys``), which no relay
+    holds; ``now`` is the server clock's epoch seconds."""
+    body = f"{LOGIN_TOKEN_VERSION}.{user_id}.{version}.{int(now) + ttl_s}"
+    return body + "." + _login_mac(key, body)
+
+
+def verify_login_token(key: bytes, token: str, now: float, max_ttl_s: int) -> LoginClaims | None:
+    """The claims, or None when forged, malformed, expired at ``now``, or expiring later
+    than any login this server issues (``max_ttl_s`` from now): a token is never trusted
+    for longer than the server would have granted, whoever made it."""
+    if len(token) > MAX_LOGIN_TOKEN_LENGTH or not token.isascii():
+        return None
     body, _, mac = token.rpartition(".")
-    expected = hmac.new(secret, b"login:" + body.encode(), hashlib.sha256).digest()
-    if not hmac.compare_digest(base64.urlsafe_b64encode(expected).rstrip(b"=").decode(), mac):
+    if not hmac.compare_digest(_login_mac(key, body), mac):
         return None
     parts = body.split(".")
-    if len(parts) != 3 or parts[0] != "u":
+    if len(parts) != 4 or parts[0] != LOGIN_TOKEN_VERSION:
         return None
     try:
-        user_id, expiry = int(parts[1]), int(parts[2])
+        user_id, version, expiry = (int(p) for p in parts[1:])
     except ValueError:
         return None
-    return user_id if expiry > now else None
+    if not now < expiry <= now + max_ttl_s + CLOCK_SLACK_S:
+        return None
+    return LoginClaims(user_id, version, expiry)
 
 
-class FailureLimiter:
-    """Sliding-window count of failed password attempts per key (partner ID, caller).
-
-    In memory: the server is one process. Blocks a key once it has ``max_failures`` in
-    the window, until its oldest failure leaves the window. Time is ``clock.monotonic()``.
-    """
-
-    def __init__(self, max_failures: int, window_s: float, clock: Clock) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self.clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _trim(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self.window_s:
-            times.popleft()
-        return times
-
-    def retry_after(self, *keys: str) -> int:
-        """Seconds until every key may try again; 0 when none is blocked."""
-        now = self.clock.monotonic()
-        wait = 0.0
-        with self._lock:
-            for key in keys:
-                times = self._trim(key, now)
-                if len(times) >= self.max_failures:
-                    wait = max(wait, times[0] + self.window_s - now)
-        return math.ceil(wait) if wait > 0 else 0
-
-    def fail(self, *keys: str) -> None:
-        now = self.clock.monotonic()
-        with self._lock:
-            for key in keys:
-                self._trim(key, now).append(now)
+def _login_mac(key: bytes, body: str) -> str:
+    mac = hmac.new(key, b"login:" + body.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from helpdesk.clock import Clock
+from helpdesk.keys import ServerKeys
 
 
 def _env_float(name: str, default: float) -> float:
@@ -19,7 +22,12 @@ class Settings:
     """Everything the API needs besides the database; built once by ``helpdesk.cli``."""
 
     secret: bytes
-    """Shared with the relay: signs session tokens and authenticates relay reports."""
+    """The relay secret, shared with the relays: the keys of session tokens and relay
+    reports derive from it (``remotewire.shared_secret``). Nothing else does."""
+    server_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    """Never leaves the server: logins, console cookies and connect codes are keyed from it
+    (``keys``). ``helpdesk.cli`` passes the persisted one; the random default suits
+    throwaway settings only."""
     relay_address: str = "127.0.0.1:8765"
     presence_lapse_s: float = field(
         default_factory=lambda: _env_float("REMOTEAPP_PRESENCE_LAPSE_S", 30.0)
@@ -40,6 +48,11 @@ class Settings:
     """What every time rule reads; tests pass one they move (tests/helpdesk/conftest.py)."""
     data_dir: Path | None = None
     """Where the distribution lives (profile key, update repository); None: no downloads."""
+
+    @functools.cached_property
+    def keys(self) -> ServerKeys:
+        """The server's own keys, one per purpose (``helpdesk.keys``)."""
+        return ServerKeys.derive(self.server_secret)
 
     @property
     def poll_max_s(self) -> float:

@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     BAD_QUERY = "bad-query"
     UNKNOWN_PERSON_REF = "unknown-person-ref"
     INVALID_LOGO = "invalid-logo"
+    WEAK_PASSWORD = "weak-password"
     # 401: who is calling is unknown
     MISSING_BEARER_TOKEN = "missing-bearer-token"
     INVALID_BEARER_TOKEN = "invalid-bearer-token"

@@ -1,7 +1,8 @@
 """Signed, expiring, single-use session tokens shared by the helpdesk and the relay.
 
 The helpdesk issues one token per side of a session; the relay verifies it with the same
-shared secret and no database, so a relay can run on another host. Format::
+shared secret and no database, so a relay can run on another host. The HMAC key is not
+the relay secret itself but ``shared_secret.session_token_key`` derived from it. Format::
 
     v1.<base64url(JSON claims)>.<base64url(HMAC-SHA256 over "v1.<body>")>
     claims = {"s": session id, "r": role, "e": expiry (unix s), "n": random nonce}
@@ -25,6 +26,7 @@ from typing import Final
 
 from remotewire.errors import ExpiredToken, InvalidToken, ReusedToken
 from remotewire.roles import Role
+from remotewire.shared_secret import session_token_key
 
 VERSION: Final = "v1"
 DEFAULT_TTL_S: Final = 120
@@ -54,7 +56,9 @@ class SessionClaims:
 
 
 def _sign(secret: bytes, body: str) -> str:
-    return _b64e(hmac.new(secret, f"{VERSION}.{body}".encode("ascii"), hashlib.sha256).digest())
+    """``secret`` is the relay secret; the MAC is keyed with the key derived for tokens."""
+    key = session_token_key(secret)
+    return _b64e(hmac.new(key, f"{VERSION}.{body}".encode("ascii"), hashlib.sha256).digest())
 
 
 def issue_token(

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from helpdesk.console.auth import ConsoleDb, ConsoleUser
 from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
+from helpdesk.deps import get_limiter
 from helpdesk.errors import DomainError, RateLimited
 from helpdesk.services import access
 
@@ -43,10 +44,9 @@ def change_password(
     _ = gettext_for(request)
     if new != again:
         return _refused(request, _("The two new passwords differ."), 422)
-    address = request.client.host if request.client else "unknown"
-    limiters = (request.app.state.limiter, request.app.state.console_address_limiter)
+    settings = request.app.state.settings
     try:
-        access.change_password(db, limiters, user, current, new, address)
+        access.change_password(db, settings, get_limiter(request), user, current, new)
     except RateLimited as exc:
         message = _("Too many wrong passwords. Try again in {seconds} s.").format(
             seconds=exc.retry_after

@@ -9,19 +9,12 @@ from helpdesk.console import account, apps, login, monitoring, settings_pages, t
 from helpdesk.console.auth import ConsoleSessions
 from helpdesk.console.web import PREFIX, STATIC
 from helpdesk.routers import connect_codes
-from helpdesk.security import FailureLimiter
-from helpdesk.services import access
 
 
 def install(app: FastAPI) -> None:
     """Sessions (cookie only on console responses that change it), static files, pages."""
     settings = app.state.settings
-    app.state.console_address_limiter = FailureLimiter(
-        settings.rate_max_failures * access.ADDRESS_FAILURES_FACTOR,
-        settings.rate_window_s,
-        settings.clock,
-    )
-    app.add_middleware(ConsoleSessions, secret=settings.secret)
+    app.add_middleware(ConsoleSessions, key=settings.keys.console)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-static")
     for module in (login, account, settings_pages, apps, monitoring, tickets):
         app.include_router(module.router)

@@ -1,14 +1,15 @@
 """Browser sessions and CSRF for the console (the JSON API keeps its bearer tokens).
 
-The session cookie (Starlette's ``SessionMiddleware``, signed with the server secret) is
-HttpOnly and ``SameSite=Lax``, and ``Secure`` when the request came over HTTPS (scheme
-``https``, e.g. uvicorn behind a proxy with ``--proxy-headers``). It holds only the user
+The session cookie (Starlette's ``SessionMiddleware``, signed with the server's console
+key from ``helpdesk.keys``, which no relay can derive) is HttpOnly and ``SameSite=Lax``,
+and ``Secure`` when the request came over HTTPS (scheme ``https``, e.g. uvicorn behind a
+proxy with ``--proxy-headers``). It holds only the user
 id and the user's session epoch at login: logout or a password change bumps the epoch in
 the database, so every browser session of that user ends at once.
 
 CSRF, two locks: an unsafe method (POST, PUT, PATCH, DELETE) whose ``Sec-Fetch-Site`` is
 ``cross-site``/``same-site``, or whose ``Origin`` is not this host, is refused; and every
-form carries a token (``csrf`` field or ``X-CSRF-Token`` header) derived from the secret,
+form carries a token (``csrf`` field or ``X-CSRF-Token`` header) made with the CSRF key from
 the user id and the epoch, so a token dies with the session.
 """
 
@@ -41,10 +42,10 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 class ConsoleSessions:
     """``SessionMiddleware`` with the Secure flag chosen per request by its scheme."""
 
-    def __init__(self, app: ASGIApp, secret: bytes, max_age_s: int = 12 * 3600) -> None:
-        key = hashlib.sha256(b"console-session:" + secret).hexdigest()
+    def __init__(self, app: ASGIApp, key: bytes, max_age_s: int = 12 * 3600) -> None:
+        """``key``: the server's console key (``settings.keys.console``), never the relay's."""
         common: dict[str, Any] = {
-            "secret_key": key,
+            "secret_key": key.hex(),
             "session_cookie": COOKIE,
             "max_age": max_age_s,
             "same_site": "lax",
@@ -57,9 +58,10 @@ class ConsoleSessions:
         await chosen(scope, receive, send)
 
 
-def csrf_token(secret: bytes, user_id: int | None, epoch: int) -> str:
+def csrf_token(key: bytes, user_id: int | None, epoch: int) -> str:
+    """``key``: the server's CSRF key (``settings.keys.csrf``)."""
     message = f"console-csrf:{user_id or 0}:{epoch}".encode()
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
 def cross_site(request: Request) -> bool:
@@ -83,7 +85,7 @@ async def check_csrf(request: Request, user_id: int | None, epoch: int) -> None:
         form = await request.form()
         value = form.get("csrf")
         sent = value if isinstance(value, str) else None
-    expected = csrf_token(request.app.state.settings.secret, user_id, epoch)
+    expected = csrf_token(request.app.state.settings.keys.csrf, user_id, epoch)
     if not sent or not hmac.compare_digest(sent, expected):
         raise NotAllowed(
             ErrorCode.BAD_FORM_TOKEN,
@@ -96,7 +98,7 @@ ConsoleDb = deps.Db
 
 async def anonymous_ok(request: Request) -> None:
     """For the login page: CSRF with the anonymous token; no user needed."""
-    request.state.csrf_token = csrf_token(request.app.state.settings.secret, None, 0)
+    request.state.csrf_token = csrf_token(request.app.state.settings.keys.csrf, None, 0)
     await check_csrf(request, None, 0)
 
 
@@ -131,7 +133,7 @@ async def console_user(request: Request, db: ConsoleDb) -> User:
     user, request.state.nav = found
     request.state.console_user = user
     epoch = user.session_epoch  # the same, as checked
-    request.state.csrf_token = csrf_token(request.app.state.settings.secret, user.id, epoch)
+    request.state.csrf_token = csrf_token(request.app.state.settings.keys.csrf, user.id, epoch)
     await check_csrf(request, user.id, epoch)
     return user
 

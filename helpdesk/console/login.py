@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from helpdesk.console import i18n
 from helpdesk.console.auth import ConsoleDb, ConsoleUser, anonymous_ok, cross_site
 from helpdesk.console.web import PREFIX, ConsoleRoute, error_page, render
+from helpdesk.deps import get_limiter
 from helpdesk.errors import DomainError, RateLimited
 from helpdesk.services import access
 
@@ -49,15 +50,9 @@ def login(
     password: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    address = request.client.host if request.client else "unknown"
     try:
         user = access.console_login(
-            db,
-            request.app.state.settings,
-            (request.app.state.limiter, request.app.state.console_address_limiter),
-            email,
-            password,
-            address,
+            db, request.app.state.settings, get_limiter(request), email, password
         )
     except DomainError as exc:
         _ = i18n.translations(render_lang(request)).gettext

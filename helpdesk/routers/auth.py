@@ -1,4 +1,4 @@
-"""``POST /api/login``, ``GET /api/me``."""
+"""``POST /api/login``, ``POST /api/logout``, ``GET /api/me``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ class LoginIn(BaseModel):
 def login(body: LoginIn, db: Db, settings: AppSettings, limiter: Limiter) -> dict[str, Any]:
     user, token = auth.login(db, settings, limiter, body.email, body.password)
     return {"token": token, "user": {"id": user.id, "name": user.name, "email": user.email}}
+
+
+@router.post("/logout", status_code=204)
+def logout(user: CurrentUser, db: Db) -> None:
+    """Ends every login (bearer token) of the user, not only this one."""
+    auth.logout(db, user)
 
 
 @router.get("/me")

@@ -18,9 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
 from helpdesk.console.i18n import N_
-from helpdesk.errors import InvalidInput, NotAuthenticated, NotFound, RateLimited
+from helpdesk.errors import InvalidInput, NotAuthenticated, NotFound
+from helpdesk.limits import FailureLimiter, Rule, backoff
 from helpdesk.models import AccessProfile, Person, User
-from helpdesk.security import FailureLimiter, hash_password, verify_password
+from helpdesk.security import hash_password, verify_password
+from helpdesk.services import auth, password_policy
 from helpdesk.settings import Settings
 from remotewire.error_codes import ErrorCode
 
@@ -40,32 +42,20 @@ def has_permission(user: User, permission: str) -> bool:
 # ---- console login ------------------------------------------------------------------
 
 
-MIN_PASSWORD = 8
-"""Characters a console password has at least (the message says 8: keep them together)."""
-ADDRESS_FAILURES_FACTOR = 5
-"""An address may fail this many times more than one account: an office behind one
-NAT address must not lock everyone out because one person mistyped."""
+MIN_PASSWORD = password_policy.MIN_LENGTH
 
 
 def console_login(
-    db: Db,
-    settings: Settings,
-    limiters: tuple[FailureLimiter, FailureLimiter],
-    email: str,
-    password: str,
-    address: str,
+    db: Db, settings: Settings, limiter: FailureLimiter, email: str, password: str
 ) -> User:
-    """Check a console login. Failures count per account (first limiter) and per client
-    address (second, more lenient), so neither guessing one account's password nor
-    trying many accounts from one place goes far; the refusal says how long to wait."""
-    email = email.strip().lower()
-    keys = (f"console-login:{email}", f"console-address:{address}")
-    _refuse_while_limited(limiters, keys, "Too many failed logins. Try again in {wait} s.")
-    user = db.scalar(select(User).where(User.email == email))
-    if user is None or not verify_password(user.password_hash, password):
-        _count_failure(limiters, keys)
-        raise NotAuthenticated(ErrorCode.WRONG_LOGIN, N_("Wrong email or password."))
-    return user
+    """Check a console login: the same check, and the same failure limits, as the API's
+    login (``auth.authenticate``); the refusal says how long to wait."""
+    try:
+        return auth.authenticate(
+            db, settings, limiter, email, password, "Too many failed logins. Try again in {wait} s."
+        )
+    except NotAuthenticated:
+        raise NotAuthenticated(ErrorCode.WRONG_LOGIN, N_("Wrong email or password.")) from None
 
 
 def end_browser_sessions(db: Db, user: User) -> None:
@@ -76,46 +66,39 @@ def end_browser_sessions(db: Db, user: User) -> None:
 
 def change_password(
     db: Db,
-    limiters: tuple[FailureLimiter, FailureLimiter],
+    settings: Settings,
+    limiter: FailureLimiter,
     user: User,
     current: str,
     new: str,
-    address: str,
 ) -> None:
     """The console's Change password. A wrong current password counts as a failed login
-    would (per account and per address, its own keys), so a stolen browser session cannot
-    be used to guess the password; then every browser session of the user ends."""
-    keys = (f"console-password:{user.id}", f"console-address:{address}")
-    _refuse_while_limited(limiters, keys, "Too many wrong passwords. Try again in {wait} s.")
+    would (per account with backoff, and per address), so a stolen browser session cannot
+    be used to guess the password; then every browser session and every app login of the
+    user ends."""
+    n, window = settings.rate_max_failures, settings.rate_window_s
+    account = f"console-password:{user.id}"
+    reservation = limiter.reserve(
+        db,
+        [
+            *backoff(account, n, window),
+            Rule(f"address:{limiter.address}", n * auth.ADDRESS_FAILURES_FACTOR, window),
+        ],
+        code=ErrorCode.TOO_MANY_FAILED_LOGINS,
+        message="Too many wrong passwords. Try again in {wait} s.",
+        forgive=[account],
+    )
     if not verify_password(user.password_hash, current):
-        _count_failure(limiters, keys)
         raise InvalidInput(ErrorCode.WRONG_LOGIN, N_("The current password is wrong."))
-    _check_new_password(new)
+    limiter.release(db, reservation)
     if new == current:
         raise InvalidInput(
             ErrorCode.INVALID_INPUT, N_("The new password must differ from the current one.")
         )
+    password_policy.check(new, email=user.email, name=user.name)
     user.password_hash = hash_password(new)
+    user.login_version = (user.login_version or 0) + 1  # the agent app's logins end too
     end_browser_sessions(db, user)
-
-
-def _refuse_while_limited(
-    limiters: tuple[FailureLimiter, FailureLimiter], keys: tuple[str, str], message: str
-) -> None:
-    """RateLimited while either key (the account's, the address's) has failed too often."""
-    wait = max(limiter.retry_after(key) for limiter, key in zip(limiters, keys, strict=True))
-    if wait:
-        raise RateLimited(ErrorCode.TOO_MANY_FAILED_LOGINS, message.format(wait=wait), wait)
-
-
-def _count_failure(limiters: tuple[FailureLimiter, FailureLimiter], keys: tuple[str, str]) -> None:
-    for limiter, key in zip(limiters, keys, strict=True):
-        limiter.fail(key)
-
-
-def _check_new_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(ErrorCode.INVALID_INPUT, N_("A password has at least 8 characters."))
 
 
 # ---- Settings » Access profiles and users -------------------------------------------
@@ -165,7 +148,7 @@ def create_user(db: Db, email: str, name: str, password: str, profile_id: int | 
         raise InvalidInput(ErrorCode.INVALID_INPUT, N_("Give a valid email address."))
     if not name or len(name) > 200:
         raise InvalidInput(ErrorCode.INVALID_INPUT, N_("Give the user's name."))
-    _check_new_password(password)
+    password_policy.check(password, email=email, name=name)
     if db.scalar(select(User).where(User.email == email)) is not None:
         raise InvalidInput(ErrorCode.INVALID_INPUT, N_("A user with this email exists."))
     profile = _profile_or_none(db, profile_id)

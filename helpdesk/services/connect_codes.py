@@ -2,8 +2,9 @@
 
 A code names one waiting customer, is issued to one agent and lives ``TTL_S`` seconds:
 ``<partner ID>-<expiry, base 36>-<MAC>``, the MAC being HMAC-SHA256 of all three with the
-server secret, cut to 16 hex digits. It is stateless (a restart keeps it valid) and
-useless to anyone else: only the agent it was issued to can redeem it. The agent app's
+server's connect-code key (``helpdesk.keys``, not the relay secret), cut to 16 hex
+digits. It is stateless (a restart keeps it valid) and useless to anyone else: only the
+agent it was issued to can redeem it. The agent app's
 partner-ID field accepts it; redeeming it connects without the customer's password, as
 the product description's tip says (the agent is already authenticated, and the code
 proves the console showed them this customer). An expired code gets a clear refusal.
@@ -32,7 +33,7 @@ __all__ = ["CODE", "TTL_S", "issue", "looks_like_code", "redeem"]
 
 def _mac(settings: Settings, partner_id: str, user_id: int, expiry: int) -> str:
     message = f"connect-code:{partner_id}:{user_id}:{expiry}".encode()
-    return hmac.new(settings.secret, message, hashlib.sha256).hexdigest()[:16]
+    return hmac.new(settings.keys.connect_code, message, hashlib.sha256).hexdigest()[:16]
 
 
 _base36 = to_base36

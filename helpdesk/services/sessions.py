@@ -20,12 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
 from helpdesk import lifecycle
-from helpdesk.errors import Conflict, InvalidInput, NotAllowed, NotFound, RateLimited
+from helpdesk.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from helpdesk.lifecycle import OPEN_STATES, Event, State
+from helpdesk.limits import FailureLimiter, Rule, backoff
 from helpdesk.models import Presence, RemoteApp, RemoteSession, User
 from helpdesk.notify import Notifier
-from helpdesk.security import FailureLimiter, new_customer_password
-from helpdesk.services.auth import bearer_user_id
+from helpdesk.security import new_customer_password
+from helpdesk.services.auth import ADDRESS_FAILURES_FACTOR, CEILING_FACTOR, bearer_user
 from helpdesk.services.presence import is_online, key_matches
 from helpdesk.settings import Settings
 from remotewire.error_codes import ErrorCode
@@ -109,22 +110,35 @@ def check_password(
     partner_id: str,
     password: str,
 ) -> Presence:
-    """Rate-limited, constant-time check; unknown IDs fail exactly like bad passwords."""
-    caller_key, partner_key = f"user:{user.id}", f"partner:{partner_id}"
-    wait = limiter.retry_after(caller_key, partner_key)
-    if wait:
-        raise RateLimited(
-            ErrorCode.TOO_MANY_FAILED_ATTEMPTS,
-            f"too many failed attempts; try again in {wait} s",
-            wait,
-        )
+    """Rate-limited, constant-time check; unknown IDs fail exactly like bad passwords.
+
+    The attempt is reserved before the check (``helpdesk.limits``) under: this agent and
+    this partner, with backoff (a mistyping agent waits, others are not affected); this
+    agent, any partner; the source address; and a ceiling for the partner, ten times
+    higher over ten windows, so a guesser spread over many accounts is stopped too while
+    one agent's guesses never lock the real agent out. The customer's password still
+    rotates after ``rotate_after_failures`` failures."""
     if not db.scalar(select(RemoteApp).where(RemoteApp.agents.contains(user))):
         raise NotAllowed(ErrorCode.NOT_AN_AGENT, "only agents may connect")
+    n, window = settings.rate_max_failures, settings.rate_window_s
+    pair = f"partner-pair:{user.id}:{partner_id}"
+    reservation = limiter.reserve(
+        db,
+        [
+            *backoff(pair, n, window),
+            *backoff(f"caller:{user.id}", 2 * n, window),
+            Rule(f"address:{limiter.address}", n * ADDRESS_FAILURES_FACTOR, window),
+            Rule(f"partner:{partner_id}", n * CEILING_FACTOR, window * CEILING_FACTOR),
+        ],
+        code=ErrorCode.TOO_MANY_FAILED_ATTEMPTS,
+        message="too many failed attempts; try again in {wait} s",
+        forgive=[pair],
+    )
     presence = db.scalar(select(Presence).where(Presence.partner_id == partner_id))
     stored = presence.password if presence is not None else secrets.token_hex(8)
     if presence is not None and hmac.compare_digest(stored.encode(), password.encode()):
+        limiter.release(db, reservation)
         return presence
-    limiter.fail(caller_key, partner_key)
     if presence is not None:
         presence.failures += 1
         if presence.failures >= settings.rotate_after_failures:
@@ -145,9 +159,9 @@ def session_for_party(
     session = db.get(RemoteSession, session_id)
     if session is None:
         raise NotFound(ErrorCode.UNKNOWN_SESSION, "no such session")
-    user_id = bearer_user_id(settings, authorization)
     if authorization is not None and authorization.startswith("Bearer "):
-        if user_id == session.agent_id:
+        agent = bearer_user(db, settings, authorization)
+        if agent is not None and agent.id == session.agent_id:
             return session
     elif key_matches(session.presence.key_hash, presence_key):
         return session

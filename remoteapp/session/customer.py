@@ -4,10 +4,13 @@ Flow control: an update is sent only with a credit free (the viewer acks each on
 the capture thread waits for room in the transport's send queue (back-pressure, bounded)
 rather than piling updates up in memory.
 
-Pacing: the screen is grabbed ``fps`` times a second; right after the agent's input it is
-grabbed again within a few ms (and at up to 60 fps while the agent is active), so the
-answer to a click or a key does not wait for the next tick; after a second of no change
-the rate drops to a few grabs a second, which keeps an idle session cheap.
+Pacing: with a damage-driven backend (X11 DAMAGE, ``remoteapp.capture.backend``) a grab
+follows damage, at most ``fps`` times a second; with no damage the thread sleeps, waking
+only for the pointer and the backend's slow safety check.  A polling backend is grabbed
+``fps`` times a second.  Either way, right after the agent's input the screen is grabbed
+again within a few ms (and at up to 60 fps while the agent is active), so the answer to a
+click or a key does not wait for the next tick; after a second of no change the rate
+drops to a few grabs (or pointer reads) a second, which keeps an idle session cheap.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from remoteapp.capture import ScreenGrabber
+from remoteapp.capture.backend import CaptureBackend, CaptureMode, open_capture
 from remoteapp.codec import LossyMode, ScreenEncoder
 from remoteapp.codec.lossy import LOSSY_CAPABILITIES
 from remoteapp.control import InputInjector
@@ -43,6 +46,7 @@ from remoteapp.net.session import (
     Wheel,
 )
 from remoteapp.net.session_state import Role
+from remoteapp.secure import SecureParams
 from remoteapp.session.transport import Transport
 
 log = logging.getLogger("remoteapp.session")
@@ -63,8 +67,11 @@ class CustomerSession:
         sock: socket.socket,
         name: str,
         *,
+        secure: SecureParams,
+        on_secured: Callable[[str], None] = lambda code: None,
         fps: float = 30.0,
         display: str | None = None,
+        capture: CaptureMode = "damage",
         on_agent: Callable[[str], None] = lambda name: None,
         on_end: Callable[[str], None] = lambda reason: None,
         on_clipboard: Callable[[str], None] = lambda text: None,
@@ -72,10 +79,14 @@ class CustomerSession:
         self.name = name
         self.fps = fps
         self._display = display
+        self._capture = capture
         self._on_agent = on_agent
         self._on_end = on_end
         self._on_clipboard = on_clipboard
-        self.transport = Transport(sock, SessionConnection(Role.CUSTOMER))
+        if secure.role is not Role.CUSTOMER:
+            raise ValueError("the secure params are for the other side")
+        self.on_secured = on_secured
+        self.transport = Transport(sock, SessionConnection(Role.CUSTOMER), secure=secure)
         self._wake = threading.Condition()
         self._monitor_index = 1
         self._key_requested = False
@@ -89,8 +100,26 @@ class CustomerSession:
     def start(self, initial: bytes = b"") -> None:
         """Say hello and start the reader and capture threads."""
         self.transport.send(Hello(Role.CUSTOMER, self.name, capabilities=("clipboard",)))
-        self.transport.start(self._on_event, self._ended, name="customer-net", initial=initial)
+        self.transport.start(
+            self._on_event,
+            self._ended,
+            name="customer-net",
+            initial=initial,
+            on_secured=self.on_secured,
+        )
         threading.Thread(target=self._serve, name="customer-capture", daemon=True).start()
+
+    @property
+    def verification_code(self) -> str | None:
+        """The 6 digits both sides show once the channel is up (None before)."""
+        return self.transport.verification_code
+
+    @property
+    def failure(self) -> Exception | None:
+        """What ended the session from the other side's bytes: ``PasswordMismatch``,
+        ``HandshakeFailed``, ``ChannelBroken`` (``remoteapp.secure``) or another
+        protocol error; None after an orderly end or a lost connection."""
+        return self.transport.failure
 
     def end(self, reason: str = "customer ended the session") -> None:
         self.transport.close(reason)
@@ -143,12 +172,33 @@ class CustomerSession:
 
     # -- capture thread
 
-    def _pace(self, started: float, tick: float, current: int, last_input: float) -> float:
-        """Wait until the next grab is due: the tick, or soon after an input, a key frame
-        request or a monitor switch, whichever comes first.  Returns the last input time."""
+    def _damaged(self) -> None:
+        """From the capture backend's thread: damage arrived."""
+        with self._wake:
+            self._wake.notify()
+
+    def _pace(
+        self,
+        started: float,
+        tick: float,
+        current: int,
+        last_input: float,
+        grabber: CaptureBackend,
+        gap: float,
+    ) -> float:
+        """Wait until the next grab is due: the tick (a damage backend: a pointer read
+        unless damage came), ``gap`` after the last grab once damage is pending, the
+        backend's safety check, or soon after an input, a key frame request or a monitor
+        switch, whichever comes first.  Returns the last input time."""
         with self._wake:
             while not self.transport.closed:
                 due = started + tick
+                if grabber.damage_driven:
+                    if grabber.pending():
+                        due = min(due, started + gap)
+                    full = grabber.due()
+                    if full is not None:
+                        due = min(due, full)
                 if self._input_at is not None:
                     due = min(due, max(self._input_at + INPUT_SETTLE_S, started + ACTIVE_PERIOD_S))
                 if self._key_requested or self._monitor_index != current:
@@ -163,7 +213,7 @@ class CustomerSession:
 
     def _serve(self) -> None:
         try:
-            with ScreenGrabber(display=self._display) as grabber:
+            with open_capture(self._capture, display=self._display) as grabber:
                 self._injector = InputInjector()
                 try:
                     self._serve_with(grabber, self._injector)
@@ -173,8 +223,9 @@ class CustomerSession:
             log.exception("session event=serve-failed")
             self.transport.close(f"customer cannot share the screen: {exc}")
 
-    def _serve_with(self, grabber: ScreenGrabber, injector: InputInjector) -> None:
+    def _serve_with(self, grabber: CaptureBackend, injector: InputInjector) -> None:
         encoder = ScreenEncoder()
+        grabber.set_listener(self._damaged)
         monitors = grabber.monitors()
         current = -1
         last_cursor: tuple[int, int] | None = None
@@ -213,11 +264,17 @@ class CustomerSession:
                 current, key = index, True
             if key:
                 encoder.request_key_frame()
+                grabber.force_full()
             shot = grabber.grab(monitors[current])
-            update = encoder.encode(shot.pixels, shot.cursor)
-            stats = encoder.last_stats
-            idle = stats is not None and not stats.key and stats.rects == 0 and stats.copies == 0
-            changed = not (idle and shot.cursor == last_cursor)
+            if not key and shot.damage == () and shot.cursor == last_cursor:
+                changed = False  # a pointer read with no damage: nothing to encode
+            else:
+                update = encoder.encode(
+                    shot.pixels, shot.cursor, damage=shot.damage, moves=shot.moves
+                )
+                stats = encoder.last_stats
+                idle = stats is not None and not stats.key and not stats.rects and not stats.copies
+                changed = not (idle and shot.cursor == last_cursor)
             if changed:
                 if not self.transport.send(ScreenUpdate(seq, update), wait=SEND_WAIT_S):
                     return
@@ -225,10 +282,12 @@ class CustomerSession:
                 self.frames_sent += 1
             last_cursor = shot.cursor
             unchanged = 0 if changed else unchanged + 1
-            if self._input_at is not None or started - last_input < ACTIVE_FOR_S:
+            active = self._input_at is not None or started - last_input < ACTIVE_FOR_S
+            if active:
                 tick = ACTIVE_PERIOD_S
             elif unchanged >= IDLE_AFTER_FRAMES:
                 tick = IDLE_PERIOD_S
             else:
                 tick = period
-            last_input = self._pace(started, tick, current, last_input)
+            gap = ACTIVE_PERIOD_S if active else period
+            last_input = self._pace(started, tick, current, last_input, grabber, gap)

@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / ".artifacts" / "console"
 FAST = {
     "REMOTEAPP_RELAY_SECRET": secrets.token_hex(32),
+    "REMOTEAPP_SERVER_SECRET": secrets.token_hex(32),
     "REMOTEAPP_PRESENCE_LAPSE_S": "3",
     "REMOTEAPP_RATE_WINDOW_S": "60",
     "REMOTEAPP_SWEEP_S": "0.3",

@@ -94,7 +94,7 @@ def test_mistakes_are_said_and_no_password_is_sent_back(
     screenshot(page, "14-change-password-refused")
     other.goto("/console/tickets")  # nothing changed: the other session goes on
     expect(other).to_have_url(re.compile(r"/console/tickets$"))
-    change(page, "pwwrong-pass1", "pwwrong-pass2")  # and the form still works
+    change(page, "pwwrong-pass1", "a-different-pass-2")  # and the form still works
     expect(page.locator("#password-changed")).to_be_visible()
 
 

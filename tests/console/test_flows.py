@@ -153,7 +153,10 @@ def bearer(client: httpx.Client, server: Server, who: str) -> dict[str, str]:
 def expired_code(partner_id: str, user_id: int) -> str:
     """A code issued to this agent an hour ago, with the server's secret (the test knows
     it): the same text the copy icon gave then."""
-    settings = Settings(secret=FAST["REMOTEAPP_RELAY_SECRET"].encode())
+    settings = Settings(
+        secret=FAST["REMOTEAPP_RELAY_SECRET"].encode(),
+        server_secret=FAST["REMOTEAPP_SERVER_SECRET"].encode(),
+    )
     expiry = int(time.time()) - 3600
     mac = connect_codes._mac(settings, partner_id, user_id, expiry)
     return f"{partner_id}-{connect_codes._base36(expiry)}-{mac}"

@@ -25,11 +25,12 @@ from tests.helpdesk.server_process import Server, start_server
 from tests.ui.product import agent_window
 
 SECRET = secrets.token_hex(32)
+ENV = {"REMOTEAPP_RELAY_SECRET": SECRET, "REMOTEAPP_SERVER_SECRET": SECRET + "-server"}
 
 
 @pytest.fixture(scope="module")
 def product_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("codes"), {"REMOTEAPP_RELAY_SECRET": SECRET})
+    server = start_server(tmp_path_factory.mktemp("codes"), ENV)
     yield server
     server.process.stop()
 
@@ -37,7 +38,9 @@ def product_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
 def code_for(window: AgentWindow, partner_id: str, *, age_s: int = 0, user_id: int = 0) -> str:
     """The text the console's copy icon gives this agent (``age_s`` ago), made with the
     server's secret as the server makes it."""
-    settings = Settings(secret=SECRET.encode())
+    settings = Settings(
+        secret=SECRET.encode(), server_secret=ENV["REMOTEAPP_SERVER_SECRET"].encode()
+    )
     expiry = int(time.time()) + connect_codes.TTL_S - age_s
     mac = connect_codes._mac(settings, partner_id, user_id or int(window.user["id"]), expiry)
     return f"{partner_id}-{connect_codes._base36(expiry)}-{mac}"
@@ -83,9 +86,7 @@ def test_an_expired_or_foreign_code_says_so_and_asks_no_password(
         window.partner.setText(code_for(window, reg.partner_id, age_s=connect_codes.TTL_S + 60))
         window.connect_button.click()
         no_ticket(window, qtbot)
-        expired = (
-            "This connect code has expired: copy the customer again from the monitoring page."
-        )
+        expired = "This connect code has expired: copy the customer again from the monitoring page."
         qtbot.waitUntil(lambda: window.status.text() == expired, timeout=10_000)
 
         window.partner.setText(code_for(window, reg.partner_id, user_id=10_000))

@@ -33,17 +33,20 @@ from tests.helpdesk.server_process import Server, start_server
 from tests.ui.test_login import MemoryKeyring, keyring_backend
 
 SECRET = secrets.token_hex(32)
+ENV = {"REMOTEAPP_RELAY_SECRET": SECRET, "REMOTEAPP_SERVER_SECRET": SECRET + "-server"}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("links"), {"REMOTEAPP_RELAY_SECRET": SECRET})
+    server = start_server(tmp_path_factory.mktemp("links"), ENV)
     yield server
     server.process.stop()
 
 
 def code_for(user_id: int, partner_id: str = "123456789") -> str:
-    settings = Settings(secret=SECRET.encode())
+    settings = Settings(
+        secret=SECRET.encode(), server_secret=ENV["REMOTEAPP_SERVER_SECRET"].encode()
+    )
     expiry = int(time.time()) + connect_codes.TTL_S
     mac = connect_codes._mac(settings, partner_id, user_id, expiry)
     return f"{partner_id}-{connect_codes._base36(expiry)}-{mac}"
