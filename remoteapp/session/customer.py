@@ -266,7 +266,8 @@ class CustomerSession:
                 encoder.request_key_frame()
                 grabber.force_full()
             shot = grabber.grab(monitors[current])
-            if not key and shot.damage == () and shot.cursor == last_cursor:
+            quiet = shot.damage == () and encoder.refresh_due_in() is None
+            if not key and quiet and shot.cursor == last_cursor:
                 changed = False  # a pointer read with no damage: nothing to encode
             else:
                 update = encoder.encode(
