@@ -269,7 +269,7 @@ def client_main(width: int, height: int, step: int, fps: float) -> int:
 # -- role: the customer
 
 
-def customer_main(fps: float) -> int:
+def customer_main(fps: float, capture: str = "damage") -> int:
     """Start, report ``ready``, then on ``go relay ADDRESS TOKEN KEY`` (or ``go direct
     HOST:PORT KEY``) serve this screen until the session ends or stdin closes.  KEY (hex,
     over the private stdin pipe) is the session's end-to-end key, as a server would hand
@@ -305,6 +305,7 @@ def customer_main(fps: float) -> int:
         "bench customer",
         secure=secure,
         fps=fps,
+        capture="poll" if capture == "poll" else "damage",
         on_agent=lambda agent: print(f"share event=agent agent={agent!r}", flush=True),
         on_end=on_end,
     )
@@ -529,7 +530,9 @@ class Rig:
             )  # fmt: skip
             relay.wait_for("event=listening", 20)
             self.relay_address = f"127.0.0.1:{port}"
-        self.customer = self.start(stack, [*me, "--role", "customer", "--fps", str(args.fps)])
+        self.customer = self.start(
+            stack, [*me, "--role", "customer", "--fps", str(args.fps), "--capture", args.capture]
+        )
         self.customer.wait_for("customer event=ready", 30)
         self.xdotool = self.start(stack, ["xdotool", "-"])
         self.grabber = stack.enter_context(ScreenGrabber(display=self.display))
@@ -794,6 +797,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         assert isinstance(fps, dict) and isinstance(grab, dict)
         return {
             "transport": args.transport,
+            "capture": args.capture,
             "screen": args.screen,
             "customer_fps_cap": args.fps,
             "agent_screen": rig.agent_screen,
@@ -863,8 +867,8 @@ def table(r: dict[str, Any]) -> str:
     via = "through the relay" if r["transport"] == "relay" else "over direct TCP (no relay)"
     out.append("")
     out.append(
-        f"screen {r['screen']}, session {via}, customer capped at {r['customer_fps_cap']:g} "
-        f"fps, scroll {sc['scroll_step_px']} px/frame, client paints "
+        f"screen {r['screen']}, session {via}, capture {r['capture']}, customer capped at "
+        f"{r['customer_fps_cap']:g} fps, scroll {sc['scroll_step_px']} px/frame, client paints "
         f"{sc['client_paint_fps_capture_alone']:.1f} fps during the grab+encode-alone run"
     )
     out.append(
@@ -905,6 +909,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--client-fps", type=float, default=60.0, help="scroll paint rate")
     parser.add_argument("--wait", type=float, default=3.0, help="per-sample timeout, s")
     parser.add_argument("--transport", choices=("relay", "direct"), default="relay")
+    parser.add_argument("--capture", choices=("damage", "poll"), default="damage",
+                        help="customer capture: X11 damage-driven or polling")  # fmt: skip
     parser.add_argument("--timeout", type=int, default=400, help="bound on the whole run, s")
     parser.add_argument("--role", choices=("bench", "client", "customer"), default="bench",
                         help=argparse.SUPPRESS)  # fmt: skip
@@ -939,7 +945,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.role == "client":
         return client_main(args.width, args.height, args.scroll_step, args.client_fps)
     if args.role == "customer":
-        return customer_main(args.fps)
+        return customer_main(args.fps, args.capture)
     if not shutil.which("xdotool"):
         raise SystemExit("xdotool is not installed (apt-get install -y xdotool): no floor")
     try:
