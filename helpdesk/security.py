@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from remotewire.passwords import SERVER_PART
+
 _hasher = PasswordHasher()
 PARTNER_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read over the phone
 
@@ -44,7 +46,8 @@ def verify_password_or_dummy(password_hash: str | None, password: str) -> bool:
 
 
 def new_customer_password() -> str:
-    return "".join(secrets.choice(PARTNER_ALPHABET) for _ in range(8))
+    """The server part only: the customer app adds its local part (remotewire.passwords)."""
+    return "".join(secrets.choice(PARTNER_ALPHABET) for _ in range(SERVER_PART))
 
 
 def new_partner_id() -> str:

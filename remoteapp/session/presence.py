@@ -4,6 +4,11 @@ One thread does it all with bounded waits: registration retried with a growing p
 while the server is unreachable (the UI shows a countdown), long polls for session
 offers and password rotation, re-registration if presence lapsed, and each offered
 session joined at the relay and served until it ends.  The UI only gets callbacks.
+
+The password the UI shows is the server's part followed by a local part this app makes
+(``PasswordParts``, ``remotewire.passwords``) and never sends anywhere: an agent who
+was told both runs SPAKE2 with us on the whole password, so the server, which knows
+only its part, can neither read nor alter a password session (docs/security.md).
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Final
 
 from remoteapp.net.errors import HelpdeskError
 from remoteapp.net.helpdesk import (
@@ -23,15 +29,55 @@ from remoteapp.net.helpdesk import (
     Registration,
     SessionOffer,
 )
+from remoteapp.secure import InvalidSecureParams, PasswordMismatch, SecureParams
 from remoteapp.session import relay_link
 from remoteapp.session.customer import CustomerSession
 from remotewire.errors import RelayRefused
+from remotewire.passwords import LOCAL_PART, new_part
 
 log = logging.getLogger("remoteapp.presence")
 
 RETRY_STEPS_S = (2, 4, 8, 15, 30)
 LEAVE_TIMEOUT_S = 3.0  # bounds how long a closing app may linger
 REGISTER_WAIT_S = 12.0  # ... and this, if it is closed while registering
+ROTATE_AFTER_MISMATCHES: Final = 3  #: failed password handshakes before a new local part
+
+
+class PasswordParts:
+    """The whole password: the server's part as last heard, plus the local part.
+
+    The local part is new whenever the server's part changes (the server rotates it at
+    every start, after every session and after failures) and after
+    ``ROTATE_AFTER_MISMATCHES`` password handshakes that failed on a mismatch while the
+    server's part stayed the same (a server that does not rotate must not let an agent
+    guess the local part by repeated tries). Used by the presence thread only."""
+
+    def __init__(self, new_local: Callable[[], str] = lambda: new_part(LOCAL_PART)) -> None:
+        self._new_local = new_local
+        self.server = ""
+        self.local = new_local()
+        self.mismatches = 0
+
+    @property
+    def whole(self) -> str:
+        return self.server + self.local
+
+    def server_part(self, server: str) -> None:
+        """What the server says its part is now (registration, every poll)."""
+        if server != self.server:
+            if self.server:
+                self._rotate()
+            self.server = server
+
+    def mismatch(self) -> None:
+        """A password handshake failed: the agent's password differs from ours."""
+        self.mismatches += 1
+        if self.mismatches >= ROTATE_AFTER_MISMATCHES:
+            self._rotate()
+
+    def _rotate(self) -> None:
+        self.local = self._new_local()
+        self.mismatches = 0
 
 
 @dataclass
@@ -39,11 +85,16 @@ class PresenceCallbacks:
     """Called on the presence thread; a Qt UI forwards them as signals."""
 
     registered: Callable[[Registration], None] = lambda reg: None
-    password: Callable[[str], None] = lambda password: None
+    """``reg.password`` is the whole password to show (server part + local part)."""
+    password: Callable[[str], None] = lambda password: None  #: the whole password, again
     unreachable: Callable[[str, int], None] = lambda reason, retry_in_s: None
     rejected: Callable[[str], None] = lambda reason: None
     agent_joined: Callable[[str], None] = lambda agent: None
+    secured: Callable[[str], None] = lambda code: None  #: the verification code to show
     session_ended: Callable[[str], None] = lambda reason: None
+    wrong_password: Callable[[], None] = lambda: None
+    """After ``session_ended``: the agent's password did not match ours (the attempt
+    failed; the password shown will change)."""
     clipboard: Callable[[str], None] = lambda text: None  #: the agent copied this text
 
 
@@ -65,6 +116,7 @@ class CustomerPresence:
         self.cb = callbacks
         self.display = display
         self.registration: Registration | None = None
+        self.parts = PasswordParts()
         self.session: CustomerSession | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="presence", daemon=True)
@@ -126,13 +178,15 @@ class CustomerPresence:
                         self._leave(reg)  # seen no registration (a second leave is harmless)
                         return
                     log.info("presence event=registered partner=%s", reg.partner_id)
-                    self.cb.registered(reg)
+                    self.parts.server_part(reg.password)
+                    self.cb.registered(replace(reg, password=self.parts.whole))
                 reg = self.registration
                 result = self.client.poll(reg.partner_id, reg.presence_key, reg.poll_wait_s)
                 if self._stop.is_set():
                     return
                 failures = 0
-                self.cb.password(result.password)
+                self.parts.server_part(result.password)
+                self.cb.password(self.parts.whole)
                 for offer in result.offers[:1]:
                     if not self._stop.is_set():
                         self._serve(offer)
@@ -156,6 +210,12 @@ class CustomerPresence:
 
     def _serve(self, offer: SessionOffer) -> None:
         log.info("presence event=offer session=%s agent=%r", offer.session_id, offer.agent)
+        try:  # the whole password as of this offer's poll (a password connect only)
+            secure = SecureParams.for_customer(offer, self.parts.whole)
+        except InvalidSecureParams as exc:  # never a session without its secrets
+            log.warning("presence event=offer-refused reason=%r", str(exc))
+            self.cb.session_ended(str(exc))
+            return
         try:
             sock, initial = relay_link.join(offer.relay, offer.token)
         except (OSError, RelayRefused) as exc:
@@ -169,9 +229,11 @@ class CustomerPresence:
             reason.append(why)
             ended.set()
 
-        self.session = CustomerSession(
+        self.session = session = CustomerSession(
             sock,
             self.fields.get("name", ""),
+            secure=secure,
+            on_secured=self.cb.secured,
             display=self.display,
             on_agent=self.cb.agent_joined,
             on_end=on_end,
@@ -183,3 +245,6 @@ class CustomerPresence:
                 self.session.end("customer closed the app")
         self.session = None
         self.cb.session_ended(reason[0] if reason else "")
+        if isinstance(session.failure, PasswordMismatch):
+            self.parts.mismatch()
+            self.cb.wrong_password()

@@ -5,6 +5,10 @@ open record on disk -> viewer; at the end the record is completed (``tickets.rec
 and flushed through the durable outbox.  Every server call, outbox write (file lock,
 fsync) and keyring call runs off the GUI thread (``operations.run``); outbox writes run in
 one lane, in order; dialogs are opened, not exec'd.
+
+A customer's password is the server's part plus a local part only the customer's app
+knows (``remotewire.passwords``): the agent window sends only the server part to the
+server and keeps the whole password for the session's key exchange (docs/security.md).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from remoteapp.net.helpdesk import (
     SessionInProgress,
     TicketClient,
 )
+from remoteapp.secure import PasswordMismatch, SecureParams
 from remoteapp.session import AgentSession, relay_link
 from remoteapp.session.device import data_dir, device_id
 from remoteapp.session.presence import CustomerPresence, PresenceCallbacks
@@ -35,17 +40,19 @@ from remoteapp.ui.agent_records import AgentRecords
 from remoteapp.ui.connect_refusals import refusal_text
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtWidgets, Signal, emitter, is_alive
-from remoteapp.ui.viewer import ViewerWindow
+from remoteapp.ui.viewer import ViewerWindow, wrong_password_text
 from remoteapp.ui.widgets import BigValue, BrandHeader, StatusLine, spaced_id
 from remotewire.connect_codes import looks_like_code
 from remotewire.connect_codes import normalize as normalize_code
 from remotewire.events import EventLog
+from remotewire.passwords import LENGTH, BadPassword, normalize, split_password
 
 agent_events = EventLog("agent")
 
 log = logging.getLogger("remoteapp.agent")
 Queued = QtCore.Qt.ConnectionType.QueuedConnection
 QUEUE_REFRESH_MS = 3000
+Joined = tuple[SessionGrant, socket.socket, bytes, SessionRecord, SecureParams]
 
 
 class AgentWindow(QtWidgets.QWidget):
@@ -288,20 +295,36 @@ class AgentWindow(QtWidgets.QWidget):
         self.password_dialog = dialog
 
         def finished(result: int) -> None:
-            if result == QtWidgets.QDialog.DialogCode.Accepted:
-                password = dialog.textValue()
-                self._grant(lambda: self.client.connect(partner, password), partner, choice)
+            if result != QtWidgets.QDialog.DialogCode.Accepted:
+                return
+            password = normalize(dialog.textValue())
+            try:
+                server_part, _local = split_password(password)
+            except BadPassword:
+                self._ask_password(
+                    partner,
+                    choice,
+                    tr("The password has {count} letters and digits.").format(count=LENGTH),
+                )
+                return
+            self._grant(
+                lambda: self.client.connect(partner, server_part), partner, choice, password
+            )
 
         dialog.finished.connect(finished)
         dialog.open()
 
-    def _grant(self, call: Any, partner: str, choice: TicketChoice) -> None:
+    def _grant(
+        self, call: Any, partner: str, choice: TicketChoice, password: str | None = None
+    ) -> None:
         """Ask the server, join the relay and put the session's open record on disk (all
-        off the GUI thread): only a session with a record gets a viewer."""
+        off the GUI thread): only a session with a record gets a viewer. ``password``:
+        the customer's whole password (None: from the queue or a connect code)."""
         self.status.setText(tr("Connecting..."))
 
-        def work() -> tuple[SessionGrant, socket.socket, bytes, SessionRecord]:
+        def work() -> Joined:
             grant = call()
+            secure = SecureParams.for_agent(grant, password)  # before anyone is joined
             sock, initial = relay_link.join(grant.relay, grant.token)
             try:
                 record = self.records.store_open(
@@ -310,11 +333,11 @@ class AgentWindow(QtWidgets.QWidget):
             except BaseException:
                 sock.close()
                 raise
-            return grant, sock, initial, record
+            return grant, sock, initial, record, secure
 
-        def done(result: tuple[SessionGrant, socket.socket, bytes, SessionRecord]) -> None:
-            grant, sock, initial, record = result
-            self._open_viewer(grant, sock, initial, partner, record)
+        def done(result: Joined) -> None:
+            grant, sock, initial, record, secure = result
+            self._open_viewer(grant, sock, initial, partner, record, secure)
 
         def failed(exc: Exception) -> None:
             if isinstance(exc, RateLimited):
@@ -333,7 +356,7 @@ class AgentWindow(QtWidgets.QWidget):
             else:
                 operations.report_error(self, exc)
 
-        def dropped(result: tuple[SessionGrant, socket.socket, bytes, SessionRecord]) -> None:
+        def dropped(result: Joined) -> None:
             result[1].close()  # the window closed while connecting: the relay ends it
 
         operations.run(self, work, done, failed, on_dropped=dropped)
@@ -345,8 +368,9 @@ class AgentWindow(QtWidgets.QWidget):
         initial: bytes,
         partner: str,
         record: SessionRecord,
+        secure: SecureParams,
     ) -> None:
-        session = AgentSession(sock, str(self.user.get("name", "")))
+        session = AgentSession(sock, str(self.user.get("name", "")), secure=secure)
         viewer = ViewerWindow(session, partner)
         self.viewers[grant.session_id] = viewer
         item = QtWidgets.QListWidgetItem(
@@ -378,6 +402,8 @@ class AgentWindow(QtWidgets.QWidget):
         self.sessions_list.takeItem(self.sessions_list.row(item))
         viewer = self.viewers.pop(grant.session_id, None)
         customer = viewer.session.customer_name if viewer else ""
+        if viewer is not None and isinstance(viewer.session.failure, PasswordMismatch):
+            self.status.setText(wrong_password_text())
         agent_events.emit("session-ended", session=grant.session_id, reason=repr(reason))
         operations.run(
             self,

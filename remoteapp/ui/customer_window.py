@@ -1,5 +1,7 @@
 """Customer mode, what the app shows on start: brand, the admin's fields, then the big ID
-and password; a banner and End session while an agent is connected."""
+and password; a banner and End session while an agent is connected, with the session's
+verification code to compare with the agent on the phone; a notice when an agent's
+password did not match (the attempt failed, the password changes)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from remoteapp.session.presence import CustomerPresence, PresenceCallbacks
 from remoteapp.ui.clipboard import ClipboardSync
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtWidgets, Signal, emitter
+from remoteapp.ui.viewer import spaced_code
 from remoteapp.ui.widgets import BigValue, BrandHeader, spaced_id
 from remotewire.customer_fields import STANDARD_FIELDS, email_looks_valid, missing_fields
 from remotewire.events import EventLog
@@ -57,7 +60,9 @@ class CustomerWindow(QtWidgets.QWidget):
     unreachable = Signal(str, int)
     rejected = Signal(str)
     agent_joined = Signal(str)
+    secured = Signal(str)
     session_ended = Signal(str)
+    wrong_password = Signal()
 
     def __init__(self, profile: Profile, display: str | None = None) -> None:
         super().__init__()
@@ -79,9 +84,16 @@ class CustomerWindow(QtWidgets.QWidget):
         banner_layout = QtWidgets.QHBoxLayout(self.banner)
         self.banner_text = QtWidgets.QLabel()
         self.banner_text.setWordWrap(True)
+        self.code_label = QtWidgets.QLabel()
+        self.code_label.setObjectName("verification-code")
+        self.code_label.setWordWrap(True)
+        self.verification_code = ""
+        texts = QtWidgets.QVBoxLayout()
+        texts.addWidget(self.banner_text)
+        texts.addWidget(self.code_label)
         self.end_button = QtWidgets.QPushButton(tr("End session"))
         self.end_button.clicked.connect(self._end_session)
-        banner_layout.addWidget(self.banner_text, 1)
+        banner_layout.addLayout(texts, 1)
         banner_layout.addWidget(self.end_button)
         self.banner.hide()
         self.warning = QtWidgets.QLabel(capture_warning(display))
@@ -89,8 +101,14 @@ class CustomerWindow(QtWidgets.QWidget):
         self.warning.setWordWrap(True)
         self.warning.setStyleSheet("background: #f8d7da; border: 1px solid #c0392b; padding: 6px;")
         self.warning.setVisible(bool(self.warning.text()))
+        self.notice = QtWidgets.QLabel()
+        self.notice.setObjectName("secure-notice")
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("background: #f8d7da; border: 1px solid #c0392b; padding: 6px;")
+        self.notice.hide()
         layout = QtWidgets.QVBoxLayout(self)
-        for widget in (self.header, self.warning, self.banner, self.pages, self.status):
+        widgets = (self.header, self.warning, self.notice, self.banner, self.pages, self.status)
+        for widget in widgets:
             layout.addWidget(widget)
         self._countdown = 0
         self._timer = QtCore.QTimer(self)
@@ -100,7 +118,9 @@ class CustomerWindow(QtWidgets.QWidget):
         self.unreachable.connect(self._on_unreachable, Queued)
         self.rejected.connect(self._on_rejected, Queued)
         self.agent_joined.connect(self._on_agent, Queued)
+        self.secured.connect(self._on_secured, Queued)
         self.session_ended.connect(self._on_session_ended, Queued)
+        self.wrong_password.connect(self._on_wrong_password, Queued)
         if not profile.fields:
             self._register({})
         elif self.inputs:
@@ -168,7 +188,9 @@ class CustomerWindow(QtWidgets.QWidget):
             unreachable=emitter(self.unreachable),
             rejected=emitter(self.rejected),
             agent_joined=emitter(self.agent_joined),
+            secured=emitter(self.secured),
             session_ended=emitter(self.session_ended),
+            wrong_password=emitter(self.wrong_password),
             clipboard=self.clipboard.receive,
         )
         self.presence = CustomerPresence(
@@ -221,7 +243,29 @@ class CustomerWindow(QtWidgets.QWidget):
         self.form_error.setText(reason)
         self.status.clear()
 
+    def _on_secured(self, code: str) -> None:
+        self.verification_code = code
+        self.code_label.setText(
+            tr(
+                "Verification code: {code}. The agent sees the same code: compare them on "
+                "the phone."
+            ).format(code=spaced_code(code))
+        )
+        customer_events.emit("secured")
+
+    def _on_wrong_password(self) -> None:
+        self.notice.setText(
+            tr(
+                "An agent tried to connect with a password that does not match: the attempt "
+                "failed and nothing was shared. Your password has changed; read the new one "
+                "to your agent."
+            )
+        )
+        self.notice.show()
+        customer_events.emit("wrong-password")
+
     def _on_agent(self, agent: str) -> None:
+        self.notice.hide()
         self.banner_text.setText(
             tr("{agent} is viewing and controlling this computer.").format(agent=agent)
         )
@@ -239,6 +283,8 @@ class CustomerWindow(QtWidgets.QWidget):
 
     def _on_session_ended(self, reason: str) -> None:
         self.banner.hide()
+        self.code_label.clear()
+        self.verification_code = ""
         self.status.setText(tr("Session ended."))
         customer_events.emit("session-ended", reason=repr(reason))
 

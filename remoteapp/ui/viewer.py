@@ -3,6 +3,10 @@
 Frames are decoded on the session's network thread; only the damaged rectangles are
 copied (under a lock) into the picture this widget paints, and a queued signal asks
 the GUI thread to repaint, so the GUI thread never waits on the network.
+
+Once the session's end-to-end channel is up, the toolbar shows its verification code;
+the agent and the customer compare it on the phone (docs/security.md). A password that
+did not match ends the session with a message saying so.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from remoteapp.net.session import (
     SelectMonitor,
     Wheel,
 )
+from remoteapp.secure import PasswordMismatch
 from remoteapp.session import AgentSession
 from remoteapp.ui.clipboard import ClipboardSync
 from remoteapp.ui.i18n import tr
@@ -78,6 +83,25 @@ BUTTONS: Final = {
     Qt.MouseButton.BackButton: "back",
     Qt.MouseButton.ForwardButton: "forward",
 }
+
+
+def spaced_code(code: str) -> str:
+    """``123456`` as ``123 456``: easier to read out."""
+    return f"{code[:3]} {code[3:]}" if len(code) == 6 else code
+
+
+def verification_hint() -> str:
+    return tr(
+        "Compare this code with the customer on the phone: the same code on both screens "
+        "means nobody is in between."
+    )
+
+
+def wrong_password_text() -> str:
+    return tr(
+        "The password does not match: the session did not start. Ask the customer to read "
+        "out the password the app shows now (it has changed) and connect again."
+    )
 
 
 def key_name(event: QtGui.QKeyEvent) -> str | None:
@@ -220,6 +244,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
     frame_arrived = Signal()
     session_ended = Signal(str)
     screen_info = Signal(object)
+    secured = Signal(str)  #: the verification code (shown in the toolbar)
 
     def __init__(self, session: AgentSession, customer: str) -> None:
         super().__init__()
@@ -227,6 +252,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         session.on_frame = self.on_frame
         session.on_end = self.on_end
         session.on_screen_info = self.on_screen_info
+        session.on_secured = self.on_secured
         self.clipboard = ClipboardSync(  # sends on its own thread: it may wait for room
             lambda text: session.send(Clipboard(text), wait=CLIPBOARD_WAIT_S), self, group="viewers"
         )
@@ -251,6 +277,11 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.monitor_box.activated.connect(self._choose_monitor)
         self.monitor_action = bar.addWidget(self.monitor_box)
         self.monitor_action.setVisible(False)  # shown when the customer has several
+        self.code_label = QtWidgets.QLabel()
+        self.code_label.setObjectName("verification-code")
+        self.code_label.setToolTip(verification_hint())
+        bar.addWidget(self.code_label)
+        self.secured.connect(self._show_code, Qt.ConnectionType.QueuedConnection)
         self.screen_info.connect(self._show_monitors, Qt.ConnectionType.QueuedConnection)
         self.badge = QtWidgets.QLabel(tr("Connecting..."))
         self.statusBar().addPermanentWidget(self.badge)
@@ -258,6 +289,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self._frames: list[float] = []
         self._ended = False
         self.end_reason = ""
+        self.verification_code = ""
         self.view.input_event.connect(self._send_input)
         self.frame_arrived.connect(self._repaint, Qt.ConnectionType.QueuedConnection)
         self.session_ended.connect(self._show_end, Qt.ConnectionType.QueuedConnection)
@@ -283,7 +315,18 @@ class ViewerWindow(QtWidgets.QMainWindow):
         with contextlib.suppress(RuntimeError):
             self.screen_info.emit(info)
 
+    def on_secured(self, code: str) -> None:
+        with contextlib.suppress(RuntimeError):
+            self.secured.emit(code)
+
     # -- GUI thread
+
+    def _show_code(self, code: str) -> None:
+        self.verification_code = code
+        self.code_label.setText(
+            "  " + tr("Verification code: {code}").format(code=spaced_code(code)) + "  "
+        )
+        self.statusBar().showMessage(verification_hint())
 
     def _repaint(self) -> None:
         now = time.monotonic()
@@ -366,7 +409,10 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.end_action.setEnabled(False)
         self.cad_action.setEnabled(False)
         self.monitor_box.setEnabled(False)
-        self.badge.setText(tr("Session ended: {reason}").format(reason=reason))
+        if isinstance(self.session.failure, PasswordMismatch):
+            self.badge.setText(wrong_password_text())
+        else:
+            self.badge.setText(tr("Session ended: {reason}").format(reason=reason))
 
     def changeEvent(self, event: QtCore.QEvent) -> None:
         if event.type() == QtCore.QEvent.Type.ActivationChange and self.isActiveWindow():

@@ -1,0 +1,339 @@
+"""End-to-end encryption live: the real server, the real relay, the customer's presence
+loop serving a real X display, the agent's session; and a server that lies.
+
+What the server hands out (salt, psk) is tested in tests/helpdesk/test_sessions.py; the
+windows showing the code in tests/ui/test_verification_code.py.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from remoteapp.net.helpdesk import HelpdeskClient, Registration, SessionGrant, UnsafeSessionAnswer
+from remoteapp.secure import PasswordMismatch, SecureError, SecureParams
+from remoteapp.session import AgentSession, relay_link
+from remoteapp.session.presence import CustomerPresence, PresenceCallbacks
+from remotewire.passwords import ALPHABET, LOCAL_PART, split_password
+from tests.helpdesk.server_process import Server, start_server
+
+WAIT_S = 20.0
+ENV = {
+    "REMOTEAPP_RELAY_SECRET": secrets.token_hex(32),
+    "REMOTEAPP_POLL_WAIT_S": "1",  # a rotated password reaches the customer within ~1 s
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = start_server(tmp_path_factory.mktemp("e2e"), ENV)
+    yield server
+    assert server.process.stop() == 0, "".join(server.process.log[-30:])
+
+
+@dataclass
+class Seen:
+    """What one side's callbacks reported, from any thread; waits are bounded."""
+
+    events: list[tuple[str, Any]] = field(default_factory=list)
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def add(self, kind: str, value: Any = None) -> None:
+        with self._cond:
+            self.events.append((kind, value))
+            self._cond.notify_all()
+
+    def on(self, kind: str) -> Callable[..., None]:
+        return lambda *args: self.add(kind, args[0] if args else None)
+
+    def wait(
+        self, kind: str, after: int = 0, check: Callable[[Any], bool] = lambda value: True
+    ) -> Any:
+        """The first ``kind`` event at index ``after`` or later whose value passes."""
+        with self._cond:
+            found: list[Any] = []
+
+            def seen() -> bool:
+                found[:] = [v for k, v in self.events[after:] if k == kind and check(v)]
+                return bool(found)
+
+            assert self._cond.wait_for(seen, WAIT_S), f"no {kind} in {self.events[after:]}"
+            return found[0]
+
+    def count(self) -> int:
+        with self._cond:
+            return len(self.events)
+
+    def kinds(self, after: int = 0) -> list[str]:
+        with self._cond:
+            return [k for k, _ in self.events[after:]]
+
+
+@dataclass
+class Customer:
+    presence: CustomerPresence
+    seen: Seen
+    partner_id: str
+
+
+def current_password(seen: Seen) -> str:
+    """The whole password the customer's window shows now."""
+    with seen._cond:
+        value = [v for k, v in seen.events if k in ("registered", "password")][-1]
+    return value.password if isinstance(value, Registration) else str(value)
+
+
+@pytest.fixture
+def customer(
+    server: Server, xvfb_display: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Customer]:
+    monkeypatch.setenv("DISPLAY", xvfb_display)  # input injection opens the default display
+    seen = Seen()
+    client = HelpdeskClient(server.http_url)
+    presence = CustomerPresence(
+        client,
+        "demo",
+        "dev-" + secrets.token_hex(8),
+        {"name": "Cifra Cecília", "email": "cecilia@example.com"},
+        PresenceCallbacks(
+            registered=seen.on("registered"),
+            password=seen.on("password"),
+            agent_joined=seen.on("agent"),
+            secured=seen.on("secured"),
+            session_ended=seen.on("ended"),
+            wrong_password=seen.on("wrong-password"),
+            rejected=seen.on("rejected"),
+            unreachable=seen.on("unreachable"),
+        ),
+        display=xvfb_display,
+    )
+    presence.start()
+    reg = seen.wait("registered")
+    seen.wait("password")  # polling: offers reach it now
+    yield Customer(presence, seen, reg.partner_id)
+    presence.stop()
+    presence._thread.join(WAIT_S)
+    client.close()
+
+
+def agent_client(server: Server, url: str | None = None) -> HelpdeskClient:
+    client = HelpdeskClient(url or server.http_url)
+    creds = server.credentials["agent"]
+    client.login(creds["email"], creds["password"])
+    return client
+
+
+def agent_session(grant: SessionGrant, password: str | None, seen: Seen) -> AgentSession:
+    """Join the relay and start the agent's end, as the agent window does."""
+    sock, initial = relay_link.join(grant.relay, grant.token)
+    session = AgentSession(
+        sock,
+        "Agente Teste",
+        secure=SecureParams.for_agent(grant, password),
+        on_secured=seen.on("secured"),
+        on_frame=lambda fb, update: seen.add("frame"),
+        on_customer=seen.on("customer"),
+        on_end=seen.on("ended"),
+    )
+    session.start(initial)
+    return session
+
+
+def other_local(local: str) -> str:
+    """A local part that is surely wrong: every character shifted in the alphabet."""
+    return "".join(ALPHABET[(ALPHABET.index(ch) + 1) % len(ALPHABET)] for ch in local)
+
+
+def test_a_password_connect_works_end_to_end_with_the_same_code_on_both_sides(
+    server: Server, customer: Customer
+) -> None:
+    whole = current_password(customer.seen)
+    server_part, _local = split_password(whole)
+    agent = agent_client(server)
+    try:
+        grant = agent.connect(customer.partner_id, server_part)  # never the local part
+        assert grant.via == "password" and grant.psk is None
+        seen = Seen()
+        session = agent_session(grant, whole, seen)
+        code = seen.wait("secured")
+        assert len(code) == 6 and code.isdigit()
+        assert customer.seen.wait("secured") == code
+        assert session.verification_code == code
+        assert seen.wait("customer") == "Cifra Cecília"  # the Hello, through the channel
+        seen.wait("frame")  # the customer's screen, decrypted and decoded
+        customer.seen.wait("agent")
+        after = customer.seen.count()
+        session.end("agent ended the session")
+        seen.wait("ended")
+        customer.seen.wait("ended", after)
+        assert session.failure is None
+        assert "wrong-password" not in customer.seen.kinds()
+    finally:
+        agent.close()
+
+
+def test_a_wrong_local_part_fails_clearly_on_both_sides_and_rotates_it(
+    server: Server, customer: Customer
+) -> None:
+    agent = agent_client(server)
+    try:
+        for _attempt in range(3):
+            whole = current_password(customer.seen)
+            server_part, local = split_password(whole)
+            mark = customer.seen.count()
+            grant = agent.connect(customer.partner_id, server_part)  # the server part is right
+            seen = Seen()
+            session = agent_session(grant, server_part + other_local(local), seen)
+            reason = seen.wait("ended")
+            assert isinstance(session.failure, PasswordMismatch), reason
+            assert "password" in reason.lower()
+            assert "secured" not in seen.kinds() and "frame" not in seen.kinds()
+            customer.seen.wait("wrong-password", mark)
+            assert "secured" not in customer.seen.kinds(mark)
+            assert "agent" not in customer.seen.kinds(mark)
+            # the next password differs, its local part too (never sent to the server)
+            new = customer.seen.wait("password", mark, lambda p, old=whole: p != old)
+            assert split_password(new)[1] != local
+            assert len(split_password(new)[1]) == LOCAL_PART
+    finally:
+        agent.close()
+
+
+class LyingProxy:
+    """The helpdesk as the agent sees it, through a test double at the HTTP boundary:
+    every call goes to the real server; ``rewrite`` may change a grant on the way."""
+
+    def __init__(self, upstream: str, rewrite: Callable[[dict[str, Any]], dict[str, Any]]):
+        self.upstream = httpx.Client(base_url=upstream, timeout=10)
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _forward(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                headers = {
+                    k: v
+                    for k, v in self.headers.items()
+                    if k.lower() in ("authorization", "content-type", "x-presence-key")
+                }
+                answer = proxy.upstream.request(
+                    self.command, self.path, content=body, headers=headers
+                )
+                content = answer.content
+                if answer.status_code == 200 and self.path.startswith("/api/sessions"):
+                    grant = answer.json()
+                    if "token" in grant:  # a grant (not a session's state)
+                        content = json.dumps(rewrite(grant)).encode()
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", answer.headers.get("content-type", ""))
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
+            do_GET = do_POST = do_DELETE = _forward
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.http.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
+        self._thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+        self._thread.join(WAIT_S)
+        self.upstream.close()
+
+
+@pytest.fixture
+def lying(server: Server) -> Iterator[Callable[[Callable[[dict[str, Any]], dict[str, Any]]], str]]:
+    proxies: list[LyingProxy] = []
+
+    def start(rewrite: Callable[[dict[str, Any]], dict[str, Any]]) -> str:
+        proxies.append(LyingProxy(server.http_url, rewrite))
+        return proxies[-1].url
+
+    yield start
+    for proxy in proxies:
+        proxy.close()
+
+
+def test_a_server_that_hands_out_a_different_salt_cannot_complete_a_password_connect(
+    server: Server, customer: Customer, lying: Callable[..., str]
+) -> None:
+    """The server (here: whoever sits between it and the agent) knows the server part and
+    makes the salt; without the local part, a salt of its choosing gets it nowhere."""
+
+    def other_salt(grant: dict[str, Any]) -> dict[str, Any]:
+        return {**grant, "salt": secrets.token_bytes(32).hex()}
+
+    agent = agent_client(server, lying(other_salt))
+    try:
+        whole = current_password(customer.seen)
+        server_part, _local = split_password(whole)
+        mark = customer.seen.count()
+        grant = agent.connect(customer.partner_id, server_part)
+        seen = Seen()
+        session = agent_session(grant, whole, seen)  # the right password, a lied salt
+        reason = seen.wait("ended")
+        assert isinstance(session.failure, SecureError), reason
+        assert "secured" not in seen.kinds() and "frame" not in seen.kinds()
+        assert session.verification_code is None
+        customer.seen.wait("ended", mark)
+        assert "secured" not in customer.seen.kinds(mark)
+        assert "agent" not in customer.seen.kinds(mark)
+    finally:
+        agent.close()
+
+
+def test_a_grant_without_its_secrets_starts_no_session(
+    server: Server, lying: Callable[..., str]
+) -> None:
+    """Missing or garbled secrets: refused before the relay is even joined, never a
+    plaintext session (a customer that registered and does not poll: offers wait)."""
+    customer = HelpdeskClient(server.http_url)
+    reg = customer.register(
+        "demo", "dev-" + secrets.token_hex(8), {"name": "Sem Sal", "email": "sal@example.com"}
+    )
+    granted: list[str] = []
+
+    def lie(change: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[..., Any]:
+        def rewrite(grant: dict[str, Any]) -> dict[str, Any]:
+            granted.append(grant["session_id"])
+            return change(grant)
+
+        return rewrite
+
+    try:
+        for change in (
+            lambda g: {k: v for k, v in g.items() if k != "salt"},
+            lambda g: {**g, "salt": g["salt"][:-2]},
+            lambda g: {**g, "salt": g["salt"].upper()},
+            lambda g: {**g, "salt": None},
+            lambda g: {**g, "via": "plaintext"},
+            lambda g: {**g, "via": "queue"},  # a queue session needs a psk
+            lambda g: {**g, "psk": secrets.token_bytes(32).hex()},  # none on a password one
+        ):
+            password = customer.poll(reg.partner_id, reg.presence_key, wait_s=0).password
+            agent = agent_client(server, lying(lie(change)))
+            try:
+                with pytest.raises(UnsafeSessionAnswer, match="unusable"):
+                    agent.connect(reg.partner_id, password)  # ending rotates it
+            finally:
+                agent.close()
+            customer.end_session(granted[-1], presence_key=reg.presence_key)
+    finally:
+        customer.close()
