@@ -164,8 +164,11 @@ class SharedScreen:
 
 
 @contextlib.contextmanager
-def shared_screen(display: str) -> Iterator[SharedScreen]:
-    """Start a text field and ``remoteapp share`` on ``display``; accept its connection."""
+def shared_screen(
+    display: str, via: Callable[[int], int] = lambda port: port
+) -> Iterator[SharedScreen]:
+    """Start a text field and ``remoteapp share`` on ``display``; accept its connection.
+    ``via(port)`` is the port the customer connects to instead (a tap in between)."""
     env = client_env(display)
     key = os.urandom(32)
     env[SHARE_KEY_ENV] = key.hex()
@@ -190,7 +193,7 @@ def shared_screen(display: str) -> Iterator[SharedScreen]:
                     "remoteapp",
                     "share",
                     "--connect",
-                    f"127.0.0.1:{port}",
+                    f"127.0.0.1:{via(port)}",
                     "--name",
                     "Maria",
                 ],
