@@ -34,6 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 OPS = ("register", "poll", "queue", "connect", "end", "ticket")
 
 
+LOAD_LIMITS = {"REMOTEAPP_REGISTER_PER_ADDRESS": "1000000", "REMOTEAPP_REGISTER_PER_APP": "1000000"}
+"""Thousands of customers register from this one host: lift the registration limits."""
+
+
 def start_server(
     data_dir: Path, env: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[str], str]:
@@ -50,8 +54,9 @@ def start_server(
             "0",
             "--relay-host",
             "127.0.0.1",
+            "--demo",
         ],
-        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        env={**os.environ, "PYTHONPATH": str(ROOT), **LOAD_LIMITS, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -43,6 +43,19 @@ class Settings:
         default_factory=lambda: _env_float("REMOTEAPP_RELAY_LAPSE_S", 20.0)
     )
     sweep_s: float = field(default_factory=lambda: _env_float("REMOTEAPP_SWEEP_S", 2.0))
+    register_per_address: int = field(
+        default_factory=lambda: int(_env_float("REMOTEAPP_REGISTER_PER_ADDRESS", 30))
+    )
+    """Registrations one source address (an IPv6 /64) may make per ``register_window_s``."""
+    register_per_app: int = field(
+        default_factory=lambda: int(_env_float("REMOTEAPP_REGISTER_PER_APP", 600))
+    )
+    """Registrations into one app's queue, from anywhere, per ``register_window_s``."""
+    register_window_s: float = 60.0
+    presence_retention_s: float = field(
+        default_factory=lambda: _env_float("REMOTEAPP_PRESENCE_RETENTION_S", 30 * 86400.0)
+    )
+    """A customer device silent this long, and never in a session, is forgotten."""
     login_ttl_s: int = 12 * 3600
     clock: Clock = field(default_factory=Clock)
     """What every time rule reads; tests pass one they move (tests/helpdesk/conftest.py)."""

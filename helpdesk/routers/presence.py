@@ -7,7 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from helpdesk.deps import AppNotifier, AppSettings, CurrentPresence, Db, DbFactory, PresenceKey
+from helpdesk.deps import (
+    AppNotifier,
+    AppSettings,
+    CurrentPresence,
+    Db,
+    DbFactory,
+    Limiter,
+    PresenceKey,
+)
 from helpdesk.routers.apps import iso
 from helpdesk.routers.sessions import e2e_json
 from helpdesk.services import presence
@@ -24,9 +32,11 @@ class RegisterIn(BaseModel):
 
 
 @router.post("")
-def register(body: RegisterIn, db: Db, settings: AppSettings) -> dict[str, Any]:
+def register(body: RegisterIn, db: Db, settings: AppSettings, limiter: Limiter) -> dict[str, Any]:
     app = get_app(db, body.app_id)
-    customer, key = presence.register(db, settings, app, body.device_id, body.fields, body.custom)
+    customer, key = presence.register(
+        db, settings, app, body.device_id, body.fields, body.custom, limiter
+    )
     return {
         "partner_id": customer.partner_id,
         "password": customer.password,

@@ -102,8 +102,6 @@ def queue(
             Presence.partner_id,
             Presence.password,
             Person.business_name,
-            Person.organization,
-            Person.classification,
         )
         .outerjoin(Person, Presence.person_id == Person.id)
         .where(waiting_clause(membership.app.id, now, settings))
@@ -118,8 +116,10 @@ def queue(
             Waiting(
                 queue_ref=f"q{p.id}",
                 name=str(filled.get("name") or p.business_name or ""),
-                organization=filled.get("organization") or p.organization,
-                classification=p.classification,
+                # what the customer typed: the client record found by the typed email is
+                # an unverified link, so its organization/classification are not shown
+                organization=filled.get("organization") or None,
+                classification=None,
                 waiting_since=p.waiting_since,
                 waiting_s=int((now - p.waiting_since).total_seconds()),
                 credentials=(p.partner_id, p.password) if membership.admin else None,
@@ -140,7 +140,6 @@ def in_progress(db: Db, settings: Settings, app_id: str, user: User) -> list[InP
             User.name.label("agent"),
             Presence.filled,
             Person.business_name,
-            Person.organization,
         )
         .join(User, RemoteSession.agent_id == User.id)
         .join(Presence, RemoteSession.presence_id == Presence.id)
@@ -159,7 +158,7 @@ def in_progress(db: Db, settings: Settings, app_id: str, user: User) -> list[InP
                 agent=r.agent,
                 mine=r.agent_id == user.id,
                 customer=filled.get("name") or r.business_name or "",
-                organization=filled.get("organization") or r.organization,
+                organization=filled.get("organization") or None,  # typed (as the queue)
                 connected_at=since,
                 duration_s=int((now - since).total_seconds()),
             )

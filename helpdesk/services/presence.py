@@ -15,17 +15,19 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
 
 from helpdesk.errors import InvalidInput, NotAuthenticated
 from helpdesk.lifecycle import OPEN_STATES, State
+from helpdesk.limits import FailureLimiter, Rule
 from helpdesk.models import Person, Presence, RemoteApp, RemoteSession
 from helpdesk.notify import Notifier
 from helpdesk.security import new_customer_password, new_partner_id, sha256_hex
 from helpdesk.settings import Settings
 from remotewire.customer_fields import (
+    MAX_FIELD_LENGTH,
     missing_fields,
     required_custom,
     required_standard,
@@ -95,17 +97,46 @@ def register(
     device_id: str,
     fields: dict[str, str],
     custom: dict[str, str],
+    limiter: FailureLimiter | None = None,
 ) -> tuple[Presence, str]:
-    """Enter the queue; returns the presence and its new key (shown only now)."""
+    """Enter the queue; returns the presence and its new key (shown only now).
+
+    Anonymous, so bounded (issue 10 §3.5): only the app's shown standard fields and
+    declared custom keys are kept, each at most ``MAX_FIELD_LENGTH`` characters; with a
+    ``limiter`` (the router's), registrations per source address and per app are
+    limited (429 ``too-many-registrations`` with Retry-After)."""
     shown = set(shown_standard(app.fields))
+    declared = {str(c.get("key")) for c in app.fields.get("custom") or [] if isinstance(c, dict)}
     filled = {k: v.strip() for k, v in fields.items() if k in shown}
-    custom = {k: v.strip() for k, v in custom.items()}
+    custom = {k: v.strip() for k, v in custom.items() if k in declared}
+    too_long = [k for k, v in (filled | custom).items() if len(v) > MAX_FIELD_LENGTH]
+    if too_long:
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT,
+            f"field(s) longer than {MAX_FIELD_LENGTH} characters: " + ", ".join(sorted(too_long)),
+        )
     missing = missing_fields(required_standard(app.fields), filled)
     missing += missing_fields(required_custom(app.fields), custom)
     if missing:
         raise InvalidInput(
             ErrorCode.MISSING_FIELDS, "missing required field(s): " + ", ".join(missing)
         )
+    if limiter is not None:
+        limiter.reserve(
+            db,
+            [
+                Rule(
+                    f"register-address:{limiter.address}",
+                    settings.register_per_address,
+                    settings.register_window_s,
+                ),
+                Rule(
+                    f"register-app:{app.id}", settings.register_per_app, settings.register_window_s
+                ),
+            ],
+            code=ErrorCode.TOO_MANY_REGISTRATIONS,
+            message="too many registrations; try again in {wait} s",
+        )  # never released: every registration counts
     presence = db.scalar(select(Presence).where(Presence.device_id == device_id))
     key = secrets.token_urlsafe(24)
     now = settings.clock.now()
@@ -254,6 +285,23 @@ def peek(
         return PollAnswer(partner_id, row.password)
 
 
+def forget_stale(db: Db, settings: Settings, now: datetime, batch: int = 1000) -> int:
+    """Delete customer devices that neither registered nor polled for
+    ``presence_retention_s`` and were never in a session (those stay: the sessions'
+    history points at them); the sweeper calls this, a bounded batch at a time.
+    Registration creates no client record, so nothing else is left behind."""
+    cutoff = now - timedelta(seconds=settings.presence_retention_s)
+    used = select(RemoteSession.id).where(RemoteSession.presence_id == Presence.id).exists()
+    stale = db.scalars(
+        select(Presence.id)
+        .where(Presence.waiting_since < cutoff, Presence.last_seen < cutoff, ~used)
+        .limit(batch)
+    ).all()
+    if stale:
+        db.execute(delete(Presence).where(Presence.id.in_(stale)))
+    return len(stale)
+
+
 def _free_partner_id(db: Db) -> str:
     while True:
         candidate = new_partner_id()
@@ -262,18 +310,13 @@ def _free_partner_id(db: Db) -> str:
 
 
 def _person_for(db: Db, filled: dict[str, str]) -> Person | None:
-    """Link the customer to a known client by email, creating one on first contact."""
+    """The known client with the typed email, if any: an *unverified* link (anyone can
+    type any email), used only to show a ticket's requester as online; the queue shows
+    what the customer typed, never the client record's organization or classification.
+    No client is created: a registration must not add a permanent record."""
     email = (filled.get("email") or "").lower()
     if not email:
         return None
-    person = db.scalar(select(Person).where(Person.email == email))
-    if person is None:
-        person = Person(
-            business_name=filled.get("name") or email,
-            email=email,
-            phone=filled.get("phone"),
-            organization=filled.get("organization"),
-            profile_type=2,
-        )
-        db.add(person)
-    return person
+    return db.scalars(
+        select(Person).where(Person.email == email, Person.profile_type == 2).limit(1)
+    ).first()

@@ -25,6 +25,7 @@ from helpdesk import lifecycle
 from helpdesk.errors import NotAuthenticated, RateLimited
 from helpdesk.lifecycle import Event, State
 from helpdesk.models import RelayNode, RemoteSession
+from helpdesk.services.presence import forget_stale
 from helpdesk.services.sessions import expire_stale
 from helpdesk.settings import Settings
 from remotewire.error_codes import ErrorCode
@@ -179,7 +180,8 @@ def _cursor(text: str | None) -> datetime | None:
 
 
 def sweep(db_factory: sessionmaker[Db], settings: Settings) -> None:
-    """End offers nobody joined and connected sessions whose relay went silent."""
+    """End offers nobody joined and connected sessions whose relay went silent; forget
+    customer devices long gone (``presence.forget_stale``)."""
     now = settings.clock.now()
     with db_factory() as db:
         expire_stale(db, now)
@@ -194,6 +196,7 @@ def sweep(db_factory: sessionmaker[Db], settings: Settings) -> None:
         )
         for session in lost:
             lifecycle.apply(session, Event.RELAY_LOST, now)
+        forget_stale(db, settings, now)
         db.commit()
 
 

@@ -44,6 +44,10 @@ FAST = {
     "REMOTEAPP_RATE_WINDOW_S": "3",
     "REMOTEAPP_RELAY_LAPSE_S": "2",
     "REMOTEAPP_SWEEP_S": "0.3",
+    # the whole package registers from 127.0.0.1 (load tests too): the registration
+    # limits are tested on their own server (test_redteam_registration.py)
+    "REMOTEAPP_REGISTER_PER_ADDRESS": "1000000",
+    "REMOTEAPP_REGISTER_PER_APP": "1000000",
 }
 
 
