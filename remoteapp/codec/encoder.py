@@ -90,7 +90,7 @@ class ScreenEncoder:
         self.last_stats: EncodeStats | None = None
         self._lossy_codecs, self._mode, self._clock = lossy_codecs, mode, clock
         self._planner: LossyPlanner | None = None
-        self.video_bitrate, self.video_fps = 1_200_000, 30.0  #: set by rate control
+        self.video_bitrate, self.video_fps = 1_500_000, 30.0  #: set by rate control
 
     def set_lossy_codecs(self, codecs: frozenset[str]) -> None:
         """The lossy codecs the viewer decodes (its Hello); applies from the next (key)

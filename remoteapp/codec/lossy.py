@@ -34,10 +34,13 @@ from remoteapp.codec.update_format import Op, PixelsOp
 
 CELL: Final = 16
 REFRESH_S: Final = 0.15
-MAX_DEFER_S: Final = 1.0
+MAX_DEFER_S: Final = 3.0
 REFRESH_BUDGET: Final = 512 * 1024  #: pixels refreshed per update at most (~2 MB raw)
 JPEG_MIN_AREA: Final = 64 * 32
 JPEG_CAPABILITY: Final = "jpeg"
+REFERENCE_AREA: Final = 640 * 360
+#: a region 9x larger (1080p) gets 9 ** .6 = 3.7x the bits: big pictures need fewer per pixel
+AREA_EXPONENT: Final = 0.6
 
 
 def decodable() -> frozenset[str]:
@@ -90,7 +93,8 @@ class LossyPlanner:
         self._last_jpeg = -1e9
         self._generations: dict[int, int] = {}
         self.fps_cap = 30.0  #: video regions are coded at most this often (rate control)
-        self.bitrate = 1_200_000  #: per video region (rate control)
+        #: bits/s of a 640x360 region (rate control); others scale by area ** REGION_SCALE
+        self.bitrate = 1_500_000
 
     @property
     def exact(self) -> bool:
@@ -149,8 +153,9 @@ class LossyPlanner:
             if self._vp8 is not None:
                 self._vp8.close_stream(stream)
         raw: list[Rect] = []
-        for r in rects:
-            if self._jpeg_worthy(frame, r):
+        for changed in rects:
+            r = self._jpeg_rect(frame, changed)
+            if r is not None:
                 block = frame[r.y : r.bottom, r.x : r.right]
                 payload = self._jpeg.encode(block)
                 ops.append(PixelsOp(r, JPEG.id, len(payload)))
@@ -159,7 +164,7 @@ class LossyPlanner:
                 self._mark(r, now)
                 self._last_jpeg = now
             else:
-                raw.append(r)
+                raw.append(changed)
         for r in raw:
             self._clean(r)
         refresh = self._due(now, regions)
@@ -179,8 +184,11 @@ class LossyPlanner:
 
         if self._vp8 is None:
             self._vp8 = Vp8Coder()
-        self._vp8.bitrate, self._vp8.fps = self.bitrate, max(1, round(self.fps_cap))
         r = region.rect
+        scale = (r.area / REFERENCE_AREA) ** AREA_EXPONENT
+        # a coarse step (libvpx restarts on a new rate) so small estimates do not churn
+        rate = int(self.bitrate * scale) // 50_000 * 50_000 + 50_000
+        self._vp8.bitrate, self._vp8.fps = rate, max(1, round(self.fps_cap))
         restart = self._generations.get(region.stream) != region.generation
         self._generations[region.stream] = region.generation
         payload = self._vp8.encode_stream(
@@ -194,14 +202,20 @@ class LossyPlanner:
         chunks.append(payload)
         self._mark(r, now)
 
-    def _jpeg_worthy(self, frame: Pixels, r: Rect) -> bool:
-        if not self._use_jpeg or self.mode is LossyMode.QUALITY or r.area < JPEG_MIN_AREA:
-            return False
-        if r.w < 16 or r.h < 16:
-            return False
+    def _jpeg_rect(self, frame: Pixels, r: Rect) -> Rect | None:
+        """``r`` grown to the 16 px grid (a thin strip a drag uncovers is no JPEG's size:
+        its 16x16 blocks would be mostly padding) if it should go JPEG, else None."""
+        if not self._use_jpeg or self.mode is LossyMode.QUALITY or r.area < JPEG_MIN_AREA // 4:
+            return None
+        height, width = self._size
+        x0, y0 = r.x // CELL * CELL, r.y // CELL * CELL
+        x1, y1 = min(width, -(-r.right // CELL) * CELL), min(height, -(-r.bottom // CELL) * CELL)
+        grown = Rect(x0, y0, x1 - x0, y1 - y0)
+        if grown.area < JPEG_MIN_AREA or grown.w < 8 or grown.h < 8:
+            return None
         if self.mode is LossyMode.SPEED:
-            return True
-        return photo_like(frame[r.y : r.bottom, r.x : r.right])
+            return grown
+        return grown if photo_like(frame[y0:y1, x0:x1]) else None
 
     def _due(self, now: float, regions: list[Region]) -> list[Rect]:
         if not self.dirty.any():

@@ -43,6 +43,9 @@ MIN_H: Final = 64
 OFF_AFTER_S: Final = 1.0
 MAX_REGIONS: Final = 4
 HISTORY: Final = 6  #: captures whose changed rectangles shape a new region
+#: of a new region's area, the share its recent captures changed on average: a video
+#: repaints most of its picture every frame, a dragged window's trail only thin strips
+MIN_FILL: Final = 0.35
 
 
 @dataclass(slots=True)
@@ -125,6 +128,7 @@ class RegionTracker:
         area = Rect(tx0 * TILE, ty0 * TILE, (tiles.right + 1 - tx0) * TILE, 0)
         area = Rect(area.x, ty0 * TILE, area.w, (tiles.bottom + 1 - ty0) * TILE)
         box: Rect | None = None
+        parts: list[Rect] = []
         for rects in self._recent:
             for r in rects:
                 part = r.intersect(area)
@@ -142,8 +146,9 @@ class RegionTracker:
                 part = part.intersect(
                     Rect(x0 * TILE, y0 * TILE, (x1 - x0) * TILE, (y1 - y0) * TILE)
                 )
+                parts.append(part)
                 box = part if box is None else box.union(part)
-        if box is None:
+        if box is None or sum(p.area for p in parts) < MIN_FILL * box.area * len(self._recent):
             return None
         x0, y0 = box.x // SNAP * SNAP, box.y // SNAP * SNAP
         x1 = min(self.width, -(-box.right // SNAP) * SNAP)
