@@ -27,7 +27,7 @@ from typing import Final, NoReturn
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
-from remoteapp.secure.errors import ChannelBroken, RecordTooLarge
+from remoteapp.secure.errors import ChannelBroken
 from remotewire.framing import NEED_DATA, NeedData
 
 __all__ = ["MAX_PLAINTEXT", "NEED_DATA", "REKEY_EVERY", "TAG", "Channel", "rekey"]
@@ -87,6 +87,7 @@ class Channel:
         self._send = _Direction(send_key, rekey_every)
         self._receive = _Direction(receive_key, rekey_every)
         self._buffer = bytearray()
+        self._start = 0  #: where the unread part of _buffer begins
         self._eof = False
         self._eof_told = False
         self._broken: ChannelBroken | None = None
@@ -96,55 +97,71 @@ class Channel:
     @property
     def buffered(self) -> int:
         """Received bytes not yet returned as plaintext."""
-        return len(self._buffer)
+        return len(self._buffer) - self._start
 
     # -- sending
 
-    def seal(self, plaintext: bytes | bytearray | memoryview) -> bytes:
-        """Records carrying ``plaintext`` (nothing for empty input)."""
+    def seal(self, plaintext: bytes | bytearray | memoryview) -> bytearray:
+        """Records carrying ``plaintext`` (nothing for empty input), encrypted straight
+        into one buffer (no copy per record)."""
         view = memoryview(plaintext)
-        parts = []
-        for start in range(0, len(view), self.max_plaintext):
-            parts.append(self._seal_one(view[start : start + self.max_plaintext]))
-        return b"".join(parts)
-
-    def _seal_one(self, chunk: memoryview) -> bytes:
-        if len(chunk) > self.max_plaintext:
-            raise RecordTooLarge(f"a record holds at most {self.max_plaintext} bytes")
-        header = HEADER.pack(len(chunk) + TAG)
-        sealed = self._send.aead.encrypt(_nonce(self._send.counter), chunk, header)
-        self._send.advance()
-        self.records_sent += 1
-        return header + sealed
+        step = self.max_plaintext
+        count = -(-len(view) // step)
+        out = bytearray(len(view) + count * (HEADER.size + TAG))
+        target = memoryview(out)
+        pos = 0
+        for start in range(0, len(view), step):
+            chunk = view[start : start + step]
+            HEADER.pack_into(out, pos, len(chunk) + TAG)
+            header = bytes(target[pos : pos + HEADER.size])
+            pos += HEADER.size
+            end = pos + len(chunk) + TAG
+            nonce = _nonce(self._send.counter)
+            self._send.aead.encrypt_into(nonce, chunk, header, target[pos:end])
+            pos = end
+            self._send.advance()
+            self.records_sent += 1
+        target.release()
+        return out
 
     # -- receiving
 
-    def receive_data(self, data: bytes) -> None:
+    def receive_data(self, data: bytes | bytearray) -> None:
         """Feed the peer's bytes; ``b""`` means the stream ended."""
         if not data:
             self._eof = True
-        else:
-            self._buffer += data
+            return
+        if self._start:  # drop what was read, once per arrival rather than per record
+            del self._buffer[: self._start]
+            self._start = 0
+        self._buffer += data
 
     def next_record(self) -> bytes | NeedData:
         """The next record's plaintext, ``NEED_DATA``, or ``b""`` once at the end of the
         stream; raises ``ChannelBroken``."""
         if self._broken is not None:
             raise self._broken
-        if len(self._buffer) < HEADER.size:
+        start = self._start
+        if len(self._buffer) - start < HEADER.size:
             return self._at_end()
-        (length,) = HEADER.unpack_from(self._buffer)
+        (length,) = HEADER.unpack_from(self._buffer, start)
         if not TAG < length <= self.max_plaintext + TAG:
             self._break(f"a record header announces {length} bytes (altered in transit)")
-        if len(self._buffer) < HEADER.size + length:
+        end = start + HEADER.size + length
+        if len(self._buffer) < end:
             return self._at_end()
-        header = bytes(self._buffer[: HEADER.size])
-        sealed = bytes(self._buffer[HEADER.size : HEADER.size + length])
-        try:
-            plaintext = self._receive.aead.decrypt(_nonce(self._receive.counter), sealed, header)
-        except InvalidTag as exc:
-            self._break(self._diagnose(sealed, header), exc)
-        del self._buffer[: HEADER.size + length]
+        header = bytes(self._buffer[start : start + HEADER.size])
+        failure: InvalidTag | None = None
+        with memoryview(self._buffer) as view, view[start + HEADER.size : end] as sealed:
+            try:
+                plaintext = self._receive.aead.decrypt(
+                    _nonce(self._receive.counter), sealed, header
+                )
+            except InvalidTag as exc:
+                failure, reason = exc, self._diagnose(sealed, header)
+        if failure is not None:  # (the views are released: the buffer may be cleared)
+            self._break(reason, failure)
+        self._start = end
         self._receive.advance()
         self.records_received += 1
         return plaintext
@@ -152,9 +169,9 @@ class Channel:
     def _at_end(self) -> bytes | NeedData:
         if not self._eof:
             return NEED_DATA
-        if self._buffer:
+        if self.buffered:
             self._break(  # a crash or a cut: we cannot tell which, but it is no clean end
-                f"connection lost inside an encrypted record ({len(self._buffer)} bytes cut short)",
+                f"connection lost inside an encrypted record ({self.buffered} bytes cut short)",
                 whole=True,
             )
         if self._eof_told:
@@ -162,7 +179,7 @@ class Channel:
         self._eof_told = True
         return b""
 
-    def _diagnose(self, sealed: bytes, header: bytes) -> str:
+    def _diagnose(self, sealed: memoryview, header: bytes) -> str:
         """Why the record at the current counter failed: try its neighbours."""
         here = self._receive.counter
         for other in range(max(0, here - DIAGNOSE), here + DIAGNOSE + 1):
@@ -182,4 +199,5 @@ class Channel:
     ) -> NoReturn:
         self._broken = ChannelBroken(reason if whole else f"the encrypted stream broke: {reason}")
         self._buffer.clear()
+        self._start = 0
         raise self._broken from cause

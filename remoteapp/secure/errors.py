@@ -7,8 +7,6 @@ end reason.  The branch grafts onto ``remoteapp.errors``::
 
     RemoteappError
      ├── ProtocolError
-     │    ├── LocalProtocolError
-     │    │    └── RecordTooLarge     we were asked to seal more than one record holds
      │    └── RemoteProtocolError
      │         └── SecureError        the end-to-end channel cannot be set up or kept
      │              ├── HandshakeFailed    malformed, truncated, out of order, timed
@@ -22,14 +20,13 @@ end reason.  The branch grafts onto ``remoteapp.errors``::
 
 from __future__ import annotations
 
-from remoteapp.errors import LocalProtocolError, RemoteappError, RemoteProtocolError
+from remoteapp.errors import RemoteappError, RemoteProtocolError
 
 __all__ = [
     "ChannelBroken",
     "HandshakeFailed",
     "InvalidSecureParams",
     "PasswordMismatch",
-    "RecordTooLarge",
     "SecureError",
 ]
 
@@ -57,10 +54,6 @@ class ChannelBroken(SecureError):
     """A record failed authentication or came out of order after the handshake."""
 
     reason = "channel-broken"
-
-
-class RecordTooLarge(LocalProtocolError):
-    """Our bug: a record over the agreed bound was asked for."""
 
 
 class InvalidSecureParams(RemoteappError, ValueError):

@@ -285,7 +285,7 @@ class Transport:
                 self._finish(self._closing)
                 return
 
-    def _write(self, data: bytes) -> bool:
+    def _write(self, data: bytes | bytearray) -> bool:
         """Write all of ``data``; False (and the session ended) if the peer takes no byte
         for ``idle_timeout`` (``CLOSE_TIMEOUT_S`` once we are closing) or the socket fails."""
         view = memoryview(data)

@@ -54,6 +54,15 @@ class RecordProxy:
         del buffer[:size]
         return out
 
+    @staticmethod
+    def _send(sock: socket.socket, data: bytes) -> bool:
+        """False once the receiver has gone (it hung up on a bad record)."""
+        try:
+            sock.sendall(data)
+        except OSError:
+            return False
+        return True
+
     def _records(self) -> None:
         buffer = bytearray()
         head = self._read(self._a, HEAD.size, buffer)  # the agent's one Noise message
@@ -62,7 +71,8 @@ class RecordProxy:
         body = self._read(self._a, HEAD.unpack(head)[1], buffer)
         if body is None:
             return
-        self._b.sendall(head + body)
+        if not self._send(self._b, head + body):
+            return
         number, held = 0, b""
         while True:
             header = self._read(self._a, HEADER.size, buffer)
@@ -85,13 +95,15 @@ class RecordProxy:
                 elif self.action == "swap":
                     held, out = record, b""
                 elif self.action == "cut":
-                    self._b.sendall(record[: len(record) // 2])
-                    self._b.shutdown(socket.SHUT_WR)
+                    if self._send(self._b, record[: len(record) // 2]):
+                        with contextlib.suppress(OSError):
+                            self._b.shutdown(socket.SHUT_WR)
                     return
             elif held:
                 out, held = record + held, b""
             number += 1
-            self._b.sendall(out)
+            if not self._send(self._b, out):
+                return
 
     def _back(self) -> None:
         while True:
@@ -103,7 +115,8 @@ class RecordProxy:
                 with contextlib.suppress(OSError):
                     self._a.shutdown(socket.SHUT_WR)
                 return
-            self._a.sendall(data)
+            if not self._send(self._a, data):
+                return
 
     def close(self) -> None:
         for sock in (self.agent, self._a, self._b, self.customer):
