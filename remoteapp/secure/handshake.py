@@ -53,6 +53,10 @@ CUSTOMER_MISMATCH: Final = (
 KEY_MISMATCH: Final = (
     "the two apps were given different session keys (a broken or lying server?): connect again"
 )
+CLEAR_PEER: Final = (
+    "the other side sent unencrypted session data (a remoteapp from before end-to-end "
+    "encryption?): update remoteapp on both computers"
+)
 MODE_MISMATCH: Final = (
     "the two sides disagree on how this session is secured (password or server key): connect again"
 )
@@ -170,6 +174,8 @@ class Handshake:
             try:
                 kind = Kind(code)
             except ValueError as exc:
+                if code == 0:  # what a session frame in the clear starts with (length u32)
+                    self._fail(ABORT_MALFORMED, HandshakeFailed(CLEAR_PEER), exc)
                 self._fail(
                     ABORT_MALFORMED, HandshakeFailed(f"unknown handshake message {code}"), exc
                 )
