@@ -74,6 +74,8 @@ class DamageSource(Protocol):
 
     def take(self, left: int, top: int) -> tuple[npt.NDArray[np.int32], tuple[Motion, ...]]: ...
 
+    def sync(self, timeout: float) -> bool: ...
+
     def close(self) -> None: ...
 
 
@@ -137,6 +139,11 @@ class DamageGrabber:
     def force_full(self) -> None:
         """Make the next grab a full one (a key frame follows anyway)."""
         self._next_full = 0.0
+
+    def sync(self, timeout: float = 5.0) -> bool:
+        """Wait until the damage reported so far is gathered (tests, benchmarks): the
+        next grab then holds everything drawn before this call."""
+        return self._source.sync(timeout)
 
     def monitors(self) -> list[Monitor]:
         return self._screen.monitors()

@@ -25,6 +25,9 @@ from remoteapp.codec.tiles import TILE
 MAX_BOXES: Final = 12
 #: ... and also when the boxes cover at least this share of their bounding box.
 DENSE_SHARE: Final = 0.6
+#: Up to this many rectangles are merged in plain Python (a keystroke, a caret: the
+#: common case, where numpy's per-call overhead would cost more than the work).
+FEW_RECTS: Final = 16
 
 
 def coalesce(rects: npt.NDArray[np.int32], width: int, height: int) -> list[Rect]:
@@ -37,6 +40,8 @@ def coalesce(rects: npt.NDArray[np.int32], width: int, height: int) -> list[Rect
     """
     if rects.size == 0 or width <= 0 or height <= 0:
         return []
+    if len(rects) <= FEW_RECTS:
+        return _coalesce_few(rects.tolist(), width, height)
     x0 = np.clip(rects[:, 0], 0, width)
     y0 = np.clip(rects[:, 1], 0, height)
     x1 = np.clip(rects[:, 0] + rects[:, 2], 0, width)
@@ -54,14 +59,49 @@ def coalesce(rects: npt.NDArray[np.int32], width: int, height: int) -> list[Rect
     np.add.at(marks, (ty0, tx1), -1)
     np.add.at(marks, (ty1, tx0), -1)
     np.add.at(marks, (ty1, tx1), 1)
-    tiles = marks.cumsum(axis=0).cumsum(axis=1)[:th, :tw] > 0
-    boxes = _tile_boxes(tiles)
-    bound = Rect(int(x0.min()), int(y0.min()), int(x1.max() - x0.min()), int(y1.max() - y0.min()))
-    out = [_to_pixels(box, width, height) for box in boxes]
-    covered = sum(r.area for r in out)
-    if len(out) > MAX_BOXES or covered >= DENSE_SHARE * _tiled(bound, width, height).area:
-        return [_tiled(bound, width, height)]
-    return out
+    top, bottom = int(ty0.min()), int(ty1.max())  # only the bands something touched
+    tiles = marks.cumsum(axis=0)[top:bottom].cumsum(axis=1)[:, :tw] > 0
+    boxes = [(a, b + top, c, d + top) for a, b, c, d in _tile_boxes(tiles)]
+    return _limit([_to_pixels(box, width, height) for box in boxes], width, height)
+
+
+def _coalesce_few(rects: list[list[int]], width: int, height: int) -> list[Rect]:
+    """``coalesce`` for a handful of rectangles: tile boxes merged while any two overlap."""
+    boxes: list[list[int]] = []
+    for x, y, w, h in rects:
+        x0, y0 = max(x, 0), max(y, 0)
+        x1, y1 = min(x + w, width), min(y + h, height)
+        if x1 > x0 and y1 > y0:
+            boxes.append([x0 // TILE, y0 // TILE, -(-x1 // TILE), -(-y1 // TILE)])
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(boxes)):
+            a = boxes[i]
+            for j in range(i + 1, len(boxes)):
+                b = boxes[j]
+                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
+                    a[:] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
+                    del boxes[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    out = [_to_pixels((b[0], b[1], b[2], b[3]), width, height) for b in boxes]
+    return _limit(out, width, height)
+
+
+def _limit(boxes: list[Rect], width: int, height: int) -> list[Rect]:
+    """The boxes, or their bounding box when there are too many or they nearly fill it."""
+    if len(boxes) <= 1:
+        return boxes
+    bound = boxes[0]
+    for box in boxes[1:]:
+        bound = bound.union(box)
+    bound = _tiled(bound, width, height)
+    if len(boxes) > MAX_BOXES or sum(r.area for r in boxes) >= DENSE_SHARE * bound.area:
+        return [bound]
+    return boxes
 
 
 def _tile_boxes(tiles: npt.NDArray[np.bool_]) -> list[tuple[int, int, int, int]]:

@@ -46,6 +46,8 @@ SELECT_BOUND_S: Final = 5.0
 MAX_PENDING_RECTS: Final = 20_000
 
 _EVERYTHING: Final = (0, 0, 0x7FFF, 0x7FFF)
+_NO_RECTS: Final = np.zeros((0, 4), np.int32)
+_NO_RECTS.flags.writeable = False
 
 
 def _xfixes_requests() -> tuple[type[Any], type[Any], type[Any]]:
@@ -113,6 +115,7 @@ class XDamageSource:
         self._rects: list[npt.NDArray[np.int32]] = []
         self._count = 0
         self._closed = False
+        self._syncs: list[threading.Event] = []
         self._wake_r, self._wake_w = os.pipe()
         self._thread = threading.Thread(target=self._run, name="x11-damage", daemon=True)
         self._thread.start()
@@ -153,9 +156,17 @@ class XDamageSource:
         fd = self._d.fileno()
         try:
             while not self._closed:
+                with self._lock:
+                    syncs, self._syncs = self._syncs, []
+                if syncs:
+                    self._d.sync()  # a round trip: every event sent before it is in
                 while self._d.pending_events():
                     self._handle(self._d.next_event())
-                select.select([fd, self._wake_r], [], [], SELECT_BOUND_S)
+                for done in syncs:
+                    done.set()
+                readable, _, _ = select.select([fd, self._wake_r], [], [], SELECT_BOUND_S)
+                if self._wake_r in readable:
+                    os.read(self._wake_r, 64)
         except Exception as exc:  # the connection broke: report everything, then stop
             if not self._closed:
                 log.warning("capture event=damage-lost reason=%r", exc)
@@ -203,10 +214,22 @@ class XDamageSource:
         with self._lock:
             chunks, self._rects, self._count = self._rects, [], 0
             moves = self._moves.moved(left, top)
-        rects = np.concatenate(chunks) if chunks else np.zeros((0, 4), np.int32)
-        rects[:, 0] -= left
-        rects[:, 1] -= top
+        if not chunks:
+            return _NO_RECTS, moves
+        rects = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+        if left or top:
+            rects[:, 0] -= left
+            rects[:, 1] -= top
         return rects, moves
+
+    def sync(self, timeout: float = 5.0) -> bool:
+        """Wait until every damage the X server had reported when this was called is
+        gathered (a round trip on the reader's connection); False after ``timeout``."""
+        done = threading.Event()
+        with self._lock:
+            self._syncs.append(done)
+        os.write(self._wake_w, b"s")
+        return done.wait(timeout)
 
     def close(self) -> None:
         if self._closed:

@@ -281,8 +281,11 @@ class CustomerSession:
                     return
                 seq = (seq + 1) & 0xFFFFFFFF
                 self.frames_sent += 1
+            # a damage backend's tick only reads the pointer: it slows down once the pointer
+            # is still, whatever damage (typing) keeps happening
+            moved = shot.cursor != last_cursor
             last_cursor = shot.cursor
-            unchanged = 0 if changed else unchanged + 1
+            unchanged = 0 if (moved if grabber.damage_driven else changed) else unchanged + 1
             active = self._input_at is not None or started - last_input < ACTIVE_FOR_S
             if active:
                 tick = ACTIVE_PERIOD_S

@@ -55,7 +55,8 @@ class FbdirXvfb:
 @pytest.fixture(scope="module")
 def fbdir_xvfb() -> Iterator[FbdirXvfb]:
     with tempfile.TemporaryDirectory(prefix="fbdir-") as tmp:
-        argv = ["Xvfb", "-screen", "0", f"{W}x{H}x24", "-nolisten", "tcp", "-fbdir", tmp]
+        argv = ["Xvfb", "-screen", "0", f"{W}x{H}x24", "-nolisten", "tcp", "-noreset"]
+        argv += ["-fbdir", tmp]
         with displays.x_server(argv) as display:
             screen = FbdirXvfb(display, Path(tmp, "Xvfb_screen0"))
             try:
@@ -141,20 +142,15 @@ class Pipe:
 def until_exact(
     grabber: DamageGrabber, pipe: Pipe, truth: Callable[[], Pixels], timeout: float = 10.0
 ) -> list[tuple[Rect, ...] | None]:
-    """Damage grabs (as the capture loop makes them after each wake) until what the
-    viewer decodes equals a full grab; the damage of each grab, for the caller to check.
-    Damage arrives asynchronously, so a grab may come before all of it: the next one
-    has the rest, and nothing may be lost for this to end."""
+    """Once the damage reported so far is gathered (``sync``), one grab, as the capture
+    loop makes it after a wake, must decode to exactly what a full grab shows; returns
+    that grab's damage (in a list, for the caller to check)."""
     mon = grabber.monitors()[1]
-    seen: list[tuple[Rect, ...] | None] = []
-    deadline = time.monotonic() + timeout
-    while True:
-        shot = grabber.grab(mon)
-        seen.append(shot.damage)
-        fb = pipe.send(shot.pixels, shot.damage)
-        if np.array_equal(fb, truth()):
-            return seen
-        assert time.monotonic() < deadline, f"never exact; damage seen: {seen[-5:]}"
+    assert grabber.sync(timeout)
+    shot = grabber.grab(mon)
+    fb = pipe.send(shot.pixels, shot.damage)
+    assert np.array_equal(fb, truth()), f"not exact after one grab; damage: {shot.damage}"
+    return [shot.damage]
 
 
 @pytest.mark.display
@@ -277,6 +273,23 @@ def test_coalesce_turns_a_thousand_rectangles_into_tile_boxes() -> None:
         assert box.x % 64 == 0 and box.y % 64 == 0
         covered[box.y : box.bottom, box.x : box.right] = True
     assert all(covered[y : y + 2, x : x + 2].all() for x, y in xy)
+
+
+@pytest.mark.parametrize("count", [1, 3, 16, 17, 200])
+def test_coalesced_boxes_are_disjoint_tiles_covering_every_rectangle(count: int) -> None:
+    rng = np.random.default_rng(count)
+    for _ in range(20):
+        xy = rng.integers(-20, W, (count, 2)) % np.array([W + 20, H + 20]) - 20
+        xywh = np.column_stack([xy, rng.integers(1, 90, (count, 2))])
+        boxes = coalesce(xywh.astype(np.int32), W, H)
+        hits = np.zeros((H, W), np.int32)
+        for box in boxes:
+            assert box.x % 64 == 0 and box.y % 64 == 0 and box.inside(W, H)
+            hits[box.y : box.bottom, box.x : box.right] += 1
+        assert hits.max() <= 1, "boxes overlap"
+        for x, y, w, h in xywh:
+            x0, y0, x1, y1 = max(x, 0), max(y, 0), max(x + w, 0), max(y + h, 0)
+            assert (hits[y0:y1, x0:x1] == 1).all()
 
 
 def test_coalesce_keeps_far_apart_damage_apart_and_clips() -> None:

@@ -1,0 +1,409 @@
+"""Live capture CPU (issue 11): the customer's CPU % and Xvfb's CPU % while a real X client
+types, scrolls, drags a window or stays idle, with the customer capturing by X damage
+(``--capture damage``) and by polling (``poll``, the same-run baseline), interleaved.
+
+A private Xvfb (``--screen``, 1920x1080 by default) is the customer's screen; an X client
+(python-xlib, ``--role workload``) draws one workload on it:
+
+* typing: 8 characters a second into a terminal-like window (fixed font, a caret);
+* scroll: a full-screen text window scrolled by 100 lines a second (2 lines every 20 ms,
+  CopyArea + the new lines, as xterm does);
+* drag: a 640x420 window moved 30 times a second (ConfigureNotify), over the wallpaper
+  (``--wallpaper photo`` is a grainy photographic one, ``plain`` one colour);
+* idle: nothing moves.
+
+For each workload and repeat, three windows of ``--seconds`` run back to back, in an order
+that alternates between repeats: no customer (Xvfb's own load for the workload), a customer
+polling, a customer on damage.  Each customer is a fresh process (``bench.interactive
+--role customer``) in a session with this process (an ``AgentSession`` over direct TCP,
+decoding every update).  CPU is process CPU time (utime+stime from /proc/<pid>/stat, not
+wall time: the machine is shared), as % of one core; "Xvfb extra" is Xvfb's CPU with the
+customer minus without.  After each window the agent's framebuffer must equal a full grab
+of the screen (``exact``).  Bytes are the customer's written bytes (/proc/<pid>/io wchar).
+
+    python -m bench.capture_cpu                      # table
+    python -m bench.capture_cpu --seconds 20 --repeats 2 --json
+    python -m bench.capture_cpu --workloads drag --wallpaper photo
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import queue
+import secrets
+import select
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.desktop import WORDS
+from bench.interactive import ROOT, Agent, Lines, child_pid, cpu_seconds, stdin_lines, stop
+
+WORKLOADS = ("typing", "scroll", "drag", "idle")
+MODES = ("none", "poll", "damage")
+LINE_H = 14  #: the "fixed" font's 13 px plus one
+TARGETS = {"typing": 0.6, "scroll": 12.0, "drag": 17.0, "idle": 0.3}  #: % of one core
+
+
+# -- role: the X client drawing a workload
+
+
+def _set_wallpaper(d: Any, root: Any, width: int, height: int, kind: str) -> None:
+    from Xlib import X
+
+    if kind == "plain":
+        root.change_attributes(background_pixel=0x3A6EA5)
+    else:
+        import numpy as np
+
+        from bench.desktop_photo import photo_wallpaper
+
+        rgb = np.asarray(photo_wallpaper(width, height))
+        bgrx = np.zeros((height, width, 4), np.uint8)
+        bgrx[..., 0], bgrx[..., 1], bgrx[..., 2] = rgb[..., 2], rgb[..., 1], rgb[..., 0]
+        depth = d.screen().root_depth
+        pixmap = root.create_pixmap(width, height, depth)
+        gc = pixmap.create_gc()
+        rows = max(1, 200_000 // (width * 4))  # under the core request size limit
+        for y in range(0, height, rows):
+            strip = bgrx[y : y + rows]
+            pixmap.put_image(gc, 0, y, width, strip.shape[0], X.ZPixmap, depth, 0, strip.tobytes())
+        root.change_attributes(background_pixmap=pixmap)
+    root.clear_area(0, 0, 0, 0)
+    d.sync()
+
+
+def workload_main(name: str, width: int, height: int, wallpaper: str) -> int:
+    """Draw ``name`` while told to: stdin ``start`` / ``stop``; EOF ends."""
+    import random
+
+    from Xlib import X
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display()
+    screen = d.screen()
+    root = screen.root
+    _set_wallpaper(d, root, width, height, wallpaper)
+    boxes = {
+        "typing": (300, 200, 900, 520),
+        "idle": (300, 200, 900, 520),
+        "scroll": (20, 20, width - 40, height - 40),
+        "drag": (100, 100, 640, 420),
+    }
+    wx, wy, ww, wh = boxes[name]
+    win = root.create_window(
+        wx, wy, ww, wh, 0, screen.root_depth, X.InputOutput, X.CopyFromParent,
+        background_pixel=0xFFFFFF, override_redirect=True, event_mask=X.ExposureMask,
+    )  # fmt: skip
+    font = d.open_font("fixed")
+    ink = win.create_gc(foreground=0x202020, background=0xFFFFFF, font=font)
+    paper = win.create_gc(foreground=0xFFFFFF, graphics_exposures=False)
+    title = win.create_gc(foreground=0x35507A, graphics_exposures=False)
+    rng = random.Random(5)
+    line_no = 0
+
+    def text_line(k: int) -> bytes:
+        r = random.Random(k)
+        return " ".join(r.choice(WORDS) for _ in range(ww // 50 + 1)).encode()[: ww // 6]
+
+    def paint(y0: int, y1: int) -> None:
+        """Repaint window rows [y0, y1): a title bar and text lines."""
+        win.fill_rectangle(paper, 0, y0, ww, y1 - y0)
+        if y0 < 24 and name != "scroll":
+            win.fill_rectangle(title, 0, 0, ww, 24)
+        first = max(0, (y0 - 30) // LINE_H)
+        for k in range(first, (y1 - 30) // LINE_H + 2):
+            if name in ("drag", "scroll"):
+                win.image_text(ink, 6, 30 + k * LINE_H + 11, text_line(k + line_no))
+
+    win.map()
+    d.sync()
+    commands = stdin_lines()
+    running = False
+    ready = False
+    period = {"typing": 1 / 8, "scroll": 1 / 50, "drag": 1 / 30, "idle": 1.0}[name]
+    next_tick = time.monotonic()
+    col = row = 0
+    vx, vy = 8, 4
+    deadline = time.monotonic() + 3600
+    while time.monotonic() < deadline:
+        while d.pending_events():
+            ev = d.next_event()
+            if ev.type == X.Expose:
+                paint(ev.y, ev.y + ev.height)
+                if not ready:
+                    d.sync()
+                    ready = True
+                    print("ready", flush=True)
+        with contextlib.suppress(queue.Empty):
+            while True:
+                command = commands.get_nowait()
+                if command is None:
+                    return 0
+                running = command == "start"
+                next_tick = time.monotonic()
+        now = time.monotonic()
+        if running and now >= next_tick:
+            if name == "typing":
+                ch = rng.choice(b"abcdefghijklmnopqrstuvwxyz  ,.")
+                x, y = 6 + col * 6, 30 + row * LINE_H
+                win.image_text(ink, x, y + 11, bytes([ch]))
+                col += 1
+                if 6 + (col + 1) * 6 > ww:
+                    col, row = 0, row + 1
+                    if 30 + (row + 1) * LINE_H > wh:
+                        row = 0
+                        win.fill_rectangle(paper, 0, 30, ww, wh - 30)
+                win.fill_rectangle(ink, 6 + col * 6, 30 + row * LINE_H + 12, 6, 2)  # caret
+                win.fill_rectangle(paper, x, y + 12, 6, 2)
+            elif name == "scroll":
+                step = 2 * LINE_H
+                line_no += 2
+                win.copy_area(paper, win, 0, step, ww, wh - step, 0, 0)
+                paint(wh - step, wh)
+            elif name == "drag":
+                wx, wy = wx + vx, wy + vy
+                if not 0 <= wx <= width - ww:
+                    vx, wx = -vx, min(max(wx, 0), width - ww)
+                if not 0 <= wy <= height - wh:
+                    vy, wy = -vy, min(max(wy, 0), height - wh)
+                win.configure(x=wx, y=wy)
+            d.flush()
+            next_tick = max(next_tick + period, now)
+        wait = max(0.0, next_tick - time.monotonic()) if running else 0.1
+        select.select([d.fileno()], [], [], wait)
+    return 0
+
+
+# -- the harness
+
+
+def io_written(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("wchar:"):
+            return int(line.split()[1])
+    return 0
+
+
+class Window:
+    """CPU seconds of the watched processes, and bytes the customer wrote, over a span."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.t0 = time.monotonic()
+        self.cpu0 = {k: cpu_seconds(p) for k, p in pids.items()}
+        self.io0 = io_written(pids["customer"]) if "customer" in pids else 0
+
+    def result(self) -> dict[str, float]:
+        span = time.monotonic() - self.t0
+        out = {
+            f"{k}_cpu_pct": 100 * (cpu_seconds(p) - self.cpu0[k]) / span
+            for k, p in self.pids.items()
+        }
+        if "customer" in self.pids:
+            out["mbit_s"] = (io_written(self.pids["customer"]) - self.io0) * 8 / span / 1e6
+        out["seconds"] = span
+        return out
+
+
+def customer_window(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    display: str,
+    xvfb: int,
+    client: Lines,
+    mode: str,
+    label: str,
+) -> dict[str, float]:
+    """One customer process in ``mode``, in a session with an agent here, measured while
+    the client draws; then the agent must show exactly what a full grab shows."""
+    import numpy as np
+
+    from remoteapp.capture import ScreenGrabber
+
+    with contextlib.ExitStack() as stack:
+        profile = []
+        if args.profile:
+            out = Path(args.profile, f"{label}-{mode}.prof")
+            profile = ["-m", "bench.thread_profile", str(out)]
+        proc = subprocess.Popen(
+            [sys.executable, *profile, "-m", "bench.interactive", "--role", "customer",
+             "--fps", "30", "--capture", mode],
+            cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        stack.callback(stop, proc)
+        customer = Lines(proc)
+        customer.wait_for("customer event=ready", 60)
+        key = secrets.token_bytes(32)
+        with socket.create_server(("127.0.0.1", 0)) as server:
+            server.settimeout(30)
+            customer.send(f"go direct 127.0.0.1:{server.getsockname()[1]} {key.hex()}")
+            sock, _ = server.accept()
+        agent = Agent(sock, key)
+        stack.callback(agent.session.end, "bench over")
+        agent.session.start(b"")
+        customer.wait_for("share event=agent", 30)
+        grabber = stack.enter_context(ScreenGrabber(display=display))
+        mon = grabber.monitors()[1]
+
+        def exact(timeout: float) -> bool:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                fb = agent.session.decoder.framebuffer
+                if fb is not None and np.array_equal(fb, grabber.grab(mon).pixels):
+                    return True
+                time.sleep(0.05)
+            return False
+
+        exact(10)  # the key frame is in
+        client.send("start")
+        time.sleep(1.0)  # warm up: the workload runs, the customer follows it
+        window = Window({"customer": proc.pid, "xvfb": xvfb})
+        frames0 = agent.session.frames
+        time.sleep(args.seconds)
+        result = window.result()
+        result["fps"] = (agent.session.frames - frames0) / result["seconds"]
+        client.send("stop")
+        result["exact"] = float(exact(5.0))
+        return result
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    from tests import displays
+
+    width, height = args.width, args.height
+    results: dict[str, dict[str, list[dict[str, float]]]] = {}
+    with contextlib.ExitStack() as stack:
+        display = stack.enter_context(displays.xvfb(width, height))
+        xvfb = child_pid("Xvfb")
+        assert xvfb is not None
+        env = {**os.environ, "DISPLAY": display, "PYTHONPATH": str(ROOT)}
+        env.pop("WAYLAND_DISPLAY", None)
+        for name in args.workloads.split(","):
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "bench.capture_cpu", "--role", "workload",
+                 "--workloads", name, "--screen", args.screen, "--wallpaper", args.wallpaper],
+                cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            client = Lines(proc)
+            try:
+                client.wait_for("ready", 120)
+                per_mode: dict[str, list[dict[str, float]]] = {m: [] for m in MODES}
+                for rep in range(args.repeats):
+                    for mode in MODES if rep % 2 == 0 else MODES[::-1]:
+                        if mode == "none":
+                            client.send("start")
+                            time.sleep(1.0)
+                            window = Window({"xvfb": xvfb})
+                            time.sleep(args.seconds)
+                            per_mode[mode].append(window.result())
+                            client.send("stop")
+                        else:
+                            per_mode[mode].append(
+                                customer_window(
+                                    args, env, display, xvfb, client, mode, f"{name}-{rep}"
+                                )
+                            )
+                        time.sleep(0.5)
+                results[name] = per_mode
+            finally:
+                stop(proc)
+    return {"screen": args.screen, "wallpaper": args.wallpaper, "seconds": args.seconds,
+            "repeats": args.repeats, "workloads": results}  # fmt: skip
+
+
+def summary(r: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Means over the repeats: customer and Xvfb CPU per mode, Xvfb's extra load."""
+    out: dict[str, dict[str, float]] = {}
+    for name, per_mode in r["workloads"].items():
+
+        def mean(mode: str, key: str, per_mode: dict[str, Any] = per_mode) -> float:
+            values = [w[key] for w in per_mode[mode] if key in w]
+            return statistics.fmean(values) if values else float("nan")
+
+        xvfb_alone = mean("none", "xvfb_cpu_pct")
+        row: dict[str, float] = {"xvfb_alone": xvfb_alone}
+        for mode in ("poll", "damage"):
+            row[f"{mode}_customer"] = mean(mode, "customer_cpu_pct")
+            row[f"{mode}_xvfb_extra"] = mean(mode, "xvfb_cpu_pct") - xvfb_alone
+            row[f"{mode}_mbit_s"] = mean(mode, "mbit_s")
+            row[f"{mode}_fps"] = mean(mode, "fps")
+            row[f"{mode}_exact"] = min(w["exact"] for w in per_mode[mode])
+        out[name] = row
+    return out
+
+
+def table(r: dict[str, Any]) -> str:
+    s = summary(r)
+    head = (
+        f"{'workload':<9}{'customer CPU %':>22}{'Xvfb extra CPU %':>22}{'Mbit/s':>16}"
+        f"{'fps':>12}{'target':>9}  exact"
+    )
+    sub = f"{'':<9}{'poll':>11}{'damage':>11}{'poll':>11}{'damage':>11}{'poll':>8}{'damage':>8}"
+    sub += f"{'poll':>6}{'damage':>6}"
+    lines = [head, sub]
+    for name, row in s.items():
+        exact = "yes" if row["poll_exact"] and row["damage_exact"] else "NO"
+        lines.append(
+            f"{name:<9}{row['poll_customer']:>11.2f}{row['damage_customer']:>11.2f}"
+            f"{row['poll_xvfb_extra']:>11.2f}{row['damage_xvfb_extra']:>11.2f}"
+            f"{row['poll_mbit_s']:>8.3f}{row['damage_mbit_s']:>8.3f}"
+            f"{row['poll_fps']:>6.1f}{row['damage_fps']:>6.1f}"
+            f"{'<= ' + format(TARGETS.get(name, float('nan')), 'g'):>9}  {exact}"
+        )
+    lines.append("")
+    lines.append(
+        f"screen {r['screen']}, wallpaper {r['wallpaper']}, {r['seconds']:g} s windows, "
+        f"{r['repeats']} repeats, interleaved (none/poll/damage, reversed each repeat); "
+        "CPU % of one core from utime+stime; Xvfb extra = with the customer minus without"
+    )
+    for name, row in s.items():
+        if name in TARGETS:
+            met = row["damage_customer"] <= TARGETS[name]
+            lines.append(
+                f"target {name} customer CPU {row['damage_customer']:.2f} % <= {TARGETS[name]:g}:"
+                f" {'meets' if met else 'MISSES'}; Xvfb extra {row['damage_xvfb_extra']:.2f} "
+                f"vs polling's {row['poll_xvfb_extra']:.2f}: "
+                f"{'below' if row['damage_xvfb_extra'] < row['poll_xvfb_extra'] else 'NOT below'}"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--screen", default="1920x1080", help="customer screen WxH")
+    parser.add_argument("--seconds", type=float, default=10.0, help="each measured window")
+    parser.add_argument("--repeats", type=int, default=2, help="interleaved repeats")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated")
+    parser.add_argument("--wallpaper", choices=("plain", "photo"), default="plain")
+    parser.add_argument("--profile", help="directory: profile each customer (all threads)")
+    parser.add_argument("--role", choices=("bench", "workload"), default="bench",
+                        help=argparse.SUPPRESS)  # fmt: skip
+    args = parser.parse_args(argv)
+    args.width, args.height = (int(v) for v in args.screen.lower().split("x"))
+    if args.role == "workload":
+        return workload_main(args.workloads, args.width, args.height, args.wallpaper)
+    for name in args.workloads.split(","):
+        if name not in WORKLOADS:
+            parser.error(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}")
+    result = run(args)
+    if args.json:
+        result["summary"] = summary(result)
+        print(json.dumps(result, indent=2))
+    else:
+        print(table(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
