@@ -374,3 +374,20 @@ def test_a_record_tampered_with_on_the_way_ends_the_session(pair: StreamPair) ->
         "the encrypted stream broke: record 0 failed authentication (altered in transit)"
     )
     assert isinstance(agent.transport.failure, ChannelBroken)
+
+
+def test_keys_roll_over_mid_session_without_a_hitch(pair: StreamPair) -> None:
+    agent = End(pair.a, Role.AGENT, rekey_every=3)
+    customer = End(pair.b, Role.CUSTOMER, rekey_every=3)
+    assert agent.transport.send(Hello(Role.AGENT, "Ana"))
+    agent.start("agent-net")
+    customer.start("customer-net")
+    sent = [Text(f"line {i}") for i in range(20)]
+    for event in sent:
+        assert agent.transport.send(event)
+    customer.wait_for(sent[-1])
+    assert customer.events == [Hello(Role.AGENT, "Ana"), *sent]
+    channel = agent.transport._channel
+    assert channel is not None and channel._send.epoch == 21 // 3  # 7 keys used
+    agent.transport.close("test over")
+    assert customer.end_reason() == "test over"
