@@ -149,7 +149,7 @@ class AgentWindow(QtWidgets.QWidget):
                 tr("Classification"),
                 tr("Waiting since"),
                 tr("ID"),
-                tr("Password"),
+                tr("Password (server part)"),
             ]
         )
         self.queue.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)

@@ -211,6 +211,14 @@ class CustomerWindow(QtWidgets.QWidget):
         self.password_value.set(reg.password)
         self.status.setText(tr("Waiting for the agent to connect."))
         customer_events.emit("registered", partner=reg.partner_id)
+        QtCore.QTimer.singleShot(0, self._report_copy_button)
+
+    def _report_copy_button(self) -> None:
+        """Where the password's Copy button is on screen (never the password): scripts and
+        tests on this display click it to learn the password as a person would."""
+        copy = self.password_value.copy
+        centre = copy.mapToGlobal(copy.rect().center())
+        customer_events.emit("shown", password_copy=f"{centre.x()},{centre.y()}")
 
     def _on_password(self, password: str) -> None:
         if password != self.password_value._raw:

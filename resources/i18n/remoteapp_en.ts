@@ -4,114 +4,124 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="72"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="79"/>
         <source>{title} - agent {name}</source>
         <translation>{title} - agent {name}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="75"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="82"/>
         <source>Log out</source>
         <translation>Log out</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="78"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="135"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="85"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="155"/>
         <source>Your ID</source>
         <translation>Your ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="84"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="91"/>
         <source>Remote access</source>
         <translation>Remote access</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="85"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="92"/>
         <source>Queue</source>
         <translation>Queue</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="86"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="93"/>
         <source>Sessions in progress</source>
         <translation>Sessions in progress</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="128"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="135"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="159"/>
         <source>Connect</source>
         <translation>Connect</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="130"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="137"/>
         <source>Partner ID</source>
         <translation>Partner ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="140"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="46"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="147"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="49"/>
         <source>Name</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="141"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="166"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="49"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="148"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="173"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="52"/>
         <source>Organization</source>
         <translation>Organization</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="142"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="149"/>
         <source>Classification</source>
         <translation>Classification</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="143"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="150"/>
         <source>Waiting since</source>
         <translation>Waiting since</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="144"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="151"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="166"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
+        <source>Password (server part)</source>
+        <translation>Password (server part)</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="173"/>
         <source>Agent</source>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="166"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="173"/>
         <source>Customer</source>
         <translation>Customer</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="166"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="173"/>
         <source>Duration</source>
         <translation>Duration</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="172"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="179"/>
         <source>All sessions of this app</source>
         <translation>All sessions of this app</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="174"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="181"/>
         <source>Your sessions in this window</source>
         <translation>Your sessions in this window</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="217"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="224"/>
         <source>{agent} (you)</source>
         <translation>{agent} (you)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="244"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="251"/>
         <source>A partner ID has 9 digits.</source>
         <translation>A partner ID has 9 digits.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="265"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="272"/>
         <source>Choose a customer in the queue.</source>
         <translation>Choose a customer in the queue.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="307"/>
+        <source>The password has {count} letters and digits.</source>
+        <translation>The password has {count} letters and digits.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="265"/>
@@ -124,17 +134,17 @@
         <translation>Password of {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="323"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="346"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Too many wrong passwords. Try again in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="329"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="352"/>
         <source>Wrong partner ID or password.</source>
         <translation>Wrong partner ID or password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="330"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="353"/>
         <source>Wrong password, try again.</source>
         <translation>Wrong password, try again.</translation>
     </message>
@@ -160,17 +170,17 @@
         <translation>Cannot connect: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="326"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="349"/>
         <source>You can try the password again.</source>
         <translation>You can try the password again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="353"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="377"/>
         <source>{partner} since {time}</source>
         <translation>{partner} since {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="367"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="391"/>
         <source>Connected to {partner}.</source>
         <translation>Connected to {partner}.</translation>
     </message>
@@ -181,9 +191,11 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_records.py" line="44"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="234"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="260"/>
         <source>Remote access - {customer}</source>
-        <extracomment>records waiting for the server are tried again this often an open record waits this long at most for the claim</extracomment>
+        <extracomment>records waiting for the server are tried again this often an open record waits this long at most for the claim
+----------
+the verification code (shown in the toolbar)</extracomment>
         <translation>Remote access - {customer}</translation>
     </message>
     <message>
@@ -192,33 +204,33 @@
         <translation>the agent app stopped</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="97"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="104"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} session record(s) waiting for the server.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="241"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="267"/>
         <source>Session</source>
         <translation>Session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="35"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="38"/>
         <source>This computer uses a Wayland session, which remote support cannot show to the agent. Log out and choose an X11 (Xorg) session on the login screen, then open this app again.</source>
         <translation>This computer uses a Wayland session, which remote support cannot show to the agent. Log out and choose an X11 (Xorg) session on the login screen, then open this app again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="40"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="43"/>
         <source>This computer has no graphical desktop that remote support can show.</source>
         <translation>This computer has no graphical desktop that remote support can show.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="48"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="51"/>
         <source>Phone</source>
         <translation>Phone</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="82"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="243"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="94"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="269"/>
         <source>End session</source>
         <translation>End session</translation>
     </message>
@@ -235,7 +247,7 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/company_code.py" line="42"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="126"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="146"/>
         <source>Continue</source>
         <translation>Continue</translation>
     </message>
@@ -260,98 +272,128 @@
         <translation>Could not check the code: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="134"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="154"/>
         <source>Tell these to the support agent:</source>
         <translation>Tell these to the support agent:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="151"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="171"/>
         <source>Please fill in: {fields}</source>
         <translation>Please fill in: {fields}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="156"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="176"/>
         <source>The email address does not look right.</source>
         <translation>The email address does not look right.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="163"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="209"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="183"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="239"/>
         <source>Connecting to the server...</source>
         <translation>Connecting to the server...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="190"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="198"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="212"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="228"/>
         <source>Waiting for the agent to connect.</source>
         <translation>Waiting for the agent to connect.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="212"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="242"/>
         <source>The server cannot be reached. Retrying in {seconds} s.</source>
         <translation>The server cannot be reached. Retrying in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="226"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="258"/>
+        <source>Verification code: {code}. The agent sees the same code: compare them on the phone.</source>
+        <translation>Verification code: {code}. The agent sees the same code: compare them on the phone.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/customer_window.py" line="267"/>
+        <source>An agent tried to connect with a password that does not match: the attempt failed and nothing was shared. Your password has changed; read the new one to your agent.</source>
+        <translation>An agent tried to connect with a password that does not match: the attempt failed and nothing was shared. Your password has changed; read the new one to your agent.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/customer_window.py" line="278"/>
         <source>{agent} is viewing and controlling this computer.</source>
         <translation>{agent} is viewing and controlling this computer.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="230"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="282"/>
         <source>Connected to {agent}.</source>
         <translation>Connected to {agent}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="242"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="296"/>
         <source>Session ended.</source>
         <translation>Session ended.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="244"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="270"/>
         <source>Send Ctrl+Alt+Del</source>
         <translation>Send Ctrl+Alt+Del</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="245"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="271"/>
         <source>Fit to window</source>
         <translation>Fit to window</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="250"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="276"/>
         <source>Which of the customer&apos;s monitors to show</source>
         <translation>Which of the customer&apos;s monitors to show</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="301"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="255"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="323"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="286"/>
         <source>Connecting...</source>
         <translation>Connecting...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="303"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="95"/>
+        <source>Compare this code with the customer on the phone: the same code on both screens means nobody is in between.</source>
+        <translation>Compare this code with the customer on the phone: the same code on both screens means nobody is in between.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/viewer.py" line="102"/>
+        <source>The password does not match: the session did not start. Ask the customer to read out the password the app shows now (it has changed) and connect again.</source>
+        <translation>The password does not match: the session did not start. Ask the customer to read out the password the app shows now (it has changed) and connect again.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/viewer.py" line="327"/>
+        <source>Verification code: {code}</source>
+        <translation>Verification code: {code}</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/viewer.py" line="346"/>
         <source>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</source>
         <translation>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="321"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="364"/>
         <source>All monitors</source>
         <translation>All monitors</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="323"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="366"/>
         <source>Monitor {n} ({w}x{h})</source>
         <translation>Monitor {n} ({w}x{h})</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="369"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="415"/>
         <source>Session ended: {reason}</source>
         <translation>Session ended: {reason}</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="32"/>
-        <location filename="../../remoteapp/ui/widgets.py" line="53"/>
+        <location filename="../../remoteapp/ui/widgets.py" line="76"/>
         <source>Agent login</source>
         <translation>Agent login</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/widgets.py" line="33"/>
+        <source>Insecure connections allowed: this app may talk to its server without encryption.</source>
+        <translation>Insecure connections allowed: this app may talk to its server without encryption.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="44"/>
@@ -366,15 +408,14 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="46"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="47"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="50"/>
         <source>Email</source>
         <translation>Email</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="47"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="79"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="145"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="136"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="86"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="156"/>
         <source>Password</source>
         <translation>Password</translation>
     </message>
@@ -500,7 +541,7 @@
         <translation>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/widgets.py" line="74"/>
+        <location filename="../../remoteapp/ui/widgets.py" line="97"/>
         <source>Copy</source>
         <translation>Copy</translation>
     </message>
@@ -515,7 +556,7 @@
         <translation>this system has no keyring (secret service) to keep the password in</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/app.py" line="82"/>
+        <location filename="../../remoteapp/ui/app.py" line="83"/>
         <source>Logged in, but the login could not be kept in the keyring.</source>
         <translation>Logged in, but the login could not be kept in the keyring.</translation>
     </message>
@@ -525,22 +566,22 @@
         <translation>Something went wrong: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="110"/>
+        <location filename="../../remoteapp/ui/updates.py" line="113"/>
         <source>Update to version {version}</source>
         <translation>Update to version {version}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="169"/>
+        <location filename="../../remoteapp/ui/updates.py" line="172"/>
         <source>The update will be installed when the session ends.</source>
         <translation>The update will be installed when the session ends.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="177"/>
+        <location filename="../../remoteapp/ui/updates.py" line="180"/>
         <source>Downloading version {version}...</source>
         <translation>Downloading version {version}...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="217"/>
+        <location filename="../../remoteapp/ui/updates.py" line="223"/>
         <source>The update failed: {reason}</source>
         <translation>The update failed: {reason}</translation>
     </message>

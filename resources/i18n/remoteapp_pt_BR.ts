@@ -4,114 +4,124 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="72"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="79"/>
         <source>{title} - agent {name}</source>
         <translation>{title} - agente {name}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="75"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="82"/>
         <source>Log out</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="78"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="135"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="85"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="155"/>
         <source>Your ID</source>
         <translation>Seu ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="84"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="91"/>
         <source>Remote access</source>
         <translation>Acesso remoto</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="85"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="92"/>
         <source>Queue</source>
         <translation>Fila</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="86"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="93"/>
         <source>Sessions in progress</source>
         <translation>Atendimentos em andamento</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="128"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="135"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="159"/>
         <source>Connect</source>
         <translation>Conectar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="130"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="137"/>
         <source>Partner ID</source>
         <translation>ID do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="140"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="46"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="147"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="49"/>
         <source>Name</source>
         <translation>Nome</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="141"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="166"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="49"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="148"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="173"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="52"/>
         <source>Organization</source>
         <translation>Organização</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="142"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="149"/>
         <source>Classification</source>
         <translation>Classificação</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="143"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="150"/>
         <source>Waiting since</source>
         <translation>Aguardando desde</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="144"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="151"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="166"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
+        <source>Password (server part)</source>
+        <translation>Senha (parte do servidor)</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="173"/>
         <source>Agent</source>
         <translation>Atendente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="166"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="173"/>
         <source>Customer</source>
         <translation>Cliente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="166"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="173"/>
         <source>Duration</source>
         <translation>Duração</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="172"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="179"/>
         <source>All sessions of this app</source>
         <translation>Todas as sessões deste aplicativo</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="174"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="181"/>
         <source>Your sessions in this window</source>
         <translation>Suas sessões nesta janela</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="217"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="224"/>
         <source>{agent} (you)</source>
         <translation>{agent} (você)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="244"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="251"/>
         <source>A partner ID has 9 digits.</source>
         <translation>O ID do parceiro tem 9 dígitos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="265"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="272"/>
         <source>Choose a customer in the queue.</source>
         <translation>Escolha um cliente na fila.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="307"/>
+        <source>The password has {count} letters and digits.</source>
+        <translation>A senha tem {count} letras e números.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="265"/>
@@ -124,17 +134,17 @@
         <translation>Senha de {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="323"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="346"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Senhas erradas demais. Tente novamente em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="329"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="352"/>
         <source>Wrong partner ID or password.</source>
         <translation>ID do parceiro ou senha incorretos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="330"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="353"/>
         <source>Wrong password, try again.</source>
         <translation>Senha incorreta, tente novamente.</translation>
     </message>
@@ -160,17 +170,17 @@
         <translation>Não foi possível conectar: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="326"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="349"/>
         <source>You can try the password again.</source>
         <translation>Você já pode tentar a senha de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="353"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="377"/>
         <source>{partner} since {time}</source>
         <translation>{partner} desde {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="367"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="391"/>
         <source>Connected to {partner}.</source>
         <translation>Conectado a {partner}.</translation>
     </message>
@@ -181,9 +191,11 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_records.py" line="44"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="234"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="260"/>
         <source>Remote access - {customer}</source>
-        <extracomment>records waiting for the server are tried again this often an open record waits this long at most for the claim</extracomment>
+        <extracomment>records waiting for the server are tried again this often an open record waits this long at most for the claim
+----------
+the verification code (shown in the toolbar)</extracomment>
         <translation>Acesso remoto - {customer}</translation>
     </message>
     <message>
@@ -192,33 +204,33 @@
         <translation>o aplicativo do agente foi encerrado</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="97"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="104"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} registro(s) de atendimento aguardando o servidor.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="241"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="267"/>
         <source>Session</source>
         <translation>Sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="35"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="38"/>
         <source>This computer uses a Wayland session, which remote support cannot show to the agent. Log out and choose an X11 (Xorg) session on the login screen, then open this app again.</source>
         <translation>Este computador usa uma sessão Wayland, que o acesso remoto não consegue mostrar ao atendente. Saia da sessão, escolha uma sessão X11 (Xorg) na tela de login e abra este aplicativo de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="40"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="43"/>
         <source>This computer has no graphical desktop that remote support can show.</source>
         <translation>Este computador não tem uma área de trabalho gráfica que o acesso remoto possa mostrar.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="48"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="51"/>
         <source>Phone</source>
         <translation>Telefone</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="82"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="243"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="94"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="269"/>
         <source>End session</source>
         <translation>Encerrar sessão</translation>
     </message>
@@ -235,7 +247,7 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/company_code.py" line="42"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="126"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="146"/>
         <source>Continue</source>
         <translation>Continuar</translation>
     </message>
@@ -260,98 +272,128 @@
         <translation>Não foi possível verificar o código: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="134"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="154"/>
         <source>Tell these to the support agent:</source>
         <translation>Informe ao atendente:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="151"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="171"/>
         <source>Please fill in: {fields}</source>
         <translation>Preencha: {fields}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="156"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="176"/>
         <source>The email address does not look right.</source>
         <translation>O endereço de e-mail não parece correto.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="163"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="209"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="183"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="239"/>
         <source>Connecting to the server...</source>
         <translation>Conectando ao servidor...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="190"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="198"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="212"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="228"/>
         <source>Waiting for the agent to connect.</source>
         <translation>Aguardando a conexão do atendente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="212"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="242"/>
         <source>The server cannot be reached. Retrying in {seconds} s.</source>
         <translation>Não foi possível alcançar o servidor. Nova tentativa em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="226"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="258"/>
+        <source>Verification code: {code}. The agent sees the same code: compare them on the phone.</source>
+        <translation>Código de verificação: {code}. O agente vê o mesmo código: comparem pelo telefone.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/customer_window.py" line="267"/>
+        <source>An agent tried to connect with a password that does not match: the attempt failed and nothing was shared. Your password has changed; read the new one to your agent.</source>
+        <translation>Um agente tentou conectar com uma senha que não confere: a tentativa falhou e nada foi compartilhado. Sua senha mudou; leia a nova para o seu agente.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/customer_window.py" line="278"/>
         <source>{agent} is viewing and controlling this computer.</source>
         <translation>{agent} está vendo e controlando este computador.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="230"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="282"/>
         <source>Connected to {agent}.</source>
         <translation>Conectado a {agent}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="242"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="296"/>
         <source>Session ended.</source>
         <translation>Sessão encerrada.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="244"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="270"/>
         <source>Send Ctrl+Alt+Del</source>
         <translation>Enviar Ctrl+Alt+Del</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="245"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="271"/>
         <source>Fit to window</source>
         <translation>Ajustar à janela</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="250"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="276"/>
         <source>Which of the customer&apos;s monitors to show</source>
         <translation>Qual monitor do cliente mostrar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="301"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="255"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="323"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="286"/>
         <source>Connecting...</source>
         <translation>Conectando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="303"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="95"/>
+        <source>Compare this code with the customer on the phone: the same code on both screens means nobody is in between.</source>
+        <translation>Compare este código com o cliente pelo telefone: o mesmo código nas duas telas significa que ninguém está no meio.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/viewer.py" line="102"/>
+        <source>The password does not match: the session did not start. Ask the customer to read out the password the app shows now (it has changed) and connect again.</source>
+        <translation>A senha não confere: a sessão não começou. Peça ao cliente que leia a senha que o aplicativo mostra agora (ela mudou) e conecte de novo.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/viewer.py" line="327"/>
+        <source>Verification code: {code}</source>
+        <translation>Código de verificação: {code}</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/viewer.py" line="346"/>
         <source>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</source>
         <translation>{latency} ms · {fps} qps · {h:02d}:{m:02d}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="321"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="364"/>
         <source>All monitors</source>
         <translation>Todos os monitores</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="323"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="366"/>
         <source>Monitor {n} ({w}x{h})</source>
         <translation>Monitor {n} ({w}x{h})</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="369"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="415"/>
         <source>Session ended: {reason}</source>
         <translation>Sessão encerrada: {reason}</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="32"/>
-        <location filename="../../remoteapp/ui/widgets.py" line="53"/>
+        <location filename="../../remoteapp/ui/widgets.py" line="76"/>
         <source>Agent login</source>
         <translation>Login do agente</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/widgets.py" line="33"/>
+        <source>Insecure connections allowed: this app may talk to its server without encryption.</source>
+        <translation>Conexões inseguras permitidas: este aplicativo pode falar com o servidor sem criptografia.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="44"/>
@@ -366,15 +408,14 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="46"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="47"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="50"/>
         <source>Email</source>
         <translation>E-mail</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="47"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="79"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="145"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="136"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="86"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="156"/>
         <source>Password</source>
         <translation>Senha</translation>
     </message>
@@ -500,7 +541,7 @@
         <translation>Todo acesso remoto é registrado em um ticket. Um novo ticket será aberto para registrar esta conexão. Continuar?</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/widgets.py" line="74"/>
+        <location filename="../../remoteapp/ui/widgets.py" line="97"/>
         <source>Copy</source>
         <translation>Copiar</translation>
     </message>
@@ -515,7 +556,7 @@
         <translation>este sistema não tem um chaveiro (secret service) para guardar a senha</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/app.py" line="82"/>
+        <location filename="../../remoteapp/ui/app.py" line="83"/>
         <source>Logged in, but the login could not be kept in the keyring.</source>
         <translation>Login feito, mas não foi possível guardá-lo no chaveiro do sistema.</translation>
     </message>
@@ -525,22 +566,22 @@
         <translation>Algo deu errado: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="110"/>
+        <location filename="../../remoteapp/ui/updates.py" line="113"/>
         <source>Update to version {version}</source>
         <translation>Atualizar para a versão {version}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="169"/>
+        <location filename="../../remoteapp/ui/updates.py" line="172"/>
         <source>The update will be installed when the session ends.</source>
         <translation>A atualização será instalada quando a sessão terminar.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="177"/>
+        <location filename="../../remoteapp/ui/updates.py" line="180"/>
         <source>Downloading version {version}...</source>
         <translation>Baixando a versão {version}...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="217"/>
+        <location filename="../../remoteapp/ui/updates.py" line="223"/>
         <source>The update failed: {reason}</source>
         <translation>A atualização falhou: {reason}</translation>
     </message>

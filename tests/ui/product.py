@@ -1,7 +1,12 @@
-"""The product's test helpers: the agent window against a test server, queue passwords."""
+"""The product's test helpers: the agent window against a test server, the customer's
+password as an agent learns it."""
 
 from __future__ import annotations
 
+import ast
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 from pytestqt.qtbot import QtBot
@@ -11,6 +16,8 @@ from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
 from remoteapp.tickets import TicketOutbox
 from remoteapp.ui.agent_dialogs import TicketDialog
 from remoteapp.ui.agent_window import AgentWindow
+from remotewire.passwords import LENGTH
+from tests.conftest import ROOT, LineReader, client_env
 from tests.helpdesk.server_process import Server
 
 FIELD = (700, 500, 400, 40)  # the customer's text field, away from the customer window
@@ -45,11 +52,31 @@ def look_up_ticket(window: AgentWindow, qtbot: QtBot, partner: str, ticket: int)
     return dialog
 
 
-def queue_password(server: Server, partner: str) -> str:
-    """Administrators see queue passwords (that is how the test learns the right one)."""
-    admin = HelpdeskClient(server.http_url)
-    admin.login(server.credentials["admin"]["email"], server.credentials["admin"]["password"])
-    for entry in admin.queue("demo"):
-        if entry.partner_id == partner and entry.password:
-            return entry.password
-    raise AssertionError(f"{partner} is not in the queue")
+def customer_password(app_out: LineReader, display: str) -> str:
+    """The customer's whole password, learnt as the agent would hear it: the Copy button
+    next to it (the customer app says where it is) clicked on the customer's display, and
+    that display's clipboard read by another program. The server knows only its part."""
+    line = app_out.wait_for("customer event=shown", 30)
+    found = re.search(r"password_copy=(\d+),(\d+)", line)
+    assert found is not None, line
+    env = client_env(display)
+    subprocess.run(
+        ["xdotool", "mousemove", "--sync", *found.groups(), "click", "1"],
+        env=env,
+        check=True,
+        timeout=10,
+    )
+    for _ in range(20):  # each read is a process run: the click lands meanwhile
+        out = subprocess.run(
+            [sys.executable, "-m", "tests.ui.clipboard_tool", "get"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        ).stdout
+        text = ast.literal_eval(out.split("clipboard ", 1)[1].strip())
+        if len(text) == LENGTH:
+            return str(text)
+    raise AssertionError(f"the customer's clipboard holds {text!r}, not a password")

@@ -22,7 +22,7 @@ from remoteapp.net.helpdesk import HelpdeskClient
 from remoteapp.ui.qt import QtCore, QtWidgets
 from tests.conftest import LineReader, client_env, stop
 from tests.helpdesk.server_process import Server, start_server
-from tests.ui.product import FIELD, agent_window, look_up_ticket, queue_password
+from tests.ui.product import FIELD, agent_window, customer_password, look_up_ticket
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +56,11 @@ def test_ticket_session_with_password_end_to_end(
 
     qtbot.waitUntil(lambda: getattr(window, "password_dialog", None) is not None)
     first = window.password_dialog
-    first.setTextValue("wrong-password")
+    first.setTextValue("abcdef ghjk")  # well-formed, and not the server's part
     first.accept()
     qtbot.waitUntil(lambda: window.password_dialog is not first, timeout=10_000)
     assert window.status.text() == "Wrong partner ID or password."
-    window.password_dialog.setTextValue(queue_password(product_server, partner.group(1)))
+    window.password_dialog.setTextValue(customer_password(app_out, xvfb_display))
     window.password_dialog.accept()
 
     qtbot.waitUntil(lambda: bool(window.viewers), timeout=20_000)

@@ -21,7 +21,7 @@ from remoteapp.net.helpdesk import TicketClient, session_id_in
 from remoteapp.tickets import TicketOutbox
 from tests.conftest import ROOT, LineReader, client_env, stop
 from tests.helpdesk.server_process import Process, Server, spawn, start_server
-from tests.ui.product import agent_window, look_up_ticket, queue_password
+from tests.ui.product import agent_window, customer_password, look_up_ticket
 
 SECRET = {"REMOTEAPP_RELAY_SECRET": secrets.token_hex(32)}
 TICKET = 2
@@ -91,6 +91,7 @@ def test_relay_killed_mid_session_both_apps_end_and_the_action_is_written(
     customer: tuple[LineReader, LineReader],
     customer_name: str,
     tmp_path: Path,
+    xvfb_display: str,
 ) -> None:
     app_out, _ = customer
     partner = re.search(r"partner=(\d+)", app_out.wait_for("customer event=registered", 30))
@@ -98,7 +99,7 @@ def test_relay_killed_mid_session_both_apps_end_and_the_action_is_written(
     window, tickets = agent_window(product_server, tmp_path, qtbot)
     look_up_ticket(window, qtbot, partner.group(1), TICKET).start.click()
     qtbot.waitUntil(lambda: getattr(window, "password_dialog", None) is not None)
-    window.password_dialog.setTextValue(queue_password(product_server, partner.group(1)))
+    window.password_dialog.setTextValue(customer_password(app_out, xvfb_display))
     window.password_dialog.accept()
     qtbot.waitUntil(lambda: bool(window.viewers), timeout=20_000)
     session_id, viewer = next(iter(window.viewers.items()))
