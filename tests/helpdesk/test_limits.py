@@ -112,7 +112,7 @@ def login(server: Server, address: str, email: str, password: str) -> httpx.Resp
 
 
 def test_concurrent_wrong_logins_are_checked_only_up_to_the_limit(server: Server) -> None:
-    email = f"race-{secrets.token_hex(4)}@example.com"
+    (email,) = agents(server, f"race-{secrets.token_hex(3)}", 1)  # a real account: argon2
     counts = at_once(30, lambda: login(server, "127.0.0.11", email, "wrong-guess"))
     print(f"30 concurrent wrong logins: {dict(counts)}")
     assert counts == {(401, "wrong-login"): LIMIT, (429, "too-many-failed-logins"): 30 - LIMIT}
