@@ -17,7 +17,7 @@ import numpy as np
 
 from remoteapp.codec.framebuffer import copy_rect
 from remoteapp.codec.geometry import Rect, bounding_box
-from remoteapp.codec.lossy import LossyMode, LossyPlanner
+from remoteapp.codec.lossy import REFRESH_BUDGET, LossyMode, LossyPlanner
 from remoteapp.codec.motion import Motion, find_motion
 from remoteapp.codec.pixels import Pixels
 from remoteapp.codec.raw_bgra import RAW_BGRA
@@ -91,6 +91,7 @@ class ScreenEncoder:
         self._lossy_codecs, self._mode, self._clock = lossy_codecs, mode, clock
         self._planner: LossyPlanner | None = None
         self.video_bitrate, self.video_fps = 1_500_000, 30.0  #: set by rate control
+        self.refresh_pixels = REFRESH_BUDGET  #: lossless refresh per update (rate control)
 
     def set_lossy_codecs(self, codecs: frozenset[str]) -> None:
         """The lossy codecs the viewer decodes (its Hello); applies from the next (key)
@@ -177,7 +178,9 @@ class ScreenEncoder:
                         for rect in changed_rects(cur_w, ref_w, strip)
                     ]
             if self._planner is not None:
-                self._planner.bitrate, self._planner.fps_cap = self.video_bitrate, self.video_fps
+                planner = self._planner
+                planner.bitrate, planner.fps_cap = self.video_bitrate, self.video_fps
+                planner.refresh_budget = self.refresh_pixels
                 raw_ops = len(ops)
                 rects = self._planner.plan(frame, ref, rects, ops, chunks)
                 lossy = len(ops) - raw_ops

@@ -95,6 +95,7 @@ class LossyPlanner:
         self.fps_cap = 30.0  #: video regions are coded at most this often (rate control)
         #: bits/s of a 640x360 region (rate control); others scale by area ** REGION_SCALE
         self.bitrate = 1_500_000
+        self.refresh_budget = REFRESH_BUDGET  #: pixels per update (rate control)
 
     @property
     def exact(self) -> bool:
@@ -154,17 +155,17 @@ class LossyPlanner:
                 self._vp8.close_stream(stream)
         raw: list[Rect] = []
         for changed in rects:
-            r = self._jpeg_rect(frame, changed)
-            if r is not None:
-                block = frame[r.y : r.bottom, r.x : r.right]
-                payload = self._jpeg.encode(block)
-                ops.append(PixelsOp(r, JPEG.id, len(payload)))
-                chunks.append(payload)
-                ref[r.y : r.bottom, r.x : r.right] = block
-                self._mark(r, now)
-                self._last_jpeg = now
-            else:
+            grown = self._jpeg_rect(frame, changed)
+            if grown is None:
                 raw.append(changed)
+                continue
+            block = frame[grown.y : grown.bottom, grown.x : grown.right]
+            payload = self._jpeg.encode(block)
+            ops.append(PixelsOp(grown, JPEG.id, len(payload)))
+            chunks.append(payload)
+            ref[grown.y : grown.bottom, grown.x : grown.right] = block
+            self._mark(grown, now)
+            self._last_jpeg = now
         for r in raw:
             self._clean(r)
         refresh = self._due(now, regions)
@@ -227,13 +228,13 @@ class LossyPlanner:
             if now - region.last_change < REFRESH_S:
                 due[self._cells(region.rect)] = False
         rects: list[Rect] = []
-        budget = REFRESH_BUDGET
+        budget = self.refresh_budget
         height, width = self._size
         for cy in np.flatnonzero(due.any(axis=1)):
             for c0, c1 in _runs(due[cy]):
                 r = Rect(c0 * CELL, int(cy) * CELL, (c1 - c0) * CELL, CELL)
                 r = r.intersect(Rect(0, 0, width, height))
-                if budget < r.area:
+                if budget < r.area and rects:
                     return rects
                 budget -= r.area
                 rects.append(r)

@@ -103,6 +103,8 @@ class RegionTracker:
         self.regions = [g for g in self.regions if now - g.last_change < OFF_AFTER_S]
         busy = self.freq >= HOT
         hot = busy & (self.photo >= 0.5) if self.need_photo else busy
+        for g in self.regions:  # already covered: no grouping (the Python part) needed
+            hot[g.tiles.y : g.tiles.bottom, g.tiles.x : g.tiles.right] = False
         if hot.any():
             for tiles in _groups(hot):
                 if any(_contains(g.tiles, tiles) for g in self.regions):

@@ -1,0 +1,158 @@
+"""Video rate control from the session's own flow control (sans-IO, injected clock).
+
+The customer already waits for an UPDATE_ACK per update (credits); each ack gives a round
+trip for an update of known size.  From those:
+
+- ``base_rtt``: the smallest round trip of the last ``BASE_WINDOW_S`` (the link's own);
+- ``delay``: a smoothed round trip minus ``base_rtt``, i.e. how long updates queue
+  (in the relay, the kernel buffers, the apps);
+- ``throughput``: bytes acknowledged per second over the last ``RATE_WINDOW_S``;
+- ``blocked``: capture ticks that found no credit free.  The 2-update window keeps the
+  queue short by itself, so on a link too slow for the video the round trip hardly
+  grows: the updates just wait for credits and the frame rate falls.  Many blocked ticks
+  (``BLOCKED_SHARE`` of the frame rate) count as congestion too.
+
+Above ``HIGH_DELAY_S``, or when blocked, the video bitrate is cut (x ``CUT``, at most
+once per ``HOLD_S``); at ``MIN_BITRATE`` the frame rate is cut instead, down to
+``MIN_FPS``.  Below
+``LOW_DELAY_S`` for ``PROBE_AFTER_S`` the frame rate comes back first, then the bitrate is
+probed upward (x ``PROBE``).
+
+A lossless refresh update may take ``REFRESH_LATENCY_S`` of the link (its capacity taken
+as the best ``window x bytes / round trip`` of the last window: a lower bound, which grows
+as bigger refresh updates come back quickly), so a refresh never becomes one update that
+keeps the next input's answer waiting behind it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Final
+
+HIGH_DELAY_S: Final = 0.12
+LOW_DELAY_S: Final = 0.04
+HOLD_S: Final = 0.5
+PROBE_AFTER_S: Final = 1.0
+CUT: Final = 0.7
+PROBE: Final = 1.15
+MIN_BITRATE: Final = 150_000
+MAX_BITRATE: Final = 1_500_000  #: for a 640x360 region (the encoder scales by area)
+MIN_FPS: Final = 10.0
+MAX_FPS: Final = 30.0
+FPS_STEP: Final = 5.0
+BASE_WINDOW_S: Final = 10.0
+RATE_WINDOW_S: Final = 1.0
+SMOOTH: Final = 0.25  #: weight of a new round trip in the smoothed one
+MAX_OUTSTANDING: Final = 64  #: sent-but-unacked updates remembered (credits bound it to 2)
+BLOCKED_SHARE: Final = 0.25
+REFRESH_LATENCY_S: Final = 0.06
+WINDOW: Final = 2  #: updates in flight (the session's credits)
+REFRESH_MIN_PIXELS: Final = 16 * 1024
+BYTES_PER_REFRESH_PIXEL: Final = 1.5  #: what a refreshed photo pixel costs through zstd
+
+
+class RateController:
+    """Feed it ``sent`` and ``acked``; read ``bitrate``, ``fps`` and ``refresh_pixels``."""
+
+    def __init__(self, *, bitrate: int = MAX_BITRATE, fps: float = MAX_FPS) -> None:
+        self.bitrate = bitrate
+        self.fps = fps
+        self._sent: dict[int, tuple[float, int]] = {}
+        self._rtts: deque[tuple[float, float]] = deque()  # (time, rtt) for the base
+        self._acked: deque[tuple[float, int]] = deque()  # (time, bytes) for throughput
+        self._delivery: deque[tuple[float, float]] = deque()  # (time, bytes/s lower bound)
+        self._blocked: deque[float] = deque()  # capture ticks without a credit
+        self.srtt: float | None = None
+        self._last_change = -1e9
+        self._clear_since: float | None = None
+
+    @property
+    def base_rtt(self) -> float | None:
+        return min((rtt for _, rtt in self._rtts), default=None)
+
+    @property
+    def delay(self) -> float:
+        """Queueing delay now: smoothed round trip above the link's own."""
+        base = self.base_rtt
+        return 0.0 if base is None or self.srtt is None else max(0.0, self.srtt - base)
+
+    def throughput(self, now: float) -> float | None:
+        """Bytes per second acknowledged over the last window (None: too little data)."""
+        self._expire(now)
+        if len(self._acked) < 2:
+            return None
+        span = max(now - self._acked[0][0], 1e-3)
+        return sum(n for _, n in self._acked) / span
+
+    def capacity(self, now: float) -> float | None:
+        """A lower bound of the link's bytes per second (None: no round trip yet)."""
+        self._expire(now)
+        return max((rate for _, rate in self._delivery), default=None)
+
+    def refresh_pixels(self, now: float) -> int:
+        """Pixels a lossless refresh may re-send in one update at this link's speed."""
+        rate = self.capacity(now)
+        if rate is None:
+            return REFRESH_MIN_PIXELS * 4
+        budget = rate * REFRESH_LATENCY_S / BYTES_PER_REFRESH_PIXEL
+        return max(REFRESH_MIN_PIXELS, int(budget))
+
+    def sent(self, seq: int, nbytes: int, now: float) -> None:
+        if len(self._sent) >= MAX_OUTSTANDING:
+            self._sent.pop(next(iter(self._sent)))
+        self._sent[seq] = (now, nbytes)
+
+    def blocked(self, now: float) -> None:
+        """A capture tick came and no credit was free (the capture loop calls this)."""
+        self._blocked.append(now)
+        self._expire(now)
+        self._adapt(now)
+
+    def acked(self, seq: int, now: float) -> None:
+        sent = self._sent.pop(seq, None)
+        if sent is None:
+            return
+        at, nbytes = sent
+        rtt = max(0.0, now - at)
+        self._rtts.append((now, rtt))
+        self._acked.append((now, nbytes))
+        self._delivery.append((now, WINDOW * nbytes / max(rtt, 1e-3)))
+        self._expire(now)
+        self.srtt = rtt if self.srtt is None else (1 - SMOOTH) * self.srtt + SMOOTH * rtt
+        self._adapt(now)
+
+    def _expire(self, now: float) -> None:
+        while self._rtts and now - self._rtts[0][0] > BASE_WINDOW_S:
+            self._rtts.popleft()
+        while self._acked and now - self._acked[0][0] > RATE_WINDOW_S:
+            self._acked.popleft()
+        while self._blocked and now - self._blocked[0] > RATE_WINDOW_S:
+            self._blocked.popleft()
+        while self._delivery and now - self._delivery[0][0] > RATE_WINDOW_S:
+            self._delivery.popleft()
+
+    def _adapt(self, now: float) -> None:
+        delay = self.delay
+        starved = len(self._blocked) >= BLOCKED_SHARE * self.fps * RATE_WINDOW_S
+        if delay > HIGH_DELAY_S or starved:
+            self._clear_since = None
+            if now - self._last_change < HOLD_S:
+                return
+            self._last_change = now
+            if self.bitrate > MIN_BITRATE:
+                self.bitrate = max(MIN_BITRATE, int(self.bitrate * CUT))
+            else:
+                self.fps = max(MIN_FPS, self.fps - FPS_STEP)
+            return
+        if delay > LOW_DELAY_S or self._blocked:
+            self._clear_since = None
+            return
+        if self._clear_since is None:
+            self._clear_since = now
+        if now - self._clear_since < PROBE_AFTER_S or now - self._last_change < PROBE_AFTER_S:
+            return
+        self._last_change = now
+        if self.fps < MAX_FPS:
+            self.fps = min(MAX_FPS, self.fps + FPS_STEP)
+        elif self.bitrate < MAX_BITRATE:
+            self.bitrate = min(MAX_BITRATE, int(self.bitrate * PROBE))

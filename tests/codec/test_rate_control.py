@@ -1,0 +1,112 @@
+"""Rate control against a simulated bottleneck (injected time): a 5 Mbit/s, 40 ms link
+with the session's 2-credit window.  Video that does not fit makes the controller cut
+bitrate (then frame rate) until updates stop queueing; a clear link is probed upward."""
+
+from __future__ import annotations
+
+import heapq
+
+import pytest
+
+from remoteapp.codec.lossy import AREA_EXPONENT, REFERENCE_AREA
+from remoteapp.codec.rate_control import (
+    HIGH_DELAY_S,
+    MAX_BITRATE,
+    MIN_BITRATE,
+    MIN_FPS,
+    RateController,
+)
+
+WINDOW = 2  #: DEFAULT_WINDOW of the session protocol
+
+
+def simulate(
+    link_bps: float,
+    seconds: float,
+    *,
+    region_area: int = 1920 * 1080,
+    rtt: float = 0.04,
+    rate: RateController | None = None,
+    start: float = 0.0,
+) -> tuple[RateController, list[float], list[float]]:
+    """Updates of the size the encoder would make at the controller's bitrate and fps
+    (VP8 lands near its target), over a FIFO link; returns round trips and send times."""
+    rate = rate or RateController()
+    now, link_free = start, start
+    acks: list[tuple[float, int]] = []
+    in_flight, seq, next_frame = 0, 0, start
+    rtts: list[float] = []
+    sent_at: dict[int, float] = {}
+    sends: list[float] = []
+    while now < start + seconds:
+        while acks and acks[0][0] <= now:
+            at, s = heapq.heappop(acks)
+            rate.acked(s, at)
+            rtts.append(at - sent_at.pop(s))
+            in_flight -= 1
+        if in_flight >= WINDOW and now >= next_frame:
+            rate.blocked(now)  # the capture tick found no credit
+            next_frame = now + 1 / rate.fps
+        if in_flight < WINDOW and now >= next_frame:
+            scale = (region_area / REFERENCE_AREA) ** AREA_EXPONENT
+            size = int(rate.bitrate * scale / rate.fps / 8) + 200
+            rate.sent(seq, size, now)
+            sent_at[seq] = now
+            sends.append(now)
+            link_free = max(link_free, now) + size * 8 / link_bps
+            heapq.heappush(acks, (link_free + rtt, seq))
+            in_flight += 1
+            seq += 1
+            next_frame = now + 1 / rate.fps
+        upcoming = [acks[0][0]] if acks else []
+        upcoming.append(max(next_frame, now + 1e-4))
+        now = min(upcoming) if upcoming else now + 1e-3
+    return rate, rtts, sends
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[int(0.95 * (len(ordered) - 1))]
+
+
+def test_fullscreen_video_on_a_5_mbit_link_settles_without_queueing() -> None:
+    rate, rtts, sends = simulate(5e6, 20.0)
+    settled = rtts[len(rtts) // 2 :]
+    assert p95(settled) <= 0.04 + 0.15, "round trips stay within 150 ms of the link's"
+    last = [t for t in sends if t > 15.0]
+    assert len(last) / 5.0 >= 15, "the region keeps at least 15 fps"
+    assert rate.bitrate < MAX_BITRATE, "1080p at full rate needs 5.6 Mbit/s: cut"
+
+
+def test_a_clear_link_is_probed_back_up() -> None:
+    slow, _, _ = simulate(1.5e6, 15.0)
+    assert slow.bitrate < MAX_BITRATE / 2
+    fast, rtts, _ = simulate(100e6, 30.0, rate=slow, start=15.0)
+    assert fast.bitrate == MAX_BITRATE and fast.fps == 30
+    assert max(rtts[-20:]) < 0.04 + HIGH_DELAY_S
+
+
+def test_a_very_slow_link_cuts_the_frame_rate_after_the_bitrate() -> None:
+    rate, rtts, _ = simulate(0.3e6, 30.0)
+    assert rate.bitrate == MIN_BITRATE
+    assert MIN_FPS <= rate.fps < 30
+    assert p95(rtts[len(rtts) // 2 :]) < 0.6
+
+
+def test_refresh_budget_follows_the_measured_throughput() -> None:
+    slow, _, _ = simulate(5e6, 5.0)
+    fast, _, _ = simulate(100e6, 5.0)
+    slow_px, fast_px = slow.refresh_pixels(5.0), fast.refresh_pixels(5.0)
+    assert slow_px < fast_px
+    # at 5 Mbit/s a refresh update holds the link for about 60 ms at most
+    assert slow_px * 1.5 <= 5e6 / 8 * 0.07
+
+
+@pytest.mark.parametrize("seq", [7, 99])
+def test_unknown_acks_and_unbounded_sends_are_harmless(seq: int) -> None:
+    rate = RateController()
+    for i in range(1000):
+        rate.sent(i, 1000, i * 0.01)
+    rate.acked(seq, 20.0)
+    rate.acked(-1, 20.0)
+    assert len(rate._sent) <= 64
