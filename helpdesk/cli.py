@@ -33,9 +33,10 @@ from helpdesk.db import (
 from helpdesk.demo import INITIAL_ADMIN_FILE, first_admin, seed, write_credentials
 from helpdesk.keys import SERVER_SECRET_ENV, SERVER_SECRET_FILE
 from helpdesk.settings import Settings
-from remoterelay.cli import add_relay_arguments, config_from_args
+from remoterelay.cli import add_relay_arguments, config_from_args, own_cert
 from remoterelay.reporter import HttpReporter
 from remoterelay.server import Relay
+from remotewire.address import relay_address
 from remotewire.events import EventLog, to_stdout
 from remotewire.shared_secret import load_secret
 
@@ -123,6 +124,8 @@ async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
             lifespan="on",
             timeout_keep_alive=KEEP_ALIVE_S,
             timeout_graceful_shutdown=5,  # long polls in flight must not hold up a stop
+            ssl_certfile=args.cert,  # --cert/--key: HTTPS (and a TLS relay), docs/server.md
+            ssl_keyfile=args.key,
         )
     )
     http_task = asyncio.create_task(server.serve())
@@ -132,7 +135,7 @@ async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
             return
         await asyncio.sleep(0.05)
     http_port = server.servers[0].sockets[0].getsockname()[1]
-    http_url = f"http://{args.http_host}:{http_port}"
+    http_url = f"{'https' if args.cert else 'http'}://{args.http_host}:{http_port}"
 
     # Before "ready" is printed: whoever reads it may stop us at once with SIGTERM.
     stop = asyncio.Event()
@@ -142,16 +145,12 @@ async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
 
     relay: Relay | None = None
     if not args.no_relay:
-        relay = Relay(
-            config_from_args(
-                args,
-                secret,
-                args.relay_port,
-                HttpReporter(http_url, secret, now=settings.clock.time),  # one clock
-            )
+        reporter = HttpReporter(  # on the server's clock: reports are stamped and checked
+            http_url, secret, context=own_cert(args.cert), now=settings.clock.time
         )
+        relay = Relay(config_from_args(args, secret, args.relay_port, reporter))
         await relay.start()
-        settings.relay_address = f"{args.public_host}:{relay.port}"
+        settings.relay_address = relay_address(args.public_host, relay.port, tls=bool(args.cert))
     if args.public_relay:
         settings.relay_address = args.public_relay
 

@@ -8,8 +8,11 @@ remoteapp-release publish --data-dir D --keys K --os linux --version 0.2.0 FILE
 remoteapp-release rotate --data-dir D --keys K --role ROLE [--root-key R]
     a new key for ROLE, a new root naming it (signed by the root key; for the root
     role by the old and the new one), then the role's metadata signed again
-remoteapp-release deployment --data-dir D --server-url URL [-o FILE]
-    the deployment settings a build bakes in (server URL, profile key, update root)
+remoteapp-release deployment --data-dir D --server-url URL [--tls-ca PEM] [--insecure]
+        [-o FILE]
+    the deployment settings a build bakes in (server URL, profile key, update root, the
+    CA the app pins besides the system store, whether plain http:// to other hosts is
+    allowed; docs/distribution.md)
 """
 
 from __future__ import annotations
@@ -30,14 +33,23 @@ from helpdesk.services.updates import (
 )
 
 
-def deployment(data_dir: Path, server_url: str) -> dict[str, object]:
+def deployment(
+    data_dir: Path, server_url: str, tls_ca: Path | None = None, insecure: bool = False
+) -> dict[str, object]:
     """What ``./dev package --deployment FILE`` bakes into a build: nothing app-specific."""
     repo = UpdateRepository(data_dir)
-    return {
+    baked: dict[str, object] = {
         "server_url": server_url.rstrip("/"),
         "profile_key": public_key_b64(load_or_create_key(data_dir)),
         "update_root": json.loads(repo.root_bytes(1)),
+        "insecure": insecure,
     }
+    if tls_ca is not None:
+        pem = tls_ca.read_text(encoding="ascii")
+        if "-----BEGIN CERTIFICATE-----" not in pem:
+            raise OSError(f"{tls_ca} holds no PEM certificate")
+        baked["tls_ca"] = pem
+    return baked
 
 
 def _rotate(repo: UpdateRepository, args: argparse.Namespace) -> int:
@@ -90,6 +102,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--role", required=True, choices=["root", "targets", "snapshot", "timestamp"]
     )
     sub.choices["deployment"].add_argument("--server-url", required=True)
+    sub.choices["deployment"].add_argument(
+        "--tls-ca", type=Path, help="PEM of a CA the apps trust besides the system store"
+    )
+    sub.choices["deployment"].add_argument(
+        "--insecure",
+        action="store_true",
+        help="let the apps use http:// and plain relays to other hosts (they show a warning)",
+    )
     sub.choices["deployment"].add_argument("-o", "--output", type=Path)
     args = parser.parse_args(argv)
     repo = UpdateRepository(args.data_dir)
@@ -122,7 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "rotate":
             return _rotate(repo, args)
         else:
-            text = json.dumps(deployment(args.data_dir, args.server_url), indent=2) + "\n"
+            baked = deployment(args.data_dir, args.server_url, args.tls_ca, args.insecure)
+            text = json.dumps(baked, indent=2) + "\n"
             if args.output:
                 args.output.write_text(text, encoding="utf-8")
             else:

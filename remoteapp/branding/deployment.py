@@ -1,6 +1,9 @@
 """The deployment settings a build bakes in (``resources/deployment.json``, written by
 ``./dev package``): the server URL, the public key that signs app profiles, the update
-repository's trusted root, and the build's version.  Nothing specific to one app, except
+repository's trusted root, the build's version, and its TLS trust: ``tls_ca`` (PEM of a
+CA trusted besides the system store) and ``insecure`` (``true``: plain connections to
+other hosts allowed).  These two are baked, not taken from the signed profile, because
+the first fetch of that profile already needs them.  Nothing specific to one app, except
 in a packager's branded build (``app_slug``).
 
 Run from source there is none: the app then uses ``resources/profile.json`` as before.
@@ -19,8 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from remoteapp import __version__
+from remoteapp.branding.profile import ProfileError, trust_flag
 from remoteapp.branding.resources import resource_dir
 from remoteapp.errors import RemoteappError
+from remoteapp.net.tls import TrustPolicy
 
 FILE_NAME = "deployment.json"
 
@@ -37,6 +42,12 @@ class Deployment:
     version: str
     app_slug: str | None = None  #: a packager's branded build only
     name: str = "remoteapp"
+    insecure: bool = False  #: plain connections to other hosts allowed (and shown)
+    tls_ca: str | None = None  #: PEM of a CA trusted besides the system store
+
+    @property
+    def trust(self) -> TrustPolicy:
+        return TrustPolicy(ca_pem=self.tls_ca, insecure=self.insecure)
 
 
 def load_deployment(path: Path | None = None) -> Deployment | None:
@@ -56,8 +67,10 @@ def load_deployment(path: Path | None = None) -> Deployment | None:
             version=str(build.get("version") or __version__),
             app_slug=build.get("app_slug"),
             name=str(build.get("name") or "remoteapp"),
+            insecure=trust_flag(raw.get("insecure", False), str(where)),
+            tls_ca=str(raw["tls_ca"]) if raw.get("tls_ca") else None,
         )
-    except (OSError, ValueError, KeyError, TypeError, binascii.Error) as exc:
+    except (OSError, ValueError, KeyError, TypeError, binascii.Error, ProfileError) as exc:
         raise DeploymentError(f"deployment file {where} is unusable: {exc}") from exc
     if len(key) != 32:
         raise DeploymentError(f"deployment file {where}: profile_key is not an Ed25519 key")

@@ -10,7 +10,8 @@ the last verified profile cached for starts without the server or after a rename
 A profile is used only when its Ed25519 signature checks against the key baked into the
 build and it names the slug asked for; the cache is checked again at every start.
 ``cached_identity`` reads only files (the window can appear at once); ``resolve`` and
-``refresh`` use the network: off the GUI thread.
+``refresh`` use the network: off the GUI thread, verified by ``remoteapp.net.tls`` with
+the deployment's trust (its pinned CA, ``insecure``), which the profile then carries.
 
 Errors::
 
@@ -27,7 +28,7 @@ import logging
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from remoteapp.branding.deployment import Deployment
 from remoteapp.branding.profile import FieldSpec, Profile
 from remoteapp.errors import RemoteappError
+from remoteapp.net import tls
+from remoteapp.net.helpdesk_http import InsecureServer, check_url, verified_session
 from remotewire.distribution import (
     MAX_ENVELOPE_BYTES,
     SIGNING_CONTEXT,
@@ -104,16 +107,30 @@ def verify(envelope: bytes, public_key: bytes, slug: str) -> dict[str, Any]:
     return body
 
 
-def fetch_signed(server_url: str, slug: str, timeout_s: float = FETCH_TIMEOUT_S) -> bytes:
-    """The envelope the server signs for ``slug`` (``GET /api/profiles/{slug}``)."""
+def fetch_signed(
+    server_url: str,
+    slug: str,
+    timeout_s: float = FETCH_TIMEOUT_S,
+    policy: tls.TrustPolicy | None = None,
+) -> bytes:
+    """The envelope the server signs for ``slug`` (``GET /api/profiles/{slug}``), over a
+    connection ``policy`` (the deployment's) verifies."""
     url = f"{server_url}/api/profiles/{slug}"
     try:
-        with requests.get(url, timeout=timeout_s, stream=True) as response:
+        check_url(server_url, policy or tls.TrustPolicy())
+        with (
+            verified_session(policy or tls.TrustPolicy()) as http,
+            http.get(url, timeout=timeout_s, stream=True) as response,
+        ):
             if response.status_code == 404:
                 raise ProfileUnavailable(f"the server knows no app {slug!r}", unknown_app=True)
             if response.status_code != 200:
                 raise ProfileUnavailable(f"{url} answered {response.status_code}")
             body = response.raw.read(MAX_ENVELOPE_BYTES + 1, decode_content=True)
+    except InsecureServer as exc:
+        raise ProfileUnavailable(str(exc)) from exc
+    except requests.exceptions.SSLError as exc:
+        raise ProfileUnavailable(str(tls.not_trusted("the server", exc))) from exc
     except requests.RequestException as exc:
         raise ProfileUnavailable(f"cannot reach {server_url}: {exc}") from exc
     return bytes(body)
@@ -184,7 +201,7 @@ def cached_identity(
         return None
     try:
         body = verify(cached[1], deployment.profile_key, slug)
-        return Identity(slug, cache.profile(body), "cache")
+        return Identity(slug, _trusting(cache.profile(body), deployment), "cache")
     except ProfileRefused as exc:
         log.warning("identity event=cache-refused slug=%s reason=%r", slug, str(exc))
         return None
@@ -208,7 +225,7 @@ def resolve(
         slug = cached[0]
         log.info("identity event=renamed name=%r cached=%s", executable.name, slug)
     try:
-        envelope = fetch_signed(deployment.server_url, slug)
+        envelope = fetch_signed(deployment.server_url, slug, policy=deployment.trust)
     except ProfileUnavailable as exc:
         if cached is None or cached[0] != slug or exc.unknown_app:
             if code is not None or exc.unknown_app:
@@ -217,22 +234,27 @@ def resolve(
             return None
         log.info("identity event=offline slug=%s reason=%r", slug, str(exc))
         body = verify(cached[1], deployment.profile_key, slug)
-        return Identity(slug, cache.profile(body), "cache")
+        return Identity(slug, _trusting(cache.profile(body), deployment), "cache")
     body = verify(envelope, deployment.profile_key, slug)
     cache.save(slug, envelope)
-    return Identity(slug, cache.profile(body), "server")
+    return Identity(slug, _trusting(cache.profile(body), deployment), "server")
 
 
 def refresh(deployment: Deployment, slug: str, cache: ProfileCache) -> None:
     """Fetch and cache the newest signed profile of ``slug`` for the next start; any
     failure is a log line (the running app keeps what it shows)."""
     try:
-        envelope = fetch_signed(deployment.server_url, slug)
+        envelope = fetch_signed(deployment.server_url, slug, policy=deployment.trust)
         verify(envelope, deployment.profile_key, slug)
         cache.save(slug, envelope)
         log.info("identity event=refreshed slug=%s", slug)
     except (IdentityError, OSError) as exc:
         log.warning("identity event=refresh-failed slug=%s reason=%r", slug, str(exc))
+
+
+def _trusting(profile: Profile, deployment: Deployment) -> Profile:
+    """The signed profile with the build's TLS trust (``deployment.json`` decides it)."""
+    return replace(profile, insecure=deployment.insecure, tls_ca=deployment.tls_ca)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

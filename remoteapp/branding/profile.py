@@ -1,6 +1,11 @@
 """A company's app profile: which app it is, how it looks, what the customer fills in,
 and which servers it talks to.  Bundled as ``resources/profile.json`` in each branded
-build; ``--profile FILE``, ``--server`` and ``--app`` override it for development."""
+build; ``--profile FILE``, ``--server`` and ``--app`` override it for development.
+
+Two fields decide TLS (``remoteapp.net.tls``): ``tls_ca``, a CA trusted besides the
+system store (PEM text, or a PEM file's path relative to the profile), and ``insecure``
+(``true``: ``http://`` and plain relays to other hosts are allowed, and the windows say
+so). A built app takes both from its baked ``deployment.json`` instead."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 
 from remoteapp.branding.resources import resource_dir
 from remoteapp.errors import RemoteappError
+from remoteapp.net.tls import TrustPolicy
 
 
 class ProfileError(RemoteappError):
@@ -34,6 +40,13 @@ class Profile:
     ticket_api_url: str | None = None  #: e.g. a real Movidesk: https://api.movidesk.com
     ticket_api_token: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    insecure: bool = False  #: plain connections to other hosts allowed (and shown)
+    tls_ca: str | None = None  #: PEM of a CA trusted besides the system store
+
+    @property
+    def trust(self) -> TrustPolicy:
+        """What ``remoteapp.net.tls`` enforces for this app."""
+        return TrustPolicy(ca_pem=self.tls_ca, insecure=self.insecure)
 
     def with_overrides(
         self, *, server_url: str | None = None, app_id: str | None = None
@@ -70,6 +83,29 @@ def load_profile(path: Path | None = None) -> Profile:
             fields=fields,
             ticket_api_url=raw.get("ticket_api_url"),
             ticket_api_token=raw.get("ticket_api_token"),
+            insecure=trust_flag(raw.get("insecure", False), str(path)),
+            tls_ca=_pem(raw.get("tls_ca"), path),
         )
     except (KeyError, TypeError) as exc:
         raise ProfileError(f"profile {path} lacks {exc}") from exc
+
+
+def trust_flag(value: object, where: str) -> bool:
+    """``insecure`` must be a JSON boolean: a typo ("ture", "no") must not open anything."""
+    if not isinstance(value, bool):
+        raise ProfileError(f"{where}: insecure must be true or false, not {value!r}")
+    return value
+
+
+def _pem(value: object, path: Path) -> str | None:
+    """``tls_ca``: PEM text, or a PEM file next to the profile."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ProfileError(f"profile {path}: tls_ca must be PEM text or a file name")
+    if "-----BEGIN" in value:
+        return value
+    try:
+        return (path.parent / value).read_text(encoding="ascii")
+    except (OSError, ValueError) as exc:
+        raise ProfileError(f"profile {path}: cannot read tls_ca {value!r}: {exc}") from exc

@@ -14,6 +14,7 @@ from typing import Any
 
 from remoteapp.branding.profile import Profile, ProfileError, load_profile
 from remoteapp.errors import RemoteappError
+from remoteapp.net import tls
 from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
 from remoteapp.ui import deployed, i18n, links, operations
 from remoteapp.ui.agent_dialogs import LoginDialog
@@ -158,6 +159,11 @@ def run(
     if found is None:
         return 2
     profile = found.with_overrides(server_url=server, app_id=app_id)
+    try:  # before anything dials: every connection verifies with the profile's trust
+        tls.install(profile.trust)
+    except tls.TlsError as exc:
+        print(f"remoteapp: {exc}", file=sys.stderr)
+        return 2
     demo: dict[str, Any] = {}
     if agent_credentials is not None:
         demo = json.loads(agent_credentials.read_text(encoding="utf-8"))

@@ -1,11 +1,12 @@
-"""Small shared widgets: the brand header with the agent icon, copyable big values, the
-status line."""
+"""Small shared widgets: the brand header with the agent icon (and the insecure-connection
+warning under it), copyable big values, the status line."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
+from remoteapp.net import tls
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal
 
@@ -24,14 +25,36 @@ def person_icon(size: int = 28) -> QtGui.QIcon:
     return QtGui.QIcon(pixmap)
 
 
+class InsecureNotice(QtWidgets.QLabel):
+    """A warning that the profile allows unencrypted connections (``insecure: true``)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            tr("Insecure connections allowed: this app may talk to its server without encryption.")
+        )
+        self.setObjectName("insecure-notice")
+        self.setWordWrap(True)
+        self.setStyleSheet(
+            "QLabel { background: #fdecea; color: #8a1c12; border: 1px solid #e0a39b;"
+            " border-radius: 4px; padding: 4px 8px; font-weight: bold; }"
+        )
+
+
 class BrandHeader(QtWidgets.QWidget):
-    """Logo and title of the company's app; the agent icon in the top-right corner."""
+    """Logo and title of the company's app; the agent icon in the top-right corner; under
+    them ``InsecureNotice`` when the installed TLS policy allows plain connections (both
+    windows have this header, so both show it)."""
 
     agent_clicked = Signal()
 
     def __init__(self, title: str, logo: Path | None) -> None:
         super().__init__()
-        layout = QtWidgets.QHBoxLayout(self)
+        outer = QtWidgets.QVBoxLayout(self)
+        layout = QtWidgets.QHBoxLayout()
+        outer.addLayout(layout)
+        if tls.current().insecure:
+            self.insecure_notice = InsecureNotice()
+            outer.addWidget(self.insecure_notice)
         if logo is not None and logo.is_file():
             picture = QtWidgets.QLabel()
             picture.setPixmap(

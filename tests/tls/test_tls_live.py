@@ -1,0 +1,151 @@
+"""The app over TLS to a real ``remoteapp-server --cert/--key``: HTTPS to the helpdesk,
+two clients paired through its TLS relay, and every certificate checked."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from remoteapp.net import tls
+from remoteapp.net.helpdesk import HelpdeskClient, SessionGrant, SessionOffer
+from remoteapp.net.helpdesk_http import ServerNotTrusted
+from remoteapp.session import relay_link
+from remotewire.address import parse_relay_address
+from tests.helpdesk.server_process import Server, spawn
+from tests.tls.conftest import Pki
+
+FIELDS = {"name": "Tls Tina", "email": "tina@example.com"}
+
+
+def agent_of(server: Server) -> HelpdeskClient:
+    client = HelpdeskClient(server.http_url, timeout_s=10)
+    creds = server.credentials["agent"]
+    client.login(creds["email"], creds["password"])
+    return client
+
+
+def queue_session(server: Server, name: str) -> tuple[SessionGrant, SessionOffer]:
+    """A customer in the queue and the agent's connect from it (no password involved)."""
+    customer = HelpdeskClient(server.http_url, timeout_s=10)
+    agent = agent_of(server)
+    try:
+        reg = customer.register("demo", "dev-" + os.urandom(8).hex(), {**FIELDS, "name": name})
+        entry = next(w for w in agent.queue("demo") if w.name == name)
+        grant = agent.connect_from_queue(entry.queue_ref)
+        offer = customer.poll(reg.partner_id, reg.presence_key, wait_s=0).offers[0]
+        return grant, offer
+    finally:
+        agent.close()
+        customer.close()
+
+
+def join_both(grant: SessionGrant, offer: SessionOffer) -> Iterator[socket.socket]:
+    """Both ends joined at the relay (each waits for the other: one in a thread)."""
+    found: list[tuple[socket.socket, bytes] | BaseException] = []
+
+    def customer() -> None:
+        try:
+            found.append(relay_link.join(offer.relay, offer.token, timeout_s=15))
+        except BaseException as exc:  # handed to the test thread
+            found.append(exc)
+
+    thread = threading.Thread(target=customer)
+    thread.start()
+    agent_sock, _ = relay_link.join(grant.relay, grant.token, timeout_s=15)
+    thread.join(20)
+    result = found[0]
+    if isinstance(result, BaseException):
+        agent_sock.close()
+        raise result
+    return iter((agent_sock, result[0]))
+
+
+def test_https_server_and_tls_relay_are_announced(tls_server: Server) -> None:
+    assert tls_server.http_url.startswith("https://127.0.0.1:")
+    assert parse_relay_address(tls_server.relay).tls
+
+
+def test_the_app_logs_in_over_https_with_the_pinned_ca(
+    tls_server: Server, pinned: tls.TrustPolicy
+) -> None:
+    agent = agent_of(tls_server)
+    try:
+        assert agent.me()["email"] == tls_server.credentials["agent"]["email"]
+    finally:
+        agent.close()
+
+
+def test_an_untrusted_server_certificate_is_refused_clearly(tls_server: Server, pki: Pki) -> None:
+    """No pin: the test CA is in no system store. A pin of another CA: still refused."""
+    for policy in (tls.TrustPolicy(), tls.TrustPolicy(ca_pem=pki.stranger.pem)):
+        tls.install(policy)
+        try:
+            client = HelpdeskClient(tls_server.http_url, timeout_s=10)
+            with pytest.raises(ServerNotTrusted, match=r"the server's certificate is not trusted"):
+                client.login("nobody@example.com", "x")
+            client.close()
+        finally:
+            tls.install(tls.TrustPolicy())
+
+
+def test_two_clients_pair_through_the_tls_relay(
+    tls_server: Server, pinned: tls.TrustPolicy
+) -> None:
+    grant, offer = queue_session(tls_server, "Paired Over Tls")
+    assert parse_relay_address(grant.relay).tls and parse_relay_address(offer.relay).tls
+    agent_sock, customer_sock = join_both(grant, offer)
+    with agent_sock, customer_sock:
+        big = os.urandom(3 * 1024 * 1024)  # many TLS records and bridge chunks each way
+        sender = threading.Thread(target=agent_sock.sendall, args=(big,))
+        sender.start()
+        customer_sock.sendall(b"hello agent")
+        customer_sock.settimeout(10)
+        got = bytearray()
+        while len(got) < len(big):
+            got += customer_sock.recv(1 << 20)
+        sender.join(10)
+        assert bytes(got) == big
+        agent_sock.settimeout(10)
+        assert agent_sock.recv(64) == b"hello agent"
+        agent_sock.close()  # the agent leaves: the customer reads the end
+        assert customer_sock.recv(64) == b""
+
+
+def test_an_untrusted_relay_certificate_is_refused_clearly(
+    tls_server: Server, pinned: tls.TrustPolicy
+) -> None:
+    grant, _ = queue_session(tls_server, "Refused Relay Rita")
+    with pytest.raises(tls.NotTrusted, match=r"the relay's certificate is not trusted"):
+        relay_link.join(grant.relay, grant.token, timeout_s=5, policy=tls.TrustPolicy())
+
+
+def test_a_relay_certificate_for_another_host_is_refused(pki: Pki) -> None:
+    """A real ``remoteapp-relay --cert`` whose certificate (from the pinned CA) names
+    another host: the host name check refuses it before any token is sent."""
+    relay = spawn(
+        [
+            "-m",
+            "remoterelay.cli",
+            "--port",
+            "0",
+            "--relay-host",
+            "127.0.0.1",
+            "--cert",
+            str(pki.wrong_name.cert),
+            "--key",
+            str(pki.wrong_name.key),
+        ],
+        {"REMOTEAPP_RELAY_SECRET": os.urandom(32).hex()},
+    )
+    try:
+        port = relay.wait_for(r"relay event=listening .*port=(\d+)").group(1)
+        with pytest.raises(tls.NotTrusted, match=r"relay's certificate is not trusted.*mismatch"):
+            relay_link.join(
+                f"tls://127.0.0.1:{port}", "t", timeout_s=5, policy=tls.TrustPolicy(pki.ca.pem)
+            )
+    finally:
+        assert relay.stop() == 0
