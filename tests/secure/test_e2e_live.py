@@ -7,6 +7,7 @@ windows showing the code in tests/ui/test_verification_code.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import threading
@@ -19,7 +20,7 @@ import httpx
 import pytest
 
 from remoteapp.net.helpdesk import HelpdeskClient, Registration, SessionGrant, UnsafeSessionAnswer
-from remoteapp.secure import PasswordMismatch, SecureError, SecureParams
+from remoteapp.secure import HandshakeFailed, PasswordMismatch, SecureError, SecureParams
 from remoteapp.session import AgentSession, relay_link
 from remoteapp.session.presence import CustomerPresence, PresenceCallbacks
 from remotewire.passwords import ALPHABET, LOCAL_PART, split_password
@@ -82,6 +83,7 @@ class Customer:
     presence: CustomerPresence
     seen: Seen
     partner_id: str
+    name: str
 
 
 def current_password(seen: Seen) -> str:
@@ -95,14 +97,23 @@ def current_password(seen: Seen) -> str:
 def customer(
     server: Server, xvfb_display: str, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Customer]:
-    monkeypatch.setenv("DISPLAY", xvfb_display)  # input injection opens the default display
+    """A customer app's presence loop, registered and polling (the real server)."""
+    with customer_app(server.http_url, xvfb_display, monkeypatch) as customer:
+        yield customer
+
+
+@contextlib.contextmanager
+def customer_app(url: str, display: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Customer]:
+    """The customer app's presence loop against ``url``, serving ``display``."""
+    monkeypatch.setenv("DISPLAY", display)  # input injection opens the default display
     seen = Seen()
-    client = HelpdeskClient(server.http_url)
+    client = HelpdeskClient(url)
+    name = f"Cifra Cecília {secrets.token_hex(3)}"  # agents find it in the queue by name
     presence = CustomerPresence(
         client,
         "demo",
         "dev-" + secrets.token_hex(8),
-        {"name": "Cifra Cecília", "email": "cecilia@example.com"},
+        {"name": name, "email": "cecilia@example.com"},
         PresenceCallbacks(
             registered=seen.on("registered"),
             password=seen.on("password"),
@@ -113,15 +124,17 @@ def customer(
             rejected=seen.on("rejected"),
             unreachable=seen.on("unreachable"),
         ),
-        display=xvfb_display,
+        display=display,
     )
     presence.start()
-    reg = seen.wait("registered")
-    seen.wait("password")  # polling: offers reach it now
-    yield Customer(presence, seen, reg.partner_id)
-    presence.stop()
-    presence._thread.join(WAIT_S)
-    client.close()
+    try:
+        reg = seen.wait("registered")
+        seen.wait("password")  # polling: offers reach it now
+        yield Customer(presence, seen, reg.partner_id, name)
+    finally:
+        presence.stop()
+        presence._thread.join(WAIT_S)
+        client.close()
 
 
 def agent_client(server: Server, url: str | None = None) -> HelpdeskClient:
@@ -167,7 +180,7 @@ def test_a_password_connect_works_end_to_end_with_the_same_code_on_both_sides(
         assert len(code) == 6 and code.isdigit()
         assert customer.seen.wait("secured") == code
         assert session.verification_code == code
-        assert seen.wait("customer") == "Cifra Cecília"  # the Hello, through the channel
+        assert seen.wait("customer") == customer.name  # the Hello, through the channel
         seen.wait("frame")  # the customer's screen, decrypted and decoded
         customer.seen.wait("agent")
         after = customer.seen.count()
@@ -207,12 +220,16 @@ def test_a_wrong_local_part_fails_clearly_on_both_sides_and_rotates_it(
         agent.close()
 
 
-class LyingProxy:
-    """The helpdesk as the agent sees it, through a test double at the HTTP boundary:
-    every call goes to the real server; ``rewrite`` may change a grant on the way."""
+Rewrite = Callable[[dict[str, Any]], dict[str, Any]]
 
-    def __init__(self, upstream: str, rewrite: Callable[[dict[str, Any]], dict[str, Any]]):
-        self.upstream = httpx.Client(base_url=upstream, timeout=10)
+
+class LyingProxy:
+    """The helpdesk as one app sees it, through a test double at the HTTP boundary:
+    every call goes to the real server; ``rewrite`` may change a session grant (the
+    agent's) or each session offer of a long poll (the customer's) on the way."""
+
+    def __init__(self, upstream: str, rewrite: Rewrite):
+        self.upstream = httpx.Client(base_url=upstream, timeout=30)  # long polls too
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -234,6 +251,10 @@ class LyingProxy:
                     grant = answer.json()
                     if "token" in grant:  # a grant (not a session's state)
                         content = json.dumps(rewrite(grant)).encode()
+                elif answer.status_code == 200 and "/events" in self.path:
+                    poll = answer.json()
+                    poll["events"] = [rewrite(e) for e in poll["events"]]
+                    content = json.dumps(poll).encode()
                 self.send_response(answer.status_code)
                 self.send_header("Content-Type", answer.headers.get("content-type", ""))
                 self.send_header("Content-Length", str(len(content)))
@@ -259,10 +280,11 @@ class LyingProxy:
 
 
 @pytest.fixture
-def lying(server: Server) -> Iterator[Callable[[Callable[[dict[str, Any]], dict[str, Any]]], str]]:
+def lying(server: Server) -> Iterator[Callable[[Rewrite], str]]:
+    """Start a lying proxy in front of the server: its URL."""
     proxies: list[LyingProxy] = []
 
-    def start(rewrite: Callable[[dict[str, Any]], dict[str, Any]]) -> str:
+    def start(rewrite: Rewrite) -> str:
         proxies.append(LyingProxy(server.http_url, rewrite))
         return proxies[-1].url
 
@@ -337,3 +359,52 @@ def test_a_grant_without_its_secrets_starts_no_session(
             customer.end_session(granted[-1], presence_key=reg.presence_key)
     finally:
         customer.close()
+
+
+def test_a_queue_connect_is_vouched_by_the_server_and_shows_the_same_code(
+    server: Server, customer: Customer
+) -> None:
+    agent = agent_client(server)
+    try:
+        entry = next(w for w in agent.queue("demo") if w.name == customer.name)
+        grant = agent.connect_from_queue(entry.queue_ref)
+        assert grant.via == "queue" and grant.psk is not None
+        seen = Seen()
+        session = agent_session(grant, None, seen)
+        code = seen.wait("secured")
+        assert customer.seen.wait("secured") == code
+        seen.wait("frame")
+        session.end("agent ended the session")
+        seen.wait("ended")
+        assert session.failure is None
+    finally:
+        agent.close()
+
+
+def test_a_server_that_turns_a_password_connect_into_a_vouched_one_gets_nowhere(
+    server: Server, xvfb_display: str, monkeypatch: pytest.MonkeyPatch, lying: Callable[..., str]
+) -> None:
+    """No downgrade: the customer is told "queue" and given a server key for a session
+    the agent secures with the password; the two sides cannot finish the handshake."""
+
+    def vouched(offer: dict[str, Any]) -> dict[str, Any]:
+        return {**offer, "via": "queue", "psk": secrets.token_bytes(32).hex()}
+
+    with customer_app(lying(vouched), xvfb_display, monkeypatch) as customer:
+        whole = current_password(customer.seen)
+        server_part, _local = split_password(whole)
+        agent = agent_client(server)
+        try:
+            mark = customer.seen.count()
+            grant = agent.connect(customer.partner_id, server_part)
+            seen = Seen()
+            session = agent_session(grant, whole, seen)
+            reason = seen.wait("ended")
+            assert isinstance(session.failure, HandshakeFailed), reason
+            assert "disagree" in reason  # said as such, on both sides
+            assert "secured" not in seen.kinds() and "frame" not in seen.kinds()
+            assert "disagree" in customer.seen.wait("ended", mark)
+            assert "secured" not in customer.seen.kinds(mark)
+            assert "agent" not in customer.seen.kinds(mark)
+        finally:
+            agent.close()
