@@ -24,6 +24,7 @@ from collections.abc import Callable
 from remoteapp.capture.backend import CaptureBackend, CaptureMode, open_capture
 from remoteapp.codec import LossyMode, ScreenEncoder
 from remoteapp.codec.lossy import LOSSY_CAPABILITIES
+from remoteapp.codec.rate_control import RateController
 from remoteapp.control import InputInjector
 from remoteapp.net.session import (
     Clipboard,
@@ -92,6 +93,7 @@ class CustomerSession:
         self._key_requested = False
         self._lossy_codecs: frozenset[str] = frozenset()  #: the agent decodes these
         self._quality = LossyMode.AUTO  #: the agent's choice (SetQuality)
+        self._rate = RateController()  #: video bitrate/fps from the acks' round trips
         self._input_at: float | None = None  #: last input not yet followed by a grab
         self._injector: InputInjector | None = None
         self.agent_name = ""
@@ -144,6 +146,8 @@ class CustomerSession:
                 self._on_agent(event.name)
             case UpdateAck() | KeyFrameRequest() | SelectMonitor():
                 with self._wake:
+                    if isinstance(event, UpdateAck):
+                        self._rate.acked(event.seq, time.monotonic())
                     if isinstance(event, KeyFrameRequest):
                         self._key_requested = True
                     elif isinstance(event, SelectMonitor):
@@ -235,6 +239,8 @@ class CustomerSession:
         last_input = -1e9
         while not self.transport.closed:
             with self._wake:
+                if self.transport.conn.credits <= 0:
+                    self._rate.blocked(time.monotonic())  # the link is the limit
                 # wait (bounded) for a credit; acks and key requests wake us up
                 self._wake.wait_for(
                     lambda: self.transport.closed or self.transport.conn.credits > 0, timeout=1.0
@@ -243,6 +249,8 @@ class CustomerSession:
                 self._key_requested = False
                 encoder.set_lossy_codecs(self._lossy_codecs)
                 encoder.set_mode(self._quality)
+                encoder.video_bitrate, encoder.video_fps = self._rate.bitrate, self._rate.fps
+                encoder.refresh_pixels = self._rate.refresh_pixels(time.monotonic())
             if self.transport.closed or self.transport.conn.credits <= 0:
                 continue
             started = time.monotonic()
@@ -277,6 +285,8 @@ class CustomerSession:
                 idle = stats is not None and not stats.key and not stats.rects and not stats.copies
                 changed = not (idle and shot.cursor == last_cursor)
             if changed:
+                with self._wake:
+                    self._rate.sent(seq, len(update), time.monotonic())
                 if not self.transport.send(ScreenUpdate(seq, update), wait=SEND_WAIT_S):
                     return
                 seq = (seq + 1) & 0xFFFFFFFF
@@ -293,5 +303,8 @@ class CustomerSession:
                 tick = IDLE_PERIOD_S
             else:
                 tick = period
+            refresh = encoder.refresh_due_in()
+            if refresh is not None:  # a lossless refresh is due: grab in time for it
+                tick = min(tick, max(refresh, ACTIVE_PERIOD_S))
             gap = ACTIVE_PERIOD_S if active else period
             last_input = self._pace(started, tick, current, last_input, grabber, gap)
