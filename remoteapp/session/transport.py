@@ -318,12 +318,13 @@ class Transport:
                 self.secure,
                 initial,
                 timeout_s=self.handshake_timeout,
-                stop=lambda: self._ended,
+                stop=self._closed.is_set,  # closed meanwhile: stop waiting for the peer
                 rekey_every=self._rekey_every,
             )
         except SecureError as exc:
             log.warning("session event=secure-failed reason=%r", str(exc))
-            self.failure = exc
+            if not self._closed.is_set():  # (our own close is no failure of the peer's)
+                self.failure = exc
             self._finish(str(exc))
             return None
         except OSError as exc:

@@ -391,3 +391,14 @@ def test_keys_roll_over_mid_session_without_a_hitch(pair: StreamPair) -> None:
     assert channel is not None and channel._send.epoch == 21 // 3  # 7 keys used
     agent.transport.close("test over")
     assert customer.end_reason() == "test over"
+
+
+def test_closing_during_the_handshake_ends_at_once_with_our_reason(pair: StreamPair) -> None:
+    agent = End(pair.a, Role.AGENT)  # the other side never answers
+    assert agent.transport.send(Hello(Role.AGENT, "Ana"))
+    agent.start("agent-net")
+    started = time.monotonic()
+    agent.transport.close("agent closed the viewer")
+    assert agent.end_reason() == "agent closed the viewer"
+    assert time.monotonic() - started < CLOSE_TIMEOUT_S  # not the 15 s handshake bound
+    assert agent.transport.failure is None
