@@ -15,8 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from helpdesk.db import db_factory, make_engine, migrate
+from helpdesk.errors import InvalidInput
 from helpdesk.models import AccessProfile, Person, RemoteApp, User
 from helpdesk.security import hash_password
+from helpdesk.services import password_policy
 
 
 def add_user(
@@ -163,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         profile_id = add_profile(db_factory(engine), args.name, args.permission)
         print(f"access profile {profile_id} created")
         return
+    try:  # people type these: the console's password policy holds here too
+        password_policy.check(args.password, email=args.email, name=args.name)
+    except InvalidInput as exc:
+        raise SystemExit(f"add-user: {exc.message}") from exc
     user_id = add_user(
         db_factory(engine),
         args.email,

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from helpdesk.errors import InvalidInput
 from helpdesk.models import (
     AccessProfile,
     ApiToken,
@@ -28,6 +29,7 @@ from helpdesk.models import (
     utcnow,
 )
 from helpdesk.security import hash_password
+from helpdesk.services import password_policy
 from helpdesk.services.access import PERMISSIONS
 
 ADMIN_EMAIL_ENV = "REMOTEAPP_ADMIN_EMAIL"
@@ -137,6 +139,10 @@ def first_admin(db_factory: sessionmaker[Session]) -> dict[str, Any] | None:
             return None
         email = (os.environ.get(ADMIN_EMAIL_ENV) or "admin@localhost").strip().lower()
         password = os.environ.get(ADMIN_PASSWORD_ENV) or secrets.token_urlsafe(15)
+        try:  # a password given to us must meet the console's policy too
+            password_policy.check(password, email=email, name="Administrator")
+        except InvalidInput as exc:
+            raise SystemExit(f"remoteapp-server: {ADMIN_PASSWORD_ENV}: {exc.message}") from exc
         profile = db.scalar(select(AccessProfile).where(AccessProfile.name == "Administradores"))
         admin = User(
             email=email,
