@@ -185,11 +185,21 @@ class RelayNode(Base):
 
 
 class ApiToken(Base):
-    """A token for the Movidesk-shaped public API (query parameter ``token``)."""
+    """A token for the Movidesk-shaped public API (query parameter ``token``), scoped to
+    one organization's or one app's tickets (``helpdesk.services.api_tokens``). Only its
+    SHA-256 is stored; the token is shown once, when made. No scope at all (a token from
+    before scopes) is honoured only where the operator allows it explicitly."""
 
     __tablename__ = "api_tokens"
-    token: Mapped[str] = mapped_column(String(80), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    organization: Mapped[str | None] = mapped_column(String(200))
+    app_id: Mapped[str | None] = mapped_column(
+        ForeignKey("remote_apps.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
 
 
 class Ticket(Base):

@@ -38,6 +38,7 @@ class ErrorCode(StrEnum):
     BAD_FORM_TOKEN = "bad-form-token"
     BAD_CONNECT_CODE = "bad-connect-code"
     CONNECT_CODE_EXPIRED = "connect-code-expired"
+    OUT_OF_TOKEN_SCOPE = "out-of-token-scope"
     # 404
     UNKNOWN_APP = "unknown-app"
     UNKNOWN_SESSION = "unknown-session"
@@ -46,6 +47,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_ROUTE = "unknown-route"
     UNKNOWN_PROFILE = "unknown-profile"
     UNKNOWN_USER = "unknown-user"
+    UNKNOWN_API_TOKEN = "unknown-api-token"
     NO_BUILD = "no-build"
     # 405
     METHOD_NOT_ALLOWED = "method-not-allowed"

@@ -1,4 +1,5 @@
-"""Settings » Access profiles and Settings » Users (permission ``settings.access_profiles``)."""
+"""Settings » Access profiles, Settings » Users and Settings » API tokens (permission
+``settings.access_profiles``)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 
 from helpdesk.console.auth import ConsoleDb, ConsoleUser, require_permission
 from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
-from helpdesk.errors import InvalidInput
-from helpdesk.services import access
+from helpdesk.errors import InvalidInput, NotFound
+from helpdesk.models import RemoteApp
+from helpdesk.services import access, api_tokens
 
 router = APIRouter(prefix=f"{PREFIX}/settings", route_class=ConsoleRoute, include_in_schema=False)
 
@@ -144,3 +147,70 @@ def set_profile(
     require_permission(user, access.ACCESS_PROFILES)
     access.set_user_profile(db, user_id, int(profile_id) if profile_id.isdigit() else None)
     return RedirectResponse(f"{PREFIX}/settings/users?saved=1", status_code=303)
+
+
+# ---- Settings » API tokens (helpdesk.services.api_tokens) ---------------------------
+
+
+def _tokens_page(
+    request: Request,
+    db: ConsoleDb,
+    *,
+    created: str | None = None,
+    typed: dict[str, str] | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    return render(
+        request,
+        "settings/tokens.html",
+        {
+            "tokens": api_tokens.tokens(db),
+            "apps": db.scalars(select(RemoteApp).order_by(RemoteApp.name)).all(),
+            "created": created,
+            "revoked": request.query_params.get("revoked"),
+            "error": error,
+            "form": typed or {"name": "", "organization": "", "app_id": ""},
+        },
+        status_code=status,
+    )
+
+
+@router.get("/tokens")
+def tokens(user: ConsoleUser, request: Request, db: ConsoleDb) -> Response:
+    require_permission(user, access.ACCESS_PROFILES)
+    return _tokens_page(request, db)
+
+
+@router.post("/tokens")
+def create_token(
+    user: ConsoleUser,
+    request: Request,
+    db: ConsoleDb,
+    name: Annotated[str, Form(max_length=400)] = "",
+    organization: Annotated[str, Form(max_length=400)] = "",
+    app_id: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Answered with the page itself (not a redirect), so the token, shown this once,
+    never sits in a URL or the browser history."""
+    require_permission(user, access.ACCESS_PROFILES)
+    try:
+        _, token = api_tokens.create(db, request.app.state.settings, name, organization, app_id)
+    except (InvalidInput, NotFound) as exc:
+        return _tokens_page(
+            request,
+            db,
+            typed={"name": name, "organization": organization, "app_id": app_id},
+            error=gettext_for(request)(exc.message),
+            status=422,
+        )
+    response = _tokens_page(request, db, created=token)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_token(user: ConsoleUser, request: Request, db: ConsoleDb, token_id: int) -> Response:
+    require_permission(user, access.ACCESS_PROFILES)
+    api_tokens.revoke(db, request.app.state.settings, token_id)
+    return RedirectResponse(f"{PREFIX}/settings/tokens?revoked=1", status_code=303)

@@ -1,5 +1,6 @@
 """``/public/v1``: tickets and persons in Movidesk's public API v1 shape (see
-``helpdesk.services.tickets``), authorized by the ``token`` query parameter."""
+``helpdesk.services.tickets``), authorized by the ``token`` query parameter, each
+token seeing only its scope (``helpdesk.services.api_tokens``)."""
 
 from __future__ import annotations
 
@@ -12,49 +13,52 @@ from helpdesk.deps import AppSettings, Db
 from helpdesk.errors import BadQuery
 from helpdesk.models import Person, Ticket, TicketAction
 from helpdesk.services import tickets
+from helpdesk.services.api_tokens import STAFF, Scope
 from helpdesk.services.tickets import MAX_TOP, TicketIn, TicketPatch
 from remotewire.error_codes import ErrorCode
 
 
-def check_token(db: Db, token: Annotated[str | None, Query()] = None) -> None:
-    tickets.check_token(db, token)
+def check_token(db: Db, token: Annotated[str | None, Query()] = None) -> Scope:
+    return tickets.check_token(db, token)
 
 
-router = APIRouter(prefix="/public/v1", tags=["tickets"], dependencies=[Depends(check_token)])
+TokenScope = Annotated[Scope, Depends(check_token)]
+router = APIRouter(prefix="/public/v1", tags=["tickets"])
 
 
 def fmt(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
-def person_json(person: Person | None) -> dict[str, Any] | None:
+def person_json(person: Person | None, scope: Scope) -> dict[str, Any] | None:
     if person is None:
         return None
+    hidden = scope.hides_staff_email and person.profile_type == STAFF
     return {
         "id": str(person.id),
         "personType": 1,
         "profileType": person.profile_type,
         "businessName": person.business_name,
-        "email": person.email,
+        "email": None if hidden else person.email,
         "phone": person.phone,
         "organization": {"businessName": person.organization} if person.organization else None,
         "classification": person.classification,
     }
 
 
-def action_json(action: TicketAction) -> dict[str, Any]:
+def action_json(action: TicketAction, scope: Scope) -> dict[str, Any]:
     return {
         "id": action.number,
         "type": action.type,
         "origin": action.origin,
         "description": action.description,
-        "createdBy": person_json(action.created_by),
+        "createdBy": person_json(action.created_by, scope),
         "createdDate": fmt(action.created_date),
         "timeAppointments": action.time_appointments,
     }
 
 
-def ticket_json(ticket: Ticket) -> dict[str, Any]:
+def ticket_json(ticket: Ticket, scope: Scope) -> dict[str, Any]:
     last_action = ticket.actions[-1].created_date if ticket.actions else None
     return {
         "id": ticket.id,
@@ -66,10 +70,10 @@ def ticket_json(ticket: Ticket) -> dict[str, Any]:
         "createdDate": fmt(ticket.created_date),
         "lastUpdate": fmt(ticket.last_update),
         "lastActionDate": fmt(last_action),
-        "owner": person_json(ticket.owner),
-        "createdBy": person_json(ticket.created_by),
-        "clients": [person_json(c) for c in ticket.clients],
-        "actions": [action_json(a) for a in ticket.actions],
+        "owner": person_json(ticket.owner, scope),
+        "createdBy": person_json(ticket.created_by, scope),
+        "clients": [person_json(c, scope) for c in ticket.clients],
+        "actions": [action_json(a, scope) for a in ticket.actions],
     }
 
 
@@ -87,6 +91,7 @@ def select_fields(item: dict[str, Any], select_: str | None) -> dict[str, Any]:
 @router.get("/tickets", response_model=None)
 def get_tickets(
     db: Db,
+    scope: TokenScope,
     id: int | None = None,
     select_: Annotated[str | None, Query(alias="$select")] = None,
     filter_: Annotated[str | None, Query(alias="$filter")] = None,
@@ -96,29 +101,34 @@ def get_tickets(
     expand: Annotated[str | None, Query(alias="$expand")] = None,
 ) -> dict[str, Any] | list[dict[str, Any]]:
     if id is not None:
-        return select_fields(ticket_json(tickets.get_ticket(db, id)), select_)
-    found = tickets.list_tickets(db, filter_, orderby, top, skip)
-    return [select_fields(ticket_json(t), select_) for t in found]
+        return select_fields(ticket_json(tickets.get_ticket(db, id, scope), scope), select_)
+    found = tickets.list_tickets(db, filter_, orderby, top, skip, scope)
+    return [select_fields(ticket_json(t, scope), select_) for t in found]
 
 
 @router.post("/tickets")
-def create_ticket(body: TicketIn, db: Db, settings: AppSettings) -> dict[str, Any]:
-    return {"id": tickets.create_ticket(db, settings, body).id}
+def create_ticket(
+    body: TicketIn, db: Db, settings: AppSettings, scope: TokenScope
+) -> dict[str, Any]:
+    return {"id": tickets.create_ticket(db, settings, body, scope).id}
 
 
 @router.patch("/tickets")
-def patch_ticket(body: TicketPatch, db: Db, settings: AppSettings, id: int) -> dict[str, Any]:
-    added = tickets.patch_ticket(db, settings, id, body)
+def patch_ticket(
+    body: TicketPatch, db: Db, settings: AppSettings, scope: TokenScope, id: int
+) -> dict[str, Any]:
+    added = tickets.patch_ticket(db, settings, id, body, scope)
     return {"id": id, "actionsAdded": added}
 
 
 @router.get("/persons", response_model=None)
 def get_persons(
     db: Db,
+    scope: TokenScope,
     id: str | None = None,
     top: Annotated[int, Query(alias="$top", ge=0, le=MAX_TOP)] = 100,
     skip: Annotated[int, Query(alias="$skip", ge=0)] = 0,
 ) -> dict[str, Any] | list[dict[str, Any] | None]:
     if id is not None:
-        return person_json(tickets.get_person(db, id)) or {}
-    return [person_json(p) for p in tickets.list_persons(db, top, skip)]
+        return person_json(tickets.get_person(db, id, scope), scope) or {}
+    return [person_json(p, scope) for p in tickets.list_persons(db, top, skip, scope)]

@@ -22,8 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session as Db
 
-from helpdesk.errors import BadQuery, NotAuthenticated, NotFound
-from helpdesk.models import ApiToken, Person, Ticket, TicketAction
+from helpdesk.errors import BadQuery, NotFound
+from helpdesk.models import Person, Ticket, TicketAction
+from helpdesk.services import api_tokens
+from helpdesk.services.api_tokens import Scope
 from helpdesk.settings import Settings
 from remotewire.constants import session_id_in
 from remotewire.error_codes import ErrorCode
@@ -77,9 +79,9 @@ class TicketPatch(BaseModel):
     actions: list[ActionIn] = Field(default_factory=list)
 
 
-def check_token(db: Db, token: str | None) -> None:
-    if not token or db.get(ApiToken, token) is None:
-        raise NotAuthenticated(ErrorCode.BAD_API_TOKEN, "invalid or missing token")
+def check_token(db: Db, token: str | None) -> Scope:
+    """The token's scope (``helpdesk.services.api_tokens``): every call below honours it."""
+    return api_tokens.authenticate(db, token)
 
 
 def parse_datetime(text: str) -> datetime:
@@ -161,74 +163,85 @@ def parse_orderby(text: str) -> list[Any]:
     return order
 
 
-def get_ticket(db: Db, ticket_id: int) -> Ticket:
+def get_ticket(db: Db, ticket_id: int, scope: Scope) -> Ticket:
     ticket = db.get(Ticket, ticket_id)
     if ticket is None:
         raise NotFound(ErrorCode.UNKNOWN_TICKET, f"no ticket {ticket_id}")
+    api_tokens.check_visible(db, scope, ticket)
     return ticket
 
 
 def list_tickets(
-    db: Db, filter_: str | None, orderby: str | None, top: int, skip: int
+    db: Db, filter_: str | None, orderby: str | None, top: int, skip: int, scope: Scope
 ) -> Sequence[Ticket]:
     query = select(Ticket)
+    if (visible := scope.tickets()) is not None:
+        query = query.where(visible)
     if filter_:
         query = query.where(*parse_filter(filter_))
     query = query.order_by(*(parse_orderby(orderby) if orderby else [Ticket.id.asc()]))
     return db.scalars(query.offset(skip).limit(top)).all()
 
 
-def create_ticket(db: Db, settings: Settings, body: TicketIn) -> Ticket:
+def create_ticket(db: Db, settings: Settings, body: TicketIn, scope: Scope) -> Ticket:
     now = settings.clock.now()
     ticket = Ticket(
         subject=body.subject,
         type=body.type,
         origin=body.origin,
         status=body.status or "Novo",
-        created_by=_person(db, body.createdBy),
-        owner=_person(db, body.owner),
+        created_by=_person(db, body.createdBy, scope),
+        owner=_person(db, body.owner, scope),
         created_date=now,
         last_update=now,
-        clients=[p for p in (_person(db, c) for c in body.clients) if p],
+        clients=[p for p in (_person(db, c, scope) for c in body.clients) if p],
     )
     db.add(ticket)
-    _add_actions(db, settings, ticket, body.actions)
+    _add_actions(db, settings, ticket, body.actions, scope)
+    api_tokens.check_visible(db, scope, ticket, writing=True)  # raises before the commit
     db.commit()
     return ticket
 
 
-def patch_ticket(db: Db, settings: Settings, ticket_id: int, body: TicketPatch) -> int:
+def patch_ticket(
+    db: Db, settings: Settings, ticket_id: int, body: TicketPatch, scope: Scope
+) -> int:
     """Change the ticket, append new actions; returns how many actions were added."""
-    ticket = get_ticket(db, ticket_id)
+    ticket = get_ticket(db, ticket_id, scope)
     if body.subject is not None:
         ticket.subject = body.subject
     if body.status is not None:
         ticket.status = body.status
     if body.owner is not None:
-        ticket.owner = _person(db, body.owner)
-    added = _add_actions(db, settings, ticket, body.actions)
+        ticket.owner = _person(db, body.owner, scope)
+    added = _add_actions(db, settings, ticket, body.actions, scope)
     if added or body.model_fields_set - {"actions"}:
         ticket.last_update = settings.clock.now()
+    api_tokens.check_visible(db, scope, ticket, writing=True)  # a new owner could move it
     db.commit()
     return added
 
 
-def get_person(db: Db, person_id: str) -> Person:
+def get_person(db: Db, person_id: str, scope: Scope) -> Person:
     person = db.get(Person, int(person_id)) if person_id.isdigit() else None
-    if person is None:
+    if person is None or not api_tokens.person_visible(db, scope, person):
         raise NotFound(ErrorCode.UNKNOWN_PERSON, f"no person {person_id}")
     return person
 
 
-def list_persons(db: Db, top: int, skip: int) -> Sequence[Person]:
-    return db.scalars(select(Person).order_by(Person.id).offset(skip).limit(top)).all()
+def list_persons(db: Db, top: int, skip: int, scope: Scope) -> Sequence[Person]:
+    query = select(Person)
+    if (visible := scope.persons()) is not None:
+        query = query.where(visible)
+    return db.scalars(query.order_by(Person.id).offset(skip).limit(top)).all()
 
 
-def _person(db: Db, ref: PersonRef | None) -> Person | None:
+def _person(db: Db, ref: PersonRef | None, scope: Scope) -> Person | None:
+    """A referenced person; one outside the token's scope is as unknown as a wrong id."""
     if ref is None:
         return None
     person = db.get(Person, int(ref.id)) if ref.id.isdigit() else None
-    if person is None:
+    if person is None or not api_tokens.person_visible(db, scope, person):
         raise BadQuery(ErrorCode.UNKNOWN_PERSON_REF, f"unknown person id {ref.id!r}")
     return person
 
@@ -260,7 +273,9 @@ def lock_for_actions(db: Db, ticket: Ticket) -> tuple[int, set[str]]:
     return last or 0, {ref for ref in seen if ref}
 
 
-def _add_actions(db: Db, settings: Settings, ticket: Ticket, actions: list[ActionIn]) -> int:
+def _add_actions(
+    db: Db, settings: Settings, ticket: Ticket, actions: list[ActionIn], scope: Scope
+) -> int:
     """Append new actions; skip ones whose session marker the ticket already has."""
     if not any(item.id is None for item in actions):
         return 0
@@ -283,7 +298,7 @@ def _add_actions(db: Db, settings: Settings, ticket: Ticket, actions: list[Actio
                 type=item.type,
                 origin=item.origin,
                 description=item.description,
-                created_by=_person(db, item.createdBy),
+                created_by=_person(db, item.createdBy, scope),
                 created_date=created,
                 time_appointments=appointments,
                 session_ref=ref,

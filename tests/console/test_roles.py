@@ -14,6 +14,7 @@ from tests.helpdesk.server_process import Server
 PAGES = {
     "/console/settings/profiles": {"admin"},
     "/console/settings/users": {"admin"},
+    "/console/settings/tokens": {"admin"},
     "/console/settings/apps": {"admin", "manager"},
     "/console/settings/apps/new": {"admin", "manager"},
     "/console/settings/apps/demo": {"admin", "manager"},

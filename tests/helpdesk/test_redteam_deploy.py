@@ -66,6 +66,7 @@ def test_concurrent_actions_get_distinct_numbers(server: Server, tickets: Ticket
         {
             "subject": "Concurrent actions",
             "createdBy": {"id": "3"},
+            "owner": {"id": "2"},  # the demo agent: in the demo token's scope
             "actions": [{"type": 2, "origin": 9, "description": "first"}],
         }
     )
