@@ -286,7 +286,7 @@ def table(r: dict[str, Any]) -> str:
     for row in r["cpu_per_frame"]:
         lines.append(
             f"{row['size'] // 1024:>6}Ki {row['framing_us']:>10.1f} {row['seal_open_us']:>10.1f}"
-            f" {row["seal_open_pct_of_framing"]:>7.0f}% {row['channel_mb_s']:>6.0f} MB/s"
+            f" {row['seal_open_pct_of_framing']:>7.0f}% {row['channel_mb_s']:>6.0f} MB/s"
         )
     lat = r["latency"]
     lines += [
