@@ -26,6 +26,7 @@ from remoteapp.net.session import (
     UpdateAck,
 )
 from remoteapp.net.session_state import Role
+from remoteapp.secure import SecureParams
 from remoteapp.session.transport import Transport
 
 log = logging.getLogger("remoteapp.session")
@@ -41,6 +42,8 @@ class AgentSession:
         sock: socket.socket,
         name: str,
         *,
+        secure: SecureParams,
+        on_secured: Callable[[str], None] = lambda code: None,
         on_frame: Callable[[Pixels, DecodedUpdate], None] = lambda fb, update: None,
         on_screen_info: Callable[[ScreenInfo], None] = lambda info: None,
         on_customer: Callable[[str], None] = lambda name: None,
@@ -54,7 +57,10 @@ class AgentSession:
         self.on_customer = on_customer
         self.on_end = on_end
         self.on_clipboard = on_clipboard
-        self.transport = Transport(sock, SessionConnection(Role.AGENT))
+        if secure.role is not Role.AGENT:
+            raise ValueError("the secure params are for the other side")
+        self.on_secured = on_secured
+        self.transport = Transport(sock, SessionConnection(Role.AGENT), secure=secure)
         self.decoder = ScreenDecoder()
         self.customer_name = ""
         self.latency_ms: float | None = None
@@ -67,7 +73,13 @@ class AgentSession:
         log.info("session event=decoders lossy=%s", ",".join(sorted(lossy)) or "none")
         caps = ("clipboard", *sorted(lossy))
         self.transport.send(Hello(Role.AGENT, self.name, capabilities=caps))
-        self.transport.start(self._on_event, self._ended, name="agent-net", initial=initial)
+        self.transport.start(
+            self._on_event,
+            self._ended,
+            name="agent-net",
+            initial=initial,
+            on_secured=self.on_secured,
+        )
         threading.Thread(target=self._ping_loop, name="agent-ping", daemon=True).start()
 
     def send(self, event: Event, *, wait: float = 0.0) -> bool:
@@ -75,6 +87,18 @@ class AgentSession:
         the network (it is queued; see ``Transport``), so it is safe on the GUI thread;
         ``wait`` > 0 (another thread, bulk data) waits that long for room in the queue."""
         return self.transport.send(event, wait=wait)
+
+    @property
+    def verification_code(self) -> str | None:
+        """The 6 digits both sides show once the channel is up (None before)."""
+        return self.transport.verification_code
+
+    @property
+    def failure(self) -> Exception | None:
+        """What ended the session from the other side's bytes: ``PasswordMismatch``,
+        ``HandshakeFailed``, ``ChannelBroken`` (``remoteapp.secure``) or another
+        protocol error; None after an orderly end or a lost connection."""
+        return self.transport.failure
 
     def set_quality(self, mode: LossyMode) -> bool:
         """Best quality (lossless only), best speed (lossy everywhere) or automatic."""
