@@ -87,6 +87,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--secret-file", help="file holding the secret shared with helpdesk")
     parser.add_argument("--helpdesk-url", help="e.g. http://127.0.0.1:8080; no reports without")
+    parser.add_argument(
+        "--helpdesk-ca", help="CA (PEM) that an https:// helpdesk's certificate chains to"
+    )
     add_relay_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -94,7 +97,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         secret = load_secret(Path(args.secret_file) if args.secret_file else None)
     except SecretMissing as exc:
         raise SystemExit(f"remoteapp-relay: {exc}") from exc
-    reporter = HttpReporter(args.helpdesk_url, secret) if args.helpdesk_url else None
+    context = ssl.create_default_context(cafile=args.helpdesk_ca) if args.helpdesk_ca else None
+    reporter = (
+        HttpReporter(args.helpdesk_url, secret, context=context) if args.helpdesk_url else None
+    )
     relay = Relay(config_from_args(args, secret, args.port, reporter))
     asyncio.run(run_until_signalled(relay))
 

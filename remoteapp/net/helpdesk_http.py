@@ -187,10 +187,25 @@ class VerifiedAdapter(HTTPAdapter):
         conn.cert_reqs = "CERT_REQUIRED"
 
 
+class PlainAdapter(HTTPAdapter):
+    """``http://`` only where ``check_url`` allows it: checked at every request, so a
+    redirect from an https server to a plain URL elsewhere is refused too."""
+
+    def __init__(self, policy: tls.TrustPolicy | None = None) -> None:
+        self.policy = policy
+        super().__init__()
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        check_url(request.url or "", self.policy)
+        return super().send(request, *args, **kwargs)
+
+
 def verified_session(policy: tls.TrustPolicy | None = None) -> requests.Session:
-    """A ``requests.Session`` whose HTTPS goes through ``VerifiedAdapter``."""
+    """A ``requests.Session`` whose HTTPS goes through ``VerifiedAdapter`` and whose
+    plain HTTP through ``PlainAdapter``."""
     session = requests.Session()
     session.mount("https://", VerifiedAdapter(policy))
+    session.mount("http://", PlainAdapter(policy))
     return session
 
 

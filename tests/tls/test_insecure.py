@@ -16,7 +16,7 @@ from pytestqt.qtbot import QtBot
 from remoteapp.branding.profile import load_profile
 from remoteapp.net import tls
 from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
-from remoteapp.net.helpdesk_http import InsecureServer
+from remoteapp.net.helpdesk_http import InsecureServer, verified_session
 from remoteapp.session import relay_link
 from remoteapp.tickets.outbox import TicketOutbox
 from remoteapp.ui import i18n
@@ -73,6 +73,13 @@ def test_plain_http_to_another_host_is_refused_without_insecure() -> None:
         with pytest.raises(InsecureServer, match=r"not encrypted.*insecure: true"):
             client.login("agent@example.com", "x")
         client.close()
+
+
+def test_every_plain_request_is_checked_not_only_the_base_url() -> None:
+    """A redirect from an https server to plain http elsewhere goes through the same
+    adapter as any request: refused."""
+    with verified_session() as http, pytest.raises(InsecureServer):
+        http.get("http://helpdesk.example.com/api/me", timeout=5)
 
 
 def test_a_plain_relay_on_another_host_is_refused_without_insecure() -> None:

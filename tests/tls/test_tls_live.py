@@ -7,6 +7,8 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +17,8 @@ from remoteapp.net.helpdesk import HelpdeskClient, SessionGrant, SessionOffer
 from remoteapp.net.helpdesk_http import ServerNotTrusted
 from remoteapp.session import relay_link
 from remotewire.address import parse_relay_address
-from tests.helpdesk.server_process import Server, spawn
+from tests.helpdesk.conftest import FAST, wait_until
+from tests.helpdesk.server_process import Process, Server, spawn
 from tests.tls.conftest import Pki
 
 FIELDS = {"name": "Tls Tina", "email": "tina@example.com"}
@@ -148,4 +151,43 @@ def test_a_relay_certificate_for_another_host_is_refused(pki: Pki) -> None:
                 f"tls://127.0.0.1:{port}", "t", timeout_s=5, policy=tls.TrustPolicy(pki.ca.pem)
             )
     finally:
+        assert relay.stop() == 0
+
+
+def lone_relay(helpdesk_url: str, *extra: str) -> Process:
+    """A real ``remoteapp-relay`` (plain, on loopback) reporting to ``helpdesk_url``."""
+    args = ["-m", "remoterelay.cli", "--port", "0", "--relay-host", "127.0.0.1"]
+    return spawn(
+        [*args, "--heartbeat", "0.2", "--helpdesk-url", helpdesk_url, *extra],
+        {"REMOTEAPP_RELAY_SECRET": FAST["REMOTEAPP_RELAY_SECRET"]},
+    )
+
+
+def test_a_lone_relay_reports_to_an_https_helpdesk_it_verifies(
+    tls_server: Server, pki: Pki, tmp_path: Path, pinned: tls.TrustPolicy
+) -> None:
+    """``remoteapp-relay --helpdesk-url https://... --helpdesk-ca CA``: a session paired
+    there shows as connected on the server (the relay's report got through); without the
+    CA its reports fail on the certificate."""
+    ca = tmp_path / "ca.pem"
+    ca.write_text(pki.ca.pem, encoding="ascii")
+    https_url = tls_server.http_url.replace("127.0.0.1", "localhost")
+    unverified = lone_relay(https_url)
+    try:
+        unverified.wait_for(r"relay event=report-failed .*CERTIFICATE_VERIFY_FAILED")
+    finally:
+        assert unverified.stop() == 0
+    relay = lone_relay(https_url, "--helpdesk-ca", str(ca))
+    agent = agent_of(tls_server)
+    try:
+        port = relay.wait_for(r"relay event=listening .*port=(\d+)").group(1)
+        grant, offer = queue_session(tls_server, "Lone Relay Lena")
+        here = f"127.0.0.1:{port}"
+        agent_sock, customer_sock = join_both(
+            replace(grant, relay=here), replace(offer, relay=here)
+        )
+        with agent_sock, customer_sock:
+            wait_until(lambda: agent.session_state(grant.session_id).state == "connected")
+    finally:
+        agent.close()
         assert relay.stop() == 0
