@@ -179,6 +179,20 @@ class HelpdeskClient:
         self.bearer = str(body["token"])
         return cast(dict[str, Any], body["user"])
 
+    def logout(self) -> bool:
+        """``POST /api/logout``: the server ends every login of this user (every device).
+        Never raises, as logging out must work offline too; False when the server was not
+        told. The bearer is forgotten here either way."""
+        if self.bearer is None:
+            return False
+        try:
+            self._http.call("POST", "/api/logout", headers=self._auth())
+        except (HelpdeskRejected, HelpdeskUnavailable):
+            return False
+        finally:
+            self.bearer = None
+        return True
+
     def me(self) -> dict[str, Any]:
         return cast(dict[str, Any], self._http.call("GET", "/api/me", headers=self._auth()))
 

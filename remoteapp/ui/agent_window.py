@@ -422,7 +422,12 @@ class AgentWindow(QtWidgets.QWidget):
         """Forget the saved login (off the GUI thread: the keyring may be slow or ask to be
         unlocked), then leave: whatever the keyring said, logging out must work."""
         self.logout_button.setEnabled(False)
-        operations.run(self, credentials.forget, lambda _: self._leave(), lambda _: self._leave())
+        operations.run(self, self._forget_login, lambda _: self._leave(), lambda _: self._leave())
+
+    def _forget_login(self) -> None:
+        """The saved login, then the server's (POST /api/logout); neither ever raises."""
+        credentials.forget()
+        self.client.logout()
 
     def _leave(self) -> None:
         self.presence.stop()

@@ -24,6 +24,7 @@ from helpdesk.admin import add_user
 from helpdesk.db import db_factory, make_engine
 from helpdesk.keys import SERVER_SECRET_FILE, ServerKeys
 from helpdesk.security import issue_login_token
+from remoteapp.net.helpdesk import HelpdeskClient, NotAuthenticated
 from remotewire.errors import InvalidToken
 from remotewire.roles import Role
 from remotewire.shared_secret import hkdf_sha256, report_key, session_token_key
@@ -91,6 +92,21 @@ def test_logout_revokes_every_login_of_the_user(server: Server, http: httpx.Clie
     assert answer.status_code == 204
     assert [me(http, token).status_code for token in tokens] == [401, 401]
     assert me(http, login(http, email, password)).status_code == 200  # a new login works
+
+
+def test_the_agent_apps_logout_tells_the_server(server: Server) -> None:
+    email, password = add_agent(server, "applogout")
+    here, elsewhere = HelpdeskClient(server.http_url), HelpdeskClient(server.http_url)
+    try:
+        here.login(email, password)
+        elsewhere.login(email, password)
+        assert here.logout() and here.bearer is None
+        with pytest.raises(NotAuthenticated):
+            elsewhere.me()  # every login of the agent ended, on every device
+        assert not here.logout()  # nothing to end: no call, no error
+    finally:
+        here.close()
+        elsewhere.close()
 
 
 def test_a_password_change_revokes_the_apps_logins(server: Server, http: httpx.Client) -> None:
