@@ -18,6 +18,8 @@ class ErrorCode(StrEnum):
     UNKNOWN_PERSON_REF = "unknown-person-ref"
     INVALID_LOGO = "invalid-logo"
     WEAK_PASSWORD = "weak-password"
+    BAD_HOST = "bad-host"
+    BODY_TOO_LARGE = "body-too-large"
     # 401: who is calling is unknown
     MISSING_BEARER_TOKEN = "missing-bearer-token"
     INVALID_BEARER_TOKEN = "invalid-bearer-token"
