@@ -185,6 +185,26 @@ def workload_main(name: str, width: int, height: int, wallpaper: str) -> int:
 # -- the harness
 
 
+def cpu_ns(pid: int) -> int:
+    """CPU time of all of a process's live threads in ns (schedstat): finer than the 10 ms
+    ticks of utime+stime, for the small figures (a thread that ended is not counted)."""
+    total = 0
+    for stat in Path(f"/proc/{pid}/task").glob("*/schedstat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += int(stat.read_text().split()[0])
+    return total
+
+
+def thread_ns(pid: int) -> dict[str, int]:
+    """CPU ns per thread name (threads of one name summed): where a process's time goes."""
+    out: dict[str, int] = {}
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            name = (task / "comm").read_text().strip()
+            out[name] = out.get(name, 0) + int((task / "schedstat").read_text().split()[0])
+    return out
+
+
 def io_written(pid: int) -> int:
     for line in Path(f"/proc/{pid}/io").read_text().splitlines():
         if line.startswith("wchar:"):
@@ -199,16 +219,25 @@ class Window:
         self.pids = pids
         self.t0 = time.monotonic()
         self.cpu0 = {k: cpu_seconds(p) for k, p in pids.items()}
+        self.ns0 = {k: cpu_ns(p) for k, p in pids.items()}
         self.io0 = io_written(pids["customer"]) if "customer" in pids else 0
+        self.threads0 = thread_ns(pids["customer"]) if "customer" in pids else {}
 
     def result(self) -> dict[str, float]:
         span = time.monotonic() - self.t0
         out = {
+            f"{k}_sched_pct": 100 * (cpu_ns(p) - self.ns0[k]) / 1e9 / span
+            for k, p in self.pids.items()
+        }
+        out |= {
             f"{k}_cpu_pct": 100 * (cpu_seconds(p) - self.cpu0[k]) / span
             for k, p in self.pids.items()
         }
         if "customer" in self.pids:
             out["mbit_s"] = (io_written(self.pids["customer"]) - self.io0) * 8 / span / 1e6
+            for name, ns in thread_ns(self.pids["customer"]).items():
+                used = 100 * (ns - self.threads0.get(name, 0)) / 1e9 / span
+                out[f"thread {name}"] = used
         out["seconds"] = span
         return out
 
@@ -229,7 +258,7 @@ def customer_window(
     from remoteapp.capture import ScreenGrabber
 
     with contextlib.ExitStack() as stack:
-        profile = []
+        profile = ["-m", "bench.thread_profile", "--names"]  # threads named, not profiled
         if args.profile:
             out = Path(args.profile, f"{label}-{mode}.prof")
             profile = ["-m", "bench.thread_profile", str(out)]
@@ -332,10 +361,14 @@ def summary(r: dict[str, Any]) -> dict[str, dict[str, float]]:
         row: dict[str, float] = {"xvfb_alone": xvfb_alone}
         for mode in ("poll", "damage"):
             row[f"{mode}_customer"] = mean(mode, "customer_cpu_pct")
+            row[f"{mode}_customer_sched"] = mean(mode, "customer_sched_pct")
             row[f"{mode}_xvfb_extra"] = mean(mode, "xvfb_cpu_pct") - xvfb_alone
             row[f"{mode}_mbit_s"] = mean(mode, "mbit_s")
             row[f"{mode}_fps"] = mean(mode, "fps")
             row[f"{mode}_exact"] = min(w["exact"] for w in per_mode[mode])
+            names = {k for w in per_mode[mode] for k in w if k.startswith("thread ")}
+            for key in names:
+                row[f"{mode} {key}"] = mean(mode, key)
         out[name] = row
     return out
 
@@ -344,10 +377,10 @@ def table(r: dict[str, Any]) -> str:
     s = summary(r)
     head = (
         f"{'workload':<9}{'customer CPU %':>22}{'Xvfb extra CPU %':>22}{'Mbit/s':>16}"
-        f"{'fps':>12}{'target':>9}  exact"
+        f"{'fps':>12}{'target':>9}  exact  {'schedstat %':>16}"
     )
     sub = f"{'':<9}{'poll':>11}{'damage':>11}{'poll':>11}{'damage':>11}{'poll':>8}{'damage':>8}"
-    sub += f"{'poll':>6}{'damage':>6}"
+    sub += f"{'poll':>6}{'damage':>6}{'':>16}{'poll':>8}{'damage':>8}"
     lines = [head, sub]
     for name, row in s.items():
         exact = "yes" if row["poll_exact"] and row["damage_exact"] else "NO"
@@ -356,14 +389,29 @@ def table(r: dict[str, Any]) -> str:
             f"{row['poll_xvfb_extra']:>11.2f}{row['damage_xvfb_extra']:>11.2f}"
             f"{row['poll_mbit_s']:>8.3f}{row['damage_mbit_s']:>8.3f}"
             f"{row['poll_fps']:>6.1f}{row['damage_fps']:>6.1f}"
-            f"{'<= ' + format(TARGETS.get(name, float('nan')), 'g'):>9}  {exact}"
+            f"{'<= ' + format(TARGETS.get(name, float('nan')), 'g'):>9}  {exact:<5}"
+            f"{row['poll_customer_sched']:>8.2f}{row['damage_customer_sched']:>8.2f}"
         )
     lines.append("")
     lines.append(
         f"screen {r['screen']}, wallpaper {r['wallpaper']}, {r['seconds']:g} s windows, "
         f"{r['repeats']} repeats, interleaved (none/poll/damage, reversed each repeat); "
-        "CPU % of one core from utime+stime; Xvfb extra = with the customer minus without"
+        "CPU % of one core from utime+stime (schedstat: the same in ns, live threads); "
+        "Xvfb extra = with the customer minus without"
     )
+    lines.append("")
+    lines.append("customer CPU % by thread (schedstat), poll | damage:")
+    for name, row in s.items():
+        threads = sorted(
+            {k.split(" ", 2)[2] for k in row if k.startswith(("poll thread ", "damage thread "))}
+        )
+        cells = [
+            f"{t} {row.get(f'poll thread {t}', 0.0):.2f}|{row.get(f'damage thread {t}', 0.0):.2f}"
+            for t in threads
+            if max(row.get(f"poll thread {t}", 0.0), row.get(f"damage thread {t}", 0.0)) >= 0.01
+        ]
+        lines.append(f"  {name}: " + ", ".join(cells))
+    lines.append("")
     for name, row in s.items():
         if name in TARGETS:
             met = row["damage_customer"] <= TARGETS[name]

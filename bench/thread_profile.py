@@ -3,6 +3,10 @@ and write one merged pstats file when it exits: where a multi-threaded process's
 
     python -m bench.thread_profile OUT.prof -m bench.interactive --role customer ...
     python -m bench.thread_profile --show OUT.prof [N]     # top N by own time
+    python -m bench.thread_profile --names -m MODULE ...   # no profile: OS thread names
+
+Every thread also gets its Python name as its OS name (``/proc/PID/task/TID/comm``, 15
+characters), so per-thread CPU can be read from outside without profiling.
 
 Profiling slows Python code (every call is traced): read the shares, not the totals.
 """
@@ -10,7 +14,9 @@ Profiling slows Python code (every call is traced): read the shares, not the tot
 from __future__ import annotations
 
 import atexit
+import contextlib
 import cProfile
+import ctypes
 import pstats
 import runpy
 import sys
@@ -18,11 +24,28 @@ import threading
 from typing import Any
 
 
+def _name_os_thread(name: str) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None)
+        libc.prctl(15, name.encode()[:15] + b"\0", 0, 0, 0)  # PR_SET_NAME
+
+
+def _install_names() -> None:
+    run = threading.Thread.run
+
+    def named_run(self: threading.Thread) -> None:
+        _name_os_thread(self.name)
+        run(self)
+
+    threading.Thread.run = named_run  # type: ignore[method-assign]
+
+
 def _install(out: str) -> None:
     profiles: list[cProfile.Profile] = []
     run = threading.Thread.run
 
     def profiled_run(self: threading.Thread) -> None:
+        _name_os_thread(self.name)
         profile = cProfile.Profile()
         profiles.append(profile)
         profile.enable()
@@ -66,7 +89,10 @@ def main(argv: list[str]) -> Any:
         raise SystemExit(__doc__)
     out, module = argv[0], argv[2]
     sys.argv = [module, *argv[3:]]
-    _install(out)
+    if out == "--names":
+        _install_names()
+    else:
+        _install(out)
     runpy.run_module(module, run_name="__main__", alter_sys=True)
     return 0
 

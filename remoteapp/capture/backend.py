@@ -28,6 +28,7 @@ import numpy.typing as npt
 
 from remoteapp.capture.damage import coalesce
 from remoteapp.capture.grabber import CapturedFrame, Monitor, ScreenGrabber
+from remoteapp.codec.geometry import Rect
 from remoteapp.codec.motion import Motion
 from remoteapp.codec.pixels import Pixels
 from remoteapp.errors import CaptureError
@@ -153,14 +154,18 @@ class DamageGrabber:
         now = self._clock()
         frame = self._frame
         if frame is None or monitor != self._monitor or now >= self._next_full:
-            shot = self._screen.grab(monitor)
-            self._frame, self._monitor = shot.pixels, monitor
             self._next_full = now + self._safety
             self.full_grabs += 1
-            return CapturedFrame(shot.pixels, monitor, shot.cursor, shot.timestamp, None, moves)
+            if frame is None or monitor != self._monitor:
+                shot = self._screen.grab(monitor)
+                self._frame, self._monitor = shot.pixels, monitor
+                return CapturedFrame(shot.pixels, monitor, shot.cursor, shot.timestamp, None, moves)
+            self._screen.grab_into(monitor, Rect(0, 0, monitor.width, monitor.height), frame)
+            stamp = time.monotonic()
+            return CapturedFrame(frame, monitor, self._screen.cursor(monitor), stamp, None, moves)
         boxes = coalesce(rects, monitor.width, monitor.height)
         for box in boxes:
-            frame[box.y : box.bottom, box.x : box.right] = self._screen.grab_area(monitor, box)
+            self._screen.grab_into(monitor, box, frame[box.y : box.bottom, box.x : box.right])
         stamp = time.monotonic()
         return CapturedFrame(
             frame, monitor, self._screen.cursor(monitor), stamp, tuple(boxes), moves
