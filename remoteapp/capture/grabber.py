@@ -175,7 +175,7 @@ class ScreenGrabber:
 
             if impl is None or getattr(impl, "shm_status", None) is not ShmStatus.AVAILABLE:
                 return False  # not yet proven (the first grab goes through mss), or no SHM
-            reply = xcb.shm_get_image(
+            reply = xcb.shm_get_image(  # type: ignore[attr-defined]
                 impl.conn,
                 impl.drawable,
                 monitor.left + rect.x,
@@ -183,7 +183,7 @@ class ScreenGrabber:
                 rect.w,
                 rect.h,
                 ALL_PLANES,
-                xcb.ImageFormat.ZPixmap,
+                xcb.ImageFormat.ZPixmap,  # type: ignore[attr-defined]
                 impl._shmseg,
                 0,
             )
