@@ -141,15 +141,20 @@ WORKLOADS: dict[str, Callable[[int], Workload]] = {
 
 def _luma(bgra: Pixels) -> np.ndarray:
     p = bgra[..., :3].astype(np.float32)
-    return 0.114 * p[..., 0] + 0.587 * p[..., 1] + 0.299 * p[..., 2]
+    return np.asarray(0.114 * p[..., 0] + 0.587 * p[..., 1] + 0.299 * p[..., 2])
 
 
 def _blur(img: np.ndarray) -> np.ndarray:
     """Gaussian, sigma 1.5, 11 taps, separable, 'valid' borders (as Wang et al.)."""
     k = np.exp(-((np.arange(11) - 5) ** 2) / (2 * 1.5**2)).astype(np.float32)
     k /= k.sum()
-    rows = sum(k[i] * img[:, i : img.shape[1] - 10 + i] for i in range(11))
-    return sum(k[i] * rows[i : rows.shape[0] - 10 + i] for i in range(11))
+    rows = np.zeros((img.shape[0], img.shape[1] - 10), np.float32)
+    for i in range(11):
+        rows += k[i] * img[:, i : img.shape[1] - 10 + i]
+    out = np.zeros((rows.shape[0] - 10, rows.shape[1]), np.float32)
+    for i in range(11):
+        out += k[i] * rows[i : rows.shape[0] - 10 + i]
+    return out
 
 
 def ssim(a: Pixels, b: Pixels) -> float:
@@ -263,7 +268,7 @@ def run(work: Workload, coder: str, ssim_every: int = 6) -> dict[str, float | bo
         update = enc.encode(last)
         dec.decode(update)
         refresh_bytes += len(update)
-        if np.array_equal(dec.framebuffer, last):
+        if dec.framebuffer is not None and np.array_equal(dec.framebuffer, last):
             exact_after = k / FPS * 1e3
             break
         clock.now += 1 / FPS

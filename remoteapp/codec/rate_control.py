@@ -4,13 +4,18 @@ The customer already waits for an UPDATE_ACK per update (credits); each ack give
 trip for an update of known size.  From those:
 
 - ``base_rtt``: the smallest round trip of the last ``BASE_WINDOW_S`` (the link's own);
-- ``delay``: a smoothed round trip minus ``base_rtt``, i.e. how long updates queue
-  (in the relay, the kernel buffers, the apps);
+- ``delay``: the smallest of the last ``RECENT`` round trips minus ``base_rtt``, i.e. how
+  long updates queue (in the relay, the kernel buffers, the apps).  A minimum, not a
+  mean: one big update (a key frame, a refresh) is slow on its own without any queue;
+  a queue slows every update;
 - ``throughput``: bytes acknowledged per second over the last ``RATE_WINDOW_S``;
-- ``blocked``: capture ticks that found no credit free.  The 2-update window keeps the
-  queue short by itself, so on a link too slow for the video the round trip hardly
-  grows: the updates just wait for credits and the frame rate falls.  Many blocked ticks
-  (``BLOCKED_SHARE`` of the frame rate) count as congestion too.
+- ``blocked``: capture ticks that waited for a credit longer than ``BLOCKED_WAIT`` of a
+  frame period.  The 2-update window keeps the queue short by itself, so on a link too
+  slow for the video the round trip hardly grows: the updates wait for credits and the
+  frame rate falls.  Blocked ticks while fewer than ``TARGET_FPS`` updates a second get
+  through count as congestion too.  While the updates keep coming at ``TARGET_FPS`` or
+  more, waits are left alone: a round trip a bit longer than two frame periods (decode
+  time on a busy agent) is not shortened by a lower bitrate, only the picture is worse.
 
 Above ``HIGH_DELAY_S``, or when blocked, the video bitrate is cut (x ``CUT``, at most
 once per ``HOLD_S``); at ``MIN_BITRATE`` the frame rate is cut instead, down to
@@ -42,9 +47,11 @@ MAX_FPS: Final = 30.0
 FPS_STEP: Final = 5.0
 BASE_WINDOW_S: Final = 10.0
 RATE_WINDOW_S: Final = 1.0
-SMOOTH: Final = 0.25  #: weight of a new round trip in the smoothed one
+RECENT: Final = 5
 MAX_OUTSTANDING: Final = 64  #: sent-but-unacked updates remembered (credits bound it to 2)
-BLOCKED_SHARE: Final = 0.25
+BLOCKED_MIN: Final = 3  #: blocked ticks in the window before they count
+BLOCKED_WAIT: Final = 0.5  #: of a frame period
+TARGET_FPS: Final = 15.0
 REFRESH_LATENCY_S: Final = 0.06
 WINDOW: Final = 2  #: updates in flight (the session's credits)
 REFRESH_MIN_PIXELS: Final = 16 * 1024
@@ -62,9 +69,10 @@ class RateController:
         self._acked: deque[tuple[float, int]] = deque()  # (time, bytes) for throughput
         self._delivery: deque[tuple[float, float]] = deque()  # (time, bytes/s lower bound)
         self._blocked: deque[float] = deque()  # capture ticks without a credit
-        self.srtt: float | None = None
+        self._recent: deque[float] = deque(maxlen=RECENT)
         self._last_change = -1e9
         self._clear_since: float | None = None
+        self.cuts = {"delay": 0, "blocked": 0}  #: why the rate went down (logs, bench)
 
     @property
     def base_rtt(self) -> float | None:
@@ -74,7 +82,7 @@ class RateController:
     def delay(self) -> float:
         """Queueing delay now: smoothed round trip above the link's own."""
         base = self.base_rtt
-        return 0.0 if base is None or self.srtt is None else max(0.0, self.srtt - base)
+        return 0.0 if base is None or not self._recent else max(0.0, min(self._recent) - base)
 
     def throughput(self, now: float) -> float | None:
         """Bytes per second acknowledged over the last window (None: too little data)."""
@@ -102,8 +110,10 @@ class RateController:
             self._sent.pop(next(iter(self._sent)))
         self._sent[seq] = (now, nbytes)
 
-    def blocked(self, now: float) -> None:
-        """A capture tick came and no credit was free (the capture loop calls this)."""
+    def waited(self, seconds: float, now: float) -> None:
+        """A capture tick waited ``seconds`` for a free credit (the capture loop says)."""
+        if seconds < BLOCKED_WAIT / max(self.fps, 1.0):
+            return
         self._blocked.append(now)
         self._expire(now)
         self._adapt(now)
@@ -118,7 +128,7 @@ class RateController:
         self._acked.append((now, nbytes))
         self._delivery.append((now, WINDOW * nbytes / max(rtt, 1e-3)))
         self._expire(now)
-        self.srtt = rtt if self.srtt is None else (1 - SMOOTH) * self.srtt + SMOOTH * rtt
+        self._recent.append(rtt)
         self._adapt(now)
 
     def _expire(self, now: float) -> None:
@@ -133,12 +143,17 @@ class RateController:
 
     def _adapt(self, now: float) -> None:
         delay = self.delay
-        starved = len(self._blocked) >= BLOCKED_SHARE * self.fps * RATE_WINDOW_S
+        starved = (
+            len(self._blocked) >= BLOCKED_MIN
+            and len(self._acked) < TARGET_FPS * RATE_WINDOW_S
+            and now - self._acked[0][0] >= RATE_WINDOW_S / 2
+        )
         if delay > HIGH_DELAY_S or starved:
             self._clear_since = None
             if now - self._last_change < HOLD_S:
                 return
             self._last_change = now
+            self.cuts["blocked" if starved and delay <= HIGH_DELAY_S else "delay"] += 1
             if self.bitrate > MIN_BITRATE:
                 self.bitrate = max(MIN_BITRATE, int(self.bitrate * CUT))
             else:

@@ -239,12 +239,12 @@ class CustomerSession:
         last_input = -1e9
         while not self.transport.closed:
             with self._wake:
-                if self.transport.conn.credits <= 0:
-                    self._rate.blocked(time.monotonic())  # the link is the limit
                 # wait (bounded) for a credit; acks and key requests wake us up
+                waiting = time.monotonic()
                 self._wake.wait_for(
                     lambda: self.transport.closed or self.transport.conn.credits > 0, timeout=1.0
                 )
+                self._rate.waited(time.monotonic() - waiting, time.monotonic())
                 index, key = self._monitor_index, self._key_requested
                 self._key_requested = False
                 encoder.set_lossy_codecs(self._lossy_codecs)

@@ -44,10 +44,8 @@ def simulate(
             rate.acked(s, at)
             rtts.append(at - sent_at.pop(s))
             in_flight -= 1
-        if in_flight >= WINDOW and now >= next_frame:
-            rate.blocked(now)  # the capture tick found no credit
-            next_frame = now + 1 / rate.fps
         if in_flight < WINDOW and now >= next_frame:
+            rate.waited(now - next_frame, now)  # how long the tick waited for a credit
             scale = (region_area / REFERENCE_AREA) ** AREA_EXPONENT
             size = int(rate.bitrate * scale / rate.fps / 8) + 200
             rate.sent(seq, size, now)
@@ -75,7 +73,15 @@ def test_fullscreen_video_on_a_5_mbit_link_settles_without_queueing() -> None:
     assert p95(settled) <= 0.04 + 0.15, "round trips stay within 150 ms of the link's"
     last = [t for t in sends if t > 15.0]
     assert len(last) / 5.0 >= 15, "the region keeps at least 15 fps"
-    assert rate.bitrate < MAX_BITRATE, "1080p at full rate needs 5.6 Mbit/s: cut"
+    assert rate.delay < HIGH_DELAY_S
+
+
+def test_a_link_far_too_slow_for_the_video_cuts_its_bitrate() -> None:
+    rate, rtts, sends = simulate(1.5e6, 20.0)
+    assert rate.bitrate < MAX_BITRATE / 2
+    assert rate.cuts["blocked"] > 0
+    assert len([t for t in sends if t > 15.0]) / 5.0 >= 15
+    assert p95(rtts[len(rtts) // 2 :]) <= 0.04 + 0.15
 
 
 def test_a_clear_link_is_probed_back_up() -> None:

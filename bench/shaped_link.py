@@ -1,0 +1,286 @@
+"""A video session over a shaped link (issue 12): 5 Mbit/s, 40 ms round trip, in process.
+
+Real TCP sockets, the real session protocol (``SessionConnection``: credits, acks,
+chunks), the real encoder with its lossy path and rate control on the customer's side and
+the real decoder on the agent's.  Between them a shaping proxy: each direction a token
+bucket at the link rate, a one-way delay of half the round trip, and a bounded queue (like
+``tc tbf limit``), so a sender that outruns the link feels TCP back-pressure.  The screen
+is synthetic (``bench.lossy``'s 1080p desktop with a 640x360 video playing); the agent
+presses a key every ``KEY_EVERY_S`` and the customer's screen answers it by toggling a
+marker in the text next to the video, so input-to-pixel is measured from the key's send to
+the marker's change in the agent's framebuffer.
+
+    python -m bench.shaped_link --seconds 10 --mbit 5 --rtt-ms 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import heapq
+import json
+import socket
+import statistics
+import sys
+import threading
+import time
+from collections import deque
+
+import numpy as np
+
+from bench.lossy import LOSSY, video_in_desktop
+from remoteapp.codec import ScreenDecoder, ScreenEncoder
+from remoteapp.codec.rate_control import RateController
+from remoteapp.codec.update_format import PixelsOp, parse_header, parse_ops
+from remoteapp.codec.vp8_codec import VP8_ID
+from remoteapp.net.session import (
+    Hello,
+    Key,
+    ScreenUpdate,
+    SessionConnection,
+    UpdateAck,
+)
+from remoteapp.net.session_state import Role
+from remotewire.framing import NEED_DATA
+
+MARK = (slice(120, 152), slice(200, 232))  #: the input marker, in the text beside the video
+KEY_EVERY_S = 0.25
+QUEUE_LIMIT = 64 * 1024  #: bytes the link holds before it stops reading (tbf limit)
+FPS = 30
+
+
+class ShapedLink:
+    """One direction: read ``src``, deliver to ``dst`` at ``bps`` after ``delay`` s."""
+
+    def __init__(self, src: socket.socket, dst: socket.socket, bps: float, delay: float) -> None:
+        self._src, self._dst, self._bps, self._delay = src, dst, bps, delay
+        self._queue: list[tuple[float, int, bytes]] = []
+        self._queued = 0
+        self.max_queued = 0
+        self._cond = threading.Condition()
+        self._free_at = 0.0
+        self._n = 0
+        self._done = False
+        self._threads = [
+            threading.Thread(target=self._read, daemon=True),
+            threading.Thread(target=self._write, daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
+
+    def _read(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._queued < QUEUE_LIMIT or self._done)
+            try:
+                data = self._src.recv(16384)
+            except OSError:
+                data = b""
+            with self._cond:
+                if not data:
+                    self._done = True
+                    self._cond.notify_all()
+                    return
+                now = time.monotonic()
+                self._free_at = max(self._free_at, now) + len(data) * 8 / self._bps
+                self._n += 1
+                heapq.heappush(self._queue, (self._free_at + self._delay, self._n, data))
+                self._queued += len(data)
+                self.max_queued = max(self.max_queued, self._queued)
+                self._cond.notify_all()
+
+    def _write(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._queue or self._done)
+                if not self._queue:
+                    break
+                at, _, data = self._queue[0]
+                wait = at - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                heapq.heappop(self._queue)
+                self._queued -= len(data)
+                self._cond.notify_all()
+            try:
+                self._dst.sendall(data)
+            except OSError:
+                break
+        with contextlib.suppress(OSError):
+            self._dst.shutdown(socket.SHUT_WR)
+
+    def join(self) -> None:
+        for t in self._threads:
+            t.join(5)
+
+
+def _tcp_pair() -> tuple[socket.socket, socket.socket]:
+    """Two connected loopback TCP sockets (Nagle off, as the app's)."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        one = socket.create_connection(server.getsockname())
+        two, _ = server.accept()
+    for sock in (one, two):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return one, two
+
+
+def _pump(sock: socket.socket, conn: SessionConnection, on_event: object) -> None:
+    """Feed ``conn`` from ``sock`` and hand its events to ``on_event`` until the end."""
+    handle = on_event  # a callable; typed loosely to keep the harness short
+    while True:
+        try:
+            data = sock.recv(65536)
+        except OSError:
+            data = b""
+        conn.receive_data(data)
+        while (event := conn.next_event()) is not NEED_DATA:
+            handle(event)  # type: ignore[operator]
+        if not data:
+            return
+
+
+def run(seconds: float, mbit: float, rtt_ms: float) -> dict[str, float]:
+    frames = video_in_desktop(int(FPS * 2)).frames
+    a_cust, a_link = _tcp_pair()
+    b_link, b_agent = _tcp_pair()
+    up = ShapedLink(a_link, b_link, mbit * 1e6, rtt_ms / 2e3)  # customer -> agent
+    down = ShapedLink(b_link, a_link, mbit * 1e6, rtt_ms / 2e3)  # agent -> customer
+    cust = SessionConnection(Role.CUSTOMER)
+    agent = SessionConnection(Role.AGENT)
+    lock = threading.Condition()
+    rate = RateController()
+    state = {"marker": 0, "stop": False}
+    key_sent: dict[int, float] = {}
+    latencies: list[float] = []
+    vp8_times: deque[float] = deque()
+    decode_errors: list[str] = []
+
+    def customer_event(event: object) -> None:
+        with lock:
+            if isinstance(event, UpdateAck):
+                rate.acked(event.seq, time.monotonic())
+            elif isinstance(event, Key) and event.pressed:
+                state["marker"] += 1
+            lock.notify_all()
+
+    dec = ScreenDecoder()
+    agent_state = {"shown": 0}
+
+    def agent_event(event: object) -> None:
+        if not isinstance(event, ScreenUpdate):
+            return
+        try:
+            dec.decode(event.data)
+        except Exception as exc:  # a bench: record and go on
+            decode_errors.append(str(exc))
+        ops = parse_ops(event.data, parse_header(event.data))
+        if any(isinstance(op, PixelsOp) and op.codec == VP8_ID for op in ops):
+            vp8_times.append(time.monotonic())
+        fb = dec.framebuffer
+        if fb is not None:
+            shown = int(fb[MARK][0, 0, 0] == 0)
+            count = agent_state["shown"]
+            if shown != count % 2 and (count + 1) in key_sent:
+                latencies.append(time.monotonic() - key_sent.pop(count + 1))
+                agent_state["shown"] = count + 1
+        with contextlib.suppress(OSError):  # the run is over
+            b_agent.sendall(agent.send(UpdateAck(event.seq)))
+
+    a_cust.sendall(cust.send(Hello(Role.CUSTOMER, "Maria")))
+    b_agent.sendall(agent.send(Hello(Role.AGENT, "Ana", capabilities=tuple(sorted(LOSSY)))))
+    readers = [
+        threading.Thread(target=_pump, args=(a_cust, cust, customer_event), daemon=True),
+        threading.Thread(target=_pump, args=(b_agent, agent, agent_event), daemon=True),
+    ]
+    for t in readers:
+        t.start()
+
+    enc_ms: list[float] = []
+    sent_bytes = [0]
+
+    def customer_loop() -> None:
+        enc = ScreenEncoder(lossy_codecs=LOSSY)
+        seq, i = 0, 0
+        next_tick = time.monotonic()
+        while not state["stop"]:
+            with lock:
+                waiting = time.monotonic()
+                lock.wait_for(lambda: cust.credits > 0 or state["stop"], timeout=1.0)
+                rate.waited(time.monotonic() - waiting, time.monotonic())
+                if state["stop"]:
+                    return
+                if cust.credits <= 0:
+                    continue
+                marker = state["marker"]
+                enc.video_bitrate, enc.video_fps = rate.bitrate, rate.fps
+                enc.refresh_pixels = rate.refresh_pixels(time.monotonic())
+            frame = frames[i % len(frames)].copy()
+            i += 1
+            frame[MARK] = 0 if marker % 2 else 255
+            t0 = time.perf_counter()
+            update = enc.encode(frame)
+            enc_ms.append((time.perf_counter() - t0) * 1e3)
+            with lock:
+                rate.sent(seq, len(update), time.monotonic())
+                data = cust.send(ScreenUpdate(seq, update))
+            a_cust.sendall(data)
+            sent_bytes[0] += len(data)
+            seq += 1
+            next_tick = max(next_tick + 1 / FPS, time.monotonic() - 1 / FPS)
+            time.sleep(max(0.0, next_tick - time.monotonic()))
+
+    cap = threading.Thread(target=customer_loop, daemon=True)
+    cap.start()
+    start = time.monotonic()
+    n = 0
+    while time.monotonic() - start < seconds:
+        time.sleep(KEY_EVERY_S)
+        if agent_state["shown"] == n:  # the last answer arrived: press again
+            n += 1
+            key_sent[n] = time.monotonic()
+            b_agent.sendall(agent.send(Key("a", True)) + agent.send(Key("a", False)))
+    state["stop"] = True
+    with lock:
+        lock.notify_all()
+    cap.join(5)
+    elapsed = time.monotonic() - start
+    for sock in (a_cust, b_agent):
+        sock.shutdown(socket.SHUT_RDWR)
+    for t in readers:
+        t.join(5)
+    up.join()
+    down.join()
+    for sock in (a_cust, a_link, b_link, b_agent):
+        sock.close()
+    late = [t for t in vp8_times if t > start + seconds / 2]
+    return {
+        "input_to_pixel_ms_p50": statistics.median(latencies) * 1e3 if latencies else -1,
+        "input_to_pixel_ms_p95": float(np.percentile(latencies, 95)) * 1e3 if latencies else -1,
+        "keys_answered": len(latencies),
+        "video_fps_2nd_half": len(late) / (seconds / 2),
+        "mbit_s": sent_bytes[0] * 8 / elapsed / 1e6,
+        "link_queue_max_kb": up.max_queued / 1e3,
+        "enc_ms_p50": statistics.median(enc_ms),
+        "final_bitrate": rate.bitrate,
+        "final_fps": rate.fps,
+        "cuts": rate.cuts,  # type: ignore[dict-item]
+        "base_rtt_ms": (rate.base_rtt or 0) * 1e3,
+        "decode_errors": len(decode_errors),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--mbit", type=float, default=5.0)
+    parser.add_argument("--rtt-ms", type=float, default=40.0)
+    args = parser.parse_args(argv)
+    print(json.dumps(run(args.seconds, args.mbit, args.rtt_ms), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
