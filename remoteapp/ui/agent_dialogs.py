@@ -13,6 +13,7 @@ from remoteapp.net.helpdesk import (
     RateLimited,
     TicketClient,
 )
+from remoteapp.net.helpdesk_http import InsecureServer, ServerNotTrusted
 from remoteapp.ui import credentials, operations
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtWidgets
@@ -119,6 +120,18 @@ class LoginDialog(QtWidgets.QDialog):
                 self.message.setText(
                     tr("Too many failed logins. Try again in {seconds} s.").format(
                         seconds=exc.retry_after
+                    )
+                )
+            elif isinstance(exc, ServerNotTrusted):
+                self.message.setText(
+                    tr("The certificate of {server} is not trusted: not logging in.").format(
+                        server=server
+                    )
+                )
+            elif isinstance(exc, InsecureServer):
+                self.message.setText(
+                    tr("{server} is not encrypted (http://): use its https:// address.").format(
+                        server=server
                     )
                 )
             elif isinstance(exc, HelpdeskUnavailable):

@@ -391,6 +391,16 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Agent login</translation>
     </message>
     <message>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="120"/>
+        <source>The certificate of {server} is not trusted: not logging in.</source>
+        <translation>The certificate of {server} is not trusted: not logging in.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="120"/>
+        <source>{server} is not encrypted (http://): use its https:// address.</source>
+        <translation>{server} is not encrypted (http://): use its https:// address.</translation>
+    </message>
+    <message>
         <location filename="../../remoteapp/ui/widgets.py" line="33"/>
         <source>Insecure connections allowed: this app may talk to its server without encryption.</source>
         <translation>Insecure connections allowed: this app may talk to its server without encryption.</translation>

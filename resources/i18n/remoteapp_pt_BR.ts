@@ -391,6 +391,16 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Login do agente</translation>
     </message>
     <message>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="120"/>
+        <source>The certificate of {server} is not trusted: not logging in.</source>
+        <translation>O certificado de {server} não é confiável: o login não foi feito.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="120"/>
+        <source>{server} is not encrypted (http://): use its https:// address.</source>
+        <translation>{server} não é criptografado (http://): use o endereço https://.</translation>
+    </message>
+    <message>
         <location filename="../../remoteapp/ui/widgets.py" line="33"/>
         <source>Insecure connections allowed: this app may talk to its server without encryption.</source>
         <translation>Conexões inseguras permitidas: este aplicativo pode falar com o servidor sem criptografia.</translation>

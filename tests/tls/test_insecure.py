@@ -20,6 +20,7 @@ from remoteapp.net.helpdesk_http import InsecureServer, verified_session
 from remoteapp.session import relay_link
 from remoteapp.tickets.outbox import TicketOutbox
 from remoteapp.ui import i18n
+from remoteapp.ui.agent_dialogs import LoginDialog
 from remoteapp.ui.agent_window import AgentWindow
 from remoteapp.ui.customer_window import CustomerWindow
 from remoteapp.ui.qt import QtWidgets, is_alive
@@ -27,6 +28,7 @@ from remoteapp.ui.widgets import BrandHeader, InsecureNotice
 from tests.helpdesk.conftest import FAST
 from tests.helpdesk.server_process import Server, start_server
 from tests.tls.test_tls_live import join_both, queue_session
+from tests.ui.test_login import MemoryKeyring, keyring_backend
 
 NOTICE_EN = "Insecure connections allowed: this app may talk to its server without encryption."
 NOTICE_PT = (
@@ -163,3 +165,30 @@ def test_both_windows_show_the_warning_against_an_insecure_server(
         if is_alive(agent):
             agent.close()
         qtbot.waitUntil(lambda: not presence_threads(), timeout=15_000)
+
+
+@pytest.mark.display
+def test_the_login_dialog_says_why_it_refuses_a_server(
+    qtbot: QtBot, tls_server: Server, plain_server: Server
+) -> None:
+    """An agent typing a server whose certificate is not trusted, or a plain http://
+    one on another host, is told that, not "cannot be reached"."""
+    with keyring_backend(MemoryKeyring()):
+        dialog = LoginDialog(tls_server.http_url)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitUntil(lambda: dialog.keyring_checked)
+        dialog.email.setText("someone@acme.example")
+        dialog.password.setText("whatever")
+        dialog.ok.click()
+        qtbot.waitUntil(lambda: "not trusted" in dialog.message.text(), timeout=15_000)
+        assert dialog.message.text() == (
+            f"The certificate of {tls_server.http_url} is not trusted: not logging in."
+        )
+        dialog.server.setText(plain_server.http_url)
+        dialog.ok.click()
+        qtbot.waitUntil(lambda: "not encrypted" in dialog.message.text(), timeout=15_000)
+        assert dialog.message.text() == (
+            f"{plain_server.http_url} is not encrypted (http://): use its https:// address."
+        )
+        assert dialog.client is None and dialog.isVisible()
