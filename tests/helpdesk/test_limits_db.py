@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 from helpdesk.clock import Clock
 from helpdesk.db import db_factory, make_engine, migrate
 from helpdesk.errors import RateLimited
-from helpdesk.limits import PURGE_EVERY_S, AttemptLimits, Rule
+from helpdesk.limits import PURGE_EVERY_S, AttemptLimits, Rule, backoff
 from helpdesk.models import FailedAttempt
 from remotewire.error_codes import ErrorCode
 from tests.postgres import new_database
@@ -101,3 +101,25 @@ def test_rows_that_left_every_window_are_purged(engines: list[Engine]) -> None:
             db, [Rule("login:new@example.com", LIMIT, 60)], code=ErrorCode.WRONG_LOGIN, message=""
         )
         assert db.scalar(select(func.count()).select_from(FailedAttempt)) == 1
+
+
+def test_backoff_waits_longer_after_each_full_window(engines: list[Engine]) -> None:
+    """6 failures: wait one window; 6 more right after it: wait until the 4-window step
+    frees up, not just one more window."""
+    clock = MovedClock()
+    limiter = AttemptLimits(clock).for_address("192.0.2.3")
+    rules = backoff("partner-pair:1:123456789", LIMIT, 60)
+
+    def fail_until_refused() -> int:
+        with db_factory(engines[0])() as db:
+            while True:
+                try:
+                    limiter.reserve(db, rules, code=ErrorCode.WRONG_LOGIN, message="{wait}")
+                except RateLimited as refused:
+                    return refused.retry_after
+
+    first = fail_until_refused()
+    assert 55 <= first <= 60
+    clock.offset += first
+    second = fail_until_refused()  # 12 failures within 4 windows: the second step is full
+    assert 170 <= second <= 180, second
