@@ -38,11 +38,11 @@ def normalize(typed: str) -> str:
 def split_password(typed: str) -> tuple[str, str]:
     """``(server part, local part)`` of a whole password as typed, else ``BadPassword``.
 
-    The local part is the last ``LOCAL_PART`` characters; the server part is the rest,
-    whatever its length (``SERVER_PART`` from this server, but the app does not rely on
-    it), at most ``MAX_SERVER_PART``."""
+    The local part is the last ``LOCAL_PART`` characters; the server part is the rest:
+    at least ``SERVER_PART`` (anything shorter is surely mistyped, most likely the server
+    part alone), at most ``MAX_SERVER_PART`` (a server may make longer ones)."""
     password = normalize(typed)
-    if not LOCAL_PART < len(password) <= LOCAL_PART + MAX_SERVER_PART:
+    if not LENGTH <= len(password) <= LOCAL_PART + MAX_SERVER_PART:
         raise BadPassword(f"a customer password has {LENGTH} characters")
     if any(ch not in ALPHABET for ch in password):
         raise BadPassword("a customer password has only letters and digits 2-9")

@@ -90,6 +90,27 @@ def answer_password(window: AgentWindow, password: str) -> QtWidgets.QInputDialo
 
 
 @pytest.mark.display
+def test_a_password_of_the_wrong_shape_is_asked_again_without_asking_the_server(
+    qtbot: QtBot, server: Server, tmp_path: Path, windows: list[AgentWindow]
+) -> None:
+    """The server's part alone, a typo'd length, a letter not in the alphabet: the agent
+    is told what a password looks like; no failed attempt is counted against anyone."""
+    customer = HelpdeskClient(server.http_url)
+    reg = customer.register(
+        "demo", uuid.uuid4().hex, {"name": "Flávia Forma", "email": "flavia@acme.example"}
+    )
+    customer.close()
+    window = open_agent_window(server, tmp_path, qtbot, windows)
+    start_connecting(window, reg.partner_id, qtbot)
+    for typed in (reg.password, reg.password + "abc", reg.password + "abc0"):
+        asked = answer_password(window, typed)
+        qtbot.waitUntil(lambda: window.password_dialog is not asked)  # noqa: B023
+        assert "The password has 10 letters and digits." in window.password_dialog.labelText()
+        assert window.status.text() != "Connecting..."
+    window.password_dialog.reject()
+
+
+@pytest.mark.display
 def test_locked_partner_tells_the_agent_how_long_to_wait(
     qtbot: QtBot, server: Server, tmp_path: Path, windows: list[AgentWindow]
 ) -> None:
@@ -102,13 +123,13 @@ def test_locked_partner_tells_the_agent_how_long_to_wait(
     start_connecting(window, reg.partner_id, qtbot)
 
     for attempt in range(6):  # each wrong password: told so, and asked again
-        asked = answer_password(window, f"wrong-{attempt}")
+        asked = answer_password(window, f"zzzzz{attempt + 2}kmnp")  # well-formed, wrong
         qtbot.waitUntil(lambda: window.password_dialog is not asked, timeout=10_000)  # noqa: B023
         assert window.status.text() == "Wrong partner ID or password."
         assert window.password_dialog.isVisible()
         assert "Wrong password, try again." in window.password_dialog.labelText()
 
-    last = answer_password(window, "wrong-again")  # the 7th within the minute: locked
+    last = answer_password(window, "zzzzz9kmnp")  # the 7th within the minute: locked
     qtbot.waitUntil(lambda: window.status.text().startswith("Too many"), timeout=10_000)
     match = re.fullmatch(r"Too many wrong passwords\. Try again in (\d+) s\.", window.status.text())
     assert match is not None, window.status.text()
@@ -125,7 +146,7 @@ def test_locked_partner_tells_the_agent_how_long_to_wait(
 
     # even the right password waits: the agent sees the wait again, not "wrong password"
     start_connecting(window, reg.partner_id, qtbot)
-    answer_password(window, reg.password)
+    answer_password(window, reg.password + "abcd")  # the server's part is right
     assert window.status.text() == "Connecting..."
     qtbot.waitUntil(lambda: window.status.text().startswith("Too many"), timeout=10_000)
     again = re.search(r"Try again in (\d+) s\.", window.status.text())

@@ -25,7 +25,8 @@ def test_the_whole_password_stays_easy_to_read_aloud() -> None:
 def test_split_takes_the_local_part_from_the_end_and_forgives_spacing() -> None:
     assert split_password("abcdef ghjk") == ("abcdef", "ghjk")
     assert split_password(" ABC-DEF-GHJK ") == ("abcdef", "ghjk")
-    for bad in ("", "abcd", "abcdef0hjk", "abcdefghjkl" * 2, "abcdéfghjk"):
+    assert split_password("abcdefgh jkmn") == ("abcdefgh", "jkmn")  # a longer server part
+    for bad in ("", "abcd", "abcdef", "abcdefghj", "abcdef0hjk", "abcdefghjkl" * 2, "abcdéfghjk"):
         with pytest.raises(BadPassword):
             split_password(bad)
 
