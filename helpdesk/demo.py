@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from helpdesk.errors import InvalidInput
 from helpdesk.models import (
     AccessProfile,
-    ApiToken,
     Person,
     RemoteApp,
     Ticket,
@@ -31,6 +30,7 @@ from helpdesk.models import (
 from helpdesk.security import hash_password
 from helpdesk.services import password_policy
 from helpdesk.services.access import PERMISSIONS
+from helpdesk.services.api_tokens import add_token
 
 ADMIN_EMAIL_ENV = "REMOTEAPP_ADMIN_EMAIL"
 ADMIN_PASSWORD_ENV = "REMOTEAPP_ADMIN_PASSWORD"
@@ -95,7 +95,10 @@ def seed(db_factory: sessionmaker[Session]) -> dict[str, Any] | None:
             for n, e, o, c in CLIENTS
         ]
         token = secrets.token_hex(16)
-        db.add_all([admin, agent, app, *clients, ApiToken(token=token, name="demo")])
+        db.add_all([admin, agent, app, *clients])
+        db.flush()  # the app first: the token refers to it
+        # the tickets API token sees the demo app's tickets (those its staff own)
+        add_token(db, token, "demo", app_id=DEMO_APP_ID)
         now = utcnow()
         for number, (client, subject) in enumerate(
             [(clients[0], "Printer does not print"), (clients[2], "VPN drops at noon")]
