@@ -118,6 +118,34 @@ def test_two_clients_pair_through_the_tls_relay(
         assert customer_sock.recv(64) == b""
 
 
+def test_both_directions_at_full_speed_at_once(tls_server: Server, pinned: tls.TrustPolicy) -> None:
+    """Each bridge is sending and receiving bulk at the same time (both of its buffers
+    full): no deadlock, every byte in order."""
+    grant, offer = queue_session(tls_server, "Busy Both Ways")
+    agent_sock, customer_sock = join_both(grant, offer)
+    size = 4 * 1024 * 1024
+    sent = {agent_sock: os.urandom(size), customer_sock: os.urandom(size)}
+    got: dict[socket.socket, bytes] = {}
+
+    def read_all(sock: socket.socket) -> None:
+        data = bytearray()
+        while len(data) < size and (chunk := sock.recv(1 << 20)):
+            data += chunk
+        got[sock] = bytes(data)
+
+    with agent_sock, customer_sock:
+        for sock in sent:
+            sock.settimeout(20)
+        threads = [threading.Thread(target=read_all, args=(s,)) for s in sent]
+        threads += [threading.Thread(target=s.sendall, args=(d,)) for s, d in sent.items()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert got[customer_sock] == sent[agent_sock]
+        assert got[agent_sock] == sent[customer_sock]
+
+
 def test_an_untrusted_relay_certificate_is_refused_clearly(
     tls_server: Server, pinned: tls.TrustPolicy
 ) -> None:
