@@ -18,7 +18,7 @@ from typing import Final
 
 import numpy as np
 
-from remoteapp.codec import DecodedUpdate, Pixels
+from remoteapp.codec import DecodedUpdate, LossyMode, Pixels
 from remoteapp.net.session import (
     Clipboard,
     Event,
@@ -277,6 +277,23 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.monitor_box.activated.connect(self._choose_monitor)
         self.monitor_action = bar.addWidget(self.monitor_box)
         self.monitor_action.setVisible(False)  # shown when the customer has several
+        self.quality_box = QtWidgets.QComboBox()
+        self.quality_box.setObjectName("quality")
+        for label, mode in (
+            (tr("Automatic"), LossyMode.AUTO),
+            (tr("Best quality"), LossyMode.QUALITY),
+            (tr("Best speed"), LossyMode.SPEED),
+        ):
+            self.quality_box.addItem(label, mode.value)
+        self.quality_box.setToolTip(
+            tr(
+                "Picture: Automatic sends videos and photos in less detail and makes them "
+                "exact once they stop changing; Best quality is always exact; Best speed "
+                "uses less detail everywhere (for slow connections)."
+            )
+        )
+        self.quality_box.activated.connect(self._choose_quality)
+        bar.addWidget(self.quality_box)
         self.code_label = QtWidgets.QLabel()
         self.code_label.setObjectName("verification-code")
         self.code_label.setToolTip(verification_hint())
@@ -377,6 +394,10 @@ class ViewerWindow(QtWidgets.QMainWindow):
         index = self.monitor_box.itemData(row)
         if index is not None and not self._ended:
             self.session.send(SelectMonitor(int(index)))
+
+    def _choose_quality(self, row: int) -> None:
+        if not self._ended:
+            self.session.set_quality(LossyMode(self.quality_box.itemData(row)))
 
     def _toggle_fit(self) -> None:
         self.view.fit = self.fit_action.isChecked()

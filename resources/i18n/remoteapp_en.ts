@@ -124,12 +124,12 @@
         <translation>The password has {count} letters and digits.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="265"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="278"/>
         <source>Partner password</source>
         <translation>Partner password</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="266"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="279"/>
         <source>Password of {partner}:</source>
         <translation>Password of {partner}:</translation>
     </message>
@@ -345,7 +345,7 @@ the verification code (shown in the toolbar)</extracomment>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="323"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="286"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="303"/>
         <source>Connecting...</source>
         <translation>Connecting...</translation>
     </message>
@@ -360,43 +360,63 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>The password does not match: the session did not start. Ask the customer to read out the password the app shows now (it has changed) and connect again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="327"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="283"/>
+        <source>Automatic</source>
+        <translation>Automatic</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/viewer.py" line="284"/>
+        <source>Best quality</source>
+        <translation>Best quality</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/viewer.py" line="285"/>
+        <source>Best speed</source>
+        <translation>Best speed</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/viewer.py" line="290"/>
+        <source>Picture: Automatic sends videos and photos in less detail and makes them exact once they stop changing; Best quality is always exact; Best speed uses less detail everywhere (for slow connections).</source>
+        <translation>Picture: Automatic sends videos and photos in less detail and makes them exact once they stop changing; Best quality is always exact; Best speed uses less detail everywhere (for slow connections).</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/viewer.py" line="344"/>
         <source>Verification code: {code}</source>
         <translation>Verification code: {code}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="346"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="363"/>
         <source>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</source>
         <translation>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="364"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="381"/>
         <source>All monitors</source>
         <translation>All monitors</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="366"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="383"/>
         <source>Monitor {n} ({w}x{h})</source>
         <translation>Monitor {n} ({w}x{h})</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="415"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="436"/>
         <source>Session ended: {reason}</source>
         <translation>Session ended: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="32"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="33"/>
         <location filename="../../remoteapp/ui/widgets.py" line="76"/>
         <source>Agent login</source>
         <translation>Agent login</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="120"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="127"/>
         <source>The certificate of {server} is not trusted: not logging in.</source>
         <translation>The certificate of {server} is not trusted: not logging in.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="120"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="133"/>
         <source>{server} is not encrypted (http://): use its https:// address.</source>
         <translation>{server} is not encrypted (http://): use its https:// address.</translation>
     </message>
@@ -406,147 +426,147 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Insecure connections allowed: this app may talk to its server without encryption.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="44"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="45"/>
         <source>Remember me</source>
         <extracomment>&quot;remember me&quot; was ticked but the keyring refused the keyring has answered (saved login or why not)</extracomment>
         <translation>Remember me</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="45"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="46"/>
         <source>Server</source>
         <translation>Server</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="46"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="47"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="50"/>
         <source>Email</source>
         <translation>Email</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="47"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="48"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="86"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="156"/>
         <source>Password</source>
         <translation>Password</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="57"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="58"/>
         <source>Log in</source>
         <translation>Log in</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="77"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="78"/>
         <source>Login will not be remembered: no keyring on this system.</source>
         <translation>Login will not be remembered: no keyring on this system.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="95"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="96"/>
         <source>Fill in server, email and password.</source>
         <translation>Fill in server, email and password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="98"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="99"/>
         <source>Logging in...</source>
         <translation>Logging in...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="117"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="118"/>
         <source>Wrong email or password.</source>
         <translation>Wrong email or password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="120"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="121"/>
         <source>Too many failed logins. Try again in {seconds} s.</source>
         <translation>Too many failed logins. Try again in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="127"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="140"/>
         <source>The server {server} cannot be reached. Check the address or try again later.</source>
         <translation>The server {server} cannot be reached. Check the address or try again later.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="132"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="145"/>
         <source>Cannot log in: {reason}</source>
         <translation>Cannot log in: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="157"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="170"/>
         <source>Ticket for the session with {partner}</source>
         <extracomment>None: a new ticket will be opened</extracomment>
         <translation>Ticket for the session with {partner}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="165"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="178"/>
         <source>Ticket number</source>
         <translation>Ticket number</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="166"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="179"/>
         <source>Look up</source>
         <translation>Look up</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="171"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="184"/>
         <source>Ticket</source>
         <translation>Ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="175"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="188"/>
         <source>Subject</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="176"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="189"/>
         <source>Client</source>
         <translation>Client</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="177"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="190"/>
         <source>Responsible</source>
         <translation>Responsible</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="181"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="194"/>
         <source>Start session</source>
         <translation>Start session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="184"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="197"/>
         <source>No ticket</source>
         <translation>No ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="186"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="199"/>
         <source>Cancel</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="198"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="211"/>
         <source>Type the ticket number.</source>
         <translation>Type the ticket number.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="201"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="214"/>
         <source>Looking up...</source>
         <translation>Looking up...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="219"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="232"/>
         <source>There is no ticket {number}.</source>
         <translation>There is no ticket {number}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="221"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="234"/>
         <source>Cannot look the ticket up: {reason}</source>
         <translation>Cannot look the ticket up: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="239"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="252"/>
         <source>New ticket</source>
         <translation>New ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="241"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="254"/>
         <source>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</source>
         <translation>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</translation>
     </message>

@@ -124,12 +124,12 @@
         <translation>A senha tem {count} letras e números.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="265"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="278"/>
         <source>Partner password</source>
         <translation>Senha do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="266"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="279"/>
         <source>Password of {partner}:</source>
         <translation>Senha de {partner}:</translation>
     </message>
@@ -345,7 +345,7 @@ the verification code (shown in the toolbar)</extracomment>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="323"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="286"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="303"/>
         <source>Connecting...</source>
         <translation>Conectando...</translation>
     </message>
@@ -360,43 +360,63 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>A senha não confere: a sessão não começou. Peça ao cliente que leia a senha que o aplicativo mostra agora (ela mudou) e conecte de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="327"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="283"/>
+        <source>Automatic</source>
+        <translation>Automática</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/viewer.py" line="284"/>
+        <source>Best quality</source>
+        <translation>Melhor qualidade</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/viewer.py" line="285"/>
+        <source>Best speed</source>
+        <translation>Melhor velocidade</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/viewer.py" line="290"/>
+        <source>Picture: Automatic sends videos and photos in less detail and makes them exact once they stop changing; Best quality is always exact; Best speed uses less detail everywhere (for slow connections).</source>
+        <translation>Imagem: Automática envia vídeos e fotos com menos detalhe e os deixa exatos assim que param de mudar; Melhor qualidade é sempre exata; Melhor velocidade usa menos detalhe em tudo (para conexões lentas).</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/viewer.py" line="344"/>
         <source>Verification code: {code}</source>
         <translation>Código de verificação: {code}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="346"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="363"/>
         <source>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</source>
         <translation>{latency} ms · {fps} qps · {h:02d}:{m:02d}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="364"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="381"/>
         <source>All monitors</source>
         <translation>Todos os monitores</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="366"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="383"/>
         <source>Monitor {n} ({w}x{h})</source>
         <translation>Monitor {n} ({w}x{h})</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="415"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="436"/>
         <source>Session ended: {reason}</source>
         <translation>Sessão encerrada: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="32"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="33"/>
         <location filename="../../remoteapp/ui/widgets.py" line="76"/>
         <source>Agent login</source>
         <translation>Login do agente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="120"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="127"/>
         <source>The certificate of {server} is not trusted: not logging in.</source>
         <translation>O certificado de {server} não é confiável: o login não foi feito.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="120"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="133"/>
         <source>{server} is not encrypted (http://): use its https:// address.</source>
         <translation>{server} não é criptografado (http://): use o endereço https://.</translation>
     </message>
@@ -406,147 +426,147 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Conexões inseguras permitidas: este aplicativo pode falar com o servidor sem criptografia.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="44"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="45"/>
         <source>Remember me</source>
         <extracomment>&quot;remember me&quot; was ticked but the keyring refused the keyring has answered (saved login or why not)</extracomment>
         <translation>Lembrar de mim</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="45"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="46"/>
         <source>Server</source>
         <translation>Servidor</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="46"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="47"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="50"/>
         <source>Email</source>
         <translation>E-mail</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="47"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="48"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="86"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="156"/>
         <source>Password</source>
         <translation>Senha</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="57"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="58"/>
         <source>Log in</source>
         <translation>Entrar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="77"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="78"/>
         <source>Login will not be remembered: no keyring on this system.</source>
         <translation>O login não será lembrado: este sistema não tem um chaveiro (keyring).</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="95"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="96"/>
         <source>Fill in server, email and password.</source>
         <translation>Preencha servidor, e-mail e senha.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="98"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="99"/>
         <source>Logging in...</source>
         <translation>Entrando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="117"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="118"/>
         <source>Wrong email or password.</source>
         <translation>E-mail ou senha incorretos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="120"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="121"/>
         <source>Too many failed logins. Try again in {seconds} s.</source>
         <translation>Tentativas de login erradas demais. Tente novamente em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="127"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="140"/>
         <source>The server {server} cannot be reached. Check the address or try again later.</source>
         <translation>Não foi possível contatar o servidor {server}. Verifique o endereço ou tente mais tarde.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="132"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="145"/>
         <source>Cannot log in: {reason}</source>
         <translation>Não foi possível entrar: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="157"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="170"/>
         <source>Ticket for the session with {partner}</source>
         <extracomment>None: a new ticket will be opened</extracomment>
         <translation>Ticket do atendimento com {partner}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="165"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="178"/>
         <source>Ticket number</source>
         <translation>Número do ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="166"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="179"/>
         <source>Look up</source>
         <translation>Buscar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="171"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="184"/>
         <source>Ticket</source>
         <translation>Ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="175"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="188"/>
         <source>Subject</source>
         <translation>Assunto</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="176"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="189"/>
         <source>Client</source>
         <translation>Cliente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="177"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="190"/>
         <source>Responsible</source>
         <translation>Responsável</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="181"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="194"/>
         <source>Start session</source>
         <translation>Iniciar sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="184"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="197"/>
         <source>No ticket</source>
         <translation>Sem ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="186"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="199"/>
         <source>Cancel</source>
         <translation>Cancelar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="198"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="211"/>
         <source>Type the ticket number.</source>
         <translation>Digite o número do ticket.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="201"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="214"/>
         <source>Looking up...</source>
         <translation>Buscando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="219"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="232"/>
         <source>There is no ticket {number}.</source>
         <translation>Não existe o ticket {number}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="221"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="234"/>
         <source>Cannot look the ticket up: {reason}</source>
         <translation>Não foi possível buscar o ticket: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="239"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="252"/>
         <source>New ticket</source>
         <translation>Novo ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="241"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="254"/>
         <source>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</source>
         <translation>Todo acesso remoto é registrado em um ticket. Um novo ticket será aberto para registrar esta conexão. Continuar?</translation>
     </message>
