@@ -168,8 +168,8 @@ def leave(db: Db, notifier: Notifier, presence: Presence) -> None:
     poll still in flight cannot bring the customer back: it is woken and answers 401."""
     presence.last_seen = REVOKED_AT
     presence.key_hash = ""
+    notifier.notify_on_commit(db, presence.partner_id)  # every process's waiter
     db.commit()
-    notifier.notify(presence.partner_id)
 
 
 async def long_poll(

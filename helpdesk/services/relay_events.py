@@ -17,7 +17,7 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
 
@@ -41,6 +41,8 @@ events = EventLog("helpdesk")
 CURSOR_SLACK_S = 5.0
 """An end committed just after the clock read that stamped it still reaches the relay."""
 MAX_CURSOR = 64
+SWEEP_LOCK = 0x72656D6F7465 + 1
+"""PostgreSQL advisory lock key of a sweep round (``helpdesk.db.MIGRATION_LOCK`` + 1)."""
 
 
 class SeenReports:
@@ -181,9 +183,15 @@ def _cursor(text: str | None) -> datetime | None:
 
 def sweep(db_factory: sessionmaker[Db], settings: Settings) -> None:
     """End offers nobody joined and connected sessions whose relay went silent; forget
-    customer devices long gone (``presence.forget_stale``)."""
+    customer devices long gone (``presence.forget_stale``). On PostgreSQL one server
+    process at a time (``SWEEP_LOCK``, held until the commit); the others skip the round
+    rather than wait, so N processes sweep about as often as one, without deadlocks."""
     now = settings.clock.now()
     with db_factory() as db:
+        if db.get_bind().dialect.name == "postgresql" and not db.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK}
+        ):
+            return  # another server process sweeps this round; its result is the same
         expire_stale(db, now)
         silent_before = now - timedelta(seconds=settings.relay_lapse_s)
         lost = db.scalars(
