@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 
 from remoteapp.net import tls
@@ -219,3 +221,26 @@ def test_a_lone_relay_reports_to_an_https_helpdesk_it_verifies(
     finally:
         agent.close()
         assert relay.stop() == 0
+
+
+def test_the_console_over_native_https_sets_a_secure_cookie(tls_server: Server, pki: Pki) -> None:
+    """uvicorn serves the console with ``--cert/--key`` itself (no proxy): the login
+    cookie is ``Secure``; a browser that trusts the CA loads the page."""
+    context = ssl.create_default_context(cadata=pki.ca.pem)
+    creds = tls_server.credentials["agent"]
+    with httpx.Client(base_url=tls_server.http_url, timeout=10, verify=context) as client:
+        page = client.get("/console/login").text
+        marker = 'name="csrf" value="'
+        start = page.index(marker) + len(marker)
+        answer = client.post(
+            "/console/login",
+            data={
+                "email": creds["email"],
+                "password": creds["password"],
+                "csrf": page[start : page.index('"', start)],
+            },
+            headers={"Sec-Fetch-Site": "same-origin"},
+        )
+    assert answer.status_code == 303, answer.text
+    cookie = next(v for k, v in answer.headers.multi_items() if k == "set-cookie")
+    assert "secure" in {part.strip().lower() for part in cookie.split(";")[1:]}
