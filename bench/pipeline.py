@@ -8,6 +8,7 @@ touch every pixel faster) and a VNC-Tight-like baseline (zlib level 6 on each ch
     python -m bench.pipeline --json               # one JSON object
     python -m bench.pipeline --frames DIR         # PNG frames in name order (a recording)
     python -m bench.pipeline --record DIR --seconds 5   # record the live screen to PNGs
+    python -m bench.pipeline --lossy              # video/photo workloads: bench.lossy
 """
 
 from __future__ import annotations
@@ -237,7 +238,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=60, help="frames per synthetic workload")
     parser.add_argument("--level", type=int, default=DEFAULT_LEVEL, help="zstd level to measure")
     parser.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated subset")
+    parser.add_argument("--lossy", action="store_true", help="the lossy path (bench.lossy)")
     args = parser.parse_args(argv)
+    if args.lossy:
+        from bench.lossy import main as lossy_main
+
+        return lossy_main(["--frames", str(args.count)])
 
     if args.record:
         n = record(args.record, args.seconds, args.fps, max_frames=int(args.seconds * args.fps) + 1)
