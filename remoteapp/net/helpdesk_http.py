@@ -119,7 +119,6 @@ class HttpCalls:
         self.http.close()
 
     def call(self, method: str, path: str, *, timeout_s: float | None = None, **kwargs: Any) -> Any:
-        check_url(self.base_url, self.policy)
         try:
             response = self.http.request(
                 method, self.base_url + path, timeout=timeout_s or self.timeout_s, **kwargs

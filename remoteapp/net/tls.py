@@ -12,6 +12,10 @@ dialled, so the many ``HelpdeskClient(url)`` and ``relay_link.join`` call sites 
 they are; a caller may pass its own ``TrustPolicy`` instead (tests, the signed-profile
 fetch that runs before any profile is known).
 
+Cost: on Linux ``truststore`` loads the system CA bundle again at every handshake (about
+20 ms here, ``bench/tls_relay.py``); that is once per relay join and once per new HTTP
+connection (``requests`` keeps them alive), never per request or per frame.
+
 Errors (``TlsError`` is an ``OSError`` too, so code that handles a failed connection
 handles these, and shows their message)::
 
