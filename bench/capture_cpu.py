@@ -16,10 +16,10 @@ For each workload and repeat, three windows of ``--seconds`` run back to back, i
 that alternates between repeats: no customer (Xvfb's own load for the workload), a customer
 polling, a customer on damage.  Each customer is a fresh process (``bench.interactive
 --role customer``) in a session with this process (an ``AgentSession`` over direct TCP,
-decoding every update).  CPU is process CPU time (utime+stime from /proc/<pid>/stat, not
-wall time: the machine is shared), as % of one core; "Xvfb extra" is Xvfb's CPU with the
-customer minus without.  After each window the agent's framebuffer must equal a full grab
-of the screen (``exact``).  Bytes are the customer's written bytes (/proc/<pid>/io wchar).
+decoding every update; Mbit/s counts those updates).  CPU is process CPU time
+(utime+stime from /proc/<pid>/stat, not wall time: the machine is shared), as % of one
+core; "Xvfb extra" is Xvfb's CPU with the customer minus without.  After each window the
+agent's framebuffer must equal a full grab of the screen (``exact``).
 
     python -m bench.capture_cpu                      # table
     python -m bench.capture_cpu --seconds 20 --repeats 2 --json
@@ -111,7 +111,7 @@ def workload_main(name: str, width: int, height: int, wallpaper: str) -> int:
 
     def text_line(k: int) -> bytes:
         r = random.Random(k)
-        return " ".join(r.choice(WORDS) for _ in range(ww // 50 + 1)).encode()[: ww // 6]
+        return " ".join(r.choice(WORDS) for _ in range(ww // 50 + 1)).encode()[: min(255, ww // 6)]
 
     def paint(y0: int, y1: int) -> None:
         """Repaint window rows [y0, y1): a title bar and text lines."""
@@ -205,13 +205,6 @@ def thread_ns(pid: int) -> dict[str, int]:
     return out
 
 
-def io_written(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
-        if line.startswith("wchar:"):
-            return int(line.split()[1])
-    return 0
-
-
 class Window:
     """CPU seconds of the watched processes, and bytes the customer wrote, over a span."""
 
@@ -220,7 +213,6 @@ class Window:
         self.t0 = time.monotonic()
         self.cpu0 = {k: cpu_seconds(p) for k, p in pids.items()}
         self.ns0 = {k: cpu_ns(p) for k, p in pids.items()}
-        self.io0 = io_written(pids["customer"]) if "customer" in pids else 0
         self.threads0 = thread_ns(pids["customer"]) if "customer" in pids else {}
 
     def result(self) -> dict[str, float]:
@@ -234,7 +226,6 @@ class Window:
             for k, p in self.pids.items()
         }
         if "customer" in self.pids:
-            out["mbit_s"] = (io_written(self.pids["customer"]) - self.io0) * 8 / span / 1e6
             for name, ns in thread_ns(self.pids["customer"]).items():
                 used = 100 * (ns - self.threads0.get(name, 0)) / 1e9 / span
                 out[f"thread {name}"] = used
@@ -277,6 +268,14 @@ def customer_window(
             sock, _ = server.accept()
         agent = Agent(sock, key)
         stack.callback(agent.session.end, "bench over")
+        received = [0]  # update bytes the agent decoded (what crossed the wire, unsealed)
+        decode = agent.session.decoder.decode
+
+        def counted(data: bytes) -> Any:
+            received[0] += len(data)
+            return decode(data)
+
+        agent.session.decoder.decode = counted  # type: ignore[method-assign]
         agent.session.start(b"")
         customer.wait_for("share event=agent", 30)
         grabber = stack.enter_context(ScreenGrabber(display=display))
@@ -295,10 +294,11 @@ def customer_window(
         client.send("start")
         time.sleep(1.0)  # warm up: the workload runs, the customer follows it
         window = Window({"customer": proc.pid, "xvfb": xvfb})
-        frames0 = agent.session.frames
+        frames0, bytes0 = agent.session.frames, received[0]
         time.sleep(args.seconds)
         result = window.result()
         result["fps"] = (agent.session.frames - frames0) / result["seconds"]
+        result["mbit_s"] = (received[0] - bytes0) * 8 / result["seconds"] / 1e6
         client.send("stop")
         result["exact"] = float(exact(5.0))
         return result
