@@ -275,7 +275,7 @@ def customer_window(
             received[0] += len(data)
             return decode(data)
 
-        agent.session.decoder.decode = counted  # type: ignore[method-assign]
+        agent.session.decoder.decode = counted  # type: ignore[method-assign,assignment]
         agent.session.start(b"")
         customer.wait_for("share event=agent", 30)
         grabber = stack.enter_context(ScreenGrabber(display=display))
