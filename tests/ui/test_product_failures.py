@@ -118,6 +118,14 @@ def test_relay_killed_mid_session_both_apps_end_and_the_action_is_written(
     qtbot.waitUntil(action_written, timeout=20_000)
 
 
+def seen(reader: LineReader, prefix: str, lines: list[str]) -> bool:
+    """Whether a line starting with ``prefix`` has come (kept in ``lines``), not waiting."""
+    line = reader.saw(prefix)
+    if line is not None:
+        lines.insert(0, line)
+    return line is not None
+
+
 @pytest.mark.display
 @pytest.mark.parametrize("customer_name", ["Rui Abandonado"])
 def test_agent_app_killed_mid_session_its_action_is_sent_on_the_next_start(
@@ -152,9 +160,13 @@ def test_agent_app_killed_mid_session_its_action_is_sent_on_the_next_start(
     )
     out = LineReader(driver)
     try:
-        started = re.search(r"session=(\S+)", out.wait_for("driver event=session-started", 60))
+        # waits that keep this process's Qt event loop running: its earlier windows may own
+        # the agent display's clipboard, which the driver's viewer reads as it opens
+        lines: list[str] = []
+        qtbot.waitUntil(lambda: seen(out, "driver event=session-started", lines), timeout=60_000)
+        started = re.search(r"session=(\S+)", lines[0])
         assert started is not None
-        app_out.wait_for("customer event=agent-joined", 30)
+        qtbot.waitUntil(lambda: seen(app_out, "customer event=agent-joined", lines), timeout=30_000)
         driver.kill()  # SIGKILL: the session record never got its end
         driver.wait(10)
     finally:
