@@ -4,11 +4,12 @@ the whole screen, and watch top-level windows move (ConfigureNotify) for the mov
 ``XDamageSource`` is the X boundary: its own python-xlib connection, used only by its
 reader thread, which sleeps in ``select()`` on the connection (and a wake pipe) until the
 X server says something.  The DAMAGE object on the root window reports at the
-*NonEmpty* level: one event when damage appears, then the thread moves the whole damaged
-region into an XFixes region (``DamageSubtract``) and fetches its rectangles in one round
-trip, so a thousand tiny draws between two grabs cost one event and one reply, never a
-thousand events.  Damage is taken *before* the pixels are read, so anything drawn after the
-take raises a new event and a new grab: nothing is lost between the two.
+*NonEmpty* level: one event when damage appears, and none after it until the damage is
+fetched.  The thread wakes the capture loop; when that grabs, the thread moves the whole
+damaged region into an XFixes region (``DamageSubtract``) and fetches its rectangles in
+one round trip.  A thousand tiny draws between two grabs cost one event and one reply,
+never a thousand events.  Damage is taken *before* the pixels are read, so anything drawn
+after the take raises a new event and a new grab: nothing is lost between the two.
 
 Errors (all ``remoteapp.errors.CaptureError``)::
 
@@ -42,6 +43,8 @@ log = logging.getLogger("remoteapp.capture")
 #: Longest the reader sleeps in select() before looking at its stop flag again (a close
 #: also writes to the wake pipe, so this only bounds a lost wake-up).
 SELECT_BOUND_S: Final = 5.0
+#: Longest a take waits for the reader thread to fetch reported damage.
+FETCH_WAIT_S: Final = 1.0
 #: Rectangles kept between two takes; beyond this the whole screen is reported instead.
 MAX_PENDING_RECTS: Final = 20_000
 
@@ -116,6 +119,9 @@ class XDamageSource:
         self._count = 0
         self._closed = False
         self._syncs: list[threading.Event] = []
+        self._fetches: list[threading.Event] = []
+        self._dirty = False  #: a DamageNotify came and the region was not fetched since
+        self._dead = False
         self._wake_r, self._wake_w = os.pipe()
         self._thread = threading.Thread(target=self._run, name="x11-damage", daemon=True)
         self._thread.start()
@@ -158,31 +164,37 @@ class XDamageSource:
             while not self._closed:
                 with self._lock:
                     syncs, self._syncs = self._syncs, []
+                    fetches, self._fetches = self._fetches, []
                 if syncs:
                     self._d.sync()  # a round trip: every event sent before it is in
                 while self._d.pending_events():
                     self._handle(self._d.next_event())
-                for done in syncs:
+                if fetches and self._dirty:
+                    self._fetch_damage()
+                for done in fetches + syncs:
                     done.set()
                 readable, _, _ = select.select([fd, self._wake_r], [], [], SELECT_BOUND_S)
                 if self._wake_r in readable:
                     os.read(self._wake_r, 64)
         except Exception as exc:  # the connection broke: report everything, then stop
+            self._dead = True
             if not self._closed:
                 log.warning("capture event=damage-lost reason=%r", exc)
                 self._add(np.array([_EVERYTHING], np.int32))
+        finally:
+            with self._lock:
+                waiting, self._fetches, self._syncs = self._fetches + self._syncs, [], []
+            for done in waiting:
+                done.set()
 
     def _handle(self, event: Any) -> None:
         X = self._X
         if event.type == self._damage_event:
-            self._d.damage_subtract(self._damage, 0, self._region)
-            reply = self._fetch(
-                display=self._d.display, opcode=self._fixes_opcode, region=self._region
-            )
-            raw = np.frombuffer(reply.rectangles, dtype=np.int16).reshape(-1, 4)
-            rects = raw.astype(np.int32)
-            rects[:, 2:] = raw[:, 2:].view(np.uint16)
-            self._add(rects)
+            # NonEmpty level: no further event until the region is fetched (at the next
+            # take), so a burst of draws between two grabs is one event and one fetch
+            if not self._dirty:
+                self._dirty = True
+                self._on_damage()
         elif event.type in (X.ConfigureNotify, X.CreateNotify):
             bw2 = 2 * event.border_width
             geometry = Geometry(event.x, event.y, event.width + bw2, event.height + bw2)
@@ -192,7 +204,18 @@ class XDamageSource:
             with self._lock:
                 self._moves.forget(event.window.id)
 
-    def _add(self, rects: npt.NDArray[np.int32]) -> None:
+    def _fetch_damage(self) -> None:
+        """Move the damage into the XFixes region and fetch its rectangles (one round
+        trip).  ``_dirty`` is cleared first: a draw after the subtract raises a new event."""
+        self._dirty = False
+        self._d.damage_subtract(self._damage, 0, self._region)
+        reply = self._fetch(display=self._d.display, opcode=self._fixes_opcode, region=self._region)
+        raw = np.frombuffer(reply.rectangles, dtype=np.int16).reshape(-1, 4)
+        rects = raw.astype(np.int32)
+        rects[:, 2:] = raw[:, 2:].view(np.uint16)
+        self._add(rects, notify=False)
+
+    def _add(self, rects: npt.NDArray[np.int32], notify: bool = True) -> None:
         if not len(rects):
             return
         with self._lock:
@@ -201,16 +224,25 @@ class XDamageSource:
             else:
                 self._rects.append(rects)
                 self._count += len(rects)
-        self._on_damage()
+        if notify:
+            self._on_damage()
 
     # -- any thread
 
     @property
     def pending(self) -> bool:
-        return self._count > 0
+        return self._dirty or self._count > 0
 
     def take(self, left: int = 0, top: int = 0) -> tuple[npt.NDArray[np.int32], tuple[Motion, ...]]:
-        """Damage (n, 4) and move hints since the last take, relative to (left, top)."""
+        """Damage (n, 4) and move hints since the last take, relative to (left, top).
+        With damage reported, the reader thread fetches it first (waits for that)."""
+        if self._dirty and not self._dead:
+            done = threading.Event()
+            with self._lock:
+                self._fetches.append(done)
+            os.write(self._wake_w, b"f")
+            if not done.wait(FETCH_WAIT_S):  # a stuck reader: everything, to be safe
+                self._add(np.array([_EVERYTHING], np.int32), notify=False)
         with self._lock:
             chunks, self._rects, self._count = self._rects, [], 0
             moves = self._moves.moved(left, top)

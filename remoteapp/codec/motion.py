@@ -76,8 +76,8 @@ def find_motion(
                 found = _grow(cur, ref, region, dx, dy, sx, sy)
                 if found is not None and (best is None or found.dst.area > best.dst.area):
                     best = found
-            if best is not None and best.dst.area >= region.area // 2:
-                return best
+                    if best.dst.area >= region.area // 2:
+                        return best  # good enough: each further candidate is a full compare
         if best is not None:
             return best
     return best
