@@ -22,6 +22,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from helpdesk.services.profiles import load_or_create_key, public_key_b64
 from helpdesk.services.updates import (
@@ -31,6 +32,7 @@ from helpdesk.services.updates import (
     generate_key,
     load_signer,
 )
+from remotewire.address import is_loopback
 
 
 def deployment(
@@ -142,6 +144,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "rotate":
             return _rotate(repo, args)
         else:
+            url = urlsplit(args.server_url)
+            if url.scheme != "https" and not (args.insecure or is_loopback(url.hostname or "")):
+                print(
+                    f"remoteapp-release: {args.server_url} is not https://: the apps would "
+                    "refuse it (give --insecure to allow plain HTTP, and a warning in them)",
+                    file=sys.stderr,
+                )
+                return 2
             baked = deployment(args.data_dir, args.server_url, args.tls_ca, args.insecure)
             text = json.dumps(baked, indent=2) + "\n"
             if args.output:

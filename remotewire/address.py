@@ -7,9 +7,11 @@ that speaks TLS (``remoteapp-relay --cert``), whose certificate the app verifies
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Final, NamedTuple
 
 TLS_SCHEME: Final = "tls://"
+LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain"})
 
 
 class RelayAddress(NamedTuple):
@@ -39,6 +41,18 @@ def relay_address(host: str, port: int, *, tls: bool) -> str:
     """The address the server hands out for a relay at ``host:port``."""
     shown = f"[{host}]" if ":" in host else host
     return f"{TLS_SCHEME if tls else ''}{shown}:{port}"
+
+
+def is_loopback(host: str) -> bool:
+    """This machine: ``localhost`` or a loopback address (127/8, ``::1``). Names are not
+    resolved: only what is loopback by its spelling counts (DNS could say anything)."""
+    name = host.strip("[]").lower().rstrip(".")
+    if name in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _is_port(text: str) -> bool:

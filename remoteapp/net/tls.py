@@ -30,17 +30,14 @@ handles these, and shows their message)::
 from __future__ import annotations
 
 import functools
-import ipaddress
 import socket
 import ssl
 from dataclasses import dataclass
-from typing import Final
 
 import truststore
 
+from remotewire.address import is_loopback
 from remotewire.errors import RemoteappError
-
-LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain"})
 
 
 class TlsError(RemoteappError, OSError):
@@ -104,17 +101,6 @@ def _context(policy: TrustPolicy) -> ssl.SSLContext:
         except (ssl.SSLError, ValueError) as exc:
             raise PinnedCaUnusable(f"the pinned CA in the app profile is unusable: {exc}") from exc
     return context
-
-
-def is_loopback(host: str) -> bool:
-    """This machine: ``localhost`` or a loopback address (127/8, ::1)."""
-    name = host.strip("[]").lower().rstrip(".")
-    if name in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def refuse_plain(host: str, what: str, policy: TrustPolicy | None = None) -> None:

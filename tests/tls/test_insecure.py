@@ -25,6 +25,7 @@ from remoteapp.ui.agent_window import AgentWindow
 from remoteapp.ui.customer_window import CustomerWindow
 from remoteapp.ui.qt import QtWidgets, is_alive
 from remoteapp.ui.widgets import BrandHeader, InsecureNotice
+from remotewire.address import is_loopback
 from tests.helpdesk.conftest import FAST
 from tests.helpdesk.server_process import Server, start_server
 from tests.tls.test_tls_live import join_both, queue_session
@@ -43,7 +44,7 @@ def host_name() -> str:
         socket.getaddrinfo(name, None)
     except OSError:
         pytest.skip(f"this machine's name {name!r} does not resolve")
-    if tls.is_loopback(name):
+    if is_loopback(name):
         pytest.skip(f"this machine's name {name!r} is a loopback name")
     return name
 
@@ -90,14 +91,14 @@ def test_a_plain_relay_on_another_host_is_refused_without_insecure() -> None:
 
 
 def test_loopback_needs_no_insecure() -> None:
-    assert all(map(tls.is_loopback, ["localhost", "127.0.0.1", "127.8.9.1", "::1", "[::1]"]))
-    assert not any(map(tls.is_loopback, ["example.com", "10.0.0.1", "localhost.example.com"]))
+    assert all(map(is_loopback, ["localhost", "127.0.0.1", "127.8.9.1", "::1", "[::1]"]))
+    assert not any(map(is_loopback, ["example.com", "10.0.0.1", "localhost.example.com"]))
 
 
 def test_plain_server_and_relay_on_another_host_work_with_insecure(
     plain_server: Server, insecure: tls.TrustPolicy
 ) -> None:
-    assert not tls.is_loopback(plain_server.http_url.split("//")[1].rsplit(":", 1)[0])
+    assert not is_loopback(plain_server.http_url.split("//")[1].rsplit(":", 1)[0])
     grant, offer = queue_session(plain_server, "Plain Paula")
     assert grant.relay.startswith(host_name() + ":")
     agent_sock, customer_sock = join_both(grant, offer)

@@ -67,6 +67,9 @@ def test_release_bakes_the_pin_and_insecure_into_the_deployment(tmp_path: Path, 
     baked = load_deployment(out)
     assert baked is not None and baked.trust == tls.TrustPolicy(insecure=True)
     assert release.main([*common, "--tls-ca", str(keys / "root.pem")]) == 2  # not a cert
+    plain = ["deployment", "--data-dir", str(data), "-o", str(out), "--server-url"]
+    assert release.main([*plain, "http://helpdesk.example.com"]) == 2  # the apps would refuse
+    assert release.main([*plain, "http://127.0.0.1:8080"]) == 0  # this machine: fine
     raw = json.loads(out.read_text())
     out.write_text(json.dumps({**raw, "insecure": "false"}))
     with pytest.raises(DeploymentError, match="insecure must be true or false"):
