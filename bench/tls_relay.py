@@ -7,7 +7,10 @@ throwaway CA and certificate made here with ``cryptography``, pinned for the run
 each: the time to join (connect, TLS handshake, relay handshake, PAIRED), a 64-byte
 ping-pong's round trip through the relay, and a bulk push agent -> customer (MB/s, and
 this process's CPU per MiB: both apps' ends, the bridges included). Both ends run in
-this process, so the TLS rows pay for two bridges and two TLS endpoints.
+this process, so the TLS rows pay for two bridges and two TLS endpoints. Last, one
+client handshake alone (to a local TLS server), with the app's context
+(``tls.client_context``: truststore) and with the standard library's (the CA file
+loaded once): on Linux truststore loads the system store again at every handshake.
 
     python -m bench.tls_relay                 # table
     python -m bench.tls_relay --json          # one JSON object
@@ -17,12 +20,14 @@ this process, so the TLS rows pay for two bridges and two TLS endpoints.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import json
 import os
 import re
 import secrets
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -196,6 +201,42 @@ def measure(name: str, address: str, secret: bytes, mib: int, rounds: int) -> Ro
     )
 
 
+def handshakes(cert: Path, key: Path, pem: str, count: int = 20) -> dict[str, float]:
+    """Median ms of one client handshake: the app's truststore context, stdlib's."""
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = int(listener.getsockname()[1])
+
+    def serve() -> None:
+        for _ in range(2 * count):
+            conn, _ = listener.accept()
+            with contextlib.suppress(OSError), server.wrap_socket(conn, server_side=True) as s:
+                s.recv(1)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    stdlib = ssl.create_default_context(cadata=pem)
+    policy = tls.TrustPolicy(ca_pem=pem)
+    ways = {
+        "truststore": lambda s: tls.wrap(s, "127.0.0.1", "the relay", policy),
+        "stdlib": lambda s: stdlib.wrap_socket(s, server_hostname="127.0.0.1"),
+    }
+    found = {}
+    for name, wrap in ways.items():
+        times = []
+        for _ in range(count):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            start = time.perf_counter()
+            wrapped = wrap(sock)
+            times.append((time.perf_counter() - start) * 1000)
+            wrapped.close()
+        found[name] = round(statistics.median(times), 2)
+    thread.join(10)
+    listener.close()
+    return found
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -216,8 +257,9 @@ def main(argv: list[str] | None = None) -> None:
         with relay(secret, ["--cert", str(cert), "--key", str(key)], 20) as port:
             address = f"tls://127.0.0.1:{port}"
             rows.append(measure("tls", address, secret.encode(), args.mib, args.rounds))
+        shakes = handshakes(cert, key, pem)
     if args.json:
-        print(json.dumps({"rows": [asdict(r) for r in rows]}))
+        print(json.dumps({"rows": [asdict(r) for r in rows], "handshake_ms": shakes}))
         return
     print(
         f"{'relay':<6} {'join ms':>8} {'rtt us med':>11} {'rtt us p95':>11} {'MB/s':>8} "
@@ -228,6 +270,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{r.relay:<6} {r.join_ms:>8} {r.rtt_us_median:>11} {r.rtt_us_p95:>11} "
             f"{r.mb_s:>8} {r.cpu_ms_per_mib:>11}"
         )
+    print("one client handshake, median ms: " + ", ".join(f"{k} {v}" for k, v in shakes.items()))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ machine only, unless the profile says ``insecure: true``.
 
 from __future__ import annotations
 
+import ssl
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -165,10 +166,19 @@ class VerifiedAdapter(HTTPAdapter):
 
     def __init__(self, policy: tls.TrustPolicy | None = None) -> None:
         self.policy = policy
+        self._built: tuple[tls.TrustPolicy, ssl.SSLContext] | None = None
         super().__init__()
 
+    def context(self) -> ssl.SSLContext:
+        """This adapter's own context (``tls.client_context`` says why not a shared one),
+        the same object while the policy stays: urllib3 keys its pools by it."""
+        policy = self.policy or tls.current()
+        if self._built is None or self._built[0] != policy:
+            self._built = (policy, tls.client_context(policy))
+        return self._built[1]
+
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["ssl_context"] = tls.client_context(self.policy)
+        kwargs["ssl_context"] = self.context()
         super().init_poolmanager(*args, **kwargs)
 
     def build_connection_pool_key_attributes(
@@ -178,7 +188,7 @@ class VerifiedAdapter(HTTPAdapter):
         pool.pop("ca_certs", None)
         pool.pop("ca_cert_dir", None)
         pool["cert_reqs"] = "CERT_REQUIRED"
-        pool["ssl_context"] = tls.client_context(self.policy)  # the installed one may change
+        pool["ssl_context"] = self.context()
         return host, pool
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:

@@ -12,9 +12,12 @@ dialled, so the many ``HelpdeskClient(url)`` and ``relay_link.join`` call sites 
 they are; a caller may pass its own ``TrustPolicy`` instead (tests, the signed-profile
 fetch that runs before any profile is known).
 
-Cost: on Linux ``truststore`` loads the system CA bundle again at every handshake (about
-20 ms here, ``bench/tls_relay.py``); that is once per relay join and once per new HTTP
-connection (``requests`` keeps them alive), never per request or per frame.
+Cost: on Linux ``truststore`` loads the system CA bundle again at every handshake: one
+handshake took 33 ms against 0.9 ms with a standard-library context in the same run of
+``bench/tls_relay.py`` (loaded machine). That is once per relay join and once per new
+HTTP connection (``requests`` keeps them alive), never per request or per frame; in
+exchange the system store is found wherever the distribution keeps it, also from a
+frozen build whose bundled OpenSSL has other default paths.
 
 Errors (``TlsError`` is an ``OSError`` too, so code that handles a failed connection
 handles these, and shows their message)::
@@ -29,7 +32,6 @@ handles these, and shows their message)::
 
 from __future__ import annotations
 
-import functools
 import socket
 import ssl
 from dataclasses import dataclass
@@ -85,14 +87,14 @@ def current() -> TrustPolicy:
 
 
 def client_context(policy: TrustPolicy | None = None) -> ssl.SSLContext:
-    """The verifying client context of ``policy`` (the installed one by default)."""
-    return _context(policy or current())
+    """A new verifying client context of ``policy`` (the installed one by default).
 
-
-@functools.lru_cache(maxsize=8)
-def _context(policy: TrustPolicy) -> ssl.SSLContext:
-    """Built once per policy: loading the system store costs a few ms, and a context is
-    safe to share between threads."""
+    Not shared between unrelated connections: ``truststore`` holds a lock per context
+    around ``wrap_socket``, handshake included, so one server that is slow to answer
+    would hold up every other connection of the app (the relay join behind a stuck
+    HTTPS handshake). Making one costs well under a millisecond (truststore loads the
+    system store at each handshake anyway)."""
+    policy = policy or current()
     context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED, host names
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     if policy.ca_pem:
@@ -119,12 +121,22 @@ def wrap(
     """Run the TLS handshake on a connected socket (its timeout bounds it) and verify the
     certificate for ``host``; ``what`` names the peer in the error ("the relay")."""
     context = client_context(policy)
+    # the handshake outside truststore's lock (it verifies in do_handshake then)
+    tls_sock = context.wrap_socket(
+        sock, server_hostname=host.strip("[]"), do_handshake_on_connect=False
+    )
     try:
-        return context.wrap_socket(sock, server_hostname=host.strip("[]"))
+        tls_sock.do_handshake()
     except ssl.SSLCertVerificationError as exc:
+        tls_sock.close()
         raise not_trusted(what, exc) from exc
     except ssl.SSLError as exc:
+        tls_sock.close()
         raise TlsError(f"TLS with {what} failed: {exc.reason or exc}") from exc
+    except BaseException:
+        tls_sock.close()
+        raise
+    return tls_sock
 
 
 def not_trusted(what: str, exc: BaseException) -> NotTrusted:
