@@ -34,7 +34,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -218,7 +218,7 @@ def handshakes(cert: Path, key: Path, pem: str, count: int = 20) -> dict[str, fl
     thread.start()
     stdlib = ssl.create_default_context(cadata=pem)
     policy = tls.TrustPolicy(ca_pem=pem)
-    ways = {
+    ways: dict[str, Callable[[socket.socket], ssl.SSLSocket]] = {
         "truststore": lambda s: tls.wrap(s, "127.0.0.1", "the relay", policy),
         "stdlib": lambda s: stdlib.wrap_socket(s, server_hostname="127.0.0.1"),
     }
