@@ -10,20 +10,33 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from helpdesk import http_errors
+from helpdesk import api_docs, http_errors
 from helpdesk.console import app as console
+from helpdesk.console.web import PREFIX
 from helpdesk.db import RequestSessions, db_factory
 from helpdesk.limits import AttemptLimits
+from helpdesk.middleware import (
+    LOOPBACK_NAMES,
+    MAX_BODY,
+    BodyBound,
+    CatchAll,
+    HostCheck,
+    RequestLimits,
+    SecurityHeaders,
+)
 from helpdesk.notify import Notifier
 from helpdesk.pg_listen import Listener
 from helpdesk.routers import ROUTERS
+from helpdesk.services.app_settings import MAX_LOGO_BYTES
 from helpdesk.services.relay_events import sweep_forever
 from helpdesk.settings import Settings
+from remotewire.address import parse_relay_address
 
 
 def create_app(engine: Engine, settings: Settings) -> FastAPI:
@@ -44,7 +57,8 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    app = FastAPI(title="remoteapp helpdesk", lifespan=lifespan)
+    # /docs comes from our own files (helpdesk.api_docs), not FastAPI's CDN page.
+    app = FastAPI(title="remoteapp helpdesk", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.db_factory = factory
     app.state.request_sessions = RequestSessions(factory)
     app.state.settings = settings
@@ -55,4 +69,28 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     console.install(app)  # the web console (/console) and its connect-code endpoint
+    api_docs.install(app)
+    install_middleware(app, settings)
     return app
+
+
+def allowed_hosts(settings: Settings) -> tuple[str, ...]:
+    """What ``Host`` may name: loopback, the public host the relay is announced under
+    (what the apps are configured with), and ``settings.allowed_hosts``."""
+    try:
+        public = parse_relay_address(settings.relay_address).host
+    except ValueError:
+        public = ""
+    return (*LOOPBACK_NAMES, public, *settings.allowed_hosts)
+
+
+def install_middleware(app: FastAPI, settings: Settings) -> None:
+    """Outermost last: headers on every answer, then the catch-all, the Host check and
+    the request limits (helpdesk.middleware)."""
+    logo_upload = BodyBound(  # the logo (its own bound) and the app's form fields
+        "POST", re.compile(rf"{PREFIX}/settings/apps(/[^/]+)?"), MAX_LOGO_BYTES + MAX_BODY
+    )
+    app.add_middleware(RequestLimits, exceptions=(logo_upload,))
+    app.add_middleware(HostCheck, allowed=lambda: allowed_hosts(settings))
+    app.add_middleware(CatchAll)
+    app.add_middleware(SecurityHeaders)

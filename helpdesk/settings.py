@@ -61,6 +61,15 @@ class Settings:
     """What every time rule reads; tests pass one they move (tests/helpdesk/conftest.py)."""
     data_dir: Path | None = None
     """Where the distribution lives (profile key, update repository); None: no downloads."""
+    allowed_hosts: tuple[str, ...] = field(
+        default_factory=lambda: tuple(
+            name.strip()
+            for name in os.environ.get("REMOTEAPP_ALLOWED_HOSTS", "").split(",")
+            if name.strip()
+        )
+    )
+    """Host names the HTTP API answers to besides IP addresses, ``localhost`` and the
+    relay's public host (``--public-host``); ``*``: any (helpdesk.middleware.HostCheck)."""
 
     @functools.cached_property
     def keys(self) -> ServerKeys:

@@ -18,6 +18,7 @@ from helpdesk.console.auth import ConsoleDb, ConsoleUser, StreamDb, StreamUser
 from helpdesk.console.i18n import N_
 from helpdesk.console.web import PREFIX, ConsoleRoute, render, render_text
 from helpdesk.errors import NotAllowed
+from helpdesk.inputs import parse_id
 from helpdesk.models import Presence
 from helpdesk.services import connect_codes, monitoring, online_watch
 from helpdesk.services.apps import member_app
@@ -123,7 +124,8 @@ def connect_code(
 ) -> Response:
     """The copy icon: a short-lived code the agent app's partner-ID field accepts."""
     membership = member_app(db, app_id, user)
-    presence = db.get(Presence, int(queue_ref[1:])) if queue_ref[1:].isdigit() else None
+    number = parse_id(queue_ref[1:])
+    presence = db.get(Presence, number) if number is not None else None
     if presence is None or presence.app_id != membership.app.id:
         return JSONResponse({"detail": "no such waiting customer"}, status_code=404)
     try:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from helpdesk.console.auth import ConsoleDb, ConsoleUser, require_permission
 from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
 from helpdesk.errors import InvalidInput, NotFound
+from helpdesk.inputs import parse_id
 from helpdesk.models import RemoteApp
 from helpdesk.services import access, api_tokens
 
@@ -67,7 +68,7 @@ async def save_profile(
     require_permission(user, access.ACCESS_PROFILES)
     form = await request.form()
     chosen = [str(p) for p in form.getlist("permissions")]
-    editing = int(profile_id) if profile_id.isdigit() else None
+    editing = parse_id(profile_id)
     try:
         saved = access.save_profile(db, editing, name, chosen)
     except InvalidInput as exc:
@@ -122,9 +123,7 @@ def create_user(
 ) -> Response:
     require_permission(user, access.ACCESS_PROFILES)
     try:
-        access.create_user(
-            db, email, name, password, int(profile_id) if profile_id.isdigit() else None
-        )
+        access.create_user(db, email, name, password, parse_id(profile_id))
     except InvalidInput as exc:
         return _users_page(
             request,
@@ -145,7 +144,7 @@ def set_profile(
     profile_id: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     require_permission(user, access.ACCESS_PROFILES)
-    access.set_user_profile(db, user_id, int(profile_id) if profile_id.isdigit() else None)
+    access.set_user_profile(db, user_id, parse_id(profile_id))
     return RedirectResponse(f"{PREFIX}/settings/users?saved=1", status_code=303)
 
 

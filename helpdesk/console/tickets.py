@@ -13,6 +13,7 @@ from helpdesk.console.apps import download_url
 from helpdesk.console.auth import ConsoleDb, ConsoleUser
 from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
 from helpdesk.errors import InvalidInput, NotAllowed, NotFound
+from helpdesk.inputs import parse_id
 from helpdesk.models import Presence
 from helpdesk.services import connect_codes, online_watch, ticket_desk
 from remotewire.connect_codes import build_link
@@ -137,7 +138,8 @@ def connect(
 ) -> Response:
     """Open the agent's desktop app on this customer (``remoteapp://connect?...``), with
     a connect code, so no password is asked, and the ticket preselected when given."""
-    presence = db.get(Presence, int(queue_ref[1:])) if queue_ref[1:].isdigit() else None
+    number = parse_id(queue_ref[1:])
+    presence = db.get(Presence, number) if number is not None else None
     if presence is None:
         raise NotFound(ErrorCode.UNKNOWN_PERSON, "no such customer")
     if user not in presence.app.agents:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from helpdesk.deps import AppSettings, CurrentUser, Db, Limiter
+from helpdesk.inputs import Input
 from helpdesk.services import apps, auth
 
 router = APIRouter(prefix="/api", tags=["agents"])
 
 
-class LoginIn(BaseModel):
+class LoginIn(Input):
     email: str
     password: str
 

@@ -6,16 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from helpdesk.deps import AppNotifier, AppSettings, CurrentUser, Db, Limiter
+from helpdesk.inputs import Input
 from helpdesk.routers.sessions import grant_json
 from helpdesk.services import connect_codes, sessions
 
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
 
-class CodeIn(BaseModel):
+class CodeIn(Input):
     code: str = Field(max_length=64)
 
 

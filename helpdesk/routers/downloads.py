@@ -3,6 +3,8 @@ every build) and ``/download/{slug}/{os}``, the generic build under the app's fi
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 
 from fastapi import APIRouter, Request
@@ -13,25 +15,37 @@ from helpdesk.services import downloads
 
 router = APIRouter(prefix="/download", tags=["downloads"])
 
+_STYLE = """body{font-family:sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}
+a.build{display:block;margin:.6rem 0;padding:.8rem;border:1px solid #ccc;border-radius:6px;
+text-decoration:none} a.build.mine{border:2px solid #1a5fb4;font-weight:bold}"""
+_SCRIPT = """
+(function () {
+  var ua = navigator.userAgent, os = /Windows/.test(ua) ? "windows"
+    : /Mac OS X|Macintosh/.test(ua) ? "macos" : /Linux|X11/.test(ua) ? "linux" : "";
+  var mine = document.querySelector('a.build[data-os="' + os + '"]');
+  if (mine) { mine.classList.add("mine"); mine.parentNode.insertBefore(mine,
+    document.querySelector("a.build")); }
+})();
+"""
 _PAGE = """<!doctype html>
 <html lang="pt-BR"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
-<style>body{{font-family:sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}}
-a.build{{display:block;margin:.6rem 0;padding:.8rem;border:1px solid #ccc;border-radius:6px;
-text-decoration:none}} a.build.mine{{border:2px solid #1a5fb4;font-weight:bold}}</style>
+<style>{style}</style>
 </head><body><h1>{title}</h1>
 <p id="hint">{hint}</p>{links}
-<script>
-(function () {{
-  var ua = navigator.userAgent, os = /Windows/.test(ua) ? "windows"
-    : /Mac OS X|Macintosh/.test(ua) ? "macos" : /Linux|X11/.test(ua) ? "linux" : "";
-  var mine = document.querySelector('a.build[data-os="' + os + '"]');
-  if (mine) {{ mine.classList.add("mine"); mine.parentNode.insertBefore(mine,
-    document.querySelector("a.build")); }}
-}})();
-</script></body></html>
+<script>{script}</script></body></html>
 """
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+CSP = (  # the page's own inline style and script, by hash; nothing else inline
+    f"default-src 'none'; style-src {_sha256(_STYLE)}; script-src {_sha256(_SCRIPT)}; "
+    "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 
 
 def visitor_os(user_agent: str) -> str:
@@ -62,8 +76,11 @@ def page(slug: str, request: Request, db: Db, settings: AppSettings) -> HTMLResp
         else "O download deste aplicativo ainda não está disponível. "
         "/ The download of this app is not available yet."
     )
-    body = _PAGE.format(title=html.escape(title), hint=hint, links=links)
-    return HTMLResponse(body, headers={"Cache-Control": "no-cache"})
+    body = _PAGE.format(
+        title=html.escape(title), hint=hint, links=links, style=_STYLE, script=_SCRIPT
+    )
+    headers = {"Cache-Control": "no-cache", "Content-Security-Policy": CSP}
+    return HTMLResponse(body, headers=headers)
 
 
 @router.get("/{slug}/{os_name}")

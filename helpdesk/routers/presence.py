@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from helpdesk.deps import (
     AppNotifier,
@@ -16,6 +16,7 @@ from helpdesk.deps import (
     Limiter,
     PresenceKey,
 )
+from helpdesk.inputs import Input
 from helpdesk.routers.apps import iso
 from helpdesk.routers.sessions import e2e_json
 from helpdesk.services import presence
@@ -24,7 +25,7 @@ from helpdesk.services.apps import get_app
 router = APIRouter(prefix="/api/presence", tags=["customers"])
 
 
-class RegisterIn(BaseModel):
+class RegisterIn(Input):
     app_id: str
     device_id: str = Field(min_length=8, max_length=128)
     fields: dict[str, str] = Field(default_factory=dict)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from helpdesk.deps import AppNotifier, AppSettings, CurrentUser, Db, Limiter, PartySession
+from helpdesk.inputs import Input
 from helpdesk.lifecycle import MAX_PARTY_REASON
 from helpdesk.models import RemoteSession
 from helpdesk.routers.apps import iso
@@ -19,7 +20,7 @@ from remotewire.session_keys import encode
 router = APIRouter(prefix="/api/sessions", tags=["sessions"])
 
 
-class ConnectIn(BaseModel):
+class ConnectIn(Input):
     """Either ``partner_id`` + ``password``, or ``queue_ref`` (agents of that app only)."""
 
     partner_id: str | None = None
@@ -27,7 +28,7 @@ class ConnectIn(BaseModel):
     queue_ref: str | None = None
 
 
-class EndIn(BaseModel):
+class EndIn(Input):
     reason: str = Field(default=END_BY_USER, max_length=MAX_PARTY_REASON)
 
 

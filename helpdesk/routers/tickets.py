@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 
 from helpdesk.deps import AppSettings, Db
 from helpdesk.errors import BadQuery
+from helpdesk.inputs import Id
 from helpdesk.models import Person, Ticket, TicketAction
 from helpdesk.services import tickets
 from helpdesk.services.api_tokens import STAFF, Scope
@@ -92,12 +93,12 @@ def select_fields(item: dict[str, Any], select_: str | None) -> dict[str, Any]:
 def get_tickets(
     db: Db,
     scope: TokenScope,
-    id: int | None = None,
+    id: Id | None = None,
     select_: Annotated[str | None, Query(alias="$select")] = None,
     filter_: Annotated[str | None, Query(alias="$filter")] = None,
     orderby: Annotated[str | None, Query(alias="$orderby")] = None,
     top: Annotated[int, Query(alias="$top", ge=0, le=MAX_TOP)] = 100,
-    skip: Annotated[int, Query(alias="$skip", ge=0)] = 0,
+    skip: Annotated[Id, Query(alias="$skip")] = 0,
     expand: Annotated[str | None, Query(alias="$expand")] = None,
 ) -> dict[str, Any] | list[dict[str, Any]]:
     if id is not None:
@@ -115,7 +116,7 @@ def create_ticket(
 
 @router.patch("/tickets")
 def patch_ticket(
-    body: TicketPatch, db: Db, settings: AppSettings, scope: TokenScope, id: int
+    body: TicketPatch, db: Db, settings: AppSettings, scope: TokenScope, id: Id
 ) -> dict[str, Any]:
     added = tickets.patch_ticket(db, settings, id, body, scope)
     return {"id": id, "actionsAdded": added}
@@ -127,7 +128,7 @@ def get_persons(
     scope: TokenScope,
     id: str | None = None,
     top: Annotated[int, Query(alias="$top", ge=0, le=MAX_TOP)] = 100,
-    skip: Annotated[int, Query(alias="$skip", ge=0)] = 0,
+    skip: Annotated[Id, Query(alias="$skip")] = 0,
 ) -> dict[str, Any] | list[dict[str, Any] | None]:
     if id is not None:
         return person_json(tickets.get_person(db, id, scope), scope) or {}

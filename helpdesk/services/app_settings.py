@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session as Db
 
 from helpdesk.console.i18n import N_
 from helpdesk.errors import InvalidInput, NotFound
+from helpdesk.inputs import parse_id
 from helpdesk.models import RemoteApp, User
 from remotewire.error_codes import ErrorCode
 
@@ -197,6 +198,6 @@ def form_from_post(post: Mapping[str, Any], getlist: Any, app_id: str) -> AppFor
         title=str(post.get("title") or ""),
         modes={f: str(post.get(f"mode_{f}") or "hidden") for f in STANDARD_FIELDS},
         custom=custom,
-        admins=[int(v) for v in getlist("admins") if str(v).isdigit()],
-        agents=[int(v) for v in getlist("agents") if str(v).isdigit()],
+        admins=[n for v in getlist("admins") if (n := parse_id(str(v))) is not None],
+        agents=[n for v in getlist("agents") if (n := parse_id(str(v))) is not None],
     )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session as Db
 
 from helpdesk.console.i18n import N_
 from helpdesk.errors import InvalidInput, NotFound
+from helpdesk.inputs import parse_id
 from helpdesk.lifecycle import OPEN_STATES
 from helpdesk.models import (
     OnlineWatch,
@@ -74,18 +75,19 @@ def add_action(
         raise InvalidInput(ErrorCode.INVALID_INPUT, N_("The action is too long."))
     appointments = []
     if minutes.strip():
-        if not minutes.strip().isdigit() or not 0 < int(minutes) <= 24 * 60:
+        spent = parse_id(minutes.strip())
+        if spent is None or not 0 < spent <= 24 * 60:
             raise InvalidInput(
                 ErrorCode.INVALID_INPUT, N_("Time spent is a number of minutes (1 to 1440).")
             )
         now = settings.clock.now()
-        start = now - timedelta(minutes=int(minutes))
+        start = now - timedelta(minutes=spent)
         appointments.append(
             {
                 "date": now.date().isoformat(),
                 "periodStart": start.time().isoformat(timespec="seconds"),
                 "periodEnd": now.time().isoformat(timespec="seconds"),
-                "workTime": f"{int(minutes) // 60:02d}:{int(minutes) % 60:02d}:00",
+                "workTime": f"{spent // 60:02d}:{spent % 60:02d}:00",
             }
         )
     now = settings.clock.now()

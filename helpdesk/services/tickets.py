@@ -13,19 +13,20 @@ marker works against a real Movidesk too (the client checks before appending).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session as Db
 
 from helpdesk.errors import BadQuery, NotFound
+from helpdesk.inputs import Input, Int, Text, parse_id
 from helpdesk.models import Person, Ticket, TicketAction
 from helpdesk.services import api_tokens
 from helpdesk.services.api_tokens import Scope
+from helpdesk.services.ticket_filter import filter_clauses
 from helpdesk.settings import Settings
 from remotewire.constants import session_id_in
 from remotewire.error_codes import ErrorCode
@@ -33,12 +34,12 @@ from remotewire.error_codes import ErrorCode
 MAX_TOP = 1000
 
 
-class PersonRef(BaseModel):
+class PersonRef(Input):
     model_config = ConfigDict(extra="allow")
-    id: str
+    id: Text = Field(max_length=20)
 
 
-class TimeAppointmentIn(BaseModel):
+class TimeAppointmentIn(Input):
     model_config = ConfigDict(extra="allow")
     date: str | None = None
     periodStart: str | None = None
@@ -48,33 +49,33 @@ class TimeAppointmentIn(BaseModel):
     workTypeName: str | None = None
 
 
-class ActionIn(BaseModel):
+class ActionIn(Input):
     model_config = ConfigDict(extra="allow")
-    id: int | None = None
-    type: int = 2
-    origin: int = 9
+    id: Int | None = None
+    type: Int = 2
+    origin: Int = 9
     description: str = ""
     createdBy: PersonRef | None = None
     createdDate: str | None = None
     timeAppointments: list[TimeAppointmentIn] = Field(default_factory=list)
 
 
-class TicketIn(BaseModel):
+class TicketIn(Input):
     model_config = ConfigDict(extra="allow")
     subject: str = Field(min_length=1, max_length=400)
-    type: int = 2
-    status: str | None = None
-    origin: int = 9
+    type: Int = 2
+    status: str | None = Field(default=None, max_length=50)
+    origin: Int = 9
     createdBy: PersonRef
     owner: PersonRef | None = None
     clients: list[PersonRef] = Field(default_factory=list)
     actions: list[ActionIn] = Field(min_length=1)
 
 
-class TicketPatch(BaseModel):
+class TicketPatch(Input):
     model_config = ConfigDict(extra="allow")
     subject: str | None = Field(default=None, min_length=1, max_length=400)
-    status: str | None = None
+    status: str | None = Field(default=None, max_length=50)
     owner: PersonRef | None = None
     actions: list[ActionIn] = Field(default_factory=list)
 
@@ -96,7 +97,6 @@ def parse_datetime(text: str) -> datetime:
         raise BadQuery(ErrorCode.BAD_QUERY, f"not a datetime: {text!r}") from exc
 
 
-_FILTER_CLAUSE = re.compile(r"^\s*(\w+)\s+(eq|ne|gt|ge|lt|le)\s+(.+?)\s*$", re.IGNORECASE)
 _COLUMNS: dict[str, Any] = {
     "id": Ticket.id,
     "lastUpdate": Ticket.last_update,
@@ -108,10 +108,10 @@ _COLUMNS: dict[str, Any] = {
 
 def _filter_value(field: str, raw: str) -> Any:
     if field == "id":
-        try:
-            return int(raw)
-        except ValueError as exc:
-            raise BadQuery(ErrorCode.BAD_QUERY, f"$filter: id needs a number, got {raw!r}") from exc
+        number = parse_id(raw)
+        if number is None:
+            raise BadQuery(ErrorCode.BAD_QUERY, f"$filter: id needs a number, got {raw!r}")
+        return number
     if field in ("lastUpdate", "createdDate"):
         return parse_datetime(raw)
     if len(raw) < 2 or raw[0] != "'" or raw[-1] != "'":
@@ -120,17 +120,9 @@ def _filter_value(field: str, raw: str) -> Any:
 
 
 def parse_filter(text: str) -> list[ColumnElement[bool]]:
-    """OData subset: clauses joined by ``and``."""
+    """OData subset: clauses joined by ``and`` (``helpdesk.services.ticket_filter``)."""
     conditions: list[ColumnElement[bool]] = []
-    for clause in re.split(r"\s+and\s+", text.strip(), flags=re.IGNORECASE):
-        match = _FILTER_CLAUSE.match(clause)
-        if not match or match.group(1) not in _COLUMNS:
-            raise BadQuery(
-                ErrorCode.BAD_QUERY,
-                f"$filter: unsupported clause {clause!r}; use "
-                f"<{'|'.join(_COLUMNS)}> <eq|ne|gt|ge|lt|le> <value>",
-            )
-        field, op, raw = match.group(1), match.group(2).lower(), match.group(3)
+    for field, op, raw in filter_clauses(text, tuple(_COLUMNS)):
         column, value = _COLUMNS[field], _filter_value(field, raw)
         conditions.append(
             {
@@ -223,7 +215,8 @@ def patch_ticket(
 
 
 def get_person(db: Db, person_id: str, scope: Scope) -> Person:
-    person = db.get(Person, int(person_id)) if person_id.isdigit() else None
+    number = parse_id(person_id)
+    person = db.get(Person, number) if number is not None else None
     if person is None or not api_tokens.person_visible(db, scope, person):
         raise NotFound(ErrorCode.UNKNOWN_PERSON, f"no person {person_id}")
     return person
@@ -240,7 +233,8 @@ def _person(db: Db, ref: PersonRef | None, scope: Scope) -> Person | None:
     """A referenced person; one outside the token's scope is as unknown as a wrong id."""
     if ref is None:
         return None
-    person = db.get(Person, int(ref.id)) if ref.id.isdigit() else None
+    number = parse_id(ref.id)
+    person = db.get(Person, number) if number is not None else None
     if person is None or not api_tokens.person_visible(db, scope, person):
         raise BadQuery(ErrorCode.UNKNOWN_PERSON_REF, f"unknown person id {ref.id!r}")
     return person

@@ -191,5 +191,11 @@
     }
   });
 
+  // A <select data-autosubmit> saves its form at once (no inline handler: the CSP has none).
+  document.addEventListener("change", (event) => {
+    const select = event.target.closest ? event.target.closest("select[data-autosubmit]") : null;
+    if (select && select.form) select.form.submit();
+  });
+
   document.addEventListener("DOMContentLoaded", () => { listenForOnline(); liveTables(); tabs(); preview(); });
 })();
