@@ -7,17 +7,18 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from helpdesk.deps import AppSettings, Db
 from helpdesk.errors import InvalidInput
+from helpdesk.inputs import Input
 from helpdesk.services import relay_events
 from remotewire.error_codes import ErrorCode
 
 router = APIRouter(prefix="/relay", tags=["relay"])
 
 
-class RelayEventIn(BaseModel):
+class RelayEventIn(Input):
     event: str = Field(max_length=40)
     relay_id: str = Field(max_length=40)
     session_id: str | None = Field(default=None, max_length=40)

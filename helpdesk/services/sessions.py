@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session as Db
 
 from helpdesk import lifecycle
 from helpdesk.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from helpdesk.inputs import parse_id
 from helpdesk.lifecycle import OPEN_STATES, Event, State
 from helpdesk.limits import FailureLimiter, Rule, backoff
 from helpdesk.models import Presence, RemoteApp, RemoteSession, User
@@ -185,6 +186,5 @@ def expire_stale(db: Db, now: datetime) -> None:
 
 
 def _presence_by_ref(db: Db, queue_ref: str) -> Presence | None:
-    if not queue_ref.startswith("q") or not queue_ref[1:].isdigit():
-        return None
-    return db.get(Presence, int(queue_ref[1:]))
+    number = parse_id(queue_ref[1:]) if queue_ref.startswith("q") else None
+    return db.get(Presence, number) if number is not None else None
