@@ -350,3 +350,8 @@ def test_every_session_gets_its_own_secrets_over_https_only(
     raw = agent._http.call("GET", f"/api/sessions/{by_queue.session_id}", headers=agent._auth())
     assert not {"salt", "psk"} & set(raw)
     customer.end_session(by_queue.session_id, presence_key=reg.presence_key)
+    entry = next(w for w in agent.queue("demo") if w.name == "Keyed Kim")
+    again = agent.connect_from_queue(entry.queue_ref)  # every session: new secrets
+    assert again.psk is not None and again.psk != by_queue.psk
+    assert again.salt not in (by_queue.salt, by_password.salt)
+    customer.end_session(again.session_id, presence_key=reg.presence_key)
