@@ -19,6 +19,7 @@ from pathlib import Path
 import anyio.to_thread
 import platformdirs
 import uvicorn
+from starlette.types import ASGIApp
 
 from helpdesk.app import create_app
 from helpdesk.clock import Clock
@@ -88,8 +89,33 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="on an empty database, create demo data (users, app, clients, tickets, token)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="HTTP server processes on one port (more than 1 needs a PostgreSQL --db; "
+        "docs/deploy.md)",
+    )
     add_relay_arguments(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    return args
+
+
+def http_config(app: ASGIApp, args: argparse.Namespace) -> uvicorn.Config:
+    """The HTTP server's settings, the same in one process and in each of ``--workers``."""
+    return uvicorn.Config(
+        app,
+        host=args.http_host,
+        port=args.http_port,
+        log_level="warning",
+        lifespan="on",
+        timeout_keep_alive=KEEP_ALIVE_S,
+        timeout_graceful_shutdown=5,  # long polls in flight must not hold up a stop
+        ssl_certfile=args.cert,  # --cert/--key: HTTPS (and a TLS relay), docs/server.md
+        ssl_keyfile=args.key,
+    )
 
 
 async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
@@ -115,19 +141,7 @@ async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
         secret=secret, server_secret=server_secret, clock=clock or Clock(), data_dir=data_dir
     )
     app = create_app(engine, settings)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=args.http_host,
-            port=args.http_port,
-            log_level="warning",
-            lifespan="on",
-            timeout_keep_alive=KEEP_ALIVE_S,
-            timeout_graceful_shutdown=5,  # long polls in flight must not hold up a stop
-            ssl_certfile=args.cert,  # --cert/--key: HTTPS (and a TLS relay), docs/server.md
-            ssl_keyfile=args.key,
-        )
-    )
+    server = uvicorn.Server(http_config(app, args))
     http_task = asyncio.create_task(server.serve())
     while not server.started:
         if http_task.done():
@@ -153,6 +167,8 @@ async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
         settings.relay_address = relay_address(args.public_host, relay.port, tls=bool(args.cert))
     if args.public_relay:
         settings.relay_address = args.public_relay
+    if relay is not None:  # placed on like any relay of the fleet (relay_fleet)
+        relay.config.public_address = settings.relay_address
 
     if credentials is not None:
         credentials |= {"http_url": http_url, "relay": settings.relay_address}
@@ -198,6 +214,11 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> None:
     # Everything the server creates (data directory, database and its WAL, secret, keys,
     # credential files) is owner-only from the moment it exists: no window for a chmod.
     os.umask(0o077)
+    if args.workers > 1:
+        from helpdesk.workers import run_workers  # it builds on this module
+
+        run_workers(args)
+        return
     asyncio.run(serve(args, clock))
 
 

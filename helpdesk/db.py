@@ -78,6 +78,14 @@ MIGRATION_LOCK: Final = 0x72656D6F7465  # "remote": PostgreSQL advisory lock key
 take turns, and the later ones find the schema at head and change nothing."""
 
 
+def startup_lock(db: Session) -> None:
+    """Hold ``MIGRATION_LOCK`` for the rest of ``db``'s transaction (PostgreSQL only): the
+    first-start data (``helpdesk.demo``) is made by one of the servers starting together,
+    and the others then find it."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+
+
 def migrate(engine: Engine) -> None:
     """Bring the database to the newest revision (run at every start). On PostgreSQL under
     an advisory lock, so that two servers starting at once don't both migrate; SQLite's

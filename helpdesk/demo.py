@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from helpdesk.db import startup_lock
 from helpdesk.errors import InvalidInput
 from helpdesk.models import (
     AccessProfile,
@@ -58,6 +59,7 @@ def seed(db_factory: sessionmaker[Session]) -> dict[str, Any] | None:
     Returns the credentials (passwords in clear, only now), or None when data existed.
     """
     with db_factory() as db:
+        startup_lock(db)  # servers starting together: one seeds
         if db.scalar(select(func.count()).select_from(User)):
             return None
         admin_password, agent_password = secrets.token_urlsafe(9), secrets.token_urlsafe(9)
@@ -138,6 +140,7 @@ def first_admin(db_factory: sessionmaker[Session]) -> dict[str, Any] | None:
     set, else ``admin@localhost`` and a random password; returns the credentials (the
     password in clear, only now) or None when users existed."""
     with db_factory() as db:
+        startup_lock(db)  # servers starting together: one seeds
         if db.scalar(select(func.count()).select_from(User)):
             return None
         email = (os.environ.get(ADMIN_EMAIL_ENV) or "admin@localhost").strip().lower()

@@ -123,6 +123,8 @@ class RemoteApp(Base):
     """{"name": {"shown": bool, "required": bool}, ..., "custom": [{"key", "label", ...}]}"""
     title: Mapped[str] = mapped_column(String(200))
     logo: Mapped[str | None] = mapped_column(Text)
+    region: Mapped[str] = mapped_column(String(40), default="default", server_default="default")
+    """Sessions of this app's customers go to a relay of this region (``relay_fleet``)."""
     admins: Mapped[list[User]] = relationship(secondary=app_admins)
     agents: Mapped[list[User]] = relationship(secondary=app_agents)
 
@@ -182,6 +184,13 @@ class RelayNode(Base):
     __tablename__ = "relay_nodes"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    address: Mapped[str | None] = mapped_column(String(200))
+    """Where apps reach it (``host:port`` or ``tls://host:port``), as the relay reports it
+    (``remoteapp-relay --public-address``); None: it gets no sessions placed on it."""
+    region: Mapped[str] = mapped_column(String(40), default="default", server_default="default")
+    load: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Sessions running or parked there at its last heartbeat (for operators; placement
+    counts the open sessions in the database, which is current between heartbeats)."""
 
 
 class ApiToken(Base):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Final
 
 from sqlalchemy import URL, make_url
@@ -23,6 +24,9 @@ log = logging.getLogger("helpdesk.listen")
 BACKOFF_S: Final = (0.1, 0.5, 1.0, 2.0, 5.0)
 """Waits between reconnect attempts; the last one repeats."""
 CONNECT_TIMEOUT_S: Final = 5
+APPLICATION_NAME: Final = "remoteapp-listen"
+"""With the process ID, the listener's ``application_name``: an operator (or a test) finds
+each process's listening backend in ``pg_stat_activity``."""
 
 
 def conninfo(url: str | URL) -> str:
@@ -49,7 +53,10 @@ class Listener:
         while True:
             try:
                 conn = await psycopg.AsyncConnection.connect(
-                    self._conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+                    self._conninfo,
+                    autocommit=True,
+                    connect_timeout=CONNECT_TIMEOUT_S,
+                    application_name=f"{APPLICATION_NAME} {os.getpid()}",  # pg_stat_activity
                 )
             except psycopg.Error as exc:
                 wait = BACKOFF_S[min(failures, len(BACKOFF_S) - 1)]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from remoterelay.reporter import HttpReporter
 from remoterelay.server import Relay, RelayConfig, Reporter
+from remotewire.address import TLS_SCHEME, parse_relay_address
 from remotewire.shared_secret import SecretMissing, load_secret
 
 
@@ -90,8 +91,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--helpdesk-ca", help="CA (PEM) that an https:// helpdesk's certificate chains to"
     )
+    parser.add_argument(
+        "--public-address",
+        help="host:port (tls://host:port) apps reach this relay at, sent with its "
+        "heartbeats: the helpdesk places sessions on it (none without)",
+    )
+    parser.add_argument(
+        "--region", default="default", help="sessions of apps of this region come here"
+    )
     add_relay_arguments(parser)
     args = parser.parse_args(argv)
+    public = fleet_address(args.public_address, tls=bool(args.cert))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     try:
         secret = load_secret(Path(args.secret_file) if args.secret_file else None)
@@ -101,8 +111,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     reporter = (
         HttpReporter(args.helpdesk_url, secret, context=context) if args.helpdesk_url else None
     )
-    relay = Relay(config_from_args(args, secret, args.port, reporter))
-    asyncio.run(run_until_signalled(relay))
+    config = config_from_args(args, secret, args.port, reporter)
+    config.public_address, config.region = public, args.region
+    asyncio.run(run_until_signalled(Relay(config)))
+
+
+def fleet_address(address: str | None, *, tls: bool) -> str | None:
+    """``--public-address`` as handed to apps: ``tls://`` added for a relay with a
+    certificate; SystemExit with the reason when it is not an address."""
+    if address is None:
+        return None
+    if tls and not address.lower().startswith(TLS_SCHEME):
+        address = TLS_SCHEME + address
+    try:
+        parse_relay_address(address)
+    except ValueError as exc:
+        raise SystemExit(f"remoteapp-relay: --public-address: {exc}") from exc
+    return address
 
 
 if __name__ == "__main__":

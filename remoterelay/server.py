@@ -83,6 +83,11 @@ class RelayConfig:
     to cover that long."""
     refusals_logged_per_source: int = 5
     refusal_summary_s: float = 60.0
+    public_address: str | None = None
+    """Where apps reach this relay (``host:port`` or ``tls://host:port``), sent with each
+    heartbeat so the helpdesk can place sessions here; None: none are placed here."""
+    region: str = "default"
+    """The region the helpdesk places this relay's sessions from (an app's region)."""
 
 
 class Relay:
@@ -137,6 +142,9 @@ class Relay:
         """Stop listening and end every session with reason ``relay-shutdown``."""
         if self._server is not None:
             self._server.close()
+        if self.config.reporter is not None:  # no new sessions here from now on
+            with contextlib.suppress(asyncio.QueueFull):
+                self._reports.put_nowait({"event": "stopping", "relay_id": self.relay_id})
         for session in list(self._active.values()):
             session.end_reason = session.end_reason or c.END_RELAY_SHUTDOWN
             for side in session.sides.values():
@@ -208,7 +216,11 @@ class Relay:
                     "event": "heartbeat",
                     "relay_id": self.relay_id,
                     "sessions": self.active_sessions,
+                    "region": self.config.region,
+                    "load": len(self._active) + len(self._parked),
                 }
+                if self.config.public_address is not None:
+                    beat["address"] = self.config.public_address
                 if self.ended.cursor is not None:
                     beat["ended_since"] = self.ended.cursor
                 self._reports.put_nowait(beat)

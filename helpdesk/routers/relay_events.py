@@ -25,6 +25,9 @@ class RelayEventIn(Input):
     reason: str | None = Field(default=None, max_length=100)
     sessions: list[str] = Field(default_factory=list, max_length=100_000)
     ended_since: str | None = Field(default=None, max_length=64)
+    address: str | None = Field(default=None, max_length=200)
+    region: str | None = Field(default=None, max_length=40)
+    load: int | None = Field(default=None, ge=0, le=10_000_000)
 
 
 async def signed_report(
@@ -61,4 +64,7 @@ def relay_event(
         reason=body.reason,
         running=body.sessions,
         ended_since=body.ended_since,
+        address=body.address,
+        region=body.region,
+        load=body.load,
     )

@@ -27,6 +27,7 @@ from helpdesk.limits import FailureLimiter, Rule, backoff
 from helpdesk.models import Presence, RemoteApp, RemoteSession, User
 from helpdesk.notify import Notifier
 from helpdesk.security import new_customer_password
+from helpdesk.services import relay_fleet
 from helpdesk.services.auth import ADDRESS_FAILURES_FACTOR, CEILING_FACTOR, bearer_user
 from helpdesk.services.presence import is_online, key_matches
 from helpdesk.settings import Settings
@@ -87,7 +88,7 @@ def connect(
         agent_id=user.id,
         via=via,
         state=State.OFFERED.value,
-        relay_address=settings.relay_address,
+        relay_address=relay_fleet.place(db, settings, presence.app_id, now),
         customer_token=issue_token(settings.secret, sid, Role.CUSTOMER, ttl_s=settings.token_ttl_s),
         expires_at=now + timedelta(seconds=settings.token_ttl_s),
         waiting_since=presence.waiting_since,
@@ -97,8 +98,8 @@ def connect(
     )
     presence.failures = 0
     db.add(session)
+    notifier.notify_on_commit(db, presence.partner_id)  # the poll, in whichever process
     db.commit()
-    notifier.notify(presence.partner_id)
     agent_token = issue_token(settings.secret, sid, Role.AGENT, ttl_s=settings.token_ttl_s)
     return Grant(session, agent_token)
 
