@@ -171,6 +171,10 @@ class XDamageSource:
                     self._handle(self._d.next_event())
                 if fetches and self._dirty:
                     self._fetch_damage()
+                # a round trip reads the events that came before its reply into
+                # python-xlib's queue, where select() cannot see them: handle them now
+                while self._d.pending_events():
+                    self._handle(self._d.next_event())
                 for done in fetches + syncs:
                     done.set()
                 readable, _, _ = select.select([fd, self._wake_r], [], [], SELECT_BOUND_S)
