@@ -91,6 +91,6 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         "POST", re.compile(rf"{PREFIX}/settings/apps(/[^/]+)?"), MAX_LOGO_BYTES + MAX_BODY
     )
     app.add_middleware(RequestLimits, exceptions=(logo_upload,))
-    app.add_middleware(HostCheck, allowed=lambda: allowed_hosts(settings))
+    app.add_middleware(HostCheck, allowed=lambda: allowed_hosts(settings), exempt=("/relay/",))
     app.add_middleware(CatchAll)
     app.add_middleware(SecurityHeaders)

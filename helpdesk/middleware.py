@@ -7,7 +7,10 @@
   line with the traceback; the client never sees a stack trace.
 * ``HostCheck``: a ``Host`` that is neither an IP literal nor an allowed name gets 400
   (DNS rebinding: a page on ``evil.example`` that re-points its name at this server
-  still sends ``Host: evil.example``).
+  still sends ``Host: evil.example``; and links the server builds from its base URL,
+  the download link, the signed profile, must not name a host an attacker chose). The
+  relay's reports (``/relay/``) are exempt: signed, machine to machine, and a lone relay
+  reaches the server by whatever internal name it was given.
 * ``RequestLimits``: ``%00`` in the URL or in a urlencoded form body (the console's posts)
   gets 400; a body over its bound gets 413, counted as it arrives (a missing or lying
   ``Content-Length``, chunked encoding), so no handler ever buffers more than the bound.
@@ -149,12 +152,15 @@ class HostCheck:
     """``allowed()`` is read per request: the server learns its public name after the app
     is built (``helpdesk.cli`` sets the relay address once the relay listens)."""
 
-    def __init__(self, app: ASGIApp, allowed: Callable[[], Iterable[str]]) -> None:
+    def __init__(
+        self, app: ASGIApp, allowed: Callable[[], Iterable[str]], exempt: tuple[str, ...] = ()
+    ) -> None:
         self.app = app
         self.allowed = allowed
+        self.exempt = exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] not in ("http", "websocket") or scope["path"].startswith(self.exempt):
             await self.app(scope, receive, send)
             return
         raw = next((v for k, v in scope.get("headers", []) if k == b"host"), b"")

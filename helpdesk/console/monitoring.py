@@ -18,7 +18,7 @@ from helpdesk.console.auth import ConsoleDb, ConsoleUser, StreamDb, StreamUser
 from helpdesk.console.i18n import N_
 from helpdesk.console.web import PREFIX, ConsoleRoute, render, render_text
 from helpdesk.errors import NotAllowed
-from helpdesk.inputs import parse_id
+from helpdesk.inputs import Id, parse_id
 from helpdesk.models import Presence
 from helpdesk.services import connect_codes, monitoring, online_watch
 from helpdesk.services.apps import member_app
@@ -62,7 +62,7 @@ def _context(
 
 @router.get("/monitoring/{app_id}")
 def monitoring_page(
-    user: ConsoleUser, request: Request, db: ConsoleDb, app_id: str, page: int = 1
+    user: ConsoleUser, request: Request, db: ConsoleDb, app_id: str, page: Id = 1
 ) -> Response:
     context = {**_context(request, db, user, app_id, page), "poll_every_s": POLL_EVERY_S}
     return render(request, "monitoring/page.html", context)
@@ -70,7 +70,7 @@ def monitoring_page(
 
 @router.get("/monitoring/{app_id}/live")
 def monitoring_fragment(
-    user: ConsoleUser, request: Request, db: ConsoleDb, app_id: str, page: int = 1
+    user: ConsoleUser, request: Request, db: ConsoleDb, app_id: str, page: Id = 1
 ) -> Response:
     """The live parts alone: the htmx polling fallback."""
     return render(request, "monitoring/_live.html", _context(request, db, user, app_id, page))
@@ -78,7 +78,7 @@ def monitoring_fragment(
 
 @router.get("/monitoring/{app_id}/stream")
 async def monitoring_stream(
-    user: StreamUser, request: Request, db: StreamDb, app_id: str, page: int = 1
+    user: StreamUser, request: Request, db: StreamDb, app_id: str, page: Id = 1
 ) -> Response:
     """Server-sent events: an ``update`` with the live parts' HTML whenever they change."""
     member_app(db, app_id, user)  # refuse before streaming

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from helpdesk.console.auth import ConsoleDb, ConsoleUser, require_permission
 from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
 from helpdesk.errors import InvalidInput, NotFound
-from helpdesk.inputs import parse_id
+from helpdesk.inputs import Id, parse_id
 from helpdesk.models import RemoteApp
 from helpdesk.services import access, api_tokens
 
@@ -51,7 +51,7 @@ def _profiles_page(
 
 @router.get("/profiles")
 def profiles(
-    user: ConsoleUser, request: Request, db: ConsoleDb, edit: int | None = None
+    user: ConsoleUser, request: Request, db: ConsoleDb, edit: Id | None = None
 ) -> Response:
     require_permission(user, access.ACCESS_PROFILES)
     return _profiles_page(request, db, editing=edit)
@@ -140,7 +140,7 @@ def set_profile(
     user: ConsoleUser,
     request: Request,
     db: ConsoleDb,
-    user_id: int,
+    user_id: Id,
     profile_id: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     require_permission(user, access.ACCESS_PROFILES)
@@ -209,7 +209,7 @@ def create_token(
 
 
 @router.post("/tokens/{token_id}/revoke")
-def revoke_token(user: ConsoleUser, request: Request, db: ConsoleDb, token_id: int) -> Response:
+def revoke_token(user: ConsoleUser, request: Request, db: ConsoleDb, token_id: Id) -> Response:
     require_permission(user, access.ACCESS_PROFILES)
     api_tokens.revoke(db, request.app.state.settings, token_id)
     return RedirectResponse(f"{PREFIX}/settings/tokens?revoked=1", status_code=303)

@@ -13,7 +13,7 @@ from helpdesk.console.apps import download_url
 from helpdesk.console.auth import ConsoleDb, ConsoleUser
 from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
 from helpdesk.errors import InvalidInput, NotAllowed, NotFound
-from helpdesk.inputs import parse_id
+from helpdesk.inputs import Id, parse_id
 from helpdesk.models import Presence
 from helpdesk.services import connect_codes, online_watch, ticket_desk
 from remotewire.connect_codes import build_link
@@ -23,7 +23,7 @@ router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=Fa
 
 
 @router.get("/tickets")
-def ticket_list(user: ConsoleUser, request: Request, db: ConsoleDb, page: int = 1) -> Response:
+def ticket_list(user: ConsoleUser, request: Request, db: ConsoleDb, page: Id = 1) -> Response:
     found, total = ticket_desk.list_tickets(db, page)
     return render(
         request,
@@ -72,7 +72,7 @@ def _ticket_page(
 
 
 @router.get("/tickets/{ticket_id}")
-def ticket_page(user: ConsoleUser, request: Request, db: ConsoleDb, ticket_id: int) -> Response:
+def ticket_page(user: ConsoleUser, request: Request, db: ConsoleDb, ticket_id: Id) -> Response:
     return _ticket_page(request, db, user, ticket_id)
 
 
@@ -81,7 +81,7 @@ def add_action(
     user: ConsoleUser,
     request: Request,
     db: ConsoleDb,
-    ticket_id: int,
+    ticket_id: Id,
     text: Annotated[str, Form(max_length=40_000)] = "",
     minutes: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
@@ -104,7 +104,7 @@ def add_action(
 
 
 @router.get("/tickets/{ticket_id}/remote")
-def remote_icon(user: ConsoleUser, request: Request, db: ConsoleDb, ticket_id: int) -> Response:
+def remote_icon(user: ConsoleUser, request: Request, db: ConsoleDb, ticket_id: Id) -> Response:
     """The requester's remote-access block alone (polled by htmx on the ticket page)."""
     ticket = ticket_desk.get(db, ticket_id)
     person = ticket_desk.requester(ticket)
@@ -123,8 +123,8 @@ def watch(
     user: ConsoleUser,
     request: Request,
     db: ConsoleDb,
-    person_id: int,
-    ticket: Annotated[int, Form()] = 0,
+    person_id: Id,
+    ticket: Annotated[Id, Form()] = 0,
 ) -> Response:
     online_watch.watch(db, request.app.state.settings, user.id, person_id)
     if request.headers.get("hx-request") == "true":
@@ -134,7 +134,7 @@ def watch(
 
 @router.get("/connect/{queue_ref}")
 def connect(
-    user: ConsoleUser, request: Request, db: ConsoleDb, queue_ref: str, ticket: int | None = None
+    user: ConsoleUser, request: Request, db: ConsoleDb, queue_ref: str, ticket: Id | None = None
 ) -> Response:
     """Open the agent's desktop app on this customer (``remoteapp://connect?...``), with
     a connect code, so no password is asked, and the ticket preselected when given."""

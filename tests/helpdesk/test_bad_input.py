@@ -366,6 +366,11 @@ def test_an_unknown_host_is_refused(server: Server) -> None:
     for host in (f"localhost:{port}", f"127.0.0.1:{port}", "LOCALHOST", f"[::1]:{port}"):
         response = call(server, "GET", "/api/apps/demo", headers={"Host": host})
         assert response.status_code == 200, (host, response.text)
+    # Relay reports are signed and come by whatever name a lone relay was given.
+    report = post_json(
+        server, "/relay/events", {"event": "heartbeat"}, headers={"Host": "relay-net"}
+    )
+    assert report.status_code == 401, report.text
 
 
 @pytest.fixture
