@@ -80,6 +80,7 @@ RELAY_REASONS: Final = (
     c.END_CUSTOMER_CONNECTION_LOST,
     c.END_IDLE,
     c.END_RELAY_SHUTDOWN,
+    c.END_BY_HELPDESK,
 )
 """Reasons a relay report may carry; any other becomes ``END_RELAY_CLOSED``."""
 
