@@ -18,7 +18,7 @@ from helpdesk.db import db_factory, make_engine, migrate
 from helpdesk.errors import InvalidInput
 from helpdesk.models import AccessProfile, Person, RemoteApp, User
 from helpdesk.security import hash_password
-from helpdesk.services import password_policy
+from helpdesk.services import password_policy, relay_fleet
 
 
 def add_user(
@@ -111,6 +111,20 @@ def add_app(
         db.commit()
 
 
+def set_region(db_factory: sessionmaker[Session], app_id: str, region: str) -> None:
+    """Place the app's sessions on relays of ``region`` (``relay_fleet``; docs/deploy.md)."""
+    try:
+        relay_fleet.check_region(region)
+    except InvalidInput as exc:
+        raise ValueError(exc.message) from exc
+    with db_factory() as db:
+        app = db.get(RemoteApp, app_id)
+        if app is None:
+            raise ValueError(f"no app {app_id}")
+        app.region = region
+        db.commit()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m helpdesk.admin", description=__doc__)
     parser.add_argument("--db")
@@ -141,6 +155,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="MODE is required|optional|hidden",
     )
     app.add_argument("--custom", action="append", default=[], metavar="KEY:LABEL[:required]")
+    region = sub.add_parser("set-region", help="the relay region of an app's sessions")
+    region.add_argument("app_id")
+    region.add_argument("region")
     args = parser.parse_args(argv)
     engine = make_engine(args.db or f"sqlite:///{args.data_dir / 'helpdesk.sqlite3'}")
     migrate(engine)
@@ -160,6 +177,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             custom=custom,
         )
         print(f"app {args.app_id} created")
+        return
+    if args.command == "set-region":
+        try:
+            set_region(db_factory(engine), args.app_id, args.region)
+        except ValueError as exc:
+            raise SystemExit(f"set-region: {exc}") from exc
+        print(f"app {args.app_id}: region {args.region}")
         return
     if args.command == "add-profile":
         profile_id = add_profile(db_factory(engine), args.name, args.permission)

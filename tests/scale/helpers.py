@@ -113,10 +113,12 @@ def listener_pid(db_url: str, server_pid: int) -> int | None:
 
 
 def listeners(db_url: str) -> list[str]:
-    """Application names of every listening backend (one per server process)."""
+    """Application names of the listening backends on this database (one per server
+    process; the cluster may hold other tests' databases)."""
     with pg(db_url) as conn:
         rows = conn.execute(
-            "SELECT application_name FROM pg_stat_activity WHERE application_name LIKE %s",
+            "SELECT application_name FROM pg_stat_activity"
+            " WHERE application_name LIKE %s AND datname = current_database()",
             (APPLICATION_NAME + " %",),
         ).fetchall()
     return [str(row[0]) for row in rows]

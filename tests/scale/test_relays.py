@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
+from helpdesk.admin import set_region
 from helpdesk.db import db_factory, make_engine
-from helpdesk.models import RelayNode, RemoteApp
+from helpdesk.models import RelayNode
 from remoteapp.net.helpdesk import HelpdeskClient, SessionGrant
 from remotewire.relay_join import open_relay
 from tests.helpdesk.server_process import Process, Server, free_port, start_server
@@ -127,9 +128,7 @@ def test_sessions_go_to_the_relay_of_the_apps_region(server: Server) -> None:
         assert registered(server)[f"127.0.0.1:{ports[1]}"] == "eu-west"
         placed = [offer(server, agent) for _ in range(2)]
         assert {grant.relay for grant, _, _ in placed} == {f"127.0.0.1:{ports[0]}"}
-        with db_factory(engine)() as db:
-            db.execute(update(RemoteApp).where(RemoteApp.id == "demo").values(region="eu-west"))
-            db.commit()
+        set_region(db_factory(engine), "demo", "eu-west")  # python -m helpdesk.admin set-region
         placed += [offer(server, agent) for _ in range(2)]
         assert {grant.relay for grant, _, _ in placed[2:]} == {f"127.0.0.1:{ports[1]}"}
         customers += [customer for _, _, customer in placed]
