@@ -4,6 +4,11 @@ build (``deployment.json``).  TUF refuses tampered, expired and rolled-back meta
 and a target whose length or hash differ from the signed ones; each becomes an
 ``UpdateCheckFailed``/``UpdateDownloadFailed`` with the reason, and nothing changes.
 
+The fetcher is the app's own HTTP session (``remoteapp.net.helpdesk_http``), verified
+like every other connection (the system store plus the pinned CA, no plain HTTP to
+another host unless the profile allows it): signatures guard what arrives, TLS who
+learns that this app checks for updates, and a private CA works here too.
+
 Blocking (network, files): the UI calls these off the GUI thread.
 """
 
@@ -17,11 +22,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tuf.api.exceptions import DownloadError, RepositoryError
+import requests
+from tuf.api.exceptions import (
+    DownloadError,
+    DownloadHTTPError,
+    RepositoryError,
+    SlowRetrievalError,
+)
 from tuf.ngclient.config import UpdaterConfig
+from tuf.ngclient.fetcher import FetcherInterface
 from tuf.ngclient.updater import Updater
-from tuf.ngclient.urllib3_fetcher import Urllib3Fetcher
 
+from remoteapp.net import tls
+from remoteapp.net.errors import HelpdeskError
+from remoteapp.net.helpdesk_http import verified_session
 from remoteapp.update.errors import UpdateCheckFailed, UpdateDownloadFailed
 from remotewire.distribution import OS_EXTENSIONS
 
@@ -44,20 +58,44 @@ class Available:
     target_path: str
 
 
-class _CountingFetcher(Urllib3Fetcher):
-    """ngclient's fetcher, telling ``progress`` how much of a target has arrived."""
+class _CountingFetcher(FetcherInterface):
+    """ngclient's fetcher over the app's verified HTTP session, telling ``progress`` how
+    much of a target has arrived. ``timeout_s`` bounds the connect and every gap."""
+
+    CHUNK = 256 * 1024
 
     def __init__(self, targets_url: str, timeout_s: int) -> None:
-        super().__init__(socket_timeout=timeout_s, chunk_size=256 * 1024)
+        self.http = verified_session()
+        self.http.headers["User-Agent"] = "remoteapp"
+        self.timeout_s = timeout_s
         self.targets_url = targets_url
         self.progress: Progress | None = None
         self.total = 0
 
     def _fetch(self, url: str) -> Iterator[bytes]:
-        chunks = super()._fetch(url)
+        try:
+            response = self.http.get(url, stream=True, timeout=self.timeout_s)
+        except requests.Timeout as exc:
+            raise SlowRetrievalError from exc
+        except requests.exceptions.SSLError as exc:
+            raise DownloadError(str(tls.not_trusted("the update server", exc))) from exc
+        except (requests.RequestException, HelpdeskError) as exc:  # plain HTTP refused
+            raise DownloadError(str(exc)) from exc
+        if response.status_code >= 400:
+            response.close()
+            raise DownloadHTTPError(f"HTTP {response.status_code}", response.status_code)
+        chunks = self._chunks(response)
         if self.progress is None or not url.startswith(self.targets_url):
             return chunks
         return self._counted(chunks, self.progress)
+
+    def _chunks(self, response: requests.Response) -> Iterator[bytes]:
+        try:
+            yield from response.iter_content(self.CHUNK)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise SlowRetrievalError from exc
+        finally:
+            response.close()
 
     def _counted(self, chunks: Iterator[bytes], progress: Progress) -> Iterator[bytes]:
         done = 0

@@ -12,11 +12,14 @@ import pytest
 
 from helpdesk import release
 from helpdesk.services.profiles import load_or_create_key, public_key_b64
+from helpdesk.services.updates import UpdateRepository
 from remoteapp.branding.deployment import DeploymentError, load_deployment
 from remoteapp.branding.identity import ProfileCache, ProfileUnavailable, fetch_signed, resolve
 from remoteapp.branding.profile import ProfileError, load_profile
 from remoteapp.branding.resources import resource_dir
 from remoteapp.net import tls
+from remoteapp.update.client import UpdateClient
+from remoteapp.update.errors import UpdateCheckFailed
 from tests.helpdesk.server_process import Server
 from tests.tls.conftest import Pki
 
@@ -102,3 +105,26 @@ def test_a_build_fetches_its_signed_profile_over_verified_https(
         fetch_signed(bare.server_url, "demo", policy=bare.trust)
     shutil.rmtree(tmp_path / "cache")
     assert resolve(bare, exe, ProfileCache(tmp_path / "cache")) is None  # nothing trusted
+
+
+def test_update_checks_go_over_the_same_verified_https(
+    tls_server: Server, pki: Pki, pinned: tls.TrustPolicy, tmp_path: Path
+) -> None:
+    """The TUF client fetches through the app's session: the pinned CA works, and
+    without it the check fails on the certificate (with the clear reason)."""
+    keys, build = tmp_path / "keys", tmp_path / "build"
+    data = str(tls_server.data_dir)
+    assert release.main(["init", "--data-dir", data, "--keys", str(keys)]) == 0
+    build.write_bytes(b"the next build")
+    publish = ["publish", "--data-dir", data, "--keys", str(keys), "--os", "linux"]
+    assert release.main([*publish, "--version", "9.9.9", str(build)]) == 0
+    root = UpdateRepository(tls_server.data_dir).root_bytes(1)
+
+    def client(name: str) -> UpdateClient:
+        return UpdateClient(tls_server.http_url, root, tmp_path / name, "linux", "0.1.0")
+
+    offered = client("pinned").check()
+    assert offered is not None and offered.version == "9.9.9"
+    tls.install(tls.TrustPolicy())
+    with pytest.raises(UpdateCheckFailed, match="update server's certificate is not trusted"):
+        client("unpinned").check()
