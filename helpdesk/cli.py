@@ -159,9 +159,7 @@ async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
 
     relay: Relay | None = None
     if not args.no_relay:
-        reporter = HttpReporter(  # on the server's clock: reports are stamped and checked
-            http_url, secret, context=own_cert(args.cert), now=settings.clock.time
-        )
+        reporter = HttpReporter(http_url, secret, context=own_cert(args.cert))
         relay = Relay(config_from_args(args, secret, args.relay_port, reporter))
         await relay.start()
         settings.relay_address = relay_address(args.public_host, relay.port, tls=bool(args.cert))

@@ -35,8 +35,8 @@ class HttpReporter:
         self.secret = secret
         self.timeout_s = timeout_s
         self.now = now
-        """The wall clock stamped on reports: the helpdesk's own when both run in one
-        process (``remoteapp-server``), so they agree even under a test's moved clock."""
+        """The wall clock stamped on reports (the helpdesk checks them against its own
+        wall clock, ``helpdesk.services.relay_events.check_signature``)."""
         self._lock = asyncio.Lock()
 
     def _post(self, payload: dict[str, Any]) -> dict[str, Any]:

@@ -129,10 +129,6 @@ class Server:
         acked = self.process.wait_for(rf"clock event=advanced seq={seq} offset=(\S+)", 10)
         self.clock_offset = float(acked.group(1))
 
-    def time(self) -> float:
-        """The server's clock now (real time plus the offset ``advance`` added)."""
-        return time.time() + self.clock_offset
-
 
 def start_server(
     data_dir: Path,
