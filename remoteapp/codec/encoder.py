@@ -33,6 +33,7 @@ from remoteapp.codec.update_format import (
     UpdateHeader,
     pack_update,
 )
+from remoteapp.codec.vp8_codec import DEFAULT_BITRATE
 from remoteapp.codec.zstd_stream import DEFAULT_LEVEL, WINDOW_LOG, StreamCompressor
 from remoteapp.errors import LocalProtocolError
 
@@ -90,7 +91,7 @@ class ScreenEncoder:
         self.last_stats: EncodeStats | None = None
         self._lossy_codecs, self._mode, self._clock = lossy_codecs, mode, clock
         self._planner: LossyPlanner | None = None
-        self.video_bitrate, self.video_fps = 1_500_000, 30.0  #: set by rate control
+        self.video_bitrate, self.video_fps = DEFAULT_BITRATE, 30.0  #: set by rate control
         self.refresh_pixels = REFRESH_BUDGET  #: lossless refresh per update (rate control)
 
     def set_lossy_codecs(self, codecs: frozenset[str]) -> None:

@@ -94,7 +94,7 @@ class LossyPlanner:
         self._generations: dict[int, int] = {}
         self.fps_cap = 30.0  #: video regions are coded at most this often (rate control)
         #: bits/s of a 640x360 region (rate control); others scale by area ** REGION_SCALE
-        self.bitrate = 1_500_000
+        self.bitrate = vp8_codec.DEFAULT_BITRATE
         self.refresh_budget = REFRESH_BUDGET  #: pixels per update (rate control)
 
     @property
@@ -188,7 +188,7 @@ class LossyPlanner:
         r = region.rect
         scale = (r.area / REFERENCE_AREA) ** AREA_EXPONENT
         # a coarse step (libvpx restarts on a new rate) so small estimates do not churn
-        rate = int(self.bitrate * scale) // 50_000 * 50_000 + 50_000
+        rate = max(50_000, round(self.bitrate * scale / 50_000) * 50_000)
         self._vp8.bitrate, self._vp8.fps = rate, max(1, round(self.fps_cap))
         restart = self._generations.get(region.stream) != region.generation
         self._generations[region.stream] = region.generation

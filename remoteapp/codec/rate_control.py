@@ -34,6 +34,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Final
 
+from remoteapp.codec.vp8_codec import DEFAULT_BITRATE
+
 HIGH_DELAY_S: Final = 0.12
 LOW_DELAY_S: Final = 0.04
 HOLD_S: Final = 0.5
@@ -41,7 +43,7 @@ PROBE_AFTER_S: Final = 1.0
 CUT: Final = 0.7
 PROBE: Final = 1.15
 MIN_BITRATE: Final = 150_000
-MAX_BITRATE: Final = 1_500_000  #: for a 640x360 region (the encoder scales by area)
+MAX_BITRATE: Final = DEFAULT_BITRATE  #: for a 640x360 region (the encoder scales by area)
 MIN_FPS: Final = 10.0
 MAX_FPS: Final = 30.0
 FPS_STEP: Final = 5.0

@@ -44,7 +44,9 @@ CAPABILITY: Final = "vp8"  #: listed in the Hello of a side that can decode it
 MAX_STREAMS: Final = 8  #: stream ids a receiver accepts (0..7)
 HEAD: Final = struct.Struct("<BB")
 KEY_FLAG: Final = 1
-DEFAULT_BITRATE: Final = 1_500_000
+#: bits/s of a 640x360 region: bench.lossy's movie (a 656x384 region) lands at ~1.5 Mbit/s
+#: with SSIM ~.95; the encoder scales it by area (``lossy.AREA_EXPONENT``)
+DEFAULT_BITRATE: Final = 1_400_000
 DEFAULT_FPS: Final = 30
 #: realtime speed; measured on bench.lossy's 640x360 movie at 1.5 Mbit/s: 8 gives SSIM
 #: .949 in ~5 ms a picture, 16 .917 in ~2.5 ms, 4 no better than 8
