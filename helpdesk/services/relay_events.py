@@ -26,6 +26,7 @@ from helpdesk import lifecycle
 from helpdesk.errors import NotAuthenticated, RateLimited
 from helpdesk.lifecycle import Event, State
 from helpdesk.models import RelayNode, RemoteSession
+from helpdesk.services import relay_fleet
 from helpdesk.services.presence import forget_stale
 from helpdesk.services.sessions import expire_stale
 from helpdesk.settings import Settings
@@ -105,6 +106,9 @@ def report(
     reason: str | None = None,
     running: list[str] | tuple[str, ...] = (),
     ended_since: str | None = None,
+    address: str | None = None,
+    region: str | None = None,
+    load: int | None = None,
 ) -> dict[str, Any]:
     """Record one relay report; unknown events and sessions only refresh the relay.
     Returns the answer: the sessions the relay must refuse or close (``ended``) and, to a
@@ -115,6 +119,10 @@ def report(
         node = RelayNode(id=relay_id)
         db.add(node)
     node.last_seen = now
+    if event == "stopping":
+        relay_fleet.stopping(node)
+    else:  # a heartbeat says where the relay is and how busy (relay_fleet)
+        relay_fleet.register(node, address, region, load)
     session = db.get(RemoteSession, session_id) if session_id else None
     if event == "connected" and session is not None:
         lifecycle.apply(session, Event.RELAY_CONNECTED, now, relay_id=relay_id)
