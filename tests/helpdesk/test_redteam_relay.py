@@ -72,6 +72,27 @@ def test_a_parked_side_is_refused_when_the_session_ends(
     assert asyncio.run(refused(server.relay, agent_token)) == c.REFUSE_SESSION_ENDED
 
 
+def test_a_running_session_the_server_ended_is_closed_by_the_relay(
+    server: Server, agent: HelpdeskClient, customer: HelpdeskClient
+) -> None:
+    """Both apps keep their connections open; the server's end still closes them."""
+    session_id, agent_token, customer_token = offered_session(agent, customer)
+
+    async def scenario() -> list[bytes]:
+        (a_read, a_write), (c_read, c_write) = await asyncio.gather(
+            open_relay(server.relay, agent_token), open_relay(server.relay, customer_token)
+        )
+        try:
+            await asyncio.to_thread(agent.end_session, session_id)
+            # nobody hangs up: only the relay, told by a heartbeat answer, can end it
+            return await asyncio.wait_for(asyncio.gather(a_read.read(), c_read.read()), 10)
+        finally:
+            a_write.close()
+            c_write.close()
+
+    assert asyncio.run(scenario()) == [b"", b""]
+
+
 def test_heartbeat_answer_lists_ended_sessions_and_a_cursor(
     server: Server, agent: HelpdeskClient, customer: HelpdeskClient
 ) -> None:
