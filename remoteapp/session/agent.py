@@ -16,7 +16,6 @@ from remoteapp.net.session import (
     Clipboard,
     Event,
     Hello,
-    KeyFrameRequest,
     Ping,
     Pong,
     ScreenInfo,
@@ -129,10 +128,12 @@ class AgentSession:
         try:
             decoded = self.decoder.decode(event.data)
         except RemoteProtocolError as exc:
-            # the stream lost a block: ask for a key frame, keep the credit flowing
+            # the channel is reliable and authenticated: an update that does not decode
+            # (a hostile or broken VP8/JPEG payload among them) comes from a broken or
+            # hostile peer, so the session ends with the reason, never a frozen picture
             log.warning("session event=bad-update seq=%d reason=%r", event.seq, str(exc))
-            self.transport.send(KeyFrameRequest())
-            self.transport.send(UpdateAck(event.seq))
+            self.transport.failure = exc
+            self.transport.close(f"protocol error: {exc}")
             return
         self.frames += 1
         self.transport.send(UpdateAck(event.seq))
