@@ -85,7 +85,8 @@ def test_a_running_session_the_server_ended_is_closed_by_the_relay(
         try:
             await asyncio.to_thread(agent.end_session, session_id)
             # nobody hangs up: only the relay, told by a heartbeat answer, can end it
-            return await asyncio.wait_for(asyncio.gather(a_read.read(), c_read.read()), 10)
+            reads = await asyncio.wait_for(asyncio.gather(a_read.read(), c_read.read()), 10)
+            return list(reads)
         finally:
             a_write.close()
             c_write.close()
