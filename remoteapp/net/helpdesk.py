@@ -7,12 +7,15 @@ A session's grant (agent) and offer (customer) carry its end-to-end secrets
 (``remotewire.session_keys``): ``salt`` always, ``psk`` unless ``via`` is ``"password"``.
 An answer whose secrets are missing or malformed raises ``UnsafeSessionAnswer`` (a
 ``HelpdeskRejected``): the session is never started without them, never in plaintext.
+In a long poll such an offer comes back apart (``PollResult.unusable``), so the rest of
+the poll still counts.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from remoteapp.net.helpdesk_http import (
     DEFAULT_TIMEOUT_S,
@@ -45,9 +48,13 @@ __all__ = [
     "RateLimited",
     "TicketClient",
     "UnsafeSessionAnswer",
+    "UnusableOffer",
     "session_action",
     "session_id_in",
 ]
+
+
+_SESSION_ID: Final = re.compile(r"[0-9A-Za-z_-]{1,40}")  #: safe in a URL path
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +110,21 @@ class SessionOffer:
 
 
 @dataclass(frozen=True, slots=True)
+class UnusableOffer:
+    """A session offer whose secrets were missing or malformed: never joined."""
+
+    session_id: str
+    reason: str  #: what was wrong (``UnsafeSessionAnswer``'s message)
+
+
+@dataclass(frozen=True, slots=True)
 class PollResult:
     password: str
     """Current password: it rotates after sessions and failures, so the UI re-reads it."""
     offers: tuple[SessionOffer, ...]
+    unusable: tuple[UnusableOffer, ...] = ()
+    """Offers refused here; the server already counts them delivered, so the customer
+    ends them (``end_session``) rather than leave them hanging until they expire."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,12 +349,19 @@ class HelpdeskClient:
             headers={"X-Presence-Key": presence_key},
             timeout_s=wait_s + self._http.timeout_s,
         )
-        offers = tuple(
-            self._offer(e, str(body["partner_id"]))
-            for e in body["events"]
-            if e.get("type") == "session-offer"
-        )
-        return PollResult(body["password"], offers)
+        offers: list[SessionOffer] = []
+        unusable: list[UnusableOffer] = []
+        for event in body["events"]:
+            if event.get("type") != "session-offer":
+                continue
+            try:  # one garbled offer must not cost the others, nor the password
+                offers.append(self._offer(event, str(body["partner_id"])))
+            except UnsafeSessionAnswer as exc:
+                session_id = event.get("session_id")
+                if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
+                    raise  # nothing to name, so nothing to end: the poll fails
+                unusable.append(UnusableOffer(session_id, exc.message))
+        return PollResult(body["password"], tuple(offers), tuple(unusable))
 
     @staticmethod
     def _offer(event: dict[str, Any], partner_id: str) -> SessionOffer:

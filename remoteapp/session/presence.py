@@ -5,6 +5,13 @@ while the server is unreachable (the UI shows a countdown), long polls for sessi
 offers and password rotation, re-registration if presence lapsed, and each offered
 session joined at the relay and served until it ends.  The UI only gets callbacks.
 
+A server whose certificate does not verify, or an ``http://`` address to another host
+that the profile does not allow, is no passing outage: the UI is told why (``unsafe``)
+and the loop tries again only every ``UNSAFE_RETRY_S``. An offer whose secrets are
+missing or malformed is skipped and ended at the server (the customer may end its own
+session with its presence key), so it neither blocks the poll nor hangs until it
+expires; never a session without its secrets.
+
 The password the UI shows is the server's part followed by a local part this app makes
 (``PasswordParts``, ``remotewire.passwords``) and never sends anywhere: an agent who
 was told both runs SPAKE2 with us on the whole password, so the server, which knows
@@ -28,7 +35,9 @@ from remoteapp.net.helpdesk import (
     NotFound,
     Registration,
     SessionOffer,
+    UnusableOffer,
 )
+from remoteapp.net.helpdesk_http import InsecureServer, ServerNotTrusted
 from remoteapp.secure import InvalidSecureParams, PasswordMismatch, SecureParams
 from remoteapp.session import relay_link
 from remoteapp.session.customer import CustomerSession
@@ -41,6 +50,10 @@ RETRY_STEPS_S = (2, 4, 8, 15, 30)
 LEAVE_TIMEOUT_S = 3.0  # bounds how long a closing app may linger
 REGISTER_WAIT_S = 12.0  # ... and this, if it is closed while registering
 ROTATE_AFTER_MISMATCHES: Final = 3  #: failed password handshakes before a new local part
+UNSAFE_RETRY_S: Final = 30  #: the pause after an untrusted certificate or a refused http://
+NOT_TRUSTED: Final = "not-trusted"  #: ``unsafe`` kind: the server's certificate failed
+INSECURE: Final = "insecure"  #: ``unsafe`` kind: a plain http:// address, not allowed
+UNUSABLE_OFFER_REASON: Final = "customer app refused the offer: its secrets are unusable"
 
 
 class PasswordParts:
@@ -88,6 +101,8 @@ class PresenceCallbacks:
     """``reg.password`` is the whole password to show (server part + local part)."""
     password: Callable[[str], None] = lambda password: None  #: the whole password, again
     unreachable: Callable[[str, int], None] = lambda reason, retry_in_s: None
+    unsafe: Callable[[str, str, int], None] = lambda kind, reason, retry_in_s: None
+    """The server was refused for safety: ``kind`` is ``NOT_TRUSTED`` or ``INSECURE``."""
     rejected: Callable[[str], None] = lambda reason: None
     agent_joined: Callable[[str], None] = lambda agent: None
     secured: Callable[[str], None] = lambda code: None  #: the verification code to show
@@ -187,6 +202,8 @@ class CustomerPresence:
                 failures = 0
                 self.parts.server_part(result.password)
                 self.cb.password(self.parts.whole)
+                for unusable in result.unusable:
+                    self._refuse(reg, unusable)
                 for offer in result.offers[:1]:
                     if not self._stop.is_set():
                         self._serve(offer)
@@ -198,6 +215,16 @@ class CustomerPresence:
                 # registered since: register again (same device, same ID)
                 self.registration = None
                 self._stop.wait(1.0)
+            except (ServerNotTrusted, InsecureServer) as exc:
+                kind = NOT_TRUSTED if isinstance(exc, ServerNotTrusted) else INSECURE
+                log.warning(
+                    "presence event=unsafe-server kind=%s retry_in=%d reason=%r",
+                    kind,
+                    UNSAFE_RETRY_S,
+                    str(exc),
+                )
+                self.cb.unsafe(kind, str(exc), UNSAFE_RETRY_S)
+                self._stop.wait(UNSAFE_RETRY_S)
             except HelpdeskUnavailable as exc:
                 wait = RETRY_STEPS_S[min(failures, len(RETRY_STEPS_S) - 1)]
                 failures += 1
@@ -208,12 +235,29 @@ class CustomerPresence:
                 log.warning("presence event=error reason=%r", str(exc))
                 self._stop.wait(RETRY_STEPS_S[0])
 
+    def _refuse(self, reg: Registration, offer: UnusableOffer) -> None:
+        """End an offer we will not serve, as its party: the server counts it delivered,
+        so it would stay offered (and this customer busy) until it expires."""
+        log.warning(
+            "presence event=offer-unusable session=%s reason=%r", offer.session_id, offer.reason
+        )
+        try:
+            self.client.end_session(
+                offer.session_id, UNUSABLE_OFFER_REASON, presence_key=reg.presence_key
+            )
+        except HelpdeskError as exc:  # it expires by itself then
+            log.warning(
+                "presence event=offer-end-failed session=%s reason=%r", offer.session_id, str(exc)
+            )
+
     def _serve(self, offer: SessionOffer) -> None:
         log.info("presence event=offer session=%s agent=%r", offer.session_id, offer.agent)
         try:  # the whole password as of this offer's poll (a password connect only)
             secure = SecureParams.for_customer(offer, self.parts.whole)
         except InvalidSecureParams as exc:  # never a session without its secrets
-            log.warning("presence event=offer-refused reason=%r", str(exc))
+            reg = self.registration
+            if reg is not None:
+                self._refuse(reg, UnusableOffer(offer.session_id, str(exc)))
             self.cb.session_ended(str(exc))
             return
         try:

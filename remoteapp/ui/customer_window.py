@@ -1,19 +1,22 @@
 """Customer mode, what the app shows on start: brand, the admin's fields, then the big ID
 and password; a banner and End session while an agent is connected, with the session's
 verification code to compare with the agent on the phone; a notice when an agent's
-password did not match (the attempt failed, the password changes)."""
+password did not match (the attempt failed, the password changes). While the server
+cannot be reached, a countdown to the next try; when it was refused for safety (an
+untrusted certificate, a plain http:// address), why, in the same countdown."""
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 
 from remoteapp.branding.profile import Profile
 from remoteapp.capture.session import check_capturable
 from remoteapp.errors import CaptureError, UnsupportedSessionError
 from remoteapp.net.helpdesk import HelpdeskClient, Registration
 from remoteapp.session.device import device_id
-from remoteapp.session.presence import CustomerPresence, PresenceCallbacks
+from remoteapp.session.presence import NOT_TRUSTED, CustomerPresence, PresenceCallbacks
 from remoteapp.ui.clipboard import ClipboardSync
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtWidgets, Signal, emitter
@@ -54,10 +57,35 @@ def field_label(key: str, given: str) -> str:
     return labels[key] if key in STANDARD_FIELDS else given
 
 
+def unreachable_text(seconds: int) -> str:
+    return tr("The server cannot be reached. Retrying in {seconds} s.").format(seconds=seconds)
+
+
+def unsafe_text(kind: str) -> Callable[[int], str]:
+    """Why the app refused the server (``presence.NOT_TRUSTED`` or ``INSECURE``), for the
+    countdown to its next, slow, try."""
+
+    def text(seconds: int) -> str:
+        if kind == NOT_TRUSTED:
+            why = tr(
+                "The server's security certificate is not trusted, so this app will not "
+                "connect to it. Ask your support team to check the server's certificate."
+            )
+        else:
+            why = tr(
+                "The server's address is not encrypted (http://), so this app will not "
+                "connect to it. Ask your support team for an https:// address."
+            )
+        return why + " " + tr("Trying again in {seconds} s.").format(seconds=seconds)
+
+    return text
+
+
 class CustomerWindow(QtWidgets.QWidget):
     registered = Signal(object)
     password_changed = Signal(str)
     unreachable = Signal(str, int)
+    unsafe = Signal(str, str, int)
     rejected = Signal(str)
     agent_joined = Signal(str)
     secured = Signal(str)
@@ -111,11 +139,13 @@ class CustomerWindow(QtWidgets.QWidget):
         for widget in widgets:
             layout.addWidget(widget)
         self._countdown = 0
+        self._countdown_text: Callable[[int], str] = unreachable_text
         self._timer = QtCore.QTimer(self)
         self._timer.timeout.connect(self._tick)
         self.registered.connect(self._on_registered, Queued)
         self.password_changed.connect(self._on_password, Queued)
         self.unreachable.connect(self._on_unreachable, Queued)
+        self.unsafe.connect(self._on_unsafe, Queued)
         self.rejected.connect(self._on_rejected, Queued)
         self.agent_joined.connect(self._on_agent, Queued)
         self.secured.connect(self._on_secured, Queued)
@@ -186,6 +216,7 @@ class CustomerWindow(QtWidgets.QWidget):
             registered=emitter(self.registered),
             password=emitter(self.password_changed),
             unreachable=emitter(self.unreachable),
+            unsafe=emitter(self.unsafe),
             rejected=emitter(self.rejected),
             agent_joined=emitter(self.agent_joined),
             secured=emitter(self.secured),
@@ -206,6 +237,7 @@ class CustomerWindow(QtWidgets.QWidget):
 
     def _on_registered(self, reg: Registration) -> None:
         self._timer.stop()
+        self.status.setToolTip("")
         self.pages.setCurrentIndex(1)
         self.id_value.set(reg.partner_id, spaced_id(reg.partner_id))
         self.password_value.set(reg.password)
@@ -228,21 +260,26 @@ class CustomerWindow(QtWidgets.QWidget):
             self.status.setText(tr("Waiting for the agent to connect."))
 
     def _on_unreachable(self, reason: str, retry_in: int) -> None:
-        self._countdown = retry_in
+        self._count_down(unreachable_text, retry_in, "")
+        customer_events.emit("unreachable", retry_in=retry_in)
+
+    def _on_unsafe(self, kind: str, reason: str, retry_in: int) -> None:
+        self._count_down(unsafe_text(kind), retry_in, reason)  # the details on hover
+        customer_events.emit("unsafe-server", kind=kind, retry_in=retry_in)
+
+    def _count_down(self, text: Callable[[int], str], seconds: int, details: str) -> None:
+        self._countdown_text = text
+        self._countdown = seconds
+        self.status.setToolTip(details)
         self._tick()
         self._timer.start(1000)
-        customer_events.emit("unreachable", retry_in=retry_in)
 
     def _tick(self) -> None:
         if self._countdown <= 0:
             self._timer.stop()
             self.status.setText(tr("Connecting to the server..."))
             return
-        self.status.setText(
-            tr("The server cannot be reached. Retrying in {seconds} s.").format(
-                seconds=self._countdown
-            )
-        )
+        self.status.setText(self._countdown_text(self._countdown))
         self._countdown -= 1
 
     def _on_rejected(self, reason: str) -> None:

@@ -15,7 +15,7 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="85"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="155"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="185"/>
         <source>Your ID</source>
         <translation>Your ID</translation>
     </message>
@@ -47,14 +47,14 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="147"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="49"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="52"/>
         <source>Name</source>
         <translation>Name</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="148"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="173"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="52"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="55"/>
         <source>Organization</source>
         <translation>Organization</translation>
     </message>
@@ -214,22 +214,22 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="38"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="41"/>
         <source>This computer uses a Wayland session, which remote support cannot show to the agent. Log out and choose an X11 (Xorg) session on the login screen, then open this app again.</source>
         <translation>This computer uses a Wayland session, which remote support cannot show to the agent. Log out and choose an X11 (Xorg) session on the login screen, then open this app again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="43"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="46"/>
         <source>This computer has no graphical desktop that remote support can show.</source>
         <translation>This computer has no graphical desktop that remote support can show.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="51"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="54"/>
         <source>Phone</source>
         <translation>Phone</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="94"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="122"/>
         <location filename="../../remoteapp/ui/viewer.py" line="269"/>
         <source>End session</source>
         <translation>End session</translation>
@@ -247,7 +247,7 @@ the verification code (shown in the toolbar)</extracomment>
     </message>
     <message>
         <location filename="../../remoteapp/ui/company_code.py" line="42"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="146"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="176"/>
         <source>Continue</source>
         <translation>Continue</translation>
     </message>
@@ -272,59 +272,74 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Could not check the code: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="154"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="184"/>
         <source>Tell these to the support agent:</source>
         <translation>Tell these to the support agent:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="171"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="201"/>
         <source>Please fill in: {fields}</source>
         <translation>Please fill in: {fields}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="176"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="206"/>
         <source>The email address does not look right.</source>
         <translation>The email address does not look right.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="183"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="239"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="213"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="280"/>
         <source>Connecting to the server...</source>
         <translation>Connecting to the server...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="212"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="228"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="244"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="260"/>
         <source>Waiting for the agent to connect.</source>
         <translation>Waiting for the agent to connect.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="242"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="61"/>
         <source>The server cannot be reached. Retrying in {seconds} s.</source>
         <translation>The server cannot be reached. Retrying in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="258"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="71"/>
+        <source>The server&apos;s security certificate is not trusted, so this app will not connect to it. Ask your support team to check the server&apos;s certificate.</source>
+        <translation>The server&apos;s security certificate is not trusted, so this app will not connect to it. Ask your support team to check the server&apos;s certificate.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/customer_window.py" line="76"/>
+        <source>The server&apos;s address is not encrypted (http://), so this app will not connect to it. Ask your support team for an https:// address.</source>
+        <translation>The server&apos;s address is not encrypted (http://), so this app will not connect to it. Ask your support team for an https:// address.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/customer_window.py" line="79"/>
+        <source>Trying again in {seconds} s.</source>
+        <translation>Trying again in {seconds} s.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/customer_window.py" line="295"/>
         <source>Verification code: {code}. The agent sees the same code: compare them on the phone.</source>
         <translation>Verification code: {code}. The agent sees the same code: compare them on the phone.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="267"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="304"/>
         <source>An agent tried to connect with a password that does not match: the attempt failed and nothing was shared. Your password has changed; read the new one to your agent.</source>
         <translation>An agent tried to connect with a password that does not match: the attempt failed and nothing was shared. Your password has changed; read the new one to your agent.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="278"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="315"/>
         <source>{agent} is viewing and controlling this computer.</source>
         <translation>{agent} is viewing and controlling this computer.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="282"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="319"/>
         <source>Connected to {agent}.</source>
         <translation>Connected to {agent}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="296"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="333"/>
         <source>Session ended.</source>
         <translation>Session ended.</translation>
     </message>
@@ -438,14 +453,14 @@ the verification code (shown in the toolbar)</extracomment>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="47"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="50"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="53"/>
         <source>Email</source>
         <translation>Email</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="48"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="86"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="156"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="186"/>
         <source>Password</source>
         <translation>Password</translation>
     </message>

@@ -15,7 +15,7 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="85"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="155"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="185"/>
         <source>Your ID</source>
         <translation>Seu ID</translation>
     </message>
@@ -47,14 +47,14 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="147"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="49"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="52"/>
         <source>Name</source>
         <translation>Nome</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="148"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="173"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="52"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="55"/>
         <source>Organization</source>
         <translation>Organização</translation>
     </message>
@@ -214,22 +214,22 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="38"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="41"/>
         <source>This computer uses a Wayland session, which remote support cannot show to the agent. Log out and choose an X11 (Xorg) session on the login screen, then open this app again.</source>
         <translation>Este computador usa uma sessão Wayland, que o acesso remoto não consegue mostrar ao atendente. Saia da sessão, escolha uma sessão X11 (Xorg) na tela de login e abra este aplicativo de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="43"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="46"/>
         <source>This computer has no graphical desktop that remote support can show.</source>
         <translation>Este computador não tem uma área de trabalho gráfica que o acesso remoto possa mostrar.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="51"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="54"/>
         <source>Phone</source>
         <translation>Telefone</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="94"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="122"/>
         <location filename="../../remoteapp/ui/viewer.py" line="269"/>
         <source>End session</source>
         <translation>Encerrar sessão</translation>
@@ -247,7 +247,7 @@ the verification code (shown in the toolbar)</extracomment>
     </message>
     <message>
         <location filename="../../remoteapp/ui/company_code.py" line="42"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="146"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="176"/>
         <source>Continue</source>
         <translation>Continuar</translation>
     </message>
@@ -272,59 +272,74 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Não foi possível verificar o código: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="154"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="184"/>
         <source>Tell these to the support agent:</source>
         <translation>Informe ao atendente:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="171"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="201"/>
         <source>Please fill in: {fields}</source>
         <translation>Preencha: {fields}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="176"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="206"/>
         <source>The email address does not look right.</source>
         <translation>O endereço de e-mail não parece correto.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="183"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="239"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="213"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="280"/>
         <source>Connecting to the server...</source>
         <translation>Conectando ao servidor...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="212"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="228"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="244"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="260"/>
         <source>Waiting for the agent to connect.</source>
         <translation>Aguardando a conexão do atendente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="242"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="61"/>
         <source>The server cannot be reached. Retrying in {seconds} s.</source>
         <translation>Não foi possível alcançar o servidor. Nova tentativa em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="258"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="71"/>
+        <source>The server&apos;s security certificate is not trusted, so this app will not connect to it. Ask your support team to check the server&apos;s certificate.</source>
+        <translation>O certificado de segurança do servidor não é confiável, por isso este aplicativo não se conecta a ele. Peça à sua equipe de suporte que verifique o certificado do servidor.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/customer_window.py" line="76"/>
+        <source>The server&apos;s address is not encrypted (http://), so this app will not connect to it. Ask your support team for an https:// address.</source>
+        <translation>O endereço do servidor não é criptografado (http://), por isso este aplicativo não se conecta a ele. Peça à sua equipe de suporte um endereço https://.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/customer_window.py" line="79"/>
+        <source>Trying again in {seconds} s.</source>
+        <translation>Nova tentativa em {seconds} s.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/customer_window.py" line="295"/>
         <source>Verification code: {code}. The agent sees the same code: compare them on the phone.</source>
         <translation>Código de verificação: {code}. O agente vê o mesmo código: comparem pelo telefone.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="267"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="304"/>
         <source>An agent tried to connect with a password that does not match: the attempt failed and nothing was shared. Your password has changed; read the new one to your agent.</source>
         <translation>Um agente tentou conectar com uma senha que não confere: a tentativa falhou e nada foi compartilhado. Sua senha mudou; leia a nova para o seu agente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="278"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="315"/>
         <source>{agent} is viewing and controlling this computer.</source>
         <translation>{agent} está vendo e controlando este computador.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="282"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="319"/>
         <source>Connected to {agent}.</source>
         <translation>Conectado a {agent}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="296"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="333"/>
         <source>Session ended.</source>
         <translation>Sessão encerrada.</translation>
     </message>
@@ -438,14 +453,14 @@ the verification code (shown in the toolbar)</extracomment>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="47"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="50"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="53"/>
         <source>Email</source>
         <translation>E-mail</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="48"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="86"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="156"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="186"/>
         <source>Password</source>
         <translation>Senha</translation>
     </message>
