@@ -100,7 +100,7 @@ class AttemptLimits:
         """The limiter of one request, which knows where it came from."""
         return FailureLimiter(self, address_key(address))
 
-    def _purge_due(self, windows: Sequence[float]) -> float | None:
+    def purge_due(self, windows: Sequence[float]) -> float | None:
         """The retention to purge with, when this process has not purged lately."""
         now = self.clock.monotonic()
         with self._lock:
@@ -157,7 +157,7 @@ class FailureLimiter:
                 db.rollback()
                 seconds = math.ceil(wait)
                 raise RateLimited(code, message.format(wait=seconds), seconds)
-            retention = self.limits._purge_due([rule.window_s for rule in rules])
+            retention = self.limits.purge_due([rule.window_s for rule in rules])
             if retention is not None:
                 db.execute(
                     delete(FailedAttempt).where(
