@@ -204,7 +204,8 @@ def _agent(port: int, seconds: float, results: multiprocessing.Queue[dict[str, f
     sock.close()
 
 
-def run(seconds: float, mbit: float, rtt_ms: float) -> dict[str, object]:
+def run(seconds: float, mbit: float, rtt_ms: float, reserve: bool = False) -> dict[str, object]:
+    """``reserve``: a third credit that only the answer to an input may use."""
     frames = video_in_desktop(int(FPS * 2)).frames
     a_cust, a_link = _tcp_pair()
     results: multiprocessing.Queue[dict[str, float]] = multiprocessing.get_context("spawn").Queue()
@@ -217,7 +218,8 @@ def run(seconds: float, mbit: float, rtt_ms: float) -> dict[str, object]:
     b_link.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     up = ShapedLink(a_link, b_link, mbit * 1e6, rtt_ms / 2e3)  # customer -> agent
     down = ShapedLink(b_link, a_link, mbit * 1e6, rtt_ms / 2e3)  # agent -> customer
-    cust = SessionConnection(Role.CUSTOMER)
+    cust = SessionConnection(Role.CUSTOMER, window=3 if reserve else 2)
+    spare = 1 if reserve else 0
     lock = threading.Condition()
     rate = RateController()
     state = {"marker": 0, "stop": False}
@@ -238,18 +240,22 @@ def run(seconds: float, mbit: float, rtt_ms: float) -> dict[str, object]:
 
     def customer_loop() -> None:
         enc = ScreenEncoder(lossy_codecs=LOSSY)
-        seq, i = 0, 0
+        seq, i, answered = 0, 0, 0
         next_tick = time.monotonic()
+
+        def may_send() -> bool:
+            return cust.credits > spare or (cust.credits > 0 and state["marker"] != answered)
+
         while not state["stop"]:
             with lock:
                 waiting = time.monotonic()
-                lock.wait_for(lambda: cust.credits > 0 or state["stop"], timeout=1.0)
+                lock.wait_for(lambda: may_send() or bool(state["stop"]), timeout=1.0)
                 rate.waited(time.monotonic() - waiting, time.monotonic())
                 if state["stop"]:
                     return
-                if cust.credits <= 0:
+                if not may_send():
                     continue
-                marker = state["marker"]
+                marker = answered = state["marker"]
                 enc.video_bitrate, enc.video_fps = rate.bitrate, rate.fps
                 enc.refresh_pixels = rate.refresh_pixels(time.monotonic())
             frame = frames[i % len(frames)].copy()
@@ -310,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--mbit", type=float, default=5.0)
     parser.add_argument("--rtt-ms", type=float, default=40.0)
+    parser.add_argument("--reserve", action="store_true", help="also: a credit for input")
     args = parser.parse_args(argv)
     results = {
         f"shaped {args.mbit:g} Mbit/s {args.rtt_ms:g} ms": run(
@@ -317,6 +324,10 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "same run, unshaped": run(args.seconds, 10_000.0, 0.0),
     }
+    if args.reserve:
+        results["shaped, a third credit for input"] = run(
+            args.seconds, args.mbit, args.rtt_ms, reserve=True
+        )
     print(json.dumps(results, indent=2))
     return 0
 

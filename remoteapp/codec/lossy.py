@@ -37,6 +37,7 @@ REFRESH_S: Final = 0.15
 MAX_DEFER_S: Final = 3.0
 REFRESH_BUDGET: Final = 512 * 1024  #: pixels refreshed per update at most (~2 MB raw)
 JPEG_MIN_AREA: Final = 64 * 32
+CAP_SLACK: Final = 0.75  #: of a frame period: a region's update may come this early
 JPEG_CAPABILITY: Final = "jpeg"
 REFERENCE_AREA: Final = 640 * 360
 #: a region 9x larger (1080p) gets 9 ** .6 = 3.7x the bits: big pictures need fewer per pixel
@@ -141,8 +142,10 @@ class LossyPlanner:
             touched = [r for r in rects if not r.intersect(region.rect).is_empty()]
             if not touched:
                 continue
-            if now - region.last_sent < 1.0 / self.fps_cap - 0.002:
-                # over the frame-rate cap: the region waits (its changes stay pending)
+            if now - region.last_sent < CAP_SLACK / self.fps_cap:
+                # over the frame-rate cap: the region waits (its changes stay pending); the
+                # slack keeps capture jitter (a grab 31 ms after the last at 30 fps) from
+                # halving the rate
                 rects = [piece for r in rects for piece in _minus(r, region.rect)]
                 continue
             self._video(frame, region, now, ops, chunks)
