@@ -171,30 +171,46 @@ def _candidates(
 def _grow(
     cur: Words, ref: Words, region: Rect, dx: int, dy: int, sx: int, sy: int
 ) -> Motion | None:
-    """Largest rectangle around the seed where ``cur == ref`` shifted by (dx, dy)."""
+    """Largest rectangle around the seed where ``cur == ref`` shifted by (dx, dy).
+
+    Any such rectangle lies within the run of matching pixels along the seed's row and
+    the run of matching rows along the seed's columns (both cheap, one row and 16
+    columns): a false candidate usually fails there, and a true one is compared only
+    inside that box, not over the whole region.
+    """
     valid = region.intersect(region.shifted(dx, dy))
     if valid.is_empty():
         return None
-    src = valid.shifted(-dx, -dy)
-    match = (
-        cur[valid.y : valid.bottom, valid.x : valid.right]
-        == ref[src.y : src.bottom, src.x : src.right]
-    )
     lx, ly = sx - valid.x, sy - valid.y
     if not (0 <= ly < valid.h and lx >= 0 and lx + SEED_LEN <= valid.w):
         return None
-    if not match[ly, lx : lx + SEED_LEN].all():
+    src = valid.shifted(-dx, -dy)
+    row = cur[sy, valid.x : valid.right] == ref[sy - dy, src.x : src.right]
+    if not row[lx : lx + SEED_LEN].all():
         return None
+    xa, xb = _run_around(row, lx, lx + SEED_LEN)
+    cols = (
+        cur[valid.y : valid.bottom, sx : sx + SEED_LEN]
+        == ref[src.y : src.bottom, sx - dx : sx - dx + SEED_LEN]
+    ).all(axis=1)
+    ya, yb = _run_around(cols, ly, ly + 1)
+    if (xb - xa) * (yb - ya) < MIN_AREA:
+        return None
+    box = Rect(valid.x + xa, valid.y + ya, xb - xa, yb - ya)
+    match = (
+        cur[box.y : box.bottom, box.x : box.right]
+        == ref[box.y - dy : box.bottom - dy, box.x - dx : box.right - dx]
+    )
+    bx, by = lx - xa, ly - ya  # the seed inside the box
     # grow columns-first and rows-first: a moving scrollbar thumb beside a scrolled text
-    # area stops the first order early, a ragged window edge the second
-    xa, xb = _run_around(match[ly], lx, lx + SEED_LEN)
-    ya, yb = _run_around(match[:, xa:xb].all(axis=1), ly, ly + 1)
-    wide = Rect(xa, ya, xb - xa, yb - ya)
-    ya, yb = _run_around(match[:, lx : lx + SEED_LEN].all(axis=1), ly, ly + 1)
-    xa, xb = _run_around(match[ya:yb].all(axis=0), lx, lx + SEED_LEN)
-    tall = Rect(xa, ya, xb - xa, yb - ya)
+    # area stops the first order early, a ragged window edge the second (the box's
+    # columns are the seed row's run, its rows the seed columns' run)
+    ta, tb = _run_around(match.all(axis=1), by, by + 1)
+    wide = Rect(0, ta, box.w, tb - ta)
+    la, lb = _run_around(match.all(axis=0), bx, bx + SEED_LEN)
+    tall = Rect(la, 0, lb - la, box.h)
     best = wide if wide.area >= tall.area else tall
-    dst = best.shifted(valid.x, valid.y)
+    dst = best.shifted(box.x, box.y)
     if dst.area < MIN_AREA:
         return None
     return Motion(dx, dy, dst)
