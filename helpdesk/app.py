@@ -58,7 +58,13 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
                 await task
 
     # /docs comes from our own files (helpdesk.api_docs), not FastAPI's CDN page.
-    app = FastAPI(title="remoteapp helpdesk", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="remoteapp helpdesk",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        default_response_class=http_errors.SafeJSONResponse,
+    )
     app.state.db_factory = factory
     app.state.request_sessions = RequestSessions(factory)
     app.state.settings = settings

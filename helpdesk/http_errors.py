@@ -6,10 +6,15 @@ surrogate made the refusal itself fail to encode, a 500); 429 and 503 answers ca
 ``Retry-After``. Domain errors get their status from their branch of the tree in
 ``helpdesk.errors``. What nothing here handles is a bug: ``helpdesk.middleware.CatchAll``
 logs it and answers a coded 500.
+
+``SafeJSONResponse`` is every JSON answer's class: text stored before input was checked
+(a lone surrogate from an older server) comes out as U+FFFD instead of failing to encode,
+which made one bad row a 500 on every read of it.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any, Final
 
 from fastapi import FastAPI, Request
@@ -30,6 +35,16 @@ from helpdesk.errors import (
     Unavailable,
 )
 from remotewire.error_codes import ErrorCode
+
+
+class SafeJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+            return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode()
+
 
 STATUS: Final[tuple[tuple[type[DomainError], int], ...]] = (  # most specific first
     (BadQuery, 400),
@@ -65,7 +80,7 @@ async def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     retry_after = exc.retry_after if isinstance(exc, RateLimited | Unavailable) else None
     headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-    return JSONResponse(error_body(exc.code, exc.message), status_of(exc), headers=headers)
+    return SafeJSONResponse(error_body(exc.code, exc.message), status_of(exc), headers=headers)
 
 
 def _printable(value: Any) -> Any:
@@ -92,7 +107,7 @@ async def _invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     message = _printable(validation_message(exc))
     body = error_body(ErrorCode.INVALID_INPUT, message, errors=reported_errors(exc))
-    return JSONResponse(jsonable_encoder(body), 422)
+    return SafeJSONResponse(jsonable_encoder(body), 422)
 
 
 async def _framework(request: Request, exc: Exception) -> JSONResponse:
@@ -100,7 +115,7 @@ async def _framework(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = FRAMEWORK_CODES.get(exc.status_code, ErrorCode.HTTP_ERROR)
     headers = getattr(exc, "headers", None)
-    return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=headers)
+    return SafeJSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=headers)
 
 
 def install(app: FastAPI) -> None:

@@ -22,12 +22,14 @@ import httpx
 import pytest
 import requests
 from fastapi.routing import APIRoute
+from sqlalchemy import select
 
 from helpdesk.app import create_app
-from helpdesk.db import make_engine
+from helpdesk.db import db_factory, make_engine
 from helpdesk.errors import BadQuery
 from helpdesk.inputs import INT_MAX, Input, parse_id
 from helpdesk.middleware import MAX_BODY
+from helpdesk.models import TicketAction
 from helpdesk.routers import ROUTERS, connect_codes
 from helpdesk.services.ticket_filter import MAX_FILTER, filter_clauses
 from helpdesk.settings import Settings
@@ -101,6 +103,29 @@ def test_tickets_refuse_bad_text_anywhere_even_in_extra_keys(server: Server, bad
         refused(post_json(server, "/public/v1/tickets", body, params=token), 422, "invalid-input")
     listed = call(server, "GET", "/public/v1/tickets", params=token)
     assert listed.status_code == 200, listed.text
+
+
+def test_text_stored_before_the_checks_is_served_not_a_500(server: Server) -> None:
+    """A row written by an older server (a lone surrogate in a time appointment) made
+    every read of the ticket list a 500; now it reads back with U+FFFD in its place."""
+    token = {"token": server.credentials["token"]}
+    body = {**ticket_body(), "owner": {"id": "2"}, "clients": [{"id": "3"}]}  # in scope
+    created = post_json(server, "/public/v1/tickets", body, params=token)
+    assert created.status_code == 200, created.text
+    ticket_id = created.json()["id"]
+    engine = make_engine(server.db_url)
+    try:
+        with db_factory(engine)() as db:
+            action = db.scalars(
+                select(TicketAction).where(TicketAction.ticket_id == ticket_id)
+            ).one()
+            action.time_appointments = [{"id": 1, "activity": "old \ud800 row"}]
+            db.commit()
+    finally:
+        engine.dispose()
+    response = call(server, "GET", "/public/v1/tickets", params={**token, "id": str(ticket_id)})
+    assert response.status_code == 200, response.text
+    assert response.json()["actions"][0]["timeAppointments"][0]["activity"] == "old \ufffd row"
 
 
 def test_validation_errors_never_echo_what_cannot_be_encoded(server: Server) -> None:
