@@ -95,10 +95,20 @@ class ScreenEncoder:
         self.refresh_pixels = REFRESH_BUDGET  #: lossless refresh per update (rate control)
 
     def set_lossy_codecs(self, codecs: frozenset[str]) -> None:
-        """The lossy codecs the viewer decodes (its Hello); applies from the next (key)
-        update."""
-        if codecs != self._lossy_codecs:
-            self._lossy_codecs = codecs
+        """The lossy codecs the viewer decodes (its Hello).  While nothing lossy has been
+        sent (the first updates, before the viewer's Hello came) they apply at once;
+        otherwise from the next (key) update."""
+        if codecs == self._lossy_codecs:
+            return
+        self._lossy_codecs = codecs
+        if self._planner is None and (not codecs or self._mode is LossyMode.QUALITY):
+            return  # lossless before and after
+        if self._planner is None and self._ref is not None:
+            height, width = self._ref.shape[:2]
+            self._planner = LossyPlanner(
+                width, height, codecs=codecs, mode=self._mode, clock=self._clock
+            )
+        else:
             self._key_requested = True
 
     def set_mode(self, mode: LossyMode) -> None:

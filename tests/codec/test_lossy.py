@@ -176,6 +176,23 @@ def test_best_quality_is_lossless_and_best_speed_lossy_everywhere() -> None:
     assert JPEG_ID in results[LossyMode.AUTO]
 
 
+def test_codecs_announced_after_the_first_update_apply_without_a_key_frame() -> None:
+    """The customer's first update often leaves before the agent's Hello arrives."""
+    clock = Clock()
+    enc, dec = ScreenEncoder(clock=clock), ScreenDecoder()
+    frame = texty(300, 400, 1)
+    dec.decode(enc.encode(frame))
+    enc.set_lossy_codecs(LOSSY)
+    frame = frame.copy()
+    put(frame, Rect(40, 50, 200, 120), scene(3, 120, 200))
+    update = enc.encode(frame)
+    dec.decode(update)
+    assert not parse_header(update).is_key
+    assert [codec for codec, _ in codecs_of(update)] == [JPEG_ID]
+    enc.set_lossy_codecs(frozenset({"jpeg"}))  # something lossy is out: a key frame
+    assert parse_header(enc.encode(frame)).is_key
+
+
 def test_codecs_the_viewer_did_not_announce_are_never_used() -> None:
     clock = Clock()
     enc = ScreenEncoder(lossy_codecs=frozenset({"jpeg"}), clock=clock)
