@@ -193,6 +193,15 @@ class RelayNode(Base):
     counts the open sessions in the database, which is current between heartbeats)."""
 
 
+class RelayReportSeen(Base):
+    """A relay report's signature while its timestamp is fresh: seen again, by any server
+    process, it is a replay (``relay_events.remember``); the sweeper drops old ones."""
+
+    __tablename__ = "relay_reports_seen"
+    signature: Mapped[str] = mapped_column(String(128), primary_key=True)
+    until: Mapped[datetime] = mapped_column(index=True)
+
+
 class ApiToken(Base):
     """A token for the Movidesk-shaped public API (query parameter ``token``), scoped to
     one organization's or one app's tickets (``helpdesk.services.api_tokens``). Only its

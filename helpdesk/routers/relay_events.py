@@ -4,7 +4,7 @@ relay must refuse or close."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Depends, Header, Request
 from pydantic import Field, ValidationError
@@ -30,31 +30,40 @@ class RelayEventIn(Input):
     load: int | None = Field(default=None, ge=0, le=10_000_000)
 
 
+class SignedReport(NamedTuple):
+    report: RelayEventIn
+    signature: str
+    sent: float
+    """The report's timestamp (seconds since the epoch)."""
+
+
 async def signed_report(
     request: Request,
     settings: AppSettings,
     x_relay_timestamp: Annotated[str | None, Header()] = None,
     x_relay_signature: Annotated[str | None, Header()] = None,
-) -> RelayEventIn:
+) -> SignedReport:
     """The report, once its signature, freshness and novelty are checked (on the event
     loop: cheap, and the one place the replay memory is touched)."""
     body = await request.body()
     state = request.app.state
     if not hasattr(state, "relay_reports_seen"):
         state.relay_reports_seen = relay_events.SeenReports()
-    relay_events.check_signature(
+    sent = relay_events.check_signature(
         settings, state.relay_reports_seen, x_relay_timestamp, x_relay_signature, body
     )
+    assert x_relay_signature is not None  # checked above
     try:
-        return RelayEventIn.model_validate_json(body)
+        return SignedReport(RelayEventIn.model_validate_json(body), x_relay_signature, sent)
     except ValidationError as exc:
         raise InvalidInput(ErrorCode.INVALID_INPUT, "malformed relay report") from exc
 
 
 @router.post("/events")
 def relay_event(
-    body: Annotated[RelayEventIn, Depends(signed_report)], db: Db, settings: AppSettings
+    signed: Annotated[SignedReport, Depends(signed_report)], db: Db, settings: AppSettings
 ) -> dict[str, Any]:
+    body = signed.report
     return relay_events.report(
         db,
         settings,
@@ -67,4 +76,6 @@ def relay_event(
         address=body.address,
         region=body.region,
         load=body.load,
+        signature=signed.signature,  # remembered in the database: every process refuses a replay
+        sent=signed.sent,
     )

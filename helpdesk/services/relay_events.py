@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import delete, or_, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
 
 from helpdesk import lifecycle
 from helpdesk.errors import NotAuthenticated, RateLimited
 from helpdesk.lifecycle import Event, State
-from helpdesk.models import RelayNode, RemoteSession
+from helpdesk.models import RelayNode, RelayReportSeen, RemoteSession
 from helpdesk.services import relay_fleet
 from helpdesk.services.presence import forget_stale
 from helpdesk.services.sessions import expire_stale
@@ -77,9 +78,10 @@ def check_signature(
     timestamp: str | None,
     signature: str | None,
     body: bytes,
-) -> None:
+) -> float:
     """A report is signed with the report key over its timestamp and body, fresh, and
-    new. The signature is checked before anything is remembered about it."""
+    new (to this process: ``remember`` asks the database, shared by all). The signature
+    is checked before anything is remembered about it. Returns the report's timestamp."""
     if (
         not timestamp
         or not signature
@@ -94,6 +96,20 @@ def check_signature(
         raise NotAuthenticated(ErrorCode.STALE_RELAY_REPORT, "relay report too old or too new")
     if not seen.admit(signature, sent, now):
         raise NotAuthenticated(ErrorCode.STALE_RELAY_REPORT, "relay report replayed")
+    return sent
+
+
+def remember(db: Db, signature: str, sent: float) -> None:
+    """Keep a fresh report's signature in the database, in the report's transaction, so
+    that a replay to any other server process is refused too (``SeenReports`` is one
+    process's memory); two processes admitting it at once collide on the key."""
+    if db.get(RelayReportSeen, signature) is not None:
+        raise NotAuthenticated(ErrorCode.STALE_RELAY_REPORT, "relay report replayed")
+    db.add(RelayReportSeen(signature=signature, until=_utc(sent + FRESHNESS_S)))
+
+
+def _utc(timestamp: float) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None)
 
 
 def report(
@@ -109,10 +125,15 @@ def report(
     address: str | None = None,
     region: str | None = None,
     load: int | None = None,
+    signature: str | None = None,
+    sent: float | None = None,
 ) -> dict[str, Any]:
     """Record one relay report; unknown events and sessions only refresh the relay.
     Returns the answer: the sessions the relay must refuse or close (``ended``) and, to a
-    heartbeat, the ``cursor`` of its next ``ended_since``."""
+    heartbeat, the ``cursor`` of its next ``ended_since``. ``signature``/``sent``: the
+    checked report's, remembered against replays (``remember``)."""
+    if signature is not None and sent is not None:
+        remember(db, signature, sent)
     now = settings.clock.now()
     node = db.get(RelayNode, relay_id)
     if node is None:
@@ -135,7 +156,11 @@ def report(
         answer["ended"] = [{"session_id": session.id, "reason": session.end_reason}]
     elif event == "heartbeat":
         answer["ended"], answer["cursor"] = ended_for(db, settings, relay_id, ended_since, now)
-    db.commit()
+    try:
+        db.commit()
+    except IntegrityError as exc:  # the same report admitted by another process just now
+        db.rollback()
+        raise NotAuthenticated(ErrorCode.STALE_RELAY_REPORT, "relay report replayed") from exc
     return answer
 
 
@@ -216,6 +241,7 @@ def sweep(db_factory: sessionmaker[Db], settings: Settings) -> None:
         for session in lost:
             lifecycle.apply(session, Event.RELAY_LOST, now)
         forget_stale(db, settings, now)
+        db.execute(delete(RelayReportSeen).where(RelayReportSeen.until < _utc(time.time())))
         db.commit()
 
 

@@ -10,21 +10,26 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from remoteapp.net.helpdesk import HelpdeskClient, NotAllowed, RateLimited
 from remotewire.error_codes import ErrorCode
+from remotewire.relay_reports import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_report
 from tests.helpdesk.server_process import Server, spawn, start_server
 from tests.postgres import new_database
 from tests.scale.helpers import (
     ENV,
+    FIELDS,
     POLL_S,
+    RELAY_SECRET,
     HeldPoll,
     connections_on,
     last_seen,
@@ -122,6 +127,58 @@ def test_the_password_limit_holds_across_both_processes(pair: tuple[Server, Serv
         for agent in agents:
             agent.close()
         customer.close()
+
+
+def test_the_console_stream_on_b_shows_a_customer_registered_on_a(
+    pair: tuple[Server, Server],
+) -> None:
+    """Each server-sent event stream re-reads the database (every 0.25 s): a browser's
+    stream held by B shows what A changed."""
+    a, b = pair
+    creds = a.credentials["agent"]
+    name = "Stream Across " + secrets.token_hex(3)
+    with httpx.Client(base_url=b.http_url, timeout=10) as browser:
+        page = browser.get("/console/login").text
+        marker = 'name="csrf" value="'
+        start = page.index(marker) + len(marker)
+        csrf = page[start : page.index('"', start)]
+        answer = browser.post(
+            "/console/login",
+            data={"email": creds["email"], "password": creds["password"], "csrf": csrf},
+            headers={"Sec-Fetch-Site": "same-origin"},
+        )
+        assert answer.status_code == 303, answer.text
+        with browser.stream("GET", "/console/monitoring/demo/stream") as stream:
+            lines = stream.iter_lines()
+            assert next(line for line in lines if line.startswith("data:"))  # the first view
+            customer = HelpdeskClient(a.http_url, timeout_s=10)
+            customer.register("demo", "dev-" + secrets.token_hex(8), {**FIELDS, "name": name})
+            registered = time.monotonic()
+            try:
+                assert any(name in line for line in lines if line.startswith("data:"))
+                assert time.monotonic() - registered < 3
+            finally:
+                customer.close()
+
+
+def test_a_relay_report_replayed_to_the_other_process_is_refused(
+    pair: tuple[Server, Server],
+) -> None:
+    """Report signatures are remembered in the database, not only in one process."""
+    a, b = pair
+    body = json.dumps({"event": "heartbeat", "relay_id": "replayed-relay", "sessions": []})
+    timestamp = f"{time.time():.6f}"
+    signature = sign_report(RELAY_SECRET.encode(), timestamp, body.encode())
+    headers = {
+        "Content-Type": "application/json",
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: signature,
+    }
+    first = httpx.post(f"{a.http_url}/relay/events", content=body, headers=headers)
+    assert first.status_code == 200, first.text
+    replayed = httpx.post(f"{b.http_url}/relay/events", content=body, headers=headers)
+    assert replayed.status_code == 401
+    assert replayed.json()["code"] == ErrorCode.STALE_RELAY_REPORT
 
 
 def test_two_servers_started_together_on_an_empty_database(
