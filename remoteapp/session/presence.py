@@ -266,6 +266,8 @@ class CustomerPresence:
             log.warning("presence event=relay-failed reason=%r", str(exc))
             self.cb.session_ended(str(exc))
             return
+        # both sides are joined: the secure handshake's deadline (secure_link) runs now
+        log.info("presence event=paired session=%s", offer.session_id)
         ended = threading.Event()
         reason: list[str] = []
 

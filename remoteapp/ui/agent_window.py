@@ -18,6 +18,7 @@ import socket
 from typing import Any
 
 from remoteapp.branding.profile import Profile
+from remoteapp.codec.lossy import decodable
 from remoteapp.net.helpdesk import (
     ErrorCode,
     HelpdeskClient,
@@ -325,6 +326,9 @@ class AgentWindow(QtWidgets.QWidget):
         def work() -> Joined:
             grant = call()
             secure = SecureParams.for_agent(grant, password)  # before anyone is joined
+            # PyAV's import and codec probe (~0.1 s, once) here: not on the GUI thread
+            # between the pairing and our handshake, while the customer's deadline runs
+            decodable()
             sock, initial = relay_link.join(grant.relay, grant.token)
             try:
                 record = self.records.store_open(
