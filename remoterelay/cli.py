@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from remoterelay.reporter import HttpReporter
-from remoterelay.server import Relay, RelayConfig, Reporter
+from remoterelay.reporting import Reporter
+from remoterelay.server import Relay, RelayConfig
 from remotewire.address import TLS_SCHEME, parse_relay_address
 from remotewire.shared_secret import SecretMissing, load_secret
 

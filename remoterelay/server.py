@@ -33,30 +33,20 @@ import logging
 import ssl
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 from remoterelay.ended import EndedSessions
 from remoterelay.forwarding import LEFT, Bandwidth, PairedSession, Side, pump, watch_idle
 from remoterelay.refusals import RefusalLog, source_of
+from remoterelay.reporting import Reporter, ReportQueue, log_event
 from remotewire import constants as c
 from remotewire.errors import OversizeFrame, TokenError
 from remotewire.framing import NEED_DATA, FrameReader, FrameType, pack_frame
 from remotewire.roles import Role
 from remotewire.tokens import NonceRegistry, verify_token
 
-log = logging.getLogger("remoteapp.relay")
-
 MAX_TOKEN_FRAME: Final = 2048
-Reporter = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
-"""Sends one report; may return the helpdesk's answer (``ended`` sessions, ``cursor``)."""
-
-
-def log_event(event: str, level: int = logging.INFO, **fields: object) -> None:
-    """Emit one ``relay event=... k=v`` line, easy to grep and to parse."""
-    parts = " ".join(f"{k}={v}" for k, v in fields.items())
-    log.log(level, "relay event=%s %s", event, parts)
 
 
 @dataclass
@@ -101,9 +91,11 @@ class Relay:
         self._active: dict[str, PairedSession] = {}
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._heartbeat: asyncio.Task[None] | None = None
-        self._reports: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=10_000)
-        self._reporting: asyncio.Task[None] | None = None
+        self._reports: ReportQueue | None = None
+        if config.reporter is not None:
+            self._reports = ReportQueue(
+                config.reporter, config.heartbeat_s, self._heartbeat, self.apply_answer
+            )
         self.ended = EndedSessions(config.ended_capacity)
         self.refusals = RefusalLog(config.refusals_logged_per_source, config.refusal_summary_s)
         self._summaries: asyncio.Task[None] | None = None
@@ -126,9 +118,8 @@ class Relay:
             ssl=self.config.ssl_context,
             limit=self.config.chunk,
         )
-        if self.config.reporter is not None:
-            self._reporting = asyncio.create_task(self._deliver(self.config.reporter))
-            self._heartbeat = asyncio.create_task(self._beat())
+        if self._reports is not None:
+            self._reports.start()
         self._summaries = asyncio.create_task(self._summarize_refusals())
         log_event(
             "listening",
@@ -142,9 +133,8 @@ class Relay:
         """Stop listening and end every session with reason ``relay-shutdown``."""
         if self._server is not None:
             self._server.close()
-        if self.config.reporter is not None:  # no new sessions here from now on
-            with contextlib.suppress(asyncio.QueueFull):
-                self._reports.put_nowait({"event": "stopping", "relay_id": self.relay_id})
+        if self._reports is not None:  # no new sessions here from now on
+            self._reports.put({"event": "stopping", "relay_id": self.relay_id})
         for session in list(self._active.values()):
             session.end_reason = session.end_reason or c.END_RELAY_SHUTDOWN
             for side in session.sides.values():
@@ -153,18 +143,13 @@ class Relay:
             side.writer.close()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
-        for periodic in (self._heartbeat, self._summaries):
-            if periodic is not None:
-                periodic.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await periodic
-        self._log_refusal_summaries()
-        if self._reporting is not None:
-            with contextlib.suppress(TimeoutError):  # let the "ended" reports go out
-                await asyncio.wait_for(self._reports.join(), 5)
-            self._reporting.cancel()
+        if self._summaries is not None:
+            self._summaries.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._reporting
+                await self._summaries
+        self._log_refusal_summaries()
+        if self._reports is not None:
+            await self._reports.close()  # lets the "ended" reports go out (bounded)
         if self._server is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._server.wait_closed(), 5)
@@ -176,55 +161,25 @@ class Relay:
         Synchronous on purpose, so callers order it with ``_active`` changes: a heartbeat
         queued after "connected" and before "ended" always lists the session.
         """
-        if self.config.reporter is None:
-            return
-        payload: dict[str, Any] = {
-            "event": event,
-            "session_id": session_id,
+        if self._reports is not None:
+            self._reports.put(
+                {"event": event, "session_id": session_id, "relay_id": self.relay_id, **extra}
+            )
+
+    def _heartbeat(self) -> dict[str, Any]:
+        """What runs here (the helpdesk reconciles with it), where and how busy."""
+        beat: dict[str, Any] = {
+            "event": "heartbeat",
             "relay_id": self.relay_id,
-            **extra,
+            "sessions": self.active_sessions,
+            "region": self.config.region,
+            "load": len(self._active) + len(self._parked),
         }
-        try:
-            self._reports.put_nowait(payload)
-        except asyncio.QueueFull:
-            log_event("report-dropped", logging.WARNING, session=session_id, event_=event)
-
-    async def _deliver(self, reporter: Reporter) -> None:
-        """Send queued reports one by one, in order; a failure is logged, not retried,
-        because the next heartbeat lets the helpdesk reconcile."""
-        while True:
-            payload = await self._reports.get()
-            try:
-                answer = await reporter(payload)
-                if isinstance(answer, dict):
-                    self.apply_answer(answer)
-            except Exception as exc:  # the relay keeps serving even if the helpdesk is down
-                log_event(
-                    "report-failed",
-                    logging.WARNING,
-                    event_=payload["event"],
-                    session=payload.get("session_id", "-"),
-                    error=repr(exc),
-                )
-            finally:
-                self._reports.task_done()
-
-    async def _beat(self) -> None:
-        while True:
-            if self._reports.empty():  # do not pile up heartbeats while the helpdesk is down
-                beat: dict[str, Any] = {
-                    "event": "heartbeat",
-                    "relay_id": self.relay_id,
-                    "sessions": self.active_sessions,
-                    "region": self.config.region,
-                    "load": len(self._active) + len(self._parked),
-                }
-                if self.config.public_address is not None:
-                    beat["address"] = self.config.public_address
-                if self.ended.cursor is not None:
-                    beat["ended_since"] = self.ended.cursor
-                self._reports.put_nowait(beat)
-            await asyncio.sleep(self.config.heartbeat_s)
+        if self.config.public_address is not None:
+            beat["address"] = self.config.public_address
+        if self.ended.cursor is not None:
+            beat["ended_since"] = self.ended.cursor
+        return beat
 
     def apply_answer(self, answer: dict[str, Any]) -> None:
         """Act on a report's answer: remember the sessions the helpdesk ended, refuse the
