@@ -46,6 +46,11 @@ class CaptureBackend(Protocol):
 
     damage_driven: bool  #: True: grab when told (listener, ``due``), not on a fixed tick
 
+    @property
+    def pointer_driven(self) -> bool:
+        """True: the pointer's moves wake the listener too (no need to poll it)."""
+        ...
+
     def monitors(self) -> list[Monitor]: ...
 
     def grab(self, monitor: Monitor) -> CapturedFrame: ...
@@ -69,6 +74,8 @@ class CaptureBackend(Protocol):
 
 class DamageSource(Protocol):
     """An OS's report of what changed: rectangles and move hints since the last take."""
+
+    pointer_events: bool  #: pointer moves count as pending (and wake the listener)
 
     @property
     def pending(self) -> bool: ...
@@ -130,6 +137,10 @@ class DamageGrabber:
     def set_listener(self, listener: Callable[[], None]) -> None:
         with self._listener_lock:
             self._listener = listener
+
+    @property
+    def pointer_driven(self) -> bool:
+        return self._source.pointer_events
 
     def pending(self) -> bool:
         return self._source.pending

@@ -64,6 +64,7 @@ class ScreenGrabber:
     """
 
     damage_driven = False
+    pointer_driven = False
 
     def __init__(self, display: str | None = None, env: Mapping[str, str] | None = None) -> None:
         if display is None:

@@ -49,6 +49,7 @@ FETCH_WAIT_S: Final = 1.0
 MAX_PENDING_RECTS: Final = 20_000
 
 _EVERYTHING: Final = (0, 0, 0x7FFF, 0x7FFF)
+_GENERIC_EVENT: Final = 35  #: the X core's GenericEvent (XInput 2), not in Xlib.X
 _NO_RECTS: Final = np.zeros((0, 4), np.int32)
 _NO_RECTS.flags.writeable = False
 
@@ -121,6 +122,7 @@ class XDamageSource:
         self._syncs: list[threading.Event] = []
         self._fetches: list[threading.Event] = []
         self._dirty = False  #: a DamageNotify came and the region was not fetched since
+        self._pointer_moved = False  #: an XI2 raw motion came since the last take
         self._dead = False
         self._wake_r, self._wake_w = os.pipe()
         self._thread = threading.Thread(target=self._run, name="x11-damage", daemon=True)
@@ -155,6 +157,29 @@ class XDamageSource:
                 self._moves.configure(child.id, Geometry(g.x, g.y, g.width + bw2, g.height + bw2))
         d.sync()
         self._moves.moved()  # the starting positions are not moves
+        self.pointer_events = self._select_raw_motion()
+
+    def _select_raw_motion(self) -> bool:
+        """XInput 2 raw motion on the root: the pointer's moves wake the capture loop, so it
+        need not poll the pointer.  (A warp, XWarpPointer, raises none: it shows at the
+        next grab.)  False where the server has no XInput 2."""
+        self._xi_opcode, self._raw_motion = -1, -1
+        try:
+            from Xlib.ext import xinput
+
+            if not self._d.has_extension("XInputExtension"):
+                return False
+            if self._d.xinput_query_version().major_version < 2:
+                return False
+            self._xi_opcode = self._d.query_extension("XInputExtension").major_opcode
+            self._raw_motion = xinput.RawMotion
+            mask = [(xinput.AllMasterDevices, xinput.RawMotionMask)]
+            self._root.xinput_select_events(mask)
+            self._d.sync()
+            return True
+        except Exception as exc:  # python-xlib or the server without it: poll the pointer
+            log.info("capture event=no-pointer-events reason=%r", str(exc))
+            return False
 
     # -- reader thread
 
@@ -199,6 +224,14 @@ class XDamageSource:
             if not self._dirty:
                 self._dirty = True
                 self._on_damage()
+        elif event.type == _GENERIC_EVENT:
+            if (
+                getattr(event, "extension", None) == self._xi_opcode
+                and getattr(event, "evtype", None) == self._raw_motion
+                and not self._pointer_moved
+            ):
+                self._pointer_moved = True
+                self._on_damage()
         elif event.type in (X.ConfigureNotify, X.CreateNotify):
             bw2 = 2 * event.border_width
             geometry = Geometry(event.x, event.y, event.width + bw2, event.height + bw2)
@@ -235,11 +268,12 @@ class XDamageSource:
 
     @property
     def pending(self) -> bool:
-        return self._dirty or self._count > 0
+        return self._dirty or self._count > 0 or self._pointer_moved
 
     def take(self, left: int = 0, top: int = 0) -> tuple[npt.NDArray[np.int32], tuple[Motion, ...]]:
         """Damage (n, 4) and move hints since the last take, relative to (left, top).
         With damage reported, the reader thread fetches it first (waits for that)."""
+        self._pointer_moved = False
         if self._dirty and not self._dead:
             done = threading.Event()
             with self._lock:
@@ -261,6 +295,8 @@ class XDamageSource:
     def sync(self, timeout: float = 5.0) -> bool:
         """Wait until every damage the X server had reported when this was called is
         gathered (a round trip on the reader's connection); False after ``timeout``."""
+        if self._dead:
+            return False
         done = threading.Event()
         with self._lock:
             self._syncs.append(done)

@@ -6,11 +6,13 @@ rather than piling updates up in memory.
 
 Pacing: with a damage-driven backend (X11 DAMAGE, ``remoteapp.capture.backend``) a grab
 follows damage, at most ``fps`` times a second; with no damage the thread sleeps, waking
-only for the pointer and the backend's slow safety check.  A polling backend is grabbed
-``fps`` times a second.  Either way, right after the agent's input the screen is grabbed
-again within a few ms (and at up to 60 fps while the agent is active), so the answer to a
-click or a key does not wait for the next tick; after a second of no change the rate
-drops to a few grabs (or pointer reads) a second, which keeps an idle session cheap.
+only for the backend's slow safety check and the pointer (its moves wake the thread where
+the backend reports them, XInput 2 raw motion; elsewhere it is read on a slow tick).  A
+polling backend is grabbed ``fps`` times a second.  Either way, right after the agent's
+input the screen is grabbed again within a few ms (and at up to 60 fps while the agent is
+active), so the answer to a click or a key does not wait for the next tick; after a
+second of no change the rate drops to a few grabs (or pointer reads) a second, which
+keeps an idle session cheap.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ ACTIVE_FOR_S = 0.5  #: ... for this long after the last input
 IDLE_AFTER_FRAMES = 30  #: unchanged grabs in a row before the idle rate
 IDLE_PERIOD_S = 0.2  #: grab period of an idle screen
 SEND_WAIT_S = 30.0  #: back-pressure: how long an update may wait for room in the send queue
+SLEEP_BOUND_S = 1.0  #: longest the capture thread sleeps without looking around
 
 
 class CustomerSession:
@@ -210,7 +213,7 @@ class CustomerSession:
                 wait = due - time.monotonic()
                 if wait <= 0:
                     break
-                self._wake.wait(wait)
+                self._wake.wait(min(wait, SLEEP_BOUND_S))
             if self._input_at is not None:
                 last_input, self._input_at = self._input_at, None
         return last_input
@@ -299,6 +302,8 @@ class CustomerSession:
             active = self._input_at is not None or started - last_input < ACTIVE_FOR_S
             if active:
                 tick = ACTIVE_PERIOD_S
+            elif grabber.pointer_driven:
+                tick = SLEEP_BOUND_S  # damage and the pointer's moves wake the thread
             elif unchanged >= IDLE_AFTER_FRAMES:
                 tick = IDLE_PERIOD_S
             else:

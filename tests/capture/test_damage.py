@@ -314,3 +314,27 @@ def test_open_capture_picks_damage_on_x11_and_poll_when_asked(fbdir_xvfb: FbdirX
         assert isinstance(grabber, DamageGrabber) and grabber.damage_driven
     with open_capture("poll", display=fbdir_xvfb.display) as grabber:
         assert isinstance(grabber, ScreenGrabber) and not grabber.damage_driven
+
+
+@pytest.mark.display
+def test_pointer_motion_wakes_the_loop_without_polling(
+    fbdir_xvfb: FbdirXvfb,
+    painter: Painter,
+    damage_grabber: tuple[DamageGrabber, Clock, threading.Event],
+) -> None:
+    from Xlib.ext import xtest
+
+    grabber, _, woke = damage_grabber
+    assert grabber.pointer_driven
+    mon = grabber.monitors()[1]
+    grabber.grab(mon)
+    assert grabber.sync()
+    grabber.grab(mon)
+    woke.clear()
+    xtest.fake_input(painter.d, painter.X.MotionNotify, x=321, y=123)
+    painter.d.sync()
+    assert woke.wait(10), "the pointer's move did not wake the listener"
+    assert grabber.pending()
+    shot = grabber.grab(mon)
+    assert shot.cursor == (321, 123) and shot.damage == ()
+    assert not grabber.pending()
