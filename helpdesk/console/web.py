@@ -25,6 +25,7 @@ from fastapi import HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
+from starlette.requests import ClientDisconnect
 
 from helpdesk.console import i18n
 from helpdesk.console.i18n import N_
@@ -193,6 +194,8 @@ class ConsoleRoute(APIRoute):
                 return error_page(request, 422, where or "invalid request", "invalid-input")
             except HTTPException as exc:
                 return error_page(request, exc.status_code, str(exc.detail), "http-error")
+            except ClientDisconnect:  # gone, or cut off by helpdesk.middleware (413/400)
+                return Response(status_code=400)
             except Exception:  # a bug: log it, and still answer with a page
                 log.exception("console event=error path=%s", request.url.path)
                 return error_page(

@@ -38,7 +38,7 @@ from tests.helpdesk.conftest import FAST, device
 from tests.helpdesk.server_process import Server, start_server
 
 EXAMPLES = 15
-"""Per operation and mode; about 40 s for the whole schema on the 2-core test machine."""
+"""Per operation and mode: about a minute for the whole schema on the shared 2-core machine."""
 
 
 @dataclass(frozen=True)
