@@ -96,6 +96,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="HTTP server processes on one port (more than 1 needs a PostgreSQL --db; "
         "docs/deploy.md)",
     )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name the HTTP API answers to besides IP addresses, localhost and "
+        "--public-host (repeatable; also REMOTEAPP_ALLOWED_HOSTS; '*' any)",
+    )
     add_relay_arguments(parser)
     args = parser.parse_args(argv)
     if args.workers < 1:
@@ -140,6 +148,7 @@ async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
     settings = Settings(
         secret=secret, server_secret=server_secret, clock=clock or Clock(), data_dir=data_dir
     )
+    settings.allowed_hosts += tuple(args.allowed_host)  # helpdesk.middleware.HostCheck
     app = create_app(engine, settings)
     server = uvicorn.Server(http_config(app, args))
     http_task = asyncio.create_task(server.serve())

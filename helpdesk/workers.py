@@ -268,6 +268,7 @@ async def _serve_worker(
     settings = Settings(
         secret=secret, server_secret=server_secret, data_dir=args.data_dir, relay_address=address
     )
+    settings.allowed_hosts += tuple(args.allowed_host)  # helpdesk.middleware.HostCheck
     app = create_app(engine, settings)
     server = uvicorn.Server(http_config(app, args))
     http_task = asyncio.create_task(server.serve(sockets=[sock]))

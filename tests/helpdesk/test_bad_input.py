@@ -15,6 +15,7 @@ import json
 import logging
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,8 +34,8 @@ from helpdesk.models import TicketAction
 from helpdesk.routers import ROUTERS, connect_codes
 from helpdesk.services.ticket_filter import MAX_FILTER, filter_clauses
 from helpdesk.settings import Settings
-from tests.helpdesk.conftest import device
-from tests.helpdesk.server_process import Server
+from tests.helpdesk.conftest import FAST, device
+from tests.helpdesk.server_process import Server, start_server
 
 POISON = ["\ud800", "a\udfffb", "\udbff\udbff", "x\x00y"]
 
@@ -398,6 +399,27 @@ def test_an_unknown_host_is_refused(server: Server) -> None:
         server, "/relay/events", {"event": "heartbeat"}, headers={"Host": "relay-net"}
     )
     assert report.status_code == 401, report.text
+
+
+def test_allowed_host_names_come_from_the_command_line_and_environment(
+    tmp_path: Path,
+) -> None:
+    env = {**FAST, "REMOTEAPP_ALLOWED_HOSTS": "intranet.example, other.example"}
+    own = start_server(tmp_path, env, ["--allowed-host", "help.example"], demo=False)
+    try:
+        for host, status in (
+            ("help.example", 200),
+            ("HELP.example:443", 200),
+            ("intranet.example", 200),
+            ("other.example", 200),
+            ("evil.example", 400),
+        ):
+            response = requests.get(
+                f"{own.http_url}/openapi.json", headers={"Host": host}, timeout=15
+            )
+            assert response.status_code == status, (host, response.text[:200])
+    finally:
+        assert own.process.stop() == 0, "".join(own.process.log[-30:])
 
 
 @pytest.fixture
