@@ -115,7 +115,7 @@ def run(
     events: Events = []
 
     async def reporter(event: dict[str, Any]) -> None:
-        if event["event"] != "heartbeat":
+        if event["event"] not in ("heartbeat", "stopping"):  # liveness, not the session's
             events.append(event)
 
     async def main() -> None:
