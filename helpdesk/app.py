@@ -80,6 +80,11 @@ def create_app(engine: Engine, settings: Settings) -> FastAPI:
     return app
 
 
+MAX_RELAY_REPORT_BYTES = 6 * 1024 * 1024
+"""A relay's heartbeat names every session it carries (``RelayEventIn.sessions``, at most
+100,000 ids of up to 40 characters): the only request bigger than ``MAX_BODY`` by design."""
+
+
 def allowed_hosts(settings: Settings) -> tuple[str, ...]:
     """What ``Host`` may name: loopback, the public host the relay is announced under
     (what the apps are configured with), and ``settings.allowed_hosts``."""
@@ -96,7 +101,10 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     logo_upload = BodyBound(  # the logo (its own bound) and the app's form fields
         "POST", re.compile(rf"{PREFIX}/settings/apps(/[^/]+)?"), MAX_LOGO_BYTES + MAX_BODY
     )
-    app.add_middleware(RequestLimits, exceptions=(logo_upload,))
+    relay_report = BodyBound(  # a heartbeat lists up to 100,000 running sessions
+        "POST", re.compile(r"/relay/events"), MAX_RELAY_REPORT_BYTES
+    )
+    app.add_middleware(RequestLimits, exceptions=(logo_upload, relay_report))
     app.add_middleware(HostCheck, allowed=lambda: allowed_hosts(settings), exempt=("/relay/",))
     app.add_middleware(CatchAll)
     app.add_middleware(SecurityHeaders)

@@ -209,6 +209,10 @@ def test_a_body_over_64_kib_is_refused_by_its_length(server: Server) -> None:
     refused(response, 413, "body-too-large")
     fine = post_json(server, "/api/presence", registration("y" * 100))
     assert fine.status_code == 200, fine.text
+    # A relay's heartbeat lists every session it carries: its own, larger bound.
+    heartbeat = {"event": "heartbeat", "relay_id": "r1", "sessions": ["s" * 32] * 10_000}
+    report = post_json(server, "/relay/events", heartbeat)
+    assert report.status_code == 401, report.text  # unsigned, but not refused for its size
 
 
 def chunked_post(url: str, path: str, chunks: Iterator[bytes]) -> tuple[int, bytes]:
