@@ -287,6 +287,11 @@ class Relay:
         except TimeoutError:
             await self._refuse(writer, peer, c.REFUSE_FIRST_FRAME_TIMEOUT)
             return
+        except (ConnectionError, OSError) as exc:
+            # A scanner that resets before its first frame is a refusal like any other:
+            # counted in the rate-limited log, not one conn-error line per connection.
+            self._log_refused(peer, "conn-error", "-", error=type(exc).__name__)
+            return
         if isinstance(got, str):
             await self._refuse(writer, peer, got)
             return
