@@ -6,6 +6,7 @@ touch every pixel faster) and a VNC-Tight-like baseline (zlib level 6 on each ch
 
     python -m bench.pipeline                      # synthetic 1920x1080 workloads, table
     python -m bench.pipeline --json               # one JSON object
+    python -m bench.pipeline --capture damage     # the encoder gets damage hints
     python -m bench.pipeline --frames DIR         # PNG frames in name order (a recording)
     python -m bench.pipeline --record DIR --seconds 5   # record the live screen to PNGs
     python -m bench.pipeline --lossy              # video/photo workloads: bench.lossy
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import statistics
@@ -29,8 +31,10 @@ import numpy as np
 from bench.desktop import WORKLOADS as DESKTOP_WORKLOADS
 from bench.desktop import to_bgra
 from bench.desktop_photo import PHOTO_WORKLOADS
+from remoteapp.capture.damage import as_rect_array, coalesce
 from remoteapp.codec import Pixels, ScreenDecoder, ScreenEncoder
-from remoteapp.codec.tiles import TILE
+from remoteapp.codec.geometry import Rect
+from remoteapp.codec.tiles import TILE, as_words, changed_rects
 from remoteapp.codec.zstd_stream import DEFAULT_LEVEL
 
 WORKLOADS = {**DESKTOP_WORKLOADS, **PHOTO_WORKLOADS}
@@ -77,8 +81,25 @@ def floor_ms(frame: Pixels, repeat: int = 20) -> float:
     return statistics.median(samples) * 1e3
 
 
-def measure(frames: Iterable[Pixels], level: int = DEFAULT_LEVEL) -> dict[str, float | bool]:
-    """Run encoder, decoder and baseline over ``frames``; the first one is the key frame."""
+def damage_hints(frames: list[Pixels]) -> list[tuple[Rect, ...] | None]:
+    """``--capture damage``: what a perfect damage source would report for each frame (the
+    changed area, coalesced into tile boxes as the X11 backend does), computed before any
+    timing; the first frame (the key frame) has none."""
+    hints: list[tuple[Rect, ...] | None] = [None]
+    for prev, cur in itertools.pairwise(frames):
+        rects = changed_rects(as_words(cur), as_words(prev))
+        boxes = as_rect_array((r.x, r.y, r.w, r.h) for r in rects)
+        hints.append(tuple(coalesce(boxes, cur.shape[1], cur.shape[0])))
+    return hints
+
+
+def measure(
+    frames: Iterable[Pixels], level: int = DEFAULT_LEVEL, capture: str = "poll"
+) -> dict[str, float | bool]:
+    """Run encoder, decoder and baseline over ``frames``; the first one is the key frame.
+    ``capture="damage"`` hands the encoder damage hints (``damage_hints``); ``poll`` none."""
+    frames = list(frames)
+    hints = damage_hints(frames) if capture == "damage" else [None] * len(frames)
     enc, dec = ScreenEncoder(level=level), ScreenDecoder()
     enc_ms: list[float] = []
     dec_ms: list[float] = []
@@ -89,9 +110,9 @@ def measure(frames: Iterable[Pixels], level: int = DEFAULT_LEVEL) -> dict[str, f
     moves = 0
     prev: Pixels | None = None
     first: Pixels | None = None
-    for frame in frames:
+    for frame, hint in zip(frames, hints, strict=True):
         t0 = time.perf_counter()
-        update = enc.encode(frame)
+        update = enc.encode(frame, damage=hint)
         t1 = time.perf_counter()
         dec.decode(update)
         t2 = time.perf_counter()
@@ -237,6 +258,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fps", type=float, default=10.0, help="recording frame rate")
     parser.add_argument("--count", type=int, default=60, help="frames per synthetic workload")
     parser.add_argument("--level", type=int, default=DEFAULT_LEVEL, help="zstd level to measure")
+    parser.add_argument(
+        "--capture",
+        choices=("poll", "damage"),
+        default="poll",
+        help="poll: the encoder diffs whole frames; damage: it gets the changed tile boxes "
+        "a perfect damage source would report (computed before timing)",
+    )
     parser.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated subset")
     parser.add_argument("--lossy", action="store_true", help="the lossy path (bench.lossy)")
     args = parser.parse_args(argv)
@@ -252,17 +280,27 @@ def main(argv: list[str] | None = None) -> int:
     _pin_one_core()
     results: dict[str, dict[str, float | bool]] = {}
     if args.frames:
-        results[args.frames.name or "frames"] = measure(png_frames(args.frames), args.level)
+        results[args.frames.name or "frames"] = measure(
+            png_frames(args.frames), args.level, args.capture
+        )
     else:
         for name in args.workloads.split(","):
             if name not in WORKLOADS:
                 parser.error(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}")
             frames = list(WORKLOADS[name](args.count))  # rendered before timing starts
-            results[name] = measure(frames, args.level)
+            results[name] = measure(frames, args.level, args.capture)
     if args.json:
         print(json.dumps({"workloads": results}, indent=2))
     else:
         print(table(results))
+        print(
+            f"capture {args.capture}: "
+            + (
+                "damage hints (changed tile boxes)"
+                if args.capture == "damage"
+                else "whole-frame diff"
+            )
+        )
         print()
         print("\n".join(check_targets(results)))
     return 0 if all(r["exact"] for r in results.values()) else 1
