@@ -49,13 +49,17 @@ ENV = {
 POLL_WAIT_S = 20.0
 
 
-def wake_ups(poll_on: Server, connect_on: Server, creds: dict[str, Any], count: int) -> list[float]:
+def wake_ups(
+    poll_on: Server, connect_on: Server, creds: dict[str, Any], count: int
+) -> tuple[list[float], list[str]]:
     """Seconds from the start of an agent's connect (through ``connect_on``) to the
-    answer of the customer's poll held by ``poll_on``, ``count`` times."""
-    agent = HelpdeskClient(connect_on.http_url, timeout_s=30)
-    agent.login(creds["agent"]["email"], creds["agent"]["password"])
+    answer of the customer's poll held by ``poll_on``, ``count`` times; and the errors
+    (an overloaded server times out rather than ending the run)."""
     latencies: list[float] = []
+    errors: list[str] = []
+    agent = HelpdeskClient(connect_on.http_url, timeout_s=30)
     try:
+        agent.login(creds["agent"]["email"], creds["agent"]["password"])
         for i in range(count):
             customer = HelpdeskClient(poll_on.http_url, timeout_s=POLL_WAIT_S + 30)
             try:
@@ -65,8 +69,9 @@ def wake_ups(poll_on: Server, connect_on: Server, creds: dict[str, Any], count: 
                 def poll(
                     client: HelpdeskClient = customer, r: Any = reg, out: list[float] = answered
                 ) -> None:
-                    if client.poll(r.partner_id, r.presence_key, POLL_WAIT_S).offers:
-                        out.append(time.perf_counter())
+                    with contextlib.suppress(Exception):  # counted as not woken below
+                        if client.poll(r.partner_id, r.presence_key, POLL_WAIT_S).offers:
+                            out.append(time.perf_counter())
 
                 poller = threading.Thread(target=poll)
                 poller.start()
@@ -76,13 +81,19 @@ def wake_ups(poll_on: Server, connect_on: Server, creds: dict[str, Any], count: 
                 poller.join(POLL_WAIT_S + 30)
                 if answered:
                     latencies.append(answered[0] - sent)
+                else:
+                    errors.append("poll not answered with the offer")
                 agent.end_session(grant.session_id, "bench")
                 customer.leave(reg.partner_id, reg.presence_key)
+            except Exception as exc:
+                errors.append(f"{type(exc).__name__}: {exc}"[:200])
             finally:
                 customer.close()
+    except Exception as exc:
+        errors.append(f"{type(exc).__name__}: {exc}"[:200])
     finally:
         agent.close()
-    return latencies
+    return latencies, errors
 
 
 @contextlib.contextmanager
@@ -126,7 +137,7 @@ def run_config(
             time.sleep(POLL_WAIT_S)  # every poll's start spread over one wait
             held = sum(p.call("stats", 10)["in_flight"] for p in pollers)
             result = measure(running[0].http_url, creds, args.samples, args.seconds, 20)
-            wake = wake_ups(running[0], running[-1], creds, args.wakeups)
+            wake, wake_errors = wake_ups(running[0], running[-1], creds, args.wakeups)
             stats = [p.call("stats", 10) for p in pollers]
         finally:
             for p in pollers:
@@ -136,6 +147,10 @@ def run_config(
         "held_after": sum(s["in_flight"] for s in stats),
         "poll_errors": sum(s["errors"] for s in stats),
         "first_poll_errors": [e for s in stats for e in s["first_errors"]][:3],
+        "wake_up_errors": len(wake_errors),
+        "first_wake_up_error": wake_errors[0] if wake_errors else "",
+        "measure_errors": result["errors"],
+        "first_measure_error": result["first_error"][:200],
     }
     rows = []
     for op, values in (
@@ -182,7 +197,9 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"{info['config']}: {info['held_polls']} polls held when measured "
             f"({info['held_after']} after), registered in {info['register_s']} s, "
-            f"{info['poll_errors']} poll errors {info['first_poll_errors'] or ''}"
+            f"{info['poll_errors']} poll errors {info['first_poll_errors'] or ''}; "
+            f"{info['measure_errors']} queue/connect errors {info['first_measure_error']}; "
+            f"{info['wake_up_errors']} wake-up errors {info['first_wake_up_error']}"
         )
     print(f"{'config':<11}{'op':<9}{'held':>7}{'count':>7}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     for r in rows:
