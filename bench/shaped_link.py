@@ -11,6 +11,13 @@ marker in the text next to the video, so input-to-pixel is measured from the key
 the marker's change in the agent's framebuffer.
 
     python -m bench.shaped_link --seconds 10 --mbit 5 --rtt-ms 40
+    python -m bench.shaped_link --netns   # a real network (bench.netns), as root
+
+``--netns``: the same customer and agent, paired by the real relay process in its own
+network namespace; the customer's veth shaped by the kernel's tbf (rate, 64 KiB queue),
+the round trip by a user-space delay line (no netem in this kernel, see bench.netns);
+the baseline is the same path without tbf and delay.  The link's queue is then the tbf
+backlog and the relay's sockets, sampled every 0.25 s.
 """
 
 from __future__ import annotations
@@ -20,11 +27,14 @@ import contextlib
 import heapq
 import json
 import multiprocessing
+import os
 import socket
 import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -41,12 +51,15 @@ from remoteapp.net.session import (
     UpdateAck,
 )
 from remoteapp.net.session_state import Role
+from remoteapp.session.relay_link import join_socket
 from remotewire.framing import NEED_DATA
+from remotewire.tokens import issue_token
 
 MARK = (slice(120, 152), slice(200, 232))  #: the input marker, in the text beside the video
 KEY_EVERY_S = 0.25
 QUEUE_LIMIT = 64 * 1024  #: bytes the link holds before it stops reading (tbf limit)
 FPS = 30
+UNSHAPED = 10_000.0  #: Mbit/s: no shaping
 
 
 class ShapedLink:
@@ -125,9 +138,15 @@ def _tcp_pair() -> tuple[socket.socket, socket.socket]:
     return one, two
 
 
-def _pump(sock: socket.socket, conn: SessionConnection, on_event: object) -> None:
+def _pump(
+    sock: socket.socket, conn: SessionConnection, on_event: object, initial: bytes = b""
+) -> None:
     """Feed ``conn`` from ``sock`` and hand its events to ``on_event`` until the end."""
     handle = on_event  # a callable; typed loosely to keep the harness short
+    if initial:  # what came with the relay's PAIRED
+        conn.receive_data(initial)
+        while (event := conn.next_event()) is not NEED_DATA:
+            handle(event)  # type: ignore[operator]
     while True:
         try:
             data = sock.recv(65536)
@@ -140,11 +159,19 @@ def _pump(sock: socket.socket, conn: SessionConnection, on_event: object) -> Non
             return
 
 
-def _agent(port: int, seconds: float, results: multiprocessing.Queue[dict[str, float]]) -> None:
+def _agent(
+    address: tuple[str, int],
+    seconds: float,
+    results: multiprocessing.Queue[dict[str, float]],
+    token: str | None = None,
+) -> None:
     """The agent, in its own process (its own interpreter lock, as on its own computer):
-    decode, acknowledge, press a key whenever the last press was answered."""
-    sock = socket.create_connection(("127.0.0.1", port))
+    decode, acknowledge, press a key whenever the last press was answered.  ``token``:
+    ``address`` is a relay, joined with it."""
+    sock = socket.create_connection(address)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    trailing = join_socket(sock, token) if token else b""
+    sock.settimeout(None)
     agent = SessionConnection(Role.AGENT)
     dec = ScreenDecoder()
     send_lock = threading.Lock()
@@ -177,7 +204,7 @@ def _agent(port: int, seconds: float, results: multiprocessing.Queue[dict[str, f
         send(agent.send(UpdateAck(event.seq)))
 
     send(agent.send(Hello(Role.AGENT, "Ana", capabilities=tuple(sorted(LOSSY)))))
-    reader = threading.Thread(target=_pump, args=(sock, agent, on_event), daemon=True)
+    reader = threading.Thread(target=_pump, args=(sock, agent, on_event, trailing), daemon=True)
     reader.start()
     start = time.monotonic()
     n = 0
@@ -204,20 +231,86 @@ def _agent(port: int, seconds: float, results: multiprocessing.Queue[dict[str, f
     sock.close()
 
 
-def run(seconds: float, mbit: float, rtt_ms: float, reserve: bool = False) -> dict[str, object]:
-    """``reserve``: a third credit that only the answer to an input may use."""
-    frames = video_in_desktop(int(FPS * 2)).frames
+def run(
+    seconds: float, mbit: float, rtt_ms: float, reserve: bool = False, netns: bool = False
+) -> dict[str, object]:
+    """``reserve``: a third credit that only the answer to an input may use; ``netns``:
+    over a real network (``bench.netns``; ``mbit`` of ``UNSHAPED`` or more: no tbf)."""
+    with contextlib.ExitStack() as stack:
+        return _run(stack, seconds, mbit, rtt_ms, reserve, netns)
+
+
+def _in_process(
+    stack: contextlib.ExitStack, seconds: float, mbit: float, rtt_ms: float, results: Any
+) -> tuple[socket.socket, Any, Callable[[], float]]:
+    """The customer's socket, the agent's process and the link's queue peak (bytes)."""
     a_cust, a_link = _tcp_pair()
-    results: multiprocessing.Queue[dict[str, float]] = multiprocessing.get_context("spawn").Queue()
     with socket.create_server(("127.0.0.1", 0)) as server:
         child = multiprocessing.get_context("spawn").Process(
-            target=_agent, args=(server.getsockname()[1], seconds, results)
+            target=_agent, args=(("127.0.0.1", server.getsockname()[1]), seconds, results)
         )
         child.start()
         b_link, _ = server.accept()
     b_link.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     up = ShapedLink(a_link, b_link, mbit * 1e6, rtt_ms / 2e3)  # customer -> agent
     down = ShapedLink(b_link, a_link, mbit * 1e6, rtt_ms / 2e3)  # agent -> customer
+    for sock in (a_link, b_link):
+        stack.callback(sock.close)
+    stack.callback(down.join)
+    stack.callback(up.join)
+    return a_cust, child, lambda: max(up.max_queued, down.max_queued)
+
+
+def _over_netns(
+    stack: contextlib.ExitStack, seconds: float, mbit: float, rtt_ms: float, results: Any
+) -> tuple[socket.socket, Any, Callable[[], float], dict[str, int]]:
+    """As ``_in_process``, through the relay in its namespace; and the sampled peaks."""
+    from bench import netns  # (it builds on ShapedLink)
+
+    link = stack.enter_context(netns.NetnsLink(mbit if mbit < UNSHAPED else None))
+    secret = os.urandom(16).hex().encode()
+    link.start_relay(secret)
+    line = netns.DelayLine(link, issue_token(secret, "bench", Role.CUSTOMER), rtt_ms / 2e3)
+    stack.callback(line.close)
+    agent_token = issue_token(secret, "bench", Role.AGENT)
+    child = multiprocessing.get_context("spawn").Process(
+        target=_agent,
+        args=((link.relay_for_agent, netns.RELAY_PORT), seconds, results, agent_token),
+    )
+    child.start()
+    a_cust = socket.create_connection(("127.0.0.1", line.port))
+    peaks: dict[str, int] = {}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.25):
+            for name, value in {**link.socket_queues(), "tbf": link.qdisc_backlog()}.items():
+                peaks[name] = max(peaks.get(name, 0), value)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stack.callback(sampler.join, 30)
+    stack.callback(done.set)
+    return a_cust, child, lambda: max(peaks.values(), default=0), peaks
+
+
+def _run(
+    stack: contextlib.ExitStack,
+    seconds: float,
+    mbit: float,
+    rtt_ms: float,
+    reserve: bool,
+    netns: bool,
+) -> dict[str, object]:
+    frames = video_in_desktop(int(FPS * 2)).frames
+    results: multiprocessing.Queue[dict[str, float]] = multiprocessing.get_context("spawn").Queue()
+    peaks: dict[str, int] = {}
+    if netns:
+        a_cust, child, queue_peak, peaks = _over_netns(stack, seconds, mbit, rtt_ms, results)
+    else:
+        a_cust, child, queue_peak = _in_process(stack, seconds, mbit, rtt_ms, results)
+    a_cust.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    stack.callback(a_cust.close)
     cust = SessionConnection(Role.CUSTOMER, window=3 if reserve else 2)
     spare = 1 if reserve else 0
     lock = threading.Condition()
@@ -290,14 +383,11 @@ def run(seconds: float, mbit: float, rtt_ms: float, reserve: bool = False) -> di
     child.join(10)
     a_cust.shutdown(socket.SHUT_RDWR)
     reader.join(5)
-    up.join()
-    down.join()
-    for sock in (a_cust, a_link, b_link):
-        sock.close()
     return {
         **agent_results,
         "mbit_s": sent_bytes[0] * 8 / elapsed / 1e6,
-        "link_queue_max_kb": max(up.max_queued, down.max_queued) / 1e3,
+        "link_queue_max_kb": queue_peak() / 1e3,
+        **{f"{name}_max_kb": peak / 1e3 for name, peak in peaks.items()},
         "enc_ms_p50": statistics.median(enc_ms),
         "final_bitrate": rate.bitrate,
         "final_fps": rate.fps,
@@ -317,13 +407,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mbit", type=float, default=5.0)
     parser.add_argument("--rtt-ms", type=float, default=40.0)
     parser.add_argument("--reserve", action="store_true", help="also: a credit for input")
+    parser.add_argument(
+        "--netns", action="store_true", help="a real network: relay in a namespace, tbf (root)"
+    )
     args = parser.parse_args(argv)
+    if args.netns:
+        from bench import netns
+
+        if (why := netns.available()) is not None:
+            print(f"no network namespace here ({why}): use the in-process shaper", file=sys.stderr)
+            return 2
+    where = "netns, " if args.netns else ""
     results = {
-        f"shaped {args.mbit:g} Mbit/s {args.rtt_ms:g} ms": run(
-            args.seconds, args.mbit, args.rtt_ms
+        f"{where}shaped {args.mbit:g} Mbit/s {args.rtt_ms:g} ms": run(
+            args.seconds, args.mbit, args.rtt_ms, netns=args.netns
         ),
-        "same run, unshaped": run(args.seconds, 10_000.0, 0.0),
+        f"{where}same run, unshaped": run(args.seconds, UNSHAPED, 0.0, netns=args.netns),
     }
+    if args.netns:  # and the in-process shaper at the same settings, for comparison
+        results[f"in process, shaped {args.mbit:g} Mbit/s {args.rtt_ms:g} ms"] = run(
+            args.seconds, args.mbit, args.rtt_ms
+        )
     if args.reserve:
         results["shaped, a third credit for input"] = run(
             args.seconds, args.mbit, args.rtt_ms, reserve=True
