@@ -37,6 +37,8 @@ from helpdesk.settings import Settings
 from tests.helpdesk.conftest import FAST, device
 from tests.helpdesk.server_process import Server, start_server
 
+MAX_URL = 8000
+"""Longer request lines (a negative case's huge query) uvicorn refuses by closing."""
 EXAMPLES = 15
 """Per operation and mode: about a minute for the whole schema on the shared 2-core machine."""
 
@@ -135,7 +137,7 @@ def poison(data: st.DataObject, case: Any) -> None:
         case.path_parameters = poisoned(data, dict(case.path_parameters), URL_POISON, keys=False)
 
 
-def send(http: requests.Session, base_url: str, case: Any) -> requests.Response:
+def send(http: requests.Session, base_url: str, case: Any) -> requests.Response | None:
     """The case as HTTP, sent by hand: schemathesis's own ``call`` re-validates an edited
     case and cannot encode the lone surrogates the poisoning put in (JSON escapes can)."""
     path = case.path
@@ -152,9 +154,14 @@ def send(http: requests.Session, base_url: str, case: Any) -> requests.Response:
         elif isinstance(case.body, str):
             body = case.body.encode()
         headers.setdefault("Content-Type", media)
-    return http.request(
-        case.method, base_url + path, params=case.query, headers=headers, data=body, timeout=15
-    )
+    request = requests.Request(case.method, base_url + path, params=case.query, headers=headers)
+    prepared = http.prepare_request(request)
+    prepared.body = body
+    if body is not None:
+        prepared.headers["Content-Length"] = str(len(body))
+    if len(prepared.url or "") > MAX_URL:
+        return None  # uvicorn drops such a request line before the app: nothing to fuzz
+    return http.send(prepared, timeout=15)
 
 
 def authenticate(case: Any, creds: Credentials) -> None:
@@ -186,8 +193,11 @@ def described(case: Any, response: requests.Response) -> str:
 def _operations() -> list[tuple[str, str]]:
     """``(method, path)`` of every operation the server's schema lists (read from an app
     built in-process only to name the tests; the fuzz itself reads the live server's)."""
-    app = create_app(make_engine("sqlite://"), Settings(secret=b"fuzz"))
-    paths: dict[str, dict[str, Any]] = app.openapi()["paths"]
+    engine = make_engine("sqlite://")
+    paths: dict[str, dict[str, Any]] = create_app(engine, Settings(secret=b"fuzz")).openapi()[
+        "paths"
+    ]
+    engine.dispose()
     return [(method.upper(), path) for path, ops in paths.items() for method in ops]
 
 
@@ -222,12 +232,14 @@ def test_no_input_yields_a_server_error(
         if path == "/api/presence/{partner_id}/events":
             case.query = {**(case.query or {}), "wait": 0}
         drawn = send(http, base_url, case)
+        if drawn is None:
+            return
         assert drawn.status_code < 500, described(case, drawn)
         if method == "DELETE":
             return  # with valid credentials it would end the fuzz's own presence
         authenticate(case, credentials)
         authed = send(http, base_url, case)
-        assert authed.status_code < 500, described(case, authed)
+        assert authed is not None and authed.status_code < 500, described(case, authed)
 
     try:
         fuzz()
