@@ -8,9 +8,10 @@ names them (DT_NEEDED) and binds every symbol it takes from them when it loads
 ("undefined symbol: x264_levels").  So each is replaced by a small library of the same
 name that defines exactly those symbols: functions that return 0 (NULL, "no such
 encoder") and zeroed data.  Loading and the codec list are unchanged (``import av``,
-557 codecs); opening one of these codecs would get no encoder (never done: the
-encoder asks for ``libvpx`` only).  ``remoteapp codecs`` checks VP8 and JPEG in the
-built binary (tests/distribution/test_codecs.py).
+557 codecs); opening one of these codecs would fail or worse, so the app must not
+(it opens ``libvpx`` to encode and FFmpeg's own ``vp8`` to decode, nothing else).
+``remoteapp codecs`` checks VP8 and JPEG in the built binary
+(tests/distribution/test_codecs.py).
 
 Made with the build machine's C compiler and ``nm``; without them, or if anything
 fails, the real libraries stay (a larger build that works the same).
