@@ -21,7 +21,7 @@ from remoteapp.codec.lossy import REFRESH_BUDGET, LossyMode, LossyPlanner
 from remoteapp.codec.motion import Motion, find_motion
 from remoteapp.codec.pixels import Pixels
 from remoteapp.codec.raw_bgra import RAW_BGRA
-from remoteapp.codec.tiles import as_words, changed_rects
+from remoteapp.codec.tiles import TileDiff, as_words, changed_rects
 from remoteapp.codec.update_format import (
     BYTES_PER_PIXEL,
     MAX_DIMENSION,
@@ -161,11 +161,12 @@ class ScreenEncoder:
             ops.append(self._pixels(Rect(0, 0, width, height), ref, chunks))
         else:
             cur_w, ref_w = as_words(frame), as_words(ref)
-            if damage is None:
-                rects = changed_rects(cur_w, ref_w)
-            else:
-                rects = [r for box in damage for r in changed_rects(cur_w, ref_w, box)]
-            region = bounding_box(rects)
+            boxes: Sequence[Rect | None] = (None,) if damage is None else damage
+            diffs = [TileDiff(cur_w, ref_w, box) for box in boxes]
+            # the changed area's bounds first: when a copy explains it (a scroll) the
+            # rectangles of the first diff are never needed
+            region = bounding_box([b for diff in diffs if (b := diff.bounds()) is not None])
+            rects: list[Rect] | None = None
             if (
                 self._detect_motion
                 and region is not None
@@ -188,6 +189,9 @@ class ScreenEncoder:
                         for strip in _around(region, dst)
                         for rect in changed_rects(cur_w, ref_w, strip)
                     ]
+            if rects is None:
+                rects = [rect for diff in diffs for rect in diff.rects()]
+            del diffs
             if self._planner is not None:
                 planner = self._planner
                 planner.bitrate, planner.fps_cap = self.video_bitrate, self.video_fps

@@ -17,6 +17,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from remoteapp.codec.compare import equal
 from remoteapp.codec.geometry import Rect
 
 Words = npt.NDArray[np.uint32]
@@ -102,22 +103,27 @@ def _seeds(cur: Words, ref: Words, region: Rect) -> list[tuple[int, int]]:
     edges: npt.NDArray[np.int32] = np.zeros(rows.shape, np.int32)
     np.cumsum(rows[:, 1:] != rows[:, :-1], axis=1, out=edges[:, 1:])
     busy = edges[:, SEED_LEN - 1 :] - edges[:, : edges.shape[1] - SEED_LEN + 1]
-    starts = np.arange(busy.shape[1])
-    picks: list[tuple[float, int, int]] = []  # (distance / span, x, y)
-    for i in range(len(ys)):
-        cols = np.flatnonzero(changed[i])
-        if cols.size == 0:
-            continue
-        first, last = int(cols[0]), int(cols[-1]) + 1
-        if last - first < SEED_LEN:
-            continue
-        mid = (first + last - SEED_LEN) / 2
-        ok = (busy[i] >= SEED_LEN // 4) & (starts >= first) & (starts + SEED_LEN <= last)
-        if not ok.any():
-            continue
-        dist = np.where(ok, np.abs(starts - mid), np.inf)
-        best = int(np.argmin(dist))
-        picks.append((float(dist[best]) / (last - first), region.x + best, int(ys[i])))
+    starts = np.arange(busy.shape[1], dtype=np.int32)
+    # every scanned row at once: its changed span [first, last), and the run with enough
+    # edges nearest the middle of the starts [first, last - SEED_LEN] a run inside the
+    # span can have; ``twice`` is twice that distance, exact in integers.  That range is
+    # symmetric about its middle, so a run lies in it exactly when ``twice`` is at most
+    # the range's length, and the nearest busy run is inside it if any busy run is.
+    first = changed.argmax(axis=1)
+    last = changed.shape[1] - changed[:, ::-1].argmax(axis=1)
+    twice = np.abs(2 * starts - (first + last - SEED_LEN).astype(np.int32)[:, None])
+    twice[busy < SEED_LEN // 4] = np.iinfo(np.int32).max
+    best = twice.argmin(axis=1)
+    near = twice[np.arange(len(ys)), best]
+    usable = changed.any(axis=1) & (last - first >= SEED_LEN) & (near <= last - SEED_LEN - first)
+    score = near / 2 / (last - first)
+    picks: list[tuple[float, int, int]] = [  # (distance / span, x, y)
+        (s, region.x + b, y)
+        for s, b, y, use in zip(
+            score.tolist(), best.tolist(), ys.tolist(), usable.tolist(), strict=True
+        )
+        if use
+    ]
     if len(picks) > SEED_ROWS:
         # the best rows by centrality, but at most one per SEED_ROWS-th of the region
         # while there are enough, so a scroll's seeds stay spread over its height
@@ -197,17 +203,17 @@ def _grow(
     if (xb - xa) * (yb - ya) < MIN_AREA:
         return None
     box = Rect(valid.x + xa, valid.y + ya, xb - xa, yb - ya)
-    match = (
-        cur[box.y : box.bottom, box.x : box.right]
-        == ref[box.y - dy : box.bottom - dy, box.x - dx : box.right - dx]
+    match = equal(
+        cur[box.y : box.bottom, box.x : box.right],
+        ref[box.y - dy : box.bottom - dy, box.x - dx : box.right - dx],
     )
     bx, by = lx - xa, ly - ya  # the seed inside the box
     # grow columns-first and rows-first: a moving scrollbar thumb beside a scrolled text
     # area stops the first order early, a ragged window edge the second (the box's
     # columns are the seed row's run, its rows the seed columns' run)
-    ta, tb = _run_around(match.all(axis=1), by, by + 1)
+    ta, tb = _run_around(np.logical_and.reduce(match, axis=1), by, by + 1)
     wide = Rect(0, ta, box.w, tb - ta)
-    la, lb = _run_around(match.all(axis=0), bx, bx + SEED_LEN)
+    la, lb = _run_around(np.logical_and.reduce(match, axis=0), bx, bx + SEED_LEN)
     tall = Rect(la, 0, lb - la, box.h)
     best = wide if wide.area >= tall.area else tall
     dst = best.shifted(box.x, box.y)

@@ -1,19 +1,21 @@
 """Which parts of a frame changed: 64x64 tile delta detection, merged into rectangles.
 
-Each band of 64 rows is compared once, as 64-bit pixel pairs where the layout allows, and
-an unchanged band stops there, so a static frame costs about one full-frame compare.
-Inside a changed band, changed tiles
-in a row of tiles merge into spans, each span is tightened to the pixels that changed,
-and spans over the same tile columns in consecutive bands merge into one rectangle.
+The area is compared once, as 64-bit pixel pairs where the layout allows (half the
+compares); a static frame costs about one full-frame compare.  Changed tiles in a row of
+tiles merge into spans, each span is tightened to the pixels that changed, and spans
+over the same tile columns in consecutive bands merge into one rectangle.  ``TileDiff``
+keeps the compare, so a caller that only needs the changed area's bounds (the move
+detector's region, before a scroll's copy explains most of it) skips the merge.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 import numpy.typing as npt
 
+from remoteapp.codec.compare import not_equal
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.pixels import Pixels
 
@@ -44,59 +46,200 @@ def changed_rects(
     overlap; each is tight to the changed rows and, when the block is compared as 64-bit
     pixel pairs, to the changed columns rounded out to whole pairs.
     """
-    height, width = cur.shape
-    if area is None:
-        area = Rect(0, 0, width, height)
-    x0, y0 = area.x, area.y
-    cur_a = cur[y0 : area.bottom, x0 : area.right]
-    ref_a = ref[y0 : area.bottom, x0 : area.right]
-    cur_u, ref_u = _pair_view(cur_a), _pair_view(ref_a)
-    unit = 2
-    if cur_u is None or ref_u is None:
-        cur_u, ref_u, unit = cur_a, ref_a, 1
-    units = cur_u.shape[1]
-    starts = np.arange(0, units, TILE // unit)
+    return TileDiff(cur, ref, area).rects()
 
-    done: list[Rect] = []
-    # spans open from the previous band: tile span -> (x0, y0, x1, y1) tight box so far
-    open_spans: dict[tuple[int, int], tuple[int, int, int, int]] = {}
-    for by in range(0, area.h, TILE):
-        band_end = min(by + TILE, area.h)
-        ne = cur_u[by:band_end] != ref_u[by:band_end]
-        cols = ne.any(axis=0)
-        if not cols.any():
+
+class TileDiff:
+    """Where ``cur`` differs from ``ref`` inside ``area``.
+
+    ``bounds()`` scans inward from the area's edges and stops at the first change on each
+    side: where the change is dense (a scroll, a video) it reads a few strips, not the
+    area, and that is all a caller needs when a copy will explain the change.  ``rects()``
+    then compares only the tile-aligned block inside those bounds (the rows and columns
+    the scan read are unchanged), so a sparse change still costs about one compare.
+    """
+
+    __slots__ = ("_bounds", "_cur", "_ne", "_ref", "_scanned", "_unit", "_x0", "_y0")
+
+    def __init__(
+        self, cur: npt.NDArray[np.uint32], ref: npt.NDArray[np.uint32], area: Rect | None = None
+    ) -> None:
+        height, width = cur.shape
+        if area is None:
+            area = Rect(0, 0, width, height)
+        self._x0, self._y0 = area.x, area.y
+        cur_a = cur[area.y : area.bottom, area.x : area.right]
+        ref_a = ref[area.y : area.bottom, area.x : area.right]
+        cur_u, ref_u = _pair_view(cur_a), _pair_view(ref_a)
+        self._unit = 2
+        if cur_u is None or ref_u is None:
+            cur_u, ref_u, self._unit = cur_a, ref_a, 1
+        self._cur: npt.NDArray[np.generic] = cur_u
+        self._ref: npt.NDArray[np.generic] = ref_u
+        self._ne: npt.NDArray[np.bool_] | None = None  # the whole area's compare, if made
+        self._bounds: tuple[int, int, int, int] | None = None
+        self._scanned = False
+
+    def _unit_bounds(self) -> tuple[int, int, int, int] | None:
+        """(first unit, first row, last unit + 1, last row + 1) that changed, in the area."""
+        if self._scanned:
+            return self._bounds
+        self._scanned = True
+        cur, ref = self._cur, self._ref
+        height, units = cur.shape
+        if height * units <= SCAN_ABOVE:
+            # a small area (a keystroke's box): one compare beats a scan's many calls
+            ne = self._ne = not_equal(cur, ref)
+            rows = np.flatnonzero(ne.any(axis=1))
+            if rows.size == 0:
+                return None
+            cols = np.flatnonzero(ne.any(axis=0))
+            found = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+            self._bounds = found
+            return found
+        top = _scan(cur, ref, 0, height, rows=True, backward=False)
+        if top is None:
+            return None
+        bottom = _scan(cur, ref, top, height, rows=True, backward=True)
+        assert bottom is not None  # row ``top`` changed
+        cur, ref = cur[top : bottom + 1], ref[top : bottom + 1]
+        left = _scan(cur, ref, 0, units, rows=False, backward=False)
+        assert left is not None
+        right = _scan(cur, ref, left, units, rows=False, backward=True)
+        assert right is not None
+        self._bounds = (left, top, right + 1, bottom + 1)
+        return self._bounds
+
+    def bounds(self) -> Rect | None:
+        """The bounding box of ``rects()`` (None when nothing changed)."""
+        found = self._unit_bounds()
+        if found is None:
+            return None
+        left, top, right, bottom = found
+        unit = self._unit
+        return Rect(self._x0 + left * unit, self._y0 + top, (right - left) * unit, bottom - top)
+
+    def rects(self) -> list[Rect]:
+        """The changed 64x64 tiles merged into tight, disjoint rectangles.
+
+        Per band of 64 rows, changed tiles in a row of tiles merge into spans, each span is
+        tightened to the units and rows that changed, and spans over the same tile columns
+        in consecutive bands merge into one rectangle.  The per-band and per-tile facts
+        come from a few whole-array reductions; only the merge is a Python loop.
+        """
+        found = self._unit_bounds()
+        if found is None:
+            return []
+        unit, x0, y0 = self._unit, self._x0, self._y0
+        per = TILE // unit  # units in a tile
+        # the block of whole tiles holding every change; outside it nothing changed
+        band0, tile0 = found[1] // TILE, found[0] // per
+        row0, col0 = band0 * TILE, tile0 * per
+        row1 = min(-(-found[3] // TILE) * TILE, self._cur.shape[0])
+        col1 = min(-(-found[2] // per) * per, self._cur.shape[1])
+        if self._ne is not None:
+            ne = self._ne[row0:row1, col0:col1]
+        else:
+            ne = not_equal(self._cur[row0:row1, col0:col1], self._ref[row0:row1, col0:col1])
+        height, units = ne.shape
+        bands, full = -(-height // TILE), height // TILE
+        tiles_n = -(-units // per)
+        # per band, which units changed (padded to whole tiles)
+        band_cols = np.zeros((bands, tiles_n * per), np.bool_)
+        if full:
+            ne[: full * TILE].reshape(full, TILE, units).any(axis=1, out=band_cols[:full, :units])
+        if full < bands:
+            ne[full * TILE :].any(axis=0, out=band_cols[full, :units])
+        by_tile = band_cols.reshape(bands, tiles_n, per)
+        tiles = by_tile.any(axis=2)
+        # the first and last changed unit of each tile (meaningful where the tile changed)
+        first_unit: list[list[int]] = by_tile.argmax(axis=2).tolist()
+        last_unit: list[list[int]] = (per - 1 - by_tile[:, :, ::-1].argmax(axis=2)).tolist()
+        tile_flags: list[list[bool]] = cast(list[list[bool]], tiles.tolist())
+
+        done: list[Rect] = []
+        # spans open from the previous band: tile span -> (x0, y0, x1, y1) tight box so far
+        open_spans: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+        for band, flags in enumerate(tile_flags):
+            by = band * TILE
+            if not any(flags):
+                done.extend(_close(open_spans, x0, y0))
+                open_spans = {}
+                continue
+            band_ne = ne[by : by + TILE]
+            firsts, lasts = first_unit[band], last_unit[band]
+            new_spans: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+            for t0, t1 in _flag_runs(flags):
+                rows: npt.NDArray[np.bool_] = np.logical_or.reduce(
+                    band_ne[:, t0 * per : min(t1 * per, units)], axis=1
+                )
+                box = (
+                    (col0 + t0 * per + firsts[t0]) * unit,
+                    row0 + by + int(rows.argmax()),
+                    (col0 + (t1 - 1) * per + lasts[t1 - 1] + 1) * unit,
+                    row0 + by + rows.shape[0] - int(rows[::-1].argmax()),
+                )
+                key = (tile0 + t0, tile0 + t1)
+                prev = open_spans.pop(key, None)
+                if prev is not None and prev[3] == row0 + by and box[1] == row0 + by:
+                    box = (min(prev[0], box[0]), prev[1], max(prev[2], box[2]), box[3])
+                elif prev is not None:
+                    done.append(_to_rect(prev, x0, y0))
+                new_spans[key] = box
             done.extend(_close(open_spans, x0, y0))
-            open_spans = {}
-            continue
-        tiles = np.logical_or.reduceat(cols, starts)
-        new_spans: dict[tuple[int, int], tuple[int, int, int, int]] = {}
-        for t0, t1 in _runs(tiles):
-            sx0, sx1 = int(starts[t0]), int(starts[t1]) if t1 < len(starts) else units
-            span_cols = np.flatnonzero(cols[sx0:sx1])
-            rows = np.flatnonzero(ne[:, sx0:sx1].any(axis=1))
-            box = (
-                (sx0 + int(span_cols[0])) * unit,
-                by + int(rows[0]),
-                (sx0 + int(span_cols[-1]) + 1) * unit,
-                by + int(rows[-1]) + 1,
-            )
-            prev = open_spans.pop((t0, t1), None)
-            if prev is not None and prev[3] == by and box[1] == by:
-                box = (min(prev[0], box[0]), prev[1], max(prev[2], box[2]), box[3])
-            elif prev is not None:
-                done.append(_to_rect(prev, x0, y0))
-            new_spans[(t0, t1)] = box
+            open_spans = new_spans
         done.extend(_close(open_spans, x0, y0))
-        open_spans = new_spans
-    done.extend(_close(open_spans, x0, y0))
-    return done
+        return done
 
 
-def _runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
-    """Half-open index runs where ``flags`` is True."""
-    padded = np.concatenate(([False], flags, [False])).astype(np.int8)
-    edges = np.flatnonzero(np.diff(padded))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+#: Areas of at most this many compared units are compared whole, not scanned.
+SCAN_ABOVE: Final = 1 << 16
+#: The inward scan's first strip (rows or units) and its largest, doubling in between:
+#: a dense change is found in one small strip, a sparse one in few large ones.
+SCAN_FIRST: Final = 8
+SCAN_MAX: Final = 64
+
+
+def _scan(
+    cur: npt.NDArray[np.generic],
+    ref: npt.NDArray[np.generic],
+    lo: int,
+    hi: int,
+    *,
+    rows: bool,
+    backward: bool,
+) -> int | None:
+    """The first (``backward``: last) row or column in [lo, hi) where ``cur != ref``."""
+    size = SCAN_FIRST
+    while lo < hi:
+        a, b = (max(lo, hi - size), hi) if backward else (lo, min(hi, lo + size))
+        if rows:
+            hit = np.flatnonzero(not_equal(cur[a:b], ref[a:b]).any(axis=1))
+        else:
+            hit = np.flatnonzero(np.not_equal(cur[:, a:b], ref[:, a:b]).any(axis=0))
+        if hit.size:
+            return a + int(hit[-1] if backward else hit[0])
+        if backward:
+            hi = a
+        else:
+            lo = b
+        size = min(size * 2, SCAN_MAX)
+    return None
+
+
+def _flag_runs(flags: list[bool]) -> list[tuple[int, int]]:
+    """Half-open index runs where ``flags`` is True (a row of tiles: a few dozen)."""
+    runs: list[tuple[int, int]] = []
+    start = -1
+    for i, flag in enumerate(flags):
+        if flag and start < 0:
+            start = i
+        elif not flag and start >= 0:
+            runs.append((start, i))
+            start = -1
+    if start >= 0:
+        runs.append((start, len(flags)))
+    return runs
 
 
 def _to_rect(box: tuple[int, int, int, int], x0: int, y0: int) -> Rect:
