@@ -59,7 +59,7 @@ class TileDiff:
     the scan read are unchanged), so a sparse change still costs about one compare.
     """
 
-    __slots__ = ("_bounds", "_cur", "_ne", "_ref", "_scanned", "_unit", "_x0", "_y0")
+    __slots__ = ("_bounds", "_cur", "_ne", "_ne_top", "_ref", "_scanned", "_unit", "_x0", "_y0")
 
     def __init__(
         self, cur: npt.NDArray[np.uint32], ref: npt.NDArray[np.uint32], area: Rect | None = None
@@ -76,7 +76,9 @@ class TileDiff:
             cur_u, ref_u, self._unit = cur_a, ref_a, 1
         self._cur: npt.NDArray[np.generic] = cur_u
         self._ref: npt.NDArray[np.generic] = ref_u
-        self._ne: npt.NDArray[np.bool_] | None = None  # the whole area's compare, if made
+        # the compare of the area's rows from _ne_top on, when made (it holds every change)
+        self._ne: npt.NDArray[np.bool_] | None = None
+        self._ne_top = 0
         self._bounds: tuple[int, int, int, int] | None = None
         self._scanned = False
 
@@ -103,10 +105,19 @@ class TileDiff:
         bottom = _scan(cur, ref, top, height, rows=True, backward=True)
         assert bottom is not None  # row ``top`` changed
         cur, ref = cur[top : bottom + 1], ref[top : bottom + 1]
-        left = _scan(cur, ref, 0, units, rows=False, backward=False)
-        assert left is not None
-        right = _scan(cur, ref, left, units, rows=False, backward=True)
-        assert right is not None
+        if cur.size <= SCAN_ABOVE:
+            # a few rows (a line of text): compare them whole rather than column strips
+            ne = self._ne = not_equal(cur, ref)
+            self._ne_top = top
+            cols = np.flatnonzero(ne.any(axis=0))
+            left, right = int(cols[0]), int(cols[-1])
+        else:
+            found_left = _scan(cur, ref, 0, units, rows=False, backward=False)
+            assert found_left is not None
+            left = found_left
+            found_right = _scan(cur, ref, left, units, rows=False, backward=True)
+            assert found_right is not None
+            right = found_right
         self._bounds = (left, top, right + 1, bottom + 1)
         return self._bounds
 
@@ -138,7 +149,13 @@ class TileDiff:
         row1 = min(-(-found[3] // TILE) * TILE, self._cur.shape[0])
         col1 = min(-(-found[2] // per) * per, self._cur.shape[1])
         if self._ne is not None:
-            ne = self._ne[row0:row1, col0:col1]
+            # the compare made while finding the bounds; rows it left out did not change
+            ne = np.zeros((row1 - row0, col1 - col0), np.bool_)
+            top = max(row0, self._ne_top)
+            bottom = min(row1, self._ne_top + self._ne.shape[0])
+            ne[top - row0 : bottom - row0] = self._ne[
+                top - self._ne_top : bottom - self._ne_top, col0:col1
+            ]
         else:
             ne = not_equal(self._cur[row0:row1, col0:col1], self._ref[row0:row1, col0:col1])
         height, units = ne.shape
