@@ -228,13 +228,17 @@ def _scan(
 ) -> int | None:
     """The first (``backward``: last) row or column in [lo, hi) where ``cur != ref``."""
     size = SCAN_FIRST
+    contiguous = cur.strides[0] == cur.shape[1] * cur.itemsize
     while lo < hi:
         a, b = (max(lo, hi - size), hi) if backward else (lo, min(hi, lo + size))
-        if rows:
-            hit = np.flatnonzero(not_equal(cur[a:b], ref[a:b]).any(axis=1))
+        if not rows:
+            ne = np.not_equal(cur[:, a:b], ref[:, a:b])
+        elif contiguous:  # whole rows of the frame (polling): numpy's fast path as is
+            ne = np.not_equal(cur[a:b], ref[a:b])
         else:
-            hit = np.flatnonzero(np.not_equal(cur[:, a:b], ref[:, a:b]).any(axis=0))
-        if hit.size:
+            ne = not_equal(cur[a:b], ref[a:b])
+        if ne.any():  # usually not: one fast reduce, and only a hit says where
+            hit = np.flatnonzero(ne.any(axis=1 if rows else 0))
             return a + int(hit[-1] if backward else hit[0])
         if backward:
             hi = a
