@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bench.desktop import WORKLOADS
+from bench.pipeline import WORKLOADS
 from tests.conftest import ROOT, client_env
 
 KEYS = {
@@ -23,6 +23,7 @@ KEYS = {
     "baseline_ms_p50",
     "floor_ms",
     "exact",
+    "moves_found",
 }
 
 
