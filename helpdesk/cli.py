@@ -15,6 +15,7 @@ import signal
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
 import platformdirs
@@ -177,10 +178,33 @@ async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
     if relay is not None:  # placed on like any relay of the fleet (relay_fleet)
         relay.config.public_address = settings.relay_address
 
+    announce(data_dir, http_url, settings.relay_address, credentials, first)
+
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({stopper, http_task}, return_when=asyncio.FIRST_COMPLETED)
+    if relay is not None:
+        await relay.close()  # reports relay-shutdown while the HTTP side still listens
+    app.state.notifier.close()
+    server.should_exit = True
+    await http_task
+    stopper.cancel()
+    engine.dispose()
+
+
+def announce(
+    data_dir: Path,
+    http_url: str,
+    relay: str,
+    credentials: dict[str, Any] | None,
+    first: dict[str, Any] | None,
+    workers: int = 1,
+) -> None:
+    """The start-up event lines; no password or token on the console: they are in the
+    0600 files named there (``--demo`` data, the first administrator)."""
     if credentials is not None:
-        credentials |= {"http_url": http_url, "relay": settings.relay_address}
+        credentials |= {"http_url": http_url, "relay": relay}
         write_credentials(data_dir / "demo-credentials.json", credentials)
-        events.emit(  # no password or token on the console: they are in the file
+        events.emit(
             "demo-created",
             admin=credentials["admin"]["email"],
             agent=credentials["agent"]["email"],
@@ -195,20 +219,11 @@ async def serve(args: argparse.Namespace, clock: Clock | None = None) -> None:
     events.emit(
         "ready",
         http_url=http_url,
-        relay=settings.relay_address,
+        relay=relay,
         docs=f"{http_url}/docs",
         data_dir=data_dir,
+        **({"workers": workers} if workers > 1 else {}),
     )
-
-    stopper = asyncio.create_task(stop.wait())
-    await asyncio.wait({stopper, http_task}, return_when=asyncio.FIRST_COMPLETED)
-    if relay is not None:
-        await relay.close()  # reports relay-shutdown while the HTTP side still listens
-    app.state.notifier.close()
-    server.should_exit = True
-    await http_task
-    stopper.cancel()
-    engine.dispose()
 
 
 def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> None:

@@ -38,7 +38,7 @@ import anyio.to_thread
 import uvicorn
 
 from helpdesk.app import create_app
-from helpdesk.cli import events, http_config, raise_open_files_limit
+from helpdesk.cli import announce, events, http_config, raise_open_files_limit
 from helpdesk.db import (
     BACKGROUND_THREADS,
     POOL_SIZE,
@@ -47,7 +47,7 @@ from helpdesk.db import (
     make_engine,
     migrate,
 )
-from helpdesk.demo import INITIAL_ADMIN_FILE, first_admin, seed, write_credentials
+from helpdesk.demo import first_admin, seed
 from helpdesk.keys import SERVER_SECRET_ENV, SERVER_SECRET_FILE
 from helpdesk.settings import Settings
 from remoterelay.cli import config_from_args, own_cert
@@ -132,7 +132,7 @@ class Supervisor:
             for index in range(args.workers):
                 self._start(index, sock, address)
             await self._await_ready(loop)
-            self._announce(data_dir, http_url, address, credentials, first)
+            announce(data_dir, http_url, address, credentials, first, workers=len(self.workers))
             await self._supervise(loop, sock, address)
         finally:
             if relay is not None:
@@ -168,38 +168,6 @@ class Supervisor:
             with contextlib.suppress(queue.Empty):  # after the bounded wait
                 await loop.run_in_executor(None, self.ready.get, True, 0.5)
                 started += 1
-
-    def _announce(
-        self,
-        data_dir: Path,
-        http_url: str,
-        address: str,
-        credentials: dict[str, Any] | None,
-        first: dict[str, Any] | None,
-    ) -> None:
-        if credentials is not None:
-            credentials |= {"http_url": http_url, "relay": address}
-            write_credentials(data_dir / "demo-credentials.json", credentials)
-            events.emit(
-                "demo-created",
-                admin=credentials["admin"]["email"],
-                agent=credentials["agent"]["email"],
-                app_id=credentials["app_id"],
-                file=data_dir / "demo-credentials.json",
-            )
-        if first is not None:
-            write_credentials(data_dir / INITIAL_ADMIN_FILE, first)
-            events.emit(
-                "admin-created", admin=first["admin"]["email"], file=data_dir / INITIAL_ADMIN_FILE
-            )
-        events.emit(
-            "ready",
-            http_url=http_url,
-            relay=address,
-            docs=f"{http_url}/docs",
-            data_dir=data_dir,
-            workers=len(self.workers),
-        )
 
     async def _supervise(
         self, loop: asyncio.AbstractEventLoop, sock: socket.socket, address: str
