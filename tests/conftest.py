@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -22,6 +23,9 @@ from remoteapp.net.session_state import Role
 from remoteapp.secure import SecureParams
 from remoteapp.secure.params import SHARE_KEY_ENV
 from tests import displays, postgres
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,6 +63,27 @@ def postgres_cluster() -> Iterator[str]:
 def xvfb_display() -> Iterator[str]:
     with displays.xvfb(1280, 800) as display:
         yield display
+
+
+@pytest.fixture(scope="session")
+def agent_display() -> Iterator[str]:
+    with displays.xvfb(1920, 1200, until_exit=True) as display:
+        yield display
+
+
+@pytest.fixture(scope="session")
+def qapp(agent_display: str) -> Iterator[QApplication]:
+    """pytest-qt's application, created on the agent's display (xcb, not offscreen). One
+    for the whole run: a QApplication can't move to another display, so every directory
+    with in-process windows (tests/tls, tests/ui) must share this one, or the later ones
+    show their windows where their screenshots don't look."""
+    from remoteapp.ui.qt import QtWidgets  # Qt only where a test asks for it
+
+    os.environ["DISPLAY"] = agent_display
+    os.environ["QT_QPA_PLATFORM"] = "xcb"
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["remoteapp-tests"])
+    assert isinstance(app, QtWidgets.QApplication)
+    yield app
 
 
 @pytest.fixture(scope="session")

@@ -8,15 +8,12 @@ app must refuse the server; with it (``TrustPolicy(ca_pem=...)``) everything wor
 from __future__ import annotations
 
 import gc
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from remoteapp.net import tls
-from remoteapp.ui.qt import QtWidgets
-from tests import displays
 from tests.helpdesk.conftest import FAST
 from tests.helpdesk.server_process import Server, start_server
 from tests.tls.pki import Authority, Issued, authority
@@ -59,19 +56,6 @@ def pinned(pki: Pki) -> Iterator[tls.TrustPolicy]:
     tls.install(policy)
     yield policy
     tls.install(before)
-
-
-@pytest.fixture(scope="session")
-def qapp() -> Iterator[QtWidgets.QApplication]:
-    """pytest-qt's application on a private Xvfb (the one tests/ui made, if it ran)."""
-    existing = QtWidgets.QApplication.instance()
-    if isinstance(existing, QtWidgets.QApplication):
-        yield existing
-        return
-    with displays.xvfb(1280, 800, until_exit=True) as display:
-        os.environ["DISPLAY"] = display
-        os.environ["QT_QPA_PLATFORM"] = "xcb"
-        yield QtWidgets.QApplication(["remoteapp-tests"])
 
 
 @pytest.fixture(autouse=True)

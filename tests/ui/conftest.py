@@ -5,7 +5,6 @@ provides its ``product_server``)."""
 from __future__ import annotations
 
 import gc
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,17 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from remoteapp.ui.qt import QtWidgets
-from tests import displays
 from tests.conftest import ROOT, LineReader, client_env, stop
 from tests.helpdesk.server_process import Server
 from tests.ui.product import FIELD
-
-
-@pytest.fixture(scope="session")
-def agent_display() -> Iterator[str]:
-    with displays.xvfb(1920, 1200, until_exit=True) as display:
-        yield display
 
 
 @pytest.fixture(autouse=True)
@@ -36,16 +27,6 @@ def gc_on_gui_thread() -> Iterator[None]:
     finally:
         gc.collect()
         gc.enable()
-
-
-@pytest.fixture(scope="session")
-def qapp(agent_display: str) -> Iterator[QtWidgets.QApplication]:
-    """pytest-qt's application, created on the agent's display (xcb, not offscreen)."""
-    os.environ["DISPLAY"] = agent_display
-    os.environ["QT_QPA_PLATFORM"] = "xcb"
-    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(["remoteapp-tests"])
-    assert isinstance(app, QtWidgets.QApplication)
-    yield app
 
 
 @pytest.fixture
