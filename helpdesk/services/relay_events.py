@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, text
+from sqlalchemy import and_, delete, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
@@ -44,6 +44,7 @@ events = EventLog("helpdesk")
 CURSOR_SLACK_S = 5.0
 """An end committed just after the clock read that stamped it still reaches the relay."""
 MAX_CURSOR = 64
+CURSOR_SEP = "|"
 SWEEP_LOCK = 0x72656D6F7465 + 1
 """PostgreSQL advisory lock key of a sweep round (``helpdesk.db.MIGRATION_LOCK`` + 1)."""
 
@@ -168,24 +169,38 @@ def ended_for(
     db: Db, settings: Settings, relay_id: str, since_text: str | None, now: datetime
 ) -> tuple[list[dict[str, str | None]], str]:
     """Sessions ended since the cursor that this relay may still see a token of: its own
-    and those no relay has reported yet. Oldest first, bounded; the new cursor."""
+    and those no relay has reported yet. Oldest first, bounded; the new cursor.
+
+    After a full page the cursor is the last row's (ended_at, id), and the next page
+    starts strictly after it: many sessions end at the same instant (a sweep ends every
+    stale offer with one ``now``), and a cursor of the time alone would hand out the same
+    full page forever. Otherwise it is the time of this answer, and the next answer looks
+    ``CURSOR_SLACK_S`` further back, for ends committed late with an earlier time."""
     oldest = now - timedelta(seconds=settings.token_ttl_s + CURSOR_SLACK_S)
-    since = max(oldest, _cursor(since_text) or oldest) - timedelta(seconds=CURSOR_SLACK_S)
+    since_time, after_id = _cursor(since_text)
+    if after_id is not None and since_time is not None and since_time >= oldest:
+        after = or_(
+            RemoteSession.ended_at > since_time,
+            and_(RemoteSession.ended_at == since_time, RemoteSession.id > after_id),
+        )
+    else:
+        since = max(oldest, since_time or oldest) - timedelta(seconds=CURSOR_SLACK_S)
+        after = RemoteSession.ended_at >= since
     rows = db.execute(
         select(RemoteSession.id, RemoteSession.end_reason, RemoteSession.ended_at)
         .where(
             RemoteSession.state == State.ENDED.value,
-            RemoteSession.ended_at >= since,
+            after,
             or_(RemoteSession.relay_id.is_(None), RemoteSession.relay_id == relay_id),
         )
         .order_by(RemoteSession.ended_at, RemoteSession.id)
         .limit(MAX_ENDED_PER_ANSWER)
     ).all()
-    cursor = now
+    cursor = now.isoformat()
     if len(rows) == MAX_ENDED_PER_ANSWER and rows[-1].ended_at is not None:
-        cursor = rows[-1].ended_at + timedelta(seconds=CURSOR_SLACK_S)  # the rest next time
+        cursor = f"{rows[-1].ended_at.isoformat()}{CURSOR_SEP}{rows[-1].id}"  # the rest next
     ended = [{"session_id": row.id, "reason": row.end_reason} for row in rows]
-    return ended, cursor.isoformat()
+    return ended, cursor
 
 
 def reconcile(db: Db, relay_id: str, running: set[str], now: datetime) -> None:
@@ -206,15 +221,19 @@ def reconcile(db: Db, relay_id: str, running: set[str], now: datetime) -> None:
         lifecycle.apply(session, Event.HEARTBEAT_LISTED, now, relay_id=relay_id)
 
 
-def _cursor(text: str | None) -> datetime | None:
-    """A cursor we handed out (naive UTC ISO time), or None for anything else."""
+def _cursor(text: str | None) -> tuple[datetime | None, str | None]:
+    """A cursor we handed out: a naive UTC ISO time, and after a full page the last
+    session id; (None, None) for anything else."""
     if not text or len(text) > MAX_CURSOR:
-        return None
+        return None, None
+    time_text, _, after_id = text.partition(CURSOR_SEP)
     try:
-        parsed = datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(time_text)
     except ValueError:
-        return None
-    return parsed if parsed.tzinfo is None else None
+        return None, None
+    if parsed.tzinfo is not None:
+        return None, None
+    return parsed, (after_id if after_id.isalnum() and after_id.isascii() else None)
 
 
 def sweep(db_factory: sessionmaker[Db], settings: Settings) -> None:
