@@ -79,8 +79,9 @@ def test_both_windows_show_the_same_code_with_a_hint(
     assert len(whole) == 10 and customer.password_value.value.text() == whole
     with qtbot.waitSignal(customer.secured, timeout=WAIT_MS) as customer_code:
         viewer = start_with_password(window, qtbot, customer, whole)
-    if not viewer.verification_code:
-        qtbot.waitSignal(viewer.secured, timeout=WAIT_MS).wait()
+    # not waitSignal: the network thread may emit before a wait starts (the slot that sets
+    # the code runs later, on this thread), and a wait started after the emit never ends
+    qtbot.waitUntil(lambda: bool(viewer.verification_code), timeout=WAIT_MS)
     code = customer_code.args[0]
     assert len(code) == 6 and code.isdigit()
     assert viewer.verification_code == customer.verification_code == code
