@@ -76,6 +76,8 @@ class DamageSource(Protocol):
     """An OS's report of what changed: rectangles and move hints since the last take."""
 
     pointer_events: bool  #: pointer moves count as pending (and wake the listener)
+    #: with pointer_events, after a take(): did the pointer move since the previous take
+    pointer_moved: bool
 
     @property
     def pending(self) -> bool: ...
@@ -115,6 +117,7 @@ class DamageGrabber:
         self._frame: Pixels | None = None
         self._monitor: Monitor | None = None
         self._next_full = 0.0
+        self._cursor: tuple[int, int] | None = None  #: the last pointer read
         self.full_grabs = 0  #: how many grabs read the whole monitor (tests, bench)
         self._source = source_factory(self._damaged)
 
@@ -169,18 +172,25 @@ class DamageGrabber:
             self.full_grabs += 1
             if frame is None or monitor != self._monitor:
                 shot = self._screen.grab(monitor)
-                self._frame, self._monitor = shot.pixels, monitor
+                self._frame, self._monitor, self._cursor = shot.pixels, monitor, shot.cursor
                 return CapturedFrame(shot.pixels, monitor, shot.cursor, shot.timestamp, None, moves)
             self._screen.grab_into(monitor, Rect(0, 0, monitor.width, monitor.height), frame)
             stamp = time.monotonic()
-            return CapturedFrame(frame, monitor, self._screen.cursor(monitor), stamp, None, moves)
+            return CapturedFrame(frame, monitor, self._read_cursor(monitor), stamp, None, moves)
         boxes = coalesce(rects, monitor.width, monitor.height)
         for box in boxes:
             self._screen.grab_into(monitor, box, frame[box.y : box.bottom, box.x : box.right])
         stamp = time.monotonic()
-        return CapturedFrame(
-            frame, monitor, self._screen.cursor(monitor), stamp, tuple(boxes), moves
-        )
+        pointer_still = self._source.pointer_events and not self._source.pointer_moved
+        cursor = self._cursor if pointer_still else self._read_cursor(monitor)
+        return CapturedFrame(frame, monitor, cursor, stamp, tuple(boxes), moves)
+
+    def _read_cursor(self, monitor: Monitor) -> tuple[int, int] | None:
+        """Ask the X server where the pointer is (a round trip); a grab reuses the answer
+        while the source saw no pointer motion, and every full grab asks again (a warp
+        raises no motion event)."""
+        self._cursor = self._screen.cursor(monitor)
+        return self._cursor
 
     def close(self) -> None:
         try:

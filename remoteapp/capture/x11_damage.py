@@ -1,15 +1,17 @@
 """X11 damage: ask the X server what changed (DAMAGE + XFixes regions) instead of diffing
 the whole screen, and watch top-level windows move (ConfigureNotify) for the move detector.
 
-``XDamageSource`` is the X boundary: its own python-xlib connection, used only by its
-reader thread, which sleeps in ``select()`` on the connection (and a wake pipe) until the
-X server says something.  The DAMAGE object on the root window reports at the
+``XDamageSource`` is the X boundary: its own python-xlib connection, used by its reader
+thread (and a take(), see below), which sleeps in ``select()`` on the connection (and a
+wake pipe) until the X server says something.  The DAMAGE object on the root window reports at the
 *NonEmpty* level: one event when damage appears, and none after it until the damage is
-fetched.  The thread wakes the capture loop; when that grabs, the thread moves the whole
+fetched.  The thread wakes the capture loop; when that grabs, ``take()`` moves the whole
 damaged region into an XFixes region (``DamageSubtract``) and fetches its rectangles in
-one round trip.  A thousand tiny draws between two grabs cost one event and one reply,
-never a thousand events.  Damage is taken *before* the pixels are read, so anything drawn
-after the take raises a new event and a new grab: nothing is lost between the two.
+one round trip, on the capture thread itself (under a lock shared with the reader: no
+hand-off per grab, which on typing was a good part of the cost of a key).  A thousand
+tiny draws between two grabs cost one event and one reply, never a thousand events.
+Damage is taken *before* the pixels are read, so anything drawn after the take raises a
+new event and a new grab: nothing is lost between the two.
 
 Errors (all ``remoteapp.errors.CaptureError``)::
 
@@ -43,8 +45,6 @@ log = logging.getLogger("remoteapp.capture")
 #: Longest the reader sleeps in select() before looking at its stop flag again (a close
 #: also writes to the wake pipe, so this only bounds a lost wake-up).
 SELECT_BOUND_S: Final = 5.0
-#: Longest a take waits for the reader thread to fetch reported damage.
-FETCH_WAIT_S: Final = 1.0
 #: Rectangles kept between two takes; beyond this the whole screen is reported instead.
 MAX_PENDING_RECTS: Final = 20_000
 
@@ -120,9 +120,13 @@ class XDamageSource:
         self._count = 0
         self._closed = False
         self._syncs: list[threading.Event] = []
-        self._fetches: list[threading.Event] = []
+        #: every X call on the connection: the reader thread's and a take()'s fetch
+        #: (python-xlib's own locks are no-ops unless Xlib.threaded is imported)
+        self._xlock = threading.Lock()
         self._dirty = False  #: a DamageNotify came and the region was not fetched since
         self._pointer_moved = False  #: an XI2 raw motion came since the last take
+        #: after a take(): whether the pointer moved between the previous take and it
+        self.pointer_moved = True
         self._dead = False
         self._wake_r, self._wake_w = os.pipe()
         self._thread = threading.Thread(target=self._run, name="x11-damage", daemon=True)
@@ -189,18 +193,11 @@ class XDamageSource:
             while not self._closed:
                 with self._lock:
                     syncs, self._syncs = self._syncs, []
-                    fetches, self._fetches = self._fetches, []
-                if syncs:
-                    self._d.sync()  # a round trip: every event sent before it is in
-                while self._d.pending_events():
-                    self._handle(self._d.next_event())
-                if fetches and self._dirty:
-                    self._fetch_damage()
-                # a round trip reads the events that came before its reply into
-                # python-xlib's queue, where select() cannot see them: handle them now
-                while self._d.pending_events():
-                    self._handle(self._d.next_event())
-                for done in fetches + syncs:
+                with self._xlock:
+                    if syncs:
+                        self._d.sync()  # a round trip: every event sent before it is in
+                    self._drain()
+                for done in syncs:
                     done.set()
                 readable, _, _ = select.select([fd, self._wake_r], [], [], SELECT_BOUND_S)
                 if self._wake_r in readable:
@@ -212,9 +209,16 @@ class XDamageSource:
                 self._add(np.array([_EVERYTHING], np.int32))
         finally:
             with self._lock:
-                waiting, self._fetches, self._syncs = self._fetches + self._syncs, [], []
+                waiting, self._syncs = self._syncs, []
             for done in waiting:
                 done.set()
+
+    def _drain(self) -> None:
+        """Handle every event python-xlib has read (``_xlock`` held).  A round trip reads
+        the events that came before its reply into python-xlib's queue, where select()
+        cannot see them: whoever made the round trip drains them."""
+        while self._d.pending_events():
+            self._handle(self._d.next_event())
 
     def _handle(self, event: Any) -> None:
         X = self._X
@@ -272,14 +276,18 @@ class XDamageSource:
 
     def take(self, left: int = 0, top: int = 0) -> tuple[npt.NDArray[np.int32], tuple[Motion, ...]]:
         """Damage (n, 4) and move hints since the last take, relative to (left, top).
-        With damage reported, the reader thread fetches it first (waits for that)."""
-        self._pointer_moved = False
+        With damage reported, the region is fetched here, on the caller's thread (one
+        round trip, no hand-off to the reader thread and back).  ``pointer_moved`` then
+        says whether the pointer moved since the previous take."""
+        self.pointer_moved, self._pointer_moved = self._pointer_moved, False
         if self._dirty and not self._dead:
-            done = threading.Event()
-            with self._lock:
-                self._fetches.append(done)
-            os.write(self._wake_w, b"f")
-            if not done.wait(FETCH_WAIT_S):  # a stuck reader: everything, to be safe
+            try:
+                with self._xlock:
+                    self._fetch_damage()
+                    self._drain()
+            except Exception as exc:  # the connection broke: everything, to be safe
+                self._dead = True
+                log.warning("capture event=damage-lost reason=%r", exc)
                 self._add(np.array([_EVERYTHING], np.int32), notify=False)
         with self._lock:
             chunks, self._rects, self._count = self._rects, [], 0

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from remoteapp.capture import DamageGrabber, ScreenGrabber
+from remoteapp.capture.backend import SAFETY_PERIOD_S
 from remoteapp.capture.damage import MAX_BOXES, as_rect_array, coalesce
 from remoteapp.capture.x11_damage import XDamageSource
 from remoteapp.codec import ScreenDecoder, ScreenEncoder
@@ -338,3 +339,24 @@ def test_pointer_motion_wakes_the_loop_without_polling(
     shot = grabber.grab(mon)
     assert shot.cursor == (321, 123) and shot.damage == ()
     assert not grabber.pending()
+
+
+@pytest.mark.display
+def test_a_warped_pointer_shows_by_the_next_safety_check(
+    fbdir_xvfb: FbdirXvfb,
+    painter: Painter,
+    damage_grabber: tuple[DamageGrabber, Clock, threading.Event],
+) -> None:
+    """Grabs reuse the last pointer read while no motion event came; a warp raises none,
+    so the periodic full grab must read the pointer again."""
+    grabber, clock, _ = damage_grabber
+    mon = grabber.monitors()[1]
+    grabber.grab(mon)
+    assert grabber.sync()
+    grabber.grab(mon)
+    painter.d.screen().root.warp_pointer(77, 66)
+    painter.d.sync()
+    assert grabber.sync()
+    clock.now += SAFETY_PERIOD_S
+    shot = grabber.grab(mon)
+    assert shot.damage is None and shot.cursor == (77, 66)
