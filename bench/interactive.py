@@ -299,6 +299,7 @@ def customer_main(fps: float, capture: str = "damage") -> int:
     def on_end(reason: str) -> None:
         print(f"share event=ended reason={reason!r}", flush=True)
         ended.set()
+        commands.put("ended")  # wakes the main thread, which sleeps on the queue
 
     session = CustomerSession(
         sock,
@@ -310,13 +311,19 @@ def customer_main(fps: float, capture: str = "damage") -> int:
         on_end=on_end,
     )
     session.start(initial)
+    # block on the queue (no polling tick: this process's CPU is what the benches measure)
     deadline = time.monotonic() + 900
-    while not ended.wait(0.2):
-        with contextlib.suppress(queue.Empty):
-            if commands.get_nowait() is None:
-                session.end("bench over")
-        if time.monotonic() > deadline:
+    while not ended.is_set():
+        try:
+            line = commands.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
             session.end("bench deadline")
+            deadline = time.monotonic() + 60  # then wait for the end it causes
+            continue
+        if line is None:
+            session.end("bench over")
+            ended.wait(30)
+            break
     return 0
 
 

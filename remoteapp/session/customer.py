@@ -94,6 +94,7 @@ class CustomerSession:
         self._wake = threading.Condition()
         self._monitor_index = 1
         self._key_requested = False
+        self._credit_wait = False  #: the capture thread waits for a credit (an ack wakes it)
         self._lossy_codecs: frozenset[str] = frozenset()  #: the agent decodes these
         self._quality = LossyMode.AUTO  #: the agent's choice (SetQuality)
         self._rate = RateController()  #: video bitrate/fps from the acks' round trips
@@ -156,7 +157,8 @@ class CustomerSession:
                     elif isinstance(event, SelectMonitor):
                         self._monitor_index = event.index
                         self._key_requested = True
-                    self._wake.notify()
+                    if self._credit_wait or not isinstance(event, UpdateAck):
+                        self._wake.notify()  # an ack matters only to a wait for credit
             case PointerMove() | PointerButton() | Wheel() | Key() | Text():
                 if self._injector is not None:
                     self._injector.apply(event)
@@ -244,9 +246,11 @@ class CustomerSession:
             with self._wake:
                 # wait (bounded) for a credit; acks and key requests wake us up
                 waiting = time.monotonic()
+                self._credit_wait = True
                 self._wake.wait_for(
                     lambda: self.transport.closed or self.transport.conn.credits > 0, timeout=1.0
                 )
+                self._credit_wait = False
                 self._rate.waited(time.monotonic() - waiting, time.monotonic())
                 index, key = self._monitor_index, self._key_requested
                 self._key_requested = False
