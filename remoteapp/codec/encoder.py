@@ -158,7 +158,12 @@ class ScreenEncoder:
             else:
                 self._planner = None
             self._key_requested = False
-            ops.append(self._pixels(Rect(0, 0, width, height), ref, chunks))
+            whole = [Rect(0, 0, width, height)]
+            raw = whole if self._planner is None else self._planner.plan_key(frame, ops, chunks)
+            lossy = len(ops)
+            for rect in raw:  # (best speed: photo-like tiles went JPEG just above)
+                block = ref[rect.y : rect.bottom, rect.x : rect.right]
+                ops.append(self._pixels(rect, block, chunks))
         else:
             cur_w, ref_w = as_words(frame), as_words(ref)
             boxes: Sequence[Rect | None] = (None,) if damage is None else damage

@@ -13,8 +13,11 @@ answer.
 
 Mode (the agent's choice, ``LossyMode``): AUTO codes video regions and photo-like
 rectangles lossily; QUALITY never; SPEED codes every changed rectangle of at least
-``JPEG_MIN_AREA`` pixels lossily, photo-like or not.  Codecs the viewer cannot decode
-(``codecs``) are never used.
+``JPEG_MIN_AREA`` pixels lossily, photo-like or not, and its key frames' photo-like tiles
+too (``plan_key``: the first picture is what the agent waits for longest on a slow link;
+text and UI tiles stay raw there, which zstd makes smaller than JPEG does).  AUTO and
+QUALITY key frames are all raw.  Codecs the viewer cannot decode (``codecs``) are never
+used.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from remoteapp.codec.geometry import Rect
 from remoteapp.codec.jpeg_codec import JPEG, JpegCoder
 from remoteapp.codec.pixels import Pixels
 from remoteapp.codec.regions import Region, RegionTracker, photo_like
+from remoteapp.codec.tiles import TILE
 from remoteapp.codec.update_format import Op, PixelsOp
 
 CELL: Final = 16
@@ -121,6 +125,35 @@ class LossyPlanner:
             self._mark(dst, when)
         else:
             self._clean(dst)
+
+    def plan_key(
+        self, frame: Pixels, ops: list[Op], chunks: list[bytes | memoryview]
+    ) -> list[Rect]:
+        """A key frame: in best speed its photo-like 64x64 tiles go JPEG (merged into
+        rectangles, appended to ``ops``); returns what goes raw (all of it otherwise)."""
+        height, width = self._size
+        whole = Rect(0, 0, width, height)
+        if self.mode is not LossyMode.SPEED or not self._use_jpeg:
+            return [whole]
+        rows, cols = -(-height // TILE), -(-width // TILE)
+        photo = np.zeros((rows, cols), bool)
+        for ty in range(rows):
+            for tx in range(cols):
+                block = frame[ty * TILE : (ty + 1) * TILE, tx * TILE : (tx + 1) * TILE]
+                photo[ty, tx] = min(block.shape[:2]) >= 8 and photo_like(block)
+        raw = [r.intersect(whole) for r in _tile_rects(~photo)]
+        now = self._clock()
+        for tiles in _tile_rects(photo):
+            r = tiles.intersect(whole)
+            if r.w < 8 or r.h < 8:  # a sliver at the frame's edge: no JPEG's size
+                raw.append(r)
+                continue
+            payload = self._jpeg.encode(frame[r.y : r.bottom, r.x : r.right])
+            ops.append(PixelsOp(r, JPEG.id, len(payload)))
+            chunks.append(payload)
+            self._mark(r, now)
+            self._last_jpeg = now
+        return raw
 
     def plan(
         self,
@@ -260,6 +293,24 @@ class LossyPlanner:
         x1 = self.dirty.shape[1] if r.right >= width else r.right // CELL
         if y1 > y0 and x1 > x0:
             self.dirty[y0:y1, x0:x1] = False
+
+
+def _tile_rects(mask: npt.NDArray[np.bool_]) -> list[Rect]:
+    """The set tiles of ``mask`` as pixel rectangles: runs in each tile row, a run
+    continuing the same run of the row above extends it."""
+    done: list[Rect] = []
+    open_runs: dict[tuple[int, int], Rect] = {}
+    for ty in range(mask.shape[0]):
+        runs = set(_runs(mask[ty]))
+        for run in [k for k in open_runs if k not in runs]:
+            done.append(open_runs.pop(run))
+        for c0, c1 in sorted(runs):
+            r = open_runs.get((c0, c1))
+            if r is None:
+                open_runs[(c0, c1)] = Rect(c0 * TILE, ty * TILE, (c1 - c0) * TILE, TILE)
+            else:
+                open_runs[(c0, c1)] = Rect(r.x, r.y, r.w, r.h + TILE)
+    return done + list(open_runs.values())
 
 
 def _runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
