@@ -17,6 +17,13 @@ trip for an update of known size.  From those:
   more, waits are left alone: a round trip a bit longer than two frame periods (decode
   time on a busy agent) is not shortened by a lower bitrate, only the picture is worse.
 
+Time spent on this side is not the link's: ``local(seq, lag)`` says an update waited
+``lag`` after ``sent`` for the customer itself (its writer thread scheduled late behind
+an encode, sealing: a CPU limit), and its round trip leaves that out.  A blocked tick
+counts only while the link holds the next credit, not that wait (``local_bound``: the
+oldest update out spent most of its time so far on this side): a lower bitrate does not
+make a busy CPU faster.  A sender that never calls ``local`` is judged as before.
+
 Above ``HIGH_DELAY_S``, or when blocked, the video bitrate is cut (x ``CUT``, at most
 once per ``HOLD_S``); at ``MIN_BITRATE`` the frame rate is cut instead, down to
 ``MIN_FPS``.  Below
@@ -58,6 +65,7 @@ REFRESH_LATENCY_S: Final = 0.06
 WINDOW: Final = 2  #: updates in flight (the session's credits)
 REFRESH_MIN_PIXELS: Final = 16 * 1024
 BYTES_PER_REFRESH_PIXEL: Final = 1.5  #: what a refreshed photo pixel costs through zstd
+LOCAL_SHARE: Final = 0.5  #: of the credit cycle: local waits above it are not congestion
 
 
 class RateController:
@@ -67,14 +75,19 @@ class RateController:
         self.bitrate = bitrate
         self.fps = fps
         self._sent: dict[int, tuple[float, int]] = {}
+        self._lag: dict[int, float] = {}  # seq -> time it waited on this side
+        self._reporting = False  # the sender reports local waits (``local``)
         self._rtts: deque[tuple[float, float]] = deque()  # (time, rtt) for the base
         self._acked: deque[tuple[float, int]] = deque()  # (time, bytes) for throughput
         self._delivery: deque[tuple[float, float]] = deque()  # (time, bytes/s lower bound)
         self._blocked: deque[float] = deque()  # capture ticks without a credit
         self._recent: deque[float] = deque(maxlen=RECENT)
+        self._cycles: deque[tuple[float, float]] = deque(maxlen=RECENT)  # (local, whole)
         self._last_change = -1e9
+        self._spared_at = -1e9
         self._clear_since: float | None = None
         self.cuts = {"delay": 0, "blocked": 0}  #: why the rate went down (logs, bench)
+        self.spared = 0  #: blocked cuts not made: this side's own wait held the credits
 
     @property
     def base_rtt(self) -> float | None:
@@ -109,12 +122,40 @@ class RateController:
 
     def sent(self, seq: int, nbytes: int, now: float) -> None:
         if len(self._sent) >= MAX_OUTSTANDING:
-            self._sent.pop(next(iter(self._sent)))
+            oldest = next(iter(self._sent))
+            del self._sent[oldest]
+            self._lag.pop(oldest, None)
         self._sent[seq] = (now, nbytes)
+
+    def local(self, seq: int, lag: float) -> None:
+        """Update ``seq`` waited ``lag`` s on this side before its bytes went out."""
+        self._reporting = True
+        if seq in self._sent:
+            self._lag[seq] = max(0.0, lag)
+
+    def local_bound(self, now: float) -> bool:
+        """The next credit waits mostly for this side: the oldest update out (its ack
+        frees it) spent most of its time so far here (all of it if its bytes have not
+        started out yet), or, none out, the recent ones did."""
+        if not self._reporting:
+            return False
+        if self._sent:
+            oldest = next(iter(self._sent))
+            if oldest not in self._lag:
+                return True
+            age = max(now - self._sent[oldest][0], 1e-6)
+            return self._lag[oldest] > LOCAL_SHARE * age
+        local = sum(lag for lag, _ in self._cycles)
+        return local > LOCAL_SHARE * sum(whole for _, whole in self._cycles)
 
     def waited(self, seconds: float, now: float) -> None:
         """A capture tick waited ``seconds`` for a free credit (the capture loop says)."""
         if seconds < BLOCKED_WAIT / max(self.fps, 1.0):
+            return
+        if self.local_bound(now):  # the credit waits for this side (a busy CPU): no cut
+            if now - self._spared_at >= HOLD_S:
+                self._spared_at = now
+                self.spared += 1
             return
         self._blocked.append(now)
         self._expire(now)
@@ -125,7 +166,9 @@ class RateController:
         if sent is None:
             return
         at, nbytes = sent
-        rtt = max(0.0, now - at)
+        lag = self._lag.pop(seq, 0.0)
+        self._cycles.append((lag, max(now - at, 1e-6)))
+        rtt = max(0.0, now - at - lag)
         self._rtts.append((now, rtt))
         self._acked.append((now, nbytes))
         self._delivery.append((now, WINDOW * nbytes / max(rtt, 1e-3)))

@@ -17,6 +17,7 @@ keeps an idle session cheap.
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import threading
@@ -174,6 +175,12 @@ class CustomerSession:
             case Ping():
                 self.transport.send(Pong(event.nonce))
 
+    def _update_out(self, seq: int, lag: float) -> None:
+        """From the writer thread: update ``seq`` starts out after ``lag`` s of waiting
+        for this side (not the link), which rate control does not blame on the link."""
+        with self._wake:
+            self._rate.local(seq, lag)
+
     def _ended(self, reason: str) -> None:
         with self._wake:
             self._wake.notify()
@@ -294,7 +301,10 @@ class CustomerSession:
             if changed:
                 with self._wake:
                     self._rate.sent(seq, len(update), time.monotonic())
-                if not self.transport.send(ScreenUpdate(seq, update), wait=SEND_WAIT_S):
+                written = functools.partial(self._update_out, seq)
+                if not self.transport.send(
+                    ScreenUpdate(seq, update), wait=SEND_WAIT_S, on_write=written
+                ):
                     return
                 seq = (seq + 1) & 0xFFFFFFFF
                 self.frames_sent += 1

@@ -27,6 +27,11 @@ while it parses what one ``recv`` brought; nobody holds it during socket I/O, so
 thread never waits on a thread that waits on the network.  The queue's own lock is held
 only to push and pop.
 
+Kernel buffers: the socket keeps few unsent bytes (``sockopts.limit_unsent``), so what
+waits for a slow link stays in this queue.  ``send(..., on_write=f)`` calls ``f(lag)`` as
+the bytes start out, ``lag`` being the wait for the writer itself (late, sealing), not
+for the link: rate control leaves it out of the network's round trip.
+
 Every wait is bounded: a peer silent for ``idle_timeout`` ends the session (reader), so
 does a peer that takes no byte for ``idle_timeout`` (writer); our Bye gets at most
 ``CLOSE_TIMEOUT_S`` to go out.
@@ -57,6 +62,7 @@ from remoteapp.errors import LocalProtocolError, RemoteProtocolError
 from remoteapp.net.session import Bye, ConnectionClosed, Event, PointerMove, SessionConnection
 from remoteapp.secure import Channel, SecureError, SecureParams
 from remoteapp.session.secure_link import HANDSHAKE_TIMEOUT_S, secure
+from remoteapp.session.sockopts import limit_unsent
 from remotewire.framing import NEED_DATA
 
 log = logging.getLogger("remoteapp.session")
@@ -74,6 +80,8 @@ class _Queued:
     data: bytes
     move: bool = False  #: a pointer move: may be replaced or dropped
     last: bool = False  #: our Bye: the writer closes the socket after it
+    queued_at: float = 0.0
+    on_write: Callable[[float], None] | None = None
 
 
 class Transport:
@@ -114,7 +122,9 @@ class Transport:
         self._closing = ""  # our own reason, once close() has queued our Bye
         self._writer: threading.Thread | None = None
         self._on_end: Callable[[str], None] = lambda reason: None
+        self._written_at = 0.0  # when the writer last finished a write (writer thread)
         sock.settimeout(POLL_S)
+        self.unsent_limited = limit_unsent(sock)
 
     @property
     def closed(self) -> bool:
@@ -133,12 +143,19 @@ class Transport:
 
     # -- sending (any thread)
 
-    def send(self, event: Event, *, wait: float = 0.0) -> bool:
+    def send(
+        self,
+        event: Event,
+        *,
+        wait: float = 0.0,
+        on_write: Callable[[float], None] | None = None,
+    ) -> bool:
         """Queue ``event``; False (nothing queued) when the session is over.
 
         Returns at once unless ``wait`` > 0 (not on the GUI thread): then it waits up to
         ``wait`` s for room in the queue, and ends the session if none comes.  Raises
         LocalProtocolError if this side may not send ``event`` now (a bug of the caller).
+        ``on_write(lag)``: on the writer thread, as the event's bytes start out (above).
         """
         if self._closed.is_set():
             return False
@@ -156,7 +173,8 @@ class Transport:
                 if self._closed.is_set():
                     return False
                 raise
-            queued = self._enqueue(_Queued(data, move=move), force=wait > 0)
+            item = _Queued(data, move=move, queued_at=time.monotonic(), on_write=on_write)
+            queued = self._enqueue(item, force=wait > 0)
         if queued is None:
             self._finish(
                 f"the other side stopped reading ({self.max_events} events waiting to be sent)"
@@ -279,8 +297,15 @@ class Transport:
                 self._room.notify_all()  # room for a waiting sender
                 channel = self._channel
             assert channel is not None  # the wait above
-            if not self._write(channel.seal(item.data)):
+            sealed = channel.seal(item.data)
+            if item.on_write is not None:
+                # free for it since: its queueing, or the end of the write before it (a
+                # write blocked by the link is the link's time, not ours)
+                now = time.monotonic()
+                item.on_write(max(0.0, now - max(item.queued_at, self._written_at)))
+            if not self._write(sealed):
                 return
+            self._written_at = time.monotonic()
             if item.last:
                 self._finish(self._closing)
                 return
