@@ -62,6 +62,7 @@ def _edit_page(
             "users": access.users(db),
             "standard_fields": app_settings.STANDARD_FIELDS,
             "max_custom": app_settings.MAX_CUSTOM,
+            "regions": app_settings.known_regions(db),
             "download": None if create else download_url(request, form.app_id),
             "builds": [] if create else published_builds(request, db, form.app_id),
             "saved": request.query_params.get("saved"),

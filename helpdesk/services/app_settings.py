@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session as Db
 from helpdesk.console.i18n import N_
 from helpdesk.errors import InvalidInput, NotFound
 from helpdesk.inputs import parse_id
-from helpdesk.models import RemoteApp, User
+from helpdesk.models import RelayNode, RemoteApp, User
+from helpdesk.services.relay_fleet import DEFAULT_REGION, REGION
 from remotewire.error_codes import ErrorCode
 
 STANDARD_FIELDS = ("name", "email", "phone", "organization")
@@ -55,6 +56,8 @@ class AppForm:
     """[{"key", "label", "mode"}]; mode is required or optional."""
     admins: list[int] = field(default_factory=list)
     agents: list[int] = field(default_factory=list)
+    region: str = DEFAULT_REGION
+    """The relay region of the app's sessions (``relay_fleet``)."""
 
     @classmethod
     def of(cls, app: RemoteApp) -> AppForm:
@@ -79,6 +82,7 @@ class AppForm:
             custom,
             [u.id for u in app.admins],
             [u.id for u in app.agents],
+            app.region,
         )
 
 
@@ -88,6 +92,13 @@ def _mode(shown: bool, required: bool) -> str:
 
 def list_apps(db: Db) -> list[RemoteApp]:
     return list(db.scalars(select(RemoteApp).order_by(RemoteApp.name)))
+
+
+def known_regions(db: Db) -> list[str]:
+    """Regions of the relays the server has heard of, and the default: the form's choices
+    (a region with no relay yet may still be typed: its sessions go to any live relay)."""
+    found = set(db.scalars(select(RelayNode.region).distinct())) | {DEFAULT_REGION}
+    return sorted(found)
 
 
 def get(db: Db, app_id: str) -> RemoteApp:
@@ -132,6 +143,12 @@ def save(db: Db, form: AppForm, *, create: bool, logo: bytes | None = None) -> R
             {"key": key, "label": label or key, "required": row.get("mode") == "required"}
         )
     spec["custom"] = custom
+    region = form.region.strip() or DEFAULT_REGION
+    if not REGION.fullmatch(region):
+        raise InvalidInput(
+            ErrorCode.INVALID_INPUT,
+            N_("A relay region has lowercase letters, digits and dashes, like br or eu-west."),
+        )
     encoded = reencode_logo(logo) if logo else None
     admins, agents = _users(db, form.admins), _users(db, form.agents)
     if create:
@@ -141,7 +158,7 @@ def save(db: Db, form: AppForm, *, create: bool, logo: bytes | None = None) -> R
         db.add(app)
     else:
         app = get(db, form.app_id)
-    app.name, app.title, app.fields = name, title or name, spec
+    app.name, app.title, app.fields, app.region = name, title or name, spec, region
     if encoded is not None:
         app.logo = encoded
     app.admins, app.agents = admins, agents
@@ -200,4 +217,5 @@ def form_from_post(post: Mapping[str, Any], getlist: Any, app_id: str) -> AppFor
         custom=custom,
         admins=[n for v in getlist("admins") if (n := parse_id(str(v))) is not None],
         agents=[n for v in getlist("agents") if (n := parse_id(str(v))) is not None],
+        region=str(post.get("region") or ""),
     )
