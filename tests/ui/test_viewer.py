@@ -14,7 +14,8 @@ from remoteapp.codec import DecodedUpdate, Rect
 from remoteapp.net.session import PointerMove
 from remoteapp.session import AgentSession
 from remoteapp.ui.qt import QtCore, QtGui
-from remoteapp.ui.viewer import ScreenView, ViewerWindow, key_name
+from remoteapp.ui.screen_view import ScreenView, key_name
+from remoteapp.ui.viewer import ViewerWindow
 from tests.conftest import client_env, shared_screen
 from tests.secure.peer import direct_pair
 
