@@ -20,12 +20,15 @@ namespaces); callers skip or fall back to the in-process shaper then.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import re
 import shutil
 import socket
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 from pathlib import Path
@@ -33,6 +36,7 @@ from types import TracebackType
 
 from bench.shaped_link import ShapedLink
 from remoteapp.session.relay_link import join_socket
+from remoteapp.session.sockopts import limit_unsent
 
 ROOT = Path(__file__).resolve().parents[1]
 RELAY_PORT = 7000
@@ -172,13 +176,26 @@ class NetnsLink:
         return int(found.group(1)) if found else 0
 
 
+def send_queue(sock: socket.socket) -> int:
+    """Bytes in ``sock``'s send buffer now, sent or not, not yet acknowledged (TIOCOUTQ)."""
+    try:
+        out = fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+    except (OSError, ValueError):  # closed meanwhile (the run is over)
+        return 0
+    return int(struct.unpack("i", out)[0])
+
+
 class DelayLine:
     """The customer's side of the link in user space: accepts the customer's one TCP
     connection on loopback, joins the relay with ``token`` over the shaped veth, and
     forwards both ways after ``delay`` s (half the round trip), holding at most 64 KiB a
-    direction (``ShapedLink``)."""
+    direction (``ShapedLink``).  ``unsent_limit``: its socket towards the relay (the
+    customer's end of the shaped link) keeps few unsent bytes, as the app's would."""
 
-    def __init__(self, link: NetnsLink, token: str, delay: float) -> None:
+    def __init__(
+        self, link: NetnsLink, token: str, delay: float, *, unsent_limit: bool = True
+    ) -> None:
+        self._unsent_limit = unsent_limit
         self._server = socket.create_server(("127.0.0.1", 0))
         self.port: int = self._server.getsockname()[1]
         self._link, self._token, self._delay = link, token, delay
@@ -199,6 +216,8 @@ class DelayLine:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             trailing = join_socket(relay, self._token)
             relay.settimeout(None)
+            if self._unsent_limit:
+                limit_unsent(relay)
             customer.sendall(trailing)
             self._links = [
                 ShapedLink(customer, relay, 1e12, self._delay),

@@ -18,6 +18,12 @@ network namespace; the customer's veth shaped by the kernel's tbf (rate, 64 KiB 
 the round trip by a user-space delay line (no netem in this kernel, see bench.netns);
 the baseline is the same path without tbf and delay.  The link's queue is then the tbf
 backlog and the relay's sockets, sampled every 0.25 s.
+
+Unsent limit: the customer's sockets (its own, and the delay line's towards the relay,
+which stands for the customer's end of the shaped link) keep few unsent bytes
+(``remoteapp.session.sockopts.limit_unsent``, as the app's Transport does), so a backlog
+waits in the sender, not in a kernel send buffer.  ``--netns`` runs it both ways in one
+go (the run without it is the baseline); ``--no-unsent-limit`` turns it off everywhere.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import heapq
 import json
 import multiprocessing
 import os
+import queue
 import socket
 import statistics
 import sys
@@ -52,6 +59,7 @@ from remoteapp.net.session import (
 )
 from remoteapp.net.session_state import Role
 from remoteapp.session.relay_link import join_socket
+from remoteapp.session.sockopts import limit_unsent
 from remotewire.framing import NEED_DATA
 from remotewire.tokens import issue_token
 
@@ -232,12 +240,18 @@ def _agent(
 
 
 def run(
-    seconds: float, mbit: float, rtt_ms: float, reserve: bool = False, netns: bool = False
+    seconds: float,
+    mbit: float,
+    rtt_ms: float,
+    reserve: bool = False,
+    netns: bool = False,
+    unsent_limit: bool = True,
 ) -> dict[str, object]:
     """``reserve``: a third credit that only the answer to an input may use; ``netns``:
-    over a real network (``bench.netns``; ``mbit`` of ``UNSHAPED`` or more: no tbf)."""
+    over a real network (``bench.netns``; ``mbit`` of ``UNSHAPED`` or more: no tbf);
+    ``unsent_limit``: the customer's sockets keep few unsent bytes (as the app's)."""
     with contextlib.ExitStack() as stack:
-        return _run(stack, seconds, mbit, rtt_ms, reserve, netns)
+        return _run(stack, seconds, mbit, rtt_ms, reserve, netns, unsent_limit)
 
 
 def _in_process(
@@ -262,7 +276,12 @@ def _in_process(
 
 
 def _over_netns(
-    stack: contextlib.ExitStack, seconds: float, mbit: float, rtt_ms: float, results: Any
+    stack: contextlib.ExitStack,
+    seconds: float,
+    mbit: float,
+    rtt_ms: float,
+    results: Any,
+    unsent_limit: bool,
 ) -> tuple[socket.socket, Any, Callable[[], float], dict[str, int]]:
     """As ``_in_process``, through the relay in its namespace; and the sampled peaks."""
     from bench import netns  # (it builds on ShapedLink)
@@ -270,7 +289,8 @@ def _over_netns(
     link = stack.enter_context(netns.NetnsLink(mbit if mbit < UNSHAPED else None))
     secret = os.urandom(16).hex().encode()
     link.start_relay(secret)
-    line = netns.DelayLine(link, issue_token(secret, "bench", Role.CUSTOMER), rtt_ms / 2e3)
+    token = issue_token(secret, "bench", Role.CUSTOMER)
+    line = netns.DelayLine(link, token, rtt_ms / 2e3, unsent_limit=unsent_limit)
     stack.callback(line.close)
     agent_token = issue_token(secret, "bench", Role.AGENT)
     child = multiprocessing.get_context("spawn").Process(
@@ -284,7 +304,9 @@ def _over_netns(
 
     def sample() -> None:
         while not done.wait(0.25):
-            for name, value in {**link.socket_queues(), "tbf": link.qdisc_backlog()}.items():
+            queues = {**link.socket_queues(), "tbf": link.qdisc_backlog()}
+            queues["customer_send_q"] = netns.send_queue(a_cust)
+            for name, value in queues.items():
                 peaks[name] = max(peaks.get(name, 0), value)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -301,15 +323,20 @@ def _run(
     rtt_ms: float,
     reserve: bool,
     netns: bool,
+    unsent_limit: bool,
 ) -> dict[str, object]:
     frames = video_in_desktop(int(FPS * 2)).frames
     results: multiprocessing.Queue[dict[str, float]] = multiprocessing.get_context("spawn").Queue()
     peaks: dict[str, int] = {}
     if netns:
-        a_cust, child, queue_peak, peaks = _over_netns(stack, seconds, mbit, rtt_ms, results)
+        a_cust, child, queue_peak, peaks = _over_netns(
+            stack, seconds, mbit, rtt_ms, results, unsent_limit
+        )
     else:
         a_cust, child, queue_peak = _in_process(stack, seconds, mbit, rtt_ms, results)
     a_cust.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if unsent_limit:
+        limit_unsent(a_cust)
     stack.callback(a_cust.close)
     cust = SessionConnection(Role.CUSTOMER, window=3 if reserve else 2)
     spare = 1 if reserve else 0
@@ -330,6 +357,23 @@ def _run(
     reader.start()
     enc_ms: list[float] = []
     sent_bytes = [0]
+    # as the app's Transport: a writer thread does the socket writes (so a write the link
+    # holds up never keeps the capture loop from answering an input) and tells rate
+    # control how long each update waited for it, not for the link
+    outbox: queue.SimpleQueue[tuple[int, bytes, float] | None] = queue.SimpleQueue()
+
+    def writer() -> None:
+        written_at = 0.0
+        while (item := outbox.get()) is not None:
+            seq, data, queued_at = item
+            with lock:
+                rate.local(seq, time.monotonic() - max(queued_at, written_at))
+            with contextlib.suppress(OSError):
+                a_cust.sendall(data)
+            written_at = time.monotonic()
+
+    out = threading.Thread(target=writer, daemon=True)
+    out.start()
 
     def customer_loop() -> None:
         enc = ScreenEncoder(lossy_codecs=LOSSY)
@@ -360,7 +404,7 @@ def _run(
             with lock:
                 rate.sent(seq, len(update), time.monotonic())
                 data = cust.send(ScreenUpdate(seq, update))
-            a_cust.sendall(data)
+            outbox.put((seq, data, time.monotonic()))
             sent_bytes[0] += len(data)
             seq += 1
             next_tick = max(next_tick + 1 / FPS, time.monotonic() - 1 / FPS)
@@ -380,6 +424,8 @@ def _run(
     with lock:
         lock.notify_all()
     cap.join(5)
+    outbox.put(None)
+    out.join(5)
     child.join(10)
     a_cust.shutdown(socket.SHUT_RDWR)
     reader.join(5)
@@ -392,6 +438,7 @@ def _run(
         "final_bitrate": rate.bitrate,
         "final_fps": rate.fps,
         "cuts": rate.cuts,
+        "cuts_spared": rate.spared,
         "base_rtt_ms": (rate.base_rtt or 0) * 1e3,
         "update_rtt_ms_p50": float(np.percentile([r for _, r in rate._rtts], 50)) * 1e3,
         "update_rtt_ms_p95": float(np.percentile([r for _, r in rate._rtts], 95)) * 1e3,
@@ -410,7 +457,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--netns", action="store_true", help="a real network: relay in a namespace, tbf (root)"
     )
+    parser.add_argument(
+        "--no-unsent-limit", action="store_true", help="the customer's sockets as the OS sets"
+    )
     args = parser.parse_args(argv)
+    limit = not args.no_unsent_limit
     if args.netns:
         from bench import netns
 
@@ -418,12 +469,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"no network namespace here ({why}): use the in-process shaper", file=sys.stderr)
             return 2
     where = "netns, " if args.netns else ""
+    shaped = f"{where}shaped {args.mbit:g} Mbit/s {args.rtt_ms:g} ms"
     results = {
-        f"{where}shaped {args.mbit:g} Mbit/s {args.rtt_ms:g} ms": run(
-            args.seconds, args.mbit, args.rtt_ms, netns=args.netns
-        ),
-        f"{where}same run, unshaped": run(args.seconds, UNSHAPED, 0.0, netns=args.netns),
+        shaped: run(args.seconds, args.mbit, args.rtt_ms, netns=args.netns, unsent_limit=limit),
     }
+    if args.netns and limit:  # the same link with the kernel's own send buffers
+        results[f"{shaped}, no unsent limit"] = run(
+            args.seconds, args.mbit, args.rtt_ms, netns=True, unsent_limit=False
+        )
+    results[f"{where}same run, unshaped"] = run(
+        args.seconds, UNSHAPED, 0.0, netns=args.netns, unsent_limit=limit
+    )
     if args.netns:  # and the in-process shaper at the same settings, for comparison
         results[f"in process, shaped {args.mbit:g} Mbit/s {args.rtt_ms:g} ms"] = run(
             args.seconds, args.mbit, args.rtt_ms
