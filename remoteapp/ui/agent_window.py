@@ -38,6 +38,7 @@ from remoteapp.tickets import SessionRecord, TicketOutbox
 from remoteapp.ui import credentials, operations
 from remoteapp.ui.agent_dialogs import PasswordDialog, TicketChoice, TicketDialog
 from remoteapp.ui.agent_records import AgentRecords
+from remoteapp.ui.agent_tabs import ConnectTab, QueueTab, SessionsTab
 from remoteapp.ui.connect_refusals import refusal_text
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtWidgets, Signal, emitter, is_alive
@@ -88,10 +89,19 @@ class AgentWindow(QtWidgets.QWidget):
         own = QtWidgets.QHBoxLayout()
         own.addWidget(self.own_id)
         own.addWidget(self.own_password)
+        connect_tab, queue_tab, sessions_tab = ConnectTab(), QueueTab(), SessionsTab()
+        self.partner, self.connect_button = connect_tab.partner, connect_tab.connect_button
+        self.partner.returnPressed.connect(self.connect_partner)
+        self.connect_button.clicked.connect(self.connect_partner)
+        self.queue, self.queue_connect = queue_tab.table, queue_tab.connect_button
+        self.queue.doubleClicked.connect(lambda _index: self.connect_from_queue())
+        self.queue_connect.clicked.connect(self.connect_from_queue)
+        self._queue_entries: list[QueueEntry] = []
+        self.in_progress, self.sessions_list = sessions_tab.in_progress, sessions_tab.own
         self.tabs = QtWidgets.QTabWidget()
-        self.tabs.addTab(self._connect_tab(), tr("Remote access"))
-        self.tabs.addTab(self._queue_tab(), tr("Queue"))
-        self.tabs.addTab(self._sessions_tab(), tr("Sessions in progress"))
+        self.tabs.addTab(connect_tab, tr("Remote access"))
+        self.tabs.addTab(queue_tab, tr("Queue"))
+        self.tabs.addTab(sessions_tab, tr("Sessions in progress"))
         self.status = StatusLine()
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(header)
@@ -123,65 +133,6 @@ class AgentWindow(QtWidgets.QWidget):
         self.refresh_queue()
         self.flush_outbox()
         self.resize(760, 560)
-
-    # -- tabs
-
-    def _connect_tab(self) -> QtWidgets.QWidget:
-        page = QtWidgets.QWidget()
-        form = QtWidgets.QFormLayout(page)
-        self.partner = QtWidgets.QLineEdit()
-        self.partner.setObjectName("partner-id")
-        self.partner.setPlaceholderText("123 456 789")
-        self.partner.returnPressed.connect(self.connect_partner)
-        self.connect_button = QtWidgets.QPushButton(tr("Connect"))
-        self.connect_button.clicked.connect(self.connect_partner)
-        form.addRow(tr("Partner ID"), self.partner)
-        form.addRow(self.connect_button)
-        return page
-
-    def _queue_tab(self) -> QtWidgets.QWidget:
-        page = QtWidgets.QWidget()
-        layout = QtWidgets.QVBoxLayout(page)
-        self.queue = QtWidgets.QTableWidget(0, 6)
-        self.queue.setHorizontalHeaderLabels(
-            [
-                tr("Name"),
-                tr("Organization"),
-                tr("Classification"),
-                tr("Waiting since"),
-                tr("ID"),
-                tr("Password (server part)"),
-            ]
-        )
-        self.queue.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
-        self.queue.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.queue.horizontalHeader().setStretchLastSection(True)
-        self.queue.doubleClicked.connect(lambda _index: self.connect_from_queue())
-        self.queue_connect = QtWidgets.QPushButton(tr("Connect"))
-        self.queue_connect.setObjectName("queue-connect")
-        self.queue_connect.clicked.connect(self.connect_from_queue)
-        layout.addWidget(self.queue)
-        layout.addWidget(self.queue_connect)
-        self._queue_entries: list[QueueEntry] = []
-        return page
-
-    def _sessions_tab(self) -> QtWidgets.QWidget:
-        page = QtWidgets.QWidget()
-        layout = QtWidgets.QVBoxLayout(page)
-        self.in_progress = QtWidgets.QTableWidget(0, 4)
-        self.in_progress.setObjectName("in-progress")
-        self.in_progress.setHorizontalHeaderLabels(
-            [tr("Agent"), tr("Customer"), tr("Organization"), tr("Duration")]
-        )
-        self.in_progress.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.in_progress.horizontalHeader().setStretchLastSection(True)
-        self.sessions_list = QtWidgets.QListWidget()  # this window's own sessions
-        self.sessions_list.setMaximumHeight(90)
-        layout.addWidget(QtWidgets.QLabel(tr("All sessions of this app")))
-        layout.addWidget(self.in_progress)
-        layout.addWidget(QtWidgets.QLabel(tr("Your sessions in this window")))
-        layout.addWidget(self.sessions_list)
-        return page
 
     # -- own presence, queue
 
