@@ -87,3 +87,17 @@ def test_a_slow_link_is_still_cut_with_a_small_local_wait() -> None:
     assert rate.bitrate < MAX_BITRATE / 2
     assert (rate.bitrate, rate.fps, rate.cuts) == (unaware.bitrate, unaware.fps, unaware.cuts)
     assert rate.spared == 0
+
+
+def test_a_sporadic_blocked_tick_does_not_keep_a_clear_link_from_being_probed() -> None:
+    """After a cut (a key frame draining at the start), a clear link with a tick now and
+    then waiting a little for its credit (jitter) is probed back up."""
+    rate = RateController(bitrate=600_000)
+    for i in range(30 * 20):
+        now = i / 30
+        rate.sent(i, 2500, now)
+        rate.acked(i, now + 0.042)
+        if i % 24 == 0:  # one tick in 0.8 s waits 20 ms for its credit
+            rate.waited(0.02, now + 0.03)
+    assert rate.bitrate == MAX_BITRATE
+    assert rate.cuts == {"delay": 0, "blocked": 0}
