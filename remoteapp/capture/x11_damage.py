@@ -232,10 +232,11 @@ class XDamageSource:
             if (
                 getattr(event, "extension", None) == self._xi_opcode
                 and getattr(event, "evtype", None) == self._raw_motion
-                and not self._pointer_moved
             ):
-                self._pointer_moved = True
-                self._on_damage()
+                with self._lock:  # take() swaps the flag under the lock: no motion is lost
+                    first, self._pointer_moved = not self._pointer_moved, True
+                if first:
+                    self._on_damage()
         elif event.type in (X.ConfigureNotify, X.CreateNotify):
             bw2 = 2 * event.border_width
             geometry = Geometry(event.x, event.y, event.width + bw2, event.height + bw2)
@@ -279,7 +280,8 @@ class XDamageSource:
         With damage reported, the region is fetched here, on the caller's thread (one
         round trip, no hand-off to the reader thread and back).  ``pointer_moved`` then
         says whether the pointer moved since the previous take."""
-        self.pointer_moved, self._pointer_moved = self._pointer_moved, False
+        with self._lock:
+            self.pointer_moved, self._pointer_moved = self._pointer_moved, False
         if self._dirty and not self._dead:
             try:
                 with self._xlock:
