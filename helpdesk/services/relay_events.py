@@ -145,7 +145,12 @@ def report(
         relay_fleet.stopping(node)
     else:  # a heartbeat says where the relay is and how busy (relay_fleet)
         relay_fleet.register(node, address, region, load)
-    session = db.get(RemoteSession, session_id) if session_id else None
+    # locked: a party ending it at this moment must not be overwritten by "connected"
+    session = (
+        db.get(RemoteSession, session_id, with_for_update=True, populate_existing=True)
+        if session_id
+        else None
+    )
     if event == "connected" and session is not None:
         lifecycle.apply(session, Event.RELAY_CONNECTED, now, relay_id=relay_id)
     elif event == "ended" and session is not None:
@@ -205,20 +210,28 @@ def ended_for(
 
 def reconcile(db: Db, relay_id: str, running: set[str], now: datetime) -> None:
     """A session missing from a heartbeat after its "connected" report has ended; one
-    listed while still "offered" runs."""
+    listed while still "offered" runs.  The rows are locked (in id order, one query, so
+    two transactions never wait on each other in a circle) and re-read: a party's end
+    committed meanwhile is seen, not overwritten."""
     for session in db.scalars(
-        select(RemoteSession).where(
-            RemoteSession.relay_id == relay_id, RemoteSession.state == State.CONNECTED.value
+        select(RemoteSession)
+        .where(
+            or_(
+                and_(
+                    RemoteSession.relay_id == relay_id,
+                    RemoteSession.state == State.CONNECTED.value,
+                ),
+                and_(RemoteSession.id.in_(running), RemoteSession.state == State.OFFERED.value),
+            )
         )
+        .order_by(RemoteSession.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ):
-        if session.id not in running:
+        if session.state == State.OFFERED.value:
+            lifecycle.apply(session, Event.HEARTBEAT_LISTED, now, relay_id=relay_id)
+        elif session.id not in running:
             lifecycle.apply(session, Event.HEARTBEAT_MISSING, now)
-    for session in db.scalars(
-        select(RemoteSession).where(
-            RemoteSession.id.in_(running), RemoteSession.state == State.OFFERED.value
-        )
-    ):
-        lifecycle.apply(session, Event.HEARTBEAT_LISTED, now, relay_id=relay_id)
 
 
 def _cursor(text: str | None) -> tuple[datetime | None, str | None]:
@@ -249,13 +262,15 @@ def sweep(db_factory: sessionmaker[Db], settings: Settings) -> None:
             return  # another server process sweeps this round; its result is the same
         expire_stale(db, now)
         silent_before = now - timedelta(seconds=settings.relay_lapse_s)
-        lost = db.scalars(
+        lost = db.scalars(  # a row another transaction holds is left to the next round
             select(RemoteSession)
             .outerjoin(RelayNode, RelayNode.id == RemoteSession.relay_id)
             .where(
                 RemoteSession.state == State.CONNECTED.value,
                 or_(RelayNode.id.is_(None), RelayNode.last_seen < silent_before),
             )
+            .order_by(RemoteSession.id)
+            .with_for_update(of=RemoteSession, skip_locked=True)
         )
         for session in lost:
             lifecycle.apply(session, Event.RELAY_LOST, now)

@@ -171,17 +171,21 @@ def session_for_party(
 
 
 def end_by_party(db: Db, settings: Settings, session: RemoteSession, reason: str) -> None:
-    """Either party ends it; a session already ended keeps its first reason."""
+    """Either party ends it; a session already ended keeps its first reason.  The row is
+    locked and re-read first: the relay's "connected" report, committed at this moment,
+    must not be overwritten (nor overwrite this end)."""
+    db.refresh(session, with_for_update=True)
     lifecycle.apply(session, Event.PARTY_ENDED, settings.clock.now(), reason=reason)
     db.commit()
 
 
 def expire_stale(db: Db, now: datetime) -> None:
     """End the offers whose tokens expired before anyone joined."""
-    for session in db.scalars(
-        select(RemoteSession).where(
-            RemoteSession.state == State.OFFERED.value, RemoteSession.expires_at <= now
-        )
+    for session in db.scalars(  # a row another transaction holds is left to the next round
+        select(RemoteSession)
+        .where(RemoteSession.state == State.OFFERED.value, RemoteSession.expires_at <= now)
+        .order_by(RemoteSession.id)
+        .with_for_update(skip_locked=True)
     ):
         lifecycle.apply(session, Event.NOT_JOINED, now)
 
