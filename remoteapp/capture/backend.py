@@ -15,6 +15,7 @@ X11, no DAMAGE/XFixes extension.  Windows (DXGI Desktop Duplication) and macOS
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import threading
@@ -28,6 +29,7 @@ import numpy.typing as npt
 
 from remoteapp.capture.damage import coalesce
 from remoteapp.capture.grabber import CapturedFrame, Monitor, ScreenGrabber
+from remoteapp.capture.shm_frame import SharedFrame
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.motion import Motion
 from remoteapp.codec.pixels import Pixels
@@ -39,6 +41,10 @@ CaptureMode = Literal["damage", "poll"]
 
 #: A full grab and diff this often even when no damage came: drivers under-report.
 SAFETY_PERIOD_S: Final = 2.0
+#: A damage box at least this share of the monitor's width is read as whole rows into the
+#: shared frame (the X server reads at most a third more, and no copy follows).
+WIDEN_NUMERATOR: Final = 3
+WIDEN_DENOMINATOR: Final = 4
 
 
 class CaptureBackend(Protocol):
@@ -115,10 +121,12 @@ class DamageGrabber:
         self._safety = safety_period
         self._clock = clock
         self._frame: Pixels | None = None
+        self._shared: SharedFrame | None = None  #: the kept frame's segment, when it has one
         self._monitor: Monitor | None = None
         self._next_full = 0.0
         self._cursor: tuple[int, int] | None = None  #: the last pointer read
         self.full_grabs = 0  #: how many grabs read the whole monitor (tests, bench)
+        self.in_place_grabs = 0  #: boxes the X server wrote into the shared frame (tests)
         self._source = source_factory(self._damaged)
 
     def __enter__(self) -> DamageGrabber:
@@ -172,18 +180,49 @@ class DamageGrabber:
             self.full_grabs += 1
             if frame is None or monitor != self._monitor:
                 shot = self._screen.grab(monitor)
-                self._frame, self._monitor, self._cursor = shot.pixels, monitor, shot.cursor
-                return CapturedFrame(shot.pixels, monitor, shot.cursor, shot.timestamp, None, moves)
-            self._screen.grab_into(monitor, Rect(0, 0, monitor.width, monitor.height), frame)
+                frame = self._keep(monitor, shot.pixels)
+                self._cursor = shot.cursor
+                return CapturedFrame(frame, monitor, shot.cursor, shot.timestamp, None, moves)
+            self._grab_box(monitor, Rect(0, 0, monitor.width, monitor.height), frame)
             stamp = time.monotonic()
             return CapturedFrame(frame, monitor, self._read_cursor(monitor), stamp, None, moves)
         boxes = coalesce(rects, monitor.width, monitor.height)
         for box in boxes:
-            self._screen.grab_into(monitor, box, frame[box.y : box.bottom, box.x : box.right])
+            self._grab_box(monitor, box, frame)
         stamp = time.monotonic()
         pointer_still = self._source.pointer_events and not self._source.pointer_moved
         cursor = self._cursor if pointer_still else self._read_cursor(monitor)
         return CapturedFrame(frame, monitor, cursor, stamp, tuple(boxes), moves)
+
+    def _keep(self, monitor: Monitor, pixels: Pixels) -> Pixels:
+        """Make ``pixels`` (a first grab of ``monitor``) the kept frame: in a segment the X
+        server writes into where it can be (``SharedFrame``), else the array itself."""
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
+        frame = pixels
+        with contextlib.suppress(CaptureError):  # no MIT-SHM: every box is copied in
+            self._shared = self._screen.shared_frame(monitor)
+            frame = self._shared.pixels
+            np.copyto(frame, pixels)
+        self._frame, self._monitor = frame, monitor
+        return frame
+
+    def _grab_box(self, monitor: Monitor, box: Rect, frame: Pixels) -> None:
+        """Read ``box`` into the kept frame.  A box nearly as wide as the monitor is read as
+        whole rows straight into the shared frame (the X server copies a little more, this
+        process copies nothing); others through mss's segment and a copy."""
+        shared = self._shared
+        if shared is not None and box.w * WIDEN_DENOMINATOR >= monitor.width * WIDEN_NUMERATOR:
+            try:
+                shared.grab_rows(box.y, box.h)
+                self.in_place_grabs += 1
+                return
+            except CaptureError as exc:  # keep the frame as a plain array from now on
+                log.info("capture event=shared-frame-off reason=%r", str(exc))
+                shared.close()
+                self._shared = None
+        self._screen.grab_into(monitor, box, frame[box.y : box.bottom, box.x : box.right])
 
     def _read_cursor(self, monitor: Monitor) -> tuple[int, int] | None:
         """Ask the X server where the pointer is (a round trip); a grab reuses the answer
@@ -196,6 +235,9 @@ class DamageGrabber:
         try:
             self._source.close()
         finally:
+            if self._shared is not None:
+                self._shared.close()
+                self._shared = None
             self._screen.close()
 
 

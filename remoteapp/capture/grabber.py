@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import mss
 import mss.exception
@@ -22,6 +23,9 @@ from remoteapp.codec.geometry import Rect
 from remoteapp.codec.motion import Motion
 from remoteapp.codec.pixels import Pixels
 from remoteapp.errors import CaptureError, NoDisplayError
+
+if TYPE_CHECKING:
+    from remoteapp.capture.shm_frame import SharedFrame
 
 log = logging.getLogger("remoteapp.capture")
 
@@ -153,6 +157,13 @@ class ScreenGrabber:
         except mss.exception.ScreenShotError as exc:
             raise CaptureError(f"capture of {monitor.name} failed: {exc}") from exc
         return np.frombuffer(shot.raw, dtype=np.uint8).reshape(shot.height, shot.width, 4)
+
+    def shared_frame(self, monitor: Monitor) -> SharedFrame:
+        """A frame of ``monitor`` the X server writes into (``remoteapp.capture.shm_frame``);
+        CaptureError where MIT-SHM is not in use (not yet proven by a grab, or none)."""
+        from remoteapp.capture.shm_frame import SharedFrame
+
+        return SharedFrame(self._sct, monitor)
 
     def grab_into(self, monitor: Monitor, rect: Rect, out: Pixels) -> None:
         """Read ``rect`` (relative to ``monitor``) into ``out`` (a (h, w, 4) view, e.g. of

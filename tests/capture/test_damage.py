@@ -192,6 +192,35 @@ def test_damage_path_is_bit_exact_with_the_poll_path(
 
 
 @pytest.mark.display
+def test_whole_width_damage_is_read_in_place_and_stays_exact(
+    fbdir_xvfb: FbdirXvfb, damage_grabber: tuple[DamageGrabber, Clock, threading.Event]
+) -> None:
+    """A scroll of a window as wide as the screen: the X server writes the damaged rows
+    straight into the kept frame (no copy), and the frames still decode exactly."""
+    grabber, _, _ = damage_grabber
+    wide = Painter(fbdir_xvfb.display, x=0, y=100, w=W, h=300)
+    try:
+        with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+            mon = poll.monitors()[1]
+            pipe = Pipe()
+
+            def truth() -> Pixels:
+                return poll.grab(mon).pixels
+
+            until_exact(grabber, pipe, truth)
+            for line in range(12):
+                wide.win.poly_text(wide.text_gc, 5, 290, [f"line {line} ".encode() * 20])
+                wide.win.copy_area(wide.gc, wide.win, 0, 13, W, 287, 0, 0)
+                wide.fill(0, 287, W, 13, 0xF0F0F0)
+                wide.d.sync()
+                damage = until_exact(grabber, pipe, truth)[0]
+                assert damage is not None and any(box.w == W for box in damage)
+            assert grabber.in_place_grabs >= 12
+    finally:
+        wide.close()
+
+
+@pytest.mark.display
 def test_a_change_damage_never_reported_is_caught_by_the_safety_check(
     fbdir_xvfb: FbdirXvfb,
     painter: Painter,
