@@ -1,15 +1,16 @@
 """X11 damage: ask the X server what changed (DAMAGE + XFixes regions) instead of diffing
 the whole screen, and watch top-level windows move (ConfigureNotify) for the move detector.
 
-``XDamageSource`` is the X boundary: its own python-xlib connection, used by its reader
-thread (and a take(), see below), which sleeps in ``select()`` on the connection (and a
-wake pipe) until the X server says something.  The DAMAGE object on the root window reports at the
+``XDamageSource`` is the X boundary, with python-xlib connections of its own: its reader
+thread's, on which it sleeps in ``select()`` (with a wake pipe) until the X server sends
+an event, and take()'s (see below).  The DAMAGE object on the root window reports at the
 *NonEmpty* level: one event when damage appears, and none after it until the damage is
 fetched.  The thread wakes the capture loop; when that grabs, ``take()`` moves the whole
 damaged region into an XFixes region (``DamageSubtract``) and fetches its rectangles in
-one round trip, on the capture thread itself (under a lock shared with the reader: no
-hand-off per grab, which on typing was a good part of the cost of a key).  A thousand
-tiny draws between two grabs cost one event and one reply, never a thousand events.
+one round trip, on the capture thread itself and on a second connection of its own (no
+hand-off per grab, and the reply does not wake the reader: on typing these were a good
+part of the cost of a key).  A thousand tiny draws between two grabs cost one event and
+one reply, never a thousand events.
 Damage is taken *before* the pixels are read, so anything drawn after the take raises a
 new event and a new grab: nothing is lost between the two.
 
@@ -115,6 +116,7 @@ class XDamageSource:
             self._d.close()
             raise CaptureError(f"no damage reporting on this display: {exc}") from exc
         self._on_damage = on_damage
+        self._q = self._query_connection(display)
         self._lock = threading.Lock()
         self._rects: list[npt.NDArray[np.int32]] = []
         self._count = 0
@@ -162,6 +164,27 @@ class XDamageSource:
         d.sync()
         self._moves.moved()  # the starting positions are not moves
         self.pointer_events = self._select_raw_motion()
+
+    def _query_connection(self, display: str | None) -> Any:
+        """A second connection for take()'s subtract and fetch, so their replies do not
+        wake the reader thread (select() sees any byte on its connection) or contend for
+        its lock: one wake per DamageNotify instead of two.  X resources are shared
+        between clients, so the DAMAGE object and the region work from it.  None (take()
+        then uses the reader's connection) if it cannot be opened or used."""
+        from Xlib import display as xdisplay
+
+        q = None
+        try:
+            q = xdisplay.Display(display)
+            q.damage_subtract(self._damage, 0, self._region)  # proves both ids work here
+            self._fetch(display=q.display, opcode=self._fixes_opcode, region=self._region)
+            return q
+        except Exception as exc:  # any failure: the reader's connection it is
+            log.info("capture event=damage-one-connection reason=%r", str(exc))
+            if q is not None:
+                with contextlib.suppress(Exception):
+                    q.close()
+            return None
 
     def _select_raw_motion(self) -> bool:
         """XInput 2 raw motion on the root: the pointer's moves wake the capture loop, so it
@@ -246,12 +269,13 @@ class XDamageSource:
             with self._lock:
                 self._moves.forget(event.window.id)
 
-    def _fetch_damage(self) -> None:
-        """Move the damage into the XFixes region and fetch its rectangles (one round
-        trip).  ``_dirty`` is cleared first: a draw after the subtract raises a new event."""
+    def _fetch_damage(self, conn: Any) -> None:
+        """Move the damage into the XFixes region and fetch its rectangles (one round trip
+        on ``conn``).  ``_dirty`` is cleared first: a draw after the subtract raises a new
+        event."""
         self._dirty = False
-        self._d.damage_subtract(self._damage, 0, self._region)
-        reply = self._fetch(display=self._d.display, opcode=self._fixes_opcode, region=self._region)
+        conn.damage_subtract(self._damage, 0, self._region)
+        reply = self._fetch(display=conn.display, opcode=self._fixes_opcode, region=self._region)
         raw = np.frombuffer(reply.rectangles, dtype=np.int16).reshape(-1, 4)
         rects = raw.astype(np.int32)
         rects[:, 2:] = raw[:, 2:].view(np.uint16)
@@ -284,9 +308,12 @@ class XDamageSource:
             self.pointer_moved, self._pointer_moved = self._pointer_moved, False
         if self._dirty and not self._dead:
             try:
-                with self._xlock:
-                    self._fetch_damage()
-                    self._drain()
+                if self._q is not None:
+                    self._fetch_damage(self._q)  # the capture thread's own connection
+                else:
+                    with self._xlock:
+                        self._fetch_damage(self._d)
+                        self._drain()
             except Exception as exc:  # the connection broke: everything, to be safe
                 self._dead = True
                 log.warning("capture event=damage-lost reason=%r", exc)
@@ -323,3 +350,6 @@ class XDamageSource:
         os.close(self._wake_w)
         with contextlib.suppress(Exception):
             self._d.close()
+        if self._q is not None:
+            with contextlib.suppress(Exception):
+                self._q.close()

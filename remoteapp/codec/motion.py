@@ -213,9 +213,12 @@ def _grow(
     # columns are the seed row's run, its rows the seed columns' run)
     ta, tb = _run_around(np.logical_and.reduce(match, axis=1), by, by + 1)
     wide = Rect(0, ta, box.w, tb - ta)
-    la, lb = _run_around(np.logical_and.reduce(match, axis=0), bx, bx + SEED_LEN)
-    tall = Rect(la, 0, lb - la, box.h)
-    best = wide if wide.area >= tall.area else tall
+    if wide.h == box.h:
+        best = wide  # the whole box matched (a clean scroll): no rows-first order to try
+    else:
+        la, lb = _run_around(np.logical_and.reduce(match, axis=0), bx, bx + SEED_LEN)
+        tall = Rect(la, 0, lb - la, box.h)
+        best = wide if wide.area >= tall.area else tall
     dst = best.shifted(box.x, box.y)
     if dst.area < MIN_AREA:
         return None
