@@ -44,7 +44,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.desktop import WORDS
-from bench.interactive import ROOT, Agent, Lines, child_pid, cpu_seconds, stdin_lines, stop
+from bench.interactive_agent import Agent
+from bench.interactive_roles import ROOT, Lines, child_pid, cpu_seconds, stdin_lines, stop
 
 WORKLOADS = ("typing", "scroll", "drag", "idle")
 MODES = ("none", "poll", "damage")
