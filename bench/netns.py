@@ -11,7 +11,7 @@ a bounded queue (``limit``): a sender that outruns the link meets real TCP back-
 and real drops.  This kernel has no ``netem`` (``tc qdisc add ... netem`` answers
 "Specified qdisc kind is unknown"; of the qdiscs only tbf, htb and pfifo are built in),
 so the round trip is added in user space: the customer dials a delay line on loopback
-(``bench.shaped_link.ShapedLink`` at an unlimited rate, half the round trip each way, a
+(``bench.link_shaper.ShapedLink`` at an unlimited rate, half the round trip each way, a
 64 KiB queue) that joins the relay on its behalf, as the app's own relay join would.
 ``available()`` says why not when this machine cannot (not root, no ``ip``/``tc``, no
 namespaces); callers skip or fall back to the in-process shaper then.
@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from bench.shaped_link import ShapedLink
+from bench.link_shaper import ShapedLink
 from remoteapp.session.relay_link import join_socket
 from remoteapp.session.sockopts import limit_unsent
 

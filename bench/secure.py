@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench.link_shaper import tcp_pair
 from remoteapp.net.messages import CHUNK, Msg
 from remoteapp.net.session import Event, Hello, Ping, Pong, SessionConnection
 from remoteapp.net.session_state import Role
@@ -98,18 +99,9 @@ def cpu_per_frame(repeats: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _tcp_pair() -> tuple[socket.socket, socket.socket]:
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        one = socket.create_connection(server.getsockname())
-        two, _ = server.accept()
-    for sock in (one, two):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return one, two
-
-
 def _echo_rtts(pings: int, sealed: bool) -> list[float]:
     """The two-thread echo loop; ``sealed`` puts the channel on both ends."""
-    ours, theirs = _tcp_pair()
+    ours, theirs = tcp_pair()
     keys = (bytes(32), bytes(range(32)))
     mine = Channel(*keys) if sealed else None
     peer = Channel(*reversed(keys)) if sealed else None
@@ -161,7 +153,7 @@ def _echo_rtts(pings: int, sealed: bool) -> list[float]:
 
 def _transport_rtts(pings: int) -> list[float]:
     """The real session path: two Transports, sealed, the customer answers pings."""
-    one, two = _tcp_pair()
+    one, two = tcp_pair()
     key = os.urandom(32)
     agent = Transport(
         one, SessionConnection(Role.AGENT), secure=SecureParams.for_direct(Role.AGENT, key)
@@ -243,7 +235,7 @@ def handshakes(repeats: int) -> dict[str, float]:
             )
             agent = SecureParams(f"bench-{n}", Role.AGENT, "123456789", salt, **secret)
             customer = SecureParams(f"bench-{n}", Role.CUSTOMER, "123456789", salt, **secret)
-            one, two = _tcp_pair()
+            one, two = tcp_pair()
             errors: list[Exception] = []
 
             def other_side(

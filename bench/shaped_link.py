@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import heapq
 import json
 import multiprocessing
 import os
@@ -45,11 +44,11 @@ from typing import Any
 
 import numpy as np
 
+from bench.link_shaper import ShapedLink, tcp_pair
 from bench.lossy import LOSSY, video_in_desktop
-from remoteapp.codec import ScreenDecoder, ScreenEncoder
+from bench.shaped_link_agent import MARK, agent_main, pump
+from remoteapp.codec import ScreenEncoder
 from remoteapp.codec.rate_control import RateController
-from remoteapp.codec.update_format import PixelsOp, parse_header, parse_ops
-from remoteapp.codec.vp8_codec import VP8_ID
 from remoteapp.net.session import (
     Hello,
     Key,
@@ -58,185 +57,11 @@ from remoteapp.net.session import (
     UpdateAck,
 )
 from remoteapp.net.session_state import Role
-from remoteapp.session.relay_link import join_socket
 from remoteapp.session.sockopts import limit_unsent
-from remotewire.framing import NEED_DATA
 from remotewire.tokens import issue_token
 
-MARK = (slice(120, 152), slice(200, 232))  #: the input marker, in the text beside the video
-KEY_EVERY_S = 0.25
-QUEUE_LIMIT = 64 * 1024  #: bytes the link holds before it stops reading (tbf limit)
 FPS = 30
 UNSHAPED = 10_000.0  #: Mbit/s: no shaping
-
-
-class ShapedLink:
-    """One direction: read ``src``, deliver to ``dst`` at ``bps`` after ``delay`` s."""
-
-    def __init__(self, src: socket.socket, dst: socket.socket, bps: float, delay: float) -> None:
-        self._src, self._dst, self._bps, self._delay = src, dst, bps, delay
-        self._queue: list[tuple[float, int, bytes]] = []
-        self._queued = 0
-        self.max_queued = 0
-        self._cond = threading.Condition()
-        self._free_at = 0.0
-        self._n = 0
-        self._done = False
-        self._threads = [
-            threading.Thread(target=self._read, daemon=True),
-            threading.Thread(target=self._write, daemon=True),
-        ]
-        for t in self._threads:
-            t.start()
-
-    def _read(self) -> None:
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._queued < QUEUE_LIMIT or self._done)
-            try:
-                data = self._src.recv(16384)
-            except OSError:
-                data = b""
-            with self._cond:
-                if not data:
-                    self._done = True
-                    self._cond.notify_all()
-                    return
-                now = time.monotonic()
-                self._free_at = max(self._free_at, now) + len(data) * 8 / self._bps
-                self._n += 1
-                heapq.heappush(self._queue, (self._free_at + self._delay, self._n, data))
-                self._queued += len(data)
-                self.max_queued = max(self.max_queued, self._queued)
-                self._cond.notify_all()
-
-    def _write(self) -> None:
-        while True:
-            with self._cond:
-                self._cond.wait_for(lambda: self._queue or self._done)
-                if not self._queue:
-                    break
-                at, _, data = self._queue[0]
-                wait = at - time.monotonic()
-                if wait > 0:
-                    self._cond.wait(wait)
-                    continue
-                heapq.heappop(self._queue)
-                self._queued -= len(data)
-                self._cond.notify_all()
-            try:
-                self._dst.sendall(data)
-            except OSError:
-                break
-        with contextlib.suppress(OSError):
-            self._dst.shutdown(socket.SHUT_WR)
-
-    def join(self) -> None:
-        for t in self._threads:
-            t.join(5)
-
-
-def _tcp_pair() -> tuple[socket.socket, socket.socket]:
-    """Two connected loopback TCP sockets (Nagle off, as the app's)."""
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        one = socket.create_connection(server.getsockname())
-        two, _ = server.accept()
-    for sock in (one, two):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return one, two
-
-
-def _pump(
-    sock: socket.socket, conn: SessionConnection, on_event: object, initial: bytes = b""
-) -> None:
-    """Feed ``conn`` from ``sock`` and hand its events to ``on_event`` until the end."""
-    handle = on_event  # a callable; typed loosely to keep the harness short
-    if initial:  # what came with the relay's PAIRED
-        conn.receive_data(initial)
-        while (event := conn.next_event()) is not NEED_DATA:
-            handle(event)  # type: ignore[operator]
-    while True:
-        try:
-            data = sock.recv(65536)
-        except OSError:
-            data = b""
-        conn.receive_data(data)
-        while (event := conn.next_event()) is not NEED_DATA:
-            handle(event)  # type: ignore[operator]
-        if not data:
-            return
-
-
-def _agent(
-    address: tuple[str, int],
-    seconds: float,
-    results: multiprocessing.Queue[dict[str, float]],
-    token: str | None = None,
-) -> None:
-    """The agent, in its own process (its own interpreter lock, as on its own computer):
-    decode, acknowledge, press a key whenever the last press was answered.  ``token``:
-    ``address`` is a relay, joined with it."""
-    sock = socket.create_connection(address)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    trailing = join_socket(sock, token) if token else b""
-    sock.settimeout(None)
-    agent = SessionConnection(Role.AGENT)
-    dec = ScreenDecoder()
-    send_lock = threading.Lock()
-    key_sent: dict[int, float] = {}
-    latencies: list[float] = []
-    vp8_times: list[float] = []
-    errors: list[str] = []
-    shown = [0]
-
-    def send(data: bytes) -> None:
-        with send_lock, contextlib.suppress(OSError):  # after the run: the customer is gone
-            sock.sendall(data)
-
-    def on_event(event: object) -> None:
-        if not isinstance(event, ScreenUpdate):
-            return
-        try:
-            dec.decode(event.data)
-        except Exception as exc:  # a bench: record and go on
-            errors.append(str(exc))
-        ops = parse_ops(event.data, parse_header(event.data))
-        if any(isinstance(op, PixelsOp) and op.codec == VP8_ID for op in ops):
-            vp8_times.append(time.monotonic())
-        fb = dec.framebuffer
-        if fb is not None:
-            on = int(fb[MARK][0, 0, 0] == 0)
-            if on != shown[0] % 2 and (shown[0] + 1) in key_sent:
-                latencies.append(time.monotonic() - key_sent.pop(shown[0] + 1))
-                shown[0] += 1
-        send(agent.send(UpdateAck(event.seq)))
-
-    send(agent.send(Hello(Role.AGENT, "Ana", capabilities=tuple(sorted(LOSSY)))))
-    reader = threading.Thread(target=_pump, args=(sock, agent, on_event, trailing), daemon=True)
-    reader.start()
-    start = time.monotonic()
-    n = 0
-    while time.monotonic() - start < seconds:
-        time.sleep(KEY_EVERY_S)
-        if shown[0] == n:  # the last answer arrived: press again
-            n += 1
-            key_sent[n] = time.monotonic()
-            send(agent.send(Key("a", True)) + agent.send(Key("a", False)))
-    late = [t for t in vp8_times if t > start + seconds / 2]
-    results.put(
-        {
-            "input_to_pixel_ms_p50": statistics.median(latencies) * 1e3 if latencies else -1,
-            "input_to_pixel_ms_p95": (
-                float(np.percentile(latencies, 95)) * 1e3 if latencies else -1
-            ),
-            "keys_answered": len(latencies),
-            "video_fps_2nd_half": len(late) / (seconds / 2),
-            "decode_errors": len(errors),
-        }
-    )
-    sock.shutdown(socket.SHUT_RDWR)
-    reader.join(5)
-    sock.close()
 
 
 def run(
@@ -258,10 +83,10 @@ def _in_process(
     stack: contextlib.ExitStack, seconds: float, mbit: float, rtt_ms: float, results: Any
 ) -> tuple[socket.socket, Any, Callable[[], float]]:
     """The customer's socket, the agent's process and the link's queue peak (bytes)."""
-    a_cust, a_link = _tcp_pair()
+    a_cust, a_link = tcp_pair()
     with socket.create_server(("127.0.0.1", 0)) as server:
         child = multiprocessing.get_context("spawn").Process(
-            target=_agent, args=(("127.0.0.1", server.getsockname()[1]), seconds, results)
+            target=agent_main, args=(("127.0.0.1", server.getsockname()[1]), seconds, results)
         )
         child.start()
         b_link, _ = server.accept()
@@ -294,7 +119,7 @@ def _over_netns(
     stack.callback(line.close)
     agent_token = issue_token(secret, "bench", Role.AGENT)
     child = multiprocessing.get_context("spawn").Process(
-        target=_agent,
+        target=agent_main,
         args=((link.relay_for_agent, netns.RELAY_PORT), seconds, results, agent_token),
     )
     child.start()
@@ -353,7 +178,7 @@ def _run(
             lock.notify_all()
 
     a_cust.sendall(cust.send(Hello(Role.CUSTOMER, "Maria")))
-    reader = threading.Thread(target=_pump, args=(a_cust, cust, customer_event), daemon=True)
+    reader = threading.Thread(target=pump, args=(a_cust, cust, customer_event), daemon=True)
     reader.start()
     enc_ms: list[float] = []
     sent_bytes = [0]

@@ -12,29 +12,17 @@ import contextlib
 import queue
 import select
 import sys
-import threading
 import time
 
 import numpy as np
 
+from bench.interactive_roles import stdin_lines
 from bench.lossy import _movie
 
 W, H = 640, 360
 FPS = 30
 FRAMES = 60  #: looped; made before the first one is shown
 CAPTION = b"Step 1: open the printer queue - the text under the video stays exact"
-
-
-def _stdin_lines() -> queue.Queue[str | None]:
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def pump() -> None:
-        for line in sys.stdin:
-            lines.put(line.strip())
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
-    return lines
 
 
 def main() -> int:
@@ -66,7 +54,7 @@ def main() -> int:
 
     win.map()
     d.sync()
-    commands = _stdin_lines()
+    commands = stdin_lines()
     playing, ready, i = True, False, 0
     next_tick = time.monotonic()
     deadline = next_tick + 600  # never outlive a broken test

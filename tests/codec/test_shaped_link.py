@@ -7,7 +7,8 @@ load 28); the issue's targets (p95 <= 150 ms, >= 15 fps) are measured by the ben
 
 from __future__ import annotations
 
-from bench.shaped_link import QUEUE_LIMIT, run
+from bench.link_shaper import QUEUE_LIMIT
+from bench.shaped_link import run
 
 
 def test_video_over_a_shaped_link_stays_interactive_and_bounded() -> None:
