@@ -116,6 +116,7 @@ class XDamageSource:
             self._d.close()
             raise CaptureError(f"no damage reporting on this display: {exc}") from exc
         self._on_damage = on_damage
+        self._q_errors: list[Any] = []  #: X errors on the second connection (none, normally)
         self._q = self._query_connection(display)
         self._lock = threading.Lock()
         self._rects: list[npt.NDArray[np.int32]] = []
@@ -176,8 +177,16 @@ class XDamageSource:
         q = None
         try:
             q = xdisplay.Display(display)
+            # the server refuses DAMAGE and XFixes 2 requests from a client that has not
+            # agreed their versions (BadRequest)
+            q.damage_query_version()
+            q.xfixes_query_version()
+            errors = self._q_errors
+            q.set_error_handler(lambda err, request: errors.append(err))
             q.damage_subtract(self._damage, 0, self._region)  # proves both ids work here
             self._fetch(display=q.display, opcode=self._fixes_opcode, region=self._region)
+            if errors:  # the subtract's error came before the fetch's reply
+                raise CaptureError(f"the second connection got {errors[0]}")
             return q
         except Exception as exc:  # any failure: the reader's connection it is
             log.info("capture event=damage-one-connection reason=%r", str(exc))
@@ -276,6 +285,8 @@ class XDamageSource:
         self._dirty = False
         conn.damage_subtract(self._damage, 0, self._region)
         reply = self._fetch(display=conn.display, opcode=self._fixes_opcode, region=self._region)
+        if conn is self._q and self._q_errors:  # the subtract failed: not to be trusted
+            raise CaptureError(f"damage subtract failed: {self._q_errors[0]}")
         raw = np.frombuffer(reply.rectangles, dtype=np.int16).reshape(-1, 4)
         rects = raw.astype(np.int32)
         rects[:, 2:] = raw[:, 2:].view(np.uint16)

@@ -221,6 +221,36 @@ def test_whole_width_damage_is_read_in_place_and_stays_exact(
 
 
 @pytest.mark.display
+def test_with_one_connection_the_take_is_still_exact(
+    fbdir_xvfb: FbdirXvfb, painter: Painter
+) -> None:
+    """Where the second connection cannot be used, take() fetches on the reader's
+    connection under its lock (the events a round trip reads are handled there)."""
+    source: list[XDamageSource] = []
+
+    def one_connection(notify: Callable[[], None]) -> XDamageSource:
+        src = XDamageSource(fbdir_xvfb.display, notify)
+        assert src._q is not None  # Xvfb shares resources between clients
+        src._q.close()
+        src._q = None
+        source.append(src)
+        return src
+
+    with (
+        DamageGrabber(ScreenGrabber(display=fbdir_xvfb.display), one_connection) as grabber,
+        ScreenGrabber(display=fbdir_xvfb.display) as poll,
+    ):
+        mon = poll.monitors()[1]
+        pipe = Pipe()
+        until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+        for colour in (0xFF0000, 0x00FF00):
+            painter.fill(30, 40, 60, 20, colour)
+            painter.d.sync()
+            assert until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)[0]
+        assert source[0]._q is None and grabber.full_grabs == 1
+
+
+@pytest.mark.display
 def test_a_change_damage_never_reported_is_caught_by_the_safety_check(
     fbdir_xvfb: FbdirXvfb,
     painter: Painter,
