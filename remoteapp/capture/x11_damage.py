@@ -1,27 +1,29 @@
 """X11 damage: ask the X server what changed (DAMAGE + XFixes regions) instead of diffing
 the whole screen, and watch top-level windows move (ConfigureNotify) for the move detector.
 
-``XDamageSource`` is the X boundary, with python-xlib connections of its own: its reader
-thread's, on which it sleeps in ``select()`` (with a wake pipe) until the X server sends
-an event, and take()'s (see below).  The DAMAGE object on the root window reports at the
-*NonEmpty* level: one event when damage appears, and none after it until the damage is
-fetched.  The thread wakes the capture loop; when that grabs, ``take()`` moves the whole
-damaged region into an XFixes region (``DamageSubtract``) and fetches its rectangles in
-one round trip, on the capture thread itself and on a second connection of its own (no
-hand-off per grab, and the reply does not wake the reader: on typing these were a good
-part of the cost of a key).  A thousand tiny draws between two grabs cost one event and
-one reply, never a thousand events.
-Damage is taken *before* the pixels are read, so anything drawn after the take raises a
-new event and a new grab: nothing is lost between the two.
+``XDamageSource`` is the X boundary, with two connections of its own, both set up by
+python-xlib and then driven as bytes (``x11_wire``: python-xlib's generic packet
+machinery was most of a typed key's cost).  The reader thread sleeps in ``select()``
+(with a wake pipe) on the first until the X server sends an event.  The DAMAGE object on
+the root window reports at the *NonEmpty* level: one event when damage appears, and none
+after it until the damage is fetched.  The thread wakes the capture loop; when that
+grabs, ``take()`` moves the whole damaged region into an XFixes region (``DamageSubtract``)
+and fetches its rectangles in one round trip, on the capture thread itself and on the
+second connection (no hand-off per grab, and the reply does not wake the reader).  A
+thousand tiny draws between two grabs cost one event and one reply, never a thousand
+events.  Damage is taken *before* the pixels are read, so anything drawn after the take
+raises a new event and a new grab: nothing is lost between the two.
 
 Errors (all ``remoteapp.errors.CaptureError``)::
 
     CaptureError
-     +-- no DAMAGE/XFixes 2 on this server, or the connection failed (at start; the
+     +-- no DAMAGE/XFixes 2 on this server, or a connection failed (at start; the
          caller falls back to polling)
+     +-- XWireError / XRequestError (x11_wire; after the start: see below)
 
-A connection that breaks later stops the thread and reports damage everywhere once, so the
-next grab is a full one; the safety check of ``DamageGrabber`` keeps capture correct.
+A connection that breaks later, or an X error for the fetch, stops damage reporting: the
+source reports damage everywhere once, so the next grab is a full one, and the safety
+check of ``DamageGrabber`` keeps capture correct.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from remoteapp.capture import x11_wire
 from remoteapp.capture.damage import Geometry, WindowMoves
 from remoteapp.codec.motion import Motion
 from remoteapp.errors import CaptureError
@@ -46,18 +49,19 @@ log = logging.getLogger("remoteapp.capture")
 #: Longest the reader sleeps in select() before looking at its stop flag again (a close
 #: also writes to the wake pipe, so this only bounds a lost wake-up).
 SELECT_BOUND_S: Final = 5.0
+#: Longest take() waits for the X server's answer to a fetch (it is one round trip).
+FETCH_BOUND_S: Final = 5.0
 #: Rectangles kept between two takes; beyond this the whole screen is reported instead.
 MAX_PENDING_RECTS: Final = 20_000
+_RECV: Final = 1 << 16
 
 _EVERYTHING: Final = (0, 0, 0x7FFF, 0x7FFF)
-_GENERIC_EVENT: Final = 35  #: the X core's GenericEvent (XInput 2), not in Xlib.X
 _NO_RECTS: Final = np.zeros((0, 4), np.int32)
 _NO_RECTS.flags.writeable = False
 
 
-def _xfixes_requests() -> tuple[type[Any], type[Any], type[Any]]:
-    """XFixes 2 region requests python-xlib lacks: CreateRegion, DestroyRegion,
-    FetchRegion (whose reply's rectangles stay raw bytes, parsed by numpy)."""
+def _create_region_request() -> type[Any]:
+    """XFixes 2 CreateRegion, which python-xlib lacks (used once, at setup)."""
     from Xlib.protocol import rq
 
     class CreateRegion(rq.Request):  # type: ignore[misc]
@@ -65,29 +69,15 @@ def _xfixes_requests() -> tuple[type[Any], type[Any], type[Any]]:
             rq.Card8("opcode"), rq.Opcode(5), rq.RequestLength(), rq.Card32("region")
         )
 
-    class DestroyRegion(rq.Request):  # type: ignore[misc]
-        _request = rq.Struct(
-            rq.Card8("opcode"), rq.Opcode(10), rq.RequestLength(), rq.Card32("region")
-        )
+    return CreateRegion
 
-    class FetchRegion(rq.ReplyRequest):  # type: ignore[misc]
-        _request = rq.Struct(
-            rq.Card8("opcode"), rq.Opcode(19), rq.RequestLength(), rq.Card32("region")
-        )
-        _reply = rq.Struct(
-            rq.ReplyCode(),
-            rq.Pad(1),
-            rq.Card16("sequence_number"),
-            rq.ReplyLength(),
-            rq.Int16("x"),
-            rq.Int16("y"),
-            rq.Card16("width"),
-            rq.Card16("height"),
-            rq.Pad(16),
-            rq.Binary("rectangles"),
-        )
 
-    return CreateRegion, DestroyRegion, FetchRegion
+def _queued(d: Any) -> tuple[list[bytes], bytes]:
+    """What python-xlib has read but not handed out at the switch to bytes: the events
+    queued (as their packets) and a packet's partial bytes."""
+    events = [bytes(ev._binary) for ev in d.display.event_queue]
+    d.display.event_queue.clear()
+    return events, bytes(d.display.data_recv or b"")
 
 
 class XDamageSource:
@@ -112,20 +102,16 @@ class XDamageSource:
             raise CaptureError(f"cannot open the display for damage: {exc}") from exc
         try:
             self._setup()
-        except (XError, CaptureError) as exc:
+            self._q = self._query_connection(display)
+        except (XError, CaptureError, OSError) as exc:
             self._d.close()
             raise CaptureError(f"no damage reporting on this display: {exc}") from exc
         self._on_damage = on_damage
-        self._q_errors: list[Any] = []  #: X errors on the second connection (none, normally)
-        self._q = self._query_connection(display)
         self._lock = threading.Lock()
         self._rects: list[npt.NDArray[np.int32]] = []
         self._count = 0
         self._closed = False
-        self._syncs: list[threading.Event] = []
-        #: every X call on the connection: the reader thread's and a take()'s fetch
-        #: (python-xlib's own locks are no-ops unless Xlib.threaded is imported)
-        self._xlock = threading.Lock()
+        self._syncs: list[threading.Event] = []  #: sync() calls not yet asked of the server
         self._dirty = False  #: a DamageNotify came and the region was not fetched since
         self._pointer_moved = False  #: an XI2 raw motion came since the last take
         #: after a take(): whether the pointer moved between the previous take and it
@@ -141,20 +127,19 @@ class XDamageSource:
             if not d.has_extension(ext):
                 raise CaptureError(f"the X server has no {ext} extension")
         d.damage_query_version()
-        # python-xlib registers a copy of the event class: match the code, not the class
-        self._damage_event = (
-            d.query_extension("DAMAGE").first_event + self._damage_ext.DamageNotifyCode
-        )
+        damage = d.query_extension("DAMAGE")
+        self._damage_event = damage.first_event + self._damage_ext.DamageNotifyCode
         fixes = d.query_extension("XFIXES")
         version = d.xfixes_query_version()
         if version.major_version < 2:
             raise CaptureError(f"XFixes {version.major_version} has no regions (needs 2)")
-        self._fixes_opcode = fixes.major_opcode
-        self._create, self._destroy, self._fetch = _xfixes_requests()
         self._root = d.screen().root
         self._region = d.display.allocate_resource_id()
-        self._create(display=d.display, opcode=self._fixes_opcode, region=self._region)
+        _create_region_request()(display=d.display, opcode=fixes.major_opcode, region=self._region)
         self._damage = self._root.damage_create(self._damage_ext.DamageReportNonEmpty)
+        self._fetch_bytes = x11_wire.subtract_and_fetch(
+            damage.major_opcode, fixes.major_opcode, self._damage, self._region
+        )
         self._root.change_attributes(event_mask=X.SubstructureNotifyMask)
         self._moves = WindowMoves()
         for child in self._root.query_tree().children:
@@ -162,38 +147,29 @@ class XDamageSource:
                 g = child.get_geometry()
                 bw2 = 2 * g.border_width
                 self._moves.configure(child.id, Geometry(g.x, g.y, g.width + bw2, g.height + bw2))
+        self.pointer_events = self._select_raw_motion()
         d.sync()
         self._moves.moved()  # the starting positions are not moves
-        self.pointer_events = self._select_raw_motion()
 
     def _query_connection(self, display: str | None) -> Any:
-        """A second connection for take()'s subtract and fetch, so their replies do not
-        wake the reader thread (select() sees any byte on its connection) or contend for
-        its lock: one wake per DamageNotify instead of two.  X resources are shared
-        between clients, so the DAMAGE object and the region work from it.  None (take()
-        then uses the reader's connection) if it cannot be opened or used."""
+        """The second connection, for take()'s subtract and fetch: their replies then do
+        not wake the reader thread (select() sees any byte on its connection).  X
+        resources are shared between clients, so the DAMAGE object and the region work
+        from it.  Proven here with one fetch."""
         from Xlib import display as xdisplay
 
-        q = None
+        q = xdisplay.Display(display)
         try:
-            q = xdisplay.Display(display)
             # the server refuses DAMAGE and XFixes 2 requests from a client that has not
             # agreed their versions (BadRequest)
             q.damage_query_version()
             q.xfixes_query_version()
-            errors = self._q_errors
-            q.set_error_handler(lambda err, request: errors.append(err))
-            q.damage_subtract(self._damage, 0, self._region)  # proves both ids work here
-            self._fetch(display=q.display, opcode=self._fixes_opcode, region=self._region)
-            if errors:  # the subtract's error came before the fetch's reply
-                raise CaptureError(f"the second connection got {errors[0]}")
+            self._q_reader = x11_wire.PacketReader(_queued(q)[1])
+            self._fetch_on(q.display.socket)
             return q
-        except Exception as exc:  # any failure: the reader's connection it is
-            log.info("capture event=damage-one-connection reason=%r", str(exc))
-            if q is not None:
-                with contextlib.suppress(Exception):
-                    q.close()
-            return None
+        except BaseException:
+            q.close()
+            raise
 
     def _select_raw_motion(self) -> bool:
         """XInput 2 raw motion on the root: the pointer's moves wake the capture loop, so it
@@ -220,20 +196,36 @@ class XDamageSource:
     # -- reader thread
 
     def _run(self) -> None:
-        fd = self._d.fileno()
+        sock = self._d.display.socket
+        events, partial = _queued(self._d)
+        reader = x11_wire.PacketReader(partial)
+        asked: list[list[threading.Event]] = []  #: sync() batches waiting for their reply
         try:
+            for queued in events:
+                self._handle(queued)
             while not self._closed:
                 with self._lock:
                     syncs, self._syncs = self._syncs, []
-                with self._xlock:
-                    if syncs:
-                        self._d.sync()  # a round trip: every event sent before it is in
-                    self._drain()
-                for done in syncs:
-                    done.set()
-                readable, _, _ = select.select([fd, self._wake_r], [], [], SELECT_BOUND_S)
+                if syncs:
+                    sock.sendall(x11_wire.sync_request())
+                    asked.append(syncs)
+                readable, _, _ = select.select([sock, self._wake_r], [], [], SELECT_BOUND_S)
                 if self._wake_r in readable:
                     os.read(self._wake_r, 64)
+                if sock not in readable:
+                    continue
+                data = sock.recv(_RECV)
+                if not data:
+                    raise ConnectionError("the X server closed the connection")
+                reader.receive_data(data)
+                while (packet := reader.next_packet()) is not None:
+                    if packet[0] == x11_wire.REPLY:  # a sync's: every event before it is in
+                        for done in asked.pop(0) if asked else ():
+                            done.set()
+                    elif packet[0] == x11_wire.ERROR:  # nothing we send here can fail
+                        log.warning("capture event=x-error %s", x11_wire.XRequestError(packet))
+                    else:
+                        self._handle(packet)
         except Exception as exc:  # the connection broke: report everything, then stop
             self._dead = True
             if not self._closed:
@@ -242,55 +234,54 @@ class XDamageSource:
         finally:
             with self._lock:
                 waiting, self._syncs = self._syncs, []
-            for done in waiting:
+            for done in [d for batch in asked for d in batch] + waiting:
                 done.set()
 
-    def _drain(self) -> None:
-        """Handle every event python-xlib has read (``_xlock`` held).  A round trip reads
-        the events that came before its reply into python-xlib's queue, where select()
-        cannot see them: whoever made the round trip drains them."""
-        while self._d.pending_events():
-            self._handle(self._d.next_event())
-
-    def _handle(self, event: Any) -> None:
-        X = self._X
-        if event.type == self._damage_event:
+    def _handle(self, packet: bytes) -> None:
+        kind = packet[0] & 0x7F  # the top bit: sent by a client (SendEvent)
+        if kind == self._damage_event:
             # NonEmpty level: no further event until the region is fetched (at the next
             # take), so a burst of draws between two grabs is one event and one fetch
             if not self._dirty:
                 self._dirty = True
                 self._on_damage()
-        elif event.type == _GENERIC_EVENT:
-            if (
-                getattr(event, "extension", None) == self._xi_opcode
-                and getattr(event, "evtype", None) == self._raw_motion
-            ):
+        elif kind == x11_wire.GENERIC_EVENT:
+            if x11_wire.generic_kind(packet) == (self._xi_opcode, self._raw_motion):
                 with self._lock:  # take() swaps the flag under the lock: no motion is lost
                     first, self._pointer_moved = not self._pointer_moved, True
                 if first:
                     self._on_damage()
-        elif event.type in (X.ConfigureNotify, X.CreateNotify):
-            bw2 = 2 * event.border_width
-            geometry = Geometry(event.x, event.y, event.width + bw2, event.height + bw2)
+        else:
+            event = x11_wire.window_event(packet)
+            if event is None:
+                return
             with self._lock:
-                self._moves.configure(event.window.id, geometry)
-        elif event.type == X.DestroyNotify:
-            with self._lock:
-                self._moves.forget(event.window.id)
+                if event.kind == x11_wire.DESTROY_NOTIFY:
+                    self._moves.forget(event.window)
+                else:
+                    geometry = Geometry(event.x, event.y, event.width, event.height)
+                    self._moves.configure(event.window, geometry)
 
-    def _fetch_damage(self, conn: Any) -> None:
-        """Move the damage into the XFixes region and fetch its rectangles (one round trip
-        on ``conn``).  ``_dirty`` is cleared first: a draw after the subtract raises a new
-        event."""
-        self._dirty = False
-        conn.damage_subtract(self._damage, 0, self._region)
-        reply = self._fetch(display=conn.display, opcode=self._fixes_opcode, region=self._region)
-        if conn is self._q and self._q_errors:  # the subtract failed: not to be trusted
-            raise CaptureError(f"damage subtract failed: {self._q_errors[0]}")
-        raw = np.frombuffer(reply.rectangles, dtype=np.int16).reshape(-1, 4)
-        rects = raw.astype(np.int32)
-        rects[:, 2:] = raw[:, 2:].view(np.uint16)
-        self._add(rects, notify=False)
+    # -- the capture thread (take)
+
+    def _fetch_on(self, sock: Any) -> npt.NDArray[np.int32]:
+        """Send the subtract and fetch on the second connection and read the reply (one
+        round trip, at most FETCH_BOUND_S)."""
+        sock.sendall(self._fetch_bytes)
+        reader = self._q_reader
+        while (packet := reader.next_packet()) is None:
+            readable, _, _ = select.select([sock], [], [], FETCH_BOUND_S)
+            if not readable:
+                raise x11_wire.XWireError(f"no answer to a damage fetch in {FETCH_BOUND_S} s")
+            data = sock.recv(_RECV)
+            if not data:
+                raise ConnectionError("the X server closed the connection")
+            reader.receive_data(data)
+        if packet[0] == x11_wire.ERROR:  # the subtract's or the fetch's: not to be trusted
+            raise x11_wire.XRequestError(packet)
+        if packet[0] != x11_wire.REPLY or reader.buffered:
+            raise x11_wire.XWireError(f"packet type {packet[0]} on the fetch connection")
+        return x11_wire.region_rectangles(packet)
 
     def _add(self, rects: npt.NDArray[np.int32], notify: bool = True) -> None:
         if not len(rects):
@@ -318,13 +309,9 @@ class XDamageSource:
         with self._lock:
             self.pointer_moved, self._pointer_moved = self._pointer_moved, False
         if self._dirty and not self._dead:
+            self._dirty = False  # cleared first: a draw after the subtract raises an event
             try:
-                if self._q is not None:
-                    self._fetch_damage(self._q)  # the capture thread's own connection
-                else:
-                    with self._xlock:
-                        self._fetch_damage(self._d)
-                        self._drain()
+                self._add(self._fetch_on(self._q.display.socket), notify=False)
             except Exception as exc:  # the connection broke: everything, to be safe
                 self._dead = True
                 log.warning("capture event=damage-lost reason=%r", exc)
@@ -359,8 +346,6 @@ class XDamageSource:
         self._thread.join(SELECT_BOUND_S + 1)
         os.close(self._wake_r)
         os.close(self._wake_w)
-        with contextlib.suppress(Exception):
-            self._d.close()
-        if self._q is not None:
+        for conn in (self._d, self._q):
             with contextlib.suppress(Exception):
-                self._q.close()
+                conn.close()

@@ -221,33 +221,35 @@ def test_whole_width_damage_is_read_in_place_and_stays_exact(
 
 
 @pytest.mark.display
-def test_with_one_connection_the_take_is_still_exact(
+def test_an_x_error_for_the_fetch_makes_a_full_grab_and_stops_the_damage(
     fbdir_xvfb: FbdirXvfb, painter: Painter
 ) -> None:
-    """Where the second connection cannot be used, take() fetches on the reader's
-    connection under its lock (the events a round trip reads are handled there)."""
+    """Another client destroys the DAMAGE object (X resources are shared): the next fetch
+    gets the server's error packet, the grab reads the whole screen and stays exact, and
+    the source reports nothing more (the safety check carries on)."""
     source: list[XDamageSource] = []
 
-    def one_connection(notify: Callable[[], None]) -> XDamageSource:
-        src = XDamageSource(fbdir_xvfb.display, notify)
-        assert src._q is not None  # Xvfb shares resources between clients
-        src._q.close()
-        src._q = None
-        source.append(src)
-        return src
+    def keep(notify: Callable[[], None]) -> XDamageSource:
+        source.append(XDamageSource(fbdir_xvfb.display, notify))
+        return source[0]
 
     with (
-        DamageGrabber(ScreenGrabber(display=fbdir_xvfb.display), one_connection) as grabber,
+        DamageGrabber(ScreenGrabber(display=fbdir_xvfb.display), keep) as grabber,
         ScreenGrabber(display=fbdir_xvfb.display) as poll,
     ):
         mon = poll.monitors()[1]
         pipe = Pipe()
         until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
-        for colour in (0xFF0000, 0x00FF00):
-            painter.fill(30, 40, 60, 20, colour)
-            painter.d.sync()
-            assert until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)[0]
-        assert source[0]._q is None and grabber.full_grabs == 1
+        painter.fill(30, 40, 60, 20, 0xFF0000)
+        painter.d.sync()
+        assert grabber.sync(10.0) and source[0].pending  # the DamageNotify is in
+        painter.d.damage_query_version()  # a client must agree the version first
+        painter.d.damage_destroy(source[0]._damage)
+        painter.d.sync()
+        shot = grabber.grab(mon)
+        assert grabber.full_grabs == 1 and shot.damage == (Rect(0, 0, W, H),)
+        assert np.array_equal(pipe.send(shot.pixels, shot.damage), poll.grab(mon).pixels)
+        assert not grabber.sync(1.0)  # dead: no damage comes any more
 
 
 @pytest.mark.display

@@ -1,0 +1,122 @@
+"""The damage source's X11 packets as bytes: framing whole, byte by byte and with trailing
+data, the event and reply layouts, and the requests it writes (the live round trips are
+in test_damage.py, against a real Xvfb)."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from remoteapp.capture import x11_wire
+from remoteapp.capture.x11_wire import (
+    CONFIGURE_NOTIFY,
+    CREATE_NOTIFY,
+    DESTROY_NOTIFY,
+    GENERIC_EVENT,
+    MAX_PACKET,
+    PacketReader,
+    WindowEvent,
+    XRequestError,
+    XWireError,
+)
+
+
+def event(code: int, body: bytes = b"") -> bytes:
+    return (bytes([code, 0]) + struct.pack("=H", 7) + body).ljust(32, b"\0")
+
+
+def reply(extra: bytes) -> bytes:
+    assert len(extra) % 4 == 0
+    return struct.pack("=BBHI", 1, 0, 9, len(extra) // 4).ljust(32, b"\0") + extra
+
+
+def generic(extension: int, evtype: int, extra: bytes) -> bytes:
+    head = struct.pack("=BBHIH", GENERIC_EVENT, extension, 3, len(extra) // 4, evtype)
+    return head.ljust(32, b"\0") + extra
+
+
+STREAM = [
+    event(CONFIGURE_NOTIFY, struct.pack("=IIIhhHHH", 1, 0x400001, 0, -5, 6, 100, 50, 2)),
+    reply(b"\x01\x02\x03\x04" * 6),
+    generic(131, 17, b"\xaa" * 40),
+    event(DESTROY_NOTIFY, struct.pack("=II", 1, 0x400001)),
+    event(0, b""),  # an error packet is 32 bytes too
+]
+
+
+def drain(reader: PacketReader) -> list[bytes]:
+    out = []
+    while (packet := reader.next_packet()) is not None:
+        out.append(packet)
+    return out
+
+
+def test_packets_framed_whole() -> None:
+    reader = PacketReader()
+    reader.receive_data(b"".join(STREAM))
+    assert drain(reader) == STREAM and reader.buffered == 0
+
+
+def test_packets_framed_byte_by_byte() -> None:
+    reader = PacketReader()
+    got: list[bytes] = []
+    for byte in b"".join(STREAM):
+        reader.receive_data(bytes([byte]))
+        got += drain(reader)
+    assert got == STREAM
+
+
+def test_trailing_partial_packet_waits_and_the_start_can_be_handed_over() -> None:
+    data = b"".join(STREAM)
+    reader = PacketReader(data[:40])  # python-xlib's leftover bytes at the switch
+    assert drain(reader) == [STREAM[0]] and reader.buffered == 8
+    reader.receive_data(data[40:])
+    assert drain(reader) == STREAM[1:]
+
+
+def test_an_oversized_length_is_refused_not_buffered_for() -> None:
+    reader = PacketReader()
+    reader.receive_data(struct.pack("=BBHI", 1, 0, 1, MAX_PACKET // 4).ljust(32, b"\0"))
+    with pytest.raises(XWireError, match="bytes"):
+        reader.next_packet()
+
+
+def test_window_events_decode_with_the_border_in_the_size() -> None:
+    sent = bytes([STREAM[0][0] | 0x80]) + STREAM[0][1:]  # SendEvent's flag is ignored
+    assert x11_wire.window_event(sent) == WindowEvent(CONFIGURE_NOTIFY, 0x400001, -5, 6, 104, 54)
+    create = event(CREATE_NOTIFY, struct.pack("=IIhhHHH", 1, 0x400002, 10, -20, 30, 40, 1))
+    assert x11_wire.window_event(create) == WindowEvent(CREATE_NOTIFY, 0x400002, 10, -20, 32, 42)
+    assert x11_wire.window_event(STREAM[3]) == WindowEvent(DESTROY_NOTIFY, 0x400001)
+    assert x11_wire.window_event(event(19)) is None  # MapNotify: not a move
+    assert x11_wire.generic_kind(STREAM[2]) == (131, 17)
+
+
+@given(st.lists(st.tuples(st.integers(-32768, 32767), st.integers(-32768, 32767),
+                          st.integers(0, 65535), st.integers(0, 65535)), max_size=50))  # fmt: skip
+def test_region_rectangles_round_trip(rects: list[tuple[int, int, int, int]]) -> None:
+    body = b"".join(struct.pack("=hhHH", *r) for r in rects)
+    got = x11_wire.region_rectangles(reply(body))
+    assert got.dtype == np.int32 and got.tolist() == [list(r) for r in rects]
+
+
+def test_a_truncated_region_reply_is_an_error() -> None:
+    with pytest.raises(XWireError):
+        x11_wire.region_rectangles(reply(b"\0" * 4))
+
+
+def test_an_error_packet_names_the_request() -> None:
+    packet = struct.pack("=BBHIHB", 0, 16, 5, 0x400003, 3, 143).ljust(32, b"\0")
+    err = XRequestError(packet)
+    assert (err.code, err.major, err.minor) == (16, 143, 3) and "143.3" in str(err)
+
+
+def test_requests_carry_their_length_in_words() -> None:
+    data = x11_wire.subtract_and_fetch(143, 138, 0x200001, 0x200002)
+    subtract, fetch = data[:16], data[16:]
+    assert struct.unpack("=BBHIII", subtract) == (143, 3, 4, 0x200001, 0, 0x200002)
+    assert struct.unpack("=BBHI", fetch) == (138, 19, 2, 0x200002)
+    assert struct.unpack("=BBH", x11_wire.sync_request()) == (43, 0, 1)
