@@ -4,23 +4,15 @@
 network: it only encodes (the sans-IO ``conn.send``, so the protocol state moves in the
 caller's order) and queues the bytes; the writer thread does the socket writes.
 
-The queue is bounded: ``max_events`` events, and ``max_bytes`` bytes for the large ones
-(above ``SMALL_EVENT``: updates, clipboard text; input and control events are counted by
-number only, so bulk data waiting never refuses a key).  Its policy:
-
-- pointer moves coalesce: a move replaces a move at the tail of the queue (nothing is
-  reordered), and on a full queue the older queued moves are dropped (each is a frame of
-  its own that changes no protocol state, and button and wheel events carry their own
-  position, so only the path in between is lost);
-- nothing else is dropped: buttons, keys, text, wheel, clipboard, acks, pings, Bye.  When
-  the queue is full of those the peer has not taken a byte for a long while, and the
-  session ends with that reason at once.  ``send`` does not block instead, not even for a
-  few ms: a held key repeats 30 times a second, each wait would freeze the viewer that
-  long, and a dropped key release would leave the key held on the customer's machine;
-- ``send(event, wait=s)`` is for a non-GUI thread with bulk data (the customer's screen
-  updates, already paced by credits; clipboard text): it waits up to ``s`` for room
-  (back-pressure), ends the session if none comes, and then queues even if its one event
-  overshoots the byte bound.
+The queue is bounded and its policy (pointer moves coalesce, nothing else is dropped)
+is ``send_queue``'s.  When it is full of undroppable events the peer has not taken a byte
+for a long while, and the session ends with that reason at once.  ``send`` does not block
+instead, not even for a few ms: a held key repeats 30 times a second, each wait would
+freeze the viewer that long, and a dropped key release would leave the key held on the
+customer's machine.  ``send(event, wait=s)`` is for a non-GUI thread with bulk data (the
+customer's screen updates, already paced by credits; clipboard text): it waits up to
+``s`` for room (back-pressure), ends the session if none comes, and then queues even if
+its one event overshoots the byte bound.
 
 Locks: ``_conn_lock`` guards the conn.  A sender holds it to encode and queue, the reader
 while it parses what one ``recv`` brought; nobody holds it during socket I/O, so the GUI
@@ -53,15 +45,14 @@ import logging
 import socket
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Final
 
 from remoteapp.errors import LocalProtocolError, RemoteProtocolError
 from remoteapp.net.session import Bye, ConnectionClosed, Event, PointerMove, SessionConnection
 from remoteapp.secure import Channel, SecureError, SecureParams
 from remoteapp.session.secure_link import HANDSHAKE_TIMEOUT_S, secure
+from remoteapp.session.send_queue import MAX_BYTES, MAX_EVENTS, Queued, SendQueue
 from remoteapp.session.sockopts import limit_unsent
 from remotewire.framing import NEED_DATA
 
@@ -69,19 +60,7 @@ log = logging.getLogger("remoteapp.session")
 
 RECV_SIZE: Final = 1 << 16
 POLL_S: Final = 1.0  #: socket timeout: how often blocked reads and writes look up
-MAX_EVENTS: Final = 1024  #: undroppable events queued before the session is given up
-MAX_BYTES: Final = 8 << 20  #: bytes of large events queued (one is taken on an empty queue)
-SMALL_EVENT: Final = 64 << 10  #: events up to this size are bounded by number only
 CLOSE_TIMEOUT_S: Final = 2.0  #: how long our Bye may take to go out
-
-
-@dataclass(slots=True)
-class _Queued:
-    data: bytes
-    move: bool = False  #: a pointer move: may be replaced or dropped
-    last: bool = False  #: our Bye: the writer closes the socket after it
-    queued_at: float = 0.0
-    on_write: Callable[[float], None] | None = None
 
 
 class Transport:
@@ -110,13 +89,10 @@ class Transport:
         self._channel: Channel | None = None  # set once by the reader, then the writer's
         self.idle_timeout = idle_timeout
         self.max_events = max_events
-        self.max_bytes = max_bytes
         self.end_reason = ""
-        self.coalesced = 0  #: pointer moves replaced or dropped (a bench/test figure)
         self._conn_lock = threading.Lock()  # guards conn; encode + queue in one go
         self._room = threading.Condition()  # guards the queue and the end state
-        self._queue: deque[_Queued] = deque()
-        self._queued_bytes = 0
+        self._queue = SendQueue(max_events, max_bytes)
         self._closed = threading.Event()  # no more sends
         self._ended = False  # the socket is shut, on_end called (or about to be)
         self._closing = ""  # our own reason, once close() has queued our Bye
@@ -130,6 +106,12 @@ class Transport:
     def closed(self) -> bool:
         """No more sends: the session ended or is ending."""
         return self._closed.is_set()
+
+    @property
+    def coalesced(self) -> int:
+        """Pointer moves replaced or dropped (a bench/test figure)."""
+        with self._room:
+            return self._queue.coalesced
 
     @property
     def queued(self) -> int:
@@ -173,7 +155,7 @@ class Transport:
                 if self._closed.is_set():
                     return False
                 raise
-            item = _Queued(data, move=move, queued_at=time.monotonic(), on_write=on_write)
+            item = Queued(data, move=move, queued_at=time.monotonic(), on_write=on_write)
             queued = self._enqueue(item, force=wait > 0)
         if queued is None:
             self._finish(
@@ -182,36 +164,20 @@ class Transport:
         return bool(queued)
 
     def _wait_for_room(self, timeout: float) -> bool:
-        def room() -> bool:
-            return len(self._queue) < self.max_events and self._queued_bytes < self.max_bytes
-
+        queue = self._queue
         with self._room:
-            self._room.wait_for(lambda: self._ended or room(), timeout)
-            return not self._ended and room()
+            self._room.wait_for(lambda: self._ended or queue.room(), timeout)
+            return not self._ended and queue.room()
 
-    def _has_room(self, size: int) -> bool:
-        if len(self._queue) >= self.max_events:
-            return False
-        return size <= SMALL_EVENT or not self._queue or self._queued_bytes + size <= self.max_bytes
-
-    def _enqueue(self, item: _Queued, *, force: bool = False) -> bool | None:
-        """Queue ``item`` by the policy above: True if queued, False if the session has
-        ended meanwhile, None if it is undroppable and there is no room.  Called with
+    def _enqueue(self, item: Queued, *, force: bool = False) -> bool | None:
+        """Queue ``item`` (``send_queue``'s policy): True if queued, False if the session
+        has ended meanwhile, None if it is undroppable and there is no room.  Called with
         ``_conn_lock`` held, so queue order is encoding order."""
         with self._room:
             if self._ended:
                 return False
-            if item.move and self._queue and self._queue[-1].move:
-                self._queued_bytes += len(item.data) - len(self._queue[-1].data)
-                self._queue[-1] = item
-                self.coalesced += 1
-                return True
-            if not force and not self._has_room(len(item.data)):
-                self._drop_moves()
-                if not self._has_room(len(item.data)) and not item.move:
-                    return None  # a move is always taken: at most one past the bound
-            self._queue.append(item)
-            self._queued_bytes += len(item.data)
+            if not self._queue.push(item, force=force):
+                return None
             self._room.notify_all()
             if self._writer is None:
                 self._writer = threading.Thread(
@@ -219,12 +185,6 @@ class Transport:
                 )
                 self._writer.start()
         return True
-
-    def _drop_moves(self) -> None:
-        kept = deque(item for item in self._queue if not item.move)
-        self.coalesced += len(self._queue) - len(kept)
-        self._queue = kept
-        self._queued_bytes = sum(len(item.data) for item in kept)
 
     # -- lifecycle
 
@@ -266,7 +226,7 @@ class Transport:
             except LocalProtocolError:  # we may have said Bye already
                 data = None
             if data is not None:
-                self._enqueue(_Queued(data, last=True), force=True)
+                self._enqueue(Queued(data, last=True), force=True)
         with self._room:
             writer = self._writer
         if data is None or writer is None:
@@ -292,8 +252,7 @@ class Transport:
                     self._room.wait(POLL_S)
                 if self._ended:
                     return
-                item = self._queue.popleft()
-                self._queued_bytes -= len(item.data)
+                item = self._queue.pop()
                 self._room.notify_all()  # room for a waiting sender
                 channel = self._channel
             assert channel is not None  # the wait above
@@ -430,7 +389,6 @@ class Transport:
             reason = self._closing or reason  # we said why first
             self.end_reason = reason
             self._queue.clear()
-            self._queued_bytes = 0
             self._room.notify_all()
             on_end = self._on_end
         with contextlib.suppress(OSError):  # the peer may have gone first
