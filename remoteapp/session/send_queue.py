@@ -36,7 +36,6 @@ class Queued:
     last: bool = False  #: our Bye: the writer closes the socket after it
     queued_at: float = 0.0
     on_write: Callable[[float], None] | None = None
-    sealed: bool = False  #: the rest of a direct write: record bytes, sealed already
 
 
 class SendQueue:
@@ -75,11 +74,6 @@ class SendQueue:
         self._items.append(item)
         self._bytes += len(item.data)
         return True
-
-    def push_front(self, item: Queued) -> None:
-        """Put back what must go out before everything queued (a direct write's rest)."""
-        self._items.appendleft(item)
-        self._bytes += len(item.data)
 
     def pop(self) -> Queued:
         item = self._items.popleft()

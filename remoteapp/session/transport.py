@@ -19,12 +19,6 @@ while it parses what one ``recv`` brought; nobody holds it during socket I/O, so
 thread never waits on a thread that waits on the network.  The queue's own lock is held
 only to push and pop.
 
-Direct writes: a bulk sender (``wait`` > 0: the customer's capture thread) whose event
-finds the queue empty and the writer idle seals and writes it itself, as much as the
-socket takes without waiting, and queues only the rest (sealed) in front for the writer.
-That saves a thread hand-off per screen update (a typed key is one update), and the
-order holds: one write token (``_writing``) is held by whoever seals and writes.
-
 Kernel buffers: the socket keeps few unsent bytes (``sockopts.limit_unsent``), so what
 waits for a slow link stays in this queue.  ``send(..., on_write=f)`` calls ``f(lag)`` as
 the bytes start out, ``lag`` being the wait for the writer itself (late, sealing), not
@@ -48,7 +42,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import select
 import socket
 import threading
 import time
@@ -105,9 +98,7 @@ class Transport:
         self._closing = ""  # our own reason, once close() has queued our Bye
         self._writer: threading.Thread | None = None
         self._on_end: Callable[[str], None] = lambda reason: None
-        self._written_at = 0.0  # when the last write finished (the token's holder)
-        self._writing = False  # the write token: someone seals and writes (under _room)
-        self.direct_writes = 0  #: events a bulk sender wrote whole itself (a test figure)
+        self._written_at = 0.0  # when the writer last finished a write (writer thread)
         sock.settimeout(POLL_S)
         self.unsent_limited = limit_unsent(sock)
 
@@ -165,46 +156,12 @@ class Transport:
                     return False
                 raise
             item = Queued(data, move=move, queued_at=time.monotonic(), on_write=on_write)
-            channel = self._claim_direct() if wait > 0 else None
-            queued = True if channel is not None else self._enqueue(item, force=wait > 0)
-        if channel is not None:
-            self._write_direct(item, channel)
-        elif queued is None:
+            queued = self._enqueue(item, force=wait > 0)
+        if queued is None:
             self._finish(
                 f"the other side stopped reading ({self.max_events} events waiting to be sent)"
             )
         return bool(queued)
-
-    def _claim_direct(self) -> Channel | None:
-        """The write token and the channel, if the queue is empty and nobody writes (with
-        ``_conn_lock`` held: nothing encoded after our event can go out before it)."""
-        with self._room:
-            if self._ended or self._writing or self._queue or self._channel is None:
-                return None
-            self._writing = True
-            return self._channel
-
-    def _write_direct(self, item: Queued, channel: Channel) -> None:
-        """Seal and write ``item`` on the caller's thread, never waiting for the socket;
-        what it does not take goes to the writer, first in line.  Holds the token."""
-        sealed = channel.seal(item.data)
-        if item.on_write is not None:
-            item.on_write(max(0.0, time.monotonic() - max(item.queued_at, self._written_at)))
-        try:
-            _, writable, _ = select.select([], [self.sock], [], 0)
-            sent = self.sock.send(sealed) if writable else 0
-        except OSError as exc:
-            self._finish(f"connection lost: {exc}")
-            return
-        with self._room:
-            self._writing = False
-            if sent < len(sealed) and not self._ended:
-                self._queue.push_front(Queued(bytes(memoryview(sealed)[sent:]), sealed=True))
-                self._start_writer()
-            else:
-                self._written_at = time.monotonic()
-                self.direct_writes += 1
-            self._room.notify_all()  # the writer may go on
 
     def _wait_for_room(self, timeout: float) -> bool:
         queue = self._queue
@@ -222,16 +179,12 @@ class Transport:
             if not self._queue.push(item, force=force):
                 return None
             self._room.notify_all()
-            self._start_writer()
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_loop, name="session-writer", daemon=True
+                )
+                self._writer.start()
         return True
-
-    def _start_writer(self) -> None:
-        """(With ``_room`` held.)"""
-        if self._writer is None:
-            self._writer = threading.Thread(
-                target=self._write_loop, name="session-writer", daemon=True
-            )
-            self._writer.start()
 
     # -- lifecycle
 
@@ -293,20 +246,17 @@ class Transport:
         while True:
             with self._room:
                 # nothing goes out before the channel is up (queued events wait for it)
-                while (
-                    not self._queue or self._channel is None or self._writing
-                ) and not self._ended:
+                while (not self._queue or self._channel is None) and not self._ended:
                     if self.sock.fileno() == -1:  # closed under us (never started, say)
                         return
                     self._room.wait(POLL_S)
                 if self._ended:
                     return
                 item = self._queue.pop()
-                self._writing = True
                 self._room.notify_all()  # room for a waiting sender
                 channel = self._channel
             assert channel is not None  # the wait above
-            sealed = item.data if item.sealed else channel.seal(item.data)
+            sealed = channel.seal(item.data)
             if item.on_write is not None:
                 # free for it since: its queueing, or the end of the write before it (a
                 # write blocked by the link is the link's time, not ours)
@@ -314,9 +264,7 @@ class Transport:
                 item.on_write(max(0.0, now - max(item.queued_at, self._written_at)))
             if not self._write(sealed):
                 return
-            with self._room:
-                self._writing = False
-                self._written_at = time.monotonic()
+            self._written_at = time.monotonic()
             if item.last:
                 self._finish(self._closing)
                 return

@@ -291,36 +291,6 @@ def test_a_bulk_sender_waits_for_room_then_sends(pair: StreamPair) -> None:
     assert agent.end_reason() == "customer ended the session"
 
 
-def test_bulk_sends_are_written_directly_and_a_rest_the_socket_refused_goes_first(
-    pair: StreamPair,
-) -> None:
-    """An update that finds the queue empty is sealed and written by its sender; one the
-    socket takes only part of leaves the rest to the writer, ahead of what was queued
-    after it: the agent gets everything whole and in order."""
-    customer = End(pair.b, Role.CUSTOMER)
-    agent = End(pair.a, Role.AGENT)
-    assert customer.transport.send(Hello(Role.CUSTOMER, "Maria"))
-    customer.start("customer-net")
-    agent.start("agent-net")
-    customer.wait_secured()
-    agent.wait_for(Hello(Role.CUSTOMER, "Maria"))
-    assert _until(lambda: customer.transport.queued == 0)
-    small = ScreenUpdate(0, b"key" * 50)
-    assert customer.transport.send(small, wait=WAIT_S)
-    agent.wait_for(small)
-    assert customer.transport.direct_writes == 1
-    pair.b_to_a.stall()
-    big = ScreenUpdate(1, bytes(range(256)) * (4 << 10))  # 1 MiB: more than any buffer
-    assert customer.transport.send(big, wait=WAIT_S)
-    assert customer.transport.send(Ping(9))  # queued behind the rest of the update
-    assert customer.transport.queued == 2 and customer.transport.direct_writes == 1
-    pair.b_to_a.resume()
-    agent.wait_for(Ping(9))
-    assert [e for e in agent.events if isinstance(e, ScreenUpdate | Ping)] == [small, big, Ping(9)]
-    customer.transport.close("customer ended the session")
-    assert agent.end_reason() == "customer ended the session"
-
-
 def test_a_bulk_sender_that_finds_no_room_in_time_ends_the_session(pair: StreamPair) -> None:
     customer = End(pair.b, Role.CUSTOMER, max_events=1)
     agent = End(pair.a, Role.AGENT)
