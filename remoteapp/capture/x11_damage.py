@@ -74,10 +74,14 @@ def _create_region_request() -> type[Any]:
 
 def _queued(d: Any) -> tuple[list[bytes], bytes]:
     """What python-xlib has read but not handed out at the switch to bytes: the events
-    queued (as their packets) and a packet's partial bytes."""
-    events = [bytes(ev._binary) for ev in d.display.event_queue]
-    d.display.event_queue.clear()
-    return events, bytes(d.display.data_recv or b"")
+    queued (as their packets) and a packet's partial bytes.  (Its internals: python-xlib
+    is pinned, and a change there fails the start, so capture polls.)"""
+    try:
+        events = [bytes(ev._binary) for ev in d.display.event_queue]
+        d.display.event_queue.clear()
+        return events, bytes(d.display.data_recv or b"")
+    except (AttributeError, TypeError) as exc:
+        raise CaptureError(f"python-xlib's connection is not as expected: {exc!r}") from exc
 
 
 class XDamageSource:
@@ -100,11 +104,15 @@ class XDamageSource:
             self._d = xdisplay.Display(display)
         except (DisplayError, OSError) as exc:
             raise CaptureError(f"cannot open the display for damage: {exc}") from exc
+        self._q: Any = None
         try:
             self._setup()
             self._q = self._query_connection(display)
+            self._backlog = _queued(self._d)  # from here on the reader reads the bytes
         except (XError, CaptureError, OSError) as exc:
-            self._d.close()
+            for conn in (self._d, self._q):
+                if conn is not None:
+                    conn.close()
             raise CaptureError(f"no damage reporting on this display: {exc}") from exc
         self._on_damage = on_damage
         self._lock = threading.Lock()
@@ -197,7 +205,7 @@ class XDamageSource:
 
     def _run(self) -> None:
         sock = self._d.display.socket
-        events, partial = _queued(self._d)
+        events, partial = self._backlog
         reader = x11_wire.PacketReader(partial)
         asked: list[list[threading.Event]] = []  #: sync() batches waiting for their reply
         try:
