@@ -11,7 +11,7 @@ PostgreSQL cluster (``tests/postgres.py``; ``--db-cluster URL`` for your own):
 - ``2-process``: servers A and B, half the polls held by each; the queue listing and
   connect go through A; the wake-up is measured with the poll on A and the connect on B.
 
-Polls run in child processes (``bench.server_longpoll.Pollers``: one keep-alive
+Polls run in child processes (``bench.longpoll_pollers.Pollers``: one keep-alive
 connection per customer, starts spread over the poll's wait); the measuring agent is a
 plain ``HelpdeskClient`` in this process. Short, bounded phases; ``--json`` for one
 object.
@@ -33,7 +33,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.server_longpoll import PollerProcess, measure, pct, raise_nofile
+from bench.longpoll_pollers import PollerProcess, raise_nofile
+from bench.server_longpoll import measure, pct
 from remoteapp.net.helpdesk import HelpdeskClient
 from tests.helpdesk.server_process import Server, start_server
 from tests.postgres import cluster, new_database
