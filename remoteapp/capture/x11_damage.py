@@ -33,6 +33,7 @@ import logging
 import os
 import select
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -105,6 +106,7 @@ class XDamageSource:
         except (DisplayError, OSError) as exc:
             raise CaptureError(f"cannot open the display for damage: {exc}") from exc
         self._q: Any = None
+        self.foreign_events = 0  #: events skipped on the fetch connection (tests)
         try:
             self._setup()
             self._q = self._query_connection(display)
@@ -274,22 +276,29 @@ class XDamageSource:
 
     def _fetch_on(self, sock: Any) -> npt.NDArray[np.int32]:
         """Send the subtract and fetch on the second connection and read the reply (one
-        round trip, at most FETCH_BOUND_S)."""
+        round trip, at most FETCH_BOUND_S).  Events on it are skipped: the server sends
+        some to every client whatever it selected (MappingNotify, when an injector or
+        xdotool remaps a key to type a character)."""
         sock.sendall(self._fetch_bytes)
         reader = self._q_reader
-        while (packet := reader.next_packet()) is None:
-            readable, _, _ = select.select([sock], [], [], FETCH_BOUND_S)
-            if not readable:
-                raise x11_wire.XWireError(f"no answer to a damage fetch in {FETCH_BOUND_S} s")
-            data = sock.recv(_RECV)
-            if not data:
-                raise ConnectionError("the X server closed the connection")
-            reader.receive_data(data)
-        if packet[0] == x11_wire.ERROR:  # the subtract's or the fetch's: not to be trusted
-            raise x11_wire.XRequestError(packet)
-        if packet[0] != x11_wire.REPLY or reader.buffered:
-            raise x11_wire.XWireError(f"packet type {packet[0]} on the fetch connection")
-        return x11_wire.region_rectangles(packet)
+        deadline = time.monotonic() + FETCH_BOUND_S
+        while True:
+            packet = reader.next_packet()
+            if packet is None:
+                wait = deadline - time.monotonic()
+                readable, _, _ = select.select([sock], [], [], max(0.0, wait))
+                if not readable:
+                    raise x11_wire.XWireError(f"no answer to a damage fetch in {FETCH_BOUND_S} s")
+                data = sock.recv(_RECV)
+                if not data:
+                    raise ConnectionError("the X server closed the connection")
+                reader.receive_data(data)
+            elif packet[0] == x11_wire.ERROR:  # the subtract's or the fetch's: not to be trusted
+                raise x11_wire.XRequestError(packet)
+            elif packet[0] == x11_wire.REPLY:
+                return x11_wire.region_rectangles(packet)
+            else:
+                self.foreign_events += 1  # an event sent to every client: not ours to handle
 
     def _add(self, rects: npt.NDArray[np.int32], notify: bool = True) -> None:
         if not len(rects):

@@ -252,6 +252,32 @@ def test_an_x_error_for_the_fetch_makes_a_full_grab_and_stops_the_damage(
 
 
 @pytest.mark.display
+def test_an_event_every_client_gets_does_not_break_the_fetch(
+    fbdir_xvfb: FbdirXvfb,
+    painter: Painter,
+    damage_grabber: tuple[DamageGrabber, Clock, threading.Event],
+) -> None:
+    """A keymap change (an injector or xdotool typing a character the keyboard lacks)
+    sends MappingNotify to every client, the fetch connection too: it is skipped, and
+    damage goes on working (no full grab)."""
+    grabber, _, _ = damage_grabber
+    with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+        mon = poll.monitors()[1]
+        pipe = Pipe()
+        until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+        for colour in (0x3050A0, 0xA05030):
+            keycode = painter.d.display.info.max_keycode
+            painter.d.change_keyboard_mapping(keycode, painter.d.get_keyboard_mapping(keycode, 1))
+            painter.fill(10, 10, 50, 30, colour)
+            painter.d.sync()
+            damage = until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)[0]
+            assert damage is not None and damage != (Rect(0, 0, W, H),)
+        source = grabber._source
+        assert isinstance(source, XDamageSource)
+        assert source.foreign_events >= 2 and grabber.full_grabs == 1
+
+
+@pytest.mark.display
 def test_a_change_damage_never_reported_is_caught_by_the_safety_check(
     fbdir_xvfb: FbdirXvfb,
     painter: Painter,
