@@ -4,14 +4,12 @@ photographic wallpaper, starting and stopping on commands read from stdin."""
 
 from __future__ import annotations
 
-import contextlib
-import queue
 import select
 import time
 from typing import Any
 
 from bench.desktop import WORDS
-from bench.interactive_roles import stdin_lines
+from bench.interactive_roles import pending_commands, stdin_lines
 
 LINE_H = 14  #: the "fixed" font's 13 px plus one
 
@@ -103,13 +101,12 @@ def workload_main(name: str, width: int, height: int, wallpaper: str) -> int:
                     d.sync()
                     ready = True
                     print("ready", flush=True)
-        with contextlib.suppress(queue.Empty):
-            while True:
-                command = commands.get_nowait()
-                if command is None:
-                    return 0
-                running = command == "start"
-                next_tick = time.monotonic()
+        got = pending_commands(commands)
+        if got is None:
+            return 0
+        for command in got:
+            running = command == "start"
+            next_tick = time.monotonic()
         now = time.monotonic()
         if running and now >= next_tick:
             if name == "typing":

@@ -85,6 +85,19 @@ def stdin_lines() -> queue.Queue[str | None]:
     return lines
 
 
+def pending_commands(lines: queue.Queue[str | None]) -> list[str] | None:
+    """The lines ``stdin_lines`` has queued so far, without waiting; None once stdin
+    ended (the parent went: the caller stops)."""
+    got: list[str] = []
+    with contextlib.suppress(queue.Empty):
+        while True:
+            line = lines.get_nowait()
+            if line is None:
+                return None
+            got.append(line)
+    return got
+
+
 def cpu_seconds(pid: int) -> float:
     """utime + stime of one process (not its children)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -8,15 +8,13 @@ picture (then ``stopped`` once the last frame is on the screen); EOF ends it.
 
 from __future__ import annotations
 
-import contextlib
-import queue
 import select
 import sys
 import time
 
 import numpy as np
 
-from bench.interactive_roles import stdin_lines
+from bench.interactive_roles import pending_commands, stdin_lines
 from bench.lossy import _movie
 
 W, H = 640, 360
@@ -65,16 +63,14 @@ def main() -> int:
                 d.sync()
                 ready = True
                 print("ready", flush=True)
-        with contextlib.suppress(queue.Empty):
-            while True:
-                command = commands.get_nowait()
-                if command is None:
-                    return 0
-                if command == "stop" and playing:
-                    playing = False
-                    show(i)
-                    d.sync()
-                    print("stopped", flush=True)
+        got = pending_commands(commands)
+        if got is None:
+            return 0
+        if "stop" in got and playing:
+            playing = False
+            show(i)
+            d.sync()
+            print("stopped", flush=True)
         now = time.monotonic()
         if ready and playing and now >= next_tick:
             i += 1
