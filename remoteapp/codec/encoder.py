@@ -18,7 +18,7 @@ import numpy as np
 from remoteapp.codec.framebuffer import copy_rect
 from remoteapp.codec.geometry import Rect, bounding_box
 from remoteapp.codec.lossy import REFRESH_BUDGET, LossyMode, LossyPlanner
-from remoteapp.codec.motion import Motion, find_motion
+from remoteapp.codec.motion import Motion, Words, find_motion, follow_motion
 from remoteapp.codec.pixels import Pixels
 from remoteapp.codec.raw_bgra import RAW_BGRA
 from remoteapp.codec.tiles import TileDiff, as_words, changed_rects
@@ -42,6 +42,7 @@ MOTION_MIN_AREA: Final = 64 * 64 * 4
 #: After repeated misses over the same region (a video playing), skip the search for up to
 #: this many frames; any other region is searched at once.
 MOTION_MAX_BACKOFF: Final = 8
+FOLLOW_SHIFTS: Final = 3  #: recent copy shifts tried first on the next damaged frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,7 @@ class ScreenEncoder:
         self._missed_region: Rect | None = None
         self._miss_streak = 0
         self._skip_frames = 0
+        self._shifts: list[tuple[int, int]] = []  #: the last copies' shifts, newest first
         self._ref: Pixels | None = None
         self._seq = 0
         self._key_requested = True
@@ -158,6 +160,7 @@ class ScreenEncoder:
             else:
                 self._planner = None
             self._key_requested = False
+            self._shifts = []
             whole = [Rect(0, 0, width, height)]
             raw = whole if self._planner is None else self._planner.plan_key(frame, ops, chunks)
             lossy = len(ops)
@@ -166,37 +169,31 @@ class ScreenEncoder:
                 ops.append(self._pixels(rect, block, chunks))
         else:
             cur_w, ref_w = as_words(frame), as_words(ref)
-            boxes: Sequence[Rect | None] = (None,) if damage is None else damage
-            diffs = [TileDiff(cur_w, ref_w, box) for box in boxes]
-            # the changed area's bounds first: when a copy explains it (a scroll) the
-            # rectangles of the first diff are never needed
-            region = bounding_box([b for diff in diffs if (b := diff.bounds()) is not None])
-            rects: list[Rect] | None = None
-            if (
-                self._detect_motion
-                and region is not None
-                and region.area >= MOTION_MIN_AREA
-                and self._should_search(region)
-            ):
-                motion = find_motion(cur_w, ref_w, region, moves)
-                self._record_search(region, found=motion is not None)
-                if motion is not None:
-                    src, dst = motion.src, motion.dst
-                    ops.append(CopyOp(src.x, src.y, dst))
-                    copy_rect(ref, src.x, src.y, dst)
-                    copies = 1
-                    if self._planner is not None:
-                        self._planner.after_copy(src.x, src.y, dst)
-                    # inside dst the copy made ref equal to frame (verified pixel by pixel),
-                    # so only the rest of the region needs another look
-                    rects = [
-                        rect
-                        for strip in _around(region, dst)
-                        for rect in changed_rects(cur_w, ref_w, strip)
-                    ]
-            if rects is None:
-                rects = [rect for diff in diffs for rect in diff.rects()]
-            del diffs
+            rects = self._follow(ref, cur_w, damage, ops)
+            if rects is not None:
+                copies = 1
+            else:
+                boxes: Sequence[Rect | None] = (None,) if damage is None else damage
+                diffs = [TileDiff(cur_w, ref_w, box) for box in boxes]
+                # the changed area's bounds first: when a copy explains it (a scroll) the
+                # rectangles of the first diff are never needed
+                region = bounding_box([b for diff in diffs if (b := diff.bounds()) is not None])
+                if (
+                    self._detect_motion
+                    and region is not None
+                    and region.area >= MOTION_MIN_AREA
+                    and self._should_search(region)
+                ):
+                    motion = find_motion(cur_w, ref_w, region, moves)
+                    self._record_search(region, found=motion is not None)
+                    if motion is not None:
+                        copies = 1
+                        # inside dst the copy made ref equal to frame (verified pixel by
+                        # pixel), so only the rest of the region needs another look
+                        rects = self._copy(ref, motion, region, ops, cur_w)
+                if rects is None:
+                    rects = [rect for diff in diffs for rect in diff.rects()]
+                del diffs
             if self._planner is not None:
                 planner = self._planner
                 planner.bitrate, planner.fps_cap = self.video_bitrate, self.video_fps
@@ -228,6 +225,45 @@ class ScreenEncoder:
         )
         return update
 
+    def _follow(
+        self, ref: Pixels, cur_w: Words, damage: Sequence[Rect] | None, ops: list[Op]
+    ) -> list[Rect] | None:
+        """With damage hints, try the last frames' scroll shifts on the largest damaged
+        box first (``follow_motion``); the changed rectangles if one explains most of it,
+        else None (the full search follows).  Only straight shifts: a dragged window
+        (diagonal, and hinted by the OS) is found better by the seeded search."""
+        if not self._detect_motion or not damage:
+            return None
+        box = max(damage, key=lambda r: r.area)
+        shifts = [(dx, dy) for dx, dy in self._shifts if not (dx and dy)]
+        if box.area < MOTION_MIN_AREA or not shifts:
+            return None
+        ref_w = as_words(ref)
+        motion = follow_motion(cur_w, ref_w, box, shifts)
+        if motion is None:
+            return None
+        self._missed_region = None
+        rects = self._copy(ref, motion, box, ops, cur_w)
+        for other in damage:  # (the backend's boxes are disjoint, but hints are only hints)
+            if other is not box:
+                rects += [r for part in other.minus(box) for r in changed_rects(cur_w, ref_w, part)]
+        return rects
+
+    def _copy(
+        self, ref: Pixels, motion: Motion, region: Rect, ops: list[Op], cur_w: Words
+    ) -> list[Rect]:
+        """Send ``motion`` as a COPY and apply it to the reference; return the changed
+        rectangles of ``region`` outside its target."""
+        src, dst = motion.src, motion.dst
+        ops.append(CopyOp(src.x, src.y, dst))
+        copy_rect(ref, src.x, src.y, dst)
+        if self._planner is not None:
+            self._planner.after_copy(src.x, src.y, dst)
+        shift = (motion.dx, motion.dy)
+        self._shifts = [shift, *(s for s in self._shifts if s != shift)][:FOLLOW_SHIFTS]
+        ref_w = as_words(ref)
+        return [rect for strip in region.minus(dst) for rect in changed_rects(cur_w, ref_w, strip)]
+
     def _pixels(self, rect: Rect, block: Pixels, chunks: list[bytes | memoryview]) -> PixelsOp:
         """Encode ``block`` (lossless: the reference already holds it) as one PIXELS op."""
         payload = self._coder.encode(block)
@@ -250,17 +286,6 @@ class ScreenEncoder:
         self._missed_region = region
         self._miss_streak += 1
         self._skip_frames = min(2 ** (self._miss_streak - 1) - 1, MOTION_MAX_BACKOFF)
-
-
-def _around(outer: Rect, inner: Rect) -> list[Rect]:
-    """``outer`` minus ``inner`` (which lies inside it) as up to four strips."""
-    strips = [
-        Rect(outer.x, outer.y, outer.w, inner.y - outer.y),
-        Rect(outer.x, inner.bottom, outer.w, outer.bottom - inner.bottom),
-        Rect(outer.x, inner.y, inner.x - outer.x, inner.h),
-        Rect(inner.right, inner.y, outer.right - inner.right, inner.h),
-    ]
-    return [strip for strip in strips if not strip.is_empty()]
 
 
 def _check_frame(frame: Pixels) -> None:

@@ -46,6 +46,20 @@ class Rect:
     def shifted(self, dx: int, dy: int) -> Rect:
         return Rect(self.x + dx, self.y + dy, self.w, self.h)
 
+    def minus(self, cut: Rect) -> list[Rect]:
+        """This rectangle without ``cut``, as up to four disjoint strips (top, bottom,
+        then left and right of the overlap)."""
+        inner = self.intersect(cut)
+        if inner.is_empty():
+            return [self]
+        parts = [
+            Rect(self.x, self.y, self.w, inner.y - self.y),
+            Rect(self.x, inner.bottom, self.w, self.bottom - inner.bottom),
+            Rect(self.x, inner.y, inner.x - self.x, inner.h),
+            Rect(inner.right, inner.y, self.right - inner.right, inner.h),
+        ]
+        return [p for p in parts if not p.is_empty()]
+
 
 def bounding_box(rects: list[Rect]) -> Rect | None:
     """Smallest rectangle holding every rectangle in ``rects`` (None for an empty list)."""

@@ -179,12 +179,12 @@ class LossyPlanner:
                 # over the frame-rate cap: the region waits (its changes stay pending); the
                 # slack keeps capture jitter (a grab 31 ms after the last at 30 fps) from
                 # halving the rate
-                rects = [piece for r in rects for piece in _minus(r, region.rect)]
+                rects = [piece for r in rects for piece in r.minus(region.rect)]
                 continue
             self._video(frame, region, now, ops, chunks)
             r = region.rect
             ref[r.y : r.bottom, r.x : r.right] = frame[r.y : r.bottom, r.x : r.right]
-            rects = [piece for r in rects for piece in _minus(r, region.rect)]
+            rects = [piece for r in rects for piece in r.minus(region.rect)]
         for stream in [s for s in self._generations if s not in {g.stream for g in regions}]:
             del self._generations[stream]
             if self._vp8 is not None:
@@ -317,17 +317,3 @@ def _runs(flags: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
     padded = np.concatenate(([False], flags, [False])).astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
-
-
-def _minus(r: Rect, cut: Rect) -> list[Rect]:
-    """``r`` without ``cut``, as up to four rectangles."""
-    inner = r.intersect(cut)
-    if inner.is_empty():
-        return [r]
-    parts = [
-        Rect(r.x, r.y, r.w, inner.y - r.y),
-        Rect(r.x, inner.bottom, r.w, r.bottom - inner.bottom),
-        Rect(r.x, inner.y, inner.x - r.x, inner.h),
-        Rect(inner.right, inner.y, r.right - inner.right, inner.h),
-    ]
-    return [p for p in parts if not p.is_empty()]

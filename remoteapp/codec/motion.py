@@ -28,6 +28,8 @@ SEED_SCAN: Final = 48  #: rows scanned for seeds per search
 MAX_2D_SHIFT: Final = 160  #: largest x/y shift looked for in the 2-D search
 MAX_HITS: Final = 6  #: occurrences of one seed examined
 MIN_AREA: Final = 64 * 64 * 2  #: a copy smaller than two tiles is not worth an op
+FOLLOW_ROWS: Final = 16  #: rows compared to pick a shift in ``follow_motion``
+FOLLOW_SHARE: Final = 0.9  #: of a row's pixels that must match shifted to count for it
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,46 @@ def find_motion(
         if best is not None:
             return best
     return best
+
+
+def follow_motion(
+    cur: Words, ref: Words, box: Rect, shifts: Sequence[tuple[int, int]]
+) -> Motion | None:
+    """A copy by one of ``shifts`` (the last frames' moves) covering half of ``box``, or None.
+
+    A scroll or a drag goes on for many frames, mostly by the shifts already seen.  Trying
+    those on a damaged box skips the two scans ``find_motion`` needs to find a shift from
+    nothing (the changed area's bounds and the seed runs), which for a full-screen scroll
+    are two of the frame's four passes over its pixels.  A few rows spread over the box
+    pick the shift; ``_grow`` then verifies it pixel by pixel as any other candidate.
+    """
+    if box.w < SEED_LEN or box.h < 2 or box.area < MIN_AREA or not shifts:
+        return None
+    best: tuple[int, int, int, int, int] | None = None  # (rows explained, dx, dy, seed y, x)
+    for dx, dy in dict.fromkeys(shifts):
+        valid = box.intersect(box.shifted(dx, dy))
+        if valid.w < SEED_LEN or valid.h < 2:
+            continue
+        ys = np.linspace(valid.y, valid.bottom - 1, min(FOLLOW_ROWS, valid.h)).astype(np.intp)
+        rows = cur[ys, valid.x : valid.right]
+        moved = rows == ref[ys - dy, valid.x - dx : valid.right - dx]
+        # a row explained by the shift: it matches shifted almost all along (a moving
+        # scrollbar thumb beside a text area does not), and did not already match where
+        # it was (a blank row matches any vertical shift)
+        share = moved.mean(axis=1)
+        explained = (share >= FOLLOW_SHARE) & (rows != ref[ys, valid.x : valid.right]).any(axis=1)
+        count = int(explained.sum())
+        if count and (best is None or count > best[0]):
+            pick = int(np.where(explained, share, -1.0).argmax())
+            start, end = _longest_run(moved[pick])
+            best = (count, dx, dy, int(ys[pick]), valid.x + (start + end - SEED_LEN) // 2)
+    if best is None or best[0] < 2:
+        return None
+    _, dx, dy, sy, sx = best
+    found = _grow(cur, ref, box, dx, dy, sx, sy)
+    if found is None or found.dst.area < box.area // 2:
+        return None
+    return found
 
 
 def _seeds(cur: Words, ref: Words, region: Rect) -> list[tuple[int, int]]:
@@ -223,6 +265,16 @@ def _grow(
     if dst.area < MIN_AREA:
         return None
     return Motion(dx, dy, dst)
+
+
+def _longest_run(ok: npt.NDArray[np.bool_]) -> tuple[int, int]:
+    """The longest all-True span [start, end) of ``ok`` (the first of equals)."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], ok, [False])).astype(np.int8)))
+    starts, ends = edges[::2], edges[1::2]
+    if not starts.size:
+        return 0, 0
+    longest = int((ends - starts).argmax())
+    return int(starts[longest]), int(ends[longest])
 
 
 def _run_around(ok: npt.NDArray[np.bool_], lo: int, hi: int) -> tuple[int, int]:

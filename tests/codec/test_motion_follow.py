@@ -1,0 +1,66 @@
+"""The last frames' scroll shift tried first on a damaged box (``follow_motion``, issue 11):
+it finds the copy without the full search, and any shift that does not verify (the scroll
+changed speed or direction, or stopped) falls back to the search, exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from remoteapp.codec import ScreenDecoder, ScreenEncoder
+from remoteapp.codec.geometry import Rect
+from remoteapp.codec.motion import follow_motion
+from remoteapp.codec.pixels import Pixels
+from remoteapp.codec.tiles import as_words
+from tests.codec.frames import texty
+
+AREA = Rect(40, 30, 600, 400)  #: the text area: what X reports damaged for a CopyArea scroll
+BAR = Rect(AREA.right, AREA.y, 12, AREA.h)  #: its scrollbar, damaged on its own
+
+
+def scrolled(offsets: list[int]) -> list[Pixels]:
+    """A text area shown from each of ``offsets`` (rows into the document), thumb moving."""
+    doc = texty(AREA.h + max(offsets) + 1, AREA.w, 11)
+    frames = []
+    for top in offsets:
+        frame = np.full((480, 700, 4), 200, np.uint8)
+        frame[AREA.y : AREA.bottom, AREA.x : AREA.right] = doc[top : top + AREA.h]
+        thumb = AREA.y + top * (AREA.h - 40) // max(offsets)
+        frame[BAR.y : BAR.bottom, BAR.x : BAR.right, :3] = 225
+        frame[thumb : thumb + 40, BAR.x + 2 : BAR.right - 2, :3] = 120
+        frames.append(frame)
+    return frames
+
+
+def test_the_last_shift_is_found_among_stale_ones() -> None:
+    a, b = scrolled([0, 34])
+    motion = follow_motion(as_words(b), as_words(a), AREA, [(0, 17), (0, -17), (0, -34)])
+    assert motion is not None and (motion.dx, motion.dy) == (0, -34)
+    assert motion.dst.area >= AREA.w * (AREA.h - 34) * 0.95
+
+
+def test_no_shift_verifies_when_the_scroll_changed() -> None:
+    a, b = scrolled([0, 23])
+    cur, ref = as_words(b), as_words(a)
+    assert follow_motion(cur, ref, AREA, [(0, -17), (0, 17), (5, 0)]) is None
+    assert follow_motion(cur, ref, AREA, []) is None
+    same = as_words(a)  # nothing moved: blank rows match any shift, text rows did not move
+    assert follow_motion(same, ref, AREA, [(0, -17)]) is None
+
+
+def test_a_scroll_changing_speed_and_direction_stays_exact() -> None:
+    offsets = [0, 17, 34, 51, 74, 97, 80, 63, 63, 68, 120, 137]
+    frames = scrolled(offsets)
+    enc, dec = ScreenEncoder(), ScreenDecoder()
+    poll = ScreenEncoder()
+    damaged_bytes = poll_bytes = 0
+    for i, frame in enumerate(frames):
+        damage = None if i == 0 else (AREA, BAR)
+        update = enc.encode(frame, damage=damage)
+        dec.decode(update)
+        assert np.array_equal(dec.framebuffer, frame), i
+        assert enc.last_stats is not None
+        moved = i > 0 and offsets[i] != offsets[i - 1]
+        assert enc.last_stats.copies == int(moved), i
+        damaged_bytes += len(update)
+        poll_bytes += len(poll.encode(frame))
+    assert damaged_bytes <= poll_bytes * 1.01
