@@ -104,19 +104,21 @@ def follow_motion(
         valid = box.intersect(box.shifted(dx, dy))
         if valid.w < SEED_LEN or valid.h < 2:
             continue
-        ys = np.linspace(valid.y, valid.bottom - 1, min(FOLLOW_ROWS, valid.h)).astype(np.intp)
-        rows = cur[ys, valid.x : valid.right]
-        moved = rows == ref[ys - dy, valid.x - dx : valid.right - dx]
+        step = max(1, valid.h // FOLLOW_ROWS)
+        y0 = valid.y + step // 2
+        rows = cur[y0 : valid.bottom : step, valid.x : valid.right]  # views, no copies
+        moved = rows == ref[y0 - dy : valid.bottom - dy : step, valid.x - dx : valid.right - dx]
         # a row explained by the shift: it matches shifted almost all along (a moving
         # scrollbar thumb beside a text area does not), and did not already match where
         # it was (a blank row matches any vertical shift)
-        share = moved.mean(axis=1)
-        explained = (share >= FOLLOW_SHARE) & (rows != ref[ys, valid.x : valid.right]).any(axis=1)
-        count = int(explained.sum())
+        share = np.count_nonzero(moved, axis=1)
+        explained = share >= FOLLOW_SHARE * valid.w
+        explained &= (rows != ref[y0 : valid.bottom : step, valid.x : valid.right]).any(axis=1)
+        count = int(np.count_nonzero(explained))
         if count and (best is None or count > best[0]):
-            pick = int(np.where(explained, share, -1.0).argmax())
+            pick = int(np.where(explained, share, -1).argmax())
             start, end = _longest_run(moved[pick])
-            best = (count, dx, dy, int(ys[pick]), valid.x + (start + end - SEED_LEN) // 2)
+            best = (count, dx, dy, y0 + pick * step, valid.x + (start + end - SEED_LEN) // 2)
     if best is None or best[0] < 2:
         return None
     _, dx, dy, sy, sx = best
