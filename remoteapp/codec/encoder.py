@@ -228,15 +228,20 @@ class ScreenEncoder:
     def _follow(
         self, ref: Pixels, cur_w: Words, damage: Sequence[Rect] | None, ops: list[Op]
     ) -> list[Rect] | None:
-        """With damage hints, try the last frames' scroll shifts on the largest damaged
-        box first (``follow_motion``); the changed rectangles if one explains most of it,
-        else None (the full search follows).  Only straight shifts: a dragged window
-        (diagonal, and hinted by the OS) is found better by the seeded search."""
-        if not self._detect_motion or not damage:
+        """With damage hints, while the last copy was a scroll, try the last frames'
+        scroll shifts on the largest damaged box first (``follow_motion``); the changed
+        rectangles if one explains most of it, else None (the full search follows).  Only
+        straight shifts: a dragged window (diagonal, and hinted by the OS) is found better
+        by the seeded search, and a drag stopped by a screen edge (one straight shift among
+        diagonal ones) must not make every later frame try it in vain."""
+        if not self._detect_motion or not damage or not self._shifts:
+            return None
+        last_dx, last_dy = self._shifts[0]
+        if last_dx and last_dy:
             return None
         box = max(damage, key=lambda r: r.area)
         shifts = [(dx, dy) for dx, dy in self._shifts if not (dx and dy)]
-        if box.area < MOTION_MIN_AREA or not shifts:
+        if box.area < MOTION_MIN_AREA:
             return None
         ref_w = as_words(ref)
         motion = follow_motion(cur_w, ref_w, box, shifts)
