@@ -15,12 +15,11 @@ X11, no DAMAGE/XFixes extension.  Windows (DXGI Desktop Duplication) and macOS
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Final, Literal, Protocol
 
@@ -29,10 +28,9 @@ import numpy.typing as npt
 
 from remoteapp.capture.damage import coalesce
 from remoteapp.capture.grabber import CapturedFrame, Monitor, ScreenGrabber
-from remoteapp.capture.shm_frame import SharedFrame
+from remoteapp.capture.kept_frames import KeptFrames
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.motion import Motion
-from remoteapp.codec.pixels import Pixels
 from remoteapp.errors import CaptureError
 
 log = logging.getLogger("remoteapp.capture")
@@ -41,10 +39,6 @@ CaptureMode = Literal["damage", "poll"]
 
 #: A full grab and diff this often even when no damage came: drivers under-report.
 SAFETY_PERIOD_S: Final = 2.0
-#: A damage box at least this share of the monitor's width is read as whole rows into the
-#: shared frame (the X server reads at most a third more, and no copy follows).
-WIDEN_NUMERATOR: Final = 3
-WIDEN_DENOMINATOR: Final = 4
 
 
 class CaptureBackend(Protocol):
@@ -75,6 +69,14 @@ class CaptureBackend(Protocol):
     def force_full(self) -> None:
         """Read the whole monitor at the next grab (before a key frame)."""
 
+    #: True: the caller encodes each grabbed frame adopting it as its reference
+    #: (``ScreenEncoder.encode(adopt=True)``) and then calls ``adopted``
+    hands_over: bool
+
+    def adopted(self, changed: Sequence[Rect]) -> None:
+        """The last grabbed frame is now the encoder's reference; ``changed``: where the
+        update changed it (``ScreenEncoder.changed``)."""
+
     def close(self) -> None: ...
 
 
@@ -102,7 +104,9 @@ class DamageGrabber:
     XShmGetImage each) into the kept frame, and returns it with those boxes as
     ``damage``.  A full grab with ``damage=None`` happens on the first grab of a monitor,
     on ``force_full()`` and every SAFETY_PERIOD_S, so a change the source never
-    reported is still sent within that period.  Not thread-safe, like ScreenGrabber.
+    reported is still sent within that period.  ``hand_over``: two kept frames take
+    turns and the encoder adopts each (``remoteapp.capture.kept_frames``).  Not
+    thread-safe, like ScreenGrabber.
     """
 
     damage_driven = True
@@ -114,20 +118,29 @@ class DamageGrabber:
         *,
         safety_period: float = SAFETY_PERIOD_S,
         clock: Callable[[], float] = time.monotonic,
+        hand_over: bool = False,
     ) -> None:
         self._screen = screen
         self._listener: Callable[[], None] = lambda: None
         self._listener_lock = threading.Lock()
         self._safety = safety_period
         self._clock = clock
-        self._frame: Pixels | None = None
-        self._shared: SharedFrame | None = None  #: the kept frame's segment, when it has one
+        self.hands_over = hand_over
+        self._kept: KeptFrames | None = None
         self._monitor: Monitor | None = None
         self._next_full = 0.0
         self._cursor: tuple[int, int] | None = None  #: the last pointer read
         self.full_grabs = 0  #: how many grabs read the whole monitor (tests, bench)
-        self.in_place_grabs = 0  #: boxes the X server wrote into the shared frame (tests)
         self._source = source_factory(self._damaged)
+
+    @property
+    def in_place_grabs(self) -> int:
+        """Boxes the X server wrote straight into a kept frame (tests)."""
+        return 0 if self._kept is None else self._kept.in_place_grabs
+
+    def adopted(self, changed: Sequence[Rect]) -> None:
+        if self._kept is not None:
+            self._kept.adopted(changed)
 
     def __enter__(self) -> DamageGrabber:
         return self
@@ -174,55 +187,27 @@ class DamageGrabber:
     def grab(self, monitor: Monitor) -> CapturedFrame:
         rects, moves = self._source.take(monitor.left, monitor.top)
         now = self._clock()
-        frame = self._frame
-        if frame is None or monitor != self._monitor or now >= self._next_full:
+        kept = self._kept
+        if kept is None or monitor != self._monitor:
             self._next_full = now + self._safety
             self.full_grabs += 1
-            if frame is None or monitor != self._monitor:
-                shot = self._screen.grab(monitor)
-                frame = self._keep(monitor, shot.pixels)
-                self._cursor = shot.cursor
-                return CapturedFrame(frame, monitor, shot.cursor, shot.timestamp, None, moves)
-            self._grab_box(monitor, Rect(0, 0, monitor.width, monitor.height), frame)
+            shot = self._screen.grab(monitor)
+            if kept is not None:
+                kept.close()
+            kept = self._kept = KeptFrames(self._screen, monitor, shot.pixels, two=self.hands_over)
+            self._monitor, self._cursor = monitor, shot.cursor
+            return CapturedFrame(kept.front, monitor, shot.cursor, shot.timestamp, None, moves)
+        if now >= self._next_full:
+            self._next_full = now + self._safety
+            self.full_grabs += 1
+            frame, _ = kept.read(None)
             stamp = time.monotonic()
             return CapturedFrame(frame, monitor, self._read_cursor(monitor), stamp, None, moves)
-        boxes = coalesce(rects, monitor.width, monitor.height)
-        for box in boxes:
-            self._grab_box(monitor, box, frame)
+        frame, damage = kept.read(coalesce(rects, monitor.width, monitor.height))
         stamp = time.monotonic()
         pointer_still = self._source.pointer_events and not self._source.pointer_moved
         cursor = self._cursor if pointer_still else self._read_cursor(monitor)
-        return CapturedFrame(frame, monitor, cursor, stamp, tuple(boxes), moves)
-
-    def _keep(self, monitor: Monitor, pixels: Pixels) -> Pixels:
-        """Make ``pixels`` (a first grab of ``monitor``) the kept frame: in a segment the X
-        server writes into where it can be (``SharedFrame``), else the array itself."""
-        if self._shared is not None:
-            self._shared.close()
-            self._shared = None
-        frame = pixels
-        with contextlib.suppress(CaptureError):  # no MIT-SHM: every box is copied in
-            self._shared = self._screen.shared_frame(monitor)
-            frame = self._shared.pixels
-            np.copyto(frame, pixels)
-        self._frame, self._monitor = frame, monitor
-        return frame
-
-    def _grab_box(self, monitor: Monitor, box: Rect, frame: Pixels) -> None:
-        """Read ``box`` into the kept frame.  A box nearly as wide as the monitor is read as
-        whole rows straight into the shared frame (the X server copies a little more, this
-        process copies nothing); others through mss's segment and a copy."""
-        shared = self._shared
-        if shared is not None and box.w * WIDEN_DENOMINATOR >= monitor.width * WIDEN_NUMERATOR:
-            try:
-                shared.grab_rows(box.y, box.h)
-                self.in_place_grabs += 1
-                return
-            except CaptureError as exc:  # keep the frame as a plain array from now on
-                log.info("capture event=shared-frame-off reason=%r", str(exc))
-                shared.close()
-                self._shared = None
-        self._screen.grab_into(monitor, box, frame[box.y : box.bottom, box.x : box.right])
+        return CapturedFrame(frame, monitor, cursor, stamp, damage, moves)
 
     def _read_cursor(self, monitor: Monitor) -> tuple[int, int] | None:
         """Ask the X server where the pointer is (a round trip); a grab reuses the answer
@@ -235,9 +220,9 @@ class DamageGrabber:
         try:
             self._source.close()
         finally:
-            if self._shared is not None:
-                self._shared.close()
-                self._shared = None
+            if self._kept is not None:
+                self._kept.close()
+                self._kept = None
             self._screen.close()
 
 
@@ -245,15 +230,20 @@ def open_capture(
     mode: CaptureMode = "damage",
     display: str | None = None,
     env: Mapping[str, str] | None = None,
+    *,
+    hand_over: bool = False,
 ) -> ScreenGrabber | DamageGrabber:
-    """The backend for ``mode`` on this display; ``damage`` falls back to ``poll``."""
+    """The backend for ``mode`` on this display; ``damage`` falls back to ``poll``.
+    ``hand_over``: the caller adopts each frame (``CaptureBackend.hands_over``)."""
     screen = ScreenGrabber(display=display, env=env)
     if mode == "poll" or not sys.platform.startswith("linux"):
         return screen
     from remoteapp.capture.x11_damage import XDamageSource
 
     try:
-        return DamageGrabber(screen, lambda notify: XDamageSource(display, notify))
+        return DamageGrabber(
+            screen, lambda notify: XDamageSource(display, notify), hand_over=hand_over
+        )
     except CaptureError as exc:
         log.info("capture event=polling reason=%r", str(exc))
         return screen

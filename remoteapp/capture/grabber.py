@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -69,6 +69,7 @@ class ScreenGrabber:
 
     damage_driven = False
     pointer_driven = False
+    hands_over = False  #: each grab is a new array; the encoder keeps its own reference
 
     def __init__(self, display: str | None = None, env: Mapping[str, str] | None = None) -> None:
         if display is None:
@@ -107,6 +108,9 @@ class ScreenGrabber:
 
     def force_full(self) -> None:
         """Every grab reads the whole monitor already."""
+
+    def adopted(self, changed: Sequence[Rect]) -> None:
+        """Nothing to do: the frames are not handed over (``hands_over`` is False)."""
 
     @property
     def backend_status(self) -> list[str]:

@@ -85,6 +85,9 @@ class ScreenEncoder:
         self._miss_streak = 0
         self._skip_frames = 0
         self._shifts: list[tuple[int, int]] = []  #: the last copies' shifts, newest first
+        self._adopt = False  #: this encode adopts its frame (``encode(adopt=True)``)
+        #: where the last update changed the reference (its copies' targets and rectangles)
+        self.changed: tuple[Rect, ...] = ()
         self._ref: Pixels | None = None
         self._seq = 0
         self._key_requested = True
@@ -134,12 +137,17 @@ class ScreenEncoder:
         *,
         damage: Sequence[Rect] | None = None,
         moves: Sequence[Motion] = (),
+        adopt: bool = False,
     ) -> bytes:
         """Return the update that turns the previous frame into ``frame``.
 
         ``damage``: disjoint boxes outside which ``frame`` is known to equal the previous
         frame (a capture backend's damage hints): only their tiles are diffed.  None
         diffs the whole frame.  ``moves``: window moves to try first (unverified hints).
+        ``adopt``: ``frame`` becomes the reference as it is, instead of the changes being
+        copied into the encoder's own (a full-screen scroll's 8 MB a frame): the caller
+        must leave it alone until the next call, and learns from ``changed`` where it
+        differs from the frame before (a capture backend with two kept frames).
         """
         _check_frame(frame)
         height, width = frame.shape[:2]
@@ -148,8 +156,9 @@ class ScreenEncoder:
         ops: list[Op] = []
         chunks: list[bytes | memoryview] = []
         copies = lossy = 0
+        self._adopt = adopt and ref is not frame
         if key or ref is None:
-            ref = np.array(frame, dtype=np.uint8, order="C", copy=True)
+            ref = frame if adopt else np.array(frame, dtype=np.uint8, order="C", copy=True)
             self._ref = ref
             self._stream.reset()
             self._coder = self._codec.new()  # codec state restarts with the stream
@@ -199,12 +208,15 @@ class ScreenEncoder:
                 planner.bitrate, planner.fps_cap = self.video_bitrate, self.video_fps
                 planner.refresh_budget = self.refresh_pixels
                 raw_ops = len(ops)
-                rects = self._planner.plan(frame, ref, rects, ops, chunks)
+                rects = self._planner.plan(frame, frame if self._adopt else ref, rects, ops, chunks)
                 lossy = len(ops) - raw_ops
             for rect in rects:
                 block = frame[rect.y : rect.bottom, rect.x : rect.right]
-                ref[rect.y : rect.bottom, rect.x : rect.right] = block
+                if not self._adopt:
+                    ref[rect.y : rect.bottom, rect.x : rect.right] = block
                 ops.append(self._pixels(rect, block, chunks))
+            if self._adopt:
+                self._ref = frame
         if cursor is not None:
             ops.append(CursorOp(cursor[0], cursor[1]))
         raw_len = sum(op.length for op in ops if isinstance(op, PixelsOp))
@@ -214,6 +226,11 @@ class ScreenEncoder:
         )
         self._seq = (self._seq + 1) & 0xFFFFFFFF
         update = pack_update(header, ops, body)
+        self.changed = tuple(
+            op.dst if isinstance(op, CopyOp) else op.rect
+            for op in ops
+            if isinstance(op, CopyOp | PixelsOp)
+        )
         self.last_stats = EncodeStats(
             key,
             copies,
@@ -261,7 +278,8 @@ class ScreenEncoder:
         rectangles of ``region`` outside its target."""
         src, dst = motion.src, motion.dst
         ops.append(CopyOp(src.x, src.y, dst))
-        copy_rect(ref, src.x, src.y, dst)
+        if not self._adopt:  # (adopted, the frame itself becomes the reference)
+            copy_rect(ref, src.x, src.y, dst)
         if self._planner is not None:
             self._planner.after_copy(src.x, src.y, dst)
         shift = (motion.dx, motion.dy)

@@ -183,7 +183,8 @@ class LossyPlanner:
                 continue
             self._video(frame, region, now, ops, chunks)
             r = region.rect
-            ref[r.y : r.bottom, r.x : r.right] = frame[r.y : r.bottom, r.x : r.right]
+            if ref is not frame:  # (an encoder adopting its frames: ``ref`` is the frame)
+                ref[r.y : r.bottom, r.x : r.right] = frame[r.y : r.bottom, r.x : r.right]
             rects = [piece for r in rects for piece in r.minus(region.rect)]
         for stream in [s for s in self._generations if s not in {g.stream for g in regions}]:
             del self._generations[stream]
@@ -199,7 +200,8 @@ class LossyPlanner:
             payload = self._jpeg.encode(block)
             ops.append(PixelsOp(grown, JPEG.id, len(payload)))
             chunks.append(payload)
-            ref[grown.y : grown.bottom, grown.x : grown.right] = block
+            if ref is not frame:
+                ref[grown.y : grown.bottom, grown.x : grown.right] = block
             self._mark(grown, now)
             self._last_jpeg = now
         for r in raw:

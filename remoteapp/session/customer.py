@@ -229,7 +229,7 @@ class CustomerSession:
 
     def _serve(self) -> None:
         try:
-            with open_capture(self._capture, display=self._display) as grabber:
+            with open_capture(self._capture, display=self._display, hand_over=True) as grabber:
                 self._injector = InputInjector()
                 try:
                     self._serve_with(grabber, self._injector)
@@ -293,8 +293,13 @@ class CustomerSession:
                 changed = False  # a pointer read with no damage: nothing to encode
             else:
                 update = encoder.encode(
-                    shot.pixels, shot.cursor, damage=shot.damage, moves=shot.moves
+                    shot.pixels,
+                    shot.cursor,
+                    damage=shot.damage,
+                    moves=shot.moves,
+                    adopt=grabber.hands_over,
                 )
+                grabber.adopted(encoder.changed)
                 stats = encoder.last_stats
                 idle = stats is not None and not stats.key and not stats.rects and not stats.copies
                 changed = not (idle and shot.cursor == last_cursor)

@@ -1,0 +1,166 @@
+"""The damage grabber's kept frames of one monitor: one, or two that take turns.
+
+The damage grabber reads only the damaged boxes, into a frame it keeps.  With one kept
+frame the encoder needs a reference of its own, and every change it sends is copied into
+that reference: for a full-screen scroll, 8 MB a frame.  With two (``two=True``) the
+encoder adopts the grabbed frame as its reference (``ScreenEncoder.encode(adopt=True)``)
+and the next grab writes into the other one:
+
+    front   the frame the encoder holds as its reference (the last one handed over)
+    back    the frame being written; it equals ``front`` except where the last update
+            changed things (``stale``), which are brought over before the boxes are read
+
+A grab with damage reads into ``back`` and hands it over; the caller encodes it, adopting
+it, and reports where the update changed the reference (``adopted``): the two swap.
+Stale areas inside rows the X server rewrites whole anyway cost nothing; the others are
+copied from ``front`` (a few characters, when typing).
+
+Boxes at least 3/4 of the monitor's width are read as whole rows straight into a frame
+that is a MIT-SHM segment (``SharedFrame``).  With two frames such a box is reported as
+the whole rows: the reference becomes the frame, so a change in those rows outside the
+box (a driver that under-reports) must be diffed now; with one frame the encoder's own
+reference still holds the old pixels, and the safety check finds it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Final
+
+import numpy as np
+
+from remoteapp.capture.damage import as_rect_array, coalesce
+from remoteapp.capture.grabber import Monitor, ScreenGrabber
+from remoteapp.capture.shm_frame import SharedFrame
+from remoteapp.codec.geometry import Rect
+from remoteapp.codec.pixels import Pixels
+from remoteapp.errors import CaptureError
+
+log = logging.getLogger("remoteapp.capture")
+
+#: A damage box at least this share of the monitor's width is read as whole rows into the
+#: shared frame (the X server reads at most a third more, and no copy follows).
+WIDEN_NUMERATOR: Final = 3
+WIDEN_DENOMINATOR: Final = 4
+
+
+class _Frame:
+    """One kept frame: the pixels, and the segment they live in when there is one."""
+
+    def __init__(self, screen: ScreenGrabber, monitor: Monitor, pixels: Pixels) -> None:
+        self.shared: SharedFrame | None = None
+        self.pixels = pixels
+        with contextlib.suppress(CaptureError):  # no MIT-SHM: every box is copied in
+            self.shared = screen.shared_frame(monitor)
+            self.pixels = self.shared.pixels
+            np.copyto(self.pixels, pixels)
+
+    def close(self) -> None:
+        if self.shared is not None:
+            self.shared.close()
+            self.shared = None
+
+
+class KeptFrames:
+    """What the damage grabber has read of one monitor (see the module docstring)."""
+
+    def __init__(
+        self, screen: ScreenGrabber, monitor: Monitor, pixels: Pixels, *, two: bool
+    ) -> None:
+        self._screen, self._monitor = screen, monitor
+        self._front = _Frame(screen, monitor, pixels)
+        self._back = _Frame(screen, monitor, pixels) if two else None
+        self._stale: list[Rect] = []  #: where back differs from front
+        self._handed = False  #: back was returned and not adopted yet
+        self._since: list[Rect] | None = []  #: reported into back since then (None: all)
+        self.in_place_grabs = 0  #: boxes the X server wrote into a shared frame (tests)
+
+    @property
+    def front(self) -> Pixels:
+        return self._front.pixels
+
+    def read(self, boxes: Sequence[Rect] | None) -> tuple[Pixels, tuple[Rect, ...] | None]:
+        """Read ``boxes`` (None: the whole monitor) from the screen; return the frame
+        they went into and the damage to report with it (None: diff everything)."""
+        back = self._back
+        if back is None:
+            reported = self._read_boxes(self._front, boxes)
+            return self._front.pixels, None if boxes is None else reported
+        if not self._handed:
+            if boxes is not None and not boxes:
+                return self._front.pixels, ()  # nothing new: the reference as it is
+            self._bring_over(back, boxes)
+            self._handed, self._since = True, []
+        reported = self._read_boxes(back, boxes)
+        if boxes is None or self._since is None:
+            self._since = None
+        else:
+            self._since += reported
+        return back.pixels, None if self._since is None else self._union(self._since)
+
+    def adopted(self, changed: Sequence[Rect]) -> None:
+        """The frame the last grab returned is now the encoder's reference, which the
+        update changed in ``changed``: swap, and remember what the old one lacks."""
+        if self._back is None or not self._handed:
+            return  # the grab returned the reference itself (nothing new was read)
+        self._front, self._back = self._back, self._front
+        self._stale, self._handed = list(changed), False
+
+    def close(self) -> None:
+        self._front.close()
+        if self._back is not None:
+            self._back.close()
+
+    def _bring_over(self, back: _Frame, boxes: Sequence[Rect] | None) -> None:
+        """Copy the stale areas from front into back, except where this read rewrites
+        whole rows anyway."""
+        if boxes is None:
+            self._stale = []
+            return
+        rows = [(b.y, b.bottom) for b in boxes if back.shared is not None and self._wide(b)]
+        front = self._front.pixels
+        for r in self._stale:
+            if not any(top <= r.y and r.bottom <= bottom for top, bottom in rows):
+                area = (slice(r.y, r.bottom), slice(r.x, r.right))
+                np.copyto(back.pixels[area], front[area])
+        self._stale = []
+
+    def _read_boxes(self, frame: _Frame, boxes: Sequence[Rect] | None) -> tuple[Rect, ...]:
+        """Read ``boxes`` (None: all) into ``frame``; return what to report for them."""
+        mon = self._monitor
+        if boxes is None:
+            boxes = [Rect(0, 0, mon.width, mon.height)]
+        reported = []
+        for box in boxes:
+            shared = frame.shared
+            if shared is not None and self._wide(box):
+                try:
+                    shared.grab_rows(box.y, box.h)
+                    self.in_place_grabs += 1
+                    # two frames: the frame becomes the reference, so report whole rows
+                    wide = self._back is not None
+                    reported.append(Rect(0, box.y, mon.width, box.h) if wide else box)
+                    continue
+                except CaptureError as exc:  # keep this frame a plain array from now on
+                    log.info("capture event=shared-frame-off reason=%r", str(exc))
+                    frame.close()
+                    if frame is not self._front:  # stale parts of these rows were left
+                        rows = slice(box.y, box.bottom)  # to this read: bring them over
+                        np.copyto(frame.pixels[rows], self._front.pixels[rows])
+            self._screen.grab_into(mon, box, frame.pixels[box.y : box.bottom, box.x : box.right])
+            reported.append(box)
+        return tuple(reported)
+
+    def _wide(self, box: Rect) -> bool:
+        return box.w * WIDEN_DENOMINATOR >= self._monitor.width * WIDEN_NUMERATOR
+
+    def _union(self, boxes: list[Rect]) -> tuple[Rect, ...]:
+        """``boxes`` as disjoint boxes: a box widened to whole rows may overlap another
+        of its grab, and reads of grabs not adopted in between may overlap."""
+        if len(boxes) <= 1:
+            return tuple(boxes)
+        mon = self._monitor
+        rects = as_rect_array((b.x, b.y, b.w, b.h) for b in boxes)
+        return tuple(coalesce(rects, mon.width, mon.height))

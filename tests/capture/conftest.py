@@ -1,0 +1,58 @@
+"""Fixtures of the damage-capture tests: the fbdir Xvfb, a painter, damage grabbers."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from remoteapp.capture import DamageGrabber, ScreenGrabber
+from remoteapp.capture.x11_damage import XDamageSource
+from tests import displays
+from tests.capture.damage_rig import Clock, FbdirXvfb, H, Painter, W
+
+
+@pytest.fixture(scope="module")
+def fbdir_xvfb() -> Iterator[FbdirXvfb]:
+    with tempfile.TemporaryDirectory(prefix="fbdir-") as tmp:
+        argv = ["Xvfb", "-screen", "0", f"{W}x{H}x24", "-nolisten", "tcp", "-noreset"]
+        argv += ["-fbdir", tmp]
+        with displays.x_server(argv) as display:
+            screen = FbdirXvfb(display, Path(tmp, "Xvfb_screen0"))
+            try:
+                yield screen
+            finally:
+                screen.close()
+
+
+@pytest.fixture
+def painter(fbdir_xvfb: FbdirXvfb) -> Iterator[Painter]:
+    p = Painter(fbdir_xvfb.display)
+    try:
+        yield p
+    finally:
+        p.close()
+
+
+@pytest.fixture(params=[False, True], ids=["one-frame", "hand-over"])
+def damage_grabber(
+    fbdir_xvfb: FbdirXvfb, request: pytest.FixtureRequest
+) -> Iterator[tuple[DamageGrabber, Clock, threading.Event]]:
+    """A damage grabber with one kept frame, and one with two that hands each over to
+    the encoder (as the customer's capture loop uses it): every test runs with both."""
+    clock = Clock()
+    woke = threading.Event()
+    grabber = DamageGrabber(
+        ScreenGrabber(display=fbdir_xvfb.display),
+        lambda notify: XDamageSource(fbdir_xvfb.display, notify),
+        clock=clock,
+        hand_over=request.param,
+    )
+    grabber.set_listener(woke.set)
+    try:
+        yield grabber, clock, woke
+    finally:
+        grabber.close()

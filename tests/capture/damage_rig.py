@@ -1,0 +1,112 @@
+"""The damage-capture test rig: an Xvfb whose framebuffer the test can change behind the
+X server's back, a drawing client, an injected clock, and encoder -> decoder pipes
+(fixtures in ``conftest.py``)."""
+
+from __future__ import annotations
+
+import mmap
+import struct
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from remoteapp.capture import DamageGrabber
+from remoteapp.codec import ScreenDecoder, ScreenEncoder
+from remoteapp.codec.geometry import Rect
+from remoteapp.codec.pixels import Pixels
+
+W, H = 640, 480
+
+
+class FbdirXvfb:
+    """Xvfb whose framebuffer is a file this test maps: pixels it can change unseen."""
+
+    def __init__(self, display: str, fb: Path) -> None:
+        self.display = display
+        self._file = fb.open("r+b")
+        self._map = mmap.mmap(self._file.fileno(), 0)
+        header = struct.unpack(">25I", self._map[:100])  # XWD header, big-endian
+        self._offset = header[0] + header[19] * 12  # header size + colormap entries
+        self._stride = header[12]
+
+    def poke(self, x: int, y: int, bgra: bytes) -> None:
+        """Write one pixel straight into the framebuffer: the X server never knows."""
+        at = self._offset + y * self._stride + x * 4
+        self._map[at : at + 4] = bgra
+
+    def close(self) -> None:
+        self._map.close()
+        self._file.close()
+
+
+class Painter:
+    """A python-xlib client drawing into one override-redirect window."""
+
+    def __init__(self, display: str, x: int = 40, y: int = 30, w: int = 300, h: int = 200):
+        from Xlib import X
+        from Xlib import display as xdisplay
+
+        self.X = X
+        self.d = xdisplay.Display(display)
+        screen = self.d.screen()
+        self.win = screen.root.create_window(
+            x, y, w, h, 0, screen.root_depth, X.InputOutput, X.CopyFromParent,
+            background_pixel=0xF0F0F0, override_redirect=True,
+        )  # fmt: skip
+        self.gc = self.win.create_gc(foreground=0x102030, graphics_exposures=False)
+        self.font = self.d.open_font("fixed")
+        self.text_gc = self.win.create_gc(foreground=0x000000, font=self.font)
+        self.win.map()
+        self.d.sync()
+
+    def fill(self, x: int, y: int, w: int, h: int, colour: int) -> None:
+        self.gc.change(foreground=colour)
+        self.win.fill_rectangle(self.gc, x, y, w, h)
+
+    def close(self) -> None:
+        self.win.destroy()
+        self.d.close()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Pipe:
+    """Encoder -> decoder; the damage path passes the backend's hints.  With a grabber
+    that hands its frames over, the encoder adopts each and tells the grabber, as the
+    customer's capture loop does."""
+
+    def __init__(self, grabber: DamageGrabber | None = None) -> None:
+        self.enc, self.dec = ScreenEncoder(), ScreenDecoder()
+        self._grabber = grabber if grabber is not None and grabber.hands_over else None
+
+    def send(self, pixels: Pixels, damage: tuple[Rect, ...] | None = None) -> Pixels:
+        adopt = self._grabber is not None
+        self.dec.decode(self.enc.encode(pixels, damage=damage, adopt=adopt))
+        if self._grabber is not None:
+            self._grabber.adopted(self.enc.changed)
+        assert self.dec.framebuffer is not None
+        return self.dec.framebuffer
+
+
+def until_exact(
+    grabber: DamageGrabber, pipe: Pipe, truth: Callable[[], Pixels], timeout: float = 10.0
+) -> list[tuple[Rect, ...] | None]:
+    """Once the damage reported so far is gathered (``sync``), one grab, as the capture
+    loop makes it after a wake, must decode to exactly what a full grab shows; returns
+    that grab's damage (in a list, for the caller to check)."""
+    mon = grabber.monitors()[1]
+    assert grabber.sync(timeout)
+    shot = grabber.grab(mon)
+    screen = truth()
+    if grabber.hands_over:  # the frame becomes the reference: it must be the screen
+        assert np.array_equal(shot.pixels, screen), f"frame not the screen: {shot.damage}"
+    fb = pipe.send(shot.pixels, shot.damage)
+    assert np.array_equal(fb, screen), f"not exact after one grab; damage: {shot.damage}"
+    return [shot.damage]
