@@ -16,10 +16,11 @@ Stale areas inside rows the X server rewrites whole anyway cost nothing; the oth
 copied from ``front`` (a few characters, when typing).
 
 Boxes at least 3/4 of the monitor's width are read as whole rows straight into a frame
-that is a MIT-SHM segment (``SharedFrame``).  With two frames such a box is reported as
-the whole rows: the reference becomes the frame, so a change in those rows outside the
-box (a driver that under-reports) must be diffed now; with one frame the encoder's own
-reference still holds the old pixels, and the safety check finds it.
+that is a MIT-SHM segment (``SharedFrame``).  With two frames the reference's pixels are
+then put back beside the box in those rows (two thin strips): the frame becomes the
+reference, so a change there that the X server never reported (a driver that
+under-reports) must not slip into it unsent.  It stays unseen until the safety check,
+as with one frame, where the encoder's own reference keeps the old pixels.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class KeptFrames:
         self._stale: list[Rect] = []  #: where back differs from front
         self._handed = False  #: back was returned and not adopted yet
         self._since: list[Rect] | None = []  #: reported into back since then (None: all)
+        self._grabs_since = 0  #: grabs that read into back since then
         self.in_place_grabs = 0  #: boxes the X server wrote into a shared frame (tests)
 
     @property
@@ -92,8 +94,9 @@ class KeptFrames:
             if boxes is not None and not boxes:
                 return self._front.pixels, ()  # nothing new: the reference as it is
             self._bring_over(back, boxes)
-            self._handed, self._since = True, []
+            self._handed, self._since, self._grabs_since = True, [], 0
         reported = self._read_boxes(back, boxes)
+        self._grabs_since += 1
         if boxes is None or self._since is None:
             self._since = None
         else:
@@ -139,9 +142,9 @@ class KeptFrames:
                 try:
                     shared.grab_rows(box.y, box.h)
                     self.in_place_grabs += 1
-                    # two frames: the frame becomes the reference, so report whole rows
-                    wide = self._back is not None
-                    reported.append(Rect(0, box.y, mon.width, box.h) if wide else box)
+                    if frame is not self._front:
+                        self._restore_beside(frame, box)
+                    reported.append(box)
                     continue
                 except CaptureError as exc:  # keep this frame a plain array from now on
                     log.info("capture event=shared-frame-off reason=%r", str(exc))
@@ -153,13 +156,24 @@ class KeptFrames:
             reported.append(box)
         return tuple(reported)
 
+    def _restore_beside(self, frame: _Frame, box: Rect) -> None:
+        """Put the reference's pixels back beside ``box`` in the rows just read whole:
+        the frame becomes the reference, and a change there the X server never reported
+        must stay unseen until the safety check reads it (as with one frame), not slip
+        into the reference unsent."""
+        rows = slice(box.y, box.bottom)
+        front = self._front.pixels
+        for cols in (slice(0, box.x), slice(box.right, self._monitor.width)):
+            if cols.start < cols.stop:
+                np.copyto(frame.pixels[rows, cols], front[rows, cols])
+
     def _wide(self, box: Rect) -> bool:
         return box.w * WIDEN_DENOMINATOR >= self._monitor.width * WIDEN_NUMERATOR
 
     def _union(self, boxes: list[Rect]) -> tuple[Rect, ...]:
-        """``boxes`` as disjoint boxes: a box widened to whole rows may overlap another
-        of its grab, and reads of grabs not adopted in between may overlap."""
-        if len(boxes) <= 1:
+        """``boxes`` as disjoint boxes: one grab's are, but those of grabs not adopted in
+        between may overlap."""
+        if len(boxes) <= 1 or self._grabs_since <= 1:
             return tuple(boxes)
         mon = self._monitor
         rects = as_rect_array((b.x, b.y, b.w, b.h) for b in boxes)

@@ -1,7 +1,7 @@
 """Two kept frames that take turns (``remoteapp.capture.kept_frames``), on a real Xvfb:
-what is read into rows the X server rewrites whole is diffed at once, and a grab the
-caller did not encode is carried into the next one.  (Every test of ``test_damage.py``
-also runs with such a grabber.)"""
+an unreported change beside a box read as whole rows does not slip into the reference,
+and a grab the caller did not encode is carried into the next one.  (Every test of
+``test_damage.py`` also runs with such a grabber.)"""
 
 from __future__ import annotations
 
@@ -11,37 +11,45 @@ import numpy as np
 import pytest
 
 from remoteapp.capture import DamageGrabber, ScreenGrabber
+from remoteapp.capture.backend import SAFETY_PERIOD_S
 from remoteapp.capture.x11_damage import XDamageSource
 from tests.capture.damage_rig import Clock, FbdirXvfb, Painter, Pipe, W, until_exact
 
 
 @pytest.mark.display
-def test_a_change_never_reported_in_rows_read_whole_is_sent_with_them(
+def test_a_change_never_reported_beside_a_box_read_as_whole_rows_waits_for_the_check(
     fbdir_xvfb: FbdirXvfb, damage_grabber: tuple[DamageGrabber, Clock, threading.Event]
 ) -> None:
-    """A box nearly as wide as the screen is read as whole rows.  Handing the frame
-    over makes it the reference, so those rows are diffed whole and a change there the
-    X server never reported goes out now; with one frame the reference keeps the old
-    pixel and the safety check finds it later (``test_damage``)."""
-    grabber, _, _ = damage_grabber
+    """A box nearly as wide as the screen is read as whole rows.  A change beside it
+    that the X server never reported is read with them, but must not count as sent:
+    handed over, the frame becomes the reference, so the reference's pixels are put
+    back there.  Either way the safety check sends it."""
+    grabber, clock, _ = damage_grabber
     wide = Painter(fbdir_xvfb.display, x=0, y=300, w=W - 100, h=40)
     try:
         with ScreenGrabber(display=fbdir_xvfb.display) as poll:
             mon = poll.monitors()[1]
             pipe = Pipe(grabber)
             until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
-            old = poll.grab(mon).pixels[320, W - 20, :3]
-            colour = [(int(c) + 77) % 256 for c in old]
+            old = poll.grab(mon).pixels[320, W - 20, :3].tolist()
+            colour = [(c + 77) % 256 for c in old]
             fbdir_xvfb.poke(W - 20, 320, bytes([*colour, 0]))  # beside the window, unseen
-            wide.fill(0, 0, W - 100, 40, 0x4060A0)
+            wide.fill(0, 0, W - 100, 40, 0x4060A0 + len(grabber.monitors()))
             wide.d.sync()
             assert grabber.sync(10.0)
             shot = grabber.grab(mon)
+            assert shot.damage and all(box.right <= W - 64 for box in shot.damage)
+            assert grabber.in_place_grabs >= 1
+            if grabber.hands_over:
+                assert shot.pixels[320, W - 20, :3].tolist() == old
             decoded = pipe.send(shot.pixels, shot.damage)
-            assert shot.pixels[320, W - 20, :3].tolist() == colour  # read with the rows
-            sent = decoded[320, W - 20, :3].tolist() == colour
-            assert sent is grabber.hands_over
-            assert np.array_equal(decoded[:300], poll.grab(mon).pixels[:300])
+            truth = poll.grab(mon).pixels
+            assert decoded[320, W - 20, :3].tolist() == old  # not sent yet
+            assert np.array_equal(decoded[300:340, : W - 100], truth[300:340, : W - 100])
+            clock.now += SAFETY_PERIOD_S
+            shot = grabber.grab(mon)
+            assert shot.damage is None
+            assert np.array_equal(pipe.send(shot.pixels, shot.damage), truth)
     finally:
         wide.close()
 
