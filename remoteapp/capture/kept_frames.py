@@ -11,7 +11,8 @@ and the next grab writes into the other one:
             changed things (``stale``), which are brought over before the boxes are read
 
 A grab with damage reads into ``back`` and hands it over; the caller encodes it, adopting
-it, and reports where the update changed the reference (``adopted``): the two swap.
+it, and reports where the update changed the reference (``adopted``): the two swap.  A
+grab the caller dropped (not adopted) makes the next one read everything again.
 Stale areas inside rows the X server rewrites whole anyway cost nothing; the others are
 copied from ``front`` (a few characters, when typing).
 
@@ -32,7 +33,6 @@ from typing import Final
 
 import numpy as np
 
-from remoteapp.capture.damage import as_rect_array, coalesce
 from remoteapp.capture.grabber import Monitor, ScreenGrabber
 from remoteapp.capture.shm_frame import SharedFrame
 from remoteapp.codec.geometry import Rect
@@ -75,8 +75,6 @@ class KeptFrames:
         self._back = _Frame(screen, monitor, pixels) if two else None
         self._stale: list[Rect] = []  #: where back differs from front
         self._handed = False  #: back was returned and not adopted yet
-        self._since: list[Rect] | None = []  #: reported into back since then (None: all)
-        self._grabs_since = 0  #: grabs that read into back since then
         self.in_place_grabs = 0  #: boxes the X server wrote into a shared frame (tests)
 
     @property
@@ -90,18 +88,14 @@ class KeptFrames:
         if back is None:
             reported = self._read_boxes(self._front, boxes)
             return self._front.pixels, None if boxes is None else reported
-        if not self._handed:
-            if boxes is not None and not boxes:
-                return self._front.pixels, ()  # nothing new: the reference as it is
-            self._bring_over(back, boxes)
-            self._handed, self._since, self._grabs_since = True, [], 0
+        if self._handed:
+            boxes = None  # the last grab was dropped (not adopted): read everything again
+        elif boxes is not None and not boxes:
+            return self._front.pixels, ()  # nothing new: the reference as it is
+        self._bring_over(back, boxes)
+        self._handed = True
         reported = self._read_boxes(back, boxes)
-        self._grabs_since += 1
-        if boxes is None or self._since is None:
-            self._since = None
-        else:
-            self._since += reported
-        return back.pixels, None if self._since is None else self._union(self._since)
+        return back.pixels, None if boxes is None else reported
 
     def adopted(self, changed: Sequence[Rect]) -> None:
         """The frame the last grab returned is now the encoder's reference, which the
@@ -130,13 +124,12 @@ class KeptFrames:
                 np.copyto(back.pixels[area], front[area])
         self._stale = []
 
-    def _read_boxes(self, frame: _Frame, boxes: Sequence[Rect] | None) -> tuple[Rect, ...]:
-        """Read ``boxes`` (None: all) into ``frame``; return what to report for them."""
+    def _read_boxes(self, frame: _Frame, boxes: Sequence[Rect] | None) -> tuple[Rect, ...] | None:
+        """Read ``boxes`` (None: all) into ``frame``; return them, or None when the whole
+        monitor was read instead (the shared segment failed: report everything)."""
         mon = self._monitor
-        if boxes is None:
-            boxes = [Rect(0, 0, mon.width, mon.height)]
-        reported = []
-        for box in boxes:
+        whole = Rect(0, 0, mon.width, mon.height)
+        for box in [whole] if boxes is None else boxes:
             shared = frame.shared
             if shared is not None and self._wide(box):
                 try:
@@ -144,17 +137,15 @@ class KeptFrames:
                     self.in_place_grabs += 1
                     if frame is not self._front:
                         self._restore_beside(frame, box)
-                    reported.append(box)
                     continue
-                except CaptureError as exc:  # keep this frame a plain array from now on
+                except CaptureError as exc:  # keep this frame a plain array from now on,
+                    # and read it all: those rows may hold stale pixels left to this read
                     log.info("capture event=shared-frame-off reason=%r", str(exc))
                     frame.close()
-                    if frame is not self._front:  # stale parts of these rows were left
-                        rows = slice(box.y, box.bottom)  # to this read: bring them over
-                        np.copyto(frame.pixels[rows], self._front.pixels[rows])
+                    self._screen.grab_into(mon, whole, frame.pixels)
+                    return None
             self._screen.grab_into(mon, box, frame.pixels[box.y : box.bottom, box.x : box.right])
-            reported.append(box)
-        return tuple(reported)
+        return None if boxes is None else tuple(boxes)
 
     def _restore_beside(self, frame: _Frame, box: Rect) -> None:
         """Put the reference's pixels back beside ``box`` in the rows just read whole:
@@ -169,12 +160,3 @@ class KeptFrames:
 
     def _wide(self, box: Rect) -> bool:
         return box.w * WIDEN_DENOMINATOR >= self._monitor.width * WIDEN_NUMERATOR
-
-    def _union(self, boxes: list[Rect]) -> tuple[Rect, ...]:
-        """``boxes`` as disjoint boxes: one grab's are, but those of grabs not adopted in
-        between may overlap."""
-        if len(boxes) <= 1 or self._grabs_since <= 1:
-            return tuple(boxes)
-        mon = self._monitor
-        rects = as_rect_array((b.x, b.y, b.w, b.h) for b in boxes)
-        return tuple(coalesce(rects, mon.width, mon.height))
