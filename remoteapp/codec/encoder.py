@@ -85,7 +85,6 @@ class ScreenEncoder:
         self._miss_streak = 0
         self._skip_frames = 0
         self._shifts: list[tuple[int, int]] = []  #: the last copies' shifts, newest first
-        self._adopt = False  #: this encode adopts its frame (``encode(adopt=True)``)
         #: where the last update changed the reference (its copies' targets and rectangles)
         self.changed: tuple[Rect, ...] = ()
         self._ref: Pixels | None = None
@@ -156,7 +155,7 @@ class ScreenEncoder:
         ops: list[Op] = []
         chunks: list[bytes | memoryview] = []
         copies = lossy = 0
-        self._adopt = adopt and ref is not frame
+        adopting = adopt and ref is not frame  # (the same array: nothing to adopt)
         if key or ref is None:
             ref = frame if adopt else np.array(frame, dtype=np.uint8, order="C", copy=True)
             self._ref = ref
@@ -178,7 +177,7 @@ class ScreenEncoder:
                 ops.append(self._pixels(rect, block, chunks))
         else:
             cur_w, ref_w = as_words(frame), as_words(ref)
-            rects = self._follow(ref, cur_w, damage, ops)
+            rects = self._follow(ref, ref_w, cur_w, damage, ops, adopting)
             if rects is not None:
                 copies = 1
             else:
@@ -199,7 +198,7 @@ class ScreenEncoder:
                         copies = 1
                         # inside dst the copy made ref equal to frame (verified pixel by
                         # pixel), so only the rest of the region needs another look
-                        rects = self._copy(ref, motion, region, ops, cur_w)
+                        rects = self._copy(ref, ref_w, cur_w, motion, region, ops, adopting)
                 if rects is None:
                     rects = [rect for diff in diffs for rect in diff.rects()]
                 del diffs
@@ -208,14 +207,14 @@ class ScreenEncoder:
                 planner.bitrate, planner.fps_cap = self.video_bitrate, self.video_fps
                 planner.refresh_budget = self.refresh_pixels
                 raw_ops = len(ops)
-                rects = self._planner.plan(frame, frame if self._adopt else ref, rects, ops, chunks)
+                rects = self._planner.plan(frame, frame if adopting else ref, rects, ops, chunks)
                 lossy = len(ops) - raw_ops
             for rect in rects:
                 block = frame[rect.y : rect.bottom, rect.x : rect.right]
-                if not self._adopt:
+                if not adopting:
                     ref[rect.y : rect.bottom, rect.x : rect.right] = block
                 ops.append(self._pixels(rect, block, chunks))
-            if self._adopt:
+            if adopting:
                 self._ref = frame
         if cursor is not None:
             ops.append(CursorOp(cursor[0], cursor[1]))
@@ -243,8 +242,9 @@ class ScreenEncoder:
         return update
 
     def _follow(
-        self, ref: Pixels, cur_w: Words, damage: Sequence[Rect] | None, ops: list[Op]
-    ) -> list[Rect] | None:
+        self, ref: Pixels, ref_w: Words, cur_w: Words, damage: Sequence[Rect] | None,
+        ops: list[Op], adopting: bool,
+    ) -> list[Rect] | None:  # fmt: skip
         """With damage hints, while the last copy was a scroll, try the last frames'
         scroll shifts on the largest damaged box first (``follow_motion``); the changed
         rectangles if one explains most of it, else None (the full search follows).  Only
@@ -260,31 +260,31 @@ class ScreenEncoder:
         shifts = [(dx, dy) for dx, dy in self._shifts if not (dx and dy)]
         if box.area < MOTION_MIN_AREA:
             return None
-        ref_w = as_words(ref)
         motion = follow_motion(cur_w, ref_w, box, shifts)
         if motion is None:
             return None
         self._missed_region = None
-        rects = self._copy(ref, motion, box, ops, cur_w)
+        rects = self._copy(ref, ref_w, cur_w, motion, box, ops, adopting)
         for other in damage:  # (the backend's boxes are disjoint, but hints are only hints)
             if other is not box:
                 rects += [r for part in other.minus(box) for r in changed_rects(cur_w, ref_w, part)]
         return rects
 
     def _copy(
-        self, ref: Pixels, motion: Motion, region: Rect, ops: list[Op], cur_w: Words
-    ) -> list[Rect]:
-        """Send ``motion`` as a COPY and apply it to the reference; return the changed
+        self, ref: Pixels, ref_w: Words, cur_w: Words, motion: Motion, region: Rect,
+        ops: list[Op], adopting: bool,
+    ) -> list[Rect]:  # fmt: skip
+        """Send ``motion`` as a COPY and apply it to the reference (``ref_w`` views it;
+        adopting, the frame itself becomes the reference instead); return the changed
         rectangles of ``region`` outside its target."""
         src, dst = motion.src, motion.dst
         ops.append(CopyOp(src.x, src.y, dst))
-        if not self._adopt:  # (adopted, the frame itself becomes the reference)
+        if not adopting:
             copy_rect(ref, src.x, src.y, dst)
         if self._planner is not None:
             self._planner.after_copy(src.x, src.y, dst)
         shift = (motion.dx, motion.dy)
         self._shifts = [shift, *(s for s in self._shifts if s != shift)][:FOLLOW_SHIFTS]
-        ref_w = as_words(ref)
         return [rect for strip in region.minus(dst) for rect in changed_rects(cur_w, ref_w, strip)]
 
     def _pixels(self, rect: Rect, block: Pixels, chunks: list[bytes | memoryview]) -> PixelsOp:

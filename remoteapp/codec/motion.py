@@ -91,7 +91,7 @@ def follow_motion(
 ) -> Motion | None:
     """A copy by one of ``shifts`` (the last frames' moves) covering half of ``box``, or None.
 
-    A scroll or a drag goes on for many frames, mostly by the shifts already seen.  Trying
+    A scroll goes on for many frames, mostly by the shifts already seen.  Trying
     those on a damaged box skips the two scans ``find_motion`` needs to find a shift from
     nothing (the changed area's bounds and the seed runs), which for a full-screen scroll
     are two of the frame's four passes over its pixels.  A few rows spread over the box
