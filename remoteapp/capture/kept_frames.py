@@ -13,8 +13,9 @@ and the next grab writes into the other one:
 A grab with damage reads into ``back`` and hands it over; the caller encodes it, adopting
 it, and reports where the update changed the reference (``adopted``): the two swap.  A
 grab the caller dropped (not adopted) makes the next one read everything again.
-Stale areas inside rows the X server rewrites whole anyway cost nothing; the others are
-copied from ``front`` (a few characters, when typing).
+Stale areas the next read rewrites anyway (inside its boxes, or in rows the X server
+rewrites whole) cost nothing; the others are copied from ``front`` (a dragged window's
+last place is inside the next grab's box; a typed character's, mostly, in its tile).
 
 Boxes at least 3/4 of the monitor's width are read as whole rows straight into a frame
 that is a MIT-SHM segment (``SharedFrame``).  With two frames the reference's pixels are
@@ -112,14 +113,21 @@ class KeptFrames:
 
     def _bring_over(self, back: _Frame, boxes: Sequence[Rect] | None) -> None:
         """Copy the stale areas from front into back, except where this read rewrites
-        whole rows anyway."""
+        them anyway: inside its boxes, and in the rows a wide box reads whole."""
         if boxes is None:
             self._stale = []
             return
-        rows = [(b.y, b.bottom) for b in boxes if back.shared is not None and self._wide(b)]
+        width = self._monitor.width
+        reads = [
+            Rect(0, b.y, width, b.h) if back.shared is not None and self._wide(b) else b
+            for b in boxes
+        ]
         front = self._front.pixels
-        for r in self._stale:
-            if not any(top <= r.y and r.bottom <= bottom for top, bottom in rows):
+        for stale in self._stale:
+            parts = [stale]
+            for read in reads:  # (a dragged window's last place is in this grab's box)
+                parts = [p for part in parts for p in part.minus(read)]
+            for r in parts:
                 area = (slice(r.y, r.bottom), slice(r.x, r.right))
                 np.copyto(back.pixels[area], front[area])
         self._stale = []

@@ -83,3 +83,32 @@ def test_after_a_grab_the_caller_did_not_encode_the_next_reads_everything(
             painter.d.sync()
             damage = until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)[0]
             assert damage is not None and all(box.y >= 128 for box in damage), damage
+
+
+@pytest.mark.display
+def test_a_change_partly_inside_the_next_box_is_brought_over_outside_it(
+    fbdir_xvfb: FbdirXvfb, painter: Painter
+) -> None:
+    """The next grab rewrites what its boxes hold, so of the last update's changes only
+    the parts outside them are copied from the reference (a dragged window's last place
+    is inside the next box): the frame handed over still equals the screen everywhere."""
+    with (
+        DamageGrabber(
+            ScreenGrabber(display=fbdir_xvfb.display),
+            lambda notify: XDamageSource(fbdir_xvfb.display, notify),
+            clock=Clock(),
+            hand_over=True,
+        ) as grabber,
+        ScreenGrabber(display=fbdir_xvfb.display) as poll,
+    ):
+        mon = poll.monitors()[1]
+        pipe = Pipe(grabber)
+        until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+        for step in range(3):
+            painter.fill(10, 20 + 60 * step, 220, 30, 0x305070 + step)  # over four tiles
+            painter.d.sync()
+            until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+            painter.fill(12, 22 + 60 * step, 10, 10, 0x703050 + step)  # inside the first
+            painter.d.sync()
+            damage = until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)[0]
+            assert damage is not None and all(box.right <= 128 for box in damage), damage
