@@ -18,7 +18,7 @@ import numpy as np
 from remoteapp.codec.framebuffer import copy_rect
 from remoteapp.codec.geometry import Rect, bounding_box
 from remoteapp.codec.lossy import REFRESH_BUDGET, LossyMode, LossyPlanner
-from remoteapp.codec.motion import Motion, Words, find_motion, follow_motion
+from remoteapp.codec.motion import Motion, Words, find_motion, follow_hint, follow_motion
 from remoteapp.codec.pixels import Pixels
 from remoteapp.codec.raw_bgra import RAW_BGRA
 from remoteapp.codec.tiles import TileDiff, as_words, changed_rects
@@ -177,7 +177,7 @@ class ScreenEncoder:
                 ops.append(self._pixels(rect, block, chunks))
         else:
             cur_w, ref_w = as_words(frame), as_words(ref)
-            rects = self._follow(ref, ref_w, cur_w, damage, ops, adopting)
+            rects = self._follow(ref, ref_w, cur_w, damage, moves, ops, adopting)
             if rects is not None:
                 copies = 1
             else:
@@ -243,32 +243,55 @@ class ScreenEncoder:
 
     def _follow(
         self, ref: Pixels, ref_w: Words, cur_w: Words, damage: Sequence[Rect] | None,
-        ops: list[Op], adopting: bool,
+        moves: Sequence[Motion], ops: list[Op], adopting: bool,
     ) -> list[Rect] | None:  # fmt: skip
-        """With damage hints, while the last copy was a scroll, try the last frames'
-        scroll shifts on the largest damaged box first (``follow_motion``); the changed
-        rectangles if one explains most of it, else None (the full search follows).  Only
-        straight shifts: a dragged window (diagonal, and hinted by the OS) is found better
-        by the seeded search, and a drag stopped by a screen edge (one straight shift among
-        diagonal ones) must not make every later frame try it in vain."""
-        if not self._detect_motion or not damage or not self._shifts:
+        """With damage hints, try the cheap guesses before the full search: a window the
+        OS saw move (``follow_hint``), then, while the last copy was a scroll, the last
+        frames' scroll shifts (``follow_motion``).  The changed rectangles if one explains
+        its damaged box, else None (the full search follows)."""
+        if not self._detect_motion or not damage:
             return None
-        last_dx, last_dy = self._shifts[0]
-        if last_dx and last_dy:
+        found = self._follow_hints(ref_w, cur_w, damage, moves)
+        if found is None:
+            found = self._follow_scroll(ref_w, cur_w, damage)
+        if found is None:
             return None
-        box = max(damage, key=lambda r: r.area)
-        shifts = [(dx, dy) for dx, dy in self._shifts if not (dx and dy)]
-        if box.area < MOTION_MIN_AREA:
-            return None
-        motion = follow_motion(cur_w, ref_w, box, shifts)
-        if motion is None:
-            return None
+        motion, box = found
         self._missed_region = None
         rects = self._copy(ref, ref_w, cur_w, motion, box, ops, adopting)
         for other in damage:  # (the backend's boxes are disjoint, but hints are only hints)
             if other is not box:
                 rects += [r for part in other.minus(box) for r in changed_rects(cur_w, ref_w, part)]
         return rects
+
+    def _follow_hints(
+        self, ref_w: Words, cur_w: Words, damage: Sequence[Rect], moves: Sequence[Motion]
+    ) -> tuple[Motion, Rect] | None:
+        """The largest hinted window first, each in the damaged box holding most of it."""
+        for hint in sorted(moves, key=lambda m: m.dst.area, reverse=True):
+            box = max(damage, key=lambda r: r.intersect(hint.dst).area)
+            motion = follow_hint(cur_w, ref_w, box, hint)
+            if motion is not None:
+                return motion, box
+        return None
+
+    def _follow_scroll(
+        self, ref_w: Words, cur_w: Words, damage: Sequence[Rect]
+    ) -> tuple[Motion, Rect] | None:
+        """The last scroll shifts on the largest damaged box.  Only straight shifts, and
+        only while the last copy was one: a drag stopped by a screen edge (one straight
+        shift among diagonal ones) must not make every later frame try it in vain."""
+        if not self._shifts:
+            return None
+        last_dx, last_dy = self._shifts[0]
+        if last_dx and last_dy:
+            return None
+        box = max(damage, key=lambda r: r.area)
+        if box.area < MOTION_MIN_AREA:
+            return None
+        shifts = [(dx, dy) for dx, dy in self._shifts if not (dx and dy)]
+        motion = follow_motion(cur_w, ref_w, box, shifts)
+        return None if motion is None else (motion, box)
 
     def _copy(
         self, ref: Pixels, ref_w: Words, cur_w: Words, motion: Motion, region: Rect,

@@ -128,6 +128,22 @@ def follow_motion(
     return found
 
 
+def follow_hint(cur: Words, ref: Words, box: Rect, hint: Motion) -> Motion | None:
+    """``hint`` (a window the OS saw move) verified inside ``box``, seeded in the middle
+    of the window's new place: a copy covering at least half of the window's part of the
+    box, or None.  Like ``follow_motion`` for a scroll, this skips the changed area's
+    bounds and the seed search, which for a dragged window are most of the frame's work;
+    a window covered in the middle, or repainted, is left to ``find_motion``."""
+    inside = hint.dst.intersect(box).intersect(box.shifted(hint.dx, hint.dy))
+    if inside.w < SEED_LEN or inside.h < 2:
+        return None
+    sx, sy = inside.x + (inside.w - SEED_LEN) // 2, inside.y + inside.h // 2
+    found = _grow(cur, ref, box, hint.dx, hint.dy, sx, sy)
+    if found is None or found.dst.area * 2 < inside.area:
+        return None
+    return found
+
+
 def _seeds(cur: Words, ref: Words, region: Rect) -> list[tuple[int, int]]:
     """Up to SEED_ROWS (x, y) starts of distinctive runs, from rows spread over the region.
 
