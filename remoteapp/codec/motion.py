@@ -17,7 +17,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from remoteapp.codec.compare import equal
+from remoteapp.codec.compare import equal, rows_equal
 from remoteapp.codec.geometry import Rect
 
 Words = npt.NDArray[np.uint32]
@@ -30,6 +30,9 @@ MAX_HITS: Final = 6  #: occurrences of one seed examined
 MIN_AREA: Final = 64 * 64 * 2  #: a copy smaller than two tiles is not worth an op
 FOLLOW_ROWS: Final = 16  #: rows compared to pick a shift in ``follow_motion``
 FOLLOW_SHARE: Final = 0.9  #: of a row's pixels that must match shifted to count for it
+#: a copy's box whose rows mostly match: its columns are compared in the other rows only
+#: (up to 1 in this many), else in the whole box
+BAD_ROWS_SHARE: Final = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,20 +266,25 @@ def _grow(
     if (xb - xa) * (yb - ya) < MIN_AREA:
         return None
     box = Rect(valid.x + xa, valid.y + ya, xb - xa, yb - ya)
-    match = equal(
-        cur[box.y : box.bottom, box.x : box.right],
-        ref[box.y - dy : box.bottom - dy, box.x - dx : box.right - dx],
-    )
+    cur_box = cur[box.y : box.bottom, box.x : box.right]
+    ref_box = ref[box.y - dy : box.bottom - dy, box.x - dx : box.right - dx]
     bx, by = lx - xa, ly - ya  # the seed inside the box
     # grow columns-first and rows-first: a moving scrollbar thumb beside a scrolled text
     # area stops the first order early, a ragged window edge the second (the box's
     # columns are the seed row's run, its rows the seed columns' run)
-    ta, tb = _run_around(np.logical_and.reduce(match, axis=1), by, by + 1)
+    rows_ok = rows_equal(cur_box, ref_box)
+    ta, tb = _run_around(rows_ok, by, by + 1)
     wide = Rect(0, ta, box.w, tb - ta)
     if wide.h == box.h:
         best = wide  # the whole box matched (a clean scroll): no rows-first order to try
     else:
-        la, lb = _run_around(np.logical_and.reduce(match, axis=0), bx, bx + SEED_LEN)
+        # a column matches all along where it matches in the rows that do not
+        bad = np.flatnonzero(~rows_ok)
+        if len(bad) * BAD_ROWS_SHARE <= box.h:
+            cols_ok = np.logical_and.reduce(cur_box[bad] == ref_box[bad], axis=0)
+        else:
+            cols_ok = np.logical_and.reduce(equal(cur_box, ref_box), axis=0)
+        la, lb = _run_around(cols_ok, bx, bx + SEED_LEN)
         tall = Rect(la, 0, lb - la, box.h)
         best = wide if wide.area >= tall.area else tall
     dst = best.shifted(box.x, box.y)

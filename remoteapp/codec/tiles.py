@@ -15,7 +15,7 @@ from typing import Final, cast
 import numpy as np
 import numpy.typing as npt
 
-from remoteapp.codec.compare import not_equal
+from remoteapp.codec.compare import not_equal, pair_view
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.pixels import Pixels
 
@@ -25,16 +25,6 @@ TILE: Final = 64
 def as_words(frame: Pixels) -> npt.NDArray[np.uint32]:
     """View an (h, w, 4) BGRA frame as (h, w) 32-bit pixels, without copying."""
     return frame.view(np.uint32).reshape(frame.shape[0], frame.shape[1])
-
-
-def _pair_view(words: npt.NDArray[np.uint32]) -> npt.NDArray[np.generic] | None:
-    """The block as 64-bit pixel pairs (half the compares), when its layout allows."""
-    if words.shape[1] % 2 or words.strides[1] != 4 or words.ctypes.data % 8:
-        return None
-    try:
-        return words.view(np.uint64)
-    except ValueError:
-        return None
 
 
 def changed_rects(
@@ -70,7 +60,7 @@ class TileDiff:
         self._x0, self._y0 = area.x, area.y
         cur_a = cur[area.y : area.bottom, area.x : area.right]
         ref_a = ref[area.y : area.bottom, area.x : area.right]
-        cur_u, ref_u = _pair_view(cur_a), _pair_view(ref_a)
+        cur_u, ref_u = pair_view(cur_a), pair_view(ref_a)
         self._unit = 2
         if cur_u is None or ref_u is None:
             cur_u, ref_u, self._unit = cur_a, ref_a, 1
