@@ -85,6 +85,7 @@ class ScreenEncoder:
         self._miss_streak = 0
         self._skip_frames = 0
         self._shifts: list[tuple[int, int]] = []  #: the last copies' shifts, newest first
+        self._last_copy: Motion | None = None
         #: where the last update changed the reference (its copies' targets and rectangles)
         self.changed: tuple[Rect, ...] = ()
         self._ref: Pixels | None = None
@@ -168,7 +169,7 @@ class ScreenEncoder:
             else:
                 self._planner = None
             self._key_requested = False
-            self._shifts = []
+            self._shifts, self._last_copy = [], None
             whole = [Rect(0, 0, width, height)]
             raw = whole if self._planner is None else self._planner.plan_key(frame, ops, chunks)
             lossy = len(ops)
@@ -289,8 +290,12 @@ class ScreenEncoder:
         box = max(damage, key=lambda r: r.area)
         if box.area < MOTION_MIN_AREA:
             return None
-        shifts = [(dx, dy) for dx, dy in self._shifts if not (dx and dy)]
-        motion = follow_motion(cur_w, ref_w, box, shifts)
+        motion = None
+        if self._last_copy is not None:  # a steady scroll: its last copy, seeded there
+            motion = follow_hint(cur_w, ref_w, box, self._last_copy, box.area // 2)
+        if motion is None:
+            shifts = [(dx, dy) for dx, dy in self._shifts if not (dx and dy)]
+            motion = follow_motion(cur_w, ref_w, box, shifts)
         return None if motion is None else (motion, box)
 
     def _copy(
@@ -308,6 +313,7 @@ class ScreenEncoder:
             self._planner.after_copy(src.x, src.y, dst)
         shift = (motion.dx, motion.dy)
         self._shifts = [shift, *(s for s in self._shifts if s != shift)][:FOLLOW_SHIFTS]
+        self._last_copy = motion
         return [rect for strip in region.minus(dst) for rect in changed_rects(cur_w, ref_w, strip)]
 
     def _pixels(self, rect: Rect, block: Pixels, chunks: list[bytes | memoryview]) -> PixelsOp:

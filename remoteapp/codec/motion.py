@@ -131,18 +131,22 @@ def follow_motion(
     return found
 
 
-def follow_hint(cur: Words, ref: Words, box: Rect, hint: Motion) -> Motion | None:
-    """``hint`` (a window the OS saw move) verified inside ``box``, seeded in the middle
-    of the window's new place: a copy covering at least half of the window's part of the
-    box, or None.  Like ``follow_motion`` for a scroll, this skips the changed area's
-    bounds and the seed search, which for a dragged window are most of the frame's work;
-    a window covered in the middle, or repainted, is left to ``find_motion``."""
+def follow_hint(
+    cur: Words, ref: Words, box: Rect, hint: Motion, min_area: int | None = None
+) -> Motion | None:
+    """``hint`` (a window the OS saw move, or the last copy) verified inside ``box``,
+    seeded in the middle of its target: a copy of at least ``min_area`` pixels (by
+    default half the target's part of the box), or None.  Like ``follow_motion``, this
+    skips the changed area's bounds and the seed search, which for a dragged window are
+    most of the frame's work; a target covered in the middle, or repainted, is left to
+    the search."""
     inside = hint.dst.intersect(box).intersect(box.shifted(hint.dx, hint.dy))
     if inside.w < SEED_LEN or inside.h < 2:
         return None
     sx, sy = inside.x + (inside.w - SEED_LEN) // 2, inside.y + inside.h // 2
     found = _grow(cur, ref, box, hint.dx, hint.dy, sx, sy)
-    if found is None or found.dst.area * 2 < inside.area:
+    need = (inside.area + 1) // 2 if min_area is None else min_area
+    if found is None or found.dst.area < need:
         return None
     return found
 

@@ -1,6 +1,7 @@
-"""The last frames' scroll shift tried first on a damaged box (``follow_motion``, issue 11):
-it finds the copy without the full search, and any shift that does not verify (the scroll
-changed speed or direction, or stopped) falls back to the search, exactly."""
+"""The last frames' scroll shift tried first on a damaged box (``follow_motion``, and the
+last copy itself through ``follow_hint``; issue 11): it finds the copy without the full
+search, and any shift that does not verify (the scroll changed speed or direction, or
+stopped) falls back to the search, exactly."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 
 from remoteapp.codec import ScreenDecoder, ScreenEncoder
 from remoteapp.codec.geometry import Rect
-from remoteapp.codec.motion import follow_motion
+from remoteapp.codec.motion import follow_hint, follow_motion
 from remoteapp.codec.pixels import Pixels
 from remoteapp.codec.tiles import as_words
 from tests.codec.frames import texty
@@ -47,6 +48,18 @@ def test_no_shift_verifies_when_the_scroll_changed() -> None:
     assert follow_motion(same, ref, AREA, [(0, -17)]) is None
 
 
+def test_the_last_copy_seeds_the_next_frame_of_a_steady_scroll() -> None:
+    """The encoder tries the last copy again, seeded in its middle, before sampling rows
+    for a shift: it verifies while the scroll keeps its speed, and not once it changes."""
+    a, b, c, d = scrolled([0, 17, 34, 57])
+    first = follow_motion(as_words(b), as_words(a), AREA, [(0, -17)])
+    assert first is not None
+    again = follow_hint(as_words(c), as_words(b), AREA, first, AREA.area // 2)
+    assert again is not None and (again.dx, again.dy) == (0, -17)
+    assert again.dst.area >= AREA.w * (AREA.h - 17) * 0.95
+    assert follow_hint(as_words(d), as_words(c), AREA, again, AREA.area // 2) is None
+
+
 def test_a_scroll_changing_speed_and_direction_stays_exact() -> None:
     offsets = [0, 17, 34, 51, 74, 97, 80, 63, 63, 68, 120, 137]
     frames = scrolled(offsets)
@@ -57,7 +70,7 @@ def test_a_scroll_changing_speed_and_direction_stays_exact() -> None:
         damage = None if i == 0 else (AREA, BAR)
         update = enc.encode(frame, damage=damage)
         dec.decode(update)
-        assert np.array_equal(dec.framebuffer, frame), i
+        assert dec.framebuffer is not None and np.array_equal(dec.framebuffer, frame), i
         assert enc.last_stats is not None
         moved = i > 0 and offsets[i] != offsets[i - 1]
         assert enc.last_stats.copies == int(moved), i
