@@ -85,7 +85,7 @@ class ScreenEncoder:
         self._miss_streak = 0
         self._skip_frames = 0
         self._shifts: list[tuple[int, int]] = []  #: the last copies' shifts, newest first
-        self._last_copy: Motion | None = None
+        self._last_copy: Motion | None = None  #: set while the last two shifts were one
         #: where the last update changed the reference (its copies' targets and rectangles)
         self.changed: tuple[Rect, ...] = ()
         self._ref: Pixels | None = None
@@ -292,6 +292,7 @@ class ScreenEncoder:
             return None
         motion = None
         if self._last_copy is not None:  # a steady scroll: its last copy, seeded there
+            # (an unsteady one, say 50 Hz of drawing grabbed at 30, fails it too often)
             motion = follow_hint(cur_w, ref_w, box, self._last_copy, box.area // 2)
         if motion is None:
             shifts = [(dx, dy) for dx, dy in self._shifts if not (dx and dy)]
@@ -312,8 +313,9 @@ class ScreenEncoder:
         if self._planner is not None:
             self._planner.after_copy(src.x, src.y, dst)
         shift = (motion.dx, motion.dy)
+        steady = bool(self._shifts) and self._shifts[0] == shift
         self._shifts = [shift, *(s for s in self._shifts if s != shift)][:FOLLOW_SHIFTS]
-        self._last_copy = motion
+        self._last_copy = motion if steady else None
         return [rect for strip in region.minus(dst) for rect in changed_rects(cur_w, ref_w, strip)]
 
     def _pixels(self, rect: Rect, block: Pixels, chunks: list[bytes | memoryview]) -> PixelsOp:

@@ -102,7 +102,8 @@ def follow_motion(
     """
     if box.w < SEED_LEN or box.h < 2 or box.area < MIN_AREA or not shifts:
         return None
-    best: tuple[int, int, int, int, int] | None = None  # (rows explained, dx, dy, seed y, x)
+    # (rows matched all along, rows explained, dx, dy, seed y, seed x)
+    best: tuple[int, int, int, int, int, int] | None = None
     for dx, dy in dict.fromkeys(shifts):
         valid = box.intersect(box.shifted(dx, dy))
         if valid.w < SEED_LEN or valid.h < 2:
@@ -118,13 +119,17 @@ def follow_motion(
         explained = share >= FOLLOW_SHARE * valid.w
         explained &= (rows != ref[y0 : valid.bottom : step, valid.x : valid.right]).any(axis=1)
         count = int(np.count_nonzero(explained))
-        if count and (best is None or count > best[0]):
+        # rows matched all along rank first: a row of text is mostly background, so a
+        # shift by another number of lines matches most of it too (90 %), but not all
+        exact = int(np.count_nonzero(explained & (share == valid.w)))
+        if count and (best is None or (exact, count) > best[:2]):
             pick = int(np.where(explained, share, -1).argmax())
             start, end = _longest_run(moved[pick])
-            best = (count, dx, dy, y0 + pick * step, valid.x + (start + end - SEED_LEN) // 2)
-    if best is None or best[0] < 2:
+            seed_x = valid.x + (start + end - SEED_LEN) // 2
+            best = (exact, count, dx, dy, y0 + pick * step, seed_x)
+    if best is None or best[1] < 2:
         return None
-    _, dx, dy, sy, sx = best
+    _, _, dx, dy, sy, sx = best
     found = _grow(cur, ref, box, dx, dy, sx, sy)
     if found is None or found.dst.area < box.area // 2:
         return None

@@ -60,6 +60,25 @@ def test_the_last_copy_seeds_the_next_frame_of_a_steady_scroll() -> None:
     assert follow_hint(as_words(d), as_words(c), AREA, again, AREA.area // 2) is None
 
 
+def test_sparse_text_scrolled_by_another_number_of_lines_is_not_taken_for_the_last() -> None:
+    """A row of small text is mostly background, so a shift by another number of lines
+    matches 90 % of it too: the shift matching rows all along is taken (it was the newest
+    recent shift that won the tie, and failed to verify)."""
+    rng = np.random.default_rng(7)
+    doc = np.full((AREA.h + 80, AREA.w, 4), 255, np.uint8)
+    for top in range(0, doc.shape[0] - 16, 16):  # lines of a small font: sparse ink
+        ink = rng.random((11, AREA.w)) < 0.03
+        doc[top : top + 11][ink, :3] = 30
+    frames = []
+    for offset in (0, 64):
+        frame = np.full((480, 700, 4), 200, np.uint8)
+        frame[AREA.y : AREA.bottom, AREA.x : AREA.right] = doc[offset : offset + AREA.h]
+        frames.append(frame)
+    cur, ref = as_words(frames[1]), as_words(frames[0])
+    motion = follow_motion(cur, ref, AREA, [(0, -32), (0, -64)])
+    assert motion is not None and (motion.dx, motion.dy) == (0, -64)
+
+
 def test_a_scroll_changing_speed_and_direction_stays_exact() -> None:
     offsets = [0, 17, 34, 51, 74, 97, 80, 63, 63, 68, 120, 137]
     frames = scrolled(offsets)
