@@ -1,11 +1,13 @@
 """Two kept frames that take turns (``remoteapp.capture.kept_frames``), on a real Xvfb:
 an unreported change beside a box read as whole rows does not slip into the reference,
-and after a grab the caller did not encode the next one reads everything.  (Every test of
+after a grab the caller did not encode the next one reads everything, and a change
+partly inside the next box is brought over outside it.  (Every test of
 ``test_damage.py`` also runs with such a grabber.)"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -14,6 +16,22 @@ from remoteapp.capture import DamageGrabber, ScreenGrabber
 from remoteapp.capture.backend import SAFETY_PERIOD_S
 from remoteapp.capture.x11_damage import XDamageSource
 from tests.capture.damage_rig import Clock, FbdirXvfb, Painter, Pipe, W, until_exact
+
+
+@pytest.fixture
+def two_frames(fbdir_xvfb: FbdirXvfb) -> Iterator[tuple[DamageGrabber, ScreenGrabber]]:
+    """A damage grabber with two kept frames (its clock still: no safety check), and a
+    polling grabber for the truth."""
+    with (
+        DamageGrabber(
+            ScreenGrabber(display=fbdir_xvfb.display),
+            lambda notify: XDamageSource(fbdir_xvfb.display, notify),
+            clock=Clock(),
+            hand_over=True,
+        ) as grabber,
+        ScreenGrabber(display=fbdir_xvfb.display) as poll,
+    ):
+        yield grabber, poll
 
 
 @pytest.mark.display
@@ -56,59 +74,44 @@ def test_a_change_never_reported_beside_a_box_read_as_whole_rows_waits_for_the_c
 
 @pytest.mark.display
 def test_after_a_grab_the_caller_did_not_encode_the_next_reads_everything(
-    fbdir_xvfb: FbdirXvfb, painter: Painter
+    two_frames: tuple[DamageGrabber, ScreenGrabber], painter: Painter
 ) -> None:
     """With two frames, a grab that was dropped (not encoded, not adopted) leaves the
     frame being written half done: the next grab reads everything again, exactly."""
-    with (
-        DamageGrabber(
-            ScreenGrabber(display=fbdir_xvfb.display),
-            lambda notify: XDamageSource(fbdir_xvfb.display, notify),
-            hand_over=True,
-        ) as grabber,
-        ScreenGrabber(display=fbdir_xvfb.display) as poll,
-    ):
-        mon = poll.monitors()[1]
-        pipe = Pipe(grabber)
-        until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
-        for step in range(3):
-            painter.fill(10 + 60 * step, 20, 30, 30, 0x802010 + step)
-            painter.d.sync()
-            assert grabber.sync(10.0)
-            assert grabber.grab(mon).damage  # ... and dropped: not encoded, not adopted
-            painter.fill(12 + 60 * step, 100, 20, 20, 0x108020 + step)
-            painter.d.sync()
-            assert until_exact(grabber, pipe, lambda: poll.grab(mon).pixels) == [None]
-            painter.fill(14 + 60 * step, 140, 10, 10, 0x201080 + step)  # and on as before
-            painter.d.sync()
-            damage = until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)[0]
-            assert damage is not None and all(box.y >= 128 for box in damage), damage
+    grabber, poll = two_frames
+    mon = poll.monitors()[1]
+    pipe = Pipe(grabber)
+    until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+    for step in range(3):
+        painter.fill(10 + 60 * step, 20, 30, 30, 0x802010 + step)
+        painter.d.sync()
+        assert grabber.sync(10.0)
+        assert grabber.grab(mon).damage  # ... and dropped: not encoded, not adopted
+        painter.fill(12 + 60 * step, 100, 20, 20, 0x108020 + step)
+        painter.d.sync()
+        assert until_exact(grabber, pipe, lambda: poll.grab(mon).pixels) == [None]
+        painter.fill(14 + 60 * step, 140, 10, 10, 0x201080 + step)  # and on as before
+        painter.d.sync()
+        damage = until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)[0]
+        assert damage is not None and all(box.y >= 128 for box in damage), damage
 
 
 @pytest.mark.display
 def test_a_change_partly_inside_the_next_box_is_brought_over_outside_it(
-    fbdir_xvfb: FbdirXvfb, painter: Painter
+    two_frames: tuple[DamageGrabber, ScreenGrabber], painter: Painter
 ) -> None:
     """The next grab rewrites what its boxes hold, so of the last update's changes only
     the parts outside them are copied from the reference (a dragged window's last place
     is inside the next box): the frame handed over still equals the screen everywhere."""
-    with (
-        DamageGrabber(
-            ScreenGrabber(display=fbdir_xvfb.display),
-            lambda notify: XDamageSource(fbdir_xvfb.display, notify),
-            clock=Clock(),
-            hand_over=True,
-        ) as grabber,
-        ScreenGrabber(display=fbdir_xvfb.display) as poll,
-    ):
-        mon = poll.monitors()[1]
-        pipe = Pipe(grabber)
+    grabber, poll = two_frames
+    mon = poll.monitors()[1]
+    pipe = Pipe(grabber)
+    until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+    for step in range(3):
+        painter.fill(10, 20 + 60 * step, 220, 30, 0x305070 + step)  # over four tiles
+        painter.d.sync()
         until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
-        for step in range(3):
-            painter.fill(10, 20 + 60 * step, 220, 30, 0x305070 + step)  # over four tiles
-            painter.d.sync()
-            until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
-            painter.fill(12, 22 + 60 * step, 10, 10, 0x703050 + step)  # inside the first
-            painter.d.sync()
-            damage = until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)[0]
-            assert damage is not None and all(box.right <= 128 for box in damage), damage
+        painter.fill(12, 22 + 60 * step, 10, 10, 0x703050 + step)  # inside the first
+        painter.d.sync()
+        damage = until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)[0]
+        assert damage is not None and all(box.right <= 128 for box in damage), damage
