@@ -19,9 +19,8 @@ class RawBGRA:
     """Stateless: rows top to bottom, 4 bytes per pixel, no padding."""
 
     def encode(self, pixels: Pixels) -> bytes | memoryview:
-        if pixels.flags.c_contiguous:
-            return pixels.reshape(-1).data
-        return np.ascontiguousarray(pixels).tobytes()
+        # one copy of a block narrower than its frame (not two: ``tobytes`` after it)
+        return np.ascontiguousarray(pixels).reshape(-1).data
 
     def decode_into(self, payload: memoryview, out: Pixels) -> None:
         h, w = out.shape[:2]

@@ -68,11 +68,18 @@ class Region:
 
 
 def photo_like(block: Pixels) -> bool:
-    """Many colours and few equal neighbours on a sample of ``block`` (at least 8x8)."""
-    words = as_words(np.ascontiguousarray(block[::2, ::2]))
+    """Many colours and few equal neighbours on a sample of ``block`` (at least 8x8).
+
+    The sample is every other pixel of every other row, copied as 32-bit words (as bytes
+    the copy moves 4 at a time: 15 times slower on a scroll's new lines), and its
+    neighbours are compared along the copy as one run, less the pairs that straddle two
+    rows (a 2-D compare of shifted columns goes through numpy's buffers)."""
+    words = np.ascontiguousarray(as_words(block)[::2, ::2])
     if words.size < 16:
         return False
-    equal = float(np.count_nonzero(words[:, 1:] == words[:, :-1])) / max(1, words[:, 1:].size)
+    run = words.reshape(-1)
+    same = np.count_nonzero(run[1:] == run[:-1]) - np.count_nonzero(words[1:, 0] == words[:-1, -1])
+    equal = float(same) / max(1, words[:, 1:].size)
     if equal > PHOTO_EQUAL_MAX:
         return False
     sample = np.sort(words.reshape(-1)[:4096])
