@@ -79,7 +79,10 @@ class RateController:
         self._sent: dict[int, tuple[float, int]] = {}
         self._lag: dict[int, float] = {}  # seq -> time it waited on this side
         self._reporting = False  # the sender reports local waits (``local``)
-        self._rtts: deque[tuple[float, float]] = deque()  # (time, rtt) for the base
+        self._rtts: deque[tuple[float, float]] = deque()  # (time, rtt) of the base window
+        #: its rising minima: each rtt with no smaller one after it, so the window's
+        #: smallest is the first (one ack a frame, 300 in the window at 30 fps)
+        self._lows: deque[tuple[float, float]] = deque()
         self._acked: deque[tuple[float, int]] = deque()  # (time, bytes) for throughput
         self._delivery: deque[tuple[float, float]] = deque()  # (time, bytes/s lower bound)
         self._blocked: deque[float] = deque()  # capture ticks without a credit
@@ -93,7 +96,7 @@ class RateController:
 
     @property
     def base_rtt(self) -> float | None:
-        return min((rtt for _, rtt in self._rtts), default=None)
+        return self._lows[0][1] if self._lows else None
 
     @property
     def delay(self) -> float:
@@ -172,6 +175,9 @@ class RateController:
         self._cycles.append((lag, max(now - at, 1e-6)))
         rtt = max(0.0, now - at - lag)
         self._rtts.append((now, rtt))
+        while self._lows and self._lows[-1][1] >= rtt:
+            self._lows.pop()
+        self._lows.append((now, rtt))
         self._acked.append((now, nbytes))
         self._delivery.append((now, WINDOW * nbytes / max(rtt, 1e-3)))
         self._expire(now)
@@ -181,6 +187,8 @@ class RateController:
     def _expire(self, now: float) -> None:
         while self._rtts and now - self._rtts[0][0] > BASE_WINDOW_S:
             self._rtts.popleft()
+        while self._lows and now - self._lows[0][0] > BASE_WINDOW_S:
+            self._lows.popleft()
         while self._acked and now - self._acked[0][0] > RATE_WINDOW_S:
             self._acked.popleft()
         while self._blocked and now - self._blocked[0] > RATE_WINDOW_S:

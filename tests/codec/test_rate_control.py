@@ -7,9 +7,12 @@ from __future__ import annotations
 import heapq
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from remoteapp.codec.lossy import AREA_EXPONENT, REFERENCE_AREA
 from remoteapp.codec.rate_control import (
+    BASE_WINDOW_S,
     HIGH_DELAY_S,
     MAX_BITRATE,
     MIN_BITRATE,
@@ -118,3 +121,21 @@ def test_unknown_acks_and_unbounded_sends_are_harmless(seq: int) -> None:
     rate.acked(seq, 20.0)
     rate.acked(-1, 20.0)
     assert len(rate._sent) <= 64
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.floats(0.0, 3.0), st.floats(0.0, 0.5)), min_size=1, max_size=60))
+def test_base_rtt_is_the_smallest_round_trip_of_the_window(
+    acks: list[tuple[float, float]],
+) -> None:
+    """Kept as the window's rising minima (not a scan of the window per ack): the same
+    value as the smallest of the window's round trips, after every ack."""
+    rate = RateController()
+    now = 0.0
+    for seq, (gap, rtt) in enumerate(acks):
+        now += gap
+        rate.sent(seq, 1000, now)
+        now += rtt
+        rate.acked(seq, now)
+        assert all(now - at <= BASE_WINDOW_S for at, _ in rate._rtts)
+        assert rate.base_rtt == min(r for _, r in rate._rtts)
