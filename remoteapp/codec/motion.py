@@ -33,6 +33,7 @@ FOLLOW_SHARE: Final = 0.9  #: of a row's pixels that must match shifted to count
 #: a copy's box whose rows mostly match: its columns are compared in the other rows only
 #: (up to 1 in this many), else in the whole box
 BAD_ROWS_SHARE: Final = 4
+COLUMN_BAND: Final = 32  #: rows of the seed's columns compared first each way (then x4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +131,7 @@ def follow_motion(
     if best is None or best[1] < 2:
         return None
     _, _, dx, dy, sy, sx = best
-    found = _grow(cur, ref, box, dx, dy, sx, sy)
+    found = _grow(cur, ref, box, dx, dy, sx, sy, box.area // 2)
     if found is None or found.dst.area < box.area // 2:
         return None
     return found
@@ -149,8 +150,8 @@ def follow_hint(
     if inside.w < SEED_LEN or inside.h < 2:
         return None
     sx, sy = inside.x + (inside.w - SEED_LEN) // 2, inside.y + inside.h // 2
-    found = _grow(cur, ref, box, hint.dx, hint.dy, sx, sy)
     need = (inside.area + 1) // 2 if min_area is None else min_area
+    found = _grow(cur, ref, box, hint.dx, hint.dy, sx, sy, need)
     if found is None or found.dst.area < need:
         return None
     return found
@@ -247,14 +248,16 @@ def _candidates(
 
 
 def _grow(
-    cur: Words, ref: Words, region: Rect, dx: int, dy: int, sx: int, sy: int
-) -> Motion | None:
+    cur: Words, ref: Words, region: Rect, dx: int, dy: int, sx: int, sy: int,
+    need: int = MIN_AREA,
+) -> Motion | None:  # fmt: skip
     """Largest rectangle around the seed where ``cur == ref`` shifted by (dx, dy).
 
     Any such rectangle lies within the run of matching pixels along the seed's row and
     the run of matching rows along the seed's columns (both cheap, one row and 16
     columns): a false candidate usually fails there, and a true one is compared only
-    inside that box, not over the whole region.
+    inside that box, not over the whole region.  A box smaller than ``need`` (what the
+    caller would take) ends it there.
     """
     valid = region.intersect(region.shifted(dx, dy))
     if valid.is_empty():
@@ -267,12 +270,14 @@ def _grow(
     if not row[lx : lx + SEED_LEN].all():
         return None
     xa, xb = _run_around(row, lx, lx + SEED_LEN)
-    cols = (
-        cur[valid.y : valid.bottom, sx : sx + SEED_LEN]
-        == ref[src.y : src.bottom, sx - dx : sx - dx + SEED_LEN]
-    ).all(axis=1)
-    ya, yb = _run_around(cols, ly, ly + 1)
-    if (xb - xa) * (yb - ya) < MIN_AREA:
+    if (xb - xa) * valid.h < max(need, MIN_AREA):
+        return None
+    ya, yb = _column_run(
+        cur[valid.y : valid.bottom, sx : sx + SEED_LEN],
+        ref[src.y : src.bottom, sx - dx : sx - dx + SEED_LEN],
+        ly,
+    )
+    if (xb - xa) * (yb - ya) < max(need, MIN_AREA):
         return None
     box = Rect(valid.x + xa, valid.y + ya, xb - xa, yb - ya)
     cur_box = cur[box.y : box.bottom, box.x : box.right]
@@ -310,6 +315,33 @@ def _longest_run(ok: npt.NDArray[np.bool_]) -> tuple[int, int]:
         return 0, 0
     longest = int((ends - starts).argmax())
     return int(starts[longest]), int(ends[longest])
+
+
+def _column_run(cur: Words, ref: Words, seed: int) -> tuple[int, int]:
+    """The rows [start, end) around row ``seed`` (which matches) where the two blocks of
+    the seed's columns are equal, compared outward from the seed in growing bands.
+
+    Each row of a block is a cache line and mostly a page of its own: over a whole
+    screen's height, cold, the columns cost more than the rest of a failing candidate.
+    A wrong shift usually breaks the run within a few rows, so only those are read."""
+    height = cur.shape[0]
+    end, band = seed + 1, COLUMN_BAND
+    while end < height:
+        stop = min(height, end + band)
+        bad = np.flatnonzero(~(cur[end:stop] == ref[end:stop]).all(axis=1))
+        if bad.size:
+            end += int(bad[0])
+            break
+        end, band = stop, band * 4
+    start, band = seed, COLUMN_BAND
+    while start > 0:
+        first = max(0, start - band)
+        bad = np.flatnonzero(~(cur[first:start] == ref[first:start]).all(axis=1))
+        if bad.size:
+            start = first + int(bad[-1]) + 1
+            break
+        start, band = first, band * 4
+    return start, end
 
 
 def _run_around(ok: npt.NDArray[np.bool_], lo: int, hi: int) -> tuple[int, int]:

@@ -6,10 +6,12 @@ stopped) falls back to the search, exactly."""
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from remoteapp.codec import ScreenDecoder, ScreenEncoder
 from remoteapp.codec.geometry import Rect
-from remoteapp.codec.motion import follow_hint, follow_motion
+from remoteapp.codec.motion import _column_run, _run_around, follow_hint, follow_motion
 from remoteapp.codec.pixels import Pixels
 from remoteapp.codec.tiles import as_words
 from tests.codec.frames import texty
@@ -96,3 +98,21 @@ def test_a_scroll_changing_speed_and_direction_stays_exact() -> None:
         damaged_bytes += len(update)
         poll_bytes += len(poll.encode(frame))
     assert damaged_bytes <= poll_bytes * 1.01
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 300), st.integers(0, 299))
+def test_the_seed_columns_run_is_found_outward_as_over_the_whole_height(
+    seed_value: int, height: int, at: int
+) -> None:
+    """``_column_run`` compares bands outward from the seed row: the same rows as the
+    run around the seed of the whole columns' compare."""
+    rng = np.random.default_rng(seed_value)
+    seed = at % height
+    cur = rng.integers(0, 2, (height, 4), dtype=np.uint32)
+    ref = cur.copy()
+    for row in rng.integers(0, height, rng.integers(0, 4)):  # a few rows differ, or none
+        if row != seed:
+            ref[row, rng.integers(0, 4)] ^= 1
+    whole = (cur == ref).all(axis=1)
+    assert _column_run(cur, ref, seed) == _run_around(whole, seed, seed + 1)
