@@ -103,8 +103,8 @@ def follow_motion(
     """
     if box.w < SEED_LEN or box.h < 2 or box.area < MIN_AREA or not shifts:
         return None
-    # (rows matched all along, rows explained, dx, dy, seed y, seed x)
-    best: tuple[int, int, int, int, int, int] | None = None
+    # (rows matched all along, rows explained, dx, dy, seed y, the seed row's match, x)
+    best: tuple[int, int, int, int, int, npt.NDArray[np.bool_], int] | None = None
     for dx, dy in dict.fromkeys(shifts):
         valid = box.intersect(box.shifted(dx, dy))
         if valid.w < SEED_LEN or valid.h < 2:
@@ -116,8 +116,10 @@ def follow_motion(
         # a row explained by the shift: it matches shifted almost all along (a moving
         # scrollbar thumb beside a text area does not), and did not already match where
         # it was (a blank row matches any vertical shift)
-        share = np.count_nonzero(moved, axis=1)
+        share = np.add.reduce(moved, axis=1, dtype=np.int32)
         explained = share >= FOLLOW_SHARE * valid.w
+        if not explained.any():
+            continue
         explained &= (rows != ref[y0 : valid.bottom : step, valid.x : valid.right]).any(axis=1)
         count = int(np.count_nonzero(explained))
         # rows matched all along rank first: a row of text is mostly background, so a
@@ -125,12 +127,12 @@ def follow_motion(
         exact = int(np.count_nonzero(explained & (share == valid.w)))
         if count and (best is None or (exact, count) > best[:2]):
             pick = int(np.where(explained, share, -1).argmax())
-            start, end = _longest_run(moved[pick])
-            seed_x = valid.x + (start + end - SEED_LEN) // 2
-            best = (exact, count, dx, dy, y0 + pick * step, seed_x)
+            best = (exact, count, dx, dy, y0 + pick * step, moved[pick], valid.x)
     if best is None or best[1] < 2:
         return None
-    _, _, dx, dy, sy, sx = best
+    _, _, dx, dy, sy, seed_row, x = best
+    start, end = _longest_run(seed_row)  # (for the best shift only)
+    sx = x + (start + end - SEED_LEN) // 2
     found = _grow(cur, ref, box, dx, dy, sx, sy, box.area // 2)
     if found is None or found.dst.area < box.area // 2:
         return None
