@@ -10,6 +10,7 @@ around its seed, so a false hit costs time but never correctness.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -19,6 +20,7 @@ import numpy.typing as npt
 
 from remoteapp.codec.compare import equal, rows_equal
 from remoteapp.codec.geometry import Rect
+from remoteapp.codec.tiles import first_change
 
 Words = npt.NDArray[np.uint32]
 
@@ -133,10 +135,7 @@ def follow_motion(
     _, _, dx, dy, sy, seed_row, x = best
     start, end = _longest_run(seed_row)  # (for the best shift only)
     sx = x + (start + end - SEED_LEN) // 2
-    found = _grow(cur, ref, box, dx, dy, sx, sy, box.area // 2)
-    if found is None or found.dst.area < box.area // 2:
-        return None
-    return found
+    return _grow(cur, ref, box, dx, dy, sx, sy, box.area // 2)
 
 
 def follow_hint(
@@ -153,10 +152,7 @@ def follow_hint(
         return None
     sx, sy = inside.x + (inside.w - SEED_LEN) // 2, inside.y + inside.h // 2
     need = (inside.area + 1) // 2 if min_area is None else min_area
-    found = _grow(cur, ref, box, hint.dx, hint.dy, sx, sy, need)
-    if found is None or found.dst.area < need:
-        return None
-    return found
+    return _grow(cur, ref, box, hint.dx, hint.dy, sx, sy, need)
 
 
 def _seeds(cur: Words, ref: Words, region: Rect) -> list[tuple[int, int]]:
@@ -258,9 +254,10 @@ def _grow(
     Any such rectangle lies within the run of matching pixels along the seed's row and
     the run of matching rows along the seed's columns (both cheap, one row and 16
     columns): a false candidate usually fails there, and a true one is compared only
-    inside that box, not over the whole region.  A box smaller than ``need`` (what the
-    caller would take) ends it there.
+    inside that box, not over the whole region.  None for a copy smaller than ``need``
+    (what the caller would take; at least MIN_AREA), as soon as the box shows it.
     """
+    need = max(need, MIN_AREA)
     valid = region.intersect(region.shifted(dx, dy))
     if valid.is_empty():
         return None
@@ -272,14 +269,14 @@ def _grow(
     if not row[lx : lx + SEED_LEN].all():
         return None
     xa, xb = _run_around(row, lx, lx + SEED_LEN)
-    if (xb - xa) * valid.h < max(need, MIN_AREA):
+    if (xb - xa) * valid.h < need:
         return None
     ya, yb = _column_run(
         cur[valid.y : valid.bottom, sx : sx + SEED_LEN],
         ref[src.y : src.bottom, sx - dx : sx - dx + SEED_LEN],
         ly,
     )
-    if (xb - xa) * (yb - ya) < max(need, MIN_AREA):
+    if (xb - xa) * (yb - ya) < need:
         return None
     box = Rect(valid.x + xa, valid.y + ya, xb - xa, yb - ya)
     cur_box = cur[box.y : box.bottom, box.x : box.right]
@@ -304,7 +301,7 @@ def _grow(
         tall = Rect(la, 0, lb - la, box.h)
         best = wide if wide.area >= tall.area else tall
     dst = best.shifted(box.x, box.y)
-    if dst.area < MIN_AREA:
+    if dst.area < need:
         return None
     return Motion(dx, dy, dst)
 
@@ -327,23 +324,11 @@ def _column_run(cur: Words, ref: Words, seed: int) -> tuple[int, int]:
     screen's height, cold, the columns cost more than the rest of a failing candidate.
     A wrong shift usually breaks the run within a few rows, so only those are read."""
     height = cur.shape[0]
-    end, band = seed + 1, COLUMN_BAND
-    while end < height:
-        stop = min(height, end + band)
-        bad = np.flatnonzero(~(cur[end:stop] == ref[end:stop]).all(axis=1))
-        if bad.size:
-            end += int(bad[0])
-            break
-        end, band = stop, band * 4
-    start, band = seed, COLUMN_BAND
-    while start > 0:
-        first = max(0, start - band)
-        bad = np.flatnonzero(~(cur[first:start] == ref[first:start]).all(axis=1))
-        if bad.size:
-            start = first + int(bad[-1]) + 1
-            break
-        start, band = first, band * 4
-    return start, end
+    strips = functools.partial(first_change, cur, ref, rows=True, first=COLUMN_BAND,
+                               largest=height, growth=4)  # fmt: skip
+    below = strips(seed + 1, height, backward=False)
+    above = strips(0, seed, backward=True)
+    return 0 if above is None else above + 1, height if below is None else below
 
 
 def _run_around(ok: npt.NDArray[np.bool_], lo: int, hi: int) -> tuple[int, int]:

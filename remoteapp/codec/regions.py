@@ -82,7 +82,7 @@ def photo_like(block: Pixels) -> bool:
     equal = float(same) / max(1, words[:, 1:].size)
     if equal > PHOTO_EQUAL_MAX:
         return False
-    sample = np.sort(words.reshape(-1)[:4096])
+    sample = np.sort(run[:4096])
     colours = 1 + int(np.count_nonzero(sample[1:] != sample[:-1]))
     return colours >= min(PHOTO_COLOURS_MIN, sample.size // 4)
 

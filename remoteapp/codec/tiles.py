@@ -89,10 +89,10 @@ class TileDiff:
             found = (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
             self._bounds = found
             return found
-        top = _scan(cur, ref, 0, height, rows=True, backward=False)
+        top = first_change(cur, ref, 0, height, rows=True, backward=False)
         if top is None:
             return None
-        bottom = _scan(cur, ref, top, height, rows=True, backward=True)
+        bottom = first_change(cur, ref, top, height, rows=True, backward=True)
         assert bottom is not None  # row ``top`` changed
         cur, ref = cur[top : bottom + 1], ref[top : bottom + 1]
         if cur.size <= SCAN_ABOVE:
@@ -102,10 +102,10 @@ class TileDiff:
             cols = np.flatnonzero(ne.any(axis=0))
             left, right = int(cols[0]), int(cols[-1])
         else:
-            found_left = _scan(cur, ref, 0, units, rows=False, backward=False)
+            found_left = first_change(cur, ref, 0, units, rows=False, backward=False)
             assert found_left is not None
             left = found_left
-            found_right = _scan(cur, ref, left, units, rows=False, backward=True)
+            found_right = first_change(cur, ref, left, units, rows=False, backward=True)
             assert found_right is not None
             right = found_right
         self._bounds = (left, top, right + 1, bottom + 1)
@@ -207,7 +207,7 @@ SCAN_FIRST: Final = 8
 SCAN_MAX: Final = 64
 
 
-def _scan(
+def first_change(
     cur: npt.NDArray[np.generic],
     ref: npt.NDArray[np.generic],
     lo: int,
@@ -215,9 +215,14 @@ def _scan(
     *,
     rows: bool,
     backward: bool,
+    first: int = SCAN_FIRST,
+    largest: int = SCAN_MAX,
+    growth: int = 2,
 ) -> int | None:
-    """The first (``backward``: last) row or column in [lo, hi) where ``cur != ref``."""
-    size = SCAN_FIRST
+    """The first (``backward``: last) row or column in [lo, hi) where ``cur != ref``,
+    compared in strips from ``first`` rows (or units) up to ``largest``, ``growth``
+    times larger each: only the strips up to the change are read."""
+    size = first
     contiguous = cur.strides[0] == cur.shape[1] * cur.itemsize
     while lo < hi:
         a, b = (max(lo, hi - size), hi) if backward else (lo, min(hi, lo + size))
@@ -234,7 +239,7 @@ def _scan(
             hi = a
         else:
             lo = b
-        size = min(size * 2, SCAN_MAX)
+        size = min(size * growth, largest)
     return None
 
 
