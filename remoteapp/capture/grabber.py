@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import mss
 import mss.exception
@@ -26,6 +26,7 @@ from remoteapp.errors import CaptureError, NoDisplayError
 
 if TYPE_CHECKING:
     from remoteapp.capture.shm_frame import SharedFrame
+    from remoteapp.capture.x11_link import XLink
 
 log = logging.getLogger("remoteapp.capture")
 
@@ -80,6 +81,9 @@ class ScreenGrabber:
             raise NoDisplayError(f"cannot open the display: {exc}") from exc
         self._pointer: PointerReader = pointer_reader(self._sct)
         self._shm_direct: bool | None = None  #: None: not tried yet (see _shm_into)
+        self._display = display
+        self._link: XLink | None = None  #: ShmGetImage as bytes (``shm_link``)
+        self._link_tried = False
 
     def __enter__(self) -> ScreenGrabber:
         return self
@@ -93,7 +97,38 @@ class ScreenGrabber:
         self.close()
 
     def close(self) -> None:
+        if self._link is not None:
+            self._link.close()
+            self._link = None
         self._sct.close()
+
+    def shm_link(self) -> XLink | None:
+        """A connection of this grabber's own that sends ``XShmGetImage`` as bytes into
+        mss's segments (``remoteapp.capture.x11_link``: a fraction of the CPU of mss's
+        libxcb bindings per read); None where it cannot be opened, and then mss's
+        bindings read.  Opened at the first use: only the damage grabber's box reads
+        need it."""
+        if not self._link_tried:
+            self._link_tried = True
+            from remoteapp.capture.x11_link import XLink
+
+            try:
+                link = XLink(self._display)
+            except CaptureError as exc:
+                log.info("capture event=shm-link-off reason=%r", str(exc))
+                return None
+            if link.has_shm:
+                self._link = link
+            else:
+                link.close()
+        return self._link
+
+    def _shm_link_failed(self, exc: Exception) -> None:
+        """The link broke or the server refused its read: mss's bindings from now on."""
+        log.info("capture event=shm-link-off reason=%r", str(exc))
+        if self._link is not None:
+            self._link.close()
+            self._link = None
 
     def set_listener(self, listener: Callable[[], None]) -> None:
         """No damage to report: polling never calls ``listener``."""
@@ -167,7 +202,7 @@ class ScreenGrabber:
         CaptureError where MIT-SHM is not in use (not yet proven by a grab, or none)."""
         from remoteapp.capture.shm_frame import SharedFrame
 
-        return SharedFrame(self._sct, monitor)
+        return SharedFrame(self._sct, monitor, self)
 
     def grab_into(self, monitor: Monitor, rect: Rect, out: Pixels) -> None:
         """Read ``rect`` (relative to ``monitor``) into ``out`` (a (h, w, 4) view, e.g. of
@@ -191,20 +226,24 @@ class ScreenGrabber:
 
             if impl is None or getattr(impl, "shm_status", None) is not ShmStatus.AVAILABLE:
                 return False  # not yet proven (the first grab goes through mss), or no SHM
-            reply = xcb.shm_get_image(  # type: ignore[attr-defined]
-                impl.conn,
-                impl.drawable,
-                monitor.left + rect.x,
-                monitor.top + rect.y,
-                rect.w,
-                rect.h,
-                ALL_PLANES,
-                xcb.ImageFormat.ZPixmap,  # type: ignore[attr-defined]
-                impl._shmseg,
-                0,
-            )
-            if reply.depth != impl.drawable_depth:
-                raise CaptureError(f"XShmGetImage returned depth {reply.depth}")
+            x, y = monitor.left + rect.x, monitor.top + rect.y
+            depth = self.shm_read(impl, x, y, rect.w, rect.h, impl._shmseg, 0)
+            if depth is None:
+                reply = xcb.shm_get_image(  # type: ignore[attr-defined]
+                    impl.conn,
+                    impl.drawable,
+                    x,
+                    y,
+                    rect.w,
+                    rect.h,
+                    ALL_PLANES,
+                    xcb.ImageFormat.ZPixmap,  # type: ignore[attr-defined]
+                    impl._shmseg,
+                    0,
+                )
+                depth = reply.depth
+            if depth != impl.drawable_depth:
+                raise CaptureError(f"XShmGetImage returned depth {depth}")
             count = rect.w * rect.h * 4
             shared = np.frombuffer(impl._buf, dtype=np.uint8, count=count)
             try:
@@ -217,6 +256,21 @@ class ScreenGrabber:
             log.info("capture event=shm-direct-off reason=%r", str(exc))
             self._shm_direct = False
             return False
+
+    def shm_read(
+        self, impl: Any, x: int, y: int, width: int, height: int, seg: Any, offset: int
+    ) -> int | None:
+        """``XShmGetImage`` of the root's area into segment ``seg`` (an xcb id of mss's
+        connection, ``impl``) through ``shm_link``; the image's depth, or None where
+        there is no link (the caller reads through mss's bindings)."""
+        link = self.shm_link()
+        if link is None:
+            return None
+        try:
+            return link.shm_get_image(impl.drawable.value, x, y, width, height, seg.value, offset)
+        except CaptureError as exc:
+            self._shm_link_failed(exc)
+            return None
 
     def cursor(self, monitor: Monitor) -> tuple[int, int] | None:
         """The pointer hot spot relative to ``monitor``'s corner, or None when unknown."""

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from remoteapp.capture.grabber import Monitor
+from remoteapp.capture.grabber import Monitor, ScreenGrabber
 from remoteapp.codec.pixels import Pixels
 from remoteapp.errors import CaptureError
 
@@ -31,8 +31,8 @@ from remoteapp.errors import CaptureError
 class SharedFrame:
     """One monitor-sized BGRA frame in a MIT-SHM segment of mss's X connection."""
 
-    def __init__(self, sct: Any, monitor: Monitor) -> None:
-        self._monitor = monitor
+    def __init__(self, sct: Any, monitor: Monitor, screen: ScreenGrabber) -> None:
+        self._monitor, self._screen = monitor, screen
         self._fd: int | None = None
         self._buf: mmap.mmap | None = None
         self._seg: Any = None
@@ -68,23 +68,27 @@ class SharedFrame:
     def grab_rows(self, top: int, height: int) -> None:
         """Read rows [top, top + height) of the monitor into ``pixels`` (one round trip)."""
         mon, impl, xcb = self._monitor, self._impl, self._xcb
-        try:
-            reply = xcb.shm_get_image(
-                impl.conn,
-                impl.drawable,
-                mon.left,
-                mon.top + top,
-                mon.width,
-                height,
-                self._planes,
-                xcb.ImageFormat.ZPixmap,
-                self._seg,
-                top * mon.width * 4,
-            )
-        except Exception as exc:
-            raise CaptureError(f"capture of {mon.name} failed: {exc}") from exc
-        if reply.depth != impl.drawable_depth:
-            raise CaptureError(f"XShmGetImage returned depth {reply.depth}")
+        y, offset = mon.top + top, top * mon.width * 4
+        depth = self._screen.shm_read(impl, mon.left, y, mon.width, height, self._seg, offset)
+        if depth is None:
+            try:
+                reply = xcb.shm_get_image(
+                    impl.conn,
+                    impl.drawable,
+                    mon.left,
+                    y,
+                    mon.width,
+                    height,
+                    self._planes,
+                    xcb.ImageFormat.ZPixmap,
+                    self._seg,
+                    offset,
+                )
+            except Exception as exc:
+                raise CaptureError(f"capture of {mon.name} failed: {exc}") from exc
+            depth = reply.depth
+        if depth != impl.drawable_depth:
+            raise CaptureError(f"XShmGetImage returned depth {depth}")
 
     def close(self) -> None:
         """Detach the segment; the mapping goes with the last view of ``pixels``."""

@@ -33,7 +33,6 @@ import logging
 import os
 import select
 import threading
-import time
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -42,6 +41,7 @@ import numpy.typing as npt
 
 from remoteapp.capture import x11_wire
 from remoteapp.capture.damage import Geometry, WindowMoves
+from remoteapp.capture.x11_link import XLink, queued
 from remoteapp.codec.motion import Motion
 from remoteapp.errors import CaptureError
 
@@ -50,8 +50,6 @@ log = logging.getLogger("remoteapp.capture")
 #: Longest the reader sleeps in select() before looking at its stop flag again (a close
 #: also writes to the wake pipe, so this only bounds a lost wake-up).
 SELECT_BOUND_S: Final = 5.0
-#: Longest take() waits for the X server's answer to a fetch (it is one round trip).
-FETCH_BOUND_S: Final = 5.0
 #: Rectangles kept between two takes; beyond this the whole screen is reported instead.
 MAX_PENDING_RECTS: Final = 20_000
 _RECV: Final = 1 << 16
@@ -71,18 +69,6 @@ def _create_region_request() -> type[Any]:
         )
 
     return CreateRegion
-
-
-def _queued(d: Any) -> tuple[list[bytes], bytes]:
-    """What python-xlib has read but not handed out at the switch to bytes: the events
-    queued (as their packets) and a packet's partial bytes.  (Its internals: python-xlib
-    is pinned, and a change there fails the start, so capture polls.)"""
-    try:
-        events = [bytes(ev._binary) for ev in d.display.event_queue]
-        d.display.event_queue.clear()
-        return events, bytes(d.display.data_recv or b"")
-    except (AttributeError, TypeError) as exc:
-        raise CaptureError(f"python-xlib's connection is not as expected: {exc!r}") from exc
 
 
 class XDamageSource:
@@ -105,17 +91,17 @@ class XDamageSource:
             self._d = xdisplay.Display(display)
         except (DisplayError, OSError) as exc:
             raise CaptureError(f"cannot open the display for damage: {exc}") from exc
-        self._q: Any = None
-        self.foreign_events = 0  #: events skipped on the fetch connection (tests)
+        q: XLink | None = None
         try:
             self._setup()
-            self._q = self._query_connection(display)
-            self._backlog = _queued(self._d)  # from here on the reader reads the bytes
+            q = self._query_connection(display)
+            self._backlog = queued(self._d)  # from here on the reader reads the bytes
         except (XError, CaptureError, OSError) as exc:
-            for conn in (self._d, self._q):
-                if conn is not None:
-                    conn.close()
+            self._d.close()
+            if q is not None:
+                q.close()
             raise CaptureError(f"no damage reporting on this display: {exc}") from exc
+        self._q = q
         self._on_damage = on_damage
         self._lock = threading.Lock()
         self._rects: list[npt.NDArray[np.int32]] = []
@@ -161,24 +147,22 @@ class XDamageSource:
         d.sync()
         self._moves.moved()  # the starting positions are not moves
 
-    def _query_connection(self, display: str | None) -> Any:
+    def _query_connection(self, display: str | None) -> XLink:
         """The second connection, for take()'s subtract and fetch: their replies then do
         not wake the reader thread (select() sees any byte on its connection).  X
         resources are shared between clients, so the DAMAGE object and the region work
         from it.  Proven here with one fetch."""
-        from Xlib import display as xdisplay
 
-        q = xdisplay.Display(display)
-        try:
-            # the server refuses DAMAGE and XFixes 2 requests from a client that has not
-            # agreed their versions (BadRequest)
-            q.damage_query_version()
+        def agree(q: Any) -> None:  # (the server refuses DAMAGE and XFixes 2 requests
+            q.damage_query_version()  # from a client that has not agreed their versions)
             q.xfixes_query_version()
-            self._q_reader = x11_wire.PacketReader(_queued(q)[1])
-            self._fetch_on(q.display.socket)
-            return q
+
+        link = XLink(display, agree)
+        try:
+            self._fetch(link)
+            return link
         except BaseException:
-            q.close()
+            link.close()
             raise
 
     def _select_raw_motion(self) -> bool:
@@ -274,31 +258,10 @@ class XDamageSource:
 
     # -- the capture thread (take)
 
-    def _fetch_on(self, sock: Any) -> npt.NDArray[np.int32]:
-        """Send the subtract and fetch on the second connection and read the reply (one
-        round trip, at most FETCH_BOUND_S).  Events on it are skipped: the server sends
-        some to every client whatever it selected (MappingNotify, when an injector or
-        xdotool remaps a key to type a character)."""
-        sock.sendall(self._fetch_bytes)
-        reader = self._q_reader
-        deadline = time.monotonic() + FETCH_BOUND_S
-        while True:
-            packet = reader.next_packet()
-            if packet is None:
-                wait = deadline - time.monotonic()
-                readable, _, _ = select.select([sock], [], [], max(0.0, wait))
-                if not readable:
-                    raise x11_wire.XWireError(f"no answer to a damage fetch in {FETCH_BOUND_S} s")
-                data = sock.recv(_RECV)
-                if not data:
-                    raise ConnectionError("the X server closed the connection")
-                reader.receive_data(data)
-            elif packet[0] == x11_wire.ERROR:  # the subtract's or the fetch's: not to be trusted
-                raise x11_wire.XRequestError(packet)
-            elif packet[0] == x11_wire.REPLY:
-                return x11_wire.region_rectangles(packet)
-            else:
-                self.foreign_events += 1  # an event sent to every client: not ours to handle
+    def _fetch(self, link: XLink) -> npt.NDArray[np.int32]:
+        """The subtract and fetch on the second connection: one round trip.  An error for
+        either means the damage is not to be trusted any more."""
+        return x11_wire.region_rectangles(link.round_trip(self._fetch_bytes))
 
     def _add(self, rects: npt.NDArray[np.int32], notify: bool = True) -> None:
         if not len(rects):
@@ -315,6 +278,11 @@ class XDamageSource:
     # -- any thread
 
     @property
+    def foreign_events(self) -> int:
+        """Events skipped on the fetch connection (tests)."""
+        return self._q.skipped
+
+    @property
     def pending(self) -> bool:
         return self._dirty or self._count > 0 or self._pointer_moved
 
@@ -328,7 +296,7 @@ class XDamageSource:
         if self._dirty and not self._dead:
             self._dirty = False  # cleared first: a draw after the subtract raises an event
             try:
-                self._add(self._fetch_on(self._q.display.socket), notify=False)
+                self._add(self._fetch(self._q), notify=False)
             except Exception as exc:  # the connection broke: everything, to be safe
                 self._dead = True
                 log.warning("capture event=damage-lost reason=%r", exc)
@@ -363,6 +331,6 @@ class XDamageSource:
         self._thread.join(SELECT_BOUND_S + 1)
         os.close(self._wake_r)
         os.close(self._wake_w)
-        for conn in (self._d, self._q):
-            with contextlib.suppress(Exception):
-                conn.close()
+        with contextlib.suppress(Exception):
+            self._d.close()
+        self._q.close()

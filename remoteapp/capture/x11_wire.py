@@ -1,13 +1,13 @@
-"""The X11 packets the damage source writes and reads itself, as bytes (sans-IO).
+"""The X11 packets the capture writes and reads itself, as bytes (sans-IO).
 
 python-xlib builds and parses every packet through a generic pure-Python machinery of
 request objects and field lists: one DAMAGE fetch round trip cost about 0.33 ms of CPU
 per typed key (measured cold, 125 ms apart), more than half of that key's grab, and the
 reader thread paid as much again to parse each DamageNotify.  The packets on that hot
-path have fixed layouts (the X11 protocol, DAMAGE 1.1 and XFixes 2 specifications), so
-they are built once and parsed here with ``struct`` and numpy; connecting, the version
-handshakes and setup stay python-xlib's.  Everything is in the client's byte order,
-which python-xlib chose at connection setup (native, ``=``).
+path have fixed layouts (the X11 protocol, DAMAGE 1.1, XFixes 2 and MIT-SHM 1.2
+specifications), so they are built once and parsed here with ``struct`` and numpy;
+connecting, the version handshakes and setup stay python-xlib's.  Everything is in the
+client's byte order, which python-xlib chose at connection setup (native, ``=``).
 
 ``PacketReader`` is the framing: ``receive_data(bytes)``, then ``next_packet()`` until
 it returns None.  Errors (``remoteapp.errors.CaptureError``)::
@@ -44,6 +44,12 @@ _GET_INPUT_FOCUS: Final = struct.pack("=BBH", 43, 0, 1)
 _DAMAGE_SUBTRACT: Final = 3  #: minor opcodes (DAMAGE 1.1, XFixes 2)
 _FIXES_FETCH_REGION: Final = 19
 _REGION_REPLY: Final = 32  #: bytes before the rectangles of a FetchRegion reply
+_SHM_GET_IMAGE: Final = 4  #: minor opcode (MIT-SHM 1.2)
+#: opcodes, length 8, drawable, x, y, width, height, plane mask, format, seg, offset
+_SHM_GET_IMAGE_REQUEST: Final = struct.Struct("=BBHIhhHHIB3xII")
+_SHM_GET_IMAGE_REPLY: Final = 32  #: depth in the header, then visual and size: no more
+_ALL_PLANES: Final = 0xFFFFFFFF
+_Z_PIXMAP: Final = 2
 
 
 class XWireError(CaptureError):
@@ -65,6 +71,24 @@ def subtract_and_fetch(damage_major: int, fixes_major: int, damage: int, region:
     per source: the ids never change."""
     subtract = struct.pack("=BBHIII", damage_major, _DAMAGE_SUBTRACT, 4, damage, 0, region)
     return subtract + struct.pack("=BBHI", fixes_major, _FIXES_FETCH_REGION, 2, region)
+
+
+def shm_get_image(
+    shm_major: int, drawable: int, x: int, y: int, width: int, height: int, seg: int, offset: int
+) -> bytes:
+    """MIT-SHM GetImage of an area of ``drawable`` as ZPixmap, all planes, into segment
+    ``seg`` at byte ``offset``."""
+    return _SHM_GET_IMAGE_REQUEST.pack(
+        shm_major, _SHM_GET_IMAGE, 8, drawable, x, y, width, height, _ALL_PLANES, _Z_PIXMAP,
+        seg, offset,
+    )  # fmt: skip
+
+
+def shm_image_depth(reply: bytes) -> int:
+    """The depth of the image a ShmGetImage reply says was written."""
+    if len(reply) != _SHM_GET_IMAGE_REPLY:
+        raise XWireError(f"a ShmGetImage reply of {len(reply)} bytes")
+    return reply[1]
 
 
 def sync_request() -> bytes:

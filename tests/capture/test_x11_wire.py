@@ -120,3 +120,14 @@ def test_requests_carry_their_length_in_words() -> None:
     assert struct.unpack("=BBHIII", subtract) == (143, 3, 4, 0x200001, 0, 0x200002)
     assert struct.unpack("=BBHI", fetch) == (138, 19, 2, 0x200002)
     assert struct.unpack("=BBH", x11_wire.sync_request()) == (43, 0, 1)
+
+
+def test_shm_get_image_request_and_reply() -> None:
+    data = x11_wire.shm_get_image(130, 0x2B3, -4, 7, 640, 64, 0x400001, 4096)
+    assert len(data) == 32 and struct.unpack("=BBH", data[:4]) == (130, 4, 8)  # 8 words
+    assert struct.unpack("=IhhHHIB3xII", data[4:]) == (
+        0x2B3, -4, 7, 640, 64, 0xFFFFFFFF, 2, 0x400001, 4096
+    )  # fmt: skip
+    assert x11_wire.shm_image_depth(struct.pack("=BBHI", 1, 24, 5, 0).ljust(32, b"\0")) == 24
+    with pytest.raises(XWireError):
+        x11_wire.shm_image_depth(reply(b"\0" * 4))  # a reply with more than ShmGetImage's

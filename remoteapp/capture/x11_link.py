@@ -1,0 +1,126 @@
+"""An X connection of the capture thread's own, for its round trips, as bytes.
+
+The capture thread makes one or two round trips to the X server per grab: the damage
+fetch, and an ``XShmGetImage`` for each box.  Through python-xlib's request objects, or
+mss's ctypes bindings to libxcb (argument conversion, an error pointer, a finalizer on
+every reply), the Python around one round trip cost more than the X server's work: an
+``XShmGetImage`` of a typed key's 64×64 tile took 254 µs of the customer's CPU cold
+(125 ms after the last, as keys come) and 18 µs warm; as bytes on a socket, 163 and
+11 µs.  So python-xlib opens the connection and agrees the extensions' versions, and
+from then on ``XLink`` writes the fixed-layout requests itself (``x11_wire``) and reads
+the one reply each needs.
+
+X resources are shared between clients: the DAMAGE object, the XFixes region and mss's
+shared-memory segments all work from this connection, whoever created them.
+
+Errors: ``CaptureError`` when the connection cannot be opened or set up;
+``x11_wire.XWireError`` (no answer within ``REPLY_BOUND_S``, a broken stream) and
+``x11_wire.XRequestError`` (the server's error for the request) after that.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+import time
+from collections.abc import Callable
+from typing import Any, Final
+
+from remoteapp.capture import x11_wire
+from remoteapp.errors import CaptureError
+
+#: Longest a round trip waits for the X server's answer.
+REPLY_BOUND_S: Final = 5.0
+_RECV: Final = 1 << 16
+
+
+def queued(d: Any) -> tuple[list[bytes], bytes]:
+    """What python-xlib has read but not handed out at the switch to bytes: the events
+    queued (as their packets) and a packet's partial bytes.  (Its internals: python-xlib
+    is pinned, and a change there fails the start, so capture polls.)"""
+    try:
+        events = [bytes(ev._binary) for ev in d.display.event_queue]
+        d.display.event_queue.clear()
+        return events, bytes(d.display.data_recv or b"")
+    except (AttributeError, TypeError) as exc:
+        raise CaptureError(f"python-xlib's connection is not as expected: {exc!r}") from exc
+
+
+class XLink:
+    """One X connection driven as bytes by one thread, one round trip at a time."""
+
+    def __init__(self, display: str | None, agree: Callable[[Any], object] = lambda d: None):
+        """Connect to ``display``; ``agree(d)`` runs python-xlib's version handshakes the
+        requests to come need (the server refuses DAMAGE and XFixes requests from a
+        client that has not agreed their versions)."""
+        try:
+            from Xlib import display as xdisplay
+            from Xlib.error import DisplayError, XError
+        except ImportError as exc:  # pragma: no cover - python-xlib is a dependency
+            raise CaptureError(f"python-xlib is missing: {exc}") from exc
+        try:
+            self._d = xdisplay.Display(display)
+        except (DisplayError, OSError) as exc:
+            raise CaptureError(f"cannot open the display: {exc}") from exc
+        try:
+            agree(self._d)
+            shm = self._d.query_extension("MIT-SHM")
+            self._shm_major = None if shm is None else shm.major_opcode
+            self._reader = x11_wire.PacketReader(queued(self._d)[1])
+        except (XError, CaptureError, OSError) as exc:
+            self._d.close()
+            raise CaptureError(f"cannot set up the X connection: {exc}") from exc
+        self._sock = self._d.display.socket
+        self.skipped = 0  #: events skipped (the server sends some to every client)
+
+    @property
+    def has_shm(self) -> bool:
+        return self._shm_major is not None
+
+    def round_trip(self, request: bytes) -> bytes:
+        """Send ``request`` (which ends with the one request that has a reply) and return
+        that reply, within REPLY_BOUND_S.  Events are skipped: the server sends some to
+        every client whatever it selected (MappingNotify, when an injector or xdotool
+        remaps a key to type a character)."""
+        try:
+            return self._round_trip(request)
+        except OSError as exc:
+            raise x11_wire.XWireError(f"the X connection failed: {exc}") from exc
+
+    def _round_trip(self, request: bytes) -> bytes:
+        self._sock.sendall(request)
+        reader = self._reader
+        deadline = time.monotonic() + REPLY_BOUND_S
+        while True:
+            packet = reader.next_packet()
+            if packet is None:
+                wait = deadline - time.monotonic()
+                readable, _, _ = select.select([self._sock], [], [], max(0.0, wait))
+                if not readable:
+                    raise x11_wire.XWireError(f"no answer from the X server in {REPLY_BOUND_S} s")
+                data = self._sock.recv(_RECV)
+                if not data:
+                    raise x11_wire.XWireError("the X server closed the connection")
+                reader.receive_data(data)
+            elif packet[0] == x11_wire.ERROR:
+                raise x11_wire.XRequestError(packet)
+            elif packet[0] == x11_wire.REPLY:
+                return packet
+            else:
+                self.skipped += 1
+
+    def shm_get_image(
+        self, drawable: int, x: int, y: int, width: int, height: int, seg: int, offset: int
+    ) -> int:
+        """``XShmGetImage`` (ZPixmap, all planes) of the area into shared-memory segment
+        ``seg`` at ``offset``; returns the image's depth."""
+        if self._shm_major is None:
+            raise x11_wire.XWireError("the X server has no MIT-SHM extension")
+        request = x11_wire.shm_get_image(
+            self._shm_major, drawable, x, y, width, height, seg, offset
+        )
+        return x11_wire.shm_image_depth(self.round_trip(request))
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._d.close()
