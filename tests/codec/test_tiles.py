@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from remoteapp.codec.geometry import Rect
-from remoteapp.codec.tiles import as_words, changed_rects
+from remoteapp.codec.tiles import TileDiff, as_words, changed_rects
 
 
 @st.composite
@@ -61,3 +61,31 @@ def test_area_limits_the_search() -> None:
     assert changed_rects(as_words(b), as_words(a), Rect(128, 128, 172, 72)) == [
         Rect(250, 150, 2, 1)
     ]
+
+
+@given(
+    frame_pairs(),
+    st.tuples(st.integers(0, 120), st.integers(0, 120), st.integers(1, 130), st.integers(1, 130)),
+    st.floats(0, 1),
+    st.floats(0, 1),
+)
+@settings(max_examples=300, deadline=None)
+def test_rects_are_the_general_merges_for_one_tile_and_larger_areas(
+    pair: tuple[np.ndarray, np.ndarray],
+    box: tuple[int, int, int, int],
+    fx: float,
+    fy: float,
+) -> None:
+    """An area of one tile (a typed key's damage box) takes a shortcut: the same rects
+    as the general merge, at any offset and pixel parity, with a change planted inside;
+    areas a little larger take the merge itself."""
+    a, b = pair
+    area = Rect(*box).intersect(Rect(0, 0, a.shape[1], a.shape[0]))
+    if area.is_empty():
+        return
+    b = b.copy()
+    y, x = area.y + int(fy * (area.h - 1)), area.x + int(fx * (area.w - 1))
+    b[y, x, 1] = a[y, x, 1] ^ 0x40
+    cur, ref = as_words(b), as_words(a)
+    rects = TileDiff(cur, ref, area).rects()
+    assert rects and rects == TileDiff(cur, ref, area).merged_rects()
