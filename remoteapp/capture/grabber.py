@@ -220,30 +220,11 @@ class ScreenGrabber:
             return False
         impl = getattr(self._sct, "_impl", None)
         try:
-            from mss.linux import xcb  # mss internals: guarded by the except below
-            from mss.linux.base import ALL_PLANES
-            from mss.linux.xshmgetimage import ShmStatus
+            from mss.linux.xshmgetimage import ShmStatus  # mss internals: guarded below
 
             if impl is None or getattr(impl, "shm_status", None) is not ShmStatus.AVAILABLE:
                 return False  # not yet proven (the first grab goes through mss), or no SHM
-            x, y = monitor.left + rect.x, monitor.top + rect.y
-            depth = self.shm_read(impl, x, y, rect.w, rect.h, impl._shmseg, 0)
-            if depth is None:
-                reply = xcb.shm_get_image(  # type: ignore[attr-defined]
-                    impl.conn,
-                    impl.drawable,
-                    x,
-                    y,
-                    rect.w,
-                    rect.h,
-                    ALL_PLANES,
-                    xcb.ImageFormat.ZPixmap,  # type: ignore[attr-defined]
-                    impl._shmseg,
-                    0,
-                )
-                depth = reply.depth
-            if depth != impl.drawable_depth:
-                raise CaptureError(f"XShmGetImage returned depth {depth}")
+            self.shm_read(impl, monitor.left + rect.x, monitor.top + rect.y, rect.w, rect.h)
             count = rect.w * rect.h * 4
             shared = np.frombuffer(impl._buf, dtype=np.uint8, count=count)
             try:
@@ -258,19 +239,35 @@ class ScreenGrabber:
             return False
 
     def shm_read(
-        self, impl: Any, x: int, y: int, width: int, height: int, seg: Any, offset: int
-    ) -> int | None:
-        """``XShmGetImage`` of the root's area into segment ``seg`` (an xcb id of mss's
-        connection, ``impl``) through ``shm_link``; the image's depth, or None where
-        there is no link (the caller reads through mss's bindings)."""
+        self, impl: Any, x: int, y: int, width: int, height: int, seg: Any = None, offset: int = 0
+    ) -> None:
+        """``XShmGetImage`` of the root's area into shared-memory segment ``seg`` (an xcb
+        id on mss's connection ``impl``; None: mss's own) at byte ``offset``: through
+        ``shm_link``, else mss's bindings.  CaptureError if neither could read it."""
+        if seg is None:
+            seg = impl._shmseg
         link = self.shm_link()
-        if link is None:
-            return None
-        try:
-            return link.shm_get_image(impl.drawable.value, x, y, width, height, seg.value, offset)
-        except CaptureError as exc:
-            self._shm_link_failed(exc)
-            return None
+        depth: int | None = None
+        if link is not None:
+            try:
+                depth = link.shm_get_image(
+                    impl.drawable.value, x, y, width, height, seg.value, offset
+                )
+            except CaptureError as exc:
+                self._shm_link_failed(exc)
+        if depth is None:
+            try:
+                from mss.linux import xcb  # mss internals: any surprise is a CaptureError
+                from mss.linux.base import ALL_PLANES
+
+                zpixmap = xcb.ImageFormat.ZPixmap  # type: ignore[attr-defined]
+                depth = xcb.shm_get_image(  # type: ignore[attr-defined]
+                    impl.conn, impl.drawable, x, y, width, height, ALL_PLANES, zpixmap, seg, offset
+                ).depth
+            except Exception as exc:
+                raise CaptureError(f"XShmGetImage failed: {exc}") from exc
+        if depth != impl.drawable_depth:
+            raise CaptureError(f"XShmGetImage returned depth {depth}")
 
     def cursor(self, monitor: Monitor) -> tuple[int, int] | None:
         """The pointer hot spot relative to ``monitor``'s corner, or None when unknown."""

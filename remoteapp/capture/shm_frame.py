@@ -38,14 +38,13 @@ class SharedFrame:
         self._seg: Any = None
         try:
             from mss.linux import xcb as mss_xcb  # mss internals: any surprise: CaptureError
-            from mss.linux.base import ALL_PLANES
             from mss.linux.xshmgetimage import ShmStatus
 
             impl = getattr(sct, "_impl", None)
             if impl is None or getattr(impl, "shm_status", None) is not ShmStatus.AVAILABLE:
                 raise CaptureError("MIT-SHM is not proven on this connection")
             xcb: Any = mss_xcb
-            self._xcb, self._planes, self._impl = xcb, ALL_PLANES, impl
+            self._xcb, self._impl = xcb, impl
             size = monitor.width * monitor.height * 4
             self._fd = os.memfd_create("remoteapp-frame", os.MFD_CLOEXEC)
             os.ftruncate(self._fd, size)
@@ -67,28 +66,10 @@ class SharedFrame:
 
     def grab_rows(self, top: int, height: int) -> None:
         """Read rows [top, top + height) of the monitor into ``pixels`` (one round trip)."""
-        mon, impl, xcb = self._monitor, self._impl, self._xcb
-        y, offset = mon.top + top, top * mon.width * 4
-        depth = self._screen.shm_read(impl, mon.left, y, mon.width, height, self._seg, offset)
-        if depth is None:
-            try:
-                reply = xcb.shm_get_image(
-                    impl.conn,
-                    impl.drawable,
-                    mon.left,
-                    y,
-                    mon.width,
-                    height,
-                    self._planes,
-                    xcb.ImageFormat.ZPixmap,
-                    self._seg,
-                    offset,
-                )
-            except Exception as exc:
-                raise CaptureError(f"capture of {mon.name} failed: {exc}") from exc
-            depth = reply.depth
-        if depth != impl.drawable_depth:
-            raise CaptureError(f"XShmGetImage returned depth {depth}")
+        mon, offset = self._monitor, top * self._monitor.width * 4
+        self._screen.shm_read(
+            self._impl, mon.left, mon.top + top, mon.width, height, self._seg, offset
+        )
 
     def close(self) -> None:
         """Detach the segment; the mapping goes with the last view of ``pixels``."""
