@@ -49,7 +49,9 @@ def queued(d: Any) -> tuple[list[bytes], bytes]:
 class XLink:
     """One X connection driven as bytes by one thread, one round trip at a time."""
 
-    def __init__(self, display: str | None, agree: Callable[[Any], object] = lambda d: None):
+    def __init__(
+        self, display: str | None, agree: Callable[[Any], object] = lambda d: None
+    ) -> None:
         """Connect to ``display``; ``agree(d)`` runs python-xlib's version handshakes the
         requests to come need (the server refuses DAMAGE and XFixes requests from a
         client that has not agreed their versions)."""
