@@ -165,9 +165,10 @@ def test_the_channel_takes_one_good_link_and_refuses_hostile_bytes(
     qtbot: QtBot, channel: tuple[links.LinkServer, list[ConnectLink]]
 ) -> None:
     server, received = channel
-    good = build_link("http://127.0.0.1:9", "demo", code_for(1), 7)
+    code = code_for(1)  # (once: the code carries its expiry in seconds)
+    good = build_link("http://127.0.0.1:9", "demo", code, 7)
     assert send_raw(server.name, good.encode() + b"\n", qtbot) == b"ok\n"
-    assert received == [ConnectLink("http://127.0.0.1:9", "demo", code_for(1), 7)]
+    assert received == [ConnectLink("http://127.0.0.1:9", "demo", code, 7)]
     for data in (
         b"https://evil.example/\n",
         b"remoteapp://connect?server=http://h&app=demo\n",
