@@ -57,7 +57,8 @@ def rows_equal(a: npt.NDArray[np.uint32], b: npt.NDArray[np.uint32]) -> npt.NDAr
 
 def pair_view(words: npt.NDArray[np.uint32]) -> npt.NDArray[np.generic] | None:
     """The block as 64-bit pixel pairs (half the compares), when its layout allows."""
-    if words.shape[1] % 2 or words.strides[1] != 4 or words.ctypes.data % 8:
+    # (the array interface's address: a third of ``ctypes.data``'s cost, per damage box)
+    if words.shape[1] % 2 or words.strides[1] != 4 or words.__array_interface__["data"][0] % 8:
         return None
     try:
         return words.view(np.uint64)

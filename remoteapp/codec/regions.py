@@ -22,8 +22,9 @@ then and never becomes hot, so it stays out of the region and lossless.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -96,25 +97,46 @@ class RegionTracker:
         shape = (-(-height // TILE), -(-width // TILE))
         self.freq = np.zeros(shape, np.float32)
         self.photo = np.zeros(shape, np.float32)
-        self._age = np.full(shape, RETEST_EVERY, np.int32)
+        self._photo_tiles = 0  #: tiles whose ``photo`` is at least 0.5 (photo-like)
+        self._frame = 0  #: updates so far
+        self._tested = np.full(shape, -RETEST_EVERY, np.int64)  #: update of each last measure
         self._recent: deque[list[Rect]] = deque(maxlen=HISTORY)
         self.regions: list[Region] = []
         self._generation = 0
 
     def update(self, frame: Pixels, changed: list[Rect], now: float) -> list[Region]:
         """Account one capture's changes; return the active regions."""
-        hit = np.zeros(self.freq.shape, bool)
-        for r in changed:
-            hit[r.y // TILE : -(-r.bottom // TILE), r.x // TILE : -(-r.right // TILE)] = True
+        self._frame += 1
         self.freq *= DECAY
-        self.freq[hit] += 1.0
-        self._age += 1
-        self._measure(frame, hit & (self.freq >= TEST_FROM) & (self._age >= RETEST_EVERY))
+        few = _few_tiles(changed, self.freq.shape)
+        if few is None:
+            hit = np.zeros(self.freq.shape, bool)
+            for r in changed:
+                hit[r.y // TILE : -(-r.bottom // TILE), r.x // TILE : -(-r.right // TILE)] = True
+            self.freq[hit] += 1.0
+            age = self._frame - self._tested
+            todo = hit & (self.freq >= TEST_FROM) & (age >= RETEST_EVERY)
+            self._measure(frame, zip(*np.nonzero(todo), strict=True))
+        else:  # a few tiles (a typed key): the same sums, a few scalar steps, not a dozen
+            # whole-grid numpy calls at ~20 us each cold
+            for tile in few:
+                self.freq[tile] += 1.0
+            self._measure(
+                frame,
+                [
+                    (ty, tx)
+                    for ty, tx in few
+                    if self.freq[ty, tx] >= TEST_FROM
+                    and self._frame - self._tested[ty, tx] >= RETEST_EVERY
+                ],
+            )
         self._recent.append(changed)
         for region in self.regions:
             if any(not r.intersect(region.rect).is_empty() for r in changed):
                 region.last_change = now
         self.regions = [g for g in self.regions if now - g.last_change < OFF_AFTER_S]
+        if self.need_photo and not self._photo_tiles:
+            return self.regions  # no photo-like tile: nothing is hot, nothing starts fast
         busy = self.freq >= HOT
         photo = self.photo >= 0.5
         hot = busy & photo if self.need_photo else busy
@@ -149,13 +171,16 @@ class RegionTracker:
             if rect is not None:
                 self._place(rect, tiles, now)
 
-    def _measure(self, frame: Pixels, todo: npt.NDArray[np.bool_]) -> None:
-        for ty, tx in zip(*np.nonzero(todo), strict=True):
+    def _measure(self, frame: Pixels, todo: Iterable[tuple[Any, Any]]) -> None:
+        """Score the photo-likeness of the tiles ``todo`` (tile row, column)."""
+        for ty, tx in todo:
             block = frame[ty * TILE : (ty + 1) * TILE, tx * TILE : (tx + 1) * TILE]
             big = block.shape[0] >= 8 and block.shape[1] >= 8
             score = 1.0 if big and photo_like(block) else 0.0
+            was = bool(self.photo[ty, tx] >= 0.5)
             self.photo[ty, tx] = 0.5 * self.photo[ty, tx] + 0.5 * score
-            self._age[ty, tx] = 0
+            self._photo_tiles += int(bool(self.photo[ty, tx] >= 0.5)) - int(was)
+            self._tested[ty, tx] = self._frame
 
     def _shape(
         self, tiles: Rect, busy: npt.NDArray[np.bool_], captures: int = HISTORY
@@ -214,6 +239,28 @@ class RegionTracker:
         stream = touching[0].stream if touching else min(set(range(MAX_REGIONS)) - used)
         self._generation += 1
         self.regions = [*keep, Region(rect, tiles, stream, self._generation, now)]
+
+
+#: Up to this many changed tiles an update is accounted tile by tile (``_few_tiles``).
+FEW_TILES: Final = 16
+
+
+def _few_tiles(changed: list[Rect], shape: tuple[int, ...]) -> list[tuple[int, int]] | None:
+    """The tiles ``changed`` touches, in row-major order, if there are at most FEW_TILES
+    (None: more, or a rectangle off the grid's top-left, for the whole-grid path)."""
+    rows, cols = shape
+    tiles: set[tuple[int, int]] = set()
+    for r in changed:
+        if r.x < 0 or r.y < 0:
+            return None
+        ty0, tx0 = r.y // TILE, r.x // TILE
+        ty1, tx1 = min(-(-r.bottom // TILE), rows), min(-(-r.right // TILE), cols)
+        if (ty1 - ty0) * (tx1 - tx0) > FEW_TILES:
+            return None
+        tiles.update((ty, tx) for ty in range(ty0, ty1) for tx in range(tx0, tx1))
+        if len(tiles) > FEW_TILES:
+            return None
+    return sorted(tiles)
 
 
 def _contains(outer: Rect, inner: Rect) -> bool:

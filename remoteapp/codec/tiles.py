@@ -79,6 +79,8 @@ class TileDiff:
         self._scanned = True
         cur, ref = self._cur, self._ref
         height, units = cur.shape
+        if height <= TILE and units * self._unit <= TILE:
+            return self._tile_bounds()
         if height * units <= SCAN_ABOVE:
             # a small area (a keystroke's box): one compare beats a scan's many calls
             ne = self._ne = not_equal(cur, ref)
@@ -109,6 +111,26 @@ class TileDiff:
             assert found_right is not None
             right = found_right
         self._bounds = (left, top, right + 1, bottom + 1)
+        return self._bounds
+
+    def _tile_bounds(self) -> tuple[int, int, int, int] | None:
+        """``_unit_bounds`` of an area of one tile at most (a typed key's damage box):
+        the compare read as bytes, one per unit, and searched row by row in Python, where
+        the reductions would be four more numpy calls at ~20 us each cold."""
+        ne = self._ne = np.not_equal(self._cur, self._ref)
+        flat = ne.tobytes()
+        first = flat.find(1)
+        if first < 0:
+            return None
+        units = ne.shape[1]
+        top, bottom = first // units, flat.rfind(1) // units + 1
+        left, right = units, 0
+        for start in range(top * units, bottom * units, units):
+            row = flat[start : start + units]
+            hit = row.find(1)
+            if hit >= 0:
+                left, right = min(left, hit), max(right, row.rfind(1) + 1)
+        self._bounds = (left, top, right, bottom)
         return self._bounds
 
     def bounds(self) -> Rect | None:

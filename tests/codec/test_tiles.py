@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from remoteapp.codec.compare import pair_view
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.tiles import TileDiff, as_words, changed_rects
 
@@ -89,3 +90,32 @@ def test_rects_are_the_general_merges_for_one_tile_and_larger_areas(
     cur, ref = as_words(b), as_words(a)
     rects = TileDiff(cur, ref, area).rects()
     assert rects and rects == TileDiff(cur, ref, area).merged_rects()
+
+
+@given(
+    frame_pairs(),
+    st.tuples(st.integers(0, 150), st.integers(0, 120), st.integers(1, 130), st.integers(1, 130)),
+)
+@settings(max_examples=300, deadline=None)
+def test_bounds_are_those_of_the_changed_units_at_any_offset_and_size(
+    pair: tuple[np.ndarray, np.ndarray], box: tuple[int, int, int, int]
+) -> None:
+    """Areas of one tile at most are searched as bytes (a typed key's box), larger ones
+    by reductions or the inward scan: all give the bounds of the changed pixels, rounded
+    out to whole pixel pairs where the area is compared as pairs."""
+    a, b = pair
+    area = Rect(*box).intersect(Rect(0, 0, a.shape[1], a.shape[0]))
+    if area.is_empty():
+        return
+    cur_a = as_words(b)[area.y : area.bottom, area.x : area.right]
+    ref_a = as_words(a)[area.y : area.bottom, area.x : area.right]
+    cur_u, ref_u, unit = pair_view(cur_a), pair_view(ref_a), 2
+    if cur_u is None or ref_u is None:
+        cur_u, ref_u, unit = cur_a, ref_a, 1
+    ne = cur_u != ref_u
+    rows, cols = np.flatnonzero(ne.any(axis=1)), np.flatnonzero(ne.any(axis=0))
+    expected = None
+    if rows.size:
+        x0, x1 = int(cols[0]) * unit, (int(cols[-1]) + 1) * unit
+        expected = Rect(area.x + x0, area.y + int(rows[0]), x1 - x0, int(rows[-1]) + 1 - rows[0])
+    assert TileDiff(as_words(b), as_words(a), area).bounds() == expected
