@@ -23,10 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Final, Literal, Protocol
 
-import numpy as np
-import numpy.typing as npt
-
-from remoteapp.capture.damage import coalesce
+from remoteapp.capture.damage import RectTuple, coalesce
 from remoteapp.capture.grabber import CapturedFrame, Monitor, ScreenGrabber
 from remoteapp.capture.kept_frames import KeptFrames
 from remoteapp.codec.geometry import Rect
@@ -90,7 +87,7 @@ class DamageSource(Protocol):
     @property
     def pending(self) -> bool: ...
 
-    def take(self, left: int, top: int) -> tuple[npt.NDArray[np.int32], tuple[Motion, ...]]: ...
+    def take(self, left: int, top: int) -> tuple[list[RectTuple], tuple[Motion, ...]]: ...
 
     def sync(self, timeout: float) -> bool: ...
 

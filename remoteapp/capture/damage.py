@@ -10,7 +10,7 @@ compare, and a move hint that does not verify costs one failed match, never a wr
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -25,23 +25,29 @@ from remoteapp.codec.tiles import TILE
 MAX_BOXES: Final = 12
 #: ... and also when the boxes cover at least this share of their bounding box.
 DENSE_SHARE: Final = 0.6
+RectTuple = tuple[int, int, int, int]  #: x, y, w, h
+
 #: Up to this many rectangles are merged in plain Python (a keystroke, a caret: the
 #: common case, where numpy's per-call overhead would cost more than the work).
 FEW_RECTS: Final = 16
 
 
-def coalesce(rects: npt.NDArray[np.int32], width: int, height: int) -> list[Rect]:
-    """Damage rectangles (an (n, 4) array of x, y, w, h) as a few disjoint boxes aligned to
-    the encoder's 64-px tiles and clipped to ``width`` x ``height``.
+def coalesce(
+    rects: Sequence[RectTuple] | npt.NDArray[np.int32], width: int, height: int
+) -> list[Rect]:
+    """Damage rectangles (x, y, w, h tuples, or an (n, 4) array) as a few disjoint
+    boxes aligned to the encoder's 64-px tiles and clipped to ``width`` x ``height``.
 
     A thousand tiny rectangles become the tiles they touch, merged into spans per band of
     tiles and spans over the same columns in consecutive bands into one box; past
     MAX_BOXES, or when the boxes fill most of their bounding box, the bounding box.
     """
-    if rects.size == 0 or width <= 0 or height <= 0:
+    if len(rects) == 0 or width <= 0 or height <= 0:
         return []
     if len(rects) <= FEW_RECTS:
-        return _coalesce_few(rects.tolist(), width, height)
+        few = rects.tolist() if isinstance(rects, np.ndarray) else rects
+        return _coalesce_few(few, width, height)
+    rects = np.asarray(rects, np.int32).reshape(-1, 4)
     x0 = np.clip(rects[:, 0], 0, width)
     y0 = np.clip(rects[:, 1], 0, height)
     x1 = np.clip(rects[:, 0] + rects[:, 2], 0, width)
@@ -65,7 +71,7 @@ def coalesce(rects: npt.NDArray[np.int32], width: int, height: int) -> list[Rect
     return _limit([_to_pixels(box, width, height) for box in boxes], width, height)
 
 
-def _coalesce_few(rects: list[list[int]], width: int, height: int) -> list[Rect]:
+def _coalesce_few(rects: Sequence[Sequence[int]], width: int, height: int) -> list[Rect]:
     """``coalesce`` for a handful of rectangles: tile boxes merged while any two overlap."""
     boxes: list[list[int]] = []
     for x, y, w, h in rects:

@@ -36,11 +36,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, Final
 
-import numpy as np
-import numpy.typing as npt
-
 from remoteapp.capture import x11_wire
-from remoteapp.capture.damage import Geometry, WindowMoves
+from remoteapp.capture.damage import Geometry, RectTuple, WindowMoves
 from remoteapp.capture.x11_link import XLink, queued
 from remoteapp.codec.motion import Motion
 from remoteapp.errors import CaptureError
@@ -55,8 +52,6 @@ MAX_PENDING_RECTS: Final = 20_000
 _RECV: Final = 1 << 16
 
 _EVERYTHING: Final = (0, 0, 0x7FFF, 0x7FFF)
-_NO_RECTS: Final = np.zeros((0, 4), np.int32)
-_NO_RECTS.flags.writeable = False
 
 
 def _create_region_request() -> type[Any]:
@@ -104,8 +99,7 @@ class XDamageSource:
         self._q = q
         self._on_damage = on_damage
         self._lock = threading.Lock()
-        self._rects: list[npt.NDArray[np.int32]] = []
-        self._count = 0
+        self._rects: list[RectTuple] = []
         self._closed = False
         self._syncs: list[threading.Event] = []  #: sync() calls not yet asked of the server
         self._dirty = False  #: a DamageNotify came and the region was not fetched since
@@ -224,7 +218,7 @@ class XDamageSource:
             self._dead = True
             if not self._closed:
                 log.warning("capture event=damage-lost reason=%r", exc)
-                self._add(np.array([_EVERYTHING], np.int32))
+                self._add([_EVERYTHING])
         finally:
             with self._lock:
                 waiting, self._syncs = self._syncs, []
@@ -258,20 +252,19 @@ class XDamageSource:
 
     # -- the capture thread (take)
 
-    def _fetch(self, link: XLink) -> npt.NDArray[np.int32]:
+    def _fetch(self, link: XLink) -> list[RectTuple]:
         """The subtract and fetch on the second connection: one round trip.  An error for
         either means the damage is not to be trusted any more."""
         return x11_wire.region_rectangles(link.round_trip(self._fetch_bytes))
 
-    def _add(self, rects: npt.NDArray[np.int32], notify: bool = True) -> None:
-        if not len(rects):
+    def _add(self, rects: list[RectTuple], notify: bool = True) -> None:
+        if not rects:
             return
         with self._lock:
-            if self._count + len(rects) > MAX_PENDING_RECTS:
-                self._rects, self._count = [np.array([_EVERYTHING], np.int32)], 1
+            if len(self._rects) + len(rects) > MAX_PENDING_RECTS:
+                self._rects = [_EVERYTHING]
             else:
-                self._rects.append(rects)
-                self._count += len(rects)
+                self._rects += rects
         if notify:
             self._on_damage()
 
@@ -284,10 +277,10 @@ class XDamageSource:
 
     @property
     def pending(self) -> bool:
-        return self._dirty or self._count > 0 or self._pointer_moved
+        return self._dirty or bool(self._rects) or self._pointer_moved
 
-    def take(self, left: int = 0, top: int = 0) -> tuple[npt.NDArray[np.int32], tuple[Motion, ...]]:
-        """Damage (n, 4) and move hints since the last take, relative to (left, top).
+    def take(self, left: int = 0, top: int = 0) -> tuple[list[RectTuple], tuple[Motion, ...]]:
+        """Damage (x, y, w, h) and move hints since the last take, relative to (left, top).
         With damage reported, the region is fetched here, on the caller's thread (one
         round trip, no hand-off to the reader thread and back).  ``pointer_moved`` then
         says whether the pointer moved since the previous take."""
@@ -300,16 +293,12 @@ class XDamageSource:
             except Exception as exc:  # the connection broke: everything, to be safe
                 self._dead = True
                 log.warning("capture event=damage-lost reason=%r", exc)
-                self._add(np.array([_EVERYTHING], np.int32), notify=False)
+                self._add([_EVERYTHING], notify=False)
         with self._lock:
-            chunks, self._rects, self._count = self._rects, [], 0
+            rects, self._rects = self._rects, []
             moves = self._moves.moved(left, top)
-        if not chunks:
-            return _NO_RECTS, moves
-        rects = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
         if left or top:
-            rects[:, 0] -= left
-            rects[:, 1] -= top
+            rects = [(x - left, y - top, w, h) for x, y, w, h in rects]
         return rects, moves
 
     def sync(self, timeout: float = 5.0) -> bool:

@@ -23,9 +23,6 @@ import struct
 from dataclasses import dataclass
 from typing import Final
 
-import numpy as np
-import numpy.typing as npt
-
 from remoteapp.errors import CaptureError
 
 #: The largest packet accepted: a FetchRegion reply of a whole 4K screen cut into
@@ -44,6 +41,7 @@ _GET_INPUT_FOCUS: Final = struct.pack("=BBH", 43, 0, 1)
 _DAMAGE_SUBTRACT: Final = 3  #: minor opcodes (DAMAGE 1.1, XFixes 2)
 _FIXES_FETCH_REGION: Final = 19
 _REGION_REPLY: Final = 32  #: bytes before the rectangles of a FetchRegion reply
+_RECTANGLE: Final = struct.Struct("=hhHH")  #: x, y, width, height
 _SHM_GET_IMAGE: Final = 4  #: minor opcode (MIT-SHM 1.2)
 #: opcodes, length 8, drawable, x, y, width, height, plane mask, format, seg, offset
 _SHM_GET_IMAGE_REQUEST: Final = struct.Struct("=BBHIhhHHIB3xII")
@@ -96,14 +94,12 @@ def sync_request() -> bytes:
     return _GET_INPUT_FOCUS
 
 
-def region_rectangles(reply: bytes) -> npt.NDArray[np.int32]:
-    """The (n, 4) x, y, w, h rectangles of a FetchRegion reply."""
+def region_rectangles(reply: bytes) -> list[tuple[int, int, int, int]]:
+    """The x, y, w, h rectangles of a FetchRegion reply, as tuples: a typed key's one or
+    two cost 3 us so, against 50 us cold for the five numpy calls of an array."""
     if len(reply) < _REGION_REPLY or (len(reply) - _REGION_REPLY) % 8:
         raise XWireError(f"a FetchRegion reply of {len(reply)} bytes")
-    raw = np.frombuffer(reply, dtype=np.int16, offset=_REGION_REPLY).reshape(-1, 4)
-    rects = raw.astype(np.int32)
-    rects[:, 2:] = raw[:, 2:].view(np.uint16)
-    return rects
+    return list(_RECTANGLE.iter_unpack(memoryview(reply)[_REGION_REPLY:]))
 
 
 @dataclass(frozen=True, slots=True)
