@@ -95,8 +95,8 @@ def sync_request() -> bytes:
 
 
 def region_rectangles(reply: bytes) -> list[tuple[int, int, int, int]]:
-    """The x, y, w, h rectangles of a FetchRegion reply, as tuples: a typed key's one or
-    two cost 3 us so, against 50 us cold for the five numpy calls of an array."""
+    """The x, y, w, h rectangles of a FetchRegion reply, as tuples: for a typed key's one
+    or two, 3 us against 50 us cold for the five numpy calls an array took."""
     if len(reply) < _REGION_REPLY or (len(reply) - _REGION_REPLY) % 8:
         raise XWireError(f"a FetchRegion reply of {len(reply)} bytes")
     return list(_RECTANGLE.iter_unpack(memoryview(reply)[_REGION_REPLY:]))
