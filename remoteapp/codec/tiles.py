@@ -79,7 +79,7 @@ class TileDiff:
         self._scanned = True
         cur, ref = self._cur, self._ref
         height, units = cur.shape
-        if height <= TILE and units * self._unit <= TILE:
+        if self._one_tile():
             return self._tile_bounds()
         if height * units <= SCAN_ABOVE:
             # a small area (a keystroke's box): one compare beats a scan's many calls
@@ -112,6 +112,12 @@ class TileDiff:
             right = found_right
         self._bounds = (left, top, right + 1, bottom + 1)
         return self._bounds
+
+    def _one_tile(self) -> bool:
+        """Whether the area fits in one tile (a typed key's damage box): the bounds and
+        the rectangles then take their few-call paths."""
+        height, units = self._cur.shape
+        return bool(height <= TILE and units * self._unit <= TILE)
 
     def _tile_bounds(self) -> tuple[int, int, int, int] | None:
         """``_unit_bounds`` of an area of one tile at most (a typed key's damage box):
@@ -153,8 +159,7 @@ class TileDiff:
         found = self._unit_bounds()
         if found is None:
             return []
-        height, units = self._cur.shape
-        if height <= TILE and units * self._unit <= TILE:
+        if self._one_tile():
             # one tile (a typed key's damage box): its one span, tightened, is the bounds;
             # the merge below would make two dozen numpy calls to say so, ~60 us cold
             bounds = self.bounds()
