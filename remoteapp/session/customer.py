@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import socket
 import threading
 import time
@@ -203,9 +204,10 @@ class CustomerSession:
         gap: float,
     ) -> float:
         """Wait until the next grab is due: the tick (a damage backend: a pointer read
-        unless damage came), ``gap`` after the last grab once damage is pending, the
-        backend's safety check, or soon after an input, a key frame request or a monitor
-        switch, whichever comes first.  Returns the last input time."""
+        unless damage came; none where the pointer's moves wake us), ``gap`` after the
+        last grab once damage is pending, the backend's safety check, or soon after an
+        input, a key frame request or a monitor switch, whichever comes first.  Returns
+        the last input time."""
         with self._wake:
             while not self.transport.closed:
                 due = started + tick
@@ -322,7 +324,9 @@ class CustomerSession:
             if active:
                 tick = ACTIVE_PERIOD_S
             elif grabber.pointer_driven:
-                tick = SLEEP_BOUND_S  # damage and the pointer's moves wake the thread
+                # damage and the pointer's moves wake the thread, the safety check is due
+                # by the backend's own clock: a tick would only find nothing to do
+                tick = math.inf
             elif unchanged >= IDLE_AFTER_FRAMES:
                 tick = IDLE_PERIOD_S
             else:
