@@ -102,8 +102,10 @@ class DamageGrabber:
     ``damage``.  A full grab with ``damage=None`` happens on the first grab of a monitor,
     on ``force_full()`` and every SAFETY_PERIOD_S, so a change the source never
     reported is still sent within that period.  ``hand_over``: two kept frames take
-    turns and the encoder adopts each (``remoteapp.capture.kept_frames``).  Not
-    thread-safe, like ScreenGrabber.
+    turns and the encoder adopts each (``remoteapp.capture.kept_frames``); then the
+    safety check compares the whole read with the reference itself and reports ``()``
+    when nothing changed, so an idle screen's check costs one compare, not an encode.
+    Not thread-safe, like ScreenGrabber.
     """
 
     damage_driven = True
@@ -197,9 +199,10 @@ class DamageGrabber:
         if now >= self._next_full:
             self._next_full = now + self._safety
             self.full_grabs += 1
-            frame, _ = kept.read(None)
+            frame, checked = kept.read_checked()
             stamp = time.monotonic()
-            return CapturedFrame(frame, monitor, self._read_cursor(monitor), stamp, None, moves)
+            cursor = self._read_cursor(monitor)
+            return CapturedFrame(frame, monitor, cursor, stamp, checked, moves)
         frame, damage = kept.read(coalesce(rects, monitor.width, monitor.height))
         stamp = time.monotonic()
         pointer_still = self._source.pointer_events and not self._source.pointer_moved

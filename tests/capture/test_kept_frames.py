@@ -1,8 +1,9 @@
 """Two kept frames that take turns (``remoteapp.capture.kept_frames``), on a real Xvfb:
 an unreported change beside a box read as whole rows does not slip into the reference,
-after a grab the caller did not encode the next one reads everything, and a change
-partly inside the next box is brought over outside it.  (Every test of
-``test_damage.py`` also runs with such a grabber.)"""
+after a grab the caller did not encode the next one reads everything, a change partly
+inside the next box is brought over outside it, and the safety check of an unchanged
+screen reports no damage.  (Every test of ``test_damage.py`` also runs with such a
+grabber.)"""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from remoteapp.capture import DamageGrabber, ScreenGrabber
 from remoteapp.capture.backend import SAFETY_PERIOD_S
+from remoteapp.capture.kept_frames import same_pixels
 from remoteapp.capture.x11_damage import XDamageSource
 from tests.capture.damage_rig import Clock, FbdirXvfb, Painter, Pipe, W, until_exact
 
@@ -115,3 +119,69 @@ def test_a_change_partly_inside_the_next_box_is_brought_over_outside_it(
         painter.d.sync()
         damage = until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)[0]
         assert damage is not None and all(box.right <= 128 for box in damage), damage
+
+
+@pytest.mark.display
+def test_the_safety_check_of_an_unchanged_screen_reports_no_damage(
+    fbdir_xvfb: FbdirXvfb, painter: Painter
+) -> None:
+    """With two frames the safety check compares its read with the reference: an
+    unchanged screen reports ``()`` (even after a dropped grab whose box changed
+    nothing) and hands the reference back; one pixel changed behind the X server's
+    back reports ``None``, and the encoder's whole diff sends it."""
+    clock = Clock()
+    with (
+        DamageGrabber(
+            ScreenGrabber(display=fbdir_xvfb.display),
+            lambda notify: XDamageSource(fbdir_xvfb.display, notify),
+            clock=clock,
+            hand_over=True,
+        ) as grabber,
+        ScreenGrabber(display=fbdir_xvfb.display) as poll,
+    ):
+        mon = poll.monitors()[1]
+        pipe = Pipe(grabber)
+        painter.fill(40, 40, 20, 20, 0x123456)
+        painter.d.sync()
+        assert grabber.sync(10.0)
+        shot = grabber.grab(mon)
+        reference = shot.pixels  # adopted by the encoder just below
+        assert np.array_equal(pipe.send(shot.pixels, shot.damage), poll.grab(mon).pixels)
+        painter.fill(40, 40, 20, 20, 0x123456)  # damage, and no change
+        painter.d.sync()
+        assert grabber.sync(10.0)
+        assert grabber.grab(mon).damage  # ... and dropped: not encoded, not adopted
+        fulls = grabber.full_grabs
+        clock.now += SAFETY_PERIOD_S
+        shot = grabber.grab(mon)
+        assert grabber.full_grabs == fulls + 1 and shot.damage == ()
+        assert shot.pixels is reference  # nothing to adopt: the reference as it is
+        assert np.array_equal(pipe.send(shot.pixels, shot.damage), poll.grab(mon).pixels)
+        old = poll.grab(mon).pixels[400, 300, :3].tolist()
+        fbdir_xvfb.poke(300, 400, bytes([(c + 55) % 256 for c in old] + [0]))
+        assert grabber.grab(mon).damage == ()  # unreported, and not due yet
+        clock.now += SAFETY_PERIOD_S
+        shot = grabber.grab(mon)
+        assert shot.damage is None and shot.pixels is not reference
+        assert np.array_equal(pipe.send(shot.pixels, shot.damage), poll.grab(mon).pixels)
+
+
+@given(
+    st.integers(1, 40),
+    st.integers(1, 40),
+    st.one_of(st.none(), st.integers(0, 40 * 40 * 4 - 1)),
+    st.booleans(),
+)
+def test_same_pixels_agrees_with_numpy(h: int, w: int, flip: int | None, strided: bool) -> None:
+    """memcmp for whole frames, numpy for views: the answer is numpy's either way, for a
+    byte changed anywhere (the first, the last, one in the middle of a pixel)."""
+    rng = np.random.default_rng(h * 41 + w)
+    a = rng.integers(0, 256, (h, w + strided, 4), np.uint8)
+    b = a.copy()
+    if flip is not None:
+        flat = b.reshape(-1)
+        flat[flip % flat.size] ^= 0x5A
+    if strided:  # a view that skips its last column: numpy compares it
+        a, b = a[:, :w], b[:, :w]
+    assert same_pixels(a, b) == np.array_equal(a, b)
+    assert same_pixels(a, a) and not same_pixels(a, a[:, : w - 1] if w > 1 else a[:0])
