@@ -11,11 +11,18 @@ frame against its shifted self).  Anything else is compared the ordinary way.
 Blocks of 32-bit pixels whose rows start at the same parity of pixel, in frames of an
 even width, are compared as 64-bit pixel pairs where only whole rows matter
 (``rows_equal``): half the elements to compare and to reduce.
+
+Two whole frames are compared for equality alone (``frames_equal``: a damage backend's
+safety check) with libc's ``memcmp``: one pass, no result array, about 0.35 ms for a cold
+1080p frame against 0.5 for numpy.  (For a scrolled block, row by row, numpy's pixel
+pairs cost about what memcmp does: 479 against 456 µs, measured; not worth the bands.)
 """
 
 from __future__ import annotations
 
-from typing import Final
+import ctypes
+from collections.abc import Callable
+from typing import Final, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +30,30 @@ from numpy.lib.stride_tricks import as_strided
 
 #: Below this many elements the ordinary compare is cheap enough.
 MIN_ELEMENTS: Final = 1 << 14
+
+
+def _libc_memcmp() -> Callable[[int, int, int], int] | None:
+    """libc's memcmp, or None where it cannot be loaded (then numpy compares)."""
+    try:
+        memcmp = ctypes.CDLL(None).memcmp  # (the process's own symbols: Linux, macOS)
+    except (OSError, AttributeError, TypeError):  # (Windows: no handle for None)
+        return None
+    memcmp.restype = ctypes.c_int
+    memcmp.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+    return cast(Callable[[int, int, int], int], memcmp)
+
+
+_MEMCMP: Final = _libc_memcmp()
+
+
+def frames_equal(a: npt.NDArray[np.generic], b: npt.NDArray[np.generic]) -> bool:
+    """Whether two arrays hold the same elements: one memcmp for two C-contiguous
+    arrays of one shape and type (two whole frames), numpy otherwise."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if _MEMCMP is not None and a.flags.c_contiguous and b.flags.c_contiguous:
+        return _MEMCMP(a.ctypes.data, b.ctypes.data, a.nbytes) == 0
+    return bool(np.array_equal(a, b))
 
 
 def not_equal(a: npt.NDArray[np.generic], b: npt.NDArray[np.generic]) -> npt.NDArray[np.bool_]:

@@ -1,7 +1,7 @@
 """Block compares (``remoteapp.codec.compare``): the contiguous-run compare and the
 pixel-pair row compare give exactly what numpy's elementwise compare gives, for blocks at
 any offset (odd or even first pixel, odd widths, the two blocks at different parities),
-in frames of an even or odd width."""
+in frames of an even or odd width; the frames' memcmp gives what numpy's does."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from remoteapp.codec.compare import equal, not_equal, rows_equal
+from remoteapp.codec.compare import equal, frames_equal, not_equal, rows_equal
 
 HEIGHT = 48
 
@@ -51,3 +51,18 @@ def test_rows_equal_sees_a_difference_in_either_unpaired_column() -> None:
     b[2, 62] = 1  # its last
     ok = rows_equal(a[:, 1:63], b[:, 1:63])
     assert ok.tolist() == [True, False, False, True]
+
+
+@given(st.integers(1, 40), st.integers(1, 40), st.one_of(st.none(), st.integers(0, 10**6)))
+def test_frames_equal_agrees_with_numpy(h: int, w: int, flip: int | None) -> None:
+    """One memcmp for whole frames, numpy for views or other shapes: a byte changed
+    anywhere (the first, the last, one inside a pixel) shows."""
+    a = np.random.default_rng(h * 41 + w).integers(0, 256, (h, w, 4), np.uint8)
+    b = a.copy()
+    if flip is not None:
+        b.reshape(-1)[flip % b.size] ^= 0x5A
+    assert frames_equal(a, b) == np.array_equal(a, b)
+    assert frames_equal(a[:, : w // 2], b[:, : w // 2]) == np.array_equal(
+        a[:, : w // 2], b[:, : w // 2]
+    )
+    assert not frames_equal(a, a[:, : w - 1]) and not frames_equal(a, a.view(np.int8))
