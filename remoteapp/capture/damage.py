@@ -26,6 +26,9 @@ MAX_BOXES: Final = 12
 #: ... and also when the boxes cover at least this share of their bounding box.
 DENSE_SHARE: Final = 0.6
 RectTuple = tuple[int, int, int, int]  #: x, y, w, h
+#: The whole screen, whatever its size (``coalesce`` clips it): what a source reports
+#: when it can no longer say what changed.
+EVERYTHING: Final[RectTuple] = (0, 0, 0x7FFF, 0x7FFF)
 
 #: Up to this many rectangles are merged in plain Python (a keystroke, a caret: the
 #: common case, where numpy's per-call overhead would cost more than the work).

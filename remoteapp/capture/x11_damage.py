@@ -37,7 +37,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from remoteapp.capture import x11_wire
-from remoteapp.capture.damage import Geometry, RectTuple, WindowMoves
+from remoteapp.capture.damage import EVERYTHING, Geometry, RectTuple, WindowMoves
 from remoteapp.capture.x11_link import XLink, queued
 from remoteapp.codec.motion import Motion
 from remoteapp.errors import CaptureError
@@ -50,8 +50,6 @@ SELECT_BOUND_S: Final = 5.0
 #: Rectangles kept between two takes; beyond this the whole screen is reported instead.
 MAX_PENDING_RECTS: Final = 20_000
 _RECV: Final = 1 << 16
-
-_EVERYTHING: Final = (0, 0, 0x7FFF, 0x7FFF)
 
 
 def _create_region_request() -> type[Any]:
@@ -218,7 +216,7 @@ class XDamageSource:
             self._dead = True
             if not self._closed:
                 log.warning("capture event=damage-lost reason=%r", exc)
-                self._add([_EVERYTHING])
+                self._add([EVERYTHING])
         finally:
             with self._lock:
                 waiting, self._syncs = self._syncs, []
@@ -262,7 +260,7 @@ class XDamageSource:
             return
         with self._lock:
             if len(self._rects) + len(rects) > MAX_PENDING_RECTS:
-                self._rects = [_EVERYTHING]
+                self._rects = [EVERYTHING]
             else:
                 self._rects += rects
         if notify:
@@ -293,7 +291,7 @@ class XDamageSource:
             except Exception as exc:  # the connection broke: everything, to be safe
                 self._dead = True
                 log.warning("capture event=damage-lost reason=%r", exc)
-                self._add([_EVERYTHING], notify=False)
+                self._add([EVERYTHING], notify=False)
         with self._lock:
             rects, self._rects = self._rects, []
             moves = self._moves.moved(left, top)
