@@ -48,10 +48,12 @@ _MEMCMP: Final = _libc_memcmp()
 
 def frames_equal(a: npt.NDArray[np.generic], b: npt.NDArray[np.generic]) -> bool:
     """Whether two arrays hold the same elements: one memcmp for two C-contiguous
-    arrays of one shape and type (two whole frames), numpy otherwise."""
+    integer arrays of one shape and type (two whole frames), numpy otherwise (floats
+    too: equal bytes are not equal values there, NaN, nor unequal ones, -0.0)."""
     if a.shape != b.shape or a.dtype != b.dtype:
         return False
-    if _MEMCMP is not None and a.flags.c_contiguous and b.flags.c_contiguous:
+    whole = a.flags.c_contiguous and b.flags.c_contiguous and a.dtype.kind in "biu"
+    if _MEMCMP is not None and whole:
         return _MEMCMP(a.ctypes.data, b.ctypes.data, a.nbytes) == 0
     return bool(np.array_equal(a, b))
 

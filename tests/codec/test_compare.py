@@ -66,3 +66,5 @@ def test_frames_equal_agrees_with_numpy(h: int, w: int, flip: int | None) -> Non
         a[:, : w // 2], b[:, : w // 2]
     )
     assert not frames_equal(a, a[:, : w - 1]) and not frames_equal(a, a.view(np.int8))
+    nan = np.full(3, np.nan)
+    assert not frames_equal(nan, nan.copy()) and frames_equal(np.zeros(2), -np.zeros(2))
