@@ -59,18 +59,14 @@ def _whole(buf: bytes | memoryview, size: int, what: str) -> None:
         raise CaptureError(f"{what}: {len(buf)} bytes is not a whole number of {size}-byte records")
 
 
-def _clipped(left: int, top: int, right: int, bottom: int, width: int, height: int) -> Rect:
-    x0, y0 = max(left, 0), max(top, 0)
-    return Rect(x0, y0, max(0, min(right, width) - x0), max(0, min(bottom, height) - y0))
-
-
 def decode_dirty(buf: bytes | memoryview, width: int, height: int) -> list[RectTuple]:
     """The dirty rects of ``GetFrameDirtyRects`` as (x, y, w, h), clipped to the output
     (``width`` x ``height``); empty ones are left out."""
     _whole(buf, DIRTY_RECT_SIZE, "dirty rects")
     out: list[RectTuple] = []
+    screen = Rect(0, 0, width, height)
     for left, top, right, bottom in _RECT.iter_unpack(buf):
-        r = _clipped(left, top, right, bottom, width, height)
+        r = Rect(left, top, right - left, bottom - top).intersect(screen)
         if not r.is_empty():
             out.append((r.x, r.y, r.w, r.h))
     return out
@@ -85,7 +81,8 @@ def decode_moves(buf: bytes | memoryview, width: int, height: int) -> list[Motio
     screen = Rect(0, 0, width, height)
     for sx, sy, left, top, right, bottom in _MOVE.iter_unpack(buf):
         dx, dy = left - sx, top - sy
-        dst = _clipped(left, top, right, bottom, width, height).intersect(screen.shifted(dx, dy))
+        dst = Rect(left, top, right - left, bottom - top).intersect(screen)
+        dst = dst.intersect(screen.shifted(dx, dy))  # (the source on the output too)
         if not dst.is_empty():
             out.append(Motion(dx, dy, dst))
     return out

@@ -103,9 +103,8 @@ class KeptFrames:
         """The safety check's read: everything, as ``read(None)``.  With two frames the
         read is compared with the reference first, in one pass: unchanged (nearly
         always), it reports no damage and the encoder skips its own whole-frame diff."""
-        pixels, damage = self.read(None)
-        back = self._back
-        if back is None or pixels is not back.pixels or not frames_equal(back.pixels, self.front):
+        pixels, damage = self.read(None)  # (with two frames: into back)
+        if self._back is None or not frames_equal(pixels, self.front):
             return pixels, damage
         self._handed = False  # back equals front: nothing to hand over
         return self.front, ()
