@@ -2,7 +2,7 @@
 
 A backend grabs a monitor into a ``CapturedFrame``; one with damage hints also says which
 boxes may have changed (``frame.damage``) and which windows moved (``frame.moves``), and
-wakes its listener when something changed, so the capture loop can sleep until then.
+its ``wait`` returns when something changed, so the capture loop sleeps until then.
 
     open_capture("damage")   X11 with DAMAGE: DamageGrabber over XDamageSource
     open_capture("poll")     ScreenGrabber: grab and diff the whole monitor each time
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
@@ -42,19 +41,24 @@ SAFETY_PERIOD_S: Final = 2.0
 class CaptureBackend(Protocol):
     """What the customer's capture loop needs from a backend."""
 
-    damage_driven: bool  #: True: grab when told (listener, ``due``), not on a fixed tick
+    damage_driven: bool  #: True: grab when told (``wait``, ``due``), not on a fixed tick
 
     @property
     def pointer_driven(self) -> bool:
-        """True: the pointer's moves wake the listener too (no need to poll it)."""
+        """True: the pointer's moves end a ``wait`` too (no need to poll it)."""
         ...
 
     def monitors(self) -> list[Monitor]: ...
 
     def grab(self, monitor: Monitor) -> CapturedFrame: ...
 
-    def set_listener(self, listener: Callable[[], None]) -> None:
-        """``listener()`` is called from any thread when new damage arrives."""
+    def wait(self, timeout: float) -> None:
+        """The capture thread sleeps here: until new damage (or a pointer move) may have
+        come, ``wake()`` is called, or ``timeout`` s pass.  Returns at once if ``wake()``
+        came since the last wait; the caller looks at its own state after it."""
+
+    def wake(self) -> None:
+        """Any thread: end the capture thread's ``wait`` (now or the next one)."""
 
     def pending(self) -> bool:
         """True when a grab would find something new (damage arrived since the last)."""
@@ -90,6 +94,10 @@ class DamageSource(Protocol):
 
     def take(self, left: int, top: int) -> tuple[list[RectTuple], tuple[Motion, ...]]: ...
 
+    def wait(self, timeout: float) -> None: ...
+
+    def wake(self) -> None: ...
+
     def sync(self, timeout: float) -> bool: ...
 
     def close(self) -> None: ...
@@ -114,15 +122,13 @@ class DamageGrabber:
     def __init__(
         self,
         screen: ScreenGrabber,
-        source_factory: Callable[[Callable[[], None]], DamageSource],
+        source_factory: Callable[[], DamageSource],
         *,
         safety_period: float = SAFETY_PERIOD_S,
         clock: Callable[[], float] = time.monotonic,
         hand_over: bool = False,
     ) -> None:
         self._screen = screen
-        self._listener: Callable[[], None] = lambda: None
-        self._listener_lock = threading.Lock()
         self._safety = safety_period
         self._clock = clock
         self.hands_over = hand_over
@@ -131,7 +137,7 @@ class DamageGrabber:
         self._next_full = 0.0
         self._cursor: tuple[int, int] | None = None  #: the last pointer read
         self.full_grabs = 0  #: how many grabs read the whole monitor (tests, bench)
-        self._source = source_factory(self._damaged)
+        self._source = source_factory()
 
     @property
     def in_place_grabs(self) -> int:
@@ -153,14 +159,11 @@ class DamageGrabber:
     ) -> None:
         self.close()
 
-    def _damaged(self) -> None:
-        with self._listener_lock:
-            listener = self._listener
-        listener()
+    def wait(self, timeout: float) -> None:
+        self._source.wait(timeout)
 
-    def set_listener(self, listener: Callable[[], None]) -> None:
-        with self._listener_lock:
-            self._listener = listener
+    def wake(self) -> None:
+        self._source.wake()
 
     @property
     def pointer_driven(self) -> bool:
@@ -242,9 +245,7 @@ def open_capture(
     from remoteapp.capture.x11_damage import XDamageSource
 
     try:
-        return DamageGrabber(
-            screen, lambda notify: XDamageSource(display, notify), hand_over=hand_over
-        )
+        return DamageGrabber(screen, lambda: XDamageSource(display), hand_over=hand_over)
     except CaptureError as exc:
         log.info("capture event=polling reason=%r", str(exc))
         return screen

@@ -7,8 +7,9 @@ which is in use (``backend_status``) so a slow capture can be explained.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -84,6 +85,7 @@ class ScreenGrabber:
         self._display = display
         self._link: XLink | None = None  #: ShmGetImage as bytes (``shm_link``)
         self._link_tried = False
+        self._woken = threading.Event()  #: wake() came (wait)
 
     def __enter__(self) -> ScreenGrabber:
         return self
@@ -130,8 +132,13 @@ class ScreenGrabber:
             self._link.close()
             self._link = None
 
-    def set_listener(self, listener: Callable[[], None]) -> None:
-        """No damage to report: polling never calls ``listener``."""
+    def wait(self, timeout: float) -> None:
+        """No events to wait for: sleep until ``wake()`` or ``timeout``."""
+        self._woken.wait(timeout)
+        self._woken.clear()  # (before the caller looks at what woke it)
+
+    def wake(self) -> None:
+        self._woken.set()
 
     def pending(self) -> bool:
         """Without hints every grab may find a change."""

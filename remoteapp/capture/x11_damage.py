@@ -3,16 +3,16 @@ the whole screen, and watch top-level windows move (ConfigureNotify) for the mov
 
 ``XDamageSource`` is the X boundary, with two connections of its own, both set up by
 python-xlib and then driven as bytes (``x11_wire``: python-xlib's generic packet
-machinery was most of a typed key's cost).  The reader thread sleeps in ``select()``
-(with a wake pipe) on the first until the X server sends an event.  The DAMAGE object on
-the root window reports at the *NonEmpty* level: one event when damage appears, and none
-after it until the damage is fetched.  The thread wakes the capture loop; when that
-grabs, ``take()`` moves the whole damaged region into an XFixes region (``DamageSubtract``)
-and fetches its rectangles in one round trip, on the capture thread itself and on the
-second connection (no hand-off per grab, and the reply does not wake the reader).  A
-thousand tiny draws between two grabs cost one event and one reply, never a thousand
-events.  Damage is taken *before* the pixels are read, so anything drawn after the take
-raises a new event and a new grab: nothing is lost between the two.
+machinery was most of a typed key's cost).  It has no thread: the capture thread sleeps
+in its ``wait()``, a ``select()`` on the first connection and a wake pipe (which
+``wake()`` writes to from any thread), and handles what the X server sent when it wakes.
+The DAMAGE object on the root window reports at the *NonEmpty* level: one event when
+damage appears, and none after it until the damage is fetched.  When the loop grabs,
+``take()`` moves the whole damaged region into an XFixes region (``DamageSubtract``) and
+fetches its rectangles in one round trip, on the second connection.  A thousand tiny
+draws between two grabs cost one event and one reply, never a thousand events.  Damage
+is taken *before* the pixels are read, so anything drawn after the take raises a new
+event and a new grab: nothing is lost between the two.
 
 Errors (all ``remoteapp.errors.CaptureError``)::
 
@@ -33,7 +33,7 @@ import logging
 import os
 import select
 import threading
-from collections.abc import Callable
+import time
 from typing import Any, Final
 
 from remoteapp.capture import x11_wire
@@ -44,9 +44,6 @@ from remoteapp.errors import CaptureError
 
 log = logging.getLogger("remoteapp.capture")
 
-#: Longest the reader sleeps in select() before looking at its stop flag again (a close
-#: also writes to the wake pipe, so this only bounds a lost wake-up).
-SELECT_BOUND_S: Final = 5.0
 #: Rectangles kept between two takes; beyond this the whole screen is reported instead.
 MAX_PENDING_RECTS: Final = 20_000
 _RECV: Final = 1 << 16
@@ -67,11 +64,13 @@ def _create_region_request() -> type[Any]:
 class XDamageSource:
     """Damage rectangles and window moves of one X display, gathered on a reader thread.
 
-    ``on_damage`` is called (from the reader thread, no lock held) whenever new damage
-    arrives; ``take()`` returns everything gathered since the previous take.
+    The caller's one capture thread reads the first connection (``wait``, ``take``,
+    ``sync``): no thread of its own, so an event costs one thread wake-up, the capture
+    thread's.  ``wake()`` (any thread) interrupts a ``wait``; ``take()`` returns
+    everything gathered since the previous take.
     """
 
-    def __init__(self, display: str | None, on_damage: Callable[[], None]) -> None:
+    def __init__(self, display: str | None) -> None:
         try:
             from Xlib import X
             from Xlib import display as xdisplay
@@ -88,26 +87,30 @@ class XDamageSource:
         try:
             self._setup()
             q = self._query_connection(display)
-            self._backlog = queued(self._d)  # from here on the reader reads the bytes
+            events, partial = queued(self._d)  # from here on we read the bytes
+            self._sock = self._d.display.socket
+            self._sock.setblocking(False)  # read only what is there (wait() selects)
         except (XError, CaptureError, OSError) as exc:
             self._d.close()
             if q is not None:
                 q.close()
             raise CaptureError(f"no damage reporting on this display: {exc}") from exc
         self._q = q
-        self._on_damage = on_damage
-        self._lock = threading.Lock()
+        self._reader = x11_wire.PacketReader(partial)
+        self._replies = 0  #: replies read on the first connection (sync's)
         self._rects: list[RectTuple] = []
         self._closed = False
-        self._syncs: list[threading.Event] = []  #: sync() calls not yet asked of the server
         self._dirty = False  #: a DamageNotify came and the region was not fetched since
         self._pointer_moved = False  #: an XI2 raw motion came since the last take
         #: after a take(): whether the pointer moved between the previous take and it
         self.pointer_moved = True
         self._dead = False
         self._wake_r, self._wake_w = os.pipe()
-        self._thread = threading.Thread(target=self._run, name="x11-damage", daemon=True)
-        self._thread.start()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._wake_lock = threading.Lock()  # a wake() never writes to a closed pipe
+        for packet in events:
+            self._handle(packet)
 
     def _setup(self) -> None:
         d, X = self._d, self._X
@@ -179,74 +182,77 @@ class XDamageSource:
             log.info("capture event=no-pointer-events reason=%r", str(exc))
             return False
 
-    # -- reader thread
+    # -- reading the event connection (the capture thread, as it waits or takes)
 
-    def _run(self) -> None:
-        sock = self._d.display.socket
-        events, partial = self._backlog
-        reader = x11_wire.PacketReader(partial)
-        asked: list[list[threading.Event]] = []  #: sync() batches waiting for their reply
+    def wait(self, timeout: float) -> None:
+        """Sleep until the X server sends an event (damage, a pointer move, a window's
+        move), ``wake()`` is called, or ``timeout`` passes; then gather what came.
+        Returns at once if ``wake()`` was called since the last wait."""
+        fds = [self._wake_r] if self._dead else [self._sock, self._wake_r]
+        readable, _, _ = select.select(fds, [], [], max(0.0, timeout))
+        if self._wake_r in readable:
+            with contextlib.suppress(BlockingIOError):
+                os.read(self._wake_r, 64)
+        if self._sock in readable:
+            self._gather()
+
+    def wake(self) -> None:
+        """Any thread: make the capture thread's ``wait`` return (now or the next one)."""
+        with self._wake_lock:
+            if not self._closed:
+                with contextlib.suppress(BlockingIOError):  # full: a wake is pending
+                    os.write(self._wake_w, b"w")
+
+    def _gather(self) -> None:
+        """Handle every event the connection holds now, without waiting.  A broken
+        connection stops damage reporting (everything is reported once)."""
+        if self._dead:
+            return
         try:
-            for queued in events:
-                self._handle(queued)
-            while not self._closed:
-                with self._lock:
-                    syncs, self._syncs = self._syncs, []
-                if syncs:
-                    sock.sendall(x11_wire.sync_request())
-                    asked.append(syncs)
-                readable, _, _ = select.select([sock, self._wake_r], [], [], SELECT_BOUND_S)
-                if self._wake_r in readable:
-                    os.read(self._wake_r, 64)
-                if sock not in readable:
-                    continue
-                data = sock.recv(_RECV)
+            while True:
+                try:
+                    data = self._sock.recv(_RECV)
+                except BlockingIOError:
+                    break
                 if not data:
                     raise ConnectionError("the X server closed the connection")
-                reader.receive_data(data)
-                while (packet := reader.next_packet()) is not None:
-                    if packet[0] == x11_wire.REPLY:  # a sync's: every event before it is in
-                        for done in asked.pop(0) if asked else ():
-                            done.set()
-                    elif packet[0] == x11_wire.ERROR:  # nothing we send here can fail
-                        log.warning("capture event=x-error %s", x11_wire.XRequestError(packet))
-                    else:
-                        self._handle(packet)
-        except Exception as exc:  # the connection broke: report everything, then stop
-            self._dead = True
-            if not self._closed:
-                log.warning("capture event=damage-lost reason=%r", exc)
-                self._add([EVERYTHING])
-        finally:
-            with self._lock:
-                waiting, self._syncs = self._syncs, []
-            for done in [d for batch in asked for d in batch] + waiting:
-                done.set()
+                self._reader.receive_data(data)
+                if len(data) < _RECV:  # all there was
+                    break
+            while (packet := self._reader.next_packet()) is not None:
+                if packet[0] == x11_wire.REPLY:  # a sync()'s
+                    self._replies += 1
+                elif packet[0] == x11_wire.ERROR:  # nothing we send here can fail
+                    log.warning("capture event=x-error %s", x11_wire.XRequestError(packet))
+                else:
+                    self._handle(packet)
+        except (OSError, x11_wire.XWireError) as exc:
+            self._lost(exc)
+
+    def _lost(self, exc: Exception) -> None:
+        self._dead = True
+        if not self._closed:
+            log.warning("capture event=damage-lost reason=%r", exc)
+            self._add([EVERYTHING])
 
     def _handle(self, packet: bytes) -> None:
         kind = packet[0] & 0x7F  # the top bit: sent by a client (SendEvent)
         if kind == self._damage_event:
             # NonEmpty level: no further event until the region is fetched (at the next
             # take), so a burst of draws between two grabs is one event and one fetch
-            if not self._dirty:
-                self._dirty = True
-                self._on_damage()
+            self._dirty = True
         elif kind == x11_wire.GENERIC_EVENT:
             if x11_wire.generic_kind(packet) == (self._xi_opcode, self._raw_motion):
-                with self._lock:  # take() swaps the flag under the lock: no motion is lost
-                    first, self._pointer_moved = not self._pointer_moved, True
-                if first:
-                    self._on_damage()
+                self._pointer_moved = True
         else:
             event = x11_wire.window_event(packet)
             if event is None:
                 return
-            with self._lock:
-                if event.kind == x11_wire.DESTROY_NOTIFY:
-                    self._moves.forget(event.window)
-                else:
-                    geometry = Geometry(event.x, event.y, event.width, event.height)
-                    self._moves.configure(event.window, geometry)
+            if event.kind == x11_wire.DESTROY_NOTIFY:
+                self._moves.forget(event.window)
+            else:
+                geometry = Geometry(event.x, event.y, event.width, event.height)
+                self._moves.configure(event.window, geometry)
 
     # -- the capture thread (take)
 
@@ -255,18 +261,13 @@ class XDamageSource:
         either means the damage is not to be trusted any more."""
         return x11_wire.region_rectangles(link.round_trip(self._fetch_bytes))
 
-    def _add(self, rects: list[RectTuple], notify: bool = True) -> None:
-        if not rects:
-            return
-        with self._lock:
-            if len(self._rects) + len(rects) > MAX_PENDING_RECTS:
-                self._rects = [EVERYTHING]
-            else:
-                self._rects += rects
-        if notify:
-            self._on_damage()
+    def _add(self, rects: list[RectTuple]) -> None:
+        if len(self._rects) + len(rects) > MAX_PENDING_RECTS:
+            self._rects = [EVERYTHING]
+        else:
+            self._rects += rects
 
-    # -- any thread
+    # -- the capture thread
 
     @property
     def foreign_events(self) -> int:
@@ -275,49 +276,56 @@ class XDamageSource:
 
     @property
     def pending(self) -> bool:
+        """Damage or a pointer move gathered and not taken (what ``wait`` read)."""
         return self._dirty or bool(self._rects) or self._pointer_moved
 
     def take(self, left: int = 0, top: int = 0) -> tuple[list[RectTuple], tuple[Motion, ...]]:
         """Damage (x, y, w, h) and move hints since the last take, relative to (left, top).
-        With damage reported, the region is fetched here, on the caller's thread (one
-        round trip, no hand-off to the reader thread and back).  ``pointer_moved`` then
+        Events already in are gathered first; with damage reported, the region is
+        fetched here (one round trip on the second connection).  ``pointer_moved`` then
         says whether the pointer moved since the previous take."""
-        with self._lock:
-            self.pointer_moved, self._pointer_moved = self._pointer_moved, False
+        self._gather()
+        self.pointer_moved, self._pointer_moved = self._pointer_moved, False
         if self._dirty and not self._dead:
             self._dirty = False  # cleared first: a draw after the subtract raises an event
             try:
-                self._add(self._fetch(self._q), notify=False)
+                self._add(self._fetch(self._q))
             except Exception as exc:  # the connection broke: everything, to be safe
-                self._dead = True
-                log.warning("capture event=damage-lost reason=%r", exc)
-                self._add([EVERYTHING], notify=False)
-        with self._lock:
-            rects, self._rects = self._rects, []
-            moves = self._moves.moved(left, top)
+                self._lost(exc)
+        rects, self._rects = self._rects, []
+        moves = self._moves.moved(left, top)
         if left or top:
             rects = [(x - left, y - top, w, h) for x, y, w, h in rects]
         return rects, moves
 
     def sync(self, timeout: float = 5.0) -> bool:
-        """Wait until every damage the X server had reported when this was called is
-        gathered (a round trip on the reader's connection); False after ``timeout``."""
+        """Gather every damage the X server had reported when this was called (a round
+        trip on the first connection); False after ``timeout`` or on a dead source."""
         if self._dead:
             return False
-        done = threading.Event()
-        with self._lock:
-            self._syncs.append(done)
-        os.write(self._wake_w, b"s")
-        return done.wait(timeout)
+        want = self._replies + 1
+        deadline = time.monotonic() + timeout
+        try:
+            self._sock.sendall(x11_wire.sync_request())
+        except OSError as exc:
+            self._lost(exc)
+            return False
+        while self._replies < want and not self._dead:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            readable, _, _ = select.select([self._sock], [], [], left)
+            if readable:
+                self._gather()
+        return not self._dead
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        os.write(self._wake_w, b"x")
-        self._thread.join(SELECT_BOUND_S + 1)
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        with self._wake_lock:
+            if self._closed:
+                return
+            self._closed = True
+            os.close(self._wake_r)
+            os.close(self._wake_w)
         with contextlib.suppress(Exception):
             self._d.close()
         self._q.close()

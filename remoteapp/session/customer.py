@@ -5,14 +5,15 @@ the capture thread waits for room in the transport's send queue (back-pressure, 
 rather than piling updates up in memory.
 
 Pacing: with a damage-driven backend (X11 DAMAGE, ``remoteapp.capture.backend``) a grab
-follows damage, at most ``fps`` times a second; with no damage the thread sleeps, waking
-only for the backend's slow safety check and the pointer (its moves wake the thread where
-the backend reports them, XInput 2 raw motion; elsewhere it is read on a slow tick).  A
-polling backend is grabbed ``fps`` times a second.  Either way, right after the agent's
-input the screen is grabbed again within a few ms (and at up to 60 fps while the agent is
-active), so the answer to a click or a key does not wait for the next tick; after a
-second of no change the rate drops to a few grabs (or pointer reads) a second, which
-keeps an idle session cheap.
+follows damage, at most ``fps`` times a second; with no damage the thread sleeps in the
+backend's ``wait`` (which the X server's events end, and the reader thread's ``wake``:
+input, a credit, the end), waking only for the backend's slow safety check and the
+pointer (its moves end the wait where the backend reports them, XInput 2 raw motion;
+elsewhere it is read on a slow tick).  A polling backend is grabbed ``fps`` times a
+second.  Either way, right after the agent's input the screen is grabbed again within a
+few ms (and at up to 60 fps while the agent is active), so the answer to a click or a key
+does not wait for the next tick; after a second of no change the rate drops to a few
+grabs (or pointer reads) a second, which keeps an idle session cheap.
 """
 
 from __future__ import annotations
@@ -93,7 +94,10 @@ class CustomerSession:
             raise ValueError("the secure params are for the other side")
         self.on_secured = on_secured
         self.transport = Transport(sock, SessionConnection(Role.CUSTOMER), secure=secure)
-        self._wake = threading.Condition()
+        # the session's state below, set by the reader thread, read by the capture thread;
+        # the capture thread sleeps in its backend's wait(), which _poke() ends
+        self._lock = threading.Lock()
+        self._grabber: CaptureBackend | None = None
         self._monitor_index = 1
         self._key_requested = False
         self._credit_wait = False  #: the capture thread waits for a credit (an ack wakes it)
@@ -142,7 +146,7 @@ class CustomerSession:
         match event:
             case Hello():
                 self.agent_name = event.name
-                with self._wake:
+                with self._lock:
                     self._lossy_codecs = frozenset(event.capabilities) & LOSSY_CAPABILITIES
                 log.info(
                     "session event=agent-joined agent=%r lossy=%s",
@@ -151,7 +155,7 @@ class CustomerSession:
                 )
                 self._on_agent(event.name)
             case UpdateAck() | KeyFrameRequest() | SelectMonitor():
-                with self._wake:
+                with self._lock:
                     if isinstance(event, UpdateAck):
                         self._rate.acked(event.seq, time.monotonic())
                     if isinstance(event, KeyFrameRequest):
@@ -159,18 +163,19 @@ class CustomerSession:
                     elif isinstance(event, SelectMonitor):
                         self._monitor_index = event.index
                         self._key_requested = True
-                    if self._credit_wait or not isinstance(event, UpdateAck):
-                        self._wake.notify()  # an ack matters only to a wait for credit
+                    poke = self._credit_wait or not isinstance(event, UpdateAck)
+                if poke:  # an ack matters only to a wait for credit
+                    self._poke()
             case PointerMove() | PointerButton() | Wheel() | Key() | Text():
                 if self._injector is not None:
                     self._injector.apply(event)
-                    with self._wake:
+                    with self._lock:
                         self._input_at = time.monotonic()
-                        self._wake.notify()
+                    self._poke()
             case Clipboard():
                 self._on_clipboard(event.text)
             case SetQuality():
-                with self._wake:
+                with self._lock:
                     self._quality = LossyMode(event.mode)
                 log.info("session event=quality mode=%s", event.mode)
             case Ping():
@@ -179,20 +184,20 @@ class CustomerSession:
     def _update_out(self, seq: int, lag: float) -> None:
         """From the writer thread: update ``seq`` starts out after ``lag`` s of waiting
         for this side (not the link), which rate control does not blame on the link."""
-        with self._wake:
+        with self._lock:
             self._rate.local(seq, lag)
 
     def _ended(self, reason: str) -> None:
-        with self._wake:
-            self._wake.notify()
+        self._poke()
         self._on_end(reason)
 
-    # -- capture thread
+    def _poke(self) -> None:
+        """Any thread, after changing the state: the capture thread looks at it."""
+        grabber = self._grabber
+        if grabber is not None:  # (before it exists, the capture thread has not looked)
+            grabber.wake()
 
-    def _damaged(self) -> None:
-        """From the capture backend's thread: damage arrived."""
-        with self._wake:
-            self._wake.notify()
+    # -- capture thread
 
     def _pace(
         self,
@@ -208,34 +213,52 @@ class CustomerSession:
         last grab once damage is pending, the backend's safety check, or soon after an
         input, a key frame request or a monitor switch, whichever comes first.  Returns
         the last input time."""
-        with self._wake:
-            while not self.transport.closed:
-                due = started + tick
-                if grabber.damage_driven:
-                    if grabber.pending():
-                        due = min(due, started + gap)
-                    full = grabber.due()
-                    if full is not None:
-                        due = min(due, full)
+        while not self.transport.closed:
+            due = started + tick
+            if grabber.damage_driven:
+                if grabber.pending():
+                    due = min(due, started + gap)
+                full = grabber.due()
+                if full is not None:
+                    due = min(due, full)
+            with self._lock:
                 if self._input_at is not None:
                     due = min(due, max(self._input_at + INPUT_SETTLE_S, started + ACTIVE_PERIOD_S))
                 if self._key_requested or self._monitor_index != current:
                     due = min(due, started + ACTIVE_PERIOD_S)
-                wait = due - time.monotonic()
-                if wait <= 0:
-                    break
-                self._wake.wait(min(wait, SLEEP_BOUND_S))
+            wait = due - time.monotonic()
+            if wait <= 0:
+                break
+            grabber.wait(min(wait, SLEEP_BOUND_S))
+        with self._lock:
             if self._input_at is not None:
                 last_input, self._input_at = self._input_at, None
         return last_input
 
+    def _await_credit(self, grabber: CaptureBackend) -> None:
+        """Wait (at most 1 s) for a credit; acks and key requests end the wait."""
+        deadline = time.monotonic() + 1.0
+        while not self.transport.closed:
+            with self._lock:
+                self._credit_wait = True  # set before the look: an ack after it pokes us
+            if self.transport.conn.credits > 0:
+                break
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            grabber.wait(left)
+        with self._lock:
+            self._credit_wait = False
+
     def _serve(self) -> None:
         try:
             with open_capture(self._capture, display=self._display, hand_over=True) as grabber:
+                self._grabber = grabber
                 self._injector = InputInjector()
                 try:
                     self._serve_with(grabber, self._injector)
                 finally:
+                    self._grabber = None
                     self._injector.close()
         except Exception as exc:  # capture/injection unavailable: end with the reason
             log.exception("session event=serve-failed")
@@ -243,7 +266,6 @@ class CustomerSession:
 
     def _serve_with(self, grabber: CaptureBackend, injector: InputInjector) -> None:
         encoder = ScreenEncoder()
-        grabber.set_listener(self._damaged)
         monitors = grabber.monitors()
         current = -1
         last_cursor: tuple[int, int] | None = None
@@ -252,14 +274,9 @@ class CustomerSession:
         unchanged = 0
         last_input = -1e9
         while not self.transport.closed:
-            with self._wake:
-                # wait (bounded) for a credit; acks and key requests wake us up
-                waiting = time.monotonic()
-                self._credit_wait = True
-                self._wake.wait_for(
-                    lambda: self.transport.closed or self.transport.conn.credits > 0, timeout=1.0
-                )
-                self._credit_wait = False
+            waiting = time.monotonic()
+            self._await_credit(grabber)
+            with self._lock:
                 self._rate.waited(time.monotonic() - waiting, time.monotonic())
                 index, key = self._monitor_index, self._key_requested
                 self._key_requested = False
@@ -273,7 +290,7 @@ class CustomerSession:
             if index != current:
                 monitors = grabber.monitors()
                 if not 0 <= index < len(monitors):  # unplugged, or a bad request: the first
-                    with self._wake:
+                    with self._lock:
                         if self._monitor_index == index:  # not asked for another meanwhile
                             self._monitor_index = 1
                     index = 1
@@ -306,7 +323,7 @@ class CustomerSession:
                 idle = stats is not None and not stats.key and not stats.rects and not stats.copies
                 changed = not (idle and shot.cursor == last_cursor)
             if changed:
-                with self._wake:
+                with self._lock:
                     self._rate.sent(seq, len(update), time.monotonic())
                 written = functools.partial(self._update_out, seq)
                 if not self.transport.send(

@@ -36,6 +36,7 @@ class Queued:
     last: bool = False  #: our Bye: the writer closes the socket after it
     queued_at: float = 0.0
     on_write: Callable[[float], None] | None = None
+    sealed: bool = False  #: the rest of a direct write: already sealed, on_write called
 
 
 class SendQueue:
@@ -74,6 +75,12 @@ class SendQueue:
         self._items.append(item)
         self._bytes += len(item.data)
         return True
+
+    def put_back(self, item: Queued) -> None:
+        """The rest of an event a sender began to write itself: first out, whatever the
+        bounds (part of it is on the wire already)."""
+        self._items.appendleft(item)
+        self._bytes += len(item.data)
 
     def pop(self) -> Queued:
         item = self._items.popleft()

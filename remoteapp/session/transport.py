@@ -1,41 +1,24 @@
-"""A SessionConnection on a blocking socket: a reader thread, a writer thread, a send queue.
+"""A SessionConnection on a blocking socket: a reader thread, a send queue, a writer thread.
 
-``send`` is called on the GUI thread (the viewer's input), so it never waits on the
-network: it only encodes (the sans-IO ``conn.send``, so the protocol state moves in the
-caller's order) and queues the bytes; the writer thread does the socket writes.
+``send`` may be called on the GUI thread (the viewer's input), so it never waits on the
+network: it encodes (the sans-IO ``conn.send``, so the protocol state moves in the
+caller's order), then either writes the bytes itself without waiting (a small event,
+nothing queued or being written: a non-blocking twin of the socket) or queues them for
+the writer thread; what the socket does not take at once goes to the head of the queue.
+The queue is bounded (``send_queue``'s policy): a queue full of undroppable events ends
+the session at once, never a blocked ``send``.  ``send(event, wait=s)`` is for bulk
+senders off the GUI thread (screen updates, clipboard text): it waits up to ``s`` for
+room (back-pressure).  Every wait is bounded (``idle_timeout``, ``CLOSE_TIMEOUT_S``).
 
-The queue is bounded and its policy (pointer moves coalesce, nothing else is dropped)
-is ``send_queue``'s.  When it is full of undroppable events the peer has not taken a byte
-for a long while, and the session ends with that reason at once.  ``send`` does not block
-instead, not even for a few ms: a held key repeats 30 times a second, each wait would
-freeze the viewer that long, and a dropped key release would leave the key held on the
-customer's machine.  ``send(event, wait=s)`` is for a non-GUI thread with bulk data (the
-customer's screen updates, already paced by credits; clipboard text): it waits up to
-``s`` for room (back-pressure), ends the session if none comes, and then queues even if
-its one event overshoots the byte bound.
+Locks: ``_conn_lock`` guards the conn (a sender to encode and queue, the reader while it
+parses one ``recv``); ``_room`` the queue and the end state.  Neither is held during
+socket I/O, so the GUI thread never waits on a thread that waits on the network.
 
-Locks: ``_conn_lock`` guards the conn.  A sender holds it to encode and queue, the reader
-while it parses what one ``recv`` brought; nobody holds it during socket I/O, so the GUI
-thread never waits on a thread that waits on the network.  The queue's own lock is held
-only to push and pop.
-
-Kernel buffers: the socket keeps few unsent bytes (``sockopts.limit_unsent``), so what
-waits for a slow link stays in this queue.  ``send(..., on_write=f)`` calls ``f(lag)`` as
-the bytes start out, ``lag`` being the wait for the writer itself (late, sealing), not
-for the link: rate control leaves it out of the network's round trip.
-
-Every wait is bounded: a peer silent for ``idle_timeout`` ends the session (reader), so
-does a peer that takes no byte for ``idle_timeout`` (writer); our Bye gets at most
-``CLOSE_TIMEOUT_S`` to go out.
-
-End to end encrypted, always (``remoteapp.secure``): before anything else the reader
-thread runs the handshake (``secure_link``, at most ``handshake_timeout``); the writer
-waits for it, so what was queued before (our Hello) goes out after it, sealed.  From
-then on the writer seals every queued item into records and the reader opens every
-record before ``conn.receive_data``: the session protocol never touches the socket in
-the clear.  A failed handshake or a broken record ends the session with the error's
-message as the reason, and ``failure`` keeps the error (a UI tells a wrong password
-from a tampered stream by its type).  There is no plaintext path.
+End to end encrypted, always: the reader thread runs the handshake first
+(``secure_link``), every record is sealed before it is written and opened before
+``conn.receive_data``; there is no plaintext path.  The why of each choice (kernel
+buffers, rate control's ``on_write``, direct writes) is in docs/protocol.md, "The
+transport".
 """
 
 from __future__ import annotations
@@ -61,6 +44,9 @@ log = logging.getLogger("remoteapp.session")
 RECV_SIZE: Final = 1 << 16
 POLL_S: Final = 1.0  #: socket timeout: how often blocked reads and writes look up
 CLOSE_TIMEOUT_S: Final = 2.0  #: how long our Bye may take to go out
+_DIRECT: Final = object()  #: _enqueue: the sender writes its event itself
+#: events up to this size may be written by their sender (larger ones: the writer thread)
+DIRECT_MAX: Final = 4096
 
 
 class Transport:
@@ -98,8 +84,13 @@ class Transport:
         self._closing = ""  # our own reason, once close() has queued our Bye
         self._writer: threading.Thread | None = None
         self._on_end: Callable[[str], None] = lambda reason: None
-        self._written_at = 0.0  # when the writer last finished a write (writer thread)
+        self._written_at = 0.0  # when the last write finished (writer or direct)
+        self._busy = False  # an item is being sealed and written (writer or direct)
+        self.direct_writes = 0  #: events their sender wrote itself (a bench/test figure)
         sock.settimeout(POLL_S)
+        # the direct writes' non-blocking twin (a timeout socket polls before it sends)
+        self._twin = sock.dup()
+        self._twin.settimeout(0.0)
         self.unsent_limited = limit_unsent(sock)
 
     @property
@@ -156,11 +147,13 @@ class Transport:
                     return False
                 raise
             item = Queued(data, move=move, queued_at=time.monotonic(), on_write=on_write)
-            queued = self._enqueue(item, force=wait > 0)
+            queued = self._enqueue(item, force=wait > 0, direct=len(data) <= DIRECT_MAX)
         if queued is None:
             self._finish(
                 f"the other side stopped reading ({self.max_events} events waiting to be sent)"
             )
+        if queued is _DIRECT:
+            return self._write_now(item)
         return bool(queued)
 
     def _wait_for_room(self, timeout: float) -> bool:
@@ -169,22 +162,30 @@ class Transport:
             self._room.wait_for(lambda: self._ended or queue.room(), timeout)
             return not self._ended and queue.room()
 
-    def _enqueue(self, item: Queued, *, force: bool = False) -> bool | None:
+    def _enqueue(self, item: Queued, *, force: bool = False, direct: bool = False) -> object:
         """Queue ``item`` (``send_queue``'s policy): True if queued, False if the session
-        has ended meanwhile, None if it is undroppable and there is no room.  Called with
-        ``_conn_lock`` held, so queue order is encoding order."""
+        has ended meanwhile, None if it is undroppable and there is no room; ``_DIRECT``
+        (``direct`` asked, nothing queued or being written): the caller writes it now.
+        Called with ``_conn_lock`` held, so queue order is encoding order."""
         with self._room:
             if self._ended:
                 return False
+            if direct and not self._busy and not self._queue and self._channel is not None:
+                self._busy = True  # ours: the writer waits, later sends queue behind it
+                return _DIRECT
             if not self._queue.push(item, force=force):
                 return None
             self._room.notify_all()
-            if self._writer is None:
-                self._writer = threading.Thread(
-                    target=self._write_loop, name="session-writer", daemon=True
-                )
-                self._writer.start()
+            self._start_writer()
         return True
+
+    def _start_writer(self) -> None:
+        """With ``_room`` held: the writer thread runs from the first queued item on."""
+        if self._writer is None:
+            self._writer = threading.Thread(
+                target=self._write_loop, name="session-writer", daemon=True
+            )
+            self._writer.start()
 
     # -- lifecycle
 
@@ -243,31 +244,67 @@ class Transport:
     # -- the writer thread
 
     def _write_loop(self) -> None:
+        mine = False  # the writer set _busy (a direct sender may hold it meanwhile)
         while True:
             with self._room:
-                # nothing goes out before the channel is up (queued events wait for it)
-                while (not self._queue or self._channel is None) and not self._ended:
+                if mine:
+                    self._busy = mine = False
+                # nothing goes out before the channel is up (queued events wait for it),
+                # nor while a sender writes its own
+                while (not self._queue or self._channel is None or self._busy) and not (
+                    self._ended
+                ):
                     if self.sock.fileno() == -1:  # closed under us (never started, say)
                         return
                     self._room.wait(POLL_S)
                 if self._ended:
                     return
                 item = self._queue.pop()
+                self._busy = mine = True
                 self._room.notify_all()  # room for a waiting sender
                 channel = self._channel
             assert channel is not None  # the wait above
-            sealed = channel.seal(item.data)
-            if item.on_write is not None:
-                # free for it since: its queueing, or the end of the write before it (a
-                # write blocked by the link is the link's time, not ours)
-                now = time.monotonic()
-                item.on_write(max(0.0, now - max(item.queued_at, self._written_at)))
+            sealed = item.data if item.sealed else self._seal(channel, item)
             if not self._write(sealed):
                 return
             self._written_at = time.monotonic()
             if item.last:
                 self._finish(self._closing)
                 return
+
+    def _seal(self, channel: Channel, item: Queued) -> bytearray:
+        sealed = channel.seal(item.data)
+        if item.on_write is not None:
+            # free for it since: its queueing, or the end of the write before it (a
+            # write blocked by the link is the link's time, not ours)
+            now = time.monotonic()
+            item.on_write(max(0.0, now - max(item.queued_at, self._written_at)))
+        return sealed
+
+    def _write_now(self, item: Queued) -> bool:
+        """Seal and write ``item`` on the sender's thread, never waiting: what the socket
+        does not take at once goes to the head of the queue, for the writer thread."""
+        channel = self._channel
+        assert channel is not None  # _enqueue saw it
+        sealed = self._seal(channel, item)
+        try:
+            sent = self._twin.send(sealed)
+        except BlockingIOError:
+            sent = 0
+        except OSError as exc:
+            self._finish(f"connection lost: {exc}")
+            return False
+        with self._room:
+            self._busy = False
+            self.direct_writes += 1
+            if sent < len(sealed):
+                self._queue.put_back(Queued(bytes(memoryview(sealed)[sent:]), sealed=True))
+                self._start_writer()
+            else:
+                self._written_at = time.monotonic()
+            if self._queue:
+                self._room.notify_all()
+        return True
 
     def _write(self, data: bytes | bytearray) -> bool:
         """Write all of ``data``; False (and the session ended) if the peer takes no byte
@@ -394,5 +431,6 @@ class Transport:
         with contextlib.suppress(OSError):  # the peer may have gone first
             self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
+        self._twin.close()
         log.info("session event=ended reason=%r", reason)
         on_end(reason)

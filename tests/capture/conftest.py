@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,19 +39,17 @@ def painter(fbdir_xvfb: FbdirXvfb) -> Iterator[Painter]:
 @pytest.fixture(params=[False, True], ids=["one-frame", "hand-over"])
 def damage_grabber(
     fbdir_xvfb: FbdirXvfb, request: pytest.FixtureRequest
-) -> Iterator[tuple[DamageGrabber, Clock, threading.Event]]:
+) -> Iterator[tuple[DamageGrabber, Clock]]:
     """A damage grabber with one kept frame, and one with two that hands each over to
     the encoder (as the customer's capture loop uses it): every test runs with both."""
     clock = Clock()
-    woke = threading.Event()
     grabber = DamageGrabber(
         ScreenGrabber(display=fbdir_xvfb.display),
-        lambda notify: XDamageSource(fbdir_xvfb.display, notify),
+        lambda: XDamageSource(fbdir_xvfb.display),
         clock=clock,
         hand_over=request.param,
     )
-    grabber.set_listener(woke.set)
     try:
-        yield grabber, clock, woke
+        yield grabber, clock
     finally:
         grabber.close()

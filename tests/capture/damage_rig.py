@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import mmap
 import struct
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -110,3 +111,15 @@ def until_exact(
     fb = pipe.send(shot.pixels, shot.damage)
     assert np.array_equal(fb, screen), f"not exact after one grab; damage: {shot.damage}"
     return [shot.damage]
+
+
+def wait_pending(grabber: DamageGrabber, timeout: float) -> bool:
+    """Sleep as the capture loop does (``wait``) until the grabber has something pending;
+    False after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not grabber.pending():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        grabber.wait(left)
+    return True

@@ -21,16 +21,25 @@ from remoteapp.capture.backend import SAFETY_PERIOD_S
 from remoteapp.capture.x11_damage import XDamageSource
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.pixels import Pixels
-from tests.capture.damage_rig import Clock, FbdirXvfb, H, Painter, Pipe, W, until_exact
+from tests.capture.damage_rig import (
+    Clock,
+    FbdirXvfb,
+    H,
+    Painter,
+    Pipe,
+    W,
+    until_exact,
+    wait_pending,
+)
 
 
 @pytest.mark.display
 def test_damage_path_is_bit_exact_with_the_poll_path(
     fbdir_xvfb: FbdirXvfb,
     painter: Painter,
-    damage_grabber: tuple[DamageGrabber, Clock, threading.Event],
+    damage_grabber: tuple[DamageGrabber, Clock],
 ) -> None:
-    grabber, _, _ = damage_grabber
+    grabber, _ = damage_grabber
     with ScreenGrabber(display=fbdir_xvfb.display) as poll:
         mon = poll.monitors()[1]
         damage_pipe, poll_pipe = Pipe(grabber), Pipe()
@@ -63,11 +72,11 @@ def test_damage_path_is_bit_exact_with_the_poll_path(
 
 @pytest.mark.display
 def test_whole_width_damage_is_read_in_place_and_stays_exact(
-    fbdir_xvfb: FbdirXvfb, damage_grabber: tuple[DamageGrabber, Clock, threading.Event]
+    fbdir_xvfb: FbdirXvfb, damage_grabber: tuple[DamageGrabber, Clock]
 ) -> None:
     """A scroll of a window as wide as the screen: the X server writes the damaged rows
     straight into the kept frame (no copy), and the frames still decode exactly."""
-    grabber, _, _ = damage_grabber
+    grabber, _ = damage_grabber
     wide = Painter(fbdir_xvfb.display, x=0, y=100, w=W, h=300)
     try:
         with ScreenGrabber(display=fbdir_xvfb.display) as poll:
@@ -99,8 +108,8 @@ def test_an_x_error_for_the_fetch_makes_a_full_grab_and_stops_the_damage(
     the source reports nothing more (the safety check carries on)."""
     source: list[XDamageSource] = []
 
-    def keep(notify: Callable[[], None]) -> XDamageSource:
-        source.append(XDamageSource(fbdir_xvfb.display, notify))
+    def keep() -> XDamageSource:
+        source.append(XDamageSource(fbdir_xvfb.display))
         return source[0]
 
     with (
@@ -120,18 +129,21 @@ def test_an_x_error_for_the_fetch_makes_a_full_grab_and_stops_the_damage(
         assert grabber.full_grabs == 1 and shot.damage == (Rect(0, 0, W, H),)
         assert np.array_equal(pipe.send(shot.pixels, shot.damage), poll.grab(mon).pixels)
         assert not grabber.sync(1.0)  # dead: no damage comes any more
+        started = time.monotonic()
+        grabber.wait(0.05)  # and a wait is for wake() alone (no spin on the connection)
+        assert time.monotonic() - started >= 0.05
 
 
 @pytest.mark.display
 def test_an_event_every_client_gets_does_not_break_the_fetch(
     fbdir_xvfb: FbdirXvfb,
     painter: Painter,
-    damage_grabber: tuple[DamageGrabber, Clock, threading.Event],
+    damage_grabber: tuple[DamageGrabber, Clock],
 ) -> None:
     """A keymap change (an injector or xdotool typing a character the keyboard lacks)
     sends MappingNotify to every client, the fetch connection too: it is skipped, and
     damage goes on working (no full grab)."""
-    grabber, _, _ = damage_grabber
+    grabber, _ = damage_grabber
     with ScreenGrabber(display=fbdir_xvfb.display) as poll:
         mon = poll.monitors()[1]
         pipe = Pipe(grabber)
@@ -152,9 +164,9 @@ def test_an_event_every_client_gets_does_not_break_the_fetch(
 def test_a_change_damage_never_reported_is_caught_by_the_safety_check(
     fbdir_xvfb: FbdirXvfb,
     painter: Painter,
-    damage_grabber: tuple[DamageGrabber, Clock, threading.Event],
+    damage_grabber: tuple[DamageGrabber, Clock],
 ) -> None:
-    grabber, clock, _ = damage_grabber
+    grabber, clock = damage_grabber
     with ScreenGrabber(display=fbdir_xvfb.display) as poll:
         mon = poll.monitors()[1]
         pipe = Pipe(grabber)
@@ -181,19 +193,18 @@ def test_a_change_damage_never_reported_is_caught_by_the_safety_check(
 def test_a_thousand_tiny_draws_in_one_frame_coalesce(
     fbdir_xvfb: FbdirXvfb,
     painter: Painter,
-    damage_grabber: tuple[DamageGrabber, Clock, threading.Event],
+    damage_grabber: tuple[DamageGrabber, Clock],
 ) -> None:
-    grabber, _, woke = damage_grabber
+    grabber, _ = damage_grabber
     with ScreenGrabber(display=fbdir_xvfb.display) as poll:
         mon = poll.monitors()[1]
         pipe = Pipe(grabber)
         until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
-        woke.clear()
         rng = np.random.default_rng(3)
         for x, y in rng.integers(0, 180, size=(1000, 2)):
             painter.fill(int(x) + 60, int(y) + 10, 1, 1, int(rng.integers(0, 1 << 24)))
         painter.d.sync()
-        assert woke.wait(10), "no damage reported"
+        assert wait_pending(grabber, 10), "no damage reported"
         seen = until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
         for damage in seen:
             assert damage is not None and len(damage) <= 4, damage
@@ -205,17 +216,16 @@ def test_a_thousand_tiny_draws_in_one_frame_coalesce(
 def test_a_moved_window_is_a_move_hint(
     fbdir_xvfb: FbdirXvfb,
     painter: Painter,
-    damage_grabber: tuple[DamageGrabber, Clock, threading.Event],
+    damage_grabber: tuple[DamageGrabber, Clock],
 ) -> None:
-    grabber, _, woke = damage_grabber
+    grabber, _ = damage_grabber
     with ScreenGrabber(display=fbdir_xvfb.display) as poll:
         mon = poll.monitors()[1]
         pipe = Pipe(grabber)
         until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
-        woke.clear()
         painter.win.configure(x=54, y=36)  # from (40, 30)
         painter.d.sync()
-        assert woke.wait(10)
+        assert wait_pending(grabber, 10)
         deadline = time.monotonic() + 10
         moves = grabber.grab(mon).moves
         while not moves and time.monotonic() < deadline:
@@ -237,20 +247,22 @@ def test_open_capture_picks_damage_on_x11_and_poll_when_asked(fbdir_xvfb: FbdirX
 def test_pointer_motion_wakes_the_loop_without_polling(
     fbdir_xvfb: FbdirXvfb,
     painter: Painter,
-    damage_grabber: tuple[DamageGrabber, Clock, threading.Event],
+    damage_grabber: tuple[DamageGrabber, Clock],
 ) -> None:
     from Xlib.ext import xtest
 
-    grabber, _, woke = damage_grabber
+    grabber, _ = damage_grabber
     assert grabber.pointer_driven
     mon = grabber.monitors()[1]
     grabber.grab(mon)
     assert grabber.sync()
     grabber.grab(mon)
-    woke.clear()
+    assert not grabber.pending()
     xtest.fake_input(painter.d, painter.X.MotionNotify, x=321, y=123)
     painter.d.sync()
-    assert woke.wait(10), "the pointer's move did not wake the listener"
+    started = time.monotonic()
+    grabber.wait(10)
+    assert time.monotonic() - started < 5, "the pointer's move did not end the wait"
     assert grabber.pending()
     shot = grabber.grab(mon)
     assert shot.cursor == (321, 123) and shot.damage == ()
@@ -261,11 +273,11 @@ def test_pointer_motion_wakes_the_loop_without_polling(
 def test_a_warped_pointer_shows_by_the_next_safety_check(
     fbdir_xvfb: FbdirXvfb,
     painter: Painter,
-    damage_grabber: tuple[DamageGrabber, Clock, threading.Event],
+    damage_grabber: tuple[DamageGrabber, Clock],
 ) -> None:
     """Grabs reuse the last pointer read while no motion event came; a warp raises none,
     so the periodic full grab must read the pointer again."""
-    grabber, clock, _ = damage_grabber
+    grabber, clock = damage_grabber
     mon = grabber.monitors()[1]
     grabber.grab(mon)
     assert grabber.sync()
@@ -277,3 +289,27 @@ def test_a_warped_pointer_shows_by_the_next_safety_check(
     shot = grabber.grab(mon)
     assert grabber.full_grabs == 2 and shot.cursor == (77, 66)
     assert shot.damage == (() if grabber.hands_over else None)  # the screen is unchanged
+
+
+@pytest.mark.display
+def test_wake_ends_the_capture_threads_wait_from_any_thread(
+    fbdir_xvfb: FbdirXvfb, damage_grabber: tuple[DamageGrabber, Clock]
+) -> None:
+    """The capture thread sleeps in ``wait``; the session's other threads end it with
+    ``wake`` (input, an ack it waits for, the end), before or during the wait."""
+    grabber, _ = damage_grabber
+    with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+        for backend in (grabber, poll):
+            started = time.monotonic()
+            backend.wait(0.05)  # nothing came: the whole timeout
+            assert time.monotonic() - started >= 0.05
+            backend.wake()  # before the wait: it returns at once
+            backend.wait(10)
+            waker = threading.Thread(target=backend.wake)
+            waker.start()  # during (or just before) the wait
+            backend.wait(10)
+            waker.join()
+            assert time.monotonic() - started < 5, "a wake did not end the wait"
+            started = time.monotonic()
+            backend.wait(0.05)  # each wake ends one wait, not the ones after it
+            assert time.monotonic() - started >= 0.05

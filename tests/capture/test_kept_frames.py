@@ -7,7 +7,6 @@ grabber.)"""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import numpy as np
@@ -26,7 +25,7 @@ def two_frames(fbdir_xvfb: FbdirXvfb) -> Iterator[tuple[DamageGrabber, ScreenGra
     with (
         DamageGrabber(
             ScreenGrabber(display=fbdir_xvfb.display),
-            lambda notify: XDamageSource(fbdir_xvfb.display, notify),
+            lambda: XDamageSource(fbdir_xvfb.display),
             clock=Clock(),
             hand_over=True,
         ) as grabber,
@@ -37,13 +36,13 @@ def two_frames(fbdir_xvfb: FbdirXvfb) -> Iterator[tuple[DamageGrabber, ScreenGra
 
 @pytest.mark.display
 def test_a_change_never_reported_beside_a_box_read_as_whole_rows_waits_for_the_check(
-    fbdir_xvfb: FbdirXvfb, damage_grabber: tuple[DamageGrabber, Clock, threading.Event]
+    fbdir_xvfb: FbdirXvfb, damage_grabber: tuple[DamageGrabber, Clock]
 ) -> None:
     """A box nearly as wide as the screen is read as whole rows.  A change beside it
     that the X server never reported is read with them, but must not count as sent:
     handed over, the frame becomes the reference, so the reference's pixels are put
     back there.  Either way the safety check sends it."""
-    grabber, clock, _ = damage_grabber
+    grabber, clock = damage_grabber
     wide = Painter(fbdir_xvfb.display, x=0, y=300, w=W - 100, h=40)
     try:
         with ScreenGrabber(display=fbdir_xvfb.display) as poll:
@@ -130,7 +129,7 @@ def test_the_safety_check_of_an_unchanged_screen_reports_no_damage(
     with (
         DamageGrabber(
             ScreenGrabber(display=fbdir_xvfb.display),
-            lambda notify: XDamageSource(fbdir_xvfb.display, notify),
+            lambda: XDamageSource(fbdir_xvfb.display),
             clock=clock,
             hand_over=True,
         ) as grabber,

@@ -205,6 +205,36 @@ def test_a_peer_that_stops_reading_never_blocks_moves_coalesce_nothing_else_drop
     assert customer.end_reason() == "test over"
 
 
+def test_small_events_go_out_from_the_sender_and_the_writer_takes_what_the_socket_refuses(
+    pair: StreamPair,
+) -> None:
+    """With nothing queued a small event is written by its sender, never waiting; once the
+    peer stops reading, the socket takes part of one, the writer sends the rest and
+    everything after it queues; all of it arrives whole and in order."""
+    agent, customer = ends(pair)
+    customer.wait_for(Hello(Role.AGENT, "Ana"))
+    assert _until(lambda: agent.transport.queued == 0)
+    before = agent.transport.direct_writes
+    assert agent.transport.send(Key("a", True))
+    customer.wait_for(Key("a", True))
+    assert agent.transport.direct_writes == before + 1  # no hand-off to the writer
+
+    pair.a_to_b.stall()
+    sent: list[Event] = []
+    while agent.transport.queued == 0:  # (the 4 KB buffers fill within a few events)
+        assert len(sent) < 500, "the socket never refused a direct write"
+        sent.append(Text(f"{len(sent):04d}" + "t" * 3000))
+        assert agent.transport.send(sent[-1])  # returns at once: a stall never blocks it
+    sent += [Text("queued behind"), Key("a", False)]
+    assert all(agent.transport.send(event) for event in sent[-2:])
+    pair.a_to_b.resume()
+    customer.wait_for(Key("a", False))
+    got = [e for e in customer.events if isinstance(e, Text) or e == Key("a", False)]
+    assert got == sent
+    agent.transport.close("test over")
+    assert customer.end_reason() == "test over"
+
+
 def test_a_queue_full_of_undroppable_events_ends_the_session_at_once(pair: StreamPair) -> None:
     agent, customer = ends(pair, max_events=16)
     stall_writer(agent, pair)
