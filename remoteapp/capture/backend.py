@@ -55,7 +55,8 @@ class CaptureBackend(Protocol):
     def wait(self, timeout: float) -> None:
         """The capture thread sleeps here: until new damage (or a pointer move) may have
         come, ``wake()`` is called, or ``timeout`` s pass.  Returns at once if ``wake()``
-        came since the last wait; the caller looks at its own state after it."""
+        came since the last wait; the caller looks at its own state after it.  With
+        something ``pending()`` already, more of it need not end the wait."""
 
     def wake(self) -> None:
         """Any thread: end the capture thread's ``wait`` (now or the next one)."""

@@ -187,8 +187,12 @@ class XDamageSource:
     def wait(self, timeout: float) -> None:
         """Sleep until the X server sends an event (damage, a pointer move, a window's
         move), ``wake()`` is called, or ``timeout`` passes; then gather what came.
-        Returns at once if ``wake()`` was called since the last wait."""
-        fds = [self._wake_r] if self._dead else [self._sock, self._wake_r]
+        Returns at once if ``wake()`` was called since the last wait.  With something
+        pending already, only ``wake()`` or the timeout end it: the caller grabs by its
+        own clock then, and a drag's stream of events would only wake it for nothing
+        (``take`` gathers them)."""
+        quiet = self._dead or self.pending
+        fds = [self._wake_r] if quiet else [self._sock, self._wake_r]
         readable, _, _ = select.select(fds, [], [], max(0.0, timeout))
         if self._wake_r in readable:
             with contextlib.suppress(BlockingIOError):
@@ -226,7 +230,7 @@ class XDamageSource:
                     log.warning("capture event=x-error %s", x11_wire.XRequestError(packet))
                 else:
                     self._handle(packet)
-        except (OSError, x11_wire.XWireError) as exc:
+        except Exception as exc:  # the connection or its stream broke: report everything
             self._lost(exc)
 
     def _lost(self, exc: Exception) -> None:

@@ -182,8 +182,9 @@ class CustomerSession:
                 self.transport.send(Pong(event.nonce))
 
     def _update_out(self, seq: int, lag: float) -> None:
-        """From the writer thread: update ``seq`` starts out after ``lag`` s of waiting
-        for this side (not the link), which rate control does not blame on the link."""
+        """From the thread that writes it (the writer, or this capture thread for a small
+        update): update ``seq`` starts out after ``lag`` s of waiting for this side (not
+        the link), which rate control does not blame on the link."""
         with self._lock:
             self._rate.local(seq, lag)
 

@@ -128,7 +128,8 @@ class Transport:
         Returns at once unless ``wait`` > 0 (not on the GUI thread): then it waits up to
         ``wait`` s for room in the queue, and ends the session if none comes.  Raises
         LocalProtocolError if this side may not send ``event`` now (a bug of the caller).
-        ``on_write(lag)``: on the writer thread, as the event's bytes start out (above).
+        ``on_write(lag)``: as the event's bytes start out, on the thread that writes them
+        (the writer's, or the caller's for a direct write: no lock of the caller's held).
         """
         if self._closed.is_set():
             return False
