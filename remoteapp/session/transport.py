@@ -88,9 +88,9 @@ class Transport:
         self._busy = False  # an item is being sealed and written (writer or direct)
         self.direct_writes = 0  #: events their sender wrote itself (a bench/test figure)
         sock.settimeout(POLL_S)
-        # the direct writes' non-blocking twin (a timeout socket polls before it sends)
-        self._twin = sock.dup()
-        self._twin.settimeout(0.0)
+        # the direct writes' non-blocking twin (a timeout socket polls before it sends):
+        # made with the channel by the reader thread, which always ends in _finish
+        self._twin: socket.socket | None = None
         self.unsent_limited = limit_unsent(sock)
 
     @property
@@ -171,7 +171,7 @@ class Transport:
         with self._room:
             if self._ended:
                 return False
-            if direct and not self._busy and not self._queue and self._channel is not None:
+            if direct and not self._busy and not self._queue and self._twin is not None:
                 self._busy = True  # ours: the writer waits, later sends queue behind it
                 return _DIRECT
             if not self._queue.push(item, force=force):
@@ -285,11 +285,14 @@ class Transport:
     def _write_now(self, item: Queued) -> bool:
         """Seal and write ``item`` on the sender's thread, never waiting: what the socket
         does not take at once goes to the head of the queue, for the writer thread."""
-        channel = self._channel
-        assert channel is not None  # _enqueue saw it
+        channel, twin = self._channel, self._twin
+        if channel is None or twin is None:  # the session ended meanwhile
+            with self._room:
+                self._busy = False
+            return False
         sealed = self._seal(channel, item)
         try:
-            sent = self._twin.send(sealed)
+            sent = twin.send(sealed)
         except BlockingIOError:
             sent = 0
         except OSError as exc:
@@ -356,6 +359,10 @@ class Transport:
         self.verification_code = result.verification_code
         with self._room:
             self._channel = channel
+            if not self._ended:
+                with contextlib.suppress(OSError):  # (closed meanwhile: no direct writes)
+                    self._twin = self.sock.dup()
+                    self._twin.settimeout(0.0)
             self._room.notify_all()  # the writer may go
         on_secured(result.verification_code)
         return channel
@@ -429,9 +436,11 @@ class Transport:
             self._queue.clear()
             self._room.notify_all()
             on_end = self._on_end
+            twin, self._twin = self._twin, None
         with contextlib.suppress(OSError):  # the peer may have gone first
             self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
-        self._twin.close()
+        if twin is not None:
+            twin.close()
         log.info("session event=ended reason=%r", reason)
         on_end(reason)

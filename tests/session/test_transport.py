@@ -103,6 +103,10 @@ def ends(pair: StreamPair, **agent_options: Any) -> tuple[End, End]:
     agent.wait_secured()
     customer.wait_secured()
     assert agent.transport.verification_code == customer.transport.verification_code
+    # each has read the other's Hello: nothing unread, so a close is a FIN after the bytes
+    # in flight, never a reset that drops them (which the end reasons below depend on)
+    agent.wait_for(Hello(Role.CUSTOMER, "Maria"))
+    customer.wait_for(Hello(Role.AGENT, "Ana"))
     return agent, customer
 
 
