@@ -1,4 +1,5 @@
-"""A SessionConnection on a blocking socket: a reader thread, a send queue, a writer thread.
+"""A SessionConnection on a blocking socket: a reader thread, a send queue, a writer thread
+(the writing half, direct writes included, in ``transport_writes``).
 
 ``send`` may be called on the GUI thread (the viewer's input), so it never waits on the
 network: it encodes (the sans-IO ``conn.send``, so the protocol state moves in the
@@ -37,19 +38,18 @@ from remoteapp.secure import Channel, SecureError, SecureParams
 from remoteapp.session.secure_link import HANDSHAKE_TIMEOUT_S, secure
 from remoteapp.session.send_queue import MAX_BYTES, MAX_EVENTS, Queued, SendQueue
 from remoteapp.session.sockopts import limit_unsent
+from remoteapp.session.transport_writes import CLOSE_TIMEOUT_S, POLL_S, Writes
 from remotewire.framing import NEED_DATA
 
 log = logging.getLogger("remoteapp.session")
 
 RECV_SIZE: Final = 1 << 16
-POLL_S: Final = 1.0  #: socket timeout: how often blocked reads and writes look up
-CLOSE_TIMEOUT_S: Final = 2.0  #: how long our Bye may take to go out
 _DIRECT: Final = object()  #: _enqueue: the sender writes its event itself
 #: events up to this size may be written by their sender (larger ones: the writer thread)
 DIRECT_MAX: Final = 4096
 
 
-class Transport:
+class Transport(Writes):
     """Drive ``conn`` over ``sock``: ``start(on_event, on_end)`` runs the reader thread;
     the writer thread starts with the first send."""
 
@@ -180,14 +180,6 @@ class Transport:
             self._start_writer()
         return True
 
-    def _start_writer(self) -> None:
-        """With ``_room`` held: the writer thread runs from the first queued item on."""
-        if self._writer is None:
-            self._writer = threading.Thread(
-                target=self._write_loop, name="session-writer", daemon=True
-            )
-            self._writer.start()
-
     # -- lifecycle
 
     def start(
@@ -241,97 +233,6 @@ class Transport:
     def _linger(self, writer: threading.Thread) -> None:
         writer.join(CLOSE_TIMEOUT_S + POLL_S)
         self._finish(self._closing)
-
-    # -- the writer thread
-
-    def _write_loop(self) -> None:
-        mine = False  # the writer set _busy (a direct sender may hold it meanwhile)
-        while True:
-            with self._room:
-                if mine:
-                    self._busy = mine = False
-                # nothing goes out before the channel is up (queued events wait for it),
-                # nor while a sender writes its own
-                while (not self._queue or self._channel is None or self._busy) and not (
-                    self._ended
-                ):
-                    if self.sock.fileno() == -1:  # closed under us (never started, say)
-                        return
-                    self._room.wait(POLL_S)
-                if self._ended:
-                    return
-                item = self._queue.pop()
-                self._busy = mine = True
-                self._room.notify_all()  # room for a waiting sender
-                channel = self._channel
-            assert channel is not None  # the wait above
-            sealed = item.data if item.sealed else self._seal(channel, item)
-            if not self._write(sealed):
-                return
-            self._written_at = time.monotonic()
-            if item.last:
-                self._finish(self._closing)
-                return
-
-    def _seal(self, channel: Channel, item: Queued) -> bytearray:
-        sealed = channel.seal(item.data)
-        if item.on_write is not None:
-            # free for it since: its queueing, or the end of the write before it (a
-            # write blocked by the link is the link's time, not ours)
-            now = time.monotonic()
-            item.on_write(max(0.0, now - max(item.queued_at, self._written_at)))
-        return sealed
-
-    def _write_now(self, item: Queued) -> bool:
-        """Seal and write ``item`` on the sender's thread, never waiting: what the socket
-        does not take at once goes to the head of the queue, for the writer thread."""
-        channel, twin = self._channel, self._twin
-        if channel is None or twin is None:  # the session ended meanwhile
-            with self._room:
-                self._busy = False
-            return False
-        sealed = self._seal(channel, item)
-        try:
-            sent = twin.send(sealed)
-        except BlockingIOError:
-            sent = 0
-        except OSError as exc:
-            self._finish(f"connection lost: {exc}")
-            return False
-        with self._room:
-            self._busy = False
-            self.direct_writes += 1
-            if sent < len(sealed):
-                self._queue.put_back(Queued(bytes(memoryview(sealed)[sent:]), sealed=True))
-                self._start_writer()
-            else:
-                self._written_at = time.monotonic()
-            if self._queue:
-                self._room.notify_all()
-        return True
-
-    def _write(self, data: bytes | bytearray) -> bool:
-        """Write all of ``data``; False (and the session ended) if the peer takes no byte
-        for ``idle_timeout`` (``CLOSE_TIMEOUT_S`` once we are closing) or the socket fails."""
-        view = memoryview(data)
-        progress = time.monotonic()
-        while view:
-            if self._ended:
-                return False
-            try:
-                sent = self.sock.send(view)
-            except TimeoutError:
-                limit = CLOSE_TIMEOUT_S if self._closing else self.idle_timeout
-                if time.monotonic() - progress > limit:
-                    self._finish(f"the other side took no data for {limit:g} s")
-                    return False
-                continue
-            except OSError as exc:
-                self._finish(f"connection lost: {exc}")
-                return False
-            view = view[sent:]
-            progress = time.monotonic()
-        return True
 
     # -- the reader thread
 
