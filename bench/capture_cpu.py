@@ -21,9 +21,14 @@ decoding every update; Mbit/s counts those updates).  CPU is process CPU time
 core; "Xvfb extra" is Xvfb's CPU with the customer minus without.  After each window the
 agent's framebuffer must equal a full grab of the screen (``exact``).
 
+``--vnc`` adds a window for each VNC server installed (x11vnc, TigerVNC's x0vncserver,
+``bench.vnc_servers``) to each repeat, and checks the issue's goal itself: the customer on
+damage at <= 1/2 of the best server's CPU, Xvfb's extra load not above theirs.
+
     python -m bench.capture_cpu                      # table
     python -m bench.capture_cpu --seconds 20 --repeats 2 --json
     python -m bench.capture_cpu --workloads drag --wallpaper photo
+    python -m bench.capture_cpu --seconds 20 --repeats 2 --vnc
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from typing import Any
 from bench.capture_workload import workload_main
 from bench.interactive_agent import Agent
 from bench.interactive_roles import ROOT, Lines, child_pid, cpu_seconds, stop
+from bench.vnc_servers import goal_lines, installed, missing_hint, vnc_window
 
 WORKLOADS = ("typing", "scroll", "drag", "idle")
 MODES = ("none", "poll", "damage")
@@ -186,6 +192,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         assert xvfb is not None
         env = {**os.environ, "DISPLAY": display, "PYTHONPATH": str(ROOT)}
         env.pop("WAYLAND_DISPLAY", None)
+        modes = MODES + tuple(args.vnc)
+        # the VNC viewer's screen (started after Xvfb's pid was found: both are Xvfb)
+        viewer_display = stack.enter_context(displays.xvfb(width, height)) if args.vnc else ""
         for name in args.workloads.split(","):
             proc = subprocess.Popen(
                 [sys.executable, "-m", "bench.capture_cpu", "--role", "workload",
@@ -195,9 +204,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             client = Lines(proc)
             try:
                 client.wait_for("ready", 120)
-                per_mode: dict[str, list[dict[str, float]]] = {m: [] for m in MODES}
+                per_mode: dict[str, list[dict[str, float]]] = {m: [] for m in modes}
                 for rep in range(args.repeats):
-                    for mode in MODES if rep % 2 == 0 else MODES[::-1]:
+                    for mode in modes if rep % 2 == 0 else modes[::-1]:
                         if mode == "none":
                             client.send("start")
                             time.sleep(1.0)
@@ -205,6 +214,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                             time.sleep(args.seconds)
                             per_mode[mode].append(window.result())
                             client.send("stop")
+                        elif mode in args.vnc:
+                            per_mode[mode].append(
+                                vnc_window(
+                                    args, mode, display, viewer_display, xvfb, client, Window
+                                )
+                            )
                         else:
                             per_mode[mode].append(
                                 customer_window(
@@ -216,7 +231,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             finally:
                 stop(proc)
     return {"screen": args.screen, "wallpaper": args.wallpaper, "seconds": args.seconds,
-            "repeats": args.repeats, "workloads": results}  # fmt: skip
+            "repeats": args.repeats, "vnc": args.vnc, "workloads": results}  # fmt: skip
 
 
 def summary(r: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -240,6 +255,11 @@ def summary(r: dict[str, Any]) -> dict[str, dict[str, float]]:
             names = {k for w in per_mode[mode] for k in w if k.startswith("thread ")}
             for key in names:
                 row[f"{mode} {key}"] = mean(mode, key)
+        for server in r.get("vnc", []):
+            row[f"{server}_customer"] = mean(server, "customer_cpu_pct")
+            row[f"{server}_customer_sched"] = mean(server, "customer_sched_pct")
+            row[f"{server}_xvfb_extra"] = mean(server, "xvfb_cpu_pct") - xvfb_alone
+            row[f"{server}_mbit_s"] = mean(server, "mbit_s")
         out[name] = row
     return out
 
@@ -283,6 +303,8 @@ def table(r: dict[str, Any]) -> str:
         ]
         lines.append(f"  {name}: " + ", ".join(cells))
     lines.append("")
+    if r.get("vnc"):
+        lines += [*goal_lines(s, r["vnc"]), ""]
     for name, row in s.items():
         if name in TARGETS:
             met = row["damage_customer"] <= TARGETS[name]
@@ -311,6 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated")
     parser.add_argument("--wallpaper", choices=("plain", "photo"), default="plain")
     parser.add_argument("--profile", help="directory: profile each customer (all threads)")
+    parser.add_argument("--vnc", action="store_true",
+                        help="also run x11vnc and x0vncserver on each workload (the goal's "
+                        "baseline, bench.vnc_servers)")  # fmt: skip
     parser.add_argument("--role", choices=("bench", "workload"), default="bench",
                         help=argparse.SUPPRESS)  # fmt: skip
     args = parser.parse_args(argv)
@@ -320,6 +345,12 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.workloads.split(","):
         if name not in WORKLOADS:
             parser.error(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}")
+    if args.vnc:
+        args.vnc = installed()
+        if not args.vnc:
+            parser.error(f"--vnc: no VNC server or viewer installed ({missing_hint()})")
+    else:
+        args.vnc = []
     result = run(args)
     if args.json:
         result["summary"] = summary(result)
