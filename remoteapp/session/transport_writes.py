@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from remoteapp.secure import Channel
 from remoteapp.session.send_queue import Queued, SendQueue
@@ -36,8 +36,9 @@ class Writes:
     _closing: str
     _written_at: float
 
-    def _finish(self, reason: str) -> None:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # Transport's, called from here when a write fails
+
+        def _finish(self, reason: str) -> None: ...
 
     def _start_writer(self) -> None:
         """With ``_room`` held: the writer thread runs from the first queued item on."""
