@@ -28,6 +28,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from bench.interactive_roles import stop
+
 VIEWER = "xtigervncviewer"
 #: server name -> (its binaries, first found wins; encoding the viewer asks for; argv after
 #: the display and port).  Debian's ``x0vncserver`` is a Perl wrapper around
@@ -129,8 +131,9 @@ def serving(name: str, display: str, viewer_display: str) -> Iterator[tuple[int,
         server = subprocess.Popen(
             [binary, "-display", display, "-rfbport", str(port), *extra],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            text=True,
         )  # fmt: skip
-        stack.callback(_end, server)
+        stack.callback(stop, server, eof_stops=False)
         _until(lambda: _listening(port) or server.poll() is not None, START_TIMEOUT_S, name)
         if server.poll() is not None:
             raise RuntimeError(f"{name} exited with {server.returncode} before listening")
@@ -139,21 +142,13 @@ def serving(name: str, display: str, viewer_display: str) -> Iterator[tuple[int,
              f"-PreferredEncoding={encoding}", "-Shared=1", "-RemoteResize=0",
              f"127.0.0.1::{port}"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            text=True,
         )  # fmt: skip
-        stack.callback(_end, viewer)
+        stack.callback(stop, viewer, eof_stops=False)
         # connected, and the first full update has gone out: the bytes sent stop growing
         # (its size varies: a plain screen in ZRLE is a few hundred bytes)
         _until(_settled(port), START_TIMEOUT_S, f"{VIEWER} on {name}")
         yield server.pid, port
-
-
-def _end(proc: subprocess.Popen[Any]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
 
 
 def vnc_window(
