@@ -181,7 +181,8 @@ def customer_window(
         return result
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(args: argparse.Namespace, servers: list[str]) -> dict[str, Any]:
+    """All windows of every workload; ``servers``: the VNC servers to run beside ours."""
     from tests import displays
 
     width, height = args.width, args.height
@@ -192,9 +193,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         assert xvfb is not None
         env = {**os.environ, "DISPLAY": display, "PYTHONPATH": str(ROOT)}
         env.pop("WAYLAND_DISPLAY", None)
-        modes = MODES + tuple(args.vnc)
+        modes = MODES + tuple(servers)
         # the VNC viewer's screen (started after Xvfb's pid was found: both are Xvfb)
-        viewer_display = stack.enter_context(displays.xvfb(width, height)) if args.vnc else ""
+        viewer_display = stack.enter_context(displays.xvfb(width, height)) if servers else ""
         for name in args.workloads.split(","):
             proc = subprocess.Popen(
                 [sys.executable, "-m", "bench.capture_cpu", "--role", "workload",
@@ -214,7 +215,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                             time.sleep(args.seconds)
                             per_mode[mode].append(window.result())
                             client.send("stop")
-                        elif mode in args.vnc:
+                        elif mode in servers:
                             per_mode[mode].append(
                                 vnc_window(
                                     args, mode, display, viewer_display, xvfb, client, Window
@@ -231,7 +232,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             finally:
                 stop(proc)
     return {"screen": args.screen, "wallpaper": args.wallpaper, "seconds": args.seconds,
-            "repeats": args.repeats, "vnc": args.vnc, "workloads": results}  # fmt: skip
+            "repeats": args.repeats, "vnc": servers, "workloads": results}  # fmt: skip
 
 
 def summary(r: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -345,13 +346,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.workloads.split(","):
         if name not in WORKLOADS:
             parser.error(f"unknown workload {name!r}; choose from {', '.join(WORKLOADS)}")
-    if args.vnc:
-        args.vnc = installed()
-        if not args.vnc:
-            parser.error(f"--vnc: no VNC server or viewer installed ({missing_hint()})")
-    else:
-        args.vnc = []
-    result = run(args)
+    servers = installed() if args.vnc else []
+    if args.vnc and not servers:
+        parser.error(f"--vnc: no VNC server or viewer installed ({missing_hint()})")
+    result = run(args, servers)
     if args.json:
         result["summary"] = summary(result)
         print(json.dumps(result, indent=2))
