@@ -195,13 +195,14 @@ def goal_lines(summary: dict[str, dict[str, float]], names: list[str]) -> list[s
             continue
         best = min(cpu, key=lambda n: cpu[n])
         ours, half = row["damage_customer"], cpu[best] / 2
-        times = ours / max(cpu[best], 1e-9)
+        # (a server idle to the tick reads 0: no ratio then)
+        times = f"x{ours / cpu[best]:.2f}" if cpu[best] > 0 else "x -"
         extra = row["damage_xvfb_extra"]
         best_extra = min(row[f"{n}_xvfb_extra"] for n in cpu)
         lines.append(
             f"goal {workload}: damage {ours:.2f} % vs 1/2 of the best VNC server ({best} "
             f"{cpu[best]:.2f} / 2 = {half:.2f}): {'meets' if ours <= half else 'MISSES'}"
-            f" (x{times:.2f} of it); Xvfb extra {extra:.2f} vs {best_extra:.2f}: "
+            f" ({times} of it); Xvfb extra {extra:.2f} vs {best_extra:.2f}: "
             f"{'not above' if extra <= best_extra else 'ABOVE'} the lowest server's"
         )
     return lines
