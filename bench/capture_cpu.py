@@ -24,11 +24,14 @@ agent's framebuffer must equal a full grab of the screen (``exact``).
 ``--vnc`` adds a window for each VNC server installed (x11vnc, TigerVNC's x0vncserver,
 ``bench.vnc_servers``) to each repeat, and checks the issue's goal itself: the customer on
 damage at <= 1/2 of the best server's CPU, Xvfb's extra load not above theirs.
+``--floor`` adds the per-update floors (``bench.capture_floor``): the least a process
+spends per update with the customer's steps, in Python and in C.
 
     python -m bench.capture_cpu                      # table
     python -m bench.capture_cpu --seconds 20 --repeats 2 --json
     python -m bench.capture_cpu --workloads drag --wallpaper photo
     python -m bench.capture_cpu --seconds 20 --repeats 2 --vnc
+    python -m bench.capture_cpu --workloads typing --vnc --floor
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.capture_floor import available, floor_lines, floor_window
 from bench.capture_workload import workload_main
 from bench.interactive_agent import Agent
 from bench.interactive_roles import ROOT, Lines, child_pid, cpu_seconds, stop
@@ -181,8 +185,11 @@ def customer_window(
         return result
 
 
-def run(args: argparse.Namespace, servers: list[str]) -> dict[str, Any]:
-    """All windows of every workload; ``servers``: the VNC servers to run beside ours."""
+def run(
+    args: argparse.Namespace, servers: list[str], floors: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """All windows of every workload; ``servers``: the VNC servers to run beside ours,
+    ``floors``: the per-update floors."""
     from tests import displays
 
     width, height = args.width, args.height
@@ -193,7 +200,7 @@ def run(args: argparse.Namespace, servers: list[str]) -> dict[str, Any]:
         assert xvfb is not None
         env = {**os.environ, "DISPLAY": display, "PYTHONPATH": str(ROOT)}
         env.pop("WAYLAND_DISPLAY", None)
-        modes = MODES + tuple(servers)
+        modes = MODES + tuple(servers) + floors
         # the VNC viewer's screen (started after Xvfb's pid was found: both are Xvfb)
         viewer_display = stack.enter_context(displays.xvfb(width, height)) if servers else ""
         for name in args.workloads.split(","):
@@ -221,6 +228,10 @@ def run(args: argparse.Namespace, servers: list[str]) -> dict[str, Any]:
                                     args, mode, display, viewer_display, xvfb, client, Window
                                 )
                             )
+                        elif mode in floors:
+                            per_mode[mode].append(
+                                floor_window(args, mode, display, xvfb, client, Window)
+                            )
                         else:
                             per_mode[mode].append(
                                 customer_window(
@@ -232,7 +243,8 @@ def run(args: argparse.Namespace, servers: list[str]) -> dict[str, Any]:
             finally:
                 stop(proc)
     return {"screen": args.screen, "wallpaper": args.wallpaper, "seconds": args.seconds,
-            "repeats": args.repeats, "vnc": servers, "workloads": results}  # fmt: skip
+            "repeats": args.repeats, "vnc": servers, "floor": list(floors),
+            "workloads": results}  # fmt: skip
 
 
 def summary(r: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -256,7 +268,7 @@ def summary(r: dict[str, Any]) -> dict[str, dict[str, float]]:
             names = {k for w in per_mode[mode] for k in w if k.startswith("thread ")}
             for key in names:
                 row[f"{mode} {key}"] = mean(mode, key)
-        for server in r.get("vnc", []):
+        for server in [*r.get("vnc", []), *r.get("floor", [])]:
             row[f"{server}_customer"] = mean(server, "customer_cpu_pct")
             row[f"{server}_customer_sched"] = mean(server, "customer_sched_pct")
             row[f"{server}_xvfb_extra"] = mean(server, "xvfb_cpu_pct") - xvfb_alone
@@ -306,6 +318,8 @@ def table(r: dict[str, Any]) -> str:
     lines.append("")
     if r.get("vnc"):
         lines += [*goal_lines(s, r["vnc"]), ""]
+    if r.get("floor"):
+        lines += [*floor_lines(s, r["floor"]), ""]
     for name, row in s.items():
         if name in TARGETS:
             met = row["damage_customer"] <= TARGETS[name]
@@ -337,6 +351,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vnc", action="store_true",
                         help="also run x11vnc and x0vncserver on each workload (the goal's "
                         "baseline, bench.vnc_servers)")  # fmt: skip
+    parser.add_argument("--floor", action="store_true",
+                        help="also run the per-update floors, Python and C "
+                        "(bench.capture_floor)")  # fmt: skip
+    parser.add_argument("--floor-stage", choices=("fetch", "grab", "all"), default="all",
+                        help="the floors stop each update after this step")  # fmt: skip
     parser.add_argument("--role", choices=("bench", "workload"), default="bench",
                         help=argparse.SUPPRESS)  # fmt: skip
     args = parser.parse_args(argv)
@@ -349,7 +368,13 @@ def main(argv: list[str] | None = None) -> int:
     servers = installed() if args.vnc else []
     if args.vnc and not servers:
         parser.error(f"--vnc: no VNC server or viewer installed ({missing_hint()})")
-    result = run(args, servers)
+    floors: tuple[str, ...] = ()
+    if args.floor:
+        runnable, why = available()
+        floors = tuple(runnable)
+        if why:
+            print(f"--floor: {why}", file=sys.stderr)
+    result = run(args, servers, floors)
     if args.json:
         result["summary"] = summary(result)
         print(json.dumps(result, indent=2))
