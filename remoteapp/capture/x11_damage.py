@@ -102,6 +102,8 @@ class XDamageSource:
         self._closed = False
         self._dirty = False  #: a DamageNotify came and the region was not fetched since
         self._pointer_moved = False  #: an XI2 raw motion came since the last take
+        #: the last wait() read the connection, and nothing was taken since
+        self._fresh = False
         #: after a take(): whether the pointer moved between the previous take and it
         self.pointer_moved = True
         self._dead = False
@@ -197,7 +199,8 @@ class XDamageSource:
         if self._wake_r in readable:
             with contextlib.suppress(BlockingIOError):
                 os.read(self._wake_r, 64)
-        if self._sock in readable:
+        self._fresh = self._sock in readable
+        if self._fresh:
             self._gather()
 
     def wake(self) -> None:
@@ -285,10 +288,14 @@ class XDamageSource:
 
     def take(self, left: int = 0, top: int = 0) -> tuple[list[RectTuple], tuple[Motion, ...]]:
         """Damage (x, y, w, h) and move hints since the last take, relative to (left, top).
-        Events already in are gathered first; with damage reported, the region is
-        fetched here (one round trip on the second connection).  ``pointer_moved`` then
-        says whether the pointer moved since the previous take."""
-        self._gather()
+        Events already in are gathered first, unless the last ``wait`` has just read
+        them (one syscall per frame saved: what comes in between ends the next wait);
+        with damage reported, the region is fetched here (one round trip on the second
+        connection).  ``pointer_moved`` then says whether the pointer moved since the
+        previous take."""
+        if not self._fresh:
+            self._gather()
+        self._fresh = False
         self.pointer_moved, self._pointer_moved = self._pointer_moved, False
         if self._dirty and not self._dead:
             self._dirty = False  # cleared first: a draw after the subtract raises an event

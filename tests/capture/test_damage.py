@@ -313,3 +313,35 @@ def test_wake_ends_the_capture_threads_wait_from_any_thread(
             started = time.monotonic()
             backend.wait(0.05)  # each wake ends one wait, not the ones after it
             assert time.monotonic() - started >= 0.05
+
+
+@pytest.mark.display
+def test_an_event_between_a_wait_and_its_take_ends_the_next_wait(
+    fbdir_xvfb: FbdirXvfb, painter: Painter
+) -> None:
+    """``take`` does not read the connection again right after the ``wait`` that read it
+    (a syscall per frame); what came in between is not lost: it ends the next wait, and
+    the take after that has it."""
+    import select
+
+    source = XDamageSource(fbdir_xvfb.display)
+    try:
+        assert source.sync()
+        source.take()
+        painter.fill(10, 10, 20, 20, 0xFF0000)
+        painter.d.sync()
+        source.wait(10)
+        assert source.pending, "the draw's DamageNotify did not end the wait"
+        painter.win.configure(x=61, y=47)  # from (40, 30), after the wait read the socket
+        painter.d.sync()
+        readable, _, _ = select.select([source._sock], [], [], 10)
+        assert readable, "the ConfigureNotify did not come"
+        rects, moves = source.take()
+        assert rects and moves == ()  # the take did not read it ...
+        started = time.monotonic()
+        source.wait(10)  # ... so it ends this wait at once
+        assert time.monotonic() - started < 5
+        _, moves = source.take()
+        assert [(m.dx, m.dy, m.dst) for m in moves] == [(21, 17, Rect(61, 47, 300, 200))]
+    finally:
+        source.close()
