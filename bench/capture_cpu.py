@@ -24,8 +24,8 @@ agent's framebuffer must equal a full grab of the screen (``exact``).
 ``--vnc`` adds a window for each VNC server installed (x11vnc, TigerVNC's x0vncserver,
 ``bench.vnc_servers``) to each repeat, and checks the issue's goal itself: the customer on
 damage at <= 1/2 of the best server's CPU, Xvfb's extra load not above theirs.
-``--floor`` adds the per-update floors (``bench.capture_floor``): the least a process
-spends per update with the customer's steps, in Python and in C.
+``--floor`` adds the per-update floors (``bench.capture_floor``) on typing and idle: the
+least a process spends per update with the customer's steps, in Python and in C.
 
     python -m bench.capture_cpu                      # table
     python -m bench.capture_cpu --seconds 20 --repeats 2 --json
@@ -49,7 +49,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.capture_floor import available, floor_lines, floor_window
+from bench.capture_floor import FLOOR_WORKLOADS, available, floor_lines, floor_window
 from bench.capture_workload import workload_main
 from bench.interactive_agent import Agent
 from bench.interactive_roles import ROOT, Lines, child_pid, cpu_seconds, stop
@@ -200,7 +200,7 @@ def run(
         assert xvfb is not None
         env = {**os.environ, "DISPLAY": display, "PYTHONPATH": str(ROOT)}
         env.pop("WAYLAND_DISPLAY", None)
-        modes = MODES + tuple(servers) + floors
+        modes = MODES + tuple(servers)
         # the VNC viewer's screen (started after Xvfb's pid was found: both are Xvfb)
         viewer_display = stack.enter_context(displays.xvfb(width, height)) if servers else ""
         for name in args.workloads.split(","):
@@ -212,9 +212,10 @@ def run(
             client = Lines(proc)
             try:
                 client.wait_for("ready", 120)
-                per_mode: dict[str, list[dict[str, float]]] = {m: [] for m in modes}
+                here = modes + (floors if name in FLOOR_WORKLOADS else ())
+                per_mode: dict[str, list[dict[str, float]]] = {m: [] for m in here}
                 for rep in range(args.repeats):
-                    for mode in modes if rep % 2 == 0 else modes[::-1]:
+                    for mode in here if rep % 2 == 0 else here[::-1]:
                         if mode == "none":
                             client.send("start")
                             time.sleep(1.0)
@@ -269,6 +270,8 @@ def summary(r: dict[str, Any]) -> dict[str, dict[str, float]]:
             for key in names:
                 row[f"{mode} {key}"] = mean(mode, key)
         for server in [*r.get("vnc", []), *r.get("floor", [])]:
+            if server not in per_mode:  # (a floor runs on typing and idle only)
+                continue
             row[f"{server}_customer"] = mean(server, "customer_cpu_pct")
             row[f"{server}_customer_sched"] = mean(server, "customer_sched_pct")
             row[f"{server}_xvfb_extra"] = mean(server, "xvfb_cpu_pct") - xvfb_alone

@@ -64,26 +64,29 @@ int main(int argc, char **argv) {
     uint8_t *shm = shmat(shmid, NULL, 0);
     shmctl(shmid, IPC_RMID, NULL);  /* freed when both sides detach */
     xcb_shm_seg_t seg = xcb_generate_id(c);
-    xcb_shm_attach(c, seg, (uint32_t)shmid, 0);
+    /* a round trip: the server has processed every request above once it answers */
+    xcb_void_cookie_t attached = xcb_shm_attach_checked(c, seg, (uint32_t)shmid, 0);
+    xcb_generic_error_t *attach = xcb_request_check(c, attached);
+    if (attach != NULL) return fail("ShmAttach failed (no MIT-SHM?)");
     uint8_t *frame = calloc(frame_bytes, 1), *plain = malloc(frame_bytes);
     size_t out_cap = ZSTD_compressBound(frame_bytes);
     uint8_t *packed = malloc(out_cap), *record = malloc(out_cap + 20);
     if (shm == (void *)-1 || !frame || !plain || !packed || !record) return fail("out of memory");
 
     ZSTD_CCtx *zc = ZSTD_createCCtx();
+    if (zc == NULL) return fail("no zstd context");
     ZSTD_CCtx_setParameter(zc, ZSTD_c_compressionLevel, 1);
     ZSTD_CCtx_setParameter(zc, ZSTD_c_windowLog, 24);
     uint8_t key[32] = {0}, nonce[12] = {0};
     uint64_t counter = 0;
     EVP_CIPHER_CTX *aead = EVP_CIPHER_CTX_new();
-    if (!EVP_EncryptInit_ex(aead, EVP_chacha20_poly1305(), NULL, key, nonce))
+    if (aead == NULL || !EVP_EncryptInit_ex(aead, EVP_chacha20_poly1305(), NULL, key, nonce))
         return fail("no ChaCha20-Poly1305 in OpenSSL");
 
     int sock = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in peer = {.sin_family = AF_INET, .sin_port = htons(atoi(argv[1]))};
     peer.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(sock, (struct sockaddr *)&peer, sizeof peer) != 0) return fail("cannot connect");
-    xcb_flush(c);
     puts("ready");
     fflush(stdout);
 
@@ -136,15 +139,18 @@ int main(int argc, char **argv) {
         if (!changed || stage == GRAB) continue;
         ZSTD_inBuffer in = {plain, len, 0};
         ZSTD_outBuffer out = {packed, out_cap, 0};
-        if (ZSTD_isError(ZSTD_compressStream2(zc, &out, &in, ZSTD_e_flush)))
-            return fail("zstd failed");
+        for (size_t left = 1; left != 0;) { /* until the block is flushed whole */
+            left = ZSTD_compressStream2(zc, &out, &in, ZSTD_e_flush);
+            if (ZSTD_isError(left) || (left != 0 && out.pos == out.size)) return fail("zstd failed");
+        }
         counter++;
         memcpy(nonce + 4, &counter, 8);
         int sealed = 0, tail = 0;
-        EVP_EncryptInit_ex(aead, NULL, NULL, NULL, nonce);
-        EVP_EncryptUpdate(aead, record + 4, &sealed, packed, (int)out.pos);
-        EVP_EncryptFinal_ex(aead, record + 4 + sealed, &tail);
-        EVP_CIPHER_CTX_ctrl(aead, EVP_CTRL_AEAD_GET_TAG, 16, record + 4 + sealed);
+        if (!EVP_EncryptInit_ex(aead, NULL, NULL, NULL, nonce) ||
+            !EVP_EncryptUpdate(aead, record + 4, &sealed, packed, (int)out.pos) ||
+            !EVP_EncryptFinal_ex(aead, record + 4 + sealed, &tail) ||
+            !EVP_CIPHER_CTX_ctrl(aead, EVP_CTRL_AEAD_GET_TAG, 16, record + 4 + sealed))
+            return fail("sealing failed");
         uint32_t length = htonl((uint32_t)sealed + 16);
         memcpy(record, &length, 4);
         for (size_t done = 0, total = (size_t)sealed + 20; done < total;) {

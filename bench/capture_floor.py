@@ -13,18 +13,21 @@ nothing else -- no pacing, no planner, no session, no second thread.  Per Damage
    ChaCha20-Poly1305 with a counter nonce, one length-prefixed record sent over TCP to a
    sink in this process (Mbit/s counts what it received).
 
-``floor-py`` is Python with the customer's own X wire code (``XDamageSource``, ``XLink``;
-the box comes in a GetImage reply), numpy, the customer's zstd stream and
-``cryptography``'s AEAD.  ``floor-c`` is ``bench/capture_floor.c`` (xcb, MIT-SHM,
-libzstd, OpenSSL), built here with the system's C compiler on first use; without its
-headers it is left out, with the ``apt install`` line to get them.  ``--floor-stage``
-stops every update after step 1 or 2, which splits the floor by step.
+``floor-py`` is Python with the customer's own X code (``XDamageSource``; the box read
+by ``ScreenGrabber.grab_into``, MIT-SHM as the customer reads it), numpy, the customer's
+zstd stream and ``cryptography``'s AEAD.  ``floor-c`` is ``bench/capture_floor.c`` (xcb,
+MIT-SHM, libzstd, OpenSSL), built here with the system's C compiler on first use;
+without its headers it is left out, with the ``apt install`` line to get them.
+``--floor-stage`` stops every update after step 1 or 2, which splits the floor by step.
+(floor-py also wakes for window moves and pointer motion, as the customer's source
+listens for them; floor-c only for damage.  Typing has neither.)
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import os
 import shutil
 import socket
@@ -34,39 +37,50 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from bench.interactive_roles import ROOT, Lines, stop
 
 FLOORS = ("floor-py", "floor-c")
+#: where one box per update is a floor; on scroll and drag it would send whole boxes where
+#: the customer sends copies, which is no floor of what the customer does
+FLOOR_WORKLOADS = ("typing", "idle")
 STAGES = ("fetch", "grab", "all")
 SOURCE = Path(__file__).with_name("capture_floor.c")
 LIBRARIES = ["-lxcb", "-lxcb-damage", "-lxcb-xfixes", "-lxcb-shm", "-lzstd", "-lcrypto"]
-HEADERS_HINT = "apt install gcc libxcb-damage0-dev libxcb-xfixes0-dev libxcb-shm0-dev " + (
-    "libzstd-dev libssl-dev"
+HEADERS_HINT = "apt install gcc libc6-dev libxcb-damage0-dev libxcb-xfixes0-dev " + (
+    "libxcb-shm0-dev libzstd-dev libssl-dev"
 )
+FLAGS = ["-O2"]
 START_TIMEOUT_S = 30.0
 TILE = 64
 
 
 def build_c(cache: Path | None = None, compiler: str = "cc") -> tuple[Path | None, str]:
-    """The C floor's binary (built once per source version into ``cache``), or None and
+    """The C floor's binary (built once per source and flags into ``cache``), or None and
     why: the compiler's own message and the packages that give it what it needs."""
     cache = cache or Path(tempfile.gettempdir(), f"remoteapp-bench-{os.getuid()}")
-    binary = cache / f"capture_floor-{SOURCE.stat().st_mtime_ns}"
+    argv = [*FLAGS, *LIBRARIES]
+    version = hashlib.sha256(SOURCE.read_bytes() + " ".join(argv).encode()).hexdigest()[:16]
+    binary = cache / f"capture_floor-{version}"
     if binary.exists():
         return binary, ""
     if shutil.which(compiler) is None:
         return None, f"no C compiler ({HEADERS_HINT})"
     cache.mkdir(parents=True, exist_ok=True)
     partial = binary.with_suffix(f".{os.getpid()}")
-    done = subprocess.run(
-        [compiler, "-O2", "-o", str(partial), str(SOURCE), *LIBRARIES],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    try:
+        done = subprocess.run(
+            [compiler, *FLAGS, "-o", str(partial), str(SOURCE), *LIBRARIES],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        partial.unlink(missing_ok=True)
+        return None, f"the C floor does not build: {exc} ({HEADERS_HINT})"
     if done.returncode != 0:
+        partial.unlink(missing_ok=True)
         first = (done.stderr.strip().splitlines() or ["failed"])[0]
         return None, f"the C floor does not build: {first} ({HEADERS_HINT})"
     partial.replace(binary)  # atomic: a concurrent build sees a whole binary or none
@@ -103,6 +117,8 @@ class Sink:
                 self.first_bytes.set()
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):  # wakes an accept() still waiting
+            self.server.shutdown(socket.SHUT_RDWR)
         self.server.close()
 
 
@@ -115,6 +131,25 @@ def command(name: str, port: int, stage: str) -> list[str]:
     return [sys.executable, "-m", "bench.capture_floor", "--port", str(port), "--stage", stage]
 
 
+@contextlib.contextmanager
+def running(name: str, display: str, stage: str = "all") -> Iterator[tuple[Any, Sink]]:
+    """Floor ``name`` on ``display``, set up (DAMAGE and MIT-SHM answered) and connected
+    to its sink: yields (process, sink); stopped and reaped after."""
+    env = {**os.environ, "DISPLAY": display, "PYTHONPATH": str(ROOT)}
+    with contextlib.ExitStack() as stack:
+        sink = Sink()
+        stack.callback(sink.close)
+        proc = subprocess.Popen(
+            command(name, sink.port, stage),
+            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        stack.callback(stop, proc, eof_stops=False)
+        Lines(proc).wait_for("ready", START_TIMEOUT_S)
+        if not sink.connected.wait(START_TIMEOUT_S):
+            raise RuntimeError(f"{name} did not connect to the sink")
+        yield proc, sink
+
+
 def floor_window(
     args: argparse.Namespace,
     name: str,
@@ -125,18 +160,7 @@ def floor_window(
 ) -> dict[str, float]:
     """One window of floor ``name`` following the workload ``client`` draws; the floor is
     the window's ``customer`` (``window`` starts the CPU reading, as for the customer)."""
-    env = {**os.environ, "DISPLAY": display, "PYTHONPATH": str(ROOT)}
-    with contextlib.ExitStack() as stack:
-        sink = Sink()
-        stack.callback(sink.close)
-        proc = subprocess.Popen(
-            command(name, sink.port, getattr(args, "floor_stage", "all")),
-            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        stack.callback(stop, proc, eof_stops=False)
-        Lines(proc).wait_for("ready", START_TIMEOUT_S)
-        if not sink.connected.wait(START_TIMEOUT_S):
-            raise RuntimeError(f"{name} did not connect to the sink")
+    with running(name, display, getattr(args, "floor_stage", "all")) as (proc, sink):
         client.send("start")
         time.sleep(1.0)  # warm up, as for the customer
         span = window({"customer": proc.pid, "xvfb": xvfb})
@@ -145,6 +169,8 @@ def floor_window(
         result: dict[str, float] = span.result()
         result["mbit_s"] = (sink.received - received0) * 8 / result["seconds"] / 1e6
         client.send("stop")
+        if proc.poll() is not None:  # a floor that died would read as a very low floor
+            raise RuntimeError(f"{name} exited with {proc.returncode} during its window")
         return result
 
 
@@ -178,21 +204,21 @@ def python_floor(port: int, stage: str) -> int:
     """The Python floor on ``$DISPLAY``, sending to 127.0.0.1:``port`` until killed."""
     import numpy as np
     from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-    from Xlib import display as xdisplay
 
+    from remoteapp.capture.grabber import ScreenGrabber
     from remoteapp.capture.x11_damage import XDamageSource
-    from remoteapp.capture.x11_link import XLink
+    from remoteapp.codec.geometry import Rect
     from remoteapp.codec.zstd_stream import StreamCompressor
 
-    d = xdisplay.Display()
-    screen = d.screen()
-    root, width, height = screen.root.id, screen.width_in_pixels, screen.height_in_pixels
-    d.close()
-    source, link = XDamageSource(None), XLink(None)
-    frame = np.zeros((height, width, 4), np.uint8)
+    screen = ScreenGrabber()
+    monitor = screen.monitors()[0]  # the whole root, as the C floor reads it
+    width, height = monitor.width, monitor.height
+    frame = screen.grab_area(monitor, Rect(0, 0, width, height)).copy()  # MIT-SHM proven
+    scratch = np.empty(width * height * 4, np.uint8)
+    source = XDamageSource(None)
     stream, aead, counter = StreamCompressor(), ChaCha20Poly1305(bytes(32)), 0
-    get_image = struct.Struct("=BBHIhhHHI")  # GetImage, ZPixmap, all planes
     sock = socket.create_connection(("127.0.0.1", port))
+    assert source.sync()
     source.take()
     print("ready", flush=True)
     while True:
@@ -209,8 +235,8 @@ def python_floor(port: int, stage: str) -> int:
         if x1 <= x0 or y1 <= y0:
             continue
         w, h = x1 - x0, y1 - y0
-        reply = link.round_trip(get_image.pack(73, 2, 5, root, x0, y0, w, h, 0xFFFFFFFF))
-        box = np.frombuffer(reply, np.uint8, w * h * 4, 32).reshape(h, w, 4)
+        box = scratch[: w * h * 4].reshape(h, w, 4)
+        screen.grab_into(monitor, Rect(x0, y0, w, h), box)
         kept = frame[y0:y1, x0:x1]
         if np.array_equal(kept, box):
             continue

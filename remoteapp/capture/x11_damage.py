@@ -289,7 +289,8 @@ class XDamageSource:
     def take(self, left: int = 0, top: int = 0) -> tuple[list[RectTuple], tuple[Motion, ...]]:
         """Damage (x, y, w, h) and move hints since the last take, relative to (left, top).
         Events already in are gathered first, unless the last ``wait`` has just read
-        them (one syscall per frame saved: what comes in between ends the next wait);
+        them (one syscall per frame saved: what comes in between ends the next wait, and
+        costs that wake and a fetch that may find nothing, never a loss);
         with damage reported, the region is fetched here (one round trip on the second
         connection).  ``pointer_moved`` then says whether the pointer moved since the
         previous take."""

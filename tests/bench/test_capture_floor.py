@@ -3,37 +3,16 @@ sealed records over real TCP; the lines bench.capture_cpu prints from them."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import subprocess
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 import pytest
 
 from bench import capture_cpu, capture_floor
-from bench.interactive_roles import ROOT, Lines, stop
 
 from .test_capture_cpu_bench import result as vnc_result
 from .test_capture_cpu_bench import window
-
-
-@contextlib.contextmanager
-def floor_running(name: str, display: str, stage: str = "all") -> Iterator[capture_floor.Sink]:
-    sink = capture_floor.Sink()
-    env = {**os.environ, "DISPLAY": display, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        capture_floor.command(name, sink.port, stage),
-        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        Lines(proc).wait_for("ready", 30)
-        assert sink.connected.wait(30)
-        yield sink
-    finally:
-        stop(proc, eof_stops=False)
-        sink.close()
 
 
 def typed(display: str) -> Generator[None, None, None]:
@@ -64,7 +43,7 @@ def typed(display: str) -> Generator[None, None, None]:
 def sends_records_as_keys_come(name: str, display: str) -> None:
     keys = typed(display)
     next(keys)  # the window is mapped before the floor starts: its damage is not ours
-    with floor_running(name, display) as sink:
+    with capture_floor.running(name, display) as (_, sink):
         next(keys)
         assert sink.first_bytes.wait(20), f"{name} sent nothing for a typed key"
         # ChaCha20-Poly1305 records of one flushed zstd block of a 64x64 box: each carries

@@ -9,6 +9,7 @@ under-reports does.  The drawing client is python-xlib on its own connection.
 
 from __future__ import annotations
 
+import select
 import threading
 import time
 from collections.abc import Callable
@@ -322,8 +323,6 @@ def test_an_event_between_a_wait_and_its_take_ends_the_next_wait(
     """``take`` does not read the connection again right after the ``wait`` that read it
     (a syscall per frame); what came in between is not lost: it ends the next wait, and
     the take after that has it."""
-    import select
-
     source = XDamageSource(fbdir_xvfb.display)
     try:
         assert source.sync()
