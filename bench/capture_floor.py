@@ -36,12 +36,12 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from bench.interactive_roles import ROOT, Lines, stop
+from bench.vnc_servers import cells, measured
 
 FLOORS = ("floor-py", "floor-c")
 #: where one box per update is a floor; on scroll and drag it would send whole boxes where
@@ -161,14 +161,8 @@ def floor_window(
     """One window of floor ``name`` following the workload ``client`` draws; the floor is
     the window's ``customer`` (``window`` starts the CPU reading, as for the customer)."""
     with running(name, display, getattr(args, "floor_stage", "all")) as (proc, sink):
-        client.send("start")
-        time.sleep(1.0)  # warm up, as for the customer
-        span = window({"customer": proc.pid, "xvfb": xvfb})
-        received0 = sink.received
-        time.sleep(args.seconds)
-        result: dict[str, float] = span.result()
-        result["mbit_s"] = (sink.received - received0) * 8 / result["seconds"] / 1e6
-        client.send("stop")
+        pids = {"customer": proc.pid, "xvfb": xvfb}
+        result = measured(args, client, window, pids, lambda: sink.received)
         if proc.poll() is not None:  # a floor that died would read as a very low floor
             raise RuntimeError(f"{name} exited with {proc.returncode} during its window")
         return result
@@ -180,19 +174,14 @@ def floor_lines(summary: dict[str, dict[str, float]], names: list[str]) -> list[
     hundred microseconds a second are a tick or two of utime+stime."""
     lines = ["per-update floors, same run (CPU % by schedstat | Xvfb extra % | Mbit/s):"]
     for workload, row in summary.items():
-        cells = [
-            f"{n} {row[f'{n}_customer_sched']:.3f} | {row[f'{n}_xvfb_extra']:.2f} | "
-            f"{row[f'{n}_mbit_s']:.3f}"
-            for n in names
-            if f"{n}_customer_sched" in row
-        ]
         ours = row["damage_customer_sched"]
         above = [
             f"x{ours / row[f'{n}_customer_sched']:.2f} of {n}"
             for n in names
             if row.get(f"{n}_customer_sched", 0.0) > 0
         ]
-        lines.append(f"  {workload}: " + "; ".join(cells) + f"; damage {ours:.3f} = " +
+        here = "; ".join(cells(row, names, "customer_sched"))
+        lines.append(f"  {workload}: " + here + f"; damage {ours:.3f} = " +
                      ", ".join(above))  # fmt: skip
     return lines
 

@@ -163,17 +163,43 @@ def vnc_window(
     """One window of ``name`` serving the workload ``client`` draws (``window`` starts the
     CPU reading, as for the customer); the server is the window's ``customer``."""
     with serving(name, display, viewer_display) as (pid, port):
-        client.send("start")
-        time.sleep(1.0)  # warm up, as for the customer
-        span = window({"customer": pid, "xvfb": xvfb})
-        sent0 = sent_bytes(port)
-        time.sleep(args.seconds)
-        result: dict[str, float] = span.result()
-        sent1 = sent_bytes(port)
-        client.send("stop")
+        pids = {"customer": pid, "xvfb": xvfb}
+        return measured(args, client, window, pids, lambda: sent_bytes(port))
+
+
+def measured(
+    args: argparse.Namespace,
+    client: Any,
+    window: Callable[[dict[str, int]], Any],
+    pids: dict[str, int],
+    sent: Callable[[], int | None],
+) -> dict[str, float]:
+    """One measured window of a process beside the customer (a server, a floor): warm up
+    while ``client`` draws, then CPU over ``--seconds``, and Mbit/s from ``sent`` (bytes
+    so far, None if unknown)."""
+    client.send("start")
+    time.sleep(1.0)  # warm up, as for the customer
+    span = window(pids)
+    sent0 = sent()
+    time.sleep(args.seconds)
+    result: dict[str, float] = span.result()
+    sent1 = sent()
+    client.send("stop")
     if sent0 is not None and sent1 is not None:
         result["mbit_s"] = (sent1 - sent0) * 8 / result["seconds"] / 1e6
     return result
+
+
+def cells(row: dict[str, float], names: list[str], cpu: str = "customer") -> list[str]:
+    """``name CPU | Xvfb extra | Mbit/s`` of each process of ``names`` in a summary row
+    (``cpu``: "customer", utime+stime, or "customer_sched", schedstat)."""
+    digits = 3 if cpu.endswith("sched") else 2
+    return [
+        f"{n} {row[f'{n}_{cpu}']:.{digits}f} | {row[f'{n}_xvfb_extra']:.2f} | "
+        f"{row[f'{n}_mbit_s']:.3f}"
+        for n in names
+        if f"{n}_{cpu}" in row
+    ]
 
 
 def goal_lines(summary: dict[str, dict[str, float]], names: list[str]) -> list[str]:
@@ -181,13 +207,7 @@ def goal_lines(summary: dict[str, dict[str, float]], names: list[str]) -> list[s
     of the best server's CPU, and Xvfb's extra load not above the lowest server's."""
     lines = ["VNC servers, same run (customer CPU % | Xvfb extra % | Mbit/s):"]
     for workload, row in summary.items():
-        cells = [
-            f"{n} {row[f'{n}_customer']:.2f} | {row[f'{n}_xvfb_extra']:.2f} | "
-            f"{row[f'{n}_mbit_s']:.3f}"
-            for n in names
-            if f"{n}_customer" in row
-        ]
-        lines.append(f"  {workload}: " + "; ".join(cells))
+        lines.append(f"  {workload}: " + "; ".join(cells(row, names)))
     lines.append("")
     for workload, row in summary.items():
         cpu = {n: row[f"{n}_customer"] for n in names if f"{n}_customer" in row}
