@@ -49,7 +49,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.capture_floor import FLOOR_WORKLOADS, available, floor_lines, floor_window
+from bench.capture_floor import (
+    FLOOR_WORKLOADS,
+    STAGES,
+    available,
+    floor_lines,
+    floor_window,
+)
 from bench.capture_workload import workload_main
 from bench.interactive_agent import Agent
 from bench.interactive_roles import ROOT, Lines, child_pid, cpu_seconds, stop
@@ -357,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--floor", action="store_true",
                         help="also run the per-update floors, Python and C "
                         "(bench.capture_floor)")  # fmt: skip
-    parser.add_argument("--floor-stage", choices=("fetch", "grab", "all"), default="all",
+    parser.add_argument("--floor-stage", choices=STAGES, default="all",
                         help="the floors stop each update after this step")  # fmt: skip
     parser.add_argument("--role", choices=("bench", "workload"), default="bench",
                         help=argparse.SUPPRESS)  # fmt: skip

@@ -55,6 +55,7 @@ HEADERS_HINT = "apt install gcc libc6-dev libxcb-damage0-dev libxcb-xfixes0-dev 
 )
 FLAGS = ["-O2"]
 START_TIMEOUT_S = 30.0
+POLL_S = 1.0  #: the sink's longest wait before it looks whether it was closed
 TILE = 64
 
 
@@ -103,6 +104,7 @@ class Sink:
         self.received = 0
         self.connected = threading.Event()
         self.first_bytes = threading.Event()  #: set once anything came
+        self._closed = threading.Event()
         threading.Thread(target=self._drain, daemon=True, name="floor-sink").start()
 
     def _drain(self) -> None:
@@ -111,12 +113,22 @@ class Sink:
         except OSError:
             return
         self.connected.set()
+        conn.settimeout(POLL_S)  # idle sends nothing for whole windows: look at close()
         with conn:
-            while data := conn.recv(1 << 16):
+            while not self._closed.is_set():
+                try:
+                    data = conn.recv(1 << 16)
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return
+                if not data:
+                    return
                 self.received += len(data)
                 self.first_bytes.set()
 
     def close(self) -> None:
+        self._closed.set()
         with contextlib.suppress(OSError):  # wakes an accept() still waiting
             self.server.shutdown(socket.SHUT_RDWR)
         self.server.close()
@@ -160,7 +172,7 @@ def floor_window(
 ) -> dict[str, float]:
     """One window of floor ``name`` following the workload ``client`` draws; the floor is
     the window's ``customer`` (``window`` starts the CPU reading, as for the customer)."""
-    with running(name, display, getattr(args, "floor_stage", "all")) as (proc, sink):
+    with running(name, display, args.floor_stage) as (proc, sink):
         pids = {"customer": proc.pid, "xvfb": xvfb}
         result = measured(args, client, window, pids, lambda: sink.received)
         if proc.poll() is not None:  # a floor that died would read as a very low floor
@@ -207,7 +219,8 @@ def python_floor(port: int, stage: str) -> int:
     source = XDamageSource(None)
     stream, aead, counter = StreamCompressor(), ChaCha20Poly1305(bytes(32)), 0
     sock = socket.create_connection(("127.0.0.1", port))
-    assert source.sync()
+    if not source.sync():
+        raise RuntimeError("the X server did not answer the damage source's sync")
     source.take()
     print("ready", flush=True)
     while True:
