@@ -148,22 +148,27 @@ class KeptFrames:
         monitor was read instead (the shared segment failed: report everything)."""
         mon = self._monitor
         whole = Rect(0, 0, mon.width, mon.height)
+        # narrow boxes are read together after the wide ones (one send with the C
+        # extension), so a wide box's restored strips never overwrite one of them
+        narrow: list[Rect] = []
         for box in [whole] if boxes is None else boxes:
             shared = frame.shared
-            if shared is not None and self._wide(box):
-                try:
-                    shared.grab_rows(box.y, box.h)
-                    self.in_place_grabs += 1
-                    if frame is not self._front:
-                        self._restore_beside(frame, box)
-                    continue
-                except CaptureError as exc:  # keep this frame a plain array from now on,
-                    # and read it all: those rows may hold stale pixels left to this read
-                    log.info("capture event=shared-frame-off reason=%r", str(exc))
-                    frame.close()
-                    self._screen.grab_into(mon, whole, frame.pixels)
-                    return None
-            self._screen.grab_into(mon, box, frame.pixels[box.y : box.bottom, box.x : box.right])
+            if shared is None or not self._wide(box):
+                narrow.append(box)
+                continue
+            try:
+                shared.grab_rows(box.y, box.h)
+                self.in_place_grabs += 1
+                if frame is not self._front:
+                    self._restore_beside(frame, box)
+                continue
+            except CaptureError as exc:  # keep this frame a plain array from now on,
+                # and read it all: those rows may hold stale pixels left to this read
+                log.info("capture event=shared-frame-off reason=%r", str(exc))
+                frame.close()
+                self._screen.grab_into(mon, whole, frame.pixels)
+                return None
+        self._screen.grab_boxes_into(mon, narrow, frame.pixels)
         return None if boxes is None else tuple(boxes)
 
     def _restore_beside(self, frame: _Frame, box: Rect) -> None:

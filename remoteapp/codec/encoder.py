@@ -21,7 +21,7 @@ from remoteapp.codec.lossy import REFRESH_BUDGET, LossyMode, LossyPlanner
 from remoteapp.codec.motion import Motion, Words, find_motion, follow_hint, follow_motion
 from remoteapp.codec.pixels import Pixels
 from remoteapp.codec.raw_bgra import RAW_BGRA
-from remoteapp.codec.tiles import TileDiff, as_words, changed_rects
+from remoteapp.codec.tiles import TileDiff, as_words, boxes_changed_rects, changed_rects
 from remoteapp.codec.update_format import (
     BYTES_PER_PIXEL,
     MAX_DIMENSION,
@@ -181,6 +181,8 @@ class ScreenEncoder:
             rects = self._follow(ref, ref_w, cur_w, damage, moves, ops, adopting)
             if rects is not None:
                 copies = 1
+            elif (found := _small_diff(frame, ref, damage)) is not None:
+                rects = found
             else:
                 boxes: Sequence[Rect | None] = (None,) if damage is None else damage
                 diffs = [TileDiff(cur_w, ref_w, box) for box in boxes]
@@ -340,6 +342,16 @@ class ScreenEncoder:
         self._missed_region = region
         self._miss_streak += 1
         self._skip_frames = min(2 ** (self._miss_streak - 1) - 1, MOTION_MAX_BACKOFF)
+
+
+def _small_diff(frame: Pixels, ref: Pixels, damage: Sequence[Rect] | None) -> list[Rect] | None:
+    """The changed rectangles of damage too small for the motion search (a typed key's
+    box: its bounds are smaller than MOTION_MIN_AREA), diffed in C; None otherwise, or
+    without the C extension (numpy's ``TileDiff`` then)."""
+    bound = bounding_box(list(damage)) if damage else None
+    if damage is None or bound is None or bound.area >= MOTION_MIN_AREA:
+        return None
+    return boxes_changed_rects(frame, ref, damage)
 
 
 def _check_frame(frame: Pixels) -> None:

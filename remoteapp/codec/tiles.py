@@ -6,10 +6,15 @@ tiles merge into spans, each span is tightened to the pixels that changed, and s
 over the same tile columns in consecutive bands merge into one rectangle.  ``TileDiff``
 keeps the compare, so a caller that only needs the changed area's bounds (the move
 detector's region, before a scroll's copy explains most of it) skips the merge.
+
+A few small boxes (a typed key's) are diffed by the optional C extension ``_tilediff``
+where it is built (``boxes_changed_rects``): the same rectangles, without numpy's
+per-call overhead, which cold is most of such a diff's cost.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final, cast
 
 import numpy as np
@@ -18,6 +23,11 @@ import numpy.typing as npt
 from remoteapp.codec.compare import not_equal, pair_view
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.pixels import Pixels
+
+try:
+    from remoteapp.codec import _tilediff as native
+except ImportError:  # not built (no compiler at install, not Linux): numpy does it
+    native = None  # type: ignore[assignment]
 
 TILE: Final = 64
 
@@ -37,6 +47,18 @@ def changed_rects(
     pixel pairs, to the changed columns rounded out to whole pairs.
     """
     return TileDiff(cur, ref, area).rects()
+
+
+def boxes_changed_rects(cur: Pixels, ref: Pixels, boxes: Sequence[Rect]) -> list[Rect] | None:
+    """``TileDiff(cur, ref, box).rects()`` of every box, by the C extension: None where it
+    is not built.  ``cur`` and ``ref``: two whole (h, w, 4) C-contiguous frames."""
+    if native is None:
+        return None
+    height, width = cur.shape[:2]
+    found = native.changed_rects(
+        cur, ref, width, height, [(b.x, b.y, b.w, b.h) for b in boxes]
+    )  # fmt: skip
+    return [Rect(x, y, w, h) for x, y, w, h in found]
 
 
 class TileDiff:

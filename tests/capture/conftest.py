@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from remoteapp.capture import DamageGrabber, ScreenGrabber
+from remoteapp.capture import DamageGrabber, ScreenGrabber, x11_link
 from remoteapp.capture.x11_damage import XDamageSource
+from remoteapp.codec import tiles
 from tests import displays
 from tests.capture.damage_rig import Clock, FbdirXvfb, H, Painter, W
 
@@ -36,18 +37,26 @@ def painter(fbdir_xvfb: FbdirXvfb) -> Iterator[Painter]:
         p.close()
 
 
-@pytest.fixture(params=[False, True], ids=["one-frame", "hand-over"])
+@pytest.fixture(
+    params=[(False, True), (True, True), (True, False)],
+    ids=["one-frame", "hand-over", "hand-over-python"],
+)
 def damage_grabber(
-    fbdir_xvfb: FbdirXvfb, request: pytest.FixtureRequest
+    fbdir_xvfb: FbdirXvfb, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[DamageGrabber, Clock]]:
     """A damage grabber with one kept frame, and one with two that hands each over to
-    the encoder (as the customer's capture loop uses it): every test runs with both."""
+    the encoder (as the customer's capture loop uses it): every test runs with both,
+    and the second once more without the C extensions (where they are built)."""
+    hand_over, native = request.param
+    if not native:
+        monkeypatch.setattr(x11_link, "native", None)
+        monkeypatch.setattr(tiles, "native", None)
     clock = Clock()
     grabber = DamageGrabber(
         ScreenGrabber(display=fbdir_xvfb.display),
         lambda: XDamageSource(fbdir_xvfb.display),
         clock=clock,
-        hand_over=request.param,
+        hand_over=hand_over,
     )
     try:
         yield grabber, clock

@@ -1,0 +1,395 @@
+/* The capture thread's X round trips in C, with the GIL released (an optional
+ * extension: without it, x11_link does the same in Python).
+ *
+ * Why: a typed key's grab is one DAMAGE fetch and one XShmGetImage, a few hundred
+ * bytes each way, and the Python around them cost more than the X server's work
+ * (docs/capture.md, "The per-update floor": 173 us of Python against 22 of C to read
+ * one box).  This module writes the fixed-layout requests x11_wire builds and reads
+ * back exactly the packets it needs: it never reads past the reply it waits for, so the
+ * connection's Python reader (x11_link.XLink) finds the stream where it left it.
+ *
+ *     round_trip(fd, request, timeout_ms) -> (reply, skipped)
+ *     read_boxes(fd, shm_major, drawable, seg, shm, frame, frame_width, frame_height,
+ *                left, top, boxes, depth, timeout_ms) -> skipped
+ *
+ * Errors: ``Error(kind, detail)``, kind "x-error" with the server's 32-byte error packet
+ * as detail, or "wire" with a message (no answer in time, a closed connection, a packet
+ * over MAX_PACKET); OSError for the socket's own errors.  x11_link maps both to its
+ * XWireError / XRequestError.  Linux and other POSIX systems (X11 clients).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define PACKET_HEAD 32
+#define X_ERROR 0
+#define X_REPLY 1
+#define X_GENERIC_EVENT 35
+#define MAX_PACKET (64u << 20) /* as x11_wire.MAX_PACKET */
+#define SHM_GET_IMAGE 4        /* MIT-SHM minor opcode */
+#define MAX_BOXES 4096
+
+static PyObject *WireError;
+
+/* What went wrong, set without the GIL and raised after it is taken back. */
+typedef struct {
+    int err;             /* errno, for OSError */
+    const char *wire;    /* a wire-level message */
+    unsigned char xerr[PACKET_HEAD];
+    int has_xerr;
+} failure;
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait for ``events`` on fd until the deadline: 1 ready, 0 timed out, -1 errno. */
+static int wait_fd(int fd, short events, int64_t deadline) {
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        if (left < 0)
+            left = 0;
+        struct pollfd p = {fd, events, 0};
+        int r = poll(&p, 1, (int)left);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            return 0;
+        if (p.revents & (POLLERR | POLLNVAL) && !(p.revents & events))
+            return -1;
+        return 1;
+    }
+}
+
+static int send_all(int fd, const unsigned char *data, size_t len, int64_t deadline,
+                    failure *f) {
+    while (len) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            data += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            int r = wait_fd(fd, POLLOUT, deadline);
+            if (r == 0) {
+                f->wire = "the X server took no request in time";
+                return -1;
+            }
+            if (r < 0) {
+                f->err = errno ? errno : EIO;
+                return -1;
+            }
+            continue;
+        }
+        f->err = n < 0 ? errno : EIO;
+        return -1;
+    }
+    return 0;
+}
+
+static int recv_exact(int fd, unsigned char *buf, size_t len, int64_t deadline,
+                      failure *f) {
+    while (len) {
+        ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
+        if (n > 0) {
+            buf += n;
+            len -= (size_t)n;
+            continue;
+        }
+        if (n == 0) {
+            f->wire = "the X server closed the connection";
+            return -1;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            int r = wait_fd(fd, POLLIN, deadline);
+            if (r == 0) {
+                f->wire = "no answer from the X server in time";
+                return -1;
+            }
+            if (r < 0) {
+                f->err = errno ? errno : EIO;
+                return -1;
+            }
+            continue;
+        }
+        f->err = errno;
+        return -1;
+    }
+    return 0;
+}
+
+/* Skip bytes of a packet we do not keep (an event's tail). */
+static int discard(int fd, size_t len, int64_t deadline, failure *f) {
+    unsigned char sink[4096];
+    while (len) {
+        size_t step = len < sizeof sink ? len : sizeof sink;
+        if (recv_exact(fd, sink, step, deadline, f) < 0)
+            return -1;
+        len -= step;
+    }
+    return 0;
+}
+
+static uint32_t native_u32(const unsigned char *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Read packets until a reply: its head into ``head`` and its extra length (bytes) into
+ * ``*extra`` (not read).  Events are skipped (counted), an error packet fails. */
+static int next_reply(int fd, unsigned char head[PACKET_HEAD], size_t *extra,
+                      Py_ssize_t *skipped, int64_t deadline, failure *f) {
+    for (;;) {
+        if (recv_exact(fd, head, PACKET_HEAD, deadline, f) < 0)
+            return -1;
+        uint8_t kind = head[0];
+        size_t more = 0;
+        if (kind == X_REPLY || kind == X_GENERIC_EVENT) {
+            uint64_t words = native_u32(head + 4);
+            if (PACKET_HEAD + 4 * words > MAX_PACKET) {
+                f->wire = "an X packet over the size bound";
+                return -1;
+            }
+            more = (size_t)(4 * words);
+        }
+        if (kind == X_ERROR) {
+            memcpy(f->xerr, head, PACKET_HEAD);
+            f->has_xerr = 1;
+            return -1;
+        }
+        if (kind == X_REPLY) {
+            *extra = more;
+            return 0;
+        }
+        if (discard(fd, more, deadline, f) < 0)
+            return -1;
+        ++*skipped;
+    }
+}
+
+static PyObject *raise_failure(const failure *f) {
+    if (f->has_xerr)
+        PyErr_SetObject(WireError,
+                        Py_BuildValue("(sy#)", "x-error", (const char *)f->xerr,
+                                      (Py_ssize_t)PACKET_HEAD));
+    else if (f->wire)
+        PyErr_SetObject(WireError, Py_BuildValue("(ss)", "wire", f->wire));
+    else {
+        errno = f->err;
+        PyErr_SetFromErrno(PyExc_OSError);
+    }
+    return NULL;
+}
+
+static PyObject *round_trip(PyObject *self, PyObject *args) {
+    int fd, timeout_ms;
+    Py_buffer request;
+    if (!PyArg_ParseTuple(args, "iy*i", &fd, &request, &timeout_ms))
+        return NULL;
+    failure f = {0};
+    unsigned char head[PACKET_HEAD];
+    size_t extra = 0;
+    Py_ssize_t skipped = 0;
+    int bad;
+    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    Py_BEGIN_ALLOW_THREADS
+    bad = send_all(fd, request.buf, (size_t)request.len, deadline, &f) < 0 ||
+          next_reply(fd, head, &extra, &skipped, deadline, &f) < 0;
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&request);
+    if (bad)
+        return raise_failure(&f);
+    PyObject *reply = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(PACKET_HEAD + extra));
+    if (reply == NULL)
+        return NULL;
+    unsigned char *out = (unsigned char *)PyBytes_AS_STRING(reply);
+    memcpy(out, head, PACKET_HEAD);
+    Py_BEGIN_ALLOW_THREADS
+    bad = recv_exact(fd, out + PACKET_HEAD, extra, deadline, &f) < 0;
+    Py_END_ALLOW_THREADS
+    if (bad) {
+        Py_DECREF(reply);
+        return raise_failure(&f);
+    }
+    return Py_BuildValue("(Nn)", reply, skipped);
+}
+
+typedef struct {
+    int x, y, w, h;
+    size_t offset; /* in the segment */
+} box;
+
+/* The ShmGetImage requests for boxes[first:last], each at its own offset, in one send. */
+static int send_gets(int fd, int shm_major, uint32_t drawable, uint32_t seg, int left,
+                     int top, const box *boxes, int first, int last, int64_t deadline,
+                     failure *f) {
+    unsigned char req[32 * 64];
+    int count = 0;
+    for (int i = first; i < last; i++) {
+        unsigned char *r = req + 32 * count;
+        uint16_t length = 8;
+        int16_t x = (int16_t)(left + boxes[i].x), y = (int16_t)(top + boxes[i].y);
+        uint16_t w = (uint16_t)boxes[i].w, h = (uint16_t)boxes[i].h;
+        uint32_t planes = 0xFFFFFFFFu, offset = (uint32_t)boxes[i].offset;
+        r[0] = (unsigned char)shm_major;
+        r[1] = SHM_GET_IMAGE;
+        memcpy(r + 2, &length, 2);
+        memcpy(r + 4, &drawable, 4);
+        memcpy(r + 8, &x, 2);
+        memcpy(r + 10, &y, 2);
+        memcpy(r + 12, &w, 2);
+        memcpy(r + 14, &h, 2);
+        memcpy(r + 16, &planes, 4);
+        r[20] = 2; /* ZPixmap */
+        r[21] = r[22] = r[23] = 0;
+        memcpy(r + 24, &seg, 4);
+        memcpy(r + 28, &offset, 4);
+        if (++count == 64) {
+            if (send_all(fd, req, sizeof req, deadline, f) < 0)
+                return -1;
+            count = 0;
+        }
+    }
+    return count ? send_all(fd, req, (size_t)(32 * count), deadline, f) : 0;
+}
+
+static PyObject *read_boxes(PyObject *self, PyObject *args) {
+    int fd, shm_major, width, height, left, top, depth, timeout_ms;
+    unsigned int drawable, seg;
+    Py_buffer shm, frame;
+    PyObject *seq_obj;
+    if (!PyArg_ParseTuple(args, "iiIIy*w*iiiiOii", &fd, &shm_major, &drawable, &seg, &shm,
+                          &frame, &width, &height, &left, &top, &seq_obj, &depth,
+                          &timeout_ms))
+        return NULL;
+    PyObject *result = NULL;
+    box *boxes = NULL;
+    PyObject *seq = PySequence_Fast(seq_obj, "boxes must be a sequence");
+    if (seq == NULL)
+        goto done;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    if (width <= 0 || height <= 0 || frame.len != (Py_ssize_t)width * height * 4) {
+        PyErr_SetString(PyExc_ValueError, "the frame is not width x height BGRA");
+        goto done;
+    }
+    if (n > MAX_BOXES) {
+        PyErr_SetString(PyExc_ValueError, "too many boxes");
+        goto done;
+    }
+    boxes = PyMem_Calloc(n ? (size_t)n : 1, sizeof *boxes);
+    if (boxes == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        box *b = &boxes[i];
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, i), "iiii;a box is (x, y, w, h)",
+                              &b->x, &b->y, &b->w, &b->h))
+            goto done;
+        if (b->x < 0 || b->y < 0 || b->w <= 0 || b->h <= 0 || b->w > width - b->x ||
+            b->h > height - b->y) {
+            PyErr_SetString(PyExc_ValueError, "a box is outside the frame");
+            goto done;
+        }
+        if ((size_t)b->w * (size_t)b->h * 4 > (size_t)shm.len) {
+            PyErr_SetString(PyExc_ValueError, "a box does not fit in the segment");
+            goto done;
+        }
+    }
+    failure f = {0};
+    Py_ssize_t skipped = 0;
+    int bad = 0;
+    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    Py_BEGIN_ALLOW_THREADS
+    /* as many boxes as fit in the segment go out in one send; then their replies */
+    for (int first = 0; first < n && !bad;) {
+        size_t used = 0;
+        int last = first;
+        while (last < n) {
+            size_t bytes = (size_t)boxes[last].w * (size_t)boxes[last].h * 4;
+            if (used + bytes > (size_t)shm.len)
+                break;
+            boxes[last].offset = used;
+            used += bytes;
+            last++;
+        }
+        bad = send_gets(fd, shm_major, drawable, seg, left, top, boxes, first, last,
+                        deadline, &f) < 0;
+        for (int i = first; i < last && !bad; i++) {
+            unsigned char head[PACKET_HEAD];
+            size_t extra = 0;
+            bad = next_reply(fd, head, &extra, &skipped, deadline, &f) < 0 ||
+                  discard(fd, extra, deadline, &f) < 0;
+            if (!bad && head[1] != depth) {
+                f.wire = "XShmGetImage returned another depth";
+                bad = 1;
+            }
+        }
+        for (int i = first; i < last && !bad; i++) {
+            const box *b = &boxes[i];
+            const unsigned char *src = (const unsigned char *)shm.buf + b->offset;
+            unsigned char *dst = (unsigned char *)frame.buf + ((size_t)b->y * width + b->x) * 4;
+            size_t row = (size_t)b->w * 4, stride = (size_t)width * 4;
+            for (int r = 0; r < b->h; r++)
+                memcpy(dst + r * stride, src + r * row, row);
+        }
+        first = last;
+    }
+    Py_END_ALLOW_THREADS
+    if (bad)
+        raise_failure(&f);
+    else
+        result = PyLong_FromSsize_t(skipped);
+done:
+    PyMem_Free(boxes);
+    Py_XDECREF(seq);
+    PyBuffer_Release(&shm);
+    PyBuffer_Release(&frame);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"round_trip", round_trip, METH_VARARGS,
+     "round_trip(fd, request, timeout_ms) -> (reply, skipped): send the request bytes "
+     "(ending with the one request that has a reply) and read packets up to that reply; "
+     "events are skipped and counted, an error packet raises Error('x-error', packet)."},
+    {"read_boxes", read_boxes, METH_VARARGS,
+     "read_boxes(fd, shm_major, drawable, seg, shm, frame, width, height, left, top, "
+     "boxes, depth, timeout_ms) -> skipped: XShmGetImage of each (x, y, w, h) box of the "
+     "monitor at (left, top) into the segment (mapped as shm), pipelined, then copied "
+     "into the frame (width x height BGRA) at the box."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_xwire",
+    "The capture thread's X round trips in C (see x11_link).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__xwire(void) {
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    WireError = PyErr_NewException("remoteapp.capture._xwire.Error", NULL, NULL);
+    if (WireError == NULL || PyModule_AddObjectRef(m, "Error", WireError) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,20 @@
+class Error(Exception):
+    args: tuple[str, bytes | str]
+
+def round_trip(fd: int, request: bytes, timeout_ms: int, /) -> tuple[bytes, int]: ...
+def read_boxes(
+    fd: int,
+    shm_major: int,
+    drawable: int,
+    seg: int,
+    shm: object,
+    frame: object,
+    width: int,
+    height: int,
+    left: int,
+    top: int,
+    boxes: list[tuple[int, int, int, int]],
+    depth: int,
+    timeout_ms: int,
+    /,
+) -> int: ...

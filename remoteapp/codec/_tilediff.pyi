@@ -1,0 +1,3 @@
+def changed_rects(
+    cur: object, ref: object, width: int, height: int, boxes: list[tuple[int, int, int, int]], /
+) -> list[tuple[int, int, int, int]]: ...

@@ -1,0 +1,41 @@
+"""The optional C extensions (everything else is in setup.cfg).
+
+On Linux the capture's X round trips (``remoteapp.capture._xwire``) and the tile diff of
+small boxes (``remoteapp.codec._tilediff``) are built in C when a compiler and the
+Python headers are there; without them the install goes on and the same work is done in
+Python (``docs/capture.md``, "The native path").
+"""
+
+import sys
+
+from setuptools import Extension, setup
+
+# (the Python C API passes parameters a function may not need and has optional fields)
+FLAGS = [
+    "-O2",
+    "-std=c11",
+    "-Wall",
+    "-Wextra",
+    "-Wno-unused-parameter",
+    "-Wno-missing-field-initializers",
+    "-Werror=implicit-function-declaration",
+]
+
+extensions = []
+if sys.platform.startswith("linux"):
+    extensions = [
+        Extension(
+            "remoteapp.capture._xwire",
+            ["remoteapp/capture/_xwire.c"],
+            extra_compile_args=[*FLAGS, "-D_GNU_SOURCE"],
+            optional=True,
+        ),
+        Extension(
+            "remoteapp.codec._tilediff",
+            ["remoteapp/codec/_tilediff.c"],
+            extra_compile_args=FLAGS,
+            optional=True,
+        ),
+    ]
+
+setup(ext_modules=extensions)

@@ -1,0 +1,221 @@
+"""The X round trips in C (``_xwire``): against a fake X server on a socket pair, the
+reply whole, trickled byte by byte, behind events, with trailing bytes left unread, the
+server's error, a stall, a close and an oversized packet; on a real Xvfb, boxes read in
+one send equal mss's grab, however many batches the segment needs."""
+
+from __future__ import annotations
+
+import os
+import socket
+import struct
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from remoteapp.capture import ScreenGrabber, x11_link, x11_wire
+from remoteapp.codec.geometry import Rect
+from remoteapp.errors import CaptureError
+from tests.capture.damage_rig import FbdirXvfb, Painter
+
+REQUEST = x11_wire.sync_request()
+
+
+@pytest.fixture(scope="module")
+def native() -> Any:
+    if x11_link.native is None:
+        if os.environ.get("CI"):
+            pytest.fail("the C X round trips are not built; ./dev test builds them (gcc)")
+        pytest.skip("the C X round trips are not built (no compiler at install)")
+    return x11_link.native
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    client, server = socket.socketpair()
+    try:
+        yield client, server
+    finally:
+        client.close()
+        server.close()
+
+
+def reply(extra: bytes = b"", detail: int = 7) -> bytes:
+    assert len(extra) % 4 == 0
+    return struct.pack("=BBHI24x", 1, detail, 1, len(extra) // 4) + extra
+
+
+def event(kind: int = 22) -> bytes:
+    return bytes([kind]) + bytes(31)
+
+
+def generic_event(words: int) -> bytes:
+    return struct.pack("=BBHI24x", 35, 0, 1, words) + bytes(4 * words)
+
+
+def serve(server: socket.socket, data: bytes, *, trickle: bool = False) -> threading.Thread:
+    """Read the request, then answer ``data`` (one byte per send when ``trickle``)."""
+
+    def run() -> None:
+        assert server.recv(len(REQUEST)) == REQUEST
+        if trickle:
+            for i in range(len(data)):
+                server.sendall(data[i : i + 1])
+        else:
+            server.sendall(data)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("trickle", [False, True], ids=["whole", "byte-by-byte"])
+def test_the_reply_comes_back_whole_behind_skipped_events(
+    native: Any, pair: tuple[socket.socket, socket.socket], trickle: bool
+) -> None:
+    client, server = pair
+    answer = reply(b"ABCDEFGH")
+    thread = serve(server, event() + generic_event(3) + answer, trickle=trickle)
+    assert native.round_trip(client.fileno(), REQUEST, 5000) == (answer, 2)
+    thread.join()
+
+
+def test_bytes_after_the_reply_stay_in_the_socket_for_the_python_reader(
+    native: Any, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    client, server = pair
+    thread = serve(server, reply() + event(34) + b"partial")
+    assert native.round_trip(client.fileno(), REQUEST, 5000) == (reply(), 0)
+    thread.join()
+    assert client.recv(100) == event(34) + b"partial"
+
+
+def test_the_servers_error_packet_becomes_xrequesterror(
+    native: Any, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    client, server = pair
+    error = struct.pack("=BBHIHB21x", 0, 9, 1, 0x1FFFFF, 4, 130)
+    thread = serve(server, error)
+    with pytest.raises(native.Error) as err:
+        native.round_trip(client.fileno(), REQUEST, 5000)
+    thread.join()
+    mapped = x11_link._mapped(err.value)
+    assert isinstance(mapped, x11_wire.XRequestError)
+    assert (mapped.code, mapped.major, mapped.minor) == (9, 130, 4)
+
+
+@pytest.mark.parametrize(
+    ("answer", "close", "message"),
+    [
+        (b"", False, "no answer from the X server in time"),  # a stall
+        (reply()[:20], False, "no answer from the X server in time"),  # stops mid-packet
+        (b"", True, "the X server closed the connection"),
+        (reply()[:20], True, "the X server closed the connection"),
+        (struct.pack("=BBHI24x", 1, 0, 1, 1 << 30), False, "an X packet over the size bound"),
+    ],
+    ids=["stall", "stall-mid-packet", "closed", "closed-mid-packet", "oversized"],
+)
+def test_a_stalled_closed_or_oversized_answer_is_a_wire_error(
+    native: Any,
+    pair: tuple[socket.socket, socket.socket],
+    answer: bytes,
+    close: bool,
+    message: str,
+) -> None:
+    client, server = pair
+    server.sendall(answer)
+    if close:
+        server.shutdown(socket.SHUT_WR)
+    with pytest.raises(native.Error) as err:
+        native.round_trip(client.fileno(), REQUEST, 50)
+    assert server.recv(100) == REQUEST
+    assert err.value.args == ("wire", message)
+    mapped = x11_link._mapped(err.value)
+    assert type(mapped) is x11_wire.XWireError and str(mapped) == message
+
+
+def test_a_closed_descriptor_is_an_oserror(native: Any) -> None:
+    client, server = socket.socketpair()
+    fd = client.fileno()
+    server.close()
+    client.close()
+    with pytest.raises(OSError):
+        native.round_trip(fd, REQUEST, 50)
+
+
+def test_boxes_outside_the_frame_or_the_segment_are_refused(native: Any) -> None:
+    frame = np.zeros((4, 4, 4), np.uint8)
+    for boxes, shm in (([(3, 0, 2, 1)], bytes(64)), ([(0, 0, 4, 4)], bytes(8))):
+        with pytest.raises(ValueError):
+            native.read_boxes(-1, 130, 1, 1, shm, frame, 4, 4, 0, 0, boxes, 24, 50)
+    with pytest.raises(ValueError):  # not the frame's size
+        native.read_boxes(-1, 130, 1, 1, bytes(64), frame, 4, 5, 0, 0, [], 24, 50)
+    with pytest.raises(TypeError):  # a read-only frame
+        native.read_boxes(-1, 130, 1, 1, bytes(64), bytes(64), 4, 4, 0, 0, [], 24, 50)
+
+
+@pytest.mark.display
+def test_boxes_read_in_one_send_equal_mss_grab(
+    native: Any, fbdir_xvfb: FbdirXvfb, painter: Painter
+) -> None:
+    painter.fill(10, 10, 80, 50, 0x3366CC)
+    painter.fill(300, 200, 7, 9, 0xCC3300)
+    painter.d.sync()
+    with ScreenGrabber(display=fbdir_xvfb.display) as grabber:
+        mon = grabber.monitors()[1]
+        grabber.grab(mon)  # mss proves MIT-SHM with its own first grab
+        boxes = [Rect(49, 39, 91, 61), Rect(290, 192, 64, 64), Rect(0, 0, 1, 1)]
+        frame = np.zeros((mon.height, mon.width, 4), np.uint8)
+        grabber.grab_boxes_into(mon, boxes, frame)
+        link = grabber.shm_link()
+        assert link is not None and link.native  # (the path under test was taken)
+        for box in boxes:
+            area = frame[box.y : box.bottom, box.x : box.right]
+            assert np.array_equal(area, grabber.grab_area(mon, box))
+        assert frame[40, 50, :3].tolist() == [0xCC, 0x66, 0x33]
+        assert not frame[100:190].any()  # nothing outside the boxes was written
+
+
+@pytest.mark.display
+def test_more_boxes_than_the_segment_holds_go_out_in_batches(
+    native: Any, fbdir_xvfb: FbdirXvfb, painter: Painter
+) -> None:
+    painter.fill(100, 100, 200, 100, 0x00AA55)
+    painter.d.sync()
+    with ScreenGrabber(display=fbdir_xvfb.display) as grabber:
+        mon = grabber.monitors()[1]
+        whole = grabber.grab(mon).pixels
+        frame = np.zeros_like(whole)
+        # the whole monitor three times, and a box: four batches of one segment each
+        boxes = [Rect(0, 0, mon.width, mon.height)] * 3 + [Rect(64, 64, 64, 64)]
+        grabber.grab_boxes_into(mon, boxes, frame)
+        assert np.array_equal(frame, whole)
+
+
+@pytest.mark.display
+def test_the_servers_error_for_a_box_read_turns_the_link_off(
+    native: Any, fbdir_xvfb: FbdirXvfb, painter: Painter
+) -> None:
+    with ScreenGrabber(display=fbdir_xvfb.display) as grabber:
+        mon = grabber.monitors()[1]
+        grabber.grab(mon)
+        link = grabber.shm_link()
+        assert link is not None
+        impl: Any = grabber._sct._impl
+        frame = np.zeros((mon.height, mon.width, 4), np.uint8)
+        with pytest.raises(x11_wire.XRequestError) as err:  # a segment nobody attached
+            link.read_boxes(
+                impl.drawable.value, 0x1FFFFF, impl._buf, impl.drawable_depth, frame,
+                (mon.left, mon.top), [(0, 0, 8, 8)],
+            )  # fmt: skip
+        assert err.value.minor == 4
+        impl._shmseg = type(impl._shmseg)(0x1FFFFF)  # mss's own id goes bad: the grab
+        try:  # falls back to mss's bindings, which fail too, and say so
+            painter.fill(0, 0, 8, 8, 0xFFFFFF)
+            with pytest.raises(CaptureError):
+                grabber.grab_boxes_into(mon, [Rect(0, 0, 8, 8)], frame)
+            assert grabber.shm_link() is None  # the link was given up on the way
+        finally:
+            impl._shmseg = type(impl._shmseg)(impl._shmseg.value)

@@ -1,0 +1,128 @@
+"""The tile diff in C (``_tilediff``) gives ``TileDiff``'s rectangles, in its order, for
+any boxes, sizes and alignments (so the encoder's updates keep their bytes); it refuses
+what is not two frames and boxes inside them; without it the encoder is unchanged."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from remoteapp.codec import encoder as encoder_module
+from remoteapp.codec import tiles
+from remoteapp.codec.geometry import Rect
+from remoteapp.codec.tiles import TILE, TileDiff, as_words, boxes_changed_rects
+from tests.codec.test_encoder_exact import RECORDED, SEQUENCES, digest, encode_all
+
+
+@pytest.fixture(scope="module")
+def native() -> object:
+    if tiles.native is None:
+        if os.environ.get("CI"):
+            pytest.fail("the C tile diff is not built; ./dev test builds it (gcc)")
+        pytest.skip("the C tile diff is not built (no compiler at install)")
+    return tiles.native
+
+
+def _frames(h: int, w: int, seed: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two (h, w, 4) frames starting ``offset`` bytes into their buffers (4: not 8-byte
+    aligned, so TileDiff compares single pixels instead of pairs)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(2):
+        raw = np.zeros(h * w * 4 + 8, np.uint8)
+        frame = raw[offset : offset + h * w * 4].reshape(h, w, 4)
+        frame[...] = rng.integers(0, 4, (h, w, 4), dtype=np.uint8)
+        out.append(frame)
+    out[1][...] = out[0]
+    return out[0], out[1]
+
+
+@st.composite
+def cases(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, list[Rect]]:
+    h, w = draw(st.integers(1, 300)), draw(st.integers(1, 300))
+    ref, cur = _frames(h, w, draw(st.integers(0, 1000)), draw(st.sampled_from([0, 4])))
+    for _ in range(draw(st.integers(0, 6))):
+        y, x = draw(st.integers(0, h - 1)), draw(st.integers(0, w - 1))
+        if draw(st.booleans()):
+            cur[y, x, draw(st.integers(0, 3))] ^= 1 << draw(st.integers(0, 7))
+        else:
+            cur[y : y + draw(st.integers(1, 90)), x : x + draw(st.integers(1, 150))] = 7
+    boxes = []
+    for _ in range(draw(st.integers(0, 3))):
+        x, y = draw(st.integers(0, w - 1)), draw(st.integers(0, h - 1))
+        if draw(st.booleans()):  # tile-aligned, as the damage grabber's
+            x, y = x // TILE * TILE, y // TILE * TILE
+        bw, bh = draw(st.integers(1, w - x)), draw(st.integers(1, h - y))
+        boxes.append(Rect(x, y, bw, bh))
+    return ref, cur, boxes
+
+
+@given(cases())
+@settings(max_examples=300, deadline=None)
+def test_the_same_rectangles_as_tilediff_in_its_order(
+    native: object, case: tuple[np.ndarray, np.ndarray, list[Rect]]
+) -> None:
+    ref, cur, boxes = case
+    want = [r for box in boxes for r in TileDiff(as_words(cur), as_words(ref), box).rects()]
+    assert boxes_changed_rects(cur, ref, boxes) == want
+
+
+def test_a_dense_change_over_many_bands_merges_as_tilediff(native: object) -> None:
+    """Spans over the same tile columns in consecutive bands, and ones that do not meet."""
+    ref, cur = _frames(400, 512, 1, 0)
+    cur[10:300, 70:200] = 9  # tile columns 1-3 over five bands ...
+    cur[130:140, 300:460] = 9  # ... but band 2's run is 1-7: bands 0-1 merge, then 3-4
+    cur[200:210, 330:340] = 5  # a run of its own in band 3
+    box = [Rect(0, 0, 512, 400)]
+    want = TileDiff(as_words(cur), as_words(ref), box[0]).merged_rects()
+    found = boxes_changed_rects(cur, ref, box)
+    assert found == want and len(found) == 4
+    assert Rect(70, 10, 130, 118) in found and Rect(70, 192, 130, 108) in found
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        ((b"\0" * 16, b"\0" * 16, 2, 2, [(0, 0, 3, 1)]), ValueError),  # outside
+        ((b"\0" * 16, b"\0" * 16, 2, 2, [(-1, 0, 1, 1)]), ValueError),
+        ((b"\0" * 16, b"\0" * 12, 2, 2, []), ValueError),  # not a frame
+        ((b"\0" * 16, b"\0" * 16, 0, 0, []), ValueError),
+        ((b"\0" * 16, b"\0" * 16, 2, 2, [(0, 0, 1)]), TypeError),
+        ((b"\0" * 16, b"\0" * 16, 2, 2, [(0, 0, 1, 1 << 40)]), OverflowError),
+        ((b"\0" * 16, b"\0" * 16, 2, 2, 5), TypeError),
+        ((b"\0" * 16, b"\0" * 16, 2, 2, [(0, 0, 1, 1)] * 5000), ValueError),
+    ],
+)
+def test_what_is_not_two_frames_and_boxes_inside_them_is_refused(
+    native: object, args: tuple[object, ...], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        native.changed_rects(*args)  # type: ignore[attr-defined]
+
+
+def test_empty_boxes_and_an_unchanged_frame_give_nothing(native: object) -> None:
+    ref, cur = _frames(70, 90, 3, 0)
+    assert boxes_changed_rects(cur, ref, [Rect(0, 0, 90, 70), Rect(5, 5, 0, 3)]) == []
+
+
+@pytest.mark.parametrize("name", ["typing-damage", "drag-damage-hinted", "scroll-damage"])
+def test_the_encoder_sends_the_recorded_bytes_with_it_and_without_it(
+    native: object, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = []
+    real = boxes_changed_rects
+
+    def counted(cur: np.ndarray, ref: np.ndarray, boxes: list[Rect]) -> list[Rect] | None:
+        calls.append(len(boxes))
+        return real(cur, ref, boxes)
+
+    monkeypatch.setattr(encoder_module, "boxes_changed_rects", counted)
+    assert digest(encode_all(SEQUENCES[name]())) == RECORDED[name]
+    if name == "typing-damage":
+        assert calls  # (the C diff was used)
+    monkeypatch.setattr(tiles, "native", None)
+    assert digest(encode_all(SEQUENCES[name]())) == RECORDED[name]
