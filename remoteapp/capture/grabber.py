@@ -85,6 +85,8 @@ class ScreenGrabber:
         self._display = display
         self._link: XLink | None = None  #: ShmGetImage as bytes (``shm_link``)
         self._link_tried = False
+        #: what the C extension's box reads need of mss's segment (``_find_native_target``)
+        self._native_target: tuple[int, int, object, int] | None = None
         self._woken = threading.Event()  #: wake() came (wait)
 
     def __enter__(self) -> ScreenGrabber:
@@ -231,22 +233,13 @@ class ScreenGrabber:
         """``grab_boxes_into`` through the C extension, into mss's segment; False where it
         cannot (not built, MIT-SHM not proven by mss yet, no link), and the link is
         given up if it fails (mss's bindings read from then on, as ``shm_read``)."""
-        impl: Any = getattr(self._sct, "_impl", None)
-        if self._shm_direct is False or getattr(impl, "_buf", None) is None:
+        if self._shm_direct is False:
             return False
+        target = self._native_target or self._find_native_target()
         link = self.shm_link()
-        if link is None or not link.native:
+        if target is None or link is None or not link.native:
             return False
-        try:
-            from mss.linux.xshmgetimage import ShmStatus  # mss internals: guarded below
-
-            if getattr(impl, "shm_status", None) is not ShmStatus.AVAILABLE:
-                return False
-            drawable, seg = impl.drawable.value, impl._shmseg.value
-            buf, depth = impl._buf, impl.drawable_depth
-        except Exception as exc:  # mss changed: the Python path (which says so itself)
-            log.info("capture event=shm-native-off reason=%r", str(exc))
-            return False
+        drawable, seg, buf, depth = target
         try:
             return link.read_boxes(
                 drawable, seg, buf, depth, frame, (monitor.left, monitor.top),
@@ -255,6 +248,22 @@ class ScreenGrabber:
         except CaptureError as exc:
             self._shm_link_failed(exc)
             return False
+
+    def _find_native_target(self) -> tuple[int, int, object, int] | None:
+        """mss's root drawable, segment id, its mapping and the depth, once mss has
+        proven MIT-SHM (kept: mss keeps its segment until it closes, as we do)."""
+        impl: Any = getattr(self._sct, "_impl", None)
+        try:
+            from mss.linux.xshmgetimage import ShmStatus  # mss internals: guarded below
+
+            if getattr(impl, "shm_status", None) is not ShmStatus.AVAILABLE or impl._buf is None:
+                return None
+            target = (impl.drawable.value, impl._shmseg.value, impl._buf, impl.drawable_depth)
+        except Exception as exc:  # mss changed: the Python path (which says so itself)
+            log.info("capture event=shm-native-off reason=%r", str(exc))
+            return None
+        self._native_target = target
+        return target
 
     def _shm_into(self, monitor: Monitor, rect: Rect, out: Pixels) -> bool:
         """XShmGetImage straight from mss's shared segment into ``out``.  This reaches into
