@@ -7,8 +7,11 @@ Python (``docs/capture.md``, "The native path").
 """
 
 import sys
+from pathlib import Path
 
 from setuptools import Extension, setup
+
+ROOT = Path(__file__).resolve().parent
 
 # (the Python C API passes parameters a function may not need and has optional fields)
 FLAGS = [
@@ -19,6 +22,9 @@ FLAGS = [
     "-Wno-unused-parameter",
     "-Wno-missing-field-initializers",
     "-Werror=implicit-function-declaration",
+    # the debug info names sources relative to the checkout: a build does not depend on
+    # where the checkout is (./dev package is reproducible)
+    f"-ffile-prefix-map={ROOT}=.",
 ]
 
 extensions = []

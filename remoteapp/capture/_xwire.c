@@ -14,8 +14,10 @@
  *
  * Errors: ``Error(kind, detail)``, kind "x-error" with the server's 32-byte error packet
  * as detail, or "wire" with a message (no answer in time, a closed connection, a packet
- * over MAX_PACKET); OSError for the socket's own errors.  x11_link maps both to its
- * XWireError / XRequestError.  Linux and other POSIX systems (X11 clients).
+ * over MAX_PACKET, a reply out of sequence or of another size than asked); OSError for
+ * the socket's own errors.  x11_link maps both to its XWireError / XRequestError, and
+ * gives the connection up after any of them (what is left in the stream is not to be
+ * trusted).  Built on Linux (setup.py): MSG_NOSIGNAL, MSG_DONTWAIT.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -65,9 +67,11 @@ static int wait_fd(int fd, short events, int64_t deadline) {
             return -1;
         if (r == 0)
             return 0;
-        if (p.revents & (POLLERR | POLLNVAL) && !(p.revents & events))
+        if (p.revents & POLLNVAL) {
+            errno = EBADF;
             return -1;
-        return 1;
+        }
+        return 1; /* (POLLERR, POLLHUP: the send or recv that follows says what) */
     }
 }
 
@@ -184,17 +188,38 @@ static int next_reply(int fd, unsigned char head[PACKET_HEAD], size_t *extra,
 }
 
 static PyObject *raise_failure(const failure *f) {
+    PyObject *args = NULL;
     if (f->has_xerr)
-        PyErr_SetObject(WireError,
-                        Py_BuildValue("(sy#)", "x-error", (const char *)f->xerr,
-                                      (Py_ssize_t)PACKET_HEAD));
+        args = Py_BuildValue("(sy#)", "x-error", (const char *)f->xerr,
+                             (Py_ssize_t)PACKET_HEAD);
     else if (f->wire)
-        PyErr_SetObject(WireError, Py_BuildValue("(ss)", "wire", f->wire));
+        args = Py_BuildValue("(ss)", "wire", f->wire);
     else {
         errno = f->err;
-        PyErr_SetFromErrno(PyExc_OSError);
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    if (args != NULL) { /* (else the MemoryError stands) */
+        PyErr_SetObject(WireError, args);
+        Py_DECREF(args);
     }
     return NULL;
+}
+
+static uint16_t native_u16(const unsigned char *p) {
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+/* One (x, y, w, h) of a sequence of boxes: any sequence of four ints. */
+static int parse_box(PyObject *item, int out[4]) {
+    PyObject *t = PySequence_Tuple(item);
+    if (t == NULL)
+        return -1;
+    int ok = PyArg_ParseTuple(t, "iiii;a box is (x, y, w, h)", &out[0], &out[1], &out[2],
+                              &out[3]);
+    Py_DECREF(t);
+    return ok ? 0 : -1;
 }
 
 static PyObject *round_trip(PyObject *self, PyObject *args) {
@@ -284,7 +309,8 @@ static PyObject *read_boxes(PyObject *self, PyObject *args) {
     if (seq == NULL)
         goto done;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    if (width <= 0 || height <= 0 || frame.len != (Py_ssize_t)width * height * 4) {
+    if (width <= 0 || height <= 0 || width > INT16_MAX || height > INT16_MAX ||
+        frame.len != (Py_ssize_t)width * height * 4) {
         PyErr_SetString(PyExc_ValueError, "the frame is not width x height BGRA");
         goto done;
     }
@@ -297,17 +323,27 @@ static PyObject *read_boxes(PyObject *self, PyObject *args) {
         PyErr_NoMemory();
         goto done;
     }
+    /* offsets in the segment are 32-bit */
+    size_t room = (uint64_t)shm.len > UINT32_MAX ? UINT32_MAX : (size_t)shm.len;
     for (Py_ssize_t i = 0; i < n; i++) {
         box *b = &boxes[i];
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, i), "iiii;a box is (x, y, w, h)",
-                              &b->x, &b->y, &b->w, &b->h))
+        int v[4];
+        if (parse_box(PySequence_Fast_GET_ITEM(seq, i), v) < 0)
             goto done;
+        b->x = v[0], b->y = v[1], b->w = v[2], b->h = v[3];
         if (b->x < 0 || b->y < 0 || b->w <= 0 || b->h <= 0 || b->w > width - b->x ||
             b->h > height - b->y) {
             PyErr_SetString(PyExc_ValueError, "a box is outside the frame");
             goto done;
         }
-        if ((size_t)b->w * (size_t)b->h * 4 > (size_t)shm.len) {
+        /* the request's fields: x, y INT16 on the root, w, h CARD16 */
+        long x0 = (long)left + b->x, y0 = (long)top + b->y;
+        if (x0 < INT16_MIN || y0 < INT16_MIN || x0 + b->w > INT16_MAX + 1L ||
+            y0 + b->h > INT16_MAX + 1L) {
+            PyErr_SetString(PyExc_ValueError, "a box is outside X11's coordinates");
+            goto done;
+        }
+        if ((size_t)b->w * (size_t)b->h * 4 > room) {
             PyErr_SetString(PyExc_ValueError, "a box does not fit in the segment");
             goto done;
         }
@@ -323,7 +359,7 @@ static PyObject *read_boxes(PyObject *self, PyObject *args) {
         int last = first;
         while (last < n) {
             size_t bytes = (size_t)boxes[last].w * (size_t)boxes[last].h * 4;
-            if (used + bytes > (size_t)shm.len)
+            if (used + bytes > room)
                 break;
             boxes[last].offset = used;
             used += bytes;
@@ -331,13 +367,28 @@ static PyObject *read_boxes(PyObject *self, PyObject *args) {
         }
         bad = send_gets(fd, shm_major, drawable, seg, left, top, boxes, first, last,
                         deadline, &f) < 0;
+        uint16_t seq0 = 0;
         for (int i = first; i < last && !bad; i++) {
             unsigned char head[PACKET_HEAD];
             size_t extra = 0;
-            bad = next_reply(fd, head, &extra, &skipped, deadline, &f) < 0 ||
-                  discard(fd, extra, deadline, &f) < 0;
-            if (!bad && head[1] != depth) {
+            bad = next_reply(fd, head, &extra, &skipped, deadline, &f) < 0;
+            if (bad)
+                break;
+            /* one reply per request, in order, each the size of its box */
+            uint16_t seq = native_u16(head + 2);
+            if (i == first)
+                seq0 = seq;
+            if (extra) {
+                f.wire = "an XShmGetImage reply longer than 32 bytes";
+                bad = 1;
+            } else if (seq != (uint16_t)(seq0 + (i - first))) {
+                f.wire = "an XShmGetImage reply out of sequence";
+                bad = 1;
+            } else if (head[1] != depth) {
                 f.wire = "XShmGetImage returned another depth";
+                bad = 1;
+            } else if (native_u32(head + 12) != (uint32_t)boxes[i].w * boxes[i].h * 4) {
+                f.wire = "XShmGetImage wrote another size than the box's";
                 bad = 1;
             }
         }

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import mss
 import mss.exception
@@ -85,8 +85,9 @@ class ScreenGrabber:
         self._display = display
         self._link: XLink | None = None  #: ShmGetImage as bytes (``shm_link``)
         self._link_tried = False
-        #: what the C extension's box reads need of mss's segment (``_find_native_target``)
-        self._native_target: tuple[int, int, object, int] | None = None
+        #: what the C extension's box reads need of mss's segment (``_find_native_target``;
+        #: None: not looked up yet, False: they are off for good)
+        self._native_target: tuple[int, int, object, int] | Literal[False] | None = None
         self._woken = threading.Event()  #: wake() came (wait)
 
     def __enter__(self) -> ScreenGrabber:
@@ -101,6 +102,7 @@ class ScreenGrabber:
         self.close()
 
     def close(self) -> None:
+        self._native_target = False  # (it holds mss's mapping, which closes below)
         if self._link is not None:
             self._link.close()
             self._link = None
@@ -231,13 +233,16 @@ class ScreenGrabber:
 
     def _shm_native(self, monitor: Monitor, boxes: Sequence[Rect], frame: Pixels) -> bool:
         """``grab_boxes_into`` through the C extension, into mss's segment; False where it
-        cannot (not built, MIT-SHM not proven by mss yet, no link), and the link is
-        given up if it fails (mss's bindings read from then on, as ``shm_read``)."""
-        if self._shm_direct is False:
+        cannot (not built, MIT-SHM not proven by mss yet, no link).  Any failure turns it
+        off for good, as ``_shm_into`` (the link too, for an X error: mss's bindings read
+        from then on, as ``shm_read``)."""
+        if self._shm_direct is False or self._native_target is False:
             return False
         target = self._native_target or self._find_native_target()
+        if target is None:
+            return False
         link = self.shm_link()
-        if target is None or link is None or not link.native:
+        if link is None or not link.native:
             return False
         drawable, seg, buf, depth = target
         try:
@@ -247,7 +252,10 @@ class ScreenGrabber:
             )  # fmt: skip
         except CaptureError as exc:
             self._shm_link_failed(exc)
-            return False
+        except Exception as exc:  # mss's segment is not what it was (a larger screen since)
+            log.info("capture event=shm-native-off reason=%r", str(exc))
+        self._native_target = False
+        return False
 
     def _find_native_target(self) -> tuple[int, int, object, int] | None:
         """mss's root drawable, segment id, its mapping and the depth, once mss has
@@ -257,10 +265,11 @@ class ScreenGrabber:
             from mss.linux.xshmgetimage import ShmStatus  # mss internals: guarded below
 
             if getattr(impl, "shm_status", None) is not ShmStatus.AVAILABLE or impl._buf is None:
-                return None
+                return None  # (not proven yet: mss's first grab does)
             target = (impl.drawable.value, impl._shmseg.value, impl._buf, impl.drawable_depth)
         except Exception as exc:  # mss changed: the Python path (which says so itself)
             log.info("capture event=shm-native-off reason=%r", str(exc))
+            self._native_target = False
             return None
         self._native_target = target
         return target

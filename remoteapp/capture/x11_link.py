@@ -88,6 +88,9 @@ class XLink:
             raise CaptureError(f"cannot set up the X connection: {exc}") from exc
         self._sock = self._d.display.socket
         self.skipped = 0  #: events skipped (the server sends some to every client)
+        #: a round trip failed on the wire, or a box read failed: what is left in the
+        #: stream is not to be trusted (a batch's other replies), so nothing more is sent
+        self._broken: x11_wire.XWireError | None = None
 
     @property
     def has_shm(self) -> bool:
@@ -98,6 +101,8 @@ class XLink:
         that reply, within REPLY_BOUND_S.  Events are skipped: the server sends some to
         every client whatever it selected (MappingNotify, when an injector or xdotool
         remaps a key to type a character)."""
+        if self._broken is not None:
+            raise x11_wire.XWireError(f"the X connection broke earlier: {self._broken}")
         try:
             if self.native:
                 reply, skipped = native.round_trip(self._sock.fileno(), request, _BOUND_MS)
@@ -105,9 +110,20 @@ class XLink:
                 return reply
             return self._round_trip(request)
         except OSError as exc:
-            raise x11_wire.XWireError(f"the X connection failed: {exc}") from exc
+            raise self._break(x11_wire.XWireError(f"the X connection failed: {exc}")) from exc
         except _NATIVE_ERRORS as exc:
-            raise _mapped(exc) from exc
+            mapped = _mapped(exc)  # (the server's error for one request: still in step)
+            raise (
+                mapped if isinstance(mapped, x11_wire.XRequestError) else self._break(mapped)
+            ) from exc
+        except x11_wire.XRequestError:
+            raise
+        except x11_wire.XWireError as exc:
+            raise self._break(exc) from None
+
+    def _break(self, exc: x11_wire.XWireError) -> x11_wire.XWireError:
+        self._broken = exc
+        return exc
 
     @property
     def native(self) -> bool:
@@ -165,16 +181,18 @@ class XLink:
         False (nothing read) without the extension; raises like ``round_trip``."""
         if not self.native or self._shm_major is None:
             return False
+        if self._broken is not None:
+            raise x11_wire.XWireError(f"the X connection broke earlier: {self._broken}")
         height, width = frame.shape[:2]
         try:
             self.skipped += native.read_boxes(
                 self._sock.fileno(), self._shm_major, drawable, seg, shm, frame, width,
                 height, origin[0], origin[1], boxes, depth, _BOUND_MS,
             )  # fmt: skip
-        except OSError as exc:
-            raise x11_wire.XWireError(f"the X connection failed: {exc}") from exc
+        except OSError as exc:  # (any failure: a batch's other replies may be in the stream)
+            raise self._break(x11_wire.XWireError(f"the X connection failed: {exc}")) from exc
         except _NATIVE_ERRORS as exc:
-            raise _mapped(exc) from exc
+            raise self._break(_mapped(exc)) from exc
         return True
 
     def close(self) -> None:
@@ -185,7 +203,7 @@ class XLink:
 
 def _mapped(exc: Exception) -> x11_wire.XWireError:
     """The C extension's error as x11_wire's."""
-    kind, detail = exc.args
-    if kind == "x-error" and isinstance(detail, bytes):
+    kind, detail = (*exc.args, "", "")[:2]
+    if kind == "x-error" and isinstance(detail, bytes) and len(detail) == 32:
         return x11_wire.XRequestError(detail)
-    return x11_wire.XWireError(str(detail))
+    return x11_wire.XWireError(str(detail or exc))

@@ -6,7 +6,8 @@
  *
  *     changed_rects(cur, ref, width, height, boxes) -> [(x, y, w, h), ...]
  *
- * ``cur`` and ``ref`` are two width x height BGRA frames (C-contiguous bytes); each box
+ * ``cur`` and ``ref`` are two width x height BGRA frames (C-contiguous bytes, 4-byte
+ * aligned as numpy's and mmap's buffers are: they are read as 32-bit pixels); each box
  * (x, y, w, h) is searched on a 64x64 tile grid anchored at its corner.  As
  * ``TileDiff.rects``: per band of 64 rows, changed tiles in a row of tiles merge into
  * spans, each span is tightened to the pixels that changed (to pixel pairs where
@@ -23,7 +24,7 @@
 
 #define TILE 64
 #define MAX_BOXES 4096
-#define MAX_WIDTH 16384 /* update_format.MAX_DIMENSION */
+#define MAX_WIDTH 16384 /* update_format.MAX_DIMENSION (height too) */
 #define MAX_TILES_ACROSS (MAX_WIDTH / TILE + 1)
 
 typedef struct {
@@ -172,10 +173,13 @@ static PyObject *changed_rects(PyObject *self, PyObject *args) {
     if (seq == NULL)
         goto end;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    Py_ssize_t size = (Py_ssize_t)width * height * 4;
-    if (width <= 0 || height <= 0 || width > MAX_WIDTH || cur.len != size ||
-        ref.len != size) {
+    if (width <= 0 || height <= 0 || width > MAX_WIDTH || height > MAX_WIDTH ||
+        cur.len != (Py_ssize_t)width * height * 4 || ref.len != cur.len) {
         PyErr_SetString(PyExc_ValueError, "the frames are not width x height BGRA");
+        goto end;
+    }
+    if ((uintptr_t)cur.buf % 4 || (uintptr_t)ref.buf % 4) {
+        PyErr_SetString(PyExc_ValueError, "the frames are not 4-byte aligned");
         goto end;
     }
     if (n > MAX_BOXES) {
@@ -189,8 +193,11 @@ static PyObject *changed_rects(PyObject *self, PyObject *args) {
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         int *b = boxes[i];
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(seq, i), "iiii;a box is (x, y, w, h)",
-                              &b[0], &b[1], &b[2], &b[3]))
+        PyObject *t = PySequence_Tuple(PySequence_Fast_GET_ITEM(seq, i));
+        int ok = t != NULL && PyArg_ParseTuple(t, "iiii;a box is (x, y, w, h)", &b[0], &b[1],
+                                               &b[2], &b[3]);
+        Py_XDECREF(t);
+        if (!ok)
             goto end;
         if (b[0] < 0 || b[1] < 0 || b[2] < 0 || b[3] < 0 || b[2] > width - b[0] ||
             b[3] > height - b[1]) {

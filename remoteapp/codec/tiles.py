@@ -52,9 +52,9 @@ def changed_rects(
 def boxes_changed_rects(cur: Pixels, ref: Pixels, boxes: Sequence[Rect]) -> list[Rect] | None:
     """``TileDiff(cur, ref, box).rects()`` of every box, by the C extension: None where it
     is not built.  ``cur`` and ``ref``: two whole (h, w, 4) C-contiguous frames."""
-    if native is None:
-        return None
     height, width = cur.shape[:2]
+    if native is None or not all(b.inside(width, height) for b in boxes):
+        return None  # (TileDiff clips a box off the frame: no second meaning in C)
     found = native.changed_rects(
         cur, ref, width, height, [(b.x, b.y, b.w, b.h) for b in boxes]
     )  # fmt: skip

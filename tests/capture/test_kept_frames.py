@@ -15,6 +15,7 @@ import pytest
 from remoteapp.capture import DamageGrabber, ScreenGrabber
 from remoteapp.capture.backend import SAFETY_PERIOD_S
 from remoteapp.capture.x11_damage import XDamageSource
+from remoteapp.codec.geometry import Rect
 from tests.capture.damage_rig import Clock, FbdirXvfb, Painter, Pipe, W, until_exact
 
 
@@ -160,3 +161,34 @@ def test_the_safety_check_of_an_unchanged_screen_reports_no_damage(
         shot = grabber.grab(mon)
         assert shot.damage is None and shot.pixels is not reference
         assert np.array_equal(pipe.send(shot.pixels, shot.damage), poll.grab(mon).pixels)
+
+
+@pytest.mark.display
+def test_a_narrow_box_before_a_wide_one_in_the_same_rows_keeps_its_pixels(
+    two_frames: tuple[DamageGrabber, ScreenGrabber], fbdir_xvfb: FbdirXvfb
+) -> None:
+    """A wide box is read as whole rows and the reference put back beside it; a narrow
+    box in the same rows, listed first, must not be overwritten by that (the narrow
+    boxes are read after the wide ones; before 53284c5 this lost the narrow box's
+    change until the safety check)."""
+    grabber, poll = two_frames
+    mon = poll.monitors()[1]
+    pipe = Pipe(grabber)
+    until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+    narrow = Painter(fbdir_xvfb.display, x=W - 60, y=270, w=40, h=20)
+    wide = Painter(fbdir_xvfb.display, x=0, y=260, w=W - 128, h=40)
+    try:
+        for p, size, colour in ((narrow, (40, 20), 0x11AA33), (wide, (W - 128, 40), 0x3311AA)):
+            p.fill(0, 0, *size, colour)
+            p.d.sync()
+        truth = poll.grab(mon).pixels
+        kept = grabber._kept
+        assert kept is not None
+        before = kept.in_place_grabs
+        frame, damage = kept.read([Rect(W - 64, 256, 64, 64), Rect(0, 256, W - 128, 64)])
+        assert damage is not None and kept.in_place_grabs == before + 1
+        assert frame is not kept.front  # (the back frame: the reference is put back)
+        assert np.array_equal(frame[256:320], truth[256:320])
+    finally:
+        narrow.close()
+        wide.close()

@@ -55,20 +55,37 @@ def generic_event(words: int) -> bytes:
     return struct.pack("=BBHI24x", 35, 0, 1, words) + bytes(4 * words)
 
 
-def serve(server: socket.socket, data: bytes, *, trickle: bool = False) -> threading.Thread:
-    """Read the request, then answer ``data`` (one byte per send when ``trickle``)."""
+class Server(threading.Thread):
+    """The fake X server: reads ``expect`` bytes of requests, then answers ``data`` (one
+    byte per send when ``trickle``); ``join()`` returns the requests it read."""
 
-    def run() -> None:
-        assert server.recv(len(REQUEST)) == REQUEST
-        if trickle:
-            for i in range(len(data)):
-                server.sendall(data[i : i + 1])
-        else:
-            server.sendall(data)
+    def __init__(
+        self, sock: socket.socket, data: bytes, *, trickle: bool = False, expect: int = 4
+    ) -> None:
+        super().__init__()
+        self.sock, self.data, self.trickle, self.expect = sock, data, trickle, expect
+        self.got = b""
+        self.start()
 
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
+    def run(self) -> None:
+        while len(self.got) < self.expect:
+            chunk = self.sock.recv(self.expect - len(self.got))
+            if not chunk:
+                return
+            self.got += chunk
+        step = 1 if self.trickle else max(1, len(self.data))
+        for i in range(0, len(self.data), step):
+            self.sock.sendall(self.data[i : i + step])
+
+    def requests(self) -> bytes:
+        self.join(10.0)
+        assert not self.is_alive()
+        return self.got
+
+
+def serve(server: socket.socket, data: bytes, *, trickle: bool = False) -> Server:
+    """Read the request, then answer ``data``."""
+    return Server(server, data, trickle=trickle, expect=len(REQUEST))
 
 
 @pytest.mark.parametrize("trickle", [False, True], ids=["whole", "byte-by-byte"])
@@ -79,7 +96,7 @@ def test_the_reply_comes_back_whole_behind_skipped_events(
     answer = reply(b"ABCDEFGH")
     thread = serve(server, event() + generic_event(3) + answer, trickle=trickle)
     assert native.round_trip(client.fileno(), REQUEST, 5000) == (answer, 2)
-    thread.join()
+    assert thread.requests() == REQUEST
 
 
 def test_bytes_after_the_reply_stay_in_the_socket_for_the_python_reader(
@@ -88,7 +105,7 @@ def test_bytes_after_the_reply_stay_in_the_socket_for_the_python_reader(
     client, server = pair
     thread = serve(server, reply() + event(34) + b"partial")
     assert native.round_trip(client.fileno(), REQUEST, 5000) == (reply(), 0)
-    thread.join()
+    assert thread.requests() == REQUEST
     assert client.recv(100) == event(34) + b"partial"
 
 
@@ -100,7 +117,7 @@ def test_the_servers_error_packet_becomes_xrequesterror(
     thread = serve(server, error)
     with pytest.raises(native.Error) as err:
         native.round_trip(client.fileno(), REQUEST, 5000)
-    thread.join()
+    assert thread.requests() == REQUEST
     mapped = x11_link._mapped(err.value)
     assert isinstance(mapped, x11_wire.XRequestError)
     assert (mapped.code, mapped.major, mapped.minor) == (9, 130, 4)
@@ -136,13 +153,9 @@ def test_a_stalled_closed_or_oversized_answer_is_a_wire_error(
     assert type(mapped) is x11_wire.XWireError and str(mapped) == message
 
 
-def test_a_closed_descriptor_is_an_oserror(native: Any) -> None:
-    client, server = socket.socketpair()
-    fd = client.fileno()
-    server.close()
-    client.close()
+def test_a_bad_descriptor_is_an_oserror(native: Any) -> None:
     with pytest.raises(OSError):
-        native.round_trip(fd, REQUEST, 50)
+        native.round_trip(-1, REQUEST, 50)
 
 
 def test_boxes_outside_the_frame_or_the_segment_are_refused(native: Any) -> None:
@@ -211,11 +224,102 @@ def test_the_servers_error_for_a_box_read_turns_the_link_off(
                 (mon.left, mon.top), [(0, 0, 8, 8)],
             )  # fmt: skip
         assert err.value.minor == 4
-        impl._shmseg = type(impl._shmseg)(0x1FFFFF)  # mss's own id goes bad: the grab
-        try:  # falls back to mss's bindings, which fail too, and say so
+        with pytest.raises(x11_wire.XWireError, match="broke earlier"):  # given up
+            link.round_trip(x11_wire.sync_request())
+    with ScreenGrabber(display=fbdir_xvfb.display) as grabber:
+        grabber.grab(mon)
+        impl = grabber._sct._impl
+        good = impl._shmseg
+        impl._shmseg = type(good)(0x1FFFFF)  # mss's own id goes bad: the grab falls back
+        try:  # to mss's bindings, which fail too, and say so
             painter.fill(0, 0, 8, 8, 0xFFFFFF)
             with pytest.raises(CaptureError):
                 grabber.grab_boxes_into(mon, [Rect(0, 0, 8, 8)], frame)
             assert grabber.shm_link() is None  # the link was given up on the way
         finally:
-            impl._shmseg = type(impl._shmseg)(impl._shmseg.value)
+            impl._shmseg = good
+
+
+class ShmServer(threading.Thread):
+    """A fake X server for ``read_boxes``: per reply, reads one 32-byte request, then
+    sends the reply; ``requests()`` returns what it read."""
+
+    def __init__(self, sock: socket.socket, replies: list[bytes]) -> None:
+        super().__init__()
+        self.sock, self.replies, self.got = sock, replies, b""
+        self.start()
+
+    def run(self) -> None:
+        for answer in self.replies:
+            want = len(self.got) + 32
+            while len(self.got) < want:
+                chunk = self.sock.recv(want - len(self.got))
+                if not chunk:
+                    return
+                self.got += chunk
+            self.sock.sendall(answer)
+
+    def requests(self) -> list[tuple[int, ...]]:
+        self.join(10.0)
+        assert not self.is_alive()
+        # opcodes, length, drawable, x, y, w, h, planes, format, segment, offset
+        return list(struct.iter_unpack("=BBHIhhHHIB3xII", self.got))
+
+
+def shm_reply(seq: int, w: int, h: int, depth: int = 24, extra: bytes = b"") -> bytes:
+    return struct.pack("=BBHIII16x", 1, depth, seq, len(extra) // 4, 0x21, w * h * 4) + extra
+
+
+def test_boxes_go_out_in_batches_the_segment_holds_and_are_copied_in(
+    native: Any, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    client, server = pair
+    shm = bytearray(range(64))  # one 4x4 box: two boxes take two batches
+    frame = np.zeros((4, 8, 4), np.uint8)
+    fake = ShmServer(server, [shm_reply(7, 4, 4), event() + shm_reply(8, 4, 4)])
+    skipped = native.read_boxes(
+        client.fileno(), 130, 0x2A, 0x55, shm, frame, 8, 4, 100, 200,
+        [(0, 0, 4, 4), (4, 0, 4, 4)], 24, 5000,
+    )  # fmt: skip
+    assert skipped == 1
+    got = fake.requests()
+    assert [(r[0], r[1], r[2], r[3]) for r in got] == [(130, 4, 8, 0x2A)] * 2
+    assert [r[4:8] for r in got] == [(100, 200, 4, 4), (104, 200, 4, 4)]
+    assert [r[8:] for r in got] == [(0xFFFFFFFF, 2, 0x55, 0)] * 2  # each batch at offset 0
+    box = np.frombuffer(bytes(shm), np.uint8).reshape(4, 4, 4)
+    assert np.array_equal(frame[:, :4], box) and np.array_equal(frame[:, 4:], box)
+
+
+@pytest.mark.parametrize(
+    ("second", "message"),
+    [
+        (shm_reply(8, 4, 4, depth=16), "XShmGetImage returned another depth"),
+        (shm_reply(8, 2, 4), "XShmGetImage wrote another size than the box's"),
+        (shm_reply(9, 4, 4), "an XShmGetImage reply out of sequence"),
+        (shm_reply(8, 4, 4, extra=b"1234"), "an XShmGetImage reply longer than 32 bytes"),
+        (struct.pack("=BBHIHB21x", 0, 9, 8, 0x55, 4, 130), None),  # the server's error
+    ],
+    ids=["depth", "size", "sequence", "longer", "x-error"],
+)
+def test_a_wrong_second_reply_of_a_batch_fails_the_read(
+    native: Any, pair: tuple[socket.socket, socket.socket], second: bytes, message: str | None
+) -> None:
+    client, server = pair
+    frame = np.zeros((4, 8, 4), np.uint8)
+    fake = ShmServer(server, [shm_reply(7, 4, 4), second])
+    with pytest.raises(native.Error) as err:
+        native.read_boxes(
+            client.fileno(), 130, 0x2A, 0x55, bytearray(128), frame, 8, 4, 0, 0,
+            [(0, 0, 4, 4), (4, 0, 4, 4)], 24, 5000,
+        )  # fmt: skip
+    assert len(fake.requests()) == 2  # one batch: both requests in one send
+    if message is None:
+        assert err.value.args == ("x-error", second)
+    else:
+        assert err.value.args == ("wire", message)
+
+
+def test_a_box_outside_x11s_coordinates_is_refused(native: Any) -> None:
+    frame = np.zeros((4, 4, 4), np.uint8)
+    with pytest.raises(ValueError, match="X11's coordinates"):
+        native.read_boxes(-1, 130, 1, 1, bytes(64), frame, 4, 4, 32766, 0, [[0, 0, 4, 4]], 24, 50)
