@@ -5,7 +5,6 @@ one send equal mss's grab, however many batches the segment needs."""
 
 from __future__ import annotations
 
-import os
 import socket
 import struct
 import threading
@@ -19,17 +18,14 @@ from remoteapp.capture import ScreenGrabber, x11_link, x11_wire
 from remoteapp.codec.geometry import Rect
 from remoteapp.errors import CaptureError
 from tests.capture.damage_rig import FbdirXvfb, Painter
+from tests.native import built
 
 REQUEST = x11_wire.sync_request()
 
 
 @pytest.fixture(scope="module")
 def native() -> Any:
-    if x11_link.native is None:
-        if os.environ.get("CI"):
-            pytest.fail("the C X round trips are not built; ./dev test builds them (gcc)")
-        pytest.skip("the C X round trips are not built (no compiler at install)")
-    return x11_link.native
+    return built(x11_link.native, "the C X round trips (_xwire)")
 
 
 @pytest.fixture

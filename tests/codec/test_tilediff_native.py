@@ -4,8 +4,6 @@ what is not two frames and boxes inside them; without it the encoder is unchange
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -16,15 +14,12 @@ from remoteapp.codec import tiles
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.tiles import TILE, TileDiff, as_words, boxes_changed_rects
 from tests.codec.test_encoder_exact import RECORDED, SEQUENCES, digest, encode_all
+from tests.native import built
 
 
 @pytest.fixture(scope="module")
 def native() -> object:
-    if tiles.native is None:
-        if os.environ.get("CI"):
-            pytest.fail("the C tile diff is not built; ./dev test builds it (gcc)")
-        pytest.skip("the C tile diff is not built (no compiler at install)")
-    return tiles.native
+    return built(tiles.native, "the C tile diff (_tilediff)")
 
 
 def _frames(h: int, w: int, seed: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
