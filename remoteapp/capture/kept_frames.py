@@ -161,6 +161,7 @@ class KeptFrames:
                 self.in_place_grabs += 1
                 if frame is not self._front:
                     self._restore_beside(frame, box)
+                continue
             except CaptureError as exc:  # keep this frame a plain array from now on,
                 # and read it all: those rows may hold stale pixels left to this read
                 log.info("capture event=shared-frame-off reason=%r", str(exc))
