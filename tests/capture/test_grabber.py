@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Callable
 
@@ -11,8 +10,8 @@ import pytest
 
 from remoteapp.capture import CapturedFrame, ScreenGrabber, check_capturable
 from remoteapp.errors import CaptureError, NoDisplayError, UnsupportedSessionError
+from tests import pointer
 from tests.capture.pattern_window import COLORS
-from tests.conftest import client_env
 
 StartPattern = Callable[[str, int, int, int, int], None]
 
@@ -66,12 +65,7 @@ def test_frame_carries_the_pointer_position(
     xvfb_display: str, pattern_window: StartPattern
 ) -> None:
     pattern_window(xvfb_display, 300, 300, 200, 200)
-    subprocess.run(
-        ["xdotool", "mousemove", "--sync", "345", "367"],
-        env=client_env(xvfb_display),
-        check=True,
-        timeout=10,
-    )
+    pointer.move(xvfb_display, 345, 367)
     with ScreenGrabber(display=xvfb_display) as grabber:
         assert grabber.grab(1).cursor == (345, 367)
 
@@ -95,12 +89,7 @@ def test_two_monitors_are_listed_and_grabbed_separately(
         everything = grabber.grab(0)
         assert everything.pixels.shape == (600, 1440, 4)
         assert_pattern(everything.pixels, 900, 100, 120, 80)
-        subprocess.run(
-            ["xdotool", "mousemove", "--sync", "910", "110"],
-            env=client_env(dual_monitor_display),
-            check=True,
-            timeout=10,
-        )
+        pointer.move(dual_monitor_display, 910, 110)
         assert grabber.grab(2).cursor == (110, 110)  # relative to the monitor's corner
         with pytest.raises(CaptureError, match="no monitor 3"):
             grabber.grab(3)

@@ -29,6 +29,7 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 from helpdesk.services import profiles
+from tests import pointer
 from tests.conftest import ROOT, LineReader, client_env, stop
 from tests.console.conftest import ARTIFACTS, screenshot
 from tests.helpdesk.server_process import Server
@@ -219,8 +220,7 @@ def test_a_real_customer_app_shows_the_logo_asks_for_the_phone_and_shows_live(
     )
 
     # name and email only: the app refuses, in red, and registers nothing
-    xdo(display, "mousemove", "--sync", str(region["left"] + 5), str(region["top"] + 5))
-    xdo(display, "click", "1")  # over the window: X gives it the keyboard (no WM here)
+    pointer.click(display, region["left"] + 5, region["top"] + 5)  # the window: its keyboard
     red_before = count_colour(display, region, ERROR_RED)
     for args in (
         ("type", "--delay", "20", "Paula Pixel"),

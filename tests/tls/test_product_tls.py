@@ -22,6 +22,7 @@ from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
 from remoteapp.tickets import TicketOutbox
 from remoteapp.ui.agent_window import AgentWindow
 from remoteapp.ui.qt import QtWidgets, is_alive
+from tests import pointer
 from tests.conftest import ROOT, LineReader, client_env, stop
 from tests.helpdesk.server_process import Server
 from tests.tls.conftest import Pki
@@ -67,13 +68,8 @@ def test_the_app_over_https_and_a_tls_relay(
     window: AgentWindow | None = None
     try:
         app_out.wait_for("app event=started", 30)
+        pointer.click(env["DISPLAY"], 200, 20)
         xdo = ["xdotool"]
-        subprocess.run(
-            [*xdo, "mousemove", "--sync", "200", "20", "click", "1"],
-            env=env,
-            check=True,
-            timeout=10,
-        )
         for args in (
             ["type", "--delay", "20", NAME],
             ["key", "Tab"],

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import pointer
 from tests.conftest import ROOT, LineReader, client_env, stop
 from tests.helpdesk.server_process import Server
 from tests.ui.product import FIELD
@@ -70,13 +71,8 @@ def customer(
     try:
         field_out.wait_for("ready", timeout=30)
         app_out.wait_for("app event=started", timeout=30)
+        pointer.click(xvfb_display, 200, 20)  # over the window: X gives it the keyboard
         xdo = ["xdotool"]
-        subprocess.run(
-            [*xdo, "mousemove", "--sync", "200", "20", "click", "1"],
-            env=env,
-            check=True,
-            timeout=10,
-        )  # over the window: X gives it the keyboard
         for args in (
             ["type", "--delay", "20", customer_name],
             ["key", "Tab"],

@@ -17,6 +17,7 @@ from remoteapp.tickets import TicketOutbox
 from remoteapp.ui.agent_dialogs import TicketDialog
 from remoteapp.ui.agent_window import AgentWindow
 from remotewire.passwords import LENGTH
+from tests import pointer
 from tests.conftest import ROOT, LineReader, client_env
 from tests.helpdesk.server_process import Server
 
@@ -59,13 +60,8 @@ def customer_password(app_out: LineReader, display: str) -> str:
     line = app_out.wait_for("customer event=shown", 30)
     found = re.search(r"password_copy=(\d+),(\d+)", line)
     assert found is not None, line
+    pointer.click(display, *found.groups())
     env = client_env(display)
-    subprocess.run(
-        ["xdotool", "mousemove", "--sync", *found.groups(), "click", "1"],
-        env=env,
-        check=True,
-        timeout=10,
-    )
     for _ in range(20):  # each read is a process run: the click lands meanwhile
         out = subprocess.run(
             [sys.executable, "-m", "tests.ui.clipboard_tool", "get"],

@@ -20,6 +20,7 @@ from pytestqt.qtbot import QtBot
 from remoteapp.capture import ScreenGrabber
 from remoteapp.net.helpdesk import HelpdeskClient
 from remoteapp.ui.qt import QtCore, QtWidgets
+from tests import pointer
 from tests.conftest import LineReader, client_env, stop
 from tests.helpdesk.server_process import Server, start_server
 from tests.ui.product import FIELD, agent_window, customer_password, look_up_ticket
@@ -81,13 +82,8 @@ def test_ticket_session_with_password_end_to_end(
     qtbot.waitUntil(lambda: viewer.view.size() == QtCore.QSize(1280, 800))  # 1:1 laid out
     x, y = FIELD[0] + 30, FIELD[1] + 20
     target = viewer.view.mapToGlobal(QtCore.QPoint(x, y))
+    pointer.click(agent_display, target.x(), target.y())
     env = client_env(agent_display)
-    subprocess.run(
-        ["xdotool", "mousemove", "--sync", str(target.x()), str(target.y()), "click", "1"],
-        env=env,
-        check=True,
-        timeout=10,
-    )
     qtbot.waitUntil(lambda: field_out.saw("press") is not None, timeout=10_000)
     subprocess.run(
         ["xdotool", "type", "--delay", "30", "Resolvido"], env=env, check=True, timeout=20
@@ -97,12 +93,7 @@ def test_ticket_session_with_password_end_to_end(
     # the customer ends the session with the button on the banner
     joined = next(line for line in app_out.seen if "end_button=" in line)
     bx, by = re.search(r"end_button=(\d+),(\d+)", joined).groups()  # type: ignore[union-attr]
-    subprocess.run(
-        ["xdotool", "mousemove", "--sync", bx, by, "click", "1"],
-        env=client_env(xvfb_display),
-        check=True,
-        timeout=10,
-    )
+    pointer.click(xvfb_display, bx, by)
     qtbot.waitUntil(lambda: "Session ended" in viewer.badge.text(), timeout=15_000)
     assert "customer ended the session" in viewer.end_reason
     app_out.wait_for("customer event=session-ended", 15)

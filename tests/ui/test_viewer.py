@@ -16,6 +16,7 @@ from remoteapp.session import AgentSession
 from remoteapp.ui.qt import QtCore, QtGui
 from remoteapp.ui.screen_view import ScreenView, key_name
 from remoteapp.ui.viewer import ViewerWindow
+from tests import pointer
 from tests.conftest import client_env, shared_screen
 from tests.secure.peer import direct_pair
 
@@ -52,13 +53,8 @@ def test_viewer_shows_and_controls_the_customer_screen(
 
         qtbot.waitUntil(lambda: window.view.size() == QtCore.QSize(1280, 800))  # 1:1 laid out
         target = window.view.mapToGlobal(QtCore.QPoint(150, 120))  # the field's (50, 20)
+        pointer.click(agent_display, target.x(), target.y())
         env = client_env(agent_display)
-        subprocess.run(
-            ["xdotool", "mousemove", "--sync", str(target.x()), str(target.y()), "click", "1"],
-            env=env,
-            check=True,
-            timeout=10,
-        )
         qtbot.waitUntil(lambda: shared.field.saw("press") is not None, timeout=10_000)
         assert shared.field.seen[-1].split()[1:3] == ["50", "20"]
         subprocess.run(["xdotool", "type", "--delay", "30", "Ok"], env=env, check=True, timeout=10)
