@@ -1,7 +1,8 @@
 """Video rate control from the session's own flow control (sans-IO, injected clock).
 
-The customer already waits for an UPDATE_ACK per update (credits); each ack gives a round
-trip for an update of known size.  From those:
+The customer already waits for UPDATE_ACKs (credits); each ack gives a round trip for an
+update of known size (its newest: an ack the viewer held for several small updates says
+how long, and the older ones it covers only count as delivered).  From those:
 
 - ``base_rtt``: the smallest round trip of the last ``BASE_WINDOW_S`` (the link's own);
 - ``delay``: the smallest of the last ``RECENT`` round trips minus ``base_rtt``, i.e. how
@@ -166,14 +167,20 @@ class RateController:
         self._expire(now)
         self._adapt(now)
 
-    def acked(self, seq: int, now: float) -> None:
-        sent = self._sent.pop(seq, None)
-        if sent is None:
+    def acked(self, seq: int, now: float, held: float = 0.0) -> None:
+        """The ack of ``seq`` and every update sent before it (cumulative), which the
+        viewer held ``held`` s after decoding ``seq``.  Each update counts as delivered;
+        the round trip is ``seq``'s, less that hold (the older ones waited longer)."""
+        if seq not in self._sent:
             return
-        at, nbytes = sent
+        while (older := next(iter(self._sent))) != seq:
+            self._acked.append((now, self._sent.pop(older)[1]))
+            self._lag.pop(older, None)
+        at, nbytes = self._sent.pop(seq)
         lag = self._lag.pop(seq, 0.0)
-        self._cycles.append((lag, max(now - at, 1e-6)))
-        rtt = max(0.0, now - at - lag)
+        trip = now - at - max(0.0, held)  # (the viewer's hold is neither side's time)
+        self._cycles.append((lag, max(trip, 1e-6)))
+        rtt = max(0.0, trip - lag)
         self._rtts.append((now, rtt))
         while self._lows and self._lows[-1][1] >= rtt:
             self._lows.pop()

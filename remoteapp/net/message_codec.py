@@ -14,6 +14,7 @@ from typing import Any
 from remoteapp.errors import LocalProtocolError, RemoteProtocolError
 from remoteapp.net.messages import (
     BUTTONS,
+    MAX_HELD_US,
     MAX_PAYLOAD,
     MODIFIERS,
     QUALITY_MODES,
@@ -40,6 +41,7 @@ from remoteapp.net.messages import (
 from remoteapp.net.session_state import Role
 
 _U32 = struct.Struct(">I")
+_HELD_ACK = struct.Struct(">II")
 _U64 = struct.Struct(">Q")
 _POINT = struct.Struct(">ii")
 _BUTTON = struct.Struct(">iiBB")
@@ -68,7 +70,11 @@ def encode(event: Event) -> tuple[Msg, bytes]:
                 {"monitors": [asdict(m) for m in event.monitors], "active": event.active}
             )
         case UpdateAck():
-            return Msg.UPDATE_ACK, _U32.pack(event.seq & 0xFFFFFFFF)
+            if not event.held_us:  # (the 4 bytes every customer reads)
+                return Msg.UPDATE_ACK, _U32.pack(event.seq & 0xFFFFFFFF)
+            if not 0 < event.held_us <= MAX_HELD_US:
+                raise LocalProtocolError(f"ack held {event.held_us} us: over its bound")
+            return Msg.UPDATE_ACK, _pack(_HELD_ACK, event.seq & 0xFFFFFFFF, event.held_us)
         case KeyFrameRequest():
             return Msg.KEYFRAME_REQUEST, b""
         case SelectMonitor():
@@ -164,7 +170,12 @@ def _decode_unchecked(msg: Msg, payload: bytes) -> Event:
                 raise ValueError(f"active monitor {active} is not listed")
             return ScreenInfo(monitors, active)
         case Msg.UPDATE_ACK:
-            return UpdateAck(*_U32.unpack(payload))
+            if len(payload) == _U32.size:
+                return UpdateAck(*_U32.unpack(payload))
+            seq, held_us = _HELD_ACK.unpack(payload)
+            if held_us > MAX_HELD_US:
+                raise ValueError(f"ack held {held_us} us, over {MAX_HELD_US}")
+            return UpdateAck(seq, held_us)
         case Msg.KEYFRAME_REQUEST:
             return KeyFrameRequest()
         case Msg.SELECT_MONITOR:

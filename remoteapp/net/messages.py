@@ -20,6 +20,15 @@ UNANNOUNCED_UPDATE_FORMAT: Final = 1
 CHUNK: Final = 256 * 1024  #: update bytes per frame
 DEFAULT_MAX_UPDATE: Final = 7680 * 4320 * 4 + 1024 * 1024  #: one raw 8K frame plus headers
 DEFAULT_WINDOW: Final = 2  #: updates in flight before the customer waits for an ack
+#: ... unless all in flight are small (a typed key's): then up to SMALL_WINDOW of them,
+#: at most SMALL_WINDOW x SMALL_UPDATE bytes, so an agent may hold its acks (HELD_ACKS)
+SMALL_UPDATE: Final = 1024
+SMALL_WINDOW: Final = 8
+#: The customer's HELLO capability: it takes cumulative acks that say how long the agent
+#: held them (UPDATE_ACK ``seq u32, held_us u32``); without it an agent acks every update
+#: at once, in order, with the 4-byte ack of remoteapp before it (no version change).
+HELD_ACKS: Final = "held-acks"
+MAX_HELD_US: Final = 10_000_000  #: an ack held longer is a broken or hostile agent
 
 
 class Msg(enum.IntEnum):
@@ -46,7 +55,7 @@ MAX_PAYLOAD: Final[dict[Msg, int]] = {
     Msg.HELLO: 4096,
     Msg.SCREEN_INFO: 16384,
     Msg.UPDATE_CHUNK: 5 + CHUNK,
-    Msg.UPDATE_ACK: 4,
+    Msg.UPDATE_ACK: 8,
     Msg.KEYFRAME_REQUEST: 0,
     Msg.SELECT_MONITOR: 1,
     Msg.POINTER_MOVE: 8,
@@ -104,7 +113,10 @@ class ScreenUpdate:
 
 @dataclass(frozen=True, slots=True)
 class UpdateAck:
-    seq: int  #: the update the viewer has decoded; returns one credit
+    """The viewer has decoded update ``seq`` and, with HELD_ACKS, every one before it."""
+
+    seq: int  #: returns its credit (and, cumulative, those of the updates before it)
+    held_us: int = 0  #: between decoding ``seq`` and sending this (rate control's rtt)
 
 
 @dataclass(frozen=True, slots=True)

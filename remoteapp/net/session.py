@@ -8,7 +8,10 @@ frames (types 16 and up); the wire layout of each is in ``docs/protocol.md``.
 Every message has a size bound checked before its bytes are buffered; a screen update
 larger than one frame travels as chunks, reassembled up to ``max_update`` bytes.  The
 customer may have at most ``window`` updates unacknowledged (credit flow control): a slow
-link lowers the frame rate instead of growing queues.
+link lowers the frame rate instead of growing queues.  Small updates (a typed key's) have a
+window of their own, ``small_window`` of them, so that an agent may hold its acks and send
+one for several (``HELD_ACKS``, which the customer announces in its HELLO): the customer's
+reader thread then wakes once for several updates, not once for each.
 
 Each Hello carries the screen update format its sender speaks (``remoteapp.codec``); a
 peer with another one, or none (remoteapp before format 2), is refused with a reason
@@ -28,9 +31,12 @@ from remoteapp.net.messages import (
     CHUNK,
     DEFAULT_MAX_UPDATE,
     DEFAULT_WINDOW,
+    HELD_ACKS,
     MAX_PAYLOAD,
     MODIFIERS,
     QUALITY_MODES,
+    SMALL_UPDATE,
+    SMALL_WINDOW,
     VERSION,
     Bye,
     Clipboard,
@@ -90,6 +96,8 @@ __all__ = [
 ]
 
 _CHUNK_HEAD = struct.Struct(">IB")
+#: updates an agent keeps unacked at most: a customer past its credits is broken or hostile
+MAX_UNACKED = 64
 _FIRST, _LAST = 1, 2
 
 
@@ -102,6 +110,7 @@ class SessionConnection:
         *,
         max_update: int = DEFAULT_MAX_UPDATE,
         window: int = DEFAULT_WINDOW,
+        small_window: int = SMALL_WINDOW,
     ) -> None:
         self.our_role = role
         self.our_state = State.HANDSHAKE
@@ -110,7 +119,10 @@ class SessionConnection:
         self._reader = FrameReader(max_payload=max(MAX_PAYLOAD.values()))
         self._max_update = max_update
         self._window = window
-        self._in_flight: deque[int] = deque()  # seqs sent, not yet acknowledged
+        self._small_window = small_window
+        self._in_flight: deque[tuple[int, bool]] = deque()  # (seq, large) sent, not acked
+        self._large_in_flight = 0  # of them, over SMALL_UPDATE bytes
+        self._unacked: deque[int] = deque()  # (agent) seqs received, not yet acknowledged
         self._assembly: bytearray | None = None
         self._assembly_seq = 0
         self._eof = False
@@ -121,8 +133,17 @@ class SessionConnection:
 
     @property
     def credits(self) -> int:
-        """Updates the customer may still send before an ack comes back."""
-        return self._window - len(self._in_flight)
+        """Updates the customer may still send before an ack comes back: ``window`` less
+        those in flight, or while all in flight are small, ``small_window`` less them."""
+        out = len(self._in_flight)
+        small = self._small_window - out if not self._large_in_flight else 0
+        return max(0, self._window - out, small)
+
+    @property
+    def held_acks(self) -> bool:
+        """(Agent) the customer takes cumulative, held acks: its HELLO says so."""
+        hello = self.peer_hello
+        return hello is not None and HELD_ACKS in hello.capabilities
 
     def can_send_update(self) -> bool:
         return self.our_state is State.ACTIVE and self.credits > 0
@@ -145,14 +166,28 @@ class SessionConnection:
             if self.credits <= 0:
                 raise LocalProtocolError("no credit: wait for the viewer's ack")
             data = self._pack_update(event)
-            self._in_flight.append(event.seq)
+            large = len(event.data) > SMALL_UPDATE
+            self._in_flight.append((event.seq, large))
+            self._large_in_flight += large
         else:
             msg, payload = encode(event)
             if len(payload) > MAX_PAYLOAD[msg]:
                 raise LocalProtocolError(f"{name} of {len(payload)} bytes is over its limit")
             data = pack_frame(msg, payload, max_payload=MAX_PAYLOAD[msg])
+            if isinstance(event, UpdateAck):  # (last: a refused ack changes nothing)
+                self._check_ack(event)
         self.our_state = new_state
         return data
+
+    def _check_ack(self, event: UpdateAck) -> None:
+        """(Agent) an ack covers updates received and not acked yet: one by one, in order,
+        unless the customer takes cumulative, held acks."""
+        if event.seq not in self._unacked:
+            raise LocalProtocolError(f"update {event.seq} is not received or already acked")
+        if not self.held_acks and (event.seq != self._unacked[0] or event.held_us):
+            raise LocalProtocolError("this customer takes acks one by one, in order, unheld")
+        while self._unacked.popleft() != event.seq:
+            pass
 
     def _pack_update(self, event: ScreenUpdate) -> bytes:
         if len(event.data) > self._max_update:
@@ -250,10 +285,18 @@ class SessionConnection:
             if event.update_format != UPDATE_FORMAT:
                 raise RemoteProtocolError(_format_mismatch(peer, event.update_format))
             self.peer_hello = event
-        elif isinstance(event, UpdateAck):
-            if not self._in_flight or self._in_flight[0] != event.seq:
+        elif isinstance(event, UpdateAck):  # cumulative: every update up to ``seq``
+            if all(seq != event.seq for seq, _ in self._in_flight):
                 raise RemoteProtocolError(f"ack for update {event.seq} that is not outstanding")
-            self._in_flight.popleft()
+            while True:
+                seq, large = self._in_flight.popleft()
+                self._large_in_flight -= large
+                if seq == event.seq:
+                    break
+        elif isinstance(event, ScreenUpdate):
+            if len(self._unacked) >= MAX_UNACKED:
+                raise RemoteProtocolError(f"over {MAX_UNACKED} updates sent without credit")
+            self._unacked.append(event.seq)
         elif isinstance(event, Bye):
             self._bye_reason = event.reason
         self.their_state = new_state

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from remoteapp.codec import DecodedUpdate, LossyMode, Pixels, ScreenDecoder
 from remoteapp.codec.lossy import decodable
 from remoteapp.errors import RemoteProtocolError
+from remoteapp.net.acks import AckPolicy
 from remoteapp.net.session import (
     Clipboard,
     Event,
@@ -66,6 +67,11 @@ class AgentSession:
         self.frames = 0
         self._pings: dict[int, float] = {}
         self._nonces = itertools.count(1)
+        #: acks held for the customer (HELD_ACKS), by the network thread, sent by the
+        #: timer thread when due; the lock makes "held" and "sent" one step each
+        self._acks = AckPolicy()
+        self._acks_lock = threading.Lock()
+        self._timer_wake = threading.Event()
 
     def start(self, initial: bytes = b"") -> None:
         lossy = decodable()  # the customer uses only these; none: a lossless session
@@ -79,7 +85,7 @@ class AgentSession:
             initial=initial,
             on_secured=self.on_secured,
         )
-        threading.Thread(target=self._ping_loop, name="agent-ping", daemon=True).start()
+        threading.Thread(target=self._timer_loop, name="agent-timer", daemon=True).start()
 
     def send(self, event: Event, *, wait: float = 0.0) -> bool:
         """Send an input or control event; False once the session is over.  Never waits on
@@ -136,19 +142,42 @@ class AgentSession:
             self.transport.close(f"protocol error: {exc}")
             return
         self.frames += 1
-        self.transport.send(UpdateAck(event.seq))
+        if not self.transport.conn.held_acks:  # (an older customer: each ack at once)
+            self.transport.send(UpdateAck(event.seq))
+        else:
+            with self._acks_lock:
+                ack = self._acks.decoded(event.seq, len(event.data), time.monotonic())
+                if ack is not None:
+                    self.transport.send(ack)
+            if ack is None:
+                self._timer_wake.set()  # (the timer thread looks at the new deadline)
         fb = self.decoder.framebuffer
         if fb is not None:
             self.on_frame(fb, decoded)
 
-    def _ping_loop(self) -> None:
+    def _timer_loop(self) -> None:
+        """Pings every PING_INTERVAL and the held acks when due, until the session ends."""
+        next_ping = time.monotonic()
         while not self.transport.closed:
-            nonce = next(self._nonces)
-            self._pings = {n: t for n, t in self._pings.items() if n > nonce - 5}  # bounded
-            self._pings[nonce] = time.monotonic()
-            if not self.transport.send(Ping(nonce)):
-                return
-            self.transport.wait_closed(PING_INTERVAL)
+            self._timer_wake.clear()  # (before the look: a later set() ends the wait)
+            now = time.monotonic()
+            if now >= next_ping:
+                nonce = next(self._nonces)
+                self._pings = {n: t for n, t in self._pings.items() if n > nonce - 5}
+                self._pings[nonce] = now
+                if not self.transport.send(Ping(nonce)):
+                    return
+                next_ping = now + PING_INTERVAL
+            with self._acks_lock:
+                due = self._acks.due()
+                if due is not None and due <= now:
+                    ack = self._acks.take(now)
+                    if ack is not None and not self.transport.send(ack):
+                        return
+                    due = None
+            wake = next_ping if due is None else min(next_ping, due)
+            self._timer_wake.wait(max(0.0, wake - time.monotonic()))
 
     def _ended(self, reason: str) -> None:
+        self._timer_wake.set()
         self.on_end(reason)

@@ -31,6 +31,7 @@ from remoteapp.codec import LossyMode, ScreenEncoder
 from remoteapp.codec.lossy import LOSSY_CAPABILITIES
 from remoteapp.codec.rate_control import RateController
 from remoteapp.control import InputInjector
+from remoteapp.net.messages import HELD_ACKS
 from remoteapp.net.session import (
     Clipboard,
     Event,
@@ -111,7 +112,8 @@ class CustomerSession:
 
     def start(self, initial: bytes = b"") -> None:
         """Say hello and start the reader and capture threads."""
-        self.transport.send(Hello(Role.CUSTOMER, self.name, capabilities=("clipboard",)))
+        caps = ("clipboard", HELD_ACKS)
+        self.transport.send(Hello(Role.CUSTOMER, self.name, capabilities=caps))
         self.transport.start(
             self._on_event,
             self._ended,
@@ -157,7 +159,7 @@ class CustomerSession:
             case UpdateAck() | KeyFrameRequest() | SelectMonitor():
                 with self._lock:
                     if isinstance(event, UpdateAck):
-                        self._rate.acked(event.seq, time.monotonic())
+                        self._rate.acked(event.seq, time.monotonic(), event.held_us / 1e6)
                     if isinstance(event, KeyFrameRequest):
                         self._key_requested = True
                     elif isinstance(event, SelectMonitor):

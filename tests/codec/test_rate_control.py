@@ -139,3 +139,16 @@ def test_base_rtt_is_the_smallest_round_trip_of_the_window(
         rate.acked(seq, now)
         assert all(now - at <= BASE_WINDOW_S for at, _ in rate._rtts)
         assert rate.base_rtt == min(r for _, r in rate._rtts)
+
+
+def test_a_cumulative_ack_delivers_the_updates_before_it_and_times_its_own() -> None:
+    """A held ack (HELD_ACKS) covers every update up to its seq; only its own update's
+    round trip is known (the older ones were held longer), less the viewer's hold."""
+    rate = RateController()
+    for seq in range(4):
+        rate.sent(seq, 100, seq * 0.125)
+    rate.acked(2, 0.25 + 0.030 + 0.2, held=0.2)  # 2 went out at 0.25, decoded 30 ms later
+    assert rate.base_rtt == pytest.approx(0.030)
+    assert list(rate._sent) == [3]
+    assert [n for _, n in rate._acked] == [100, 100, 100]
+    assert rate.delay == 0.0

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from remoteapp.codec.update_format import VERSION as UPDATE_FORMAT
 from remoteapp.errors import LocalProtocolError, RemoteProtocolError
+from remoteapp.net.messages import HELD_ACKS, MAX_HELD_US, SMALL_UPDATE
 from remoteapp.net.session import (
     CHUNK,
     Bye,
@@ -159,9 +160,10 @@ def test_a_whole_session(pipes: tuple[Pipe, Pipe]) -> None:
 def test_credits_bound_updates_in_flight(pipes: tuple[Pipe, Pipe]) -> None:
     to_agent, to_customer = pipes
     customer, agent = handshake(pipes)
+    large = bytes(SMALL_UPDATE + 1)
     for seq in range(2):
         assert customer.can_send_update()
-        to_agent.write(customer.send(ScreenUpdate(seq, b"x")))
+        to_agent.write(customer.send(ScreenUpdate(seq, large)))
     assert not customer.can_send_update()
     with pytest.raises(LocalProtocolError, match="no credit"):
         customer.send(ScreenUpdate(2, b"x"))
@@ -208,18 +210,20 @@ EVENTS = st.one_of(
     st.builds(Clipboard, st.text(max_size=2000)),
     st.builds(Ping, st.integers(0, 2**64 - 1)),
     st.builds(SetQuality, st.sampled_from(["auto", "quality", "speed"])),
-    st.builds(UpdateAck, st.just(0)),
+    st.builds(UpdateAck, st.just(0), st.integers(0, MAX_HELD_US)),
 )
 
 
 def agent_stream(events: list[Event]) -> tuple[bytes, SessionConnection]:
-    agent = SessionConnection(Role.AGENT)
-    data = agent.send(Hello(Role.AGENT, "Ana")) + b"".join(agent.send(e) for e in events)
     customer = SessionConnection(Role.CUSTOMER)
-    customer.send(Hello(Role.CUSTOMER, "Maria"))
+    to_agent = customer.send(Hello(Role.CUSTOMER, "Maria", capabilities=(HELD_ACKS,)))
     if any(isinstance(e, UpdateAck) for e in events):
-        customer.send(ScreenUpdate(0, b"u"))  # so the one ack the strategy makes is owed
-    return data, customer
+        to_agent += customer.send(ScreenUpdate(0, b"u"))  # the one ack the strategy makes
+    agent = SessionConnection(Role.AGENT)
+    data = agent.send(Hello(Role.AGENT, "Ana"))
+    agent.receive_data(to_agent)
+    drain(agent)  # (the agent received that update: it may ack it)
+    return data + b"".join(agent.send(e) for e in events), customer
 
 
 def drain(conn: SessionConnection) -> list[Event | ConnectionClosed]:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from remoteapp.errors import RemoteProtocolError
+from remoteapp.net.messages import SMALL_WINDOW
 from remoteapp.net.session import (
     CHUNK,
     Clipboard,
@@ -163,10 +164,10 @@ def test_events_arrive_in_order_whole_and_byte_by_byte(pair: StreamPair, deliver
     sent = input_burst(120 if delivery == "whole" else 12)
     for event in sent:
         assert agent.transport.send(event)
+    agent.wait_for(update)  # (an agent acks only what it has received)
     assert agent.transport.send(UpdateAck(0))
 
     customer.wait_for(UpdateAck(0))
-    agent.wait_for(update)
     assert agent.events[:3] == [Hello(Role.CUSTOMER, "Maria"), ScreenInfo(monitors, 1), update]
     got = customer.events
     assert got[0] == Hello(Role.AGENT, "Ana")
@@ -320,7 +321,7 @@ def test_a_bulk_sender_waits_for_room_then_sends(pair: StreamPair) -> None:
     sender.join(WAIT_S)
     assert results == [True]
     agent.wait_for(update)
-    assert customer.transport.conn.credits == 1  # the update took its credit
+    assert customer.transport.conn.credits == SMALL_WINDOW - 1  # (a small one) took its credit
     customer.transport.close("customer ended the session")
     assert agent.end_reason() == "customer ended the session"
 

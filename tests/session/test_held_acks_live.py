@@ -1,0 +1,97 @@
+"""Held acks live: the real AgentSession over real TCP (through taps) acks a customer's
+small updates together, once ACK_BATCH of them are in or the first has waited
+ACK_HOLD_S, and a large one at once; an older customer (no HELD_ACKS in its HELLO) gets
+one ack per update, as before."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from remoteapp.codec import ScreenEncoder
+from remoteapp.net.acks import ACK_BATCH, ACK_HOLD_S
+from remoteapp.net.messages import HELD_ACKS, SMALL_UPDATE
+from remoteapp.net.session import Hello, MonitorInfo, ScreenInfo, ScreenUpdate, UpdateAck
+from remoteapp.net.session_state import Role
+from remoteapp.secure import SecureParams
+from remoteapp.session import AgentSession
+from tests.session.test_transport import KEY, WAIT_S, End
+from tests.streams import StreamPair, stream_pair
+
+
+@pytest.fixture
+def pair() -> Iterator[StreamPair]:
+    with stream_pair() as pair:
+        yield pair
+
+
+class Customer:
+    """A customer end that sends real updates of a 64x64 screen and collects the acks."""
+
+    def __init__(self, pair: StreamPair, *, held: bool) -> None:
+        self.agent = AgentSession(pair.a, "Ana", secure=SecureParams.for_direct(Role.AGENT, KEY))
+        self.end = End(pair.b, Role.CUSTOMER)
+        caps = ("clipboard", HELD_ACKS) if held else ("clipboard",)
+        assert self.end.transport.send(Hello(Role.CUSTOMER, "Maria", capabilities=caps))
+        self.end.start("customer-net")
+        self.agent.start()
+        self.frame = np.zeros((64, 64, 4), np.uint8)
+        self.encoder = ScreenEncoder()
+        self.seq = 0
+        assert self.end.transport.send(ScreenInfo((MonitorInfo(1, 0, 0, 64, 64, True),), 0))
+
+    def small(self) -> None:
+        self.frame[self.seq % 64, self.seq % 64] = (0, 0, 255, 255)
+        self._send(self.encoder.encode(self.frame), large=False)
+
+    def large(self) -> None:
+        self.frame[:] = np.random.default_rng(self.seq).integers(0, 256, self.frame.shape)
+        self._send(self.encoder.encode(self.frame), large=True)
+
+    def _send(self, data: bytes, *, large: bool) -> None:
+        assert (len(data) > SMALL_UPDATE) == large, len(data)
+        assert self.end.transport.send(ScreenUpdate(self.seq, data), wait=WAIT_S)
+        self.seq += 1
+
+    def acks(self, until: int) -> list[UpdateAck]:
+        """The acks so far, once one for update ``until`` is among them (bounded wait)."""
+        with self.end.arrived:
+            assert self.end.arrived.wait_for(
+                lambda: any(isinstance(e, UpdateAck) and e.seq == until for e in self.end.events),
+                WAIT_S + ACK_HOLD_S,
+            ), self.end.events[-5:]
+            return [e for e in self.end.events if isinstance(e, UpdateAck)]
+
+    def close(self) -> None:
+        self.agent.end("test over")
+        assert self.end.ended.wait(WAIT_S)
+
+
+def test_small_updates_share_one_held_ack_a_large_one_is_acked_at_once(pair: StreamPair) -> None:
+    customer = Customer(pair, held=True)
+    try:
+        for _ in range(ACK_BATCH - 1):  # the first three: held until the first's time is up
+            customer.small()
+        (held,) = customer.acks(until=ACK_BATCH - 2)
+        assert held.held_us > 0  # what rate control takes off the round trip
+        for _ in range(ACK_BATCH):  # four more: the fourth is acked at once, with the rest
+            customer.small()
+        assert customer.acks(until=2 * ACK_BATCH - 2)[1:] == [UpdateAck(2 * ACK_BATCH - 2)]
+        customer.small()
+        customer.large()  # at once, and with the small one held before it
+        assert customer.acks(until=customer.seq - 1)[2:] == [UpdateAck(customer.seq - 1)]
+        assert customer.agent.frames == customer.seq
+    finally:
+        customer.close()
+
+
+def test_an_older_customer_gets_one_ack_per_update(pair: StreamPair) -> None:
+    customer = Customer(pair, held=False)
+    try:
+        for _ in range(3):
+            customer.small()
+        assert customer.acks(until=2) == [UpdateAck(0), UpdateAck(1), UpdateAck(2)]
+    finally:
+        customer.close()
