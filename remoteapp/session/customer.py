@@ -240,6 +240,8 @@ class CustomerSession:
 
     def _await_credit(self, grabber: CaptureBackend) -> None:
         """Wait (at most 1 s) for a credit; acks and key requests end the wait."""
+        if self.transport.conn.credits > 0:  # (nearly always: no flag, no lock)
+            return
         deadline = time.monotonic() + 1.0
         while not self.transport.closed:
             with self._lock:
@@ -286,7 +288,9 @@ class CustomerSession:
                 encoder.set_lossy_codecs(self._lossy_codecs)
                 encoder.set_mode(self._quality)
                 encoder.video_bitrate, encoder.video_fps = self._rate.bitrate, self._rate.fps
-                encoder.refresh_pixels = self._rate.refresh_pixels(time.monotonic())
+                if encoder.refresh_due_in() is not None:  # (only a refresh spends it: the
+                    # link's capacity is not looked at for every typed key)
+                    encoder.refresh_pixels = self._rate.refresh_pixels(time.monotonic())
             if self.transport.closed or self.transport.conn.credits <= 0:
                 continue
             started = time.monotonic()
