@@ -1,8 +1,9 @@
 """The optional C extensions (everything else is in setup.cfg).
 
-On Linux the capture's X round trips (``remoteapp.capture._xwire``) and the tile diff of
-small boxes (``remoteapp.codec._tilediff``) are built in C when a compiler and the
-Python headers are there; without them the install goes on and the same work is done in
+On Linux the capture's X round trips (``remoteapp.capture._xwire``), the tile diff of
+small boxes (``remoteapp.codec._tilediff``) and the region tracker's books for them
+(``remoteapp.codec._regions``) are built in C when a compiler and the Python headers
+are there; without them the install goes on and the same work is done in
 Python (``docs/capture.md``, "The native path").
 """
 
@@ -39,6 +40,12 @@ if sys.platform.startswith("linux"):
         Extension(
             "remoteapp.codec._tilediff",
             ["remoteapp/codec/_tilediff.c"],
+            extra_compile_args=FLAGS,
+            optional=True,
+        ),
+        Extension(
+            "remoteapp.codec._regions",
+            ["remoteapp/codec/_regions.c"],
             extra_compile_args=FLAGS,
             optional=True,
         ),

@@ -33,6 +33,11 @@ from remoteapp.codec.geometry import Rect
 from remoteapp.codec.pixels import Pixels
 from remoteapp.codec.tiles import TILE, as_words
 
+try:  # the optional C extension (setup.py): a few-tile update's books without numpy
+    from remoteapp.codec import _regions as native
+except ImportError:  # not built: the same books with numpy
+    native = None  # type: ignore[assignment]
+
 DECAY: Final = 0.75
 HOT: Final = 2.5  #: 1 + .75 + .56 + .42 = 2.73 after four changes in a row
 #: a large photo-like block repainted whole in two captures in a row is video already:
@@ -107,6 +112,14 @@ class RegionTracker:
     def update(self, frame: Pixels, changed: list[Rect], now: float) -> list[Region]:
         """Account one capture's changes; return the active regions."""
         self._frame += 1
+        if native is not None:
+            due = native.count_few(
+                self.freq, self._tested, changed, self._frame, DECAY, TEST_FROM,
+                RETEST_EVERY, TILE, FEW_TILES,
+            )  # fmt: skip
+            if due is not None:  # the few-tile path below, in one call
+                self._measure(frame, due)
+                return self._after(changed, now)
         self.freq *= DECAY
         few = _few_tiles(changed, self.freq.shape)
         if few is None:
@@ -130,6 +143,10 @@ class RegionTracker:
                     and self._frame - self._tested[ty, tx] >= RETEST_EVERY
                 ],
             )
+        return self._after(changed, now)
+
+    def _after(self, changed: list[Rect], now: float) -> list[Region]:
+        """``update`` once the tiles' counts are in: the regions on, off and new."""
         self._recent.append(changed)
         for region in self.regions:
             if any(not r.intersect(region.rect).is_empty() for r in changed):

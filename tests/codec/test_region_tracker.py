@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from remoteapp.codec import regions
 from remoteapp.codec.geometry import Rect
-from remoteapp.codec.regions import RegionTracker
+from remoteapp.codec.regions import DECAY, RETEST_EVERY, TEST_FROM, RegionTracker
+from remoteapp.codec.tiles import TILE
+from tests.native import built
 
 WIDTH, HEIGHT = 640, 384  #: 10 x 6 tiles: a large rectangle takes the whole-grid path
 
@@ -36,11 +38,20 @@ def captures(draw: st.DrawFn) -> list[tuple[list[Rect], bool, float]]:
     return steps
 
 
+@pytest.mark.parametrize("lane", ["c", "python"])
 @given(captures(), st.booleans(), st.integers(0, 1000))
 @settings(max_examples=150, deadline=None)
 def test_the_few_tile_path_and_the_skip_keep_the_whole_grid_books(
-    steps: list[tuple[list[Rect], bool, float]], need_photo: bool, seed: int
+    lane: str, steps: list[tuple[list[Rect], bool, float]], need_photo: bool, seed: int
 ) -> None:
+    """The few-tile path in C (``_regions``) and in numpy, each against the grid's."""
+    native = regions.native if lane == "python" else built(regions.native, "_regions")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(regions, "native", None if lane == "python" else native)
+        _same_books(steps, need_photo, seed)
+
+
+def _same_books(steps: list[tuple[list[Rect], bool, float]], need_photo: bool, seed: int) -> None:
     rng = np.random.default_rng(seed)
     frame = np.full((HEIGHT, WIDTH, 4), 200, np.uint8)
     fast = RegionTracker(WIDTH, HEIGHT, need_photo=need_photo)
@@ -61,3 +72,71 @@ def test_the_few_tile_path_and_the_skip_keep_the_whole_grid_books(
         assert np.array_equal(fast.freq, grid.freq)
         assert np.array_equal(fast.photo, grid.photo)
         assert fast._photo_tiles == int(np.count_nonzero(fast.photo >= 0.5))
+
+
+# -- the C extension on its own
+
+
+@st.composite
+def hostile_rects(draw: st.DrawFn) -> list[Rect]:
+    """Rectangles off the grid, negative, empty or huge among ordinary ones."""
+    coord = st.one_of(st.integers(-200, 800), st.integers(-(2**31), 2**31 - 1))
+    return [
+        Rect(draw(coord), draw(coord), draw(coord), draw(coord))
+        for _ in range(draw(st.integers(0, 5)))
+    ]
+
+
+@given(hostile_rects(), st.integers(-1, 20), st.integers(0, 50))
+@settings(max_examples=300, deadline=None)
+def test_count_few_keeps_the_books_of_the_few_tile_path(
+    rects: list[Rect], few_max: int, frame: int
+) -> None:
+    """As ``_few_tiles`` and the Python steps after it, for any rectangles: the same
+    tiles (or None, touching nothing), the same float32 counts, the same tiles due."""
+    native = built(regions.native, "_regions")
+    rng = np.random.default_rng(frame)
+    freq = (rng.random((6, 10)) * 3).astype(np.float32)
+    tested = rng.integers(-RETEST_EVERY, frame + 1, (6, 10))
+    mine, want = freq.copy(), freq.copy()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(regions, "FEW_TILES", few_max)
+        few = regions._few_tiles(rects, want.shape)
+    try:
+        got = native.count_few(  # type: ignore[attr-defined]
+            mine, tested, rects, frame, DECAY, TEST_FROM, RETEST_EVERY, TILE, few_max
+        )
+    except ValueError as exc:  # beyond 32-bit coordinates: refused, nothing touched
+        assert "32-bit" in str(exc)
+        assert np.array_equal(mine, freq)
+        return
+    if few is None:
+        assert got is None and np.array_equal(mine, freq)
+        return
+    want *= DECAY
+    for tile in few:
+        want[tile] += 1.0
+    due = [t for t in few if want[t] >= TEST_FROM and frame - tested[t] >= RETEST_EVERY]
+    assert got == due
+    assert mine.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (np.zeros((6, 10), np.float64), np.zeros((6, 10), np.int64)),  # not float32
+        (np.zeros((6, 10), np.float32), np.zeros((6, 9), np.int64)),  # shapes differ
+        (np.zeros((6, 20), np.float32)[:, ::2], np.zeros((6, 10), np.int64)),  # strided
+        (np.zeros(60, np.float32), np.zeros(60, np.int64)),  # not a grid
+        (np.zeros((6, 10), np.float32), np.zeros((6, 10), np.int64).astype(np.int32)),
+    ],
+)
+def test_count_few_refuses_what_is_not_the_trackers_grids(args: tuple[object, object]) -> None:
+    native = built(regions.native, "_regions")
+    with pytest.raises((ValueError, BufferError)):
+        native.count_few(*args, [Rect(0, 0, 1, 1)], 1, DECAY, 1.0, 8, TILE, 16)  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError):
+        native.count_few(  # type: ignore[attr-defined]
+            np.zeros((6, 10), np.float32), np.zeros((6, 10), np.int64), [(0, 0, 1, 1)],
+            1, DECAY, 1.0, 8, TILE, 16,
+        )  # fmt: skip

@@ -1,0 +1,186 @@
+/* The region tracker's books for a typed key, in C (an optional extension: without it,
+ * regions.RegionTracker keeps them with numpy).
+ *
+ * Why: a key's update changes a tile or two, and keeping their counts took the
+ * tracker a dozen numpy calls on scalars, about 50 us a key cold, most of the lossy
+ * planner's cost on that path.
+ *
+ *     count_few(freq, tested, changed, frame, decay, test_from, retest_every, tile,
+ *               few_max) -> [(ty, tx), ...] | None
+ *
+ * ``freq`` is the tracker's float32 grid (rows x cols, C-contiguous, written in place)
+ * and ``tested`` its int64 grid of the update each tile was last measured in; ``changed``
+ * the update's rectangles (objects with int ``x``, ``y``, ``w``, ``h``).  As
+ * ``regions._few_tiles``: the tiles the rectangles touch, at most ``few_max`` of them,
+ * in row-major order, or None (more, or a rectangle off the grid's top-left: nothing is
+ * changed, the caller takes the whole-grid path).  Otherwise the whole grid decays
+ * (``freq *= decay``), each of those tiles gains 1, and the result is the tiles due
+ * for a photo measurement: ``freq >= test_from`` and measured ``retest_every`` or more
+ * updates ago.  float32 arithmetic as numpy's, so the same books bit for bit.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_FEW 64
+#define MAX_RECTS 4096
+
+/* Python's floor division (the rectangles' coordinates may be negative or huge). */
+static long long floor_div(long long a, long long b) {
+    long long q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+static int attr_ll(PyObject *obj, const char *name, long long *out) {
+    PyObject *v = PyObject_GetAttrString(obj, name);
+    if (v == NULL)
+        return -1;
+    *out = PyLong_AsLongLong(v);
+    Py_DECREF(v);
+    return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
+}
+
+static int by_row_then_column(const void *a, const void *b) {
+    const long long *p = a, *q = b;
+    if (p[0] != q[0])
+        return p[0] < q[0] ? -1 : 1;
+    return p[1] < q[1] ? -1 : (p[1] > q[1]);
+}
+
+/* The few tiles, deduplicated into ``tiles`` (n returned), or -1: not few. */
+static int few_tiles(PyObject *seq, long long rows, long long cols, long long tile,
+                     long long few_max, long long (*tiles)[2]) {
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    int count = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *r = PySequence_Fast_GET_ITEM(seq, i);
+        long long x, y, w, h;
+        if (attr_ll(r, "x", &x) < 0 || attr_ll(r, "y", &y) < 0 || attr_ll(r, "w", &w) < 0 ||
+            attr_ll(r, "h", &h) < 0)
+            return -2;
+        if (x < 0 || y < 0)
+            return -1;
+        if (x > INT32_MAX || y > INT32_MAX || w > INT32_MAX || h > INT32_MAX || w < INT32_MIN ||
+            h < INT32_MIN) {
+            PyErr_SetString(PyExc_ValueError, "a rectangle is outside 32-bit coordinates");
+            return -2;
+        }
+        long long ty0 = floor_div(y, tile), tx0 = floor_div(x, tile);
+        long long ty1 = -floor_div(-(y + h), tile), tx1 = -floor_div(-(x + w), tile);
+        if (ty1 > rows)
+            ty1 = rows;
+        if (tx1 > cols)
+            tx1 = cols;
+        if ((ty1 - ty0) * (tx1 - tx0) > few_max)
+            return -1;
+        for (long long ty = ty0; ty < ty1; ty++)
+            for (long long tx = tx0; tx < tx1; tx++) {
+                int seen = 0;
+                for (int k = 0; k < count && !seen; k++)
+                    seen = tiles[k][0] == ty && tiles[k][1] == tx;
+                if (seen)
+                    continue;
+                if (count >= few_max || count >= MAX_FEW)
+                    return -1;
+                tiles[count][0] = ty;
+                tiles[count][1] = tx;
+                count++;
+            }
+        if (count > few_max) /* (as regions._few_tiles checks after each rectangle) */
+            return -1;
+    }
+    qsort(tiles, (size_t)count, sizeof tiles[0], by_row_then_column);
+    return count;
+}
+
+static int is_format(const Py_buffer *view, const char *a, const char *b) {
+    return view->format != NULL && (strcmp(view->format, a) == 0 || strcmp(view->format, b) == 0);
+}
+
+static PyObject *count_few(PyObject *self, PyObject *args) {
+    Py_buffer freq = {0}, tested = {0};
+    PyObject *freq_obj, *tested_obj, *changed;
+    long long frame, retest_every, tile, few_max;
+    double decay, test_from;
+    if (!PyArg_ParseTuple(args, "OOOLddLLL", &freq_obj, &tested_obj, &changed, &frame, &decay,
+                          &test_from, &retest_every, &tile, &few_max))
+        return NULL;
+    const int flags = PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS | PyBUF_FORMAT;
+    if (PyObject_GetBuffer(freq_obj, &freq, flags) < 0)
+        return NULL;
+    if (PyObject_GetBuffer(tested_obj, &tested, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyBuffer_Release(&freq);
+        return NULL;
+    }
+    PyObject *result = NULL, *seq = NULL;
+    long long tiles[MAX_FEW][2];
+    if (freq.ndim != 2 || tested.ndim != 2 || freq.itemsize != 4 || tested.itemsize != 8 ||
+        !is_format(&freq, "f", "=f") || !is_format(&tested, "l", "q") ||
+        freq.shape[0] != tested.shape[0] || freq.shape[1] != tested.shape[1] || tile <= 0) {
+        PyErr_SetString(PyExc_ValueError, "freq and tested must be C-contiguous grids "
+                                          "(float32, int64) of one shape");
+        goto end;
+    }
+    seq = PySequence_Fast(changed, "changed must be a sequence");
+    if (seq == NULL)
+        goto end;
+    if (PySequence_Fast_GET_SIZE(seq) > MAX_RECTS) {
+        result = Py_NewRef(Py_None);
+        goto end;
+    }
+    long long rows = freq.shape[0], cols = freq.shape[1];
+    int n = few_tiles(seq, rows, cols, tile, few_max, tiles);
+    if (n == -2)
+        goto end;
+    if (n < 0) {
+        result = Py_NewRef(Py_None);
+        goto end;
+    }
+    float *f = freq.buf;
+    const int64_t *t = tested.buf;
+    const float factor = (float)decay, one = 1.0f;
+    const Py_ssize_t size = (Py_ssize_t)(rows * cols);
+    for (Py_ssize_t i = 0; i < size; i++)
+        f[i] = f[i] * factor;
+    int due[MAX_FEW];
+    int ndue = 0;
+    for (int k = 0; k < n; k++) {
+        Py_ssize_t i = (Py_ssize_t)(tiles[k][0] * cols + tiles[k][1]);
+        f[i] = f[i] + one;
+        if ((double)f[i] >= test_from && frame - t[i] >= retest_every)
+            due[ndue++] = k;
+    }
+    result = PyList_New(ndue);
+    if (result == NULL)
+        goto end;
+    for (int j = 0; j < ndue; j++) {
+        PyObject *pair = Py_BuildValue("(LL)", tiles[due[j]][0], tiles[due[j]][1]);
+        if (pair == NULL) {
+            Py_CLEAR(result);
+            goto end;
+        }
+        PyList_SET_ITEM(result, j, pair);
+    }
+end:
+    Py_XDECREF(seq);
+    PyBuffer_Release(&freq);
+    PyBuffer_Release(&tested);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"count_few", count_few, METH_VARARGS,
+     "count_few(freq, tested, changed, frame, decay, test_from, retest_every, tile, "
+     "few_max) -> [(ty, tx), ...] | None: a few-tile update's books (see regions)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_regions",
+    "The region tracker's books for a few-tile update, in C (see regions).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__regions(void) { return PyModule_Create(&module); }
