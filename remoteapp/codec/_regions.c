@@ -12,8 +12,8 @@
  * and ``tested`` its int64 grid of the update each tile was last measured in; ``changed``
  * the update's rectangles (objects with int ``x``, ``y``, ``w``, ``h``).  As
  * ``regions._few_tiles``: the tiles the rectangles touch, at most ``few_max`` of them,
- * in row-major order, or None (more, or a rectangle off the grid's top-left: nothing is
- * changed, the caller takes the whole-grid path).  Otherwise the whole grid decays
+ * in row-major order, or None (more, a rectangle off the grid's top-left, or a coordinate
+ * beyond 32 bits: nothing is changed, and the caller keeps the books in Python).  Otherwise the whole grid decays
  * (``freq *= decay``), each of those tiles gains 1, and the result is the tiles due
  * for a photo measurement: ``freq >= test_from`` and measured ``retest_every`` or more
  * updates ago.  float32 arithmetic as numpy's, so the same books bit for bit.
@@ -34,13 +34,18 @@ static long long floor_div(long long a, long long b) {
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
+/* An int attribute: 0, -1 with an exception set, or 1 when it does not fit in 64 bits
+ * (no exception: the caller leaves such a rectangle to Python, which has no limit). */
 static int attr_ll(PyObject *obj, const char *name, long long *out) {
     PyObject *v = PyObject_GetAttrString(obj, name);
     if (v == NULL)
         return -1;
-    *out = PyLong_AsLongLong(v);
+    int overflow = 0;
+    *out = PyLong_AsLongLongAndOverflow(v, &overflow);
     Py_DECREF(v);
-    return (*out == -1 && PyErr_Occurred()) ? -1 : 0;
+    if (*out == -1 && PyErr_Occurred())
+        return -1;
+    return overflow ? 1 : 0;
 }
 
 static int by_row_then_column(const void *a, const void *b) {
@@ -50,24 +55,27 @@ static int by_row_then_column(const void *a, const void *b) {
     return p[1] < q[1] ? -1 : (p[1] > q[1]);
 }
 
-/* The few tiles, deduplicated into ``tiles`` (n returned), or -1: not few. */
-static int few_tiles(PyObject *seq, long long rows, long long cols, long long tile,
+/* The few tiles, deduplicated into ``tiles`` (n returned), -1: not few, or left to
+ * Python (a coordinate beyond 32 bits), -2: an error (exception set).  ``rects`` is a
+ * tuple: it holds its items while their attributes are read. */
+static int few_tiles(PyObject *rects, long long rows, long long cols, long long tile,
                      long long few_max, long long (*tiles)[2]) {
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    Py_ssize_t n = PyTuple_GET_SIZE(rects);
     int count = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *r = PySequence_Fast_GET_ITEM(seq, i);
-        long long x, y, w, h;
-        if (attr_ll(r, "x", &x) < 0 || attr_ll(r, "y", &y) < 0 || attr_ll(r, "w", &w) < 0 ||
-            attr_ll(r, "h", &h) < 0)
-            return -2;
+        PyObject *r = PyTuple_GET_ITEM(rects, i);
+        long long v[4];
+        const char *names[4] = {"x", "y", "w", "h"};
+        for (int k = 0; k < 4; k++) {
+            int got = attr_ll(r, names[k], &v[k]);
+            if (got < 0)
+                return -2;
+            if (got > 0 || v[k] > INT32_MAX || v[k] < INT32_MIN)
+                return -1;
+        }
+        long long x = v[0], y = v[1], w = v[2], h = v[3];
         if (x < 0 || y < 0)
             return -1;
-        if (x > INT32_MAX || y > INT32_MAX || w > INT32_MAX || h > INT32_MAX || w < INT32_MIN ||
-            h < INT32_MIN) {
-            PyErr_SetString(PyExc_ValueError, "a rectangle is outside 32-bit coordinates");
-            return -2;
-        }
         long long ty0 = floor_div(y, tile), tx0 = floor_div(x, tile);
         long long ty1 = -floor_div(-(y + h), tile), tx1 = -floor_div(-(x + w), tile);
         if (ty1 > rows)
@@ -124,10 +132,10 @@ static PyObject *count_few(PyObject *self, PyObject *args) {
                                           "(float32, int64) of one shape");
         goto end;
     }
-    seq = PySequence_Fast(changed, "changed must be a sequence");
+    seq = PySequence_Tuple(changed);
     if (seq == NULL)
         goto end;
-    if (PySequence_Fast_GET_SIZE(seq) > MAX_RECTS) {
+    if (PyTuple_GET_SIZE(seq) > MAX_RECTS) {
         result = Py_NewRef(Py_None);
         goto end;
     }
@@ -150,7 +158,7 @@ static PyObject *count_few(PyObject *self, PyObject *args) {
     for (int k = 0; k < n; k++) {
         Py_ssize_t i = (Py_ssize_t)(tiles[k][0] * cols + tiles[k][1]);
         f[i] = f[i] + one;
-        if ((double)f[i] >= test_from && frame - t[i] >= retest_every)
+        if (f[i] >= (float)test_from && frame - t[i] >= retest_every) /* (as numpy 2) */
             due[ndue++] = k;
     }
     result = PyList_New(ndue);

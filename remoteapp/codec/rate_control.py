@@ -208,7 +208,8 @@ class RateController:
         starved = (
             len(self._blocked) >= BLOCKED_MIN
             and len(self._acked) < TARGET_FPS * RATE_WINDOW_S
-            and now - self._acked[0][0] >= RATE_WINDOW_S / 2
+            # (no ack in the window at all: starved, however long it has been watched)
+            and (not self._acked or now - self._acked[0][0] >= RATE_WINDOW_S / 2)
         )
         if delay > HIGH_DELAY_S or starved:
             self._clear_since = None

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from remoteapp.codec import DecodedUpdate, LossyMode, Pixels, ScreenDecoder
 from remoteapp.codec.lossy import decodable
 from remoteapp.errors import RemoteProtocolError
-from remoteapp.net.acks import AckPolicy
+from remoteapp.net.acks import ACK_HOLD_S, AckPolicy
 from remoteapp.net.session import (
     Clipboard,
     Event,
@@ -49,6 +49,7 @@ class AgentSession:
         on_customer: Callable[[str], None] = lambda name: None,
         on_end: Callable[[str], None] = lambda reason: None,
         on_clipboard: Callable[[str], None] = lambda text: None,
+        ack_hold_s: float = ACK_HOLD_S,
     ) -> None:
         self.name = name
         # callbacks run on the network thread; a UI may replace them before start()
@@ -69,7 +70,7 @@ class AgentSession:
         self._nonces = itertools.count(1)
         #: acks held for the customer (HELD_ACKS), by the network thread, sent by the
         #: timer thread when due; the lock makes "held" and "sent" one step each
-        self._acks = AckPolicy()
+        self._acks = AckPolicy(hold_s=ack_hold_s)
         self._acks_lock = threading.Lock()
         self._timer_wake = threading.Event()
 
@@ -156,7 +157,15 @@ class AgentSession:
             self.on_frame(fb, decoded)
 
     def _timer_loop(self) -> None:
-        """Pings every PING_INTERVAL and the held acks when due, until the session ends."""
+        """Pings every PING_INTERVAL and the held acks when due, until the session ends.
+        A bug here must not leave the customer waiting for acks: it ends the session."""
+        try:
+            self._tick_until_closed()
+        except Exception:
+            log.exception("session event=timer-error")
+            self.transport.close("internal error")
+
+    def _tick_until_closed(self) -> None:
         next_ping = time.monotonic()
         while not self.transport.closed:
             self._timer_wake.clear()  # (before the look: a later set() ends the wait)

@@ -152,3 +152,15 @@ def test_a_cumulative_ack_delivers_the_updates_before_it_and_times_its_own() -> 
     assert list(rate._sent) == [3]
     assert [n for _, n in rate._acked] == [100, 100, 100]
     assert rate.delay == 0.0
+
+
+def test_blocked_ticks_with_no_ack_in_the_window_count_as_starved() -> None:
+    """No ack for over a window while ticks keep waiting: congestion (this raised an
+    IndexError on the empty window before)."""
+    rate = RateController()
+    rate.sent(0, 50_000, 0.0)
+    rate.acked(0, 0.05)
+    rate.sent(1, 50_000, 0.1)
+    for now in (2.0, 2.6, 2.9):  # the link holds update 1: nothing comes back
+        rate.waited(0.5, now)
+    assert rate.cuts["blocked"] == 1 and rate.bitrate < MAX_BITRATE
