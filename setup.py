@@ -1,9 +1,10 @@
 """The optional C extensions (everything else is in setup.cfg).
 
 On Linux the capture's X round trips (``remoteapp.capture._xwire``), the tile diff of
-small boxes (``remoteapp.codec._tilediff``) and the region tracker's books for them
-(``remoteapp.codec._regions``) are built in C when a compiler and the Python headers
-are there; without them the install goes on and the same work is done in
+small boxes (``remoteapp.codec._tilediff``), the region tracker's books for them
+(``remoteapp.codec._regions``) and the record layer's sealing
+(``remoteapp.secure._records``, on OpenSSL's libcrypto) are built in C when a compiler
+and the headers are there; without them the install goes on and the same work is done in
 Python (``docs/capture.md``, "The native path").
 """
 
@@ -47,6 +48,13 @@ if sys.platform.startswith("linux"):
             "remoteapp.codec._regions",
             ["remoteapp/codec/_regions.c"],
             extra_compile_args=FLAGS,
+            optional=True,
+        ),
+        Extension(
+            "remoteapp.secure._records",
+            ["remoteapp/secure/_records.c"],
+            extra_compile_args=FLAGS,
+            libraries=["crypto"],
             optional=True,
         ),
     ]

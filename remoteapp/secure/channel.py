@@ -12,6 +12,10 @@ altered.  After ``rekey_every`` records a direction's key becomes Noise's ``REKE
 (the first 32 bytes of encrypting 32 zero bytes at nonce 2^64-1) and its counter starts
 again at 0.  A length over the bound is refused from the header, before buffering.
 
+Each direction's key and counter live in one object: ``_records.Direction`` (C, on
+OpenSSL's libcrypto, an optional extension built by setup.py) or, without it,
+``_Direction`` here (``cryptography``); both give the same bytes.
+
 Any failure raises ``ChannelBroken``; the session ends, there is no plaintext fallback.
 Once a tag fails, a few neighbouring record numbers are tried (only then: the cost is
 on the failure path) to tell a replay or a reorder from an alteration in the reason.
@@ -22,13 +26,18 @@ or raises if the stream stopped inside a record.
 from __future__ import annotations
 
 import struct
-from typing import Final, NoReturn
+from typing import Final, NoReturn, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from remoteapp.secure.errors import ChannelBroken
 from remotewire.framing import NEED_DATA, NeedData
+
+try:  # the C direction (setup.py); without it, the same in Python below
+    from remoteapp.secure import _records as native
+except ImportError:  # pragma: no cover - depends on the build
+    native = None  # type: ignore[assignment]
 
 __all__ = ["MAX_PLAINTEXT", "NEED_DATA", "REKEY_EVERY", "TAG", "Channel", "rekey"]
 
@@ -50,8 +59,25 @@ def rekey(key: bytes) -> bytes:
     return ChaCha20Poly1305(key).encrypt(_nonce(_MAX_NONCE), bytes(32), b"")[:32]
 
 
+class Direction(Protocol):
+    """One direction's key and record counter (``_records.Direction`` or ``_Direction``)."""
+
+    @property
+    def counter(self) -> int: ...
+    @property
+    def epoch(self) -> int: ...
+    def seal(self, plaintext: bytes | bytearray | memoryview, max_plaintext: int) -> bytearray:
+        """Records carrying ``plaintext``, advancing the counter per record."""
+
+    def open(self, header: bytes, sealed: bytes | memoryview) -> bytes | None:
+        """The record's plaintext (advancing), or None if its tag fails."""
+
+    def opens_at(self, counter: int, header: bytes, sealed: bytes | memoryview) -> bool:
+        """Whether the record opens at ``counter`` in the current key (diagnosis)."""
+
+
 class _Direction:
-    """A key and its record counter."""
+    """A key and its record counter, with ``cryptography`` (no C extension)."""
 
     def __init__(self, key: bytes, rekey_every: int) -> None:
         self.key = key
@@ -67,6 +93,47 @@ class _Direction:
             self.aead = ChaCha20Poly1305(self.key)
             self.counter = 0
             self.epoch += 1
+
+    def seal(self, plaintext: bytes | bytearray | memoryview, max_plaintext: int) -> bytearray:
+        """Encrypted straight into one buffer (no copy per record)."""
+        view = memoryview(plaintext)
+        count = -(-len(view) // max_plaintext)
+        out = bytearray(len(view) + count * (HEADER.size + TAG))
+        target = memoryview(out)
+        pos = 0
+        for start in range(0, len(view), max_plaintext):
+            chunk = view[start : start + max_plaintext]
+            HEADER.pack_into(out, pos, len(chunk) + TAG)
+            header = bytes(target[pos : pos + HEADER.size])
+            pos += HEADER.size
+            end = pos + len(chunk) + TAG
+            self.aead.encrypt_into(_nonce(self.counter), chunk, header, target[pos:end])
+            pos = end
+            self.advance()
+        target.release()
+        return out
+
+    def open(self, header: bytes, sealed: bytes | memoryview) -> bytes | None:
+        try:
+            plaintext = self.aead.decrypt(_nonce(self.counter), sealed, header)
+        except InvalidTag:
+            return None
+        self.advance()
+        return plaintext
+
+    def opens_at(self, counter: int, header: bytes, sealed: bytes | memoryview) -> bool:
+        try:
+            self.aead.decrypt(_nonce(counter), sealed, header)
+        except InvalidTag:
+            return False
+        return True
+
+
+def direction(key: bytes, rekey_every: int) -> Direction:
+    """The C direction where it was built, else the Python one."""
+    if native is not None:
+        return native.Direction(key, rekey_every)
+    return _Direction(key, rekey_every)
 
 
 class Channel:
@@ -84,8 +151,8 @@ class Channel:
         if not 0 < rekey_every <= 1 << 62:
             raise ValueError("rekey_every out of range")
         self.max_plaintext = max_plaintext
-        self._send = _Direction(send_key, rekey_every)
-        self._receive = _Direction(receive_key, rekey_every)
+        self._send = direction(send_key, rekey_every)
+        self._receive = direction(receive_key, rekey_every)
         self._buffer = bytearray()
         self._start = 0  #: where the unread part of _buffer begins
         self._eof = False
@@ -102,27 +169,10 @@ class Channel:
     # -- sending
 
     def seal(self, plaintext: bytes | bytearray | memoryview) -> bytearray:
-        """Records carrying ``plaintext`` (nothing for empty input), encrypted straight
-        into one buffer (no copy per record)."""
-        view = memoryview(plaintext)
-        step = self.max_plaintext
-        count = -(-len(view) // step)
-        out = bytearray(len(view) + count * (HEADER.size + TAG))
-        target = memoryview(out)
-        pos = 0
-        for start in range(0, len(view), step):
-            chunk = view[start : start + step]
-            HEADER.pack_into(out, pos, len(chunk) + TAG)
-            header = bytes(target[pos : pos + HEADER.size])
-            pos += HEADER.size
-            end = pos + len(chunk) + TAG
-            nonce = _nonce(self._send.counter)
-            self._send.aead.encrypt_into(nonce, chunk, header, target[pos:end])
-            pos = end
-            self._send.advance()
-            self.records_sent += 1
-        target.release()
-        return out
+        """Records carrying ``plaintext`` (nothing for empty input), in one buffer."""
+        sealed = self._send.seal(plaintext, self.max_plaintext)
+        self.records_sent += -(-len(plaintext) // self.max_plaintext)
+        return sealed
 
     # -- receiving
 
@@ -151,18 +201,13 @@ class Channel:
         if len(self._buffer) < end:
             return self._at_end()
         header = bytes(self._buffer[start : start + HEADER.size])
-        failure: InvalidTag | None = None
         with memoryview(self._buffer) as view, view[start + HEADER.size : end] as sealed:
-            try:
-                plaintext = self._receive.aead.decrypt(
-                    _nonce(self._receive.counter), sealed, header
-                )
-            except InvalidTag as exc:
-                failure, reason = exc, self._diagnose(sealed, header)
-        if failure is not None:  # (the views are released: the buffer may be cleared)
-            self._break(reason, failure)
+            plaintext = self._receive.open(header, sealed)
+            if plaintext is None:
+                reason = self._diagnose(sealed, header)
+        if plaintext is None:  # (the views are released: the buffer may be cleared)
+            self._break(reason)
         self._start = end
-        self._receive.advance()
         self.records_received += 1
         return plaintext
 
@@ -183,11 +228,7 @@ class Channel:
         """Why the record at the current counter failed: try its neighbours."""
         here = self._receive.counter
         for other in range(max(0, here - DIAGNOSE), here + DIAGNOSE + 1):
-            if other == here:
-                continue
-            try:
-                self._receive.aead.decrypt(_nonce(other), sealed, header)
-            except InvalidTag:
+            if other == here or not self._receive.opens_at(other, header, sealed):
                 continue
             if other < here:
                 return f"record {other} was replayed (expected record {here})"

@@ -288,8 +288,9 @@ class CustomerSession:
                 encoder.set_lossy_codecs(self._lossy_codecs)
                 encoder.set_mode(self._quality)
                 encoder.video_bitrate, encoder.video_fps = self._rate.bitrate, self._rate.fps
-                if encoder.refresh_due_in() is not None:  # (only a refresh spends it: the
-                    # link's capacity is not looked at for every typed key)
+                exact = encoder.refresh_due_in() is None  # (until the next encode)
+                if not exact:  # (only a refresh spends it: the link's capacity is not
+                    # looked at for every typed key)
                     encoder.refresh_pixels = self._rate.refresh_pixels(time.monotonic())
             if self.transport.closed or self.transport.conn.credits <= 0:
                 continue
@@ -314,7 +315,7 @@ class CustomerSession:
                 encoder.request_key_frame()
                 grabber.force_full()
             shot = grabber.grab(monitors[current])
-            quiet = shot.damage == () and encoder.refresh_due_in() is None
+            quiet = shot.damage == () and exact
             if not key and quiet and shot.cursor == last_cursor:
                 changed = False  # a pointer read with no damage: nothing to encode
             else:

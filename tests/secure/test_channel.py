@@ -1,6 +1,7 @@
 """The record layer, sans-IO: round trips whole, byte by byte and in any split; every
 alteration, replay, reorder and cut ends with ChannelBroken and a reason that says which;
-keys roll over at the rekey count."""
+keys roll over at the rekey count.  Each test runs with the C direction
+(``_records``) and with the Python one."""
 
 from __future__ import annotations
 
@@ -10,10 +11,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from remoteapp.secure import Channel, ChannelBroken
+from remoteapp.secure import Channel, ChannelBroken, channel
 from remoteapp.secure.channel import HEADER, MAX_PLAINTEXT, NEED_DATA, TAG
+from tests.native import built
 
 A_TO_C, C_TO_A = os.urandom(32), os.urandom(32)
+
+
+@pytest.fixture(autouse=True, params=["c", "python"])
+def lane(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every channel of the test seals and opens with the C or the Python direction."""
+    if request.param == "python":
+        monkeypatch.setattr(channel, "native", None)
+    else:
+        built(channel.native, "_records")
+    return str(request.param)
 
 
 def pair(**options: int) -> tuple[Channel, Channel]:

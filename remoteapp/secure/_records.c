@@ -1,0 +1,397 @@
+/* One direction of the record layer in C: its key, record counter and rekey, sealing and
+ * opening records (an optional extension: without it, channel.Channel does the same with
+ * ``cryptography``).
+ *
+ * Why: a typed key's update is one small record, and sealing it through the Python
+ * layers (struct, memoryview, the nonce's bytes, cryptography's wrapper) cost about
+ * 45 us a key cold on the customer's capture thread; and the native lane
+ * (docs/capture.md) needs the send nonce to have one owner that C code can reach.
+ * This wraps OpenSSL's libcrypto (EVP ChaCha20-Poly1305, as ``cryptography`` does);
+ * nothing cryptographic is written here.
+ *
+ *     Direction(key: bytes[32], rekey_every: int)
+ *       .counter, .epoch          record number in this key, keys so far
+ *       .seal(plaintext, max_plaintext) -> bytearray    records; advances per record
+ *       .open(header, sealed) -> bytes | None           None: the tag failed (no advance)
+ *       .opens_at(counter, header, sealed) -> bool      the diagnosis of a failed record
+ *
+ * The record layout, the nonce and the rekey are channel.py's (docs/protocol.md).  Each
+ * object has a lock: two threads never use one counter at once.  Work on more than
+ * RELEASE_AT bytes runs with the GIL released.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdint.h>
+#include <string.h>
+
+#define KEY 32
+#define TAG 16
+#define HEADER 4
+#define NONCE 12
+#define MAX_RECORD (1 << 30) /* plaintext bytes per record: far above channel.py's */
+#define RELEASE_AT (16 << 10)
+
+typedef struct {
+    PyObject_HEAD
+    unsigned char key[KEY];
+    EVP_CIPHER_CTX *enc;
+    EVP_CIPHER_CTX *dec;
+    unsigned long long counter;
+    unsigned long long epoch;
+    unsigned long long rekey_every;
+    PyThread_type_lock lock;
+} Direction;
+
+static void nonce_of(unsigned long long counter, unsigned char nonce[NONCE]) {
+    memset(nonce, 0, 4);
+    for (int i = 0; i < 8; i++)
+        nonce[4 + i] = (unsigned char)(counter >> (8 * i)); /* little-endian, as Noise */
+}
+
+/* Both contexts keyed with self->key: 0, or -1 with an exception set. */
+static int set_key(Direction *self) {
+    if (!EVP_EncryptInit_ex(self->enc, EVP_chacha20_poly1305(), NULL, self->key, NULL) ||
+        !EVP_DecryptInit_ex(self->dec, EVP_chacha20_poly1305(), NULL, self->key, NULL)) {
+        PyErr_SetString(PyExc_RuntimeError, "libcrypto refused the ChaCha20-Poly1305 key");
+        return -1;
+    }
+    return 0;
+}
+
+/* One record: ``len`` bytes of ``in`` sealed to ``out`` (len + TAG bytes) with ``aad``
+ * and ``counter``'s nonce.  0 on success (no exception: the GIL may be released). */
+static int seal_one(EVP_CIPHER_CTX *ctx, unsigned long long counter, const unsigned char *aad,
+                    const unsigned char *in, int len, unsigned char *out) {
+    unsigned char nonce[NONCE];
+    int n = 0, tail = 0;
+    nonce_of(counter, nonce);
+    if (!EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) ||
+        !EVP_EncryptUpdate(ctx, NULL, &n, aad, aad == NULL ? 0 : HEADER))
+        return -1;
+    if (len > 0 && !EVP_EncryptUpdate(ctx, out, &n, in, len))
+        return -1;
+    if (!EVP_EncryptFinal_ex(ctx, out + n, &tail) ||
+        !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG, out + len))
+        return -1;
+    return 0;
+}
+
+/* Noise's REKEY(k): the first 32 bytes of encrypting 32 zero bytes at nonce 2^64-1. */
+static int advance(Direction *self) {
+    if (++self->counter < self->rekey_every)
+        return 0;
+    unsigned char zeros[KEY] = {0}, out[KEY + TAG];
+    if (seal_one(self->enc, UINT64_MAX, NULL, zeros, KEY, out) != 0)
+        return -1;
+    memcpy(self->key, out, KEY);
+    OPENSSL_cleanse(out, sizeof out);
+    if (!EVP_EncryptInit_ex(self->enc, NULL, NULL, self->key, NULL) ||
+        !EVP_DecryptInit_ex(self->dec, NULL, NULL, self->key, NULL))
+        return -1;
+    self->counter = 0;
+    self->epoch++;
+    return 0;
+}
+
+/* An "O&" converter: a Python int in [0, 2^64), else ValueError (never truncated). */
+static int to_u64(PyObject *obj, void *out) {
+    if (!PyLong_Check(obj)) {
+        PyErr_SetString(PyExc_TypeError, "an int is needed");
+        return 0;
+    }
+    unsigned long long v = PyLong_AsUnsignedLongLong(obj);
+    if (v == (unsigned long long)-1 && PyErr_Occurred()) {
+        PyErr_SetString(PyExc_ValueError, "an int in [0, 2**64) is needed");
+        return 0;
+    }
+    *(unsigned long long *)out = v;
+    return 1;
+}
+
+static void lock(Direction *self) {
+    if (!PyThread_acquire_lock(self->lock, NOWAIT_LOCK)) {
+        Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(self->lock, WAIT_LOCK);
+        Py_END_ALLOW_THREADS
+    }
+}
+
+static void unlock(Direction *self) { PyThread_release_lock(self->lock); }
+
+static int Direction_init(Direction *self, PyObject *args, PyObject *kwds) {
+    static char *names[] = {"key", "rekey_every", NULL};
+    Py_buffer key;
+    unsigned long long rekey_every;
+    if (self->lock != NULL) { /* the counter has one life: no second __init__ */
+        PyErr_SetString(PyExc_RuntimeError, "a Direction is initialised once");
+        return -1;
+    }
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "y*O&", names, &key, to_u64, &rekey_every))
+        return -1;
+    int bad = key.len != KEY;
+    if (!bad)
+        memcpy(self->key, key.buf, KEY);
+    PyBuffer_Release(&key);
+    if (bad) {
+        PyErr_SetString(PyExc_ValueError, "a key is 32 bytes");
+        return -1;
+    }
+    if (rekey_every == 0 || rekey_every > (1ULL << 62)) {
+        PyErr_SetString(PyExc_ValueError, "rekey_every out of range");
+        return -1;
+    }
+    EVP_CIPHER_CTX_free(self->enc); /* (an __init__ that failed before) */
+    EVP_CIPHER_CTX_free(self->dec);
+    self->enc = EVP_CIPHER_CTX_new();
+    self->dec = EVP_CIPHER_CTX_new();
+    if (self->enc == NULL || self->dec == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->counter = self->epoch = 0;
+    self->rekey_every = rekey_every;
+    if (set_key(self) != 0)
+        return -1;
+    if ((self->lock = PyThread_allocate_lock()) == NULL) { /* last: it marks the end */
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static void Direction_dealloc(Direction *self) {
+    OPENSSL_cleanse(self->key, KEY);
+    EVP_CIPHER_CTX_free(self->enc);
+    EVP_CIPHER_CTX_free(self->dec);
+    if (self->lock != NULL)
+        PyThread_free_lock(self->lock);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int ready(Direction *self) {
+    if (self->lock == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Direction.__init__ was not called");
+        return 0;
+    }
+    return 1;
+}
+
+/* The sealed size of ``len`` bytes in records of ``step``: -1 (exception set) if too big. */
+static Py_ssize_t sealed_size(Py_ssize_t len, Py_ssize_t step) {
+    Py_ssize_t count = len / step + (len % step != 0);
+    if (count > (PY_SSIZE_T_MAX - len) / (HEADER + TAG)) {
+        PyErr_SetString(PyExc_OverflowError, "too much to seal");
+        return -1;
+    }
+    return len + count * (HEADER + TAG);
+}
+
+/* Seal ``in`` into ``out`` (sealed_size bytes), record after record; under the lock. */
+static int seal_all(Direction *self, const unsigned char *in, Py_ssize_t len, Py_ssize_t step,
+                    unsigned char *out) {
+    for (Py_ssize_t start = 0; start < len; start += step) {
+        int chunk = (int)(len - start < step ? len - start : step);
+        uint32_t length = (uint32_t)chunk + TAG;
+        out[0] = (unsigned char)(length >> 24);
+        out[1] = (unsigned char)(length >> 16);
+        out[2] = (unsigned char)(length >> 8);
+        out[3] = (unsigned char)length;
+        if (seal_one(self->enc, self->counter, out, in + start, chunk, out + HEADER) != 0)
+            return -1;
+        out += HEADER + (Py_ssize_t)chunk + TAG;
+        if (advance(self) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The records of ``plain`` as a new bytearray, or NULL. */
+static PyObject *seal_args(Direction *self, Py_buffer *plain, Py_ssize_t step) {
+    if (step <= 0 || step > MAX_RECORD) {
+        PyErr_SetString(PyExc_ValueError, "max_plaintext out of range");
+        return NULL;
+    }
+    Py_ssize_t size = sealed_size(plain->len, step);
+    if (size < 0)
+        return NULL;
+    PyObject *out = PyByteArray_FromStringAndSize(NULL, size);
+    if (out == NULL)
+        return NULL;
+    unsigned char *to = (unsigned char *)PyByteArray_AS_STRING(out);
+    int failed;
+    lock(self);
+    if (plain->len > RELEASE_AT) {
+        Py_BEGIN_ALLOW_THREADS failed = seal_all(self, plain->buf, plain->len, step, to);
+        Py_END_ALLOW_THREADS
+    } else {
+        failed = seal_all(self, plain->buf, plain->len, step, to);
+    }
+    unlock(self);
+    if (failed) {
+        Py_DECREF(out);
+        PyErr_SetString(PyExc_RuntimeError, "libcrypto failed to seal a record");
+        return NULL;
+    }
+    return out;
+}
+
+static PyObject *Direction_seal(Direction *self, PyObject *args) {
+    Py_buffer plain;
+    Py_ssize_t step;
+    if (!ready(self) || !PyArg_ParseTuple(args, "y*n:seal", &plain, &step))
+        return NULL;
+    PyObject *out = seal_args(self, &plain, step);
+    PyBuffer_Release(&plain);
+    return out;
+}
+
+/* Open one record at ``counter``: 1 (plaintext in ``out``), 0 (the tag failed), -1. */
+static int open_one(Direction *self, unsigned long long counter, const unsigned char *aad,
+                    const unsigned char *in, int len, unsigned char *out) {
+    unsigned char nonce[NONCE];
+    int n = 0, tail = 0;
+    nonce_of(counter, nonce);
+    if (!EVP_DecryptInit_ex(self->dec, NULL, NULL, NULL, nonce) ||
+        !EVP_DecryptUpdate(self->dec, NULL, &n, aad, HEADER))
+        return -1;
+    if (len > 0 && !EVP_DecryptUpdate(self->dec, out, &n, in, len))
+        return -1;
+    if (!EVP_CIPHER_CTX_ctrl(self->dec, EVP_CTRL_AEAD_SET_TAG, TAG, (void *)(in + len)))
+        return -1;
+    return EVP_DecryptFinal_ex(self->dec, out + n, &tail) > 0;
+}
+
+/* The parsed arguments of open/opens_at: 0, or -1 with an exception set. */
+static int record_args(Py_buffer *header, Py_buffer *sealed) {
+    if (header->len != HEADER) {
+        PyErr_SetString(PyExc_ValueError, "a record header is 4 bytes");
+        return -1;
+    }
+    if (sealed->len < TAG || sealed->len - TAG > MAX_RECORD) {
+        PyErr_SetString(PyExc_ValueError, "a sealed record is its plaintext and a 16-byte tag");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *Direction_open(Direction *self, PyObject *args) {
+    Py_buffer header, sealed;
+    if (!ready(self) || !PyArg_ParseTuple(args, "y*y*:open", &header, &sealed))
+        return NULL;
+    PyObject *out = NULL;
+    if (record_args(&header, &sealed) != 0)
+        goto end;
+    int len = (int)(sealed.len - TAG), ok;
+    out = PyBytes_FromStringAndSize(NULL, len);
+    if (out == NULL)
+        goto end;
+    unsigned char *to = (unsigned char *)PyBytes_AS_STRING(out);
+    lock(self);
+    if (len > RELEASE_AT) {
+        Py_BEGIN_ALLOW_THREADS ok = open_one(self, self->counter, header.buf, sealed.buf, len, to);
+        Py_END_ALLOW_THREADS
+    } else {
+        ok = open_one(self, self->counter, header.buf, sealed.buf, len, to);
+    }
+    if (ok == 1 && advance(self) != 0)
+        ok = -1;
+    unlock(self);
+    if (ok != 1) {
+        Py_CLEAR(out);
+        if (ok == 0)
+            out = Py_NewRef(Py_None);
+        else
+            PyErr_SetString(PyExc_RuntimeError, "libcrypto failed to open a record");
+    }
+end:
+    PyBuffer_Release(&header);
+    PyBuffer_Release(&sealed);
+    return out;
+}
+
+static PyObject *Direction_opens_at(Direction *self, PyObject *args) {
+    unsigned long long counter;
+    Py_buffer header, sealed;
+    if (!ready(self) || !PyArg_ParseTuple(args, "O&y*y*:opens_at", to_u64, &counter, &header, &sealed))
+        return NULL;
+    PyObject *out = NULL;
+    if (record_args(&header, &sealed) != 0)
+        goto end;
+    int len = (int)(sealed.len - TAG), ok;
+    unsigned char *scratch = PyMem_Malloc(len > 0 ? (size_t)len : 1);
+    if (scratch == NULL) {
+        PyErr_NoMemory();
+        goto end;
+    }
+    lock(self);
+    ok = open_one(self, counter, header.buf, sealed.buf, len, scratch);
+    unlock(self);
+    OPENSSL_cleanse(scratch, len > 0 ? (size_t)len : 1);
+    PyMem_Free(scratch);
+    if (ok < 0)
+        PyErr_SetString(PyExc_RuntimeError, "libcrypto failed to open a record");
+    else
+        out = PyBool_FromLong(ok);
+end:
+    PyBuffer_Release(&header);
+    PyBuffer_Release(&sealed);
+    return out;
+}
+
+static PyObject *Direction_counter(Direction *self, void *closure) {
+    return PyLong_FromUnsignedLongLong(self->counter);
+}
+
+static PyObject *Direction_epoch(Direction *self, void *closure) {
+    return PyLong_FromUnsignedLongLong(self->epoch);
+}
+
+static PyMethodDef Direction_methods[] = {
+    {"seal", (PyCFunction)Direction_seal, METH_VARARGS,
+     "seal(plaintext, max_plaintext) -> bytearray: the records, advancing per record."},
+    {"open", (PyCFunction)Direction_open, METH_VARARGS,
+     "open(header, sealed) -> bytes | None: the record's plaintext (advancing), or None "
+     "if its tag fails."},
+    {"opens_at", (PyCFunction)Direction_opens_at, METH_VARARGS,
+     "opens_at(counter, header, sealed) -> bool: whether the record opens at that record "
+     "number of the current key (the diagnosis of a failure)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Direction_getset[] = {
+    {"counter", (getter)Direction_counter, NULL, "records sealed or opened in this key", NULL},
+    {"epoch", (getter)Direction_epoch, NULL, "keys before this one (rekeys)", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject DirectionType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "remoteapp.secure._records.Direction",
+    .tp_basicsize = sizeof(Direction),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "One direction's key, record counter and rekey (see the module).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Direction_init,
+    .tp_dealloc = (destructor)Direction_dealloc,
+    .tp_methods = Direction_methods,
+    .tp_getset = Direction_getset,
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_records",
+    "One direction of the record layer (key, counter, rekey) in C (see channel).", -1, NULL,
+};
+
+PyMODINIT_FUNC PyInit__records(void) {
+    if (PyType_Ready(&DirectionType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "Direction", (PyObject *)&DirectionType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
