@@ -2,8 +2,9 @@
 
 On Linux the capture's X round trips (``remoteapp.capture._xwire``), the tile diff of
 small boxes (``remoteapp.codec._tilediff``), the region tracker's books for them
-(``remoteapp.codec._regions``) and the record layer's sealing
-(``remoteapp.secure._records``, on OpenSSL's libcrypto) are built in C when a compiler
+(``remoteapp.codec._regions``), the session's zstd stream (``remoteapp.codec._zstream``,
+on libzstd) and the record layer's sealing (``remoteapp.secure._records``, on OpenSSL's
+libcrypto) are built in C when a compiler
 and the headers are there; without them the install goes on and the same work is done in
 Python (``docs/capture.md``, "The native path").
 """
@@ -34,7 +35,7 @@ if sys.platform.startswith("linux"):
     extensions = [
         Extension(
             "remoteapp.capture._xwire",
-            ["remoteapp/capture/_xwire.c"],
+            ["remoteapp/capture/_xwire.c", "remoteapp/capture/_xwait.c"],
             extra_compile_args=[*FLAGS, "-D_GNU_SOURCE"],
             optional=True,
         ),
@@ -48,6 +49,13 @@ if sys.platform.startswith("linux"):
             "remoteapp.codec._regions",
             ["remoteapp/codec/_regions.c"],
             extra_compile_args=FLAGS,
+            optional=True,
+        ),
+        Extension(
+            "remoteapp.codec._zstream",
+            ["remoteapp/codec/_zstream.c"],
+            extra_compile_args=FLAGS,
+            libraries=["zstd"],
             optional=True,
         ),
         Extension(

@@ -8,6 +8,7 @@
  * back exactly the packets it needs: it never reads past the reply it waits for, so the
  * connection's Python reader (x11_link.XLink) finds the stream where it left it.
  *
+ *     wait_events(event_fd, wake_fd, timeout, size) -> (woken, data)   (in _xwait.c)
  *     round_trip(fd, request, timeout_ms) -> (reply, skipped)
  *     read_boxes(fd, shm_major, drawable, seg, shm, frame, frame_width, frame_height,
  *                left, top, boxes, depth, timeout_ms) -> skipped
@@ -415,7 +416,15 @@ done:
     return result;
 }
 
+
+PyObject *xwire_wait_events(PyObject *self, PyObject *args); /* _xwait.c */
+
 static PyMethodDef methods[] = {
+    {"wait_events", xwire_wait_events, METH_VARARGS,
+     "wait_events(event_fd, wake_fd, timeout, size) -> (woken, data): sleep until the "
+     "event connection (-1: not watched) has bytes, the wake pipe is written to, or "
+     "timeout s pass; drain the wake, read up to size bytes (None: none were there, "
+     "b'': the connection closed)."},
     {"round_trip", round_trip, METH_VARARGS,
      "round_trip(fd, request, timeout_ms) -> (reply, skipped): send the request bytes "
      "(ending with the one request that has a reply) and read packets up to that reply; "

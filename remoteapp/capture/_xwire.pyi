@@ -1,6 +1,9 @@
 class Error(Exception):
     args: tuple[str, bytes | str]
 
+def wait_events(
+    event_fd: int, wake_fd: int, timeout: float, size: int, /
+) -> tuple[bool, bytes | None]: ...
 def round_trip(fd: int, request: bytes, timeout_ms: int, /) -> tuple[bytes, int]: ...
 def read_boxes(
     fd: int,

@@ -36,7 +36,7 @@ import threading
 import time
 from typing import Any, Final
 
-from remoteapp.capture import x11_wire
+from remoteapp.capture import x11_link, x11_wire
 from remoteapp.capture.damage import EVERYTHING, Geometry, RectTuple, WindowMoves
 from remoteapp.capture.x11_link import XLink, queued
 from remoteapp.codec.motion import Motion
@@ -194,6 +194,20 @@ class XDamageSource:
         own clock then, and a drag's stream of events would only wake it for nothing
         (``take`` gathers them)."""
         quiet = self._dead or self.pending
+        native = x11_link.native
+        if native is not None:  # the sleep, the wake's drain and the read in one C call
+            try:
+                _, data = native.wait_events(
+                    -1 if quiet else self._sock.fileno(), self._wake_r, max(0.0, timeout), _RECV
+                )
+            except OSError as exc:  # the X connection's (the pipe is ours till close)
+                self._fresh = False
+                self._lost(exc)
+                return
+            self._fresh = data is not None
+            if self._fresh:
+                self._gather(data)
+            return
         fds = [self._wake_r] if quiet else [self._sock, self._wake_r]
         readable, _, _ = select.select(fds, [], [], max(0.0, timeout))
         if self._wake_r in readable:
@@ -210,22 +224,26 @@ class XDamageSource:
                 with contextlib.suppress(BlockingIOError):  # full: a wake is pending
                     os.write(self._wake_w, b"w")
 
-    def _gather(self) -> None:
-        """Handle every event the connection holds now, without waiting.  A broken
-        connection stops damage reporting (everything is reported once)."""
+    def _gather(self, first: bytes | None = None) -> None:
+        """Handle every event the connection holds now (``first``: what ``wait`` has
+        just read of it), without waiting.  A broken connection stops damage reporting
+        (everything is reported once)."""
         if self._dead:
             return
         try:
+            data = first
             while True:
-                try:
-                    data = self._sock.recv(_RECV)
-                except BlockingIOError:
-                    break
+                if data is None:
+                    try:
+                        data = self._sock.recv(_RECV)
+                    except BlockingIOError:
+                        break
                 if not data:
                     raise ConnectionError("the X server closed the connection")
                 self._reader.receive_data(data)
                 if len(data) < _RECV:  # all there was
                     break
+                data = None
             while (packet := self._reader.next_packet()) is not None:
                 if packet[0] == x11_wire.REPLY:  # a sync()'s
                     self._replies += 1

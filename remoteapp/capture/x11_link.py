@@ -41,6 +41,8 @@ try:
 except ImportError:  # not built (no compiler at install, not Linux): Python does it
     native = None  # type: ignore[assignment]
 
+__all__ = ["REPLY_BOUND_S", "XLink", "native", "queued"]  # (native: x11_damage's wait too)
+
 #: Longest a round trip waits for the X server's answer.
 REPLY_BOUND_S: Final = 5.0
 _BOUND_MS: Final = int(REPLY_BOUND_S * 1000)

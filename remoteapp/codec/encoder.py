@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from remoteapp.codec.update_format import (
 )
 from remoteapp.codec.vp8_codec import DEFAULT_BITRATE
 from remoteapp.codec.zstd_stream import DEFAULT_LEVEL, WINDOW_LOG, StreamCompressor
+
+if TYPE_CHECKING:
+    from remoteapp.codec._zstream import Stream
 from remoteapp.errors import LocalProtocolError
 
 #: Look for scroll/move only when the changed area is at least this many pixels.
@@ -212,6 +215,9 @@ class ScreenEncoder:
                 raw_ops = len(ops)
                 rects = self._planner.plan(frame, frame if adopting else ref, rects, ops, chunks)
                 lossy = len(ops) - raw_ops
+            packer = self._stream.native
+            if not ops and packer is not None:  # lossless rectangles only: one C call
+                return self._pack_raw(packer, frame, ref, rects, cursor, adopting)
             for rect in rects:
                 block = frame[rect.y : rect.bottom, rect.x : rect.right]
                 if not adopting:
@@ -242,6 +248,28 @@ class ScreenEncoder:
             len(update),
             lossy,
         )
+        return update
+
+    def _pack_raw(
+        self, packer: Stream, frame: Pixels, ref: Pixels, rects: list[Rect],
+        cursor: tuple[int, int] | None, adopting: bool,
+    ) -> bytes:  # fmt: skip
+        """``encode``'s end for an update of raw rectangles (and the cursor) only: the
+        same bytes as the ops and ``pack_update``, gathered, compressed and packed in C."""
+        height, width = frame.shape[:2]
+        update, body_len, raw_len = packer.pack_raw(
+            frame, width, height, rects, cursor, 0, self._seq
+        )
+        self._seq = (self._seq + 1) & 0xFFFFFFFF
+        if adopting:
+            self._ref = frame
+        else:
+            for rect in rects:
+                ref[rect.y : rect.bottom, rect.x : rect.right] = frame[
+                    rect.y : rect.bottom, rect.x : rect.right
+                ]
+        self.changed = tuple(rects)
+        self.last_stats = EncodeStats(False, 0, len(rects), raw_len, body_len, len(update))
         return update
 
     def _follow(

@@ -4,6 +4,10 @@ The compression context persists across updates (each update is one flushed bloc
 change that repeats something sent before (a blinking caret, a window coming back) costs
 a few bytes.  The decompressor never produces more than the update declares: output is
 bounded by ``max_length`` and the window by ``window_log_max``.
+
+The compressor is ``_zstream.Stream`` (C, on libzstd: an optional extension built by
+setup.py), which also packs a whole lossless update in one call, or without it
+``backports.zstd``'s; both give the same bytes.
 """
 
 from __future__ import annotations
@@ -17,6 +21,13 @@ else:  # pragma: no cover - depends on the interpreter
     from backports import zstd
 
 from remoteapp.errors import MalformedUpdate
+
+try:  # the C stream (setup.py); without it, backports.zstd's below
+    from remoteapp.codec import _zstream as native
+except ImportError:  # pragma: no cover - depends on the build
+    native = None  # type: ignore[assignment]
+
+__all__ = ["DEFAULT_LEVEL", "WINDOW_LOG", "StreamCompressor", "StreamDecompressor", "native"]
 
 #: Level 1, from ``bench.pipeline --level``: level 3 spends ~20% more zstd time on a full-screen
 #: change for ~4% fewer bytes; level -1 sends ~24% more on video for ~15% less time.
@@ -33,15 +44,23 @@ class StreamCompressor:
             zstd.CompressionParameter.compression_level: level,
             zstd.CompressionParameter.window_log: window_log,
         }
-        self._zc = zstd.ZstdCompressor(options=self._options)
+        #: the C stream, which can also pack a lossless update (``pack_raw``)
+        self.native = None if native is None else native.Stream(level, window_log)
+        self._zc = zstd.ZstdCompressor(options=self._options) if self.native is None else None
 
     def reset(self) -> None:
         """Start a new stream (key frame): the peer's decompressor resets too."""
-        self._zc = zstd.ZstdCompressor(options=self._options)
+        if self.native is not None:
+            self.native.reset()
+        else:
+            self._zc = zstd.ZstdCompressor(options=self._options)
 
     def compress(self, chunks: list[bytes | memoryview]) -> bytes:
         """Compress ``chunks`` as one body; the result decodes only after every earlier body."""
+        if self.native is not None:
+            return self.native.compress(chunks)
         zc = self._zc
+        assert zc is not None
         out = [zc.compress(chunk) for chunk in chunks]
         out.append(zc.compress(b"", zstd.ZstdCompressor.FLUSH_BLOCK))
         return b"".join(out)

@@ -39,7 +39,7 @@ try:  # the C direction (setup.py); without it, the same in Python below
 except ImportError:  # pragma: no cover - depends on the build
     native = None  # type: ignore[assignment]
 
-__all__ = ["MAX_PLAINTEXT", "NEED_DATA", "REKEY_EVERY", "TAG", "Channel", "rekey"]
+__all__ = ["MAX_PLAINTEXT", "NEED_DATA", "REKEY_EVERY", "TAG", "Channel", "native", "rekey"]
 
 HEADER: Final = struct.Struct(">I")
 TAG: Final = 16

@@ -1,0 +1,439 @@
+/* The session's zstd stream in C, and a lossless update packed in one call (an optional
+ * extension: without it, zstd_stream.StreamCompressor and the encoder's Python do both).
+ *
+ * Why: a typed key's update is a few small rectangles, and gathering their pixels,
+ * compressing them as the next block and packing the header and op table went through
+ * some twenty Python calls, about 80 us a key cold; and the native lane
+ * (docs/capture.md) needs the stream to have one owner that C code can reach.  This
+ * wraps libzstd (the same streaming API as ``backports.zstd``, which gives the same
+ * bytes); nothing of the format is invented here: update_format.py is the reference.
+ *
+ *     Stream(level, window_log)
+ *       .reset()                          a new stream (a key frame)
+ *       .compress(chunks) -> bytes        the chunks as the next flushed block
+ *       .pack_raw(frame, width, height, rects, cursor, flags, seq) -> (update, body_len)
+ *           an update of raw-bgra PIXELS ops, one per rectangle (objects with int x, y,
+ *           w, h inside the width x height BGRA frame), then a CURSOR op if ``cursor``
+ *           is an (x, y) pair; its body the rectangles' pixels as the next block.
+ *
+ * Each object has a lock: two threads never feed one stream at once.  Compressing more
+ * than RELEASE_AT bytes runs with the GIL released.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdint.h>
+#include <string.h>
+#include <zstd.h>
+
+#define RELEASE_AT (64 << 10)
+#define HEADER 28 /* update_format.HEADER */
+#define OP 14
+#define MAX_DIMENSION 16384
+#define MAX_OPS 65535
+#define PIXELS_KIND 2
+#define CURSOR_KIND 3
+#define CURSOR_BIAS 32768
+
+typedef struct {
+    PyObject_HEAD
+    ZSTD_CCtx *cctx;
+    int level, window_log;
+    PyThread_type_lock lock;
+} Stream;
+
+static void lock(Stream *self) {
+    if (!PyThread_acquire_lock(self->lock, NOWAIT_LOCK)) {
+        Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(self->lock, WAIT_LOCK);
+        Py_END_ALLOW_THREADS
+    }
+}
+
+static void unlock(Stream *self) { PyThread_release_lock(self->lock); }
+
+/* A fresh context with the stream's parameters: 0, or -1 with an exception set. */
+static int new_context(Stream *self) {
+    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+    if (cctx == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, self->level)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, self->window_log))) {
+        ZSTD_freeCCtx(cctx);
+        PyErr_SetString(PyExc_ValueError, "libzstd refused the level or window_log");
+        return -1;
+    }
+    ZSTD_freeCCtx(self->cctx);
+    self->cctx = cctx;
+    return 0;
+}
+
+static int Stream_init(Stream *self, PyObject *args, PyObject *kwds) {
+    static char *names[] = {"level", "window_log", NULL};
+    if (self->lock != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "a Stream is initialised once");
+        return -1;
+    }
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "ii", names, &self->level, &self->window_log))
+        return -1;
+    if (new_context(self) != 0)
+        return -1;
+    if ((self->lock = PyThread_allocate_lock()) == NULL) { /* last: it marks the end */
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static void Stream_dealloc(Stream *self) {
+    ZSTD_freeCCtx(self->cctx);
+    if (self->lock != NULL)
+        PyThread_free_lock(self->lock);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int ready(Stream *self) {
+    if (self->lock == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Stream.__init__ was not called");
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *Stream_reset(Stream *self, PyObject *unused) {
+    if (!ready(self))
+        return NULL;
+    lock(self);
+    int failed = new_context(self);
+    unlock(self);
+    return failed ? NULL : Py_NewRef(Py_None);
+}
+
+/* Feed ``in`` (e_continue), or flush (``flush``): the output goes to ``*out`` from
+ * ``*pos``, grown with PyMem_Realloc as needed.  0, or -1 (``*why`` says; no exception:
+ * the GIL may be released). */
+static int feed(ZSTD_CCtx *cctx, const void *in, size_t len, int flush, unsigned char **out,
+                size_t *cap, size_t *pos, const char **why) {
+    ZSTD_inBuffer input = {in, len, 0};
+    for (;;) {
+        if (*cap - *pos < ZSTD_CStreamOutSize() / 4) {
+            size_t grown = *cap * 2 + ZSTD_CStreamOutSize();
+            unsigned char *bigger = PyMem_RawRealloc(*out, grown);
+            if (bigger == NULL) {
+                *why = "out of memory";
+                return -1;
+            }
+            *out = bigger;
+            *cap = grown;
+        }
+        ZSTD_outBuffer output = {*out, *cap, *pos};
+        size_t left = ZSTD_compressStream2(cctx, &output, &input,
+                                           flush ? ZSTD_e_flush : ZSTD_e_continue);
+        *pos = output.pos;
+        if (ZSTD_isError(left)) {
+            *why = ZSTD_getErrorName(left);
+            return -1;
+        }
+        if (flush ? left == 0 : input.pos == input.size)
+            return 0;
+    }
+}
+
+/* The chunks as the next flushed block (feed's contract). */
+static int feed_all(ZSTD_CCtx *cctx, Py_buffer *views, Py_ssize_t n, unsigned char **out,
+                    size_t *cap, size_t *pos, const char **why) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (feed(cctx, views[i].buf, (size_t)views[i].len, 0, out, cap, pos, why) != 0)
+            return -1;
+    return feed(cctx, NULL, 0, 1, out, cap, pos, why);
+}
+
+static PyObject *Stream_compress(Stream *self, PyObject *chunks_obj) {
+    if (!ready(self))
+        return NULL;
+    PyObject *chunks = PySequence_Tuple(chunks_obj); /* (a list changing under us) */
+    if (chunks == NULL)
+        return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(chunks), total = 0;
+    Py_buffer *views = PyMem_Calloc(n > 0 ? (size_t)n : 1, sizeof(Py_buffer));
+    PyObject *result = NULL;
+    Py_ssize_t got = 0;
+    size_t cap = 0, pos = 0;
+    unsigned char *out = NULL;
+    const char *why = NULL;
+    if (views == NULL) {
+        PyErr_NoMemory();
+        goto end;
+    }
+    for (; got < n; got++) {
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(chunks, got), &views[got], PyBUF_SIMPLE) < 0)
+            goto end;
+        total += views[got].len;
+    }
+    cap = ZSTD_compressBound((size_t)total) + ZSTD_CStreamOutSize();
+    out = PyMem_RawMalloc(cap);
+    if (out == NULL) {
+        PyErr_NoMemory();
+        goto end;
+    }
+    int failed;
+    lock(self);
+    if (total > RELEASE_AT) {
+        Py_BEGIN_ALLOW_THREADS failed = feed_all(self->cctx, views, n, &out, &cap, &pos, &why);
+        Py_END_ALLOW_THREADS
+    } else {
+        failed = feed_all(self->cctx, views, n, &out, &cap, &pos, &why);
+    }
+    unlock(self);
+    if (failed)
+        PyErr_Format(PyExc_RuntimeError, "libzstd failed: %s", why);
+    else
+        result = PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)pos);
+end:
+    for (Py_ssize_t i = 0; i < got; i++)
+        PyBuffer_Release(&views[i]);
+    PyMem_Free(views);
+    PyMem_RawFree(out);
+    Py_DECREF(chunks);
+    return result;
+}
+
+typedef struct {
+    long long x, y, w, h;
+} box;
+
+/* An int attribute of a rectangle: 0, or -1 with an exception set. */
+static int attr_ll(PyObject *obj, const char *name, long long *out) {
+    PyObject *v = PyObject_GetAttrString(obj, name);
+    if (v == NULL)
+        return -1;
+    int overflow = 0;
+    *out = PyLong_Check(v) ? PyLong_AsLongLongAndOverflow(v, &overflow) : -1;
+    int bad = !PyLong_Check(v) || overflow || (*out == -1 && PyErr_Occurred());
+    Py_DECREF(v);
+    if (bad) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_ValueError, "a rectangle's %s is not a small int", name);
+        return -1;
+    }
+    return 0;
+}
+
+/* A cursor coordinate as update_format stores it: clamped to 16 bits, biased. */
+static int cursor_coord(PyObject *v, unsigned *out) {
+    int overflow = 0;
+    long long c = PyLong_Check(v) ? PyLong_AsLongLongAndOverflow(v, &overflow) : -1;
+    if (!PyLong_Check(v) || (c == -1 && !overflow && PyErr_Occurred())) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "a cursor is an (x, y) pair of ints");
+        return -1;
+    }
+    if (overflow)
+        c = overflow > 0 ? CURSOR_BIAS - 1 : -CURSOR_BIAS;
+    c = c < -CURSOR_BIAS ? -CURSOR_BIAS : c > CURSOR_BIAS - 1 ? CURSOR_BIAS - 1 : c;
+    *out = (unsigned)(c + CURSOR_BIAS);
+    return 0;
+}
+
+static void put16(unsigned char *p, unsigned v) {
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
+
+static void put32(unsigned char *p, uint32_t v) {
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Gather the boxes' pixels (rows of ``frame``, ``width`` pixels wide) into ``raw``,
+ * then compress them as the next block. */
+static int gather_and_feed(ZSTD_CCtx *cctx, const unsigned char *frame, long long width,
+                           const box *boxes, Py_ssize_t n, unsigned char *raw, size_t raw_len,
+                           unsigned char **out, size_t *cap, size_t *pos, const char **why) {
+    unsigned char *to = raw;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        size_t row = (size_t)boxes[i].w * 4;
+        for (long long y = boxes[i].y; y < boxes[i].y + boxes[i].h; y++) {
+            memcpy(to, frame + ((size_t)y * (size_t)width + (size_t)boxes[i].x) * 4, row);
+            to += row;
+        }
+    }
+    return feed(cctx, raw, raw_len, 1, out, cap, pos, why);
+}
+
+static PyObject *Stream_pack_raw(Stream *self, PyObject *args) {
+    Py_buffer frame;
+    long long width, height;
+    PyObject *rects_obj, *cursor;
+    unsigned flags;
+    unsigned long seq;
+    if (!ready(self) || !PyArg_ParseTuple(args, "y*LLOOIk:pack_raw", &frame, &width, &height,
+                                          &rects_obj, &cursor, &flags, &seq))
+        return NULL;
+    PyObject *rects = NULL, *result = NULL;
+    box *boxes = NULL;
+    unsigned char *raw = NULL, *out = NULL;
+    size_t cap = 0, pos = 0;
+    const char *why = NULL;
+    unsigned cx = 0, cy = 0;
+    if (width < 1 || width > MAX_DIMENSION || height < 1 || height > MAX_DIMENSION ||
+        frame.len != width * height * 4) {
+        PyErr_SetString(PyExc_ValueError, "pack_raw: the frame is not width x height BGRA");
+        goto end;
+    }
+    if (flags > 1 || seq > 0xFFFFFFFFUL) {
+        PyErr_SetString(PyExc_ValueError, "pack_raw: flags are 0 or 1 (KEY), seq 32 bits");
+        goto end;
+    }
+    if (cursor != Py_None) {
+        if (!PyTuple_Check(cursor) || PyTuple_GET_SIZE(cursor) != 2) {
+            PyErr_SetString(PyExc_TypeError, "a cursor is an (x, y) pair of ints");
+            goto end;
+        }
+        if (cursor_coord(PyTuple_GET_ITEM(cursor, 0), &cx) < 0 ||
+            cursor_coord(PyTuple_GET_ITEM(cursor, 1), &cy) < 0)
+            goto end;
+    }
+    rects = PySequence_Tuple(rects_obj); /* (attribute reads may run code) */
+    if (rects == NULL)
+        goto end;
+    Py_ssize_t n = PyTuple_GET_SIZE(rects), ops = n + (cursor != Py_None);
+    if (ops > MAX_OPS) {
+        PyErr_Format(PyExc_ValueError, "pack_raw: %zd ops exceed the limit", ops);
+        goto end;
+    }
+    boxes = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(box));
+    if (boxes == NULL) {
+        PyErr_NoMemory();
+        goto end;
+    }
+    unsigned long long raw_len = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *r = PyTuple_GET_ITEM(rects, i);
+        box *b = &boxes[i];
+        if (attr_ll(r, "x", &b->x) < 0 || attr_ll(r, "y", &b->y) < 0 ||
+            attr_ll(r, "w", &b->w) < 0 || attr_ll(r, "h", &b->h) < 0)
+            goto end;
+        if (b->x < 0 || b->y < 0 || b->w < 1 || b->h < 1 || b->x > width - b->w ||
+            b->y > height - b->h) {
+            PyErr_Format(PyExc_ValueError, "pack_raw: rectangle %zd is empty or off the frame",
+                         i);
+            goto end;
+        }
+        raw_len += (unsigned long long)(b->w * b->h * 4);
+    }
+    if (raw_len > UINT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "pack_raw: more pixels than an update holds");
+        goto end;
+    }
+    cap = ZSTD_compressBound((size_t)raw_len) + ZSTD_CStreamOutSize();
+    raw = PyMem_RawMalloc(raw_len > 0 ? (size_t)raw_len : 1);
+    out = PyMem_RawMalloc(cap);
+    if (raw == NULL || out == NULL) {
+        PyErr_NoMemory();
+        goto end;
+    }
+    int failed;
+    lock(self);
+    if (raw_len > RELEASE_AT) {
+        Py_BEGIN_ALLOW_THREADS failed =
+            gather_and_feed(self->cctx, frame.buf, width, boxes, n, raw, (size_t)raw_len, &out,
+                            &cap, &pos, &why);
+        Py_END_ALLOW_THREADS
+    } else {
+        failed = gather_and_feed(self->cctx, frame.buf, width, boxes, n, raw, (size_t)raw_len,
+                                 &out, &cap, &pos, &why);
+    }
+    unlock(self);
+    if (failed) {
+        PyErr_Format(PyExc_RuntimeError, "libzstd failed: %s", why);
+        goto end;
+    }
+    if (pos > UINT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "pack_raw: the body exceeds 4 GiB");
+        goto end;
+    }
+    PyObject *update = PyBytes_FromStringAndSize(NULL, HEADER + ops * OP + (Py_ssize_t)pos);
+    if (update == NULL)
+        goto end;
+    unsigned char *u = (unsigned char *)PyBytes_AS_STRING(update);
+    memcpy(u, "RAUP", 4);
+    u[4] = 2; /* update_format.VERSION */
+    u[5] = (unsigned char)flags;
+    put16(u + 6, 0);
+    put32(u + 8, (uint32_t)seq);
+    put16(u + 12, (unsigned)width);
+    put16(u + 14, (unsigned)height);
+    put32(u + 16, (uint32_t)ops);
+    put32(u + 20, (uint32_t)pos);
+    put32(u + 24, (uint32_t)raw_len);
+    unsigned char *op = u + HEADER;
+    for (Py_ssize_t i = 0; i < n; i++, op += OP) {
+        op[0] = PIXELS_KIND;
+        op[1] = 0; /* raw-bgra */
+        put16(op + 2, (unsigned)boxes[i].x);
+        put16(op + 4, (unsigned)boxes[i].y);
+        put16(op + 6, (unsigned)boxes[i].w);
+        put16(op + 8, (unsigned)boxes[i].h);
+        put32(op + 10, (uint32_t)(boxes[i].w * boxes[i].h * 4));
+    }
+    if (cursor != Py_None) {
+        op[0] = CURSOR_KIND;
+        op[1] = 1; /* visible */
+        put16(op + 2, cx);
+        put16(op + 4, cy);
+        memset(op + 6, 0, 8);
+        op += OP;
+    }
+    memcpy(op, out, pos);
+    result = Py_BuildValue("(NnK)", update, (Py_ssize_t)pos, raw_len);
+end:
+    PyMem_Free(boxes);
+    PyMem_RawFree(raw);
+    PyMem_RawFree(out);
+    Py_XDECREF(rects);
+    PyBuffer_Release(&frame);
+    return result;
+}
+
+static PyMethodDef Stream_methods[] = {
+    {"reset", (PyCFunction)Stream_reset, METH_NOARGS, "reset(): a new stream (a key frame)."},
+    {"compress", (PyCFunction)Stream_compress, METH_O,
+     "compress(chunks) -> bytes: the chunks as the next flushed block of the stream."},
+    {"pack_raw", (PyCFunction)Stream_pack_raw, METH_VARARGS,
+     "pack_raw(frame, width, height, rects, cursor, flags, seq) -> (update, body_len, "
+     "raw_len): a lossless update of the rectangles' pixels (and the cursor), its body the "
+     "next flushed block."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject StreamType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "remoteapp.codec._zstream.Stream",
+    .tp_basicsize = sizeof(Stream),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The session's zstd stream (see the module).",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Stream_init,
+    .tp_dealloc = (destructor)Stream_dealloc,
+    .tp_methods = Stream_methods,
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_zstream",
+    "The session's zstd stream and a lossless update packed in C (see zstd_stream).", -1,
+    NULL,
+};
+
+PyMODINIT_FUNC PyInit__zstream(void) {
+    if (PyType_Ready(&StreamType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    if (PyModule_AddObjectRef(m, "Stream", (PyObject *)&StreamType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

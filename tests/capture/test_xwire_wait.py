@@ -1,0 +1,131 @@
+"""The damage source's sleep in C (``_xwire.wait_events``), on a socket pair standing in
+for the X connection and a real pipe for the wake: what ends it, the wake drained, the
+bytes read whole or up to the size asked (the rest left for the next read), the close,
+the connection left alone while not watched, and bad arguments refused."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from remoteapp.capture import x11_link
+from tests.native import built
+
+SIZE = 1 << 16
+LONG = 30.0  #: a wait that only its event ends (the test would hang, not pass, without it)
+
+
+@pytest.fixture(scope="module")
+def native() -> Any:
+    return built(x11_link.native, "the C X round trips (_xwire)")
+
+
+@pytest.fixture
+def link() -> Iterator[tuple[socket.socket, socket.socket, int, int]]:
+    """(our end, the server's end, the wake pipe's read end, its write end)."""
+    ours, server = socket.socketpair()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    try:
+        yield ours, server, wake_r, wake_w
+    finally:
+        ours.close()
+        server.close()
+        os.close(wake_r)
+        os.close(wake_w)
+
+
+def test_nothing_in_time_is_neither_woken_nor_read(native: Any, link: Any) -> None:
+    ours, _, wake_r, _ = link
+    assert native.wait_events(ours.fileno(), wake_r, 0.0, SIZE) == (False, None)
+    assert native.wait_events(ours.fileno(), wake_r, 0.001, SIZE) == (False, None)
+
+
+def test_a_wake_ends_the_wait_and_is_drained(native: Any, link: Any) -> None:
+    ours, _, wake_r, wake_w = link
+    os.write(wake_w, b"w" * 200)  # (several wakes, more than one read's worth)
+    assert native.wait_events(ours.fileno(), wake_r, LONG, SIZE) == (True, None)
+    assert native.wait_events(ours.fileno(), wake_r, 0.0, SIZE) == (False, None)
+
+
+def test_a_wake_from_another_thread_ends_the_wait(native: Any, link: Any) -> None:
+    ours, _, wake_r, wake_w = link
+    entered = threading.Event()
+    waker = threading.Thread(target=lambda: (entered.wait(LONG), os.write(wake_w, b"w")))
+    waker.start()
+    entered.set()
+    assert native.wait_events(ours.fileno(), wake_r, LONG, SIZE) == (True, None)
+    waker.join()
+
+
+def test_a_signal_runs_its_handler_during_the_wait(native: Any, link: Any) -> None:
+    """Ctrl-C (here a timer's signal whose handler raises) is not held up by the wait."""
+    ours, _, wake_r, _ = link
+
+    class Alarm(Exception):
+        pass
+
+    def handler(signum: int, frame: object) -> None:
+        raise Alarm
+
+    previous = signal.signal(signal.SIGALRM, handler)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        with pytest.raises(Alarm):
+            native.wait_events(ours.fileno(), wake_r, LONG, SIZE)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_events_are_read_whole_or_up_to_the_size(native: Any, link: Any) -> None:
+    ours, server, wake_r, wake_w = link
+    server.sendall(b"e" * 32 + b"f" * 32)
+    assert native.wait_events(ours.fileno(), wake_r, LONG, SIZE) == (False, b"e" * 32 + b"f" * 32)
+    server.sendall(b"g" * 100)
+    os.write(wake_w, b"w")
+    assert native.wait_events(ours.fileno(), wake_r, LONG, 64) == (True, b"g" * 64)
+    assert native.wait_events(ours.fileno(), wake_r, LONG, SIZE) == (False, b"g" * 36)
+
+
+def test_a_closed_connection_reads_empty(native: Any, link: Any) -> None:
+    ours, server, wake_r, _ = link
+    server.close()
+    assert native.wait_events(ours.fileno(), wake_r, LONG, SIZE) == (False, b"")
+
+
+def test_an_unwatched_connection_is_left_alone(native: Any, link: Any) -> None:
+    """-1: with damage already pending only a wake (or the time) ends the wait."""
+    ours, server, wake_r, wake_w = link
+    server.sendall(b"e" * 32)
+    assert native.wait_events(-1, wake_r, 0.01, SIZE) == (False, None)
+    os.write(wake_w, b"w")
+    assert native.wait_events(-1, wake_r, LONG, SIZE) == (True, None)
+    assert ours.recv(64) == b"e" * 32  # still there for the next watched wait
+
+
+@pytest.mark.parametrize(
+    ("wake", "timeout", "size"),
+    [(-1, 0.0, SIZE), (None, -1.0, SIZE), (None, float("nan"), SIZE), (None, 0.0, 0)],
+)
+def test_bad_arguments_are_refused(
+    native: Any, link: Any, wake: int | None, timeout: float, size: int
+) -> None:
+    ours, _, wake_r, _ = link
+    with pytest.raises(ValueError, match="wait_events"):
+        native.wait_events(ours.fileno(), wake_r if wake is None else wake, timeout, size)
+
+
+def test_a_bad_descriptor_is_an_oserror(native: Any, link: Any) -> None:
+    _, _, wake_r, _ = link
+    spare = socket.socket()
+    fd = spare.fileno()
+    spare.close()  # (nothing else opens a descriptor in this thread meanwhile)
+    with pytest.raises(OSError):
+        native.wait_events(fd, wake_r, 0.0, SIZE)

@@ -1,0 +1,151 @@
+"""The C stream (``_zstream.Stream``): its blocks decode with the viewer's decompressor,
+in order and after a reset; ``pack_raw`` gives exactly the bytes of the Python
+packing (ops, ``pack_update``) on the same stream, for any rectangles and cursor; hostile
+arguments are refused and the stream goes on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from remoteapp.codec import zstd_stream
+from remoteapp.codec.geometry import Rect
+from remoteapp.codec.update_format import (
+    CursorOp,
+    Flag,
+    Op,
+    PixelsOp,
+    UpdateHeader,
+    body_of,
+    pack_update,
+    parse_header,
+    parse_ops,
+)
+from remoteapp.codec.zstd_stream import DEFAULT_LEVEL, WINDOW_LOG, StreamDecompressor
+from tests.native import built
+
+
+def stream() -> Any:
+    return built(zstd_stream.native, "_zstream").Stream(DEFAULT_LEVEL, WINDOW_LOG)  # type: ignore[attr-defined]
+
+
+def python_pack(s: Any, frame: np.ndarray, rects: list[Rect], cursor: Any, seq: int) -> bytes:
+    """What the encoder's Python does: a PIXELS op per rectangle, the cursor, pack_update."""
+    height, width = frame.shape[:2]
+    ops: list[Op] = []
+    chunks = []
+    for r in rects:
+        block = np.ascontiguousarray(frame[r.y : r.bottom, r.x : r.right]).tobytes()
+        chunks.append(block)
+        ops.append(PixelsOp(r, 0, len(block)))
+    if cursor is not None:
+        ops.append(CursorOp(*cursor))
+    body = s.compress(chunks)
+    raw_len = sum(len(c) for c in chunks)
+    header = UpdateHeader(Flag(0), seq, width, height, len(ops), len(body), raw_len)
+    return pack_update(header, ops, body)
+
+
+@st.composite
+def scenes(draw: st.DrawFn) -> tuple[np.ndarray, list[list[Rect]], list[Any]]:
+    width, height = draw(st.integers(1, 90)), draw(st.integers(1, 70))
+    seed = draw(st.integers(0, 2**32 - 1))
+    frame = (np.random.default_rng(seed).integers(0, 4, (height, width, 4)) * 60).astype(np.uint8)
+    rect = st.builds(
+        lambda x, y, w, h: Rect(x, y, max(1, min(w, width - x)), max(1, min(h, height - y))),
+        st.integers(0, width - 1),
+        st.integers(0, height - 1),
+        st.integers(1, width),
+        st.integers(1, height),
+    )
+    updates = draw(st.lists(st.lists(rect, max_size=6), min_size=1, max_size=4))
+    coord = st.integers(-(2**40), 2**40)
+    cursors = draw(
+        st.lists(st.none() | st.tuples(coord, coord), min_size=len(updates), max_size=len(updates))
+    )
+    return frame, updates, cursors
+
+
+@settings(max_examples=60, deadline=None)
+@given(scenes(), st.integers(0, 2**32 - 1))
+def test_pack_raw_is_the_python_packing_byte_for_byte(
+    scene: tuple[np.ndarray, list[list[Rect]], list[Any]], seq: int
+) -> None:
+    frame, updates, cursors = scene
+    height, width = frame.shape[:2]
+    c, py, viewer = stream(), stream(), StreamDecompressor()
+    for rects, cursor in zip(updates, cursors, strict=True):
+        update, body_len, raw_len = c.pack_raw(frame, width, height, rects, cursor, 0, seq)
+        assert update == python_pack(py, frame, rects, cursor, seq)
+        header = parse_header(update)
+        assert (header.body_len, header.raw_len, header.seq) == (body_len, raw_len, seq)
+        raw = viewer.decompress(body_of(update, header), header.raw_len)
+        pos = 0
+        for op in parse_ops(update, header):
+            if isinstance(op, PixelsOp):
+                r = op.rect
+                got = np.frombuffer(raw[pos : pos + op.length], np.uint8).reshape(r.h, r.w, 4)
+                assert np.array_equal(got, frame[r.y : r.bottom, r.x : r.right])
+                pos += op.length
+
+
+def test_blocks_decode_in_order_and_after_a_reset() -> None:
+    s, viewer = stream(), StreamDecompressor()
+    texts = [b"hello " * 50, b"hello " * 50 + b"world", b"", b"x" * 200_000]
+    for text in texts:
+        assert viewer.decompress(s.compress([text[:7], memoryview(text)[7:]]), len(text)) == text
+    s.reset()
+    viewer.reset()
+    assert viewer.decompress(s.compress([b"again"]), 5) == b"again"
+
+
+@dataclass
+class Odd:
+    x: Any
+    y: Any
+    w: Any = 1
+    h: Any = 1
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "match"),
+    [
+        ((bytes(16), 2, 3, [], None, 0, 0), ValueError, "width x height"),
+        ((bytes(0), 0, 0, [], None, 0, 0), ValueError, "width x height"),
+        ((bytes(4 * 16385), 16385, 1, [], None, 0, 0), ValueError, "width x height"),
+        ((bytes(16), 2, 2, [], None, 2, 0), ValueError, "flags"),
+        ((bytes(16), 2, 2, [], None, 0, 2**32), ValueError, "seq"),
+        ((bytes(16), 2, 2, [Rect(1, 1, 2, 1)], None, 0, 0), ValueError, "off the frame"),
+        ((bytes(16), 2, 2, [Rect(0, 0, 0, 1)], None, 0, 0), ValueError, "empty"),
+        ((bytes(16), 2, 2, [Odd(-1, 0)], None, 0, 0), ValueError, "off the frame"),
+        ((bytes(16), 2, 2, [Odd(2**70, 0)], None, 0, 0), ValueError, "small int"),
+        ((bytes(16), 2, 2, [Odd("0", 0)], None, 0, 0), ValueError, "small int"),
+        ((bytes(16), 2, 2, [object()], None, 0, 0), AttributeError, "x"),
+        ((bytes(16), 2, 2, [], (1,), 0, 0), TypeError, "cursor"),
+        ((bytes(16), 2, 2, [], ("a", 1), 0, 0), TypeError, "cursor"),
+        ((bytes(16), 2, 2, [Rect(0, 0, 1, 1)] * 65535, (0, 0), 0, 0), ValueError, "limit"),
+    ],
+)
+def test_hostile_arguments_are_refused_and_the_stream_goes_on(
+    args: tuple[Any, ...], error: type[Exception], match: str
+) -> None:
+    s, viewer = stream(), StreamDecompressor()
+    assert viewer.decompress(s.compress([b"before"]), 6) == b"before"
+    with pytest.raises(error, match=match):
+        s.pack_raw(*args)
+    assert viewer.decompress(s.compress([b"after"]), 5) == b"after"
+
+
+def test_an_uninitialised_or_twice_initialised_stream_is_refused() -> None:
+    cls = type(stream())
+    with pytest.raises(RuntimeError, match="__init__"):
+        cls.__new__(cls).compress([b"x"])
+    with pytest.raises(RuntimeError, match="once"):
+        stream().__init__(1, 24)
+    with pytest.raises(ValueError, match="level or window_log"):
+        cls(1, 99)
