@@ -29,6 +29,7 @@ check of ``DamageGrabber`` keeps capture correct.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import select
@@ -197,9 +198,10 @@ class XDamageSource:
         native = x11_link.native
         if native is not None:  # the sleep, the wake's drain and the read in one C call
             try:
-                _, data = native.wait_events(
-                    -1 if quiet else self._sock.fileno(), self._wake_r, max(0.0, timeout), _RECV
-                )
+                fd = -1 if quiet else self._sock.fileno()
+                if fd == -1 and not quiet:  # (-1 would mean: do not watch it)
+                    raise OSError(errno.EBADF, "the X connection is closed")
+                _, data = native.wait_events(fd, self._wake_r, max(0.0, timeout), _RECV)
             except OSError as exc:  # the X connection's (the pipe is ours till close)
                 self._fresh = False
                 self._lost(exc)
