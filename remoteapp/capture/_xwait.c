@@ -14,11 +14,25 @@
 #include <time.h>
 #include <unistd.h>
 
+static void remaining(const struct timespec *deadline, struct timespec *left) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long ns = (long long)(deadline->tv_sec - now.tv_sec) * 1000000000LL +
+                   (deadline->tv_nsec - now.tv_nsec);
+    if (ns < 0)
+        ns = 0;
+    left->tv_sec = (time_t)(ns / 1000000000LL);
+    left->tv_nsec = (long)(ns % 1000000000LL);
+}
+
 /* The damage source's sleep (x11_damage.XDamageSource.wait) in one call: until the
- * event connection has bytes, the wake pipe is written to, or ``timeout`` seconds pass.
- * A wake is drained; what the event connection holds (up to ``size`` bytes) is read and
- * returned for the Python reader to parse: None if it had nothing, b"" if it closed. */
-PyObject *xwire_wait_events(PyObject *self, PyObject *args) {
+ * event connection has bytes, the wake pipe is written to, or ``timeout`` seconds pass
+ * (a signal's handler runs meanwhile, and the wait goes on for what is left, as
+ * select() does).  A wake is drained; what the event connection holds (up to ``size``
+ * bytes) is read and returned for the Python reader to parse: None if it had nothing,
+ * b"" if it closed. */
+__attribute__((visibility("hidden"))) PyObject *xwire_wait_events(PyObject *self,
+                                                                  PyObject *args) {
     int event_fd, wake_fd;
     double timeout;
     Py_ssize_t size;
@@ -30,55 +44,64 @@ PyObject *xwire_wait_events(PyObject *self, PyObject *args) {
     }
     if (timeout > 86400.0)
         timeout = 86400.0;
-    PyObject *data = PyBytes_FromStringAndSize(NULL, size);
-    if (data == NULL)
-        return NULL;
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    long long ns = deadline.tv_nsec + (long long)((timeout - (double)(long long)timeout) * 1e9);
+    deadline.tv_sec += (time_t)timeout + (time_t)(ns / 1000000000LL);
+    deadline.tv_nsec = (long)(ns % 1000000000LL);
     struct pollfd fds[2] = {{wake_fd, POLLIN, 0}, {event_fd, POLLIN, 0}};
-    struct timespec ts = {(time_t)timeout, (long)((timeout - (double)(time_t)timeout) * 1e9)};
-    int ready, err = 0, woken = 0, closed = 0;
-    ssize_t got = -1; /* bytes read from the event connection (-1: none were there) */
-    Py_BEGIN_ALLOW_THREADS
-    ready = ppoll(fds, event_fd < 0 ? 1 : 2, &ts, NULL);
-    if (ready < 0) {
-        err = errno;
-    } else if ((fds[0].revents | fds[1].revents) & POLLNVAL) {
-        err = EBADF;
-    } else {
-        if (fds[0].revents) {
-            char drain[64];
-            woken = 1;
-            while (read(wake_fd, drain, sizeof drain) == (ssize_t)sizeof drain)
-                ;
+    int err, woken, closed;
+    ssize_t got; /* bytes read from the event connection (-1: none were there) */
+    char *buf = NULL;
+    for (;;) {
+        err = woken = closed = 0;
+        got = -1;
+        Py_BEGIN_ALLOW_THREADS
+        struct timespec left;
+        remaining(&deadline, &left);
+        int ready = ppoll(fds, event_fd < 0 ? 1 : 2, &left, NULL);
+        if (ready < 0) {
+            err = errno;
+        } else if ((fds[0].revents | fds[1].revents) & POLLNVAL) {
+            err = EBADF;
+        } else {
+            if (fds[0].revents) {
+                char drain[64];
+                woken = 1;
+                while (read(wake_fd, drain, sizeof drain) == (ssize_t)sizeof drain)
+                    ;
+            }
+            if (event_fd >= 0 && fds[1].revents && (buf = PyMem_RawMalloc((size_t)size))) {
+                do
+                    got = recv(event_fd, buf, (size_t)size, MSG_DONTWAIT);
+                while (got < 0 && errno == EINTR);
+                if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                    got = -1;
+                else if (got < 0)
+                    err = errno;
+                else if (got == 0)
+                    closed = 1;
+            } else if (event_fd >= 0 && fds[1].revents) {
+                err = ENOMEM;
+            }
         }
-        if (event_fd >= 0 && fds[1].revents) {
-            do
-                got = recv(event_fd, PyBytes_AS_STRING(data), (size_t)size, MSG_DONTWAIT);
-            while (got < 0 && errno == EINTR);
-            if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                got = -1;
-            else if (got < 0)
-                err = errno;
-            else if (got == 0)
-                closed = 1;
-        }
-    }
-    Py_END_ALLOW_THREADS
-    if (err == EINTR) { /* a signal: its handler runs now; the caller waits again */
-        Py_DECREF(data);
-        if (PyErr_CheckSignals() < 0)
+        Py_END_ALLOW_THREADS
+        if (err != EINTR)
+            break;
+        if (PyErr_CheckSignals() < 0) /* a handler raised (Ctrl-C): nothing was read */
             return NULL;
-        return Py_BuildValue("(OO)", Py_False, Py_None);
     }
+    PyObject *data = NULL;
     if (err) {
-        Py_DECREF(data);
         errno = err;
-        return PyErr_SetFromErrno(PyExc_OSError);
+        PyErr_SetFromErrno(PyExc_OSError);
+    } else if (got < 0 && !closed) {
+        data = Py_BuildValue("(OO)", woken ? Py_True : Py_False, Py_None);
+    } else {
+        PyObject *bytes = PyBytes_FromStringAndSize(buf, closed ? 0 : got);
+        if (bytes != NULL)
+            data = Py_BuildValue("(ON)", woken ? Py_True : Py_False, bytes);
     }
-    if (got < 0 && !closed) {
-        Py_DECREF(data);
-        return Py_BuildValue("(OO)", woken ? Py_True : Py_False, Py_None);
-    }
-    if (_PyBytes_Resize(&data, closed ? 0 : got) < 0)
-        return NULL;
-    return Py_BuildValue("(ON)", woken ? Py_True : Py_False, data);
+    PyMem_RawFree(buf);
+    return data;
 }

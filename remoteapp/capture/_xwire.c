@@ -417,7 +417,8 @@ done:
 }
 
 
-PyObject *xwire_wait_events(PyObject *self, PyObject *args); /* _xwait.c */
+__attribute__((visibility("hidden"))) PyObject *xwire_wait_events(PyObject *self,
+                                                                  PyObject *args); /* _xwait.c */
 
 static PyMethodDef methods[] = {
     {"wait_events", xwire_wait_events, METH_VARARGS,

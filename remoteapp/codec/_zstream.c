@@ -11,13 +11,15 @@
  *     Stream(level, window_log)
  *       .reset()                          a new stream (a key frame)
  *       .compress(chunks) -> bytes        the chunks as the next flushed block
- *       .pack_raw(frame, width, height, rects, cursor, flags, seq) -> (update, body_len)
+ *       .pack_raw(frame, width, height, rects, cursor, flags, seq)
+ *           -> (update, body_len, raw_len)
  *           an update of raw-bgra PIXELS ops, one per rectangle (objects with int x, y,
  *           w, h inside the width x height BGRA frame), then a CURSOR op if ``cursor``
  *           is an (x, y) pair; its body the rectangles' pixels as the next block.
  *
  * Each object has a lock: two threads never feed one stream at once.  Compressing more
- * than RELEASE_AT bytes runs with the GIL released.
+ * than RELEASE_AT bytes runs with the GIL released.  If libzstd fails part-way, the
+ * stream is no longer the viewer's: every later call raises until ``reset()``.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -39,6 +41,7 @@ typedef struct {
     PyObject_HEAD
     ZSTD_CCtx *cctx;
     int level, window_log;
+    int broken; /* libzstd failed part-way: refused until reset() */
     PyThread_type_lock lock;
 } Stream;
 
@@ -98,14 +101,22 @@ static int ready(Stream *self) {
         PyErr_SetString(PyExc_RuntimeError, "Stream.__init__ was not called");
         return 0;
     }
+    if (self->broken) {
+        PyErr_SetString(PyExc_RuntimeError, "the stream broke earlier: reset() it (a key frame)");
+        return 0;
+    }
     return 1;
 }
 
 static PyObject *Stream_reset(Stream *self, PyObject *unused) {
-    if (!ready(self))
+    if (self->lock == NULL) { /* (a broken stream may be reset: that is the way out) */
+        PyErr_SetString(PyExc_RuntimeError, "Stream.__init__ was not called");
         return NULL;
+    }
     lock(self);
     int failed = new_context(self);
+    if (!failed)
+        self->broken = 0;
     unlock(self);
     return failed ? NULL : Py_NewRef(Py_None);
 }
@@ -185,6 +196,8 @@ static PyObject *Stream_compress(Stream *self, PyObject *chunks_obj) {
     } else {
         failed = feed_all(self->cctx, views, n, &out, &cap, &pos, &why);
     }
+    if (failed)
+        self->broken = 1;
     unlock(self);
     if (failed)
         PyErr_Format(PyExc_RuntimeError, "libzstd failed: %s", why);
@@ -203,37 +216,61 @@ typedef struct {
     long long x, y, w, h;
 } box;
 
-/* An int attribute of a rectangle: 0, or -1 with an exception set. */
+/* An int (or ``__index__``) attribute of a rectangle: 0, or -1 with an exception set. */
 static int attr_ll(PyObject *obj, const char *name, long long *out) {
     PyObject *v = PyObject_GetAttrString(obj, name);
     if (v == NULL)
         return -1;
-    int overflow = 0;
-    *out = PyLong_Check(v) ? PyLong_AsLongLongAndOverflow(v, &overflow) : -1;
-    int bad = !PyLong_Check(v) || overflow || (*out == -1 && PyErr_Occurred());
+    PyObject *i = PyNumber_Index(v);
     Py_DECREF(v);
-    if (bad) {
-        if (!PyErr_Occurred())
-            PyErr_Format(PyExc_ValueError, "a rectangle's %s is not a small int", name);
+    if (i == NULL) {
+        PyErr_Format(PyExc_ValueError, "a rectangle's %s is not an int", name);
         return -1;
     }
-    return 0;
+    int overflow = 0;
+    *out = PyLong_AsLongLongAndOverflow(i, &overflow);
+    Py_DECREF(i);
+    if (overflow) {
+        PyErr_Format(PyExc_ValueError, "a rectangle's %s is off the frame", name);
+        return -1;
+    }
+    return *out == -1 && PyErr_Occurred() ? -1 : 0;
 }
 
-/* A cursor coordinate as update_format stores it: clamped to 16 bits, biased. */
+/* A cursor coordinate (an int or ``__index__``) as update_format stores it: clamped to
+ * 16 bits, biased. */
 static int cursor_coord(PyObject *v, unsigned *out) {
-    int overflow = 0;
-    long long c = PyLong_Check(v) ? PyLong_AsLongLongAndOverflow(v, &overflow) : -1;
-    if (!PyLong_Check(v) || (c == -1 && !overflow && PyErr_Occurred())) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_TypeError, "a cursor is an (x, y) pair of ints");
+    PyObject *i = PyNumber_Index(v);
+    if (i == NULL) {
+        PyErr_SetString(PyExc_TypeError, "a cursor is an (x, y) pair of ints");
         return -1;
     }
+    int overflow = 0;
+    long long c = PyLong_AsLongLongAndOverflow(i, &overflow);
+    Py_DECREF(i);
+    if (c == -1 && !overflow && PyErr_Occurred())
+        return -1;
     if (overflow)
         c = overflow > 0 ? CURSOR_BIAS - 1 : -CURSOR_BIAS;
     c = c < -CURSOR_BIAS ? -CURSOR_BIAS : c > CURSOR_BIAS - 1 ? CURSOR_BIAS - 1 : c;
     *out = (unsigned)(c + CURSOR_BIAS);
     return 0;
+}
+
+/* An "O&" converter: an int in [0, 2^32), never wrapped. */
+static int to_u32(PyObject *obj, void *out) {
+    PyObject *i = PyNumber_Index(obj);
+    if (i == NULL)
+        return 0;
+    unsigned long long v = PyLong_AsUnsignedLongLong(i);
+    Py_DECREF(i);
+    if ((v == (unsigned long long)-1 && PyErr_Occurred()) || v > 0xFFFFFFFFULL) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "pack_raw: flags are 0 or 1 (KEY), seq 32 bits");
+        return 0;
+    }
+    *(uint32_t *)out = (uint32_t)v;
+    return 1;
 }
 
 static void put16(unsigned char *p, unsigned v) {
@@ -266,10 +303,10 @@ static PyObject *Stream_pack_raw(Stream *self, PyObject *args) {
     Py_buffer frame;
     long long width, height;
     PyObject *rects_obj, *cursor;
-    unsigned flags;
-    unsigned long seq;
-    if (!ready(self) || !PyArg_ParseTuple(args, "y*LLOOIk:pack_raw", &frame, &width, &height,
-                                          &rects_obj, &cursor, &flags, &seq))
+    uint32_t flags, seq;
+    if (!ready(self) ||
+        !PyArg_ParseTuple(args, "y*LLOOO&O&:pack_raw", &frame, &width, &height, &rects_obj,
+                          &cursor, to_u32, &flags, to_u32, &seq))
         return NULL;
     PyObject *rects = NULL, *result = NULL;
     box *boxes = NULL;
@@ -282,17 +319,22 @@ static PyObject *Stream_pack_raw(Stream *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "pack_raw: the frame is not width x height BGRA");
         goto end;
     }
-    if (flags > 1 || seq > 0xFFFFFFFFUL) {
+    if (flags > 1) {
         PyErr_SetString(PyExc_ValueError, "pack_raw: flags are 0 or 1 (KEY), seq 32 bits");
         goto end;
     }
     if (cursor != Py_None) {
-        if (!PyTuple_Check(cursor) || PyTuple_GET_SIZE(cursor) != 2) {
-            PyErr_SetString(PyExc_TypeError, "a cursor is an (x, y) pair of ints");
+        PyObject *pair = PySequence_Fast(cursor, "a cursor is an (x, y) pair of ints");
+        if (pair == NULL)
             goto end;
-        }
-        if (cursor_coord(PyTuple_GET_ITEM(cursor, 0), &cx) < 0 ||
-            cursor_coord(PyTuple_GET_ITEM(cursor, 1), &cy) < 0)
+        int bad = PySequence_Fast_GET_SIZE(pair) != 2;
+        if (bad)
+            PyErr_SetString(PyExc_TypeError, "a cursor is an (x, y) pair of ints");
+        else
+            bad = cursor_coord(PySequence_Fast_GET_ITEM(pair, 0), &cx) < 0 ||
+                  cursor_coord(PySequence_Fast_GET_ITEM(pair, 1), &cy) < 0;
+        Py_DECREF(pair);
+        if (bad)
             goto end;
     }
     rects = PySequence_Tuple(rects_obj); /* (attribute reads may run code) */
@@ -345,6 +387,8 @@ static PyObject *Stream_pack_raw(Stream *self, PyObject *args) {
         failed = gather_and_feed(self->cctx, frame.buf, width, boxes, n, raw, (size_t)raw_len,
                                  &out, &cap, &pos, &why);
     }
+    if (failed)
+        self->broken = 1;
     unlock(self);
     if (failed) {
         PyErr_Format(PyExc_RuntimeError, "libzstd failed: %s", why);
@@ -362,7 +406,7 @@ static PyObject *Stream_pack_raw(Stream *self, PyObject *args) {
     u[4] = 2; /* update_format.VERSION */
     u[5] = (unsigned char)flags;
     put16(u + 6, 0);
-    put32(u + 8, (uint32_t)seq);
+    put32(u + 8, seq);
     put16(u + 12, (unsigned)width);
     put16(u + 14, (unsigned)height);
     put32(u + 16, (uint32_t)ops);

@@ -7,7 +7,8 @@ bounded by ``max_length`` and the window by ``window_log_max``.
 
 The compressor is ``_zstream.Stream`` (C, on libzstd: an optional extension built by
 setup.py), which also packs a whole lossless update in one call, or without it
-``backports.zstd``'s; both give the same bytes.
+``backports.zstd``'s.  The two decode identically; their bytes may differ where the
+libzstd versions do (the system's and the wheel's: a key frame, here).
 """
 
 from __future__ import annotations

@@ -17,7 +17,9 @@
  *
  * The record layout, the nonce and the rekey are channel.py's (docs/protocol.md).  Each
  * object has a lock: two threads never use one counter at once.  Work on more than
- * RELEASE_AT bytes runs with the GIL released.
+ * RELEASE_AT bytes runs with the GIL released.  If libcrypto fails part-way (a counter
+ * advanced, a key half changed), the direction refuses every later call: the session
+ * ends, as Channel does on any failure.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -42,6 +44,7 @@ typedef struct {
     unsigned long long counter;
     unsigned long long epoch;
     unsigned long long rekey_every;
+    int broken; /* libcrypto failed part-way */
     PyThread_type_lock lock;
 } Direction;
 
@@ -73,7 +76,7 @@ static int seal_one(EVP_CIPHER_CTX *ctx, unsigned long long counter, const unsig
         return -1;
     if (len > 0 && !EVP_EncryptUpdate(ctx, out, &n, in, len))
         return -1;
-    if (!EVP_EncryptFinal_ex(ctx, out + n, &tail) ||
+    if (!EVP_EncryptFinal_ex(ctx, out + len, &tail) || /* (writes nothing: a stream cipher) */
         !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG, out + len))
         return -1;
     return 0;
@@ -175,6 +178,10 @@ static int ready(Direction *self) {
         PyErr_SetString(PyExc_RuntimeError, "Direction.__init__ was not called");
         return 0;
     }
+    if (self->broken) {
+        PyErr_SetString(PyExc_RuntimeError, "libcrypto failed earlier on this direction");
+        return 0;
+    }
     return 1;
 }
 
@@ -228,6 +235,8 @@ static PyObject *seal_args(Direction *self, Py_buffer *plain, Py_ssize_t step) {
     } else {
         failed = seal_all(self, plain->buf, plain->len, step, to);
     }
+    if (failed)
+        self->broken = 1;
     unlock(self);
     if (failed) {
         Py_DECREF(out);
@@ -260,7 +269,7 @@ static int open_one(Direction *self, unsigned long long counter, const unsigned 
         return -1;
     if (!EVP_CIPHER_CTX_ctrl(self->dec, EVP_CTRL_AEAD_SET_TAG, TAG, (void *)(in + len)))
         return -1;
-    return EVP_DecryptFinal_ex(self->dec, out + n, &tail) > 0;
+    return EVP_DecryptFinal_ex(self->dec, out + len, &tail) > 0;
 }
 
 /* The parsed arguments of open/opens_at: 0, or -1 with an exception set. */
@@ -297,8 +306,11 @@ static PyObject *Direction_open(Direction *self, PyObject *args) {
     }
     if (ok == 1 && advance(self) != 0)
         ok = -1;
+    if (ok < 0)
+        self->broken = 1;
     unlock(self);
     if (ok != 1) {
+        OPENSSL_cleanse(to, (size_t)len); /* (unauthenticated plaintext) */
         Py_CLEAR(out);
         if (ok == 0)
             out = Py_NewRef(Py_None);
@@ -327,6 +339,8 @@ static PyObject *Direction_opens_at(Direction *self, PyObject *args) {
     }
     lock(self);
     ok = open_one(self, counter, header.buf, sealed.buf, len, scratch);
+    if (ok < 0)
+        self->broken = 1;
     unlock(self);
     OPENSSL_cleanse(scratch, len > 0 ? (size_t)len : 1);
     PyMem_Free(scratch);
@@ -340,12 +354,23 @@ end:
     return out;
 }
 
+/* (read under the lock: another thread may be sealing with the GIL released) */
 static PyObject *Direction_counter(Direction *self, void *closure) {
-    return PyLong_FromUnsignedLongLong(self->counter);
+    if (self->lock == NULL)
+        return PyLong_FromLong(0);
+    lock(self);
+    unsigned long long counter = self->counter;
+    unlock(self);
+    return PyLong_FromUnsignedLongLong(counter);
 }
 
 static PyObject *Direction_epoch(Direction *self, void *closure) {
-    return PyLong_FromUnsignedLongLong(self->epoch);
+    if (self->lock == NULL)
+        return PyLong_FromLong(0);
+    lock(self);
+    unsigned long long epoch = self->epoch;
+    unlock(self);
+    return PyLong_FromUnsignedLongLong(epoch);
 }
 
 static PyMethodDef Direction_methods[] = {

@@ -14,7 +14,8 @@ again at 0.  A length over the bound is refused from the header, before bufferin
 
 Each direction's key and counter live in one object: ``_records.Direction`` (C, on
 OpenSSL's libcrypto, an optional extension built by setup.py) or, without it,
-``_Direction`` here (``cryptography``); both give the same bytes.
+``_Direction`` here (``cryptography``); both give the same bytes (one algorithm, no
+choices in it).
 
 Any failure raises ``ChannelBroken``; the session ends, there is no plaintext fallback.
 Once a tag fails, a few neighbouring record numbers are tried (only then: the cost is
@@ -44,6 +45,7 @@ __all__ = ["MAX_PLAINTEXT", "NEED_DATA", "REKEY_EVERY", "TAG", "Channel", "nativ
 HEADER: Final = struct.Struct(">I")
 TAG: Final = 16
 MAX_PLAINTEXT: Final = 256 << 10  #: bytes of plaintext per record
+MAX_RECORD: Final = 1 << 30  #: the most ``max_plaintext`` may be set to
 REKEY_EVERY: Final = 1 << 20  #: records per key and direction
 DIAGNOSE: Final = 16  #: record numbers tried either side of a failed one, for the reason
 _NONCE_PAD: Final = b"\0\0\0\0"
@@ -150,6 +152,8 @@ class Channel:
     ) -> None:
         if not 0 < rekey_every <= 1 << 62:
             raise ValueError("rekey_every out of range")
+        if not 0 < max_plaintext <= MAX_RECORD:  # (the C direction's bound too)
+            raise ValueError("max_plaintext out of range")
         self.max_plaintext = max_plaintext
         self._send = direction(send_key, rekey_every)
         self._receive = direction(receive_key, rekey_every)

@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,13 +55,13 @@ def test_a_wake_ends_the_wait_and_is_drained(native: Any, link: Any) -> None:
     assert native.wait_events(ours.fileno(), wake_r, 0.0, SIZE) == (False, None)
 
 
-def test_a_wake_from_another_thread_ends_the_wait(native: Any, link: Any) -> None:
+def test_a_wake_from_another_thread_ends_a_sleeping_wait(native: Any, link: Any) -> None:
     ours, _, wake_r, wake_w = link
-    entered = threading.Event()
-    waker = threading.Thread(target=lambda: (entered.wait(LONG), os.write(wake_w, b"w")))
+    waker = threading.Timer(0.05, os.write, (wake_w, b"w"))  # (the wait is asleep by then)
+    started = time.monotonic()
     waker.start()
-    entered.set()
     assert native.wait_events(ours.fileno(), wake_r, LONG, SIZE) == (True, None)
+    assert time.monotonic() - started < LONG / 2
     waker.join()
 
 
@@ -79,6 +80,21 @@ def test_a_signal_runs_its_handler_during_the_wait(native: Any, link: Any) -> No
         signal.setitimer(signal.ITIMER_REAL, 0.05)
         with pytest.raises(Alarm):
             native.wait_events(ours.fileno(), wake_r, LONG, SIZE)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_signal_whose_handler_returns_does_not_cut_the_wait_short(native: Any, link: Any) -> None:
+    """As select() (PEP 475): the handler runs, then the wait goes on for what is left."""
+    ours, _, wake_r, _ = link
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: caught.append(signum))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.02)
+        started = time.monotonic()
+        assert native.wait_events(ours.fileno(), wake_r, 0.2, SIZE) == (False, None)
+        assert time.monotonic() - started >= 0.19 and caught == [signal.SIGALRM]
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)

@@ -211,7 +211,7 @@ def digest(updates: list[bytes]) -> str:
 
 @pytest.mark.parametrize("lane", ["c", "python"])
 @pytest.mark.parametrize("name", sorted(SEQUENCES))
-def test_updates_are_the_recorded_bytes(
+def test_updates_are_the_recorded_updates(
     name: str, lane: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if lane == "python":

@@ -5,6 +5,7 @@ arguments are refused and the stream goes on."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,8 @@ from remoteapp.codec.update_format import (
 )
 from remoteapp.codec.zstd_stream import DEFAULT_LEVEL, WINDOW_LOG, StreamDecompressor
 from tests.native import built
+
+HEAD = 28  #: the update header (update_format.HEADER.size)
 
 
 def stream() -> Any:
@@ -123,11 +126,15 @@ class Odd:
         ((bytes(16), 2, 2, [Rect(1, 1, 2, 1)], None, 0, 0), ValueError, "off the frame"),
         ((bytes(16), 2, 2, [Rect(0, 0, 0, 1)], None, 0, 0), ValueError, "empty"),
         ((bytes(16), 2, 2, [Odd(-1, 0)], None, 0, 0), ValueError, "off the frame"),
-        ((bytes(16), 2, 2, [Odd(2**70, 0)], None, 0, 0), ValueError, "small int"),
-        ((bytes(16), 2, 2, [Odd("0", 0)], None, 0, 0), ValueError, "small int"),
+        ((bytes(16), 2, 2, [Odd(2**70, 0)], None, 0, 0), ValueError, "off the frame"),
+        ((bytes(16), 2, 2, [Odd("0", 0)], None, 0, 0), ValueError, "not an int"),
+        ((bytes(16), 2, 2, [], None, 2**32 + 1, 0), ValueError, "flags"),
+        ((bytes(16), 2, 2, [], None, 0, 2**64 + 5), ValueError, "seq"),
+        ((bytes(16), 2, 2, [], None, -1, 0), ValueError, "flags"),
         ((bytes(16), 2, 2, [object()], None, 0, 0), AttributeError, "x"),
         ((bytes(16), 2, 2, [], (1,), 0, 0), TypeError, "cursor"),
         ((bytes(16), 2, 2, [], ("a", 1), 0, 0), TypeError, "cursor"),
+        ((bytes(16), 2, 2, [], 5, 0, 0), TypeError, "cursor"),
         ((bytes(16), 2, 2, [Rect(0, 0, 1, 1)] * 65535, (0, 0), 0, 0), ValueError, "limit"),
     ],
 )
@@ -149,3 +156,57 @@ def test_an_uninitialised_or_twice_initialised_stream_is_refused() -> None:
         stream().__init__(1, 24)
     with pytest.raises(ValueError, match="level or window_log"):
         cls(1, 99)
+
+
+def test_numpy_ints_and_a_cursor_list_pack_as_python_ints() -> None:
+    frame = np.arange(8 * 6 * 4, dtype=np.uint8).reshape(6, 8, 4)
+    a, b = stream(), stream()
+    numpy_rect = Odd(np.int64(2), np.int32(1), np.uint16(3), np.int64(4))
+    got = a.pack_raw(frame, 8, 6, [numpy_rect], [np.int64(-5), 7], 0, np.uint32(9))
+    assert got == b.pack_raw(frame, 8, 6, [Rect(2, 1, 3, 4)], (-5, 7), 0, 9)
+
+
+def test_the_level_and_window_reach_libzstd() -> None:
+    """The frame header names the 16 MiB window (as backports.zstd's does), and another
+    level compresses otherwise: the parameters are not ignored."""
+    text = bytes(range(256)) * 64 + b"tail" * 1000
+    ours = stream().compress([text])
+    theirs = zstd_stream.StreamCompressor.__new__(zstd_stream.StreamCompressor)
+    theirs.native = None
+    theirs._options = {
+        zstd_stream.zstd.CompressionParameter.compression_level: DEFAULT_LEVEL,
+        zstd_stream.zstd.CompressionParameter.window_log: WINDOW_LOG,
+    }
+    theirs.reset()
+    assert ours[:6] == theirs.compress([text])[:6]  # magic, frame header, window
+    other = built(zstd_stream.native, "_zstream").Stream(19, WINDOW_LOG)  # type: ignore[attr-defined]
+    assert other.compress([text]) != ours
+
+
+@pytest.mark.parametrize("adopt", [False, True])
+def test_the_encoders_two_paths_agree_on_changed_and_stats(
+    adopt: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An update of raw rectangles through ``pack_raw`` and through the ops: the same
+    update, ``changed``, stats and reference, frame after frame."""
+    from remoteapp.codec import ScreenEncoder
+    from tests.codec.test_encoder_exact import typing_frames
+
+    built(zstd_stream.native, "_zstream")
+    frames = [f.copy() for f in typing_frames(12)]
+    runs = []
+    for lane in ("c", "python"):
+        if lane == "python":
+            monkeypatch.setattr(zstd_stream, "native", None)
+        enc, seen = ScreenEncoder(), []
+        for i, frame in enumerate(frames):
+            held = frame.copy()  # (adopting, the encoder keeps the frame itself)
+            update = enc.encode(held, (i, i), adopt=adopt)
+            stats = enc.last_stats
+            assert stats is not None  # (the compressed sizes may differ by zstd version)
+            stats = dataclasses.replace(stats, body_bytes=0, update_bytes=0)
+            head = update[:20] + update[24:HEAD]
+            seen.append((head, enc.changed, stats, enc._ref.tobytes()))
+        runs.append(seen)
+    c, py = runs
+    assert c == py

@@ -174,3 +174,9 @@ def test_sides_that_rekey_at_other_counts_cannot_talk() -> None:
     customer.receive_data(b"".join(agent.seal(b"x") for _ in range(5)))
     with pytest.raises(ChannelBroken):
         drain(customer)
+
+
+@pytest.mark.parametrize("max_plaintext", [0, -1, (1 << 30) + 1])
+def test_a_record_size_out_of_range_is_refused_by_both_lanes(max_plaintext: int) -> None:
+    with pytest.raises(ValueError, match="max_plaintext"):
+        Channel(A_TO_C, C_TO_A, max_plaintext=max_plaintext)
