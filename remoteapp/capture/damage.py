@@ -157,16 +157,21 @@ class Geometry:
 class WindowMoves:
     """Top-level windows' positions from configure events, as move hints per grab.
 
-    ``moved()`` compares each window's box now with the box at the previous call: a
-    window that kept its size but changed place is a hint ``Motion(dx, dy, new box)``
-    for the move detector (a drag); a resize or a first sighting is no hint.
+    ``moved()`` compares the box of each window configured since the previous call with
+    its box at that call: a window that kept its size but changed place is a hint
+    ``Motion(dx, dy, new box)`` for the move detector (a drag); a resize or a first
+    sighting is no hint.  Only the windows configured since are looked at: a desktop
+    has dozens of top-level windows (most unmapped), and a typed key moves none.
     """
 
     def __init__(self) -> None:
         self._now: dict[int, Geometry] = {}
-        self._then: dict[int, Geometry] = {}
+        #: the windows configured since the last ``moved()``: their box then (None: new)
+        self._then: dict[int, Geometry | None] = {}
 
     def configure(self, window: int, geometry: Geometry) -> None:
+        if window not in self._then:
+            self._then[window] = self._now.get(window)
         self._now[window] = geometry
 
     def forget(self, window: int) -> None:
@@ -174,16 +179,19 @@ class WindowMoves:
         self._then.pop(window, None)
 
     def moved(self, left: int = 0, top: int = 0) -> tuple[Motion, ...]:
-        """Hints since the last call, in coordinates relative to (``left``, ``top``)."""
+        """Hints since the last call, in coordinates relative to (``left``, ``top``), in
+        the order the windows were first configured since."""
+        if not self._then:
+            return ()
         hints = []
-        for window, now in self._now.items():
-            then = self._then.get(window)
+        for window, then in self._then.items():
+            now = self._now[window]
             if then is None or (then.w, then.h) != (now.w, now.h):
                 continue
             if (then.x, then.y) != (now.x, now.y):
                 dst = Rect(now.x - left, now.y - top, now.w, now.h)
                 hints.append(Motion(now.x - then.x, now.y - then.y, dst))
-        self._then = dict(self._now)
+        self._then = {}
         return tuple(hints)
 
 
