@@ -35,10 +35,10 @@ from remoteapp.codec.update_format import (
 )
 from remoteapp.codec.vp8_codec import DEFAULT_BITRATE
 from remoteapp.codec.zstd_stream import DEFAULT_LEVEL, WINDOW_LOG, StreamCompressor
+from remoteapp.errors import LocalProtocolError
 
 if TYPE_CHECKING:
     from remoteapp.codec._zstream import Stream
-from remoteapp.errors import LocalProtocolError
 
 #: Look for scroll/move only when the changed area is at least this many pixels.
 MOTION_MIN_AREA: Final = 64 * 64 * 4

@@ -26,6 +26,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -354,23 +355,15 @@ end:
     return out;
 }
 
-/* (read under the lock: another thread may be sealing with the GIL released) */
-static PyObject *Direction_counter(Direction *self, void *closure) {
+/* ``counter`` or ``epoch`` (the field's offset is the closure), read under the lock:
+ * another thread may be sealing with the GIL released. */
+static PyObject *Direction_field(Direction *self, void *offset) {
     if (self->lock == NULL)
         return PyLong_FromLong(0);
     lock(self);
-    unsigned long long counter = self->counter;
+    unsigned long long value = *(unsigned long long *)((char *)self + (size_t)offset);
     unlock(self);
-    return PyLong_FromUnsignedLongLong(counter);
-}
-
-static PyObject *Direction_epoch(Direction *self, void *closure) {
-    if (self->lock == NULL)
-        return PyLong_FromLong(0);
-    lock(self);
-    unsigned long long epoch = self->epoch;
-    unlock(self);
-    return PyLong_FromUnsignedLongLong(epoch);
+    return PyLong_FromUnsignedLongLong(value);
 }
 
 static PyMethodDef Direction_methods[] = {
@@ -386,8 +379,10 @@ static PyMethodDef Direction_methods[] = {
 };
 
 static PyGetSetDef Direction_getset[] = {
-    {"counter", (getter)Direction_counter, NULL, "records sealed or opened in this key", NULL},
-    {"epoch", (getter)Direction_epoch, NULL, "keys before this one (rekeys)", NULL},
+    {"counter", (getter)Direction_field, NULL, "records sealed or opened in this key",
+     (void *)offsetof(Direction, counter)},
+    {"epoch", (getter)Direction_field, NULL, "keys before this one (rekeys)",
+     (void *)offsetof(Direction, epoch)},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
