@@ -18,6 +18,9 @@ OpenSSL's libcrypto, an optional extension built by setup.py) or, without it,
 choices in it).
 
 Any failure raises ``ChannelBroken``; the session ends, there is no plaintext fallback.
+That includes the crypto library's own failures (the C direction's ``RuntimeError``,
+``cryptography``'s ``InternalError``), mapped here: a direction that failed part-way may
+have advanced its counter, so the channel refuses that direction from then on.
 Once a tag fails, a few neighbouring record numbers are tried (only then: the cost is
 on the failure path) to tell a replay or a reorder from an alteration in the reason.
 At the end of the stream ``next_record`` returns ``b""`` once (records are never empty),
@@ -29,7 +32,7 @@ from __future__ import annotations
 import struct
 from typing import Final, NoReturn, Protocol
 
-from cryptography.exceptions import InvalidTag
+from cryptography.exceptions import InternalError, InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from remoteapp.secure.errors import ChannelBroken
@@ -50,6 +53,8 @@ REKEY_EVERY: Final = 1 << 20  #: records per key and direction
 DIAGNOSE: Final = 16  #: record numbers tried either side of a failed one, for the reason
 _NONCE_PAD: Final = b"\0\0\0\0"
 _MAX_NONCE: Final = (1 << 64) - 1
+#: what a direction raises when the library under it fails (not a bad record)
+_LIBRARY_FAILED: Final = (RuntimeError, InternalError)
 
 
 def _nonce(counter: int) -> bytes:
@@ -161,7 +166,8 @@ class Channel:
         self._start = 0  #: where the unread part of _buffer begins
         self._eof = False
         self._eof_told = False
-        self._broken: ChannelBroken | None = None
+        self._broken: ChannelBroken | None = None  #: the receiving side's
+        self._seal_broken: ChannelBroken | None = None
         self.records_sent = 0
         self.records_received = 0
 
@@ -173,8 +179,17 @@ class Channel:
     # -- sending
 
     def seal(self, plaintext: bytes | bytearray | memoryview) -> bytearray:
-        """Records carrying ``plaintext`` (nothing for empty input), in one buffer."""
-        sealed = self._send.seal(plaintext, self.max_plaintext)
+        """Records carrying ``plaintext`` (nothing for empty input), in one buffer;
+        raises ``ChannelBroken`` if the crypto library fails (then on every later call)."""
+        if self._seal_broken is not None:
+            raise self._seal_broken
+        try:
+            sealed = self._send.seal(plaintext, self.max_plaintext)
+        except _LIBRARY_FAILED as exc:
+            self._seal_broken = ChannelBroken(
+                f"the encrypted stream broke: the crypto library failed to seal ({exc})"
+            )
+            raise self._seal_broken from exc
         self.records_sent += -(-len(plaintext) // self.max_plaintext)
         return sealed
 
@@ -205,12 +220,17 @@ class Channel:
         if len(self._buffer) < end:
             return self._at_end()
         header = bytes(self._buffer[start : start + HEADER.size])
+        failed: Exception | None = None
         with memoryview(self._buffer) as view, view[start + HEADER.size : end] as sealed:
-            plaintext = self._receive.open(header, sealed)
-            if plaintext is None:
-                reason = self._diagnose(sealed, header)
+            try:
+                plaintext = self._receive.open(header, sealed)
+                if plaintext is None:
+                    reason = self._diagnose(sealed, header)
+            except _LIBRARY_FAILED as exc:
+                plaintext, failed = None, exc
+                reason = f"the crypto library failed to open a record ({exc})"
         if plaintext is None:  # (the views are released: the buffer may be cleared)
-            self._break(reason)
+            self._break(reason, failed)
         self._start = end
         self.records_received += 1
         return plaintext

@@ -8,13 +8,16 @@ its own, it works on ``Transport``'s (declared below for the type checker), unde
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
 from typing import TYPE_CHECKING, Final
 
-from remoteapp.secure import Channel
+from remoteapp.secure import Channel, SecureError
 from remoteapp.session.send_queue import Queued, SendQueue
+
+log = logging.getLogger("remoteapp.session")
 
 POLL_S: Final = 1.0  #: socket timeout: how often blocked reads and writes look up
 CLOSE_TIMEOUT_S: Final = 2.0  #: how long our Bye may take to go out
@@ -70,15 +73,22 @@ class Writes:
                 channel = self._channel
             assert channel is not None  # the wait above
             sealed = item.data if item.sealed else self._seal(channel, item)
-            if not self._write(sealed):
+            if sealed is None or not self._write(sealed):
                 return
             self._written_at = time.monotonic()
             if item.last:
                 self._finish(self._closing)
                 return
 
-    def _seal(self, channel: Channel, item: Queued) -> bytearray:
-        sealed = channel.seal(item.data)
+    def _seal(self, channel: Channel, item: Queued) -> bytearray | None:
+        """``item``'s records; None (and the session ended) if the channel cannot seal."""
+        try:
+            sealed = channel.seal(item.data)
+        except SecureError as exc:  # the crypto library failed: nothing more can go out
+            # (no ``failure``: that names what the peer's bytes broke; the reason says it)
+            log.warning("session event=channel-broken reason=%r", str(exc))
+            self._finish(str(exc))
+            return None
         if item.on_write is not None:
             # free for it since: its queueing, or the end of the write before it (a
             # write blocked by the link is the link's time, not ours)
@@ -95,6 +105,10 @@ class Writes:
                 self._busy = False
             return False
         sealed = self._seal(channel, item)
+        if sealed is None:
+            with self._room:
+                self._busy = False
+            return False
         try:
             sent = twin.send(sealed)
         except BlockingIOError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from cryptography.exceptions import InternalError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -180,3 +181,50 @@ def test_sides_that_rekey_at_other_counts_cannot_talk() -> None:
 def test_a_record_size_out_of_range_is_refused_by_both_lanes(max_plaintext: int) -> None:
     with pytest.raises(ValueError, match="max_plaintext"):
         Channel(A_TO_C, C_TO_A, max_plaintext=max_plaintext)
+
+
+class _FailingAead:
+    """``cryptography``'s AEAD failing inside OpenSSL (a boundary we do not own)."""
+
+    def encrypt_into(self, *args: object) -> None:
+        raise InternalError("OpenSSL failed", [])
+
+    def decrypt(self, *args: object) -> bytes:
+        raise InternalError("OpenSSL failed", [])
+
+
+def failing_direction(lane: str) -> channel.Direction:
+    """A direction whose crypto library fails: the C one uninitialised (its RuntimeError
+    path), the Python one over a failing AEAD."""
+    if lane == "c":
+        assert channel.native is not None
+        return channel.native.Direction.__new__(channel.native.Direction)
+    direction = channel._Direction(A_TO_C, 1 << 20)
+    direction.aead = _FailingAead()  # type: ignore[assignment]
+    return direction
+
+
+def test_a_crypto_library_failure_on_sealing_breaks_the_sending_side_for_good(
+    lane: str,
+) -> None:
+    agent, customer = pair()
+    customer.receive_data(agent.seal(b"before"))
+    agent._send = failing_direction(lane)
+    for _ in range(2):  # and every later call, whatever the direction would do then
+        with pytest.raises(ChannelBroken, match="the crypto library failed to seal") as info:
+            agent.seal(b"after")
+        assert isinstance(info.value.__cause__, RuntimeError | InternalError)
+    agent.receive_data(customer.seal(b"the other way still opens"))
+    assert drain(agent) == b"the other way still opens"
+    assert drain(customer) == b"before"
+
+
+def test_a_crypto_library_failure_on_opening_breaks_the_channel(lane: str) -> None:
+    agent, customer = pair()
+    customer._receive = failing_direction(lane)
+    customer.receive_data(agent.seal(b"hello") + agent.seal(b"more"))
+    for _ in range(2):
+        with pytest.raises(ChannelBroken, match="the crypto library failed to open") as info:
+            customer.next_record()
+    assert customer.buffered == 0  # nothing kept that can no longer be read
+    assert isinstance(info.value.__cause__, RuntimeError | InternalError)

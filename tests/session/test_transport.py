@@ -36,8 +36,10 @@ from remoteapp.net.session import (
 )
 from remoteapp.net.session_state import Role
 from remoteapp.secure import ChannelBroken, HandshakeFailed, PasswordMismatch, SecureParams
+from remoteapp.secure import channel as channel_module
 from remoteapp.secure.handshake import AGENT_MISMATCH, CLEAR_PEER, CUSTOMER_MISMATCH
 from remoteapp.session.transport import CLOSE_TIMEOUT_S, POLL_S, Transport
+from tests.native import built
 from tests.secure.peer import HandPeer
 from tests.streams import StreamPair, stream_pair
 
@@ -409,6 +411,26 @@ def test_a_record_tampered_with_on_the_way_ends_the_session(pair: StreamPair) ->
         "the encrypted stream broke: record 0 failed authentication (altered in transit)"
     )
     assert isinstance(agent.transport.failure, ChannelBroken)
+
+
+@pytest.mark.parametrize("path", ["direct", "writer"])
+def test_a_crypto_library_failure_on_sealing_ends_the_session_with_the_reason(
+    pair: StreamPair, path: str
+) -> None:
+    """A small event is sealed on the sender's thread, a large one on the writer's: either
+    way the session ends at once, with the reason, and on_end runs once."""
+    agent, customer = ends(pair)
+    channel = agent.transport._channel
+    assert channel is not None
+    native: Any = built(channel_module.native, "_records")
+    channel._send = native.Direction.__new__(native.Direction)  # its RuntimeError path
+    event = Text("x") if path == "direct" else Clipboard("x" * (64 << 10))
+    agent.transport.send(event)
+    reason = agent.end_reason()
+    assert reason.startswith("the encrypted stream broke: the crypto library failed to seal")
+    assert agent.transport.failure is None  # (not the peer's doing)
+    assert customer.end_reason() == "connection lost"
+    assert event not in customer.events
 
 
 def test_keys_roll_over_mid_session_without_a_hitch(pair: StreamPair) -> None:
