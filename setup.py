@@ -35,7 +35,11 @@ if sys.platform.startswith("linux"):
     extensions = [
         Extension(
             "remoteapp.capture._xwire",
-            ["remoteapp/capture/_xwire.c", "remoteapp/capture/_xwait.c"],
+            [
+                "remoteapp/capture/_xwire.c",
+                "remoteapp/capture/_xwait.c",
+                "remoteapp/capture/_xboxes.c",
+            ],
             extra_compile_args=[*FLAGS, "-D_GNU_SOURCE"],
             optional=True,
         ),

@@ -9,6 +9,7 @@
  * connection's Python reader (x11_link.XLink) finds the stream where it left it.
  *
  *     wait_events(event_fd, wake_fd, timeout, size) -> (woken, data)   (in _xwait.c)
+ *     coalesce_few(rects, width, height, tile, max_boxes, dense_share) -> boxes  (_xboxes.c)
  *     round_trip(fd, request, timeout_ms) -> (reply, skipped)
  *     read_boxes(fd, shm_major, drawable, seg, shm, frame, frame_width, frame_height,
  *                left, top, boxes, depth, timeout_ms) -> skipped
@@ -419,6 +420,8 @@ done:
 
 __attribute__((visibility("hidden"))) PyObject *xwire_wait_events(PyObject *self,
                                                                   PyObject *args); /* _xwait.c */
+__attribute__((visibility("hidden"))) PyObject *xwire_coalesce_few(PyObject *self,
+                                                                   PyObject *args); /* _xboxes.c */
 
 static PyMethodDef methods[] = {
     {"wait_events", xwire_wait_events, METH_VARARGS,
@@ -426,6 +429,10 @@ static PyMethodDef methods[] = {
      "event connection (-1: not watched) has bytes, the wake pipe is written to, or "
      "timeout s pass; drain the wake, read up to size bytes (None: none were there, "
      "b'': the connection closed)."},
+    {"coalesce_few", xwire_coalesce_few, METH_VARARGS,
+     "coalesce_few(rects, width, height, tile, max_boxes, dense_share) -> [(x, y, w, h)] "
+     "| None: damage.coalesce for a few rectangles (None: a coordinate beyond 2**40 or a "
+     "frame beyond 2**20, left to the Python)."},
     {"round_trip", round_trip, METH_VARARGS,
      "round_trip(fd, request, timeout_ms) -> (reply, skipped): send the request bytes "
      "(ending with the one request that has a reply) and read packets up to that reply; "

@@ -21,3 +21,12 @@ def read_boxes(
     timeout_ms: int,
     /,
 ) -> int: ...
+def coalesce_few(
+    rects: object,
+    width: int,
+    height: int,
+    tile: int,
+    max_boxes: int,
+    dense_share: float,
+    /,
+) -> list[tuple[int, int, int, int]] | None: ...

@@ -21,6 +21,11 @@ from remoteapp.codec.geometry import Rect
 from remoteapp.codec.motion import Motion
 from remoteapp.codec.tiles import TILE
 
+try:  # the few-rectangle rule in C (setup.py, Linux); without it, _coalesce_few below
+    from remoteapp.capture import _xwire as native
+except ImportError:  # pragma: no cover - depends on the build
+    native = None  # type: ignore[assignment]
+
 #: Above this many boxes one bounding box is grabbed instead (one request beats many).
 MAX_BOXES: Final = 12
 #: ... and also when the boxes cover at least this share of their bounding box.
@@ -49,6 +54,10 @@ def coalesce(
         return []
     if len(rects) <= FEW_RECTS:
         few = rects.tolist() if isinstance(rects, np.ndarray) else rects
+        if native is not None:  # (a typed key's box: 40 us of cold Python a key, live)
+            boxes = native.coalesce_few(few, width, height, TILE, MAX_BOXES, DENSE_SHARE)
+            if boxes is not None:
+                return [Rect(*box) for box in boxes]
         return _coalesce_few(few, width, height)
     rects = np.asarray(rects, np.int32).reshape(-1, 4)
     x0 = np.clip(rects[:, 0], 0, width)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from remoteapp.capture import DamageGrabber, ScreenGrabber, x11_link
+from remoteapp.capture import DamageGrabber, ScreenGrabber, damage, x11_link
 from remoteapp.capture.x11_damage import XDamageSource
 from remoteapp.codec import tiles
 from tests import displays
@@ -51,6 +51,7 @@ def damage_grabber(
     if not native:
         monkeypatch.setattr(x11_link, "native", None)
         monkeypatch.setattr(tiles, "native", None)
+        monkeypatch.setattr(damage, "native", None)
     clock = Clock()
     grabber = DamageGrabber(
         ScreenGrabber(display=fbdir_xvfb.display),

@@ -4,11 +4,18 @@ MAX_BOXES one bounding box is grabbed."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from remoteapp.capture.damage import MAX_BOXES, as_rect_array, coalesce
+from remoteapp.capture import damage
+from remoteapp.capture.damage import FEW_RECTS, MAX_BOXES, as_rect_array, coalesce
 from remoteapp.codec.geometry import Rect
+from remoteapp.codec.tiles import TILE
+from tests.native import built
 
 W, H = 640, 480
 
@@ -55,3 +62,51 @@ def test_coalesce_keeps_far_apart_damage_apart_and_clips() -> None:
     assert coalesce(many, W, H) == [Rect(0, 0, 576, 448)]  # past MAX_BOXES: one box
     assert MAX_BOXES < 20
     assert coalesce(as_rect_array([]), W, H) == []
+
+
+_COORD = st.integers(-3000, 3000)
+_RECTS = st.lists(st.tuples(_COORD, _COORD, st.integers(-10, 900), st.integers(-10, 900)),
+                  max_size=FEW_RECTS)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(rects=_RECTS, width=st.integers(-1, 2100), height=st.integers(-1, 1300))
+def test_the_c_rule_for_a_few_rectangles_is_the_python_one(
+    rects: list[tuple[int, int, int, int]], width: int, height: int
+) -> None:
+    """``coalesce`` takes the C rule for a few rectangles where it is built: the same
+    boxes, in the same order, as the Python rule (``_coalesce_few``)."""
+    native: Any = built(damage.native, "_xwire")
+    expected = damage._coalesce_few(rects, width, height) if width > 0 and height > 0 else []
+    got = native.coalesce_few(rects, width, height, TILE, MAX_BOXES, damage.DENSE_SHARE)
+    assert [Rect(*box) for box in got] == expected
+    assert coalesce(rects, width, height) == expected
+
+
+def test_the_c_rule_leaves_what_it_cannot_hold_exactly_to_python() -> None:
+    native: Any = built(damage.native, "_xwire")
+    far = [(1 << 41, 0, 10, 10), (0, 0, 1 << 50, 10)]
+    assert native.coalesce_few(far, W, H, TILE, MAX_BOXES, 0.6) is None
+    assert native.coalesce_few([(0, 0, 1, 1)], 1 << 21, H, TILE, MAX_BOXES, 0.6) is None
+    assert coalesce(far, W, H) == damage._coalesce_few(far, W, H) == [Rect(0, 0, W, 64)]
+    huge = (1 << 70, 0, 1, 1)  # beyond 64 bits: still no error, the Python path
+    assert coalesce([huge], W, H) == []
+    assert coalesce([(np.int64(5), np.int32(5), 1, 1)], W, H) == [Rect(0, 0, 64, 64)]
+
+
+@pytest.mark.parametrize(
+    ("rects", "error"),
+    [
+        (5, TypeError),
+        ([(1, 2, 3)], ValueError),
+        ([(1, 2, 3, "4")], TypeError),
+        ([(1.5, 2, 3, 4)], TypeError),
+        ([(0, 0, 1, 1)] * 65, ValueError),
+    ],
+)
+def test_the_c_rule_refuses_what_is_not_rectangles(rects: Any, error: type[Exception]) -> None:
+    native: Any = built(damage.native, "_xwire")
+    with pytest.raises(error):
+        native.coalesce_few(rects, W, H, TILE, MAX_BOXES, 0.6)
+    with pytest.raises(ValueError):
+        native.coalesce_few([], W, H, 0, MAX_BOXES, 0.6)
