@@ -14,19 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from remoteapp.codec import update_format as uf
 from remoteapp.codec import zstd_stream
 from remoteapp.codec.geometry import Rect
-from remoteapp.codec.update_format import (
-    CursorOp,
-    Flag,
-    Op,
-    PixelsOp,
-    UpdateHeader,
-    body_of,
-    pack_update,
-    parse_header,
-    parse_ops,
-)
 from remoteapp.codec.zstd_stream import DEFAULT_LEVEL, WINDOW_LOG, StreamDecompressor
 from tests.native import built
 
@@ -40,18 +30,18 @@ def stream() -> Any:
 def python_pack(s: Any, frame: np.ndarray, rects: list[Rect], cursor: Any, seq: int) -> bytes:
     """What the encoder's Python does: a PIXELS op per rectangle, the cursor, pack_update."""
     height, width = frame.shape[:2]
-    ops: list[Op] = []
+    ops: list[uf.Op] = []
     chunks = []
     for r in rects:
         block = np.ascontiguousarray(frame[r.y : r.bottom, r.x : r.right]).tobytes()
         chunks.append(block)
-        ops.append(PixelsOp(r, 0, len(block)))
+        ops.append(uf.PixelsOp(r, 0, len(block)))
     if cursor is not None:
-        ops.append(CursorOp(*cursor))
+        ops.append(uf.CursorOp(*cursor))
     body = s.compress(chunks)
     raw_len = sum(len(c) for c in chunks)
-    header = UpdateHeader(Flag(0), seq, width, height, len(ops), len(body), raw_len)
-    return pack_update(header, ops, body)
+    header = uf.UpdateHeader(uf.Flag(0), seq, width, height, len(ops), len(body), raw_len)
+    return uf.pack_update(header, ops, body)
 
 
 @st.composite
@@ -85,12 +75,12 @@ def test_pack_raw_is_the_python_packing_byte_for_byte(
     for rects, cursor in zip(updates, cursors, strict=True):
         update, body_len, raw_len = c.pack_raw(frame, width, height, rects, cursor, 0, seq)
         assert update == python_pack(py, frame, rects, cursor, seq)
-        header = parse_header(update)
+        header = uf.parse_header(update)
         assert (header.body_len, header.raw_len, header.seq) == (body_len, raw_len, seq)
-        raw = viewer.decompress(body_of(update, header), header.raw_len)
+        raw = viewer.decompress(uf.body_of(update, header), header.raw_len)
         pos = 0
-        for op in parse_ops(update, header):
-            if isinstance(op, PixelsOp):
+        for op in uf.parse_ops(update, header):
+            if isinstance(op, uf.PixelsOp):
                 r = op.rect
                 got = np.frombuffer(raw[pos : pos + op.length], np.uint8).reshape(r.h, r.w, 4)
                 assert np.array_equal(got, frame[r.y : r.bottom, r.x : r.right])
