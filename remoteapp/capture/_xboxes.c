@@ -21,11 +21,17 @@ typedef struct {
 
 static long long ceil_div(long long a, long long b) { return (a + b - 1) / b; } /* a >= 0 */
 
-/* One coordinate, an int (``__index__``); 0 and no error if out of LIMIT. */
+/* One coordinate, an int (``__index__``): 1; 0 and no error if it is out of LIMIT or
+ * no int at all (a float: the Python rule then does what it does with it); -1 with an
+ * error set otherwise. */
 static int coordinate(PyObject *item, long long *out) {
     PyObject *index = PyNumber_Index(item);
-    if (index == NULL)
-        return -1;
+    if (index == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_TypeError))
+            return -1;
+        PyErr_Clear();
+        return 0;
+    }
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(index, &overflow);
     Py_DECREF(index);
@@ -38,22 +44,22 @@ static int coordinate(PyObject *item, long long *out) {
 }
 
 /* The rectangles' tile boxes (clipped, empty ones dropped): their count, -1 with an
- * error set, -2 for a coordinate out of LIMIT. */
+ * error set, -2 for a coordinate out of LIMIT or not an int.  Copied into tuples first:
+ * an item's ``__index__`` or ``__iter__`` may change the caller's lists meanwhile. */
 static Py_ssize_t tile_boxes(PyObject *rects, long long width, long long height,
                              long long tile, box *boxes) {
-    PyObject *seq = PySequence_Fast(rects, "coalesce_few: rects must be a sequence");
+    PyObject *seq = PySequence_Tuple(rects);
     if (seq == NULL)
         return -1;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq), count = 0;
+    Py_ssize_t n = PyTuple_GET_SIZE(seq), count = 0;
     if (n > MAX_RECTS) {
         Py_DECREF(seq);
         PyErr_SetString(PyExc_ValueError, "coalesce_few: too many rectangles");
         return -1;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *rect = PySequence_Fast(PySequence_Fast_GET_ITEM(seq, i),
-                                         "coalesce_few: a rectangle is (x, y, w, h)");
-        if (rect == NULL || PySequence_Fast_GET_SIZE(rect) != 4) {
+        PyObject *rect = PySequence_Tuple(PyTuple_GET_ITEM(seq, i));
+        if (rect == NULL || PyTuple_GET_SIZE(rect) != 4) {
             if (rect != NULL)
                 PyErr_SetString(PyExc_ValueError, "coalesce_few: a rectangle is (x, y, w, h)");
             Py_XDECREF(rect);
@@ -62,7 +68,7 @@ static Py_ssize_t tile_boxes(PyObject *rects, long long width, long long height,
         }
         long long v[4];
         for (int k = 0; k < 4; k++) {
-            int ok = coordinate(PySequence_Fast_GET_ITEM(rect, k), &v[k]);
+            int ok = coordinate(PyTuple_GET_ITEM(rect, k), &v[k]);
             if (ok <= 0) {
                 Py_DECREF(rect);
                 Py_DECREF(seq);
@@ -106,23 +112,28 @@ static Py_ssize_t merge(box *b, Py_ssize_t n) {
 }
 
 /* coalesce_few(rects, width, height, tile, max_boxes, dense_share) -> list of (x, y, w,
- * h) pixel boxes, or None where a coordinate is beyond 2**40 or the frame beyond 2**20
- * (the caller's Python then). */
+ * h) pixel boxes, or None where a coordinate is beyond 2**40 or no int, or the frame
+ * beyond 2**20 (the caller's Python then). */
 __attribute__((visibility("hidden"))) PyObject *xwire_coalesce_few(PyObject *self,
                                                                    PyObject *args) {
-    PyObject *rects;
+    PyObject *rects, *width_obj, *height_obj;
     long long width, height, tile;
     Py_ssize_t max_boxes;
     double dense;
-    if (!PyArg_ParseTuple(args, "OLLLnd:coalesce_few", &rects, &width, &height, &tile,
+    if (!PyArg_ParseTuple(args, "OOOLnd:coalesce_few", &rects, &width_obj, &height_obj, &tile,
                           &max_boxes, &dense))
         return NULL;
     if (tile <= 0 || tile > (1 << 16) || max_boxes < 1) {
         PyErr_SetString(PyExc_ValueError, "coalesce_few: bad tile or max_boxes");
         return NULL;
     }
-    if (width > MAX_FRAME || height > MAX_FRAME)
-        Py_RETURN_NONE;
+    int ok = coordinate(width_obj, &width);
+    if (ok > 0)
+        ok = coordinate(height_obj, &height);
+    if (ok < 0)
+        return NULL;
+    if (ok == 0 || width > MAX_FRAME || height > MAX_FRAME)
+        Py_RETURN_NONE; /* the Python rule's (a size beyond 2**20, or not an int) */
     box b[MAX_RECTS];
     Py_ssize_t n = 0;
     if (width > 0 && height > 0) {

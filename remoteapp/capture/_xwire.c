@@ -431,8 +431,8 @@ static PyMethodDef methods[] = {
      "b'': the connection closed)."},
     {"coalesce_few", xwire_coalesce_few, METH_VARARGS,
      "coalesce_few(rects, width, height, tile, max_boxes, dense_share) -> [(x, y, w, h)] "
-     "| None: damage.coalesce for a few rectangles (None: a coordinate beyond 2**40 or a "
-     "frame beyond 2**20, left to the Python)."},
+     "| None: damage.coalesce for a few rectangles (None: a coordinate beyond 2**40 or "
+     "no int, or a frame beyond 2**20, left to the Python)."},
     {"round_trip", round_trip, METH_VARARGS,
      "round_trip(fd, request, timeout_ms) -> (reply, skipped): send the request bytes "
      "(ending with the one request that has a reply) and read packets up to that reply; "

@@ -15,6 +15,7 @@ end reason.  The branch grafts onto ``remoteapp.errors``::
      │              │                      server's salt) — the customer counts these
      │              └── ChannelBroken      after the handshake: a record altered,
      │                                     replayed, reordered, dropped or cut short
+     │                                     (or libcrypto failing on one)
      └── InvalidSecureParams (also a ValueError)  the session's secrets are unusable
 """
 
@@ -51,7 +52,8 @@ class PasswordMismatch(SecureError):
 
 
 class ChannelBroken(SecureError):
-    """A record failed authentication or came out of order after the handshake."""
+    """A record failed authentication or came out of order after the handshake, or the
+    crypto library itself failed to seal or open one."""
 
     reason = "channel-broken"
 

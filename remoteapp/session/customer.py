@@ -130,9 +130,10 @@ class CustomerSession:
 
     @property
     def failure(self) -> Exception | None:
-        """What ended the session from the other side's bytes: ``PasswordMismatch``,
-        ``HandshakeFailed``, ``ChannelBroken`` (``remoteapp.secure``) or another
-        protocol error; None after an orderly end or a lost connection."""
+        """What ended the session from the other side's bytes, or the secure channel
+        failing: ``PasswordMismatch``, ``HandshakeFailed``, ``ChannelBroken``
+        (``remoteapp.secure``) or another protocol error; None after an orderly end or
+        a lost connection."""
         return self.transport.failure
 
     def end(self, reason: str = "customer ended the session") -> None:

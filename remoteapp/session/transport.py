@@ -71,7 +71,8 @@ class Transport(Writes):
         self.handshake_timeout = handshake_timeout
         self._rekey_every = rekey_every
         self.verification_code: str | None = None  #: once secured: compare it aloud
-        self.failure: Exception | None = None  #: what broke the session, if the peer did
+        #: what broke the session, if the peer's bytes or the secure channel did
+        self.failure: Exception | None = None
         self._channel: Channel | None = None  # set once by the reader, then the writer's
         self.idle_timeout = idle_timeout
         self.max_events = max_events

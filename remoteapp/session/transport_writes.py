@@ -38,6 +38,7 @@ class Writes:
     _ended: bool
     _closing: str
     _written_at: float
+    failure: Exception | None
 
     if TYPE_CHECKING:  # Transport's, called from here when a write fails
 
@@ -81,19 +82,24 @@ class Writes:
                 return
 
     def _seal(self, channel: Channel, item: Queued) -> bytearray | None:
-        """``item``'s records; None (and the session ended) if the channel cannot seal."""
+        """``item``'s records; None (and the session ended) if they cannot be made: the
+        caller lets go of the write turn, so a failure never leaves a session half-dead."""
         try:
             sealed = channel.seal(item.data)
+            if item.on_write is not None:
+                # free for it since: its queueing, or the end of the write before it (a
+                # write blocked by the link is the link's time, not ours)
+                now = time.monotonic()
+                item.on_write(max(0.0, now - max(item.queued_at, self._written_at)))
         except SecureError as exc:  # the crypto library failed: nothing more can go out
-            # (no ``failure``: that names what the peer's bytes broke; the reason says it)
             log.warning("session event=channel-broken reason=%r", str(exc))
+            self.failure = exc
             self._finish(str(exc))
             return None
-        if item.on_write is not None:
-            # free for it since: its queueing, or the end of the write before it (a
-            # write blocked by the link is the link's time, not ours)
-            now = time.monotonic()
-            item.on_write(max(0.0, now - max(item.queued_at, self._written_at)))
+        except Exception:  # a bug (an on_write callback, say): end it, as a handler's
+            log.exception("session event=send-failed")
+            self._finish("internal error")
+            return None
         return sealed
 
     def _write_now(self, item: Queued) -> bool:

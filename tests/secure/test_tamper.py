@@ -134,7 +134,10 @@ class End:
         self.events: list[Event] = []
         self.reasons: list[str] = []
         self.ended = threading.Event()
-        self.transport.start(self.events.append, self._end, name=f"{role.value}-net")
+        self.name = f"{role.value}-net"
+
+    def start(self) -> None:
+        self.transport.start(self.events.append, self._end, name=self.name)
 
     def _end(self, reason: str) -> None:
         self.reasons.append(reason)
@@ -176,8 +179,10 @@ def test_tampering_on_the_path_ends_the_session_with_its_reason(
 ) -> None:
     agent = End(proxy.agent, Role.AGENT)
     customer = End(proxy.customer, Role.CUSTOMER)
-    for event in SENT:  # one record each, in this order
-        assert agent.transport.send(event)
+    for event in SENT:  # one record each, in this order, queued before the handshake (a
+        assert agent.transport.send(event)  # send after the customer hung up would fail)
+    agent.start()
+    customer.start()
     assert reason in customer.reason()
     assert isinstance(customer.transport.failure, ChannelBroken)
     # nothing from the bad record on (what came before it in the same read may be dropped

@@ -428,9 +428,25 @@ def test_a_crypto_library_failure_on_sealing_ends_the_session_with_the_reason(
     agent.transport.send(event)
     reason = agent.end_reason()
     assert reason.startswith("the encrypted stream broke: the crypto library failed to seal")
-    assert agent.transport.failure is None  # (not the peer's doing)
+    assert isinstance(agent.transport.failure, ChannelBroken)
     assert customer.end_reason() == "connection lost"
     assert event not in customer.events
+
+
+@pytest.mark.parametrize("path", ["direct", "writer"])
+def test_a_bug_in_an_on_write_callback_ends_the_session_and_lets_go_of_the_writes(
+    pair: StreamPair, path: str
+) -> None:
+    agent, customer = ends(pair)
+
+    def broken(lag: float) -> None:
+        raise ZeroDivisionError("a bug")
+
+    event = Text("x") if path == "direct" else Clipboard("x" * (64 << 10))
+    agent.transport.send(event, on_write=broken)
+    assert agent.end_reason() == "internal error"
+    assert customer.end_reason() == "connection lost"
+    assert not agent.transport.send(Text("after"))  # over, not stuck behind a held turn
 
 
 def test_keys_roll_over_mid_session_without_a_hitch(pair: StreamPair) -> None:
