@@ -1,18 +1,17 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The per-update floor in C (bench.capture_floor): the least CPU a process spends on one
- * damage-driven update with the customer's steps, and nothing else.  Per wake-up on
- * DamageNotify (raw level, on the root): the rectangles of every event queued (no round
- * trip; a DamageSubtract, which has no reply, empties the server's copy of the region
- * every 8th update), XShmGetImage of their bounding box grown to 64-px tiles (one round trip),
+ * damage-driven update with the customer's steps, and nothing else.  Per DamageNotify
+ * (NonEmpty level, on the root): DamageSubtract into a region and FetchRegion (one round
+ * trip), XShmGetImage of the damage's bounding box grown to 64-px tiles (one round trip),
  * compare it with the kept frame row by row and copy what changed, then, when something
  * did: one zstd flushed block in a 16 MiB window (level 1, as the customer), ChaCha20-
  * Poly1305 with a counter nonce (OpenSSL), and one length-prefixed record sent over TCP.
  *
- * argv: port [stage]; stage "events" stops each update after the events, "grab" after the
+ * argv: port [stage]; stage "fetch" stops each update after the fetch, "grab" after the
  * compare, "all" (the default) does everything.  Prints "ready" once set up, then runs
  * until it is killed.  Built by bench.capture_floor: cc -O2 ... -lxcb -lxcb-damage
- * -lxcb-shm -lzstd -lcrypto.
+ * -lxcb-xfixes -lxcb-shm -lzstd -lcrypto.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -28,10 +27,11 @@
 #include <xcb/damage.h>
 #include <xcb/shm.h>
 #include <xcb/xcb.h>
+#include <xcb/xfixes.h>
 #include <zstd.h>
 
 #define TILE 64
-enum stage { EVENTS, GRAB, ALL };
+enum stage { FETCH, GRAB, ALL };
 
 static int fail(const char *what) {
     fprintf(stderr, "capture_floor: %s\n", what);
@@ -39,9 +39,9 @@ static int fail(const char *what) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) return fail("usage: capture_floor port [events|grab|all]");
+    if (argc < 2) return fail("usage: capture_floor port [fetch|grab|all]");
     enum stage stage = ALL;
-    if (argc > 2 && strcmp(argv[2], "events") == 0) stage = EVENTS;
+    if (argc > 2 && strcmp(argv[2], "fetch") == 0) stage = FETCH;
     if (argc > 2 && strcmp(argv[2], "grab") == 0) stage = GRAB;
 
     xcb_connection_t *c = xcb_connect(NULL, NULL);
@@ -51,9 +51,12 @@ int main(int argc, char **argv) {
     const xcb_query_extension_reply_t *ext = xcb_get_extension_data(c, &xcb_damage_id);
     if (ext == NULL || !ext->present) return fail("no DAMAGE extension");
     free(xcb_damage_query_version_reply(c, xcb_damage_query_version(c, 1, 1), NULL));
+    free(xcb_xfixes_query_version_reply(c, xcb_xfixes_query_version(c, 2, 0), NULL));
     const uint8_t damage_notify = ext->first_event + XCB_DAMAGE_NOTIFY;
     xcb_damage_damage_t damage = xcb_generate_id(c);
-    xcb_damage_create(c, damage, screen->root, XCB_DAMAGE_REPORT_LEVEL_RAW_RECTANGLES);
+    xcb_damage_create(c, damage, screen->root, XCB_DAMAGE_REPORT_LEVEL_NON_EMPTY);
+    xcb_xfixes_region_t region = xcb_generate_id(c);
+    xcb_xfixes_create_region(c, region, 0, NULL);
 
     const size_t frame_bytes = (size_t)width * height * 4;
     int shmid = shmget(IPC_PRIVATE, frame_bytes, IPC_CREAT | 0600);
@@ -88,23 +91,25 @@ int main(int argc, char **argv) {
     fflush(stdout);
 
     xcb_generic_event_t *event;
-    unsigned updates = 0;
     while ((event = xcb_wait_for_event(c)) != NULL) {
-        int n = 0, x0 = width, y0 = height, x1 = 0, y1 = 0;
-        do { /* this event and every one queued behind it: one update for them all */
-            if ((event->response_type & 0x7f) == damage_notify) {
-                xcb_rectangle_t r = ((xcb_damage_notify_event_t *)event)->area;
-                if (r.x < x0) x0 = r.x;
-                if (r.y < y0) y0 = r.y;
-                if (r.x + r.width > x1) x1 = r.x + r.width;
-                if (r.y + r.height > y1) y1 = r.y + r.height;
-                n++;
-            }
-            free(event);
-        } while ((event = xcb_poll_for_event(c)) != NULL);
-        if (n == 0) continue;
-        if (++updates % 8 == 0) xcb_damage_subtract(c, damage, XCB_NONE, XCB_NONE);
-        if (stage == EVENTS) continue;
+        int ours = (event->response_type & 0x7f) == damage_notify;
+        free(event);
+        if (!ours) continue;
+        xcb_damage_subtract(c, damage, XCB_NONE, region);
+        xcb_xfixes_fetch_region_reply_t *fetched =
+            xcb_xfixes_fetch_region_reply(c, xcb_xfixes_fetch_region(c, region), NULL);
+        if (fetched == NULL) return fail("FetchRegion failed");
+        int n = xcb_xfixes_fetch_region_rectangles_length(fetched);
+        xcb_rectangle_t *r = xcb_xfixes_fetch_region_rectangles(fetched);
+        int x0 = width, y0 = height, x1 = 0, y1 = 0;
+        for (int i = 0; i < n; i++) {
+            if (r[i].x < x0) x0 = r[i].x;
+            if (r[i].y < y0) y0 = r[i].y;
+            if (r[i].x + r[i].width > x1) x1 = r[i].x + r[i].width;
+            if (r[i].y + r[i].height > y1) y1 = r[i].y + r[i].height;
+        }
+        free(fetched);
+        if (n == 0 || stage == FETCH) continue;
         x0 = x0 < 0 ? 0 : x0 / TILE * TILE;
         y0 = y0 < 0 ? 0 : y0 / TILE * TILE;
         x1 = (x1 + TILE - 1) / TILE * TILE;

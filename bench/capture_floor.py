@@ -3,11 +3,10 @@ update, in Python and in C, measured in the same run as the customer and the VNC
 
 Typing misses the issue's goal (the customer at <= 1/2 of the best VNC server's CPU).
 These two processes bound what any customer can reach with our per-update steps and
-nothing else -- no pacing, no planner, no session, no second thread.  Per wake-up on
-DamageNotify (raw level, on the root, as the customer's source):
+nothing else -- no pacing, no planner, no session, no second thread.  Per DamageNotify
+(NonEmpty level, on the root):
 
-1. ``events``: the rectangles of the events that came (no round trip; the server's copy
-   of the region emptied now and then by a DamageSubtract, which has no reply);
+1. ``fetch``: DamageSubtract into a region and FetchRegion (one round trip);
 2. ``grab``: read the damage's bounding box grown to 64-px tiles (one round trip), compare
    it with the kept frame and copy it in;
 3. ``all``: when something changed, one zstd flushed block in a 16 MiB window (level 1),
@@ -48,10 +47,10 @@ FLOORS = ("floor-py", "floor-c")
 #: where one box per update is a floor; on scroll and drag it would send whole boxes where
 #: the customer sends copies, which is no floor of what the customer does
 FLOOR_WORKLOADS = ("typing", "idle")
-STAGES = ("events", "grab", "all")
+STAGES = ("fetch", "grab", "all")
 SOURCE = Path(__file__).with_name("capture_floor.c")
-LIBRARIES = ["-lxcb", "-lxcb-damage", "-lxcb-shm", "-lzstd", "-lcrypto"]
-HEADERS_HINT = "apt install gcc libc6-dev libxcb-damage0-dev " + (
+LIBRARIES = ["-lxcb", "-lxcb-damage", "-lxcb-xfixes", "-lxcb-shm", "-lzstd", "-lcrypto"]
+HEADERS_HINT = "apt install gcc libc6-dev libxcb-damage0-dev libxcb-xfixes0-dev " + (
     "libxcb-shm0-dev libzstd-dev libssl-dev"
 )
 FLAGS = ["-O2"]
@@ -229,7 +228,7 @@ def python_floor(port: int, stage: str) -> int:
         if not source.pending:
             continue
         rects, _ = source.take()
-        if not rects or stage == "events":
+        if not rects or stage == "fetch":
             continue
         x0 = max(min(r[0] for r in rects), 0) // TILE * TILE
         y0 = max(min(r[1] for r in rects), 0) // TILE * TILE

@@ -1,31 +1,29 @@
-"""X11 damage: the X server says what changed (DAMAGE) instead of the whole screen being
-diffed, and top-level windows' moves (ConfigureNotify) are hints for the move detector.
+"""X11 damage: ask the X server what changed (DAMAGE + XFixes regions) instead of diffing
+the whole screen, and watch top-level windows move (ConfigureNotify) for the move detector.
 
-``XDamageSource`` is the X boundary, with one connection of its own, set up by
+``XDamageSource`` is the X boundary, with two connections of its own, both set up by
 python-xlib and then driven as bytes (``x11_wire``: python-xlib's generic packet
 machinery was most of a typed key's cost).  It has no thread: the capture thread sleeps
-in its ``wait()``, on the connection and a wake pipe (which ``wake()`` writes to from
-any thread), and handles what the X server sent when it wakes.  The DAMAGE object on
-the root window reports at the *raw* level: each drawing operation's rectangles arrive
-as DamageNotify events, gathered until ``take()`` hands them over.  So a grab costs no
-round trip to learn what changed (the *NonEmpty* level sent one event, then needed a
-DamageSubtract and an XFixes FetchRegion, one round trip a grab: about 40 us of a typed
-key).  Reports do not depend on what was taken before, so nothing can fall between a
-take and the read that follows it: a draw after the take raises an event of its own.
-The server still adds each report to the object's region, which nobody reads: a
-DamageSubtract (no reply) empties it now and then, and an error for it says the object
-is gone (another client destroyed it).
+in its ``wait()``, a ``select()`` on the first connection and a wake pipe (which
+``wake()`` writes to from any thread), and handles what the X server sent when it wakes.
+The DAMAGE object on the root window reports at the *NonEmpty* level: one event when
+damage appears, and none after it until the damage is fetched.  When the loop grabs,
+``take()`` moves the whole damaged region into an XFixes region (``DamageSubtract``) and
+fetches its rectangles in one round trip, on the second connection.  A thousand tiny
+draws between two grabs cost one event and one reply, never a thousand events.  Damage
+is taken *before* the pixels are read, so anything drawn after the take raises a new
+event and a new grab: nothing is lost between the two.
 
 Errors (all ``remoteapp.errors.CaptureError``)::
 
     CaptureError
-     +-- no DAMAGE on this server, or the connection failed (at start; the caller
-         falls back to polling)
+     +-- no DAMAGE/XFixes 2 on this server, or a connection failed (at start; the
+         caller falls back to polling)
      +-- XWireError / XRequestError (x11_wire; after the start: see below)
 
-A connection that breaks later, or an X error for the subtract, stops damage reporting:
-the source reports damage everywhere once, so the next grab is a full one, and the
-safety check of ``DamageGrabber`` keeps capture correct.
+A connection that breaks later, or an X error for the fetch, stops damage reporting: the
+source reports damage everywhere once, so the next grab is a full one, and the safety
+check of ``DamageGrabber`` keeps capture correct.
 """
 
 from __future__ import annotations
@@ -33,17 +31,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
-import math
 import os
 import select
 import threading
 import time
-from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 
 from remoteapp.capture import x11_link, x11_wire
 from remoteapp.capture.damage import EVERYTHING, Geometry, RectTuple, WindowMoves
-from remoteapp.capture.x11_link import queued
+from remoteapp.capture.x11_link import XLink, queued
 from remoteapp.codec.motion import Motion
 from remoteapp.errors import CaptureError
 
@@ -51,23 +47,31 @@ log = logging.getLogger("remoteapp.capture")
 
 #: Rectangles kept between two takes; beyond this the whole screen is reported instead.
 MAX_PENDING_RECTS: Final = 20_000
-#: The damage object's region is emptied at most this often (at a take with damage).
-SUBTRACT_EVERY_S: Final = 1.0
 _RECV: Final = 1 << 16
 
 
-class XDamageSource:
-    """Damage rectangles and window moves of one X display.
+def _create_region_request() -> type[Any]:
+    """XFixes 2 CreateRegion, which python-xlib lacks (used once, at setup)."""
+    from Xlib.protocol import rq
 
-    The caller's one capture thread reads the connection (``wait``, ``take``, ``sync``):
-    no thread of its own, so an event costs one thread wake-up, the capture thread's.
-    ``wake()`` (any thread) interrupts a ``wait``; ``take()`` returns everything
-    gathered since the previous take.
+    class CreateRegion(rq.Request):  # type: ignore[misc]
+        _request = rq.Struct(
+            rq.Card8("opcode"), rq.Opcode(5), rq.RequestLength(), rq.Card32("region")
+        )
+
+    return CreateRegion
+
+
+class XDamageSource:
+    """Damage rectangles and window moves of one X display, gathered on a reader thread.
+
+    The caller's one capture thread reads the first connection (``wait``, ``take``,
+    ``sync``): no thread of its own, so an event costs one thread wake-up, the capture
+    thread's.  ``wake()`` (any thread) interrupts a ``wait``; ``take()`` returns
+    everything gathered since the previous take.
     """
 
-    def __init__(
-        self, display: str | None, *, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, display: str | None) -> None:
         try:
             from Xlib import X
             from Xlib import display as xdisplay
@@ -80,21 +84,24 @@ class XDamageSource:
             self._d = xdisplay.Display(display)
         except (DisplayError, OSError) as exc:
             raise CaptureError(f"cannot open the display for damage: {exc}") from exc
+        q: XLink | None = None
         try:
             self._setup()
+            q = self._query_connection(display)
             events, partial = queued(self._d)  # from here on we read the bytes
             self._sock = self._d.display.socket
             self._sock.setblocking(False)  # read only what is there (wait() selects)
         except (XError, CaptureError, OSError) as exc:
             self._d.close()
+            if q is not None:
+                q.close()
             raise CaptureError(f"no damage reporting on this display: {exc}") from exc
+        self._q = q
         self._reader = x11_wire.PacketReader(partial)
-        self._replies = 0  #: replies read on the connection (sync's)
-        self._rects: list[RectTuple] = []  #: reported since the last take
-        self._everything = False  #: _rects is [EVERYTHING] (what comes after is inside)
-        self._clock = clock  #: for the subtract's pace
-        self._subtracted_at = -math.inf
+        self._replies = 0  #: replies read on the first connection (sync's)
+        self._rects: list[RectTuple] = []
         self._closed = False
+        self._dirty = False  #: a DamageNotify came and the region was not fetched since
         self._pointer_moved = False  #: an XI2 raw motion came since the last take
         #: the last wait() read the connection, and nothing was taken since
         self._fresh = False
@@ -110,15 +117,23 @@ class XDamageSource:
 
     def _setup(self) -> None:
         d, X = self._d, self._X
-        if not d.has_extension("DAMAGE"):
-            raise CaptureError("the X server has no DAMAGE extension")
+        for ext in ("DAMAGE", "XFIXES"):
+            if not d.has_extension(ext):
+                raise CaptureError(f"the X server has no {ext} extension")
         d.damage_query_version()
         damage = d.query_extension("DAMAGE")
         self._damage_event = damage.first_event + self._damage_ext.DamageNotifyCode
-        self._damage_major = damage.major_opcode
+        fixes = d.query_extension("XFIXES")
+        version = d.xfixes_query_version()
+        if version.major_version < 2:
+            raise CaptureError(f"XFixes {version.major_version} has no regions (needs 2)")
         self._root = d.screen().root
-        self._damage = self._root.damage_create(self._damage_ext.DamageReportRawRectangles)
-        self._subtract = x11_wire.damage_subtract(damage.major_opcode, self._damage)
+        self._region = d.display.allocate_resource_id()
+        _create_region_request()(display=d.display, opcode=fixes.major_opcode, region=self._region)
+        self._damage = self._root.damage_create(self._damage_ext.DamageReportNonEmpty)
+        self._fetch_bytes = x11_wire.subtract_and_fetch(
+            damage.major_opcode, fixes.major_opcode, self._damage, self._region
+        )
         self._root.change_attributes(event_mask=X.SubstructureNotifyMask)
         self._moves = WindowMoves()
         for child in self._root.query_tree().children:
@@ -129,6 +144,24 @@ class XDamageSource:
         self.pointer_events = self._select_raw_motion()
         d.sync()
         self._moves.moved()  # the starting positions are not moves
+
+    def _query_connection(self, display: str | None) -> XLink:
+        """The second connection, for take()'s subtract and fetch: their replies then do
+        not wake the reader thread (select() sees any byte on its connection).  X
+        resources are shared between clients, so the DAMAGE object and the region work
+        from it.  Proven here with one fetch."""
+
+        def agree(q: Any) -> None:  # (the server refuses DAMAGE and XFixes 2 requests
+            q.damage_query_version()  # from a client that has not agreed their versions)
+            q.xfixes_query_version()
+
+        link = XLink(display, agree)
+        try:
+            self._fetch(link)
+            return link
+        except BaseException:
+            link.close()
+            raise
 
     def _select_raw_motion(self) -> bool:
         """XInput 2 raw motion on the root: the pointer's moves wake the capture loop, so it
@@ -216,11 +249,8 @@ class XDamageSource:
             while (packet := self._reader.next_packet()) is not None:
                 if packet[0] == x11_wire.REPLY:  # a sync()'s
                     self._replies += 1
-                elif packet[0] == x11_wire.ERROR:
-                    error = x11_wire.XRequestError(packet)
-                    if error.major == self._damage_major:  # the subtract: the object is gone
-                        raise error
-                    log.warning("capture event=x-error %s", error)  # (nothing else can fail)
+                elif packet[0] == x11_wire.ERROR:  # nothing we send here can fail
+                    log.warning("capture event=x-error %s", x11_wire.XRequestError(packet))
                 else:
                     self._handle(packet)
         except Exception as exc:  # the connection or its stream broke: report everything
@@ -234,12 +264,10 @@ class XDamageSource:
 
     def _handle(self, packet: bytes) -> None:
         kind = packet[0] & 0x7F  # the top bit: sent by a client (SendEvent)
-        if kind == self._damage_event:  # one rectangle of one drawing operation
-            if not self._everything:
-                if len(self._rects) < MAX_PENDING_RECTS:
-                    self._rects.append(x11_wire.damage_area(packet))
-                else:
-                    self._add([EVERYTHING])
+        if kind == self._damage_event:
+            # NonEmpty level: no further event until the region is fetched (at the next
+            # take), so a burst of draws between two grabs is one event and one fetch
+            self._dirty = True
         elif kind == x11_wire.GENERIC_EVENT:
             if x11_wire.generic_kind(packet) == (self._xi_opcode, self._raw_motion):
                 self._pointer_moved = True
@@ -253,56 +281,54 @@ class XDamageSource:
                 geometry = Geometry(event.x, event.y, event.width, event.height)
                 self._moves.configure(event.window, geometry)
 
+    # -- the capture thread (take)
+
+    def _fetch(self, link: XLink) -> list[RectTuple]:
+        """The subtract and fetch on the second connection: one round trip.  An error for
+        either means the damage is not to be trusted any more."""
+        return x11_wire.region_rectangles(link.round_trip(self._fetch_bytes))
+
     def _add(self, rects: list[RectTuple]) -> None:
-        if rects == [EVERYTHING] or len(self._rects) + len(rects) > MAX_PENDING_RECTS:
-            self._rects, self._everything = [EVERYTHING], True
-        elif not self._everything:
+        if len(self._rects) + len(rects) > MAX_PENDING_RECTS:
+            self._rects = [EVERYTHING]
+        else:
             self._rects += rects
 
     # -- the capture thread
 
     @property
+    def foreign_events(self) -> int:
+        """Events skipped on the fetch connection (tests)."""
+        return self._q.skipped
+
+    @property
     def pending(self) -> bool:
         """Damage or a pointer move gathered and not taken (what ``wait`` read)."""
-        return bool(self._rects) or self._pointer_moved
+        return self._dirty or bool(self._rects) or self._pointer_moved
 
     def take(self, left: int = 0, top: int = 0) -> tuple[list[RectTuple], tuple[Motion, ...]]:
         """Damage (x, y, w, h) and move hints since the last take, relative to (left, top).
         Events already in are gathered first, unless the last ``wait`` has just read
         them (one syscall per frame saved: what comes in between ends the next wait, and
-        costs that wake, never a loss).  ``pointer_moved`` then says whether the pointer
-        moved since the previous take."""
+        costs that wake and a fetch that may find nothing, never a loss);
+        with damage reported, the region is fetched here (one round trip on the second
+        connection).  ``pointer_moved`` then says whether the pointer moved since the
+        previous take."""
         if not self._fresh:
             self._gather()
         self._fresh = False
         self.pointer_moved, self._pointer_moved = self._pointer_moved, False
-        rects, self._rects, self._everything = self._rects, [], False
-        if rects and not self._dead:
-            self._empty_region()
+        if self._dirty and not self._dead:
+            self._dirty = False  # cleared first: a draw after the subtract raises an event
+            try:
+                self._add(self._fetch(self._q))
+            except Exception as exc:  # the connection broke: everything, to be safe
+                self._lost(exc)
+        rects, self._rects = self._rects, []
         moves = self._moves.moved(left, top)
         if left or top:
             rects = [(x - left, y - top, w, h) for x, y, w, h in rects]
         return rects, moves
-
-    def _empty_region(self) -> None:
-        """Send the DamageSubtract that empties the object's region, if it is due: the
-        server adds every report to it (memory, and the cost of each union), and an error
-        for it is how a destroyed object shows (``_gather``)."""
-        now = self._clock()
-        if now - self._subtracted_at < SUBTRACT_EVERY_S:
-            return
-        try:
-            sent = self._sock.send(self._subtract)
-        except BlockingIOError:
-            return  # the X server is not reading us: the next take tries again
-        except OSError as exc:
-            self._lost(exc)
-            return
-        if sent != len(self._subtract):  # (never with 16 bytes into a socket we hardly
-            # write to; a request cut short would leave the stream out of step)
-            self._lost(OSError(errno.EIO, "a DamageSubtract was cut short"))
-            return
-        self._subtracted_at = now
 
     def sync(self, timeout: float = 5.0) -> bool:
         """Gather every damage the X server had reported when this was called (a round
@@ -332,6 +358,6 @@ class XDamageSource:
             self._closed = True
             os.close(self._wake_r)
             os.close(self._wake_w)
-        with contextlib.suppress(Exception):  # (python-xlib may choke on what we left
-            self._d.close()  # unread: an error for the subtract, say)
-        self._sock.close()
+        with contextlib.suppress(Exception):
+            self._d.close()
+        self._q.close()

@@ -94,12 +94,17 @@ def test_window_events_decode_with_the_border_in_the_size() -> None:
     assert x11_wire.generic_kind(STREAM[2]) == (131, 17)
 
 
-@given(st.integers(-32768, 32767), st.integers(-32768, 32767), st.integers(0, 65535),
-       st.integers(0, 65535), st.integers(0, 0xFF))  # fmt: skip
-def test_a_damage_notify_says_its_area(x: int, y: int, w: int, h: int, level: int) -> None:
-    packet = struct.pack("=BBHIII", 91, level, 7, 0x2B3, 0x600000, 12345)
-    packet += struct.pack("=hhHH", x, y, w, h) + struct.pack("=hhHH", 0, 0, 640, 480)
-    assert x11_wire.damage_area(packet) == (x, y, w, h)
+@given(st.lists(st.tuples(st.integers(-32768, 32767), st.integers(-32768, 32767),
+                          st.integers(0, 65535), st.integers(0, 65535)), max_size=50))  # fmt: skip
+def test_region_rectangles_round_trip(rects: list[tuple[int, int, int, int]]) -> None:
+    body = b"".join(struct.pack("=hhHH", *r) for r in rects)
+    got = x11_wire.region_rectangles(reply(body))
+    assert got == rects
+
+
+def test_a_truncated_region_reply_is_an_error() -> None:
+    with pytest.raises(XWireError):
+        x11_wire.region_rectangles(reply(b"\0" * 4))
 
 
 def test_an_error_packet_names_the_request() -> None:
@@ -109,8 +114,10 @@ def test_an_error_packet_names_the_request() -> None:
 
 
 def test_requests_carry_their_length_in_words() -> None:
-    subtract = x11_wire.damage_subtract(143, 0x200001)
-    assert struct.unpack("=BBHIII", subtract) == (143, 3, 4, 0x200001, 0, 0)  # None, None
+    data = x11_wire.subtract_and_fetch(143, 138, 0x200001, 0x200002)
+    subtract, fetch = data[:16], data[16:]
+    assert struct.unpack("=BBHIII", subtract) == (143, 3, 4, 0x200001, 0, 0x200002)
+    assert struct.unpack("=BBHI", fetch) == (138, 19, 2, 0x200002)
     assert struct.unpack("=BBH", x11_wire.sync_request()) == (43, 0, 1)
 
 
