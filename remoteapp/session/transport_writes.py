@@ -82,8 +82,9 @@ class Writes:
                 return
 
     def _seal(self, channel: Channel, item: Queued) -> bytearray | None:
-        """``item``'s records; None (and the session ended) if they cannot be made: the
-        caller lets go of the write turn, so a failure never leaves a session half-dead."""
+        """``item``'s records; None (and the session ended) if they cannot be made: a
+        direct sender then lets go of the write turn and the writer exits, so a failure
+        never leaves a session half-dead."""
         try:
             sealed = channel.seal(item.data)
             if item.on_write is not None:
@@ -96,7 +97,8 @@ class Writes:
             self.failure = exc
             self._finish(str(exc))
             return None
-        except Exception:  # a bug (an on_write callback, say): end it, as a handler's
+        except Exception:  # a bug (an on_write callback, say): end it at once (a Bye
+            # would follow records the peer never gets: no clean end is possible)
             log.exception("session event=send-failed")
             self._finish("internal error")
             return None
