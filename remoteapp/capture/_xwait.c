@@ -10,6 +10,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,23 +27,18 @@ static void remaining(const struct timespec *deadline, struct timespec *left) {
     left->tv_nsec = (long)(ns % 1000000000LL);
 }
 
-/* The damage source's sleep (x11_damage.XDamageSource.wait) in one call: until the
- * event connection has bytes, the wake pipe is written to, or ``timeout`` seconds pass
- * (a signal's handler runs meanwhile, and the wait goes on for what is left, as
- * select() does).  A wake is drained; what the event connection holds (up to ``size``
- * bytes) is read and returned for the Python reader to parse: None if it had nothing,
- * b"" if it closed. */
-__attribute__((visibility("hidden"))) PyObject *xwire_wait_events(PyObject *self,
-                                                                  PyObject *args) {
-    int event_fd, wake_fd;
-    double timeout;
-    Py_ssize_t size;
-    if (!PyArg_ParseTuple(args, "iidn:wait_events", &event_fd, &wake_fd, &timeout, &size))
-        return NULL;
-    if (wake_fd < 0 || size <= 0 || size > (64 << 20) || !(timeout >= 0)) {
-        PyErr_SetString(PyExc_ValueError, "wait_events: bad descriptor, size or timeout");
-        return NULL;
-    }
+/* What one sleep saw: the wake, and what the event connection held. */
+typedef struct {
+    int err, woken, closed;
+    ssize_t got; /* bytes read from the event connection (-1: none were there) */
+    char *buf;   /* PyMem_RawMalloc'ed when got >= 0 */
+} Sleep;
+
+/* Sleep until the event connection has bytes, the wake pipe is written to, or the
+ * deadline passes (a signal's handler runs meanwhile, and the sleep goes on for what is
+ * left, as select() does); drain a wake and read what the connection holds.  -1 with a
+ * Python error set if a signal handler raised (nothing was read). */
+static int sleep_once(int event_fd, int wake_fd, double timeout, Py_ssize_t size, Sleep *s) {
     if (timeout > 86400.0)
         timeout = 86400.0;
     struct timespec deadline;
@@ -50,58 +47,162 @@ __attribute__((visibility("hidden"))) PyObject *xwire_wait_events(PyObject *self
     deadline.tv_sec += (time_t)timeout + (time_t)(ns / 1000000000LL);
     deadline.tv_nsec = (long)(ns % 1000000000LL);
     struct pollfd fds[2] = {{wake_fd, POLLIN, 0}, {event_fd, POLLIN, 0}};
-    int err, woken, closed;
-    ssize_t got; /* bytes read from the event connection (-1: none were there) */
-    char *buf = NULL;
+    s->buf = NULL;
     for (;;) {
-        err = woken = closed = 0;
-        got = -1;
+        s->err = s->woken = s->closed = 0;
+        s->got = -1;
         Py_BEGIN_ALLOW_THREADS
         struct timespec left;
         remaining(&deadline, &left);
         int ready = ppoll(fds, event_fd < 0 ? 1 : 2, &left, NULL);
         if (ready < 0) {
-            err = errno;
+            s->err = errno;
         } else if ((fds[0].revents | fds[1].revents) & POLLNVAL) {
-            err = EBADF;
+            s->err = EBADF;
         } else {
             if (fds[0].revents) {
                 char drain[64];
-                woken = 1;
+                s->woken = 1;
                 while (read(wake_fd, drain, sizeof drain) == (ssize_t)sizeof drain)
                     ;
             }
-            if (event_fd >= 0 && fds[1].revents && (buf = PyMem_RawMalloc((size_t)size))) {
+            if (event_fd >= 0 && fds[1].revents && (s->buf = PyMem_RawMalloc((size_t)size))) {
                 do
-                    got = recv(event_fd, buf, (size_t)size, MSG_DONTWAIT);
-                while (got < 0 && errno == EINTR);
-                if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                    got = -1;
-                else if (got < 0)
-                    err = errno;
-                else if (got == 0)
-                    closed = 1;
+                    s->got = recv(event_fd, s->buf, (size_t)size, MSG_DONTWAIT);
+                while (s->got < 0 && errno == EINTR);
+                if (s->got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                    s->got = -1;
+                else if (s->got < 0)
+                    s->err = errno;
+                else if (s->got == 0)
+                    s->closed = 1;
             } else if (event_fd >= 0 && fds[1].revents) {
-                err = ENOMEM;
+                s->err = ENOMEM;
             }
         }
         Py_END_ALLOW_THREADS
-        if (err != EINTR)
-            break;
-        if (PyErr_CheckSignals() < 0) /* a handler raised (Ctrl-C): nothing was read */
-            return NULL;
+        if (s->err != EINTR)
+            return 0;
+        if (PyErr_CheckSignals() < 0) { /* a handler raised (Ctrl-C): nothing was read */
+            PyMem_RawFree(s->buf);
+            s->buf = NULL;
+            return -1;
+        }
     }
+}
+
+static int parse_wait(PyObject *args, const char *format, int *event_fd, int *wake_fd,
+                      double *timeout, Py_ssize_t *size, int *damage_event, int *xi_opcode,
+                      int *raw_motion) {
+    if (!PyArg_ParseTuple(args, format, event_fd, wake_fd, timeout, size, damage_event,
+                          xi_opcode, raw_motion))
+        return -1;
+    if (*wake_fd < 0 || *size <= 0 || *size > (64 << 20) || !(*timeout >= 0)) {
+        PyErr_SetString(PyExc_ValueError, "wait_events: bad descriptor, size or timeout");
+        return -1;
+    }
+    return 0;
+}
+
+/* The damage source's sleep (x11_damage.XDamageSource.wait) in one call: until the
+ * event connection has bytes, the wake pipe is written to, or ``timeout`` seconds pass.
+ * A wake is drained; what the event connection holds (up to ``size`` bytes) is read and
+ * returned for the Python reader to parse: None if it had nothing, b"" if it closed. */
+__attribute__((visibility("hidden"))) PyObject *xwire_wait_events(PyObject *self,
+                                                                  PyObject *args) {
+    int event_fd, wake_fd, unused = 0;
+    double timeout;
+    Py_ssize_t size;
+    if (parse_wait(args, "iidn:wait_events", &event_fd, &wake_fd, &timeout, &size,
+                   &unused, &unused, &unused) < 0)
+        return NULL;
+    Sleep s;
+    if (sleep_once(event_fd, wake_fd, timeout, size, &s) < 0)
+        return NULL;
     PyObject *data = NULL;
-    if (err) {
-        errno = err;
+    if (s.err) {
+        errno = s.err;
         PyErr_SetFromErrno(PyExc_OSError);
-    } else if (got < 0 && !closed) {
-        data = Py_BuildValue("(OO)", woken ? Py_True : Py_False, Py_None);
+    } else if (s.got < 0 && !s.closed) {
+        data = Py_BuildValue("(OO)", s.woken ? Py_True : Py_False, Py_None);
     } else {
-        PyObject *bytes = PyBytes_FromStringAndSize(buf, closed ? 0 : got);
+        PyObject *bytes = PyBytes_FromStringAndSize(s.buf, s.closed ? 0 : s.got);
         if (bytes != NULL)
-            data = Py_BuildValue("(ON)", woken ? Py_True : Py_False, bytes);
+            data = Py_BuildValue("(ON)", s.woken ? Py_True : Py_False, bytes);
     }
-    PyMem_RawFree(buf);
+    PyMem_RawFree(s.buf);
     return data;
+}
+
+/* What the bytes read say, when they are only whole DamageNotify events and XInput 2
+ * raw motions: SEEN_DAMAGE | SEEN_MOTION; 0 for anything else (another event, an
+ * error, a reply, a packet cut short, a read that filled the buffer: more may wait),
+ * which the Python reader then parses. */
+enum { SEEN_DAMAGE = 1, SEEN_MOTION = 2 };
+#define GENERIC_EVENT 35
+
+static int summary(const unsigned char *buf, ssize_t got, Py_ssize_t size, int damage_event,
+                   int xi_opcode, int raw_motion) {
+    int seen = 0;
+    if (got <= 0 || got >= size)
+        return 0;
+    for (ssize_t pos = 0; pos < got;) {
+        if (got - pos < 32)
+            return 0;
+        const unsigned char *p = buf + pos;
+        if ((p[0] & 0x7F) == damage_event && p[0] != GENERIC_EVENT) {
+            seen |= SEEN_DAMAGE;
+            pos += 32;
+        } else if (p[0] == GENERIC_EVENT) {
+            uint32_t length;
+            uint16_t kind;
+            memcpy(&length, p + 4, sizeof length); /* (the client's byte order: native) */
+            memcpy(&kind, p + 8, sizeof kind);
+            if (p[1] != xi_opcode || kind != raw_motion || length > (uint32_t)(size / 4))
+                return 0;
+            if (32 + 4 * (ssize_t)length > got - pos)
+                return 0;
+            seen |= SEEN_MOTION;
+            pos += 32 + 4 * (ssize_t)length;
+        } else {
+            return 0;
+        }
+    }
+    return seen;
+}
+
+/* ``wait_events`` for the damage source's common case: when what was read is only
+ * DamageNotify events of ``damage_event`` and XInput 2 raw motions (extension
+ * ``xi_opcode``, event type ``raw_motion``), it returns what they say instead of the
+ * bytes, ``(woken, seen, None)`` with ``seen`` SEEN_DAMAGE | SEEN_MOTION: the Python
+ * reader's framing and dispatch of a typed key's one event cost more than the sleep.
+ * Anything else read comes back as bytes, ``(woken, 0, data)``, as ``wait_events``. */
+__attribute__((visibility("hidden"))) PyObject *xwire_wait_damage(PyObject *self,
+                                                                  PyObject *args) {
+    int event_fd, wake_fd, damage_event, xi_opcode, raw_motion;
+    double timeout;
+    Py_ssize_t size;
+    if (parse_wait(args, "iidniii:wait_damage", &event_fd, &wake_fd, &timeout, &size,
+                   &damage_event, &xi_opcode, &raw_motion) < 0)
+        return NULL;
+    Sleep s;
+    if (sleep_once(event_fd, wake_fd, timeout, size, &s) < 0)
+        return NULL;
+    PyObject *result = NULL;
+    PyObject *woken = s.woken ? Py_True : Py_False;
+    int seen = s.err || s.closed ? 0
+                                 : summary((const unsigned char *)s.buf, s.got, size,
+                                           damage_event, xi_opcode, raw_motion);
+    if (s.err) {
+        errno = s.err;
+        PyErr_SetFromErrno(PyExc_OSError);
+    } else if (seen || (s.got < 0 && !s.closed)) {
+        result = Py_BuildValue("(OiO)", woken, seen, Py_None);
+    } else {
+        PyObject *bytes = PyBytes_FromStringAndSize(s.buf, s.closed ? 0 : s.got);
+        if (bytes != NULL)
+            result = Py_BuildValue("(OiN)", woken, 0, bytes);
+    }
+    PyMem_RawFree(s.buf);
+    return result;
 }

@@ -9,10 +9,12 @@
  * connection's Python reader (x11_link.XLink) finds the stream where it left it.
  *
  *     wait_events(event_fd, wake_fd, timeout, size) -> (woken, data)   (in _xwait.c)
+ *     wait_damage(event_fd, wake_fd, timeout, size, damage_event, xi_opcode,
+ *                 raw_motion) -> (woken, seen, data)                    (in _xwait.c)
  *     coalesce_few(rects, width, height, tile, max_boxes, dense_share) -> boxes  (_xboxes.c)
  *     round_trip(fd, request, timeout_ms) -> (reply, skipped)
  *     read_boxes(fd, shm_major, drawable, seg, shm, frame, frame_width, frame_height,
- *                left, top, boxes, depth, timeout_ms) -> skipped
+ *                left, top, boxes, depth, timeout_ms[, front, stale]) -> skipped
  *
  * Errors: ``Error(kind, detail)``, kind "x-error" with the server's 32-byte error packet
  * as detail, or "wire" with a message (no answer in time, a closed connection, a packet
@@ -299,17 +301,39 @@ static int send_gets(int fd, int shm_major, uint32_t drawable, uint32_t seg, int
 static PyObject *read_boxes(PyObject *self, PyObject *args) {
     int fd, shm_major, width, height, left, top, depth, timeout_ms;
     unsigned int drawable, seg;
-    Py_buffer shm, frame;
-    PyObject *seq_obj;
-    if (!PyArg_ParseTuple(args, "iiIIy*w*iiiiOii", &fd, &shm_major, &drawable, &seg, &shm,
+    Py_buffer shm, frame, front = {0};
+    PyObject *seq_obj, *front_obj = Py_None, *stale_obj = NULL;
+    if (!PyArg_ParseTuple(args, "iiIIy*w*iiiiOii|OO", &fd, &shm_major, &drawable, &seg, &shm,
                           &frame, &width, &height, &left, &top, &seq_obj, &depth,
-                          &timeout_ms))
+                          &timeout_ms, &front_obj, &stale_obj))
         return NULL;
-    PyObject *result = NULL;
-    box *boxes = NULL;
+    PyObject *result = NULL, *stale_seq = NULL;
+    box *boxes = NULL, *stale = NULL;
+    Py_ssize_t n_stale = 0;
     PyObject *seq = PySequence_Fast(seq_obj, "boxes must be a sequence");
     if (seq == NULL)
         goto done;
+    if (front_obj != Py_None) { /* the kept frames' bring-over (kept_frames._bring_over) */
+        if (PyObject_GetBuffer(front_obj, &front, PyBUF_SIMPLE) < 0)
+            goto done;
+        if (front.len != frame.len || front.buf == frame.buf) {
+            PyErr_SetString(PyExc_ValueError, "front is not another frame of the same size");
+            goto done;
+        }
+        stale_seq = PySequence_Fast(stale_obj ? stale_obj : Py_None, "stale must be a sequence");
+        if (stale_seq == NULL)
+            goto done;
+        n_stale = PySequence_Fast_GET_SIZE(stale_seq);
+        if (n_stale > MAX_BOXES) {
+            PyErr_SetString(PyExc_ValueError, "too many stale boxes");
+            goto done;
+        }
+        stale = PyMem_Calloc(n_stale ? (size_t)n_stale : 1, sizeof *stale);
+        if (stale == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+    }
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     if (width <= 0 || height <= 0 || width > INT16_MAX || height > INT16_MAX ||
         frame.len != (Py_ssize_t)width * height * 4) {
@@ -350,11 +374,32 @@ static PyObject *read_boxes(PyObject *self, PyObject *args) {
             goto done;
         }
     }
+    for (Py_ssize_t i = 0; i < n_stale; i++) {
+        box *b = &stale[i];
+        int v[4];
+        if (parse_box(PySequence_Fast_GET_ITEM(stale_seq, i), v) < 0)
+            goto done;
+        b->x = v[0], b->y = v[1], b->w = v[2], b->h = v[3];
+        if (b->x < 0 || b->y < 0 || b->w <= 0 || b->h <= 0 || b->w > width - b->x ||
+            b->h > height - b->y) {
+            PyErr_SetString(PyExc_ValueError, "a stale box is outside the frame");
+            goto done;
+        }
+    }
     failure f = {0};
     Py_ssize_t skipped = 0;
     int bad = 0;
     int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
     Py_BEGIN_ALLOW_THREADS
+    /* first what front has and frame lacks (the boxes read next overwrite their part) */
+    for (Py_ssize_t i = 0; i < n_stale; i++) {
+        const box *b = &stale[i];
+        size_t at = ((size_t)b->y * width + b->x) * 4, row = (size_t)b->w * 4;
+        size_t stride = (size_t)width * 4;
+        for (int r = 0; r < b->h; r++)
+            memcpy((unsigned char *)frame.buf + at + r * stride,
+                   (const unsigned char *)front.buf + at + r * stride, row);
+    }
     /* as many boxes as fit in the segment go out in one send; then their replies */
     for (int first = 0; first < n && !bad;) {
         size_t used = 0;
@@ -411,7 +456,11 @@ static PyObject *read_boxes(PyObject *self, PyObject *args) {
         result = PyLong_FromSsize_t(skipped);
 done:
     PyMem_Free(boxes);
+    PyMem_Free(stale);
     Py_XDECREF(seq);
+    Py_XDECREF(stale_seq);
+    if (front.obj != NULL)
+        PyBuffer_Release(&front);
     PyBuffer_Release(&shm);
     PyBuffer_Release(&frame);
     return result;
@@ -419,6 +468,8 @@ done:
 
 
 __attribute__((visibility("hidden"))) PyObject *xwire_wait_events(PyObject *self,
+                                                                  PyObject *args); /* _xwait.c */
+__attribute__((visibility("hidden"))) PyObject *xwire_wait_damage(PyObject *self,
                                                                   PyObject *args); /* _xwait.c */
 __attribute__((visibility("hidden"))) PyObject *xwire_coalesce_few(PyObject *self,
                                                                    PyObject *args); /* _xboxes.c */
@@ -429,6 +480,10 @@ static PyMethodDef methods[] = {
      "event connection (-1: not watched) has bytes, the wake pipe is written to, or "
      "timeout s pass; drain the wake, read up to size bytes (None: none were there, "
      "b'': the connection closed)."},
+    {"wait_damage", xwire_wait_damage, METH_VARARGS,
+     "wait_damage(event_fd, wake_fd, timeout, size, damage_event, xi_opcode, raw_motion) "
+     "-> (woken, seen, data): wait_events, but bytes that are only DamageNotify events and "
+     "XInput 2 raw motions come back as seen (1: damage, 2: motion) and data None."},
     {"coalesce_few", xwire_coalesce_few, METH_VARARGS,
      "coalesce_few(rects, width, height, tile, max_boxes, dense_share) -> [(x, y, w, h)] "
      "| None: damage.coalesce for a few rectangles (None: a coordinate beyond 2**40 or "
@@ -441,7 +496,8 @@ static PyMethodDef methods[] = {
      "read_boxes(fd, shm_major, drawable, seg, shm, frame, width, height, left, top, "
      "boxes, depth, timeout_ms) -> skipped: XShmGetImage of each (x, y, w, h) box of the "
      "monitor at (left, top) into the segment (mapped as shm), pipelined, then copied "
-     "into the frame (width x height BGRA) at the box."},
+     "into the frame (width x height BGRA) at the box; given front (another such frame) "
+     "and stale boxes, those are first copied from front into the frame."},
     {NULL, NULL, 0, NULL},
 };
 

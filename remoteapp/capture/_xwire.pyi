@@ -4,6 +4,16 @@ class Error(Exception):
 def wait_events(
     event_fd: int, wake_fd: int, timeout: float, size: int, /
 ) -> tuple[bool, bytes | None]: ...
+def wait_damage(
+    event_fd: int,
+    wake_fd: int,
+    timeout: float,
+    size: int,
+    damage_event: int,
+    xi_opcode: int,
+    raw_motion: int,
+    /,
+) -> tuple[bool, int, bytes | None]: ...
 def round_trip(fd: int, request: bytes, timeout_ms: int, /) -> tuple[bytes, int]: ...
 def read_boxes(
     fd: int,
@@ -19,6 +29,8 @@ def read_boxes(
     boxes: list[tuple[int, int, int, int]],
     depth: int,
     timeout_ms: int,
+    front: object = None,
+    stale: list[tuple[int, int, int, int]] = ...,
     /,
 ) -> int: ...
 def coalesce_few(

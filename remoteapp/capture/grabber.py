@@ -231,7 +231,19 @@ class ScreenGrabber:
         for box in boxes:
             self.grab_into(monitor, box, frame[box.y : box.bottom, box.x : box.right])
 
-    def _shm_native(self, monitor: Monitor, boxes: Sequence[Rect], frame: Pixels) -> bool:
+    def bring_and_grab(
+        self, monitor: Monitor, boxes: Sequence[Rect], frame: Pixels, front: Pixels,
+        stale: Sequence[Rect],
+    ) -> bool:  # fmt: skip
+        """``frame[s] = front[s]`` for each ``stale`` box, then ``grab_boxes_into``, in
+        one C call (a typed key's read of two kept frames); False, nothing done, where
+        the C extension cannot."""
+        return bool(boxes) and self._shm_native(monitor, boxes, frame, front, stale)
+
+    def _shm_native(
+        self, monitor: Monitor, boxes: Sequence[Rect], frame: Pixels,
+        front: Pixels | None = None, stale: Sequence[Rect] = (),
+    ) -> bool:  # fmt: skip
         """``grab_boxes_into`` through the C extension, into mss's segment; False where it
         cannot (not built, MIT-SHM not proven by mss yet, no link).  Any failure turns it
         off for good, as ``_shm_into`` (the link too, for an X error: mss's bindings read
@@ -248,7 +260,8 @@ class ScreenGrabber:
         try:
             return link.read_boxes(
                 drawable, seg, buf, depth, frame, (monitor.left, monitor.top),
-                [(b.x, b.y, b.w, b.h) for b in boxes],
+                [(b.x, b.y, b.w, b.h) for b in boxes], front,
+                [(b.x, b.y, b.w, b.h) for b in stale],
             )  # fmt: skip
         except CaptureError as exc:
             self._shm_link_failed(exc)

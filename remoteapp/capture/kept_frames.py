@@ -94,6 +94,15 @@ class KeptFrames:
             boxes = None  # the last grab was dropped (not adopted): read everything again
         elif boxes is not None and not boxes:
             return self._front.pixels, ()  # nothing new: the reference as it is
+        elif (
+            boxes is not None
+            and not any(self._wide(b) for b in boxes)
+            and self._screen.bring_and_grab(
+                self._monitor, boxes, back.pixels, self._front.pixels, self._stale
+            )
+        ):  # (a typed key: the bring-over and the read in one C call)
+            self._stale, self._handed = [], True
+            return back.pixels, tuple(boxes)
         self._bring_over(back, boxes)
         self._handed = True
         reported = self._read_boxes(back, boxes)

@@ -48,6 +48,8 @@ log = logging.getLogger("remoteapp.capture")
 #: Rectangles kept between two takes; beyond this the whole screen is reported instead.
 MAX_PENDING_RECTS: Final = 20_000
 _RECV: Final = 1 << 16
+_SEEN_DAMAGE: Final = 1  #: _xwire.wait_damage's summary bits
+_SEEN_MOTION: Final = 2
 
 
 def _create_region_request() -> type[Any]:
@@ -201,13 +203,23 @@ class XDamageSource:
                 fd = -1 if quiet else self._sock.fileno()
                 if fd == -1 and not quiet:  # (-1 would mean: do not watch it)
                     raise OSError(errno.EBADF, "the X connection is closed")
-                _, data = native.wait_events(fd, self._wake_r, max(0.0, timeout), _RECV)
+                if self._reader.buffered:  # (a packet cut short: the Python reader's)
+                    _, data = native.wait_events(fd, self._wake_r, max(0.0, timeout), _RECV)
+                    seen = 0
+                else:  # a typed key's DamageNotify is told, not framed and dispatched here
+                    _, seen, data = native.wait_damage(
+                        fd, self._wake_r, max(0.0, timeout), _RECV,
+                        self._damage_event, self._xi_opcode, self._raw_motion,
+                    )  # fmt: skip
             except OSError as exc:  # the X connection's (the pipe is ours till close)
                 self._fresh = False
                 self._lost(exc)
                 return
-            self._fresh = data is not None
-            if self._fresh:
+            self._fresh = seen != 0 or data is not None
+            if seen:
+                self._dirty = self._dirty or bool(seen & _SEEN_DAMAGE)
+                self._pointer_moved = self._pointer_moved or bool(seen & _SEEN_MOTION)
+            elif data is not None:
                 self._gather(data)
             return
         fds = [self._wake_r] if quiet else [self._sock, self._wake_r]

@@ -176,11 +176,15 @@ class XLink:
         frame: Pixels,
         origin: tuple[int, int],
         boxes: list[tuple[int, int, int, int]],
+        front: Pixels | None = None,
+        stale: list[tuple[int, int, int, int]] | None = None,
     ) -> bool:
         """With the C extension: ``XShmGetImage`` of each (x, y, w, h) box of ``frame``
         (a monitor whose corner on the root is ``origin``) into segment ``seg`` (mapped
-        as ``shm``), the requests pipelined, then copied into ``frame`` at the box.
-        False (nothing read) without the extension; raises like ``round_trip``."""
+        as ``shm``), the requests pipelined, then copied into ``frame`` at the box;
+        ``front`` (another frame of the monitor): its ``stale`` boxes are copied into
+        ``frame`` first.  False (nothing read) without the extension; raises like
+        ``round_trip``."""
         if not self.native or self._shm_major is None:
             return False
         if self._broken is not None:
@@ -189,7 +193,7 @@ class XLink:
         try:
             self.skipped += native.read_boxes(
                 self._sock.fileno(), self._shm_major, drawable, seg, shm, frame, width,
-                height, origin[0], origin[1], boxes, depth, _BOUND_MS,
+                height, origin[0], origin[1], boxes, depth, _BOUND_MS, front, stale or [],
             )  # fmt: skip
         except OSError as exc:  # (any failure: a batch's other replies may be in the stream)
             raise self._break(x11_wire.XWireError(f"the X connection failed: {exc}")) from exc

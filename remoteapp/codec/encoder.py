@@ -180,34 +180,37 @@ class ScreenEncoder:
                 block = ref[rect.y : rect.bottom, rect.x : rect.right]
                 ops.append(self._pixels(rect, block, chunks))
         else:
-            cur_w, ref_w = as_words(frame), as_words(ref)
-            rects = self._follow(ref, ref_w, cur_w, damage, moves, ops, adopting)
-            if rects is not None:
-                copies = 1
-            elif (found := _small_diff(frame, ref, damage)) is not None:
-                rects = found
-            else:
-                boxes: Sequence[Rect | None] = (None,) if damage is None else damage
-                diffs = [TileDiff(cur_w, ref_w, box) for box in boxes]
-                # the changed area's bounds first: when a copy explains it (a scroll) the
-                # rectangles of the first diff are never needed
-                region = bounding_box([b for diff in diffs if (b := diff.bounds()) is not None])
-                if (
-                    self._detect_motion
-                    and region is not None
-                    and region.area >= MOTION_MIN_AREA
-                    and self._should_search(region)
-                ):
-                    motion = find_motion(cur_w, ref_w, region, moves)
-                    self._record_search(region, found=motion is not None)
-                    if motion is not None:
-                        copies = 1
-                        # inside dst the copy made ref equal to frame (verified pixel by
-                        # pixel), so only the rest of the region needs another look
-                        rects = self._copy(ref, ref_w, cur_w, motion, region, ops, adopting)
-                if rects is None:
-                    rects = [rect for diff in diffs for rect in diff.rects()]
-                del diffs
+            # a typed key's box first: too small for the copy guesses (no move hints)
+            rects = None if moves else _small_diff(frame, ref, damage)
+            if rects is None:
+                cur_w, ref_w = as_words(frame), as_words(ref)
+                rects = self._follow(ref, ref_w, cur_w, damage, moves, ops, adopting)
+                if rects is not None:
+                    copies = 1
+                elif moves and (found := _small_diff(frame, ref, damage)) is not None:
+                    rects = found
+                else:
+                    boxes: Sequence[Rect | None] = (None,) if damage is None else damage
+                    diffs = [TileDiff(cur_w, ref_w, box) for box in boxes]
+                    # the changed area's bounds first: when a copy explains it (a scroll) the
+                    # rectangles of the first diff are never needed
+                    region = bounding_box([b for diff in diffs if (b := diff.bounds()) is not None])
+                    if (
+                        self._detect_motion
+                        and region is not None
+                        and region.area >= MOTION_MIN_AREA
+                        and self._should_search(region)
+                    ):
+                        motion = find_motion(cur_w, ref_w, region, moves)
+                        self._record_search(region, found=motion is not None)
+                        if motion is not None:
+                            copies = 1
+                            # inside dst the copy made ref equal to frame (verified pixel by
+                            # pixel), so only the rest of the region needs another look
+                            rects = self._copy(ref, ref_w, cur_w, motion, region, ops, adopting)
+                    if rects is None:
+                        rects = [rect for diff in diffs for rect in diff.rects()]
+                    del diffs
             if self._planner is not None:
                 planner = self._planner
                 planner.bitrate, planner.fps_cap = self.video_bitrate, self.video_fps

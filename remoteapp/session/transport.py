@@ -160,6 +160,8 @@ class Transport(Writes):
 
     def _wait_for_room(self, timeout: float) -> bool:
         queue = self._queue
+        if not self._ended and queue.room():  # (nearly always: no lock; the lock would be
+            return True  # let go before the event is queued all the same)
         with self._room:
             self._room.wait_for(lambda: self._ended or queue.room(), timeout)
             return not self._ended and queue.room()

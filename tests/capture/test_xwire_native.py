@@ -319,3 +319,47 @@ def test_a_box_outside_x11s_coordinates_is_refused(native: Any) -> None:
     frame = np.zeros((4, 4, 4), np.uint8)
     with pytest.raises(ValueError, match="X11's coordinates"):
         native.read_boxes(-1, 130, 1, 1, bytes(64), frame, 4, 4, 32766, 0, [[0, 0, 4, 4]], 24, 50)
+
+
+def test_the_stale_boxes_come_from_front_before_the_boxes_are_read(
+    native: Any, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    """The kept frames' bring-over in the same call: front's stale boxes into the frame,
+    then the read over them (a stale box partly inside a read box ends up read)."""
+    client, server = pair
+    shm = bytearray(range(64))
+    frame = np.zeros((4, 8, 4), np.uint8)
+    front = np.arange(128, dtype=np.uint8).reshape(4, 8, 4) + 100
+    fake = ShmServer(server, [shm_reply(7, 4, 4)])
+    native.read_boxes(
+        client.fileno(), 130, 0x2A, 0x55, shm, frame, 8, 4, 0, 0, [(0, 0, 4, 4)], 24, 5000,
+        front, [(2, 1, 4, 2), (7, 3, 1, 1)],
+    )  # fmt: skip
+    assert len(fake.requests()) == 1
+    expected = np.zeros_like(frame)
+    expected[1:3, 2:6] = front[1:3, 2:6]
+    expected[3, 7] = front[3, 7]
+    expected[:, :4] = np.frombuffer(bytes(shm), np.uint8).reshape(4, 4, 4)
+    assert np.array_equal(frame, expected)
+
+
+@pytest.mark.parametrize(
+    ("front", "stale", "message"),
+    [
+        (np.zeros((4, 4, 4), np.uint8), [], "same size"),
+        (None, [], "not another frame"),  # (None: the frame itself)
+        (np.zeros((4, 8, 4), np.uint8), [(7, 0, 2, 1)], "stale box is outside"),
+        (np.zeros((4, 8, 4), np.uint8), [(0, 0, 0, 1)], "stale box is outside"),
+        (np.zeros((4, 8, 4), np.uint8), [(0, 0, 1)], "."),  # (parse_box's own message)
+        (np.zeros((4, 8, 4), np.uint8), 5, "stale must be a sequence"),
+    ],
+)
+def test_a_bad_front_or_stale_box_is_refused_before_anything_is_sent(
+    native: Any, front: Any, stale: Any, message: str
+) -> None:
+    frame = np.zeros((4, 8, 4), np.uint8)
+    with pytest.raises((ValueError, TypeError), match=message):
+        native.read_boxes(
+            -1, 130, 1, 1, bytes(64), frame, 8, 4, 0, 0, [(0, 0, 4, 4)], 24, 50,
+            frame if front is None else front, stale,
+        )  # fmt: skip

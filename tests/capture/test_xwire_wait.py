@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -145,3 +146,95 @@ def test_a_bad_descriptor_is_an_oserror(native: Any, link: Any) -> None:
     spare.close()  # (nothing else opens a descriptor in this thread meanwhile)
     with pytest.raises(OSError):
         native.wait_events(fd, wake_r, 0.0, SIZE)
+
+
+# -- wait_damage: the same sleep, a typed key's events told rather than returned
+
+DAMAGE, XI, RAW_MOTION = 91, 131, 17  #: a DamageNotify code, XInput's opcode, RawMotion
+
+
+def damage_notify(*, sent: bool = False) -> bytes:
+    return bytes([DAMAGE | (0x80 if sent else 0)]) + bytes(31)
+
+
+def generic(opcode: int = XI, kind: int = RAW_MOTION, words: int = 2) -> bytes:
+    """A GenericEvent of 32 + 4 x ``words`` bytes."""
+    head = struct.pack("=BBHIH", 35, opcode, 0, words, kind)
+    return head + bytes(32 - len(head) + 4 * words)
+
+
+def configure_notify() -> bytes:
+    return bytes([22]) + bytes(31)
+
+
+def wait_damage(native: Any, ours: socket.socket, wake_r: int, size: int = SIZE) -> Any:
+    return native.wait_damage(ours.fileno(), wake_r, LONG, size, DAMAGE, XI, RAW_MOTION)
+
+
+@pytest.mark.parametrize(
+    ("data", "seen"),
+    [
+        (damage_notify(), 1),
+        (damage_notify() * 3, 1),
+        (damage_notify(sent=True), 1),  # (SendEvent's top bit, as the Python reader masks)
+        (generic(), 2),
+        (generic(words=0) + damage_notify() + generic(words=5), 3),
+    ],
+)
+def test_damage_and_raw_motion_alone_are_told(
+    native: Any, link: Any, data: bytes, seen: int
+) -> None:
+    ours, server, wake_r, _ = link
+    server.sendall(data)
+    assert wait_damage(native, ours, wake_r) == (False, seen, None)
+    assert native.wait_events(ours.fileno(), wake_r, 0.0, SIZE) == (False, None)  # all read
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        damage_notify() + configure_notify(),  # another event: the Python reader's
+        generic(kind=RAW_MOTION + 1),  # another XInput event
+        generic(opcode=XI + 1),  # another extension's
+        damage_notify() + damage_notify()[:20],  # a packet cut short
+        generic(words=4)[:40],  # a generic event cut short
+        bytes([1]) + bytes(31),  # a reply (a sync's)
+        bytes([0]) + bytes(31),  # an error
+    ],
+)
+def test_anything_else_comes_back_as_bytes(native: Any, link: Any, data: bytes) -> None:
+    ours, server, wake_r, _ = link
+    server.sendall(data)
+    assert wait_damage(native, ours, wake_r) == (False, 0, data)
+
+
+def test_a_full_read_comes_back_as_bytes(native: Any, link: Any) -> None:
+    """A read that filled the buffer may have more behind it: the Python reader reads on."""
+    ours, server, wake_r, _ = link
+    server.sendall(damage_notify() * 4)
+    assert wait_damage(native, ours, wake_r, size=64) == (False, 0, damage_notify() * 2)
+    assert wait_damage(native, ours, wake_r, size=64) == (False, 0, damage_notify() * 2)
+
+
+def test_a_huge_generic_length_is_not_trusted(native: Any, link: Any) -> None:
+    ours, server, wake_r, _ = link
+    data = struct.pack("=BBHIH", 35, XI, 0, 0xFFFFFFFF, RAW_MOTION) + bytes(22)
+    server.sendall(data)
+    assert wait_damage(native, ours, wake_r) == (False, 0, data)
+
+
+def test_wait_damage_wakes_times_out_and_reads_a_close_as_wait_events(
+    native: Any, link: Any
+) -> None:
+    ours, server, wake_r, wake_w = link
+    args = (SIZE, DAMAGE, XI, RAW_MOTION)
+    assert native.wait_damage(ours.fileno(), wake_r, 0.0, *args) == (False, 0, None)
+    os.write(wake_w, b"w")
+    server.sendall(damage_notify())
+    assert native.wait_damage(ours.fileno(), wake_r, LONG, *args) == (True, 1, None)
+    os.write(wake_w, b"w")
+    assert native.wait_damage(-1, wake_r, LONG, *args) == (True, 0, None)
+    server.close()
+    assert native.wait_damage(ours.fileno(), wake_r, LONG, *args) == (False, 0, b"")
+    with pytest.raises(ValueError, match="wait_events"):
+        native.wait_damage(ours.fileno(), wake_r, -1.0, *args)
