@@ -192,7 +192,7 @@ class DamageGrabber:
         rects, moves = self._source.take(monitor.left, monitor.top)
         now = self._clock()
         kept = self._kept
-        if kept is None or monitor != self._monitor:
+        if kept is None or (monitor is not self._monitor and monitor != self._monitor):
             self._next_full = now + self._safety
             self.full_grabs += 1
             shot = self._screen.grab(monitor)

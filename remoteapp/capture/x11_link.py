@@ -185,8 +185,8 @@ class XLink:
         ``front`` (another frame of the monitor): its ``stale`` boxes are copied into
         ``frame`` first.  False (nothing read) without the extension; raises like
         ``round_trip``."""
-        if not self.native or self._shm_major is None:
-            return False
+        if native is None or self._reader.buffered or self._shm_major is None:
+            return False  # (``self.native``, without the property's call: a typed key's)
         if self._broken is not None:
             raise x11_wire.XWireError(f"the X connection broke earlier: {self._broken}")
         height, width = frame.shape[:2]

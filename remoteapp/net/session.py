@@ -60,7 +60,7 @@ from remoteapp.net.messages import (
     Wheel,
 )
 from remoteapp.net.session_state import Role, State, next_state
-from remotewire.framing import NEED_DATA, FrameReader, NeedData, pack_frame
+from remotewire.framing import HEADER, NEED_DATA, FrameReader, NeedData, pack_frame
 
 # The messages are part of this module's interface: callers import them from here.
 __all__ = [
@@ -96,6 +96,7 @@ __all__ = [
 ]
 
 _CHUNK_HEAD = struct.Struct(">IB")
+_FRAME_HEAD = HEADER  #: (remotewire's frame header: length, type)
 #: updates an agent keeps unacked at most: a customer past its credits is broken or hostile
 MAX_UNACKED = 64
 _FIRST, _LAST = 1, 2
@@ -152,6 +153,8 @@ class SessionConnection:
 
     def send(self, event: Event) -> bytes:
         """Bytes for ``event``; LocalProtocolError if this side may not send it now."""
+        if type(event) is ScreenUpdate and self._small_update_ok(event):
+            return self._send_small_update(event)
         name = type(event).__name__
         new_state = next_state(self.our_state, self.our_role, name)
         if new_state is None:
@@ -178,6 +181,23 @@ class SessionConnection:
                 self._check_ack(event)
         self.our_state = new_state
         return data
+
+    def _small_update_ok(self, event: ScreenUpdate) -> bool:
+        """The customer's common case (a typed key's update, one frame, a credit free)
+        that ``_send_small_update`` takes without the general path's steps."""
+        return (
+            self.our_state is State.ACTIVE
+            and self.our_role is Role.CUSTOMER
+            and len(event.data) <= min(CHUNK, SMALL_UPDATE, self._max_update)
+            and len(self._in_flight) < max(self._window, self._small_window)
+            and (not self._large_in_flight or len(self._in_flight) < self._window)
+        )
+
+    def _send_small_update(self, event: ScreenUpdate) -> bytes:
+        """``send`` of an update ``_small_update_ok`` allows: the same bytes and books."""
+        self._in_flight.append((event.seq, False))
+        head = _FRAME_HEAD.pack(5 + len(event.data), Msg.UPDATE_CHUNK)
+        return head + _CHUNK_HEAD.pack(event.seq & 0xFFFFFFFF, _FIRST | _LAST) + event.data
 
     def _check_ack(self, event: UpdateAck) -> None:
         """(Agent) an ack covers updates received and not acked yet: one by one, in order,

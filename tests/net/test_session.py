@@ -437,3 +437,51 @@ def test_hello_carries_this_sides_update_format_and_no_other() -> None:
     assert drain(customer) == [Hello(Role.AGENT, "Ana", update_format=UPDATE_FORMAT)]
     with pytest.raises(LocalProtocolError, match=f"speaks update format {UPDATE_FORMAT}"):
         SessionConnection(Role.AGENT).send(Hello(Role.AGENT, "Ana", update_format=1))
+
+
+def customer_in_state(
+    window: int, small_window: int, in_flight: list[tuple[int, bool]]
+) -> SessionConnection:
+    conn = SessionConnection(Role.CUSTOMER, window=window, small_window=small_window)
+    conn.our_state = conn.their_state = State.ACTIVE
+    for seq, large in in_flight:  # (what earlier sends left: its own books)
+        conn._in_flight.append((seq, large))
+        conn._large_in_flight += large
+    return conn
+
+
+@given(
+    size=st.integers(0, SMALL_UPDATE + 2),
+    seq=st.integers(0, 0xFFFFFFFF),
+    window=st.integers(1, 4),
+    small_window=st.integers(1, 9),
+    in_flight=st.lists(st.tuples(st.integers(0, 99), st.booleans()), max_size=10),
+)
+@settings(max_examples=300, deadline=None)
+def test_a_small_updates_short_path_gives_the_general_paths_bytes_and_books(
+    size: int,
+    seq: int,
+    window: int,
+    small_window: int,
+    in_flight: list[tuple[int, bool]],
+) -> None:
+    """``send`` takes a typed key's update by a short path: the same frame, the same
+    credits after it, and the same refusal when no credit is left."""
+    short = customer_in_state(window, small_window, in_flight)
+    general = customer_in_state(window, small_window, in_flight)
+    event = ScreenUpdate(seq, bytes(range(256)) * (size // 256) + bytes(size % 256))
+    had_credit = general.credits > 0
+    try:
+        expected = general._pack_update(event) if had_credit else None
+    except LocalProtocolError:
+        expected = None
+    if expected is None:
+        with pytest.raises(LocalProtocolError):
+            short.send(event)
+        return
+    general._in_flight.append((seq, size > SMALL_UPDATE))
+    general._large_in_flight += size > SMALL_UPDATE
+    assert short.send(event) == expected
+    assert list(short._in_flight) == list(general._in_flight)
+    assert short.credits == general.credits
+    assert short.our_state is State.ACTIVE
