@@ -234,6 +234,10 @@ class CustomerSession:
             if wait <= 0:
                 break
             grabber.wait(min(wait, SLEEP_BOUND_S))
+            # damage came after the gap (a typed key's event): due whatever else changed,
+            # as the next look would find, since the gap's end is among its minima
+            if grabber.damage_driven and grabber.pending() and time.monotonic() >= started + gap:
+                break
         with self._lock:
             if self._input_at is not None:
                 last_input, self._input_at = self._input_at, None
