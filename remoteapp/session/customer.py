@@ -243,10 +243,11 @@ class CustomerSession:
                 last_input, self._input_at = self._input_at, None
         return last_input
 
-    def _await_credit(self, grabber: CaptureBackend) -> None:
-        """Wait (at most 1 s) for a credit; acks and key requests end the wait."""
+    def _await_credit(self, grabber: CaptureBackend) -> bool:
+        """Wait (at most 1 s) for a credit; acks and key requests end the wait.  Whether
+        one is free (only this thread spends them: it stays free until it sends)."""
         if self.transport.conn.credits > 0:  # (nearly always: no flag, no lock)
-            return
+            return True
         deadline = time.monotonic() + 1.0
         while not self.transport.closed:
             with self._lock:
@@ -259,6 +260,7 @@ class CustomerSession:
             grabber.wait(left)
         with self._lock:
             self._credit_wait = False
+        return self.transport.conn.credits > 0
 
     def _serve(self) -> None:
         try:
@@ -283,21 +285,25 @@ class CustomerSession:
         period = 1.0 / self.fps
         unchanged = 0
         last_input = -1e9
+        refresh: float | None = None  #: encoder.refresh_due_in() after the last encode
         while not self.transport.closed:
             waiting = time.monotonic()
-            self._await_credit(grabber)
+            credit = self._await_credit(grabber)
             with self._lock:
-                self._rate.waited(time.monotonic() - waiting, time.monotonic())
+                now = time.monotonic()
+                self._rate.waited(now - waiting, now)
                 index, key = self._monitor_index, self._key_requested
                 self._key_requested = False
                 encoder.set_lossy_codecs(self._lossy_codecs)
                 encoder.set_mode(self._quality)
                 encoder.video_bitrate, encoder.video_fps = self._rate.bitrate, self._rate.fps
-                exact = encoder.refresh_due_in() is None  # (until the next encode)
+                # (until the next encode; only an encode dirties or cleans the viewer, and a
+                # planner the codecs' change makes starts clean)
+                exact = refresh is None
                 if not exact:  # (only a refresh spends it: the link's capacity is not
                     # looked at for every typed key)
                     encoder.refresh_pixels = self._rate.refresh_pixels(time.monotonic())
-            if self.transport.closed or self.transport.conn.credits <= 0:
+            if self.transport.closed or not credit:
                 continue
             started = time.monotonic()
             if index != current:
