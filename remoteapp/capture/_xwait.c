@@ -98,7 +98,8 @@ static int parse_wait(PyObject *args, const char *format, int *event_fd, int *wa
                           xi_opcode, raw_motion))
         return -1;
     if (*wake_fd < 0 || *size <= 0 || *size > (64 << 20) || !(*timeout >= 0)) {
-        PyErr_SetString(PyExc_ValueError, "wait_events: bad descriptor, size or timeout");
+        PyErr_Format(PyExc_ValueError, "%s: bad descriptor, size or timeout",
+                     strchr(format, ':') + 1);
         return -1;
     }
     return 0;

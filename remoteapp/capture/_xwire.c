@@ -310,20 +310,23 @@ static PyObject *read_boxes(PyObject *self, PyObject *args) {
     PyObject *result = NULL, *stale_seq = NULL;
     box *boxes = NULL, *stale = NULL;
     Py_ssize_t n_stale = 0;
-    PyObject *seq = PySequence_Fast(seq_obj, "boxes must be a sequence");
+    /* tuples, not the caller's lists: parse_box may run Python code (an item's __iter__)
+     * that would otherwise change a list under the index */
+    PyObject *seq = PySequence_Tuple(seq_obj);
     if (seq == NULL)
         goto done;
     if (front_obj != Py_None) { /* the kept frames' bring-over (kept_frames._bring_over) */
         if (PyObject_GetBuffer(front_obj, &front, PyBUF_SIMPLE) < 0)
             goto done;
-        if (front.len != frame.len || front.buf == frame.buf) {
+        const char *a = front.buf, *b = frame.buf;
+        if (front.len != frame.len || (a < b + frame.len && b < a + front.len)) {
             PyErr_SetString(PyExc_ValueError, "front is not another frame of the same size");
             goto done;
         }
-        stale_seq = PySequence_Fast(stale_obj ? stale_obj : Py_None, "stale must be a sequence");
+        stale_seq = PySequence_Tuple(stale_obj ? stale_obj : Py_None);
         if (stale_seq == NULL)
             goto done;
-        n_stale = PySequence_Fast_GET_SIZE(stale_seq);
+        n_stale = PyTuple_GET_SIZE(stale_seq);
         if (n_stale > MAX_BOXES) {
             PyErr_SetString(PyExc_ValueError, "too many stale boxes");
             goto done;
@@ -334,7 +337,7 @@ static PyObject *read_boxes(PyObject *self, PyObject *args) {
             goto done;
         }
     }
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    Py_ssize_t n = PyTuple_GET_SIZE(seq);
     if (width <= 0 || height <= 0 || width > INT16_MAX || height > INT16_MAX ||
         frame.len != (Py_ssize_t)width * height * 4) {
         PyErr_SetString(PyExc_ValueError, "the frame is not width x height BGRA");
@@ -354,7 +357,7 @@ static PyObject *read_boxes(PyObject *self, PyObject *args) {
     for (Py_ssize_t i = 0; i < n; i++) {
         box *b = &boxes[i];
         int v[4];
-        if (parse_box(PySequence_Fast_GET_ITEM(seq, i), v) < 0)
+        if (parse_box(PyTuple_GET_ITEM(seq, i), v) < 0)
             goto done;
         b->x = v[0], b->y = v[1], b->w = v[2], b->h = v[3];
         if (b->x < 0 || b->y < 0 || b->w <= 0 || b->h <= 0 || b->w > width - b->x ||
@@ -374,18 +377,24 @@ static PyObject *read_boxes(PyObject *self, PyObject *args) {
             goto done;
         }
     }
+    /* stale boxes are clipped to the frame (as the Python's slices are); empty ones skipped */
+    Py_ssize_t kept = 0;
     for (Py_ssize_t i = 0; i < n_stale; i++) {
-        box *b = &stale[i];
         int v[4];
-        if (parse_box(PySequence_Fast_GET_ITEM(stale_seq, i), v) < 0)
+        if (parse_box(PyTuple_GET_ITEM(stale_seq, i), v) < 0)
             goto done;
-        b->x = v[0], b->y = v[1], b->w = v[2], b->h = v[3];
-        if (b->x < 0 || b->y < 0 || b->w <= 0 || b->h <= 0 || b->w > width - b->x ||
-            b->h > height - b->y) {
-            PyErr_SetString(PyExc_ValueError, "a stale box is outside the frame");
-            goto done;
+        long x0 = v[0] < 0 ? 0 : v[0], y0 = v[1] < 0 ? 0 : v[1];
+        long x1 = (long)v[0] + v[2], y1 = (long)v[1] + v[3];
+        if (x1 > width)
+            x1 = width;
+        if (y1 > height)
+            y1 = height;
+        if (x1 > x0 && y1 > y0) {
+            box *k = &stale[kept++];
+            k->x = (int)x0, k->y = (int)y0, k->w = (int)(x1 - x0), k->h = (int)(y1 - y0);
         }
     }
+    n_stale = kept;
     failure f = {0};
     Py_ssize_t skipped = 0;
     int bad = 0;
@@ -497,7 +506,8 @@ static PyMethodDef methods[] = {
      "boxes, depth, timeout_ms) -> skipped: XShmGetImage of each (x, y, w, h) box of the "
      "monitor at (left, top) into the segment (mapped as shm), pipelined, then copied "
      "into the frame (width x height BGRA) at the box; given front (another such frame) "
-     "and stale boxes, those are first copied from front into the frame."},
+     "and stale boxes (clipped to the frame; ignored without front), those are first "
+     "copied from front into the frame."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -304,6 +304,9 @@ class CustomerSession:
                     # looked at for every typed key)
                     encoder.refresh_pixels = self._rate.refresh_pixels(time.monotonic())
             if self.transport.closed or not credit:
+                if key:  # (not served: the next pass takes it up again)
+                    with self._lock:
+                        self._key_requested = True
                 continue
             started = time.monotonic()
             if index != current:

@@ -236,5 +236,5 @@ def test_wait_damage_wakes_times_out_and_reads_a_close_as_wait_events(
     assert native.wait_damage(-1, wake_r, LONG, *args) == (True, 0, None)
     server.close()
     assert native.wait_damage(ours.fileno(), wake_r, LONG, *args) == (False, 0, b"")
-    with pytest.raises(ValueError, match="wait_events"):
+    with pytest.raises(ValueError, match="wait_damage"):
         native.wait_damage(ours.fileno(), wake_r, -1.0, *args)

@@ -440,9 +440,11 @@ def test_hello_carries_this_sides_update_format_and_no_other() -> None:
 
 
 def customer_in_state(
-    window: int, small_window: int, in_flight: list[tuple[int, bool]]
+    window: int, small_window: int, in_flight: list[tuple[int, bool]], max_update: int
 ) -> SessionConnection:
-    conn = SessionConnection(Role.CUSTOMER, window=window, small_window=small_window)
+    conn = SessionConnection(
+        Role.CUSTOMER, window=window, small_window=small_window, max_update=max_update
+    )
     conn.our_state = conn.their_state = State.ACTIVE
     for seq, large in in_flight:  # (what earlier sends left: its own books)
         conn._in_flight.append((seq, large))
@@ -456,6 +458,7 @@ def customer_in_state(
     window=st.integers(1, 4),
     small_window=st.integers(1, 9),
     in_flight=st.lists(st.tuples(st.integers(0, 99), st.booleans()), max_size=10),
+    max_update=st.integers(0, 2 * SMALL_UPDATE),
 )
 @settings(max_examples=300, deadline=None)
 def test_a_small_updates_short_path_gives_the_general_paths_bytes_and_books(
@@ -464,11 +467,12 @@ def test_a_small_updates_short_path_gives_the_general_paths_bytes_and_books(
     window: int,
     small_window: int,
     in_flight: list[tuple[int, bool]],
+    max_update: int,
 ) -> None:
     """``send`` takes a typed key's update by a short path: the same frame, the same
-    credits after it, and the same refusal when no credit is left."""
-    short = customer_in_state(window, small_window, in_flight)
-    general = customer_in_state(window, small_window, in_flight)
+    credits after it, and the same refusal when no credit is left or it is too big."""
+    short = customer_in_state(window, small_window, in_flight, max_update)
+    general = customer_in_state(window, small_window, in_flight, max_update)
     event = ScreenUpdate(seq, bytes(range(256)) * (size // 256) + bytes(size % 256))
     had_credit = general.credits > 0
     try:
@@ -485,3 +489,14 @@ def test_a_small_updates_short_path_gives_the_general_paths_bytes_and_books(
     assert list(short._in_flight) == list(general._in_flight)
     assert short.credits == general.credits
     assert short.our_state is State.ACTIVE
+
+
+@pytest.mark.parametrize("role", [Role.AGENT, Role.CUSTOMER])
+@pytest.mark.parametrize("state", [State.HANDSHAKE, State.CLOSED])
+def test_the_short_path_refuses_what_the_general_one_does(role: Role, state: State) -> None:
+    """An update before Hello, after Bye, or from the agent: refused either way."""
+    conn = SessionConnection(role)
+    conn.our_state = state
+    with pytest.raises(LocalProtocolError, match="cannot send ScreenUpdate"):
+        conn.send(ScreenUpdate(0, b"k"))
+    assert not conn._in_flight
