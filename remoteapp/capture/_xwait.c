@@ -105,36 +105,6 @@ static int parse_wait(PyObject *args, const char *format, int *event_fd, int *wa
     return 0;
 }
 
-/* The damage source's sleep (x11_damage.XDamageSource.wait) in one call: until the
- * event connection has bytes, the wake pipe is written to, or ``timeout`` seconds pass.
- * A wake is drained; what the event connection holds (up to ``size`` bytes) is read and
- * returned for the Python reader to parse: None if it had nothing, b"" if it closed. */
-__attribute__((visibility("hidden"))) PyObject *xwire_wait_events(PyObject *self,
-                                                                  PyObject *args) {
-    int event_fd, wake_fd, unused = 0;
-    double timeout;
-    Py_ssize_t size;
-    if (parse_wait(args, "iidn:wait_events", &event_fd, &wake_fd, &timeout, &size,
-                   &unused, &unused, &unused) < 0)
-        return NULL;
-    Sleep s;
-    if (sleep_once(event_fd, wake_fd, timeout, size, &s) < 0)
-        return NULL;
-    PyObject *data = NULL;
-    if (s.err) {
-        errno = s.err;
-        PyErr_SetFromErrno(PyExc_OSError);
-    } else if (s.got < 0 && !s.closed) {
-        data = Py_BuildValue("(OO)", s.woken ? Py_True : Py_False, Py_None);
-    } else {
-        PyObject *bytes = PyBytes_FromStringAndSize(s.buf, s.closed ? 0 : s.got);
-        if (bytes != NULL)
-            data = Py_BuildValue("(ON)", s.woken ? Py_True : Py_False, bytes);
-    }
-    PyMem_RawFree(s.buf);
-    return data;
-}
-
 /* What the bytes read say, when they are only whole DamageNotify events and XInput 2
  * raw motions: SEEN_DAMAGE | SEEN_MOTION; 0 for anything else (another event, an
  * error, a reply, a packet cut short, a read that filled the buffer: more may wait),
@@ -172,6 +142,47 @@ static int summary(const unsigned char *buf, ssize_t got, Py_ssize_t size, int d
     return seen;
 }
 
+/* Both waits: parse, sleep, and the result; ``tell``: wait_damage's summary. */
+static PyObject *wait_with(PyObject *args, const char *format, int tell) {
+    int event_fd, wake_fd, damage_event = -1, xi_opcode = -1, raw_motion = -1;
+    double timeout;
+    Py_ssize_t size;
+    if (parse_wait(args, format, &event_fd, &wake_fd, &timeout, &size, &damage_event,
+                   &xi_opcode, &raw_motion) < 0)
+        return NULL;
+    Sleep s;
+    if (sleep_once(event_fd, wake_fd, timeout, size, &s) < 0)
+        return NULL;
+    PyObject *result = NULL;
+    PyObject *woken = s.woken ? Py_True : Py_False;
+    int seen = !tell || s.err || s.closed ? 0
+                                          : summary((const unsigned char *)s.buf, s.got, size,
+                                                    damage_event, xi_opcode, raw_motion);
+    if (s.err) {
+        errno = s.err;
+        PyErr_SetFromErrno(PyExc_OSError);
+    } else if (seen || (s.got < 0 && !s.closed)) {
+        result = tell ? Py_BuildValue("(OiO)", woken, seen, Py_None)
+                      : Py_BuildValue("(OO)", woken, Py_None);
+    } else {
+        PyObject *bytes = PyBytes_FromStringAndSize(s.buf, s.closed ? 0 : s.got);
+        if (bytes != NULL)
+            result = tell ? Py_BuildValue("(OiN)", woken, 0, bytes)
+                          : Py_BuildValue("(ON)", woken, bytes);
+    }
+    PyMem_RawFree(s.buf);
+    return result;
+}
+
+/* The damage source's sleep (x11_damage.XDamageSource.wait) in one call: until the
+ * event connection has bytes, the wake pipe is written to, or ``timeout`` seconds pass.
+ * A wake is drained; what the event connection holds (up to ``size`` bytes) is read and
+ * returned for the Python reader to parse: None if it had nothing, b"" if it closed. */
+__attribute__((visibility("hidden"))) PyObject *xwire_wait_events(PyObject *self,
+                                                                  PyObject *args) {
+    return wait_with(args, "iidn:wait_events", 0);
+}
+
 /* ``wait_events`` for the damage source's common case: when what was read is only
  * DamageNotify events of ``damage_event`` and XInput 2 raw motions (extension
  * ``xi_opcode``, event type ``raw_motion``), it returns what they say instead of the
@@ -180,30 +191,5 @@ static int summary(const unsigned char *buf, ssize_t got, Py_ssize_t size, int d
  * Anything else read comes back as bytes, ``(woken, 0, data)``, as ``wait_events``. */
 __attribute__((visibility("hidden"))) PyObject *xwire_wait_damage(PyObject *self,
                                                                   PyObject *args) {
-    int event_fd, wake_fd, damage_event, xi_opcode, raw_motion;
-    double timeout;
-    Py_ssize_t size;
-    if (parse_wait(args, "iidniii:wait_damage", &event_fd, &wake_fd, &timeout, &size,
-                   &damage_event, &xi_opcode, &raw_motion) < 0)
-        return NULL;
-    Sleep s;
-    if (sleep_once(event_fd, wake_fd, timeout, size, &s) < 0)
-        return NULL;
-    PyObject *result = NULL;
-    PyObject *woken = s.woken ? Py_True : Py_False;
-    int seen = s.err || s.closed ? 0
-                                 : summary((const unsigned char *)s.buf, s.got, size,
-                                           damage_event, xi_opcode, raw_motion);
-    if (s.err) {
-        errno = s.err;
-        PyErr_SetFromErrno(PyExc_OSError);
-    } else if (seen || (s.got < 0 && !s.closed)) {
-        result = Py_BuildValue("(OiO)", woken, seen, Py_None);
-    } else {
-        PyObject *bytes = PyBytes_FromStringAndSize(s.buf, s.closed ? 0 : s.got);
-        if (bytes != NULL)
-            result = Py_BuildValue("(OiN)", woken, 0, bytes);
-    }
-    PyMem_RawFree(s.buf);
-    return result;
+    return wait_with(args, "iidniii:wait_damage", 1);
 }

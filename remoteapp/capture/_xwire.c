@@ -298,6 +298,19 @@ static int send_gets(int fd, int shm_major, uint32_t drawable, uint32_t seg, int
     return count ? send_all(fd, req, (size_t)(32 * count), deadline, f) : 0;
 }
 
+/* Room for ``n`` boxes (at most MAX_BOXES: ``too_many`` otherwise), or NULL with an
+ * exception set. */
+static box *box_array(Py_ssize_t n, const char *too_many) {
+    if (n > MAX_BOXES) {
+        PyErr_SetString(PyExc_ValueError, too_many);
+        return NULL;
+    }
+    box *array = PyMem_Calloc(n ? (size_t)n : 1, sizeof *array);
+    if (array == NULL)
+        PyErr_NoMemory();
+    return array;
+}
+
 static PyObject *read_boxes(PyObject *self, PyObject *args) {
     int fd, shm_major, width, height, left, top, depth, timeout_ms;
     unsigned int drawable, seg;
@@ -327,15 +340,8 @@ static PyObject *read_boxes(PyObject *self, PyObject *args) {
         if (stale_seq == NULL)
             goto done;
         n_stale = PyTuple_GET_SIZE(stale_seq);
-        if (n_stale > MAX_BOXES) {
-            PyErr_SetString(PyExc_ValueError, "too many stale boxes");
+        if ((stale = box_array(n_stale, "too many stale boxes")) == NULL)
             goto done;
-        }
-        stale = PyMem_Calloc(n_stale ? (size_t)n_stale : 1, sizeof *stale);
-        if (stale == NULL) {
-            PyErr_NoMemory();
-            goto done;
-        }
     }
     Py_ssize_t n = PyTuple_GET_SIZE(seq);
     if (width <= 0 || height <= 0 || width > INT16_MAX || height > INT16_MAX ||
@@ -343,15 +349,8 @@ static PyObject *read_boxes(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "the frame is not width x height BGRA");
         goto done;
     }
-    if (n > MAX_BOXES) {
-        PyErr_SetString(PyExc_ValueError, "too many boxes");
+    if ((boxes = box_array(n, "too many boxes")) == NULL)
         goto done;
-    }
-    boxes = PyMem_Calloc(n ? (size_t)n : 1, sizeof *boxes);
-    if (boxes == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
     /* offsets in the segment are 32-bit */
     size_t room = (uint64_t)shm.len > UINT32_MAX ? UINT32_MAX : (size_t)shm.len;
     for (Py_ssize_t i = 0; i < n; i++) {
