@@ -216,10 +216,11 @@ class XDamageSource:
                 self._lost(exc)
                 return
             self._fresh = seen != 0 or data is not None
-            if seen:
-                self._dirty = self._dirty or bool(seen & _SEEN_DAMAGE)
-                self._pointer_moved = self._pointer_moved or bool(seen & _SEEN_MOTION)
-            elif data is not None:
+            if seen & _SEEN_DAMAGE:
+                self._dirty = True
+            if seen & _SEEN_MOTION:
+                self._pointer_moved = True
+            if data is not None:
                 self._gather(data)
             return
         fds = [self._wake_r] if quiet else [self._sock, self._wake_r]

@@ -106,7 +106,7 @@ class XLink:
         if self._broken is not None:
             raise x11_wire.XWireError(f"the X connection broke earlier: {self._broken}")
         try:
-            if self.native:
+            if native is not None and not self._reader.buffered:  # (``self.native``)
                 reply, skipped = native.round_trip(self._sock.fileno(), request, _BOUND_MS)
                 self.skipped += skipped
                 return reply

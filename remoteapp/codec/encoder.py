@@ -379,8 +379,10 @@ def _small_diff(frame: Pixels, ref: Pixels, damage: Sequence[Rect] | None) -> li
     """The changed rectangles of damage too small for the motion search (a typed key's
     box: its bounds are smaller than MOTION_MIN_AREA), diffed in C; None otherwise, or
     without the C extension (numpy's ``TileDiff`` then)."""
-    bound = bounding_box(list(damage)) if damage else None
-    if damage is None or bound is None or bound.area >= MOTION_MIN_AREA:
+    if not damage:
+        return None
+    bound = damage[0] if len(damage) == 1 else bounding_box(list(damage))
+    if bound is None or bound.area >= MOTION_MIN_AREA:
         return None
     return boxes_changed_rects(frame, ref, damage)
 

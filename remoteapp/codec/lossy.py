@@ -197,7 +197,12 @@ class LossyPlanner:
             if ref is not frame:  # (an encoder adopting its frames: ``ref`` is the frame)
                 ref[r.y : r.bottom, r.x : r.right] = frame[r.y : r.bottom, r.x : r.right]
             rects = [piece for r in rects for piece in r.minus(region.rect)]
-        for stream in [s for s in self._generations if s not in {g.stream for g in regions}]:
+        gone = (
+            [s for s in self._generations if s not in {g.stream for g in regions}]
+            if self._generations
+            else ()
+        )
+        for stream in gone:
             del self._generations[stream]
             if self._vp8 is not None:
                 self._vp8.close_stream(stream)
@@ -215,8 +220,9 @@ class LossyPlanner:
                 ref[grown.y : grown.bottom, grown.x : grown.right] = block
             self._mark(grown, now)
             self._last_jpeg = now
-        for r in raw:
-            self._clean(r)
+        if not self._clean_known:  # (nothing lossy on the viewer: nothing to clean)
+            for r in raw:
+                self._clean(r)
         refresh = self._due(now, regions)
         for r in refresh:
             self._clean(r)

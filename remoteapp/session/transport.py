@@ -81,6 +81,9 @@ class Transport(Writes):
         self._room = threading.Condition()  # guards the queue and the end state
         self._queue = SendQueue(max_events, max_bytes)
         self._closed = threading.Event()  # no more sends
+        #: the same, read without a call (set first, never cleared): the capture loop looks
+        #: at it several times a typed key
+        self._shut = False
         self._ended = False  # the socket is shut, on_end called (or about to be)
         self._closing = ""  # our own reason, once close() has queued our Bye
         self._writer: threading.Thread | None = None
@@ -97,7 +100,7 @@ class Transport(Writes):
     @property
     def closed(self) -> bool:
         """No more sends: the session ended or is ending."""
-        return self._closed.is_set()
+        return self._shut
 
     @property
     def coalesced(self) -> int:
@@ -132,20 +135,20 @@ class Transport(Writes):
         ``on_write(lag)``: as the event's bytes start out, on the thread that writes them
         (the writer's, or the caller's for a direct write: no lock of the caller's held).
         """
-        if self._closed.is_set():
+        if self._shut:
             return False
         if wait > 0 and not self._wait_for_room(wait):
-            if not self._closed.is_set():
+            if not self._shut:
                 self._finish(f"the other side took no data for {wait:g} s")
             return False
         move = isinstance(event, PointerMove)
         with self._conn_lock:
-            if self._closed.is_set():
+            if self._shut:
                 return False
             try:
                 data = self.conn.send(event)
             except LocalProtocolError:
-                if self._closed.is_set():
+                if self._shut:
                     return False
                 raise
             item = Queued(data, move=move, queued_at=time.monotonic(), on_write=on_write)
@@ -217,6 +220,7 @@ class Transport(Writes):
             if self._closed.is_set():
                 return
             self._closing = reason
+            self._shut = True
             self._closed.set()
             try:
                 data: bytes | None = self.conn.send(Bye(reason))
@@ -334,6 +338,7 @@ class Transport(Writes):
             if self._ended:
                 return
             self._ended = True
+            self._shut = True
             self._closed.set()
             reason = self._closing or reason  # we said why first
             self.end_reason = reason
