@@ -1,3 +1,5 @@
+from collections.abc import Sequence
+
 class Error(Exception):
     args: tuple[str, bytes | str]
 
@@ -26,11 +28,11 @@ def read_boxes(
     height: int,
     left: int,
     top: int,
-    boxes: list[tuple[int, int, int, int]],
+    boxes: Sequence[tuple[int, int, int, int]],
     depth: int,
     timeout_ms: int,
     front: object = None,
-    stale: list[tuple[int, int, int, int]] = ...,
+    stale: Sequence[tuple[int, int, int, int]] = ...,
     /,
 ) -> int: ...
 def coalesce_few(

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import mss
 import mss.exception
@@ -48,8 +48,9 @@ class Monitor:
         return self.left <= x < self.left + self.width and self.top <= y < self.top + self.height
 
 
-@dataclass(frozen=True, slots=True)
-class CapturedFrame:
+class CapturedFrame(NamedTuple):
+    """One grab (a named tuple: made every frame, with no Python ``__init__`` to run)."""
+
     #: (height, width, 4) BGRA, C-contiguous; owned by the caller for ScreenGrabber, valid
     #: until the next grab for a damage backend (it updates one frame in place)
     pixels: Pixels
@@ -226,43 +227,36 @@ class ScreenGrabber:
         """Read each box of ``monitor`` into ``frame`` (a whole frame of the monitor) at
         the box: with the C extension, every request in one send and no Python per box
         (``XLink.read_boxes``); else ``grab_into`` box by box."""
-        if boxes and self._shm_native(monitor, boxes, frame):
+        if boxes and self.bring_and_grab(monitor, boxes, frame):
             return
         for box in boxes:
             self.grab_into(monitor, box, frame[box.y : box.bottom, box.x : box.right])
 
     def bring_and_grab(
-        self, monitor: Monitor, boxes: Sequence[Rect], frame: Pixels, front: Pixels,
-        stale: Sequence[Rect],
-    ) -> bool:  # fmt: skip
-        """``frame[s] = front[s]`` for each ``stale`` box, then ``grab_boxes_into``, in
-        one C call (a typed key's read of two kept frames); False, nothing done, where
-        the C extension cannot."""
-        return bool(boxes) and self._shm_native(monitor, boxes, frame, front, stale)
-
-    def _shm_native(
         self, monitor: Monitor, boxes: Sequence[Rect], frame: Pixels,
         front: Pixels | None = None, stale: Sequence[Rect] = (),
     ) -> bool:  # fmt: skip
-        """``grab_boxes_into`` through the C extension, into mss's segment; False where it
-        cannot (not built, MIT-SHM not proven by mss yet, no link).  Any failure turns it
-        off for good, as ``_shm_into`` (the link too, for an X error: mss's bindings read
-        from then on, as ``shm_read``)."""
+        """``frame[s] = front[s]`` for each ``stale`` box (``front``: another frame of the
+        monitor), then each box read into ``frame`` at the box, in one C call (every
+        request in one send, no Python per box: ``XLink.read_boxes``, into mss's
+        segment); False, nothing done, where the C extension cannot (not built, MIT-SHM
+        not proven by mss yet, no link).  Any failure turns it off for good, as
+        ``_shm_into`` (the link too, for an X error: mss's bindings read from then on,
+        as ``shm_read``)."""
         if self._shm_direct is False or self._native_target is False:
             return False
         target = self._native_target or self._find_native_target()
         if target is None:
             return False
-        link = self.shm_link()
+        link = self._link if self._link_tried else self.shm_link()
         if link is None:  # (nor can the link's C reader now: its read_boxes says False)
             return False
         drawable, seg, buf, depth = target
         try:
             return link.read_boxes(
-                drawable, seg, buf, depth, frame, (monitor.left, monitor.top),
-                [(b.x, b.y, b.w, b.h) for b in boxes], front,
-                [(b.x, b.y, b.w, b.h) for b in stale],
-            )  # fmt: skip
+                drawable, seg, buf, depth, frame, (monitor.left, monitor.top), boxes, front,
+                stale,
+            )  # fmt: skip  (a Rect is an (x, y, w, h) tuple)
         except CaptureError as exc:
             self._shm_link_failed(exc)
         except Exception as exc:  # mss's segment is not what it was (a larger screen since)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import operator
 from collections.abc import Sequence
 from typing import Final
 
@@ -42,6 +43,7 @@ from remoteapp.codec.pixels import Pixels
 from remoteapp.errors import CaptureError
 
 log = logging.getLogger("remoteapp.capture")
+_WIDTH: Final = operator.attrgetter("w")
 
 #: A damage box at least this share of the monitor's width is read as whole rows into the
 #: shared frame (the X server reads at most a third more, and no copy follows).
@@ -73,6 +75,8 @@ class KeptFrames:
         self, screen: ScreenGrabber, monitor: Monitor, pixels: Pixels, *, two: bool
     ) -> None:
         self._screen, self._monitor = screen, monitor
+        #: the narrowest wide box: w * WIDEN_DENOMINATOR >= width * WIDEN_NUMERATOR
+        self._wide_from = -(-monitor.width * WIDEN_NUMERATOR // WIDEN_DENOMINATOR)
         self._front = _Frame(screen, monitor, pixels)
         self._back = _Frame(screen, monitor, pixels) if two else None
         self._stale: list[Rect] = []  #: where back differs from front
@@ -96,7 +100,7 @@ class KeptFrames:
             return self._front.pixels, ()  # nothing new: the reference as it is
         elif (
             boxes is not None
-            and not any(self._wide(b) for b in boxes)
+            and max(map(_WIDTH, boxes)) < self._wide_from  # (no Python per box)
             and self._screen.bring_and_grab(
                 self._monitor, boxes, back.pixels, self._front.pixels, self._stale
             )
@@ -192,4 +196,4 @@ class KeptFrames:
                 np.copyto(frame.pixels[rows, cols], front[rows, cols])
 
     def _wide(self, box: Rect) -> bool:
-        return box.w * WIDEN_DENOMINATOR >= self._monitor.width * WIDEN_NUMERATOR
+        return box.w >= self._wide_from

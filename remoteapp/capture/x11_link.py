@@ -29,7 +29,7 @@ from __future__ import annotations
 import contextlib
 import select
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from remoteapp.capture import x11_wire
@@ -175,9 +175,9 @@ class XLink:
         depth: int,
         frame: Pixels,
         origin: tuple[int, int],
-        boxes: list[tuple[int, int, int, int]],
+        boxes: Sequence[tuple[int, int, int, int]],
         front: Pixels | None = None,
-        stale: list[tuple[int, int, int, int]] | None = None,
+        stale: Sequence[tuple[int, int, int, int]] | None = None,
     ) -> bool:
         """With the C extension: ``XShmGetImage`` of each (x, y, w, h) box of ``frame``
         (a monitor whose corner on the root is ``origin``) into segment ``seg`` (mapped
@@ -193,7 +193,7 @@ class XLink:
         try:
             self.skipped += native.read_boxes(
                 self._sock.fileno(), self._shm_major, drawable, seg, shm, frame, width,
-                height, origin[0], origin[1], boxes, depth, _BOUND_MS, front, stale or [],
+                height, origin[0], origin[1], boxes, depth, _BOUND_MS, front, stale or (),
             )  # fmt: skip
         except OSError as exc:  # (any failure: a batch's other replies may be in the stream)
             raise self._break(x11_wire.XWireError(f"the X connection failed: {exc}")) from exc

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 import numpy as np
 
@@ -48,9 +47,9 @@ MOTION_MAX_BACKOFF: Final = 8
 FOLLOW_SHIFTS: Final = 3  #: recent copy shifts tried first on the next damaged frame
 
 
-@dataclass(frozen=True, slots=True)
-class EncodeStats:
-    """What the last ``encode`` produced, for logs and the benchmark."""
+class EncodeStats(NamedTuple):
+    """What the last ``encode`` produced, for logs and the benchmark (a named tuple: one
+    an update, with no Python ``__init__`` to run)."""
 
     key: bool
     copies: int
@@ -153,81 +152,103 @@ class ScreenEncoder:
         differs from the frame before (a capture backend with two kept frames).
         """
         _check_frame(frame)
-        height, width = frame.shape[:2]
         ref = self._ref
-        key = self._key_requested or ref is None or ref.shape != frame.shape
+        adopting = adopt and ref is not frame  # (the same array: nothing to adopt)
+        if ref is None or self._key_requested or ref.shape != frame.shape:
+            return self._key(frame, cursor, adopt)
+        # a typed key's box first: too small for the copy guesses (no move hints)
+        if not moves and (rects := _small_diff(frame, ref, damage)) is not None:
+            return self._finish(frame, ref, rects, [], [], cursor, adopting)
+        ops: list[Op] = []
+        copies = 0
+        cur_w, ref_w = as_words(frame), as_words(ref)
+        rects = self._follow(ref, ref_w, cur_w, damage, moves, ops, adopting)
+        if rects is not None:
+            copies = 1
+        elif moves and (found := _small_diff(frame, ref, damage)) is not None:
+            rects = found
+        else:
+            boxes: Sequence[Rect | None] = (None,) if damage is None else damage
+            diffs = [TileDiff(cur_w, ref_w, box) for box in boxes]
+            # the changed area's bounds first: when a copy explains it (a scroll) the
+            # rectangles of the first diff are never needed
+            region = bounding_box([b for diff in diffs if (b := diff.bounds()) is not None])
+            if (
+                self._detect_motion
+                and region is not None
+                and region.area >= MOTION_MIN_AREA
+                and self._should_search(region)
+            ):
+                motion = find_motion(cur_w, ref_w, region, moves)
+                self._record_search(region, found=motion is not None)
+                if motion is not None:
+                    copies = 1
+                    # inside dst the copy made ref equal to frame (verified pixel by
+                    # pixel), so only the rest of the region needs another look
+                    rects = self._copy(ref, ref_w, cur_w, motion, region, ops, adopting)
+            if rects is None:
+                rects = [rect for diff in diffs for rect in diff.rects()]
+            del diffs
+        return self._finish(frame, ref, rects, ops, [], cursor, adopting, copies)
+
+    def _key(self, frame: Pixels, cursor: tuple[int, int] | None, adopt: bool) -> bytes:
+        """A key frame: everything anew (the stream, the codec, the planner)."""
+        height, width = frame.shape[:2]
+        ref = frame if adopt else np.array(frame, dtype=np.uint8, order="C", copy=True)
+        self._ref = ref
+        self._stream.reset()
+        self._coder = self._codec.new()  # codec state restarts with the stream
+        if self._lossy_codecs and self._mode is not LossyMode.QUALITY:
+            self._planner = LossyPlanner(
+                width, height, codecs=self._lossy_codecs, mode=self._mode, clock=self._clock
+            )
+        else:
+            self._planner = None
+        self._key_requested = False
+        self._shifts, self._last_copy = [], None
         ops: list[Op] = []
         chunks: list[bytes | memoryview] = []
-        copies = lossy = 0
-        adopting = adopt and ref is not frame  # (the same array: nothing to adopt)
-        if key or ref is None:
-            ref = frame if adopt else np.array(frame, dtype=np.uint8, order="C", copy=True)
-            self._ref = ref
-            self._stream.reset()
-            self._coder = self._codec.new()  # codec state restarts with the stream
-            if self._lossy_codecs and self._mode is not LossyMode.QUALITY:
-                self._planner = LossyPlanner(
-                    width, height, codecs=self._lossy_codecs, mode=self._mode, clock=self._clock
-                )
-            else:
-                self._planner = None
-            self._key_requested = False
-            self._shifts, self._last_copy = [], None
-            whole = [Rect(0, 0, width, height)]
-            raw = whole if self._planner is None else self._planner.plan_key(frame, ops, chunks)
-            lossy = len(ops)
-            for rect in raw:  # (best speed: photo-like tiles went JPEG just above)
-                block = ref[rect.y : rect.bottom, rect.x : rect.right]
-                ops.append(self._pixels(rect, block, chunks))
-        else:
-            # a typed key's box first: too small for the copy guesses (no move hints)
-            rects = None if moves else _small_diff(frame, ref, damage)
-            if rects is None:
-                cur_w, ref_w = as_words(frame), as_words(ref)
-                rects = self._follow(ref, ref_w, cur_w, damage, moves, ops, adopting)
-                if rects is not None:
-                    copies = 1
-                elif moves and (found := _small_diff(frame, ref, damage)) is not None:
-                    rects = found
-                else:
-                    boxes: Sequence[Rect | None] = (None,) if damage is None else damage
-                    diffs = [TileDiff(cur_w, ref_w, box) for box in boxes]
-                    # the changed area's bounds first: when a copy explains it (a scroll) the
-                    # rectangles of the first diff are never needed
-                    region = bounding_box([b for diff in diffs if (b := diff.bounds()) is not None])
-                    if (
-                        self._detect_motion
-                        and region is not None
-                        and region.area >= MOTION_MIN_AREA
-                        and self._should_search(region)
-                    ):
-                        motion = find_motion(cur_w, ref_w, region, moves)
-                        self._record_search(region, found=motion is not None)
-                        if motion is not None:
-                            copies = 1
-                            # inside dst the copy made ref equal to frame (verified pixel by
-                            # pixel), so only the rest of the region needs another look
-                            rects = self._copy(ref, ref_w, cur_w, motion, region, ops, adopting)
-                    if rects is None:
-                        rects = [rect for diff in diffs for rect in diff.rects()]
-                    del diffs
-            if self._planner is not None:
-                planner = self._planner
-                planner.bitrate, planner.fps_cap = self.video_bitrate, self.video_fps
-                planner.refresh_budget = self.refresh_pixels
-                raw_ops = len(ops)
-                rects = self._planner.plan(frame, frame if adopting else ref, rects, ops, chunks)
-                lossy = len(ops) - raw_ops
-            packer = self._stream.native
-            if not ops and packer is not None:  # lossless rectangles only: one C call
-                return self._pack_raw(packer, frame, ref, rects, cursor, adopting)
-            for rect in rects:
-                block = frame[rect.y : rect.bottom, rect.x : rect.right]
-                if not adopting:
-                    ref[rect.y : rect.bottom, rect.x : rect.right] = block
-                ops.append(self._pixels(rect, block, chunks))
-            if adopting:
-                self._ref = frame
+        whole = [Rect(0, 0, width, height)]
+        raw = whole if self._planner is None else self._planner.plan_key(frame, ops, chunks)
+        lossy = len(ops)
+        for rect in raw:  # (best speed: photo-like tiles went JPEG just above)
+            block = ref[rect.y : rect.bottom, rect.x : rect.right]
+            ops.append(self._pixels(rect, block, chunks))
+        return self._pack(True, frame, ops, chunks, cursor, 0, lossy)
+
+    def _finish(
+        self, frame: Pixels, ref: Pixels, rects: list[Rect], ops: list[Op],
+        chunks: list[bytes | memoryview], cursor: tuple[int, int] | None, adopting: bool,
+        copies: int = 0,
+    ) -> bytes:  # fmt: skip
+        """A delta update's end, once its copies are in ``ops`` and its changed
+        rectangles found: the planner's lossy part, then the lossless rectangles."""
+        lossy = 0
+        if self._planner is not None:
+            planner = self._planner
+            planner.bitrate, planner.fps_cap = self.video_bitrate, self.video_fps
+            planner.refresh_budget = self.refresh_pixels
+            raw_ops = len(ops)
+            rects = planner.plan(frame, frame if adopting else ref, rects, ops, chunks)
+            lossy = len(ops) - raw_ops
+        packer = self._stream.native
+        if not ops and packer is not None:  # lossless rectangles only: one C call
+            return self._pack_raw(packer, frame, ref, rects, cursor, adopting)
+        for rect in rects:
+            block = frame[rect.y : rect.bottom, rect.x : rect.right]
+            if not adopting:
+                ref[rect.y : rect.bottom, rect.x : rect.right] = block
+            ops.append(self._pixels(rect, block, chunks))
+        if adopting:
+            self._ref = frame
+        return self._pack(False, frame, ops, chunks, cursor, copies, lossy)
+
+    def _pack(
+        self, key: bool, frame: Pixels, ops: list[Op], chunks: list[bytes | memoryview],
+        cursor: tuple[int, int] | None, copies: int, lossy: int,
+    ) -> bytes:  # fmt: skip
+        """The update message of ``ops`` (and the cursor), its payloads compressed."""
+        height, width = frame.shape[:2]
         if cursor is not None:
             ops.append(CursorOp(cursor[0], cursor[1]))
         raw_len = sum(op.length for op in ops if isinstance(op, PixelsOp))
@@ -388,6 +409,14 @@ def _small_diff(frame: Pixels, ref: Pixels, damage: Sequence[Rect] | None) -> li
 
 
 def _check_frame(frame: Pixels) -> None:
+    """Refuse what is not a whole BGRA frame (a good one passes in one test: every
+    update checks its frame)."""
+    good = isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3
+    shape = frame.shape if good else (0, 0, 0)
+    if good and shape[2] == BYTES_PER_PIXEL and frame.flags.c_contiguous and (
+        1 <= shape[0] <= MAX_DIMENSION and 1 <= shape[1] <= MAX_DIMENSION
+    ):
+        return
     if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8:
         raise LocalProtocolError("a frame must be a uint8 numpy array")
     if frame.ndim != 3 or frame.shape[2] != BYTES_PER_PIXEL:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Rect:
-    """Half-open pixel rectangle: columns ``x .. x+w-1``, rows ``y .. y+h-1``."""
+class Rect(NamedTuple):
+    """Half-open pixel rectangle: columns ``x .. x+w-1``, rows ``y .. y+h-1``.
+
+    A named tuple, not a dataclass: a typed key makes some six of them, and a tuple's
+    construction runs no Python ``__init__`` (a frozen dataclass's sets each field).  It
+    compares equal to a plain ``(x, y, w, h)`` tuple, and the C extensions take it as one.
+    """
 
     x: int
     y: int

@@ -182,6 +182,8 @@ class LossyPlanner:
             regions: list[Region] = []
         else:
             regions = self.tracker.update(frame, rects, now) if self._use_vp8 else []
+        if not regions and self._clean_known and not self._generations and self._raw(rects):
+            return rects  # (a typed key's: nothing lossy, nothing to clean, nothing due)
         for region in regions:
             touched = [r for r in rects if not r.intersect(region.rect).is_empty()]
             if not touched:
@@ -257,6 +259,13 @@ class LossyPlanner:
         ops.append(PixelsOp(r, VP8.id, len(payload)))
         chunks.append(payload)
         self._mark(r, now)
+
+    def _raw(self, rects: list[Rect]) -> bool:
+        """Whether every rectangle is too small for JPEG (``_jpeg_rect``'s first test)."""
+        if not self._use_jpeg or self.mode is LossyMode.QUALITY:
+            return True
+        small = JPEG_MIN_AREA // 4
+        return all(r.w * r.h < small for r in rects)
 
     def _jpeg_rect(self, frame: Pixels, r: Rect) -> Rect | None:
         """``r`` grown to the 16 px grid (a thin strip a drag uncovers is no JPEG's size:

@@ -55,9 +55,7 @@ def boxes_changed_rects(cur: Pixels, ref: Pixels, boxes: Sequence[Rect]) -> list
     height, width = cur.shape[:2]
     if native is None or not all(b.inside(width, height) for b in boxes):
         return None  # (TileDiff clips a box off the frame: no second meaning in C)
-    found = native.changed_rects(
-        cur, ref, width, height, [(b.x, b.y, b.w, b.h) for b in boxes]
-    )  # fmt: skip
+    found = native.changed_rects(cur, ref, width, height, boxes)  # (a Rect is a tuple)
     return [Rect(x, y, w, h) for x, y, w, h in found]
 
 

@@ -286,16 +286,25 @@ class CustomerSession:
         unchanged = 0
         last_input = -1e9
         refresh: float | None = None  #: encoder.refresh_due_in() after the last encode
+        codecs: frozenset[str] | None = None  #: the encoder's lossy codecs, as last set
+        quality: LossyMode | None = None  #: ... and its mode
+        pointer_driven = grabber.pointer_driven
         while not self.transport.closed:
-            waiting = time.monotonic()
-            credit = self._await_credit(grabber)
+            # (nearly always a credit is free: no wait, none to tell rate control about)
+            credit = self.transport.conn.credits > 0
+            if not credit:
+                waiting = time.monotonic()
+                credit = self._await_credit(grabber)
+                with self._lock:
+                    now = time.monotonic()
+                    self._rate.waited(now - waiting, now)
             with self._lock:
-                now = time.monotonic()
-                self._rate.waited(now - waiting, now)
                 index, key = self._monitor_index, self._key_requested
                 self._key_requested = False
-                encoder.set_lossy_codecs(self._lossy_codecs)
-                encoder.set_mode(self._quality)
+                if self._lossy_codecs is not codecs or self._quality is not quality:
+                    codecs, quality = self._lossy_codecs, self._quality
+                    encoder.set_lossy_codecs(codecs)
+                    encoder.set_mode(quality)
                 encoder.video_bitrate, encoder.video_fps = self._rate.bitrate, self._rate.fps
                 # (until the next encode; only an encode dirties or cleans the viewer, and a
                 # planner the codecs' change makes starts clean)
@@ -362,7 +371,7 @@ class CustomerSession:
             active = self._input_at is not None or started - last_input < ACTIVE_FOR_S
             if active:
                 tick = ACTIVE_PERIOD_S
-            elif grabber.pointer_driven:
+            elif pointer_driven:
                 # damage and the pointer's moves wake the thread, the safety check is due
                 # by the backend's own clock: a tick would only find nothing to do
                 tick = math.inf

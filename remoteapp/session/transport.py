@@ -44,7 +44,6 @@ from remotewire.framing import NEED_DATA
 log = logging.getLogger("remoteapp.session")
 
 RECV_SIZE: Final = 1 << 16
-_DIRECT: Final = object()  #: _enqueue: the sender writes its event itself
 #: events up to this size may be written by their sender (larger ones: the writer thread)
 DIRECT_MAX: Final = 4096
 
@@ -78,7 +77,10 @@ class Transport(Writes):
         self.max_events = max_events
         self.end_reason = ""
         self._conn_lock = threading.Lock()  # guards conn; encode + queue in one go
-        self._room = threading.Condition()  # guards the queue and the end state
+        #: guards the queue and the end state; its lock, taken without the condition's
+        #: Python-level ``__enter__`` where nothing waits or is notified (a typed key's)
+        self._room_lock = threading.RLock()
+        self._room = threading.Condition(self._room_lock)
         self._queue = SendQueue(max_events, max_bytes)
         self._closed = threading.Event()  # no more sends
         #: the same, read without a call (set first, never cleared): the capture loop looks
@@ -141,7 +143,6 @@ class Transport(Writes):
             if not self._shut:
                 self._finish(f"the other side took no data for {wait:g} s")
             return False
-        move = isinstance(event, PointerMove)
         with self._conn_lock:
             if self._shut:
                 return False
@@ -151,14 +152,19 @@ class Transport(Writes):
                 if self._shut:
                     return False
                 raise
-            item = Queued(data, move=move, queued_at=time.monotonic(), on_write=on_write)
-            queued = self._enqueue(item, force=wait > 0, direct=len(data) <= DIRECT_MAX)
+            queued_at = time.monotonic()
+            if len(data) <= DIRECT_MAX and self._write_turn():  # (a typed key's update)
+                item = None
+            else:
+                move = isinstance(event, PointerMove)
+                item = Queued(data, move=move, queued_at=queued_at, on_write=on_write)
+                queued = self._enqueue(item, force=wait > 0)
+        if item is None:  # ours to write now: nothing queued or being written
+            return self._write_now(data, on_write, queued_at)
         if queued is None:
             self._finish(
                 f"the other side stopped reading ({self.max_events} events waiting to be sent)"
             )
-        if queued is _DIRECT:
-            return self._write_now(item)
         return bool(queued)
 
     def _wait_for_room(self, timeout: float) -> bool:
@@ -169,17 +175,23 @@ class Transport(Writes):
             self._room.wait_for(lambda: self._ended or queue.room(), timeout)
             return not self._ended and queue.room()
 
-    def _enqueue(self, item: Queued, *, force: bool = False, direct: bool = False) -> object:
+    def _write_turn(self) -> bool:
+        """Take the write turn if nothing is queued or being written: the caller then
+        writes its event itself (``_write_now``); the writer waits, later sends queue
+        behind it.  Called with ``_conn_lock`` held, as ``_enqueue``."""
+        with self._room_lock:
+            if self._ended or self._busy or self._queue or self._twin is None:
+                return False
+            self._busy = True
+            return True
+
+    def _enqueue(self, item: Queued, *, force: bool = False) -> bool | None:
         """Queue ``item`` (``send_queue``'s policy): True if queued, False if the session
-        has ended meanwhile, None if it is undroppable and there is no room; ``_DIRECT``
-        (``direct`` asked, nothing queued or being written): the caller writes it now.
-        Called with ``_conn_lock`` held, so queue order is encoding order."""
+        has ended meanwhile, None if it is undroppable and there is no room.  Called with
+        ``_conn_lock`` held, so queue order is encoding order."""
         with self._room:
             if self._ended:
                 return False
-            if direct and not self._busy and not self._queue and self._twin is not None:
-                self._busy = True  # ours: the writer waits, later sends queue behind it
-                return _DIRECT
             if not self._queue.push(item, force=force):
                 return None
             self._room.notify_all()

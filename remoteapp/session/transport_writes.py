@@ -12,6 +12,7 @@ import logging
 import socket
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 from remoteapp.secure import Channel, SecureError
@@ -30,6 +31,7 @@ class Writes:
     idle_timeout: float
     direct_writes: int
     _room: threading.Condition
+    _room_lock: threading.RLock
     _queue: SendQueue
     _channel: Channel | None
     _twin: socket.socket | None
@@ -73,7 +75,11 @@ class Writes:
                 self._room.notify_all()  # room for a waiting sender
                 channel = self._channel
             assert channel is not None  # the wait above
-            sealed = item.data if item.sealed else self._seal(channel, item)
+            sealed = (
+                item.data
+                if item.sealed
+                else self._seal(channel, item.data, item.on_write, item.queued_at)
+            )
             if sealed is None or not self._write(sealed):
                 return
             self._written_at = time.monotonic()
@@ -81,17 +87,19 @@ class Writes:
                 self._finish(self._closing)
                 return
 
-    def _seal(self, channel: Channel, item: Queued) -> bytearray | None:
-        """``item``'s records; None (and the session ended) if they cannot be made: a
-        direct sender then lets go of the write turn and the writer exits, so a failure
-        never leaves a session half-dead."""
+    def _seal(
+        self, channel: Channel, data: bytes, on_write: Callable[[float], None] | None,
+        queued_at: float,
+    ) -> bytearray | None:  # fmt: skip
+        """The records of an event's ``data`` (queued at ``queued_at``); None (and the
+        session ended) if they cannot be made: a direct sender then lets go of the write
+        turn and the writer exits, so a failure never leaves a session half-dead."""
         try:
-            sealed = channel.seal(item.data)
-            if item.on_write is not None:
+            sealed = channel.seal(data)
+            if on_write is not None:
                 # free for it since: its queueing, or the end of the write before it (a
                 # write blocked by the link is the link's time, not ours)
-                now = time.monotonic()
-                item.on_write(max(0.0, now - max(item.queued_at, self._written_at)))
+                on_write(max(0.0, time.monotonic() - max(queued_at, self._written_at)))
         except SecureError as exc:  # the crypto library failed: nothing more can go out
             log.warning("session event=channel-broken reason=%r", str(exc))
             self.failure = exc
@@ -104,17 +112,18 @@ class Writes:
             return None
         return sealed
 
-    def _write_now(self, item: Queued) -> bool:
-        """Seal and write ``item`` on the sender's thread, never waiting: what the socket
-        does not take at once goes to the head of the queue, for the writer thread."""
+    def _write_now(
+        self, data: bytes, on_write: Callable[[float], None] | None, queued_at: float
+    ) -> bool:
+        """Seal and write an event's ``data`` on the sender's thread (which holds the
+        write turn), never waiting: what the socket does not take at once goes to the
+        head of the queue, for the writer thread."""
         channel, twin = self._channel, self._twin
-        if channel is None or twin is None:  # the session ended meanwhile
-            with self._room:
-                self._busy = False
-            return False
-        sealed = self._seal(channel, item)
-        if sealed is None:
-            with self._room:
+        sealed = None
+        if channel is not None and twin is not None:  # (else the session ended meanwhile)
+            sealed = self._seal(channel, data, on_write, queued_at)
+        if sealed is None or twin is None:  # (or it has now)
+            with self._room_lock:
                 self._busy = False
             return False
         try:
@@ -124,7 +133,7 @@ class Writes:
         except OSError as exc:
             self._finish(f"connection lost: {exc}")
             return False
-        with self._room:
+        with self._room_lock:  # (notify_all below needs it held, the condition's lock)
             self._busy = False
             self.direct_writes += 1
             if sent < len(sealed):

@@ -5,7 +5,6 @@ arguments are refused and the stream goes on."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -194,7 +193,7 @@ def test_the_encoders_two_paths_agree_on_changed_and_stats(
             update = enc.encode(held, (i, i), adopt=adopt)
             stats = enc.last_stats
             assert stats is not None  # (the compressed sizes may differ by zstd version)
-            stats = dataclasses.replace(stats, body_bytes=0, update_bytes=0)
+            stats = stats._replace(body_bytes=0, update_bytes=0)
             head = update[:20] + update[24:HEAD]
             seen.append((head, enc.changed, stats, enc._ref.tobytes()))
         runs.append(seen)
