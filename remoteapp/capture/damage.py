@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import starmap
 from typing import Final
 
 import numpy as np
@@ -57,7 +58,7 @@ def coalesce(
         if native is not None:  # (a typed key's box: 40 us of cold Python a key, live)
             boxes = native.coalesce_few(few, width, height, TILE, MAX_BOXES, DENSE_SHARE)
             if boxes is not None:
-                return [Rect(*box) for box in boxes]
+                return list(starmap(Rect, boxes))
         return _coalesce_few(few, width, height)
     rects = np.asarray(rects, np.int32).reshape(-1, 4)
     x0 = np.clip(rects[:, 0], 0, width)

@@ -405,7 +405,7 @@ def _small_diff(frame: Pixels, ref: Pixels, damage: Sequence[Rect] | None) -> li
     bound = damage[0] if len(damage) == 1 else bounding_box(list(damage))
     if bound is None or bound.area >= MOTION_MIN_AREA:
         return None
-    return boxes_changed_rects(frame, ref, damage)
+    return boxes_changed_rects(frame, ref, damage, bound)
 
 
 def _check_frame(frame: Pixels) -> None:

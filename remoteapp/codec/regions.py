@@ -118,7 +118,8 @@ class RegionTracker:
                 RETEST_EVERY, TILE, FEW_TILES,
             )  # fmt: skip
             if due is not None:  # the few-tile path below, in one call
-                self._measure(frame, due)
+                if due:
+                    self._measure(frame, due)
                 return self._after(changed, now)
         self.freq *= DECAY
         few = _few_tiles(changed, self.freq.shape)
@@ -148,6 +149,8 @@ class RegionTracker:
     def _after(self, changed: list[Rect], now: float) -> list[Region]:
         """``update`` once the tiles' counts are in: the regions on, off and new."""
         self._recent.append(changed)
+        if not self.regions and self.need_photo and not self._photo_tiles:
+            return self.regions  # (a typed key's, on text: no region, nothing photo-like)
         for region in self.regions:
             if any(not r.intersect(region.rect).is_empty() for r in changed):
                 region.last_change = now

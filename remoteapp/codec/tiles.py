@@ -15,6 +15,7 @@ per-call overhead, which cold is most of such a diff's cost.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import starmap
 from typing import Final, cast
 
 import numpy as np
@@ -49,14 +50,21 @@ def changed_rects(
     return TileDiff(cur, ref, area).rects()
 
 
-def boxes_changed_rects(cur: Pixels, ref: Pixels, boxes: Sequence[Rect]) -> list[Rect] | None:
+def boxes_changed_rects(
+    cur: Pixels, ref: Pixels, boxes: Sequence[Rect], bounds: Rect | None = None
+) -> list[Rect] | None:
     """``TileDiff(cur, ref, box).rects()`` of every box, by the C extension: None where it
-    is not built.  ``cur`` and ``ref``: two whole (h, w, 4) C-contiguous frames."""
+    is not built.  ``cur`` and ``ref``: two whole (h, w, 4) C-contiguous frames.
+    ``bounds``: a rectangle holding every box, if the caller knows one (then only it is
+    checked against the frame)."""
     height, width = cur.shape[:2]
-    if native is None or not all(b.inside(width, height) for b in boxes):
+    if native is None:
+        return None
+    known = bounds is not None and bounds.inside(width, height)  # (then so is every box)
+    if not known and not all(b.inside(width, height) for b in boxes):
         return None  # (TileDiff clips a box off the frame: no second meaning in C)
     found = native.changed_rects(cur, ref, width, height, boxes)  # (a Rect is a tuple)
-    return [Rect(x, y, w, h) for x, y, w, h in found]
+    return list(starmap(Rect, found))
 
 
 class TileDiff:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from remoteapp.codec import encoder as encoder_module
 from remoteapp.codec import tiles
-from remoteapp.codec.geometry import Rect
+from remoteapp.codec.geometry import Rect, bounding_box
 from remoteapp.codec.tiles import TILE, TileDiff, as_words, boxes_changed_rects
 from tests.codec.test_encoder_exact import RECORDED, SEQUENCES, digest, encode_all
 from tests.native import built
@@ -64,6 +64,18 @@ def test_the_same_rectangles_as_tilediff_in_its_order(
     ref, cur, boxes = case
     want = [r for box in boxes for r in TileDiff(as_words(cur), as_words(ref), box).rects()]
     assert boxes_changed_rects(cur, ref, boxes) == want
+    if boxes:  # the boxes' bounds, given: only they are checked against the frame
+        bounds = bounding_box(boxes)
+        assert boxes_changed_rects(cur, ref, boxes, bounds) == want
+        assert boxes_changed_rects(cur, ref, boxes, Rect(-1, 0, 1, 1)) == want
+
+
+def test_a_box_off_the_frame_is_left_to_tilediff_whatever_bounds_say(native: object) -> None:
+    """Bounds off the frame are no proof: each box is checked then (TileDiff clips)."""
+    ref, cur = _frames(128, 128, 1, 0)
+    off = [Rect(64, 64, 96, 16)]
+    assert boxes_changed_rects(cur, ref, off) is None
+    assert boxes_changed_rects(cur, ref, off, Rect(0, 0, 200, 200)) is None
 
 
 def test_a_dense_change_over_many_bands_merges_as_tilediff(native: object) -> None:
@@ -111,9 +123,11 @@ def test_the_encoder_sends_the_recorded_bytes_with_it_and_without_it(
     calls = []
     real = boxes_changed_rects
 
-    def counted(cur: np.ndarray, ref: np.ndarray, boxes: list[Rect]) -> list[Rect] | None:
+    def counted(
+        cur: np.ndarray, ref: np.ndarray, boxes: list[Rect], bounds: Rect | None = None
+    ) -> list[Rect] | None:
         calls.append(len(boxes))
-        return real(cur, ref, boxes)
+        return real(cur, ref, boxes, bounds)
 
     monkeypatch.setattr(encoder_module, "boxes_changed_rects", counted)
     assert digest(encode_all(SEQUENCES[name]())) == RECORDED[name]
