@@ -227,7 +227,7 @@ class ScreenGrabber:
         """Read each box of ``monitor`` into ``frame`` (a whole frame of the monitor) at
         the box: with the C extension, every request in one send and no Python per box
         (``XLink.read_boxes``); else ``grab_into`` box by box."""
-        if boxes and self.bring_and_grab(monitor, boxes, frame):
+        if self.bring_and_grab(monitor, boxes, frame):
             return
         for box in boxes:
             self.grab_into(monitor, box, frame[box.y : box.bottom, box.x : box.right])
@@ -243,7 +243,7 @@ class ScreenGrabber:
         not proven by mss yet, no link).  Any failure turns it off for good, as
         ``_shm_into`` (the link too, for an X error: mss's bindings read from then on,
         as ``shm_read``)."""
-        if self._shm_direct is False or self._native_target is False:
+        if not boxes or self._shm_direct is False or self._native_target is False:
             return False
         target = self._native_target or self._find_native_target()
         if target is None:

@@ -169,10 +169,12 @@ static PyObject *changed_rects(PyObject *self, PyObject *args) {
     PyObject *result = NULL;
     int(*boxes)[4] = NULL;
     spans done = {NULL, 0, 0};
-    PyObject *seq = PySequence_Fast(seq_obj, "boxes must be a sequence");
+    /* a tuple, not the caller's list: an item's __iter__ (PySequence_Tuple below) may run
+     * Python code that would otherwise change a list under the index */
+    PyObject *seq = PySequence_Tuple(seq_obj);
     if (seq == NULL)
         goto end;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    Py_ssize_t n = PyTuple_GET_SIZE(seq);
     if (width <= 0 || height <= 0 || width > MAX_WIDTH || height > MAX_WIDTH ||
         cur.len != (Py_ssize_t)width * height * 4 || ref.len != cur.len) {
         PyErr_SetString(PyExc_ValueError, "the frames are not width x height BGRA");
@@ -193,7 +195,7 @@ static PyObject *changed_rects(PyObject *self, PyObject *args) {
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         int *b = boxes[i];
-        PyObject *t = PySequence_Tuple(PySequence_Fast_GET_ITEM(seq, i));
+        PyObject *t = PySequence_Tuple(PyTuple_GET_ITEM(seq, i));
         int ok = t != NULL && PyArg_ParseTuple(t, "iiii;a box is (x, y, w, h)", &b[0], &b[1],
                                                &b[2], &b[3]);
         Py_XDECREF(t);

@@ -20,6 +20,7 @@ from remoteapp.codec.lossy import REFRESH_BUDGET, LossyMode, LossyPlanner
 from remoteapp.codec.motion import Motion, Words, find_motion, follow_hint, follow_motion
 from remoteapp.codec.pixels import Pixels
 from remoteapp.codec.raw_bgra import RAW_BGRA
+from remoteapp.codec.search_backoff import SearchBackoff
 from remoteapp.codec.tiles import TileDiff, as_words, boxes_changed_rects, changed_rects
 from remoteapp.codec.update_format import (
     BYTES_PER_PIXEL,
@@ -41,9 +42,6 @@ if TYPE_CHECKING:
 
 #: Look for scroll/move only when the changed area is at least this many pixels.
 MOTION_MIN_AREA: Final = 64 * 64 * 4
-#: After repeated misses over the same region (a video playing), skip the search for up to
-#: this many frames; any other region is searched at once.
-MOTION_MAX_BACKOFF: Final = 8
 FOLLOW_SHIFTS: Final = 3  #: recent copy shifts tried first on the next damaged frame
 
 
@@ -83,9 +81,7 @@ class ScreenEncoder:
     ) -> None:
         self._stream = StreamCompressor(level, window_log)
         self._detect_motion = detect_motion
-        self._missed_region: Rect | None = None
-        self._miss_streak = 0
-        self._skip_frames = 0
+        self._backoff = SearchBackoff()
         self._shifts: list[tuple[int, int]] = []  #: the last copies' shifts, newest first
         self._last_copy: Motion | None = None  #: set while the last two shifts were one
         #: where the last update changed the reference (its copies' targets and rectangles)
@@ -158,7 +154,7 @@ class ScreenEncoder:
             return self._key(frame, cursor, adopt)
         # a typed key's box first: too small for the copy guesses (no move hints)
         if not moves and (rects := _small_diff(frame, ref, damage)) is not None:
-            return self._finish(frame, ref, rects, [], [], cursor, adopting)
+            return self._finish(frame, ref, rects, [], cursor, adopting)
         ops: list[Op] = []
         copies = 0
         cur_w, ref_w = as_words(frame), as_words(ref)
@@ -177,10 +173,10 @@ class ScreenEncoder:
                 self._detect_motion
                 and region is not None
                 and region.area >= MOTION_MIN_AREA
-                and self._should_search(region)
+                and self._backoff.should_search(region)
             ):
                 motion = find_motion(cur_w, ref_w, region, moves)
-                self._record_search(region, found=motion is not None)
+                self._backoff.record(region, found=motion is not None)
                 if motion is not None:
                     copies = 1
                     # inside dst the copy made ref equal to frame (verified pixel by
@@ -189,7 +185,7 @@ class ScreenEncoder:
             if rects is None:
                 rects = [rect for diff in diffs for rect in diff.rects()]
             del diffs
-        return self._finish(frame, ref, rects, ops, [], cursor, adopting, copies)
+        return self._finish(frame, ref, rects, ops, cursor, adopting, copies)
 
     def _key(self, frame: Pixels, cursor: tuple[int, int] | None, adopt: bool) -> bytes:
         """A key frame: everything anew (the stream, the codec, the planner)."""
@@ -218,11 +214,12 @@ class ScreenEncoder:
 
     def _finish(
         self, frame: Pixels, ref: Pixels, rects: list[Rect], ops: list[Op],
-        chunks: list[bytes | memoryview], cursor: tuple[int, int] | None, adopting: bool,
-        copies: int = 0,
+        cursor: tuple[int, int] | None, adopting: bool, copies: int = 0,
     ) -> bytes:  # fmt: skip
-        """A delta update's end, once its copies are in ``ops`` and its changed
-        rectangles found: the planner's lossy part, then the lossless rectangles."""
+        """A delta update's end, once its copies are in ``ops`` (they carry no payload)
+        and its changed rectangles found: the planner's lossy part, then the lossless
+        rectangles."""
+        chunks: list[bytes | memoryview] = []
         lossy = 0
         if self._planner is not None:
             planner = self._planner
@@ -263,15 +260,8 @@ class ScreenEncoder:
             for op in ops
             if isinstance(op, CopyOp | PixelsOp)
         )
-        self.last_stats = EncodeStats(
-            key,
-            copies,
-            len(ops) - copies - (cursor is not None),
-            raw_len,
-            len(body),
-            len(update),
-            lossy,
-        )
+        rects = len(ops) - copies - (cursor is not None)
+        self.last_stats = EncodeStats(key, copies, rects, raw_len, len(body), len(update), lossy)
         return update
 
     def _pack_raw(
@@ -312,7 +302,7 @@ class ScreenEncoder:
         if found is None:
             return None
         motion, box = found
-        self._missed_region = None
+        self._backoff.forget()
         rects = self._copy(ref, ref_w, cur_w, motion, box, ops, adopting)
         for other in damage:  # (the backend's boxes are disjoint, but hints are only hints)
             if other is not box:
@@ -378,22 +368,6 @@ class ScreenEncoder:
         chunks.append(payload)
         return PixelsOp(rect, self._codec.id, memoryview(payload).nbytes)
 
-    def _should_search(self, region: Rect) -> bool:
-        if region != self._missed_region:
-            self._miss_streak = self._skip_frames = 0
-            return True
-        if self._skip_frames:
-            self._skip_frames -= 1
-            return False
-        return True
-
-    def _record_search(self, region: Rect, *, found: bool) -> None:
-        if found:
-            self._missed_region, self._miss_streak = None, 0
-            return
-        self._missed_region = region
-        self._miss_streak += 1
-        self._skip_frames = min(2 ** (self._miss_streak - 1) - 1, MOTION_MAX_BACKOFF)
 
 
 def _small_diff(frame: Pixels, ref: Pixels, damage: Sequence[Rect] | None) -> list[Rect] | None:

@@ -199,12 +199,8 @@ class LossyPlanner:
             if ref is not frame:  # (an encoder adopting its frames: ``ref`` is the frame)
                 ref[r.y : r.bottom, r.x : r.right] = frame[r.y : r.bottom, r.x : r.right]
             rects = [piece for r in rects for piece in r.minus(region.rect)]
-        gone = (
-            [s for s in self._generations if s not in {g.stream for g in regions}]
-            if self._generations
-            else ()
-        )
-        for stream in gone:
+        playing = {g.stream for g in regions}
+        for stream in [s for s in self._generations if s not in playing]:
             del self._generations[stream]
             if self._vp8 is not None:
                 self._vp8.close_stream(stream)

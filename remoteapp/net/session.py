@@ -96,7 +96,6 @@ __all__ = [
 ]
 
 _CHUNK_HEAD = struct.Struct(">IB")
-_FRAME_HEAD = HEADER  #: (remotewire's frame header: length, type)
 #: updates an agent keeps unacked at most: a customer past its credits is broken or hostile
 MAX_UNACKED = 64
 _FIRST, _LAST = 1, 2
@@ -196,7 +195,7 @@ class SessionConnection:
     def _send_small_update(self, event: ScreenUpdate) -> bytes:
         """``send`` of an update ``_small_update_ok`` allows: the same bytes and books."""
         self._in_flight.append((event.seq, False))
-        head = _FRAME_HEAD.pack(5 + len(event.data), Msg.UPDATE_CHUNK)
+        head = HEADER.pack(5 + len(event.data), Msg.UPDATE_CHUNK)
         return head + _CHUNK_HEAD.pack(event.seq & 0xFFFFFFFF, _FIRST | _LAST) + event.data
 
     def _check_ack(self, event: UpdateAck) -> None:

@@ -153,13 +153,14 @@ class Transport(Writes):
                     return False
                 raise
             queued_at = time.monotonic()
-            if len(data) <= DIRECT_MAX and self._write_turn():  # (a typed key's update)
-                item = None
-            else:
+            # (a typed key's update: nothing queued or being written, ours to write now)
+            direct = len(data) <= DIRECT_MAX and self._write_turn()
+            queued: bool | None = True
+            if not direct:
                 move = isinstance(event, PointerMove)
                 item = Queued(data, move=move, queued_at=queued_at, on_write=on_write)
                 queued = self._enqueue(item, force=wait > 0)
-        if item is None:  # ours to write now: nothing queued or being written
+        if direct:
             return self._write_now(data, on_write, queued_at)
         if queued is None:
             self._finish(

@@ -178,7 +178,7 @@ def test_bad_frames_are_local_errors(bad: Pixels) -> None:
 
 def test_search_backoff_over_a_video_still_catches_a_later_scroll() -> None:
     """Misses over the same region skip the search for a while, but never for long."""
-    from remoteapp.codec.encoder import MOTION_MAX_BACKOFF
+    from remoteapp.codec.search_backoff import MOTION_MAX_BACKOFF
 
     page = texty(1400, 600, 11)
     frames = [page[:500].copy()]

@@ -4,6 +4,8 @@ what is not two frames and boxes inside them; without it the encoder is unchange
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -70,8 +72,10 @@ def test_the_same_rectangles_as_tilediff_in_its_order(
         assert boxes_changed_rects(cur, ref, boxes, Rect(-1, 0, 1, 1)) == want
 
 
-def test_a_box_off_the_frame_is_left_to_tilediff_whatever_bounds_say(native: object) -> None:
-    """Bounds off the frame are no proof: each box is checked then (TileDiff clips)."""
+def test_a_box_off_the_frame_is_left_to_tilediff_when_bounds_are_off_it_too(
+    native: object,
+) -> None:
+    """Bounds off the frame prove nothing: each box is checked then (TileDiff clips)."""
     ref, cur = _frames(128, 128, 1, 0)
     off = [Rect(64, 64, 96, 16)]
     assert boxes_changed_rects(cur, ref, off) is None
@@ -109,6 +113,23 @@ def test_what_is_not_two_frames_and_boxes_inside_them_is_refused(
 ) -> None:
     with pytest.raises(error):
         native.changed_rects(*args)  # type: ignore[attr-defined]
+
+
+def test_a_box_list_an_item_empties_as_it_is_read_is_read_as_it_was(native: object) -> None:
+    """The C reads a copy of the list: an item whose ``__iter__`` clears the caller's
+    list (any Python code may run there) leaves the boxes it had."""
+    boxes: list[object] = []
+
+    class Clearing:
+        def __iter__(self) -> Iterator[int]:
+            boxes.clear()
+            return iter((0, 0, 2, 2))
+
+    ref, cur = _frames(4, 4, 1, 0)
+    cur[3, 3] = 7
+    boxes += [Clearing(), (0, 0, 4, 4), (2, 2, 2, 2)]
+    found = native.changed_rects(cur, ref, 4, 4, boxes)  # type: ignore[attr-defined]
+    assert found == [(2, 3, 2, 1), (2, 3, 2, 1)] and boxes == []
 
 
 def test_empty_boxes_and_an_unchanged_frame_give_nothing(native: object) -> None:
