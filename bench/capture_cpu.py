@@ -140,6 +140,9 @@ def customer_window(
         if args.profile:
             out = Path(args.profile, f"{label}-{mode}.prof")
             profile = ["-m", "bench.thread_profile", str(out)]
+        elif args.lines:
+            out = Path(args.lines, f"{label}-{mode}.lines")
+            profile = ["-m", "bench.thread_profile", "--lines", str(out)]
         proc = subprocess.Popen(
             [sys.executable, *profile, "-m", "bench.interactive", "--role", "customer",
              "--fps", "30", "--capture", mode],
@@ -357,6 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated")
     parser.add_argument("--wallpaper", choices=("plain", "photo"), default="plain")
     parser.add_argument("--profile", help="directory: profile each customer (all threads)")
+    parser.add_argument("--lines", help="directory: count each customer's Python lines "
+                        "(bench.thread_profile --lines: snapshots every 3 s)")  # fmt: skip
     parser.add_argument("--vnc", action="store_true",
                         help="also run x11vnc and x0vncserver on each workload (the goal's "
                         "baseline, bench.vnc_servers)")  # fmt: skip
