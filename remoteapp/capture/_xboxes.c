@@ -11,13 +11,15 @@
 
 #include <string.h>
 
-#define MAX_RECTS 64
+#include "_xwire.h"
+
+#define MAX_RECTS XW_MAX_FEW
 #define LIMIT (1LL << 40)      /* larger coordinates: the Python path (never from X) */
 #define MAX_FRAME (1LL << 20)  /* larger frames too: every area stays exact in a double */
 
 typedef struct {
     long long x0, y0, x1, y1;
-} box;
+} tbox; /* in tiles */
 
 static long long ceil_div(long long a, long long b) { return (a + b - 1) / b; } /* a >= 0 */
 
@@ -43,15 +45,14 @@ static int coordinate(PyObject *item, long long *out) {
     return 1;
 }
 
-/* The rectangles' tile boxes (clipped, empty ones dropped): their count, -1 with an
- * error set, -2 for a coordinate out of LIMIT or not an int.  Copied into tuples first:
- * an item's ``__index__`` or ``__iter__`` may change the caller's lists meanwhile. */
-static Py_ssize_t tile_boxes(PyObject *rects, long long width, long long height,
-                             long long tile, box *boxes) {
+/* The rectangles as (x, y, w, h) numbers into ``v``: their count, -1 with an error set,
+ * -2 for a coordinate out of LIMIT or not an int.  Copied into tuples first: an item's
+ * ``__index__`` or ``__iter__`` may change the caller's lists meanwhile. */
+static Py_ssize_t parse_rects(PyObject *rects, long long (*v)[4]) {
     PyObject *seq = PySequence_Tuple(rects);
     if (seq == NULL)
         return -1;
-    Py_ssize_t n = PyTuple_GET_SIZE(seq), count = 0;
+    Py_ssize_t n = PyTuple_GET_SIZE(seq);
     if (n > MAX_RECTS) {
         Py_DECREF(seq);
         PyErr_SetString(PyExc_ValueError, "coalesce_few: too many rectangles");
@@ -66,9 +67,8 @@ static Py_ssize_t tile_boxes(PyObject *rects, long long width, long long height,
             Py_DECREF(seq);
             return -1;
         }
-        long long v[4];
         for (int k = 0; k < 4; k++) {
-            int ok = coordinate(PyTuple_GET_ITEM(rect, k), &v[k]);
+            int ok = coordinate(PyTuple_GET_ITEM(rect, k), &v[i][k]);
             if (ok <= 0) {
                 Py_DECREF(rect);
                 Py_DECREF(seq);
@@ -76,19 +76,28 @@ static Py_ssize_t tile_boxes(PyObject *rects, long long width, long long height,
             }
         }
         Py_DECREF(rect);
-        long long x0 = v[0] > 0 ? v[0] : 0, y0 = v[1] > 0 ? v[1] : 0;
-        long long x1 = v[0] + v[2] < width ? v[0] + v[2] : width;
-        long long y1 = v[1] + v[3] < height ? v[1] + v[3] : height;
-        if (x1 > x0 && y1 > y0)
-            boxes[count++] = (box){x0 / tile, y0 / tile, ceil_div(x1, tile), ceil_div(y1, tile)};
     }
     Py_DECREF(seq);
+    return n;
+}
+
+/* The rectangles' tile boxes, clipped, the empty ones dropped: their count. */
+static Py_ssize_t tile_boxes(const long long (*v)[4], Py_ssize_t n, long long width,
+                             long long height, long long tile, tbox *boxes) {
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        long long x0 = v[i][0] > 0 ? v[i][0] : 0, y0 = v[i][1] > 0 ? v[i][1] : 0;
+        long long x1 = v[i][0] + v[i][2] < width ? v[i][0] + v[i][2] : width;
+        long long y1 = v[i][1] + v[i][3] < height ? v[i][1] + v[i][3] : height;
+        if (x1 > x0 && y1 > y0)
+            boxes[count++] = (tbox){x0 / tile, y0 / tile, ceil_div(x1, tile), ceil_div(y1, tile)};
+    }
     return count;
 }
 
 /* Merge any two overlapping boxes into their bounds until none overlap, first pair
  * first (the order _coalesce_few merges in, so the result is the same list). */
-static Py_ssize_t merge(box *b, Py_ssize_t n) {
+static Py_ssize_t merge(tbox *b, Py_ssize_t n) {
     int merged = 1;
     while (merged) {
         merged = 0;
@@ -100,12 +109,46 @@ static Py_ssize_t merge(box *b, Py_ssize_t n) {
                     if (b[j].y0 < b[i].y0) b[i].y0 = b[j].y0;
                     if (b[j].x1 > b[i].x1) b[i].x1 = b[j].x1;
                     if (b[j].y1 > b[i].y1) b[i].y1 = b[j].y1;
-                    memmove(&b[j], &b[j + 1], (size_t)(n - j - 1) * sizeof(box));
+                    memmove(&b[j], &b[j + 1], (size_t)(n - j - 1) * sizeof(tbox));
                     n--;
                     merged = 1;
                     break;
                 }
             }
+        }
+    }
+    return n;
+}
+
+XW_HIDDEN Py_ssize_t coalesce_core(const long long (*rects)[4], Py_ssize_t n,
+                                   long long width, long long height, long long tile,
+                                   Py_ssize_t max_boxes, double dense, long long (*px)[4]) {
+    tbox b[MAX_RECTS];
+    if (width <= 0 || height <= 0)
+        return 0;
+    n = merge(b, tile_boxes(rects, n, width, height, tile, b));
+    long long area = 0; /* the boxes in pixels (_to_pixels) */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        long long x0 = b[i].x0 * tile, y0 = b[i].y0 * tile;
+        long long x1 = b[i].x1 * tile < width ? b[i].x1 * tile : width;
+        long long y1 = b[i].y1 * tile < height ? b[i].y1 * tile : height;
+        px[i][0] = x0, px[i][1] = y0, px[i][2] = x1 - x0, px[i][3] = y1 - y0;
+        area += px[i][2] * px[i][3];
+    }
+    if (n > 1) { /* _limit: their bounds, in whole tiles, when too many or dense */
+        long long x0 = px[0][0], y0 = px[0][1], x1 = x0 + px[0][2], y1 = y0 + px[0][3];
+        for (Py_ssize_t i = 1; i < n; i++) {
+            if (px[i][0] < x0) x0 = px[i][0];
+            if (px[i][1] < y0) y0 = px[i][1];
+            if (px[i][0] + px[i][2] > x1) x1 = px[i][0] + px[i][2];
+            if (px[i][1] + px[i][3] > y1) y1 = px[i][1] + px[i][3];
+        }
+        x0 = x0 / tile * tile, y0 = y0 / tile * tile;
+        x1 = ceil_div(x1, tile) * tile < width ? ceil_div(x1, tile) * tile : width;
+        y1 = ceil_div(y1, tile) * tile < height ? ceil_div(y1, tile) * tile : height;
+        if (n > max_boxes || (double)area >= dense * (double)((x1 - x0) * (y1 - y0))) {
+            px[0][0] = x0, px[0][1] = y0, px[0][2] = x1 - x0, px[0][3] = y1 - y0;
+            n = 1;
         }
     }
     return n;
@@ -134,40 +177,16 @@ __attribute__((visibility("hidden"))) PyObject *xwire_coalesce_few(PyObject *sel
         return NULL;
     if (ok == 0 || width > MAX_FRAME || height > MAX_FRAME)
         Py_RETURN_NONE; /* the Python rule's (a size beyond 2**20, or not an int) */
-    box b[MAX_RECTS];
+    long long v[MAX_RECTS][4], px[MAX_RECTS][4];
     Py_ssize_t n = 0;
     if (width > 0 && height > 0) {
-        n = tile_boxes(rects, width, height, tile, b);
+        n = parse_rects(rects, v);
         if (n == -1)
             return NULL;
         if (n == -2)
             Py_RETURN_NONE;
-        n = merge(b, n);
     }
-    long long px[MAX_RECTS][4], area = 0; /* the boxes in pixels (_to_pixels) */
-    for (Py_ssize_t i = 0; i < n; i++) {
-        long long x0 = b[i].x0 * tile, y0 = b[i].y0 * tile;
-        long long x1 = b[i].x1 * tile < width ? b[i].x1 * tile : width;
-        long long y1 = b[i].y1 * tile < height ? b[i].y1 * tile : height;
-        px[i][0] = x0, px[i][1] = y0, px[i][2] = x1 - x0, px[i][3] = y1 - y0;
-        area += px[i][2] * px[i][3];
-    }
-    if (n > 1) { /* _limit: their bounds, in whole tiles, when too many or dense */
-        long long x0 = px[0][0], y0 = px[0][1], x1 = x0 + px[0][2], y1 = y0 + px[0][3];
-        for (Py_ssize_t i = 1; i < n; i++) {
-            if (px[i][0] < x0) x0 = px[i][0];
-            if (px[i][1] < y0) y0 = px[i][1];
-            if (px[i][0] + px[i][2] > x1) x1 = px[i][0] + px[i][2];
-            if (px[i][1] + px[i][3] > y1) y1 = px[i][1] + px[i][3];
-        }
-        x0 = x0 / tile * tile, y0 = y0 / tile * tile;
-        x1 = ceil_div(x1, tile) * tile < width ? ceil_div(x1, tile) * tile : width;
-        y1 = ceil_div(y1, tile) * tile < height ? ceil_div(y1, tile) * tile : height;
-        if (n > max_boxes || (double)area >= dense * (double)((x1 - x0) * (y1 - y0))) {
-            px[0][0] = x0, px[0][1] = y0, px[0][2] = x1 - x0, px[0][3] = y1 - y0;
-            n = 1;
-        }
-    }
+    n = coalesce_core((const long long (*)[4])v, n, width, height, tile, max_boxes, dense, px);
     PyObject *out = PyList_New(n);
     if (out == NULL)
         return NULL;

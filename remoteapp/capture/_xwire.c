@@ -12,6 +12,7 @@
  *     wait_damage(event_fd, wake_fd, timeout, size, damage_event, xi_opcode,
  *                 raw_motion) -> (woken, seen, data)                    (in _xwait.c)
  *     coalesce_few(rects, width, height, tile, max_boxes, dense_share) -> boxes  (_xboxes.c)
+ *     take_boxes(...): the damage fetch, coalesce_few and read_boxes in one   (_xtake.c)
  *     round_trip(fd, request, timeout_ms) -> (reply, skipped)
  *     read_boxes(fd, shm_major, drawable, seg, shm, frame, frame_width, frame_height,
  *                left, top, boxes, depth, timeout_ms[, front, stale]) -> skipped
@@ -33,7 +34,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define PACKET_HEAD 32
+#include "_xwire.h"
+
 #define X_ERROR 0
 #define X_REPLY 1
 #define X_GENERIC_EVENT 35
@@ -43,15 +45,7 @@
 
 static PyObject *WireError;
 
-/* What went wrong, set without the GIL and raised after it is taken back. */
-typedef struct {
-    int err;             /* errno, for OSError */
-    const char *wire;    /* a wire-level message */
-    unsigned char xerr[PACKET_HEAD];
-    int has_xerr;
-} failure;
-
-static int64_t now_ms(void) {
+XW_HIDDEN int64_t now_ms(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -79,7 +73,7 @@ static int wait_fd(int fd, short events, int64_t deadline) {
     }
 }
 
-static int send_all(int fd, const unsigned char *data, size_t len, int64_t deadline,
+XW_HIDDEN int send_all(int fd, const unsigned char *data, size_t len, int64_t deadline,
                     failure *f) {
     while (len) {
         ssize_t n = send(fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -108,7 +102,7 @@ static int send_all(int fd, const unsigned char *data, size_t len, int64_t deadl
     return 0;
 }
 
-static int recv_exact(int fd, unsigned char *buf, size_t len, int64_t deadline,
+XW_HIDDEN int recv_exact(int fd, unsigned char *buf, size_t len, int64_t deadline,
                       failure *f) {
     while (len) {
         ssize_t n = recv(fd, buf, len, MSG_DONTWAIT);
@@ -161,7 +155,7 @@ static uint32_t native_u32(const unsigned char *p) {
 
 /* Read packets until a reply: its head into ``head`` and its extra length (bytes) into
  * ``*extra`` (not read).  Events are skipped (counted), an error packet fails. */
-static int next_reply(int fd, unsigned char head[PACKET_HEAD], size_t *extra,
+XW_HIDDEN int next_reply(int fd, unsigned char head[PACKET_HEAD], size_t *extra,
                       Py_ssize_t *skipped, int64_t deadline, failure *f) {
     for (;;) {
         if (recv_exact(fd, head, PACKET_HEAD, deadline, f) < 0)
@@ -191,20 +185,28 @@ static int next_reply(int fd, unsigned char head[PACKET_HEAD], size_t *extra,
     }
 }
 
-static PyObject *raise_failure(const failure *f) {
-    PyObject *args = NULL;
-    if (f->has_xerr)
-        args = Py_BuildValue("(sy#)", "x-error", (const char *)f->xerr,
-                             (Py_ssize_t)PACKET_HEAD);
-    else if (f->wire)
-        args = Py_BuildValue("(ss)", "wire", f->wire);
-    else {
+XW_HIDDEN PyObject *failure_exception(const failure *f) {
+    if (!f->has_xerr && !f->wire)
+        return PyObject_CallFunction(PyExc_OSError, "is", f->err, strerror(f->err));
+    PyObject *args = f->has_xerr ? Py_BuildValue("(sy#)", "x-error", (const char *)f->xerr,
+                                                 (Py_ssize_t)PACKET_HEAD)
+                                 : Py_BuildValue("(ss)", "wire", f->wire);
+    if (args == NULL)
+        return NULL;
+    PyObject *exc = PyObject_Call(WireError, args, NULL);
+    Py_DECREF(args);
+    return exc;
+}
+
+XW_HIDDEN PyObject *raise_failure(const failure *f) {
+    if (!f->has_xerr && !f->wire) {
         errno = f->err;
         return PyErr_SetFromErrno(PyExc_OSError);
     }
-    if (args != NULL) { /* (else the MemoryError stands) */
-        PyErr_SetObject(WireError, args);
-        Py_DECREF(args);
+    PyObject *exc = failure_exception(f);
+    if (exc != NULL) { /* (else the MemoryError stands) */
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
     }
     return NULL;
 }
@@ -259,11 +261,6 @@ static PyObject *round_trip(PyObject *self, PyObject *args) {
     return Py_BuildValue("(Nn)", reply, skipped);
 }
 
-typedef struct {
-    int x, y, w, h;
-    size_t offset; /* in the segment */
-} box;
-
 /* The ShmGetImage requests for boxes[first:last], each at its own offset, in one send. */
 static int send_gets(int fd, int shm_major, uint32_t drawable, uint32_t seg, int left,
                      int top, const box *boxes, int first, int last, int64_t deadline,
@@ -311,77 +308,26 @@ static box *box_array(Py_ssize_t n, const char *too_many) {
     return array;
 }
 
-static PyObject *read_boxes(PyObject *self, PyObject *args) {
-    int fd, shm_major, width, height, left, top, depth, timeout_ms;
-    unsigned int drawable, seg;
-    Py_buffer shm, frame, front = {0};
-    PyObject *seq_obj, *front_obj = Py_None, *stale_obj = NULL;
-    if (!PyArg_ParseTuple(args, "iiIIy*w*iiiiOii|OO", &fd, &shm_major, &drawable, &seg, &shm,
-                          &frame, &width, &height, &left, &top, &seq_obj, &depth,
-                          &timeout_ms, &front_obj, &stale_obj))
-        return NULL;
-    PyObject *result = NULL, *stale_seq = NULL;
-    box *boxes = NULL, *stale = NULL;
-    Py_ssize_t n_stale = 0;
-    /* tuples, not the caller's lists: parse_box may run Python code (an item's __iter__)
+XW_HIDDEN int parse_stale(PyObject *stale_obj, int width, int height, box **out,
+                          Py_ssize_t *count) {
+    /* a tuple, not the caller's list: parse_box may run Python code (an item's __iter__)
      * that would otherwise change a list under the index */
-    PyObject *seq = PySequence_Tuple(seq_obj);
+    PyObject *seq = PySequence_Tuple(stale_obj);
     if (seq == NULL)
-        goto done;
-    if (front_obj != Py_None) { /* the kept frames' bring-over (kept_frames._bring_over) */
-        if (PyObject_GetBuffer(front_obj, &front, PyBUF_SIMPLE) < 0)
-            goto done;
-        const char *a = front.buf, *b = frame.buf;
-        if (front.len != frame.len || (a < b + frame.len && b < a + front.len)) {
-            PyErr_SetString(PyExc_ValueError, "front is not another frame of the same size");
-            goto done;
-        }
-        stale_seq = PySequence_Tuple(stale_obj ? stale_obj : Py_None);
-        if (stale_seq == NULL)
-            goto done;
-        n_stale = PyTuple_GET_SIZE(stale_seq);
-        if ((stale = box_array(n_stale, "too many stale boxes")) == NULL)
-            goto done;
+        return -1;
+    Py_ssize_t n = PyTuple_GET_SIZE(seq), kept = 0;
+    box *stale = box_array(n, "too many stale boxes");
+    if (stale == NULL) {
+        Py_DECREF(seq);
+        return -1;
     }
-    Py_ssize_t n = PyTuple_GET_SIZE(seq);
-    if (width <= 0 || height <= 0 || width > INT16_MAX || height > INT16_MAX ||
-        frame.len != (Py_ssize_t)width * height * 4) {
-        PyErr_SetString(PyExc_ValueError, "the frame is not width x height BGRA");
-        goto done;
-    }
-    if ((boxes = box_array(n, "too many boxes")) == NULL)
-        goto done;
-    /* offsets in the segment are 32-bit */
-    size_t room = (uint64_t)shm.len > UINT32_MAX ? UINT32_MAX : (size_t)shm.len;
     for (Py_ssize_t i = 0; i < n; i++) {
-        box *b = &boxes[i];
         int v[4];
-        if (parse_box(PyTuple_GET_ITEM(seq, i), v) < 0)
-            goto done;
-        b->x = v[0], b->y = v[1], b->w = v[2], b->h = v[3];
-        if (b->x < 0 || b->y < 0 || b->w <= 0 || b->h <= 0 || b->w > width - b->x ||
-            b->h > height - b->y) {
-            PyErr_SetString(PyExc_ValueError, "a box is outside the frame");
-            goto done;
+        if (parse_box(PyTuple_GET_ITEM(seq, i), v) < 0) {
+            PyMem_Free(stale);
+            Py_DECREF(seq);
+            return -1;
         }
-        /* the request's fields: x, y INT16 on the root, w, h CARD16 */
-        long x0 = (long)left + b->x, y0 = (long)top + b->y;
-        if (x0 < INT16_MIN || y0 < INT16_MIN || x0 + b->w > INT16_MAX + 1L ||
-            y0 + b->h > INT16_MAX + 1L) {
-            PyErr_SetString(PyExc_ValueError, "a box is outside X11's coordinates");
-            goto done;
-        }
-        if ((size_t)b->w * (size_t)b->h * 4 > room) {
-            PyErr_SetString(PyExc_ValueError, "a box does not fit in the segment");
-            goto done;
-        }
-    }
-    /* stale boxes are clipped to the frame (as the Python's slices are); empty ones skipped */
-    Py_ssize_t kept = 0;
-    for (Py_ssize_t i = 0; i < n_stale; i++) {
-        int v[4];
-        if (parse_box(PyTuple_GET_ITEM(stale_seq, i), v) < 0)
-            goto done;
         long x0 = v[0] < 0 ? 0 : v[0], y0 = v[1] < 0 ? 0 : v[1];
         long x1 = (long)v[0] + v[2], y1 = (long)v[1] + v[3];
         if (x1 > width)
@@ -393,25 +339,44 @@ static PyObject *read_boxes(PyObject *self, PyObject *args) {
             k->x = (int)x0, k->y = (int)y0, k->w = (int)(x1 - x0), k->h = (int)(y1 - y0);
         }
     }
-    n_stale = kept;
-    failure f = {0};
-    Py_ssize_t skipped = 0;
-    int bad = 0;
-    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
-    Py_BEGIN_ALLOW_THREADS
+    Py_DECREF(seq);
+    *out = stale;
+    *count = kept;
+    return 0;
+}
+
+XW_HIDDEN const char *box_problem(const box *b, int width, int height, int left, int top,
+                                  size_t room) {
+    if (b->x < 0 || b->y < 0 || b->w <= 0 || b->h <= 0 || b->w > width - b->x ||
+        b->h > height - b->y)
+        return "a box is outside the frame";
+    /* the request's fields: x, y INT16 on the root, w, h CARD16 */
+    long x0 = (long)left + b->x, y0 = (long)top + b->y;
+    if (x0 < INT16_MIN || y0 < INT16_MIN || x0 + b->w > INT16_MAX + 1L ||
+        y0 + b->h > INT16_MAX + 1L)
+        return "a box is outside X11's coordinates";
+    if ((size_t)b->w * (size_t)b->h * 4 > room)
+        return "a box does not fit in the segment";
+    return NULL;
+}
+
+XW_HIDDEN int read_into(int fd, int shm_major, uint32_t drawable, uint32_t seg,
+                        const unsigned char *shm, size_t room, unsigned char *frame,
+                        const unsigned char *front, int width, int left, int top, box *boxes,
+                        Py_ssize_t n, const box *stale, Py_ssize_t n_stale, int depth,
+                        int64_t deadline, Py_ssize_t *skipped, failure *f) {
+    size_t stride = (size_t)width * 4;
     /* first what front has and frame lacks (the boxes read next overwrite their part) */
     for (Py_ssize_t i = 0; i < n_stale; i++) {
         const box *b = &stale[i];
         size_t at = ((size_t)b->y * width + b->x) * 4, row = (size_t)b->w * 4;
-        size_t stride = (size_t)width * 4;
         for (int r = 0; r < b->h; r++)
-            memcpy((unsigned char *)frame.buf + at + r * stride,
-                   (const unsigned char *)front.buf + at + r * stride, row);
+            memcpy(frame + at + r * stride, front + at + r * stride, row);
     }
     /* as many boxes as fit in the segment go out in one send; then their replies */
-    for (int first = 0; first < n && !bad;) {
+    for (Py_ssize_t first = 0; first < n;) {
         size_t used = 0;
-        int last = first;
+        Py_ssize_t last = first;
         while (last < n) {
             size_t bytes = (size_t)boxes[last].w * (size_t)boxes[last].h * 4;
             if (used + bytes > room)
@@ -420,43 +385,99 @@ static PyObject *read_boxes(PyObject *self, PyObject *args) {
             used += bytes;
             last++;
         }
-        bad = send_gets(fd, shm_major, drawable, seg, left, top, boxes, first, last,
-                        deadline, &f) < 0;
+        if (send_gets(fd, shm_major, drawable, seg, left, top, boxes, (int)first, (int)last,
+                      deadline, f) < 0)
+            return -1;
         uint16_t seq0 = 0;
-        for (int i = first; i < last && !bad; i++) {
+        for (Py_ssize_t i = first; i < last; i++) {
             unsigned char head[PACKET_HEAD];
             size_t extra = 0;
-            bad = next_reply(fd, head, &extra, &skipped, deadline, &f) < 0;
-            if (bad)
-                break;
+            if (next_reply(fd, head, &extra, skipped, deadline, f) < 0)
+                return -1;
             /* one reply per request, in order, each the size of its box */
             uint16_t seq = native_u16(head + 2);
             if (i == first)
                 seq0 = seq;
-            if (extra) {
-                f.wire = "an XShmGetImage reply longer than 32 bytes";
-                bad = 1;
-            } else if (seq != (uint16_t)(seq0 + (i - first))) {
-                f.wire = "an XShmGetImage reply out of sequence";
-                bad = 1;
-            } else if (head[1] != depth) {
-                f.wire = "XShmGetImage returned another depth";
-                bad = 1;
-            } else if (native_u32(head + 12) != (uint32_t)boxes[i].w * boxes[i].h * 4) {
-                f.wire = "XShmGetImage wrote another size than the box's";
-                bad = 1;
-            }
+            if (extra)
+                f->wire = "an XShmGetImage reply longer than 32 bytes";
+            else if (seq != (uint16_t)(seq0 + (i - first)))
+                f->wire = "an XShmGetImage reply out of sequence";
+            else if (head[1] != depth)
+                f->wire = "XShmGetImage returned another depth";
+            else if (native_u32(head + 12) != (uint32_t)boxes[i].w * boxes[i].h * 4)
+                f->wire = "XShmGetImage wrote another size than the box's";
+            if (f->wire)
+                return -1;
         }
-        for (int i = first; i < last && !bad; i++) {
+        for (Py_ssize_t i = first; i < last; i++) {
             const box *b = &boxes[i];
-            const unsigned char *src = (const unsigned char *)shm.buf + b->offset;
-            unsigned char *dst = (unsigned char *)frame.buf + ((size_t)b->y * width + b->x) * 4;
-            size_t row = (size_t)b->w * 4, stride = (size_t)width * 4;
+            const unsigned char *src = shm + b->offset;
+            unsigned char *dst = frame + ((size_t)b->y * width + b->x) * 4;
+            size_t row = (size_t)b->w * 4;
             for (int r = 0; r < b->h; r++)
                 memcpy(dst + r * stride, src + r * row, row);
         }
         first = last;
     }
+    return 0;
+}
+
+static PyObject *read_boxes(PyObject *self, PyObject *args) {
+    int fd, shm_major, width, height, left, top, depth, timeout_ms;
+    unsigned int drawable, seg;
+    Py_buffer shm, frame, front = {0};
+    PyObject *seq_obj, *front_obj = Py_None, *stale_obj = NULL;
+    if (!PyArg_ParseTuple(args, "iiIIy*w*iiiiOii|OO", &fd, &shm_major, &drawable, &seg, &shm,
+                          &frame, &width, &height, &left, &top, &seq_obj, &depth,
+                          &timeout_ms, &front_obj, &stale_obj))
+        return NULL;
+    PyObject *result = NULL;
+    box *boxes = NULL, *stale = NULL;
+    Py_ssize_t n_stale = 0;
+    /* a tuple, not the caller's list (see parse_stale) */
+    PyObject *seq = PySequence_Tuple(seq_obj);
+    if (seq == NULL)
+        goto done;
+    if (width <= 0 || height <= 0 || width > INT16_MAX || height > INT16_MAX ||
+        frame.len != (Py_ssize_t)width * height * 4) {
+        PyErr_SetString(PyExc_ValueError, "the frame is not width x height BGRA");
+        goto done;
+    }
+    if (front_obj != Py_None) { /* the kept frames' bring-over (kept_frames._bring_over) */
+        if (PyObject_GetBuffer(front_obj, &front, PyBUF_SIMPLE) < 0)
+            goto done;
+        const char *a = front.buf, *b = frame.buf;
+        if (front.len != frame.len || (a < b + frame.len && b < a + front.len)) {
+            PyErr_SetString(PyExc_ValueError, "front is not another frame of the same size");
+            goto done;
+        }
+        if (parse_stale(stale_obj ? stale_obj : Py_None, width, height, &stale, &n_stale) < 0)
+            goto done;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(seq);
+    if ((boxes = box_array(n, "too many boxes")) == NULL)
+        goto done;
+    /* offsets in the segment are 32-bit */
+    size_t room = (uint64_t)shm.len > UINT32_MAX ? UINT32_MAX : (size_t)shm.len;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        box *b = &boxes[i];
+        int v[4];
+        if (parse_box(PyTuple_GET_ITEM(seq, i), v) < 0)
+            goto done;
+        b->x = v[0], b->y = v[1], b->w = v[2], b->h = v[3];
+        const char *problem = box_problem(b, width, height, left, top, room);
+        if (problem != NULL) {
+            PyErr_SetString(PyExc_ValueError, problem);
+            goto done;
+        }
+    }
+    failure f = {0};
+    Py_ssize_t skipped = 0;
+    int bad;
+    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    Py_BEGIN_ALLOW_THREADS
+    bad = read_into(fd, shm_major, drawable, seg, shm.buf, room, frame.buf, front.buf, width,
+                    left, top, boxes, n, stale, n_stale, depth, deadline, &skipped, &f) < 0;
     Py_END_ALLOW_THREADS
     if (bad)
         raise_failure(&f);
@@ -466,7 +487,6 @@ done:
     PyMem_Free(boxes);
     PyMem_Free(stale);
     Py_XDECREF(seq);
-    Py_XDECREF(stale_seq);
     if (front.obj != NULL)
         PyBuffer_Release(&front);
     PyBuffer_Release(&shm);
@@ -481,6 +501,7 @@ __attribute__((visibility("hidden"))) PyObject *xwire_wait_damage(PyObject *self
                                                                   PyObject *args); /* _xwait.c */
 __attribute__((visibility("hidden"))) PyObject *xwire_coalesce_few(PyObject *self,
                                                                    PyObject *args); /* _xboxes.c */
+XW_HIDDEN PyObject *xwire_take_boxes(PyObject *self, PyObject *args); /* _xtake.c */
 
 static PyMethodDef methods[] = {
     {"wait_events", xwire_wait_events, METH_VARARGS,
@@ -507,6 +528,12 @@ static PyMethodDef methods[] = {
      "into the frame (width x height BGRA) at the box; given front (another such frame) "
      "and stale boxes (clipped to the frame; ignored without front), those are first "
      "copied from front into the frame."},
+    {"take_boxes", xwire_take_boxes, METH_VARARGS,
+     "take_boxes(fd, request, timeout_ms, left, top, width, height, wide_from, (tile, "
+     "max_boxes, dense_share, few, rect_type), (read_fd, shm_major, drawable, seg, shm, "
+     "depth), frame, front, stale) -> (skipped, rects, None) | (skipped, boxes, outcome): "
+     "the damage fetch (round_trip), the few-rectangle coalescing and read_boxes with "
+     "its bring-over in one call (see _xtake.c)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,4 +1,5 @@
 from collections.abc import Sequence
+from typing import Any
 
 class Error(Exception):
     args: tuple[str, bytes | str]
@@ -35,6 +36,22 @@ def read_boxes(
     stale: Sequence[tuple[int, int, int, int]] = ...,
     /,
 ) -> int: ...
+def take_boxes(
+    fd: int,
+    request: bytes,
+    timeout_ms: int,
+    left: int,
+    top: int,
+    width: int,
+    height: int,
+    wide_from: int,
+    rules: tuple[int, int, float, int, type[tuple[int, int, int, int]]],
+    lane: tuple[int, int, int, int, object, int],
+    frame: object,
+    front: object,
+    stale: Sequence[tuple[int, int, int, int]],
+    /,
+) -> tuple[int, Any, int | BaseException | None]: ...
 def coalesce_few(
     rects: object,
     width: int,

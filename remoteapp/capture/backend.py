@@ -21,14 +21,18 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Final, Literal, Protocol
+from typing import TYPE_CHECKING, Final, Literal, Protocol, cast
 
 from remoteapp.capture.damage import RectTuple, coalesce
 from remoteapp.capture.grabber import CapturedFrame, Monitor, ScreenGrabber
 from remoteapp.capture.kept_frames import KeptFrames
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.motion import Motion
+from remoteapp.codec.pixels import Pixels
 from remoteapp.errors import CaptureError
+
+if TYPE_CHECKING:
+    from remoteapp.capture.x11_link import BoxRead
 
 log = logging.getLogger("remoteapp.capture")
 
@@ -93,7 +97,15 @@ class DamageSource(Protocol):
     @property
     def pending(self) -> bool: ...
 
-    def take(self, left: int, top: int) -> tuple[list[RectTuple], tuple[Motion, ...]]: ...
+    def take(self, left: int, top: int) -> tuple[Sequence[RectTuple], tuple[Motion, ...]]: ...
+
+    def take_read(
+        self, left: int, top: int, read: BoxRead | None
+    ) -> tuple[Sequence[RectTuple], tuple[Motion, ...], int | Exception | None]:
+        """``take``, and with ``read`` the read of the boxes in the same call where the
+        source can (X11: ``XDamageSource.take_read``); a source that cannot returns
+        ``take``'s answer and None."""
+        ...
 
     def wait(self, timeout: float) -> None: ...
 
@@ -138,6 +150,7 @@ class DamageGrabber:
         self._next_full = 0.0
         self._cursor: tuple[int, int] | None = None  #: the last pointer read
         self.full_grabs = 0  #: how many grabs read the whole monitor (tests, bench)
+        self.lane_grabs = 0  #: how many took and read their boxes in one C call (tests)
         self._source = source_factory()
 
     @property
@@ -189,9 +202,27 @@ class DamageGrabber:
         return self._screen.monitors()
 
     def grab(self, monitor: Monitor) -> CapturedFrame:
-        rects, moves = self._source.take(monitor.left, monitor.top)
         now = self._clock()
         kept = self._kept
+        lane = None
+        if (
+            kept is not None
+            and now < self._next_full
+            and (monitor is self._monitor or monitor == self._monitor)
+        ):
+            # (a typed key's grab: the take and the read of its boxes in one C call)
+            screen_lane = self._screen.box_lane()
+            lane = None if screen_lane is None else kept.box_read(screen_lane)
+        rects, moves, outcome = self._source.take_read(monitor.left, monitor.top, lane)
+        if outcome is not None and kept is not None:
+            boxes = cast("tuple[Rect, ...]", rects)  # (coalesced, not raw: Rects)
+            if isinstance(outcome, int):
+                self.lane_grabs += 1
+                frame = kept.box_read_done(boxes)
+                return self._grabbed(frame, monitor, boxes, moves)
+            self._screen.box_lane_failed(outcome)  # (read by the Python, below)
+            frame, damage = kept.read(boxes)
+            return self._grabbed(frame, monitor, damage, moves)
         if kept is None or (monitor is not self._monitor and monitor != self._monitor):
             self._next_full = now + self._safety
             self.full_grabs += 1
@@ -209,6 +240,16 @@ class DamageGrabber:
             cursor = self._read_cursor(monitor)
             return CapturedFrame(frame, monitor, cursor, stamp, checked, moves)
         frame, damage = kept.read(coalesce(rects, monitor.width, monitor.height))
+        return self._grabbed(frame, monitor, damage, moves)
+
+    def _grabbed(
+        self,
+        frame: Pixels,
+        monitor: Monitor,
+        damage: tuple[Rect, ...] | None,
+        moves: tuple[Motion, ...],
+    ) -> CapturedFrame:
+        """A grab of damage (not a full one): the pointer is read only if it moved."""
         stamp = time.monotonic()
         pointer_still = self._source.pointer_events and not self._source.pointer_moved
         cursor = self._cursor if pointer_still else self._read_cursor(monitor)

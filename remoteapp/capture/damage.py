@@ -39,6 +39,9 @@ EVERYTHING: Final[RectTuple] = (0, 0, 0x7FFF, 0x7FFF)
 #: Up to this many rectangles are merged in plain Python (a keystroke, a caret: the
 #: common case, where numpy's per-call overhead would cost more than the work).
 FEW_RECTS: Final = 16
+#: The rule's numbers and the box type, as the C damage grab takes them
+#: (``x11_link.XLink.take_boxes``): it coalesces as ``coalesce`` does, up to FEW_RECTS.
+NATIVE_RULES: Final = (TILE, MAX_BOXES, DENSE_SHARE, FEW_RECTS, Rect)
 
 
 def coalesce(

@@ -27,7 +27,7 @@ from remoteapp.errors import CaptureError, NoDisplayError
 
 if TYPE_CHECKING:
     from remoteapp.capture.shm_frame import SharedFrame
-    from remoteapp.capture.x11_link import XLink
+    from remoteapp.capture.x11_link import BoxLane, XLink
 
 log = logging.getLogger("remoteapp.capture")
 
@@ -89,6 +89,7 @@ class ScreenGrabber:
         #: what the C extension's box reads need of mss's segment (``_find_native_target``;
         #: None: not looked up yet, False: they are off for good)
         self._native_target: tuple[int, int, object, int] | Literal[False] | None = None
+        self._lane: BoxLane | None = None  #: the C damage grab's read (``box_lane``)
         self._woken = threading.Event()  #: wake() came (wait)
 
     def __enter__(self) -> ScreenGrabber:
@@ -104,6 +105,7 @@ class ScreenGrabber:
 
     def close(self) -> None:
         self._native_target = False  # (it holds mss's mapping, which closes below)
+        self._lane = None
         if self._link is not None:
             self._link.close()
             self._link = None
@@ -133,6 +135,7 @@ class ScreenGrabber:
     def _shm_link_failed(self, exc: Exception) -> None:
         """The link broke or the server refused its read: mss's bindings from now on."""
         log.info("capture event=shm-link-off reason=%r", str(exc))
+        self._lane = None  # (its socket closes now)
         if self._link is not None:
             self._link.close()
             self._link = None
@@ -261,8 +264,25 @@ class ScreenGrabber:
             self._shm_link_failed(exc)
         except Exception as exc:  # mss's segment is not what it was (a larger screen since)
             log.info("capture event=shm-native-off reason=%r", str(exc))
-        self._native_target = False
+        self._native_target, self._lane = False, None
         return False
+
+    def box_lane(self) -> BoxLane | None:
+        """What the C damage grab needs to read boxes as ``bring_and_grab`` does, through
+        the same link and mss's segment (``x11_link.XLink.take_boxes``); None where it
+        cannot (as ``bring_and_grab``'s False).  Kept until a failure turns it off."""
+        if self._lane is None and False not in (self._shm_direct, self._native_target):
+            target = self._native_target or self._find_native_target()
+            link = self.shm_link()
+            if target is not None and link is not None:
+                self._lane = link.lane(*target)
+        return self._lane
+
+    def box_lane_failed(self, exc: Exception) -> None:
+        """The C damage grab's read failed: as a failed ``bring_and_grab``, the link and
+        the C reads are off for good (mss's bindings read from then on)."""
+        self._shm_link_failed(exc)
+        self._native_target = False
 
     def _find_native_target(self) -> tuple[int, int, object, int] | None:
         """mss's root drawable, segment id, its mapping and the depth, once mss has
@@ -305,7 +325,7 @@ class ScreenGrabber:
             return True
         except Exception as exc:  # mss changed, or MIT-SHM failed: the public path
             log.info("capture event=shm-direct-off reason=%r", str(exc))
-            self._shm_direct = False
+            self._shm_direct, self._lane = False, None
             return False
 
     def shm_read(

@@ -31,7 +31,7 @@ import contextlib
 import logging
 import operator
 from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 
@@ -41,6 +41,9 @@ from remoteapp.codec.compare import frames_equal
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.pixels import Pixels
 from remoteapp.errors import CaptureError
+
+if TYPE_CHECKING:
+    from remoteapp.capture.x11_link import BoxLane, BoxRead
 
 log = logging.getLogger("remoteapp.capture")
 _WIDTH: Final = operator.attrgetter("w")
@@ -111,6 +114,25 @@ class KeptFrames:
         self._handed = True
         reported = self._read_boxes(back, boxes)
         return back.pixels, None if boxes is None else reported
+
+    def box_read(self, lane: BoxLane) -> BoxRead | None:
+        """What the C damage grab needs to read this grab's boxes as ``read`` does (into
+        back, the stale areas brought over first), or None where ``read`` must: one
+        frame, or the last grab not adopted (``x11_link.XLink.take_boxes``)."""
+        back = self._back
+        if back is None or self._handed:
+            return None
+        mon = self._monitor
+        return (mon.width, mon.height, self._wide_from, lane, back.pixels, self._front.pixels,
+                self._stale)  # fmt: skip
+
+    def box_read_done(self, boxes: tuple[Rect, ...]) -> Pixels:
+        """The C damage grab read ``boxes`` (all narrower than ``_wide_from``) into back
+        (``box_read``): the frame to hand over, as ``read`` returns it."""
+        if not boxes:
+            return self._front.pixels  # nothing new: the reference as it is
+        self._stale, self._handed = [], True
+        return self._back.pixels  # type: ignore[union-attr]  # (box_read: two frames)
 
     def read_checked(self) -> tuple[Pixels, tuple[Rect, ...] | None]:
         """The safety check's read: everything, as ``read(None)``.  With two frames the

@@ -35,11 +35,12 @@ import os
 import select
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any, Final
 
 from remoteapp.capture import x11_link, x11_wire
 from remoteapp.capture.damage import EVERYTHING, Geometry, RectTuple, WindowMoves
-from remoteapp.capture.x11_link import XLink, queued
+from remoteapp.capture.x11_link import BoxRead, XLink, queued
 from remoteapp.codec.motion import Motion
 from remoteapp.errors import CaptureError
 
@@ -301,7 +302,7 @@ class XDamageSource:
         either means the damage is not to be trusted any more."""
         return x11_wire.region_rectangles(link.round_trip(self._fetch_bytes))
 
-    def _add(self, rects: list[RectTuple]) -> None:
+    def _add(self, rects: Sequence[RectTuple]) -> None:
         if len(self._rects) + len(rects) > MAX_PENDING_RECTS:
             self._rects = [EVERYTHING]
         else:
@@ -319,7 +320,9 @@ class XDamageSource:
         """Damage or a pointer move gathered and not taken (what ``wait`` read)."""
         return self._dirty or bool(self._rects) or self._pointer_moved
 
-    def take(self, left: int = 0, top: int = 0) -> tuple[list[RectTuple], tuple[Motion, ...]]:
+    def take(
+        self, left: int = 0, top: int = 0
+    ) -> tuple[Sequence[RectTuple], tuple[Motion, ...]]:
         """Damage (x, y, w, h) and move hints since the last take, relative to (left, top).
         Events already in are gathered first, unless the last ``wait`` has just read
         them (one syscall per frame saved: what comes in between ends the next wait, and
@@ -327,6 +330,17 @@ class XDamageSource:
         with damage reported, the region is fetched here (one round trip on the second
         connection).  ``pointer_moved`` then says whether the pointer moved since the
         previous take."""
+        rects, moves, _ = self.take_read(left, top, None)
+        return rects, moves
+
+    def take_read(
+        self, left: int, top: int, read: BoxRead | None
+    ) -> tuple[Sequence[RectTuple], tuple[Motion, ...], int | Exception | None]:
+        """``take``, and with ``read`` the read of the damage's boxes in the same C call
+        where it can (``XLink.take_boxes``: a typed key's grab).  The third item says
+        which: None, the damage as ``take`` returns it (nothing read); else the coalesced
+        boxes, read into the frame (the read's skipped events) or not (the read's error:
+        the frame is not to be trusted at the boxes and the stale boxes)."""
         if not self._fresh:
             self._gather()
         self._fresh = False
@@ -334,14 +348,22 @@ class XDamageSource:
         if self._dirty and not self._dead:
             self._dirty = False  # cleared first: a draw after the subtract raises an event
             try:
-                self._add(self._fetch(self._q))
+                got = None
+                if read is not None and not self._rects:
+                    got = self._q.take_boxes(self._fetch_bytes, left, top, read)
+                if got is None:
+                    self._add(self._fetch(self._q))
+                elif got[1] is not None:  # (the boxes: read, or the read failed)
+                    return got[0], self._moves.moved(left, top), got[1]
+                else:
+                    self._add(got[0])  # (the reply's rectangles)
             except Exception as exc:  # the connection broke: everything, to be safe
                 self._lost(exc)
         rects, self._rects = self._rects, []
         moves = self._moves.moved(left, top)
         if left or top:
             rects = [(x - left, y - top, w, h) for x, y, w, h in rects]
-        return rects, moves
+        return rects, moves, None
 
     def sync(self, timeout: float = 5.0) -> bool:
         """Gather every damage the X server had reported when this was called (a round

@@ -33,6 +33,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from remoteapp.capture import x11_wire
+from remoteapp.capture.damage import NATIVE_RULES
+from remoteapp.codec.geometry import Rect
 from remoteapp.codec.pixels import Pixels
 from remoteapp.errors import CaptureError
 
@@ -41,7 +43,16 @@ try:
 except ImportError:  # not built (no compiler at install, not Linux): Python does it
     native = None  # type: ignore[assignment]
 
-__all__ = ["REPLY_BOUND_S", "XLink", "native", "queued"]  # (native: x11_damage's wait too)
+__all__ = ["REPLY_BOUND_S", "BoxLane", "BoxRead", "XLink", "native", "queued"]
+# (native: x11_damage's wait too)
+
+#: What the C box read needs of a link and mss's segment (``XLink.lane``): the link's
+#: socket, MIT-SHM's opcode, the root drawable, the segment, its mapping, the depth.
+BoxLane = tuple[int, int, int, int, object, int]
+#: One damage grab's read (``XLink.take_boxes``): the monitor's width and height, the
+#: narrowest box read as whole rows, the lane, the frame to read into, the frame that is
+#: the reference (``front``) and where the first differs from it (``stale``).
+BoxRead = tuple[int, int, int, BoxLane, Pixels, Pixels, Sequence[Rect]]
 
 #: Longest a round trip waits for the X server's answer.
 REPLY_BOUND_S: Final = 5.0
@@ -200,6 +211,45 @@ class XLink:
         except _NATIVE_ERRORS as exc:
             raise self._break(_mapped(exc)) from exc
         return True
+
+    def lane(self, drawable: int, seg: int, shm: object, depth: int) -> BoxLane | None:
+        """The C box read's way to this link (``take_boxes``); None where it cannot take
+        it (no C extension, no MIT-SHM, a partial packet, a break)."""
+        if native is None or self._reader.buffered or self._shm_major is None or self._broken:
+            return None
+        return (self._sock.fileno(), self._shm_major, drawable, seg, shm, depth)
+
+    def take_boxes(
+        self, request: bytes, left: int, top: int, read: BoxRead
+    ) -> tuple[Sequence[tuple[int, int, int, int]], int | Exception | None] | None:
+        """The damage fetch ``request`` on this link and, in the same C call, the read of
+        the boxes it gives into ``read``'s frame (through its lane's link): the damage
+        fetch, ``damage.coalesce`` and ``read_boxes`` in one (``_xwire.take_boxes``).
+
+        Returns (boxes, the read's events skipped) when it read them, (boxes, the error)
+        when the read failed (the frame is not to be trusted at the boxes and stale
+        boxes), (rects as ``x11_wire.region_rectangles`` has them, None) when the rule
+        asks for the Python (many rectangles, a wide box), or None, nothing done, where
+        the C extension cannot take this link now.  The fetch's failure raises as
+        ``round_trip``'s."""
+        if native is None or self._reader.buffered or self._broken is not None:
+            return None
+        width, height, wide_from, lane, frame, front, stale = read
+        try:
+            skipped, got, outcome = native.take_boxes(
+                self._sock.fileno(), request, _BOUND_MS, left, top, width, height, wide_from,
+                NATIVE_RULES, lane, frame, front, stale,
+            )  # fmt: skip
+        except OSError as exc:
+            raise self._break(x11_wire.XWireError(f"the X connection failed: {exc}")) from exc
+        except _NATIVE_ERRORS as exc:
+            raise self._break(_mapped(exc)) from exc
+        self.skipped += skipped
+        if isinstance(outcome, BaseException):  # (the read's link, not this one)
+            outcome = _mapped(outcome) if isinstance(outcome, _NATIVE_ERRORS) else (
+                x11_wire.XWireError(f"the X connection failed: {outcome}")
+            )  # fmt: skip
+        return got, outcome
 
     def close(self) -> None:
         with contextlib.suppress(Exception):  # (python-xlib reads what is left first: a

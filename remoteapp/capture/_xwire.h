@@ -1,0 +1,67 @@
+/* What the ``_xwire`` extension's C files share (internal: not a Python API).
+ *
+ * _xwire.c holds the wire (send, framed reads, the ShmGetImage batch), _xboxes.c the
+ * few-rectangle coalescing rule, _xtake.c the damage grab that uses both in one call.
+ */
+#ifndef REMOTEAPP_XWIRE_H
+#define REMOTEAPP_XWIRE_H
+
+#include <Python.h>
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define XW_HIDDEN __attribute__((visibility("hidden")))
+#define PACKET_HEAD 32
+#define XW_MAX_FEW 64 /* rectangles the C coalescing takes at most */
+
+/* What went wrong, set without the GIL and raised after it is taken back. */
+typedef struct {
+    int err;             /* errno, for OSError */
+    const char *wire;    /* a wire-level message */
+    unsigned char xerr[PACKET_HEAD];
+    int has_xerr;
+} failure;
+
+/* A box of a frame to read (x, y, w, h), and where its pixels land in the segment. */
+typedef struct {
+    int x, y, w, h;
+    size_t offset;
+} box;
+
+XW_HIDDEN int64_t now_ms(void);
+XW_HIDDEN int send_all(int fd, const unsigned char *data, size_t len, int64_t deadline,
+                       failure *f);
+XW_HIDDEN int recv_exact(int fd, unsigned char *buf, size_t len, int64_t deadline,
+                         failure *f);
+XW_HIDDEN int next_reply(int fd, unsigned char head[PACKET_HEAD], size_t *extra,
+                         Py_ssize_t *skipped, int64_t deadline, failure *f);
+/* The failure as the exception it raises (an ``Error`` or an OSError), not raised;
+ * NULL with an error set if that could not be built. */
+XW_HIDDEN PyObject *failure_exception(const failure *f);
+XW_HIDDEN PyObject *raise_failure(const failure *f);
+
+/* The frame's stale boxes from a sequence of (x, y, w, h), clipped to the frame and the
+ * empty ones dropped: *out PyMem-allocated (free it), *count of them; -1 with an error. */
+XW_HIDDEN int parse_stale(PyObject *stale, int width, int height, box **out,
+                          Py_ssize_t *count);
+/* NULL, or a message: why ``b`` cannot be read into a width x height frame at (left,
+ * top) on the root through a segment of ``room`` bytes. */
+XW_HIDDEN const char *box_problem(const box *b, int width, int height, int left, int top,
+                                  size_t room);
+/* Without the GIL: copy the stale boxes from front into frame, then read the boxes
+ * (checked by box_problem) through the segment into frame; 0, or -1 and *f. */
+XW_HIDDEN int read_into(int fd, int shm_major, uint32_t drawable, uint32_t seg,
+                        const unsigned char *shm, size_t room, unsigned char *frame,
+                        const unsigned char *front, int width, int left, int top, box *boxes,
+                        Py_ssize_t n, const box *stale, Py_ssize_t n_stale, int depth,
+                        int64_t deadline, Py_ssize_t *skipped, failure *f);
+
+/* damage.coalesce's rule for at most XW_MAX_FEW rectangles (x, y, w, h, already in
+ * the frame's coordinates, each |value| <= 2**40; width, height <= 2**20): the pixel
+ * boxes into ``out`` (XW_MAX_FEW of them), their count. */
+XW_HIDDEN Py_ssize_t coalesce_core(const long long (*rects)[4], Py_ssize_t n,
+                                   long long width, long long height, long long tile,
+                                   Py_ssize_t max_boxes, double dense, long long (*out)[4]);
+
+#endif
