@@ -61,23 +61,18 @@ static PyObject *raw_rects(const unsigned char *data, Py_ssize_t n) {
     return out;
 }
 
-/* A rect_type (a tuple subclass of plain tuple layout: a named tuple) of four ints,
- * made as tuple.__new__ makes it: no Python runs. */
+/* A rect_type (a tuple subclass: a named tuple) of four ints, made by tuple.__new__
+ * itself (which sets up what a tuple needs, its hash cache included): no Python runs,
+ * where the named tuple's own __new__ is Python. */
 static PyObject *rect_of(PyTypeObject *type, const int v[4]) {
-    PyObject *items[4] = {NULL};
-    for (int k = 0; k < 4; k++)
-        if ((items[k] = PyLong_FromLong(v[k])) == NULL)
-            goto fail;
-    PyObject *t = type->tp_alloc(type, 4);
-    if (t == NULL)
-        goto fail;
-    for (int k = 0; k < 4; k++)
-        PyTuple_SET_ITEM(t, k, items[k]);
+    PyObject *plain = Py_BuildValue("(iiii)", v[0], v[1], v[2], v[3]);
+    PyObject *args = plain == NULL ? NULL : PyTuple_Pack(1, plain);
+    Py_XDECREF(plain);
+    if (args == NULL)
+        return NULL;
+    PyObject *t = PyTuple_Type.tp_new(type, args, NULL);
+    Py_DECREF(args);
     return t;
-fail:
-    for (int k = 0; k < 4; k++)
-        Py_XDECREF(items[k]);
-    return NULL;
 }
 
 /* The fetch, without the GIL: the reply's rectangles into *data (PyMem_RawMalloc'ed,
@@ -182,6 +177,7 @@ XW_HIDDEN PyObject *xwire_take_boxes(PyObject *self, PyObject *args) {
     }
     Py_ssize_t read_skipped = 0;
     bad = 0;
+    deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0); /* (the read's own bound) */
     if (m) {
         Py_BEGIN_ALLOW_THREADS
         bad = read_into(read_fd, shm_major, drawable, seg, shm.buf, room, frame.buf, front.buf,

@@ -27,6 +27,7 @@ Errors: ``CaptureError`` when the connection cannot be opened or set up;
 from __future__ import annotations
 
 import contextlib
+import logging
 import select
 import time
 from collections.abc import Callable, Sequence
@@ -42,6 +43,8 @@ try:
     from remoteapp.capture import _xwire as native
 except ImportError:  # not built (no compiler at install, not Linux): Python does it
     native = None  # type: ignore[assignment]
+
+log = logging.getLogger("remoteapp.capture")
 
 __all__ = ["REPLY_BOUND_S", "BoxLane", "BoxRead", "XLink", "native", "queued"]
 # (native: x11_damage's wait too)
@@ -230,8 +233,8 @@ class XLink:
         when the read failed (the frame is not to be trusted at the boxes and stale
         boxes), (rects as ``x11_wire.region_rectangles`` has them, None) when the rule
         asks for the Python (many rectangles, a wide box), or None, nothing done, where
-        the C extension cannot take this link now.  The fetch's failure raises as
-        ``round_trip``'s."""
+        the C extension cannot take this link now or refuses ``read`` (more stale boxes
+        than it takes, say).  The fetch's failure raises as ``round_trip``'s."""
         if native is None or self._reader.buffered or self._broken is not None:
             return None
         width, height, wide_from, lane, frame, front, stale = read
@@ -244,6 +247,10 @@ class XLink:
             raise self._break(x11_wire.XWireError(f"the X connection failed: {exc}")) from exc
         except _NATIVE_ERRORS as exc:
             raise self._break(_mapped(exc)) from exc
+        except (ValueError, TypeError, BufferError) as exc:  # (refused before the fetch:
+            # the damage is still the server's, and the caller's Python fetches it)
+            log.info("capture event=damage-lane-refused reason=%r", str(exc))
+            return None
         self.skipped += skipped
         if isinstance(outcome, BaseException):  # (the read's link, not this one)
             outcome = _mapped(outcome) if isinstance(outcome, _NATIVE_ERRORS) else (

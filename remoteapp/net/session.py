@@ -152,8 +152,10 @@ class SessionConnection:
 
     def send(self, event: Event) -> bytes:
         """Bytes for ``event``; LocalProtocolError if this side may not send it now."""
-        if type(event) is ScreenUpdate and self._small_update_ok(event):
-            return self._send_small_update(event)
+        if type(event) is ScreenUpdate:
+            small = self.small_update(event.seq, event.data)
+            if small is not None:
+                return small
         name = type(event).__name__
         new_state = next_state(self.our_state, self.our_role, name)
         if new_state is None:
@@ -181,22 +183,22 @@ class SessionConnection:
         self.our_state = new_state
         return data
 
-    def _small_update_ok(self, event: ScreenUpdate) -> bool:
-        """The customer's common case (a typed key's update, one frame, a credit free)
-        that ``_send_small_update`` takes without the general path's steps."""
-        return (
-            self.our_state is State.ACTIVE
-            and self.our_role is Role.CUSTOMER
-            and len(event.data) <= min(CHUNK, SMALL_UPDATE, self._max_update)
-            and len(self._in_flight) < max(self._window, self._small_window)
-            and (not self._large_in_flight or len(self._in_flight) < self._window)
-        )
-
-    def _send_small_update(self, event: ScreenUpdate) -> bytes:
-        """``send`` of an update ``_small_update_ok`` allows: the same bytes and books."""
-        self._in_flight.append((event.seq, False))
-        head = HEADER.pack(5 + len(event.data), Msg.UPDATE_CHUNK)
-        return head + _CHUNK_HEAD.pack(event.seq & 0xFFFFFFFF, _FIRST | _LAST) + event.data
+    def small_update(self, seq: int, data: bytes) -> bytes | None:
+        """``send(ScreenUpdate(seq, data))`` in the customer's common case (a typed key's
+        update: one frame, a credit free) without the general path's steps: the same
+        bytes and books.  None, nothing done, otherwise (``send`` then takes it)."""
+        out = len(self._in_flight)
+        if (
+            self.our_state is not State.ACTIVE
+            or self.our_role is not Role.CUSTOMER
+            or len(data) > min(CHUNK, SMALL_UPDATE, self._max_update)
+            or out >= max(self._window, self._small_window)
+            or (self._large_in_flight and out >= self._window)
+        ):
+            return None
+        self._in_flight.append((seq, False))
+        head = HEADER.pack(5 + len(data), Msg.UPDATE_CHUNK)
+        return head + _CHUNK_HEAD.pack(seq & 0xFFFFFFFF, _FIRST | _LAST) + data
 
     def _check_ack(self, event: UpdateAck) -> None:
         """(Agent) an ack covers updates received and not acked yet: one by one, in order,

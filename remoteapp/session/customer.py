@@ -44,7 +44,6 @@ from remoteapp.net.session import (
     PointerMove,
     Pong,
     ScreenInfo,
-    ScreenUpdate,
     SelectMonitor,
     SessionConnection,
     SetQuality,
@@ -357,9 +356,7 @@ class CustomerSession:
                 with self._lock:
                     self._rate.sent(seq, len(update), time.monotonic())
                 written = functools.partial(self._update_out, seq)
-                if not self.transport.send(
-                    ScreenUpdate(seq, update), wait=SEND_WAIT_S, on_write=written
-                ):
+                if not self.transport.send_update(seq, update, written, SEND_WAIT_S):
                     return
                 seq = (seq + 1) & 0xFFFFFFFF
                 self.frames_sent += 1

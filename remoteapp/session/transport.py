@@ -33,7 +33,14 @@ from collections.abc import Callable
 from typing import Final
 
 from remoteapp.errors import LocalProtocolError, RemoteProtocolError
-from remoteapp.net.session import Bye, ConnectionClosed, Event, PointerMove, SessionConnection
+from remoteapp.net.session import (
+    Bye,
+    ConnectionClosed,
+    Event,
+    PointerMove,
+    ScreenUpdate,
+    SessionConnection,
+)
 from remoteapp.secure import Channel, SecureError, SecureParams
 from remoteapp.session.secure_link import HANDSHAKE_TIMEOUT_S, secure
 from remoteapp.session.send_queue import MAX_BYTES, MAX_EVENTS, Queued, SendQueue
@@ -167,6 +174,26 @@ class Transport(Writes):
                 f"the other side stopped reading ({self.max_events} events waiting to be sent)"
             )
         return bool(queued)
+
+    def send_update(
+        self, seq: int, data: bytes, on_write: Callable[[float], None], wait: float
+    ) -> bool:
+        """``send(ScreenUpdate(seq, data), wait=wait, on_write=on_write)``; a typed key's
+        update (small, a credit free, nothing queued or being written) is framed
+        (``SessionConnection.small_update``) and written here without the general
+        path's steps."""
+        with self._conn_lock:
+            if self._shut:
+                return False
+            framed = None
+            if self._write_turn():
+                framed = self.conn.small_update(seq, data)
+                if framed is None:  # (not small, or no credit: the general path's)
+                    self._let_go()
+            queued_at = time.monotonic()
+        if framed is None:
+            return self.send(ScreenUpdate(seq, data), wait=wait, on_write=on_write)
+        return self._write_now(framed, on_write, queued_at)
 
     def _wait_for_room(self, timeout: float) -> bool:
         queue = self._queue

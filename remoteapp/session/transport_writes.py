@@ -112,6 +112,13 @@ class Writes:
             return None
         return sealed
 
+    def _let_go(self) -> None:
+        """Give the write turn back without writing (the writer may wait for it)."""
+        with self._room_lock:
+            self._busy = False
+            if self._queue:
+                self._room.notify_all()
+
     def _write_now(
         self, data: bytes, on_write: Callable[[float], None] | None, queued_at: float
     ) -> bool:
@@ -123,8 +130,7 @@ class Writes:
         if channel is not None and twin is not None:  # (else the session ended meanwhile)
             sealed = self._seal(channel, data, on_write, queued_at)
         if sealed is None or twin is None:  # (or it has now)
-            with self._room_lock:
-                self._busy = False
+            self._let_go()
             return False
         try:
             sent = twin.send(sealed)

@@ -80,6 +80,7 @@ def test_the_c_lane_gives_the_python_lanes_boxes_and_pixels(
         truth = poll.grab(mon).pixels
         assert shots[0].damage == shots[1].damage, f"step {step}"
         assert shots[0].damage and all(type(box) is Rect for box in shots[0].damage)
+        assert {hash(box) for box in shots[0].damage} == {hash(tuple(b)) for b in shots[1].damage}
         for shot in shots:
             assert np.array_equal(shot.pixels, truth), f"step {step}: {shot.damage}"
     assert c_lane.lane_grabs - before == 40
@@ -156,6 +157,34 @@ def test_a_failed_fetch_reports_everything(
     painter.d.sync()
     damage = until_exact(c_lane, pipe, lambda: poll.grab(mon).pixels)
     assert damage == [(Rect(0, 0, mon.width, mon.height),)]
+
+
+@pytest.mark.display
+def test_a_read_the_c_call_refuses_leaves_the_damage_to_the_python(
+    lanes: tuple[DamageGrabber, DamageGrabber, ScreenGrabber], painter: Painter
+) -> None:
+    """More stale boxes than the C read takes: refused before the fetch, so the Python
+    fetches and reads the damage (its own C read refuses them too, and is off from then
+    on, as for any failure of it), and damage reporting goes on."""
+    c_lane, _, poll = lanes
+    mon = poll.monitors()[1]
+    _settle(c_lane)
+    pipe = Pipe(c_lane)
+    kept = c_lane._kept
+    assert kept is not None
+    kept._stale = kept._stale + [Rect(0, 0, 1, 1)] * 5000  # (an update's: about 50)
+    before = c_lane.lane_grabs
+    painter.fill(30, 40, 7, 7, 0x123456)
+    painter.d.sync()
+    damage = until_exact(c_lane, pipe, lambda: poll.grab(mon).pixels)
+    assert damage[0] and damage[0] != (Rect(0, 0, mon.width, mon.height),)
+    assert c_lane.lane_grabs == before
+    source = c_lane._source
+    assert isinstance(source, XDamageSource) and not source._dead
+    painter.fill(60, 40, 7, 7, 0x654321)
+    painter.d.sync()
+    damage = until_exact(c_lane, pipe, lambda: poll.grab(mon).pixels)
+    assert damage[0] and damage[0] != (Rect(0, 0, mon.width, mon.height),)
 
 
 @pytest.mark.display

@@ -470,10 +470,15 @@ def test_a_small_updates_short_path_gives_the_general_paths_bytes_and_books(
     max_update: int,
 ) -> None:
     """``send`` takes a typed key's update by a short path: the same frame, the same
-    credits after it, and the same refusal when no credit is left or it is too big."""
+    credits after it, and the same refusal when no credit is left or it is too big.
+    ``small_update`` (the transport's) gives that frame too, or None and no change."""
     short = customer_in_state(window, small_window, in_flight, max_update)
     general = customer_in_state(window, small_window, in_flight, max_update)
     event = ScreenUpdate(seq, bytes(range(256)) * (size // 256) + bytes(size % 256))
+    direct = customer_in_state(window, small_window, in_flight, max_update)
+    framed = direct.small_update(seq, event.data)
+    if framed is None:
+        assert list(direct._in_flight) == in_flight
     had_credit = general.credits > 0
     try:
         expected = general._pack_update(event) if had_credit else None
@@ -487,6 +492,9 @@ def test_a_small_updates_short_path_gives_the_general_paths_bytes_and_books(
     general._large_in_flight += size > SMALL_UPDATE
     assert short.send(event) == expected
     assert list(short._in_flight) == list(general._in_flight)
+    if framed is not None:
+        assert framed == expected
+        assert list(direct._in_flight) == list(general._in_flight)
     assert short.credits == general.credits
     assert short.our_state is State.ACTIVE
 

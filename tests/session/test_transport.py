@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from remoteapp.errors import RemoteProtocolError
+from remoteapp.errors import LocalProtocolError, RemoteProtocolError
 from remoteapp.net.messages import SMALL_WINDOW
 from remoteapp.net.session import (
     CHUNK,
@@ -240,6 +240,40 @@ def test_small_events_go_out_from_the_sender_and_the_writer_takes_what_the_socke
     assert got == sent
     agent.transport.close("test over")
     assert customer.end_reason() == "test over"
+
+
+def test_the_customers_updates_small_ones_written_by_their_sender_all_in_order(
+    pair: StreamPair,
+) -> None:
+    """``send_update``: an update queued behind a large one (the writer's) waits its turn;
+    a small one with nothing ahead is written by the sender itself; every one reports its
+    start (``on_write``); no credit is refused as ``send`` refuses it; closed, False."""
+    agent, customer = ends(pair)
+    t = customer.transport
+    assert _until(lambda: t.queued == 0)
+    lags: list[float] = []
+    before = t.direct_writes
+    pair.b_to_a.stall()
+    big = bytes(range(256)) * 2048  # 512 KiB, over CHUNK: two frames, by the writer
+    assert t.send_update(0, big, lags.append, WAIT_S)
+    assert t.send_update(1, b"typed", lags.append, WAIT_S)  # behind it: queued
+    assert t.direct_writes == before
+    pair.b_to_a.resume()
+    agent.wait_for(ScreenUpdate(1, b"typed"))
+    assert [e.seq for e in agent.events if isinstance(e, ScreenUpdate)] == [0, 1]
+    assert agent.transport.send(UpdateAck(0)) and agent.transport.send(UpdateAck(1))
+    assert _until(lambda: t.conn.credits == SMALL_WINDOW and t.queued == 0)
+    assert t.send_update(2, b"k", lags.append, WAIT_S)
+    agent.wait_for(ScreenUpdate(2, b"k"))
+    assert t.direct_writes == before + 1
+    assert len(lags) == 3 and min(lags) >= 0.0
+    for seq in range(3, 2 + SMALL_WINDOW):  # (2 is in flight)
+        assert t.send_update(seq, b"k", lags.append, WAIT_S)
+    with pytest.raises(LocalProtocolError, match="no credit"):
+        t.send_update(99, b"k", lags.append, WAIT_S)
+    t.close("test over")
+    assert not t.send_update(100, b"k", lags.append, WAIT_S)
+    assert agent.end_reason() == "test over"
 
 
 def test_a_queue_full_of_undroppable_events_ends_the_session_at_once(pair: StreamPair) -> None:
