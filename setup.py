@@ -48,18 +48,25 @@ if sys.platform.startswith("linux"):
         Extension(
             "remoteapp.codec._tilediff",
             ["remoteapp/codec/_tilediff.c"],
+            depends=["remoteapp/codec/_tilediff_core.h"],
             extra_compile_args=FLAGS,
             optional=True,
         ),
         Extension(
             "remoteapp.codec._regions",
             ["remoteapp/codec/_regions.c"],
+            depends=["remoteapp/codec/_regions_core.h"],
             extra_compile_args=FLAGS,
             optional=True,
         ),
         Extension(
             "remoteapp.codec._zstream",
-            ["remoteapp/codec/_zstream.c"],
+            ["remoteapp/codec/_zstream.c", "remoteapp/codec/_zsmall.c"],
+            depends=[
+                "remoteapp/codec/_zstream.h",
+                "remoteapp/codec/_tilediff_core.h",
+                "remoteapp/codec/_regions_core.h",
+            ],
             extra_compile_args=FLAGS,
             libraries=["zstd"],
             optional=True,

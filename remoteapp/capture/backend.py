@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Final, Literal, Protocol, cast
+from typing import TYPE_CHECKING, Final, Literal, Protocol
 
 from remoteapp.capture.damage import RectTuple, coalesce
 from remoteapp.capture.grabber import CapturedFrame, Monitor, ScreenGrabber
@@ -204,23 +204,22 @@ class DamageGrabber:
     def grab(self, monitor: Monitor) -> CapturedFrame:
         now = self._clock()
         kept = self._kept
-        lane = None
+        read = None
         if (
             kept is not None
             and now < self._next_full
             and (monitor is self._monitor or monitor == self._monitor)
-        ):
-            # (a typed key's grab: the take and the read of its boxes in one C call)
-            screen_lane = self._screen.box_lane()
-            lane = None if screen_lane is None else kept.box_read(screen_lane)
-        rects, moves, outcome = self._source.take_read(monitor.left, monitor.top, lane)
+        ):  # (a typed key's grab: the take and the read of its boxes in one C call)
+            lane = self._screen.box_lane()
+            read = lane and kept.box_read(lane)
+        rects, moves, outcome = self._source.take_read(monitor.left, monitor.top, read)
         if outcome is not None and kept is not None:
-            boxes = cast("tuple[Rect, ...]", rects)  # (coalesced, not raw: Rects)
+            boxes: tuple[Rect, ...] = rects  # type: ignore[assignment]  # (coalesced: Rects)
             if isinstance(outcome, int):
                 self.lane_grabs += 1
                 frame = kept.box_read_done(boxes)
                 return self._grabbed(frame, monitor, boxes, moves)
-            self._screen.box_lane_failed(outcome)  # (read by the Python, below)
+            self._screen.box_lane_failed(outcome)  # (the Python reads them, below)
             frame, damage = kept.read(boxes)
             return self._grabbed(frame, monitor, damage, moves)
         if kept is None or (monitor is not self._monitor and monitor != self._monitor):

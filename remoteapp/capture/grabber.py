@@ -117,19 +117,20 @@ class ScreenGrabber:
         libxcb bindings per read); None where it cannot be opened, and then mss's
         bindings read.  Opened at the first use: only the damage grabber's box reads
         need it."""
-        if not self._link_tried:
-            self._link_tried = True
-            from remoteapp.capture.x11_link import XLink
+        if self._link_tried:  # (every box read asks: the memo first)
+            return self._link
+        self._link_tried = True
+        from remoteapp.capture.x11_link import XLink
 
-            try:
-                link = XLink(self._display)
-            except CaptureError as exc:
-                log.info("capture event=shm-link-off reason=%r", str(exc))
-                return None
-            if link.has_shm:
-                self._link = link
-            else:
-                link.close()
+        try:
+            link = XLink(self._display)
+        except CaptureError as exc:
+            log.info("capture event=shm-link-off reason=%r", str(exc))
+            return None
+        if link.has_shm:
+            self._link = link
+        else:
+            link.close()
         return self._link
 
     def _shm_link_failed(self, exc: Exception) -> None:
@@ -251,7 +252,7 @@ class ScreenGrabber:
         target = self._native_target or self._find_native_target()
         if target is None:
             return False
-        link = self._link if self._link_tried else self.shm_link()
+        link = self.shm_link()
         if link is None:  # (nor can the link's C reader now: its read_boxes says False)
             return False
         drawable, seg, buf, depth = target

@@ -25,14 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_FEW 64
-#define MAX_RECTS 4096
+#include "_regions_core.h"
 
-/* Python's floor division (the rectangles' coordinates may be negative or huge). */
-static long long floor_div(long long a, long long b) {
-    long long q = a / b;
-    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
+#define MAX_RECTS 4096
 
 /* An int attribute: 0, -1 with an exception set, or 1 when it does not fit in 64 bits
  * (no exception: the caller leaves such a rectangle to Python, which has no limit). */
@@ -48,59 +43,25 @@ static int attr_ll(PyObject *obj, const char *name, long long *out) {
     return overflow ? 1 : 0;
 }
 
-static int by_row_then_column(const void *a, const void *b) {
-    const long long *p = a, *q = b;
-    if (p[0] != q[0])
-        return p[0] < q[0] ? -1 : 1;
-    return p[1] < q[1] ? -1 : (p[1] > q[1]);
-}
-
-/* The few tiles, deduplicated into ``tiles`` (n returned), -1: not few, or left to
- * Python (a coordinate beyond 32 bits), -2: an error (exception set).  ``rects`` is a
- * tuple: it holds its items while their attributes are read. */
+/* The few tiles of ``rects`` (a tuple: it holds its items while their attributes are
+ * read) into ``tiles``: their count, -1: not few or left to Python, -2: an error
+ * (exception set). */
 static int few_tiles(PyObject *rects, long long rows, long long cols, long long tile,
                      long long few_max, long long (*tiles)[2]) {
     Py_ssize_t n = PyTuple_GET_SIZE(rects);
+    const char *names[4] = {"x", "y", "w", "h"};
     int count = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *r = PyTuple_GET_ITEM(rects, i);
         long long v[4];
-        const char *names[4] = {"x", "y", "w", "h"};
         for (int k = 0; k < 4; k++) {
-            int got = attr_ll(r, names[k], &v[k]);
-            if (got < 0)
-                return -2;
-            if (got > 0 || v[k] > INT32_MAX || v[k] < INT32_MIN)
-                return -1;
+            int got = attr_ll(PyTuple_GET_ITEM(rects, i), names[k], &v[k]);
+            if (got != 0)
+                return got < 0 ? -2 : -1;
         }
-        long long x = v[0], y = v[1], w = v[2], h = v[3];
-        if (x < 0 || y < 0)
-            return -1;
-        long long ty0 = floor_div(y, tile), tx0 = floor_div(x, tile);
-        long long ty1 = -floor_div(-(y + h), tile), tx1 = -floor_div(-(x + w), tile);
-        if (ty1 > rows)
-            ty1 = rows;
-        if (tx1 > cols)
-            tx1 = cols;
-        if ((ty1 - ty0) * (tx1 - tx0) > few_max)
-            return -1;
-        for (long long ty = ty0; ty < ty1; ty++)
-            for (long long tx = tx0; tx < tx1; tx++) {
-                int seen = 0;
-                for (int k = 0; k < count && !seen; k++)
-                    seen = tiles[k][0] == ty && tiles[k][1] == tx;
-                if (seen)
-                    continue;
-                if (count >= few_max || count >= MAX_FEW)
-                    return -1;
-                tiles[count][0] = ty;
-                tiles[count][1] = tx;
-                count++;
-            }
-        if (count > few_max) /* (as regions._few_tiles checks after each rectangle) */
+        if (few_tiles_add(v, rows, cols, tile, few_max, tiles, &count) < 0)
             return -1;
     }
-    qsort(tiles, (size_t)count, sizeof tiles[0], by_row_then_column);
+    few_tiles_sort(tiles, count);
     return count;
 }
 
@@ -147,20 +108,9 @@ static PyObject *count_few(PyObject *self, PyObject *args) {
         result = Py_NewRef(Py_None);
         goto end;
     }
-    float *f = freq.buf;
-    const int64_t *t = tested.buf;
-    const float factor = (float)decay, one = 1.0f;
-    const Py_ssize_t size = (Py_ssize_t)(rows * cols);
-    for (Py_ssize_t i = 0; i < size; i++)
-        f[i] = f[i] * factor;
     int due[MAX_FEW];
-    int ndue = 0;
-    for (int k = 0; k < n; k++) {
-        Py_ssize_t i = (Py_ssize_t)(tiles[k][0] * cols + tiles[k][1]);
-        f[i] = f[i] + one;
-        if (f[i] >= (float)test_from && frame - t[i] >= retest_every) /* (as numpy 2) */
-            due[ndue++] = k;
-    }
+    int ndue = count_tiles(freq.buf, tested.buf, rows, cols, (const long long (*)[2])tiles, n,
+                           frame, decay, test_from, retest_every, due);
     result = PyList_New(ndue);
     if (result == NULL)
         goto end;

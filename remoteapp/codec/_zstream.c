@@ -28,22 +28,13 @@
 #include <string.h>
 #include <zstd.h>
 
+#include "_zstream.h"
+
 #define RELEASE_AT (64 << 10)
 #define HEADER 28 /* update_format.HEADER */
 #define OP 14
-#define MAX_DIMENSION 16384
-#define MAX_OPS 65535
 #define PIXELS_KIND 2
 #define CURSOR_KIND 3
-#define CURSOR_BIAS 32768
-
-typedef struct {
-    PyObject_HEAD
-    ZSTD_CCtx *cctx;
-    int level, window_log;
-    int broken; /* libzstd failed part-way: refused until reset() */
-    PyThread_type_lock lock;
-} Stream;
 
 static void lock(Stream *self) {
     if (!PyThread_acquire_lock(self->lock, NOWAIT_LOCK)) {
@@ -96,7 +87,7 @@ static void Stream_dealloc(Stream *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-static int ready(Stream *self) {
+ZS_HIDDEN int ready(Stream *self) {
     if (self->lock == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "Stream.__init__ was not called");
         return 0;
@@ -212,10 +203,6 @@ end:
     return result;
 }
 
-typedef struct {
-    long long x, y, w, h;
-} box;
-
 /* An int (or ``__index__``) attribute of a rectangle: 0, or -1 with an exception set. */
 static int attr_ll(PyObject *obj, const char *name, long long *out) {
     PyObject *v = PyObject_GetAttrString(obj, name);
@@ -239,7 +226,7 @@ static int attr_ll(PyObject *obj, const char *name, long long *out) {
 
 /* A cursor coordinate (an int or ``__index__``) as update_format stores it: clamped to
  * 16 bits, biased. */
-static int cursor_coord(PyObject *v, unsigned *out) {
+ZS_HIDDEN int cursor_coord(PyObject *v, unsigned *out) {
     PyObject *i = PyNumber_Index(v);
     if (i == NULL) {
         PyErr_SetString(PyExc_TypeError, "a cursor is an (x, y) pair of ints");
@@ -299,72 +286,18 @@ static int gather_and_feed(ZSTD_CCtx *cctx, const unsigned char *frame, long lon
     return feed(cctx, raw, raw_len, 1, out, cap, pos, why);
 }
 
-static PyObject *Stream_pack_raw(Stream *self, PyObject *args) {
-    Py_buffer frame;
-    long long width, height;
-    PyObject *rects_obj, *cursor;
-    uint32_t flags, seq;
-    if (!ready(self) ||
-        !PyArg_ParseTuple(args, "y*LLOOO&O&:pack_raw", &frame, &width, &height, &rects_obj,
-                          &cursor, to_u32, &flags, to_u32, &seq))
-        return NULL;
-    PyObject *rects = NULL, *result = NULL;
-    box *boxes = NULL;
+ZS_HIDDEN PyObject *pack_boxes(Stream *self, const unsigned char *frame, long long width,
+                               long long height, const box *boxes, Py_ssize_t n,
+                               int has_cursor, unsigned cx, unsigned cy, uint32_t flags,
+                               uint32_t seq) {
+    PyObject *result = NULL;
     unsigned char *raw = NULL, *out = NULL;
     size_t cap = 0, pos = 0;
     const char *why = NULL;
-    unsigned cx = 0, cy = 0;
-    if (width < 1 || width > MAX_DIMENSION || height < 1 || height > MAX_DIMENSION ||
-        frame.len != width * height * 4) {
-        PyErr_SetString(PyExc_ValueError, "pack_raw: the frame is not width x height BGRA");
-        goto end;
-    }
-    if (flags > 1) {
-        PyErr_SetString(PyExc_ValueError, "pack_raw: flags are 0 or 1 (KEY), seq 32 bits");
-        goto end;
-    }
-    if (cursor != Py_None) {
-        PyObject *pair = PySequence_Fast(cursor, "a cursor is an (x, y) pair of ints");
-        if (pair == NULL)
-            goto end;
-        int bad = PySequence_Fast_GET_SIZE(pair) != 2;
-        if (bad)
-            PyErr_SetString(PyExc_TypeError, "a cursor is an (x, y) pair of ints");
-        else
-            bad = cursor_coord(PySequence_Fast_GET_ITEM(pair, 0), &cx) < 0 ||
-                  cursor_coord(PySequence_Fast_GET_ITEM(pair, 1), &cy) < 0;
-        Py_DECREF(pair);
-        if (bad)
-            goto end;
-    }
-    rects = PySequence_Tuple(rects_obj); /* (attribute reads may run code) */
-    if (rects == NULL)
-        goto end;
-    Py_ssize_t n = PyTuple_GET_SIZE(rects), ops = n + (cursor != Py_None);
-    if (ops > MAX_OPS) {
-        PyErr_Format(PyExc_ValueError, "pack_raw: %zd ops exceed the limit", ops);
-        goto end;
-    }
-    boxes = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(box));
-    if (boxes == NULL) {
-        PyErr_NoMemory();
-        goto end;
-    }
+    Py_ssize_t ops = n + (has_cursor != 0);
     unsigned long long raw_len = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *r = PyTuple_GET_ITEM(rects, i);
-        box *b = &boxes[i];
-        if (attr_ll(r, "x", &b->x) < 0 || attr_ll(r, "y", &b->y) < 0 ||
-            attr_ll(r, "w", &b->w) < 0 || attr_ll(r, "h", &b->h) < 0)
-            goto end;
-        if (b->x < 0 || b->y < 0 || b->w < 1 || b->h < 1 || b->x > width - b->w ||
-            b->y > height - b->h) {
-            PyErr_Format(PyExc_ValueError, "pack_raw: rectangle %zd is empty or off the frame",
-                         i);
-            goto end;
-        }
-        raw_len += (unsigned long long)(b->w * b->h * 4);
-    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        raw_len += (unsigned long long)(boxes[i].w * boxes[i].h * 4);
     if (raw_len > UINT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "pack_raw: more pixels than an update holds");
         goto end;
@@ -380,12 +313,12 @@ static PyObject *Stream_pack_raw(Stream *self, PyObject *args) {
     lock(self);
     if (raw_len > RELEASE_AT) {
         Py_BEGIN_ALLOW_THREADS failed =
-            gather_and_feed(self->cctx, frame.buf, width, boxes, n, raw, (size_t)raw_len, &out,
+            gather_and_feed(self->cctx, frame, width, boxes, n, raw, (size_t)raw_len, &out,
                             &cap, &pos, &why);
         Py_END_ALLOW_THREADS
     } else {
-        failed = gather_and_feed(self->cctx, frame.buf, width, boxes, n, raw, (size_t)raw_len,
-                                 &out, &cap, &pos, &why);
+        failed = gather_and_feed(self->cctx, frame, width, boxes, n, raw, (size_t)raw_len, &out,
+                                 &cap, &pos, &why);
     }
     if (failed)
         self->broken = 1;
@@ -422,7 +355,7 @@ static PyObject *Stream_pack_raw(Stream *self, PyObject *args) {
         put16(op + 8, (unsigned)boxes[i].h);
         put32(op + 10, (uint32_t)(boxes[i].w * boxes[i].h * 4));
     }
-    if (cursor != Py_None) {
+    if (has_cursor) {
         op[0] = CURSOR_KIND;
         op[1] = 1; /* visible */
         put16(op + 2, cx);
@@ -433,9 +366,82 @@ static PyObject *Stream_pack_raw(Stream *self, PyObject *args) {
     memcpy(op, out, pos);
     result = Py_BuildValue("(NnK)", update, (Py_ssize_t)pos, raw_len);
 end:
-    PyMem_Free(boxes);
     PyMem_RawFree(raw);
     PyMem_RawFree(out);
+    return result;
+}
+
+/* A cursor: None, or an (x, y) pair of ints (clamped as update_format stores it). */
+ZS_HIDDEN int parse_cursor(PyObject *cursor, int *has, unsigned *cx, unsigned *cy) {
+    *has = cursor != Py_None;
+    if (!*has)
+        return 0;
+    PyObject *pair = PySequence_Fast(cursor, "a cursor is an (x, y) pair of ints");
+    if (pair == NULL)
+        return -1;
+    int bad = PySequence_Fast_GET_SIZE(pair) != 2;
+    if (bad)
+        PyErr_SetString(PyExc_TypeError, "a cursor is an (x, y) pair of ints");
+    else
+        bad = cursor_coord(PySequence_Fast_GET_ITEM(pair, 0), cx) < 0 ||
+              cursor_coord(PySequence_Fast_GET_ITEM(pair, 1), cy) < 0;
+    Py_DECREF(pair);
+    return bad ? -1 : 0;
+}
+
+static PyObject *Stream_pack_raw(Stream *self, PyObject *args) {
+    Py_buffer frame;
+    long long width, height;
+    PyObject *rects_obj, *cursor;
+    uint32_t flags, seq;
+    if (!ready(self) ||
+        !PyArg_ParseTuple(args, "y*LLOOO&O&:pack_raw", &frame, &width, &height, &rects_obj,
+                          &cursor, to_u32, &flags, to_u32, &seq))
+        return NULL;
+    PyObject *rects = NULL, *result = NULL;
+    box *boxes = NULL;
+    unsigned cx = 0, cy = 0;
+    int has_cursor = 0;
+    if (width < 1 || width > MAX_DIMENSION || height < 1 || height > MAX_DIMENSION ||
+        frame.len != width * height * 4) {
+        PyErr_SetString(PyExc_ValueError, "pack_raw: the frame is not width x height BGRA");
+        goto end;
+    }
+    if (flags > 1) {
+        PyErr_SetString(PyExc_ValueError, "pack_raw: flags are 0 or 1 (KEY), seq 32 bits");
+        goto end;
+    }
+    if (parse_cursor(cursor, &has_cursor, &cx, &cy) < 0)
+        goto end;
+    rects = PySequence_Tuple(rects_obj); /* (attribute reads may run code) */
+    if (rects == NULL)
+        goto end;
+    Py_ssize_t n = PyTuple_GET_SIZE(rects), ops = n + has_cursor;
+    if (ops > MAX_OPS) {
+        PyErr_Format(PyExc_ValueError, "pack_raw: %zd ops exceed the limit", ops);
+        goto end;
+    }
+    boxes = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(box));
+    if (boxes == NULL) {
+        PyErr_NoMemory();
+        goto end;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *r = PyTuple_GET_ITEM(rects, i);
+        box *b = &boxes[i];
+        if (attr_ll(r, "x", &b->x) < 0 || attr_ll(r, "y", &b->y) < 0 ||
+            attr_ll(r, "w", &b->w) < 0 || attr_ll(r, "h", &b->h) < 0)
+            goto end;
+        if (b->x < 0 || b->y < 0 || b->w < 1 || b->h < 1 || b->x > width - b->w ||
+            b->y > height - b->h) {
+            PyErr_Format(PyExc_ValueError, "pack_raw: rectangle %zd is empty or off the frame",
+                         i);
+            goto end;
+        }
+    }
+    result = pack_boxes(self, frame.buf, width, height, boxes, n, has_cursor, cx, cy, flags, seq);
+end:
+    PyMem_Free(boxes);
     Py_XDECREF(rects);
     PyBuffer_Release(&frame);
     return result;
@@ -449,6 +455,10 @@ static PyMethodDef Stream_methods[] = {
      "pack_raw(frame, width, height, rects, cursor, flags, seq) -> (update, body_len, "
      "raw_len): a lossless update of the rectangles' pixels (and the cursor), its body the "
      "next flushed block."},
+    {"encode_small", (PyCFunction)zstream_encode_small, METH_VARARGS,
+     "encode_small(frame, ref, width, height, damage, cursor, seq, motion_min_area, "
+     "raw_max_area, rect_type, tracker) -> None | (update, rects, due, body_len, raw_len): "
+     "a typed key's update in one call (see _zsmall.c)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -19,3 +19,20 @@ class Stream:
         seq: int,
         /,
     ) -> tuple[bytes, int, int]: ...
+    def encode_small(
+        self,
+        frame: object,
+        ref: object,
+        width: int,
+        height: int,
+        damage: Sequence[Rect],
+        cursor: tuple[int, int] | None,
+        seq: int,
+        motion_min_area: int,
+        raw_max_area: int,
+        rect_type: type[Rect],
+        tracker: tuple[object, object, int, float, float, int, int, int] | None,
+        /,
+    ) -> (
+        tuple[bytes | None, list[Rect], list[tuple[int, int]] | None, int, int] | None
+    ): ...

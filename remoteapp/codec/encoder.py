@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Final, NamedTuple
 
 import numpy as np
 
+from remoteapp.codec.frame_check import check_frame
 from remoteapp.codec.framebuffer import copy_rect
 from remoteapp.codec.geometry import Rect, bounding_box
 from remoteapp.codec.lossy import REFRESH_BUDGET, LossyMode, LossyPlanner
@@ -21,10 +22,8 @@ from remoteapp.codec.motion import Motion, Words, find_motion, follow_hint, foll
 from remoteapp.codec.pixels import Pixels
 from remoteapp.codec.raw_bgra import RAW_BGRA
 from remoteapp.codec.search_backoff import SearchBackoff
-from remoteapp.codec.tiles import TileDiff, as_words, boxes_changed_rects, changed_rects
+from remoteapp.codec.tiles import TileDiff, as_words, changed_rects, small_box_rects
 from remoteapp.codec.update_format import (
-    BYTES_PER_PIXEL,
-    MAX_DIMENSION,
     CopyOp,
     CursorOp,
     Flag,
@@ -35,13 +34,14 @@ from remoteapp.codec.update_format import (
 )
 from remoteapp.codec.vp8_codec import DEFAULT_BITRATE
 from remoteapp.codec.zstd_stream import DEFAULT_LEVEL, WINDOW_LOG, StreamCompressor
-from remoteapp.errors import LocalProtocolError
 
 if TYPE_CHECKING:
     from remoteapp.codec._zstream import Stream
 
 #: Look for scroll/move only when the changed area is at least this many pixels.
 MOTION_MIN_AREA: Final = 64 * 64 * 4
+#: ``LossyPlanner.small_lane``'s answer without a planner: every rectangle goes raw
+_NO_PLANNER: Final = (1 << 62, Rect, None)
 FOLLOW_SHIFTS: Final = 3  #: recent copy shifts tried first on the next damaged frame
 
 
@@ -147,21 +147,25 @@ class ScreenEncoder:
         must leave it alone until the next call, and learns from ``changed`` where it
         differs from the frame before (a capture backend with two kept frames).
         """
-        _check_frame(frame)
+        check_frame(frame)
         ref = self._ref
         adopting = adopt and ref is not frame  # (the same array: nothing to adopt)
         if ref is None or self._key_requested or ref.shape != frame.shape:
             return self._key(frame, cursor, adopt)
-        # a typed key's box first: too small for the copy guesses (no move hints)
-        if not moves and (rects := _small_diff(frame, ref, damage)) is not None:
-            return self._finish(frame, ref, rects, [], cursor, adopting)
+        if not moves and damage:  # a typed key's box first: too small for the copy guesses
+            update = self._small(frame, ref, damage, cursor, adopting)
+            if update is not None:
+                return update
+            rects = small_box_rects(frame, ref, damage, MOTION_MIN_AREA)
+            if rects is not None:  # (the planner's turn, or no C extension)
+                return self._finish(frame, ref, rects, [], cursor, adopting)
         ops: list[Op] = []
         copies = 0
         cur_w, ref_w = as_words(frame), as_words(ref)
         rects = self._follow(ref, ref_w, cur_w, damage, moves, ops, adopting)
         if rects is not None:
             copies = 1
-        elif moves and (found := _small_diff(frame, ref, damage)) is not None:
+        elif moves and (found := small_box_rects(frame, ref, damage, MOTION_MIN_AREA)) is not None:
             rects = found
         else:
             boxes: Sequence[Rect | None] = (None,) if damage is None else damage
@@ -212,13 +216,55 @@ class ScreenEncoder:
             ops.append(self._pixels(rect, block, chunks))
         return self._pack(True, frame, ops, chunks, cursor, 0, lossy)
 
+    def _small(
+        self, frame: Pixels, ref: Pixels, damage: Sequence[Rect],
+        cursor: tuple[int, int] | None, adopting: bool,
+    ) -> bytes | None:  # fmt: skip
+        """A typed key's box in one C call (``Stream.encode_small``: the diff, the region
+        tracker's books and the packing, as ``small_box_rects``, ``_finish`` and
+        ``_pack_raw`` would), where the planner has nothing to add; None where the other
+        paths take it (not built, not a small box)."""
+        packer, planner = self._stream.native, self._planner
+        lane = _NO_PLANNER if planner is None else planner.small_lane()
+        if packer is None or lane is None:
+            return None
+        height, width = frame.shape[:2]
+        got = packer.encode_small(
+            frame, ref, width, height, damage, cursor, self._seq, MOTION_MIN_AREA, *lane
+        )
+        if got is None:
+            return None
+        update, rects, due, body_len, raw_len = got
+        if update is None:  # (the planner's turn: a tile due for its measure, JPEG's size)
+            return self._finish(frame, ref, rects, [], cursor, adopting, counted=due)
+        if due is not None:
+            planner.tracker.counted(rects)  # type: ignore[union-attr]  # (lane: a planner)
+        self._seq = (self._seq + 1) & 0xFFFFFFFF
+        self._took(frame, ref, rects, adopting)
+        self.last_stats = EncodeStats(False, 0, len(rects), raw_len, body_len, len(update))
+        return update
+
+    def _took(self, frame: Pixels, ref: Pixels, rects: list[Rect], adopting: bool) -> None:
+        """The reference after an update of raw ``rects``: ``frame`` adopted, or the
+        rectangles copied into the encoder's own."""
+        if adopting:
+            self._ref = frame
+        else:
+            for rect in rects:
+                ref[rect.y : rect.bottom, rect.x : rect.right] = frame[
+                    rect.y : rect.bottom, rect.x : rect.right
+                ]
+        self.changed = tuple(rects)
+
     def _finish(
         self, frame: Pixels, ref: Pixels, rects: list[Rect], ops: list[Op],
         cursor: tuple[int, int] | None, adopting: bool, copies: int = 0,
+        counted: list[tuple[int, int]] | None = None,
     ) -> bytes:  # fmt: skip
         """A delta update's end, once its copies are in ``ops`` (they carry no payload)
         and its changed rectangles found: the planner's lossy part, then the lossless
-        rectangles."""
+        rectangles.  ``counted``: the region tracker's books for ``rects`` are kept
+        already (``_small``), these tiles due for their measure."""
         chunks: list[bytes | memoryview] = []
         lossy = 0
         if self._planner is not None:
@@ -226,7 +272,7 @@ class ScreenEncoder:
             planner.bitrate, planner.fps_cap = self.video_bitrate, self.video_fps
             planner.refresh_budget = self.refresh_pixels
             raw_ops = len(ops)
-            rects = planner.plan(frame, frame if adopting else ref, rects, ops, chunks)
+            rects = planner.plan(frame, frame if adopting else ref, rects, ops, chunks, counted)
             lossy = len(ops) - raw_ops
         packer = self._stream.native
         if not ops and packer is not None:  # lossless rectangles only: one C call
@@ -275,14 +321,7 @@ class ScreenEncoder:
             frame, width, height, rects, cursor, 0, self._seq
         )
         self._seq = (self._seq + 1) & 0xFFFFFFFF
-        if adopting:
-            self._ref = frame
-        else:
-            for rect in rects:
-                ref[rect.y : rect.bottom, rect.x : rect.right] = frame[
-                    rect.y : rect.bottom, rect.x : rect.right
-                ]
-        self.changed = tuple(rects)
+        self._took(frame, ref, rects, adopting)
         self.last_stats = EncodeStats(False, 0, len(rects), raw_len, body_len, len(update))
         return update
 
@@ -367,36 +406,3 @@ class ScreenEncoder:
         payload = self._coder.encode(block)
         chunks.append(payload)
         return PixelsOp(rect, self._codec.id, memoryview(payload).nbytes)
-
-
-
-def _small_diff(frame: Pixels, ref: Pixels, damage: Sequence[Rect] | None) -> list[Rect] | None:
-    """The changed rectangles of damage too small for the motion search (a typed key's
-    box: its bounds are smaller than MOTION_MIN_AREA), diffed in C; None otherwise, or
-    without the C extension (numpy's ``TileDiff`` then)."""
-    if not damage:
-        return None
-    bound = damage[0] if len(damage) == 1 else bounding_box(list(damage))
-    if bound is None or bound.area >= MOTION_MIN_AREA:
-        return None
-    return boxes_changed_rects(frame, ref, damage, bound)
-
-
-def _check_frame(frame: Pixels) -> None:
-    """Refuse what is not a whole BGRA frame (a good one passes in one test: every
-    update checks its frame)."""
-    good = isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3
-    shape = frame.shape if good else (0, 0, 0)
-    if good and shape[2] == BYTES_PER_PIXEL and frame.flags.c_contiguous and (
-        1 <= shape[0] <= MAX_DIMENSION and 1 <= shape[1] <= MAX_DIMENSION
-    ):
-        return
-    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8:
-        raise LocalProtocolError("a frame must be a uint8 numpy array")
-    if frame.ndim != 3 or frame.shape[2] != BYTES_PER_PIXEL:
-        raise LocalProtocolError(f"a frame must be (height, width, 4) BGRA, not {frame.shape}")
-    height, width = frame.shape[:2]
-    if not (1 <= width <= MAX_DIMENSION and 1 <= height <= MAX_DIMENSION):
-        raise LocalProtocolError(f"frame size {width}x{height} is out of range")
-    if not frame.flags.c_contiguous:
-        raise LocalProtocolError("a frame must be C-contiguous")

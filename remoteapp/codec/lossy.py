@@ -32,7 +32,7 @@ import numpy.typing as npt
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.jpeg_codec import JPEG, JpegCoder
 from remoteapp.codec.pixels import Pixels
-from remoteapp.codec.regions import Region, RegionTracker, photo_like
+from remoteapp.codec.regions import Region, RegionTracker, TrackerBooks, photo_like
 from remoteapp.codec.tiles import TILE
 from remoteapp.codec.update_format import Op, PixelsOp
 
@@ -41,6 +41,7 @@ REFRESH_S: Final = 0.15
 MAX_DEFER_S: Final = 3.0
 REFRESH_BUDGET: Final = 512 * 1024  #: pixels refreshed per update at most (~2 MB raw)
 JPEG_MIN_AREA: Final = 64 * 32
+_NEVER_LOSSY: Final = 1 << 62  #: small_lane's area with JPEG off: every rectangle is raw
 CAP_SLACK: Final = 0.75  #: of a frame period: a region's update may come this early
 JPEG_CAPABILITY: Final = "jpeg"
 REFERENCE_AREA: Final = 640 * 360
@@ -166,6 +167,21 @@ class LossyPlanner:
             self._last_jpeg = now
         return raw
 
+    def small_lane(self) -> tuple[int, type[Rect], TrackerBooks | None] | None:
+        """What ``Stream.encode_small`` needs to take a typed key's update whole (the
+        area from which a rectangle may go JPEG, the box type, the tracker's books),
+        where ``plan`` would return its rectangles as they are if they are that small and
+        the tracker's books end at once; None where ``plan`` must look (something lossy
+        on the viewer or being coded, a region, a photo-like tile)."""
+        if not self._clean_known or self._generations:
+            return None
+        jpeg = self._use_jpeg and self.mode is not LossyMode.QUALITY
+        raw_max = JPEG_MIN_AREA // 4 if jpeg else _NEVER_LOSSY
+        if self.mode is LossyMode.QUALITY or not self._use_vp8:
+            return raw_max, Rect, None  # (plan asks the tracker nothing)
+        books = self.tracker.books()
+        return None if books is None else (raw_max, Rect, books)
+
     def plan(
         self,
         frame: Pixels,
@@ -173,15 +189,17 @@ class LossyPlanner:
         rects: list[Rect],
         ops: list[Op],
         chunks: list[bytes | memoryview],
+        counted: list[tuple[int, int]] | None = None,
     ) -> list[Rect]:
         """Code what goes lossy (appending its ops and payloads, and taking the captured
         pixels into ``ref``); return what goes raw: the rest of ``rects`` plus the cells
-        due for a refresh."""
+        due for a refresh.  ``counted``: the tracker's books for ``rects`` are kept
+        already (``small_lane``), these tiles due for their measure."""
         now = self._clock()
         if self.mode is LossyMode.QUALITY or not (self._use_vp8 or self._use_jpeg):
             regions: list[Region] = []
         else:
-            regions = self.tracker.update(frame, rects, now) if self._use_vp8 else []
+            regions = self.tracker.update(frame, rects, now, counted) if self._use_vp8 else []
         if not regions and self._clean_known and not self._generations and self._raw(rects):
             return rects  # (a typed key's: nothing lossy, nothing to clean, nothing due)
         for region in regions:

@@ -93,6 +93,13 @@ def photo_like(block: Pixels) -> bool:
     return colours >= min(PHOTO_COLOURS_MIN, sample.size // 4)
 
 
+#: ``count_few``'s books (freq, tested, the update's number, DECAY, TEST_FROM,
+#: RETEST_EVERY, TILE, FEW_TILES), as ``RegionTracker.books`` hands them out
+TrackerBooks = tuple[
+    npt.NDArray[np.float32], npt.NDArray[np.int64], int, float, float, int, int, int
+]
+
+
 class RegionTracker:
     """Tile history and the video regions it implies, for one framebuffer size."""
 
@@ -109,9 +116,35 @@ class RegionTracker:
         self.regions: list[Region] = []
         self._generation = 0
 
-    def update(self, frame: Pixels, changed: list[Rect], now: float) -> list[Region]:
-        """Account one capture's changes; return the active regions."""
+    def books(self) -> TrackerBooks | None:
+        """What ``count_few`` takes for the next update (``Stream.encode_small`` keeps
+        the books of a typed key's so), where ``update`` would end with its counts (no
+        region, nothing photo-like); None where it would not."""
+        if self.regions or not self.need_photo or self._photo_tiles:
+            return None
+        return (self.freq, self._tested, self._frame + 1, DECAY, TEST_FROM, RETEST_EVERY, TILE,
+                FEW_TILES)  # fmt: skip
+
+    def counted(self, changed: list[Rect]) -> None:
+        """``update``'s end for an update whose counts ``books`` had kept, none due: the
+        regions are none and stay none."""
         self._frame += 1
+        self._recent.append(changed)
+
+    def update(
+        self,
+        frame: Pixels,
+        changed: list[Rect],
+        now: float,
+        counted: list[tuple[int, int]] | None = None,
+    ) -> list[Region]:
+        """Account one capture's changes; return the active regions.  ``counted``: the
+        counts are kept already (``books``), these tiles due for their measure."""
+        self._frame += 1
+        if counted is not None:
+            if counted:
+                self._measure(frame, counted)
+            return self._after(changed, now)
         if native is not None:
             due = native.count_few(
                 self.freq, self._tested, changed, self._frame, DECAY, TEST_FROM,

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from remoteapp.codec.compare import not_equal, pair_view
-from remoteapp.codec.geometry import Rect
+from remoteapp.codec.geometry import Rect, bounding_box
 from remoteapp.codec.pixels import Pixels
 
 try:
@@ -65,6 +65,20 @@ def boxes_changed_rects(
         return None  # (TileDiff clips a box off the frame: no second meaning in C)
     found = native.changed_rects(cur, ref, width, height, boxes)  # (a Rect is a tuple)
     return list(starmap(Rect, found))
+
+
+def small_box_rects(
+    cur: Pixels, ref: Pixels, damage: Sequence[Rect] | None, min_area: int
+) -> list[Rect] | None:
+    """The changed rectangles of damage whose bounds are smaller than ``min_area`` (a
+    typed key's box: too small for the encoder's motion search), diffed in C; None
+    otherwise, or without the C extension (``TileDiff`` then)."""
+    if not damage:
+        return None
+    bound = damage[0] if len(damage) == 1 else bounding_box(list(damage))
+    if bound is None or bound.area >= min_area:
+        return None
+    return boxes_changed_rects(cur, ref, damage, bound)
 
 
 class TileDiff:

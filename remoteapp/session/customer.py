@@ -244,9 +244,8 @@ class CustomerSession:
 
     def _await_credit(self, grabber: CaptureBackend) -> bool:
         """Wait (at most 1 s) for a credit; acks and key requests end the wait.  Whether
-        one is free (only this thread spends them: it stays free until it sends)."""
-        if self.transport.conn.credits > 0:  # (nearly always: no flag, no lock)
-            return True
+        one is free (only this thread spends them: it stays free until it sends).  The
+        loop calls it only when none was free (nearly never: it looks first)."""
         deadline = time.monotonic() + 1.0
         while not self.transport.closed:
             with self._lock:

@@ -1,6 +1,7 @@
 """The lossy planner's short answer for a typed key (``LossyPlanner.plan`` returns the
-rectangles as they are while nothing is lossy, dirty or playing): the same updates,
-byte for byte, as the general path, whatever came before (JPEG, refreshes, video)."""
+rectangles as they are while nothing is lossy, dirty or playing), and the C lane that
+takes such an update whole (``Stream.encode_small``): the same updates, byte for byte,
+as the general path, whatever came before (JPEG, refreshes, video)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def photo(h: int, w: int, seed: int) -> Pixels:
 
 
 def general_only(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Make the short answer never apply; count how often the real one would have."""
+    """Make the short answers never apply (the planner's, and the C lane's that takes
+    it whole: ``small_lane``); count how often the planner's would have."""
     taken: list[int] = []
     real = LossyPlanner._raw
 
@@ -51,6 +53,7 @@ def general_only(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return False
 
     monkeypatch.setattr(LossyPlanner, "_raw", never)
+    monkeypatch.setattr(LossyPlanner, "small_lane", lambda self: None)
     return taken
 
 

@@ -5,6 +5,7 @@ what is not two frames and boxes inside them; without it the encoder is unchange
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -141,8 +142,11 @@ def test_empty_boxes_and_an_unchanged_frame_give_nothing(native: object) -> None
 def test_the_encoder_sends_the_recorded_bytes_with_it_and_without_it(
     native: object, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """With the C lane (``Stream.encode_small``: its diff is this one's core), with this
+    module alone, and with numpy: the recorded bytes each time."""
     calls = []
     real = boxes_changed_rects
+    real_small = encoder_module.ScreenEncoder._small
 
     def counted(
         cur: np.ndarray, ref: np.ndarray, boxes: list[Rect], bounds: Rect | None = None
@@ -150,9 +154,20 @@ def test_the_encoder_sends_the_recorded_bytes_with_it_and_without_it(
         calls.append(len(boxes))
         return real(cur, ref, boxes, bounds)
 
-    monkeypatch.setattr(encoder_module, "boxes_changed_rects", counted)
+    def lane(self: encoder_module.ScreenEncoder, *args: Any) -> bytes | None:
+        update = real_small(self, *args)
+        calls.append(update is not None)
+        return update
+
+    monkeypatch.setattr(tiles, "boxes_changed_rects", counted)
+    monkeypatch.setattr(encoder_module.ScreenEncoder, "_small", lane)
     assert digest(encode_all(SEQUENCES[name]())) == RECORDED[name]
     if name == "typing-damage":
-        assert calls  # (the C diff was used)
+        assert any(calls)  # (a C diff was used)
+    monkeypatch.setattr(encoder_module.ScreenEncoder, "_small", lambda self, *args: None)
+    calls.clear()
+    assert digest(encode_all(SEQUENCES[name]())) == RECORDED[name]
+    if name == "typing-damage":
+        assert calls  # (this module's diff was used)
     monkeypatch.setattr(tiles, "native", None)
     assert digest(encode_all(SEQUENCES[name]())) == RECORDED[name]

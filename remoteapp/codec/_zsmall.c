@@ -1,0 +1,249 @@
+/* A typed key's update in one C call, part of the ``_zstream`` extension (its method
+ * table is in _zstream.c; built together by setup.py).
+ *
+ * Why: the encoder's small box went through three C calls (the tile diff, the region
+ * tracker's few-tile books, the raw update's packing) with some 60 Python lines around
+ * them a key (docs/capture.md, "Next: the native lane", step 2).  This is the same work
+ * in one entry, with the cores of _tilediff.c and _regions.c included as they are:
+ *
+ *     Stream.encode_small(frame, ref, width, height, damage, cursor, seq,
+ *                         motion_min_area, raw_max_area, rect_type, tracker)
+ *       -> None          not a small box: the encoder's general path (no damage, its
+ *                        bounds' area at least motion_min_area, a box off the frame)
+ *       -> (update, rects, due, body_len, raw_len)
+ *
+ * ``rects`` are what changed inside the damage boxes (rect_type: a named tuple), as
+ * ``tiles.boxes_changed_rects`` has them.  ``tracker``: None, or the region tracker's
+ * (freq, tested, frame, decay, test_from, retest_every, tile, few_max) as
+ * ``_regions.count_few`` takes them; ``due`` is then what count_few returned (the books
+ * kept, the tiles due for a photo measurement), or None when they were not few (the
+ * books untouched).  ``update`` is the packed update (``pack_raw``'s, the stream's next
+ * block) when nothing is left for the planner: the books kept with none due (or no
+ * tracker), and every rectangle's area below raw_max_area; else None, nothing packed,
+ * and the caller's planner goes on from ``rects`` and ``due``.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "_regions_core.h"
+#include "_tilediff_core.h"
+#include "_zstream.h"
+
+static int is_format(const Py_buffer *view, const char *a, const char *b) {
+    return view->format != NULL && (strcmp(view->format, a) == 0 || strcmp(view->format, b) == 0);
+}
+
+/* A rect_type of four ints, by tuple.__new__ (no Python runs; the tuple's own set-up). */
+static PyObject *rect_of(PyTypeObject *type, long long x, long long y, long long w,
+                         long long h) {
+    PyObject *plain = Py_BuildValue("(LLLL)", x, y, w, h);
+    PyObject *args = plain == NULL ? NULL : PyTuple_Pack(1, plain);
+    Py_XDECREF(plain);
+    if (args == NULL)
+        return NULL;
+    PyObject *t = PyTuple_Type.tp_new(type, args, NULL);
+    Py_DECREF(args);
+    return t;
+}
+
+/* The damage boxes into *out (PyMem): their count; 0 and *small = 0 when the encoder's
+ * general path takes them (as tiles.small_box_rects's None); -1 with an error set. */
+static Py_ssize_t small_boxes(PyObject *damage_obj, int width, int height,
+                              long long motion_min_area, int (**out)[4], int *small) {
+    *small = 0;
+    PyObject *seq = PySequence_Tuple(damage_obj); /* (an item's __iter__ may run code) */
+    if (seq == NULL)
+        return -1;
+    Py_ssize_t n = PyTuple_GET_SIZE(seq);
+    if (n == 0 || n > MAX_BOXES) {
+        Py_DECREF(seq);
+        return 0;
+    }
+    int(*boxes)[4] = PyMem_Calloc((size_t)n, sizeof *boxes);
+    if (boxes == NULL) {
+        Py_DECREF(seq);
+        PyErr_NoMemory();
+        return -1;
+    }
+    long long x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+    int inside = 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int *b = boxes[i];
+        PyObject *t = PySequence_Tuple(PyTuple_GET_ITEM(seq, i));
+        int ok = t != NULL && PyArg_ParseTuple(t, "iiii;a box is (x, y, w, h)", &b[0], &b[1],
+                                               &b[2], &b[3]);
+        Py_XDECREF(t);
+        if (!ok) {
+            PyMem_Free(boxes);
+            Py_DECREF(seq);
+            return -1;
+        }
+        long long r = (long long)b[0] + b[2], bottom = (long long)b[1] + b[3];
+        if (i == 0 || b[0] < x0)
+            x0 = b[0];
+        if (i == 0 || b[1] < y0)
+            y0 = b[1];
+        if (i == 0 || r > x1)
+            x1 = r;
+        if (i == 0 || bottom > y1)
+            y1 = bottom;
+        if (b[0] < 0 || b[1] < 0 || b[2] < 0 || b[3] < 0 || r > width || bottom > height)
+            inside = 0;
+    }
+    Py_DECREF(seq);
+    if (!inside || (x1 - x0) * (y1 - y0) >= motion_min_area) {
+        PyMem_Free(boxes);
+        return 0;
+    }
+    *out = boxes;
+    *small = 1;
+    return n;
+}
+
+ZS_HIDDEN PyObject *zstream_encode_small(Stream *self, PyObject *args) {
+    Py_buffer cur, ref, freq = {0}, tested = {0};
+    int width, height;
+    unsigned long long seq;
+    long long motion_min_area, raw_max_area;
+    PyObject *damage, *cursor, *rect_obj, *tracker;
+    if (!ready(self) ||
+        !PyArg_ParseTuple(args, "y*y*iiOOKLLOO:encode_small", &cur, &ref, &width, &height,
+                          &damage, &cursor, &seq, &motion_min_area, &raw_max_area, &rect_obj,
+                          &tracker))
+        return NULL;
+    PyObject *result = NULL, *rects = NULL, *due_list = NULL, *packed = NULL;
+    int(*boxes)[4] = NULL;
+    spans done = {NULL, 0, 0};
+    box *pix = NULL;
+    PyTypeObject *rect_type = (PyTypeObject *)rect_obj;
+    long long frame_no = 0, retest_every = 0, tile = 0, few_max = 0;
+    double decay = 0, test_from = 0;
+    if (width < 1 || width > MAX_DIMENSION || height < 1 || height > MAX_DIMENSION ||
+        cur.len != (Py_ssize_t)width * height * 4 || ref.len != cur.len ||
+        (uintptr_t)cur.buf % 4 || (uintptr_t)ref.buf % 4 || seq > 0xFFFFFFFFULL) {
+        PyErr_SetString(PyExc_ValueError, "encode_small: the frames are not width x height "
+                                          "BGRA, 4-byte aligned, or seq is over 32 bits");
+        goto end;
+    }
+    if (!PyType_Check(rect_obj) || !PyType_IsSubtype(rect_type, &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError, "encode_small: rect_type is not a named tuple");
+        goto end;
+    }
+    if (tracker != Py_None) {
+        PyObject *freq_obj, *tested_obj;
+        if (!PyArg_ParseTuple(tracker, "OOLddLLL;tracker: (freq, tested, frame, decay, "
+                              "test_from, retest_every, tile, few_max)", &freq_obj,
+                              &tested_obj, &frame_no, &decay, &test_from, &retest_every,
+                              &tile, &few_max))
+            goto end;
+        if (PyObject_GetBuffer(freq_obj, &freq,
+                               PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0 ||
+            PyObject_GetBuffer(tested_obj, &tested, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+            goto end;
+        if (freq.ndim != 2 || tested.ndim != 2 || freq.itemsize != 4 ||
+            tested.itemsize != 8 || !is_format(&freq, "f", "=f") ||
+            !is_format(&tested, "l", "q") || freq.shape[0] != tested.shape[0] ||
+            freq.shape[1] != tested.shape[1] || tile <= 0) {
+            PyErr_SetString(PyExc_ValueError, "freq and tested must be C-contiguous grids "
+                                              "(float32, int64) of one shape");
+            goto end;
+        }
+    }
+    int has_cursor = 0, small = 0;
+    unsigned cx = 0, cy = 0;
+    if (parse_cursor(cursor, &has_cursor, &cx, &cy) < 0)
+        goto end;
+    Py_ssize_t n = small_boxes(damage, width, height, motion_min_area, &boxes, &small);
+    if (n < 0)
+        goto end;
+    if (!small) {
+        result = Py_NewRef(Py_None);
+        goto end;
+    }
+    int bad = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n && !bad; i++)
+        if (boxes[i][2] && boxes[i][3])
+            bad = diff_box((const uint32_t *)cur.buf, (const uint32_t *)ref.buf, (size_t)width,
+                           boxes[i][0], boxes[i][1], boxes[i][2], boxes[i][3], &done) < 0;
+    Py_END_ALLOW_THREADS
+    if (bad) {
+        PyErr_NoMemory();
+        goto end;
+    }
+    Py_ssize_t m = (Py_ssize_t)done.len;
+    pix = PyMem_Malloc((size_t)(m ? m : 1) * sizeof *pix);
+    rects = PyList_New(m);
+    if (pix == NULL || rects == NULL) {
+        if (pix == NULL)
+            PyErr_NoMemory();
+        goto end;
+    }
+    int raw = m + has_cursor <= MAX_OPS;
+    for (Py_ssize_t i = 0; i < m; i++) {
+        span s = done.items[i];
+        pix[i] = (box){s.x0, s.y0, s.x1 - s.x0, s.y1 - s.y0};
+        if (pix[i].w * pix[i].h >= raw_max_area)
+            raw = 0; /* (the planner's: JPEG may take it) */
+        PyObject *r = rect_of(rect_type, pix[i].x, pix[i].y, pix[i].w, pix[i].h);
+        if (r == NULL)
+            goto end;
+        PyList_SET_ITEM(rects, i, r);
+    }
+    if (tracker != Py_None) { /* the region tracker's books (_regions.count_few) */
+        long long tiles[MAX_FEW][2];
+        int count = 0, few = m <= 4096;
+        for (Py_ssize_t i = 0; i < m && few; i++) {
+            long long v[4] = {pix[i].x, pix[i].y, pix[i].w, pix[i].h};
+            few = few_tiles_add(v, freq.shape[0], freq.shape[1], tile, few_max, tiles,
+                                &count) == 0;
+        }
+        if (few) {
+            few_tiles_sort(tiles, count);
+            int due[MAX_FEW];
+            int ndue = count_tiles(freq.buf, tested.buf, freq.shape[0], freq.shape[1],
+                                   (const long long (*)[2])tiles, count, frame_no, decay,
+                                   test_from, retest_every, due);
+            if ((due_list = PyList_New(ndue)) == NULL)
+                goto end;
+            for (int j = 0; j < ndue; j++) {
+                PyObject *pair = Py_BuildValue("(LL)", tiles[due[j]][0], tiles[due[j]][1]);
+                if (pair == NULL)
+                    goto end;
+                PyList_SET_ITEM(due_list, j, pair);
+            }
+            raw = raw && ndue == 0;
+        } else {
+            raw = 0; /* (the tracker's numpy books, then the planner) */
+        }
+    }
+    if (!raw) {
+        result = Py_BuildValue("(OOOii)", Py_None, rects, due_list ? due_list : Py_None, 0, 0);
+        goto end;
+    }
+    packed = pack_boxes(self, cur.buf, width, height, pix, m, has_cursor, cx, cy, 0,
+                        (uint32_t)seq);
+    if (packed == NULL)
+        goto end;
+    result = Py_BuildValue("(OOOOO)", PyTuple_GET_ITEM(packed, 0), rects,
+                           due_list ? due_list : Py_None, PyTuple_GET_ITEM(packed, 1),
+                           PyTuple_GET_ITEM(packed, 2));
+end:
+    Py_XDECREF(packed);
+    Py_XDECREF(rects);
+    Py_XDECREF(due_list);
+    PyMem_Free(pix);
+    PyMem_Free(boxes);
+    PyMem_RawFree(done.items);
+    if (freq.obj != NULL)
+        PyBuffer_Release(&freq);
+    if (tested.obj != NULL)
+        PyBuffer_Release(&tested);
+    PyBuffer_Release(&cur);
+    PyBuffer_Release(&ref);
+    return result;
+}
