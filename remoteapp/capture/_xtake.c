@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../_named_tuple.h"
 #include "_xwire.h"
 
 #define REGION_RECT 8 /* x, y INT16, w, h CARD16 */
@@ -59,20 +60,6 @@ static PyObject *raw_rects(const unsigned char *data, Py_ssize_t n) {
             PyList_SET_ITEM(out, i, t);
     }
     return out;
-}
-
-/* A rect_type (a tuple subclass: a named tuple) of four ints, made by tuple.__new__
- * itself (which sets up what a tuple needs, its hash cache included): no Python runs,
- * where the named tuple's own __new__ is Python. */
-static PyObject *rect_of(PyTypeObject *type, const int v[4]) {
-    PyObject *plain = Py_BuildValue("(iiii)", v[0], v[1], v[2], v[3]);
-    PyObject *args = plain == NULL ? NULL : PyTuple_Pack(1, plain);
-    Py_XDECREF(plain);
-    if (args == NULL)
-        return NULL;
-    PyObject *t = PyTuple_Type.tp_new(type, args, NULL);
-    Py_DECREF(args);
-    return t;
 }
 
 /* The fetch, without the GIL: the reply's rectangles into *data (PyMem_RawMalloc'ed,
@@ -118,9 +105,10 @@ XW_HIDDEN PyObject *xwire_take_boxes(PyObject *self, PyObject *args) {
     PyTypeObject *rect_type = (PyTypeObject *)rect_obj;
     /* everything the read needs is checked before the fetch: a mistake here is ours,
      * and the damage stays with the X server */
-    if (!PyType_Check(rect_obj) || !PyType_IsSubtype(rect_type, &PyTuple_Type) ||
-        rect_type->tp_basicsize != PyTuple_Type.tp_basicsize ||
-        rect_type->tp_itemsize != PyTuple_Type.tp_itemsize) {
+    int named = named_tuple_type(rect_obj);
+    if (named < 0)
+        goto done;
+    if (!named) {
         PyErr_SetString(PyExc_TypeError, "take_boxes: rect_type is not a named tuple");
         goto done;
     }
@@ -188,8 +176,8 @@ XW_HIDDEN PyObject *xwire_take_boxes(PyObject *self, PyObject *args) {
     PyObject *outcome = bad ? failure_exception(&f) : PyLong_FromSsize_t(read_skipped);
     PyObject *got = outcome == NULL ? NULL : PyTuple_New(m);
     for (Py_ssize_t i = 0; got != NULL && i < m; i++) {
-        int box_v[4] = {boxes[i].x, boxes[i].y, boxes[i].w, boxes[i].h};
-        PyObject *r = rect_of(rect_type, box_v);
+        const box *k = &boxes[i];
+        PyObject *r = named_tuple_of(rect_type, k->x, k->y, k->w, k->h);
         if (r == NULL)
             Py_CLEAR(got);
         else

@@ -53,10 +53,12 @@ static int few_tiles(PyObject *rects, long long rows, long long cols, long long 
     int count = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         long long v[4];
-        for (int k = 0; k < 4; k++) {
+        for (int k = 0; k < 4; k++) { /* (each checked as read, as before) */
             int got = attr_ll(PyTuple_GET_ITEM(rects, i), names[k], &v[k]);
-            if (got != 0)
-                return got < 0 ? -2 : -1;
+            if (got < 0)
+                return -2;
+            if (got > 0 || v[k] > INT32_MAX || v[k] < INT32_MIN)
+                return -1;
         }
         if (few_tiles_add(v, rows, cols, tile, few_max, tiles, &count) < 0)
             return -1;

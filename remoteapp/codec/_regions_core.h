@@ -1,5 +1,6 @@
 /* The region tracker's few-tile books, the core (static: included by _regions.c, and
- * by _zstream.c for the typed key's update in one call; see _regions.c for the rule).
+ * by _zsmall.c in the _zstream extension for a typed key's update in one call; see
+ * _regions.c for the rule).
  * Needs Python.h, stdint.h and stdlib.h first. */
 #ifndef REMOTEAPP_REGIONS_CORE_H
 #define REMOTEAPP_REGIONS_CORE_H

@@ -1,6 +1,7 @@
-/* The tile diff's core (static: included by _tilediff.c, and by _zstream.c for the
- * typed key's update in one call; see _tilediff.c for what it computes).  Needs
- * Python.h (PyMem_RawRealloc: no GIL needed), stdint.h and string.h first. */
+/* The tile diff's core (static: included by _tilediff.c, and by _zsmall.c in the
+ * _zstream extension for a typed key's update in one call; see _tilediff.c for what it
+ * computes).  Needs Python.h (PyMem_RawRealloc: no GIL needed), stdint.h and
+ * string.h first. */
 #ifndef REMOTEAPP_TILEDIFF_CORE_H
 #define REMOTEAPP_TILEDIFF_CORE_H
 

@@ -29,25 +29,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../_named_tuple.h"
 #include "_regions_core.h"
 #include "_tilediff_core.h"
 #include "_zstream.h"
 
 static int is_format(const Py_buffer *view, const char *a, const char *b) {
     return view->format != NULL && (strcmp(view->format, a) == 0 || strcmp(view->format, b) == 0);
-}
-
-/* A rect_type of four ints, by tuple.__new__ (no Python runs; the tuple's own set-up). */
-static PyObject *rect_of(PyTypeObject *type, long long x, long long y, long long w,
-                         long long h) {
-    PyObject *plain = Py_BuildValue("(LLLL)", x, y, w, h);
-    PyObject *args = plain == NULL ? NULL : PyTuple_Pack(1, plain);
-    Py_XDECREF(plain);
-    if (args == NULL)
-        return NULL;
-    PyObject *t = PyTuple_Type.tp_new(type, args, NULL);
-    Py_DECREF(args);
-    return t;
 }
 
 /* The damage boxes into *out (PyMem): their count; 0 and *small = 0 when the encoder's
@@ -71,28 +59,39 @@ static Py_ssize_t small_boxes(PyObject *damage_obj, int width, int height,
     }
     long long x0 = 0, y0 = 0, x1 = 0, y1 = 0;
     int inside = 1;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        int *b = boxes[i];
+    for (Py_ssize_t i = 0; i < n && inside; i++) {
+        long long v[4];
         PyObject *t = PySequence_Tuple(PyTuple_GET_ITEM(seq, i));
-        int ok = t != NULL && PyArg_ParseTuple(t, "iiii;a box is (x, y, w, h)", &b[0], &b[1],
-                                               &b[2], &b[3]);
+        int ok = t != NULL && PyArg_ParseTuple(t, "LLLL;a box is (x, y, w, h)", &v[0], &v[1],
+                                               &v[2], &v[3]);
         Py_XDECREF(t);
+        if (!ok && PyErr_ExceptionMatches(PyExc_OverflowError)) {
+            PyErr_Clear(); /* beyond 64 bits: off the frame (the general path clips it) */
+            inside = 0;
+            break;
+        }
         if (!ok) {
             PyMem_Free(boxes);
             Py_DECREF(seq);
             return -1;
         }
-        long long r = (long long)b[0] + b[2], bottom = (long long)b[1] + b[3];
-        if (i == 0 || b[0] < x0)
-            x0 = b[0];
-        if (i == 0 || b[1] < y0)
-            y0 = b[1];
-        if (i == 0 || r > x1)
-            x1 = r;
-        if (i == 0 || bottom > y1)
-            y1 = bottom;
-        if (b[0] < 0 || b[1] < 0 || b[2] < 0 || b[3] < 0 || r > width || bottom > height)
+        for (int k = 0; k < 4; k++)
+            if (v[k] < 0 || v[k] > MAX_DIMENSION)
+                inside = 0; /* (and no sum below can overflow) */
+        if (!inside || v[0] + v[2] > width || v[1] + v[3] > height) {
             inside = 0;
+            break;
+        }
+        int *b = boxes[i];
+        b[0] = (int)v[0], b[1] = (int)v[1], b[2] = (int)v[2], b[3] = (int)v[3];
+        if (i == 0 || v[0] < x0)
+            x0 = v[0];
+        if (i == 0 || v[1] < y0)
+            y0 = v[1];
+        if (i == 0 || v[0] + v[2] > x1)
+            x1 = v[0] + v[2];
+        if (i == 0 || v[1] + v[3] > y1)
+            y1 = v[1] + v[3];
     }
     Py_DECREF(seq);
     if (!inside || (x1 - x0) * (y1 - y0) >= motion_min_area) {
@@ -129,12 +128,19 @@ ZS_HIDDEN PyObject *zstream_encode_small(Stream *self, PyObject *args) {
                                           "BGRA, 4-byte aligned, or seq is over 32 bits");
         goto end;
     }
-    if (!PyType_Check(rect_obj) || !PyType_IsSubtype(rect_type, &PyTuple_Type)) {
+    int named = named_tuple_type(rect_obj);
+    if (named < 0)
+        goto end;
+    if (!named) {
         PyErr_SetString(PyExc_TypeError, "encode_small: rect_type is not a named tuple");
         goto end;
     }
     if (tracker != Py_None) {
         PyObject *freq_obj, *tested_obj;
+        if (!PyTuple_Check(tracker)) {
+            PyErr_SetString(PyExc_TypeError, "encode_small: tracker is a tuple or None");
+            goto end;
+        }
         if (!PyArg_ParseTuple(tracker, "OOLddLLL;tracker: (freq, tested, frame, decay, "
                               "test_from, retest_every, tile, few_max)", &freq_obj,
                               &tested_obj, &frame_no, &decay, &test_from, &retest_every,
@@ -155,8 +161,6 @@ ZS_HIDDEN PyObject *zstream_encode_small(Stream *self, PyObject *args) {
     }
     int has_cursor = 0, small = 0;
     unsigned cx = 0, cy = 0;
-    if (parse_cursor(cursor, &has_cursor, &cx, &cy) < 0)
-        goto end;
     Py_ssize_t n = small_boxes(damage, width, height, motion_min_area, &boxes, &small);
     if (n < 0)
         goto end;
@@ -164,6 +168,8 @@ ZS_HIDDEN PyObject *zstream_encode_small(Stream *self, PyObject *args) {
         result = Py_NewRef(Py_None);
         goto end;
     }
+    if (parse_cursor(cursor, &has_cursor, &cx, &cy) < 0) /* (the packing's: after the box) */
+        goto end;
     int bad = 0;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t i = 0; i < n && !bad; i++)
@@ -189,7 +195,7 @@ ZS_HIDDEN PyObject *zstream_encode_small(Stream *self, PyObject *args) {
         pix[i] = (box){s.x0, s.y0, s.x1 - s.x0, s.y1 - s.y0};
         if (pix[i].w * pix[i].h >= raw_max_area)
             raw = 0; /* (the planner's: JPEG may take it) */
-        PyObject *r = rect_of(rect_type, pix[i].x, pix[i].y, pix[i].w, pix[i].h);
+        PyObject *r = named_tuple_of(rect_type, pix[i].x, pix[i].y, pix[i].w, pix[i].h);
         if (r == NULL)
             goto end;
         PyList_SET_ITEM(rects, i, r);

@@ -226,7 +226,7 @@ static int attr_ll(PyObject *obj, const char *name, long long *out) {
 
 /* A cursor coordinate (an int or ``__index__``) as update_format stores it: clamped to
  * 16 bits, biased. */
-ZS_HIDDEN int cursor_coord(PyObject *v, unsigned *out) {
+static int cursor_coord(PyObject *v, unsigned *out) {
     PyObject *i = PyNumber_Index(v);
     if (i == NULL) {
         PyErr_SetString(PyExc_TypeError, "a cursor is an (x, y) pair of ints");

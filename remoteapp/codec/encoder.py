@@ -17,7 +17,7 @@ import numpy as np
 from remoteapp.codec.frame_check import check_frame
 from remoteapp.codec.framebuffer import copy_rect
 from remoteapp.codec.geometry import Rect, bounding_box
-from remoteapp.codec.lossy import REFRESH_BUDGET, LossyMode, LossyPlanner
+from remoteapp.codec.lossy import NEVER_LOSSY, REFRESH_BUDGET, LossyMode, LossyPlanner
 from remoteapp.codec.motion import Motion, Words, find_motion, follow_hint, follow_motion
 from remoteapp.codec.pixels import Pixels
 from remoteapp.codec.raw_bgra import RAW_BGRA
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 #: Look for scroll/move only when the changed area is at least this many pixels.
 MOTION_MIN_AREA: Final = 64 * 64 * 4
 #: ``LossyPlanner.small_lane``'s answer without a planner: every rectangle goes raw
-_NO_PLANNER: Final = (1 << 62, Rect, None)
+_NO_PLANNER: Final = (NEVER_LOSSY, Rect, None)
 FOLLOW_SHIFTS: Final = 3  #: recent copy shifts tried first on the next damaged frame
 
 

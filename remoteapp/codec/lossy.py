@@ -41,7 +41,7 @@ REFRESH_S: Final = 0.15
 MAX_DEFER_S: Final = 3.0
 REFRESH_BUDGET: Final = 512 * 1024  #: pixels refreshed per update at most (~2 MB raw)
 JPEG_MIN_AREA: Final = 64 * 32
-_NEVER_LOSSY: Final = 1 << 62  #: small_lane's area with JPEG off: every rectangle is raw
+NEVER_LOSSY: Final = 1 << 62  #: small_lane's area with JPEG off: every rectangle is raw
 CAP_SLACK: Final = 0.75  #: of a frame period: a region's update may come this early
 JPEG_CAPABILITY: Final = "jpeg"
 REFERENCE_AREA: Final = 640 * 360
@@ -176,7 +176,7 @@ class LossyPlanner:
         if not self._clean_known or self._generations:
             return None
         jpeg = self._use_jpeg and self.mode is not LossyMode.QUALITY
-        raw_max = JPEG_MIN_AREA // 4 if jpeg else _NEVER_LOSSY
+        raw_max = JPEG_MIN_AREA // 4 if jpeg else NEVER_LOSSY
         if self.mode is LossyMode.QUALITY or not self._use_vp8:
             return raw_max, Rect, None  # (plan asks the tracker nothing)
         books = self.tracker.books()

@@ -6,6 +6,7 @@ through it too, with the hand-over grabber.)"""
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 from collections.abc import Iterator
@@ -215,8 +216,9 @@ def test_bad_arguments_are_refused_before_the_fetch(fbdir_xvfb: FbdirXvfb) -> No
             take(width=mon.width - 1)
         with pytest.raises(ValueError, match="another frame"):
             take(front=frame)
-        with pytest.raises(TypeError, match="named tuple"):
-            take(rules=(tile, max_boxes, dense, few, list))
+        for not_named in (list, tuple, os.stat_result):  # (stat_result: fields of its own)
+            with pytest.raises(TypeError, match="named tuple"):
+                take(rules=(tile, max_boxes, dense, few, not_named))
         with pytest.raises(ValueError, match="bad tile"):
             take(rules=(0, max_boxes, dense, few, Rect))
         sent_nothing = source._q.round_trip(request)  # the link is still in step

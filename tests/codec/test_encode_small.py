@@ -7,6 +7,7 @@ it refuses what is not two frames."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -155,6 +156,11 @@ def test_what_is_not_a_small_box_is_left_to_the_encoder(stream: object) -> None:
     assert small([Rect(0, 0, 64, 64), Rect(100, 40, 28, 24)]) is not None
     assert small([Rect(120, 0, 16, 16)]) is None  # (off the frame: TileDiff clips)
     assert small([Rect(-1, 0, 8, 8)]) is None
+    for far in (2**31, -(2**40), 2**70):  # (any int: off the frame, not an error)
+        assert small([Rect(0, 0, 8, 8), Rect(far, 0, 1, 1)]) is None
+    odd_cursor = s.encode_small(cur, ref, 128, 64, [Rect(120, 0, 16, 16)], (1, 2, 3), 0, big,
+                                1 << 62, Rect, None)  # fmt: skip
+    assert odd_cursor is None  # (not small: the cursor is the general path's to judge)
     wide = s.encode_small(cur, ref, 128, 64, [Rect(0, 0, 128, 64)], None, 0, 128 * 64, 1 << 62,
                           Rect, None)  # fmt: skip
     assert wide is None
@@ -171,8 +177,11 @@ def test_bad_frames_and_books_are_refused(stream: object) -> None:
         s.encode_small(cur, cur[:32], 128, 64, box, None, 0, 1, 1, Rect, None)
     with pytest.raises(ValueError, match="width x height"):
         s.encode_small(cur, cur, 128, 64, box, None, 1 << 32, 1, 1, Rect, None)
-    with pytest.raises(TypeError, match="named tuple"):
-        s.encode_small(cur, cur, 128, 64, box, None, 0, 1 << 20, 1, list, None)  # type: ignore[arg-type]
+    for not_named in (list, tuple, os.stat_result, int):  # (stat_result: fields of its own)
+        with pytest.raises(TypeError, match="named tuple"):
+            s.encode_small(cur, cur, 128, 64, box, None, 0, 1 << 20, 1, not_named, None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="tracker"):
+        s.encode_small(cur, cur, 128, 64, box, None, 0, 1 << 20, 1, Rect, [1])  # type: ignore[arg-type]
     freq = np.zeros((1, 2), np.float64)  # (not float32)
     tested = np.zeros((1, 2), np.int64)
     with pytest.raises(ValueError, match="float32, int64"):

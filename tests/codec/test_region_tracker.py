@@ -3,6 +3,8 @@ whole-grid path: tile by tile against the grid, update after update."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -141,6 +143,16 @@ def test_count_few_reads_a_copy_of_the_rectangles() -> None:
     freq, tested = np.zeros((6, 10), np.float32), np.zeros((6, 10), np.int64)
     got = native.count_few(freq, tested, rects, 9, DECAY, 1.0, 8, TILE, 16)  # type: ignore[attr-defined]
     assert got == [(0, 0)] and freq[0, 0] == 1.0
+
+
+def test_count_few_leaves_a_rectangle_beyond_32_bits_to_python_before_reading_on() -> None:
+    """Each coordinate is checked as it is read: an ``x`` beyond 32 bits is Python's
+    (None, the books untouched) whatever the attributes after it hold."""
+    native = built(regions.native, "_regions")
+    freq, tested = np.zeros((6, 10), np.float32), np.zeros((6, 10), np.int64)
+    far = SimpleNamespace(x=2**40, y=None, w=1, h=1)
+    assert native.count_few(freq, tested, [far], 9, DECAY, 1.0, 8, TILE, 16) is None  # type: ignore[attr-defined]
+    assert not freq.any()
 
 
 @pytest.mark.parametrize(
