@@ -116,18 +116,12 @@ XW_HIDDEN PyObject *xwire_take_boxes(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "take_boxes: bad tile, max_boxes or few");
         goto done;
     }
-    if (width <= 0 || height <= 0 || width > INT16_MAX || height > INT16_MAX ||
-        frame.len != (Py_ssize_t)width * height * 4) {
-        PyErr_SetString(PyExc_ValueError, "the frame is not width x height BGRA");
+    if (front_obj == Py_None) {
+        PyErr_SetString(PyExc_TypeError, "take_boxes: front is a frame");
         goto done;
     }
-    if (PyObject_GetBuffer(front_obj, &front, PyBUF_SIMPLE) < 0)
+    if (check_frames(&frame, width, height, front_obj, &front) < 0)
         goto done;
-    const char *a = front.buf, *b = frame.buf;
-    if (front.len != frame.len || (a < b + frame.len && b < a + front.len)) {
-        PyErr_SetString(PyExc_ValueError, "front is not another frame of the same size");
-        goto done;
-    }
     if (parse_stale(stale_obj, width, height, &stale, &n_stale) < 0)
         goto done;
     failure f = {0};

@@ -345,6 +345,25 @@ XW_HIDDEN int parse_stale(PyObject *stale_obj, int width, int height, box **out,
     return 0;
 }
 
+XW_HIDDEN int check_frames(const Py_buffer *frame, int width, int height, PyObject *front_obj,
+                           Py_buffer *front) {
+    if (width <= 0 || height <= 0 || width > INT16_MAX || height > INT16_MAX ||
+        frame->len != (Py_ssize_t)width * height * 4) {
+        PyErr_SetString(PyExc_ValueError, "the frame is not width x height BGRA");
+        return -1;
+    }
+    if (front_obj == Py_None)
+        return 0;
+    if (PyObject_GetBuffer(front_obj, front, PyBUF_SIMPLE) < 0)
+        return -1;
+    const char *a = front->buf, *b = frame->buf;
+    if (front->len != frame->len || (a < b + frame->len && b < a + front->len)) {
+        PyErr_SetString(PyExc_ValueError, "front is not another frame of the same size");
+        return -1;
+    }
+    return 0;
+}
+
 XW_HIDDEN const char *box_problem(const box *b, int width, int height, int left, int top,
                                   size_t room) {
     if (b->x < 0 || b->y < 0 || b->w <= 0 || b->h <= 0 || b->w > width - b->x ||
@@ -438,22 +457,12 @@ static PyObject *read_boxes(PyObject *self, PyObject *args) {
     PyObject *seq = PySequence_Tuple(seq_obj);
     if (seq == NULL)
         goto done;
-    if (width <= 0 || height <= 0 || width > INT16_MAX || height > INT16_MAX ||
-        frame.len != (Py_ssize_t)width * height * 4) {
-        PyErr_SetString(PyExc_ValueError, "the frame is not width x height BGRA");
+    if (check_frames(&frame, width, height, front_obj, &front) < 0)
         goto done;
-    }
-    if (front_obj != Py_None) { /* the kept frames' bring-over (kept_frames._bring_over) */
-        if (PyObject_GetBuffer(front_obj, &front, PyBUF_SIMPLE) < 0)
-            goto done;
-        const char *a = front.buf, *b = frame.buf;
-        if (front.len != frame.len || (a < b + frame.len && b < a + front.len)) {
-            PyErr_SetString(PyExc_ValueError, "front is not another frame of the same size");
-            goto done;
-        }
-        if (parse_stale(stale_obj ? stale_obj : Py_None, width, height, &stale, &n_stale) < 0)
-            goto done;
-    }
+    /* the kept frames' bring-over (kept_frames._bring_over) */
+    if (front_obj != Py_None &&
+        parse_stale(stale_obj ? stale_obj : Py_None, width, height, &stale, &n_stale) < 0)
+        goto done;
     Py_ssize_t n = PyTuple_GET_SIZE(seq);
     if ((boxes = box_array(n, "too many boxes")) == NULL)
         goto done;

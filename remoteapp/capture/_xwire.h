@@ -45,6 +45,11 @@ XW_HIDDEN PyObject *raise_failure(const failure *f);
  * empty ones dropped: *out PyMem-allocated (free it), *count of them; -1 with an error. */
 XW_HIDDEN int parse_stale(PyObject *stale, int width, int height, box **out,
                           Py_ssize_t *count);
+/* The frame is width x height BGRA (width, height within X11's 16 bits); front (None:
+ * none) another such frame apart from it, its buffer taken into *front (release it when
+ * front->obj is set): 0, or -1 with an error set. */
+XW_HIDDEN int check_frames(const Py_buffer *frame, int width, int height, PyObject *front_obj,
+                           Py_buffer *front);
 /* NULL, or a message: why ``b`` cannot be read into a width x height frame at (left,
  * top) on the root through a segment of ``room`` bytes. */
 XW_HIDDEN const char *box_problem(const box *b, int width, int height, int left, int top,
