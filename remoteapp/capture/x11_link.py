@@ -247,8 +247,9 @@ class XLink:
             raise self._break(x11_wire.XWireError(f"the X connection failed: {exc}")) from exc
         except _NATIVE_ERRORS as exc:
             raise self._break(_mapped(exc)) from exc
-        except (ValueError, TypeError, BufferError) as exc:  # (refused before the fetch:
-            # the damage is still the server's, and the caller's Python fetches it)
+        except (ValueError, TypeError, OverflowError, BufferError) as exc:
+            # (refused before the fetch: the damage is still the server's, and the
+            # caller's Python fetches it; after the fetch only MemoryError can come)
             log.info("capture event=damage-lane-refused reason=%r", str(exc))
             return None
         self.skipped += skipped

@@ -196,9 +196,10 @@ class SessionConnection:
             or (self._large_in_flight and out >= self._window)
         ):
             return None
-        self._in_flight.append((seq, False))
         head = HEADER.pack(5 + len(data), Msg.UPDATE_CHUNK)
-        return head + _CHUNK_HEAD.pack(seq & 0xFFFFFFFF, _FIRST | _LAST) + data
+        framed = head + _CHUNK_HEAD.pack(seq & 0xFFFFFFFF, _FIRST | _LAST) + data
+        self._in_flight.append((seq, False))  # (booked last: a bad seq books nothing)
+        return framed
 
     def _check_ack(self, event: UpdateAck) -> None:
         """(Agent) an ack covers updates received and not acked yet: one by one, in order,

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from typing import Final
 
 from remoteapp.errors import LocalProtocolError, RemoteProtocolError
+from remoteapp.net.messages import SMALL_UPDATE
 from remoteapp.net.session import (
     Bye,
     ConnectionClosed,
@@ -186,10 +187,12 @@ class Transport(Writes):
             if self._shut:
                 return False
             framed = None
-            if self._write_turn():
-                framed = self.conn.small_update(seq, data)
-                if framed is None:  # (not small, or no credit: the general path's)
-                    self._let_go()
+            if len(data) <= SMALL_UPDATE and self._write_turn():  # (a larger one: send's)
+                try:
+                    framed = self.conn.small_update(seq, data)
+                finally:
+                    if framed is None:  # (no credit, say, or an error: the turn goes back)
+                        self._let_go()
             queued_at = time.monotonic()
         if framed is None:
             return self.send(ScreenUpdate(seq, data), wait=wait, on_write=on_write)

@@ -276,6 +276,25 @@ def test_the_customers_updates_small_ones_written_by_their_sender_all_in_order(
     assert agent.end_reason() == "test over"
 
 
+def test_a_send_update_that_raises_books_nothing_and_gives_the_write_turn_back(
+    pair: StreamPair,
+) -> None:
+    """A caller's mistake (a seq that is no int) raises, and leaves no credit booked and
+    no write turn held: the next update goes out, by its sender."""
+    agent, customer = ends(pair)
+    t = customer.transport
+    assert _until(lambda: t.queued == 0)
+    credits, before = t.conn.credits, t.direct_writes
+    with pytest.raises(TypeError):
+        t.send_update("1", b"k", lambda lag: None, WAIT_S)  # type: ignore[arg-type]
+    assert t.conn.credits == credits
+    assert t.send_update(1, b"k", lambda lag: None, WAIT_S)
+    agent.wait_for(ScreenUpdate(1, b"k"))
+    assert t.direct_writes == before + 1
+    t.close("test over")
+    assert agent.end_reason() == "test over"
+
+
 def test_a_queue_full_of_undroppable_events_ends_the_session_at_once(pair: StreamPair) -> None:
     agent, customer = ends(pair, max_events=16)
     stall_writer(agent, pair)
