@@ -18,22 +18,24 @@ static destructor python_class_dealloc(void) {
     return found;
 }
 
-/* 1 if ``obj`` is a class made in Python on tuple, with tuple's layout (a named tuple:
- * no instance dict, no slots), each class down to tuple; 0 if not; -1 with an error.
- * tuple.__new__ called directly (named_tuple_of) skips the check Python's own call
- * makes, so a C subclass with fields of its own (os.stat_result) must not pass. */
-static int named_tuple_type(PyObject *obj) {
+/* 0 if ``obj`` is a class made in Python on tuple, with tuple's layout (a named tuple:
+ * no instance dict, no slots), each class down to tuple; else -1 with an error set (a
+ * TypeError naming ``who``).  tuple.__new__ called directly (named_tuple_of) skips the
+ * check Python's own call makes, so a C subclass with fields of its own
+ * (os.stat_result) must not pass. */
+static int named_tuple_type(PyObject *obj, const char *who) {
     destructor python_made = python_class_dealloc();
     if (python_made == NULL)
         return -1;
-    if (!PyType_Check(obj) || obj == (PyObject *)&PyTuple_Type)
+    int named = PyType_Check(obj) && obj != (PyObject *)&PyTuple_Type;
+    for (PyTypeObject *t = (PyTypeObject *)obj; named && t != &PyTuple_Type; t = t->tp_base)
+        named = t != NULL && (t->tp_flags & Py_TPFLAGS_HEAPTYPE) &&
+                t->tp_dealloc == python_made && t->tp_basicsize == PyTuple_Type.tp_basicsize &&
+                t->tp_itemsize == PyTuple_Type.tp_itemsize;
+    if (named)
         return 0;
-    for (PyTypeObject *t = (PyTypeObject *)obj; t != &PyTuple_Type; t = t->tp_base)
-        if (t == NULL || !(t->tp_flags & Py_TPFLAGS_HEAPTYPE) || t->tp_dealloc != python_made ||
-            t->tp_basicsize != PyTuple_Type.tp_basicsize ||
-            t->tp_itemsize != PyTuple_Type.tp_itemsize)
-            return 0;
-    return 1;
+    PyErr_Format(PyExc_TypeError, "%s: rect_type is not a named tuple", who);
+    return -1;
 }
 
 /* A ``type`` (checked by named_tuple_type) of four ints, made by tuple.__new__ itself

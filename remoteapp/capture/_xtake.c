@@ -105,13 +105,8 @@ XW_HIDDEN PyObject *xwire_take_boxes(PyObject *self, PyObject *args) {
     PyTypeObject *rect_type = (PyTypeObject *)rect_obj;
     /* everything the read needs is checked before the fetch: a mistake here is ours,
      * and the damage stays with the X server */
-    int named = named_tuple_type(rect_obj);
-    if (named < 0)
+    if (named_tuple_type(rect_obj, "take_boxes") < 0)
         goto done;
-    if (!named) {
-        PyErr_SetString(PyExc_TypeError, "take_boxes: rect_type is not a named tuple");
-        goto done;
-    }
     if (tile <= 0 || tile > (1 << 16) || max_boxes < 1 || few < 0) {
         PyErr_SetString(PyExc_ValueError, "take_boxes: bad tile, max_boxes or few");
         goto done;

@@ -113,17 +113,7 @@ static PyObject *count_few(PyObject *self, PyObject *args) {
     int due[MAX_FEW];
     int ndue = count_tiles(freq.buf, tested.buf, rows, cols, (const long long (*)[2])tiles, n,
                            frame, decay, test_from, retest_every, due);
-    result = PyList_New(ndue);
-    if (result == NULL)
-        goto end;
-    for (int j = 0; j < ndue; j++) {
-        PyObject *pair = Py_BuildValue("(LL)", tiles[due[j]][0], tiles[due[j]][1]);
-        if (pair == NULL) {
-            Py_CLEAR(result);
-            goto end;
-        }
-        PyList_SET_ITEM(result, j, pair);
-    }
+    result = due_tiles((const long long (*)[2])tiles, due, ndue);
 end:
     Py_XDECREF(seq);
     PyBuffer_Release(&freq);

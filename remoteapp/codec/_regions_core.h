@@ -80,4 +80,18 @@ static int count_tiles(float *f, const int64_t *t, long long rows, long long col
     return ndue;
 }
 
+/* The due tiles (indexes into ``tiles``) as count_few returns them: [(ty, tx), ...];
+ * NULL with an error set. */
+static PyObject *due_tiles(const long long (*tiles)[2], const int *due, int ndue) {
+    PyObject *out = PyList_New(ndue);
+    for (int j = 0; out != NULL && j < ndue; j++) {
+        PyObject *pair = Py_BuildValue("(LL)", tiles[due[j]][0], tiles[due[j]][1]);
+        if (pair == NULL)
+            Py_CLEAR(out);
+        else
+            PyList_SET_ITEM(out, j, pair);
+    }
+    return out;
+}
+
 #endif

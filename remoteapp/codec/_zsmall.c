@@ -128,13 +128,8 @@ ZS_HIDDEN PyObject *zstream_encode_small(Stream *self, PyObject *args) {
                                           "BGRA, 4-byte aligned, or seq is over 32 bits");
         goto end;
     }
-    int named = named_tuple_type(rect_obj);
-    if (named < 0)
+    if (named_tuple_type(rect_obj, "encode_small") < 0)
         goto end;
-    if (!named) {
-        PyErr_SetString(PyExc_TypeError, "encode_small: rect_type is not a named tuple");
-        goto end;
-    }
     if (tracker != Py_None) {
         PyObject *freq_obj, *tested_obj;
         if (!PyTuple_Check(tracker)) {
@@ -214,14 +209,8 @@ ZS_HIDDEN PyObject *zstream_encode_small(Stream *self, PyObject *args) {
             int ndue = count_tiles(freq.buf, tested.buf, freq.shape[0], freq.shape[1],
                                    (const long long (*)[2])tiles, count, frame_no, decay,
                                    test_from, retest_every, due);
-            if ((due_list = PyList_New(ndue)) == NULL)
+            if ((due_list = due_tiles((const long long (*)[2])tiles, due, ndue)) == NULL)
                 goto end;
-            for (int j = 0; j < ndue; j++) {
-                PyObject *pair = Py_BuildValue("(LL)", tiles[due[j]][0], tiles[due[j]][1]);
-                if (pair == NULL)
-                    goto end;
-                PyList_SET_ITEM(due_list, j, pair);
-            }
             raw = raw && ndue == 0;
         } else {
             raw = 0; /* (the tracker's numpy books, then the planner) */
