@@ -142,6 +142,7 @@ def customer_window(
             profile = ["-m", "bench.thread_profile", str(out)]
         elif args.lines:
             out = Path(args.lines, f"{label}-{mode}.lines")
+            out.parent.mkdir(parents=True, exist_ok=True)
             profile = ["-m", "bench.thread_profile", "--lines", str(out)]
         proc = subprocess.Popen(
             [sys.executable, *profile, "-m", "bench.interactive", "--role", "customer",

@@ -21,11 +21,12 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Final, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from remoteapp.capture.damage import RectTuple, coalesce
 from remoteapp.capture.grabber import CapturedFrame, Monitor, ScreenGrabber
 from remoteapp.capture.kept_frames import KeptFrames
+from remoteapp.capture.safety import SAFETY_LONGEST_S, SAFETY_PERIOD_S, SafetyChecks
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.motion import Motion
 from remoteapp.codec.pixels import Pixels
@@ -37,9 +38,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("remoteapp.capture")
 
 CaptureMode = Literal["damage", "poll"]
-
-#: A full grab and diff this often even when no damage came: drivers under-report.
-SAFETY_PERIOD_S: Final = 2.0
 
 
 class CaptureBackend(Protocol):
@@ -122,8 +120,9 @@ class DamageGrabber:
     Each grab takes the damage first, then reads just the coalesced boxes (one
     XShmGetImage each) into the kept frame, and returns it with those boxes as
     ``damage``.  A full grab with ``damage=None`` happens on the first grab of a monitor,
-    on ``force_full()`` and every SAFETY_PERIOD_S, so a change the source never
-    reported is still sent within that period.  ``hand_over``: two kept frames take
+    on ``force_full()`` and at each safety check, so a change the source never reported
+    is still sent: every SAFETY_PERIOD_S, or up to SAFETY_LONGEST_S while the checks
+    find nothing unreported (``remoteapp.capture.safety``).  ``hand_over``: two kept frames take
     turns and the encoder adopts each (``remoteapp.capture.kept_frames``); then the
     safety check compares the whole read with the reference itself and reports ``()``
     when nothing changed, so an idle screen's check costs one compare, not an encode.
@@ -138,16 +137,16 @@ class DamageGrabber:
         source_factory: Callable[[], DamageSource],
         *,
         safety_period: float = SAFETY_PERIOD_S,
+        safety_longest: float = SAFETY_LONGEST_S,
         clock: Callable[[], float] = time.monotonic,
         hand_over: bool = False,
     ) -> None:
         self._screen = screen
-        self._safety = safety_period
+        self.safety = SafetyChecks(safety_period, safety_longest)
         self._clock = clock
         self.hands_over = hand_over
         self._kept: KeptFrames | None = None
         self._monitor: Monitor | None = None
-        self._next_full = 0.0
         self._cursor: tuple[int, int] | None = None  #: the last pointer read
         self.full_grabs = 0  #: how many grabs read the whole monitor (tests, bench)
         self.lane_grabs = 0  #: how many took and read their boxes in one C call (tests)
@@ -161,6 +160,7 @@ class DamageGrabber:
     def adopted(self, changed: Sequence[Rect]) -> None:
         if self._kept is not None:
             self._kept.adopted(changed)
+        self.safety.judge(changed)
 
     def __enter__(self) -> DamageGrabber:
         return self
@@ -187,11 +187,11 @@ class DamageGrabber:
         return self._source.pending
 
     def due(self) -> float | None:
-        return self._next_full
+        return self.safety.due
 
     def force_full(self) -> None:
         """Make the next grab a full one (a key frame follows anyway)."""
-        self._next_full = 0.0
+        self.safety.force()
 
     def sync(self, timeout: float = 5.0) -> bool:
         """Wait until the damage reported so far is gathered (tests, benchmarks): the
@@ -204,10 +204,13 @@ class DamageGrabber:
     def grab(self, monitor: Monitor) -> CapturedFrame:
         now = self._clock()
         kept = self._kept
+        safety = self.safety
+        if safety.judging is not None:  # (a check's frame never adopted)
+            safety.unjudged()
         read = None
         if (
             kept is not None
-            and now < self._next_full
+            and now < safety.due
             and (monitor is self._monitor or monitor == self._monitor)
         ):  # (a typed key's grab: the take and the read of its boxes in one C call)
             lane = self._screen.box_lane()
@@ -223,7 +226,7 @@ class DamageGrabber:
             frame, damage = kept.read(boxes)
             return self._grabbed(frame, monitor, damage, moves)
         if kept is None or (monitor is not self._monitor and monitor != self._monitor):
-            self._next_full = now + self._safety
+            safety.started(now)
             self.full_grabs += 1
             shot = self._screen.grab(monitor)
             if kept is not None:
@@ -231,10 +234,13 @@ class DamageGrabber:
             kept = self._kept = KeptFrames(self._screen, monitor, shot.pixels, two=self.hands_over)
             self._monitor, self._cursor = monitor, shot.cursor
             return CapturedFrame(kept.front, monitor, shot.cursor, shot.timestamp, None, moves)
-        if now >= self._next_full:
-            self._next_full = now + self._safety
+        if now >= safety.due:
             self.full_grabs += 1
             frame, checked = kept.read_checked()
+            if checked == ():  # (two frames: the read is the reference)
+                safety.clean(now)
+            else:  # (changes, or one frame: not compared) judged by the encoder's
+                safety.changed(now, coalesce(rects, monitor.width, monitor.height))
             stamp = time.monotonic()
             cursor = self._read_cursor(monitor)
             return CapturedFrame(frame, monitor, cursor, stamp, checked, moves)

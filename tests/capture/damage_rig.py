@@ -79,16 +79,17 @@ class Clock:
 
 
 class Pipe:
-    """Encoder -> decoder; the damage path passes the backend's hints.  With a grabber
-    that hands its frames over, the encoder adopts each and tells the grabber, as the
-    customer's capture loop does."""
+    """Encoder -> decoder; the damage path passes the backend's hints.  With a grabber,
+    each update's changes are told to it (``adopted``: the safety check's judgement, and
+    the kept frames' turn), and with one that hands its frames over the encoder adopts
+    each, as the customer's capture loop does."""
 
     def __init__(self, grabber: DamageGrabber | None = None) -> None:
         self.enc, self.dec = ScreenEncoder(), ScreenDecoder()
-        self._grabber = grabber if grabber is not None and grabber.hands_over else None
+        self._grabber = grabber
 
     def send(self, pixels: Pixels, damage: tuple[Rect, ...] | None = None) -> Pixels:
-        adopt = self._grabber is not None
+        adopt = self._grabber is not None and self._grabber.hands_over
         self.dec.decode(self.enc.encode(pixels, damage=damage, adopt=adopt))
         if self._grabber is not None:
             self._grabber.adopted(self.enc.changed)

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from remoteapp.capture import DamageGrabber, ScreenGrabber
-from remoteapp.capture.backend import SAFETY_PERIOD_S
+from remoteapp.capture.safety import SAFETY_LONGEST_S, SAFETY_PERIOD_S
 from remoteapp.capture.x11_damage import XDamageSource
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.pixels import Pixels
@@ -188,6 +188,50 @@ def test_a_change_damage_never_reported_is_caught_by_the_safety_check(
         shot = grabber.grab(mon)
         assert shot.damage is None and grabber.full_grabs == before + 1
         assert np.array_equal(pipe.send(shot.pixels, shot.damage), truth)
+
+
+@pytest.mark.display
+def test_the_safety_check_backs_off_while_the_damage_is_true_and_not_after_a_miss(
+    fbdir_xvfb: FbdirXvfb,
+    painter: Painter,
+    damage_grabber: tuple[DamageGrabber, Clock],
+) -> None:
+    """Checks that find nothing unreported (even with damage reported since the last
+    grab) double the period up to the longest; a change the X server never reported is
+    caught by the check at the longest period, and the next check is one short period
+    on.  Every frame decodes exactly."""
+    grabber, clock = damage_grabber
+    with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+        mon = poll.monitors()[1]
+        pipe = Pipe(grabber)
+
+        def check() -> tuple[Rect, ...] | None:
+            clock.now = grabber.due() or 0.0
+            fulls = grabber.full_grabs
+            damage = until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)[0]
+            assert grabber.full_grabs == fulls + 1
+            return damage
+
+        until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+        check()  # an unchanged screen
+        assert grabber.safety.period == 2 * SAFETY_PERIOD_S
+        painter.fill(20, 30, 40, 10, 0x4080C0)  # reported, and read by the check
+        painter.d.sync()
+        check()
+        assert grabber.safety.period == SAFETY_LONGEST_S
+        check()
+        assert grabber.safety.period == SAFETY_LONGEST_S and grabber.safety.misses == 0
+        painter.fill(60, 30, 40, 10, 0xC08040)  # reported ...
+        painter.d.sync()
+        colour = [(int(c) + 99) % 256 for c in poll.grab(mon).pixels[300, 600, :3]]
+        fbdir_xvfb.poke(600, 300, bytes([*colour, 0]))  # ... and not
+        clock.now = (grabber.due() or 0.0) - 0.1
+        shot = grabber.grab(mon)  # the reported box alone: not due yet
+        assert shot.damage and all(box.right <= 256 and box.bottom <= 128 for box in shot.damage)
+        pipe.send(shot.pixels, shot.damage)
+        assert check() is None  # the check's whole read
+        assert grabber.safety.misses == 1 and grabber.safety.period == SAFETY_PERIOD_S
+        assert grabber.due() == clock.now + SAFETY_PERIOD_S
 
 
 @pytest.mark.display

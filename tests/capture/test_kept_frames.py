@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from remoteapp.capture import DamageGrabber, ScreenGrabber
-from remoteapp.capture.backend import SAFETY_PERIOD_S
+from remoteapp.capture.safety import SAFETY_PERIOD_S
 from remoteapp.capture.x11_damage import XDamageSource
 from remoteapp.codec.geometry import Rect
 from tests.capture.damage_rig import Clock, FbdirXvfb, Painter, Pipe, W, until_exact
@@ -157,10 +157,14 @@ def test_the_safety_check_of_an_unchanged_screen_reports_no_damage(
         old = poll.grab(mon).pixels[400, 300, :3].tolist()
         fbdir_xvfb.poke(300, 400, bytes([(c + 55) % 256 for c in old] + [0]))
         assert grabber.grab(mon).damage == ()  # unreported, and not due yet
+        clock.now += SAFETY_PERIOD_S  # (the check found nothing: twice as long to the next)
+        assert grabber.grab(mon).damage == ()
         clock.now += SAFETY_PERIOD_S
         shot = grabber.grab(mon)
         assert shot.damage is None and shot.pixels is not reference
         assert np.array_equal(pipe.send(shot.pixels, shot.damage), poll.grab(mon).pixels)
+        assert grabber.safety.misses == 1  # ... and the next check is one period on
+        assert grabber.due() == clock.now + SAFETY_PERIOD_S
 
 
 @pytest.mark.display
