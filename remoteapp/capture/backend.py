@@ -160,7 +160,6 @@ class DamageGrabber:
     def adopted(self, changed: Sequence[Rect]) -> None:
         if self._kept is not None:
             self._kept.adopted(changed)
-        self.safety.judge(changed)
 
     def __enter__(self) -> DamageGrabber:
         return self
@@ -205,8 +204,6 @@ class DamageGrabber:
         now = self._clock()
         kept = self._kept
         safety = self.safety
-        if safety.judging is not None:  # (a check's frame never adopted)
-            safety.unjudged()
         read = None
         if (
             kept is not None
@@ -236,14 +233,13 @@ class DamageGrabber:
             return CapturedFrame(kept.front, monitor, shot.cursor, shot.timestamp, None, moves)
         if now >= safety.due:
             self.full_grabs += 1
-            frame, checked = kept.read_checked()
-            if checked == ():  # (two frames: the read is the reference)
-                safety.clean(now)
-            else:  # (changes, or one frame: not compared) judged by the encoder's
-                safety.changed(now, coalesce(rects, monitor.width, monitor.height))
+            frame, changed = kept.read_checked()
+            width, height = monitor.width, monitor.height
+            safety.checked(now, changed, coalesce(rects, width, height))
+            damage = tuple(coalesce(changed, width, height)) if changed else changed
             stamp = time.monotonic()
             cursor = self._read_cursor(monitor)
-            return CapturedFrame(frame, monitor, cursor, stamp, checked, moves)
+            return CapturedFrame(frame, monitor, cursor, stamp, damage, moves)
         frame, damage = kept.read(coalesce(rects, monitor.width, monitor.height))
         return self._grabbed(frame, monitor, damage, moves)
 

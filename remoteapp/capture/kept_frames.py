@@ -40,6 +40,7 @@ from remoteapp.capture.shm_frame import SharedFrame
 from remoteapp.codec.compare import frames_equal
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.pixels import Pixels
+from remoteapp.codec.tiles import as_words, changed_rects
 from remoteapp.errors import CaptureError
 
 if TYPE_CHECKING:
@@ -137,12 +138,16 @@ class KeptFrames:
     def read_checked(self) -> tuple[Pixels, tuple[Rect, ...] | None]:
         """The safety check's read: everything, as ``read(None)``.  With two frames the
         read is compared with the reference first, in one pass: unchanged (nearly
-        always), it reports no damage and the encoder skips its own whole-frame diff."""
+        always), it reports ``()``; changed, the rectangles where it differs (the whole
+        diff, which the encoder then need not make), so the check can tell a change the
+        damage never reported.  With one frame: None (not compared)."""
         pixels, damage = self.read(None)  # (with two frames: into back)
-        if self._back is None or not frames_equal(pixels, self.front):
+        if self._back is None:
             return pixels, damage
-        self._handed = False  # back equals front: nothing to hand over
-        return self.front, ()
+        if frames_equal(pixels, self.front):
+            self._handed = False  # back equals front: nothing to hand over
+            return self.front, ()
+        return pixels, tuple(changed_rects(as_words(pixels), as_words(self.front)))
 
     def adopted(self, changed: Sequence[Rect]) -> None:
         """The frame the last grab returned is now the encoder's reference, which the

@@ -114,6 +114,17 @@ def until_exact(
     return [shot.damage]
 
 
+def found_by_the_check(
+    grabber: DamageGrabber, damage: tuple[Rect, ...] | None, x: int, y: int
+) -> bool:
+    """Whether a safety check's ``damage`` reports pixel (x, y), changed behind the X
+    server's back: with one kept frame the check does not compare (None: diff it all),
+    with two it reports the boxes where the screen differs from the reference."""
+    if not grabber.hands_over:
+        return damage is None
+    return damage is not None and any(b.x <= x < b.right and b.y <= y < b.bottom for b in damage)
+
+
 def wait_pending(grabber: DamageGrabber, timeout: float) -> bool:
     """Sleep as the capture loop does (``wait``) until the grabber has something pending;
     False after ``timeout``."""
