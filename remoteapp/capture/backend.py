@@ -21,12 +21,18 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Final, Literal, Protocol
 
 from remoteapp.capture.damage import RectTuple, coalesce
 from remoteapp.capture.grabber import CapturedFrame, Monitor, ScreenGrabber
 from remoteapp.capture.kept_frames import KeptFrames
-from remoteapp.capture.safety import SAFETY_LONGEST_S, SAFETY_PERIOD_S, SafetyChecks
+from remoteapp.capture.safety import (
+    SAFETY_LONGEST_S,
+    SAFETY_PERIOD_S,
+    SafetyChecks,
+    Verdict,
+    within,
+)
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.motion import Motion
 from remoteapp.codec.pixels import Pixels
@@ -36,6 +42,10 @@ if TYPE_CHECKING:
     from remoteapp.capture.x11_link import BoxRead
 
 log = logging.getLogger("remoteapp.capture")
+
+#: How long a safety check that found a change outside the damage waits for the X
+#: server's word on whether a draw raced its read (one round trip, nearly always).
+RACE_SYNC_S: Final = 0.5
 
 CaptureMode = Literal["damage", "poll"]
 
@@ -94,6 +104,12 @@ class DamageSource(Protocol):
 
     @property
     def pending(self) -> bool: ...
+
+    @property
+    def reporting(self) -> bool:
+        """False once the source reports nothing any more (its connection broke): from
+        then on only the safety check sends changes."""
+        ...
 
     def take(self, left: int, top: int) -> tuple[Sequence[RectTuple], tuple[Motion, ...]]: ...
 
@@ -203,11 +219,10 @@ class DamageGrabber:
     def grab(self, monitor: Monitor) -> CapturedFrame:
         now = self._clock()
         kept = self._kept
-        safety = self.safety
         read = None
         if (
             kept is not None
-            and now < safety.due
+            and now < self.safety.due
             and (monitor is self._monitor or monitor == self._monitor)
         ):  # (a typed key's grab: the take and the read of its boxes in one C call)
             lane = self._screen.box_lane()
@@ -222,6 +237,7 @@ class DamageGrabber:
             self._screen.box_lane_failed(outcome)  # (the Python reads them, below)
             frame, damage = kept.read(boxes)
             return self._grabbed(frame, monitor, damage, moves)
+        safety = self.safety
         if kept is None or (monitor is not self._monitor and monitor != self._monitor):
             safety.started(now)
             self.full_grabs += 1
@@ -235,13 +251,29 @@ class DamageGrabber:
             self.full_grabs += 1
             frame, changed = kept.read_checked()
             width, height = monitor.width, monitor.height
-            safety.checked(now, changed, coalesce(rects, width, height))
+            safety.checked(now, self._verdict(changed, coalesce(rects, width, height)))
             damage = tuple(coalesce(changed, width, height)) if changed else changed
             stamp = time.monotonic()
             cursor = self._read_cursor(monitor)
             return CapturedFrame(frame, monitor, cursor, stamp, damage, moves)
         frame, damage = kept.read(coalesce(rects, monitor.width, monitor.height))
         return self._grabbed(frame, monitor, damage, moves)
+
+    def _verdict(self, changed: Sequence[Rect] | None, reported: Sequence[Rect]) -> Verdict:
+        """What a check found: the screen differs from the reference in ``changed``
+        (None: not compared), and the damage since the last grab is ``reported``.  A
+        change outside it is a miss, unless damage came since the check's take: a draw
+        between that take and the read is read, and reported only at the next take
+        (the X server marks damage as it draws, so a sync after the read shows it)."""
+        if not self._source.reporting:
+            return Verdict.MISS  # (the source is lost: only the checks send changes)
+        if changed is None:
+            return Verdict.UNKNOWN
+        if within(changed, reported):
+            return Verdict.CLEAN
+        if self._source.sync(RACE_SYNC_S) and self._source.pending:
+            return Verdict.UNKNOWN
+        return Verdict.MISS
 
     def _grabbed(
         self,

@@ -82,7 +82,8 @@ class KeptFrames:
         #: the narrowest wide box: w * WIDEN_DENOMINATOR >= width * WIDEN_NUMERATOR
         self._wide_from = -(-monitor.width * WIDEN_NUMERATOR // WIDEN_DENOMINATOR)
         self._front = _Frame(screen, monitor, pixels)
-        self._back = _Frame(screen, monitor, pixels) if two else None
+        # (its own copy: without MIT-SHM a frame keeps the array it is given)
+        self._back = _Frame(screen, monitor, pixels.copy()) if two else None
         self._stale: list[Rect] = []  #: where back differs from front
         self._handed = False  #: back was returned and not adopted yet
         self.in_place_grabs = 0  #: boxes the X server wrote into a shared frame (tests)

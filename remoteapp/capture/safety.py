@@ -18,6 +18,7 @@ passes the time and what the check found.
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Sequence
 from typing import Final
@@ -30,6 +31,14 @@ log = logging.getLogger("remoteapp.capture")
 SAFETY_PERIOD_S: Final = 2.0
 #: Its longest, after checks that found nothing unreported (a display whose damage is true).
 SAFETY_LONGEST_S: Final = 8.0
+
+
+class Verdict(enum.Enum):
+    """What a check found."""
+
+    CLEAN = "clean"  #: nothing the damage did not report
+    MISS = "miss"  #: a change the damage never reported (or a source that reports no more)
+    UNKNOWN = "unknown"  #: cannot tell: no compare (one kept frame), or a draw raced the read
 
 
 class SafetyChecks:
@@ -45,29 +54,29 @@ class SafetyChecks:
         self.misses = 0  #: checks that found a change the damage never reported
 
     def force(self) -> None:
-        """The next grab is a full one (a key frame, a monitor switch)."""
+        """The next grab is a full one (a key frame)."""
         self.due = 0.0
 
     def started(self, now: float) -> None:
-        """A first full grab at ``now`` (nothing to compare with): a check one period on."""
-        self.due = now + self.period
+        """A monitor's first full grab at ``now`` (nothing to compare with; another
+        monitor may have another driver): the shortest period again, unless pinned."""
+        self.period = self._base
+        self.due = now + self._base
 
-    def checked(self, now: float, changed: Sequence[Rect] | None, reported: Sequence[Rect]) -> None:
-        """The check at ``now`` found the screen different from the reference in
-        ``changed`` (None: it could not compare), with damage reported since the last
-        grab in ``reported``: nothing outside it doubles the period, up to the longest;
-        anything outside is a miss, and back to the shortest."""
-        if changed is None:
-            self.due = now + self.period
-        elif within(changed, reported):
+    def checked(self, now: float, verdict: Verdict) -> None:
+        """The check at ``now`` found ``verdict``: clean doubles the period (up to the
+        longest); a miss pins it to the shortest for good (the display under-reports:
+        the next miss must show within that); unknown brings the shortest back."""
+        if verdict is Verdict.CLEAN:
             self.period = min(self.period * 2, self._longest)
-            self.due = now + self.period
         else:
-            self.misses += 1
-            if self.misses == 1:  # (then every check would say it again)
-                log.info("capture event=damage-missed period=%.1fs", self._base)
             self.period = self._base
-            self.due = now + self._base
+            if verdict is Verdict.MISS:
+                self.misses += 1
+                if self.misses == 1:
+                    log.info("capture event=damage-missed period=%.1fs", self._base)
+                self._longest = self._base
+        self.due = now + self.period
 
 
 def within(rects: Sequence[Rect], boxes: Sequence[Rect]) -> bool:

@@ -320,7 +320,13 @@ class XDamageSource:
         """Damage or a pointer move gathered and not taken (what ``wait`` read)."""
         return self._dirty or bool(self._rects) or self._pointer_moved
 
-    def take(self, left: int = 0, top: int = 0) -> tuple[Sequence[RectTuple], tuple[Motion, ...]]:
+    @property
+    def reporting(self) -> bool:
+        return not self._dead
+
+    def take(
+        self, left: int = 0, top: int = 0
+    ) -> tuple[Sequence[RectTuple], tuple[Motion, ...]]:
         """Damage (x, y, w, h) and move hints since the last take, relative to (left, top).
         Events already in are gathered first, unless the last ``wait`` has just read
         them (one syscall per frame saved: what comes in between ends the next wait, and
