@@ -12,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from remoteapp.capture import DamageGrabber
+from remoteapp.capture import DamageGrabber, ScreenGrabber
+from remoteapp.capture.backend import DamageSource
+from remoteapp.capture.x11_damage import XDamageSource
 from remoteapp.codec import ScreenDecoder, ScreenEncoder
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.pixels import Pixels
@@ -112,6 +114,19 @@ def until_exact(
     fb = pipe.send(shot.pixels, shot.damage)
     assert np.array_equal(fb, screen), f"not exact after one grab; damage: {shot.damage}"
     return [shot.damage]
+
+
+def two_frames(
+    display: str, clock: Clock, source: Callable[[], DamageSource] | None = None
+) -> DamageGrabber:
+    """A damage grabber with two kept frames on ``display``, as the customer's capture
+    loop uses it, on ``clock`` (its own XDamageSource unless ``source`` makes one)."""
+    return DamageGrabber(
+        ScreenGrabber(display=display),
+        source or (lambda: XDamageSource(display)),
+        clock=clock,
+        hand_over=True,
+    )
 
 
 def found_by_the_check(

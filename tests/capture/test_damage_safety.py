@@ -28,6 +28,7 @@ from tests.capture.damage_rig import (
     Painter,
     Pipe,
     found_by_the_check,
+    two_frames,
     until_exact,
 )
 
@@ -149,9 +150,7 @@ def test_a_lost_damage_source_pins_the_shortest_period(
 
     clock = Clock()
     with (
-        DamageGrabber(
-            ScreenGrabber(display=fbdir_xvfb.display), keep, clock=clock, hand_over=True
-        ) as grabber,
+        two_frames(fbdir_xvfb.display, clock, keep) as grabber,
         ScreenGrabber(display=fbdir_xvfb.display) as poll,
     ):
         mon = poll.monitors()[1]
@@ -195,12 +194,7 @@ def test_two_kept_frames_without_mit_shm_stay_exact(
     monkeypatch.setattr(ScreenGrabber, "shared_frame", no_shm)
     clock = Clock()
     with (
-        DamageGrabber(
-            ScreenGrabber(display=fbdir_xvfb.display),
-            lambda: XDamageSource(fbdir_xvfb.display),
-            clock=clock,
-            hand_over=True,
-        ) as grabber,
+        two_frames(fbdir_xvfb.display, clock) as grabber,
         ScreenGrabber(display=fbdir_xvfb.display) as poll,
     ):
         mon = poll.monitors()[1]

@@ -14,7 +14,6 @@ import pytest
 
 from remoteapp.capture import DamageGrabber, ScreenGrabber
 from remoteapp.capture.safety import SAFETY_PERIOD_S
-from remoteapp.capture.x11_damage import XDamageSource
 from remoteapp.codec.geometry import Rect
 from tests.capture.damage_rig import (
     Clock,
@@ -25,6 +24,7 @@ from tests.capture.damage_rig import (
     found_by_the_check,
     until_exact,
 )
+from tests.capture.damage_rig import two_frames as two_frames_on  # (a fixture has the name)
 
 
 @pytest.fixture
@@ -32,12 +32,7 @@ def two_frames(fbdir_xvfb: FbdirXvfb) -> Iterator[tuple[DamageGrabber, ScreenGra
     """A damage grabber with two kept frames (its clock still: no safety check), and a
     polling grabber for the truth."""
     with (
-        DamageGrabber(
-            ScreenGrabber(display=fbdir_xvfb.display),
-            lambda: XDamageSource(fbdir_xvfb.display),
-            clock=Clock(),
-            hand_over=True,
-        ) as grabber,
+        two_frames_on(fbdir_xvfb.display, Clock()) as grabber,
         ScreenGrabber(display=fbdir_xvfb.display) as poll,
     ):
         yield grabber, poll
@@ -133,15 +128,10 @@ def test_the_safety_check_of_an_unchanged_screen_reports_no_damage(
     """With two frames the safety check compares its read with the reference: an
     unchanged screen reports ``()`` (even after a dropped grab whose box changed
     nothing) and hands the reference back; one pixel changed behind the X server's
-    back reports ``None``, and the encoder's whole diff sends it."""
+    back is found by its diff, and reported as its box."""
     clock = Clock()
     with (
-        DamageGrabber(
-            ScreenGrabber(display=fbdir_xvfb.display),
-            lambda: XDamageSource(fbdir_xvfb.display),
-            clock=clock,
-            hand_over=True,
-        ) as grabber,
+        two_frames_on(fbdir_xvfb.display, clock) as grabber,
         ScreenGrabber(display=fbdir_xvfb.display) as poll,
     ):
         mon = poll.monitors()[1]
