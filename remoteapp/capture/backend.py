@@ -21,18 +21,12 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Final, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from remoteapp.capture.damage import RectTuple, coalesce
 from remoteapp.capture.grabber import CapturedFrame, Monitor, ScreenGrabber
 from remoteapp.capture.kept_frames import KeptFrames
-from remoteapp.capture.safety import (
-    SAFETY_LONGEST_S,
-    SAFETY_PERIOD_S,
-    SafetyChecks,
-    Verdict,
-    within,
-)
+from remoteapp.capture.safety import SAFETY_LONGEST_S, SAFETY_PERIOD_S, SafetyChecks, judge
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.motion import Motion
 from remoteapp.codec.pixels import Pixels
@@ -42,10 +36,6 @@ if TYPE_CHECKING:
     from remoteapp.capture.x11_link import BoxRead
 
 log = logging.getLogger("remoteapp.capture")
-
-#: How long a safety check that found a change outside the damage waits for the X
-#: server's word on whether a draw raced its read (one round trip, nearly always).
-RACE_SYNC_S: Final = 0.5
 
 CaptureMode = Literal["damage", "poll"]
 
@@ -111,6 +101,11 @@ class DamageSource(Protocol):
         then on only the safety check sends changes."""
         ...
 
+    @property
+    def damaged(self) -> bool:
+        """Damage gathered and not taken (``pending`` without the pointer's moves)."""
+        ...
+
     def take(self, left: int, top: int) -> tuple[Sequence[RectTuple], tuple[Motion, ...]]: ...
 
     def take_read(
@@ -135,7 +130,7 @@ class DamageGrabber:
 
     Each grab takes the damage first, then reads just the coalesced boxes (one
     XShmGetImage each) into the kept frame, and returns it with those boxes as
-    ``damage``.  A full grab with ``damage=None`` happens on the first grab of a monitor,
+    ``damage``.  A full grab happens on the first grab of a monitor (``damage=None``),
     on ``force_full()`` and at each safety check, so a change the source never reported
     is still sent: every SAFETY_PERIOD_S, or up to SAFETY_LONGEST_S while the checks
     find nothing unreported (``remoteapp.capture.safety``).  ``hand_over``: two kept frames take
@@ -249,31 +244,17 @@ class DamageGrabber:
             return CapturedFrame(kept.front, monitor, shot.cursor, shot.timestamp, None, moves)
         if now >= safety.due:
             self.full_grabs += 1
+            dropped = kept.dropped  # (before the read, which takes the turn again)
             frame, changed = kept.read_checked()
             width, height = monitor.width, monitor.height
-            safety.checked(now, self._verdict(changed, coalesce(rects, width, height)))
+            reported = coalesce(rects, width, height)
+            safety.checked(now, judge(changed, reported, self._source, dropped=dropped))
             damage = tuple(coalesce(changed, width, height)) if changed else changed
             stamp = time.monotonic()
             cursor = self._read_cursor(monitor)
             return CapturedFrame(frame, monitor, cursor, stamp, damage, moves)
         frame, damage = kept.read(coalesce(rects, monitor.width, monitor.height))
         return self._grabbed(frame, monitor, damage, moves)
-
-    def _verdict(self, changed: Sequence[Rect] | None, reported: Sequence[Rect]) -> Verdict:
-        """What a check found: the screen differs from the reference in ``changed``
-        (None: not compared), and the damage since the last grab is ``reported``.  A
-        change outside it is a miss, unless damage came since the check's take: a draw
-        between that take and the read is read, and reported only at the next take
-        (the X server marks damage as it draws, so a sync after the read shows it)."""
-        if not self._source.reporting:
-            return Verdict.MISS  # (the source is lost: only the checks send changes)
-        if changed is None:
-            return Verdict.UNKNOWN
-        if within(changed, reported):
-            return Verdict.CLEAN
-        if self._source.sync(RACE_SYNC_S) and self._source.pending:
-            return Verdict.UNKNOWN
-        return Verdict.MISS
 
     def _grabbed(
         self,

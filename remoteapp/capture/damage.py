@@ -3,7 +3,8 @@ small damage rectangles become a few boxes worth grabbing, and window moves as h
 
 A backend with hints hands the encoder the boxes it grabbed (``CapturedFrame.damage``):
 the encoder diffs only those tiles.  ``None`` means "no hints, diff everything" (the
-polling backend, a safety check, a key frame); an empty tuple means "nothing changed".
+polling backend, a monitor's first grab, a safety check with one kept frame); an empty
+tuple means "nothing changed".
 Hints only ever narrow where the encoder looks: a box that did not really change costs a
 compare, and a move hint that does not verify costs one failed match, never a wrong pixel.
 """

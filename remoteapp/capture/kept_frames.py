@@ -58,13 +58,17 @@ WIDEN_DENOMINATOR: Final = 4
 class _Frame:
     """One kept frame: the pixels, and the segment they live in when there is one."""
 
-    def __init__(self, screen: ScreenGrabber, monitor: Monitor, pixels: Pixels) -> None:
+    def __init__(
+        self, screen: ScreenGrabber, monitor: Monitor, pixels: Pixels, *, own: bool
+    ) -> None:
         self.shared: SharedFrame | None = None
         self.pixels = pixels
         with contextlib.suppress(CaptureError):  # no MIT-SHM: every box is copied in
             self.shared = screen.shared_frame(monitor)
             self.pixels = self.shared.pixels
             np.copyto(self.pixels, pixels)
+        if self.shared is None and not own:  # (another frame keeps ``pixels``)
+            self.pixels = pixels.copy()
 
     def close(self) -> None:
         if self.shared is not None:
@@ -81,9 +85,8 @@ class KeptFrames:
         self._screen, self._monitor = screen, monitor
         #: the narrowest wide box: w * WIDEN_DENOMINATOR >= width * WIDEN_NUMERATOR
         self._wide_from = -(-monitor.width * WIDEN_NUMERATOR // WIDEN_DENOMINATOR)
-        self._front = _Frame(screen, monitor, pixels)
-        # (its own copy: without MIT-SHM a frame keeps the array it is given)
-        self._back = _Frame(screen, monitor, pixels.copy()) if two else None
+        self._front = _Frame(screen, monitor, pixels, own=True)
+        self._back = _Frame(screen, monitor, pixels, own=False) if two else None
         self._stale: list[Rect] = []  #: where back differs from front
         self._handed = False  #: back was returned and not adopted yet
         self.in_place_grabs = 0  #: boxes the X server wrote into a shared frame (tests)
@@ -135,6 +138,12 @@ class KeptFrames:
             return self._front.pixels  # nothing new: the reference as it is
         self._stale, self._handed = [], True
         return self._back.pixels  # type: ignore[union-attr]  # (box_read: two frames)
+
+    @property
+    def dropped(self) -> bool:
+        """The last grab's frame was not adopted (the caller dropped it): the reference
+        lacks its changes, whose damage that grab took."""
+        return self._handed
 
     def read_checked(self) -> tuple[Pixels, tuple[Rect, ...] | None]:
         """The safety check's read: everything, as ``read(None)``.  With two frames the

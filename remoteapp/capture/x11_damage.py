@@ -102,6 +102,7 @@ class XDamageSource:
         self._q = q
         self._reader = x11_wire.PacketReader(partial)
         self._replies = 0  #: replies read on the first connection (sync's)
+        self._syncs = 0  #: syncs sent (replies come in order: the n-th is the n-th sync's)
         self._rects: list[RectTuple] = []
         self._closed = False
         self._dirty = False  #: a DamageNotify came and the region was not fetched since
@@ -324,6 +325,10 @@ class XDamageSource:
     def reporting(self) -> bool:
         return not self._dead
 
+    @property
+    def damaged(self) -> bool:
+        return self._dirty or bool(self._rects)
+
     def take(
         self, left: int = 0, top: int = 0
     ) -> tuple[Sequence[RectTuple], tuple[Motion, ...]]:
@@ -374,7 +379,8 @@ class XDamageSource:
         trip on the first connection); False after ``timeout`` or on a dead source."""
         if self._dead:
             return False
-        want = self._replies + 1
+        self._syncs += 1  # (a reply that came after its sync timed out is not ours)
+        want = self._syncs
         deadline = time.monotonic() + timeout
         try:
             self._sock.sendall(x11_wire.sync_request())

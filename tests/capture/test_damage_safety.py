@@ -209,3 +209,75 @@ def test_two_kept_frames_without_mit_shm_stay_exact(
         _unseen(fbdir_xvfb, poll, 500, 400)
         assert found_by_the_check(grabber, check(), 500, 400)
         assert grabber.safety.misses == 1
+
+
+@pytest.mark.display
+def test_the_pointers_moves_during_a_check_do_not_hide_a_miss(
+    fbdir_xvfb: FbdirXvfb,
+    painter: Painter,
+    damage_grabber: tuple[DamageGrabber, Clock],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The viewer moves the pointer all through a session: a move between the check's
+    take and its read is no damage, so a change never reported is still a miss."""
+    from Xlib import X
+    from Xlib.ext import xtest
+
+    grabber, clock = damage_grabber
+    with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+        mon = poll.monitors()[1]
+        pipe = Pipe(grabber)
+        until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+        _unseen(fbdir_xvfb, poll, 550, 420)
+        read_checked = KeptFrames.read_checked
+
+        def moved(kept: KeptFrames) -> tuple[Pixels, tuple[Rect, ...] | None]:
+            xtest.fake_input(painter.d, X.MotionNotify, x=123, y=234)
+            painter.d.sync()
+            return read_checked(kept)
+
+        monkeypatch.setattr(KeptFrames, "read_checked", moved)
+        clock.now = grabber.due() or 0.0
+        shot = grabber.grab(mon)
+        monkeypatch.setattr(KeptFrames, "read_checked", read_checked)
+        assert found_by_the_check(grabber, shot.damage, 550, 420)
+        assert grabber.safety.misses == (1 if grabber.hands_over else 0)
+        assert grabber.safety.period == SAFETY_PERIOD_S
+        assert np.array_equal(pipe.send(shot.pixels, shot.damage), poll.grab(mon).pixels)
+        if grabber.hands_over:
+            assert grabber.pending()  # the move, read by the check's sync
+
+
+@pytest.mark.display
+def test_a_dropped_grab_before_a_check_is_no_miss_and_a_new_monitor_starts_short(
+    fbdir_xvfb: FbdirXvfb, painter: Painter
+) -> None:
+    """A grab the caller did not encode took its damage; the check after it finds that
+    change outside the damage it was told of, and cannot call it a miss.  Then a new
+    monitor's checks start at the shortest period again."""
+    clock = Clock()
+    with (
+        two_frames(fbdir_xvfb.display, clock) as grabber,
+        ScreenGrabber(display=fbdir_xvfb.display) as poll,
+    ):
+        mon = poll.monitors()[1]
+        pipe = Pipe(grabber)
+        check = _checker(grabber, clock, pipe, lambda: poll.grab(mon).pixels)
+        until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+        check()
+        check()
+        assert grabber.safety.period == SAFETY_LONGEST_S
+        painter.fill(100, 100, 30, 30, 0x884422)
+        painter.d.sync()
+        assert grabber.sync(10.0)
+        assert grabber.grab(mon).damage  # ... dropped: not encoded, not adopted
+        check()  # the change is sent, and is no miss
+        assert grabber.safety.misses == 0 and grabber.safety.period == SAFETY_PERIOD_S
+        check()
+        check()
+        assert grabber.safety.period == SAFETY_LONGEST_S
+        whole = grabber.monitors()[0]  # (the union of the monitors: another Monitor)
+        assert whole != mon
+        grabber.grab(whole)
+        assert grabber.safety.period == SAFETY_PERIOD_S
+        assert grabber.due() == clock.now + SAFETY_PERIOD_S

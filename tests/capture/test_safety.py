@@ -1,7 +1,8 @@
-"""The safety check's schedule (``remoteapp.capture.safety``), sans-IO: the period doubles
-after each check that finds nothing the damage did not report, up to the longest; a
-check that cannot tell brings the shortest back, and a miss pins it there.  (The
-verdicts on a real Xvfb: ``test_damage.py``.)"""
+"""The safety check's schedule and verdicts (``remoteapp.capture.safety``), sans-IO: the
+period doubles after each check that finds nothing the damage did not report, up to the
+longest; a check that cannot tell brings the shortest back, and a miss or a lost source
+pins it there.  ``judge`` asks a stand-in for the damage source (the X server's side).
+(On a real Xvfb: ``test_damage_safety.py``.)"""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from remoteapp.capture.safety import (
+    RACE_SYNC_S,
     SAFETY_LONGEST_S,
     SAFETY_PERIOD_S,
     SafetyChecks,
     Verdict,
+    judge,
     within,
 )
 from remoteapp.codec.geometry import Rect
@@ -51,6 +54,65 @@ def test_unknown_brings_the_shortest_period_back_and_a_miss_pins_it() -> None:
     checks.started(20.0)  # another monitor: still pinned
     checks.checked(22.0, Verdict.CLEAN)
     assert checks.period == SAFETY_PERIOD_S
+
+
+def test_a_lost_source_pins_the_shortest_period_without_a_miss() -> None:
+    checks = SafetyChecks()
+    checks.started(0.0)
+    checks.checked(2.0, Verdict.CLEAN)
+    checks.checked(6.0, Verdict.LOST)
+    assert checks.misses == 0 and checks.period == SAFETY_PERIOD_S and checks.due == 8.0
+    checks.checked(8.0, Verdict.CLEAN)
+    assert checks.period == SAFETY_PERIOD_S
+
+
+class _Source:
+    """The damage source's answers, as the X server would give them."""
+
+    def __init__(self, *, synced: bool = True, damage_since: bool = False, dies: bool = False):
+        self.reporting = True
+        self.damaged = False
+        self.syncs: list[float] = []
+        self._synced, self._damage_since, self._dies = synced, damage_since, dies
+
+    def sync(self, timeout: float) -> bool:
+        self.syncs.append(timeout)
+        self.damaged = self._damage_since
+        self.reporting = not self._dies
+        return self._synced and not self._dies
+
+
+_REPORTED = [Rect(0, 0, 128, 64)]
+_OUTSIDE = [Rect(10, 10, 5, 5), Rect(300, 200, 1, 1)]
+
+
+@pytest.mark.parametrize(
+    "source, changed, dropped, verdict, synced",
+    [
+        (_Source(), _OUTSIDE, False, Verdict.MISS, True),  # nothing came since: a miss
+        (_Source(damage_since=True), _OUTSIDE, False, Verdict.UNKNOWN, True),  # a race?
+        (_Source(synced=False), _OUTSIDE, False, Verdict.UNKNOWN, True),  # no word in time
+        (_Source(dies=True), _OUTSIDE, False, Verdict.LOST, True),  # lost in the sync
+        (_Source(), _OUTSIDE, True, Verdict.UNKNOWN, False),  # a dropped grab's change?
+        (_Source(), [Rect(10, 10, 100, 50)], False, Verdict.CLEAN, False),
+        (_Source(), (), False, Verdict.CLEAN, False),
+        (_Source(), None, False, Verdict.UNKNOWN, False),  # (one kept frame: no compare)
+    ],
+)
+def test_judge(
+    source: _Source, changed: list[Rect] | None, dropped: bool, verdict: Verdict, synced: bool
+) -> None:
+    """A change outside the reported damage is a miss only when the source, asked after
+    the read, has no damage since the check's take; the round trip only then."""
+    assert judge(changed, _REPORTED, source, dropped=dropped) is verdict
+    assert source.syncs == ([RACE_SYNC_S] if synced else [])
+
+
+def test_judge_a_lost_source_asks_nothing() -> None:
+    source = _Source()
+    source.reporting = False
+    assert judge((), _REPORTED, source, dropped=False) is Verdict.LOST
+    assert source.syncs == []
 
 
 def test_a_new_monitor_starts_at_the_shortest_period_and_force_keeps_it() -> None:
