@@ -31,15 +31,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
-import os
 import select
-import threading
 import time
 from collections.abc import Sequence
 from typing import Any, Final
 
 from remoteapp.capture import x11_link, x11_wire
 from remoteapp.capture.damage import EVERYTHING, Geometry, RectTuple, WindowMoves
+from remoteapp.capture.wake_pipe import WakePipe
 from remoteapp.capture.x11_link import BoxRead, XLink, queued
 from remoteapp.codec.motion import Motion
 from remoteapp.errors import CaptureError
@@ -104,7 +103,6 @@ class XDamageSource:
         self._replies = 0  #: replies read on the first connection (sync's)
         self._syncs = 0  #: syncs sent (replies come in order: the n-th is the n-th sync's)
         self._rects: list[RectTuple] = []
-        self._closed = False
         self._dirty = False  #: a DamageNotify came and the region was not fetched since
         self._pointer_moved = False  #: an XI2 raw motion came since the last take
         #: the last wait() read the connection, and nothing was taken since
@@ -112,10 +110,7 @@ class XDamageSource:
         #: after a take(): whether the pointer moved between the previous take and it
         self.pointer_moved = True
         self._dead = False
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
-        self._wake_lock = threading.Lock()  # a wake() never writes to a closed pipe
+        self._wake = WakePipe()
         for packet in events:
             self._handle(packet)
 
@@ -206,11 +201,11 @@ class XDamageSource:
                 if fd == -1 and not quiet:  # (-1 would mean: do not watch it)
                     raise OSError(errno.EBADF, "the X connection is closed")
                 if self._reader.buffered:  # (a packet cut short: the Python reader's)
-                    _, data = native.wait_events(fd, self._wake_r, max(0.0, timeout), _RECV)
+                    _, data = native.wait_events(fd, self._wake.fd, max(0.0, timeout), _RECV)
                     seen = 0
                 else:  # a typed key's DamageNotify is told, not framed and dispatched here
                     _, seen, data = native.wait_damage(
-                        fd, self._wake_r, max(0.0, timeout), _RECV,
+                        fd, self._wake.fd, max(0.0, timeout), _RECV,
                         self._damage_event, self._xi_opcode, self._raw_motion,
                     )  # fmt: skip
             except OSError as exc:  # the X connection's (the pipe is ours till close)
@@ -225,21 +220,17 @@ class XDamageSource:
             if data is not None:
                 self._gather(data)
             return
-        fds = [self._wake_r] if quiet else [self._sock, self._wake_r]
+        fds = [self._wake.fd] if quiet else [self._sock, self._wake.fd]
         readable, _, _ = select.select(fds, [], [], max(0.0, timeout))
-        if self._wake_r in readable:
-            with contextlib.suppress(BlockingIOError):
-                os.read(self._wake_r, 64)
+        if self._wake.fd in readable:
+            self._wake.drain()
         self._fresh = self._sock in readable
         if self._fresh:
             self._gather()
 
     def wake(self) -> None:
         """Any thread: make the capture thread's ``wait`` return (now or the next one)."""
-        with self._wake_lock:
-            if not self._closed:
-                with contextlib.suppress(BlockingIOError):  # full: a wake is pending
-                    os.write(self._wake_w, b"w")
+        self._wake.wake()
 
     def _gather(self, first: bytes | None = None) -> None:
         """Handle every event the connection holds now (``first``: what ``wait`` has
@@ -273,7 +264,7 @@ class XDamageSource:
 
     def _lost(self, exc: Exception) -> None:
         self._dead = True
-        if not self._closed:
+        if not self._wake.closed:
             log.warning("capture event=damage-lost reason=%r", exc)
             self._add([EVERYTHING])
 
@@ -376,7 +367,9 @@ class XDamageSource:
 
     def sync(self, timeout: float = 5.0) -> bool:
         """Gather every damage the X server had reported when this was called (a round
-        trip on the first connection); False after ``timeout`` or on a dead source."""
+        trip on the first connection); False after ``timeout``, on a dead source, or on
+        a ``wake`` (left for the next ``wait``: the capture thread has more to do than
+        a safety check's question)."""
         if self._dead:
             return False
         self._syncs += 1  # (a reply that came after its sync timed out is not ours)
@@ -391,18 +384,16 @@ class XDamageSource:
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
-            readable, _, _ = select.select([self._sock], [], [], left)
-            if readable:
+            readable, _, _ = select.select([self._sock, self._wake.fd], [], [], left)
+            if self._sock in readable:
                 self._gather()
+            elif readable:  # (a wake alone: its byte stays for the wait)
+                return False
         return not self._dead
 
     def close(self) -> None:
-        with self._wake_lock:
-            if self._closed:
-                return
-            self._closed = True
-            os.close(self._wake_r)
-            os.close(self._wake_w)
+        if not self._wake.close():
+            return
         with contextlib.suppress(Exception):
             self._d.close()
         self._q.close()

@@ -319,6 +319,24 @@ def test_wake_ends_the_capture_threads_wait_from_any_thread(
 
 
 @pytest.mark.display
+def test_a_wake_ends_a_sync_and_is_left_for_the_wait(fbdir_xvfb: FbdirXvfb) -> None:
+    """A safety check's sync (up to half a second) is on the capture thread: a wake
+    (input, a credit, the end) ends it with no answer, and the wait after it still
+    returns at once."""
+    source = XDamageSource(fbdir_xvfb.display)
+    try:
+        assert source.sync(10.0)
+        source.wake()
+        assert not source.sync(30.0), "the sync did not see the wake"
+        started = time.monotonic()
+        source.wait(30.0)  # the wake's byte is still there
+        assert time.monotonic() - started < 10, "the sync ate the wake"
+        assert source.sync(10.0)  # and the next sync is answered again
+    finally:
+        source.close()
+
+
+@pytest.mark.display
 def test_an_event_between_a_wait_and_its_take_ends_the_next_wait(
     fbdir_xvfb: FbdirXvfb, painter: Painter
 ) -> None:
