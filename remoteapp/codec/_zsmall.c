@@ -21,6 +21,10 @@
  * block) when nothing is left for the planner: the books kept with none due (or no
  * tracker), and every rectangle's area below raw_max_area; else None, nothing packed,
  * and the caller's planner goes on from ``rects`` and ``due``.
+ *
+ * An error raised after the books were kept (the packing's: libzstd, memory) leaves them
+ * a frame ahead of the tracker's count; it also leaves the stream's block unfinished, so
+ * the encoder is not used again: the customer's loop ends the session on any exception.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
