@@ -10,12 +10,15 @@ as a driver that under-reports would leave them (``damage_rig``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
 
 import numpy as np
 import pytest
 
 from remoteapp.capture import DamageGrabber, ScreenGrabber
+from remoteapp.capture.grabber import Monitor
 from remoteapp.capture.kept_frames import KeptFrames
 from remoteapp.capture.safety import SAFETY_LONGEST_S, SAFETY_PERIOD_S
 from remoteapp.capture.x11_damage import XDamageSource
@@ -46,6 +49,31 @@ def _checker(
         return damage
 
     return check
+
+
+class _Rig(NamedTuple):
+    grabber: DamageGrabber
+    clock: Clock
+    poll: ScreenGrabber  #: the truth: a full grab
+    mon: Monitor
+    pipe: Pipe
+    truth: Callable[[], Pixels]
+    check: Callable[[], tuple[Rect, ...] | None]
+
+
+@contextlib.contextmanager
+def _two_frames_checked(display: str) -> Iterator[_Rig]:
+    """Two kept frames on a fake clock beside a polling grabber, exact to begin with."""
+    clock = Clock()
+    with two_frames(display, clock) as grabber, ScreenGrabber(display=display) as poll:
+        mon = poll.monitors()[1]
+        pipe = Pipe(grabber)
+
+        def truth() -> Pixels:
+            return poll.grab(mon).pixels
+
+        until_exact(grabber, pipe, truth)
+        yield _Rig(grabber, clock, poll, mon, pipe, truth, _checker(grabber, clock, pipe, truth))
 
 
 def _unseen(fbdir_xvfb: FbdirXvfb, poll: ScreenGrabber, x: int, y: int) -> None:
@@ -192,23 +220,15 @@ def test_two_kept_frames_without_mit_shm_stay_exact(
         raise CaptureError("no MIT-SHM on this display")
 
     monkeypatch.setattr(ScreenGrabber, "shared_frame", no_shm)
-    clock = Clock()
-    with (
-        two_frames(fbdir_xvfb.display, clock) as grabber,
-        ScreenGrabber(display=fbdir_xvfb.display) as poll,
-    ):
-        mon = poll.monitors()[1]
-        pipe = Pipe(grabber)
-        check = _checker(grabber, clock, pipe, lambda: poll.grab(mon).pixels)
-        until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+    with _two_frames_checked(fbdir_xvfb.display) as rig:
         for step in range(3):
             painter.fill(10 + 50 * step, 10, 40, 30, 0x305070 + step)
             painter.d.sync()
-            damage = until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)[0]
+            damage = until_exact(rig.grabber, rig.pipe, rig.truth)[0]
             assert damage
-        _unseen(fbdir_xvfb, poll, 500, 400)
-        assert found_by_the_check(grabber, check(), 500, 400)
-        assert grabber.safety.misses == 1
+        _unseen(fbdir_xvfb, rig.poll, 500, 400)
+        assert found_by_the_check(rig.grabber, rig.check(), 500, 400)
+        assert rig.grabber.safety.misses == 1
 
 
 @pytest.mark.display
@@ -255,15 +275,8 @@ def test_a_dropped_grab_before_a_check_is_no_miss_and_a_new_monitor_starts_short
     """A grab the caller did not encode took its damage; the check after it finds that
     change outside the damage it was told of, and cannot call it a miss.  Then a new
     monitor's checks start at the shortest period again."""
-    clock = Clock()
-    with (
-        two_frames(fbdir_xvfb.display, clock) as grabber,
-        ScreenGrabber(display=fbdir_xvfb.display) as poll,
-    ):
-        mon = poll.monitors()[1]
-        pipe = Pipe(grabber)
-        check = _checker(grabber, clock, pipe, lambda: poll.grab(mon).pixels)
-        until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+    with _two_frames_checked(fbdir_xvfb.display) as rig:
+        grabber, clock, mon, check = rig.grabber, rig.clock, rig.mon, rig.check
         check()
         check()
         assert grabber.safety.period == SAFETY_LONGEST_S
