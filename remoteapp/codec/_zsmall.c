@@ -9,7 +9,8 @@
  *     Stream.encode_small(frame, ref, width, height, damage, cursor, seq,
  *                         motion_min_area, raw_max_area, rect_type, tracker)
  *       -> None          not a small box: the encoder's general path (no damage, its
- *                        bounds' area at least motion_min_area, a box off the frame)
+ *                        bounds' area at least motion_min_area, a box off the frame,
+ *                        frames not 4-byte aligned)
  *       -> (update, rects, due, body_len, raw_len)
  *
  * ``rects`` are what changed inside the damage boxes (rect_type: a named tuple), as
@@ -22,9 +23,11 @@
  * tracker), and every rectangle's area below raw_max_area; else None, nothing packed,
  * and the caller's planner goes on from ``rects`` and ``due``.
  *
+ * Frames not 4-byte aligned (read as 32-bit pixels here) are the general path's: None.
  * An error raised after the books were kept (the packing's: libzstd, memory) leaves them
- * a frame ahead of the tracker's count; it also leaves the stream's block unfinished, so
- * the encoder is not used again: the customer's loop ends the session on any exception.
+ * a frame ahead of the tracker's count, and one raised after the block went into the
+ * stream spoils the stream (``reset()`` only: a key frame); the encoder then asks for a
+ * key frame itself (``ScreenEncoder.encode``), which starts the books over too.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -110,13 +113,13 @@ static Py_ssize_t small_boxes(PyObject *damage_obj, int width, int height,
 ZS_HIDDEN PyObject *zstream_encode_small(Stream *self, PyObject *args) {
     Py_buffer cur, ref, freq = {0}, tested = {0};
     int width, height;
-    unsigned long long seq;
+    uint32_t seq;
     long long motion_min_area, raw_max_area;
     PyObject *damage, *cursor, *rect_obj, *tracker;
     if (!ready(self) ||
-        !PyArg_ParseTuple(args, "y*y*iiOOKLLOO:encode_small", &cur, &ref, &width, &height,
-                          &damage, &cursor, &seq, &motion_min_area, &raw_max_area, &rect_obj,
-                          &tracker))
+        !PyArg_ParseTuple(args, "y*y*iiOOO&LLOO:encode_small", &cur, &ref, &width, &height,
+                          &damage, &cursor, to_u32, &seq, &motion_min_area, &raw_max_area,
+                          &rect_obj, &tracker))
         return NULL;
     PyObject *result = NULL, *rects = NULL, *due_list = NULL, *packed = NULL;
     int(*boxes)[4] = NULL;
@@ -126,10 +129,13 @@ ZS_HIDDEN PyObject *zstream_encode_small(Stream *self, PyObject *args) {
     long long frame_no = 0, retest_every = 0, tile = 0, few_max = 0;
     double decay = 0, test_from = 0;
     if (width < 1 || width > MAX_DIMENSION || height < 1 || height > MAX_DIMENSION ||
-        cur.len != (Py_ssize_t)width * height * 4 || ref.len != cur.len ||
-        (uintptr_t)cur.buf % 4 || (uintptr_t)ref.buf % 4 || seq > 0xFFFFFFFFULL) {
+        cur.len != (Py_ssize_t)width * height * 4 || ref.len != cur.len) {
         PyErr_SetString(PyExc_ValueError, "encode_small: the frames are not width x height "
-                                          "BGRA, 4-byte aligned, or seq is over 32 bits");
+                                          "BGRA");
+        goto end;
+    }
+    if ((uintptr_t)cur.buf % 4 || (uintptr_t)ref.buf % 4) { /* (read as 32-bit pixels) */
+        result = Py_NewRef(Py_None); /* numpy's, on the general path */
         goto end;
     }
     if (named_tuple_type(rect_obj, "encode_small") < 0)
@@ -231,6 +237,8 @@ ZS_HIDDEN PyObject *zstream_encode_small(Stream *self, PyObject *args) {
     result = Py_BuildValue("(OOOOO)", PyTuple_GET_ITEM(packed, 0), rects,
                            due_list ? due_list : Py_None, PyTuple_GET_ITEM(packed, 1),
                            PyTuple_GET_ITEM(packed, 2));
+    if (result == NULL)
+        spoil(self); /* (the block is in the stream, and will never be sent) */
 end:
     Py_XDECREF(packed);
     Py_XDECREF(rects);

@@ -18,8 +18,9 @@
  *           is an (x, y) pair; its body the rectangles' pixels as the next block.
  *
  * Each object has a lock: two threads never feed one stream at once.  Compressing more
- * than RELEASE_AT bytes runs with the GIL released.  If libzstd fails part-way, the
- * stream is no longer the viewer's: every later call raises until ``reset()``.
+ * than RELEASE_AT bytes runs with the GIL released.  If a call fails once its block is
+ * in the stream (libzstd part-way, or memory for the result after it), the stream is no
+ * longer the viewer's: every later call raises until ``reset()``.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -44,6 +45,23 @@ static void lock(Stream *self) {
 }
 
 static void unlock(Stream *self) { PyThread_release_lock(self->lock); }
+
+/* Take the lock of a stream that is still the viewer's: 1, or 0 (not taken) with an
+ * error set (``ready`` looked before the call waited for the lock). */
+static int lock_usable(Stream *self) {
+    lock(self);
+    if (!self->broken)
+        return 1;
+    unlock(self);
+    PyErr_SetString(PyExc_RuntimeError, "the stream broke earlier: reset() it (a key frame)");
+    return 0;
+}
+
+ZS_HIDDEN void spoil(Stream *self) {
+    lock(self);
+    self->broken = 1;
+    unlock(self);
+}
 
 /* A fresh context with the stream's parameters: 0, or -1 with an exception set. */
 static int new_context(Stream *self) {
@@ -180,7 +198,8 @@ static PyObject *Stream_compress(Stream *self, PyObject *chunks_obj) {
         goto end;
     }
     int failed;
-    lock(self);
+    if (!lock_usable(self))
+        goto end;
     if (total > RELEASE_AT) {
         Py_BEGIN_ALLOW_THREADS failed = feed_all(self->cctx, views, n, &out, &cap, &pos, &why);
         Py_END_ALLOW_THREADS
@@ -192,8 +211,8 @@ static PyObject *Stream_compress(Stream *self, PyObject *chunks_obj) {
     unlock(self);
     if (failed)
         PyErr_Format(PyExc_RuntimeError, "libzstd failed: %s", why);
-    else
-        result = PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)pos);
+    else if ((result = PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)pos)) == NULL)
+        spoil(self); /* (the block is in the stream, and will never be sent) */
 end:
     for (Py_ssize_t i = 0; i < got; i++)
         PyBuffer_Release(&views[i]);
@@ -245,7 +264,7 @@ static int cursor_coord(PyObject *v, unsigned *out) {
 }
 
 /* An "O&" converter: an int in [0, 2^32), never wrapped. */
-static int to_u32(PyObject *obj, void *out) {
+ZS_HIDDEN int to_u32(PyObject *obj, void *out) {
     PyObject *i = PyNumber_Index(obj);
     if (i == NULL)
         return 0;
@@ -253,7 +272,7 @@ static int to_u32(PyObject *obj, void *out) {
     Py_DECREF(i);
     if ((v == (unsigned long long)-1 && PyErr_Occurred()) || v > 0xFFFFFFFFULL) {
         PyErr_Clear();
-        PyErr_SetString(PyExc_ValueError, "pack_raw: flags are 0 or 1 (KEY), seq 32 bits");
+        PyErr_SetString(PyExc_ValueError, "flags and seq are unsigned 32-bit ints");
         return 0;
     }
     *(uint32_t *)out = (uint32_t)v;
@@ -295,6 +314,7 @@ ZS_HIDDEN PyObject *pack_boxes(Stream *self, const unsigned char *frame, long lo
     size_t cap = 0, pos = 0;
     const char *why = NULL;
     Py_ssize_t ops = n + (has_cursor != 0);
+    int fed = 0; /* the block went into the stream: any failure after it spoils the stream */
     unsigned long long raw_len = 0;
     for (Py_ssize_t i = 0; i < n; i++)
         raw_len += (unsigned long long)(boxes[i].w * boxes[i].h * 4);
@@ -310,7 +330,8 @@ ZS_HIDDEN PyObject *pack_boxes(Stream *self, const unsigned char *frame, long lo
         goto end;
     }
     int failed;
-    lock(self);
+    if (!lock_usable(self))
+        goto end;
     if (raw_len > RELEASE_AT) {
         Py_BEGIN_ALLOW_THREADS failed =
             gather_and_feed(self->cctx, frame, width, boxes, n, raw, (size_t)raw_len, &out,
@@ -327,6 +348,7 @@ ZS_HIDDEN PyObject *pack_boxes(Stream *self, const unsigned char *frame, long lo
         PyErr_Format(PyExc_RuntimeError, "libzstd failed: %s", why);
         goto end;
     }
+    fed = 1;
     if (pos > UINT32_MAX) {
         PyErr_SetString(PyExc_ValueError, "pack_raw: the body exceeds 4 GiB");
         goto end;
@@ -366,6 +388,8 @@ ZS_HIDDEN PyObject *pack_boxes(Stream *self, const unsigned char *frame, long lo
     memcpy(op, out, pos);
     result = Py_BuildValue("(NnK)", update, (Py_ssize_t)pos, raw_len);
 end:
+    if (fed && result == NULL)
+        spoil(self); /* (the block is in the stream, and will never be sent) */
     PyMem_RawFree(raw);
     PyMem_RawFree(out);
     return result;
@@ -408,7 +432,7 @@ static PyObject *Stream_pack_raw(Stream *self, PyObject *args) {
         goto end;
     }
     if (flags > 1) {
-        PyErr_SetString(PyExc_ValueError, "pack_raw: flags are 0 or 1 (KEY), seq 32 bits");
+        PyErr_SetString(PyExc_ValueError, "pack_raw: flags are 0 or 1 (KEY)");
         goto end;
     }
     if (parse_cursor(cursor, &has_cursor, &cx, &cy) < 0)

@@ -31,6 +31,10 @@ typedef struct {
 
 /* 1 if the stream can take a block; else 0 with an error set (not set up, or broken). */
 ZS_HIDDEN int ready(Stream *self);
+/* Mark the stream broken (under its lock): a block went in that will never be sent. */
+ZS_HIDDEN void spoil(Stream *self);
+/* The O& converter of a 32-bit unsigned int (range-checked, not masked). */
+ZS_HIDDEN int to_u32(PyObject *obj, void *out);
 /* A cursor (None or an (x, y) pair) as update_format stores it: 0, or -1 and an error. */
 ZS_HIDDEN int parse_cursor(PyObject *cursor, int *has, unsigned *cx, unsigned *cy);
 /* The update of raw-bgra PIXELS ops for ``boxes`` (checked: inside the width x height

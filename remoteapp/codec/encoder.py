@@ -146,7 +146,20 @@ class ScreenEncoder:
         copied into the encoder's own (a full-screen scroll's 8 MB a frame): the caller
         must leave it alone until the next call, and learns from ``changed`` where it
         differs from the frame before (a capture backend with two kept frames).
+
+        If it raises, the next update is a key frame: the stream may hold a block the
+        viewer never gets, and the region books may count a frame that was not sent.
         """
+        try:
+            return self._encode(frame, cursor, damage, moves, adopt)
+        except BaseException:
+            self._key_requested = True
+            raise
+
+    def _encode(
+        self, frame: Pixels, cursor: tuple[int, int] | None, damage: Sequence[Rect] | None,
+        moves: Sequence[Motion], adopt: bool,
+    ) -> bytes:  # fmt: skip
         check_frame(frame)
         ref = self._ref
         adopting = adopt and ref is not frame  # (the same array: nothing to adopt)

@@ -31,6 +31,7 @@ except ImportError:  # not built (no compiler at install, not Linux): numpy does
     native = None  # type: ignore[assignment]
 
 TILE: Final = 64
+NATIVE_BOXES: Final = 4096  #: the most boxes the C diff takes in one call (_tilediff.c)
 
 
 def as_words(frame: Pixels) -> npt.NDArray[np.uint32]:
@@ -58,10 +59,11 @@ def boxes_changed_rects(
     ``bounds``: a rectangle holding every box, if the caller knows one (then only it is
     checked against the frame)."""
     height, width = cur.shape[:2]
-    if native is None:
-        return None
-    known = bounds is not None and bounds.inside(width, height)  # (then so is every box)
-    if not known and not all(b.inside(width, height) for b in boxes):
+    if native is None or len(boxes) > NATIVE_BOXES or cur.ctypes.data % 4 or ref.ctypes.data % 4:
+        return None  # (the C diff reads 32-bit pixels, and takes a bounded list)
+    # (a box in the bounds is in the frame, unless it is a negative one: TileDiff's)
+    known = bounds is not None and bounds.inside(width, height)
+    if not all(b.inside(width, height) if not known else b.w >= 0 <= b.h for b in boxes):
         return None  # (TileDiff clips a box off the frame: no second meaning in C)
     found = native.changed_rects(cur, ref, width, height, boxes)  # (a Rect is a tuple)
     return list(starmap(Rect, found))

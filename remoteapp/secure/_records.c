@@ -186,6 +186,18 @@ static int ready(Direction *self) {
     return 1;
 }
 
+/* Take the lock of a direction that is still usable: 1, or 0 (not taken) with an error
+ * set.  ``ready`` looked before the call waited for the lock; another thread may have
+ * broken the direction meanwhile (a rekey half done). */
+static int lock_usable(Direction *self) {
+    lock(self);
+    if (!self->broken)
+        return 1;
+    unlock(self);
+    PyErr_SetString(PyExc_RuntimeError, "libcrypto failed earlier on this direction");
+    return 0;
+}
+
 /* The sealed size of ``len`` bytes in records of ``step``: -1 (exception set) if too big. */
 static Py_ssize_t sealed_size(Py_ssize_t len, Py_ssize_t step) {
     Py_ssize_t count = len / step + (len % step != 0);
@@ -229,7 +241,10 @@ static PyObject *seal_args(Direction *self, Py_buffer *plain, Py_ssize_t step) {
         return NULL;
     unsigned char *to = (unsigned char *)PyByteArray_AS_STRING(out);
     int failed;
-    lock(self);
+    if (!lock_usable(self)) {
+        Py_DECREF(out);
+        return NULL;
+    }
     if (plain->len > RELEASE_AT) {
         Py_BEGIN_ALLOW_THREADS failed = seal_all(self, plain->buf, plain->len, step, to);
         Py_END_ALLOW_THREADS
@@ -298,7 +313,10 @@ static PyObject *Direction_open(Direction *self, PyObject *args) {
     if (out == NULL)
         goto end;
     unsigned char *to = (unsigned char *)PyBytes_AS_STRING(out);
-    lock(self);
+    if (!lock_usable(self)) {
+        Py_CLEAR(out);
+        goto end;
+    }
     if (len > RELEASE_AT) {
         Py_BEGIN_ALLOW_THREADS ok = open_one(self, self->counter, header.buf, sealed.buf, len, to);
         Py_END_ALLOW_THREADS
@@ -338,7 +356,10 @@ static PyObject *Direction_opens_at(Direction *self, PyObject *args) {
         PyErr_NoMemory();
         goto end;
     }
-    lock(self);
+    if (!lock_usable(self)) {
+        PyMem_Free(scratch);
+        goto end;
+    }
     ok = open_one(self, counter, header.buf, sealed.buf, len, scratch);
     if (ok < 0)
         self->broken = 1;

@@ -175,8 +175,9 @@ def test_bad_frames_and_books_are_refused(stream: object) -> None:
     box = [Rect(0, 0, 8, 8)]
     with pytest.raises(ValueError, match="width x height"):
         s.encode_small(cur, cur[:32], 128, 64, box, None, 0, 1, 1, Rect, None)
-    with pytest.raises(ValueError, match="width x height"):
-        s.encode_small(cur, cur, 128, 64, box, None, 1 << 32, 1, 1, Rect, None)
+    for seq in (1 << 32, (1 << 64) + 5, -1):  # (range-checked, not masked)
+        with pytest.raises(ValueError, match="32-bit"):
+            s.encode_small(cur, cur, 128, 64, box, None, seq, 1, 1, Rect, None)
     for not_named in (list, tuple, os.stat_result, int):  # (stat_result: fields of its own)
         with pytest.raises(TypeError, match="named tuple"):
             s.encode_small(cur, cur, 128, 64, box, None, 0, 1 << 20, 1, not_named, None)  # type: ignore[arg-type]
@@ -191,3 +192,21 @@ def test_bad_frames_and_books_are_refused(stream: object) -> None:
         s.encode_small(cur, cur, 128, 64, box, None, 0, 1 << 20, 1, Rect, (freq,))  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="cursor"):
         s.encode_small(cur, cur, 128, 64, box, (1,), 0, 1 << 20, 1, Rect, None)  # type: ignore[arg-type]
+
+
+def test_frames_not_4_byte_aligned_are_left_to_numpy(stream: object) -> None:
+    """The C reads 32-bit pixels: a frame at an odd address is the general path's, and
+    the encoder sends what it sends for an aligned one."""
+    ref, cur = texty(64, 128, 1), texty(64, 128, 2)
+    buf = bytearray(cur.nbytes + 1)
+    odd = np.frombuffer(buf, np.uint8, cur.nbytes, offset=1).reshape(cur.shape)
+    odd[:] = cur
+    s = zstd_stream.native.Stream(3, 20)
+    box = [Rect(0, 0, 16, 16)]
+    assert s.encode_small(odd, ref, 128, 64, box, None, 0, 1 << 20, 1 << 20, Rect, None) is None
+    updates = []
+    for frame in (cur, odd):
+        encoder = ScreenEncoder()
+        encoder.encode(ref)
+        updates.append(encoder.encode(frame, damage=box))
+    assert updates[0] == updates[1]

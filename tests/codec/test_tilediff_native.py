@@ -83,6 +83,18 @@ def test_a_box_off_the_frame_is_left_to_tilediff_when_bounds_are_off_it_too(
     assert boxes_changed_rects(cur, ref, off, Rect(0, 0, 200, 200)) is None
 
 
+def test_what_the_c_diff_does_not_take_is_left_to_tilediff(native: object) -> None:
+    """A negative box inside good bounds, more boxes than one C call takes, frames at an
+    odd address (the C reads 32-bit pixels): TileDiff's, not an error."""
+    ref, cur = _frames(128, 128, 1, 0)
+    negative = [Rect(10, 10, -5, 4), Rect(0, 0, 20, 20)]
+    assert boxes_changed_rects(cur, ref, negative, Rect(0, 0, 20, 20)) is None
+    assert boxes_changed_rects(cur, ref, [Rect(0, 0, 0, 0)] * (tiles.NATIVE_BOXES + 1)) is None
+    odd_ref, odd_cur = _frames(128, 128, 1, 1)
+    assert boxes_changed_rects(odd_cur, odd_ref, [Rect(0, 0, 20, 20)]) is None
+    assert boxes_changed_rects(cur, ref, [Rect(0, 0, 20, 20)]) is not None
+
+
 def test_a_dense_change_over_many_bands_merges_as_tilediff(native: object) -> None:
     """Spans over the same tile columns in consecutive bands, and ones that do not meet."""
     ref, cur = _frames(400, 512, 1, 0)

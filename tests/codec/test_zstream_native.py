@@ -199,3 +199,53 @@ def test_the_encoders_two_paths_agree_on_changed_and_stats(
         runs.append(seen)
     c, py = runs
     assert c == py
+
+
+def test_a_block_that_went_in_and_never_came_out_spoils_the_stream() -> None:
+    """Fault injection (CPython's ``_testcapi``): whichever one allocation fails in a
+    call, the call raises, and the next call is either refused (the stream is spoiled
+    until ``reset``) or decodes on the viewer: a block the viewer never got is never
+    referred to."""
+    testcapi = pytest.importorskip("_testcapi")
+    frame = np.random.default_rng(0).integers(0, 4, (64, 64, 4), dtype=np.uint8)
+    rect = [Rect(0, 0, 32, 32)]
+
+    def packed(s: Any, seq: int) -> bytes:
+        return bytes(s.pack_raw(frame, 64, 64, rect, None, 0, seq)[0])
+
+    text, other = [bytes(range(256)) * 8], np.zeros_like(frame)  # (made before the faults)
+    calls = {  # (each the C call alone: a copy of its result failing is the caller's loss)
+        "compress": lambda s: s.compress(text),
+        "pack_raw": lambda s: s.pack_raw(frame, 64, 64, rect, None, 0, 1),
+        "encode_small": lambda s: s.encode_small(
+            frame, other, 64, 64, rect, None, 1, 1 << 20, 1 << 20, Rect, None
+        ),
+    }
+    for name, call in calls.items():
+        failures = 0
+        for k in range(60):
+            s, viewer = stream(), StreamDecompressor()
+            first = packed(s, 0)
+            viewer.decompress(*_body(first))
+            testcapi.set_nomemory(k, k + 1)  # exactly the k-th allocation fails
+            try:
+                call(s)
+            except MemoryError:
+                failures += 1
+            else:
+                continue
+            finally:
+                testcapi.remove_mem_hooks()
+            try:
+                after = packed(s, 2)
+            except RuntimeError:  # spoiled: a key frame (reset) is the way on
+                s.reset()
+                continue
+            body, raw_len = _body(after)
+            assert viewer.decompress(body, raw_len) == frame[:32, :32].tobytes(), (name, k)
+        assert failures, f"{name}: no allocation failed"
+
+
+def _body(update: bytes) -> tuple[bytes, int]:
+    head = uf.parse_header(update)
+    return update[HEAD + head.op_count * uf.OP_SIZE :], head.raw_len
