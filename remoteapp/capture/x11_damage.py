@@ -264,6 +264,7 @@ class XDamageSource:
 
     def _lost(self, exc: Exception) -> None:
         self._dead = True
+        self._dirty = False  # (not to be fetched any more: EVERYTHING below stands for it)
         if not self._wake.closed:
             log.warning("capture event=damage-lost reason=%r", exc)
             self._add([EVERYTHING])

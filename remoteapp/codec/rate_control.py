@@ -178,6 +178,9 @@ class RateController:
             self._lag.pop(older, None)
         at, nbytes = self._sent.pop(seq)
         lag = self._lag.pop(seq, 0.0)
+        if held > 0.0 and held >= now - at:  # (held all the trip: no sample to trust)
+            self._acked.append((now, nbytes))
+            return
         trip = now - at - max(0.0, held)  # (the viewer's hold is neither side's time)
         self._cycles.append((lag, max(trip, 1e-6)))
         rtt = max(0.0, trip - lag)

@@ -237,25 +237,29 @@ class SessionConnection:
     def next_event(self) -> Event | ConnectionClosed | NeedData:
         """The next event, NEED_DATA, or ConnectionClosed once; RemoteProtocolError if the
         peer broke the protocol (end the session with that error's message as reason)."""
-        frame = self._reader.next_frame()
-        if frame is NEED_DATA:
-            if self._eof:
-                return self._closed()
-            return NEED_DATA
-        if self.their_state is State.CLOSED:
-            raise RemoteProtocolError("peer sent data after Bye")
-        try:
-            msg = Msg(frame.type)
-        except ValueError as exc:
-            raise RemoteProtocolError(f"unknown message type {frame.type}") from exc
-        if len(frame.payload) > MAX_PAYLOAD[msg]:
-            raise RemoteProtocolError(f"{msg.name} of {len(frame.payload)} bytes is over its limit")
-        if msg is Msg.UPDATE_CHUNK:
-            event: Event | None = self._take_chunk(frame.payload)
-            if event is None:
-                return self.next_event()
-        else:
-            event = decode(msg, frame.payload)
+        while True:  # (a loop over an update's chunks: a record holds thousands of them)
+            frame = self._reader.next_frame()
+            if frame is NEED_DATA:
+                if self._eof:
+                    return self._closed()
+                return NEED_DATA
+            if self.their_state is State.CLOSED:
+                raise RemoteProtocolError("peer sent data after Bye")
+            try:
+                msg = Msg(frame.type)
+            except ValueError as exc:
+                raise RemoteProtocolError(f"unknown message type {frame.type}") from exc
+            if len(frame.payload) > MAX_PAYLOAD[msg]:
+                raise RemoteProtocolError(
+                    f"{msg.name} of {len(frame.payload)} bytes is over its limit"
+                )
+            if msg is not Msg.UPDATE_CHUNK:
+                event: Event = decode(msg, frame.payload)
+                break
+            chunked = self._take_chunk(frame.payload)
+            if chunked is not None:
+                event = chunked
+                break
         self._their_transition(event)
         return event
 
@@ -279,6 +283,11 @@ class SessionConnection:
         if flags & _FIRST:
             if self._assembly is not None:
                 raise RemoteProtocolError("new update started before the last one ended")
+            peer = self.our_role.peer  # (refused at its first chunk, not after 127 MiB)
+            if next_state(self.their_state, peer, "ScreenUpdate") is None:
+                raise RemoteProtocolError(
+                    f"{peer.value} may not send ScreenUpdate in state {self.their_state.value}"
+                )
             self._assembly, self._assembly_seq = bytearray(), seq
         elif self._assembly is None or seq != self._assembly_seq:
             raise RemoteProtocolError("update chunk out of sequence")

@@ -106,6 +106,7 @@ class CustomerSession:
         self._rate = RateController()  #: video bitrate/fps from the acks' round trips
         self._input_at: float | None = None  #: last input not yet followed by a grab
         self._injector: InputInjector | None = None
+        self._input_lock = threading.Lock()  #: the reader applies input, the end closes it
         self.agent_name = ""
         self.frames_sent = 0
 
@@ -137,6 +138,7 @@ class CustomerSession:
 
     def end(self, reason: str = "customer ended the session") -> None:
         self.transport.close(reason)
+        self._poke()  # (the capture thread lets go of the injector now, not in 1 s)
 
     def send_clipboard(self, text: str) -> None:
         """From the clipboard's own sender thread: may wait for room (up to 1 MiB)."""
@@ -169,11 +171,13 @@ class CustomerSession:
                 if poke:  # an ack matters only to a wait for credit
                     self._poke()
             case PointerMove() | PointerButton() | Wheel() | Key() | Text():
-                if self._injector is not None:
+                with self._input_lock:  # (not after the end: the injector closes under it)
+                    if self._injector is None or self.transport.closed:
+                        return
                     self._injector.apply(event)
-                    with self._lock:
-                        self._input_at = time.monotonic()
-                    self._poke()
+                with self._lock:
+                    self._input_at = time.monotonic()
+                self._poke()
             case Clipboard():
                 self._on_clipboard(event.text)
             case SetQuality():
@@ -269,7 +273,9 @@ class CustomerSession:
                     self._serve_with(grabber, self._injector)
                 finally:
                     self._grabber = None
-                    self._injector.close()
+                    with self._input_lock:  # (a key pressed after this is never injected)
+                        injector, self._injector = self._injector, None
+                    injector.close()
         except Exception as exc:  # capture/injection unavailable: end with the reason
             log.exception("session event=serve-failed")
             self.transport.close(f"customer cannot share the screen: {exc}")
@@ -319,10 +325,11 @@ class CustomerSession:
             if index != current:
                 monitors = grabber.monitors()
                 if not 0 <= index < len(monitors):  # unplugged, or a bad request: the first
+                    first = 1 if len(monitors) > 1 else 0  # (no RandR: the union alone)
                     with self._lock:
                         if self._monitor_index == index:  # not asked for another meanwhile
-                            self._monitor_index = 1
-                    index = 1
+                            self._monitor_index = first
+                    index = first
                 mon = monitors[index]
                 injector.set_monitor(mon.left, mon.top, mon.width, mon.height)
                 infos = tuple(

@@ -319,10 +319,16 @@ class Transport(Writes):
         return channel
 
     def _read_loop(
-        self,
-        on_event: Callable[[Event], None],
-        initial: bytes,
-        on_secured: Callable[[str], None],
+        self, on_event: Callable[[Event], None], initial: bytes, on_secured: Callable[[str], None]
+    ) -> None:
+        try:
+            self._read(on_event, initial, on_secured)
+        except Exception:  # a bug here or in a callback: never a session left half-dead
+            log.exception("session event=reader-failed")
+            self._finish("internal error")
+
+    def _read(
+        self, on_event: Callable[[Event], None], initial: bytes, on_secured: Callable[[str], None]
     ) -> None:
         channel = self._handshake(initial, on_secured)
         if channel is None:

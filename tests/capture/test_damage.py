@@ -10,6 +10,7 @@ under-reports does.  The drawing client is python-xlib on its own connection.
 from __future__ import annotations
 
 import select
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ import numpy as np
 import pytest
 
 from remoteapp.capture import DamageGrabber, ScreenGrabber
+from remoteapp.capture.damage import EVERYTHING
 from remoteapp.capture.safety import SAFETY_PERIOD_S
 from remoteapp.capture.x11_damage import XDamageSource
 from remoteapp.codec.geometry import Rect
@@ -134,6 +136,32 @@ def test_an_x_error_for_the_fetch_makes_a_full_grab_and_stops_the_damage(
         started = time.monotonic()
         grabber.wait(0.05)  # and a wait is for wake() alone (no spin on the connection)
         assert time.monotonic() - started >= 0.05
+
+
+@pytest.mark.display
+def test_a_source_lost_with_damage_not_yet_fetched_is_pending_no_more(
+    fbdir_xvfb: FbdirXvfb, painter: Painter
+) -> None:
+    """The event connection breaks between a DamageNotify and its fetch: the take reports
+    everything once, and the source is pending no more (it stayed pending, and the loop
+    grabbed at its top rate for the rest of the session)."""
+    source = XDamageSource(fbdir_xvfb.display)
+    try:
+        assert source.sync(10.0)
+        source.take()
+        painter.fill(10, 10, 20, 20, 0x00FF00)
+        painter.d.sync()
+        source.wait(10)
+        assert source.pending, "the DamageNotify did not come"
+        source.wake()
+        source.wait(10)  # (ends on the wake: the connection is not read again)
+        source._sock.shutdown(socket.SHUT_RDWR)  # the X connection breaks
+        rects, _ = source.take()
+        assert rects == [EVERYTHING] and not source.reporting
+        assert not source.pending
+        assert source.take()[0] == []
+    finally:
+        source.close()
 
 
 @pytest.mark.display

@@ -154,6 +154,20 @@ def test_a_cumulative_ack_delivers_the_updates_before_it_and_times_its_own() -> 
     assert rate.delay == 0.0
 
 
+def test_a_hold_longer_than_the_whole_round_trip_is_no_sample() -> None:
+    """Only a buggy or hostile viewer holds an ack longer than the trip took: the update
+    counts as delivered, but the round trip and the link's capacity are not taken from
+    it (a 0 s round trip set the base for 10 s, and cut the bitrate to its floor)."""
+    rate = RateController()
+    rate.sent(0, 100, 0.0)
+    rate.acked(0, 0.150)
+    rate.sent(1, 100_000, 0.2)
+    rate.acked(1, 0.35, held=5.0)
+    assert rate.base_rtt == pytest.approx(0.150)
+    assert [n for _, n in rate._acked] == [100, 100_000]
+    assert len(rate._delivery) == 1 and not rate._sent
+
+
 def test_blocked_ticks_with_no_ack_in_the_window_count_as_starved() -> None:
     """No ack for over a window while ticks keep waiting: congestion (this raised an
     IndexError on the empty window before)."""

@@ -355,6 +355,30 @@ def test_update_chunks_are_checked() -> None:
         drain(fresh)
 
 
+def test_an_update_of_thousands_of_empty_chunks_is_one_event() -> None:
+    """A record full of empty chunks (10 bytes each: some 26,000 in 256 KiB) is read in a
+    loop, not one call deep per chunk (a RecursionError killed the reader thread)."""
+    agent = SessionConnection(Role.AGENT)
+    agent.send(Hello(Role.AGENT, "Ana"))
+    hello = SessionConnection(Role.CUSTOMER).send(Hello(Role.CUSTOMER, "Maria"))
+    first = pack_frame(Msg.UPDATE_CHUNK, b"\x00\x00\x00\x07\x01")
+    empty = pack_frame(Msg.UPDATE_CHUNK, b"\x00\x00\x00\x07\x00")
+    last = pack_frame(Msg.UPDATE_CHUNK, b"\x00\x00\x00\x07\x02tail")
+    agent.receive_data(hello + first + empty * 30_000 + last)
+    events = drain(agent)
+    assert events[-1] == ScreenUpdate(7, b"tail") and len(events) == 2
+
+
+@pytest.mark.parametrize("hello", [b"", HELLO], ids=["before-hello", "after-hello"])
+def test_an_update_the_peer_may_not_send_is_refused_at_its_first_chunk(hello: bytes) -> None:
+    """The agent sends no screen: its first chunk ends the session, before any of the
+    127 MiB an update may hold is buffered."""
+    conn = peer_sends(hello, pack_frame(Msg.UPDATE_CHUNK, b"\x00\x00\x00\x07\x01" + bytes(64)))
+    with pytest.raises(RemoteProtocolError, match="agent may not send ScreenUpdate"):
+        drain(conn)
+    assert conn._assembly is None
+
+
 def test_oversize_frame_is_refused_before_its_bytes_arrive() -> None:
     conn = peer_sends(HELLO)
     drain(conn)

@@ -17,6 +17,7 @@ from remoteapp.net.session import Key, PointerButton, ScreenInfo, Text
 from remoteapp.secure import SecureParams
 from remoteapp.session import AgentSession
 from tests.conftest import LineReader, shared_screen
+from tests.displays import x_server
 
 
 class Viewer:
@@ -53,7 +54,9 @@ def live(xvfb_display: str) -> Iterator[tuple[Viewer, LineReader, LineReader]]:
             viewer.session.end("test over")
 
 
-def wait_until_equal(viewer: Viewer, display: str, timeout: float = 20) -> np.ndarray:
+def wait_until_equal(
+    viewer: Viewer, display: str, timeout: float = 20, monitor: int = 1
+) -> np.ndarray:
     """Bounded wait until the viewer's framebuffer equals a fresh grab of the display."""
     deadline = time.monotonic() + timeout
     with ScreenGrabber(display=display) as grabber:
@@ -61,7 +64,7 @@ def wait_until_equal(viewer: Viewer, display: str, timeout: float = 20) -> np.nd
             viewer.changed.wait(0.5)
             viewer.changed.clear()
             fb = viewer.session.decoder.framebuffer
-            screen = grabber.grab(1).pixels
+            screen = grabber.grab(monitor).pixels
             if fb is not None and np.array_equal(fb, screen):
                 return fb
     raise AssertionError("the viewer never showed exactly what is on the customer's screen")
@@ -107,3 +110,22 @@ def test_customer_going_away_ends_the_viewer(
     customer_out.proc.kill()
     assert viewer.ended.wait(15)
     assert "connection lost" in viewer.end_reason
+
+
+@pytest.mark.display
+def test_a_display_without_randr_is_shared_as_its_one_screen() -> None:
+    """Without RandR the screen is the monitors' union alone (index 0): the customer
+    shares it, where the first monitor's index (1) used to end every session."""
+    argv = ["Xvfb", "-screen", "0", "640x480x24", "-nolisten", "tcp", "-extension", "RANDR"]
+    with x_server(argv) as display:
+        with ScreenGrabber(display=display) as grabber:
+            assert len(grabber.monitors()) == 1, "this Xvfb has RandR monitors after all"
+        with shared_screen(display) as shared:
+            viewer = Viewer(shared.sock, shared.secure)
+            viewer.session.start()
+            try:
+                fb = wait_until_equal(viewer, display, monitor=0)
+                assert fb.shape == (480, 640, 4)
+                assert viewer.info is not None and viewer.info.active == 0
+            finally:
+                viewer.session.end("test over")

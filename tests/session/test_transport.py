@@ -502,6 +502,24 @@ def test_a_bug_in_an_on_write_callback_ends_the_session_and_lets_go_of_the_write
     assert not agent.transport.send(Text("after"))  # over, not stuck behind a held turn
 
 
+def test_a_bug_on_the_reader_thread_ends_the_session(pair: StreamPair) -> None:
+    """An exception on the reader thread outside the event handlers (here the UI's
+    ``on_secured`` callback) ends the session: neither side is left waiting on a dead
+    reader."""
+    agent = End(pair.a, Role.AGENT)
+    customer = End(pair.b, Role.CUSTOMER)
+
+    def broken(code: str) -> None:
+        raise ZeroDivisionError("a bug")
+
+    transport = customer.transport
+    transport.start(customer._on_event, customer._on_end, "customer-net", on_secured=broken)
+    agent.start("agent-net")
+    assert customer.end_reason() == "internal error"
+    assert customer.transport.closed
+    assert agent.end_reason() in ("connection lost", "ended by the other side")
+
+
 def test_keys_roll_over_mid_session_without_a_hitch(pair: StreamPair) -> None:
     agent = End(pair.a, Role.AGENT, rekey_every=3)
     customer = End(pair.b, Role.CUSTOMER, rekey_every=3)
