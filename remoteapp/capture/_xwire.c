@@ -135,10 +135,21 @@ XW_HIDDEN int recv_exact(int fd, unsigned char *buf, size_t len, int64_t deadlin
     return 0;
 }
 
+/* Whether the deadline has passed (then the failure says so): the loops over packets
+ * look each time round, since a server that never stops sending never makes recv wait. */
+static int late(int64_t deadline, failure *f) {
+    if (now_ms() <= deadline)
+        return 0;
+    f->wire = "no answer from the X server in time";
+    return 1;
+}
+
 /* Skip bytes of a packet we do not keep (an event's tail). */
 static int discard(int fd, size_t len, int64_t deadline, failure *f) {
     unsigned char sink[4096];
     while (len) {
+        if (late(deadline, f))
+            return -1;
         size_t step = len < sizeof sink ? len : sizeof sink;
         if (recv_exact(fd, sink, step, deadline, f) < 0)
             return -1;
@@ -158,7 +169,7 @@ static uint32_t native_u32(const unsigned char *p) {
 XW_HIDDEN int next_reply(int fd, unsigned char head[PACKET_HEAD], size_t *extra,
                       Py_ssize_t *skipped, int64_t deadline, failure *f) {
     for (;;) {
-        if (recv_exact(fd, head, PACKET_HEAD, deadline, f) < 0)
+        if (late(deadline, f) || recv_exact(fd, head, PACKET_HEAD, deadline, f) < 0)
             return -1;
         uint8_t kind = head[0];
         size_t more = 0;
@@ -312,8 +323,8 @@ XW_HIDDEN int parse_stale(PyObject *stale_obj, int width, int height, box **out,
                           Py_ssize_t *count) {
     /* a tuple, not the caller's list: parse_box may run Python code (an item's __iter__)
      * that would otherwise change a list under the index */
-    PyObject *seq = PySequence_Tuple(stale_obj);
-    if (seq == NULL)
+    PyObject *seq = stale_obj == Py_None ? PyTuple_New(0) : PySequence_Tuple(stale_obj);
+    if (seq == NULL) /* (None: no stale boxes) */
         return -1;
     Py_ssize_t n = PyTuple_GET_SIZE(seq), kept = 0;
     box *stale = box_array(n, "too many stale boxes");
@@ -328,8 +339,8 @@ XW_HIDDEN int parse_stale(PyObject *stale_obj, int width, int height, box **out,
             Py_DECREF(seq);
             return -1;
         }
-        long x0 = v[0] < 0 ? 0 : v[0], y0 = v[1] < 0 ? 0 : v[1];
-        long x1 = (long)v[0] + v[2], y1 = (long)v[1] + v[3];
+        long long x0 = v[0] < 0 ? 0 : v[0], y0 = v[1] < 0 ? 0 : v[1];
+        long long x1 = (long long)v[0] + v[2], y1 = (long long)v[1] + v[3];
         if (x1 > width)
             x1 = width;
         if (y1 > height)
@@ -370,9 +381,9 @@ XW_HIDDEN const char *box_problem(const box *b, int width, int height, int left,
         b->h > height - b->y)
         return "a box is outside the frame";
     /* the request's fields: x, y INT16 on the root, w, h CARD16 */
-    long x0 = (long)left + b->x, y0 = (long)top + b->y;
-    if (x0 < INT16_MIN || y0 < INT16_MIN || x0 + b->w > INT16_MAX + 1L ||
-        y0 + b->h > INT16_MAX + 1L)
+    long long x0 = (long long)left + b->x, y0 = (long long)top + b->y;
+    if (x0 < INT16_MIN || y0 < INT16_MIN || x0 + b->w > INT16_MAX + 1LL ||
+        y0 + b->h > INT16_MAX + 1LL)
         return "a box is outside X11's coordinates";
     if ((size_t)b->w * (size_t)b->h * 4 > room)
         return "a box does not fit in the segment";

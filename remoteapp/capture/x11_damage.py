@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
-import select
 import time
 from collections.abc import Sequence
 from typing import Any, Final
@@ -220,11 +219,11 @@ class XDamageSource:
             if data is not None:
                 self._gather(data)
             return
-        fds = [self._wake.fd] if quiet else [self._sock, self._wake.fd]
-        readable, _, _ = select.select(fds, [], [], max(0.0, timeout))
-        if self._wake.fd in readable:
+        sock = self._sock.fileno()
+        ready = x11_link.readable([self._wake.fd] if quiet else [sock, self._wake.fd], timeout)
+        if self._wake.fd in ready:
             self._wake.drain()
-        self._fresh = self._sock in readable
+        self._fresh = sock in ready
         if self._fresh:
             self._gather()
 
@@ -385,10 +384,10 @@ class XDamageSource:
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
-            readable, _, _ = select.select([self._sock, self._wake.fd], [], [], left)
-            if self._sock in readable:
+            ready = x11_link.readable([self._sock.fileno(), self._wake.fd], left)
+            if self._sock.fileno() in ready:
                 self._gather()
-            elif readable:  # (a wake alone: its byte stays for the wait)
+            elif ready:  # (a wake alone: its byte stays for the wait)
                 return False
         return not self._dead
 

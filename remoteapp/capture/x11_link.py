@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import select
 import time
 from collections.abc import Callable, Sequence
@@ -62,6 +63,15 @@ REPLY_BOUND_S: Final = 5.0
 _BOUND_MS: Final = int(REPLY_BOUND_S * 1000)
 _NATIVE_ERRORS: Final[tuple[type[Exception], ...]] = () if native is None else (native.Error,)
 _RECV: Final = 1 << 16
+
+
+def readable(fds: Sequence[int], timeout: float) -> list[int]:
+    """Which of ``fds`` can be read within ``timeout`` s (``poll``: ``select`` refuses
+    descriptors from 1024 on, which a busy process reaches)."""
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, select.POLLIN)
+    return [fd for fd, _ in poller.poll(max(0, math.ceil(timeout * 1000)))]
 
 
 def queued(d: Any) -> tuple[list[bytes], bytes]:
@@ -128,14 +138,19 @@ class XLink:
         except OSError as exc:
             raise self._break(x11_wire.XWireError(f"the X connection failed: {exc}")) from exc
         except _NATIVE_ERRORS as exc:
-            mapped = _mapped(exc)  # (the server's error for one request: still in step)
-            raise (
-                mapped if isinstance(mapped, x11_wire.XRequestError) else self._break(mapped)
-            ) from exc
-        except x11_wire.XRequestError:
-            raise
+            raise self._failed(_mapped(exc), request) from exc
         except x11_wire.XWireError as exc:
-            raise self._break(exc) from None
+            raise self._failed(exc, request) from None
+        except MemoryError:  # (between a reply's head and its body: the rest is unread)
+            self._break(x11_wire.XWireError("out of memory in the middle of a reply"))
+            raise
+
+    def _failed(self, exc: x11_wire.XWireError, request: bytes) -> x11_wire.XWireError:
+        """A round trip's failure; the link breaks unless it is the server's error for
+        a lone request (then nothing of it is left in the stream: still in step)."""
+        if isinstance(exc, x11_wire.XRequestError) and x11_wire.request_count(request) == 1:
+            return exc
+        return self._break(exc)
 
     def _break(self, exc: x11_wire.XWireError) -> x11_wire.XWireError:
         self._broken = exc
@@ -153,10 +168,11 @@ class XLink:
         deadline = time.monotonic() + REPLY_BOUND_S
         while True:
             packet = reader.next_packet()
+            wait = deadline - time.monotonic()  # (looked at each packet: a server that
+            if wait < 0:  # never stops sending events never makes the wait time out)
+                raise x11_wire.XWireError(f"no answer from the X server in {REPLY_BOUND_S} s")
             if packet is None:
-                wait = deadline - time.monotonic()
-                readable, _, _ = select.select([self._sock], [], [], max(0.0, wait))
-                if not readable:
+                if not readable([self._sock.fileno()], wait):
                     raise x11_wire.XWireError(f"no answer from the X server in {REPLY_BOUND_S} s")
                 data = self._sock.recv(_RECV)
                 if not data:

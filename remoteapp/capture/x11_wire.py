@@ -89,6 +89,16 @@ def shm_image_depth(reply: bytes) -> int:
     return reply[1]
 
 
+def request_count(data: bytes) -> int:
+    """How many requests ``data`` holds (each says its length, in words, at bytes 2-3)."""
+    count = at = 0
+    while at + 4 <= len(data):
+        words = struct.unpack_from("=H", data, at + 2)[0]
+        at += 4 * max(words, 1)
+        count += 1
+    return count
+
+
 def sync_request() -> bytes:
     """GetInputFocus: its reply comes after every event the server sent before it."""
     return _GET_INPUT_FOCUS

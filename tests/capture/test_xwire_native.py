@@ -5,9 +5,18 @@ one send equal mss's grab, however many batches the segment needs."""
 
 from __future__ import annotations
 
+import array
+import fcntl
+import os
+import resource
+import select
 import socket
 import struct
+import subprocess
+import sys
+import termios
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -147,6 +156,87 @@ def test_a_stalled_closed_or_oversized_answer_is_a_wire_error(
     assert err.value.args == ("wire", message)
     mapped = x11_link._mapped(err.value)
     assert type(mapped) is x11_wire.XWireError and str(mapped) == message
+
+
+def _flood(client: socket.socket, server: socket.socket) -> subprocess.Popen[bytes]:
+    """A process that writes events into ``server`` as fast as it can, for ever (a
+    thread of this process would let the reader catch up, and its wait time out);
+    returned once ``client`` has megabytes of them waiting."""
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+    code = "import os\nev = (bytes([22]) + bytes(31)) * 32768\nwhile True:\n    os.write(1, ev)\n"
+    flood = subprocess.Popen([sys.executable, "-c", code], stdout=server.fileno())
+    deadline = time.monotonic() + 30
+    waiting = array.array("i", [0])
+    while waiting[0] < 1 << 20 and time.monotonic() < deadline:
+        select.select([client], [], [], 1.0)
+        fcntl.ioctl(client.fileno(), termios.FIONREAD, waiting)
+    return flood
+
+
+def _unbound_link(sock: socket.socket) -> x11_link.XLink:
+    """An XLink on a socket pair (its constructor wants a display): the fake server's."""
+    link = object.__new__(x11_link.XLink)
+    link._sock, link._reader, link._broken, link.skipped = sock, x11_wire.PacketReader(), None, 0
+    return link
+
+
+@pytest.mark.parametrize("path", ["c", "python"])
+def test_a_server_that_never_stops_sending_events_still_times_out(
+    native: Any,
+    pair: tuple[socket.socket, socket.socket],
+    path: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bound holds while events keep coming: the wait for the reply is looked at per
+    packet, not only when a read would block (a flood held the capture thread for good)."""
+    client, server = pair
+    flood = _flood(client, server)
+    try:
+        started = time.monotonic()
+        if path == "c":
+            with pytest.raises(native.Error) as err:
+                native.round_trip(client.fileno(), REQUEST, 200)
+            assert err.value.args == ("wire", "no answer from the X server in time")
+        else:
+            monkeypatch.setattr(x11_link, "native", None)
+            monkeypatch.setattr(x11_link, "REPLY_BOUND_S", 0.2)
+            with pytest.raises(x11_wire.XWireError, match="no answer"):
+                _unbound_link(client).round_trip(REQUEST)
+        assert time.monotonic() - started < 30, "the bound did not hold"
+    finally:
+        flood.kill()
+        flood.wait()
+
+
+@pytest.mark.parametrize("path", ["c", "python"])
+def test_the_servers_error_for_the_first_of_two_requests_breaks_the_link(
+    native: Any,
+    pair: tuple[socket.socket, socket.socket],
+    path: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DamageSubtract's error leaves FetchRegion's reply in the stream: the link breaks,
+    where it took that reply for the next round trip's answer.  An error for a lone
+    request leaves the link in step."""
+    client, server = pair
+    if path == "python":
+        monkeypatch.setattr(x11_link, "native", None)
+    link = _unbound_link(client)
+    fetch = x11_wire.subtract_and_fetch(143, 138, 5, 6)
+    error = struct.pack("=BBHIHB21x", 0, 9, 10, 5, 0, 143)
+    server.sendall(error + struct.pack("=BBHI24x", 1, 0, 11, 2) + bytes(8))
+    with pytest.raises(x11_wire.XRequestError):
+        link.round_trip(fetch)
+    with pytest.raises(x11_wire.XWireError, match="broke earlier"):
+        link.round_trip(fetch)
+    lone_client, lone_server = socket.socketpair()
+    with lone_client, lone_server:
+        lone = _unbound_link(lone_client)
+        lone_server.sendall(struct.pack("=BBHIHB21x", 0, 9, 12, 0, 0, 43) + reply())
+        with pytest.raises(x11_wire.XRequestError):
+            lone.round_trip(REQUEST)
+        assert lone.round_trip(REQUEST)[:1] == b"\x01"  # (in step: the next is its own)
 
 
 def test_a_bad_descriptor_is_an_oserror(native: Any) -> None:
@@ -343,6 +433,23 @@ def test_the_stale_boxes_come_from_front_before_the_boxes_are_read(
     assert np.array_equal(frame, expected)
 
 
+def test_a_front_without_stale_boxes_brings_nothing_over(
+    native: Any, pair: tuple[socket.socket, socket.socket]
+) -> None:
+    """``stale`` may be left out (the stub says so): nothing comes from front."""
+    client, server = pair
+    shm = bytearray(range(64))
+    frame = np.zeros((4, 8, 4), np.uint8)
+    front = np.full((4, 8, 4), 200, np.uint8)
+    fake = ShmServer(server, [shm_reply(7, 4, 4)])
+    native.read_boxes(
+        client.fileno(), 130, 0x2A, 0x55, shm, frame, 8, 4, 0, 0, [(0, 0, 4, 4)], 24, 5000, front
+    )
+    assert len(fake.requests()) == 1
+    assert np.array_equal(frame[:, :4], np.frombuffer(bytes(shm), np.uint8).reshape(4, 4, 4))
+    assert not frame[:, 4:].any()
+
+
 def test_stale_boxes_are_clipped_to_the_frame_and_empty_ones_skipped(
     native: Any, pair: tuple[socket.socket, socket.socket]
 ) -> None:
@@ -413,3 +520,22 @@ def test_a_front_overlapping_the_frame_is_refused(native: Any) -> None:
         native.read_boxes(
             -1, 130, 1, 1, bytes(64), frame, 8, 4, 0, 0, [], 24, 50, front, [(0, 0, 8, 4)]
         )
+
+
+def test_readable_takes_descriptors_select_refuses() -> None:
+    """The Python waits poll: ``select`` raises ValueError for a descriptor from 1024 on,
+    which a process with many files open reaches."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2048:
+        pytest.skip(f"this process may open {hard} descriptors")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2048), hard))
+    read, write = os.pipe()
+    high = os.dup2(read, 1500)
+    try:
+        assert x11_link.readable([high], 0.0) == []
+        os.write(write, b"x")
+        assert x11_link.readable([high], 5.0) == [high]
+    finally:
+        for fd in (read, write, high):
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
