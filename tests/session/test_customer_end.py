@@ -1,0 +1,68 @@
+"""The customer's end of a session, in process on Xvfb: once the customer has ended it,
+the agent's input is no longer injected (the reader goes on reading until the agent's
+Bye, and a key pressed in that gap stayed held in the X server), and the capture thread
+lets go of the injector at once."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+
+import pytest
+
+from remoteapp.net.session import Key, PointerButton
+from remoteapp.net.session_state import Role
+from remoteapp.secure import SecureParams
+from remoteapp.session import AgentSession
+from remoteapp.session.customer import CustomerSession
+
+WAIT_S = 30.0
+
+
+def _pressed_keys(display: str) -> bytes:
+    """The X server's keymap: a bit per keycode held down."""
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display(display)
+    try:
+        return bytes(d.query_keymap())
+    finally:
+        d.close()
+
+
+@pytest.mark.display
+def test_no_input_is_injected_after_the_customer_ends(
+    xvfb_display: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DISPLAY", xvfb_display)  # (the injector's display)
+    key = os.urandom(32)
+    agent_sock, customer_sock = socket.socketpair()
+    framed, ended = threading.Event(), threading.Event()
+    customer = CustomerSession(
+        customer_sock,
+        "Maria",
+        secure=SecureParams.for_direct(Role.CUSTOMER, key),
+        display=xvfb_display,
+        on_end=lambda reason: ended.set(),
+    )
+    agent = AgentSession(
+        agent_sock,
+        "Ana",
+        secure=SecureParams.for_direct(Role.AGENT, key),
+        on_frame=lambda fb, update: framed.set(),
+    )
+    customer.start()
+    agent.start()
+    try:
+        assert framed.wait(WAIT_S), "no frame: the session did not start"
+        before = _pressed_keys(xvfb_display)
+        customer.end("customer ended")
+        # what the reader hands on after the end (the agent's Bye has not come yet)
+        customer._on_event(Key("shift", True))
+        customer._on_event(PointerButton(10, 10, "left", True))
+        assert _pressed_keys(xvfb_display) == before, "a key went in after the end"
+        assert ended.wait(WAIT_S)
+    finally:
+        agent.end("test over")
+        customer.end("test over")
