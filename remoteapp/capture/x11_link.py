@@ -58,6 +58,8 @@ BoxLane = tuple[int, int, int, int, object, int]
 #: the reference (``front``) and where the first differs from it (``stale``).
 BoxRead = tuple[int, int, int, BoxLane, Pixels, Pixels, Sequence[Rect]]
 
+#: The most boxes, and stale boxes, one C read takes (_xwire.c's MAX_BOXES).
+NATIVE_BOXES: Final = 4096
 #: Longest a round trip waits for the X server's answer.
 REPLY_BOUND_S: Final = 5.0
 _BOUND_MS: Final = int(REPLY_BOUND_S * 1000)
@@ -217,6 +219,8 @@ class XLink:
         ``round_trip``."""
         if native is None or self._reader.buffered or self._shm_major is None:
             return False  # (``self.native``, without the property's call: a typed key's)
+        if len(boxes) > NATIVE_BOXES or (stale is not None and len(stale) > NATIVE_BOXES):
+            return False  # (more than one C call takes: Python's, this time only)
         if self._broken is not None:
             raise x11_wire.XWireError(f"the X connection broke earlier: {self._broken}")
         height, width = frame.shape[:2]

@@ -278,6 +278,22 @@ def test_boxes_read_in_one_send_equal_mss_grab(
 
 
 @pytest.mark.display
+def test_more_stale_boxes_than_one_c_read_takes_leave_that_read_alone_to_python(
+    native: Any, fbdir_xvfb: FbdirXvfb
+) -> None:
+    """The C read takes 4096 stale boxes: more is the caller's Python, this time only
+    (the refusal used to turn the C reads off for good)."""
+    with ScreenGrabber(display=fbdir_xvfb.display) as grabber:
+        mon = grabber.monitors()[1]
+        grabber.grab(mon)  # mss proves MIT-SHM with its own first grab
+        frame = np.zeros((mon.height, mon.width, 4), np.uint8)
+        front = np.zeros_like(frame)
+        many = [Rect(i % 64, i // 64, 1, 1) for i in range(x11_link.NATIVE_BOXES + 1)]
+        assert not grabber.bring_and_grab(mon, [Rect(0, 0, 8, 8)], frame, front, many)
+        assert grabber.bring_and_grab(mon, [Rect(0, 0, 8, 8)], frame, front, many[:10])
+
+
+@pytest.mark.display
 def test_more_boxes_than_the_segment_holds_go_out_in_batches(
     native: Any, fbdir_xvfb: FbdirXvfb, painter: Painter
 ) -> None:
