@@ -135,7 +135,7 @@ XW_HIDDEN int recv_exact(int fd, unsigned char *buf, size_t len, int64_t deadlin
     return 0;
 }
 
-/* Whether the deadline has passed (then the failure says so): the loops over packets
+/* Whether the deadline has passed (then the failure says so): skipping events, the loops
  * look each time round, since a server that never stops sending never makes recv wait. */
 static int late(int64_t deadline, failure *f) {
     if (now_ms() <= deadline)
@@ -169,7 +169,7 @@ static uint32_t native_u32(const unsigned char *p) {
 XW_HIDDEN int next_reply(int fd, unsigned char head[PACKET_HEAD], size_t *extra,
                       Py_ssize_t *skipped, int64_t deadline, failure *f) {
     for (;;) {
-        if (late(deadline, f) || recv_exact(fd, head, PACKET_HEAD, deadline, f) < 0)
+        if (recv_exact(fd, head, PACKET_HEAD, deadline, f) < 0)
             return -1;
         uint8_t kind = head[0];
         size_t more = 0;
@@ -190,8 +190,8 @@ XW_HIDDEN int next_reply(int fd, unsigned char head[PACKET_HEAD], size_t *extra,
             *extra = more;
             return 0;
         }
-        if (discard(fd, more, deadline, f) < 0)
-            return -1;
+        if (late(deadline, f) || discard(fd, more, deadline, f) < 0)
+            return -1; /* (an event past the deadline: a reply that came is still taken) */
         ++*skipped;
     }
 }

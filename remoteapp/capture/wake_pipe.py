@@ -33,7 +33,7 @@ class WakePipe:
     def drain(self) -> None:
         """The sleeper, after its ``select`` saw ``fd`` readable: the wakes are taken."""
         with contextlib.suppress(BlockingIOError):
-            os.read(self.fd, 64)
+            os.read(self.fd, 1 << 16)  # (a full pipe at once: each wake is one byte)
 
     def close(self) -> bool:
         """Close both ends; later wakes do nothing.  Whether it was open."""

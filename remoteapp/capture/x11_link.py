@@ -170,11 +170,8 @@ class XLink:
         deadline = time.monotonic() + REPLY_BOUND_S
         while True:
             packet = reader.next_packet()
-            wait = deadline - time.monotonic()  # (looked at each packet: a server that
-            if wait < 0:  # never stops sending events never makes the wait time out)
-                raise x11_wire.XWireError(f"no answer from the X server in {REPLY_BOUND_S} s")
             if packet is None:
-                if not readable([self._sock.fileno()], wait):
+                if not readable([self._sock.fileno()], deadline - time.monotonic()):
                     raise x11_wire.XWireError(f"no answer from the X server in {REPLY_BOUND_S} s")
                 data = self._sock.recv(_RECV)
                 if not data:
@@ -184,6 +181,9 @@ class XLink:
                 raise x11_wire.XRequestError(packet)
             elif packet[0] == x11_wire.REPLY:
                 return packet
+            elif time.monotonic() > deadline:  # (an event: a server that never stops
+                # sending them never makes the wait above time out)
+                raise x11_wire.XWireError(f"no answer from the X server in {REPLY_BOUND_S} s")
             else:
                 self.skipped += 1
 

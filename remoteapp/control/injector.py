@@ -37,6 +37,7 @@ BUTTON_NAMES: Final = {
     "forward": "button9",
 }
 MAX_TEXT: Final = 4096
+MAX_DOWN: Final = 32  #: keys held down at once (besides modifiers); a keyboard holds far fewer
 CONTROL_CHARS: Final = {"\n": "enter", "\r": "enter", "\t": "tab", "\b": "backspace"}
 
 
@@ -54,6 +55,7 @@ class InputInjector:
         self._mouse = mouse.Controller()
         self._xtest = _XTestChars.for_controller(self._keyboard)
         self._held: set[str] = set()  # modifier names (session names) we pressed
+        self._down: set[str] = set()  # the other keys we pressed and have not released
         self._buttons: set[str] = set()  # mouse buttons we pressed
         self.monitor = monitor
 
@@ -113,7 +115,13 @@ class InputInjector:
         if event.key in MODIFIER_KEYS:
             (self._held.add if event.pressed else self._held.discard)(event.key)
         elif event.pressed:
+            if event.key not in self._down and len(self._down) >= MAX_DOWN:
+                log.warning("control event=too-many-keys-down held=%d", len(self._down))
+                return  # (no keyboard holds so many: every one is released at the end)
+            self._down.add(event.key)
             self._sync_modifiers(event.modifiers)
+        else:
+            self._down.discard(event.key)
         if len(event.key) == 1:
             self._char(event.key, event.pressed, exact=False)
         elif event.pressed:
@@ -155,7 +163,10 @@ class InputInjector:
         return getattr(self._keyboard_mod.Key, MODIFIER_KEYS.get(name, name), None)
 
     def release_all(self) -> None:
-        """Let go of every modifier and button we hold (session end, focus loss)."""
+        """Let go of every key and button we hold (session end, focus loss): a key held
+        by XTEST stays down after its client is gone."""
+        for name in sorted(self._down):
+            self._key(Key(name, False))
         for name in sorted(self._held):
             self._keyboard.release(self._resolve(name))
         self._held.clear()

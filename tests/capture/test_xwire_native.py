@@ -546,7 +546,8 @@ def test_readable_takes_descriptors_select_refuses() -> None:
         pytest.skip(f"this process may open {hard} descriptors")
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2048), hard))
     read, write = os.pipe()
-    high = os.dup2(read, 1500)
+    free = next(fd for fd in range(1500, 2048) if not _is_open(fd))
+    high = os.dup2(read, free)
     try:
         assert x11_link.readable([high], 0.0) == []
         os.write(write, b"x")
@@ -555,3 +556,11 @@ def test_readable_takes_descriptors_select_refuses() -> None:
         for fd in (read, write, high):
             os.close(fd)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        fcntl.fcntl(fd, fcntl.F_GETFD)
+    except OSError:
+        return False
+    return True

@@ -21,6 +21,7 @@ from remoteapp.codec.encoder import MOTION_MIN_AREA
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.lossy import LossyMode
 from remoteapp.codec.vp8_codec import available
+from remoteapp.errors import LocalProtocolError
 from tests.codec.frames import texty
 from tests.codec.test_plan_small import HEIGHT, WIDTH, Clock, photo
 from tests.native import built
@@ -210,3 +211,16 @@ def test_frames_not_4_byte_aligned_are_left_to_numpy(stream: object) -> None:
         encoder.encode(ref)
         updates.append(encoder.encode(frame, damage=box))
     assert updates[0] == updates[1]
+
+
+def test_after_an_exception_the_next_update_is_a_key_frame(stream: object) -> None:
+    """An encode that raised may have put a block in the stream the viewer never gets, or
+    counted a frame in the region books that was not sent: the next update starts over."""
+    encoder = ScreenEncoder()
+    first, second = texty(64, 128, 1), texty(64, 128, 2)
+    encoder.encode(first)
+    assert encoder.last_stats is not None and encoder.last_stats.key
+    with pytest.raises(LocalProtocolError):
+        encoder.encode(second[:, :, :3])  # (not a BGRA frame)
+    encoder.encode(second, damage=[Rect(0, 0, 16, 16)])
+    assert encoder.last_stats is not None and encoder.last_stats.key

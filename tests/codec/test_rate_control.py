@@ -155,9 +155,11 @@ def test_a_cumulative_ack_delivers_the_updates_before_it_and_times_its_own() -> 
 
 
 def test_a_hold_longer_than_the_whole_round_trip_is_no_sample() -> None:
-    """Only a buggy or hostile viewer holds an ack longer than the trip took: the update
+    """Only a buggy or hostile viewer holds an ack as long as the trip took: the update
     counts as delivered, but the round trip and the link's capacity are not taken from
-    it (a 0 s round trip set the base for 10 s, and cut the bitrate to its floor)."""
+    it (a 0 s round trip set the base for 10 s, and cut the bitrate to its floor).  A
+    hold just under the trip still gives a tiny round trip: rate control trusts the
+    viewer's word there, and a lying viewer only spoils its own picture."""
     rate = RateController()
     rate.sent(0, 100, 0.0)
     rate.acked(0, 0.150)

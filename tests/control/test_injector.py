@@ -168,3 +168,26 @@ def test_characters_arrive_as_real_key_presses_not_synthetic_events(
     seen = [keys.wait_for("key ", timeout=10).split() for _ in range(3)]
     state = [(int(line[1]), int(line[2]) & 1) for line in seen]
     assert state == [(code["shift"], 0), (code["1"], 0), (code["shift"], 0)]
+
+
+@pytest.mark.display
+def test_release_all_lets_go_of_every_key_held(
+    xvfb_display: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """A key the agent pressed and never released (the session ended first) is let go
+    at the end, not only the modifiers: a key held by XTEST outlives its client."""
+    from Xlib import display as xdisplay
+
+    from remoteapp.control import InputInjector
+
+    monkeypatch.setenv("DISPLAY", xvfb_display)
+    watcher = xdisplay.Display(xvfb_display)
+    request.addfinalizer(watcher.close)
+    before = bytes(watcher.query_keymap())
+    injector = InputInjector((0, 0, 1280, 800))
+    request.addfinalizer(injector.close)
+    for key in ("a", "enter", "left", "shift"):
+        injector.apply(Key(key, True))
+    assert bytes(watcher.query_keymap()) != before
+    injector.release_all()
+    assert bytes(watcher.query_keymap()) == before, "a key stayed down"
