@@ -320,9 +320,7 @@ class XDamageSource:
     def damaged(self) -> bool:
         return self._dirty or bool(self._rects)
 
-    def take(
-        self, left: int = 0, top: int = 0
-    ) -> tuple[Sequence[RectTuple], tuple[Motion, ...]]:
+    def take(self, left: int = 0, top: int = 0) -> tuple[Sequence[RectTuple], tuple[Motion, ...]]:
         """Damage (x, y, w, h) and move hints since the last take, relative to (left, top).
         Events already in are gathered first, unless the last ``wait`` has just read
         them (one syscall per frame saved: what comes in between ends the next wait, and
@@ -380,12 +378,13 @@ class XDamageSource:
         except OSError as exc:
             self._lost(exc)
             return False
+        fd = self._sock.fileno()
         while self._replies < want and not self._dead:
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
-            ready = x11_link.readable([self._sock.fileno(), self._wake.fd], left)
-            if self._sock.fileno() in ready:
+            ready = x11_link.readable([fd, self._wake.fd], left)
+            if fd in ready:
                 self._gather()
             elif ready:  # (a wake alone: its byte stays for the wait)
                 return False

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Final, NamedTuple
 
 import numpy as np
 
+from remoteapp.codec.copy_guesses import MOTION_MIN_AREA, CopyGuesses
 from remoteapp.codec.frame_check import check_frame
 from remoteapp.codec.framebuffer import copy_rect
 from remoteapp.codec.geometry import Rect, bounding_box
 from remoteapp.codec.lossy import NEVER_LOSSY, REFRESH_BUDGET, LossyMode, LossyPlanner
-from remoteapp.codec.motion import Motion, Words, find_motion, follow_hint, follow_motion
+from remoteapp.codec.motion import Motion, Words, find_motion
 from remoteapp.codec.pixels import Pixels
 from remoteapp.codec.raw_bgra import RAW_BGRA
 from remoteapp.codec.search_backoff import SearchBackoff
@@ -38,11 +39,8 @@ from remoteapp.codec.zstd_stream import DEFAULT_LEVEL, WINDOW_LOG, StreamCompres
 if TYPE_CHECKING:
     from remoteapp.codec._zstream import Stream
 
-#: Look for scroll/move only when the changed area is at least this many pixels.
-MOTION_MIN_AREA: Final = 64 * 64 * 4
 #: ``LossyPlanner.small_lane``'s answer without a planner: every rectangle goes raw
 _NO_PLANNER: Final = (NEVER_LOSSY, Rect, None)
-FOLLOW_SHIFTS: Final = 3  #: recent copy shifts tried first on the next damaged frame
 
 
 class EncodeStats(NamedTuple):
@@ -82,8 +80,7 @@ class ScreenEncoder:
         self._stream = StreamCompressor(level, window_log)
         self._detect_motion = detect_motion
         self._backoff = SearchBackoff()
-        self._shifts: list[tuple[int, int]] = []  #: the last copies' shifts, newest first
-        self._last_copy: Motion | None = None  #: set while the last two shifts were one
+        self._guesses = CopyGuesses()
         #: where the last update changed the reference (its copies' targets and rectangles)
         self.changed: tuple[Rect, ...] = ()
         self._ref: Pixels | None = None
@@ -218,7 +215,7 @@ class ScreenEncoder:
         else:
             self._planner = None
         self._key_requested = False
-        self._shifts, self._last_copy = [], None
+        self._guesses.forget()
         ops: list[Op] = []
         chunks: list[bytes | memoryview] = []
         whole = [Rect(0, 0, width, height)]
@@ -348,9 +345,7 @@ class ScreenEncoder:
         its damaged box, else None (the full search follows)."""
         if not self._detect_motion or not damage:
             return None
-        found = self._follow_hints(ref_w, cur_w, damage, moves)
-        if found is None:
-            found = self._follow_scroll(ref_w, cur_w, damage)
+        found = self._guesses.guess(ref_w, cur_w, damage, moves)
         if found is None:
             return None
         motion, box = found
@@ -360,40 +355,6 @@ class ScreenEncoder:
             if other is not box:
                 rects += [r for part in other.minus(box) for r in changed_rects(cur_w, ref_w, part)]
         return rects
-
-    def _follow_hints(
-        self, ref_w: Words, cur_w: Words, damage: Sequence[Rect], moves: Sequence[Motion]
-    ) -> tuple[Motion, Rect] | None:
-        """The largest hinted window first, each in the damaged box holding most of it."""
-        for hint in sorted(moves, key=lambda m: m.dst.area, reverse=True):
-            box = max(damage, key=lambda r: r.intersect(hint.dst).area)
-            motion = follow_hint(cur_w, ref_w, box, hint)
-            if motion is not None:
-                return motion, box
-        return None
-
-    def _follow_scroll(
-        self, ref_w: Words, cur_w: Words, damage: Sequence[Rect]
-    ) -> tuple[Motion, Rect] | None:
-        """The last scroll shifts on the largest damaged box.  Only straight shifts, and
-        only while the last copy was one: a drag stopped by a screen edge (one straight
-        shift among diagonal ones) must not make every later frame try it in vain."""
-        if not self._shifts:
-            return None
-        last_dx, last_dy = self._shifts[0]
-        if last_dx and last_dy:
-            return None
-        box = max(damage, key=lambda r: r.area)
-        if box.area < MOTION_MIN_AREA:
-            return None
-        motion = None
-        if self._last_copy is not None:  # a steady scroll: its last copy, seeded there
-            # (an unsteady one, say 50 Hz of drawing grabbed at 30, fails it too often)
-            motion = follow_hint(cur_w, ref_w, box, self._last_copy, box.area // 2)
-        if motion is None:
-            shifts = [(dx, dy) for dx, dy in self._shifts if not (dx and dy)]
-            motion = follow_motion(cur_w, ref_w, box, shifts)
-        return None if motion is None else (motion, box)
 
     def _copy(
         self, ref: Pixels, ref_w: Words, cur_w: Words, motion: Motion, region: Rect,
@@ -408,10 +369,7 @@ class ScreenEncoder:
             copy_rect(ref, src.x, src.y, dst)
         if self._planner is not None:
             self._planner.after_copy(src.x, src.y, dst)
-        shift = (motion.dx, motion.dy)
-        steady = bool(self._shifts) and self._shifts[0] == shift
-        self._shifts = [shift, *(s for s in self._shifts if s != shift)][:FOLLOW_SHIFTS]
-        self._last_copy = motion if steady else None
+        self._guesses.took(motion)
         return [rect for strip in region.minus(dst) for rect in changed_rects(cur_w, ref_w, strip)]
 
     def _pixels(self, rect: Rect, block: Pixels, chunks: list[bytes | memoryview]) -> PixelsOp:

@@ -63,7 +63,7 @@ def boxes_changed_rects(
         return None  # (the C diff reads 32-bit pixels, and takes a bounded list)
     # (a box in the bounds is in the frame, unless it is a negative one: TileDiff's)
     known = bounds is not None and bounds.inside(width, height)
-    if not all(b.inside(width, height) if not known else b.w >= 0 <= b.h for b in boxes):
+    if not all(b.w >= 0 and b.h >= 0 if known else b.inside(width, height) for b in boxes):
         return None  # (TileDiff clips a box off the frame: no second meaning in C)
     found = native.changed_rects(cur, ref, width, height, boxes)  # (a Rect is a tuple)
     return list(starmap(Rect, found))

@@ -1,4 +1,5 @@
-"""The write side of ``Transport``: the writer thread, direct writes, sealing.
+"""The write side of ``Transport``: the queue, the write turn, the writer thread, direct
+writes, sealing.
 
 A mixin so that ``transport.py`` stays one screenful per concern; it owns no state of
 its own, it works on ``Transport``'s (declared below for the type checker), under its
@@ -45,6 +46,37 @@ class Writes:
     if TYPE_CHECKING:  # Transport's, called from here when a write fails
 
         def _finish(self, reason: str) -> None: ...
+
+    def _wait_for_room(self, timeout: float) -> bool:
+        queue = self._queue
+        if not self._ended and queue.room():  # (nearly always: no lock; the lock would be
+            return True  # let go before the event is queued all the same)
+        with self._room:
+            self._room.wait_for(lambda: self._ended or queue.room(), timeout)
+            return not self._ended and queue.room()
+
+    def _write_turn(self) -> bool:
+        """Take the write turn if nothing is queued or being written: the caller then
+        writes its event itself (``_write_now``); the writer waits, later sends queue
+        behind it.  Called with ``_conn_lock`` held, as ``_enqueue``."""
+        with self._room_lock:
+            if self._ended or self._busy or self._queue or self._twin is None:
+                return False
+            self._busy = True
+            return True
+
+    def _enqueue(self, item: Queued, *, force: bool = False) -> bool | None:
+        """Queue ``item`` (``send_queue``'s policy): True if queued, False if the session
+        has ended meanwhile, None if it is undroppable and there is no room.  Called with
+        ``_conn_lock`` held, so queue order is encoding order."""
+        with self._room:
+            if self._ended:
+                return False
+            if not self._queue.push(item, force=force):
+                return None
+            self._room.notify_all()
+            self._start_writer()
+        return True
 
     def _start_writer(self) -> None:
         """With ``_room`` held: the writer thread runs from the first queued item on."""

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from remoteapp.codec import ScreenEncoder, zstd_stream
-from remoteapp.codec.encoder import MOTION_MIN_AREA
+from remoteapp.codec.copy_guesses import MOTION_MIN_AREA
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.lossy import LossyMode
 from remoteapp.codec.vp8_codec import available
