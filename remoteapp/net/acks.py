@@ -4,23 +4,31 @@ Every ack wakes the customer's reader thread, which on a typed key costs it abou
 much as a third of the key's capture.  With a customer that takes held acks
 (``HELD_ACKS``), the agent acks a small update only once
 
-- ``ACK_BATCH`` small updates are waiting (half the customer's small window, so it never
-  runs out of credits while this side holds them), or
-- the first of them has waited ``ACK_HOLD_S``,
+- half the customer's small window of small updates are waiting (so it never runs out
+  of credits while this side holds them: 8 of its 16, or 4 of an older customer's 8), or
+- the first of them has waited the hold (1 s; 0.5 s for an older customer),
 
 and a large one (a scroll, a key frame) at once, with every held one before it.  Each ack
 says how long it was held after its newest update was decoded, so rate control's round
-trips stay the link's.  Typing at 8 keys a second sends one ack for about four keys.
+trips stay the link's.  Typing at 8 keys a second sends one ack for about eight keys.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from remoteapp.net.messages import MAX_HELD_US, SMALL_UPDATE, SMALL_WINDOW, UpdateAck
+from remoteapp.net.messages import (
+    LEGACY_SMALL_WINDOW,
+    MAX_HELD_US,
+    SMALL_UPDATE,
+    SMALL_WINDOW,
+    UpdateAck,
+)
 
-ACK_HOLD_S: Final = 0.5
+ACK_HOLD_S: Final = 1.0
 ACK_BATCH: Final = SMALL_WINDOW // 2
+#: an older customer's (LEGACY_SMALL_WINDOW): the same hold per credit
+LEGACY_HOLD_S: Final = ACK_HOLD_S * LEGACY_SMALL_WINDOW / SMALL_WINDOW
 
 
 class AckPolicy:
@@ -59,3 +67,11 @@ class AckPolicy:
         self._held = 0
         held_us = round((now - self._newest_at) * 1e6)
         return UpdateAck(self._newest, min(MAX_HELD_US, max(1, held_us)))
+
+
+def policy_for(small_window: int, hold_s: float | None = None) -> AckPolicy:
+    """The policy for a customer with this small window (``peer_small_window``);
+    ``hold_s`` overrides the hold (tests)."""
+    if hold_s is None:
+        hold_s = ACK_HOLD_S if small_window >= SMALL_WINDOW else LEGACY_HOLD_S
+    return AckPolicy(hold_s=hold_s, batch=max(1, small_window // 2))

@@ -23,11 +23,15 @@ DEFAULT_WINDOW: Final = 2  #: updates in flight before the customer waits for an
 #: ... unless all in flight are small (a typed key's): then up to SMALL_WINDOW of them,
 #: at most SMALL_WINDOW x SMALL_UPDATE bytes, so an agent may hold its acks (HELD_ACKS)
 SMALL_UPDATE: Final = 1024
-SMALL_WINDOW: Final = 8
+SMALL_WINDOW: Final = 16
 #: The customer's HELLO capability: it takes cumulative acks that say how long the agent
 #: held them (UPDATE_ACK ``seq u32, held_us u32``); without it an agent acks every update
 #: at once, in order, with the 4-byte ack of remoteapp before it (no version change).
 HELD_ACKS: Final = "held-acks"
+#: The customer's HELLO capability: its small window is SMALL_WINDOW; a customer that
+#: announces HELD_ACKS without it (remoteapp before it) has LEGACY_SMALL_WINDOW.
+WIDE_SMALL_WINDOW: Final = "small-window-16"
+LEGACY_SMALL_WINDOW: Final = 8
 MAX_HELD_US: Final = 10_000_000  #: an ack held longer is a broken or hostile agent
 
 

@@ -32,12 +32,14 @@ from remoteapp.net.messages import (
     DEFAULT_MAX_UPDATE,
     DEFAULT_WINDOW,
     HELD_ACKS,
+    LEGACY_SMALL_WINDOW,
     MAX_PAYLOAD,
     MODIFIERS,
     QUALITY_MODES,
     SMALL_UPDATE,
     SMALL_WINDOW,
     VERSION,
+    WIDE_SMALL_WINDOW,
     Bye,
     Clipboard,
     ConnectionClosed,
@@ -144,6 +146,13 @@ class SessionConnection:
         """(Agent) the customer takes cumulative, held acks: its HELLO says so."""
         hello = self.peer_hello
         return hello is not None and HELD_ACKS in hello.capabilities
+
+    @property
+    def peer_small_window(self) -> int:
+        """(Agent) the customer's small window, as its HELLO says (an older one: 8)."""
+        hello = self.peer_hello
+        wide = hello is not None and WIDE_SMALL_WINDOW in hello.capabilities
+        return SMALL_WINDOW if wide else LEGACY_SMALL_WINDOW
 
     def can_send_update(self) -> bool:
         return self.our_state is State.ACTIVE and self.credits > 0

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from remoteapp.codec import DecodedUpdate, LossyMode, Pixels, ScreenDecoder
 from remoteapp.codec.lossy import decodable
 from remoteapp.errors import RemoteProtocolError
-from remoteapp.net.acks import ACK_HOLD_S, AckPolicy
+from remoteapp.net.acks import policy_for
+from remoteapp.net.messages import LEGACY_SMALL_WINDOW
 from remoteapp.net.session import (
     Clipboard,
     Event,
@@ -31,6 +32,9 @@ from remoteapp.session.transport import Transport
 
 log = logging.getLogger("remoteapp.session")
 
+#: pings (the latency shown) this often; a ping due within half of it goes out with an
+#: ack, and held acks go out with a ping: one write, and one wake-up of the customer's
+#: reader thread, for both
 PING_INTERVAL = 1.0
 
 
@@ -49,7 +53,8 @@ class AgentSession:
         on_customer: Callable[[str], None] = lambda name: None,
         on_end: Callable[[str], None] = lambda reason: None,
         on_clipboard: Callable[[str], None] = lambda text: None,
-        ack_hold_s: float = ACK_HOLD_S,
+        ack_hold_s: float | None = None,
+        ping_interval_s: float = PING_INTERVAL,
     ) -> None:
         self.name = name
         # callbacks run on the network thread; a UI may replace them before start()
@@ -66,11 +71,15 @@ class AgentSession:
         self.customer_name = ""
         self.latency_ms: float | None = None
         self.frames = 0
+        #: acks held for the customer (HELD_ACKS), by the network thread, sent by it or
+        #: by the timer thread when due, and the pings, sent by either (with an ack when
+        #: one goes out); the lock makes "held" and "sent" one step each
+        self._ack_hold_s = ack_hold_s
+        self._acks = policy_for(LEGACY_SMALL_WINDOW, ack_hold_s)  # (until its Hello)
         self._pings: dict[int, float] = {}
         self._nonces = itertools.count(1)
-        #: acks held for the customer (HELD_ACKS), by the network thread, sent by the
-        #: timer thread when due; the lock makes "held" and "sent" one step each
-        self._acks = AckPolicy(hold_s=ack_hold_s)
+        self._next_ping = 0.0
+        self._ping_interval = ping_interval_s
         self._acks_lock = threading.Lock()
         self._timer_wake = threading.Event()
 
@@ -118,13 +127,17 @@ class AgentSession:
         match event:
             case Hello():
                 self.customer_name = event.name
+                window = self.transport.conn.peer_small_window
+                with self._acks_lock:  # (before any update: the customer's Hello is first)
+                    self._acks = policy_for(window, self._ack_hold_s)
                 self.on_customer(event.name)
             case ScreenInfo():
                 self.on_screen_info(event)
             case ScreenUpdate():
                 self._take_update(event)
             case Pong():
-                sent = self._pings.pop(event.nonce, None)
+                with self._acks_lock:
+                    sent = self._pings.pop(event.nonce, None)
                 if sent is not None:
                     self.latency_ms = (time.monotonic() - sent) * 1e3
             case Ping():
@@ -148,9 +161,10 @@ class AgentSession:
             self.transport.send(UpdateAck(event.seq))
         else:
             with self._acks_lock:
-                ack = self._acks.decoded(event.seq, len(event.data), time.monotonic())
+                now = time.monotonic()
+                ack = self._acks.decoded(event.seq, len(event.data), now)
                 if ack is not None:
-                    self.transport.send(ack)
+                    self.transport.send(ack, also=self._ping(now, self._ping_interval / 2))
             if ack is None:
                 self._timer_wake.set()  # (the timer thread looks at the new deadline)
         fb = self.decoder.framebuffer
@@ -158,8 +172,9 @@ class AgentSession:
             self.on_frame(fb, decoded)
 
     def _timer_loop(self) -> None:
-        """Pings every PING_INTERVAL and the held acks when due, until the session ends.
-        A bug here must not leave the customer waiting for acks: it ends the session."""
+        """Pings every ``ping_interval_s`` and the held acks when due (or with a ping),
+        until the session ends.  A bug here must not leave the customer waiting for
+        acks: it ends the session."""
         try:
             self._tick_until_closed()
         except Exception:
@@ -167,26 +182,37 @@ class AgentSession:
             self.transport.close("internal error")
 
     def _tick_until_closed(self) -> None:
-        next_ping = time.monotonic()
         while not self.transport.closed:
             self._timer_wake.clear()  # (before the look: a later set() ends the wait)
-            now = time.monotonic()
-            if now >= next_ping:
-                nonce = next(self._nonces)
-                self._pings = {n: t for n, t in self._pings.items() if n > nonce - 5}
-                self._pings[nonce] = now
-                if not self.transport.send(Ping(nonce)):
-                    return
-                next_ping = now + PING_INTERVAL
             with self._acks_lock:
+                now = time.monotonic()
+                ping = self._ping(now, 0.0)
                 due = self._acks.due()
-                if due is not None and due <= now:
-                    ack = self._acks.take(now)
-                    if ack is not None and not self.transport.send(ack):
-                        return
-                    due = None
-            wake = next_ping if due is None else min(next_ping, due)
+                # held acks go with a ping (early: the customer wakes once for both)
+                ack = self._acks.take(now) if ping or (due is not None and due <= now) else None
+                if ack is not None:
+                    sent = self.transport.send(ack, also=ping)
+                elif ping is not None:
+                    sent = self.transport.send(ping)
+                else:
+                    sent = True
+                if not sent:
+                    return
+                due, wake = self._acks.due(), self._next_ping
+            if due is not None:
+                wake = min(wake, due)
             self._timer_wake.wait(max(0.0, wake - time.monotonic()))
+
+    def _ping(self, now: float, early: float) -> Ping | None:
+        """A ping, if one is due by ``now + early`` (booked: its pong gives the latency).
+        With ``_acks_lock`` held."""
+        if now + early < self._next_ping:
+            return None
+        nonce = next(self._nonces)
+        self._pings = {n: t for n, t in self._pings.items() if n > nonce - 5}
+        self._pings[nonce] = now
+        self._next_ping = now + self._ping_interval
+        return Ping(nonce)
 
     def _ended(self, reason: str) -> None:
         self._timer_wake.set()

@@ -136,6 +136,7 @@ class Transport(Writes):
         *,
         wait: float = 0.0,
         on_write: Callable[[float], None] | None = None,
+        also: Event | None = None,
     ) -> bool:
         """Queue ``event``; False (nothing queued) when the session is over.
 
@@ -144,6 +145,8 @@ class Transport(Writes):
         LocalProtocolError if this side may not send ``event`` now (a bug of the caller).
         ``on_write(lag)``: as the event's bytes start out, on the thread that writes them
         (the writer's, or the caller's for a direct write: no lock of the caller's held).
+        ``also``: an event with no books of its own (a Ping), framed before ``event`` and
+        written with it, so that the peer's reader wakes once for both.
         """
         if self._shut:
             return False
@@ -155,7 +158,10 @@ class Transport(Writes):
             if self._shut:
                 return False
             try:
-                data = self.conn.send(event)
+                # (``also`` first: if ``event`` is refused, nothing of either goes out)
+                data = self.conn.send(event) if also is None else (
+                    self.conn.send(also) + self.conn.send(event)
+                )  # fmt: skip
             except LocalProtocolError:
                 if self._shut:
                     return False
@@ -197,37 +203,6 @@ class Transport(Writes):
         if framed is None:
             return self.send(ScreenUpdate(seq, data), wait=wait, on_write=on_write)
         return self._write_now(framed, on_write, queued_at)
-
-    def _wait_for_room(self, timeout: float) -> bool:
-        queue = self._queue
-        if not self._ended and queue.room():  # (nearly always: no lock; the lock would be
-            return True  # let go before the event is queued all the same)
-        with self._room:
-            self._room.wait_for(lambda: self._ended or queue.room(), timeout)
-            return not self._ended and queue.room()
-
-    def _write_turn(self) -> bool:
-        """Take the write turn if nothing is queued or being written: the caller then
-        writes its event itself (``_write_now``); the writer waits, later sends queue
-        behind it.  Called with ``_conn_lock`` held, as ``_enqueue``."""
-        with self._room_lock:
-            if self._ended or self._busy or self._queue or self._twin is None:
-                return False
-            self._busy = True
-            return True
-
-    def _enqueue(self, item: Queued, *, force: bool = False) -> bool | None:
-        """Queue ``item`` (``send_queue``'s policy): True if queued, False if the session
-        has ended meanwhile, None if it is undroppable and there is no room.  Called with
-        ``_conn_lock`` held, so queue order is encoding order."""
-        with self._room:
-            if self._ended:
-                return False
-            if not self._queue.push(item, force=force):
-                return None
-            self._room.notify_all()
-            self._start_writer()
-        return True
 
     # -- lifecycle
 
@@ -325,7 +300,10 @@ class Transport(Writes):
             self._read(on_event, initial, on_secured)
         except Exception:  # a bug here or in a callback: never a session left half-dead
             log.exception("session event=reader-failed")
-            self._finish("internal error")
+            try:  # our Bye says why, as for a handler's bug
+                self.close("internal error")
+            except Exception:  # (the conn itself is what failed)
+                self._finish("internal error")
 
     def _read(
         self, on_event: Callable[[Event], None], initial: bytes, on_secured: Callable[[str], None]

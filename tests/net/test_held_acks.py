@@ -7,8 +7,15 @@ from __future__ import annotations
 import pytest
 
 from remoteapp.errors import LocalProtocolError, RemoteProtocolError
-from remoteapp.net.acks import ACK_BATCH, ACK_HOLD_S, AckPolicy
-from remoteapp.net.messages import HELD_ACKS, MAX_HELD_US, SMALL_UPDATE, SMALL_WINDOW
+from remoteapp.net.acks import ACK_BATCH, ACK_HOLD_S, LEGACY_HOLD_S, AckPolicy, policy_for
+from remoteapp.net.messages import (
+    HELD_ACKS,
+    LEGACY_SMALL_WINDOW,
+    MAX_HELD_US,
+    SMALL_UPDATE,
+    SMALL_WINDOW,
+    WIDE_SMALL_WINDOW,
+)
 from remoteapp.net.session import (
     MAX_UNACKED,
     Hello,
@@ -26,10 +33,10 @@ SMALL, LARGE = b"s" * SMALL_UPDATE, b"L" * (SMALL_UPDATE + 1)
 class Link:
     """A customer (announcing HELD_ACKS or not) and an agent, past their Hellos."""
 
-    def __init__(self, *, held: bool = True, **customer: int) -> None:
+    def __init__(self, *, held: bool = True, wide: bool = True, **customer: int) -> None:
         self.cust = SessionConnection(Role.CUSTOMER, **customer)
         self.agent = SessionConnection(Role.AGENT)
-        caps = (HELD_ACKS,) if held else ()
+        caps = ((HELD_ACKS,) if held else ()) + ((WIDE_SMALL_WINDOW,) if wide else ())
         self.agent.receive_data(self.cust.send(Hello(Role.CUSTOMER, "Maria", capabilities=caps)))
         self.cust.receive_data(self.agent.send(Hello(Role.AGENT, "Ana")))
         assert isinstance(self.agent.next_event(), Hello)
@@ -56,7 +63,7 @@ def test_small_updates_have_a_window_of_their_own() -> None:
         link.cust.send(ScreenUpdate(99, SMALL))
     link.ack(UpdateAck(4, held_us=1500))  # cumulative: 0..4
     assert link.cust.credits == 5
-    link.ack(UpdateAck(7))
+    link.ack(UpdateAck(SMALL_WINDOW - 1))
     assert link.cust.credits == SMALL_WINDOW
 
 
@@ -151,13 +158,30 @@ def test_small_updates_are_acked_by_the_batch_or_when_the_first_waited_long_enou
     policy = AckPolicy()
     for seq in range(ACK_BATCH - 1):
         assert policy.decoded(seq, 100, 10.0 + seq * 0.1) is None
-    assert policy.decoded(ACK_BATCH - 1, 100, 10.5) == UpdateAck(ACK_BATCH - 1)
-    assert policy.decoded(7, 100, 20.0) is None
-    assert policy.decoded(8, 100, 20.2) is None
+    assert policy.decoded(ACK_BATCH - 1, 100, 10.9) == UpdateAck(ACK_BATCH - 1)
+    assert policy.decoded(ACK_BATCH, 100, 20.0) is None
+    assert policy.decoded(ACK_BATCH + 1, 100, 20.2) is None
     assert policy.due() == 20.0 + ACK_HOLD_S
-    # the newest (8) waited 0.3 s: rate control takes that off its round trip
-    assert policy.take(20.5) == UpdateAck(8, 300_000)
+    # the newest waited 0.3 s: rate control takes that off its round trip
+    assert policy.take(20.5) == UpdateAck(ACK_BATCH + 1, 300_000)
     assert policy.due() is None and policy.take(21.0) is None
+
+
+@pytest.mark.parametrize("wide", [True, False])
+def test_the_agent_holds_half_the_small_window_the_customer_announced(wide: bool) -> None:
+    """A customer announcing WIDE_SMALL_WINDOW has 16 small credits, and the agent holds
+    up to 8 acks for 1 s; an older one (HELD_ACKS alone) has 8, and gets 4 held 0.5 s."""
+    link = Link(wide=wide)
+    window = link.agent.peer_small_window
+    assert window == (SMALL_WINDOW if wide else LEGACY_SMALL_WINDOW)
+    policy = policy_for(window)
+    for seq in range(window // 2 - 1):
+        assert policy.decoded(seq, 100, 10.0) is None
+    assert policy.due() == 10.0 + (ACK_HOLD_S if wide else LEGACY_HOLD_S)
+    assert policy.decoded(window // 2 - 1, 100, 10.1) == UpdateAck(window // 2 - 1)
+    sender = Link(wide=wide, small_window=window)  # (an older customer's is 8)
+    sender.updates(*[SMALL] * (window // 2))  # what the agent holds leaves it credits
+    assert sender.cust.credits == window - window // 2 > 0
 
 
 def test_a_late_timer_never_claims_more_than_the_bound() -> None:

@@ -1,7 +1,9 @@
 """Held acks live: the real AgentSession over real TCP (through taps) acks a customer's
 small updates together, once ACK_BATCH of them are in or the first has waited
-ACK_HOLD_S, and a large one at once; an older customer (no HELD_ACKS in its HELLO) gets
-one ack per update, as before."""
+ACK_HOLD_S, and a large one at once; a customer without WIDE_SMALL_WINDOW gets half its
+window of 8; an older customer (no HELD_ACKS in its HELLO) gets one ack per update, as
+before.  A ping goes out with an ack, and held acks with a ping: one wake-up of the
+customer for both."""
 
 from __future__ import annotations
 
@@ -12,11 +14,20 @@ import pytest
 
 from remoteapp.codec import ScreenEncoder
 from remoteapp.net.acks import ACK_BATCH, ACK_HOLD_S
-from remoteapp.net.messages import HELD_ACKS, SMALL_UPDATE
-from remoteapp.net.session import Hello, MonitorInfo, ScreenInfo, ScreenUpdate, UpdateAck
+from remoteapp.net.messages import HELD_ACKS, LEGACY_SMALL_WINDOW, SMALL_UPDATE, WIDE_SMALL_WINDOW
+from remoteapp.net.session import (
+    Event,
+    Hello,
+    MonitorInfo,
+    Ping,
+    ScreenInfo,
+    ScreenUpdate,
+    UpdateAck,
+)
 from remoteapp.net.session_state import Role
 from remoteapp.secure import SecureParams
 from remoteapp.session import AgentSession
+from remoteapp.session.agent import PING_INTERVAL
 from tests.session.test_transport import KEY, WAIT_S, End
 from tests.streams import StreamPair, stream_pair
 
@@ -30,11 +41,17 @@ def pair() -> Iterator[StreamPair]:
 class Customer:
     """A customer end that sends real updates of a 64x64 screen and collects the acks."""
 
-    def __init__(self, pair: StreamPair, *, held: bool, hold_s: float = ACK_HOLD_S) -> None:
+    def __init__(
+        self, pair: StreamPair, *, held: bool, hold_s: float | None = None, wide: bool = True,
+        ping_s: float = PING_INTERVAL,
+    ) -> None:  # fmt: skip
         secure = SecureParams.for_direct(Role.AGENT, KEY)
-        self.agent = AgentSession(pair.a, "Ana", secure=secure, ack_hold_s=hold_s)
+        self.agent = AgentSession(
+            pair.a, "Ana", secure=secure, ack_hold_s=hold_s, ping_interval_s=ping_s
+        )
         self.end = End(pair.b, Role.CUSTOMER)
         caps = ("clipboard", HELD_ACKS) if held else ("clipboard",)
+        caps += (WIDE_SMALL_WINDOW,) if wide else ()
         assert self.end.transport.send(Hello(Role.CUSTOMER, "Maria", capabilities=caps))
         self.end.start("customer-net")
         self.agent.start()
@@ -65,6 +82,11 @@ class Customer:
             ), self.end.events[-5:]
             return [e for e in self.end.events if isinstance(e, UpdateAck)]
 
+    def before(self, ack: UpdateAck) -> Event:
+        """The event the customer read just before ``ack``."""
+        with self.end.arrived:
+            return self.end.events[self.end.events.index(ack) - 1]
+
     def close(self) -> None:
         self.agent.end("test over")
         assert self.end.ended.wait(WAIT_S)
@@ -80,12 +102,16 @@ def test_a_small_update_is_acked_once_its_hold_is_up(pair: StreamPair) -> None:
         customer.close()
 
 
-def test_small_updates_share_one_ack_and_a_large_one_is_acked_at_once(pair: StreamPair) -> None:
-    customer = Customer(pair, held=True, hold_s=10 * WAIT_S)  # (no timer: counts only)
+@pytest.mark.parametrize("wide", [True, False])
+def test_small_updates_share_one_ack_and_a_large_one_is_acked_at_once(
+    pair: StreamPair, wide: bool
+) -> None:
+    customer = Customer(pair, held=True, hold_s=10 * WAIT_S, wide=wide)  # (counts only)
+    batch = ACK_BATCH if wide else LEGACY_SMALL_WINDOW // 2
     try:
-        for _ in range(ACK_BATCH):  # the last of them is acked at once, with the rest
+        for _ in range(batch):  # the last of them is acked at once, with the rest
             customer.small()
-        assert customer.acks(until=ACK_BATCH - 1) == [UpdateAck(ACK_BATCH - 1)]
+        assert customer.acks(until=batch - 1) == [UpdateAck(batch - 1)]
         customer.small()
         customer.large()  # at once, with the small one held before it
         assert customer.acks(until=customer.seq - 1)[1:] == [UpdateAck(customer.seq - 1)]
@@ -100,5 +126,30 @@ def test_an_older_customer_gets_one_ack_per_update(pair: StreamPair) -> None:
         for _ in range(3):
             customer.small()
         assert customer.acks(until=2) == [UpdateAck(0), UpdateAck(1), UpdateAck(2)]
+    finally:
+        customer.close()
+
+
+def test_a_ping_due_within_half_its_interval_goes_out_with_an_ack(pair: StreamPair) -> None:
+    """The rule the network thread applies to each ack it sends (``now`` passed in)."""
+    customer = Customer(pair, held=True, ping_s=60.0)  # (the timer's one ping: at start)
+    try:
+        agent = customer.agent
+        with agent._acks_lock:
+            assert agent._ping(1e6, 30.0) is not None  # due long ago: goes now
+            assert agent._ping(1e6 + 29.9, 30.0) is None  # due in 30.1 s: not yet
+            assert agent._ping(1e6 + 30.0, 30.0) is not None  # due in 30 s: goes early
+            assert agent._ping(1e6 + 30.0, 0.0) is None  # (the next: 60 s on)
+    finally:
+        customer.close()
+
+
+def test_held_acks_go_out_with_the_next_ping(pair: StreamPair) -> None:
+    """An ack held for far longer than the ping interval goes with the next ping."""
+    customer = Customer(pair, held=True, hold_s=10 * WAIT_S, ping_s=0.2)
+    try:
+        customer.small()
+        (held,) = customer.acks(until=0)
+        assert held.held_us > 0 and isinstance(customer.before(held), Ping)
     finally:
         customer.close()
