@@ -99,7 +99,10 @@ class Writes:
                 ):
                     if self.sock.fileno() == -1:  # closed under us (never started, say)
                         return
-                    self._room.wait(POLL_S)
+                    # (each change waited for notifies: a queued item, the channel, the
+                    # turn given back, the end; the bound is a backstop, not a poll,
+                    # which woke an idle writer every second)
+                    self._room.wait(self.idle_timeout)
                 if self._ended:
                     return
                 item = self._queue.pop()
