@@ -3,10 +3,10 @@
 On Linux the capture's X round trips (``remoteapp.capture._xwire``), the tile diff of
 small boxes (``remoteapp.codec._tilediff``), the region tracker's books for them
 (``remoteapp.codec._regions``), the session's zstd stream (``remoteapp.codec._zstream``,
-on libzstd) and the record layer's sealing (``remoteapp.secure._records``, on OpenSSL's
-libcrypto) are built in C when a compiler
-and the headers are there; without them the install goes on and the same work is done in
-Python (``docs/capture.md``, "The native path").
+on libzstd), the record layer's sealing (``remoteapp.secure._records``, on OpenSSL's
+libcrypto) and the session's books of updates in flight (``remoteapp.net._inflight``) are
+built in C when a compiler and the headers are there; without them the install goes on and
+the same work is done in Python (``docs/capture.md``, "The native path").
 """
 
 import sys
@@ -70,6 +70,12 @@ if sys.platform.startswith("linux"):
             ],
             extra_compile_args=FLAGS,
             libraries=["zstd"],
+            optional=True,
+        ),
+        Extension(
+            "remoteapp.net._inflight",
+            ["remoteapp/net/_inflight.c"],
+            extra_compile_args=FLAGS,
             optional=True,
         ),
         Extension(

@@ -25,6 +25,7 @@ from collections import deque
 
 from remoteapp.codec.update_format import VERSION as UPDATE_FORMAT
 from remoteapp.errors import LocalProtocolError, RemoteProtocolError
+from remoteapp.net.in_flight import new_books
 from remoteapp.net.message_codec import decode, encode
 from remoteapp.net.messages import (
     BUTTONS,
@@ -120,10 +121,7 @@ class SessionConnection:
         self.peer_hello: Hello | None = None
         self._reader = FrameReader(max_payload=max(MAX_PAYLOAD.values()))
         self._max_update = max_update
-        self._window = window
-        self._small_window = small_window
-        self._in_flight: deque[tuple[int, bool]] = deque()  # (seq, large) sent, not acked
-        self._large_in_flight = 0  # of them, over SMALL_UPDATE bytes
+        self._in_flight = new_books(window, small_window)  # (customer) sent, not acked
         self._unacked: deque[int] = deque()  # (agent) seqs received, not yet acknowledged
         self._assembly: bytearray | None = None
         self._assembly_seq = 0
@@ -137,9 +135,7 @@ class SessionConnection:
     def credits(self) -> int:
         """Updates the customer may still send before an ack comes back: ``window`` less
         those in flight, or while all in flight are small, ``small_window`` less them."""
-        out = len(self._in_flight)
-        small = self._small_window - out if not self._large_in_flight else 0
-        return max(0, self._window - out, small)
+        return self._in_flight.credits
 
     @property
     def held_acks(self) -> bool:
@@ -178,10 +174,11 @@ class SessionConnection:
         if isinstance(event, ScreenUpdate):
             if self.credits <= 0:
                 raise LocalProtocolError("no credit: wait for the viewer's ack")
+            if not 0 <= event.seq <= 0xFFFFFFFF:
+                raise LocalProtocolError(f"update seq {event.seq} is not a u32")
             data = self._pack_update(event)
-            large = len(event.data) > SMALL_UPDATE
-            self._in_flight.append((event.seq, large))
-            self._large_in_flight += large
+            if not self._in_flight.book(event.seq, len(event.data) > SMALL_UPDATE):
+                raise LocalProtocolError("no credit: wait for the viewer's ack")
         else:
             msg, payload = encode(event)
             if len(payload) > MAX_PAYLOAD[msg]:
@@ -196,19 +193,16 @@ class SessionConnection:
         """``send(ScreenUpdate(seq, data))`` in the customer's common case (a typed key's
         update: one frame, a credit free) without the general path's steps: the same
         bytes and books.  None, nothing done, otherwise (``send`` then takes it)."""
-        out = len(self._in_flight)
         if (
             self.our_state is not State.ACTIVE
             or self.our_role is not Role.CUSTOMER
             or len(data) > min(CHUNK, SMALL_UPDATE, self._max_update)
-            or out >= max(self._window, self._small_window)
-            or (self._large_in_flight and out >= self._window)
+            or not 0 <= seq <= 0xFFFFFFFF
         ):
             return None
         head = HEADER.pack(5 + len(data), Msg.UPDATE_CHUNK)
-        framed = head + _CHUNK_HEAD.pack(seq & 0xFFFFFFFF, _FIRST | _LAST) + data
-        self._in_flight.append((seq, False))  # (booked last: a bad seq books nothing)
-        return framed
+        framed = head + _CHUNK_HEAD.pack(seq, _FIRST | _LAST) + data
+        return framed if self._in_flight.book(seq, False) else None  # (booked last)
 
     def _check_ack(self, event: UpdateAck) -> None:
         """(Agent) an ack covers updates received and not acked yet: one by one, in order,
@@ -228,9 +222,7 @@ class SessionConnection:
         count = max(1, -(-len(view) // CHUNK))
         for i in range(count):
             flags = (_FIRST if i == 0 else 0) | (_LAST if i == count - 1 else 0)
-            payload = (
-                _CHUNK_HEAD.pack(event.seq & 0xFFFFFFFF, flags) + view[i * CHUNK : (i + 1) * CHUNK]
-            )
+            payload = _CHUNK_HEAD.pack(event.seq, flags) + view[i * CHUNK : (i + 1) * CHUNK]
             parts.append(pack_frame(Msg.UPDATE_CHUNK, payload, max_payload=5 + CHUNK))
         return b"".join(parts)
 
@@ -326,13 +318,8 @@ class SessionConnection:
                 raise RemoteProtocolError(_format_mismatch(peer, event.update_format))
             self.peer_hello = event
         elif isinstance(event, UpdateAck):  # cumulative: every update up to ``seq``
-            if all(seq != event.seq for seq, _ in self._in_flight):
+            if not self._in_flight.ack(event.seq):
                 raise RemoteProtocolError(f"ack for update {event.seq} that is not outstanding")
-            while True:
-                seq, large = self._in_flight.popleft()
-                self._large_in_flight -= large
-                if seq == event.seq:
-                    break
         elif isinstance(event, ScreenUpdate):
             if len(self._unacked) >= MAX_UNACKED:
                 raise RemoteProtocolError(f"over {MAX_UNACKED} updates sent without credit")

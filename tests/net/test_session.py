@@ -470,9 +470,8 @@ def customer_in_state(
         Role.CUSTOMER, window=window, small_window=small_window, max_update=max_update
     )
     conn.our_state = conn.their_state = State.ACTIVE
-    for seq, large in in_flight:  # (what earlier sends left: its own books)
-        conn._in_flight.append((seq, large))
-        conn._large_in_flight += large
+    for seq, large in in_flight:  # (what earlier sends left: its own books, as they allow)
+        conn._in_flight.book(seq, large)
     return conn
 
 
@@ -500,9 +499,10 @@ def test_a_small_updates_short_path_gives_the_general_paths_bytes_and_books(
     general = customer_in_state(window, small_window, in_flight, max_update)
     event = ScreenUpdate(seq, bytes(range(256)) * (size // 256) + bytes(size % 256))
     direct = customer_in_state(window, small_window, in_flight, max_update)
+    booked = general._in_flight.entries()
     framed = direct.small_update(seq, event.data)
     if framed is None:
-        assert list(direct._in_flight) == in_flight
+        assert direct._in_flight.entries() == booked
     had_credit = general.credits > 0
     try:
         expected = general._pack_update(event) if had_credit else None
@@ -512,13 +512,12 @@ def test_a_small_updates_short_path_gives_the_general_paths_bytes_and_books(
         with pytest.raises(LocalProtocolError):
             short.send(event)
         return
-    general._in_flight.append((seq, size > SMALL_UPDATE))
-    general._large_in_flight += size > SMALL_UPDATE
+    assert general._in_flight.book(seq, size > SMALL_UPDATE)
     assert short.send(event) == expected
-    assert list(short._in_flight) == list(general._in_flight)
+    assert short._in_flight.entries() == general._in_flight.entries()
     if framed is not None:
         assert framed == expected
-        assert list(direct._in_flight) == list(general._in_flight)
+        assert direct._in_flight.entries() == general._in_flight.entries()
     assert short.credits == general.credits
     assert short.our_state is State.ACTIVE
 
@@ -531,4 +530,4 @@ def test_the_short_path_refuses_what_the_general_one_does(role: Role, state: Sta
     conn.our_state = state
     with pytest.raises(LocalProtocolError, match="cannot send ScreenUpdate"):
         conn.send(ScreenUpdate(0, b"k"))
-    assert not conn._in_flight
+    assert not len(conn._in_flight)
