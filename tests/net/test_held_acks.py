@@ -8,6 +8,7 @@ import pytest
 
 from remoteapp.errors import LocalProtocolError, RemoteProtocolError
 from remoteapp.net.acks import ACK_BATCH, ACK_HOLD_S, LEGACY_HOLD_S, AckPolicy, policy_for
+from remoteapp.net.in_flight import PyInFlight
 from remoteapp.net.messages import (
     HELD_ACKS,
     LEGACY_SMALL_WINDOW,
@@ -26,6 +27,8 @@ from remoteapp.net.session import (
 )
 from remoteapp.net.session_state import Role
 from remotewire.framing import NEED_DATA, FrameReader, pack_frame
+
+pytestmark = pytest.mark.usefixtures("each_books")  # (conftest: C and Python books)
 
 SMALL, LARGE = b"s" * SMALL_UPDATE, b"L" * (SMALL_UPDATE + 1)
 
@@ -188,3 +191,9 @@ def test_a_late_timer_never_claims_more_than_the_bound() -> None:
     policy = AckPolicy()
     policy.decoded(3, 10, 0.0)
     assert policy.take(3600.0) == UpdateAck(3, MAX_HELD_US)
+
+
+def test_the_books_are_the_ones_asked_for(each_books: str) -> None:
+    """(conftest's fixture swaps them: this module runs over both)"""
+    books = SessionConnection(Role.CUSTOMER)._in_flight
+    assert isinstance(books, PyInFlight) == (each_books == "python-books")

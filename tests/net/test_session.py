@@ -43,6 +43,8 @@ from remoteapp.net.session_state import Role, State
 from remotewire.errors import OversizeFrame
 from remotewire.framing import NEED_DATA, Frame, FrameReader, pack_frame
 
+pytestmark = pytest.mark.usefixtures("each_books")  # (conftest: C and Python books)
+
 # -- transports: a byte pipe each way
 
 
