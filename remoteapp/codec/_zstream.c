@@ -21,6 +21,13 @@
  * than RELEASE_AT bytes runs with the GIL released.  If a call fails once its block is
  * in the stream (libzstd part-way, or memory for the result after it), the stream is no
  * longer the viewer's: every later call raises until ``reset()``.
+ *
+ * One feeder: blocks must reach the viewer in the order they were fed, which only the
+ * feeder (the encoder, on the capture thread) can keep, so a stream has one.  The lock
+ * keeps the context whole; it does not order feeders.  That is also why a failure after
+ * the lock is let go (the result's memory) may mark the stream broken a moment later:
+ * no other thread feeds in between (the native lane, when it comes, feeds as the
+ * encoder, on its thread).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
