@@ -60,7 +60,8 @@ static int lock_usable(Stream *self) {
     if (!self->broken)
         return 1;
     unlock(self);
-    PyErr_SetString(PyExc_RuntimeError, "the stream broke earlier: reset() it (a key frame)");
+    PyErr_SetString(PyExc_RuntimeError,
+                    "the stream broke while this call waited for it: reset() it (a key frame)");
     return 0;
 }
 

@@ -194,7 +194,8 @@ static int lock_usable(Direction *self) {
     if (!self->broken)
         return 1;
     unlock(self);
-    PyErr_SetString(PyExc_RuntimeError, "libcrypto failed earlier on this direction");
+    PyErr_SetString(PyExc_RuntimeError,
+                    "libcrypto failed on this direction while this call waited for it");
     return 0;
 }
 
