@@ -35,6 +35,10 @@ def goal_line(text: str) -> str:
     return next(line for line in text.splitlines() if line.startswith("goal typing"))
 
 
+def target_line(text: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith("target typing"))
+
+
 def test_the_goal_is_half_of_the_best_servers_cpu_in_the_same_run() -> None:
     met = goal_line(capture_cpu.table(result(0.6, 1.6)))
     assert "x0vncserver 1.20 / 2 = 0.60): meets" in met
@@ -42,6 +46,10 @@ def test_the_goal_is_half_of_the_best_servers_cpu_in_the_same_run() -> None:
     # equal as printed (a difference below the ticks' resolution) is not above
     level = goal_line(capture_cpu.table(result(0.6, 1.8004)))
     assert "Xvfb extra 0.70 vs 0.70: not above" in level
+    below = target_line(capture_cpu.table(result(0.6, 1.6)))
+    assert "Xvfb extra 0.50 vs polling's 1.50: below" in below
+    even = target_line(capture_cpu.table(result(0.6, 2.6004)))  # (1.5004 against 1.5)
+    assert "Xvfb extra 1.50 vs polling's 1.50: NOT below" in even
     missed = goal_line(capture_cpu.table(result(0.61, 1.9)))
     assert "MISSES" in missed and "ABOVE" in missed
     summary = capture_cpu.summary(result(0.6, 1.6))["typing"]
