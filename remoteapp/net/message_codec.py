@@ -96,9 +96,9 @@ def encode(event: Event) -> tuple[Msg, bytes]:
             mask = sum(1 << MODIFIERS.index(m) for m in event.modifiers)
             return Msg.KEY, _KEY.pack(event.pressed, mask) + event.key.encode()
         case Text():
-            return Msg.TEXT, event.text.encode()
+            return Msg.TEXT, _utf8(event.text)
         case Clipboard():
-            return Msg.CLIPBOARD, event.text.encode()
+            return Msg.CLIPBOARD, _utf8(event.text)
         case SetQuality():
             if event.mode not in QUALITY_MODES:
                 raise LocalProtocolError(f"unknown quality mode {event.mode!r}")
@@ -107,9 +107,16 @@ def encode(event: Event) -> tuple[Msg, bytes]:
             return Msg.PING, _pack(_U64, event.nonce)
         case Pong():
             return Msg.PONG, _pack(_U64, event.nonce)
-        case Bye():
-            return Msg.BYE, event.reason.encode()[: MAX_PAYLOAD[Msg.BYE]]
+        case Bye():  # (cut whole characters only: the peer reads the reason as UTF-8)
+            reason = _utf8(event.reason)[: MAX_PAYLOAD[Msg.BYE]]
+            return Msg.BYE, reason.decode(errors="ignore").encode()
     raise LocalProtocolError(f"cannot send {event!r}")
+
+
+def _utf8(text: str) -> bytes:
+    """``text`` as UTF-8, a lone surrogate (a broken clipboard, say: not a character) as
+    ``?``, so that what goes out always decodes on the other side."""
+    return text.encode(errors="replace")
 
 
 def _pack(fmt: struct.Struct, *values: int | bool) -> bytes:

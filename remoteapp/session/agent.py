@@ -211,9 +211,14 @@ class AgentSession:
         nonce = next(self._nonces)
         self._pings = {n: t for n, t in self._pings.items() if n > nonce - 5}
         self._pings[nonce] = now
-        self._next_ping = now + self._ping_interval
+        # (on its own schedule: one that rides an ack early moves the next one no earlier,
+        # so a steady flow of acks still sends one ping an interval)
+        self._next_ping = max(now, self._next_ping) + self._ping_interval
         return Ping(nonce)
 
     def _ended(self, reason: str) -> None:
+        # (this may run under _acks_lock, when a send of an ack or a ping ends the
+        # session: on_end must not wait for the timer or network thread, nor call what
+        # takes that lock)
         self._timer_wake.set()
         self.on_end(reason)

@@ -240,12 +240,15 @@ class Transport(Writes):
             self._closing = reason
             self._shut = True
             self._closed.set()
+            data: bytes | None = None
             try:
-                data: bytes | None = self.conn.send(Bye(reason))
+                data = self.conn.send(Bye(reason))
+                self._enqueue(Queued(data, last=True), force=True)
             except LocalProtocolError:  # we may have said Bye already
                 data = None
-            if data is not None:
-                self._enqueue(Queued(data, last=True), force=True)
+            except Exception:  # (a bug: closed is set, so no later close() would end it)
+                log.exception("session event=bye-failed")
+                data = None
         with self._room:
             writer = self._writer
         if data is None or writer is None:

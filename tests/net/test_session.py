@@ -533,3 +533,17 @@ def test_the_short_path_refuses_what_the_general_one_does(role: Role, state: Sta
     with pytest.raises(LocalProtocolError, match="cannot send ScreenUpdate"):
         conn.send(ScreenUpdate(0, b"k"))
     assert not len(conn._in_flight)
+
+
+def test_text_that_is_not_unicode_goes_out_readable(pipes: tuple[Pipe, Pipe]) -> None:
+    """A lone surrogate (a broken clipboard, a reason quoting one) goes out as ``?``, and
+    a Bye reason cut at its limit is cut between characters: the peer always reads it."""
+    to_agent, to_customer = pipes
+    customer, agent = handshake(pipes)
+    to_customer.write(agent.send(Text("a\udc80b")) + agent.send(Clipboard("\ud800x")))
+    assert deliver(to_customer, customer) == [Text("a?b"), Clipboard("?x")]
+    long = "x" + "ç" * 600  # (1201 bytes: the 1024-byte cut falls inside a "ç")
+    to_agent.write(customer.send(Bye(long + "\udc80")))
+    (bye,) = deliver(to_agent, agent)
+    assert isinstance(bye, Bye)
+    assert bye.reason == long[:512]  # (1 + 511 x 2 = 1023 bytes: whole characters)

@@ -7,6 +7,7 @@ customer for both."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -20,6 +21,7 @@ from remoteapp.net.session import (
     Hello,
     MonitorInfo,
     Ping,
+    Pong,
     ScreenInfo,
     ScreenUpdate,
     UpdateAck,
@@ -28,7 +30,7 @@ from remoteapp.net.session_state import Role
 from remoteapp.secure import SecureParams
 from remoteapp.session import AgentSession
 from remoteapp.session.agent import PING_INTERVAL
-from tests.session.test_transport import KEY, WAIT_S, End
+from tests.session.test_transport import KEY, WAIT_S, End, _until
 from tests.streams import StreamPair, stream_pair
 
 
@@ -140,6 +142,10 @@ def test_a_ping_due_within_half_its_interval_goes_out_with_an_ack(pair: StreamPa
             assert agent._ping(1e6 + 29.9, 30.0) is None  # due in 30.1 s: not yet
             assert agent._ping(1e6 + 30.0, 30.0) is not None  # due in 30 s: goes early
             assert agent._ping(1e6 + 30.0, 0.0) is None  # (the next: 60 s on)
+            # on its schedule: the early one (due at 1e6 + 60) puts the next at 1e6 + 120,
+            # not 60 s after it went (riding every ack would double the pings' rate)
+            assert agent._ping(1e6 + 90.0, 0.0) is None
+            assert agent._ping(1e6 + 90.0, 30.0) is not None
     finally:
         customer.close()
 
@@ -151,5 +157,25 @@ def test_held_acks_go_out_with_the_next_ping(pair: StreamPair) -> None:
         customer.small()
         (held,) = customer.acks(until=0)
         assert held.held_us > 0 and isinstance(customer.before(held), Ping)
+    finally:
+        customer.close()
+
+
+def test_an_ack_the_network_thread_sends_takes_a_ping_due_soon(pair: StreamPair) -> None:
+    """The network thread's path (not the timer's): a large update's ack goes out at once,
+    and a ping due within half its interval goes with it; its pong gives the latency."""
+    customer = Customer(pair, held=True, ping_s=60.0)  # (the timer's one ping: at start)
+    try:
+        agent = customer.agent
+        customer.small()
+        customer.acks(until=0)  # (held, then flushed: the start ping is long answered)
+        with agent._acks_lock:
+            agent._next_ping = time.monotonic() + 20.0  # due within 30 s: early enough
+            agent.latency_ms = None
+        customer.large()
+        (ack,) = customer.acks(until=1)[1:]
+        assert customer.before(ack) == Ping(2)
+        assert customer.end.transport.send(Pong(2))  # (as CustomerSession answers it)
+        assert _until(lambda: agent.latency_ms is not None)
     finally:
         customer.close()

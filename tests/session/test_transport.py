@@ -533,6 +533,18 @@ def test_a_bug_on_the_reader_thread_ends_the_session(pair: StreamPair) -> None:
     assert agent.end_reason() == "internal error"
 
 
+def test_a_reason_that_is_not_unicode_still_ends_both_sides(pair: StreamPair) -> None:
+    """A close whose reason holds a lone surrogate (an exception's text quoting bad
+    input, say): the Bye goes out readable and both sides end.  (Before, encoding the
+    Bye raised out of ``close`` after it had marked the session closed: no Bye, no end,
+    and no later ``close`` would try again.)"""
+    agent, customer = ends(pair)
+    customer.transport.close("protocol error: \udc80")
+    assert customer.end_reason() == "protocol error: \udc80"  # (ours, as we gave it)
+    assert agent.end_reason() == "protocol error: ?"
+    assert customer.transport.closed and agent.transport.closed
+
+
 def test_keys_roll_over_mid_session_without_a_hitch(pair: StreamPair) -> None:
     agent = End(pair.a, Role.AGENT, rekey_every=3)
     customer = End(pair.b, Role.CUSTOMER, rekey_every=3)
