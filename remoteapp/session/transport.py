@@ -38,6 +38,7 @@ from remoteapp.net.session import (
     Bye,
     ConnectionClosed,
     Event,
+    Ping,
     PointerMove,
     ScreenUpdate,
     SessionConnection,
@@ -136,7 +137,7 @@ class Transport(Writes):
         *,
         wait: float = 0.0,
         on_write: Callable[[float], None] | None = None,
-        also: Event | None = None,
+        also: Ping | None = None,
     ) -> bool:
         """Queue ``event``; False (nothing queued) when the session is over.
 
@@ -145,7 +146,7 @@ class Transport(Writes):
         LocalProtocolError if this side may not send ``event`` now (a bug of the caller).
         ``on_write(lag)``: as the event's bytes start out, on the thread that writes them
         (the writer's, or the caller's for a direct write: no lock of the caller's held).
-        ``also``: an event with no books of its own (a Ping), framed before ``event`` and
+        ``also``: a Ping (an event with no books of its own), framed before ``event`` and
         written with it, so that the peer's reader wakes once for both.
         """
         if self._shut:
