@@ -179,3 +179,17 @@ def test_an_ack_the_network_thread_sends_takes_a_ping_due_soon(pair: StreamPair)
         assert _until(lambda: agent.latency_ms is not None)
     finally:
         customer.close()
+
+
+def test_a_held_ack_goes_when_its_hold_is_up_with_no_ping_due(pair: StreamPair) -> None:
+    """The timer's other branch: the hold ends before the next ping is due, so the ack
+    goes alone, having waited the whole hold."""
+    customer = Customer(pair, held=True, hold_s=0.2, ping_s=60.0)  # (one ping: at start)
+    try:
+        customer.small()
+        (held,) = customer.acks(until=0)
+        assert held.held_us >= 200_000
+        with customer.end.arrived:
+            assert [e for e in customer.end.events if isinstance(e, Ping)] == [Ping(1)]
+    finally:
+        customer.close()
