@@ -384,10 +384,10 @@ class XDamageSource:
             if left <= 0:
                 return False
             ready = x11_link.readable([fd, self._wake.fd], left)
+            if self._wake.fd in ready:  # (first, even with the reply in: its byte stays
+                return False  # for the wait, and the check gives way to what woke us)
             if fd in ready:
                 self._gather()
-            elif ready:  # (a wake alone: its byte stays for the wait)
-                return False
         return not self._dead
 
     def close(self) -> None:
