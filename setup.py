@@ -4,9 +4,10 @@ On Linux the capture's X round trips (``remoteapp.capture._xwire``), the tile di
 small boxes (``remoteapp.codec._tilediff``), the region tracker's books for them
 (``remoteapp.codec._regions``), the session's zstd stream (``remoteapp.codec._zstream``,
 on libzstd), the record layer's sealing (``remoteapp.secure._records``, on OpenSSL's
-libcrypto) and the session's books of updates in flight (``remoteapp.net._inflight``) are
-built in C when a compiler and the headers are there; without them the install goes on and
-the same work is done in Python (``docs/capture.md``, "The native path").
+libcrypto) and the session's books of updates in flight (``remoteapp.net._inflight``: the
+credits; ``remoteapp.codec._senttimes``: rate control's) are built in C when a compiler
+and the headers are there; without them the install goes on and the same work is done in
+Python (``docs/capture.md``, "The native path").
 """
 
 import sys
@@ -73,8 +74,16 @@ if sys.platform.startswith("linux"):
             optional=True,
         ),
         Extension(
+            "remoteapp.codec._senttimes",
+            ["remoteapp/codec/_senttimes.c"],
+            depends=["remoteapp/_seq_books.h"],
+            extra_compile_args=FLAGS,
+            optional=True,
+        ),
+        Extension(
             "remoteapp.net._inflight",
             ["remoteapp/net/_inflight.c"],
+            depends=["remoteapp/_seq_books.h"],
             extra_compile_args=FLAGS,
             optional=True,
         ),

@@ -44,6 +44,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Final
 
+from remoteapp.codec.sent_times import new_sent_times
 from remoteapp.codec.vp8_codec import DEFAULT_BITRATE
 
 HIGH_DELAY_S: Final = 0.12
@@ -77,9 +78,10 @@ class RateController:
     def __init__(self, *, bitrate: int = MAX_BITRATE, fps: float = MAX_FPS) -> None:
         self.bitrate = bitrate
         self.fps = fps
-        self._sent: dict[int, tuple[float, int]] = {}
-        self._lag: dict[int, float] = {}  # seq -> time it waited on this side
-        self._reporting = False  # the sender reports local waits (``local``)
+        #: the updates sent and not acked yet, with their lags: the sender may book in
+        #: them (``times.sent``) and its writer report lags (``times.local``) directly, on
+        #: their own threads: they have a lock of their own (``sent_times``)
+        self.times = new_sent_times(MAX_OUTSTANDING)
         self._rtts: deque[tuple[float, float]] = deque()  # (time, rtt) of the base window
         #: its rising minima: each rtt with no smaller one after it, so the window's
         #: smallest is the first (one ack a frame, 300 in the window at 30 fps)
@@ -127,30 +129,26 @@ class RateController:
         return max(REFRESH_MIN_PIXELS, int(budget))
 
     def sent(self, seq: int, nbytes: int, now: float) -> None:
-        if len(self._sent) >= MAX_OUTSTANDING:
-            oldest = next(iter(self._sent))
-            del self._sent[oldest]
-            self._lag.pop(oldest, None)
-        self._sent[seq] = (now, nbytes)
+        """Update ``seq`` of ``nbytes`` went out at ``now`` (``times.sent``)."""
+        self.times.sent(seq, nbytes, now)
 
     def local(self, seq: int, lag: float) -> None:
-        """Update ``seq`` waited ``lag`` s on this side before its bytes went out."""
-        self._reporting = True
-        if seq in self._sent:
-            self._lag[seq] = max(0.0, lag)
+        """Update ``seq`` waited ``lag`` s on this side before its bytes went out
+        (``times.local``)."""
+        self.times.local(seq, lag)
 
     def local_bound(self, now: float) -> bool:
         """The next credit waits mostly for this side: the oldest update out (its ack
         frees it) spent most of its time so far here (all of it if its bytes have not
         started out yet), or, none out, the recent ones did."""
-        if not self._reporting:
+        if not self.times.reporting:
             return False
-        if self._sent:
-            oldest = next(iter(self._sent))
-            if oldest not in self._lag:
+        oldest = self.times.oldest()
+        if oldest is not None:
+            at, lag = oldest
+            if lag is None:
                 return True
-            age = max(now - self._sent[oldest][0], 1e-6)
-            return self._lag[oldest] > LOCAL_SHARE * age
+            return lag > LOCAL_SHARE * max(now - at, 1e-6)
         local = sum(lag for lag, _ in self._cycles)
         return local > LOCAL_SHARE * sum(whole for _, whole in self._cycles)
 
@@ -171,13 +169,13 @@ class RateController:
         """The ack of ``seq`` and every update sent before it (cumulative), which the
         viewer held ``held`` s after decoding ``seq``.  Each update counts as delivered;
         the round trip is ``seq``'s, less that hold (the older ones waited longer)."""
-        if seq not in self._sent:
+        popped = self.times.ack(seq)
+        if popped is None:
             return
-        while (older := next(iter(self._sent))) != seq:
-            self._acked.append((now, self._sent.pop(older)[1]))
-            self._lag.pop(older, None)
-        at, nbytes = self._sent.pop(seq)
-        lag = self._lag.pop(seq, 0.0)
+        nbytes, at, lag_or_none = popped.pop()
+        for older, _, _ in popped:
+            self._acked.append((now, older))
+        lag = lag_or_none or 0.0
         if held > 0.0 and held >= now - at:  # (held all the trip: no sample to trust)
             self._acked.append((now, nbytes))
             return

@@ -24,6 +24,8 @@
 
 #include <stdint.h>
 
+#include "../_seq_books.h"
+
 #define MAX_WINDOW 1024 /* far above messages.py's windows: a bound on the ring */
 
 typedef struct {
@@ -34,12 +36,7 @@ typedef struct {
     PyThread_type_lock lock;
 } InFlight;
 
-static void lock(InFlight *self) {
-    if (!PyThread_acquire_lock(self->lock, NOWAIT_LOCK)) {
-        Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(self->lock, WAIT_LOCK);
-        Py_END_ALLOW_THREADS
-    }
-}
+static void lock(InFlight *self) { books_lock(self->lock); }
 
 static void unlock(InFlight *self) { PyThread_release_lock(self->lock); }
 
@@ -84,22 +81,6 @@ static int ready(InFlight *self) {
         PyErr_SetString(PyExc_RuntimeError, "InFlight.__init__ was not called");
         return 0;
     }
-    return 1;
-}
-
-/* An "O&" converter: a Python int in [0, 2^32), else ValueError (never truncated). */
-static int to_seq(PyObject *obj, void *out) {
-    if (!PyLong_Check(obj)) {
-        PyErr_SetString(PyExc_TypeError, "a seq is an int");
-        return 0;
-    }
-    unsigned long long v = PyLong_AsUnsignedLongLong(obj);
-    if ((v == (unsigned long long)-1 && PyErr_Occurred()) || v > UINT32_MAX) {
-        PyErr_Clear();
-        PyErr_SetString(PyExc_ValueError, "a seq is an int in [0, 2**32)");
-        return 0;
-    }
-    *(uint32_t *)out = (uint32_t)v;
     return 1;
 }
 
@@ -149,7 +130,7 @@ static void InFlight_dealloc(InFlight *self) {
 static PyObject *InFlight_book(InFlight *self, PyObject *args) {
     uint32_t seq;
     int large;
-    if (!ready(self) || !PyArg_ParseTuple(args, "O&p:book", to_seq, &seq, &large))
+    if (!ready(self) || !PyArg_ParseTuple(args, "O&p:book", books_seq, &seq, &large))
         return NULL;
     lock(self);
     int booked = book_locked(self, seq, large);
@@ -159,7 +140,7 @@ static PyObject *InFlight_book(InFlight *self, PyObject *args) {
 
 static PyObject *InFlight_ack(InFlight *self, PyObject *arg) {
     uint32_t seq;
-    if (!ready(self) || !to_seq(arg, &seq))
+    if (!ready(self) || !books_seq(arg, &seq))
         return NULL;
     lock(self);
     long popped = ack_locked(self, seq);

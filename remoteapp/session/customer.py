@@ -187,13 +187,6 @@ class CustomerSession:
             case Ping():
                 self.transport.send(Pong(event.nonce))
 
-    def _update_out(self, seq: int, lag: float) -> None:
-        """From the thread that writes it (the writer, or this capture thread for a small
-        update): update ``seq`` starts out after ``lag`` s of waiting for this side (not
-        the link), which rate control does not blame on the link."""
-        with self._lock:
-            self._rate.local(seq, lag)
-
     def _ended(self, reason: str) -> None:
         self._poke()
         self._on_end(reason)
@@ -293,6 +286,7 @@ class CustomerSession:
         codecs: frozenset[str] | None = None  #: the encoder's lossy codecs, as last set
         quality: LossyMode | None = None  #: ... and its mode
         pointer_driven = grabber.pointer_driven
+        times = self._rate.times  # (its own lock: booked and told of lags without ours)
         while not self.transport.closed:
             # (nearly always a credit is free: no wait, none to tell rate control about)
             credit = self.transport.conn.credits > 0
@@ -359,9 +353,11 @@ class CustomerSession:
                 idle = stats is not None and not stats.key and not stats.rects and not stats.copies
                 changed = not (idle and shot.cursor == last_cursor)
             if changed:
-                with self._lock:
-                    self._rate.sent(seq, len(update), time.monotonic())
-                written = functools.partial(self._update_out, seq)
+                times.sent(seq, len(update), time.monotonic())
+                # from the thread that writes it (the writer, or this one for a small
+                # update): it starts out after ``lag`` s of waiting for this side, not
+                # the link, which rate control does not blame on the link
+                written = functools.partial(times.local, seq)
                 if not self.transport.send_update(seq, update, written, SEND_WAIT_S):
                     return
                 seq = (seq + 1) & 0xFFFFFFFF

@@ -8,7 +8,11 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 
+import pytest
+
 from remoteapp.codec.rate_control import MAX_BITRATE, RateController
+
+pytestmark = pytest.mark.usefixtures("each_sent_times")
 
 WINDOW = 2
 

@@ -1,0 +1,33 @@
+/* What the C books of a session's updates share (static: included by net/_inflight.c and
+ * codec/_senttimes.c): the lock each call takes, and the u32 seq the wire carries. */
+#ifndef REMOTEAPP_SEQ_BOOKS_H
+#define REMOTEAPP_SEQ_BOOKS_H
+
+#include <stdint.h>
+
+/* Take ``lock``: at once if it is free, else with the GIL let go while it waits (the
+ * holder may be a thread that needs the GIL to finish: Python's own, or the lane's). */
+static void books_lock(PyThread_type_lock lock) {
+    if (!PyThread_acquire_lock(lock, NOWAIT_LOCK)) {
+        Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(lock, WAIT_LOCK);
+        Py_END_ALLOW_THREADS
+    }
+}
+
+/* An "O&" converter: a Python int in [0, 2^32), else ValueError (never truncated). */
+static int books_seq(PyObject *obj, void *out) {
+    if (!PyLong_Check(obj)) {
+        PyErr_SetString(PyExc_TypeError, "a seq is an int");
+        return 0;
+    }
+    unsigned long long v = PyLong_AsUnsignedLongLong(obj);
+    if ((v == (unsigned long long)-1 && PyErr_Occurred()) || v > UINT32_MAX) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "a seq is an int in [0, 2**32)");
+        return 0;
+    }
+    *(uint32_t *)out = (uint32_t)v;
+    return 1;
+}
+
+#endif

@@ -1,0 +1,152 @@
+"""Rate control's books of screen updates sent and not acked yet: when each went out, its
+size, and how long it waited on this side before its bytes did (its lag).
+
+Three threads write them: the capture thread books an update as it sends it, the thread
+that writes it reports its lag (``local``), and the reader thread pops them on each ack
+(``rate_control.RateController.acked``).  The native lane (docs/capture.md, "Next: the
+native lane", step 4) will send a typed key's update from C with the GIL released.  So
+the books are ``_senttimes.SentTimes`` (C, an optional extension built by setup.py, with
+a lock of its own) when it is built, and ``PySentTimes`` otherwise: the same books, the
+same answers (``tests/codec/test_sent_times.py`` runs both).
+"""
+
+from __future__ import annotations
+
+import operator
+import threading
+from dataclasses import dataclass
+from typing import Protocol
+
+try:  # the C books (setup.py); without them, PySentTimes below
+    from remoteapp.codec import _senttimes as native
+except ImportError:  # pragma: no cover - depends on the build
+    native = None  # type: ignore[assignment]
+
+__all__ = ["MAX_CAPACITY", "PySentTimes", "SentTimesBooks", "native", "new_sent_times"]
+
+MAX_CAPACITY = 1024  #: a bound on the books (the C ring's)
+_SEQ_LIMIT = 1 << 32
+_NBYTES_LIMIT = 1 << 63  #: (the C books' long long)
+
+#: an entry: (seq, nbytes, sent at, lag or None while not known)
+Entry = tuple[int, int, float, "float | None"]
+
+
+class SentTimesBooks(Protocol):
+    """What both implementations answer (the C module's docstring says each call's)."""
+
+    @property
+    def reporting(self) -> bool: ...
+
+    def sent(self, seq: int, nbytes: int, at: float, /) -> None: ...
+
+    def local(self, seq: int, lag: float, /) -> None: ...
+
+    def ack(self, seq: int, /) -> list[tuple[int, float, float | None]] | None: ...
+
+    def oldest(self) -> tuple[float, float | None] | None: ...
+
+    def entries(self) -> list[Entry]: ...
+
+    def __len__(self) -> int: ...
+
+
+@dataclass(slots=True)
+class _Times:
+    nbytes: int
+    at: float
+    lag: float | None = None
+
+
+class PySentTimes:
+    """The books in Python, with a lock of their own (threads call them directly)."""
+
+    def __init__(self, capacity: int) -> None:
+        if not 1 <= capacity <= MAX_CAPACITY:
+            raise ValueError(f"capacity in [1, {MAX_CAPACITY}] is needed")
+        self._capacity = capacity
+        self._books: dict[int, _Times] = {}  # (a dict keeps insertion order: oldest first)
+        self._reporting = False
+        self._lock = threading.Lock()
+
+    @property
+    def reporting(self) -> bool:
+        """``local`` was called (ever): the sender reports its waits."""
+        return self._reporting
+
+    def sent(self, seq: int, nbytes: int, at: float, /) -> None:
+        """Book ``seq`` (one already booked keeps its place; full: the oldest goes)."""
+        _check(seq)
+        nbytes, at = operator.index(nbytes), _seconds(at)
+        if nbytes < 0:
+            raise ValueError("nbytes is not negative")
+        if nbytes >= _NBYTES_LIMIT:
+            raise OverflowError("nbytes is too large")
+        with self._lock:
+            entry = self._books.get(seq)
+            if entry is not None:
+                entry.nbytes, entry.at = nbytes, at
+                return
+            if len(self._books) >= self._capacity:
+                del self._books[next(iter(self._books))]
+            self._books[seq] = _Times(nbytes, at)
+
+    def local(self, seq: int, lag: float, /) -> None:
+        """``seq`` waited ``lag`` s on this side before its bytes went out."""
+        _check(seq)
+        lag = _seconds(lag)
+        with self._lock:
+            self._reporting = True
+            entry = self._books.get(seq)
+            if entry is not None:
+                entry.lag = max(0.0, lag)
+
+    def ack(self, seq: int, /) -> list[tuple[int, float, float | None]] | None:
+        """Pop every entry up to ``seq``, (nbytes, at, lag) each, ``seq``'s last; None,
+        nothing popped, if it is not booked."""
+        _check(seq)
+        with self._lock:
+            if seq not in self._books:
+                return None
+            popped = []
+            while True:
+                booked = next(iter(self._books))
+                entry = self._books.pop(booked)
+                popped.append((entry.nbytes, entry.at, entry.lag))
+                if booked == seq:
+                    return popped
+
+    def oldest(self) -> tuple[float, float | None] | None:
+        with self._lock:
+            for entry in self._books.values():
+                return entry.at, entry.lag
+            return None
+
+    def entries(self) -> list[Entry]:
+        with self._lock:
+            return [(seq, e.nbytes, e.at, e.lag) for seq, e in self._books.items()]
+
+    def __len__(self) -> int:
+        return len(self._books)
+
+
+def _check(seq: int) -> None:
+    if not isinstance(seq, int):
+        raise TypeError("a seq is an int")
+    if not 0 <= seq < _SEQ_LIMIT:
+        raise ValueError("a seq is an int in [0, 2**32)")
+
+
+def _seconds(value: float) -> float:
+    """A float as the C books take it (``float("1")`` would take a string too)."""
+    if isinstance(value, str | bytes | bytearray):
+        raise TypeError("a time is a number")
+    return float(value)
+
+
+def new_sent_times(capacity: int) -> SentTimesBooks:
+    """The C books when they are built, else the Python ones."""
+    if native is not None:
+        books: SentTimesBooks = native.SentTimes(capacity)
+        return books
+    return PySentTimes(capacity)

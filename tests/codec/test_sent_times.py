@@ -1,0 +1,149 @@
+"""Rate control's books of updates sent (``remoteapp.codec.sent_times``): the C ones
+(``_senttimes.SentTimes``) and the Python ones give the same answers to any sequence of
+calls; hostile arguments are refused and change nothing.  (Each C call holds the GIL from
+start to end, so Python's threads cannot interleave inside one: the C lock is for the
+native lane, which will book without the GIL, and is tested with it.)"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from remoteapp.codec import sent_times
+from remoteapp.codec.sent_times import MAX_CAPACITY, PySentTimes, SentTimesBooks, new_sent_times
+from tests.native import built
+
+
+def native() -> Any:
+    """The C class (the test fails in CI, or is skipped, without it)."""
+    return built(sent_times.native, "_senttimes").SentTimes  # type: ignore[attr-defined]
+
+
+def both() -> list[Callable[[int], SentTimesBooks]]:
+    return [PySentTimes, native()]
+
+
+@pytest.mark.parametrize("kind", ["python", "c"])
+def test_books_lags_and_cumulative_acks(kind: str) -> None:
+    """An ack pops every update up to its seq, its own last; a lag is known once the
+    writer said it; a full book drops its oldest."""
+    times: SentTimesBooks = (PySentTimes if kind == "python" else native())(3)
+    assert not times.reporting
+    assert times.oldest() is None
+    times.sent(10, 100, 1.0)
+    times.sent(11, 200, 2.0)
+    assert times.oldest() == (1.0, None)
+    times.local(11, 0.25)
+    times.local(99, 1.0)  # not booked: nothing changes but ``reporting``
+    assert times.reporting
+    times.local(10, -0.5)  # (a clock's jitter: never below 0)
+    assert times.oldest() == (1.0, 0.0)
+    assert times.entries() == [(10, 100, 1.0, 0.0), (11, 200, 2.0, 0.25)]
+    times.sent(12, 300, 3.0)
+    times.sent(13, 400, 4.0)  # full: 10 goes
+    assert [seq for seq, *_ in times.entries()] == [11, 12, 13]
+    times.sent(12, 333, 3.5)  # booked again: where it was, lag kept as it was
+    assert times.entries() == [(11, 200, 2.0, 0.25), (12, 333, 3.5, None), (13, 400, 4.0, None)]
+    assert times.ack(10) is None  # dropped: nothing popped
+    assert times.ack(12) == [(200, 2.0, 0.25), (333, 3.5, None)]
+    assert len(times) == 1
+    assert times.ack(12) is None
+    assert times.ack(13) == [(400, 4.0, None)]
+    assert len(times) == 0
+    assert times.oldest() is None
+
+
+@pytest.mark.parametrize("kind", ["python", "c"])
+def test_a_lag_that_is_not_a_number_counts_as_none_waited(kind: str) -> None:
+    times: SentTimesBooks = (PySentTimes if kind == "python" else native())(2)
+    times.sent(1, 5, 0.5)
+    times.local(1, math.nan)
+    assert times.oldest() == (0.5, 0.0)
+    times.local(1, math.inf)
+    assert times.oldest() == (0.5, math.inf)
+
+
+_calls = st.one_of(
+    st.tuples(
+        st.just("sent"),
+        st.integers(0, 30),
+        st.integers(0, 1 << 40),
+        st.floats(-1e9, 1e9, allow_nan=False),
+    ),
+    st.tuples(st.just("local"), st.integers(0, 30), st.floats(allow_nan=False)),
+    st.tuples(st.just("ack"), st.integers(0, 30)),
+    st.tuples(st.just("oldest")),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(capacity=st.integers(1, 8), calls=st.lists(_calls, max_size=150))
+def test_the_c_books_answer_as_the_python_ones(capacity: int, calls: list[tuple[Any, ...]]) -> None:
+    """Any sequence of calls (seqs repeat, acks miss, the books overflow): the same
+    answers, the same books after each call.  The ring wraps many times over."""
+    py, c = PySentTimes(capacity), native()(capacity)
+    for name, *args in calls:
+        assert getattr(py, name)(*args) == getattr(c, name)(*args)
+        assert py.entries() == c.entries()
+        assert py.reporting == c.reporting
+        assert len(py) == len(c)
+
+
+@pytest.mark.parametrize(
+    ("call", "args", "error"),
+    [
+        ("sent", (-1, 1, 0.0), ValueError),
+        ("sent", (1 << 32, 1, 0.0), ValueError),
+        ("sent", (1 << 70, 1, 0.0), ValueError),
+        ("sent", ("7", 1, 0.0), TypeError),
+        ("sent", (8, -1, 0.0), ValueError),
+        ("sent", (8, 1 << 70, 0.0), OverflowError),
+        ("sent", (8, 1, "0"), TypeError),
+        ("local", (1 << 32, 0.1), ValueError),
+        ("local", (7, "0.1"), TypeError),
+        ("ack", (-1,), ValueError),
+        ("ack", (7.0,), TypeError),
+    ],
+)
+def test_hostile_arguments_are_refused_and_change_nothing(
+    call: str, args: tuple[Any, ...], error: type[Exception]
+) -> None:
+    for make in both():
+        times = make(4)
+        times.sent(7, 70, 1.0)
+        with pytest.raises(error):
+            getattr(times, call)(*args)
+        assert times.entries() == [(7, 70, 1.0, None)]
+        assert not times.reporting
+    native()(1).sent(0xFFFFFFFF, (1 << 63) - 1, 0.0)
+
+
+@pytest.mark.parametrize("capacity", [0, -1, MAX_CAPACITY + 1, 1 << 40])
+def test_a_capacity_out_of_bounds_is_refused(capacity: int) -> None:
+    for make in both():
+        with pytest.raises((ValueError, OverflowError)):
+            make(capacity)
+
+
+def test_the_c_books_refuse_use_before_init_and_a_second_init() -> None:
+    cls = native()
+    bare = cls.__new__(cls)
+    for use in (lambda: bare.sent(1, 1, 0.0), lambda: len(bare), lambda: bare.reporting):
+        with pytest.raises(RuntimeError, match="__init__ was not called"):
+            use()
+    times = cls(2)
+    with pytest.raises(RuntimeError, match="called already"):
+        times.__init__(3)
+    times.sent(1, 1, 0.0)
+    times.sent(2, 1, 0.0)
+    times.sent(3, 1, 0.0)
+    assert len(times) == 2  # (still the first capacity)
+
+
+def test_new_sent_times_are_the_c_ones_when_built() -> None:
+    assert type(new_sent_times(64)) is native()
