@@ -245,19 +245,23 @@ class Transport(Writes):
             try:
                 data = self.conn.send(Bye(reason))
                 self._enqueue(Queued(data, last=True), force=True)
-            except LocalProtocolError:  # we may have said Bye already
-                data = None
+            except LocalProtocolError:  # we may have said Bye already (data: None)
+                pass
             except Exception:  # (a bug: closed is set, so no later close() would end it)
                 log.exception("session event=bye-failed")
-                data = None
+                data = None  # (the Bye may have been encoded and not queued)
         with self._room:
             writer = self._writer
         if data is None or writer is None:
             self._finish(reason)
             return
-        threading.Thread(
-            target=self._linger, args=(writer,), name="session-close", daemon=False
-        ).start()
+        try:
+            threading.Thread(
+                target=self._linger, args=(writer,), name="session-close", daemon=False
+            ).start()
+        except RuntimeError as exc:  # no thread to spare: the writer still sends the Bye and
+            # ends the session (within CLOSE_TIMEOUT_S); only a quitting program's wait is lost
+            log.warning("session event=linger-failed reason=%r", str(exc))
 
     def _linger(self, writer: threading.Thread) -> None:
         writer.join(CLOSE_TIMEOUT_S + POLL_S)

@@ -545,6 +545,29 @@ def test_a_reason_that_is_not_unicode_still_ends_both_sides(pair: StreamPair) ->
     assert customer.transport.closed and agent.transport.closed
 
 
+def test_a_close_with_no_thread_to_spare_still_ends_both_sides(
+    pair: StreamPair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``close`` starts a short thread that keeps a quitting program alive until the Bye
+    is out; when the OS has no thread to give (RuntimeError from ``start``), the close
+    still returns, the writer still sends the Bye and ends the session.  (Before, the
+    error left ``close``, and a caller on the reader thread ended with its own reason.)"""
+    agent, customer = ends(pair)
+    assert customer.transport.send(Clipboard("x" * (64 << 10)))  # (the writer's: it runs)
+    agent.wait_for(Clipboard("x" * (64 << 10)))
+    start = threading.Thread.start
+
+    def no_thread(self: threading.Thread) -> None:
+        if self.name == "session-close":
+            raise RuntimeError("can't start new thread")
+        start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    customer.transport.close("customer left")
+    assert customer.end_reason() == "customer left"
+    assert agent.end_reason() == "customer left"
+
+
 def test_keys_roll_over_mid_session_without_a_hitch(pair: StreamPair) -> None:
     agent = End(pair.a, Role.AGENT, rekey_every=3)
     customer = End(pair.b, Role.CUSTOMER, rekey_every=3)
