@@ -5,8 +5,10 @@
 
 #include <stdint.h>
 
-/* Take ``lock``: at once if it is free, else with the GIL let go while it waits (the
- * holder may be a thread that needs the GIL to finish: Python's own, or the lane's). */
+/* Take ``lock`` from a thread that holds the GIL: at once if it is free, else with the
+ * GIL let go while it waits (the holder may be a thread that needs the GIL to finish:
+ * Python's own, or the lane's).  Only the ``*_locked`` functions run without the GIL; a
+ * caller without it (the lane) takes the raw lock itself, with PyThread_acquire_lock. */
 static void books_lock(PyThread_type_lock lock) {
     if (!PyThread_acquire_lock(lock, NOWAIT_LOCK)) {
         Py_BEGIN_ALLOW_THREADS PyThread_acquire_lock(lock, WAIT_LOCK);

@@ -61,7 +61,7 @@ static Entry *at_locked(SentTimes *self, long i) {
     return &self->ring[(self->head + i) % self->cap];
 }
 
-/* Book ``seq`` (no Python: the lane calls it without the GIL).  Lock held. */
+/* Book ``seq`` (no Python: the lane calls it without the GIL, the raw lock taken).  Lock held. */
 static void sent_locked(SentTimes *self, uint32_t seq, long long nbytes, double at) {
     long i = find_locked(self, seq);
     if (i < 0) {

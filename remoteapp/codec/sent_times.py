@@ -26,7 +26,7 @@ __all__ = ["MAX_CAPACITY", "PySentTimes", "SentTimesBooks", "native", "new_sent_
 
 MAX_CAPACITY = 1024  #: a bound on the books (the C ring's)
 _SEQ_LIMIT = 1 << 32
-_NBYTES_LIMIT = 1 << 63  #: (the C books' long long)
+_LONG_LIMIT = 1 << 63  #: (the C books' long and long long: capacity, nbytes)
 
 #: an entry: (seq, nbytes, sent at, lag or None while not known)
 Entry = tuple[int, int, float, "float | None"]
@@ -62,6 +62,9 @@ class PySentTimes:
     """The books in Python, with a lock of their own (threads call them directly)."""
 
     def __init__(self, capacity: int) -> None:
+        if hasattr(self, "_books"):  # (as the C books: a second one would lose them)
+            raise RuntimeError("SentTimes.__init__ was called already")
+        capacity = _long(capacity)
         if not 1 <= capacity <= MAX_CAPACITY:
             raise ValueError(f"capacity in [1, {MAX_CAPACITY}] is needed")
         self._capacity = capacity
@@ -77,11 +80,10 @@ class PySentTimes:
     def sent(self, seq: int, nbytes: int, at: float, /) -> None:
         """Book ``seq`` (one already booked keeps its place; full: the oldest goes)."""
         _check(seq)
-        nbytes, at = operator.index(nbytes), _seconds(at)
+        nbytes = _long(nbytes)
+        at = _seconds(at)
         if nbytes < 0:
             raise ValueError("nbytes is not negative")
-        if nbytes >= _NBYTES_LIMIT:
-            raise OverflowError("nbytes is too large")
         with self._lock:
             entry = self._books.get(seq)
             if entry is not None:
@@ -137,11 +139,27 @@ def _check(seq: int) -> None:
         raise ValueError("a seq is an int in [0, 2**32)")
 
 
+def _long(value: int) -> int:
+    """An int as the C books parse one (a C long): any ``__index__``, never a float; out
+    of range is OverflowError, before any check of its sign."""
+    value = operator.index(value)
+    if not -_LONG_LIMIT <= value < _LONG_LIMIT:
+        raise OverflowError("Python int too large to convert to C long")
+    return value
+
+
 def _seconds(value: float) -> float:
-    """A float as the C books take it (``float("1")`` would take a string too)."""
-    if isinstance(value, str | bytes | bytearray):
-        raise TypeError("a time is a number")
-    return float(value)
+    """A float as the C books take one (``PyFloat_AsDouble``): a float, a ``__float__``
+    or an ``__index__``; never a string or a buffer, which ``float()`` would parse."""
+    if isinstance(value, float):
+        return float(value)
+    to_float = getattr(type(value), "__float__", None)
+    if to_float is not None:
+        result = to_float(value)
+        if not isinstance(result, float):
+            raise TypeError("__float__ returned non-float")
+        return float(result)
+    return float(operator.index(value))
 
 
 def new_sent_times(capacity: int) -> SentTimesBooks:

@@ -103,9 +103,15 @@ def test_the_c_books_answer_as_the_python_ones(capacity: int, calls: list[tuple[
         ("sent", ("7", 1, 0.0), TypeError),
         ("sent", (8, -1, 0.0), ValueError),
         ("sent", (8, 1 << 70, 0.0), OverflowError),
+        ("sent", (8, -(1 << 70), 0.0), OverflowError),  # (too large before negative)
+        ("sent", (8, 1.5, 0.0), TypeError),
         ("sent", (8, 1, "0"), TypeError),
+        ("sent", (8, -1, "0"), TypeError),  # (every argument parsed before the sign)
+        ("sent", (8, 1, memoryview(b"0")), TypeError),
+        ("sent", (8, 1, 10**400), OverflowError),
         ("local", (1 << 32, 0.1), ValueError),
         ("local", (7, "0.1"), TypeError),
+        ("local", (7, bytearray(b"0.1")), TypeError),
         ("ack", (-1,), ValueError),
         ("ack", (7.0,), TypeError),
     ],
@@ -123,11 +129,41 @@ def test_hostile_arguments_are_refused_and_change_nothing(
     native()(1).sent(0xFFFFFFFF, (1 << 63) - 1, 0.0)
 
 
-@pytest.mark.parametrize("capacity", [0, -1, MAX_CAPACITY + 1, 1 << 40])
-def test_a_capacity_out_of_bounds_is_refused(capacity: int) -> None:
+@pytest.mark.parametrize(
+    ("capacity", "error"),
+    [
+        (0, ValueError),
+        (-1, ValueError),
+        (MAX_CAPACITY + 1, ValueError),
+        (1 << 40, ValueError),
+        (1 << 70, OverflowError),
+        (-(1 << 70), OverflowError),
+        (2.5, TypeError),
+        ("8", TypeError),
+    ],
+)
+def test_a_capacity_out_of_bounds_is_refused(capacity: Any, error: type[Exception]) -> None:
     for make in both():
-        with pytest.raises((ValueError, OverflowError)):
+        with pytest.raises(error):
             make(capacity)
+
+
+def test_the_largest_capacity_is_taken_and_holds() -> None:
+    for make in both():
+        times = make(MAX_CAPACITY)
+        for seq in range(MAX_CAPACITY + 5):
+            times.sent(seq, 1, float(seq))
+        assert len(times) == MAX_CAPACITY
+        assert times.oldest() == (5.0, None)
+
+
+def test_a_second_init_is_refused_by_both() -> None:
+    for make in both():
+        times = make(2)
+        times.sent(1, 1, 0.0)
+        with pytest.raises(RuntimeError, match="called already"):
+            times.__init__(3)  # type: ignore[misc]
+        assert times.entries() == [(1, 1, 0.0, None)]
 
 
 def test_the_c_books_refuse_use_before_init_and_a_second_init() -> None:
