@@ -8,15 +8,14 @@ from collections.abc import Iterator
 import pytest
 
 from remoteapp.codec import rate_control, sent_times
+from tests.native import each_build
 
 
 @pytest.fixture(scope="module", params=["c-times", "python-times"])
 def each_sent_times(request: pytest.FixtureRequest) -> Iterator[str]:
     """Opt in with ``pytestmark = pytest.mark.usefixtures("each_sent_times")``: every
     test of the module runs with each (module scope: hypothesis's tests may use it)."""
-    if request.param == "c-times" and sent_times.native is None:
-        pytest.skip("the C books are not built (tests/codec/test_sent_times.py says so in CI)")
-    with pytest.MonkeyPatch.context() as patch:
-        if request.param == "python-times":
-            patch.setattr(rate_control, "new_sent_times", sent_times.PySentTimes)
-        yield request.param
+    yield from each_build(
+        request, sent_times.native, "_senttimes", rate_control, "new_sent_times",
+        sent_times.PySentTimes,
+    )  # fmt: skip

@@ -8,15 +8,13 @@ from collections.abc import Iterator
 import pytest
 
 from remoteapp.net import in_flight, session
+from tests.native import each_build
 
 
 @pytest.fixture(scope="module", params=["c-books", "python-books"])
 def each_books(request: pytest.FixtureRequest) -> Iterator[str]:
     """Opt in with ``pytestmark = pytest.mark.usefixtures("each_books")``: every test of
     the module runs with each (module scope: hypothesis's tests may use it)."""
-    if request.param == "c-books" and in_flight.native is None:
-        pytest.skip("the C books are not built (tests/net/test_in_flight.py says so in CI)")
-    with pytest.MonkeyPatch.context() as patch:
-        if request.param == "python-books":
-            patch.setattr(session, "new_books", in_flight.PyInFlight)
-        yield request.param
+    yield from each_build(
+        request, in_flight.native, "_inflight", session, "new_books", in_flight.PyInFlight
+    )
