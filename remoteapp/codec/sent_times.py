@@ -62,9 +62,9 @@ class PySentTimes:
     """The books in Python, with a lock of their own (threads call them directly)."""
 
     def __init__(self, capacity: int) -> None:
+        capacity = _long(capacity)  # (parsed first, as the C books parse)
         if hasattr(self, "_books"):  # (as the C books: a second one would lose them)
             raise RuntimeError("SentTimes.__init__ was called already")
-        capacity = _long(capacity)
         if not 1 <= capacity <= MAX_CAPACITY:
             raise ValueError(f"capacity in [1, {MAX_CAPACITY}] is needed")
         self._capacity = capacity
@@ -79,7 +79,7 @@ class PySentTimes:
 
     def sent(self, seq: int, nbytes: int, at: float, /) -> None:
         """Book ``seq`` (one already booked keeps its place; full: the oldest goes)."""
-        _check(seq)
+        seq = _check(seq)
         nbytes = _long(nbytes)
         at = _seconds(at)
         if nbytes < 0:
@@ -95,7 +95,7 @@ class PySentTimes:
 
     def local(self, seq: int, lag: float, /) -> None:
         """``seq`` waited ``lag`` s on this side before its bytes went out."""
-        _check(seq)
+        seq = _check(seq)
         lag = _seconds(lag)
         with self._lock:
             self._reporting = True
@@ -106,7 +106,7 @@ class PySentTimes:
     def ack(self, seq: int, /) -> list[tuple[int, float, float | None]] | None:
         """Pop every entry up to ``seq``, (nbytes, at, lag) each, ``seq``'s last; None,
         nothing popped, if it is not booked."""
-        _check(seq)
+        seq = _check(seq)
         with self._lock:
             if seq not in self._books:
                 return None
@@ -132,11 +132,15 @@ class PySentTimes:
         return len(self._books)
 
 
-def _check(seq: int) -> None:
+def _check(seq: int) -> int:
+    """``seq`` as a plain int, as the C books read it (a bool or an int subclass is its
+    value: its own ``__eq__`` or ``__hash__`` must not decide which entry it is)."""
     if not isinstance(seq, int):
         raise TypeError("a seq is an int")
+    seq = operator.index(seq)
     if not 0 <= seq < _SEQ_LIMIT:
         raise ValueError("a seq is an int in [0, 2**32)")
+    return seq
 
 
 def _long(value: int) -> int:
@@ -151,14 +155,14 @@ def _long(value: int) -> int:
 def _seconds(value: float) -> float:
     """A float as the C books take one (``PyFloat_AsDouble``): a float, a ``__float__``
     or an ``__index__``; never a string or a buffer, which ``float()`` would parse."""
-    if isinstance(value, float):
-        return float(value)
+    if isinstance(value, float):  # (a subclass: its stored value, not its __float__)
+        return float.__float__(value)
     to_float = getattr(type(value), "__float__", None)
     if to_float is not None:
         result = to_float(value)
         if not isinstance(result, float):
             raise TypeError("__float__ returned non-float")
-        return float(result)
+        return float.__float__(result)
     return float(operator.index(value))
 
 

@@ -166,6 +166,47 @@ def test_a_second_init_is_refused_by_both() -> None:
         assert times.entries() == [(1, 1, 0.0, None)]
 
 
+class _OddInt(int):
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    def __hash__(self) -> int:
+        return 7
+
+
+class _OddFloat(float):
+    def __float__(self) -> float:
+        return 9.0
+
+
+def test_odd_argument_types_are_read_as_their_values_by_both() -> None:
+    """A bool or an int subclass is its value as a seq (its own equality does not decide
+    which entry it is); a float subclass is its stored value, not its ``__float__``; the
+    largest seqs come back whole; a second init's argument is parsed first."""
+    answers = []
+    for make in both():
+        times = make(8)
+        times.sent(True, 1, _OddFloat(1.5))
+        times.sent(_OddInt(5), 2, 2.0)
+        times.sent(0xFFFFFFFE, 3, 3.0)
+        times.sent(0xFFFFFFFF, 4, 4.0)
+        times.local(_OddInt(5), _OddFloat(0.25))
+        entries = times.entries()
+        assert [type(seq) for seq, *_ in entries] == [int] * 4
+        assert [type(at) for _, _, at, _ in entries] == [float] * 4
+        popped = times.ack(5)
+        with pytest.raises(TypeError):
+            times.__init__(1.5)  # type: ignore[misc]
+        answers.append((entries, popped, times.entries()))
+    assert answers[0] == answers[1]
+    entries, popped, left = answers[0]
+    assert entries == [
+        (1, 1, 1.5, None), (5, 2, 2.0, 0.25), (0xFFFFFFFE, 3, 3.0, None), (0xFFFFFFFF, 4, 4.0, None)
+    ]  # fmt: skip
+    assert popped == [(1, 1.5, None), (2, 2.0, 0.25)]
+    assert left == entries[2:]
+
+
 def test_the_c_books_refuse_use_before_init_and_a_second_init() -> None:
     cls = native()
     bare = cls.__new__(cls)

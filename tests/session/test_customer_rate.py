@@ -84,13 +84,18 @@ def test_a_small_updates_lag_reaches_its_acks_cycle(
     try:
         assert frames.acquire(timeout=WAIT_S), "no frame: the session did not start"
         cycles = customer._rate._cycles
-        _wait_until(lambda: len(customer._rate.times) == 0, "the first frames acked")
+
+        def settled() -> bool:  # (under the lock acked runs in: its cycle is in by then)
+            with customer._lock:
+                return len(customer._rate.times) == 0
+
+        _wait_until(settled, "the first frames acked")
         cycles.clear()  # (nothing is in flight: no ack can come meanwhile)
         direct = customer.transport.direct_writes
         for colour in (0xFF0000, 0x00FF00, 0x0000FF):
             square(colour)
             assert frames.acquire(timeout=WAIT_S), "the square's change never came"
-        _wait_until(lambda: len(customer._rate.times) == 0, "the square's updates acked")
+        _wait_until(settled, "the square's updates acked")
         assert customer.transport.direct_writes > direct, "no update was written directly"
         new = list(cycles)
         assert new, "no ack measured a cycle"
