@@ -260,7 +260,8 @@ class Transport(Writes):
                 target=self._linger, args=(writer,), name="session-close", daemon=False
             ).start()
         except RuntimeError as exc:  # no thread to spare: the writer still sends the Bye and
-            # ends the session (within CLOSE_TIMEOUT_S); only a quitting program's wait is lost
+            # ends the session (each stall bounded by CLOSE_TIMEOUT_S, not the whole: a peer
+            # taking a byte at a time keeps it going); a quitting program's wait is lost
             log.warning("session event=linger-failed reason=%r", str(exc))
 
     def _linger(self, writer: threading.Thread) -> None:
