@@ -33,6 +33,7 @@ from remoteapp.codec.pixels import Pixels
 from remoteapp.errors import CaptureError
 
 if TYPE_CHECKING:
+    from remoteapp.capture.key_grabs import KeyGrabs
     from remoteapp.capture.x11_link import BoxRead
 
 log = logging.getLogger("remoteapp.capture")
@@ -81,6 +82,12 @@ class CaptureBackend(Protocol):
     def adopted(self, changed: Sequence[Rect]) -> None:
         """The last grabbed frame is now the encoder's reference; ``changed``: where the
         update changed it (``ScreenEncoder.changed``)."""
+
+    def key_grabs(self, monitor: Monitor) -> KeyGrabs | None:
+        """The key lane's grabs (``key_grabs.KeyGrabs``) where typed keys can be served
+        so from here (the last grab was of ``monitor``, adopted, nothing pending); None
+        elsewhere (the general loop serves them)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -171,6 +178,16 @@ class DamageGrabber:
     def adopted(self, changed: Sequence[Rect]) -> None:
         if self._kept is not None:
             self._kept.adopted(changed)
+
+    def key_grabs(self, monitor: Monitor) -> KeyGrabs | None:
+        kept = self._kept
+        if kept is None or monitor is not self._monitor or kept.dropped:
+            return None
+        if self._clock() >= self.safety.due:
+            return None
+        from remoteapp.capture.key_grabs import key_grabs  # (X11's: python-xlib)
+
+        return key_grabs(self._source, kept, self._screen, self.safety, monitor, self._cursor)
 
     def __enter__(self) -> DamageGrabber:
         return self

@@ -163,6 +163,9 @@ class ScreenGrabber:
     def adopted(self, changed: Sequence[Rect]) -> None:
         """Nothing to do: the frames are not handed over (``hands_over`` is False)."""
 
+    def key_grabs(self, monitor: Monitor) -> None:
+        """No key lane: a polling grab reads the whole monitor."""
+
     @property
     def backend_status(self) -> list[str]:
         """mss's notes on its backend (for example why MIT-SHM is not used)."""

@@ -33,7 +33,7 @@ import errno
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from remoteapp.capture import x11_link, x11_wire
 from remoteapp.capture.damage import EVERYTHING, Geometry, RectTuple, WindowMoves
@@ -42,13 +42,16 @@ from remoteapp.capture.x11_link import BoxRead, XLink, queued
 from remoteapp.codec.motion import Motion
 from remoteapp.errors import CaptureError
 
+if TYPE_CHECKING:
+    from remoteapp.capture.key_grabs import LaneParts
+
 log = logging.getLogger("remoteapp.capture")
 
 #: Rectangles kept between two takes; beyond this the whole screen is reported instead.
 MAX_PENDING_RECTS: Final = 20_000
-_RECV: Final = 1 << 16
-_SEEN_DAMAGE: Final = 1  #: _xwire.wait_damage's summary bits
-_SEEN_MOTION: Final = 2
+RECV_BYTES: Final = 1 << 16  #: what a wait reads of the event connection at most
+SEEN_DAMAGE: Final = 1  #: _xwire.wait_damage's summary bits
+SEEN_MOTION: Final = 2
 
 
 def _create_region_request() -> type[Any]:
@@ -200,24 +203,17 @@ class XDamageSource:
                 if fd == -1 and not quiet:  # (-1 would mean: do not watch it)
                     raise OSError(errno.EBADF, "the X connection is closed")
                 if self._reader.buffered:  # (a packet cut short: the Python reader's)
-                    _, data = native.wait_events(fd, self._wake.fd, max(0.0, timeout), _RECV)
+                    _, data = native.wait_events(fd, self._wake.fd, max(0.0, timeout), RECV_BYTES)
                     seen = 0
                 else:  # a typed key's DamageNotify is told, not framed and dispatched here
                     _, seen, data = native.wait_damage(
-                        fd, self._wake.fd, max(0.0, timeout), _RECV,
+                        fd, self._wake.fd, max(0.0, timeout), RECV_BYTES,
                         self._damage_event, self._xi_opcode, self._raw_motion,
                     )  # fmt: skip
             except OSError as exc:  # the X connection's (the pipe is ours till close)
-                self._fresh = False
-                self._lost(exc)
+                self.saw(0, None, error=exc)
                 return
-            self._fresh = seen != 0 or data is not None
-            if seen & _SEEN_DAMAGE:
-                self._dirty = True
-            if seen & _SEEN_MOTION:
-                self._pointer_moved = True
-            if data is not None:
-                self._gather(data)
+            self.saw(seen, data)
             return
         sock = self._sock.fileno()
         ready = x11_link.readable([self._wake.fd] if quiet else [sock, self._wake.fd], timeout)
@@ -231,6 +227,35 @@ class XDamageSource:
         """Any thread: make the capture thread's ``wait`` return (now or the next one)."""
         self._wake.wake()
 
+    def lane_parts(self) -> LaneParts | None:
+        """What the key lane (``key_grabs``) waits and takes with: ``wait_damage``'s
+        descriptors and events, the fetch and its link; None where only ``wait`` and
+        ``take`` can (no C extension, something pending, a packet cut short)."""
+        native, fd = x11_link.native, self._sock.fileno()
+        if native is None or self.pending or self._dead or self._reader.buffered or fd == -1:
+            return None
+        waits = (fd, self._wake.fd, self._damage_event, self._xi_opcode, self._raw_motion)
+        return waits, self._fetch_bytes, self._q
+
+    def saw(
+        self, seen: int, data: bytes | None, rects: Sequence[RectTuple] = (),
+        error: Exception | None = None,
+    ) -> None:  # fmt: skip
+        """What a wait on the connection saw (``wait_damage``'s summary and bytes), damage
+        taken but not read (``rects``) or the connection's failure: ``wait``'s, and the
+        key lane's as it hands the connection back."""
+        self._fresh = error is None and (seen != 0 or data is not None)
+        if seen & SEEN_DAMAGE:
+            self._dirty = True
+        if seen & SEEN_MOTION:
+            self._pointer_moved = True
+        if data is not None:
+            self._gather(data)
+        if rects:
+            self._add(rects)
+        if error is not None:
+            self._lost(error)
+
     def _gather(self, first: bytes | None = None) -> None:
         """Handle every event the connection holds now (``first``: what ``wait`` has
         just read of it), without waiting.  A broken connection stops damage reporting
@@ -242,13 +267,13 @@ class XDamageSource:
             while True:
                 if data is None:
                     try:
-                        data = self._sock.recv(_RECV)
+                        data = self._sock.recv(RECV_BYTES)
                     except BlockingIOError:
                         break
                 if not data:
                     raise ConnectionError("the X server closed the connection")
                 self._reader.receive_data(data)
-                if len(data) < _RECV:  # all there was
+                if len(data) < RECV_BYTES:  # all there was
                     break
                 data = None
             while (packet := self._reader.next_packet()) is not None:

@@ -153,6 +153,24 @@ class ScreenEncoder:
             self._key_requested = True
             raise
 
+    def encode_key(
+        self, frame: Pixels, cursor: tuple[int, int] | None, boxes: Sequence[Rect]
+    ) -> bytes:
+        """``encode(frame, cursor, damage=boxes, adopt=True)`` for the key lane, whose
+        frame is a kept frame of the reference's size, never the reference itself (the
+        checks ``encode`` makes first hold): a typed key's update in one C call where
+        ``_small`` takes it, else as ``encode``."""
+        try:
+            ref = self._ref
+            if ref is not None and not self._key_requested:
+                update = self._small(frame, ref, boxes, cursor, True)
+                if update is not None:
+                    return update
+            return self._encode(frame, cursor, boxes, (), True)
+        except BaseException:
+            self._key_requested = True
+            raise
+
     def _encode(
         self, frame: Pixels, cursor: tuple[int, int] | None, damage: Sequence[Rect] | None,
         moves: Sequence[Motion], adopt: bool,

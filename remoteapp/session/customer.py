@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 
 from remoteapp.capture.backend import CaptureBackend, CaptureMode, open_capture
+from remoteapp.capture.grabber import Monitor
 from remoteapp.codec import LossyMode, ScreenEncoder
 from remoteapp.codec.lossy import LOSSY_CAPABILITIES
 from remoteapp.codec.rate_control import RateController
@@ -53,6 +54,7 @@ from remoteapp.net.session import (
 )
 from remoteapp.net.session_state import Role
 from remoteapp.secure import SecureParams
+from remoteapp.session.key_lane import serve_keys
 from remoteapp.session.transport import Transport
 
 log = logging.getLogger("remoteapp.session")
@@ -109,6 +111,7 @@ class CustomerSession:
         self._input_lock = threading.Lock()  #: the reader applies input, the end closes it
         self.agent_name = ""
         self.frames_sent = 0
+        self.lane_updates = 0  #: of them, sent by the key lane (tests, bench)
 
     def start(self, initial: bytes = b"") -> None:
         """Say hello and start the reader and capture threads."""
@@ -152,6 +155,7 @@ class CustomerSession:
                 self.agent_name = event.name
                 with self._lock:
                     self._lossy_codecs = frozenset(event.capabilities) & LOSSY_CAPABILITIES
+                self._poke()  # (the key lane gives the loop back for the codecs)
                 log.info(
                     "session event=agent-joined agent=%r lossy=%s",
                     event.name,
@@ -183,6 +187,7 @@ class CustomerSession:
             case SetQuality():
                 with self._lock:
                     self._quality = LossyMode(event.mode)
+                self._poke()
                 log.info("session event=quality mode=%s", event.mode)
             case Ping():
                 self.transport.send(Pong(event.nonce))
@@ -382,4 +387,26 @@ class CustomerSession:
             if refresh is not None:  # a lossless refresh is due: grab in time for it
                 tick = min(tick, max(refresh, ACTIVE_PERIOD_S))
             gap = ACTIVE_PERIOD_S if active else period
+            if tick == math.inf and refresh is None:  # (damage and a wake end the waits)
+                lane = self._serve_keys(grabber, encoder, monitors[current], seq, started, gap)
+                if lane is None:
+                    return
+                seq, started, refresh = lane
+                if refresh is not None:  # (an update the lane sent made it lossy)
+                    tick = max(refresh, ACTIVE_PERIOD_S)
             last_input = self._pace(started, tick, current, last_input, grabber, gap)
+
+    def _serve_keys(
+        self, grabber: CaptureBackend, encoder: ScreenEncoder, monitor: Monitor, seq: int,
+        started: float, gap: float,
+    ) -> tuple[int, float, float | None] | None:  # fmt: skip
+        """The key lane (``key_lane``), where the backend offers it: the next seq, the
+        last grab's start and the encoder's refresh then; None if the session ended."""
+        grabs = grabber.key_grabs(monitor)
+        if grabs is None:
+            return seq, started, None
+        transport, times = self.transport, self._rate.times
+        got = serve_keys(grabs, encoder, transport, times, self, seq, started, gap, SEND_WAIT_S)
+        if got is None:
+            return None
+        return *got, encoder.refresh_due_in()

@@ -1,0 +1,146 @@
+"""The key lane's grabs: a typed key's damage waited for, taken and read with the fewest
+Python steps, on the capture thread (docs/capture.md, "The key lane").
+
+A typed key's update costs its Python lines (some 280 on the general path, each about a
+microsecond with the caches gone cold between keys).  While nothing but small damage
+comes, ``KeyGrabs.take`` waits on the X connection and the wake pipe in one C call
+(``wait_damage``), then fetches the damage and reads its boxes into the back kept frame
+in another (``take_boxes``), with everything it needs looked up once, when the lane
+starts.  Anything else hands the connection back to ``XDamageSource`` as its own
+``wait`` would have left it (``saw``): a wake (another thread changed the session's
+state), a pointer move, any other event, the safety check due, damage the C read will
+not take (many rectangles, a wide box: given back as rectangles), or a failure.  The
+caller's general loop then runs as if the lane had never been there.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final
+
+from remoteapp.capture import x11_link
+from remoteapp.capture.x11_damage import RECV_BYTES, SEEN_DAMAGE, XDamageSource
+from remoteapp.capture.x11_link import XLink
+from remoteapp.codec.geometry import Rect
+from remoteapp.codec.pixels import Pixels
+
+if TYPE_CHECKING:
+    from remoteapp.capture.grabber import Monitor, ScreenGrabber
+    from remoteapp.capture.kept_frames import KeptFrames
+    from remoteapp.capture.safety import SafetyChecks
+    from remoteapp.capture.x11_link import BoxLane
+
+#: ``XDamageSource.lane_parts``: wait_damage's descriptors and events (the event
+#: connection, the wake pipe, DamageNotify, XInput's opcode, RawMotion), the fetch, its link
+LaneParts = tuple[tuple[int, int, int, int, int], bytes, XLink]
+
+#: the longest one wait of the lane lasts (it then looks at the safety check's clock)
+WAIT_BOUND_S: Final = 1.0
+
+
+def key_grabs(
+    source: object, kept: KeptFrames, screen: ScreenGrabber, safety: SafetyChecks,
+    monitor: Monitor, cursor: tuple[int, int] | None,
+) -> KeyGrabs | None:  # fmt: skip
+    """``DamageGrabber.key_grabs``' X11 half: the lane where the source, the screen's C
+    box read and the kept frames can take it (``kept``: adopted, of ``monitor``)."""
+    if not isinstance(source, XDamageSource):
+        return None
+    lane = screen.box_lane()
+    parts = None if lane is None else source.lane_parts()
+    if parts is None or lane is None:
+        return None
+    return KeyGrabs(source, parts, kept, lane, screen, safety, monitor, cursor)
+
+
+class KeyGrabs:
+    """Typed keys' grabs for one monitor, while the lane runs (``DamageGrabber.key_grabs``
+    makes one when it can; it is good for one run of the lane)."""
+
+    def __init__(
+        self, source: XDamageSource, parts: LaneParts, kept: KeptFrames, lane: BoxLane,
+        screen: ScreenGrabber, safety: SafetyChecks, monitor: Monitor,
+        cursor: tuple[int, int] | None,
+    ) -> None:  # fmt: skip
+        self._source = source
+        self._waits, self._fetch, self._link = parts
+        self._kept = kept
+        self._lane = lane
+        self._screen = screen
+        self._safety = safety
+        self._left, self._top = monitor.left, monitor.top
+        self.cursor = cursor  #: where the pointer is: any move of it ends the lane
+        self.grabs = 0  #: grabs the lane took (tests, bench)
+
+    def take(self, started: float, gap: float) -> tuple[Pixels, tuple[Rect, ...], float] | None:
+        """Wait for the next damage, at least ``gap`` s after the grab at ``started``, and
+        read it: the frame, its boxes and when the grab began; None when the general
+        loop must look (the connection handed back first).  A grab that found nothing
+        new waits again."""
+        waits, source, safety = self._waits, self._source, self._safety
+        event_fd, wake_fd, damage_event, xi_opcode, raw_motion = waits
+        native = x11_link.native
+        assert native is not None  # (lane_parts: only with the C extension)
+        while True:
+            timeout = min(safety.due - time.monotonic(), WAIT_BOUND_S)
+            if timeout <= 0:
+                return None
+            try:
+                woken, seen, data = native.wait_damage(
+                    event_fd, wake_fd, timeout, RECV_BYTES, damage_event, xi_opcode, raw_motion
+                )
+            except OSError as exc:
+                source.saw(0, None, error=exc)
+                return None
+            if woken or seen != SEEN_DAMAGE or data is not None:
+                source.saw(seen, data)
+                return None
+            now = time.monotonic()
+            if now < started + gap:  # (a fast typist: only a wake ends the gap)
+                try:
+                    woken, _ = native.wait_events(-1, wake_fd, started + gap - now, RECV_BYTES)
+                except OSError as exc:  # (as ``wait``: the damage seen is in EVERYTHING)
+                    source.saw(0, None, error=exc)
+                    return None
+                now = time.monotonic()
+            if woken or now >= safety.due:
+                source.saw(SEEN_DAMAGE, None)
+                return None
+            got = self._take_boxes()
+            if got is None:
+                return None
+            if got:
+                return self._kept.box_read_done(got), got, now
+            started = now  # (nothing new: the reference as it is, nothing to send)
+
+    def _take_boxes(self) -> tuple[Rect, ...] | None:
+        """The damage fetched and its boxes read into the back frame; None (the damage
+        handed back) where the C read does not take it."""
+        source = self._source
+        read = self._kept.box_read(self._lane)
+        if read is None:
+            source.saw(SEEN_DAMAGE, None)
+            return None
+        try:
+            got = self._link.take_boxes(self._fetch, self._left, self._top, read)
+        except Exception as exc:  # the link broke: as ``take_read``, everything, to be safe
+            source.saw(0, None, error=exc)
+            return None
+        if got is None:  # (nothing done: the damage is still the server's)
+            source.saw(SEEN_DAMAGE, None)
+            return None
+        boxes, outcome = got
+        if outcome is None:  # many rectangles or a wide box: the general grab's
+            source.saw(0, None, boxes)
+            return None
+        if not isinstance(outcome, int):  # the read failed: as ``DamageGrabber.grab``
+            self._screen.box_lane_failed(outcome)
+            source.saw(0, None, boxes)
+            return None
+        self.grabs += 1
+        return boxes  # type: ignore[return-value]  # (read: the C made them ``Rect``s)
+
+    def adopted(self, changed: Sequence[Rect]) -> None:
+        """The last frame taken is the encoder's reference now (``KeptFrames.adopted``)."""
+        self._kept.adopted(changed)

@@ -1,0 +1,193 @@
+"""The key lane (``remoteapp.session.key_lane``) in a live customer and agent on Xvfb: small
+changes are served by it and reach the viewer exactly; what it does not take (a key frame
+request, which wakes it; large damage, which it hands back) is served by the general
+loop, and the lane takes over again after each.  The viewer's framebuffer is compared
+with a full grab of the display, pixel for pixel."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from remoteapp.capture import ScreenGrabber
+from remoteapp.codec.decoder import DecodedUpdate
+from remoteapp.net.session import KeyFrameRequest
+from remoteapp.net.session_state import Role
+from remoteapp.secure import SecureParams
+from remoteapp.session import AgentSession
+from remoteapp.session.customer import CustomerSession
+
+WAIT_S = 30.0
+WIN_X, WIN_Y = 100, 100  #: the test window's place on the screen
+
+
+@dataclass
+class Live:
+    customer: CustomerSession
+    agent: AgentSession
+    updates: list[DecodedUpdate]
+    arrived: threading.Semaphore
+
+
+@pytest.fixture
+def window(xvfb_display: str) -> Iterator[Callable[[int, int, int, int, int], None]]:
+    """A window of the test's own on the shared display, and a call that fills a part of
+    it with a colour (x, y, w, h, colour)."""
+    from Xlib import X
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display(xvfb_display)
+    screen = d.screen()
+    win = screen.root.create_window(
+        WIN_X, WIN_Y, 1100, 400, 0, screen.root_depth, X.InputOutput, X.CopyFromParent,
+        override_redirect=True, background_pixel=screen.black_pixel,
+    )  # fmt: skip
+    win.map()
+    d.sync()
+
+    def fill(x: int, y: int, w: int, h: int, colour: int) -> None:
+        gc = win.create_gc(foreground=colour)
+        win.fill_rectangle(gc, x, y, w, h)
+        gc.free()
+        d.sync()
+
+    try:
+        yield fill
+    finally:
+        win.destroy()
+        d.close()
+
+
+@pytest.fixture
+def live(xvfb_display: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
+    monkeypatch.setenv("DISPLAY", xvfb_display)  # (the injector's display)
+    key = os.urandom(32)
+    agent_sock, customer_sock = socket.socketpair()
+    updates: list[DecodedUpdate] = []
+    arrived = threading.Semaphore(0)
+
+    def on_frame(fb: object, update: DecodedUpdate) -> None:
+        updates.append(update)
+        arrived.release()
+
+    customer = CustomerSession(
+        customer_sock, "Maria", secure=SecureParams.for_direct(Role.CUSTOMER, key),
+        display=xvfb_display,
+    )  # fmt: skip
+    agent = AgentSession(
+        agent_sock, "Ana", secure=SecureParams.for_direct(Role.AGENT, key), on_frame=on_frame
+    )
+    customer.start()
+    agent.start()
+    try:
+        assert arrived.acquire(timeout=WAIT_S), "no frame: the session did not start"
+        yield Live(customer, agent, updates, arrived)
+    finally:
+        agent.end("test over")
+        customer.end("test over")
+
+
+def _exact(live: Live, display: str) -> None:
+    """Bounded: the viewer's framebuffer becomes a full grab of the display."""
+    deadline = time.monotonic() + WAIT_S
+    with ScreenGrabber(display=display) as grabber:
+        while True:
+            fb = live.agent.decoder.framebuffer
+            if fb is not None and np.array_equal(fb, grabber.grab(1).pixels):
+                return
+            assert time.monotonic() < deadline, "the viewer never matched the screen"
+            live.arrived.acquire(timeout=0.5)
+
+
+def _change(
+    live: Live, fill: Callable[[int, int, int, int, int], None], x: int, y: int, w: int, h: int,
+    colour: int,
+) -> DecodedUpdate:  # fmt: skip
+    """Fill a part of the window, and the last update once the viewer shows it."""
+    fill(x, y, w, h, colour)
+    want = np.array([colour & 0xFF, (colour >> 8) & 0xFF, colour >> 16], np.uint8)
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        fb = live.agent.decoder.framebuffer
+        if fb is not None and np.array_equal(fb[WIN_Y + y, WIN_X + x, :3], want):
+            return live.updates[-1]
+        assert live.arrived.acquire(timeout=max(0.0, deadline - time.monotonic())), (
+            "the change never came"
+        )
+
+
+@pytest.mark.display
+def test_small_changes_are_served_by_the_lane_exactly(
+    live: Live, xvfb_display: str, window: Callable[[int, int, int, int, int], None]
+) -> None:
+    _exact(live, xvfb_display)  # (the window's mapping shown: only our changes to come)
+    before = live.customer.lane_updates
+    for i, colour in enumerate((0xFF0000, 0x00FF00, 0x0000FF, 0xFFFF00, 0x00FFFF, 0xFF00FF)):
+        assert not _change(live, window, 8 * i, 0, 8, 16, colour).key
+    # (the first change may find the general loop still at its pace: the rest are the lane's)
+    assert live.customer.lane_updates - before >= 5
+    _exact(live, xvfb_display)
+
+
+@pytest.mark.display
+def test_what_the_lane_does_not_take_goes_the_general_way_and_it_takes_over_again(
+    live: Live, xvfb_display: str, window: Callable[[int, int, int, int, int], None]
+) -> None:
+    _exact(live, xvfb_display)
+    _change(live, window, 0, 0, 8, 16, 0xFF0000)
+    # a key frame request wakes the capture thread: the general loop serves it
+    before = live.customer.lane_updates
+    seen = len(live.updates)
+    assert live.agent.send(KeyFrameRequest())
+    deadline = time.monotonic() + WAIT_S
+    while not any(u.key for u in live.updates[seen:]):
+        assert live.arrived.acquire(timeout=max(0.0, deadline - time.monotonic()))
+    assert live.customer.lane_updates == before
+    # a wide box (3/4 of the screen's width): the lane hands it back, the general loop
+    # reads and sends it
+    before = live.customer.lane_updates
+    assert not _change(live, window, 0, 0, 1100, 400, 0x336699).key
+    assert live.customer.lane_updates == before
+    _exact(live, xvfb_display)
+    # and small changes are the lane's again
+    before = live.customer.lane_updates
+    for i, colour in enumerate((0x112233, 0x445566, 0x778899)):
+        _change(live, window, 8 * i, 32, 8, 16, colour)
+    assert live.customer.lane_updates - before >= 2
+    _exact(live, xvfb_display)
+
+
+@pytest.mark.display
+def test_a_pointer_move_hands_the_lane_back_and_keys_then_carry_the_new_cursor(
+    live: Live, xvfb_display: str, window: Callable[[int, int, int, int, int], None]
+) -> None:
+    from Xlib import X
+    from Xlib import display as xdisplay
+    from Xlib.ext import xtest
+
+    _exact(live, xvfb_display)
+    _change(live, window, 0, 0, 8, 16, 0xFF0000)
+    before = live.customer.lane_updates
+    d = xdisplay.Display(xvfb_display)
+    try:  # (XInput 2's raw motion ends the lane's wait: the general loop reads the pointer)
+        xtest.fake_input(d, X.MotionNotify, x=321, y=123)
+        d.sync()
+    finally:
+        d.close()
+    deadline = time.monotonic() + WAIT_S
+    while not any(u.cursor is not None and (u.cursor.x, u.cursor.y) == (321, 123)
+                  for u in live.updates):  # fmt: skip
+        assert live.arrived.acquire(timeout=max(0.0, deadline - time.monotonic()))
+    assert live.customer.lane_updates == before
+    for i, colour in enumerate((0x00FF00, 0x0000FF, 0xFFFF00)):
+        update = _change(live, window, 8 * i, 48, 8, 16, colour)
+        assert update.cursor is not None and (update.cursor.x, update.cursor.y) == (321, 123)
+    assert live.customer.lane_updates - before >= 2
+    _exact(live, xvfb_display)
