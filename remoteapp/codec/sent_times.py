@@ -59,7 +59,11 @@ class _Times:
 
 
 class PySentTimes:
-    """The books in Python, with a lock of their own (threads call them directly)."""
+    """The books in Python, with a lock of their own (threads call them directly).
+
+    One made without ``__init__`` (``cls.__new__(cls)``) refuses every call with the C
+    books' RuntimeError, before it parses any argument: each call's first read of what
+    ``__init__`` sets fails, and the ``except`` costs nothing until it does."""
 
     def __init__(self, capacity: int) -> None:
         capacity = _long(capacity)  # (parsed first, as the C books parse)
@@ -75,16 +79,23 @@ class PySentTimes:
     @property
     def reporting(self) -> bool:
         """``local`` was called (ever): the sender reports its waits."""
-        return self._reporting
+        try:
+            return self._reporting
+        except AttributeError:
+            raise _unready() from None
 
     def sent(self, seq: int, nbytes: int, at: float, /) -> None:
         """Book ``seq`` (one already booked keeps its place; full: the oldest goes)."""
+        try:
+            lock = self._lock  # (read first, as the C books check they are ready first)
+        except AttributeError:
+            raise _unready() from None
         seq = _check(seq)
         nbytes = _long(nbytes)
         at = _seconds(at)
         if nbytes < 0:
             raise ValueError("nbytes is not negative")
-        with self._lock:
+        with lock:
             entry = self._books.get(seq)
             if entry is not None:
                 entry.nbytes, entry.at = nbytes, at
@@ -95,9 +106,13 @@ class PySentTimes:
 
     def local(self, seq: int, lag: float, /) -> None:
         """``seq`` waited ``lag`` s on this side before its bytes went out."""
+        try:
+            lock = self._lock
+        except AttributeError:
+            raise _unready() from None
         seq = _check(seq)
         lag = _seconds(lag)
-        with self._lock:
+        with lock:
             self._reporting = True
             entry = self._books.get(seq)
             if entry is not None:
@@ -106,8 +121,12 @@ class PySentTimes:
     def ack(self, seq: int, /) -> list[tuple[int, float, float | None]] | None:
         """Pop every entry up to ``seq``, (nbytes, at, lag) each, ``seq``'s last; None,
         nothing popped, if it is not booked."""
+        try:
+            lock = self._lock
+        except AttributeError:
+            raise _unready() from None
         seq = _check(seq)
-        with self._lock:
+        with lock:
             if seq not in self._books:
                 return None
             popped = []
@@ -119,17 +138,33 @@ class PySentTimes:
                     return popped
 
     def oldest(self) -> tuple[float, float | None] | None:
-        with self._lock:
+        try:
+            lock = self._lock
+        except AttributeError:
+            raise _unready() from None
+        with lock:
             for entry in self._books.values():
                 return entry.at, entry.lag
             return None
 
     def entries(self) -> list[Entry]:
-        with self._lock:
+        try:
+            lock = self._lock
+        except AttributeError:
+            raise _unready() from None
+        with lock:
             return [(seq, e.nbytes, e.at, e.lag) for seq, e in self._books.items()]
 
     def __len__(self) -> int:
-        return len(self._books)
+        try:
+            return len(self._books)
+        except AttributeError:
+            raise _unready() from None
+
+
+def _unready() -> RuntimeError:
+    """What a call to books made without ``__init__`` raises (the C books' error)."""
+    return RuntimeError("SentTimes.__init__ was not called")
 
 
 def _check(seq: int) -> int:

@@ -207,12 +207,39 @@ def test_odd_argument_types_are_read_as_their_values_by_both() -> None:
     assert left == entries[2:]
 
 
-def test_the_c_books_refuse_use_before_init_and_a_second_init() -> None:
-    cls = native()
+def _uses(books: Any) -> list[Callable[[], object]]:
+    """Every call the books answer (a bad seq too: being ready is checked first)."""
+    return [
+        lambda: books.sent(1, 1, 0.0),
+        lambda: books.sent("7", 1, 0.0),
+        lambda: books.local(1, 0.1),
+        lambda: books.ack(1),
+        lambda: books.ack(-1),
+        books.oldest,
+        books.entries,
+        lambda: books.reporting,
+        lambda: len(books),
+        lambda: bool(books),
+    ]
+
+
+@pytest.mark.parametrize("kind", ["python", "c"])
+def test_books_refuse_use_before_init_and_a_second_init(kind: str) -> None:
+    """Made without ``__init__`` (or after one that failed), both refuse every call with
+    the same RuntimeError; a second ``__init__`` is refused and changes nothing."""
+    cls: Any = PySentTimes if kind == "python" else native()
     bare = cls.__new__(cls)
-    for use in (lambda: bare.sent(1, 1, 0.0), lambda: len(bare), lambda: bare.reporting):
+    for use in _uses(bare):
+        with pytest.raises(RuntimeError, match=r"^SentTimes\.__init__ was not called$"):
+            use()
+    with pytest.raises(ValueError):
+        bare.__init__(0)
+    for use in _uses(bare):
         with pytest.raises(RuntimeError, match="__init__ was not called"):
             use()
+    bare.__init__(1)  # (a bare one can still be made ready)
+    bare.sent(5, 1, 0.0)
+    assert bare.entries() == [(5, 1, 0.0, None)]
     times = cls(2)
     with pytest.raises(RuntimeError, match="called already"):
         times.__init__(3)
