@@ -2,7 +2,9 @@
 it is handed to the transport, so the lag its writer reports (for a typed key's update, on
 the capture thread itself, inside ``send_update``) finds it booked and reaches the ack's
 cycle (``RateController.acked``), which tells this side's waits from the link's.  Were it
-booked after, every small update's lag would be lost (None: counted as none waited)."""
+booked after, every small update's lag would be lost (None: counted as none waited).
+It runs with each build of those books (the C ones and the Python ones): the customer's
+threads call whichever ``new_sent_times`` gives."""
 
 from __future__ import annotations
 
@@ -14,10 +16,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from remoteapp.codec import rate_control, sent_times
 from remoteapp.net.session_state import Role
 from remoteapp.secure import SecureParams
 from remoteapp.session import AgentSession
 from remoteapp.session.customer import CustomerSession
+from tests.native import each_build
 
 WAIT_S = 30.0
 
@@ -30,10 +34,21 @@ def _wait_until(check: Callable[[], bool], what: str) -> None:
         time.sleep(0.01)
 
 
-@pytest.fixture
+@pytest.fixture(params=["c-times", "python-times"])
+def each_sent_times(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The books of updates sent, each build (as tests/codec's fixture of that name)."""
+    yield from each_build(
+        request, sent_times.native, "_senttimes", rate_control, "new_sent_times",
+        sent_times.PySentTimes,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
 def square(xvfb_display: str) -> Iterator[Callable[[int], None]]:
     """A small window of the test's own on the shared display (never its root), and a
-    call that fills it with a colour: damage of a few tiles, a typed key's update."""
+    call that fills it with a colour: damage of a few tiles, a typed key's update.  (One
+    for the module: its connection outlives each run, so Xvfb, without ``-noreset``, does
+    not reset when a run's last client leaves and drop the next run's first connection.)"""
     from Xlib import X
     from Xlib import display as xdisplay
 
@@ -61,7 +76,10 @@ def square(xvfb_display: str) -> Iterator[Callable[[int], None]]:
 
 @pytest.mark.display
 def test_a_small_updates_lag_reaches_its_acks_cycle(
-    xvfb_display: str, square: Callable[[int], None], monkeypatch: pytest.MonkeyPatch
+    xvfb_display: str,
+    square: Callable[[int], None],
+    monkeypatch: pytest.MonkeyPatch,
+    each_sent_times: str,
 ) -> None:
     monkeypatch.setenv("DISPLAY", xvfb_display)  # (the injector's display)
     key = os.urandom(32)
@@ -79,9 +97,16 @@ def test_a_small_updates_lag_reaches_its_acks_cycle(
         secure=SecureParams.for_direct(Role.AGENT, key),
         on_frame=lambda fb, update: frames.release(),
     )
+    running = set(threading.enumerate())
     customer.start()
+    (capture,) = [
+        t for t in threading.enumerate() if t not in running and t.name == "customer-capture"
+    ]
     agent.start()
     try:
+        python = each_sent_times.startswith("python")
+        books = sent_times.PySentTimes if python else sent_times.native.SentTimes
+        assert type(customer._rate.times) is books
         assert frames.acquire(timeout=WAIT_S), "no frame: the session did not start"
         cycles = customer._rate._cycles
 
@@ -103,3 +128,5 @@ def test_a_small_updates_lag_reaches_its_acks_cycle(
     finally:
         agent.end("test over")
         customer.end("test over")
+        capture.join(WAIT_S)  # (its X connections closed: the next run, or the display's
+        assert not capture.is_alive()  # end, never meets them half-closed)
