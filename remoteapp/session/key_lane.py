@@ -52,7 +52,8 @@ def serve_keys(
         update = encoder.encode_key(frame, grabs.cursor, boxes)
         grabs.adopted(encoder.changed)
         stats = encoder.last_stats
-        if stats is not None and not stats.key and not stats.rects and not stats.copies:
+        assert stats is not None  # (every encode sets it)
+        if not stats.key and not stats.rects and not stats.copies:
             continue  # (drawn again as it was: nothing for the viewer)
         times.sent(seq, len(update), time.monotonic())
         written = functools.partial(times.local, seq)
@@ -61,6 +62,7 @@ def serve_keys(
         seq = (seq + 1) & 0xFFFFFFFF
         counts.frames_sent += 1
         counts.lane_updates += 1
-        if encoder.refresh_due_in() is not None:  # (the planner's turn made it lossy)
+        # (only a lossy rectangle leaves something to refresh: the lane starts clean)
+        if stats.lossy and encoder.refresh_due_in() is not None:
             break
     return seq, started

@@ -25,6 +25,7 @@ from remoteapp.session import AgentSession
 from remoteapp.session.customer import CustomerSession
 
 WAIT_S = 30.0
+CAPTURE = "customer-capture"  #: the capture thread's name
 WIN_X, WIN_Y = 100, 100  #: the test window's place on the screen
 
 
@@ -36,10 +37,12 @@ class Live:
     arrived: threading.Semaphore
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def window(xvfb_display: str) -> Iterator[Callable[[int, int, int, int, int], None]]:
-    """A window of the test's own on the shared display, and a call that fills a part of
-    it with a colour (x, y, w, h, colour)."""
+    """A window of the tests' own on the shared display, and a call that fills a part of
+    it with a colour (x, y, w, h, colour).  (One for the module: its connection outlives
+    each test, so Xvfb, without ``-noreset``, does not reset when a test's last client
+    leaves and drop the next one's first connection.)"""
     from Xlib import X
     from Xlib import display as xdisplay
 
@@ -84,7 +87,9 @@ def live(xvfb_display: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
     agent = AgentSession(
         agent_sock, "Ana", secure=SecureParams.for_direct(Role.AGENT, key), on_frame=on_frame
     )
+    running = set(threading.enumerate())
     customer.start()
+    (capture,) = [t for t in threading.enumerate() if t not in running and t.name == CAPTURE]
     agent.start()
     try:
         assert arrived.acquire(timeout=WAIT_S), "no frame: the session did not start"
@@ -92,6 +97,8 @@ def live(xvfb_display: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
     finally:
         agent.end("test over")
         customer.end("test over")
+        capture.join(WAIT_S)  # (its X connections closed before the next test's)
+        assert not capture.is_alive()
 
 
 def _exact(live: Live, display: str) -> None:
