@@ -187,7 +187,8 @@ class DamageGrabber:
             return None
         from remoteapp.capture.key_grabs import key_grabs  # (X11's: python-xlib)
 
-        return key_grabs(self._source, kept, self._screen, self.safety, monitor, self._cursor)
+        screen, safety, clock = self._screen, self.safety, self._clock
+        return key_grabs(self._source, kept, screen, safety, monitor, self._cursor, clock)
 
     def __enter__(self) -> DamageGrabber:
         return self

@@ -16,7 +16,7 @@ caller's general loop then runs as if the lane had never been there.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Final
 
 from remoteapp.capture import x11_link
@@ -41,7 +41,7 @@ WAIT_BOUND_S: Final = 1.0
 
 def key_grabs(
     source: object, kept: KeptFrames, screen: ScreenGrabber, safety: SafetyChecks,
-    monitor: Monitor, cursor: tuple[int, int] | None,
+    monitor: Monitor, cursor: tuple[int, int] | None, clock: Callable[[], float],
 ) -> KeyGrabs | None:  # fmt: skip
     """``DamageGrabber.key_grabs``' X11 half: the lane where the source, the screen's C
     box read and the kept frames can take it (``kept``: adopted, of ``monitor``)."""
@@ -51,7 +51,7 @@ def key_grabs(
     parts = None if lane is None else source.lane_parts()
     if parts is None or lane is None:
         return None
-    return KeyGrabs(source, parts, kept, lane, screen, safety, monitor, cursor)
+    return KeyGrabs(source, parts, kept, lane, screen, safety, monitor, cursor, clock)
 
 
 class KeyGrabs:
@@ -61,9 +61,10 @@ class KeyGrabs:
     def __init__(
         self, source: XDamageSource, parts: LaneParts, kept: KeptFrames, lane: BoxLane,
         screen: ScreenGrabber, safety: SafetyChecks, monitor: Monitor,
-        cursor: tuple[int, int] | None,
+        cursor: tuple[int, int] | None, clock: Callable[[], float],
     ) -> None:  # fmt: skip
         self._source = source
+        self._clock = clock  #: the safety check's clock (the grabber's)
         self._waits, self._fetch, self._link = parts
         self._kept = kept
         self._lane = lane
@@ -82,8 +83,9 @@ class KeyGrabs:
         event_fd, wake_fd, damage_event, xi_opcode, raw_motion = waits
         native = x11_link.native
         assert native is not None  # (lane_parts: only with the C extension)
+        clock = self._clock
         while True:
-            timeout = min(safety.due - time.monotonic(), WAIT_BOUND_S)
+            timeout = min(safety.due - clock(), WAIT_BOUND_S)
             if timeout <= 0:
                 return None
             try:
@@ -93,6 +95,8 @@ class KeyGrabs:
             except OSError as exc:
                 source.saw(0, None, error=exc)
                 return None
+            if not woken and seen == 0 and data is None:
+                continue  # (the bound: the safety check's clock looked at again)
             if woken or seen != SEEN_DAMAGE or data is not None:
                 source.saw(seen, data)
                 return None
@@ -104,8 +108,8 @@ class KeyGrabs:
                     source.saw(0, None, error=exc)
                     return None
                 now = time.monotonic()
-            if woken or now >= safety.due:
-                source.saw(SEEN_DAMAGE, None)
+            if woken or clock() >= safety.due:  # (the gap's wait did not read the
+                source.saw(SEEN_DAMAGE, None, read=False)  # connection: take gathers)
                 return None
             got = self._take_boxes()
             if got is None:
@@ -120,7 +124,7 @@ class KeyGrabs:
         source = self._source
         read = self._kept.box_read(self._lane)
         if read is None:
-            source.saw(SEEN_DAMAGE, None)
+            source.saw(SEEN_DAMAGE, None, read=False)
             return None
         try:
             got = self._link.take_boxes(self._fetch, self._left, self._top, read)
@@ -128,15 +132,16 @@ class KeyGrabs:
             source.saw(0, None, error=exc)
             return None
         if got is None:  # (nothing done: the damage is still the server's)
-            source.saw(SEEN_DAMAGE, None)
+            source.saw(SEEN_DAMAGE, None, read=False)
             return None
         boxes, outcome = got
-        if outcome is None:  # many rectangles or a wide box: the general grab's
-            source.saw(0, None, boxes)
+        if outcome is None:  # many rectangles or a wide box (the reply's, as the root's)
+            source.saw(0, None, boxes, read=False)
             return None
         if not isinstance(outcome, int):  # the read failed: as ``DamageGrabber.grab``
-            self._screen.box_lane_failed(outcome)
-            source.saw(0, None, boxes)
+            self._screen.box_lane_failed(outcome)  # (coalesced: the monitor's coordinates)
+            left, top = self._left, self._top
+            source.saw(0, None, [(x + left, y + top, w, h) for x, y, w, h in boxes], read=False)
             return None
         self.grabs += 1
         return boxes  # type: ignore[return-value]  # (read: the C made them ``Rect``s)

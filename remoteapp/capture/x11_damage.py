@@ -239,12 +239,13 @@ class XDamageSource:
 
     def saw(
         self, seen: int, data: bytes | None, rects: Sequence[RectTuple] = (),
-        error: Exception | None = None,
+        error: Exception | None = None, *, read: bool = True,
     ) -> None:  # fmt: skip
         """What a wait on the connection saw (``wait_damage``'s summary and bytes), damage
-        taken but not read (``rects``) or the connection's failure: ``wait``'s, and the
-        key lane's as it hands the connection back."""
-        self._fresh = error is None and (seen != 0 or data is not None)
+        taken but not read (``rects``, root coordinates) or the connection's failure:
+        ``wait``'s, and the key lane's as it hands the connection back.  ``read``: the
+        connection was read just now (the next take need not read it first)."""
+        self._fresh = read and error is None and (seen != 0 or data is not None)
         if seen & SEEN_DAMAGE:
             self._dirty = True
         if seen & SEEN_MOTION:

@@ -1,0 +1,96 @@
+"""The key lane's grabs (``capture.key_grabs.KeyGrabs``) on a real Xvfb, where they hand the
+connection back: a read that fails gives its boxes back where they are on the screen (a
+monitor away from the root's origin included), so the general grab reads and sends them;
+a quiet wait goes on waiting instead of ending the lane.  (helper-48's review of the lane
+found both.)"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from remoteapp.capture import DamageGrabber, ScreenGrabber, key_grabs, x11_link
+from remoteapp.capture.grabber import Monitor
+from remoteapp.capture.x11_damage import XDamageSource
+from tests.capture.damage_rig import Clock, FbdirXvfb, Painter, Pipe
+
+pytestmark = pytest.mark.skipif(x11_link.native is None, reason="the C extension is not built")
+
+#: a root point inside the painter's window (at 40, 30) and inside both monitors below
+FILL_X, FILL_Y = 220, 140
+
+
+@pytest.fixture(params=["monotonic", "injected"])
+def grabber(fbdir_xvfb: FbdirXvfb, request: pytest.FixtureRequest) -> Iterator[DamageGrabber]:
+    """A hand-over damage grabber on the real clock or on an injected one (the lane keeps
+    the safety check's time on the grabber's clock)."""
+    display = fbdir_xvfb.display
+    clock = Clock() if request.param == "injected" else time.monotonic
+    with DamageGrabber(
+        ScreenGrabber(display=display), lambda: XDamageSource(display), clock=clock,
+        hand_over=True,
+    ) as grabber:  # fmt: skip
+        yield grabber
+
+
+def _started(grabber: DamageGrabber, monitor: Monitor) -> tuple[Pipe, key_grabs.KeyGrabs]:
+    """The first (full) grab of ``monitor`` sent, and the lane's grabs after it."""
+    pipe = Pipe(grabber)
+    pipe.send(grabber.grab(monitor).pixels)
+    grabs = grabber.key_grabs(monitor)
+    assert grabs is not None, "no key lane here"
+    return pipe, grabs
+
+
+@pytest.mark.display
+@pytest.mark.parametrize("origin", [(0, 0), (200, 100)], ids=["at-origin", "away"])
+def test_a_failed_read_hands_its_boxes_back_where_they_are(
+    fbdir_xvfb: FbdirXvfb, grabber: DamageGrabber, painter: Painter, origin: tuple[int, int]
+) -> None:
+    monitor = Monitor(2, origin[0], origin[1], 320, 240)
+    pipe, grabs = _started(grabber, monitor)
+    link = grabber._screen._link
+    assert link is not None
+    link._sock.shutdown(socket.SHUT_RDWR)  # the X server hangs up on the box read
+    painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, 0x00FF00)
+    painter.d.sync()
+    assert grabs.take(0.0, 0.0) is None  # handed back: the fetch took the damage
+    assert grabber._source.pending  # (given back to the source, not left to the server)
+    shot = grabber.grab(monitor)  # the general loop's grab (mss reads from now on)
+    fb = pipe.send(shot.pixels, shot.damage)
+    with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+        screen = poll.grab(monitor).pixels
+    y, x = FILL_Y - origin[1], FILL_X - origin[0]
+    assert (screen[y, x, :3] == (0x00, 0xFF, 0x00)).all()
+    assert np.array_equal(fb, screen), "the change never reached the viewer"
+
+
+@pytest.mark.display
+def test_a_quiet_wait_does_not_end_the_lane(
+    grabber: DamageGrabber, painter: Painter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lane's wait is bounded so that it looks at the safety check's clock again; a
+    bound reached with nothing seen goes on waiting (it used to hand the lane back, and the
+    first key after each quiet second went the general way)."""
+    monkeypatch.setattr(key_grabs, "WAIT_BOUND_S", 0.01)  # (many bounds reached, quickly)
+    monitor = grabber.monitors()[1]
+    _, grabs = _started(grabber, monitor)
+    waits = 0
+    real = x11_link.native.wait_damage  # type: ignore[union-attr]
+
+    def counted(*args: object) -> tuple[bool, int, bytes | None]:
+        nonlocal waits
+        waits += 1
+        if waits == 20:  # a key after twenty quiet bounds
+            painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, 0xFF00FF)
+            painter.d.sync()
+        return real(*args)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(x11_link.native, "wait_damage", counted)
+    got = grabs.take(0.0, 0.0)
+    assert got is not None, "the lane ended on a quiet wait"
+    assert waits >= 20
