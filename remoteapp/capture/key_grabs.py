@@ -72,7 +72,6 @@ class KeyGrabs:
         self._safety = safety
         self._left, self._top = monitor.left, monitor.top
         self.cursor = cursor  #: where the pointer is: any move of it ends the lane
-        self.grabs = 0  #: grabs the lane took (tests, bench)
 
     def take(self, started: float, gap: float) -> tuple[Pixels, tuple[Rect, ...], float] | None:
         """Wait for the next damage, at least ``gap`` s after the grab at ``started``, and
@@ -143,7 +142,6 @@ class KeyGrabs:
             left, top = self._left, self._top
             source.saw(0, None, [(x + left, y + top, w, h) for x, y, w, h in boxes], read=False)
             return None
-        self.grabs += 1
         return boxes  # type: ignore[return-value]  # (read: the C made them ``Rect``s)
 
     def adopted(self, changed: Sequence[Rect]) -> None:

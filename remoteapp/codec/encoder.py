@@ -166,14 +166,14 @@ class ScreenEncoder:
                 update = self._small(frame, ref, boxes, cursor, True)
                 if update is not None:
                     return update
-            return self._encode(frame, cursor, boxes, (), True)
+            return self._encode(frame, cursor, boxes, (), True, small_tried=True)
         except BaseException:
             self._key_requested = True
             raise
 
     def _encode(
         self, frame: Pixels, cursor: tuple[int, int] | None, damage: Sequence[Rect] | None,
-        moves: Sequence[Motion], adopt: bool,
+        moves: Sequence[Motion], adopt: bool, *, small_tried: bool = False,
     ) -> bytes:  # fmt: skip
         check_frame(frame)
         ref = self._ref
@@ -181,7 +181,8 @@ class ScreenEncoder:
         if ref is None or self._key_requested or ref.shape != frame.shape:
             return self._key(frame, cursor, adopt)
         if not moves and damage:  # a typed key's box first: too small for the copy guesses
-            update = self._small(frame, ref, damage, cursor, adopting)
+            # (``encode_key`` has asked ``_small`` already: it declined, nothing done)
+            update = None if small_tried else self._small(frame, ref, damage, cursor, adopting)
             if update is not None:
                 return update
             rects = small_box_rects(frame, ref, damage, MOTION_MIN_AREA)

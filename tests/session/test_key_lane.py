@@ -113,6 +113,13 @@ def _exact(live: Live, display: str) -> None:
             live.arrived.acquire(timeout=0.5)
 
 
+def _until_update(live: Live, found: Callable[[DecodedUpdate], bool], since: int = 0) -> None:
+    """Bounded: an update from ``since`` on that ``found`` accepts arrives."""
+    deadline = time.monotonic() + WAIT_S
+    while not any(found(u) for u in live.updates[since:]):
+        assert live.arrived.acquire(timeout=max(0.0, deadline - time.monotonic()))
+
+
 def _change(
     live: Live, fill: Callable[[int, int, int, int, int], None], x: int, y: int, w: int, h: int,
     colour: int,
@@ -153,9 +160,7 @@ def test_what_the_lane_does_not_take_goes_the_general_way_and_it_takes_over_agai
     before = live.customer.lane_updates
     seen = len(live.updates)
     assert live.agent.send(KeyFrameRequest())
-    deadline = time.monotonic() + WAIT_S
-    while not any(u.key for u in live.updates[seen:]):
-        assert live.arrived.acquire(timeout=max(0.0, deadline - time.monotonic()))
+    _until_update(live, lambda u: u.key, seen)
     assert live.customer.lane_updates == before
     # a wide box (3/4 of the screen's width): the lane hands it back, the general loop
     # reads and sends it
@@ -188,10 +193,7 @@ def test_a_pointer_move_hands_the_lane_back_and_keys_then_carry_the_new_cursor(
         d.sync()
     finally:
         d.close()
-    deadline = time.monotonic() + WAIT_S
-    while not any(u.cursor is not None and (u.cursor.x, u.cursor.y) == (321, 123)
-                  for u in live.updates):  # fmt: skip
-        assert live.arrived.acquire(timeout=max(0.0, deadline - time.monotonic()))
+    _until_update(live, lambda u: u.cursor is not None and (u.cursor.x, u.cursor.y) == (321, 123))
     assert live.customer.lane_updates == before
     for i, colour in enumerate((0x00FF00, 0x0000FF, 0xFFFF00)):
         update = _change(live, window, 8 * i, 48, 8, 16, colour)
