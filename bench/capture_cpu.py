@@ -10,7 +10,12 @@ A private Xvfb (``--screen``, 1920x1080 by default) is the customer's screen; an
   CopyArea + the new lines, as xterm does);
 * drag: a 640x420 window moved 30 times a second (ConfigureNotify), over the wallpaper
   (``--wallpaper photo`` is a grainy photographic one, ``plain`` one colour);
-* idle: nothing moves.
+* idle: nothing moves;
+* agent-typing: the typing window, typing what the agent types: the agent here sends 8
+  keys a second through the session, the customer injects them (XTEST) and the window
+  draws each as typing does; so the customer also runs its input path and its pacing
+  while the agent is active.  Without a customer the window presses the keys itself
+  (XTEST, the same requests to Xvfb).  No VNC window (their viewer would type).
 
 For each workload and repeat, three windows of ``--seconds`` run back to back, in an order
 that alternates between repeats: no customer (Xvfb's own load for the workload), a customer
@@ -45,6 +50,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -61,7 +67,8 @@ from bench.interactive_agent import Agent
 from bench.interactive_roles import ROOT, Lines, child_pid, cpu_seconds, stop
 from bench.vnc_servers import goal_lines, installed, missing_hint, vnc_window
 
-WORKLOADS = ("typing", "scroll", "drag", "idle")
+WORKLOADS = ("typing", "scroll", "drag", "idle", "agent-typing")
+AGENT_KEYS_PER_S = 8  #: agent-typing: the typing rate, as the agent's keys
 MODES = ("none", "poll", "damage")
 TARGETS = {"typing": 0.6, "scroll": 12.0, "drag": 17.0, "idle": 0.3}  #: % of one core
 #: the issue's polling figures on its machine: each target as a share of polling's CPU,
@@ -183,6 +190,12 @@ def customer_window(
 
         exact(10)  # the key frame is in
         client.send("start")
+        typing = threading.Event()
+        if label.startswith("agent-typing"):
+            typist = threading.Thread(target=_agent_keys, args=(agent, typing), daemon=True)
+            typist.start()
+            stack.callback(typist.join, 5.0)
+            stack.callback(typing.set)
         time.sleep(1.0)  # warm up: the workload runs, the customer follows it
         window = Window({"customer": proc.pid, "xvfb": xvfb})
         frames0, bytes0 = agent.session.frames, received[0]
@@ -190,9 +203,22 @@ def customer_window(
         result = window.result()
         result["fps"] = (agent.session.frames - frames0) / result["seconds"]
         result["mbit_s"] = (received[0] - bytes0) * 8 / result["seconds"] / 1e6
+        typing.set()
         client.send("stop")
         result["exact"] = float(exact(5.0))
         return result
+
+
+def _agent_keys(agent: Agent, done: threading.Event) -> None:
+    """agent-typing: the agent types, a key press and release each 1/8 s, until ``done``."""
+    from remoteapp.net.messages import Key
+
+    period = 1 / AGENT_KEYS_PER_S
+    due = time.monotonic()
+    while not done.wait(max(0.0, due - time.monotonic())):
+        agent.session.send(Key("a", True))
+        agent.session.send(Key("a", False))
+        due += period
 
 
 def run(
@@ -223,11 +249,13 @@ def run(
             try:
                 client.wait_for("ready", 120)
                 here = modes + (floors if name in FLOOR_WORKLOADS else ())
+                if name == "agent-typing":  # (no VNC viewer types)
+                    here = MODES
                 per_mode: dict[str, list[dict[str, float]]] = {m: [] for m in here}
                 for rep in range(args.repeats):
                     for mode in here if rep % 2 == 0 else here[::-1]:
                         if mode == "none":
-                            client.send("start")
+                            client.send("start local" if name == "agent-typing" else "start")
                             time.sleep(1.0)
                             window = Window({"xvfb": xvfb})
                             time.sleep(args.seconds)

@@ -1,6 +1,10 @@
 """The X client of ``bench.capture_cpu`` (``--role workload``): it draws one workload on
 the customer's screen (typing, scroll, drag, idle; see that module) over a plain or a
-photographic wallpaper, starting and stopping on commands read from stdin."""
+photographic wallpaper, starting and stopping on commands read from stdin.
+
+``agent-typing`` types what reaches its window as key presses: the agent's keys, which
+the customer injects (``start``), or its own XTEST presses at the typing rate, as the
+customer's injector would make them (``start local``: the window without a customer)."""
 
 from __future__ import annotations
 
@@ -43,8 +47,9 @@ def workload_main(name: str, width: int, height: int, wallpaper: str) -> int:
     """Draw ``name`` while told to: stdin ``start`` / ``stop``; EOF ends."""
     import random
 
-    from Xlib import X
+    from Xlib import XK, X
     from Xlib import display as xdisplay
+    from Xlib.ext import xtest
 
     d = xdisplay.Display()
     screen = d.screen()
@@ -52,6 +57,7 @@ def workload_main(name: str, width: int, height: int, wallpaper: str) -> int:
     _set_wallpaper(d, root, width, height, wallpaper)
     boxes = {
         "typing": (300, 200, 900, 520),
+        "agent-typing": (300, 200, 900, 520),
         "idle": (300, 200, 900, 520),
         "scroll": (20, 20, width - 40, height - 40),
         "drag": (100, 100, 640, 420),
@@ -59,7 +65,8 @@ def workload_main(name: str, width: int, height: int, wallpaper: str) -> int:
     wx, wy, ww, wh = boxes[name]
     win = root.create_window(
         wx, wy, ww, wh, 0, screen.root_depth, X.InputOutput, X.CopyFromParent,
-        background_pixel=0xFFFFFF, override_redirect=True, event_mask=X.ExposureMask,
+        background_pixel=0xFFFFFF, override_redirect=True,
+        event_mask=X.ExposureMask | X.KeyPressMask,
     )  # fmt: skip
     font = d.open_font("fixed")
     ink = win.create_gc(foreground=0x202020, background=0xFFFFFF, font=font)
@@ -82,14 +89,32 @@ def workload_main(name: str, width: int, height: int, wallpaper: str) -> int:
             if name in ("drag", "scroll"):
                 win.image_text(ink, 6, 30 + k * LINE_H + 11, text_line(k + line_no))
 
+    col = row = 0
+
+    def type_key() -> None:
+        """One typed character and the caret moved past it, as a terminal draws them."""
+        nonlocal col, row
+        ch = rng.choice(b"abcdefghijklmnopqrstuvwxyz  ,.")
+        x, y = 6 + col * 6, 30 + row * LINE_H
+        win.image_text(ink, x, y + 11, bytes([ch]))
+        col += 1
+        if 6 + (col + 1) * 6 > ww:
+            col, row = 0, row + 1
+            if 30 + (row + 1) * LINE_H > wh:
+                row = 0
+                win.fill_rectangle(paper, 0, 30, ww, wh - 30)
+        win.fill_rectangle(ink, 6 + col * 6, 30 + row * LINE_H + 12, 6, 2)  # caret
+        win.fill_rectangle(paper, x, y + 12, 6, 2)
+
     win.map()
     d.sync()
+    key_a = d.keysym_to_keycode(XK.string_to_keysym("a"))
     commands = stdin_lines()
-    running = False
+    running = local = False
     ready = False
-    period = {"typing": 1 / 8, "scroll": 1 / 50, "drag": 1 / 30, "idle": 1.0}[name]
+    rates = {"typing": 8, "agent-typing": 8, "scroll": 50, "drag": 30, "idle": 1}
+    period = 1 / rates[name]
     next_tick = time.monotonic()
-    col = row = 0
     vx, vy = 8, 4
     deadline = time.monotonic() + 3600
     while time.monotonic() < deadline:
@@ -98,29 +123,26 @@ def workload_main(name: str, width: int, height: int, wallpaper: str) -> int:
             if ev.type == X.Expose:
                 paint(ev.y, ev.y + ev.height)
                 if not ready:
+                    win.set_input_focus(X.RevertToParent, X.CurrentTime)  # (no WM here)
                     d.sync()
                     ready = True
                     print("ready", flush=True)
+            elif ev.type == X.KeyPress and running and name == "agent-typing":
+                type_key()
+                d.flush()
         got = pending_commands(commands)
         if got is None:
             return 0
         for command in got:
-            running = command == "start"
+            running, local = command.startswith("start"), command == "start local"
             next_tick = time.monotonic()
         now = time.monotonic()
         if running and now >= next_tick:
             if name == "typing":
-                ch = rng.choice(b"abcdefghijklmnopqrstuvwxyz  ,.")
-                x, y = 6 + col * 6, 30 + row * LINE_H
-                win.image_text(ink, x, y + 11, bytes([ch]))
-                col += 1
-                if 6 + (col + 1) * 6 > ww:
-                    col, row = 0, row + 1
-                    if 30 + (row + 1) * LINE_H > wh:
-                        row = 0
-                        win.fill_rectangle(paper, 0, 30, ww, wh - 30)
-                win.fill_rectangle(ink, 6 + col * 6, 30 + row * LINE_H + 12, 6, 2)  # caret
-                win.fill_rectangle(paper, x, y + 12, 6, 2)
+                type_key()
+            elif name == "agent-typing" and local:
+                xtest.fake_input(d, X.KeyPress, key_a)
+                xtest.fake_input(d, X.KeyRelease, key_a)
             elif name == "scroll":
                 step = 2 * LINE_H
                 line_no += 2

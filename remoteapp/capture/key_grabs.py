@@ -7,8 +7,9 @@ comes, ``KeyGrabs.take`` waits on the X connection and the wake pipe in one C ca
 (``wait_damage``), then fetches the damage and reads its boxes into the back kept frame
 in another (``take_boxes``), with everything it needs looked up once, when the lane
 starts.  Anything else hands the connection back to ``XDamageSource`` as its own
-``wait`` would have left it (``saw``): a wake (another thread changed the session's
-state), a pointer move, any other event, the safety check due, damage the C read will
+``wait`` would have left it (``saw``): a wake the caller does not keep on through (another
+thread changed the session's state; the agent's input alone is kept on through), a
+pointer move, any other event, the safety check due, damage the C read will
 not take (many rectangles, a wide box: given back as rectangles), or a failure.  The
 caller's general loop then runs as if the lane had never been there.
 """
@@ -73,11 +74,13 @@ class KeyGrabs:
         self._left, self._top = monitor.left, monitor.top
         self.cursor = cursor  #: where the pointer is: any move of it ends the lane
 
-    def take(self, started: float, gap: float) -> tuple[Pixels, tuple[Rect, ...], float] | None:
+    def take(
+        self, started: float, gap: float, keep_on: Callable[[], bool]
+    ) -> tuple[Pixels, tuple[Rect, ...], float] | None:
         """Wait for the next damage, at least ``gap`` s after the grab at ``started``, and
         read it: the frame, its boxes and when the grab began; None when the general
         loop must look (the connection handed back first).  A grab that found nothing
-        new waits again."""
+        new waits again; so does a wake for which ``keep_on()`` says so."""
         waits, source, safety = self._waits, self._source, self._safety
         event_fd, wake_fd, damage_event, xi_opcode, raw_motion = waits
         native = x11_link.native
@@ -94,20 +97,26 @@ class KeyGrabs:
             except OSError as exc:
                 source.saw(0, None, error=exc)
                 return None
-            if not woken and seen == 0 and data is None:
-                continue  # (the bound: the safety check's clock looked at again)
-            if woken or seen != SEEN_DAMAGE or data is not None:
+            if woken and not keep_on():
+                source.saw(seen, data)
+                return None
+            if seen == 0 and data is None:
+                continue  # (the bound, or a wake kept on through: the safety check's clock
+                # looked at again)
+            if seen != SEEN_DAMAGE or data is not None:
                 source.saw(seen, data)
                 return None
             now = time.monotonic()
-            if now < started + gap:  # (a fast typist: only a wake ends the gap)
+            kept_on = True
+            while kept_on and now < started + gap:  # (a fast typist: a wake ends the gap)
                 try:
                     woken, _ = native.wait_events(-1, wake_fd, started + gap - now, RECV_BYTES)
                 except OSError as exc:  # (as ``wait``: the damage seen is in EVERYTHING)
                     source.saw(0, None, error=exc)
                     return None
                 now = time.monotonic()
-            if woken or clock() >= safety.due:  # (the gap's wait did not read the
+                kept_on = not woken or keep_on()
+            if not kept_on or clock() >= safety.due:  # (the gap's wait did not read the
                 source.saw(SEEN_DAMAGE, None, read=False)  # connection: take gathers)
                 return None
             got = self._take_boxes()

@@ -54,7 +54,7 @@ from remoteapp.net.session import (
 )
 from remoteapp.net.session_state import Role
 from remoteapp.secure import SecureParams
-from remoteapp.session.key_lane import serve_keys
+from remoteapp.session.key_lane import Pace, serve_keys
 from remoteapp.session.transport import Transport
 
 log = logging.getLogger("remoteapp.session")
@@ -107,11 +107,13 @@ class CustomerSession:
         self._quality = LossyMode.AUTO  #: the agent's choice (SetQuality)
         self._rate = RateController()  #: video bitrate/fps from the acks' round trips
         self._input_at: float | None = None  #: last input not yet followed by a grab
+        self._changes = 0  #: changes of the state above other than input (the key lane)
         self._injector: InputInjector | None = None
         self._input_lock = threading.Lock()  #: the reader applies input, the end closes it
         self.agent_name = ""
         self.frames_sent = 0
         self.lane_updates = 0  #: of them, sent by the key lane (tests, bench)
+        self.inputs_applied = 0  #: the agent's input events injected (tests, bench)
 
     def start(self, initial: bytes = b"") -> None:
         """Say hello and start the reader and capture threads."""
@@ -179,9 +181,10 @@ class CustomerSession:
                     if self._injector is None or self.transport.closed:
                         return
                     self._injector.apply(event)
+                    self.inputs_applied += 1
                 with self._lock:
                     self._input_at = time.monotonic()
-                self._poke()
+                self._poke(change=False)
             case Clipboard():
                 self._on_clipboard(event.text)
             case SetQuality():
@@ -196,11 +199,24 @@ class CustomerSession:
         self._poke()
         self._on_end(reason)
 
-    def _poke(self) -> None:
-        """Any thread, after changing the state: the capture thread looks at it."""
+    def _poke(self, *, change: bool = True) -> None:
+        """Any thread, after changing the state: the capture thread looks at it
+        (``change``: other than the agent's input, which the key lane answers itself)."""
+        if change:
+            with self._lock:
+                self._changes += 1
         grabber = self._grabber
         if grabber is not None:  # (before it exists, the capture thread has not looked)
             grabber.wake()
+
+    def input_wake(self, changes: int) -> float | None:
+        """The key lane's ``LaneHost.input_wake``: after a wake, the input it answers
+        (taken), -inf for none, or None where something else changed since ``changes``."""
+        with self._lock:
+            if self._changes != changes or self.transport.closed:
+                return None
+            at, self._input_at = self._input_at, None
+        return -math.inf if at is None else at
 
     # -- capture thread
 
@@ -302,6 +318,7 @@ class CustomerSession:
                     now = time.monotonic()
                     self._rate.waited(now - waiting, now)
             with self._lock:
+                changes = self._changes  # (the key lane hands back on any change after)
                 index, key = self._monitor_index, self._key_requested
                 self._key_requested = False
                 if self._lossy_codecs is not codecs or self._quality is not quality:
@@ -373,12 +390,13 @@ class CustomerSession:
             last_cursor = shot.cursor
             unchanged = 0 if (moved if grabber.damage_driven else changed) else unchanged + 1
             active = self._input_at is not None or started - last_input < ACTIVE_FOR_S
-            if active:
-                tick = ACTIVE_PERIOD_S
-            elif pointer_driven:
+            if pointer_driven:
                 # damage and the pointer's moves wake the thread, the safety check is due
-                # by the backend's own clock: a tick would only find nothing to do
+                # by the backend's own clock, input pokes it: a tick would only find nothing
+                # to do, active or not (the agent's input only narrows the gap below)
                 tick = math.inf
+            elif active:
+                tick = ACTIVE_PERIOD_S
             elif unchanged >= IDLE_AFTER_FRAMES:
                 tick = IDLE_PERIOD_S
             else:
@@ -388,17 +406,21 @@ class CustomerSession:
                 tick = min(tick, max(refresh, ACTIVE_PERIOD_S))
             gap = ACTIVE_PERIOD_S if active else period
             if tick == math.inf and refresh is None:  # (damage and a wake end the waits)
-                lane = self._serve_keys(grabber, encoder, monitors[current], seq, started, gap)
+                pace = Pace(ACTIVE_PERIOD_S, period, ACTIVE_FOR_S, last_input)
+                mon = monitors[current]
+                lane = self._serve_keys(grabber, encoder, mon, seq, started, pace, changes)
                 if lane is None:
                     return
                 seq, started, refresh = lane
+                last_input = pace.last_input
+                gap = pace.gap(time.monotonic())
                 if refresh is not None:  # (an update the lane sent made it lossy)
                     tick = max(refresh, ACTIVE_PERIOD_S)
             last_input = self._pace(started, tick, current, last_input, grabber, gap)
 
     def _serve_keys(
         self, grabber: CaptureBackend, encoder: ScreenEncoder, monitor: Monitor, seq: int,
-        started: float, gap: float,
+        started: float, pace: Pace, changes: int,
     ) -> tuple[int, float, float | None] | None:  # fmt: skip
         """The key lane (``key_lane``), where the backend offers it: the next seq, the
         last grab's start and the encoder's refresh then; None if the session ended."""
@@ -406,7 +428,9 @@ class CustomerSession:
         if grabs is None:
             return seq, started, None
         transport, times = self.transport, self._rate.times
-        got = serve_keys(grabs, encoder, transport, times, self, seq, started, gap, SEND_WAIT_S)
+        got = serve_keys(
+            grabs, encoder, transport, times, self, changes, seq, started, pace, SEND_WAIT_S
+        )
         if got is None:
             return None
         return *got, encoder.refresh_due_in()

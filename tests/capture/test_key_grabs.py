@@ -58,7 +58,7 @@ def test_a_failed_read_hands_its_boxes_back_where_they_are(
     link._sock.shutdown(socket.SHUT_RDWR)  # the X server hangs up on the box read
     painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, 0x00FF00)
     painter.d.sync()
-    assert grabs.take(0.0, 0.0) is None  # handed back: the fetch took the damage
+    assert grabs.take(0.0, 0.0, lambda: False) is None  # handed back: the fetch took the damage
     assert grabber._source.pending  # (given back to the source, not left to the server)
     shot = grabber.grab(monitor)  # the general loop's grab (mss reads from now on)
     fb = pipe.send(shot.pixels, shot.damage)
@@ -91,6 +91,67 @@ def test_a_quiet_wait_does_not_end_the_lane(
         return real(*args)  # type: ignore[no-any-return]
 
     monkeypatch.setattr(x11_link.native, "wait_damage", counted)
-    got = grabs.take(0.0, 0.0)
+    got = grabs.take(0.0, 0.0, lambda: False)
     assert got is not None, "the lane ended on a quiet wait"
     assert waits >= 20
+
+
+@pytest.mark.display
+@pytest.mark.parametrize("kept_on", [True, False], ids=["input", "other-change"])
+def test_a_wake_ends_the_take_unless_the_caller_keeps_on(
+    grabber: DamageGrabber, painter: Painter, monkeypatch: pytest.MonkeyPatch, kept_on: bool
+) -> None:
+    """The agent's input wakes the capture thread and the lane keeps on through it (the
+    damage it causes comes as any other); any other change hands the lane back, with
+    nothing lost."""
+    monitor = grabber.monitors()[1]
+    _, grabs = _started(grabber, monitor)
+    asked = 0
+    real = x11_link.native.wait_damage  # type: ignore[union-attr]
+
+    def woken_first(*args: object) -> tuple[bool, int, bytes | None]:
+        if asked == 0:
+            grabber.wake()  # (written before the wait: it returns woken at once)
+        return real(*args)  # type: ignore[no-any-return]
+
+    def keep_on() -> bool:
+        nonlocal asked
+        asked += 1
+        if kept_on:  # the change comes after the wake
+            painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, 0x123456)
+            painter.d.sync()
+        return kept_on
+
+    monkeypatch.setattr(x11_link.native, "wait_damage", woken_first)
+    got = grabs.take(0.0, 0.0, keep_on)
+    assert asked == 1
+    assert (got is not None) == kept_on
+    if got is not None:
+        frame, boxes, _ = got
+        assert boxes and (frame[FILL_Y, FILL_X, :3] == (0x56, 0x34, 0x12)).all()
+    else:
+        assert not grabber._source.pending  # (nothing was seen: nothing to give back)
+
+
+@pytest.mark.display
+def test_a_wake_kept_on_through_in_the_gap_still_waits_the_gap_out(
+    grabber: DamageGrabber, painter: Painter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monitor = grabber.monitors()[1]
+    _, grabs = _started(grabber, monitor)
+    real = x11_link.native.wait_events  # type: ignore[union-attr]
+    woke = [False]
+
+    def woken_once(*args: object) -> tuple[bool, int]:
+        if not woke[0]:
+            woke[0] = True
+            grabber.wake()
+        return real(*args)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(x11_link.native, "wait_events", woken_once)
+    painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, 0x654321)
+    painter.d.sync()
+    started, gap = time.monotonic(), 0.2
+    got = grabs.take(started, gap, lambda: True)
+    assert woke[0] and got is not None
+    assert got[2] >= started + gap  # (the grab began once the gap was over)

@@ -200,3 +200,40 @@ def test_a_pointer_move_hands_the_lane_back_and_keys_then_carry_the_new_cursor(
         assert update.cursor is not None and (update.cursor.x, update.cursor.y) == (321, 123)
     assert live.customer.lane_updates - before >= 2
     _exact(live, xvfb_display)
+
+
+@pytest.mark.display
+def test_while_the_agent_types_the_lane_still_serves_the_screens_changes(
+    live: Live, xvfb_display: str, window: Callable[[int, int, int, int, int], None]
+) -> None:
+    """The agent's input makes the session active (grabs up to 60 a second): damage and
+    pointer moves wake the capture thread, so it does not tick then either, and the
+    lane serves what changes between the agent's keys."""
+    from remoteapp.net.session import Key
+
+    _exact(live, xvfb_display)
+    typing = threading.Event()
+
+    def type_shift() -> None:  # (a key that draws nothing: the session is kept active)
+        while True:
+            live.agent.send(Key("shift", True))
+            live.agent.send(Key("shift", False))
+            if typing.wait(0.05):
+                return
+
+    typist = threading.Thread(target=type_shift, daemon=True)
+    typist.start()
+    try:
+        deadline = time.monotonic() + WAIT_S
+        while live.customer.inputs_applied < 2:  # (the agent is active from here on)
+            assert time.monotonic() < deadline, "the agent's keys never came"
+            live.arrived.acquire(timeout=0.01)
+        before = live.customer.lane_updates
+        for i, colour in enumerate((0xFF0000, 0x00FF00, 0x0000FF, 0xFFFF00, 0x00FFFF, 0xFF00FF)):
+            _change(live, window, 8 * i, 64, 8, 16, colour)
+        # (a change may come while the general loop answers a key: most are the lane's)
+        assert live.customer.lane_updates - before >= 3
+    finally:
+        typing.set()
+        typist.join(WAIT_S)
+    _exact(live, xvfb_display)
