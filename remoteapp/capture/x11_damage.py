@@ -2,10 +2,11 @@
 the whole screen, and watch top-level windows move (ConfigureNotify) for the move detector.
 
 ``XDamageSource`` is the X boundary, with two connections of its own, both set up by
-python-xlib and then driven as bytes (``x11_wire``: python-xlib's generic packet
-machinery was most of a typed key's cost).  It has no thread: the capture thread sleeps
-in its ``wait()``, a ``select()`` on the first connection and a wake pipe (which
-``wake()`` writes to from any thread), and handles what the X server sent when it wakes.
+python-xlib (``x11_damage_setup``) and then driven as bytes (``x11_wire``: python-xlib's
+generic packet machinery was most of a typed key's cost).  It has no thread: the
+capture thread sleeps in its ``wait()``, a ``select()`` on the first connection and a
+wake pipe (which ``wake()`` writes to from any thread), and handles what the X server
+sent when it wakes.
 The DAMAGE object on the root window reports at the *NonEmpty* level: one event when
 damage appears, and none after it until the damage is fetched.  When the loop grabs,
 ``take()`` moves the whole damaged region into an XFixes region (``DamageSubtract``) and
@@ -17,8 +18,8 @@ event and a new grab: nothing is lost between the two.
 Errors (all ``remoteapp.errors.CaptureError``)::
 
     CaptureError
-     +-- no DAMAGE/XFixes 2 on this server, or a connection failed (at start; the
-         caller falls back to polling)
+     +-- no DAMAGE/XFixes 2 on this server, or a connection failed (at start, in
+         ``x11_damage_setup``; the caller falls back to polling)
      +-- XWireError / XRequestError (x11_wire; after the start: see below)
 
 A connection that breaks later, or an X error for the fetch, stops damage reporting: the
@@ -33,14 +34,14 @@ import errno
 import logging
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from remoteapp.capture import x11_link, x11_wire
-from remoteapp.capture.damage import EVERYTHING, Geometry, RectTuple, WindowMoves
+from remoteapp.capture.damage import EVERYTHING, Geometry, RectTuple
 from remoteapp.capture.wake_pipe import WakePipe
-from remoteapp.capture.x11_link import BoxRead, XLink, queued
+from remoteapp.capture.x11_damage_setup import DamageSetup
+from remoteapp.capture.x11_link import BoxRead, XLink
 from remoteapp.codec.motion import Motion
-from remoteapp.errors import CaptureError
 
 if TYPE_CHECKING:
     from remoteapp.capture.key_grabs import LaneParts
@@ -54,18 +55,6 @@ SEEN_DAMAGE: Final = 1  #: _xwire.wait_damage's summary bits
 SEEN_MOTION: Final = 2
 
 
-def _create_region_request() -> type[Any]:
-    """XFixes 2 CreateRegion, which python-xlib lacks (used once, at setup)."""
-    from Xlib.protocol import rq
-
-    class CreateRegion(rq.Request):  # type: ignore[misc]
-        _request = rq.Struct(
-            rq.Card8("opcode"), rq.Opcode(5), rq.RequestLength(), rq.Card32("region")
-        )
-
-    return CreateRegion
-
-
 class XDamageSource:
     """Damage rectangles and window moves of one X display, gathered on a reader thread.
 
@@ -76,32 +65,13 @@ class XDamageSource:
     """
 
     def __init__(self, display: str | None) -> None:
-        try:
-            from Xlib import X
-            from Xlib import display as xdisplay
-            from Xlib.error import DisplayError, XError
-            from Xlib.ext import damage
-        except ImportError as exc:  # pragma: no cover - python-xlib is a dependency
-            raise CaptureError(f"python-xlib is missing: {exc}") from exc
-        self._X, self._damage_ext = X, damage
-        try:
-            self._d = xdisplay.Display(display)
-        except (DisplayError, OSError) as exc:
-            raise CaptureError(f"cannot open the display for damage: {exc}") from exc
-        q: XLink | None = None
-        try:
-            self._setup()
-            q = self._query_connection(display)
-            events, partial = queued(self._d)  # from here on we read the bytes
-            self._sock = self._d.display.socket
-            self._sock.setblocking(False)  # read only what is there (wait() selects)
-        except (XError, CaptureError, OSError) as exc:
-            self._d.close()
-            if q is not None:
-                q.close()
-            raise CaptureError(f"no damage reporting on this display: {exc}") from exc
-        self._q = q
-        self._reader = x11_wire.PacketReader(partial)
+        setup = DamageSetup(display)  # (CaptureError: no damage reporting on this display)
+        self._d, self._sock, self._q = setup.d, setup.sock, setup.q
+        self._damage, self._damage_event = setup.damage, setup.damage_event
+        self._fetch_bytes, self._moves = setup.fetch_bytes, setup.moves
+        self._xi_opcode, self._raw_motion = setup.xi_opcode, setup.raw_motion
+        self.pointer_events = setup.pointer_events
+        self._reader = x11_wire.PacketReader(setup.partial)
         self._replies = 0  #: replies read on the first connection (sync's)
         self._syncs = 0  #: syncs sent (replies come in order: the n-th is the n-th sync's)
         self._rects: list[RectTuple] = []
@@ -113,78 +83,8 @@ class XDamageSource:
         self.pointer_moved = True
         self._dead = False
         self._wake = WakePipe()
-        for packet in events:
+        for packet in setup.events:
             self._handle(packet)
-
-    def _setup(self) -> None:
-        d, X = self._d, self._X
-        for ext in ("DAMAGE", "XFIXES"):
-            if not d.has_extension(ext):
-                raise CaptureError(f"the X server has no {ext} extension")
-        d.damage_query_version()
-        damage = d.query_extension("DAMAGE")
-        self._damage_event = damage.first_event + self._damage_ext.DamageNotifyCode
-        fixes = d.query_extension("XFIXES")
-        version = d.xfixes_query_version()
-        if version.major_version < 2:
-            raise CaptureError(f"XFixes {version.major_version} has no regions (needs 2)")
-        self._root = d.screen().root
-        self._region = d.display.allocate_resource_id()
-        _create_region_request()(display=d.display, opcode=fixes.major_opcode, region=self._region)
-        self._damage = self._root.damage_create(self._damage_ext.DamageReportNonEmpty)
-        self._fetch_bytes = x11_wire.subtract_and_fetch(
-            damage.major_opcode, fixes.major_opcode, self._damage, self._region
-        )
-        self._root.change_attributes(event_mask=X.SubstructureNotifyMask)
-        self._moves = WindowMoves()
-        for child in self._root.query_tree().children:
-            with contextlib.suppress(Exception):  # a window may go while we look
-                g = child.get_geometry()
-                bw2 = 2 * g.border_width
-                self._moves.configure(child.id, Geometry(g.x, g.y, g.width + bw2, g.height + bw2))
-        self.pointer_events = self._select_raw_motion()
-        d.sync()
-        self._moves.moved()  # the starting positions are not moves
-
-    def _query_connection(self, display: str | None) -> XLink:
-        """The second connection, for take()'s subtract and fetch: their replies then do
-        not wake the reader thread (select() sees any byte on its connection).  X
-        resources are shared between clients, so the DAMAGE object and the region work
-        from it.  Proven here with one fetch."""
-
-        def agree(q: Any) -> None:  # (the server refuses DAMAGE and XFixes 2 requests
-            q.damage_query_version()  # from a client that has not agreed their versions)
-            q.xfixes_query_version()
-
-        link = XLink(display, agree)
-        try:
-            self._fetch(link)
-            return link
-        except BaseException:
-            link.close()
-            raise
-
-    def _select_raw_motion(self) -> bool:
-        """XInput 2 raw motion on the root: the pointer's moves wake the capture loop, so it
-        need not poll the pointer.  (A warp, XWarpPointer, raises none: it shows at the
-        next grab.)  False where the server has no XInput 2."""
-        self._xi_opcode, self._raw_motion = -1, -1
-        try:
-            from Xlib.ext import xinput
-
-            if not self._d.has_extension("XInputExtension"):
-                return False
-            if self._d.xinput_query_version().major_version < 2:
-                return False
-            self._xi_opcode = self._d.query_extension("XInputExtension").major_opcode
-            self._raw_motion = xinput.RawMotion
-            mask = [(xinput.AllMasterDevices, xinput.RawMotionMask)]
-            self._root.xinput_select_events(mask)
-            self._d.sync()
-            return True
-        except Exception as exc:  # python-xlib or the server without it: poll the pointer
-            log.info("capture event=no-pointer-events reason=%r", str(exc))
-            return False
 
     # -- reading the event connection (the capture thread, as it waits or takes)
 
