@@ -56,7 +56,8 @@ SEEN_MOTION: Final = 2
 
 
 class XDamageSource:
-    """Damage rectangles and window moves of one X display, gathered on a reader thread.
+    """Damage rectangles and window moves of one X display, gathered as the capture thread
+    waits.
 
     The caller's one capture thread reads the first connection (``wait``, ``take``,
     ``sync``): no thread of its own, so an event costs one thread wake-up, the capture

@@ -114,7 +114,7 @@ class DamageSetup:
 
     def _query_connection(self, display: str | None) -> XLink:
         """The second connection, for take()'s subtract and fetch: their replies then do
-        not wake the reader thread (select() sees any byte on its connection).  X
+        not end the capture thread's waits (it polls for any byte on the first one).  X
         resources are shared between clients, so the DAMAGE object and the region work
         from it.  Proven here with one fetch."""
 
