@@ -191,3 +191,40 @@ def test_release_all_lets_go_of_every_key_held(
     assert bytes(watcher.query_keymap()) != before
     injector.release_all()
     assert bytes(watcher.query_keymap()) == before, "a key stayed down"
+
+
+@pytest.mark.display
+def test_typed_letters_make_no_round_trip_and_a_late_x_error_is_logged(
+    xvfb_display: str,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An agent's key is flushed to the X server, not synced: a round trip per event was
+    two thirds of its cost on the customer's network thread.  An X error (none is
+    expected) comes in with a later reply and is logged there, not raised."""
+    from remoteapp.control import InputInjector
+
+    monkeypatch.setenv("DISPLAY", xvfb_display)
+    injector = InputInjector((0, 0, 1280, 800))
+    request.addfinalizer(injector.close)
+    injector.apply(Key("a", True))  # (the first reads the keyboard's mapping)
+    injector.apply(Key("a", False))
+    dm = injector._keyboard._display
+    waits: list[int] = []
+    real = dm.display.send_and_recv
+
+    def counted(*args: object, **kwargs: object) -> object:
+        if kwargs.get("request") is not None:  # (a reply waited for)
+            waits.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(dm.display, "send_and_recv", counted)
+    for _ in range(5):
+        injector.apply(Key("a", True))
+        injector.apply(Key("a", False))
+    assert waits == []
+    dm.create_resource_object("window", 0x1FFFFF).map()  # (BadWindow: no such window)
+    with caplog.at_level("WARNING", logger="remoteapp.control"):
+        injector.apply(Text("a"))  # (a press of a character asks for the pointer's state)
+    assert "control event=x-error" in caplog.text
