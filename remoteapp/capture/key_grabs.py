@@ -75,12 +75,13 @@ class KeyGrabs:
         self.cursor = cursor  #: where the pointer is: any move of it ends the lane
 
     def take(
-        self, started: float, gap: float, keep_on: Callable[[], bool]
+        self, started: float, gap: Callable[[], float], keep_on: Callable[[], bool]
     ) -> tuple[Pixels, tuple[Rect, ...], float] | None:
-        """Wait for the next damage, at least ``gap`` s after the grab at ``started``, and
+        """Wait for the next damage, at least ``gap()`` s after the grab at ``started``, and
         read it: the frame, its boxes and when the grab began; None when the general
         loop must look (the connection handed back first).  A grab that found nothing
-        new waits again; so does a wake for which ``keep_on()`` says so."""
+        new waits again; so does a wake for which ``keep_on()`` says so (asked only when
+        nothing else came with it; ``gap()`` is asked again after it)."""
         waits, source, safety = self._waits, self._source, self._safety
         event_fd, wake_fd, damage_event, xi_opcode, raw_motion = waits
         native = x11_link.native
@@ -97,20 +98,17 @@ class KeyGrabs:
             except OSError as exc:
                 source.saw(0, None, error=exc)
                 return None
-            if woken and not keep_on():
-                source.saw(seen, data)
-                return None
-            if seen == 0 and data is None:
+            if seen not in (0, SEEN_DAMAGE) or data is not None or (woken and not keep_on()):
+                source.saw(seen, data)  # (a wake with something else: keep_on not asked,
+                return None  # the general loop answers the input)
+            if seen == 0:
                 continue  # (the bound, or a wake kept on through: the safety check's clock
                 # looked at again)
-            if seen != SEEN_DAMAGE or data is not None:
-                source.saw(seen, data)
-                return None
             now = time.monotonic()
             kept_on = True
-            while kept_on and now < started + gap:  # (a fast typist: a wake ends the gap)
+            while kept_on and now < started + gap():  # (a fast typist: a wake ends the gap)
                 try:
-                    woken, _ = native.wait_events(-1, wake_fd, started + gap - now, RECV_BYTES)
+                    woken, _ = native.wait_events(-1, wake_fd, started + gap() - now, RECV_BYTES)
                 except OSError as exc:  # (as ``wait``: the damage seen is in EVERYTHING)
                     source.saw(0, None, error=exc)
                     return None

@@ -171,7 +171,9 @@ class CustomerSession(CaptureThread):
                     self.inputs_applied += 1
                 with self._lock:
                     self._input_at = time.monotonic()
-                self._poke(change=False)
+                # (the key lane keeps on through keys; the pointer's events hand it back,
+                # so that the general loop reads the cursor with the damage they cause)
+                self._poke(change=not isinstance(event, Key | Text))
             case Clipboard():
                 self._on_clipboard(event.text)
             case SetQuality():
@@ -188,7 +190,7 @@ class CustomerSession(CaptureThread):
 
     def _poke(self, *, change: bool = True) -> None:
         """Any thread, after changing the state: the capture thread looks at it
-        (``change``: other than the agent's input, which the key lane answers itself)."""
+        (``change``: other than the agent's keys, which the key lane answers itself)."""
         if change:
             with self._lock:
                 self._changes += 1

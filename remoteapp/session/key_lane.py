@@ -76,9 +76,12 @@ def serve_keys(
         pace.last_input = max(pace.last_input, at)
         return True
 
+    def gap() -> float:
+        return pace.gap(time.monotonic())
+
     conn = transport.conn
     while conn.credits > 0 and not transport.closed:
-        got = grabs.take(started, pace.gap(time.monotonic()), keep_on)
+        got = grabs.take(started, gap, keep_on)
         if got is None:
             break
         frame, boxes, started = got

@@ -58,7 +58,9 @@ def test_a_failed_read_hands_its_boxes_back_where_they_are(
     link._sock.shutdown(socket.SHUT_RDWR)  # the X server hangs up on the box read
     painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, 0x00FF00)
     painter.d.sync()
-    assert grabs.take(0.0, 0.0, lambda: False) is None  # handed back: the fetch took the damage
+    assert (
+        grabs.take(0.0, lambda: 0.0, lambda: False) is None
+    )  # handed back: the fetch took the damage
     assert grabber._source.pending  # (given back to the source, not left to the server)
     shot = grabber.grab(monitor)  # the general loop's grab (mss reads from now on)
     fb = pipe.send(shot.pixels, shot.damage)
@@ -91,7 +93,7 @@ def test_a_quiet_wait_does_not_end_the_lane(
         return real(*args)  # type: ignore[no-any-return]
 
     monkeypatch.setattr(x11_link.native, "wait_damage", counted)
-    got = grabs.take(0.0, 0.0, lambda: False)
+    got = grabs.take(0.0, lambda: 0.0, lambda: False)
     assert got is not None, "the lane ended on a quiet wait"
     assert waits >= 20
 
@@ -123,7 +125,7 @@ def test_a_wake_ends_the_take_unless_the_caller_keeps_on(
         return kept_on
 
     monkeypatch.setattr(x11_link.native, "wait_damage", woken_first)
-    got = grabs.take(0.0, 0.0, keep_on)
+    got = grabs.take(0.0, lambda: 0.0, keep_on)
     assert asked == 1
     assert (got is not None) == kept_on
     if got is not None:
@@ -152,6 +154,58 @@ def test_a_wake_kept_on_through_in_the_gap_still_waits_the_gap_out(
     painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, 0x654321)
     painter.d.sync()
     started, gap = time.monotonic(), 0.2
-    got = grabs.take(started, gap, lambda: True)
+    got = grabs.take(started, lambda: gap, lambda: True)
     assert woke[0] and got is not None
     assert got[2] >= started + gap  # (the grab began once the gap was over)
+
+
+@pytest.mark.display
+def test_a_wake_that_comes_with_a_pointer_move_is_not_kept_on_through(
+    fbdir_xvfb: FbdirXvfb, grabber: DamageGrabber
+) -> None:
+    """The pointer moved too: the general loop reads the cursor and answers the input
+    (the lane does not take it first)."""
+    from Xlib import X
+    from Xlib import display as xdisplay
+    from Xlib.ext import xtest
+
+    monitor = grabber.monitors()[1]
+    _, grabs = _started(grabber, monitor)
+    asked = []
+    d = xdisplay.Display(fbdir_xvfb.display)
+    try:
+        grabber.wake()
+        xtest.fake_input(d, X.MotionNotify, x=77, y=66)
+        d.sync()
+    finally:
+        d.close()
+    assert grabs.take(0.0, lambda: 0.0, lambda: bool(asked.append(1)) or True) is None
+    assert asked == []
+
+
+@pytest.mark.display
+def test_the_gap_is_asked_again_after_a_wake_kept_on_through(
+    grabber: DamageGrabber, painter: Painter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An input taken in the gap's wait makes the session active: its shorter gap holds
+    from then on (a calm gap of 10 s here, none once the input came)."""
+    monitor = grabber.monitors()[1]
+    _, grabs = _started(grabber, monitor)
+    real = x11_link.native.wait_events  # type: ignore[union-attr]
+    gap = [10.0]
+
+    def woken_once(*args: object) -> tuple[bool, int]:
+        if gap[0]:
+            grabber.wake()
+        return real(*args)  # type: ignore[no-any-return]
+
+    def keep_on() -> bool:
+        gap[0] = 0.0  # (as Pace does once it has the input's time)
+        return True
+
+    monkeypatch.setattr(x11_link.native, "wait_events", woken_once)
+    painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, 0x0F0F0F)
+    painter.d.sync()
+    started = time.monotonic()
+    got = grabs.take(started, lambda: gap[0], keep_on)
+    assert got is not None and got[2] < started + 10.0

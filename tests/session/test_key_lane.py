@@ -231,8 +231,8 @@ def test_while_the_agent_types_the_lane_still_serves_the_screens_changes(
         before = live.customer.lane_updates
         for i, colour in enumerate((0xFF0000, 0x00FF00, 0x0000FF, 0xFFFF00, 0x00FFFF, 0xFF00FF)):
             _change(live, window, 8 * i, 64, 8, 16, colour)
-        # (a change may come while the general loop answers a key: most are the lane's)
-        assert live.customer.lane_updates - before >= 3
+        # (the first may find the general loop at its pace: the rest are the lane's)
+        assert live.customer.lane_updates - before >= 5
     finally:
         typing.set()
         typist.join(WAIT_S)
