@@ -10,10 +10,13 @@ backend's ``wait`` (which the X server's events end, and the reader thread's ``w
 input, a credit, the end), waking only for the backend's slow safety check and the
 pointer (its moves end the wait where the backend reports them, XInput 2 raw motion;
 elsewhere it is read on a slow tick).  A polling backend is grabbed ``fps`` times a
-second.  Either way, right after the agent's input the screen is grabbed again within a
-few ms (and at up to 60 fps while the agent is active), so the answer to a click or a key
-does not wait for the next tick; after a second of no change the rate drops to a few
-grabs (or pointer reads) a second, which keeps an idle session cheap.
+second.  While the agent is active (half a second after its input) grabs come at up to
+60 a second.  A polling backend, or a damage backend that cannot see the pointer move,
+is grabbed again a few ms after the agent's input, so the answer to a click or a key does
+not wait for the next tick; a damage backend that sees the pointer move grabs the answer
+as its damage (or the move) comes, the key lane serving the agent's keys
+(``key_lane``).  After a second of no change the rate drops to a few grabs (or pointer
+reads) a second, which keeps an idle session cheap.
 """
 
 from __future__ import annotations

@@ -69,6 +69,7 @@ class CaptureThread:
     def _pace(
         self,
         started: float,
+        paced_from: float,
         tick: float,
         current: int,
         last_input: float,
@@ -77,19 +78,22 @@ class CaptureThread:
     ) -> float:
         """Wait until the next grab is due: the tick (a damage backend: a pointer read
         unless damage came; none where the pointer's moves wake us), ``gap`` after the
-        last grab once damage is pending, the backend's safety check, or soon after an
-        input, a key frame request or a monitor switch, whichever comes first.  Returns
-        the last input time."""
+        last grab that found something (``paced_from``) once damage or a pointer move is
+        pending, the backend's safety check,
+        or soon after a key frame request, a monitor switch or (unless the pointer's
+        moves wake us) an input, whichever comes first.  Returns the last input time."""
         while not self.transport.closed:
             due = started + tick
             if grabber.damage_driven:
                 if grabber.pending():
-                    due = min(due, started + gap)
+                    due = min(due, paced_from + gap)
                 full = grabber.due()
                 if full is not None:
                     due = min(due, full)
             with self._lock:
-                if self._input_at is not None:
+                # (where damage and the pointer's moves wake us, a grab after an input would
+                # only read the pointer: its answer is grabbed as it comes)
+                if self._input_at is not None and not grabber.pointer_driven:
                     due = min(due, max(self._input_at + INPUT_SETTLE_S, started + ACTIVE_PERIOD_S))
                 if self._key_requested or self._monitor_index != current:
                     due = min(due, started + ACTIVE_PERIOD_S)
@@ -99,7 +103,7 @@ class CaptureThread:
             grabber.wait(min(wait, SLEEP_BOUND_S))
             # damage came after the gap (a typed key's event): due whatever else changed,
             # as the next look would find, since the gap's end is among its minima
-            if grabber.damage_driven and grabber.pending() and time.monotonic() >= started + gap:
+            if grabber.damage_driven and grabber.pending() and time.monotonic() >= paced_from + gap:
                 break
         with self._lock:
             if self._input_at is not None:
@@ -149,6 +153,7 @@ class CaptureThread:
         period = 1.0 / self.fps
         unchanged = 0
         last_input = -1e9
+        paced_from = -math.inf  #: the last grab that found something: the gap runs from it
         refresh: float | None = None  #: encoder.refresh_due_in() after the last encode
         codecs: frozenset[str] | None = None  #: the encoder's lossy codecs, as last set
         quality: LossyMode | None = None  #: ... and its mode
@@ -230,6 +235,11 @@ class CaptureThread:
                     return
                 seq = (seq + 1) & 0xFFFFFFFF
                 self.frames_sent += 1
+            # a damage grab that found nothing (a pointer read after a move that moved
+            # nothing, as the agent's clicks make) does not pace the next: the damage that
+            # answers the click is grabbed as it comes, not a gap after the empty grab
+            if changed or shot.damage or not grabber.damage_driven:
+                paced_from = started
             # a damage backend's tick only reads the pointer: it slows down once the pointer
             # is still, whatever damage (typing) keeps happening
             moved = shot.cursor != last_cursor
@@ -254,15 +264,16 @@ class CaptureThread:
             if tick == math.inf and refresh is None:  # (damage and a wake end the waits)
                 pace = Pace(ACTIVE_PERIOD_S, period, ACTIVE_FOR_S, last_input)
                 mon = monitors[current]
-                lane = self._serve_keys(grabber, encoder, mon, seq, started, pace, changes)
+                lane = self._serve_keys(grabber, encoder, mon, seq, paced_from, pace, changes)
                 if lane is None:
                     return
-                seq, started, refresh = lane
+                seq, last, refresh = lane  # (last: the lane's last grab, if it took one)
+                paced_from, started = max(paced_from, last), max(started, last)
                 last_input = pace.last_input
                 gap = pace.gap(time.monotonic())
                 if refresh is not None:  # (an update the lane sent made it lossy)
                     tick = max(refresh, ACTIVE_PERIOD_S)
-            last_input = self._pace(started, tick, current, last_input, grabber, gap)
+            last_input = self._pace(started, paced_from, tick, current, last_input, grabber, gap)
 
     def _serve_keys(
         self, grabber: CaptureBackend, encoder: ScreenEncoder, monitor: Monitor, seq: int,
