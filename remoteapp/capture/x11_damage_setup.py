@@ -132,17 +132,23 @@ class DamageSetup:
 
     def _select_raw_motion(self) -> bool:
         """XInput 2 raw motion on the root: the pointer's moves wake the capture loop, so it
-        need not poll the pointer.  (A warp, XWarpPointer, raises none: it shows at the
-        next grab.)  False where the server has no XInput 2."""
+        need not poll the pointer, grabbed or not.  (A warp, XWarpPointer, raises none: it
+        shows at the next grab.)  False where the server has no XInput 2."""
         self.xi_opcode, self.raw_motion = -1, -1
         try:
             from Xlib.ext import xinput
 
             if not self.d.has_extension("XInputExtension"):
                 return False
-            if self.d.xinput_query_version().major_version < 2:
+            opcode = self.d.query_extension("XInputExtension").major_opcode
+            # 2.2, not python-xlib's 2.0: the server withholds raw events from a 2.0
+            # client while any client grabs the pointer (a drag's implicit grab, a menu)
+            version = xinput.XIQueryVersion(
+                display=self.d.display, opcode=opcode, major_version=2, minor_version=2
+            )
+            if version.major_version < 2:
                 return False
-            self.xi_opcode = self.d.query_extension("XInputExtension").major_opcode
+            self.xi_opcode = opcode
             self.raw_motion = xinput.RawMotion
             mask = [(xinput.AllMasterDevices, xinput.RawMotionMask)]
             self._root.xinput_select_events(mask)

@@ -85,6 +85,8 @@ class InputInjector:
 
     def apply(self, event: PointerMove | PointerButton | Wheel | Key | Text) -> None:
         """Inject one event; unknown key names are logged and skipped, never raised."""
+        if self._xtest is not None and not isinstance(event, Key | Text):
+            self._xtest.settle()  # (the pointer's events go on pynput's other connection)
         match event:
             case PointerMove():
                 self._mouse.position = self._absolute(event.x, event.y)
@@ -182,7 +184,9 @@ class _XTestChars:
     key's cost here (pynput's ``display_manager`` syncs to raise X errors at once).  An
     error (none is expected: the keycodes come from the server's own keymap) arrives
     with the connection's next reply, pynput's or a press's pointer query, and is
-    logged then.  The X server runs the events in order either way."""
+    logged then.  The X server runs one connection's events in order; the pointer's go
+    on pynput's other connection, so the first of them after characters waits for the
+    server to have run those (``settle``)."""
 
     def __init__(self, controller: Any, alt_gr_mask: Any, xtest: Any, x: Any) -> None:
         self._controller = controller
@@ -190,10 +194,22 @@ class _XTestChars:
         self._xtest = xtest
         self._x = x
         self._errors: list[object] = []
+        self._unsettled = False  #: events flushed that the server may not have run yet
 
     def _on_error(self, error: object, request: object = None) -> None:
         if len(self._errors) < 8:  # (bounded: only the first few are logged)
             self._errors.append(error)
+
+    def settle(self) -> None:
+        """Before an event on another connection (the pointer's): the X server has run
+        the characters sent so far, so that a click cannot overtake the text typed
+        before it (one round trip, only after characters)."""
+        if self._unsettled:
+            dm = self._controller._display
+            dm.set_error_handler(self._on_error)
+            dm.sync()
+            self._unsettled = False
+            self._report()
 
     def _report(self) -> None:
         if self._errors:
@@ -241,6 +257,7 @@ class _XTestChars:
                               as_key)  # fmt: skip
         finally:
             dm.flush()
+            self._unsettled = True
             self._report()
 
     def _send(

@@ -83,6 +83,11 @@ class CaptureThread:
         or soon after a key frame request, a monitor switch or (unless the pointer's
         moves wake us) an input, whichever comes first.  Returns the last input time."""
         while not self.transport.closed:
+            with self._lock:
+                input_at = self._input_at
+                switch = self._key_requested or self._monitor_index != current
+            if input_at is not None:  # (the agent is active from this input on)
+                gap = min(gap, ACTIVE_PERIOD_S)
             due = started + tick
             if grabber.damage_driven:
                 if grabber.pending():
@@ -90,13 +95,12 @@ class CaptureThread:
                 full = grabber.due()
                 if full is not None:
                     due = min(due, full)
-            with self._lock:
-                # (where damage and the pointer's moves wake us, a grab after an input would
-                # only read the pointer: its answer is grabbed as it comes)
-                if self._input_at is not None and not grabber.pointer_driven:
-                    due = min(due, max(self._input_at + INPUT_SETTLE_S, started + ACTIVE_PERIOD_S))
-                if self._key_requested or self._monitor_index != current:
-                    due = min(due, started + ACTIVE_PERIOD_S)
+            # (where damage and the pointer's moves wake us, a grab after an input would
+            # only read the pointer: its answer is grabbed as it comes)
+            if input_at is not None and not grabber.pointer_driven:
+                due = min(due, max(input_at + INPUT_SETTLE_S, started + ACTIVE_PERIOD_S))
+            if switch:
+                due = min(due, started + ACTIVE_PERIOD_S)
             wait = due - time.monotonic()
             if wait <= 0:
                 break
@@ -235,10 +239,14 @@ class CaptureThread:
                     return
                 seq = (seq + 1) & 0xFFFFFFFF
                 self.frames_sent += 1
-            # a damage grab that found nothing (a pointer read after a move that moved
-            # nothing, as the agent's clicks make) does not pace the next: the damage that
-            # answers the click is grabbed as it comes, not a gap after the empty grab
-            if changed or shot.damage or not grabber.damage_driven:
+            # a damage grab right after the agent's input that found nothing (a pointer read
+            # after a move that moved nothing, as the injector's clicks make) does not pace
+            # the next: the damage that answers the click is grabbed as it comes, not a gap
+            # after the empty grab.  (Any other grab paces: damage on another monitor,
+            # trimmed away, or the local pointer pushed against the screen's edge, come
+            # at most once a gap.)
+            just_input = started - last_input < ACTIVE_PERIOD_S
+            if changed or shot.damage or not grabber.damage_driven or not just_input:
                 paced_from = started
             # a damage backend's tick only reads the pointer: it slows down once the pointer
             # is still, whatever damage (typing) keeps happening

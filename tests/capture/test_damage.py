@@ -301,6 +301,42 @@ def test_pointer_motion_wakes_the_loop_without_polling(
 
 
 @pytest.mark.display
+def test_pointer_motion_wakes_the_loop_while_another_client_grabs_the_pointer(
+    fbdir_xvfb: FbdirXvfb,
+    painter: Painter,
+    damage_grabber: tuple[DamageGrabber, Clock],
+) -> None:
+    """A drag holds the pointer grabbed (the button's implicit grab), as an open menu
+    does: the X server withholds raw events from an XInput 2.0 client then, so the source
+    asks for 2.2, and the moves still wake the loop."""
+    from Xlib.ext import xtest
+
+    grabber, _ = damage_grabber
+    X = painter.X
+    mon = grabber.monitors()[1]
+    grabber.grab(mon)
+    assert grabber.sync()
+    grabber.grab(mon)
+    assert not grabber.pending()
+    got = painter.win.grab_pointer(
+        False, X.ButtonPressMask, X.GrabModeAsync, X.GrabModeAsync, X.NONE, X.NONE,
+        X.CurrentTime,
+    )  # fmt: skip
+    assert got == X.GrabSuccess
+    try:
+        xtest.fake_input(painter.d, X.MotionNotify, x=222, y=111)
+        painter.d.sync()
+        started = time.monotonic()
+        grabber.wait(10)
+        assert time.monotonic() - started < 5, "the move under the grab did not end the wait"
+        assert grabber.pending()
+        assert grabber.grab(mon).cursor == (222, 111)
+    finally:
+        painter.d.ungrab_pointer(X.CurrentTime)
+        painter.d.sync()
+
+
+@pytest.mark.display
 def test_a_warped_pointer_shows_by_the_next_safety_check(
     fbdir_xvfb: FbdirXvfb,
     painter: Painter,

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pytest
@@ -237,3 +238,44 @@ def test_while_the_agent_types_the_lane_still_serves_the_screens_changes(
         typing.set()
         typist.join(WAIT_S)
     _exact(live, xvfb_display)
+
+
+@pytest.mark.display
+def test_pointer_events_that_move_nothing_are_grabbed_at_most_once_a_gap(
+    live: Live, xvfb_display: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The local pointer pushed against the screen's edge raises raw motion without a
+    move, up to a thousand a second: each wakes the capture thread, and its grab finds
+    nothing.  Only right after the agent's input does such an empty grab leave the next
+    one unpaced (the click's answer then comes at once); otherwise they come at most
+    once a gap (1/30 s here), not once an event."""
+    from Xlib import X
+    from Xlib import display as xdisplay
+    from Xlib.ext import xtest
+
+    _exact(live, xvfb_display)
+    d = xdisplay.Display(xvfb_display)
+    try:
+        xtest.fake_input(d, X.MotionNotify, x=3, y=3)
+        d.sync()
+        _until_update(live, lambda u: u.cursor is not None and (u.cursor.x, u.cursor.y) == (3, 3))
+        grabber = live.customer._grabber
+        assert grabber is not None
+        grabs = 0
+        real = grabber.grab
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            nonlocal grabs
+            grabs += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(grabber, "grab", counted)
+        started = time.monotonic()
+        for _ in range(150):  # (the workload: motion where the pointer is, ~1 ms apart)
+            xtest.fake_input(d, X.MotionNotify, x=3, y=3)
+            d.sync()
+            time.sleep(0.001)
+        spent = time.monotonic() - started
+    finally:
+        d.close()
+    assert grabs <= spent * 30 + 3, f"{grabs} grabs in {spent:.3f} s"
