@@ -44,7 +44,10 @@ CaptureMode = Literal["damage", "poll"]
 class CaptureBackend(Protocol):
     """What the customer's capture loop needs from a backend."""
 
-    damage_driven: bool  #: True: grab when told (``wait``, ``due``), not on a fixed tick
+    @property
+    def damage_driven(self) -> bool:
+        """True: grab when told (``wait``, ``due``), not on a fixed tick."""
+        ...
 
     @property
     def pointer_driven(self) -> bool:
@@ -105,7 +108,7 @@ class DamageSource(Protocol):
     @property
     def reporting(self) -> bool:
         """False once the source reports nothing any more (its connection broke): from
-        then on only the safety check sends changes."""
+        then on every grab compares the whole monitor (``DamageGrabber.damage_driven``)."""
         ...
 
     @property
@@ -147,8 +150,6 @@ class DamageGrabber:
     Not thread-safe, like ScreenGrabber.
     """
 
-    damage_driven = True
-
     def __init__(
         self,
         screen: ScreenGrabber,
@@ -183,7 +184,7 @@ class DamageGrabber:
         kept = self._kept
         if kept is None or monitor is not self._monitor or kept.dropped:
             return None
-        if self._clock() >= self.safety.due:
+        if self._clock() >= self.safety.due or not self._source.reporting:
             return None
         from remoteapp.capture.key_grabs import key_grabs  # (X11's: python-xlib)
 
@@ -208,8 +209,15 @@ class DamageGrabber:
         self._source.wake()
 
     @property
+    def damage_driven(self) -> bool:
+        """Until the source is lost (its connection broke): then the loop grabs on its
+        tick and each grab compares the whole monitor, as polling does, rather than
+        only the safety checks sending changes."""
+        return self._source.reporting
+
+    @property
     def pointer_driven(self) -> bool:
-        return self._source.pointer_events
+        return self._source.pointer_events and self._source.reporting
 
     def pending(self) -> bool:
         return self._source.pending
@@ -260,7 +268,7 @@ class DamageGrabber:
             kept = self._kept = KeptFrames(self._screen, monitor, shot.pixels, two=self.hands_over)
             self._monitor, self._cursor = monitor, shot.cursor
             return CapturedFrame(kept.front, monitor, shot.cursor, shot.timestamp, None, moves)
-        if now >= safety.due:
+        if now >= safety.due or not self._source.reporting:  # (lost: every grab checks)
             self.full_grabs += 1
             dropped = kept.dropped  # (before the read, which takes the turn again)
             frame, changed = kept.read_checked()

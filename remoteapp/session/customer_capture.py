@@ -88,6 +88,8 @@ class CaptureThread:
                 switch = self._key_requested or self._monitor_index != current
             if input_at is not None:  # (the agent is active from this input on)
                 gap = min(gap, ACTIVE_PERIOD_S)
+            if tick == math.inf and not grabber.pointer_driven:
+                break  # (the damage source was lost in a wait: the loop polls from now on)
             due = started + tick
             if grabber.damage_driven:
                 if grabber.pending():
@@ -161,7 +163,6 @@ class CaptureThread:
         refresh: float | None = None  #: encoder.refresh_due_in() after the last encode
         codecs: frozenset[str] | None = None  #: the encoder's lossy codecs, as last set
         quality: LossyMode | None = None  #: ... and its mode
-        pointer_driven = grabber.pointer_driven
         times = self._rate.times  # (its own lock: booked and told of lags without ours)
         while not self.transport.closed:
             # (nearly always a credit is free: no wait, none to tell rate control about)
@@ -254,7 +255,7 @@ class CaptureThread:
             last_cursor = shot.cursor
             unchanged = 0 if (moved if grabber.damage_driven else changed) else unchanged + 1
             active = self._input_at is not None or started - last_input < ACTIVE_FOR_S
-            if pointer_driven:
+            if grabber.pointer_driven:  # (asked each time: a lost damage source polls)
                 # damage and the pointer's moves wake the thread, the safety check is due
                 # by the backend's own clock, input pokes it: a tick would only find nothing
                 # to do, active or not (the agent's input only narrows the gap below)

@@ -169,7 +169,9 @@ def test_a_lost_damage_source_pins_the_shortest_period(
     fbdir_xvfb: FbdirXvfb, painter: Painter
 ) -> None:
     """Another client destroys the DAMAGE object: the source reports nothing more, so
-    the checks alone send changes, every SAFETY_PERIOD_S even on an unchanged screen."""
+    the grabber polls: the loop grabs on its tick (no longer damage- or pointer-driven)
+    and every grab compares the whole monitor, as the checks do, every SAFETY_PERIOD_S
+    even on an unchanged screen.  (Before, only the checks sent changes.)"""
     source: list[XDamageSource] = []
 
     def keep() -> XDamageSource:
@@ -196,6 +198,13 @@ def test_a_lost_damage_source_pins_the_shortest_period(
         shot = grabber.grab(mon)  # the fetch fails: everything, read whole
         pipe.send(shot.pixels, shot.damage)
         assert not source[0].reporting
+        assert not grabber.damage_driven and not grabber.pointer_driven
+        painter.fill(30, 40, 60, 20, 0x0000FF)  # (not reported, and no check is due)
+        painter.d.sync()
+        assert clock.now < (grabber.due() or 0.0)
+        shot = grabber.grab(mon)
+        assert shot.damage
+        assert np.array_equal(pipe.send(shot.pixels, shot.damage), poll.grab(mon).pixels)
         for _ in range(2):
             clock.now = grabber.due() or 0.0
             shot = grabber.grab(mon)

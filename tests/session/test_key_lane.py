@@ -279,3 +279,29 @@ def test_pointer_events_that_move_nothing_are_grabbed_at_most_once_a_gap(
     finally:
         d.close()
     assert grabs <= spent * 30 + 3, f"{grabs} grabs in {spent:.3f} s"
+
+
+@pytest.mark.display
+def test_a_lost_damage_source_leaves_the_customer_polling(
+    live: Live, xvfb_display: str, window: Callable[[int, int, int, int, int], None]
+) -> None:
+    """The damage source's X connection breaks: nothing is reported any more, and the
+    capture loop polls from then on (a change comes at its next tick, not at the next
+    safety check, seconds later)."""
+    from remoteapp.capture.x11_damage import XDamageSource
+
+    _exact(live, xvfb_display)
+    grabber = live.customer._grabber
+    assert grabber is not None
+    source = grabber._source  # type: ignore[attr-defined]
+    assert isinstance(source, XDamageSource)
+    source._sock.shutdown(socket.SHUT_RDWR)  # (the capture thread's wait sees it close)
+    _change(live, window, 0, 96, 8, 16, 0x0C0C0C)
+    assert not source.reporting
+    assert not grabber.damage_driven and not grabber.pointer_driven
+    for i, colour in enumerate((0x102030, 0x203040, 0x304050)):
+        due = grabber.due()
+        assert due is not None
+        _change(live, window, 8 * i, 112, 8, 16, colour)
+        assert time.monotonic() < due, "the change waited for the safety check"
+    _exact(live, xvfb_display)
