@@ -109,7 +109,9 @@ def _end(proc: subprocess.Popen[bytes]) -> None:
 def xvfb(width: int = 1280, height: int = 800, until_exit: bool = False) -> Iterator[str]:
     if not shutil.which("Xvfb"):
         raise RuntimeError("Xvfb is not installed (./dev test installs it)")
-    argv = ["Xvfb", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"]
+    # -noreset: without it Xvfb resets when its last client leaves, and a client that
+    # connects during the reset is dropped (a flaky first connection of the next test).
+    argv = ["Xvfb", "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp", "-noreset"]
     with x_server(argv, until_exit=until_exit) as display:
         yield display
 

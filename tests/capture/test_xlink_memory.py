@@ -45,7 +45,7 @@ def test_out_of_memory_mid_reply_breaks_the_link_or_leaves_it_in_step(
     xvfb_display: str, reader: str
 ) -> None:
     testcapi = pytest.importorskip("_testcapi")
-    keeper = XLink(xvfb_display)  # (Xvfb resets, dropping new clients, when its last goes)
+    keeper = XLink(xvfb_display)  # (a fresh link's replies, to compare with)
     try:
         first, second = keeper.round_trip(LIST_EXTENSIONS), keeper.round_trip(GET_ATOM_NAME)
         faults(xvfb_display, reader == "native", first, second, testcapi)

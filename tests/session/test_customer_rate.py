@@ -46,9 +46,8 @@ def each_sent_times(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def square(xvfb_display: str) -> Iterator[Callable[[int], None]]:
     """A small window of the test's own on the shared display (never its root), and a
-    call that fills it with a colour: damage of a few tiles, a typed key's update.  (One
-    for the module: its connection outlives each run, so Xvfb, without ``-noreset``, does
-    not reset when a run's last client leaves and drop the next run's first connection.)"""
+    call that fills it with a colour: damage of a few tiles, a typed key's update (one for
+    the module)."""
     from Xlib import X
     from Xlib import display as xdisplay
 

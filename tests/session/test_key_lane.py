@@ -41,9 +41,7 @@ class Live:
 @pytest.fixture(scope="module")
 def window(xvfb_display: str) -> Iterator[Callable[[int, int, int, int, int], None]]:
     """A window of the tests' own on the shared display, and a call that fills a part of
-    it with a colour (x, y, w, h, colour).  (One for the module: its connection outlives
-    each test, so Xvfb, without ``-noreset``, does not reset when a test's last client
-    leaves and drop the next one's first connection.)"""
+    it with a colour (x, y, w, h, colour); one for the module."""
     from Xlib import X
     from Xlib import display as xdisplay
 
