@@ -254,7 +254,10 @@ class CaptureThread:
             moved = shot.cursor != last_cursor
             last_cursor = shot.cursor
             unchanged = 0 if (moved if grabber.damage_driven else changed) else unchanged + 1
-            active = self._input_at is not None or started - last_input < ACTIVE_FOR_S
+            # (one rule for the gap, the lane's and this loop's; an input not taken yet
+            # narrows it in ``_pace``)
+            pace = Pace(ACTIVE_PERIOD_S, period, ACTIVE_FOR_S, last_input)
+            active = self._input_at is not None or pace.active(started)
             if grabber.pointer_driven:  # (asked each time: a lost damage source polls)
                 # damage and the pointer's moves wake the thread, the safety check is due
                 # by the backend's own clock, input pokes it: a tick would only find nothing
@@ -269,9 +272,8 @@ class CaptureThread:
             refresh = encoder.refresh_due_in()
             if refresh is not None:  # a lossless refresh is due: grab in time for it
                 tick = min(tick, max(refresh, ACTIVE_PERIOD_S))
-            gap = ACTIVE_PERIOD_S if active else period
+            gap = pace.gap(started)
             if tick == math.inf and refresh is None:  # (damage and a wake end the waits)
-                pace = Pace(ACTIVE_PERIOD_S, period, ACTIVE_FOR_S, last_input)
                 mon = monitors[current]
                 lane = self._serve_keys(grabber, encoder, mon, seq, paced_from, pace, changes)
                 if lane is None:

@@ -56,8 +56,13 @@ class Pace:
     active_for: float
     last_input: float  #: the agent's last input the lane knows of (it answers later ones)
 
+    def active(self, now: float) -> bool:
+        """The agent counts as active at ``now`` (its last input is recent)."""
+        return now - self.last_input < self.active_for
+
     def gap(self, now: float) -> float:
-        return self.active_gap if now - self.last_input < self.active_for else self.calm_gap
+        """The least time from one grab to the next at ``now``."""
+        return self.active_gap if self.active(now) else self.calm_gap
 
 
 def serve_keys(
