@@ -57,6 +57,7 @@ class InputInjector:
         self._held: set[str] = set()  # modifier names (session names) we pressed
         self._down: set[str] = set()  # the other keys we pressed and have not released
         self._buttons: set[str] = set()  # mouse buttons we pressed
+        self._moved_to: tuple[int, int] | None = None  # where we last put the pointer
         self.monitor = monitor
 
     def __enter__(self) -> InputInjector:
@@ -89,9 +90,9 @@ class InputInjector:
             self._xtest.settle()  # (the pointer's events go on pynput's other connection)
         match event:
             case PointerMove():
-                self._mouse.position = self._absolute(event.x, event.y)
+                self._move_to(self._absolute(event.x, event.y))
             case PointerButton():
-                self._mouse.position = self._absolute(event.x, event.y)
+                self._point_at(self._absolute(event.x, event.y))
                 button = getattr(self._mouse_mod.Button, BUTTON_NAMES[event.button])
                 if event.pressed:
                     self._mouse.press(button)
@@ -100,7 +101,7 @@ class InputInjector:
                     self._mouse.release(button)
                     self._buttons.discard(event.button)
             case Wheel():
-                self._mouse.position = self._absolute(event.x, event.y)
+                self._point_at(self._absolute(event.x, event.y))
                 self._mouse.scroll(event.dx, event.dy)
             case Key():
                 self._key(event)
@@ -108,6 +109,19 @@ class InputInjector:
                 for char in event.text[:MAX_TEXT]:
                     self._char(char, True, exact=True)
                     self._char(char, False, exact=True)
+
+    def _move_to(self, at: tuple[int, int]) -> None:
+        self._mouse.position = at
+        self._moved_to = at
+
+    def _point_at(self, at: tuple[int, int]) -> None:
+        """The pointer at ``at`` for a button or the wheel, moved only if it is not there:
+        the viewer moves it there first, and a move that moves nothing still makes motion
+        events (on X, raw motion wakes the capture thread for a grab that finds nothing:
+        two a click).  Asking where it is costs what a move does (a round trip); only
+        where the last move went, as someone at this desktop may have moved it since."""
+        if at != self._moved_to or self._mouse.position != at:
+            self._move_to(at)
 
     def _key(self, event: Key) -> None:
         key = self._resolve(event.key)
@@ -253,37 +267,28 @@ class _XTestChars:
         # not telling them the handler before)
         dm.set_error_handler(self._on_error)
         try:
-            return self._send(dm, x, fake, char, keycode, shift_state, pressed, shift_held,
-                              as_key)  # fmt: skip
-        finally:
+            if not pressed or as_key:
+                fake(dm, x.KeyPress if pressed else x.KeyRelease, keycode)
+                return True
+            state = dm.screen().root.query_pointer().mask  # (a reply: errors come with it)
+            if (state >> 13) & 3 or state & self._alt_gr_mask(dm):
+                return False  # another layout group or AltGr active: pynput's way
+            shifted = bool(state & x.ShiftMask)
+            caps = bool(state & x.LockMask) and char.lower() != char.upper()
+            shift = dm.keysym_to_keycode(0xFFE1)  # Shift_L
+            events: tuple[tuple[int, int], ...]
+            if shifted ^ caps == bool(shift_state & 1):
+                events = ((x.KeyPress, keycode),)
+            elif not shifted:  # needs Shift (or, with Caps Lock, needs it to undo caps)
+                events = ((x.KeyPress, shift), (x.KeyPress, keycode), (x.KeyRelease, shift))
+            elif shift_held:  # the session holds Shift (pressed as Shift_L): lift it
+                events = ((x.KeyRelease, shift), (x.KeyPress, keycode), (x.KeyPress, shift))
+            else:
+                return False  # someone at the customer's keyboard holds Shift
+            for kind, code in events:
+                fake(dm, kind, code)
+            return True
+        finally:  # (whatever was sent leaves now, and its errors come with a later reply)
             dm.flush()
             self._unsettled = True
             self._report()
-
-    def _send(
-        self, dm: Any, x: Any, fake: Any, char: str, keycode: int, shift_state: int,
-        pressed: bool, shift_held: bool, as_key: bool,
-    ) -> bool:  # fmt: skip
-        if not pressed or as_key:
-            fake(dm, x.KeyPress if pressed else x.KeyRelease, keycode)
-            return True
-        state = dm.screen().root.query_pointer().mask  # (a reply: errors come in with it)
-        if (state >> 13) & 3 or state & self._alt_gr_mask(dm):
-            return False  # another layout group or AltGr active: pynput's way
-        shifted = bool(state & x.ShiftMask)
-        caps = bool(state & x.LockMask) and char.lower() != char.upper()
-        want = bool(shift_state & 1)
-        shift = dm.keysym_to_keycode(0xFFE1)  # Shift_L
-        if shifted ^ caps == want:
-            fake(dm, x.KeyPress, keycode)
-        elif not shifted:  # needs Shift (or, with Caps Lock, needs it to undo caps)
-            fake(dm, x.KeyPress, shift)
-            fake(dm, x.KeyPress, keycode)
-            fake(dm, x.KeyRelease, shift)
-        elif shift_held:  # the session holds Shift (pressed as Shift_L): lift it
-            fake(dm, x.KeyRelease, shift)
-            fake(dm, x.KeyPress, keycode)
-            fake(dm, x.KeyPress, shift)
-        else:
-            return False  # someone at the customer's keyboard holds Shift
-        return True
