@@ -140,10 +140,8 @@ class InputInjector:
             self._down.discard(event.key)
         if len(event.key) == 1:
             self._char(event.key, event.pressed, exact=False)
-        elif event.pressed:
-            self._keyboard.press(key)
         else:
-            self._keyboard.release(key)
+            self._pynput_key(key, event.pressed)
 
     def _char(self, char: str, pressed: bool, *, exact: bool) -> None:
         """``exact``: type this very character (Text).  Otherwise (Key) a letter is a key,
@@ -152,26 +150,29 @@ class InputInjector:
         the character the agent's keyboard produced."""
         control = CONTROL_CHARS.get(char)
         if control is not None:
-            key = getattr(self._keyboard_mod.Key, control)
-            (self._keyboard.press if pressed else self._keyboard.release)(key)
+            self._pynput_key(getattr(self._keyboard_mod.Key, control), pressed)
             return
         as_key = not exact and char.lower() != char.upper()
         if self._xtest is not None and self._xtest.send(
             char.lower() if as_key else char, pressed, "shift" in self._held, as_key=as_key
         ):
             return
-        key = self._keyboard_mod.KeyCode.from_char(char)
+        self._pynput_key(self._keyboard_mod.KeyCode.from_char(char), pressed)
+
+    def _pynput_key(self, key: Any, pressed: bool) -> None:
+        """pynput's own press or release, which syncs and raises the X errors the sync
+        brings in: characters flushed before it are settled first, so an error of theirs
+        is logged as theirs (as ``_XTestChars`` does) and does not end the session as
+        pynput's (a round trip, only after characters)."""
+        if self._xtest is not None:
+            self._xtest.settle()
         (self._keyboard.press if pressed else self._keyboard.release)(key)
 
     def _sync_modifiers(self, wanted: frozenset[str]) -> None:
         for name in sorted(set(MODIFIER_KEYS) & (wanted ^ self._held)):
             key = self._resolve(name)
-            if name in wanted:
-                self._keyboard.press(key)
-                self._held.add(name)
-            else:
-                self._keyboard.release(key)
-                self._held.discard(name)
+            self._pynput_key(key, name in wanted)
+            (self._held.add if name in wanted else self._held.discard)(name)
 
     def _resolve(self, name: str) -> Any:
         if len(name) == 1:
@@ -184,7 +185,7 @@ class InputInjector:
         for name in sorted(self._down):
             self._key(Key(name, False))
         for name in sorted(self._held):
-            self._keyboard.release(self._resolve(name))
+            self._pynput_key(self._resolve(name), False)
         self._held.clear()
         for button in sorted(self._buttons):
             self._mouse.release(getattr(self._mouse_mod.Button, BUTTON_NAMES[button]))
@@ -217,7 +218,8 @@ class _XTestChars:
     def settle(self) -> None:
         """Before an event on another connection (the pointer's): the X server has run
         the characters sent so far, so that a click cannot overtake the text typed
-        before it (one round trip, only after characters)."""
+        before it; and before pynput's own key calls, so that their errors come in
+        here (one round trip, only after characters)."""
         if self._unsettled:
             dm = self._controller._display
             dm.set_error_handler(self._on_error)
