@@ -41,6 +41,12 @@ if TYPE_CHECKING:
 
 #: ``LossyPlanner.small_lane``'s answer without a planner: every rectangle goes raw
 _NO_PLANNER: Final = (NEVER_LOSSY, Rect, None)
+#: A typed key's damage box is the 64-px tiles its glyph and caret touch: four, 128x128,
+#: where they straddle a tile corner, the motion search's area exactly.  The small path
+#: takes bounds up to that area: the general path would search such a box only if its
+#: changes spanned all of it, or try a scroll's last shifts on it (a scrolled area of
+#: four tiles at most then goes as raw rectangles; the viewer's pixels are the same).
+SMALL_BELOW: Final = MOTION_MIN_AREA + 1
 
 
 class EncodeStats(NamedTuple):
@@ -185,7 +191,7 @@ class ScreenEncoder:
             update = None if small_tried else self._small(frame, ref, damage, cursor, adopting)
             if update is not None:
                 return update
-            rects = small_box_rects(frame, ref, damage, MOTION_MIN_AREA)
+            rects = small_box_rects(frame, ref, damage, SMALL_BELOW)
             if rects is not None:  # (the planner's turn, or no C extension)
                 return self._finish(frame, ref, rects, [], cursor, adopting)
         ops: list[Op] = []
@@ -259,7 +265,7 @@ class ScreenEncoder:
             return None
         height, width = frame.shape[:2]
         got = packer.encode_small(
-            frame, ref, width, height, damage, cursor, self._seq, MOTION_MIN_AREA, *lane
+            frame, ref, width, height, damage, cursor, self._seq, SMALL_BELOW, *lane
         )
         if got is None:
             return None
