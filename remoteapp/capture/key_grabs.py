@@ -73,6 +73,11 @@ class KeyGrabs:
         self._safety = safety
         self._left, self._top = monitor.left, monitor.top
         self.cursor = cursor  #: where the pointer is: any move of it ends the lane
+        assert x11_link.native is not None  # (lane_parts: only with the C extension)
+        self._native = x11_link.native
+        #: the last frame taken is the encoder's reference now (``KeptFrames.adopted``:
+        #: its changed rectangles)
+        self.adopted: Callable[[Sequence[Rect]], None] = kept.adopted
 
     def take(
         self, started: float, gap: Callable[[], float], keep_on: Callable[[], bool]
@@ -82,11 +87,8 @@ class KeyGrabs:
         loop must look (the connection handed back first).  A grab that found nothing
         new waits again; so does a wake for which ``keep_on()`` says so (asked only when
         nothing else came with it; ``gap()`` is asked again after it)."""
-        waits, source, safety = self._waits, self._source, self._safety
-        event_fd, wake_fd, damage_event, xi_opcode, raw_motion = waits
-        native = x11_link.native
-        assert native is not None  # (lane_parts: only with the C extension)
-        clock = self._clock
+        event_fd, wake_fd, damage_event, xi_opcode, raw_motion = self._waits
+        source, safety, native, clock = self._source, self._safety, self._native, self._clock
         while True:
             timeout = min(safety.due - clock(), WAIT_BOUND_S)
             if timeout <= 0:
@@ -150,7 +152,3 @@ class KeyGrabs:
             source.saw(0, None, [(x + left, y + top, w, h) for x, y, w, h in boxes], read=False)
             return None
         return boxes  # type: ignore[return-value]  # (read: the C made them ``Rect``s)
-
-    def adopted(self, changed: Sequence[Rect]) -> None:
-        """The last frame taken is the encoder's reference now (``KeptFrames.adopted``)."""
-        self._kept.adopted(changed)

@@ -8,6 +8,7 @@ caller does with its frame buffers afterwards.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Final, NamedTuple
@@ -60,6 +61,11 @@ class EncodeStats(NamedTuple):
     body_bytes: int
     update_bytes: int
     lossy: int = 0  #: of ``rects``, how many went through a lossy codec
+
+
+#: ``EncodeStats`` of a tuple of all its fields, in C (the class's own ``__new__`` is
+#: Python, generated: a frame per update)
+_stats_of: Final = functools.partial(tuple.__new__, EncodeStats)
 
 
 class ScreenEncoder:
@@ -276,7 +282,7 @@ class ScreenEncoder:
             planner.tracker.counted(rects)  # type: ignore[union-attr]  # (lane: a planner)
         self._seq = (self._seq + 1) & 0xFFFFFFFF
         self._took(frame, ref, rects, adopting)
-        self.last_stats = EncodeStats(False, 0, len(rects), raw_len, body_len, len(update))
+        self.last_stats = _stats_of((False, 0, len(rects), raw_len, body_len, len(update), 0))
         return update
 
     def _took(self, frame: Pixels, ref: Pixels, rects: list[Rect], adopting: bool) -> None:
