@@ -224,3 +224,29 @@ def test_after_an_exception_the_next_update_is_a_key_frame(stream: object) -> No
         encoder.encode(second[:, :, :3])  # (not a BGRA frame)
     encoder.encode(second, damage=[Rect(0, 0, 16, 16)])
     assert encoder.last_stats is not None and encoder.last_stats.key
+
+
+def test_a_key_over_a_tile_corner_takes_the_small_path(stream: object) -> None:
+    """A glyph and its caret over a corner of the 64-px tiles damage those four tiles,
+    128x128: the motion search's area exactly.  The small path takes that box (it went
+    the general way, some 70 Python lines more a key), with the general path's bytes."""
+    frame = texty(256, 256, 1)
+    lane, plain = ScreenEncoder(), ScreenEncoder()
+    plain._small = lambda *args: None  # type: ignore[method-assign]
+    taken: list[bytes | None] = []
+    real = lane._small
+
+    def counted(*args: object) -> bytes | None:
+        taken.append(real(*args))  # type: ignore[arg-type]
+        return taken[-1]
+
+    lane._small = counted  # type: ignore[method-assign, assignment]
+    for encoder in (lane, plain):
+        encoder.encode(frame.copy(), adopt=True)
+    key = frame.copy()
+    key[58:70, 60:67] = texty(12, 7, 5)  # (over the corner at (64, 64))
+    box = [Rect(0, 0, 128, 128)]
+    assert MOTION_MIN_AREA == 128 * 128
+    assert lane.encode_key(key.copy(), None, box) == plain.encode_key(key.copy(), None, box)
+    assert len(taken) == 1 and taken[0] is not None
+    assert lane.changed == plain.changed
