@@ -16,6 +16,18 @@ static void books_lock(PyThread_type_lock lock) {
     }
 }
 
+/* ``args`` holds ``n`` arguments, else TypeError (CPython's own words for a METH_VARARGS
+ * call's count).  Checked before ``ready``: a wrong count is a TypeError whatever the
+ * object's state, as Python's own calls bind their arguments before the body runs (and
+ * as METH_O and METH_NOARGS calls are refused), so the Python books answer the same. */
+static int books_arity(PyObject *args, const char *name, Py_ssize_t n) {
+    Py_ssize_t given = PyTuple_GET_SIZE(args);
+    if (given == n)
+        return 1;
+    PyErr_Format(PyExc_TypeError, "%s() takes exactly %zd arguments (%zd given)", name, n, given);
+    return 0;
+}
+
 /* An "O&" converter: a Python int in [0, 2^32), else ValueError (never truncated). */
 static int books_seq(PyObject *obj, void *out) {
     if (!PyLong_Check(obj)) {

@@ -156,7 +156,8 @@ static PyObject *SentTimes_sent(SentTimes *self, PyObject *args) {
     uint32_t seq;
     long long nbytes;
     double at;
-    if (!ready(self) || !PyArg_ParseTuple(args, "O&Ld:sent", books_seq, &seq, &nbytes, &at))
+    if (!books_arity(args, "sent", 3) || !ready(self) ||
+        !PyArg_ParseTuple(args, "O&Ld:sent", books_seq, &seq, &nbytes, &at))
         return NULL;
     if (nbytes < 0) {
         PyErr_SetString(PyExc_ValueError, "nbytes is not negative");
@@ -171,7 +172,8 @@ static PyObject *SentTimes_sent(SentTimes *self, PyObject *args) {
 static PyObject *SentTimes_local(SentTimes *self, PyObject *args) {
     uint32_t seq;
     double lag;
-    if (!ready(self) || !PyArg_ParseTuple(args, "O&d:local", books_seq, &seq, &lag))
+    if (!books_arity(args, "local", 2) || !ready(self) ||
+        !PyArg_ParseTuple(args, "O&d:local", books_seq, &seq, &lag))
         return NULL;
     books_lock(self->lock);
     local_locked(self, seq, lag);

@@ -62,8 +62,10 @@ class PySentTimes:
     """The books in Python, with a lock of their own (threads call them directly).
 
     One made without ``__init__`` (``cls.__new__(cls)``) refuses every call with the C
-    books' RuntimeError, before it parses any argument: each call's first read of what
-    ``__init__`` sets fails, and the ``except`` costs nothing until it does."""
+    books' RuntimeError, before it reads any argument's value: each call's first read of
+    what ``__init__`` sets fails, and the ``except`` costs nothing until it does.  A wrong
+    count of arguments is a TypeError before that, as for any Python call (the C books
+    count them first too: ``_seq_books.h``, ``books_arity``)."""
 
     def __init__(self, capacity: int) -> None:
         capacity = _long(capacity)  # (parsed first, as the C books parse)

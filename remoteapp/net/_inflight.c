@@ -130,7 +130,8 @@ static void InFlight_dealloc(InFlight *self) {
 static PyObject *InFlight_book(InFlight *self, PyObject *args) {
     uint32_t seq;
     int large;
-    if (!ready(self) || !PyArg_ParseTuple(args, "O&p:book", books_seq, &seq, &large))
+    if (!books_arity(args, "book", 2) || !ready(self) ||
+        !PyArg_ParseTuple(args, "O&p:book", books_seq, &seq, &large))
         return NULL;
     lock(self);
     int booked = book_locked(self, seq, large);

@@ -15,6 +15,7 @@ test_in_flight.py`` runs both).
 
 from __future__ import annotations
 
+import operator
 from collections import deque
 from typing import Protocol
 
@@ -27,6 +28,7 @@ __all__ = ["MAX_WINDOW", "InFlightBooks", "PyInFlight", "native", "new_books"]
 
 MAX_WINDOW = 1024  #: a bound on either window (the C ring's)
 _SEQ_LIMIT = 1 << 32
+_LONG_LIMIT = 1 << 63  #: (the C books' long: the windows)
 
 
 class InFlightBooks(Protocol):
@@ -35,9 +37,9 @@ class InFlightBooks(Protocol):
     @property
     def credits(self) -> int: ...
 
-    def book(self, seq: int, large: bool) -> bool: ...
+    def book(self, seq: int, large: bool, /) -> bool: ...
 
-    def ack(self, seq: int) -> int: ...
+    def ack(self, seq: int, /) -> int: ...
 
     def entries(self) -> list[tuple[int, bool]]: ...
 
@@ -45,59 +47,104 @@ class InFlightBooks(Protocol):
 
 
 class PyInFlight:
-    """The books in Python.  Not thread-safe: its owner's lock guards it."""
+    """The books in Python.  Not thread-safe: its owner's lock guards it.
+
+    It answers every call as the C books do, errors too (``tests/net/test_in_flight.py``):
+    a wrong count of arguments, or a keyword, is a TypeError before anything else; one
+    made without ``__init__`` (``cls.__new__(cls)``) refuses every other call with the C
+    books' RuntimeError before it reads any argument's value; a second ``__init__`` is
+    refused (it would lose the books)."""
 
     def __init__(self, window: int, small_window: int) -> None:
+        window, small_window = _long(window), _long(small_window)  # (as the C books parse)
+        if hasattr(self, "_books"):
+            raise RuntimeError("InFlight.__init__ was called already")
         if not (1 <= window <= MAX_WINDOW and 0 <= small_window <= MAX_WINDOW):
             raise ValueError(
                 f"window in [1, {MAX_WINDOW}] and small_window in [0, {MAX_WINDOW}] are needed"
             )
         self._window = window
         self._small_window = small_window
-        self._books: deque[tuple[int, bool]] = deque()
         self._large = 0
+        self._books: deque[tuple[int, bool]] = deque()  # (last: it marks the books ready)
 
     @property
     def credits(self) -> int:
-        out = len(self._books)
+        try:
+            out = len(self._books)
+        except AttributeError:
+            raise _unready() from None
         small = self._small_window - out if not self._large else 0
         return max(0, self._window - out, small)
 
-    def book(self, seq: int, large: bool) -> bool:
+    def book(self, seq: int, large: bool, /) -> bool:
         """Book ``seq`` if a credit is free; False, nothing booked, otherwise."""
-        _check(seq)
+        try:
+            books = self._books  # (read first, as the C books check they are ready first)
+        except AttributeError:
+            raise _unready() from None
+        seq = _check(seq)
+        large = bool(large)  # (read whether or not a credit is free, as the C books read it)
         if self.credits <= 0:
             return False
-        self._books.append((seq, bool(large)))
-        self._large += bool(large)
+        books.append((seq, large))
+        self._large += large
         return True
 
-    def ack(self, seq: int) -> int:
+    def ack(self, seq: int, /) -> int:
         """Pop every update up to ``seq``: how many, or 0 (nothing popped) if it is not
         in flight."""
-        _check(seq)
-        if all(booked != seq for booked, _ in self._books):
+        try:
+            books = self._books
+        except AttributeError:
+            raise _unready() from None
+        seq = _check(seq)
+        if all(booked != seq for booked, _ in books):
             return 0
         popped = 0
         while True:
-            booked, large = self._books.popleft()
+            booked, large = books.popleft()
             self._large -= large
             popped += 1
             if booked == seq:
                 return popped
 
     def entries(self) -> list[tuple[int, bool]]:
-        return list(self._books)
+        try:
+            return list(self._books)
+        except AttributeError:
+            raise _unready() from None
 
     def __len__(self) -> int:
-        return len(self._books)
+        try:
+            return len(self._books)
+        except AttributeError:
+            raise _unready() from None
 
 
-def _check(seq: int) -> None:
+def _unready() -> RuntimeError:
+    """What a call to books made without ``__init__`` raises (the C books' error)."""
+    return RuntimeError("InFlight.__init__ was not called")
+
+
+def _check(seq: int) -> int:
+    """``seq`` as a plain int, as the C books read it (a bool or an int subclass is its
+    value: its own ``__eq__`` must not decide which update it is)."""
     if not isinstance(seq, int):
         raise TypeError("a seq is an int")
+    seq = operator.index(seq)
     if not 0 <= seq < _SEQ_LIMIT:
         raise ValueError("a seq is an int in [0, 2**32)")
+    return seq
+
+
+def _long(value: int) -> int:
+    """An int as the C books parse one (a C long): any ``__index__``, never a float; out
+    of range is OverflowError, before any check of its bounds."""
+    value = operator.index(value)
+    if not -_LONG_LIMIT <= value < _LONG_LIMIT:
+        raise OverflowError("Python int too large to convert to C long")
+    return value
 
 
 def new_books(window: int, small_window: int) -> InFlightBooks:

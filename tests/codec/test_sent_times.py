@@ -253,5 +253,48 @@ def test_books_refuse_use_before_init_and_a_second_init(kind: str) -> None:
     assert len(times) == 2  # (still the first capacity)
 
 
+#: calls with a wrong count of arguments, or a keyword (every method is positional-only)
+_MISCALLS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
+    ("sent", (), {}),
+    ("sent", (1,), {}),
+    ("sent", (1, 1), {}),
+    ("sent", (1, 1, 0.0, 9), {}),
+    ("sent", (1, 1), {"at": 0.0}),
+    ("local", (), {}),
+    ("local", (1,), {}),
+    ("local", (1, 0.1, 2), {}),
+    ("local", (1,), {"lag": 0.1}),
+    ("ack", (), {}),
+    ("ack", (1, 2), {}),
+    ("ack", (), {"seq": 1}),
+    ("oldest", (1,), {}),
+    ("entries", (1,), {}),
+]
+
+
+@pytest.mark.parametrize("made", ["bare", "ready"])
+@pytest.mark.parametrize("kind", ["python", "c"])
+def test_a_wrong_count_of_arguments_is_a_type_error_even_before_init(kind: str, made: str) -> None:
+    """Python's convention in both: a call's arguments are counted before its body runs,
+    so a wrong count is a TypeError whatever the books' state.  (The C ones said
+    RuntimeError, not ready, for ``sent`` and ``local`` on books made without
+    ``__init__``: they looked at their state before counting; ``ack``, ``oldest`` and
+    ``entries``, counted by CPython itself, were TypeErrors already.)"""
+    cls: Any = PySentTimes if kind == "python" else native()
+    times = cls.__new__(cls)
+    if made == "ready":
+        times.__init__(4)
+        times.sent(7, 70, 1.0)
+    for name, args, kwargs in _MISCALLS:
+        with pytest.raises(TypeError):
+            getattr(times, name)(*args, **kwargs)
+    if made == "bare":
+        with pytest.raises(RuntimeError, match="__init__ was not called"):
+            times.sent(1, 1, 0.0)  # (still refused: counted, then not ready)
+    else:
+        assert times.entries() == [(7, 70, 1.0, None)]
+        assert not times.reporting
+
+
 def test_new_sent_times_are_the_c_ones_when_built() -> None:
     assert type(new_sent_times(64)) is native()
