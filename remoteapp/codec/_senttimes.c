@@ -27,6 +27,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../_seq_books.h"
@@ -44,8 +45,11 @@ typedef struct {
     Entry *ring; /* ring[(head + i) % cap], i < count */
     long cap, head, count;
     int reporting;
-    PyThread_type_lock lock;
+    PyThread_type_lock lock; /* last: the lane's stand-in in the tests takes it there */
 } SentTimes;
+
+_Static_assert(offsetof(SentTimes, lock) + sizeof(PyThread_type_lock) == sizeof(SentTimes),
+               "the lock is the last field (tests/codec/test_sent_times_contention.py)");
 
 static void unlock(SentTimes *self) { PyThread_release_lock(self->lock); }
 

@@ -22,6 +22,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../_seq_books.h"
@@ -33,8 +34,11 @@ typedef struct {
     uint32_t *seqs;         /* the ring: seqs[(head + i) % cap], i < count */
     unsigned char *large;   /* of them, over SMALL_UPDATE bytes */
     long cap, head, count, large_count, window, small_window;
-    PyThread_type_lock lock;
+    PyThread_type_lock lock; /* last: the lane's stand-in in the tests takes it there */
 } InFlight;
+
+_Static_assert(offsetof(InFlight, lock) + sizeof(PyThread_type_lock) == sizeof(InFlight),
+               "the lock is the last field (tests/net/test_in_flight_contention.py)");
 
 static void lock(InFlight *self) { books_lock(self->lock); }
 

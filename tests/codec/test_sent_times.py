@@ -2,7 +2,8 @@
 (``_senttimes.SentTimes``) and the Python ones give the same answers to any sequence of
 calls; hostile arguments are refused and change nothing.  (Each C call holds the GIL from
 start to end, so Python's threads cannot interleave inside one: the C lock is for the
-native lane, which will book without the GIL, and is tested with it.)"""
+native lane, which will book without the GIL; ``test_sent_times_contention.py`` holds it
+as the lane will.)"""
 
 from __future__ import annotations
 

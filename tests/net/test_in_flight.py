@@ -2,7 +2,7 @@
 the Python ones give the same answers to any sequence of calls; hostile arguments are
 refused.  (Each C call holds the GIL from start to end, so Python's threads cannot
 interleave inside one: the C lock is for the native lane, which will book without the
-GIL, and is tested with it.)"""
+GIL; ``test_in_flight_contention.py`` holds it as the lane will.)"""
 
 from __future__ import annotations
 
