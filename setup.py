@@ -56,7 +56,7 @@ if sys.platform.startswith("linux"):
         Extension(
             "remoteapp.codec._regions",
             ["remoteapp/codec/_regions.c"],
-            depends=["remoteapp/codec/_regions_core.h"],
+            depends=["remoteapp/codec/_regions_core.h", "remoteapp/codec/_photo_core.h"],
             extra_compile_args=FLAGS,
             optional=True,
         ),
@@ -67,6 +67,7 @@ if sys.platform.startswith("linux"):
                 "remoteapp/codec/_zstream.h",
                 "remoteapp/codec/_tilediff_core.h",
                 "remoteapp/codec/_regions_core.h",
+                "remoteapp/codec/_photo_core.h",
                 "remoteapp/_named_tuple.h",
             ],
             extra_compile_args=FLAGS,

@@ -17,6 +17,12 @@
  * (``freq *= decay``), each of those tiles gains 1, and the result is the tiles due
  * for a photo measurement: ``freq >= test_from`` and measured ``retest_every`` or more
  * updates ago.  float32 arithmetic as numpy's, so the same books bit for bit.
+ *
+ *     photo_like(frame, x, y, w, h, equal_max, colours_min) -> bool
+ *
+ * ``regions.photo_like`` of the w x h block at (x, y) of ``frame`` (a C-contiguous
+ * height x width x 4 uint8 array), with its two thresholds: the decision that
+ * ``Stream.encode_small`` takes for a typed key's due tiles, exported to be tested.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -25,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "_photo_core.h"
 #include "_regions_core.h"
 
 #define MAX_RECTS 4096
@@ -121,10 +128,37 @@ end:
     return result;
 }
 
+static PyObject *photo_like(PyObject *self, PyObject *args) {
+    PyObject *frame_obj;
+    Py_buffer frame;
+    long long x, y, w, h, colours_min;
+    double equal_max;
+    if (!PyArg_ParseTuple(args, "OLLLLdL", &frame_obj, &x, &y, &w, &h, &equal_max,
+                          &colours_min) ||
+        PyObject_GetBuffer(frame_obj, &frame, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return NULL;
+    PyObject *result = NULL;
+    if (frame.ndim != 3 || frame.shape[2] != 4 || frame.itemsize != 1 ||
+        (uintptr_t)frame.buf % 4) { /* (read as 32-bit pixels) */
+        PyErr_SetString(PyExc_ValueError, "photo_like: frame is an aligned h x w x 4 array");
+    } else if (x < 0 || y < 0 || w < 0 || h < 0 || x > frame.shape[1] || y > frame.shape[0] ||
+               w > frame.shape[1] - x || h > frame.shape[0] - y) {
+        PyErr_SetString(PyExc_ValueError, "photo_like: the block is off the frame");
+    } else {
+        result = PyBool_FromLong(photo_block(frame.buf, (size_t)frame.shape[1], x, y, w, h,
+                                             equal_max, colours_min));
+    }
+    PyBuffer_Release(&frame);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"count_few", count_few, METH_VARARGS,
      "count_few(freq, tested, changed, frame, decay, test_from, retest_every, tile, "
      "few_max) -> [(ty, tx), ...] | None: a few-tile update's books (see regions)."},
+    {"photo_like", photo_like, METH_VARARGS,
+     "photo_like(frame, x, y, w, h, equal_max, colours_min) -> bool: regions.photo_like "
+     "of a block of the frame (see the module)."},
     {NULL, NULL, 0, NULL},
 };
 

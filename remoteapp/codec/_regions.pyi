@@ -14,3 +14,13 @@ def count_few(
     few_max: int,
     /,
 ) -> list[tuple[int, int]] | None: ...
+def photo_like(
+    frame: object,
+    x: int,
+    y: int,
+    w: int,
+    h: int,
+    equal_max: float,
+    colours_min: int,
+    /,
+) -> bool: ...

@@ -15,13 +15,20 @@
  *
  * ``rects`` are what changed inside the damage boxes (rect_type: a named tuple), as
  * ``tiles.boxes_changed_rects`` has them.  ``tracker``: None, or the region tracker's
- * (freq, tested, frame, decay, test_from, retest_every, tile, few_max) as
- * ``_regions.count_few`` takes them; ``due`` is then what count_few returned (the books
- * kept, the tiles due for a photo measurement), or None when they were not few (the
- * books untouched).  ``update`` is the packed update (``pack_raw``'s, the stream's next
- * block) when nothing is left for the planner: the books kept with none due (or no
- * tracker), and every rectangle's area below raw_max_area; else None, nothing packed,
- * and the caller's planner goes on from ``rects`` and ``due``.
+ * books (``RegionTracker.books``): (frame, freq, tested, decay, test_from,
+ * retest_every, tile, few_max) as ``_regions.count_few`` takes them, then (photo,
+ * equal_max, colours_min): the float32 grid of photo scores and photo_like's two
+ * thresholds.  ``due`` is then what count_few returned (the books kept, the tiles due
+ * for a photo measurement), or None when they were not few (the books untouched).
+ *
+ * ``update`` is the packed update (``pack_raw``'s, the stream's next block) when
+ * nothing is left for the planner: the books kept, every rectangle's area below
+ * raw_max_area, and no due tile photo-like, ``due`` then measured here as
+ * ``RegionTracker._measure`` does (``photo`` halved in float32, ``tested`` the frame).
+ * Else None, nothing packed, nothing measured, and the caller's planner goes on from
+ * ``rects`` and ``due``: a tracker that hands out its books has no photo-like tile,
+ * so a due tile that is one crosses to photo, which is the tracker's to follow (its
+ * region may start); it measures the tiles itself, once.
  *
  * Frames not 4-byte aligned (read as 32-bit pixels here) are the general path's: None.
  * An error raised after the books were kept (the packing's: libzstd, memory) leaves them
@@ -37,6 +44,7 @@
 #include <string.h>
 
 #include "../_named_tuple.h"
+#include "_photo_core.h"
 #include "_regions_core.h"
 #include "_tilediff_core.h"
 #include "_zstream.h"
@@ -110,8 +118,33 @@ static Py_ssize_t small_boxes(PyObject *damage_obj, int width, int height,
     return n;
 }
 
+/* ``RegionTracker._measure`` for the ``ndue`` due tiles (``due`` indexes ``tiles``) of
+ * ``cur`` where none is photo-like: their scores and ``tested`` written, 1; else 0 and
+ * nothing written (the tracker measures them itself, once).  Its books hold no
+ * photo-like tile (score under 0.5), so a photo-like one would cross to photo. */
+static int measure_due(const uint32_t *cur, int width, int height, float *photo,
+                       int64_t *tested, long long cols, long long tile,
+                       const long long (*tiles)[2], const int *due, int ndue, long long frame,
+                       double equal_max, long long colours_min) {
+    for (int k = 0; k < ndue; k++) {
+        long long y = tiles[due[k]][0] * tile, x = tiles[due[k]][1] * tile;
+        long long h = y + tile < height ? tile : height - y; /* (an edge tile: cut) */
+        long long w = x + tile < width ? tile : width - x;
+        if (h >= 8 && w >= 8 &&
+            photo_block(cur, (size_t)width, x, y, w, h, equal_max, colours_min))
+            return 0;
+    }
+    const float half = 0.5f, zero = 0.0f; /* numpy's float32 sum (0.5 * a + 0.5 * 0.0) */
+    for (int k = 0; k < ndue; k++) {
+        Py_ssize_t i = (Py_ssize_t)(tiles[due[k]][0] * cols + tiles[due[k]][1]);
+        photo[i] = half * photo[i] + half * zero;
+        tested[i] = frame;
+    }
+    return 1;
+}
+
 ZS_HIDDEN PyObject *zstream_encode_small(Stream *self, PyObject *args) {
-    Py_buffer cur, ref, freq = {0}, tested = {0};
+    Py_buffer cur, ref, freq = {0}, tested = {0}, photo = {0};
     int width, height;
     uint32_t seq;
     long long motion_min_area, raw_max_area;
@@ -126,8 +159,8 @@ ZS_HIDDEN PyObject *zstream_encode_small(Stream *self, PyObject *args) {
     spans done = {NULL, 0, 0};
     box *pix = NULL;
     PyTypeObject *rect_type = (PyTypeObject *)rect_obj;
-    long long frame_no = 0, retest_every = 0, tile = 0, few_max = 0;
-    double decay = 0, test_from = 0;
+    long long frame_no = 0, retest_every = 0, tile = 0, few_max = 0, colours_min = 0;
+    double decay = 0, test_from = 0, equal_max = 0;
     if (width < 1 || width > MAX_DIMENSION || height < 1 || height > MAX_DIMENSION ||
         cur.len != (Py_ssize_t)width * height * 4 || ref.len != cur.len) {
         PyErr_SetString(PyExc_ValueError, "encode_small: the frames are not width x height "
@@ -141,26 +174,29 @@ ZS_HIDDEN PyObject *zstream_encode_small(Stream *self, PyObject *args) {
     if (named_tuple_type(rect_obj, "encode_small") < 0)
         goto end;
     if (tracker != Py_None) {
-        PyObject *freq_obj, *tested_obj;
+        PyObject *freq_obj, *tested_obj, *photo_obj;
+        const int grid = PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS | PyBUF_FORMAT;
         if (!PyTuple_Check(tracker)) {
             PyErr_SetString(PyExc_TypeError, "encode_small: tracker is a tuple or None");
             goto end;
         }
-        if (!PyArg_ParseTuple(tracker, "OOLddLLL;tracker: (freq, tested, frame, decay, "
-                              "test_from, retest_every, tile, few_max)", &freq_obj,
-                              &tested_obj, &frame_no, &decay, &test_from, &retest_every,
-                              &tile, &few_max))
+        if (!PyArg_ParseTuple(tracker, "LOOddLLLOdL;tracker: (frame, freq, tested, decay, "
+                              "test_from, retest_every, tile, few_max, photo, equal_max, "
+                              "colours_min)", &frame_no, &freq_obj, &tested_obj, &decay,
+                              &test_from, &retest_every, &tile, &few_max, &photo_obj,
+                              &equal_max, &colours_min))
             goto end;
-        if (PyObject_GetBuffer(freq_obj, &freq,
-                               PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0 ||
-            PyObject_GetBuffer(tested_obj, &tested, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        if (PyObject_GetBuffer(freq_obj, &freq, grid) < 0 ||
+            PyObject_GetBuffer(tested_obj, &tested, grid) < 0 ||
+            PyObject_GetBuffer(photo_obj, &photo, grid) < 0)
             goto end;
-        if (freq.ndim != 2 || tested.ndim != 2 || freq.itemsize != 4 ||
-            tested.itemsize != 8 || !is_format(&freq, "f", "=f") ||
-            !is_format(&tested, "l", "q") || freq.shape[0] != tested.shape[0] ||
-            freq.shape[1] != tested.shape[1] || tile <= 0) {
-            PyErr_SetString(PyExc_ValueError, "freq and tested must be C-contiguous grids "
-                                              "(float32, int64) of one shape");
+        if (freq.ndim != 2 || tested.ndim != 2 || photo.ndim != 2 || freq.itemsize != 4 ||
+            tested.itemsize != 8 || photo.itemsize != 4 || !is_format(&freq, "f", "=f") ||
+            !is_format(&tested, "l", "q") || !is_format(&photo, "f", "=f") ||
+            freq.shape[0] != tested.shape[0] || freq.shape[1] != tested.shape[1] ||
+            photo.shape[0] != freq.shape[0] || photo.shape[1] != freq.shape[1] || tile <= 0) {
+            PyErr_SetString(PyExc_ValueError, "freq, tested and photo must be C-contiguous "
+                                              "grids (float32, int64, float32) of one shape");
             goto end;
         }
     }
@@ -221,7 +257,10 @@ ZS_HIDDEN PyObject *zstream_encode_small(Stream *self, PyObject *args) {
                                    test_from, retest_every, due);
             if ((due_list = due_tiles((const long long (*)[2])tiles, due, ndue)) == NULL)
                 goto end;
-            raw = raw && ndue == 0;
+            if (raw && ndue) /* (measured only where the update is packed here) */
+                raw = measure_due(cur.buf, width, height, photo.buf, tested.buf, freq.shape[1],
+                                  tile, (const long long (*)[2])tiles, due, ndue, frame_no,
+                                  equal_max, colours_min);
         } else {
             raw = 0; /* (the tracker's numpy books, then the planner) */
         }
@@ -250,6 +289,8 @@ end:
         PyBuffer_Release(&freq);
     if (tested.obj != NULL)
         PyBuffer_Release(&tested);
+    if (photo.obj != NULL)
+        PyBuffer_Release(&photo);
     PyBuffer_Release(&cur);
     PyBuffer_Release(&ref);
     return result;

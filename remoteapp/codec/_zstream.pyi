@@ -31,7 +31,8 @@ class Stream:
         motion_min_area: int,
         raw_max_area: int,
         rect_type: type[Rect],
-        tracker: tuple[object, object, int, float, float, int, int, int] | None,
+        tracker: tuple[int, object, object, float, float, int, int, int, object, float, int]
+        | None,
         /,
     ) -> (
         tuple[bytes | None, list[Rect], list[tuple[int, int]] | None, int, int] | None

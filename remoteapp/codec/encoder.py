@@ -276,9 +276,9 @@ class ScreenEncoder:
         if got is None:
             return None
         update, rects, due, body_len, raw_len = got
-        if update is None:  # (the planner's turn: a tile due for its measure, JPEG's size)
+        if update is None:  # (the planner's turn: a due tile photo-like, JPEG's size)
             return self._finish(frame, ref, rects, [], cursor, adopting, counted=due)
-        if due is not None:
+        if due is not None:  # (its due tiles measured: none photo-like)
             planner.tracker.counted(rects)  # type: ignore[union-attr]  # (lane: a planner)
         self._seq = (self._seq + 1) & 0xFFFFFFFF
         self._took(frame, ref, rects, adopting)

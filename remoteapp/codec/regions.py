@@ -93,11 +93,13 @@ def photo_like(block: Pixels) -> bool:
     return colours >= min(PHOTO_COLOURS_MIN, sample.size // 4)
 
 
-#: ``count_few``'s books (freq, tested, the update's number, DECAY, TEST_FROM,
-#: RETEST_EVERY, TILE, FEW_TILES), as ``RegionTracker.books`` hands them out
+#: ``Stream.encode_small``'s books, as ``RegionTracker.books`` hands them out: the
+#: update's number, then ``count_few``'s (freq, tested, DECAY, TEST_FROM, RETEST_EVERY,
+#: TILE, FEW_TILES), then ``_measure``'s (photo, PHOTO_EQUAL_MAX, PHOTO_COLOURS_MIN)
 TrackerBooks = tuple[
-    npt.NDArray[np.float32], npt.NDArray[np.int64], int, float, float, int, int, int
-]
+    int, npt.NDArray[np.float32], npt.NDArray[np.int64], float, float, int, int, int,
+    npt.NDArray[np.float32], float, int,
+]  # fmt: skip
 
 
 class RegionTracker:
@@ -107,27 +109,33 @@ class RegionTracker:
         self.width, self.height = width, height
         self.need_photo = need_photo
         shape = (-(-height // TILE), -(-width // TILE))
-        self.freq = np.zeros(shape, np.float32)
-        self.photo = np.zeros(shape, np.float32)
+        # (the grids are written in place, never rebound: ``_books`` hands them out)
+        self.freq: Final = np.zeros(shape, np.float32)
+        self.photo: Final = np.zeros(shape, np.float32)
         self._photo_tiles = 0  #: tiles whose ``photo`` is at least 0.5 (photo-like)
         self._frame = 0  #: updates so far
-        self._tested = np.full(shape, -RETEST_EVERY, np.int64)  #: update of each last measure
+        #: the update of each tile's last measure
+        self._tested: Final = np.full(shape, -RETEST_EVERY, np.int64)
+        self._books: Final = (
+            self.freq, self._tested, DECAY, TEST_FROM, RETEST_EVERY, TILE, FEW_TILES,
+            self.photo, PHOTO_EQUAL_MAX, PHOTO_COLOURS_MIN,
+        )  # fmt: skip
         self._recent: deque[list[Rect]] = deque(maxlen=HISTORY)
         self.regions: list[Region] = []
         self._generation = 0
 
     def books(self) -> TrackerBooks | None:
-        """What ``count_few`` takes for the next update (``Stream.encode_small`` keeps
-        the books of a typed key's so), where ``update`` would end with its counts (no
-        region, nothing photo-like); None where it would not."""
+        """What ``Stream.encode_small`` takes to keep a typed key's books for the next
+        update (``count_few``'s, and ``_measure``'s of its due tiles where none turns
+        photo-like), where ``update`` would end with them (no region, nothing
+        photo-like); None where it would not."""
         if self.regions or not self.need_photo or self._photo_tiles:
             return None
-        return (self.freq, self._tested, self._frame + 1, DECAY, TEST_FROM, RETEST_EVERY, TILE,
-                FEW_TILES)  # fmt: skip
+        return (self._frame + 1, *self._books)
 
     def counted(self, changed: list[Rect]) -> None:
-        """``update``'s end for an update whose counts ``books`` had kept, none due: the
-        regions are none and stay none."""
+        """``update``'s end for an update whose books ``Stream.encode_small`` kept (its
+        due tiles measured, none photo-like): the regions are none and stay none."""
         self._frame += 1
         self._recent.append(changed)
 
@@ -154,7 +162,7 @@ class RegionTracker:
                 if due:
                     self._measure(frame, due)
                 return self._after(changed, now)
-        self.freq *= DECAY
+        np.multiply(self.freq, DECAY, out=self.freq)  # (``*=``: in place, as Final allows)
         few = _few_tiles(changed, self.freq.shape)
         if few is None:
             hit = np.zeros(self.freq.shape, bool)
