@@ -86,9 +86,10 @@ class LossyPlanner:
         from remoteapp.codec import vp8_codec
 
         self._clock = clock
-        self.mode = mode
-        self._use_vp8 = vp8_codec.CAPABILITY in codecs and vp8_codec.VP8.supported
-        self._use_jpeg = JPEG_CAPABILITY in codecs and JPEG.supported
+        # (fixed for the planner's life, a new one for a new mode or codecs: ``_lane``)
+        self.mode: Final = mode
+        self._use_vp8: Final = vp8_codec.CAPABILITY in codecs and vp8_codec.VP8.supported
+        self._use_jpeg: Final = JPEG_CAPABILITY in codecs and JPEG.supported
         self._vp8: vp8_codec.Vp8Coder | None = None
         self._jpeg = JpegCoder()
         self.tracker = RegionTracker(width, height, need_photo=mode is not LossyMode.SPEED)
@@ -105,6 +106,13 @@ class LossyPlanner:
         #: bits/s of a 640x360 region (rate control); others scale by area ** REGION_SCALE
         self.bitrate = vp8_codec.DEFAULT_BITRATE
         self.refresh_budget = REFRESH_BUDGET  #: pixels per update (rate control)
+        jpeg = self._use_jpeg and mode is not LossyMode.QUALITY
+        #: ``small_lane``'s area from which a rectangle may go JPEG
+        self._raw_max: Final = JPEG_MIN_AREA // 4 if jpeg else NEVER_LOSSY
+        #: ``small_lane``'s answer where ``plan`` asks the tracker nothing, else None
+        self._lane: Final = (
+            (self._raw_max, Rect, None) if mode is LossyMode.QUALITY or not self._use_vp8 else None
+        )
 
     @property
     def exact(self) -> bool:
@@ -175,12 +183,10 @@ class LossyPlanner:
         on the viewer or being coded, a region, a photo-like tile)."""
         if not self._clean_known or self._generations:
             return None
-        jpeg = self._use_jpeg and self.mode is not LossyMode.QUALITY
-        raw_max = JPEG_MIN_AREA // 4 if jpeg else NEVER_LOSSY
-        if self.mode is LossyMode.QUALITY or not self._use_vp8:
-            return raw_max, Rect, None  # (plan asks the tracker nothing)
+        if self._lane is not None:
+            return self._lane
         books = self.tracker.books()
-        return None if books is None else (raw_max, Rect, books)
+        return None if books is None else (self._raw_max, Rect, books)
 
     def plan(
         self,
