@@ -68,8 +68,12 @@ class InputInjector:
 
     def close(self) -> None:
         """Release what we hold and close pynput's X connections now, while the display
-        is alive (pynput's own ``__del__`` would close them at exit, maybe too late)."""
+        is alive (pynput's own ``__del__`` would close them at exit, maybe too late).
+        The releases are run by the X server before it returns (settled: a client that
+        looks next finds no key held)."""
         self.release_all()
+        if self._xtest is not None:
+            self._xtest.settle()
         for controller in (self._keyboard, self._mouse):
             display = getattr(controller, "_display", None)
             if display is not None:

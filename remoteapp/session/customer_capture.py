@@ -236,10 +236,10 @@ class CaptureThread:
                 # update): it starts out after ``lag`` s of waiting for this side, not
                 # the link, which rate control does not blame on the link
                 written = functools.partial(times.local, seq)
+                self.frames_sent += 1  # (first: whoever sees it at the viewer finds it counted)
                 if not self.transport.send_update(seq, update, written, SEND_WAIT_S):
                     return
                 seq = (seq + 1) & 0xFFFFFFFF
-                self.frames_sent += 1
             # a damage grab right after the agent's input that found nothing (a pointer read
             # after a move that moved nothing, as the injector's clicks make) does not pace
             # the next: the damage that answers the click is grabbed as it comes, not a gap

@@ -98,11 +98,12 @@ def serve_keys(
             continue  # (drawn again as it was: nothing for the viewer)
         times.sent(seq, len(update), time.monotonic())
         written = functools.partial(times.local, seq)
+        # (counted first: whoever sees the update at the viewer finds it counted)
+        host.frames_sent += 1
+        host.lane_updates += 1
         if not transport.send_update(seq, update, written, send_wait):
             return None
         seq = (seq + 1) & 0xFFFFFFFF
-        host.frames_sent += 1
-        host.lane_updates += 1
         # (only a lossy rectangle leaves something to refresh: the lane starts clean)
         if stats.lossy and encoder.refresh_due_in() is not None:
             break
