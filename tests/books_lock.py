@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 
 import pytest
 from _pytest.faulthandler import fault_handler_stderr_fd_key
@@ -98,6 +99,55 @@ def bounded(config: pytest.Config) -> Iterator[None]:
         yield
     finally:
         faulthandler.cancel_dump_traceback_later()
+
+
+@pytest.fixture
+def bounded_test(pytestconfig: pytest.Config) -> Iterator[None]:
+    """``bounded`` around a test (a module takes it with ``usefixtures``)."""
+    with bounded(pytestconfig):
+        yield
+
+
+def every_call_waits(lane: LaneLock, calls: dict[str, Callable[[], object]]) -> dict[str, object]:
+    """Each of ``calls`` from its own thread while the lane holds the lock: every one is
+    seen waiting on the lock itself and none has answered (the test thread running all
+    along); let go, their answers by name."""
+    answers: dict[str, object] = {}
+    crew = Crew()
+    for name, call in calls.items():
+        crew.add(name, partial(_answer, answers, name, call))
+    lane.take()
+    try:
+        for thread in crew.threads:
+            thread.start()
+        until(lambda: len(lane.waiting(crew.threads)) == len(calls), "every call waits")
+        assert answers == {}
+    finally:
+        lane.release()
+    crew.join()
+    return answers
+
+
+def run_with_turns(
+    turns: Turns, writer: Callable[[int], None], writers: int, reader: Callable[[], None]
+) -> None:
+    """``writers`` writers (``writer(w)``) and one reader hammer the books while the lane
+    takes its ``turns`` (from its own thread) when the writers ask; all joined, bounded."""
+    crew = Crew()
+    workers = [crew.add(f"writer-{w}", partial(writer, w)) for w in range(writers)]
+    workers.append(crew.add("reader", reader))
+    lane = crew.add("lane", lambda: turns.run(workers))
+    lane.start()
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join(WAIT_S)
+    turns.stop()
+    crew.join()
+
+
+def _answer(answers: dict[str, object], name: str, call: Callable[[], object]) -> None:
+    answers[name] = call()
 
 
 def until(check: Callable[[], bool], what: str) -> None:

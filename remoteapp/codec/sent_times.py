@@ -17,6 +17,8 @@ import threading
 from dataclasses import dataclass
 from typing import Protocol
 
+from remoteapp.seq_books import as_long, check_seq
+
 try:  # the C books (setup.py); without them, PySentTimes below
     from remoteapp.codec import _senttimes as native
 except ImportError:  # pragma: no cover - depends on the build
@@ -25,8 +27,6 @@ except ImportError:  # pragma: no cover - depends on the build
 __all__ = ["MAX_CAPACITY", "PySentTimes", "SentTimesBooks", "native", "new_sent_times"]
 
 MAX_CAPACITY = 1024  #: a bound on the books (the C ring's)
-_SEQ_LIMIT = 1 << 32
-_LONG_LIMIT = 1 << 63  #: (the C books' long and long long: capacity, nbytes)
 
 #: an entry: (seq, nbytes, sent at, lag or None while not known)
 Entry = tuple[int, int, float, "float | None"]
@@ -68,7 +68,7 @@ class PySentTimes:
     count them first too: ``_seq_books.h``, ``books_arity``)."""
 
     def __init__(self, capacity: int) -> None:
-        capacity = _long(capacity)  # (parsed first, as the C books parse)
+        capacity = as_long(capacity)  # (parsed first, as the C books parse)
         if hasattr(self, "_books"):  # (as the C books: a second one would lose them)
             raise RuntimeError("SentTimes.__init__ was called already")
         if not 1 <= capacity <= MAX_CAPACITY:
@@ -92,8 +92,8 @@ class PySentTimes:
             lock = self._lock  # (read first, as the C books check they are ready first)
         except AttributeError:
             raise _unready() from None
-        seq = _check(seq)
-        nbytes = _long(nbytes)
+        seq = check_seq(seq)
+        nbytes = as_long(nbytes)
         at = _seconds(at)
         if nbytes < 0:
             raise ValueError("nbytes is not negative")
@@ -112,7 +112,7 @@ class PySentTimes:
             lock = self._lock
         except AttributeError:
             raise _unready() from None
-        seq = _check(seq)
+        seq = check_seq(seq)
         lag = _seconds(lag)
         with lock:
             self._reporting = True
@@ -127,7 +127,7 @@ class PySentTimes:
             lock = self._lock
         except AttributeError:
             raise _unready() from None
-        seq = _check(seq)
+        seq = check_seq(seq)
         with lock:
             if seq not in self._books:
                 return None
@@ -167,26 +167,6 @@ class PySentTimes:
 def _unready() -> RuntimeError:
     """What a call to books made without ``__init__`` raises (the C books' error)."""
     return RuntimeError("SentTimes.__init__ was not called")
-
-
-def _check(seq: int) -> int:
-    """``seq`` as a plain int, as the C books read it (a bool or an int subclass is its
-    value: its own ``__eq__`` or ``__hash__`` must not decide which entry it is)."""
-    if not isinstance(seq, int):
-        raise TypeError("a seq is an int")
-    seq = operator.index(seq)
-    if not 0 <= seq < _SEQ_LIMIT:
-        raise ValueError("a seq is an int in [0, 2**32)")
-    return seq
-
-
-def _long(value: int) -> int:
-    """An int as the C books parse one (a C long): any ``__index__``, never a float; out
-    of range is OverflowError, before any check of its sign."""
-    value = operator.index(value)
-    if not -_LONG_LIMIT <= value < _LONG_LIMIT:
-        raise OverflowError("Python int too large to convert to C long")
-    return value
 
 
 def _seconds(value: float) -> float:

@@ -15,9 +15,10 @@ test_in_flight.py`` runs both).
 
 from __future__ import annotations
 
-import operator
 from collections import deque
 from typing import Protocol
+
+from remoteapp.seq_books import as_long, check_seq
 
 try:  # the C books (setup.py); without them, PyInFlight below
     from remoteapp.net import _inflight as native
@@ -27,8 +28,6 @@ except ImportError:  # pragma: no cover - depends on the build
 __all__ = ["MAX_WINDOW", "InFlightBooks", "PyInFlight", "native", "new_books"]
 
 MAX_WINDOW = 1024  #: a bound on either window (the C ring's)
-_SEQ_LIMIT = 1 << 32
-_LONG_LIMIT = 1 << 63  #: (the C books' long: the windows)
 
 
 class InFlightBooks(Protocol):
@@ -56,7 +55,7 @@ class PyInFlight:
     refused (it would lose the books)."""
 
     def __init__(self, window: int, small_window: int) -> None:
-        window, small_window = _long(window), _long(small_window)  # (as the C books parse)
+        window, small_window = as_long(window), as_long(small_window)  # (as the C books parse)
         if hasattr(self, "_books"):
             raise RuntimeError("InFlight.__init__ was called already")
         if not (1 <= window <= MAX_WINDOW and 0 <= small_window <= MAX_WINDOW):
@@ -83,7 +82,7 @@ class PyInFlight:
             books = self._books  # (read first, as the C books check they are ready first)
         except AttributeError:
             raise _unready() from None
-        seq = _check(seq)
+        seq = check_seq(seq)
         large = bool(large)  # (read whether or not a credit is free, as the C books read it)
         if self.credits <= 0:
             return False
@@ -98,7 +97,7 @@ class PyInFlight:
             books = self._books
         except AttributeError:
             raise _unready() from None
-        seq = _check(seq)
+        seq = check_seq(seq)
         if all(booked != seq for booked, _ in books):
             return 0
         popped = 0
@@ -125,26 +124,6 @@ class PyInFlight:
 def _unready() -> RuntimeError:
     """What a call to books made without ``__init__`` raises (the C books' error)."""
     return RuntimeError("InFlight.__init__ was not called")
-
-
-def _check(seq: int) -> int:
-    """``seq`` as a plain int, as the C books read it (a bool or an int subclass is its
-    value: its own ``__eq__`` must not decide which update it is)."""
-    if not isinstance(seq, int):
-        raise TypeError("a seq is an int")
-    seq = operator.index(seq)
-    if not 0 <= seq < _SEQ_LIMIT:
-        raise ValueError("a seq is an int in [0, 2**32)")
-    return seq
-
-
-def _long(value: int) -> int:
-    """An int as the C books parse one (a C long): any ``__index__``, never a float; out
-    of range is OverflowError, before any check of its bounds."""
-    value = operator.index(value)
-    if not -_LONG_LIMIT <= value < _LONG_LIMIT:
-        raise OverflowError("Python int too large to convert to C long")
-    return value
 
 
 def new_books(window: int, small_window: int) -> InFlightBooks:

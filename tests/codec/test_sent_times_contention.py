@@ -10,16 +10,24 @@ call waits there (the books unchanged meanwhile), that the GIL is let go while i
 from __future__ import annotations
 
 import queue
-from collections.abc import Callable, Iterator
-from functools import partial
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from remoteapp.codec import sent_times
 from remoteapp.codec.sent_times import MAX_CAPACITY
-from tests.books_lock import WAIT_S, Crew, LaneLock, Turns, bounded, until
+from tests.books_lock import (
+    WAIT_S,
+    LaneLock,
+    Turns,
+    bounded_test,  # noqa: F401  (the fixture, used by name)
+    every_call_waits,
+    run_with_turns,
+)
 from tests.native import built
+
+pytestmark = pytest.mark.usefixtures("bounded_test")
 
 WRITERS = 3
 PER_WRITER = 300  #: 900 booked in all: under MAX_CAPACITY, so none is dropped
@@ -28,16 +36,6 @@ TURN_EVERY = 50  #: a writer's calls between two of the lane's turns
 
 def native() -> Any:
     return built(sent_times.native, "_senttimes").SentTimes  # type: ignore[attr-defined]
-
-
-def _answer(answers: dict[str, object], name: str, call: Callable[[], object]) -> None:
-    answers[name] = call()
-
-
-@pytest.fixture(autouse=True)
-def _bounded(pytestconfig: pytest.Config) -> Iterator[None]:
-    with bounded(pytestconfig):
-        yield
 
 
 def test_every_call_waits_while_the_lane_holds_the_lock() -> None:
@@ -49,7 +47,6 @@ def test_every_call_waits_while_the_lane_holds_the_lock() -> None:
     times.sent(1, 10, 1.0)
     times.sent(2, 20, 2.0)
     lane = LaneLock(times)
-    answers: dict[str, object] = {}
     calls: dict[str, Callable[[], object]] = {
         "sent": lambda: times.sent(10, 100, 10.0),
         "sent again": lambda: times.sent(11, 110, 11.0),
@@ -60,18 +57,7 @@ def test_every_call_waits_while_the_lane_holds_the_lock() -> None:
         "len": lambda: len(times),
         "reporting": lambda: times.reporting,
     }
-    crew = Crew()
-    for name, call in calls.items():
-        crew.add(name, partial(_answer, answers, name, call))
-    lane.take()
-    try:
-        for thread in crew.threads:
-            thread.start()
-        until(lambda: len(lane.waiting(crew.threads)) == len(calls), "every call waits")
-        assert answers == {}
-    finally:
-        lane.release()
-    crew.join()
+    answers = every_call_waits(lane, calls)
     assert answers["ack"] == [(10, 1.0, None)]
     assert 1 <= answers["len"] <= 4  # type: ignore[operator]
     first, *rest = times.entries()
@@ -112,17 +98,7 @@ def test_threads_hammering_the_books_while_the_lane_cuts_in_keep_them_whole() ->
                 times.oldest()
                 assert len(times) <= MAX_CAPACITY
 
-    crew = Crew()
-    workers = [crew.add(f"writer-{w}", partial(writer, w)) for w in range(WRITERS)]
-    workers.append(crew.add("reader", reader))
-    lane = crew.add("lane", lambda: turns.run(workers))
-    lane.start()
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join(WAIT_S)
-    turns.stop()
-    crew.join()
+    run_with_turns(turns, writer, WRITERS, reader)
 
     assert len(turns.seen) == PER_WRITER // TURN_EVERY
     assert all(turns.seen), turns.seen

@@ -11,15 +11,23 @@ books: the Python ones have no lock, their owner's guards them.)"""
 from __future__ import annotations
 
 import queue
-from collections.abc import Callable, Iterator
-from functools import partial
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from remoteapp.net import in_flight
-from tests.books_lock import WAIT_S, Crew, LaneLock, Turns, bounded, until
+from tests.books_lock import (
+    WAIT_S,
+    LaneLock,
+    Turns,
+    bounded_test,  # noqa: F401  (the fixture, used by name)
+    every_call_waits,
+    run_with_turns,
+)
 from tests.native import built
+
+pytestmark = pytest.mark.usefixtures("bounded_test")
 
 WRITERS = 3
 PER_WRITER = 300  #: 900 booked in all: under WINDOW, so a credit is always free
@@ -31,16 +39,6 @@ def native() -> Any:
     return built(in_flight.native, "_inflight").InFlight  # type: ignore[attr-defined]
 
 
-def _answer(answers: dict[str, object], name: str, call: Callable[[], object]) -> None:
-    answers[name] = call()
-
-
-@pytest.fixture(autouse=True)
-def _bounded(pytestconfig: pytest.Config) -> Iterator[None]:
-    with bounded(pytestconfig):
-        yield
-
-
 def test_every_call_waits_while_the_lane_holds_the_lock() -> None:
     """Each call, from its own thread, is seen blocked on the lock itself while the lane
     holds it, none has answered, and the test thread still runs (so each let the GIL go
@@ -50,7 +48,6 @@ def test_every_call_waits_while_the_lane_holds_the_lock() -> None:
     books.book(1, False)
     books.book(2, False)
     lane = LaneLock(books)
-    answers: dict[str, object] = {}
     calls: dict[str, Callable[[], object]] = {
         "book": lambda: books.book(10, False),
         "book large": lambda: books.book(11, True),
@@ -59,18 +56,7 @@ def test_every_call_waits_while_the_lane_holds_the_lock() -> None:
         "credits": lambda: books.credits,
         "len": lambda: len(books),
     }
-    crew = Crew()
-    for name, call in calls.items():
-        crew.add(name, partial(_answer, answers, name, call))
-    lane.take()
-    try:
-        for thread in crew.threads:
-            thread.start()
-        until(lambda: len(lane.waiting(crew.threads)) == len(calls), "every call waits")
-        assert answers == {}
-    finally:
-        lane.release()
-    crew.join()
+    answers = every_call_waits(lane, calls)
     assert answers["book"] is True
     assert answers["book large"] is True
     assert answers["ack"] == 1
@@ -118,17 +104,7 @@ def test_threads_hammering_the_books_while_the_lane_cuts_in_keep_them_whole() ->
                 popped.append(books.ack(seq))
                 in_order(books.entries())
 
-    crew = Crew()
-    workers = [crew.add(f"writer-{w}", partial(writer, w)) for w in range(WRITERS)]
-    workers.append(crew.add("reader", reader))
-    lane = crew.add("lane", lambda: turns.run(workers))
-    lane.start()
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join(WAIT_S)
-    turns.stop()
-    crew.join()
+    run_with_turns(turns, writer, WRITERS, reader)
 
     assert len(turns.seen) == PER_WRITER // TURN_EVERY
     assert all(turns.seen), turns.seen
