@@ -70,15 +70,24 @@ class InputInjector:
         """Release what we hold and close pynput's X connections now, while the display
         is alive (pynput's own ``__del__`` would close them at exit, maybe too late).
         The releases are run by the X server before it returns (settled: a client that
-        looks next finds no key held)."""
-        self.release_all()
-        if self._xtest is not None:
-            self._xtest.settle()
-        for controller in (self._keyboard, self._mouse):
-            display = getattr(controller, "_display", None)
-            if display is not None:
-                display.close()
-                del controller._display
+        looks next finds no key held).  Never raises: it runs on the way out of a session,
+        maybe one that ended because the X session did, whose error must not be hidden
+        (and a server that is gone holds no key)."""
+        try:
+            self.release_all()
+            if self._xtest is not None:
+                self._xtest.settle()
+        except Exception:  # (Xlib's ConnectionClosedError, an OSError: the display is gone)
+            log.warning("control event=release-failed", exc_info=True)
+        finally:
+            for controller in (self._keyboard, self._mouse):
+                display = getattr(controller, "_display", None)
+                if display is not None:
+                    del controller._display
+                    try:
+                        display.close()
+                    except Exception:  # (flushing to a server that is gone)
+                        log.debug("control event=close-failed", exc_info=True)
 
     def set_monitor(self, left: int, top: int, width: int, height: int) -> None:
         """The shared monitor's rectangle in virtual-desktop coordinates."""
@@ -123,8 +132,9 @@ class InputInjector:
         the viewer moves it there first, and a move that moves nothing still makes motion
         events (on X, raw motion wakes the capture thread for a grab that finds nothing:
         two a click).  Asking where it is costs what a move does (a round trip); only
-        where the last move went, as someone at this desktop may have moved it since."""
-        if at != self._moved_to or self._mouse.position != at:
+        where the last move went, as someone at this desktop may have moved it since.
+        X11 only (elsewhere a move that moves nothing wakes nobody): there it always moves."""
+        if self._xtest is None or at != self._moved_to or self._mouse.position != at:
             self._move_to(at)
 
     def _key(self, event: Key) -> None:

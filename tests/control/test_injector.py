@@ -260,3 +260,25 @@ def test_an_x_error_of_flushed_characters_is_not_raised_by_pynputs_next_key(
         injector.apply(Key("enter", True))  # (pynput's own: it syncs)
         injector.apply(Key("enter", False))
     assert "control event=x-error" in caplog.text
+
+
+@pytest.mark.display
+def test_closing_after_the_x_server_is_gone_does_not_raise(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``close`` runs on the way out of a session, maybe one that ended because the X
+    session did: letting go of a held key there must not raise (it would hide the error
+    that ended the session), and both of pynput's connections are dropped."""
+    from remoteapp.control import InputInjector
+    from tests import displays
+
+    with displays.xvfb(320, 200) as display:
+        monkeypatch.setenv("DISPLAY", display)
+        injector = InputInjector((0, 0, 320, 200))
+        injector.apply(Key("a", True))
+        injector.apply(PointerButton(10, 10, "left", True))
+    with caplog.at_level("WARNING", logger="remoteapp.control"):
+        injector.close()
+    assert "control event=release-failed" in caplog.text
+    assert not hasattr(injector._keyboard, "_display")
+    assert not hasattr(injector._mouse, "_display")
