@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 import gc
 import importlib.util
+import logging
 import os
 import queue
 import socket
@@ -60,9 +61,29 @@ def postgres_cluster() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def xvfb_display() -> Iterator[str]:
+def _shared_xvfb() -> Iterator[tuple[str, displays.InputReset]]:
     with displays.xvfb(1280, 800) as display:
-        yield display
+        reset = displays.InputReset(display)
+        yield display, reset
+        reset.close()
+
+
+@pytest.fixture(scope="session")
+def xvfb_display(_shared_xvfb: tuple[str, displays.InputReset]) -> str:
+    return _shared_xvfb[0]
+
+
+@pytest.fixture(autouse=True)
+def _input_let_go(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test on the shared Xvfb, nothing it held stays held for the next one
+    (``displays.InputReset``); a module's fixtures sharing it are let go of at the end."""
+    yield
+    if "xvfb_display" in request.fixturenames:
+        display, reset = request.getfixturevalue("_shared_xvfb")
+        if undone := reset():
+            logging.getLogger("tests").warning(
+                "%s left held on %s: %s", request.node.nodeid, display, undone
+            )
 
 
 @pytest.fixture(scope="session")

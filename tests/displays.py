@@ -150,3 +150,47 @@ def dual_monitor_xorg() -> Iterator[str]:
             ):
                 subprocess.run(cmd, env=env, check=True, timeout=10, capture_output=True)
             yield display
+
+
+class InputReset:
+    """What a test left held on a shared X server, let go before the next test uses it:
+    keys and buttons down, Caps Lock and Num Lock on (Xvfb runs with ``-noreset``, so
+    its input state carries from test to test: a key a test left down once made the
+    next test's typed text wrong).  Keys only pynput borrowed stay remapped (no test
+    types their old symbols), and the pointer stays where it is (tests put it where they
+    need it)."""
+
+    def __init__(self, name: str) -> None:
+        from Xlib import XK, X, display
+        from Xlib.ext import xtest
+
+        self._d, self._X, self._fake = display.Display(name), X, xtest.fake_input
+        self._locks = [
+            (mask, code)
+            for mask, keysym in ((X.LockMask, XK.XK_Caps_Lock), (X.Mod2Mask, XK.XK_Num_Lock))
+            if (code := self._d.keysym_to_keycode(keysym))
+        ]
+
+    def __call__(self) -> list[str]:
+        """Let go of what is held; what was, for the log."""
+        X, d, undone = self._X, self._d, []
+        for index, byte in enumerate(d.query_keymap()):
+            for bit in range(8):
+                if byte >> bit & 1:
+                    self._fake(d, X.KeyRelease, index * 8 + bit)
+                    undone.append(f"key {index * 8 + bit}")
+        mask = d.screen().root.query_pointer().mask
+        for button in range(1, 6):
+            if mask & (X.Button1Mask << (button - 1)):
+                self._fake(d, X.ButtonRelease, button)
+                undone.append(f"button {button}")
+        for lock, code in self._locks:
+            if mask & lock:
+                self._fake(d, X.KeyPress, code)
+                self._fake(d, X.KeyRelease, code)
+                undone.append(f"lock {code}")
+        d.sync()
+        return undone
+
+    def close(self) -> None:
+        self._d.close()
