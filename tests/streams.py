@@ -80,6 +80,11 @@ class Tap:
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
+    def held(self) -> int:
+        """Bytes the sender wrote that this tap has not taken (they wait at its source:
+        while stalled, what the sender got written before its writes blocked)."""
+        return unread(self._src)
+
     def stall(self) -> None:
         """Stop reading (and delivering) until ``resume``."""
         self._flowing.clear()

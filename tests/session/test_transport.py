@@ -136,10 +136,13 @@ def input_burst(count: int) -> list[Event]:
 
 def stall_writer(agent: End, pair: StreamPair) -> None:
     """The customer's side stops reading; a 1 MiB clipboard text fills every buffer on
-    the way, so the agent's writer is stuck in the middle of it."""
+    the way, so the agent's writer is stuck in the middle of it.  Stuck, not just about
+    to start: taken off the queue, the text is still to be encoded and sealed, and an
+    end that came first would find the writer between records (no half record then)."""
     pair.a_to_b.stall()
     assert agent.transport.send(Clipboard("x" * (1 << 20)))
-    assert _until(lambda: agent.transport.queued == 0)  # taken by the writer, not written
+    assert _until(lambda: agent.transport.queued == 0)  # taken by the writer
+    assert _until(lambda: pair.a_to_b.held() > 1024)  # (more than any small frame)
 
 
 def _until(done: Callable[[], bool], timeout: float = WAIT_S) -> bool:
