@@ -28,7 +28,6 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 
 import pytest
-from _pytest.faulthandler import fault_handler_stderr_fd_key
 
 WAIT_S = 10.0  #: the bound on every wait (a pass takes milliseconds)
 _FUTEX = {"x86_64": 202, "aarch64": 98}.get(platform.machine())  #: its syscall number
@@ -93,12 +92,21 @@ def bounded(config: pytest.Config) -> Iterator[None]:
     no GIL, prints every thread's stack and ends the run.  It prints to pytest's own copy
     of the terminal's stderr (fd 2 is captured, and lost with the run), where there is
     one (a private key: without it, fd 2)."""
-    stderr = config.stash.get(fault_handler_stderr_fd_key, None)
+    stderr = _terminal_stderr(config)
     faulthandler.dump_traceback_later(4 * WAIT_S, exit=True, file=stderr or sys.stderr)
     try:
         yield
     finally:
         faulthandler.cancel_dump_traceback_later()
+
+
+def _terminal_stderr(config: pytest.Config) -> int | None:
+    """pytest's copy of the terminal's stderr, None where this pytest keeps none."""
+    try:
+        from _pytest.faulthandler import fault_handler_stderr_fd_key
+    except ImportError:  # (a private name: a later pytest may move it)
+        return None
+    return config.stash.get(fault_handler_stderr_fd_key, None)
 
 
 @pytest.fixture

@@ -101,8 +101,10 @@ class CustomerSession(CaptureThread):
         self._injector: InputInjector | None = None
         self._input_lock = threading.Lock()  #: the reader applies input, the end closes it
         self.agent_name = ""
+        #: updates handed to the transport (counted before the send, so an update the
+        #: viewer shows is counted; the one a failed send ends the session on is too)
         self.frames_sent = 0
-        self.lane_updates = 0  #: of them, sent by the key lane (tests, bench)
+        self.lane_updates = 0  #: of them, handed over by the key lane (tests, bench)
         self.inputs_applied = 0  #: the agent's input events injected (tests, bench)
 
     def start(self, initial: bytes = b"") -> None:
