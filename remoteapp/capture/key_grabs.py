@@ -80,13 +80,13 @@ class KeyGrabs:
         self.adopted: Callable[[Sequence[Rect]], None] = kept.adopted
 
     def take(
-        self, started: float, gap: Callable[[], float], keep_on: Callable[[], bool]
+        self, started: float, gap: Callable[[float], float], keep_on: Callable[[], bool]
     ) -> tuple[Pixels, tuple[Rect, ...], float] | None:
-        """Wait for the next damage, at least ``gap()`` s after the grab at ``started``, and
-        read it: the frame, its boxes and when the grab began; None when the general
+        """Wait for the next damage, at least ``gap(now)`` s after the grab at ``started``,
+        and read it: the frame, its boxes and when the grab began; None when the general
         loop must look (the connection handed back first).  A grab that found nothing
         new waits again; so does a wake for which ``keep_on()`` says so (asked only when
-        nothing else came with it; ``gap()`` is asked again after it)."""
+        nothing else came with it; ``gap`` is asked again after it, with the time then)."""
         event_fd, wake_fd, damage_event, xi_opcode, raw_motion = self._waits
         source, safety, native, clock = self._source, self._safety, self._native, self._clock
         while True:
@@ -108,9 +108,9 @@ class KeyGrabs:
                 # looked at again)
             now = time.monotonic()
             kept_on = True
-            while kept_on and now < started + gap():  # (a fast typist: a wake ends the gap)
+            while kept_on and now < started + gap(now):  # (a fast typist: a wake ends the gap)
                 try:
-                    woken, _ = native.wait_events(-1, wake_fd, started + gap() - now, RECV_BYTES)
+                    woken, _ = native.wait_events(-1, wake_fd, started + gap(now) - now, RECV_BYTES)
                 except OSError as exc:  # (as ``wait``: the damage seen is in EVERYTHING)
                     source.saw(0, None, error=exc)
                     return None
@@ -129,26 +129,27 @@ class KeyGrabs:
     def _take_boxes(self) -> tuple[Rect, ...] | None:
         """The damage fetched and its boxes read into the back frame; None (the damage
         handed back) where the C read does not take it."""
-        source = self._source
         read = self._kept.box_read(self._lane)
         if read is None:
-            source.saw(SEEN_DAMAGE, None, read=False)
+            self._source.saw(SEEN_DAMAGE, None, read=False)
             return None
         try:
             got = self._link.take_boxes(self._fetch, self._left, self._top, read)
         except Exception as exc:  # the link broke: as ``take_read``, everything, to be safe
-            source.saw(0, None, error=exc)
+            self._source.saw(0, None, error=exc)
             return None
         if got is None:  # (nothing done: the damage is still the server's)
-            source.saw(SEEN_DAMAGE, None, read=False)
+            self._source.saw(SEEN_DAMAGE, None, read=False)
             return None
         boxes, outcome = got
         if outcome is None:  # many rectangles or a wide box (the reply's, as the root's)
-            source.saw(0, None, boxes, read=False)
+            self._source.saw(0, None, boxes, read=False)
             return None
         if not isinstance(outcome, int):  # the read failed: as ``DamageGrabber.grab``
             self._screen.box_lane_failed(outcome)  # (coalesced: the monitor's coordinates)
             left, top = self._left, self._top
-            source.saw(0, None, [(x + left, y + top, w, h) for x, y, w, h in boxes], read=False)
+            self._source.saw(
+                0, None, [(x + left, y + top, w, h) for x, y, w, h in boxes], read=False
+            )
             return None
         return boxes  # type: ignore[return-value]  # (read: the C made them ``Rect``s)

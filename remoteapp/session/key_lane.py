@@ -61,8 +61,9 @@ class Pace:
         return now - self.last_input < self.active_for
 
     def gap(self, now: float) -> float:
-        """The least time from one grab to the next at ``now``."""
-        return self.active_gap if self.active(now) else self.calm_gap
+        """The least time from one grab to the next at ``now`` (``active``'s test inline:
+        the key lane asks once a key)."""
+        return self.active_gap if now - self.last_input < self.active_for else self.calm_gap
 
 
 def serve_keys(
@@ -81,12 +82,9 @@ def serve_keys(
         pace.last_input = max(pace.last_input, at)
         return True
 
-    def gap() -> float:
-        return pace.gap(time.monotonic())
-
     conn = transport.conn
     while conn.credits > 0 and not transport.closed:
-        got = grabs.take(started, gap, keep_on)
+        got = grabs.take(started, pace.gap, keep_on)
         if got is None:
             break
         frame, boxes, started = got
@@ -97,11 +95,10 @@ def serve_keys(
         if not stats.key and not stats.rects and not stats.copies:
             continue  # (drawn again as it was: nothing for the viewer)
         times.sent(seq, len(update), time.monotonic())
-        written = functools.partial(times.local, seq)
         # (counted first: whoever sees the update at the viewer finds it counted)
         host.frames_sent += 1
         host.lane_updates += 1
-        if not transport.send_update(seq, update, written, send_wait):
+        if not transport.send_update(seq, update, functools.partial(times.local, seq), send_wait):
             return None
         seq = (seq + 1) & 0xFFFFFFFF
         # (only a lossy rectangle leaves something to refresh: the lane starts clean)

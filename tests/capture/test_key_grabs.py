@@ -59,7 +59,7 @@ def test_a_failed_read_hands_its_boxes_back_where_they_are(
     painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, 0x00FF00)
     painter.d.sync()
     assert (
-        grabs.take(0.0, lambda: 0.0, lambda: False) is None
+        grabs.take(0.0, lambda now: 0.0, lambda: False) is None
     )  # handed back: the fetch took the damage
     assert grabber._source.pending  # (given back to the source, not left to the server)
     shot = grabber.grab(monitor)  # the general loop's grab (mss reads from now on)
@@ -93,7 +93,7 @@ def test_a_quiet_wait_does_not_end_the_lane(
         return real(*args)  # type: ignore[no-any-return]
 
     monkeypatch.setattr(x11_link.native, "wait_damage", counted)
-    got = grabs.take(0.0, lambda: 0.0, lambda: False)
+    got = grabs.take(0.0, lambda now: 0.0, lambda: False)
     assert got is not None, "the lane ended on a quiet wait"
     assert waits >= 20
 
@@ -125,7 +125,7 @@ def test_a_wake_ends_the_take_unless_the_caller_keeps_on(
         return kept_on
 
     monkeypatch.setattr(x11_link.native, "wait_damage", woken_first)
-    got = grabs.take(0.0, lambda: 0.0, keep_on)
+    got = grabs.take(0.0, lambda now: 0.0, keep_on)
     assert asked == 1
     assert (got is not None) == kept_on
     if got is not None:
@@ -154,7 +154,7 @@ def test_a_wake_kept_on_through_in_the_gap_still_waits_the_gap_out(
     painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, 0x654321)
     painter.d.sync()
     started, gap = time.monotonic(), 0.2
-    got = grabs.take(started, lambda: gap, lambda: True)
+    got = grabs.take(started, lambda now: gap, lambda: True)
     assert woke[0] and got is not None
     assert got[2] >= started + gap  # (the grab began once the gap was over)
 
@@ -179,7 +179,7 @@ def test_a_wake_that_comes_with_a_pointer_move_is_not_kept_on_through(
         d.sync()
     finally:
         d.close()
-    assert grabs.take(0.0, lambda: 0.0, lambda: bool(asked.append(1)) or True) is None
+    assert grabs.take(0.0, lambda now: 0.0, lambda: bool(asked.append(1)) or True) is None
     assert asked == []
 
 
@@ -207,5 +207,5 @@ def test_the_gap_is_asked_again_after_a_wake_kept_on_through(
     painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, 0x0F0F0F)
     painter.d.sync()
     started = time.monotonic()
-    got = grabs.take(started, lambda: gap[0], keep_on)
+    got = grabs.take(started, lambda now: gap[0], keep_on)
     assert got is not None and got[2] < started + 10.0
