@@ -161,10 +161,11 @@ class Writes:
         write turn), never waiting: what the socket does not take at once goes to the
         head of the queue, for the writer thread."""
         channel, twin = self._channel, self._twin
-        sealed = None
-        if channel is not None and twin is not None:  # (else the session ended meanwhile)
-            sealed = self._seal(channel, data, on_write, queued_at)
-        if sealed is None or twin is None:  # (or it has now)
+        if channel is None or twin is None:  # (the session ended meanwhile)
+            self._let_go()
+            return False
+        sealed = self._seal(channel, data, on_write, queued_at)
+        if sealed is None:  # (the seal failed: the session has ended now)
             self._let_go()
             return False
         try:
