@@ -7,10 +7,10 @@
  * in one entry, with the cores of _tilediff.c and _regions.c included as they are:
  *
  *     Stream.encode_small(frame, ref, width, height, damage, cursor, seq,
- *                         motion_min_area, raw_max_area, rect_type, tracker)
+ *                         min_area, max_side, raw_max_area, rect_type, tracker)
  *       -> None          not a small box: the encoder's general path (no damage, its
- *                        bounds' area at least motion_min_area, a box off the frame,
- *                        frames not 4-byte aligned)
+ *                        bounds' area at least min_area unless they fit in max_side x
+ *                        max_side, a box off the frame, frames not 4-byte aligned)
  *       -> (update, rects, due, body_len, raw_len)
  *
  * ``rects`` are what changed inside the damage boxes (rect_type: a named tuple), as
@@ -54,9 +54,10 @@ static int is_format(const Py_buffer *view, const char *a, const char *b) {
 }
 
 /* The damage boxes into *out (PyMem): their count; 0 and *small = 0 when the encoder's
- * general path takes them (as tiles.small_box_rects's None); -1 with an error set. */
-static Py_ssize_t small_boxes(PyObject *damage_obj, int width, int height,
-                              long long motion_min_area, int (**out)[4], int *small) {
+ * general path takes them (as tiles.small_box_rects's None); -1 with an error set.
+ * Small: bounds of an area under min_area, or that fit in max_side x max_side. */
+static Py_ssize_t small_boxes(PyObject *damage_obj, int width, int height, long long min_area,
+                              long long max_side, int (**out)[4], int *small) {
     *small = 0;
     PyObject *seq = PySequence_Tuple(damage_obj); /* (an item's __iter__ may run code) */
     if (seq == NULL)
@@ -109,7 +110,8 @@ static Py_ssize_t small_boxes(PyObject *damage_obj, int width, int height,
             y1 = v[1] + v[3];
     }
     Py_DECREF(seq);
-    if (!inside || (x1 - x0) * (y1 - y0) >= motion_min_area) {
+    long long bw = x1 - x0, bh = y1 - y0;
+    if (!inside || (bw * bh >= min_area && (bw > max_side || bh > max_side))) {
         PyMem_Free(boxes);
         return 0;
     }
@@ -147,12 +149,12 @@ ZS_HIDDEN PyObject *zstream_encode_small(Stream *self, PyObject *args) {
     Py_buffer cur, ref, freq = {0}, tested = {0}, photo = {0};
     int width, height;
     uint32_t seq;
-    long long motion_min_area, raw_max_area;
+    long long min_area, max_side, raw_max_area;
     PyObject *damage, *cursor, *rect_obj, *tracker;
     if (!ready(self) ||
-        !PyArg_ParseTuple(args, "y*y*iiOOO&LLOO:encode_small", &cur, &ref, &width, &height,
-                          &damage, &cursor, to_u32, &seq, &motion_min_area, &raw_max_area,
-                          &rect_obj, &tracker))
+        !PyArg_ParseTuple(args, "y*y*iiOOO&LLLOO:encode_small", &cur, &ref, &width, &height,
+                          &damage, &cursor, to_u32, &seq, &min_area, &max_side,
+                          &raw_max_area, &rect_obj, &tracker))
         return NULL;
     PyObject *result = NULL, *rects = NULL, *due_list = NULL, *packed = NULL;
     int(*boxes)[4] = NULL;
@@ -202,7 +204,7 @@ ZS_HIDDEN PyObject *zstream_encode_small(Stream *self, PyObject *args) {
     }
     int has_cursor = 0, small = 0;
     unsigned cx = 0, cy = 0;
-    Py_ssize_t n = small_boxes(damage, width, height, motion_min_area, &boxes, &small);
+    Py_ssize_t n = small_boxes(damage, width, height, min_area, max_side, &boxes, &small);
     if (n < 0)
         goto end;
     if (!small) {

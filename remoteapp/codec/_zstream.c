@@ -488,7 +488,7 @@ static PyMethodDef Stream_methods[] = {
      "raw_len): a lossless update of the rectangles' pixels (and the cursor), its body the "
      "next flushed block."},
     {"encode_small", (PyCFunction)zstream_encode_small, METH_VARARGS,
-     "encode_small(frame, ref, width, height, damage, cursor, seq, motion_min_area, "
+     "encode_small(frame, ref, width, height, damage, cursor, seq, min_area, max_side, "
      "raw_max_area, rect_type, tracker) -> None | (update, rects, due, body_len, raw_len): "
      "a typed key's update in one call (see _zsmall.c)."},
     {NULL, NULL, 0, NULL},

@@ -28,7 +28,8 @@ class Stream:
         damage: Sequence[Rect],
         cursor: tuple[int, int] | None,
         seq: int,
-        motion_min_area: int,
+        min_area: int,
+        max_side: int,
         raw_max_area: int,
         rect_type: type[Rect],
         tracker: tuple[int, object, object, float, float, int, int, int, object, float, int]

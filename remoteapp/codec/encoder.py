@@ -24,7 +24,7 @@ from remoteapp.codec.motion import Motion, Words, find_motion
 from remoteapp.codec.pixels import Pixels
 from remoteapp.codec.raw_bgra import RAW_BGRA
 from remoteapp.codec.search_backoff import SearchBackoff
-from remoteapp.codec.tiles import TileDiff, as_words, changed_rects, small_box_rects
+from remoteapp.codec.tiles import TILE, TileDiff, as_words, changed_rects, small_box_rects
 from remoteapp.codec.update_format import (
     CopyOp,
     CursorOp,
@@ -42,12 +42,13 @@ if TYPE_CHECKING:
 
 #: ``LossyPlanner.small_lane``'s answer without a planner: every rectangle goes raw
 _NO_PLANNER: Final = (NEVER_LOSSY, Rect, None)
-#: A typed key's damage box is the 64-px tiles its glyph and caret touch: four, 128x128,
-#: where they straddle a tile corner, the motion search's area exactly.  The small path
-#: takes bounds up to that area: the general path would search such a box only if its
-#: changes spanned all of it, or try a scroll's last shifts on it (a scrolled area of
-#: four tiles at most then goes as raw rectangles; the viewer's pixels are the same).
-SMALL_BELOW: Final = MOTION_MIN_AREA + 1
+#: Which damage the small path takes (``min_area, max_side`` of ``small_box_rects`` and
+#: ``encode_small``: ``MOTION_MIN_AREA, SMALL_SIDE``): bounds of an area under the motion
+#: search's, which the general path would not search, and bounds that fit in four tiles,
+#: 128x128, the search's area exactly (a glyph and its caret over a tile corner).  Not
+#: any bounds of that area: a scrolled row of four tiles (256x64) goes the general way,
+#: where the motion search may send it as a copy.
+SMALL_SIDE: Final = 2 * TILE
 
 
 class EncodeStats(NamedTuple):
@@ -197,7 +198,7 @@ class ScreenEncoder:
             update = None if small_tried else self._small(frame, ref, damage, cursor, adopting)
             if update is not None:
                 return update
-            rects = small_box_rects(frame, ref, damage, SMALL_BELOW)
+            rects = small_box_rects(frame, ref, damage, MOTION_MIN_AREA, SMALL_SIDE)
             if rects is not None:  # (the planner's turn, or no C extension)
                 return self._finish(frame, ref, rects, [], cursor, adopting)
         ops: list[Op] = []
@@ -271,7 +272,7 @@ class ScreenEncoder:
             return None
         height, width = frame.shape[:2]
         got = packer.encode_small(
-            frame, ref, width, height, damage, cursor, self._seq, SMALL_BELOW, *lane
+            frame, ref, width, height, damage, cursor, self._seq, MOTION_MIN_AREA, SMALL_SIDE, *lane
         )
         if got is None:
             return None

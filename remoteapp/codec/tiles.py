@@ -70,15 +70,16 @@ def boxes_changed_rects(
 
 
 def small_box_rects(
-    cur: Pixels, ref: Pixels, damage: Sequence[Rect] | None, min_area: int
+    cur: Pixels, ref: Pixels, damage: Sequence[Rect] | None, min_area: int, max_side: int = 0
 ) -> list[Rect] | None:
-    """The changed rectangles of damage whose bounds are smaller than ``min_area`` (a
-    typed key's box: too small for the encoder's motion search), diffed in C; None
-    otherwise, or without the C extension (``TileDiff`` then)."""
+    """The changed rectangles of damage whose bounds are smaller than ``min_area`` or fit
+    in ``max_side`` x ``max_side`` (a typed key's box: ``encoder.SMALL_SIDE``; 0: by
+    area alone), diffed in C; None otherwise, or without the C extension (``TileDiff``
+    then).  ``Stream.encode_small`` takes the same boxes."""
     if not damage:
         return None
     bound = damage[0] if len(damage) == 1 else bounding_box(list(damage))
-    if bound is None or bound.area >= min_area:
+    if bound is None or (bound.area >= min_area and (bound.w > max_side or bound.h > max_side)):
         return None
     return boxes_changed_rects(cur, ref, damage, bound)
 

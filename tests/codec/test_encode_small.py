@@ -3,7 +3,8 @@ region tracker's books and the packing): encoder for encoder, the same updates, 
 ``changed`` and stats, and the same tracker books as without it, over any history of
 keys, photos, videos and pauses, in every lossy mode, adopting or not; it hands the
 planner what is the planner's (a tile due for its measure, a rectangle of JPEG's size);
-it refuses what is not two frames."""
+it takes the boxes its Python twin takes (``tiles.small_box_rects``); it refuses what
+is not two frames."""
 
 from __future__ import annotations
 
@@ -17,14 +18,15 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from remoteapp.codec import ScreenEncoder, zstd_stream
+from remoteapp.codec import ScreenDecoder, ScreenEncoder, tiles, zstd_stream
 from remoteapp.codec.copy_guesses import MOTION_MIN_AREA
+from remoteapp.codec.encoder import SMALL_SIDE
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.lossy import LossyMode
-from remoteapp.codec.tiles import TILE
+from remoteapp.codec.tiles import TILE, small_box_rects
 from remoteapp.codec.vp8_codec import available
 from remoteapp.errors import LocalProtocolError
-from tests.codec.frames import texty
+from tests.codec.frames import noise, texty
 from tests.codec.test_plan_small import HEIGHT, WIDTH, Clock, photo
 from tests.native import built
 
@@ -281,7 +283,7 @@ def test_what_is_not_a_small_box_is_left_to_the_encoder(stream: object) -> None:
     big = MOTION_MIN_AREA
 
     def small(damage: list[Rect]) -> Any:
-        return s.encode_small(cur, ref, 128, 64, damage, None, 0, big, 1 << 62, Rect, None)
+        return s.encode_small(cur, ref, 128, 64, damage, None, 0, big, 0, 1 << 62, Rect, None)
 
     assert small([]) is None
     assert small([Rect(0, 0, 64, 64), Rect(100, 40, 28, 24)]) is not None
@@ -289,10 +291,10 @@ def test_what_is_not_a_small_box_is_left_to_the_encoder(stream: object) -> None:
     assert small([Rect(-1, 0, 8, 8)]) is None
     for far in (2**31, -(2**40), 2**70):  # (any int: off the frame, not an error)
         assert small([Rect(0, 0, 8, 8), Rect(far, 0, 1, 1)]) is None
-    odd_cursor = s.encode_small(cur, ref, 128, 64, [Rect(120, 0, 16, 16)], (1, 2, 3), 0, big,
+    odd_cursor = s.encode_small(cur, ref, 128, 64, [Rect(120, 0, 16, 16)], (1, 2, 3), 0, big, 0,
                                 1 << 62, Rect, None)  # fmt: skip
     assert odd_cursor is None  # (not small: the cursor is the general path's to judge)
-    wide = s.encode_small(cur, ref, 128, 64, [Rect(0, 0, 128, 64)], None, 0, 128 * 64, 1 << 62,
+    wide = s.encode_small(cur, ref, 128, 64, [Rect(0, 0, 128, 64)], None, 0, 128 * 64, 0, 1 << 62,
                           Rect, None)  # fmt: skip
     assert wide is None
     update, rects, due, body, raw = small([Rect(0, 0, 16, 16)])
@@ -305,24 +307,24 @@ def test_bad_frames_and_books_are_refused(stream: object) -> None:
     cur = texty(64, 128, 1)
     box = [Rect(0, 0, 8, 8)]
     with pytest.raises(ValueError, match="width x height"):
-        s.encode_small(cur, cur[:32], 128, 64, box, None, 0, 1, 1, Rect, None)
+        s.encode_small(cur, cur[:32], 128, 64, box, None, 0, 1, 0, 1, Rect, None)
     for seq in (1 << 32, (1 << 64) + 5, -1):  # (range-checked, not masked)
         with pytest.raises(ValueError, match="32-bit"):
-            s.encode_small(cur, cur, 128, 64, box, None, seq, 1, 1, Rect, None)
+            s.encode_small(cur, cur, 128, 64, box, None, seq, 1, 0, 1, Rect, None)
     for not_named in (list, tuple, os.stat_result, int):  # (stat_result: fields of its own)
         with pytest.raises(TypeError, match="named tuple"):
-            s.encode_small(cur, cur, 128, 64, box, None, 0, 1 << 20, 1, not_named, None)  # type: ignore[arg-type]
+            s.encode_small(cur, cur, 128, 64, box, None, 0, 1 << 20, 0, 1, not_named, None)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="tracker"):
-        s.encode_small(cur, cur, 128, 64, box, None, 0, 1 << 20, 1, Rect, [1])  # type: ignore[arg-type]
+        s.encode_small(cur, cur, 128, 64, box, None, 0, 1 << 20, 0, 1, Rect, [1])  # type: ignore[arg-type]
     freq = np.zeros((1, 2), np.float64)  # (not float32)
     tested = np.zeros((1, 2), np.int64)
     with pytest.raises(ValueError, match="float32, int64"):
-        s.encode_small(cur, cur, 128, 64, box, None, 0, 1 << 20, 1, Rect,
+        s.encode_small(cur, cur, 128, 64, box, None, 0, 1 << 20, 0, 1, Rect,
                        (1, freq, tested, 0.75, 1.0, 8, 64, 16, freq, 0.5, 64))  # fmt: skip
     with pytest.raises(TypeError):
-        s.encode_small(cur, cur, 128, 64, box, None, 0, 1 << 20, 1, Rect, (freq,))  # type: ignore[arg-type]
+        s.encode_small(cur, cur, 128, 64, box, None, 0, 1 << 20, 0, 1, Rect, (freq,))  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="cursor"):
-        s.encode_small(cur, cur, 128, 64, box, (1,), 0, 1 << 20, 1, Rect, None)  # type: ignore[arg-type]
+        s.encode_small(cur, cur, 128, 64, box, (1,), 0, 1 << 20, 0, 1, Rect, None)  # type: ignore[arg-type]
 
 
 def test_frames_not_4_byte_aligned_are_left_to_numpy(stream: object) -> None:
@@ -334,7 +336,7 @@ def test_frames_not_4_byte_aligned_are_left_to_numpy(stream: object) -> None:
     odd[:] = cur
     s = zstd_stream.native.Stream(3, 20)
     box = [Rect(0, 0, 16, 16)]
-    assert s.encode_small(odd, ref, 128, 64, box, None, 0, 1 << 20, 1 << 20, Rect, None) is None
+    assert s.encode_small(odd, ref, 128, 64, box, None, 0, 1 << 20, 0, 1 << 20, Rect, None) is None
     updates = []
     for frame in (cur, odd):
         encoder = ScreenEncoder()
@@ -380,3 +382,88 @@ def test_a_key_over_a_tile_corner_takes_the_small_path(stream: object) -> None:
     assert lane.encode_key(key.copy(), None, box) == plain.encode_key(key.copy(), None, box)
     assert len(taken) == 1 and taken[0] is not None
     assert lane.changed == plain.changed
+
+
+#: Damage bounds at the small path's edge (``encoder.SMALL_SIDE``), and whether it
+#: takes them: an area under the motion search's, or bounds inside four tiles (128x128);
+#: not any bounds of the search's area (a scrolled row or column of four tiles may go
+#: as a copy)
+EDGES = [
+    pytest.param((w, h), small, id=f"{w}x{h}")
+    for (w, h), small in [
+        ((128, 128), True),
+        ((192, 64), True),
+        ((128, 127), True),
+        ((256, 64), False),
+        ((64, 256), False),
+        ((129, 128), False),
+        ((512, 32), False),
+    ]
+]
+
+
+def _scrolled(frame: np.ndarray, box: Rect, dy: int) -> np.ndarray:
+    """``frame`` with ``box``'s content scrolled up ``dy`` rows, new pixels below."""
+    out = frame.copy()
+    inside = out[box.y : box.bottom, box.x : box.right]
+    inside[:-dy] = frame[box.y + dy : box.bottom, box.x : box.right]
+    inside[-dy:] = noise(dy, box.w, 9)
+    return out
+
+
+@pytest.mark.parametrize(("size", "small"), EDGES)
+def test_the_small_box_rule_is_the_same_in_c_and_in_python(
+    stream: object, size: tuple[int, int], small: bool
+) -> None:
+    """``Stream.encode_small`` and its Python twin ``tiles.small_box_rects`` take the same
+    bounds, as one box and as two, with the same rectangles."""
+    built(tiles.native, "the C tile diff (_tilediff)")
+    w, h = size
+    ref = texty(512, 512, 1)
+    box = Rect(0, 128, w, h)
+    cur = _scrolled(ref, box, 8)
+    halves = [Rect(box.x, box.y, w, h // 2), Rect(box.x, box.y + h // 2, w, h - h // 2)]
+    for damage in ([box], halves):
+        s = zstd_stream.native.Stream(3, 20)
+        got = s.encode_small(
+            cur, ref, 512, 512, damage, None, 0, MOTION_MIN_AREA, SMALL_SIDE, 1 << 62, Rect, None
+        )
+        twin = small_box_rects(cur, ref, damage, MOTION_MIN_AREA, SMALL_SIDE)
+        assert (got is not None) is small and (twin is not None) is small
+        if got is not None:
+            assert got[1] == twin
+        by_area = small_box_rects(cur, ref, damage, MOTION_MIN_AREA)  # (the moves path's)
+        assert (by_area is not None) is (w * h < MOTION_MIN_AREA)
+
+
+@pytest.mark.parametrize("lane", [True, False])
+@pytest.mark.parametrize(("size", "small"), EDGES)
+def test_a_scroll_at_the_small_box_edge_goes_its_way_and_round_trips(
+    stream: object, size: tuple[int, int], small: bool, lane: bool
+) -> None:
+    """A scroll inside damage at the edge: the small path sends bounds it takes as raw
+    rectangles (the C lane, or its Python twin without it); the general path sends
+    the others as a copy (their changes span the box: the search's area).  The viewer's
+    pixels are the frame's, bit for bit."""
+    w, h = size
+    frame = noise(512, 512, 1)
+    encoder, decoder = ScreenEncoder(), ScreenDecoder()
+    if not lane:
+        encoder._small = lambda *args: None  # type: ignore[method-assign]
+    taken: list[bytes | None] = []
+    real = encoder._small
+
+    def counted(*args: object) -> bytes | None:
+        taken.append(real(*args))  # type: ignore[arg-type]
+        return taken[-1]
+
+    encoder._small = counted  # type: ignore[method-assign, assignment]
+    decoder.decode(encoder.encode(frame.copy(), adopt=True))
+    box = Rect(0, 128, w, h)
+    key = _scrolled(frame, box, 8)
+    decoder.decode(encoder.encode_key(key.copy(), (3, 4), [box]))
+    assert len(taken) == 1 and (taken[0] is not None) is (small and lane)
+    stats = encoder.last_stats
+    assert stats is not None and stats.copies == (0 if small else 1)
+    assert decoder.framebuffer is not None
+    assert np.array_equal(decoder.framebuffer, key)

@@ -218,7 +218,7 @@ def test_a_block_that_went_in_and_never_came_out_spoils_the_stream() -> None:
         "compress": lambda s: s.compress(text),
         "pack_raw": lambda s: s.pack_raw(frame, 64, 64, rect, None, 0, 1),
         "encode_small": lambda s: s.encode_small(
-            frame, other, 64, 64, rect, None, 1, 1 << 20, 1 << 20, Rect, None
+            frame, other, 64, 64, rect, None, 1, 1 << 20, 0, 1 << 20, Rect, None
         ),
     }
     for name, call in calls.items():
