@@ -13,7 +13,8 @@ from remoteapp.codec import (
     vp8_codec,  # noqa: F401  (registers codec 1, vp8; av loads lazily)
 )
 from remoteapp.codec.decoder import DecodedUpdate, ScreenDecoder
-from remoteapp.codec.encoder import EncodeStats, ScreenEncoder
+from remoteapp.codec.encode_stats import EncodeStats
+from remoteapp.codec.encoder import ScreenEncoder
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.lossy import LossyMode
 from remoteapp.codec.pixels import Pixels

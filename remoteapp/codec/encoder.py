@@ -8,23 +8,24 @@ caller does with its frame buffers afterwards.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Final, NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from remoteapp.codec.copy_guesses import MOTION_MIN_AREA, CopyGuesses
+from remoteapp.codec.encode_stats import EncodeStats
 from remoteapp.codec.frame_check import check_frame
 from remoteapp.codec.framebuffer import copy_rect
 from remoteapp.codec.geometry import Rect, bounding_box
-from remoteapp.codec.lossy import NEVER_LOSSY, REFRESH_BUDGET, LossyMode, LossyPlanner
+from remoteapp.codec.lossy import REFRESH_BUDGET, LossyMode, LossyPlanner
 from remoteapp.codec.motion import Motion, Words, find_motion
 from remoteapp.codec.pixels import Pixels
 from remoteapp.codec.raw_bgra import RAW_BGRA
 from remoteapp.codec.search_backoff import SearchBackoff
-from remoteapp.codec.tiles import TILE, TileDiff, as_words, changed_rects, small_box_rects
+from remoteapp.codec.small_path import SMALL_SIDE, small_update
+from remoteapp.codec.tiles import TileDiff, as_words, changed_rects, small_box_rects
 from remoteapp.codec.update_format import (
     CopyOp,
     CursorOp,
@@ -39,34 +40,6 @@ from remoteapp.codec.zstd_stream import DEFAULT_LEVEL, WINDOW_LOG, StreamCompres
 
 if TYPE_CHECKING:
     from remoteapp.codec._zstream import Stream
-
-#: ``LossyPlanner.small_lane``'s answer without a planner: every rectangle goes raw
-_NO_PLANNER: Final = (NEVER_LOSSY, Rect, None)
-#: Which damage the small path takes (``min_area, max_side`` of ``small_box_rects`` and
-#: ``encode_small``: ``MOTION_MIN_AREA, SMALL_SIDE``): bounds of an area under the motion
-#: search's, which the general path would not search, and bounds that fit in four tiles,
-#: 128x128, the search's area exactly (a glyph and its caret over a tile corner).  Not
-#: any bounds of that area: a scrolled row of four tiles (256x64) goes the general way,
-#: where the motion search may send it as a copy.
-SMALL_SIDE: Final = 2 * TILE
-
-
-class EncodeStats(NamedTuple):
-    """What the last ``encode`` produced, for logs and the benchmark (a named tuple: one
-    an update, with no Python ``__init__`` to run)."""
-
-    key: bool
-    copies: int
-    rects: int
-    raw_bytes: int
-    body_bytes: int
-    update_bytes: int
-    lossy: int = 0  #: of ``rects``, how many went through a lossy codec
-
-
-#: ``EncodeStats`` of a tuple of all its fields, in C (the class's own ``__new__`` is
-#: Python, generated: a frame per update)
-_stats_of: Final = functools.partial(tuple.__new__, EncodeStats)
 
 
 class ScreenEncoder:
@@ -258,33 +231,8 @@ class ScreenEncoder:
             ops.append(self._pixels(rect, block, chunks))
         return self._pack(True, frame, ops, chunks, cursor, 0, lossy)
 
-    def _small(
-        self, frame: Pixels, ref: Pixels, damage: Sequence[Rect],
-        cursor: tuple[int, int] | None, adopting: bool,
-    ) -> bytes | None:  # fmt: skip
-        """A typed key's box in one C call (``Stream.encode_small``: the diff, the region
-        tracker's books and the packing, as ``small_box_rects``, ``_finish`` and
-        ``_pack_raw`` would), where the planner has nothing to add; None where the other
-        paths take it (not built, not a small box)."""
-        packer, planner = self._stream.native, self._planner
-        lane = _NO_PLANNER if planner is None else planner.small_lane()
-        if packer is None or lane is None:
-            return None
-        height, width = frame.shape[:2]
-        got = packer.encode_small(
-            frame, ref, width, height, damage, cursor, self._seq, MOTION_MIN_AREA, SMALL_SIDE, *lane
-        )
-        if got is None:
-            return None
-        update, rects, due, body_len, raw_len = got
-        if update is None:  # (the planner's turn: a due tile photo-like, JPEG's size)
-            return self._finish(frame, ref, rects, [], cursor, adopting, counted=due)
-        if due is not None:  # (its due tiles measured: none photo-like)
-            planner.tracker.counted(rects)  # type: ignore[union-attr]  # (lane: a planner)
-        self._seq = (self._seq + 1) & 0xFFFFFFFF
-        self._took(frame, ref, rects, adopting)
-        self.last_stats = _stats_of((False, 0, len(rects), raw_len, body_len, len(update), 0))
-        return update
+    #: a typed key's box in one C call, else None (a method defined in ``small_path``)
+    _small = small_update
 
     def _took(self, frame: Pixels, ref: Pixels, rects: list[Rect], adopting: bool) -> None:
         """The reference after an update of raw ``rects``: ``frame`` adopted, or the

@@ -73,7 +73,7 @@ def small_box_rects(
     cur: Pixels, ref: Pixels, damage: Sequence[Rect] | None, min_area: int, max_side: int = 0
 ) -> list[Rect] | None:
     """The changed rectangles of damage whose bounds are smaller than ``min_area`` or fit
-    in ``max_side`` x ``max_side`` (a typed key's box: ``encoder.SMALL_SIDE``; 0: by
+    in ``max_side`` x ``max_side`` (a typed key's box: ``small_path.SMALL_SIDE``; 0: by
     area alone), diffed in C; None otherwise, or without the C extension (``TileDiff``
     then).  ``Stream.encode_small`` takes the same boxes."""
     if not damage:

@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from remoteapp.codec import ScreenDecoder, ScreenEncoder, tiles, zstd_stream
 from remoteapp.codec.copy_guesses import MOTION_MIN_AREA
-from remoteapp.codec.encoder import SMALL_SIDE
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.lossy import LossyMode
+from remoteapp.codec.small_path import SMALL_SIDE
 from remoteapp.codec.tiles import TILE, small_box_rects
 from remoteapp.codec.vp8_codec import available
 from remoteapp.errors import LocalProtocolError
@@ -384,7 +384,7 @@ def test_a_key_over_a_tile_corner_takes_the_small_path(stream: object) -> None:
     assert lane.changed == plain.changed
 
 
-#: Damage bounds at the small path's edge (``encoder.SMALL_SIDE``), and whether it
+#: Damage bounds at the small path's edge (``small_path.SMALL_SIDE``), and whether it
 #: takes them: an area under the motion search's, or bounds inside four tiles (128x128);
 #: not any bounds of the search's area (a scrolled row or column of four tiles may go
 #: as a copy)
