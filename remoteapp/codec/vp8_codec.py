@@ -50,7 +50,10 @@ KEY_FLAG: Final = 1
 DEFAULT_BITRATE: Final = 1_350_000
 DEFAULT_FPS: Final = 30
 #: realtime speed; measured on bench.lossy's 640x360 movie at 1.5 Mbit/s: 8 gives SSIM
-#: .949 in ~5 ms a picture, 16 .917 in ~2.5 ms, 4 no better than 8
+#: .949 in ~5 ms a picture, 16 .917 in ~2.5 ms, 4 no better than 8.  Positive: libvpx
+#: picks each picture's speed (4-16) from how long the last ones took, aiming at
+#: (16 - 8) / 16 of a frame's time (``vp8_auto_select_speed``): the same pictures may
+#: give other bytes from run to run (tests that compare bytes fix it: negative)
 CPU_USED: Final = "8"
 #: loop filter sharpness (0-7): measured on bench.lossy's movie (grain, a pan), 5 keeps
 #: its texture: SSIM .948 -> .954 at the same rate (0 is libvpx's default)

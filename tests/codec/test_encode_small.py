@@ -30,6 +30,8 @@ from tests.codec.frames import noise, texty
 from tests.codec.test_plan_small import HEIGHT, WIDTH, Clock, photo
 from tests.native import built
 
+pytestmark = pytest.mark.usefixtures("fixed_vp8_speed")  # (two encoders' bytes)
+
 MODES = [
     (frozenset({"vp8", "jpeg"}), LossyMode.AUTO),
     (frozenset({"vp8", "jpeg"}), LossyMode.SPEED),

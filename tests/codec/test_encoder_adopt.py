@@ -15,6 +15,8 @@ from remoteapp.codec.lossy import LossyMode
 from remoteapp.codec.pixels import Pixels
 from tests.codec.test_encoder_exact import SEQUENCES, Step
 
+pytestmark = pytest.mark.usefixtures("fixed_vp8_speed")  # (two encoders' bytes)
+
 
 class Tick:
     def __init__(self) -> None:
