@@ -360,6 +360,19 @@ def test_after_an_exception_the_next_update_is_a_key_frame(stream: object) -> No
     assert encoder.last_stats is not None and encoder.last_stats.key
 
 
+def _small_answers(encoder: ScreenEncoder) -> list[bytes | None]:
+    """What ``encoder``'s small path answers from now on (None: it declined), each."""
+    taken: list[bytes | None] = []
+    real = encoder._small
+
+    def counted(*args: object) -> bytes | None:
+        taken.append(real(*args))  # type: ignore[arg-type]
+        return taken[-1]
+
+    encoder._small = counted  # type: ignore[method-assign, assignment]
+    return taken
+
+
 def test_a_key_over_a_tile_corner_takes_the_small_path(stream: object) -> None:
     """A glyph and its caret over a corner of the 64-px tiles damage those four tiles,
     128x128: the motion search's area exactly.  The small path takes that box (it went
@@ -367,14 +380,7 @@ def test_a_key_over_a_tile_corner_takes_the_small_path(stream: object) -> None:
     frame = texty(256, 256, 1)
     lane, plain = ScreenEncoder(), ScreenEncoder()
     plain._small = lambda *args: None  # type: ignore[method-assign]
-    taken: list[bytes | None] = []
-    real = lane._small
-
-    def counted(*args: object) -> bytes | None:
-        taken.append(real(*args))  # type: ignore[arg-type]
-        return taken[-1]
-
-    lane._small = counted  # type: ignore[method-assign, assignment]
+    taken = _small_answers(lane)
     for encoder in (lane, plain):
         encoder.encode(frame.copy(), adopt=True)
     key = frame.copy()
@@ -452,14 +458,7 @@ def test_a_scroll_at_the_small_box_edge_goes_its_way_and_round_trips(
     encoder, decoder = ScreenEncoder(), ScreenDecoder()
     if not lane:
         encoder._small = lambda *args: None  # type: ignore[method-assign]
-    taken: list[bytes | None] = []
-    real = encoder._small
-
-    def counted(*args: object) -> bytes | None:
-        taken.append(real(*args))  # type: ignore[arg-type]
-        return taken[-1]
-
-    encoder._small = counted  # type: ignore[method-assign, assignment]
+    taken = _small_answers(encoder)
     decoder.decode(encoder.encode(frame.copy(), adopt=True))
     box = Rect(0, 128, w, h)
     key = _scrolled(frame, box, 8)
