@@ -14,7 +14,9 @@ level, a letter of another layout) are left to pynput, which remaps a spare keyc
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any, Final
 
 from remoteapp.errors import InputUnavailableError
@@ -195,15 +197,31 @@ class InputInjector:
 
     def release_all(self) -> None:
         """Let go of every key and button we hold (session end, focus loss): a key held
-        by XTEST stays down after its client is gone."""
-        for name in sorted(self._down):
-            self._key(Key(name, False))
-        for name in sorted(self._held):
-            self._pynput_key(self._resolve(name), False)
+        by XTEST stays down after its client is gone.  Each is tried: one that fails does
+        not leave the rest held (the first failure is raised once all were tried)."""
+        releases: list[Callable[[], object]] = [
+            *(functools.partial(self._key, Key(name, False)) for name in sorted(self._down)),
+            *(
+                functools.partial(self._pynput_key, self._resolve(name), False)
+                for name in sorted(self._held)
+            ),
+            *(
+                functools.partial(
+                    self._mouse.release, getattr(self._mouse_mod.Button, BUTTON_NAMES[button])
+                )
+                for button in sorted(self._buttons)
+            ),
+        ]
         self._held.clear()
-        for button in sorted(self._buttons):
-            self._mouse.release(getattr(self._mouse_mod.Button, BUTTON_NAMES[button]))
         self._buttons.clear()
+        failed: Exception | None = None
+        for release in releases:
+            try:
+                release()
+            except Exception as exc:  # (an X error, a display gone: the rest still go)
+                failed = failed or exc
+        if failed is not None:
+            raise failed
 
 
 class _XTestChars:

@@ -282,3 +282,39 @@ def test_closing_after_the_x_server_is_gone_does_not_raise(
     assert "control event=release-failed" in caplog.text
     assert not hasattr(injector._keyboard, "_display")
     assert not hasattr(injector._mouse, "_display")
+
+
+@pytest.mark.display
+def test_a_release_that_fails_does_not_leave_the_others_held(
+    xvfb_display: str, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """pynput's release of a held Shift raises (an X error, say): the key before it and
+    the button after it are let go of all the same, and the failure is raised after."""
+    from Xlib import display as xdisplay
+
+    from remoteapp.control import InputInjector
+
+    monkeypatch.setenv("DISPLAY", xvfb_display)
+    watcher = xdisplay.Display(xvfb_display)
+    request.addfinalizer(watcher.close)
+    injector = InputInjector((0, 0, 1280, 800))
+    request.addfinalizer(injector.close)
+    injector.apply(Key("a", True, frozenset({"shift"})))  # (Shift held for it, then a)
+    injector.apply(PointerButton(10, 10, "left", True))
+    assert any(watcher.query_keymap())
+    release = injector._keyboard.release
+
+    def failing(key: object) -> None:
+        if key == injector._keyboard_mod.Key.shift:
+            raise OSError("the X server refused it")
+        release(key)
+
+    monkeypatch.setattr(injector._keyboard, "release", failing)
+    with pytest.raises(OSError, match="refused"):
+        injector.release_all()
+    shift = watcher.keysym_to_keycode(0xFFE1)  # (XK_Shift_L: the one still held)
+    held = [c for c in range(256) if watcher.query_keymap()[c // 8] >> (c % 8) & 1]
+    assert held == [shift]
+    assert not watcher.screen().root.query_pointer().mask & 0x100, "the button is held"
+    monkeypatch.undo()
+    injector._pynput_key(injector._keyboard_mod.Key.shift, False)  # (for the next test)
