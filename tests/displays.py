@@ -162,9 +162,11 @@ class InputReset:
 
     def __init__(self, name: str) -> None:
         from Xlib import XK, X, display
-        from Xlib.ext import xtest
+        from Xlib.ext import xinput, xtest
 
         self._d, self._X, self._fake = display.Display(name), X, xtest.fake_input
+        self._xi = xinput
+        self._d.xinput_query_version()  # (XI2: buttons past 5, back and forward, too)
         self._locks = [
             (mask, code)
             for mask, keysym in ((X.LockMask, XK.XK_Caps_Lock), (X.Mod2Mask, XK.XK_Num_Lock))
@@ -179,11 +181,13 @@ class InputReset:
                 if byte >> bit & 1:
                     self._fake(d, X.KeyRelease, index * 8 + bit)
                     undone.append(f"key {index * 8 + bit}")
+        xi = self._xi
+        for device in d.xinput_query_device(xi.AllMasterDevices).devices:
+            for held in (c.state for c in device.classes if c.type == xi.ButtonClass):
+                for button in (n for n in range(1, len(held) + 1) if held[n - 1]):
+                    self._fake(d, X.ButtonRelease, button)
+                    undone.append(f"button {button}")
         mask = d.screen().root.query_pointer().mask
-        for button in range(1, 6):
-            if mask & (X.Button1Mask << (button - 1)):
-                self._fake(d, X.ButtonRelease, button)
-                undone.append(f"button {button}")
         for lock, code in self._locks:
             if mask & lock:
                 self._fake(d, X.KeyPress, code)
