@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import select
 import socket
+import struct
 import threading
 import time
 
@@ -47,18 +48,25 @@ class _KeyPresses:
         root.xinput_select_events([(xinput.AllMasterDevices, xinput.RawKeyPressMask)])
         self._d.sync()
 
-    def wait(self, timeout: float) -> bool:
-        """True once a key press came, False after ``timeout`` s without one."""
+    def wait(self, keycode: int, timeout: float) -> bool:
+        """True once ``keycode`` was pressed, False after ``timeout`` s without it."""
         deadline = time.monotonic() + timeout
         while True:
             while self._d.pending_events():
                 event = self._d.next_event()
-                if event.type == self._generic and event.evtype == self._raw.RawKeyPress:
+                pressed = event.type == self._generic and event.evtype == self._raw.RawKeyPress
+                # (python-xlib leaves raw events unparsed: deviceid, time, then detail)
+                if pressed and struct.unpack_from("=I", event.data, 6)[0] == keycode:
                     return True
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
             select.select([self._d], [], [], left)
+
+    def keycode(self, char: str) -> int:
+        from Xlib import XK
+
+        return int(self._d.keysym_to_keycode(XK.string_to_keysym(char)))
 
     def close(self) -> None:
         self._d.close()
@@ -93,7 +101,8 @@ def test_no_input_is_injected_after_the_customer_ends(
         presses = _KeyPresses(xvfb_display)
         request.addfinalizer(presses.close)
         customer._on_event(Key("a", True))  # pressed; its release never comes
-        assert presses.wait(WAIT_S), "the key never went down"  # (flushed, not synced)
+        a = presses.keycode("a")
+        assert presses.wait(a, WAIT_S), "the key never went down"  # (flushed, not synced)
         assert _pressed_keys(xvfb_display) != before
         customer.end("customer ended")
         # what the reader hands on after the end (the agent's Bye has not come yet)

@@ -24,6 +24,7 @@ from remoteapp.net.session_state import Role
 from remoteapp.secure import SecureParams
 from remoteapp.session import AgentSession
 from remoteapp.session.customer import CustomerSession
+from remoteapp.session.key_lane import Pace
 
 WAIT_S = 30.0
 CAPTURE = "customer-capture"  #: the capture thread's name
@@ -303,3 +304,12 @@ def test_a_lost_damage_source_leaves_the_customer_polling(
         _change(live, window, 8 * i, 112, 8, 16, colour)
         assert time.monotonic() < due, "the change waited for the safety check"
     _exact(live, xvfb_display)
+
+
+def test_the_lanes_gap_follows_the_general_loops_active_rule() -> None:
+    """``Pace.gap`` tests ``active``'s rule inline (one call less a key): the two agree,
+    at the edge of the active time too."""
+    pace = Pace(active_gap=0.004, calm_gap=0.033, active_for=0.5, last_input=10.0)
+    for now in (9.0, 10.0, 10.25, 10.5 - 1e-9, 10.5, 11.0):
+        assert pace.gap(now) == (pace.active_gap if pace.active(now) else pace.calm_gap)
+    assert pace.gap(10.25) == 0.004 and pace.gap(10.5) == 0.033
