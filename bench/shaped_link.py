@@ -202,6 +202,7 @@ def _run(
 
     def customer_loop() -> None:
         enc = ScreenEncoder(lossy_codecs=LOSSY)
+        enc.video_rate = rate
         seq, i, answered = 0, 0, 0
         next_tick = time.monotonic()
 
@@ -218,7 +219,6 @@ def _run(
                 if not may_send():
                     continue
                 marker = answered = state["marker"]
-                enc.video_bitrate, enc.video_fps = rate.bitrate, rate.fps
                 enc.refresh_pixels = rate.refresh_pixels(time.monotonic())
             frame = frames[i % len(frames)].copy()
             i += 1

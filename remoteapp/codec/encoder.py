@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from remoteapp.codec.motion import Motion, Words, find_motion
 from remoteapp.codec.pixels import Pixels
 from remoteapp.codec.raw_bgra import RAW_BGRA
 from remoteapp.codec.search_backoff import SearchBackoff
-from remoteapp.codec.small_path import SMALL_SIDE, small_update
+from remoteapp.codec.small_path import SMALL_SIDE, SmallPath
 from remoteapp.codec.tiles import TileDiff, as_words, changed_rects, small_box_rects
 from remoteapp.codec.update_format import (
     CopyOp,
@@ -42,7 +43,25 @@ if TYPE_CHECKING:
     from remoteapp.codec._zstream import Stream
 
 
-class ScreenEncoder:
+class VideoRate(Protocol):
+    """The video bitrate and frame rate rate control keeps (``RateController``)."""
+
+    @property
+    def bitrate(self) -> int: ...
+
+    @property
+    def fps(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class FixedRate:
+    """A rate nobody controls: the encoder's own, until a session hands it its controller."""
+
+    bitrate: int = DEFAULT_BITRATE
+    fps: float = 30.0
+
+
+class ScreenEncoder(SmallPath):
     """Encode successive BGRA frames of one session into update messages.
 
     Without ``lossy_codecs`` every rectangle goes out with the lossless raw-bgra codec.
@@ -77,7 +96,10 @@ class ScreenEncoder:
         self.last_stats: EncodeStats | None = None
         self._lossy_codecs, self._mode, self._clock = lossy_codecs, mode, clock
         self._planner: LossyPlanner | None = None
-        self.video_bitrate, self.video_fps = DEFAULT_BITRATE, 30.0  #: set by rate control
+        #: read as each update is planned, so an update the key lane codes lossily after
+        #: minutes of typing uses today's rate (two plain reads: rate control may change
+        #: it between them, which costs one plan a step of the rate at worst)
+        self.video_rate: VideoRate = FixedRate()
         self.refresh_pixels = REFRESH_BUDGET  #: lossless refresh per update (rate control)
 
     def set_lossy_codecs(self, codecs: frozenset[str]) -> None:
@@ -231,9 +253,6 @@ class ScreenEncoder:
             ops.append(self._pixels(rect, block, chunks))
         return self._pack(True, frame, ops, chunks, cursor, 0, lossy)
 
-    #: a typed key's box in one C call, else None (a method defined in ``small_path``)
-    _small = small_update
-
     def _took(self, frame: Pixels, ref: Pixels, rects: list[Rect], adopting: bool) -> None:
         """The reference after an update of raw ``rects``: ``frame`` adopted, or the
         rectangles copied into the encoder's own."""
@@ -259,7 +278,8 @@ class ScreenEncoder:
         lossy = 0
         if self._planner is not None:
             planner = self._planner
-            planner.bitrate, planner.fps_cap = self.video_bitrate, self.video_fps
+            rate = self.video_rate
+            planner.bitrate, planner.fps_cap = rate.bitrate, rate.fps
             planner.refresh_budget = self.refresh_pixels
             raw_ops = len(ops)
             rects = planner.plan(frame, frame if adopting else ref, rects, ops, chunks, counted)

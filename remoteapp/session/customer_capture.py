@@ -152,6 +152,7 @@ class CaptureThread:
 
     def _serve_with(self, grabber: CaptureBackend, injector: InputInjector) -> None:
         encoder = ScreenEncoder()
+        encoder.video_rate = self._rate  # (read as each update is planned, the lane's too)
         monitors = grabber.monitors()
         current = -1
         last_cursor: tuple[int, int] | None = None
@@ -181,7 +182,6 @@ class CaptureThread:
                     codecs, quality = self._lossy_codecs, self._quality
                     encoder.set_lossy_codecs(codecs)
                     encoder.set_mode(quality)
-                encoder.video_bitrate, encoder.video_fps = self._rate.bitrate, self._rate.fps
                 # (until the next encode; only an encode dirties or cleans the viewer, and a
                 # planner the codecs' change makes starts clean)
                 exact = refresh is None

@@ -13,6 +13,7 @@ from remoteapp.codec.geometry import Rect
 from remoteapp.codec.jpeg_codec import JPEG_ID
 from remoteapp.codec.lossy import MAX_DEFER_S, REFRESH_S
 from remoteapp.codec.pixels import Pixels
+from remoteapp.codec.rate_control import MIN_BITRATE, RateController
 from remoteapp.codec.raw_bgra import RAW_BGRA_ID
 from remoteapp.codec.update_format import PixelsOp, parse_header, parse_ops
 from remoteapp.codec.vp8_codec import VP8_ID, available
@@ -205,6 +206,36 @@ def test_codecs_the_viewer_did_not_announce_are_never_used() -> None:
         dec.decode(update)
         assert VP8_ID not in {codec for codec, _ in codecs_of(update)}
         clock.now += 1 / 30
+
+
+def test_the_video_follows_its_rate_controller_from_the_next_update_in_the_key_lane() -> None:
+    """The encoder reads the session's rate as it plans each update, so a region the key
+    lane codes (``encode_key``, which no loop hands a rate to) follows the rate control
+    as it is then, not as it was when the lane started."""
+    clock = Clock()
+    rate = RateController()
+    enc = ScreenEncoder(lossy_codecs=LOSSY, clock=clock)
+    enc.video_rate = rate
+    desktop = texty(480, 640, 3)
+    enc.encode(desktop.copy())
+    sizes: list[int] = []
+    for t in range(60):
+        if t == 30:
+            rate.bitrate = MIN_BITRATE  # (as a delay cut leaves it, read by no one)
+        frame = desktop.copy()
+        put(frame, VIDEO, scene(t))
+        update = enc.encode_key(frame, None, [VIDEO])
+        clock.now += 1 / 30
+        header = parse_header(update)
+        vp8 = [
+            op.length
+            for op in parse_ops(update, header)
+            if isinstance(op, PixelsOp) and op.codec == VP8_ID
+        ]
+        sizes.append(sum(vp8))
+    before, after = sizes[15:30], sizes[45:60]
+    assert all(before) and all(after), "the region is coded VP8 throughout"
+    assert sum(after) * 2 < sum(before), (before, after)  # (about 4 times; 1 unread)
 
 
 def _psnr(a: Pixels, b: Pixels) -> float:
