@@ -23,7 +23,7 @@ from remoteapp.secure import HandshakeFailed
 from remoteapp.secure.handshake import CLEAR_PEER
 from remoterelay.server import Relay, RelayConfig
 from tests.helpdesk.server_process import Server
-from tests.session.test_transport import WAIT_S, End
+from tests.session.transport_ends import WAIT_S, End
 from tests.streams import stream_pair
 
 

@@ -8,7 +8,6 @@ customer for both."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -30,14 +29,8 @@ from remoteapp.net.session_state import Role
 from remoteapp.secure import SecureParams
 from remoteapp.session import AgentSession
 from remoteapp.session.agent import PING_INTERVAL
-from tests.session.test_transport import KEY, WAIT_S, End, _until
-from tests.streams import StreamPair, stream_pair
-
-
-@pytest.fixture
-def pair() -> Iterator[StreamPair]:
-    with stream_pair() as pair:
-        yield pair
+from tests.session.transport_ends import KEY, WAIT_S, End, until
+from tests.streams import StreamPair
 
 
 class Customer:
@@ -176,7 +169,7 @@ def test_an_ack_the_network_thread_sends_takes_a_ping_due_soon(pair: StreamPair)
         (ack,) = customer.acks(until=1)[1:]
         assert customer.before(ack) == Ping(2)
         assert customer.end.transport.send(Pong(2))  # (as CustomerSession answers it)
-        assert _until(lambda: agent.latency_ms is not None)
+        assert until(lambda: agent.latency_ms is not None)
     finally:
         customer.close()
 

@@ -7,14 +7,11 @@ every wake below must be a notify's."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-
-import pytest
 
 from remoteapp.net.session import Clipboard, Hello, Text
 from remoteapp.net.session_state import Role
-from tests.session.test_transport import End, _until
-from tests.streams import StreamPair, stream_pair
+from tests.session.transport_ends import End, until
+from tests.streams import StreamPair
 
 
 class WaitLog(threading.Condition):
@@ -29,12 +26,6 @@ class WaitLog(threading.Condition):
         woke = super().wait(timeout)
         self.waits.append((threading.current_thread().name, timeout, woke))
         return woke
-
-
-@pytest.fixture
-def pair() -> Iterator[StreamPair]:
-    with stream_pair() as pair:
-        yield pair
 
 
 def test_the_writer_wakes_only_when_notified(pair: StreamPair) -> None:
@@ -55,7 +46,7 @@ def test_the_writer_wakes_only_when_notified(pair: StreamPair) -> None:
         assert agent.transport.send(sent[-1])
     pair.a_to_b.resume()
     customer.wait_for(sent[-1])
-    assert _until(lambda: agent.transport.queued == 0)
+    assert until(lambda: agent.transport.queued == 0)
     clip = Clipboard("c" * (256 << 10))  # the writer's alone, after it went idle
     assert agent.transport.send(clip)
     customer.wait_for(clip)
