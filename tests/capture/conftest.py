@@ -1,10 +1,13 @@
-"""Fixtures of the damage-capture tests: the fbdir Xvfb, a painter, damage grabbers."""
+"""Fixtures of the capture tests: the fbdir Xvfb, a painter, damage grabbers; the C X round
+trips (``native``) and a socket pair for a fake X server (``pair``)."""
 
 from __future__ import annotations
 
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +16,7 @@ from remoteapp.capture.x11_damage import XDamageSource
 from remoteapp.codec import tiles
 from tests import displays
 from tests.capture.damage_rig import Clock, FbdirXvfb, H, Painter, W
+from tests.native import built
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +67,20 @@ def damage_grabber(
         yield grabber, clock
     finally:
         grabber.close()
+
+
+@pytest.fixture(scope="module")
+def native() -> Any:
+    """The ``_xwire`` extension (the test skips, or fails in CI, where it is not built)."""
+    return built(x11_link.native, "the C X round trips (_xwire)")
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
+    """The client's end and a fake X server's."""
+    client, server = socket.socketpair()
+    try:
+        yield client, server
+    finally:
+        client.close()
+        server.close()

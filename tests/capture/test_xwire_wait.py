@@ -16,16 +16,8 @@ from typing import Any
 
 import pytest
 
-from remoteapp.capture import x11_link
-from tests.native import built
-
 SIZE = 1 << 16
 LONG = 30.0  #: a wait that only its event ends (the test would hang, not pass, without it)
-
-
-@pytest.fixture(scope="module")
-def native() -> Any:
-    return built(x11_link.native, "the C X round trips (_xwire)")
 
 
 @pytest.fixture
