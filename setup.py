@@ -38,6 +38,7 @@ if sys.platform.startswith("linux"):
             "remoteapp.capture._xwire",
             [
                 "remoteapp/capture/_xwire.c",
+                "remoteapp/capture/_xread.c",
                 "remoteapp/capture/_xwait.c",
                 "remoteapp/capture/_xboxes.c",
                 "remoteapp/capture/_xtake.c",

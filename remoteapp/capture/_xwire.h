@@ -1,7 +1,8 @@
 /* What the ``_xwire`` extension's C files share (internal: not a Python API).
  *
- * _xwire.c holds the wire (send, framed reads, the ShmGetImage batch), _xboxes.c the
- * few-rectangle coalescing rule, _xtake.c the damage grab that uses both in one call.
+ * _xwire.c holds the wire (send, framed reads, a round trip) and the method table,
+ * _xread.c the box reads (the ShmGetImage batches), _xboxes.c the few-rectangle
+ * coalescing rule, _xtake.c the damage grab that uses them in one call.
  */
 #ifndef REMOTEAPP_XWIRE_H
 #define REMOTEAPP_XWIRE_H
@@ -10,10 +11,18 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <string.h>
 
 #define XW_HIDDEN __attribute__((visibility("hidden")))
 #define PACKET_HEAD 32
 #define XW_MAX_FEW 64 /* rectangles the C coalescing takes at most */
+
+/* A 32-bit field of an X packet, in the connection's (this machine's) byte order. */
+static inline uint32_t native_u32(const unsigned char *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
 
 /* What went wrong, set without the GIL and raised after it is taken back. */
 typedef struct {
