@@ -63,7 +63,7 @@ if sys.platform.startswith("linux"):
         ),
         Extension(
             "remoteapp.codec._zstream",
-            ["remoteapp/codec/_zstream.c", "remoteapp/codec/_zsmall.c"],
+            ["remoteapp/codec/_zstream.c", "remoteapp/codec/_zraw.c", "remoteapp/codec/_zsmall.c"],
             depends=[
                 "remoteapp/codec/_zstream.h",
                 "remoteapp/codec/_tilediff_core.h",

@@ -1,7 +1,8 @@
 /* What the ``_zstream`` extension's C files share (internal: not a Python API).
  *
- * _zstream.c holds the stream and the raw update's packing, _zsmall.c a typed key's
- * update in one call, which packs through the same code.
+ * _zstream.c holds the stream and the raw update's packing (pack_boxes), _zraw.c
+ * pack_raw's checks of its Python arguments, _zsmall.c a typed key's update in one call,
+ * which packs through the same code.
  */
 #ifndef REMOTEAPP_ZSTREAM_H
 #define REMOTEAPP_ZSTREAM_H
@@ -44,6 +45,7 @@ ZS_HIDDEN PyObject *pack_boxes(Stream *self, const unsigned char *frame, long lo
                                long long height, const box *boxes, Py_ssize_t n,
                                int has_cursor, unsigned cx, unsigned cy, uint32_t flags,
                                uint32_t seq);
+ZS_HIDDEN PyObject *zstream_pack_raw(Stream *self, PyObject *args);     /* _zraw.c */
 ZS_HIDDEN PyObject *zstream_encode_small(Stream *self, PyObject *args); /* _zsmall.c */
 
 #endif
