@@ -35,6 +35,7 @@ from tests.session.transport_ends import (
     ends,
     input_burst,
     stall_writer,
+    turn_free,
     undroppable,
     until,
 )
@@ -109,8 +110,7 @@ def test_small_events_go_out_from_the_sender_and_the_writer_takes_what_the_socke
     everything after it queues; all of it arrives whole and in order."""
     agent, customer = ends(pair)
     customer.wait_for(Hello(Role.AGENT, "Ana"))
-    # (the writer gives its turn back after its write: until then a send queues for it)
-    assert until(lambda: agent.transport.queued == 0 and not agent.transport._busy)
+    assert turn_free(agent.transport)
     before = agent.transport.direct_writes
     assert agent.transport.send(Key("a", True))
     customer.wait_for(Key("a", True))
@@ -152,7 +152,7 @@ def test_the_customers_updates_small_ones_written_by_their_sender_all_in_order(
     agent.wait_for(ScreenUpdate(1, b"typed"))
     assert [e.seq for e in agent.events if isinstance(e, ScreenUpdate)] == [0, 1]
     assert agent.transport.send(UpdateAck(0)) and agent.transport.send(UpdateAck(1))
-    assert until(lambda: t.conn.credits == SMALL_WINDOW and t.queued == 0)
+    assert until(lambda: t.conn.credits == SMALL_WINDOW) and turn_free(t)
     assert t.send_update(2, b"k", lags.append, WAIT_S)
     agent.wait_for(ScreenUpdate(2, b"k"))
     assert t.direct_writes == before + 1
@@ -173,7 +173,7 @@ def test_a_send_update_that_raises_books_nothing_and_gives_the_write_turn_back(
     no write turn held: the next update goes out, by its sender."""
     agent, customer = ends(pair)
     t = customer.transport
-    assert until(lambda: t.queued == 0)
+    assert turn_free(t)
     credits, before = t.conn.credits, t.direct_writes
     with pytest.raises(TypeError):
         t.send_update("1", b"k", lambda lag: None, WAIT_S)  # type: ignore[arg-type]

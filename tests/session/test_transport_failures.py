@@ -31,6 +31,7 @@ from tests.session.transport_ends import (
     WAIT_S,
     End,
     ends,
+    turn_free,
 )
 from tests.streams import StreamPair
 
@@ -144,6 +145,7 @@ def test_an_event_sent_with_another_goes_out_in_one_write(pair: StreamPair) -> N
     """``send(event, also=ping)`` (the agent's ping with an ack): the ping is framed
     first and both are sealed and written together, so the peer's reader wakes once."""
     agent, customer = ends(pair)
+    assert turn_free(agent.transport)
     chunks: list[bytes] = []
     pair.a_to_b.hook = chunks.append
     before = agent.transport.direct_writes

@@ -130,6 +130,14 @@ def stall_writer(agent: End, pair: StreamPair) -> None:
     assert until(lambda: pair.a_to_b.held() > INSIDE_A_RECORD)
 
 
+def turn_free(transport: Transport) -> bool:
+    """Wait (bounded) until nothing is queued and the writer has given its write turn
+    back after its last write: only then does a small send go out by its sender
+    (``direct_writes``).  The writer gives the turn back a moment after the peer may
+    already have read what it wrote, so the peer's receipt does not say so."""
+    return until(lambda: transport.queued == 0 and not transport._busy)
+
+
 def until(done: Callable[[], bool], timeout: float = WAIT_S) -> bool:
     """Poll (bounded) for a state another thread reaches and does not signal."""
     deadline = time.monotonic() + timeout
