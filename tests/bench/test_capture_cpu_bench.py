@@ -1,5 +1,5 @@
-"""bench.capture_cpu's verdicts against the VNC servers (bench.vnc_servers), and the socket
-readings they rest on, over real loopback sockets."""
+"""bench.capture_cpu's verdicts against the VNC servers (bench.capture_report,
+bench.vnc_servers), and the socket readings they rest on, over real loopback sockets."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from bench import capture_cpu, vnc_servers
+from bench import capture_report, vnc_servers
 
 
 def window(customer: float, xvfb: float, **extra: float) -> dict[str, float]:
@@ -40,19 +40,19 @@ def target_line(text: str) -> str:
 
 
 def test_the_goal_is_half_of_the_best_servers_cpu_in_the_same_run() -> None:
-    met = goal_line(capture_cpu.table(result(0.6, 1.6)))
+    met = goal_line(capture_report.table(result(0.6, 1.6)))
     assert "x0vncserver 1.20 / 2 = 0.60): meets" in met
     assert "Xvfb extra 0.50 vs 0.70: not above" in met  # (1.8 - 1.1 is the lowest extra)
     # equal as printed (a difference below the ticks' resolution) is not above
-    level = goal_line(capture_cpu.table(result(0.6, 1.8004)))
+    level = goal_line(capture_report.table(result(0.6, 1.8004)))
     assert "Xvfb extra 0.70 vs 0.70: not above" in level
-    below = target_line(capture_cpu.table(result(0.6, 1.6)))
+    below = target_line(capture_report.table(result(0.6, 1.6)))
     assert "Xvfb extra 0.50 vs polling's 1.50: below" in below
-    even = target_line(capture_cpu.table(result(0.6, 2.6004)))  # (1.5004 against 1.5)
+    even = target_line(capture_report.table(result(0.6, 2.6004)))  # (1.5004 against 1.5)
     assert "Xvfb extra 1.50 vs polling's 1.50: NOT below" in even
-    missed = goal_line(capture_cpu.table(result(0.61, 1.9)))
+    missed = goal_line(capture_report.table(result(0.61, 1.9)))
     assert "MISSES" in missed and "ABOVE" in missed
-    summary = capture_cpu.summary(result(0.6, 1.6))["typing"]
+    summary = capture_report.summary(result(0.6, 1.6))["typing"]
     assert summary["x11vnc_customer"] == pytest.approx(2.4)
     assert summary["x0vncserver_xvfb_extra"] == pytest.approx(0.7)
     assert summary["x11vnc_mbit_s"] == pytest.approx(0.015)
@@ -63,7 +63,7 @@ def test_without_servers_the_table_has_no_goal_lines() -> None:
     r["vnc"] = []
     for w in r["workloads"].values():  # type: ignore[attr-defined]
         del w["x11vnc"], w["x0vncserver"]
-    assert "goal " not in capture_cpu.table(r)
+    assert "goal " not in capture_report.table(r)
 
 
 def test_a_listening_port_and_the_bytes_its_connection_sent_are_read() -> None:

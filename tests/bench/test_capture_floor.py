@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import capture_cpu, capture_floor
+from bench import capture_floor, capture_report
 
 from .test_capture_cpu_bench import result as vnc_result
 from .test_capture_cpu_bench import window
@@ -84,7 +84,7 @@ def test_the_floor_lines_say_how_many_times_the_floor_the_customer_spends() -> N
     typing = r["workloads"]["typing"]  # type: ignore[index]
     typing["floor-py"] = [window(0.3, 1.2, mbit_s=0.018)] * 2
     typing["floor-c"] = [window(0.15, 1.1, mbit_s=0.012)] * 2
-    text = capture_cpu.table(r)
+    text = capture_report.table(r)
     line = next(ln for ln in text.splitlines() if ln.startswith("  typing: floor-py"))
     assert "floor-py 0.300 | 0.10 | 0.018" in line
     assert "damage 0.600 = x2.00 of floor-py, x4.00 of floor-c" in line
