@@ -101,17 +101,17 @@ def test_a_customer_shows_live_and_its_name_is_only_text(
     expect(page.locator("#waiting-table")).to_be_visible()
     page.wait_for_function("document.querySelector('#live') !== null")
     evil = "<img src=x onerror=alert(1)>"
-    started = time.monotonic()
     with waiting_customer(console_server, evil, organization="<b>Org</b>") as customer:
         row = page.locator(f"tr:has(code:text-is('{customer['partner_id']}'))")
-        expect(row).to_be_visible(timeout=3000)
-        shown_after = time.monotonic() - started
+        expect(row).to_be_visible()
         expect(row.locator(".customer-name")).to_have_text(evil)
         assert page.locator("#waiting img").count() == 0
         screenshot(page, "07-monitoring-live-row")
-    expect(row).to_have_count(0, timeout=3000)
+    expect(row).to_have_count(0)
     assert dialogs == []
-    assert shown_after < 3.0  # the 1 s figure is measured by bench/console.py
+    # live: the stream brought the row and took it away, the page never fell back to
+    # polling (how soon, 1 s at most, is bench/console.py's figure)
+    assert page.locator("#live").get_attribute("data-fallback") is None
 
 
 def test_copied_credentials_connect_without_password_and_expire_with_a_message(

@@ -28,6 +28,7 @@ import anyio.to_thread
 import httpx
 
 from remoteapp.net.helpdesk import HelpdeskClient
+from tests.helpdesk.conftest import presence_seen, wait_until
 from tests.helpdesk.server_process import Server
 
 POLLS = 300
@@ -167,9 +168,11 @@ def _present(server: Server, partner_id: str, presence_key: str) -> Iterator[Non
         finally:
             client.close()
 
+    registered = presence_seen(server, partner_id)
     poller = threading.Thread(target=keep_polling, daemon=True)
     poller.start()
     try:
+        wait_until(lambda: presence_seen(server, partner_id) > registered, 30)  # its first poll
         yield
     finally:
         stop.set()

@@ -3,8 +3,9 @@ offer made through the other, also after its listening connection was killed; th
 password limit holds across both; two servers started together on an empty database
 both come up and migrate once; ``--workers 2`` wakes polls across its workers.
 
-"Woken" means the poll answered with the offer within a second while it would have been
-held for ``POLL_S`` (20 s) otherwise."""
+"Woken" means the poll answered with the offer well before it would have been let go
+(``WOKEN_S``: half of ``POLL_S``, 20 s); how soon is a bench's figure (bench/scale_longpoll.py),
+not a timed assert here."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ from tests.scale.helpers import (
     worker_pids,
 )
 
-WOKEN_S = 1.0
+WOKEN_S = POLL_S / 2
+SHOWN_S = 10.0  #: the bound on waiting for a customer in another process's live view
 
 
 @pytest.fixture(scope="module")
@@ -153,10 +155,13 @@ def test_the_console_stream_on_b_shows_a_customer_registered_on_a(
             assert next(line for line in lines if line.startswith("data:"))  # the first view
             customer = HelpdeskClient(a.http_url, timeout_s=10)
             customer.register("demo", "dev-" + secrets.token_hex(8), {**FIELDS, "name": name})
-            registered = time.monotonic()
+            give_up = time.monotonic() + SHOWN_S  # (checked at each line: a ping each 10 s)
+            line = ""
             try:
-                assert any(name in line for line in lines if line.startswith("data:"))
-                assert time.monotonic() - registered < 3
+                for line in lines:
+                    if (line.startswith("data:") and name in line) or time.monotonic() > give_up:
+                        break
+                assert line.startswith("data:") and name in line, "not in B's live view"
             finally:
                 customer.close()
 

@@ -2,7 +2,7 @@
 when the relay pairs both sides; the agent's handshake starts only after its viewer has
 opened on the GUI thread (``AgentWindow._open_viewer``). Measured here through both real
 windows: the time from the customer's pairing to its verification code, with the agent's
-first viewer of the process (its cold start), is a small part of the deadline."""
+first viewer of the process (its cold start), is under half of the deadline."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_the_agent_starts_its_handshake_well_within_the_customers_deadline(
     [paired] = [r for r in caplog.records if "presence event=paired" in r.getMessage()]
     took = secured_at[0] - paired.created  # (the signal's slot runs a little later)
     print(f"customer: paired -> secured in {took:.3f} s (deadline {HANDSHAKE_TIMEOUT_S:g} s)")
-    assert 0 <= took < HANDSHAKE_TIMEOUT_S / 5
+    assert 0 <= took < HANDSHAKE_TIMEOUT_S / 2  # (a margin a loaded machine keeps too)
     with qtbot.waitSignal(customer.session_ended, timeout=WAIT_MS):
         viewer.end_action.trigger()
     viewer.close()
