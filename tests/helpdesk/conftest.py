@@ -53,6 +53,14 @@ FAST = {
 }
 
 
+def db_args(request: pytest.FixtureRequest) -> list[str]:
+    """The server's database arguments for a fixture parametrized ``sqlite``/``postgresql``:
+    none for the embedded default, a fresh database of the test cluster for PostgreSQL."""
+    if request.param == "postgresql":
+        return ["--db", new_database(request.getfixturevalue("postgres_cluster"))]
+    return []
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def server(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
@@ -60,11 +68,7 @@ def server(
     """The server on the embedded default (SQLite) and on PostgreSQL: the same tests pass
     on both, so no SQLite-only SQL creeps in."""
     data_dir: Path = tmp_path_factory.mktemp("helpdesk")
-    if request.param == "postgresql":
-        db_url = new_database(request.getfixturevalue("postgres_cluster"))
-        server = start_server(data_dir, FAST, ["--db", db_url], clocked=True)
-    else:
-        server = start_server(data_dir, FAST, clocked=True)
+    server = start_server(data_dir, FAST, db_args(request), clocked=True)
     engine = make_engine(server.db_url)
     factory = db_factory(engine)
     # Extra accounts the demo data lacks: an agent for brute-force tests (so the main

@@ -28,8 +28,8 @@ import pytest
 
 from helpdesk.admin import add_user
 from helpdesk.db import db_factory, make_engine
+from tests.helpdesk.conftest import db_args
 from tests.helpdesk.server_process import Server, start_server
-from tests.postgres import new_database
 
 WINDOW_S = 60  # longer than any burst here takes, on a slow shared machine too
 ENV = {"REMOTEAPP_RELAY_SECRET": secrets.token_hex(32), "REMOTEAPP_RATE_WINDOW_S": str(WINDOW_S)}
@@ -42,10 +42,7 @@ def server(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Server]:
     data_dir: Path = tmp_path_factory.mktemp("limits")
-    extra: list[str] = []
-    if request.param == "postgresql":
-        extra = ["--db", new_database(request.getfixturevalue("postgres_cluster"))]
-    server = start_server(data_dir, ENV, extra, clocked=True)
+    server = start_server(data_dir, ENV, db_args(request), clocked=True)
     yield server
     assert server.process.stop() == 0, "".join(server.process.log[-30:])
 

@@ -18,9 +18,8 @@ from pathlib import Path
 import pytest
 
 from remoteapp.net.helpdesk import HelpdeskClient, PollResult
-from tests.helpdesk.conftest import device, presence_seen, wait_until
+from tests.helpdesk.conftest import db_args, device, presence_seen, wait_until
 from tests.helpdesk.server_process import Server, start_server
-from tests.postgres import new_database
 
 HOLD_S = 20.0
 ENV = {"REMOTEAPP_RELAY_SECRET": secrets.token_hex(32), "REMOTEAPP_PRESENCE_LAPSE_S": "30"}
@@ -32,10 +31,7 @@ def server(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Server]:
     data_dir: Path = tmp_path_factory.mktemp("poll-wake")
-    extra: list[str] = []
-    if request.param == "postgresql":
-        extra = ["--db", new_database(request.getfixturevalue("postgres_cluster"))]
-    server = start_server(data_dir, ENV, extra)
+    server = start_server(data_dir, ENV, db_args(request))
     yield server
     assert server.process.stop() == 0, "".join(server.process.log[-30:])
 
