@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "_xwire.h"
+
 static void remaining(const struct timespec *deadline, struct timespec *left) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -27,18 +29,11 @@ static void remaining(const struct timespec *deadline, struct timespec *left) {
     left->tv_nsec = (long)(ns % 1000000000LL);
 }
 
-/* What one sleep saw: the wake, and what the event connection held. */
-typedef struct {
-    int err, woken, closed;
-    ssize_t got; /* bytes read from the event connection (-1: none were there) */
-    char *buf;   /* PyMem_RawMalloc'ed when got >= 0 */
-} Sleep;
-
 /* Sleep until the event connection has bytes, the wake pipe is written to, or the
  * deadline passes (a signal's handler runs meanwhile, and the sleep goes on for what is
  * left, as select() does); drain a wake and read what the connection holds.  -1 with a
  * Python error set if a signal handler raised (nothing was read). */
-static int sleep_once(int event_fd, int wake_fd, double timeout, Py_ssize_t size, Sleep *s) {
+XW_HIDDEN int sleep_once(int event_fd, int wake_fd, double timeout, Py_ssize_t size, Sleep *s) {
     if (timeout > 86400.0)
         timeout = 86400.0;
     struct timespec deadline;
@@ -109,10 +104,9 @@ static int parse_wait(PyObject *args, const char *format, int *event_fd, int *wa
  * raw motions: SEEN_DAMAGE | SEEN_MOTION; 0 for anything else (another event, an
  * error, a reply, a packet cut short, a read that filled the buffer: more may wait),
  * which the Python reader then parses. */
-enum { SEEN_DAMAGE = 1, SEEN_MOTION = 2 };
 #define GENERIC_EVENT 35
 
-static int summary(const unsigned char *buf, ssize_t got, Py_ssize_t size, int damage_event,
+XW_HIDDEN int summary(const unsigned char *buf, ssize_t got, Py_ssize_t size, int damage_event,
                    int xi_opcode, int raw_motion) {
     int seen = 0;
     if (got <= 0 || got >= size)

@@ -255,7 +255,6 @@ __attribute__((visibility("hidden"))) PyObject *xwire_wait_damage(PyObject *self
 __attribute__((visibility("hidden"))) PyObject *xwire_coalesce_few(PyObject *self,
                                                                    PyObject *args); /* _xboxes.c */
 XW_HIDDEN PyObject *xwire_read_boxes(PyObject *self, PyObject *args); /* _xread.c */
-XW_HIDDEN PyObject *xwire_take_boxes(PyObject *self, PyObject *args); /* _xtake.c */
 
 static PyMethodDef methods[] = {
     {"wait_events", xwire_wait_events, METH_VARARGS,
@@ -288,6 +287,11 @@ static PyMethodDef methods[] = {
      "depth), frame, front, stale) -> (skipped, rects, None) | (skipped, boxes, outcome): "
      "the damage fetch (round_trip), the few-rectangle coalescing and read_boxes with "
      "its bring-over in one call (see _xtake.c)."},
+    {"take_key", xwire_take_key, METH_VARARGS,
+     "take_key((event_fd, wake_fd, size, damage_event, xi_opcode, raw_motion), pending, "
+     "timeout, due_at, (started, last_input, active_gap, calm_gap, active_for), take) -> "
+     "(kind, ...): the key lane's wait for damage (wait_damage), the pacing gap's wait "
+     "and take_boxes(*take) in one call (see _xkey.c)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -2,7 +2,8 @@
  *
  * _xwire.c holds the wire (send, framed reads, a round trip) and the method table,
  * _xread.c the box reads (the ShmGetImage batches), _xboxes.c the few-rectangle
- * coalescing rule, _xtake.c the damage grab that uses them in one call.
+ * coalescing rule, _xtake.c the damage grab that uses them in one call, _xwait.c the
+ * sleeps on the event connection, _xkey.c the key lane's wait and grab in one call.
  */
 #ifndef REMOTEAPP_XWIRE_H
 #define REMOTEAPP_XWIRE_H
@@ -12,6 +13,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/types.h>
 
 #define XW_HIDDEN __attribute__((visibility("hidden")))
 #define PACKET_HEAD 32
@@ -77,5 +79,26 @@ XW_HIDDEN int read_into(int fd, int shm_major, uint32_t drawable, uint32_t seg,
 XW_HIDDEN Py_ssize_t coalesce_core(const long long (*rects)[4], Py_ssize_t n,
                                    long long width, long long height, long long tile,
                                    Py_ssize_t max_boxes, double dense, long long (*out)[4]);
+
+/* What one sleep (_xwait.c) saw: the wake, and what the event connection held. */
+typedef struct {
+    int err, woken, closed;
+    ssize_t got; /* bytes read from the event connection (-1: none were there) */
+    char *buf;   /* PyMem_RawMalloc'ed when got >= 0 */
+} Sleep;
+
+/* Sleep until the event connection (-1: none) has bytes, the wake pipe is written to, or
+ * ``timeout`` s pass, the GIL released; a wake is drained, what the connection holds
+ * read (up to ``size`` bytes).  -1 with a Python error set if a signal handler raised. */
+XW_HIDDEN int sleep_once(int event_fd, int wake_fd, double timeout, Py_ssize_t size, Sleep *s);
+
+/* What wait_damage's bytes say: SEEN_DAMAGE | SEEN_MOTION when they are only whole
+ * DamageNotify events and XInput 2 raw motions, 0 for anything else. */
+enum { SEEN_DAMAGE = 1, SEEN_MOTION = 2 };
+XW_HIDDEN int summary(const unsigned char *buf, ssize_t got, Py_ssize_t size, int damage_event,
+                      int xi_opcode, int raw_motion);
+
+XW_HIDDEN PyObject *xwire_take_boxes(PyObject *self, PyObject *args); /* _xtake.c */
+XW_HIDDEN PyObject *xwire_take_key(PyObject *self, PyObject *args);   /* _xkey.c */
 
 #endif

@@ -61,3 +61,13 @@ def coalesce_few(
     dense_share: float,
     /,
 ) -> list[tuple[int, int, int, int]] | None: ...
+def take_key(
+    waits: tuple[int, int, int, int, int],
+    size: int,
+    pending: bool,
+    timeout: float,
+    due_at: float,
+    pace: tuple[float, float, float, float, float],
+    take: tuple[Any, ...] | None,
+    /,
+) -> tuple[Any, ...]: ...

@@ -47,7 +47,7 @@ except ImportError:  # not built (no compiler at install, not Linux): Python doe
 
 log = logging.getLogger("remoteapp.capture")
 
-__all__ = ["REPLY_BOUND_S", "BoxLane", "BoxRead", "XLink", "native", "queued"]
+__all__ = ["REPLY_BOUND_S", "BoxLane", "BoxRead", "TakeArgs", "XLink", "native", "queued"]
 # (native: x11_damage's wait too)
 
 #: What the C box read needs of a link and mss's segment (``XLink.lane``): the link's
@@ -57,6 +57,9 @@ BoxLane = tuple[int, int, int, int, object, int]
 #: narrowest box read as whole rows, the lane, the frame to read into, the frame that is
 #: the reference (``front``) and where the first differs from it (``stale``).
 BoxRead = tuple[int, int, int, BoxLane, Pixels, Pixels, Sequence[Rect]]
+#: ``_xwire.take_boxes``' arguments (``XLink.take_args``)
+TakeArgs = tuple[int, bytes, int, int, int, int, int, int, Any, BoxLane, Pixels, Pixels,
+                 Sequence[Rect]]  # fmt: skip
 
 #: The most boxes, and stale boxes, one C read takes (_xwire.c's MAX_BOXES).
 NATIVE_BOXES: Final = 4096
@@ -255,29 +258,50 @@ class XLink:
         asks for the Python (many rectangles, a wide box), or None, nothing done, where
         the C extension cannot take this link now or refuses ``read`` (more stale boxes
         than it takes, say).  The fetch's failure raises as ``round_trip``'s."""
+        args = self.take_args(request, left, top, read)
+        if args is None:
+            return None
+        assert native is not None  # (take_args: only with the C extension)
+        try:
+            result = native.take_boxes(*args)
+        except Exception as exc:
+            self.take_failed(exc)  # (raises, or None: refused before the fetch)
+            return None
+        return self.took(result)
+
+    def take_args(self, request: bytes, left: int, top: int, read: BoxRead) -> TakeArgs | None:
+        """``take_boxes``' arguments to the C call (the key lane hands them to
+        ``_xwire.take_key``, which makes it), or None where the C extension cannot take
+        this link now."""
         if native is None or self._reader.buffered or self._broken is not None:
             return None
         width, height, wide_from, lane, frame, front, stale = read
-        try:
-            skipped, got, outcome = native.take_boxes(
-                self._sock.fileno(), request, _BOUND_MS, left, top, width, height, wide_from,
-                NATIVE_RULES, lane, frame, front, stale,
-            )  # fmt: skip
-        except OSError as exc:
-            raise self._break(x11_wire.XWireError(f"the X connection failed: {exc}")) from exc
-        except _NATIVE_ERRORS as exc:
-            raise self._break(_mapped(exc)) from exc
-        except (ValueError, TypeError, OverflowError, BufferError) as exc:
-            # (refused before the fetch: the damage is still the server's, and the
-            # caller's Python fetches it; after the fetch only MemoryError can come)
-            log.info("capture event=damage-lane-refused reason=%r", str(exc))
-            return None
+        return (self._sock.fileno(), request, _BOUND_MS, left, top, width, height, wide_from,
+                NATIVE_RULES, lane, frame, front, stale)  # fmt: skip
+
+    def took(self, result: tuple[int, Any, Any]) -> tuple[Any, int | Exception | None]:
+        """The C take's result (``take_args``'), as ``take_boxes`` returns it."""
+        skipped, got, outcome = result
         self.skipped += skipped
         if isinstance(outcome, BaseException):  # (the read's link, not this one)
             outcome = _mapped(outcome) if isinstance(outcome, _NATIVE_ERRORS) else (
                 x11_wire.XWireError(f"the X connection failed: {outcome}")
             )  # fmt: skip
         return got, outcome
+
+    def take_failed(self, exc: Exception) -> None:
+        """The C take's exception (``take_args``'): the fetch's failure raised as
+        ``round_trip``'s (this link is broken then); None where it refused before the
+        fetch (the damage is still the server's, and the caller's Python fetches it)."""
+        if isinstance(exc, OSError):
+            raise self._break(x11_wire.XWireError(f"the X connection failed: {exc}")) from exc
+        if isinstance(exc, _NATIVE_ERRORS):
+            raise self._break(_mapped(exc)) from exc
+        if isinstance(exc, (ValueError, TypeError, OverflowError, BufferError)):
+            # (after the fetch only MemoryError can come)
+            log.info("capture event=damage-lane-refused reason=%r", str(exc))
+            return None
+        raise exc
 
     def close(self) -> None:
         with contextlib.suppress(Exception):  # (python-xlib reads what is left first: a

@@ -61,8 +61,8 @@ class Pace:
         return now - self.last_input < self.active_for
 
     def gap(self, now: float) -> float:
-        """The least time from one grab to the next at ``now`` (``active``'s test inline:
-        the key lane asks once a key)."""
+        """The least time from one grab to the next at ``now`` (``active``'s test inline;
+        the key lane's take works the same rule out in C, ``_xwire.take_key``)."""
         return self.active_gap if now - self.last_input < self.active_for else self.calm_gap
 
 
@@ -84,7 +84,7 @@ def serve_keys(
 
     conn = transport.conn
     while conn.credits > 0 and not transport.closed:
-        got = grabs.take(started, pace.gap, keep_on)
+        got = grabs.take(started, pace, keep_on)
         if got is None:
             break
         frame, boxes, started = got

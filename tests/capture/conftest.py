@@ -3,6 +3,7 @@ trips (``native``) and a socket pair for a fake X server (``pair``)."""
 
 from __future__ import annotations
 
+import os
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -84,3 +85,19 @@ def pair() -> Iterator[tuple[socket.socket, socket.socket]]:
     finally:
         client.close()
         server.close()
+
+
+@pytest.fixture
+def link() -> Iterator[tuple[socket.socket, socket.socket, int, int]]:
+    """A socket pair standing in for the X connection and a real wake pipe: (our end, the
+    server's end, the wake pipe's read end, its write end)."""
+    ours, server = socket.socketpair()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    try:
+        yield ours, server, wake_r, wake_w
+    finally:
+        ours.close()
+        server.close()
+        os.close(wake_r)
+        os.close(wake_w)

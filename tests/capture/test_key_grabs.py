@@ -6,6 +6,8 @@ found both.)"""
 
 from __future__ import annotations
 
+import math
+import select
 import socket
 import time
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ import pytest
 from remoteapp.capture import DamageGrabber, ScreenGrabber, key_grabs, x11_link
 from remoteapp.capture.grabber import Monitor
 from remoteapp.capture.x11_damage import XDamageSource
+from remoteapp.session.key_lane import Pace
 from tests.capture.damage_rig import Clock, FbdirXvfb, Painter, Pipe
 
 pytestmark = pytest.mark.skipif(x11_link.native is None, reason="the C extension is not built")
@@ -58,9 +61,7 @@ def test_a_failed_read_hands_its_boxes_back_where_they_are(
     link._sock.shutdown(socket.SHUT_RDWR)  # the X server hangs up on the box read
     painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, 0x00FF00)
     painter.d.sync()
-    assert (
-        grabs.take(0.0, lambda now: 0.0, lambda: False) is None
-    )  # handed back: the fetch took the damage
+    assert grabs.take(0.0, _pace(), lambda: False) is None  # handed back: the fetch took the damage
     assert grabber._source.pending  # (given back to the source, not left to the server)
     shot = grabber.grab(monitor)  # the general loop's grab (mss reads from now on)
     fb = pipe.send(shot.pixels, shot.damage)
@@ -82,18 +83,19 @@ def test_a_quiet_wait_does_not_end_the_lane(
     monitor = grabber.monitors()[1]
     _, grabs = _started(grabber, monitor)
     waits = 0
-    real = x11_link.native.wait_damage  # type: ignore[union-attr]
+    assert x11_link.native is not None
+    real = x11_link.native.take_key
 
-    def counted(*args: object) -> tuple[bool, int, bytes | None]:
+    def counted(*args: object) -> tuple[object, ...]:
         nonlocal waits
         waits += 1
         if waits == 20:  # a key after twenty quiet bounds
             painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, 0xFF00FF)
             painter.d.sync()
-        return real(*args)  # type: ignore[no-any-return]
+        return real(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(x11_link.native, "wait_damage", counted)
-    got = grabs.take(0.0, lambda now: 0.0, lambda: False)
+    monkeypatch.setattr(x11_link.native, "take_key", counted)
+    got = grabs.take(0.0, _pace(), lambda: False)
     assert got is not None, "the lane ended on a quiet wait"
     assert waits >= 20
 
@@ -109,12 +111,13 @@ def test_a_wake_ends_the_take_unless_the_caller_keeps_on(
     monitor = grabber.monitors()[1]
     _, grabs = _started(grabber, monitor)
     asked = 0
-    real = x11_link.native.wait_damage  # type: ignore[union-attr]
+    assert x11_link.native is not None
+    real = x11_link.native.take_key
 
-    def woken_first(*args: object) -> tuple[bool, int, bytes | None]:
+    def woken_first(*args: object) -> tuple[object, ...]:
         if asked == 0:
             grabber.wake()  # (written before the wait: it returns woken at once)
-        return real(*args)  # type: ignore[no-any-return]
+        return real(*args)  # type: ignore[arg-type]
 
     def keep_on() -> bool:
         nonlocal asked
@@ -124,8 +127,8 @@ def test_a_wake_ends_the_take_unless_the_caller_keeps_on(
             painter.d.sync()
         return kept_on
 
-    monkeypatch.setattr(x11_link.native, "wait_damage", woken_first)
-    got = grabs.take(0.0, lambda now: 0.0, keep_on)
+    monkeypatch.setattr(x11_link.native, "take_key", woken_first)
+    got = grabs.take(0.0, _pace(), keep_on)
     assert asked == 1
     assert (got is not None) == kept_on
     if got is not None:
@@ -141,21 +144,11 @@ def test_a_wake_kept_on_through_in_the_gap_still_waits_the_gap_out(
 ) -> None:
     monitor = grabber.monitors()[1]
     _, grabs = _started(grabber, monitor)
-    real = x11_link.native.wait_events  # type: ignore[union-attr]
-    woke = [False]
-
-    def woken_once(*args: object) -> tuple[bool, int]:
-        if not woke[0]:
-            woke[0] = True
-            grabber.wake()
-        return real(*args)  # type: ignore[no-any-return]
-
-    monkeypatch.setattr(x11_link.native, "wait_events", woken_once)
-    painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, 0x654321)
-    painter.d.sync()
+    kinds = _woken_in_the_gap(grabber, painter, grabs, monkeypatch, 0x0A0B0C)
     started, gap = time.monotonic(), 0.2
-    got = grabs.take(started, lambda now: gap, lambda: True)
-    assert woke[0] and got is not None
+    got = grabs.take(started, _pace(gap), lambda: True)
+    assert kinds == [key_grabs.WAITED, key_grabs.GAP_WOKEN, key_grabs.TOOK]
+    assert got is not None
     assert got[2] >= started + gap  # (the grab began once the gap was over)
 
 
@@ -179,7 +172,7 @@ def test_a_wake_that_comes_with_a_pointer_move_is_not_kept_on_through(
         d.sync()
     finally:
         d.close()
-    assert grabs.take(0.0, lambda now: 0.0, lambda: bool(asked.append(1)) or True) is None
+    assert grabs.take(0.0, _pace(), lambda: bool(asked.append(1)) or True) is None
     assert asked == []
 
 
@@ -191,21 +184,47 @@ def test_the_gap_is_asked_again_after_a_wake_kept_on_through(
     from then on (a calm gap of 10 s here, none once the input came)."""
     monitor = grabber.monitors()[1]
     _, grabs = _started(grabber, monitor)
-    real = x11_link.native.wait_events  # type: ignore[union-attr]
-    gap = [10.0]
-
-    def woken_once(*args: object) -> tuple[bool, int]:
-        if gap[0]:
-            grabber.wake()
-        return real(*args)  # type: ignore[no-any-return]
+    kinds = _woken_in_the_gap(grabber, painter, grabs, monkeypatch, 0x0F0F0F)
+    pace = Pace(active_gap=0.0, calm_gap=10.0, active_for=60.0, last_input=-math.inf)
 
     def keep_on() -> bool:
-        gap[0] = 0.0  # (as Pace does once it has the input's time)
+        if kinds[-1] == key_grabs.GAP_WOKEN:  # the input that woke the gap's wait
+            pace.last_input = time.monotonic()  # (as the lane does with its time)
         return True
 
-    monkeypatch.setattr(x11_link.native, "wait_events", woken_once)
-    painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, 0x0F0F0F)
-    painter.d.sync()
     started = time.monotonic()
-    got = grabs.take(started, lambda now: gap[0], keep_on)
+    got = grabs.take(started, pace, keep_on)
+    assert kinds == [key_grabs.WAITED, key_grabs.GAP_WOKEN, key_grabs.TOOK]
     assert got is not None and got[2] < started + 10.0
+
+
+def _woken_in_the_gap(
+    grabber: DamageGrabber, painter: Painter, grabs: key_grabs.KeyGrabs,
+    monkeypatch: pytest.MonkeyPatch, colour: int,
+) -> list[int]:  # fmt: skip
+    """A change and a wake both there before the take (its wait answers both: the caller
+    keeps on through the wake), then a wake in the pacing gap's wait; the kinds of
+    ``take_key``'s answers, as they come."""
+    assert x11_link.native is not None
+    real = x11_link.native.take_key
+    kinds: list[int] = []
+
+    def woken_in_the_gap(*args: object) -> tuple[object, ...]:
+        if args[2] and kinds == [key_grabs.WAITED]:  # (pending: only the gap is waited)
+            grabber.wake()  # (the gap's wait returns woken at once)
+        got = real(*args)  # type: ignore[arg-type]
+        kinds.append(got[0])
+        return got
+
+    monkeypatch.setattr(x11_link.native, "take_key", woken_in_the_gap)
+    painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, colour)
+    painter.d.sync()
+    ready, _, _ = select.select([grabs._waits[0]], [], [], 10.0)  # the damage event is there
+    assert ready, "no damage event came"
+    grabber.wake()
+    return kinds
+
+
+def _pace(gap: float = 0.0) -> Pace:
+    """The lane's pacing with ``gap`` s between grabs, active or not."""
+    return Pace(active_gap=gap, calm_gap=gap, active_for=0.0, last_input=-math.inf)

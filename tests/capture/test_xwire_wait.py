@@ -11,28 +11,12 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 SIZE = 1 << 16
 LONG = 30.0  #: a wait that only its event ends (the test would hang, not pass, without it)
-
-
-@pytest.fixture
-def link() -> Iterator[tuple[socket.socket, socket.socket, int, int]]:
-    """(our end, the server's end, the wake pipe's read end, its write end)."""
-    ours, server = socket.socketpair()
-    wake_r, wake_w = os.pipe()
-    os.set_blocking(wake_r, False)
-    try:
-        yield ours, server, wake_r, wake_w
-    finally:
-        ours.close()
-        server.close()
-        os.close(wake_r)
-        os.close(wake_w)
 
 
 def test_nothing_in_time_is_neither_woken_nor_read(native: Any, link: Any) -> None:
