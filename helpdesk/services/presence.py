@@ -215,21 +215,15 @@ async def long_poll(
 def collect(
     db_factory: sessionmaker[Db], settings: Settings, partner_id: str, presence_key: str | None
 ) -> PollAnswer:
-    """One poll step: refresh presence, hand over undelivered offers (each only once)."""
+    """One poll step: refresh presence, hand over undelivered offers (each only once).
+
+    The offers' rows are written before the presence's: every writer takes a session's
+    row before its customer's presence (an end locks the session, then gives the customer
+    a new password), and a poll that took them the other way round deadlocked with an
+    end racing it on PostgreSQL (tests/helpdesk/test_end_race.py)."""
     with db_factory() as db:
         presence = authenticate(db, partner_id, presence_key)
         now = settings.clock.now()
-        # conditional on the key: a leave (which revokes it) that committed since the read
-        # above must not be undone by this refresh
-        refreshed = db.execute(
-            update(Presence)
-            .where(Presence.id == presence.id, Presence.key_hash == presence.key_hash)
-            .values(last_seen=now)
-            .execution_options(synchronize_session=False)
-        )
-        if refreshed.rowcount != 1:  # type: ignore[attr-defined]
-            db.rollback()
-            check_presence_key(None, presence_key)
         offered = db.scalars(
             select(RemoteSession).where(
                 RemoteSession.presence_id == presence.id,
@@ -253,6 +247,19 @@ def collect(
                     session.e2e_psk,
                 )
             )
+        if offers:
+            db.flush()  # (the sessions' rows first: see above)
+        # conditional on the key: a leave (which revokes it) that committed since the read
+        # above must not be undone by this refresh (nor its offers handed over)
+        refreshed = db.execute(
+            update(Presence)
+            .where(Presence.id == presence.id, Presence.key_hash == presence.key_hash)
+            .values(last_seen=now)
+            .execution_options(synchronize_session=False)
+        )
+        if refreshed.rowcount != 1:  # type: ignore[attr-defined]
+            db.rollback()
+            check_presence_key(None, presence_key)
         db.commit()
         return PollAnswer(presence.partner_id, presence.password, tuple(offers))
 
