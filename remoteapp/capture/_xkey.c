@@ -63,8 +63,8 @@ static PyObject *taken_exception(void) {
 #endif
 }
 
-/* The wait for damage: NULL and *answer NULL to go on (damage alone was seen), NULL and
- * *answer set to return it, or NULL with an error set. */
+/* The wait for damage: *answer NULL and *failed 0 to go on (damage alone was seen),
+ * *answer set to return it, or *failed 1 with an error set. */
 static void wait_for_damage(int event_fd, int wake_fd, int damage_event, int xi_opcode,
                             int raw_motion, Py_ssize_t size, double timeout,
                             PyObject **answer, int *failed) {

@@ -288,7 +288,7 @@ static PyMethodDef methods[] = {
      "the damage fetch (round_trip), the few-rectangle coalescing and read_boxes with "
      "its bring-over in one call (see _xtake.c)."},
     {"take_key", xwire_take_key, METH_VARARGS,
-     "take_key((event_fd, wake_fd, size, damage_event, xi_opcode, raw_motion), pending, "
+     "take_key((event_fd, wake_fd, damage_event, xi_opcode, raw_motion), size, pending, "
      "timeout, due_at, (started, last_input, active_gap, calm_gap, active_for), take) -> "
      "(kind, ...): the key lane's wait for damage (wait_damage), the pacing gap's wait "
      "and take_boxes(*take) in one call (see _xkey.c)."},
