@@ -7,46 +7,29 @@ found both.)"""
 from __future__ import annotations
 
 import math
-import select
 import socket
 import time
 from collections.abc import Iterator
 
-import numpy as np
 import pytest
 
-from remoteapp.capture import DamageGrabber, ScreenGrabber, key_grabs, x11_link
+from remoteapp.capture import DamageGrabber, key_grabs, x11_link
 from remoteapp.capture.grabber import Monitor
-from remoteapp.capture.x11_damage import XDamageSource
 from remoteapp.session.key_lane import Pace
-from tests.capture.damage_rig import Clock, FbdirXvfb, Painter, Pipe
+from tests.capture import key_grabs_rig as rig
+from tests.capture.damage_rig import Clock, FbdirXvfb, Painter
+from tests.capture.key_grabs_rig import FILL_X, FILL_Y
 
 pytestmark = pytest.mark.skipif(x11_link.native is None, reason="the C extension is not built")
-
-#: a root point inside the painter's window (at 40, 30) and inside both monitors below
-FILL_X, FILL_Y = 220, 140
 
 
 @pytest.fixture(params=["monotonic", "injected"])
 def grabber(fbdir_xvfb: FbdirXvfb, request: pytest.FixtureRequest) -> Iterator[DamageGrabber]:
     """A hand-over damage grabber on the real clock or on an injected one (the lane keeps
     the safety check's time on the grabber's clock)."""
-    display = fbdir_xvfb.display
     clock = Clock() if request.param == "injected" else time.monotonic
-    with DamageGrabber(
-        ScreenGrabber(display=display), lambda: XDamageSource(display), clock=clock,
-        hand_over=True,
-    ) as grabber:  # fmt: skip
-        yield grabber
-
-
-def _started(grabber: DamageGrabber, monitor: Monitor) -> tuple[Pipe, key_grabs.KeyGrabs]:
-    """The first (full) grab of ``monitor`` sent, and the lane's grabs after it."""
-    pipe = Pipe(grabber)
-    pipe.send(grabber.grab(monitor).pixels)
-    grabs = grabber.key_grabs(monitor)
-    assert grabs is not None, "no key lane here"
-    return pipe, grabs
+    with rig.new_grabber(fbdir_xvfb, clock) as g:
+        yield g
 
 
 @pytest.mark.display
@@ -55,21 +38,14 @@ def test_a_failed_read_hands_its_boxes_back_where_they_are(
     fbdir_xvfb: FbdirXvfb, grabber: DamageGrabber, painter: Painter, origin: tuple[int, int]
 ) -> None:
     monitor = Monitor(2, origin[0], origin[1], 320, 240)
-    pipe, grabs = _started(grabber, monitor)
+    pipe, grabs = rig.started(grabber, monitor)
     link = grabber._screen._link
     assert link is not None
     link._sock.shutdown(socket.SHUT_RDWR)  # the X server hangs up on the box read
-    painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, 0x00FF00)
-    painter.d.sync()
-    assert grabs.take(0.0, _pace(), lambda: False) is None  # handed back: the fetch took the damage
-    assert grabber._source.pending  # (given back to the source, not left to the server)
-    shot = grabber.grab(monitor)  # the general loop's grab (mss reads from now on)
-    fb = pipe.send(shot.pixels, shot.damage)
-    with ScreenGrabber(display=fbdir_xvfb.display) as poll:
-        screen = poll.grab(monitor).pixels
-    y, x = FILL_Y - origin[1], FILL_X - origin[0]
-    assert (screen[y, x, :3] == (0x00, 0xFF, 0x00)).all()
-    assert np.array_equal(fb, screen), "the change never reached the viewer"
+    rig.fill(painter, 0x00FF00)
+    # handed back: the fetch took the damage
+    assert grabs.take(0.0, rig.pace(), lambda: False) is None
+    rig.reaches_the_viewer(fbdir_xvfb, grabber, pipe, monitor, 0x00FF00)  # (by mss from now on)
 
 
 @pytest.mark.display
@@ -81,7 +57,7 @@ def test_a_quiet_wait_does_not_end_the_lane(
     first key after each quiet second went the general way)."""
     monkeypatch.setattr(key_grabs, "WAIT_BOUND_S", 0.01)  # (many bounds reached, quickly)
     monitor = grabber.monitors()[1]
-    _, grabs = _started(grabber, monitor)
+    _, grabs = rig.started(grabber, monitor)
     waits = 0
     assert x11_link.native is not None
     real = x11_link.native.take_key
@@ -90,12 +66,11 @@ def test_a_quiet_wait_does_not_end_the_lane(
         nonlocal waits
         waits += 1
         if waits == 20:  # a key after twenty quiet bounds
-            painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, 0xFF00FF)
-            painter.d.sync()
+            rig.fill(painter, 0xFF00FF)
         return real(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(x11_link.native, "take_key", counted)
-    got = grabs.take(0.0, _pace(), lambda: False)
+    got = grabs.take(0.0, rig.pace(), lambda: False)
     assert got is not None, "the lane ended on a quiet wait"
     assert waits >= 20
 
@@ -109,7 +84,7 @@ def test_a_wake_ends_the_take_unless_the_caller_keeps_on(
     damage it causes comes as any other); any other change hands the lane back, with
     nothing lost."""
     monitor = grabber.monitors()[1]
-    _, grabs = _started(grabber, monitor)
+    _, grabs = rig.started(grabber, monitor)
     asked = 0
     assert x11_link.native is not None
     real = x11_link.native.take_key
@@ -123,12 +98,11 @@ def test_a_wake_ends_the_take_unless_the_caller_keeps_on(
         nonlocal asked
         asked += 1
         if kept_on:  # the change comes after the wake
-            painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, 0x123456)
-            painter.d.sync()
+            rig.fill(painter, 0x123456)
         return kept_on
 
     monkeypatch.setattr(x11_link.native, "take_key", woken_first)
-    got = grabs.take(0.0, _pace(), keep_on)
+    got = grabs.take(0.0, rig.pace(), keep_on)
     assert asked == 1
     assert (got is not None) == kept_on
     if got is not None:
@@ -143,10 +117,10 @@ def test_a_wake_kept_on_through_in_the_gap_still_waits_the_gap_out(
     grabber: DamageGrabber, painter: Painter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monitor = grabber.monitors()[1]
-    _, grabs = _started(grabber, monitor)
-    kinds = _woken_in_the_gap(grabber, painter, grabs, monkeypatch, 0x0A0B0C)
-    started, gap = time.monotonic(), 0.2
-    got = grabs.take(started, _pace(gap), lambda: True)
+    _, grabs = rig.started(grabber, monitor)
+    kinds = rig.woken_in_the_gap(grabber, painter, grabs, monkeypatch, 0x0A0B0C)
+    started, gap = time.monotonic(), 2.0  # (longer than a stall of a loaded machine)
+    got = grabs.take(started, rig.pace(gap), lambda: True)
     assert kinds == [key_grabs.WAITED, key_grabs.GAP_WOKEN, key_grabs.TOOK]
     assert got is not None
     assert got[2] >= started + gap  # (the grab began once the gap was over)
@@ -163,8 +137,13 @@ def test_a_wake_that_comes_with_a_pointer_move_is_not_kept_on_through(
     from Xlib.ext import xtest
 
     monitor = grabber.monitors()[1]
-    _, grabs = _started(grabber, monitor)
-    asked = []
+    _, grabs = rig.started(grabber, monitor)
+    asked: list[int] = []
+
+    def keep_on() -> bool:
+        asked.append(1)
+        return True
+
     d = xdisplay.Display(fbdir_xvfb.display)
     try:
         grabber.wake()
@@ -172,7 +151,7 @@ def test_a_wake_that_comes_with_a_pointer_move_is_not_kept_on_through(
         d.sync()
     finally:
         d.close()
-    assert grabs.take(0.0, _pace(), lambda: bool(asked.append(1)) or True) is None
+    assert grabs.take(0.0, rig.pace(), keep_on) is None
     assert asked == []
 
 
@@ -183,8 +162,8 @@ def test_the_gap_is_asked_again_after_a_wake_kept_on_through(
     """An input taken in the gap's wait makes the session active: its shorter gap holds
     from then on (a calm gap of 10 s here, none once the input came)."""
     monitor = grabber.monitors()[1]
-    _, grabs = _started(grabber, monitor)
-    kinds = _woken_in_the_gap(grabber, painter, grabs, monkeypatch, 0x0F0F0F)
+    _, grabs = rig.started(grabber, monitor)
+    kinds = rig.woken_in_the_gap(grabber, painter, grabs, monkeypatch, 0x0F0F0F)
     pace = Pace(active_gap=0.0, calm_gap=10.0, active_for=60.0, last_input=-math.inf)
 
     def keep_on() -> bool:
@@ -196,35 +175,3 @@ def test_the_gap_is_asked_again_after_a_wake_kept_on_through(
     got = grabs.take(started, pace, keep_on)
     assert kinds == [key_grabs.WAITED, key_grabs.GAP_WOKEN, key_grabs.TOOK]
     assert got is not None and got[2] < started + 10.0
-
-
-def _woken_in_the_gap(
-    grabber: DamageGrabber, painter: Painter, grabs: key_grabs.KeyGrabs,
-    monkeypatch: pytest.MonkeyPatch, colour: int,
-) -> list[int]:  # fmt: skip
-    """A change and a wake both there before the take (its wait answers both: the caller
-    keeps on through the wake), then a wake in the pacing gap's wait; the kinds of
-    ``take_key``'s answers, as they come."""
-    assert x11_link.native is not None
-    real = x11_link.native.take_key
-    kinds: list[int] = []
-
-    def woken_in_the_gap(*args: object) -> tuple[object, ...]:
-        if args[2] and kinds == [key_grabs.WAITED]:  # (pending: only the gap is waited)
-            grabber.wake()  # (the gap's wait returns woken at once)
-        got = real(*args)  # type: ignore[arg-type]
-        kinds.append(got[0])
-        return got
-
-    monkeypatch.setattr(x11_link.native, "take_key", woken_in_the_gap)
-    painter.fill(FILL_X - 40, FILL_Y - 30, 8, 16, colour)
-    painter.d.sync()
-    ready, _, _ = select.select([grabs._waits[0]], [], [], 10.0)  # the damage event is there
-    assert ready, "no damage event came"
-    grabber.wake()
-    return kinds
-
-
-def _pace(gap: float = 0.0) -> Pace:
-    """The lane's pacing with ``gap`` s between grabs, active or not."""
-    return Pace(active_gap=gap, calm_gap=gap, active_for=0.0, last_input=-math.inf)

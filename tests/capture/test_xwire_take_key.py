@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from remoteapp.capture.key_grabs import GAP_WOKEN, HAND_BACK, TAKE_FAILED, WAITED
+from remoteapp.session.key_lane import Pace
 from tests.capture.test_xwire_wait import (
     DAMAGE,
     LONG,
@@ -29,6 +30,9 @@ from tests.capture.test_xwire_wait import (
 
 #: (started, last_input, active_gap, calm_gap, active_for): no gap to wait
 NO_GAP = (0.0, -math.inf, 0.0, 0.0, 0.0)
+
+#: a descriptor number no test opens (one just closed could be another thread's by now)
+NEVER_OPEN = 10**6
 
 
 def take_key(
@@ -87,14 +91,21 @@ def test_a_closed_connection_is_the_waits_answer(native: Any, link: Any) -> None
 
 
 @pytest.mark.parametrize("active", [False, True], ids=["calm", "active"])
-def test_the_gap_is_waited_out_by_its_rule(native: Any, link: Any, active: bool) -> None:
-    """Calm (the last input long ago): the calm gap; active: the active one (the calm
-    gap, 30 s, would hang the test)."""
+def test_the_gap_is_waited_out_by_pace_gaps_rule(native: Any, link: Any, active: bool) -> None:
+    """The C works ``Pace.gap``'s rule out from the pace's fields, as ``KeyGrabs.take``
+    passes them: calm (the last input long ago), the calm gap; active, the active one (the
+    other gap, 30 s, would hang the test)."""
     ours, _, wake_r, _ = link
     started = time.monotonic()
-    last_input, gap = (started, 0.02) if active else (-math.inf, 0.05)
-    pace = (started, last_input, 0.02, 0.05 if not active else LONG, 10.0)
-    kind, now = take_key(native, ours, wake_r, pending=True, pace=pace)
+    pace = (
+        Pace(active_gap=0.02, calm_gap=LONG, active_for=10.0, last_input=started)
+        if active
+        else Pace(active_gap=LONG, calm_gap=0.05, active_for=10.0, last_input=-math.inf)
+    )
+    gap = pace.gap(started)
+    assert gap == (0.02 if active else 0.05)
+    fields = (started, pace.last_input, pace.active_gap, pace.calm_gap, pace.active_for)
+    kind, now = take_key(native, ours, wake_r, pending=True, pace=fields)
     assert kind == HAND_BACK
     assert started + gap <= now < started + LONG / 2
 
@@ -123,10 +134,7 @@ def test_bad_arguments_and_a_waits_failure_raise(native: Any, link: Any) -> None
         take_key(native, ours, wake_r, timeout=-1.0)
     with pytest.raises(TypeError, match="take_key"):
         take_key(native, ours, wake_r, take=[])
-    closed_r, closed_w = os.pipe()
-    os.close(closed_r)
-    os.close(closed_w)
     with pytest.raises(OSError):  # (the wait's: nothing was read)
-        take_key(native, ours, closed_r, timeout=0.0)
+        take_key(native, ours, NEVER_OPEN, timeout=0.0)
     with pytest.raises(OSError):  # (the gap's)
-        take_key(native, -1, closed_r, pending=True, pace=(time.monotonic(), 0, 0, LONG, 0))
+        take_key(native, -1, NEVER_OPEN, pending=True, pace=(time.monotonic(), 0, 0, LONG, 0))
