@@ -58,9 +58,7 @@ def offers(db: Db, data_dir: Path | None, slug: str) -> tuple[str, list[Offer]]:
     return app.title, found
 
 
-def build_for(
-    db: Db, data_dir: Path | None, slug: str, os_name: str
-) -> tuple[Build, Path, str]:
+def build_for(db: Db, data_dir: Path | None, slug: str, os_name: str) -> tuple[Build, Path, str]:
     """The build to send for ``os_name``, the file to send (macOS: the zip with the
     bundle renamed) and the file name to send it under."""
     app = get_app(db, slug)
@@ -101,8 +99,9 @@ _ZIP64_EXTRA = 0x0001
 def _without_zip64(extra: bytes) -> bytes:
     kept, at = b"", 0
     while at + 4 <= len(extra):
-        kind, size = int.from_bytes(extra[at : at + 2], "little"), int.from_bytes(
-            extra[at + 2 : at + 4], "little"
+        kind, size = (
+            int.from_bytes(extra[at : at + 2], "little"),
+            int.from_bytes(extra[at + 2 : at + 4], "little"),
         )
         if kind != _ZIP64_EXTRA:
             kept += extra[at : at + 4 + size]

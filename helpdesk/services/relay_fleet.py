@@ -44,9 +44,7 @@ def check_region(region: str) -> str:
     return region
 
 
-def register(
-    node: RelayNode, address: str | None, region: str | None, load: int | None
-) -> None:
+def register(node: RelayNode, address: str | None, region: str | None, load: int | None) -> None:
     """Record what a heartbeat says about its relay; a relay without an address (one
     that was given none) is kept for the sweeper but gets no sessions."""
     if address is not None:

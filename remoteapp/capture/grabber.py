@@ -261,7 +261,14 @@ class ScreenGrabber:
         drawable, seg, buf, depth = target
         try:
             return link.read_boxes(
-                drawable, seg, buf, depth, frame, (monitor.left, monitor.top), boxes, front,
+                drawable,
+                seg,
+                buf,
+                depth,
+                frame,
+                (monitor.left, monitor.top),
+                boxes,
+                front,
                 stale,
             )  # fmt: skip  (a Rect is an (x, y, w, h) tuple)
         except CaptureError as exc:

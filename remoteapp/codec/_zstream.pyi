@@ -32,9 +32,6 @@ class Stream:
         max_side: int,
         raw_max_area: int,
         rect_type: type[Rect],
-        tracker: tuple[int, object, object, float, float, int, int, int, object, float, int]
-        | None,
+        tracker: tuple[int, object, object, float, float, int, int, int, object, float, int] | None,
         /,
-    ) -> (
-        tuple[bytes | None, list[Rect], list[tuple[int, int]] | None, int, int] | None
-    ): ...
+    ) -> tuple[bytes | None, list[Rect], list[tuple[int, int]] | None, int, int] | None: ...

@@ -17,8 +17,11 @@ def check_frame(frame: Pixels) -> None:
     update checks its frame)."""
     good = isinstance(frame, np.ndarray) and frame.dtype == np.uint8 and frame.ndim == 3
     shape = frame.shape if good else (0, 0, 0)
-    if good and shape[2] == BYTES_PER_PIXEL and frame.flags.c_contiguous and (
-        1 <= shape[0] <= MAX_DIMENSION and 1 <= shape[1] <= MAX_DIMENSION
+    if (
+        good
+        and shape[2] == BYTES_PER_PIXEL
+        and frame.flags.c_contiguous
+        and (1 <= shape[0] <= MAX_DIMENSION and 1 <= shape[1] <= MAX_DIMENSION)
     ):
         return
     if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8:

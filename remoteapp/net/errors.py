@@ -1,8 +1,8 @@
 """The helpdesk client's branch of the error tree (the rest is in ``remotewire.errors``)::
 
-    RemoteappError
-     └── HelpdeskError          a call to the helpdesk failed; subclasses and their
-                                stable ``code`` live in ``remoteapp.net.helpdesk``
+RemoteappError
+ └── HelpdeskError          a call to the helpdesk failed; subclasses and their
+                            stable ``code`` live in ``remoteapp.net.helpdesk``
 """
 
 from __future__ import annotations

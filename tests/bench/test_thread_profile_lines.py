@@ -30,6 +30,8 @@ def test_a_threads_lines_are_counted_per_file_and_line(tmp_path: Path) -> None:
 def test_lines_per_update_is_the_difference_of_two_snapshots(tmp_path: Path) -> None:
     first, last = tmp_path / "a", tmp_path / "b"
     first.write_text("10\tcap\t/x/a.py:1\n4\tcap\t/x/b.py:2\n")
-    last.write_text("30\tcap\t/x/a.py:1\n30\tcap\t/x/a.py:2\n4\tcap\t/x/b.py:2\n8\tnet\t/x/c.py:5\n")
+    last.write_text(
+        "30\tcap\t/x/a.py:1\n30\tcap\t/x/a.py:2\n4\tcap\t/x/b.py:2\n8\tnet\t/x/c.py:5\n"
+    )
     got = thread_profile.lines_per_update(str(first), str(last), 10)
     assert got == {"cap": {"/x/a.py": 5.0}, "net": {"/x/c.py": 0.8}}
