@@ -113,37 +113,34 @@ def test_a_take_refused_before_the_fetch_leaves_the_damage_to_the_server(
     rig.reaches_the_viewer(fbdir_xvfb, grabber, pipe, monitor, 0x161803)
 
 
-def test_a_fetch_that_fails_in_the_take_loses_nothing(
+#: ``take_key``'s arguments with a descriptor that is not open: the fetch's, the wait's
+_BROKEN: dict[str, Callable[[tuple[Any, ...]], tuple[Any, ...]]] = {
+    "fetch": lambda args: (*args[:6], (NEVER_OPEN, *args[6][1:])),
+    "wait": lambda args: ((args[0][0], NEVER_OPEN, *args[0][2:]), *args[1:]),
+}
+
+
+@pytest.mark.parametrize("broken", sorted(_BROKEN))
+def test_a_fetch_or_a_wait_that_fails_loses_nothing(
     fbdir_xvfb: FbdirXvfb, grabber: DamageGrabber, painter: Painter,
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, broken: str,
 ) -> None:  # fmt: skip
-    """The fetch's connection fails (a descriptor that is not open): the link is broken,
-    damage reporting stops, and the whole screen is owed to the viewer."""
+    """The fetch's connection fails in the take (returned: the link is broken) or the
+    wait itself does (raised): damage reporting stops, and the whole screen is owed to
+    the viewer."""
     monitor = grabber.monitors()[1]
     pipe, grabs = rig.started(grabber, monitor)
-    answers = _answers(monkeypatch, lambda args, _: (*args[:6], (NEVER_OPEN, *args[6][1:])))
+    answers = _answers(monkeypatch, lambda args, _: _BROKEN[broken](args))
     rig.fill(painter, 0x141421)
     assert grabs.take(0.0, rig.pace(), lambda: False) is None
-    [(kind, _, exc)] = answers
-    assert kind == key_grabs.TAKE_FAILED and isinstance(exc, OSError)
-    assert grabs._link._broken is not None
+    if broken == "fetch":
+        [(kind, _, exc)] = answers
+        assert kind == key_grabs.TAKE_FAILED and isinstance(exc, OSError)
+        assert grabs._link._broken is not None
+    else:
+        assert answers == []  # (raised: no answer)
     assert not grabber._source.reporting
     rig.reaches_the_viewer(fbdir_xvfb, grabber, pipe, monitor, 0x141421)
-
-
-def test_a_failed_wait_loses_nothing(
-    fbdir_xvfb: FbdirXvfb, grabber: DamageGrabber, painter: Painter,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
-    """The wait itself fails (its wake descriptor is not open): as a failed fetch."""
-    monitor = grabber.monitors()[1]
-    pipe, grabs = rig.started(grabber, monitor)
-    waits = grabs._waits
-    _answers(monkeypatch, lambda args, _: ((waits[0], NEVER_OPEN, *waits[2:]), *args[1:]))
-    rig.fill(painter, 0x173205)
-    assert grabs.take(0.0, rig.pace(), lambda: False) is None
-    assert not grabber._source.reporting
-    rig.reaches_the_viewer(fbdir_xvfb, grabber, pipe, monitor, 0x173205)
 
 
 def test_no_box_read_to_take_into_hands_back(
