@@ -24,6 +24,12 @@ FILL_X, FILL_Y = 220, 140
 #: the grabbers' safety period: none comes due in a test, however long the machine stalls
 NEVER_DUE_S = 3600.0
 
+#: a pacing gap longer than a stall of a loaded machine (a test that waits it out)
+STALL_PROOF_GAP_S = 2.0
+
+#: a descriptor number nothing opens (one just closed could be another thread's by now)
+NEVER_OPEN = 10**6
+
 
 def new_grabber(
     fbdir_xvfb: FbdirXvfb, clock: Callable[[], float], safety_period: float = NEVER_DUE_S

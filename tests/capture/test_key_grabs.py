@@ -119,7 +119,7 @@ def test_a_wake_kept_on_through_in_the_gap_still_waits_the_gap_out(
     monitor = grabber.monitors()[1]
     _, grabs = rig.started(grabber, monitor)
     kinds = rig.woken_in_the_gap(grabber, painter, grabs, monkeypatch, 0x0A0B0C)
-    started, gap = time.monotonic(), 2.0  # (longer than a stall of a loaded machine)
+    started, gap = time.monotonic(), rig.STALL_PROOF_GAP_S
     got = grabs.take(started, rig.pace(gap), lambda: True)
     assert kinds == [key_grabs.WAITED, key_grabs.GAP_WOKEN, key_grabs.TOOK]
     assert got is not None

@@ -18,6 +18,7 @@ from remoteapp.capture import DamageGrabber, key_grabs, x11_link
 from remoteapp.capture.grabber import Monitor
 from tests.capture import key_grabs_rig as rig
 from tests.capture.damage_rig import Clock, FbdirXvfb, Painter
+from tests.capture.key_grabs_rig import NEVER_OPEN, STALL_PROOF_GAP_S
 
 pytestmark = [
     pytest.mark.skipif(x11_link.native is None, reason="the C extension is not built"),
@@ -27,12 +28,6 @@ pytestmark = [
 Answer = tuple[Any, ...]
 #: a change to ``take_key``'s arguments (given them and the answers so far)
 Change = Callable[[tuple[Any, ...], list[Answer]], tuple[Any, ...]]
-
-#: a descriptor number nothing opens
-NEVER_OPEN = 10**6
-
-#: a pacing gap longer than a stall of a loaded machine (the test waits it out)
-STALL_PROOF_GAP_S = 2.0
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import pytest
 
 from remoteapp.capture.key_grabs import GAP_WOKEN, HAND_BACK, TAKE_FAILED, WAITED
 from remoteapp.session.key_lane import Pace
+from tests.capture.key_grabs_rig import NEVER_OPEN
 from tests.capture.test_xwire_wait import (
     DAMAGE,
     LONG,
@@ -30,9 +31,6 @@ from tests.capture.test_xwire_wait import (
 
 #: (started, last_input, active_gap, calm_gap, active_for): no gap to wait
 NO_GAP = (0.0, -math.inf, 0.0, 0.0, 0.0)
-
-#: a descriptor number no test opens (one just closed could be another thread's by now)
-NEVER_OPEN = 10**6
 
 
 def take_key(
