@@ -94,6 +94,7 @@ class ScreenEncoder(SmallPath):
         self._codec = RAW_BGRA
         self._coder = RAW_BGRA.new()
         self.last_stats: EncodeStats | None = None
+        self.small_path, self.small_taken, self.small_handed = True, 0, 0
         self._lossy_codecs, self._mode, self._clock = lossy_codecs, mode, clock
         self._planner: LossyPlanner | None = None
         #: read as each update is planned, so an update the key lane codes lossily after

@@ -45,6 +45,11 @@ class SmallPath:
     _planner: LossyPlanner | None
     _seq: int  #: the next update's
     last_stats: EncodeStats | None
+    #: the small path is tried (False: the general path takes every update, as without
+    #: the C extension; tests compare the two)
+    small_path: bool
+    small_taken: int  #: updates the small path packed whole
+    small_handed: int  #: updates it handed to the planner with tiles due for their measure
 
     if TYPE_CHECKING:  # (``ScreenEncoder``'s, which the small path ends with)
 
@@ -64,6 +69,8 @@ class SmallPath:
         tracker's books and the packing, as ``small_box_rects``, ``_finish`` and
         ``_pack_raw`` would), where the planner has nothing to add; None where the other
         paths take it (not built, not a small box)."""
+        if not self.small_path:
+            return None
         packer, planner = self._stream.native, self._planner
         lane = _NO_PLANNER if planner is None else planner.small_lane()
         if packer is None or lane is None:
@@ -76,10 +83,12 @@ class SmallPath:
             return None
         update, rects, due, body_len, raw_len = got
         if update is None:  # (the planner's turn: a due tile photo-like, JPEG's size)
+            self.small_handed += bool(due)
             return self._finish(frame, ref, rects, [], cursor, adopting, counted=due)
         if due is not None:  # (its due tiles measured: none photo-like)
             planner.tracker.counted(rects)  # type: ignore[union-attr]  # (lane: a planner)
         self._seq = (self._seq + 1) & 0xFFFFFFFF
         self._took(frame, ref, rects, adopting)
         self.last_stats = stats_of((False, 0, len(rects), raw_len, body_len, len(update), 0))
+        self.small_taken += 1
         return update

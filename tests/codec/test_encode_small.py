@@ -131,33 +131,28 @@ def _lockstep(
     clocks = Clock(), Clock()
     encoders = [ScreenEncoder(lossy_codecs=codecs, mode=mode, clock=c) for c in clocks]
     lane, plain = encoders
-    plain._small = lambda *args: None  # type: ignore[method-assign]
+    plain.small_path = False
     taken = Taken()
-    real_small, real_finish = lane._small, lane._finish
-    handed: list[list[tuple[int, int]]] = []
 
-    def finish(*args: Any, counted: list[tuple[int, int]] | None = None, **kw: Any) -> bytes:
-        handed.append(counted or [])
-        return real_finish(*args, counted=counted, **kw)
-
-    def small(*args: Any) -> bytes | None:
-        handed.clear()
+    def encode(frame: np.ndarray, cursor: tuple[int, int], damage: list[Rect]) -> list[bytes]:
+        """Both encoders' updates of ``frame``, what the lane did counted in ``taken``."""
         t = None if lane._planner is None else lane._planner.tracker
         was = 0 if t is None else t._photo_tiles
-        update = real_small(*args)
-        if t is not None and handed and handed[0]:
+        whole, handed = lane.small_taken, lane.small_handed
+        got = [enc.encode(frame.copy(), cursor, damage=damage, adopt=adopt) for enc in encoders]
+        if t is not None and lane.small_handed > handed:
             taken.update(["handed"] + ["crossed"] * (t._photo_tiles > was))
-        elif update is not None and not handed:
+        elif lane.small_taken > whole:
             taken["whole"] += 1
             measured = [] if t is None else np.argwhere(t._tested == t._frame)
             if len(measured):
+                assert t is not None
                 taken["measured"] += 1
                 edge = [(ty + 1) * TILE > height or (tx + 1) * TILE > width for ty, tx in measured]
                 taken["edge"] += any(edge)
                 taken["photo halved"] += any(t.photo[ty, tx] > 0 for ty, tx in measured)
-        return update
+        return got
 
-    lane._small, lane._finish = small, finish  # type: ignore[method-assign, assignment]
     frame = texty(height, width, 1)
     frames = [frame.copy(), frame.copy()]
     yield lane.encode(frames[0], adopt=adopt), plain.encode(frames[1], adopt=adopt), taken
@@ -172,8 +167,7 @@ def _lockstep(
                     c.now += a / 10
             for c in clocks:
                 c.now += 1 / 30
-            damage = [box] if box.w else []
-            got = [enc.encode(frame.copy(), (i, i), damage=damage, adopt=adopt) for enc in encoders]
+            got = encode(frame, (i, i), [box] if box.w else [])
             assert _state(lane) == _state(plain), f"step {i}: {kind}"
             yield got[0], got[1], taken
 

@@ -182,8 +182,8 @@ RECORDED: dict[str, str] = {
 }
 
 
-def encode_all(steps: list[Step]) -> list[bytes]:
-    enc, dec = ScreenEncoder(), ScreenDecoder()
+def encode_all(steps: list[Step], enc: ScreenEncoder | None = None) -> list[bytes]:
+    enc, dec = enc or ScreenEncoder(), ScreenDecoder()
     updates = []
     for i, (frame, damage, moves) in enumerate(steps):
         update = enc.encode(frame, (i, 2 * i), damage=damage, moves=moves)

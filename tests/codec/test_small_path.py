@@ -21,27 +21,13 @@ def stream() -> object:
     return built(zstd_stream.native, "the C zstd stream (_zstream)")
 
 
-def _small_answers(encoder: ScreenEncoder) -> list[bytes | None]:
-    """What ``encoder``'s small path answers from now on (None: it declined), each."""
-    taken: list[bytes | None] = []
-    real = encoder._small
-
-    def counted(*args: object) -> bytes | None:
-        taken.append(real(*args))  # type: ignore[arg-type]
-        return taken[-1]
-
-    encoder._small = counted  # type: ignore[method-assign, assignment]
-    return taken
-
-
 def test_a_key_over_a_tile_corner_takes_the_small_path(stream: object) -> None:
     """A glyph and its caret over a corner of the 64-px tiles damage those four tiles,
     128x128: the motion search's area exactly.  The small path takes that box (it went
     the general way, some 70 Python lines more a key), with the general path's bytes."""
     frame = texty(256, 256, 1)
     lane, plain = ScreenEncoder(), ScreenEncoder()
-    plain._small = lambda *args: None  # type: ignore[method-assign]
-    taken = _small_answers(lane)
+    plain.small_path = False
     for encoder in (lane, plain):
         encoder.encode(frame.copy(), adopt=True)
     key = frame.copy()
@@ -49,7 +35,7 @@ def test_a_key_over_a_tile_corner_takes_the_small_path(stream: object) -> None:
     box = [Rect(0, 0, 128, 128)]
     assert MOTION_MIN_AREA == 128 * 128
     assert lane.encode_key(key.copy(), None, box) == plain.encode_key(key.copy(), None, box)
-    assert len(taken) == 1 and taken[0] is not None
+    assert (lane.small_taken, plain.small_taken) == (1, 0)
     assert lane.changed == plain.changed
 
 
@@ -117,14 +103,12 @@ def test_a_scroll_at_the_small_box_edge_goes_its_way_and_round_trips(
     w, h = size
     frame = noise(512, 512, 1)
     encoder, decoder = ScreenEncoder(), ScreenDecoder()
-    if not lane:
-        encoder._small = lambda *args: None  # type: ignore[method-assign]
-    taken = _small_answers(encoder)
+    encoder.small_path = lane
     decoder.decode(encoder.encode(frame.copy(), adopt=True))
     box = Rect(0, 128, w, h)
     key = _scrolled(frame, box, 8)
     decoder.decode(encoder.encode_key(key.copy(), (3, 4), [box]))
-    assert len(taken) == 1 and (taken[0] is not None) is (small and lane)
+    assert encoder.small_taken == (small and lane)
     stats = encoder.last_stats
     assert stats is not None and stats.copies == (0 if small else 1)
     assert decoder.framebuffer is not None

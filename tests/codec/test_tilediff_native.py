@@ -5,15 +5,13 @@ what is not two frames and boxes inside them; without it the encoder is unchange
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from remoteapp.codec import encoder as encoder_module
-from remoteapp.codec import tiles
+from remoteapp.codec import ScreenEncoder, tiles
 from remoteapp.codec.geometry import Rect, bounding_box
 from remoteapp.codec.tiles import TILE, TileDiff, as_words, boxes_changed_rects
 from tests.codec.test_encoder_exact import RECORDED, SEQUENCES, digest, encode_all
@@ -158,7 +156,6 @@ def test_the_encoder_sends_the_recorded_bytes_with_it_and_without_it(
     module alone, and with numpy: the recorded bytes each time."""
     calls = []
     real = boxes_changed_rects
-    real_small = encoder_module.ScreenEncoder._small
 
     def counted(
         cur: np.ndarray, ref: np.ndarray, boxes: list[Rect], bounds: Rect | None = None
@@ -166,20 +163,19 @@ def test_the_encoder_sends_the_recorded_bytes_with_it_and_without_it(
         calls.append(len(boxes))
         return real(cur, ref, boxes, bounds)
 
-    def lane(self: encoder_module.ScreenEncoder, *args: Any) -> bytes | None:
-        update = real_small(self, *args)
-        calls.append(update is not None)
-        return update
+    def without_small_path() -> ScreenEncoder:
+        encoder = ScreenEncoder()
+        encoder.small_path = False
+        return encoder
 
     monkeypatch.setattr(tiles, "boxes_changed_rects", counted)
-    monkeypatch.setattr(encoder_module.ScreenEncoder, "_small", lane)
-    assert digest(encode_all(SEQUENCES[name]())) == RECORDED[name]
+    lane = ScreenEncoder()
+    assert digest(encode_all(SEQUENCES[name](), lane)) == RECORDED[name]
     if name == "typing-damage":
-        assert any(calls)  # (a C diff was used)
-    monkeypatch.setattr(encoder_module.ScreenEncoder, "_small", lambda self, *args: None)
+        assert lane.small_taken  # (a C diff was used)
     calls.clear()
-    assert digest(encode_all(SEQUENCES[name]())) == RECORDED[name]
+    assert digest(encode_all(SEQUENCES[name](), without_small_path())) == RECORDED[name]
     if name == "typing-damage":
         assert calls  # (this module's diff was used)
     monkeypatch.setattr(tiles, "native", None)
-    assert digest(encode_all(SEQUENCES[name]())) == RECORDED[name]
+    assert digest(encode_all(SEQUENCES[name](), without_small_path())) == RECORDED[name]
