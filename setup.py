@@ -92,7 +92,8 @@ if sys.platform.startswith("linux"):
         ),
         Extension(
             "remoteapp.secure._records",
-            ["remoteapp/secure/_records.c"],
+            ["remoteapp/secure/_records.c", "remoteapp/secure/_records_crypto.c"],
+            depends=["remoteapp/secure/_records.h"],
             extra_compile_args=FLAGS,
             libraries=["crypto"],
             optional=True,

@@ -7,7 +7,8 @@
  * 45 us a key cold on the customer's capture thread; and the native lane
  * (docs/capture.md) needs the send nonce to have one owner that C code can reach.
  * This wraps OpenSSL's libcrypto (EVP ChaCha20-Poly1305, as ``cryptography`` does);
- * nothing cryptographic is written here.
+ * nothing cryptographic is written here.  This file is the Python type (arguments, the
+ * lock, buffers, errors); the libcrypto calls are in _records_crypto.c (_records.h).
  *
  *     Direction(key: bytes[32], rekey_every: int)
  *       .counter, .epoch          record number in this key, keys so far
@@ -21,84 +22,14 @@
  * advanced, a key half changed), the direction refuses every later call: the session
  * ends, as Channel does on any failure.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
+#include "_records.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 
-#define KEY 32
-#define TAG 16
-#define HEADER 4
-#define NONCE 12
 #define MAX_RECORD (1 << 30) /* plaintext bytes per record: far above channel.py's */
 #define RELEASE_AT (16 << 10)
-
-typedef struct {
-    PyObject_HEAD
-    unsigned char key[KEY];
-    EVP_CIPHER_CTX *enc;
-    EVP_CIPHER_CTX *dec;
-    unsigned long long counter;
-    unsigned long long epoch;
-    unsigned long long rekey_every;
-    int broken; /* libcrypto failed part-way */
-    PyThread_type_lock lock;
-} Direction;
-
-static void nonce_of(unsigned long long counter, unsigned char nonce[NONCE]) {
-    memset(nonce, 0, 4);
-    for (int i = 0; i < 8; i++)
-        nonce[4 + i] = (unsigned char)(counter >> (8 * i)); /* little-endian, as Noise */
-}
-
-/* Both contexts keyed with self->key: 0, or -1 with an exception set. */
-static int set_key(Direction *self) {
-    if (!EVP_EncryptInit_ex(self->enc, EVP_chacha20_poly1305(), NULL, self->key, NULL) ||
-        !EVP_DecryptInit_ex(self->dec, EVP_chacha20_poly1305(), NULL, self->key, NULL)) {
-        PyErr_SetString(PyExc_RuntimeError, "libcrypto refused the ChaCha20-Poly1305 key");
-        return -1;
-    }
-    return 0;
-}
-
-/* One record: ``len`` bytes of ``in`` sealed to ``out`` (len + TAG bytes) with ``aad``
- * and ``counter``'s nonce.  0 on success (no exception: the GIL may be released). */
-static int seal_one(EVP_CIPHER_CTX *ctx, unsigned long long counter, const unsigned char *aad,
-                    const unsigned char *in, int len, unsigned char *out) {
-    unsigned char nonce[NONCE];
-    int n = 0, tail = 0;
-    nonce_of(counter, nonce);
-    if (!EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) ||
-        !EVP_EncryptUpdate(ctx, NULL, &n, aad, aad == NULL ? 0 : HEADER))
-        return -1;
-    if (len > 0 && !EVP_EncryptUpdate(ctx, out, &n, in, len))
-        return -1;
-    if (!EVP_EncryptFinal_ex(ctx, out + len, &tail) || /* (writes nothing: a stream cipher) */
-        !EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG, out + len))
-        return -1;
-    return 0;
-}
-
-/* Noise's REKEY(k): the first 32 bytes of encrypting 32 zero bytes at nonce 2^64-1. */
-static int advance(Direction *self) {
-    if (++self->counter < self->rekey_every)
-        return 0;
-    unsigned char zeros[KEY] = {0}, out[KEY + TAG];
-    if (seal_one(self->enc, UINT64_MAX, NULL, zeros, KEY, out) != 0)
-        return -1;
-    memcpy(self->key, out, KEY);
-    OPENSSL_cleanse(out, sizeof out);
-    if (!EVP_EncryptInit_ex(self->enc, NULL, NULL, self->key, NULL) ||
-        !EVP_DecryptInit_ex(self->dec, NULL, NULL, self->key, NULL))
-        return -1;
-    self->counter = 0;
-    self->epoch++;
-    return 0;
-}
 
 /* An "O&" converter: a Python int in [0, 2^64), else ValueError (never truncated). */
 static int to_u64(PyObject *obj, void *out) {
@@ -156,8 +87,10 @@ static int Direction_init(Direction *self, PyObject *args, PyObject *kwds) {
     }
     self->counter = self->epoch = 0;
     self->rekey_every = rekey_every;
-    if (set_key(self) != 0)
+    if (records_set_key(self) != 0) {
+        PyErr_SetString(PyExc_RuntimeError, "libcrypto refused the ChaCha20-Poly1305 key");
         return -1;
+    }
     if ((self->lock = PyThread_allocate_lock()) == NULL) { /* last: it marks the end */
         PyErr_NoMemory();
         return -1;
@@ -209,25 +142,6 @@ static Py_ssize_t sealed_size(Py_ssize_t len, Py_ssize_t step) {
     return len + count * (HEADER + TAG);
 }
 
-/* Seal ``in`` into ``out`` (sealed_size bytes), record after record; under the lock. */
-static int seal_all(Direction *self, const unsigned char *in, Py_ssize_t len, Py_ssize_t step,
-                    unsigned char *out) {
-    for (Py_ssize_t start = 0; start < len; start += step) {
-        int chunk = (int)(len - start < step ? len - start : step);
-        uint32_t length = (uint32_t)chunk + TAG;
-        out[0] = (unsigned char)(length >> 24);
-        out[1] = (unsigned char)(length >> 16);
-        out[2] = (unsigned char)(length >> 8);
-        out[3] = (unsigned char)length;
-        if (seal_one(self->enc, self->counter, out, in + start, chunk, out + HEADER) != 0)
-            return -1;
-        out += HEADER + (Py_ssize_t)chunk + TAG;
-        if (advance(self) != 0)
-            return -1;
-    }
-    return 0;
-}
-
 /* The records of ``plain`` as a new bytearray, or NULL. */
 static PyObject *seal_args(Direction *self, Py_buffer *plain, Py_ssize_t step) {
     if (step <= 0 || step > MAX_RECORD) {
@@ -247,10 +161,10 @@ static PyObject *seal_args(Direction *self, Py_buffer *plain, Py_ssize_t step) {
         return NULL;
     }
     if (plain->len > RELEASE_AT) {
-        Py_BEGIN_ALLOW_THREADS failed = seal_all(self, plain->buf, plain->len, step, to);
+        Py_BEGIN_ALLOW_THREADS failed = records_seal_all(self, plain->buf, plain->len, step, to);
         Py_END_ALLOW_THREADS
     } else {
-        failed = seal_all(self, plain->buf, plain->len, step, to);
+        failed = records_seal_all(self, plain->buf, plain->len, step, to);
     }
     if (failed)
         self->broken = 1;
@@ -271,22 +185,6 @@ static PyObject *Direction_seal(Direction *self, PyObject *args) {
     PyObject *out = seal_args(self, &plain, step);
     PyBuffer_Release(&plain);
     return out;
-}
-
-/* Open one record at ``counter``: 1 (plaintext in ``out``), 0 (the tag failed), -1. */
-static int open_one(Direction *self, unsigned long long counter, const unsigned char *aad,
-                    const unsigned char *in, int len, unsigned char *out) {
-    unsigned char nonce[NONCE];
-    int n = 0, tail = 0;
-    nonce_of(counter, nonce);
-    if (!EVP_DecryptInit_ex(self->dec, NULL, NULL, NULL, nonce) ||
-        !EVP_DecryptUpdate(self->dec, NULL, &n, aad, HEADER))
-        return -1;
-    if (len > 0 && !EVP_DecryptUpdate(self->dec, out, &n, in, len))
-        return -1;
-    if (!EVP_CIPHER_CTX_ctrl(self->dec, EVP_CTRL_AEAD_SET_TAG, TAG, (void *)(in + len)))
-        return -1;
-    return EVP_DecryptFinal_ex(self->dec, out + len, &tail) > 0;
 }
 
 /* The parsed arguments of open/opens_at: 0, or -1 with an exception set. */
@@ -319,12 +217,12 @@ static PyObject *Direction_open(Direction *self, PyObject *args) {
         goto end;
     }
     if (len > RELEASE_AT) {
-        Py_BEGIN_ALLOW_THREADS ok = open_one(self, self->counter, header.buf, sealed.buf, len, to);
+        Py_BEGIN_ALLOW_THREADS ok = records_open_one(self, self->counter, header.buf, sealed.buf, len, to);
         Py_END_ALLOW_THREADS
     } else {
-        ok = open_one(self, self->counter, header.buf, sealed.buf, len, to);
+        ok = records_open_one(self, self->counter, header.buf, sealed.buf, len, to);
     }
-    if (ok == 1 && advance(self) != 0)
+    if (ok == 1 && records_advance(self) != 0)
         ok = -1;
     if (ok < 0)
         self->broken = 1;
@@ -361,7 +259,7 @@ static PyObject *Direction_opens_at(Direction *self, PyObject *args) {
         PyMem_Free(scratch);
         goto end;
     }
-    ok = open_one(self, counter, header.buf, sealed.buf, len, scratch);
+    ok = records_open_one(self, counter, header.buf, sealed.buf, len, scratch);
     if (ok < 0)
         self->broken = 1;
     unlock(self);
