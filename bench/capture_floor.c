@@ -11,7 +11,9 @@
  * argv: port [stage]; stage "fetch" stops each update after the fetch, "grab" after the
  * compare, "all" (the default) does everything.  Prints "ready" once set up, then runs
  * until it is killed.  Built by bench.capture_floor: cc -O2 ... -lxcb -lxcb-damage
- * -lxcb-xfixes -lxcb-shm -lzstd -lcrypto.
+ * -lxcb-xfixes -lxcb-shm -lzstd -lcrypto; and with -DFLOOR_LIBRARY -shared -fPIC as a
+ * library whose capture_floor_main a Python process calls through ctypes (floor-c-hosted:
+ * the same loop inside an interpreter that has the customer's modules loaded).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -38,7 +40,7 @@ static int fail(const char *what) {
     return 1;
 }
 
-int main(int argc, char **argv) {
+int capture_floor_main(int argc, char **argv) {
     if (argc < 2) return fail("usage: capture_floor port [fetch|grab|all]");
     enum stage stage = ALL;
     if (argc > 2 && strcmp(argv[2], "fetch") == 0) stage = FETCH;
@@ -161,3 +163,7 @@ int main(int argc, char **argv) {
     }
     return fail("the X connection closed");
 }
+
+#ifndef FLOOR_LIBRARY
+int main(int argc, char **argv) { return capture_floor_main(argc, argv); }
+#endif

@@ -18,6 +18,10 @@ by ``ScreenGrabber.grab_into``, MIT-SHM as the customer reads it), numpy, the cu
 zstd stream and ``cryptography``'s AEAD.  ``floor-c`` is ``bench/capture_floor.c`` (xcb,
 MIT-SHM, libzstd, OpenSSL), built here with the system's C compiler on first use;
 without its headers it is left out, with the ``apt install`` line to get them.
+``floor-c-hosted`` is the same C loop built as a library and run inside a Python process
+(through ctypes, the GIL released) that first imports the customer's modules and keeps a
+thread waking once a second, as the customer's network thread does: what a capture loop in
+C would cost inside the customer's process, where the interpreter sleeps between keys.
 ``--floor-stage`` stops every update after step 1 or 2, which splits the floor by step.
 (floor-py also wakes for window moves and pointer motion, as the customer's source
 listens for them; floor-c only for damage.  Typing has neither.)
@@ -43,7 +47,7 @@ from typing import Any
 from bench.interactive_roles import ROOT, Lines, stop
 from bench.vnc_servers import cells, measured
 
-FLOORS = ("floor-py", "floor-c")
+FLOORS = ("floor-py", "floor-c", "floor-c-hosted")
 #: where one box per update is a floor; on scroll and drag it would send whole boxes where
 #: the customer sends copies, which is no floor of what the customer does
 FLOOR_WORKLOADS = ("typing", "idle")
@@ -54,18 +58,33 @@ HEADERS_HINT = "apt install gcc libc6-dev libxcb-damage0-dev libxcb-xfixes0-dev 
     "libxcb-shm0-dev libzstd-dev libssl-dev"
 )
 FLAGS = ["-O2"]
+LIBRARY_FLAGS = ["-shared", "-fPIC", "-DFLOOR_LIBRARY"]
+#: what floor-c-hosted imports before its loop: the customer's session and capture lane
+CUSTOMER_MODULES = (
+    "numpy",
+    "remoteapp.session",
+    "remoteapp.capture.key_grabs",
+    "remoteapp.capture.x11_damage",
+    "remoteapp.codec.encoder",
+    "remoteapp.net.session",
+    "remoteapp.secure.channel",
+)
 START_TIMEOUT_S = 30.0
 POLL_S = 1.0  #: the sink's longest wait before it looks whether it was closed
 TILE = 64
 
 
-def build_c(cache: Path | None = None, compiler: str = "cc") -> tuple[Path | None, str]:
-    """The C floor's binary (built once per source and flags into ``cache``), or None and
-    why: the compiler's own message and the packages that give it what it needs."""
+def build_c(
+    cache: Path | None = None, compiler: str = "cc", library: bool = False
+) -> tuple[Path | None, str]:
+    """The C floor's binary, or with ``library`` its shared library (built once per source
+    and flags into ``cache``), or None and why: the compiler's own message and the
+    packages that give it what it needs."""
     cache = cache or Path(tempfile.gettempdir(), f"remoteapp-bench-{os.getuid()}")
-    argv = [*FLAGS, *LIBRARIES]
+    flags = [*FLAGS, *(LIBRARY_FLAGS if library else [])]
+    argv = [*flags, *LIBRARIES]
     version = hashlib.sha256(SOURCE.read_bytes() + " ".join(argv).encode()).hexdigest()[:16]
-    binary = cache / f"capture_floor-{version}"
+    binary = cache / f"capture_floor-{version}{'.so' if library else ''}"
     if binary.exists():
         return binary, ""
     if shutil.which(compiler) is None:
@@ -74,7 +93,7 @@ def build_c(cache: Path | None = None, compiler: str = "cc") -> tuple[Path | Non
     partial = binary.with_suffix(f".{os.getpid()}")
     try:
         done = subprocess.run(
-            [compiler, *FLAGS, "-o", str(partial), str(SOURCE), *LIBRARIES],
+            [compiler, *flags, "-o", str(partial), str(SOURCE), *LIBRARIES],
             capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -91,7 +110,10 @@ def build_c(cache: Path | None = None, compiler: str = "cc") -> tuple[Path | Non
 def available() -> tuple[list[str], str]:
     """The floors this machine can run, and why the C floor is missing (if it is)."""
     binary, why = build_c()
-    return (list(FLOORS) if binary is not None else ["floor-py"]), why
+    if binary is None:
+        return ["floor-py"], why
+    library, why = build_c(library=True)
+    return (list(FLOORS) if library is not None else ["floor-py", "floor-c"]), why
 
 
 class Sink:
@@ -135,12 +157,15 @@ class Sink:
 
 
 def command(name: str, port: int, stage: str) -> list[str]:
-    if name == "floor-c":
-        binary, why = build_c()
-        if binary is None:
+    python = [sys.executable, "-m", "bench.capture_floor", "--port", str(port), "--stage", stage]
+    if name in ("floor-c", "floor-c-hosted"):
+        built, why = build_c(library=name == "floor-c-hosted")
+        if built is None:
             raise RuntimeError(why)
-        return [str(binary), str(port), stage]
-    return [sys.executable, "-m", "bench.capture_floor", "--port", str(port), "--stage", stage]
+        if name == "floor-c-hosted":
+            return [*python, "--hosted", str(built)]
+        return [str(built), str(port), stage]
+    return python
 
 
 @contextlib.contextmanager
@@ -251,11 +276,37 @@ def python_floor(port: int, stage: str) -> int:
         sock.sendall(struct.pack(">I", len(sealed)) + sealed)
 
 
+def hosted_floor(library: str, port: int, stage: str) -> int:
+    """The C floor's loop (``library``) in this interpreter, once the customer's modules
+    are imported, beside a thread that wakes once a second; returns only if it fails."""
+    import ctypes
+    import importlib
+
+    for name in CUSTOMER_MODULES:
+        importlib.import_module(name)
+    beats = threading.Event()  # never set: the thread only wakes, as the customer's net
+
+    def beat() -> None:
+        while not beats.wait(1.0):
+            pass
+
+    threading.Thread(target=beat, daemon=True, name="floor-beat").start()
+    loop = ctypes.CDLL(library).capture_floor_main  # (ctypes releases the GIL in the call)
+    loop.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)]
+    loop.restype = ctypes.c_int
+    argv = (ctypes.c_char_p * 3)(b"capture_floor", str(port).encode(), stage.encode())
+    return int(loop(3, argv))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True, help="the sink's TCP port")
     parser.add_argument("--stage", choices=STAGES, default="all")
+    parser.add_argument("--hosted", metavar="LIBRARY",
+                        help="run the C floor's library here (floor-c-hosted)")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.hosted:
+        return hosted_floor(args.hosted, args.port, args.stage)
     return python_floor(args.port, args.stage)
 
 

@@ -63,6 +63,13 @@ def test_the_c_floor_builds_and_follows_typing(xvfb_display: str) -> None:
     sends_records_as_keys_come("floor-c", xvfb_display)
 
 
+def test_the_c_floor_runs_inside_a_python_process_and_follows_typing(xvfb_display: str) -> None:
+    library, why = capture_floor.build_c(library=True)
+    if library is None:
+        pytest.skip(why)
+    sends_records_as_keys_come("floor-c-hosted", xvfb_display)
+
+
 def test_a_missing_compiler_is_said_with_the_packages_to_install(tmp_path: Path) -> None:
     binary, why = capture_floor.build_c(tmp_path, compiler="no-such-cc")
     assert binary is None
@@ -80,11 +87,12 @@ def test_a_failed_build_is_the_compilers_first_line(tmp_path: Path) -> None:
 
 def test_the_floor_lines_say_how_many_times_the_floor_the_customer_spends() -> None:
     r = vnc_result(0.6, 1.6)
-    r["floor"] = ["floor-py", "floor-c"]
+    r["floor"] = ["floor-py", "floor-c", "floor-c-hosted"]
     typing = r["workloads"]["typing"]  # type: ignore[index]
     typing["floor-py"] = [window(0.3, 1.2, mbit_s=0.018)] * 2
     typing["floor-c"] = [window(0.15, 1.1, mbit_s=0.012)] * 2
+    typing["floor-c-hosted"] = [window(0.2, 1.1, mbit_s=0.012)] * 2
     text = capture_report.table(r)
     line = next(ln for ln in text.splitlines() if ln.startswith("  typing: floor-py"))
     assert "floor-py 0.300 | 0.10 | 0.018" in line
-    assert "damage 0.600 = x2.00 of floor-py, x4.00 of floor-c" in line
+    assert "damage 0.600 = x2.00 of floor-py, x4.00 of floor-c, x3.00 of floor-c-hosted" in line
