@@ -13,7 +13,8 @@
  * until it is killed.  Built by bench.capture_floor: cc -O2 ... -lxcb -lxcb-damage
  * -lxcb-xfixes -lxcb-shm -lzstd -lcrypto; and with -DFLOOR_LIBRARY -shared -fPIC as a
  * library whose capture_floor_main a Python process calls through ctypes (floor-c-hosted:
- * the same loop inside an interpreter that has the customer's modules loaded).
+ * the same loop inside an interpreter that has the customer's modules loaded; floor-c-gil:
+ * the same, holding the GIL but for its waits on the X server, capture_floor_gil).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -34,6 +35,25 @@
 
 #define TILE 64
 enum stage { FETCH, GRAB, ALL };
+
+typedef void *(*save_fn)(void);
+typedef void (*restore_fn)(void *);
+static save_fn gil_save; /* a host's PyEval_SaveThread and PyEval_RestoreThread, or none */
+static restore_fn gil_restore;
+
+/* floor-c-gil: called by the host before capture_floor_main, which it calls with the GIL
+ * held (ctypes.PyDLL); the loop then lets the GIL go only while it waits on the X server,
+ * as a capture loop in C inside the customer would. */
+void capture_floor_gil(save_fn save, restore_fn restore) {
+    gil_save = save;
+    gil_restore = restore;
+}
+
+static void *unlocked(void) { return gil_save != NULL ? gil_save() : NULL; }
+
+static void locked(void *state) {
+    if (gil_restore != NULL) gil_restore(state);
+}
 
 static int fail(const char *what) {
     fprintf(stderr, "capture_floor: %s\n", what);
@@ -92,14 +112,19 @@ int capture_floor_main(int argc, char **argv) {
     puts("ready");
     fflush(stdout);
 
-    xcb_generic_event_t *event;
-    while ((event = xcb_wait_for_event(c)) != NULL) {
+    for (;;) {
+        void *state = unlocked();
+        xcb_generic_event_t *event = xcb_wait_for_event(c);
+        locked(state);
+        if (event == NULL) break;
         int ours = (event->response_type & 0x7f) == damage_notify;
         free(event);
         if (!ours) continue;
         xcb_damage_subtract(c, damage, XCB_NONE, region);
+        state = unlocked();
         xcb_xfixes_fetch_region_reply_t *fetched =
             xcb_xfixes_fetch_region_reply(c, xcb_xfixes_fetch_region(c, region), NULL);
+        locked(state);
         if (fetched == NULL) return fail("FetchRegion failed");
         int n = xcb_xfixes_fetch_region_rectangles_length(fetched);
         xcb_rectangle_t *r = xcb_xfixes_fetch_region_rectangles(fetched);
@@ -120,10 +145,12 @@ int capture_floor_main(int argc, char **argv) {
         if (y1 > height) y1 = height;
         if (x1 <= x0 || y1 <= y0) continue;
         const int w = x1 - x0, h = y1 - y0;
+        state = unlocked();
         xcb_shm_get_image_reply_t *got = xcb_shm_get_image_reply(
             c, xcb_shm_get_image(c, screen->root, (int16_t)x0, (int16_t)y0, (uint16_t)w,
                                  (uint16_t)h, ~0u, XCB_IMAGE_FORMAT_Z_PIXMAP, seg, 0),
             NULL);
+        locked(state);
         if (got == NULL) return fail("ShmGetImage failed");
         free(got);
         int changed = 0;

@@ -22,6 +22,9 @@ without its headers it is left out, with the ``apt install`` line to get them.
 (through ctypes, the GIL released) that first imports the customer's modules and keeps a
 thread waking once a second, as the customer's network thread does: what a capture loop in
 C would cost inside the customer's process, where the interpreter sleeps between keys.
+``floor-c-gil`` is that, holding the GIL but for the loop's waits on the X server (the
+customer's C loop would keep Python's state of the session beside it, so it would hold the
+GIL while it works): what letting the GIL go and taking it back three times a key costs.
 ``--floor-stage`` stops every update after step 1 or 2, which splits the floor by step.
 (floor-py also wakes for window moves and pointer motion, as the customer's source
 listens for them; floor-c only for damage.  Typing has neither.)
@@ -47,7 +50,8 @@ from typing import Any
 from bench.interactive_roles import ROOT, Lines, stop
 from bench.vnc_servers import cells, measured
 
-FLOORS = ("floor-py", "floor-c", "floor-c-hosted")
+FLOORS = ("floor-py", "floor-c", "floor-c-hosted", "floor-c-gil")
+HOSTED = ("floor-c-hosted", "floor-c-gil")
 #: where one box per update is a floor; on scroll and drag it would send whole boxes where
 #: the customer sends copies, which is no floor of what the customer does
 FLOOR_WORKLOADS = ("typing", "idle")
@@ -158,12 +162,12 @@ class Sink:
 
 def command(name: str, port: int, stage: str) -> list[str]:
     python = [sys.executable, "-m", "bench.capture_floor", "--port", str(port), "--stage", stage]
-    if name in ("floor-c", "floor-c-hosted"):
-        built, why = build_c(library=name == "floor-c-hosted")
+    if name == "floor-c" or name in HOSTED:
+        built, why = build_c(library=name in HOSTED)
         if built is None:
             raise RuntimeError(why)
-        if name == "floor-c-hosted":
-            return [*python, "--hosted", str(built)]
+        if name in HOSTED:
+            return [*python, "--hosted", str(built), *(["--gil"] if name == "floor-c-gil" else [])]
         return [str(built), str(port), stage]
     return python
 
@@ -276,9 +280,10 @@ def python_floor(port: int, stage: str) -> int:
         sock.sendall(struct.pack(">I", len(sealed)) + sealed)
 
 
-def hosted_floor(library: str, port: int, stage: str) -> int:
+def hosted_floor(library: str, port: int, stage: str, gil: bool = False) -> int:
     """The C floor's loop (``library``) in this interpreter, once the customer's modules
-    are imported, beside a thread that wakes once a second; returns only if it fails."""
+    are imported, beside a thread that wakes once a second; returns only if it fails.
+    ``gil``: the loop holds the GIL but for its waits (else ctypes lets it go whole)."""
     import ctypes
     import importlib
 
@@ -291,7 +296,17 @@ def hosted_floor(library: str, port: int, stage: str) -> int:
             pass
 
     threading.Thread(target=beat, daemon=True, name="floor-beat").start()
-    loop = ctypes.CDLL(library).capture_floor_main  # (ctypes releases the GIL in the call)
+    if gil:
+        lib: ctypes.CDLL = ctypes.PyDLL(library)  # (called with the GIL held)
+        api = ctypes.pythonapi
+        lib.capture_floor_gil.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        lib.capture_floor_gil(
+            ctypes.cast(api.PyEval_SaveThread, ctypes.c_void_p),
+            ctypes.cast(api.PyEval_RestoreThread, ctypes.c_void_p),
+        )
+    else:
+        lib = ctypes.CDLL(library)  # (ctypes releases the GIL for the call)
+    loop = lib.capture_floor_main
     loop.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)]
     loop.restype = ctypes.c_int
     argv = (ctypes.c_char_p * 3)(b"capture_floor", str(port).encode(), stage.encode())
@@ -304,9 +319,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stage", choices=STAGES, default="all")
     parser.add_argument("--hosted", metavar="LIBRARY",
                         help="run the C floor's library here (floor-c-hosted)")  # fmt: skip
+    parser.add_argument("--gil", action="store_true",
+                        help="with --hosted: the GIL held but for waits (floor-c-gil)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.hosted:
-        return hosted_floor(args.hosted, args.port, args.stage)
+        return hosted_floor(args.hosted, args.port, args.stage, args.gil)
     return python_floor(args.port, args.stage)
 
 

@@ -63,11 +63,14 @@ def test_the_c_floor_builds_and_follows_typing(xvfb_display: str) -> None:
     sends_records_as_keys_come("floor-c", xvfb_display)
 
 
-def test_the_c_floor_runs_inside_a_python_process_and_follows_typing(xvfb_display: str) -> None:
+@pytest.mark.parametrize("name", capture_floor.HOSTED)
+def test_the_c_floor_runs_inside_a_python_process_and_follows_typing(
+    name: str, xvfb_display: str
+) -> None:
     library, why = capture_floor.build_c(library=True)
     if library is None:
         pytest.skip(why)
-    sends_records_as_keys_come("floor-c-hosted", xvfb_display)
+    sends_records_as_keys_come(name, xvfb_display)
 
 
 def test_a_missing_compiler_is_said_with_the_packages_to_install(tmp_path: Path) -> None:
