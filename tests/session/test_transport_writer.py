@@ -16,15 +16,22 @@ from tests.streams import StreamPair
 
 class WaitLog(threading.Condition):
     """A condition that records each wait: the thread, its bound, and whether a notify
-    (True) or the bound (False) ended it."""
+    (True) or the bound (False) ended it; and which threads are in a wait now (set under
+    the lock, which the wait gives up: a notify after it is seen reaches that wait)."""
 
     def __init__(self, lock: threading.RLock) -> None:
         super().__init__(lock)
         self.waits: list[tuple[str, float | None, bool]] = []
+        self.waiting: set[str] = set()
 
     def wait(self, timeout: float | None = None) -> bool:
-        woke = super().wait(timeout)
-        self.waits.append((threading.current_thread().name, timeout, woke))
+        name = threading.current_thread().name
+        self.waiting.add(name)
+        try:
+            woke = super().wait(timeout)
+        finally:
+            self.waiting.discard(name)
+        self.waits.append((name, timeout, woke))
         return woke
 
 
@@ -47,6 +54,9 @@ def test_the_writer_wakes_only_when_notified(pair: StreamPair) -> None:
     pair.a_to_b.resume()
     customer.wait_for(sent[-1])
     assert until(lambda: agent.transport.queued == 0)
+    # (the queue empties before the writer is back in its wait: a send in between is
+    # found by its loop with no wait at all)
+    assert until(lambda: "session-writer" in log.waiting)
     clip = Clipboard("c" * (256 << 10))  # the writer's alone, after it went idle
     assert agent.transport.send(clip)
     customer.wait_for(clip)
