@@ -72,6 +72,7 @@ def table(r: dict[str, Any]) -> str:
         f"{r['repeats']} repeats, interleaved (none/poll/damage, reversed each repeat); "
         "CPU % of one core from utime+stime (schedstat: the same in ns, live threads); "
         "Xvfb extra = with the customer minus without"
+        + (f"; {r['python']}" if r.get("python") else "")
     )
     lines.append("")
     lines.append("customer CPU % by thread (schedstat), poll | damage:")

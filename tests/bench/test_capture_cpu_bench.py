@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import socket
+import sys
 
 import pytest
 
@@ -82,3 +83,13 @@ def test_a_listening_port_and_the_bytes_its_connection_sent_are_read() -> None:
                     got += len(client.recv(65536))
                 assert vnc_servers.sent_bytes(port) == 50_000  # (all of it arrived)
     assert not vnc_servers._listening(port)
+
+
+def test_the_table_names_the_interpreter_the_customer_ran_on() -> None:
+    from bench import capture_cpu
+
+    r = result(0.6, 1.6)
+    r["python"] = capture_cpu.interpreter()
+    text = capture_report.table(r)
+    assert f"; Python {sys.version.split()[0]} (" in text
+    assert "; Python" not in capture_report.table(result(0.6, 1.6))  # (older results)
