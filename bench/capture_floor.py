@@ -2,7 +2,7 @@
 update, in Python and in C, measured in the same run as the customer and the VNC servers.
 
 Typing misses the issue's goal (the customer at <= 1/2 of the best VNC server's CPU).
-These two processes bound what any customer can reach with our per-update steps and
+These processes bound what any customer can reach with our per-update steps and
 nothing else -- no pacing, no planner, no session, no second thread.  Per DamageNotify
 (NonEmpty level, on the root):
 
