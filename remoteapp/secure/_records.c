@@ -217,7 +217,8 @@ static PyObject *Direction_open(Direction *self, PyObject *args) {
         goto end;
     }
     if (len > RELEASE_AT) {
-        Py_BEGIN_ALLOW_THREADS ok = records_open_one(self, self->counter, header.buf, sealed.buf, len, to);
+        Py_BEGIN_ALLOW_THREADS
+        ok = records_open_one(self, self->counter, header.buf, sealed.buf, len, to);
         Py_END_ALLOW_THREADS
     } else {
         ok = records_open_one(self, self->counter, header.buf, sealed.buf, len, to);
