@@ -31,18 +31,22 @@ agent's framebuffer must equal a full grab of the screen (``exact``).
 damage at <= 1/2 of the best server's CPU, Xvfb's extra load not above theirs.
 ``--floor`` adds the per-update floors (``bench.capture_floor``) on typing and idle: the
 least a process spends per update with the customer's steps, in Python and in C.
+``--reads`` counts the image reads Xvfb ran in each window and the pixels they asked for
+(RECORD, ``bench.x_reads``): Xvfb's extra load per megapixel read.
 
     python -m bench.capture_cpu                      # table
     python -m bench.capture_cpu --seconds 20 --repeats 2 --json
     python -m bench.capture_cpu --workloads drag --wallpaper photo
     python -m bench.capture_cpu --seconds 20 --repeats 2 --vnc
     python -m bench.capture_cpu --workloads typing --vnc --floor
+    python -m bench.capture_cpu --workloads scroll --vnc --reads
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import secrets
@@ -51,6 +55,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +65,7 @@ from bench.capture_workload import workload_main
 from bench.interactive_agent import Agent
 from bench.interactive_roles import ROOT, Lines, child_pid, cpu_seconds, stop
 from bench.vnc_servers import installed, missing_hint, vnc_window
+from bench.x_reads import XReads
 
 WORKLOADS = ("typing", "scroll", "drag", "idle", "agent-typing")
 AGENT_KEYS_PER_S = 8  #: agent-typing: the typing rate, as the agent's keys
@@ -90,10 +96,13 @@ def thread_ns(pid: int) -> dict[str, int]:
 
 
 class Window:
-    """CPU seconds of the watched processes, and bytes the customer wrote, over a span."""
+    """CPU seconds of the watched processes over a span, and the image reads the X server
+    ran in it (``reads``, when counted)."""
 
-    def __init__(self, pids: dict[str, int]) -> None:
+    def __init__(self, pids: dict[str, int], reads: XReads | None = None) -> None:
         self.pids = pids
+        self.reads = reads
+        self.reads0 = reads.snapshot() if reads is not None else None
         self.t0 = time.monotonic()
         self.cpu0 = {k: cpu_seconds(p) for k, p in pids.items()}
         self.ns0 = {k: cpu_ns(p) for k, p in pids.items()}
@@ -114,6 +123,10 @@ class Window:
                 used = 100 * (ns - self.threads0.get(name, 0)) / 1e9 / span
                 out[f"thread {name}"] = used
         out["seconds"] = span
+        if self.reads is not None and self.reads0 is not None:
+            read = self.reads.snapshot() - self.reads0
+            out["reads_per_s"] = read.requests / span
+            out["read_mpx_s"] = read.pixels / span / 1e6
         return out
 
 
@@ -125,9 +138,11 @@ def customer_window(
     client: Lines,
     mode: str,
     label: str,
+    window: Callable[[dict[str, int]], Window] = Window,
 ) -> dict[str, float]:
     """One customer process in ``mode``, in a session with an agent here, measured while
-    the client draws; then the agent must show exactly what a full grab shows."""
+    the client draws (``window`` starts the reading); then the agent must show exactly
+    what a full grab shows."""
     import numpy as np
 
     from remoteapp.capture import ScreenGrabber
@@ -187,10 +202,10 @@ def customer_window(
             stack.callback(typist.join, 5.0)
             stack.callback(typing.set)
         time.sleep(1.0)  # warm up: the workload runs, the customer follows it
-        window = Window({"customer": proc.pid, "xvfb": xvfb})
+        span = window({"customer": proc.pid, "xvfb": xvfb})
         frames0, bytes0 = agent.session.frames, received[0]
         time.sleep(args.seconds)
-        result = window.result()
+        result = span.result()
         result["fps"] = (agent.session.frames - frames0) / result["seconds"]
         result["mbit_s"] = (received[0] - bytes0) * 8 / result["seconds"] / 1e6
         typing.set()
@@ -224,6 +239,8 @@ def run(
         display = stack.enter_context(displays.xvfb(width, height))
         xvfb = child_pid("Xvfb")
         assert xvfb is not None
+        reads = stack.enter_context(XReads(display)) if args.reads else None
+        window = functools.partial(Window, reads=reads)
         env = {**os.environ, "DISPLAY": display, "PYTHONPATH": str(ROOT)}
         env.pop("WAYLAND_DISPLAY", None)
         modes = MODES + tuple(servers)
@@ -247,24 +264,25 @@ def run(
                         if mode == "none":
                             client.send("start local" if name == "agent-typing" else "start")
                             time.sleep(1.0)
-                            window = Window({"xvfb": xvfb})
+                            alone = window({"xvfb": xvfb})
                             time.sleep(args.seconds)
-                            per_mode[mode].append(window.result())
+                            per_mode[mode].append(alone.result())
                             client.send("stop")
                         elif mode in servers:
                             per_mode[mode].append(
                                 vnc_window(
-                                    args, mode, display, viewer_display, xvfb, client, Window
+                                    args, mode, display, viewer_display, xvfb, client, window
                                 )
                             )
                         elif mode in floors:
                             per_mode[mode].append(
-                                floor_window(args, mode, display, xvfb, client, Window)
+                                floor_window(args, mode, display, xvfb, client, window)
                             )
                         else:
+                            label = f"{name}-{rep}"
                             per_mode[mode].append(
                                 customer_window(
-                                    args, env, display, xvfb, client, mode, f"{name}-{rep}"
+                                    args, env, display, xvfb, client, mode, label, window
                                 )
                             )
                         time.sleep(0.5)
@@ -273,7 +291,8 @@ def run(
                 stop(proc)
     return {"screen": args.screen, "wallpaper": args.wallpaper, "seconds": args.seconds,
             "repeats": args.repeats, "vnc": servers, "floor": list(floors),
-            "python": interpreter(), "workloads": results}  # fmt: skip
+            "reads": bool(args.reads), "python": interpreter(),
+            "workloads": results}  # fmt: skip
 
 
 def interpreter() -> str:
@@ -301,6 +320,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--floor", action="store_true",
                         help="also run the per-update floors, Python and C "
                         "(bench.capture_floor)")  # fmt: skip
+    parser.add_argument("--reads", action="store_true",
+                        help="also count the image reads Xvfb ran in each window, and the "
+                        "pixels they asked for (RECORD, bench.x_reads)")  # fmt: skip
     parser.add_argument("--floor-stage", choices=STAGES, default="all",
                         help="the floors stop each update after this step")  # fmt: skip
     parser.add_argument("--role", choices=("bench", "workload"), default="bench",

@@ -3,7 +3,9 @@ output's ``summary``) and the table it prints, with the issue's targets and goal
 
 from __future__ import annotations
 
+import math
 import statistics
+from collections.abc import Callable
 from typing import Any
 
 from bench.capture_floor import floor_lines
@@ -33,6 +35,7 @@ def summary(r: dict[str, Any]) -> dict[str, dict[str, float]]:
             row[f"{mode}_mbit_s"] = mean(mode, "mbit_s")
             row[f"{mode}_fps"] = mean(mode, "fps")
             row[f"{mode}_exact"] = min(w["exact"] for w in per_mode[mode])
+            row |= _reads(mode, mean)
             names = {k for w in per_mode[mode] for k in w if k.startswith("thread ")}
             for key in names:
                 row[f"{mode} {key}"] = mean(mode, key)
@@ -43,8 +46,36 @@ def summary(r: dict[str, Any]) -> dict[str, dict[str, float]]:
             row[f"{server}_customer_sched"] = mean(server, "customer_sched_pct")
             row[f"{server}_xvfb_extra"] = mean(server, "xvfb_cpu_pct") - xvfb_alone
             row[f"{server}_mbit_s"] = mean(server, "mbit_s")
+            row |= _reads(server, mean)
+        row |= _reads("none", mean)
         out[name] = row
     return out
+
+
+def _reads(mode: str, mean: Callable[[str, str], float]) -> dict[str, float]:
+    """``mode``'s image reads a second and megapixels read a second (``--reads``)."""
+    if math.isnan(mean(mode, "reads_per_s")):
+        return {}
+    return {f"{mode}_reads_per_s": mean(mode, "reads_per_s"),
+            f"{mode}_read_mpx_s": mean(mode, "read_mpx_s")}  # fmt: skip
+
+
+def read_lines(summary: dict[str, dict[str, float]], modes: list[str]) -> list[str]:
+    """Each capturer's image reads (``--reads``) beside Xvfb's extra load: the extra per
+    megapixel read tells a cheaper read from fewer of them."""
+    lines = ["image reads Xvfb ran (reads/s | Mpx/s | Xvfb extra ms per Mpx read):"]
+    for workload, row in summary.items():
+        cells = []
+        for mode in modes:
+            if f"{mode}_reads_per_s" not in row:
+                continue
+            mpx = row[f"{mode}_read_mpx_s"]
+            extra = row.get(f"{mode}_xvfb_extra", float("nan"))
+            # (% of a core is 10 ms of CPU a second)
+            per = f"{10 * extra / mpx:.2f}" if mpx > 0 else "-"
+            cells.append(f"{mode} {row[f'{mode}_reads_per_s']:.1f} | {mpx:.2f} | {per}")
+        lines.append(f"  {workload}: " + "; ".join(cells))
+    return lines
 
 
 def table(r: dict[str, Any]) -> str:
@@ -91,6 +122,9 @@ def table(r: dict[str, Any]) -> str:
         lines += [*goal_lines(s, r["vnc"]), ""]
     if r.get("floor"):
         lines += [*floor_lines(s, r["floor"]), ""]
+    if r.get("reads"):
+        modes = ["poll", "damage", *r.get("vnc", []), *r.get("floor", [])]
+        lines += [*read_lines(s, modes), ""]
     for name, row in s.items():
         if name in TARGETS:
             met = row["damage_customer"] <= TARGETS[name]
