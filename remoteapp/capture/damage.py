@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import starmap
+from operator import attrgetter
 from typing import Final
 
 import numpy as np
@@ -36,6 +37,7 @@ RectTuple = tuple[int, int, int, int]  #: x, y, w, h
 #: The whole screen, whatever its size (``coalesce`` clips it): what a source reports
 #: when it can no longer say what changed.
 EVERYTHING: Final[RectTuple] = (0, 0, 0x7FFF, 0x7FFF)
+_WIDTH: Final = attrgetter("w")
 
 #: Up to this many rectangles are merged in plain Python (a keystroke, a caret: the
 #: common case, where numpy's per-call overhead would cost more than the work).
@@ -125,6 +127,39 @@ def _limit(boxes: list[Rect], width: int, height: int) -> list[Rect]:
     if len(boxes) > MAX_BOXES or sum(r.area for r in boxes) >= DENSE_SHARE * bound.area:
         return [bound]
     return boxes
+
+
+def rows_touched(
+    boxes: list[Rect], rects: Sequence[RectTuple] | npt.NDArray[np.int32], wide_from: int
+) -> list[Rect]:
+    """``boxes`` (``coalesce``'s, from ``rects``) with each one at least ``wide_from``
+    wide cut down to the rows that ``rects`` touch inside it.
+
+    Coalescing grows a box to whole 64-px tiles.  A box that wide is read as whole rows,
+    so each extra row costs the X server a row of the screen for nothing: a full-screen
+    terminal 20 px inside the screen's edges is read 1080 rows high instead of 1040, 4 %
+    of every scroll's read.  Narrower boxes keep their tiles (a few pixels' difference,
+    and their reads cost per request, not per pixel).  The boxes stay disjoint; the
+    encoder diffs the tiles they touch, as before.
+    """
+    if not boxes or max(map(_WIDTH, boxes)) < wide_from:
+        return boxes
+    try:
+        xs, ys, ws, hs = np.asarray(rects, np.int64).reshape(-1, 4).T
+    except OverflowError:  # (not from an X server, whose numbers are 16-bit: tiles kept)
+        return boxes
+    rights, bottoms = xs + ws, ys + hs
+    real = (ws > 0) & (hs > 0)
+    out = []
+    for box in boxes:
+        inside = real & (xs < box.right) & (rights > box.x) & (ys < box.bottom) & (bottoms > box.y)
+        if box.w < wide_from or not inside.any():  # (coalesce made the box from rects)
+            out.append(box)
+            continue
+        top = max(box.y, int(ys[inside].min()))
+        bottom = min(box.bottom, int(bottoms[inside].max()))
+        out.append(Rect(box.x, top, box.w, bottom - top))
+    return out
 
 
 def _tile_boxes(tiles: npt.NDArray[np.bool_]) -> list[tuple[int, int, int, int]]:

@@ -95,6 +95,11 @@ class KeptFrames:
     def front(self) -> Pixels:
         return self._front.pixels
 
+    @property
+    def wide_from(self) -> int:
+        """The narrowest box read as whole rows (``damage.rows_touched`` trims those)."""
+        return self._wide_from
+
     def read(self, boxes: Sequence[Rect] | None) -> tuple[Pixels, tuple[Rect, ...] | None]:
         """Read ``boxes`` (None: the whole monitor) from the screen; return the frame
         they went into and the damage to report with it (None: diff everything)."""

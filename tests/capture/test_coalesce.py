@@ -1,6 +1,7 @@
 """Damage coalescing (``damage.coalesce``, sans-IO): a thousand tiny rectangles become a
 few disjoint 64-px tile boxes covering every one, far-apart damage stays apart, and past
-MAX_BOXES one bounding box is grabbed."""
+MAX_BOXES one bounding box is grabbed; a box read as whole rows is cut to the rows its
+damage touches (``damage.rows_touched``)."""
 
 from __future__ import annotations
 
@@ -138,3 +139,46 @@ def test_lists_changed_during_the_call_do_not_matter() -> None:
     finally:
         _Clearing.lists = []
     assert got == [(64, 64, 64, 64), (256, 256, 64, 64)]  # the lists as they were
+
+
+def test_a_wide_box_is_cut_to_the_rows_its_damage_touches() -> None:
+    """A full-screen terminal 20 px inside the screen: its box is read as whole rows, so
+    it is read 440 rows high, not the 480 of its tiles; a narrow box keeps its tiles."""
+    wide_from = W * 3 // 4
+    scroll = [(20, 20, W - 40, H - 40)]
+    boxes = coalesce(scroll, W, H)
+    assert boxes == [Rect(0, 0, W, H)]
+    assert damage.rows_touched(boxes, scroll, wide_from) == [Rect(0, 20, W, H - 40)]
+    assert damage.rows_touched(boxes, as_rect_array(scroll), wide_from) == [Rect(0, 20, W, H - 40)]
+    typed = [(100, 70, 6, 13)]
+    narrow = coalesce(typed, W, H)
+    assert damage.rows_touched(narrow, typed, wide_from) is narrow
+    # a wide band and a caret far below it: the band's rows only, the caret's tile kept
+    both = [(10, 100, W - 20, 30), (300, 400, 6, 2), (15, 131, 40, 3)]
+    got = damage.rows_touched(coalesce(both, W, H), both, wide_from)
+    assert sorted(got) == [Rect(0, 100, W, 34), Rect(256, 384, 64, 64)]
+    assert damage.rows_touched([], [], wide_from) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(rects=st.lists(st.tuples(st.integers(-100, W + 100), st.integers(-100, H + 100),
+                                st.integers(0, W + 200), st.integers(0, 200)),
+                      max_size=40),
+       wide_from=st.integers(1, W + 1))  # fmt: skip
+def test_cut_boxes_stay_disjoint_inside_theirs_and_cover_every_rectangle(
+    rects: list[tuple[int, int, int, int]], wide_from: int
+) -> None:
+    boxes = coalesce(rects, W, H)
+    cut = damage.rows_touched(boxes, rects, wide_from)
+    assert len(cut) == len(boxes)
+    hits = np.zeros((H, W), np.int32)
+    for box, was in zip(cut, boxes, strict=True):
+        assert (box.x, box.w) == (was.x, was.w) and box.intersect(was) == box
+        if was.w < wide_from:
+            assert box == was
+        hits[box.y : box.bottom, box.x : box.right] += 1
+    assert hits.max() <= 1
+    for x, y, w, h in rects:
+        x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, W), min(y + h, H)
+        if x1 > x0 and y1 > y0:
+            assert (hits[y0:y1, x0:x1] == 1).all()

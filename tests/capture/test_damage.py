@@ -101,6 +101,43 @@ def test_whole_width_damage_is_read_in_place_and_stays_exact(
 
 
 @pytest.mark.display
+def test_a_wide_box_is_read_only_in_the_rows_its_damage_touches(
+    fbdir_xvfb: FbdirXvfb, damage_grabber: tuple[DamageGrabber, Clock]
+) -> None:
+    """A full-screen terminal 20 px inside the screen's edges scrolls: its damage box is
+    the whole screen's tiles, but the X server is asked for its 440 rows alone (counted
+    by RECORD), and the frames still decode exactly."""
+    from bench.x_reads import XReads
+
+    grabber, _ = damage_grabber
+    term = Painter(fbdir_xvfb.display, x=20, y=20, w=W - 40, h=H - 40)
+    try:
+        with ScreenGrabber(display=fbdir_xvfb.display) as poll, XReads(fbdir_xvfb.display) as reads:
+            mon = poll.monitors()[1]
+            pipe = Pipe(grabber)
+
+            def truth() -> Pixels:
+                return poll.grab(mon).pixels
+
+            until_exact(grabber, pipe, truth)
+            for line in range(6):
+                term.win.poly_text(term.text_gc, 5, H - 50, [f"line {line} ".encode() * 20])
+                term.win.copy_area(term.gc, term.win, 0, 13, W - 40, H - 53, 0, 0)
+                term.fill(0, H - 53, W - 40, 13, 0xF0F0F0)
+                term.d.sync()
+                assert grabber.sync(10.0)  # the DamageNotify is in
+                before = reads.snapshot()
+                shot = grabber.grab(mon)
+                assert shot.damage == (Rect(0, 20, W, H - 40),)
+                exact = truth()  # (a read of its own, after all of the grab's)
+                read = reads.wait(before.requests + 2, 10.0) - before
+                assert read.requests == 2 and read.pixels == W * (H - 40) + W * H
+                assert np.array_equal(pipe.send(shot.pixels, shot.damage), exact)
+    finally:
+        term.close()
+
+
+@pytest.mark.display
 def test_an_x_error_for_the_fetch_makes_a_full_grab_and_stops_the_damage(
     fbdir_xvfb: FbdirXvfb, painter: Painter
 ) -> None:
