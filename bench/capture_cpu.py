@@ -102,7 +102,7 @@ class Window:
     def __init__(self, pids: dict[str, int], reads: XReads | None = None) -> None:
         self.pids = pids
         self.reads = reads
-        self.reads0 = reads.snapshot() if reads is not None else None
+        self.reads0 = reads.settle() if reads is not None else None
         self.t0 = time.monotonic()
         self.cpu0 = {k: cpu_seconds(p) for k, p in pids.items()}
         self.ns0 = {k: cpu_ns(p) for k, p in pids.items()}
@@ -124,7 +124,7 @@ class Window:
                 out[f"thread {name}"] = used
         out["seconds"] = span
         if self.reads is not None and self.reads0 is not None:
-            read = self.reads.snapshot() - self.reads0
+            read = self.reads.settle() - self.reads0
             out["reads_per_s"] = read.requests / span
             out["read_mpx_s"] = read.pixels / span / 1e6
         return out

@@ -207,7 +207,8 @@ def goal_lines(summary: dict[str, dict[str, float]], names: list[str]) -> list[s
     of the best server's CPU, and Xvfb's extra load not above the lowest server's."""
     lines = ["VNC servers, same run (customer CPU % | Xvfb extra % | Mbit/s):"]
     for workload, row in summary.items():
-        lines.append(f"  {workload}: " + "; ".join(cells(row, names)))
+        if here := cells(row, names):  # (agent-typing runs no server)
+            lines.append(f"  {workload}: " + "; ".join(here))
     lines.append("")
     for workload, row in summary.items():
         cpu = {n: row[f"{n}_customer"] for n in names if f"{n}_customer" in row}

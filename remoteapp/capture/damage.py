@@ -139,8 +139,8 @@ def rows_touched(
     so each extra row costs the X server a row of the screen for nothing: a full-screen
     terminal 20 px inside the screen's edges is read 1080 rows high instead of 1040, 4 %
     of every scroll's read.  Narrower boxes keep their tiles (a few pixels' difference,
-    and their reads cost per request, not per pixel).  The boxes stay disjoint; the
-    encoder diffs the tiles they touch, as before.
+    and their reads cost per request, not per pixel).  The boxes stay disjoint, and the
+    encoder diffs inside them as before: outside them the frame equals the reference.
     """
     if not boxes or max(map(_WIDTH, boxes)) < wide_from:
         return boxes

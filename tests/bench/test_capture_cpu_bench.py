@@ -67,6 +67,19 @@ def test_without_servers_the_table_has_no_goal_lines() -> None:
     assert "goal " not in capture_report.table(r)
 
 
+def test_a_workload_no_server_ran_on_has_no_server_line() -> None:
+    r = result(0.6, 1.6)
+    workloads = r["workloads"]
+    workloads["agent-typing"] = {  # type: ignore[index]
+        m: w
+        for m, w in workloads["typing"].items()
+        if m in ("none", "poll", "damage")  # type: ignore[index]
+    }
+    text = capture_report.table(r)
+    assert "  typing: x11vnc 2.40" in text
+    assert "agent-typing: " not in text.split("VNC servers")[1].split("goal ")[0]
+
+
 def test_a_listening_port_and_the_bytes_its_connection_sent_are_read() -> None:
     if shutil.which("ss") is None:
         pytest.skip("ss (iproute2) is not installed")
