@@ -51,6 +51,7 @@ class Painter:
         from Xlib import display as xdisplay
 
         self.X = X
+        self.w, self.h = w, h
         self.d = xdisplay.Display(display)
         screen = self.d.screen()
         self.win = screen.root.create_window(
@@ -66,6 +67,14 @@ class Painter:
     def fill(self, x: int, y: int, w: int, h: int, colour: int) -> None:
         self.gc.change(foreground=colour)
         self.win.fill_rectangle(self.gc, x, y, w, h)
+
+    def scroll(self, text: bytes) -> None:
+        """A terminal's scroll by one 13-px line: ``text`` drawn near the bottom, the
+        window copied up over itself, the new bottom line cleared; then a sync."""
+        self.win.poly_text(self.text_gc, 5, self.h - 10, [text])
+        self.win.copy_area(self.gc, self.win, 0, 13, self.w, self.h - 13, 0, 0)
+        self.fill(0, self.h - 13, self.w, 13, 0xF0F0F0)
+        self.d.sync()
 
     def close(self) -> None:
         self.win.destroy()

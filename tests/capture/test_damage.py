@@ -89,10 +89,7 @@ def test_whole_width_damage_is_read_in_place_and_stays_exact(
 
             until_exact(grabber, pipe, truth)
             for line in range(12):
-                wide.win.poly_text(wide.text_gc, 5, 290, [f"line {line} ".encode() * 20])
-                wide.win.copy_area(wide.gc, wide.win, 0, 13, W, 287, 0, 0)
-                wide.fill(0, 287, W, 13, 0xF0F0F0)
-                wide.d.sync()
+                wide.scroll(f"line {line} ".encode() * 20)
                 damage = until_exact(grabber, pipe, truth)[0]
                 assert damage is not None and any(box.w == W for box in damage)
             assert grabber.in_place_grabs >= 12
@@ -121,10 +118,7 @@ def test_a_wide_box_is_read_only_in_the_rows_its_damage_touches(
 
             until_exact(grabber, pipe, truth)
             for line in range(6):
-                term.win.poly_text(term.text_gc, 5, H - 50, [f"line {line} ".encode() * 20])
-                term.win.copy_area(term.gc, term.win, 0, 13, W - 40, H - 53, 0, 0)
-                term.fill(0, H - 53, W - 40, 13, 0xF0F0F0)
-                term.d.sync()
+                term.scroll(f"line {line} ".encode() * 20)
                 assert grabber.sync(10.0)  # the DamageNotify is in
                 before = reads.settle()
                 shot = grabber.grab(mon)
