@@ -152,8 +152,11 @@ def rows_touched(
     real = (ws > 0) & (hs > 0)
     out = []
     for box in boxes:
+        if box.w < wide_from:
+            out.append(box)
+            continue
         inside = real & (xs < box.right) & (rights > box.x) & (ys < box.bottom) & (bottoms > box.y)
-        if box.w < wide_from or not inside.any():  # (coalesce made the box from rects)
+        if not inside.any():  # (coalesce made the box from rects: one is inside)
             out.append(box)
             continue
         top = max(box.y, int(ys[inside].min()))

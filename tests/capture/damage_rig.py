@@ -4,16 +4,18 @@ X server's back, a drawing client, an injected clock, and encoder -> decoder pip
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from remoteapp.capture import DamageGrabber, ScreenGrabber
 from remoteapp.capture.backend import DamageSource
+from remoteapp.capture.grabber import Monitor
 from remoteapp.capture.x11_damage import XDamageSource
 from remoteapp.codec import ScreenDecoder, ScreenEncoder
 from remoteapp.codec.geometry import Rect
@@ -123,6 +125,23 @@ def until_exact(
     fb = pipe.send(shot.pixels, shot.damage)
     assert np.array_equal(fb, screen), f"not exact after one grab; damage: {shot.damage}"
     return [shot.damage]
+
+
+@contextlib.contextmanager
+def followed(
+    grabber: DamageGrabber, display: str
+) -> Iterator[tuple[Monitor, Pipe, Callable[[], Pixels]]]:
+    """``grabber`` followed through a pipe, exact once (``until_exact``): the monitor,
+    the pipe, and the truth (a full grab of the screen by a polling grabber)."""
+    with ScreenGrabber(display=display) as poll:
+        mon = poll.monitors()[1]
+        pipe = Pipe(grabber)
+
+        def truth() -> Pixels:
+            return poll.grab(mon).pixels
+
+        until_exact(grabber, pipe, truth)
+        yield mon, pipe, truth
 
 
 def two_frames(

@@ -28,6 +28,7 @@ from tests.capture.damage_rig import (
     Painter,
     Pipe,
     W,
+    followed,
     found_by_the_check,
     until_exact,
     wait_pending,
@@ -80,14 +81,7 @@ def test_whole_width_damage_is_read_in_place_and_stays_exact(
     grabber, _ = damage_grabber
     wide = Painter(fbdir_xvfb.display, x=0, y=100, w=W, h=300)
     try:
-        with ScreenGrabber(display=fbdir_xvfb.display) as poll:
-            mon = poll.monitors()[1]
-            pipe = Pipe(grabber)
-
-            def truth() -> Pixels:
-                return poll.grab(mon).pixels
-
-            until_exact(grabber, pipe, truth)
+        with followed(grabber, fbdir_xvfb.display) as (_, pipe, truth):
             for line in range(12):
                 wide.scroll(f"line {line} ".encode() * 20)
                 damage = until_exact(grabber, pipe, truth)[0]
@@ -109,14 +103,10 @@ def test_a_wide_box_is_read_only_in_the_rows_its_damage_touches(
     grabber, _ = damage_grabber
     term = Painter(fbdir_xvfb.display, x=20, y=20, w=W - 40, h=H - 40)
     try:
-        with ScreenGrabber(display=fbdir_xvfb.display) as poll, XReads(fbdir_xvfb.display) as reads:
-            mon = poll.monitors()[1]
-            pipe = Pipe(grabber)
-
-            def truth() -> Pixels:
-                return poll.grab(mon).pixels
-
-            until_exact(grabber, pipe, truth)
+        with (
+            followed(grabber, fbdir_xvfb.display) as (mon, pipe, truth),
+            XReads(fbdir_xvfb.display) as reads,
+        ):
             for line in range(6):
                 term.scroll(f"line {line} ".encode() * 20)
                 assert grabber.sync(10.0)  # the DamageNotify is in
