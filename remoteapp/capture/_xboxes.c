@@ -154,6 +154,32 @@ XW_HIDDEN Py_ssize_t coalesce_core(const long long (*rects)[4], Py_ssize_t n,
     return n;
 }
 
+XW_HIDDEN void cut_core(const long long (*rects)[4], Py_ssize_t n, long long (*px)[4],
+                        Py_ssize_t m, long long wide_from) {
+    for (Py_ssize_t i = 0; i < m; i++) {
+        long long bx0 = px[i][0], by0 = px[i][1], bx1 = bx0 + px[i][2], by1 = by0 + px[i][3];
+        long long x0 = bx1, y0 = by1, x1 = bx0, y1 = by0; /* (empty until a rectangle) */
+        for (Py_ssize_t j = 0; j < n; j++) {
+            long long x = rects[j][0], y = rects[j][1], r = x + rects[j][2], b = y + rects[j][3];
+            if (rects[j][2] <= 0 || rects[j][3] <= 0 || x >= bx1 || r <= bx0 || y >= by1 ||
+                b <= by0)
+                continue;
+            if (x < x0) x0 = x;
+            if (y < y0) y0 = y;
+            if (r > x1) x1 = r;
+            if (b > y1) y1 = b;
+        }
+        if (x1 <= x0) /* (none inside: coalescing made the box from one, so never) */
+            continue;
+        y0 = y0 > by0 ? y0 : by0, y1 = y1 < by1 ? y1 : by1;
+        px[i][1] = y0, px[i][3] = y1 - y0;
+        if (px[i][2] < wide_from) { /* whole rows are read of a wide box: its columns kept */
+            x0 = x0 > bx0 ? x0 : bx0, x1 = x1 < bx1 ? x1 : bx1;
+            px[i][0] = x0, px[i][2] = x1 - x0;
+        }
+    }
+}
+
 /* coalesce_few(rects, width, height, tile, max_boxes, dense_share) -> list of (x, y, w,
  * h) pixel boxes, or None where a coordinate is beyond 2**40 or no int, or the frame
  * beyond 2**20 (the caller's Python then). */

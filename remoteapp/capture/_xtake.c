@@ -13,8 +13,9 @@
  *         -> (skipped, rects, None)       fetched, not read: rects as the reply has them
  *                                         (more than ``few``, a box at least wide_from
  *                                         wide, or one the read cannot take)
- *         -> (skipped, boxes, outcome)    the coalesced boxes (rect_type, relative to
- *                                         (left, top)), read into frame after the stale
+ *         -> (skipped, boxes, outcome)    the coalesced boxes cut to their damage
+ *                                         (rect_type, relative to (left, top);
+ *                                         damage.cut_to_damage), read into frame after the stale
  *                                         boxes were brought over from front; outcome:
  *                                         the read's skipped events, or the exception the
  *                                         read failed with (the frame is then not to be
@@ -142,6 +143,7 @@ XW_HIDDEN PyObject *xwire_take_boxes(PyObject *self, PyObject *args) {
     }
     Py_ssize_t m = coalesce_core((const long long (*)[4])v, n, width, height, tile, max_boxes,
                                  dense, px);
+    cut_core((const long long (*)[4])v, n, px, m, wide_from); /* (damage.cut_to_damage) */
     size_t room = (uint64_t)shm.len > UINT32_MAX ? UINT32_MAX : (size_t)shm.len;
     for (Py_ssize_t i = 0; i < m; i++) {
         box *k = &boxes[i];

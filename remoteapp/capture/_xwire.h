@@ -80,6 +80,12 @@ XW_HIDDEN Py_ssize_t coalesce_core(const long long (*rects)[4], Py_ssize_t n,
                                    long long width, long long height, long long tile,
                                    Py_ssize_t max_boxes, double dense, long long (*out)[4]);
 
+/* damage.cut_to_damage's rule: each of the ``m`` boxes ``px`` (coalesce_core's, from
+ * the ``n`` rectangles) cut in place to the bounds of the rectangles' parts inside it;
+ * a box at least ``wide_from`` wide in its rows only. */
+XW_HIDDEN void cut_core(const long long (*rects)[4], Py_ssize_t n, long long (*px)[4],
+                        Py_ssize_t m, long long wide_from);
+
 /* What one sleep (_xwait.c) saw: the wake, and what the event connection held. */
 typedef struct {
     int err, woken, closed;

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from remoteapp.capture.damage import RectTuple, coalesce, rows_touched
+from remoteapp.capture.damage import RectTuple, coalesce, cut_to_damage
 from remoteapp.capture.grabber import CapturedFrame, Monitor, ScreenGrabber
 from remoteapp.capture.kept_frames import KeptFrames
 from remoteapp.capture.safety import SAFETY_LONGEST_S, SAFETY_PERIOD_S, SafetyChecks, judge
@@ -280,7 +280,7 @@ class DamageGrabber:
             cursor = self._read_cursor(monitor)
             return CapturedFrame(frame, monitor, cursor, stamp, damage, moves)
         coalesced = coalesce(rects, monitor.width, monitor.height)
-        frame, damage = kept.read(rows_touched(coalesced, rects, kept.wide_from))
+        frame, damage = kept.read(cut_to_damage(coalesced, rects, kept.wide_from))
         return self._grabbed(frame, monitor, damage, moves)
 
     def _grabbed(

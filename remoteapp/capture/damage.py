@@ -129,21 +129,41 @@ def _limit(boxes: list[Rect], width: int, height: int) -> list[Rect]:
     return boxes
 
 
-def rows_touched(
+def cut_to_damage(
     boxes: list[Rect], rects: Sequence[RectTuple] | npt.NDArray[np.int32], wide_from: int
 ) -> list[Rect]:
-    """``boxes`` (``coalesce``'s, from ``rects``) with each one at least ``wide_from``
-    wide cut down to the rows that ``rects`` touch inside it.
+    """``boxes`` (``coalesce``'s, from ``rects``) each cut down to the bounds of the parts
+    of ``rects`` inside it; a box at least ``wide_from`` wide in its rows only.
 
-    Coalescing grows a box to whole 64-px tiles.  A box that wide is read as whole rows,
-    so each extra row costs the X server a row of the screen for nothing: a full-screen
-    terminal 20 px inside the screen's edges is read 1080 rows high instead of 1040, 4 %
-    of every scroll's read.  Narrower boxes keep their tiles (a few pixels' difference,
-    and their reads cost per request, not per pixel).  The boxes stay disjoint, and the
-    encoder diffs inside them as before: outside them the frame equals the reference.
+    Coalescing grows a box to whole 64-px tiles, and every pixel the tiles add is read
+    from the X server, brought over between the kept frames and diffed for nothing.  A
+    box that wide is read as whole rows (its columns cost nothing more): a full-screen
+    terminal 20 px inside the screen's edges is read 1040 rows high, not 1080.  A dragged
+    640x420 window's box (its new place and the strips it left) is read 648x424, not
+    the 704-768 x 448-512 of its tiles.  The boxes stay disjoint, and the encoder diffs
+    inside them as before: outside them the frame equals the reference.  The C damage
+    grab cuts its boxes by the same rule (``_xboxes.c``, ``cut_core``).
     """
-    if not boxes or max(map(_WIDTH, boxes)) < wide_from:
+    if not boxes:
         return boxes
+    if len(rects) > FEW_RECTS:
+        return _cut_many(boxes, rects, wide_from)
+    few = rects.tolist() if isinstance(rects, np.ndarray) else rects
+    out = []
+    for box in boxes:
+        bx0, by0, bx1, by1 = box.x, box.y, box.right, box.bottom
+        x0, y0, x1, y1 = bx1, by1, bx0, by0  # (empty until a rectangle)
+        for x, y, w, h in few:
+            if w > 0 and h > 0 and x < bx1 and x + w > bx0 and y < by1 and y + h > by0:
+                x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x + w), max(y1, y + h)
+        out.append(_cut(box, x0, y0, x1, y1, wide_from))
+    return out
+
+
+def _cut_many(
+    boxes: list[Rect], rects: Sequence[RectTuple] | npt.NDArray[np.int32], wide_from: int
+) -> list[Rect]:
+    """``cut_to_damage`` for many rectangles (numpy: a thousand tiny ones in one frame)."""
     try:
         xs, ys, ws, hs = np.asarray(rects, np.int64).reshape(-1, 4).T
     except OverflowError:  # (not from an X server, whose numbers are 16-bit: tiles kept)
@@ -152,17 +172,26 @@ def rows_touched(
     real = (ws > 0) & (hs > 0)
     out = []
     for box in boxes:
-        if box.w < wide_from:
-            out.append(box)
-            continue
         inside = real & (xs < box.right) & (rights > box.x) & (ys < box.bottom) & (bottoms > box.y)
         if not inside.any():  # (coalesce made the box from rects: one is inside)
             out.append(box)
             continue
-        top = max(box.y, int(ys[inside].min()))
-        bottom = min(box.bottom, int(bottoms[inside].max()))
-        out.append(Rect(box.x, top, box.w, bottom - top))
+        x0, y0 = int(xs[inside].min()), int(ys[inside].min())
+        x1, y1 = int(rights[inside].max()), int(bottoms[inside].max())
+        out.append(_cut(box, x0, y0, x1, y1, wide_from))
     return out
+
+
+def _cut(box: Rect, x0: int, y0: int, x1: int, y1: int, wide_from: int) -> Rect:
+    """``box`` cut to the damage bounds (x0, y0)-(x1, y1), in rows only if it is wide;
+    as it is when the bounds are empty."""
+    if x1 <= x0:
+        return box
+    top, bottom = max(box.y, y0), min(box.bottom, y1)
+    if box.w >= wide_from:
+        return Rect(box.x, top, box.w, bottom - top)
+    left, right = max(box.x, x0), min(box.right, x1)
+    return Rect(left, top, right - left, bottom - top)
 
 
 def _tile_boxes(tiles: npt.NDArray[np.bool_]) -> list[tuple[int, int, int, int]]:

@@ -97,7 +97,8 @@ class KeptFrames:
 
     @property
     def wide_from(self) -> int:
-        """The narrowest box read as whole rows (``damage.rows_touched`` trims those)."""
+        """The narrowest box read as whole rows (``damage.cut_to_damage`` cuts those in
+        their rows only)."""
         return self._wide_from
 
     def read(self, boxes: Sequence[Rect] | None) -> tuple[Pixels, tuple[Rect, ...] | None]:

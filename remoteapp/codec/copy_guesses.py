@@ -50,10 +50,18 @@ class CopyGuesses:
     def _hinted(
         ref_w: Words, cur_w: Words, damage: Sequence[Rect], moves: Sequence[Motion]
     ) -> tuple[Motion, Rect] | None:
-        """The largest hinted window first, each in the damaged box holding most of it."""
+        """The largest hinted window first, each in the damaged box holding most of it.
+
+        The copy may take its source up to the shift outside that box, where the frame
+        equals the reference: a moved window's box is its new place and the strips it
+        left, and over a plain desktop the copy explains those strips too only with its
+        source beyond them (a box grown to whole tiles had that margin by chance)."""
+        height, width = cur_w.shape
+        frame = Rect(0, 0, width, height)
         for hint in sorted(moves, key=lambda m: m.dst.area, reverse=True):
             box = max(damage, key=lambda r: r.intersect(hint.dst).area)
-            motion = follow_hint(cur_w, ref_w, box, hint)
+            reach = box.union(box.shifted(-hint.dx, -hint.dy)).intersect(frame)
+            motion = follow_hint(cur_w, ref_w, reach, hint)
             if motion is not None:
                 return motion, box
         return None

@@ -1,7 +1,7 @@
 """Damage coalescing (``damage.coalesce``, sans-IO): a thousand tiny rectangles become a
 few disjoint 64-px tile boxes covering every one, far-apart damage stays apart, and past
-MAX_BOXES one bounding box is grabbed; a box read as whole rows is cut to the rows its
-damage touches (``damage.rows_touched``)."""
+MAX_BOXES one bounding box is grabbed; each box is then cut to its damage's bounds, a
+box read as whole rows in its rows only (``damage.cut_to_damage``)."""
 
 from __future__ import annotations
 
@@ -141,23 +141,35 @@ def test_lists_changed_during_the_call_do_not_matter() -> None:
     assert got == [(64, 64, 64, 64), (256, 256, 64, 64)]  # the lists as they were
 
 
-def test_a_wide_box_is_cut_to_the_rows_its_damage_touches() -> None:
+def test_boxes_are_cut_to_their_damage_a_wide_one_in_its_rows() -> None:
     """A full-screen terminal 20 px inside the screen: its box is read as whole rows, so
-    it is read 440 rows high, not the 480 of its tiles; a narrow box keeps its tiles."""
+    it is read 440 rows high, not the 480 of its tiles (its columns kept); a narrow box,
+    a typed key's or a dragged window's, is cut both ways."""
     wide_from = W * 3 // 4
     scroll = [(20, 20, W - 40, H - 40)]
     boxes = coalesce(scroll, W, H)
     assert boxes == [Rect(0, 0, W, H)]
-    assert damage.rows_touched(boxes, scroll, wide_from) == [Rect(0, 20, W, H - 40)]
-    assert damage.rows_touched(boxes, as_rect_array(scroll), wide_from) == [Rect(0, 20, W, H - 40)]
+    assert damage.cut_to_damage(boxes, scroll, wide_from) == [Rect(0, 20, W, H - 40)]
+    many = as_rect_array([scroll[0]] * (FEW_RECTS + 1))  # (the numpy rule's)
+    assert damage.cut_to_damage(boxes, many, wide_from) == [Rect(0, 20, W, H - 40)]
     typed = [(100, 70, 6, 13)]
-    narrow = coalesce(typed, W, H)
-    assert damage.rows_touched(narrow, typed, wide_from) is narrow
-    # a wide band and a caret far below it: the band's rows only, the caret's tile kept
+    assert coalesce(typed, W, H) == [Rect(64, 64, 64, 64)]
+    assert damage.cut_to_damage(coalesce(typed, W, H), typed, wide_from) == [Rect(*typed[0])]
+    # a window moved by (8, 4): its new place and the strips it left, as one box
+    moved = [(108, 104, 320, 210), (100, 100, 328, 4), (100, 104, 8, 210)]
+    assert coalesce(moved, W, H) == [Rect(64, 64, 384, 256)]
+    assert damage.cut_to_damage(coalesce(moved, W, H), moved, wide_from) == [
+        Rect(100, 100, 328, 214)
+    ]
+    # a wide band, and a caret far below it: the band's rows, the caret's own pixels
     both = [(10, 100, W - 20, 30), (300, 400, 6, 2), (15, 131, 40, 3)]
-    got = damage.rows_touched(coalesce(both, W, H), both, wide_from)
-    assert sorted(got) == [Rect(0, 100, W, 34), Rect(256, 384, 64, 64)]
-    assert damage.rows_touched([], [], wide_from) == []
+    got = damage.cut_to_damage(coalesce(both, W, H), both, wide_from)
+    assert sorted(got) == [Rect(0, 100, W, 34), Rect(300, 400, 6, 2)]
+    # off the screen: the parts inside it
+    assert damage.cut_to_damage(coalesce([(-5, -3, 9, 8)], W, H), [(-5, -3, 9, 8)], wide_from) == [
+        Rect(0, 0, 4, 5)
+    ]
+    assert damage.cut_to_damage([], [], wide_from) == []
 
 
 @settings(max_examples=300, deadline=None)
@@ -168,14 +180,26 @@ def test_a_wide_box_is_cut_to_the_rows_its_damage_touches() -> None:
 def test_cut_boxes_stay_disjoint_inside_theirs_and_cover_every_rectangle(
     rects: list[tuple[int, int, int, int]], wide_from: int
 ) -> None:
+    """Each cut box is its box's part that holds the damage, exactly: the bounds of the
+    damage inside it (a wide box: its rows, all its columns); the numpy rule for many
+    rectangles cuts as the loop for a few does."""
     boxes = coalesce(rects, W, H)
-    cut = damage.rows_touched(boxes, rects, wide_from)
+    cut = damage.cut_to_damage(boxes, rects, wide_from)
+    assert cut == damage._cut_many(boxes, rects, wide_from)
     assert len(cut) == len(boxes)
     hits = np.zeros((H, W), np.int32)
+    painted = np.zeros((H, W), np.bool_)
+    for x, y, w, h in rects:
+        painted[max(y, 0) : max(y + h, 0), max(x, 0) : max(x + w, 0)] = True
     for box, was in zip(cut, boxes, strict=True):
-        assert (box.x, box.w) == (was.x, was.w) and box.intersect(was) == box
-        if was.w < wide_from:
-            assert box == was
+        assert box.intersect(was) == box
+        inside = painted[was.y : was.bottom, was.x : was.right]
+        rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+        assert (box.y, box.bottom) == (was.y + rows[0], was.y + rows[-1] + 1)
+        if was.w >= wide_from:
+            assert (box.x, box.w) == (was.x, was.w)
+        else:
+            assert (box.x, box.right) == (was.x + cols[0], was.x + cols[-1] + 1)
         hits[box.y : box.bottom, box.x : box.right] += 1
     assert hits.max() <= 1
     for x, y, w, h in rects:

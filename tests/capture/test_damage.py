@@ -123,6 +123,43 @@ def test_a_wide_box_is_read_only_in_the_rows_its_damage_touches(
 
 
 @pytest.mark.display
+def test_a_moved_window_is_read_in_its_damage_not_its_tiles(
+    fbdir_xvfb: FbdirXvfb, damage_grabber: tuple[DamageGrabber, Clock]
+) -> None:
+    """A window dragged by (8, 4) a step: its new place and the strips it left are one
+    box of whole tiles, but the X server is asked for the 208x104 they cover alone (one
+    request, counted by RECORD), and the frames still decode exactly."""
+    from bench.x_reads import Reads, XReads
+
+    grabber, _ = damage_grabber
+    win = Painter(fbdir_xvfb.display, x=100, y=100, w=200, h=100)
+    try:
+        win.fill(0, 0, 200, 100, 0x336699)
+        win.fill(20, 30, 150, 12, 0xFFEEDD)
+        with (
+            followed(grabber, fbdir_xvfb.display) as (mon, pipe, truth),
+            XReads(fbdir_xvfb.display) as reads,
+        ):
+            for step in range(1, 5):
+                x, y = 100 + 8 * step, 100 + 4 * step
+                win.win.configure(x=x, y=y)
+                win.fill(0, 0, 200, 100, 0x336699)
+                win.fill(20, 30, 150, 12, 0xFFEEDD - step)
+                win.d.sync()
+                assert grabber.sync(10.0)  # the DamageNotify is in
+                before = reads.settle()
+                shot = grabber.grab(mon)
+                assert shot.damage == (Rect(x - 8, y - 4, 208, 104),), shot.damage
+                assert reads.settle() - before == Reads(requests=1, pixels=208 * 104)
+                exact = truth()
+                if grabber.hands_over:
+                    assert np.array_equal(shot.pixels, exact)
+                assert np.array_equal(pipe.send(shot.pixels, shot.damage), exact)
+    finally:
+        win.close()
+
+
+@pytest.mark.display
 def test_an_x_error_for_the_fetch_makes_a_full_grab_and_stops_the_damage(
     fbdir_xvfb: FbdirXvfb, painter: Painter
 ) -> None:

@@ -70,3 +70,22 @@ def test_a_drag_with_damage_and_hints_is_one_copy_a_frame_and_exact() -> None:
         assert dec.framebuffer is not None and np.array_equal(dec.framebuffer, frame), i
         assert enc.last_stats is not None and enc.last_stats.copies == 1, i
         x, y = x + dx, y + dy
+
+
+def test_over_a_plain_desktop_the_copy_explains_the_strips_a_window_left() -> None:
+    """The damaged box cut to the window's two places (not grown to tiles): the copy
+    takes its source beyond the box, where the desktop matches shifted, so the strips
+    the window left need no pixels; at the frame's edge too."""
+    for x, y, dx, dy in [(100, 80, 8, 4), (8, 4, -8, -4), (392, 272, 8, 8)]:
+        plain = np.full((480, 700, 4), 40, np.uint8)
+        a, b = plain.copy(), plain.copy()
+        a[y : y + WIN_H, x : x + WIN_W] = texty(WIN_H, WIN_W, 3)
+        b[y + dy : y + dy + WIN_H, x + dx : x + dx + WIN_W] = texty(WIN_H, WIN_W, 3)
+        dst = Rect(x + dx, y + dy, WIN_W, WIN_H)
+        box = Rect(x, y, WIN_W, WIN_H).union(dst)
+        enc, dec = ScreenEncoder(), ScreenDecoder()
+        dec.decode(enc.encode(a))
+        dec.decode(enc.encode(b, damage=(box,), moves=(Motion(dx, dy, dst),)))
+        assert dec.framebuffer is not None and np.array_equal(dec.framebuffer, b)
+        stats = enc.last_stats
+        assert stats is not None and (stats.copies, stats.rects) == (1, 0), (x, y, stats)
