@@ -174,6 +174,7 @@ XW_HIDDEN void cut_core(const long long (*rects)[4], Py_ssize_t n, long long (*p
         y0 = y0 > by0 ? y0 : by0, y1 = y1 < by1 ? y1 : by1;
         px[i][1] = y0, px[i][3] = y1 - y0;
         if (px[i][2] < wide_from) { /* whole rows are read of a wide box: its columns kept */
+            x0 -= x0 & 1, x1 += x1 & 1; /* (whole pixel pairs: damage._cut) */
             x0 = x0 > bx0 ? x0 : bx0, x1 = x1 < bx1 ? x1 : bx1;
             px[i][0] = x0, px[i][2] = x1 - x0;
         }

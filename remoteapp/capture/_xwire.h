@@ -81,8 +81,8 @@ XW_HIDDEN Py_ssize_t coalesce_core(const long long (*rects)[4], Py_ssize_t n,
                                    Py_ssize_t max_boxes, double dense, long long (*out)[4]);
 
 /* damage.cut_to_damage's rule: each of the ``m`` boxes ``px`` (coalesce_core's, from
- * the ``n`` rectangles) cut in place to the bounds of the rectangles' parts inside it;
- * a box at least ``wide_from`` wide in its rows only. */
+ * the ``n`` rectangles) cut in place to the bounds of the rectangles' parts inside it,
+ * in whole pixel pairs; a box at least ``wide_from`` wide in its rows only. */
 XW_HIDDEN void cut_core(const long long (*rects)[4], Py_ssize_t n, long long (*px)[4],
                         Py_ssize_t m, long long wide_from);
 

@@ -273,7 +273,8 @@ class DamageGrabber:
             dropped = kept.dropped  # (before the read, which takes the turn again)
             frame, changed = kept.read_checked()
             width, height = monitor.width, monitor.height
-            reported = coalesce(rects, width, height)
+            # (judged by what a grab of that damage reads: the boxes cut to it)
+            reported = cut_to_damage(coalesce(rects, width, height), rects, kept.wide_from)
             safety.checked(now, judge(changed, reported, self._source, dropped=dropped))
             damage = tuple(coalesce(changed, width, height)) if changed else changed
             stamp = time.monotonic()

@@ -133,7 +133,8 @@ def cut_to_damage(
     boxes: list[Rect], rects: Sequence[RectTuple] | npt.NDArray[np.int32], wide_from: int
 ) -> list[Rect]:
     """``boxes`` (``coalesce``'s, from ``rects``) each cut down to the bounds of the parts
-    of ``rects`` inside it; a box at least ``wide_from`` wide in its rows only.
+    of ``rects`` inside it, in whole pixel pairs; a box at least ``wide_from`` wide in
+    its rows only.
 
     Coalescing grows a box to whole 64-px tiles, and every pixel the tiles add is read
     from the X server, brought over between the kept frames and diffed for nothing.  A
@@ -141,7 +142,8 @@ def cut_to_damage(
     terminal 20 px inside the screen's edges is read 1040 rows high, not 1080.  A dragged
     640x420 window's box (its new place and the strips it left) is read 648x424, not
     the 704-768 x 448-512 of its tiles.  The boxes stay disjoint, and the encoder diffs
-    inside them as before: outside them the frame equals the reference.  The C damage
+    inside them as before: outside them the frame equals the reference.  The safety
+    check judges the damage by these boxes too: a change beyond them was not read.  The C damage
     grab cuts its boxes by the same rule (``_xboxes.c``, ``cut_core``).
     """
     if not boxes:
@@ -183,14 +185,16 @@ def _cut_many(
 
 
 def _cut(box: Rect, x0: int, y0: int, x1: int, y1: int, wide_from: int) -> Rect:
-    """``box`` cut to the damage bounds (x0, y0)-(x1, y1), in rows only if it is wide;
-    as it is when the bounds are empty."""
+    """``box`` cut to the damage bounds (x0, y0)-(x1, y1), in rows only if it is wide,
+    its columns out to whole pixel pairs (the encoder compares rows as 64-bit pairs where
+    a box starts on an even column and is of even width, and the safety check's diff
+    reports pairs); as it is when the bounds are empty."""
     if x1 <= x0:
         return box
     top, bottom = max(box.y, y0), min(box.bottom, y1)
     if box.w >= wide_from:
         return Rect(box.x, top, box.w, bottom - top)
-    left, right = max(box.x, x0), min(box.right, x1)
+    left, right = max(box.x, x0 - (x0 & 1)), min(box.right, x1 + (x1 & 1))
     return Rect(left, top, right - left, bottom - top)
 
 

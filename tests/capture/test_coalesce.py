@@ -155,6 +155,9 @@ def test_boxes_are_cut_to_their_damage_a_wide_one_in_its_rows() -> None:
     typed = [(100, 70, 6, 13)]
     assert coalesce(typed, W, H) == [Rect(64, 64, 64, 64)]
     assert damage.cut_to_damage(coalesce(typed, W, H), typed, wide_from) == [Rect(*typed[0])]
+    odd = [(101, 70, 5, 13)]  # (out to whole pixel pairs: the encoder compares pairs)
+    assert damage.cut_to_damage(coalesce(odd, W, H), odd, wide_from) == [Rect(100, 70, 6, 13)]
+    assert damage.cut_to_damage([Rect(0, 0, 5, 5)], [(0, 0, 5, 5)], 6) == [Rect(0, 0, 5, 5)]
     # a window moved by (8, 4): its new place and the strips it left, as one box
     moved = [(108, 104, 320, 210), (100, 100, 328, 4), (100, 104, 8, 210)]
     assert coalesce(moved, W, H) == [Rect(64, 64, 384, 256)]
@@ -180,9 +183,9 @@ def test_boxes_are_cut_to_their_damage_a_wide_one_in_its_rows() -> None:
 def test_cut_boxes_stay_disjoint_inside_theirs_and_cover_every_rectangle(
     rects: list[tuple[int, int, int, int]], wide_from: int
 ) -> None:
-    """Each cut box is its box's part that holds the damage, exactly: the bounds of the
-    damage inside it (a wide box: its rows, all its columns); the numpy rule for many
-    rectangles cuts as the loop for a few does."""
+    """Each cut box is its box's part that holds the damage: the bounds of the damage
+    inside it, its columns out to pixel pairs (a wide box: its rows, all its columns);
+    the numpy rule for many rectangles cuts as the loop for a few does."""
     boxes = coalesce(rects, W, H)
     cut = damage.cut_to_damage(boxes, rects, wide_from)
     assert cut == damage._cut_many(boxes, rects, wide_from)
@@ -198,8 +201,9 @@ def test_cut_boxes_stay_disjoint_inside_theirs_and_cover_every_rectangle(
         assert (box.y, box.bottom) == (was.y + rows[0], was.y + rows[-1] + 1)
         if was.w >= wide_from:
             assert (box.x, box.w) == (was.x, was.w)
-        else:
-            assert (box.x, box.right) == (was.x + cols[0], was.x + cols[-1] + 1)
+        else:  # (out to whole pixel pairs, inside the box)
+            left, right = was.x + cols[0], was.x + cols[-1] + 1
+            assert (box.x, box.right) == (left - left % 2, min(right + right % 2, was.right))
         hits[box.y : box.bottom, box.x : box.right] += 1
     assert hits.max() <= 1
     for x, y, w, h in rects:

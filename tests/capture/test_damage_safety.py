@@ -124,6 +124,37 @@ def test_the_check_backs_off_while_the_damage_is_true_and_a_miss_pins_it(
 
 
 @pytest.mark.display
+def test_a_change_beside_reported_damage_in_its_tile_is_a_miss(
+    fbdir_xvfb: FbdirXvfb,
+    painter: Painter,
+    damage_grabber: tuple[DamageGrabber, Clock],
+) -> None:
+    """A grab reads its damage's bounds, not the tiles around it, so a pixel changed
+    unreported 3 px beside a reported draw stays stale until the check, and the check
+    calls it a miss even when the same draw comes again just before it (the check judges
+    by what a grab of that damage reads, not by its tiles)."""
+    grabber, clock = damage_grabber
+    with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+        mon = poll.monitors()[1]
+        pipe = Pipe(grabber)
+        check = _checker(grabber, clock, pipe, lambda: poll.grab(mon).pixels)
+        until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+        check()
+        painter.fill(20, 30, 40, 10, 0x4080C0)  # reported ...
+        painter.d.sync()
+        _unseen(fbdir_xvfb, poll, 40 + 60 + 3, 30 + 35)  # ... and not, in the same tile
+        clock.now = (grabber.due() or 0.0) - 0.1
+        shot = grabber.grab(mon)  # the reported draw alone: not due yet
+        assert shot.damage == (Rect(60, 60, 40, 10),)  # (the painter's window at 40, 30)
+        pipe.send(shot.pixels, shot.damage)
+        painter.fill(20, 30, 40, 10, 0x80C040)  # the same draw again, reported
+        painter.d.sync()
+        assert found_by_the_check(grabber, check(), 40 + 60 + 3, 30 + 35)
+        assert grabber.safety.misses == (1 if grabber.hands_over else 0)
+        assert grabber.safety.period == SAFETY_PERIOD_S
+
+
+@pytest.mark.display
 def test_a_draw_that_races_the_checks_read_is_no_miss(
     fbdir_xvfb: FbdirXvfb,
     painter: Painter,
