@@ -62,10 +62,9 @@ class _Rig(NamedTuple):
 
 
 @contextlib.contextmanager
-def _two_frames_checked(display: str) -> Iterator[_Rig]:
-    """Two kept frames on a fake clock beside a polling grabber, exact to begin with."""
-    clock = Clock()
-    with two_frames(display, clock) as grabber, ScreenGrabber(display=display) as poll:
+def _checked(display: str, grabber: DamageGrabber, clock: Clock) -> Iterator[_Rig]:
+    """``grabber`` on ``clock`` beside a polling grabber, exact to begin with."""
+    with ScreenGrabber(display=display) as poll:
         mon = poll.monitors()[1]
         pipe = Pipe(grabber)
 
@@ -74,6 +73,14 @@ def _two_frames_checked(display: str) -> Iterator[_Rig]:
 
         until_exact(grabber, pipe, truth)
         yield _Rig(grabber, clock, poll, mon, pipe, truth, _checker(grabber, clock, pipe, truth))
+
+
+@contextlib.contextmanager
+def _two_frames_checked(display: str) -> Iterator[_Rig]:
+    """Two kept frames on a fake clock beside a polling grabber, exact to begin with."""
+    clock = Clock()
+    with two_frames(display, clock) as grabber, _checked(display, grabber, clock) as rig:
+        yield rig
 
 
 def _unseen(fbdir_xvfb: FbdirXvfb, poll: ScreenGrabber, x: int, y: int) -> None:
@@ -95,11 +102,7 @@ def test_the_check_backs_off_while_the_damage_is_true_and_a_miss_pins_it(
     compare) every check is one short period on.  Every frame decodes exactly."""
     grabber, clock = damage_grabber
     longest = SAFETY_LONGEST_S if grabber.hands_over else SAFETY_PERIOD_S
-    with ScreenGrabber(display=fbdir_xvfb.display) as poll:
-        mon = poll.monitors()[1]
-        pipe = Pipe(grabber)
-        check = _checker(grabber, clock, pipe, lambda: poll.grab(mon).pixels)
-        until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+    with _checked(fbdir_xvfb.display, grabber, clock) as (_, _, poll, mon, pipe, _, check):
         assert check() == (() if grabber.hands_over else None)  # an unchanged screen
         assert grabber.safety.period == min(2 * SAFETY_PERIOD_S, longest)
         painter.fill(20, 30, 40, 10, 0x4080C0)  # reported, and read by the check
@@ -134,11 +137,7 @@ def test_a_change_beside_reported_damage_in_its_tile_is_a_miss(
     calls it a miss even when the same draw comes again just before it (the check judges
     by what a grab of that damage reads, not by its tiles)."""
     grabber, clock = damage_grabber
-    with ScreenGrabber(display=fbdir_xvfb.display) as poll:
-        mon = poll.monitors()[1]
-        pipe = Pipe(grabber)
-        check = _checker(grabber, clock, pipe, lambda: poll.grab(mon).pixels)
-        until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+    with _checked(fbdir_xvfb.display, grabber, clock) as (_, _, poll, mon, pipe, _, check):
         check()
         painter.fill(20, 30, 40, 10, 0x4080C0)  # reported ...
         painter.d.sync()
@@ -167,11 +166,7 @@ def test_a_draw_that_races_the_checks_read_is_no_miss(
     the draw's damage.  Every frame decodes exactly."""
     grabber, clock = damage_grabber
     longer = 2 * SAFETY_PERIOD_S if grabber.hands_over else SAFETY_PERIOD_S  # (one: no compare)
-    with ScreenGrabber(display=fbdir_xvfb.display) as poll:
-        mon = poll.monitors()[1]
-        pipe = Pipe(grabber)
-        check = _checker(grabber, clock, pipe, lambda: poll.grab(mon).pixels)
-        until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
+    with _checked(fbdir_xvfb.display, grabber, clock) as (_, _, poll, mon, pipe, _, check):
         check()
         assert grabber.safety.period == longer
         read_checked = KeptFrames.read_checked
@@ -212,12 +207,8 @@ def test_a_lost_damage_source_pins_the_shortest_period(
     clock = Clock()
     with (
         two_frames(fbdir_xvfb.display, clock, keep) as grabber,
-        ScreenGrabber(display=fbdir_xvfb.display) as poll,
+        _checked(fbdir_xvfb.display, grabber, clock) as (_, _, poll, mon, pipe, _, check),
     ):
-        mon = poll.monitors()[1]
-        pipe = Pipe(grabber)
-        check = _checker(grabber, clock, pipe, lambda: poll.grab(mon).pixels)
-        until_exact(grabber, pipe, lambda: poll.grab(mon).pixels)
         check()
         assert grabber.safety.period == 2 * SAFETY_PERIOD_S
         painter.fill(30, 40, 60, 20, 0xFF0000)
