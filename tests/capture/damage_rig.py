@@ -134,14 +134,21 @@ def followed(
     """``grabber`` followed through a pipe, exact once (``until_exact``): the monitor,
     the pipe, and the truth (a full grab of the screen by a polling grabber)."""
     with ScreenGrabber(display=display) as poll:
-        mon = poll.monitors()[1]
-        pipe = Pipe(grabber)
+        yield follow(grabber, poll)
 
-        def truth() -> Pixels:
-            return poll.grab(mon).pixels
 
-        until_exact(grabber, pipe, truth)
-        yield mon, pipe, truth
+def follow(
+    grabber: DamageGrabber, poll: ScreenGrabber
+) -> tuple[Monitor, Pipe, Callable[[], Pixels]]:
+    """``followed`` with the caller's polling grabber ``poll``."""
+    mon = poll.monitors()[1]
+    pipe = Pipe(grabber)
+
+    def truth() -> Pixels:
+        return poll.grab(mon).pixels
+
+    until_exact(grabber, pipe, truth)
+    return mon, pipe, truth
 
 
 def two_frames(

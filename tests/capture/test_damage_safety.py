@@ -30,6 +30,7 @@ from tests.capture.damage_rig import (
     FbdirXvfb,
     Painter,
     Pipe,
+    follow,
     found_by_the_check,
     two_frames,
     until_exact,
@@ -65,13 +66,7 @@ class _Rig(NamedTuple):
 def _checked(display: str, grabber: DamageGrabber, clock: Clock) -> Iterator[_Rig]:
     """``grabber`` on ``clock`` beside a polling grabber, exact to begin with."""
     with ScreenGrabber(display=display) as poll:
-        mon = poll.monitors()[1]
-        pipe = Pipe(grabber)
-
-        def truth() -> Pixels:
-            return poll.grab(mon).pixels
-
-        until_exact(grabber, pipe, truth)
+        mon, pipe, truth = follow(grabber, poll)
         yield _Rig(grabber, clock, poll, mon, pipe, truth, _checker(grabber, clock, pipe, truth))
 
 
