@@ -2,13 +2,16 @@
 and our package, then runs ``remoteapp-server`` and ``remoteapp-relay`` for real.
 
 Slow-ish (a venv and ~25 packages from pip's cache or the index) but it is the only check
-that the server's install really leaves PySide6, mss, pynput, keyring and numpy out.
+that the server's install really leaves PySide6, mss, pynput, keyring and numpy out, and
+that it holds every file the console serves (templates, static files, catalogs: setup.cfg's
+package_data, which nothing else reads).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -74,6 +77,30 @@ def test_the_server_venv_has_no_desktop_stack(server_venv: Path) -> None:
     assert found == dict.fromkeys(DESKTOP_ONLY, False)
 
 
+def installed_data(venv: Path) -> set[str]:
+    """The non-Python files of the installed ``helpdesk`` package, relative to it."""
+    python = str(venv / "bin" / "python")
+    where = run(
+        [python, "-c", "import helpdesk, os; print(os.path.dirname(helpdesk.__file__))"], cwd="/"
+    )
+    return data_files(Path(where.stdout.strip()))
+
+
+def data_files(package: Path) -> set[str]:
+    return {
+        str(path.relative_to(package))
+        for path in package.rglob("*")
+        if path.is_file() and path.suffix not in (".py", ".pyc")
+    }
+
+
+def test_the_server_venv_holds_every_console_file(server_venv: Path) -> None:
+    expected = data_files(ROOT / "helpdesk")
+    assert "templates/login.html" in expected
+    assert "console/locale/pt_BR/LC_MESSAGES/console.po" in expected
+    assert installed_data(server_venv) == expected
+
+
 def test_the_server_and_a_lone_relay_run_from_that_venv(server_venv: Path, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONUNBUFFERED"] = "1"
@@ -99,6 +126,14 @@ def test_the_server_and_a_lone_relay_run_from_that_venv(server_venv: Path, tmp_p
         url = server.wait_for(r"helpdesk event=ready http_url=(\S+)", 60).group(1)
         with urllib.request.urlopen(f"{url}/api/apps/demo", timeout=10) as response:
             assert json.load(response)["id"] == "demo"
+        login = urllib.request.Request(f"{url}/console/login", headers={"Accept-Language": "pt-BR"})
+        with urllib.request.urlopen(login, timeout=10) as response:
+            page = response.read().decode()
+        assert "Entrar" in page
+        script = re.search(r'src="(/console/static/vendor/htmx\.min\.js[^"]*)"', page)
+        assert script is not None
+        with urllib.request.urlopen(f"{url}{script.group(1)}", timeout=10) as response:
+            assert response.read() == (ROOT / "helpdesk/static/vendor/htmx.min.js").read_bytes()
         secret = (tmp_path / "hd" / "relay-secret").read_text().strip()
         relay = launch(
             [
