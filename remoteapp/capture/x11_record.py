@@ -1,0 +1,263 @@
+"""The RECORD extension's stream of other clients' requests, as bytes (sans-IO).
+
+Why: a scroll in an xterm is a CopyArea on its own window; DAMAGE reports only that the
+whole text area changed, so the damage backend reads all of it every frame, as polling
+does (docs/capture.md, "Scroll's Xvfb load: trusting copies with RECORD").  A RECORD
+context over all clients sees the CopyArea itself, with the GC and window requests that
+say whether it can be trusted, in the order the server ran them.  This module frames that
+stream; what to trust is the model's (not built yet: this is its first piece).
+
+The stream is the replies to one RecordEnableContext (RECORD 1.13), each a 32-byte header
+(category, element-header flags, whether the recorded client's byte order is the other
+one, its resource-id base) and whole protocol elements: a client's requests (big requests
+with their extended length), or what the server sent it (events, replies, errors).
+``RecordReader`` is the framing: ``receive_data(bytes)``, then ``next_event()`` until it
+returns None.  Errors (``remoteapp.errors.CaptureError``)::
+
+    CaptureError
+     +-- XWireError          (x11_wire) a reply whose elements do not add up, an event
+          |                  on the record connection, a category RECORD does not have
+          +-- XRequestError  the server's error for the record connection's own request
+                             (a bad context, RECORD disabled)
+
+A request the server will refuse (a CopyArea of the wrong length, a bad drawable) is
+recorded before it is checked: a malformed one is a ``Request`` here, never an error, and
+a refused one is followed by the ``Delivered`` error with its sequence number (which the
+context records with each request: ``FROM_CLIENT_SEQUENCE``).
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+from collections import deque
+from dataclasses import dataclass
+from typing import Final
+
+from remoteapp.capture.x11_wire import (
+    ERROR,
+    GENERIC_EVENT,
+    REPLY,
+    PacketReader,
+    XRequestError,
+    XWireError,
+)
+
+#: categories of an EnableContext reply
+FROM_SERVER: Final = 0
+FROM_CLIENT: Final = 1
+CLIENT_STARTED: Final = 2
+CLIENT_DIED: Final = 3
+START_OF_DATA: Final = 4
+END_OF_DATA: Final = 5
+
+#: element-header flags (what precedes each element: a time, a sequence number)
+FROM_SERVER_TIME: Final = 0x01
+FROM_CLIENT_TIME: Final = 0x02
+FROM_CLIENT_SEQUENCE: Final = 0x04
+
+COPY_AREA: Final = 62  #: core major opcode
+_COPY_AREA_BYTES: Final = 28
+
+_REPLY_HEADER: Final = struct.Struct("=BBHIBBxxIII8x")
+_NATIVE: Final = "<" if sys.byteorder == "little" else ">"
+_SWAPPED: Final = ">" if _NATIVE == "<" else "<"
+#: per byte order: a request's length field; a CopyArea's fields; a CARD32
+_FORMATS: Final = {
+    order: (
+        struct.Struct(order + "2xH"),
+        struct.Struct(order + "4xIIIhhhhHH"),
+        struct.Struct(order + "I"),
+    )
+    for order in (_NATIVE, _SWAPPED)
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """StartOfData: the context is enabled; everything after it is recorded."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """EndOfData: the context was disabled; nothing follows on this connection."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClientStarted:
+    """A client connected (``client``: its resource-id base)."""
+
+    client: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClientDied:
+    """A client went: its GCs and windows with it."""
+
+    client: int
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A client's request as it sent it, in its own byte order (``order``: ``<`` or ``>``).
+
+    ``sequence`` is its sequence number when the context records them, else -1."""
+
+    client: int
+    sequence: int
+    major: int
+    minor: int
+    data: bytes
+    order: str
+
+
+@dataclass(frozen=True, slots=True)
+class CopyArea:
+    """A well-formed CopyArea: ``width`` x ``height`` from ``src`` at (src_x, src_y) to
+    ``dst`` at (dst_x, dst_y), through ``gc``.  Recorded before the server checks it."""
+
+    client: int
+    sequence: int
+    src: int
+    dst: int
+    gc: int
+    src_x: int
+    src_y: int
+    dst_x: int
+    dst_y: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """What the server sent a client (an event, a reply or an error), as its packet."""
+
+    client: int
+    packet: bytes
+    order: str
+
+
+RecordEvent = Started | Ended | ClientStarted | ClientDied | Request | CopyArea | Delivered
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    category: int
+    flags: int
+    order: str
+    client: int
+    data: memoryview
+
+
+class RecordReader:
+    """Frames the record connection's bytes into ``RecordEvent`` s, in the server's order."""
+
+    def __init__(self, data: bytes = b"") -> None:
+        self._packets = PacketReader(data)
+        self._events: deque[RecordEvent] = deque()
+        self.ended = False
+
+    def receive_data(self, data: bytes) -> None:
+        self._packets.receive_data(data)
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received and not yet framed into a whole reply."""
+        return self._packets.buffered
+
+    def next_event(self) -> RecordEvent | None:
+        """The next event, or None until more data comes.  A reply is parsed whole when
+        its first event is asked for, so one bad element fails the reply before any of
+        its events is handed out."""
+        while not self._events:
+            packet = self._packets.next_packet()
+            if packet is None:
+                return None
+            self._events.extend(_events(_reply(packet)))
+        event = self._events.popleft()
+        if isinstance(event, Ended):
+            self.ended = True
+        return event
+
+
+def _reply(packet: bytes) -> _Reply:
+    if packet[0] == ERROR:
+        raise XRequestError(packet)
+    if packet[0] != REPLY:
+        raise XWireError(f"an event (type {packet[0]}) on the record connection")
+    _, category, _, _, flags, swapped, client, _, _ = _REPLY_HEADER.unpack_from(packet)
+    if category > END_OF_DATA:
+        raise XWireError(f"a record reply of category {category}")
+    order = _SWAPPED if swapped else _NATIVE
+    return _Reply(category, flags, order, client, memoryview(packet)[32:])
+
+
+def _events(reply: _Reply) -> list[RecordEvent]:
+    category = reply.category
+    if category == START_OF_DATA:
+        return [Started()]
+    if category == END_OF_DATA:
+        return [Ended()]
+    if category == CLIENT_STARTED:
+        return [ClientStarted(reply.client)]
+    if category == CLIENT_DIED:
+        return [ClientDied(reply.client)]
+    if category == FROM_CLIENT:
+        return _requests(reply)
+    return _delivered(reply)
+
+
+def _requests(reply: _Reply) -> list[RecordEvent]:
+    length, copy_area, card32 = _FORMATS[reply.order]
+    data, client, order = reply.data, reply.client, reply.order
+    time_bytes = 4 if reply.flags & FROM_CLIENT_TIME else 0
+    with_sequence = bool(reply.flags & FROM_CLIENT_SEQUENCE)
+    out: list[RecordEvent] = []
+    at, end = 0, len(data)
+    while at < end:
+        at += time_bytes
+        sequence = -1
+        if with_sequence:
+            _need(at + 4, end, "a request's sequence number")
+            sequence = card32.unpack_from(data, at)[0]
+            at += 4
+        _need(at + 4, end, "a request's header")
+        size = 4 * length.unpack_from(data, at)[0]
+        big = size == 0
+        if big:  # BIG-REQUESTS: the length follows the header
+            _need(at + 8, end, "a big request's length")
+            size = 4 * card32.unpack_from(data, at + 4)[0]
+            if size < 8:
+                raise XWireError(f"a big request of {size} bytes")
+        _need(at + size, end, "a request")
+        request = bytes(data[at : at + size])
+        at += size
+        if request[0] == COPY_AREA and size == _COPY_AREA_BYTES and not big:
+            out.append(CopyArea(client, sequence, *copy_area.unpack_from(request)))
+        else:
+            out.append(Request(client, sequence, request[0], request[1], request, order))
+    return out
+
+
+def _delivered(reply: _Reply) -> list[RecordEvent]:
+    data, client, order = reply.data, reply.client, reply.order
+    card32 = _FORMATS[order][2]
+    time_bytes = 4 if reply.flags & FROM_SERVER_TIME else 0
+    out: list[RecordEvent] = []
+    at, end = 0, len(data)
+    while at < end:
+        at += time_bytes
+        _need(at + 32, end, "a server packet")
+        size = 32
+        if data[at] == REPLY or data[at] & 0x7F == GENERIC_EVENT:
+            size += 4 * card32.unpack_from(data, at + 4)[0]
+        _need(at + size, end, "a server packet")
+        out.append(Delivered(client, bytes(data[at : at + size]), order))
+        at += size
+    return out
+
+
+def _need(until: int, end: int, what: str) -> None:
+    if until > end:
+        raise XWireError(f"{what} runs past its record reply ({until} of {end} bytes)")

@@ -1,0 +1,161 @@
+"""A RECORD context over all clients, enabled on a connection of its own and read as bytes.
+
+python-xlib agrees RECORD's version and creates the context on a control connection; the
+data connection sends RecordEnableContext itself (python-xlib's would block its thread in
+a callback loop that parses every reply through its generic request machinery) and from
+then on carries nothing but the context's replies, framed by ``x11_record.RecordReader``.
+Closing disables the context from the control connection (the server then ends the data
+connection's stream with EndOfData) and frees it.
+
+What is recorded (``scroll_ranges``) is what the copy model needs: the core window
+requests, GrabServer / UngrabServer, the GC requests, ClearArea and CopyArea, SHAPE and
+Composite requests, every error the server sends, and clients' starts and deaths; each
+request with its sequence number, to match it with an error.  Nothing with bulk data
+(PutImage, text) is recorded: on the scroll bench the stream is tens of KiB a second.
+
+Errors: ``CaptureError`` when the display has no RECORD or the context cannot be set up;
+``x11_wire.XWireError`` from ``read`` (a broken stream, the connection gone).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import socket
+import struct
+from typing import Any, Final
+
+from remoteapp.capture import x11_record
+from remoteapp.capture.x11_link import queued
+from remoteapp.capture.x11_wire import XWireError
+from remoteapp.errors import CaptureError
+
+#: core major opcodes recorded: CreateWindow .. CirculateWindow, the grabs, CreateGC ..
+#: CopyArea (ChangeGC, CopyGC, SetDashes, SetClipRectangles, FreeGC, ClearArea between)
+CORE_REQUESTS: Final = ((1, 13), (36, 37), (55, 62))
+#: extensions whose requests change what a window shows or where it is
+WINDOW_EXTENSIONS: Final = ("SHAPE", "Composite")
+#: RECORD's minor opcodes
+_ENABLE_CONTEXT: Final = 5
+_ENABLE_REQUEST: Final = struct.Struct("=BBHI")
+#: the most one ``read`` takes from the socket before handing events out
+READ_BYTES: Final = 1 << 16
+
+
+def _range(**fields: Any) -> dict[str, Any]:
+    """A RECORD range in python-xlib's form: nothing but ``fields``."""
+    empty: dict[str, Any] = {
+        "core_requests": (0, 0),
+        "core_replies": (0, 0),
+        "ext_requests": (0, 0, 0, 0),
+        "ext_replies": (0, 0, 0, 0),
+        "delivered_events": (0, 0),
+        "device_events": (0, 0),
+        "errors": (0, 0),
+        "client_started": False,
+        "client_died": False,
+    }
+    return empty | fields
+
+
+def scroll_ranges(d: Any) -> list[dict[str, Any]]:
+    """The ranges the copy model needs on display ``d`` (python-xlib's Display)."""
+    first, *rest = CORE_REQUESTS
+    ranges = [_range(core_requests=first, errors=(0, 255), client_started=True, client_died=True)]
+    ranges += [_range(core_requests=requests) for requests in rest]
+    for name in WINDOW_EXTENSIONS:
+        ext = d.query_extension(name)
+        if ext is not None:
+            ranges.append(_range(ext_requests=(ext.major_opcode, ext.major_opcode, 0, 255)))
+    return ranges
+
+
+class RecordStream:
+    """Other clients' requests as the server runs them (``x11_record``'s events)."""
+
+    def __init__(self, display: str | None) -> None:
+        try:
+            from Xlib import display as xdisplay
+            from Xlib.error import DisplayError, XError
+        except ImportError as exc:  # pragma: no cover - python-xlib is a dependency
+            raise CaptureError(f"python-xlib is missing: {exc}") from exc
+        self._control: Any = None
+        self._data: Any = None
+        self._context = 0
+        try:
+            self._control = xdisplay.Display(display)
+            self._data = xdisplay.Display(display)
+            self._context = self._create(self._control)
+            major = self._data.query_extension("RECORD").major_opcode
+            self.reader = x11_record.RecordReader(queued(self._data)[1])
+            self._sock: socket.socket = self._data.display.socket
+            self._sock.sendall(_ENABLE_REQUEST.pack(major, _ENABLE_CONTEXT, 2, self._context))
+            self._sock.setblocking(False)
+        except (DisplayError, XError, OSError, CaptureError) as exc:
+            self._close_connections()
+            raise CaptureError(f"no RECORD stream on this display: {exc}") from exc
+
+    @staticmethod
+    def _create(d: Any) -> int:
+        if not d.has_extension("RECORD"):
+            raise CaptureError("the X server has no RECORD extension")
+        d.record_get_version(1, 13)
+        context = d.record_create_context(
+            x11_record.FROM_CLIENT_SEQUENCE, [_all_clients()], scroll_ranges(d)
+        )
+        d.sync()
+        return int(context)
+
+    def fileno(self) -> int:
+        """The data connection: readable when the stream has more."""
+        return self._sock.fileno()
+
+    def read(self) -> list[x11_record.RecordEvent]:
+        """Whatever the socket holds now (up to ``READ_BYTES``), framed; never blocks."""
+        try:
+            data = self._sock.recv(READ_BYTES)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
+                data = None
+            else:
+                raise XWireError(f"the record connection failed: {exc}") from exc
+        if data == b"":
+            raise XWireError("the X server closed the record connection")
+        if data:
+            self.reader.receive_data(data)
+        events = []
+        while (event := self.reader.next_event()) is not None:
+            events.append(event)
+        return events
+
+    def mark(self) -> None:
+        """A round trip on the control connection: the server flushes the context's
+        buffered replies with it, so everything it ran before is then on the data
+        connection (recorded elements otherwise wait in a small buffer until the server
+        next flushes any client's output, seconds while no client is answered)."""
+        self._control.sync()
+
+    def close(self) -> None:
+        """Disable and free the context, and close both connections."""
+        if self._control is not None and self._context:
+            with contextlib.suppress(Exception):  # the server may be gone
+                self._control.record_disable_context(self._context)
+                self._control.record_free_context(self._context)
+                self._control.sync()
+        self._context = 0
+        self._close_connections()
+
+    def _close_connections(self) -> None:
+        for d in (self._data, self._control):
+            if d is not None:
+                with contextlib.suppress(Exception):  # (python-xlib's close reads what
+                    d.close()  # is pending, which on the data connection it cannot parse)
+                with contextlib.suppress(Exception):
+                    d.display.socket.close()
+        self._data = self._control = None
+
+
+def _all_clients() -> int:
+    from Xlib.ext import record
+
+    return int(record.AllClients)

@@ -1,0 +1,252 @@
+"""The RECORD stream's framing as bytes: whole, byte by byte and with trailing data, both
+byte orders, the element headers, big requests, and every malformed reply refused (the
+live stream is in test_record_stream.py, against a real Xvfb)."""
+
+from __future__ import annotations
+
+import struct
+import sys
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from remoteapp.capture.x11_record import (
+    CLIENT_DIED,
+    CLIENT_STARTED,
+    END_OF_DATA,
+    FROM_CLIENT,
+    FROM_CLIENT_SEQUENCE,
+    FROM_CLIENT_TIME,
+    FROM_SERVER,
+    FROM_SERVER_TIME,
+    START_OF_DATA,
+    ClientDied,
+    ClientStarted,
+    CopyArea,
+    Delivered,
+    Ended,
+    RecordEvent,
+    RecordReader,
+    Request,
+    Started,
+)
+from remoteapp.capture.x11_wire import MAX_PACKET, XRequestError, XWireError
+
+NATIVE = "<" if sys.byteorder == "little" else ">"
+OTHER = ">" if NATIVE == "<" else "<"
+PAINTER = 0x600000
+
+
+def reply(category: int, body: bytes = b"", *, flags: int = 0, swapped: bool = False,
+          client: int = PAINTER) -> bytes:  # fmt: skip
+    """An EnableContext reply, its header in the recording client's (native) order."""
+    assert len(body) % 4 == 0
+    head = struct.pack(
+        "=BBHIBBxxIII8x", 1, category, 7, len(body) // 4, flags, swapped, client, 1234, 9
+    )
+    return head + body
+
+
+def request(major: int, minor: int, payload: bytes, order: str = NATIVE) -> bytes:
+    assert len(payload) % 4 == 0
+    return struct.pack(order + "BBH", major, minor, 1 + len(payload) // 4) + payload
+
+
+def big_request(major: int, payload: bytes, order: str = NATIVE) -> bytes:
+    return struct.pack(order + "BBHI", major, 0, 0, 2 + len(payload) // 4) + payload
+
+
+def copy_area(order: str = NATIVE, src_y: int = 13, dst_y: int = -2) -> bytes:
+    return struct.pack(
+        order + "BBHIIIhhhhHH", 62, 0, 7, 0x600000, 0x600000, 0x600001, 0, src_y, 0, dst_y, 300, 187
+    )
+
+
+def sequenced(*elements: tuple[int, bytes], order: str = NATIVE) -> bytes:
+    return b"".join(struct.pack(order + "I", seq) + element for seq, element in elements)
+
+
+def event(code: int) -> bytes:
+    return bytes([code, 0]) + struct.pack("=H", 5) + bytes(28)
+
+
+COPY = CopyArea(PAINTER, 25, 0x600000, 0x600000, 0x600001, 0, 13, 0, -2, 300, 187)
+CHANGE_GC = request(56, 0, struct.pack("=III", 0x600001, 4, 0xF0F0F0))
+SERVER_REPLY = struct.pack("=BBHI", 1, 0, 30, 2) + bytes(24) + b"abcdefgh"
+GENERIC = struct.pack("=BBHIH", 35, 131, 31, 1, 17) + bytes(22) + b"wxyz"
+ERROR = bytes([0, 13]) + struct.pack("=HI", 25, 0x600099) + bytes(24)
+
+STREAM = [
+    reply(START_OF_DATA, client=0),
+    reply(CLIENT_STARTED, b"\x01" * 8),
+    reply(FROM_CLIENT, sequenced((25, copy_area()), (26, CHANGE_GC)), flags=FROM_CLIENT_SEQUENCE),
+    reply(FROM_SERVER, event(12) + SERVER_REPLY + GENERIC + ERROR),
+    reply(CLIENT_DIED),
+    reply(END_OF_DATA, client=0),
+]
+EVENTS: list[RecordEvent] = [
+    Started(),
+    ClientStarted(PAINTER),
+    COPY,
+    Request(PAINTER, 26, 56, 0, CHANGE_GC, NATIVE),
+    Delivered(PAINTER, event(12), NATIVE),
+    Delivered(PAINTER, SERVER_REPLY, NATIVE),
+    Delivered(PAINTER, GENERIC, NATIVE),
+    Delivered(PAINTER, ERROR, NATIVE),
+    ClientDied(PAINTER),
+    Ended(),
+]
+
+
+def drain(reader: RecordReader) -> list[RecordEvent]:
+    out = []
+    while (e := reader.next_event()) is not None:
+        out.append(e)
+    return out
+
+
+def test_a_stream_framed_whole() -> None:
+    reader = RecordReader(b"".join(STREAM))
+    assert drain(reader) == EVENTS
+    assert reader.ended and reader.buffered == 0
+
+
+def test_a_stream_framed_byte_by_byte() -> None:
+    reader, out = RecordReader(), []
+    for byte in b"".join(STREAM):
+        reader.receive_data(bytes([byte]))
+        out += drain(reader)
+    assert out == EVENTS
+
+
+def test_a_partial_reply_waits_for_the_rest() -> None:
+    data = b"".join(STREAM[:3])
+    reader = RecordReader(data[:-1])
+    assert drain(reader) == EVENTS[:2]
+    assert reader.buffered == len(STREAM[2]) - 1 and not reader.ended
+    reader.receive_data(data[-1:])
+    assert drain(reader) == EVENTS[2:4]
+
+
+def test_a_client_of_the_other_byte_order() -> None:
+    change = request(56, 0, struct.pack(OTHER + "III", 0x600001, 4, 7), OTHER)
+    body = sequenced((25, copy_area(OTHER)), (26, change), order=OTHER)
+    reader = RecordReader(reply(FROM_CLIENT, body, flags=FROM_CLIENT_SEQUENCE, swapped=True))
+    assert drain(reader) == [COPY, Request(PAINTER, 26, 56, 0, change, OTHER)]
+
+
+def test_times_are_skipped_and_sequences_read() -> None:
+    time_then_sequence = struct.pack("=II", 777, 25) + copy_area()
+    reader = RecordReader(
+        reply(FROM_CLIENT, time_then_sequence, flags=FROM_CLIENT_TIME | FROM_CLIENT_SEQUENCE)
+    )
+    assert drain(reader) == [COPY]
+    reader.receive_data(
+        reply(FROM_CLIENT, struct.pack("=I", 777) + CHANGE_GC, flags=FROM_CLIENT_TIME)
+    )
+    assert drain(reader) == [Request(PAINTER, -1, 56, 0, CHANGE_GC, NATIVE)]
+    reader.receive_data(reply(FROM_SERVER, struct.pack("=I", 888) + ERROR, flags=FROM_SERVER_TIME))
+    assert drain(reader) == [Delivered(PAINTER, ERROR, NATIVE)]
+
+
+def test_a_big_request_is_framed_by_its_extended_length() -> None:
+    big = big_request(72, b"\xee" * 4096)
+    reader = RecordReader(reply(FROM_CLIENT, big + copy_area()))
+    copy = CopyArea(PAINTER, -1, 0x600000, 0x600000, 0x600001, 0, 13, 0, -2, 300, 187)
+    assert drain(reader) == [Request(PAINTER, -1, 72, 0, big, NATIVE), copy]
+
+
+def test_a_copy_area_sent_as_a_big_request_is_a_plain_request() -> None:
+    """(The server strips the extended length and refuses it: BadLength.)"""
+    big = big_request(62, copy_area()[8:])
+    assert len(big) == 28
+    assert drain(RecordReader(reply(FROM_CLIENT, big))) == [
+        Request(PAINTER, -1, 62, 0, big, NATIVE)
+    ]
+
+
+def test_a_copy_area_of_the_wrong_length_is_a_plain_request() -> None:
+    """The server refuses it (BadLength) after RECORD saw it: nothing to trust."""
+    short = request(62, 0, copy_area()[4:24])
+    assert drain(RecordReader(reply(FROM_CLIENT, short))) == [
+        Request(PAINTER, -1, 62, 0, short, NATIVE)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("packet", "error"),
+    [
+        pytest.param(
+            reply(FROM_CLIENT, struct.pack("=BBH", 56, 0, 9) + bytes(8)), XWireError, id="past-end"
+        ),
+        pytest.param(
+            reply(FROM_CLIENT, big_request(72, b"")[:4] + struct.pack("=I", 1)),
+            XWireError,
+            id="big-short",
+        ),
+        pytest.param(reply(FROM_CLIENT, b"\x38\0\0\0"), XWireError, id="big-no-length"),
+        pytest.param(
+            reply(FROM_CLIENT, struct.pack("=I", 5), flags=FROM_CLIENT_SEQUENCE),
+            XWireError,
+            id="lone-sequence",
+        ),
+        pytest.param(reply(FROM_SERVER, SERVER_REPLY[:32]), XWireError, id="reply-past-end"),
+        pytest.param(reply(FROM_SERVER, bytes(28)), XWireError, id="short-event"),
+        pytest.param(reply(6), XWireError, id="unknown-category"),
+        pytest.param(ERROR, XRequestError, id="our-error"),
+        pytest.param(event(12), XWireError, id="an-event"),
+        pytest.param(
+            struct.pack("=BBHI", 1, 1, 0, MAX_PACKET // 4) + bytes(24), XWireError, id="oversize"
+        ),
+    ],
+)
+def test_a_malformed_reply_is_refused_before_any_of_its_events(
+    packet: bytes, error: type[Exception]
+) -> None:
+    reader = RecordReader(STREAM[0] + packet)
+    assert reader.next_event() == Started()
+    with pytest.raises(error):
+        reader.next_event()
+
+
+def test_an_error_for_the_record_connection_carries_its_code() -> None:
+    with pytest.raises(XRequestError) as raised:
+        RecordReader(ERROR).next_event()
+    assert raised.value.code == 13
+
+
+REQUESTS = st.lists(
+    st.tuples(
+        st.integers(0, 255),
+        st.integers(0, 255),
+        st.binary(max_size=48).map(lambda b: b.ljust(-(-len(b) // 4) * 4, b"\0")),
+        st.booleans(),
+    ),
+    max_size=12,
+)
+
+
+@given(requests=REQUESTS, swapped=st.booleans(), cuts=st.lists(st.integers(0, 400), max_size=6))
+def test_requests_round_trip_in_any_order_and_split(
+    requests: list[tuple[int, int, bytes, bool]], swapped: bool, cuts: list[int]
+) -> None:
+    order = OTHER if swapped else NATIVE
+    packed = [
+        big_request(major, payload, order) if big else request(major, minor, payload, order)
+        for major, minor, payload, big in requests
+    ]
+    body = sequenced(*enumerate(packed, 100), order=order)
+    data = reply(FROM_CLIENT, body, flags=FROM_CLIENT_SEQUENCE, swapped=swapped)
+    reader, out, at = RecordReader(), [], 0
+    for cut in [*sorted(cuts), len(data)]:
+        reader.receive_data(data[at : max(at, cut)])
+        at = max(at, cut)
+        out += drain(reader)
+    expected = [
+        CopyArea(PAINTER, seq, *struct.unpack_from(order + "4xIIIhhhhHH", element))
+        if element[0] == 62 and len(element) == 28 and not big
+        else Request(PAINTER, seq, element[0], element[1], element, order)
+        for (seq, element), (*_, big) in zip(enumerate(packed, 100), requests, strict=True)
+    ]
+    assert out == expected and reader.buffered == 0
