@@ -7,11 +7,13 @@ then on carries nothing but the context's replies, framed by ``x11_record.Record
 Closing disables the context from the control connection (the server then ends the data
 connection's stream with EndOfData) and frees it.
 
-What is recorded (``scroll_ranges``) is what the copy model needs: the core window
+What is recorded by default (``scroll_ranges``) is what the copy model needs: the core window
 requests, GrabServer / UngrabServer, the GC requests, ClearArea and CopyArea, SHAPE and
 Composite requests, every error the server sends, and clients' starts and deaths; each
 request with its sequence number, to match it with an error.  Nothing with bulk data
 (PutImage, text) is recorded: on the scroll bench the stream is tens of KiB a second.
+
+``bench.x_reads`` records the image reads alone, through the same stream.
 
 Errors: ``CaptureError`` when the display has no RECORD or the context cannot be set up;
 ``x11_wire.XWireError`` from ``read`` (a broken stream, the connection gone).
@@ -23,6 +25,7 @@ import contextlib
 import errno
 import socket
 import struct
+from collections.abc import Callable
 from typing import Any, Final
 
 from remoteapp.capture import x11_record
@@ -42,7 +45,12 @@ _ENABLE_REQUEST: Final = struct.Struct("=BBHI")
 READ_BYTES: Final = 1 << 16
 
 
-def _range(**fields: Any) -> dict[str, Any]:
+#: what a context records, built on the control connection (python-xlib's Display): its
+#: ranges in python-xlib's form (``record_range``)
+Ranges = Callable[[Any], list[dict[str, Any]]]
+
+
+def record_range(**fields: Any) -> dict[str, Any]:
     """A RECORD range in python-xlib's form: nothing but ``fields``."""
     empty: dict[str, Any] = {
         "core_requests": (0, 0),
@@ -61,19 +69,31 @@ def _range(**fields: Any) -> dict[str, Any]:
 def scroll_ranges(d: Any) -> list[dict[str, Any]]:
     """The ranges the copy model needs on display ``d`` (python-xlib's Display)."""
     first, *rest = CORE_REQUESTS
-    ranges = [_range(core_requests=first, errors=(0, 255), client_started=True, client_died=True)]
-    ranges += [_range(core_requests=requests) for requests in rest]
+    ranges = [
+        record_range(core_requests=first, errors=(0, 255), client_started=True, client_died=True)
+    ]
+    ranges += [record_range(core_requests=requests) for requests in rest]
     for name in WINDOW_EXTENSIONS:
         ext = d.query_extension(name)
         if ext is not None:
-            ranges.append(_range(ext_requests=(ext.major_opcode, ext.major_opcode, 0, 255)))
+            ranges.append(record_range(ext_requests=(ext.major_opcode, ext.major_opcode, 0, 255)))
     return ranges
 
 
 class RecordStream:
-    """Other clients' requests as the server runs them (``x11_record``'s events)."""
+    """Other clients' requests as the server runs them (``x11_record``'s events).
 
-    def __init__(self, display: str | None) -> None:
+    ``control`` is the control connection (python-xlib's): a request of it that the
+    ranges record is a marker of the caller's in the stream.  The data connection is
+    read by one thread (``read``); the control connection's calls (``mark``,
+    ``disable``, the caller's markers) may come from another."""
+
+    def __init__(
+        self,
+        display: str | None,
+        ranges: Ranges = scroll_ranges,
+        element_header: int = x11_record.FROM_CLIENT_SEQUENCE,
+    ) -> None:
         try:
             from Xlib import display as xdisplay
             from Xlib.error import DisplayError, XError
@@ -82,29 +102,38 @@ class RecordStream:
         self._control: Any = None
         self._data: Any = None
         self._context = 0
+        self._enabled = False
         try:
             self._control = xdisplay.Display(display)
             self._data = xdisplay.Display(display)
-            self._context = self._create(self._control)
+            self._context = self._create(self._control, ranges, element_header)
             major = self._data.query_extension("RECORD").major_opcode
             self.reader = x11_record.RecordReader(queued(self._data)[1])
             self._sock: socket.socket = self._data.display.socket
             self._sock.sendall(_ENABLE_REQUEST.pack(major, _ENABLE_CONTEXT, 2, self._context))
             self._sock.setblocking(False)
+            self._enabled = True
         except (DisplayError, XError, OSError, CaptureError) as exc:
             self._close_connections()
             raise CaptureError(f"no RECORD stream on this display: {exc}") from exc
 
     @staticmethod
-    def _create(d: Any) -> int:
+    def _create(d: Any, ranges: Ranges, element_header: int) -> int:
         if not d.has_extension("RECORD"):
             raise CaptureError("the X server has no RECORD extension")
         d.record_get_version(1, 13)
-        context = d.record_create_context(
-            x11_record.FROM_CLIENT_SEQUENCE, [_all_clients()], scroll_ranges(d)
-        )
+        context = d.record_create_context(element_header, [_all_clients()], ranges(d))
         d.sync()
         return int(context)
+
+    @property
+    def control(self) -> Any:
+        return self._control
+
+    @property
+    def control_client(self) -> int:
+        """The control connection's resource-id base: its requests' ``client``."""
+        return int(self._control.display.info.resource_id_base)
 
     def fileno(self) -> int:
         """The data connection: readable when the stream has more."""
@@ -135,11 +164,18 @@ class RecordStream:
         next flushes any client's output, seconds while no client is answered)."""
         self._control.sync()
 
+    def disable(self) -> None:
+        """Stop recording: the stream then ends with ``Ended`` (which ``read`` hands out)."""
+        if self._enabled:
+            self._enabled = False
+            self._control.record_disable_context(self._context)
+            self._control.sync()
+
     def close(self) -> None:
         """Disable and free the context, and close both connections."""
         if self._control is not None and self._context:
             with contextlib.suppress(Exception):  # the server may be gone
-                self._control.record_disable_context(self._context)
+                self.disable()
                 self._control.record_free_context(self._context)
                 self._control.sync()
         self._context = 0

@@ -1,5 +1,6 @@
-"""bench.x_reads: the recorded requests parsed whole, in either byte order, in BIG-REQUESTS
-form and cut short; and the reads of a real client on a real Xvfb counted through RECORD."""
+"""bench.x_reads: a recorded read's rectangle in either byte order, in BIG-REQUESTS form
+and too short (the stream's framing is x11_record's, tested there); and the reads of a
+real client on a real Xvfb counted through RECORD."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bench import x_reads
+from remoteapp.capture.x11_record import Request
+from remoteapp.errors import CaptureError
 
 
 def get_image(width: int, height: int, order: str = "<") -> bytes:
@@ -26,42 +29,35 @@ def shm_get_image(width: int, height: int, order: str = "<", big: bool = False) 
     return struct.pack(order + "BBH", 130, 4, 8) + body
 
 
-def test_a_block_of_requests_is_read_whole_in_either_byte_order() -> None:
+def recorded(request: bytes, order: str = "<") -> Request:
+    return Request(0x600000, -1, request[0], request[1], request, order)
+
+
+def test_a_read_gives_its_rectangle_in_either_byte_order_and_form() -> None:
     for order in "<>":
-        block = get_image(100, 50, order) + shm_get_image(1920, 1080, order)
-        block += shm_get_image(7, 3, order, big=True)
-        sizes = list(x_reads.image_reads(block, big_endian=order == ">"))
+        sizes = [
+            x_reads.image_size(recorded(get_image(100, 50, order), order)),
+            x_reads.image_size(recorded(shm_get_image(1920, 1080, order), order)),
+            x_reads.image_size(recorded(shm_get_image(7, 3, order, big=True), order)),
+        ]
         assert sizes == [(100, 50), (1920, 1080), (7, 3)]
 
 
-def test_a_block_cut_short_counts_the_whole_requests_before_the_cut() -> None:
-    block = get_image(10, 10) + shm_get_image(20, 20)
-    both = [(10, 10), (20, 20)]
-    for cut in range(len(block) + 1):
-        whole = 0 if cut < 20 else 1 if cut < len(block) else 2
-        assert list(x_reads.image_reads(block[:cut], big_endian=False)) == both[:whole]
+def test_a_read_too_short_for_its_rectangle_is_not_counted() -> None:
+    """(The server refuses it; RECORD saw it first.)"""
+    assert x_reads.image_size(recorded(struct.pack("<BBHI", 73, 2, 2, 0x200))) is None
+    assert (
+        x_reads.image_size(recorded(struct.pack("<BBHII", 130, 4, 0, 4, 0x200) + bytes(4))) is None
+    )
 
 
-def test_a_length_too_short_for_the_rectangle_ends_the_block() -> None:
-    bad = struct.pack("<BBH", 73, 2, 1) + get_image(5, 5)  # (a one-word "request")
-    assert list(x_reads.image_reads(bad, big_endian=False)) == []
-    zero = struct.pack("<BBHI", 130, 4, 0, 0)  # (BIG-REQUESTS length 0)
-    assert list(x_reads.image_reads(zero + get_image(5, 5), big_endian=False)) == []
-
-
-@given(st.lists(st.tuples(st.integers(0, 65535), st.integers(0, 65535), st.booleans(),
-                          st.booleans()), max_size=20),
-       st.booleans())  # fmt: skip
-def test_any_run_of_reads_gives_back_its_rectangles(
-    reads: list[tuple[int, int, bool, bool]], big_endian: bool
+@given(st.integers(0, 65535), st.integers(0, 65535), st.booleans(), st.booleans(), st.booleans())
+def test_any_read_gives_back_its_rectangle(
+    w: int, h: int, shm: bool, big: bool, big_endian: bool
 ) -> None:
     order = ">" if big_endian else "<"
-    block = b"".join(
-        shm_get_image(w, h, order, big) if shm else get_image(w, h, order)
-        for w, h, shm, big in reads
-    )
-    sizes = list(x_reads.image_reads(block + b"\x00\x01", big_endian=big_endian))
-    assert sizes == [(w, h) for w, h, _, _ in reads]
+    request = shm_get_image(w, h, order, big) if shm else get_image(w, h, order)
+    assert x_reads.image_size(recorded(request, order)) == (w, h)
 
 
 @pytest.mark.display
@@ -90,7 +86,7 @@ def test_a_server_without_record_is_a_clear_error() -> None:
     from tests import displays
 
     argv = ["Xvfb", "-screen", "0", "64x64x24", "-nolisten", "tcp", "-extension", "RECORD"]
-    with displays.x_server(argv) as display, pytest.raises(RuntimeError, match="no RECORD"):
+    with displays.x_server(argv) as display, pytest.raises(CaptureError, match="no RECORD"):
         x_reads.XReads(display)
 
 
