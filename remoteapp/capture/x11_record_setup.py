@@ -9,8 +9,10 @@ connection's stream with EndOfData) and frees it.
 
 What is recorded by default (``scroll_ranges``) is what the copy model needs: the core window
 requests, GrabServer / UngrabServer, the GC requests, ClearArea and CopyArea, SHAPE and
-Composite requests, every error the server sends, and clients' starts and deaths; each
-request with its sequence number, to match it with an error.  Nothing with bulk data
+Composite requests, the image reads (GetImage, MIT-SHM's ShmGetImage: the capture's own
+are its markers), DamageNotify events as delivered (a raw DAMAGE object's reports fall
+in place among the requests), every error the server sends, and clients' starts and
+deaths; each request with its sequence number, to match it with an error.  Nothing with bulk data
 (PutImage, text) is recorded: on the scroll bench the stream is tens of KiB a second.
 
 ``bench.x_reads`` records the image reads alone, through the same stream.
@@ -38,6 +40,8 @@ from remoteapp.errors import CaptureError
 CORE_REQUESTS: Final = ((1, 13), (36, 37), (55, 62))
 #: extensions whose requests change what a window shows or where it is
 WINDOW_EXTENSIONS: Final = ("SHAPE", "Composite")
+GET_IMAGE: Final = 73
+SHM_GET_IMAGE: Final = 4  #: MIT-SHM's minor opcode
 #: RECORD's minor opcodes
 _ENABLE_CONTEXT: Final = 5
 _ENABLE_REQUEST: Final = struct.Struct("=BBHI")
@@ -73,10 +77,18 @@ def scroll_ranges(d: Any) -> list[dict[str, Any]]:
         record_range(core_requests=first, errors=(0, 255), client_started=True, client_died=True)
     ]
     ranges += [record_range(core_requests=requests) for requests in rest]
+    ranges.append(record_range(core_requests=(GET_IMAGE, GET_IMAGE)))
     for name in WINDOW_EXTENSIONS:
         ext = d.query_extension(name)
         if ext is not None:
             ranges.append(record_range(ext_requests=(ext.major_opcode, ext.major_opcode, 0, 255)))
+    shm = d.query_extension("MIT-SHM")
+    if shm is not None:
+        opcode = shm.major_opcode
+        ranges.append(record_range(ext_requests=(opcode, opcode, SHM_GET_IMAGE, SHM_GET_IMAGE)))
+    damage = d.query_extension("DAMAGE")
+    if damage is not None:  # (DamageNotify is its first event)
+        ranges.append(record_range(delivered_events=(damage.first_event, damage.first_event)))
     return ranges
 
 

@@ -1,0 +1,233 @@
+"""The RECORD stream fed to the copy model: which copies are trusted, proofs dropped,
+damage and reads in place (synthetic events); then live on a real Xvfb, a terminal's
+scroll followed through its copies, reading only its new lines, the frame equal to the
+screen after every scroll."""
+
+from __future__ import annotations
+
+import struct
+import sys
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from remoteapp.capture.copy_follower import CopyFollower
+from remoteapp.capture.copy_model import CopyModel, Move, Paste
+from remoteapp.capture.x11_gcs import CREATE_GC, GCTable
+from remoteapp.capture.x11_link import readable
+from remoteapp.capture.x11_record import ClientDied, CopyArea, Delivered, Request
+from remoteapp.capture.x11_record_setup import RecordStream
+from remoteapp.codec.geometry import Rect
+from tests.capture.damage_rig import FbdirXvfb, Painter
+
+NATIVE = "<" if sys.byteorder == "little" else ">"
+A, READER, ROOT = 0x00200000, 0x00400000, 0x1E5
+WIN, GC = A + 1, A + 2
+DAMAGE, DAMAGE_EVENT = 0x00600001, 91
+W, H = 64, 48
+
+
+def notify(rect: Rect, more: bool = False, damage: int = DAMAGE) -> Delivered:
+    head = struct.pack("=BBHII", DAMAGE_EVENT, 0x80 if more else 0, 1, ROOT, damage)
+    return Delivered(0x00600000, head + struct.pack("=IhhHH", 0, *rect) + bytes(8), NATIVE)
+
+
+def request(client: int, major: int, body: bytes, minor: int = 0) -> Request:
+    data = struct.pack("=BBH", major, minor, 1 + len(body) // 4) + body
+    return Request(client, 1, major, minor, data, NATIVE)
+
+
+def copy(src_y: int, dst_y: int, h: int, gc: int = GC) -> CopyArea:
+    return CopyArea(A, 2, WIN, WIN, gc, 0, src_y, 0, dst_y, 20, h)
+
+
+@pytest.fixture
+def follower() -> CopyFollower:
+    model = CopyModel(W, H)
+    model.read(Rect(0, 0, W, H))
+    model.ops()
+    model.update()
+    f = CopyFollower(
+        model,
+        GCTable(0x001FFFFF),
+        damage=DAMAGE,
+        damage_event=DAMAGE_EVENT,
+        reader=READER,
+        root=ROOT,
+    )
+    f.feed(request(A, CREATE_GC, struct.pack("=III", GC, WIN, 0)))
+    f.prove(WIN, Rect(10, 5, 20, 30))
+    return f
+
+
+def test_a_plain_self_copy_in_a_proven_window_is_trusted(follower: CopyFollower) -> None:
+    follower.feed(copy(4, 0, 26))
+    follower.feed(notify(Rect(10, 5, 20, 26)))
+    assert follower.trusted == 1 and follower.model.ops() == [Move(Rect(10, 9, 20, 26), 0, -4)]
+    assert not follower.model.unknown and follower.model.mismatches == 0
+
+
+def test_a_report_in_boxes_is_one_report(follower: CopyFollower) -> None:
+    follower.feed(copy(4, 0, 26))
+    follower.feed(notify(Rect(10, 5, 20, 6), more=True))
+    follower.feed(notify(Rect(10, 11, 20, 20)))
+    assert not follower.model.unknown and follower.model.mismatches == 0
+
+
+@pytest.mark.parametrize(
+    "untrust",
+    [
+        pytest.param(lambda f: None, id="none"),
+        pytest.param(
+            lambda f: f.feed(request(A, 12, struct.pack("=IHxx", WIN, 0))), id="configure"
+        ),
+        pytest.param(
+            lambda f: f.feed(request(READER, 8, struct.pack("=I", 0x777))), id="a-map-anywhere"
+        ),
+        pytest.param(lambda f: f.feed(ClientDied(0x00800000)), id="a-client-dies"),
+        pytest.param(lambda f: f.feed(request(A, 56, struct.pack("=III", GC, 1, 6))), id="gc-xor"),
+    ],
+)
+def test_what_ends_the_trust(follower: CopyFollower, untrust: object) -> None:
+    untrust(follower)  # type: ignore[operator]
+    follower.feed(copy(4, 0, 26))
+    trusted = follower.trusted == 1
+    follower.feed(notify(Rect(10, 5, 20, 26)))
+    if trusted:  # (the "none" case: the rest must not be)
+        assert follower.model.ops() and not follower.model.unknown
+    else:
+        assert follower.untrusted == 1 and follower.model.unknown.rects == [Rect(10, 5, 20, 26)]
+
+
+def test_copies_that_are_never_trusted(follower: CopyFollower) -> None:
+    follower.feed(CopyArea(A, 2, WIN, A + 9, GC, 0, 4, 0, 0, 20, 26))  # (to another drawable)
+    follower.feed(copy(4, 0, 27))  # (its source runs past the window)
+    follower.feed(copy(4, 0, 26, gc=A + 3))  # (an unknown GC)
+    assert follower.trusted == 0 and follower.untrusted == 3
+
+
+def test_the_readers_reads_of_the_root_are_the_models_reads(follower: CopyFollower) -> None:
+    follower.feed(notify(Rect(0, 40, 64, 8)))
+    follower.feed(request(A, 73, struct.pack("=IhhHHI", ROOT, 0, 40, 64, 8, ~0 & 0xFFFFFFFF)))
+    follower.feed(request(READER, 73, struct.pack("=IhhHHI", WIN, 0, 40, 64, 8, ~0 & 0xFFFFFFFF)))
+    assert follower.model.unknown.rects == [Rect(0, 40, 64, 8)]  # (another's; not the root)
+    follower.feed(request(READER, 73, struct.pack("=IhhHHI", ROOT, 0, 40, 64, 8, ~0 & 0xFFFFFFFF)))
+    assert not follower.model.unknown and follower.model.ops() == [Paste(Rect(0, 40, 64, 8))]
+
+
+def test_another_damage_objects_report_is_not_damage(follower: CopyFollower) -> None:
+    follower.feed(notify(Rect(0, 0, 5, 5), damage=DAMAGE + 1))
+    assert not follower.model.unknown
+
+
+# --- live
+
+
+class Screen:
+    """A raw DAMAGE object on the root, a reader, the stream, the follower and the frame."""
+
+    def __init__(self, display: str) -> None:
+        from Xlib import display as xdisplay
+        from Xlib.ext import damage
+
+        self.stream = RecordStream(display)
+        self.dm = xdisplay.Display(display)
+        self.reader = xdisplay.Display(display)
+        self.truth = xdisplay.Display(display)
+        self.dm.damage_query_version()
+        self.raw = self.dm.screen().root.damage_create(damage.DamageReportRawRectangles)
+        self.dm.sync()
+        root = self.reader.screen().root
+        self.w, self.h = root.get_geometry().width, root.get_geometry().height
+        self.frame = np.zeros((self.h, self.w), np.uint32)
+        self.model = CopyModel(self.w, self.h)
+        self.follower = CopyFollower(
+            self.model,
+            GCTable(int(self.reader.display.info.resource_id_mask)),
+            damage=int(self.raw),
+            damage_event=self.dm.query_extension("DAMAGE").first_event,
+            reader=int(self.reader.display.info.resource_id_base),
+            root=root.id,
+        )
+        self.reads: list[np.ndarray] = []
+        self.read_pixels = 0
+        self._ops: list[Move | Paste] = []
+        self._pastes = 0
+
+    def image(self, d: object, box: Rect) -> np.ndarray:
+        from Xlib import X
+
+        root = d.screen().root  # type: ignore[attr-defined]
+        data = root.get_image(box.x, box.y, box.w, box.h, X.ZPixmap, 0xFFFFFFFF).data
+        return np.frombuffer(data, np.uint32).reshape(box.h, box.w) & 0xFFFFFF
+
+    def catch_up(self, until: int) -> None:
+        """Feed the stream until the model has ``until`` pastes' worth of reads in."""
+        deadline = time.monotonic() + 10
+        while self._pastes < until:
+            assert time.monotonic() < deadline, "the reads not recorded in 10 s"
+            readable([self.stream.fileno()], deadline - time.monotonic())
+            for event in self.stream.read():
+                self.follower.feed(event)
+                self._ops.extend(self.model.ops())
+                self._pastes = sum(isinstance(op, Paste) for op in self._ops)
+            while self.dm.pending_events():  # (the raw reports, ours to drain)
+                self.dm.next_event()
+
+    def grab(self) -> None:
+        """Read what is unknown, then apply the moves and pastes in the stream's order."""
+        self._ops, self._pastes = [], 0
+        self.catch_up(0)
+        for event in self.stream.read():
+            self.follower.feed(event)
+        self._ops.extend(self.model.ops())
+        boxes = list(self.model.unknown.rects)
+        for box in boxes:
+            self.reads.append(self.image(self.reader, box))
+            self.read_pixels += box.area
+        self.catch_up(sum(isinstance(op, Paste) for op in self._ops) + len(boxes))
+        for op in self._ops:
+            if isinstance(op, Move):
+                dst = op.src.shifted(op.dx, op.dy)
+                self.frame[dst.y : dst.bottom, dst.x : dst.right] = self.frame[
+                    op.src.y : op.src.bottom, op.src.x : op.src.right
+                ].copy()
+            else:
+                self.frame[op.box.y : op.box.bottom, op.box.x : op.box.right] = self.reads.pop(0)
+
+    def close(self) -> None:
+        self.stream.close()
+        for d in (self.dm, self.reader, self.truth):
+            d.close()
+
+
+@pytest.fixture
+def screen(fbdir_xvfb: FbdirXvfb) -> Iterator[Screen]:
+    s = Screen(fbdir_xvfb.display)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+def test_a_terminals_scroll_is_followed_and_only_its_new_lines_read(
+    screen: Screen, fbdir_xvfb: FbdirXvfb
+) -> None:
+    term = Painter(fbdir_xvfb.display, x=40, y=30, w=300, h=200)
+    try:
+        screen.grab()  # (the whole screen, and the window's creation, are in)
+        screen.follower.prove(term.win.id, Rect(40, 30, 300, 200))
+        assert not screen.model.unknown
+        whole = screen.w * screen.h
+        for line in range(12):
+            term.scroll(f"line {line} ".encode() * 8)
+            screen.grab()
+            truth = screen.image(screen.truth, Rect(0, 0, screen.w, screen.h))
+            assert np.array_equal(screen.frame & 0xFFFFFF, truth), f"line {line}"
+        assert screen.follower.trusted == 12 and screen.model.mismatches == 0
+        # (each scroll reads its new line and the text drawn above it, not the window)
+        assert screen.read_pixels - whole <= 12 * 300 * 26
+    finally:
+        term.close()
