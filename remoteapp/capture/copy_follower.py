@@ -9,10 +9,14 @@ when all of these hold at its place in the stream:
 - the window is proven wholly visible at a known place on the screen (``prove``): then
   every source pixel is the screen's, and the destination shows the copy unclipped.
 
-Proofs are the caller's (how a window is shown wholly visible is not here), and every
-proof is dropped on any window request of any client (create, map, configure, restack,
+A proof comes from the prover's probe (``copy_prover``): under a server grab, a copy of
+the window onto itself at no offset, whose own damage report is the window's visible
+part; announced with ``probing``, it proves the window when that report, right after the
+probe in the stream, is the whole window.  (``prove`` sets one directly.)  Every proof
+is dropped on any window request of any other client (create, map, configure, restack,
 reparent, destroy...), any SHAPE or Composite request and any client's death: after
-those, a window may be covered or elsewhere.  (A pixel the server changes with no request,
+those, a window may be covered or elsewhere.  Windows whose plain self-copies went
+untrusted for want of a proof are ``wanted``.  (A pixel the server changes with no request,
 the screen saver's, is not in the stream: the copy's own damage report, checked by the
 model, and the damage backend's safety check stay the backstops.)
 
@@ -53,9 +57,9 @@ class CopyFollower:
 
     ``damage`` is the raw DAMAGE object on the root (its DamageNotify code
     ``damage_event``); ``reader`` the resource-id base of the connection whose image
-    reads of the root window ``root`` are the capture's; ``shm_major`` MIT-SHM's opcode (-1: none);
-    ``window_majors`` the extensions whose requests drop every proof (SHAPE,
-    Composite)."""
+    reads of the root window ``root`` are the capture's; ``prover`` the probes';
+    ``shm_major`` MIT-SHM's opcode (-1: none); ``window_majors`` the extensions whose
+    requests drop every proof (SHAPE, Composite)."""
 
     def __init__(
         self,
@@ -66,6 +70,7 @@ class CopyFollower:
         damage_event: int,
         reader: int,
         root: int,
+        prover: int = -1,
         shm_major: int = -1,
         window_majors: frozenset[int] = frozenset(),
     ) -> None:
@@ -73,7 +78,11 @@ class CopyFollower:
         self._damage, self._damage_event = damage, damage_event
         self._reader, self._root, self._shm_major = reader, root, shm_major
         self._window_majors = WINDOW_REQUESTS | window_majors
+        self._prover = prover
         self._proofs: dict[int, Rect] = {}
+        self._probes: dict[int, Rect] = {}  #: announced: window -> its rect if visible
+        self._probe: tuple[int, Rect, list[Rect]] | None = None  #: one whose report is due
+        self.wanted: set[int] = set()  #: windows a proof would have let copies be trusted
         self.trusted = self.untrusted = 0  #: copies, counted
 
     def prove(self, window: int, rect: Rect) -> None:
@@ -84,23 +93,33 @@ class CopyFollower:
     def proven(self, window: int) -> Rect | None:
         return self._proofs.get(window)
 
+    def probing(self, window: int, rect: Rect) -> None:
+        """The prover's next self-copy of ``window`` is a probe; ``rect`` is where the
+        window is (root coordinates) under the probe's grab."""
+        self._probes[window] = rect
+
     def feed(self, event: RecordEvent) -> None:
+        if isinstance(event, Delivered) and self._damaged(event):
+            return
+        self._probed([])
         if isinstance(event, CopyArea):
             self._copy(event)
-            return
-        if isinstance(event, Delivered) and self._damaged(event):
             return
         self.model.other()
         self.gcs.feed(event)
         if isinstance(event, ClientDied | Ended):
             self._proofs.clear()
         elif isinstance(event, Request):
-            if event.major in self._window_majors:
+            if event.major in self._window_majors and event.client != self._prover:
                 self._proofs.clear()
             elif event.client == self._reader:
                 self._read(event)
 
     def _copy(self, c: CopyArea) -> None:
+        if c.client == self._prover and c.src == c.dst and c.src in self._probes:
+            self.model.other()  # (a copy at no offset: no pixel changes)
+            self._probe = (c.src, self._probes.pop(c.src), [])
+            return
         window = self._proofs.get(c.src) if c.src == c.dst else None
         src = Rect(c.src_x, c.src_y, c.width, c.height)
         dst = Rect(c.dst_x, c.dst_y, c.width, c.height)
@@ -112,6 +131,8 @@ class CopyFollower:
         ):
             self.untrusted += 1
             self.model.other()  # (its damage, if any, comes as any other)
+            if window is None and c.src == c.dst and self.gcs.plain(c.gc):
+                self.wanted.add(c.src)
             return
         self.trusted += 1
         self.model.moved(src.shifted(window.x, window.y), c.dst_x - c.src_x, c.dst_y - c.src_y)
@@ -123,8 +144,23 @@ class CopyFollower:
         _, damage, x, y, w, h = struct.unpack_from(event.order + _DAMAGE_NOTIFY.format, packet)
         if damage != self._damage:
             return False
-        self.model.damage(Rect(x, y, w, h), more=bool(packet[1] & _MORE))
+        more = bool(packet[1] & _MORE)
+        if self._probe is not None:
+            self._probe[2].append(Rect(x, y, w, h))
+            if not more:
+                self._probed(self._probe[2])
+            return True
+        self.model.damage(Rect(x, y, w, h), more=more)
         return True
+
+    def _probed(self, report: list[Rect]) -> None:
+        """A probe's report is in (or none came): the whole window proves it."""
+        if self._probe is None:
+            return
+        window, rect, self._probe = self._probe[0], self._probe[1], None
+        if report == [rect]:
+            self._proofs[window] = rect
+            self.wanted.discard(window)
 
     def _read(self, r: Request) -> None:
         image = r.major == GET_IMAGE or (r.major == self._shm_major and r.minor == SHM_GET_IMAGE)
