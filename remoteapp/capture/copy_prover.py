@@ -48,6 +48,9 @@ class WindowProver:
         except (DisplayError, OSError) as exc:
             raise CaptureError(f"cannot open the display for probes: {exc}") from exc
         self._announce, self._clock = announce, clock
+        # (an error of a request without a reply is an answer here, never a print:
+        # NameWindowPixmap's BadMatch says the window is not redirected)
+        self._d.set_error_handler(lambda *args: None)
         self._root = self._d.screen().root
         self._composite = self._d.has_extension("Composite")
         if self._composite:

@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import struct
 import sys
-import time
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
+from bench.copy_follow import FollowedScreen, image
 from remoteapp.capture.copy_follower import CopyFollower
 from remoteapp.capture.copy_model import CopyModel, Move, Paste
-from remoteapp.capture.copy_prover import WindowProver
 from remoteapp.capture.x11_gcs import CREATE_GC, GCTable
-from remoteapp.capture.x11_link import readable
 from remoteapp.capture.x11_record import ClientDied, CopyArea, Delivered, Request
-from remoteapp.capture.x11_record_setup import RecordStream
 from remoteapp.codec.geometry import Rect
 from tests.capture.damage_rig import FbdirXvfb, Painter
 
@@ -123,123 +120,48 @@ def test_another_damage_objects_report_is_not_damage(follower: CopyFollower) -> 
     assert not follower.model.unknown
 
 
-# --- live
-
-
-class Screen:
-    """A raw DAMAGE object on the root, a reader, the stream, the follower and the frame."""
-
-    def __init__(self, display: str) -> None:
-        from Xlib import display as xdisplay
-        from Xlib.ext import damage
-
-        self.stream = RecordStream(display)
-        self.dm = xdisplay.Display(display)
-        self.reader = xdisplay.Display(display)
-        self.truth = xdisplay.Display(display)
-        self.dm.damage_query_version()
-        self.raw = self.dm.screen().root.damage_create(damage.DamageReportRawRectangles)
-        self.dm.sync()
-        ticks = iter(range(10**6))
-        self.prover = WindowProver(display, self._announce, clock=lambda: float(next(ticks)))
-        root = self.reader.screen().root
-        self.w, self.h = root.get_geometry().width, root.get_geometry().height
-        self.frame = np.zeros((self.h, self.w), np.uint32)
-        self.model = CopyModel(self.w, self.h)
-        self.follower = CopyFollower(
-            self.model,
-            GCTable(int(self.reader.display.info.resource_id_mask)),
-            damage=int(self.raw),
-            damage_event=self.dm.query_extension("DAMAGE").first_event,
-            reader=int(self.reader.display.info.resource_id_base),
-            root=root.id,
-            prover=self.prover.client,
-        )
-        self.reads: list[np.ndarray] = []
-        self.read_pixels = 0
-        self._ops: list[Move | Paste] = []
-        self._pastes = 0
-
-    def _announce(self, window: int, rect: Rect) -> None:
-        self.follower.probing(window, rect)
-
-    def image(self, d: object, box: Rect) -> np.ndarray:
-        from Xlib import X
-
-        root = d.screen().root  # type: ignore[attr-defined]
-        data = root.get_image(box.x, box.y, box.w, box.h, X.ZPixmap, 0xFFFFFFFF).data
-        return np.frombuffer(data, np.uint32).reshape(box.h, box.w) & 0xFFFFFF
-
-    def catch_up(self, until: int) -> None:
-        """Feed the stream until the model has ``until`` pastes' worth of reads in."""
-        deadline = time.monotonic() + 10
-        while self._pastes < until:
-            assert time.monotonic() < deadline, "the reads not recorded in 10 s"
-            readable([self.stream.fileno()], deadline - time.monotonic())
-            for event in self.stream.read():
-                self.follower.feed(event)
-                self._ops.extend(self.model.ops())
-                self._pastes = sum(isinstance(op, Paste) for op in self._ops)
-            while self.dm.pending_events():  # (the raw reports, ours to drain)
-                self.dm.next_event()
-
-    def grab(self) -> None:
-        """Read what is unknown, then apply the moves and pastes in the stream's order."""
-        self._ops, self._pastes = [], 0
-        for event in self.stream.read():
-            self.follower.feed(event)
-        self._ops.extend(self.model.ops())
-        for window in sorted(self.follower.wanted):
-            self.prover.probe(window)
-        boxes = list(self.model.unknown.rects)
-        for box in boxes:
-            self.reads.append(self.image(self.reader, box))
-            self.read_pixels += box.area
-        self.catch_up(sum(isinstance(op, Paste) for op in self._ops) + len(boxes))
-        for op in self._ops:
-            if isinstance(op, Move):
-                dst = op.src.shifted(op.dx, op.dy)
-                self.frame[dst.y : dst.bottom, dst.x : dst.right] = self.frame[
-                    op.src.y : op.src.bottom, op.src.x : op.src.right
-                ].copy()
-            else:
-                self.frame[op.box.y : op.box.bottom, op.box.x : op.box.right] = self.reads.pop(0)
-
-    def close(self) -> None:
-        self.stream.close()
-        self.prover.close()
-        for d in (self.dm, self.reader, self.truth):
-            d.close()
+# --- live (the capture the copy model would make: bench.copy_follow's)
 
 
 @pytest.fixture
-def screen(fbdir_xvfb: FbdirXvfb) -> Iterator[Screen]:
-    s = Screen(fbdir_xvfb.display)
+def screen(fbdir_xvfb: FbdirXvfb) -> Iterator[FollowedScreen]:
+    ticks = iter(range(10**6))  # (a probe whenever one is wanted)
+    s = FollowedScreen(fbdir_xvfb.display, clock=lambda: float(next(ticks)))
     try:
         yield s
     finally:
         s.close()
 
 
-def scrolled(screen: Screen, term: Painter, lines: range) -> None:
+@pytest.fixture
+def truth(fbdir_xvfb: FbdirXvfb) -> Iterator[object]:
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display(fbdir_xvfb.display)
+    try:
+        yield d
+    finally:
+        d.close()
+
+
+def scrolled(screen: FollowedScreen, truth: object, term: Painter, lines: range) -> None:
     """Scroll ``term`` a line at a time, grabbing after each: the frame is the screen."""
     for line in lines:
         term.scroll(f"line {line} ".encode() * 8)
         screen.grab()
-        truth = screen.image(screen.truth, Rect(0, 0, screen.w, screen.h))
-        assert np.array_equal(screen.frame & 0xFFFFFF, truth), f"line {line}"
+        assert np.array_equal(screen.frame, image(truth, Rect(0, 0, screen.w, screen.h))), line
 
 
 def test_a_terminals_scroll_is_followed_and_only_its_new_lines_read(
-    screen: Screen, fbdir_xvfb: FbdirXvfb
+    screen: FollowedScreen, truth: object, fbdir_xvfb: FbdirXvfb
 ) -> None:
     term = Painter(fbdir_xvfb.display, x=40, y=30, w=300, h=200)
     try:
         screen.grab()  # (the whole screen, and the window's creation, are in)
-        scrolled(screen, term, range(2))  # (the first copy untrusted: it asks for a probe)
+        scrolled(screen, truth, term, range(2))  # (the first copy untrusted: it asks for a probe)
         assert screen.follower.proven(term.win.id) == Rect(40, 30, 300, 200)
         before, trusted = screen.read_pixels, screen.follower.trusted
-        scrolled(screen, term, range(2, 12))
+        scrolled(screen, truth, term, range(2, 12))
         assert screen.follower.trusted - trusted == 10 and screen.model.mismatches == 0
         # (each scroll reads its new line and the text drawn above it, not the window)
         assert screen.read_pixels - before <= 10 * 300 * 26
@@ -247,13 +169,15 @@ def test_a_terminals_scroll_is_followed_and_only_its_new_lines_read(
         term.close()
 
 
-def test_a_covered_window_is_never_proven(screen: Screen, fbdir_xvfb: FbdirXvfb) -> None:
+def test_a_covered_window_is_never_proven(
+    screen: FollowedScreen, truth: object, fbdir_xvfb: FbdirXvfb
+) -> None:
     term = Painter(fbdir_xvfb.display, x=40, y=30, w=300, h=200)
     cover = Painter(fbdir_xvfb.display, x=300, y=100, w=100, h=50)
     try:
         cover.fill(0, 0, 100, 50, 0x00FF00)
         screen.grab()
-        scrolled(screen, term, range(6))
+        scrolled(screen, truth, term, range(6))
         assert screen.follower.proven(term.win.id) is None
         assert screen.follower.trusted == 0 and screen.follower.untrusted == 6
     finally:
@@ -262,12 +186,12 @@ def test_a_covered_window_is_never_proven(screen: Screen, fbdir_xvfb: FbdirXvfb)
 
 
 def test_a_window_covered_or_moved_after_its_proof_is_proven_again_or_not(
-    screen: Screen, fbdir_xvfb: FbdirXvfb
+    screen: FollowedScreen, truth: object, fbdir_xvfb: FbdirXvfb
 ) -> None:
     term = Painter(fbdir_xvfb.display, x=40, y=30, w=300, h=200)
     try:
         screen.grab()
-        scrolled(screen, term, range(3))
+        scrolled(screen, truth, term, range(3))
         assert screen.follower.proven(term.win.id) is not None
         # over the source's last rows alone: the copy's report would be its whole
         # destination, yet what lands there is not those rows as the screen shows them
@@ -275,14 +199,14 @@ def test_a_window_covered_or_moved_after_its_proof_is_proven_again_or_not(
         # without a background keeps its old pixels, unreported): the map drops the proof
         cover = Painter(fbdir_xvfb.display, x=100, y=218, w=60, h=12)
         cover.fill(0, 0, 60, 12, 0xFF0000)
-        scrolled(screen, term, range(3, 6))
+        scrolled(screen, truth, term, range(3, 6))
         assert screen.follower.proven(term.win.id) is None
         cover.close()
-        scrolled(screen, term, range(6, 9))
+        scrolled(screen, truth, term, range(6, 9))
         assert screen.follower.proven(term.win.id) == Rect(40, 30, 300, 200)
         term.win.configure(x=200, y=150)
         term.d.sync()
-        scrolled(screen, term, range(9, 14))
+        scrolled(screen, truth, term, range(9, 14))
         assert screen.follower.proven(term.win.id) == Rect(200, 150, 300, 200)
         assert screen.model.mismatches == 0
     finally:
