@@ -44,7 +44,7 @@ from remoteapp.capture.copy_model import CopyModel, Move, Paste
 from remoteapp.capture.copy_prover import WindowProver
 from remoteapp.capture.x11_gcs import GCTable
 from remoteapp.capture.x11_link import readable
-from remoteapp.capture.x11_record_setup import RecordStream
+from remoteapp.capture.x11_record_setup import RecordStream, opcodes
 from remoteapp.codec.geometry import Rect
 
 MODES = ("none", "damage", "follow")
@@ -85,13 +85,14 @@ class FollowedScreen:
         self.w, self.h = geometry.width, geometry.height
         self.frame: Frame = np.zeros((self.h, self.w), np.uint32)
         self.model = CopyModel(self.w, self.h)
+        ops = opcodes(self.reader)
         self.follower = CopyFollower(
             self.model,
-            GCTable(int(self.reader.display.info.resource_id_mask)),
+            GCTable(int(self.reader.display.info.resource_id_mask), ops.fixes),
             damage=int(self.raw),
-            damage_event=self.dm.query_extension("DAMAGE").first_event,
             reader=int(self.reader.display.info.resource_id_base),
             root=root.id,
+            opcodes=ops,
             prover=self.prover.client,
         )
         self.read_pixels = 0

@@ -14,11 +14,12 @@ the window onto itself at no offset, whose own damage report is the window's vis
 part; announced with ``probing``, it proves the window when that report, right after the
 probe in the stream, is the whole window.  (``prove`` sets one directly.)  Every proof
 is dropped on any window request of any other client (create, map, configure, restack,
-reparent, destroy...), any SHAPE or Composite request and any client's death: after
-those, a window may be covered or elsewhere.  Windows whose plain self-copies went
-untrusted for want of a proof are ``wanted``.  (A pixel the server changes with no request,
-the screen saver's, is not in the stream: the copy's own damage report, checked by the
-model, and the damage backend's safety check stay the backstops.)
+reparent, destroy...), any SHAPE, Composite or RANDR request, XFIXES' SetWindowShapeRegion
+and any client's death: after those, a window may be covered, shaped or elsewhere.
+Windows whose plain self-copies went untrusted for want of a proof are ``wanted``.  (A
+pixel the server changes with no request, the screen saver's, is not in the stream: the
+copy's own damage report, checked by the model, and the damage backend's safety check
+stay the backstops.)
 
 The raw DAMAGE object's reports (its ``DamageNotify`` events, recorded as delivered) are
 the model's damage; the capture's reads (its image requests, from its own connection)
@@ -37,6 +38,7 @@ from remoteapp.capture.x11_record import (
     CopyArea,
     Delivered,
     Ended,
+    Opcodes,
     RecordEvent,
     Request,
 )
@@ -45,6 +47,7 @@ from remoteapp.codec.geometry import Rect
 #: core window requests: CreateWindow .. CirculateWindow
 WINDOW_REQUESTS: Final = frozenset(range(1, 14))
 GET_IMAGE: Final = 73
+FIXES_SET_WINDOW_SHAPE_REGION: Final = 21  #: XFIXES' minor opcode
 SHM_GET_IMAGE: Final = 4  #: MIT-SHM's minor opcode
 _MORE: Final = 0x80  #: DamageNotify's level: more boxes of this report follow
 _DAMAGE_NOTIFY: Final = struct.Struct("4xII4xhhHH")  #: drawable, damage, time, area
@@ -55,11 +58,11 @@ _IMAGE: Final = struct.Struct("4xIhhHH")
 class CopyFollower:
     """Feeds ``x11_record`` events, in order, to a ``CopyModel`` and a ``GCTable``.
 
-    ``damage`` is the raw DAMAGE object on the root (its DamageNotify code
-    ``damage_event``); ``reader`` the resource-id base of the connection whose image
-    reads of the root window ``root`` are the capture's; ``prover`` the probes';
-    ``shm_major`` MIT-SHM's opcode (-1: none); ``window_majors`` the extensions whose
-    requests drop every proof (SHAPE, Composite)."""
+    ``damage`` is the raw DAMAGE object on the root; ``reader`` the resource-id base of
+    the connection whose image reads of the root window ``root`` are the capture's;
+    ``prover`` the probes'; ``opcodes`` the display's extensions (DamageNotify's code,
+    MIT-SHM's reads, XFIXES' window shapes, the extensions whose every request drops
+    the proofs)."""
 
     def __init__(
         self,
@@ -67,17 +70,16 @@ class CopyFollower:
         gcs: GCTable,
         *,
         damage: int,
-        damage_event: int,
         reader: int,
         root: int,
+        opcodes: Opcodes,
         prover: int = -1,
-        shm_major: int = -1,
-        window_majors: frozenset[int] = frozenset(),
     ) -> None:
         self.model, self.gcs = model, gcs
-        self._damage, self._damage_event = damage, damage_event
-        self._reader, self._root, self._shm_major = reader, root, shm_major
-        self._window_majors = WINDOW_REQUESTS | window_majors
+        self._damage, self._damage_event = damage, opcodes.damage_event
+        self._reader, self._root, self._shm_major = reader, root, opcodes.shm
+        self._fixes = opcodes.fixes
+        self._window_majors = WINDOW_REQUESTS | opcodes.window_majors
         self._prover = prover
         self._proofs: dict[int, Rect] = {}
         self._probes: dict[int, Rect] = {}  #: announced: window -> its rect if visible
@@ -110,7 +112,10 @@ class CopyFollower:
         if isinstance(event, ClientDied | Ended):
             self._proofs.clear()
         elif isinstance(event, Request):
-            if event.major in self._window_majors and event.client != self._prover:
+            if event.client != self._prover and (
+                event.major in self._window_majors
+                or (event.major == self._fixes and event.minor == FIXES_SET_WINDOW_SHAPE_REGION)
+            ):
                 self._proofs.clear()
             elif event.client == self._reader:
                 self._read(event)
@@ -123,11 +128,13 @@ class CopyFollower:
         window = self._proofs.get(c.src) if c.src == c.dst else None
         src = Rect(c.src_x, c.src_y, c.width, c.height)
         dst = Rect(c.dst_x, c.dst_y, c.width, c.height)
+        screen = self.model.screen
         if (
             window is None
             or src.is_empty()
             or not self.gcs.plain(c.gc)
             or not (src.inside(window.w, window.h) and dst.inside(window.w, window.h))
+            or not window.inside(screen.w, screen.h)  # (a screen grown since: RandR)
         ):
             self.untrusted += 1
             self.model.other()  # (its damage, if any, comes as any other)

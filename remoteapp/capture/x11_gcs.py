@@ -4,14 +4,26 @@ No X request reads another client's GC, so a CopyArea can be trusted to move pix
 unchanged only when its GC's history is in the stream: created while recording, and every
 change since seen.  What matters to a copy is its function, plane mask, clip and subwindow
 mode; a GC is *plain* when they are GXcopy, all planes, no clip and ClipByChildren (the
-defaults).  Anything not known for certain is unknown, and an unknown GC is never plain:
-a GC created before the stream began, a component copied from an unknown GC, a request
-the server refused (it may have changed some components before failing, so all are then
-unknown), a GC freed or its client gone.  (Finding out an older GC's state by drawing
-with a copy of it is a later piece: docs/capture.md.)
+defaults).  Anything not known for certain is unknown (None), and an unknown GC is never
+plain: a GC created before the stream began, a clip set by XFIXES' SetGCClipRegion, a GC
+freed or its client gone.  (Finding out an older GC's state by drawing with a copy of it
+is a later piece: docs/capture.md.)
+
+Refused requests are not seen: the stream records no errors (with an error set the server
+records every event it delivers whose second byte is in the set, and ignores the
+delivered-events set; Xvfb 21.1).  So a change that may not have happened counts as
+"either": a component is known only when the old and the new value agree.  The server
+applies ChangeGC's values in bit order and stops at the first that fails, so the values
+after one that may fail (a tile, stipple, font or clip pixmap, dashes, a value out of its
+range) are either; every component CopyGC copies is either (it fails whole when the GCs
+do not match); a SetClipRectangles clip is either.  CreateGC is whole or nothing: had it
+failed, the GC would not exist, and a copy through it would fail with no damage, which
+the copy model sees.  (A CreateGC of an id already in the table is either: the server
+refuses a live id.  One of a live older GC's id is not known to be live: a client that
+does that is not modelled.)
 
 ``GCTable.feed`` takes every ``x11_record`` event in the stream's order.  Malformed
-requests never raise: the server refuses them, and their GC becomes unknown.
+requests never raise.
 """
 
 from __future__ import annotations
@@ -20,7 +32,7 @@ import struct
 from dataclasses import dataclass, replace
 from typing import Final
 
-from remoteapp.capture.x11_record import ClientDied, Delivered, RecordEvent, Request
+from remoteapp.capture.x11_record import ClientDied, RecordEvent, Request
 
 CREATE_GC: Final = 55
 CHANGE_GC: Final = 56
@@ -28,6 +40,7 @@ COPY_GC: Final = 57
 SET_CLIP_RECTANGLES: Final = 59
 FREE_GC: Final = 60
 GC_REQUESTS: Final = frozenset({CREATE_GC, CHANGE_GC, COPY_GC, SET_CLIP_RECTANGLES, FREE_GC})
+FIXES_SET_GC_CLIP_REGION: Final = 20  #: XFIXES' minor opcode
 
 #: GC components (value-mask bits, in the order their values are listed)
 FUNCTION: Final = 1 << 0
@@ -53,7 +66,8 @@ class GCState:
     plane_mask: int | None = ALL_PLANES
     subwindow_mode: int | None = CLIP_BY_CHILDREN
     clip: int | None = NO_CLIP  #: NO_CLIP, CLIP_RECTANGLES or a clip pixmap's id
-    clip_origin: tuple[int, int] | None = (0, 0)
+    clip_x: int | None = 0
+    clip_y: int | None = 0
 
     @property
     def plain(self) -> bool:
@@ -65,21 +79,35 @@ class GCState:
         )
 
 
-_UNKNOWN_STATE: Final = GCState(None, None, None, None, None)
+UNKNOWN_STATE: Final = GCState(None, None, None, None, None, None)
+#: component bit -> GCState field
+_FIELDS: Final = {
+    FUNCTION: "function",
+    PLANE_MASK: "plane_mask",
+    SUBWINDOW_MODE: "subwindow_mode",
+    CLIP_X_ORIGIN: "clip_x",
+    CLIP_Y_ORIGIN: "clip_y",
+    CLIP_MASK: "clip",
+}
+#: the largest value of each enumerated component (a larger one fails: BadValue)
+_ENUM_MAX: Final = {0: 15, 5: 2, 6: 3, 7: 2, 8: 3, 9: 1, 15: 1, 16: 1, 22: 1}
+#: components that name a resource (tile, stipple, font) or allocate (dashes): may fail
+_MAY_FAIL: Final = frozenset({10, 11, 14, 21})
+_CLIP_MASK_BIT: Final = 19
+_LINE_WIDTH_BIT: Final = 4
 
 
 class GCTable:
     """The GCs the stream has shown, by id (``feed`` each event, ``plain`` to ask).
 
     ``id_mask`` is the server's resource-id mask (the bits a client chooses), so a GC's
-    client is its id without them."""
+    client is its id without them; ``fixes_major`` XFIXES' opcode, whose SetGCClipRegion
+    clips a GC by a region (not kept: the GC becomes unknown)."""
 
-    def __init__(self, id_mask: int) -> None:
+    def __init__(self, id_mask: int, fixes_major: int = -1) -> None:
         self._client_bits = ~id_mask & 0xFFFFFFFF
+        self._fixes = fixes_major
         self._gcs: dict[int, GCState] = {}
-        #: per client, its last GC request's (sequence, GC), to match a refusal with (a
-        #: sequence of None: the stream has none, and any error of the client's counts)
-        self._last: dict[int, tuple[int | None, int]] = {}
 
     def __len__(self) -> int:
         return len(self._gcs)
@@ -95,115 +123,91 @@ class GCTable:
     def feed(self, event: RecordEvent) -> None:
         if isinstance(event, Request) and event.major in GC_REQUESTS:
             self._request(event)
-        elif isinstance(event, Delivered) and event.packet[0] == 0:
-            self._refused(event)
+        elif isinstance(event, Request) and event.major == self._fixes:
+            if event.minor == FIXES_SET_GC_CLIP_REGION and len(event.data) >= 8:
+                gc = struct.unpack_from(event.order + "I", event.data, 4)[0]
+                if gc in self._gcs:
+                    self._gcs[gc] = UNKNOWN_STATE
         elif isinstance(event, ClientDied):
             self._gcs = {
                 gc: s for gc, s in self._gcs.items() if gc & self._client_bits != event.client
             }
-            self._last.pop(event.client, None)
 
     def _request(self, r: Request) -> None:
         data, order = r.data, r.order
         if len(data) < 8:
-            return  # (refused: BadLength; it names no GC we could tell)
+            return  # (refused: BadLength; it names no GC)
         # (the GC it changes: CopyGC's is its second)
-        gc = struct.unpack_from(
-            order + "I", data, 8 if r.major == COPY_GC and len(data) >= 12 else 4
-        )[0]
-        self._last[r.client] = (None if r.sequence < 0 else r.sequence & 0xFFFF, gc)
+        at = 8 if r.major == COPY_GC and len(data) >= 12 else 4
+        gc = struct.unpack_from(order + "I", data, at)[0]
+        old = self._gcs.get(gc)
         if r.major == FREE_GC:
             self._gcs.pop(gc, None)
         elif r.major == CREATE_GC:
-            values = _values(data, 12, order)
-            self._gcs[gc] = _unknown() if values is None else _changed(GCState(), *values)
-        elif gc not in self._gcs:
-            return  # (an older GC, or another's refused: stays unknown)
+            new = _changed(GCState(), _values(data, 12, order), sure=True)
+            self._gcs[gc] = new if old is None else _either(old, new, ALL_COMPONENTS)
+        elif old is None:
+            return  # (an older GC, or one gone: stays unknown)
         elif r.major == CHANGE_GC:
-            values = _values(data, 8, order)
-            self._gcs[gc] = _unknown() if values is None else _changed(self._gcs[gc], *values)
+            self._gcs[gc] = _changed(old, _values(data, 8, order), sure=False)
         elif r.major == SET_CLIP_RECTANGLES:
-            origin = struct.unpack_from(order + "hh", data, 8) if len(data) >= 12 else None
-            self._gcs[gc] = replace(self._gcs[gc], clip=CLIP_RECTANGLES, clip_origin=origin)
-        elif len(data) < 16:  # (CopyGC without its mask: refused)
-            return
-        else:
+            clip = GCState(clip=CLIP_RECTANGLES, clip_x=None, clip_y=None)
+            if len(data) >= 12:
+                x, y = struct.unpack_from(order + "hh", data, 8)
+                clip = replace(clip, clip_x=x, clip_y=y)
+            self._gcs[gc] = _either(old, clip, CLIP_MASK | CLIP_X_ORIGIN | CLIP_Y_ORIGIN)
+        elif len(data) >= 16:  # CopyGC: either, component by component
             source, mask = struct.unpack_from(order + "I4xI", data, 4)
-            self._gcs[gc] = _copied(self._gcs[gc], self._gcs.get(source, _UNKNOWN_STATE), mask)
-
-    def _refused(self, error: Delivered) -> None:
-        """The server's error for a client's last GC request: what it changed is unknown."""
-        last = self._last.get(error.client)
-        if last is None:
-            return
-        sequence = struct.unpack_from(error.order + "H", error.packet, 2)[0]
-        if last[0] in (None, sequence) and last[1] in self._gcs:
-            self._gcs[last[1]] = _unknown()
+            self._gcs[gc] = _either(old, self._gcs.get(source, UNKNOWN_STATE), mask)
 
 
-def _copied(state: GCState, from_: GCState, mask: int) -> GCState:
-    """``state`` after CopyGC copied the components in ``mask`` from ``from_``."""
-    if mask & FUNCTION:
-        state = replace(state, function=from_.function)
-    if mask & PLANE_MASK:
-        state = replace(state, plane_mask=from_.plane_mask)
-    if mask & SUBWINDOW_MODE:
-        state = replace(state, subwindow_mode=from_.subwindow_mode)
-    if mask & CLIP_MASK:
-        state = replace(state, clip=from_.clip)
-    if mask & (CLIP_X_ORIGIN | CLIP_Y_ORIGIN):
-        state = replace(state, clip_origin=_origin(state.clip_origin, from_.clip_origin, mask))
-    return state
+def _either(old: GCState, new: GCState, mask: int) -> GCState:
+    """``old`` with each component in ``mask`` known only where ``new`` agrees."""
+    changes = {
+        name: getattr(old, name) if getattr(old, name) == getattr(new, name) else None
+        for bit, name in _FIELDS.items()
+        if mask & bit
+    }
+    return replace(old, **changes)
 
 
-def _origin(
-    mine: tuple[int, int] | None, theirs: tuple[int, int] | None, mask: int
-) -> tuple[int, int] | None:
-    """A clip origin after CopyGC copied its x, its y or both (``mask``) from ``theirs``."""
-    if (mask & CLIP_X_ORIGIN and mask & CLIP_Y_ORIGIN) or theirs is None:
-        return theirs
-    if mine is None:
-        return None
-    return (theirs[0], mine[1]) if mask & CLIP_X_ORIGIN else (mine[0], theirs[1])
-
-
-def _unknown() -> GCState:
-    return _UNKNOWN_STATE
-
-
-def _values(data: bytes, at: int, order: str) -> tuple[int, dict[int, int]] | None:
-    """A request's value mask and the values it lists, by component; None when the list
-    is shorter than the mask says (the server refuses it)."""
+def _values(data: bytes, at: int, order: str) -> list[tuple[int, int]] | None:
+    """A request's values by component bit, in the order the server applies them; None
+    when the list is not what the mask says (the server refuses it whole)."""
     if len(data) < at + 4:
         return None
     mask = struct.unpack_from(order + "I", data, at)[0]
-    values: dict[int, int] = {}
-    at += 4
-    for bit in range(23):
-        if mask & (1 << bit):
-            if len(data) < at + 4:
-                return None
-            values[1 << bit] = struct.unpack_from(order + "I", data, at)[0]
-            at += 4
-    return mask, values
+    bits = [bit for bit in range(32) if mask & (1 << bit)]
+    if len(data) != at + 4 + 4 * len(bits):
+        return None  # (BadLength, checked first; a bit past arc-mode fails last, in order)
+    words = struct.unpack_from(order + f"{len(bits)}I", data, at + 4)
+    return list(zip(bits, words, strict=True))
 
 
-def _changed(state: GCState, mask: int, values: dict[int, int]) -> GCState:
-    if mask & ~ALL_COMPONENTS:
-        return _unknown()  # (bits beyond arc-mode: BadValue)
-    if FUNCTION in values:
-        state = replace(state, function=values[FUNCTION])
-    if PLANE_MASK in values:
-        state = replace(state, plane_mask=values[PLANE_MASK])
-    if SUBWINDOW_MODE in values:
-        state = replace(state, subwindow_mode=values[SUBWINDOW_MODE])
-    if CLIP_MASK in values:
-        state = replace(state, clip=values[CLIP_MASK])
-    if CLIP_X_ORIGIN in values or CLIP_Y_ORIGIN in values:
-        x, y = state.clip_origin if state.clip_origin is not None else (None, None)
-        x = _int16(values[CLIP_X_ORIGIN]) if CLIP_X_ORIGIN in values else x
-        y = _int16(values[CLIP_Y_ORIGIN]) if CLIP_Y_ORIGIN in values else y
-        state = replace(state, clip_origin=None if x is None or y is None else (x, y))
+def _changed(state: GCState, values: list[tuple[int, int]] | None, *, sure: bool) -> GCState:
+    """``state`` after a CreateGC (``sure``: applied whole, or the GC is not there) or a
+    ChangeGC (applied in bit order up to the first value that fails: the components
+    from one that may fail on are either)."""
+    if values is None:
+        return UNKNOWN_STATE if sure else state  # (refused whole: nothing changed)
+    certain = True
+    for bit, word in values:
+        fails = (
+            bit in _MAY_FAIL
+            or word > _ENUM_MAX.get(bit, 0xFFFFFFFF)
+            or (bit == _CLIP_MASK_BIT and word != NO_CLIP)
+            or (bit == _LINE_WIDTH_BIT and word > 0xFFFF)
+        )
+        certain = certain and (sure or not fails)
+        name = _FIELDS.get(1 << bit)
+        if name is not None:
+            value = _int16(word) if bit in (17, 18) else word
+            known = (
+                value
+                if certain
+                else (getattr(state, name) if getattr(state, name) == value else None)
+            )
+            state = replace(state, **{name: known})
     return state
 
 

@@ -10,7 +10,9 @@ stream; what to trust is the model's (not built yet: this is its first piece).
 The stream is the replies to one RecordEnableContext (RECORD 1.13), each a 32-byte header
 (category, element-header flags, whether the recorded client's byte order is the other
 one, its resource-id base) and whole protocol elements: a client's requests (big requests
-with their extended length), or what the server sent it (events, replies, errors).
+with their extended length), or what the server sent it (events and errors, 32 bytes each;
+replies are never recorded here).  Element headers (a time, a sequence number) are in the
+recording client's byte order, the elements in the recorded client's.
 ``RecordReader`` is the framing: ``receive_data(bytes)``, then ``next_event()`` until it
 returns None.  Errors (``remoteapp.errors.CaptureError``)::
 
@@ -36,7 +38,6 @@ from typing import Final
 
 from remoteapp.capture.x11_wire import (
     ERROR,
-    GENERIC_EVENT,
     REPLY,
     PacketReader,
     XRequestError,
@@ -57,6 +58,7 @@ FROM_CLIENT_TIME: Final = 0x02
 FROM_CLIENT_SEQUENCE: Final = 0x04
 
 COPY_AREA: Final = 62  #: core major opcode
+_EVENT_BYTES: Final = 32
 _COPY_AREA_BYTES: Final = 28
 
 _REPLY_HEADER: Final = struct.Struct("=BBHIBBxxIII8x")
@@ -138,6 +140,17 @@ class Delivered:
     order: str
 
 
+@dataclass(frozen=True, slots=True)
+class Opcodes:
+    """What the copy model needs to know of a display's extensions (-1: absent;
+    ``x11_record_setup.opcodes`` asks the display)."""
+
+    shm: int  #: MIT-SHM (ShmGetImage: the capture's reads)
+    fixes: int  #: XFIXES (SetGCClipRegion, SetWindowShapeRegion)
+    damage_event: int  #: DAMAGE's DamageNotify
+    window_majors: frozenset[int]  #: SHAPE, Composite, RANDR: any request drops proofs
+
+
 RecordEvent = Started | Ended | ClientStarted | ClientDied | Request | CopyArea | Delivered
 
 
@@ -210,6 +223,7 @@ def _events(reply: _Reply) -> list[RecordEvent]:
 
 def _requests(reply: _Reply) -> list[RecordEvent]:
     length, copy_area, card32 = _FORMATS[reply.order]
+    header = _FORMATS[_NATIVE][2]  # (element headers are in the recording client's order)
     data, client, order = reply.data, reply.client, reply.order
     time_bytes = 4 if reply.flags & FROM_CLIENT_TIME else 0
     with_sequence = bool(reply.flags & FROM_CLIENT_SEQUENCE)
@@ -220,7 +234,7 @@ def _requests(reply: _Reply) -> list[RecordEvent]:
         sequence = -1
         if with_sequence:
             _need(at + 4, end, "a request's sequence number")
-            sequence = card32.unpack_from(data, at)[0]
+            sequence = header.unpack_from(data, at)[0]
             at += 4
         _need(at + 4, end, "a request's header")
         size = 4 * length.unpack_from(data, at)[0]
@@ -241,20 +255,17 @@ def _requests(reply: _Reply) -> list[RecordEvent]:
 
 
 def _delivered(reply: _Reply) -> list[RecordEvent]:
+    """Events and errors as delivered: 32 bytes each, a generic event's too (RECORD keeps
+    its first 32 bytes).  (Replies would be longer: no context of ours records them.)"""
     data, client, order = reply.data, reply.client, reply.order
-    card32 = _FORMATS[order][2]
     time_bytes = 4 if reply.flags & FROM_SERVER_TIME else 0
     out: list[RecordEvent] = []
     at, end = 0, len(data)
     while at < end:
         at += time_bytes
-        _need(at + 32, end, "a server packet")
-        size = 32
-        if data[at] == REPLY or data[at] & 0x7F == GENERIC_EVENT:
-            size += 4 * card32.unpack_from(data, at + 4)[0]
-        _need(at + size, end, "a server packet")
-        out.append(Delivered(client, bytes(data[at : at + size]), order))
-        at += size
+        _need(at + _EVENT_BYTES, end, "a server packet")
+        out.append(Delivered(client, bytes(data[at : at + _EVENT_BYTES]), order))
+        at += _EVENT_BYTES
     return out
 
 

@@ -7,13 +7,13 @@ then on carries nothing but the context's replies, framed by ``x11_record.Record
 Closing disables the context from the control connection (the server then ends the data
 connection's stream with EndOfData) and frees it.
 
-What is recorded by default (``scroll_ranges``) is what the copy model needs: the core window
-requests, GrabServer / UngrabServer, the GC requests, ClearArea and CopyArea, SHAPE and
-Composite requests, the image reads (GetImage, MIT-SHM's ShmGetImage: the capture's own
-are its markers), DamageNotify events as delivered (a raw DAMAGE object's reports fall
-in place among the requests), every error the server sends, and clients' starts and
-deaths; each request with its sequence number, to match it with an error.  Nothing with bulk data
-(PutImage, text) is recorded: on the scroll bench the stream is tens of KiB a second.
+What is recorded by default (``scroll_ranges``) is what the copy model needs: the core
+window requests, GrabServer / UngrabServer, the GC requests, ClearArea and CopyArea,
+SHAPE, Composite and RANDR requests, XFIXES' GC clip and window shape, the image reads
+(GetImage, MIT-SHM's ShmGetImage: the capture's own are its markers), DamageNotify events
+as delivered (a raw DAMAGE object's reports fall in place among the requests), the errors
+a GC request can raise, and clients' starts and deaths; each request with its sequence
+number, to match it with an error.  Nothing with bulk data (PutImage, text) is recorded.
 
 ``bench.x_reads`` records the image reads alone, through the same stream.
 
@@ -32,14 +32,20 @@ from typing import Any, Final
 
 from remoteapp.capture import x11_record
 from remoteapp.capture.x11_link import queued
+from remoteapp.capture.x11_record import Opcodes
 from remoteapp.capture.x11_wire import XWireError
 from remoteapp.errors import CaptureError
 
 #: core major opcodes recorded: CreateWindow .. CirculateWindow, the grabs, CreateGC ..
 #: CopyArea (ChangeGC, CopyGC, SetDashes, SetClipRectangles, FreeGC, ClearArea between)
 CORE_REQUESTS: Final = ((1, 13), (36, 37), (55, 62))
-#: extensions whose requests change what a window shows or where it is
-WINDOW_EXTENSIONS: Final = ("SHAPE", "Composite")
+#: extensions whose requests change what a window shows, where it is, or the screen
+WINDOW_EXTENSIONS: Final = ("SHAPE", "Composite", "RANDR")
+#: XFIXES' SetGCClipRegion and SetWindowShapeRegion (minor opcodes)
+FIXES_REQUESTS: Final = (20, 21)
+#: the errors a GC request can raise: BadValue, BadWindow, BadPixmap; BadFont, BadMatch,
+#: BadDrawable; BadAlloc; BadGC, BadIDChoice; BadLength
+GC_ERRORS: Final = ((2, 4), (7, 9), (11, 11), (13, 14), (16, 16))
 GET_IMAGE: Final = 73
 SHM_GET_IMAGE: Final = 4  #: MIT-SHM's minor opcode
 #: RECORD's minor opcodes
@@ -70,25 +76,41 @@ def record_range(**fields: Any) -> dict[str, Any]:
     return empty | fields
 
 
+def opcodes(d: Any) -> Opcodes:
+    """What the copy model needs of python-xlib's Display ``d``'s extensions."""
+
+    def major(name: str) -> int:
+        ext = d.query_extension(name)
+        return -1 if ext is None else int(ext.major_opcode)
+
+    damage = d.query_extension("DAMAGE")
+    return Opcodes(
+        shm=major("MIT-SHM"),
+        fixes=major("XFIXES"),
+        damage_event=-1 if damage is None else int(damage.first_event),
+        window_majors=frozenset(m for m in map(major, WINDOW_EXTENSIONS) if m >= 0),
+    )
+
+
 def scroll_ranges(d: Any) -> list[dict[str, Any]]:
-    """The ranges the copy model needs on display ``d`` (python-xlib's Display)."""
+    """The ranges the copy model needs on display ``d`` (python-xlib's Display).
+
+    Errors: those a GC request can raise.  (The server matches every *event* it
+    delivers against the error codes too, by its second byte, so a range of all errors
+    would record every event of every client: a key's keycode or a button's number in
+    this set brings the odd one in, which the follower ignores.)"""
+    ops = opcodes(d)
     first, *rest = CORE_REQUESTS
-    ranges = [
-        record_range(core_requests=first, errors=(0, 255), client_started=True, client_died=True)
-    ]
+    ranges = [record_range(core_requests=first, client_started=True, client_died=True)]
     ranges += [record_range(core_requests=requests) for requests in rest]
     ranges.append(record_range(core_requests=(GET_IMAGE, GET_IMAGE)))
-    for name in WINDOW_EXTENSIONS:
-        ext = d.query_extension(name)
-        if ext is not None:
-            ranges.append(record_range(ext_requests=(ext.major_opcode, ext.major_opcode, 0, 255)))
-    shm = d.query_extension("MIT-SHM")
-    if shm is not None:
-        opcode = shm.major_opcode
-        ranges.append(record_range(ext_requests=(opcode, opcode, SHM_GET_IMAGE, SHM_GET_IMAGE)))
-    damage = d.query_extension("DAMAGE")
-    if damage is not None:  # (DamageNotify is its first event)
-        ranges.append(record_range(delivered_events=(damage.first_event, damage.first_event)))
+    ranges += [record_range(ext_requests=(m, m, 0, 255)) for m in sorted(ops.window_majors)]
+    if ops.shm >= 0:
+        ranges.append(record_range(ext_requests=(ops.shm, ops.shm, SHM_GET_IMAGE, SHM_GET_IMAGE)))
+    if ops.fixes >= 0:
+        ranges.append(record_range(ext_requests=(ops.fixes, ops.fixes, *FIXES_REQUESTS)))
+    if ops.damage_event >= 0:
+        ranges.append(record_range(delivered_events=(ops.damage_event, ops.damage_event)))
     return ranges
 
 

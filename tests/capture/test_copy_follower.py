@@ -16,7 +16,7 @@ from bench.copy_follow import FollowedScreen, image
 from remoteapp.capture.copy_follower import CopyFollower
 from remoteapp.capture.copy_model import CopyModel, Move, Paste
 from remoteapp.capture.x11_gcs import CREATE_GC, GCTable
-from remoteapp.capture.x11_record import ClientDied, CopyArea, Delivered, Request
+from remoteapp.capture.x11_record import ClientDied, CopyArea, Delivered, Opcodes, Request
 from remoteapp.codec.geometry import Rect
 from tests.capture.damage_rig import FbdirXvfb, Painter
 
@@ -24,6 +24,8 @@ NATIVE = "<" if sys.byteorder == "little" else ">"
 A, READER, ROOT = 0x00200000, 0x00400000, 0x1E5
 WIN, GC = A + 1, A + 2
 DAMAGE, DAMAGE_EVENT = 0x00600001, 91
+SHM, FIXES, SHAPE = 130, 138, 129
+OPCODES = Opcodes(shm=SHM, fixes=FIXES, damage_event=DAMAGE_EVENT, window_majors=frozenset({SHAPE}))
 W, H = 64, 48
 
 
@@ -48,12 +50,7 @@ def follower() -> CopyFollower:
     model.ops()
     model.update()
     f = CopyFollower(
-        model,
-        GCTable(0x001FFFFF),
-        damage=DAMAGE,
-        damage_event=DAMAGE_EVENT,
-        reader=READER,
-        root=ROOT,
+        model, GCTable(0x001FFFFF, FIXES), damage=DAMAGE, reader=READER, root=ROOT, opcodes=OPCODES
     )
     f.feed(request(A, CREATE_GC, struct.pack("=III", GC, WIN, 0)))
     f.prove(WIN, Rect(10, 5, 20, 30))
@@ -86,6 +83,12 @@ def test_a_report_in_boxes_is_one_report(follower: CopyFollower) -> None:
         ),
         pytest.param(lambda f: f.feed(ClientDied(0x00800000)), id="a-client-dies"),
         pytest.param(lambda f: f.feed(request(A, 56, struct.pack("=III", GC, 1, 6))), id="gc-xor"),
+        pytest.param(lambda f: f.feed(request(A, SHAPE, bytes(12), minor=1)), id="shape"),
+        pytest.param(lambda f: f.feed(request(A, FIXES, bytes(16), minor=21)), id="fixes-shape"),
+        pytest.param(
+            lambda f: f.feed(request(A, FIXES, struct.pack("=IIhh", GC, 0x700, 0, 0), minor=20)),
+            id="fixes-gc-clip",
+        ),
     ],
 )
 def test_what_ends_the_trust(follower: CopyFollower, untrust: object) -> None:
@@ -211,3 +214,85 @@ def test_a_window_covered_or_moved_after_its_proof_is_proven_again_or_not(
         assert screen.model.mismatches == 0
     finally:
         term.close()
+
+
+def xfixes(d: object, minor: int, body: bytes) -> None:
+    """An XFIXES request python-xlib lacks, as bytes on its connection (then a sync)."""
+    major = d.query_extension("XFIXES").major_opcode  # type: ignore[attr-defined]
+    d.xfixes_query_version()  # type: ignore[attr-defined]
+    d.sync()  # type: ignore[attr-defined]
+    request = struct.pack("=BBH", major, minor, 1 + len(body) // 4) + body
+    d.display.socket.sendall(request)  # type: ignore[attr-defined]
+    d.display.request_serial = (d.display.request_serial + 1) % 65536  # type: ignore[attr-defined]
+    d.sync()  # type: ignore[attr-defined]
+
+
+def region(d: object, rects: list[tuple[int, int, int, int]]) -> int:
+    rid = int(d.display.allocate_resource_id())  # type: ignore[attr-defined]
+    xfixes(d, 5, struct.pack("=I", rid) + b"".join(struct.pack("=hhHH", *r) for r in rects))
+    return rid
+
+
+@pytest.mark.parametrize("how", ["fixes-gc-clip", "fixes-shape", "shape"])
+def test_a_clip_or_a_shape_set_by_an_extension_is_not_trusted_through(
+    screen: FollowedScreen, truth: object, fbdir_xvfb: FbdirXvfb, how: str
+) -> None:
+    """(helper-67's review: each of these left a copy trusted and the frame wrong.)"""
+    from Xlib import X
+    from Xlib.ext import shape
+
+    term = Painter(fbdir_xvfb.display, x=40, y=30, w=300, h=200)
+    try:
+        screen.grab()
+        scrolled(screen, truth, term, range(3))
+        for i in range(20):  # (rows that differ from each other)
+            term.fill(0, 10 * i, 300, 10, 0x010101 * (10 * i))
+        term.d.sync()
+        gc = term.gc
+        if how == "fixes-gc-clip":
+            gc = term.win.create_gc(graphics_exposures=False)
+            term.d.sync()
+            screen.grab()
+            rid = region(term.d, [(0, 0, 300, 20), (0, 180, 300, 20)])
+            xfixes(term.d, 20, struct.pack("=IIhh", gc.id, rid, 0, 0))
+        elif how == "fixes-shape":
+            rid = region(term.d, [(0, 13, 300, 187)])
+            xfixes(term.d, 21, struct.pack("=IB3xhhI", term.win.id, 0, 0, 0, rid))
+        else:
+            term.win.shape_rectangles(
+                shape.SO.Set, shape.SK.Bounding, X.Unsorted, 0, 0, [(0, 13, 300, 187)]
+            )
+            term.d.sync()
+        screen.grab()
+        term.win.copy_area(gc, term.win, 0, 0, 300, 187, 0, 13)
+        term.d.sync()
+        screen.grab()
+        assert np.array_equal(screen.frame, image(truth, Rect(0, 0, screen.w, screen.h)))
+    finally:
+        term.close()
+
+
+def test_generic_events_to_other_clients_leave_the_stream_whole(
+    screen: FollowedScreen, fbdir_xvfb: FbdirXvfb
+) -> None:
+    """XInput 2 events delivered to a client (any toolkit's pointer) are recorded when
+    their second byte matches an error code recorded: 32 bytes each, ignored."""
+    from Xlib import X
+    from Xlib import display as xdisplay
+    from Xlib.ext import xinput, xtest
+
+    listener, mover = xdisplay.Display(fbdir_xvfb.display), xdisplay.Display(fbdir_xvfb.display)
+    try:
+        listener.xinput_query_version()
+        listener.screen().root.xinput_select_events([(xinput.AllDevices, xinput.MotionMask)])
+        listener.sync()
+        screen.grab()
+        for i in range(50):
+            xtest.fake_input(mover, X.MotionNotify, x=10 + i, y=10 + i)
+        mover.sync()
+        screen.stream.mark()
+        screen.grab()  # (the stream read and fed whole: no error)
+        assert not screen.model.unknown
+    finally:
+        listener.close()
+        mover.close()

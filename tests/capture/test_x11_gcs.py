@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from remoteapp.capture.x11_gcs import (
     CHANGE_GC,
     CLIP_MASK,
-    CLIP_RECTANGLES,
     CLIP_X_ORIGIN,
     CLIP_Y_ORIGIN,
     COPY_GC,
@@ -29,7 +28,7 @@ from remoteapp.capture.x11_gcs import (
     GCTable,
 )
 from remoteapp.capture.x11_link import readable
-from remoteapp.capture.x11_record import ClientDied, Delivered, RecordEvent, Request
+from remoteapp.capture.x11_record import ClientDied, RecordEvent, Request
 from remoteapp.capture.x11_record_setup import RecordStream
 from tests.capture.damage_rig import FbdirXvfb, Painter
 
@@ -77,10 +76,6 @@ def free(gc: int, seq: int = 5, client: int = A) -> Request:
     return Request(client, seq, FREE_GC, 0, struct.pack("=BBHI", FREE_GC, 0, 2, gc), NATIVE)
 
 
-def error(client: int, seq: int, code: int = 2) -> Delivered:
-    return Delivered(client, bytes([0, code]) + struct.pack("=H", seq & 0xFFFF) + bytes(28), NATIVE)
-
-
 def table(*events: RecordEvent) -> GCTable:
     t = GCTable(MASK)
     for e in events:
@@ -116,8 +111,8 @@ def test_a_change_and_its_undoing() -> None:
     assert not t.plain(A + 1)
     t.feed(change(A + 1, {FUNCTION: 3}))
     assert t.plain(A + 1)
-    t.feed(clip_rectangles(A + 1, 3, -4))
-    assert t.state(A + 1) == GCState(clip=CLIP_RECTANGLES, clip_origin=(3, -4))
+    t.feed(clip_rectangles(A + 1, 3, -4))  # (either: refused on a bad ordering)
+    assert t.state(A + 1) == GCState(clip=None, clip_x=None, clip_y=None)
     t.feed(change(A + 1, {CLIP_MASK: 0}))
     assert t.plain(A + 1)
 
@@ -136,27 +131,42 @@ def test_copying_from_an_unknown_gc_makes_those_components_unknown() -> None:
     assert t.plain(A + 1)
 
 
-def test_copying_from_a_known_gc_takes_its_components() -> None:
-    t = table(create(A + 1, {FUNCTION: GXXOR, CLIP_X_ORIGIN: 9, CLIP_Y_ORIGIN: 8}), create(A + 2))
+def test_a_copied_component_is_known_where_both_gcs_agree() -> None:
+    """(CopyGC fails whole when the GCs' depths differ: either.)"""
+    t = table(create(A + 1, {CLIP_X_ORIGIN: 9, CLIP_Y_ORIGIN: 8}), create(A + 2))
+    t.feed(copy_gc(A + 2, A + 1, FUNCTION | CLIP_X_ORIGIN))
+    assert t.plain(A + 1) and t.state(A + 1) == GCState(clip_x=None, clip_y=8)
+    t = table(create(A + 1, {FUNCTION: GXXOR}), create(A + 2))
     t.feed(copy_gc(A + 2, A + 1, FUNCTION))
-    assert t.plain(A + 1) and t.state(A + 1) == GCState(clip_origin=(9, 8))
-    t.feed(copy_gc(A + 2, A + 1, CLIP_Y_ORIGIN))
-    assert t.state(A + 1) == GCState(clip_origin=(9, 0))
+    assert t.state(A + 1) == GCState(function=None) and not t.plain(A + 1)
 
 
-def test_a_refused_gc_request_makes_its_gc_unknown() -> None:
-    t = table(create(A + 1, seq=70000), change(A + 1, {FUNCTION: 3}, seq=70001))
-    t.feed(error(A, 70000))  # (an earlier request's sequence: not this one's)
+FONT = 1 << 14
+
+
+def test_a_change_after_a_value_that_may_fail_is_either() -> None:
+    """ChangeGC stops at the first value that fails (a bad font here): the values before
+    it are applied, those from it on are known only where old and new agree."""
+    t = table(create(A + 1), change(A + 1, {FUNCTION: GXXOR, FONT: 0x777, SUBWINDOW_MODE: 1}))
+    assert t.state(A + 1) == GCState(function=GXXOR, subwindow_mode=None)
+    t = table(create(A + 1, {CLIP_MASK: 0x00200099}), change(A + 1, {FONT: 0x777, CLIP_MASK: 0}))
+    assert t.state(A + 1) == GCState(clip=None) and not t.plain(A + 1)
+    t = table(create(A + 1), change(A + 1, {FONT: 0x777, SUBWINDOW_MODE: 0, CLIP_MASK: 0}))
+    assert t.plain(A + 1)  # (old and new agree)
+    t = table(create(A + 1), change(A + 1, {FUNCTION: 99, SUBWINDOW_MODE: 0}))  # (BadValue)
+    assert t.state(A + 1) == GCState(function=None)
+
+
+def test_a_change_the_server_refuses_whole_changes_nothing() -> None:
+    bad = values_request(CHANGE_GC, (A + 1,), {FUNCTION: GXXOR})[:-4]  # (BadLength)
+    t = table(create(A + 1), Request(A, 2, CHANGE_GC, 0, bad, NATIVE))
     assert t.plain(A + 1)
-    t.feed(error(B, 70001))  # (another client's)
-    assert t.plain(A + 1)
-    t.feed(error(A, 70001))
-    assert t.state(A + 1) == GCState(None, None, None, None, None) and not t.plain(A + 1)
 
 
-def test_without_sequences_any_error_after_a_gc_request_counts() -> None:
-    t = table(create(A + 1, seq=-1), error(A, 12345))
-    assert not t.plain(A + 1)
+def test_a_create_of_a_gc_already_there_is_either() -> None:
+    """(The server refuses a live id: BadIDChoice.)"""
+    t = table(create(A + 1, {FUNCTION: GXXOR}), create(A + 1))
+    assert t.state(A + 1) == GCState(function=None)
 
 
 def test_freed_and_dead_clients_gcs_are_forgotten() -> None:
@@ -190,7 +200,6 @@ def test_any_bytes_never_raise(requests: list[tuple[int, bytes]]) -> None:
     for major, tail in requests:
         data = struct.pack("=BBH", major, 0, 0) + tail
         t.feed(Request(A, 1, major, 0, data, NATIVE))
-        t.feed(error(A, 1))
 
 
 def test_a_real_clients_gcs_as_the_stream_shows_them(fbdir_xvfb: FbdirXvfb) -> None:
@@ -232,14 +241,14 @@ def watched(display: str, older: Painter, stream: RecordStream) -> None:
         p.gc.change(function=X.GXcopy)
         p.gc.set_clip_rectangles(2, 3, [(0, 0, 10, 10)], X.Unsorted)
         fed("clip")
-        assert t.state(p.gc.id) == GCState(clip=CLIP_RECTANGLES, clip_origin=(2, 3))
+        assert t.state(p.gc.id) == GCState(clip=None, clip_x=None, clip_y=None)
         p.gc.change(clip_mask=X.NONE)
         fed("no clip")
         assert t.plain(p.gc.id)
         p.d.set_error_handler(lambda *args: None)
         p.gc.change(clip_mask=p.gc.id + 0x1000)  # (no such pixmap: BadPixmap)
         fed("refused")
-        assert t.state(p.gc.id) == GCState(None, None, None, None, None)
+        assert t.state(p.gc.id) == GCState(clip=None, clip_x=None, clip_y=None)
         p.text_gc.free()
         fed("freed")
         assert t.state(p.text_gc.id) is None and t.state(p.gc.id) is not None

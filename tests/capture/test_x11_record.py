@@ -63,8 +63,10 @@ def copy_area(order: str = NATIVE, src_y: int = 13, dst_y: int = -2) -> bytes:
     )
 
 
-def sequenced(*elements: tuple[int, bytes], order: str = NATIVE) -> bytes:
-    return b"".join(struct.pack(order + "I", seq) + element for seq, element in elements)
+def sequenced(*elements: tuple[int, bytes]) -> bytes:
+    """Elements each after its sequence number, in the recording client's (native) order
+    whatever the elements' own."""
+    return b"".join(struct.pack(NATIVE + "I", seq) + element for seq, element in elements)
 
 
 def event(code: int) -> bytes:
@@ -73,15 +75,15 @@ def event(code: int) -> bytes:
 
 COPY = CopyArea(PAINTER, 25, 0x600000, 0x600000, 0x600001, 0, 13, 0, -2, 300, 187)
 CHANGE_GC = request(56, 0, struct.pack("=III", 0x600001, 4, 0xF0F0F0))
-SERVER_REPLY = struct.pack("=BBHI", 1, 0, 30, 2) + bytes(24) + b"abcdefgh"
-GENERIC = struct.pack("=BBHIH", 35, 131, 31, 1, 17) + bytes(22) + b"wxyz"
+#: a generic event as recorded: its first 32 bytes, whatever its length says
+GENERIC = struct.pack("=BBHIH", 35, 131, 31, 26, 17) + bytes(22)
 ERROR = bytes([0, 13]) + struct.pack("=HI", 25, 0x600099) + bytes(24)
 
 STREAM = [
     reply(START_OF_DATA, client=0),
     reply(CLIENT_STARTED, b"\x01" * 8),
     reply(FROM_CLIENT, sequenced((25, copy_area()), (26, CHANGE_GC)), flags=FROM_CLIENT_SEQUENCE),
-    reply(FROM_SERVER, event(12) + SERVER_REPLY + GENERIC + ERROR),
+    reply(FROM_SERVER, event(12) + GENERIC + ERROR),
     reply(CLIENT_DIED),
     reply(END_OF_DATA, client=0),
 ]
@@ -91,7 +93,6 @@ EVENTS: list[RecordEvent] = [
     COPY,
     Request(PAINTER, 26, 56, 0, CHANGE_GC, NATIVE),
     Delivered(PAINTER, event(12), NATIVE),
-    Delivered(PAINTER, SERVER_REPLY, NATIVE),
     Delivered(PAINTER, GENERIC, NATIVE),
     Delivered(PAINTER, ERROR, NATIVE),
     ClientDied(PAINTER),
@@ -131,7 +132,7 @@ def test_a_partial_reply_waits_for_the_rest() -> None:
 
 def test_a_client_of_the_other_byte_order() -> None:
     change = request(56, 0, struct.pack(OTHER + "III", 0x600001, 4, 7), OTHER)
-    body = sequenced((25, copy_area(OTHER)), (26, change), order=OTHER)
+    body = sequenced((25, copy_area(OTHER)), (26, change))
     reader = RecordReader(reply(FROM_CLIENT, body, flags=FROM_CLIENT_SEQUENCE, swapped=True))
     assert drain(reader) == [COPY, Request(PAINTER, 26, 56, 0, change, OTHER)]
 
@@ -191,7 +192,7 @@ def test_a_copy_area_of_the_wrong_length_is_a_plain_request() -> None:
             XWireError,
             id="lone-sequence",
         ),
-        pytest.param(reply(FROM_SERVER, SERVER_REPLY[:32]), XWireError, id="reply-past-end"),
+        pytest.param(reply(FROM_SERVER, bytes(36)), XWireError, id="event-past-end"),
         pytest.param(reply(FROM_SERVER, bytes(28)), XWireError, id="short-event"),
         pytest.param(reply(6), XWireError, id="unknown-category"),
         pytest.param(ERROR, XRequestError, id="our-error"),
@@ -236,7 +237,7 @@ def test_requests_round_trip_in_any_order_and_split(
         big_request(major, payload, order) if big else request(major, minor, payload, order)
         for major, minor, payload, big in requests
     ]
-    body = sequenced(*enumerate(packed, 100), order=order)
+    body = sequenced(*enumerate(packed, 100))
     data = reply(FROM_CLIENT, body, flags=FROM_CLIENT_SEQUENCE, swapped=swapped)
     reader, out, at = RecordReader(), [], 0
     for cut in [*sorted(cuts), len(data)]:
