@@ -11,7 +11,9 @@ scrolled by 100 lines a second):
 * damage: each grab fetches a NonEmpty DAMAGE object's region (python-xlib) and reads
   its bounding box, as the damage backend reads a scroll (one box, the window);
 * follow: each grab feeds the stream to the follower, probes the windows it wants, and
-  reads only what the model does not know; moves and pastes are applied to the frame.
+  reads only what the model does not know; moves and pastes are applied to the frame;
+* record: the stream and the raw DAMAGE object alone, fed to the follower, nothing read
+  (what recording costs Xvfb, apart from the reads).
 
 Both read with core GetImage (python-xlib), so Xvfb's cost per pixel is the same for
 both, and not the capture's ShmGetImage cost.  The figure that matters is Xvfb's extra
@@ -47,7 +49,7 @@ from remoteapp.capture.x11_link import readable
 from remoteapp.capture.x11_record_setup import RecordStream, opcodes
 from remoteapp.codec.geometry import Rect
 
-MODES = ("none", "damage", "follow")
+MODES = ("none", "damage", "follow", "record")
 Frame = npt.NDArray[np.uint32]
 
 
@@ -69,7 +71,7 @@ class FollowedScreen:
     a prover, the follower and the frame (``grab``: read what is unknown, then apply the
     moves and pastes in the stream's order)."""
 
-    def __init__(self, display: str, clock: Any = time.monotonic) -> None:
+    def __init__(self, display: str, clock: Any = time.monotonic, reads: bool = True) -> None:
         from Xlib import display as xdisplay
         from Xlib.ext import damage
 
@@ -96,6 +98,7 @@ class FollowedScreen:
             prover=self.prover.client,
         )
         self.read_pixels = 0
+        self.reads = reads  #: False: feed the stream, read nothing (the frame goes stale)
         self._reads: list[Frame] = []
         self._ops: list[Move | Paste] = []
 
@@ -112,6 +115,8 @@ class FollowedScreen:
     def grab(self) -> None:
         self._ops = []
         self._feed()
+        if not self.reads:
+            return
         for window in sorted(self.follower.wanted):
             self.prover.probe(window)
         boxes = list(self.model.unknown.rects)
@@ -182,8 +187,8 @@ def window(args: argparse.Namespace, display: str, xvfb: int, mode: str) -> dict
     made while recording, as a terminal opened after the capture started; the probe of
     older GCs is not built)."""
     screen: FollowedScreen | DamagedScreen | None = None
-    if mode == "follow":
-        screen = FollowedScreen(display)
+    if mode in ("follow", "record"):
+        screen = FollowedScreen(display, reads=mode == "follow")
     elif mode == "damage":
         screen = DamagedScreen(display)
     proc = workload(display, args)
@@ -229,18 +234,18 @@ def _measured(
         }
     finally:
         client.send("stop")
-    if screen is not None:
+    if isinstance(screen, FollowedScreen):
+        f = screen.follower
+        out |= {
+            "trusted": f.trusted,
+            "untrusted": f.untrusted,
+            "mismatches": screen.model.mismatches,
+        }
+    if screen is not None and not (isinstance(screen, FollowedScreen) and not screen.reads):
         time.sleep(0.3)
         screen.grab()  # (the workload stopped: the last of it in)
         with contextlib.closing(DamagedScreen(display)) as truth:
             out["exact"] = float(np.array_equal(screen.frame, truth.frame))
-        if isinstance(screen, FollowedScreen):
-            f = screen.follower
-            out |= {
-                "trusted": f.trusted,
-                "untrusted": f.untrusted,
-                "mismatches": screen.model.mismatches,
-            }
     return out
 
 
@@ -275,7 +280,7 @@ def table(result: dict[str, Any]) -> str:
         "mode    | Xvfb %  | Xvfb extra | read Mpx/s | grabs/s | this process % | exact"
         " | trusted/untrusted",
     ]
-    for mode in MODES:
+    for mode in (m for m in MODES if m in modes):
         ws = modes[mode]
 
         def mean(key: str, ws: list[dict[str, float]] = ws) -> float:
@@ -283,11 +288,11 @@ def table(result: dict[str, Any]) -> str:
 
         xvfb = mean("xvfb_pct")
         copies = "/".join(f"{sum(w.get(k, 0) for w in ws):.0f}" for k in ("trusted", "untrusted"))
-        exact = all(w.get("exact", 1) for w in ws)
+        exact = str(all(w["exact"] for w in ws)) if all("exact" in w for w in ws) else "-"
         lines.append(
             f"{mode:7} | {xvfb:7.2f} | {xvfb - none:10.2f} | {mean('read_mpx_s'):10.2f}"
-            f" | {mean('grabs_per_s'):7.1f} | {mean('self_pct'):14.2f} | {exact!s:5}"
-            f" | {copies if mode == 'follow' else '-'}"
+            f" | {mean('grabs_per_s'):7.1f} | {mean('self_pct'):14.2f} | {exact:5}"
+            f" | {copies if mode in ('follow', 'record') else '-'}"
         )
     return "\n".join(lines)
 
