@@ -10,7 +10,7 @@ scrolled by 100 lines a second):
 * none: the workload alone (Xvfb's own load);
 * damage: each grab fetches a NonEmpty DAMAGE object's region (python-xlib) and reads
   its bounding box, as the damage backend reads a scroll (one box, the window);
-* follow: each grab feeds the stream to the follower, probes the windows it wants, and
+* follow: each grab feeds the stream to the follower, probes the windows and GCs it wants, and
   reads only what the model does not know; moves and pastes are applied to the frame;
 * record: the stream and the raw DAMAGE object alone, fed to the follower, nothing read
   (what recording costs Xvfb, apart from the reads).
@@ -81,7 +81,9 @@ class FollowedScreen:
         self.dm.damage_query_version()
         self.raw = self.dm.screen().root.damage_create(damage.DamageReportRawRectangles)
         self.dm.sync()
-        self.prover = WindowProver(display, self._announce, clock=clock)
+        self.prover = WindowProver(
+            display, self._announce, clock=clock, announce_gc=self._announce_gc
+        )
         root = self.reader.screen().root
         geometry = root.get_geometry()
         self.w, self.h = geometry.width, geometry.height
@@ -105,6 +107,9 @@ class FollowedScreen:
     def _announce(self, window: int, rect: Rect) -> None:
         self.follower.probing(window, rect)
 
+    def _announce_gc(self, gc: int, into: int, covers: tuple[int, int] | None) -> None:
+        self.follower.gc_probing(gc, into, covers)
+
     def _feed(self) -> None:
         for event in self.stream.read():
             self.follower.feed(event)
@@ -119,6 +124,8 @@ class FollowedScreen:
             return
         for window in sorted(self.follower.wanted):
             self.prover.probe(window)
+        for gc, window in sorted(self.follower.wanted_gcs.items()):
+            self.prover.probe_gc(gc, window)
         boxes = list(self.model.unknown.rects)
         for box in boxes:
             self._reads.append(image(self.reader, box))

@@ -32,7 +32,7 @@ import struct
 from typing import Final
 
 from remoteapp.capture.copy_model import CopyModel
-from remoteapp.capture.x11_gcs import GCTable
+from remoteapp.capture.x11_gcs import COPY_GC, GCTable
 from remoteapp.capture.x11_record import (
     ClientDied,
     CopyArea,
@@ -85,6 +85,10 @@ class CopyFollower:
         self._probes: dict[int, Rect] = {}  #: announced: window -> its rect if visible
         self._probe: tuple[int, Rect, list[Rect]] | None = None  #: one whose report is due
         self.wanted: set[int] = set()  #: windows a proof would have let copies be trusted
+        #: GCs never seen created that copied in a proven window: GC -> that window
+        self.wanted_gcs: dict[int, int] = {}
+        #: announced GC probes: (the GC, the prober's GC) -> what it covers, or None
+        self._gc_probes: dict[tuple[int, int], tuple[int, int] | None] = {}
         self.trusted = self.untrusted = 0  #: copies, counted
 
     def prove(self, window: int, rect: Rect) -> None:
@@ -94,6 +98,11 @@ class CopyFollower:
 
     def proven(self, window: int) -> Rect | None:
         return self._proofs.get(window)
+
+    def gc_probing(self, gc: int, into: int, covers: tuple[int, int] | None) -> None:
+        """The prover's CopyGC of ``gc`` into its ``into`` is a GC probe: from its place
+        in the stream, ``gc`` copies plainly within ``covers`` (None: it does not)."""
+        self._gc_probes[(gc, into)] = covers
 
     def probing(self, window: int, rect: Rect) -> None:
         """The prover's next self-copy of ``window`` is a probe; ``rect`` is where the
@@ -109,6 +118,8 @@ class CopyFollower:
             return
         self.model.other()
         self.gcs.feed(event)
+        if isinstance(event, Request) and event.client == self._prover:
+            self._gc_probed(event)
         if isinstance(event, ClientDied | Ended):
             self._proofs.clear()
         elif isinstance(event, Request):
@@ -132,17 +143,28 @@ class CopyFollower:
         if (
             window is None
             or src.is_empty()
-            or not self.gcs.plain(c.gc)
+            or not self.gcs.copies_within(c.gc, window.w, window.h)
             or not (src.inside(window.w, window.h) and dst.inside(window.w, window.h))
             or not window.inside(screen.w, screen.h)  # (a screen grown since: RandR)
         ):
             self.untrusted += 1
             self.model.other()  # (its damage, if any, comes as any other)
-            if window is None and c.src == c.dst and self.gcs.plain(c.gc):
+            unseen = self.gcs.state(c.gc) is None
+            if c.src == c.dst and window is None and (unseen or self.gcs.plain(c.gc)):
                 self.wanted.add(c.src)
+            elif window is not None and unseen:
+                self.wanted_gcs[c.gc] = c.src
             return
         self.trusted += 1
         self.model.moved(src.shifted(window.x, window.y), c.dst_x - c.src_x, c.dst_y - c.src_y)
+
+    def _gc_probed(self, r: Request) -> None:
+        if r.major != COPY_GC or len(r.data) < 12:
+            return
+        gc, into = struct.unpack_from(r.order + "II", r.data, 4)
+        if (gc, into) in self._gc_probes:
+            self.gcs.probed(gc, self._gc_probes.pop((gc, into)))
+            self.wanted_gcs.pop(gc, None)
 
     def _damaged(self, event: Delivered) -> bool:
         packet = event.packet

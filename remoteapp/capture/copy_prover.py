@@ -22,11 +22,17 @@ import time
 from collections.abc import Callable
 from typing import Any, Final
 
+import numpy as np
+
 from remoteapp.codec.geometry import Rect
 from remoteapp.errors import CaptureError
 
-#: the least time between two probes of one window
+#: the least time between two probes of one window, or of one GC
 MIN_INTERVAL_S: Final = 0.25
+#: the largest window a GC is probed through (two scratch pixmaps its size, read back)
+MAX_GC_PROBE_PIXELS: Final = 4096 * 2160
+#: CopyGC's mask: function, plane mask, subwindow mode, clip origin, clip mask
+_COPY_COMPONENTS: Final = (1 << 0) | (1 << 1) | (1 << 15) | (1 << 17) | (1 << 18) | (1 << 19)
 
 
 class WindowProver:
@@ -37,6 +43,7 @@ class WindowProver:
         display: str | None,
         announce: Callable[[int, Rect], None],
         clock: Callable[[], float] = time.monotonic,
+        announce_gc: Callable[[int, int, tuple[int, int] | None], None] = lambda *_: None,
     ) -> None:
         try:
             from Xlib import display as xdisplay
@@ -47,7 +54,7 @@ class WindowProver:
             self._d: Any = xdisplay.Display(display)
         except (DisplayError, OSError) as exc:
             raise CaptureError(f"cannot open the display for probes: {exc}") from exc
-        self._announce, self._clock = announce, clock
+        self._announce, self._clock, self._announce_gc = announce, clock, announce_gc
         # (an error of a request without a reply is an answer here, never a print:
         # NameWindowPixmap's BadMatch says the window is not redirected)
         self._d.set_error_handler(lambda *args: None)
@@ -102,5 +109,72 @@ class WindowProver:
             with contextlib.suppress(XError):
                 self._d.sync()
 
+    def probe_gc(self, gc: int, window: int) -> bool:
+        """Probe ``gc``, a GC the stream never saw created, through ``window`` (proven):
+        under a server grab, CopyGC its copy components into a GC of ours that starts as
+        GXnoop (a CopyGC refused for another depth leaves it so), then copy through it
+        between two scratch pixmaps of the window's size and depth.  First onto the
+        complement of the source: every pixel must come out as the source's (the clip,
+        if any, covers the window; each plane saw 0 onto 1 and 1 onto 0); then onto the
+        source itself at two pixels (0 onto 0, 1 onto 1).  Only GXcopy on all planes gives
+        the source every time.  The verdict goes to ``announce_gc`` (False: not probed)."""
+        now = self._clock()
+        key = -gc - 1  # (the GCs' probe times beside the windows')
+        if now - self._last.get(key, -MIN_INTERVAL_S) < MIN_INTERVAL_S:
+            return False
+        self._last[key] = now
+        from Xlib import X
+        from Xlib.error import XError
+
+        d, win = self._d, self._d.create_resource_object("window", window)
+        theirs = d.create_resource_object("gc", gc)
+        made: list[Any] = []
+        d.grab_server()
+        try:
+            g = win.get_geometry()
+            w, h, depth = g.width, g.height, g.depth
+            if w * h > MAX_GC_PROBE_PIXELS or w < 2:
+                return False
+            source, target = win.create_pixmap(w, h, depth), win.create_pixmap(w, h, depth)
+            made += [source, target]
+            ink = source.create_gc(graphics_exposures=False)
+            ours = win.create_gc(function=X.GXnoop, graphics_exposures=False)
+            made += [ink, ours]
+            ones = (1 << depth) - 1
+            for drawable, left, right in ((source, 0, ones), (target, ones, 0)):
+                for x0, x1, colour in ((0, w // 2, left), (w // 2, w, right)):
+                    ink.change(foreground=colour)
+                    drawable.fill_rectangle(ink, x0, 0, x1 - x0, h)
+            ours.copy(theirs, _COPY_COMPONENTS)
+            target.copy_area(ours, source, 0, 0, w, h, 0, 0)
+            expected = _image(source, w, h, depth)
+            covers = _image(target, w, h, depth) == expected
+            if covers:  # (the other two combinations, where the clip is now known good)
+                target.copy_area(ink, source, 0, 0, w, h, 0, 0)
+                target.copy_area(ours, source, 0, 0, w, h, 0, 0)
+                covers = _image(target, w, h, depth) == expected
+            self._announce_gc(gc, ours.id, (w, h) if covers else None)
+            return True
+        except XError:
+            return False
+        finally:
+            for resource in made:
+                with contextlib.suppress(XError):
+                    resource.free()
+            d.ungrab_server()
+            with contextlib.suppress(XError):
+                d.sync()
+
     def close(self) -> None:
         self._d.close()
+
+
+def _image(drawable: Any, w: int, h: int, depth: int) -> bytes:
+    """The drawable's pixels, a depth-24 one's masked to its 24 bits (the pad byte is
+    unspecified)."""
+    from Xlib import X
+
+    data = drawable.get_image(0, 0, w, h, X.ZPixmap, 0xFFFFFFFF).data
+    if depth != 24:
+        return bytes(data)
+    return (np.frombuffer(data, np.uint32) & np.uint32(0xFFFFFF)).tobytes()

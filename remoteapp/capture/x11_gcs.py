@@ -56,6 +56,9 @@ ALL_PLANES: Final = 0xFFFFFFFF
 CLIP_BY_CHILDREN: Final = 0
 NO_CLIP: Final = 0  #: clip-mask None
 CLIP_RECTANGLES: Final = -1  #: the clip set by SetClipRectangles (its rectangles not kept)
+#: a clip, or none, that a probe showed lets every pixel of ``covers`` (from the drawable's
+#: origin) be written
+CLIP_COVERS: Final = -2
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,22 @@ class GCState:
     clip: int | None = NO_CLIP  #: NO_CLIP, CLIP_RECTANGLES or a clip pixmap's id
     clip_x: int | None = 0
     clip_y: int | None = 0
+    covers: tuple[int, int] | None = None  #: with CLIP_COVERS: the width and height
+
+    def copies_within(self, width: int, height: int) -> bool:
+        """Whether a copy inside a ``width`` x ``height`` drawable with no children (a
+        proven window) moves its pixels unchanged: GXcopy, all planes, and no clip or
+        one a probe showed covers it (the subwindow mode is then moot)."""
+        if self.function != GX_COPY or self.plane_mask != ALL_PLANES:
+            return False
+        if self.clip == NO_CLIP:
+            return True
+        return (
+            self.clip == CLIP_COVERS
+            and self.covers is not None
+            and self.covers[0] >= width
+            and self.covers[1] >= height
+        )
 
     @property
     def plain(self) -> bool:
@@ -79,7 +98,7 @@ class GCState:
         )
 
 
-UNKNOWN_STATE: Final = GCState(None, None, None, None, None, None)
+UNKNOWN_STATE: Final = GCState(None, None, None, None, None, None, None)
 #: component bit -> GCState field
 _FIELDS: Final = {
     FUNCTION: "function",
@@ -120,6 +139,19 @@ class GCTable:
         """What is known of ``gc`` (None: never seen created, or gone)."""
         return self._gcs.get(gc)
 
+    def copies_within(self, gc: int, width: int, height: int) -> bool:
+        state = self._gcs.get(gc)
+        return state is not None and state.copies_within(width, height)
+
+    def probed(self, gc: int, covers: tuple[int, int] | None) -> None:
+        """A probe of ``gc`` at this place in the stream (``copy_prover``): it copies
+        plainly within ``covers``, or (None) it was not shown to."""
+        self._gcs[gc] = (
+            UNKNOWN_STATE
+            if covers is None
+            else GCState(GX_COPY, ALL_PLANES, None, CLIP_COVERS, None, None, covers)
+        )
+
     def feed(self, event: RecordEvent) -> None:
         if isinstance(event, Request) and event.major in GC_REQUESTS:
             self._request(event)
@@ -149,7 +181,9 @@ class GCTable:
         elif old is None:
             return  # (an older GC, or one gone: stays unknown)
         elif r.major == CHANGE_GC:
-            self._gcs[gc] = _changed(old, _values(data, 8, order), sure=False)
+            values = _values(data, 8, order)
+            moved = values is not None and any(bit in (17, 18) for bit, _ in values)
+            self._gcs[gc] = _uncovered(old, _changed(old, values, sure=False), moved)
         elif r.major == SET_CLIP_RECTANGLES:
             clip = GCState(clip=CLIP_RECTANGLES, clip_x=None, clip_y=None)
             if len(data) >= 12:
@@ -158,7 +192,15 @@ class GCTable:
             self._gcs[gc] = _either(old, clip, CLIP_MASK | CLIP_X_ORIGIN | CLIP_Y_ORIGIN)
         elif len(data) >= 16:  # CopyGC: either, component by component
             source, mask = struct.unpack_from(order + "I4xI", data, 4)
-            self._gcs[gc] = _either(old, self._gcs.get(source, UNKNOWN_STATE), mask)
+            new = _either(old, self._gcs.get(source, UNKNOWN_STATE), mask)
+            self._gcs[gc] = _uncovered(old, new, bool(mask & (CLIP_X_ORIGIN | CLIP_Y_ORIGIN)))
+
+
+def _uncovered(old: GCState, new: GCState, origin_moved: bool) -> GCState:
+    """A probed clip moved by its origin covers what the probe saw no longer."""
+    if old.clip == CLIP_COVERS and new.clip == CLIP_COVERS and origin_moved:
+        return replace(new, clip=None)
+    return new
 
 
 def _either(old: GCState, new: GCState, mask: int) -> GCState:
@@ -202,12 +244,9 @@ def _changed(state: GCState, values: list[tuple[int, int]] | None, *, sure: bool
         name = _FIELDS.get(1 << bit)
         if name is not None:
             value = _int16(word) if bit in (17, 18) else word
-            known = (
-                value
-                if certain
-                else (getattr(state, name) if getattr(state, name) == value else None)
-            )
-            state = replace(state, **{name: known})
+            old = getattr(state, name)
+            known: int | None = value if certain or old == value else None
+            state = replace(state, **{name: known})  # type: ignore[arg-type]
     return state
 
 

@@ -15,7 +15,7 @@ import pytest
 from bench.copy_follow import FollowedScreen, image
 from remoteapp.capture.copy_follower import CopyFollower
 from remoteapp.capture.copy_model import CopyModel, Move, Paste
-from remoteapp.capture.x11_gcs import CREATE_GC, GCTable
+from remoteapp.capture.x11_gcs import CREATE_GC, UNKNOWN_STATE, GCTable
 from remoteapp.capture.x11_record import ClientDied, CopyArea, Delivered, Opcodes, Request
 from remoteapp.codec.geometry import Rect
 from tests.capture.damage_rig import FbdirXvfb, Painter
@@ -116,6 +116,24 @@ def test_the_readers_reads_of_the_root_are_the_models_reads(follower: CopyFollow
     assert follower.model.unknown.rects == [Rect(0, 40, 64, 8)]  # (another's; not the root)
     follower.feed(request(READER, 73, struct.pack("=IhhHHI", ROOT, 0, 40, 64, 8, ~0 & 0xFFFFFFFF)))
     assert not follower.model.unknown and follower.model.ops() == [Paste(Rect(0, 40, 64, 8))]
+
+
+def test_a_gc_probe_takes_effect_at_the_provers_copy_gc(follower: CopyFollower) -> None:
+    older = 0x00800005  # (a GC the stream never saw created)
+    prover = CopyFollower(
+        follower.model, follower.gcs, damage=DAMAGE, reader=READER, root=ROOT, opcodes=OPCODES,
+        prover=0x00A00000,
+    )  # fmt: skip
+    prover.prove(WIN, Rect(10, 5, 20, 30))
+    prover.feed(CopyArea(A, 2, WIN, WIN, older, 0, 4, 0, 0, 20, 26))
+    assert prover.untrusted == 1 and prover.wanted_gcs == {older: WIN}
+    prover.gc_probing(older, 0x00A00001, (20, 30))
+    prover.feed(notify(Rect(10, 5, 20, 26)))  # (the untrusted copy's report)
+    assert prover.gcs.state(older) is None  # (not before the probe's place in the stream)
+    prover.feed(request(0x00A00000, 57, struct.pack("=III", older, 0x00A00001, 0xFFFFFFFF)))
+    assert prover.wanted_gcs == {} and prover.gcs.copies_within(older, 20, 30)
+    prover.feed(CopyArea(A, 3, WIN, WIN, older, 0, 4, 0, 0, 20, 26))
+    assert prover.trusted == 1
 
 
 def test_another_damage_objects_report_is_not_damage(follower: CopyFollower) -> None:
@@ -296,3 +314,50 @@ def test_generic_events_to_other_clients_leave_the_stream_whole(
     finally:
         listener.close()
         mover.close()
+
+
+def test_a_terminal_older_than_the_capture_is_followed_once_its_gc_is_probed(
+    fbdir_xvfb: FbdirXvfb, truth: object
+) -> None:
+    """Its GCs were made before the stream began: the window is proven, then its GC
+    probed (CopyGC into a GC of ours, a copy between scratch pixmaps, read back)."""
+    term = Painter(fbdir_xvfb.display, x=40, y=30, w=300, h=200)
+    ticks = iter(range(10**6))
+    screen = FollowedScreen(fbdir_xvfb.display, clock=lambda: float(next(ticks)))
+    try:
+        screen.grab()
+        scrolled(screen, truth, term, range(3))
+        state = screen.follower.gcs.state(term.gc.id)
+        assert state is not None and state.copies_within(300, 200)
+        trusted = screen.follower.trusted
+        scrolled(screen, truth, term, range(3, 10))
+        assert screen.follower.trusted - trusted == 7 and screen.model.mismatches == 0
+    finally:
+        screen.close()
+        term.close()
+
+
+@pytest.mark.parametrize("how", ["xor", "planes", "clip"])
+def test_an_older_gc_that_does_not_copy_plainly_is_never_trusted(
+    fbdir_xvfb: FbdirXvfb, truth: object, how: str
+) -> None:
+    from Xlib import X
+
+    term = Painter(fbdir_xvfb.display, x=40, y=30, w=300, h=200)
+    if how == "xor":
+        term.gc.change(function=X.GXxor)
+    elif how == "planes":
+        term.gc.change(plane_mask=0xFFFF00)
+    else:
+        term.gc.set_clip_rectangles(0, 0, [(0, 0, 300, 150)], X.Unsorted)
+    term.d.sync()
+    ticks = iter(range(10**6))
+    screen = FollowedScreen(fbdir_xvfb.display, clock=lambda: float(next(ticks)))
+    try:
+        screen.grab()
+        scrolled(screen, truth, term, range(6))
+        assert screen.follower.trusted == 0
+        assert screen.follower.gcs.state(term.gc.id) == UNKNOWN_STATE  # (probed: no)
+    finally:
+        screen.close()
+        term.close()

@@ -262,3 +262,18 @@ def watched(display: str, older: Painter, stream: RecordStream) -> None:
         readable([stream.fileno()], deadline - time.monotonic())
         for event in stream.read():
             t.feed(event)
+
+
+def test_a_probed_gc_copies_plainly_within_what_its_probe_covered() -> None:
+    t = GCTable(MASK)
+    t.probed(B + 9, (300, 200))
+    assert t.copies_within(B + 9, 300, 200) and t.copies_within(B + 9, 30, 20)
+    assert not t.copies_within(B + 9, 301, 200) and not t.plain(B + 9)  # (subwindow unknown)
+    t.feed(change(B + 9, {1 << 2: 0x123456}, client=B))  # (the foreground: no matter)
+    assert t.copies_within(B + 9, 300, 200)
+    t.feed(change(B + 9, {CLIP_X_ORIGIN: 5}, client=B))  # (the probed clip moved)
+    assert not t.copies_within(B + 9, 10, 10)
+    t.feed(change(B + 9, {CLIP_MASK: 0}, client=B))
+    assert t.copies_within(B + 9, 4000, 4000)
+    t.probed(B + 9, None)
+    assert not t.copies_within(B + 9, 1, 1)
