@@ -5,7 +5,8 @@ The copy model's pieces (``x11_record``, ``x11_gcs``, ``copy_model``, ``copy_fol
 ``copy_prover``) are not in the capture yet; this runs them as a capture would, in one
 process, at up to ``--fps`` grabs a second, beside the same loop reading the damage
 instead, on the same workload (``bench.capture_cpu``'s, a full-screen text window
-scrolled by 100 lines a second):
+scrolled by 100 lines a second; started before the capture, so its GCs are probed, or
+after it with ``--workload-after``):
 
 * none: the workload alone (Xvfb's own load);
 * damage: each grab fetches a NonEmpty DAMAGE object's region (python-xlib) and reads
@@ -190,21 +191,30 @@ class DamagedScreen:
 
 
 def window(args: argparse.Namespace, display: str, xvfb: int, mode: str) -> dict[str, float]:
-    """One window of ``mode`` on a fresh workload, started after the capture (its GCs
-    made while recording, as a terminal opened after the capture started; the probe of
-    older GCs is not built)."""
+    """One window of ``mode`` on a fresh workload, started before the capture (its GCs
+    older than the stream, as a terminal open before the customer's app: probed), or
+    after it with ``--workload-after``."""
     screen: FollowedScreen | DamagedScreen | None = None
-    if mode in ("follow", "record"):
-        screen = FollowedScreen(display, reads=mode == "follow")
-    elif mode == "damage":
-        screen = DamagedScreen(display)
-    proc = workload(display, args)
-    client = Lines(proc)
+    proc: subprocess.Popen[str] | None = None
+    client: Lines | None = None
     try:
-        client.wait_for("ready", 120)
+        if not args.workload_after:
+            proc = workload(display, args)
+            client = Lines(proc)
+            client.wait_for("ready", 120)
+        if mode in ("follow", "record"):
+            screen = FollowedScreen(display, reads=mode == "follow")
+        elif mode == "damage":
+            screen = DamagedScreen(display)
+        if proc is None:
+            proc = workload(display, args)
+            client = Lines(proc)
+            client.wait_for("ready", 120)
+        assert client is not None
         return _measured(args, display, xvfb, client, screen)
     finally:
-        stop(proc)
+        if proc is not None:
+            stop(proc)
         if screen is not None:
             screen.close()
 
@@ -266,7 +276,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for rep in range(args.repeats):
             for mode in MODES if rep % 2 == 0 else MODES[::-1]:
                 results[mode].append(window(args, display, xvfb, mode))
-    return {"seconds": args.seconds, "repeats": args.repeats, "fps": args.fps, "modes": results}
+    return {"seconds": args.seconds, "repeats": args.repeats, "fps": args.fps,
+            "workload_after": args.workload_after, "modes": results}  # fmt: skip
 
 
 def workload(display: str, args: argparse.Namespace) -> subprocess.Popen[str]:
@@ -283,7 +294,8 @@ def table(result: dict[str, Any]) -> str:
     none = np.mean([w["xvfb_pct"] for w in modes["none"]])
     seconds, repeats, fps = result["seconds"], result["repeats"], result["fps"]
     lines = [
-        f"scroll, {seconds} s windows x {repeats}, up to {fps} grabs/s",
+        f"scroll, {seconds} s windows x {repeats}, up to {fps} grabs/s, the workload started"
+        f" {'after' if result.get('workload_after') else 'before'} the capture",
         "mode    | Xvfb %  | Xvfb extra | read Mpx/s | grabs/s | this process % | exact"
         " | trusted/untrusted",
     ]
@@ -312,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=1920)
     parser.add_argument("--height", type=int, default=1080)
     parser.add_argument("--json", action="store_true")
+    after = "start the workload after the capture (its GCs seen created)"
+    parser.add_argument("--workload-after", action="store_true", help=after)
     args = parser.parse_args(argv)
     result = run(args)
     print(json.dumps(result, indent=1) if args.json else table(result))
