@@ -5,7 +5,10 @@ A CopyArea is trusted, and moves the capture's frame (``copy_model.CopyModel.mov
 when all of these hold at its place in the stream:
 
 - it copies a window onto itself, within the window;
-- its GC is plain (``x11_gcs``);
+- its GC copies plainly within the window (``x11_gcs``: GXcopy, all planes, no clip or
+  one a probe showed covers the window): seen created and changed in the stream, or
+  probed (a GC older than the stream, wanted in ``wanted_gcs``, proven with
+  ``gc_probing`` at the prover's CopyGC in the stream);
 - the window is proven wholly visible at a known place on the screen (``prove``): then
   every source pixel is the screen's, and the destination shows the copy unclipped.
 

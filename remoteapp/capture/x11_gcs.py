@@ -6,8 +6,8 @@ change since seen.  What matters to a copy is its function, plane mask, clip and
 mode; a GC is *plain* when they are GXcopy, all planes, no clip and ClipByChildren (the
 defaults).  Anything not known for certain is unknown (None), and an unknown GC is never
 plain: a GC created before the stream began, a clip set by XFIXES' SetGCClipRegion, a GC
-freed or its client gone.  (Finding out an older GC's state by drawing with a copy of it
-is a later piece: docs/capture.md.)
+freed or its client gone.  An older GC is known once a probe has drawn with a copy of it
+(``probed``, from ``copy_prover.WindowProver.probe_gc``).
 
 Refused requests are not seen: the stream records no errors (with an error set the server
 records every event it delivers whose second byte is in the set, and ignores the
