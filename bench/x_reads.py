@@ -51,13 +51,12 @@ class Reads:
 
 def image_size(request: Request) -> tuple[int, int] | None:
     """(width, height) of a recorded read (the only requests the context records); None
-    for one too short to hold them (the server refuses it).  A request of length 0 is a
-    BIG-REQUESTS one: its rectangle sits four bytes further."""
+    for one too short to hold them (the server refuses it).  (A BIG-REQUESTS one comes
+    without its extended length: its fields where they always are.)"""
     data = request.data
-    size_at = SIZE_AT + (4 if data[2:4] == b"\0\0" else 0)
-    if len(data) < size_at + 4:
+    if len(data) < SIZE_AT + 4:
         return None
-    width, height = struct.unpack_from(request.order + "HH", data, size_at)
+    width, height = struct.unpack_from(request.order + "HH", data, SIZE_AT)
     return width, height
 
 

@@ -35,7 +35,7 @@ import struct
 from typing import Final
 
 from remoteapp.capture.copy_model import CopyModel
-from remoteapp.capture.x11_gcs import COPY_GC, GCTable
+from remoteapp.capture.x11_gcs import COPY_GC, UNKNOWN_STATE, GCTable
 from remoteapp.capture.x11_record import (
     ClientDied,
     CopyArea,
@@ -152,10 +152,12 @@ class CopyFollower:
         ):
             self.untrusted += 1
             self.model.other()  # (its damage, if any, comes as any other)
-            unseen = self.gcs.state(c.gc) is None
-            if c.src == c.dst and window is None and (unseen or self.gcs.plain(c.gc)):
+            state = self.gcs.state(c.gc)
+            unknown = state is None or state == UNKNOWN_STATE  # (a probe may tell)
+            hopeful = unknown or (state is not None and state.copies_within(0, 0))
+            if c.src == c.dst and window is None and hopeful:
                 self.wanted.add(c.src)
-            elif window is not None and unseen:
+            elif window is not None and unknown:
                 self.wanted_gcs[c.gc] = c.src
             return
         self.trusted += 1

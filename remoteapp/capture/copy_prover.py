@@ -27,8 +27,10 @@ import numpy as np
 from remoteapp.codec.geometry import Rect
 from remoteapp.errors import CaptureError
 
-#: the least time between two probes of one window, or of one GC
+#: the least time between two probes of one window
 MIN_INTERVAL_S: Final = 0.25
+#: ... and of one GC (a "no" is asked again after it: the GC may have changed)
+GC_MIN_INTERVAL_S: Final = 2.0
 #: the largest window a GC is probed through (two scratch pixmaps its size, read back)
 MAX_GC_PROBE_PIXELS: Final = 4096 * 2160
 #: CopyGC's mask: function, plane mask, subwindow mode, clip origin, clip mask
@@ -120,7 +122,7 @@ class WindowProver:
         the source every time.  The verdict goes to ``announce_gc`` (False: not probed)."""
         now = self._clock()
         key = -gc - 1  # (the GCs' probe times beside the windows')
-        if now - self._last.get(key, -MIN_INTERVAL_S) < MIN_INTERVAL_S:
+        if now - self._last.get(key, -GC_MIN_INTERVAL_S) < GC_MIN_INTERVAL_S:
             return False
         self._last[key] = now
         from Xlib import X
@@ -128,6 +130,12 @@ class WindowProver:
 
         d, win = self._d, self._d.create_resource_object("window", window)
         theirs = d.create_resource_object("gc", gc)
+        try:  # (no grab for a window too large or too narrow to probe through)
+            g = win.get_geometry()
+        except XError:
+            return False
+        if g.width * g.height > MAX_GC_PROBE_PIXELS or g.width < 2:
+            return False
         made: list[Any] = []
         d.grab_server()
         try:

@@ -19,8 +19,8 @@ range) are either; every component CopyGC copies is either (it fails whole when 
 do not match); a SetClipRectangles clip is either.  CreateGC is whole or nothing: had it
 failed, the GC would not exist, and a copy through it would fail with no damage, which
 the copy model sees.  (A CreateGC of an id already in the table is either: the server
-refuses a live id.  One of a live older GC's id is not known to be live: a client that
-does that is not modelled.)
+refuses a live id.  A CreateGC of an id outside its client's range is refused too, and
+ignored.  A client re-creating its own live GC older than the stream is not modelled.)
 
 ``GCTable.feed`` takes every ``x11_record`` event in the stream's order.  Malformed
 requests never raise.
@@ -176,6 +176,8 @@ class GCTable:
         if r.major == FREE_GC:
             self._gcs.pop(gc, None)
         elif r.major == CREATE_GC:
+            if gc & self._client_bits != r.client:
+                return  # (an id outside the client's range: BadIDChoice; helper-68's review)
             new = _changed(GCState(), _values(data, 12, order), sure=True)
             self._gcs[gc] = new if old is None else _either(old, new, ALL_COMPONENTS)
         elif old is None:
@@ -192,7 +194,10 @@ class GCTable:
             self._gcs[gc] = _either(old, clip, CLIP_MASK | CLIP_X_ORIGIN | CLIP_Y_ORIGIN)
         elif len(data) >= 16:  # CopyGC: either, component by component
             source, mask = struct.unpack_from(order + "I4xI", data, 4)
-            new = _either(old, self._gcs.get(source, UNKNOWN_STATE), mask)
+            theirs = self._gcs.get(source, UNKNOWN_STATE)
+            if theirs.clip == CLIP_COVERS:  # (a probed clip is not known, only its cover)
+                theirs = replace(theirs, clip=None)
+            new = _either(old, theirs, mask)
             self._gcs[gc] = _uncovered(old, new, bool(mask & (CLIP_X_ORIGIN | CLIP_Y_ORIGIN)))
 
 

@@ -101,7 +101,9 @@ class ClientDied:
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """A client's request as it sent it, in its own byte order (``order``: ``<`` or ``>``).
+    """A client's request as it sent it, in its own byte order (``order``: ``<`` or ``>``),
+    but for a big request's extended length, taken out as the server does (so every field
+    is where the request's layout says; its length field then reads 0).
 
     ``sequence`` is its sequence number when the context records them, else -1."""
 
@@ -115,8 +117,9 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class CopyArea:
-    """A well-formed CopyArea: ``width`` x ``height`` from ``src`` at (src_x, src_y) to
-    ``dst`` at (dst_x, dst_y), through ``gc``.  Recorded before the server checks it."""
+    """A well-formed CopyArea (big or not): ``width`` x ``height`` from ``src`` at
+    (src_x, src_y) to ``dst`` at (dst_x, dst_y), through ``gc``.  Recorded before the
+    server checks it."""
 
     client: int
     sequence: int
@@ -247,7 +250,9 @@ def _requests(reply: _Reply) -> list[RecordEvent]:
         _need(at + size, end, "a request")
         request = bytes(data[at : at + size])
         at += size
-        if request[0] == COPY_AREA and size == _COPY_AREA_BYTES and not big:
+        if big:  # (as the server does: the header, then the body, every offset as usual)
+            request = request[:4] + request[8:]
+        if request[0] == COPY_AREA and len(request) == _COPY_AREA_BYTES:
             out.append(CopyArea(client, sequence, *copy_area.unpack_from(request)))
         else:
             out.append(Request(client, sequence, request[0], request[1], request, order))

@@ -30,6 +30,9 @@ def shm_get_image(width: int, height: int, order: str = "<", big: bool = False) 
 
 
 def recorded(request: bytes, order: str = "<") -> Request:
+    """The request as the stream hands it over (a big one without its extended length)."""
+    if request[2:4] == b"\0\0":
+        request = request[:4] + request[8:]
     return Request(0x600000, -1, request[0], request[1], request, order)
 
 

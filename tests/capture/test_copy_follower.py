@@ -15,7 +15,7 @@ import pytest
 from bench.copy_follow import FollowedScreen, image
 from remoteapp.capture.copy_follower import CopyFollower
 from remoteapp.capture.copy_model import CopyModel, Move, Paste
-from remoteapp.capture.x11_gcs import CREATE_GC, UNKNOWN_STATE, GCTable
+from remoteapp.capture.x11_gcs import CREATE_GC, UNKNOWN_STATE, GCState, GCTable
 from remoteapp.capture.x11_record import ClientDied, CopyArea, Delivered, Opcodes, Request
 from remoteapp.codec.geometry import Rect
 from tests.capture.damage_rig import FbdirXvfb, Painter
@@ -360,4 +360,114 @@ def test_an_older_gc_that_does_not_copy_plainly_is_never_trusted(
         assert screen.follower.gcs.state(term.gc.id) == UNKNOWN_STATE  # (probed: no)
     finally:
         screen.close()
+        term.close()
+
+
+class RawClient:
+    """A raw X client (this machine's byte order) that has BIG-REQUESTS enabled."""
+
+    def __init__(self, display: str) -> None:
+        import socket
+
+        number = display.split(":")[1].split(".", maxsplit=1)[0]
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(f"/tmp/.X11-unix/X{number}")
+        order = ord("l") if NATIVE == "<" else ord("B")
+        self.sock.sendall(struct.pack("=BxHHHH2x", order, 11, 0, 0, 0))
+        head = self._recv(8)
+        assert head[0] == 1, head
+        self._recv(struct.unpack_from("=H", head, 6)[0] * 4)
+        name = b"BIG-REQUESTS"
+        self.sock.sendall(struct.pack("=BxHH2x", 98, 5, len(name)) + name)  # QueryExtension
+        reply = self._recv(32)
+        assert reply[8] == 1, "no BIG-REQUESTS"
+        self.sock.sendall(struct.pack("=BBH", reply[9], 0, 1))  # BigReqEnable
+        self._recv(32)
+
+    def _recv(self, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            data += self.sock.recv(n - len(data))
+        return data
+
+    def big(self, major: int, body: bytes) -> None:
+        """A request in BIG-REQUESTS form: length 0, then its length as a CARD32."""
+        self.sock.sendall(struct.pack("=BBHI", major, 0, 0, 2 + len(body) // 4) + body)
+
+    def sync(self) -> None:
+        self.sock.sendall(struct.pack("=BxH", 43, 1))  # GetInputFocus
+        while self._recv(32)[0] != 1:
+            pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_a_gc_changed_by_a_big_request_is_seen_changed(
+    screen: FollowedScreen, truth: object, fbdir_xvfb: FbdirXvfb
+) -> None:
+    """(helper-68's review: the table read the extended length as the GC's id.)"""
+    term = Painter(fbdir_xvfb.display, x=40, y=30, w=300, h=200)
+    raw = RawClient(fbdir_xvfb.display)
+    try:
+        screen.grab()
+        scrolled(screen, truth, term, range(3))
+        for i in range(20):
+            term.fill(0, 10 * i, 300, 10, 0x010101 * (10 * i))
+        term.d.sync()
+        raw.big(56, struct.pack("=III", term.gc.id, 1, 6))  # ChangeGC: function GXxor
+        raw.sync()
+        screen.grab()
+        assert screen.follower.gcs.state(term.gc.id) == GCState(function=6)
+        term.win.copy_area(term.gc, term.win, 0, 13, 300, 187, 0, 0)
+        term.d.sync()
+        screen.grab()
+        assert np.array_equal(screen.frame, image(truth, Rect(0, 0, screen.w, screen.h)))
+    finally:
+        raw.close()
+        term.close()
+
+
+def test_a_clip_copied_between_probed_gcs_is_not_trusted(
+    fbdir_xvfb: FbdirXvfb, truth: object
+) -> None:
+    """Two GCs older than the capture, each probed through its own window: copying the
+    small window's clip into the big window's GC must not leave the big cover standing
+    (helper-68's review: 46,100 pixels wrong)."""
+    from Xlib import X
+
+    term = Painter(fbdir_xvfb.display, x=40, y=30, w=300, h=200)
+    d, scr = term.d, term.d.screen()
+    small = scr.root.create_window(
+        400, 300, 100, 100, 0, scr.root_depth, X.InputOutput, X.CopyFromParent,
+        background_pixel=0x808080, override_redirect=True,
+    )  # fmt: skip
+    small.map()
+    clipped = small.create_gc(graphics_exposures=False)
+    # (the 100x100 window, and a speck that makes the clip's extents the big window's)
+    clipped.set_clip_rectangles(0, 0, [(0, 0, 100, 100), (298, 198, 2, 2)], X.Unsorted)
+    d.sync()
+    ticks = iter(range(10**6))
+    screen = FollowedScreen(fbdir_xvfb.display, clock=lambda: float(next(ticks)))
+    try:
+        screen.grab()
+        for i in range(4):
+            term.scroll(b"line %d " % i * 8)
+            small.copy_area(clipped, small, 0, 5, 100, 95, 0, 0)
+            d.sync()
+            screen.grab()
+        assert screen.follower.gcs.copies_within(term.gc.id, 300, 200)
+        assert screen.follower.gcs.copies_within(clipped.id, 100, 100)
+        for i in range(20):
+            term.fill(0, 10 * i, 300, 10, 0x010101 * (10 * i))
+        term.gc.copy(clipped, 1 << 19)  # (CopyGC: the clip mask)
+        d.sync()
+        screen.grab()
+        term.win.copy_area(term.gc, term.win, 0, 13, 300, 187, 0, 0)
+        d.sync()
+        screen.grab()
+        assert np.array_equal(screen.frame, image(truth, Rect(0, 0, screen.w, screen.h)))
+    finally:
+        screen.close()
+        small.destroy()
         term.close()

@@ -28,7 +28,7 @@ from remoteapp.capture.x11_gcs import (
     GCTable,
 )
 from remoteapp.capture.x11_link import readable
-from remoteapp.capture.x11_record import ClientDied, RecordEvent, Request
+from remoteapp.capture.x11_record import ClientDied, RecordEvent, RecordReader, Request
 from remoteapp.capture.x11_record_setup import RecordStream
 from tests.capture.damage_rig import FbdirXvfb, Painter
 
@@ -277,3 +277,29 @@ def test_a_probed_gc_copies_plainly_within_what_its_probe_covered() -> None:
     assert t.copies_within(B + 9, 4000, 4000)
     t.probed(B + 9, None)
     assert not t.copies_within(B + 9, 1, 1)
+
+
+def test_a_clip_copied_from_a_probed_gc_is_not_known() -> None:
+    """(Both covers: the clip copied is the source's, covering only the source's; the
+    helper-68 review found the destination's cover kept.)"""
+    t = GCTable(MASK)
+    t.probed(B + 1, (100, 100))
+    t.probed(B + 2, (300, 200))
+    t.feed(copy_gc(B + 1, B + 2, CLIP_MASK, client=B))
+    assert not t.copies_within(B + 2, 300, 200) and not t.copies_within(B + 2, 10, 10)
+
+
+def test_a_create_of_an_id_outside_the_clients_range_is_ignored() -> None:
+    """(BadIDChoice: another client's live GC keeps what it was.)"""
+    t = table(create(B + 5, client=A))
+    assert t.state(B + 5) is None
+
+
+def test_a_big_change_is_read_as_any_other() -> None:
+    body = struct.pack("=IIII", A + 1, FUNCTION, GXXOR, 0)[:12]
+    big = struct.pack("=BBHI", CHANGE_GC, 0, 0, 2 + len(body) // 4) + body
+    head = struct.pack("=BBHIBBxxIII8x", 1, 1, 7, len(big) // 4, 0, 0, A, 0, 0)
+    request = RecordReader(head + big).next_event()
+    assert isinstance(request, Request)
+    t = table(create(A + 1), request)
+    assert t.state(A + 1) == GCState(function=GXXOR)
