@@ -123,9 +123,10 @@ class FollowedScreen:
         self._feed()
         if not self.reads:
             return
-        for window in sorted(self.follower.wanted):
+        windows, gcs = self.follower.take_wanted()
+        for window in windows:
             self.prover.probe(window)
-        for gc, window in sorted(self.follower.wanted_gcs.items()):
+        for gc, window in sorted(gcs.items()):
             self.prover.probe_gc(gc, window)
         boxes = list(self.model.unknown.rects)
         for box in boxes:

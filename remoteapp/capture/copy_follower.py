@@ -102,6 +102,17 @@ class CopyFollower:
     def proven(self, window: int) -> Rect | None:
         return self._proofs.get(window)
 
+    def take_wanted(self) -> tuple[list[int], dict[int, int]]:
+        """The windows and GCs to probe now, handed over and forgotten (the next copy that
+        wants one asks again), with any probe announced before and never seen in the
+        stream: so every book here stays as small as one grab's copies."""
+        windows, gcs = sorted(self.wanted), dict(self.wanted_gcs)
+        self.wanted.clear()
+        self.wanted_gcs.clear()
+        self._probes.clear()
+        self._gc_probes.clear()
+        return windows, gcs
+
     def gc_probing(self, gc: int, into: int, covers: tuple[int, int] | None) -> None:
         """The prover's CopyGC of ``gc`` into its ``into`` is a GC probe: from its place
         in the stream, ``gc`` copies plainly within ``covers`` (None: it does not)."""

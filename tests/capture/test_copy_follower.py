@@ -136,6 +136,14 @@ def test_a_gc_probe_takes_effect_at_the_provers_copy_gc(follower: CopyFollower) 
     assert prover.trusted == 1
 
 
+def test_what_is_wanted_is_handed_over_once(follower: CopyFollower) -> None:
+    follower.feed(CopyArea(A, 2, A + 7, A + 7, GC, 0, 4, 0, 0, 20, 26))  # (unproven)
+    follower.feed(CopyArea(A, 3, WIN, WIN, 0x00800005, 0, 4, 0, 0, 20, 26))  # (older GC)
+    follower.probing(A + 8, Rect(0, 0, 5, 5))  # (announced, never seen)
+    assert follower.take_wanted() == ([A + 7], {0x00800005: WIN})
+    assert follower.take_wanted() == ([], {}) and not follower.wanted
+
+
 def test_another_damage_objects_report_is_not_damage(follower: CopyFollower) -> None:
     follower.feed(notify(Rect(0, 0, 5, 5), damage=DAMAGE + 1))
     assert not follower.model.unknown
