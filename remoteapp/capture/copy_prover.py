@@ -31,6 +31,8 @@ from remoteapp.errors import CaptureError
 MIN_INTERVAL_S: Final = 0.25
 #: ... and of one GC (a "no" is asked again after it: the GC may have changed)
 GC_MIN_INTERVAL_S: Final = 2.0
+#: the most probe times kept before the stale ones are forgotten
+MAX_KEPT: Final = 256
 #: the largest window a GC is probed through (two scratch pixmaps its size, read back)
 MAX_GC_PROBE_PIXELS: Final = 4096 * 2160
 #: CopyGC's mask: function, plane mask, subwindow mode, clip origin, clip mask
@@ -74,10 +76,8 @@ class WindowProver:
     def probe(self, window: int) -> bool:
         """Probe ``window`` (False: too soon after its last probe, or it cannot be: gone,
         not viewable, redirected).  The proof, if any, comes through the stream."""
-        now = self._clock()
-        if now - self._last.get(window, -MIN_INTERVAL_S) < MIN_INTERVAL_S:
+        if not self._due(window, MIN_INTERVAL_S):
             return False
-        self._last[window] = now
         from Xlib import X
         from Xlib.error import XError
 
@@ -118,13 +118,10 @@ class WindowProver:
         between two scratch pixmaps of the window's size and depth.  First onto the
         complement of the source: every pixel must come out as the source's (the clip,
         if any, covers the window; each plane saw 0 onto 1 and 1 onto 0); then onto the
-        source itself at two pixels (0 onto 0, 1 onto 1).  Only GXcopy on all planes gives
+        source itself (0 onto 0, 1 onto 1).  Only GXcopy on all planes gives
         the source every time.  The verdict goes to ``announce_gc`` (False: not probed)."""
-        now = self._clock()
-        key = -gc - 1  # (the GCs' probe times beside the windows')
-        if now - self._last.get(key, -GC_MIN_INTERVAL_S) < GC_MIN_INTERVAL_S:
+        if not self._due(-gc - 1, GC_MIN_INTERVAL_S):  # (the GCs' times beside the windows')
             return False
-        self._last[key] = now
         from Xlib import X
         from Xlib.error import XError
 
@@ -172,6 +169,17 @@ class WindowProver:
             d.ungrab_server()
             with contextlib.suppress(XError):
                 d.sync()
+
+    def _due(self, key: int, interval: float) -> bool:
+        """Whether ``key`` may be probed now (and it is marked so); the book forgets what
+        is past every interval once it holds ``MAX_KEPT`` (windows and GCs come and go)."""
+        now = self._clock()
+        if now - self._last.get(key, -interval) < interval:
+            return False
+        if len(self._last) >= MAX_KEPT:
+            self._last = {k: t for k, t in self._last.items() if now - t < GC_MIN_INTERVAL_S}
+        self._last[key] = now
+        return True
 
     def close(self) -> None:
         self._d.close()
