@@ -40,6 +40,7 @@ least a process spends per update with the customer's steps, in Python and in C.
     python -m bench.capture_cpu --seconds 20 --repeats 2 --vnc
     python -m bench.capture_cpu --workloads typing --vnc --floor
     python -m bench.capture_cpu --workloads scroll --vnc --reads
+    python -m bench.capture_cpu --workloads scroll --copy --reads   # + the copy capture
 """
 
 from __future__ import annotations
@@ -243,7 +244,7 @@ def run(
         window = functools.partial(Window, reads=reads)
         env = {**os.environ, "DISPLAY": display, "PYTHONPATH": str(ROOT)}
         env.pop("WAYLAND_DISPLAY", None)
-        modes = MODES + tuple(servers)
+        modes = MODES + ("copy",) * args.copy + tuple(servers)
         # the VNC viewer's screen (started after Xvfb's pid was found: both are Xvfb)
         viewer_display = stack.enter_context(displays.xvfb(width, height)) if servers else ""
         for name in args.workloads.split(","):
@@ -291,7 +292,7 @@ def run(
                 stop(proc)
     return {"screen": args.screen, "wallpaper": args.wallpaper, "seconds": args.seconds,
             "repeats": args.repeats, "vnc": servers, "floor": list(floors),
-            "reads": bool(args.reads), "python": interpreter(),
+            "reads": bool(args.reads), "python": interpreter(), "copy": bool(args.copy),
             "workloads": results}  # fmt: skip
 
 
@@ -320,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--floor", action="store_true",
                         help="also run the per-update floors, Python and C "
                         "(bench.capture_floor)")  # fmt: skip
+    parser.add_argument("--copy", action="store_true",
+                        help="also the copy-following capture (--capture copy)")  # fmt: skip
     parser.add_argument("--reads", action="store_true",
                         help="also count the image reads Xvfb ran in each window, and the "
                         "pixels they asked for (RECORD, bench.x_reads)")  # fmt: skip

@@ -39,9 +39,12 @@ def summary(r: dict[str, Any]) -> dict[str, dict[str, float]]:
             names = {k for w in per_mode[mode] for k in w if k.startswith("thread ")}
             for key in names:
                 row[f"{mode} {key}"] = mean(mode, key)
-        for server in [*r.get("vnc", []), *r.get("floor", [])]:
+        for server in [*r.get("vnc", []), *r.get("floor", []), *_copy(r)]:
             if server not in per_mode:  # (a floor runs on typing and idle only)
                 continue
+            if server == "copy":
+                row["copy_fps"] = mean(server, "fps")
+                row["copy_exact"] = min(w["exact"] for w in per_mode[server])
             row[f"{server}_customer"] = mean(server, "customer_cpu_pct")
             row[f"{server}_customer_sched"] = mean(server, "customer_sched_pct")
             row[f"{server}_xvfb_extra"] = mean(server, "xvfb_cpu_pct") - xvfb_alone
@@ -50,6 +53,27 @@ def summary(r: dict[str, Any]) -> dict[str, dict[str, float]]:
         row |= _reads("none", mean)
         out[name] = row
     return out
+
+
+def _copy(r: dict[str, Any]) -> list[str]:
+    return ["copy"] if r.get("copy") else []
+
+
+def copy_lines(summary: dict[str, dict[str, float]]) -> list[str]:
+    """The copy-following capture (``--copy``) beside the damage capture, same run."""
+    lines = ["copy capture (--capture copy) | damage: customer CPU %, Xvfb extra CPU %, "
+             "Mbit/s, fps, exact:"]  # fmt: skip
+    for workload, row in summary.items():
+        if "copy_customer" not in row:
+            continue
+        lines.append(
+            f"  {workload}: customer {row['copy_customer']:.2f} | {row['damage_customer']:.2f}"
+            f"; Xvfb extra {row['copy_xvfb_extra']:.2f} | {row['damage_xvfb_extra']:.2f}"
+            f"; {row['copy_mbit_s']:.3f} | {row['damage_mbit_s']:.3f} Mbit/s"
+            f"; {row['copy_fps']:.1f} | {row['damage_fps']:.1f} fps"
+            f"; exact {'yes' if row['copy_exact'] else 'NO'}"
+        )
+    return lines
 
 
 def _reads(mode: str, mean: Callable[[str, str], float]) -> dict[str, float]:
@@ -122,8 +146,10 @@ def table(r: dict[str, Any]) -> str:
         lines += [*goal_lines(s, r["vnc"]), ""]
     if r.get("floor"):
         lines += [*floor_lines(s, r["floor"]), ""]
+    if r.get("copy"):
+        lines += [*copy_lines(s), ""]
     if r.get("reads"):
-        modes = ["poll", "damage", *r.get("vnc", []), *r.get("floor", [])]
+        modes = ["poll", "damage", *_copy(r), *r.get("vnc", []), *r.get("floor", [])]
         lines += [*read_lines(s, modes), ""]
     for name, row in s.items():
         if name in TARGETS:

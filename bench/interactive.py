@@ -206,8 +206,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--client-fps", type=float, default=60.0, help="scroll paint rate")
     parser.add_argument("--wait", type=float, default=3.0, help="per-sample timeout, s")
     parser.add_argument("--transport", choices=("relay", "direct"), default="relay")
-    parser.add_argument("--capture", choices=("damage", "poll"), default="damage",
-                        help="customer capture: X11 damage-driven or polling")  # fmt: skip
+    parser.add_argument("--capture", choices=("damage", "poll", "copy"), default="damage",
+                        help="customer capture: X11 damage, polling or copies")  # fmt: skip
     parser.add_argument("--timeout", type=int, default=400, help="bound on the whole run, s")
     parser.add_argument("--role", choices=("bench", "client", "customer"), default="bench",
                         help=argparse.SUPPRESS)  # fmt: skip

@@ -266,7 +266,7 @@ def customer_main(fps: float, capture: str = "damage") -> int:
         "bench customer",
         secure=secure,
         fps=fps,
-        capture="poll" if capture == "poll" else "damage",
+        capture="poll" if capture == "poll" else "copy" if capture == "copy" else "damage",
         on_agent=lambda agent: print(f"share event=agent agent={agent!r}", flush=True),
         on_end=on_end,
     )

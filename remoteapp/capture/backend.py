@@ -6,12 +6,15 @@ its ``wait`` returns when something changed, so the capture loop sleeps until th
 
     open_capture("damage")   X11 with DAMAGE: DamageGrabber over XDamageSource
     open_capture("poll")     ScreenGrabber: grab and diff the whole monitor each time
+    open_capture("copy")     X11 with RECORD too: CopyGrabber (``copy_grabber``) follows
+                             the copies and reads only what they do not explain
 
 ``damage`` falls back to ``poll`` (with a log line) where there is no damage source: not
-X11, no DAMAGE/XFixes extension.  Windows (DXGI Desktop Duplication) and macOS
-(ScreenCaptureKit) sources are designed in docs/capture.md and plug in as a
-``DamageSource`` the same way; what they report is decoded by ``dxgi_metadata`` and
-``sck_metadata``, written and tested already.
+X11, no DAMAGE/XFixes extension; ``copy`` falls back to ``damage`` where it cannot follow
+(no RECORD, no connection of its own, a monitor that is not the whole root window).
+Windows (DXGI Desktop Duplication) and macOS (ScreenCaptureKit) sources are designed
+in docs/capture.md and plug in as a ``DamageSource`` the same way; what they report is
+decoded by ``dxgi_metadata`` and ``sck_metadata``, written and tested already.
 """
 
 from __future__ import annotations
@@ -33,12 +36,13 @@ from remoteapp.codec.pixels import Pixels
 from remoteapp.errors import CaptureError
 
 if TYPE_CHECKING:
+    from remoteapp.capture.copy_grabber import CopyGrabber
     from remoteapp.capture.key_grabs import KeyGrabs
     from remoteapp.capture.x11_link import BoxRead
 
 log = logging.getLogger("remoteapp.capture")
 
-CaptureMode = Literal["damage", "poll"]
+CaptureMode = Literal["damage", "poll", "copy"]
 
 
 class CaptureBackend(Protocol):
@@ -320,16 +324,40 @@ def open_capture(
     env: Mapping[str, str] | None = None,
     *,
     hand_over: bool = False,
-) -> ScreenGrabber | DamageGrabber:
-    """The backend for ``mode`` on this display; ``damage`` falls back to ``poll``.
-    ``hand_over``: the caller adopts each frame (``CaptureBackend.hands_over``)."""
+) -> ScreenGrabber | DamageGrabber | CopyGrabber:
+    """The backend for ``mode`` on this display; ``damage`` falls back to ``poll``,
+    ``copy`` to ``damage``.  ``hand_over``: the caller adopts each frame
+    (``CaptureBackend.hands_over``; the copy grabber always hands over)."""
     screen = ScreenGrabber(display=display, env=env)
     if mode == "poll" or not sys.platform.startswith("linux"):
         return screen
     from remoteapp.capture.x11_damage import XDamageSource
 
+    if mode == "copy":
+        copy = _copy_grabber(screen, display)
+        if copy is not None:
+            return copy
     try:
         return DamageGrabber(screen, lambda: XDamageSource(display), hand_over=hand_over)
     except CaptureError as exc:
         log.info("capture event=polling reason=%r", str(exc))
         return screen
+
+
+def _copy_grabber(screen: ScreenGrabber, display: str | None) -> CopyGrabber | None:
+    """The copy-following grabber, or None (logged) where it cannot follow."""
+    from remoteapp.capture.copy_capture import CopyCapture
+    from remoteapp.capture.copy_grabber import CopyGrabber
+    from remoteapp.capture.x11_damage import XDamageSource
+
+    try:
+        monitors = screen.monitors()
+        shapes = {(m.left, m.top, m.width, m.height) for m in monitors}
+        if len(shapes) != 1 or monitors[0].left or monitors[0].top:
+            raise CaptureError("more than one monitor (the copy model is the root's)")
+        return CopyGrabber(
+            screen, lambda: XDamageSource(display), lambda reader: CopyCapture(display, reader)
+        )
+    except CaptureError as exc:
+        log.info("capture event=copy-off reason=%r", str(exc))
+        return None

@@ -69,10 +69,18 @@ class Region:
         return bool(self.rects)
 
     def add(self, rect: Rect) -> None:
-        if rect.is_empty():
+        x0, y0, w, h = rect
+        if w <= 0 or h <= 0:
             return
+        x1, y1 = x0 + w, y0 + h
         pieces = [rect]
-        for have in self.rects:
+        for have in self.rects:  # (a glyph's damage, thousands a second: plain compares)
+            hx0, hy0, hw, hh = have
+            hx1, hy1 = hx0 + hw, hy0 + hh
+            if hx0 >= x1 or hx1 <= x0 or hy0 >= y1 or hy1 <= y0:
+                continue  # (apart: most of them)
+            if hx0 <= x0 and hy0 <= y0 and hx1 >= x1 and hy1 >= y1:
+                return  # (inside one: nothing new)
             pieces = [part for piece in pieces for part in piece.minus(have)]
             if not pieces:
                 return
@@ -82,11 +90,25 @@ class Region:
             self.rects = [] if box is None else [box]
 
     def remove(self, rect: Rect) -> None:
-        self.rects = [part for have in self.rects for part in have.minus(rect)]
+        x0, y0, w, h = rect
+        x1, y1 = x0 + w, y0 + h
+        kept: list[Rect] = []
+        for have in self.rects:
+            hx, hy, hw, hh = have
+            if hx >= x1 or hx + hw <= x0 or hy >= y1 or hy + hh <= y0:
+                kept.append(have)  # (apart: as it is)
+            else:
+                kept += have.minus(rect)
+        self.rects = kept
 
     def overlapping(self, rect: Rect) -> list[Rect]:
-        parts = (have.intersect(rect) for have in self.rects)
-        return [part for part in parts if not part.is_empty()]
+        x0, y0, w, h = rect
+        x1, y1 = x0 + w, y0 + h
+        return [
+            have.intersect(rect)
+            for have in self.rects
+            if have.x < x1 and have.x + have.w > x0 and have.y < y1 and have.y + have.h > y0
+        ]
 
     def move(self, src: Rect, dx: int, dy: int) -> None:
         """As a copy of ``src`` by (dx, dy) does to the pixels it marks."""

@@ -127,6 +127,12 @@ class XLink:
     def has_shm(self) -> bool:
         return self._shm_major is not None
 
+    @property
+    def client(self) -> int:
+        """The connection's resource-id base: its requests' client in a RECORD stream
+        (the copy capture knows its own reads by it)."""
+        return int(self._d.display.info.resource_id_base)
+
     def round_trip(self, request: bytes) -> bytes:
         """Send ``request`` (which ends with the one request that has a reply) and return
         that reply, within REPLY_BOUND_S.  Events are skipped: the server sends some to

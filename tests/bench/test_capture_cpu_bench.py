@@ -106,3 +106,18 @@ def test_the_table_names_the_interpreter_the_customer_ran_on() -> None:
     text = capture_report.table(r)
     assert f"; Python {sys.version.split()[0]} (" in text
     assert "; Python" not in capture_report.table(result(0.6, 1.6))  # (older results)
+
+
+def test_the_copy_capture_is_reported_beside_the_damage_capture() -> None:
+    """``--copy``: the copy-following capture's line, same run, beside damage's."""
+    r = result(0.6, 1.6)
+    r["copy"] = True
+    ours = {"fps": 8.0, "mbit_s": 0.008, "exact": 1.0}
+    r["workloads"]["typing"]["copy"] = [window(0.9, 1.3, **ours)] * 2  # type: ignore[index]
+    text = capture_report.table(r)
+    line = next(x for x in text.splitlines() if x.startswith("  typing: customer"))
+    assert line == (
+        "  typing: customer 0.90 | 0.60; Xvfb extra 0.20 | 0.50; 0.008 | 0.007 Mbit/s"
+        "; 8.0 | 8.0 fps; exact yes"
+    )
+    assert "copy capture" not in capture_report.table(result(0.6, 1.6))

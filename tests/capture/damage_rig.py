@@ -15,6 +15,7 @@ import numpy as np
 
 from remoteapp.capture import DamageGrabber, ScreenGrabber
 from remoteapp.capture.backend import DamageSource
+from remoteapp.capture.copy_grabber import CopyGrabber
 from remoteapp.capture.grabber import Monitor
 from remoteapp.capture.x11_damage import XDamageSource
 from remoteapp.codec import ScreenDecoder, ScreenEncoder
@@ -22,6 +23,7 @@ from remoteapp.codec.geometry import Rect
 from remoteapp.codec.pixels import Pixels
 
 W, H = 640, 480
+Grabber = DamageGrabber | CopyGrabber  #: the backends with damage hints
 
 
 class FbdirXvfb:
@@ -97,7 +99,7 @@ class Pipe:
     the kept frames' turn), and with one that hands its frames over the encoder adopts
     each, as the customer's capture loop does."""
 
-    def __init__(self, grabber: DamageGrabber | None = None) -> None:
+    def __init__(self, grabber: Grabber | None = None) -> None:
         self.enc, self.dec = ScreenEncoder(), ScreenDecoder()
         self._grabber = grabber
 
@@ -111,7 +113,7 @@ class Pipe:
 
 
 def until_exact(
-    grabber: DamageGrabber, pipe: Pipe, truth: Callable[[], Pixels], timeout: float = 10.0
+    grabber: Grabber, pipe: Pipe, truth: Callable[[], Pixels], timeout: float = 10.0
 ) -> list[tuple[Rect, ...] | None]:
     """Once the damage reported so far is gathered (``sync``), one grab, as the capture
     loop makes it after a wake, must decode to exactly what a full grab shows; returns
@@ -129,7 +131,7 @@ def until_exact(
 
 @contextlib.contextmanager
 def followed(
-    grabber: DamageGrabber, display: str
+    grabber: Grabber, display: str
 ) -> Iterator[tuple[Monitor, Pipe, Callable[[], Pixels]]]:
     """``grabber`` followed through a pipe, exact once (``until_exact``): the monitor,
     the pipe, and the truth (a full grab of the screen by a polling grabber)."""
@@ -137,9 +139,7 @@ def followed(
         yield follow(grabber, poll)
 
 
-def follow(
-    grabber: DamageGrabber, poll: ScreenGrabber
-) -> tuple[Monitor, Pipe, Callable[[], Pixels]]:
+def follow(grabber: Grabber, poll: ScreenGrabber) -> tuple[Monitor, Pipe, Callable[[], Pixels]]:
     """``followed`` with the caller's polling grabber ``poll``."""
     mon = poll.monitors()[1]
     pipe = Pipe(grabber)
@@ -164,9 +164,7 @@ def two_frames(
     )
 
 
-def found_by_the_check(
-    grabber: DamageGrabber, damage: tuple[Rect, ...] | None, x: int, y: int
-) -> bool:
+def found_by_the_check(grabber: Grabber, damage: tuple[Rect, ...] | None, x: int, y: int) -> bool:
     """Whether a safety check's ``damage`` reports pixel (x, y), changed behind the X
     server's back: with one kept frame the check does not compare (None: diff it all),
     with two it reports the boxes where the screen differs from the reference."""
@@ -175,7 +173,7 @@ def found_by_the_check(
     return damage is not None and any(b.x <= x < b.right and b.y <= y < b.bottom for b in damage)
 
 
-def wait_pending(grabber: DamageGrabber, timeout: float) -> bool:
+def wait_pending(grabber: Grabber, timeout: float) -> bool:
     """Sleep as the capture loop does (``wait``) until the grabber has something pending;
     False after ``timeout``."""
     deadline = time.monotonic() + timeout

@@ -1,0 +1,211 @@
+"""The copy model run live for a capture: the RECORD stream, a raw DAMAGE object, the
+prover, the follower and the model, one grab at a time (the copy model's sixth piece).
+
+Why: a scrolling terminal copies its text and draws a line; following the copies, a
+grab reads only the line (docs/capture.md, "The copy model").  A grab asks ``plan()``
+what to read (the model's unknown rectangles), reads them itself on the connection
+whose client it named (``reader``: the capture's own reads are the model's reads), and
+``settle()`` waits, with a bound, until the stream shows those reads: every request the
+server ran before them is then in the stream, and the model's ops up to here bring the
+previous frame to the screen as of the reads (``copy_pieces``).
+
+Every read placed in a frame must be one the stream shows, awaited before the ops are
+applied: a read the stream cannot place (another connection's) or one that arrives late
+would let a copy that happened before it be applied after it.
+
+Errors::
+
+    CaptureError
+     +-- no RECORD, DAMAGE or a connection at start (the caller captures without it)
+     +-- XWireError (x11_wire: the stream or the damage connection broke later)
+
+After an ``XWireError`` or a ``settle`` that timed out, the capture is over
+(``following`` False): the caller closes it and reads what the damage says.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import socket
+import time
+from collections.abc import Callable
+from typing import Any, Final
+
+from remoteapp.capture.copy_follower import CopyFollower
+from remoteapp.capture.copy_model import CopyModel, Move, Paste
+from remoteapp.capture.copy_prover import WindowProver
+from remoteapp.capture.x11_gcs import GCTable
+from remoteapp.capture.x11_link import readable
+from remoteapp.capture.x11_record_setup import RecordStream, opcodes
+from remoteapp.capture.x11_wire import XWireError
+from remoteapp.codec.geometry import Rect
+from remoteapp.errors import CaptureError
+
+#: what one recv of the damage connection takes (its events are only drained)
+DRAIN_BYTES: Final = 1 << 16
+#: the most stream reads one catch-up makes (64 KB each) before the grab goes on
+MAX_READS_PER_CATCH_UP: Final = 64
+
+
+class RawDamage:
+    """A raw DAMAGE object on the root, on a connection of its own whose events are only
+    drained: the stream records them as delivered, in place (the model's damage)."""
+
+    def __init__(self, display: str | None) -> None:
+        try:
+            from Xlib import display as xdisplay
+            from Xlib.error import DisplayError, XError
+            from Xlib.ext import damage
+        except ImportError as exc:  # pragma: no cover - python-xlib is a dependency
+            raise CaptureError(f"python-xlib is missing: {exc}") from exc
+        try:
+            self._d: Any = xdisplay.Display(display)
+        except (DisplayError, OSError) as exc:
+            raise CaptureError(f"cannot open the display for damage: {exc}") from exc
+        try:
+            if not self._d.has_extension("DAMAGE"):
+                raise CaptureError("the X server has no DAMAGE extension")
+            self._d.damage_query_version()
+            root = self._d.screen().root
+            self.id = int(root.damage_create(damage.DamageReportRawRectangles))
+            self._d.sync()
+        except (XError, OSError, CaptureError) as exc:
+            self.close()
+            raise CaptureError(f"cannot create the raw damage object: {exc}") from exc
+        self._sock: socket.socket = self._d.display.socket
+        self._sock.setblocking(False)  # (python-xlib never reads it again: bytes only)
+
+    def drain(self) -> None:
+        """Throw away what the connection holds (its events: the stream has them)."""
+        while True:
+            try:
+                data = self._sock.recv(DRAIN_BYTES)
+            except OSError as exc:
+                if exc.errno in (errno.EAGAIN, errno.EWOULDBLOCK):
+                    return
+                raise XWireError(f"the damage connection failed: {exc}") from exc
+            if not data:
+                raise XWireError("the X server closed the damage connection")
+            if len(data) < DRAIN_BYTES:
+                return
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # (python-xlib's close reads what is pending)
+            self._d.close()
+        with contextlib.suppress(Exception):
+            self._d.display.socket.close()
+
+
+class CopyCapture:
+    """The model of the whole root window against one capture's frame (module docstring).
+
+    ``reader``: the client (resource-id base) of the connection the capture reads the
+    root with.  One thread (the capture's) calls everything."""
+
+    def __init__(
+        self, display: str | None, reader: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._stream = RecordStream(display)
+        self._raw: RawDamage | None = None
+        self._prover: WindowProver | None = None
+        try:
+            control = self._stream.control
+            root = control.screen().root
+            geometry = root.get_geometry()
+            self.width, self.height = int(geometry.width), int(geometry.height)
+            self._raw = RawDamage(display)
+            self._prover = WindowProver(
+                display, self._probing, clock=clock, announce_gc=self._gc_probing
+            )
+            ops = opcodes(control)
+            mask = int(control.display.info.resource_id_mask)
+        except Exception as exc:
+            self.close()
+            if isinstance(exc, CaptureError):
+                raise
+            raise CaptureError(f"cannot follow the copies: {exc}") from exc
+        self.model = CopyModel(self.width, self.height)
+        self.follower = CopyFollower(
+            self.model, GCTable(mask, ops.fixes), damage=self._raw.id, reader=reader,
+            root=int(root.id), opcodes=ops, prover=self._prover.client,
+        )  # fmt: skip
+        self._ops: list[Move | Paste] = []
+        self._pasted = 0  #: pixels pasted among ``_ops`` (the grab's reads, as seen)
+        self.following = True
+
+    @property
+    def screen(self) -> Rect:
+        return Rect(0, 0, self.width, self.height)
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def _probing(self, window: int, rect: Rect) -> None:
+        self.follower.probing(window, rect)
+
+    def _gc_probing(self, gc: int, into: int, covers: tuple[int, int] | None) -> None:
+        self.follower.gc_probing(gc, into, covers)
+
+    def catch_up(self) -> None:
+        """Feed what the stream holds now to the model; drain the damage connection.
+        XWireError if either broke (``following`` is then False)."""
+        try:
+            for _ in range(MAX_READS_PER_CATCH_UP):
+                events = self._stream.read()
+                if not events:
+                    break
+                for event in events:
+                    self.follower.feed(event)
+            ops = self.model.ops()
+            self._pasted += sum(op.box.area for op in ops if isinstance(op, Paste))
+            self._ops += ops
+            if self._raw is not None:
+                self._raw.drain()
+        except Exception as exc:
+            self.following = False
+            if isinstance(exc, XWireError):
+                raise
+            raise XWireError(f"the record stream failed: {exc}") from exc
+
+    def plan(self) -> list[Rect]:
+        """What the next grab must read: the stream caught up with, the windows and GCs
+        the follower wants probed probed (their proofs come through the stream), then
+        the model's unknown rectangles (disjoint)."""
+        self.catch_up()
+        windows, gcs = self.follower.take_wanted()
+        if self._prover is not None:
+            for window in windows:
+                self._prover.probe(window)
+            for gc, window in sorted(gcs.items()):
+                self._prover.probe_gc(gc, window)
+        return list(self.model.unknown.rects)
+
+    def settle(self, reads: list[Rect], deadline: float) -> list[Move | Paste] | None:
+        """The ops since the last settle, once the stream shows the grab's ``reads``
+        (the boxes ``plan`` gave, read since on ``reader``'s connection); None if they
+        did not show by ``deadline`` (time.monotonic()): following is then over."""
+        want = sum(box.area for box in reads)
+        while self._pasted < want:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.following = False
+                return None
+            readable([self._stream.fileno()], left)
+            self.catch_up()
+        ops, self._ops, self._pasted = self._ops, [], 0
+        self.model.update()  # (the viewer's share: not used here, and not to pile up)
+        return ops
+
+    def forget(self) -> None:
+        """The frame is lost (a grab dropped, a read failed): everything unknown."""
+        self.model.unknown.add(self.screen)
+
+    def close(self) -> None:
+        self.following = False
+        self._stream.close()
+        for part in (self._raw, self._prover):
+            if part is not None:
+                with contextlib.suppress(Exception):
+                    part.close()
+        self._raw = self._prover = None

@@ -1,0 +1,139 @@
+"""The copy-following capture on a real Xvfb: frames exact after every step (drawn, copied,
+scrolled, dragged), a terminal's scroll read a line at a time, a change the X server
+never reported caught by the safety check, and reads the stream never shows ending the
+following for plain whole reads (bounded)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pytest
+
+from remoteapp.capture import DamageGrabber, ScreenGrabber, open_capture
+from remoteapp.capture.copy_capture import CopyCapture
+from remoteapp.capture.copy_grabber import CopyGrabber
+from remoteapp.capture.x11_damage import XDamageSource
+from tests import displays
+from tests.capture.damage_rig import (
+    Clock,
+    FbdirXvfb,
+    Painter,
+    follow,
+    until_exact,
+)
+
+pytestmark = pytest.mark.display
+NOBODY = 0x1FE00000  #: a client that is no connection's (its reads never come)
+
+
+def copy_grabber(
+    display: str, clock: Clock, reader: Callable[[int], int] = lambda client: client,
+    settle_s: float = 5.0,
+) -> CopyGrabber:  # fmt: skip
+    """A copy grabber on ``display``; ``reader`` maps the client it reads with to the one
+    the model is told (a wrong one: reads the stream never places)."""
+    ticks = iter(range(10**6))  # (the prover's clock: a probe whenever one is wanted)
+    return CopyGrabber(
+        ScreenGrabber(display=display),
+        lambda: XDamageSource(display),
+        lambda client: CopyCapture(display, reader(client), clock=lambda: float(next(ticks))),
+        clock=clock,
+        settle_s=settle_s,
+    )
+
+
+@pytest.fixture
+def grabber(fbdir_xvfb: FbdirXvfb) -> Iterator[tuple[CopyGrabber, Clock]]:
+    clock = Clock()
+    g = copy_grabber(fbdir_xvfb.display, clock)
+    try:
+        yield g, clock
+    finally:
+        g.close()
+
+
+def test_every_step_is_exact_and_none_reads_the_whole_screen(
+    fbdir_xvfb: FbdirXvfb, painter: Painter, grabber: tuple[CopyGrabber, Clock]
+) -> None:
+    g, _ = grabber
+    with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+        _, pipe, truth = follow(g, poll)
+        assert g.full_grabs == 1 and g.following
+        steps: list[Callable[[], None]] = [
+            lambda: painter.fill(10, 10, 5, 7, 0xFF0000),
+            lambda: painter.win.poly_text(painter.text_gc, 20, 60, [b"typing a line"]),
+            lambda: painter.win.copy_area(painter.gc, painter.win, 0, 8, 300, 192, 0, 0),
+            lambda: painter.fill(0, 192, 300, 8, 0x3366CC),
+            lambda: painter.win.configure(x=75, y=44),  # drag: exposes the root
+            lambda: painter.win.configure(x=300, y=250),
+            painter.win.unmap,
+            painter.win.map,
+        ]
+        for step in steps:
+            step()
+            painter.d.sync()
+            seen = until_exact(g, pipe, truth)
+            assert all(damage is not None for damage in seen)  # hints, not whole reads
+        assert g.full_grabs == 1 and g.following
+
+
+def test_a_terminals_scroll_reads_its_new_line_not_its_window(
+    fbdir_xvfb: FbdirXvfb, grabber: tuple[CopyGrabber, Clock]
+) -> None:
+    g, _ = grabber
+    term = Painter(fbdir_xvfb.display, x=40, y=30, w=300, h=200)
+    try:
+        with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+            _, pipe, truth = follow(g, poll)
+            for line in range(3):  # (the first copy asks for the window's probe)
+                term.scroll(f"line {line} ".encode() * 8)
+                until_exact(g, pipe, truth)
+            before = g.read_pixels
+            for line in range(3, 15):
+                term.scroll(f"line {line} ".encode() * 8)
+                until_exact(g, pipe, truth)
+            assert g.following and g.full_grabs == 1
+            # (each scroll reads its new line and the text drawn above it, not the window)
+            assert g.read_pixels - before <= 12 * 300 * 26
+    finally:
+        term.close()
+
+
+def test_a_change_the_x_server_never_reported_is_caught_by_the_check(
+    fbdir_xvfb: FbdirXvfb, painter: Painter, grabber: tuple[CopyGrabber, Clock]
+) -> None:
+    g, clock = grabber
+    with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+        _, pipe, truth = follow(g, poll)
+        fbdir_xvfb.poke(500, 400, b"\x11\x22\x33\x00")  # (no damage, no request)
+        until_exact(g, pipe, lambda: np.asarray(pipe.dec.framebuffer).copy())  # not seen
+        assert g.safety.misses == 0
+        clock.now = g.safety.due
+        until_exact(g, pipe, truth)  # the check reads it
+        assert g.safety.misses == 1 and g.full_grabs == 2 and g.following
+
+
+def test_reads_the_stream_never_shows_end_the_following_within_the_bound(
+    fbdir_xvfb: FbdirXvfb, painter: Painter
+) -> None:
+    g = copy_grabber(fbdir_xvfb.display, Clock(), reader=lambda _: NOBODY, settle_s=0.2)
+    try:
+        with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+            _, pipe, truth = follow(g, poll)  # (the first grab: not placed, read whole)
+            assert not g.following
+            painter.fill(10, 10, 5, 7, 0x00FF00)
+            painter.d.sync()
+            assert until_exact(g, pipe, truth) == [None]  # (as polling: the encoder diffs)
+    finally:
+        g.close()
+
+
+def test_open_capture_follows_copies_where_it_can_and_falls_back_where_not(
+    fbdir_xvfb: FbdirXvfb,
+) -> None:
+    with open_capture("copy", display=fbdir_xvfb.display) as g:
+        assert isinstance(g, CopyGrabber) and g.following
+    argv = ["Xvfb", "-screen", "0", "320x240x24", "-nolisten", "tcp", "-extension", "RECORD"]
+    with displays.x_server(argv) as display, open_capture("copy", display=display) as g:
+        assert isinstance(g, DamageGrabber)  # (no RECORD: the damage grabber)
