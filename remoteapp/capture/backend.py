@@ -176,6 +176,18 @@ class DamageGrabber:
         self._source = source_factory()
 
     @property
+    def source(self) -> DamageSource:
+        return self._source
+
+    def restart(self) -> None:
+        """Forget the kept frames (the encoder's reference is another backend's frame
+        now): the next grab reads the whole monitor and reports no damage."""
+        if self._kept is not None:
+            self._kept.close()
+            self._kept = None
+        self._monitor = None
+
+    @property
     def in_place_grabs(self) -> int:
         """Boxes the X server wrote straight into a kept frame (tests)."""
         return 0 if self._kept is None else self._kept.in_place_grabs
@@ -349,6 +361,7 @@ def _copy_grabber(screen: ScreenGrabber, display: str | None) -> CopyGrabber | N
     from remoteapp.capture.copy_capture import CopyCapture
     from remoteapp.capture.copy_grabber import CopyGrabber
     from remoteapp.capture.x11_damage import XDamageSource
+    from remoteapp.capture.x11_link import XLink
 
     try:
         monitors = screen.monitors()
@@ -356,7 +369,10 @@ def _copy_grabber(screen: ScreenGrabber, display: str | None) -> CopyGrabber | N
         if len(shapes) != 1 or monitors[0].left or monitors[0].top:
             raise CaptureError("more than one monitor (the copy model is the root's)")
         return CopyGrabber(
-            screen, lambda: XDamageSource(display), lambda reader: CopyCapture(display, reader)
+            screen,
+            lambda: XDamageSource(display),
+            lambda reader: CopyCapture(display, reader),
+            lambda: XLink(display),
         )
     except CaptureError as exc:
         log.info("capture event=copy-off reason=%r", str(exc))

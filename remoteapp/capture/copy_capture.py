@@ -197,6 +197,11 @@ class CopyCapture:
         self.model.update()  # (the viewer's share: not used here, and not to pile up)
         return ops
 
+    def drop(self) -> None:
+        """The ops so far apply to no frame (the damage grabber's grabs): gone."""
+        self._ops, self._pasted = [], 0
+        self.model.update()
+
     def forget(self) -> None:
         """The frame is lost (a grab dropped, a read failed): everything unknown."""
         self.model.unknown.add(self.screen)

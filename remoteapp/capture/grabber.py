@@ -61,6 +61,8 @@ class CapturedFrame(NamedTuple):
     #: diffs only these); None: no hints, diff everything (``remoteapp.capture.damage``)
     damage: tuple[Rect, ...] | None = None
     moves: tuple[Motion, ...] = ()  #: window moves the OS reported (hints, unverified)
+    #: copies the backend made in ``pixels`` itself, exact (``ScreenEncoder.encode``'s)
+    copies: tuple[Motion, ...] = ()
 
 
 class ScreenGrabber:
@@ -277,6 +279,23 @@ class ScreenGrabber:
             log.info("capture event=shm-native-off reason=%r", str(exc))
         self._native_target, self._lane = False, None
         return False
+
+    def read_boxes_on(
+        self, link: XLink, monitor: Monitor, boxes: Sequence[Rect], frame: Pixels
+    ) -> bool:
+        """Each box of ``monitor`` read into ``frame`` (a whole frame of it) at the box,
+        as ``bring_and_grab`` reads, but on ``link``: a connection of the caller's, whose
+        reads a RECORD stream tells apart from this grabber's.  False, nothing read,
+        where it cannot (no C extension, MIT-SHM not proven by mss's grab yet); raises
+        CaptureError as ``XLink.read_boxes``."""
+        if not boxes or self._shm_direct is False or self._native_target is False:
+            return not boxes
+        target = self._native_target or self._find_native_target()
+        if target is None:
+            return False
+        drawable, seg, buf, depth = target
+        origin = (monitor.left, monitor.top)
+        return link.read_boxes(drawable, seg, buf, depth, frame, origin, boxes)
 
     def box_lane(self) -> BoxLane | None:
         """What the C damage grab needs to read boxes as ``bring_and_grab`` does, through

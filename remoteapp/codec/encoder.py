@@ -141,6 +141,7 @@ class ScreenEncoder(SmallPath):
         *,
         damage: Sequence[Rect] | None = None,
         moves: Sequence[Motion] = (),
+        copies: Sequence[Motion] = (),
         adopt: bool = False,
     ) -> bytes:
         """Return the update that turns the previous frame into ``frame``.
@@ -148,6 +149,9 @@ class ScreenEncoder(SmallPath):
         ``damage``: disjoint boxes outside which ``frame`` is known to equal the previous
         frame (a capture backend's damage hints): only their tiles are diffed.  None
         diffs the whole frame.  ``moves``: window moves to try first (unverified hints).
+        ``copies``: copies known exact, the first sent as a copy unverified (the capture
+        moved those pixels itself: ``frame`` at each ``dst`` equals the previous frame
+        at ``src``); with ``damage`` only, which must hold the ``dst``.
         ``adopt``: ``frame`` becomes the reference as it is, instead of the changes being
         copied into the encoder's own (a full-screen scroll's 8 MB a frame): the caller
         must leave it alone until the next call, and learns from ``changed`` where it
@@ -157,10 +161,33 @@ class ScreenEncoder(SmallPath):
         viewer never gets, and the region books may count a frame that was not sent.
         """
         try:
+            if copies and damage and self._detect_motion:
+                return self._copied(frame, cursor, damage, copies[0], adopt)
             return self._encode(frame, cursor, damage, moves, adopt)
         except BaseException:
             self._key_requested = True
             raise
+
+    def _copied(
+        self, frame: Pixels, cursor: tuple[int, int] | None, damage: Sequence[Rect],
+        motion: Motion, adopt: bool,
+    ) -> bytes:  # fmt: skip
+        """``encode`` with an exact copy: no search and no compare inside its ``dst``
+        (a scroll's window, moved by the capture as the X server did), only the damage
+        around it diffed."""
+        check_frame(frame)
+        ref = self._ref
+        if ref is None or self._key_requested or ref.shape != frame.shape:
+            return self._key(frame, cursor, adopt)
+        adopting = adopt and ref is not frame
+        cur_w, ref_w = as_words(frame), as_words(ref)
+        ops: list[Op] = []
+        self._backoff.forget()
+        rects = self._copy(ref, ref_w, cur_w, motion, motion.dst, ops, adopting)
+        for box in damage:
+            parts = box.minus(motion.dst)
+            rects += [r for part in parts for r in changed_rects(cur_w, ref_w, part)]
+        return self._finish(frame, ref, rects, ops, cursor, adopting, 1)
 
     def encode_key(
         self, frame: Pixels, cursor: tuple[int, int] | None, boxes: Sequence[Rect]

@@ -224,6 +224,7 @@ class CaptureThread:
                     shot.cursor,
                     damage=shot.damage,
                     moves=shot.moves,
+                    copies=shot.copies,
                     adopt=grabber.hands_over,
                 )
                 grabber.adopted(encoder.changed)

@@ -8,7 +8,7 @@ import contextlib
 import mmap
 import struct
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,7 @@ from remoteapp.capture.grabber import Monitor
 from remoteapp.capture.x11_damage import XDamageSource
 from remoteapp.codec import ScreenDecoder, ScreenEncoder
 from remoteapp.codec.geometry import Rect
+from remoteapp.codec.motion import Motion
 from remoteapp.codec.pixels import Pixels
 
 W, H = 640, 480
@@ -103,9 +104,11 @@ class Pipe:
         self.enc, self.dec = ScreenEncoder(), ScreenDecoder()
         self._grabber = grabber
 
-    def send(self, pixels: Pixels, damage: tuple[Rect, ...] | None = None) -> Pixels:
+    def send(
+        self, pixels: Pixels, damage: tuple[Rect, ...] | None = None, copies: Sequence[Motion] = ()
+    ) -> Pixels:
         adopt = self._grabber is not None and self._grabber.hands_over
-        self.dec.decode(self.enc.encode(pixels, damage=damage, adopt=adopt))
+        self.dec.decode(self.enc.encode(pixels, damage=damage, copies=copies, adopt=adopt))
         if self._grabber is not None:
             self._grabber.adopted(self.enc.changed)
         assert self.dec.framebuffer is not None
@@ -124,7 +127,7 @@ def until_exact(
     screen = truth()
     if grabber.hands_over:  # the frame becomes the reference: it must be the screen
         assert np.array_equal(shot.pixels, screen), f"frame not the screen: {shot.damage}"
-    fb = pipe.send(shot.pixels, shot.damage)
+    fb = pipe.send(shot.pixels, shot.damage, shot.copies)
     assert np.array_equal(fb, screen), f"not exact after one grab; damage: {shot.damage}"
     return [shot.damage]
 

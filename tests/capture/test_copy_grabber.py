@@ -12,8 +12,9 @@ import pytest
 
 from remoteapp.capture import DamageGrabber, ScreenGrabber, open_capture
 from remoteapp.capture.copy_capture import CopyCapture
-from remoteapp.capture.copy_grabber import CopyGrabber
+from remoteapp.capture.copy_grabber import SWITCH_BACK_S, CopyGrabber
 from remoteapp.capture.x11_damage import XDamageSource
+from remoteapp.capture.x11_link import XLink
 from tests import displays
 from tests.capture.damage_rig import (
     Clock,
@@ -29,17 +30,20 @@ NOBODY = 0x1FE00000  #: a client that is no connection's (its reads never come)
 
 def copy_grabber(
     display: str, clock: Clock, reader: Callable[[int], int] = lambda client: client,
-    settle_s: float = 5.0,
+    settle_s: float = 5.0, *, always: bool = True,
 ) -> CopyGrabber:  # fmt: skip
-    """A copy grabber on ``display``; ``reader`` maps the client it reads with to the one
-    the model is told (a wrong one: reads the stream never places)."""
+    """A copy grabber on ``display`` (``always``: following from the first grab);
+    ``reader`` maps the client it reads with to the one the model is told (a wrong one:
+    reads the stream never places)."""
     ticks = iter(range(10**6))  # (the prover's clock: a probe whenever one is wanted)
     return CopyGrabber(
         ScreenGrabber(display=display),
         lambda: XDamageSource(display),
         lambda client: CopyCapture(display, reader(client), clock=lambda: float(next(ticks))),
+        lambda: XLink(display),
         clock=clock,
         settle_s=settle_s,
+        always=always,
     )
 
 
@@ -93,6 +97,8 @@ def test_a_terminals_scroll_reads_its_new_line_not_its_window(
             for line in range(3, 15):
                 term.scroll(f"line {line} ".encode() * 8)
                 until_exact(g, pipe, truth)
+                # (sent as the capture's own exact copy, the window not compared)
+                assert pipe.enc.last_stats is not None and pipe.enc.last_stats.copies == 1
             assert g.following and g.full_grabs == 1
             # (each scroll reads its new line and the text drawn above it, not the window)
             assert g.read_pixels - before <= 12 * 300 * 26
@@ -120,11 +126,11 @@ def test_reads_the_stream_never_shows_end_the_following_within_the_bound(
     g = copy_grabber(fbdir_xvfb.display, Clock(), reader=lambda _: NOBODY, settle_s=0.2)
     try:
         with ScreenGrabber(display=fbdir_xvfb.display) as poll:
-            _, pipe, truth = follow(g, poll)  # (the first grab: not placed, read whole)
-            assert not g.following
+            _, pipe, truth = follow(g, poll)  # (the first grab's reads never show)
+            assert not g.following and not g.follows  # (the damage grabber's from now on)
             painter.fill(10, 10, 5, 7, 0x00FF00)
             painter.d.sync()
-            assert until_exact(g, pipe, truth) == [None]  # (as polling: the encoder diffs)
+            assert until_exact(g, pipe, truth) != [None]  # (its damage)
     finally:
         g.close()
 
@@ -137,3 +143,42 @@ def test_open_capture_follows_copies_where_it_can_and_falls_back_where_not(
     argv = ["Xvfb", "-screen", "0", "320x240x24", "-nolisten", "tcp", "-extension", "RECORD"]
     with displays.x_server(argv) as display, open_capture("copy", display=display) as g:
         assert isinstance(g, DamageGrabber)  # (no RECORD: the damage grabber)
+
+
+def test_it_follows_while_a_window_scrolls_and_only_then(
+    fbdir_xvfb: FbdirXvfb, painter: Painter
+) -> None:
+    """Draws alone are the damage grabber's; a trusted copy switches to following, and a
+    second without one switches back; every frame exact, each switch one whole read."""
+    clock = Clock()
+    g = copy_grabber(fbdir_xvfb.display, clock, always=False)
+    term = Painter(fbdir_xvfb.display, x=300, y=200, w=300, h=200)
+    try:
+        with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+            _, pipe, truth = follow(g, poll)
+            painter.fill(10, 10, 5, 7, 0xFF0000)
+            painter.d.sync()
+            until_exact(g, pipe, truth)
+            assert not g.follows and g.switches == 0
+            for line in range(6):  # (the first copies ask for the window's probe)
+                term.scroll(f"line {line} ".encode() * 8)
+                until_exact(g, pipe, truth)
+                clock.now += 0.1
+            assert g.follows and g.switches == 1 and g.full_grabs == 1
+            before = g.read_pixels
+            for line in range(6, 10):
+                term.scroll(f"line {line} ".encode() * 8)
+                until_exact(g, pipe, truth)
+                clock.now += 0.1
+            assert g.read_pixels - before <= 4 * 300 * 26  # (the new lines alone)
+            clock.now += SWITCH_BACK_S
+            painter.fill(20, 20, 5, 7, 0x00FF00)
+            painter.d.sync()
+            until_exact(g, pipe, truth)  # (the damage grabber's whole read: anew)
+            assert not g.follows and g.switches == 2
+            painter.fill(30, 30, 5, 7, 0x0000FF)
+            painter.d.sync()
+            assert until_exact(g, pipe, truth) != [None]  # (its damage again)
+    finally:
+        term.close()
+        g.close()
