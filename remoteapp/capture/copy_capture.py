@@ -37,6 +37,7 @@ from remoteapp.capture.copy_model import CopyModel, Move, Paste
 from remoteapp.capture.copy_prover import WindowProver
 from remoteapp.capture.x11_gcs import GCTable
 from remoteapp.capture.x11_link import readable
+from remoteapp.capture.x11_record import Ended
 from remoteapp.capture.x11_record_setup import RecordStream, opcodes
 from remoteapp.capture.x11_wire import XWireError
 from remoteapp.codec.geometry import Rect
@@ -133,6 +134,8 @@ class CopyCapture:
         self._ops: list[Move | Paste] = []
         self._pasted = 0  #: pixels pasted among ``_ops`` (the grab's reads, as seen)
         self.following = True
+        #: the last catch-up stopped at its bound with more in the stream, maybe
+        self.behind = False
 
     @property
     def screen(self) -> Rect:
@@ -151,12 +154,16 @@ class CopyCapture:
         """Feed what the stream holds now to the model; drain the damage connection.
         XWireError if either broke (``following`` is then False)."""
         try:
+            self.behind = True
             for _ in range(MAX_READS_PER_CATCH_UP):
                 events = self._stream.read()
                 if not events:
+                    self.behind = False
                     break
                 for event in events:
                     self.follower.feed(event)
+                    if isinstance(event, Ended):  # (the context went: nothing more comes)
+                        raise XWireError("the record stream ended")
             ops = self.model.ops()
             self._pasted += sum(op.box.area for op in ops if isinstance(op, Paste))
             self._ops += ops
@@ -175,10 +182,14 @@ class CopyCapture:
         self.catch_up()
         windows, gcs = self.follower.take_wanted()
         if self._prover is not None:
-            for window in windows:
-                self._prover.probe(window)
-            for gc, window in sorted(gcs.items()):
-                self._prover.probe_gc(gc, window)
+            try:
+                for window in windows:
+                    self._prover.probe(window)
+                for gc, window in sorted(gcs.items()):
+                    self._prover.probe_gc(gc, window)
+            except Exception as exc:  # (python-xlib's: the probes' connection broke)
+                self.following = False
+                raise CaptureError(f"the probes failed: {exc!r}") from exc
         return list(self.model.unknown.rects)
 
     def settle(self, reads: list[Rect], deadline: float) -> list[Move | Paste] | None:

@@ -35,7 +35,7 @@ import struct
 from typing import Final
 
 from remoteapp.capture.copy_model import CopyModel
-from remoteapp.capture.x11_gcs import COPY_GC, UNKNOWN_STATE, GCTable
+from remoteapp.capture.x11_gcs import COPY_GC, GCTable
 from remoteapp.capture.x11_record import (
     ClientDied,
     CopyArea,
@@ -47,8 +47,9 @@ from remoteapp.capture.x11_record import (
 )
 from remoteapp.codec.geometry import Rect
 
-#: core window requests: CreateWindow .. CirculateWindow
-WINDOW_REQUESTS: Final = frozenset(range(1, 14))
+#: core window requests: CreateWindow .. CirculateWindow, but GetWindowAttributes and
+#: ChangeSaveSet (they change nothing on the screen)
+WINDOW_REQUESTS: Final = frozenset(range(1, 14)) - {3, 6}
 GET_IMAGE: Final = 73
 FIXES_SET_WINDOW_SHAPE_REGION: Final = 21  #: XFIXES' minor opcode
 SHM_GET_IMAGE: Final = 4  #: MIT-SHM's minor opcode
@@ -157,14 +158,14 @@ class CopyFollower:
         if (
             window is None
             or src.is_empty()
-            or not self.gcs.copies_within(c.gc, window.w, window.h)
+            or not self.gcs.copies_within(c.gc, window.w, window.h, window=c.src)
             or not (src.inside(window.w, window.h) and dst.inside(window.w, window.h))
             or not window.inside(screen.w, screen.h)  # (a screen grown since: RandR)
         ):
             self.untrusted += 1
             self.model.other()  # (its damage, if any, comes as any other)
             state = self.gcs.state(c.gc)
-            unknown = state is None or state == UNKNOWN_STATE  # (a probe may tell)
+            unknown = self.gcs.probe_may_tell(c.gc, c.src)  # (a probe may tell)
             hopeful = unknown or (state is not None and state.copies_within(0, 0))
             if c.src == c.dst and window is None and hopeful:
                 self.wanted.add(c.src)

@@ -137,6 +137,17 @@ class CopyGrabber:
         return self._screen.monitors()
 
     def wait(self, timeout: float) -> None:
+        """The damage source's wait, the stream caught up with first: while no grab
+        comes (no credit to send with), the X server would otherwise keep all of it."""
+        copy = self._copy
+        if copy is not None:
+            try:
+                copy.catch_up()
+                if self._frames is None:
+                    copy.drop()
+            except CaptureError as exc:
+                log.warning("capture event=copy-following-off reason=%r", str(exc))
+                self._stop_following()
         self._source.wait(timeout)
 
     def wake(self) -> None:
@@ -146,7 +157,7 @@ class CopyGrabber:
         """Damage came, or (following) the model holds pixels no grab read yet: damage the
         stream showed only after the damage source's take, which nothing else wakes."""
         copy = self._copy
-        unread = self.follows and copy is not None and bool(copy.model.unknown)
+        unread = self.follows and copy is not None and (copy.behind or bool(copy.model.unknown))
         return self._source.pending or unread
 
     def due(self) -> float | None:
@@ -252,8 +263,11 @@ class CopyGrabber:
         unknown = boxes
         if check:
             boxes = [frames.whole]
-        elif not boxes and rects:  # (damage, and the stream has shown nothing to read yet:
-            boxes = [MARK]  # a pixel's read, awaited, brings in all that came before it)
+        elif not boxes and (rects or copy.model.awaiting):
+            # (damage, and the stream has shown nothing to read yet; or a copy whose report
+            # is due, refused if the next event is not it: a pixel's read, awaited, brings
+            # in all that came before it)
+            boxes = [MARK]
         if boxes:
             if not self._screen.read_boxes_on(link, monitor, boxes, frames.reads):
                 raise CaptureError("the follow mode's connection cannot read the screen")
@@ -270,7 +284,9 @@ class CopyGrabber:
             if self._first:
                 self.safety.started(now)
             else:
-                reported = unknown + [Rect(*r) for r in rects]
+                # (what the model learnt it did not know only as the read came: a refused
+                # copy's destination)
+                reported = unknown + copy.model.unknown.rects + [Rect(*r) for r in rects]
                 self.safety.checked(now, judge(changed, reported, self._source, dropped=False))
             self._first = False
             return self._frame(monitor, frames.back, None, moves)

@@ -135,6 +135,12 @@ class CopyModel:
         self._report: list[Rect] = []  #: the boxes of the report under way
         self.mismatches = 0  #: trusted copies whose report was not their destination
 
+    @property
+    def awaiting(self) -> bool:
+        """A trusted copy's report is still due: its move stands only if the next event
+        of the stream is that report (the caller must see one more event)."""
+        return self._expect is not None
+
     def damage(self, rect: Rect, more: bool = False) -> None:
         rect = rect.intersect(self.screen)
         if self._expect is None:

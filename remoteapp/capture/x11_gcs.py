@@ -17,10 +17,15 @@ applies ChangeGC's values in bit order and stops at the first that fails, so the
 after one that may fail (a tile, stipple, font or clip pixmap, dashes, a value out of its
 range) are either; every component CopyGC copies is either (it fails whole when the GCs
 do not match); a SetClipRectangles clip is either.  CreateGC is whole or nothing: had it
-failed, the GC would not exist, and a copy through it would fail with no damage, which
-the copy model sees.  (A CreateGC of an id already in the table is either: the server
-refuses a live id.  A CreateGC of an id outside its client's range is refused too, and
-ignored.  A client re-creating its own live GC older than the stream is not modelled.)
+failed, the GC would not exist, and a copy through it would fail with no damage.  The
+copy model sees that only if a recorded event comes before any other damage (helper-69's
+review: a draw that is not recorded, of the copy's destination, can look like its
+report), so a GC is trusted for copies only in the drawable it was made on (another may
+have another depth: the copy is refused) and only when its CreateGC could not have been
+refused; any other is probed first (``probe_may_tell``).  (A CreateGC of an id already
+in the table is either: the server refuses a live id.  A CreateGC of an id outside its
+client's range is refused too, and ignored.  A client re-creating its own live GC older
+than the stream is not modelled.)
 
 ``GCTable.feed`` takes every ``x11_record`` event in the stream's order.  Malformed
 requests never raise.
@@ -29,7 +34,7 @@ requests never raise.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from remoteapp.capture.x11_record import ClientDied, RecordEvent, Request
@@ -72,6 +77,9 @@ class GCState:
     clip_x: int | None = 0
     clip_y: int | None = 0
     covers: tuple[int, int] | None = None  #: with CLIP_COVERS: the width and height
+    #: the drawable it was created on (a copy elsewhere may be refused: another depth);
+    #: UNSURE when it may not exist (a CreateGC value that may fail); None: any (probed)
+    drawable: int | None = field(default=None, compare=False)
 
     def copies_within(self, width: int, height: int) -> bool:
         """Whether a copy inside a ``width`` x ``height`` drawable with no children (a
@@ -99,6 +107,7 @@ class GCState:
 
 
 UNKNOWN_STATE: Final = GCState(None, None, None, None, None, None, None)
+UNSURE: Final = -1  #: ``GCState.drawable`` of a GC that may not exist
 #: component bit -> GCState field
 _FIELDS: Final = {
     FUNCTION: "function",
@@ -139,9 +148,23 @@ class GCTable:
         """What is known of ``gc`` (None: never seen created, or gone)."""
         return self._gcs.get(gc)
 
-    def copies_within(self, gc: int, width: int, height: int) -> bool:
+    def copies_within(self, gc: int, width: int, height: int, window: int | None = None) -> bool:
+        """``GCState.copies_within``; with ``window``, also that a copy in it through the
+        GC cannot be refused (created on it, or probed)."""
         state = self._gcs.get(gc)
-        return state is not None and state.copies_within(width, height)
+        if state is None or (window is not None and state.drawable not in (None, window)):
+            return False
+        return state.copies_within(width, height)
+
+    def probe_may_tell(self, gc: int, window: int) -> bool:
+        """Whether a probe of ``gc`` in ``window`` could make it trusted there: older than
+        the stream, unknown, made on another drawable, or it may not exist."""
+        state = self._gcs.get(gc)
+        return (
+            state is None
+            or state == UNKNOWN_STATE  # (the drawable is not compared)
+            or state.drawable not in (None, window)
+        )
 
     def probed(self, gc: int, covers: tuple[int, int] | None) -> None:
         """A probe of ``gc`` at this place in the stream (``copy_prover``): it copies
@@ -178,8 +201,16 @@ class GCTable:
         elif r.major == CREATE_GC:
             if gc & self._client_bits != r.client:
                 return  # (an id outside the client's range: BadIDChoice; helper-68's review)
-            new = _changed(GCState(), _values(data, 12, order), sure=True)
-            self._gcs[gc] = new if old is None else _either(old, new, ALL_COMPONENTS)
+            values = _values(data, 12, order)
+            new = _changed(GCState(), values, sure=True)
+            drawable = struct.unpack_from(order + "I", data, 8)[0] if len(data) >= 12 else UNSURE
+            if values is None or any(_may_fail(bit, word) for bit, word in values):
+                drawable = UNSURE  # (refused, the GC would not be: a copy through it fails)
+            new = replace(new, drawable=drawable)
+            if old is not None:
+                new = _either(old, new, ALL_COMPONENTS)
+                new = replace(new, drawable=drawable if old.drawable == drawable else UNSURE)
+            self._gcs[gc] = new
         elif old is None:
             return  # (an older GC, or one gone: stays unknown)
         elif r.major == CHANGE_GC:
@@ -239,13 +270,7 @@ def _changed(state: GCState, values: list[tuple[int, int]] | None, *, sure: bool
         return UNKNOWN_STATE if sure else state  # (refused whole: nothing changed)
     certain = True
     for bit, word in values:
-        fails = (
-            bit in _MAY_FAIL
-            or word > _ENUM_MAX.get(bit, 0xFFFFFFFF)
-            or (bit == _CLIP_MASK_BIT and word != NO_CLIP)
-            or (bit == _LINE_WIDTH_BIT and word > 0xFFFF)
-        )
-        certain = certain and (sure or not fails)
+        certain = certain and (sure or not _may_fail(bit, word))
         name = _FIELDS.get(1 << bit)
         if name is not None:
             value = _int16(word) if bit in (17, 18) else word
@@ -253,6 +278,16 @@ def _changed(state: GCState, values: list[tuple[int, int]] | None, *, sure: bool
             known: int | None = value if certain or old == value else None
             state = replace(state, **{name: known})  # type: ignore[arg-type]
     return state
+
+
+def _may_fail(bit: int, word: int) -> bool:
+    """Whether the server may refuse component ``bit`` set to ``word``."""
+    return (
+        bit in _MAY_FAIL
+        or word > _ENUM_MAX.get(bit, 0xFFFFFFFF)
+        or (bit == _CLIP_MASK_BIT and word != NO_CLIP)
+        or (bit == _LINE_WIDTH_BIT and word > 0xFFFF)
+    )
 
 
 def _int16(value: int) -> int:

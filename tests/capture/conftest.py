@@ -16,6 +16,7 @@ from remoteapp.capture import DamageGrabber, ScreenGrabber, damage, x11_link
 from remoteapp.capture.x11_damage import XDamageSource
 from remoteapp.codec import tiles
 from tests import displays
+from tests.capture.copy_rig import other, rig  # noqa: F401  (the copy grabber's fixtures)
 from tests.capture.damage_rig import Clock, FbdirXvfb, H, Painter, W
 from tests.native import built
 

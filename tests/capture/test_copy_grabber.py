@@ -11,11 +11,9 @@ import numpy as np
 import pytest
 
 from remoteapp.capture import DamageGrabber, ScreenGrabber, open_capture
-from remoteapp.capture.copy_capture import CopyCapture
 from remoteapp.capture.copy_grabber import SWITCH_BACK_S, CopyGrabber
-from remoteapp.capture.x11_damage import XDamageSource
-from remoteapp.capture.x11_link import XLink
 from tests import displays
+from tests.capture.copy_rig import NOBODY, copy_grabber
 from tests.capture.damage_rig import (
     Clock,
     FbdirXvfb,
@@ -25,26 +23,6 @@ from tests.capture.damage_rig import (
 )
 
 pytestmark = pytest.mark.display
-NOBODY = 0x1FE00000  #: a client that is no connection's (its reads never come)
-
-
-def copy_grabber(
-    display: str, clock: Clock, reader: Callable[[int], int] = lambda client: client,
-    settle_s: float = 5.0, *, always: bool = True,
-) -> CopyGrabber:  # fmt: skip
-    """A copy grabber on ``display`` (``always``: following from the first grab);
-    ``reader`` maps the client it reads with to the one the model is told (a wrong one:
-    reads the stream never places)."""
-    ticks = iter(range(10**6))  # (the prover's clock: a probe whenever one is wanted)
-    return CopyGrabber(
-        ScreenGrabber(display=display),
-        lambda: XDamageSource(display),
-        lambda client: CopyCapture(display, reader(client), clock=lambda: float(next(ticks))),
-        lambda: XLink(display),
-        clock=clock,
-        settle_s=settle_s,
-        always=always,
-    )
 
 
 @pytest.fixture

@@ -303,3 +303,25 @@ def test_a_big_change_is_read_as_any_other() -> None:
     assert isinstance(request, Request)
     t = table(create(A + 1), request)
     assert t.state(A + 1) == GCState(function=GXXOR)
+
+
+def test_a_gc_is_trusted_only_in_the_drawable_it_was_made_on_and_when_it_surely_exists() -> None:
+    """A copy through a GC made on another drawable (another depth: refused) or by a
+    CreateGC that may have been refused (a font: the GC would not exist) must be probed
+    first (helper-69's review: a refused copy's missing report can be supplied by an
+    unrecorded draw); a probe's verdict holds in any window."""
+    t = table(create(A + 1), create(A + 2, {1 << 14: 0x1FFFFF}))  # (A + 2: a font)
+    assert t.copies_within(A + 1, 300, 200, window=0x100)
+    assert not t.copies_within(A + 1, 300, 200, window=0x200)  # (made on 0x100)
+    assert t.probe_may_tell(A + 1, 0x200) and not t.probe_may_tell(A + 1, 0x100)
+    assert t.plain(A + 2) and not t.copies_within(A + 2, 300, 200, window=0x100)
+    assert t.probe_may_tell(A + 2, 0x100)
+    t.probed(A + 2, (300, 200))
+    assert t.copies_within(A + 2, 300, 200, window=0x100)
+    assert t.copies_within(A + 2, 300, 200, window=0x200)
+    t.feed(create(A + 1, seq=9))  # (a live id re-created the same: either way plain)
+    assert t.copies_within(A + 1, 300, 200, window=0x100)
+    data = values_request(CREATE_GC, (A + 1, 0x300), {})  # (on another drawable: unsure)
+    t.feed(Request(A, 10, CREATE_GC, 0, data, NATIVE))
+    assert not t.copies_within(A + 1, 300, 200, window=0x100)
+    assert not t.copies_within(A + 1, 300, 200, window=0x300)
