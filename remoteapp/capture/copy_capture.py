@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, Final
@@ -47,6 +48,8 @@ from remoteapp.errors import CaptureError
 DRAIN_BYTES: Final = 1 << 16
 #: the most stream reads one catch-up makes (64 KB each) before the grab goes on
 MAX_READS_PER_CATCH_UP: Final = 64
+#: the longest the capture thread waits for the probes
+PROBE_BOUND_S: Final = 2.0
 
 
 class RawDamage:
@@ -181,16 +184,37 @@ class CopyCapture:
         the model's unknown rectangles (disjoint)."""
         self.catch_up()
         windows, gcs = self.follower.take_wanted()
-        if self._prover is not None:
+        if self._prover is not None and (windows or gcs):
+            self._probe(self._prover, windows, sorted(gcs.items()))
+        return list(self.model.unknown.rects)
+
+    def _probe(self, prover: WindowProver, windows: list[int], gcs: list[tuple[int, int]]) -> None:
+        """The probes, on a thread of their own that the capture thread waits for at most
+        PROBE_BOUND_S: their round trips are python-xlib's, with no bound, and another
+        client's server grab holds them as long as it lasts.  Past the bound, or if
+        the probes' connection broke, following is over (CaptureError)."""
+        failed: list[BaseException] = []
+
+        def run() -> None:
             try:
                 for window in windows:
-                    self._prover.probe(window)
-                for gc, window in sorted(gcs.items()):
-                    self._prover.probe_gc(gc, window)
+                    prover.probe(window)
+                for gc, window in gcs:
+                    prover.probe_gc(gc, window)
             except Exception as exc:  # (python-xlib's: the probes' connection broke)
-                self.following = False
-                raise CaptureError(f"the probes failed: {exc!r}") from exc
-        return list(self.model.unknown.rects)
+                failed.append(exc)
+
+        thread = threading.Thread(target=run, name="copy-probes", daemon=True)
+        thread.start()
+        thread.join(PROBE_BOUND_S)
+        if thread.is_alive():  # (its announcements would come from that thread: all over)
+            self.following = False
+            prover.abandon()
+            self._prover = None
+            raise CaptureError(f"the probes waited past {PROBE_BOUND_S} s (a server grab?)")
+        if failed:
+            self.following = False
+            raise CaptureError(f"the probes failed: {failed[0]!r}") from failed[0]
 
     def settle(self, reads: list[Rect], deadline: float) -> list[Move | Paste] | None:
         """The ops since the last settle, once the stream shows the grab's ``reads``

@@ -18,6 +18,7 @@ X error while probing, is simply not proven.
 from __future__ import annotations
 
 import contextlib
+import socket
 import time
 from collections.abc import Callable
 from typing import Any, Final
@@ -183,6 +184,13 @@ class WindowProver:
 
     def close(self) -> None:
         self._d.close()
+
+    def abandon(self) -> None:
+        """Any thread: end the connection under a probe that waits (another client's
+        server grab): its round trip fails there, and the prover is not to be used
+        again.  (``close`` would wait for python-xlib's lock, which the probe holds.)"""
+        with contextlib.suppress(OSError):
+            self._d.display.socket.shutdown(socket.SHUT_RDWR)
 
 
 def _image(drawable: Any, w: int, h: int, depth: int) -> bytes:

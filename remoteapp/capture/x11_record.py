@@ -17,10 +17,13 @@ recording client's byte order, the elements in the recorded client's.
 returns None.  Errors (``remoteapp.errors.CaptureError``)::
 
     CaptureError
-     +-- XWireError          (x11_wire) a reply whose elements do not add up, an event
-          |                  on the record connection, a category RECORD does not have
+     +-- XWireError          (x11_wire) a reply whose elements do not add up, a
+          |                  category RECORD does not have
           +-- XRequestError  the server's error for the record connection's own request
                              (a bad context, RECORD disabled)
+
+Events on the record connection are skipped: the server sends some to every client,
+asked or not (MappingNotify, when the keyboard is remapped).
 
 A request the server will refuse (a CopyArea of the wrong length, a bad drawable) is
 recorded before it is checked: a malformed one is a ``Request`` here, never an error, and
@@ -190,6 +193,8 @@ class RecordReader:
             packet = self._packets.next_packet()
             if packet is None:
                 return None
+            if packet[0] not in (REPLY, ERROR):
+                continue  # (an event the server sends every client unasked: MappingNotify)
             self._events.extend(_events(_reply(packet)))
         event = self._events.popleft()
         if isinstance(event, Ended):
@@ -200,8 +205,6 @@ class RecordReader:
 def _reply(packet: bytes) -> _Reply:
     if packet[0] == ERROR:
         raise XRequestError(packet)
-    if packet[0] != REPLY:
-        raise XWireError(f"an event (type {packet[0]}) on the record connection")
     _, category, _, _, flags, swapped, client, _, _ = _REPLY_HEADER.unpack_from(packet)
     if category > END_OF_DATA:
         raise XWireError(f"a record reply of category {category}")

@@ -7,10 +7,13 @@ must know it is not (``pending``: the loop grabs again at once); nothing raises 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from tests.capture.copy_rig import Rig, exact_or_pending, kill_client, refused_gc
-from tests.capture.damage_rig import Painter, until_exact
+from remoteapp.capture import ScreenGrabber
+from tests.capture.copy_rig import Rig, copy_grabber, exact_or_pending, kill_client, refused_gc
+from tests.capture.damage_rig import Clock, FbdirXvfb, Painter, follow, until_exact
 
 pytestmark = pytest.mark.display
 
@@ -19,7 +22,7 @@ pytestmark = pytest.mark.display
 def test_a_refused_copy_last_in_the_stream_is_applied_with_nothing_pending(
     rig: Rig, how: str
 ) -> None:
-    """a trusted copy is applied to the frame as soon as the stream shows it
+    """Before its fix: a trusted copy is applied to the frame as soon as the stream shows it
     (``CopyModel.moved`` hands out its Move at once); its own damage report is judged
     only at the next event of the stream.  A copy the server refused (no pixel moved, no
     damage) that is the last event when the grab comes: nothing is unknown, so nothing is
@@ -63,7 +66,7 @@ def test_a_refused_copy_whose_report_an_unrecorded_draw_supplies_stays_wrong(
 def test_a_stream_the_server_ended_does_not_leave_the_grabber_blind(
     rig: Rig, other: Painter
 ) -> None:
-    """when the RECORD context goes (its control connection killed, as ``xkill``
+    """Before its fix: when the RECORD context goes (its control connection killed, as ``xkill``
     or a session's KillClient does; or any client's RecordDisableContext/FreeContext of
     its id), the data connection gets EndOfData (``Ended``) and stays open.  The follower
     only drops its proofs; ``following`` stays True, the model sees no damage any more,
@@ -81,7 +84,7 @@ def test_a_stream_the_server_ended_does_not_leave_the_grabber_blind(
 
 
 def test_the_provers_connection_dying_does_not_raise_out_of_grab(rig: Rig, other: Painter) -> None:
-    """the prover's round trips are python-xlib's, and ``probe``/``probe_gc`` catch
+    """Before its fix: the prover's round trips are python-xlib's, and ``probe``/``probe_gc`` catch
     only ``XError``.  Once its connection is gone (killed, the server closing it),
     the next probe raises ``Xlib.error.ConnectionClosedError`` (from the probe's
     ``ungrab_server`` in its ``finally`` too), which is not a CaptureError: it goes out
@@ -156,3 +159,49 @@ def test_waiting_without_grabs_does_not_pile_the_stream_up_in_the_x_server(rig: 
     grown = xvfb_rss_kib() - before
     until_exact(g, pipe, truth)
     assert grown < 1024, f"Xvfb grew by {grown} KiB while the capture waited"
+
+
+def test_a_probe_held_by_another_clients_server_grab_ends_the_following(
+    fbdir_xvfb: FbdirXvfb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probes wait for the capture thread at most PROBE_BOUND_S (their round trips
+    are python-xlib's): a window wanted for a probe while another client holds the
+    server ends the following instead of holding the capture; the grab is released
+    once the grabber says so, and the next frames are exact."""
+    import threading
+
+    from Xlib import display as xdisplay
+
+    from remoteapp.capture import copy_capture
+
+    monkeypatch.setattr(copy_capture, "PROBE_BOUND_S", 0.2)
+    g = copy_grabber(fbdir_xvfb.display, Clock(), always=False)  # (probes before its take)
+    term = Painter(fbdir_xvfb.display, x=40, y=30, w=300, h=200)
+    holder = xdisplay.Display(fbdir_xvfb.display)
+    released = threading.Event()
+
+    def release_when_off() -> None:
+        deadline = time.monotonic() + 30
+        while g.following and time.monotonic() < deadline:
+            time.sleep(0.01)  # (the capture thread is held: nothing to wait on here)
+        holder.ungrab_server()
+        holder.sync()
+        released.set()
+
+    try:
+        with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+            mon, pipe, truth = follow(g, poll)
+            term.scroll(b"a copy in a window not proven yet: wanted for a probe")
+            assert g.sync(5)
+            holder.grab_server()
+            holder.sync()
+            threading.Thread(target=release_when_off, daemon=True).start()
+            shot = g.grab(mon)  # (held until the grab goes: no probe, no following)
+            assert released.wait(30) and not g.following
+            pipe.send(shot.pixels, shot.damage, shot.copies)
+            term.scroll(b"after")
+            until_exact(g, pipe, truth)
+    finally:
+        holder.close()
+        term.close()
+        g.close()
