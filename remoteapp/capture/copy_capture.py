@@ -17,9 +17,11 @@ Errors::
 
     CaptureError
      +-- no RECORD, DAMAGE or a connection at start (the caller captures without it)
-     +-- XWireError (x11_wire: the stream or the damage connection broke later)
+     +-- the probes failed (their connection) or waited past PROBE_BOUND_S (``plan``)
+     +-- XWireError (x11_wire: the stream or the damage connection broke later, or
+                     the stream ended: the context disabled or freed)
 
-After an ``XWireError`` or a ``settle`` that timed out, the capture is over
+After any of these later, or a ``settle`` that timed out, the capture is over
 (``following`` False): the caller closes it and reads what the damage says.
 """
 
