@@ -86,6 +86,22 @@ class Painter:
         self.d.close()
 
 
+def painter_steps(painter: Painter) -> list[Callable[[], None]]:
+    """A scripted desktop's steps in ``painter``'s window: a fill, text, a copy of the
+    window up over itself and the strip it leaves filled, a drag (exposing the root) to
+    the lower right, an unmap and a map."""
+    return [
+        lambda: painter.fill(10, 10, 5, 7, 0xFF0000),
+        lambda: painter.win.poly_text(painter.text_gc, 20, 60, [b"typing a line"]),
+        lambda: painter.win.copy_area(painter.gc, painter.win, 0, 8, 300, 192, 0, 0),
+        lambda: painter.fill(0, 192, 300, 8, 0x3366CC),
+        lambda: painter.win.configure(x=75, y=44),
+        lambda: painter.win.configure(x=300, y=250),
+        painter.win.unmap,
+        painter.win.map,
+    ]
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 1000.0

@@ -5,7 +5,7 @@ following for plain whole reads (bounded)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -19,6 +19,7 @@ from tests.capture.damage_rig import (
     FbdirXvfb,
     Painter,
     follow,
+    painter_steps,
     until_exact,
 )
 
@@ -42,16 +43,7 @@ def test_every_step_is_exact_and_none_reads_the_whole_screen(
     with ScreenGrabber(display=fbdir_xvfb.display) as poll:
         _, pipe, truth = follow(g, poll)
         assert g.full_grabs == 1 and g.following
-        steps: list[Callable[[], None]] = [
-            lambda: painter.fill(10, 10, 5, 7, 0xFF0000),
-            lambda: painter.win.poly_text(painter.text_gc, 20, 60, [b"typing a line"]),
-            lambda: painter.win.copy_area(painter.gc, painter.win, 0, 8, 300, 192, 0, 0),
-            lambda: painter.fill(0, 192, 300, 8, 0x3366CC),
-            lambda: painter.win.configure(x=75, y=44),  # drag: exposes the root
-            lambda: painter.win.configure(x=300, y=250),
-            painter.win.unmap,
-            painter.win.map,
-        ]
+        steps = painter_steps(painter)
         for step in steps:
             step()
             painter.d.sync()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -30,6 +29,7 @@ from tests.capture.damage_rig import (
     W,
     followed,
     found_by_the_check,
+    painter_steps,
     until_exact,
     wait_pending,
 )
@@ -51,16 +51,7 @@ def test_damage_path_is_bit_exact_with_the_poll_path(
 
         until_exact(grabber, damage_pipe, truth)
         assert grabber.full_grabs == 1  # the first grab; all the rest follow damage
-        steps: list[Callable[[], None]] = [
-            lambda: painter.fill(10, 10, 5, 7, 0xFF0000),
-            lambda: painter.win.poly_text(painter.text_gc, 20, 60, [b"typing a line"]),
-            lambda: painter.win.copy_area(painter.gc, painter.win, 0, 8, 300, 192, 0, 0),
-            lambda: painter.fill(0, 192, 300, 8, 0x3366CC),
-            lambda: painter.win.configure(x=75, y=44),  # drag: exposes the root
-            lambda: painter.win.configure(x=300, y=250),  # to the lower right
-            painter.win.unmap,
-            painter.win.map,
-        ]
+        steps = painter_steps(painter)
         for step in steps:
             step()
             painter.d.sync()
