@@ -44,7 +44,8 @@ def _set_wallpaper(d: Any, root: Any, width: int, height: int, kind: str) -> Non
 
 
 def workload_main(name: str, width: int, height: int, wallpaper: str) -> int:
-    """Draw ``name`` while told to: stdin ``start`` / ``stop``; EOF ends."""
+    """Draw ``name`` while told to: stdin ``start`` / ``stop`` (answered ``stopped`` once
+    the X server has run every draw); EOF ends."""
     import random
 
     from Xlib import XK, X
@@ -136,6 +137,9 @@ def workload_main(name: str, width: int, height: int, wallpaper: str) -> int:
         for command in got:
             running, local = command.startswith("start"), command == "start local"
             next_tick = time.monotonic()
+            if not running:  # (every draw of the run done: the caller's reads come after)
+                d.sync()
+                print("stopped", flush=True)
         now = time.monotonic()
         if running and now >= next_tick:
             if name == "typing":

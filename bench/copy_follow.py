@@ -260,8 +260,8 @@ def _measured(
             "mismatches": screen.model.mismatches,
         }
     if screen is not None and not (isinstance(screen, FollowedScreen) and not screen.reads):
-        time.sleep(0.3)
-        screen.grab()  # (the workload stopped: the last of it in)
+        client.wait_for("stopped", 30)  # (the X server has run its last draw)
+        screen.grab()  # (the last of it in)
         with contextlib.closing(DamagedScreen(display)) as truth:
             out["exact"] = float(np.array_equal(screen.frame, truth.frame))
     return out
