@@ -139,6 +139,28 @@ class DamageSource(Protocol):
     def close(self) -> None: ...
 
 
+class PointerReads:
+    """Where a grab says the pointer is: the X server is asked (a round trip) only when
+    the damage source saw the pointer move, or its events are off, or the grab read the
+    whole monitor (a warp raises no motion event); else the last answer stands."""
+
+    def __init__(self, screen: ScreenGrabber, source: DamageSource) -> None:
+        self._screen, self._source = screen, source
+        self.last: tuple[int, int] | None = None  #: the last answer
+        self._asked = False
+
+    def read(self, monitor: Monitor, *, whole: bool) -> tuple[int, int] | None:
+        """The pointer for a grab of ``monitor`` (``whole``: it read all of it)."""
+        source = self._source
+        if whole or not self._asked or not source.pointer_events or source.pointer_moved:
+            self.last, self._asked = self._screen.cursor(monitor), True
+        return self.last
+
+    def told(self, cursor: tuple[int, int] | None) -> None:
+        """A whole grab read the pointer itself (mss's)."""
+        self.last, self._asked = cursor, True
+
+
 class DamageGrabber:
     """Grab only what the damage source says changed, into one frame kept per monitor.
 
@@ -170,10 +192,10 @@ class DamageGrabber:
         self.hands_over = hand_over
         self._kept: KeptFrames | None = None
         self._monitor: Monitor | None = None
-        self._cursor: tuple[int, int] | None = None  #: the last pointer read
         self.full_grabs = 0  #: how many grabs read the whole monitor (tests, bench)
         self.lane_grabs = 0  #: how many took and read their boxes in one C call (tests)
         self._source = source_factory()
+        self.pointer = PointerReads(screen, self._source)
 
     @property
     def source(self) -> DamageSource:
@@ -205,7 +227,8 @@ class DamageGrabber:
         from remoteapp.capture.key_grabs import key_grabs  # (X11's: python-xlib)
 
         screen, safety, clock = self._screen, self.safety, self._clock
-        return key_grabs(self._source, kept, screen, safety, monitor, self._cursor, clock)
+        cursor = self.pointer.last
+        return key_grabs(self._source, kept, screen, safety, monitor, cursor, clock)
 
     def __enter__(self) -> DamageGrabber:
         return self
@@ -282,7 +305,8 @@ class DamageGrabber:
             if kept is not None:
                 kept.close()
             kept = self._kept = KeptFrames(self._screen, monitor, shot.pixels, two=self.hands_over)
-            self._monitor, self._cursor = monitor, shot.cursor
+            self._monitor = monitor
+            self.pointer.told(shot.cursor)
             return CapturedFrame(kept.front, monitor, shot.cursor, shot.timestamp, None, moves)
         if now >= safety.due or not self._source.reporting:  # (lost: every grab checks)
             self.full_grabs += 1
@@ -294,7 +318,7 @@ class DamageGrabber:
             safety.checked(now, judge(changed, reported, self._source, dropped=dropped))
             damage = tuple(coalesce(changed, width, height)) if changed else changed
             stamp = time.monotonic()
-            cursor = self._read_cursor(monitor)
+            cursor = self.pointer.read(monitor, whole=True)
             return CapturedFrame(frame, monitor, cursor, stamp, damage, moves)
         coalesced = coalesce(rects, monitor.width, monitor.height)
         frame, damage = kept.read(cut_to_damage(coalesced, rects, kept.wide_from))
@@ -309,16 +333,8 @@ class DamageGrabber:
     ) -> CapturedFrame:
         """A grab of damage (not a full one): the pointer is read only if it moved."""
         stamp = time.monotonic()
-        pointer_still = self._source.pointer_events and not self._source.pointer_moved
-        cursor = self._cursor if pointer_still else self._read_cursor(monitor)
+        cursor = self.pointer.read(monitor, whole=False)
         return CapturedFrame(frame, monitor, cursor, stamp, damage, moves)
-
-    def _read_cursor(self, monitor: Monitor) -> tuple[int, int] | None:
-        """Ask the X server where the pointer is (a round trip); a grab reuses the answer
-        while the source saw no pointer motion, and every full grab asks again (a warp
-        raises no motion event)."""
-        self._cursor = self._screen.cursor(monitor)
-        return self._cursor
 
     def close(self) -> None:
         try:

@@ -39,7 +39,7 @@ from remoteapp.capture.copy_follower import CopyFollower
 from remoteapp.capture.copy_model import CopyModel, Move, Paste
 from remoteapp.capture.copy_prover import WindowProver
 from remoteapp.capture.x11_gcs import GCTable
-from remoteapp.capture.x11_link import readable
+from remoteapp.capture.x11_link import open_display, readable
 from remoteapp.capture.x11_record import Ended
 from remoteapp.capture.x11_record_setup import RecordStream, opcodes
 from remoteapp.capture.x11_wire import XWireError
@@ -59,16 +59,10 @@ class RawDamage:
     drained: the stream records them as delivered, in place (the model's damage)."""
 
     def __init__(self, display: str | None) -> None:
-        try:
-            from Xlib import display as xdisplay
-            from Xlib.error import DisplayError, XError
-            from Xlib.ext import damage
-        except ImportError as exc:  # pragma: no cover - python-xlib is a dependency
-            raise CaptureError(f"python-xlib is missing: {exc}") from exc
-        try:
-            self._d: Any = xdisplay.Display(display)
-        except (DisplayError, OSError) as exc:
-            raise CaptureError(f"cannot open the display for damage: {exc}") from exc
+        from Xlib.error import XError
+        from Xlib.ext import damage
+
+        self._d: Any = open_display(display, "raw damage")
         try:
             if not self._d.has_extension("DAMAGE"):
                 raise CaptureError("the X server has no DAMAGE extension")

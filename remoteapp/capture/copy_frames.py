@@ -39,16 +39,17 @@ class FollowedFrames:
         self.whole = Rect(0, 0, monitor.width, monitor.height)
         self.stale: list[Rect] = []  #: where back differs from front
         self.handed = False  #: back was returned and not adopted yet
-        #: the next adoption is the first: the encoder's reference before it was another
-        #: backend's frame, so its ``changed`` says nothing of back (all zeros)
-        self._anew = True
+        #: no frame adopted yet: the encoder's reference is another backend's frame, so
+        #: the first ``changed`` says nothing of back, and front (all zeros) predicts
+        #: nothing a safety check could judge
+        self.anew = True
 
     def adopted(self, changed: Sequence[Rect]) -> None:
         """The encoder adopted back; ``changed``: where its update changed the frame."""
         if self.handed:
             self.front, self.back = self.back, self.front
-            self.stale, self.handed = [self.whole] if self._anew else list(changed), False
-            self._anew = False
+            self.stale, self.handed = [self.whole] if self.anew else list(changed), False
+            self.anew = False
 
     def dropped(self) -> bool:
         """Whether the last frame handed over was never adopted (the caller dropped it):

@@ -107,8 +107,6 @@ class CopyGrabber:
             raise
         self._last_copy = -1e9  #: clock() at the last trusted copy seen
         self._trusted = 0  #: the follower's count of trusted copies, as last seen
-        self._cursor: tuple[int, int] | None = None
-        self._first = True  #: the follow mode's next check is its first read (nothing to judge)
         self.full_grabs = 0  #: grabs that read the whole monitor, both modes (tests)
         self.read_pixels = 0  #: pixels the follow mode read (tests, bench)
         self.switches = 0  #: switches between the modes (tests, bench)
@@ -249,7 +247,6 @@ class CopyGrabber:
         self._frames = FollowedFrames(monitor)
         self.switches += 1
         self.safety.force()
-        self._first = True
         copy.forget()
 
     def _follow(self, monitor: Monitor, now: float) -> CapturedFrame:
@@ -281,14 +278,13 @@ class CopyGrabber:
             changed = frames.check(ops)
             if changed is None:  # (cannot be: the read was awaited)
                 raise CaptureError("the safety check's read is not in the stream")
-            if self._first:
+            if frames.anew:  # (nothing predicted: the mode's first frame is its read)
                 self.safety.started(now)
             else:
                 # (what the model learnt it did not know only as the read came: a refused
                 # copy's destination)
                 reported = unknown + copy.model.unknown.rects + [Rect(*r) for r in rects]
                 self.safety.checked(now, judge(changed, reported, self._source, dropped=False))
-            self._first = False
             return self._frame(monitor, frames.back, None, moves)
         pixels, pieces = frames.apply(ops)
         if pieces is None:
@@ -304,11 +300,9 @@ class CopyGrabber:
         moves: tuple[Motion, ...],
         copies: tuple[Motion, ...] = (),
     ) -> CapturedFrame:
-        still = self._source.pointer_events and not self._source.pointer_moved
-        if not still or damage is None or self._cursor is None:  # (a warp moves it unseen:
-            self._cursor = self._screen.cursor(monitor)  # every whole read asks)
+        cursor = self._damage.pointer.read(monitor, whole=damage is None)
         stamp = time.monotonic()
-        return CapturedFrame(pixels, monitor, self._cursor, stamp, damage, moves, copies)
+        return CapturedFrame(pixels, monitor, cursor, stamp, damage, moves, copies)
 
     def _stop_following(self) -> None:
         if self._frames is not None:

@@ -25,8 +25,8 @@ from typing import Any, Final
 
 import numpy as np
 
+from remoteapp.capture.x11_link import open_display
 from remoteapp.codec.geometry import Rect
-from remoteapp.errors import CaptureError
 
 #: the least time between two probes of one window
 MIN_INTERVAL_S: Final = 0.25
@@ -50,15 +50,7 @@ class WindowProver:
         clock: Callable[[], float] = time.monotonic,
         announce_gc: Callable[[int, int, tuple[int, int] | None], None] = lambda *_: None,
     ) -> None:
-        try:
-            from Xlib import display as xdisplay
-            from Xlib.error import DisplayError
-        except ImportError as exc:  # pragma: no cover - python-xlib is a dependency
-            raise CaptureError(f"python-xlib is missing: {exc}") from exc
-        try:
-            self._d: Any = xdisplay.Display(display)
-        except (DisplayError, OSError) as exc:
-            raise CaptureError(f"cannot open the display for probes: {exc}") from exc
+        self._d: Any = open_display(display, "probes")
         self._announce, self._clock, self._announce_gc = announce, clock, announce_gc
         # (an error of a request without a reply is an answer here, never a print:
         # NameWindowPixmap's BadMatch says the window is not redirected)

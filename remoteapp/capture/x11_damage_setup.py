@@ -18,7 +18,7 @@ from typing import Any
 
 from remoteapp.capture import x11_wire
 from remoteapp.capture.damage import Geometry, WindowMoves
-from remoteapp.capture.x11_link import XLink, queued
+from remoteapp.capture.x11_link import XLink, open_display, queued
 from remoteapp.errors import CaptureError
 
 log = logging.getLogger("remoteapp.capture")
@@ -58,16 +58,12 @@ class DamageSetup:
     def __init__(self, display: str | None) -> None:
         try:
             from Xlib import X
-            from Xlib import display as xdisplay
-            from Xlib.error import DisplayError, XError
+            from Xlib.error import XError
             from Xlib.ext import damage
         except ImportError as exc:  # pragma: no cover - python-xlib is a dependency
             raise CaptureError(f"python-xlib is missing: {exc}") from exc
         self._X, self._damage_ext = X, damage
-        try:
-            self.d = xdisplay.Display(display)
-        except (DisplayError, OSError) as exc:
-            raise CaptureError(f"cannot open the display for damage: {exc}") from exc
+        self.d = open_display(display, "damage")
         q: XLink | None = None
         try:
             self._setup()

@@ -79,6 +79,20 @@ def readable(fds: Sequence[int], timeout: float) -> list[int]:
     return [fd for fd, _ in poller.poll(max(0, math.ceil(timeout * 1000)))]
 
 
+def open_display(display: str | None, what: str) -> Any:
+    """A python-xlib connection to ``display`` for ``what`` (said in the error), its
+    failures as CaptureError."""
+    try:
+        from Xlib import display as xdisplay
+        from Xlib.error import DisplayError
+    except ImportError as exc:  # pragma: no cover - python-xlib is a dependency
+        raise CaptureError(f"python-xlib is missing: {exc}") from exc
+    try:
+        return xdisplay.Display(display)
+    except (DisplayError, OSError) as exc:
+        raise CaptureError(f"cannot open the display for {what}: {exc}") from exc
+
+
 def queued(d: Any) -> tuple[list[bytes], bytes]:
     """What python-xlib has read but not handed out at the switch to bytes: the events
     queued (as their packets) and a packet's partial bytes.  (Its internals: python-xlib
@@ -100,15 +114,9 @@ class XLink:
         """Connect to ``display``; ``agree(d)`` runs python-xlib's version handshakes the
         requests to come need (the server refuses DAMAGE and XFixes requests from a
         client that has not agreed their versions)."""
-        try:
-            from Xlib import display as xdisplay
-            from Xlib.error import DisplayError, XError
-        except ImportError as exc:  # pragma: no cover - python-xlib is a dependency
-            raise CaptureError(f"python-xlib is missing: {exc}") from exc
-        try:
-            self._d = xdisplay.Display(display)
-        except (DisplayError, OSError) as exc:
-            raise CaptureError(f"cannot open the display: {exc}") from exc
+        from Xlib.error import XError
+
+        self._d = open_display(display, "its link")
         try:
             agree(self._d)
             shm = self._d.query_extension("MIT-SHM")

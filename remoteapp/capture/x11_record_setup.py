@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from remoteapp.capture import x11_record
-from remoteapp.capture.x11_link import queued
+from remoteapp.capture.x11_link import open_display, queued
 from remoteapp.capture.x11_record import Opcodes
 from remoteapp.capture.x11_wire import XWireError
 from remoteapp.errors import CaptureError
@@ -128,18 +128,15 @@ class RecordStream:
         ranges: Ranges = scroll_ranges,
         element_header: int = x11_record.FROM_CLIENT_SEQUENCE,
     ) -> None:
-        try:
-            from Xlib import display as xdisplay
-            from Xlib.error import DisplayError, XError
-        except ImportError as exc:  # pragma: no cover - python-xlib is a dependency
-            raise CaptureError(f"python-xlib is missing: {exc}") from exc
+        from Xlib.error import XError
+
         self._control: Any = None
         self._data: Any = None
         self._context = 0
         self._enabled = False
         try:
-            self._control = xdisplay.Display(display)
-            self._data = xdisplay.Display(display)
+            self._control = open_display(display, "RECORD's control")
+            self._data = open_display(display, "RECORD's data")
             self._context = self._create(self._control, ranges, element_header)
             major = self._data.query_extension("RECORD").major_opcode
             self.reader = x11_record.RecordReader(queued(self._data)[1])
@@ -147,7 +144,7 @@ class RecordStream:
             self._sock.sendall(_ENABLE_REQUEST.pack(major, _ENABLE_CONTEXT, 2, self._context))
             self._sock.setblocking(False)
             self._enabled = True
-        except (DisplayError, XError, OSError, CaptureError) as exc:
+        except (XError, OSError, CaptureError) as exc:
             self._close_connections()
             raise CaptureError(f"no RECORD stream on this display: {exc}") from exc
 

@@ -241,3 +241,28 @@ def test_the_key_frame_path_reads_the_whole_screen_exactly(rig: Rig) -> None:
         g.force_full()
         assert until_exact(g, pipe, truth) == [None]
     assert g.full_grabs == full + 2 and g.following and g.safety.misses == 0
+
+
+def test_the_pointer_while_following_moves_seen_and_a_warp_by_the_check(rig: Rig) -> None:
+    """The follow mode reports the pointer as the damage grabber does (one rule,
+    ``PointerReads``): a move shows at the next grab, a grab with the pointer still asks
+    the X server nothing, and a warp (no motion event) shows at the next whole read."""
+    from Xlib.ext import xtest
+
+    g, clock, term, mon, pipe, truth = rig
+    assert g.follows
+    xtest.fake_input(term.d, term.X.MotionNotify, x=123, y=45)
+    term.d.sync()
+    assert g.sync(5)
+    assert g.grab(mon).cursor == (123, 45)
+    asked = []
+    ask = g._screen.cursor
+    g._screen.cursor = lambda m: asked.append(m) or ask(m)  # type: ignore[method-assign]
+    term.scroll(b"the pointer still")
+    assert until_exact(g, pipe, truth) and not asked
+    term.d.screen().root.warp_pointer(77, 66)
+    term.d.sync()
+    clock.now = g.safety.due
+    assert g.sync(5)
+    shot = g.grab(mon)
+    assert shot.damage is None and shot.cursor == (77, 66) and len(asked) == 1
