@@ -245,3 +245,45 @@ class CopyCapture:
                 with contextlib.suppress(Exception):
                     part.close()
         self._raw = self._prover = None
+
+
+class CaptureOpening:
+    """A CopyCapture opened on a thread of its own: its connections and the RECORD
+    context take some 20 ms, a frame's time, which the capture thread does not wait
+    for (nor for a server grab that holds them).  ``take()`` hands over the capture, or
+    the exception that stopped it, once; ``cancel()`` closes one not taken."""
+
+    def __init__(self, factory: Callable[[int], CopyCapture], reader: int) -> None:
+        self._lock = threading.Lock()
+        self._result: CopyCapture | BaseException | None = None
+        self._cancelled = False
+        self.thread = threading.Thread(
+            target=self._run, args=(factory, reader), name="copy-open", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self, factory: Callable[[int], CopyCapture], reader: int) -> None:
+        result: CopyCapture | BaseException
+        try:
+            result = factory(reader)
+        except Exception as exc:  # (CaptureError; anything else the factory raised)
+            result = exc
+        with self._lock:
+            if not self._cancelled:
+                self._result = result
+                return
+        if isinstance(result, CopyCapture):
+            result.close()
+
+    def take(self) -> CopyCapture | BaseException | None:
+        """The capture, or what stopped it; None while it opens (or once taken)."""
+        with self._lock:
+            result, self._result = self._result, None
+        return result
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            result, self._result = self._result, None
+        if isinstance(result, CopyCapture):
+            result.close()

@@ -17,6 +17,13 @@ Two modes, one at a time::
     follow   the copy model's grabs; no trusted copy for SWITCH_BACK_S switches back
 
 A switch costs one whole read (the mode's frames start anew: the encoder diffs it all).
+
+The stream costs every grab of the damage mode too (a key's draws and reads pass through
+it), so it is closed (parked) after PARK_S without a trusted copy, and opened again, on a
+thread of its own, when grabs look like a scroll: WAKE_GRABS grabs within WAKE_WINDOW_S
+whose damage, with no window moved, covers WAKE_AREA pixels or more (a typed key's never
+does; a dragged window comes with its move).  Its first copies after that ask for the
+probes again (windows and GCs older than the stream are probed, as at the start).
 Following moves the window in memory, which the X server did in its read before: under
 Xvfb, where the screen is memory too, that is a move of the cost from the X server to
 the customer, and the rest of the time the damage grabber is the cheaper one.
@@ -34,12 +41,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Final
 
 from remoteapp.capture.backend import DamageGrabber
-from remoteapp.capture.copy_capture import CopyCapture
+from remoteapp.capture.copy_capture import CaptureOpening, CopyCapture
 from remoteapp.capture.copy_frames import FollowedFrames, exact_copies
 from remoteapp.capture.damage import coalesce
 from remoteapp.capture.grabber import CapturedFrame, Monitor, ScreenGrabber
@@ -62,6 +70,13 @@ SETTLE_S: Final = 1.0
 MARK: Final = Rect(0, 0, 1, 1)
 #: how long following lasts after the last trusted copy
 SWITCH_BACK_S: Final = 1.0
+#: how long the stream stays open in the damage mode without a trusted copy
+PARK_S: Final = 5.0
+#: a grab's damage that looks like a scroll (no window moved), in pixels
+WAKE_AREA: Final = 256 * 256
+#: that many such grabs within WAKE_WINDOW_S open the parked stream again
+WAKE_GRABS: Final = 3
+WAKE_WINDOW_S: Final = 1.0
 
 
 class CopyGrabber:
@@ -92,7 +107,10 @@ class CopyGrabber:
             safety_longest=safety_longest, clock=clock, hand_over=True,
         )  # fmt: skip
         self._source = self._damage.source
-        self._copy: CopyCapture | None = None
+        self._copy: CopyCapture | None = None  #: None: parked, or following broke
+        self._copy_factory = copy_factory
+        self._opening: CaptureOpening | None = None  #: the stream opening again
+        self._broken = False  #: following broke: the damage grabber's for good
         self._link: XLink | None = None
         self._frames: FollowedFrames | None = None  #: while following
         try:
@@ -106,6 +124,10 @@ class CopyGrabber:
             self._source.close()
             raise
         self._last_copy = -1e9  #: clock() at the last trusted copy seen
+        self._opened = clock()  #: when the stream (re)opened
+        self._wakes: deque[float] = deque()  #: clock() at the recent scroll-like grabs
+        self.parks = 0  #: times the stream was parked (tests, bench)
+        self.reopens = 0  #: times it opened again (tests, bench)
         self._trusted = 0  #: the follower's count of trusted copies, as last seen
         self.full_grabs = 0  #: grabs that read the whole monitor, both modes (tests)
         self.read_pixels = 0  #: pixels the follow mode read (tests, bench)
@@ -123,8 +145,9 @@ class CopyGrabber:
 
     @property
     def following(self) -> bool:
-        """Whether the copies can be followed (False for good once following broke)."""
-        return self._copy is not None and self._copy.following
+        """Whether the copies can be followed (False for good once following broke;
+        True while the stream is parked)."""
+        return not self._broken and (self._copy is None or self._copy.following)
 
     @property
     def follows(self) -> bool:
@@ -143,6 +166,7 @@ class CopyGrabber:
                 copy.catch_up()
                 if self._frames is None:
                     copy.drop()
+                    self._park_if_idle(self._clock())
             except CaptureError as exc:
                 log.warning("capture event=copy-following-off reason=%r", str(exc))
                 self._stop_following()
@@ -181,14 +205,20 @@ class CopyGrabber:
 
     def grab(self, monitor: Monitor) -> CapturedFrame:
         now = self._clock()
-        if self.following:
+        self._adopt_opened(now)
+        if self._copy is not None:
             try:
                 if self._watch(monitor, now):
                     return self._follow(monitor, now)
             except CaptureError as exc:  # (the stream or a read broke; a monitor not the root)
                 log.warning("capture event=copy-following-off reason=%r", str(exc))
                 self._stop_following()
-        return self._damage.grab(monitor)
+        shot = self._damage.grab(monitor)
+        if self._copy is not None:
+            self._park_if_idle(now)
+        elif not self._broken:
+            self._maybe_reopen(shot, now)
+        return shot
 
     def close(self) -> None:
         try:
@@ -304,7 +334,53 @@ class CopyGrabber:
         stamp = time.monotonic()
         return CapturedFrame(pixels, monitor, cursor, stamp, damage, moves, copies)
 
+    def _park_if_idle(self, now: float) -> None:
+        """Close the stream after PARK_S without a trusted copy (the damage mode)."""
+        copy = self._copy
+        if self._always or self._frames is not None or copy is None:
+            return
+        if now - max(self._last_copy, self._opened) >= PARK_S:
+            self._copy = None
+            copy.close()
+            self._wakes.clear()
+            self.parks += 1
+            log.debug("capture event=copy-parked")
+
+    def _maybe_reopen(self, shot: CapturedFrame, now: float) -> None:
+        """Open the parked stream again once grabs look like a scroll."""
+        damage, link = shot.damage, self._link
+        if self._opening is not None or link is None or not damage or shot.moves:
+            return
+        if sum(box.area for box in damage) < WAKE_AREA:
+            return
+        wakes = self._wakes
+        wakes.append(now)
+        while now - wakes[0] > WAKE_WINDOW_S:
+            wakes.popleft()
+        if len(wakes) >= WAKE_GRABS:
+            wakes.clear()
+            self._opening = CaptureOpening(self._copy_factory, link.client)
+
+    def _adopt_opened(self, now: float) -> None:
+        """The stream opened again, if it has: the next grabs read it."""
+        opening = self._opening
+        result = None if opening is None else opening.take()
+        if result is None:
+            return
+        self._opening = None
+        if isinstance(result, CopyCapture):
+            self._copy, self._opened, self._trusted = result, now, 0
+            self.reopens += 1
+            log.debug("capture event=copy-reopened")
+        else:
+            log.warning("capture event=copy-following-off reason=%r", str(result))
+            self._broken = True
+
     def _stop_following(self) -> None:
+        self._broken = True
+        if self._opening is not None:
+            self._opening.cancel()
+            self._opening = None
         if self._frames is not None:
             self._frames = None
             self._damage.restart()

@@ -5,25 +5,32 @@ following for plain whole reads (bounded)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
 
 from remoteapp.capture import DamageGrabber, ScreenGrabber, open_capture
-from remoteapp.capture.copy_grabber import SWITCH_BACK_S, CopyGrabber
+from remoteapp.capture.copy_capture import CopyCapture
+from remoteapp.capture.copy_grabber import PARK_S, SWITCH_BACK_S, CopyGrabber
+from remoteapp.codec.pixels import Pixels
+from remoteapp.errors import CaptureError
 from tests import displays
 from tests.capture.copy_rig import NOBODY, copy_grabber
 from tests.capture.damage_rig import (
     Clock,
     FbdirXvfb,
     Painter,
+    Pipe,
     follow,
     painter_steps,
     until_exact,
 )
 
 pytestmark = pytest.mark.display
+
+Truth = Callable[[], Pixels]
 
 
 @pytest.fixture
@@ -152,3 +159,121 @@ def test_it_follows_while_a_window_scrolls_and_only_then(
     finally:
         term.close()
         g.close()
+
+
+def parked(g: CopyGrabber, clock: Clock, painter: Painter, pipe: Pipe, truth: Truth) -> None:
+    """Past PARK_S without a trusted copy, a small draw's grab parks the stream."""
+    clock.now += PARK_S
+    painter.fill(40, 40, 9, 15, 0x102030)
+    painter.d.sync()
+    until_exact(g, pipe, truth)
+    assert g.parks == 1 and g._copy is None and g.following and not g.follows
+
+
+def scrolled_until_open(
+    g: CopyGrabber, clock: Clock, term: Painter, pipe: Pipe, truth: Truth
+) -> None:
+    """Scroll ``term`` (a grab a line, each exact) until the stream is being opened again,
+    then wait for its thread."""
+    for line in range(5):
+        term.scroll(f"wake {line} ".encode() * 8)
+        until_exact(g, pipe, truth)
+        clock.now += 0.1
+        if g._opening is not None:
+            g._opening.thread.join(10)
+            return
+    raise AssertionError("a scroll did not open the stream again")
+
+
+def test_the_stream_parks_without_copies_and_a_scroll_opens_it_again(
+    fbdir_xvfb: FbdirXvfb, painter: Painter
+) -> None:
+    """Draws alone for PARK_S park the stream (a key's grabs then pay nothing for it);
+    small draws leave it parked; a scroll opens it again, off the capture thread, and is
+    then followed; every frame exact."""
+    clock = Clock()
+    g = copy_grabber(fbdir_xvfb.display, clock, always=False)
+    term = Painter(fbdir_xvfb.display, x=220, y=170, w=400, h=300)  # (a scroll: 120,000 px)
+    try:
+        with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+            _, pipe, truth = follow(g, poll)
+            parked(g, clock, painter, pipe, truth)
+            for i in range(10):  # (a typed line: never a scroll's damage)
+                painter.fill(50 + 9 * i, 40, 9, 15, 0x405060)
+                painter.d.sync()
+                until_exact(g, pipe, truth)
+                clock.now += 0.05
+            assert g._opening is None and g.reopens == 0
+            scrolled_until_open(g, clock, term, pipe, truth)
+            for line in range(8):  # (its first copies ask for the probes again)
+                term.scroll(f"line {line} ".encode() * 8)
+                until_exact(g, pipe, truth)
+                clock.now += 0.1
+            assert g.reopens == 1 and g.follows and g.following and g.safety.misses == 0
+    finally:
+        term.close()
+        g.close()
+
+
+def test_a_stream_that_cannot_open_again_leaves_the_damage_grabber(
+    fbdir_xvfb: FbdirXvfb, painter: Painter
+) -> None:
+    clock = Clock()
+    g = copy_grabber(fbdir_xvfb.display, clock, always=False)
+    term = Painter(fbdir_xvfb.display, x=220, y=170, w=400, h=300)  # (a scroll: 120,000 px)
+
+    def refused(reader: int) -> CopyCapture:
+        raise CaptureError("RECORD went away")
+
+    try:
+        with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+            _, pipe, truth = follow(g, poll)
+            parked(g, clock, painter, pipe, truth)
+            g._copy_factory = refused
+            scrolled_until_open(g, clock, term, pipe, truth)
+            term.scroll(b"after")
+            until_exact(g, pipe, truth)
+            assert not g.following and g._opening is None and g.reopens == 0
+            for line in range(5):  # (no second try: the damage grabber's for good)
+                term.scroll(f"line {line} ".encode() * 8)
+                until_exact(g, pipe, truth)
+                clock.now += 0.1
+            assert g._opening is None and not g.follows
+    finally:
+        term.close()
+        g.close()
+
+
+def test_closed_while_the_stream_opens_again_the_stream_is_closed(
+    fbdir_xvfb: FbdirXvfb, painter: Painter
+) -> None:
+    clock = Clock()
+    g = copy_grabber(fbdir_xvfb.display, clock, always=False)
+    term = Painter(fbdir_xvfb.display, x=220, y=170, w=400, h=300)  # (a scroll: 120,000 px)
+    made: list[CopyCapture] = []
+    factory = g._copy_factory
+
+    def slow(reader: int) -> CopyCapture:
+        closed.wait(10)  # (the grabber closes first)
+        made.append(factory(reader))
+        return made[-1]
+
+    closed = threading.Event()
+    try:
+        with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+            _, pipe, truth = follow(g, poll)
+            parked(g, clock, painter, pipe, truth)
+            g._copy_factory = slow
+            for line in range(5):
+                term.scroll(f"wake {line} ".encode() * 8)
+                until_exact(g, pipe, truth)
+                clock.now += 0.1
+            opening = g._opening
+            assert opening is not None
+    finally:
+        term.close()
+        g.close()
+    closed.set()
+    opening.thread.join(10)
+    assert len(made) == 1 and not made[0].following  # (closed by the opening's thread)
+    assert opening.take() is None
