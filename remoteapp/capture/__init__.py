@@ -4,9 +4,9 @@ mss, or damage-driven where the OS says what changed (``backend``, docs/capture.
 No Qt here: the capture thread must never touch the GUI toolkit.
 """
 
-from remoteapp.capture.backend import CaptureBackend, CaptureMode, DamageGrabber, open_capture
+from remoteapp.capture.backend import CaptureBackend, DamageGrabber, open_capture
 from remoteapp.capture.grabber import CapturedFrame, Monitor, ScreenGrabber
-from remoteapp.capture.session import check_capturable
+from remoteapp.capture.session import CaptureMode, capture_mode, check_capturable
 
 __all__ = [
     "CaptureBackend",
@@ -15,6 +15,7 @@ __all__ = [
     "DamageGrabber",
     "Monitor",
     "ScreenGrabber",
+    "capture_mode",
     "check_capturable",
     "open_capture",
 ]

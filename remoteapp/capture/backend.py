@@ -24,12 +24,13 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from remoteapp.capture.damage import RectTuple, coalesce, cut_to_damage
 from remoteapp.capture.grabber import CapturedFrame, Monitor, ScreenGrabber
 from remoteapp.capture.kept_frames import KeptFrames
 from remoteapp.capture.safety import SAFETY_LONGEST_S, SAFETY_PERIOD_S, SafetyChecks, judge
+from remoteapp.capture.session import CaptureMode
 from remoteapp.codec.geometry import Rect
 from remoteapp.codec.motion import Motion
 from remoteapp.codec.pixels import Pixels
@@ -41,8 +42,6 @@ if TYPE_CHECKING:
     from remoteapp.capture.x11_link import BoxRead
 
 log = logging.getLogger("remoteapp.capture")
-
-CaptureMode = Literal["damage", "poll", "copy"]
 
 
 class CaptureBackend(Protocol):

@@ -1,13 +1,25 @@
 """Can this desktop session be captured at all?  Answered before mss is touched, so the
-user gets a clear reason instead of a black frame (mss cannot read a Wayland desktop)."""
+user gets a clear reason instead of a black frame (mss cannot read a Wayland desktop).
+And which capture the machine's environment asks for (``REMOTEAPP_CAPTURE``)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Mapping
+from typing import Final, Literal, cast
 
 from remoteapp.errors import NoDisplayError, UnsupportedSessionError
+
+log = logging.getLogger("remoteapp.capture")
+
+CaptureMode = Literal["damage", "poll", "copy"]
+#: the environment variable an administrator sets to choose the capture: ``copy`` follows
+#: a terminal's scroll through RECORD (an X server without a compositor: a terminal
+#: server's sessions), ``poll`` compares whole frames (no DAMAGE); ``damage`` by default
+CAPTURE_ENV: Final = "REMOTEAPP_CAPTURE"
+CAPTURE_MODES: Final = ("damage", "poll", "copy")
 
 WAYLAND_HINT = (
     "This is a Wayland session, which remoteapp cannot capture: Wayland gives no program "
@@ -31,3 +43,15 @@ def check_capturable(env: Mapping[str, str] | None = None, platform: str | None 
             "No display to capture: DISPLAY is not set. Run remoteapp inside a graphical "
             "X11 session (or under Xvfb for tests)."
         )
+
+
+def capture_mode(env: Mapping[str, str] | None = None) -> CaptureMode:
+    """The capture ``CAPTURE_ENV`` asks for; ``damage`` when it is unset, or (logged) set to
+    anything else."""
+    env = os.environ if env is None else env
+    asked = env.get(CAPTURE_ENV, "").strip().lower()
+    if asked in CAPTURE_MODES:
+        return cast(CaptureMode, asked)
+    if asked:
+        log.warning("capture event=unknown-mode %s=%r (damage is used)", CAPTURE_ENV, asked)
+    return "damage"

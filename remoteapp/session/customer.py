@@ -27,7 +27,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from remoteapp.capture.backend import CaptureBackend, CaptureMode
+from remoteapp.capture.backend import CaptureBackend
+from remoteapp.capture.session import CaptureMode, capture_mode
 from remoteapp.codec import LossyMode
 from remoteapp.codec.lossy import LOSSY_CAPABILITIES
 from remoteapp.codec.rate_control import RateController
@@ -70,7 +71,7 @@ class CustomerSession(CaptureThread):
         on_secured: Callable[[str], None] = lambda code: None,
         fps: float = 30.0,
         display: str | None = None,
-        capture: CaptureMode = "damage",
+        capture: CaptureMode | None = None,
         on_agent: Callable[[str], None] = lambda name: None,
         on_end: Callable[[str], None] = lambda reason: None,
         on_clipboard: Callable[[str], None] = lambda text: None,
@@ -78,7 +79,7 @@ class CustomerSession(CaptureThread):
         self.name = name
         self.fps = fps
         self._display = display
-        self._capture = capture
+        self._capture = capture or capture_mode()  #: None: as REMOTEAPP_CAPTURE says
         self._on_agent = on_agent
         self._on_end = on_end
         self._on_clipboard = on_clipboard

@@ -14,8 +14,9 @@ import math
 import threading
 import time
 
-from remoteapp.capture.backend import CaptureBackend, CaptureMode, open_capture
+from remoteapp.capture.backend import CaptureBackend, open_capture
 from remoteapp.capture.grabber import Monitor
+from remoteapp.capture.session import CaptureMode
 from remoteapp.codec import LossyMode, ScreenEncoder
 from remoteapp.codec.rate_control import RateController
 from remoteapp.control import InputInjector
