@@ -6,23 +6,13 @@ and the viewer matches the screen after a terminal's scroll."""
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
-import time
-from collections.abc import Iterator
 
-import numpy as np
 import pytest
 
-from remoteapp.capture import DamageGrabber, ScreenGrabber, capture_mode
+from remoteapp.capture import DamageGrabber, capture_mode
 from remoteapp.capture.copy_grabber import CopyGrabber
 from remoteapp.capture.session import CAPTURE_ENV
-from remoteapp.codec.decoder import DecodedUpdate
-from remoteapp.net.session_state import Role
-from remoteapp.secure import SecureParams
-from remoteapp.session import AgentSession
-from remoteapp.session.customer import CustomerSession
+from tests.session.live_ends import live_session, until_exact
 
 WAIT_S = 30.0
 CAPTURE = "customer-capture"  #: the capture thread's name
@@ -81,48 +71,12 @@ def test_a_session_serves_with_the_capture_the_environment_asks_for(
 ) -> None:
     monkeypatch.setenv("DISPLAY", xvfb_display)
     monkeypatch.setenv(CAPTURE_ENV, value)
-    key = os.urandom(32)
-    agent_sock, customer_sock = socket.socketpair()
-    arrived = threading.Semaphore(0)
-
-    def on_frame(fb: object, update: DecodedUpdate) -> None:
-        arrived.release()
-
-    customer = CustomerSession(
-        customer_sock, "Maria", secure=SecureParams.for_direct(Role.CUSTOMER, key),
-        display=xvfb_display,
-    )  # fmt: skip
-    agent = AgentSession(
-        agent_sock, "Ana", secure=SecureParams.for_direct(Role.AGENT, key), on_frame=on_frame
-    )
     term = Terminal(xvfb_display)
-    running = set(threading.enumerate())
-    customer.start()
-    (capture,) = [t for t in threading.enumerate() if t not in running and t.name == CAPTURE]
-    agent.start()
     try:
-        assert arrived.acquire(timeout=WAIT_S), "no frame: the session did not start"
-        assert type(customer._grabber) is backend
-        for line in range(20):
-            term.scroll(f"line {line} ".encode() * 6)
-        deadline = time.monotonic() + WAIT_S
-        with ScreenGrabber(display=xvfb_display) as truth:
-            for fb in _framebuffers(agent, arrived, deadline):
-                if fb is not None and np.array_equal(fb, truth.grab(1).pixels):
-                    break
+        with live_session(xvfb_display) as live:
+            assert type(live.customer._grabber) is backend
+            for line in range(20):
+                term.scroll(f"line {line} ".encode() * 6)
+            until_exact(live, xvfb_display)
     finally:
         term.close()
-        agent.end("test over")
-        customer.end("test over")
-        capture.join(WAIT_S)  # (its X connections closed before the next test's)
-        assert not capture.is_alive()
-
-
-def _framebuffers(
-    agent: AgentSession, arrived: threading.Semaphore, deadline: float
-) -> Iterator[object]:
-    """The viewer's framebuffer now and after each update, until ``deadline`` (failing)."""
-    while True:
-        yield agent.decoder.framebuffer
-        assert time.monotonic() < deadline, "the viewer never matched the screen"
-        arrived.acquire(timeout=0.5)

@@ -6,37 +6,21 @@ with a full grab of the display, pixel for pixel."""
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pytest
 
-from remoteapp.capture import ScreenGrabber
 from remoteapp.codec.decoder import DecodedUpdate
 from remoteapp.net.session import KeyFrameRequest
-from remoteapp.net.session_state import Role
-from remoteapp.secure import SecureParams
-from remoteapp.session import AgentSession
-from remoteapp.session.customer import CustomerSession
 from remoteapp.session.key_lane import Pace
+from tests.session.live_ends import WAIT_S, Live, live_session, until_exact
 
-WAIT_S = 30.0
-CAPTURE = "customer-capture"  #: the capture thread's name
 WIN_X, WIN_Y = 100, 100  #: the test window's place on the screen
-
-
-@dataclass
-class Live:
-    customer: CustomerSession
-    agent: AgentSession
-    updates: list[DecodedUpdate]
-    arrived: threading.Semaphore
 
 
 @pytest.fixture(scope="module")
@@ -71,46 +55,8 @@ def window(xvfb_display: str) -> Iterator[Callable[[int, int, int, int, int], No
 @pytest.fixture
 def live(xvfb_display: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
     monkeypatch.setenv("DISPLAY", xvfb_display)  # (the injector's display)
-    key = os.urandom(32)
-    agent_sock, customer_sock = socket.socketpair()
-    updates: list[DecodedUpdate] = []
-    arrived = threading.Semaphore(0)
-
-    def on_frame(fb: object, update: DecodedUpdate) -> None:
-        updates.append(update)
-        arrived.release()
-
-    customer = CustomerSession(
-        customer_sock, "Maria", secure=SecureParams.for_direct(Role.CUSTOMER, key),
-        display=xvfb_display,
-    )  # fmt: skip
-    agent = AgentSession(
-        agent_sock, "Ana", secure=SecureParams.for_direct(Role.AGENT, key), on_frame=on_frame
-    )
-    running = set(threading.enumerate())
-    customer.start()
-    (capture,) = [t for t in threading.enumerate() if t not in running and t.name == CAPTURE]
-    agent.start()
-    try:
-        assert arrived.acquire(timeout=WAIT_S), "no frame: the session did not start"
-        yield Live(customer, agent, updates, arrived)
-    finally:
-        agent.end("test over")
-        customer.end("test over")
-        capture.join(WAIT_S)  # (its X connections closed before the next test's)
-        assert not capture.is_alive()
-
-
-def _exact(live: Live, display: str) -> None:
-    """Bounded: the viewer's framebuffer becomes a full grab of the display."""
-    deadline = time.monotonic() + WAIT_S
-    with ScreenGrabber(display=display) as grabber:
-        while True:
-            fb = live.agent.decoder.framebuffer
-            if fb is not None and np.array_equal(fb, grabber.grab(1).pixels):
-                return
-            assert time.monotonic() < deadline, "the viewer never matched the screen"
-            live.arrived.acquire(timeout=0.5)
+    with live_session(xvfb_display) as live:
+        yield live
 
 
 def _until_update(live: Live, found: Callable[[DecodedUpdate], bool], since: int = 0) -> None:
@@ -141,20 +87,20 @@ def _change(
 def test_small_changes_are_served_by_the_lane_exactly(
     live: Live, xvfb_display: str, window: Callable[[int, int, int, int, int], None]
 ) -> None:
-    _exact(live, xvfb_display)  # (the window's mapping shown: only our changes to come)
+    until_exact(live, xvfb_display)  # (the window's mapping shown: only our changes to come)
     before = live.customer.lane_updates
     for i, colour in enumerate((0xFF0000, 0x00FF00, 0x0000FF, 0xFFFF00, 0x00FFFF, 0xFF00FF)):
         assert not _change(live, window, 8 * i, 0, 8, 16, colour).key
     # (the first change may find the general loop still at its pace: the rest are the lane's)
     assert live.customer.lane_updates - before >= 5
-    _exact(live, xvfb_display)
+    until_exact(live, xvfb_display)
 
 
 @pytest.mark.display
 def test_what_the_lane_does_not_take_goes_the_general_way_and_it_takes_over_again(
     live: Live, xvfb_display: str, window: Callable[[int, int, int, int, int], None]
 ) -> None:
-    _exact(live, xvfb_display)
+    until_exact(live, xvfb_display)
     _change(live, window, 0, 0, 8, 16, 0xFF0000)
     # a key frame request wakes the capture thread: the general loop serves it
     before = live.customer.lane_updates
@@ -167,13 +113,13 @@ def test_what_the_lane_does_not_take_goes_the_general_way_and_it_takes_over_agai
     before = live.customer.lane_updates
     assert not _change(live, window, 0, 0, 1100, 400, 0x336699).key
     assert live.customer.lane_updates == before
-    _exact(live, xvfb_display)
+    until_exact(live, xvfb_display)
     # and small changes are the lane's again
     before = live.customer.lane_updates
     for i, colour in enumerate((0x112233, 0x445566, 0x778899)):
         _change(live, window, 8 * i, 32, 8, 16, colour)
     assert live.customer.lane_updates - before >= 2
-    _exact(live, xvfb_display)
+    until_exact(live, xvfb_display)
 
 
 @pytest.mark.display
@@ -184,7 +130,7 @@ def test_a_pointer_move_hands_the_lane_back_and_keys_then_carry_the_new_cursor(
     from Xlib import display as xdisplay
     from Xlib.ext import xtest
 
-    _exact(live, xvfb_display)
+    until_exact(live, xvfb_display)
     _change(live, window, 0, 0, 8, 16, 0xFF0000)
     before = live.customer.lane_updates
     d = xdisplay.Display(xvfb_display)
@@ -199,7 +145,7 @@ def test_a_pointer_move_hands_the_lane_back_and_keys_then_carry_the_new_cursor(
         update = _change(live, window, 8 * i, 48, 8, 16, colour)
         assert update.cursor is not None and (update.cursor.x, update.cursor.y) == (321, 123)
     assert live.customer.lane_updates - before >= 2
-    _exact(live, xvfb_display)
+    until_exact(live, xvfb_display)
 
 
 @pytest.mark.display
@@ -211,7 +157,7 @@ def test_while_the_agent_types_the_lane_still_serves_the_screens_changes(
     lane serves what changes between the agent's keys."""
     from remoteapp.net.session import Key
 
-    _exact(live, xvfb_display)
+    until_exact(live, xvfb_display)
     typing = threading.Event()
 
     def type_shift() -> None:  # (a key that draws nothing: the session is kept active)
@@ -236,7 +182,7 @@ def test_while_the_agent_types_the_lane_still_serves_the_screens_changes(
     finally:
         typing.set()
         typist.join(WAIT_S)
-    _exact(live, xvfb_display)
+    until_exact(live, xvfb_display)
 
 
 @pytest.mark.display
@@ -252,7 +198,7 @@ def test_pointer_events_that_move_nothing_are_grabbed_at_most_once_a_gap(
     from Xlib import display as xdisplay
     from Xlib.ext import xtest
 
-    _exact(live, xvfb_display)
+    until_exact(live, xvfb_display)
     d = xdisplay.Display(xvfb_display)
     try:
         xtest.fake_input(d, X.MotionNotify, x=3, y=3)
@@ -289,7 +235,7 @@ def test_a_lost_damage_source_leaves_the_customer_polling(
     safety check, seconds later)."""
     from remoteapp.capture.x11_damage import XDamageSource
 
-    _exact(live, xvfb_display)
+    until_exact(live, xvfb_display)
     grabber = live.customer._grabber
     assert grabber is not None
     source = grabber._source  # type: ignore[attr-defined]
@@ -303,7 +249,7 @@ def test_a_lost_damage_source_leaves_the_customer_polling(
         assert due is not None
         _change(live, window, 8 * i, 112, 8, 16, colour)
         assert time.monotonic() < due, "the change waited for the safety check"
-    _exact(live, xvfb_display)
+    until_exact(live, xvfb_display)
 
 
 def test_the_lanes_gap_follows_the_general_loops_active_rule() -> None:
