@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -161,118 +162,103 @@ def test_it_follows_while_a_window_scrolls_and_only_then(
         g.close()
 
 
-def parked(g: CopyGrabber, clock: Clock, painter: Painter, pipe: Pipe, truth: Truth) -> None:
+@dataclass
+class Parked:
+    """A copy grabber followed exactly whose stream is parked, a 400x300 terminal (a
+    scroll's damage: 120,000 px), the clock, the pipe and the truth."""
+
+    g: CopyGrabber
+    clock: Clock
+    term: Painter
+    pipe: Pipe
+    truth: Truth
+
+    def scrolled_until_open(self) -> None:
+        """Scroll the terminal (a grab a line, each exact) until the stream is being
+        opened again, then wait for its thread."""
+        for line in range(5):
+            self.scroll(f"wake {line} ".encode() * 8)
+            if self.g._opening is not None:
+                self.g._opening.thread.join(10)
+                return
+        raise AssertionError("a scroll did not open the stream again")
+
+    def scroll(self, text: bytes) -> None:
+        self.term.scroll(text)
+        until_exact(self.g, self.pipe, self.truth)
+        self.clock.now += 0.1
+
+
+@pytest.fixture
+def parked(fbdir_xvfb: FbdirXvfb, painter: Painter) -> Iterator[Parked]:
     """Past PARK_S without a trusted copy, a small draw's grab parks the stream."""
-    clock.now += PARK_S
-    painter.fill(40, 40, 9, 15, 0x102030)
-    painter.d.sync()
-    until_exact(g, pipe, truth)
-    assert g.parks == 1 and g._copy is None and g.following and not g.follows
-
-
-def scrolled_until_open(
-    g: CopyGrabber, clock: Clock, term: Painter, pipe: Pipe, truth: Truth
-) -> None:
-    """Scroll ``term`` (a grab a line, each exact) until the stream is being opened again,
-    then wait for its thread."""
-    for line in range(5):
-        term.scroll(f"wake {line} ".encode() * 8)
-        until_exact(g, pipe, truth)
-        clock.now += 0.1
-        if g._opening is not None:
-            g._opening.thread.join(10)
-            return
-    raise AssertionError("a scroll did not open the stream again")
+    clock = Clock()
+    g = copy_grabber(fbdir_xvfb.display, clock, always=False)
+    term = Painter(fbdir_xvfb.display, x=220, y=170, w=400, h=300)
+    try:
+        with ScreenGrabber(display=fbdir_xvfb.display) as poll:
+            _, pipe, truth = follow(g, poll)
+            clock.now += PARK_S
+            painter.fill(40, 40, 9, 15, 0x102030)
+            painter.d.sync()
+            until_exact(g, pipe, truth)
+            assert g.parks == 1 and g._copy is None and g.following and not g.follows
+            yield Parked(g, clock, term, pipe, truth)
+    finally:
+        term.close()
+        g.close()
 
 
 def test_the_stream_parks_without_copies_and_a_scroll_opens_it_again(
-    fbdir_xvfb: FbdirXvfb, painter: Painter
+    parked: Parked, painter: Painter
 ) -> None:
     """Draws alone for PARK_S park the stream (a key's grabs then pay nothing for it);
     small draws leave it parked; a scroll opens it again, off the capture thread, and is
     then followed; every frame exact."""
-    clock = Clock()
-    g = copy_grabber(fbdir_xvfb.display, clock, always=False)
-    term = Painter(fbdir_xvfb.display, x=220, y=170, w=400, h=300)  # (a scroll: 120,000 px)
-    try:
-        with ScreenGrabber(display=fbdir_xvfb.display) as poll:
-            _, pipe, truth = follow(g, poll)
-            parked(g, clock, painter, pipe, truth)
-            for i in range(10):  # (a typed line: never a scroll's damage)
-                painter.fill(50 + 9 * i, 40, 9, 15, 0x405060)
-                painter.d.sync()
-                until_exact(g, pipe, truth)
-                clock.now += 0.05
-            assert g._opening is None and g.reopens == 0
-            scrolled_until_open(g, clock, term, pipe, truth)
-            for line in range(8):  # (its first copies ask for the probes again)
-                term.scroll(f"line {line} ".encode() * 8)
-                until_exact(g, pipe, truth)
-                clock.now += 0.1
-            assert g.reopens == 1 and g.follows and g.following and g.safety.misses == 0
-    finally:
-        term.close()
-        g.close()
+    g = parked.g
+    for i in range(10):  # (a typed line: never a scroll's damage)
+        painter.fill(50 + 9 * i, 40, 9, 15, 0x405060)
+        painter.d.sync()
+        until_exact(g, parked.pipe, parked.truth)
+        parked.clock.now += 0.05
+    assert g._opening is None and g.reopens == 0
+    parked.scrolled_until_open()
+    for line in range(8):  # (its first copies ask for the probes again)
+        parked.scroll(f"line {line} ".encode() * 8)
+    assert g.reopens == 1 and g.follows and g.following and g.safety.misses == 0
 
 
-def test_a_stream_that_cannot_open_again_leaves_the_damage_grabber(
-    fbdir_xvfb: FbdirXvfb, painter: Painter
-) -> None:
-    clock = Clock()
-    g = copy_grabber(fbdir_xvfb.display, clock, always=False)
-    term = Painter(fbdir_xvfb.display, x=220, y=170, w=400, h=300)  # (a scroll: 120,000 px)
-
+def test_a_stream_that_cannot_open_again_leaves_the_damage_grabber(parked: Parked) -> None:
     def refused(reader: int) -> CopyCapture:
         raise CaptureError("RECORD went away")
 
-    try:
-        with ScreenGrabber(display=fbdir_xvfb.display) as poll:
-            _, pipe, truth = follow(g, poll)
-            parked(g, clock, painter, pipe, truth)
-            g._copy_factory = refused
-            scrolled_until_open(g, clock, term, pipe, truth)
-            term.scroll(b"after")
-            until_exact(g, pipe, truth)
-            assert not g.following and g._opening is None and g.reopens == 0
-            for line in range(5):  # (no second try: the damage grabber's for good)
-                term.scroll(f"line {line} ".encode() * 8)
-                until_exact(g, pipe, truth)
-                clock.now += 0.1
-            assert g._opening is None and not g.follows
-    finally:
-        term.close()
-        g.close()
+    g = parked.g
+    g._copy_factory = refused
+    parked.scrolled_until_open()
+    parked.scroll(b"after")
+    assert not g.following and g._opening is None and g.reopens == 0
+    for line in range(5):  # (no second try: the damage grabber's for good)
+        parked.scroll(f"line {line} ".encode() * 8)
+    assert g._opening is None and not g.follows
 
 
-def test_closed_while_the_stream_opens_again_the_stream_is_closed(
-    fbdir_xvfb: FbdirXvfb, painter: Painter
-) -> None:
-    clock = Clock()
-    g = copy_grabber(fbdir_xvfb.display, clock, always=False)
-    term = Painter(fbdir_xvfb.display, x=220, y=170, w=400, h=300)  # (a scroll: 120,000 px)
+def test_closed_while_the_stream_opens_again_the_stream_is_closed(parked: Parked) -> None:
+    g = parked.g
     made: list[CopyCapture] = []
     factory = g._copy_factory
+    closed = threading.Event()
 
     def slow(reader: int) -> CopyCapture:
         closed.wait(10)  # (the grabber closes first)
         made.append(factory(reader))
         return made[-1]
 
-    closed = threading.Event()
-    try:
-        with ScreenGrabber(display=fbdir_xvfb.display) as poll:
-            _, pipe, truth = follow(g, poll)
-            parked(g, clock, painter, pipe, truth)
-            g._copy_factory = slow
-            for line in range(5):
-                term.scroll(f"wake {line} ".encode() * 8)
-                until_exact(g, pipe, truth)
-                clock.now += 0.1
-            opening = g._opening
-            assert opening is not None
-    finally:
-        term.close()
-        g.close()
+    g._copy_factory = slow
+    for line in range(5):
+        parked.scroll(f"wake {line} ".encode() * 8)
+    opening = g._opening
+    assert opening is not None
+    g.close()
     closed.set()
     opening.thread.join(10)
     assert len(made) == 1 and not made[0].following  # (closed by the opening's thread)
