@@ -251,7 +251,9 @@ class CaptureOpening:
     """A CopyCapture opened on a thread of its own: its connections and the RECORD
     context take some 20 ms, a frame's time, which the capture thread does not wait
     for (nor for a server grab that holds them).  ``take()`` hands over the capture, or
-    the exception that stopped it, once; ``cancel()`` closes one not taken."""
+    the exception that stopped it, once; ``cancel()`` closes one not taken, and does not
+    wait: a capture the thread is still opening (as long as another client's server grab
+    holds it) is closed by the thread when it is done."""
 
     def __init__(self, factory: Callable[[int], CopyCapture], reader: int) -> None:
         self._lock = threading.Lock()

@@ -23,7 +23,10 @@ it), so it is closed (parked) after PARK_S without a trusted copy, and opened ag
 thread of its own, when grabs look like a scroll: WAKE_GRABS grabs within WAKE_WINDOW_S
 whose damage, with no window moved, covers WAKE_AREA pixels or more (a typed key's never
 does; a dragged window comes with its move).  Its first copies after that ask for the
-probes again (windows and GCs older than the stream are probed, as at the start).
+probes again (windows and GCs older than the stream are probed, as at the start).  Big
+redraws that are no copies (a video) wake it too: after an opening that saw no trusted
+copy, wakes are held off for HOLD_S, doubled each time up to MAX_HOLD_S.
+
 Following moves the window in memory, which the X server did in its read before: under
 Xvfb, where the screen is memory too, that is a move of the cost from the X server to
 the customer, and the rest of the time the damage grabber is the cheaper one.
@@ -77,6 +80,10 @@ WAKE_AREA: Final = 256 * 256
 #: that many such grabs within WAKE_WINDOW_S open the parked stream again
 WAKE_GRABS: Final = 3
 WAKE_WINDOW_S: Final = 1.0
+#: after an opening that saw no trusted copy (a video, big redraws), no wake for this
+#: long, doubled after each such opening up to MAX_HOLD_S; a trusted copy ends it
+HOLD_S: Final = 5.0
+MAX_HOLD_S: Final = 60.0
 
 
 class CopyGrabber:
@@ -126,6 +133,9 @@ class CopyGrabber:
         self._last_copy = -1e9  #: clock() at the last trusted copy seen
         self._opened = clock()  #: when the stream (re)opened
         self._wakes: deque[float] = deque()  #: clock() at the recent scroll-like grabs
+        self._hold = 0.0  #: the wakes' hold after the last parking
+        self._woken = False  #: the stream open now was opened by wakes (not at the start)
+        self._wake_after = -1e9  #: clock() before which no grab wakes the stream
         self.parks = 0  #: times the stream was parked (tests, bench)
         self.reopens = 0  #: times it opened again (tests, bench)
         self._trusted = 0  #: the follower's count of trusted copies, as last seen
@@ -159,7 +169,9 @@ class CopyGrabber:
 
     def wait(self, timeout: float) -> None:
         """The damage source's wait, the stream caught up with first: while no grab
-        comes (no credit to send with), the X server would otherwise keep all of it."""
+        comes (no credit to send with), the X server would otherwise keep all of it
+        (a stream opened again meanwhile too)."""
+        self._adopt_opened(self._clock())
         copy = self._copy
         if copy is not None:
             try:
@@ -344,12 +356,18 @@ class CopyGrabber:
             copy.close()
             self._wakes.clear()
             self.parks += 1
-            log.debug("capture event=copy-parked")
+            # (woken for nothing: no trusted copy since the wakes opened it)
+            fruitless = self._woken and self._last_copy < self._opened
+            self._hold = min(max(HOLD_S, 2 * self._hold), MAX_HOLD_S) if fruitless else 0.0
+            self._wake_after = now + self._hold
+            log.debug("capture event=copy-parked hold=%.0f", self._hold)
 
     def _maybe_reopen(self, shot: CapturedFrame, now: float) -> None:
         """Open the parked stream again once grabs look like a scroll."""
         damage, link = shot.damage, self._link
         if self._opening is not None or link is None or not damage or shot.moves:
+            return
+        if now < self._wake_after:
             return
         if sum(box.area for box in damage) < WAKE_AREA:
             return
@@ -369,7 +387,7 @@ class CopyGrabber:
             return
         self._opening = None
         if isinstance(result, CopyCapture):
-            self._copy, self._opened, self._trusted = result, now, 0
+            self._copy, self._opened, self._trusted, self._woken = result, now, 0, True
             self.reopens += 1
             log.debug("capture event=copy-reopened")
         else:

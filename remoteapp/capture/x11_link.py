@@ -116,7 +116,7 @@ class XLink:
         client that has not agreed their versions)."""
         from Xlib.error import XError
 
-        self._d = open_display(display, "its link")
+        self._d = open_display(display, "the capture's link")
         try:
             agree(self._d)
             shm = self._d.query_extension("MIT-SHM")

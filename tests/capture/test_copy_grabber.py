@@ -14,7 +14,7 @@ import pytest
 
 from remoteapp.capture import DamageGrabber, ScreenGrabber, open_capture
 from remoteapp.capture.copy_capture import CopyCapture
-from remoteapp.capture.copy_grabber import PARK_S, SWITCH_BACK_S, CopyGrabber
+from remoteapp.capture.copy_grabber import MAX_HOLD_S, PARK_S, SWITCH_BACK_S, CopyGrabber
 from remoteapp.codec.pixels import Pixels
 from remoteapp.errors import CaptureError
 from tests import displays
@@ -263,3 +263,43 @@ def test_closed_while_the_stream_opens_again_the_stream_is_closed(parked: Parked
     opening.thread.join(10)
     assert len(made) == 1 and not made[0].following  # (closed by the opening's thread)
     assert opening.take() is None
+
+
+def test_a_stream_opened_while_the_loop_only_waits_is_read_by_the_wait(parked: Parked) -> None:
+    """No grab after the opening (no credit): the wait takes the stream and reads it, so
+    the X server does not keep it (helper-70's review)."""
+    g = parked.g
+    parked.scrolled_until_open()
+    g.wait(0)
+    copy = g._copy
+    assert copy is not None and g.reopens == 1
+    seen = copy.follower.trusted + copy.follower.untrusted
+    for line in range(5):
+        parked.term.scroll(f"waited {line} ".encode() * 8)
+        assert g.sync(5)
+        g.wait(0)
+    assert copy.follower.trusted + copy.follower.untrusted >= seen + 5
+
+
+def test_big_redraws_that_are_no_copies_hold_the_wakes_off(parked: Parked) -> None:
+    """A video's frames look like a scroll's damage but bring no copy: each opening that
+    saw no trusted copy holds the next off twice as long (helper-70's review: it had
+    opened again every 5 s); a scroll afterwards is followed and ends the hold."""
+    g, term = parked.g, parked.term
+    for frame in range(600):  # (a minute of a video, ten frames a second)
+        term.fill(0, 0, 400, 300, 0x010203 * (frame % 80))
+        term.d.sync()
+        until_exact(g, parked.pipe, parked.truth)
+        if g._opening is not None:
+            g._opening.thread.join(10)
+        parked.clock.now += 0.1
+    assert 2 <= g.reopens <= 4 and g._hold >= 20, (g.reopens, g._hold)
+    parked.clock.now += MAX_HOLD_S
+    parked.scrolled_until_open()
+    for line in range(8):
+        parked.scroll(f"line {line} ".encode() * 8)
+    assert g.follows
+    parked.clock.now += SWITCH_BACK_S + PARK_S
+    parked.scroll(b"switched back and parked: no hold after a copy")
+    assert g._copy is None and g._hold == 0
+    parked.scrolled_until_open()
