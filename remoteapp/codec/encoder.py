@@ -26,7 +26,7 @@ from remoteapp.codec.pixels import Pixels
 from remoteapp.codec.raw_bgra import RAW_BGRA
 from remoteapp.codec.search_backoff import SearchBackoff
 from remoteapp.codec.small_path import SMALL_SIDE, SmallPath
-from remoteapp.codec.tiles import TileDiff, as_words, changed_rects, small_box_rects
+from remoteapp.codec.tiles import TileDiff, as_words, parts_changed_rects, small_box_rects
 from remoteapp.codec.update_format import (
     CopyOp,
     CursorOp,
@@ -184,9 +184,8 @@ class ScreenEncoder(SmallPath):
         ops: list[Op] = []
         self._backoff.forget()
         rects = self._copy(ref, ref_w, cur_w, motion, motion.dst, ops, adopting)
-        for box in damage:
-            parts = box.minus(motion.dst)
-            rects += [r for part in parts for r in changed_rects(cur_w, ref_w, part)]
+        parts = [part for box in damage for part in box.minus(motion.dst)]
+        rects += parts_changed_rects(cur_w, ref_w, parts)
         return self._finish(frame, ref, rects, ops, cursor, adopting, 1)
 
     def encode_key(
@@ -379,10 +378,9 @@ class ScreenEncoder(SmallPath):
         motion, box = found
         self._backoff.forget()
         rects = self._copy(ref, ref_w, cur_w, motion, box, ops, adopting)
-        for other in damage:  # (the backend's boxes are disjoint, but hints are only hints)
-            if other is not box:
-                rects += [r for part in other.minus(box) for r in changed_rects(cur_w, ref_w, part)]
-        return rects
+        # (the backend's boxes are disjoint, but hints are only hints)
+        others = [part for other in damage if other is not box for part in other.minus(box)]
+        return rects + parts_changed_rects(cur_w, ref_w, others)
 
     def _copy(
         self, ref: Pixels, ref_w: Words, cur_w: Words, motion: Motion, region: Rect,
@@ -398,7 +396,7 @@ class ScreenEncoder(SmallPath):
         if self._planner is not None:
             self._planner.after_copy(src.x, src.y, dst)
         self._guesses.took(motion)
-        return [rect for strip in region.minus(dst) for rect in changed_rects(cur_w, ref_w, strip)]
+        return parts_changed_rects(cur_w, ref_w, region.minus(dst))
 
     def _pixels(self, rect: Rect, block: Pixels, chunks: list[bytes | memoryview]) -> PixelsOp:
         """Encode ``block`` (lossless: the reference already holds it) as one PIXELS op."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 
 class Rect(NamedTuple):
@@ -38,9 +38,13 @@ class Rect(NamedTuple):
         return self.x >= 0 and self.y >= 0 and self.right <= width and self.bottom <= height
 
     def intersect(self, other: Rect) -> Rect:
-        x0, y0 = max(self.x, other.x), max(self.y, other.y)
-        x1, y1 = min(self.right, other.right), min(self.bottom, other.bottom)
-        return Rect(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
+        # (unpacked once, compared inline: the copy capture calls this some 40 times a
+        # frame while a window scrolls, and each property or max() call is a frame)
+        x, y, w, h = self
+        ox, oy, ow, oh = other
+        x0, y0 = (x if x > ox else ox), (y if y > oy else oy)
+        x1, y1 = min(x + w, ox + ow), min(y + h, oy + oh)
+        return _new(Rect, (x0, y0, x1 - x0 if x1 > x0 else 0, y1 - y0 if y1 > y0 else 0))
 
     def union(self, other: Rect) -> Rect:
         x0, y0 = min(self.x, other.x), min(self.y, other.y)
@@ -48,21 +52,34 @@ class Rect(NamedTuple):
         return Rect(x0, y0, x1 - x0, y1 - y0)
 
     def shifted(self, dx: int, dy: int) -> Rect:
-        return Rect(self.x + dx, self.y + dy, self.w, self.h)
+        x, y, w, h = self
+        return _new(Rect, (x + dx, y + dy, w, h))
 
     def minus(self, cut: Rect) -> list[Rect]:
         """This rectangle without ``cut``, as up to four disjoint strips (top, bottom,
         then left and right of the overlap)."""
-        inner = self.intersect(cut)
-        if inner.is_empty():
+        x, y, w, h = self
+        cx, cy, cw, ch = cut
+        right, bottom = x + w, y + h
+        x0, y0 = (x if x > cx else cx), (y if y > cy else cy)
+        x1, y1 = min(right, cx + cw), min(bottom, cy + ch)
+        if x1 <= x0 or y1 <= y0:  # (no overlap; an empty self never overlaps)
             return [self]
-        parts = [
-            Rect(self.x, self.y, self.w, inner.y - self.y),
-            Rect(self.x, inner.bottom, self.w, self.bottom - inner.bottom),
-            Rect(self.x, inner.y, inner.x - self.x, inner.h),
-            Rect(inner.right, inner.y, self.right - inner.right, inner.h),
-        ]
-        return [p for p in parts if not p.is_empty()]
+        parts = []
+        if y0 > y:
+            parts.append(_new(Rect, (x, y, w, y0 - y)))
+        if bottom > y1:
+            parts.append(_new(Rect, (x, y1, w, bottom - y1)))
+        if x0 > x:
+            parts.append(_new(Rect, (x, y0, x0 - x, y1 - y0)))
+        if right > x1:
+            parts.append(_new(Rect, (x1, y0, right - x1, y1 - y0)))
+        return parts
+
+
+#: a Rect from a 4-tuple in one C call (the named tuple's own ``__new__`` is a Python
+#: function: a frame for each of the many a scroll's copies make)
+_new: Final = tuple.__new__
 
 
 def bounding_box(rects: list[Rect]) -> Rect | None:

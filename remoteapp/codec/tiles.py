@@ -52,12 +52,15 @@ def changed_rects(
 
 
 def boxes_changed_rects(
-    cur: Pixels, ref: Pixels, boxes: Sequence[Rect], bounds: Rect | None = None
+    cur: Pixels | npt.NDArray[np.uint32],
+    ref: Pixels | npt.NDArray[np.uint32],
+    boxes: Sequence[Rect],
+    bounds: Rect | None = None,
 ) -> list[Rect] | None:
     """``TileDiff(cur, ref, box).rects()`` of every box, by the C extension: None where it
-    is not built.  ``cur`` and ``ref``: two whole (h, w, 4) C-contiguous frames.
-    ``bounds``: a rectangle holding every box, if the caller knows one (then only it is
-    checked against the frame)."""
+    is not built.  ``cur`` and ``ref``: two whole (h, w, 4) C-contiguous frames (or their
+    ``as_words`` views).  ``bounds``: a rectangle holding every box, if the caller knows
+    one (then only it is checked against the frame)."""
     height, width = cur.shape[:2]
     if native is None or len(boxes) > NATIVE_BOXES or cur.ctypes.data % 4 or ref.ctypes.data % 4:
         return None  # (the C diff reads 32-bit pixels, and takes a bounded list)
@@ -67,6 +70,20 @@ def boxes_changed_rects(
         return None  # (TileDiff clips a box off the frame: no second meaning in C)
     found = native.changed_rects(cur, ref, width, height, boxes)  # (a Rect is a tuple)
     return list(starmap(Rect, found))
+
+
+def parts_changed_rects(
+    cur: npt.NDArray[np.uint32], ref: npt.NDArray[np.uint32], parts: Sequence[Rect]
+) -> list[Rect]:
+    """``changed_rects(cur, ref, part)`` of every part, in order, of two whole frames'
+    words: one C call where it is built and takes them (a copy's strips, a scroll's new
+    lines and margins, cost a dozen numpy calls each in ``TileDiff``), else TileDiff's."""
+    if not parts:
+        return []
+    found = boxes_changed_rects(cur, ref, parts)
+    if found is not None:
+        return found
+    return [r for part in parts for r in TileDiff(cur, ref, part).rects()]
 
 
 def small_box_rects(

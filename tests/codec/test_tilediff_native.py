@@ -93,6 +93,31 @@ def test_what_the_c_diff_does_not_take_is_left_to_tilediff(native: object) -> No
     assert boxes_changed_rects(cur, ref, [Rect(0, 0, 20, 20)]) is not None
 
 
+@given(cases())
+@settings(max_examples=100, deadline=None)
+def test_a_copys_parts_are_diffed_as_tilediff_does_from_the_frames_words(
+    native: object, case: tuple[np.ndarray, np.ndarray, list[Rect]]
+) -> None:
+    """The encoder's copy strips (``parts_changed_rects``, on ``as_words`` views): the C
+    diff's rectangles are TileDiff's, part by part, in order."""
+    ref, cur = (as_words(f) for f in case[:2])
+    want = [r for box in case[2] for r in TileDiff(cur, ref, box).rects()]
+    assert boxes_changed_rects(cur, ref, case[2]) is not None
+    assert tiles.parts_changed_rects(cur, ref, case[2]) == want
+
+
+def test_parts_the_c_diff_refuses_are_diffed_by_tilediff(native: object) -> None:
+    """A part off the frame (TileDiff clips it) and frames at an odd address."""
+    for offset, parts in ((0, [Rect(64, 64, 96, 16)]), (1, [Rect(0, 0, 20, 20)])):
+        raw_ref, raw_cur = _frames(128, 128, 1, offset)
+        raw_cur[70:75, 100:128] = 3
+        ref, cur = as_words(raw_ref), as_words(raw_cur)
+        assert boxes_changed_rects(cur, ref, parts) is None
+        want = [r for box in parts for r in TileDiff(cur, ref, box).rects()]
+        assert tiles.parts_changed_rects(cur, ref, parts) == want
+        assert tiles.parts_changed_rects(cur, ref, []) == []
+
+
 def test_a_dense_change_over_many_bands_merges_as_tilediff(native: object) -> None:
     """Spans over the same tile columns in consecutive bands, and ones that do not meet."""
     ref, cur = _frames(400, 512, 1, 0)
