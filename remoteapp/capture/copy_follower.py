@@ -54,7 +54,9 @@ GET_IMAGE: Final = 73
 FIXES_SET_WINDOW_SHAPE_REGION: Final = 21  #: XFIXES' minor opcode
 SHM_GET_IMAGE: Final = 4  #: MIT-SHM's minor opcode
 _MORE: Final = 0x80  #: DamageNotify's level: more boxes of this report follow
-_DAMAGE_NOTIFY: Final = struct.Struct("4xII4xhhHH")  #: drawable, damage, time, area
+#: DamageNotify's drawable, damage, time and area, by the recorded client's byte order
+_DAMAGE_NOTIFIES: Final = {order: struct.Struct(order + "4xII4xhhHH") for order in "<>"}
+_new: Final = tuple.__new__  #: a Rect from a tuple in one C call
 #: GetImage: drawable, x, y, width, height; ShmGetImage the same after its opcodes
 _IMAGE: Final = struct.Struct("4xIhhHH")
 
@@ -127,7 +129,8 @@ class CopyFollower:
     def feed(self, event: RecordEvent) -> None:
         if isinstance(event, Delivered) and self._damaged(event):
             return
-        self._probed([])
+        if self._probe is not None:  # (its report did not come next: none comes)
+            self._probed([])
         if isinstance(event, CopyArea):
             self._copy(event)
             return
@@ -187,7 +190,7 @@ class CopyFollower:
         packet = event.packet
         if packet[0] & 0x7F != self._damage_event or len(packet) < 32:
             return False
-        _, damage, x, y, w, h = struct.unpack_from(event.order + _DAMAGE_NOTIFY.format, packet)
+        _, damage, x, y, w, h = _DAMAGE_NOTIFIES[event.order].unpack_from(packet)
         if damage != self._damage:
             return False
         more = bool(packet[1] & _MORE)
@@ -196,7 +199,7 @@ class CopyFollower:
             if not more:
                 self._probed(self._probe[2])
             return True
-        self.model.damage(Rect(x, y, w, h), more=more)
+        self.model.damage(_new(Rect, (x, y, w, h)), more=more)
         return True
 
     def _probed(self, report: list[Rect]) -> None:

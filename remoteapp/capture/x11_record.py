@@ -37,7 +37,7 @@ import struct
 import sys
 from collections import deque
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 from remoteapp.capture.x11_wire import (
     ERROR,
@@ -102,8 +102,9 @@ class ClientDied:
     client: int
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+# (The three the stream is made of are named tuples, not frozen dataclasses: a scroll's
+# stream makes a dozen a frame, and a tuple is made without a Python __init__.)
+class Request(NamedTuple):
     """A client's request as it sent it, in its own byte order (``order``: ``<`` or ``>``),
     but for a big request's extended length, taken out as the server does (so every field
     is where the request's layout says; its length field then reads 0).
@@ -118,8 +119,7 @@ class Request:
     order: str
 
 
-@dataclass(frozen=True, slots=True)
-class CopyArea:
+class CopyArea(NamedTuple):
     """A well-formed CopyArea (big or not): ``width`` x ``height`` from ``src`` at
     (src_x, src_y) to ``dst`` at (dst_x, dst_y), through ``gc``.  Recorded before the
     server checks it."""
@@ -137,8 +137,7 @@ class CopyArea:
     height: int
 
 
-@dataclass(frozen=True, slots=True)
-class Delivered:
+class Delivered(NamedTuple):
     """What the server sent a client (an event, a reply or an error), as its packet."""
 
     client: int
@@ -158,15 +157,6 @@ class Opcodes:
 
 
 RecordEvent = Started | Ended | ClientStarted | ClientDied | Request | CopyArea | Delivered
-
-
-@dataclass(frozen=True, slots=True)
-class _Reply:
-    category: int
-    flags: int
-    order: str
-    client: int
-    data: memoryview
 
 
 class RecordReader:
@@ -189,50 +179,47 @@ class RecordReader:
         """The next event, or None until more data comes.  A reply is parsed whole when
         its first event is asked for, so one bad element fails the reply before any of
         its events is handed out."""
-        while not self._events:
+        events = self._events
+        while not events:
             packet = self._packets.next_packet()
             if packet is None:
                 return None
             if packet[0] not in (REPLY, ERROR):
                 continue  # (an event the server sends every client unasked: MappingNotify)
-            self._events.extend(_events(_reply(packet)))
-        event = self._events.popleft()
-        if isinstance(event, Ended):
+            events.extend(_events(packet))
+        event = events.popleft()
+        if type(event) is Ended:
             self.ended = True
         return event
 
 
-def _reply(packet: bytes) -> _Reply:
+def _events(packet: bytes) -> list[RecordEvent]:
+    """One reply's events (a scroll's stream is a dozen replies a frame, most of them one
+    element each: read straight from the header, no object for the reply)."""
     if packet[0] == ERROR:
         raise XRequestError(packet)
     _, category, _, _, flags, swapped, client, _, _ = _REPLY_HEADER.unpack_from(packet)
-    if category > END_OF_DATA:
-        raise XWireError(f"a record reply of category {category}")
     order = _SWAPPED if swapped else _NATIVE
-    return _Reply(category, flags, order, client, memoryview(packet)[32:])
-
-
-def _events(reply: _Reply) -> list[RecordEvent]:
-    category = reply.category
+    if category == FROM_SERVER:
+        return _delivered(memoryview(packet)[32:], client, flags, order)
+    if category == FROM_CLIENT:
+        return _requests(memoryview(packet)[32:], client, flags, order)
     if category == START_OF_DATA:
         return [Started()]
     if category == END_OF_DATA:
         return [Ended()]
     if category == CLIENT_STARTED:
-        return [ClientStarted(reply.client)]
+        return [ClientStarted(client)]
     if category == CLIENT_DIED:
-        return [ClientDied(reply.client)]
-    if category == FROM_CLIENT:
-        return _requests(reply)
-    return _delivered(reply)
+        return [ClientDied(client)]
+    raise XWireError(f"a record reply of category {category}")
 
 
-def _requests(reply: _Reply) -> list[RecordEvent]:
-    length, copy_area, card32 = _FORMATS[reply.order]
+def _requests(data: memoryview, client: int, flags: int, order: str) -> list[RecordEvent]:
+    length, copy_area, card32 = _FORMATS[order]
     header = _FORMATS[_NATIVE][2]  # (element headers are in the recording client's order)
-    data, client, order = reply.data, reply.client, reply.order
-    time_bytes = 4 if reply.flags & FROM_CLIENT_TIME else 0
-    with_sequence = bool(reply.flags & FROM_CLIENT_SEQUENCE)
+    time_bytes = 4 if flags & FROM_CLIENT_TIME else 0
+    with_sequence = bool(flags & FROM_CLIENT_SEQUENCE)
     out: list[RecordEvent] = []
     at, end = 0, len(data)
     while at < end:
@@ -262,11 +249,10 @@ def _requests(reply: _Reply) -> list[RecordEvent]:
     return out
 
 
-def _delivered(reply: _Reply) -> list[RecordEvent]:
+def _delivered(data: memoryview, client: int, flags: int, order: str) -> list[RecordEvent]:
     """Events and errors as delivered: 32 bytes each, a generic event's too (RECORD keeps
     its first 32 bytes).  (Replies would be longer: no context of ours records them.)"""
-    data, client, order = reply.data, reply.client, reply.order
-    time_bytes = 4 if reply.flags & FROM_SERVER_TIME else 0
+    time_bytes = 4 if flags & FROM_SERVER_TIME else 0
     out: list[RecordEvent] = []
     at, end = 0, len(data)
     while at < end:
