@@ -42,7 +42,7 @@ class Rect(NamedTuple):
         # frame while a window scrolls, and each property or max() call is a frame)
         x, y, w, h = self
         ox, oy, ow, oh = other
-        x0, y0 = (x if x > ox else ox), (y if y > oy else oy)
+        x0, y0 = (x if x >= ox else ox), (y if y >= oy else oy)
         x1, y1 = min(x + w, ox + ow), min(y + h, oy + oh)
         return _new(Rect, (x0, y0, x1 - x0 if x1 > x0 else 0, y1 - y0 if y1 > y0 else 0))
 
@@ -61,7 +61,7 @@ class Rect(NamedTuple):
         x, y, w, h = self
         cx, cy, cw, ch = cut
         right, bottom = x + w, y + h
-        x0, y0 = (x if x > cx else cx), (y if y > cy else cy)
+        x0, y0 = (x if x >= cx else cx), (y if y >= cy else cy)
         x1, y1 = min(right, cx + cw), min(bottom, cy + ch)
         if x1 <= x0 or y1 <= y0:  # (no overlap; an empty self never overlaps)
             return [self]

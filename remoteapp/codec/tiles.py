@@ -64,9 +64,10 @@ def boxes_changed_rects(
     height, width = cur.shape[:2]
     if native is None or len(boxes) > NATIVE_BOXES or cur.ctypes.data % 4 or ref.ctypes.data % 4:
         return None  # (the C diff reads 32-bit pixels, and takes a bounded list)
-    # (a box in the bounds is in the frame, unless it is a negative one: TileDiff's)
+    # (a box in the bounds is in the frame; a negative one is TileDiff's either way, since
+    # ``inside`` holds for one whose far edge falls back inside the frame)
     known = bounds is not None and bounds.inside(width, height)
-    if not all(b.w >= 0 and b.h >= 0 if known else b.inside(width, height) for b in boxes):
+    if not all(b.w >= 0 and b.h >= 0 and (known or b.inside(width, height)) for b in boxes):
         return None  # (TileDiff clips a box off the frame: no second meaning in C)
     found = native.changed_rects(cur, ref, width, height, boxes)  # (a Rect is a tuple)
     return list(starmap(Rect, found))

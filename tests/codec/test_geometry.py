@@ -28,11 +28,9 @@ def test_intersect_is_the_common_pixels(a: Rect, b: Rect) -> None:
     inner = a.intersect(b)
     assert type(inner) is Rect and inner.w >= 0 and inner.h >= 0
     assert _pixels(inner) == _pixels(a) & _pixels(b)
-    if not inner.is_empty():
-        assert inner == Rect(
-            max(a.x, b.x), max(a.y, b.y), min(a.right, b.right) - max(a.x, b.x),
-            min(a.bottom, b.bottom) - max(a.y, b.y),
-        )  # fmt: skip
+    x0, y0 = max(a.x, b.x), max(a.y, b.y)  # (the corner of the overlap, even an empty
+    x1, y1 = min(a.right, b.right), min(a.bottom, b.bottom)  # one: callers compare it)
+    assert inner == Rect(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
 
 
 @given(_rects, _rects)

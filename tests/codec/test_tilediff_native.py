@@ -107,15 +107,34 @@ def test_a_copys_parts_are_diffed_as_tilediff_does_from_the_frames_words(
 
 
 def test_parts_the_c_diff_refuses_are_diffed_by_tilediff(native: object) -> None:
-    """A part off the frame (TileDiff clips it) and frames at an odd address."""
-    for offset, parts in ((0, [Rect(64, 64, 96, 16)]), (1, [Rect(0, 0, 20, 20)])):
-        raw_ref, raw_cur = _frames(128, 128, 1, offset)
-        raw_cur[70:75, 100:128] = 3
+    """What the C diff refuses (a part off the frame, which TileDiff clips; frames at an
+    odd address; a negative part inside the frame, with or without bounds, which the C
+    would call outside; more parts than one C call takes) is TileDiff's, and what it
+    takes (zero-size parts, many small ones, a band wider than TileDiff's one-compare
+    area, which it scans) gives TileDiff's rectangles."""
+    many = [Rect(i % 256 * 2, i // 256 * 8, 2, 2) for i in range(tiles.NATIVE_BOXES + 1)]
+    for offset, parts, c_takes in (
+        (0, [Rect(480, 64, 96, 16)], False),
+        (1, [Rect(0, 0, 20, 20)], False),
+        (0, [Rect(0, 0, 512, 128), Rect(30, 30, -5, 10)], False),
+        (0, [Rect(30, 30, 10, -10)], False),
+        (0, many, False),
+        (0, [Rect(70, 70, 0, 4), Rect(3, 3, 0, 0)], True),
+        (0, many[:600], True),
+        (0, [Rect(0, 0, 512, 400), Rect(0, 400, 512, 112)], True),
+    ):
+        raw_ref, raw_cur = _frames(512, 512, 1, offset)
+        raw_cur[70:75, 100:400] = 3
+        raw_cur[8:10, 64:66] = 5
+        raw_cur[401, 500] = 1
         ref, cur = as_words(raw_ref), as_words(raw_cur)
-        assert boxes_changed_rects(cur, ref, parts) is None
+        took = boxes_changed_rects(cur, ref, parts)
+        assert (took is not None) == c_takes
+        assert boxes_changed_rects(cur, ref, parts, bounding_box(parts)) == took
         want = [r for box in parts for r in TileDiff(cur, ref, box).rects()]
         assert tiles.parts_changed_rects(cur, ref, parts) == want
-        assert tiles.parts_changed_rects(cur, ref, []) == []
+        assert took is None or took == want
+    assert tiles.parts_changed_rects(cur, ref, []) == []
 
 
 def test_a_dense_change_over_many_bands_merges_as_tilediff(native: object) -> None:
