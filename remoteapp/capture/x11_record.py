@@ -14,7 +14,8 @@ with their extended length), or what the server sent it (events and errors, 32 b
 replies are never recorded here).  Element headers (a time, a sequence number) are in the
 recording client's byte order, the elements in the recorded client's.
 ``RecordReader`` is the framing: ``receive_data(bytes)``, then ``next_event()`` until it
-returns None.  Errors (``remoteapp.errors.CaptureError``)::
+returns None (or ``next_events()``: all of them at once).  Errors
+(``remoteapp.errors.CaptureError``)::
 
     CaptureError
      +-- XWireError          (x11_wire) a reply whose elements do not add up, a
@@ -174,6 +175,21 @@ class RecordReader:
     def buffered(self) -> int:
         """Bytes received and not yet framed into a whole reply."""
         return self._packets.buffered
+
+    def next_events(self) -> list[RecordEvent]:
+        """Every event the whole replies received hold, in order: ``next_event`` until
+        None, in one call (a scroll's stream is a dozen replies a frame).  A malformed
+        reply fails the call: none of its events, nor any other of the call's, is handed
+        out (the replies it framed are consumed, as ``next_event`` consumes a bad one)."""
+        out = list(self._events)  # (a reply's events ``next_event`` left)
+        ended = False
+        for packet in self._packets.next_packets():
+            if packet[0] in (REPLY, ERROR):
+                out += _events(packet)
+                ended = ended or packet[1] == END_OF_DATA
+        self._events.clear()
+        self.ended = self.ended or ended  # (EndOfData is a reply of its own, never left)
+        return out
 
     def next_event(self) -> RecordEvent | None:
         """The next event, or None until more data comes.  A reply is parsed whole when

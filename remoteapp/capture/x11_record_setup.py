@@ -183,10 +183,7 @@ class RecordStream:
             raise XWireError("the X server closed the record connection")
         if data:
             self.reader.receive_data(data)
-        events = []
-        while (event := self.reader.next_event()) is not None:
-            events.append(event)
-        return events
+        return self.reader.next_events()
 
     def mark(self) -> None:
         """A round trip on the control connection: the server flushes the context's

@@ -10,7 +10,8 @@ connecting, the version handshakes and setup stay python-xlib's.  Everything is 
 client's byte order, which python-xlib chose at connection setup (native, ``=``).
 
 ``PacketReader`` is the framing: ``receive_data(bytes)``, then ``next_packet()`` until
-it returns None.  Errors (``remoteapp.errors.CaptureError``)::
+it returns None (or ``next_packets()``: all of them at once).  Errors
+(``remoteapp.errors.CaptureError``)::
 
     CaptureError
      +-- XWireError          a packet this connection should never carry
@@ -161,6 +162,26 @@ class PacketReader:
     @property
     def buffered(self) -> int:
         return len(self._buf)
+
+    def next_packets(self) -> list[bytes]:
+        """Every whole packet buffered, in order: ``next_packet`` until None, in one pass
+        (a scroll's record stream brings a dozen a frame).  A packet too long to take is
+        an error with nothing consumed, this call's packets before it included."""
+        buf = self._buf
+        out = []
+        at, end = 0, len(buf)
+        while end - at >= 32:
+            size = 32
+            if buf[at] in (REPLY, GENERIC_EVENT):
+                size += 4 * _HEADER.unpack_from(buf, at)[3]
+                if size > MAX_PACKET:
+                    raise XWireError(f"an X packet of {size} bytes (over {MAX_PACKET})")
+            if end - at < size:
+                break
+            out.append(bytes(buf[at : at + size]))
+            at += size
+        del buf[:at]
+        return out
 
     def next_packet(self) -> bytes | None:
         """The next whole packet, or None until more data comes."""

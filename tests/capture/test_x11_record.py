@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import struct
 import sys
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -100,20 +101,30 @@ EVENTS: list[RecordEvent] = [
 ]
 
 
-def drain(reader: RecordReader) -> list[RecordEvent]:
+Drain = Callable[[RecordReader], list[RecordEvent]]
+
+
+def _one_by_one(reader: RecordReader) -> list[RecordEvent]:
     out = []
     while (e := reader.next_event()) is not None:
         out.append(e)
     return out
 
 
-def test_a_stream_framed_whole() -> None:
+@pytest.fixture(scope="module", params=["next_event", "next_events"])
+def drain(request: pytest.FixtureRequest) -> Drain:
+    """Every test that frames a stream frames it both ways: event by event, and all the
+    events whole replies hold at once (the stream's reader)."""
+    return _one_by_one if request.param == "next_event" else RecordReader.next_events
+
+
+def test_a_stream_framed_whole(drain: Drain) -> None:
     reader = RecordReader(b"".join(STREAM))
     assert drain(reader) == EVENTS
     assert reader.ended and reader.buffered == 0
 
 
-def test_a_stream_framed_byte_by_byte() -> None:
+def test_a_stream_framed_byte_by_byte(drain: Drain) -> None:
     reader, out = RecordReader(), []
     for byte in b"".join(STREAM):
         reader.receive_data(bytes([byte]))
@@ -121,7 +132,7 @@ def test_a_stream_framed_byte_by_byte() -> None:
     assert out == EVENTS
 
 
-def test_a_partial_reply_waits_for_the_rest() -> None:
+def test_a_partial_reply_waits_for_the_rest(drain: Drain) -> None:
     data = b"".join(STREAM[:3])
     reader = RecordReader(data[:-1])
     assert drain(reader) == EVENTS[:2]
@@ -130,14 +141,14 @@ def test_a_partial_reply_waits_for_the_rest() -> None:
     assert drain(reader) == EVENTS[2:4]
 
 
-def test_a_client_of_the_other_byte_order() -> None:
+def test_a_client_of_the_other_byte_order(drain: Drain) -> None:
     change = request(56, 0, struct.pack(OTHER + "III", 0x600001, 4, 7), OTHER)
     body = sequenced((25, copy_area(OTHER)), (26, change))
     reader = RecordReader(reply(FROM_CLIENT, body, flags=FROM_CLIENT_SEQUENCE, swapped=True))
     assert drain(reader) == [COPY, Request(PAINTER, 26, 56, 0, change, OTHER)]
 
 
-def test_times_are_skipped_and_sequences_read() -> None:
+def test_times_are_skipped_and_sequences_read(drain: Drain) -> None:
     time_then_sequence = struct.pack("=II", 777, 25) + copy_area()
     reader = RecordReader(
         reply(FROM_CLIENT, time_then_sequence, flags=FROM_CLIENT_TIME | FROM_CLIENT_SEQUENCE)
@@ -156,14 +167,14 @@ def unbig(request: bytes) -> bytes:
     return request[:4] + request[8:]
 
 
-def test_a_big_request_is_framed_by_its_extended_length_and_read_without_it() -> None:
+def test_a_big_request_is_framed_by_its_extended_length_and_read_without_it(drain: Drain) -> None:
     big = big_request(72, b"\xee" * 4096)
     reader = RecordReader(reply(FROM_CLIENT, big + copy_area()))
     copy = CopyArea(PAINTER, -1, 0x600000, 0x600000, 0x600001, 0, 13, 0, -2, 300, 187)
     assert drain(reader) == [Request(PAINTER, -1, 72, 0, unbig(big), NATIVE), copy]
 
 
-def test_a_copy_area_sent_as_a_big_request_is_a_copy_area() -> None:
+def test_a_copy_area_sent_as_a_big_request_is_a_copy_area(drain: Drain) -> None:
     """(The server takes the extended length out and runs it; helper-68's review: a GC
     request in that form had been read with its fields four bytes off.)"""
     big = big_request(62, copy_area()[4:])
@@ -175,7 +186,7 @@ def test_a_copy_area_sent_as_a_big_request_is_a_copy_area() -> None:
     ]
 
 
-def test_a_copy_area_of_the_wrong_length_is_a_plain_request() -> None:
+def test_a_copy_area_of_the_wrong_length_is_a_plain_request(drain: Drain) -> None:
     """The server refuses it (BadLength) after RECORD saw it: nothing to trust."""
     short = request(62, 0, copy_area()[4:24])
     assert drain(RecordReader(reply(FROM_CLIENT, short))) == [
@@ -183,32 +194,32 @@ def test_a_copy_area_of_the_wrong_length_is_a_plain_request() -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("packet", "error"),
-    [
-        pytest.param(
-            reply(FROM_CLIENT, struct.pack("=BBH", 56, 0, 9) + bytes(8)), XWireError, id="past-end"
-        ),
-        pytest.param(
-            reply(FROM_CLIENT, big_request(72, b"")[:4] + struct.pack("=I", 1)),
-            XWireError,
-            id="big-short",
-        ),
-        pytest.param(reply(FROM_CLIENT, b"\x38\0\0\0"), XWireError, id="big-no-length"),
-        pytest.param(
-            reply(FROM_CLIENT, struct.pack("=I", 5), flags=FROM_CLIENT_SEQUENCE),
-            XWireError,
-            id="lone-sequence",
-        ),
-        pytest.param(reply(FROM_SERVER, bytes(36)), XWireError, id="event-past-end"),
-        pytest.param(reply(FROM_SERVER, bytes(28)), XWireError, id="short-event"),
-        pytest.param(reply(6), XWireError, id="unknown-category"),
-        pytest.param(ERROR, XRequestError, id="our-error"),
-        pytest.param(
-            struct.pack("=BBHI", 1, 1, 0, MAX_PACKET // 4) + bytes(24), XWireError, id="oversize"
-        ),
-    ],
-)
+MALFORMED = [
+    pytest.param(
+        reply(FROM_CLIENT, struct.pack("=BBH", 56, 0, 9) + bytes(8)), XWireError, id="past-end"
+    ),
+    pytest.param(
+        reply(FROM_CLIENT, big_request(72, b"")[:4] + struct.pack("=I", 1)),
+        XWireError,
+        id="big-short",
+    ),
+    pytest.param(reply(FROM_CLIENT, b"\x38\0\0\0"), XWireError, id="big-no-length"),
+    pytest.param(
+        reply(FROM_CLIENT, struct.pack("=I", 5), flags=FROM_CLIENT_SEQUENCE),
+        XWireError,
+        id="lone-sequence",
+    ),
+    pytest.param(reply(FROM_SERVER, bytes(36)), XWireError, id="event-past-end"),
+    pytest.param(reply(FROM_SERVER, bytes(28)), XWireError, id="short-event"),
+    pytest.param(reply(6), XWireError, id="unknown-category"),
+    pytest.param(ERROR, XRequestError, id="our-error"),
+    pytest.param(
+        struct.pack("=BBHI", 1, 1, 0, MAX_PACKET // 4) + bytes(24), XWireError, id="oversize"
+    ),
+]
+
+
+@pytest.mark.parametrize(("packet", "error"), MALFORMED)
 def test_a_malformed_reply_is_refused_before_any_of_its_events(
     packet: bytes, error: type[Exception]
 ) -> None:
@@ -216,6 +227,25 @@ def test_a_malformed_reply_is_refused_before_any_of_its_events(
     assert reader.next_event() == Started()
     with pytest.raises(error):
         reader.next_event()
+
+
+@pytest.mark.parametrize(("packet", "error"), MALFORMED)
+def test_a_malformed_reply_fails_the_whole_call_of_next_events(
+    packet: bytes, error: type[Exception]
+) -> None:
+    """All or the error: the good replies before a bad one are not handed out with it."""
+    reader = RecordReader(b"".join(STREAM[:3]) + packet)
+    with pytest.raises(error):
+        reader.next_events()
+    assert not reader.ended
+
+
+def test_next_events_hands_out_what_next_event_left_first() -> None:
+    """A reply of two requests read one event in: the other, then the rest, in order."""
+    reader = RecordReader(b"".join(STREAM))
+    first = [reader.next_event() for _ in range(3)]
+    assert first + reader.next_events() == EVENTS and reader.next_events() == []
+    assert reader.ended and reader.buffered == 0
 
 
 def test_an_error_for_the_record_connection_carries_its_code() -> None:
@@ -237,7 +267,7 @@ REQUESTS = st.lists(
 
 @given(requests=REQUESTS, swapped=st.booleans(), cuts=st.lists(st.integers(0, 400), max_size=6))
 def test_requests_round_trip_in_any_order_and_split(
-    requests: list[tuple[int, int, bytes, bool]], swapped: bool, cuts: list[int]
+    drain: Drain, requests: list[tuple[int, int, bytes, bool]], swapped: bool, cuts: list[int]
 ) -> None:
     order = OTHER if swapped else NATIVE
     packed = [
@@ -264,7 +294,7 @@ def test_requests_round_trip_in_any_order_and_split(
     assert out == expected and reader.buffered == 0
 
 
-def test_an_event_every_client_gets_is_skipped() -> None:
+def test_an_event_every_client_gets_is_skipped(drain: Drain) -> None:
     """The server sends MappingNotify (34) to every client, the data connection too
     (a keyboard remapped by the agent's typing): skipped, the stream framed on."""
     mapping = struct.pack("=BxH", 34, 7) + bytes(28)

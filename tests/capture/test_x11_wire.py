@@ -5,6 +5,7 @@ in test_damage.py, against a real Xvfb)."""
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -47,20 +48,29 @@ STREAM = [
 ]
 
 
-def drain(reader: PacketReader) -> list[bytes]:
+Drain = Callable[[PacketReader], list[bytes]]
+
+
+def _one_by_one(reader: PacketReader) -> list[bytes]:
     out = []
     while (packet := reader.next_packet()) is not None:
         out.append(packet)
     return out
 
 
-def test_packets_framed_whole() -> None:
+@pytest.fixture(params=["next_packet", "next_packets"])
+def drain(request: pytest.FixtureRequest) -> Drain:
+    """The framing tests run both ways: packet by packet, and all whole ones at once."""
+    return _one_by_one if request.param == "next_packet" else PacketReader.next_packets
+
+
+def test_packets_framed_whole(drain: Drain) -> None:
     reader = PacketReader()
     reader.receive_data(b"".join(STREAM))
     assert drain(reader) == STREAM and reader.buffered == 0
 
 
-def test_packets_framed_byte_by_byte() -> None:
+def test_packets_framed_byte_by_byte(drain: Drain) -> None:
     reader = PacketReader()
     got: list[bytes] = []
     for byte in b"".join(STREAM):
@@ -69,7 +79,7 @@ def test_packets_framed_byte_by_byte() -> None:
     assert got == STREAM
 
 
-def test_trailing_partial_packet_waits_and_the_start_can_be_handed_over() -> None:
+def test_trailing_partial_packet_waits_and_the_start_can_be_handed_over(drain: Drain) -> None:
     data = b"".join(STREAM)
     reader = PacketReader(data[:40])  # python-xlib's leftover bytes at the switch
     assert drain(reader) == [STREAM[0]] and reader.buffered == 8
@@ -82,6 +92,15 @@ def test_an_oversized_length_is_refused_not_buffered_for() -> None:
     reader.receive_data(struct.pack("=BBHI", 1, 0, 1, MAX_PACKET // 4).ljust(32, b"\0"))
     with pytest.raises(XWireError, match="bytes"):
         reader.next_packet()
+
+
+def test_an_oversized_length_after_good_packets_fails_next_packets_consuming_nothing() -> None:
+    reader = PacketReader(b"".join(STREAM))
+    reader.receive_data(struct.pack("=BBHI", 1, 0, 1, MAX_PACKET // 4).ljust(32, b"\0"))
+    for _ in range(2):  # (as next_packet, it stays at the bad packet: every call fails)
+        with pytest.raises(XWireError, match="bytes"):
+            reader.next_packets()
+        assert reader.buffered == len(b"".join(STREAM)) + 32
 
 
 def test_window_events_decode_with_the_border_in_the_size() -> None:
