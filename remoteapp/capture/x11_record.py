@@ -180,7 +180,8 @@ class RecordReader:
         """Every event the whole replies received hold, in order: ``next_event`` until
         None, in one call (a scroll's stream is a dozen replies a frame).  A malformed
         reply fails the call: none of its events, nor any other of the call's, is handed
-        out (the replies it framed are consumed, as ``next_event`` consumes a bad one)."""
+        out, and the replies it framed are consumed: after it the stream is over (its
+        readers stop at the first error)."""
         out = list(self._events)  # (a reply's events ``next_event`` left)
         ended = False
         for packet in self._packets.next_packets():

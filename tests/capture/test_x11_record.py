@@ -238,6 +238,10 @@ def test_a_malformed_reply_fails_the_whole_call_of_next_events(
     with pytest.raises(error):
         reader.next_events()
     assert not reader.ended
+    # (an oversize packet consumes nothing, as next_packet; a bad reply is consumed with
+    # the replies around it: the stream is over)
+    oversize = struct.unpack_from("=I", packet, 4)[0] == MAX_PACKET // 4
+    assert reader.buffered == (len(b"".join(STREAM[:3])) + 32 if oversize else 0)
 
 
 def test_next_events_hands_out_what_next_event_left_first() -> None:
@@ -292,6 +296,12 @@ def test_requests_round_trip_in_any_order_and_split(
         for seq, element in enumerate(read, 100)
     ]
     assert out == expected and reader.buffered == 0
+
+
+def test_a_skipped_event_is_never_taken_for_the_end_of_data(drain: Drain) -> None:
+    """MappingNotify with a detail of 5 (EndOfData's category, at the same byte)."""
+    reader = RecordReader(STREAM[0] + struct.pack("=BBH", 34, 5, 7) + bytes(28))
+    assert drain(reader) == [Started()] and not reader.ended and reader.buffered == 0
 
 
 def test_an_event_every_client_gets_is_skipped(drain: Drain) -> None:

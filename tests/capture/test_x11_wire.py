@@ -149,3 +149,37 @@ def test_shm_get_image_request_and_reply() -> None:
     assert x11_wire.shm_image_depth(struct.pack("=BBHI", 1, 24, 5, 0).ljust(32, b"\0")) == 24
     with pytest.raises(XWireError):
         x11_wire.shm_image_depth(reply(b"\0" * 4))  # a reply with more than ShmGetImage's
+
+
+_PACKETS = st.one_of(
+    st.sampled_from([0, 2, 12, 34, 127]).map(lambda code: bytes([code]) + bytes(31)),
+    st.tuples(st.sampled_from([1, 35]), st.integers(0, 4)).map(
+        lambda kind: (
+            struct.pack("=BBHI", kind[0], 0, 0, kind[1]).ljust(32, b"\0") + bytes(4 * kind[1])
+        )
+    ),
+)
+
+
+@given(
+    packets=st.lists(_PACKETS, max_size=8),
+    tail=st.integers(0, 43),
+    cuts=st.lists(st.integers(0, 200), max_size=5),
+    batches=st.lists(st.booleans(), min_size=6, max_size=6),
+)
+def test_next_packets_is_next_packet_until_none_for_any_split_and_any_mix(
+    packets: list[bytes], tail: int, cuts: list[int], batches: list[bool]
+) -> None:
+    """Every split of the bytes, each read framed one way or the other: the same packets
+    in order, the same bytes left (a partial header, a reply longer than what came)."""
+    partial = struct.pack("=BBHI", 1, 0, 0, 3).ljust(32, b"\0") + bytes(12)  # (a reply)
+    data = b"".join(packets) + partial[:tail]
+    reader, out, at = PacketReader(), [], 0
+    for cut, batch in zip([*sorted(cuts), len(data)], batches, strict=False):
+        reader.receive_data(data[at : max(at, cut)])
+        at = max(at, cut)
+        out += reader.next_packets() if batch else _one_by_one(reader)
+    reader.receive_data(data[at:])
+    out += _one_by_one(reader)
+    whole = PacketReader(data)
+    assert out == _one_by_one(whole) and reader.buffered == whole.buffered
