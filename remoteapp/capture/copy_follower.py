@@ -45,7 +45,7 @@ from remoteapp.capture.x11_record import (
     RecordEvent,
     Request,
 )
-from remoteapp.codec.geometry import Rect
+from remoteapp.codec.geometry import Rect, rect_from
 
 #: core window requests: CreateWindow .. CirculateWindow, but GetWindowAttributes and
 #: ChangeSaveSet (they change nothing on the screen)
@@ -56,7 +56,6 @@ SHM_GET_IMAGE: Final = 4  #: MIT-SHM's minor opcode
 _MORE: Final = 0x80  #: DamageNotify's level: more boxes of this report follow
 #: DamageNotify's drawable, damage, time and area, by the recorded client's byte order
 _DAMAGE_NOTIFIES: Final = {order: struct.Struct(order + "4xII4xhhHH") for order in "<>"}
-_new: Final = tuple.__new__  #: a Rect from a tuple in one C call
 #: GetImage: drawable, x, y, width, height; ShmGetImage the same after its opcodes
 _IMAGE: Final = struct.Struct("4xIhhHH")
 
@@ -199,7 +198,7 @@ class CopyFollower:
             if not more:
                 self._probed(self._probe[2])
             return True
-        self.model.damage(_new(Rect, (x, y, w, h)), more=more)
+        self.model.damage(rect_from((x, y, w, h)), more=more)
         return True
 
     def _probed(self, report: list[Rect]) -> None:

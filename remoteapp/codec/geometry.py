@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Final, NamedTuple
 
 
@@ -44,7 +46,7 @@ class Rect(NamedTuple):
         ox, oy, ow, oh = other
         x0, y0 = (x if x >= ox else ox), (y if y >= oy else oy)
         x1, y1 = min(x + w, ox + ow), min(y + h, oy + oh)
-        return _new(Rect, (x0, y0, x1 - x0 if x1 > x0 else 0, y1 - y0 if y1 > y0 else 0))
+        return rect_from((x0, y0, x1 - x0 if x1 > x0 else 0, y1 - y0 if y1 > y0 else 0))
 
     def union(self, other: Rect) -> Rect:
         x0, y0 = min(self.x, other.x), min(self.y, other.y)
@@ -53,7 +55,7 @@ class Rect(NamedTuple):
 
     def shifted(self, dx: int, dy: int) -> Rect:
         x, y, w, h = self
-        return _new(Rect, (x + dx, y + dy, w, h))
+        return rect_from((x + dx, y + dy, w, h))
 
     def minus(self, cut: Rect) -> list[Rect]:
         """This rectangle without ``cut``, as up to four disjoint strips (top, bottom,
@@ -67,19 +69,20 @@ class Rect(NamedTuple):
             return [self]
         parts = []
         if y0 > y:
-            parts.append(_new(Rect, (x, y, w, y0 - y)))
+            parts.append(rect_from((x, y, w, y0 - y)))
         if bottom > y1:
-            parts.append(_new(Rect, (x, y1, w, bottom - y1)))
+            parts.append(rect_from((x, y1, w, bottom - y1)))
         if x0 > x:
-            parts.append(_new(Rect, (x, y0, x0 - x, y1 - y0)))
+            parts.append(rect_from((x, y0, x0 - x, y1 - y0)))
         if right > x1:
-            parts.append(_new(Rect, (x1, y0, right - x1, y1 - y0)))
+            parts.append(rect_from((x1, y0, right - x1, y1 - y0)))
         return parts
 
 
 #: a Rect from a 4-tuple in one C call (the named tuple's own ``__new__`` is a Python
-#: function: a frame for each of the many a scroll's copies make)
-_new: Final = tuple.__new__
+#: function: a frame for each of the many a scroll's copies make); for the hot paths that
+#: build Rects from numbers they have already checked
+rect_from: Final[Callable[[tuple[int, int, int, int]], Rect]] = partial(tuple.__new__, Rect)
 
 
 def bounding_box(rects: list[Rect]) -> Rect | None:
