@@ -149,6 +149,17 @@ def generic_kind(packet: bytes) -> tuple[int, int]:
     return packet[1], struct.unpack_from("=H", packet, 8)[0]
 
 
+def _packet_size(buf: bytearray, at: int) -> int:
+    """The size of the packet whose 32-byte header starts at ``at``: 32, and 4 × the length
+    field more for replies and generic events; over MAX_PACKET is an error."""
+    if buf[at] not in (REPLY, GENERIC_EVENT):
+        return 32
+    size: int = 32 + 4 * _HEADER.unpack_from(buf, at)[3]
+    if size > MAX_PACKET:
+        raise XWireError(f"an X packet of {size} bytes (over {MAX_PACKET})")
+    return size
+
+
 class PacketReader:
     """Frames an X connection's byte stream into packets: errors, replies and events
     (32 bytes; replies and generic events 32 + 4 × their length field)."""
@@ -171,11 +182,7 @@ class PacketReader:
         out = []
         at, end = 0, len(buf)
         while end - at >= 32:
-            size = 32
-            if buf[at] in (REPLY, GENERIC_EVENT):
-                size += 4 * _HEADER.unpack_from(buf, at)[3]
-                if size > MAX_PACKET:
-                    raise XWireError(f"an X packet of {size} bytes (over {MAX_PACKET})")
+            size = _packet_size(buf, at)
             if end - at < size:
                 break
             out.append(bytes(buf[at : at + size]))
@@ -188,11 +195,7 @@ class PacketReader:
         buf = self._buf
         if len(buf) < 32:
             return None
-        size = 32
-        if buf[0] in (REPLY, GENERIC_EVENT):
-            size += 4 * _HEADER.unpack_from(buf, 0)[3]
-            if size > MAX_PACKET:
-                raise XWireError(f"an X packet of {size} bytes (over {MAX_PACKET})")
+        size = _packet_size(buf, 0)
         if len(buf) < size:
             return None
         packet = bytes(buf[:size])
