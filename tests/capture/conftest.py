@@ -1,5 +1,6 @@
 """Fixtures of the capture tests: the fbdir Xvfb, a painter, damage grabbers; the C X round
-trips (``native``) and a socket pair for a fake X server (``pair``)."""
+trips (``native``) and a socket pair for a fake X server (``pair``); the copy model's
+tests over both builds of its regions (``each_region``)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from remoteapp.capture import DamageGrabber, ScreenGrabber, damage, x11_link
+from remoteapp.capture import DamageGrabber, ScreenGrabber, copy_model, damage, x11_link
 from remoteapp.capture.x11_damage import XDamageSource
 from remoteapp.codec import tiles
 from tests import displays
 from tests.capture.copy_rig import other, rig  # noqa: F401  (the copy grabber's fixtures)
 from tests.capture.damage_rig import Clock, FbdirXvfb, H, Painter, W
-from tests.native import built
+from tests.native import built, each_build
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +103,12 @@ def link() -> Iterator[tuple[socket.socket, socket.socket, int, int]]:
         server.close()
         os.close(wake_r)
         os.close(wake_w)
+
+
+@pytest.fixture(scope="module", params=["c-regions", "python-regions"])
+def each_region(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Opt in with ``pytestmark = pytest.mark.usefixtures("each_region")``: every test of
+    the module runs with the C regions (``_copyregion``) and with ``PyRegion``."""
+    yield from each_build(
+        request, copy_model.native, "_copyregion", copy_model, "new_region", copy_model.PyRegion
+    )
