@@ -14,6 +14,10 @@
  *       .clear()
  *       .rects -> list               the rectangles (a new list each time)
  *       bool(region), len(region)
+ *     cut_all(rect_type, boxes, cuts, most) -> list | None
+ *                                    the boxes less each cut in turn (each cut as remove
+ *                                    does), None once more than ``most`` pieces are left:
+ *                                    the copy grabber's stale areas (copy_frames)
  *
  * Every answer, and the order of the rectangles, is PyRegion's: past ``limit`` rectangles
  * a region becomes their bounding box (tests/capture/test_copy_region.py runs both).  A
@@ -117,17 +121,28 @@ static int as_box(PyObject *obj, Box *out) {
     return 0;
 }
 
-static PyObject *box_list(const Region *self, const Box *boxes, Py_ssize_t n) {
+static PyObject *box_list(PyObject *rect_type, const Box *boxes, Py_ssize_t n) {
     PyObject *out = PyList_New(n);
     for (Py_ssize_t i = 0; out != NULL && i < n; i++) {
         const Box *b = &boxes[i];
-        PyObject *r = named_tuple_of((PyTypeObject *)self->rect_type, b->x, b->y, b->w, b->h);
+        PyObject *r = named_tuple_of((PyTypeObject *)rect_type, b->x, b->y, b->w, b->h);
         if (r == NULL)
             Py_CLEAR(out);
         else
             PyList_SET_ITEM(out, i, r);
     }
     return out;
+}
+
+/* ``boxes`` less ``r``: each box apart from it as it is, each other its parts outside it,
+ * in order (PyRegion.remove; copy_frames' cuts). */
+static int cut_boxes(const Boxes *boxes, Box r, Boxes *out) {
+    for (Py_ssize_t i = 0; i < boxes->n; i++) {
+        Box have = boxes->at[i];
+        if ((apart(have, r) ? push(out, have) : minus(have, r, out)) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* ``rect`` joined: the pieces of it no rectangle holds, appended in PyRegion's order. */
@@ -177,12 +192,7 @@ static int region_add(Region *self, Box r) {
 
 static int region_remove(Region *self, Box r) {
     Boxes kept = {0};
-    int rc = 0;
-    for (Py_ssize_t i = 0; rc == 0 && i < self->rects.n; i++) {
-        Box have = self->rects.at[i];
-        rc = apart(have, r) ? push(&kept, have) : minus(have, r, &kept);
-    }
-    if (rc < 0) {
+    if (cut_boxes(&self->rects, r, &kept) < 0) {
         PyMem_Free(kept.at); /* (out of memory: the region as it was) */
         return -1;
     }
@@ -252,7 +262,7 @@ static PyObject *Region_overlapping(Region *self, PyObject *rect) {
         PyMem_Free(parts.at);
         return NULL;
     }
-    PyObject *out = box_list(self, parts.at, parts.n);
+    PyObject *out = box_list(self->rect_type, parts.at, parts.n);
     PyMem_Free(parts.at);
     return out;
 }
@@ -294,7 +304,7 @@ static PyObject *Region_rects(Region *self, void *unused) {
         return PyErr_NoMemory();
     if (n)
         memcpy(copy, self->rects.at, (size_t)n * sizeof(Box));
-    PyObject *out = box_list(self, copy, n);
+    PyObject *out = box_list(self->rect_type, copy, n);
     PyMem_Free(copy);
     return out;
 }
@@ -335,9 +345,63 @@ static PyTypeObject RegionType = {
     .tp_as_number = &Region_number,
 };
 
+/* Each box of a sequence into ``out``. */
+static int boxes_of(PyObject *seq, Boxes *out) {
+    PyObject *fast = PySequence_Fast(seq, "boxes and cuts are sequences of rectangles");
+    if (fast == NULL)
+        return -1;
+    int rc = 0;
+    for (Py_ssize_t i = 0; rc == 0 && i < PySequence_Fast_GET_SIZE(fast); i++) {
+        Box b; /* (held: a number's __index__ could change a list under us) */
+        PyObject *item = Py_NewRef(PySequence_Fast_GET_ITEM(fast, i));
+        rc = as_box(item, &b) < 0 ? -1 : push(out, b);
+        Py_DECREF(item);
+    }
+    Py_DECREF(fast);
+    return rc;
+}
+
+static PyObject *cut_all(PyObject *module, PyObject *args) {
+    PyObject *rect_type, *boxes_seq, *cuts_seq;
+    Py_ssize_t most;
+    if (!PyArg_ParseTuple(args, "OOOn:cut_all", &rect_type, &boxes_seq, &cuts_seq, &most) ||
+        named_tuple_type(rect_type, "cut_all") < 0)
+        return NULL;
+    Boxes boxes = {0}, cuts = {0}, next = {0};
+    PyObject *out = NULL;
+    int rc = boxes_of(boxes_seq, &boxes);
+    if (rc == 0)
+        rc = boxes_of(cuts_seq, &cuts);
+    for (Py_ssize_t i = 0; rc == 0 && i < cuts.n; i++) {
+        next.n = 0;
+        rc = cut_boxes(&boxes, cuts.at[i], &next);
+        Boxes swap = boxes;
+        boxes = next;
+        next = swap;
+        if (rc == 0 && boxes.n > most) {
+            out = Py_NewRef(Py_None);
+            break;
+        }
+    }
+    if (rc == 0 && out == NULL)
+        out = box_list(rect_type, boxes.at, boxes.n);
+    PyMem_Free(boxes.at);
+    PyMem_Free(cuts.at);
+    PyMem_Free(next.at);
+    return out;
+}
+
+static PyMethodDef module_methods[] = {
+    {"cut_all", (PyCFunction)cut_all, METH_VARARGS,
+     "cut_all(rect_type, boxes, cuts, most) -> list or None: the boxes less each cut in "
+     "turn; None once more than most pieces are left."},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_copyregion",
-    "The copy model's regions in C (see copy_model and this module's source).", -1, NULL,
+    "The copy model's regions in C (see copy_model and this module's source).", -1,
+    module_methods,
 };
 
 PyMODINIT_FUNC PyInit__copyregion(void) {

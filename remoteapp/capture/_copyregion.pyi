@@ -1,3 +1,5 @@
+from collections.abc import Sequence
+
 from remoteapp.codec.geometry import Rect
 
 class Region:
@@ -11,3 +13,7 @@ class Region:
     def overlapping(self, rect: Rect, /) -> list[Rect]: ...
     def move(self, src: Rect, dx: int, dy: int, /) -> None: ...
     def clear(self) -> None: ...
+
+def cut_all(
+    rect_type: type[Rect], boxes: Sequence[Rect], cuts: Sequence[Rect], most: int, /
+) -> list[Rect] | None: ...

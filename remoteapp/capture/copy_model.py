@@ -46,6 +46,8 @@ try:  # the C regions (setup.py); without them, PyRegion below
 except ImportError:  # pragma: no cover - depends on the build
     native = None  # type: ignore[assignment]
 
+__all__ = ["MAX_RECTS", "CopyModel", "Move", "Paste", "PyRegion", "Region", "native", "new_region"]
+
 #: the most rectangles a region keeps before it becomes its bounding box
 MAX_RECTS: Final = 64
 

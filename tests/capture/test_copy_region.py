@@ -2,7 +2,8 @@
 sequence of adds, removes, moves and clears, the same rectangles in the same order, the
 same overlaps; both the pixel set they stand for (while under the limit); and the C one's
 refusals (a rectangle that is no 4-tuple of ints, numbers past +-2**40, a bad limit or
-rectangle type), each a clear error that leaves the region as it was."""
+rectangle type), each a clear error that leaves the region as it was.  The copy grabber's
+stale cuts (``_copyregion.cut_all``) against ``copy_frames.py_cut_all`` likewise."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from remoteapp.capture import copy_model
+from remoteapp.capture import copy_frames, copy_model
 from remoteapp.capture.copy_model import PyRegion
 from remoteapp.codec.geometry import Rect
 from tests.native import built
@@ -161,3 +162,49 @@ def test_the_model_uses_the_c_regions_where_they_are_built() -> None:
     model = copy_model.CopyModel(8, 8)
     assert type(model.unknown) is copy_model.native.Region
     assert model.unknown.rects == [Rect(0, 0, 8, 8)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    boxes=st.lists(rects, max_size=8),
+    cuts=st.lists(rects, max_size=8),
+    most=st.integers(0, 20),
+)
+def test_the_c_cuts_answer_as_the_python_ones(
+    boxes: list[Rect], cuts: list[Rect], most: int
+) -> None:
+    """The copy grabber's stale areas less the pieces about to be written: the same
+    pieces in the same order, or None past ``most``, either way."""
+    native = built(copy_model.native, "_copyregion")
+    got = native.cut_all(Rect, boxes, cuts, most)  # type: ignore[attr-defined]
+    assert got == copy_frames.py_cut_all(boxes, cuts, most)
+    assert got is None or all(type(r) is Rect for r in got)
+
+
+def test_the_cuts_refuse_what_is_no_rectangle() -> None:
+    native: Any = built(copy_model.native, "_copyregion")
+    for boxes, cuts, error in [
+        ([(0, 0, 1)], [], TypeError),
+        ([], [Rect(0, 0, 1, 1), None], TypeError),
+        (5, [], TypeError),
+        ([Rect(0, 0, 1 << 50, 1)], [], OverflowError),
+    ]:
+        with pytest.raises(error):
+            native.cut_all(Rect, boxes, cuts, 8)
+    with pytest.raises(TypeError):
+        native.cut_all(tuple, [], [], 8)
+
+
+def test_a_number_that_empties_the_list_while_it_is_read_is_safe() -> None:
+    """A coordinate's ``__index__`` that clears the list being read: no crash, and the
+    rectangle it was in is still read whole (each item is held while it is read)."""
+    native: Any = built(copy_model.native, "_copyregion")
+    boxes: list[Any] = []
+
+    class Sly:
+        def __index__(self) -> int:
+            boxes.clear()
+            return 3
+
+    boxes += [(0, 0, Sly(), 4), (9, 9, 1, 1)]
+    assert native.cut_all(Rect, boxes, [], 8) == [Rect(0, 0, 3, 4)]
