@@ -1,6 +1,7 @@
 """Fixtures of the capture tests: the fbdir Xvfb, a painter, damage grabbers; the C X round
 trips (``native``) and a socket pair for a fake X server (``pair``); the copy model's
-tests over both builds of its regions (``each_region``)."""
+tests over both builds of its regions (``each_region``), the record stream's over both
+framings (``each_record_framing``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,14 @@ from typing import Any
 
 import pytest
 
-from remoteapp.capture import DamageGrabber, ScreenGrabber, copy_model, damage, x11_link
+from remoteapp.capture import (
+    DamageGrabber,
+    ScreenGrabber,
+    copy_model,
+    damage,
+    x11_link,
+    x11_record,
+)
 from remoteapp.capture.x11_damage import XDamageSource
 from remoteapp.codec import tiles
 from tests import displays
@@ -112,3 +120,10 @@ def each_region(request: pytest.FixtureRequest) -> Iterator[str]:
     yield from each_build(
         request, copy_model.native, "_copyregion", copy_model, "new_region", copy_model.PyRegion
     )
+
+
+@pytest.fixture(scope="module", params=["c-framing", "python-framing"])
+def each_record_framing(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Opt in as ``each_region``: every test of the module runs with the record stream's
+    batch framed in C (``_xwire.record_events``) and in Python."""
+    yield from each_build(request, x11_link.native, "_xwire", x11_record, "native", None)
