@@ -1,8 +1,7 @@
 """The optional C extensions (everything else is in setup.cfg).
 
-On Linux the capture's X round trips (``remoteapp.capture._xwire``), the copy model's
-regions (``remoteapp.capture._copyregion``), the tile diff of small boxes
-(``remoteapp.codec._tilediff``), the region tracker's books for them
+On Linux the capture's X round trips (``remoteapp.capture._xwire``), the tile diff of
+small boxes (``remoteapp.codec._tilediff``), the region tracker's books for them
 (``remoteapp.codec._regions``), the session's zstd stream (``remoteapp.codec._zstream``,
 on libzstd), the record layer's sealing (``remoteapp.secure._records``, on OpenSSL's
 libcrypto) and the session's books of updates in flight (``remoteapp.net._inflight``: the
@@ -48,13 +47,6 @@ if sys.platform.startswith("linux"):
             ],
             depends=["remoteapp/capture/_xwire.h", "remoteapp/_named_tuple.h"],
             extra_compile_args=[*FLAGS, "-D_GNU_SOURCE"],
-            optional=True,
-        ),
-        Extension(
-            "remoteapp.capture._copyregion",
-            ["remoteapp/capture/_copyregion.c"],
-            depends=["remoteapp/_named_tuple.h"],
-            extra_compile_args=FLAGS,
             optional=True,
         ),
         Extension(

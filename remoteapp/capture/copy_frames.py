@@ -23,11 +23,6 @@ from remoteapp.codec.motion import Motion
 from remoteapp.codec.pixels import Pixels
 from remoteapp.codec.tiles import as_words, changed_rects
 
-try:  # the C cuts (setup.py, with the copy model's regions); without them, py_cut_all
-    from remoteapp.capture import _copyregion as native
-except ImportError:  # pragma: no cover - depends on the build
-    native = None  # type: ignore[assignment]
-
 #: the most pieces stale areas are cut into before they are brought over whole
 MAX_STALE_CUTS: Final = 256
 
@@ -108,31 +103,16 @@ class FollowedFrames:
         """Back catches up with front where the last update changed it (``stale``), but
         where the pieces about to be written cover it (``rewritten``: a scroll's window,
         which would otherwise be copied twice)."""
-        stale = cut_all(self.stale, rewritten, MAX_STALE_CUTS)
-        if stale is None:  # (cut to crumbs: copied whole, once)
-            stale = self.stale
+        stale = self.stale
+        for cut in rewritten:
+            stale = [part for box in stale for part in box.minus(cut)]
+            if len(stale) > MAX_STALE_CUTS:  # (cut to crumbs: copy it whole, once)
+                stale = self.stale
+                break
         for box in stale:
             rows, cols = slice(box.y, box.bottom), slice(box.x, box.right)
             self.back[rows, cols] = self.front[rows, cols]
         self.stale = []
-
-
-def py_cut_all(boxes: Sequence[Rect], cuts: Sequence[Rect], most: int) -> list[Rect] | None:
-    """``boxes`` less each of ``cuts`` in turn (the pieces in ``Rect.minus``'s order), or
-    None once more than ``most`` pieces are left (``_copyregion.cut_all`` in C)."""
-    out = list(boxes)
-    for cut in cuts:
-        out = [part for box in out for part in box.minus(cut)]
-        if len(out) > most:
-            return None
-    return out
-
-
-def cut_all(boxes: Sequence[Rect], cuts: Sequence[Rect], most: int) -> list[Rect] | None:
-    """``py_cut_all``, in C where it is built."""
-    if native is None:
-        return py_cut_all(boxes, cuts, most)
-    return native.cut_all(Rect, boxes, cuts, most)
 
 
 def exact_copies(pieces: Sequence[Piece]) -> tuple[Motion, ...]:

@@ -28,52 +28,18 @@ region, whose pixels the frame has and the viewer must be sent (a move of fresh 
 moves garbage on the viewer; the destination is fresh, so it is overwritten).
 
 Regions are bounded: past ``max_rects`` rectangles a region becomes its bounding box,
-which only reads or sends more, never less.  They are ``_copyregion.Region`` (C, an
-optional extension built by setup.py: a scroll's rectangle arithmetic is some 600 Python
-lines a frame) when it is built, and ``PyRegion`` otherwise: the same rectangles in the
-same order (``tests/capture/test_copy_region.py`` runs both).
+which only reads or sends more, never less.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final
 
 from remoteapp.codec.geometry import Rect, bounding_box
 
-try:  # the C regions (setup.py); without them, PyRegion below
-    from remoteapp.capture import _copyregion as native
-except ImportError:  # pragma: no cover - depends on the build
-    native = None  # type: ignore[assignment]
-
-__all__ = ["MAX_RECTS", "CopyModel", "Move", "Paste", "PyRegion", "Region", "native", "new_region"]
-
 #: the most rectangles a region keeps before it becomes its bounding box
 MAX_RECTS: Final = 64
-
-
-class Region(Protocol):
-    """What both implementations answer (``PyRegion``'s docstrings say each call's)."""
-
-    @property
-    def rects(self) -> list[Rect]: ...
-
-    def __bool__(self) -> bool: ...
-
-    def add(self, rect: Rect, /) -> None: ...
-
-    def remove(self, rect: Rect, /) -> None: ...
-
-    def overlapping(self, rect: Rect, /) -> list[Rect]: ...
-
-    def move(self, src: Rect, dx: int, dy: int, /) -> None: ...
-
-    def clear(self) -> None: ...
-
-
-def new_region(limit: int = MAX_RECTS) -> Region:
-    """A region: the C one where it is built."""
-    return PyRegion(limit) if native is None else native.Region(Rect, limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +58,7 @@ class Paste:
     box: Rect
 
 
-class PyRegion:
+class Region:
     """Disjoint rectangles; past ``limit`` of them, their bounding box (a superset)."""
 
     def __init__(self, limit: int = MAX_RECTS) -> None:
@@ -160,9 +126,9 @@ class CopyModel:
 
     def __init__(self, width: int, height: int, max_rects: int = MAX_RECTS) -> None:
         self.screen = Rect(0, 0, width, height)
-        self.unknown = new_region(max_rects)
+        self.unknown = Region(max_rects)
         self.unknown.add(self.screen)  # (nothing read yet)
-        self.fresh = new_region(max_rects)
+        self.fresh = Region(max_rects)
         self._ops: list[Move | Paste] = []
         self._moves: list[Move] = []
         self._expect: Rect | None = None  #: a trusted copy's destination, its report due
@@ -219,8 +185,7 @@ class CopyModel:
         """The viewer's share since the last call: the moves in order, then the fresh
         rectangles to send from the frame (which must have had ``ops()`` applied)."""
         moves, self._moves = self._moves, []
-        fresh = self.fresh.rects
-        self.fresh.clear()
+        fresh, self.fresh.rects = self.fresh.rects, []
         return moves, fresh
 
     def _settle(self, report: list[Rect]) -> None:

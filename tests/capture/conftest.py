@@ -1,7 +1,6 @@
 """Fixtures of the capture tests: the fbdir Xvfb, a painter, damage grabbers; the C X round
-trips (``native``) and a socket pair for a fake X server (``pair``); the copy model's
-tests over both builds of its regions (``each_region``), the record stream's over both
-framings (``each_record_framing``)."""
+trips (``native``) and a socket pair for a fake X server (``pair``); the record stream's
+tests over both framings (``each_record_framing``)."""
 
 from __future__ import annotations
 
@@ -14,20 +13,13 @@ from typing import Any
 
 import pytest
 
-from remoteapp.capture import (
-    DamageGrabber,
-    ScreenGrabber,
-    copy_model,
-    damage,
-    x11_link,
-    x11_record,
-)
+from remoteapp.capture import DamageGrabber, ScreenGrabber, damage, x11_link, x11_record
 from remoteapp.capture.x11_damage import XDamageSource
 from remoteapp.codec import tiles
 from tests import displays
 from tests.capture.copy_rig import other, rig  # noqa: F401  (the copy grabber's fixtures)
 from tests.capture.damage_rig import Clock, FbdirXvfb, H, Painter, W
-from tests.native import built, each_build
+from tests.native import built
 
 
 @pytest.fixture(scope="module")
@@ -113,17 +105,9 @@ def link() -> Iterator[tuple[socket.socket, socket.socket, int, int]]:
         os.close(wake_w)
 
 
-@pytest.fixture(scope="module", params=["c-regions", "python-regions"])
-def each_region(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Opt in with ``pytestmark = pytest.mark.usefixtures("each_region")``: every test of
-    the module runs with the C regions (``_copyregion``) and with ``PyRegion``."""
-    yield from each_build(
-        request, copy_model.native, "_copyregion", copy_model, "new_region", copy_model.PyRegion
-    )
-
-
 @pytest.fixture(scope="module", params=["c-framing", "python-framing"])
 def each_record_framing(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Opt in as ``each_region``: every test of the module runs with the record stream's
-    batch framed in C (``_xwire.record_events``) and in Python."""
+    """Opt in with ``pytestmark = pytest.mark.usefixtures("each_record_framing")``: every
+    test of the module runs with the record stream's batch framed in C
+    (``_xwire.record_events``) and in Python."""
     yield from each_build(request, x11_link.native, "_xwire", x11_record, "native", None)

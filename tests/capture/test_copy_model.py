@@ -15,11 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from remoteapp.capture import copy_model
-from remoteapp.capture.copy_model import CopyModel, Move, Paste
+from remoteapp.capture.copy_model import CopyModel, Move, Paste, Region
 from remoteapp.codec.geometry import Rect
-
-pytestmark = pytest.mark.usefixtures("each_region")
 
 W, H = 24, 16
 Pixels = npt.NDArray[np.int64]
@@ -197,7 +194,7 @@ def test_a_trusted_copy_off_the_screen_is_refused() -> None:
 
 
 def test_a_region_past_its_limit_is_its_bounding_box() -> None:
-    region = copy_model.new_region(limit=3)
+    region = Region(limit=3)
     for i in range(3):
         region.add(Rect(i * 4, i * 2, 2, 2))
     assert len(region.rects) == 3
