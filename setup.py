@@ -43,7 +43,6 @@ if sys.platform.startswith("linux"):
                 "remoteapp/capture/_xboxes.c",
                 "remoteapp/capture/_xtake.c",
                 "remoteapp/capture/_xkey.c",
-                "remoteapp/capture/_xrecord.c",
             ],
             depends=["remoteapp/capture/_xwire.h", "remoteapp/_named_tuple.h"],
             extra_compile_args=[*FLAGS, "-D_GNU_SOURCE"],

@@ -41,8 +41,8 @@ static int named_tuple_type(PyObject *obj, const char *who) {
 /* A ``type`` (checked by named_tuple_type) of four ints, made by tuple.__new__ itself
  * (which sets up what a tuple needs, its hash cache included): no Python runs, where
  * the named tuple's own __new__ is Python. */
-static inline PyObject *named_tuple_of(PyTypeObject *type, long long a, long long b,
-                                       long long c, long long d) {
+static PyObject *named_tuple_of(PyTypeObject *type, long long a, long long b, long long c,
+                                long long d) {
     PyObject *plain = Py_BuildValue("(LLLL)", a, b, c, d);
     PyObject *args = plain == NULL ? NULL : PyTuple_Pack(1, plain);
     Py_XDECREF(plain);

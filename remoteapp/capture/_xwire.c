@@ -13,8 +13,6 @@
  *                 raw_motion) -> (woken, seen, data)                    (in _xwait.c)
  *     coalesce_few(rects, width, height, tile, max_boxes, dense_share) -> boxes  (_xboxes.c)
  *     take_boxes(...): the damage fetch, coalesce_few and read_boxes in one   (_xtake.c)
- *     record_events(buf, kinds) -> (events, used, ended, failure)   the RECORD stream's
- *                                    framing, no socket (_xrecord.c)
  *     round_trip(fd, request, timeout_ms) -> (reply, skipped)
  *     read_boxes(fd, shm_major, drawable, seg, shm, frame, frame_width, frame_height,
  *                left, top, boxes, depth, timeout_ms[, front, stale]) -> skipped  (_xread.c)
@@ -257,7 +255,6 @@ __attribute__((visibility("hidden"))) PyObject *xwire_wait_damage(PyObject *self
 __attribute__((visibility("hidden"))) PyObject *xwire_coalesce_few(PyObject *self,
                                                                    PyObject *args); /* _xboxes.c */
 XW_HIDDEN PyObject *xwire_read_boxes(PyObject *self, PyObject *args); /* _xread.c */
-XW_HIDDEN PyObject *xwire_record_events(PyObject *self, PyObject *args); /* _xrecord.c */
 
 static PyMethodDef methods[] = {
     {"wait_events", xwire_wait_events, METH_VARARGS,
@@ -295,9 +292,6 @@ static PyMethodDef methods[] = {
      "timeout, due_at, (started, last_input, active_gap, calm_gap, active_for), take) -> "
      "(kind, ...): the key lane's wait for damage (wait_damage), the pacing gap's wait "
      "and take_boxes(*take) in one call (see _xkey.c)."},
-    {"record_events", xwire_record_events, METH_VARARGS,
-     "record_events(buf, kinds) -> (events, used, ended, failure): RecordReader.next_events "
-     "over the bytearray buf in one call (see _xrecord.c)."},
     {NULL, NULL, 0, NULL},
 };
 

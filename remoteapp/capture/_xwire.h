@@ -3,8 +3,7 @@
  * _xwire.c holds the wire (send, framed reads, a round trip) and the method table,
  * _xread.c the box reads (the ShmGetImage batches), _xboxes.c the few-rectangle
  * coalescing rule, _xtake.c the damage grab that uses them in one call, _xwait.c the
- * sleeps on the event connection, _xkey.c the key lane's wait and grab in one call,
- * _xrecord.c the RECORD stream's framing (no socket: the bytes the caller read).
+ * sleeps on the event connection, _xkey.c the key lane's wait and grab in one call.
  */
 #ifndef REMOTEAPP_XWIRE_H
 #define REMOTEAPP_XWIRE_H

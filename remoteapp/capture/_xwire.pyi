@@ -71,6 +71,3 @@ def take_key(
     take: tuple[Any, ...] | None,
     /,
 ) -> tuple[Any, ...]: ...
-def record_events(
-    buf: bytearray, kinds: tuple[type, ...], /
-) -> tuple[list[Any], int, bool, tuple[str, bytes | str] | None]: ...

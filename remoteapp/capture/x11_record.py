@@ -14,8 +14,7 @@ with their extended length), or what the server sent it (events and errors, 32 b
 replies are never recorded here).  Element headers (a time, a sequence number) are in the
 recording client's byte order, the elements in the recorded client's.
 ``RecordReader`` is the framing: ``receive_data(bytes)``, then ``next_event()`` until it
-returns None (or ``next_events()``: all of them at once, in C where ``_xwire`` is built:
-``_xrecord.c``, the same events and errors).  Errors
+returns None (or ``next_events()``: all of them at once).  Errors
 (``remoteapp.errors.CaptureError``)::
 
     CaptureError
@@ -48,11 +47,6 @@ from remoteapp.capture.x11_wire import (
     XRequestError,
     XWireError,
 )
-
-try:  # the C framing (setup.py's _xwire); without it, the Python below
-    from remoteapp.capture import _xwire as native
-except ImportError:  # pragma: no cover - depends on the build
-    native = None  # type: ignore[assignment]
 
 #: categories of an EnableContext reply
 FROM_SERVER: Final = 0
@@ -188,8 +182,6 @@ class RecordReader:
         reply fails the call: none of its events, nor any other of the call's, is handed
         out, and the replies it framed are consumed: after it the stream is over (its
         readers stop at the first error)."""
-        if native is not None:
-            return self._native_events()
         out = list(self._events)  # (a reply's events ``next_event`` left)
         ended = False
         for packet in self._packets.next_packets():
@@ -198,21 +190,6 @@ class RecordReader:
                 ended = ended or packet[1] == END_OF_DATA
         self._events.clear()
         self.ended = self.ended or ended  # (EndOfData is a reply of its own, never left)
-        return out
-
-    def _native_events(self) -> list[RecordEvent]:
-        """``next_events`` through ``_xwire.record_events``: the same events, consumed
-        bytes and errors."""
-        events, used, ended, failure = native.record_events(self._packets.buffer, _KINDS)
-        self._packets.consume(used)
-        if failure is not None:
-            detail = failure[1]
-            if isinstance(detail, bytes):  # ("x-error", the packet)
-                raise XRequestError(detail)
-            raise XWireError(detail)
-        out: list[RecordEvent] = [*self._events, *events]
-        self._events.clear()
-        self.ended = self.ended or ended
         return out
 
     def next_event(self) -> RecordEvent | None:
@@ -231,10 +208,6 @@ class RecordReader:
         if type(event) is Ended:
             self.ended = True
         return event
-
-
-#: the classes the C framing makes its events of (``_xrecord.c``'s order)
-_KINDS: Final = (Request, CopyArea, Delivered, Started, Ended, ClientStarted, ClientDied)
 
 
 def _events(packet: bytes) -> list[RecordEvent]:

@@ -174,15 +174,6 @@ class PacketReader:
     def buffered(self) -> int:
         return len(self._buf)
 
-    @property
-    def buffer(self) -> bytearray:
-        """The bytes not framed yet, for a framing done elsewhere (``_xwire.record_events``),
-        which then ``consume`` s what it framed."""
-        return self._buf
-
-    def consume(self, n: int) -> None:
-        del self._buf[:n]
-
     def next_packets(self) -> list[bytes]:
         """Every whole packet buffered, in order: ``next_packet`` until None, in one pass
         (a scroll's record stream brings a dozen a frame).  A packet too long to take is

@@ -1,6 +1,5 @@
 """Fixtures of the capture tests: the fbdir Xvfb, a painter, damage grabbers; the C X round
-trips (``native``) and a socket pair for a fake X server (``pair``); the record stream's
-tests over both framings (``each_record_framing``)."""
+trips (``native``) and a socket pair for a fake X server (``pair``)."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from remoteapp.capture import DamageGrabber, ScreenGrabber, damage, x11_link, x11_record
+from remoteapp.capture import DamageGrabber, ScreenGrabber, damage, x11_link
 from remoteapp.capture.x11_damage import XDamageSource
 from remoteapp.codec import tiles
 from tests import displays
@@ -103,11 +102,3 @@ def link() -> Iterator[tuple[socket.socket, socket.socket, int, int]]:
         server.close()
         os.close(wake_r)
         os.close(wake_w)
-
-
-@pytest.fixture(scope="module", params=["c-framing", "python-framing"])
-def each_record_framing(request: pytest.FixtureRequest) -> Iterator[str]:
-    """Opt in with ``pytestmark = pytest.mark.usefixtures("each_record_framing")``: every
-    test of the module runs with the record stream's batch framed in C
-    (``_xwire.record_events``) and in Python."""
-    yield from each_build(request, x11_link.native, "_xwire", x11_record, "native", None)

@@ -1,8 +1,6 @@
 """The RECORD stream's framing as bytes: whole, byte by byte and with trailing data, both
 byte orders, the element headers, big requests, and every malformed reply refused (the
-live stream is in test_record_stream.py, against a real Xvfb).  Every test runs with the
-batch framed in C and in Python (``each_record_framing``), and the two are compared on
-any mix of good and broken replies."""
+live stream is in test_record_stream.py, against a real Xvfb)."""
 
 from __future__ import annotations
 
@@ -11,10 +9,9 @@ import sys
 from collections.abc import Callable
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from remoteapp.capture import x11_record
 from remoteapp.capture.x11_record import (
     CLIENT_DIED,
     CLIENT_STARTED,
@@ -36,8 +33,6 @@ from remoteapp.capture.x11_record import (
     Started,
 )
 from remoteapp.capture.x11_wire import MAX_PACKET, XRequestError, XWireError
-
-pytestmark = pytest.mark.usefixtures("each_record_framing")
 
 NATIVE = "<" if sys.byteorder == "little" else ">"
 OTHER = ">" if NATIVE == "<" else "<"
@@ -315,43 +310,3 @@ def test_an_event_every_client_gets_is_skipped(drain: Drain) -> None:
     mapping = struct.pack("=BxH", 34, 7) + bytes(28)
     reader = RecordReader(STREAM[0] + mapping + b"".join(STREAM[1:]))
     assert drain(reader) == EVENTS
-
-
-PIECES = st.one_of(
-    st.sampled_from([*STREAM, *(param.values[0] for param in MALFORMED)]),
-    st.builds(
-        lambda body, flags, swapped, category: reply(category, body, flags=flags, swapped=swapped),
-        st.binary(max_size=64).map(lambda b: b.ljust(-(-len(b) // 4) * 4, b"\0")),
-        st.integers(0, 7),
-        st.booleans(),
-        st.integers(0, 6),
-    ),
-    st.binary(min_size=1, max_size=40),
-)
-
-
-def _framed(data: bytes, cuts: list[int]) -> tuple[list[RecordEvent], str, int, bool]:
-    """What next_events makes of data received in pieces: the events up to the first
-    error, that error, the bytes left and whether the stream ended."""
-    reader, out, at, error = RecordReader(), [], 0, ""
-    for cut in [*sorted(cuts), len(data)]:
-        reader.receive_data(data[at : max(at, cut)])
-        at = max(at, cut)
-        try:
-            out += reader.next_events()
-        except XWireError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            break
-    return out, error, reader.buffered, reader.ended
-
-
-@settings(max_examples=400, deadline=None)
-@given(pieces=st.lists(PIECES, max_size=8), cuts=st.lists(st.integers(0, 600), max_size=4))
-def test_the_c_framing_answers_as_the_python_one(pieces: list[bytes], cuts: list[int]) -> None:
-    """Good replies, malformed ones, random headers and random bytes, split anywhere:
-    the same events, the same error (type and words), the same bytes left."""
-    data = b"".join(pieces)
-    got = _framed(data, cuts)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(x11_record, "native", None)
-        assert got == _framed(data, cuts)
