@@ -8,6 +8,8 @@ its ``wait`` returns when something changed, so the capture loop sleeps until th
     open_capture("poll")     ScreenGrabber: grab and diff the whole monitor each time
     open_capture("copy")     X11 with RECORD too: CopyGrabber (``copy_grabber``) follows
                              the copies and reads only what they do not explain
+    open_capture("auto")     ``copy`` where no compositing manager runs, else ``damage``
+                             (``x11_compositor``; a display it cannot ask: ``damage``)
 
 ``damage`` falls back to ``poll`` (with a log line) where there is no damage source: not
 X11, no DAMAGE/XFixes extension; ``copy`` falls back to ``damage`` where it cannot follow
@@ -353,13 +355,18 @@ def open_capture(
     hand_over: bool = False,
 ) -> ScreenGrabber | DamageGrabber | CopyGrabber:
     """The backend for ``mode`` on this display; ``damage`` falls back to ``poll``,
-    ``copy`` to ``damage``.  ``hand_over``: the caller adopts each frame
-    (``CaptureBackend.hands_over``; the copy grabber always hands over)."""
+    ``copy`` to ``damage``; ``auto`` is ``copy`` or ``damage`` by the compositor.
+    ``hand_over``: the caller adopts each frame (``CaptureBackend.hands_over``; the copy
+    grabber always hands over)."""
     screen = ScreenGrabber(display=display, env=env)
     if mode == "poll" or not sys.platform.startswith("linux"):
         return screen
     from remoteapp.capture.x11_damage import XDamageSource
 
+    if mode == "auto":
+        from remoteapp.capture.x11_compositor import auto_mode
+
+        mode = auto_mode(display)
     if mode == "copy":
         copy = _copy_grabber(screen, display)
         if copy is not None:

@@ -14,12 +14,14 @@ from remoteapp.errors import NoDisplayError, UnsupportedSessionError
 
 log = logging.getLogger("remoteapp.capture")
 
-CaptureMode = Literal["damage", "poll", "copy"]
+CaptureMode = Literal["damage", "poll", "copy", "auto"]
 #: the environment variable an administrator sets to choose the capture: ``copy`` follows
 #: a terminal's scroll through RECORD (an X server without a compositor: a terminal
-#: server's sessions), ``poll`` compares whole frames (no DAMAGE); ``damage`` by default
+#: server's sessions), ``auto`` does where no compositing manager runs and captures by
+#: damage where one does (a fleet of mixed desktops), ``poll`` compares whole frames (no
+#: DAMAGE); ``damage`` by default
 CAPTURE_ENV: Final = "REMOTEAPP_CAPTURE"
-CAPTURE_MODES: Final = ("damage", "poll", "copy")
+CAPTURE_MODES: Final = ("damage", "poll", "copy", "auto")
 
 WAYLAND_HINT = (
     "This is a Wayland session, which remoteapp cannot capture: Wayland gives no program "

@@ -89,7 +89,7 @@ def open_display(display: str | None, what: str) -> Any:
         raise CaptureError(f"python-xlib is missing: {exc}") from exc
     try:
         return xdisplay.Display(display)
-    except (DisplayError, OSError) as exc:
+    except (DisplayError, OSError, OverflowError) as exc:  # (a display number past a port)
         raise CaptureError(f"cannot open the display for {what}: {exc}") from exc
 
 

@@ -1,7 +1,8 @@
 """Which capture a customer session uses: ``REMOTEAPP_CAPTURE`` (an administrator's
-choice for the machine: ``copy`` on a terminal server), ``damage`` when it is unset or
-unknown (logged).  Live: a session on Xvfb with ``copy`` serves through the copy grabber
-and the viewer matches the screen after a terminal's scroll."""
+choice for the machine: ``copy`` on a terminal server, ``auto`` for a fleet of mixed
+desktops), ``damage`` when it is unset or unknown (logged).  Live: a session on Xvfb
+with ``copy``, or ``auto`` (Xvfb runs no compositor), serves through the copy grabber and
+the viewer matches the screen after a terminal's scroll."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ CAPTURE = "customer-capture"  #: the capture thread's name
 @pytest.mark.parametrize(
     ("value", "mode"),
     [(None, "damage"), ("copy", "copy"), (" COPY\n", "copy"), ("poll", "poll"),
-     ("damage", "damage"), ("", "damage")],
+     ("damage", "damage"), ("", "damage"), ("Auto", "auto")],
 )  # fmt: skip
 def test_the_environment_chooses_the_capture(value: str | None, mode: str) -> None:
     assert capture_mode({} if value is None else {CAPTURE_ENV: value}) == mode
@@ -65,7 +66,10 @@ class Terminal:
 
 
 @pytest.mark.display
-@pytest.mark.parametrize(("value", "backend"), [("copy", CopyGrabber), ("nope", DamageGrabber)])
+@pytest.mark.parametrize(
+    ("value", "backend"),
+    [("copy", CopyGrabber), ("nope", DamageGrabber), ("auto", CopyGrabber)],  # (no compositor)
+)
 def test_a_session_serves_with_the_capture_the_environment_asks_for(
     xvfb_display: str, monkeypatch: pytest.MonkeyPatch, value: str, backend: type
 ) -> None:
