@@ -1,15 +1,23 @@
 """Block compares (``remoteapp.codec.compare``): the contiguous-run compare and the
 pixel-pair row compare give exactly what numpy's elementwise compare gives, for blocks at
 any offset (odd or even first pixel, odd widths, the two blocks at different parities),
-in frames of an even or odd width; the frames' memcmp gives what numpy's does."""
+in frames of an even or odd width; the frames' memcmp gives what numpy's does; the row
+compare in C (``_tilediff.rows_equal``, a memcmp a row) gives what the pixel pairs give,
+and refuses (None) every layout it does not read."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from remoteapp.codec import compare, tiles
 from remoteapp.codec.compare import equal, frames_equal, not_equal, rows_equal
+from tests.native import built, each_build
 
 HEIGHT = 48
 
@@ -33,6 +41,13 @@ def block_pairs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
     return a[y0 : y0 + h, x0 : x0 + w], b[y1 : y1 + h, x1 : x1 + w]
 
 
+@pytest.fixture(scope="module", params=["c-rows", "python-rows"])
+def each_rows(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The row compare in C (``_tilediff.rows_equal``) and with numpy's pixel pairs."""
+    yield from each_build(request, compare.native, "_tilediff", compare, "native", None)
+
+
+@pytest.mark.usefixtures("each_rows")
 @settings(max_examples=300, deadline=None)
 @given(block_pairs())
 def test_compares_match_numpy(pair: tuple[np.ndarray, np.ndarray]) -> None:
@@ -42,6 +57,7 @@ def test_compares_match_numpy(pair: tuple[np.ndarray, np.ndarray]) -> None:
     assert np.array_equal(rows_equal(a, b), (a == b).all(axis=1))
 
 
+@pytest.mark.usefixtures("each_rows")
 def test_rows_equal_sees_a_difference_in_either_unpaired_column() -> None:
     """A block starting on the second pixel of a pair, of even width, has a first and a
     last pixel outside whole pairs: a difference there alone must show."""
@@ -68,3 +84,41 @@ def test_frames_equal_agrees_with_numpy(h: int, w: int, flip: int | None) -> Non
     assert not frames_equal(a, a[:, : w - 1]) and not frames_equal(a, a.view(np.int8))
     nan = np.full(3, np.nan)
     assert not frames_equal(nan, nan.copy()) and frames_equal(np.zeros(2), -np.zeros(2))
+
+
+@pytest.mark.parametrize("byte", [0, 1, 3, 4, 4 * 37 + 2, 4 * 63 + 3])
+def test_the_c_row_compare_sees_any_byte_of_a_row(byte: int) -> None:
+    native: Any = built(tiles.native, "_tilediff")
+    a = np.zeros((3, 64), np.uint32)
+    b = a.copy()
+    b.view(np.uint8).reshape(3, 256)[1, byte] = 1
+    assert np.frombuffer(native.rows_equal(a, b), np.bool_).tolist() == [True, False, True]
+    assert rows_equal(a, b).tolist() == [True, False, True]
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        pytest.param(lambda a: (a[:, ::2], a[:, 1::2]), id="strided-columns"),
+        pytest.param(lambda a: (a[::-1], a), id="negative-row-stride"),
+        pytest.param(lambda a: (a[:, :8], a[:, :9]), id="two-shapes"),
+        pytest.param(lambda a: (a[:4], a[:3]), id="two-heights"),
+        pytest.param(lambda a: (a.astype(np.uint64), a.astype(np.uint64)), id="64-bit"),
+        pytest.param(lambda a: (a[0], a[0]), id="one-dimension"),
+        pytest.param(lambda a: (a.view(np.uint8), a.view(np.uint8)), id="bytes"),
+    ],
+)
+def test_the_c_row_compare_refuses_what_it_does_not_read(pair: Any) -> None:
+    """None: the caller compares with numpy (whose answer for these is what it was)."""
+    native: Any = built(tiles.native, "_tilediff")
+    a, b = pair(np.arange(160, dtype=np.uint32).reshape(10, 16))
+    assert native.rows_equal(a, b) is None
+
+
+def test_the_c_row_compare_takes_empty_blocks_and_read_only_frames() -> None:
+    native: Any = built(tiles.native, "_tilediff")
+    a = np.zeros((5, 8), np.uint32)
+    a.flags.writeable = False
+    assert np.frombuffer(native.rows_equal(a[:, :0], a[:, :0]), np.bool_).tolist() == [True] * 5
+    assert bytes(native.rows_equal(a[:0], a[:0])) == b""
+    assert rows_equal(a, a).all() and rows_equal(a, a).flags.writeable
