@@ -15,8 +15,8 @@ even width, are compared as 64-bit pixel pairs where only whole rows matter
 Two whole frames are compared for equality alone (``frames_equal``: a damage backend's
 safety check) with libc's ``memcmp``: one pass, no result array, about 0.35 ms for a cold
 1080p frame against 0.5 for numpy.  ``rows_equal`` is one memcmp a row too, in C
-(``_tilediff.rows_equal``: through ctypes the calls a row cost what they saved), 0.49
-against numpy's 0.77 ms for a cold scrolled text area.
+(``_tilediff.rows_equal``): 0.49 against numpy's pixel pairs' 0.77 ms for a cold
+1880x1014 scrolled text area, 0.18 against 0.33 warm.
 """
 
 from __future__ import annotations
