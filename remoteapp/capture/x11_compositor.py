@@ -11,6 +11,7 @@ Errors: ``CaptureError`` when the display cannot be opened or asked.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from remoteapp.capture.session import CaptureMode
@@ -24,21 +25,23 @@ def compositor(display: str | None) -> int | None:
     """The window that owns the screen's compositing-manager selection, or None when no
     compositing manager runs (one round trip each way, on a connection of its own)."""
     d = open_display(display, "the compositor check")
-    try:
-        from Xlib import X
-        from Xlib.error import XError
+    from Xlib import X  # (here: the display opened, so python-xlib is there)
+    from Xlib.error import ConnectionClosedError, XError
 
+    try:
         try:
             atom = d.intern_atom(f"_NET_WM_CM_S{d.get_default_screen()}", only_if_exists=True)
             if atom == X.NONE:  # (never interned: nobody ever owned it)
                 return None
             owner = d.get_selection_owner(atom)
-        except (XError, OSError) as exc:
+        except (XError, ConnectionClosedError, OSError) as exc:  # (a server gone meanwhile)
             raise CaptureError(f"cannot ask the display for its compositor: {exc}") from exc
         owner_id: int = owner if isinstance(owner, int) else owner.id
         return None if owner_id == X.NONE else owner_id
     finally:
-        d.close()
+        # (closing a connection the server dropped raises the dropped one's error again)
+        with contextlib.suppress(ConnectionClosedError, OSError):
+            d.close()
 
 
 def auto_mode(display: str | None) -> CaptureMode:

@@ -79,8 +79,8 @@ def rows_equal(a: npt.NDArray[np.uint32], b: npt.NDArray[np.uint32]) -> npt.NDAr
     along: one memcmp a row in C where ``_tilediff`` is built and the rows are contiguous;
     else as pixel pairs where the layout allows (a first or last column not in a whole
     pair on both sides is compared on its own), else pixel by pixel."""
-    if native is not None:
-        rows = native.rows_equal(a, b)
+    if native is not None and a.dtype == b.dtype and a.dtype.kind in "iu":  # (the C reads
+        rows = native.rows_equal(a, b)  # bytes: equal values only for one integer type)
         if rows is not None:
             return np.frombuffer(rows, np.bool_)
     cols = a.shape[1]

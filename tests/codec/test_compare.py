@@ -15,8 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from remoteapp.codec import compare, tiles
+from remoteapp.codec import compare
 from remoteapp.codec.compare import equal, frames_equal, not_equal, rows_equal
+from remoteapp.codec.tiles import as_words
 from tests.native import built, each_build
 
 HEIGHT = 48
@@ -41,32 +42,50 @@ def block_pairs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
     return a[y0 : y0 + h, x0 : x0 + w], b[y1 : y1 + h, x1 : x1 + w]
 
 
-@pytest.fixture(scope="module", params=["c-rows", "python-rows"])
+@pytest.fixture(scope="class", params=["c-rows", "python-rows"])
 def each_rows(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The row compare in C (``_tilediff.rows_equal``) and with numpy's pixel pairs."""
+    """The row compare in C (``_tilediff.rows_equal``) and with numpy's pixel pairs, for
+    the tests of one class (class scope: hypothesis's tests may use it, and the patch
+    ends with the class)."""
     yield from each_build(request, compare.native, "_tilediff", compare, "native", None)
 
 
 @pytest.mark.usefixtures("each_rows")
-@settings(max_examples=300, deadline=None)
-@given(block_pairs())
-def test_compares_match_numpy(pair: tuple[np.ndarray, np.ndarray]) -> None:
-    a, b = pair
-    assert np.array_equal(equal(a, b), a == b)
-    assert np.array_equal(not_equal(a, b), a != b)
-    assert np.array_equal(rows_equal(a, b), (a == b).all(axis=1))
+class TestBothBuilds:
+    @settings(max_examples=300, deadline=None)
+    @given(block_pairs())
+    def test_compares_match_numpy(self, pair: tuple[np.ndarray, np.ndarray]) -> None:
+        a, b = pair
+        assert np.array_equal(equal(a, b), a == b)
+        assert np.array_equal(not_equal(a, b), a != b)
+        assert np.array_equal(rows_equal(a, b), (a == b).all(axis=1))
 
+    def test_rows_equal_sees_a_difference_in_either_unpaired_column(self) -> None:
+        """A block starting on the second pixel of a pair, of even width, has a first and
+        a last pixel outside whole pairs: a difference there alone must show."""
+        a = np.zeros((4, 64), np.uint32)
+        b = a.copy()
+        b[1, 1] = 1  # the block's first column
+        b[2, 62] = 1  # its last
+        ok = rows_equal(a[:, 1:63], b[:, 1:63])
+        assert ok.tolist() == [True, False, False, True]
 
-@pytest.mark.usefixtures("each_rows")
-def test_rows_equal_sees_a_difference_in_either_unpaired_column() -> None:
-    """A block starting on the second pixel of a pair, of even width, has a first and a
-    last pixel outside whole pairs: a difference there alone must show."""
-    a = np.zeros((4, 64), np.uint32)
-    b = a.copy()
-    b[1, 1] = 1  # the block's first column
-    b[2, 62] = 1  # its last
-    ok = rows_equal(a[:, 1:63], b[:, 1:63])
-    assert ok.tolist() == [True, False, False, True]
+    @pytest.mark.parametrize(
+        "other",
+        [lambda a: a.view(np.int32), lambda a: a.astype(">u4"), lambda a: a.astype(np.float32)],
+        ids=["int32", "big-endian", "float32"],
+    )
+    def test_other_4_byte_types_are_compared_as_numpy_compares_them(self, other: Any) -> None:
+        """Two blocks not of one integer type never go to the C (it reads bytes: helper-74's
+        review); the answer is numpy's path's, as before it."""
+        base = np.arange(18, dtype=np.uint32).reshape(2, 9)
+        base[0, 1] = 0xFFFFFFFF
+        a = base[:, 1:]  # (its rows start mid-pair: against a fresh copy's, numpy compares
+        b = other(a.copy())  # values, pixel by pixel)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(compare, "native", None)
+            want = rows_equal(a, b).tolist()
+        assert rows_equal(a, b).tolist() == want
 
 
 @given(st.integers(1, 40), st.integers(1, 40), st.one_of(st.none(), st.integers(0, 10**6)))
@@ -88,7 +107,7 @@ def test_frames_equal_agrees_with_numpy(h: int, w: int, flip: int | None) -> Non
 
 @pytest.mark.parametrize("byte", [0, 1, 3, 4, 4 * 37 + 2, 4 * 63 + 3])
 def test_the_c_row_compare_sees_any_byte_of_a_row(byte: int) -> None:
-    native: Any = built(tiles.native, "_tilediff")
+    native: Any = built(compare.native, "_tilediff")
     a = np.zeros((3, 64), np.uint32)
     b = a.copy()
     b.view(np.uint8).reshape(3, 256)[1, byte] = 1
@@ -110,15 +129,40 @@ def test_the_c_row_compare_sees_any_byte_of_a_row(byte: int) -> None:
 )
 def test_the_c_row_compare_refuses_what_it_does_not_read(pair: Any) -> None:
     """None: the caller compares with numpy (whose answer for these is what it was)."""
-    native: Any = built(tiles.native, "_tilediff")
+    native: Any = built(compare.native, "_tilediff")
     a, b = pair(np.arange(160, dtype=np.uint32).reshape(10, 16))
     assert native.rows_equal(a, b) is None
 
 
 def test_the_c_row_compare_takes_empty_blocks_and_read_only_frames() -> None:
-    native: Any = built(tiles.native, "_tilediff")
+    native: Any = built(compare.native, "_tilediff")
     a = np.zeros((5, 8), np.uint32)
     a.flags.writeable = False
     assert np.frombuffer(native.rows_equal(a[:, :0], a[:, :0]), np.bool_).tolist() == [True] * 5
     assert bytes(native.rows_equal(a[:0], a[:0])) == b""
     assert rows_equal(a, a).all() and rows_equal(a, a).flags.writeable
+
+
+def test_the_motion_search_blocks_take_the_c_row_compare() -> None:
+    """Two blocks of one read-only frame's words, as motion's search cuts them: the C
+    takes them, and its answer is a writable bool array, one a row."""
+    native: Any = built(compare.native, "_tilediff")
+    frame = np.random.default_rng(1).integers(0, 256, (40, 37, 4), np.uint8)
+    frame[20:30] = frame[10:20]
+    frame.flags.writeable = False
+    words = as_words(frame)
+    cur, ref = words[20:30, 3:35], words[10:20, 3:35]
+    assert native.rows_equal(cur, ref) is not None
+    got = rows_equal(cur, ref)
+    assert got.dtype == np.bool_ and got.shape == (10,) and got.flags.writeable
+    assert got.tolist() == [True] * 10 and (~got).tolist() == [False] * 10
+    cur, ref = words[5:15, 3:35], words[6:16, 3:35]
+    assert rows_equal(cur, ref).tolist() == (cur == ref).all(axis=1).tolist()
+
+
+def test_the_c_row_compare_reads_broadcast_rows() -> None:
+    native: Any = built(compare.native, "_tilediff")
+    a = np.arange(40, dtype=np.uint32).reshape(5, 8)
+    rows = np.broadcast_to(a[1], (5, 8))  # (a row stride of 0)
+    got = np.frombuffer(native.rows_equal(rows, a), np.bool_)
+    assert got.tolist() == [False, True, False, False, False]
