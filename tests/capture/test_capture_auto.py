@@ -25,7 +25,6 @@ class FakeCompositor:
     """A client that owns the screen's compositing-manager selection while it runs."""
 
     def __init__(self, display: str) -> None:
-        from Xlib import X
         from Xlib import display as xdisplay
 
         self.d = xdisplay.Display(display)
