@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from remotewire.address import parse_relay_address
-from remotewire.errors import RelayRefused
+from remotewire.errors import InvalidToken, OversizeFrame, RelayRefused
 from remotewire.framing import NEED_DATA, FrameReader, FrameType, pack_frame
 
 PAIR_TIMEOUT_S: Final = 40.0
@@ -41,8 +41,16 @@ class RelayJoin:
         self._outcome: Paired | RelayRefused | None = None
 
     def start(self) -> bytes:
-        """The first and only bytes to send: the TOKEN frame."""
-        return pack_frame(FrameType.TOKEN, self._token.encode("ascii"))
+        """The first and only bytes to send: the TOKEN frame.  A token that is not ASCII
+        or too long for a control frame (the server's answer was garbled) is
+        ``InvalidToken``: no frame of it could ever be accepted."""
+        try:
+            token = self._token.encode("ascii")
+        except UnicodeEncodeError as exc:
+            raise InvalidToken("the session token is not ASCII") from exc
+        if not 0 < len(token) <= MAX_CONTROL_FRAME:
+            raise InvalidToken(f"the session token's length {len(token)} is out of range")
+        return pack_frame(FrameType.TOKEN, token)
 
     def receive_data(self, data: bytes) -> None:
         """Feed what the relay sent; ``b""`` means it closed the connection."""
@@ -52,7 +60,11 @@ class RelayJoin:
             self._outcome = RelayRefused("connection-closed")
             return
         self._frames.receive_data(data)
-        frame = self._frames.next_frame()  # OversizeFrame propagates: a broken relay
+        try:
+            frame = self._frames.next_frame()
+        except OversizeFrame:  # a broken relay: refused like any other wrong answer
+            self._outcome = RelayRefused("oversize-answer")
+            return
         if frame is NEED_DATA:
             return
         if frame.type == FrameType.PAIRED:

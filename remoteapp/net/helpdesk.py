@@ -30,9 +30,11 @@ from remoteapp.net.helpdesk_http import (
     RateLimited,
 )
 from remoteapp.net.ticket_client import TicketClient, session_action
+from remotewire.address import parse_relay_address
 from remotewire.connect_codes import normalize as normalize_code
 from remotewire.constants import MAX_PARTY_REASON, session_id_in
 from remotewire.error_codes import ErrorCode
+from remotewire.relay_join import MAX_CONTROL_FRAME
 from remotewire.session_keys import PSK_BYTES, SALT_BYTES, VIAS, decode, needs_psk
 
 __all__ = [
@@ -71,6 +73,25 @@ class UnsafeSessionAnswer(HelpdeskRejected):
 
     def __init__(self, detail: str) -> None:
         super().__init__(502, f"the server's session answer is unusable: {detail}")
+
+
+def session_route(body: dict[str, Any]) -> tuple[str, str]:
+    """A grant's or offer's relay address and token, checked; else
+    ``UnsafeSessionAnswer``: a garbled one (a lone surrogate, a number, an address that
+    is no ``host:port``) escaped the relay dialer as a foreign error and stopped the
+    customer's presence thread for good."""
+    relay, token = body.get("relay"), body.get("token")
+    if not isinstance(token, str) or not token.isascii() or not token.isprintable():
+        raise UnsafeSessionAnswer("bad 'token'")
+    if not 0 < len(token) <= MAX_CONTROL_FRAME:
+        raise UnsafeSessionAnswer(f"a 'token' of {len(token)} characters")
+    if not isinstance(relay, str) or not relay.isascii() or not relay.isprintable():
+        raise UnsafeSessionAnswer("bad 'relay'")
+    try:
+        parse_relay_address(relay)
+    except ValueError as exc:
+        raise UnsafeSessionAnswer(f"bad 'relay' {relay[:80]!r}") from exc
+    return relay, token
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,10 +289,11 @@ class HelpdeskClient:
     def _grant(self, payload: dict[str, str], path: str = "/api/sessions") -> SessionGrant:
         body = self._http.call("POST", path, json=payload, headers=self._auth())
         keys = session_keys(body)
+        relay, token = session_route(body)
         return SessionGrant(
             body["session_id"],
-            body["relay"],
-            body["token"],
+            relay,
+            token,
             body["partner_id"],
             keys.via,
             keys.salt,
@@ -366,10 +388,11 @@ class HelpdeskClient:
     @staticmethod
     def _offer(event: dict[str, Any], partner_id: str) -> SessionOffer:
         keys = session_keys(event)
+        relay, token = session_route(event)
         return SessionOffer(
             event["session_id"],
-            event["relay"],
-            event["token"],
+            relay,
+            token,
             event["agent"],
             partner_id,
             keys.via,

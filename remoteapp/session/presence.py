@@ -41,7 +41,7 @@ from remoteapp.net.helpdesk_http import InsecureServer, ServerNotTrusted
 from remoteapp.secure import InvalidSecureParams, PasswordMismatch, SecureParams
 from remoteapp.session import relay_link
 from remoteapp.session.customer import CustomerSession
-from remotewire.errors import RelayRefused
+from remotewire.errors import ProtocolError, RelayRefused
 from remotewire.passwords import LOCAL_PART, new_part
 
 log = logging.getLogger("remoteapp.presence")
@@ -234,6 +234,10 @@ class CustomerPresence:
             except HelpdeskError as exc:
                 log.warning("presence event=error reason=%r", str(exc))
                 self._stop.wait(RETRY_STEPS_S[0])
+            except Exception:  # (the thread's boundary: a customer who cannot be reached
+                # again until the app restarts is worse than a logged fault and a retry)
+                log.exception("presence event=fault retry_in=%d", RETRY_STEPS_S[0])
+                self._stop.wait(RETRY_STEPS_S[0])
 
     def _refuse(self, reg: Registration, offer: UnusableOffer) -> None:
         """End an offer we will not serve, as its party: the server counts it delivered,
@@ -262,7 +266,7 @@ class CustomerPresence:
             return
         try:
             sock, initial = relay_link.join(offer.relay, offer.token)
-        except (OSError, RelayRefused) as exc:
+        except (OSError, RelayRefused, ProtocolError) as exc:
             log.warning("presence event=relay-failed reason=%r", str(exc))
             self.cb.session_ended(str(exc))
             return

@@ -17,7 +17,7 @@ import pytest
 
 from remoteapp.session.relay_link import join_socket
 from remoterelay.server import Relay, RelayConfig
-from remotewire.errors import OversizeFrame, RelayRefused
+from remotewire.errors import InvalidToken, RelayRefused
 from remotewire.framing import FrameType, pack_frame
 from remotewire.relay_join import Paired, RelayJoin, join_streams
 from remotewire.roles import Role
@@ -70,10 +70,23 @@ def test_refusals_carry_the_reason(answer: bytes, reason: str) -> None:
     assert isinstance(outcome, RelayRefused) and outcome.reason == reason
 
 
-def test_an_oversize_answer_is_a_protocol_error_not_a_buffer() -> None:
+@pytest.mark.parametrize("split", [False, True])
+def test_an_oversize_answer_is_a_refusal_not_a_buffer(split: bool) -> None:
+    """A broken relay's answer ends the join as the dialers promise (RelayRefused), from
+    its header alone; it escaped as OversizeFrame and killed the customer's presence
+    thread (helper-76's fuzz find)."""
     join = RelayJoin("tok")
-    with pytest.raises(OversizeFrame):
-        join.receive_data((1 << 20).to_bytes(4, "big") + bytes([FrameType.PAIRED]))
+    header = (0xFFFFFFFF).to_bytes(4, "big") + bytes([FrameType.PAIRED])
+    for part in [header[i : i + 1] for i in range(len(header))] if split else [header]:
+        join.receive_data(part)
+    outcome = join.result()
+    assert isinstance(outcome, RelayRefused) and outcome.reason == "oversize-answer"
+
+
+@pytest.mark.parametrize("token", ["v1.\ud800.b", "caf\u00e9", "", "t" * 4097])
+def test_a_token_no_frame_could_carry_is_invalid_before_anything_is_sent(token: str) -> None:
+    with pytest.raises(InvalidToken):
+        RelayJoin(token).start()
 
 
 def test_data_after_the_outcome_is_ignored() -> None:

@@ -63,8 +63,21 @@ def ended(agent: HelpdeskClient, session_id: str) -> bool:
         lambda o: {**o, "psk": o["psk"][:-2]},
         lambda o: {**o, "psk": None},
         lambda o: {**o, "salt": "zz" * 32},
+        # a token or relay the dialer cannot use escaped it as a foreign error and
+        # stopped the presence thread for good (helper-76's fuzz find)
+        lambda o: {**o, "token": "v1.\ud800." + o["token"]},
+        lambda o: {**o, "token": 12},
+        lambda o: {**o, "relay": "no-port-here"},
     ],
-    ids=["no-salt", "short-psk", "no-psk", "bad-salt"],
+    ids=[
+        "no-salt",
+        "short-psk",
+        "no-psk",
+        "bad-salt",
+        "surrogate-token",
+        "number-token",
+        "bad-relay",
+    ],
 )
 def test_a_garbled_offer_is_ended_and_the_next_connect_works(
     server: Server,
@@ -109,3 +122,42 @@ def queue_connect(agent: HelpdeskClient, customer: Customer) -> SessionGrant:
     """A queue connect to ``customer`` (its offer goes through the proxy)."""
     entry = next(w for w in agent.queue("demo") if w.name == customer.name)
     return agent.connect_from_queue(entry.queue_ref)
+
+
+@pytest.mark.display
+def test_a_fault_in_a_poll_is_logged_and_the_customer_keeps_polling(
+    server: Server,
+    xvfb_display: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An offer the client cannot even name (no session id: a KeyError in its parse, no
+    error of ours) once stopped the presence thread for good, silently: the customer
+    was never polled for again until the app restarted. The thread's boundary logs the
+    fault and polls on."""
+    lie = OnceGarbled(lambda o: {k: v for k, v in o.items() if k != "session_id"})
+    proxy = LyingProxy(server.http_url, lie)
+    agent = agent_client(server)
+    caplog.set_level(logging.WARNING, logger="remoteapp.presence")
+    try:
+        with customer_app(proxy.url, xvfb_display, monkeypatch) as customer:
+            first = queue_connect(agent, customer).session_id
+            mark = customer.seen.count()
+
+            def faulted(_: object) -> bool:
+                return any("event=fault" in r.getMessage() for r in caplog.records)
+
+            customer.seen.wait("password", mark, faulted)  # the fault is in: then a poll
+            customer.seen.wait("password", customer.seen.count())
+            assert lie.garbled == [first]
+            agent.end_session(first)  # (delivered, so never offered again: the agent ends it)
+            grant_seen = Seen()
+            session = agent_session(queue_connect(agent, customer), None, grant_seen)
+            code = grant_seen.wait("secured")
+            assert customer.seen.wait("secured", mark) == code
+            session.end("agent ended the session")
+            grant_seen.wait("ended")
+            assert session.failure is None
+    finally:
+        agent.close()
+        proxy.close()
