@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Db
 
 from helpdesk.console.i18n import N_
@@ -120,10 +121,11 @@ def save_profile(
     chosen = sorted(set(permissions))
     if unknown := [p for p in chosen if p not in PERMISSIONS]:
         raise InvalidInput(ErrorCode.INVALID_INPUT, f"unknown permission(s): {', '.join(unknown)}")
+    taken = InvalidInput(ErrorCode.INVALID_INPUT, N_("Another profile has this name."))
     clash = db.scalar(select(AccessProfile).where(AccessProfile.name == name))
     if profile_id is None:
         if clash is not None:
-            raise InvalidInput(ErrorCode.INVALID_INPUT, N_("Another profile has this name."))
+            raise taken
         profile = AccessProfile(name=name, permissions=chosen)
         db.add(profile)
     else:
@@ -131,9 +133,9 @@ def save_profile(
         if found is None:
             raise NotFound(ErrorCode.UNKNOWN_PROFILE, N_("No such access profile."))
         if clash is not None and clash.id != profile_id:
-            raise InvalidInput(ErrorCode.INVALID_INPUT, N_("Another profile has this name."))
+            raise taken
         profile, profile.name, profile.permissions = found, name, chosen
-    db.commit()
+    _commit_unless_taken(db, taken)
     return profile
 
 
@@ -149,8 +151,9 @@ def create_user(db: Db, email: str, name: str, password: str, profile_id: int | 
     if not name or len(name) > 200:
         raise InvalidInput(ErrorCode.INVALID_INPUT, N_("Give the user's name."))
     password_policy.check(password, email=email, name=name)
+    taken = InvalidInput(ErrorCode.INVALID_INPUT, N_("A user with this email exists."))
     if db.scalar(select(User).where(User.email == email)) is not None:
-        raise InvalidInput(ErrorCode.INVALID_INPUT, N_("A user with this email exists."))
+        raise taken
     profile = _profile_or_none(db, profile_id)
     user = User(
         email=email,
@@ -160,8 +163,18 @@ def create_user(db: Db, email: str, name: str, password: str, profile_id: int | 
         profile=profile,
     )
     db.add(user)
-    db.commit()
+    _commit_unless_taken(db, taken)
     return user
+
+
+def _commit_unless_taken(db: Db, taken: InvalidInput) -> None:
+    """Commit; a unique name or email taken by a concurrent save since the check (the
+    argon2 hash sits between them) answers ``taken``, as the check would have, not 500."""
+    try:
+        db.commit()
+    except IntegrityError as exc:
+        db.rollback()
+        raise taken from exc
 
 
 def set_user_profile(db: Db, user_id: int, profile_id: int | None) -> User:

@@ -19,6 +19,7 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Db
 
 from helpdesk.console.i18n import N_
@@ -151,9 +152,10 @@ def save(db: Db, form: AppForm, *, create: bool, logo: bytes | None = None) -> R
         )
     encoded = reencode_logo(logo) if logo else None
     admins, agents = _users(db, form.admins), _users(db, form.agents)
+    taken = InvalidInput(ErrorCode.INVALID_INPUT, N_("An application with this ID exists."))
     if create:
         if db.get(RemoteApp, form.app_id) is not None:
-            raise InvalidInput(ErrorCode.INVALID_INPUT, N_("An application with this ID exists."))
+            raise taken
         app = RemoteApp(id=form.app_id, name=name, title=title or name, fields=spec, logo=None)
         db.add(app)
     else:
@@ -162,7 +164,13 @@ def save(db: Db, form: AppForm, *, create: bool, logo: bytes | None = None) -> R
     if encoded is not None:
         app.logo = encoded
     app.admins, app.agents = admins, agents
-    db.commit()
+    try:
+        db.commit()
+    except IntegrityError as exc:
+        db.rollback()
+        if not create:
+            raise
+        raise taken from exc  # the same ID, created by a concurrent save since the check
     return app
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Db
 
 from helpdesk.errors import NotFound
@@ -17,11 +19,26 @@ from remotewire.error_codes import ErrorCode
 
 
 def watch(db: Db, settings: Settings, user_id: int, person_id: int) -> None:
+    """Idempotent: watching twice, even at the same moment (a double click), is one
+    watch. A read-then-insert raced there (a duplicate key: a 500); the
+    insert now does nothing if the watch exists, on both databases."""
     if db.get(Person, person_id) is None:
         raise NotFound(ErrorCode.UNKNOWN_PERSON, "no such client")
-    if db.get(OnlineWatch, (user_id, person_id)) is None:
-        db.add(OnlineWatch(user_id=user_id, person_id=person_id, created_at=settings.clock.now()))
+    row = {"user_id": user_id, "person_id": person_id, "created_at": settings.clock.now()}
+    keys = [OnlineWatch.user_id, OnlineWatch.person_id]
+    insert: Insert
+    if db.get_bind().dialect.name == "postgresql":
+        insert = (
+            postgresql.insert(OnlineWatch).values(row).on_conflict_do_nothing(index_elements=keys)
+        )
+    else:
+        insert = sqlite.insert(OnlineWatch).values(row).on_conflict_do_nothing(index_elements=keys)
+    try:
+        db.execute(insert)
         db.commit()
+    except IntegrityError as exc:  # the client was deleted since the check
+        db.rollback()
+        raise NotFound(ErrorCode.UNKNOWN_PERSON, "no such client") from exc
 
 
 def unwatch(db: Db, user_id: int, person_id: int) -> None:

@@ -15,7 +15,8 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, select, update
+from sqlalchemy import ColumnElement, Insert, and_, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
 
@@ -141,16 +142,7 @@ def register(
     key = secrets.token_urlsafe(24)
     now = settings.clock.now()
     if presence is None:
-        presence = Presence(
-            device_id=device_id,
-            partner_id=_free_partner_id(db),
-            app_id=app.id,
-            failures=0,
-            key_hash="",
-            password="",
-            filled={},
-        )
-        db.add(presence)
+        presence = _insert_device(db, device_id, app.id, now)
     presence.app_id = app.id
     presence.key_hash = sha256_hex(key)
     presence.password = new_customer_password()  # rotated at every start
@@ -307,6 +299,41 @@ def forget_stale(db: Db, settings: Settings, now: datetime, batch: int = 1000) -
     if stale:
         db.execute(delete(Presence).where(Presence.id.in_(stale)))
     return len(stale)
+
+
+def _insert_device(db: Db, device_id: str, app_id: str, now: datetime) -> Presence:
+    """The device's row, inserted unless it exists. A new device's app that starts twice
+    at once (or retries) raced to insert it: the loser's INSERT failed on the unique
+    ``device_id`` (a 500, on both databases). Now the loser's INSERT does nothing and both
+    read the one row: every registration succeeds, with one partner ID, as sequential
+    ones do. (The INSERT waits for a concurrent one to commit, on both databases, so the
+    SELECT after it finds the winner's row.)"""
+    row = {
+        "device_id": device_id,
+        "partner_id": _free_partner_id(db),
+        "app_id": app_id,
+        "failures": 0,
+        "key_hash": "",
+        "password": "",
+        "filled": {},
+        "waiting_since": now,
+        "last_seen": now,
+    }
+    insert: Insert
+    if db.get_bind().dialect.name == "postgresql":
+        insert = (
+            postgresql.insert(Presence)
+            .values(row)
+            .on_conflict_do_nothing(index_elements=[Presence.device_id])
+        )
+    else:
+        insert = (
+            sqlite.insert(Presence)
+            .values(row)
+            .on_conflict_do_nothing(index_elements=[Presence.device_id])
+        )
+    db.execute(insert)
+    return db.scalars(select(Presence).where(Presence.device_id == device_id)).one()
 
 
 def _free_partner_id(db: Db) -> str:
