@@ -86,6 +86,11 @@ class Relay:
             self.config.host,
             self.config.port,
             ssl=self.config.ssl_context,
+            # the first frame's bound covers the TLS handshake too (asyncio's own is 60 s:
+            # a client that never finished its ClientHello held a connection that long)
+            ssl_handshake_timeout=(
+                self.config.first_frame_timeout_s if self.config.ssl_context else None
+            ),
             limit=self.config.chunk,
         )
         if self._reports is not None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Final
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlencode, urlsplit
 
 SCHEME: Final = "remoteapp"
 CODE: Final = re.compile(r"^(\d{9})-([0-9a-z]{1,10})-([0-9a-f]{16})$")
@@ -80,7 +80,7 @@ def parse_link(url: str) -> ConnectLink:
         raise BadLink(f"longer than {MAX_LINK} characters")
     if not url.isprintable() or not url.isascii():
         raise BadLink("characters a link cannot hold")  # lone surrogates, controls, ...
-    parts = urlsplit(url)
+    parts = _split(url)
     if parts.scheme.lower() != SCHEME:
         raise BadLink(f"not a {SCHEME}:// link")
     if parts.netloc.lower() != "connect" or parts.path not in ("", "/"):
@@ -114,8 +114,16 @@ def parse_link(url: str) -> ConnectLink:
     return ConnectLink(server, values["app"], normalize(values["code"]), ticket or None)
 
 
+def _split(text: str) -> SplitResult:
+    """``urlsplit``, whose ValueError (an unclosed ``[`` of an IPv6 host) is a BadLink."""
+    try:
+        return urlsplit(text)
+    except ValueError as exc:
+        raise BadLink("not a well-formed address") from exc
+
+
 def _server(text: str) -> str:
-    parts = urlsplit(text)
+    parts = _split(text)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BadLink("the server is not an http(s) address")
     if parts.username or parts.password or parts.query or parts.fragment:

@@ -88,6 +88,8 @@ def verify_token(
             token = token.decode("ascii")
         except UnicodeDecodeError as exc:
             raise InvalidToken("token is not ASCII") from exc
+    elif not token.isascii():  # (a str: the MAC and the compare take ASCII only)
+        raise InvalidToken("token is not ASCII")
     if len(token) > MAX_TOKEN_LENGTH:
         raise InvalidToken("token too long")
     parts = token.split(".")

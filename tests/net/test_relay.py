@@ -303,6 +303,47 @@ def test_back_pressure_stalls_a_fast_sender(transport: str) -> None:
 
 def test_tls(tmp_path: Path) -> None:
     """With cert/key the relay speaks TLS; the app side uses ``open_relay`` with a context."""
+    cert = _self_signed(tmp_path)
+    server_context = build_ssl_context(str(cert), str(tmp_path / "key.pem"))
+    client_context = ssl.create_default_context(cafile=str(cert))
+
+    async def scenario(relay: Harness, events: Events) -> None:
+        agent_token, customer_token = tokens()
+        address = f"localhost:{relay.port}"
+        (ar, aw), (cr, cw) = await asyncio.gather(
+            open_relay(address, agent_token, ssl_context=client_context),
+            open_relay(address, customer_token, ssl_context=client_context),
+        )
+        aw.write(b"secret screen")
+        assert await cr.readexactly(13) == b"secret screen"
+        cw.write(b"ack")
+        assert await ar.readexactly(3) == b"ack"
+        await close(aw)
+        await close(cw)
+
+    run(scenario, ssl_context=server_context)
+
+
+@pytest.mark.parametrize("sent", [b"", b"\x16\x03\x01\x02"], ids=["nothing", "partial-hello"])
+def test_a_stalled_tls_handshake_is_cut_at_the_first_frames_bound(
+    tmp_path: Path, sent: bytes
+) -> None:
+    """asyncio's own handshake bound (60 s) applied, not the first frame's: a client that
+    never finished its ClientHello held a connection a minute (helper-76's find)."""
+    cert = _self_signed(tmp_path)
+    server_context = build_ssl_context(str(cert), str(tmp_path / "key.pem"))
+
+    async def scenario(relay: Harness, events: Events) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", relay.port)
+        writer.write(sent)
+        assert await asyncio.wait_for(reader.read(), 10) == b""  # closed, well before 60 s
+        await close(writer)
+
+    run(scenario, ssl_context=server_context, first_frame_timeout_s=0.5)
+
+
+def _self_signed(tmp_path: Path) -> Path:
+    """A certificate for localhost (and its key.pem beside it)."""
     if shutil.which("openssl") is None:
         pytest.skip("openssl not installed")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
@@ -329,24 +370,7 @@ def test_tls(tmp_path: Path) -> None:
         capture_output=True,
         timeout=30,
     )
-    server_context = build_ssl_context(str(cert), str(key))
-    client_context = ssl.create_default_context(cafile=str(cert))
-
-    async def scenario(relay: Harness, events: Events) -> None:
-        agent_token, customer_token = tokens()
-        address = f"localhost:{relay.port}"
-        (ar, aw), (cr, cw) = await asyncio.gather(
-            open_relay(address, agent_token, ssl_context=client_context),
-            open_relay(address, customer_token, ssl_context=client_context),
-        )
-        aw.write(b"secret screen")
-        assert await cr.readexactly(13) == b"secret screen"
-        cw.write(b"ack")
-        assert await ar.readexactly(3) == b"ack"
-        await close(aw)
-        await close(cw)
-
-    run(scenario, ssl_context=server_context)
+    return cert
 
 
 REASONS = {

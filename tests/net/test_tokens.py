@@ -42,6 +42,21 @@ def test_non_ascii_bytes_are_refused() -> None:
         verify_token(SECRET, b"\xff\xfe")
 
 
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t.replace(t.split(".")[1][3], "\u00e9", 1),  # in the body
+        lambda t: t.replace(t.split(".")[1][3], "\ud800", 1),
+        lambda t: t[:-1] + "\U0010ffff",  # in the signature
+    ],
+    ids=["body-accent", "body-surrogate", "signature-astral"],
+)
+def test_non_ascii_text_is_refused(mangle) -> None:  # type: ignore[no-untyped-def]
+    """A str token escaped as UnicodeEncodeError (the MAC) or TypeError (the compare)."""
+    with pytest.raises(InvalidToken):
+        verify_token(SECRET, mangle(issue_token(SECRET, "s", "agent")))
+
+
 def test_expiry() -> None:
     token = issue_token(SECRET, "s", "agent", ttl_s=10, now=lambda: 1000.0)
     verify_token(SECRET, token, now=lambda: 1009.0)

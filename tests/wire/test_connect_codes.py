@@ -91,6 +91,9 @@ def test_extra_parameters_and_case_are_tolerated() -> None:
             "longer",
         ),
         ("", "not a remoteapp:// link"),
+        # urlsplit's ValueError escaped, and the app died instead of saying why
+        ("remoteapp://connect?server=https://[help.example&app=demo&code=" + CODE, "well-formed"),
+        ("remoteapp://[", "well-formed"),
     ],
 )
 def test_hostile_links_are_refused_with_a_reason(url: str, why: str) -> None:
