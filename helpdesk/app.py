@@ -104,7 +104,11 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     relay_report = BodyBound(  # a heartbeat lists up to 100,000 running sessions
         "POST", re.compile(r"/relay/events"), MAX_RELAY_REPORT_BYTES
     )
-    app.add_middleware(RequestLimits, exceptions=(logo_upload, relay_report))
+    app.add_middleware(
+        RequestLimits,
+        exceptions=(logo_upload, relay_report),
+        timeout_s=settings.body_timeout_s,
+    )
     app.add_middleware(HostCheck, allowed=lambda: allowed_hosts(settings), exempt=("/relay/",))
     app.add_middleware(CatchAll)
     app.add_middleware(SecurityHeaders)

@@ -11,9 +11,12 @@
   the download link, the signed profile, must not name a host an attacker chose). The
   relay's reports (``/relay/``) are exempt: signed, machine to machine, and a lone relay
   reaches the server by whatever internal name it was given.
-* ``RequestLimits``: ``%00`` in the URL or in a urlencoded form body (the console's posts)
-  gets 400; a body over its bound gets 413, counted as it arrives (a missing or lying
-  ``Content-Length``, chunked encoding), so no handler ever buffers more than the bound.
+* ``RequestLimits``: ``%00`` in the URL, ``%00`` or a raw NUL byte in a urlencoded form
+  body (the console's posts) gets 400; a body over its bound gets 413, counted as it
+  arrives (a missing or lying ``Content-Length``, chunked encoding), so no handler ever
+  buffers more than the bound; a body not complete ``body_timeout_s`` after the request
+  came in gets 408 and the connection is closed (a client that announces 100 bytes and
+  sends 5 held its handler, and what the handler had taken, for as long as it liked).
 
 Each answers with the coded body of ``helpdesk.http_errors`` and never starts the app when
 it refuses up front. Pure ASGI (no ``BaseHTTPMiddleware``): streaming answers (server-sent
@@ -22,6 +25,7 @@ events, long polls) pass through untouched.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 import logging
@@ -39,6 +43,10 @@ log = logging.getLogger("helpdesk.http")
 MAX_BODY: Final = 64 * 1024
 """Every request body, but the routes in ``RequestLimits.exceptions``: the largest real
 one (a ticket with its actions) is a few KiB."""
+BODY_TIMEOUT_S: Final = 15.0
+"""The longest a request body may take to arrive, all of it (the server passes its
+``Settings.body_timeout_s``, ``REMOTEAPP_BODY_TIMEOUT_S``): a relay's 6 MiB heartbeat
+needs well under that on any link a relay runs on, a console form a fraction of a second."""
 LOOPBACK_NAMES: Final = ("localhost",)
 
 CONSOLE_CSP: Final = "; ".join(
@@ -57,16 +65,17 @@ CONSOLE_CSP: Final = "; ".join(
 HSTS: Final = "max-age=31536000"
 
 
-def _error(status: int, code: ErrorCode, detail: str) -> tuple[Message, Message]:
+def _error(
+    status: int, code: ErrorCode, detail: str, *, close: bool = False
+) -> tuple[Message, Message]:
     body = json.dumps({"detail": detail, "code": code.value}).encode()
-    start: Message = {
-        "type": "http.response.start",
-        "status": status,
-        "headers": [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ],
-    }
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    if close:  # the rest of the body may still come: the connection cannot be reused
+        headers.append((b"connection", b"close"))
+    start: Message = {"type": "http.response.start", "status": status, "headers": headers}
     return start, {"type": "http.response.body", "body": body}
 
 
@@ -184,11 +193,17 @@ class BodyBound:
 
 class RequestLimits:
     def __init__(
-        self, app: ASGIApp, max_body: int = MAX_BODY, exceptions: Sequence[BodyBound] = ()
+        self,
+        app: ASGIApp,
+        max_body: int = MAX_BODY,
+        exceptions: Sequence[BodyBound] = (),
+        timeout_s: float = BODY_TIMEOUT_S,
     ) -> None:
+        """``timeout_s``: for the whole body, from the request's arrival."""
         self.app = app
         self.max_body = max_body
         self.exceptions = exceptions
+        self.timeout_s = timeout_s
 
     def bound(self, method: str, path: str) -> int:
         return next(
@@ -212,29 +227,40 @@ class RequestLimits:
         form = content_type.split(b";")[0].strip().lower() == b"application/x-www-form-urlencoded"
         received = 0
         tail = b""
-        refused = started = False
+        refused = started = complete = False
+        deadline = asyncio.get_running_loop().time() + self.timeout_s
 
-        async def refuse_midway(status: int, code: ErrorCode, detail: str) -> Message:
+        async def refuse_midway(
+            status: int, code: ErrorCode, detail: str, *, close: bool = False
+        ) -> Message:
             nonlocal refused
             refused = True
             if not started:
-                for part in _error(status, code, detail):
+                for part in _error(status, code, detail, close=close):
                     await send(part)
             # The app sees a client that went away; what it answers is dropped.
             return {"type": "http.disconnect"}
 
         async def counted() -> Message:
-            nonlocal received, tail
+            nonlocal received, tail, complete
             if refused:
                 return {"type": "http.disconnect"}
-            message = await receive()
+            if complete:  # only the disconnect is left to wait for (streams, long polls)
+                return await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                detail = f"request body not received within {self.timeout_s:g} s"
+                return await refuse_midway(408, ErrorCode.BODY_TOO_SLOW, detail, close=True)
             if message["type"] == "http.request":
                 chunk = message.get("body", b"")
+                complete = not message.get("more_body", False)
                 received += len(chunk)
                 if received > limit:
                     detail = f"request body over {limit} bytes"
                     return await refuse_midway(413, ErrorCode.BODY_TOO_LARGE, detail)
-                if form and b"%00" in tail + chunk:
+                if form and (b"%00" in tail + chunk or b"\x00" in chunk):
                     detail = "NUL (%00) is not allowed in a form"
                     return await refuse_midway(400, ErrorCode.INVALID_INPUT, detail)
                 tail = (tail + chunk)[-2:]

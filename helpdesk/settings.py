@@ -43,6 +43,11 @@ class Settings:
         default_factory=lambda: _env_float("REMOTEAPP_RELAY_LAPSE_S", 20.0)
     )
     sweep_s: float = field(default_factory=lambda: _env_float("REMOTEAPP_SWEEP_S", 2.0))
+    body_timeout_s: float = field(
+        default_factory=lambda: _env_float("REMOTEAPP_BODY_TIMEOUT_S", 15.0)
+    )
+    """The longest a request body may take to arrive, all of it (``RequestLimits``): a
+    relay's 6 MiB heartbeat needs well under that on any link a relay runs on."""
     register_per_address: int = field(
         default_factory=lambda: int(_env_float("REMOTEAPP_REGISTER_PER_ADDRESS", 30))
     )

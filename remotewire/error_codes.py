@@ -20,6 +20,7 @@ class ErrorCode(StrEnum):
     WEAK_PASSWORD = "weak-password"
     BAD_HOST = "bad-host"
     BODY_TOO_LARGE = "body-too-large"
+    BODY_TOO_SLOW = "body-too-slow"
     # 401: who is calling is unknown
     MISSING_BEARER_TOKEN = "missing-bearer-token"
     INVALID_BEARER_TOKEN = "invalid-bearer-token"

@@ -11,6 +11,10 @@ CSRF, two locks: an unsafe method (POST, PUT, PATCH, DELETE) whose ``Sec-Fetch-S
 ``cross-site``/``same-site``, or whose ``Origin`` is not this host, is refused; and every
 form carries a token (``csrf`` field or ``X-CSRF-Token`` header) made with the CSRF key from
 the user id and the epoch, so a token dies with the session.
+
+The form is read and its token checked before the request takes a database slot
+(``helpdesk.db.RequestSessions``): the token comes from the cookie's user id and epoch, no
+row needed. A body that never arrived used to hold a slot for as long as the client liked.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from helpdesk import deps
 from helpdesk.console.i18n import N_
-from helpdesk.console.web import LoginRequired
+from helpdesk.console.web import UNSAFE, LoginRequired
 from helpdesk.errors import NotAllowed
 from helpdesk.models import User
 from helpdesk.services import access
@@ -36,7 +40,6 @@ from helpdesk.services.apps import memberships
 from remotewire.error_codes import ErrorCode
 
 COOKIE = "remoteapp_console"
-UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class ConsoleSessions:
@@ -72,10 +75,15 @@ def cross_site(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
         return origin == "null"
-    return urlsplit(origin).netloc != request.headers.get("host", "")
+    try:
+        netloc = urlsplit(origin).netloc
+    except ValueError:  # "http://[::1": no browser sends it, so no page of ours did
+        return True
+    return netloc != request.headers.get("host", "")
 
 
 async def check_csrf(request: Request, user_id: int | None, epoch: int) -> None:
+    """Refuse an unsafe request that is cross-site or lacks this session's form token."""
     if request.method not in UNSAFE:
         return
     if cross_site(request):
@@ -86,7 +94,8 @@ async def check_csrf(request: Request, user_id: int | None, epoch: int) -> None:
         value = form.get("csrf")
         sent = value if isinstance(value, str) else None
     expected = csrf_token(request.app.state.settings.keys.csrf, user_id, epoch)
-    if not sent or not hmac.compare_digest(sent, expected):
+    # compare_digest refuses non-ASCII str (a TypeError, a 500): no token of ours is one
+    if not sent or not sent.isascii() or not hmac.compare_digest(sent, expected):
         raise NotAllowed(
             ErrorCode.BAD_FORM_TOKEN,
             N_("This form has expired (or came from another site). Reload the page and try again."),
@@ -114,28 +123,46 @@ class Nav:
         self.settings = self.apps or self.profiles
 
 
-async def console_user(request: Request, db: ConsoleDb) -> User:
-    """The logged-in user of this browser session, or LoginRequired."""
+async def session_claim(request: Request) -> tuple[int, int]:
+    """The user id and epoch the session cookie claims, with the form's CSRF token
+    checked: before ``console_user`` takes a database slot (see the module docstring)."""
     session = request.session
     user_id, epoch = session.get("uid"), session.get("epoch")
+    if not isinstance(user_id, int) or not isinstance(epoch, int):
+        if session:
+            session.clear()
+        raise LoginRequired()
+    request.state.csrf_token = csrf_token(request.app.state.settings.keys.csrf, user_id, epoch)
+    await check_csrf(request, user_id, epoch)
+    return user_id, epoch
+
+
+SessionClaim = Annotated[tuple[int, int], Depends(session_claim)]
+
+
+async def _load_user(request: Request, claim: tuple[int, int], db: Db) -> User:
+    user_id, epoch = claim
 
     def load() -> tuple[User, Nav] | None:  # database work: off the event loop
-        user = db.get(User, user_id) if isinstance(user_id, int) else None
+        user = db.get(User, user_id)
         if user is None or user.session_epoch != epoch:
             return None
         return user, Nav(db, user)
 
+    request.state.console_db = db  # rolled back before a 500 page (helpdesk.console.web)
     found = await run_in_threadpool(load)
     if found is None:
-        if session:
-            session.clear()
+        request.session.clear()
         raise LoginRequired()
     user, request.state.nav = found
     request.state.console_user = user
-    epoch = user.session_epoch  # the same, as checked
-    request.state.csrf_token = csrf_token(request.app.state.settings.keys.csrf, user.id, epoch)
-    await check_csrf(request, user.id, epoch)
     return user
+
+
+async def console_user(request: Request, claim: SessionClaim, db: ConsoleDb) -> User:
+    """The logged-in user of this browser session, or LoginRequired. ``claim`` first:
+    FastAPI solves dependencies in order, so no slot is held while the form arrives."""
+    return await _load_user(request, claim, db)
 
 
 ConsoleUser = Annotated[User, Depends(console_user)]
@@ -146,9 +173,9 @@ returns, not when the stream does (minutes later). Held for the stream, each ope
 page took a pooled connection: 56 open pages and every request of the server waited."""
 
 
-async def stream_user(request: Request, db: StreamDb) -> User:
+async def stream_user(request: Request, claim: SessionClaim, db: StreamDb) -> User:
     """``console_user`` for streams (see ``StreamDb``)."""
-    return await console_user(request, db)
+    return await _load_user(request, claim, db)
 
 
 StreamUser = Annotated[User, Depends(stream_user, scope="function")]

@@ -124,10 +124,12 @@ def connect_code(
 ) -> Response:
     """The copy icon: a short-lived code the agent app's partner-ID field accepts."""
     membership = member_app(db, app_id, user)
-    number = parse_id(queue_ref[1:])
+    # "q<id>", as the API reads it (helpdesk.services.sessions): "-1" is no "q1"
+    number = parse_id(queue_ref[1:]) if queue_ref.startswith("q") else None
     presence = db.get(Presence, number) if number is not None else None
     if presence is None or presence.app_id != membership.app.id:
-        return JSONResponse({"detail": "no such waiting customer"}, status_code=404)
+        body = {"detail": "no such waiting customer", "code": ErrorCode.UNKNOWN_PERSON.value}
+        return JSONResponse(body, status_code=404)
     try:
         code = connect_codes.issue(request.app.state.settings, user, presence)
     except NotAllowed as exc:

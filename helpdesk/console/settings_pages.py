@@ -66,8 +66,8 @@ async def save_profile(
     profile_id: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     require_permission(user, access.ACCESS_PROFILES)
-    form = await request.form()
-    chosen = [str(p) for p in form.getlist("permissions")]
+    form = await request.form()  # read and checked once already (web.check_form)
+    chosen = [p for p in form.getlist("permissions") if isinstance(p, str)]  # no files
     editing = parse_id(profile_id)
     try:
         saved = access.save_profile(db, editing, name, chosen)

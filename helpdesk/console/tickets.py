@@ -138,7 +138,8 @@ def connect(
 ) -> Response:
     """Open the agent's desktop app on this customer (``remoteapp://connect?...``), with
     a connect code, so no password is asked, and the ticket preselected when given."""
-    number = parse_id(queue_ref[1:])
+    # "q<id>", as the API reads it (helpdesk.services.sessions): "-1" is no "q1"
+    number = parse_id(queue_ref[1:]) if queue_ref.startswith("q") else None
     presence = db.get(Presence, number) if number is not None else None
     if presence is None:
         raise NotFound(ErrorCode.UNKNOWN_PERSON, "no such customer")

@@ -5,10 +5,17 @@ Every customer-supplied value reaches HTML through Jinja2's autoescaping (never
 ``|safe``); data for scripts goes through ``|tojson`` into ``<script type=
 "application/json">`` blocks, which escapes ``<``, ``>`` and ``&`` as well.
 
-Errors: ``ConsoleRoute`` catches the domain errors of ``helpdesk.errors``, HTTP errors and
-request validation errors and renders ``error.html`` with the right status (htmx requests
-get the same page as a fragment); an unexpected exception is logged and shown as a 500
-page rather than a bare traceback. ``LoginRequired`` redirects to the login page.
+Errors: ``ConsoleRoute`` catches the domain errors of ``helpdesk.errors``, HTTP errors
+(Starlette's, which FastAPI's subclass: a broken multipart body is one) and request
+validation errors and renders ``error.html`` with the right status (htmx requests get the
+same page as a fragment); an unexpected exception is logged, the request's database
+session rolled back, and a 500 page shown rather than a bare traceback. ``LoginRequired``
+redirects to the login page.
+
+Raw forms: before any dependency runs (so before a database slot is taken), a form post's
+every field is read once and checked with ``helpdesk.inputs.is_clean``: a NUL or a lone
+surrogate (``charset=utf-7`` makes Starlette decode ``+2AA-`` to one) is refused with 422
+``invalid-input`` whatever the route does with the value later.
 """
 
 from __future__ import annotations
@@ -21,10 +28,13 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from fastapi import HTTPException, Request, Response
+from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from helpdesk.console import i18n
@@ -37,12 +47,25 @@ from helpdesk.errors import (
     NotFound,
     RateLimited,
 )
+from helpdesk.http_errors import FRAMEWORK_CODES
+from helpdesk.inputs import is_clean
+from helpdesk.services.app_settings import MAX_LOGO_BYTES
+from remotewire.error_codes import ErrorCode
 
 HELPDESK = Path(__file__).resolve().parent.parent
 TEMPLATES = HELPDESK / "templates"
 STATIC = HELPDESK / "static"
 PREFIX = "/console"
 log = logging.getLogger("helpdesk.console")
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+FORM_LIMITS: dict[str, Any] = {
+    "max_files": 1,  # the app's logo; no other console form uploads
+    "max_fields": 200,
+    "max_part_size": MAX_LOGO_BYTES + 1024,
+}
+"""Read once for every console form (Starlette keeps the parsed form, so these are the
+limits that hold): the largest form, an app's settings with its logo, fits."""
 
 
 class LoginRequired(Exception):
@@ -97,7 +120,9 @@ def render(
     language, the user and what the navigation may show (``request.state.nav``), the
     CSRF token."""
     lang = language(request)
-    body = render_text(request, template, context)
+    # A lone surrogate (stored before input was checked, or quoted in a refusal) shows as
+    # an escape instead of failing to encode: a refusal must not become a 500.
+    body = render_text(request, template, context).encode("utf-8", "backslashreplace")
     response = HTMLResponse(body, status_code=status_code, headers=dict(headers or {}))
     response.headers["Content-Language"] = lang.replace("_", "-")
     response.headers["Cache-Control"] = "no-store"
@@ -163,6 +188,38 @@ def error_page(request: Request, status: int, message: str, code: str) -> HTMLRe
     )
 
 
+async def check_form(request: Request) -> None:
+    """Read a form post once and refuse it when any name or value is not clean text."""
+    if request.method not in UNSAFE:
+        return
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in FORM_TYPES:
+        return
+    form = await request.form(**FORM_LIMITS)
+    for name, value in form.multi_items():
+        text = value.filename or "" if isinstance(value, UploadFile) else value
+        if not (is_clean(name) and is_clean(text)):
+            # The error page's own title, so already in both catalogs.
+            raise InvalidInput(ErrorCode.INVALID_INPUT, N_("Please check what you typed"))
+
+
+def failure_page(request: Request) -> HTMLResponse:
+    """The 500 page after a bug. The request's database session is rolled back first: a
+    failed flush leaves it unusable, and the page's navigation may load the user's rows
+    (PendingRollbackError turned the page itself into the generic JSON 500). Runs on a
+    thread: both may do database work."""
+    db = getattr(request.state, "console_db", None)
+    message = N_("The server failed; it has been logged.")
+    try:
+        if db is not None:
+            db.rollback()
+        return error_page(request, 500, message, "internal-error")
+    except Exception:  # the database is gone too: the page without the user's parts
+        log.exception("console event=error-page-failed path=%s", request.url.path)
+        request.state.console_user = request.state.nav = None
+        return error_page(request, 500, message, "internal-error")
+
+
 class ConsoleRoute(APIRoute):
     """Every console endpoint answers with a page, whatever goes wrong."""
 
@@ -171,6 +228,7 @@ class ConsoleRoute(APIRoute):
 
         async def guarded(request: Request) -> Response:
             try:
+                await check_form(request)
                 return await handler(request)
             except LoginRequired:
                 target = f"{PREFIX}/login?next={request.url.path}"
@@ -192,14 +250,15 @@ class ConsoleRoute(APIRoute):
                     for e in exc.errors()
                 )
                 return error_page(request, 422, where or "invalid request", "invalid-input")
-            except HTTPException as exc:
-                return error_page(request, exc.status_code, str(exc.detail), "http-error")
-            except ClientDisconnect:  # gone, or cut off by helpdesk.middleware (413/400)
+            except HTTPException as exc:  # Starlette's and FastAPI's (a subclass)
+                if isinstance(exc.__cause__, ClientDisconnect):  # FastAPI's wrapping
+                    return Response(status_code=400)
+                code = FRAMEWORK_CODES.get(exc.status_code, ErrorCode.HTTP_ERROR)
+                return error_page(request, exc.status_code, str(exc.detail), str(code))
+            except ClientDisconnect:  # gone, or cut off by helpdesk.middleware (413/408/400)
                 return Response(status_code=400)
             except Exception:  # a bug: log it, and still answer with a page
                 log.exception("console event=error path=%s", request.url.path)
-                return error_page(
-                    request, 500, N_("The server failed; it has been logged."), "internal-error"
-                )
+                return await run_in_threadpool(failure_page, request)
 
         return guarded
