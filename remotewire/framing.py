@@ -8,14 +8,17 @@ Wire format of one frame::
 
 ``length`` counts the payload only. The reader checks it against ``max_payload`` as soon as
 the 5-byte header is complete, before any payload is buffered, so a peer cannot make us
-hold more than one maximum frame. No sockets or event loops here: feed bytes in with
-``receive_data`` and pull ``Frame`` events out with ``next_frame`` until ``NEED_DATA``.
+hold more than one maximum frame; a layer above with limits of its own (a session
+message's size by its type, who may send it) passes ``check``, which judges each header
+at the same moment. No sockets or event loops here: feed bytes in with ``receive_data``
+and pull ``Frame`` events out with ``next_frame`` until ``NEED_DATA``.
 """
 
 from __future__ import annotations
 
 import enum
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -74,15 +77,23 @@ def pack_frame(
 class FrameReader:
     """Incremental parser: bytes in, ``Frame`` events out, never more than one frame held."""
 
-    def __init__(self, max_payload: int = DEFAULT_MAX_PAYLOAD) -> None:
+    def __init__(
+        self,
+        max_payload: int = DEFAULT_MAX_PAYLOAD,
+        check: Callable[[int, int], None] | None = None,
+    ) -> None:
+        """``check(frame_type, length)``: raises to refuse a header (after the size
+        check); the header then stays buffered and nothing of its payload is awaited."""
         self.max_payload = max_payload
+        self._check = check
         self._buffer = bytearray()
         self._header: tuple[int, int] | None = None
 
     @property
     def buffered(self) -> int:
-        """Bytes received but not yet returned as frames (for back-pressure checks)."""
-        return len(self._buffer)
+        """Bytes received but not yet returned as frames, a frame's header under way
+        included (a stream that ends inside a frame ended uncleanly)."""
+        return len(self._buffer) + (HEADER_SIZE if self._header is not None else 0)
 
     def receive_data(self, data: bytes) -> None:
         """Append bytes from the peer; an oversize header is reported by ``next_frame``."""
@@ -97,6 +108,8 @@ class FrameReader:
             if length > self.max_payload:
                 # Refuse before waiting for (and buffering) the announced payload.
                 raise OversizeFrame(f"peer announced {length} bytes, limit {self.max_payload}")
+            if self._check is not None:
+                self._check(frame_type, length)
             del self._buffer[:HEADER_SIZE]
             self._header = (length, frame_type)
         length, frame_type = self._header

@@ -7,15 +7,25 @@ hostile peer gets a clear refusal and never an unexpected exception.
 from __future__ import annotations
 
 import json
+import re
 import struct
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 from remoteapp.errors import LocalProtocolError, RemoteProtocolError
 from remoteapp.net.messages import (
     BUTTONS,
+    MAX_CAPABILITIES,
+    MAX_CAPABILITY_LENGTH,
+    MAX_COORDINATE,
     MAX_HELD_US,
+    MAX_MONITOR_SIDE,
+    MAX_MONITORS,
+    MAX_NAME,
     MAX_PAYLOAD,
+    MAX_VERSION,
+    MIN_COORDINATE,
     MODIFIERS,
     QUALITY_MODES,
     UNANNOUNCED_UPDATE_FORMAT,
@@ -54,8 +64,10 @@ def _json(obj: dict[str, Any]) -> bytes:
 
 
 def encode(event: Event) -> tuple[Msg, bytes]:
+    """``event``'s message and payload; LocalProtocolError for what the peer would refuse."""
     match event:
         case Hello():
+            _local(_check_hello, event)
             return Msg.HELLO, _json(
                 {
                     "version": event.version,
@@ -66,6 +78,7 @@ def encode(event: Event) -> tuple[Msg, bytes]:
                 }
             )
         case ScreenInfo():
+            _local(_check_screen_info, event)
             return Msg.SCREEN_INFO, _json(
                 {"monitors": [asdict(m) for m in event.monitors], "active": event.active}
             )
@@ -91,7 +104,7 @@ def encode(event: Event) -> tuple[Msg, bytes]:
             return Msg.WHEEL, _pack(_WHEEL, event.x, event.y, event.dx, event.dy)
         case Key():
             unknown = set(event.modifiers) - set(MODIFIERS)
-            if unknown or not event.key:
+            if unknown or not event.key or not _is_unicode(event.key):
                 raise LocalProtocolError(f"bad key event {event!r}")
             mask = sum(1 << MODIFIERS.index(m) for m in event.modifiers)
             return Msg.KEY, _KEY.pack(event.pressed, mask) + event.key.encode()
@@ -148,34 +161,39 @@ def _decode_unchecked(msg: Msg, payload: bytes) -> Event:
         case Msg.HELLO:
             obj = _object(payload)
             caps = obj.get("capabilities", [])
-            if not isinstance(caps, list) or not all(isinstance(c, str) for c in caps):
+            if not isinstance(caps, list):
                 raise ValueError("capabilities must be a list of strings")
-            update_format = _int(obj.get("update_format", UNANNOUNCED_UPDATE_FORMAT))
-            return Hello(
+            hello = Hello(
                 Role(obj["role"]),
-                _str(obj["name"]),
-                _int(obj["version"]),
+                obj["name"],
+                obj["version"],
                 tuple(caps),
-                update_format,
+                obj.get("update_format", UNANNOUNCED_UPDATE_FORMAT),
             )
+            _check_hello(hello)
+            return hello
         case Msg.SCREEN_INFO:
             obj = _object(payload)
-            monitors = tuple(
-                MonitorInfo(
-                    _int(m["index"]),
-                    _int(m["left"]),
-                    _int(m["top"]),
-                    _int(m["width"]),
-                    _int(m["height"]),
-                    bool(m.get("primary", False)),
-                    _str(m.get("name", "")),
-                )
-                for m in obj["monitors"]
+            monitors = obj["monitors"]
+            if not isinstance(monitors, list) or not all(isinstance(m, dict) for m in monitors):
+                raise ValueError("monitors must be a list of objects")
+            info = ScreenInfo(
+                tuple(
+                    MonitorInfo(
+                        m["index"],
+                        m["left"],
+                        m["top"],
+                        m["width"],
+                        m["height"],
+                        m.get("primary", False),
+                        m.get("name", ""),
+                    )
+                    for m in monitors
+                ),
+                obj["active"],
             )
-            active = _int(obj["active"])
-            if not 0 <= active < len(monitors):
-                raise ValueError(f"active monitor {active} is not listed")
-            return ScreenInfo(monitors, active)
+            _check_screen_info(info)
+            return info
         case Msg.UPDATE_ACK:
             if len(payload) == _U32.size:
                 return UpdateAck(*_U32.unpack(payload))
@@ -219,22 +237,83 @@ def _decode_unchecked(msg: Msg, payload: bytes) -> Event:
 
 
 def _object(payload: bytes) -> dict[str, Any]:
-    obj = json.loads(payload)
+    obj = json.loads(payload.decode())  # (UTF-8 only: json.loads would take UTF-16 too)
     if not isinstance(obj, dict):
         raise ValueError("expected a JSON object")
     return obj
 
 
-def _int(value: object) -> int:
+# -- the JSON messages' bounds (messages.py): one check for both directions, so what one
+# side may send the other accepts; ValueError here is the peer's or our own bug.
+
+_CAPABILITY = re.compile(f"[!-~]{{1,{MAX_CAPABILITY_LENGTH}}}", re.ASCII)
+
+
+def _local(check: Callable[[Any], None], event: Event) -> None:
+    """``check(event)``, its refusal as ours: a peer would refuse what we send."""
+    try:
+        check(event)
+    except ValueError as exc:
+        raise LocalProtocolError(f"cannot send {type(event).__name__}: {exc}") from exc
+
+
+def _check_hello(hello: Hello) -> None:
+    if not isinstance(hello.role, Role):
+        raise ValueError(f"role {hello.role!r} is not a role")
+    _check_text(hello.name, MAX_NAME, "name")
+    _check_int(hello.version, 1, MAX_VERSION, "version")
+    _check_int(hello.update_format, 1, MAX_VERSION, "update_format")
+    caps = hello.capabilities
+    if not isinstance(caps, tuple) or len(caps) > MAX_CAPABILITIES:
+        raise ValueError(f"more than {MAX_CAPABILITIES} capabilities, or not a tuple")
+    for cap in caps:
+        if not isinstance(cap, str) or not _CAPABILITY.fullmatch(cap):
+            shown = repr(cap) if isinstance(cap, str) else type(cap).__name__
+            raise ValueError(f"capability {shown} is not 1..{MAX_CAPABILITY_LENGTH} of [!-~]")
+
+
+def _check_screen_info(info: ScreenInfo) -> None:
+    monitors = info.monitors
+    if not isinstance(monitors, tuple) or not 1 <= len(monitors) <= MAX_MONITORS:
+        raise ValueError(f"not 1..{MAX_MONITORS} monitors")
+    for m in monitors:
+        if not isinstance(m, MonitorInfo):
+            raise ValueError(f"{m!r} is not a MonitorInfo")
+        _check_int(m.index, 0, MAX_MONITORS - 1, "monitor index")
+        _check_int(m.left, MIN_COORDINATE, MAX_COORDINATE, "monitor left")
+        _check_int(m.top, MIN_COORDINATE, MAX_COORDINATE, "monitor top")
+        _check_int(m.width, 1, MAX_MONITOR_SIDE, "monitor width")
+        _check_int(m.height, 1, MAX_MONITOR_SIDE, "monitor height")
+        if not isinstance(m.primary, bool):
+            raise ValueError(f"monitor primary {m.primary!r} is not a boolean")
+        _check_text(m.name, MAX_NAME, "monitor name")
+    _check_int(info.active, 0, len(monitors) - 1, "active monitor")
+
+
+def _check_int(value: object, low: int, high: int, what: str) -> None:
+    """An integer (not a bool) in ``low..high``: JSON numbers have no bound of their own."""
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ValueError(f"expected an integer, got {value!r}")
-    return value
+        raise ValueError(f"{what}: expected an integer, got {type(value).__name__}")
+    if not low <= value <= high:  # (not the value itself: it may have 4,000 digits)
+        raise ValueError(f"{what} is out of {low}..{high}")
 
 
-def _str(value: object) -> str:
+def _check_text(value: object, limit: int, what: str) -> None:
+    """At most ``limit`` characters that UTF-8 can carry, no NUL: a lone surrogate (JSON
+    says "\\ud800") fails every later encode, and the helpdesk refuses both in a record."""
     if not isinstance(value, str):
-        raise ValueError(f"expected a string, got {value!r}")
-    return value
+        raise ValueError(f"{what}: expected a string, got {type(value).__name__}")
+    if len(value) > limit or "\x00" in value or not _is_unicode(value):
+        raise ValueError(f"{what} is over {limit} characters, or has NUL or a lone surrogate")
+
+
+def _is_unicode(text: str) -> bool:
+    """``text`` is characters UTF-8 can carry (no lone surrogate)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _bool(value: int) -> bool:

@@ -13,6 +13,7 @@ from typing import Final
 
 from remoteapp.codec.update_format import VERSION as UPDATE_FORMAT
 from remoteapp.net.session_state import Role
+from remotewire.customer_fields import MAX_FIELD_LENGTH
 
 VERSION: Final = 1  #: session messages; the update format they carry is UPDATE_FORMAT
 #: A Hello without "update_format" comes from a remoteapp before format 2 (it had 1).
@@ -73,6 +74,58 @@ MAX_PAYLOAD: Final[dict[Msg, int]] = {
     Msg.BYE: 1024,
     Msg.SET_QUALITY: 1,
 }
+
+#: The name each message's event has in ``session_state`` (who may send it, and when):
+#: the session judges a frame by it from its header, before its payload is buffered.
+EVENT_NAME: Final[dict[Msg, str]] = {
+    Msg.HELLO: "Hello",
+    Msg.SCREEN_INFO: "ScreenInfo",
+    Msg.UPDATE_CHUNK: "ScreenUpdate",
+    Msg.UPDATE_ACK: "UpdateAck",
+    Msg.KEYFRAME_REQUEST: "KeyFrameRequest",
+    Msg.SELECT_MONITOR: "SelectMonitor",
+    Msg.POINTER_MOVE: "PointerMove",
+    Msg.POINTER_BUTTON: "PointerButton",
+    Msg.WHEEL: "Wheel",
+    Msg.KEY: "Key",
+    Msg.TEXT: "Text",
+    Msg.CLIPBOARD: "Clipboard",
+    Msg.PING: "Ping",
+    Msg.PONG: "Pong",
+    Msg.BYE: "Bye",
+    Msg.SET_QUALITY: "SetQuality",
+}
+
+# Bounds of the JSON messages' fields (JSON holds any integer, any length, and "\ud800",
+# which is no character): the encoder refuses what is outside them (LocalProtocolError),
+# the decoder too (RemoteProtocolError), so what one side sends the other accepts.
+#: Characters of a display name (Hello) or a monitor's: as a customer's form field or a
+#: helpdesk user's name (the name ends up in the helpdesk's ticket records).
+MAX_NAME: Final = MAX_FIELD_LENGTH
+#: Capabilities in a Hello, each 1..MAX_CAPABILITY_LENGTH printable ASCII characters
+#: (no space); a worst-case Hello fits in its 4 KiB.
+MAX_CAPABILITIES: Final = 16
+MAX_CAPABILITY_LENGTH: Final = 32
+#: Hello's version and update_format: a larger number is garbage, not a newer remoteapp.
+MAX_VERSION: Final = 0xFFFF
+#: Monitors in a ScreenInfo: their index is 0..255 (SELECT_MONITOR carries a u8).
+MAX_MONITORS: Final = 256
+#: A monitor's left and top: i32, as POINTER_MOVE's coordinates.
+MIN_COORDINATE: Final = -(2**31)
+MAX_COORDINATE: Final = 2**31 - 1
+#: A monitor's width and height (1 at least). Above the codec's MAX_DIMENSION on purpose:
+#: monitor 0 is all of them together, and a wide desk's is listed even if no update can
+#: hold it (X11's own bound: a screen's sides are 16-bit).
+MAX_MONITOR_SIDE: Final = 0xFFFF
+
+
+def fit_name(text: str) -> str:
+    """``text`` as a Hello or a monitor may carry it (``MAX_NAME``): what UTF-8 cannot
+    carry (a lone surrogate: an undecodable byte of a command line) and NUL replaced,
+    cut to length. A name is shown, never matched, so a session must not fail on one."""
+    clean = text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+    return clean[:MAX_NAME]
+
 
 MODIFIERS: Final = ("shift", "ctrl", "alt", "meta", "altgr")
 BUTTONS: Final = ("left", "right", "middle", "back", "forward")

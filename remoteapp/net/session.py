@@ -5,13 +5,14 @@ out.  No sockets, threads or Qt: the app's network thread, the tests' in-memory 
 and real TCP all drive the same class.  Messages ride on ``remotewire.framing``
 frames (types 16 and up); the wire layout of each is in ``docs/protocol.md``.
 
-Every message has a size bound checked before its bytes are buffered; a screen update
-larger than one frame travels as chunks, reassembled up to ``max_update`` bytes.  The
-customer may have at most ``window`` updates unacknowledged (credit flow control): a slow
-link lowers the frame rate instead of growing queues.  Small updates (a typed key's) have a
-window of their own, ``small_window`` of them, so that an agent may hold its acks and send
-one for several (``HELD_ACKS``, which the customer announces in its HELLO): the customer's
-reader thread then wakes once for several updates, not once for each.
+Every message has a size bound and a sender, checked from its frame header before its
+payload is buffered (``FrameReader``'s ``check``); a screen update larger than one frame travels as
+chunks, reassembled up to ``max_update`` bytes.  The customer may have at most ``window``
+updates unacknowledged (credit flow control): a slow link lowers the frame rate instead of
+growing queues.  Small updates (a typed key's) have a window of their own, ``small_window``
+of them, so that an agent may hold its acks and send one for several (``HELD_ACKS``, which
+the customer announces in its HELLO): the customer's reader thread then wakes once for
+several updates, not once for each.
 
 Each Hello carries the screen update format its sender speaks (``remoteapp.codec``); a
 peer with another one, or none (remoteapp before format 2), is refused with a reason
@@ -32,6 +33,7 @@ from remoteapp.net.messages import (
     CHUNK,
     DEFAULT_MAX_UPDATE,
     DEFAULT_WINDOW,
+    EVENT_NAME,
     HELD_ACKS,
     LEGACY_SMALL_WINDOW,
     MAX_PAYLOAD,
@@ -63,6 +65,7 @@ from remoteapp.net.messages import (
     Wheel,
 )
 from remoteapp.net.session_state import Role, State, next_state
+from remotewire.errors import OversizeFrame
 from remotewire.framing import HEADER, NEED_DATA, FrameReader, NeedData, pack_frame
 
 # The messages are part of this module's interface: callers import them from here.
@@ -102,6 +105,8 @@ _CHUNK_HEAD = struct.Struct(">IB")
 #: updates an agent keeps unacked at most: a customer past its credits is broken or hostile
 MAX_UNACKED = 64
 _FIRST, _LAST = 1, 2
+#: frame type -> (message, its payload limit, its event's name), for each header
+_BY_TYPE: dict[int, tuple[Msg, int, str]] = {m: (m, MAX_PAYLOAD[m], EVENT_NAME[m]) for m in Msg}
 
 
 class SessionConnection:
@@ -119,7 +124,7 @@ class SessionConnection:
         self.our_state = State.HANDSHAKE
         self.their_state = State.HANDSHAKE
         self.peer_hello: Hello | None = None
-        self._reader = FrameReader(max_payload=max(MAX_PAYLOAD.values()))
+        self._reader = FrameReader(max(MAX_PAYLOAD.values()), check=self._check_header)
         self._max_update = max_update
         self._in_flight = new_books(window, small_window)  # (customer) sent, not acked
         self._unacked: deque[int] = deque()  # (agent) seqs received, not yet acknowledged
@@ -244,16 +249,7 @@ class SessionConnection:
                 if self._eof:
                     return self._closed()
                 return NEED_DATA
-            if self.their_state is State.CLOSED:
-                raise RemoteProtocolError("peer sent data after Bye")
-            try:
-                msg = Msg(frame.type)
-            except ValueError as exc:
-                raise RemoteProtocolError(f"unknown message type {frame.type}") from exc
-            if len(frame.payload) > MAX_PAYLOAD[msg]:
-                raise RemoteProtocolError(
-                    f"{msg.name} of {len(frame.payload)} bytes is over its limit"
-                )
+            msg = _BY_TYPE[frame.type][0]  # (its header passed _check_header)
             if msg is not Msg.UPDATE_CHUNK:
                 event: Event = decode(msg, frame.payload)
                 break
@@ -263,6 +259,24 @@ class SessionConnection:
                 break
         self._their_transition(event)
         return event
+
+    def _check_header(self, frame_type: int, length: int) -> None:
+        """Refuses a frame from its header, before its payload is buffered: after Bye, of
+        an unknown type, over its type's MAX_PAYLOAD, or a message this peer may not send
+        now (a screen update: at its first chunk, not after 127 MiB)."""
+        if self.their_state is State.CLOSED:
+            raise RemoteProtocolError("peer sent data after Bye")
+        known = _BY_TYPE.get(frame_type)
+        if known is None:
+            raise RemoteProtocolError(f"unknown message type {frame_type}")
+        msg, limit, name = known
+        if length > limit:
+            raise OversizeFrame(f"{msg.name} of {length} bytes is over its limit of {limit}")
+        peer = self.our_role.peer
+        if next_state(self.their_state, peer, name) is None:
+            raise RemoteProtocolError(
+                f"{peer.value} may not send {name} in state {self.their_state.value}"
+            )
 
     def _closed(self) -> ConnectionClosed | NeedData:
         if self._closed_event_sent:
@@ -284,11 +298,6 @@ class SessionConnection:
         if flags & _FIRST:
             if self._assembly is not None:
                 raise RemoteProtocolError("new update started before the last one ended")
-            peer = self.our_role.peer  # (refused at its first chunk, not after 127 MiB)
-            if next_state(self.their_state, peer, "ScreenUpdate") is None:
-                raise RemoteProtocolError(
-                    f"{peer.value} may not send ScreenUpdate in state {self.their_state.value}"
-                )
             self._assembly, self._assembly_seq = bytearray(), seq
         elif self._assembly is None or seq != self._assembly_seq:
             raise RemoteProtocolError("update chunk out of sequence")

@@ -13,7 +13,7 @@ from remoteapp.codec import DecodedUpdate, LossyMode, Pixels, ScreenDecoder
 from remoteapp.codec.lossy import decodable
 from remoteapp.errors import RemoteProtocolError
 from remoteapp.net.acks import policy_for
-from remoteapp.net.messages import LEGACY_SMALL_WINDOW
+from remoteapp.net.messages import LEGACY_SMALL_WINDOW, fit_name
 from remoteapp.net.session import (
     Clipboard,
     Event,
@@ -87,7 +87,7 @@ class AgentSession:
         lossy = decodable()  # the customer uses only these; none: a lossless session
         log.info("session event=decoders lossy=%s", ",".join(sorted(lossy)) or "none")
         caps = ("clipboard", *sorted(lossy))
-        self.transport.send(Hello(Role.AGENT, self.name, capabilities=caps))
+        self.transport.send(Hello(Role.AGENT, fit_name(self.name), capabilities=caps))
         self.transport.start(
             self._on_event,
             self._ended,

@@ -33,7 +33,7 @@ from remoteapp.codec import LossyMode
 from remoteapp.codec.lossy import LOSSY_CAPABILITIES
 from remoteapp.codec.rate_control import RateController
 from remoteapp.control import InputInjector
-from remoteapp.net.messages import HELD_ACKS, WIDE_SMALL_WINDOW
+from remoteapp.net.messages import HELD_ACKS, WIDE_SMALL_WINDOW, fit_name
 from remoteapp.net.session import (
     Clipboard,
     Event,
@@ -111,7 +111,7 @@ class CustomerSession(CaptureThread):
     def start(self, initial: bytes = b"") -> None:
         """Say hello and start the reader and capture threads."""
         caps = ("clipboard", HELD_ACKS, WIDE_SMALL_WINDOW)
-        self.transport.send(Hello(Role.CUSTOMER, self.name, capabilities=caps))
+        self.transport.send(Hello(Role.CUSTOMER, fit_name(self.name), capabilities=caps))
         self.transport.start(
             self._on_event,
             self._ended,

@@ -20,6 +20,7 @@ from remoteapp.capture.session import CaptureMode
 from remoteapp.codec import LossyMode, ScreenEncoder
 from remoteapp.codec.rate_control import RateController
 from remoteapp.control import InputInjector
+from remoteapp.net.messages import fit_name
 from remoteapp.net.session import MonitorInfo, ScreenInfo
 from remoteapp.session.key_lane import Pace, serve_keys
 from remoteapp.session.transport import Transport
@@ -206,7 +207,9 @@ class CaptureThread:
                 mon = monitors[index]
                 injector.set_monitor(mon.left, mon.top, mon.width, mon.height)
                 infos = tuple(
-                    MonitorInfo(m.index, m.left, m.top, m.width, m.height, m.primary, m.name)
+                    MonitorInfo(
+                        m.index, m.left, m.top, m.width, m.height, m.primary, fit_name(m.name)
+                    )
                     for m in monitors
                 )
                 if not self.transport.send(ScreenInfo(infos, index), wait=SEND_WAIT_S):

@@ -119,3 +119,14 @@ def test_round_trip(frames: list[tuple[int, bytes]], step: int) -> None:
         reader.receive_data(chunk)
         got.extend(drain(reader))
     assert [(f.type, f.payload) for f in got] == frames
+
+
+def test_a_header_under_way_counts_as_buffered() -> None:
+    """A stream that ends after a frame's header ended inside that frame (the session
+    took such an end for a clean close: nothing was counted as buffered)."""
+    reader = FrameReader()
+    reader.receive_data(pack_frame(FrameType.DATA, b"xyz")[:HEADER_SIZE])
+    assert reader.next_frame() is NEED_DATA
+    assert reader.buffered == HEADER_SIZE
+    reader.receive_data(b"xyz")
+    assert reader.next_frame() == Frame(FrameType.DATA, b"xyz") and reader.buffered == 0

@@ -135,7 +135,8 @@ def test_trailing_partial_message_waits_for_the_rest() -> None:
             "agent may not send ScreenInfo",
         ),
         ((HELLO, pack_frame(Msg.BYE, b"x"), pack_frame(Msg.PING, bytes(8))), "after Bye"),
-        ((HELLO, pack_frame(Msg.HELLO, b"[" * 4000)), "malformed HELLO"),
+        ((pack_frame(Msg.HELLO, b"[" * 4000),), "malformed HELLO"),
+        ((HELLO, pack_frame(Msg.HELLO, b"[" * 4000)), "may not send Hello in state active"),
     ],
 )
 def test_peer_violations_are_remote_protocol_errors(

@@ -105,17 +105,22 @@ def test_a_garbled_offer_is_ended_and_the_next_connect_works(
                 for r in caplog.records
             ), caplog.text
             # still polling and reachable: the next connect is served, secured end to end
-            grant_seen = Seen()
-            session = agent_session(queue_connect(agent, customer), None, grant_seen)
-            code = grant_seen.wait("secured")
-            assert customer.seen.wait("secured", mark) == code
-            grant_seen.wait("frame")
-            session.end("agent ended the session")
-            grant_seen.wait("ended")
-            assert session.failure is None
+            next_connect_is_secured(agent, customer, mark)
     finally:
         agent.close()
         proxy.close()
+
+
+def next_connect_is_secured(agent: HelpdeskClient, customer: Customer, mark: int) -> None:
+    """A queue connect is served now, secured end to end, and shows a frame."""
+    grant_seen = Seen()
+    session = agent_session(queue_connect(agent, customer), None, grant_seen)
+    code = grant_seen.wait("secured")
+    assert customer.seen.wait("secured", mark) == code
+    grant_seen.wait("frame")
+    session.end("agent ended the session")
+    grant_seen.wait("ended")
+    assert session.failure is None
 
 
 def queue_connect(agent: HelpdeskClient, customer: Customer) -> SessionGrant:
@@ -151,13 +156,7 @@ def test_a_fault_in_a_poll_is_logged_and_the_customer_keeps_polling(
             customer.seen.wait("password", customer.seen.count())
             assert lie.garbled == [first]
             agent.end_session(first)  # (delivered, so never offered again: the agent ends it)
-            grant_seen = Seen()
-            session = agent_session(queue_connect(agent, customer), None, grant_seen)
-            code = grant_seen.wait("secured")
-            assert customer.seen.wait("secured", mark) == code
-            session.end("agent ended the session")
-            grant_seen.wait("ended")
-            assert session.failure is None
+            next_connect_is_secured(agent, customer, mark)
     finally:
         agent.close()
         proxy.close()
