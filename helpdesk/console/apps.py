@@ -12,10 +12,8 @@ from starlette.datastructures import UploadFile
 from helpdesk.console.auth import ConsoleDb, ConsoleUser, require_permission
 from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
 from helpdesk.errors import InvalidInput
-from helpdesk.inputs import is_clean
 from helpdesk.services import access, app_settings, downloads
 from helpdesk.services.app_settings import AppForm
-from remotewire.error_codes import ErrorCode
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
 TABS = ("main", "parameters", "appearance", "administrators", "agents", "download")
@@ -100,12 +98,7 @@ async def update_app(user: ConsoleUser, request: Request, db: ConsoleDb, app_id:
 
 
 async def _save(request: Request, db: ConsoleDb, app_id: str | None) -> Response:
-    post = await request.form(
-        max_files=1, max_fields=200, max_part_size=app_settings.MAX_LOGO_BYTES + 1024
-    )
-    if any(isinstance(value, str) and not is_clean(value) for _, value in post.multi_items()):
-        # The error page's own title, so already in both catalogs.
-        raise InvalidInput(ErrorCode.INVALID_INPUT, "Please check what you typed")
+    post = await request.form()  # read, bounded and checked once already (web.check_form)
     create = app_id is None
     form = app_settings.form_from_post(
         post, post.getlist, app_id or str(post.get("app_id") or "").strip()

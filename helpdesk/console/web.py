@@ -61,7 +61,7 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 FORM_LIMITS: dict[str, Any] = {
     "max_files": 1,  # the app's logo; no other console form uploads
-    "max_fields": 200,
+    "max_fields": 1000,  # (Starlette's: an app's form has a field per ticked user)
     "max_part_size": MAX_LOGO_BYTES + 1024,
 }
 """Read once for every console form (Starlette keeps the parsed form, so these are the

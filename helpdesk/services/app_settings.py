@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Db
 
@@ -159,7 +159,9 @@ def save(db: Db, form: AppForm, *, create: bool, logo: bytes | None = None) -> R
         app = RemoteApp(id=form.app_id, name=name, title=title or name, fields=spec, logo=None)
         db.add(app)
     else:
+        _take_app(db, form.app_id)
         app = get(db, form.app_id)
+        db.expire(app)  # (its admins and agents as of the lock, not as read before it)
     app.name, app.title, app.fields, app.region = name, title or name, spec, region
     if encoded is not None:
         app.logo = encoded
@@ -172,6 +174,20 @@ def save(db: Db, form: AppForm, *, create: bool, logo: bytes | None = None) -> R
             raise
         raise taken from exc  # the same ID, created by a concurrent save since the check
     return app
+
+
+def _take_app(db: Db, app_id: str) -> None:
+    """Saves of one app take turns, up to commit: two at once (a double click on Save)
+    both wrote its admins and agents from the lists read before either committed, and
+    the second failed on a row the first had added (IntegrityError) or removed
+    (StaleDataError): a 500. A no-op UPDATE of the app's row is the lock on both
+    databases, as ``sessions._take_customer`` is for a customer."""
+    db.execute(
+        update(RemoteApp)
+        .where(RemoteApp.id == app_id)
+        .values(id=RemoteApp.id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _users(db: Db, ids: Iterable[int]) -> list[User]:

@@ -71,7 +71,8 @@ def connect(
         raise InvalidInput(ErrorCode.INVALID_INPUT, "give queue_ref, or partner_id and password")
     _take_customer(db, presence)
     now = settings.clock.now()
-    expire_stale(db, now)
+    expire_stale(db, now, presence.id)  # (only this customer's: the others' presences
+    # are not ours to write while we hold this one, or two connects could deadlock)
     if not is_online(presence, now, settings):
         raise Conflict(ErrorCode.CUSTOMER_OFFLINE, "the customer is not online")
     busy = db.scalar(
@@ -180,11 +181,13 @@ def end_by_party(db: Db, settings: Settings, session: RemoteSession, reason: str
     db.commit()
 
 
-def expire_stale(db: Db, now: datetime) -> None:
-    """End the offers whose tokens expired before anyone joined."""
+def expire_stale(db: Db, now: datetime, presence_id: int | None = None) -> None:
+    """End the offers whose tokens expired before anyone joined (``presence_id``: only
+    that customer's)."""
+    mine = () if presence_id is None else (RemoteSession.presence_id == presence_id,)
     for session in db.scalars(  # a row another transaction holds is left to the next round
         select(RemoteSession)
-        .where(RemoteSession.state == State.OFFERED.value, RemoteSession.expires_at <= now)
+        .where(RemoteSession.state == State.OFFERED.value, RemoteSession.expires_at <= now, *mine)
         .order_by(RemoteSession.id)
         .with_for_update(skip_locked=True)
     ):

@@ -127,6 +127,12 @@ def fit_name(text: str) -> str:
     return clean[:MAX_NAME]
 
 
+def fit_side(pixels: int) -> int:
+    """A monitor's width or height as a ScreenInfo may carry it (1..MAX_MONITOR_SIDE): a
+    screen the OS lists with no area (being unplugged) must not end the session."""
+    return max(1, min(pixels, MAX_MONITOR_SIDE))
+
+
 MODIFIERS: Final = ("shift", "ctrl", "alt", "meta", "altgr")
 BUTTONS: Final = ("left", "right", "middle", "back", "forward")
 #: SetQuality modes, by wire value: automatic lossy regions, lossless only, lossy everywhere

@@ -20,7 +20,7 @@ from remoteapp.capture.session import CaptureMode
 from remoteapp.codec import LossyMode, ScreenEncoder
 from remoteapp.codec.rate_control import RateController
 from remoteapp.control import InputInjector
-from remoteapp.net.messages import fit_name
+from remoteapp.net.messages import fit_name, fit_side
 from remoteapp.net.session import MonitorInfo, ScreenInfo
 from remoteapp.session.key_lane import Pace, serve_keys
 from remoteapp.session.transport import Transport
@@ -208,7 +208,13 @@ class CaptureThread:
                 injector.set_monitor(mon.left, mon.top, mon.width, mon.height)
                 infos = tuple(
                     MonitorInfo(
-                        m.index, m.left, m.top, m.width, m.height, m.primary, fit_name(m.name)
+                        m.index,
+                        m.left,
+                        m.top,
+                        fit_side(m.width),
+                        fit_side(m.height),
+                        bool(m.primary),
+                        fit_name(m.name),
                     )
                     for m in monitors
                 )

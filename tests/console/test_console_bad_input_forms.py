@@ -188,6 +188,21 @@ def test_raw_nul_in_a_urlencoded_form_is_refused(admin: tuple[httpx.Client, str]
     assert "nul-urlencoded" not in client.get("/console/tickets/1").text
 
 
+def test_a_form_with_hundreds_of_fields_is_read(admin: tuple[httpx.Client, str]) -> None:
+    """Every form is read once with one set of limits (``web.FORM_LIMITS``): an app's
+    form has a field for each user ticked as its admin or agent, and at 200 fields one
+    with 100 users ticked as both was refused (helper-80's review)."""
+    client, token = admin
+    extra = "&".join(f"agents={n}" for n in range(400))
+    answer = client.post(
+        "/console/tickets/1/actions",
+        content=f"csrf={token}&text=many-fields-kept&{extra}".encode(),
+        headers=URLENCODED,
+    )
+    assert answer.status_code in (200, 303), answer.text
+    assert "many-fields-kept" in client.get("/console/tickets/1").text
+
+
 @pytest.mark.parametrize(
     ("path", "fields", "marker"),
     [

@@ -101,6 +101,7 @@ def test_stalled_bodies_hold_no_database_slot_and_get_408(server: Server) -> Non
             page = client.get("/console/tickets", headers={"Cookie": cookie})
             assert page.status_code == 200, page.text
         probes_done = time.monotonic() - started
+        # (answered while every body still stalled: else the 408s freed the slots first)
         assert probes_done < BODY_TIMEOUT_S, f"the probes waited {probes_done:.1f} s"
         for sock in sockets:
             answer = read_answer(sock)  # the server closes the connection after it
@@ -108,7 +109,7 @@ def test_stalled_bodies_hold_no_database_slot_and_get_408(server: Server) -> Non
             assert head.startswith(b"HTTP/1.1 408"), answer
             assert json.loads(body)["code"] == "body-too-slow", answer
         took = time.monotonic() - started
-        assert took < BODY_TIMEOUT_S + 4, f"the 408s came after {took:.1f} s"
+        assert took < BODY_TIMEOUT_S + 10, f"the 408s came after {took:.1f} s"  # (not 60)
     finally:
         for sock in sockets:
             sock.close()

@@ -139,6 +139,33 @@ def test_one_app_id_created_at_once_makes_one_app(factory: sessionmaker[Db]) -> 
     assert count(factory, app_admins, app_admins.c.app_id == "raceapp") == 1
 
 
+def test_one_app_saved_at_once_takes_turns(factory: sessionmaker[Db]) -> None:
+    """Edits of one app at once (a double click on Save), half adding an agent and half
+    removing it: each wrote the lists read before the others committed, and failed on a
+    row another had added (IntegrityError) or removed (StaleDataError), a 500 (helper-80's
+    review). Now they take turns on the app's row: every save succeeds."""
+    with factory() as db:
+        admin = db.scalars(select(User).where(User.email == "admin@example.com")).one()
+        agent = db.scalars(select(User).where(User.email == "agent@example.com")).one()
+        admin_id, agent_id = admin.id, agent.id
+        app_settings.save(
+            db, app_settings.AppForm(app_id="turns", name="Turns", admins=[admin_id]), create=True
+        )
+    turn = iter(range(THREADS))
+    lock = threading.Lock()
+
+    def edit(db: Db) -> str:
+        with lock:
+            adds = next(turn) % 2 == 0
+        agents = [agent_id] if adds else []
+        form = app_settings.AppForm(app_id="turns", name="Turns", admins=[admin_id], agents=agents)
+        return app_settings.save(db, form, create=False).id
+
+    outcomes = at_once(factory, edit)
+    assert outcomes == ["turns"] * THREADS, [o for o in outcomes if o != "turns"][:3]
+    assert count(factory, app_admins, app_admins.c.app_id == "turns") == 1
+
+
 def test_watching_one_client_at_once_is_one_watch(factory: sessionmaker[Db]) -> None:
     with factory() as db:
         user = db.scalars(select(User).where(User.email == "agent@example.com")).one()

@@ -28,6 +28,7 @@ from remoteapp.net.messages import (
     MAX_VERSION,
     MIN_COORDINATE,
     fit_name,
+    fit_side,
 )
 from remoteapp.net.session import (
     Bye,
@@ -382,3 +383,12 @@ def test_any_name_fits_a_hello_and_a_monitor(name: str) -> None:
     carried = name.encode("utf-8", "replace").decode() == name
     if len(name) <= MAX_NAME and "\x00" not in name and carried:
         assert fitted == name  # a name that fits is kept as it is
+
+
+@pytest.mark.parametrize(("side", "fitted"), [(0, 1), (-5, 1), (1920, 1920), (70_000, 65_535)])
+def test_a_monitor_the_os_lists_oddly_still_fits_a_screen_info(side: int, fitted: int) -> None:
+    """A screen listed with no area (being unplugged) made the customer's ScreenInfo one
+    the encoder refuses, ending the session (helper-80's review)."""
+    assert fit_side(side) == fitted
+    info = ScreenInfo((MonitorInfo(0, 0, 0, fit_side(side), fit_side(side), True, "m"),), 0)
+    assert decode(*encode(info)) == info
