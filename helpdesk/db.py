@@ -1,4 +1,5 @@
-"""Engine creation and schema migration; the schema is only ever changed by Alembic."""
+"""Engine creation and schema migration (the schema is only ever changed by Alembic);
+the two write patterns that keep concurrent requests apart on both databases."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from typing import Any, Final
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, QueuePool, create_engine, event, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, QueuePool, create_engine, event, inspect, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session, sessionmaker
 
 from helpdesk.errors import Unavailable
 from remotewire.error_codes import ErrorCode
@@ -96,6 +98,42 @@ def migrate(engine: Engine) -> None:
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def lock_row(db: Session, model: type[DeclarativeBase], key: object) -> None:
+    """Hold the row of ``model`` whose primary key is ``key`` until ``db`` commits: the
+    way a read-then-write stays one step when requests race (a ticket's action numbers,
+    a customer's one session, an app's lists of users).
+
+    A no-op UPDATE is the lock on both databases: on PostgreSQL a row lock held to
+    commit; on SQLite the database's write lock, and the reads after it run inside that
+    write transaction. So whatever the caller reads next includes every competitor's
+    committed write, and the competitor waits for ours. (``SELECT ... FOR UPDATE`` would
+    do on PostgreSQL only.) A missing row locks nothing."""
+    (column,) = inspect(model).primary_key
+    db.execute(
+        update(model)
+        .where(column == key)
+        .values({column.key: column})
+        .execution_options(synchronize_session=False)
+    )
+
+
+def insert_unless_exists(
+    db: Session,
+    model: type[DeclarativeBase],
+    row: dict[str, Any],
+    keys: list[InstrumentedAttribute[Any]],
+) -> None:
+    """Insert ``row`` unless a row with the same ``keys`` (a unique index) exists: two
+    requests inserting the same row at once both succeed, and there is one row. A
+    read-then-insert raced there, and the loser's duplicate key was a 500. On both
+    databases the INSERT waits for a concurrent one to commit, so a read after it finds
+    the winner's row."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(postgresql.insert(model).values(row).on_conflict_do_nothing(index_elements=keys))
+    else:
+        db.execute(sqlite.insert(model).values(row).on_conflict_do_nothing(index_elements=keys))
 
 
 def db_factory(engine: Engine) -> sessionmaker[Session]:

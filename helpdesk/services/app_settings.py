@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Db
 
 from helpdesk.console.i18n import N_
+from helpdesk.db import lock_row
 from helpdesk.errors import InvalidInput, NotFound
 from helpdesk.inputs import parse_id
 from helpdesk.models import RelayNode, RemoteApp, User
@@ -181,13 +182,8 @@ def _take_app(db: Db, app_id: str) -> None:
     both wrote its admins and agents from the lists read before either committed, and
     the second failed on a row the first had added (IntegrityError) or removed
     (StaleDataError): a 500. A no-op UPDATE of the app's row is the lock on both
-    databases, as ``sessions._take_customer`` is for a customer."""
-    db.execute(
-        update(RemoteApp)
-        .where(RemoteApp.id == app_id)
-        .values(id=RemoteApp.id)
-        .execution_options(synchronize_session=False)
-    )
+    databases, as it is for a customer's sessions."""
+    lock_row(db, RemoteApp, app_id)
 
 
 def _users(db: Db, ids: Iterable[int]) -> list[User]:

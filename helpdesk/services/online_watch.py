@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Db
 
+from helpdesk.db import insert_unless_exists
 from helpdesk.errors import NotFound
 from helpdesk.models import OnlineWatch, Person, Presence, Ticket, ticket_clients
 from helpdesk.settings import Settings
@@ -25,16 +25,8 @@ def watch(db: Db, settings: Settings, user_id: int, person_id: int) -> None:
     if db.get(Person, person_id) is None:
         raise NotFound(ErrorCode.UNKNOWN_PERSON, "no such client")
     row = {"user_id": user_id, "person_id": person_id, "created_at": settings.clock.now()}
-    keys = [OnlineWatch.user_id, OnlineWatch.person_id]
-    insert: Insert
-    if db.get_bind().dialect.name == "postgresql":
-        insert = (
-            postgresql.insert(OnlineWatch).values(row).on_conflict_do_nothing(index_elements=keys)
-        )
-    else:
-        insert = sqlite.insert(OnlineWatch).values(row).on_conflict_do_nothing(index_elements=keys)
     try:
-        db.execute(insert)
+        insert_unless_exists(db, OnlineWatch, row, [OnlineWatch.user_id, OnlineWatch.person_id])
         db.commit()
     except IntegrityError as exc:  # the client was deleted since the check
         db.rollback()

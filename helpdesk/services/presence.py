@@ -15,11 +15,11 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Insert, and_, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
 
+from helpdesk.db import insert_unless_exists
 from helpdesk.errors import InvalidInput, NotAuthenticated
 from helpdesk.lifecycle import OPEN_STATES, State
 from helpdesk.limits import FailureLimiter, Rule
@@ -306,8 +306,7 @@ def _insert_device(db: Db, device_id: str, app_id: str, now: datetime) -> Presen
     at once (or retries) raced to insert it: the loser's INSERT failed on the unique
     ``device_id`` (a 500, on both databases). Now the loser's INSERT does nothing and both
     read the one row: every registration succeeds, with one partner ID, as sequential
-    ones do. (The INSERT waits for a concurrent one to commit, on both databases, so the
-    SELECT after it finds the winner's row.)"""
+    ones do."""
     row = {
         "device_id": device_id,
         "partner_id": _free_partner_id(db),
@@ -319,20 +318,7 @@ def _insert_device(db: Db, device_id: str, app_id: str, now: datetime) -> Presen
         "waiting_since": now,
         "last_seen": now,
     }
-    insert: Insert
-    if db.get_bind().dialect.name == "postgresql":
-        insert = (
-            postgresql.insert(Presence)
-            .values(row)
-            .on_conflict_do_nothing(index_elements=[Presence.device_id])
-        )
-    else:
-        insert = (
-            sqlite.insert(Presence)
-            .values(row)
-            .on_conflict_do_nothing(index_elements=[Presence.device_id])
-        )
-    db.execute(insert)
+    insert_unless_exists(db, Presence, row, [Presence.device_id])
     return db.scalars(select(Presence).where(Presence.device_id == device_id)).one()
 
 

@@ -16,10 +16,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
 from helpdesk import lifecycle
+from helpdesk.db import lock_row
 from helpdesk.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from helpdesk.inputs import parse_id
 from helpdesk.lifecycle import OPEN_STATES, Event, State
@@ -199,16 +200,9 @@ def _take_customer(db: Db, presence: Presence) -> None:
 
     The "already in a session" check was a plain read with the insert after it: 20
     agents (or one agent's 20 requests) connecting at once got up to 11 offers for one
-    customer. A no-op UPDATE of the customer's presence row is a row lock to commit on
-    PostgreSQL and the write lock on SQLite (the reads after it run inside that write
-    transaction), as ``tickets.lock_for_actions`` does for a ticket: the check that
-    follows sees every committed offer."""
-    db.execute(
-        update(Presence)
-        .where(Presence.id == presence.id)
-        .values(id=Presence.id)
-        .execution_options(synchronize_session=False)
-    )
+    customer. With the customer's presence row held, the check that follows sees every
+    committed offer."""
+    lock_row(db, Presence, presence.id)
 
 
 def _presence_by_ref(db: Db, queue_ref: str) -> Presence | None:

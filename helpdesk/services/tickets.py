@@ -18,9 +18,10 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ConfigDict, Field
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session as Db
 
+from helpdesk.db import lock_row
 from helpdesk.errors import BadQuery, NotFound
 from helpdesk.inputs import Input, Int, Text, parse_id
 from helpdesk.models import Person, Ticket, TicketAction
@@ -243,19 +244,12 @@ def _person(db: Db, ref: PersonRef | None, scope: Scope) -> Person | None:
 def lock_for_actions(db: Db, ticket: Ticket) -> tuple[int, set[str]]:
     """Take the ticket's write lock, then read its last action number and session markers.
 
-    Numbering read-then-insert raced: 302 concurrent actions got 151 distinct numbers. A
-    no-op UPDATE of the ticket row serializes appenders on both databases (PostgreSQL: a
-    row lock held to commit; SQLite: the write lock, and the read that follows runs inside
-    that write transaction), and what is read after it includes every committed action.
-    A ticket not yet flushed (being created) has no competitor."""
+    Numbering read-then-insert raced: 302 concurrent actions got 151 distinct numbers.
+    With the ticket's row held, appenders take turns, and what is read after it includes
+    every committed action. A ticket not yet flushed (being created) has no competitor."""
     if ticket.id is None:
         return len(ticket.actions), {a.session_ref for a in ticket.actions if a.session_ref}
-    db.execute(
-        update(Ticket)
-        .where(Ticket.id == ticket.id)
-        .values(id=Ticket.id)
-        .execution_options(synchronize_session=False)
-    )
+    lock_row(db, Ticket, ticket.id)
     last = db.scalar(
         select(func.max(TicketAction.number)).where(TicketAction.ticket_id == ticket.id)
     )

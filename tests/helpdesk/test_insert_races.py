@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
 
-from helpdesk.db import db_factory, make_engine, migrate
+from helpdesk.db import db_factory, lock_row, make_engine, migrate
 from helpdesk.demo import seed
 from helpdesk.errors import DomainError, InvalidInput
 from helpdesk.models import (
@@ -200,6 +200,35 @@ def test_a_new_device_registering_at_once_gets_one_presence(factory: sessionmake
     assert stored.partner_id == answers[0][0]
     # the last registration's key is the valid one, as with registrations one by one
     assert stored.key_hash in {sha256_hex(key) for _, key in answers}
+
+
+def test_lock_row_makes_a_read_then_write_one_step(factory: sessionmaker[Db]) -> None:
+    """``helpdesk.db.lock_row``'s own contract, which the ticket's action numbers, a
+    customer's one session and an app's saves rely on: 20 read-add-write steps at once,
+    each after taking the row, lose none of the 20 increments."""
+    device_id = "device-lock-" + device()
+    with factory() as db:
+        app = db.get(RemoteApp, "demo")
+        assert app is not None
+        customer, _ = presence_service.register(db, SETTINGS, app, device_id, FIELDS, {})
+        presence_id = customer.id
+        db.commit()
+
+    def increment(db: Db) -> None:
+        lock_row(db, Presence, presence_id)
+        found = db.get(Presence, presence_id)
+        assert found is not None
+        found.failures += 1
+        db.commit()
+
+    outcomes = at_once(factory, increment)
+    assert outcomes == [None] * THREADS
+    with factory() as db:
+        found = db.get(Presence, presence_id)
+        assert found is not None
+        assert found.failures == THREADS
+        lock_row(db, Presence, -1)  # a missing row locks nothing, and is no error
+        db.rollback()
 
 
 def test_a_new_device_registering_at_once_over_http_gets_one_id(server: Server) -> None:
