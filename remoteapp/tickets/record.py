@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from remoteapp.net.helpdesk import NotFound, SessionState
 
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,7 @@ class SessionRecord:
     last_error: str = ""
     creating_since: datetime | None = None  #: set just before a new ticket is requested
     writer: str = ""  #: the app instance that wrote an open record (and will close it)
+    partner: str = ""  #: the partner ID (or queue name) the session started with
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -48,6 +49,10 @@ class SessionRecord:
         return cls(**data)
 
 
+def _as_is(reason: str) -> str:
+    return reason
+
+
 @dataclass(frozen=True, slots=True)
 class RecordTexts:
     """The translated templates (``str.format`` fields in braces)."""
@@ -55,6 +60,10 @@ class RecordTexts:
     subject: str  #: {customer}
     description: str  #: {agent} {customer} {partner} {start} {end} {reason}
     app_stopped: str  #: the end reason when the server knows none
+    said: Callable[[str], str] = _as_is
+    """A session's end reason (English, the wire's and the server's) as people read it."""
+    zone: tzinfo | None = None
+    """The times' zone: None is the agent's machine's (a Brazilian desk read UTC times)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,15 +98,28 @@ def describe(
     end: datetime,
     reason: str,
 ) -> str:
-    """The action's text: names, partner ID, start and end in UTC, and why it ended."""
+    """The action's text: names, partner ID, start and end, and why it ended."""
     return texts.description.format(
         agent=agent,
         customer=customer or partner,
         partner=partner,
-        start=start.astimezone(UTC).strftime(TIME_FORMAT),
-        end=end.astimezone(UTC).strftime(TIME_FORMAT),
+        start=stamp(start, texts.zone),
+        end=stamp(end, texts.zone),
         reason=reason,
     )
+
+
+def stamp(moment: datetime, zone: tzinfo | None) -> str:
+    """``moment`` in ``zone`` (None: this machine's), its offset said: "2026-11-24
+    11:00:05 UTC-03:00", or "... UTC" at offset zero. Unambiguous for whoever reads the
+    ticket, in any zone."""
+    local = moment.astimezone(zone)
+    offset = local.utcoffset() or timedelta(0)
+    if not offset:
+        return f"{local.strftime(TIME_FORMAT)} UTC"
+    minutes = abs(offset) // timedelta(minutes=1)
+    sign = "+" if offset > timedelta(0) else "-"
+    return f"{local.strftime(TIME_FORMAT)} UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def open_record(
@@ -115,6 +137,7 @@ def open_record(
         start=start,
         end=None,
         writer=writer,
+        partner=session.partner,
     )
 
 
@@ -126,9 +149,11 @@ def end_record(
     customer: str,
     partner: str,
     end: datetime,
-    reason: str,
+    reason: str | None,
 ) -> SessionRecord:
-    """The record of a session this app saw end: ready to deliver."""
+    """The record of a session this app saw end: ready to deliver. ``reason``: the
+    session's own (English, said in the app's words here); None or empty: the app
+    stopped before it knew."""
     return replace(
         record,
         subject=texts.subject.format(customer=customer or partner),
@@ -139,7 +164,7 @@ def end_record(
             partner=partner,
             start=record.start,
             end=end,
-            reason=reason,
+            reason=texts.said(reason) if reason else texts.app_stopped,
         ),
         end=end,
     )
@@ -164,9 +189,9 @@ def close_from_state(
         texts,
         agent=agent,
         customer=state.customer if state else "",
-        partner=state.partner_id if state else "",
+        partner=state.partner_id if state else record.partner,
         end=ended,
-        reason=(state.end_reason if state else None) or texts.app_stopped,
+        reason=state.end_reason if state else None,
     )
 
 

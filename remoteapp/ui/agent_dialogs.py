@@ -179,6 +179,7 @@ class TicketDialog(QtWidgets.QDialog):
         self.lookup = QtWidgets.QPushButton(tr("Look up"))
         self.lookup.clicked.connect(self._lookup)
         self.number.returnPressed.connect(self._lookup)
+        self.number.textChanged.connect(self._forget)
         row.addWidget(self.number)
         row.addWidget(self.lookup)
         layout.addRow(tr("Ticket"), row)
@@ -205,16 +206,33 @@ class TicketDialog(QtWidgets.QDialog):
             self.number.setText(str(ticket))
             self._lookup()
 
+    def _forget(self) -> None:
+        """A ticket shown is the number in the field, or none: the session must not be
+        recorded on a ticket looked up before the number was changed."""
+        self._found = None
+        self.start.setEnabled(False)
+        for label in (self.subject, self.client, self.owner, self.message):
+            label.clear()
+
     def _lookup(self) -> None:
+        if not self.lookup.isEnabled():  # Enter pressed while one is under way
+            return
         text = self.number.text().strip()
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):  # ("²" is a digit int() refuses)
             self.message.setText(tr("Type the ticket number."))
             return
         self.lookup.setEnabled(False)
         self.message.setText(tr("Looking up..."))
 
-        def done(ticket: dict[str, Any]) -> None:
+        def current() -> bool:
+            """The answer is for the number still in the field (else it is dropped: the
+            field's change already cleared what was shown)."""
             self.lookup.setEnabled(True)
+            return self.number.text().strip() == text
+
+        def done(ticket: dict[str, Any]) -> None:
+            if not current():
+                return
             self._found = ticket
             clients = ticket.get("clients") or []
             owner = ticket.get("owner") or {}
@@ -225,7 +243,8 @@ class TicketDialog(QtWidgets.QDialog):
             self.start.setEnabled(True)
 
         def failed(exc: Exception) -> None:
-            self.lookup.setEnabled(True)
+            if not current():
+                return
             self._found = None
             self.start.setEnabled(False)
             if isinstance(exc, NotFound):
@@ -236,7 +255,7 @@ class TicketDialog(QtWidgets.QDialog):
         operations.run(self, lambda: self.tickets.get_ticket(int(text)), done, failed)
 
     def _start_with_ticket(self) -> None:
-        if self._found is None:
+        if self._found is None:  # (a change of the number clears it: ``_forget``)
             return
         clients = self._found.get("clients") or []
         self.choice = TicketChoice(

@@ -27,6 +27,7 @@ from remoteapp.tickets import (
 )
 from remoteapp.tickets.record import end_record, open_record
 from remoteapp.ui import operations
+from remoteapp.ui.end_reasons import end_reason_text
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, Signal
 from remotewire.events import EventLog
@@ -46,7 +47,8 @@ def record_texts() -> RecordTexts:
             "Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). "
             "Start: {start}. End: {end}. {reason}"
         ),
-        app_stopped=tr("the agent app stopped"),
+        app_stopped=tr("The agent app stopped."),
+        said=end_reason_text,
     )
 
 

@@ -4,8 +4,10 @@ connects them to what they do."""
 
 from __future__ import annotations
 
+from remoteapp.net.helpdesk import QueueEntry, SessionInProgress
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtWidgets
+from remoteapp.ui.widgets import spaced_id
 
 _NO_EDITS = QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers
 
@@ -45,6 +47,20 @@ class QueueTab(QtWidgets.QWidget):
         layout.addWidget(self.table)
         layout.addWidget(self.connect_button)
 
+    def show_entries(self, entries: list[QueueEntry]) -> None:
+        self.table.setRowCount(len(entries))
+        for row, e in enumerate(entries):
+            values = (
+                e.name,
+                e.organization,
+                e.classification,
+                e.waiting_since,
+                spaced_id(e.partner_id) if e.partner_id else "",
+                e.password or "",
+            )
+            for col, value in enumerate(values):
+                self.table.setItem(row, col, QtWidgets.QTableWidgetItem(value or ""))
+
 
 class SessionsTab(QtWidgets.QWidget):
     def __init__(self) -> None:
@@ -63,3 +79,11 @@ class SessionsTab(QtWidgets.QWidget):
         layout.addWidget(self.in_progress)
         layout.addWidget(QtWidgets.QLabel(tr("Your sessions in this window")))
         layout.addWidget(self.own)
+
+    def show_in_progress(self, rows: list[SessionInProgress]) -> None:
+        self.in_progress.setRowCount(len(rows))
+        for row, s in enumerate(rows):
+            agent = tr("{agent} (you)").format(agent=s.agent) if s.mine else s.agent
+            duration = f"{s.duration_s // 3600:02d}:{s.duration_s // 60 % 60:02d}"
+            for col, value in enumerate((agent, s.customer, s.organization or "", duration)):
+                self.in_progress.setItem(row, col, QtWidgets.QTableWidgetItem(value))

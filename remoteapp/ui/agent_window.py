@@ -27,7 +27,6 @@ from remoteapp.net.helpdesk import (
     RateLimited,
     Registration,
     SessionGrant,
-    SessionInProgress,
     TicketClient,
 )
 from remoteapp.secure import PasswordMismatch, SecureParams
@@ -77,6 +76,7 @@ class AgentWindow(QtWidgets.QWidget):
         )
         self.outbox = self.records.outbox
         self.viewers: dict[str, ViewerWindow] = {}
+        self._connecting = False  # a connect under way (``_grant``'s)
         self.setWindowTitle(
             tr("{title} - agent {name}").format(title=profile.title, name=user.get("name", ""))
         )
@@ -90,6 +90,7 @@ class AgentWindow(QtWidgets.QWidget):
         own.addWidget(self.own_id)
         own.addWidget(self.own_password)
         connect_tab, queue_tab, sessions_tab = ConnectTab(), QueueTab(), SessionsTab()
+        self.queue_tab, self.sessions_tab = queue_tab, sessions_tab
         self.partner, self.connect_button = connect_tab.partner, connect_tab.connect_button
         self.partner.returnPressed.connect(self.connect_partner)
         self.connect_button.clicked.connect(self.connect_partner)
@@ -143,18 +144,7 @@ class AgentWindow(QtWidgets.QWidget):
     def refresh_queue(self) -> None:
         def done(entries: list[QueueEntry]) -> None:
             self._queue_entries = entries
-            self.queue.setRowCount(len(entries))
-            for row, e in enumerate(entries):
-                values = (
-                    e.name,
-                    e.organization,
-                    e.classification,
-                    e.waiting_since,
-                    spaced_id(e.partner_id) if e.partner_id else "",
-                    e.password or "",
-                )
-                for col, value in enumerate(values):
-                    self.queue.setItem(row, col, QtWidgets.QTableWidgetItem(value or ""))
+            self.queue_tab.show_entries(entries)
 
         def failed(exc: Exception) -> None:
             log.warning("agent event=queue-failed reason=%r", str(exc))
@@ -165,18 +155,10 @@ class AgentWindow(QtWidgets.QWidget):
         operations.run(
             self,
             lambda: self.client.sessions_in_progress(self.profile.app_id),
-            self._show_in_progress,
+            self.sessions_tab.show_in_progress,
             failed,
             busy=False,
         )
-
-    def _show_in_progress(self, rows: list[SessionInProgress]) -> None:
-        self.in_progress.setRowCount(len(rows))
-        for row, s in enumerate(rows):
-            agent = tr("{agent} (you)").format(agent=s.agent) if s.mine else s.agent
-            duration = f"{s.duration_s // 3600:02d}:{s.duration_s // 60 % 60:02d}"
-            for col, value in enumerate((agent, s.customer, s.organization or "", duration)):
-                self.in_progress.setItem(row, col, QtWidgets.QTableWidgetItem(value))
 
     # -- connecting
 
@@ -232,6 +214,9 @@ class AgentWindow(QtWidgets.QWidget):
         )
 
     def _choose_ticket(self, partner: str, then: Any, ticket: int | None = None) -> None:
+        if self._connecting:  # (Enter in the partner field, a double click in the queue)
+            self.status.setText(tr("A connection is under way."))
+            return
         dialog = TicketDialog(self.tickets, partner, self, ticket=ticket)
         self.ticket_dialog = dialog
 
@@ -247,6 +232,9 @@ class AgentWindow(QtWidgets.QWidget):
         self.password_dialog = dialog
 
         def finished(result: int) -> None:
+            # once: a real double click on OK finished the dialog twice, and sent the
+            # password twice (two of the partner's few attempts a minute)
+            dialog.finished.disconnect(finished)
             if result != QtWidgets.QDialog.DialogCode.Accepted:
                 return
             password = normalize(dialog.textValue())
@@ -271,7 +259,20 @@ class AgentWindow(QtWidgets.QWidget):
     ) -> None:
         """Ask the server, join the relay and put the session's open record on disk (all
         off the GUI thread): only a session with a record gets a viewer. ``password``:
-        the customer's whole password (None: from the queue or a connect code)."""
+        the customer's whole password (None: from the queue or a connect code). One at
+        a time: while one is under way the connect buttons are off, and another is not
+        sent (it would be refused as busy, or spend a password attempt)."""
+        if self._connecting:
+            return
+        self._connecting = True
+        for button in (self.connect_button, self.queue_connect):
+            button.setEnabled(False)
+
+        def over() -> None:
+            self._connecting = False
+            for button in (self.connect_button, self.queue_connect):
+                button.setEnabled(True)
+
         self.status.setText(tr("Connecting..."))
 
         def work() -> Joined:
@@ -291,10 +292,12 @@ class AgentWindow(QtWidgets.QWidget):
             return grant, sock, initial, record, secure
 
         def done(result: Joined) -> None:
+            over()
             grant, sock, initial, record, secure = result
             self._open_viewer(grant, sock, initial, partner, record, secure)
 
         def failed(exc: Exception) -> None:
+            over()
             if isinstance(exc, RateLimited):
                 self.status.count_down(
                     exc.retry_after,

@@ -9,22 +9,34 @@ from __future__ import annotations
 
 from remoteapp.net.errors import HelpdeskError
 from remoteapp.net.helpdesk import Conflict, ErrorCode, NotAllowed
+from remoteapp.net.helpdesk_http import HelpdeskRejected
 from remoteapp.ui.i18n import tr
 from remotewire.errors import RelayRefused
 
 
 def refusal_text(exc: Exception) -> str | None:
     """The sentence for a failed connect; None when ``exc`` is a bug to report."""
-    if isinstance(exc, NotAllowed) and exc.code == ErrorCode.CONNECT_CODE_EXPIRED:
+    code = exc.code if isinstance(exc, HelpdeskRejected) else None
+    if code == ErrorCode.CONNECT_CODE_EXPIRED:
         return tr(
             "This connect code has expired: copy the customer again from the monitoring page."
         )
-    if isinstance(exc, NotAllowed) and exc.code == ErrorCode.BAD_CONNECT_CODE:
+    if code == ErrorCode.BAD_CONNECT_CODE:
         return tr(
             "This connect code was issued to another agent or is damaged: "
             "copy the customer again from the monitoring page."
         )
-    if isinstance(exc, NotAllowed):
+    if code == ErrorCode.CUSTOMER_OFFLINE:
+        return tr("The partner is not online: ask them to open the app.")
+    if code == ErrorCode.CUSTOMER_BUSY:
+        return tr("The partner is already in a session.")
+    if code == ErrorCode.NOT_AN_AGENT:
+        return tr("Only agents can connect.")
+    if code == ErrorCode.NOT_APP_AGENT:
+        return tr(
+            "You are not an agent of this app: ask an administrator to add you to its agents."
+        )
+    if isinstance(exc, NotAllowed):  # (a code this app does not know yet: the server's words)
         return tr("Not allowed: {reason}").format(reason=exc.message)
     if isinstance(exc, Conflict):
         return tr("Cannot connect: {reason}").format(reason=exc.message)

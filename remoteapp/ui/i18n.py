@@ -34,14 +34,30 @@ def choose_language(requested: str | None = None) -> str:
 
 def install(
     app: QtCore.QCoreApplication, requested: str | None = None
-) -> tuple[str, QtCore.QTranslator | None]:
-    """Install the translator for the chosen language: (language, translator or None)."""
+) -> tuple[str, list[QtCore.QTranslator]]:
+    """Install the translators for the chosen language: (language, those installed).
+
+    Ours, and Qt's own (``qtbase_<lang>``, shipped with PySide6 and collected into the
+    builds): the standard buttons of Qt's dialogs (Yes, No, Cancel) and its line
+    edits' menu were English in pt_BR without it."""
     lang = choose_language(requested)
-    translator = QtCore.QTranslator(app)
-    if not translator.load(str(resource_dir() / "i18n" / f"remoteapp_{lang}.qm")):
-        return lang, None
-    app.installTranslator(translator)
-    return lang, translator
+    wanted = [(resource_dir() / "i18n", f"remoteapp_{lang}")]
+    if lang != "en":
+        qt_dir = QtCore.QLibraryInfo.path(QtCore.QLibraryInfo.LibraryPath.TranslationsPath)
+        wanted.append((Path(qt_dir), f"qtbase_{lang}"))
+    installed = []
+    for directory, name in wanted:
+        translator = QtCore.QTranslator(app)
+        if translator.load(name, str(directory)):
+            app.installTranslator(translator)
+            installed.append(translator)
+    return lang, installed
+
+
+def uninstall(app: QtCore.QCoreApplication, translators: list[QtCore.QTranslator]) -> None:
+    """Back to the sources' English (tests that switch languages)."""
+    for translator in translators:
+        app.removeTranslator(translator)
 
 
 def _tool(name: str) -> str:

@@ -26,6 +26,7 @@ from remoteapp.net.session import (
 from remoteapp.secure import PasswordMismatch
 from remoteapp.session import AgentSession
 from remoteapp.ui.clipboard import ClipboardSync
+from remoteapp.ui.end_reasons import end_reason_text
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal
 from remoteapp.ui.screen_view import ScreenView
@@ -250,7 +251,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         if isinstance(self.session.failure, PasswordMismatch):
             self.badge.setText(wrong_password_text())
         else:
-            self.badge.setText(tr("Session ended: {reason}").format(reason=reason))
+            self.badge.setText(end_reason_text(reason))
 
     def changeEvent(self, event: QtCore.QEvent) -> None:
         if event.type() == QtCore.QEvent.Type.ActivationChange and self.isActiveWindow():

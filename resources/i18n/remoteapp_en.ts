@@ -4,194 +4,226 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="79"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="81"/>
         <source>{title} - agent {name}</source>
         <translation>{title} - agent {name}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="82"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="84"/>
         <source>Log out</source>
         <translation>Log out</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="85"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="87"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="185"/>
         <source>Your ID</source>
         <translation>Your ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="91"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="103"/>
         <source>Remote access</source>
         <translation>Remote access</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="92"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="104"/>
         <source>Queue</source>
         <translation>Queue</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="93"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="105"/>
         <source>Sessions in progress</source>
         <translation>Sessions in progress</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="135"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="159"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="22"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="45"/>
         <source>Connect</source>
         <translation>Connect</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="137"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="23"/>
         <source>Partner ID</source>
         <translation>Partner ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="147"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="34"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="52"/>
         <source>Name</source>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="148"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="173"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="35"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="72"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="55"/>
         <source>Organization</source>
         <translation>Organization</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="149"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="36"/>
         <source>Classification</source>
         <translation>Classification</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="150"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="37"/>
         <source>Waiting since</source>
         <translation>Waiting since</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="151"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="38"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="152"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="39"/>
         <source>Password (server part)</source>
         <translation>Password (server part)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="173"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="72"/>
         <source>Agent</source>
+        <extracomment>every session of the app</extracomment>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="173"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="72"/>
         <source>Customer</source>
         <translation>Customer</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="173"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="72"/>
         <source>Duration</source>
         <translation>Duration</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="179"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="78"/>
         <source>All sessions of this app</source>
+        <extracomment>this window&apos;s own sessions</extracomment>
         <translation>All sessions of this app</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="181"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="80"/>
         <source>Your sessions in this window</source>
         <translation>Your sessions in this window</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="224"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="86"/>
         <source>{agent} (you)</source>
         <translation>{agent} (you)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="251"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="185"/>
         <source>A partner ID has 9 digits.</source>
         <translation>A partner ID has 9 digits.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="272"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="206"/>
         <source>Choose a customer in the queue.</source>
         <translation>Choose a customer in the queue.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="307"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="218"/>
+        <source>A connection is under way.</source>
+        <translation>A connection is under way.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="247"/>
         <source>The password has {count} letters and digits.</source>
         <translation>The password has {count} letters and digits.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="278"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="297"/>
         <source>Partner password</source>
         <translation>Partner password</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="279"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="298"/>
         <source>Password of {partner}:</source>
         <translation>Password of {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="346"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="304"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Too many wrong passwords. Try again in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="352"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="310"/>
         <source>Wrong partner ID or password.</source>
         <translation>Wrong partner ID or password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="353"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="311"/>
         <source>Wrong password, try again.</source>
         <translation>Wrong password, try again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="20"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="22"/>
         <source>This connect code has expired: copy the customer again from the monitoring page.</source>
         <translation>This connect code has expired: copy the customer again from the monitoring page.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="24"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="26"/>
         <source>This connect code was issued to another agent or is damaged: copy the customer again from the monitoring page.</source>
         <translation>This connect code was issued to another agent or is damaged: copy the customer again from the monitoring page.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="28"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="30"/>
+        <source>The partner is not online: ask them to open the app.</source>
+        <translation>The partner is not online: ask them to open the app.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="32"/>
+        <source>The partner is already in a session.</source>
+        <translation>The partner is already in a session.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="34"/>
+        <source>Only agents can connect.</source>
+        <translation>Only agents can connect.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="37"/>
+        <source>You are not an agent of this app: ask an administrator to add you to its agents.</source>
+        <translation>You are not an agent of this app: ask an administrator to add you to its agents.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="40"/>
         <source>Not allowed: {reason}</source>
         <translation>Not allowed: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="30"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="32"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="42"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="44"/>
         <source>Cannot connect: {reason}</source>
         <translation>Cannot connect: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="349"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="307"/>
         <source>You can try the password again.</source>
         <translation>You can try the password again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="377"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="335"/>
         <source>{partner} since {time}</source>
         <translation>{partner} since {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="391"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="349"/>
         <source>Connected to {partner}.</source>
         <translation>Connected to {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="46"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="47"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="44"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="260"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="50"/>
+        <source>The agent app stopped.</source>
+        <translation>The agent app stopped.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_records.py" line="45"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="78"/>
         <source>Remote access - {customer}</source>
         <extracomment>records waiting for the server are tried again this often an open record waits this long at most for the claim
 ----------
@@ -199,17 +231,12 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Remote access - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="49"/>
-        <source>the agent app stopped</source>
-        <translation>the agent app stopped</translation>
-    </message>
-    <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="104"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="116"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} session record(s) waiting for the server.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="267"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="85"/>
         <source>Session</source>
         <translation>Session</translation>
     </message>
@@ -230,7 +257,7 @@ the verification code (shown in the toolbar)</extracomment>
     </message>
     <message>
         <location filename="../../remoteapp/ui/customer_window.py" line="122"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="269"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="87"/>
         <source>End session</source>
         <translation>End session</translation>
     </message>
@@ -340,82 +367,194 @@ the verification code (shown in the toolbar)</extracomment>
     </message>
     <message>
         <location filename="../../remoteapp/ui/customer_window.py" line="333"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="52"/>
         <source>Session ended.</source>
         <translation>Session ended.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="270"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="88"/>
         <source>Send Ctrl+Alt+Del</source>
         <translation>Send Ctrl+Alt+Del</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="271"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="89"/>
         <source>Fit to window</source>
         <translation>Fit to window</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="276"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="94"/>
         <source>Which of the customer&apos;s monitors to show</source>
         <translation>Which of the customer&apos;s monitors to show</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="323"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="303"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="276"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="121"/>
         <source>Connecting...</source>
         <translation>Connecting...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="95"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="47"/>
         <source>Compare this code with the customer on the phone: the same code on both screens means nobody is in between.</source>
         <translation>Compare this code with the customer on the phone: the same code on both screens means nobody is in between.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="102"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="54"/>
         <source>The password does not match: the session did not start. Ask the customer to read out the password the app shows now (it has changed) and connect again.</source>
         <translation>The password does not match: the session did not start. Ask the customer to read out the password the app shows now (it has changed) and connect again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="283"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="101"/>
         <source>Automatic</source>
         <translation>Automatic</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="284"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="102"/>
         <source>Best quality</source>
         <translation>Best quality</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="285"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="103"/>
         <source>Best speed</source>
         <translation>Best speed</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="290"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="108"/>
         <source>Picture: Automatic sends videos and photos in less detail and makes them exact once they stop changing; Best quality is always exact; Best speed uses less detail everywhere (for slow connections).</source>
         <translation>Picture: Automatic sends videos and photos in less detail and makes them exact once they stop changing; Best quality is always exact; Best speed uses less detail everywhere (for slow connections).</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="344"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="162"/>
         <source>Verification code: {code}</source>
         <translation>Verification code: {code}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="363"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="181"/>
         <source>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</source>
         <translation>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="381"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="199"/>
         <source>All monitors</source>
         <translation>All monitors</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="383"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="201"/>
         <source>Monitor {n} ({w}x{h})</source>
         <translation>Monitor {n} ({w}x{h})</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="436"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="26"/>
+        <source>A participant ended the session.</source>
+        <translation>A participant ended the session.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="27"/>
+        <source>The relay closed the session.</source>
+        <translation>The relay closed the session.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="28"/>
+        <source>The session ended; the relay did not report how.</source>
+        <translation>The session ended; the relay did not report how.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="29"/>
+        <source>The session did not start: a side did not join in time.</source>
+        <translation>The session did not start: a side did not join in time.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="30"/>
+        <source>The relay serving the session stopped answering.</source>
+        <translation>The relay serving the session stopped answering.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="31"/>
+        <source>The relay serving the session shut down.</source>
+        <translation>The relay serving the session shut down.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="32"/>
+        <source>The session ended after a long time without activity.</source>
+        <translation>The session ended after a long time without activity.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="33"/>
+        <source>The agent left the session.</source>
+        <translation>The agent left the session.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="34"/>
+        <source>The customer left the session.</source>
+        <translation>The customer left the session.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="35"/>
+        <source>The agent&apos;s connection was lost.</source>
+        <translation>The agent&apos;s connection was lost.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="36"/>
+        <source>The customer&apos;s connection was lost.</source>
+        <translation>The customer&apos;s connection was lost.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="37"/>
+        <source>The helpdesk ended the session.</source>
+        <translation>The helpdesk ended the session.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="38"/>
+        <source>The agent ended the session.</source>
+        <translation>The agent ended the session.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="39"/>
+        <source>The customer ended the session.</source>
+        <translation>The customer ended the session.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="40"/>
+        <source>The customer closed the app.</source>
+        <translation>The customer closed the app.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="41"/>
+        <source>The agent closed the app.</source>
+        <translation>The agent closed the app.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="42"/>
+        <source>The agent closed the session&apos;s window.</source>
+        <translation>The agent closed the session&apos;s window.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="43"/>
+        <source>The other side ended the session.</source>
+        <translation>The other side ended the session.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="44"/>
+        <source>The session ended on an internal error.</source>
+        <translation>The session ended on an internal error.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="45"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="57"/>
+        <source>The connection was lost.</source>
+        <translation>The connection was lost.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="60"/>
+        <source>Nothing came from the other side for {seconds} s.</source>
+        <translation>Nothing came from the other side for {seconds} s.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="62"/>
+        <source>The other side took nothing for {seconds} s.</source>
+        <translation>The other side took nothing for {seconds} s.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="63"/>
         <source>Session ended: {reason}</source>
         <translation>Session ended: {reason}</translation>
     </message>
@@ -459,7 +598,7 @@ the verification code (shown in the toolbar)</extracomment>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="48"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="86"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="88"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="186"/>
         <source>Password</source>
         <translation>Password</translation>
@@ -521,67 +660,67 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Look up</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="184"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="185"/>
         <source>Ticket</source>
         <translation>Ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="188"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="189"/>
         <source>Subject</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="189"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="190"/>
         <source>Client</source>
         <translation>Client</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="190"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="191"/>
         <source>Responsible</source>
         <translation>Responsible</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="194"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="195"/>
         <source>Start session</source>
         <translation>Start session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="197"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="198"/>
         <source>No ticket</source>
         <translation>No ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="199"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="200"/>
         <source>Cancel</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="211"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="222"/>
         <source>Type the ticket number.</source>
         <translation>Type the ticket number.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="214"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="225"/>
         <source>Looking up...</source>
         <translation>Looking up...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="232"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="251"/>
         <source>There is no ticket {number}.</source>
         <translation>There is no ticket {number}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="234"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="253"/>
         <source>Cannot look the ticket up: {reason}</source>
         <translation>Cannot look the ticket up: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="252"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="271"/>
         <source>New ticket</source>
         <translation>New ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="254"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="273"/>
         <source>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</source>
         <translation>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</translation>
     </message>

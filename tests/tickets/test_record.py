@@ -6,19 +6,28 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from remoteapp.net.helpdesk import HelpdeskClient, NotFound, SessionState
 from remoteapp.tickets import RecordCloser, RecordTexts, Session, SessionRecord
-from remoteapp.tickets.record import close_from_state, describe, end_record, open_record, parse_time
+from remoteapp.tickets.record import (
+    close_from_state,
+    describe,
+    end_record,
+    open_record,
+    parse_time,
+    stamp,
+)
 from tests.helpdesk.server_process import Server, start_server
 
 TEXTS = RecordTexts(
     subject="Remote access - {customer}",
     description="Agent: {agent}. Customer: {customer} (ID {partner}). {start} - {end}. {reason}",
     app_stopped="the agent app stopped",
+    zone=UTC,
 )
 START = datetime(2026, 11, 24, 14, 0, 5, tzinfo=UTC)
 SESSION = Session("s-1", 7, "2", "client-9", "123456789")
@@ -76,11 +85,26 @@ def test_a_customer_who_gave_no_name_is_named_by_the_partner_id() -> None:
     assert "Customer: 987 (ID 987)" in text
 
 
-def test_times_are_written_in_utc_whatever_zone_they_came_in() -> None:
+def test_times_are_written_in_the_texts_zone_whatever_zone_they_came_in() -> None:
     brasilia = timezone(timedelta(hours=-3))
     local = datetime(2026, 11, 24, 11, 0, 5, tzinfo=brasilia)
     text = describe(TEXTS, agent="A", customer="C", partner="P", start=local, end=local, reason="")
     assert "2026-11-24 14:00:05 UTC - 2026-11-24 14:00:05 UTC" in text
+    in_brasilia = replace(TEXTS, zone=brasilia)
+    text = describe(
+        in_brasilia, agent="A", customer="C", partner="P", start=START, end=START, reason=""
+    )
+    assert "2026-11-24 11:00:05 UTC-03:00 - 2026-11-24 11:00:05 UTC-03:00" in text
+    india = replace(TEXTS, zone=timezone(timedelta(hours=5, minutes=30)))
+    text = describe(india, agent="A", customer="C", partner="P", start=START, end=START, reason="")
+    assert "2026-11-24 19:30:05 UTC+05:30" in text
+
+
+def test_the_machines_zone_by_default() -> None:
+    """The agent's own clock's zone, with its offset: the same instant either way."""
+    said = stamp(START, None)
+    local = START.astimezone()
+    assert said.startswith(local.strftime("%Y-%m-%d %H:%M:%S"))
 
 
 @pytest.mark.parametrize(
@@ -148,3 +172,33 @@ def test_the_closer_asks_the_real_server_and_a_forgotten_session_ends_now(server
         client.close()
     assert gone is not None and gone.end == now
     assert gone.description.endswith("the agent app stopped")
+
+
+def test_the_end_reason_is_said_in_the_apps_words() -> None:
+    """The server's end reason is English (the wire's); the action says it as the UI's
+    ``said`` does (translated), and an app that stopped first says its own words."""
+    texts = replace(TEXTS, said=lambda reason: f"<{reason}>")
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    done = close_from_state(started(), state(), texts, agent="Ana Agente", now=now)
+    assert done is not None and done.description.endswith(". <customer ended the session>")
+    seen = end_record(
+        started(), texts, agent="A", customer="M", partner="1", end=now, reason="relay-lost"
+    )
+    assert seen.description.endswith(". <relay-lost>")
+    stopped = close_from_state(started(), None, texts, agent="A", now=now)
+    assert stopped is not None and stopped.description.endswith(". the agent app stopped")
+
+
+def test_a_session_the_server_forgot_keeps_its_partner_id() -> None:
+    """The partner ID is kept in the open record: a record completed without the
+    server's state named no one ("Customer:  (ID )")."""
+    record = started()
+    assert record.partner == "123456789"
+    assert SessionRecord.from_json(record.to_json()) == record
+    older = record.to_json()
+    del older["partner"]  # an open record written before the field: still read
+    assert SessionRecord.from_json(older).partner == ""
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    done = close_from_state(record, None, TEXTS, agent="Ana Agente", now=now)
+    assert done is not None
+    assert "Customer: 123456789 (ID 123456789)" in done.description

@@ -161,8 +161,8 @@ def test_a_plain_address_to_another_host_is_said_and_nothing_is_sent(qtbot: QtBo
 
 
 def test_the_reasons_are_said_in_portuguese(qapp: QtWidgets.QApplication) -> None:
-    lang, translator = i18n.install(qapp, "pt_BR")
-    assert lang == "pt_BR" and translator is not None
+    lang, translators = i18n.install(qapp, "pt_BR")
+    assert lang == "pt_BR" and translators
     try:
         assert unsafe_text(NOT_TRUSTED)(30) == (
             "O certificado de segurança do servidor não é confiável, por isso este aplicativo "
@@ -175,5 +175,5 @@ def test_the_reasons_are_said_in_portuguese(qapp: QtWidgets.QApplication) -> Non
             "Nova tentativa em 7 s."
         )
     finally:
-        qapp.removeTranslator(translator)
+        i18n.uninstall(qapp, translators)
     assert unsafe_text(INSECURE)(7).startswith(INSECURE_EN)

@@ -128,12 +128,12 @@ def test_the_header_warns_only_when_insecure_is_allowed(
         qtbot.addWidget(warned)
         notice = warned.findChild(InsecureNotice)
         assert notice is not None and notice.text() == NOTICE_EN
-        lang, translator = i18n.install(qapp, "pt_BR")
-        assert lang == "pt_BR" and translator is not None
+        lang, translators = i18n.install(qapp, "pt_BR")
+        assert lang == "pt_BR" and translators
         try:
             assert InsecureNotice().text() == NOTICE_PT
         finally:
-            qapp.removeTranslator(translator)
+            i18n.uninstall(qapp, translators)
     finally:
         tls.install(tls.TrustPolicy())
 

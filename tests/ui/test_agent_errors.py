@@ -1,6 +1,7 @@
-"""The agent window against a real server when the partner is locked: after too many wrong
-partner passwords the server answers 429 "try again in N s", and the agent is told how
-long to wait instead of being asked for yet another password."""
+"""The agent window against a real server when connecting goes wrong: after too many
+wrong partner passwords the server answers 429 "try again in N s", and the agent is told
+how long to wait instead of being asked for yet another password; a password sent twice by
+a double click, a ticket number changed after its look-up, a partner gone offline."""
 
 from __future__ import annotations
 
@@ -16,9 +17,12 @@ from pytestqt.qtbot import QtBot
 
 from helpdesk.settings import Settings
 from remoteapp.branding.profile import load_profile
-from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
+from remoteapp.net.helpdesk import Conflict, ErrorCode, HelpdeskClient, NotAllowed, TicketClient
 from remoteapp.tickets import TicketOutbox
+from remoteapp.ui import operations
+from remoteapp.ui.agent_dialogs import PasswordDialog
 from remoteapp.ui.agent_window import AgentWindow
+from remoteapp.ui.connect_refusals import refusal_text
 from remoteapp.ui.qt import QtWidgets, is_alive
 from tests.helpdesk.server_process import Server, start_server
 
@@ -152,3 +156,105 @@ def test_locked_partner_tells_the_agent_how_long_to_wait(
     again = re.search(r"Try again in (\d+) s\.", window.status.text())
     assert again is not None and 0 < int(again.group(1)) <= wait_s
     assert not window.viewers
+
+
+@pytest.mark.display
+def test_the_ticket_shown_is_the_number_in_the_field(
+    qtbot: QtBot, server: Server, tmp_path: Path, windows: list[AgentWindow]
+) -> None:
+    """A session is recorded on the ticket the agent sees: a number changed after a
+    look-up clears what was found (Start session started on the ticket looked up
+    before), and an answer for a number no longer in the field is dropped."""
+    window = open_agent_window(server, tmp_path, qtbot, windows)
+    window.partner.setText("123456789")
+    window.connect_button.click()
+    qtbot.waitUntil(lambda: getattr(window, "ticket_dialog", None) is not None)
+    dialog = window.ticket_dialog
+    shown = (dialog.subject, dialog.client, dialog.owner)
+    dialog.number.setText("1")
+    dialog.lookup.click()
+    qtbot.waitUntil(dialog.start.isEnabled, timeout=10_000)
+    assert all(label.text() for label in shown)
+
+    dialog.number.setText("2")  # typed over, not looked up
+    assert not dialog.start.isEnabled()
+    assert [label.text() for label in shown] == ["", "", ""]
+
+    dialog.number.setText("1")
+    dialog.lookup.click()
+    dialog.number.returnPressed.emit()  # Enter while it runs: no second look-up
+    dialog.number.setText("12")  # changed before the answer came
+    qtbot.waitUntil(dialog.lookup.isEnabled, timeout=10_000)
+    assert not dialog.start.isEnabled()
+    assert [label.text() for label in shown] == ["", "", ""]
+    dialog.start.click()
+    assert dialog.choice is None and dialog.isVisible()
+    dialog.reject()
+
+
+@pytest.mark.display
+def test_a_password_accepted_twice_is_sent_once(
+    qtbot: QtBot, server: Server, tmp_path: Path, windows: list[AgentWindow]
+) -> None:
+    """A real double click on OK finished the password dialog twice: two connects, two
+    of the partner's six attempts a minute, two prompts. Now one, and while it runs the
+    connect buttons are off and Enter in the partner field says a connect is under way."""
+    customer = HelpdeskClient(server.http_url)
+    reg = customer.register(
+        "demo", uuid.uuid4().hex, {"name": "Duda Duplo", "email": "duda@acme.example"}
+    )
+    customer.close()
+    window = open_agent_window(server, tmp_path, qtbot, windows)
+    start_connecting(window, reg.partner_id, qtbot)
+    running: list[int] = []
+    operations.activity(window).changed.connect(running.append)
+    asked = window.password_dialog
+    asked.setTextValue("zzzzz2kmnp")  # well-formed, wrong
+    asked.accept()
+    asked.accept()
+    assert not window.connect_button.isEnabled() and not window.queue_connect.isEnabled()
+    window.partner.returnPressed.emit()
+    assert window.status.text() == "A connection is under way."
+    qtbot.waitUntil(lambda: window.password_dialog is not asked, timeout=10_000)
+    qtbot.waitUntil(lambda: running[-1] == 0, timeout=10_000)
+    assert max(running) == 1  # one connect ran
+    assert window.status.text() == "Wrong partner ID or password."
+    prompts = [d for d in window.findChildren(PasswordDialog) if d.isVisible()]
+    assert prompts == [window.password_dialog]
+    assert window.connect_button.isEnabled() and window.queue_connect.isEnabled()
+    window.password_dialog.reject()
+
+
+@pytest.mark.display
+def test_a_partner_gone_offline_is_said_in_the_apps_words(
+    qtbot: QtBot, server: Server, tmp_path: Path, windows: list[AgentWindow]
+) -> None:
+    """The server's refusals are said by their code, not in the server's English
+    ("Cannot connect: the customer is not online" in a Portuguese app)."""
+    customer = HelpdeskClient(server.http_url)
+    reg = customer.register(
+        "demo", uuid.uuid4().hex, {"name": "Olga Offline", "email": "olga@acme.example"}
+    )
+    window = open_agent_window(server, tmp_path, qtbot, windows)
+    start_connecting(window, reg.partner_id, qtbot)
+    customer.leave(reg.partner_id, reg.presence_key)  # gone while the prompt is open
+    customer.close()
+    answer_password(window, reg.password + "abcd")
+    qtbot.waitUntil(lambda: window.status.text() != "Connecting...", timeout=10_000)
+    assert window.status.text() == "The partner is not online: ask them to open the app."
+
+
+@pytest.mark.parametrize(
+    ("refusal", "said"),
+    [
+        (Conflict(409, "x", ErrorCode.CUSTOMER_BUSY), "The partner is already in a session."),
+        (NotAllowed(403, "x", ErrorCode.NOT_AN_AGENT), "Only agents can connect."),
+        (
+            NotAllowed(403, "x", ErrorCode.NOT_APP_AGENT),
+            "You are not an agent of this app: ask an administrator to add you to its agents.",
+        ),
+        (NotAllowed(403, "newer words", "a-newer-code"), "Not allowed: newer words"),
+    ],
+)
+def test_each_refusal_code_has_its_sentence(refusal: Exception, said: str) -> None:
+    assert refusal_text(refusal) == said

@@ -49,13 +49,13 @@ def test_code_strings_are_all_translated_and_compiled(lang: str, tmp_path: Path)
 
 
 def test_portuguese_uses_the_vendors_words(qapp: QtWidgets.QApplication) -> None:
-    lang, translator = i18n.install(qapp, "pt_BR")
+    lang, translators = i18n.install(qapp, "pt_BR")
     try:
-        assert lang == "pt_BR" and translator is not None
+        assert lang == "pt_BR" and len(translators) == 2
         assert i18n.tr("End session") == "Encerrar sessão"
         assert i18n.tr("Remote access - {customer}") == "Acesso remoto - {customer}"
     finally:
-        qapp.removeTranslator(translator)
+        i18n.uninstall(qapp, translators)
     assert i18n.tr("End session") == "End session"
 
 
@@ -64,3 +64,23 @@ def test_portuguese_uses_the_vendors_words(qapp: QtWidgets.QApplication) -> None
 )
 def test_language_choice(requested: str, lang: str) -> None:
     assert i18n.choose_language(requested) == lang
+
+
+def test_qts_own_buttons_speak_portuguese(qapp: QtWidgets.QApplication) -> None:
+    """The standard buttons of Qt's dialogs come from Qt's own catalogue: the new-ticket
+    confirmation's Yes/No and the partner password's Cancel were English in pt_BR."""
+    buttons = QtWidgets.QMessageBox.StandardButton
+    _, translators = i18n.install(qapp, "pt_BR")
+    try:
+        box = QtWidgets.QMessageBox()
+        box.setStandardButtons(buttons.Yes | buttons.No | buttons.Cancel)
+        texts = [box.button(b).text().replace("&", "") for b in (buttons.Yes, buttons.No)]
+        assert texts == ["Sim", "Não"]
+        assert box.button(buttons.Cancel).text() == "Cancelar"
+        prompt = QtWidgets.QInputDialog()
+        assert prompt.cancelButtonText().replace("&", "") == "Cancelar"
+    finally:
+        i18n.uninstall(qapp, translators)
+    box = QtWidgets.QMessageBox()
+    box.setStandardButtons(buttons.Yes)
+    assert box.button(buttons.Yes).text().replace("&", "") == "Yes"

@@ -94,8 +94,10 @@ def test_ticket_session_with_password_end_to_end(
     joined = next(line for line in app_out.seen if "end_button=" in line)
     bx, by = re.search(r"end_button=(\d+),(\d+)", joined).groups()  # type: ignore[union-attr]
     pointer.click(xvfb_display, bx, by)
-    qtbot.waitUntil(lambda: "Session ended" in viewer.badge.text(), timeout=15_000)
-    assert "customer ended the session" in viewer.end_reason
+    qtbot.waitUntil(
+        lambda: viewer.badge.text() == "The customer ended the session.", timeout=15_000
+    )
+    assert viewer.end_reason == "customer ended the session"
     app_out.wait_for("customer event=session-ended", 15)
 
     def action_recorded() -> None:

@@ -64,7 +64,7 @@ def test_viewer_shows_and_controls_the_customer_screen(
         with qtbot.waitSignal(window.session_ended, timeout=10_000):
             window.end_action.trigger()
         assert "agent ended the session" in shared.customer.wait_for("share event=ended", 10)
-        qtbot.waitUntil(lambda: "Session ended" in window.badge.text())
+        qtbot.waitUntil(lambda: window.badge.text() == "The agent ended the session.")
         assert not window.end_action.isEnabled()
 
 

@@ -129,6 +129,6 @@ def test_ending_the_session_does_not_wait_on_a_peer_that_does_not_read(qtbot: Qt
         window.end_action.trigger()  # returns at once: the Bye waits behind the stuck text
         assert session.transport.closed and not ended.is_set()
         qtbot.waitUntil(
-            lambda: window.badge.text() == "Session ended: agent ended the session",
+            lambda: window.badge.text() == "The agent ended the session.",
             timeout=10_000,
         )
