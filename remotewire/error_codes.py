@@ -58,6 +58,8 @@ class ErrorCode(StrEnum):
     CUSTOMER_OFFLINE = "customer-offline"
     CUSTOMER_BUSY = "customer-busy"
     ILLEGAL_TRANSITION = "illegal-transition"
+    # 416: a download's Range lies outside the file
+    RANGE_NOT_SATISFIABLE = "range-not-satisfiable"
     # 429 (with Retry-After)
     TOO_MANY_FAILED_LOGINS = "too-many-failed-logins"
     TOO_MANY_FAILED_ATTEMPTS = "too-many-failed-attempts"
@@ -65,6 +67,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_RELAY_REPORTS = "too-many-relay-reports"
     # 503 (with Retry-After)
     SERVER_BUSY = "server-busy"
+    DOWNLOAD_PREPARING = "download-preparing"
     # anything else
     HTTP_ERROR = "http-error"
     INTERNAL_ERROR = "internal-error"

@@ -1,5 +1,6 @@
 """``/download/{slug}``: the app's download page (it picks the visitor's OS and offers
-every build) and ``/download/{slug}/{os}``, the generic build under the app's file name."""
+every build) and ``/download/{slug}/{os}``, the generic build under the app's file name.
+Both answer HEAD too (download managers and link checkers ask it first)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from helpdesk.deps import AppSettings, Db
+from helpdesk.file_responses import CodedFileResponse
 from helpdesk.services import downloads
 
 router = APIRouter(prefix="/download", tags=["downloads"])
@@ -57,6 +59,7 @@ def visitor_os(user_agent: str) -> str:
     return "linux" if "Linux" in user_agent or "X11" in user_agent else ""
 
 
+@router.head("/{slug}", include_in_schema=False)
 @router.get("/{slug}", response_class=HTMLResponse)
 def page(slug: str, request: Request, db: Db, settings: AppSettings) -> HTMLResponse:
     title, offers = downloads.offers(db, settings.data_dir, slug)
@@ -83,10 +86,11 @@ def page(slug: str, request: Request, db: Db, settings: AppSettings) -> HTMLResp
     return HTMLResponse(body, headers=headers)
 
 
+@router.head("/{slug}/{os_name}", include_in_schema=False)
 @router.get("/{slug}/{os_name}")
 def build(slug: str, os_name: str, db: Db, settings: AppSettings) -> FileResponse:
     found, path, file_name = downloads.build_for(db, settings.data_dir, slug, os_name)
-    return FileResponse(
+    return CodedFileResponse(
         path,
         media_type="application/octet-stream",
         filename=file_name,

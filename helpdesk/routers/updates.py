@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse
 
 from helpdesk.deps import AppSettings
 from helpdesk.errors import NotFound
+from helpdesk.file_responses import CodedFileResponse
 from helpdesk.services.updates import UpdateRepository
 from remotewire.error_codes import ErrorCode
 
@@ -40,7 +41,8 @@ def metadata(name: str, settings: AppSettings) -> FileResponse:
     path = repo.metadata_dir / name
     if not path.is_file():
         raise _missing(name)
-    return FileResponse(path, media_type="application/json", headers={"Cache-Control": "no-cache"})
+    headers = {"Cache-Control": "no-cache"}
+    return CodedFileResponse(path, media_type="application/json", headers=headers)
 
 
 @router.get("/targets/{path:path}")
@@ -49,4 +51,4 @@ def target(path: str, settings: AppSettings) -> FileResponse:
     found = repo.targets_dir / path
     if not _TARGET.fullmatch(path) or not found.is_file():
         raise _missing(path)
-    return FileResponse(found, media_type="application/octet-stream")
+    return CodedFileResponse(found, media_type="application/octet-stream")

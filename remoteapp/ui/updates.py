@@ -5,14 +5,18 @@ verifies it, replaces the executable and starts it again.
 
 The check runs off the GUI thread once the window is up, so it never delays or blocks
 it; a failed check (tampered, expired or rolled-back metadata, an unreachable server)
-is one log line and no icon.  A session in progress is never cut: the update waits for
-it to end.  The logic is in ``remoteapp.update`` (no Qt); this is its face.
+is one log line and no icon.  A session in progress is never cut: each step that could
+cut it (the download's start, the replace, the relaunch) waits for it to end.  The
+download can be cancelled (its dialog's button) and has a bound (``UpdateClient``).
+The logic is in ``remoteapp.update`` (no Qt); this is its face.
 """
 
 from __future__ import annotations
 
 import logging
+import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,16 +27,17 @@ from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal, emitter, is_alive
 from remoteapp.update.bundle import replace_bundle
 from remoteapp.update.client import Available, UpdateClient
+from remoteapp.update.errors import ReplaceFailed
 from remoteapp.update.replace import relaunch, replace_executable
+from remoteapp.update.runnable import this_os
 from remotewire.events import EventLog
 
 update_events = EventLog("update")
+CHECK_EVERY_MS = 4 * 3600 * 1000
+"""Checked again this often: an app left open all day (an agent's) learns of a build
+published meanwhile, and a check that failed (the server down) is tried again."""
 
 log = logging.getLogger("remoteapp.update")
-
-
-def this_os() -> str:
-    return {"win32": "windows", "darwin": "macos"}.get(sys.platform, "linux")
 
 
 def update_icon(size: int = 28) -> QtGui.QIcon:
@@ -68,10 +73,18 @@ class UpdateButton(QtWidgets.QToolButton):
 
 
 class Updater(QtCore.QObject):
-    """Checks once on start and drives the update; ``busy()`` says a session is on."""
+    """Checks on start and every ``check_every_ms`` after, and drives the update;
+    ``busy()`` says a session is on.
+
+    The steps (download, replace, relaunch and quit) each start only when ``busy()`` is
+    false, looked at again before each on the GUI thread: a session that starts while
+    the build downloads keeps the verified file waiting until it ends, and the replace
+    or the relaunch that would end it waits too.  ``changed`` names each step as its
+    event line does (for tests and scripts)."""
 
     progress = Signal(int, int)
     found = Signal(str)  # the version on offer (also: the button is shown)
+    changed = Signal(str)  # waiting-for-session, downloaded, cancelled, replaced, relaunched...
 
     def __init__(
         self,
@@ -81,6 +94,7 @@ class Updater(QtCore.QObject):
         busy: Callable[[], bool],
         quit_app: Callable[[], None],
         bundle: Path | None = None,
+        check_every_ms: int = CHECK_EVERY_MS,
     ) -> None:
         super().__init__(window)
         self.window, self.client = window, client
@@ -89,10 +103,17 @@ class Updater(QtCore.QObject):
         self.buttons: list[tuple[UpdateButton, Callable[[str], None]]] = []
         self.available: Available | None = None
         self.dialog: QtWidgets.QProgressDialog | None = None
+        self.downloaded: Path | None = None  # verified, waiting to be put in place
+        self.installed = False  # in place, waiting to be started
+        self._cancel: threading.Event | None = None  # the running download's
+        self.relaunched: subprocess.Popen[bytes] | None = None  # the new build, started
         self._dialog_parent = window
         self._waiting = QtCore.QTimer(self)
         self._waiting.setInterval(1000)
-        self._waiting.timeout.connect(self._start_when_free)
+        self._waiting.timeout.connect(self._next_when_free)
+        self._again = QtCore.QTimer(self)
+        self._again.setInterval(check_every_ms)
+        self._again.timeout.connect(self._check_again)
         self.progress.connect(self._on_progress, QtCore.Qt.ConnectionType.QueuedConnection)
 
     def add_button(self, header: QtWidgets.QWidget, status: Callable[[str], None]) -> None:
@@ -111,20 +132,40 @@ class Updater(QtCore.QObject):
 
     def _show(self, button: UpdateButton, available: Available) -> None:
         button.setToolTip(tr("Update to version {version}").format(version=available.version))
-        button.setEnabled(self.dialog is None and not self._waiting.isActive())
+        button.setEnabled(not self._started())
         button.show()
+
+    def _started(self) -> bool:
+        return (
+            self.dialog is not None
+            or self._waiting.isActive()
+            or self.downloaded is not None
+            or self.installed
+        )
 
     def status(self, text: str) -> None:
         for button, show in self.buttons:
             if is_alive(button):
                 show(text)
 
+    def _event(self, name: str, **fields: object) -> None:
+        update_events.emit(name, logging.INFO, **fields)
+        self.changed.emit(name)
+
     def check(self) -> None:
+        if not self._again.isActive():
+            self._again.start()
         operations.run(
             self.window, self.client.check, self._on_checked, self._on_check_failed, busy=False
         )
 
+    def _check_again(self) -> None:
+        if not self._started():  # (an update under way has its build)
+            self.check()
+
     def _on_checked(self, available: Available | None) -> None:
+        if self._started():
+            return  # (a click while the check ran: the offer in hand goes on)
         if available is None:
             log.info("update event=up-to-date version=%s", self.client.current_version)
             return
@@ -156,70 +197,146 @@ class Updater(QtCore.QObject):
         update_events.emit("check-failed", reason=repr(str(exc)))
 
     def clicked(self) -> None:
-        if self.available is None or self.dialog is not None:
+        if self.available is None or self._started():
             return
         clicked = self.sender()
         if isinstance(clicked, QtWidgets.QWidget):
             self._dialog_parent = clicked.window()  # the progress shows where the click was
+        self._enable_buttons(False)
+        self._next_when_free()
+
+    def _enable_buttons(self, enabled: bool) -> None:
         for button, _ in self.buttons:
             if is_alive(button):
-                button.setEnabled(False)
-        self._start_when_free()
+                button.setEnabled(enabled)
 
-    def _start_when_free(self) -> None:
+    def _next_when_free(self) -> None:
+        """The next step (download, replace, relaunch), unless a session is on: then it
+        waits, polled, for the session's end."""
         if self.busy():
             if not self._waiting.isActive():
+                self._close_dialog()
                 self.status(tr("The update will be installed when the session ends."))
-                update_events.emit("waiting-for-session")
+                self._event("waiting-for-session")
                 self._waiting.start()
             return
         self._waiting.stop()
+        if self.installed:
+            self._relaunch()
+        elif self.downloaded is not None:
+            self._install(self.downloaded)
+        else:
+            self._download()
+
+    def _download(self) -> None:
         assert self.available is not None
         available = self.available
         self.dialog = QtWidgets.QProgressDialog(
             tr("Downloading version {version}...").format(version=available.version),
-            "",
+            tr("Cancel"),
             0,
             max(available.length, 1),
             self._dialog_parent if is_alive(self._dialog_parent) else self.window,
         )
         self.dialog.setObjectName("update-progress")
-        self.dialog.setCancelButton(None)
         self.dialog.setMinimumDuration(0)
+        self.dialog.canceled.connect(self.cancel)  # its button, Escape, or its close box
         self.dialog.setValue(0)
-        report = emitter(self.progress)
+        cancel = self._cancel = threading.Event()
+        emit = emitter(self.progress)
 
-        def work() -> None:
-            new = self.client.download(available, report)
-            if self.bundle is not None:
-                replace_bundle(self.bundle, new)
-            else:
-                replace_executable(self.executable, new)
+        def report(done: int, total: int) -> None:
+            if not cancel.is_set():  # a cancelled download's last bytes move no bar
+                emit(done, total)
 
-        operations.run(self.window, work, self._on_replaced, self._on_failed)
+        operations.run(
+            self.window,
+            lambda: self.client.download(available, report, cancel),
+            lambda path: self._on_downloaded(cancel, path),
+            lambda exc: self._on_download_failed(cancel, exc),
+        )
+
+    def cancel(self) -> None:
+        """Stop the download: the app is as it was before the click (the client keeps
+        no partial file); what the stopped download still reports is ignored."""
+        if self._cancel is None:
+            return  # the dialog closed by us, not by the user
+        self._cancel.set()
+        self._cancel = None
+        self._close_dialog()
+        assert self.available is not None
+        log.info("update event=cancelled version=%s", self.available.version)
+        self._event("cancelled", version=self.available.version)
+        self._enable_buttons(True)
+
+    def _close_dialog(self) -> None:
+        dialog, self.dialog = self.dialog, None
+        if dialog is not None and is_alive(dialog):
+            dialog.close()
+            dialog.deleteLater()
 
     def _on_progress(self, done: int, total: int) -> None:
         if self.dialog is not None:
             self.dialog.setMaximum(max(total, 1))
             self.dialog.setValue(min(done, max(total, 1)))
 
+    def _on_downloaded(self, cancel: threading.Event, path: Path) -> None:
+        if cancel is not self._cancel:
+            return  # cancelled meanwhile; the next download removes the file
+        self._cancel = None
+        assert self.available is not None
+        self.downloaded = path
+        self._event("downloaded", version=self.available.version)
+        self._next_when_free()
+
+    def _on_download_failed(self, cancel: threading.Event, exc: Exception) -> None:
+        if cancel is self._cancel:  # else cancelled: already said
+            self._cancel = None
+            self._on_failed(exc)
+
+    def _install(self, new: Path) -> None:
+        executable, bundle, client = self.executable, self.bundle, self.client
+
+        def work() -> None:
+            try:
+                if bundle is not None:
+                    replace_bundle(bundle, new, executable.name)
+                else:
+                    replace_executable(executable, new)
+            finally:  # in place, or refused: either way not needed again
+                client.discard(new)
+
+        self.downloaded = None
+        self.installed = True  # until it fails: the buttons stay disabled meanwhile
+        operations.run(self.window, work, self._on_replaced, self._on_failed)
+
     def _on_replaced(self, _: object) -> None:
         assert self.available is not None
-        update_events.emit("replaced", version=self.available.version)
-        relaunch(self.executable, sys.argv[1:])
+        self._event("replaced", version=self.available.version)
+        self._next_when_free()
+
+    def _relaunch(self) -> None:
+        """Start the new build and quit; if it cannot start, say so and keep running (the
+        file is in place: the next start is the new version, or shows why it cannot)."""
+        try:
+            self.relaunched = relaunch(self.executable, sys.argv[1:])
+        except OSError as exc:
+            log.error("update event=relaunch-failed reason=%r", str(exc))
+            self._on_failed(ReplaceFailed(f"the new build was installed but cannot start: {exc}"))
+            return
+        self.changed.emit("relaunched")
         self.quit_app()
 
     def _on_failed(self, exc: Exception) -> None:
-        if self.dialog is not None:
-            self.dialog.close()
-            self.dialog = None
+        self._close_dialog()
         self.available = None  # a build that failed to verify is not offered again
+        self.downloaded, self.installed = None, False
         for button, _ in self.buttons:
             if is_alive(button):
                 button.hide()
                 button.setEnabled(True)
         log.warning("update event=failed reason=%r", str(exc))
-        update_events.emit("failed", reason=repr(str(exc)))
+        self._event("failed", reason=repr(str(exc)))
         self.status(tr("The update failed: {reason}").format(reason=str(exc)))
 
 

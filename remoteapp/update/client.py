@@ -9,20 +9,30 @@ like every other connection (the system store plus the pinned CA, no plain HTTP 
 another host unless the profile allows it): signatures guard what arrives, TLS who
 learns that this app checks for updates, and a private CA works here too.
 
+Every fetch has a deadline for the whole of it, not only a read timeout per gap (a
+trickling server would hold the check, and the client's lock, for hours), and a
+download can be cancelled between two reads.  The cache keeps one build: each download
+removes the ones before it.
+
 Blocking (network, files): the UI calls these off the GUI thread.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import requests
+import urllib3
 from tuf.api.exceptions import (
     DownloadError,
     DownloadHTTPError,
@@ -36,7 +46,7 @@ from tuf.ngclient.updater import Updater
 from remoteapp.net import tls
 from remoteapp.net.errors import HelpdeskError
 from remoteapp.net.helpdesk_http import verified_session
-from remoteapp.update.errors import UpdateCheckFailed, UpdateDownloadFailed
+from remoteapp.update.errors import UpdateCancelled, UpdateCheckFailed, UpdateDownloadFailed
 from remotewire.distribution import OS_EXTENSIONS
 
 log = logging.getLogger("remoteapp.update")
@@ -60,19 +70,45 @@ class Available:
 
 class _CountingFetcher(FetcherInterface):
     """ngclient's fetcher over the app's verified HTTP session, telling ``progress`` how
-    much of a target has arrived. ``timeout_s`` bounds the connect and every gap."""
+    much of a target has arrived.
+
+    ``timeout_s`` bounds the connect and every gap between bytes, which a server that
+    trickles a byte now and then never trips; so each fetch also has a deadline for the
+    whole: ``base_s`` plus the most it may be (ngclient's signed length of a target, its
+    cap for metadata) at ``min_rate`` bytes/s (``SlowRetrievalError`` past it, at most one
+    gap late).  ``cancel``, set for a download, stops it between two reads."""
 
     CHUNK = 256 * 1024
 
-    def __init__(self, targets_url: str, timeout_s: int) -> None:
+    def __init__(
+        self,
+        targets_url: str,
+        timeout_s: float,
+        *,
+        base_s: float = 30.0,
+        min_rate: float = 50_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.http = verified_session()
         self.http.headers["User-Agent"] = "remoteapp"
         self.timeout_s = timeout_s
+        self.base_s, self.min_rate, self.clock = base_s, min_rate, clock
         self.targets_url = targets_url
         self.progress: Progress | None = None
+        self.cancel: threading.Event | None = None
         self.total = 0
+        self._expected = 0  # the most the next fetch may bring (download_file's bound)
+
+    @contextlib.contextmanager
+    def download_file(self, url: str, max_length: int) -> Iterator[IO[bytes]]:
+        self._expected = max_length  # the one place ngclient says it, for _fetch's deadline
+        with super().download_file(url, max_length) as file:
+            yield file
 
     def _fetch(self, url: str) -> Iterator[bytes]:
+        allowed = self.base_s + self._expected / self.min_rate
+        deadline = self.clock() + allowed
+        self._expected = 0
         try:
             response = self.http.get(url, stream=True, timeout=self.timeout_s)
         except requests.Timeout as exc:
@@ -84,25 +120,39 @@ class _CountingFetcher(FetcherInterface):
         if response.status_code >= 400:
             response.close()
             raise DownloadHTTPError(f"HTTP {response.status_code}", response.status_code)
-        chunks = self._chunks(response)
-        if self.progress is None or not url.startswith(self.targets_url):
-            return chunks
-        return self._counted(chunks, self.progress)
+        counted = self.progress if url.startswith(self.targets_url) else None
+        return self._chunks(response, deadline, allowed, self.cancel, counted)
 
-    def _chunks(self, response: requests.Response) -> Iterator[bytes]:
+    def _chunks(
+        self,
+        response: requests.Response,
+        deadline: float,
+        allowed: float,
+        cancel: threading.Event | None,
+        progress: Progress | None,
+    ) -> Iterator[bytes]:
+        """The body as it arrives (``read1``: what one read gives, so a trickle is seen
+        byte by byte and the deadline and ``cancel`` are looked at between reads)."""
+        done = 0
         try:
-            yield from response.iter_content(self.CHUNK)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+            while True:
+                if cancel is not None and cancel.is_set():
+                    raise UpdateCancelled("the download was cancelled")
+                chunk = response.raw.read1(self.CHUNK, decode_content=True)
+                if not chunk:
+                    return
+                if self.clock() > deadline:
+                    raise SlowRetrievalError(f"not all of it after {allowed:.0f} s")
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, self.total)
+                yield chunk
+        except urllib3.exceptions.ReadTimeoutError as exc:
             raise SlowRetrievalError from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:  # reset, cut short, TLS
+            raise DownloadError(str(exc)) from exc
         finally:
             response.close()
-
-    def _counted(self, chunks: Iterator[bytes], progress: Progress) -> Iterator[bytes]:
-        done = 0
-        for chunk in chunks:
-            done += len(chunk)
-            progress(done, self.total)
-            yield chunk
 
 
 class UpdateClient:
@@ -116,7 +166,11 @@ class UpdateClient:
         cache_dir: Path,
         os_name: str,
         current_version: str,
-        timeout_s: int = 15,
+        timeout_s: float = 15,
+        *,
+        base_s: float = 30.0,
+        min_rate: float = 50_000,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         base = server_url.rstrip("/") + "/updates"
         self.metadata_url = base + "/metadata/"
@@ -125,7 +179,9 @@ class UpdateClient:
         self.trusted_root = trusted_root
         self.target_path = f"{os_name}/remoteapp{OS_EXTENSIONS[os_name]}"
         self.current_version = current_version
-        self.fetcher = _CountingFetcher(self.targets_url, timeout_s)
+        self.fetcher = _CountingFetcher(
+            self.targets_url, timeout_s, base_s=base_s, min_rate=min_rate, clock=clock
+        )
         self._lock = threading.Lock()  # ngclient is not thread-safe
 
     def _updater(self) -> Updater:
@@ -160,8 +216,17 @@ class UpdateClient:
             return None
         return Available(version, target.length, target.path)
 
-    def download(self, available: Available, progress: Progress | None = None) -> Path:
-        """The verified new build, in the cache directory."""
+    def download(
+        self,
+        available: Available,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Path:
+        """The verified new build, in the cache directory (the older ones removed).
+        ``cancel`` set stops it: ``UpdateCancelled``, and no file is left."""
+        downloads = self.cache_dir / "downloads"
+        destination = downloads / f"remoteapp-{available.version}"
+        partial = downloads / f".remoteapp-{available.version}.part-{os.getpid()}"
         with self._lock:
             try:
                 updater = self._updater()
@@ -170,13 +235,36 @@ class UpdateClient:
                 if target is None or target.custom.get("version") != available.version:
                     raise UpdateDownloadFailed("the offered build is no longer published")
                 self.fetcher.progress, self.fetcher.total = progress, target.length
-                destination = self.cache_dir / "downloads" / f"remoteapp-{available.version}"
-                path = updater.download_target(target, str(destination))
+                self.fetcher.cancel = cancel
+                updater.download_target(target, str(partial))  # whole, or not at all:
+                os.replace(partial, destination)  # ngclient writes verified bytes in place
             except (RepositoryError, DownloadError, OSError, ValueError) as exc:
                 raise UpdateDownloadFailed(_reason(exc)) from exc
             finally:
-                self.fetcher.progress = None
-        return Path(path)
+                self.fetcher.progress, self.fetcher.cancel = None, None
+                with contextlib.suppress(OSError):
+                    partial.unlink()
+            self._prune(downloads, keep=destination)
+        return destination
+
+    def discard(self, download: Path) -> None:
+        """Remove a download that has been installed (its bytes are in place now)."""
+        with self._lock, contextlib.suppress(OSError):
+            download.unlink()
+
+    @staticmethod
+    def _prune(downloads: Path, keep: Path) -> None:
+        """Each update is a whole build (~100 MB): the ones before ``keep`` go, and the
+        partial file of a download that died an hour or more ago."""
+        stale = time.time() - 3600
+        for old in downloads.glob("remoteapp-*"):
+            if old != keep:
+                with contextlib.suppress(OSError):
+                    old.unlink()
+        for part in downloads.glob(".remoteapp-*.part-*"):
+            with contextlib.suppress(OSError):
+                if part.stat().st_mtime < stale:
+                    part.unlink()
 
 
 def _reason(exc: BaseException) -> str:

@@ -8,7 +8,9 @@ Windows cannot replace a running ``.exe`` but can rename it: the running one bec
 renamed back.  The next start deletes leftover ``.old-*`` files (``remove_leftovers``).
 
 Either way the file keeps its name, so the relaunched app reads the same slug from it
-and keeps its branding.  A failure raises ``ReplaceFailed`` with the old file in place.
+and keeps its branding.  A failure raises ``ReplaceFailed`` with the old file in place;
+a build that is not a program of this OS (``runnable``) is ``NotRunnable`` before
+anything is written.
 """
 
 from __future__ import annotations
@@ -23,14 +25,19 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from remoteapp.update.errors import ReplaceFailed
+from remoteapp.update.runnable import check_executable, this_os
 
 log = logging.getLogger("remoteapp.update")
 
 
-def replace_executable(current: Path, new_build: Path, *, windows: bool | None = None) -> None:
-    """Swap ``current`` for ``new_build`` (a verified download); ``windows`` picks the
-    rename-away strategy (default: this OS's)."""
-    windows = sys.platform == "win32" if windows is None else windows
+def replace_executable(
+    current: Path, new_build: Path, *, os_name: str | None = None, windows: bool | None = None
+) -> None:
+    """Swap ``current`` for ``new_build`` (a verified download) if it is a program of
+    ``os_name``; ``windows`` picks the rename-away strategy (defaults: this OS's)."""
+    os_name = this_os() if os_name is None else os_name
+    windows = os_name == "windows" if windows is None else windows
+    check_executable(new_build, os_name)
     staged = current.with_name(f".{current.name}.new-{os.getpid()}")
     try:
         shutil.copyfile(new_build, staged)

@@ -15,6 +15,7 @@ import pytest
 from bench import builds
 from bench.builds import NEXT_VERSION, ROOT, release
 from remoteapp import __version__
+from tests.distribution.proxy import Proxy, proxy_to
 from tests.helpdesk.server_process import Server, start_server
 
 __all__ = ["NEXT_VERSION", "ROOT", "release"]
@@ -60,6 +61,23 @@ def dist_server(tmp_path: Path, kit: Path, built_app: Path) -> Iterator[Server]:
     server = start_server(data, {})
     yield server
     server.process.stop()
+
+
+@pytest.fixture
+def repo_server(tmp_path: Path, kit: Path) -> Iterator[Server]:
+    """A real server on a copy of the kit's data (its update repository, nothing published)."""
+    data = tmp_path / "server"
+    shutil.copytree(kit / "data", data)
+    server = start_server(data, {})
+    yield server
+    server.process.stop()
+
+
+@pytest.fixture
+def proxy(repo_server: Server) -> Iterator[Proxy]:
+    """``repo_server`` through a proxy that can hold or trickle answers."""
+    with proxy_to(repo_server.http_url) as running:
+        yield running
 
 
 def deployment_of(kit: Path) -> dict[str, object]:

@@ -1,14 +1,14 @@
 """The update repository and its client, against the real server process: what is
 published is offered and verifies; tampered, expired and rolled-back metadata, a
 tampered target and an unreachable server are refused with a reason; keys rotate
-without a rebuild; a failed replace leaves the old executable."""
+without a rebuild; a failed replace leaves the old executable, and so does a signed
+build that is not a program of this OS."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,20 +16,16 @@ import pytest
 
 from bench import builds
 from helpdesk.services.updates import ONLINE_KEY_FILE, UpdateRepository, load_signer
-from remoteapp.update import ReplaceFailed, UpdateCheckFailed, UpdateDownloadFailed
+from remoteapp.update import (
+    NotRunnable,
+    ReplaceFailed,
+    UpdateCheckFailed,
+    UpdateDownloadFailed,
+)
 from remoteapp.update.client import UpdateClient, trusted_root_bytes
 from remoteapp.update.replace import remove_leftovers, replace_executable
 from tests.distribution.conftest import deployment_of, release
-from tests.helpdesk.server_process import Server, free_port, start_server
-
-
-@pytest.fixture
-def repo_server(tmp_path: Path, kit: Path) -> Iterator[Server]:
-    data = tmp_path / "server"
-    shutil.copytree(kit / "data", data)
-    server = start_server(data, {})
-    yield server
-    server.process.stop()
+from tests.helpdesk.server_process import Server, free_port
 
 
 def publish(server: Server, kit: Path, version: str, content: bytes, tmp: Path) -> Path:
@@ -150,18 +146,18 @@ def test_replace_swaps_in_place_and_keeps_the_name(tmp_path: Path) -> None:
     current = tmp_path / "Suporte-Remoto-ACME_ra-acme"
     current.write_bytes(b"old")
     new = tmp_path / "download"
-    new.write_bytes(b"new")
-    replace_executable(current, new, windows=False)
-    assert current.read_bytes() == b"new" and os.access(current, os.X_OK)
+    new.write_bytes(b"\x7fELF new")
+    replace_executable(current, new, os_name="linux")
+    assert current.read_bytes() == b"\x7fELF new" and os.access(current, os.X_OK)
 
 
 def test_windows_strategy_renames_away_and_cleans_up_next_start(tmp_path: Path) -> None:
     current = tmp_path / "Suporte-Remoto-ACME_ra-acme.exe"
     current.write_bytes(b"old")
     new = tmp_path / "download"
-    new.write_bytes(b"new")
-    replace_executable(current, new, windows=True)
-    assert current.read_bytes() == b"new"
+    new.write_bytes(b"MZ new")
+    replace_executable(current, new, os_name="windows")
+    assert current.read_bytes() == b"MZ new"
     leftovers = list(tmp_path.glob("*.old-*"))
     assert [p.read_bytes() for p in leftovers] == [b"old"]
     assert remove_leftovers(current) == leftovers and not list(tmp_path.glob("*.old-*"))
@@ -172,12 +168,14 @@ def test_failed_replace_leaves_the_old_executable(tmp_path: Path) -> None:
     folder.mkdir()
     current = folder / "remoteapp"
     current.write_bytes(b"old")
+    new = tmp_path / "download"
+    new.write_bytes(b"\x7fELF new")
     folder.chmod(0o555)  # the new file cannot be written beside it
     try:
         if os.access(folder, os.W_OK):
             pytest.skip("running as a user who may write anywhere (root)")
         with pytest.raises(ReplaceFailed):
-            replace_executable(current, tmp_path / "missing-or-any", windows=False)
+            replace_executable(current, new, os_name="linux")
     finally:
         folder.chmod(0o755)
     assert current.read_bytes() == b"old"
@@ -191,3 +189,46 @@ def test_failed_replace_missing_download_leaves_the_old_executable(tmp_path: Pat
             replace_executable(current, tmp_path / "no-such-download", windows=windows)
         assert current.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["remoteapp"]
+
+
+@pytest.mark.parametrize(
+    ("os_name", "content"),
+    [
+        ("linux", b"PK\x03\x04 the macOS zip published as the Linux build"),
+        ("linux", b"MZ the Windows build"),
+        ("linux", b""),
+        ("windows", b"\x7fELF the Linux build"),
+        ("macos", b"\x7fELF the Linux build"),
+    ],
+    ids=["zip-on-linux", "exe-on-linux", "empty", "elf-on-windows", "elf-on-macos"],
+)
+def test_a_build_that_is_no_program_of_this_os_is_refused(
+    tmp_path: Path, os_name: str, content: bytes
+) -> None:
+    current = tmp_path / "remoteapp"
+    current.write_bytes(b"old")
+    new = tmp_path / "download"
+    new.write_bytes(content)
+    with pytest.raises(NotRunnable, match=f"not a {os_name} program"):
+        replace_executable(current, new, os_name=os_name)
+    assert current.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["download", "remoteapp"]
+
+
+@pytest.mark.parametrize(
+    ("os_name", "magic"),
+    [
+        ("linux", b"\x7fELF"),
+        ("windows", b"MZ"),
+        ("macos", b"\xcf\xfa\xed\xfe"),
+        ("macos", b"\xca\xfe\xba\xbe"),
+    ],
+    ids=["elf", "pe", "mach-o-64", "mach-o-universal"],
+)
+def test_a_program_of_this_os_is_put_in_place(tmp_path: Path, os_name: str, magic: bytes) -> None:
+    current = tmp_path / "remoteapp"
+    current.write_bytes(b"old")
+    new = tmp_path / "download"
+    new.write_bytes(magic + b" the new build")
+    replace_executable(current, new, os_name=os_name)
+    assert current.read_bytes() == magic + b" the new build"
