@@ -31,7 +31,6 @@ class SessionRecord:
     last_error: str = ""
     creating_since: datetime | None = None  #: set just before a new ticket is requested
     writer: str = ""  #: the app instance that wrote an open record (and will close it)
-    partner: str = ""  #: the partner ID (or queue name) the session started with
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -42,7 +41,10 @@ class SessionRecord:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SessionRecord:
-        data = dict(data)
+        """A stored record; fields this version does not know are dropped. The outbox
+        is shared by every app on the machine, whichever version each is: a newer one's
+        record, refused, would be quarantined as corrupt and its action never written."""
+        data = {key: value for key, value in data.items() if key in cls.__dataclass_fields__}
         for key in ("start", "end", "creating_since"):
             if data.get(key) is not None:
                 data[key] = datetime.fromisoformat(data[key])
@@ -137,7 +139,6 @@ def open_record(
         start=start,
         end=None,
         writer=writer,
-        partner=session.partner,
     )
 
 
@@ -189,7 +190,7 @@ def close_from_state(
         texts,
         agent=agent,
         customer=state.customer if state else "",
-        partner=state.partner_id if state else record.partner,
+        partner=state.partner_id if state else "",
         end=ended,
         reason=state.end_reason if state else None,
     )

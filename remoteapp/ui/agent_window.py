@@ -192,9 +192,10 @@ class AgentWindow(QtWidgets.QWidget):
         still confirms with Start session: a link alone never connects."""
         self.tabs.setCurrentIndex(0)
         self.partner.setText(code)
-        dialog = getattr(self, "ticket_dialog", None)
-        if dialog is not None and is_alive(dialog) and dialog.isVisible():
-            dialog.reject()  # a newer link replaces a dialog still open for an older one
+        for name in ("ticket_dialog", "password_dialog"):  # a newer link replaces the
+            dialog = getattr(self, name, None)  # dialogs still open for an older one
+            if dialog is not None and is_alive(dialog) and dialog.isVisible():
+                dialog.reject()
         self._connect_to_typed(ticket)
         agent_events.emit("link-opened", partner=code.split("-", 1)[0], ticket=ticket or "")
         self.raise_()
@@ -262,7 +263,8 @@ class AgentWindow(QtWidgets.QWidget):
         the customer's whole password (None: from the queue or a connect code). One at
         a time: while one is under way the connect buttons are off, and another is not
         sent (it would be refused as busy, or spend a password attempt)."""
-        if self._connecting:
+        if self._connecting:  # (a second prompt answered: one connect at a time)
+            self.status.setText(tr("A connection is under way."))
             return
         self._connecting = True
         for button in (self.connect_button, self.queue_connect):

@@ -102,6 +102,7 @@ class Updater(QtCore.QObject):
         self.bundle = bundle  # macOS: the .app folder the update replaces whole
         self.buttons: list[tuple[UpdateButton, Callable[[str], None]]] = []
         self.available: Available | None = None
+        self.failed_versions: set[str] = set()  # an update to these failed in this run
         self.dialog: QtWidgets.QProgressDialog | None = None
         self.downloaded: Path | None = None  # verified, waiting to be put in place
         self.installed = False  # in place, waiting to be started
@@ -166,8 +167,12 @@ class Updater(QtCore.QObject):
     def _on_checked(self, available: Available | None) -> None:
         if self._started():
             return  # (a click while the check ran: the offer in hand goes on)
+        if available is not None and available.version in self.failed_versions:
+            available = None  # failed once in this run: a newer build is offered, not it
         if available is None:
             log.info("update event=up-to-date version=%s", self.client.current_version)
+            self._withdraw()  # (a build no longer published, or failed)
+            self.changed.emit("up-to-date")
             return
         self.available = available
         for button, _ in self.buttons:
@@ -327,14 +332,19 @@ class Updater(QtCore.QObject):
         self.changed.emit("relaunched")
         self.quit_app()
 
-    def _on_failed(self, exc: Exception) -> None:
-        self._close_dialog()
-        self.available = None  # a build that failed to verify is not offered again
-        self.downloaded, self.installed = None, False
+    def _withdraw(self) -> None:
+        self.available = None
         for button, _ in self.buttons:
             if is_alive(button):
                 button.hide()
                 button.setEnabled(True)
+
+    def _on_failed(self, exc: Exception) -> None:
+        self._close_dialog()
+        if self.available is not None:  # not offered again in this run (the next
+            self.failed_versions.add(self.available.version)  # check comes in hours)
+        self._withdraw()
+        self.downloaded, self.installed = None, False
         log.warning("update event=failed reason=%r", str(exc))
         self._event("failed", reason=repr(str(exc)))
         self.status(tr("The update failed: {reason}").format(reason=str(exc)))

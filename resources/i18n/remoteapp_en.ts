@@ -116,17 +116,18 @@
         <translation>A partner ID has 9 digits.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="206"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="207"/>
         <source>Choose a customer in the queue.</source>
         <translation>Choose a customer in the queue.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="218"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="219"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="267"/>
         <source>A connection is under way.</source>
         <translation>A connection is under way.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="247"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="248"/>
         <source>The password has {count} letters and digits.</source>
         <translation>The password has {count} letters and digits.</translation>
     </message>
@@ -141,17 +142,17 @@
         <translation>Password of {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="304"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="306"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Too many wrong passwords. Try again in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="310"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="312"/>
         <source>Wrong partner ID or password.</source>
         <translation>Wrong partner ID or password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="311"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="313"/>
         <source>Wrong password, try again.</source>
         <translation>Wrong password, try again.</translation>
     </message>
@@ -197,17 +198,17 @@
         <translation>Cannot connect: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="307"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="309"/>
         <source>You can try the password again.</source>
         <translation>You can try the password again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="335"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="337"/>
         <source>{partner} since {time}</source>
         <translation>{partner} since {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="349"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="351"/>
         <source>Connected to {partner}.</source>
         <translation>Connected to {partner}.</translation>
     </message>
@@ -387,7 +388,7 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Which of the customer&apos;s monitors to show</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="276"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="278"/>
         <location filename="../../remoteapp/ui/viewer.py" line="121"/>
         <source>Connecting...</source>
         <translation>Connecting...</translation>
@@ -691,6 +692,7 @@ the verification code (shown in the toolbar)</extracomment>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="200"/>
+        <location filename="../../remoteapp/ui/updates.py" line="241"/>
         <source>Cancel</source>
         <translation>Cancel</translation>
     </message>
@@ -750,22 +752,22 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Something went wrong: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="113"/>
+        <location filename="../../remoteapp/ui/updates.py" line="135"/>
         <source>Update to version {version}</source>
         <translation>Update to version {version}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="172"/>
+        <location filename="../../remoteapp/ui/updates.py" line="224"/>
         <source>The update will be installed when the session ends.</source>
         <translation>The update will be installed when the session ends.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="180"/>
+        <location filename="../../remoteapp/ui/updates.py" line="240"/>
         <source>Downloading version {version}...</source>
         <translation>Downloading version {version}...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="223"/>
+        <location filename="../../remoteapp/ui/updates.py" line="350"/>
         <source>The update failed: {reason}</source>
         <translation>The update failed: {reason}</translation>
     </message>

@@ -61,7 +61,7 @@ def test_a_trickled_download_ends_at_its_deadline(
     repo_server: Server, proxy: Proxy, kit: Path, tmp_path: Path
 ) -> None:
     publish(repo_server, kit, "0.2.0", BUILD, tmp_path)
-    updater = client(proxy.url, kit, tmp_path / "cache", base_s=0.5, min_rate=10_000_000)
+    updater = client(proxy.url, kit, tmp_path / "cache", base_s=3, min_rate=10_000_000)
     offered = updater.check()
     assert offered is not None
     proxy.trickle = lambda path: "/targets/" in path  # ~50 bytes/s: hours for 300 KB
@@ -80,7 +80,7 @@ def test_trickled_metadata_ends_at_its_deadline(
 ) -> None:
     publish(repo_server, kit, "0.2.0", BUILD, tmp_path)
     proxy.trickle = lambda path: path.endswith("timestamp.json")
-    updater = client(proxy.url, kit, tmp_path / "cache", base_s=0.5, min_rate=10_000_000)
+    updater = client(proxy.url, kit, tmp_path / "cache", base_s=3, min_rate=10_000_000)
     failed = bounded(updater.check)
     assert isinstance(failed, UpdateCheckFailed), failed
     assert "SlowRetrieval" in str(failed)

@@ -213,3 +213,23 @@ def test_a_build_published_later_is_offered_without_a_restart(
         publish(repo_server, kit, TRUE.read_bytes(), tmp_path, "0.3.0")
     assert app.button.isVisible() and "0.3.0" in app.button.toolTip()
     assert app.updater.available is not None and app.updater.available.version == "0.3.0"
+
+
+def test_a_build_that_failed_is_not_offered_again_but_a_newer_one_is(
+    qtbot: QtBot, repo_server: Server, kit: Path, tmp_path: Path
+) -> None:
+    """With a check every few hours, a build that failed to install came back on the icon
+    each time (another 100 MB download, the same failure): not in this run; a newer one is."""
+    publish(repo_server, kit, b"PK\x03\x04 not a program", tmp_path)
+    app = App(qtbot, tmp_path, repo_server.http_url, kit, check_every_ms=200)
+    with qtbot.waitSignal(app.updater.changed, check_params_cb=step("failed"), timeout=30_000):
+        app.button.click()
+    offered: list[str] = []
+    app.updater.found.connect(offered.append)
+    with qtbot.waitSignal(app.updater.changed, check_params_cb=step("up-to-date"), timeout=30_000):
+        pass  # the next check finds 0.2.0 and does not offer it
+    assert offered == [] and not app.button.isVisible()
+    newer = qtbot.waitSignal(app.updater.found, check_params_cb="0.3.0".__eq__, timeout=30_000)
+    with newer:
+        publish(repo_server, kit, TRUE.read_bytes(), tmp_path, "0.3.0")
+    assert offered == ["0.3.0"] and app.button.isVisible()

@@ -183,6 +183,7 @@ def test_the_ticket_shown_is_the_number_in_the_field(
     dialog.number.setText("1")
     dialog.lookup.click()
     dialog.number.returnPressed.emit()  # Enter while it runs: no second look-up
+    assert operations.activity(dialog).running == 1
     dialog.number.setText("12")  # changed before the answer came
     qtbot.waitUntil(dialog.lookup.isEnabled, timeout=10_000)
     assert not dialog.start.isEnabled()
