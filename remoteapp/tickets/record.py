@@ -153,8 +153,8 @@ def end_record(
     reason: str | None,
 ) -> SessionRecord:
     """The record of a session this app saw end: ready to deliver. ``reason``: the
-    session's own (English, said in the app's words here); None or empty: the app
-    stopped before it knew."""
+    session's own (English, said in the app's words here, an empty one too); None: the
+    app stopped before it knew."""
     return replace(
         record,
         subject=texts.subject.format(customer=customer or partner),
@@ -165,7 +165,7 @@ def end_record(
             partner=partner,
             start=record.start,
             end=end,
-            reason=texts.said(reason) if reason else texts.app_stopped,
+            reason=texts.app_stopped if reason is None else texts.said(reason),
         ),
         end=end,
     )
@@ -192,7 +192,7 @@ def close_from_state(
         customer=state.customer if state else "",
         partner=state.partner_id if state else "",
         end=ended,
-        reason=state.end_reason if state else None,
+        reason=(state.end_reason or None) if state else None,
     )
 
 

@@ -185,6 +185,10 @@ def test_the_end_reason_is_said_in_the_apps_words() -> None:
         started(), texts, agent="A", customer="M", partner="1", end=now, reason="relay-lost"
     )
     assert seen.description.endswith(". <relay-lost>")
+    said_nothing = end_record(
+        started(), texts, agent="A", customer="M", partner="1", end=now, reason=""
+    )
+    assert said_nothing.description.endswith(". <>")  # a seen end without words: not "stopped"
     stopped = close_from_state(started(), None, texts, agent="A", now=now)
     assert stopped is not None and stopped.description.endswith(". the agent app stopped")
 
