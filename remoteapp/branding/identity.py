@@ -56,17 +56,35 @@ FETCH_TIMEOUT_S = 5.0
 
 
 class IdentityError(RemoteappError):
-    pass
+    """Whose app this is could not be settled.  ``why`` is a stable code, for the app to
+    say it in the user's language (``remoteapp.ui.identity_texts``); the message is the
+    English detail, for the log."""
+
+    why = "failed"
+
+    def __init__(self, message: str, why: str | None = None) -> None:
+        super().__init__(message)
+        if why is not None:
+            self.why = why
 
 
 class ProfileRefused(IdentityError):
-    pass
+    """The signed profile did not verify, or is another app's: never papered over."""
+
+    why = "refused"
 
 
 class ProfileUnavailable(IdentityError):
-    def __init__(self, message: str, unknown_app: bool = False) -> None:
-        super().__init__(message)
-        self.unknown_app = unknown_app
+    """No profile from the server: ``why`` is "unknown-app" (it knows no app of that
+    code: the code is asked), or the link's failure, "unreachable", "not-trusted"
+    (its certificate), "insecure" (an http:// address the build does not allow) or
+    "server-error" (any answer but 200 and 404)."""
+
+    why = "unreachable"
+
+    @property
+    def unknown_app(self) -> bool:
+        return self.why == "unknown-app"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +141,17 @@ def fetch_signed(
             http.get(url, timeout=timeout_s, stream=True) as response,
         ):
             if response.status_code == 404:
-                raise ProfileUnavailable(f"the server knows no app {slug!r}", unknown_app=True)
+                raise ProfileUnavailable(f"the server knows no app {slug!r}", why="unknown-app")
             if response.status_code != 200:
-                raise ProfileUnavailable(f"{url} answered {response.status_code}")
+                raise ProfileUnavailable(
+                    f"{url} answered {response.status_code}", why="server-error"
+                )
             body = response.raw.read(MAX_ENVELOPE_BYTES + 1, decode_content=True)
     except InsecureServer as exc:
-        raise ProfileUnavailable(str(exc)) from exc
+        raise ProfileUnavailable(str(exc), why="insecure") from exc
     except requests.exceptions.SSLError as exc:
-        raise ProfileUnavailable(str(tls.not_trusted("the server", exc))) from exc
+        untrusted = str(tls.not_trusted("the server", exc))
+        raise ProfileUnavailable(untrusted, why="not-trusted") from exc
     except requests.RequestException as exc:
         raise ProfileUnavailable(f"cannot reach {server_url}: {exc}") from exc
     return bytes(body)
@@ -214,8 +235,12 @@ def resolve(
     code: str | None = None,
 ) -> Identity | None:
     """This app's identity from the server (the cache when it cannot be reached), or
-    None: the user must type the company's code (then call again with ``code``).
-    ``ProfileRefused`` propagates: a bad signature is never papered over with the cache."""
+    None: nothing says whose app this is (its file renamed, nothing cached), so the user
+    must type the company's code (then call again with ``code``).  ``ProfileRefused``
+    propagates: a bad signature is never papered over with the cache.  So does
+    ``ProfileUnavailable`` when the app's code is known but the server cannot be asked
+    and nothing of it is cached: that is the network's, and asking the customer for a
+    code would not help (the window says so and tries again)."""
     slug = code or deployment.app_slug or slug_from_file_name(executable.name)
     cached = cache.load()
     if slug is None:
@@ -228,10 +253,8 @@ def resolve(
         envelope = fetch_signed(deployment.server_url, slug, policy=deployment.trust)
     except ProfileUnavailable as exc:
         if cached is None or cached[0] != slug or exc.unknown_app:
-            if code is not None or exc.unknown_app:
-                raise
             log.warning("identity event=unavailable slug=%s reason=%r", slug, str(exc))
-            return None
+            raise
         log.info("identity event=offline slug=%s reason=%r", slug, str(exc))
         body = verify(cached[1], deployment.profile_key, slug)
         return Identity(slug, _trusting(cache.profile(body), deployment), "cache")

@@ -312,6 +312,7 @@ class AgentWindow(QtWidgets.QWidget):
                 self.status.setText(tr("Wrong partner ID or password."))
                 self._ask_password(partner, choice, tr("Wrong password, try again."))
             elif (text := refusal_text(exc)) is not None:
+                log.warning("agent event=connect-failed reason=%r", str(exc))
                 self.status.setText(text)
             else:
                 operations.report_error(self, exc)

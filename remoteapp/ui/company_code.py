@@ -11,6 +11,7 @@ from remoteapp.branding.deployment import Deployment
 from remoteapp.branding.identity import Identity, ProfileCache, ProfileUnavailable, resolve
 from remoteapp.ui import operations
 from remoteapp.ui.i18n import tr
+from remoteapp.ui.identity_texts import identity_failure_text
 from remoteapp.ui.qt import QtWidgets
 from remotewire.distribution import valid_slug
 from remotewire.events import EventLog
@@ -60,7 +61,7 @@ class CompanyCodeDialog(QtWidgets.QDialog):
     def _found(self, identity: Identity | None) -> None:
         self.identity = identity
         if identity is None:
-            self._failed(ProfileUnavailable("no profile"))
+            self._failed(ProfileUnavailable("no profile", why="unknown-app"))
             return
         identity_events.emit("code-accepted", slug=identity.slug)
         self.accept()
@@ -68,10 +69,7 @@ class CompanyCodeDialog(QtWidgets.QDialog):
     def _failed(self, exc: Exception) -> None:
         self.ok.setEnabled(True)
         log.warning("identity event=code-refused reason=%r", str(exc))
-        if isinstance(exc, ProfileUnavailable) and exc.unknown_app:
-            self.error.setText(tr("No company has this code."))
-        else:
-            self.error.setText(tr("Could not check the code: {reason}").format(reason=str(exc)))
+        self.error.setText(identity_failure_text(exc))  # (the detail: logged above)
 
 
 def ask(deployment: Deployment, executable: Path, cache: ProfileCache) -> Identity | None:

@@ -1,15 +1,16 @@
 """What the agent's status line says when connecting failed for good.
 
 Branches on the server's error code (``remotewire.error_codes``), never on its message,
-which is for people and may be reworded. A wrong password and a lock-out (429) are not
-here: the agent window asks again or counts down.
+which is for people and may be reworded; a server or relay out of reach is said in a
+sentence too, its detail (urllib3's or the OS's English) left to the log.  A wrong
+password and a lock-out (429) are not here: the agent window asks again or counts down.
 """
 
 from __future__ import annotations
 
 from remoteapp.net.errors import HelpdeskError
 from remoteapp.net.helpdesk import Conflict, ErrorCode, NotAllowed
-from remoteapp.net.helpdesk_http import HelpdeskRejected
+from remoteapp.net.helpdesk_http import HelpdeskRejected, HelpdeskUnavailable
 from remoteapp.ui.i18n import tr
 from remotewire.errors import RelayRefused
 
@@ -40,6 +41,12 @@ def refusal_text(exc: Exception) -> str | None:
         return tr("Not allowed: {reason}").format(reason=exc.message)
     if isinstance(exc, Conflict):
         return tr("Cannot connect: {reason}").format(reason=exc.message)
-    if isinstance(exc, (HelpdeskError, RelayRefused, OSError)):
+    if isinstance(exc, HelpdeskUnavailable):  # (its detail, urllib3's: in the log)
+        return tr("The helpdesk server cannot be reached now: try again in a moment.")
+    if isinstance(exc, RelayRefused):
+        return tr("The session's relay refused the connection: try again in a moment.")
+    if isinstance(exc, OSError):
+        return tr("The session's relay cannot be reached now: try again in a moment.")
+    if isinstance(exc, HelpdeskError):
         return tr("Cannot connect: {reason}").format(reason=exc)
     return None

@@ -6,7 +6,8 @@ cached profile of the same slug the app starts from it at once and refreshes the
 on a background thread for the next start.  With none (a first start), ``profile``
 shows a window at once ("Loading...") and fetches the signed profile off the GUI
 thread; the app's own window replaces it when the profile arrives (or the company's
-code is asked, when nothing says whose app this is).  The GUI never waits on the network.
+code is asked, when nothing says whose app this is).  A server out of reach is said in
+that window and tried again until it answers.  The GUI never waits on the network.
 """
 
 from __future__ import annotations
@@ -34,12 +35,16 @@ from remoteapp.branding.profile import Profile
 from remoteapp.session.device import data_dir
 from remoteapp.ui import company_code, operations, updates
 from remoteapp.ui.i18n import tr
+from remoteapp.ui.identity_texts import identity_failure_text, worth_retrying
 from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal
 from remoteapp.update.replace import remove_leftovers
 from remotewire.events import EventLog
 
 log = logging.getLogger("remoteapp.identity")
 identity_events = EventLog("identity")
+RETRY_MS = 15_000
+"""A first start that cannot reach the server tries again this often (and at once, by
+its window's button): the customer's internet may come back while the window is up."""
 
 
 @dataclass
@@ -88,6 +93,7 @@ class LoadingWindow(QtWidgets.QWidget):
     ``done`` ends its wait (closing it gives up)."""
 
     done = Signal()
+    said = Signal(str)  # what a failed try shows (for tests and scripts)
 
     def __init__(self) -> None:
         super().__init__()
@@ -99,6 +105,10 @@ class LoadingWindow(QtWidgets.QWidget):
         self.text.setWordWrap(True)
         self.text.setMinimumWidth(320)
         layout.addWidget(self.text)
+        self.retry = QtWidgets.QPushButton(tr("Try again now"))
+        self.retry.setObjectName("loading-retry")
+        self.retry.hide()  # shown while the server cannot be reached
+        layout.addWidget(self.retry)
         self.closed = False
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
@@ -107,32 +117,61 @@ class LoadingWindow(QtWidgets.QWidget):
         super().closeEvent(event)
 
 
-def _fetch(deployed: Deployed) -> bool:
+def _fetch(deployed: Deployed, retry_ms: int | None = None) -> bool:
     """Fetch and verify the signed profile off the GUI thread while the loading window
-    shows (its own event loop: the window stays live); False when the user closed it."""
+    shows (its own event loop: the window stays live); False when the user closed it.
+    A failure of the link or the server is said and tried again every ``retry_ms`` (or
+    at once, by the window's button) until it works or the window is closed."""
+    retry_ms = RETRY_MS if retry_ms is None else retry_ms
     window = LoadingWindow()
     loop = QtCore.QEventLoop()
     window.done.connect(loop.quit)
+    again = QtCore.QTimer(window)
+    again.setSingleShot(True)
+    again.setInterval(retry_ms)
 
     def found(identity: Identity | None) -> None:
         deployed.identity = identity
         window.done.emit()
 
     def failed(exc: Exception) -> None:
-        if isinstance(exc, ProfileUnavailable):  # unknown app: the code is asked
-            window.done.emit()
+        if isinstance(exc, ProfileUnavailable) and exc.unknown_app:
+            window.done.emit()  # the file's code is no company's: the code is asked
             return
-        log.warning("identity event=refused reason=%r", str(exc))
-        identity_events.emit("refused", reason=repr(str(exc)))
-        window.text.setText(tr("This app cannot start: {reason}").format(reason=str(exc)))
+        text = identity_failure_text(exc)
+        if worth_retrying(exc):
+            seconds = max(1, round(retry_ms / 1000))
+            identity_events.emit("retrying", why=getattr(exc, "why", "-"), every_s=seconds)
+            window.text.setText(
+                text + "\n\n" + tr("The app tries again every {seconds} s.").format(seconds=seconds)
+            )
+            window.retry.show()
+            again.start()
+        else:
+            log.warning("identity event=refused reason=%r", str(exc))
+            identity_events.emit("refused", reason=repr(str(exc)))
+            window.text.setText(tr("This app cannot start. {reason}").format(reason=text))
+        window.said.emit(window.text.text())
 
     def work() -> Identity | None:
         return resolve(deployed.deployment, deployed.named, deployed.cache)
 
+    def attempt() -> None:
+        again.stop()
+        window.retry.hide()  # (one try at a time: shown again if it fails)
+        operations.run(window, work, found, failed)
+
+    def retry() -> None:
+        window.text.setText(tr("Trying again..."))
+        attempt()
+
+    again.timeout.connect(retry)
+    window.retry.clicked.connect(retry)
     window.show()
     identity_events.emit("loading")
-    operations.run(window, work, found, failed)
+    attempt()
     loop.exec()
+    again.stop()
     window.hide()
     window.deleteLater()
     return not window.closed

@@ -25,9 +25,10 @@ from remoteapp.session.device import data_dir
 from remoteapp.ui import operations
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal, emitter, is_alive
+from remoteapp.ui.update_texts import update_failure_text
 from remoteapp.update.bundle import replace_bundle
 from remoteapp.update.client import Available, UpdateClient
-from remoteapp.update.errors import ReplaceFailed
+from remoteapp.update.errors import ReplaceFailed, UpdateError
 from remoteapp.update.replace import relaunch, replace_executable
 from remoteapp.update.runnable import this_os
 from remotewire.events import EventLog
@@ -36,6 +37,11 @@ update_events = EventLog("update")
 CHECK_EVERY_MS = 4 * 3600 * 1000
 """Checked again this often: an app left open all day (an agent's) learns of a build
 published meanwhile, and a check that failed (the server down) is tried again."""
+
+TRANSIENT = frozenset({"network", "too-slow", "disk"})
+"""Failures of the link or of this machine's disk, not of the build: its icon stays, to
+be clicked again (a build that failed for any other reason is not offered again in this
+run)."""
 
 log = logging.getLogger("remoteapp.update")
 
@@ -327,7 +333,11 @@ class Updater(QtCore.QObject):
             self.relaunched = relaunch(self.executable, sys.argv[1:])
         except OSError as exc:
             log.error("update event=relaunch-failed reason=%r", str(exc))
-            self._on_failed(ReplaceFailed(f"the new build was installed but cannot start: {exc}"))
+            self._on_failed(
+                ReplaceFailed(
+                    f"the new build was installed but cannot start: {exc}", why="cannot-start"
+                )
+            )
             return
         self.changed.emit("relaunched")
         self.quit_app()
@@ -341,13 +351,16 @@ class Updater(QtCore.QObject):
 
     def _on_failed(self, exc: Exception) -> None:
         self._close_dialog()
-        if self.available is not None:  # not offered again in this run (the next
-            self.failed_versions.add(self.available.version)  # check comes in hours)
-        self._withdraw()
         self.downloaded, self.installed = None, False
+        if isinstance(exc, UpdateError) and exc.why in TRANSIENT:
+            self._enable_buttons(True)  # the same build, clicked again when the link is
+        else:
+            if self.available is not None:  # not offered again in this run (the next
+                self.failed_versions.add(self.available.version)  # check comes in hours)
+            self._withdraw()
         log.warning("update event=failed reason=%r", str(exc))
         self._event("failed", reason=repr(str(exc)))
-        self.status(tr("The update failed: {reason}").format(reason=str(exc)))
+        self.status(update_failure_text(exc))  # (the detail: in the log line above)
 
 
 def attach(

@@ -11,6 +11,9 @@ Errors::
     ├── UpdateCancelled         the user stopped the download
     └── ReplaceFailed           the new executable could not be put in place (old kept)
         └── NotRunnable         the build is not a program for this OS (old kept)
+
+Each carries ``why``, a stable code of what failed (``errors.py``), which the app says in
+the user's language; the message is the English detail, for the log.
 """
 
 from remoteapp.update.errors import (

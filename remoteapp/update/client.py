@@ -233,13 +233,15 @@ class UpdateClient:
                 updater.refresh()
                 target = updater.get_targetinfo(available.target_path)
                 if target is None or target.custom.get("version") != available.version:
-                    raise UpdateDownloadFailed("the offered build is no longer published")
+                    raise UpdateDownloadFailed(
+                        "the offered build is no longer published", why="withdrawn"
+                    )
                 self.fetcher.progress, self.fetcher.total = progress, target.length
                 self.fetcher.cancel = cancel
                 updater.download_target(target, str(partial))  # whole, or not at all:
                 os.replace(partial, destination)  # ngclient writes verified bytes in place
             except (RepositoryError, DownloadError, OSError, ValueError) as exc:
-                raise UpdateDownloadFailed(_reason(exc)) from exc
+                raise UpdateDownloadFailed(_reason(exc), why=_download_why(exc)) from exc
             finally:
                 self.fetcher.progress, self.fetcher.cancel = None, None
                 with contextlib.suppress(OSError):
@@ -275,6 +277,19 @@ def _reason(exc: BaseException) -> str:
     if not text and cause is not None:
         text = str(cause).splitlines()[0] if str(cause) else type(cause).__name__
     return f"{type(exc).__name__}: {text}"[:300]
+
+
+def _download_why(exc: BaseException) -> str:
+    """What a download's failure was, for the user (``DOWNLOAD_WHYS``): the fetcher maps
+    every network fault to a ``DownloadError`` (the deadline's to ``SlowRetrievalError``),
+    so an ``OSError`` left is the file's, here."""
+    if isinstance(exc, SlowRetrievalError):
+        return "too-slow"
+    if isinstance(exc, DownloadError):
+        return "network"
+    if isinstance(exc, OSError):
+        return "disk"
+    return "unverified"  # RepositoryError (hashes, signatures, expiry), or unreadable
 
 
 def trusted_root_bytes(update_root: object) -> bytes:

@@ -132,12 +132,12 @@
         <translation>The password has {count} letters and digits.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="297"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="301"/>
         <source>Partner password</source>
         <translation>Partner password</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="298"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="302"/>
         <source>Password of {partner}:</source>
         <translation>Password of {partner}:</translation>
     </message>
@@ -157,45 +157,55 @@
         <translation>Wrong password, try again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="22"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="23"/>
         <source>This connect code has expired: copy the customer again from the monitoring page.</source>
         <translation>This connect code has expired: copy the customer again from the monitoring page.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="26"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="27"/>
         <source>This connect code was issued to another agent or is damaged: copy the customer again from the monitoring page.</source>
         <translation>This connect code was issued to another agent or is damaged: copy the customer again from the monitoring page.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="30"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="31"/>
         <source>The partner is not online: ask them to open the app.</source>
         <translation>The partner is not online: ask them to open the app.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="32"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="33"/>
         <source>The partner is already in a session.</source>
         <translation>The partner is already in a session.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="34"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="35"/>
         <source>Only agents can connect.</source>
         <translation>Only agents can connect.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="37"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="38"/>
         <source>You are not an agent of this app: ask an administrator to add you to its agents.</source>
         <translation>You are not an agent of this app: ask an administrator to add you to its agents.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="40"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="41"/>
         <source>Not allowed: {reason}</source>
         <translation>Not allowed: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="42"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="44"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="43"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="51"/>
         <source>Cannot connect: {reason}</source>
         <translation>Cannot connect: {reason}</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="47"/>
+        <source>The session&apos;s relay refused the connection: try again in a moment.</source>
+        <translation>The session&apos;s relay refused the connection: try again in a moment.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="49"/>
+        <source>The session&apos;s relay cannot be reached now: try again in a moment.</source>
+        <translation>The session&apos;s relay cannot be reached now: try again in a moment.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="309"/>
@@ -203,12 +213,12 @@
         <translation>You can try the password again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="337"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="338"/>
         <source>{partner} since {time}</source>
         <translation>{partner} since {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="351"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="352"/>
         <source>Connected to {partner}.</source>
         <translation>Connected to {partner}.</translation>
     </message>
@@ -263,41 +273,61 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>End session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/company_code.py" line="28"/>
-        <location filename="../../remoteapp/ui/deployed.py" line="95"/>
+        <location filename="../../remoteapp/ui/company_code.py" line="29"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="100"/>
         <source>Remote support</source>
         <translation>Remote support</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/company_code.py" line="31"/>
+        <location filename="../../remoteapp/ui/company_code.py" line="32"/>
         <source>Type your company&apos;s code (it ends the download link):</source>
         <translation>Type your company&apos;s code (it ends the download link):</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/company_code.py" line="42"/>
+        <location filename="../../remoteapp/ui/company_code.py" line="43"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="176"/>
         <source>Continue</source>
         <translation>Continue</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/company_code.py" line="49"/>
+        <location filename="../../remoteapp/ui/company_code.py" line="50"/>
         <source>That is not a company code.</source>
         <translation>That is not a company code.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/company_code.py" line="52"/>
+        <location filename="../../remoteapp/ui/company_code.py" line="53"/>
         <source>Checking...</source>
         <translation>Checking...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/company_code.py" line="72"/>
+        <location filename="../../remoteapp/ui/identity_texts.py" line="19"/>
         <source>No company has this code.</source>
         <translation>No company has this code.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/company_code.py" line="74"/>
-        <source>Could not check the code: {reason}</source>
-        <translation>Could not check the code: {reason}</translation>
+        <location filename="../../remoteapp/ui/identity_texts.py" line="21"/>
+        <source>The support server cannot be reached. Check this computer&apos;s internet connection.</source>
+        <translation>The support server cannot be reached. Check this computer&apos;s internet connection.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/identity_texts.py" line="23"/>
+        <source>The support server cannot answer right now.</source>
+        <translation>The support server cannot answer right now.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/identity_texts.py" line="25"/>
+        <source>The support server&apos;s certificate is not trusted. Check this computer&apos;s date and time, or ask your network&apos;s administrator.</source>
+        <translation>The support server&apos;s certificate is not trusted. Check this computer&apos;s date and time, or ask your network&apos;s administrator.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/identity_texts.py" line="29"/>
+        <source>The support server&apos;s address is not secure (http://); this app will not use it. Ask the company for a new download link.</source>
+        <translation>The support server&apos;s address is not secure (http://); this app will not use it. Ask the company for a new download link.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/identity_texts.py" line="33"/>
+        <source>This app&apos;s company settings could not be verified. Download the app again from the company&apos;s link.</source>
+        <translation>This app&apos;s company settings could not be verified. Download the app again from the company&apos;s link.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/customer_window.py" line="184"/>
@@ -692,7 +722,7 @@ the verification code (shown in the toolbar)</extracomment>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="200"/>
-        <location filename="../../remoteapp/ui/updates.py" line="241"/>
+        <location filename="../../remoteapp/ui/updates.py" line="247"/>
         <source>Cancel</source>
         <translation>Cancel</translation>
     </message>
@@ -712,17 +742,23 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>There is no ticket {number}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="253"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="254"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="45"/>
+        <source>The helpdesk server cannot be reached now: try again in a moment.</source>
+        <translation>The helpdesk server cannot be reached now: try again in a moment.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="257"/>
         <source>Cannot look the ticket up: {reason}</source>
         <translation>Cannot look the ticket up: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="271"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="275"/>
         <source>New ticket</source>
         <translation>New ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="273"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="277"/>
         <source>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</source>
         <translation>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</translation>
     </message>
@@ -752,24 +788,19 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Something went wrong: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="135"/>
+        <location filename="../../remoteapp/ui/updates.py" line="141"/>
         <source>Update to version {version}</source>
         <translation>Update to version {version}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="224"/>
+        <location filename="../../remoteapp/ui/updates.py" line="230"/>
         <source>The update will be installed when the session ends.</source>
         <translation>The update will be installed when the session ends.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="240"/>
+        <location filename="../../remoteapp/ui/updates.py" line="246"/>
         <source>Downloading version {version}...</source>
         <translation>Downloading version {version}...</translation>
-    </message>
-    <message>
-        <location filename="../../remoteapp/ui/updates.py" line="350"/>
-        <source>The update failed: {reason}</source>
-        <translation>The update failed: {reason}</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/links.py" line="209"/>
@@ -777,14 +808,80 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>End your sessions before opening a link for another server.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/deployed.py" line="97"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="102"/>
         <source>Loading...</source>
         <translation>Loading...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/deployed.py" line="127"/>
-        <source>This app cannot start: {reason}</source>
-        <translation>This app cannot start: {reason}</translation>
+        <location filename="../../remoteapp/ui/deployed.py" line="107"/>
+        <source>Try again now</source>
+        <translation>Try again now</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/deployed.py" line="145"/>
+        <source>The app tries again every {seconds} s.</source>
+        <translation>The app tries again every {seconds} s.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/deployed.py" line="152"/>
+        <source>This app cannot start. {reason}</source>
+        <translation>This app cannot start. {reason}</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/deployed.py" line="164"/>
+        <source>Trying again...</source>
+        <translation>Trying again...</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/update_texts.py" line="19"/>
+        <source>The offered version is no longer published.</source>
+        <translation>The offered version is no longer published.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/update_texts.py" line="21"/>
+        <source>The downloaded version did not pass the signature check; nothing was changed.</source>
+        <translation>The downloaded version did not pass the signature check; nothing was changed.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/update_texts.py" line="24"/>
+        <source>The update server could not be reached or refused the download; try again later with the update icon.</source>
+        <translation>The update server could not be reached or refused the download; try again later with the update icon.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/update_texts.py" line="28"/>
+        <source>The download was too slow and was stopped; try again later with the update icon.</source>
+        <translation>The download was too slow and was stopped; try again later with the update icon.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/update_texts.py" line="31"/>
+        <source>The new version could not be saved on this computer (disk full or no permission); try again with the update icon once there is room.</source>
+        <translation>The new version could not be saved on this computer (disk full or no permission); try again with the update icon once there is room.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/update_texts.py" line="35"/>
+        <source>The published version is not a program this system can run; nothing was changed.</source>
+        <translation>The published version is not a program this system can run; nothing was changed.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/update_texts.py" line="38"/>
+        <source>The new version could not be put in place (no permission to change the app&apos;s file?); this version keeps running.</source>
+        <translation>The new version could not be put in place (no permission to change the app&apos;s file?); this version keeps running.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/update_texts.py" line="42"/>
+        <source>The new version was installed but did not start; it is the one that opens next time.</source>
+        <translation>The new version was installed but did not start; it is the one that opens next time.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/identity_texts.py" line="43"/>
+        <location filename="../../remoteapp/ui/update_texts.py" line="51"/>
+        <source>An unexpected error occurred (see the log).</source>
+        <translation>An unexpected error occurred (see the log).</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/update_texts.py" line="52"/>
+        <source>The update failed. {reason}</source>
+        <translation>The update failed. {reason}</translation>
     </message>
 </context>
 </TS>

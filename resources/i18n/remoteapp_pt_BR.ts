@@ -132,12 +132,12 @@
         <translation>A senha tem {count} letras e números.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="297"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="301"/>
         <source>Partner password</source>
         <translation>Senha do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="298"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="302"/>
         <source>Password of {partner}:</source>
         <translation>Senha de {partner}:</translation>
     </message>
@@ -157,45 +157,55 @@
         <translation>Senha incorreta, tente novamente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="22"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="23"/>
         <source>This connect code has expired: copy the customer again from the monitoring page.</source>
         <translation>Este código de conexão expirou: copie o cliente novamente na tela de acompanhamento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="26"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="27"/>
         <source>This connect code was issued to another agent or is damaged: copy the customer again from the monitoring page.</source>
         <translation>Este código de conexão foi emitido para outro atendente ou está danificado: copie o cliente novamente na tela de acompanhamento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="30"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="31"/>
         <source>The partner is not online: ask them to open the app.</source>
         <translation>O parceiro não está online: peça que ele abra o aplicativo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="32"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="33"/>
         <source>The partner is already in a session.</source>
         <translation>O parceiro já está em um atendimento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="34"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="35"/>
         <source>Only agents can connect.</source>
         <translation>Somente atendentes podem se conectar.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="37"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="38"/>
         <source>You are not an agent of this app: ask an administrator to add you to its agents.</source>
         <translation>Você não é atendente deste aplicativo: peça a um administrador que o inclua entre os atendentes.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="40"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="41"/>
         <source>Not allowed: {reason}</source>
         <translation>Não permitido: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="42"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="44"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="43"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="51"/>
         <source>Cannot connect: {reason}</source>
         <translation>Não foi possível conectar: {reason}</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="47"/>
+        <source>The session&apos;s relay refused the connection: try again in a moment.</source>
+        <translation>O relay da sessão recusou a conexão: tente de novo em instantes.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="49"/>
+        <source>The session&apos;s relay cannot be reached now: try again in a moment.</source>
+        <translation>O relay da sessão não pode ser alcançado agora: tente de novo em instantes.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="309"/>
@@ -203,12 +213,12 @@
         <translation>Você já pode tentar a senha de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="337"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="338"/>
         <source>{partner} since {time}</source>
         <translation>{partner} desde {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="351"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="352"/>
         <source>Connected to {partner}.</source>
         <translation>Conectado a {partner}.</translation>
     </message>
@@ -263,41 +273,61 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Encerrar sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/company_code.py" line="28"/>
-        <location filename="../../remoteapp/ui/deployed.py" line="95"/>
+        <location filename="../../remoteapp/ui/company_code.py" line="29"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="100"/>
         <source>Remote support</source>
         <translation>Suporte remoto</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/company_code.py" line="31"/>
+        <location filename="../../remoteapp/ui/company_code.py" line="32"/>
         <source>Type your company&apos;s code (it ends the download link):</source>
         <translation>Digite o código da sua empresa (ele encerra o link de download):</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/company_code.py" line="42"/>
+        <location filename="../../remoteapp/ui/company_code.py" line="43"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="176"/>
         <source>Continue</source>
         <translation>Continuar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/company_code.py" line="49"/>
+        <location filename="../../remoteapp/ui/company_code.py" line="50"/>
         <source>That is not a company code.</source>
         <translation>Isto não é um código de empresa.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/company_code.py" line="52"/>
+        <location filename="../../remoteapp/ui/company_code.py" line="53"/>
         <source>Checking...</source>
         <translation>Verificando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/company_code.py" line="72"/>
+        <location filename="../../remoteapp/ui/identity_texts.py" line="19"/>
         <source>No company has this code.</source>
         <translation>Nenhuma empresa tem este código.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/company_code.py" line="74"/>
-        <source>Could not check the code: {reason}</source>
-        <translation>Não foi possível verificar o código: {reason}</translation>
+        <location filename="../../remoteapp/ui/identity_texts.py" line="21"/>
+        <source>The support server cannot be reached. Check this computer&apos;s internet connection.</source>
+        <translation>O servidor de suporte não pode ser alcançado. Verifique a conexão deste computador com a internet.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/identity_texts.py" line="23"/>
+        <source>The support server cannot answer right now.</source>
+        <translation>O servidor de suporte não pode responder agora.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/identity_texts.py" line="25"/>
+        <source>The support server&apos;s certificate is not trusted. Check this computer&apos;s date and time, or ask your network&apos;s administrator.</source>
+        <translation>O certificado do servidor de suporte não é confiável. Verifique a data e a hora deste computador ou fale com o administrador da sua rede.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/identity_texts.py" line="29"/>
+        <source>The support server&apos;s address is not secure (http://); this app will not use it. Ask the company for a new download link.</source>
+        <translation>O endereço do servidor de suporte não é seguro (http://); este aplicativo não o usará. Peça à empresa um novo link de download.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/identity_texts.py" line="33"/>
+        <source>This app&apos;s company settings could not be verified. Download the app again from the company&apos;s link.</source>
+        <translation>As configurações da empresa para este aplicativo não puderam ser verificadas. Baixe o aplicativo de novo pelo link da empresa.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/customer_window.py" line="184"/>
@@ -692,7 +722,7 @@ the verification code (shown in the toolbar)</extracomment>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="200"/>
-        <location filename="../../remoteapp/ui/updates.py" line="241"/>
+        <location filename="../../remoteapp/ui/updates.py" line="247"/>
         <source>Cancel</source>
         <translation>Cancelar</translation>
     </message>
@@ -712,17 +742,23 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Não existe o ticket {number}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="253"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="254"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="45"/>
+        <source>The helpdesk server cannot be reached now: try again in a moment.</source>
+        <translation>O servidor do helpdesk não pode ser alcançado agora: tente de novo em instantes.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="257"/>
         <source>Cannot look the ticket up: {reason}</source>
         <translation>Não foi possível buscar o ticket: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="271"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="275"/>
         <source>New ticket</source>
         <translation>Novo ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="273"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="277"/>
         <source>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</source>
         <translation>Todo acesso remoto é registrado em um ticket. Um novo ticket será aberto para registrar esta conexão. Continuar?</translation>
     </message>
@@ -752,24 +788,19 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Algo deu errado: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="135"/>
+        <location filename="../../remoteapp/ui/updates.py" line="141"/>
         <source>Update to version {version}</source>
         <translation>Atualizar para a versão {version}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="224"/>
+        <location filename="../../remoteapp/ui/updates.py" line="230"/>
         <source>The update will be installed when the session ends.</source>
         <translation>A atualização será instalada quando a sessão terminar.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/updates.py" line="240"/>
+        <location filename="../../remoteapp/ui/updates.py" line="246"/>
         <source>Downloading version {version}...</source>
         <translation>Baixando a versão {version}...</translation>
-    </message>
-    <message>
-        <location filename="../../remoteapp/ui/updates.py" line="350"/>
-        <source>The update failed: {reason}</source>
-        <translation>A atualização falhou: {reason}</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/links.py" line="209"/>
@@ -777,14 +808,80 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Encerre suas sessões antes de abrir um link de outro servidor.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/deployed.py" line="97"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="102"/>
         <source>Loading...</source>
         <translation>Carregando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/deployed.py" line="127"/>
-        <source>This app cannot start: {reason}</source>
-        <translation>Este aplicativo não pode iniciar: {reason}</translation>
+        <location filename="../../remoteapp/ui/deployed.py" line="107"/>
+        <source>Try again now</source>
+        <translation>Tentar de novo agora</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/deployed.py" line="145"/>
+        <source>The app tries again every {seconds} s.</source>
+        <translation>O aplicativo tenta de novo a cada {seconds} s.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/deployed.py" line="152"/>
+        <source>This app cannot start. {reason}</source>
+        <translation>Este aplicativo não pode iniciar. {reason}</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/deployed.py" line="164"/>
+        <source>Trying again...</source>
+        <translation>Tentando de novo...</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/update_texts.py" line="19"/>
+        <source>The offered version is no longer published.</source>
+        <translation>A versão oferecida não está mais publicada.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/update_texts.py" line="21"/>
+        <source>The downloaded version did not pass the signature check; nothing was changed.</source>
+        <translation>A versão baixada não passou na verificação de assinatura; nada foi alterado.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/update_texts.py" line="24"/>
+        <source>The update server could not be reached or refused the download; try again later with the update icon.</source>
+        <translation>Não foi possível alcançar o servidor de atualização, ou ele recusou o download; tente de novo mais tarde pelo ícone de atualização.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/update_texts.py" line="28"/>
+        <source>The download was too slow and was stopped; try again later with the update icon.</source>
+        <translation>O download estava lento demais e foi interrompido; tente de novo mais tarde pelo ícone de atualização.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/update_texts.py" line="31"/>
+        <source>The new version could not be saved on this computer (disk full or no permission); try again with the update icon once there is room.</source>
+        <translation>Não foi possível salvar a nova versão neste computador (disco cheio ou sem permissão); tente de novo pelo ícone de atualização quando houver espaço.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/update_texts.py" line="35"/>
+        <source>The published version is not a program this system can run; nothing was changed.</source>
+        <translation>A versão publicada não é um programa que este sistema possa executar; nada foi alterado.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/update_texts.py" line="38"/>
+        <source>The new version could not be put in place (no permission to change the app&apos;s file?); this version keeps running.</source>
+        <translation>Não foi possível instalar a nova versão (sem permissão para alterar o arquivo do aplicativo?); esta versão continua em uso.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/update_texts.py" line="42"/>
+        <source>The new version was installed but did not start; it is the one that opens next time.</source>
+        <translation>A nova versão foi instalada, mas não iniciou; é ela que abrirá na próxima vez.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/identity_texts.py" line="43"/>
+        <location filename="../../remoteapp/ui/update_texts.py" line="51"/>
+        <source>An unexpected error occurred (see the log).</source>
+        <translation>Ocorreu um erro inesperado (veja o registro).</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/update_texts.py" line="52"/>
+        <source>The update failed. {reason}</source>
+        <translation>A atualização falhou. {reason}</translation>
     </message>
 </context>
 </TS>

@@ -1,7 +1,8 @@
 """A real HTTP proxy in front of the update server that can misbehave the way a slow or
 broken link does: hold an answer until the test lets it go (``gate``), or trickle the
 body of chosen paths a byte at a time, each gap far shorter than any read timeout (a
-server that never stalls long enough to time out, but never finishes either)."""
+server that never stalls long enough to time out, but never finishes either), or refuse
+them (503)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class Proxy:
     gate: threading.Event = field(default_factory=threading.Event)  #: held until set
     hold: Callable[[str], bool] = lambda path: False  #: paths that wait for ``gate``
     asked: list[str] = field(default_factory=list)  #: every path requested, in order
+    refuse: Callable[[str], bool] = lambda path: False  #: paths answered 503, not fetched
     stop: threading.Event = field(default_factory=threading.Event)
 
 
@@ -37,6 +39,9 @@ def proxy_to(upstream: str) -> Iterator[Proxy]:
             state.asked.append(self.path)
             if state.hold(self.path):
                 state.gate.wait(60)
+            if state.refuse(self.path):  # a server overloaded, or a link that refuses
+                self.send_error(503)
+                return
             answer = requests.get(upstream + self.path, timeout=30)
             body = answer.content
             self.send_response(answer.status_code)

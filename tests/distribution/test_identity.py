@@ -16,6 +16,7 @@ from remoteapp.branding.deployment import Deployment
 from remoteapp.branding.identity import (
     ProfileCache,
     ProfileRefused,
+    ProfileUnavailable,
     cached_identity,
     fetch_signed,
     resolve,
@@ -65,6 +66,23 @@ def test_renamed_uses_cache_and_without_cache_asks(
     offline = deployment(kit, f"http://127.0.0.1:{free_port()}")
     renamed = resolve(offline, Path("my support tool"), cache)
     assert renamed is not None and renamed.slug == "demo" and renamed.source == "cache"
+
+
+def test_a_first_start_that_cannot_reach_the_server_says_so(
+    server: Server, kit: Path, tmp_path: Path
+) -> None:
+    """The file names its app, nothing is cached, the server is down: that is the
+    network's (raised, for the window to say and try again), not a reason to ask the
+    customer for the company's code (it was: None); a code no company has is."""
+    cache = ProfileCache(tmp_path / "cache")
+    offline = deployment(kit, f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(ProfileUnavailable) as down:
+        resolve(offline, Path("Demo_ra-demo"), cache)
+    assert down.value.why == "unreachable" and not down.value.unknown_app
+    with pytest.raises(ProfileUnavailable) as unknown:
+        resolve(deployment(kit, server.http_url), Path("Other_ra-nobody"), cache)
+    assert unknown.value.why == "unknown-app" and unknown.value.unknown_app
+    assert cache.load() is None
 
 
 def test_code_picks_the_app(server: Server, kit: Path, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from bench import builds
@@ -176,7 +177,8 @@ def test_a_build_that_is_no_program_is_refused_and_the_app_kept(
         app.button.click()
     assert app.executable.read_bytes() == b"the running build" and app.quits == 0
     assert app.said == [
-        "The update failed: the new build is not a linux program (it starts with 504b0304)"
+        "The update failed. The published version is not a program this system can run; "
+        "nothing was changed."
     ]
     assert not app.button.isVisible() and app.updater.relaunched is None
     assert app.downloads() == []  # refused: not kept either
@@ -184,7 +186,7 @@ def test_a_build_that_is_no_program_is_refused_and_the_app_kept(
 
 
 def test_a_build_that_fails_to_start_is_said_and_the_app_keeps_running(
-    qtbot: QtBot, repo_server: Server, kit: Path, tmp_path: Path
+    qtbot: QtBot, repo_server: Server, kit: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     broken = b"\x7fELF but no program after that"  # the kernel refuses to run it
     publish(repo_server, kit, broken, tmp_path)
@@ -192,12 +194,45 @@ def test_a_build_that_fails_to_start_is_said_and_the_app_keeps_running(
     with qtbot.waitSignal(app.updater.changed, check_params_cb=step("failed"), timeout=30_000):
         app.button.click()
     assert app.quits == 0  # still running, and it says why
-    assert len(app.said) == 1
-    assert app.said[0].startswith(
-        "The update failed: the new build was installed but cannot start: "
-    )
-    assert "Exec format error" in app.said[0]
+    assert app.said == [
+        "The update failed. The new version was installed but did not start; "
+        "it is the one that opens next time."
+    ]
+    assert "Exec format error" in caplog.text  # the detail, for whoever reads the log
     assert app.executable.read_bytes() == broken  # in place: the next start says it too
+
+
+def test_a_download_the_server_refused_can_be_clicked_again(
+    qtbot: QtBot,
+    repo_server: Server,
+    proxy: Proxy,
+    kit: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A failure of the link (a 503 here) is not the build's: the icon stays, enabled,
+    and a second click once the server answers updates; the status line says it in a
+    sentence, the detail (``HTTP 503``) only in the log."""
+    publish(repo_server, kit, TRUE.read_bytes(), tmp_path)
+    proxy.refuse = lambda path: "/targets/" in path
+    app = App(qtbot, tmp_path, proxy.url, kit)
+    with qtbot.waitSignal(app.updater.changed, check_params_cb=step("failed"), timeout=30_000):
+        app.button.click()
+    assert app.said == [
+        "The update failed. The update server could not be reached or refused the "
+        "download; try again later with the update icon."
+    ]
+    assert "HTTP 503" in caplog.text
+    assert app.button.isVisible() and app.button.isEnabled()
+    assert app.updater.failed_versions == set() and app.downloads() == []
+    assert app.updater.dialog is None and app.quits == 0
+
+    proxy.refuse = lambda path: False
+    with qtbot.waitSignal(app.updater.changed, check_params_cb=step("replaced"), timeout=30_000):
+        app.button.click()
+    assert app.quits == 1
+    wait_relaunched(app)
+    assert app.executable.read_bytes() == TRUE.read_bytes()
 
 
 def test_a_build_published_later_is_offered_without_a_restart(

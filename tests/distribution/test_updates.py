@@ -62,8 +62,24 @@ def test_tampered_target_is_refused(repo_server: Server, kit: Path, tmp_path: Pa
     updater = client(repo_server.http_url, kit, tmp_path / "cache")
     offered = updater.check()
     assert offered is not None
-    with pytest.raises(UpdateDownloadFailed, match=r"LengthOrHashMismatch|hash"):
+    with pytest.raises(UpdateDownloadFailed, match=r"LengthOrHashMismatch|hash") as refused:
         updater.download(offered)
+    assert refused.value.why == "unverified"
+
+
+def test_a_download_that_cannot_be_written_here_is_the_disks(
+    repo_server: Server, kit: Path, tmp_path: Path
+) -> None:
+    """The cache's downloads folder not writable (a file in its place: root passes any
+    permission) is this machine's failure, told apart from the server's or the build's."""
+    publish(repo_server, kit, "0.2.0", b"good build", tmp_path)
+    updater = client(repo_server.http_url, kit, tmp_path / "cache")
+    offered = updater.check()
+    assert offered is not None
+    (tmp_path / "cache" / "downloads").write_bytes(b"not a folder")
+    with pytest.raises(UpdateDownloadFailed) as failed:
+        updater.download(offered)
+    assert failed.value.why == "disk", failed.value
 
 
 def test_tampered_metadata_is_refused(repo_server: Server, kit: Path, tmp_path: Path) -> None:

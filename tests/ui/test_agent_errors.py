@@ -18,12 +18,14 @@ from pytestqt.qtbot import QtBot
 from helpdesk.settings import Settings
 from remoteapp.branding.profile import load_profile
 from remoteapp.net.helpdesk import Conflict, ErrorCode, HelpdeskClient, NotAllowed, TicketClient
+from remoteapp.net.helpdesk_http import HelpdeskUnavailable
 from remoteapp.tickets import TicketOutbox
 from remoteapp.ui import operations
 from remoteapp.ui.agent_dialogs import PasswordDialog
 from remoteapp.ui.agent_window import AgentWindow
 from remoteapp.ui.connect_refusals import refusal_text
 from remoteapp.ui.qt import QtWidgets, is_alive
+from remotewire.errors import RelayRefused
 from tests.helpdesk.server_process import Server, start_server
 
 WINDOW_S = 60  # the server's default failure window: the lock lasts at most this long
@@ -255,6 +257,18 @@ def test_a_partner_gone_offline_is_said_in_the_apps_words(
             "You are not an agent of this app: ask an administrator to add you to its agents.",
         ),
         (NotAllowed(403, "newer words", "a-newer-code"), "Not allowed: newer words"),
+        (
+            HelpdeskUnavailable("cannot reach https://h: HTTPSConnectionPool(...)"),
+            "The helpdesk server cannot be reached now: try again in a moment.",
+        ),
+        (
+            ConnectionRefusedError(111, "Connection refused"),
+            "The session's relay cannot be reached now: try again in a moment.",
+        ),
+        (
+            RelayRefused("unknown token"),
+            "The session's relay refused the connection: try again in a moment.",
+        ),
     ],
 )
 def test_each_refusal_code_has_its_sentence(refusal: Exception, said: str) -> None:

@@ -112,6 +112,99 @@ def test_a_first_start_shows_a_window_at_once_then_the_app(
     assert visible == []
 
 
+class Flaky:
+    """A proxy to the server whose link can be down (each connection closed unanswered:
+    requests' ConnectionError), the server failing (503), or up."""
+
+    def __init__(self, upstream: str) -> None:
+        self.mode = "down"
+        flaky = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                if flaky.mode == "down":
+                    self.close_connection = True
+                    return
+                if flaky.mode == "503":
+                    self.send_error(503)
+                    return
+                answer = requests.get(upstream + self.path, timeout=30)
+                self.send_response(answer.status_code)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.http.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
+        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def flaky(server: Server) -> Iterator[Flaky]:
+    proxy = Flaky(server.http_url)
+    yield proxy
+    proxy.close()
+
+
+def test_a_first_start_without_the_server_says_so_and_tries_again(
+    qtbot: QtBot, kit: Path, flaky: Flaky, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The link down, then the server failing: each said in a sentence (not urllib3's
+    words), the company's code not asked (the file names the app); the button tries at
+    once, the timer by itself, and the app comes up when the server answers."""
+    monkeypatch.setattr(deployed, "RETRY_MS", 300)
+    named = tmp_path / "Demo-Support_ra-demo"
+    build = deployed.Deployed(
+        deployment(kit, flaky.url), named, named, ProfileCache(tmp_path / "cache"), None
+    )
+    said: list[tuple[str, bool]] = []
+
+    def watch() -> None:
+        (window,) = [
+            w
+            for w in QtWidgets.QApplication.topLevelWidgets()
+            if isinstance(w, deployed.LoadingWindow) and w.isVisible()
+        ]
+
+        def on_said(text: str) -> None:
+            said.append((text, window.retry.isVisible()))
+            if len(said) == 1:
+                flaky.mode = "503"
+                window.retry.click()  # at once, not in 300 ms
+                assert not window.retry.isVisible()  # one try at a time
+            else:
+                flaky.mode = "up"  # the timer's next try gets the profile
+
+        window.said.connect(on_said)
+        QtCore.QTimer.singleShot(30_000, window, window.close)  # a try that never came
+
+    QtCore.QTimer.singleShot(0, watch)
+    profile = deployed.profile(build)
+    every = "\n\nThe app tries again every 1 s."
+    assert said == [
+        (
+            "The support server cannot be reached. Check this computer's internet "
+            "connection." + every,
+            True,
+        ),
+        ("The support server cannot answer right now." + every, True),
+    ]
+    assert profile is not None and profile.title == "Demo Support — remote help"
+    assert build.identity is not None and build.identity.source == "server"
+
+
 def window_with_header(qtbot: QtBot) -> tuple[QtWidgets.QWidget, BrandHeader]:
     window = QtWidgets.QWidget()
     header = BrandHeader("Demo", None)
