@@ -56,31 +56,64 @@ def deployment(kit: Path, url: str) -> Deployment:
     )
 
 
+class Flaky:
+    """A proxy to the server whose link can be down (each connection closed unanswered:
+    requests' ConnectionError), the server failing (503), or up; an answer waits for
+    ``gate`` (set: no wait)."""
+
+    def __init__(self, upstream: str, mode: str) -> None:
+        self.mode = mode
+        self.gate = threading.Event()
+        self.gate.set()
+        flaky = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                flaky.gate.wait(30)
+                if flaky.mode == "down":
+                    self.close_connection = True
+                    return
+                if flaky.mode == "503":
+                    self.send_error(503)
+                    return
+                answer = requests.get(upstream + self.path, timeout=30)
+                self.send_response(answer.status_code)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.http.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
+        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.gate.set()
+        self.http.shutdown()
+        self.http.server_close()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def flaky(server: Server) -> Iterator[Flaky]:
+    proxy = Flaky(server.http_url, "down")
+    yield proxy
+    proxy.close()
+
+
 @pytest.fixture
 def gated(server: Server) -> Iterator[tuple[str, threading.Event]]:
     """A proxy to the server that holds every answer until the test opens the gate."""
-    gate = threading.Event()
-
-    class Held(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            gate.wait(30)
-            answer = requests.get(server.http_url + self.path, timeout=30)
-            self.send_response(answer.status_code)
-            self.send_header("Content-Length", str(len(answer.content)))
-            self.end_headers()
-            self.wfile.write(answer.content)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Held)
-    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{proxy.server_address[1]}", gate
-    gate.set()
-    proxy.shutdown()
-    proxy.server_close()
-    thread.join(10)
+    proxy = Flaky(server.http_url, "up")
+    proxy.gate.clear()
+    yield proxy.url, proxy.gate
+    proxy.close()
 
 
 def test_a_first_start_shows_a_window_at_once_then_the_app(
@@ -110,52 +143,6 @@ def test_a_first_start_shows_a_window_at_once_then_the_app(
         if isinstance(w, deployed.LoadingWindow) and w.isVisible()
     ]
     assert visible == []
-
-
-class Flaky:
-    """A proxy to the server whose link can be down (each connection closed unanswered:
-    requests' ConnectionError), the server failing (503), or up."""
-
-    def __init__(self, upstream: str) -> None:
-        self.mode = "down"
-        flaky = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                if flaky.mode == "down":
-                    self.close_connection = True
-                    return
-                if flaky.mode == "503":
-                    self.send_error(503)
-                    return
-                answer = requests.get(upstream + self.path, timeout=30)
-                self.send_response(answer.status_code)
-                self.send_header("Content-Length", str(len(answer.content)))
-                self.end_headers()
-                self.wfile.write(answer.content)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.http.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
-        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.http.shutdown()
-        self.http.server_close()
-        self.thread.join(10)
-
-
-@pytest.fixture
-def flaky(server: Server) -> Iterator[Flaky]:
-    proxy = Flaky(server.http_url)
-    yield proxy
-    proxy.close()
 
 
 def test_a_first_start_without_the_server_says_so_and_tries_again(
