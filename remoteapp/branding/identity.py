@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import urllib3
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -152,7 +153,13 @@ def fetch_signed(
     except requests.exceptions.SSLError as exc:
         untrusted = str(tls.not_trusted("the server", exc))
         raise ProfileUnavailable(untrusted, why="not-trusted") from exc
-    except requests.RequestException as exc:
+    except tls.TlsError as exc:  # (an OSError: before the link's failures)
+        if isinstance(exc, tls.PinnedCaUnusable):  # the build's own pin: a broken build
+            raise ProfileRefused(str(exc)) from exc
+        why = "insecure" if isinstance(exc, tls.InsecureRefused) else "not-trusted"
+        raise ProfileUnavailable(str(exc), why=why) from exc
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        # (the body's read is urllib3's: a cut or a stall mid-body is its error)
         raise ProfileUnavailable(f"cannot reach {server_url}: {exc}") from exc
     return bytes(body)
 

@@ -249,6 +249,10 @@ class TicketDialog(QtWidgets.QDialog):
             self.start.setEnabled(False)
             if isinstance(exc, NotFound):
                 self.message.setText(tr("There is no ticket {number}.").format(number=text))
+            elif isinstance(exc, ServerNotTrusted):
+                self.message.setText(
+                    tr("The helpdesk server's certificate is not trusted: not connecting.")
+                )
             elif isinstance(exc, HelpdeskUnavailable):  # (urllib3's words: not for people)
                 self.message.setText(
                     tr("The helpdesk server cannot be reached now: try again in a moment.")

@@ -44,5 +44,10 @@ def identity_failure_text(exc: BaseException) -> str:
 
 
 def worth_retrying(exc: BaseException) -> bool:
-    """A failure that a later try may not have: the link's or the server's."""
-    return isinstance(exc, IdentityError) and exc.why in ("unreachable", "server-error")
+    """A failure that a later try may not have: the link's, the server's, or a
+    certificate (a hotel's or a café's network intercepts HTTPS until one logs in)."""
+    return isinstance(exc, IdentityError) and exc.why in (
+        "unreachable",
+        "server-error",
+        "not-trusted",
+    )

@@ -36,6 +36,7 @@ import urllib3
 from tuf.api.exceptions import (
     DownloadError,
     DownloadHTTPError,
+    DownloadLengthMismatchError,
     RepositoryError,
     SlowRetrievalError,
 )
@@ -111,6 +112,8 @@ class _CountingFetcher(FetcherInterface):
         self._expected = 0
         try:
             response = self.http.get(url, stream=True, timeout=self.timeout_s)
+        except requests.ConnectTimeout as exc:  # (a Timeout too: not slow, unreachable)
+            raise DownloadError(str(exc)) from exc
         except requests.Timeout as exc:
             raise SlowRetrievalError from exc
         except requests.exceptions.SSLError as exc:
@@ -283,6 +286,8 @@ def _download_why(exc: BaseException) -> str:
     """What a download's failure was, for the user (``DOWNLOAD_WHYS``): the fetcher maps
     every network fault to a ``DownloadError`` (the deadline's to ``SlowRetrievalError``),
     so an ``OSError`` left is the file's, here."""
+    if isinstance(exc, DownloadLengthMismatchError):  # longer than signed: tampered
+        return "unverified"
     if isinstance(exc, SlowRetrievalError):
         return "too-slow"
     if isinstance(exc, DownloadError):

@@ -132,12 +132,12 @@
         <translation>The password has {count} letters and digits.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="301"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="305"/>
         <source>Partner password</source>
         <translation>Partner password</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="302"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="306"/>
         <source>Password of {partner}:</source>
         <translation>Password of {partner}:</translation>
     </message>
@@ -157,53 +157,68 @@
         <translation>Wrong password, try again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="23"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="27"/>
         <source>This connect code has expired: copy the customer again from the monitoring page.</source>
         <translation>This connect code has expired: copy the customer again from the monitoring page.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="27"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="31"/>
         <source>This connect code was issued to another agent or is damaged: copy the customer again from the monitoring page.</source>
         <translation>This connect code was issued to another agent or is damaged: copy the customer again from the monitoring page.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="31"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="35"/>
         <source>The partner is not online: ask them to open the app.</source>
         <translation>The partner is not online: ask them to open the app.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="33"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="37"/>
         <source>The partner is already in a session.</source>
         <translation>The partner is already in a session.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="35"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="39"/>
         <source>Only agents can connect.</source>
         <translation>Only agents can connect.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="38"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="42"/>
         <source>You are not an agent of this app: ask an administrator to add you to its agents.</source>
         <translation>You are not an agent of this app: ask an administrator to add you to its agents.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="41"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="45"/>
         <source>Not allowed: {reason}</source>
         <translation>Not allowed: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="43"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="51"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="47"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="69"/>
         <source>Cannot connect: {reason}</source>
         <translation>Cannot connect: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="47"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="59"/>
         <source>The session&apos;s relay refused the connection: try again in a moment.</source>
         <translation>The session&apos;s relay refused the connection: try again in a moment.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="49"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="61"/>
+        <source>The partner&apos;s app did not join the session in time: try again.</source>
+        <translation>The partner&apos;s app did not join the session in time: try again.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="63"/>
+        <source>The session relay&apos;s certificate is not trusted: not connecting.</source>
+        <translation>The session relay&apos;s certificate is not trusted: not connecting.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="65"/>
+        <source>The session&apos;s relay is not encrypted, which this app does not allow.</source>
+        <translation>The session&apos;s relay is not encrypted, which this app does not allow.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="67"/>
         <source>The session&apos;s relay cannot be reached now: try again in a moment.</source>
         <translation>The session&apos;s relay cannot be reached now: try again in a moment.</translation>
     </message>
@@ -274,7 +289,7 @@ the verification code (shown in the toolbar)</extracomment>
     </message>
     <message>
         <location filename="../../remoteapp/ui/company_code.py" line="29"/>
-        <location filename="../../remoteapp/ui/deployed.py" line="100"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="101"/>
         <source>Remote support</source>
         <translation>Remote support</translation>
     </message>
@@ -743,22 +758,28 @@ the verification code (shown in the toolbar)</extracomment>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="254"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="45"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="55"/>
+        <source>The helpdesk server&apos;s certificate is not trusted: not connecting.</source>
+        <translation>The helpdesk server&apos;s certificate is not trusted: not connecting.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="258"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="57"/>
         <source>The helpdesk server cannot be reached now: try again in a moment.</source>
         <translation>The helpdesk server cannot be reached now: try again in a moment.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="257"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="261"/>
         <source>Cannot look the ticket up: {reason}</source>
         <translation>Cannot look the ticket up: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="275"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="279"/>
         <source>New ticket</source>
         <translation>New ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="277"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="281"/>
         <source>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</source>
         <translation>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</translation>
     </message>
@@ -808,27 +829,27 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>End your sessions before opening a link for another server.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/deployed.py" line="102"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="103"/>
         <source>Loading...</source>
         <translation>Loading...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/deployed.py" line="107"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="108"/>
         <source>Try again now</source>
         <translation>Try again now</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/deployed.py" line="145"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="146"/>
         <source>The app tries again every {seconds} s.</source>
         <translation>The app tries again every {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/deployed.py" line="152"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="153"/>
         <source>This app cannot start. {reason}</source>
         <translation>This app cannot start. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/deployed.py" line="164"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="165"/>
         <source>Trying again...</source>
         <translation>Trying again...</translation>
     </message>

@@ -132,12 +132,12 @@
         <translation>A senha tem {count} letras e números.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="301"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="305"/>
         <source>Partner password</source>
         <translation>Senha do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="302"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="306"/>
         <source>Password of {partner}:</source>
         <translation>Senha de {partner}:</translation>
     </message>
@@ -157,55 +157,70 @@
         <translation>Senha incorreta, tente novamente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="23"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="27"/>
         <source>This connect code has expired: copy the customer again from the monitoring page.</source>
         <translation>Este código de conexão expirou: copie o cliente novamente na tela de acompanhamento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="27"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="31"/>
         <source>This connect code was issued to another agent or is damaged: copy the customer again from the monitoring page.</source>
         <translation>Este código de conexão foi emitido para outro atendente ou está danificado: copie o cliente novamente na tela de acompanhamento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="31"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="35"/>
         <source>The partner is not online: ask them to open the app.</source>
         <translation>O parceiro não está online: peça que ele abra o aplicativo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="33"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="37"/>
         <source>The partner is already in a session.</source>
         <translation>O parceiro já está em um atendimento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="35"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="39"/>
         <source>Only agents can connect.</source>
         <translation>Somente atendentes podem se conectar.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="38"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="42"/>
         <source>You are not an agent of this app: ask an administrator to add you to its agents.</source>
         <translation>Você não é atendente deste aplicativo: peça a um administrador que o inclua entre os atendentes.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="41"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="45"/>
         <source>Not allowed: {reason}</source>
         <translation>Não permitido: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="43"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="51"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="47"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="69"/>
         <source>Cannot connect: {reason}</source>
         <translation>Não foi possível conectar: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="47"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="59"/>
         <source>The session&apos;s relay refused the connection: try again in a moment.</source>
         <translation>O relay da sessão recusou a conexão: tente de novo em instantes.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="49"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="61"/>
+        <source>The partner&apos;s app did not join the session in time: try again.</source>
+        <translation>O aplicativo do parceiro não entrou na sessão a tempo: tente de novo.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="63"/>
+        <source>The session relay&apos;s certificate is not trusted: not connecting.</source>
+        <translation>O certificado do relay da sessão não é confiável: a conexão não foi feita.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="65"/>
+        <source>The session&apos;s relay is not encrypted, which this app does not allow.</source>
+        <translation>O relay da sessão não é criptografado, e este aplicativo não permite isso.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="67"/>
         <source>The session&apos;s relay cannot be reached now: try again in a moment.</source>
-        <translation>O relay da sessão não pode ser alcançado agora: tente de novo em instantes.</translation>
+        <translation>Não foi possível conectar ao relay da sessão agora: tente de novo em instantes.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="309"/>
@@ -274,7 +289,7 @@ the verification code (shown in the toolbar)</extracomment>
     </message>
     <message>
         <location filename="../../remoteapp/ui/company_code.py" line="29"/>
-        <location filename="../../remoteapp/ui/deployed.py" line="100"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="101"/>
         <source>Remote support</source>
         <translation>Suporte remoto</translation>
     </message>
@@ -307,7 +322,7 @@ the verification code (shown in the toolbar)</extracomment>
     <message>
         <location filename="../../remoteapp/ui/identity_texts.py" line="21"/>
         <source>The support server cannot be reached. Check this computer&apos;s internet connection.</source>
-        <translation>O servidor de suporte não pode ser alcançado. Verifique a conexão deste computador com a internet.</translation>
+        <translation>Não foi possível conectar ao servidor de suporte. Verifique a conexão deste computador com a internet.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/identity_texts.py" line="23"/>
@@ -359,7 +374,7 @@ the verification code (shown in the toolbar)</extracomment>
     <message>
         <location filename="../../remoteapp/ui/customer_window.py" line="61"/>
         <source>The server cannot be reached. Retrying in {seconds} s.</source>
-        <translation>Não foi possível alcançar o servidor. Nova tentativa em {seconds} s.</translation>
+        <translation>Não foi possível conectar ao servidor. Nova tentativa em {seconds} s.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/customer_window.py" line="71"/>
@@ -743,22 +758,28 @@ the verification code (shown in the toolbar)</extracomment>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="254"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="45"/>
-        <source>The helpdesk server cannot be reached now: try again in a moment.</source>
-        <translation>O servidor do helpdesk não pode ser alcançado agora: tente de novo em instantes.</translation>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="55"/>
+        <source>The helpdesk server&apos;s certificate is not trusted: not connecting.</source>
+        <translation>O certificado do servidor do helpdesk não é confiável: a conexão não foi feita.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="257"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="258"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="57"/>
+        <source>The helpdesk server cannot be reached now: try again in a moment.</source>
+        <translation>Não foi possível conectar ao servidor do helpdesk agora: tente de novo em instantes.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="261"/>
         <source>Cannot look the ticket up: {reason}</source>
         <translation>Não foi possível buscar o ticket: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="275"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="279"/>
         <source>New ticket</source>
         <translation>Novo ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="277"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="281"/>
         <source>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</source>
         <translation>Todo acesso remoto é registrado em um ticket. Um novo ticket será aberto para registrar esta conexão. Continuar?</translation>
     </message>
@@ -808,27 +829,27 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Encerre suas sessões antes de abrir um link de outro servidor.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/deployed.py" line="102"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="103"/>
         <source>Loading...</source>
         <translation>Carregando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/deployed.py" line="107"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="108"/>
         <source>Try again now</source>
         <translation>Tentar de novo agora</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/deployed.py" line="145"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="146"/>
         <source>The app tries again every {seconds} s.</source>
         <translation>O aplicativo tenta de novo a cada {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/deployed.py" line="152"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="153"/>
         <source>This app cannot start. {reason}</source>
         <translation>Este aplicativo não pode iniciar. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/deployed.py" line="164"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="165"/>
         <source>Trying again...</source>
         <translation>Tentando de novo...</translation>
     </message>
@@ -845,7 +866,7 @@ the verification code (shown in the toolbar)</extracomment>
     <message>
         <location filename="../../remoteapp/ui/update_texts.py" line="24"/>
         <source>The update server could not be reached or refused the download; try again later with the update icon.</source>
-        <translation>Não foi possível alcançar o servidor de atualização, ou ele recusou o download; tente de novo mais tarde pelo ícone de atualização.</translation>
+        <translation>Não foi possível conectar ao servidor de atualização, ou ele recusou o download; tente de novo mais tarde pelo ícone de atualização.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/update_texts.py" line="28"/>

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import shutil
+import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,6 +85,35 @@ def test_a_first_start_that_cannot_reach_the_server_says_so(
         resolve(deployment(kit, server.http_url), Path("Other_ra-nobody"), cache)
     assert unknown.value.why == "unknown-app" and unknown.value.unknown_app
     assert cache.load() is None
+
+
+@pytest.mark.parametrize("after", ["cut", "stall"])
+def test_a_profile_cut_or_stalled_mid_body_is_the_links_failure(after: str) -> None:
+    """The body is read through urllib3, whose errors are no requests' (nor OSError):
+    a connection cut or stalled after the headers was an error of no kind (the window
+    said "unexpected" and gave up); it is the link's, tried again."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n0123456789")
+            if after == "stall":
+                done.wait(30)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        with pytest.raises(ProfileUnavailable) as failed:
+            fetch_signed(url, "demo", timeout_s=1)
+        assert failed.value.why == "unreachable", failed.value
+    finally:
+        done.set()
+        thread.join(10)
+        listener.close()
 
 
 def test_code_picks_the_app(server: Server, kit: Path, tmp_path: Path) -> None:

@@ -65,6 +65,10 @@ def test_tampered_target_is_refused(repo_server: Server, kit: Path, tmp_path: Pa
     with pytest.raises(UpdateDownloadFailed, match=r"LengthOrHashMismatch|hash") as refused:
         updater.download(offered)
     assert refused.value.why == "unverified"
+    stored.write_bytes(b"evil build, and longer")  # past the signed length: tuf says so
+    with pytest.raises(UpdateDownloadFailed, match="LengthMismatch") as longer:  # with a
+        updater.download(offered)  # DownloadError, which is otherwise the link's
+    assert longer.value.why == "unverified"
 
 
 def test_a_download_that_cannot_be_written_here_is_the_disks(

@@ -104,7 +104,9 @@ def test_a_build_fetches_its_signed_profile_over_verified_https(
     with pytest.raises(ProfileUnavailable, match="the server's certificate is not trusted"):
         fetch_signed(bare.server_url, "demo", policy=bare.trust)
     shutil.rmtree(tmp_path / "cache")
-    assert resolve(bare, exe, ProfileCache(tmp_path / "cache")) is None  # nothing trusted
+    with pytest.raises(ProfileUnavailable) as untrusted:  # nothing trusted: said, not
+        resolve(bare, exe, ProfileCache(tmp_path / "cache"))  # a company code asked
+    assert untrusted.value.why == "not-trusted"
 
 
 def test_update_checks_go_over_the_same_verified_https(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -17,8 +18,10 @@ from pytestqt.qtbot import QtBot
 
 from helpdesk.settings import Settings
 from remoteapp.branding.profile import load_profile
+from remoteapp.net import tls
 from remoteapp.net.helpdesk import Conflict, ErrorCode, HelpdeskClient, NotAllowed, TicketClient
-from remoteapp.net.helpdesk_http import HelpdeskUnavailable
+from remoteapp.net.helpdesk_http import HelpdeskUnavailable, ServerNotTrusted
+from remoteapp.session.relay_link import PartnerDidNotJoin
 from remoteapp.tickets import TicketOutbox
 from remoteapp.ui import operations
 from remoteapp.ui.agent_dialogs import PasswordDialog
@@ -247,6 +250,9 @@ def test_a_partner_gone_offline_is_said_in_the_apps_words(
     assert window.status.text() == "The partner is not online: ask them to open the app."
 
 
+UNREACHABLE_RELAY = "The session's relay cannot be reached now: try again in a moment."
+
+
 @pytest.mark.parametrize(
     ("refusal", "said"),
     [
@@ -261,13 +267,32 @@ def test_a_partner_gone_offline_is_said_in_the_apps_words(
             HelpdeskUnavailable("cannot reach https://h: HTTPSConnectionPool(...)"),
             "The helpdesk server cannot be reached now: try again in a moment.",
         ),
-        (
-            ConnectionRefusedError(111, "Connection refused"),
-            "The session's relay cannot be reached now: try again in a moment.",
-        ),
+        (ConnectionRefusedError(111, "Connection refused"), UNREACHABLE_RELAY),
         (
             RelayRefused("unknown token"),
             "The session's relay refused the connection: try again in a moment.",
+        ),
+        (
+            ServerNotTrusted("the server's certificate is not trusted (expired)"),
+            "The helpdesk server's certificate is not trusted: not connecting.",
+        ),
+        (
+            PartnerDidNotJoin("the other side did not join the relay in time"),
+            "The partner's app did not join the session in time: try again.",
+        ),
+        (TimeoutError("timed out"), UNREACHABLE_RELAY),
+        (socket.gaierror(-2, "Name or service not known"), UNREACHABLE_RELAY),
+        (
+            tls.NotTrusted("the relay's certificate is not trusted (self-signed)"),
+            "The session relay's certificate is not trusted: not connecting.",
+        ),
+        (
+            tls.InsecureRefused("the relay at r is not encrypted"),
+            "The session's relay is not encrypted, which this app does not allow.",
+        ),
+        (  # the open record's write: this machine's, in its own words
+            OSError(28, "No space left on device"),
+            "Cannot connect: [Errno 28] No space left on device",
         ),
     ],
 )

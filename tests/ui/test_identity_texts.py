@@ -30,9 +30,9 @@ def test_every_failure_has_its_sentence_without_the_detail(error: IdentityError)
     assert said.endswith(".") and said[0].isupper()
 
 
-def test_only_the_links_and_the_servers_failures_are_tried_again() -> None:
+def test_only_the_links_the_servers_and_certificates_failures_are_tried_again() -> None:
     again = [e.why for e in ERRORS if worth_retrying(e)]
-    assert again == ["unreachable", "server-error", "unreachable"]
+    assert again == ["unreachable", "not-trusted", "server-error", "unreachable"]
     assert not worth_retrying(RuntimeError("boom"))
     assert identity_failure_text(RuntimeError("boom")) == UNEXPECTED
 
@@ -41,7 +41,7 @@ def test_the_sentences_in_english_and_portuguese(qapp: QtWidgets.QApplication) -
     cases = {
         "unreachable": (
             "The support server cannot be reached. Check this computer's internet connection.",
-            "O servidor de suporte não pode ser alcançado. Verifique a conexão deste "
+            "Não foi possível conectar ao servidor de suporte. Verifique a conexão deste "
             "computador com a internet.",
         ),
         "unknown-app": ("No company has this code.", "Nenhuma empresa tem este código."),

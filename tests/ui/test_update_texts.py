@@ -50,7 +50,7 @@ def test_the_sentences_in_english_and_portuguese(qapp: QtWidgets.QApplication) -
         "network": (
             "The update failed. The update server could not be reached or refused the "
             "download; try again later with the update icon.",
-            "A atualização falhou. Não foi possível alcançar o servidor de atualização, "
+            "A atualização falhou. Não foi possível conectar ao servidor de atualização, "
             "ou ele recusou o download; tente de novo mais tarde pelo ícone de atualização.",
         ),
     }
