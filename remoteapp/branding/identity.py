@@ -151,6 +151,8 @@ def fetch_signed(
     except InsecureServer as exc:
         raise ProfileUnavailable(str(exc), why="insecure") from exc
     except requests.exceptions.SSLError as exc:
+        if tls.verification_error(exc) is None:  # a handshake cut, plain HTTP on https
+            raise ProfileUnavailable(f"cannot reach {server_url}: {exc}") from exc
         untrusted = str(tls.not_trusted("the server", exc))
         raise ProfileUnavailable(untrusted, why="not-trusted") from exc
     except tls.TlsError as exc:  # (an OSError: before the link's failures)

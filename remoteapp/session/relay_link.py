@@ -25,11 +25,6 @@ from remotewire.errors import RelayRefused
 from remotewire.relay_join import CONNECT_TIMEOUT_S, PAIR_TIMEOUT_S, RelayJoin
 
 
-class PartnerDidNotJoin(TimeoutError):
-    """The relay was reached and took us, but the other side never joined in time (a
-    ``TimeoutError``, as it always was, so callers that catch that still do)."""
-
-
 def join(
     address: str,
     token: str,
@@ -37,9 +32,8 @@ def join(
     policy: tls.TrustPolicy | None = None,
 ) -> tuple[socket.socket, bytes]:
     """Connected, paired socket and the session bytes already received; RelayRefused or
-    OSError (unreachable, timed out; ``PartnerDidNotJoin``: reached, but no partner;
-    ``tls.TlsError``: not trusted, plain refused) otherwise. ``policy``: the installed
-    one (the profile's) unless given."""
+    OSError (unreachable, timed out; ``tls.TlsError``: not trusted, plain refused)
+    otherwise. ``policy``: the installed one (the profile's) unless given."""
     host, port, over_tls = parse_relay_address(address)
     if not over_tls:
         tls.refuse_plain(host, "the relay", policy)
@@ -65,13 +59,9 @@ def join_socket(sock: socket.socket, token: str, timeout_s: float = PAIR_TIMEOUT
     while (outcome := handshake.result()) is None:
         left = deadline - time.monotonic()
         if left <= 0:
-            raise PartnerDidNotJoin("the other side did not join the relay in time")
+            raise TimeoutError("the other side did not join the relay in time")
         sock.settimeout(left)
-        try:
-            data = sock.recv(4096)
-        except TimeoutError as exc:  # nothing before the deadline: no PAIRED
-            raise PartnerDidNotJoin("the other side did not join the relay in time") from exc
-        handshake.receive_data(data)
+        handshake.receive_data(sock.recv(4096))
     if isinstance(outcome, RelayRefused):
         raise outcome
     return outcome.trailing

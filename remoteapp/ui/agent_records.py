@@ -16,6 +16,7 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
+from remoteapp.errors import RemoteappError
 from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
 from remoteapp.tickets import (
     FlushResult,
@@ -33,6 +34,13 @@ from remoteapp.ui.qt import QtCore, Signal
 from remotewire.events import EventLog
 
 agent_events = EventLog("agent")
+
+
+class RecordNotWritten(RemoteappError):
+    """A starting session's open record could not be written (the disk full, no
+    permission, the outbox's lock held too long): the session is not started, since its
+    ticket action could be lost."""
+
 
 log = logging.getLogger("remoteapp.agent")
 RETRY_MS = 60_000  #: records waiting for the server are tried again this often
@@ -94,7 +102,10 @@ class AgentRecords(QtCore.QObject):
         session = Session(session_id, ticket_id, self.agent_ref, client_ref, partner)
         record = open_record(session, self.texts, start=datetime.now(UTC), writer=self.instance)
         self._claimed.wait(CLAIM_WAIT_S)  # ours before it exists: nobody else closes it
-        self.outbox.put(record)
+        try:
+            self.outbox.put(record)
+        except OSError as exc:  # (filelock's Timeout is one too): not the relay's
+            raise RecordNotWritten(str(exc)) from exc
         return record
 
     def session_over(

@@ -8,14 +8,13 @@ password and a lock-out (429) are not here: the agent window asks again or count
 
 from __future__ import annotations
 
-import socket
-
 from remoteapp.net import tls
 from remoteapp.net.errors import HelpdeskError
 from remoteapp.net.helpdesk import Conflict, ErrorCode, NotAllowed
 from remoteapp.net.helpdesk_http import HelpdeskRejected, HelpdeskUnavailable, ServerNotTrusted
-from remoteapp.session.relay_link import PartnerDidNotJoin
+from remoteapp.ui.agent_records import RecordNotWritten
 from remoteapp.ui.i18n import tr
+from remotewire import constants as c
 from remotewire.errors import RelayRefused
 
 
@@ -49,22 +48,29 @@ def refusal_text(exc: Exception) -> str | None:
 
 
 def _link_text(exc: Exception) -> str | None:
-    """A server or relay that could not be used: said in a sentence where the kind is
-    known (its detail, urllib3's or the OS's English, is logged by the caller)."""
+    """A server or relay that could not be used, said in a sentence by its kind (the
+    detail, urllib3's or the OS's English, is logged by the caller).  Every ``OSError``
+    of a connect is the relay's: the helpdesk's are ``HelpdeskError``, the open record's
+    ``RecordNotWritten``."""
+    if isinstance(exc, RecordNotWritten):
+        return tr(
+            "The session's record could not be saved on this computer (disk full or no "
+            "permission): not connecting."
+        )
     if isinstance(exc, ServerNotTrusted):
         return tr("The helpdesk server's certificate is not trusted: not connecting.")
     if isinstance(exc, HelpdeskUnavailable):
         return tr("The helpdesk server cannot be reached now: try again in a moment.")
+    if isinstance(exc, RelayRefused) and exc.reason == c.REFUSE_PARK_TIMEOUT:
+        return tr("The partner's app did not join the session in time: try again.")
     if isinstance(exc, RelayRefused):
         return tr("The session's relay refused the connection: try again in a moment.")
-    if isinstance(exc, PartnerDidNotJoin):
-        return tr("The partner's app did not join the session in time: try again.")
     if isinstance(exc, tls.NotTrusted):
         return tr("The session relay's certificate is not trusted: not connecting.")
     if isinstance(exc, tls.InsecureRefused):
         return tr("The session's relay is not encrypted, which this app does not allow.")
-    if isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror)):
+    if isinstance(exc, OSError):  # refused, no route, timed out, a TLS handshake cut...
         return tr("The session's relay cannot be reached now: try again in a moment.")
-    if isinstance(exc, (HelpdeskError, OSError)):  # (a disk, a broken pin...: its words)
+    if isinstance(exc, HelpdeskError):
         return tr("Cannot connect: {reason}").format(reason=exc)
     return None

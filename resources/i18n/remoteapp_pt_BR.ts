@@ -157,70 +157,75 @@
         <translation>Senha incorreta, tente novamente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="27"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="26"/>
         <source>This connect code has expired: copy the customer again from the monitoring page.</source>
         <translation>Este código de conexão expirou: copie o cliente novamente na tela de acompanhamento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="31"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="30"/>
         <source>This connect code was issued to another agent or is damaged: copy the customer again from the monitoring page.</source>
         <translation>Este código de conexão foi emitido para outro atendente ou está danificado: copie o cliente novamente na tela de acompanhamento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="35"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="34"/>
         <source>The partner is not online: ask them to open the app.</source>
         <translation>O parceiro não está online: peça que ele abra o aplicativo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="37"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="36"/>
         <source>The partner is already in a session.</source>
         <translation>O parceiro já está em um atendimento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="39"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="38"/>
         <source>Only agents can connect.</source>
         <translation>Somente atendentes podem se conectar.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="42"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="41"/>
         <source>You are not an agent of this app: ask an administrator to add you to its agents.</source>
         <translation>Você não é atendente deste aplicativo: peça a um administrador que o inclua entre os atendentes.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="45"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="44"/>
         <source>Not allowed: {reason}</source>
         <translation>Não permitido: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="47"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="69"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="46"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="75"/>
         <source>Cannot connect: {reason}</source>
         <translation>Não foi possível conectar: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="59"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="57"/>
+        <source>The session&apos;s record could not be saved on this computer (disk full or no permission): not connecting.</source>
+        <translation>O registro da sessão não pôde ser salvo neste computador (disco cheio ou sem permissão): a conexão não foi feita.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="67"/>
         <source>The session&apos;s relay refused the connection: try again in a moment.</source>
         <translation>O relay da sessão recusou a conexão: tente de novo em instantes.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="61"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="65"/>
         <source>The partner&apos;s app did not join the session in time: try again.</source>
         <translation>O aplicativo do parceiro não entrou na sessão a tempo: tente de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="63"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="69"/>
         <source>The session relay&apos;s certificate is not trusted: not connecting.</source>
         <translation>O certificado do relay da sessão não é confiável: a conexão não foi feita.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="65"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="71"/>
         <source>The session&apos;s relay is not encrypted, which this app does not allow.</source>
         <translation>O relay da sessão não é criptografado, e este aplicativo não permite isso.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="67"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="73"/>
         <source>The session&apos;s relay cannot be reached now: try again in a moment.</source>
-        <translation>Não foi possível conectar ao relay da sessão agora: tente de novo em instantes.</translation>
+        <translation>Não foi possível conectar ao relay da sessão no momento: tente de novo em instantes.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="309"/>
@@ -238,17 +243,17 @@
         <translation>Conectado a {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="47"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="55"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Acesso remoto. Agente: {agent}. Cliente: {customer} (ID {partner}). Início: {start}. Fim: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="50"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="58"/>
         <source>The agent app stopped.</source>
         <translation>O aplicativo do agente foi encerrado.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="45"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="53"/>
         <location filename="../../remoteapp/ui/viewer.py" line="78"/>
         <source>Remote access - {customer}</source>
         <extracomment>records waiting for the server are tried again this often an open record waits this long at most for the claim
@@ -758,15 +763,15 @@ the verification code (shown in the toolbar)</extracomment>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="254"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="55"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="61"/>
         <source>The helpdesk server&apos;s certificate is not trusted: not connecting.</source>
         <translation>O certificado do servidor do helpdesk não é confiável: a conexão não foi feita.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="258"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="57"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="63"/>
         <source>The helpdesk server cannot be reached now: try again in a moment.</source>
-        <translation>Não foi possível conectar ao servidor do helpdesk agora: tente de novo em instantes.</translation>
+        <translation>Não foi possível conectar ao servidor do helpdesk no momento: tente de novo em instantes.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="261"/>

@@ -24,6 +24,7 @@ from remoteapp.branding.identity import (
     resolve,
     verify,
 )
+from remoteapp.net import tls
 from remoteapp.update.client import trusted_root_bytes
 from tests.distribution.conftest import deployment_of
 from tests.helpdesk.server_process import Server, free_port, start_server
@@ -114,6 +115,37 @@ def test_a_profile_cut_or_stalled_mid_body_is_the_links_failure(after: str) -> N
         done.set()
         thread.join(10)
         listener.close()
+
+
+def test_a_tls_failure_that_is_no_certificates_is_the_links() -> None:
+    """An https address answered in plain HTTP (a proxy, a captive portal) fails the
+    handshake with no certificate judged: the link's failure, not "check the
+    certificate" (requests calls every TLS failure an SSLError)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)  # the ClientHello
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        with pytest.raises(ProfileUnavailable) as failed:
+            fetch_signed(f"https://127.0.0.1:{listener.getsockname()[1]}", "demo", timeout_s=5)
+        assert failed.value.why == "unreachable", failed.value
+    finally:
+        thread.join(10)
+        listener.close()
+
+
+def test_a_build_whose_pinned_ca_is_unusable_is_refused() -> None:
+    """The build's own pin cannot be loaded: a broken build (refused: download it
+    again), not the network's failure to retry."""
+    broken = tls.TrustPolicy(ca_pem="-----BEGIN CERTIFICATE-----\nnot a certificate")
+    with pytest.raises(ProfileRefused):
+        fetch_signed("https://127.0.0.1:9", "demo", policy=broken)
 
 
 def test_code_picks_the_app(server: Server, kit: Path, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import shutil
 import socket
 import threading
 import uuid
@@ -21,13 +22,14 @@ from remoteapp.branding.profile import load_profile
 from remoteapp.net import tls
 from remoteapp.net.helpdesk import Conflict, ErrorCode, HelpdeskClient, NotAllowed, TicketClient
 from remoteapp.net.helpdesk_http import HelpdeskUnavailable, ServerNotTrusted
-from remoteapp.session.relay_link import PartnerDidNotJoin
 from remoteapp.tickets import TicketOutbox
 from remoteapp.ui import operations
 from remoteapp.ui.agent_dialogs import PasswordDialog
+from remoteapp.ui.agent_records import RecordNotWritten
 from remoteapp.ui.agent_window import AgentWindow
 from remoteapp.ui.connect_refusals import refusal_text
 from remoteapp.ui.qt import QtWidgets, is_alive
+from remotewire import constants as c
 from remotewire.errors import RelayRefused
 from tests.helpdesk.server_process import Server, start_server
 
@@ -250,6 +252,26 @@ def test_a_partner_gone_offline_is_said_in_the_apps_words(
     assert window.status.text() == "The partner is not online: ask them to open the app."
 
 
+@pytest.mark.display
+def test_an_open_record_that_cannot_be_written_is_its_own_failure(
+    qtbot: QtBot, server: Server, tmp_path: Path, windows: list[AgentWindow]
+) -> None:
+    """The open record is written before the session starts; a disk that refuses it is
+    this machine's failure (said as such), not an OSError the connect would call the
+    relay's."""
+    window = open_agent_window(server, tmp_path, qtbot, windows)
+    outbox = tmp_path / "outbox"
+    shutil.rmtree(outbox)
+    outbox.write_bytes(b"not a folder")  # (root writes anywhere: a file in its place)
+    with pytest.raises(RecordNotWritten) as refused:
+        window.records.store_open("s-1", None, None, "123 456 789")
+    assert isinstance(refused.value.__cause__, OSError)
+    assert refusal_text(refused.value) == (
+        "The session's record could not be saved on this computer (disk full or no "
+        "permission): not connecting."
+    )
+
+
 UNREACHABLE_RELAY = "The session's relay cannot be reached now: try again in a moment."
 
 
@@ -276,12 +298,14 @@ UNREACHABLE_RELAY = "The session's relay cannot be reached now: try again in a m
             ServerNotTrusted("the server's certificate is not trusted (expired)"),
             "The helpdesk server's certificate is not trusted: not connecting.",
         ),
-        (
-            PartnerDidNotJoin("the other side did not join the relay in time"),
+        (  # the relay's answer when the other side never came (it parks 30 s)
+            RelayRefused(c.REFUSE_PARK_TIMEOUT),
             "The partner's app did not join the session in time: try again.",
         ),
         (TimeoutError("timed out"), UNREACHABLE_RELAY),
         (socket.gaierror(-2, "Name or service not known"), UNREACHABLE_RELAY),
+        (OSError(113, "No route to host"), UNREACHABLE_RELAY),
+        (tls.TlsError("the relay's TLS handshake failed"), UNREACHABLE_RELAY),
         (
             tls.NotTrusted("the relay's certificate is not trusted (self-signed)"),
             "The session relay's certificate is not trusted: not connecting.",
@@ -290,9 +314,10 @@ UNREACHABLE_RELAY = "The session's relay cannot be reached now: try again in a m
             tls.InsecureRefused("the relay at r is not encrypted"),
             "The session's relay is not encrypted, which this app does not allow.",
         ),
-        (  # the open record's write: this machine's, in its own words
-            OSError(28, "No space left on device"),
-            "Cannot connect: [Errno 28] No space left on device",
+        (  # the open record's write: this machine's, not the relay's
+            RecordNotWritten("[Errno 28] No space left on device"),
+            "The session's record could not be saved on this computer (disk full or no "
+            "permission): not connecting.",
         ),
     ],
 )
