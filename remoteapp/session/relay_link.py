@@ -59,7 +59,7 @@ def join_socket(sock: socket.socket, token: str, timeout_s: float = PAIR_TIMEOUT
     while (outcome := handshake.result()) is None:
         left = deadline - time.monotonic()
         if left <= 0:
-            raise TimeoutError("the other side did not join the relay in time")
+            raise TimeoutError("the relay did not pair us in time")
         sock.settimeout(left)
         handshake.receive_data(sock.recv(4096))
     if isinstance(outcome, RelayRefused):

@@ -38,8 +38,7 @@ agent_events = EventLog("agent")
 
 class RecordNotWritten(RemoteappError):
     """A starting session's open record could not be written (the disk full, no
-    permission, the outbox's lock held too long): the session is not started, since its
-    ticket action could be lost."""
+    permission): the session is not started, since its ticket action could be lost."""
 
 
 log = logging.getLogger("remoteapp.agent")
@@ -104,7 +103,7 @@ class AgentRecords(QtCore.QObject):
         self._claimed.wait(CLAIM_WAIT_S)  # ours before it exists: nobody else closes it
         try:
             self.outbox.put(record)
-        except OSError as exc:  # (filelock's Timeout is one too): not the relay's
+        except OSError as exc:  # this machine's, not the relay's
             raise RecordNotWritten(str(exc)) from exc
         return record
 
