@@ -5,7 +5,6 @@ stable keys, and real servers that serve them."""
 
 from __future__ import annotations
 
-import gc
 import json
 import shutil
 from collections.abc import Iterator
@@ -18,22 +17,9 @@ from bench.builds import NEXT_VERSION, ROOT, release
 from remoteapp import __version__
 from tests.distribution.proxy import Proxy, proxy_to
 from tests.helpdesk.server_process import Server, start_server
+from tests.qt_threads import gc_on_gui_thread  # noqa: F401 (autouse: Qt with worker threads)
 
 __all__ = ["NEXT_VERSION", "ROOT", "release"]
-
-
-@pytest.fixture(autouse=True)
-def gc_on_gui_thread() -> Iterator[None]:
-    """As the app does (and tests/ui and tests/tls): no cyclic GC on worker threads, where
-    it would destroy Qt objects (the update tests' downloads allocate on theirs); collect
-    after each test, on the main thread.  Without it a CI run died in test_update_ui.py
-    with a segmentation fault in the event loop."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.collect()
-        gc.enable()
 
 
 @pytest.fixture(scope="session")

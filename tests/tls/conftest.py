@@ -7,7 +7,6 @@ app must refuse the server; with it (``TrustPolicy(ca_pem=...)``) everything wor
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ import pytest
 from remoteapp.net import tls
 from tests.helpdesk.conftest import FAST
 from tests.helpdesk.server_process import Server, start_server
+from tests.qt_threads import gc_on_gui_thread  # noqa: F401 (autouse: Qt with worker threads)
 from tests.tls.pki import Authority, Issued, authority
 
 
@@ -56,14 +56,3 @@ def pinned(pki: Pki) -> Iterator[tls.TrustPolicy]:
     tls.install(policy)
     yield policy
     tls.install(before)
-
-
-@pytest.fixture(autouse=True)
-def gc_on_gui_thread() -> Iterator[None]:
-    """As the app does: no cyclic GC on worker threads (it would destroy Qt objects)."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.collect()
-        gc.enable()

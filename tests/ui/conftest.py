@@ -4,7 +4,6 @@ provides its ``product_server``)."""
 
 from __future__ import annotations
 
-import gc
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,19 +14,8 @@ import pytest
 from tests import pointer
 from tests.conftest import ROOT, LineReader, client_env, stop
 from tests.helpdesk.server_process import Server
+from tests.qt_threads import gc_on_gui_thread  # noqa: F401 (autouse: Qt with worker threads)
 from tests.ui.product import FIELD
-
-
-@pytest.fixture(autouse=True)
-def gc_on_gui_thread() -> Iterator[None]:
-    """As the app does (``collect_garbage_on_gui_thread``): no cyclic GC on worker threads,
-    where it would destroy Qt objects; collect after each test, on the main thread."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.collect()
-        gc.enable()
 
 
 @pytest.fixture
