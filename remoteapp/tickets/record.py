@@ -31,6 +31,11 @@ class SessionRecord:
     last_error: str = ""
     creating_since: datetime | None = None  #: set just before a new ticket is requested
     writer: str = ""  #: the app instance that wrote an open record (and will close it)
+    # Who the action names, as known at the start: another app (another agent's login on
+    # this machine) may complete the record, and the server may have forgotten the session.
+    agent: str = ""  #: the agent's name
+    partner: str = ""  #: the customer's partner ID
+    customer: str = ""  #: the customer's name, when known at the start (from the queue)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -77,6 +82,8 @@ class Session:
     agent_ref: str  #: the agent's person id at the ticket API
     client_ref: str | None
     partner: str  #: the partner ID, or the customer's name from the queue
+    agent: str = ""  #: the agent's name
+    partner_id: str = ""  #: the partner ID (``partner`` may be a name)
 
 
 def parse_time(text: str | None) -> datetime | None:
@@ -139,6 +146,9 @@ def open_record(
         start=start,
         end=None,
         writer=writer,
+        agent=session.agent,
+        partner=session.partner_id,
+        customer=session.partner if session.partner != session.partner_id else "",
     )
 
 
@@ -181,16 +191,17 @@ def close_from_state(
 ) -> SessionRecord | None:
     """Complete a record left open, from the server's ``state`` of its session (None: the
     server has forgotten it, so record what is known, ending ``now``).  None while the
-    session has not ended yet: a later flush tries again."""
+    session has not ended yet: a later flush tries again.  The names are the record's own
+    where it has them (``agent``: this app's login, for a record of an older version)."""
     if state is not None and state.state != "ended":
         return None
     ended = parse_time(state.ended_at if state else None) or now
     return end_record(
         record,
         texts,
-        agent=agent,
-        customer=state.customer if state else "",
-        partner=state.partner_id if state else "",
+        agent=record.agent or agent,
+        customer=(state.customer if state else "") or record.customer,
+        partner=(state.partner_id if state else "") or record.partner,
         end=ended,
         reason=(state.end_reason or None) if state else None,
     )

@@ -93,12 +93,26 @@ class AgentRecords(QtCore.QObject):
             self._claimed.set()
 
     def store_open(
-        self, session_id: str, ticket_id: int | None, client_ref: str | None, partner: str
+        self,
+        session_id: str,
+        ticket_id: int | None,
+        client_ref: str | None,
+        partner: str,
+        partner_id: str,
     ) -> SessionRecord:
         """Write a starting session's open record; blocking, so call it off the GUI thread
         (inside the connect work): should this app die mid-session, the next start
-        completes it with the server's end time, so the ticket still gets its action."""
-        session = Session(session_id, ticket_id, self.agent_ref, client_ref, partner)
+        completes it with the server's end time, so the ticket still gets its action.
+        ``partner``: as the agent chose it (an ID, or a name from the queue)."""
+        session = Session(
+            session_id,
+            ticket_id,
+            self.agent_ref,
+            client_ref,
+            partner,
+            agent=self.agent_name,
+            partner_id=partner_id,
+        )
         record = open_record(session, self.texts, start=datetime.now(UTC), writer=self.instance)
         self._claimed.wait(CLAIM_WAIT_S)  # ours before it exists: nobody else closes it
         try:

@@ -286,7 +286,7 @@ class AgentWindow(QtWidgets.QWidget):
             sock, initial = relay_link.join(grant.relay, grant.token)
             try:
                 record = self.records.store_open(
-                    grant.session_id, choice.ticket_id, choice.client_ref, partner
+                    grant.session_id, choice.ticket_id, choice.client_ref, partner, grant.partner_id
                 )
             except BaseException:
                 sock.close()

@@ -30,7 +30,9 @@ TEXTS = RecordTexts(
     zone=UTC,
 )
 START = datetime(2026, 11, 24, 14, 0, 5, tzinfo=UTC)
-SESSION = Session("s-1", 7, "2", "client-9", "123456789")
+SESSION = Session(
+    "s-1", 7, "2", "client-9", "123456789", agent="Ana Agente", partner_id="123456789"
+)
 
 
 def started() -> SessionRecord:
@@ -56,7 +58,16 @@ def test_the_open_record_has_no_end_and_names_its_writer() -> None:
     assert (record.client_ref, record.start, record.end) == ("client-9", START, None)
     assert record.subject == "Remote access - 123456789" and record.description == ""
     assert record.writer == "w-1"
+    assert (record.agent, record.partner, record.customer) == ("Ana Agente", "123456789", "")
     assert SessionRecord.from_json(record.to_json()) == record  # what the outbox stores
+
+
+def test_a_customer_chosen_from_the_queue_is_named_in_the_open_record() -> None:
+    """From the queue the agent picks a name, and the grant gives the ID: both kept."""
+    queued = replace(SESSION, partner="Maria Silva")
+    record = open_record(queued, TEXTS, start=START, writer="w-1")
+    assert (record.partner, record.customer) == ("123456789", "Maria Silva")
+    assert record.subject == "Remote access - Maria Silva"
 
 
 def test_a_session_seen_ending_gets_names_times_and_reason() -> None:
@@ -144,6 +155,13 @@ def test_a_session_the_server_forgot_ends_now_with_what_is_known() -> None:
     done = close_from_state(started(), None, TEXTS, agent="Ana Agente", now=now)
     assert done is not None and done.end == now
     assert done.description.endswith("2026-11-25 09:30:00 UTC. the agent app stopped")
+    assert done.description == (
+        "Agent: Ana Agente. Customer: 123456789 (ID 123456789). "
+        "2026-11-24 14:00:05 UTC - 2026-11-25 09:30:00 UTC. the agent app stopped"
+    )  # (before: "Customer:  (ID )", the open record's partner ID lost)
+    queued = open_record(replace(SESSION, partner="Maria Silva"), TEXTS, start=START, writer="w")
+    named = close_from_state(queued, None, TEXTS, agent="Ana Agente", now=now)
+    assert named is not None and "Customer: Maria Silva (ID 123456789)" in named.description
     no_reason = close_from_state(
         started(), state(end_reason=None, ended_at=None), TEXTS, agent="A", now=now
     )
@@ -199,3 +217,27 @@ def test_a_record_of_a_newer_version_still_reads() -> None:
     record = started()
     newer = {**record.to_json(), "added_later": "x"}
     assert SessionRecord.from_json(newer) == record
+
+
+def test_a_record_completed_by_another_login_names_the_agent_who_worked() -> None:
+    """The outbox is the machine's: when Ana's app dies mid-session and Bruno logs in next
+    on the same desk, his app completes her record, and the action names her, as its
+    createdBy (``agent_ref``) does."""
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    for server_state in (state(), None):
+        done = close_from_state(started(), server_state, TEXTS, agent="Bruno Agente", now=now)
+        assert done is not None and done.description.startswith("Agent: Ana Agente. ")
+        assert done.agent_ref == "2"
+
+
+def test_an_open_record_of_an_older_version_is_completed_by_this_login() -> None:
+    """A record written before it kept its names: the login that completes it is named,
+    and the server's names are used, as before."""
+    old = started().to_json()
+    for key in ("agent", "partner", "customer"):
+        del old[key]
+    record = SessionRecord.from_json(old)
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    done = close_from_state(record, state(), TEXTS, agent="Bruno Agente", now=now)
+    assert done is not None
+    assert done.description.startswith("Agent: Bruno Agente. Customer: Maria (ID 123456789).")

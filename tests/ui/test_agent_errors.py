@@ -264,7 +264,7 @@ def test_an_open_record_that_cannot_be_written_is_its_own_failure(
     shutil.rmtree(outbox)
     outbox.write_bytes(b"not a folder")  # (root writes anywhere: a file in its place)
     with pytest.raises(RecordNotWritten) as refused:
-        window.records.store_open("s-1", None, None, "123 456 789")
+        window.records.store_open("s-1", None, None, "123 456 789", "123456789")
     assert isinstance(refused.value.__cause__, OSError)
     assert refusal_text(refused.value) == (
         "The session's record could not be saved on this computer (disk full or no "

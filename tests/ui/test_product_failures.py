@@ -177,6 +177,7 @@ def test_agent_app_killed_mid_session_its_action_is_sent_on_the_next_start(
     app_out.wait_for("customer event=session-ended", 20)
     [left] = TicketOutbox(outbox).pending()
     assert (left.session_id, left.end) == (session_id, None)
+    assert left.agent == "Demo Agent" and len(left.partner) == 9 and left.partner.isdigit()
     tickets = TicketClient(product_server.http_url, product_server.credentials["token"])
     assert session_actions(tickets, session_id) == []
 
