@@ -20,7 +20,7 @@ from remoteapp.net.helpdesk_http import InsecureServer, verified_session
 from remoteapp.session import relay_link
 from remoteapp.tickets.outbox import TicketOutbox
 from remoteapp.ui import i18n
-from remoteapp.ui.agent_dialogs import LoginDialog
+from remoteapp.ui.agent_dialogs import LoginDialog, TicketDialog
 from remoteapp.ui.agent_window import AgentWindow
 from remoteapp.ui.customer_window import CustomerWindow
 from remoteapp.ui.qt import QtWidgets, is_alive
@@ -193,3 +193,29 @@ def test_the_login_dialog_says_why_it_refuses_a_server(
             f"{plain_server.http_url} is not encrypted (http://): use its https:// address."
         )
         assert dialog.client is None and dialog.isVisible()
+
+
+@pytest.mark.display
+def test_the_ticket_dialog_says_the_servers_certificate_is_not_trusted(
+    qtbot: QtBot, tls_server: Server
+) -> None:
+    """A ticket looked up at a server whose certificate does not verify is refused as
+    such, not as a passing outage ("cannot be reached now: try again"), and no session
+    can start on it."""
+    tickets = TicketClient(tls_server.http_url, tls_server.credentials["token"])
+    try:
+        dialog = TicketDialog(tickets, "123 456 789", None)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.number.setText("1")  # a ticket the demo server has
+        dialog.lookup.click()
+        assert dialog.message.text() == "Looking up..."
+        qtbot.waitUntil(dialog.lookup.isEnabled, timeout=15_000)  # the look-up has answered
+        assert dialog.message.text() == (
+            "The helpdesk server's certificate is not trusted: not connecting."
+        )
+        assert not dialog.start.isEnabled()
+        dialog.start.click()
+        assert dialog.choice is None and dialog.isVisible()
+    finally:
+        tickets.close()
