@@ -1,20 +1,26 @@
 """What bounds an update's check and download: a server that trickles bytes (never a gap
 long enough for the read timeout) is cut at a deadline for the whole fetch, metadata
 too; a download can be cancelled between two reads, leaving no file; and each download
-removes the ones before it, so the cache holds one build, not one per update.
+removes the ones before it, so the cache holds one build, not one per update; a server
+whose connect times out is unreachable, not slow, and said so within the connect timeout.
 
 The deadlines here are made tiny (``base_s``, a high ``min_rate``) rather than waited
 for; the proxy trickles for real, through real sockets."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import select
+import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
+from tuf.api.exceptions import DownloadError
 
 from bench import builds
 from remoteapp.update import UpdateCancelled, UpdateCheckFailed, UpdateDownloadFailed
@@ -33,10 +39,29 @@ def publish(server: Server, kit: Path, version: str, content: bytes, tmp: Path) 
 
 
 def client(
-    url: str, kit: Path, cache: Path, version: str = "0.1.0", **limits: float
+    url: str,
+    kit: Path,
+    cache: Path,
+    version: str = "0.1.0",
+    timeout_s: float = 5,
+    **limits: float,
 ) -> UpdateClient:
     root = trusted_root_bytes(deployment_of(kit)["update_root"])
-    return UpdateClient(url, root, cache, "linux", version, timeout_s=5, **limits)
+    return UpdateClient(url, root, cache, "linux", version, timeout_s=timeout_s, **limits)
+
+
+@contextlib.contextmanager
+def unanswered_url() -> Iterator[str]:
+    """A loopback URL whose connect times out instead of being refused (a firewall that
+    drops packets, a host gone): a listener whose accept queue, ``listen(0)``, holds one
+    connection never accepted, so Linux drops every new SYN (``tcp_conn_request``)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        with socket.create_connection(listener.getsockname(), timeout=5):
+            # readable: that connection is in the accept queue, which is full now
+            assert select.select([listener], [], [], 5)[0], "the accept queue stayed empty"
+            yield f"http://127.0.0.1:{listener.getsockname()[1]}"
 
 
 def bounded(call: Callable[[], object], within_s: float = 30) -> BaseException | object:
@@ -104,6 +129,26 @@ def test_the_deadline_grows_with_the_signed_length(
     proxy.trickle = lambda path: "/targets/" in path
     path = bounded(lambda: updater.download(offered))
     assert isinstance(path, Path) and path.read_bytes() == small
+
+
+def test_a_connect_that_times_out_is_unreachable_not_too_slow(
+    repo_server: Server, kit: Path, tmp_path: Path
+) -> None:
+    """The server never answering the connect sent no byte: the link is down ("network",
+    as when refused), not slow ("too-slow"), which would withdraw nothing but tell the
+    user the server is slow."""
+    publish(repo_server, kit, "0.2.0", BUILD, tmp_path)
+    cache = tmp_path / "cache"
+    offered = client(repo_server.http_url, kit, cache).check()
+    assert offered is not None
+    with unanswered_url() as url:  # offered, then the server unreachable: the same cache
+        updater = client(url, kit, cache, timeout_s=0.5)
+        failed = bounded(lambda: updater.download(offered), within_s=10)
+    assert isinstance(failed, UpdateDownloadFailed), failed
+    assert type(failed.__cause__) is DownloadError, failed  # not SlowRetrievalError
+    assert isinstance(failed.__cause__.__cause__, requests.ConnectTimeout), failed.__cause__
+    assert failed.why == "network", failed
+    assert list(cache.glob("downloads/*")) == []  # nothing partial
 
 
 def test_a_cancelled_download_stops_and_leaves_no_file(
