@@ -23,6 +23,7 @@ from pathlib import Path
 from remoteapp.branding.deployment import Deployment, load_deployment
 from remoteapp.branding.identity import (
     Identity,
+    IdentityError,
     ProfileCache,
     ProfileUnavailable,
     cached_identity,
@@ -141,7 +142,8 @@ def _fetch(deployed: Deployed, retry_ms: int | None = None) -> bool:
         text = identity_failure_text(exc)
         if worth_retrying(exc):
             seconds = max(1, round(retry_ms / 1000))
-            identity_events.emit("retrying", why=getattr(exc, "why", "-"), every_s=seconds)
+            why = exc.why if isinstance(exc, IdentityError) else type(exc).__name__
+            identity_events.emit("retrying", why=why, every_s=seconds)
             window.text.setText(
                 text + "\n\n" + tr("The app tries again every {seconds} s.").format(seconds=seconds)
             )
