@@ -16,7 +16,8 @@ from sse_starlette.sse import EventSourceResponse
 
 from helpdesk.console.auth import ConsoleDb, ConsoleUser, StreamDb, StreamUser
 from helpdesk.console.i18n import N_
-from helpdesk.console.web import PREFIX, ConsoleRoute, render, render_text
+from helpdesk.console.tickets import NOT_WAITING
+from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render, render_text
 from helpdesk.errors import NotAllowed
 from helpdesk.inputs import Id, parse_id
 from helpdesk.models import Presence
@@ -122,25 +123,27 @@ async def monitoring_stream(
 def connect_code(
     user: ConsoleUser, request: Request, db: ConsoleDb, app_id: str, queue_ref: str
 ) -> Response:
-    """The copy icon: a short-lived code the agent app's partner-ID field accepts."""
+    """The copy icon: a short-lived code the agent app's partner-ID field accepts. A
+    refusal's ``detail`` is in the page's language: the icon shows it as a toast."""
+    _ = gettext_for(request)
     membership = member_app(db, app_id, user)
     # "q<id>", as the API reads it (helpdesk.services.sessions): "-1" is no "q1"
     number = parse_id(queue_ref[1:]) if queue_ref.startswith("q") else None
     presence = db.get(Presence, number) if number is not None else None
     if presence is None or presence.app_id != membership.app.id:
-        body = {"detail": "no such waiting customer", "code": ErrorCode.UNKNOWN_PERSON.value}
+        body = {"detail": _(NOT_WAITING), "code": ErrorCode.UNKNOWN_PERSON.value}
         return JSONResponse(body, status_code=404)
     try:
         code = connect_codes.issue(request.app.state.settings, user, presence)
     except NotAllowed as exc:
-        return JSONResponse({"detail": exc.message, "code": str(exc.code)}, status_code=403)
+        return JSONResponse({"detail": _(exc.message), "code": str(exc.code)}, status_code=403)
     return JSONResponse({"text": code, "expires_in_s": connect_codes.TTL_S})
 
 
 @router.get("/events")
 async def user_events(user: StreamUser, request: Request) -> Response:
     """Per-user events on every console page: "online" when a watched client's app
-    comes online (Notify me when online)."""
+    comes online (Notify me when the customer is available for connection)."""
     factory, settings, user_id = request.app.state.db_factory, request.app.state.settings, user.id
 
     def due() -> list[dict[str, Any]]:

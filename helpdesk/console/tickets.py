@@ -1,6 +1,7 @@
 """Tickets: the list, a ticket page (actions, time appointments, add an action), and the
-requester's remote-access icon (online badge + Connect, Notify me when online, Send the
-download link). Connect opens the desktop app through a ``remoteapp://`` link."""
+requester's remote-access icon (online badge + Connect, Notify me when the customer is
+available for connection, Send the download link). Connect opens the desktop app through
+a ``remoteapp://`` link."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from helpdesk.console.apps import download_url
 from helpdesk.console.auth import ConsoleDb, ConsoleUser
+from helpdesk.console.i18n import N_
 from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
 from helpdesk.errors import InvalidInput, NotAllowed, NotFound
 from helpdesk.inputs import Id, parse_id
@@ -20,6 +22,9 @@ from remotewire.connect_codes import build_link
 from remotewire.error_codes import ErrorCode
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
+NOT_WAITING = N_("This customer is no longer waiting for a connection.")
+"""An unknown queue reference: most often a customer who closed the app since the page
+was drawn (also the copy icon's refusal, helpdesk.console.monitoring)."""
 
 
 @router.get("/tickets")
@@ -109,7 +114,7 @@ def remote_icon(user: ConsoleUser, request: Request, db: ConsoleDb, ticket_id: I
     ticket = ticket_desk.get(db, ticket_id)
     person = ticket_desk.requester(ticket)
     if person is None:
-        raise NotFound(ErrorCode.UNKNOWN_PERSON, "this ticket has no requester")
+        raise NotFound(ErrorCode.UNKNOWN_PERSON, N_("This ticket has no requester."))
     remote = ticket_desk.remote_state(db, request.app.state.settings, user, person)
     return render(
         request,
@@ -142,10 +147,10 @@ def connect(
     number = parse_id(queue_ref[1:]) if queue_ref.startswith("q") else None
     presence = db.get(Presence, number) if number is not None else None
     if presence is None:
-        raise NotFound(ErrorCode.UNKNOWN_PERSON, "no such customer")
+        raise NotFound(ErrorCode.UNKNOWN_PERSON, NOT_WAITING)
     if user not in presence.app.agents:
         raise NotAllowed(
-            ErrorCode.NOT_APP_AGENT, "Only the app's agents can connect to its customers."
+            ErrorCode.NOT_APP_AGENT, N_("Only the app's agents can connect to its customers.")
         )
     code = connect_codes.issue(request.app.state.settings, user, presence)
     link = build_link(str(request.base_url), presence.app_id, code, ticket)

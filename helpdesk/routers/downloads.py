@@ -69,7 +69,7 @@ def page(slug: str, request: Request, db: Db, settings: AppSettings) -> HTMLResp
         f'<a class="build{" mine" if o.os_name == mine else ""}" data-os="{o.os_name}" '
         f'href="{html.escape(slug)}/{o.os_name}" download="{html.escape(o.file_name)}">'
         f"{o.label} — {html.escape(o.file_name)} "
-        f"({o.size / 1e6:.0f} MB, v{html.escape(o.version)})</a>"
+        f"({o.size_text}, v{html.escape(o.version)})</a>"
         for o in offers
     )
     hint = (

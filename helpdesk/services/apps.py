@@ -1,5 +1,8 @@
 """Remote apps as their agents and administrators see them: memberships, the queue of
-waiting customers, the sessions in progress."""
+waiting customers, the sessions in progress.
+
+Refusals carry console messages (``N_``): the console shows them translated, the API as
+its English ``detail`` next to the stable ``code``."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
+from helpdesk.console.i18n import N_
 from helpdesk.errors import NotAllowed, NotFound
 from helpdesk.lifecycle import State
 from helpdesk.models import Person, Presence, RemoteApp, RemoteSession, User
@@ -52,7 +56,7 @@ class InProgress:
 def get_app(db: Db, app_id: str) -> RemoteApp:
     app = db.get(RemoteApp, app_id)
     if app is None:
-        raise NotFound(ErrorCode.UNKNOWN_APP, f"no remote app {app_id!r}")
+        raise NotFound(ErrorCode.UNKNOWN_APP, N_("No such remote-access app."))
     return app
 
 
@@ -69,7 +73,8 @@ def member_app(db: Db, app_id: str, user: User) -> Membership:
     membership = Membership(app, user in app.agents, user in app.admins)
     if not (membership.agent or membership.admin):
         raise NotAllowed(
-            ErrorCode.NOT_APP_MEMBER, "you are neither agent nor administrator of this app"
+            ErrorCode.NOT_APP_MEMBER,
+            N_("You are neither an agent nor an administrator of this app."),
         )
     return membership
 
@@ -77,7 +82,9 @@ def member_app(db: Db, app_id: str, user: User) -> Membership:
 def admin_app(db: Db, app_id: str, user: User) -> RemoteApp:
     app = get_app(db, app_id)
     if user not in app.admins:
-        raise NotAllowed(ErrorCode.NOT_APP_ADMIN, "indicators are for this app's administrators")
+        raise NotAllowed(
+            ErrorCode.NOT_APP_ADMIN, N_("The indicators are for this app's administrators.")
+        )
     return app
 
 

@@ -70,6 +70,17 @@ def download_url(base_url: str, app_id: str) -> str:
     return f"{base_url.rstrip('/')}/download/{app_id}"
 
 
+def size_text(size: int) -> str:
+    """A build's size for the download page: whole KB under 1 MB (a small build said
+    "0 MB"), one decimal under 10 MB, whole MB above. Decimal units, as the page always
+    said; a decimal comma, as its ``lang="pt-BR"`` reads."""
+    if size < 999_500:
+        return f"{max(1, round(size / 1e3))} KB"
+    if size < 9_950_000:
+        return f"{size / 1e6:.1f} MB".replace(".", ",")
+    return f"{size / 1e6:.0f} MB"
+
+
 @dataclass(frozen=True, slots=True)
 class Offer:
     os_name: str
@@ -77,6 +88,10 @@ class Offer:
     file_name: str
     version: str
     size: int
+
+    @property
+    def size_text(self) -> str:
+        return size_text(self.size)
 
 
 def offers(db: Db, data_dir: Path | None, slug: str) -> tuple[str, list[Offer]]:

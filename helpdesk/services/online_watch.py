@@ -1,6 +1,6 @@
-""" "Notify me when online": a console user asks to be told when a client's app comes
-online; each console page's event stream asks ``fire`` which watches came true (and
-forgets them: one notification per request)."""
+""" "Notify me when the customer is available for connection": a console user asks to be
+told when a client's app comes online; each console page's event stream asks ``fire``
+which watches came true (and forgets them: one notification per request)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Db
 
+from helpdesk.console.i18n import N_
 from helpdesk.db import insert_unless_exists
 from helpdesk.errors import NotFound
 from helpdesk.models import OnlineWatch, Person, Presence, Ticket, ticket_clients
@@ -23,14 +24,14 @@ def watch(db: Db, settings: Settings, user_id: int, person_id: int) -> None:
     watch. A read-then-insert raced there (a duplicate key: a 500); the
     insert now does nothing if the watch exists, on both databases."""
     if db.get(Person, person_id) is None:
-        raise NotFound(ErrorCode.UNKNOWN_PERSON, "no such client")
+        raise NotFound(ErrorCode.UNKNOWN_PERSON, N_("No such client."))
     row = {"user_id": user_id, "person_id": person_id, "created_at": settings.clock.now()}
     try:
         insert_unless_exists(db, OnlineWatch, row, [OnlineWatch.user_id, OnlineWatch.person_id])
         db.commit()
     except IntegrityError as exc:  # the client was deleted since the check
         db.rollback()
-        raise NotFound(ErrorCode.UNKNOWN_PERSON, "no such client") from exc
+        raise NotFound(ErrorCode.UNKNOWN_PERSON, N_("No such client.")) from exc
 
 
 def unwatch(db: Db, user_id: int, person_id: int) -> None:

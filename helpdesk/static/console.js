@@ -144,6 +144,13 @@
       links.forEach((l) => l.addEventListener("click", (e) => { e.preventDefault(); show(l.getAttribute("data-tab")); history.replaceState(null, "", "#" + l.getAttribute("data-tab")); }));
       const wanted = location.hash.slice(1) || bar.getAttribute("data-current");
       if (wanted && bar.querySelector(`a[data-tab="${wanted}"]`)) show(wanted);
+      // A field the browser refuses on submit (required and empty, a logo too large) is
+      // shown on its tab: in a hidden panel it cannot be focused, and the save button
+      // would seem to do nothing.
+      document.addEventListener("invalid", (event) => {
+        const panel = event.target.closest ? event.target.closest(".tab-panel") : null;
+        if (panel && panel.hidden) show(panel.id.replace(/^tab-/, ""));
+      }, true);
     });
   }
 
@@ -164,10 +171,20 @@
     }
     document.querySelectorAll("input[name=title], select[data-field]").forEach((el) => el.addEventListener("input", update));
     document.querySelectorAll("select[data-field]").forEach((el) => el.addEventListener("change", update));
+    // A file over the server's bound is refused here, said at the field, before the form
+    // goes (the server's 413 would leave the admin on a bare error, everything typed lost).
+    // The preview reads the file as a data: URL: the CSP allows data: images, not blob:.
     if (logo) logo.addEventListener("change", () => {
       const file = logo.files && logo.files[0];
-      if (file) box.querySelector("img").src = URL.createObjectURL(file);
-      box.querySelector("img").hidden = !file;
+      const img = box.querySelector("img");
+      const tooLarge = file && file.size > Number(logo.getAttribute("data-max-bytes"));
+      logo.setCustomValidity(tooLarge ? logo.getAttribute("data-too-large") : "");
+      if (tooLarge) logo.reportValidity();
+      img.hidden = !file || tooLarge;
+      if (!file || tooLarge) return;
+      const reader = new FileReader();
+      reader.addEventListener("load", () => { img.src = reader.result; });
+      reader.readAsDataURL(file);
     });
     update();
   }

@@ -7,6 +7,7 @@ send these requests.
 
 from __future__ import annotations
 
+import html
 import sqlite3
 from collections.abc import Iterator
 
@@ -294,3 +295,28 @@ def test_the_connect_page_needs_a_q_reference(
         answer = client.get(f"/console/connect/{ref}")
         assert answer.status_code == 404, (ref, answer.text)
         assert 'data-code="unknown-person"' in answer.text, (ref, answer.text)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"name": "N" * 201}, "O nome tem no máximo 200 caracteres."),
+        ({"mode_phone": "bogus"}, "Um campo é obrigatório, exibido ou oculto."),
+        (
+            {"custom_key_0": "ref", "custom_label_0": "L" * 101},
+            "O rótulo de um campo personalizado tem no máximo 100 caracteres.",
+        ),
+    ],
+)
+def test_a_crafted_app_form_is_refused_in_words(
+    admin: tuple[httpx.Client, str], fields: dict[str, str], message: str
+) -> None:
+    """What the page's own limits stop (maxlength, the mode's three choices) is refused
+    by the server too, said in the page's language (before: "Informe o nome do
+    aplicativo." for a long name, English for a mode, a 5,000-character label saved)."""
+    client, token = admin
+    form = {"csrf": token, "app_id": "crafted", "name": "Crafted", **fields}
+    answer = client.post("/console/settings/apps", data=form)
+    assert answer.status_code == 422, answer.text  # the form again, with what was typed
+    assert message in html.unescape(answer.text)
+    assert client.get("/console/settings/apps/crafted").status_code == 404

@@ -31,6 +31,7 @@ from helpdesk.inputs import Input
 from helpdesk.middleware import MAX_BODY
 from helpdesk.models import TicketAction
 from helpdesk.routers import ROUTERS, connect_codes
+from helpdesk.services.app_settings import MAX_LOGO_BYTES
 from helpdesk.settings import Settings
 from tests.helpdesk.conftest import FAST, device
 from tests.helpdesk.server_process import Server, start_server
@@ -268,7 +269,7 @@ def test_the_logo_upload_has_its_own_bound(server: Server) -> None:
         server,
         "POST",
         "/console/settings/apps",
-        data=b"a=" + b"x" * (600 * 1024 + MAX_BODY),
+        data=b"a=" + b"x" * (MAX_LOGO_BYTES + MAX_BODY),
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     refused(over_logo, 413, "body-too-large")

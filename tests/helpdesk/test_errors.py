@@ -40,7 +40,7 @@ def test_refusals_carry_status_code_and_message(server: Server, agent: HelpdeskC
     assert refusal(call(server, "GET", "/api/apps/nope")) == (
         404,
         "unknown-app",
-        "no remote app 'nope'",
+        "No such remote-access app.",
     )
     assert refusal(call(server, "GET", "/api/apps/demo/indicators", headers=bearer))[:2] == (
         403,
