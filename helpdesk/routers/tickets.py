@@ -1,6 +1,7 @@
 """``/public/v1``: tickets and persons in Movidesk's public API v1 shape (see
-``helpdesk.services.tickets``), authorized by the ``token`` query parameter, each
-token seeing only its scope (``helpdesk.services.api_tokens``)."""
+``helpdesk.services.tickets``), authorized by the ``token`` query parameter or, without
+one, by the agent app's login (``Authorization: Bearer``), each seeing only its scope
+(``helpdesk.services.api_tokens``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
-from helpdesk.deps import AppSettings, Db
+from helpdesk.deps import AppSettings, Authorization, Db
 from helpdesk.errors import BadQuery
 from helpdesk.inputs import Id
 from helpdesk.models import Person, Ticket, TicketAction
@@ -19,8 +20,13 @@ from helpdesk.services.tickets import MAX_TOP, TicketIn, TicketPatch
 from remotewire.error_codes import ErrorCode
 
 
-def check_token(db: Db, token: Annotated[str | None, Query()] = None) -> Scope:
-    return tickets.check_token(db, token)
+def check_token(
+    db: Db,
+    settings: AppSettings,
+    token: Annotated[str | None, Query()] = None,
+    authorization: Authorization = None,
+) -> Scope:
+    return tickets.check_token(db, settings, token, authorization)
 
 
 TokenScope = Annotated[Scope, Depends(check_token)]

@@ -11,6 +11,12 @@ fast hash is enough for a 256-bit random secret). A token sees:
 - **app** ``A``: tickets owned by an agent or administrator of ``A``; those staff, the
   persons on those tickets and the clients linked to ``A``'s customers.
 
+The agent app's own login (``Authorization: Bearer``, ``helpdesk.services.auth``) is
+accepted instead of a token (``for_login``): a deployed app has no token to hand out (its
+public profile must not carry one), yet its agents look tickets up and record sessions.
+A login sees what an app token of each app its user is an agent or administrator of
+would see, together; a user of no app sees nothing.
+
 A token with no scope (one carried over from before scopes, migration 0005) reads
 everything, so it is refused unless the operator sets ``REMOTEAPP_GLOBAL_API_TOKENS=1``.
 Anything outside a token's scope answers 404, as if it did not exist; a write that
@@ -41,6 +47,7 @@ from helpdesk.models import (
     app_agents,
     ticket_clients,
 )
+from helpdesk.services import auth
 from helpdesk.settings import Settings
 from remotewire.error_codes import ErrorCode
 
@@ -60,26 +67,30 @@ def globals_allowed() -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """What one token may see; neither field set: everything (legacy, opt-in)."""
+    """What one token (or login) may see; neither field set: everything (legacy, opt-in).
+
+    ``app_ids``: an app token's one app, or a login's apps; empty sees nothing (a user
+    of no app), which is why it is a tuple apart from None."""
 
     organization: str | None = None
-    app_id: str | None = None
+    app_ids: tuple[str, ...] | None = None
 
     @property
     def hides_staff_email(self) -> bool:
         return self.organization is not None
 
     def _staff(self) -> ColumnElement[bool]:
+        apps = self.app_ids or ()
         members = (
             select(app_agents.c.user_id)
-            .where(app_agents.c.app_id == self.app_id)
-            .union(select(app_admins.c.user_id).where(app_admins.c.app_id == self.app_id))
+            .where(app_agents.c.app_id.in_(apps))
+            .union(select(app_admins.c.user_id).where(app_admins.c.app_id.in_(apps)))
         )
         return Person.id.in_(select(User.person_id).where(User.id.in_(members)))
 
     def tickets(self) -> ColumnElement[bool] | None:
         """The tickets this token sees, as a WHERE clause on ``Ticket`` (None: all)."""
-        if self.app_id is not None:
+        if self.app_ids is not None:
             staff = select(Person.id).where(self._staff())
             return Ticket.owner_id.in_(staff)
         if self.organization is not None:
@@ -103,8 +114,8 @@ class Scope:
                 select(ticket_clients.c.person_id).where(ticket_clients.c.ticket_id.in_(shown))
             ),
         )
-        if self.app_id is not None:
-            customers = select(Presence.person_id).where(Presence.app_id == self.app_id)
+        if self.app_ids is not None:
+            customers = select(Presence.person_id).where(Presence.app_id.in_(self.app_ids))
             return or_(self._staff(), Person.id.in_(customers), on_tickets)
         return or_(
             Person.organization == self.organization, Person.profile_type == STAFF, on_tickets
@@ -123,7 +134,22 @@ def authenticate(db: Db, token: str | None) -> Scope:
         )
     if row is None or (row.organization is None and row.app_id is None and not globals_allowed()):
         raise NotAuthenticated(ErrorCode.BAD_API_TOKEN, "invalid or missing token")
-    return Scope(row.organization, row.app_id)
+    return Scope(row.organization, (row.app_id,) if row.app_id is not None else None)
+
+
+def for_login(db: Db, settings: Settings, authorization: str) -> Scope:
+    """The scope of an agent app's login: the apps its user serves (agent or
+    administrator); 401 ``invalid-bearer-token`` for a forged, expired or revoked one
+    (logout, password change), as on every other route of the login."""
+    user = auth.bearer_user(db, settings, authorization)
+    if user is None:
+        raise NotAuthenticated(ErrorCode.INVALID_BEARER_TOKEN, "invalid or expired bearer token")
+    apps = (
+        select(app_agents.c.app_id)
+        .where(app_agents.c.user_id == user.id)
+        .union(select(app_admins.c.app_id).where(app_admins.c.user_id == user.id))
+    )
+    return Scope(app_ids=tuple(sorted(db.scalars(apps))))
 
 
 def check_visible(db: Db, scope: Scope, ticket: Ticket, *, writing: bool = False) -> None:

@@ -25,7 +25,7 @@ from helpdesk.db import lock_row
 from helpdesk.errors import BadQuery, NotFound
 from helpdesk.inputs import Input, Int, Text, parse_id
 from helpdesk.models import Person, Ticket, TicketAction
-from helpdesk.services import api_tokens
+from helpdesk.services import api_tokens, auth
 from helpdesk.services.api_tokens import Scope
 from helpdesk.services.ticket_filter import filter_clauses
 from helpdesk.settings import Settings
@@ -81,8 +81,15 @@ class TicketPatch(Input):
     actions: list[ActionIn] = Field(default_factory=list)
 
 
-def check_token(db: Db, token: str | None) -> Scope:
-    """The token's scope (``helpdesk.services.api_tokens``): every call below honours it."""
+def check_token(
+    db: Db, settings: Settings, token: str | None, authorization: str | None = None
+) -> Scope:
+    """The token's scope (``helpdesk.services.api_tokens``): every call below honours it.
+
+    Without a ``token``, an ``Authorization: Bearer`` login (the agent app's, on this
+    server) stands in for one; a token, when given, decides alone."""
+    if not token and authorization and authorization.startswith(auth.BEARER):
+        return api_tokens.for_login(db, settings, authorization)
     return api_tokens.authenticate(db, token)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from remoteapp.branding.profile import Profile, ProfileError, load_profile
 from remoteapp.errors import RemoteappError
 from remoteapp.net import tls
-from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
+from remoteapp.net.helpdesk import HelpdeskClient, agent_tickets
 from remoteapp.ui import deployed, i18n, links, operations
 from remoteapp.ui.agent_dialogs import LoginDialog
 from remoteapp.ui.agent_window import AgentWindow
@@ -103,8 +103,10 @@ class RemoteApp:
     ) -> None:
         # the server the agent logged in to (the dialog lets them type another one)
         profile = self.profile.with_overrides(server_url=client.base_url, app_id=app_id)
-        ticket_url = profile.ticket_api_url or profile.server_url
-        tickets = TicketClient(ticket_url, self.ticket_token or "")
+        # a token if one is configured, else (our own server) the agent's login; this
+        # client's bearer ends with its logout, so the outbox's next flush, by a later
+        # window, goes with that window's login
+        tickets = agent_tickets(client, profile.ticket_api_url, self.ticket_token)
         self.agent = AgentWindow(profile, client, user, tickets)
         self.agent.logged_out.connect(self.customer.show)
         if self.origin is not None:
