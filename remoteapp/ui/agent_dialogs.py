@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from remoteapp.net.helpdesk import (
     HelpdeskClient,
@@ -17,6 +17,34 @@ from remoteapp.net.helpdesk_http import InsecureServer, ServerNotTrusted
 from remoteapp.ui import credentials, operations
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtWidgets
+
+MAX_TICKET_ID: Final = 2**31 - 1
+"""The server's ticket ids are 32-bit (a larger number got its raw 422 English)."""
+MAX_DIALOG_WIDTH: Final = 640  #: a long message or subject wraps instead of widening
+
+
+def bounded_width(dialog: QtWidgets.QDialog) -> int:
+    """The widest ``dialog`` may be: ``MAX_DIALOG_WIDTH``, or less on a small screen."""
+    screen = dialog.screen()
+    room = screen.availableGeometry().width() - 40 if screen is not None else MAX_DIALOG_WIDTH
+    return max(200, min(MAX_DIALOG_WIDTH, room))
+
+
+def grow_to_fit(dialog: QtWidgets.QDialog) -> None:
+    """Make ``dialog`` as large as its contents need now (never smaller). Qt sizes a
+    dialog once, when shown: a word-wrapped line filled in later (the keyring's answer,
+    a failure) was cut mid-line, its last lines below the dialog's edge."""
+    layout = dialog.layout()
+    if layout is None:
+        return
+    layout.activate()
+    width = min(max(dialog.width(), dialog.sizeHint().width()), dialog.maximumWidth())
+    height = (
+        layout.totalHeightForWidth(width)
+        if layout.hasHeightForWidth()
+        else layout.totalSizeHint().height()
+    )
+    dialog.resize(width, max(dialog.height(), height))
 
 
 class LoginDialog(QtWidgets.QDialog):
@@ -37,6 +65,10 @@ class LoginDialog(QtWidgets.QDialog):
         self.keyring_checked = False  #: the keyring has answered (saved login or why not)
         form = QtWidgets.QFormLayout(self)
         self.server = QtWidgets.QLineEdit(server_url)
+        self.server.setObjectName("server")
+        metrics = self.server.fontMetrics()  # the whole address in view ("p://127.0.0.1:…")
+        wanted = max(map(metrics.horizontalAdvance, (server_url, "https://helpdesk.example.com")))
+        self.server.setMinimumWidth(min(wanted + 16, MAX_DIALOG_WIDTH - 160))
         self.email = QtWidgets.QLineEdit()
         self.email.setObjectName("email")
         self.password = QtWidgets.QLineEdit()
@@ -48,7 +80,9 @@ class LoginDialog(QtWidgets.QDialog):
         form.addRow(tr("Password"), self.password)
         form.addRow(self.remember)
         self.message = QtWidgets.QLabel()
+        self.message.setObjectName("login-message")
         self.message.setWordWrap(True)
+        self.setMaximumWidth(bounded_width(self))
         form.addRow(self.message)
         buttons = QtWidgets.QDialogButtonBox(
             QtWidgets.QDialogButtonBox.StandardButton.Ok
@@ -59,7 +93,7 @@ class LoginDialog(QtWidgets.QDialog):
         buttons.accepted.connect(self._login)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
-        operations.show_errors_in(self, self.message.setText)
+        operations.show_errors_in(self, self._say)
         operations.show_busy_cursor(self)
         operations.run(
             self,
@@ -75,7 +109,7 @@ class LoginDialog(QtWidgets.QDialog):
             self.remember.setEnabled(False)
             self.remember.setToolTip(why_not)
             if not self.message.text():
-                self.message.setText(tr("Login will not be remembered: no keyring on this system."))
+                self._say(tr("Login will not be remembered: no keyring on this system."))
         elif (
             saved
             and not (self.email.text() or self.password.text())
@@ -86,6 +120,10 @@ class LoginDialog(QtWidgets.QDialog):
             self.password.setText(saved.get("password", ""))
             self.remember.setChecked(True)
 
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+        grow_to_fit(self)
+
     def _login(self) -> None:
         server, email, password = (
             self.server.text().strip().rstrip("/"),
@@ -93,10 +131,10 @@ class LoginDialog(QtWidgets.QDialog):
             self.password.text(),
         )
         if not (server and email and password):
-            self.message.setText(tr("Fill in server, email and password."))
+            self._say(tr("Fill in server, email and password."))
             return
         self.ok.setEnabled(False)
-        self.message.setText(tr("Logging in..."))
+        self._say(tr("Logging in..."))
         client = HelpdeskClient(server)
         remember = self.remember.isChecked()
 
@@ -115,34 +153,34 @@ class LoginDialog(QtWidgets.QDialog):
         def failed(exc: Exception) -> None:
             self.ok.setEnabled(True)
             if isinstance(exc, NotAuthenticated):
-                self.message.setText(tr("Wrong email or password."))
+                self._say(tr("Wrong email or password."))
             elif isinstance(exc, RateLimited):
-                self.message.setText(
+                self._say(
                     tr("Too many failed logins. Try again in {seconds} s.").format(
                         seconds=exc.retry_after
                     )
                 )
             elif isinstance(exc, ServerNotTrusted):
-                self.message.setText(
+                self._say(
                     tr("The certificate of {server} is not trusted: not logging in.").format(
                         server=server
                     )
                 )
             elif isinstance(exc, InsecureServer):
-                self.message.setText(
+                self._say(
                     tr("{server} is not encrypted (http://): use its https:// address.").format(
                         server=server
                     )
                 )
             elif isinstance(exc, HelpdeskUnavailable):
-                self.message.setText(
+                self._say(
                     tr(
                         "The server {server} cannot be reached. "
                         "Check the address or try again later."
                     ).format(server=server)
                 )
             else:
-                self.message.setText(tr("Cannot log in: {reason}").format(reason=exc))
+                self._say(tr("Cannot log in: {reason}").format(reason=exc))
 
         operations.run(self, work, done, failed)
 
@@ -190,6 +228,11 @@ class TicketDialog(QtWidgets.QDialog):
         layout.addRow(tr("Client"), self.client)
         layout.addRow(tr("Responsible"), self.owner)
         self.message = QtWidgets.QLabel()
+        self.message.setObjectName("ticket-message")
+        for label in (self.subject, self.client, self.owner, self.message):
+            label.setWordWrap(True)  # (unwrapped, a long one widened the dialog off-screen)
+            label.setMinimumWidth(1)  # a word too long to wrap (an address) is cut instead
+        self.setMaximumWidth(bounded_width(self))
         layout.addRow(self.message)
         buttons = QtWidgets.QHBoxLayout()
         self.start = QtWidgets.QPushButton(tr("Start session"))
@@ -206,6 +249,10 @@ class TicketDialog(QtWidgets.QDialog):
             self.number.setText(str(ticket))
             self._lookup()
 
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+        grow_to_fit(self)
+
     def _forget(self) -> None:
         """A ticket shown is the number in the field, or none: the session must not be
         recorded on a ticket looked up before the number was changed."""
@@ -219,10 +266,17 @@ class TicketDialog(QtWidgets.QDialog):
             return
         text = self.number.text().strip()
         if not (text.isascii() and text.isdigit()):  # ("²" is a digit int() refuses)
-            self.message.setText(tr("Type the ticket number."))
+            self._say(tr("Type the ticket number."))
+            return
+        if not 1 <= int(text) <= MAX_TICKET_ID:
+            self._say(
+                tr("A ticket number is from 1 to {largest}: check the number.").format(
+                    largest=MAX_TICKET_ID
+                )
+            )
             return
         self.lookup.setEnabled(False)
-        self.message.setText(tr("Looking up..."))
+        self._say(tr("Looking up..."))
 
         def current() -> bool:
             """The answer is for the number still in the field (else it is dropped: the
@@ -248,17 +302,13 @@ class TicketDialog(QtWidgets.QDialog):
             self._found = None
             self.start.setEnabled(False)
             if isinstance(exc, NotFound):
-                self.message.setText(tr("There is no ticket {number}.").format(number=text))
+                self._say(tr("There is no ticket {number}.").format(number=text))
             elif isinstance(exc, ServerNotTrusted):
-                self.message.setText(
-                    tr("The helpdesk server's certificate is not trusted: not connecting.")
-                )
+                self._say(tr("The helpdesk server's certificate is not trusted: not connecting."))
             elif isinstance(exc, HelpdeskUnavailable):  # (urllib3's words: not for people)
-                self.message.setText(
-                    tr("The helpdesk server cannot be reached now: try again in a moment.")
-                )
+                self._say(tr("The helpdesk server cannot be reached now: try again in a moment."))
             else:
-                self.message.setText(tr("Cannot look the ticket up: {reason}").format(reason=exc))
+                self._say(tr("Cannot look the ticket up: {reason}").format(reason=exc))
 
         operations.run(self, lambda: self.tickets.get_ticket(int(text)), done, failed)
 
@@ -308,4 +358,4 @@ class PasswordDialog(QtWidgets.QInputDialog):
         self.setTextEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
 
 
-__all__ = ["LoginDialog", "PasswordDialog", "TicketChoice", "TicketDialog"]
+__all__ = ["MAX_TICKET_ID", "LoginDialog", "PasswordDialog", "TicketChoice", "TicketDialog"]

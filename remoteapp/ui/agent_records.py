@@ -147,12 +147,13 @@ class AgentRecords(QtCore.QObject):
         """Send what waits; open records of an app that died are completed from the
         server's state; what the server cannot take now is tried again later."""
         close = RecordCloser(self.client.session_state, self.texts, self.agent_name)
-        operations.run(
+        operations.run(  # (on the poll threads: a hung server holds none of the user's)
             self,
             lambda: self.outbox.flush(self.tickets, writer=self.instance, close=close),
             self._flushed,
             lambda exc: log.warning("agent event=outbox-failed reason=%r", str(exc)),
             busy=False,
+            background=True,
         )
 
     def _flushed(self, result: FlushResult) -> None:

@@ -4,12 +4,38 @@ connects them to what they do."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from datetime import UTC, datetime
+
 from remoteapp.net.helpdesk import QueueEntry, SessionInProgress
+from remoteapp.tickets.record import parse_time
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtWidgets
 from remoteapp.ui.widgets import spaced_id
 
 _NO_EDITS = QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers
+_PARTNER_ID = re.compile(r"[0-9]{9}")
+ADMIN_COLUMNS = (4, 5)  #: the queue's ID and password: the server sends them to admins only
+
+
+def typed_partner_id(text: str) -> str | None:
+    """The partner ID in what the agent typed, or None.  NFKC first: full-width digits
+    (an IME's "５９９...") are the ASCII ones; then only 0-9, as ``isdigit`` also takes
+    other scripts' digits that no partner ID has."""
+    partner = "".join(unicodedata.normalize("NFKC", text).split())
+    return partner if _PARTNER_ID.fullmatch(partner) else None
+
+
+def waited(since: str, now: datetime | None = None) -> str:
+    """How long a customer has waited, as "0:41" or "1:02:05" (the server's ISO time is
+    no use to read; a clock ahead of ours counts as no wait)."""
+    start = parse_time(since)
+    if start is None:
+        return ""
+    seconds = max(0, int(((now or datetime.now(UTC)) - start).total_seconds()))
+    h, m, s = seconds // 3600, seconds // 60 % 60, seconds % 60
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 class ConnectTab(QtWidgets.QWidget):
@@ -34,7 +60,7 @@ class QueueTab(QtWidgets.QWidget):
                 tr("Name"),
                 tr("Organization"),
                 tr("Classification"),
-                tr("Waiting since"),
+                tr("Waiting time"),
                 tr("ID"),
                 tr("Password (server part)"),
             ]
@@ -42,6 +68,7 @@ class QueueTab(QtWidgets.QWidget):
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(_NO_EDITS)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self._show_admin_columns(False)
         self.connect_button = QtWidgets.QPushButton(tr("Connect"))
         self.connect_button.setObjectName("queue-connect")
         layout.addWidget(self.table)
@@ -54,12 +81,19 @@ class QueueTab(QtWidgets.QWidget):
                 e.name,
                 e.organization,
                 e.classification,
-                e.waiting_since,
+                waited(e.waiting_since),
                 spaced_id(e.partner_id) if e.partner_id else "",
                 e.password or "",
             )
             for col, value in enumerate(values):
                 self.table.setItem(row, col, QtWidgets.QTableWidgetItem(value or ""))
+        self._show_admin_columns(any(e.partner_id or e.password for e in entries))
+
+    def _show_admin_columns(self, shown: bool) -> None:
+        """An agent who is not the app's administrator gets no IDs or passwords: columns
+        that would always be empty are not shown."""
+        for col in ADMIN_COLUMNS:
+            self.table.setColumnHidden(col, not shown)
 
 
 class SessionsTab(QtWidgets.QWidget):

@@ -29,19 +29,21 @@ from remoteapp.net.helpdesk import (
     SessionGrant,
     TicketClient,
 )
-from remoteapp.secure import PasswordMismatch, SecureParams
+from remoteapp.secure import SecureParams
 from remoteapp.session import AgentSession, relay_link
 from remoteapp.session.device import data_dir, device_id
 from remoteapp.session.presence import CustomerPresence, PresenceCallbacks
 from remoteapp.tickets import SessionRecord, TicketOutbox
 from remoteapp.ui import credentials, operations
 from remoteapp.ui.agent_dialogs import PasswordDialog, TicketChoice, TicketDialog
+from remoteapp.ui.agent_polls import AgentPolls
 from remoteapp.ui.agent_records import AgentRecords
-from remoteapp.ui.agent_tabs import ConnectTab, QueueTab, SessionsTab
+from remoteapp.ui.agent_session_end import SessionEnds
+from remoteapp.ui.agent_tabs import ConnectTab, QueueTab, SessionsTab, typed_partner_id
 from remoteapp.ui.connect_refusals import refusal_text
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtWidgets, Signal, emitter, is_alive
-from remoteapp.ui.viewer import ViewerWindow, wrong_password_text
+from remoteapp.ui.viewer import ViewerWindow
 from remoteapp.ui.widgets import BigValue, BrandHeader, StatusLine, spaced_id
 from remotewire.connect_codes import looks_like_code
 from remotewire.connect_codes import normalize as normalize_code
@@ -52,7 +54,6 @@ agent_events = EventLog("agent")
 
 log = logging.getLogger("remoteapp.agent")
 Queued = QtCore.Qt.ConnectionType.QueuedConnection
-QUEUE_REFRESH_MS = 3000
 Joined = tuple[SessionGrant, socket.socket, bytes, SessionRecord, SecureParams]
 
 
@@ -75,7 +76,7 @@ class AgentWindow(QtWidgets.QWidget):
             self, outbox or TicketOutbox(data_dir() / "outbox"), client, tickets, user
         )
         self.outbox = self.records.outbox
-        self.viewers: dict[str, ViewerWindow] = {}
+        self.viewers: dict[str, ViewerWindow] = {}  #: the sessions in progress
         self._connecting = False  # a connect under way (``_grant``'s)
         self.setWindowTitle(
             tr("{title} - agent {name}").format(title=profile.title, name=user.get("name", ""))
@@ -118,9 +119,15 @@ class AgentWindow(QtWidgets.QWidget):
         )
         self.registered.connect(self._on_registered, Queued)
         self.password_changed.connect(self.own_password.set, Queued)
-        self._queue_timer = QtCore.QTimer(self)
-        self._queue_timer.timeout.connect(self.refresh_queue)
-        self._queue_timer.start(QUEUE_REFRESH_MS)
+        self.session_ends = SessionEnds(self, client, self.records, self.status, self._listed_name)
+        self.polls = AgentPolls(
+            self,
+            client,
+            profile.app_id,
+            self.status,
+            self._show_queue,
+            sessions_tab.show_in_progress,
+        )
         self.presence = CustomerPresence(
             HelpdeskClient(profile.server_url),
             profile.app_id,
@@ -142,23 +149,15 @@ class AgentWindow(QtWidgets.QWidget):
         self.own_password.set(reg.password)
 
     def refresh_queue(self) -> None:
-        def done(entries: list[QueueEntry]) -> None:
-            self._queue_entries = entries
-            self.queue_tab.show_entries(entries)
+        self.polls.refresh()
 
-        def failed(exc: Exception) -> None:
-            log.warning("agent event=queue-failed reason=%r", str(exc))
+    def _show_queue(self, entries: list[QueueEntry]) -> None:
+        self._queue_entries = entries
+        self.queue_tab.show_entries(entries)
 
-        operations.run(
-            self, lambda: self.client.queue(self.profile.app_id), done, failed, busy=False
-        )
-        operations.run(
-            self,
-            lambda: self.client.sessions_in_progress(self.profile.app_id),
-            self.sessions_tab.show_in_progress,
-            failed,
-            busy=False,
-        )
+    def _listed_name(self, partner_id: str) -> str:
+        """The name the queue lists with ``partner_id`` (it lists IDs to admins only)."""
+        return next((e.name for e in self._queue_entries if e.partner_id == partner_id), "")
 
     # -- connecting
 
@@ -180,11 +179,11 @@ class AgentWindow(QtWidgets.QWidget):
                 ticket,
             )
             return
-        partner = "".join(text.split())
-        if not (partner.isdigit() and len(partner) == 9):
+        typed = typed_partner_id(text)
+        if typed is None:
             self.status.setText(tr("A partner ID has 9 digits."))
             return
-        self._choose_ticket(partner, lambda choice: self._ask_password(partner, choice, ""), ticket)
+        self._choose_ticket(typed, lambda choice: self._ask_password(typed, choice, ""), ticket)
 
     def open_link(self, code: str, ticket: int | None) -> None:
         """A ``remoteapp://connect`` link (the console's Connect button): the code in the
@@ -334,6 +333,7 @@ class AgentWindow(QtWidgets.QWidget):
         session = AgentSession(sock, str(self.user.get("name", "")), secure=secure)
         viewer = ViewerWindow(session, partner)
         self.viewers[grant.session_id] = viewer
+        viewer.closed.connect(self.session_ends.forget_closed, Queued)  # (not in closeEvent)
         item = QtWidgets.QListWidgetItem(
             tr("{partner} since {time}").format(
                 partner=partner, time=record.start.astimezone().strftime("%H:%M")
@@ -362,19 +362,8 @@ class AgentWindow(QtWidgets.QWidget):
     ) -> None:
         self.sessions_list.takeItem(self.sessions_list.row(item))
         viewer = self.viewers.pop(grant.session_id, None)
-        customer = viewer.session.customer_name if viewer else ""
-        if viewer is not None and isinstance(viewer.session.failure, PasswordMismatch):
-            self.status.setText(wrong_password_text())
+        self.session_ends.ended(grant, partner, record, reason, viewer)
         agent_events.emit("session-ended", session=grant.session_id, reason=repr(reason))
-        operations.run(
-            self,
-            lambda: self.client.end_session(grant.session_id, reason),
-            on_error=lambda exc: log.info("agent event=end-report-failed reason=%r", str(exc)),
-            busy=False,
-        )
-        self.records.session_over(
-            record, customer=customer or partner, partner=grant.partner_id, reason=reason
-        )
 
     def flush_outbox(self) -> None:
         self.records.flush()
@@ -396,7 +385,7 @@ class AgentWindow(QtWidgets.QWidget):
         self.close()
 
     def closeEvent(self, event: Any) -> None:
-        self._queue_timer.stop()
+        self.polls.stop()
         self.presence.stop()
         self.records.release()  # never waits; open sessions are completed by the next start
         super().closeEvent(event)

@@ -1,4 +1,5 @@
-"""What the agent's status line says when connecting failed for good.
+"""What the agent's status line says when connecting failed for good (and the customer's
+form, when the server refused it).
 
 Branches on the server's error code (``remotewire.error_codes``), never on its message,
 which is for people and may be reworded; a server or relay out of reach is said in a
@@ -10,11 +11,19 @@ from __future__ import annotations
 
 from remoteapp.net import tls
 from remoteapp.net.errors import HelpdeskError
-from remoteapp.net.helpdesk import Conflict, ErrorCode, NotAllowed
+from remoteapp.net.helpdesk import (
+    Conflict,
+    ErrorCode,
+    HelpdeskClient,
+    InvalidInput,
+    NotAllowed,
+    Registration,
+)
 from remoteapp.net.helpdesk_http import HelpdeskRejected, HelpdeskUnavailable, ServerNotTrusted
 from remoteapp.ui.agent_records import RecordNotWritten
 from remoteapp.ui.i18n import tr
 from remotewire import constants as c
+from remotewire.customer_fields import MAX_FIELD_LENGTH
 from remotewire.errors import RelayRefused
 
 
@@ -45,6 +54,41 @@ def refusal_text(exc: Exception) -> str | None:
     if isinstance(exc, Conflict):
         return tr("Cannot connect: {reason}").format(reason=exc.message)
     return _link_text(exc)
+
+
+class FormClient(HelpdeskClient):
+    """Keeps the error code of the server's refusal of the form: the presence's
+    ``rejected`` callback carries only the server's English, which people never read."""
+
+    refusal_code: str | None = None
+
+    def register(
+        self,
+        app_id: str,
+        device_id: str,
+        fields: dict[str, str],
+        custom: dict[str, str] | None = None,
+    ) -> Registration:
+        try:
+            return super().register(app_id, device_id, fields, custom)
+        except InvalidInput as exc:
+            self.refusal_code = exc.code
+            raise
+
+
+def form_refusal_text(code: str | None) -> str:
+    """The customer's form refused by the server (a 400/422), by its error code."""
+    if code == ErrorCode.MISSING_FIELDS:
+        return tr(
+            "The support team asks for details this form does not show: ask them to "
+            "update this app."
+        )
+    if code == ErrorCode.INVALID_INPUT:
+        return tr(
+            "The server did not accept these details: check that no field is longer than "
+            "{length} characters, then try again."
+        ).format(length=MAX_FIELD_LENGTH)
+    return tr("The server did not accept these details: check them and try again.")
 
 
 def _link_text(exc: Exception) -> str | None:

@@ -14,15 +14,21 @@ from collections.abc import Callable
 from remoteapp.branding.profile import Profile
 from remoteapp.capture.session import check_capturable
 from remoteapp.errors import CaptureError, UnsupportedSessionError
-from remoteapp.net.helpdesk import HelpdeskClient, Registration
+from remoteapp.net.helpdesk import Registration
 from remoteapp.session.device import device_id
 from remoteapp.session.presence import NOT_TRUSTED, CustomerPresence, PresenceCallbacks
 from remoteapp.ui.clipboard import ClipboardSync
+from remoteapp.ui.connect_refusals import FormClient, form_refusal_text
 from remoteapp.ui.i18n import tr
-from remoteapp.ui.qt import QtCore, QtWidgets, Signal, emitter
+from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal, emitter
 from remoteapp.ui.viewer import spaced_code
-from remoteapp.ui.widgets import BigValue, BrandHeader, spaced_id
-from remotewire.customer_fields import STANDARD_FIELDS, email_looks_valid, missing_fields
+from remoteapp.ui.widgets import BigValue, BrandHeader, fit_height, spaced_id
+from remotewire.customer_fields import (
+    MAX_FIELD_LENGTH,
+    STANDARD_FIELDS,
+    email_looks_valid,
+    missing_fields,
+)
 from remotewire.events import EventLog
 
 customer_events = EventLog("customer")
@@ -97,6 +103,7 @@ class CustomerWindow(QtWidgets.QWidget):
         self.profile = profile
         self.display = display
         self.presence: CustomerPresence | None = None
+        self.client: FormClient | None = None
         # copies go to the agent while a session is on (the presence drops them otherwise)
         self.clipboard = ClipboardSync(self._send_clipboard, self, group="customer")
         self.setWindowTitle(profile.title)
@@ -108,7 +115,10 @@ class CustomerWindow(QtWidgets.QWidget):
         self.status.setObjectName("status")
         self.status.setWordWrap(True)
         self.banner = QtWidgets.QFrame()
-        self.banner.setStyleSheet("background: #fff3cd; border: 1px solid #e0b000;")
+        self.banner.setObjectName("customer-banner")  # the style is the frame's, not its
+        self.banner.setStyleSheet(  # labels' and button's (each got a yellow box)
+            "QFrame#customer-banner { background: #fff3cd; border: 1px solid #e0b000; }"
+        )
         banner_layout = QtWidgets.QHBoxLayout(self.banner)
         self.banner_text = QtWidgets.QLabel()
         self.banner_text.setWordWrap(True)
@@ -138,6 +148,9 @@ class CustomerWindow(QtWidgets.QWidget):
         widgets = (self.header, self.warning, self.notice, self.banner, self.pages, self.status)
         for widget in widgets:
             layout.addWidget(widget)
+        self._fit_timer = QtCore.QTimer(self)  # (a child: it goes with the window)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.timeout.connect(lambda: fit_height(self))
         self._countdown = 0
         self._countdown_text: Callable[[int], str] = unreachable_text
         self._timer = QtCore.QTimer(self)
@@ -157,6 +170,19 @@ class CustomerWindow(QtWidgets.QWidget):
             first = next(iter(self.inputs.values()))
             QtCore.QTimer.singleShot(0, first.setFocus)
 
+    # -- size
+
+    def event(self, event: QtCore.QEvent) -> bool:
+        """After each layout run the window grows to what a new notice needs."""
+        handled = super().event(event)
+        if event.type() == QtCore.QEvent.Type.LayoutRequest:  # (the layout has run)
+            fit_height(self)
+        return handled
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_timer.start(0)  # a new width wraps the notices anew
+
     # -- pages
 
     def _form_page(self) -> QtWidgets.QWidget:
@@ -166,11 +192,13 @@ class CustomerWindow(QtWidgets.QWidget):
         for spec in self.profile.fields:
             edit = QtWidgets.QLineEdit()
             edit.setObjectName(f"field-{spec.key}")
+            edit.setMaxLength(MAX_FIELD_LENGTH)  # the server's bound: it refuses more
             label = field_label(spec.key, spec.label) + (" *" if spec.required else "")
             form.addRow(label, edit)
             self.inputs[spec.key] = edit
             edit.returnPressed.connect(self._submit)
         self.form_error = QtWidgets.QLabel()
+        self.form_error.setWordWrap(True)
         self.form_error.setStyleSheet("color: #b00020;")
         form.addRow(self.form_error)
         self.submit_button = QtWidgets.QPushButton(tr("Continue"))
@@ -211,7 +239,7 @@ class CustomerWindow(QtWidgets.QWidget):
 
     def _register(self, fields: dict[str, str]) -> None:
         self.status.setText(tr("Connecting to the server..."))
-        client = HelpdeskClient(self.profile.server_url)
+        self.client = client = FormClient(self.profile.server_url)
         callbacks = PresenceCallbacks(
             registered=emitter(self.registered),
             password=emitter(self.password_changed),
@@ -240,7 +268,7 @@ class CustomerWindow(QtWidgets.QWidget):
         self.status.setToolTip("")
         self.pages.setCurrentIndex(1)
         self.id_value.set(reg.partner_id, spaced_id(reg.partner_id))
-        self.password_value.set(reg.password)
+        self._show_password(reg.password)
         self.status.setText(tr("Waiting for the agent to connect."))
         customer_events.emit("registered", partner=reg.partner_id)
         QtCore.QTimer.singleShot(0, self._report_copy_button)
@@ -253,9 +281,7 @@ class CustomerWindow(QtWidgets.QWidget):
         customer_events.emit("shown", password_copy=f"{centre.x()},{centre.y()}")
 
     def _on_password(self, password: str) -> None:
-        if password != self.password_value._raw:
-            self.password_value.set(password)
-            customer_events.emit("password-changed")
+        self._show_password(password)
         if not self.banner.isVisible():
             self.status.setText(tr("Waiting for the agent to connect."))
 
@@ -283,9 +309,12 @@ class CustomerWindow(QtWidgets.QWidget):
         self._countdown -= 1
 
     def _on_rejected(self, reason: str) -> None:
+        """Said by the refusal's code; the server's words (English) only in the log."""
+        log.warning("customer event=form-refused reason=%r", reason)
         self.pages.setCurrentIndex(0)
         self.submit_button.setEnabled(True)
-        self.form_error.setText(reason)
+        code = self.client.refusal_code if self.client is not None else None
+        self.form_error.setText(form_refusal_text(code))
         self.status.clear()
 
     def _on_secured(self, code: str) -> None:
@@ -299,15 +328,43 @@ class CustomerWindow(QtWidgets.QWidget):
         customer_events.emit("secured")
 
     def _on_wrong_password(self) -> None:
+        """The password shown is dead (the server changes its part when a session ends):
+        withheld until the next poll brings the new one, and only then "read the new one"."""
+        self.password_value.withhold()
         self.notice.setText(
             tr(
-                "An agent tried to connect with a password that does not match: the attempt "
-                "failed and nothing was shared. Your password has changed; read the new one "
-                "to your agent."
+                "An agent typed a password that does not match: the attempt failed and "
+                "nothing was shared. A new password is coming: wait for it before you read "
+                "a password to your agent."
             )
         )
         self.notice.show()
         customer_events.emit("wrong-password")
+
+    def _show_password(self, password: str) -> None:
+        """The password as the server's part last made it; a withheld one (a wrong
+        password) is shown again, and the notice says whether it changed."""
+        was_withheld, changed = self.password_value.withheld, password != self.password_value._raw
+        if changed or was_withheld:
+            self.password_value.set(password)
+        if changed:
+            customer_events.emit("password-changed")
+        if was_withheld and changed:
+            self.notice.setText(
+                tr(
+                    "An agent typed a password that does not match: the attempt failed and "
+                    "nothing was shared. Your password has changed: read the new one to your "
+                    "agent."
+                )
+            )
+        elif was_withheld:  # (a server that keeps its part after a session)
+            self.notice.setText(
+                tr(
+                    "An agent typed a password that does not match: the attempt failed and "
+                    "nothing was shared. Read your password to your agent again, the last "
+                    "characters too."
+                )
+            )
 
     def _on_agent(self, agent: str) -> None:
         self.notice.hide()

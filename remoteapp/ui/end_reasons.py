@@ -12,16 +12,29 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from remoteapp.secure import handshake as h
+from remoteapp.session.presence import UNUSABLE_OFFER_REASON
 from remoteapp.ui.i18n import tr
 from remotewire import constants as c
 
 _SECONDS = re.compile(r"(?P<what>peer silent for|the other side took no data for) (?P<s>[\d.]+) s")
+_HANDSHAKE_TIME = re.compile(r"the other side did not complete the secure handshake in [\d.]+ s")
+_BROKEN_HANDSHAKE = re.compile(  # (the peer's bytes or words follow: in the logs)
+    r"(malformed \w+ handshake message|unknown handshake message|bad SPAKE2 message"
+    r"|bad Noise message|the other side broke off the handshake)\b.*"
+)
+_STOPPED_READING = re.compile(r"the other side stopped reading \(\d+ events waiting to be sent\)")
+_PREFIXES: tuple[tuple[str, Callable[[], str]], ...] = (  # (the details follow: in the logs)
+    ("protocol error:", lambda: tr("The other side's app sent data this app does not understand.")),
+    ("customer cannot share the screen:", lambda: tr("The customer's screen cannot be shared.")),
+)
 
 
 def _known() -> dict[str, Callable[[], str]]:
-    """Each reason the apps give (``remoteapp.session``, ``remoteapp.ui``), by its words,
-    and each the server records (``helpdesk.lifecycle.END_REASONS``: what a record left
-    open by a stopped app is completed with)."""
+    """Each reason the apps give (``remoteapp.session``, ``remoteapp.secure``'s handshake,
+    ``remoteapp.ui``), by its words, and each the server records
+    (``helpdesk.lifecycle.END_REASONS``: what a record left open by a stopped app is
+    completed with). tests/ui/test_end_reasons.py walks the code for every one."""
     return {
         c.END_BY_USER: lambda: tr("A participant ended the session."),
         c.END_RELAY_CLOSED: lambda: tr("The relay closed the session."),
@@ -43,6 +56,40 @@ def _known() -> dict[str, Callable[[], str]]:
         "ended by the other side": lambda: tr("The other side ended the session."),
         "internal error": lambda: tr("The session ended on an internal error."),
         "connection lost": lambda: tr("The connection was lost."),
+        # the secure handshake's (remoteapp.secure): a wrong password above all
+        h.AGENT_MISMATCH: lambda: tr(
+            "The password does not match: check its last characters with the customer."
+        ),
+        h.CUSTOMER_MISMATCH: lambda: tr(
+            "The password the agent typed does not match: read it to the agent again, the "
+            "last characters too."
+        ),
+        h.KEY_MISMATCH: lambda: tr(
+            "The two apps were given different session keys (a broken or lying server?): "
+            "connect again."
+        ),
+        h.CLEAR_PEER: lambda: tr(
+            "The other side sent unencrypted session data (an app from before end-to-end "
+            "encryption?): update the app on both computers."
+        ),
+        h.MODE_MISMATCH: lambda: tr(
+            "The two sides disagree on how this session is secured: connect again."
+        ),
+        "the connection closed during the handshake": lambda: tr(
+            "The connection closed during the secure handshake."
+        ),
+        "the session was closed during the secure handshake": lambda: tr(
+            "The session was closed during the secure handshake."
+        ),
+        "the other side took no handshake data in time": lambda: tr(
+            "The other side took no handshake data in time."
+        ),
+        "the customer's handshake message was altered in transit": lambda: tr(
+            "The customer's handshake message was altered on the way: connect again."
+        ),
+        UNUSABLE_OFFER_REASON: lambda: tr(
+            "The customer's app refused the session: its secrets were unusable."
+        ),
     }
 
 
@@ -55,6 +102,15 @@ def end_reason_text(reason: str) -> str:
         return known()
     if reason.startswith("connection lost:"):  # (the OS's words follow: in the logs)
         return tr("The connection was lost.")
+    if _HANDSHAKE_TIME.fullmatch(reason):
+        return tr("The other side did not complete the secure handshake in time.")
+    if _BROKEN_HANDSHAKE.fullmatch(reason):
+        return tr("The secure handshake with the other side failed: connect again.")
+    for prefix, said in _PREFIXES:
+        if reason.startswith(prefix):
+            return said()
+    if _STOPPED_READING.fullmatch(reason):
+        return tr("The other side stopped reading what this side sent.")
     found = _SECONDS.fullmatch(reason)
     if found is not None and found["what"] == "peer silent for":
         return tr("Nothing came from the other side for {seconds} s.").format(seconds=found["s"])

@@ -12,10 +12,15 @@ never waits.  ``parent`` going away drops the result instead of touching a dead 
   cursor.  Background work (periodic refreshes, the outbox) passes ``busy=False``.
 - ``lane``: work run with the same lane object runs one at a time, in the order it was
   started (the outbox: a session's open record reaches the disk before its closed one).
+- ``poll``: work repeated by a timer (a refresh) runs on its own few threads, never on
+  the ones the user's actions use, and at most one at a time per ``Poll``: a server that
+  hangs holds one call each, not a backlog that Connect would wait behind.
+  ``background``: on those threads too (a report nobody waits for), never skipped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections import deque
@@ -71,6 +76,28 @@ class Lane:
         QtCore.QThreadPool.globalInstance().start(task)
 
 
+class Poll:
+    """A periodic call that must not pile up: while one is in flight the next is skipped
+    (``run`` returns False); it runs on the poll threads (``poll_pool``)."""
+
+    def __init__(self) -> None:
+        self.in_flight = False
+
+
+POLL_THREADS = 4  #: a window's few polls, each at most one in flight at a time
+_poll_pool: list[QtCore.QThreadPool] = []
+
+
+def poll_pool() -> QtCore.QThreadPool:
+    """The threads of periodic work, apart from Qt's global pool (the user's actions):
+    with two cores that pool has two threads, which hung refreshes used to fill."""
+    if not _poll_pool:
+        pool = QtCore.QThreadPool()
+        pool.setMaxThreadCount(POLL_THREADS)
+        _poll_pool.append(pool)
+    return _poll_pool[0]
+
+
 class _Relay(QtCore.QObject):
     done = Signal(object)
     failed = Signal(object)
@@ -88,7 +115,10 @@ class _Task(QtCore.QRunnable):
             failed, value = True, exc
         else:
             failed, value = False, result
-        (self.relay.failed if failed else self.relay.done).emit(value)
+        # (RuntimeError: the program is ending, its relays gone, and a poll that outlived
+        # it has nobody to tell; raising would only print on a worker thread)
+        with contextlib.suppress(RuntimeError):
+            (self.relay.failed if failed else self.relay.done).emit(value)
         if self.lane is not None:  # after the report: lane results arrive in order too
             self.lane._next()
 
@@ -141,11 +171,19 @@ def run(
     lane: Lane | None = None,
     busy: bool = True,
     on_dropped: Callable[[Any], None] | None = None,
-) -> None:
+    poll: Poll | None = None,
+    background: bool = False,
+) -> bool:
     """Run ``work`` off the GUI thread; then ``on_done(result)`` or ``on_error(exc)`` (by
     default ``report_error``) on the GUI thread, unless ``parent`` has gone.  ``busy``:
     the window shows it is waiting for this one.  ``on_dropped(result)`` releases what a
-    result holds (a socket) when ``parent`` went before it arrived."""
+    result holds (a socket) when ``parent`` went before it arrived.  ``poll`` and
+    ``background``: on the poll threads, not those of the user's actions.  False: not
+    started (``poll``'s previous run is still in flight)."""
+    if poll is not None:
+        if poll.in_flight:
+            return False
+        poll.in_flight = True
     relay = _Relay()
     relay.moveToThread(parent.thread())
     _alive.add(relay)
@@ -155,6 +193,8 @@ def run(
 
     def finish(callback: Callable[[Any], None], value: Any) -> None:
         _alive.discard(relay)
+        if poll is not None:
+            poll.in_flight = False
         if not is_alive(parent):
             log.info("ui event=result-dropped reason='window closed'")
             if on_dropped is not None and callback is not failed:
@@ -174,7 +214,10 @@ def run(
     relay.done.connect(lambda value: finish(on_done, value), queued)
     relay.failed.connect(lambda exc: finish(failed, exc), queued)
     task = _Task(work, relay, lane)
-    if lane is None:
+    if poll is not None or background:
+        poll_pool().start(task)
+    elif lane is None:
         QtCore.QThreadPool.globalInstance().start(task)
     else:
         lane._submit(task)
+    return True

@@ -35,6 +35,8 @@ Qt = QtCore.Qt
 
 QWIDGETSIZE_MAX: Final = (1 << 24) - 1
 CLIPBOARD_WAIT_S: Final = 30.0  # copied text waits this long for room in the send queue
+FRAME_PX: Final = 16  # room left for the window manager's borders ...
+TITLE_PX: Final = 32  # ... and title bar around the viewer
 
 
 def spaced_code(code: str) -> str:
@@ -56,6 +58,25 @@ def wrong_password_text() -> str:
     )
 
 
+def fitted(wanted: QtCore.QSize, available: QtCore.QRect) -> QtCore.QRect:
+    """``wanted`` at most as big as ``available`` (less room for the window's frame),
+    centred in it: the viewer fits a 1024x768 screen and opens on it."""
+    frame = QtCore.QSize(FRAME_PX, FRAME_PX + TITLE_PX)
+    room = (available.size() - frame).expandedTo(QtCore.QSize(1, 1))
+    size = wanted.boundedTo(room)
+    rect = QtCore.QRect(QtCore.QPoint(0, 0), size)
+    rect.moveCenter(available.center())
+    return rect
+
+
+def on_screen(window: QtWidgets.QWidget, wanted: QtCore.QSize) -> QtCore.QRect:
+    """Where ``window`` opens: ``fitted`` to its screen's available area."""
+    screen = window.screen() or QtGui.QGuiApplication.primaryScreen()
+    if screen is None:  # (no screen at all: nothing to fit)
+        return QtCore.QRect(QtCore.QPoint(0, 0), wanted)
+    return fitted(wanted, screen.availableGeometry())
+
+
 class ViewerWindow(QtWidgets.QMainWindow):
     """A session's window: toolbar, status badge, the screen."""
 
@@ -63,6 +84,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
     session_ended = Signal(str)
     screen_info = Signal(object)
     secured = Signal(str)  #: the verification code (shown in the toolbar)
+    closed = Signal()  #: the agent closed the window (in progress or ended)
 
     def __init__(self, session: AgentSession, customer: str) -> None:
         super().__init__()
@@ -75,6 +97,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
             lambda text: session.send(Clipboard(text), wait=CLIPBOARD_WAIT_S), self, group="viewers"
         )
         session.on_clipboard = self.clipboard.receive
+        self._customer = customer
         self.setWindowTitle(tr("Remote access - {customer}").format(customer=customer))
         self.view = ScreenView()
         self.scroll_area = QtWidgets.QScrollArea()
@@ -131,7 +154,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         timer = QtCore.QTimer(self)
         timer.timeout.connect(self._update_badge)
         timer.start(500)
-        self.resize(1100, 720)
+        self.setGeometry(on_screen(self, QtCore.QSize(1100, 720)))
 
     # -- called on the network thread by AgentSession's callbacks.  The window may have
     # been closed and deleted meanwhile (the session's last bytes are still arriving):
@@ -249,9 +272,12 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.cad_action.setEnabled(False)
         self.monitor_box.setEnabled(False)
         if isinstance(self.session.failure, PasswordMismatch):
-            self.badge.setText(wrong_password_text())
+            said = wrong_password_text()
         else:
-            self.badge.setText(end_reason_text(reason))
+            said = end_reason_text(reason)
+        self.badge.setText(said)
+        self.statusBar().showMessage(said)  # (the verification hint is over)
+        self.setWindowTitle(tr("Session ended - {customer}").format(customer=self._customer))
 
     def changeEvent(self, event: QtCore.QEvent) -> None:
         if event.type() == QtCore.QEvent.Type.ActivationChange and self.isActiveWindow():
@@ -262,3 +288,4 @@ class ViewerWindow(QtWidgets.QMainWindow):
         if not self._ended:
             self.session.end("agent closed the viewer")
         super().closeEvent(event)
+        self.closed.emit()

@@ -1,5 +1,6 @@
 """Small shared widgets: the brand header with the agent icon (and the insecure-connection
-warning under it), copyable big values, the status line."""
+warning under it), copyable big values, the status line; a window's height fitted to its
+word-wrapped labels."""
 
 from __future__ import annotations
 
@@ -80,7 +81,9 @@ class BrandHeader(QtWidgets.QWidget):
 
 
 class BigValue(QtWidgets.QWidget):
-    """A caption over a large, selectable value with a copy button."""
+    """A caption over a large, selectable value with a copy button. The value keeps its
+    font's whole height (a squeezed row cut "g" and "q" apart); a value no longer good
+    can be withheld (greyed out, not copyable) until its successor arrives."""
 
     def __init__(self, caption: str) -> None:
         super().__init__()
@@ -93,18 +96,35 @@ class BigValue(QtWidgets.QWidget):
         font.setPointSize(26)
         font.setBold(True)
         self.value.setFont(font)
+        self.value.setMinimumHeight(QtGui.QFontMetrics(font).height())
+        self.value.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Fixed
+        )
         layout.addWidget(self.value, 1, 0)
         self.copy = QtWidgets.QPushButton(tr("Copy"))
         self.copy.clicked.connect(self._copy)
         layout.addWidget(self.copy, 1, 1)
         self._raw = ""
+        self.withheld = False  #: the value shown is not to be read out (``withhold``)
 
     def set(self, raw: str, shown: str | None = None) -> None:
         self._raw = raw
         self.value.setText(shown or raw)
+        self.withheld = False
+        self.value.setEnabled(True)
+        self.copy.setEnabled(True)
+
+    def withhold(self) -> None:
+        """Hide the value (a dash, greyed) and stop its copy: it is about to change, and
+        read aloud meanwhile it would be a dead one. ``set`` shows a value again."""
+        self.withheld = True
+        self.value.setText("—")
+        self.value.setEnabled(False)
+        self.copy.setEnabled(False)
 
     def _copy(self) -> None:
-        QtWidgets.QApplication.clipboard().setText(self._raw)
+        if not self.withheld:
+            QtWidgets.QApplication.clipboard().setText(self._raw)
 
 
 class StatusLine(QtWidgets.QLabel):
@@ -137,6 +157,28 @@ class StatusLine(QtWidgets.QLabel):
         else:
             self._timer.stop()
             self.setText(self._done)
+
+
+def fit_height(window: QtWidgets.QWidget) -> None:
+    """Qt sizes a window by its parts' minimum heights, which for word-wrapped labels
+    assume a width they do not have: at the real width they took the height of the rows
+    below (the customer's ID and password lost their lower half). The window's minimum
+    becomes the height its parts need at its width (within the screen), so it grows when
+    a notice appears."""
+    layout = window.layout()
+    if layout is None:
+        return
+    need = (
+        layout.totalHeightForWidth(window.width())
+        if layout.hasHeightForWidth()
+        else layout.totalMinimumSize().height()
+    )
+    screen = window.screen()
+    if screen is not None:
+        frame = window.frameGeometry().height() - window.height()  # (the title bar)
+        need = min(need, screen.availableGeometry().height() - frame)
+    if need != window.minimumHeight():
+        window.setMinimumHeight(need)
 
 
 def spaced_id(partner_id: str) -> str:

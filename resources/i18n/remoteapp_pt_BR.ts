@@ -4,231 +4,248 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="81"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="82"/>
         <source>{title} - agent {name}</source>
+        <extracomment>the sessions in progress</extracomment>
         <translation>{title} - agente {name}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="84"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="85"/>
         <source>Log out</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="87"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="185"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="88"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="213"/>
         <source>Your ID</source>
         <translation>Seu ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="103"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="104"/>
         <source>Remote access</source>
         <translation>Acesso remoto</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="104"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="105"/>
         <source>Queue</source>
         <translation>Fila</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="105"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="106"/>
         <source>Sessions in progress</source>
         <translation>Atendimentos em andamento</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="22"/>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="45"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="48"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="72"/>
         <source>Connect</source>
+        <extracomment>the queue&apos;s ID and password: the server sends them to admins only</extracomment>
         <translation>Conectar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="23"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="49"/>
         <source>Partner ID</source>
         <translation>ID do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="34"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="52"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="60"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="58"/>
         <source>Name</source>
         <translation>Nome</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="35"/>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="72"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="55"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="61"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="106"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="61"/>
         <source>Organization</source>
         <translation>Organização</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="36"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="62"/>
         <source>Classification</source>
         <translation>Classificação</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="37"/>
-        <source>Waiting since</source>
-        <translation>Aguardando desde</translation>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="63"/>
+        <source>Waiting time</source>
+        <translation>Tempo de espera</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="38"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="64"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="39"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="65"/>
         <source>Password (server part)</source>
         <translation>Senha (parte do servidor)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="72"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="106"/>
         <source>Agent</source>
         <extracomment>every session of the app</extracomment>
         <translation>Atendente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="72"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="106"/>
         <source>Customer</source>
         <translation>Cliente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="72"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="106"/>
         <source>Duration</source>
         <translation>Duração</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="78"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="112"/>
         <source>All sessions of this app</source>
         <extracomment>this window&apos;s own sessions</extracomment>
         <translation>Todas as sessões deste aplicativo</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="80"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="114"/>
         <source>Your sessions in this window</source>
         <translation>Suas sessões nesta janela</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="86"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="120"/>
         <source>{agent} (you)</source>
         <translation>{agent} (você)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="185"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="184"/>
         <source>A partner ID has 9 digits.</source>
         <translation>O ID do parceiro tem 9 dígitos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="207"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="206"/>
         <source>Choose a customer in the queue.</source>
         <translation>Escolha um cliente na fila.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="219"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="267"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="218"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="266"/>
         <source>A connection is under way.</source>
         <translation>Uma conexão já está em andamento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="248"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="247"/>
         <source>The password has {count} letters and digits.</source>
         <translation>A senha tem {count} letras e números.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="305"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="355"/>
         <source>Partner password</source>
         <translation>Senha do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="306"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="356"/>
         <source>Password of {partner}:</source>
         <translation>Senha de {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="306"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="305"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Senhas erradas demais. Tente novamente em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="312"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="311"/>
         <source>Wrong partner ID or password.</source>
         <translation>ID do parceiro ou senha incorretos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="313"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="312"/>
         <source>Wrong password, try again.</source>
         <translation>Senha incorreta, tente novamente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="26"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="35"/>
         <source>This connect code has expired: copy the customer again from the monitoring page.</source>
         <translation>Este código de conexão expirou: copie o cliente novamente na tela de acompanhamento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="30"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="39"/>
         <source>This connect code was issued to another agent or is damaged: copy the customer again from the monitoring page.</source>
         <translation>Este código de conexão foi emitido para outro atendente ou está danificado: copie o cliente novamente na tela de acompanhamento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="34"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="43"/>
         <source>The partner is not online: ask them to open the app.</source>
         <translation>O parceiro não está online: peça que ele abra o aplicativo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="36"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="45"/>
         <source>The partner is already in a session.</source>
         <translation>O parceiro já está em um atendimento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="38"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="47"/>
         <source>Only agents can connect.</source>
         <translation>Somente atendentes podem se conectar.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="41"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="50"/>
         <source>You are not an agent of this app: ask an administrator to add you to its agents.</source>
         <translation>Você não é atendente deste aplicativo: peça a um administrador que o inclua entre os atendentes.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="44"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="53"/>
         <source>Not allowed: {reason}</source>
         <translation>Não permitido: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="46"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="75"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="55"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="119"/>
         <source>Cannot connect: {reason}</source>
         <translation>Não foi possível conectar: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="57"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="83"/>
+        <source>The support team asks for details this form does not show: ask them to update this app.</source>
+        <translation>A equipe de suporte pede dados que este formulário não mostra: peça a ela que atualize este aplicativo.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="88"/>
+        <source>The server did not accept these details: check that no field is longer than {length} characters, then try again.</source>
+        <translation>O servidor não aceitou estes dados: verifique se nenhum campo passa de {length} caracteres e tente de novo.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="91"/>
+        <source>The server did not accept these details: check them and try again.</source>
+        <translation>O servidor não aceitou estes dados: confira-os e tente de novo.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="101"/>
         <source>The session&apos;s record could not be saved on this computer (disk full or no permission): not connecting.</source>
         <translation>O registro da sessão não pôde ser salvo neste computador (disco cheio ou sem permissão): a conexão não foi feita.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="67"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="111"/>
         <source>The session&apos;s relay refused the connection: try again in a moment.</source>
         <translation>O relay da sessão recusou a conexão: tente de novo em instantes.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="65"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="109"/>
         <source>The partner&apos;s app did not join the session in time: try again.</source>
         <translation>O aplicativo do parceiro não entrou na sessão a tempo: tente de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="69"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="113"/>
         <source>The session relay&apos;s certificate is not trusted: not connecting.</source>
         <translation>O certificado do relay da sessão não é confiável: a conexão não foi feita.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="71"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="115"/>
         <source>The session&apos;s relay is not encrypted, which this app does not allow.</source>
         <translation>O relay da sessão não é criptografado, e este aplicativo não permite isso.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="73"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="117"/>
         <source>The session&apos;s relay cannot be reached now: try again in a moment.</source>
         <translation>Não foi possível conectar ao relay da sessão no momento: tente de novo em instantes.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="309"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="308"/>
         <source>You can try the password again.</source>
         <translation>Você já pode tentar a senha de novo.</translation>
     </message>
@@ -243,58 +260,58 @@
         <translation>Conectado a {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="55"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="54"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Acesso remoto. Agente: {agent}. Cliente: {customer} (ID {partner}). Início: {start}. Fim: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="58"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="57"/>
         <source>The agent app stopped.</source>
         <translation>O aplicativo do agente foi encerrado.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="53"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="78"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="52"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="101"/>
         <source>Remote access - {customer}</source>
         <extracomment>records waiting for the server are tried again this often an open record waits this long at most for the claim
 ----------
-the verification code (shown in the toolbar)</extracomment>
+the verification code (shown in the toolbar) the agent closed the window (in progress or ended)</extracomment>
         <translation>Acesso remoto - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="116"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="117"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} registro(s) de atendimento aguardando o servidor.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="85"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="108"/>
         <source>Session</source>
         <translation>Sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="41"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="47"/>
         <source>This computer uses a Wayland session, which remote support cannot show to the agent. Log out and choose an X11 (Xorg) session on the login screen, then open this app again.</source>
         <translation>Este computador usa uma sessão Wayland, que o acesso remoto não consegue mostrar ao atendente. Saia da sessão, escolha uma sessão X11 (Xorg) na tela de login e abra este aplicativo de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="46"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="52"/>
         <source>This computer has no graphical desktop that remote support can show.</source>
         <translation>Este computador não tem uma área de trabalho gráfica que o acesso remoto possa mostrar.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="54"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="60"/>
         <source>Phone</source>
         <translation>Telefone</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="122"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="87"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="132"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="110"/>
         <source>End session</source>
         <translation>Encerrar sessão</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/company_code.py" line="29"/>
-        <location filename="../../remoteapp/ui/deployed.py" line="101"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="102"/>
         <source>Remote support</source>
         <translation>Suporte remoto</translation>
     </message>
@@ -305,7 +322,7 @@ the verification code (shown in the toolbar)</extracomment>
     </message>
     <message>
         <location filename="../../remoteapp/ui/company_code.py" line="43"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="176"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="204"/>
         <source>Continue</source>
         <translation>Continuar</translation>
     </message>
@@ -350,446 +367,542 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>As configurações da empresa para este aplicativo não puderam ser verificadas. Baixe o aplicativo de novo pelo link da empresa.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="184"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="212"/>
         <source>Tell these to the support agent:</source>
         <translation>Informe ao atendente:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="201"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="229"/>
         <source>Please fill in: {fields}</source>
         <translation>Preencha: {fields}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="206"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="234"/>
         <source>The email address does not look right.</source>
         <translation>O endereço de e-mail não parece correto.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="213"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="280"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="241"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="306"/>
         <source>Connecting to the server...</source>
         <translation>Conectando ao servidor...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="244"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="260"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="272"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="286"/>
         <source>Waiting for the agent to connect.</source>
         <translation>Aguardando a conexão do atendente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="61"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="336"/>
+        <source>An agent typed a password that does not match: the attempt failed and nothing was shared. A new password is coming: wait for it before you read a password to your agent.</source>
+        <translation>Um agente digitou uma senha que não confere: a tentativa falhou e nada foi compartilhado. Uma nova senha está chegando: espere por ela antes de ler uma senha para o seu agente.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/customer_window.py" line="355"/>
+        <source>An agent typed a password that does not match: the attempt failed and nothing was shared. Your password has changed: read the new one to your agent.</source>
+        <translation>Um agente digitou uma senha que não confere: a tentativa falhou e nada foi compartilhado. Sua senha mudou: leia a nova para o seu agente.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/customer_window.py" line="363"/>
+        <source>An agent typed a password that does not match: the attempt failed and nothing was shared. Read your password to your agent again, the last characters too.</source>
+        <translation>Um agente digitou uma senha que não confere: a tentativa falhou e nada foi compartilhado. Leia sua senha para o seu agente de novo, inclusive os últimos caracteres.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/customer_window.py" line="67"/>
         <source>The server cannot be reached. Retrying in {seconds} s.</source>
         <translation>Não foi possível conectar ao servidor. Nova tentativa em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="71"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="77"/>
         <source>The server&apos;s security certificate is not trusted, so this app will not connect to it. Ask your support team to check the server&apos;s certificate.</source>
         <translation>O certificado de segurança do servidor não é confiável, por isso este aplicativo não se conecta a ele. Peça à sua equipe de suporte que verifique o certificado do servidor.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="76"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="82"/>
         <source>The server&apos;s address is not encrypted (http://), so this app will not connect to it. Ask your support team for an https:// address.</source>
         <translation>O endereço do servidor não é criptografado (http://), por isso este aplicativo não se conecta a ele. Peça à sua equipe de suporte um endereço https://.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="79"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="85"/>
         <source>Trying again in {seconds} s.</source>
         <translation>Nova tentativa em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="295"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="324"/>
         <source>Verification code: {code}. The agent sees the same code: compare them on the phone.</source>
         <translation>Código de verificação: {code}. O agente vê o mesmo código: comparem pelo telefone.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="304"/>
-        <source>An agent tried to connect with a password that does not match: the attempt failed and nothing was shared. Your password has changed; read the new one to your agent.</source>
-        <translation>Um agente tentou conectar com uma senha que não confere: a tentativa falhou e nada foi compartilhado. Sua senha mudou; leia a nova para o seu agente.</translation>
-    </message>
-    <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="315"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="372"/>
         <source>{agent} is viewing and controlling this computer.</source>
         <translation>{agent} está vendo e controlando este computador.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="319"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="376"/>
         <source>Connected to {agent}.</source>
         <translation>Conectado a {agent}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="333"/>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="52"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="390"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="99"/>
         <source>Session ended.</source>
         <translation>Sessão encerrada.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="88"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="111"/>
         <source>Send Ctrl+Alt+Del</source>
         <translation>Enviar Ctrl+Alt+Del</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="89"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="112"/>
         <source>Fit to window</source>
         <translation>Ajustar à janela</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="94"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="117"/>
         <source>Which of the customer&apos;s monitors to show</source>
         <translation>Qual monitor do cliente mostrar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="278"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="121"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="277"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="144"/>
         <source>Connecting...</source>
         <translation>Conectando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="47"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="49"/>
         <source>Compare this code with the customer on the phone: the same code on both screens means nobody is in between.</source>
         <translation>Compare este código com o cliente pelo telefone: o mesmo código nas duas telas significa que ninguém está no meio.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="54"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="56"/>
         <source>The password does not match: the session did not start. Ask the customer to read out the password the app shows now (it has changed) and connect again.</source>
         <translation>A senha não confere: a sessão não começou. Peça ao cliente que leia a senha que o aplicativo mostra agora (ela mudou) e conecte de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="101"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="124"/>
         <source>Automatic</source>
         <translation>Automática</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="102"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="125"/>
         <source>Best quality</source>
         <translation>Melhor qualidade</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="103"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="126"/>
         <source>Best speed</source>
         <translation>Melhor velocidade</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="108"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="131"/>
         <source>Picture: Automatic sends videos and photos in less detail and makes them exact once they stop changing; Best quality is always exact; Best speed uses less detail everywhere (for slow connections).</source>
         <translation>Imagem: Automática envia vídeos e fotos com menos detalhe e os deixa exatos assim que param de mudar; Melhor qualidade é sempre exata; Melhor velocidade usa menos detalhe em tudo (para conexões lentas).</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="162"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="185"/>
         <source>Verification code: {code}</source>
         <translation>Código de verificação: {code}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="181"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="204"/>
         <source>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</source>
         <translation>{latency} ms · {fps} qps · {h:02d}:{m:02d}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="199"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="222"/>
         <source>All monitors</source>
         <translation>Todos os monitores</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="201"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="224"/>
         <source>Monitor {n} ({w}x{h})</source>
         <translation>Monitor {n} ({w}x{h})</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="26"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="280"/>
+        <source>Session ended - {customer}</source>
+        <translation>Sessão encerrada - {customer}</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="28"/>
+        <source>The other side&apos;s app sent data this app does not understand.</source>
+        <translation>O aplicativo do outro lado enviou dados que este aplicativo não entende.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="29"/>
+        <source>The customer&apos;s screen cannot be shared.</source>
+        <translation>A tela do cliente não pode ser compartilhada.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="39"/>
         <source>A participant ended the session.</source>
         <translation>Um dos participantes encerrou a sessão.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="27"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="40"/>
         <source>The relay closed the session.</source>
         <translation>O relay encerrou a sessão.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="28"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="41"/>
         <source>The session ended; the relay did not report how.</source>
         <translation>A sessão terminou; o relay não informou como.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="29"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="42"/>
         <source>The session did not start: a side did not join in time.</source>
         <translation>A sessão não começou: um dos lados não entrou a tempo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="30"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="43"/>
         <source>The relay serving the session stopped answering.</source>
         <translation>O relay do atendimento parou de responder.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="31"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="44"/>
         <source>The relay serving the session shut down.</source>
         <translation>O relay do atendimento foi desligado.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="32"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="45"/>
         <source>The session ended after a long time without activity.</source>
         <translation>A sessão foi encerrada após muito tempo sem atividade.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="33"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="46"/>
         <source>The agent left the session.</source>
         <translation>O agente saiu da sessão.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="34"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="47"/>
         <source>The customer left the session.</source>
         <translation>O cliente saiu da sessão.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="35"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="48"/>
         <source>The agent&apos;s connection was lost.</source>
         <translation>A conexão do agente foi perdida.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="36"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="49"/>
         <source>The customer&apos;s connection was lost.</source>
         <translation>A conexão do cliente foi perdida.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="37"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="50"/>
         <source>The helpdesk ended the session.</source>
         <translation>O helpdesk encerrou a sessão.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="38"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="51"/>
         <source>The agent ended the session.</source>
         <translation>O agente encerrou a sessão.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="39"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="52"/>
         <source>The customer ended the session.</source>
         <translation>O cliente encerrou a sessão.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="40"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="53"/>
         <source>The customer closed the app.</source>
         <translation>O cliente fechou o aplicativo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="41"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="54"/>
         <source>The agent closed the app.</source>
         <translation>O agente fechou o aplicativo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="42"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="55"/>
         <source>The agent closed the session&apos;s window.</source>
         <translation>O agente fechou a janela da sessão.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="43"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="56"/>
         <source>The other side ended the session.</source>
         <translation>O outro lado encerrou a sessão.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="44"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="57"/>
         <source>The session ended on an internal error.</source>
         <translation>A sessão foi encerrada por um erro interno.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="45"/>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="57"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="58"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="104"/>
         <source>The connection was lost.</source>
         <translation>A conexão foi perdida.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="60"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="61"/>
+        <source>The password does not match: check its last characters with the customer.</source>
+        <translation>A senha não confere: confira os últimos caracteres com o cliente.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="64"/>
+        <source>The password the agent typed does not match: read it to the agent again, the last characters too.</source>
+        <translation>A senha que o agente digitou não confere: leia-a de novo para o agente, inclusive os últimos caracteres.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="68"/>
+        <source>The two apps were given different session keys (a broken or lying server?): connect again.</source>
+        <translation>Os dois aplicativos receberam chaves de sessão diferentes (um servidor com defeito ou mentindo?): conecte de novo.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="72"/>
+        <source>The other side sent unencrypted session data (an app from before end-to-end encryption?): update the app on both computers.</source>
+        <translation>O outro lado enviou dados da sessão sem criptografia (um aplicativo de antes da criptografia de ponta a ponta?): atualize o aplicativo nos dois computadores.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="76"/>
+        <source>The two sides disagree on how this session is secured: connect again.</source>
+        <translation>Os dois lados discordam sobre como esta sessão é protegida: conecte de novo.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="79"/>
+        <source>The connection closed during the secure handshake.</source>
+        <translation>A conexão foi fechada durante o handshake seguro.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="82"/>
+        <source>The session was closed during the secure handshake.</source>
+        <translation>A sessão foi encerrada durante o handshake seguro.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="85"/>
+        <source>The other side took no handshake data in time.</source>
+        <translation>O outro lado não recebeu os dados do handshake a tempo.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="88"/>
+        <source>The customer&apos;s handshake message was altered on the way: connect again.</source>
+        <translation>A mensagem de handshake do cliente foi alterada no caminho: conecte de novo.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="91"/>
+        <source>The customer&apos;s app refused the session: its secrets were unusable.</source>
+        <translation>O aplicativo do cliente recusou a sessão: os segredos dela eram inutilizáveis.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="106"/>
+        <source>The other side did not complete the secure handshake in time.</source>
+        <translation>O outro lado não concluiu o handshake seguro a tempo.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="108"/>
+        <source>The secure handshake with the other side failed: connect again.</source>
+        <translation>O handshake seguro com o outro lado falhou: conecte de novo.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="113"/>
+        <source>The other side stopped reading what this side sent.</source>
+        <translation>O outro lado parou de ler o que este lado enviou.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="116"/>
         <source>Nothing came from the other side for {seconds} s.</source>
         <translation>Nada chegou do outro lado por {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="62"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="118"/>
         <source>The other side took nothing for {seconds} s.</source>
         <translation>O outro lado não recebeu nada por {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="63"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="119"/>
         <source>Session ended: {reason}</source>
         <translation>Sessão encerrada: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="33"/>
-        <location filename="../../remoteapp/ui/widgets.py" line="76"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="61"/>
+        <location filename="../../remoteapp/ui/widgets.py" line="77"/>
         <source>Agent login</source>
+        <extracomment>a long message or subject wraps instead of widening</extracomment>
         <translation>Login do agente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="127"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="165"/>
         <source>The certificate of {server} is not trusted: not logging in.</source>
         <translation>O certificado de {server} não é confiável: o login não foi feito.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="133"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="171"/>
         <source>{server} is not encrypted (http://): use its https:// address.</source>
         <translation>{server} não é criptografado (http://): use o endereço https://.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/widgets.py" line="33"/>
+        <location filename="../../remoteapp/ui/widgets.py" line="34"/>
         <source>Insecure connections allowed: this app may talk to its server without encryption.</source>
         <translation>Conexões inseguras permitidas: este aplicativo pode falar com o servidor sem criptografia.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="45"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="77"/>
         <source>Remember me</source>
         <extracomment>&quot;remember me&quot; was ticked but the keyring refused the keyring has answered (saved login or why not)</extracomment>
         <translation>Lembrar de mim</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="46"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="78"/>
         <source>Server</source>
         <translation>Servidor</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="47"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="53"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="79"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="59"/>
         <source>Email</source>
         <translation>E-mail</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="48"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="88"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="186"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="80"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="89"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="214"/>
         <source>Password</source>
         <translation>Senha</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="58"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="92"/>
         <source>Log in</source>
         <translation>Entrar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="78"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="112"/>
         <source>Login will not be remembered: no keyring on this system.</source>
         <translation>O login não será lembrado: este sistema não tem um chaveiro (keyring).</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="96"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="134"/>
         <source>Fill in server, email and password.</source>
         <translation>Preencha servidor, e-mail e senha.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="99"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="137"/>
         <source>Logging in...</source>
         <translation>Entrando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="118"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="156"/>
         <source>Wrong email or password.</source>
         <translation>E-mail ou senha incorretos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="121"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="159"/>
         <source>Too many failed logins. Try again in {seconds} s.</source>
         <translation>Tentativas de login erradas demais. Tente novamente em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="140"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="178"/>
         <source>The server {server} cannot be reached. Check the address or try again later.</source>
         <translation>Não foi possível contatar o servidor {server}. Verifique o endereço ou tente mais tarde.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="145"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="183"/>
         <source>Cannot log in: {reason}</source>
         <translation>Não foi possível entrar: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="170"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="208"/>
         <source>Ticket for the session with {partner}</source>
         <extracomment>None: a new ticket will be opened</extracomment>
         <translation>Ticket do atendimento com {partner}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="178"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="216"/>
         <source>Ticket number</source>
         <translation>Número do ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="179"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="217"/>
         <source>Look up</source>
         <translation>Buscar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="185"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="223"/>
         <source>Ticket</source>
         <translation>Ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="189"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="227"/>
         <source>Subject</source>
         <translation>Assunto</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="190"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="228"/>
         <source>Client</source>
         <translation>Cliente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="191"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="229"/>
         <source>Responsible</source>
         <translation>Responsável</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="195"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="238"/>
         <source>Start session</source>
         <translation>Iniciar sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="198"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="241"/>
         <source>No ticket</source>
         <translation>Sem ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="200"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="243"/>
         <location filename="../../remoteapp/ui/updates.py" line="247"/>
         <source>Cancel</source>
         <translation>Cancelar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="222"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="269"/>
         <source>Type the ticket number.</source>
         <translation>Digite o número do ticket.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="225"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="273"/>
+        <source>A ticket number is from 1 to {largest}: check the number.</source>
+        <translation>Um número de chamado vai de 1 a {largest}: confira o número.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="279"/>
         <source>Looking up...</source>
         <translation>Buscando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="251"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="305"/>
         <source>There is no ticket {number}.</source>
         <translation>Não existe o ticket {number}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="254"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="61"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="307"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="105"/>
         <source>The helpdesk server&apos;s certificate is not trusted: not connecting.</source>
         <translation>O certificado do servidor do helpdesk não é confiável: a conexão não foi feita.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="258"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="63"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="309"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="107"/>
         <source>The helpdesk server cannot be reached now: try again in a moment.</source>
         <translation>Não foi possível conectar ao servidor do helpdesk no momento: tente de novo em instantes.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="261"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="311"/>
         <source>Cannot look the ticket up: {reason}</source>
         <translation>Não foi possível buscar o ticket: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="279"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="329"/>
         <source>New ticket</source>
         <translation>Novo ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="281"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="331"/>
         <source>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</source>
         <translation>Todo acesso remoto é registrado em um ticket. Um novo ticket será aberto para registrar esta conexão. Continuar?</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/widgets.py" line="97"/>
+        <location filename="../../remoteapp/ui/widgets.py" line="104"/>
         <source>Copy</source>
         <translation>Copiar</translation>
     </message>
@@ -809,8 +922,9 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Login feito, mas não foi possível guardá-lo no chaveiro do sistema.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/operations.py" line="132"/>
+        <location filename="../../remoteapp/ui/operations.py" line="162"/>
         <source>Something went wrong: {reason}</source>
+        <extracomment>a window&apos;s few polls, each at most one in flight at a time</extracomment>
         <translation>Algo deu errado: {reason}</translation>
     </message>
     <message>
@@ -834,27 +948,27 @@ the verification code (shown in the toolbar)</extracomment>
         <translation>Encerre suas sessões antes de abrir um link de outro servidor.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/deployed.py" line="103"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="104"/>
         <source>Loading...</source>
         <translation>Carregando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/deployed.py" line="108"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="109"/>
         <source>Try again now</source>
         <translation>Tentar de novo agora</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/deployed.py" line="146"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="148"/>
         <source>The app tries again every {seconds} s.</source>
         <translation>O aplicativo tenta de novo a cada {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/deployed.py" line="153"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="155"/>
         <source>This app cannot start. {reason}</source>
         <translation>Este aplicativo não pode iniciar. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/deployed.py" line="165"/>
+        <location filename="../../remoteapp/ui/deployed.py" line="167"/>
         <source>Trying again...</source>
         <translation>Tentando de novo...</translation>
     </message>
@@ -908,6 +1022,16 @@ the verification code (shown in the toolbar)</extracomment>
         <location filename="../../remoteapp/ui/update_texts.py" line="52"/>
         <source>The update failed. {reason}</source>
         <translation>A atualização falhou. {reason}</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_polls.py" line="30"/>
+        <source>The server cannot be reached; trying again.</source>
+        <translation>Não foi possível contatar o servidor; tentando novamente.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_session_end.py" line="29"/>
+        <source>The session with {partner} has ended. {reason}</source>
+        <translation>A sessão com {partner} terminou. {reason}</translation>
     </message>
 </context>
 </TS>

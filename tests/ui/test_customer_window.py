@@ -14,9 +14,11 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from remoteapp.branding.profile import load_profile
-from remoteapp.net.helpdesk import HelpdeskClient, QueueEntry
+from remoteapp.net.helpdesk import ErrorCode, HelpdeskClient, QueueEntry
+from remoteapp.ui.connect_refusals import form_refusal_text
 from remoteapp.ui.customer_window import CustomerWindow
 from remoteapp.ui.qt import QtCore
+from remotewire.customer_fields import MAX_FIELD_LENGTH
 from remotewire.passwords import LENGTH, LOCAL_PART, split_password
 from tests.helpdesk.server_process import Server, free_port, start_server
 
@@ -149,3 +151,18 @@ def test_a_wayland_session_is_told_before_anyone_connects(
     qtbot.addWidget(window)
     assert window.warning.isVisibleTo(window)
     assert "Wayland session" in window.warning.text() and "X11" in window.warning.text()
+
+
+@pytest.mark.display
+def test_a_refused_form_is_said_in_the_apps_words(qtbot: QtBot, server: Server) -> None:
+    """The server's own English ("field(s) longer than 200 characters: name") is for the
+    log: the customer reads a sentence chosen by the refusal's code."""
+    window = customer_window(server.http_url, qtbot)
+    assert all(edit.maxLength() == MAX_FIELD_LENGTH for edit in window.inputs.values())
+    window.submit_button.setEnabled(False)
+    # (past the field's own limit, as an older app or a changed server bound would send)
+    window._register({"name": "n" * (MAX_FIELD_LENGTH + 50), "email": "long@acme.example"})
+    qtbot.waitUntil(lambda: window.form_error.text() != "", timeout=20_000)
+    assert window.form_error.text() == form_refusal_text(ErrorCode.INVALID_INPUT)
+    assert "field(s)" not in window.form_error.text()
+    assert window.submit_button.isEnabled() and window.pages.currentIndex() == 0

@@ -15,6 +15,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from remoteapp.branding.profile import load_profile
+from remoteapp.ui.agent_session_end import ended_text
 from remoteapp.ui.agent_window import AgentWindow
 from remoteapp.ui.customer_window import CustomerWindow
 from remoteapp.ui.qt import QtWidgets
@@ -123,7 +124,8 @@ def test_a_wrong_local_part_is_said_on_both_sides(
     assert "does not match" in customer.notice.text()
     assert not customer.banner.isVisible() and customer.verification_code == ""
     qtbot.waitUntil(lambda: viewer.badge.text() == wrong_password_text(), timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: window.status.text() == wrong_password_text(), timeout=WAIT_MS)
+    said = ended_text(customer.id_value._raw, wrong_password_text())  # which, and why
+    qtbot.waitUntil(lambda: window.status.text() == said, timeout=WAIT_MS)
     assert viewer.verification_code == ""
     qtbot.waitUntil(lambda: customer.password_value._raw != whole, timeout=WAIT_MS)
     viewer.close()
