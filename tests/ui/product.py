@@ -16,6 +16,7 @@ from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
 from remoteapp.tickets import TicketOutbox
 from remoteapp.ui.agent_dialogs import TicketDialog
 from remoteapp.ui.agent_window import AgentWindow
+from remoteapp.ui.qt import QtWidgets
 from remotewire.passwords import LENGTH
 from tests import pointer
 from tests.conftest import ROOT, LineReader, client_env
@@ -51,6 +52,31 @@ def look_up_ticket(window: AgentWindow, qtbot: QtBot, partner: str, ticket: int)
     dialog.lookup.click()
     qtbot.waitUntil(dialog.start.isEnabled, timeout=10_000)
     return dialog
+
+
+def pick_in_queue(window: AgentWindow, qtbot: QtBot, customer_name: str) -> int:
+    """Refresh the queue and select ``customer_name``, listed once: its row."""
+    window.refresh_queue()
+
+    def row() -> int:
+        names = [window.queue.item(r, 0).text() for r in range(window.queue.rowCount())]
+        assert names.count(customer_name) == 1
+        return names.index(customer_name)
+
+    qtbot.waitUntil(lambda: row() is not None, timeout=10_000)
+    window.queue.selectRow(row())
+    return row()
+
+
+def start_without_ticket(window: AgentWindow, qtbot: QtBot) -> None:
+    """Connect to the selected customer, no ticket (its confirmation answered Yes): the
+    queue vouches for the customer, so the viewer opens without a password."""
+    window.queue_connect.click()
+    qtbot.waitUntil(lambda: getattr(window, "ticket_dialog", None) is not None)
+    dialog = window.ticket_dialog
+    dialog.no_ticket.click()  # confirm that a new ticket will be opened
+    dialog.confirm_box.button(QtWidgets.QMessageBox.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: bool(window.viewers), timeout=20_000)
 
 
 def customer_password(app_out: LineReader, display: str) -> str:

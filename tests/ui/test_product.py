@@ -23,7 +23,14 @@ from remoteapp.ui.qt import QtCore, QtWidgets
 from tests import pointer
 from tests.conftest import LineReader, client_env, stop
 from tests.helpdesk.server_process import Server, start_server
-from tests.ui.product import FIELD, agent_window, customer_password, look_up_ticket
+from tests.ui.product import (
+    FIELD,
+    agent_window,
+    customer_password,
+    look_up_ticket,
+    pick_in_queue,
+    start_without_ticket,
+)
 
 
 @pytest.fixture(scope="module")
@@ -128,23 +135,9 @@ def test_connect_from_the_queue_without_password_clipboard_both_ways(
     app_out, _ = customer
     app_out.wait_for("customer event=registered", 30)
     window, _ = agent_window(product_server, tmp_path, qtbot)
-    window.refresh_queue()
-
-    def row() -> int:
-        names = [window.queue.item(r, 0).text() for r in range(window.queue.rowCount())]
-        assert names.count(customer_name) == 1
-        return names.index(customer_name)
-
-    qtbot.waitUntil(lambda: row() is not None, timeout=10_000)
-    window.queue.selectRow(row())
-    assert window.queue.item(row(), 5).text() == ""  # agents see no passwords
-    window.queue_connect.click()
-    qtbot.waitUntil(lambda: getattr(window, "ticket_dialog", None) is not None)
-    dialog = window.ticket_dialog
-    dialog.no_ticket.click()  # confirm that a new ticket will be opened
-    box = dialog.confirm_box
-    box.button(QtWidgets.QMessageBox.StandardButton.Yes).click()
-    qtbot.waitUntil(lambda: bool(window.viewers), timeout=20_000)
+    row = pick_in_queue(window, qtbot, customer_name)
+    assert window.queue.item(row, 5).text() == ""  # agents see no passwords
+    start_without_ticket(window, qtbot)
     assert getattr(window, "password_dialog", None) is None
     app_out.wait_for("customer event=agent-joined agent='Demo Agent'", 30)
     viewer = next(iter(window.viewers.values()))

@@ -16,12 +16,18 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from remoteapp.ui.end_reasons import end_reason_text
-from remoteapp.ui.qt import QtWidgets, is_alive
+from remoteapp.ui.qt import is_alive
 from remoteapp.ui.viewer import ViewerWindow, wrong_password_text
 from remotewire.passwords import ALPHABET, LOCAL_PART
 from tests.conftest import LineReader
 from tests.helpdesk.server_process import Server, start_server
-from tests.ui.product import agent_window, customer_password, look_up_ticket
+from tests.ui.product import (
+    agent_window,
+    customer_password,
+    look_up_ticket,
+    pick_in_queue,
+    start_without_ticket,
+)
 
 
 @pytest.fixture(scope="module")
@@ -97,19 +103,8 @@ def test_an_ended_session_stays_shown_until_the_agent_closes_it(
     app_out, _ = customer
     app_out.wait_for("customer event=registered", 30)
     window, _ = agent_window(product_server, tmp_path, qtbot)
-    window.refresh_queue()
-
-    def listed() -> list[str]:
-        return [window.queue.item(r, 0).text() for r in range(window.queue.rowCount())]
-
-    qtbot.waitUntil(lambda: customer_name in listed(), timeout=10_000)
-    window.queue.selectRow(listed().index(customer_name))
-    window.queue_connect.click()
-    qtbot.waitUntil(lambda: getattr(window, "ticket_dialog", None) is not None)
-    window.ticket_dialog.no_ticket.click()
-    yes = QtWidgets.QMessageBox.StandardButton.Yes
-    window.ticket_dialog.confirm_box.button(yes).click()
-    qtbot.waitUntil(lambda: bool(window.viewers), timeout=20_000)
+    pick_in_queue(window, qtbot, customer_name)
+    start_without_ticket(window, qtbot)
     viewer = weakref.ref(next(iter(window.viewers.values())))  # only the app holds it
     app_out.wait_for("customer event=agent-joined agent='Demo Agent'", 30)
 
