@@ -25,7 +25,7 @@ import logging
 from collections.abc import Callable, Coroutine, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import jinja2
 from fastapi import Request, Response
@@ -170,6 +170,15 @@ def _status_of(exc: DomainError) -> int:
     return 409
 
 
+FRAMEWORK_MESSAGES: Final = {
+    400: N_("The request could not be read: send the form again."),
+    404: N_("There is no such page."),
+    405: N_("This page does not take that kind of request."),
+}
+"""Starlette's and FastAPI's own refusals (a multipart body it cannot parse, a route or
+method that does not exist), said in the page's language; their English goes to the log."""
+
+
 def invalid_message(request: Request, exc: RequestValidationError) -> str:
     """A refused parameter, said in the page's language: Pydantic's messages are English
     (the JSON API keeps them in its ``detail``). Names the URL parameter or form field,
@@ -276,7 +285,13 @@ class ConsoleRoute(APIRoute):
                 if isinstance(exc.__cause__, ClientDisconnect):  # FastAPI's wrapping
                     return Response(status_code=400)
                 code = FRAMEWORK_CODES.get(exc.status_code, ErrorCode.HTTP_ERROR)
-                return error_page(request, exc.status_code, str(exc.detail), str(code))
+                log.info(
+                    "console event=http-error status=%d detail=%r", exc.status_code, exc.detail
+                )
+                said = FRAMEWORK_MESSAGES.get(
+                    exc.status_code, N_("The request could not be handled.")
+                )
+                return error_page(request, exc.status_code, said, str(code))
             except ClientDisconnect:  # gone, or cut off by helpdesk.middleware (413/408/400)
                 return Response(status_code=400)
             except Exception:  # a bug: log it, and still answer with a page

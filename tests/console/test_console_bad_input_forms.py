@@ -125,6 +125,8 @@ def test_broken_multipart_is_a_400_page(
     )
     assert answer.status_code == 400, answer.text
     assert code_of(answer) == "http-error"
+    # in the page's language (the console's default, pt_BR), not Starlette's English
+    assert "Não foi possível ler o pedido: envie o formulário de novo." in answer.text
 
 
 def test_oversize_chunked_form_is_a_413_without_a_traceback(
