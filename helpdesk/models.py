@@ -130,7 +130,10 @@ class RemoteApp(Base):
 
 
 class Presence(Base):
-    """A customer device: its stable partner ID, current password and last poll."""
+    """A device with the app open: its stable partner ID, current password and last poll.
+
+    Mostly a customer's; an agent app registers one too, so that colleagues can connect
+    to the agent by ID and password (``staff_user_id``)."""
 
     __tablename__ = "presences"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -146,6 +149,9 @@ class Presence(Base):
     filled: Mapped[dict[str, Any]] = mapped_column(JSON)
     waiting_since: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    """The logged-in user whose own presence this is (registered with their bearer), else
+    None: a customer. Only customers wait in the queue (``presence.waiting_clause``)."""
     app: Mapped[RemoteApp] = relationship()
     person: Mapped[Person | None] = relationship()
 

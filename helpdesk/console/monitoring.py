@@ -19,10 +19,10 @@ from helpdesk.console.i18n import N_
 from helpdesk.console.tickets import NOT_WAITING
 from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render, render_text
 from helpdesk.errors import NotAllowed
-from helpdesk.inputs import Id, parse_id
-from helpdesk.models import Presence
+from helpdesk.inputs import Id
 from helpdesk.services import connect_codes, monitoring, online_watch
 from helpdesk.services.apps import member_app
+from helpdesk.services.presence import by_queue_ref
 from remotewire.error_codes import ErrorCode
 
 router = APIRouter(prefix=PREFIX, route_class=ConsoleRoute, include_in_schema=False)
@@ -127,9 +127,7 @@ def connect_code(
     refusal's ``detail`` is in the page's language: the icon shows it as a toast."""
     _ = gettext_for(request)
     membership = member_app(db, app_id, user)
-    # "q<id>", as the API reads it (helpdesk.services.sessions): "-1" is no "q1"
-    number = parse_id(queue_ref[1:]) if queue_ref.startswith("q") else None
-    presence = db.get(Presence, number) if number is not None else None
+    presence = by_queue_ref(db, queue_ref)
     if presence is None or presence.app_id != membership.app.id:
         body = {"detail": _(NOT_WAITING), "code": ErrorCode.UNKNOWN_PERSON.value}
         return JSONResponse(body, status_code=404)

@@ -15,9 +15,9 @@ from helpdesk.console.auth import ConsoleDb, ConsoleUser
 from helpdesk.console.i18n import N_
 from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
 from helpdesk.errors import InvalidInput, NotAllowed, NotFound
-from helpdesk.inputs import Id, parse_id
-from helpdesk.models import Presence
+from helpdesk.inputs import Id
 from helpdesk.services import connect_codes, online_watch, ticket_desk
+from helpdesk.services.presence import by_queue_ref
 from remotewire.connect_codes import build_link
 from remotewire.error_codes import ErrorCode
 
@@ -143,9 +143,7 @@ def connect(
 ) -> Response:
     """Open the agent's desktop app on this customer (``remoteapp://connect?...``), with
     a connect code, so no password is asked, and the ticket preselected when given."""
-    # "q<id>", as the API reads it (helpdesk.services.sessions): "-1" is no "q1"
-    number = parse_id(queue_ref[1:]) if queue_ref.startswith("q") else None
-    presence = db.get(Presence, number) if number is not None else None
+    presence = by_queue_ref(db, queue_ref)
     if presence is None:
         raise NotFound(ErrorCode.UNKNOWN_PERSON, NOT_WAITING)
     if user not in presence.app.agents:

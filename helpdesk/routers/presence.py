@@ -1,4 +1,5 @@
-"""``/api/presence``: customers register, long-poll for offers, leave."""
+"""``/api/presence``: customers register, long-poll for offers, leave. The agent app
+registers its own presence here too, with the agent's bearer."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pydantic import Field
 from helpdesk.deps import (
     AppNotifier,
     AppSettings,
+    Authorization,
     CurrentPresence,
     Db,
     DbFactory,
@@ -19,7 +21,7 @@ from helpdesk.deps import (
 from helpdesk.inputs import Input
 from helpdesk.routers.apps import iso
 from helpdesk.routers.sessions import e2e_json
-from helpdesk.services import presence
+from helpdesk.services import auth, presence
 from helpdesk.services.apps import get_app
 
 router = APIRouter(prefix="/api/presence", tags=["customers"])
@@ -33,10 +35,20 @@ class RegisterIn(Input):
 
 
 @router.post("")
-def register(body: RegisterIn, db: Db, settings: AppSettings, limiter: Limiter) -> dict[str, Any]:
+def register(
+    body: RegisterIn,
+    db: Db,
+    settings: AppSettings,
+    limiter: Limiter,
+    authorization: Authorization = None,
+) -> dict[str, Any]:
+    """Without ``Authorization`` a customer enters the queue. With it, the agent app
+    registers the agent's own presence (kept out of the queue); a bearer that is not
+    valid is refused (401), never taken for a customer's registration."""
+    staff = auth.user_for_bearer(db, settings, authorization) if authorization else None
     app = get_app(db, body.app_id)
     customer, key = presence.register(
-        db, settings, app, body.device_id, body.fields, body.custom, limiter
+        db, settings, app, body.device_id, body.fields, body.custom, limiter, staff
     )
     return {
         "partner_id": customer.partner_id,

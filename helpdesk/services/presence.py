@@ -4,6 +4,10 @@ A customer app registers (stable partner ID per device, fresh password and prese
 and then long-polls; each poll refreshes its presence, which lapses
 ``presence_lapse_s`` after the last one. The presence key is checked in one place,
 ``check_presence_key``, whichever call presents it.
+
+The agent app registers and polls the same way, so that colleagues can connect to the
+agent by ID and password; it registers with the agent's login, and such a *staff*
+presence is never a waiting customer (``waiting_clause``).
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ from sqlalchemy.orm import sessionmaker
 
 from helpdesk.db import insert_unless_exists
 from helpdesk.errors import InvalidInput, NotAuthenticated
+from helpdesk.inputs import parse_id
 from helpdesk.lifecycle import OPEN_STATES, State
 from helpdesk.limits import FailureLimiter, Rule
-from helpdesk.models import Person, Presence, RemoteApp, RemoteSession
+from helpdesk.models import Person, Presence, RemoteApp, RemoteSession, User
 from helpdesk.notify import Notifier
 from helpdesk.security import new_customer_password, new_partner_id, sha256_hex
 from helpdesk.settings import Settings
@@ -85,10 +90,26 @@ def is_online(presence: Presence, now: datetime, settings: Settings) -> bool:
 
 
 def waiting_clause(app_id: str, now: datetime, settings: Settings) -> ColumnElement[bool]:
-    """Online customers of the app not already in an open session."""
+    """Online customers of the app not already in an open session: the one definition
+    of "waiting" that the queue, the monitoring page (and its live updates) and the
+    indicators share. An agent's own presence is no customer, so it never waits."""
     fresh = now - timedelta(seconds=settings.presence_lapse_s)
     busy = select(RemoteSession.presence_id).where(RemoteSession.state.in_(OPEN_STATES))
-    return and_(Presence.app_id == app_id, Presence.last_seen >= fresh, Presence.id.not_in(busy))
+    return and_(
+        Presence.app_id == app_id,
+        Presence.staff_user_id.is_(None),
+        Presence.last_seen >= fresh,
+        Presence.id.not_in(busy),
+    )
+
+
+def by_queue_ref(db: Db, queue_ref: str) -> Presence | None:
+    """The customer a queue reference ("q<id>", as the queue lists it) names, or None:
+    never an agent's own presence, which the queue does not list (its row id guessed,
+    a colleague would connect to the agent without the password)."""
+    number = parse_id(queue_ref[1:]) if queue_ref.startswith("q") else None  # ("-1": no q1)
+    presence = db.get(Presence, number) if number is not None else None
+    return presence if presence is not None and presence.staff_user_id is None else None
 
 
 def register(
@@ -99,8 +120,13 @@ def register(
     fields: dict[str, str],
     custom: dict[str, str],
     limiter: FailureLimiter | None = None,
+    staff: User | None = None,
 ) -> tuple[Presence, str]:
     """Enter the queue; returns the presence and its new key (shown only now).
+
+    ``staff``: the logged-in user (the caller's bearer) whose own presence this is; it
+    stays out of the queue, and is linked to no client. Without it the device is a
+    customer's again, even if it was an agent's before.
 
     Anonymous, so bounded (issue 10 §3.5): only the app's shown standard fields and
     declared custom keys are kept, each at most ``MAX_FIELD_LENGTH`` characters; with a
@@ -148,7 +174,8 @@ def register(
     presence.password = new_customer_password()  # rotated at every start
     presence.failures = 0
     presence.filled = {**filled, "custom": custom}
-    presence.person = _person_for(db, filled)
+    presence.person = None if staff is not None else _person_for(db, filled)
+    presence.staff_user_id = staff.id if staff is not None else None
     presence.waiting_since = now
     presence.last_seen = now
     db.commit()

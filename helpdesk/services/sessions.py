@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session as Db
 from helpdesk import lifecycle
 from helpdesk.db import lock_row
 from helpdesk.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from helpdesk.inputs import parse_id
 from helpdesk.lifecycle import OPEN_STATES, Event, State
 from helpdesk.limits import FailureLimiter, Rule, backoff
 from helpdesk.models import Presence, RemoteApp, RemoteSession, User
@@ -30,7 +29,7 @@ from helpdesk.notify import Notifier
 from helpdesk.security import new_customer_password
 from helpdesk.services import relay_fleet
 from helpdesk.services.auth import ADDRESS_FAILURES_FACTOR, CEILING_FACTOR, bearer_user
-from helpdesk.services.presence import is_online, key_matches
+from helpdesk.services.presence import by_queue_ref, is_online, key_matches
 from helpdesk.settings import Settings
 from remotewire.error_codes import ErrorCode
 from remotewire.roles import Role
@@ -59,7 +58,7 @@ def connect(
     """Offer a session to a customer: the customer's poll gets it (and is woken).
     ``by_code``: the queue reference came from a redeemed connect code."""
     if queue_ref is not None:
-        presence = _presence_by_ref(db, queue_ref)
+        presence = by_queue_ref(db, queue_ref)
         if presence is None or user not in presence.app.agents:
             raise NotAllowed(
                 ErrorCode.NOT_APP_AGENT, "connecting from the queue is for agents of this app"
@@ -203,8 +202,3 @@ def _take_customer(db: Db, presence: Presence) -> None:
     customer. With the customer's presence row held, the check that follows sees every
     committed offer."""
     lock_row(db, Presence, presence.id)
-
-
-def _presence_by_ref(db: Db, queue_ref: str) -> Presence | None:
-    number = parse_id(queue_ref[1:]) if queue_ref.startswith("q") else None
-    return db.get(Presence, number) if number is not None else None

@@ -352,6 +352,10 @@ class HelpdeskClient:
         fields: dict[str, str],
         custom: dict[str, str] | None = None,
     ) -> Registration:
+        """``POST /api/presence``. A client that holds a login registers the agent's own
+        presence (the agent app's: colleagues connect to the agent by ID and password),
+        which the server keeps out of the customers' queue; a login it refuses raises
+        ``NotAuthenticated``, never registers a customer instead."""
         body = self._http.call(
             "POST",
             "/api/presence",
@@ -361,6 +365,7 @@ class HelpdeskClient:
                 "fields": fields,
                 "custom": custom or {},
             },
+            headers=self._auth() if self.bearer is not None else None,
         )
         return Registration(
             body["partner_id"], body["password"], body["presence_key"], float(body["poll_wait_s"])

@@ -16,6 +16,11 @@ The password the UI shows is the server's part followed by a local part this app
 (``PasswordParts``, ``remotewire.passwords``) and never sends anywhere: an agent who
 was told both runs SPAKE2 with us on the whole password, so the server, which knows
 only its part, can neither read nor alter a password session (docs/security.md).
+
+The agent app runs one too, with ``staff`` (its logged-in client): colleagues connect to
+the agent by ID and password. It registers with the agent's login, so the server keeps
+it out of the customers' queue; a login the server refuses is retried with the growing
+pauses, never registered as a customer instead.
 """
 
 from __future__ import annotations
@@ -123,8 +128,11 @@ class CustomerPresence:
         callbacks: PresenceCallbacks,
         *,
         display: str | None = None,
+        staff: HelpdeskClient | None = None,
     ) -> None:
         self.client = client
+        self.staff = staff
+        """The agent's logged-in client: its login is read at each registration."""
         self.app_id = app_id
         self.device = device
         self.fields = fields
@@ -186,6 +194,8 @@ class CustomerPresence:
         while not self._stop.is_set():
             try:
                 if self.registration is None:
+                    if self.staff is not None:
+                        self.client.bearer = self._staff_bearer()
                     reg = self.registration = self.client.register(
                         self.app_id, self.device, self.fields
                     )
@@ -210,10 +220,18 @@ class CustomerPresence:
             except InvalidInput as exc:
                 self.cb.rejected(exc.message)
                 return
-            except (NotFound, NotAuthenticated):
+            except (NotFound, NotAuthenticated) as exc:
+                registering, self.registration = self.registration is None, None
+                if registering and self.staff is not None and isinstance(exc, NotAuthenticated):
+                    # the agent's login is expired or revoked: asking again each second
+                    # would not help (a new login may, later)
+                    wait = RETRY_STEPS_S[min(failures, len(RETRY_STEPS_S) - 1)]
+                    failures += 1
+                    log.warning("presence event=login-refused retry_in=%d", wait)
+                    self._stop.wait(wait)
+                    continue
                 # presence lapsed, the server restarted, or another app on this device
                 # registered since: register again (same device, same ID)
-                self.registration = None
                 self._stop.wait(1.0)
             except (ServerNotTrusted, InsecureServer) as exc:
                 kind = NOT_TRUSTED if isinstance(exc, ServerNotTrusted) else INSECURE
@@ -238,6 +256,14 @@ class CustomerPresence:
                 # again until the app restarts is worse than a logged fault and a retry)
                 log.exception("presence event=fault retry_in=%d", RETRY_STEPS_S[0])
                 self._stop.wait(RETRY_STEPS_S[0])
+
+    def _staff_bearer(self) -> str:
+        """The agent's current login, which our client registers with. Logged out, the
+        agent is not registered at all: without the login it would be a customer."""
+        assert self.staff is not None
+        if self.staff.bearer is None:
+            raise NotAuthenticated(401, "log in first")
+        return self.staff.bearer
 
     def _refuse(self, reg: Registration, offer: UnusableOffer) -> None:
         """End an offer we will not serve, as its party: the server counts it delivered,

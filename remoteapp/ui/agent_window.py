@@ -136,6 +136,7 @@ class AgentWindow(QtWidgets.QWidget):
             PresenceCallbacks(
                 registered=emitter(self.registered), password=emitter(self.password_changed)
             ),
+            staff=client,  # the agent's own: reachable by ID and password, never queued
         )
         self.presence.start()
         self.refresh_queue()
