@@ -7,18 +7,13 @@ server process."""
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import re
 import secrets
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.backends import fail
 from pytestqt.qtbot import QtBot
 
@@ -31,9 +26,11 @@ from remoteapp.ui.agent_dialogs import TicketDialog
 from remoteapp.ui.agent_records import record_texts
 from remoteapp.ui.agent_window import AgentWindow
 from remoteapp.ui.app import RemoteApp
-from remoteapp.ui.qt import QtWidgets, is_alive
+from remoteapp.ui.qt import is_alive
 from remotewire.constants import SESSION_MARKER
 from tests.helpdesk.server_process import Server, start_server
+from tests.ui.test_login import keyring_backend, log_out, open_login, presence_threads
+from tests.ui.test_login import log_in as login_dialog_ok
 
 
 @pytest.fixture(scope="module")
@@ -44,20 +41,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     )
     yield server
     server.process.stop()
-
-
-@contextlib.contextmanager
-def keyring_backend(backend: KeyringBackend) -> Iterator[None]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
-        yield
-    finally:
-        keyring.set_keyring(previous)
-
-
-def presence_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("presence")]
 
 
 @pytest.fixture
@@ -82,25 +65,10 @@ def program(
 
 def log_in(app: RemoteApp, server: Server, qtbot: QtBot) -> AgentWindow:
     """Through the agent icon in the window's corner and the login dialog."""
-    previous = app.agent
-    app.customer.header.agent_button.click()
-    dialog = app.login_dialog
-    qtbot.waitUntil(lambda: dialog.isVisible() and dialog.keyring_checked)
+    dialog = open_login(app, qtbot)
     dialog.email.setText(server.credentials["agent"]["email"])
     dialog.password.setText(server.credentials["agent"]["password"])
-    dialog.ok.click()
-    qtbot.waitUntil(lambda: app.agent not in (None, previous), timeout=20_000)
-    agent = app.agent
-    assert agent is not None
-    qtbot.waitUntil(lambda: re.fullmatch(r"[\d ]{11}", agent.own_id.value.text()) is not None)
-    return agent
-
-
-def log_out(app: RemoteApp, agent: AgentWindow, qtbot: QtBot) -> None:
-    button = agent.findChild(QtWidgets.QToolButton, "agent-login")
-    assert button is not None
-    button.click()
-    qtbot.waitUntil(lambda: app.customer.isVisible() and not agent.isVisible())
+    return login_dialog_ok(app, dialog, qtbot)
 
 
 @pytest.mark.display

@@ -136,7 +136,7 @@ def log_in(app: RemoteApp, dialog: LoginDialog, qtbot: QtBot) -> AgentWindow:
     agent = app.agent
     assert agent is not None
     assert not dialog.isVisible() and not app.customer.isVisible()
-    # the agent's computer is in the queue too: its own ID shows once it is registered
+    # the agent's computer has its own ID too (not queued): it shows once registered
     qtbot.waitUntil(lambda: re.fullmatch(r"[\d ]{11}", agent.own_id.value.text()) is not None)
     return agent
 
