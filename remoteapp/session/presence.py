@@ -108,7 +108,8 @@ class PresenceCallbacks:
     unreachable: Callable[[str, int], None] = lambda reason, retry_in_s: None
     unsafe: Callable[[str, str, int], None] = lambda kind, reason, retry_in_s: None
     """The server was refused for safety: ``kind`` is ``NOT_TRUSTED`` or ``INSECURE``."""
-    rejected: Callable[[str], None] = lambda reason: None
+    rejected: Callable[[str, str], None] = lambda code, reason: None
+    """The form was refused: the server's error ``code`` ("" if none) and its English."""
     agent_joined: Callable[[str], None] = lambda agent: None
     secured: Callable[[str], None] = lambda code: None  #: the verification code to show
     session_ended: Callable[[str], None] = lambda reason: None
@@ -218,7 +219,7 @@ class CustomerPresence:
                     if not self._stop.is_set():
                         self._serve(offer)
             except InvalidInput as exc:
-                self.cb.rejected(exc.message)
+                self.cb.rejected(exc.code or "", exc.message)
                 return
             except (NotFound, NotAuthenticated) as exc:
                 registering, self.registration = self.registration is None, None

@@ -14,10 +14,7 @@ from remoteapp.net.errors import HelpdeskError
 from remoteapp.net.helpdesk import (
     Conflict,
     ErrorCode,
-    HelpdeskClient,
-    InvalidInput,
     NotAllowed,
-    Registration,
 )
 from remoteapp.net.helpdesk_http import HelpdeskRejected, HelpdeskUnavailable, ServerNotTrusted
 from remoteapp.ui.agent_records import RecordNotWritten
@@ -54,26 +51,6 @@ def refusal_text(exc: Exception) -> str | None:
     if isinstance(exc, Conflict):
         return tr("Cannot connect: {reason}").format(reason=exc.message)
     return _link_text(exc)
-
-
-class FormClient(HelpdeskClient):
-    """Keeps the error code of the server's refusal of the form: the presence's
-    ``rejected`` callback carries only the server's English, which people never read."""
-
-    refusal_code: str | None = None
-
-    def register(
-        self,
-        app_id: str,
-        device_id: str,
-        fields: dict[str, str],
-        custom: dict[str, str] | None = None,
-    ) -> Registration:
-        try:
-            return super().register(app_id, device_id, fields, custom)
-        except InvalidInput as exc:
-            self.refusal_code = exc.code
-            raise
 
 
 def form_refusal_text(code: str | None) -> str:

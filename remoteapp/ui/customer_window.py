@@ -14,11 +14,11 @@ from collections.abc import Callable
 from remoteapp.branding.profile import Profile
 from remoteapp.capture.session import check_capturable
 from remoteapp.errors import CaptureError, UnsupportedSessionError
-from remoteapp.net.helpdesk import Registration
+from remoteapp.net.helpdesk import HelpdeskClient, Registration
 from remoteapp.session.device import device_id
 from remoteapp.session.presence import NOT_TRUSTED, CustomerPresence, PresenceCallbacks
 from remoteapp.ui.clipboard import ClipboardSync
-from remoteapp.ui.connect_refusals import FormClient, form_refusal_text
+from remoteapp.ui.connect_refusals import form_refusal_text
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal, emitter
 from remoteapp.ui.viewer import spaced_code
@@ -92,7 +92,7 @@ class CustomerWindow(QtWidgets.QWidget):
     password_changed = Signal(str)
     unreachable = Signal(str, int)
     unsafe = Signal(str, str, int)
-    rejected = Signal(str)
+    rejected = Signal(str, str)  #: code, the server's English
     agent_joined = Signal(str)
     secured = Signal(str)
     session_ended = Signal(str)
@@ -103,7 +103,6 @@ class CustomerWindow(QtWidgets.QWidget):
         self.profile = profile
         self.display = display
         self.presence: CustomerPresence | None = None
-        self.client: FormClient | None = None
         # copies go to the agent while a session is on (the presence drops them otherwise)
         self.clipboard = ClipboardSync(self._send_clipboard, self, group="customer")
         self.setWindowTitle(profile.title)
@@ -239,7 +238,7 @@ class CustomerWindow(QtWidgets.QWidget):
 
     def _register(self, fields: dict[str, str]) -> None:
         self.status.setText(tr("Connecting to the server..."))
-        self.client = client = FormClient(self.profile.server_url)
+        client = HelpdeskClient(self.profile.server_url)
         callbacks = PresenceCallbacks(
             registered=emitter(self.registered),
             password=emitter(self.password_changed),
@@ -308,13 +307,12 @@ class CustomerWindow(QtWidgets.QWidget):
         self.status.setText(self._countdown_text(self._countdown))
         self._countdown -= 1
 
-    def _on_rejected(self, reason: str) -> None:
+    def _on_rejected(self, code: str, reason: str) -> None:
         """Said by the refusal's code; the server's words (English) only in the log."""
-        log.warning("customer event=form-refused reason=%r", reason)
+        log.warning("customer event=form-refused code=%s reason=%r", code, reason)
         self.pages.setCurrentIndex(0)
         self.submit_button.setEnabled(True)
-        code = self.client.refusal_code if self.client is not None else None
-        self.form_error.setText(form_refusal_text(code))
+        self.form_error.setText(form_refusal_text(code or None))
         self.status.clear()
 
     def _on_secured(self, code: str) -> None:
