@@ -29,7 +29,9 @@ from typing import Annotated, Any, Final
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-INT_MAX: Final = 2**31 - 1
+from remotewire.constants import MAX_ID
+
+INT_MAX: Final = MAX_ID
 """The largest value of the integer columns (PostgreSQL ``integer``), ids included."""
 INT_MIN: Final = -(2**31)
 ID_DIGITS: Final = len(str(INT_MAX))

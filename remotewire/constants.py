@@ -13,6 +13,10 @@ SESSION_MARKER_RE: Final = re.compile(r"\[remoteapp-session:([0-9A-Za-z_-]{1,40}
 REMOTE_ACCESS_ORIGIN: Final = 17
 """Movidesk's action ``origin`` for remote access."""
 
+MAX_ID: Final = 2**31 - 1
+"""The largest id the helpdesk takes (its integer columns: PostgreSQL ``integer``), a
+ticket's number included: the agent's ticket dialog checks a typed number against it."""
+
 
 def session_id_in(description: str) -> str | None:
     """The session a ticket action's description records, if any."""

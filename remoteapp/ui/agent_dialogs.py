@@ -17,8 +17,9 @@ from remoteapp.net.helpdesk_http import InsecureServer, ServerNotTrusted
 from remoteapp.ui import credentials, operations
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtWidgets
+from remotewire.constants import MAX_ID
 
-MAX_TICKET_ID: Final = 2**31 - 1
+MAX_TICKET_ID: Final = MAX_ID
 """The server's ticket ids are 32-bit (a larger number got its raw 422 English)."""
 MAX_DIALOG_WIDTH: Final = 640  #: a long message or subject wraps instead of widening
 
