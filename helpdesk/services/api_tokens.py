@@ -74,10 +74,13 @@ class Scope:
 
     organization: str | None = None
     app_ids: tuple[str, ...] | None = None
+    login: bool = False  #: an agent's login, not a token an administrator made
 
     @property
     def hides_staff_email(self) -> bool:
-        return self.organization is not None
+        """An organization's token sees no staff emails, nor does any agent's login: every
+        agent has one, and the persons list would hand them every colleague's address."""
+        return self.organization is not None or self.login
 
     def _staff(self) -> ColumnElement[bool]:
         apps = self.app_ids or ()
@@ -149,7 +152,7 @@ def for_login(db: Db, settings: Settings, authorization: str) -> Scope:
         .where(app_agents.c.user_id == user.id)
         .union(select(app_admins.c.app_id).where(app_admins.c.user_id == user.id))
     )
-    return Scope(app_ids=tuple(sorted(db.scalars(apps))))
+    return Scope(app_ids=tuple(sorted(db.scalars(apps))), login=True)
 
 
 def check_visible(db: Db, scope: Scope, ticket: Ticket, *, writing: bool = False) -> None:

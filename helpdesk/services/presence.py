@@ -144,7 +144,7 @@ def register(
         )
     missing = missing_fields(required_standard(app.fields), filled)
     missing += missing_fields(required_custom(app.fields), custom)
-    if missing:
+    if missing and staff is None:  # (the customers' form: an agent's app fills none of it)
         raise InvalidInput(
             ErrorCode.MISSING_FIELDS, "missing required field(s): " + ", ".join(missing)
         )

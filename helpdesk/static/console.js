@@ -146,8 +146,13 @@
       if (wanted && bar.querySelector(`a[data-tab="${wanted}"]`)) show(wanted);
       // A field the browser refuses on submit (required and empty, a logo too large) is
       // shown on its tab: in a hidden panel it cannot be focused, and the save button
-      // would seem to do nothing.
+      // would seem to do nothing. The browser fires "invalid" at every refused field and
+      // reports the first: only the first one's tab is shown.
+      let shownThisSubmit = false;
       document.addEventListener("invalid", (event) => {
+        if (shownThisSubmit) return;
+        shownThisSubmit = true;
+        setTimeout(() => { shownThisSubmit = false; }, 0);
         const panel = event.target.closest ? event.target.closest(".tab-panel") : null;
         if (panel && panel.hidden) show(panel.id.replace(/^tab-/, ""));
       }, true);

@@ -16,6 +16,10 @@ An instance that is alive holds a lock file for the open records it wrote (``cla
 nobody else closes those while it can still close them itself.  Flushes of one
 directory are serialized, across threads and processes (a lock file), so two flushes
 never deliver the same record at once.
+
+A flush may be told which records are its to deliver (``deliverable``): the others stay
+in the outbox untouched (not closed, not sent, not counted as pending) for a flush that
+may deliver them.
 """
 
 from __future__ import annotations
@@ -80,7 +84,7 @@ class TicketSink(Protocol):
 @dataclass(frozen=True, slots=True)
 class FlushResult:
     sent: list[str]  #: session ids now on their tickets
-    pending: list[str]  #: still in the outbox (server unreachable or refusing)
+    pending: list[str]  #: deliverable, still in the outbox (server unreachable or refusing)
 
 
 class TicketOutbox:
@@ -169,31 +173,39 @@ class TicketOutbox:
         *,
         writer: str = "",
         close: Callable[[SessionRecord], SessionRecord | None] | None = None,
+        deliverable: Callable[[SessionRecord], bool] | None = None,
     ) -> FlushResult:
         """Deliver what is pending; stops at the first unreachable-server error.
 
         Open records that ``writer`` (this app instance) wrote are its live sessions and are
         left alone; other open records are completed by ``close`` (which returns ``None``
-        while the end is not known yet: kept for a later flush)."""
+        while the end is not known yet: kept for a later flush).  ``deliverable``: the
+        records this flush may close and send (default: all); the others are left as they
+        are and not reported, neither sent nor pending."""
         with self._lock:
             try:
                 self._flush_lock.acquire(timeout=FLUSH_LOCK_WAIT_S)
             except Timeout:  # another process is flushing: its turn, ours later
-                return FlushResult([], [r.session_id for r in self.pending()])
+                return FlushResult([], [r.session_id for r in self._ours(deliverable)])
             try:
-                return self._flush(sink, writer, close)
+                return self._flush(sink, writer, close, deliverable)
             finally:
                 self._flush_lock.release()
+
+    def _ours(self, deliverable: Callable[[SessionRecord], bool] | None) -> list[SessionRecord]:
+        records = self.pending()
+        return records if deliverable is None else [r for r in records if deliverable(r)]
 
     def _flush(
         self,
         sink: TicketSink,
         writer: str,
         close: Callable[[SessionRecord], SessionRecord | None] | None,
+        deliverable: Callable[[SessionRecord], bool] | None,
     ) -> FlushResult:
         sent: list[str] = []
         pending: list[str] = []
-        records = self.pending()[:MAX_RECORDS_PER_FLUSH]
+        records = self._ours(deliverable)[:MAX_RECORDS_PER_FLUSH]
         for index, stored in enumerate(records):
             record = stored
             if record.end is None and (

@@ -6,6 +6,13 @@ in one ``operations`` lane, in order (the claim, then a session's open record, t
 closed one; the claim's release after all of them).  A flush follows each closed record
 once it is on disk, and runs beside the lane (it may wait for another process's flush).
 What the records say comes from ``remoteapp.tickets.record``.
+
+The outbox is the machine's, shared by every login on it.  A ticket client that speaks
+as the agent's login (``LoginTicketClient``: no ticket token) sees only the tickets and
+persons of that agent's apps, so its flushes close and send only this agent's records
+(``agent_ref``): another agent's would look like a ticket gone (a duplicate ticket) or be
+refused for ever.  Those wait for their own agent's next login here, or for an app with
+a configured token, which delivers every record.  ``waiting`` counts this agent's only.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from remoteapp.errors import RemoteappError
-from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
+from remoteapp.net.helpdesk import HelpdeskClient, LoginTicketClient, TicketClient
 from remoteapp.tickets import (
     FlushResult,
     RecordCloser,
@@ -63,7 +70,7 @@ class AgentRecords(QtCore.QObject):
     """Created on the GUI thread, a child of the agent window."""
 
     sent = Signal(str)  #: a session's action is on its ticket
-    waiting = Signal(int)  #: records still waiting for the server after a flush
+    waiting = Signal(int)  #: this flush's records still waiting for the server after it
 
     def __init__(
         self,
@@ -75,7 +82,10 @@ class AgentRecords(QtCore.QObject):
     ) -> None:
         super().__init__(parent)
         self.outbox, self.client, self.tickets = outbox, client, tickets
-        self.agent_ref = str(user.get("id", ""))
+        # the agent's person at the ticket API, not the login's user id (equal in the demo
+        # data only: elsewhere the records named another person, or were refused); a
+        # server from before person_id gives only the id
+        self.agent_ref = str(user.get("person_id") or user.get("id", ""))
         self.agent_name = str(user.get("name", ""))
         self.texts = record_texts()
         self.instance = secrets.token_hex(8)  #: marks the open records this window owns
@@ -147,14 +157,21 @@ class AgentRecords(QtCore.QObject):
         """Send what waits; open records of an app that died are completed from the
         server's state; what the server cannot take now is tried again later."""
         close = RecordCloser(self.client.session_state, self.texts, self.agent_name)
+        deliverable = self._deliverable if isinstance(self.tickets, LoginTicketClient) else None
         operations.run(  # (on the poll threads: a hung server holds none of the user's)
             self,
-            lambda: self.outbox.flush(self.tickets, writer=self.instance, close=close),
+            lambda: self.outbox.flush(
+                self.tickets, writer=self.instance, close=close, deliverable=deliverable
+            ),
             self._flushed,
             lambda exc: log.warning("agent event=outbox-failed reason=%r", str(exc)),
             busy=False,
             background=True,
         )
+
+    def _deliverable(self, record: SessionRecord) -> bool:
+        """A login's flush: this agent's records only (see the module's note)."""
+        return bool(self.agent_ref) and record.agent_ref == self.agent_ref
 
     def _flushed(self, result: FlushResult) -> None:
         for session_id in result.sent:

@@ -55,6 +55,7 @@ class QueueTab(QtWidgets.QWidget):
         super().__init__()
         layout = QtWidgets.QVBoxLayout(self)
         self.table = QtWidgets.QTableWidget(0, 6)
+        self._refs: list[str] = []  #: each row's ``queue_ref``, as last shown
         self.table.setHorizontalHeaderLabels(
             [
                 tr("Name"),
@@ -75,6 +76,14 @@ class QueueTab(QtWidgets.QWidget):
         layout.addWidget(self.connect_button)
 
     def show_entries(self, entries: list[QueueEntry]) -> None:
+        """Refill the table (every poll).  The current row follows its customer by
+        ``queue_ref``, not its index: when someone ahead leaves, the same index is
+        another customer, and Connect would go to them.  A customer who left leaves
+        nothing selected; the scroll position stays where the agent had it."""
+        current = self.table.currentRow()
+        chosen = self._refs[current] if 0 <= current < len(self._refs) else None
+        scrolled = self.table.verticalScrollBar().value()
+        self._refs = [e.queue_ref for e in entries]
         self.table.setRowCount(len(entries))
         for row, e in enumerate(entries):
             values = (
@@ -88,6 +97,16 @@ class QueueTab(QtWidgets.QWidget):
             for col, value in enumerate(values):
                 self.table.setItem(row, col, QtWidgets.QTableWidgetItem(value or ""))
         self._show_admin_columns(any(e.partner_id or e.password for e in entries))
+        self._select(self._refs.index(chosen) if chosen in self._refs else -1)
+        self.table.verticalScrollBar().setValue(scrolled)
+        if self.table.currentRow() >= 0:  # (moved up out of view: scrolled back to it)
+            self.table.scrollTo(self.table.currentIndex())
+
+    def _select(self, row: int) -> None:
+        """``row`` current and selected; -1: none at all (Connect then asks to choose)."""
+        if row < 0:
+            self.table.clearSelection()
+        self.table.setCurrentCell(row, 0)
 
     def _show_admin_columns(self, shown: bool) -> None:
         """An agent who is not the app's administrator gets no IDs or passwords: columns

@@ -107,8 +107,10 @@ class RemoteApp:
         # client's bearer ends with its logout, so the outbox's next flush, by a later
         # window, goes with that window's login
         tickets = agent_tickets(client, profile.ticket_api_url, self.ticket_token)
+        self.customer.pause()  # (before the agent's own presence takes this device's row)
         self.agent = AgentWindow(profile, client, user, tickets)
         self.agent.logged_out.connect(self.customer.show)
+        self.agent.logged_out.connect(self.customer.resume)
         if self.origin is not None:
             self.agent.move(*self.origin)
         self.agent.show()

@@ -103,6 +103,7 @@ class CustomerWindow(QtWidgets.QWidget):
         self.profile = profile
         self.display = display
         self.presence: CustomerPresence | None = None
+        self._paused: dict[str, str] | None = None  #: the details to register again with
         # copies go to the agent while a session is on (the presence drops them otherwise)
         self.clipboard = ClipboardSync(self._send_clipboard, self, group="customer")
         self.setWindowTitle(profile.title)
@@ -255,6 +256,22 @@ class CustomerWindow(QtWidgets.QWidget):
             client, self.profile.app_id, device_id(), fields, callbacks, display=self.display
         )
         self.presence.start()
+
+    def pause(self) -> None:
+        """Agent mode: this computer is the agent's (the agent window's own presence, out
+        of the queue), not a customer waiting. Both presences share the device's ID, so
+        both running took the server's row from each other at every poll: the agent
+        listed as waiting half the time, its password dead the other half."""
+        if self.presence is not None:
+            self._paused = self.presence.fields
+            self.presence.stop()
+            self.presence = None
+
+    def resume(self) -> None:
+        """After the agent's logout: a customer again, with the details given before."""
+        if self._paused is not None:
+            fields, self._paused = self._paused, None
+            self._register(fields)
 
     def _send_clipboard(self, text: str) -> None:
         if self.presence is not None:

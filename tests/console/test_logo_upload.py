@@ -142,3 +142,28 @@ def test_the_preview_shows_the_chosen_logo(login_as: Callable[..., Page]) -> Non
     expect(image).to_be_visible()
     page.wait_for_function("document.querySelector('#preview img').naturalWidth === 64")
     assert errors == []
+
+
+def test_with_two_refused_fields_the_first_ones_tab_is_shown(
+    login_as: Callable[..., Page],
+) -> None:
+    """The browser refuses every bad field at once and reports the first: its tab is the
+    one shown (each showing its own tab left the last one's, the report in a hidden one)."""
+    page = login_as("admin")
+    logo_form(page, "twobad")
+    page.click("a[data-tab=main]")
+    page.fill("input[name=name]", "")  # the main tab's, required
+    page.click("a[data-tab=appearance]")
+    heavy = os.urandom(MAX_LOGO_BYTES + 1)
+    page.locator("input[name=logo]").set_input_files(
+        files=[{"name": "logo.png", "mimeType": "image/png", "buffer": heavy}]
+    )
+    page.click("a[data-tab=agents]")
+    page.click("#save-app")
+    expect(page.locator("#tab-main")).to_be_visible()
+    expect(page.locator("#tab-appearance")).to_be_hidden()
+    page.fill("input[name=name]", "Two Bad")
+    page.click("a[data-tab=agents]")
+    page.click("#save-app")  # now only the logo is refused: its tab
+    expect(page.locator("#tab-appearance")).to_be_visible()
+    assert page.request.get("/console/settings/apps/twobad").status == 404

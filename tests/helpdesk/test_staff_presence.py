@@ -28,7 +28,13 @@ from sqlalchemy import select
 from helpdesk.admin import add_app, add_user
 from helpdesk.db import db_factory, make_engine
 from helpdesk.models import Presence, User
-from remoteapp.net.helpdesk import HelpdeskClient, NotAllowed, NotAuthenticated, Registration
+from remoteapp.net.helpdesk import (
+    HelpdeskClient,
+    InvalidInput,
+    NotAllowed,
+    NotAuthenticated,
+    Registration,
+)
 from remoteapp.session.presence import CustomerPresence, PresenceCallbacks
 from tests.helpdesk.conftest import device, wait_until
 from tests.helpdesk.server_process import Server
@@ -286,3 +292,36 @@ def test_the_agent_apps_presence_registers_with_the_agents_login(
             presence.stop()
             logged_out.close()
     assert db_row(server, other) is None
+
+
+def test_an_agent_of_an_app_with_required_fields_still_gets_an_id(
+    server: Server, customer: HelpdeskClient
+) -> None:
+    """The customers' form (a phone and a custom field required) is not the agent's: the
+    agent's app registers with a name and an email only, and got "missing required
+    field(s)", final, the agent window never showing an ID."""
+    tag = secrets.token_hex(4)
+    app_id, password, email = f"strict-{tag}", "strict-long-password-1", f"ag-{tag}@example.com"
+    engine = make_engine(server.db_url)
+    try:
+        factory = db_factory(engine)
+        add_app(
+            factory,
+            app_id,
+            f"Strict {tag}",
+            fields={"name": "required", "email": "required", "phone": "required"},
+            custom=[("contract", "Contract", True)],
+        )
+        add_user(factory, email, f"Agent {tag}", password, agent_of=[app_id])
+    finally:
+        engine.dispose()
+    staff = HelpdeskClient(server.http_url, timeout_s=10)
+    try:
+        staff.login(email, password)
+        own = staff.register(app_id, device(), fields(f"Agent {tag}"))
+        assert own.partner_id.isdigit()
+    finally:
+        staff.close()
+    with pytest.raises(InvalidInput) as refused:  # a customer still fills the form in
+        customer.register(app_id, device(), fields("Customer Without Phone"))
+    assert refused.value.code == "missing-fields"

@@ -64,11 +64,17 @@ def person_of(server: Server, email: str) -> str:
 
 
 def call(
-    server: Server, method: str, bearer: str | None, *, json: Any = None, **params: Any
+    server: Server,
+    method: str,
+    bearer: str | None,
+    *,
+    json: Any = None,
+    path: str = "/public/v1/tickets",
+    **params: Any,
 ) -> httpx.Response:
     headers = {"Authorization": f"Bearer {bearer}"} if bearer is not None else {}
     with httpx.Client(base_url=server.http_url, timeout=10) as http:
-        return http.request(method, "/public/v1/tickets", params=params, headers=headers, json=json)
+        return http.request(method, path, params=params, headers=headers, json=json)
 
 
 def test_an_agents_login_reads_creates_and_appends_on_its_apps_tickets(
@@ -78,7 +84,11 @@ def test_an_agents_login_reads_creates_and_appends_on_its_apps_tickets(
     found = call(server, "GET", agent.bearer, id=1)
     assert found.status_code == 200, found.text
     assert found.json()["owner"]["businessName"] == "Demo Agent"
-    assert found.json()["owner"]["email"] == "agent@example.com"  # staff emails, as an app's
+    assert found.json()["owner"]["email"] is None  # no colleague's address for every agent
+    persons = call(server, "GET", agent.bearer, path="/public/v1/persons")
+    assert persons.status_code == 200, persons.text
+    staff = [p for p in persons.json() if p["profileType"] == 1]
+    assert staff and all(p["email"] is None for p in staff)
     made = call(
         server,
         "POST",

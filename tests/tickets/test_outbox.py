@@ -5,14 +5,20 @@ from __future__ import annotations
 import json
 import secrets
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
-from remoteapp.net.helpdesk import TicketClient
+from helpdesk.admin import add_app, add_user
+from helpdesk.db import db_factory, make_engine
+from helpdesk.models import RemoteApp, Ticket, User
+from remoteapp.net.helpdesk import HelpdeskClient, LoginTicketClient, TicketClient
 from remoteapp.tickets import SessionRecord, TicketOutbox
+from remoteapp.tickets.outbox import _new_ticket
 from tests.helpdesk.server_process import Server, start_server
 
 
@@ -32,12 +38,14 @@ def tickets(server: Server) -> Iterator[TicketClient]:
     client.close()
 
 
-def record(ticket_id: int | None, session_id: str | None = None) -> SessionRecord:
+def record(
+    ticket_id: int | None, session_id: str | None = None, *, agent_ref: str = "2"
+) -> SessionRecord:
     start = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
     return SessionRecord(
         session_id=session_id or secrets.token_hex(8),
         ticket_id=ticket_id,
-        agent_ref="2",
+        agent_ref=agent_ref,
         client_ref=None,
         subject="Remote access - Maria",
         description="Remote access. Agent: Demo Agent. Customer: Maria.",
@@ -121,8 +129,6 @@ def test_crash_after_opening_a_ticket_does_not_open_a_second(
     tickets: TicketClient, tmp_path: Path
 ) -> None:
     from dataclasses import replace
-
-    from remoteapp.tickets.outbox import _new_ticket
 
     rec = record(None)
     # the earlier run sent the request and died before writing down that it had
@@ -214,3 +220,76 @@ def test_a_record_this_login_cannot_close_does_not_hold_up_the_others(
 
     result = box.flush(tickets, writer="me", close=refuse)
     assert (result.sent, result.pending) == ([mine.session_id], [foreign.session_id])
+
+
+@dataclass
+class Agent:
+    """A fresh agent of one app, logged in, and its ticket client as the deployed app
+    builds it (no token: the login's scope, its app's tickets and persons)."""
+
+    client: HelpdeskClient
+    tickets: LoginTicketClient
+    person: str  #: what its session records carry as ``agent_ref``
+
+
+@pytest.fixture
+def agent_of(server: Server) -> Iterator[Callable[[str], Agent]]:
+    engine = make_engine(server.db_url)
+    factory = db_factory(engine)
+    made: list[Agent] = []
+
+    def make(app_id: str) -> Agent:
+        with factory() as db:
+            known = db.get(RemoteApp, app_id) is not None
+        if not known:
+            add_app(factory, app_id, f"App {app_id}")
+        email = f"outbox-{secrets.token_hex(4)}@example.com"
+        add_user(factory, email, "Outbox Agent", "outbox-pass", agent_of=(app_id,))
+        with factory() as db:
+            person = db.scalar(select(User.person_id).where(User.email == email))
+        client = HelpdeskClient(server.http_url, timeout_s=10)
+        client.login(email, "outbox-pass")
+        made.append(Agent(client, LoginTicketClient(client, timeout_s=10), str(person)))
+        return made[-1]
+
+    yield make
+    for agent in made:
+        agent.tickets.close()
+        agent.client.close()
+    engine.dispose()
+
+
+def ticket_count(server: Server) -> int:
+    engine = make_engine(server.db_url)
+    try:
+        with db_factory(engine)() as db:
+            return int(db.scalar(select(func.count()).select_from(Ticket)) or 0)
+    finally:
+        engine.dispose()
+
+
+def test_a_login_delivers_its_own_agents_records_and_leaves_the_others(
+    server: Server, agent_of: Callable[[str], Agent], tmp_path: Path
+) -> None:
+    """One outbox per machine, two agents of different apps logging in on it.  Y's login
+    cannot see X's ticket (404, as for a ticket gone) nor X's person: flushing X's record
+    with it filed X's action on a new ticket, or retried it for ever.  Y's flush now
+    leaves it alone, and X's next login delivers it to X's ticket."""
+    x, y = agent_of("demo"), agent_of("other")
+    ticket_n = x.tickets.create_ticket(_new_ticket(record(None, agent_ref=x.person)))
+    box = TicketOutbox(tmp_path)
+    xs = record(ticket_n, agent_ref=x.person)
+    box.put(xs)
+    ys = record(None, agent_ref=y.person)
+    box.put(ys)
+    before = ticket_count(server)
+
+    result = box.flush(y.tickets, deliverable=lambda r: r.agent_ref == y.person)
+    assert (result.sent, result.pending) == ([ys.session_id], [])  # X's: not Y's to count
+    assert ticket_count(server) == before + 1  # Y's session's own new ticket, no other
+    assert box.pending() == [xs]  # untouched: same ticket, no attempt, no error
+
+    result = box.flush(x.tickets, deliverable=lambda r: r.agent_ref == x.person)
+    assert (result.sent, result.pending) == ([xs.session_id], [])
+    assert len(marked(x.tickets, ticket_n, xs.session_id)) == 1
+    assert ticket_count(server) == before + 1

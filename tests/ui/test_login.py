@@ -21,6 +21,7 @@ from keyring.backends import fail
 from pytestqt.qtbot import QtBot
 
 from remoteapp.branding.profile import load_profile
+from remoteapp.net.helpdesk import HelpdeskClient
 from remoteapp.ui import credentials
 from remoteapp.ui.agent_dialogs import LoginDialog
 from remoteapp.ui.agent_window import AgentWindow
@@ -284,3 +285,50 @@ def test_unreachable_server_and_too_many_failed_logins_are_told_plainly(
     match = re.fullmatch(r"Too many failed logins\. Try again in (\d+) s\.", dialog.message.text())
     assert match is not None and 0 < int(match.group(1)) <= 60
     assert dialog.isVisible() and app.agent is None and memory_keyring.passwords == {}
+
+
+@pytest.mark.display
+def test_agent_mode_takes_this_computer_out_of_the_queue_until_logout(
+    qtbot: QtBot, server: Server, memory_keyring: MemoryKeyring, programs: list[RemoteApp]
+) -> None:
+    """A customer who became an agent here: the customer's presence leaves while the
+    agent is logged in (both share the device's row: they took it from each other at
+    every poll, the agent listed as waiting half the time), and comes back at logout."""
+    app = start_program(server, programs, qtbot)
+    app.customer.inputs["name"].setText("Cliente Que Vira Agente")
+    app.customer.inputs["email"].setText("vira.agente@example.com")
+    app.customer.submit_button.click()
+    qtbot.waitUntil(
+        lambda: re.fullmatch(r"[\d ]{11}", app.customer.id_value.value.text()) is not None,
+        timeout=20_000,
+    )
+    admin = HelpdeskClient(server.http_url)
+    admin.login(server.credentials["admin"]["email"], server.credentials["admin"]["password"])
+    try:
+
+        def listed() -> list[str]:
+            return [w.name for w in admin.queue("demo")]
+
+        assert "Cliente Que Vira Agente" in listed()
+        dialog = open_login(app, qtbot)
+        dialog.email.setText(agent(server)["email"])
+        dialog.password.setText(agent(server)["password"])
+        window = log_in(app, dialog, qtbot)
+        assert app.customer.presence is None  # left: not a customer while an agent
+        # one presence runs on this device: the agent's (two took its row in turns)
+        qtbot.waitUntil(
+            lambda: [t.name for t in presence_threads() if t.name == "presence"] == ["presence"],
+            timeout=10_000,
+        )
+        qtbot.waitUntil(lambda: "Cliente Que Vira Agente" not in listed(), timeout=10_000)
+        # the agent's own presence holds the row; nothing registers the customer again
+        own = window.own_id.value.text().replace(" ", "")
+        qtbot.waitUntil(lambda: window.presence.registration is not None, timeout=10_000)
+        assert window.presence.registration is not None
+        assert window.presence.registration.partner_id == own
+        assert "Demo Agent" not in listed() and "Cliente Que Vira Agente" not in listed()
+
+        log_out(app, window, qtbot)
+        qtbot.waitUntil(lambda: "Cliente Que Vira Agente" in listed(), timeout=20_000)
+    finally:
+        admin.close()
