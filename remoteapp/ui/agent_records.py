@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from remoteapp.errors import RemoteappError
-from remoteapp.net.helpdesk import HelpdeskClient, LoginTicketClient, TicketClient
+from remoteapp.net.agent_tickets import LoginTicketClient
+from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
 from remoteapp.tickets import (
     FlushResult,
     RecordCloser,

@@ -15,7 +15,8 @@ from typing import Any
 from remoteapp.branding.profile import Profile, ProfileError, load_profile
 from remoteapp.errors import RemoteappError
 from remoteapp.net import tls
-from remoteapp.net.helpdesk import HelpdeskClient, agent_tickets
+from remoteapp.net.agent_tickets import agent_tickets
+from remoteapp.net.helpdesk import HelpdeskClient
 from remoteapp.ui import deployed, i18n, links, operations
 from remoteapp.ui.agent_dialogs import LoginDialog
 from remoteapp.ui.agent_window import AgentWindow

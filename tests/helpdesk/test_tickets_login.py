@@ -18,14 +18,8 @@ from sqlalchemy import select
 from helpdesk.admin import add_user
 from helpdesk.db import db_factory, make_engine
 from helpdesk.models import User
-from remoteapp.net.helpdesk import (
-    HelpdeskClient,
-    LoginTicketClient,
-    NotAuthenticated,
-    NotFound,
-    TicketClient,
-    agent_tickets,
-)
+from remoteapp.net.agent_tickets import LoginTicketClient, agent_tickets
+from remoteapp.net.helpdesk import HelpdeskClient, NotAuthenticated, NotFound, TicketClient
 from tests.helpdesk.server_process import Server
 
 DEMO_AGENT_PERSON, ANA = "2", "3"  # the demo data's person ids

@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from helpdesk.admin import add_app, add_user
 from helpdesk.db import db_factory, make_engine
 from helpdesk.models import RemoteApp, Ticket, User
-from remoteapp.net.helpdesk import HelpdeskClient, LoginTicketClient, TicketClient
+from remoteapp.net.agent_tickets import LoginTicketClient
+from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
 from remoteapp.tickets import SessionRecord, TicketOutbox
 from remoteapp.tickets.outbox import _new_ticket
 from tests.helpdesk.server_process import Server, start_server
