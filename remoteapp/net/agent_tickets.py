@@ -35,9 +35,8 @@ class LoginTicketClient(TicketClient):
     app uses, having no ticket token; the server scopes it to the agent's apps."""
 
     def __init__(self, client: HelpdeskClient, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
-        super().__init__(client.base_url, "", timeout_s=timeout_s)
-        self._http.close()
-        self._http = LoginCalls(client.base_url, timeout_s, client._auth)
+        calls = LoginCalls(client.base_url, timeout_s, client._auth)
+        super().__init__(client.base_url, "", timeout_s=timeout_s, http=calls)
 
 
 def same_server(a: str, b: str) -> bool:

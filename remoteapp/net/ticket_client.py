@@ -13,8 +13,17 @@ from remotewire.constants import REMOTE_ACCESS_ORIGIN, SESSION_MARKER
 class TicketClient:
     """Movidesk public API v1 subset; ``base_url`` is e.g. ``https://api.movidesk.com``."""
 
-    def __init__(self, base_url: str, token: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
-        self._http = HttpCalls(base_url, timeout_s)
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        http: HttpCalls | None = None,
+    ) -> None:
+        """``http``: the calls to make instead of plain ones (a login's, which carry its
+        bearer and no ``token``)."""
+        self._http = http or HttpCalls(base_url, timeout_s)
         self.token = token
 
     def close(self) -> None:
