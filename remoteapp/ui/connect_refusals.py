@@ -17,6 +17,7 @@ from remoteapp.net.helpdesk import (
     NotAllowed,
 )
 from remoteapp.net.helpdesk_http import HelpdeskRejected, HelpdeskUnavailable, ServerNotTrusted
+from remoteapp.secure import InvalidSecureParams
 from remoteapp.ui.agent_records import RecordNotWritten
 from remoteapp.ui.i18n import tr
 from remotewire import constants as c
@@ -77,6 +78,11 @@ def _link_text(exc: Exception) -> str | None:
         return tr(
             "The session's record could not be saved on this computer (disk full or no "
             "permission): not connecting."
+        )
+    if isinstance(exc, InvalidSecureParams):  # the grant's session key or ids (a ValueError)
+        return tr(
+            "The helpdesk server sent unusable secrets for this session: connect again; if "
+            "it repeats, tell the server's administrator."
         )
     if isinstance(exc, ServerNotTrusted):
         return tr("The helpdesk server's certificate is not trusted: not connecting.")

@@ -23,8 +23,22 @@ _BROKEN_HANDSHAKE = re.compile(  # (the peer's bytes or words follow: in the log
     r"(malformed \w+ handshake message|unknown handshake message|bad SPAKE2 message"
     r"|bad Noise message|the other side broke off the handshake)\b.*"
 )
+_CUT_RECORD = re.compile(r"connection lost inside an encrypted record \(\d+ bytes cut short\)")
 _STOPPED_READING = re.compile(r"the other side stopped reading \(\d+ events waiting to be sent\)")
 _PREFIXES: tuple[tuple[str, Callable[[], str]], ...] = (  # (the details follow: in the logs)
+    # the secure channel's (remoteapp.secure.channel's ChannelBroken): the library's own
+    # failure first, then a record altered, replayed, dropped or reordered on the way
+    (
+        "the encrypted stream broke: the crypto library failed",
+        lambda: tr("This computer's encryption library failed: connect again."),
+    ),
+    (
+        "the encrypted stream broke:",
+        lambda: tr(
+            "The session's encrypted data was altered or lost on the way (a faulty network "
+            "or someone in between): connect again."
+        ),
+    ),
     ("protocol error:", lambda: tr("The other side's app sent data this app does not understand.")),
     ("customer cannot share the screen:", lambda: tr("The customer's screen cannot be shared.")),
 )
@@ -100,8 +114,8 @@ def end_reason_text(reason: str) -> str:
     known = _known().get(reason)
     if known is not None:
         return known()
-    if reason.startswith("connection lost:"):  # (the OS's words follow: in the logs)
-        return tr("The connection was lost.")
+    if reason.startswith("connection lost:") or _CUT_RECORD.fullmatch(reason):
+        return tr("The connection was lost.")  # (the OS's words, or the cut: in the logs)
     if _HANDSHAKE_TIME.fullmatch(reason):
         return tr("The other side did not complete the secure handshake in time.")
     if _BROKEN_HANDSHAKE.fullmatch(reason):

@@ -37,7 +37,7 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_tabs.py" line="48"/>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="72"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="73"/>
         <source>Connect</source>
         <extracomment>the queue&apos;s ID and password: the server sends them to admins only</extracomment>
         <translation>Connect</translation>
@@ -48,229 +48,235 @@
         <translation>Partner ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="60"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="61"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="58"/>
         <source>Name</source>
+        <extracomment>each row&apos;s ``queue_ref``, as last shown</extracomment>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="61"/>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="106"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="62"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="125"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="61"/>
         <source>Organization</source>
         <translation>Organization</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="62"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="63"/>
         <source>Classification</source>
         <translation>Classification</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="63"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="64"/>
         <source>Waiting time</source>
         <translation>Waiting time</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="64"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="65"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="65"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="66"/>
         <source>Password (server part)</source>
         <translation>Password (server part)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="106"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="125"/>
         <source>Agent</source>
         <extracomment>every session of the app</extracomment>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="106"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="125"/>
         <source>Customer</source>
         <translation>Customer</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="106"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="125"/>
         <source>Duration</source>
         <translation>Duration</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="112"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="131"/>
         <source>All sessions of this app</source>
         <extracomment>this window&apos;s own sessions</extracomment>
         <translation>All sessions of this app</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="114"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="133"/>
         <source>Your sessions in this window</source>
         <translation>Your sessions in this window</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="120"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="139"/>
         <source>{agent} (you)</source>
         <translation>{agent} (you)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="184"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="185"/>
         <source>A partner ID has 9 digits.</source>
         <translation>A partner ID has 9 digits.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="206"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="207"/>
         <source>Choose a customer in the queue.</source>
         <translation>Choose a customer in the queue.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="218"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="266"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="219"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="267"/>
         <source>A connection is under way.</source>
         <translation>A connection is under way.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="247"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="248"/>
         <source>The password has {count} letters and digits.</source>
         <translation>The password has {count} letters and digits.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="355"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="356"/>
         <source>Partner password</source>
         <translation>Partner password</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="356"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="357"/>
         <source>Password of {partner}:</source>
         <translation>Password of {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="305"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="306"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Too many wrong passwords. Try again in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="311"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="312"/>
         <source>Wrong partner ID or password.</source>
         <translation>Wrong partner ID or password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="312"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="313"/>
         <source>Wrong password, try again.</source>
         <translation>Wrong password, try again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="35"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="33"/>
         <source>This connect code has expired: copy the customer again from the monitoring page.</source>
         <translation>This connect code has expired: copy the customer again from the monitoring page.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="39"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="37"/>
         <source>This connect code was issued to another agent or is damaged: copy the customer again from the monitoring page.</source>
         <translation>This connect code was issued to another agent or is damaged: copy the customer again from the monitoring page.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="43"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="41"/>
         <source>The partner is not online: ask them to open the app.</source>
         <translation>The partner is not online: ask them to open the app.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="45"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="43"/>
         <source>The partner is already in a session.</source>
         <translation>The partner is already in a session.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="47"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="45"/>
         <source>Only agents can connect.</source>
         <translation>Only agents can connect.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="50"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="48"/>
         <source>You are not an agent of this app: ask an administrator to add you to its agents.</source>
         <translation>You are not an agent of this app: ask an administrator to add you to its agents.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="53"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="51"/>
         <source>Not allowed: {reason}</source>
         <translation>Not allowed: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="55"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="119"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="53"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="102"/>
         <source>Cannot connect: {reason}</source>
         <translation>Cannot connect: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="83"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="61"/>
         <source>The support team asks for details this form does not show: ask them to update this app.</source>
         <translation>The support team asks for details this form does not show: ask them to update this app.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="88"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="66"/>
         <source>The server did not accept these details: check that no field is longer than {length} characters, then try again.</source>
         <translation>The server did not accept these details: check that no field is longer than {length} characters, then try again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="91"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="69"/>
         <source>The server did not accept these details: check them and try again.</source>
         <translation>The server did not accept these details: check them and try again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="101"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="79"/>
         <source>The session&apos;s record could not be saved on this computer (disk full or no permission): not connecting.</source>
         <translation>The session&apos;s record could not be saved on this computer (disk full or no permission): not connecting.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="111"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="84"/>
+        <source>The helpdesk server sent unusable secrets for this session: connect again; if it repeats, tell the server&apos;s administrator.</source>
+        <translation>The helpdesk server sent unusable secrets for this session: connect again; if it repeats, tell the server&apos;s administrator.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="94"/>
         <source>The session&apos;s relay refused the connection: try again in a moment.</source>
         <translation>The session&apos;s relay refused the connection: try again in a moment.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="109"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="92"/>
         <source>The partner&apos;s app did not join the session in time: try again.</source>
         <translation>The partner&apos;s app did not join the session in time: try again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="113"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="96"/>
         <source>The session relay&apos;s certificate is not trusted: not connecting.</source>
         <translation>The session relay&apos;s certificate is not trusted: not connecting.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="115"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="98"/>
         <source>The session&apos;s relay is not encrypted, which this app does not allow.</source>
         <translation>The session&apos;s relay is not encrypted, which this app does not allow.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="117"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="100"/>
         <source>The session&apos;s relay cannot be reached now: try again in a moment.</source>
         <translation>The session&apos;s relay cannot be reached now: try again in a moment.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="308"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="309"/>
         <source>You can try the password again.</source>
         <translation>You can try the password again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="338"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="339"/>
         <source>{partner} since {time}</source>
         <translation>{partner} since {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="352"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="353"/>
         <source>Connected to {partner}.</source>
         <translation>Connected to {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="54"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="62"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="57"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="65"/>
         <source>The agent app stopped.</source>
         <translation>The agent app stopped.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="52"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="60"/>
         <location filename="../../remoteapp/ui/viewer.py" line="101"/>
         <source>Remote access - {customer}</source>
         <extracomment>records waiting for the server are tried again this often an open record waits this long at most for the claim
@@ -307,6 +313,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <location filename="../../remoteapp/ui/customer_window.py" line="132"/>
         <location filename="../../remoteapp/ui/viewer.py" line="110"/>
         <source>End session</source>
+        <extracomment>code, the server&apos;s English the details to register again with</extracomment>
         <translation>End session</translation>
     </message>
     <message>
@@ -383,28 +390,28 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
     </message>
     <message>
         <location filename="../../remoteapp/ui/customer_window.py" line="241"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="306"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="322"/>
         <source>Connecting to the server...</source>
         <translation>Connecting to the server...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="272"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="286"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="288"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="302"/>
         <source>Waiting for the agent to connect.</source>
         <translation>Waiting for the agent to connect.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="336"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="351"/>
         <source>An agent typed a password that does not match: the attempt failed and nothing was shared. A new password is coming: wait for it before you read a password to your agent.</source>
         <translation>An agent typed a password that does not match: the attempt failed and nothing was shared. A new password is coming: wait for it before you read a password to your agent.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="355"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="370"/>
         <source>An agent typed a password that does not match: the attempt failed and nothing was shared. Your password has changed: read the new one to your agent.</source>
         <translation>An agent typed a password that does not match: the attempt failed and nothing was shared. Your password has changed: read the new one to your agent.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="363"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="378"/>
         <source>An agent typed a password that does not match: the attempt failed and nothing was shared. Read your password to your agent again, the last characters too.</source>
         <translation>An agent typed a password that does not match: the attempt failed and nothing was shared. Read your password to your agent again, the last characters too.</translation>
     </message>
@@ -429,23 +436,23 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Trying again in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="324"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="339"/>
         <source>Verification code: {code}. The agent sees the same code: compare them on the phone.</source>
         <translation>Verification code: {code}. The agent sees the same code: compare them on the phone.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="372"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="387"/>
         <source>{agent} is viewing and controlling this computer.</source>
         <translation>{agent} is viewing and controlling this computer.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="376"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="391"/>
         <source>Connected to {agent}.</source>
         <translation>Connected to {agent}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="390"/>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="99"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="405"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="113"/>
         <source>Session ended.</source>
         <translation>Session ended.</translation>
     </message>
@@ -465,7 +472,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Which of the customer&apos;s monitors to show</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="277"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="278"/>
         <location filename="../../remoteapp/ui/viewer.py" line="144"/>
         <source>Connecting...</source>
         <translation>Connecting...</translation>
@@ -526,210 +533,220 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Session ended - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="28"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="33"/>
+        <source>This computer&apos;s encryption library failed: connect again.</source>
+        <translation>This computer&apos;s encryption library failed: connect again.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="38"/>
+        <source>The session&apos;s encrypted data was altered or lost on the way (a faulty network or someone in between): connect again.</source>
+        <translation>The session&apos;s encrypted data was altered or lost on the way (a faulty network or someone in between): connect again.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="42"/>
         <source>The other side&apos;s app sent data this app does not understand.</source>
         <translation>The other side&apos;s app sent data this app does not understand.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="29"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="43"/>
         <source>The customer&apos;s screen cannot be shared.</source>
         <translation>The customer&apos;s screen cannot be shared.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="39"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="53"/>
         <source>A participant ended the session.</source>
         <translation>A participant ended the session.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="40"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="54"/>
         <source>The relay closed the session.</source>
         <translation>The relay closed the session.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="41"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="55"/>
         <source>The session ended; the relay did not report how.</source>
         <translation>The session ended; the relay did not report how.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="42"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="56"/>
         <source>The session did not start: a side did not join in time.</source>
         <translation>The session did not start: a side did not join in time.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="43"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="57"/>
         <source>The relay serving the session stopped answering.</source>
         <translation>The relay serving the session stopped answering.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="44"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="58"/>
         <source>The relay serving the session shut down.</source>
         <translation>The relay serving the session shut down.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="45"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="59"/>
         <source>The session ended after a long time without activity.</source>
         <translation>The session ended after a long time without activity.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="46"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="60"/>
         <source>The agent left the session.</source>
         <translation>The agent left the session.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="47"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="61"/>
         <source>The customer left the session.</source>
         <translation>The customer left the session.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="48"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="62"/>
         <source>The agent&apos;s connection was lost.</source>
         <translation>The agent&apos;s connection was lost.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="49"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="63"/>
         <source>The customer&apos;s connection was lost.</source>
         <translation>The customer&apos;s connection was lost.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="50"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="64"/>
         <source>The helpdesk ended the session.</source>
         <translation>The helpdesk ended the session.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="51"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="65"/>
         <source>The agent ended the session.</source>
         <translation>The agent ended the session.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="52"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="66"/>
         <source>The customer ended the session.</source>
         <translation>The customer ended the session.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="53"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="67"/>
         <source>The customer closed the app.</source>
         <translation>The customer closed the app.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="54"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="68"/>
         <source>The agent closed the app.</source>
         <translation>The agent closed the app.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="55"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="69"/>
         <source>The agent closed the session&apos;s window.</source>
         <translation>The agent closed the session&apos;s window.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="56"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="70"/>
         <source>The other side ended the session.</source>
         <translation>The other side ended the session.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="57"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="71"/>
         <source>The session ended on an internal error.</source>
         <translation>The session ended on an internal error.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="58"/>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="104"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="72"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="118"/>
         <source>The connection was lost.</source>
         <translation>The connection was lost.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="61"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="75"/>
         <source>The password does not match: check its last characters with the customer.</source>
         <translation>The password does not match: check its last characters with the customer.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="64"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="78"/>
         <source>The password the agent typed does not match: read it to the agent again, the last characters too.</source>
         <translation>The password the agent typed does not match: read it to the agent again, the last characters too.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="68"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="82"/>
         <source>The two apps were given different session keys (a broken or lying server?): connect again.</source>
         <translation>The two apps were given different session keys (a broken or lying server?): connect again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="72"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="86"/>
         <source>The other side sent unencrypted session data (an app from before end-to-end encryption?): update the app on both computers.</source>
         <translation>The other side sent unencrypted session data (an app from before end-to-end encryption?): update the app on both computers.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="76"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="90"/>
         <source>The two sides disagree on how this session is secured: connect again.</source>
         <translation>The two sides disagree on how this session is secured: connect again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="79"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="93"/>
         <source>The connection closed during the secure handshake.</source>
         <translation>The connection closed during the secure handshake.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="82"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="96"/>
         <source>The session was closed during the secure handshake.</source>
         <translation>The session was closed during the secure handshake.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="85"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="99"/>
         <source>The other side took no handshake data in time.</source>
         <translation>The other side took no handshake data in time.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="88"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="102"/>
         <source>The customer&apos;s handshake message was altered on the way: connect again.</source>
         <translation>The customer&apos;s handshake message was altered on the way: connect again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="91"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="105"/>
         <source>The customer&apos;s app refused the session: its secrets were unusable.</source>
         <translation>The customer&apos;s app refused the session: its secrets were unusable.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="106"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="120"/>
         <source>The other side did not complete the secure handshake in time.</source>
         <translation>The other side did not complete the secure handshake in time.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="108"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="122"/>
         <source>The secure handshake with the other side failed: connect again.</source>
         <translation>The secure handshake with the other side failed: connect again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="113"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="127"/>
         <source>The other side stopped reading what this side sent.</source>
         <translation>The other side stopped reading what this side sent.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="116"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="130"/>
         <source>Nothing came from the other side for {seconds} s.</source>
         <translation>Nothing came from the other side for {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="118"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="132"/>
         <source>The other side took nothing for {seconds} s.</source>
         <translation>The other side took nothing for {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="119"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="133"/>
         <source>Session ended: {reason}</source>
         <translation>Session ended: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="61"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="62"/>
         <location filename="../../remoteapp/ui/widgets.py" line="77"/>
         <source>Agent login</source>
         <extracomment>a long message or subject wraps instead of widening</extracomment>
         <translation>Agent login</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="165"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="166"/>
         <source>The certificate of {server} is not trusted: not logging in.</source>
         <translation>The certificate of {server} is not trusted: not logging in.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="171"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="172"/>
         <source>{server} is not encrypted (http://): use its https:// address.</source>
         <translation>{server} is not encrypted (http://): use its https:// address.</translation>
     </message>
@@ -739,165 +756,165 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Insecure connections allowed: this app may talk to its server without encryption.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="77"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="78"/>
         <source>Remember me</source>
         <extracomment>&quot;remember me&quot; was ticked but the keyring refused the keyring has answered (saved login or why not)</extracomment>
         <translation>Remember me</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="78"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="79"/>
         <source>Server</source>
         <translation>Server</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="79"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="80"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="59"/>
         <source>Email</source>
         <translation>Email</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="80"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="81"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="89"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="214"/>
         <source>Password</source>
         <translation>Password</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="92"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="93"/>
         <source>Log in</source>
         <translation>Log in</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="112"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="113"/>
         <source>Login will not be remembered: no keyring on this system.</source>
         <translation>Login will not be remembered: no keyring on this system.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="134"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="135"/>
         <source>Fill in server, email and password.</source>
         <translation>Fill in server, email and password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="137"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="138"/>
         <source>Logging in...</source>
         <translation>Logging in...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="156"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="157"/>
         <source>Wrong email or password.</source>
         <translation>Wrong email or password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="159"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="160"/>
         <source>Too many failed logins. Try again in {seconds} s.</source>
         <translation>Too many failed logins. Try again in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="178"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="179"/>
         <source>The server {server} cannot be reached. Check the address or try again later.</source>
         <translation>The server {server} cannot be reached. Check the address or try again later.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="183"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="184"/>
         <source>Cannot log in: {reason}</source>
         <translation>Cannot log in: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="208"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="209"/>
         <source>Ticket for the session with {partner}</source>
         <extracomment>None: a new ticket will be opened</extracomment>
         <translation>Ticket for the session with {partner}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="216"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="217"/>
         <source>Ticket number</source>
         <translation>Ticket number</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="217"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="218"/>
         <source>Look up</source>
         <translation>Look up</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="223"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="224"/>
         <source>Ticket</source>
         <translation>Ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="227"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="228"/>
         <source>Subject</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="228"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="229"/>
         <source>Client</source>
         <translation>Client</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="229"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="230"/>
         <source>Responsible</source>
         <translation>Responsible</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="238"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="239"/>
         <source>Start session</source>
         <translation>Start session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="241"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="242"/>
         <source>No ticket</source>
         <translation>No ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="243"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="244"/>
         <location filename="../../remoteapp/ui/updates.py" line="247"/>
         <source>Cancel</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="269"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="270"/>
         <source>Type the ticket number.</source>
         <translation>Type the ticket number.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="273"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="274"/>
         <source>A ticket number is from 1 to {largest}: check the number.</source>
         <translation>A ticket number is from 1 to {largest}: check the number.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="279"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="280"/>
         <source>Looking up...</source>
         <translation>Looking up...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="305"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="306"/>
         <source>There is no ticket {number}.</source>
         <translation>There is no ticket {number}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="307"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="105"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="308"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="88"/>
         <source>The helpdesk server&apos;s certificate is not trusted: not connecting.</source>
         <translation>The helpdesk server&apos;s certificate is not trusted: not connecting.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="309"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="107"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="310"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="90"/>
         <source>The helpdesk server cannot be reached now: try again in a moment.</source>
         <translation>The helpdesk server cannot be reached now: try again in a moment.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="311"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="312"/>
         <source>Cannot look the ticket up: {reason}</source>
         <translation>Cannot look the ticket up: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="329"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="330"/>
         <source>New ticket</source>
         <translation>New ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="331"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="332"/>
         <source>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</source>
         <translation>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</translation>
     </message>
@@ -917,7 +934,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>this system has no keyring (secret service) to keep the password in</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/app.py" line="83"/>
+        <location filename="../../remoteapp/ui/app.py" line="84"/>
         <source>Logged in, but the login could not be kept in the keyring.</source>
         <translation>Logged in, but the login could not be kept in the keyring.</translation>
     </message>

@@ -37,7 +37,7 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_tabs.py" line="48"/>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="72"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="73"/>
         <source>Connect</source>
         <extracomment>the queue&apos;s ID and password: the server sends them to admins only</extracomment>
         <translation>Conectar</translation>
@@ -48,229 +48,235 @@
         <translation>ID do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="60"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="61"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="58"/>
         <source>Name</source>
+        <extracomment>each row&apos;s ``queue_ref``, as last shown</extracomment>
         <translation>Nome</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="61"/>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="106"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="62"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="125"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="61"/>
         <source>Organization</source>
         <translation>Organização</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="62"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="63"/>
         <source>Classification</source>
         <translation>Classificação</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="63"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="64"/>
         <source>Waiting time</source>
         <translation>Tempo de espera</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="64"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="65"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="65"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="66"/>
         <source>Password (server part)</source>
         <translation>Senha (parte do servidor)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="106"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="125"/>
         <source>Agent</source>
         <extracomment>every session of the app</extracomment>
         <translation>Atendente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="106"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="125"/>
         <source>Customer</source>
         <translation>Cliente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="106"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="125"/>
         <source>Duration</source>
         <translation>Duração</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="112"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="131"/>
         <source>All sessions of this app</source>
         <extracomment>this window&apos;s own sessions</extracomment>
         <translation>Todas as sessões deste aplicativo</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="114"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="133"/>
         <source>Your sessions in this window</source>
         <translation>Suas sessões nesta janela</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="120"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="139"/>
         <source>{agent} (you)</source>
         <translation>{agent} (você)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="184"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="185"/>
         <source>A partner ID has 9 digits.</source>
         <translation>O ID do parceiro tem 9 dígitos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="206"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="207"/>
         <source>Choose a customer in the queue.</source>
         <translation>Escolha um cliente na fila.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="218"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="266"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="219"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="267"/>
         <source>A connection is under way.</source>
         <translation>Uma conexão já está em andamento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="247"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="248"/>
         <source>The password has {count} letters and digits.</source>
         <translation>A senha tem {count} letras e números.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="355"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="356"/>
         <source>Partner password</source>
         <translation>Senha do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="356"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="357"/>
         <source>Password of {partner}:</source>
         <translation>Senha de {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="305"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="306"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Senhas erradas demais. Tente novamente em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="311"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="312"/>
         <source>Wrong partner ID or password.</source>
         <translation>ID do parceiro ou senha incorretos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="312"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="313"/>
         <source>Wrong password, try again.</source>
         <translation>Senha incorreta, tente novamente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="35"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="33"/>
         <source>This connect code has expired: copy the customer again from the monitoring page.</source>
         <translation>Este código de conexão expirou: copie o cliente novamente na tela de acompanhamento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="39"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="37"/>
         <source>This connect code was issued to another agent or is damaged: copy the customer again from the monitoring page.</source>
         <translation>Este código de conexão foi emitido para outro atendente ou está danificado: copie o cliente novamente na tela de acompanhamento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="43"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="41"/>
         <source>The partner is not online: ask them to open the app.</source>
         <translation>O parceiro não está online: peça que ele abra o aplicativo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="45"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="43"/>
         <source>The partner is already in a session.</source>
         <translation>O parceiro já está em um atendimento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="47"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="45"/>
         <source>Only agents can connect.</source>
         <translation>Somente atendentes podem se conectar.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="50"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="48"/>
         <source>You are not an agent of this app: ask an administrator to add you to its agents.</source>
         <translation>Você não é atendente deste aplicativo: peça a um administrador que o inclua entre os atendentes.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="53"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="51"/>
         <source>Not allowed: {reason}</source>
         <translation>Não permitido: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="55"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="119"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="53"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="102"/>
         <source>Cannot connect: {reason}</source>
         <translation>Não foi possível conectar: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="83"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="61"/>
         <source>The support team asks for details this form does not show: ask them to update this app.</source>
         <translation>A equipe de suporte pede dados que este formulário não mostra: peça a ela que atualize este aplicativo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="88"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="66"/>
         <source>The server did not accept these details: check that no field is longer than {length} characters, then try again.</source>
         <translation>O servidor não aceitou estes dados: verifique se nenhum campo passa de {length} caracteres e tente de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="91"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="69"/>
         <source>The server did not accept these details: check them and try again.</source>
         <translation>O servidor não aceitou estes dados: confira-os e tente de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="101"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="79"/>
         <source>The session&apos;s record could not be saved on this computer (disk full or no permission): not connecting.</source>
         <translation>O registro da sessão não pôde ser salvo neste computador (disco cheio ou sem permissão): a conexão não foi feita.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="111"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="84"/>
+        <source>The helpdesk server sent unusable secrets for this session: connect again; if it repeats, tell the server&apos;s administrator.</source>
+        <translation>O servidor do helpdesk enviou segredos inutilizáveis para esta sessão: conecte novamente; se isso se repetir, avise o administrador do servidor.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="94"/>
         <source>The session&apos;s relay refused the connection: try again in a moment.</source>
         <translation>O relay da sessão recusou a conexão: tente de novo em instantes.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="109"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="92"/>
         <source>The partner&apos;s app did not join the session in time: try again.</source>
         <translation>O aplicativo do parceiro não entrou na sessão a tempo: tente de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="113"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="96"/>
         <source>The session relay&apos;s certificate is not trusted: not connecting.</source>
         <translation>O certificado do relay da sessão não é confiável: a conexão não foi feita.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="115"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="98"/>
         <source>The session&apos;s relay is not encrypted, which this app does not allow.</source>
         <translation>O relay da sessão não é criptografado, e este aplicativo não permite isso.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="117"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="100"/>
         <source>The session&apos;s relay cannot be reached now: try again in a moment.</source>
         <translation>Não foi possível conectar ao relay da sessão no momento: tente de novo em instantes.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="308"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="309"/>
         <source>You can try the password again.</source>
         <translation>Você já pode tentar a senha de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="338"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="339"/>
         <source>{partner} since {time}</source>
         <translation>{partner} desde {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="352"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="353"/>
         <source>Connected to {partner}.</source>
         <translation>Conectado a {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="54"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="62"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Acesso remoto. Agente: {agent}. Cliente: {customer} (ID {partner}). Início: {start}. Fim: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="57"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="65"/>
         <source>The agent app stopped.</source>
         <translation>O aplicativo do agente foi encerrado.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="52"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="60"/>
         <location filename="../../remoteapp/ui/viewer.py" line="101"/>
         <source>Remote access - {customer}</source>
         <extracomment>records waiting for the server are tried again this often an open record waits this long at most for the claim
@@ -307,6 +313,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <location filename="../../remoteapp/ui/customer_window.py" line="132"/>
         <location filename="../../remoteapp/ui/viewer.py" line="110"/>
         <source>End session</source>
+        <extracomment>code, the server&apos;s English the details to register again with</extracomment>
         <translation>Encerrar sessão</translation>
     </message>
     <message>
@@ -383,28 +390,28 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
     </message>
     <message>
         <location filename="../../remoteapp/ui/customer_window.py" line="241"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="306"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="322"/>
         <source>Connecting to the server...</source>
         <translation>Conectando ao servidor...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="272"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="286"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="288"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="302"/>
         <source>Waiting for the agent to connect.</source>
         <translation>Aguardando a conexão do atendente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="336"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="351"/>
         <source>An agent typed a password that does not match: the attempt failed and nothing was shared. A new password is coming: wait for it before you read a password to your agent.</source>
         <translation>Um agente digitou uma senha que não confere: a tentativa falhou e nada foi compartilhado. Uma nova senha está chegando: espere por ela antes de ler uma senha para o seu agente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="355"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="370"/>
         <source>An agent typed a password that does not match: the attempt failed and nothing was shared. Your password has changed: read the new one to your agent.</source>
         <translation>Um agente digitou uma senha que não confere: a tentativa falhou e nada foi compartilhado. Sua senha mudou: leia a nova para o seu agente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="363"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="378"/>
         <source>An agent typed a password that does not match: the attempt failed and nothing was shared. Read your password to your agent again, the last characters too.</source>
         <translation>Um agente digitou uma senha que não confere: a tentativa falhou e nada foi compartilhado. Leia sua senha para o seu agente de novo, inclusive os últimos caracteres.</translation>
     </message>
@@ -429,23 +436,23 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Nova tentativa em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="324"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="339"/>
         <source>Verification code: {code}. The agent sees the same code: compare them on the phone.</source>
         <translation>Código de verificação: {code}. O agente vê o mesmo código: comparem pelo telefone.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="372"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="387"/>
         <source>{agent} is viewing and controlling this computer.</source>
         <translation>{agent} está vendo e controlando este computador.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="376"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="391"/>
         <source>Connected to {agent}.</source>
         <translation>Conectado a {agent}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="390"/>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="99"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="405"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="113"/>
         <source>Session ended.</source>
         <translation>Sessão encerrada.</translation>
     </message>
@@ -465,7 +472,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Qual monitor do cliente mostrar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="277"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="278"/>
         <location filename="../../remoteapp/ui/viewer.py" line="144"/>
         <source>Connecting...</source>
         <translation>Conectando...</translation>
@@ -526,210 +533,220 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Sessão encerrada - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="28"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="33"/>
+        <source>This computer&apos;s encryption library failed: connect again.</source>
+        <translation>A biblioteca de criptografia deste computador falhou: conecte novamente.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="38"/>
+        <source>The session&apos;s encrypted data was altered or lost on the way (a faulty network or someone in between): connect again.</source>
+        <translation>Os dados criptografados da sessão foram alterados ou perdidos no caminho (uma rede com defeito ou alguém no meio): conecte novamente.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="42"/>
         <source>The other side&apos;s app sent data this app does not understand.</source>
         <translation>O aplicativo do outro lado enviou dados que este aplicativo não entende.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="29"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="43"/>
         <source>The customer&apos;s screen cannot be shared.</source>
         <translation>A tela do cliente não pode ser compartilhada.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="39"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="53"/>
         <source>A participant ended the session.</source>
         <translation>Um dos participantes encerrou a sessão.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="40"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="54"/>
         <source>The relay closed the session.</source>
         <translation>O relay encerrou a sessão.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="41"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="55"/>
         <source>The session ended; the relay did not report how.</source>
         <translation>A sessão terminou; o relay não informou como.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="42"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="56"/>
         <source>The session did not start: a side did not join in time.</source>
         <translation>A sessão não começou: um dos lados não entrou a tempo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="43"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="57"/>
         <source>The relay serving the session stopped answering.</source>
         <translation>O relay do atendimento parou de responder.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="44"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="58"/>
         <source>The relay serving the session shut down.</source>
         <translation>O relay do atendimento foi desligado.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="45"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="59"/>
         <source>The session ended after a long time without activity.</source>
         <translation>A sessão foi encerrada após muito tempo sem atividade.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="46"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="60"/>
         <source>The agent left the session.</source>
         <translation>O agente saiu da sessão.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="47"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="61"/>
         <source>The customer left the session.</source>
         <translation>O cliente saiu da sessão.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="48"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="62"/>
         <source>The agent&apos;s connection was lost.</source>
         <translation>A conexão do agente foi perdida.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="49"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="63"/>
         <source>The customer&apos;s connection was lost.</source>
         <translation>A conexão do cliente foi perdida.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="50"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="64"/>
         <source>The helpdesk ended the session.</source>
         <translation>O helpdesk encerrou a sessão.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="51"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="65"/>
         <source>The agent ended the session.</source>
         <translation>O agente encerrou a sessão.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="52"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="66"/>
         <source>The customer ended the session.</source>
         <translation>O cliente encerrou a sessão.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="53"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="67"/>
         <source>The customer closed the app.</source>
         <translation>O cliente fechou o aplicativo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="54"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="68"/>
         <source>The agent closed the app.</source>
         <translation>O agente fechou o aplicativo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="55"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="69"/>
         <source>The agent closed the session&apos;s window.</source>
         <translation>O agente fechou a janela da sessão.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="56"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="70"/>
         <source>The other side ended the session.</source>
         <translation>O outro lado encerrou a sessão.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="57"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="71"/>
         <source>The session ended on an internal error.</source>
         <translation>A sessão foi encerrada por um erro interno.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="58"/>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="104"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="72"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="118"/>
         <source>The connection was lost.</source>
         <translation>A conexão foi perdida.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="61"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="75"/>
         <source>The password does not match: check its last characters with the customer.</source>
         <translation>A senha não confere: confira os últimos caracteres com o cliente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="64"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="78"/>
         <source>The password the agent typed does not match: read it to the agent again, the last characters too.</source>
         <translation>A senha que o agente digitou não confere: leia-a de novo para o agente, inclusive os últimos caracteres.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="68"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="82"/>
         <source>The two apps were given different session keys (a broken or lying server?): connect again.</source>
         <translation>Os dois aplicativos receberam chaves de sessão diferentes (um servidor com defeito ou mentindo?): conecte de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="72"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="86"/>
         <source>The other side sent unencrypted session data (an app from before end-to-end encryption?): update the app on both computers.</source>
         <translation>O outro lado enviou dados da sessão sem criptografia (um aplicativo de antes da criptografia de ponta a ponta?): atualize o aplicativo nos dois computadores.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="76"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="90"/>
         <source>The two sides disagree on how this session is secured: connect again.</source>
         <translation>Os dois lados discordam sobre como esta sessão é protegida: conecte de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="79"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="93"/>
         <source>The connection closed during the secure handshake.</source>
         <translation>A conexão foi fechada durante o handshake seguro.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="82"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="96"/>
         <source>The session was closed during the secure handshake.</source>
         <translation>A sessão foi encerrada durante o handshake seguro.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="85"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="99"/>
         <source>The other side took no handshake data in time.</source>
         <translation>O outro lado não recebeu os dados do handshake a tempo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="88"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="102"/>
         <source>The customer&apos;s handshake message was altered on the way: connect again.</source>
         <translation>A mensagem de handshake do cliente foi alterada no caminho: conecte de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="91"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="105"/>
         <source>The customer&apos;s app refused the session: its secrets were unusable.</source>
         <translation>O aplicativo do cliente recusou a sessão: os segredos dela eram inutilizáveis.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="106"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="120"/>
         <source>The other side did not complete the secure handshake in time.</source>
         <translation>O outro lado não concluiu o handshake seguro a tempo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="108"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="122"/>
         <source>The secure handshake with the other side failed: connect again.</source>
         <translation>O handshake seguro com o outro lado falhou: conecte de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="113"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="127"/>
         <source>The other side stopped reading what this side sent.</source>
         <translation>O outro lado parou de ler o que este lado enviou.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="116"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="130"/>
         <source>Nothing came from the other side for {seconds} s.</source>
         <translation>Nada chegou do outro lado por {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="118"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="132"/>
         <source>The other side took nothing for {seconds} s.</source>
         <translation>O outro lado não recebeu nada por {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="119"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="133"/>
         <source>Session ended: {reason}</source>
         <translation>Sessão encerrada: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="61"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="62"/>
         <location filename="../../remoteapp/ui/widgets.py" line="77"/>
         <source>Agent login</source>
         <extracomment>a long message or subject wraps instead of widening</extracomment>
         <translation>Login do agente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="165"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="166"/>
         <source>The certificate of {server} is not trusted: not logging in.</source>
         <translation>O certificado de {server} não é confiável: o login não foi feito.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="171"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="172"/>
         <source>{server} is not encrypted (http://): use its https:// address.</source>
         <translation>{server} não é criptografado (http://): use o endereço https://.</translation>
     </message>
@@ -739,165 +756,165 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Conexões inseguras permitidas: este aplicativo pode falar com o servidor sem criptografia.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="77"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="78"/>
         <source>Remember me</source>
         <extracomment>&quot;remember me&quot; was ticked but the keyring refused the keyring has answered (saved login or why not)</extracomment>
         <translation>Lembrar de mim</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="78"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="79"/>
         <source>Server</source>
         <translation>Servidor</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="79"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="80"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="59"/>
         <source>Email</source>
         <translation>E-mail</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="80"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="81"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="89"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="214"/>
         <source>Password</source>
         <translation>Senha</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="92"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="93"/>
         <source>Log in</source>
         <translation>Entrar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="112"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="113"/>
         <source>Login will not be remembered: no keyring on this system.</source>
         <translation>O login não será lembrado: este sistema não tem um chaveiro (keyring).</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="134"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="135"/>
         <source>Fill in server, email and password.</source>
         <translation>Preencha servidor, e-mail e senha.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="137"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="138"/>
         <source>Logging in...</source>
         <translation>Entrando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="156"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="157"/>
         <source>Wrong email or password.</source>
         <translation>E-mail ou senha incorretos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="159"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="160"/>
         <source>Too many failed logins. Try again in {seconds} s.</source>
         <translation>Tentativas de login erradas demais. Tente novamente em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="178"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="179"/>
         <source>The server {server} cannot be reached. Check the address or try again later.</source>
         <translation>Não foi possível contatar o servidor {server}. Verifique o endereço ou tente mais tarde.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="183"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="184"/>
         <source>Cannot log in: {reason}</source>
         <translation>Não foi possível entrar: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="208"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="209"/>
         <source>Ticket for the session with {partner}</source>
         <extracomment>None: a new ticket will be opened</extracomment>
         <translation>Ticket do atendimento com {partner}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="216"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="217"/>
         <source>Ticket number</source>
         <translation>Número do ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="217"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="218"/>
         <source>Look up</source>
         <translation>Buscar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="223"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="224"/>
         <source>Ticket</source>
         <translation>Ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="227"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="228"/>
         <source>Subject</source>
         <translation>Assunto</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="228"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="229"/>
         <source>Client</source>
         <translation>Cliente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="229"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="230"/>
         <source>Responsible</source>
         <translation>Responsável</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="238"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="239"/>
         <source>Start session</source>
         <translation>Iniciar sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="241"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="242"/>
         <source>No ticket</source>
         <translation>Sem ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="243"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="244"/>
         <location filename="../../remoteapp/ui/updates.py" line="247"/>
         <source>Cancel</source>
         <translation>Cancelar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="269"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="270"/>
         <source>Type the ticket number.</source>
         <translation>Digite o número do ticket.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="273"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="274"/>
         <source>A ticket number is from 1 to {largest}: check the number.</source>
         <translation>Um número de chamado vai de 1 a {largest}: confira o número.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="279"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="280"/>
         <source>Looking up...</source>
         <translation>Buscando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="305"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="306"/>
         <source>There is no ticket {number}.</source>
         <translation>Não existe o ticket {number}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="307"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="105"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="308"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="88"/>
         <source>The helpdesk server&apos;s certificate is not trusted: not connecting.</source>
         <translation>O certificado do servidor do helpdesk não é confiável: a conexão não foi feita.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="309"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="107"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="310"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="90"/>
         <source>The helpdesk server cannot be reached now: try again in a moment.</source>
         <translation>Não foi possível conectar ao servidor do helpdesk no momento: tente de novo em instantes.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="311"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="312"/>
         <source>Cannot look the ticket up: {reason}</source>
         <translation>Não foi possível buscar o ticket: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="329"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="330"/>
         <source>New ticket</source>
         <translation>Novo ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="331"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="332"/>
         <source>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</source>
         <translation>Todo acesso remoto é registrado em um ticket. Um novo ticket será aberto para registrar esta conexão. Continuar?</translation>
     </message>
@@ -917,7 +934,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>este sistema não tem um chaveiro (secret service) para guardar a senha</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/app.py" line="83"/>
+        <location filename="../../remoteapp/ui/app.py" line="84"/>
         <source>Logged in, but the login could not be kept in the keyring.</source>
         <translation>Login feito, mas não foi possível guardá-lo no chaveiro do sistema.</translation>
     </message>

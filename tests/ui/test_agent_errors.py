@@ -22,6 +22,7 @@ from remoteapp.branding.profile import load_profile
 from remoteapp.net import tls
 from remoteapp.net.helpdesk import Conflict, ErrorCode, HelpdeskClient, NotAllowed, TicketClient
 from remoteapp.net.helpdesk_http import HelpdeskUnavailable, ServerNotTrusted
+from remoteapp.secure import InvalidSecureParams
 from remoteapp.tickets import TicketOutbox
 from remoteapp.ui import operations
 from remoteapp.ui.agent_dialogs import PasswordDialog
@@ -313,6 +314,11 @@ UNREACHABLE_RELAY = "The session's relay cannot be reached now: try again in a m
         (
             tls.InsecureRefused("the relay at r is not encrypted"),
             "The session's relay is not encrypted, which this app does not allow.",
+        ),
+        (  # a grant without the session key a connect by the queue's copy needs
+            InvalidSecureParams("the server gave no session key for a connect without a password"),
+            "The helpdesk server sent unusable secrets for this session: connect again; if it "
+            "repeats, tell the server's administrator.",
         ),
         (  # the open record's write: this machine's, not the relay's
             RecordNotWritten("[Errno 28] No space left on device"),

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from helpdesk.lifecycle import END_REASONS
+from remoteapp.secure import Channel, ChannelBroken
+from remoteapp.secure.channel import NEED_DATA
 from remoteapp.secure.handshake import AGENT_MISMATCH, CUSTOMER_MISMATCH
 from remoteapp.ui import i18n
 from remoteapp.ui.end_reasons import end_reason_text
@@ -158,3 +160,45 @@ def test_every_reason_the_code_gives_is_translated(qapp: QtWidgets.QApplication)
     assert english[AGENT_MISMATCH] == (
         "The password does not match: check its last characters with the customer."
     )
+
+
+def _broken(damage: str) -> str:
+    """The end reason a real channel gives (``str(ChannelBroken)``, as the transport ends
+    the session with) when its records are damaged on the way in one way."""
+    forward, back = bytes(range(32)), bytes(range(32, 64))
+    agent, customer = Channel(forward, back), Channel(back, forward)
+    first, second = bytes(agent.seal(b"one")), bytes(agent.seal(b"two"))
+    arriving = {
+        "altered": first[:-1] + bytes([first[-1] ^ 1]),
+        "replayed": first + first,
+        "reordered": second + first,
+        "cut": first[:-3] + b"",
+    }[damage]
+    customer.receive_data(arriving)
+    if damage == "cut":
+        customer.receive_data(b"")  # the stream ends inside the record
+    with pytest.raises(ChannelBroken) as broken:
+        while customer.next_record() is not NEED_DATA:
+            pass
+    return str(broken.value)
+
+
+@pytest.mark.parametrize("damage", ["altered", "replayed", "reordered", "cut"])
+def test_a_broken_secure_channel_is_said_in_a_sentence(
+    damage: str, qapp: QtWidgets.QApplication
+) -> None:
+    """The secure channel's end reasons (the OS's bytes or a record's number follow) had
+    no sentence: the badge and the ticket said "Session ended: the encrypted stream
+    broke: record 1 failed authentication (altered in transit)"."""
+    reason = _broken(damage)
+    said = end_reason_text(reason)
+    assert not said.startswith("Session ended"), reason
+    if damage == "cut":
+        assert said == "The connection was lost."
+    else:
+        assert said.startswith("The session's encrypted data was altered or lost on the way")
+    _, translators = i18n.install(qapp, "pt_BR")
+    try:
+        assert end_reason_text(reason) != said
+    finally:
+        i18n.uninstall(qapp, translators)
