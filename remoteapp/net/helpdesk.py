@@ -160,6 +160,9 @@ class QueueEntry:
     partner_id: str | None
     """Only for app administrators, like ``password``."""
     password: str | None
+    waiting_s: int | None = None
+    """How long the customer had waited when the server answered, by the server's own
+    clock: this machine's may be hours off (None: a server that does not say)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +254,7 @@ class HelpdeskClient:
                 waiting_since=w["waiting_since"],
                 partner_id=w.get("partner_id"),
                 password=w.get("password"),
+                waiting_s=n if isinstance(n := w.get("waiting_s"), int) and n >= 0 else None,
             )
             for w in body["waiting"]
         ]

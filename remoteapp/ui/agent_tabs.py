@@ -29,13 +29,25 @@ def typed_partner_id(text: str) -> str | None:
 
 def waited(since: str, now: datetime | None = None) -> str:
     """How long a customer has waited, as "0:41" or "1:02:05" (the server's ISO time is
-    no use to read; a clock ahead of ours counts as no wait)."""
+    no use to read; a clock ahead of ours counts as no wait).  Only for a server that
+    does not give ``waiting_s``: this machine's clock may be hours off the server's."""
     start = parse_time(since)
     if start is None:
         return ""
-    seconds = max(0, int(((now or datetime.now(UTC)) - start).total_seconds()))
+    return _duration(max(0, int(((now or datetime.now(UTC)) - start).total_seconds())))
+
+
+def _duration(seconds: int) -> str:
     h, m, s = seconds // 3600, seconds // 60 % 60, seconds % 60
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def waiting_text(entry: QueueEntry) -> str:
+    """The entry's wait by the server's clock (its answer is a poll old at most), else
+    by ours."""
+    if entry.waiting_s is not None:
+        return _duration(entry.waiting_s)
+    return waited(entry.waiting_since)
 
 
 class ConnectTab(QtWidgets.QWidget):
@@ -90,7 +102,7 @@ class QueueTab(QtWidgets.QWidget):
                 e.name,
                 e.organization,
                 e.classification,
-                waited(e.waiting_since),
+                waiting_text(e),
                 spaced_id(e.partner_id) if e.partner_id else "",
                 e.password or "",
             )
