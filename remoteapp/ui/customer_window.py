@@ -8,24 +8,26 @@ untrusted certificate, a plain http:// address), why, in the same countdown."""
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 
 from remoteapp.branding.profile import Profile
-from remoteapp.capture.session import check_capturable
-from remoteapp.errors import CaptureError, UnsupportedSessionError
 from remoteapp.net.helpdesk import HelpdeskClient, Registration
 from remoteapp.session.device import device_id
-from remoteapp.session.presence import NOT_TRUSTED, CustomerPresence, PresenceCallbacks
+from remoteapp.session.presence import CustomerPresence, PresenceCallbacks
 from remoteapp.ui.clipboard import ClipboardSync
 from remoteapp.ui.connect_refusals import form_refusal_text
+from remoteapp.ui.customer_texts import (
+    capture_warning,
+    field_label,
+    unreachable_text,
+    unsafe_text,
+)
 from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal, emitter
 from remoteapp.ui.viewer import spaced_code
 from remoteapp.ui.widgets import BigValue, BrandHeader, fit_height, spaced_id
 from remotewire.customer_fields import (
     MAX_FIELD_LENGTH,
-    STANDARD_FIELDS,
     email_looks_valid,
     missing_fields,
 )
@@ -35,56 +37,6 @@ customer_events = EventLog("customer")
 
 log = logging.getLogger("remoteapp.customer")
 Queued = QtCore.Qt.ConnectionType.QueuedConnection
-
-
-def capture_warning(display: str | None) -> str:
-    """Why an agent will not see this screen, said before anyone connects (empty: fine)."""
-    env = {**os.environ, "DISPLAY": display} if display else os.environ
-    try:
-        check_capturable(env)
-    except UnsupportedSessionError:
-        return tr(
-            "This computer uses a Wayland session, which remote support cannot show to the "
-            "agent. Log out and choose an X11 (Xorg) session on the login screen, then open "
-            "this app again."
-        )
-    except CaptureError:
-        return tr("This computer has no graphical desktop that remote support can show.")
-    return ""
-
-
-def field_label(key: str, given: str) -> str:
-    labels = {
-        "name": tr("Name"),
-        "email": tr("Email"),
-        "phone": tr("Phone"),
-        "organization": tr("Organization"),
-    }
-    return labels[key] if key in STANDARD_FIELDS else given
-
-
-def unreachable_text(seconds: int) -> str:
-    return tr("The server cannot be reached. Retrying in {seconds} s.").format(seconds=seconds)
-
-
-def unsafe_text(kind: str) -> Callable[[int], str]:
-    """Why the app refused the server (``presence.NOT_TRUSTED`` or ``INSECURE``), for the
-    countdown to its next, slow, try."""
-
-    def text(seconds: int) -> str:
-        if kind == NOT_TRUSTED:
-            why = tr(
-                "The server's security certificate is not trusted, so this app will not "
-                "connect to it. Ask your support team to check the server's certificate."
-            )
-        else:
-            why = tr(
-                "The server's address is not encrypted (http://), so this app will not "
-                "connect to it. Ask your support team for an https:// address."
-            )
-        return why + " " + tr("Trying again in {seconds} s.").format(seconds=seconds)
-
-    return text
 
 
 class CustomerWindow(QtWidgets.QWidget):

@@ -16,7 +16,7 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="88"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="213"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="165"/>
         <source>Your ID</source>
         <translation>Your ID</translation>
     </message>
@@ -36,80 +36,80 @@
         <translation>Sessions in progress</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="48"/>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="73"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="60"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="85"/>
         <source>Connect</source>
         <extracomment>the queue&apos;s ID and password: the server sends them to admins only</extracomment>
         <translation>Connect</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="49"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="61"/>
         <source>Partner ID</source>
         <translation>Partner ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="61"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="58"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="73"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="35"/>
         <source>Name</source>
         <extracomment>each row&apos;s ``queue_ref``, as last shown</extracomment>
         <translation>Name</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="62"/>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="125"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="61"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="74"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="137"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="38"/>
         <source>Organization</source>
         <translation>Organization</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="63"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="75"/>
         <source>Classification</source>
         <translation>Classification</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="64"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="76"/>
         <source>Waiting time</source>
         <translation>Waiting time</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="65"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="77"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="66"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="78"/>
         <source>Password (server part)</source>
         <translation>Password (server part)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="125"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="137"/>
         <source>Agent</source>
         <extracomment>every session of the app</extracomment>
         <translation>Agent</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="125"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="137"/>
         <source>Customer</source>
         <translation>Customer</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="125"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="137"/>
         <source>Duration</source>
         <translation>Duration</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="131"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="143"/>
         <source>All sessions of this app</source>
         <extracomment>this window&apos;s own sessions</extracomment>
         <translation>All sessions of this app</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="133"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="145"/>
         <source>Your sessions in this window</source>
         <translation>Your sessions in this window</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="139"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="151"/>
         <source>{agent} (you)</source>
         <translation>{agent} (you)</translation>
     </message>
@@ -295,22 +295,22 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="47"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="24"/>
         <source>This computer uses a Wayland session, which remote support cannot show to the agent. Log out and choose an X11 (Xorg) session on the login screen, then open this app again.</source>
         <translation>This computer uses a Wayland session, which remote support cannot show to the agent. Log out and choose an X11 (Xorg) session on the login screen, then open this app again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="52"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="29"/>
         <source>This computer has no graphical desktop that remote support can show.</source>
         <translation>This computer has no graphical desktop that remote support can show.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="60"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="37"/>
         <source>Phone</source>
         <translation>Phone</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="132"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="84"/>
         <location filename="../../remoteapp/ui/viewer.py" line="110"/>
         <source>End session</source>
         <extracomment>code, the server&apos;s English the details to register again with</extracomment>
@@ -329,7 +329,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
     </message>
     <message>
         <location filename="../../remoteapp/ui/company_code.py" line="43"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="204"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="156"/>
         <source>Continue</source>
         <translation>Continue</translation>
     </message>
@@ -374,84 +374,84 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>This app&apos;s company settings could not be verified. Download the app again from the company&apos;s link.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="212"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="164"/>
         <source>Tell these to the support agent:</source>
         <translation>Tell these to the support agent:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="229"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="181"/>
         <source>Please fill in: {fields}</source>
         <translation>Please fill in: {fields}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="234"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="186"/>
         <source>The email address does not look right.</source>
         <translation>The email address does not look right.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="241"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="322"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="193"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="274"/>
         <source>Connecting to the server...</source>
         <translation>Connecting to the server...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="288"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="302"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="240"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="254"/>
         <source>Waiting for the agent to connect.</source>
         <translation>Waiting for the agent to connect.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="351"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="303"/>
         <source>An agent typed a password that does not match: the attempt failed and nothing was shared. A new password is coming: wait for it before you read a password to your agent.</source>
         <translation>An agent typed a password that does not match: the attempt failed and nothing was shared. A new password is coming: wait for it before you read a password to your agent.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="370"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="322"/>
         <source>An agent typed a password that does not match: the attempt failed and nothing was shared. Your password has changed: read the new one to your agent.</source>
         <translation>An agent typed a password that does not match: the attempt failed and nothing was shared. Your password has changed: read the new one to your agent.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="378"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="330"/>
         <source>An agent typed a password that does not match: the attempt failed and nothing was shared. Read your password to your agent again, the last characters too.</source>
         <translation>An agent typed a password that does not match: the attempt failed and nothing was shared. Read your password to your agent again, the last characters too.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="67"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="44"/>
         <source>The server cannot be reached. Retrying in {seconds} s.</source>
         <translation>The server cannot be reached. Retrying in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="77"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="54"/>
         <source>The server&apos;s security certificate is not trusted, so this app will not connect to it. Ask your support team to check the server&apos;s certificate.</source>
         <translation>The server&apos;s security certificate is not trusted, so this app will not connect to it. Ask your support team to check the server&apos;s certificate.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="82"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="59"/>
         <source>The server&apos;s address is not encrypted (http://), so this app will not connect to it. Ask your support team for an https:// address.</source>
         <translation>The server&apos;s address is not encrypted (http://), so this app will not connect to it. Ask your support team for an https:// address.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="85"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="62"/>
         <source>Trying again in {seconds} s.</source>
         <translation>Trying again in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="339"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="291"/>
         <source>Verification code: {code}. The agent sees the same code: compare them on the phone.</source>
         <translation>Verification code: {code}. The agent sees the same code: compare them on the phone.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="387"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="339"/>
         <source>{agent} is viewing and controlling this computer.</source>
         <translation>{agent} is viewing and controlling this computer.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="391"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="343"/>
         <source>Connected to {agent}.</source>
         <translation>Connected to {agent}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="405"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="357"/>
         <location filename="../../remoteapp/ui/end_reasons.py" line="113"/>
         <source>Session ended.</source>
         <translation>Session ended.</translation>
@@ -768,14 +768,14 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="80"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="59"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="36"/>
         <source>Email</source>
         <translation>Email</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="81"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="89"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="214"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="166"/>
         <source>Password</source>
         <translation>Password</translation>
     </message>

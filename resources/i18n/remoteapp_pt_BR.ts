@@ -16,7 +16,7 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_window.py" line="88"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="213"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="165"/>
         <source>Your ID</source>
         <translation>Seu ID</translation>
     </message>
@@ -36,80 +36,80 @@
         <translation>Atendimentos em andamento</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="48"/>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="73"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="60"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="85"/>
         <source>Connect</source>
         <extracomment>the queue&apos;s ID and password: the server sends them to admins only</extracomment>
         <translation>Conectar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="49"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="61"/>
         <source>Partner ID</source>
         <translation>ID do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="61"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="58"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="73"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="35"/>
         <source>Name</source>
         <extracomment>each row&apos;s ``queue_ref``, as last shown</extracomment>
         <translation>Nome</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="62"/>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="125"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="61"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="74"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="137"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="38"/>
         <source>Organization</source>
         <translation>Organização</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="63"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="75"/>
         <source>Classification</source>
         <translation>Classificação</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="64"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="76"/>
         <source>Waiting time</source>
         <translation>Tempo de espera</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="65"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="77"/>
         <source>ID</source>
         <translation>ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="66"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="78"/>
         <source>Password (server part)</source>
         <translation>Senha (parte do servidor)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="125"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="137"/>
         <source>Agent</source>
         <extracomment>every session of the app</extracomment>
         <translation>Atendente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="125"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="137"/>
         <source>Customer</source>
         <translation>Cliente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="125"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="137"/>
         <source>Duration</source>
         <translation>Duração</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="131"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="143"/>
         <source>All sessions of this app</source>
         <extracomment>this window&apos;s own sessions</extracomment>
         <translation>Todas as sessões deste aplicativo</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="133"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="145"/>
         <source>Your sessions in this window</source>
         <translation>Suas sessões nesta janela</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_tabs.py" line="139"/>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="151"/>
         <source>{agent} (you)</source>
         <translation>{agent} (você)</translation>
     </message>
@@ -295,22 +295,22 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="47"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="24"/>
         <source>This computer uses a Wayland session, which remote support cannot show to the agent. Log out and choose an X11 (Xorg) session on the login screen, then open this app again.</source>
         <translation>Este computador usa uma sessão Wayland, que o acesso remoto não consegue mostrar ao atendente. Saia da sessão, escolha uma sessão X11 (Xorg) na tela de login e abra este aplicativo de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="52"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="29"/>
         <source>This computer has no graphical desktop that remote support can show.</source>
         <translation>Este computador não tem uma área de trabalho gráfica que o acesso remoto possa mostrar.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="60"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="37"/>
         <source>Phone</source>
         <translation>Telefone</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="132"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="84"/>
         <location filename="../../remoteapp/ui/viewer.py" line="110"/>
         <source>End session</source>
         <extracomment>code, the server&apos;s English the details to register again with</extracomment>
@@ -329,7 +329,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
     </message>
     <message>
         <location filename="../../remoteapp/ui/company_code.py" line="43"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="204"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="156"/>
         <source>Continue</source>
         <translation>Continuar</translation>
     </message>
@@ -374,84 +374,84 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>As configurações da empresa para este aplicativo não puderam ser verificadas. Baixe o aplicativo de novo pelo link da empresa.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="212"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="164"/>
         <source>Tell these to the support agent:</source>
         <translation>Informe ao atendente:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="229"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="181"/>
         <source>Please fill in: {fields}</source>
         <translation>Preencha: {fields}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="234"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="186"/>
         <source>The email address does not look right.</source>
         <translation>O endereço de e-mail não parece correto.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="241"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="322"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="193"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="274"/>
         <source>Connecting to the server...</source>
         <translation>Conectando ao servidor...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="288"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="302"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="240"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="254"/>
         <source>Waiting for the agent to connect.</source>
         <translation>Aguardando a conexão do atendente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="351"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="303"/>
         <source>An agent typed a password that does not match: the attempt failed and nothing was shared. A new password is coming: wait for it before you read a password to your agent.</source>
         <translation>Um agente digitou uma senha que não confere: a tentativa falhou e nada foi compartilhado. Uma nova senha está chegando: espere por ela antes de ler uma senha para o seu agente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="370"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="322"/>
         <source>An agent typed a password that does not match: the attempt failed and nothing was shared. Your password has changed: read the new one to your agent.</source>
         <translation>Um agente digitou uma senha que não confere: a tentativa falhou e nada foi compartilhado. Sua senha mudou: leia a nova para o seu agente.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="378"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="330"/>
         <source>An agent typed a password that does not match: the attempt failed and nothing was shared. Read your password to your agent again, the last characters too.</source>
         <translation>Um agente digitou uma senha que não confere: a tentativa falhou e nada foi compartilhado. Leia sua senha para o seu agente de novo, inclusive os últimos caracteres.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="67"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="44"/>
         <source>The server cannot be reached. Retrying in {seconds} s.</source>
         <translation>Não foi possível conectar ao servidor. Nova tentativa em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="77"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="54"/>
         <source>The server&apos;s security certificate is not trusted, so this app will not connect to it. Ask your support team to check the server&apos;s certificate.</source>
         <translation>O certificado de segurança do servidor não é confiável, por isso este aplicativo não se conecta a ele. Peça à sua equipe de suporte que verifique o certificado do servidor.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="82"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="59"/>
         <source>The server&apos;s address is not encrypted (http://), so this app will not connect to it. Ask your support team for an https:// address.</source>
         <translation>O endereço do servidor não é criptografado (http://), por isso este aplicativo não se conecta a ele. Peça à sua equipe de suporte um endereço https://.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="85"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="62"/>
         <source>Trying again in {seconds} s.</source>
         <translation>Nova tentativa em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="339"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="291"/>
         <source>Verification code: {code}. The agent sees the same code: compare them on the phone.</source>
         <translation>Código de verificação: {code}. O agente vê o mesmo código: comparem pelo telefone.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="387"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="339"/>
         <source>{agent} is viewing and controlling this computer.</source>
         <translation>{agent} está vendo e controlando este computador.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="391"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="343"/>
         <source>Connected to {agent}.</source>
         <translation>Conectado a {agent}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/customer_window.py" line="405"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="357"/>
         <location filename="../../remoteapp/ui/end_reasons.py" line="113"/>
         <source>Session ended.</source>
         <translation>Sessão encerrada.</translation>
@@ -768,14 +768,14 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="80"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="59"/>
+        <location filename="../../remoteapp/ui/customer_texts.py" line="36"/>
         <source>Email</source>
         <translation>E-mail</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="81"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="89"/>
-        <location filename="../../remoteapp/ui/customer_window.py" line="214"/>
+        <location filename="../../remoteapp/ui/customer_window.py" line="166"/>
         <source>Password</source>
         <translation>Senha</translation>
     </message>

@@ -18,7 +18,8 @@ from pytestqt.qtbot import QtBot
 from remoteapp.branding.profile import load_profile
 from remoteapp.session.presence import INSECURE, NOT_TRUSTED, UNSAFE_RETRY_S
 from remoteapp.ui import i18n
-from remoteapp.ui.customer_window import CustomerWindow, unsafe_text
+from remoteapp.ui.customer_texts import unsafe_text
+from remoteapp.ui.customer_window import CustomerWindow
 from remoteapp.ui.qt import QtWidgets
 from tests.helpdesk.server_process import Server
 from tests.tls.test_insecure import host_name
