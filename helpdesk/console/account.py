@@ -13,7 +13,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from helpdesk.console.auth import ConsoleDb, ConsoleUser
-from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
+from helpdesk.console.i18n import N_
+from helpdesk.console.web import PREFIX, ConsoleRoute, field_labels, gettext_for, render
 from helpdesk.deps import get_limiter
 from helpdesk.errors import DomainError, RateLimited
 from helpdesk.services import access
@@ -33,6 +34,9 @@ def password_page(user: ConsoleUser, request: Request) -> Response:
 
 
 @router.post("/account/password")
+@field_labels(
+    current=N_("Current password"), new=N_("New password"), again=N_("New password again")
+)
 def change_password(
     user: ConsoleUser,
     request: Request,

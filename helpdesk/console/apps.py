@@ -47,6 +47,7 @@ def _edit_page(
     error: str | None = None,
     tab: str = "main",
     status: int = 200,
+    remove_logo: bool = False,
 ) -> Response:
     return render(
         request,
@@ -55,6 +56,7 @@ def _edit_page(
             "form": form,
             "create": create,
             "logo": logo,
+            "remove_logo": remove_logo,
             "error": error,
             "tab": tab if tab in TABS else "main",
             "users": access.users(db),
@@ -110,10 +112,11 @@ async def _save(request: Request, db: ConsoleDb, app_id: str | None) -> Response
     if isinstance(upload, UploadFile) and upload.filename:
         logo = await upload.read(app_settings.MAX_LOGO_BYTES + 1)
     tab = str(post.get("tab") or "main")
+    remove_logo = not create and post.get("remove_logo") == "1"
 
     def store() -> Response:  # database work and the logo's re-encoding: off the event loop
         try:
-            saved = app_settings.save(db, form, create=create, logo=logo)
+            saved = app_settings.save(db, form, create=create, logo=logo, remove_logo=remove_logo)
         except InvalidInput as exc:
             db.rollback()
             current = None if create else app_settings.get(db, form.app_id).logo
@@ -126,6 +129,7 @@ async def _save(request: Request, db: ConsoleDb, app_id: str | None) -> Response
                 error=gettext_for(request)(exc.message),
                 tab=tab,
                 status=422,
+                remove_logo=remove_logo,
             )
         return RedirectResponse(
             f"{PREFIX}/settings/apps/{saved.id}?saved=1&tab={tab}", status_code=303

@@ -9,7 +9,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from helpdesk.console import i18n
 from helpdesk.console.auth import ConsoleDb, ConsoleUser, anonymous_ok, cross_site
-from helpdesk.console.web import PREFIX, ConsoleRoute, error_page, render
+from helpdesk.console.i18n import N_
+from helpdesk.console.web import PREFIX, ConsoleRoute, error_page, field_labels, render
 from helpdesk.deps import get_limiter
 from helpdesk.errors import DomainError, RateLimited
 from helpdesk.services import access
@@ -43,6 +44,7 @@ def login_page(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/login", dependencies=[Depends(anonymous_ok)])
+@field_labels(email=N_("Email"), password=N_("Password"))
 def login(
     request: Request,
     db: ConsoleDb,

@@ -10,7 +10,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from helpdesk.console.auth import ConsoleDb, ConsoleUser, require_permission
-from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
+from helpdesk.console.i18n import N_
+from helpdesk.console.web import PREFIX, ConsoleRoute, field_labels, gettext_for, render
 from helpdesk.errors import InvalidInput, NotFound
 from helpdesk.inputs import Id, parse_id
 from helpdesk.models import RemoteApp
@@ -58,6 +59,7 @@ def profiles(
 
 
 @router.post("/profiles")
+@field_labels(name=N_("Name"))
 async def save_profile(
     user: ConsoleUser,
     request: Request,
@@ -112,6 +114,12 @@ def users(user: ConsoleUser, request: Request, db: ConsoleDb) -> Response:
 
 
 @router.post("/users")
+@field_labels(
+    email=N_("Email"),
+    name=N_("Name"),
+    password=N_("Initial password"),
+    profile_id=N_("Access profile"),
+)
 def create_user(
     user: ConsoleUser,
     request: Request,
@@ -136,6 +144,7 @@ def create_user(
 
 
 @router.post("/users/{user_id}/profile")
+@field_labels(profile_id=N_("Access profile"))
 def set_profile(
     user: ConsoleUser,
     request: Request,
@@ -182,6 +191,7 @@ def tokens(user: ConsoleUser, request: Request, db: ConsoleDb) -> Response:
 
 
 @router.post("/tokens")
+@field_labels(name=N_("Name"), organization=N_("Organization"), app_id=N_("App"))
 def create_token(
     user: ConsoleUser,
     request: Request,

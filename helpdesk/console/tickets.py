@@ -1,7 +1,8 @@
 """Tickets: the list, a ticket page (actions, time appointments, add an action), and the
-requester's remote-access icon (online badge + Connect, Notify me when the customer is
-available for connection, Send the download link). Connect opens the desktop app through
-a ``remoteapp://`` link."""
+requester's remote-access icon (online badge + Connect; for an agent, when the client is
+offline, the icon opens a menu: Notify me when the customer is available for connection,
+Send the download link, which goes into the action being typed). Connect opens the
+desktop app through a ``remoteapp://`` link."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from helpdesk.console.apps import download_url
 from helpdesk.console.auth import ConsoleDb, ConsoleUser
 from helpdesk.console.i18n import N_
-from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
+from helpdesk.console.web import PREFIX, ConsoleRoute, field_labels, gettext_for, render
 from helpdesk.errors import InvalidInput, NotAllowed, NotFound
 from helpdesk.inputs import Id
 from helpdesk.services import connect_codes, online_watch, ticket_desk
@@ -37,6 +38,18 @@ def ticket_list(user: ConsoleUser, request: Request, db: ConsoleDb, page: Id = 1
     )
 
 
+def _download_link(request: Request, remote: ticket_desk.RemoteState | None) -> str | None:
+    """What the icon's "Send the download link" inserts: the download page of the app the
+    requester last used, else of the first app the user is an agent of (None: not an
+    agent, so the icon offers no link)."""
+    if not request.state.nav.agent:
+        return None
+    if remote is not None and remote.app_id:
+        return download_url(request, remote.app_id)
+    first = next((m.app.id for m in request.state.nav.member_of if m.agent), None)
+    return download_url(request, first) if first else None
+
+
 def _ticket_page(
     request: Request,
     db: ConsoleDb,
@@ -53,11 +66,6 @@ def _ticket_page(
     remote = (
         ticket_desk.remote_state(db, request.app.state.settings, user, person) if person else None
     )
-    agent = request.state.nav.agent
-    link = download_url(request, remote.app_id) if remote and remote.app_id else None
-    if link is None and agent:
-        first = next((m.app.id for m in request.state.nav.member_of if m.agent), None)
-        link = download_url(request, first) if first else None
     return render(
         request,
         "tickets/page.html",
@@ -65,8 +73,8 @@ def _ticket_page(
             "ticket": ticket,
             "person": person,
             "remote": remote,
-            "agent": agent,
-            "download_link": link,
+            "agent": request.state.nav.agent,
+            "download_link": _download_link(request, remote),
             "text": text,
             "minutes": minutes,
             "error": error,
@@ -82,6 +90,7 @@ def ticket_page(user: ConsoleUser, request: Request, db: ConsoleDb, ticket_id: I
 
 
 @router.post("/tickets/{ticket_id}/actions")
+@field_labels(text=N_("Action"), minutes=N_("Time spent (minutes)"))
 def add_action(
     user: ConsoleUser,
     request: Request,
@@ -119,7 +128,12 @@ def remote_icon(user: ConsoleUser, request: Request, db: ConsoleDb, ticket_id: I
     return render(
         request,
         "tickets/_remote.html",
-        {"ticket": ticket, "remote": remote, "agent": request.state.nav.agent},
+        {
+            "ticket": ticket,
+            "remote": remote,
+            "agent": request.state.nav.agent,
+            "download_link": _download_link(request, remote),
+        },
     )
 
 

@@ -25,7 +25,7 @@ import logging
 from collections.abc import Callable, Coroutine, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import jinja2
 from fastapi import Request, Response
@@ -179,20 +179,42 @@ FRAMEWORK_MESSAGES: Final = {
 method that does not exist), said in the page's language; their English goes to the log."""
 
 
-def invalid_message(request: Request, exc: RequestValidationError) -> str:
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+_FIELD_LABELS: dict[Callable[..., Any], Mapping[str, str]] = {}
+
+
+def field_labels(**labels: str) -> Callable[[Endpoint], Endpoint]:
+    """The label each form field of the decorated route shows (``N_`` messages, as in its
+    template): a refused field is named by it in the page's language, never by its HTML
+    name (``minutes``). A field left out has no label on the page (hidden, a button)."""
+
+    def mark(endpoint: Endpoint) -> Endpoint:
+        _FIELD_LABELS[endpoint] = labels
+        return endpoint
+
+    return mark
+
+
+def invalid_message(
+    request: Request, exc: RequestValidationError, labels: Mapping[str, str] | None = None
+) -> str:
     """A refused parameter, said in the page's language: Pydantic's messages are English
-    (the JSON API keeps them in its ``detail``). Names the URL parameter or form field,
-    which is what the address or the form shows, without repeating one twice."""
+    (the JSON API keeps them in its ``detail``). Names the URL parameter as the address
+    shows it, a form field by its label (``labels``: the route's ``field_labels``; a field
+    with none is not on the page to correct: send the form again), without repeating one."""
     _ = gettext_for(request)
     said: list[str] = []
     for error in exc.errors():
         where, *name = [str(part) for part in error.get("loc", ())] or [""]
+        label = (labels or {}).get(name[0]) if name else None
         if where == "path":
             sentence = _("This address is not valid.")
         elif where == "query" and name:
             sentence = _("The address's “{name}” parameter is not valid.").format(name=name[0])
+        elif label:
+            sentence = _("The field “{name}” is not valid.").format(name=_(label))
         elif name:
-            sentence = _("The field “{name}” is not valid.").format(name=".".join(name))
+            sentence = _(FRAMEWORK_MESSAGES[400])
         else:
             sentence = _("Please check what you typed")
         if sentence not in said:
@@ -280,7 +302,9 @@ class ConsoleRoute(APIRoute):
                     response.headers["Retry-After"] = str(exc.retry_after)
                 return response
             except RequestValidationError as exc:
-                return error_page(request, 422, invalid_message(request, exc), "invalid-input")
+                labels = _FIELD_LABELS.get(self.endpoint)
+                said = invalid_message(request, exc, labels)
+                return error_page(request, 422, said, "invalid-input")
             except HTTPException as exc:  # Starlette's and FastAPI's (a subclass)
                 if isinstance(exc.__cause__, ClientDisconnect):  # FastAPI's wrapping
                     return Response(status_code=400)

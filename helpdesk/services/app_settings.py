@@ -116,8 +116,16 @@ def get(db: Db, app_id: str) -> RemoteApp:
     return app
 
 
-def save(db: Db, form: AppForm, *, create: bool, logo: bytes | None = None) -> RemoteApp:
-    """Validate everything first, then write: a refusal changes nothing."""
+def save(
+    db: Db,
+    form: AppForm,
+    *,
+    create: bool,
+    logo: bytes | None = None,
+    remove_logo: bool = False,
+) -> RemoteApp:
+    """Validate everything first, then write: a refusal changes nothing. ``remove_logo``
+    takes the stored logo away (the app then shows none); a logo uploaded with it wins."""
     name, title = form.name.strip(), form.title.strip()
     if create and not APP_ID.match(form.app_id):
         raise InvalidInput(
@@ -181,6 +189,8 @@ def save(db: Db, form: AppForm, *, create: bool, logo: bytes | None = None) -> R
     app.name, app.title, app.fields, app.region = name, title or name, spec, region
     if encoded is not None:
         app.logo = encoded
+    elif remove_logo:
+        app.logo = None
     app.admins, app.agents = admins, agents
     try:
         db.commit()

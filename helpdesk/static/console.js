@@ -1,5 +1,6 @@
 // The console's behaviour: live tables (SSE, htmx polling as fallback), tabs, copy
-// buttons, the logo preview, "notify me when online" and the download link.
+// buttons, the app form's preview, the requester's remote-access menu ("notify me when
+// online", the download link).
 (function () {
   "use strict";
 
@@ -159,12 +160,31 @@
     });
   }
 
-  // The customer-window preview follows the Appearance and Parameters tabs as typed.
+  // The customer-window preview follows the Appearance and Parameters tabs as typed,
+  // before any save: the title, the logo (chosen, or removed), the standard fields'
+  // modes and the custom fields (added, removed, renamed, made required).
   function preview() {
     const box = document.getElementById("preview");
     if (!box) return;
     const title = document.querySelector("input[name=title]");
     const logo = document.querySelector("input[name=logo]");
+    const remove = document.getElementById("remove-logo");
+    const img = box.querySelector("img");
+    const saved = img.getAttribute("src") || "";
+    const custom = document.getElementById("custom-fields");
+    const customBox = document.getElementById("preview-custom");
+    const addRow = document.getElementById("add-custom-field");
+    function fieldLine(text, required) {
+      const line = document.createElement("div");
+      line.className = "field";
+      line.setAttribute("data-preview-custom", "");
+      line.textContent = text;
+      const req = document.createElement("span");
+      req.className = "req";
+      req.textContent = required ? " *" : "";
+      line.appendChild(req);
+      return line;
+    }
     function update() {
       box.querySelector(".title").textContent = title.value;
       document.querySelectorAll("select[data-field]").forEach((select) => {
@@ -173,20 +193,49 @@
         row.hidden = select.value === "hidden";
         row.querySelector(".req").textContent = select.value === "required" ? " *" : "";
       });
+      if (custom && customBox) {  // as the server keeps them: key or label given, label or key shown
+        const lines = [];
+        custom.querySelectorAll("tr[data-custom-row]").forEach((row) => {
+          const key = row.querySelector("input[name^=custom_key_]").value.trim();
+          const label = row.querySelector("input[name^=custom_label_]").value.trim();
+          const mode = row.querySelector("select[name^=custom_mode_]").value;
+          if (key || label) lines.push(fieldLine(label || key, mode === "required"));
+        });
+        customBox.replaceChildren(...lines);
+      }
+      if (addRow && custom) addRow.hidden = !custom.querySelector("tr[data-custom-row][hidden]");
     }
-    document.querySelectorAll("input[name=title], select[data-field]").forEach((el) => el.addEventListener("input", update));
-    document.querySelectorAll("select[data-field]").forEach((el) => el.addEventListener("change", update));
+    document.querySelectorAll("input[name=title], select[data-field], #custom-fields input, #custom-fields select")
+      .forEach((el) => { el.addEventListener("input", update); el.addEventListener("change", update); });
+    if (addRow) addRow.addEventListener("click", () => {
+      const next = custom.querySelector("tr[data-custom-row][hidden]");
+      if (!next) return;
+      next.hidden = false;
+      next.querySelector("input").focus();
+      update();
+    });
+    // "Remove the logo": the preview shows none, and a file chosen before is let go; a
+    // file chosen after unticks it.
+    if (remove) remove.addEventListener("change", () => {
+      if (remove.checked && logo) { logo.value = ""; logo.setCustomValidity(""); }
+      img.src = saved;
+      img.hidden = remove.checked || !saved;
+    });
     // A file over the server's bound is refused here, said at the field, before the form
     // goes (the server's 413 would leave the admin on a bare error, everything typed lost).
     // The preview reads the file as a data: URL: the CSP allows data: images, not blob:.
     if (logo) logo.addEventListener("change", () => {
       const file = logo.files && logo.files[0];
-      const img = box.querySelector("img");
       const tooLarge = file && file.size > Number(logo.getAttribute("data-max-bytes"));
       logo.setCustomValidity(tooLarge ? logo.getAttribute("data-too-large") : "");
       if (tooLarge) logo.reportValidity();
-      img.hidden = !file || tooLarge;
-      if (!file || tooLarge) return;
+      if (file && remove) remove.checked = false;
+      if (!file || tooLarge) {  // what a save would keep: the stored logo, unless removed
+        img.src = saved;
+        img.hidden = !saved || Boolean(remove && remove.checked);
+        return;
+      }
+      img.hidden = false;
       const reader = new FileReader();
       reader.addEventListener("load", () => { img.src = reader.result; });
       reader.readAsDataURL(file);
@@ -194,23 +243,105 @@
     update();
   }
 
-  // Ticket page: "Notify me when online" asks for the Notification permission first
-  // (the toast works without it); "Send the download link" puts the link in the action.
+  // Ticket page: the requester's remote-access icon is a menu button (the ARIA pattern:
+  // Enter, Space or the arrows open it on its first or last item, the arrows, Home and End
+  // move, Escape closes it back on the icon, Tab leaves it). "Notify me when ..." asks for
+  // the Notification permission first (the toast works without it); "Send the download
+  // link" puts the link in the action being typed and focuses it.
+  function menuOf(button) { return document.getElementById(button.getAttribute("aria-controls")); }
+  function menuItems(menu) { return Array.from(menu.querySelectorAll("[role=menuitem]")); }
+
+  function openMenu(button, focusAt) {
+    const menu = menuOf(button);
+    if (!menu) return;
+    menu.hidden = false;
+    button.setAttribute("aria-expanded", "true");
+    const items = menuItems(menu);
+    if (items.length && focusAt !== null) items[focusAt === -1 ? items.length - 1 : 0].focus();
+  }
+
+  function closeMenu(button, refocus) {
+    const menu = menuOf(button);
+    if (menu) menu.hidden = true;
+    button.setAttribute("aria-expanded", "false");
+    if (refocus) button.focus();
+  }
+
+  function openButtons() { return document.querySelectorAll("[data-menu-button][aria-expanded=true]"); }
+
+  document.addEventListener("keydown", (event) => {
+    const button = event.target.closest ? event.target.closest("[data-menu-button]") : null;
+    if (button && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
+      event.preventDefault();
+      openMenu(button, event.key === "ArrowUp" ? -1 : 0);
+      return;
+    }
+    const menu = event.target.closest ? event.target.closest("[role=menu]") : null;
+    if (!menu) return;
+    const owner = document.querySelector(`[aria-controls="${menu.id}"]`);
+    const items = menuItems(menu);
+    const at = items.indexOf(event.target);
+    const moves = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: items.length - 1 };
+    if (event.key in moves) {
+      event.preventDefault();
+      items[(moves[event.key] + items.length) % items.length].focus();
+    } else if (event.key === "Escape" && owner) {
+      event.preventDefault();
+      closeMenu(owner, true);
+    } else if (event.key === "Tab" && owner) {
+      closeMenu(owner, false);
+    }
+  });
+
   document.addEventListener("click", (event) => {
+    const button = event.target.closest("[data-menu-button]");
+    if (button) {
+      if (button.getAttribute("aria-expanded") === "true") closeMenu(button, false);
+      else openMenu(button, 0);
+    }
+    openButtons().forEach((open) => {  // a click elsewhere, or on an item, closes a menu
+      if (open !== button && !(menuOf(open) || open).contains(event.target)) closeMenu(open, false);
+    });
     const notify = event.target.closest("[data-notify-permission]");
     if (notify && "Notification" in window && Notification.permission === "default") {
       Notification.requestPermission();
+    }
+    const item = event.target.closest("[role=menu] [role=menuitem]");
+    if (item) {
+      const owner = document.querySelector(`[aria-controls="${item.closest("[role=menu]").id}"]`);
+      if (owner) closeMenu(owner, true);  // (a link insertion then focuses the action)
     }
     const send = event.target.closest("[data-insert-link]");
     if (send) {
       event.preventDefault();
       const area = document.getElementById(send.getAttribute("data-target"));
+      if (!area) return;
       const link = send.getAttribute("data-insert-link");
       const start = area.selectionStart ?? area.value.length;
       area.value = area.value.slice(0, start) + link + area.value.slice(area.selectionEnd ?? start);
       area.focus();
       area.selectionStart = area.selectionEnd = start + link.length;
     }
+  });
+
+  // The icon's block is polled (its state moves: online, offline, watching) and swapped
+  // whole: an open menu, and the focus in it, are put back on the new block.
+  let reopen = null;
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const target = event.detail.target;
+    const open = target ? target.querySelector("[data-menu-button][aria-expanded=true]") : null;
+    const focused = target && target.contains(document.activeElement) ? document.activeElement : null;
+    reopen = open || focused ? { open: open ? open.id : null, focus: focused ? focused.id : null } : null;
+  });
+  document.addEventListener("htmx:afterSwap", () => {
+    if (!reopen) return;
+    const wanted = reopen;
+    reopen = null;
+    const button = wanted.open ? document.getElementById(wanted.open) : null;
+    if (button) openMenu(button, null);
+    const again = wanted.focus ? document.getElementById(wanted.focus) : null;
+    if (again && again.offsetParent !== null) again.focus();
+    else if (button) openMenu(button, 0);
   });
 
   // A <select data-autosubmit> saves its form at once (no inline handler: the CSP has none).

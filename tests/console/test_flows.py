@@ -174,6 +174,7 @@ def test_ticket_page_actions_download_link_and_notify_when_online(
     screenshot(page, "08-tickets")
     page.goto("/console/tickets/1")
     expect(page.locator("#remote-offline")).to_be_visible()
+    page.click("#remote-menu-button")  # the requester's remote-access icon opens its menu
     page.click("#send-download-link")
     link = f"{console_server.http_url}/download/demo"
     expect(page.locator("#action-text")).to_have_value(re.compile(re.escape(link) + "$"))
@@ -182,6 +183,7 @@ def test_ticket_page_actions_download_link_and_notify_when_online(
     page.click("#add-action")
     action = page.locator(".action", has_text="Checked the printer queue.")
     expect(action.locator(".time-appointments")).to_contain_text("00:15:00")
+    page.click("#remote-menu-button")
     page.click("#notify-online")
     expect(page.locator("#remote-watching")).to_be_visible()
     screenshot(page, "09-ticket")

@@ -174,7 +174,7 @@ def test_a_refused_form_field_is_named_in_the_users_language(
     token = form_token(client.get("/console/tickets/1").text)
     answer = client.post("/console/tickets/1/actions", data={"csrf": token, "minutes": "1" * 11})
     assert (answer.status_code, code_of(answer)) == (422, "invalid-input"), answer.text
-    assert alert(answer) == "O campo “minutes” não é válido."
+    assert alert(answer) == "O campo “Tempo gasto (minutos)” não é válido."
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
