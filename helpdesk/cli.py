@@ -34,7 +34,7 @@ from helpdesk.db import (
 )
 from helpdesk.demo import INITIAL_ADMIN_FILE, first_admin, seed, write_credentials
 from helpdesk.keys import SERVER_SECRET_ENV, SERVER_SECRET_FILE
-from helpdesk.settings import Settings
+from helpdesk.settings import DEFAULT_TIME_ZONE, BadTimeZone, Settings, desk_zone
 from remoterelay.cli import add_relay_arguments, config_from_args, own_cert
 from remoterelay.reporter import HttpReporter
 from remoterelay.server import Relay
@@ -109,6 +109,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    try:  # a wrong zone said at start, not as a 500 on the first monitoring page
+        desk_zone(os.environ.get("REMOTEAPP_TIME_ZONE") or DEFAULT_TIME_ZONE)
+    except BadTimeZone as exc:
+        parser.error(str(exc))
     return args
 
 

@@ -140,5 +140,6 @@ def apply(
     customer = session.presence
     customer.password = new_customer_password()
     customer.failures = 0
-    customer.waiting_since = now
+    if session.connected_at is not None:  # served: waiting anew from now; an offer that
+        customer.waiting_since = now  # never connected (declined, not joined) keeps the wait
     return True

@@ -7,9 +7,27 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from helpdesk.clock import Clock
 from helpdesk.keys import ServerKeys
+
+DEFAULT_TIME_ZONE = "America/Sao_Paulo"
+
+
+class BadTimeZone(ValueError):
+    """``REMOTEAPP_TIME_ZONE`` names no time zone this machine knows."""
+
+
+def desk_zone(name: str) -> ZoneInfo:
+    """The zone ``name`` (an IANA name such as ``America/Sao_Paulo``) or BadTimeZone."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:  # (a path-like name: ValueError)
+        raise BadTimeZone(
+            f"REMOTEAPP_TIME_ZONE: no time zone {name!r} on this machine (an IANA name, "
+            "such as America/Sao_Paulo; Debian: apt-get install tzdata)"
+        ) from exc
 
 
 def _env_float(name: str, default: float) -> float:
@@ -75,6 +93,16 @@ class Settings:
     )
     """Host names the HTTP API answers to besides IP addresses, ``localhost`` and the
     relay's public host (``--public-host``); ``*``: any (helpdesk.middleware.HostCheck)."""
+
+    time_zone: str = field(
+        default_factory=lambda: os.environ.get("REMOTEAPP_TIME_ZONE") or DEFAULT_TIME_ZONE
+    )
+    """The desk's time zone: where its days start ("sessions today", the daily chart)
+    and the zone the console shows times in. The database keeps UTC."""
+
+    @functools.cached_property
+    def zone(self) -> ZoneInfo:
+        return desk_zone(self.time_zone)
 
     @functools.cached_property
     def keys(self) -> ServerKeys:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Coroutine, Mapping
+from datetime import UTC, datetime, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -88,6 +89,7 @@ def environment() -> jinja2.Environment:
     env.globals["min_password"] = password_policy.MIN_LENGTH
     env.globals["max_password"] = password_policy.MAX_LENGTH
     env.filters["duration"] = duration
+    env.filters["desk_time"] = desk_time
     return env
 
 
@@ -102,11 +104,26 @@ def static_url(name: str) -> str:
 
 
 def duration(seconds: float | int | None) -> str:
-    """``h:mm:ss`` (or ``m:ss`` under an hour) for tables and cards."""
-    total = int(seconds or 0)
-    hours, rest = divmod(total, 3600)
+    """A span read at a glance, in its two largest units (``42 s``, ``14 min 4 s``,
+    ``1 h 24 min``, ``70 d 13 h``; the same in both languages): ``14:04`` next to
+    ``1:24:26`` read as 14 hours. None (nothing to average yet): a dash."""
+    if seconds is None:
+        return "—"
+    total = max(0, int(seconds))
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    parts = [(days, "d"), (hours, "h"), (minutes, "min"), (secs, "s")]
+    first = next((i for i, (n, _) in enumerate(parts) if n), len(parts) - 1)
+    shown = [p for i, p in enumerate(parts[first : first + 2]) if i == 0 or p[0]]
+    return " ".join(f"{n}\u00a0{unit}" for n, unit in shown)
+
+
+def desk_time(moment: datetime, zone: tzinfo | None, lang: str) -> str:
+    """A stored (naive UTC) time on the desk's clock (``Settings.time_zone``), as the
+    page's language writes dates."""
+    local = moment.replace(tzinfo=UTC).astimezone(zone or UTC)
+    return local.strftime("%d/%m/%Y %H:%M:%S" if lang == "pt_BR" else "%Y-%m-%d %H:%M:%S")
 
 
 def language(request: Request) -> str:
@@ -148,6 +165,7 @@ def render_text(request: Request, template: str, context: Mapping[str, Any] | No
         "nav": getattr(request.state, "nav", None),
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "htmx": request.headers.get("hx-request") == "true",
+        "desk_zone": getattr(getattr(request.app.state, "settings", None), "zone", None),
     }
     full.update(context or {})
     return environment().get_template(template).render(full)

@@ -63,8 +63,9 @@ def in_progress(app_id: str, user: CurrentUser, db: Db, settings: AppSettings) -
                 "mine": s.mine,
                 "customer": s.customer,
                 "organization": s.organization,
-                "connected_at": iso(s.connected_at),
+                "connected_at": None if s.connecting else iso(s.connected_at),
                 "duration_s": s.duration_s,
+                "connecting": s.connecting,
             }
             for s in apps.in_progress(db, settings, app_id, user)
         ],

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Db
 
 from helpdesk.console.i18n import N_
 from helpdesk.errors import NotAllowed, NotFound
-from helpdesk.lifecycle import State
+from helpdesk.lifecycle import OPEN_STATES, State
 from helpdesk.models import Person, Presence, RemoteApp, RemoteSession, User
 from helpdesk.services.presence import waiting_clause
 from helpdesk.settings import Settings
@@ -50,7 +50,11 @@ class InProgress:
     customer: str
     organization: str | None
     connected_at: datetime
+    """When it connected; an offered (``connecting``) one's: when it was offered."""
     duration_s: int
+    connecting: bool = False
+    """Offered, the relay has not paired both sides yet (the customer has left the
+    queue: without this it was in neither list for up to the offer's lifetime)."""
 
 
 def get_app(db: Db, app_id: str) -> RemoteApp:
@@ -135,8 +139,21 @@ def queue(
     return rows
 
 
+def in_progress_count(db: Db, app_id: str) -> int:
+    """Every open session of the app (``in_progress`` lists ``MAX_IN_PROGRESS``)."""
+    return (
+        db.scalar(
+            select(func.count(RemoteSession.id)).where(
+                RemoteSession.app_id == app_id, RemoteSession.state.in_(OPEN_STATES)
+            )
+        )
+        or 0
+    )
+
+
 def in_progress(db: Db, settings: Settings, app_id: str, user: User) -> list[InProgress]:
-    """Connected sessions of the app, oldest first, the caller's own marked."""
+    """Open sessions of the app, connected ones first and oldest first, then those still
+    connecting; the caller's own marked."""
     now = settings.clock.now()
     found = db.execute(  # plain columns, one query (as the queue listing)
         select(
@@ -144,6 +161,7 @@ def in_progress(db: Db, settings: Settings, app_id: str, user: User) -> list[InP
             RemoteSession.agent_id,
             RemoteSession.connected_at,
             RemoteSession.offered_at,
+            RemoteSession.state,
             User.name.label("agent"),
             Presence.filled,
             Person.business_name,
@@ -151,8 +169,9 @@ def in_progress(db: Db, settings: Settings, app_id: str, user: User) -> list[InP
         .join(User, RemoteSession.agent_id == User.id)
         .join(Presence, RemoteSession.presence_id == Presence.id)
         .outerjoin(Person, Presence.person_id == Person.id)
-        .where(RemoteSession.app_id == app_id, RemoteSession.state == State.CONNECTED.value)
-        .order_by(RemoteSession.connected_at)
+        .where(RemoteSession.app_id == app_id, RemoteSession.state.in_(OPEN_STATES))
+        .order_by(RemoteSession.connected_at.is_(None), RemoteSession.connected_at)
+        .order_by(RemoteSession.offered_at, RemoteSession.id)
         .limit(MAX_IN_PROGRESS)
     )
     rows = []
@@ -167,7 +186,8 @@ def in_progress(db: Db, settings: Settings, app_id: str, user: User) -> list[InP
                 customer=filled.get("name") or r.business_name or "",
                 organization=filled.get("organization") or None,  # typed (as the queue)
                 connected_at=since,
-                duration_s=int((now - since).total_seconds()),
+                duration_s=max(0, int((now - since).total_seconds())),
+                connecting=r.state != State.CONNECTED.value,
             )
         )
     return rows

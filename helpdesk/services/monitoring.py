@@ -16,9 +16,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as Db
 
-from helpdesk.lifecycle import State
+from helpdesk.clock import day_start, desk_date
+from helpdesk.lifecycle import OPEN_STATES
 from helpdesk.models import Presence, RemoteSession, User
-from helpdesk.services.apps import InProgress, Membership, Waiting, in_progress, queue
+from helpdesk.services.apps import (
+    InProgress,
+    Membership,
+    Waiting,
+    in_progress,
+    in_progress_count,
+    queue,
+)
 from helpdesk.services.indicators import indicators
 from helpdesk.services.presence import waiting_clause
 from helpdesk.settings import Settings
@@ -35,6 +43,8 @@ class Board:
     page: int
     pages: int
     sessions: list[InProgress]
+    sessions_total: int
+    """All of them: ``sessions`` stops at ``apps.MAX_IN_PROGRESS``."""
     indicators: dict[str, Any] | None = None
     """Administrators only, like the customers' IDs and passwords."""
     daily: list[tuple[str, int]] = field(default_factory=list)
@@ -50,7 +60,8 @@ def board(db: Db, settings: Settings, membership: Membership, user: User, page: 
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(1, page), pages)
     waiting = queue(db, settings, membership, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    found = Board(membership, waiting, total, page, pages, in_progress(db, settings, app_id, user))
+    sessions = in_progress(db, settings, app_id, user)
+    found = Board(membership, waiting, total, page, pages, sessions, in_progress_count(db, app_id))
     if membership.admin:
         found.indicators = indicators(db, settings, app_id)
         found.daily = daily_sessions(db, settings, app_id, now)
@@ -58,21 +69,22 @@ def board(db: Db, settings: Settings, membership: Membership, user: User, page: 
 
 
 def daily_sessions(db: Db, settings: Settings, app_id: str, now: datetime) -> list[tuple[str, int]]:
-    """Sessions that connected, per day, over the last ``CHART_DAYS`` days (oldest first)."""
-    first = (now - timedelta(days=CHART_DAYS - 1)).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
+    """Sessions that connected, per day of the desk's calendar (``Settings.time_zone``),
+    over the last ``CHART_DAYS`` days, oldest first, today last."""
+    zone = settings.zone
+    first = day_start(now, zone, CHART_DAYS - 1)
     counts: dict[str, int] = {}
     for (connected_at,) in db.execute(
         select(RemoteSession.connected_at).where(
             RemoteSession.app_id == app_id, RemoteSession.connected_at >= first
         )
     ):
-        if connected_at is None:
+        if connected_at is None:  # (the query has none: for the type)
             continue
-        day = connected_at.date().isoformat()
+        day = desk_date(connected_at, zone).isoformat()
         counts[day] = counts.get(day, 0) + 1
-    days = [(first + timedelta(days=i)).date().isoformat() for i in range(CHART_DAYS)]
+    today = desk_date(now, zone)
+    days = [(today - timedelta(days=n)).isoformat() for n in range(CHART_DAYS - 1, -1, -1)]
     return [(day, counts.get(day, 0)) for day in days]
 
 
@@ -85,9 +97,11 @@ def fingerprint(db: Db, settings: Settings, app_id: str) -> tuple[Any, ...]:
             func.count(Presence.id), func.sum(Presence.id), func.max(Presence.waiting_since)
         ).where(waiting_clause(app_id, now, settings))
     ).one()
-    sessions = db.execute(
-        select(func.count(RemoteSession.id), func.max(RemoteSession.connected_at)).where(
-            RemoteSession.app_id == app_id, RemoteSession.state == State.CONNECTED.value
-        )
+    sessions = db.execute(  # offered ones too: they are listed, "connecting"
+        select(
+            func.count(RemoteSession.id),
+            func.max(RemoteSession.offered_at),
+            func.max(RemoteSession.connected_at),
+        ).where(RemoteSession.app_id == app_id, RemoteSession.state.in_(OPEN_STATES))
     ).one()
     return (*waiting, *sessions)

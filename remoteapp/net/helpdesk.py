@@ -174,6 +174,7 @@ class SessionInProgress:
     organization: str | None
     connected_at: str | None
     duration_s: int
+    connecting: bool = False  #: offered, not yet paired at the relay
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +271,7 @@ class HelpdeskClient:
                 organization=s.get("organization"),
                 connected_at=s.get("connected_at"),
                 duration_s=int(s.get("duration_s") or 0),
+                connecting=s.get("connecting") is True,
             )
             for s in body["sessions"]
         ]

@@ -150,5 +150,7 @@ class SessionsTab(QtWidgets.QWidget):
         for row, s in enumerate(rows):
             agent = tr("{agent} (you)").format(agent=s.agent) if s.mine else s.agent
             duration = f"{s.duration_s // 3600:02d}:{s.duration_s // 60 % 60:02d}"
+            if s.connecting:  # offered: the customer has left the queue, not yet joined
+                duration = tr("Connecting...")
             for col, value in enumerate((agent, s.customer, s.organization or "", duration)):
                 self.in_progress.setItem(row, col, QtWidgets.QTableWidgetItem(value))

@@ -472,6 +472,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Which of the customer&apos;s monitors to show</translation>
     </message>
     <message>
+        <location filename="../../remoteapp/ui/agent_tabs.py" line="154"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="278"/>
         <location filename="../../remoteapp/ui/viewer.py" line="144"/>
         <source>Connecting...</source>

@@ -287,14 +287,16 @@ def test_sessions_in_progress_are_listed_for_the_apps_agents_and_admins(
     def listed(client: HelpdeskClient) -> list:
         return [s for s in client.sessions_in_progress("demo") if s.session_id == grant.session_id]
 
-    assert listed(agent) == []  # offered is not yet in progress
+    [offered] = listed(agent)  # offered: listed, connecting (it has left the queue)
+    assert offered.connecting and offered.connected_at is None
 
     async def scenario() -> None:
         a, c = await asyncio.gather(
             open_relay(grant.relay, grant.token), open_relay(offer.relay, offer.token)
         )
-        await asyncio.to_thread(wait_until, lambda: bool(listed(agent)))
+        await asyncio.to_thread(wait_until, lambda: not listed(agent)[0].connecting)
         [mine] = listed(agent)
+        assert mine.connected_at is not None
         assert (mine.agent, mine.customer, mine.mine) == ("Demo Agent", "Progress Pia", True)
         [seen] = listed(admin)
         assert not seen.mine and seen.customer == "Progress Pia"

@@ -13,9 +13,9 @@ from typing import cast
 import pytest
 from pytestqt.qtbot import QtBot
 
-from remoteapp.net.helpdesk import HelpdeskClient, QueueEntry, TicketClient
+from remoteapp.net.helpdesk import HelpdeskClient, QueueEntry, SessionInProgress, TicketClient
 from remoteapp.session import AgentSession
-from remoteapp.ui.agent_tabs import QueueTab, typed_partner_id, waited
+from remoteapp.ui.agent_tabs import QueueTab, SessionsTab, typed_partner_id, waited
 from remoteapp.ui.agent_window import AgentWindow
 from remoteapp.ui.qt import QtCore, QtGui
 from remoteapp.ui.viewer import ViewerWindow, fitted
@@ -113,3 +113,17 @@ def test_the_viewer_opens_inside_a_small_screen(
     viewer = ViewerWindow(cast(AgentSession, session), "Maria")
     qtbot.addWidget(viewer)
     assert small.contains(viewer.geometry())
+
+
+def test_an_offer_not_yet_joined_is_said_connecting(qtbot: QtBot) -> None:
+    """The server lists offered sessions (``connecting``): the customer has left the
+    queue, so they were in neither list; the duration column says what they are."""
+    tab = SessionsTab()
+    qtbot.addWidget(tab)
+    rows = [
+        SessionInProgress("s1", "Ana", False, "Maria", None, "2026-05-01T12:00:00", 3720),
+        SessionInProgress("s2", "Ana", True, "Joana", None, None, 4, connecting=True),
+    ]
+    tab.show_in_progress(rows)
+    cells = [[tab.in_progress.item(r, c).text() for c in range(4)] for r in range(2)]  # type: ignore[union-attr]
+    assert cells == [["Ana", "Maria", "", "01:02"], ["Ana (you)", "Joana", "", "Connecting..."]]
