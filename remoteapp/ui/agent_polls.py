@@ -15,6 +15,7 @@ from typing import Any
 from remoteapp.net.helpdesk import (
     HelpdeskClient,
     HelpdeskUnavailable,
+    NotAuthenticated,
     QueueEntry,
     SessionInProgress,
 )
@@ -28,6 +29,13 @@ QUEUE_REFRESH_MS = 3000
 
 def unreachable_text() -> str:
     return tr("The server cannot be reached; trying again.")
+
+
+def login_ended_text() -> str:
+    return tr(
+        "Your login has ended (a logout elsewhere, or a password change): log out and "
+        "log in again. Sessions in progress go on."
+    )
 
 
 class AgentPolls(QtCore.QObject):
@@ -48,6 +56,9 @@ class AgentPolls(QtCore.QObject):
         self.show_queue, self.show_sessions = show_queue, show_sessions
         self.queue_poll, self.sessions_poll = operations.Poll(), operations.Poll()
         self.unreachable = False  #: the last refresh found no server
+        self.login_ended = False
+        """The server no longer takes this login (401): every refresh, ticket look-up
+        and record flush is refused until the agent logs in again."""
         self.timer = QtCore.QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(QUEUE_REFRESH_MS)
@@ -84,6 +95,10 @@ class AgentPolls(QtCore.QObject):
 
     def _failed(self, exc: Exception) -> None:
         log.warning("agent event=queue-failed reason=%r", str(exc))
-        if isinstance(exc, HelpdeskUnavailable) and not self.unreachable:
+        if isinstance(exc, NotAuthenticated):
+            if not self.login_ended:  # (once: a later message is not overwritten)
+                self.login_ended = True
+                self.status.setText(login_ended_text())
+        elif isinstance(exc, HelpdeskUnavailable) and not self.unreachable:
             self.unreachable = True
             self.status.setText(unreachable_text())

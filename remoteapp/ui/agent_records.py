@@ -7,7 +7,13 @@ closed one; the claim's release after all of them).  A flush follows each closed
 once it is on disk, and runs beside the lane (it may wait for another process's flush).
 What the records say comes from ``remoteapp.tickets.record``.
 
-The outbox is the machine's, shared by every login on it.  A ticket client that speaks
+Records live in one outbox per pair of servers (the session server and the ticket API):
+a record of one helpdesk must never be completed or filed by another's login on this
+machine (an agent of two companies: the other server's "no such session" read as
+"forgotten", the action went onto that company's ticket of the same number).  The one
+outbox of the builds before it (``legacy_outbox``) is still flushed, as then.
+
+An outbox is shared by every login on the machine to the same servers.  A ticket client that speaks
 as the agent's login (``LoginTicketClient``: no ticket token) sees only the tickets and
 persons of that agent's apps, so its flushes close and send only this agent's records
 (``agent_ref``): another agent's would look like a ticket gone (a duplicate ticket) or be
@@ -17,15 +23,18 @@ a configured token, which delivers every record.  ``waiting`` counts this agent'
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import threading
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from remoteapp.errors import RemoteappError
 from remoteapp.net.agent_tickets import LoginTicketClient
 from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
+from remoteapp.session.device import data_dir
 from remoteapp.tickets import (
     FlushResult,
     RecordCloser,
@@ -34,7 +43,7 @@ from remoteapp.tickets import (
     SessionRecord,
     TicketOutbox,
 )
-from remoteapp.tickets.record import end_record, open_record
+from remoteapp.tickets.record import end_record, open_record, parse_time
 from remoteapp.ui import operations
 from remoteapp.ui.end_reasons import end_reason_text
 from remoteapp.ui.i18n import tr
@@ -52,6 +61,24 @@ class RecordNotWritten(RemoteappError):
 log = logging.getLogger("remoteapp.agent")
 RETRY_MS = 60_000  #: records waiting for the server are tried again this often
 CLAIM_WAIT_S = 10.0  #: an open record waits this long at most for the claim
+
+
+def server_outbox(session_url: str, ticket_url: str) -> TicketOutbox:
+    """The outbox of the records of one session server and ticket API (see above)."""
+    pair = f"{session_url.rstrip('/').lower()} {ticket_url.rstrip('/').lower()}"
+    key = hashlib.sha256(pair.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    return TicketOutbox(data_dir() / "outboxes" / key)
+
+
+def legacy_outbox() -> TicketOutbox | None:
+    """The machine's one outbox of earlier builds, if it holds records still."""
+    directory = data_dir() / "outbox"
+    try:
+        if not any(directory.glob("[!.]*.json")):
+            return None
+    except OSError:
+        return None
+    return TicketOutbox(directory)
 
 
 def record_texts() -> RecordTexts:
@@ -80,9 +107,15 @@ class AgentRecords(QtCore.QObject):
         client: HelpdeskClient,
         tickets: TicketClient,
         user: dict[str, Any],
+        *,
+        legacy: TicketOutbox | None = None,
     ) -> None:
         super().__init__(parent)
         self.outbox, self.client, self.tickets = outbox, client, tickets
+        self.legacy = legacy  #: flushed too, never written (see the module's note)
+        self._unwritten: dict[str, SessionRecord] = {}
+        """Completed records the disk refused (full, no permission): kept here and
+        written again at each retry; their open records are on disk meanwhile."""
         # the agent's person at the ticket API, not the login's user id (equal in the demo
         # data only: elsewhere the records named another person, or were refused); a
         # server from before person_id gives only the id
@@ -135,40 +168,90 @@ class AgentRecords(QtCore.QObject):
     def session_over(
         self, record: SessionRecord, *, customer: str, partner: str, reason: str
     ) -> None:
-        """Complete the record of a session seen ending, store it (in the lane, so after
-        its open record), then flush."""
-        done = end_record(
-            record,
-            self.texts,
-            agent=self.agent_name,
-            customer=customer,
-            partner=partner,
-            end=datetime.now(UTC),
-            reason=reason,
-        )
+        """Complete the record of a session seen ending, on the server's clock where it
+        can tell it, store it (in the lane, so after its open record), then flush."""
+        local_end = datetime.now(UTC)
+
+        def complete() -> None:
+            start, end = self._server_times(record, local_end)
+            done = end_record(
+                replace(record, start=start),
+                self.texts,
+                agent=self.agent_name,
+                customer=customer,
+                partner=partner,
+                end=end,
+                reason=reason,
+            )
+            self._store(done)
+
         operations.run(
-            self,
-            lambda: self.outbox.put(done),
-            lambda _: self.flush(),
-            lane=self.lane,
-            busy=False,
+            self, complete, lambda _: self.flush(), self._flush_failed, lane=self.lane, busy=False
         )
+
+    def _server_times(
+        self, record: SessionRecord, local_end: datetime
+    ) -> tuple[datetime, datetime]:
+        """The session's start and end by the server's clock (this machine's may be hours
+        off: a session billed 3 hours, or ending before it began, beside a crashed app's
+        record, which the server's times complete): the server's connect and end times,
+        else this end moved by the offset the start shows.  This machine's times when
+        the server cannot say (unreachable: the record is written all the same)."""
+        try:
+            state = self.client.session_state(record.session_id)
+        except Exception as exc:  # any failure: the record must be written regardless
+            log.warning("agent event=session-times-local reason=%r", str(exc))
+            return record.start, local_end
+        connected, ended = parse_time(state.connected_at), parse_time(state.ended_at)
+        if connected is None:
+            return record.start, local_end
+        offset = connected - record.start
+        if abs(offset) < timedelta(seconds=2):  # (the relay's pairing, not a clock)
+            offset = timedelta(0)
+        return connected, max(connected, ended or local_end + offset)
+
+    def _store(self, done: SessionRecord) -> None:
+        """Write a completed record; one the disk refuses is kept for the next retry."""
+        try:
+            self.outbox.put(done)
+        except OSError as exc:
+            log.warning(
+                "agent event=record-not-written session=%s reason=%r", done.session_id, str(exc)
+            )
+            self._unwritten[done.session_id] = done
+            raise
+        self._unwritten.pop(done.session_id, None)
 
     def flush(self) -> None:
         """Send what waits; open records of an app that died are completed from the
-        server's state; what the server cannot take now is tried again later."""
+        server's state; what the server cannot take now, or the disk did not, is tried
+        again later (whatever the failure: a portal's page is no reason to stop)."""
         close = RecordCloser(self.client.session_state, self.texts, self.agent_name)
         deliverable = self._deliverable if isinstance(self.tickets, LoginTicketClient) else None
-        operations.run(  # (on the poll threads: a hung server holds none of the user's)
-            self,
-            lambda: self.outbox.flush(
+
+        def flush_all() -> FlushResult:
+            for done in list(self._unwritten.values()):
+                self._store(done)  # (raises again while the disk refuses: retried)
+            result = self.outbox.flush(
                 self.tickets, writer=self.instance, close=close, deliverable=deliverable
-            ),
-            self._flushed,
-            lambda exc: log.warning("agent event=outbox-failed reason=%r", str(exc)),
-            busy=False,
-            background=True,
+            )
+            if self.legacy is not None:
+                older = self.legacy.flush(
+                    self.tickets, writer=self.instance, close=close, deliverable=deliverable
+                )
+                result = FlushResult(result.sent + older.sent, result.pending + older.pending)
+            return result
+
+        operations.run(  # (on the poll threads: a hung server holds none of the user's)
+            self, flush_all, self._flushed, self._flush_failed, busy=False, background=True
         )
+
+    def _flush_failed(self, exc: Exception) -> None:
+        """A flush, or a completed record's write, failed: tried again, whatever it was."""
+        log.warning("agent event=outbox-failed reason=%r", str(exc))
+        if self._unwritten:
+            self.waiting.emit(len(self._unwritten))
+        self._retry.start(RETRY_MS)
 
     def _deliverable(self, record: SessionRecord) -> bool:
         """A login's flush: this agent's records only (see the module's note)."""

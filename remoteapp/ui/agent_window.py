@@ -31,13 +31,13 @@ from remoteapp.net.helpdesk import (
 )
 from remoteapp.secure import SecureParams
 from remoteapp.session import AgentSession, relay_link
-from remoteapp.session.device import data_dir, device_id
+from remoteapp.session.device import device_id
 from remoteapp.session.presence import CustomerPresence, PresenceCallbacks
 from remoteapp.tickets import SessionRecord, TicketOutbox
 from remoteapp.ui import credentials, operations
 from remoteapp.ui.agent_dialogs import PasswordDialog, TicketChoice, TicketDialog
 from remoteapp.ui.agent_polls import AgentPolls
-from remoteapp.ui.agent_records import AgentRecords
+from remoteapp.ui.agent_records import AgentRecords, legacy_outbox, server_outbox
 from remoteapp.ui.agent_session_end import SessionEnds
 from remoteapp.ui.agent_tabs import ConnectTab, QueueTab, SessionsTab, typed_partner_id
 from remoteapp.ui.connect_refusals import refusal_text
@@ -73,7 +73,12 @@ class AgentWindow(QtWidgets.QWidget):
         super().__init__()
         self.profile, self.client, self.user, self.tickets = profile, client, user, tickets
         self.records = AgentRecords(
-            self, outbox or TicketOutbox(data_dir() / "outbox"), client, tickets, user
+            self,
+            outbox or server_outbox(client.base_url, profile.ticket_api_url or client.base_url),
+            client,
+            tickets,
+            user,
+            legacy=None if outbox is not None else legacy_outbox(),
         )
         self.outbox = self.records.outbox
         self.viewers: dict[str, ViewerWindow] = {}  #: the sessions in progress
@@ -112,11 +117,7 @@ class AgentWindow(QtWidgets.QWidget):
         layout.addWidget(self.status)
         operations.show_errors_in(self, self.status.setText)
         operations.show_busy_cursor(self)
-        self.records.waiting.connect(
-            lambda count: self.status.setText(
-                tr("{count} session record(s) waiting for the server.").format(count=count)
-            )
-        )
+        self.records.waiting.connect(self._records_waiting)
         self.registered.connect(self._on_registered, Queued)
         self.password_changed.connect(self.own_password.set, Queued)
         self.session_ends = SessionEnds(self, client, self.records, self.status, self._listed_name)
@@ -365,6 +366,13 @@ class AgentWindow(QtWidgets.QWidget):
         viewer = self.viewers.pop(grant.session_id, None)
         self.session_ends.ended(grant, partner, record, reason, viewer)
         agent_events.emit("session-ended", session=grant.session_id, reason=repr(reason))
+
+    def _records_waiting(self, count: int) -> None:
+        if self.polls.login_ended:  # refused for the login's sake: only a new one sends them
+            text = tr("{count} session record(s) will be sent when you log in again.")
+        else:
+            text = tr("{count} session record(s) waiting for the server.")
+        self.status.setText(text.format(count=count))
 
     def flush_outbox(self) -> None:
         self.records.flush()

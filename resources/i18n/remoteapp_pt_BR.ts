@@ -4,36 +4,41 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="82"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="87"/>
         <source>{title} - agent {name}</source>
         <extracomment>the sessions in progress</extracomment>
         <translation>{title} - agente {name}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="85"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="90"/>
         <source>Log out</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="88"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="93"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="165"/>
         <source>Your ID</source>
         <translation>Seu ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="104"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="109"/>
         <source>Remote access</source>
         <translation>Acesso remoto</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="105"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="110"/>
         <source>Queue</source>
         <translation>Fila</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="106"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="111"/>
         <source>Sessions in progress</source>
         <translation>Atendimentos em andamento</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_window.py" line="372"/>
+        <source>{count} session record(s) will be sent when you log in again.</source>
+        <translation>{count} registro(s) de atendimento serão enviados quando você entrar de novo.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_tabs.py" line="60"/>
@@ -114,23 +119,23 @@
         <translation>{agent} (você)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="185"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="186"/>
         <source>A partner ID has 9 digits.</source>
         <translation>O ID do parceiro tem 9 dígitos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="207"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="208"/>
         <source>Choose a customer in the queue.</source>
         <translation>Escolha um cliente na fila.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="219"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="267"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="220"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="268"/>
         <source>A connection is under way.</source>
         <translation>Uma conexão já está em andamento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="248"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="249"/>
         <source>The password has {count} letters and digits.</source>
         <translation>A senha tem {count} letras e números.</translation>
     </message>
@@ -145,17 +150,17 @@
         <translation>Senha de {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="306"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="307"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Senhas erradas demais. Tente novamente em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="312"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="313"/>
         <source>Wrong partner ID or password.</source>
         <translation>ID do parceiro ou senha incorretos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="313"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="314"/>
         <source>Wrong password, try again.</source>
         <translation>Senha incorreta, tente novamente.</translation>
     </message>
@@ -251,32 +256,32 @@
         <translation>Não foi possível conectar ao relay da sessão no momento: tente de novo em instantes.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="309"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="310"/>
         <source>You can try the password again.</source>
         <translation>Você já pode tentar a senha de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="339"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="340"/>
         <source>{partner} since {time}</source>
         <translation>{partner} desde {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="353"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="354"/>
         <source>Connected to {partner}.</source>
         <translation>Conectado a {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="62"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="89"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Acesso remoto. Agente: {agent}. Cliente: {customer} (ID {partner}). Início: {start}. Fim: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="65"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="92"/>
         <source>The agent app stopped.</source>
         <translation>O aplicativo do agente foi encerrado.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="60"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="87"/>
         <location filename="../../remoteapp/ui/viewer.py" line="101"/>
         <source>Remote access - {customer}</source>
         <extracomment>records waiting for the server are tried again this often an open record waits this long at most for the claim
@@ -285,7 +290,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Acesso remoto - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="117"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="374"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} registro(s) de atendimento aguardando o servidor.</translation>
     </message>
@@ -473,7 +478,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_tabs.py" line="154"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="278"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="279"/>
         <location filename="../../remoteapp/ui/viewer.py" line="144"/>
         <source>Connecting...</source>
         <translation>Conectando...</translation>
@@ -775,7 +780,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="81"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="89"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="94"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="166"/>
         <source>Password</source>
         <translation>Senha</translation>
@@ -1042,9 +1047,14 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>A atualização falhou. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_polls.py" line="30"/>
+        <location filename="../../remoteapp/ui/agent_polls.py" line="31"/>
         <source>The server cannot be reached; trying again.</source>
         <translation>Não foi possível contatar o servidor; tentando novamente.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_polls.py" line="36"/>
+        <source>Your login has ended (a logout elsewhere, or a password change): log out and log in again. Sessions in progress go on.</source>
+        <translation>Seu login terminou (uma saída em outro lugar ou uma troca de senha): saia e entre de novo. Os atendimentos em andamento continuam.</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_session_end.py" line="29"/>
