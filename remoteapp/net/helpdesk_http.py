@@ -5,7 +5,8 @@ can tell "try later" from "you typed it wrong"::
 
     HelpdeskError                       (remoteapp.net.errors, under RemoteappError)
      ├── HelpdeskUnavailable            no answer: connection refused, timeout, 5xx
-     │    └── ServerNotTrusted          its TLS certificate does not verify
+     │    ├── ServerNotTrusted          its TLS certificate does not verify
+     │    └── NotTheApi                 a redirect, or a page that is not the API's answer
      ├── InsecureServer                 an http:// URL to another host, not allowed
      └── HelpdeskRejected               the server said no (4xx); .status, .message, .code
           ├── InvalidInput              400 / 422: a field is missing or malformed
@@ -46,6 +47,13 @@ class HelpdeskUnavailable(HelpdeskError):
 
 class ServerNotTrusted(HelpdeskUnavailable):
     """The server's TLS certificate does not verify (unknown CA, expired, another name)."""
+
+
+class NotTheApi(HelpdeskUnavailable):
+    """Something answered that is not the API: a redirect (a write is never followed, it
+    would turn into a GET) or a 2xx whose body is not the JSON the call expects, as a
+    captive portal, proxy or firewall answers. Whether the request reached the API is
+    unknown; retrying later may work."""
 
 
 class InsecureServer(HelpdeskError):
@@ -132,6 +140,9 @@ class HttpCalls:
             raise HelpdeskUnavailable(f"{method} {path}: {exc}") from exc
         if response.status_code >= 500:
             raise HelpdeskUnavailable(f"{method} {path}: HTTP {response.status_code}")
+        if 300 <= response.status_code < 400:  # not followed (``allow_redirects=False``)
+            where = response.headers.get("Location", "nowhere")
+            raise NotTheApi(f"{method} {path}: HTTP {response.status_code} to {where}")
         try:
             body = response.json() if response.content else None
         except ValueError:

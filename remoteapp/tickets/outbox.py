@@ -5,9 +5,12 @@ or an unreachable server loses nothing: the next ``flush`` (on every start and a
 every session) sends it.  Sending is at-least-once; the action carries the session id
 and ``TicketClient.add_session_action`` skips a session the ticket already records, so
 the ticket gets it exactly once.  A session without a ticket opens one with the action
-as its first action (as the ticket API requires); the record notes when it started
-doing so, and a retry first looks among tickets updated since then for the session's
-marker, so a crash between the request and the bookkeeping cannot open a second ticket.
+as its first action (as the ticket API requires); the record notes that it started
+doing so, and a retry first looks for the session's marker on the newest tickets (by id,
+no clock), so a crash or a lost answer cannot open a second ticket.  A ticket gone or
+out of the agent's scope (404) falls back to a new one (``remoteapp.tickets.sink``: with
+less in it where the API refuses the whole).  A write refused for good (``permanent``) parks
+the record: ``<session>.parked``, never deleted nor retried; ``parked()``, ``unpark``.
 
 A session also gets an *open* record (no end yet) the moment it starts, so even an agent
 app killed mid-session leaves a trace: a later ``flush`` by another app instance asks
@@ -32,16 +35,26 @@ import re
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
 
 from filelock import FileLock, Timeout
 
 from remoteapp.net.errors import HelpdeskError
-from remoteapp.net.helpdesk import HelpdeskUnavailable, session_action, session_id_in
+from remoteapp.net.helpdesk import (
+    HelpdeskRejected,
+    HelpdeskUnavailable,
+    NotFound,
+)
 from remoteapp.tickets.record import SessionRecord
+from remoteapp.tickets.sink import (
+    Refused,
+    TicketSink,
+    already_opened,
+    create_session_ticket,
+    permanent,
+)
 
 log = logging.getLogger("remoteapp.tickets")
 
@@ -52,39 +65,11 @@ _DIR_LOCKS: dict[Path, threading.Lock] = {}  #: one lock per directory in this p
 _DIR_LOCKS_GUARD = threading.Lock()
 
 
-class TicketSink(Protocol):
-    """What the outbox needs from the ticket API (``remoteapp.net.helpdesk.TicketClient``)."""
-
-    def create_ticket(self, ticket: dict[str, Any]) -> int: ...
-
-    def get_ticket(self, ticket_id: int) -> dict[str, Any]: ...
-
-    def list_tickets(
-        self,
-        *,
-        select: str | None = None,
-        filter: str | None = None,
-        orderby: str | None = None,
-        top: int | None = None,
-        skip: int | None = None,
-    ) -> list[dict[str, Any]]: ...
-
-    def add_session_action(
-        self,
-        ticket_id: int,
-        session_id: str,
-        *,
-        created_by: str,
-        start: datetime,
-        end: datetime,
-        description: str,
-    ) -> bool: ...
-
-
 @dataclass(frozen=True, slots=True)
 class FlushResult:
     sent: list[str]  #: session ids now on their tickets
     pending: list[str]  #: deliverable, still in the outbox (server unreachable or refusing)
+    parked: list[str] = field(default_factory=list)  #: refused for good by this flush
 
 
 class TicketOutbox:
@@ -134,7 +119,9 @@ class TicketOutbox:
 
     def put(self, record: SessionRecord) -> None:
         """Store ``record`` durably (replacing an earlier version of the same session)."""
-        path = self._path(record.session_id)
+        self._write(self._path(record.session_id), record)
+
+    def _write(self, path: Path, record: SessionRecord) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -154,9 +141,42 @@ class TicketOutbox:
 
     def pending(self) -> list[SessionRecord]:
         """Records not yet delivered, oldest first; unreadable files are set aside."""
+        return self._records("[!.]*.json")  # "[!.]": not the temporary files of a put()
+
+    def parked(self) -> list[SessionRecord]:
+        """Records the ticket API refused for good, oldest first (``last_error``: why):
+        kept for a person to see; ``unpark`` queues one again."""
+        return self._records("[!.]*.parked")
+
+    def unpark(self, session_id: str) -> bool:
+        """Queue a parked record again (what was refused fixed); False: none such."""
+        try:
+            self._path(session_id).with_suffix(".parked").rename(self._path(session_id))
+        except FileNotFoundError:
+            return False
+        return True
+
+    def _park(self, session_id: str, reason: str) -> None:
+        stored = self._stored(session_id)
+        if stored is None:
+            return  # delivered by someone else meanwhile
+        self._write(
+            self._path(session_id).with_suffix(".parked"),
+            replace(stored, attempts=stored.attempts + 1, last_error=reason),
+        )
+        self._path(session_id).unlink(missing_ok=True)
+        log.error("tickets event=parked session=%s reason=%r", session_id, reason)
+
+    def _stored(self, session_id: str) -> SessionRecord | None:
+        """The record as stored now (a delivery attempt may have updated it), or None."""
+        try:
+            return SessionRecord.from_json(json.loads(self._path(session_id).read_text("utf-8")))
+        except (OSError, ValueError, TypeError, KeyError):
+            return None  # gone (delivered), or unreadable: pending() sets it aside
+
+    def _records(self, pattern: str) -> list[SessionRecord]:
         records = []
-        # "[!.]": not the temporary files of a put() in progress
-        for _, path in sorted((_mtime(p), p) for p in self.directory.glob("[!.]*.json")):
+        for _, path in sorted((_mtime(p), p) for p in self.directory.glob(pattern)):
             try:
                 records.append(SessionRecord.from_json(json.loads(path.read_text("utf-8"))))
             except FileNotFoundError:
@@ -205,6 +225,7 @@ class TicketOutbox:
     ) -> FlushResult:
         sent: list[str] = []
         pending: list[str] = []
+        parked: list[str] = []
         records = self._ours(deliverable)[:MAX_RECORDS_PER_FLUSH]
         for index, stored in enumerate(records):
             record = stored
@@ -232,14 +253,21 @@ class TicketOutbox:
                     record = closed
                     log.info("tickets event=closed-open-record session=%s", record.session_id)
                 self._deliver(record, sink)
+            except Refused as exc:  # never to pass: set aside, the others go on
+                self._park(record.session_id, str(exc))
+                parked.append(record.session_id)
+                continue
             except HelpdeskError as exc:
-                failed = replace(record, attempts=record.attempts + 1, last_error=str(exc))
-                if self._path(record.session_id).exists():  # not delivered by someone else
+                # the stored copy: the attempt may have updated it (``creating_since``,
+                # a fallback's ``ticket_id=None``), which retries rely on
+                current = self._stored(record.session_id)
+                if current is not None:  # not delivered by someone else
+                    failed = replace(current, attempts=current.attempts + 1, last_error=str(exc))
                     self.put(failed)
                 log.warning(
                     "tickets event=pending session=%s attempts=%d reason=%r",
                     record.session_id,
-                    failed.attempts,
+                    (current or record).attempts + 1,
                     str(exc),
                 )
                 pending += [r.session_id for r in records[index:]]
@@ -247,11 +275,10 @@ class TicketOutbox:
             self._path(record.session_id).unlink(missing_ok=True)
             sent.append(record.session_id)
             log.info("tickets event=sent session=%s", record.session_id)
-        return FlushResult(sent, pending)
+        return FlushResult(sent, pending, parked)
 
-    def _deliver(self, record: SessionRecord, sink: TicketSink, *, fallback: bool = True) -> None:
-        from remoteapp.net.helpdesk import NotFound
-
+    def _deliver(self, record: SessionRecord, sink: TicketSink) -> None:
+        """Every change to ``record`` is stored before the request it protects."""
         assert record.end is not None, "open records are closed before delivery"
         if record.ticket_id is None:
             self._open_ticket(record, sink)
@@ -266,53 +293,22 @@ class TicketOutbox:
                 description=record.description,
             )
         except NotFound:
-            if not fallback:
-                raise
-            # the chosen ticket is gone: the session still gets recorded, on a new ticket
+            # the chosen ticket is gone, or out of this agent's scope: the session still
+            # gets recorded, on a new ticket
             record = replace(record, ticket_id=None)
             self.put(record)
-            self._deliver(record, sink, fallback=False)
+            self._open_ticket(record, sink)
+        except HelpdeskRejected as exc:
+            if permanent(exc):
+                raise Refused(f"ticket {record.ticket_id}: {exc}") from exc
+            raise
 
     def _open_ticket(self, record: SessionRecord, sink: TicketSink) -> None:
-        if record.creating_since is not None and self._already_opened(record, sink):
+        if record.creating_since is not None and already_opened(record, sink):
             return
         self.put(replace(record, creating_since=datetime.now(UTC)))  # before the request
-        ticket_id = sink.create_ticket(_new_ticket(record))
+        ticket_id = create_session_ticket(record, sink)
         log.info("tickets event=opened session=%s ticket=%d", record.session_id, ticket_id)
-
-    def _already_opened(self, record: SessionRecord, sink: TicketSink) -> bool:
-        """Did an earlier, interrupted attempt open the ticket after all?"""
-        assert record.creating_since is not None
-        since = (record.creating_since - timedelta(minutes=5)).astimezone(UTC)
-        stamp = since.replace(tzinfo=None).isoformat(timespec="seconds")
-        candidates = sink.list_tickets(select="id", filter=f"lastUpdate ge {stamp}", top=50)
-        for ticket in candidates:
-            actions = sink.get_ticket(int(ticket["id"])).get("actions") or []
-            if any(session_id_in(a.get("description") or "") == record.session_id for a in actions):
-                log.info("tickets event=found-opened session=%s", record.session_id)
-                return True
-        return False
-
-
-def _new_ticket(record: SessionRecord) -> dict[str, Any]:
-    """A ticket whose first action is the session's (the API wants one to create)."""
-    assert record.end is not None
-    return {
-        "type": 2,
-        "subject": record.subject,
-        "createdBy": {"id": record.agent_ref},
-        "owner": {"id": record.agent_ref},
-        "clients": [{"id": record.client_ref}] if record.client_ref else [],
-        "actions": [
-            session_action(
-                record.session_id,
-                created_by=record.agent_ref,
-                start=record.start,
-                end=record.end,
-                description=record.description,
-            )
-        ],
-    }
 
 
 def _mtime(path: Path) -> float:

@@ -196,8 +196,11 @@ def close_from_state(
     if state is not None and state.state != "ended":
         return None
     ended = parse_time(state.ended_at if state else None) or now
+    # both times on one clock: the server's end beside this machine's start was hours
+    # apart on a machine whose clock is off ("Start 11:01:05 ... End 08:01:11")
+    started = parse_time(state.connected_at if state else None)
     return end_record(
-        record,
+        replace(record, start=started) if started is not None else record,
         texts,
         agent=record.agent or agent,
         customer=(state.customer if state else "") or record.customer,

@@ -94,11 +94,27 @@ def record_texts() -> RecordTexts:
     )
 
 
+def waiting_text(count: int, *, login_ended: bool) -> str:
+    if login_ended:  # refused for the login's sake: only a new login sends them
+        text = tr("{count} session record(s) will be sent when you log in again.")
+    else:
+        text = tr("{count} session record(s) waiting for the server.")
+    return text.format(count=count)
+
+
+def refused_text(count: int) -> str:
+    return tr(
+        "The ticket system refused {count} session record(s) for good: they are kept on "
+        "this computer; ask your administrator (the reason is in the log)."
+    ).format(count=count)
+
+
 class AgentRecords(QtCore.QObject):
     """Created on the GUI thread, a child of the agent window."""
 
     sent = Signal(str)  #: a session's action is on its ticket
     waiting = Signal(int)  #: this flush's records still waiting for the server after it
+    refused = Signal(int)  #: records this flush set aside: the ticket API refused them for good
 
     def __init__(
         self,
@@ -239,7 +255,11 @@ class AgentRecords(QtCore.QObject):
                 older = self.legacy.flush(
                     self.tickets, writer=self.instance, close=close, deliverable=deliverable
                 )
-                result = FlushResult(result.sent + older.sent, result.pending + older.pending)
+                result = FlushResult(
+                    result.sent + older.sent,
+                    result.pending + older.pending,
+                    result.parked + older.parked,
+                )
             return result
 
         operations.run(  # (on the poll threads: a hung server holds none of the user's)
@@ -261,6 +281,8 @@ class AgentRecords(QtCore.QObject):
         for session_id in result.sent:
             agent_events.emit("ticket-action-sent", session=session_id)
             self.sent.emit(session_id)
+        if result.parked:  # kept on disk (``TicketOutbox.parked``), never retried blindly
+            self.refused.emit(len(result.parked))
         if result.pending:
             self.waiting.emit(len(result.pending))
             self._retry.start(RETRY_MS)  # one timer: a later failure restarts it

@@ -37,7 +37,13 @@ from remoteapp.tickets import SessionRecord, TicketOutbox
 from remoteapp.ui import credentials, operations
 from remoteapp.ui.agent_dialogs import PasswordDialog, TicketChoice, TicketDialog
 from remoteapp.ui.agent_polls import AgentPolls
-from remoteapp.ui.agent_records import AgentRecords, legacy_outbox, server_outbox
+from remoteapp.ui.agent_records import (
+    AgentRecords,
+    legacy_outbox,
+    refused_text,
+    server_outbox,
+    waiting_text,
+)
 from remoteapp.ui.agent_session_end import SessionEnds
 from remoteapp.ui.agent_tabs import ConnectTab, QueueTab, SessionsTab, typed_partner_id
 from remoteapp.ui.connect_refusals import refusal_text
@@ -118,6 +124,7 @@ class AgentWindow(QtWidgets.QWidget):
         operations.show_errors_in(self, self.status.setText)
         operations.show_busy_cursor(self)
         self.records.waiting.connect(self._records_waiting)
+        self.records.refused.connect(lambda count: self.status.setText(refused_text(count)))
         self.registered.connect(self._on_registered, Queued)
         self.password_changed.connect(self.own_password.set, Queued)
         self.session_ends = SessionEnds(self, client, self.records, self.status, self._listed_name)
@@ -368,11 +375,7 @@ class AgentWindow(QtWidgets.QWidget):
         agent_events.emit("session-ended", session=grant.session_id, reason=repr(reason))
 
     def _records_waiting(self, count: int) -> None:
-        if self.polls.login_ended:  # refused for the login's sake: only a new one sends them
-            text = tr("{count} session record(s) will be sent when you log in again.")
-        else:
-            text = tr("{count} session record(s) waiting for the server.")
-        self.status.setText(text.format(count=count))
+        self.status.setText(waiting_text(count, login_ended=self.polls.login_ended))
 
     def flush_outbox(self) -> None:
         self.records.flush()

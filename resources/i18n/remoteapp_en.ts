@@ -4,39 +4,44 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="87"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="93"/>
         <source>{title} - agent {name}</source>
         <extracomment>the sessions in progress</extracomment>
         <translation>{title} - agent {name}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="90"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="96"/>
         <source>Log out</source>
         <translation>Log out</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="93"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="99"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="165"/>
         <source>Your ID</source>
         <translation>Your ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="109"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="115"/>
         <source>Remote access</source>
         <translation>Remote access</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="110"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="116"/>
         <source>Queue</source>
         <translation>Queue</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="111"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="117"/>
         <source>Sessions in progress</source>
         <translation>Sessions in progress</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="372"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="107"/>
+        <source>The ticket system refused {count} session record(s) for good: they are kept on this computer; ask your administrator (the reason is in the log).</source>
+        <translation>The ticket system refused {count} session record(s) for good: they are kept on this computer; ask your administrator (the reason is in the log).</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_records.py" line="99"/>
         <source>{count} session record(s) will be sent when you log in again.</source>
         <translation>{count} session record(s) will be sent when you log in again.</translation>
     </message>
@@ -119,23 +124,23 @@
         <translation>{agent} (you)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="186"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="193"/>
         <source>A partner ID has 9 digits.</source>
         <translation>A partner ID has 9 digits.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="208"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="215"/>
         <source>Choose a customer in the queue.</source>
         <translation>Choose a customer in the queue.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="220"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="268"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="227"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="275"/>
         <source>A connection is under way.</source>
         <translation>A connection is under way.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="249"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="256"/>
         <source>The password has {count} letters and digits.</source>
         <translation>The password has {count} letters and digits.</translation>
     </message>
@@ -150,17 +155,17 @@
         <translation>Password of {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="307"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="314"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Too many wrong passwords. Try again in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="313"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="320"/>
         <source>Wrong partner ID or password.</source>
         <translation>Wrong partner ID or password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="314"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="321"/>
         <source>Wrong password, try again.</source>
         <translation>Wrong password, try again.</translation>
     </message>
@@ -256,17 +261,17 @@
         <translation>The session&apos;s relay cannot be reached now: try again in a moment.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="310"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="317"/>
         <source>You can try the password again.</source>
         <translation>You can try the password again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="340"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="347"/>
         <source>{partner} since {time}</source>
         <translation>{partner} since {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="354"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="361"/>
         <source>Connected to {partner}.</source>
         <translation>Connected to {partner}.</translation>
     </message>
@@ -290,7 +295,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Remote access - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="374"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="101"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} session record(s) waiting for the server.</translation>
     </message>
@@ -478,7 +483,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_tabs.py" line="154"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="279"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="286"/>
         <location filename="../../remoteapp/ui/viewer.py" line="144"/>
         <source>Connecting...</source>
         <translation>Connecting...</translation>
@@ -780,7 +785,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="81"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="94"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="100"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="166"/>
         <source>Password</source>
         <translation>Password</translation>

@@ -4,39 +4,44 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="87"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="93"/>
         <source>{title} - agent {name}</source>
         <extracomment>the sessions in progress</extracomment>
         <translation>{title} - agente {name}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="90"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="96"/>
         <source>Log out</source>
         <translation>Sair</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="93"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="99"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="165"/>
         <source>Your ID</source>
         <translation>Seu ID</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="109"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="115"/>
         <source>Remote access</source>
         <translation>Acesso remoto</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="110"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="116"/>
         <source>Queue</source>
         <translation>Fila</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="111"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="117"/>
         <source>Sessions in progress</source>
         <translation>Atendimentos em andamento</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="372"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="107"/>
+        <source>The ticket system refused {count} session record(s) for good: they are kept on this computer; ask your administrator (the reason is in the log).</source>
+        <translation>O sistema de tickets recusou {count} registro(s) de atendimento em definitivo: eles ficam guardados neste computador; fale com o seu administrador (o motivo está no log).</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/agent_records.py" line="99"/>
         <source>{count} session record(s) will be sent when you log in again.</source>
         <translation>{count} registro(s) de atendimento serão enviados quando você entrar de novo.</translation>
     </message>
@@ -119,23 +124,23 @@
         <translation>{agent} (você)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="186"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="193"/>
         <source>A partner ID has 9 digits.</source>
         <translation>O ID do parceiro tem 9 dígitos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="208"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="215"/>
         <source>Choose a customer in the queue.</source>
         <translation>Escolha um cliente na fila.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="220"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="268"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="227"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="275"/>
         <source>A connection is under way.</source>
         <translation>Uma conexão já está em andamento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="249"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="256"/>
         <source>The password has {count} letters and digits.</source>
         <translation>A senha tem {count} letras e números.</translation>
     </message>
@@ -150,17 +155,17 @@
         <translation>Senha de {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="307"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="314"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Senhas erradas demais. Tente novamente em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="313"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="320"/>
         <source>Wrong partner ID or password.</source>
         <translation>ID do parceiro ou senha incorretos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="314"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="321"/>
         <source>Wrong password, try again.</source>
         <translation>Senha incorreta, tente novamente.</translation>
     </message>
@@ -256,17 +261,17 @@
         <translation>Não foi possível conectar ao relay da sessão no momento: tente de novo em instantes.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="310"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="317"/>
         <source>You can try the password again.</source>
         <translation>Você já pode tentar a senha de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="340"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="347"/>
         <source>{partner} since {time}</source>
         <translation>{partner} desde {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="354"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="361"/>
         <source>Connected to {partner}.</source>
         <translation>Conectado a {partner}.</translation>
     </message>
@@ -290,7 +295,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Acesso remoto - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="374"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="101"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} registro(s) de atendimento aguardando o servidor.</translation>
     </message>
@@ -478,7 +483,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_tabs.py" line="154"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="279"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="286"/>
         <location filename="../../remoteapp/ui/viewer.py" line="144"/>
         <source>Connecting...</source>
         <translation>Conectando...</translation>
@@ -780,7 +785,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_dialogs.py" line="81"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="94"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="100"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="166"/>
         <source>Password</source>
         <translation>Senha</translation>

@@ -19,7 +19,7 @@ from helpdesk.models import RemoteApp, Ticket, User
 from remoteapp.net.agent_tickets import LoginTicketClient
 from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
 from remoteapp.tickets import SessionRecord, TicketOutbox
-from remoteapp.tickets.outbox import _new_ticket
+from remoteapp.tickets.sink import new_ticket
 from tests.helpdesk.server_process import Server, start_server
 
 
@@ -133,7 +133,7 @@ def test_crash_after_opening_a_ticket_does_not_open_a_second(
 
     rec = record(None)
     # the earlier run sent the request and died before writing down that it had
-    tickets.create_ticket(_new_ticket(rec))
+    tickets.create_ticket(new_ticket(rec))
     box = TicketOutbox(tmp_path)
     box.put(replace(rec, creating_since=datetime.now(UTC)))
     before = {t["id"] for t in tickets.list_tickets(select="id")}
@@ -277,7 +277,7 @@ def test_a_login_delivers_its_own_agents_records_and_leaves_the_others(
     with it filed X's action on a new ticket, or retried it for ever.  Y's flush now
     leaves it alone, and X's next login delivers it to X's ticket."""
     x, y = agent_of("demo"), agent_of("other")
-    ticket_n = x.tickets.create_ticket(_new_ticket(record(None, agent_ref=x.person)))
+    ticket_n = x.tickets.create_ticket(new_ticket(record(None, agent_ref=x.person)))
     box = TicketOutbox(tmp_path)
     xs = record(ticket_n, agent_ref=x.person)
     box.put(xs)

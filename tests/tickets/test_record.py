@@ -142,7 +142,19 @@ def test_a_record_left_open_is_completed_from_the_servers_end() -> None:
     assert done.end == datetime(2026, 11, 24, 14, 17, 10, tzinfo=UTC)  # the server's, not now
     assert done.subject == "Remote access - Maria"
     assert done.description.endswith("14:17:10 UTC. customer ended the session")
-    assert done.writer == "w-1" and done.start == START
+    assert done.writer == "w-1"
+    assert done.start == datetime(2026, 11, 24, 14, 0, 6, tzinfo=UTC)  # the server's too
+
+
+def test_a_record_left_open_by_a_machine_whose_clock_is_off_is_on_the_servers_clock() -> None:
+    """Its start was this machine's (three hours ahead), its end the server's: the action
+    read "Start 17:00:05 ... End 14:17:10", zero work time."""
+    ahead = replace(started(), start=START + timedelta(hours=3))
+    done = close_from_state(
+        ahead, state(), TEXTS, agent="A", now=datetime(2026, 11, 25, tzinfo=UTC)
+    )
+    assert done is not None and done.end is not None
+    assert done.end - done.start == timedelta(minutes=17, seconds=4)
 
 
 def test_a_session_still_going_stays_open_for_a_later_flush() -> None:

@@ -26,7 +26,7 @@ from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
 from remoteapp.tickets import SessionRecord, TicketOutbox
 from remoteapp.tickets.record import Session, end_record, open_record
 from remoteapp.ui.agent_polls import login_ended_text
-from remoteapp.ui.agent_records import record_texts, server_outbox
+from remoteapp.ui.agent_records import record_texts, refused_text, server_outbox
 from remoteapp.ui.agent_window import AgentWindow
 from remoteapp.ui.app import RemoteApp
 from remoteapp.ui.qt import is_alive
@@ -158,3 +158,20 @@ def test_a_login_ended_elsewhere_is_said(
         lambda: agent.status.text() == "1 session record(s) will be sent when you log in again.",
         timeout=10_000,
     )
+
+
+@pytest.mark.display
+def test_a_record_refused_for_good_is_said_and_kept(
+    qtbot: QtBot, company_x: Server, programs: list[RemoteApp]
+) -> None:
+    """A record the ticket API will never take (here an action larger than any request
+    it takes) is set aside on disk, not retried blindly nor lost, and the agent is told."""
+    agent = log_in(programs, company_x, qtbot)
+    record = dataclasses.replace(
+        completed(left_open(agent.outbox, agent.records.agent_ref)), description="x" * 70_000
+    )
+    agent.outbox.put(record)
+    agent.flush_outbox()
+    qtbot.waitUntil(lambda: agent.status.text() == refused_text(1), timeout=20_000)
+    assert [r.session_id for r in agent.outbox.parked()] == [record.session_id]
+    assert agent.outbox.pending() == []

@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from remoteapp.net.helpdesk import TicketClient
 from remoteapp.tickets import TicketOutbox
-from remoteapp.tickets.outbox import _new_ticket
+from remoteapp.tickets.sink import new_ticket
 from remoteapp.ui.agent_records import AgentRecords
 from remoteapp.ui.qt import QtCore
 from tests.helpdesk.server_process import Server
@@ -51,7 +51,7 @@ def test_a_logins_window_sends_its_agents_records_and_leaves_another_agents(
     qtbot: QtBot, server: Server, agent_of: Callable[[str], Agent], tmp_path: Path
 ) -> None:
     x, y = agent_of("demo"), agent_of("other")
-    ticket_n = x.tickets.create_ticket(_new_ticket(record(None, agent_ref=x.person)))
+    ticket_n = x.tickets.create_ticket(new_ticket(record(None, agent_ref=x.person)))
     outbox = TicketOutbox(tmp_path)  # the machine's: each window below opens its own
     xs = record(ticket_n, agent_ref=x.person)  # left by X, who logged out
     outbox.put(xs)
