@@ -73,6 +73,15 @@ IGNORED: Final[Mapping[State, frozenset[Event]]] = {
     State.ENDED: frozenset(Event),  # late or repeated: the first end wins
 }
 
+CORRECTIONS: Final[Mapping[Event, frozenset[Event]]] = {
+    # the heartbeat catch-up's end (stamped when a heartbeat no longer listed the session:
+    # its end report was lost, or is still coming after an outage of this server) gives
+    # way to the end its relay reports later, with its own time and reason
+    Event.HEARTBEAT_MISSING: frozenset({Event.RELAY_ENDED}),
+}
+"""In ``ended``, the one exception to "the first end wins": which later event may
+replace the recorded end's time and reason (``correct``), by the event that ended it."""
+
 RELAY_REASONS: Final = (
     c.END_AGENT_LEFT,
     c.END_CUSTOMER_LEFT,
@@ -92,6 +101,24 @@ FIXED_REASONS: Final[Mapping[Event, str]] = {
 
 END_REASONS: Final = (c.END_BY_USER, *RELAY_REASONS, c.END_RELAY_CLOSED, *FIXED_REASONS.values())
 MAX_PARTY_REASON: Final = c.MAX_PARTY_REASON
+
+
+def corrects(session: RemoteSession, event: Event) -> bool:
+    """Whether ``event`` may correct ``session``'s recorded end (``CORRECTIONS``)."""
+    if session.state != State.ENDED.value or session.ended_at is None:
+        return False
+    return any(
+        session.end_reason == FIXED_REASONS[ended] and event in later
+        for ended, later in CORRECTIONS.items()
+    )
+
+
+def correct(session: RemoteSession, event: Event, when: datetime, reason: str | None) -> None:
+    """Replace an ended session's end time and reason (``corrects`` said it may); its
+    state stays ``ended``."""
+    if not corrects(session, event):
+        raise IllegalTransition(f"session {session.id}: {event.value} cannot correct its end")
+    session.ended_at, session.end_reason = when, end_reason(event, reason)
 
 
 def end_reason(event: Event, given: str | None) -> str:

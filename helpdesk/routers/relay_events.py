@@ -4,6 +4,7 @@ relay must refuse or close."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -14,6 +15,9 @@ from helpdesk.errors import InvalidInput
 from helpdesk.inputs import Input
 from helpdesk.services import relay_events
 from remotewire.error_codes import ErrorCode
+
+MAX_ENDED_AT = 1e11
+"""Seconds since the epoch (year 5138): the bound keeps the server's date arithmetic sane."""
 
 router = APIRouter(prefix="/relay", tags=["relay"])
 
@@ -28,6 +32,9 @@ class RelayEventIn(Input):
     address: str | None = Field(default=None, max_length=200)
     region: str | None = Field(default=None, max_length=40)
     load: int | None = Field(default=None, ge=0, le=10_000_000)
+    ended_at: float | None = Field(default=None, ge=0, le=MAX_ENDED_AT)
+    """An "ended" report's: when the session ended, the relay's wall clock (absent from
+    relays older than this field: the end is then recorded when the report arrives)."""
 
 
 class SignedReport(NamedTuple):
@@ -35,6 +42,9 @@ class SignedReport(NamedTuple):
     signature: str
     sent: float
     """The report's timestamp (seconds since the epoch)."""
+    received: datetime
+    """The server's clock when the report was read: an end's age counts from here, not
+    from when a busy thread pool or database got to it."""
 
 
 async def signed_report(
@@ -53,8 +63,10 @@ async def signed_report(
         settings, state.relay_reports_seen, x_relay_timestamp, x_relay_signature, body
     )
     assert x_relay_signature is not None  # checked above
+    received = settings.clock.now()
     try:
-        return SignedReport(RelayEventIn.model_validate_json(body), x_relay_signature, sent)
+        report = RelayEventIn.model_validate_json(body)
+        return SignedReport(report, x_relay_signature, sent, received)
     except ValidationError as exc:
         raise InvalidInput(ErrorCode.INVALID_INPUT, "malformed relay report") from exc
 
@@ -78,4 +90,6 @@ def relay_event(
         load=body.load,
         signature=signed.signature,  # remembered in the database: every process refuses a replay
         sent=signed.sent,
+        ended_at=body.ended_at,
+        received=signed.received,
     )

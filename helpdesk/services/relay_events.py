@@ -9,6 +9,10 @@ Every report is signed over a timestamp and its body (``remotewire.relay_reports
 tells the relay which sessions the server has ended (``ended``): since the heartbeat's
 ``ended_since`` cursor (or, from a relay that has none yet, within the token lifetime),
 at most ``MAX_ENDED_PER_ANSWER``, so the relay refuses or closes them.
+
+An "ended" report from a current relay carries ``ended_at`` (``relay_ended``): the end
+is recorded when it happened, not when the report arrived (a relay sends an end again
+until accepted, so after an outage of the server that can be minutes later).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from helpdesk.services import relay_fleet
 from helpdesk.services.presence import forget_stale
 from helpdesk.services.sessions import expire_stale
 from helpdesk.settings import Settings
+from remotewire import constants as c
 from remotewire.error_codes import ErrorCode
 from remotewire.events import EventLog
 from remotewire.relay_reports import (
@@ -128,11 +133,15 @@ def report(
     load: int | None = None,
     signature: str | None = None,
     sent: float | None = None,
+    ended_at: float | None = None,
+    received: datetime | None = None,
 ) -> dict[str, Any]:
     """Record one relay report; unknown events and sessions only refresh the relay.
     Returns the answer: the sessions the relay must refuse or close (``ended``) and, to a
     heartbeat, the ``cursor`` of its next ``ended_since``. ``signature``/``sent``: the
-    checked report's, remembered against replays (``remember``)."""
+    checked report's, remembered against replays (``remember``); ``ended_at``: when an
+    "ended" report's session ended, on the relay's clock, and ``received``: when the
+    report arrived, on the server's (``relay_ended``; default now)."""
     if signature is not None and sent is not None:
         remember(db, signature, sent)
     now = settings.clock.now()
@@ -154,7 +163,8 @@ def report(
     if event == "connected" and session is not None:
         lifecycle.apply(session, Event.RELAY_CONNECTED, now, relay_id=relay_id)
     elif event == "ended" and session is not None:
-        lifecycle.apply(session, Event.RELAY_ENDED, now, reason=reason)
+        age = None if ended_at is None or sent is None else sent - ended_at
+        relay_ended(session, now, received or now, relay_id=relay_id, reason=reason, age=age)
     elif event == "heartbeat":
         reconcile(db, relay_id, set(running), now)
     answer: dict[str, Any] = {"status": "ok", "ended": []}
@@ -168,6 +178,75 @@ def report(
         db.rollback()
         raise NotAuthenticated(ErrorCode.STALE_RELAY_REPORT, "relay report replayed") from exc
     return answer
+
+
+def relay_ended(
+    session: RemoteSession,
+    now: datetime,
+    received: datetime,
+    *,
+    relay_id: str,
+    reason: str | None,
+    age: float | None,
+) -> None:
+    """The relay's end of ``session``, ``age`` seconds before the report was ``received``:
+    its signing time minus its ``ended_at``, both on the relay's clock, so a skew between
+    the relay's clock and the server's does not matter (None: an older relay; the end is
+    ``now``). Bounded (``_end_time``): not before the session connected, not after now.
+
+    An end already recorded stands (``lifecycle``: the first end wins), with one
+    exception: the heartbeat catch-up's placeholder (``ended-unreported``, stamped when
+    the heartbeat no longer listed the session) gives way to the end its relay reports
+    later with its time (a kept end sent again once the server is back), which cannot be
+    after the placeholder's time. A repeated delivery of that end then changes nothing."""
+    if session.state != State.ENDED.value:
+        when = now if age is None else _end_time(session, age, min(received, now), now)
+        lifecycle.apply(session, Event.RELAY_ENDED, when, reason=reason)
+        return
+    if (
+        age is None
+        or not lifecycle.corrects(session, Event.RELAY_ENDED)
+        or session.relay_id != relay_id
+        or reason == c.END_BY_HELPDESK  # not the relay's own account of the end
+    ):
+        return
+    placeholder = session.ended_at
+    assert placeholder is not None  # (``corrects``: an ended session has its time)
+    when = _end_time(session, age, min(received, now), placeholder)
+    lifecycle.correct(session, Event.RELAY_ENDED, when, reason)
+    events.emit(
+        "relay-end-corrected",
+        session=session.id,
+        placeholder=placeholder.isoformat(),
+        ended_at=when.isoformat(),
+        reason=session.end_reason,
+    )
+
+
+def _end_time(session: RemoteSession, age: float, received: datetime, latest: datetime) -> datetime:
+    """``age`` seconds before ``received``, clamped to [connected (or offered), ``latest``]
+    (now, or the placeholder's time); a clamp is logged (``relay-end-clamped``): a relay's
+    clock that jumped, or a lie."""
+    earliest = session.connected_at or session.offered_at
+    least = max((received - latest).total_seconds(), 0.0)
+    most = max((received - earliest).total_seconds(), least)
+    bound = None
+    if age < least:
+        seconds, bound = least, ("placeholder" if latest < received else "now")
+    elif age > most:
+        seconds, bound = most, "connected"
+    else:
+        seconds = age
+    when = received - timedelta(seconds=seconds)
+    if bound is not None:
+        events.emit(
+            "relay-end-clamped",
+            session=session.id,
+            age_s=round(age, 3),
+            bound=bound,
+            ended_at=when.isoformat(),
+        )
+    return when
 
 
 def ended_for(
@@ -249,11 +328,17 @@ def _cursor(text: str | None) -> tuple[datetime | None, str | None]:
     return parsed, (after_id if after_id.isalnum() and after_id.isascii() else None)
 
 
-def sweep(db_factory: sessionmaker[Db], settings: Settings) -> None:
+def sweep(
+    db_factory: sessionmaker[Db], settings: Settings, up_since: datetime | None = None
+) -> None:
     """End offers nobody joined and connected sessions whose relay went silent; forget
     customer devices long gone (``presence.forget_stale``). On PostgreSQL one server
     process at a time (``SWEEP_LOCK``, held until the commit); the others skip the round
-    rather than wait, so N processes sweep about as often as one, without deadlocks."""
+    rather than wait, so N processes sweep about as often as one, without deadlocks.
+
+    A relay is silent only for time this process heard nothing while it ran
+    (``up_since``: its start): a restart, an upgrade, an outage longer than the relay
+    lapse ended every live session as "relay-lost" before the relays' next heartbeat."""
     now = settings.clock.now()
     with db_factory() as db:
         if db.get_bind().dialect.name == "postgresql" and not db.scalar(
@@ -262,6 +347,8 @@ def sweep(db_factory: sessionmaker[Db], settings: Settings) -> None:
             return  # another server process sweeps this round; its result is the same
         expire_stale(db, now)
         silent_before = now - timedelta(seconds=settings.relay_lapse_s)
+        if up_since is not None and up_since > silent_before:
+            silent_before = datetime.min  # up for less than the lapse: none silent yet
         lost = db.scalars(  # a row another transaction holds is left to the next round
             select(RemoteSession)
             .outerjoin(RelayNode, RelayNode.id == RemoteSession.relay_id)
@@ -281,9 +368,10 @@ def sweep(db_factory: sessionmaker[Db], settings: Settings) -> None:
 
 async def sweep_forever(db_factory: sessionmaker[Db], settings: Settings) -> None:
     """Every ``sweep_s`` (the event loop's clock: a period, not a rule)."""
+    up_since = settings.clock.now()
     while True:
         await asyncio.sleep(settings.sweep_s)
         try:
-            await asyncio.to_thread(sweep, db_factory, settings)
+            await asyncio.to_thread(sweep, db_factory, settings, up_since)
         except Exception as exc:  # a locked database must not kill the sweeper
             events.emit("sweep-failed", error=repr(exc))

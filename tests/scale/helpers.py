@@ -155,7 +155,16 @@ def last_seen(db_url: str, partner_id: str) -> Any:
     return row[0]
 
 
-def start_relay(helpdesk_url: str, port: int, *, region: str = "default") -> Process:
+def start_relay(
+    helpdesk_url: str,
+    port: int,
+    *,
+    region: str = "default",
+    env: dict[str, str] | None = None,
+    heartbeat_s: float = 0.2,
+) -> Process:
+    """A relay process (``python -m remoterelay``) on ``port``, listening; ``env``: this
+    module's ``ENV`` unless given (its relay secret must be the server's)."""
     relay = spawn(
         [
             "-m",
@@ -167,13 +176,13 @@ def start_relay(helpdesk_url: str, port: int, *, region: str = "default") -> Pro
             "--helpdesk-url",
             helpdesk_url,
             "--heartbeat",
-            "0.2",
+            str(heartbeat_s),
             "--public-address",
             f"127.0.0.1:{port}",
             "--region",
             region,
         ],
-        ENV,
+        ENV if env is None else env,
     )
     relay.wait_for(r"relay event=listening")
     return relay
