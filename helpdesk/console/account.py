@@ -12,9 +12,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from helpdesk.console.auth import ConsoleDb, ConsoleUser
+from helpdesk.console import bounds
+from helpdesk.console.auth import ConsoleDb, ConsoleUser, refused_form_user
+from helpdesk.console.forms import Refused, field_labels, refills
 from helpdesk.console.i18n import N_
-from helpdesk.console.web import PREFIX, ConsoleRoute, field_labels, gettext_for, render
+from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
 from helpdesk.deps import get_limiter
 from helpdesk.errors import DomainError, RateLimited
 from helpdesk.services import access
@@ -33,7 +35,17 @@ def password_page(user: ConsoleUser, request: Request) -> Response:
     )
 
 
+def _password_refill(request: Request, refused: Refused) -> Response:
+    """The form again, the refused field marked; the passwords typed are not sent back."""
+    refused_form_user(request)
+    context = {"error": None, "changed": False, "min_password": access.MIN_PASSWORD}
+    return render(
+        request, "account/password.html", {**context, "refused": refused.fields}, status_code=422
+    )
+
+
 @router.post("/account/password")
+@refills(_password_refill)
 @field_labels(
     current=N_("Current password"), new=N_("New password"), again=N_("New password again")
 )
@@ -41,9 +53,9 @@ def change_password(
     user: ConsoleUser,
     request: Request,
     db: ConsoleDb,
-    current: Annotated[str, Form(max_length=200)] = "",
-    new: Annotated[str, Form(max_length=200)] = "",
-    again: Annotated[str, Form(max_length=200)] = "",
+    current: Annotated[str, Form(max_length=bounds.PASSWORD)] = "",
+    new: Annotated[str, Form(max_length=bounds.PASSWORD)] = "",
+    again: Annotated[str, Form(max_length=bounds.PASSWORD)] = "",
 ) -> Response:
     _ = gettext_for(request)
     if new != again:

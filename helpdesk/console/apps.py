@@ -63,7 +63,6 @@ def _edit_page(
             "standard_fields": app_settings.STANDARD_FIELDS,
             "max_custom": app_settings.MAX_CUSTOM,
             "max_logo_bytes": app_settings.MAX_LOGO_BYTES,
-            "max_label": app_settings.MAX_LABEL,
             "regions": app_settings.known_regions(db),
             "download": None if create else download_url(request, form.app_id),
             "builds": [] if create else published_builds(request, db, form.app_id),

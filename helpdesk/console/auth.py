@@ -186,3 +186,16 @@ def require_permission(user: User, permission: str) -> None:
         raise NotAllowed(
             ErrorCode.MISSING_PERMISSION, N_("Your access profile does not allow this page.")
         )
+
+
+def refused_form_user(request: Request, permission: str | None = None) -> tuple[User, Db]:
+    """The user and database session of a request whose form was refused at validation
+    (``helpdesk.console.forms``: its route did not run, ``console_user`` did), with the
+    route's permission checked again before its page is drawn."""
+    user = getattr(request.state, "console_user", None)
+    db = getattr(request.state, "console_db", None)
+    if not isinstance(user, User) or not isinstance(db, Db):
+        raise LoginRequired()
+    if permission is not None:
+        require_permission(user, permission)
+    return user, db

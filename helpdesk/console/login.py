@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from helpdesk.console import i18n
+from helpdesk.console import bounds, i18n
 from helpdesk.console.auth import ConsoleDb, ConsoleUser, anonymous_ok, cross_site
+from helpdesk.console.forms import Refused, field_labels, refills
 from helpdesk.console.i18n import N_
-from helpdesk.console.web import PREFIX, ConsoleRoute, error_page, field_labels, render
+from helpdesk.console.web import PREFIX, ConsoleRoute, error_page, render
 from helpdesk.deps import get_limiter
 from helpdesk.errors import DomainError, RateLimited
 from helpdesk.services import access
@@ -43,13 +44,29 @@ def login_page(request: Request, next: str | None = None) -> Response:
     return render(request, "login.html", {"next": safe_next(next), "email": "", "error": None})
 
 
+def _login_refill(request: Request, refused: Refused) -> Response:
+    """The login form again: the email typed, never the password."""
+    return render(
+        request,
+        "login.html",
+        {
+            "next": safe_next(refused.text("next")),
+            "email": refused.text("email"),
+            "error": None,
+            "refused": refused.fields,
+        },
+        status_code=422,
+    )
+
+
 @router.post("/login", dependencies=[Depends(anonymous_ok)])
 @field_labels(email=N_("Email"), password=N_("Password"))
+@refills(_login_refill)
 def login(
     request: Request,
     db: ConsoleDb,
-    email: Annotated[str, Form(max_length=320)] = "",
-    password: Annotated[str, Form(max_length=200)] = "",
+    email: Annotated[str, Form(max_length=bounds.EMAIL)] = "",
+    password: Annotated[str, Form(max_length=bounds.PASSWORD)] = "",
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     try:

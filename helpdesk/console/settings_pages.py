@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from helpdesk.console.auth import ConsoleDb, ConsoleUser, require_permission
+from helpdesk.console import bounds
+from helpdesk.console.auth import ConsoleDb, ConsoleUser, refused_form_user, require_permission
+from helpdesk.console.forms import Refused, field_labels, refills
 from helpdesk.console.i18n import N_
-from helpdesk.console.web import PREFIX, ConsoleRoute, field_labels, gettext_for, render
+from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
 from helpdesk.errors import InvalidInput, NotFound
 from helpdesk.inputs import Id, parse_id
 from helpdesk.models import RemoteApp
@@ -28,6 +31,7 @@ def _profiles_page(
     typed: dict[str, object] | None = None,
     error: str | None = None,
     status: int = 200,
+    refused: Mapping[str, str] | None = None,
 ) -> Response:
     found = access.profiles(db)
     current = next((p for p in found if p.id == editing), None)
@@ -45,8 +49,21 @@ def _profiles_page(
             "error": error,
             "permissions": access.PERMISSIONS,
             "saved": request.query_params.get("saved"),
+            "refused": refused or {},
         },
         status_code=status,
+    )
+
+
+def _profile_refill(request: Request, refused: Refused) -> Response:
+    _, db = refused_form_user(request, access.ACCESS_PROFILES)
+    typed: dict[str, object] = {
+        "name": refused.text("name"),
+        "permissions": refused.texts("permissions"),
+    }
+    editing = parse_id(refused.text("profile_id"))
+    return _profiles_page(
+        request, db, editing=editing, typed=typed, status=422, refused=refused.fields
     )
 
 
@@ -60,12 +77,13 @@ def profiles(
 
 @router.post("/profiles")
 @field_labels(name=N_("Name"))
+@refills(_profile_refill)
 async def save_profile(
     user: ConsoleUser,
     request: Request,
     db: ConsoleDb,
-    name: Annotated[str, Form(max_length=200)] = "",
-    profile_id: Annotated[str, Form(max_length=20)] = "",
+    name: Annotated[str, Form(max_length=bounds.PROFILE_NAME)] = "",
+    profile_id: Annotated[str, Form(max_length=bounds.SELECT)] = "",
 ) -> Response:
     require_permission(user, access.ACCESS_PROFILES)
     form = await request.form()  # read and checked once already (web.check_form)
@@ -92,7 +110,11 @@ def _users_page(
     typed: dict[str, str] | None = None,
     error: str | None = None,
     status: int = 200,
+    refused: Mapping[str, str] | None = None,
+    row: tuple[int, str] | None = None,
 ) -> Response:
+    """``refused``: the new user form's refused fields; ``row``: a user whose profile
+    was refused, and why."""
     return render(
         request,
         "settings/users.html",
@@ -102,6 +124,8 @@ def _users_page(
             "error": error,
             "form": typed or {"email": "", "name": "", "profile_id": ""},
             "saved": request.query_params.get("saved"),
+            "refused": refused or {},
+            "row_refused": row,
         },
         status_code=status,
     )
@@ -113,7 +137,21 @@ def users(user: ConsoleUser, request: Request, db: ConsoleDb) -> Response:
     return _users_page(request, db)
 
 
+def _user_refill(request: Request, refused: Refused) -> Response:
+    _, db = refused_form_user(request, access.ACCESS_PROFILES)
+    typed = {name: refused.text(name) for name in ("email", "name", "profile_id")}
+    return _users_page(request, db, typed=typed, status=422, refused=refused.fields)
+
+
+def _user_profile_refill(request: Request, refused: Refused) -> Response:
+    _, db = refused_form_user(request, access.ACCESS_PROFILES)
+    user_id = parse_id(str(request.path_params.get("user_id", "")))
+    said = " ".join(refused.fields.values())
+    return _users_page(request, db, status=422, row=(user_id or 0, said))
+
+
 @router.post("/users")
+@refills(_user_refill)
 @field_labels(
     email=N_("Email"),
     name=N_("Name"),
@@ -124,10 +162,10 @@ def create_user(
     user: ConsoleUser,
     request: Request,
     db: ConsoleDb,
-    email: Annotated[str, Form(max_length=400)] = "",
-    name: Annotated[str, Form(max_length=400)] = "",
-    password: Annotated[str, Form(max_length=200)] = "",
-    profile_id: Annotated[str, Form(max_length=20)] = "",
+    email: Annotated[str, Form(max_length=bounds.EMAIL)] = "",
+    name: Annotated[str, Form(max_length=bounds.USER_NAME)] = "",
+    password: Annotated[str, Form(max_length=bounds.PASSWORD)] = "",
+    profile_id: Annotated[str, Form(max_length=bounds.SELECT)] = "",
 ) -> Response:
     require_permission(user, access.ACCESS_PROFILES)
     try:
@@ -145,12 +183,13 @@ def create_user(
 
 @router.post("/users/{user_id}/profile")
 @field_labels(profile_id=N_("Access profile"))
+@refills(_user_profile_refill)
 def set_profile(
     user: ConsoleUser,
     request: Request,
     db: ConsoleDb,
     user_id: Id,
-    profile_id: Annotated[str, Form(max_length=20)] = "",
+    profile_id: Annotated[str, Form(max_length=bounds.SELECT)] = "",
 ) -> Response:
     require_permission(user, access.ACCESS_PROFILES)
     access.set_user_profile(db, user_id, parse_id(profile_id))
@@ -168,6 +207,7 @@ def _tokens_page(
     typed: dict[str, str] | None = None,
     error: str | None = None,
     status: int = 200,
+    refused: Mapping[str, str] | None = None,
 ) -> Response:
     return render(
         request,
@@ -179,6 +219,7 @@ def _tokens_page(
             "revoked": request.query_params.get("revoked"),
             "error": error,
             "form": typed or {"name": "", "organization": "", "app_id": ""},
+            "refused": refused or {},
         },
         status_code=status,
     )
@@ -190,15 +231,22 @@ def tokens(user: ConsoleUser, request: Request, db: ConsoleDb) -> Response:
     return _tokens_page(request, db)
 
 
+def _token_refill(request: Request, refused: Refused) -> Response:
+    _, db = refused_form_user(request, access.ACCESS_PROFILES)
+    typed = {name: refused.text(name) for name in ("name", "organization", "app_id")}
+    return _tokens_page(request, db, typed=typed, status=422, refused=refused.fields)
+
+
 @router.post("/tokens")
 @field_labels(name=N_("Name"), organization=N_("Organization"), app_id=N_("App"))
+@refills(_token_refill)
 def create_token(
     user: ConsoleUser,
     request: Request,
     db: ConsoleDb,
-    name: Annotated[str, Form(max_length=400)] = "",
-    organization: Annotated[str, Form(max_length=400)] = "",
-    app_id: Annotated[str, Form(max_length=100)] = "",
+    name: Annotated[str, Form(max_length=bounds.TOKEN_NAME)] = "",
+    organization: Annotated[str, Form(max_length=bounds.TOKEN_ORGANIZATION)] = "",
+    app_id: Annotated[str, Form(max_length=bounds.SELECT)] = "",
 ) -> Response:
     """Answered with the page itself (not a redirect), so the token, shown this once,
     never sits in a URL or the browser history."""

@@ -6,17 +6,20 @@ desktop app through a ``remoteapp://`` link."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from helpdesk.console import bounds
 from helpdesk.console.apps import download_url
-from helpdesk.console.auth import ConsoleDb, ConsoleUser
+from helpdesk.console.auth import ConsoleDb, ConsoleUser, refused_form_user
+from helpdesk.console.forms import Refused, field_labels, refills
 from helpdesk.console.i18n import N_
-from helpdesk.console.web import PREFIX, ConsoleRoute, field_labels, gettext_for, render
+from helpdesk.console.web import PREFIX, ConsoleRoute, gettext_for, render
 from helpdesk.errors import InvalidInput, NotAllowed, NotFound
-from helpdesk.inputs import Id
+from helpdesk.inputs import Id, parse_id
 from helpdesk.services import connect_codes, online_watch, ticket_desk
 from helpdesk.services.presence import by_queue_ref
 from remotewire.connect_codes import build_link
@@ -60,6 +63,7 @@ def _ticket_page(
     minutes: str = "",
     error: str | None = None,
     status: int = 200,
+    refused: Mapping[str, str] | None = None,
 ) -> Response:
     ticket = ticket_desk.get(db, ticket_id)
     person = ticket_desk.requester(ticket)
@@ -79,6 +83,7 @@ def _ticket_page(
             "minutes": minutes,
             "error": error,
             "is_remote": ticket_desk.is_remote_action,
+            "refused": refused or {},
         },
         status_code=status,
     )
@@ -89,16 +94,41 @@ def ticket_page(user: ConsoleUser, request: Request, db: ConsoleDb, ticket_id: I
     return _ticket_page(request, db, user, ticket_id)
 
 
+def _lines(text: str) -> str:
+    """A textarea's text as typed: the browser sends each line break as CRLF but counts
+    it as one character against the field's ``maxlength`` (``bounds.ACTION``)."""
+    return text.replace("\r\n", "\n")
+
+
+def _action_refill(request: Request, refused: Refused) -> Response:
+    user, db = refused_form_user(request)
+    ticket_id = parse_id(str(request.path_params.get("ticket_id", "")))
+    if ticket_id is None:  # (validated already: a refused address is not refilled)
+        raise NotFound(ErrorCode.UNKNOWN_TICKET, N_("No such ticket."))
+    return _ticket_page(
+        request,
+        db,
+        user,
+        ticket_id,
+        text=_lines(refused.text("text")),
+        minutes=refused.text("minutes"),
+        status=422,
+        refused=refused.fields,
+    )
+
+
 @router.post("/tickets/{ticket_id}/actions")
 @field_labels(text=N_("Action"), minutes=N_("Time spent (minutes)"))
+@refills(_action_refill)
 def add_action(
     user: ConsoleUser,
     request: Request,
     db: ConsoleDb,
     ticket_id: Id,
-    text: Annotated[str, Form(max_length=40_000)] = "",
-    minutes: Annotated[str, Form(max_length=10)] = "",
+    text: Annotated[str, Form(max_length=bounds.ACTION_RAW)] = "",
+    minutes: Annotated[str, Form(max_length=bounds.MINUTES)] = "",
 ) -> Response:
+    text = _lines(text)
     ticket = ticket_desk.get(db, ticket_id)
     try:
         ticket_desk.add_action(db, request.app.state.settings, ticket, user, text, minutes)

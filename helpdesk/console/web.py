@@ -8,9 +8,10 @@ Every customer-supplied value reaches HTML through Jinja2's autoescaping (never
 Errors: ``ConsoleRoute`` catches the domain errors of ``helpdesk.errors``, HTTP errors
 (Starlette's, which FastAPI's subclass: a broken multipart body is one) and request
 validation errors and renders ``error.html`` with the right status (htmx requests get the
-same page as a fragment); an unexpected exception is logged, the request's database
-session rolled back, and a 500 page shown rather than a bare traceback. ``LoginRequired``
-redirects to the login page.
+same page as a fragment), except a form field refused at validation: its form is shown
+again with what was typed (``helpdesk.console.forms``). An unexpected exception is
+logged, the request's database session rolled back, and a 500 page shown rather than a
+bare traceback. ``LoginRequired`` redirects to the login page.
 
 Raw forms: before any dependency runs (so before a database slot is taken), a form post's
 every field is read once and checked with ``helpdesk.inputs.is_clean``: a NUL or a lone
@@ -26,7 +27,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime, tzinfo
 from functools import cache
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import jinja2
 from fastapi import Request, Response
@@ -38,7 +39,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from helpdesk.console import i18n
+from helpdesk.console import bounds, forms, i18n
 from helpdesk.console.i18n import N_
 from helpdesk.errors import (
     DomainError,
@@ -88,6 +89,7 @@ def environment() -> jinja2.Environment:
     # in a template drifted: the users form said 8 while the policy wants 12)
     env.globals["min_password"] = password_policy.MIN_LENGTH
     env.globals["max_password"] = password_policy.MAX_LENGTH
+    env.globals["bounds"] = bounds  # every other field's, as the routes take them
     env.filters["duration"] = duration
     env.filters["desk_time"] = desk_time
     return env
@@ -165,10 +167,19 @@ def render_text(request: Request, template: str, context: Mapping[str, Any] | No
         "nav": getattr(request.state, "nav", None),
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "htmx": request.headers.get("hx-request") == "true",
-        "desk_zone": getattr(getattr(request.app.state, "settings", None), "zone", None),
+        "desk_zone": _desk_zone(request),
+        "refused": {},  # a form's refused fields (helpdesk.console.forms): none
     }
     full.update(context or {})
     return environment().get_template(template).render(full)
+
+
+def _desk_zone(request: Request) -> tzinfo | None:
+    """The desk's time zone; None where the request has no app (an error page drawn
+    outside one: tests/console/test_console_bad_input_forms.py)."""
+    state = getattr(request.scope.get("app"), "state", None)
+    zone: tzinfo | None = getattr(getattr(state, "settings", None), "zone", None)
+    return zone
 
 
 def gettext_for(request: Request) -> Callable[[str], str]:
@@ -189,55 +200,12 @@ def _status_of(exc: DomainError) -> int:
 
 
 FRAMEWORK_MESSAGES: Final = {
-    400: N_("The request could not be read: send the form again."),
+    400: forms.RESEND,
     404: N_("There is no such page."),
     405: N_("This page does not take that kind of request."),
 }
 """Starlette's and FastAPI's own refusals (a multipart body it cannot parse, a route or
 method that does not exist), said in the page's language; their English goes to the log."""
-
-
-Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
-_FIELD_LABELS: dict[Callable[..., Any], Mapping[str, str]] = {}
-
-
-def field_labels(**labels: str) -> Callable[[Endpoint], Endpoint]:
-    """The label each form field of the decorated route shows (``N_`` messages, as in its
-    template): a refused field is named by it in the page's language, never by its HTML
-    name (``minutes``). A field left out has no label on the page (hidden, a button)."""
-
-    def mark(endpoint: Endpoint) -> Endpoint:
-        _FIELD_LABELS[endpoint] = labels
-        return endpoint
-
-    return mark
-
-
-def invalid_message(
-    request: Request, exc: RequestValidationError, labels: Mapping[str, str] | None = None
-) -> str:
-    """A refused parameter, said in the page's language: Pydantic's messages are English
-    (the JSON API keeps them in its ``detail``). Names the URL parameter as the address
-    shows it, a form field by its label (``labels``: the route's ``field_labels``; a field
-    with none is not on the page to correct: send the form again), without repeating one."""
-    _ = gettext_for(request)
-    said: list[str] = []
-    for error in exc.errors():
-        where, *name = [str(part) for part in error.get("loc", ())] or [""]
-        label = (labels or {}).get(name[0]) if name else None
-        if where == "path":
-            sentence = _("This address is not valid.")
-        elif where == "query" and name:
-            sentence = _("The address's “{name}” parameter is not valid.").format(name=name[0])
-        elif label:
-            sentence = _("The field “{name}” is not valid.").format(name=_(label))
-        elif name:
-            sentence = _(FRAMEWORK_MESSAGES[400])
-        else:
-            sentence = _("Please check what you typed")
-        if sentence not in said:
-            said.append(sentence)
-    return " ".join(said) or _("Please check what you typed")
 
 
 def error_page(request: Request, status: int, message: str, code: str) -> HTMLResponse:
@@ -304,7 +272,10 @@ class ConsoleRoute(APIRoute):
         async def guarded(request: Request) -> Response:
             try:
                 await check_form(request)
-                return await handler(request)
+                try:
+                    return await handler(request)
+                except RequestValidationError as exc:
+                    return await self.refill(request, exc)
             except LoginRequired:
                 target = f"{PREFIX}/login?next={request.url.path}"
                 if request.headers.get("hx-request") == "true":
@@ -320,8 +291,8 @@ class ConsoleRoute(APIRoute):
                     response.headers["Retry-After"] = str(exc.retry_after)
                 return response
             except RequestValidationError as exc:
-                labels = _FIELD_LABELS.get(self.endpoint)
-                said = invalid_message(request, exc, labels)
+                labels = forms.labels_of(self.endpoint)
+                said = forms.invalid_message(gettext_for(request), exc, labels)
                 return error_page(request, 422, said, "invalid-input")
             except HTTPException as exc:  # Starlette's and FastAPI's (a subclass)
                 if isinstance(exc.__cause__, ClientDisconnect):  # FastAPI's wrapping
@@ -341,3 +312,15 @@ class ConsoleRoute(APIRoute):
                 return await run_in_threadpool(failure_page, request)
 
         return guarded
+
+    async def refill(self, request: Request, exc: RequestValidationError) -> Response:
+        """The form's page again for a refused field it shows (``helpdesk.console.forms``);
+        re-raises ``exc`` for the error page otherwise. The refill checks the route's rights
+        again: a refusal never shows a page the route would not."""
+        refill = forms.refill_of(self.endpoint)
+        labels = forms.labels_of(self.endpoint)
+        fields = forms.refused_fields(gettext_for(request), exc, labels)
+        if refill is None or fields is None:
+            raise exc
+        form = await request.form(**FORM_LIMITS)  # read and checked already: the same
+        return await run_in_threadpool(refill, request, forms.Refused(form, fields))

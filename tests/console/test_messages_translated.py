@@ -169,12 +169,17 @@ def test_refusal_pages_speak_the_users_language(
 def test_a_refused_form_field_is_named_in_the_users_language(
     session: Callable[[str, str], httpx.Client],
 ) -> None:
-    """A form field Pydantic refuses (too long here) is named, not described in English."""
+    """A form field Pydantic refuses (too long here) is named, not described in English
+    (beside the field, on the form shown again: test_refused_form_refilled.py)."""
     client = session("agent", "pt_BR")
     token = form_token(client.get("/console/tickets/1").text)
     answer = client.post("/console/tickets/1/actions", data={"csrf": token, "minutes": "1" * 11})
     assert (answer.status_code, code_of(answer)) == (422, "invalid-input"), answer.text
-    assert alert(answer) == "O campo “Tempo gasto (minutos)” não é válido."
+    beside = re.search(
+        r'<small class="field-error" id="refused-minutes"[^>]*>(.*?)</small>', answer.text
+    )
+    assert beside, answer.text
+    assert html.unescape(beside.group(1)) == "O campo “Tempo gasto (minutos)” não é válido."
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -1,7 +1,9 @@
 """A form field the console refuses is named by the label its form shows, in the page's
 language ("O campo “Tempo gasto (minutos)” não é válido."), never by its HTML name
 (``minutes``); a field the page does not show (hidden) is not named at all: the form is to
-be sent again. Every console form, each of its fields with a bound, both languages.
+be sent again. Every console form, each of its fields with a bound, both languages. The
+named field's message is beside it on the form shown again (test_refused_form_refilled.py);
+a hidden field's is the error page's.
 
 Plain HTTP against the package's real server: a browser keeps within the fields' own
 bounds, so only a crafted (or stale) form gets here."""
@@ -66,6 +68,13 @@ def clients(console_server: Server) -> Iterator[dict[str, httpx.Client]]:
         client.close()
 
 
+def said(answer: httpx.Response) -> str:
+    """The refusal's message: beside the refused field of the form shown again, else the
+    error page's."""
+    found = re.search(r'<small class="field-error"[^>]*>(.*?)</small>', answer.text, re.S)
+    return html.unescape(found.group(1)).strip() if found else alert(answer)
+
+
 def refused(client: httpx.Client, page: str, path: str, field: str, value: str) -> str:
     """Post the form of ``page`` with ``field`` set to ``value``: the refusal's message."""
     shown = client.get(page).text
@@ -76,7 +85,7 @@ def refused(client: httpx.Client, page: str, path: str, field: str, value: str) 
     answer = client.post(path, data={"csrf": form_token(shown), field: value})
     assert (answer.status_code, code_of(answer)) == (422, "invalid-input"), answer.text
     assert "Input should" not in answer.text and "String should" not in answer.text
-    return alert(answer)
+    return said(answer)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

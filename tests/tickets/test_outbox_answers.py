@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from helpdesk.admin import add_app, add_user
 from helpdesk.db import db_factory, make_engine
@@ -23,6 +23,7 @@ from remoteapp.tickets import SessionRecord, TicketOutbox
 from remoteapp.tickets.sink import new_ticket
 from tests.helpdesk.server_process import Server, start_server
 from tests.tickets.middlebox import Middlebox, middlebox
+from tests.tickets.test_outbox import ticket_count
 
 
 @pytest.fixture(scope="module")
@@ -81,15 +82,6 @@ def tickets_with(server: Server, session_id: str) -> list[int]:
                 select(TicketAction.ticket_id).where(TicketAction.session_ref == session_id)
             )
             return sorted(found)
-    finally:
-        engine.dispose()
-
-
-def ticket_count(server: Server) -> int:
-    engine = make_engine(server.db_url)
-    try:
-        with db_factory(engine)() as db:
-            return int(db.scalar(select(func.count()).select_from(Ticket)) or 0)
     finally:
         engine.dispose()
 
