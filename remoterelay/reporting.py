@@ -42,6 +42,13 @@ def log_event(event: str, level: int = logging.INFO, **fields: object) -> None:
     log.log(level, "relay event=%s %s", event, parts)
 
 
+def _refused_for_good(exc: Exception) -> bool:
+    """The helpdesk answered and refused the report (urllib's HTTPError ``code``): not a
+    signature, timeout or rate refusal, which a later try may pass."""
+    status = getattr(exc, "code", None)
+    return isinstance(status, int) and 400 <= status < 500 and status not in (401, 408, 429)
+
+
 @dataclass
 class _Item:
     payload: dict[str, Any]
@@ -156,7 +163,10 @@ class ReportQueue:
                 retry=int(item.retry),
                 error=repr(exc),
             )
-            if ended:
+            if ended and _refused_for_good(exc):  # sent again, it would block the others
+                self._kept.pop(str(sid), None)
+                log_event("end-report-dropped", logging.WARNING, session=sid, why="refused")
+            elif ended:
                 self._round_failed = self._round_failed or item.retry
                 self._keep(payload)
             return

@@ -39,23 +39,24 @@ class LoginTicketClient(TicketClient):
         super().__init__(client.base_url, "", timeout_s=timeout_s, http=calls)
 
 
+def server_key(url: str) -> tuple[Any, ...] | None:
+    """What names a server in a base URL (scheme, user, host, port, path; case of scheme
+    and host and a default port aside); None: unparsable."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower()
+    path = parts.path.rstrip("/")
+    return (scheme, parts.username, parts.password, host, port, path, parts.query)
+
+
 def same_server(a: str, b: str) -> bool:
-    """Whether two base URLs name the same server (scheme, user, host, port, path; case of
-    scheme and host and a default port aside). Unsure (unparsable): False."""
-
-    def key(url: str) -> tuple[Any, ...] | None:
-        parts = urlsplit(url.strip())
-        scheme = parts.scheme.lower()
-        try:
-            port = parts.port or {"http": 80, "https": 443}.get(scheme)
-        except ValueError:
-            return None
-        host = (parts.hostname or "").lower()
-        path = parts.path.rstrip("/")
-        return (scheme, parts.username, parts.password, host, port, path, parts.query)
-
-    first = key(a)
-    return first is not None and bool(first[3]) and first == key(b)
+    """Whether two base URLs name the same server (``server_key``). Unsure: False."""
+    first = server_key(a)
+    return first is not None and bool(first[3]) and first == server_key(b)
 
 
 def agent_tickets(

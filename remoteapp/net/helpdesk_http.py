@@ -63,12 +63,17 @@ class InsecureServer(HelpdeskError):
 class HelpdeskRejected(HelpdeskError):
     """The server refused the request; retrying the same request will not help."""
 
-    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+    def __init__(
+        self, status: int, message: str, code: str | None = None, *, answered: bool = True
+    ) -> None:
         super().__init__(f"{status}: {message}")
         self.status = status
         self.message = message
         self.code = code
         """The server's ``ErrorCode`` value, or None if the answer carried none."""
+        self.answered = answered
+        """The refusal came as a JSON object, as an API answers: not a proxy's or a
+        portal's page (which a retry, elsewhere or later, may well get past)."""
 
 
 class InvalidInput(HelpdeskRejected):
@@ -155,7 +160,7 @@ class HttpCalls:
             if response.status_code == 429:
                 raise RateLimited(429, message, _retry_after(response), code)
             cls = _BY_STATUS.get(response.status_code, HelpdeskRejected)
-            raise cls(response.status_code, message, code)
+            raise cls(response.status_code, message, code, answered=isinstance(body, dict))
         return body
 
 

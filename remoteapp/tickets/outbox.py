@@ -10,7 +10,8 @@ doing so, and a retry first looks for the session's marker on the newest tickets
 no clock), so a crash or a lost answer cannot open a second ticket.  A ticket gone or
 out of the agent's scope (404) falls back to a new one (``remoteapp.tickets.sink``: with
 less in it where the API refuses the whole).  A write refused for good (``permanent``) parks
-the record: ``<session>.parked``, never deleted nor retried; ``parked()``, ``unpark``.
+the record: ``<session>.parked``, never deleted nor retried by a flush (``parked()``;
+``unpark``: the agent app queues them again when it starts).
 
 A session also gets an *open* record (no end yet) the moment it starts, so even an agent
 app killed mid-session leaves a trace: a later ``flush`` by another app instance asks

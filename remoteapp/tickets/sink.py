@@ -60,8 +60,9 @@ class Refused(HelpdeskError):
 
 
 def permanent(exc: HelpdeskRejected) -> bool:
-    """A refusal no retry of the same request gets past (not a login, rate or conflict)."""
-    return isinstance(exc, InvalidInput) or exc.status in (410, 413)
+    """A refusal no retry of the same request gets past (not a login, rate or conflict),
+    said by the API itself: a proxy's or portal's 400 or 413 page is no such thing."""
+    return exc.answered and (isinstance(exc, InvalidInput) or exc.status in (410, 413))
 
 
 def create_session_ticket(record: SessionRecord, sink: TicketSink) -> int:

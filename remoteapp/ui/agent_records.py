@@ -23,6 +23,7 @@ a configured token, which delivers every record.  ``waiting`` counts this agent'
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import secrets
@@ -32,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from remoteapp.errors import RemoteappError
-from remoteapp.net.agent_tickets import LoginTicketClient
+from remoteapp.net.agent_tickets import LoginTicketClient, server_key
 from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
 from remoteapp.session.device import data_dir
 from remoteapp.tickets import (
@@ -65,7 +66,7 @@ CLAIM_WAIT_S = 10.0  #: an open record waits this long at most for the claim
 
 def server_outbox(session_url: str, ticket_url: str) -> TicketOutbox:
     """The outbox of the records of one session server and ticket API (see above)."""
-    pair = f"{session_url.rstrip('/').lower()} {ticket_url.rstrip('/').lower()}"
+    pair = repr((server_key(session_url) or session_url, server_key(ticket_url) or ticket_url))
     key = hashlib.sha256(pair.encode("utf-8", "surrogatepass")).hexdigest()[:24]
     return TicketOutbox(data_dir() / "outboxes" / key)
 
@@ -151,6 +152,8 @@ class AgentRecords(QtCore.QObject):
             self.outbox.claim(self.instance)
         finally:
             self._claimed.set()
+        for parked in self.outbox.parked():  # tried once more at each start: what was
+            self.outbox.unpark(parked.session_id)  # refused may have been put right since
 
     def store_open(
         self,
@@ -247,13 +250,19 @@ class AgentRecords(QtCore.QObject):
 
         def flush_all() -> FlushResult:
             for done in list(self._unwritten.values()):
-                self._store(done)  # (raises again while the disk refuses: retried)
+                with contextlib.suppress(OSError):  # (kept: retried; the others still go)
+                    self._store(done)
             result = self.outbox.flush(
                 self.tickets, writer=self.instance, close=close, deliverable=deliverable
             )
-            if self.legacy is not None:
+            if self.legacy is not None:  # only the sessions this server knows
                 older = self.legacy.flush(
-                    self.tickets, writer=self.instance, close=close, deliverable=deliverable
+                    self.tickets,
+                    writer=self.instance,
+                    close=close,
+                    deliverable=lambda r: (
+                        (deliverable is None or deliverable(r)) and self._known_here(r)
+                    ),
                 )
                 result = FlushResult(
                     result.sent + older.sent,
@@ -277,14 +286,25 @@ class AgentRecords(QtCore.QObject):
         """A login's flush: this agent's records only (see the module's note)."""
         return bool(self.agent_ref) and record.agent_ref == self.agent_ref
 
+    def _known_here(self, record: SessionRecord) -> bool:
+        """A record of the shared outbox of earlier builds (no server named in it) is this
+        server's if this server knows its session: never close or file another
+        helpdesk's record here (unsure, the server away: not now)."""
+        try:
+            self.client.session_state(record.session_id)
+        except Exception:  # NotFound: another server's; anything else: not now
+            return False
+        return True
+
     def _flushed(self, result: FlushResult) -> None:
         for session_id in result.sent:
             agent_events.emit("ticket-action-sent", session=session_id)
             self.sent.emit(session_id)
-        if result.parked:  # kept on disk (``TicketOutbox.parked``), never retried blindly
+        if result.parked:  # kept on disk (``TicketOutbox.parked``), tried again at start
             self.refused.emit(len(result.parked))
-        if result.pending:
-            self.waiting.emit(len(result.pending))
+        waiting = len(result.pending) + len(self._unwritten)
+        if waiting:
+            self.waiting.emit(waiting)
             self._retry.start(RETRY_MS)  # one timer: a later failure restarts it
 
     def release(self) -> None:

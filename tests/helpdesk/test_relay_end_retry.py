@@ -318,3 +318,31 @@ async def wait_for(check: Callable[[], bool], timeout_s: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("condition not met in time")
         await asyncio.sleep(0.02)
+
+
+def test_an_end_report_refused_for_good_is_dropped_not_kept(
+    clocked: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The helpdesk answered and refused it (here 422: a session id no session has the
+    shape of): kept, it failed every round first in line and held back every other kept
+    end report until all were dropped an hour later (helper-109)."""
+    caplog.set_level(logging.INFO, "remoteapp.relay")
+    reporter = HttpReporter(clocked.http_url, SECRET.encode(), timeout_s=5)
+    malformed = "x" * 300
+
+    async def scenario() -> list[str]:
+        queue = ReportQueue(
+            reporter,
+            0.05,
+            lambda: {"event": "heartbeat", "relay_id": "refused", "sessions": []},
+            lambda answer: None,
+        )
+        queue.start()
+        try:
+            queue.put({"event": "ended", "relay_id": "refused", "session_id": malformed})
+            await wait_for(lambda: any("why=refused" in r.getMessage() for r in caplog.records))
+            return queue.kept_ends
+        finally:
+            await queue.close(timeout_s=5)
+
+    assert asyncio.run(scenario()) == []

@@ -3,6 +3,7 @@ not own on the way: a captive portal, a redirecting proxy, a slow link.
 
 Requests are forwarded to the helpdesk unless ``modes`` says otherwise for their method:
 ``portal`` answers 200 with a login page (the helpdesk never sees the request),
+``proxy-400`` a proxy's own refusal page (400, HTML),
 ``redirect`` answers 302 to the same URL on the helpdesk, and ``hold`` forwards the
 request (the helpdesk does the work) but keeps the answer until ``release`` is set, so the
 client times out without hearing it.  ``refuse_appointments`` answers a write carrying a
@@ -29,7 +30,7 @@ class Middlebox(ThreadingHTTPServer):
     def __init__(self, target: str) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.target = target.rstrip("/")
-        self.modes: dict[str, str] = {}  #: HTTP method -> portal | redirect | hold
+        self.modes: dict[str, str] = {}  #: HTTP method -> portal | proxy-400 | redirect | hold
         self.release = threading.Event()
         self.seen: list[str] = []  #: "METHOD path" of every request, in order
         self.refuse_appointments = False
@@ -67,6 +68,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if mode == "portal":
             self._answer(200, "text/html", PAGE)
+            return
+        if mode == "proxy-400":
+            self._answer(400, "text/html", b"<html><body>400 Bad Request (proxy)</body></html>")
             return
         if mode == "redirect":
             self.send_response(302)

@@ -77,3 +77,17 @@ def test_the_search_for_an_interrupted_ticket_is_one_request(
     assert outbox.flush(through).sent == [done.session_id]
     reads = [r for r in box_between.seen if r.startswith("GET ")]
     assert len(reads) == 1, reads
+
+
+def test_a_proxys_refusal_page_parks_nothing(
+    box_between: Middlebox, through: TicketClient, tmp_path: object
+) -> None:
+    """A 400 that is not the API's answer (a proxy's HTML page) is no refusal for good:
+    parked, the record was never sent again (helper-109)."""
+    box_between.modes["PATCH"] = "proxy-400"
+    outbox = TicketOutbox(tmp_path / "outbox")  # type: ignore[operator]
+    done = record(1)
+    outbox.put(done)
+    result = outbox.flush(through)
+    assert (result.sent, result.pending, result.parked) == ([], [done.session_id], [])
+    assert outbox.parked() == []

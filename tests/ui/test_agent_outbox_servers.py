@@ -23,6 +23,7 @@ from pytestqt.qtbot import QtBot
 
 from remoteapp.branding.profile import load_profile
 from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
+from remoteapp.session.device import data_dir
 from remoteapp.tickets import SessionRecord, TicketOutbox
 from remoteapp.tickets.record import Session, end_record, open_record
 from remoteapp.ui.agent_polls import login_ended_text
@@ -80,11 +81,16 @@ def log_in(programs: list[RemoteApp], server: Server, qtbot: QtBot) -> AgentWind
     return login_dialog_ok(app, dialog, qtbot)
 
 
-def left_open(outbox: TicketOutbox, person: str) -> SessionRecord:
+def left_open(outbox: TicketOutbox, person: str, session_id: str = "") -> SessionRecord:
     """A record as an agent app killed mid-session leaves it: open, on ticket 2."""
     opened = open_record(
         Session(
-            "killed" + secrets.token_hex(6), 2, person, None, "599 749 790", agent="Demo Agent"
+            session_id or "killed" + secrets.token_hex(6),
+            2,
+            person,
+            None,
+            "599 749 790",
+            agent="Demo Agent",
         ),
         record_texts(),
         start=datetime.now(UTC) - timedelta(minutes=5),
@@ -175,3 +181,41 @@ def test_a_record_refused_for_good_is_said_and_kept(
     qtbot.waitUntil(lambda: agent.status.text() == refused_text(1), timeout=20_000)
     assert [r.session_id for r in agent.outbox.parked()] == [record.session_id]
     assert agent.outbox.pending() == []
+    agent.close()  # the next start tries it once more (what was refused may be put right)
+    again = log_in(programs, company_x, qtbot)
+    qtbot.waitUntil(lambda: again.status.text() == refused_text(1), timeout=20_000)
+    assert [r.session_id for r in again.outbox.parked()] == [record.session_id]
+
+
+@pytest.mark.display
+def test_the_old_shared_outbox_gives_a_server_only_its_own_sessions(
+    qtbot: QtBot, company_x: Server, company_y: Server, programs: list[RemoteApp]
+) -> None:
+    """Records of earlier builds name no server: each goes only where its session is
+    known, never onto another helpdesk's ticket of the same number (helper-109)."""
+    agent = log_in(programs, company_x, qtbot)
+    person = agent.records.agent_ref
+    agent.close()
+    customer = HelpdeskClient(company_x.http_url, timeout_s=10)
+    staff = HelpdeskClient(company_x.http_url, timeout_s=10)
+    creds = company_x.credentials["agent"]
+    staff.login(creds["email"], creds["password"])
+    try:
+        reg = customer.register(
+            "demo", "dev-" + secrets.token_hex(8), {"name": "Ana", "email": "a@example.com"}
+        )
+        known = staff.connect(reg.partner_id, reg.password).session_id  # a session of X's
+    finally:
+        customer.close()
+        staff.close()
+    legacy = TicketOutbox(data_dir() / "outbox")
+    ours = completed(left_open(legacy, person, known))
+    legacy.put(ours)
+    theirs = left_open(legacy, person)  # left open by a killed app, on a server not X
+    log_in(programs, company_x, qtbot)
+    qtbot.waitUntil(
+        lambda: [r.session_id for r in legacy.pending()] == [theirs.session_id], timeout=20_000
+    )
+    assert len(actions_with(company_x, known)) == 1
+    [kept] = legacy.pending()  # not closed as "forgotten" by X, which never knew it
+    assert kept.end is None and actions_with(company_x, theirs.session_id) == []

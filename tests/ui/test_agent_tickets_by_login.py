@@ -19,11 +19,9 @@ from pytestqt.qtbot import QtBot
 
 from remoteapp.branding.profile import load_profile
 from remoteapp.net.helpdesk import NotAuthenticated, TicketClient
-from remoteapp.session.device import data_dir
-from remoteapp.tickets import TicketOutbox
 from remoteapp.tickets.record import Session, end_record, open_record
 from remoteapp.ui.agent_dialogs import TicketDialog
-from remoteapp.ui.agent_records import record_texts
+from remoteapp.ui.agent_records import record_texts, server_outbox
 from remoteapp.ui.agent_window import AgentWindow
 from remoteapp.ui.app import RemoteApp
 from remoteapp.ui.qt import is_alive
@@ -119,7 +117,7 @@ def test_a_record_left_by_a_logged_out_agent_is_sent_by_the_next_login(
         end=start + timedelta(minutes=4),
         reason="the agent ended the session",
     )
-    outbox = TicketOutbox(data_dir() / "outbox")
+    outbox = server_outbox(server.http_url, server.http_url)
     outbox.put(done)
 
     log_in(program, server, qtbot)  # its window flushes the outbox as it opens
