@@ -11,7 +11,9 @@
 Every change of a session's ``state`` goes through ``apply``, which looks the event up
 here: a transition in ``TRANSITIONS`` changes the row; an event in ``IGNORED`` for that
 state changes nothing (a repeated or late report: the first end wins); any other pair is
-an ``IllegalTransition``, a bug in whoever chose the event. Ending rotates the
+an ``IllegalTransition``, a bug in whoever chose the event. ``CORRECTIONS`` lists the
+exceptions to "the first wins": the heartbeat catch-up's stamp of an end or a connect
+gives way to its relay's own, later report of it (``correct``). Ending rotates the
 customer's password, so the one read to an agent serves for one session only.
 
 ``END_REASONS`` lists every reason the server or the relay records; a party that ends a
@@ -22,7 +24,7 @@ docs/server.md lists the same reasons (a test compares).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
@@ -78,9 +80,16 @@ CORRECTIONS: Final[Mapping[Event, frozenset[Event]]] = {
     # its end report was lost, or is still coming after an outage of this server) gives
     # way to the end its relay reports later, with its own time and reason
     Event.HEARTBEAT_MISSING: frozenset({Event.RELAY_ENDED}),
+    # the heartbeat catch-up's connect (stamped when a heartbeat first listed the session:
+    # its "connected" report was lost, or is still coming after an outage of this server)
+    # gives way to the connect its relay reports later, with its own time
+    Event.HEARTBEAT_LISTED: frozenset({Event.RELAY_CONNECTED}),
 }
-"""In ``ended``, the one exception to "the first end wins": which later event may
-replace the recorded end's time and reason (``correct``), by the event that ended it."""
+"""The exceptions to "the first wins": which later event may replace a recorded fact
+(``correct``), by the event that recorded it: an end's time and reason (in ``ended``), or
+a connect's time (in ``connected`` or ``ended``, the session's state stays)."""
+
+CONNECTING: Final = frozenset({Event.RELAY_CONNECTED, Event.HEARTBEAT_LISTED})
 
 RELAY_REASONS: Final = (
     c.END_AGENT_LEFT,
@@ -103,22 +112,52 @@ END_REASONS: Final = (c.END_BY_USER, *RELAY_REASONS, c.END_RELAY_CLOSED, *FIXED_
 MAX_PARTY_REASON: Final = c.MAX_PARTY_REASON
 
 
-def corrects(session: RemoteSession, event: Event) -> bool:
-    """Whether ``event`` may correct ``session``'s recorded end (``CORRECTIONS``)."""
+def recorded_by(session: RemoteSession, event: Event) -> frozenset[Event]:
+    """The events that may have recorded the fact ``event`` would correct: for an end,
+    the one its fixed reason names (none for a party's or relay's end); for a connect,
+    either connecting event, since the row does not say which stamped ``connected_at``
+    (a correction is never later than the recorded time, so a repeat of the relay's own
+    report, already taken, cannot move it later)."""
+    if event in CONNECTING:
+        return CONNECTING if session.connected_at is not None else frozenset()
     if session.state != State.ENDED.value or session.ended_at is None:
-        return False
-    return any(
-        session.end_reason == FIXED_REASONS[ended] and event in later
-        for ended, later in CORRECTIONS.items()
-    )
+        return frozenset()
+    return frozenset(ended for ended, text in FIXED_REASONS.items() if session.end_reason == text)
 
 
-def correct(session: RemoteSession, event: Event, when: datetime, reason: str | None) -> None:
-    """Replace an ended session's end time and reason (``corrects`` said it may); its
-    state stays ``ended``."""
+def corrects(session: RemoteSession, event: Event) -> bool:
+    """Whether ``event`` may correct what ``session`` recorded (``CORRECTIONS``)."""
+    return any(event in CORRECTIONS.get(by, ()) for by in recorded_by(session, event))
+
+
+def correct(
+    session: RemoteSession, event: Event, when: datetime, reason: str | None = None
+) -> None:
+    """Replace an ended session's end time and reason, or a session's connect time
+    (``corrects`` said it may); its state stays."""
     if not corrects(session, event):
-        raise IllegalTransition(f"session {session.id}: {event.value} cannot correct its end")
-    session.ended_at, session.end_reason = when, end_reason(event, reason)
+        raise IllegalTransition(f"session {session.id}: {event.value} cannot correct it")
+    if event in CONNECTING:
+        session.connected_at = when
+    else:
+        session.ended_at, session.end_reason = when, end_reason(event, reason)
+
+
+def dated(
+    age: float, received: datetime, earliest: datetime, latest: datetime
+) -> tuple[datetime, str | None]:
+    """When a relay's event happened, ``age`` seconds before the report was ``received``,
+    kept within [``earliest``, ``latest``]: an end within [connected (or offered), now or
+    the placeholder's time], a connect within [offered, now or the recorded connect, never
+    after a recorded end]. Returns the time and the bound that clamped it (None,
+    ``"earliest"``, ``"latest"``)."""
+    least = max((received - latest).total_seconds(), 0.0)
+    most = max((received - earliest).total_seconds(), least)
+    if age < least:
+        return received - timedelta(seconds=least), "latest"
+    if age > most:
+        return received - timedelta(seconds=most), "earliest"
+    return received - timedelta(seconds=age), None
 
 
 def end_reason(event: Event, given: str | None) -> str:

@@ -5,13 +5,16 @@ helpdesk never delays forwarding), with a heartbeat queued whenever the queue is
 each answer is handed back to the relay (``Relay.apply_answer``: the sessions the
 helpdesk has ended).
 
-An "ended" report carries ``ended_at``, the relay's wall clock when the session ended
-(``remotewire.relay_reports``). One the helpdesk did not accept (down, unreachable, an
-error) is kept and sent again, unchanged but signed anew, before each heartbeat until it
-is accepted: so the helpdesk records the true end and the relay's reason after an
-outage, not the time its heartbeat catch-up noticed the session gone. Kept ends are
-bounded (``keep_ends`` of them, for ``keep_ends_s``); the oldest are dropped first, each
-with a ``relay event=end-report-dropped`` line.
+A "connected" report carries ``connected_at`` and an "ended" one ``ended_at``, the
+relay's wall clock when the session connected or ended (``remotewire.relay_reports``).
+One the helpdesk did not accept (down, unreachable, an error) is kept and sent again,
+unchanged but signed anew, before each heartbeat until it is accepted: so the helpdesk
+records the true connect, end and the relay's reason after an outage, not the time its
+heartbeat catch-up noticed the session running or gone. A session's kept "connected"
+goes before its "ended" (an end is held back, kept, while its connect is). Kept reports
+are bounded together (``keep_ends`` of them, for ``keep_ends_s``); the oldest are dropped
+first, each with a ``relay event=end-report-dropped`` (or ``connect-report-dropped``)
+line; one the helpdesk refused for good is dropped at once (``why=refused``).
 """
 
 from __future__ import annotations
@@ -31,8 +34,11 @@ log = logging.getLogger("remoteapp.relay")
 Reporter = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
 """Sends one report; may return the helpdesk's answer (``ended`` sessions, ``cursor``)."""
 
+KEPT: Final = {"connected": ("connect", "connected_at"), "ended": ("end", "ended_at")}
+"""The reports kept until accepted: their log lines' name and the time each carries."""
+
 RETRY_BATCH: Final = 200
-"""Kept end reports sent again per heartbeat round (oldest first): a helpdesk that hangs
+"""Kept reports sent again per heartbeat round (oldest first): a helpdesk that hangs
 costs one timeout per round, not one per kept report (a round stops at its first failure)."""
 
 
@@ -49,16 +55,29 @@ def _refused_for_good(exc: Exception) -> bool:
     return isinstance(status, int) and 400 <= status < 500 and status not in (401, 408, 429)
 
 
+def _key(payload: dict[str, Any]) -> tuple[str, str] | None:
+    """(event, session) of a report kept until accepted; None for any other."""
+    event, sid = payload.get("event"), payload.get("session_id")
+    return (
+        (event, sid) if event in KEPT and isinstance(event, str) and isinstance(sid, str) else None
+    )
+
+
+def _dropped(key: tuple[str, str], why: str) -> None:
+    log_event(f"{KEPT[key[0]][0]}-report-dropped", logging.WARNING, session=key[1], why=why)
+
+
 @dataclass
 class _Item:
     payload: dict[str, Any]
     retry: bool = False
-    """A kept end report sent again (skipped once a retry of the same round failed)."""
+    """A kept report sent again (skipped once a retry of the same round failed)."""
 
 
 class ReportQueue:
-    """Queued reports, delivered one by one; heartbeats while idle; end reports the
-    helpdesk did not accept are kept (bounded) and sent again before each heartbeat."""
+    """Queued reports, delivered one by one; heartbeats while idle; connect and end
+    reports the helpdesk did not accept are kept (bounded) and sent again before each
+    heartbeat."""
 
     def __init__(
         self,
@@ -80,12 +99,13 @@ class ReportQueue:
         self.keep_ends = keep_ends
         self.keep_ends_s = keep_ends_s
         self.wall = wall
-        """Stamps ``ended_at`` (the clock ``HttpReporter`` signs with: the helpdesk takes
-        the end's age as the signature's timestamp minus ``ended_at``)."""
+        """Stamps ``connected_at`` and ``ended_at`` (the clock ``HttpReporter`` signs with:
+        the helpdesk takes their age as the signature's timestamp minus that time)."""
         self.monotonic = monotonic
-        """How long an end report has been kept."""
+        """How long a report has been kept."""
         self._queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=capacity)
-        self._kept: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._kept: OrderedDict[tuple[str, str], tuple[float, dict[str, Any]]] = OrderedDict()
+        """(event, session) -> (first kept, report), oldest first."""
         self._round_failed = False
         self._delivering: asyncio.Task[None] | None = None
         self._beating: asyncio.Task[None] | None = None
@@ -93,21 +113,28 @@ class ReportQueue:
     @property
     def kept_ends(self) -> list[str]:
         """The sessions whose end report waits to be sent again, oldest first."""
-        return list(self._kept)
+        return [sid for event, sid in self._kept if event == "ended"]
+
+    @property
+    def kept_connects(self) -> list[str]:
+        """The sessions whose "connected" report waits to be sent again, oldest first."""
+        return [sid for event, sid in self._kept if event == "connected"]
 
     def start(self) -> None:
         self._delivering = asyncio.create_task(self._deliver())
         self._beating = asyncio.create_task(self._beat())
 
     def put(self, payload: dict[str, Any]) -> None:
-        """Queue a report without waiting (synchronous, so callers keep their order); an
-        "ended" one is stamped with ``ended_at`` now."""
-        if payload.get("event") == "ended" and "ended_at" not in payload:
-            payload = {**payload, "ended_at": round(self.wall(), 6)}
+        """Queue a report without waiting (synchronous, so callers keep their order); a
+        "connected" or "ended" one is stamped with ``connected_at`` / ``ended_at`` now."""
+        event = payload.get("event")
+        stamp = KEPT[event][1] if isinstance(event, str) and event in KEPT else None
+        if stamp is not None and stamp not in payload:
+            payload = {**payload, stamp: round(self.wall(), 6)}
         try:
             self._queue.put_nowait(_Item(payload))
         except asyncio.QueueFull:
-            if payload.get("event") == "ended" and isinstance(payload.get("session_id"), str):
+            if _key(payload) is not None:
                 self._keep(payload)  # sent again with the next heartbeat
                 return
             log_event(
@@ -132,13 +159,13 @@ class ReportQueue:
             self._delivering.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._delivering
-        for sid in self._kept:
-            log_event("end-report-dropped", logging.WARNING, session=sid, why="relay-stopping")
+        for key in self._kept:
+            _dropped(key, "relay-stopping")
 
     async def _deliver(self) -> None:
-        """Send queued reports one by one, in order. A failed "ended" report is kept and
-        sent again (``_retry_kept``); any other failure is only logged, because the next
-        heartbeat lets the helpdesk reconcile."""
+        """Send queued reports one by one, in order. A failed "connected" or "ended"
+        report is kept and sent again (``_retry_kept``); any other failure is only logged,
+        because the next heartbeat lets the helpdesk reconcile."""
         while True:
             item = await self._queue.get()
             try:
@@ -148,10 +175,12 @@ class ReportQueue:
 
     async def _send(self, item: _Item) -> None:
         payload = item.payload
-        sid = payload.get("session_id")
-        ended = payload.get("event") == "ended" and isinstance(sid, str)
-        if item.retry and (self._round_failed or sid not in self._kept):
-            return  # the helpdesk is still away this round, or it took the end already
+        key = _key(payload)
+        if item.retry and (self._round_failed or key not in self._kept):
+            return  # the helpdesk is still away this round, or it took the report already
+        if key is not None and key[0] == "ended" and ("connected", key[1]) in self._kept:
+            self._keep(payload)  # after its connect, or the helpdesk ends it unconnected
+            return
         try:
             answer = await self.reporter(payload)
         except Exception as exc:  # the relay keeps serving even if the helpdesk is down
@@ -163,40 +192,45 @@ class ReportQueue:
                 retry=int(item.retry),
                 error=repr(exc),
             )
-            if ended and _refused_for_good(exc):  # sent again, it would block the others
-                self._kept.pop(str(sid), None)
-                log_event("end-report-dropped", logging.WARNING, session=sid, why="refused")
-            elif ended:
+            if key is not None and _refused_for_good(exc):  # kept, it would block the others
+                self._kept.pop(key, None)
+                _dropped(key, "refused")
+            elif key is not None:
                 self._round_failed = self._round_failed or item.retry
                 self._keep(payload)
             return
-        if ended and self._kept.pop(str(sid), None) is not None:
-            log_event("end-report-delivered", session=sid, ended_at=payload.get("ended_at"))
+        if key is not None and self._kept.pop(key, None) is not None:
+            if key[0] == "ended":
+                log_event("end-report-delivered", session=key[1], ended_at=payload.get("ended_at"))
+            else:
+                at = payload.get("connected_at")
+                log_event("connect-report-delivered", session=key[1], connected_at=at)
         if isinstance(answer, dict):
             self.on_answer(answer)
 
     def _keep(self, payload: dict[str, Any]) -> None:
-        """Keep an undelivered end report (its first keeping time stands); past
-        ``keep_ends`` the oldest is dropped."""
-        sid = str(payload["session_id"])
-        if sid not in self._kept:
-            self._kept[sid] = (self.monotonic(), payload)
-            log_event("end-report-kept", session=sid, kept=len(self._kept))
+        """Keep an undelivered report (its first keeping time stands); past ``keep_ends``
+        the oldest is dropped."""
+        key = _key(payload)
+        assert key is not None  # (only connect and end reports with a session are kept)
+        if key not in self._kept:
+            self._kept[key] = (self.monotonic(), payload)
+            log_event(f"{KEPT[key[0]][0]}-report-kept", session=key[1], kept=len(self._kept))
         while len(self._kept) > self.keep_ends:
             old, _ = self._kept.popitem(last=False)
-            log_event("end-report-dropped", logging.WARNING, session=old, why="too-many-kept")
+            _dropped(old, "too-many-kept")
 
     def _retry_kept(self) -> None:
-        """Queue the oldest kept end reports again (the queue is empty: they go out before
-        the heartbeat queued next, so the helpdesk learns the end before it sees the
-        session missing); forget those kept longer than ``keep_ends_s``."""
+        """Queue the oldest kept reports again (the queue is empty: they go out before the
+        heartbeat queued next, so the helpdesk learns the connect or end before it sees the
+        session listed or missing); forget those kept longer than ``keep_ends_s``."""
         oldest = self.monotonic() - self.keep_ends_s
         while self._kept:
-            sid, (kept_at, _) = next(iter(self._kept.items()))
+            key, (kept_at, _) = next(iter(self._kept.items()))
             if kept_at >= oldest:
                 break
-            del self._kept[sid]
-            log_event("end-report-dropped", logging.WARNING, session=sid, why="kept-too-long")
+            del self._kept[key]
+            _dropped(key, "kept-too-long")
         self._round_failed = False
         for _, payload in itertools.islice(self._kept.values(), RETRY_BATCH):
             self._queue.put_nowait(_Item(payload, retry=True))

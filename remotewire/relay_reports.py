@@ -15,14 +15,16 @@ The helpdesk's answer may carry ``ended``: sessions the helpdesk has ended (``se
 ``cursor``: what the relay sends back as ``ended_since`` in its next heartbeat, so each
 answer lists only what ended since the previous one (at most ``MAX_ENDED_PER_ANSWER``).
 
-An "ended" report carries ``ended_at``: when the session ended, in seconds since the epoch
-on the relay's wall clock (the clock the timestamp header is read from). A relay sends an
-end report the helpdesk did not accept again, with the same body (so the same
-``ended_at``) under a new timestamp and signature, until it is accepted; the helpdesk
-records the end ``timestamp - ended_at`` seconds before it received the report (so the
-two clocks need not agree), never before the session connected nor after its own now.
-Helpdesks older than the field ignore it (the end is then recorded on arrival); reports
-without it, from older relays, are recorded on arrival as before.
+An "ended" report carries ``ended_at`` and a "connected" one ``connected_at``: when the
+session ended or both sides were paired, in seconds since the epoch on the relay's wall
+clock (the clock the timestamp header is read from). A relay sends a connect or end
+report the helpdesk did not accept again, with the same body (so the same time) under a
+new timestamp and signature, until it is accepted (a session's connect before its end);
+the helpdesk records it ``timestamp - ended_at`` (or ``- connected_at``) seconds before it
+received the report (so the two clocks need not agree), an end never before the session
+connected, a connect never before the offer, neither after the helpdesk's own now.
+Helpdesks older than the fields ignore them (recorded on arrival); reports without them,
+from older relays, are recorded on arrival as before.
 """
 
 from __future__ import annotations

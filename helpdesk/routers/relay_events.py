@@ -17,7 +17,8 @@ from helpdesk.services import relay_events
 from remotewire.error_codes import ErrorCode
 
 MAX_ENDED_AT = 1e11
-"""Seconds since the epoch (year 5138): the bound keeps the server's date arithmetic sane."""
+"""Seconds since the epoch (year 5138), for ``ended_at`` and ``connected_at``: the bound
+keeps the server's date arithmetic sane."""
 
 router = APIRouter(prefix="/relay", tags=["relay"])
 
@@ -35,6 +36,9 @@ class RelayEventIn(Input):
     ended_at: float | None = Field(default=None, ge=0, le=MAX_ENDED_AT)
     """An "ended" report's: when the session ended, the relay's wall clock (absent from
     relays older than this field: the end is then recorded when the report arrives)."""
+    connected_at: float | None = Field(default=None, ge=0, le=MAX_ENDED_AT)
+    """A "connected" report's: when both sides were paired, the relay's wall clock (absent
+    from relays older than this field: the connect is then recorded when it arrives)."""
 
 
 class SignedReport(NamedTuple):
@@ -43,8 +47,8 @@ class SignedReport(NamedTuple):
     sent: float
     """The report's timestamp (seconds since the epoch)."""
     received: datetime
-    """The server's clock when the report was read: an end's age counts from here, not
-    from when a busy thread pool or database got to it."""
+    """The server's clock when the report was read: a connect's or end's age counts from
+    here, not from when a busy thread pool or database got to it."""
 
 
 async def signed_report(
@@ -92,4 +96,5 @@ def relay_event(
         sent=signed.sent,
         ended_at=body.ended_at,
         received=signed.received,
+        connected_at=body.connected_at,
     )

@@ -10,14 +10,16 @@ tells the relay which sessions the server has ended (``ended``): since the heart
 ``ended_since`` cursor (or, from a relay that has none yet, within the token lifetime),
 at most ``MAX_ENDED_PER_ANSWER``, so the relay refuses or closes them.
 
-An "ended" report from a current relay carries ``ended_at`` (``relay_ended``): the end
-is recorded when it happened, not when the report arrived (a relay sends an end again
-until accepted, so after an outage of the server that can be minutes later).
+A "connected" or "ended" report from a current relay carries ``connected_at`` or
+``ended_at`` (``relay_connected``, ``relay_ended``): the connect or end is recorded when
+it happened, not when the report arrived (a relay sends them again until accepted, so
+after an outage of the server that can be minutes later).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -48,6 +50,9 @@ from remotewire.relay_reports import (
 events = EventLog("helpdesk")
 CURSOR_SLACK_S = 5.0
 """An end committed just after the clock read that stamped it still reaches the relay."""
+CONNECT_SLACK_S = 1.0
+"""A relay's connect time less than this before the recorded one changes nothing: a
+repeat of the report already taken (its delivery slower or faster), not a correction."""
 MAX_CURSOR = 64
 CURSOR_SEP = "|"
 SWEEP_LOCK = 0x72656D6F7465 + 1
@@ -135,13 +140,15 @@ def report(
     sent: float | None = None,
     ended_at: float | None = None,
     received: datetime | None = None,
+    connected_at: float | None = None,
 ) -> dict[str, Any]:
     """Record one relay report; unknown events and sessions only refresh the relay.
     Returns the answer: the sessions the relay must refuse or close (``ended``) and, to a
     heartbeat, the ``cursor`` of its next ``ended_since``. ``signature``/``sent``: the
-    checked report's, remembered against replays (``remember``); ``ended_at``: when an
-    "ended" report's session ended, on the relay's clock, and ``received``: when the
-    report arrived, on the server's (``relay_ended``; default now)."""
+    checked report's, remembered against replays (``remember``); ``connected_at`` /
+    ``ended_at``: when a "connected" / "ended" report's session connected / ended, on the
+    relay's clock, and ``received``: when the report arrived, on the server's
+    (``relay_connected``, ``relay_ended``; default now)."""
     if signature is not None and sent is not None:
         remember(db, signature, sent)
     now = settings.clock.now()
@@ -161,7 +168,8 @@ def report(
         else None
     )
     if event == "connected" and session is not None:
-        lifecycle.apply(session, Event.RELAY_CONNECTED, now, relay_id=relay_id)
+        age = None if connected_at is None or sent is None else sent - connected_at
+        relay_connected(session, now, received or now, relay_id=relay_id, age=age)
     elif event == "ended" and session is not None:
         age = None if ended_at is None or sent is None else sent - ended_at
         relay_ended(session, now, received or now, relay_id=relay_id, reason=reason, age=age)
@@ -180,6 +188,40 @@ def report(
     return answer
 
 
+def relay_connected(
+    session: RemoteSession, now: datetime, received: datetime, *, relay_id: str, age: float | None
+) -> None:
+    """The relay's connect of ``session``, ``age`` seconds before the report was
+    ``received`` (its signing time minus its ``connected_at``, the relay's clock on both
+    sides; None: an older relay, the connect is ``now``), bounded (``_relay_time``): not
+    before the offer, not after now nor after an end already recorded.
+
+    A connect already recorded stands, with one exception (``lifecycle.CORRECTIONS``):
+    the heartbeat catch-up's (stamped when a heartbeat first listed the session, e.g.
+    once the server was back from an outage the connect happened in) gives way to the
+    connect its relay reports later with its time, never later than the recorded one
+    (and more than ``CONNECT_SLACK_S`` earlier)."""
+    at, recorded = min(received, now), session.connected_at
+    if session.state == State.OFFERED.value:
+        when = now if age is None else _relay_time(session, age, at, now, what="connect")
+        lifecycle.apply(session, Event.RELAY_CONNECTED, when, relay_id=relay_id)
+    elif (
+        age is not None
+        and recorded is not None
+        and session.relay_id == relay_id
+        and lifecycle.corrects(session, Event.RELAY_CONNECTED)
+    ):
+        when = _relay_time(session, age, at, recorded, what="connect")
+        if (recorded - when).total_seconds() > CONNECT_SLACK_S:
+            lifecycle.correct(session, Event.RELAY_CONNECTED, when)
+            events.emit(
+                "relay-connect-corrected",
+                session=session.id,
+                recorded=recorded.isoformat(),
+                connected_at=when.isoformat(),
+            )
+
+
 def relay_ended(
     session: RemoteSession,
     now: datetime,
@@ -192,7 +234,7 @@ def relay_ended(
     """The relay's end of ``session``, ``age`` seconds before the report was ``received``:
     its signing time minus its ``ended_at``, both on the relay's clock, so a skew between
     the relay's clock and the server's does not matter (None: an older relay; the end is
-    ``now``). Bounded (``_end_time``): not before the session connected, not after now.
+    ``now``). Bounded (``_relay_time``): not before the session connected, not after now.
 
     An end already recorded stands (``lifecycle``: the first end wins), with one
     exception: the heartbeat catch-up's placeholder (``ended-unreported``, stamped when
@@ -200,7 +242,7 @@ def relay_ended(
     later with its time (a kept end sent again once the server is back), which cannot be
     after the placeholder's time. A repeated delivery of that end then changes nothing."""
     if session.state != State.ENDED.value:
-        when = now if age is None else _end_time(session, age, min(received, now), now)
+        when = now if age is None else _relay_time(session, age, min(received, now), now)
         lifecycle.apply(session, Event.RELAY_ENDED, when, reason=reason)
         return
     if (
@@ -212,7 +254,7 @@ def relay_ended(
         return
     placeholder = session.ended_at
     assert placeholder is not None  # (``corrects``: an ended session has its time)
-    when = _end_time(session, age, min(received, now), placeholder)
+    when = _relay_time(session, age, min(received, now), placeholder)
     lifecycle.correct(session, Event.RELAY_ENDED, when, reason)
     events.emit(
         "relay-end-corrected",
@@ -223,29 +265,23 @@ def relay_ended(
     )
 
 
-def _end_time(session: RemoteSession, age: float, received: datetime, latest: datetime) -> datetime:
-    """``age`` seconds before ``received``, clamped to [connected (or offered), ``latest``]
-    (now, or the placeholder's time); a clamp is logged (``relay-end-clamped``): a relay's
-    clock that jumped, or a lie."""
-    earliest = session.connected_at or session.offered_at
-    least = max((received - latest).total_seconds(), 0.0)
-    most = max((received - earliest).total_seconds(), least)
-    bound = None
-    if age < least:
-        seconds, bound = least, ("placeholder" if latest < received else "now")
-    elif age > most:
-        seconds, bound = most, "connected"
-    else:
-        seconds = age
-    when = received - timedelta(seconds=seconds)
+def _relay_time(
+    session: RemoteSession, age: float, received: datetime, latest: datetime, *, what: str = "end"
+) -> datetime:
+    """``age`` seconds before ``received`` within ``lifecycle.dated``'s bounds (from the
+    connect, else the offer, for an end; from the offer for a connect); a clamp is logged
+    (``relay-end-clamped``, ``relay-connect-clamped``): a relay's clock that jumped, or a
+    lie."""
+    earliest = session.offered_at
+    if what == "end" and session.connected_at is not None:
+        earliest = session.connected_at
+    when, bound = lifecycle.dated(age, received, earliest, latest)
     if bound is not None:
-        events.emit(
-            "relay-end-clamped",
-            session=session.id,
-            age_s=round(age, 3),
-            bound=bound,
-            ended_at=when.isoformat(),
-        )
+        lower, upper = ("connected", "placeholder") if what == "end" else ("offered", "recorded")
+        name = {"earliest": lower, "latest": "now" if latest >= received else upper}[bound]
+        stamp = {"ended_at" if what == "end" else "connected_at": when.isoformat()}
+        fields: dict[str, object] = {"session": session.id, "age_s": round(age, 3), "bound": name}
+        events.emit(f"relay-{what}-clamped", logging.INFO, **fields, **stamp)
     return when
 
 
