@@ -13,8 +13,11 @@ here: a transition in ``TRANSITIONS`` changes the row; an event in ``IGNORED`` f
 state changes nothing (a repeated or late report: the first end wins); any other pair is
 an ``IllegalTransition``, a bug in whoever chose the event. ``CORRECTIONS`` lists the
 exceptions to "the first wins": the heartbeat catch-up's stamp of an end or a connect
-gives way to its relay's own, later report of it (``correct``). Ending rotates the
-customer's password, so the one read to an agent serves for one session only.
+gives way to its relay's own, later report of it (``correct``). ``REOPENED_BY`` is the
+one way back from ``ended``: an offer expired as not joined that its relay reports
+running after all (the parties joined in time; the report came late, kept through an
+outage of this server) is ``connected``. Ending rotates the customer's password, so the
+one read to an agent serves for one session only.
 
 ``END_REASONS`` lists every reason the server or the relay records; a party that ends a
 session may also give its own words (at most ``MAX_PARTY_REASON`` characters).
@@ -91,6 +94,17 @@ a connect's time (in ``connected`` or ``ended``, the session's state stays)."""
 
 CONNECTING: Final = frozenset({Event.RELAY_CONNECTED, Event.HEARTBEAT_LISTED})
 
+REOPENED_BY: Final[Mapping[Event, frozenset[Event]]] = {
+    # an offer the server expired as not joined, which its relay then reports connected
+    # or lists running: the parties joined before the tokens expired and the relay's
+    # word came late (kept through an outage of this server): it runs, so it is connected
+    Event.NOT_JOINED: CONNECTING,
+}
+"""The one way back from ``ended`` (``reopens``, ``apply``): by the event that recorded
+the end, which events make the session ``connected`` again, its end cleared. Whether the
+relay's word is recent enough to count is the caller's rule
+(``helpdesk.services.relay_dating.reopenable``)."""
+
 RELAY_REASONS: Final = (
     c.END_AGENT_LEFT,
     c.END_CUSTOMER_LEFT,
@@ -123,6 +137,20 @@ def recorded_by(session: RemoteSession, event: Event) -> frozenset[Event]:
     if session.state != State.ENDED.value or session.ended_at is None:
         return frozenset()
     return frozenset(ended for ended, text in FIXED_REASONS.items() if session.end_reason == text)
+
+
+def ended_by(session: RemoteSession) -> Event | None:
+    """The event that ended ``session`` if its reason says (a fixed reason), else None."""
+    if session.state != State.ENDED.value:
+        return None
+    by = (ended for ended, text in FIXED_REASONS.items() if session.end_reason == text)
+    return next(by, None)
+
+
+def reopens(session: RemoteSession, event: Event) -> bool:
+    """Whether ``event`` takes the ended ``session`` back to connected (``REOPENED_BY``)."""
+    by = ended_by(session)
+    return by is not None and event in REOPENED_BY.get(by, ())
 
 
 def corrects(session: RemoteSession, event: Event) -> bool:
@@ -191,7 +219,12 @@ def apply(
     """Apply ``event`` to the session row (not committed); True if the row changed.
 
     ``reason`` is the party's or the relay's reason (ending events); ``relay_id`` the
-    relay that runs it (connecting events)."""
+    relay that runs it (connecting events). An ended session that the event reopens
+    (``reopens``) is connected from ``now``, its end cleared."""
+    if reopens(session, event):
+        session.state, session.connected_at, session.relay_id = State.CONNECTED.value, now, relay_id
+        session.ended_at = session.end_reason = None
+        return True
     try:
         target = next_state(State(session.state), event)
     except IllegalTransition as exc:

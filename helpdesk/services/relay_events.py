@@ -10,16 +10,20 @@ tells the relay which sessions the server has ended (``ended``): since the heart
 ``ended_since`` cursor (or, from a relay that has none yet, within the token lifetime),
 at most ``MAX_ENDED_PER_ANSWER``, so the relay refuses or closes them.
 
-A "connected" or "ended" report from a current relay carries ``connected_at`` or
-``ended_at`` (``relay_connected``, ``relay_ended``): the connect or end is recorded when
-it happened, not when the report arrived (a relay sends them again until accepted, so
-after an outage of the server that can be minutes later).
+A "connected" or "ended" report is dated by the relay's clock
+(``helpdesk.services.relay_dating``).
+
+After a start, the sweep gives the relays a relay lapse to be heard from before it counts
+anything against them: neither a relay's silence (``relay-lost``) nor an offer's expiry
+(``not-joined``: the parties may have joined it while this server was down, the relay's
+report of it still kept) counts the time the server was down. An expiry stamped anyway
+(another process's sweep, an agent connecting to the customer again) gives way to the
+relay's word that the session runs (``relay_dating.reopenable``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +39,7 @@ from helpdesk.lifecycle import Event, State
 from helpdesk.models import RelayNode, RelayReportSeen, RemoteSession
 from helpdesk.services import relay_fleet
 from helpdesk.services.presence import forget_stale
+from helpdesk.services.relay_dating import relay_connected, relay_ended, reopen, reopenable
 from helpdesk.services.sessions import expire_stale
 from helpdesk.settings import Settings
 from remotewire import constants as c
@@ -50,9 +55,6 @@ from remotewire.relay_reports import (
 events = EventLog("helpdesk")
 CURSOR_SLACK_S = 5.0
 """An end committed just after the clock read that stamped it still reaches the relay."""
-CONNECT_SLACK_S = 1.0
-"""A relay's connect time less than this before the recorded one changes nothing: a
-repeat of the report already taken (its delivery slower or faster), not a correction."""
 MAX_CURSOR = 64
 CURSOR_SEP = "|"
 SWEEP_LOCK = 0x72656D6F7465 + 1
@@ -169,12 +171,13 @@ def report(
     )
     if event == "connected" and session is not None:
         age = None if connected_at is None or sent is None else sent - connected_at
-        relay_connected(session, now, received or now, relay_id=relay_id, age=age)
+        late = reopenable(db, session, now, settings.relay_lapse_s)
+        relay_connected(session, now, received or now, relay_id=relay_id, age=age, reopen_ok=late)
     elif event == "ended" and session is not None:
         age = None if ended_at is None or sent is None else sent - ended_at
         relay_ended(session, now, received or now, relay_id=relay_id, reason=reason, age=age)
     elif event == "heartbeat":
-        reconcile(db, relay_id, set(running), now)
+        reconcile(db, relay_id, set(running), now, settings.relay_lapse_s)
     answer: dict[str, Any] = {"status": "ok", "ended": []}
     if event == "connected" and session is not None and session.state == State.ENDED.value:
         answer["ended"] = [{"session_id": session.id, "reason": session.end_reason}]
@@ -186,103 +189,6 @@ def report(
         db.rollback()
         raise NotAuthenticated(ErrorCode.STALE_RELAY_REPORT, "relay report replayed") from exc
     return answer
-
-
-def relay_connected(
-    session: RemoteSession, now: datetime, received: datetime, *, relay_id: str, age: float | None
-) -> None:
-    """The relay's connect of ``session``, ``age`` seconds before the report was
-    ``received`` (its signing time minus its ``connected_at``, the relay's clock on both
-    sides; None: an older relay, the connect is ``now``), bounded (``_relay_time``): not
-    before the offer, not after now nor after an end already recorded.
-
-    A connect already recorded stands, with one exception (``lifecycle.CORRECTIONS``):
-    the heartbeat catch-up's (stamped when a heartbeat first listed the session, e.g.
-    once the server was back from an outage the connect happened in) gives way to the
-    connect its relay reports later with its time, never later than the recorded one
-    (and more than ``CONNECT_SLACK_S`` earlier)."""
-    at, recorded = min(received, now), session.connected_at
-    if session.state == State.OFFERED.value:
-        when = now if age is None else _relay_time(session, age, at, now, what="connect")
-        lifecycle.apply(session, Event.RELAY_CONNECTED, when, relay_id=relay_id)
-    elif (
-        age is not None
-        and recorded is not None
-        and session.relay_id == relay_id
-        and lifecycle.corrects(session, Event.RELAY_CONNECTED)
-    ):
-        when = _relay_time(session, age, at, recorded, what="connect")
-        if (recorded - when).total_seconds() > CONNECT_SLACK_S:
-            lifecycle.correct(session, Event.RELAY_CONNECTED, when)
-            events.emit(
-                "relay-connect-corrected",
-                session=session.id,
-                recorded=recorded.isoformat(),
-                connected_at=when.isoformat(),
-            )
-
-
-def relay_ended(
-    session: RemoteSession,
-    now: datetime,
-    received: datetime,
-    *,
-    relay_id: str,
-    reason: str | None,
-    age: float | None,
-) -> None:
-    """The relay's end of ``session``, ``age`` seconds before the report was ``received``:
-    its signing time minus its ``ended_at``, both on the relay's clock, so a skew between
-    the relay's clock and the server's does not matter (None: an older relay; the end is
-    ``now``). Bounded (``_relay_time``): not before the session connected, not after now.
-
-    An end already recorded stands (``lifecycle``: the first end wins), with one
-    exception: the heartbeat catch-up's placeholder (``ended-unreported``, stamped when
-    the heartbeat no longer listed the session) gives way to the end its relay reports
-    later with its time (a kept end sent again once the server is back), which cannot be
-    after the placeholder's time. A repeated delivery of that end then changes nothing."""
-    if session.state != State.ENDED.value:
-        when = now if age is None else _relay_time(session, age, min(received, now), now)
-        lifecycle.apply(session, Event.RELAY_ENDED, when, reason=reason)
-        return
-    if (
-        age is None
-        or not lifecycle.corrects(session, Event.RELAY_ENDED)
-        or session.relay_id != relay_id
-        or reason == c.END_BY_HELPDESK  # not the relay's own account of the end
-    ):
-        return
-    placeholder = session.ended_at
-    assert placeholder is not None  # (``corrects``: an ended session has its time)
-    when = _relay_time(session, age, min(received, now), placeholder)
-    lifecycle.correct(session, Event.RELAY_ENDED, when, reason)
-    events.emit(
-        "relay-end-corrected",
-        session=session.id,
-        placeholder=placeholder.isoformat(),
-        ended_at=when.isoformat(),
-        reason=session.end_reason,
-    )
-
-
-def _relay_time(
-    session: RemoteSession, age: float, received: datetime, latest: datetime, *, what: str = "end"
-) -> datetime:
-    """``age`` seconds before ``received`` within ``lifecycle.dated``'s bounds (from the
-    connect, else the offer, for an end; from the offer for a connect); a clamp is logged
-    (``relay-end-clamped``, ``relay-connect-clamped``): a relay's clock that jumped, or a
-    lie."""
-    earliest = session.offered_at
-    if what == "end" and session.connected_at is not None:
-        earliest = session.connected_at
-    when, bound = lifecycle.dated(age, received, earliest, latest)
-    if bound is not None:
-        lower, upper = ("connected", "placeholder") if what == "end" else ("offered", "recorded")
-        name = {"earliest": lower, "latest": "now" if latest >= received else upper}[bound]
-        stamp = {"ended_at" if what == "end" else "connected_at": when.isoformat()}
-        fields: dict[str, object] = {"session": session.id, "age_s": round(age, 3), "bound": name}
-        events.emit(f"relay-{what}-clamped", logging.INFO, **fields, **stamp)
-    return when
 
 
 def ended_for(
@@ -323,11 +229,17 @@ def ended_for(
     return ended, cursor
 
 
-def reconcile(db: Db, relay_id: str, running: set[str], now: datetime) -> None:
+def reconcile(
+    db: Db, relay_id: str, running: set[str], now: datetime, lapse_s: float = 0.0
+) -> None:
     """A session missing from a heartbeat after its "connected" report has ended; one
-    listed while still "offered" runs.  The rows are locked (in id order, one query, so
-    two transactions never wait on each other in a circle) and re-read: a party's end
-    committed meanwhile is seen, not overwritten."""
+    listed while still "offered" runs, and so does one listed that the server expired as
+    not joined within ``lapse_s`` (``relay_dating.reopenable``).  The rows are locked (in
+    id order, one query, so two transactions never wait on each other in a circle) and
+    re-read: a party's end committed meanwhile is seen, not overwritten."""
+    expired = and_(
+        RemoteSession.state == State.ENDED.value, RemoteSession.end_reason == c.END_NOT_JOINED
+    )
     for session in db.scalars(
         select(RemoteSession)
         .where(
@@ -337,6 +249,7 @@ def reconcile(db: Db, relay_id: str, running: set[str], now: datetime) -> None:
                     RemoteSession.state == State.CONNECTED.value,
                 ),
                 and_(RemoteSession.id.in_(running), RemoteSession.state == State.OFFERED.value),
+                and_(RemoteSession.id.in_(running), expired),
             )
         )
         .order_by(RemoteSession.id)
@@ -345,6 +258,9 @@ def reconcile(db: Db, relay_id: str, running: set[str], now: datetime) -> None:
     ):
         if session.state == State.OFFERED.value:
             lifecycle.apply(session, Event.HEARTBEAT_LISTED, now, relay_id=relay_id)
+        elif session.state == State.ENDED.value:
+            if reopenable(db, session, now, lapse_s):
+                reopen(session, Event.HEARTBEAT_LISTED, now, relay_id=relay_id)
         elif session.id not in running:
             lifecycle.apply(session, Event.HEARTBEAT_MISSING, now)
 
@@ -374,17 +290,23 @@ def sweep(
 
     A relay is silent only for time this process heard nothing while it ran
     (``up_since``: its start): a restart, an upgrade, an outage longer than the relay
-    lapse ended every live session as "relay-lost" before the relays' next heartbeat."""
+    lapse ended every live session as "relay-lost" before the relays' next heartbeat.
+    Likewise no offer expires (``not-joined``) before this process has run for a relay
+    lapse: the parties may have joined it while the server was down, and the relay's
+    kept "connected" report or its heartbeat comes within that lapse; before, an outage
+    longer than the token lifetime ended such a running session, and its relay, told so,
+    closed it (an offer nobody joined expires at most a lapse later)."""
     now = settings.clock.now()
     with db_factory() as db:
         if db.get_bind().dialect.name == "postgresql" and not db.scalar(
             text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK}
         ):
             return  # another server process sweeps this round; its result is the same
-        expire_stale(db, now)
         silent_before = now - timedelta(seconds=settings.relay_lapse_s)
         if up_since is not None and up_since > silent_before:
             silent_before = datetime.min  # up for less than the lapse: none silent yet
+        else:  # nor any offer expired: the relays have not all been heard since the start
+            expire_stale(db, now)
         lost = db.scalars(  # a row another transaction holds is left to the next round
             select(RemoteSession)
             .outerjoin(RelayNode, RelayNode.id == RemoteSession.relay_id)

@@ -1,0 +1,172 @@
+"""When a relay's connect and end happened, by the relay's clock (``relay_connected``,
+``relay_ended``): a "connected" or "ended" report from a current relay carries
+``connected_at`` or ``ended_at``, and the server records the event that long before the
+report arrived, not when it arrived (a relay sends them again until accepted, so after an
+outage of the server that can be minutes later), bounded (``lifecycle.dated``).
+
+And whether a relay's word that an offer runs comes soon enough to reopen it after the
+server expired it as not joined (``reopenable``, ``lifecycle.REOPENED_BY``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as Db
+
+from helpdesk import lifecycle
+from helpdesk.lifecycle import OPEN_STATES, Event, State
+from helpdesk.models import RemoteSession
+from remotewire import constants as c
+from remotewire.events import EventLog
+
+events = EventLog("helpdesk")
+CONNECT_SLACK_S = 1.0
+"""A relay's connect time less than this before the recorded one changes nothing: a
+repeat of the report already taken (its delivery slower or faster), not a correction."""
+
+
+def reopenable(db: Db, session: RemoteSession, now: datetime, lapse_s: float) -> bool:
+    """Whether the relay's word that ``session`` runs (its "connected" report, or a
+    heartbeat listing it) reopens it (``lifecycle.reopens``: expired as not joined) now:
+    the expiry is at most ``lapse_s`` (the relay lapse) old, as a relay silent longer
+    than that while the server ran is gone (``relay-lost``), and the customer has no
+    other open session (an agent who connected again since chose that one)."""
+    if not lifecycle.reopens(session, Event.HEARTBEAT_LISTED) or session.ended_at is None:
+        return False
+    if session.ended_at < now - timedelta(seconds=lapse_s):
+        return False
+    other = db.scalar(
+        select(RemoteSession.id).where(
+            RemoteSession.presence_id == session.presence_id,
+            RemoteSession.state.in_(OPEN_STATES),
+            RemoteSession.id != session.id,
+        )
+    )
+    return other is None
+
+
+def reopen(session: RemoteSession, event: Event, when: datetime, *, relay_id: str) -> None:
+    """Apply ``event`` to an offer expired as not joined (``reopenable`` said so): it is
+    connected from ``when``; logged (``offer-reopened``)."""
+    expired = session.ended_at
+    lifecycle.apply(session, event, when, relay_id=relay_id)
+    events.emit(
+        "offer-reopened",
+        logging.WARNING,
+        session=session.id,
+        expired=expired.isoformat() if expired is not None else "-",
+        connected_at=when.isoformat(),
+        by=event.value,
+    )
+
+
+def relay_connected(
+    session: RemoteSession,
+    now: datetime,
+    received: datetime,
+    *,
+    relay_id: str,
+    age: float | None,
+    reopen_ok: bool = False,
+) -> None:
+    """The relay's connect of ``session``, ``age`` seconds before the report was
+    ``received`` (its signing time minus its ``connected_at``, the relay's clock on both
+    sides; None: an older relay, the connect is ``now``), bounded (``_relay_time``): not
+    before the offer, not after now nor after an end already recorded.
+
+    A connect already recorded stands, with one exception (``lifecycle.CORRECTIONS``):
+    the heartbeat catch-up's (stamped when a heartbeat first listed the session, e.g.
+    once the server was back from an outage the connect happened in) gives way to the
+    connect its relay reports later with its time, never later than the recorded one
+    (and more than ``CONNECT_SLACK_S`` earlier).
+
+    ``reopen_ok`` (``reopenable``): the session, expired as not joined, is reopened,
+    connected at the relay's time (``lifecycle.REOPENED_BY``)."""
+    at, recorded = min(received, now), session.connected_at
+    if session.state == State.OFFERED.value or reopen_ok:
+        when = now if age is None else _relay_time(session, age, at, now, what="connect")
+        if reopen_ok:
+            reopen(session, Event.RELAY_CONNECTED, when, relay_id=relay_id)
+        else:
+            lifecycle.apply(session, Event.RELAY_CONNECTED, when, relay_id=relay_id)
+    elif (
+        age is not None
+        and recorded is not None
+        and session.relay_id == relay_id
+        and lifecycle.corrects(session, Event.RELAY_CONNECTED)
+    ):
+        when = _relay_time(session, age, at, recorded, what="connect")
+        if (recorded - when).total_seconds() > CONNECT_SLACK_S:
+            lifecycle.correct(session, Event.RELAY_CONNECTED, when)
+            events.emit(
+                "relay-connect-corrected",
+                session=session.id,
+                recorded=recorded.isoformat(),
+                connected_at=when.isoformat(),
+            )
+
+
+def relay_ended(
+    session: RemoteSession,
+    now: datetime,
+    received: datetime,
+    *,
+    relay_id: str,
+    reason: str | None,
+    age: float | None,
+) -> None:
+    """The relay's end of ``session``, ``age`` seconds before the report was ``received``:
+    its signing time minus its ``ended_at``, both on the relay's clock, so a skew between
+    the relay's clock and the server's does not matter (None: an older relay; the end is
+    ``now``). Bounded (``_relay_time``): not before the session connected, not after now.
+
+    An end already recorded stands (``lifecycle``: the first end wins), with one
+    exception: the heartbeat catch-up's placeholder (``ended-unreported``, stamped when
+    the heartbeat no longer listed the session) gives way to the end its relay reports
+    later with its time (a kept end sent again once the server is back), which cannot be
+    after the placeholder's time. A repeated delivery of that end then changes nothing."""
+    if session.state != State.ENDED.value:
+        when = now if age is None else _relay_time(session, age, min(received, now), now)
+        lifecycle.apply(session, Event.RELAY_ENDED, when, reason=reason)
+        return
+    if (
+        age is None
+        or not lifecycle.corrects(session, Event.RELAY_ENDED)
+        or session.relay_id != relay_id
+        or reason == c.END_BY_HELPDESK  # not the relay's own account of the end
+    ):
+        return
+    placeholder = session.ended_at
+    assert placeholder is not None  # (``corrects``: an ended session has its time)
+    when = _relay_time(session, age, min(received, now), placeholder)
+    lifecycle.correct(session, Event.RELAY_ENDED, when, reason)
+    events.emit(
+        "relay-end-corrected",
+        session=session.id,
+        placeholder=placeholder.isoformat(),
+        ended_at=when.isoformat(),
+        reason=session.end_reason,
+    )
+
+
+def _relay_time(
+    session: RemoteSession, age: float, received: datetime, latest: datetime, *, what: str = "end"
+) -> datetime:
+    """``age`` seconds before ``received`` within ``lifecycle.dated``'s bounds (from the
+    connect, else the offer, for an end; from the offer for a connect); a clamp is logged
+    (``relay-end-clamped``, ``relay-connect-clamped``): a relay's clock that jumped, or a
+    lie."""
+    earliest = session.offered_at
+    if what == "end" and session.connected_at is not None:
+        earliest = session.connected_at
+    when, bound = lifecycle.dated(age, received, earliest, latest)
+    if bound is not None:
+        lower, upper = ("connected", "placeholder") if what == "end" else ("offered", "recorded")
+        name = {"earliest": lower, "latest": "now" if latest >= received else upper}[bound]
+        stamp = {"ended_at" if what == "end" else "connected_at": when.isoformat()}
+        fields: dict[str, object] = {"session": session.id, "age_s": round(age, 3), "bound": name}
+        events.emit(f"relay-{what}-clamped", logging.INFO, **fields, **stamp)
+    return when
