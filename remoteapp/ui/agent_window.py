@@ -35,7 +35,7 @@ from remoteapp.session.device import device_id
 from remoteapp.session.presence import CustomerPresence, PresenceCallbacks
 from remoteapp.tickets import SessionRecord, TicketOutbox
 from remoteapp.ui import credentials, operations
-from remoteapp.ui.agent_dialogs import PasswordDialog, TicketChoice, TicketDialog
+from remoteapp.ui.agent_dialogs import PasswordDialog, TicketChoice, TicketDialog, let_go
 from remoteapp.ui.agent_polls import AgentPolls
 from remoteapp.ui.agent_records import (
     AgentRecords,
@@ -142,7 +142,8 @@ class AgentWindow(QtWidgets.QWidget):
             device_id(),
             {"name": str(user.get("name", "")), "email": str(user.get("email", ""))},
             PresenceCallbacks(
-                registered=emitter(self.registered), password=emitter(self.password_changed)
+                registered=emitter(self.registered),
+                password=emitter(self.password_changed),
             ),
             staff=client,  # the agent's own: reachable by ID and password, never queued
         )
@@ -230,6 +231,7 @@ class AgentWindow(QtWidgets.QWidget):
         self.ticket_dialog = dialog
 
         def finished(result: int) -> None:
+            let_go(self, "ticket_dialog", dialog)
             if result == QtWidgets.QDialog.DialogCode.Accepted and dialog.choice is not None:
                 then(dialog.choice)
 
@@ -244,6 +246,7 @@ class AgentWindow(QtWidgets.QWidget):
             # once: a real double click on OK finished the dialog twice, and sent the
             # password twice (two of the partner's few attempts a minute)
             dialog.finished.disconnect(finished)
+            let_go(self, "password_dialog", dialog)
             if result != QtWidgets.QDialog.DialogCode.Accepted:
                 return
             password = normalize(dialog.textValue())

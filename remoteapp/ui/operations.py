@@ -21,6 +21,7 @@ never waits.  ``parent`` going away drops the result instead of touching a dead 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import threading
 from collections import deque
@@ -31,7 +32,6 @@ from remoteapp.ui.i18n import tr
 from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal, is_alive
 
 log = logging.getLogger("remoteapp.ui")
-_alive: set[_Relay] = set()  # keep relays alive until their work reports back
 
 
 class Activity(QtCore.QObject):
@@ -64,7 +64,7 @@ class Lane:
                 self._waiting.append(task)
                 return
             self._busy = True
-        QtCore.QThreadPool.globalInstance().start(task)
+        QtCore.QThreadPool.globalInstance().start(task.run)
 
     def _next(self) -> None:
         """Called on the worker thread once a task has ended and reported."""
@@ -73,7 +73,7 @@ class Lane:
                 self._busy = False
                 return
             task = self._waiting.popleft()
-        QtCore.QThreadPool.globalInstance().start(task)
+        QtCore.QThreadPool.globalInstance().start(task.run)
 
 
 class Poll:
@@ -99,26 +99,65 @@ def poll_pool() -> QtCore.QThreadPool:
 
 
 class _Relay(QtCore.QObject):
-    done = Signal(object)
-    failed = Signal(object)
+    """The workers' one way back to the GUI thread, made there and never deleted:
+    ``report`` carries an operation's key and outcome to its ``finish``.  One for the
+    program: one per operation was never freed (about 4 KB each, for every poll of an
+    agent's week-long session)."""
 
+    report = Signal(object, object)  # (key, [failed, result or exception, work])
 
-class _Task(QtCore.QRunnable):
-    def __init__(self, work: Callable[[], Any], relay: _Relay, lane: Lane | None) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.work, self.relay, self.lane = work, relay, lane
+        self.waiting: dict[int, Callable[[bool, Any], None]] = {}  # GUI thread only
+        self.report.connect(self._deliver, QtCore.Qt.ConnectionType.QueuedConnection)
+
+    def _deliver(self, key: int, outcome: list[Any]) -> None:
+        failed, value, _work = outcome
+        outcome.clear()
+        finish = self.waiting.pop(key, None)
+        if finish is not None:
+            finish(failed, value)
+        # (the work and its result are let go of here, on the GUI thread)
+
+
+_relays: list[_Relay] = []
+_keys = itertools.count()
+
+
+def _relay() -> _Relay:
+    if not _relays:
+        _relays.append(_Relay())
+    return _relays[0]
+
+
+class _Task:
+    """One operation's work, run on a pool thread (``run``, handed to the pool as a plain
+    callable: a QRunnable subclass whose work ended before ``start`` returned was never
+    freed, one in five while the server was unreachable).  What the work's closure
+    captures (a dialog) may be held by nothing else once the GUI thread has its result:
+    so the work and the result or the exception (whose traceback holds the work's frames)
+    are handed back and let go of on the GUI thread (``_Relay._deliver``), never here,
+    where freeing a window would destroy it off its thread."""
+
+    def __init__(self, work: Callable[[], Any], key: int, lane: Lane | None) -> None:
+        self.work: Callable[[], Any] | None = work
+        self.key, self.lane = key, lane
+        self.relay = _relay()
 
     def run(self) -> None:
+        work, self.work = self.work, None
+        assert work is not None
         try:
-            result = self.work()
+            outcome: list[Any] = [False, work()]
         except Exception as exc:  # delivered to on_error on the GUI thread
-            failed, value = True, exc
-        else:
-            failed, value = False, result
-        # (RuntimeError: the program is ending, its relays gone, and a poll that outlived
+            outcome = [True, exc]
+        outcome.append(work)
+        del work
+        # (RuntimeError: the program is ending, its relay gone, and a poll that outlived
         # it has nobody to tell; raising would only print on a worker thread)
         with contextlib.suppress(RuntimeError):
-            (self.relay.failed if failed else self.relay.done).emit(value)
+            self.relay.report.emit(self.key, outcome)
+        del outcome
         if self.lane is not None:  # after the report: lane results arrive in order too
             self.lane._next()
 
@@ -184,40 +223,34 @@ def run(
         if poll.in_flight:
             return False
         poll.in_flight = True
-    relay = _Relay()
-    relay.moveToThread(parent.thread())
-    _alive.add(relay)
     counter = activity(parent) if busy else None
     if counter is not None:
         counter._add(1)
 
-    def finish(callback: Callable[[Any], None], value: Any) -> None:
-        _alive.discard(relay)
+    def finish(failed: bool, value: Any) -> None:
         if poll is not None:
             poll.in_flight = False
         if not is_alive(parent):
             log.info("ui event=result-dropped reason='window closed'")
-            if on_dropped is not None and callback is not failed:
+            if on_dropped is not None and not failed:
                 on_dropped(value)
             return
         if counter is not None and is_alive(counter):
             counter._add(-1)
-        callback(value)
-
-    def failed(exc: Exception) -> None:
-        if on_error is None:
-            report_error(parent, exc)
+        if not failed:
+            on_done(value)
+        elif on_error is None:
+            report_error(parent, value)
         else:
-            on_error(exc)
+            on_error(value)
 
-    queued = QtCore.Qt.ConnectionType.QueuedConnection
-    relay.done.connect(lambda value: finish(on_done, value), queued)
-    relay.failed.connect(lambda exc: finish(failed, exc), queued)
-    task = _Task(work, relay, lane)
+    key = next(_keys)
+    _relay().waiting[key] = finish
+    task = _Task(work, key, lane)
     if poll is not None or background:
-        poll_pool().start(task)
+        poll_pool().start(task.run)
     elif lane is None:
-        QtCore.QThreadPool.globalInstance().start(task)
+        QtCore.QThreadPool.globalInstance().start(task.run)
     else:
         lane._submit(task)
     return True

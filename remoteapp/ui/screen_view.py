@@ -150,9 +150,9 @@ class ScreenView(QtWidgets.QWidget):
     def paintEvent(self, event: QtGui.QPaintEvent) -> None:
         painter = QtGui.QPainter(self)
         painter.fillRect(self.rect(), QtGui.QColor(32, 32, 36))
-        scale, ox, oy = self._placement()
-        w, h = self.remote_size
-        with self._lock:
+        with self._lock:  # (the size and the picture of one frame: it may change size)
+            scale, ox, oy = self._placement()
+            w, h = self.remote_size
             if scale == 1.0:
                 painter.drawImage(QtCore.QPointF(ox, oy), self._image)  # sharp text at 1:1
             else:

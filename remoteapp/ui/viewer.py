@@ -28,7 +28,7 @@ from remoteapp.session import AgentSession
 from remoteapp.ui.clipboard import ClipboardSync
 from remoteapp.ui.end_reasons import end_reason_text
 from remoteapp.ui.i18n import tr
-from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal
+from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal, emitter
 from remoteapp.ui.screen_view import ScreenView
 
 Qt = QtCore.Qt
@@ -151,6 +151,11 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.view.input_event.connect(self._send_input)
         self.frame_arrived.connect(self._repaint, Qt.ConnectionType.QueuedConnection)
         self.session_ended.connect(self._show_end, Qt.ConnectionType.QueuedConnection)
+        # the signals others connect to are emitted on the GUI thread (``qt.emitter``);
+        # frame_arrived, at the frame rate, has only the window's own slot
+        self._emit_end = emitter(self.session_ended)
+        self._emit_screen_info = emitter(self.screen_info)
+        self._emit_secured = emitter(self.secured)
         timer = QtCore.QTimer(self)
         timer.timeout.connect(self._update_badge)
         timer.start(500)
@@ -166,16 +171,13 @@ class ViewerWindow(QtWidgets.QMainWindow):
             self.frame_arrived.emit()
 
     def on_end(self, reason: str) -> None:
-        with contextlib.suppress(RuntimeError):
-            self.session_ended.emit(reason)
+        self._emit_end(reason)
 
     def on_screen_info(self, info: ScreenInfo) -> None:
-        with contextlib.suppress(RuntimeError):
-            self.screen_info.emit(info)
+        self._emit_screen_info(info)
 
     def on_secured(self, code: str) -> None:
-        with contextlib.suppress(RuntimeError):
-            self.secured.emit(code)
+        self._emit_secured(code)
 
     # -- GUI thread
 

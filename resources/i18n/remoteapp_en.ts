@@ -36,12 +36,12 @@
         <translation>Sessions in progress</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="107"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="108"/>
         <source>The ticket system refused {count} session record(s) for good: they are kept on this computer; ask your administrator (the reason is in the log).</source>
         <translation>The ticket system refused {count} session record(s) for good: they are kept on this computer; ask your administrator (the reason is in the log).</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="99"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="100"/>
         <source>{count} session record(s) will be sent when you log in again.</source>
         <translation>{count} session record(s) will be sent when you log in again.</translation>
     </message>
@@ -124,48 +124,48 @@
         <translation>{agent} (you)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="193"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="194"/>
         <source>A partner ID has 9 digits.</source>
         <translation>A partner ID has 9 digits.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="215"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="216"/>
         <source>Choose a customer in the queue.</source>
         <translation>Choose a customer in the queue.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="227"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="275"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="228"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="278"/>
         <source>A connection is under way.</source>
         <translation>A connection is under way.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="256"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="259"/>
         <source>The password has {count} letters and digits.</source>
         <translation>The password has {count} letters and digits.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="356"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="365"/>
         <source>Partner password</source>
         <translation>Partner password</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="357"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="366"/>
         <source>Password of {partner}:</source>
         <translation>Password of {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="314"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="317"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Too many wrong passwords. Try again in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="320"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="323"/>
         <source>Wrong partner ID or password.</source>
         <translation>Wrong partner ID or password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="321"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="324"/>
         <source>Wrong password, try again.</source>
         <translation>Wrong password, try again.</translation>
     </message>
@@ -261,32 +261,32 @@
         <translation>The session&apos;s relay cannot be reached now: try again in a moment.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="317"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="320"/>
         <source>You can try the password again.</source>
         <translation>You can try the password again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="347"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="350"/>
         <source>{partner} since {time}</source>
         <translation>{partner} since {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="361"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="364"/>
         <source>Connected to {partner}.</source>
         <translation>Connected to {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="89"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="90"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="92"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="93"/>
         <source>The agent app stopped.</source>
         <translation>The agent app stopped.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="87"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="88"/>
         <location filename="../../remoteapp/ui/viewer.py" line="101"/>
         <source>Remote access - {customer}</source>
         <extracomment>records waiting for the server are tried again this often an open record waits this long at most for the claim
@@ -295,7 +295,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Remote access - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="101"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="102"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} session record(s) waiting for the server.</translation>
     </message>
@@ -483,7 +483,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_tabs.py" line="154"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="286"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="289"/>
         <location filename="../../remoteapp/ui/viewer.py" line="144"/>
         <source>Connecting...</source>
         <translation>Connecting...</translation>
@@ -519,27 +519,27 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Picture: Automatic sends videos and photos in less detail and makes them exact once they stop changing; Best quality is always exact; Best speed uses less detail everywhere (for slow connections).</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="185"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="187"/>
         <source>Verification code: {code}</source>
         <translation>Verification code: {code}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="204"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="206"/>
         <source>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</source>
         <translation>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="222"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="224"/>
         <source>All monitors</source>
         <translation>All monitors</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="224"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="226"/>
         <source>Monitor {n} ({w}x{h})</source>
         <translation>Monitor {n} ({w}x{h})</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="280"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="282"/>
         <source>Session ended - {customer}</source>
         <translation>Session ended - {customer}</translation>
     </message>
@@ -745,19 +745,19 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Session ended: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="62"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="71"/>
         <location filename="../../remoteapp/ui/widgets.py" line="77"/>
         <source>Agent login</source>
         <extracomment>a long message or subject wraps instead of widening</extracomment>
         <translation>Agent login</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="166"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="175"/>
         <source>The certificate of {server} is not trusted: not logging in.</source>
         <translation>The certificate of {server} is not trusted: not logging in.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="172"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="181"/>
         <source>{server} is not encrypted (http://): use its https:// address.</source>
         <translation>{server} is not encrypted (http://): use its https:// address.</translation>
     </message>
@@ -767,165 +767,165 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Insecure connections allowed: this app may talk to its server without encryption.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="78"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="87"/>
         <source>Remember me</source>
         <extracomment>&quot;remember me&quot; was ticked but the keyring refused the keyring has answered (saved login or why not)</extracomment>
         <translation>Remember me</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="79"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="88"/>
         <source>Server</source>
         <translation>Server</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="80"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="89"/>
         <location filename="../../remoteapp/ui/customer_texts.py" line="36"/>
         <source>Email</source>
         <translation>Email</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="81"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="90"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="100"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="166"/>
         <source>Password</source>
         <translation>Password</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="93"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="102"/>
         <source>Log in</source>
         <translation>Log in</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="113"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="122"/>
         <source>Login will not be remembered: no keyring on this system.</source>
         <translation>Login will not be remembered: no keyring on this system.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="135"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="144"/>
         <source>Fill in server, email and password.</source>
         <translation>Fill in server, email and password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="138"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="147"/>
         <source>Logging in...</source>
         <translation>Logging in...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="157"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="166"/>
         <source>Wrong email or password.</source>
         <translation>Wrong email or password.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="160"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="169"/>
         <source>Too many failed logins. Try again in {seconds} s.</source>
         <translation>Too many failed logins. Try again in {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="179"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="188"/>
         <source>The server {server} cannot be reached. Check the address or try again later.</source>
         <translation>The server {server} cannot be reached. Check the address or try again later.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="184"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="193"/>
         <source>Cannot log in: {reason}</source>
         <translation>Cannot log in: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="209"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="218"/>
         <source>Ticket for the session with {partner}</source>
         <extracomment>None: a new ticket will be opened</extracomment>
         <translation>Ticket for the session with {partner}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="217"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="226"/>
         <source>Ticket number</source>
         <translation>Ticket number</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="218"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="227"/>
         <source>Look up</source>
         <translation>Look up</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="224"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="233"/>
         <source>Ticket</source>
         <translation>Ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="228"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="237"/>
         <source>Subject</source>
         <translation>Subject</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="229"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="238"/>
         <source>Client</source>
         <translation>Client</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="230"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="239"/>
         <source>Responsible</source>
         <translation>Responsible</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="239"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="248"/>
         <source>Start session</source>
         <translation>Start session</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="242"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="251"/>
         <source>No ticket</source>
         <translation>No ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="244"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="253"/>
         <location filename="../../remoteapp/ui/updates.py" line="247"/>
         <source>Cancel</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="270"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="279"/>
         <source>Type the ticket number.</source>
         <translation>Type the ticket number.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="274"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="283"/>
         <source>A ticket number is from 1 to {largest}: check the number.</source>
         <translation>A ticket number is from 1 to {largest}: check the number.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="280"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="289"/>
         <source>Looking up...</source>
         <translation>Looking up...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="306"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="315"/>
         <source>There is no ticket {number}.</source>
         <translation>There is no ticket {number}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="308"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="317"/>
         <location filename="../../remoteapp/ui/connect_refusals.py" line="88"/>
         <source>The helpdesk server&apos;s certificate is not trusted: not connecting.</source>
         <translation>The helpdesk server&apos;s certificate is not trusted: not connecting.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="310"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="319"/>
         <location filename="../../remoteapp/ui/connect_refusals.py" line="90"/>
         <source>The helpdesk server cannot be reached now: try again in a moment.</source>
         <translation>The helpdesk server cannot be reached now: try again in a moment.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="312"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="321"/>
         <source>Cannot look the ticket up: {reason}</source>
         <translation>Cannot look the ticket up: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="330"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="339"/>
         <source>New ticket</source>
         <translation>New ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="332"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="341"/>
         <source>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</source>
         <translation>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</translation>
     </message>
@@ -950,7 +950,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Logged in, but the login could not be kept in the keyring.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/operations.py" line="162"/>
+        <location filename="../../remoteapp/ui/operations.py" line="201"/>
         <source>Something went wrong: {reason}</source>
         <extracomment>a window&apos;s few polls, each at most one in flight at a time</extracomment>
         <translation>Something went wrong: {reason}</translation>

@@ -36,12 +36,12 @@
         <translation>Atendimentos em andamento</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="107"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="108"/>
         <source>The ticket system refused {count} session record(s) for good: they are kept on this computer; ask your administrator (the reason is in the log).</source>
         <translation>O sistema de tickets recusou {count} registro(s) de atendimento em definitivo: eles ficam guardados neste computador; fale com o seu administrador (o motivo está no log).</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="99"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="100"/>
         <source>{count} session record(s) will be sent when you log in again.</source>
         <translation>{count} registro(s) de atendimento serão enviados quando você entrar de novo.</translation>
     </message>
@@ -124,48 +124,48 @@
         <translation>{agent} (você)</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="193"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="194"/>
         <source>A partner ID has 9 digits.</source>
         <translation>O ID do parceiro tem 9 dígitos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="215"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="216"/>
         <source>Choose a customer in the queue.</source>
         <translation>Escolha um cliente na fila.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="227"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="275"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="228"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="278"/>
         <source>A connection is under way.</source>
         <translation>Uma conexão já está em andamento.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="256"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="259"/>
         <source>The password has {count} letters and digits.</source>
         <translation>A senha tem {count} letras e números.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="356"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="365"/>
         <source>Partner password</source>
         <translation>Senha do parceiro</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="357"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="366"/>
         <source>Password of {partner}:</source>
         <translation>Senha de {partner}:</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="314"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="317"/>
         <source>Too many wrong passwords. Try again in {seconds} s.</source>
         <translation>Senhas erradas demais. Tente novamente em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="320"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="323"/>
         <source>Wrong partner ID or password.</source>
         <translation>ID do parceiro ou senha incorretos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="321"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="324"/>
         <source>Wrong password, try again.</source>
         <translation>Senha incorreta, tente novamente.</translation>
     </message>
@@ -261,32 +261,32 @@
         <translation>Não foi possível conectar ao relay da sessão no momento: tente de novo em instantes.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="317"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="320"/>
         <source>You can try the password again.</source>
         <translation>Você já pode tentar a senha de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="347"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="350"/>
         <source>{partner} since {time}</source>
         <translation>{partner} desde {time}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_window.py" line="361"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="364"/>
         <source>Connected to {partner}.</source>
         <translation>Conectado a {partner}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="89"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="90"/>
         <source>Remote access. Agent: {agent}. Customer: {customer} (ID {partner}). Start: {start}. End: {end}. {reason}</source>
         <translation>Acesso remoto. Agente: {agent}. Cliente: {customer} (ID {partner}). Início: {start}. Fim: {end}. {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="92"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="93"/>
         <source>The agent app stopped.</source>
         <translation>O aplicativo do agente foi encerrado.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="87"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="88"/>
         <location filename="../../remoteapp/ui/viewer.py" line="101"/>
         <source>Remote access - {customer}</source>
         <extracomment>records waiting for the server are tried again this often an open record waits this long at most for the claim
@@ -295,7 +295,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Acesso remoto - {customer}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_records.py" line="101"/>
+        <location filename="../../remoteapp/ui/agent_records.py" line="102"/>
         <source>{count} session record(s) waiting for the server.</source>
         <translation>{count} registro(s) de atendimento aguardando o servidor.</translation>
     </message>
@@ -483,7 +483,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_tabs.py" line="154"/>
-        <location filename="../../remoteapp/ui/agent_window.py" line="286"/>
+        <location filename="../../remoteapp/ui/agent_window.py" line="289"/>
         <location filename="../../remoteapp/ui/viewer.py" line="144"/>
         <source>Connecting...</source>
         <translation>Conectando...</translation>
@@ -519,27 +519,27 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Imagem: Automática envia vídeos e fotos com menos detalhe e os deixa exatos assim que param de mudar; Melhor qualidade é sempre exata; Melhor velocidade usa menos detalhe em tudo (para conexões lentas).</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="185"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="187"/>
         <source>Verification code: {code}</source>
         <translation>Código de verificação: {code}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="204"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="206"/>
         <source>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</source>
         <translation>{latency} ms · {fps} qps · {h:02d}:{m:02d}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="222"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="224"/>
         <source>All monitors</source>
         <translation>Todos os monitores</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="224"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="226"/>
         <source>Monitor {n} ({w}x{h})</source>
         <translation>Monitor {n} ({w}x{h})</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="280"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="282"/>
         <source>Session ended - {customer}</source>
         <translation>Sessão encerrada - {customer}</translation>
     </message>
@@ -745,19 +745,19 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Sessão encerrada: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="62"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="71"/>
         <location filename="../../remoteapp/ui/widgets.py" line="77"/>
         <source>Agent login</source>
         <extracomment>a long message or subject wraps instead of widening</extracomment>
         <translation>Login do agente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="166"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="175"/>
         <source>The certificate of {server} is not trusted: not logging in.</source>
         <translation>O certificado de {server} não é confiável: o login não foi feito.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="172"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="181"/>
         <source>{server} is not encrypted (http://): use its https:// address.</source>
         <translation>{server} não é criptografado (http://): use o endereço https://.</translation>
     </message>
@@ -767,165 +767,165 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Conexões inseguras permitidas: este aplicativo pode falar com o servidor sem criptografia.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="78"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="87"/>
         <source>Remember me</source>
         <extracomment>&quot;remember me&quot; was ticked but the keyring refused the keyring has answered (saved login or why not)</extracomment>
         <translation>Lembrar de mim</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="79"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="88"/>
         <source>Server</source>
         <translation>Servidor</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="80"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="89"/>
         <location filename="../../remoteapp/ui/customer_texts.py" line="36"/>
         <source>Email</source>
         <translation>E-mail</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="81"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="90"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="100"/>
         <location filename="../../remoteapp/ui/customer_window.py" line="166"/>
         <source>Password</source>
         <translation>Senha</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="93"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="102"/>
         <source>Log in</source>
         <translation>Entrar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="113"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="122"/>
         <source>Login will not be remembered: no keyring on this system.</source>
         <translation>O login não será lembrado: este sistema não tem um chaveiro (keyring).</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="135"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="144"/>
         <source>Fill in server, email and password.</source>
         <translation>Preencha servidor, e-mail e senha.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="138"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="147"/>
         <source>Logging in...</source>
         <translation>Entrando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="157"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="166"/>
         <source>Wrong email or password.</source>
         <translation>E-mail ou senha incorretos.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="160"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="169"/>
         <source>Too many failed logins. Try again in {seconds} s.</source>
         <translation>Tentativas de login erradas demais. Tente novamente em {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="179"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="188"/>
         <source>The server {server} cannot be reached. Check the address or try again later.</source>
         <translation>Não foi possível contatar o servidor {server}. Verifique o endereço ou tente mais tarde.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="184"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="193"/>
         <source>Cannot log in: {reason}</source>
         <translation>Não foi possível entrar: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="209"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="218"/>
         <source>Ticket for the session with {partner}</source>
         <extracomment>None: a new ticket will be opened</extracomment>
         <translation>Ticket do atendimento com {partner}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="217"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="226"/>
         <source>Ticket number</source>
         <translation>Número do ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="218"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="227"/>
         <source>Look up</source>
         <translation>Buscar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="224"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="233"/>
         <source>Ticket</source>
         <translation>Ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="228"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="237"/>
         <source>Subject</source>
         <translation>Assunto</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="229"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="238"/>
         <source>Client</source>
         <translation>Cliente</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="230"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="239"/>
         <source>Responsible</source>
         <translation>Responsável</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="239"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="248"/>
         <source>Start session</source>
         <translation>Iniciar sessão</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="242"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="251"/>
         <source>No ticket</source>
         <translation>Sem ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="244"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="253"/>
         <location filename="../../remoteapp/ui/updates.py" line="247"/>
         <source>Cancel</source>
         <translation>Cancelar</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="270"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="279"/>
         <source>Type the ticket number.</source>
         <translation>Digite o número do ticket.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="274"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="283"/>
         <source>A ticket number is from 1 to {largest}: check the number.</source>
         <translation>Um número de chamado vai de 1 a {largest}: confira o número.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="280"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="289"/>
         <source>Looking up...</source>
         <translation>Buscando...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="306"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="315"/>
         <source>There is no ticket {number}.</source>
         <translation>Não existe o ticket {number}.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="308"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="317"/>
         <location filename="../../remoteapp/ui/connect_refusals.py" line="88"/>
         <source>The helpdesk server&apos;s certificate is not trusted: not connecting.</source>
         <translation>O certificado do servidor do helpdesk não é confiável: a conexão não foi feita.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="310"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="319"/>
         <location filename="../../remoteapp/ui/connect_refusals.py" line="90"/>
         <source>The helpdesk server cannot be reached now: try again in a moment.</source>
         <translation>Não foi possível conectar ao servidor do helpdesk no momento: tente de novo em instantes.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="312"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="321"/>
         <source>Cannot look the ticket up: {reason}</source>
         <translation>Não foi possível buscar o ticket: {reason}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="330"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="339"/>
         <source>New ticket</source>
         <translation>Novo ticket</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/agent_dialogs.py" line="332"/>
+        <location filename="../../remoteapp/ui/agent_dialogs.py" line="341"/>
         <source>Every remote access is recorded on a ticket. A new ticket will be opened for this connection. Continue?</source>
         <translation>Todo acesso remoto é registrado em um ticket. Um novo ticket será aberto para registrar esta conexão. Continuar?</translation>
     </message>
@@ -950,7 +950,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>Login feito, mas não foi possível guardá-lo no chaveiro do sistema.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/operations.py" line="162"/>
+        <location filename="../../remoteapp/ui/operations.py" line="201"/>
         <source>Something went wrong: {reason}</source>
         <extracomment>a window&apos;s few polls, each at most one in flight at a time</extracomment>
         <translation>Algo deu errado: {reason}</translation>

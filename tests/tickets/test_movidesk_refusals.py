@@ -18,9 +18,7 @@ from remoteapp.net.helpdesk import TicketClient
 from remoteapp.tickets import TicketOutbox
 from tests.helpdesk.server_process import Server
 from tests.tickets.middlebox import Middlebox
-from tests.tickets.test_outbox_answers import box_between, record, server, through
-
-__all__ = ["box_between", "server", "through"]  # (fixtures, shared)
+from tests.tickets.test_outbox_answers import record
 
 
 def actions_of(server: Server, ticket_id: int, session_id: str) -> list[dict[str, object]]:

@@ -20,23 +20,7 @@ from remoteapp.net.agent_tickets import LoginTicketClient
 from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
 from remoteapp.tickets import SessionRecord, TicketOutbox
 from remoteapp.tickets.sink import new_ticket
-from tests.helpdesk.server_process import Server, start_server
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(
-        tmp_path_factory.mktemp("outbox-server"), {"REMOTEAPP_RELAY_SECRET": secrets.token_hex(32)}
-    )
-    yield server
-    server.process.stop()
-
-
-@pytest.fixture
-def tickets(server: Server) -> Iterator[TicketClient]:
-    client = TicketClient(server.http_url, server.credentials["token"])
-    yield client
-    client.close()
+from tests.helpdesk.server_process import Server
 
 
 def record(

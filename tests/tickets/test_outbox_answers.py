@@ -21,40 +21,9 @@ from remoteapp.net.agent_tickets import LoginTicketClient
 from remoteapp.net.helpdesk import HelpdeskClient, TicketClient
 from remoteapp.tickets import SessionRecord, TicketOutbox
 from remoteapp.tickets.sink import new_ticket
-from tests.helpdesk.server_process import Server, start_server
-from tests.tickets.middlebox import Middlebox, middlebox
+from tests.helpdesk.server_process import Server
+from tests.tickets.middlebox import Middlebox
 from tests.tickets.test_outbox import ticket_count
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(
-        tmp_path_factory.mktemp("answers-server"),
-        {"REMOTEAPP_RELAY_SECRET": secrets.token_hex(32)},
-    )
-    yield server
-    server.process.stop()
-
-
-@pytest.fixture
-def tickets(server: Server) -> Iterator[TicketClient]:
-    client = TicketClient(server.http_url, server.credentials["token"])
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def box_between(server: Server) -> Iterator[Middlebox]:
-    with middlebox(server.http_url) as box:
-        yield box
-
-
-@pytest.fixture
-def through(server: Server, box_between: Middlebox) -> Iterator[TicketClient]:
-    """The ticket client of an app whose way to the server passes the middlebox."""
-    client = TicketClient(box_between.url, server.credentials["token"], timeout_s=1)
-    yield client
-    client.close()
 
 
 def record(

@@ -4,8 +4,6 @@ forgotten), with the server's times parsed whatever their zone."""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -21,7 +19,7 @@ from remoteapp.tickets.record import (
     parse_time,
     stamp,
 )
-from tests.helpdesk.server_process import Server, start_server
+from tests.helpdesk.server_process import Server
 
 TEXTS = RecordTexts(
     subject="Remote access - {customer}",
@@ -179,15 +177,6 @@ def test_a_session_the_server_forgot_ends_now_with_what_is_known() -> None:
     )
     assert no_reason is not None and no_reason.end == now
     assert no_reason.description.endswith("the agent app stopped")
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(
-        tmp_path_factory.mktemp("record-server"), {"REMOTEAPP_RELAY_SECRET": secrets.token_hex(32)}
-    )
-    yield server
-    server.process.stop()
 
 
 def test_the_closer_asks_the_real_server_and_a_forgotten_session_ends_now(server: Server) -> None:

@@ -19,10 +19,11 @@ from remoteapp.ui.agent_records import AgentRecords
 from remoteapp.ui.qt import QtCore
 from tests.helpdesk.server_process import Server
 from tests.tickets import test_outbox
+from tests.tickets.servers import server
 from tests.tickets.test_outbox import Agent, marked, record, ticket_count
 
-server = test_outbox.server  # a server of this module's own
 agent_of = test_outbox.agent_of
+__all__ = ["server"]  # (a fixture: a server of this module's own)
 
 WAIT_MS = 20_000
 

@@ -5,6 +5,7 @@ one at a time, in order; a closed window's results are dropped."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 
@@ -137,3 +138,24 @@ def test_a_dropped_result_is_released(qtbot: QtBot) -> None:
     release.set()
     qtbot.waitUntil(lambda: released == ["socket"], timeout=WAIT_MS)
     assert seen == []
+
+
+def test_finished_operations_leave_no_qt_object_behind(
+    qtbot: QtBot, window: QtWidgets.QWidget
+) -> None:
+    """One relay for the program: one per operation was never freed (about 4 KB each,
+    for every poll of an agent's week-long session)."""
+
+    def qt_objects() -> int:
+        gc.collect()
+        return sum(isinstance(o, QtCore.QObject) for o in gc.get_objects())
+
+    operations.run(window, lambda: None)  # the relay itself, made once
+    qtbot.waitUntil(lambda: operations.activity(window).running == 0, timeout=WAIT_MS)
+    before = qt_objects()
+    done: list[int] = []
+    for n in range(300):
+        operations.run(window, lambda n=n: n, done.append)
+    qtbot.waitUntil(lambda: len(done) == 300, timeout=WAIT_MS)
+    assert sorted(done) == list(range(300))
+    assert qt_objects() - before < 10

@@ -102,7 +102,8 @@ def test_both_windows_show_the_same_code_with_a_hint(
     assert customer.code_label.isVisible()
     with qtbot.waitSignal(customer.session_ended, timeout=WAIT_MS):
         viewer.end_action.trigger()
-    assert customer.code_label.text() == ""
+    # (the window's own slot runs after the signal, on this thread: queued)
+    qtbot.waitUntil(lambda: customer.code_label.text() == "", timeout=WAIT_MS)
     viewer.close()
     window.close()
 
@@ -120,7 +121,7 @@ def test_a_wrong_local_part_is_said_on_both_sides(
         qtbot.waitSignal(customer.password_changed, timeout=WAIT_MS),
     ):
         viewer = start_with_password(window, qtbot, customer, wrong)
-    assert customer.notice.isVisible()
+    qtbot.waitUntil(customer.notice.isVisible, timeout=WAIT_MS)  # (its slot: queued)
     assert "does not match" in customer.notice.text()
     assert not customer.banner.isVisible() and customer.verification_code == ""
     qtbot.waitUntil(lambda: viewer.badge.text() == wrong_password_text(), timeout=WAIT_MS)
