@@ -40,6 +40,7 @@ from tests.helpdesk.test_relay_end_retry import (
     SECRET,
     agent_of,
     epoch,
+    joined_offer,
     relay_registered,
     report,
     row,
@@ -70,12 +71,7 @@ def test_an_offer_joined_during_an_outage_longer_than_the_token_lifetime_survive
     restarted: Server | None = None
     try:
         wait_until(lambda: relay_registered(server, address), 15)
-        agent, customer = agent_of(server), HelpdeskClient(server.http_url, timeout_s=10)
-        reg = customer.register("demo", "dev-" + secrets.token_hex(8), FIELDS)
-        grant = agent.connect(reg.partner_id, reg.password)
-        (offer,) = customer.poll(reg.partner_id, reg.presence_key, wait_s=0).offers
-        agent.close()
-        customer.close()
+        grant, offer = joined_offer(server)
         sid = grant.session_id
         assert server.process.stop() == 0  # the outage begins
 

@@ -43,6 +43,7 @@ from tests.helpdesk.test_relay_end_retry import (
     agent_of,
     ended,
     epoch,
+    joined_offer,
     relay_registered,
     report,
     row,
@@ -65,12 +66,7 @@ def test_a_session_connected_during_a_server_outage_gets_the_relays_connect_time
     try:
         address = f"127.0.0.1:{relay_port}"
         wait_until(lambda: relay_registered(server, address))
-        agent, customer = agent_of(server), HelpdeskClient(server.http_url, timeout_s=10)
-        reg = customer.register("demo", "dev-" + secrets.token_hex(8), FIELDS)
-        grant = agent.connect(reg.partner_id, reg.password)
-        (offer,) = customer.poll(reg.partner_id, reg.presence_key, wait_s=0).offers
-        agent.close()
-        customer.close()
+        grant, offer = joined_offer(server)
         sid = grant.session_id
         assert server.process.stop() == 0  # the outage begins
 

@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from helpdesk.db import db_factory, make_engine
 from helpdesk.models import RelayNode, RemoteSession
-from remoteapp.net.helpdesk import HelpdeskClient
+from remoteapp.net.helpdesk import HelpdeskClient, SessionGrant, SessionOffer
 from remoterelay.reporter import HttpReporter
 from remoterelay.reporting import ReportQueue
 from remotewire.relay_join import open_relay
@@ -88,6 +88,20 @@ def agent_of(server: Server) -> HelpdeskClient:
     return client
 
 
+def joined_offer(server: Server) -> tuple[SessionGrant, SessionOffer]:
+    """A customer registered, an agent's grant to it and the customer's offer: the two
+    tokens a session's parties join the relay with."""
+    agent, customer = agent_of(server), HelpdeskClient(server.http_url, timeout_s=10)
+    try:
+        reg = customer.register("demo", "dev-" + secrets.token_hex(8), FIELDS)
+        grant = agent.connect(reg.partner_id, reg.password)
+        (offer,) = customer.poll(reg.partner_id, reg.presence_key, wait_s=0).offers
+        return grant, offer
+    finally:
+        agent.close()
+        customer.close()
+
+
 def start_relay(server: Server, port: int) -> Process:
     return scale_relay(server.http_url, port, env=ENV)
 
@@ -105,11 +119,8 @@ def test_an_end_during_a_server_outage_is_recorded_with_its_time_and_reason(
     try:
         address = f"127.0.0.1:{relay_port}"
         wait_until(lambda: relay_registered(server, address))
-        agent, customer = agent_of(server), HelpdeskClient(server.http_url, timeout_s=10)
-        reg = customer.register("demo", "dev-" + secrets.token_hex(8), FIELDS)
-        grant = agent.connect(reg.partner_id, reg.password)
+        grant, offer = joined_offer(server)
         assert grant.relay == address
-        (offer,) = customer.poll(reg.partner_id, reg.presence_key, wait_s=0).offers
         sid = grant.session_id
 
         async def session_ended_during_outage() -> tuple[float, float]:
@@ -128,8 +139,6 @@ def test_an_end_during_a_server_outage_is_recorded_with_its_time_and_reason(
 
         before, after = asyncio.run(session_ended_during_outage())
         relay.wait_for(rf"relay event=report-failed event_=ended session={sid}")
-        agent.close()
-        customer.close()
         back = restarted = start_server(tmp_path, ENV, args, http_port=http_port)
         outage_ended = time.time()
         # the relay's end, sent again, is taken (a heartbeat that got in first, between a

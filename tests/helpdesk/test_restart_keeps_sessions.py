@@ -20,11 +20,10 @@ from sqlalchemy import select
 
 from helpdesk.db import db_factory, make_engine
 from helpdesk.models import RelayNode
-from remoteapp.net.helpdesk import HelpdeskClient
 from remotewire.relay_join import open_relay
 from tests.helpdesk.conftest import wait_until
 from tests.helpdesk.server_process import Server, free_port, start_server
-from tests.helpdesk.test_relay_end_retry import FALLBACK, FIELDS, agent_of, relay_registered, row
+from tests.helpdesk.test_relay_end_retry import FALLBACK, joined_offer, relay_registered, row
 from tests.scale.helpers import start_relay
 
 LAPSE_S = 3.0
@@ -57,12 +56,7 @@ def test_a_restart_longer_than_the_relay_lapse_keeps_live_sessions(tmp_path: Pat
     restarted = None
     try:
         wait_until(lambda: relay_registered(server, address))
-        agent, customer = agent_of(server), HelpdeskClient(server.http_url, timeout_s=10)
-        reg = customer.register("demo", "dev-" + secrets.token_hex(8), FIELDS)
-        grant = agent.connect(reg.partner_id, reg.password)
-        (offer,) = customer.poll(reg.partner_id, reg.presence_key, wait_s=0).offers
-        agent.close()
-        customer.close()
+        grant, offer = joined_offer(server)
         sid = grant.session_id
 
         async def through_a_restart() -> str:
