@@ -39,6 +39,7 @@ from tests.helpdesk.test_relay_end_retry import (
     FIELDS,
     SECRET,
     agent_of,
+    clocked_server,
     epoch,
     joined_offer,
     relay_registered,
@@ -184,11 +185,9 @@ def clocked(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Server]:
     """A server whose clock the test moves, past its start's grace at once."""
-    path = tmp_path_factory.mktemp("outage-offers")
-    server = start_server(path, CLOCKED, db_args(request), clocked=True)
-    server.advance(700)
-    yield server
-    assert server.process.stop(timeout_s=30) == 0, "".join(server.process.log[-30:])
+    with clocked_server(tmp_path_factory, request, "outage-offers", CLOCKED) as server:
+        server.advance(700)
+        yield server
 
 
 def expired_offer(server: Server) -> str:

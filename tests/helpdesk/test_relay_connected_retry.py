@@ -33,7 +33,7 @@ from remoteapp.net.helpdesk import HelpdeskClient
 from remoterelay.reporter import HttpReporter
 from remoterelay.reporting import ReportQueue
 from remotewire.relay_join import open_relay
-from tests.helpdesk.conftest import db_args, wait_until
+from tests.helpdesk.conftest import wait_until
 from tests.helpdesk.server_process import Server, free_port, start_server
 from tests.helpdesk.test_relay_end_retry import (
     ENV,
@@ -41,6 +41,7 @@ from tests.helpdesk.test_relay_end_retry import (
     FIELDS,
     SECRET,
     agent_of,
+    clocked_server,
     ended,
     epoch,
     joined_offer,
@@ -48,6 +49,7 @@ from tests.helpdesk.test_relay_end_retry import (
     report,
     row,
     start_relay,
+    unreachable_queue,
     wait_for,
 )
 
@@ -123,10 +125,8 @@ def clocked(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Server]:
     """A server whose clock the test moves, with a relay lapse longer than any move."""
-    path = tmp_path_factory.mktemp("connected-retry")
-    server = start_server(path, ENV, db_args(request), clocked=True)
-    yield server
-    assert server.process.stop(timeout_s=30) == 0, "".join(server.process.log[-30:])
+    with clocked_server(tmp_path_factory, request, "connected-retry") as server:
+        yield server
 
 
 def offered_session(server: Server) -> str:
@@ -274,18 +274,9 @@ def test_kept_connect_reports_share_the_bound_oldest_dropped_first(
     most ``keep_ends`` and for ``keep_ends_s`` (an injected clock), each drop logged."""
     caplog.set_level(logging.INFO, "remoteapp.relay")
     moved = [0.0]
-    reporter = HttpReporter(f"http://127.0.0.1:{free_port()}", SECRET.encode(), timeout_s=2)
 
     async def scenario() -> tuple[list[str], list[str]]:
-        queue = ReportQueue(
-            reporter,
-            0.05,
-            lambda: {"event": "heartbeat", "relay_id": "bounded", "sessions": []},
-            lambda answer: None,
-            keep_ends=2,
-            keep_ends_s=60,
-            monotonic=lambda: time.monotonic() + moved[0],
-        )
+        queue = unreachable_queue(moved)
         queue.start()
         try:
             for sid in ("s1", "s2"):

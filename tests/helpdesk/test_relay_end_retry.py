@@ -161,14 +161,42 @@ def test_an_end_during_a_server_outage_is_recorded_with_its_time_and_reason(
         server.process.stop()
 
 
+@contextlib.contextmanager
+def clocked_server(
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+    name: str,
+    env: dict[str, str] = ENV,
+) -> Iterator[Server]:
+    """A server whose clock the test moves, on the database ``request`` names; it must
+    stop cleanly."""
+    server = start_server(tmp_path_factory.mktemp(name), env, db_args(request), clocked=True)
+    yield server
+    assert server.process.stop(timeout_s=30) == 0, "".join(server.process.log[-30:])
+
+
+def unreachable_queue(moved: list[float]) -> ReportQueue:
+    """A relay's report queue whose helpdesk never answers, keeping two reports at most,
+    its keeping clock ``moved[0]`` seconds ahead (made in the running loop)."""
+    reporter = HttpReporter(f"http://127.0.0.1:{free_port()}", SECRET.encode(), timeout_s=2)
+    return ReportQueue(
+        reporter,
+        0.05,
+        lambda: {"event": "heartbeat", "relay_id": "bounded", "sessions": []},
+        lambda answer: None,
+        keep_ends=2,
+        keep_ends_s=60,
+        monotonic=lambda: time.monotonic() + moved[0],
+    )
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def clocked(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Server]:
     """A server whose clock the test moves, with a relay lapse longer than any move."""
-    server = start_server(tmp_path_factory.mktemp("end-retry"), ENV, db_args(request), clocked=True)
-    yield server
-    assert server.process.stop(timeout_s=30) == 0, "".join(server.process.log[-30:])
+    with clocked_server(tmp_path_factory, request, "end-retry") as server:
+        yield server
 
 
 def report(server: Server, payload: dict[str, Any], at: float | None = None) -> int:
@@ -287,18 +315,9 @@ def test_kept_end_reports_are_bounded_oldest_dropped_first(
     clock), each drop logged."""
     caplog.set_level(logging.INFO, "remoteapp.relay")
     moved = [0.0]
-    reporter = HttpReporter(f"http://127.0.0.1:{free_port()}", SECRET.encode(), timeout_s=2)
 
     async def scenario() -> list[str]:
-        queue = ReportQueue(
-            reporter,
-            0.05,
-            lambda: {"event": "heartbeat", "relay_id": "bounded", "sessions": []},
-            lambda answer: None,
-            keep_ends=2,
-            keep_ends_s=60,
-            monotonic=lambda: time.monotonic() + moved[0],
-        )
+        queue = unreachable_queue(moved)
         queue.start()
         try:
             for sid in ("s1", "s2", "s3"):
