@@ -88,8 +88,11 @@ def test_both_windows_show_the_same_code_with_a_hint(
     with qtbot.waitSignal(customer.secured, timeout=WAIT_MS) as customer_code:
         viewer = start_with_password(window, qtbot, customer, whole)
     # not waitSignal: the network thread may emit before a wait starts (the slot that sets
-    # the code runs later, on this thread), and a wait started after the emit never ends
-    qtbot.waitUntil(lambda: bool(viewer.verification_code), timeout=WAIT_MS)
+    # the code runs later, on this thread), and a wait started after the emit never ends;
+    # the customer window's own slot is queued too: it may run after the wait above ended
+    qtbot.waitUntil(
+        lambda: bool(viewer.verification_code and customer.verification_code), timeout=WAIT_MS
+    )
     code = customer_code.args[0]
     assert len(code) == 6 and code.isdigit()
     assert viewer.verification_code == customer.verification_code == code
