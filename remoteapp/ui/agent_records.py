@@ -150,10 +150,10 @@ class AgentRecords(QtCore.QObject):
     def _claim(self) -> None:
         try:
             self.outbox.claim(self.instance)
+            for parked in self.outbox.parked():  # tried once more at each start: what was
+                self.outbox.unpark(parked.session_id)  # refused may have been put right
         finally:
-            self._claimed.set()
-        for parked in self.outbox.parked():  # tried once more at each start: what was
-            self.outbox.unpark(parked.session_id)  # refused may have been put right since
+            self._claimed.set()  # (after the unparking: the first flush waits for both)
 
     def store_open(
         self,
@@ -249,6 +249,9 @@ class AgentRecords(QtCore.QObject):
         deliverable = self._deliverable if isinstance(self.tickets, LoginTicketClient) else None
 
         def flush_all() -> FlushResult:
+            # (the start's flush ran before the claim's unparking, on another thread, and
+            # left the parked records for the minute's retry, or for good)
+            self._claimed.wait(CLAIM_WAIT_S)
             for done in list(self._unwritten.values()):
                 with contextlib.suppress(OSError):  # (kept: retried; the others still go)
                     self._store(done)
