@@ -12,14 +12,13 @@ happens off the GUI thread (up to 1 MiB on a slow link).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 from collections.abc import Callable
 from typing import ClassVar
 
 from remoteapp.net.session import MAX_PAYLOAD, Msg
-from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal
+from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal, emitter
 
 log = logging.getLogger("remoteapp.clipboard")
 MAX_BYTES = MAX_PAYLOAD[Msg.CLIPBOARD]
@@ -46,7 +45,8 @@ class ClipboardSync(QtCore.QObject):
         self._sent: str | None = self._board.text()  # there before the session: stays here
         self._active = True
         self._board.dataChanged.connect(self._local_changed)
-        self.arrived.connect(self._set_local, QtCore.Qt.ConnectionType.QueuedConnection)
+        self.arrived.connect(self._set_local)  # emitted on the GUI thread only
+        self._emit_arrived = emitter(self.arrived)
         self.make_current()
 
     def make_current(self) -> None:
@@ -55,10 +55,10 @@ class ClipboardSync(QtCore.QObject):
             ClipboardSync._current[self._group] = self
 
     def receive(self, text: str) -> None:
-        """The peer copied ``text`` (called on the network thread; the window may be gone
-        by then, and raising would kill that thread)."""
-        with contextlib.suppress(RuntimeError):  # "Signal source has been deleted"
-            self.arrived.emit(text)
+        """The peer copied ``text`` (called on the network thread): ``arrived`` is emitted
+        on the GUI thread (``qt.emitter``: a worker's emission queued to a Python callable
+        may call it after it was freed), and not at all if the window has gone by then."""
+        self._emit_arrived(text)
 
     def stop(self) -> None:
         if self._active:

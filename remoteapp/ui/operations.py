@@ -1,5 +1,5 @@
 """Run blocking work (network, file locks, fsync, the keyring) off the GUI thread; deliver
-the result by signal.
+the result on the GUI thread (``qt.on_gui_thread``).
 
 Like Anki's QueryOp: ``run(parent, work, on_done, on_error)``, called on the GUI thread.
 The callbacks run on the GUI thread; the work runs on Qt's global thread pool, so the GUI
@@ -20,7 +20,6 @@ never waits.  ``parent`` going away drops the result instead of touching a dead 
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import threading
@@ -29,7 +28,15 @@ from collections.abc import Callable
 from typing import Any
 
 from remoteapp.ui.i18n import tr
-from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, Signal, is_alive
+from remoteapp.ui.qt import (
+    QtCore,
+    QtGui,
+    QtWidgets,
+    Signal,
+    gui_thread_hop,
+    is_alive,
+    on_gui_thread,
+)
 
 log = logging.getLogger("remoteapp.ui")
 
@@ -98,36 +105,20 @@ def poll_pool() -> QtCore.QThreadPool:
     return _poll_pool[0]
 
 
-class _Relay(QtCore.QObject):
-    """The workers' one way back to the GUI thread, made there and never deleted:
-    ``report`` carries an operation's key and outcome to its ``finish``.  One for the
-    program: one per operation was never freed (about 4 KB each, for every poll of an
-    agent's week-long session)."""
-
-    report = Signal(object, object)  # (key, [failed, result or exception, work])
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.waiting: dict[int, Callable[[bool, Any], None]] = {}  # GUI thread only
-        self.report.connect(self._deliver, QtCore.Qt.ConnectionType.QueuedConnection)
-
-    def _deliver(self, key: int, outcome: list[Any]) -> None:
-        failed, value, _work = outcome
-        outcome.clear()
-        finish = self.waiting.pop(key, None)
-        if finish is not None:
-            finish(failed, value)
-        # (the work and its result are let go of here, on the GUI thread)
-
-
-_relays: list[_Relay] = []
+_waiting: dict[int, Callable[[bool, Any], None]] = {}  #: each operation's finish; GUI thread
 _keys = itertools.count()
 
 
-def _relay() -> _Relay:
-    if not _relays:
-        _relays.append(_Relay())
-    return _relays[0]
+def _deliver(key: int, outcome: list[Any]) -> None:
+    """An operation's outcome, ``[failed, result or exception, work]``, to its ``finish``:
+    run on the GUI thread by ``qt.on_gui_thread``, the program's one way there (one
+    QObject per operation was never freed: about 4 KB each, for every poll)."""
+    failed, value, _work = outcome
+    outcome.clear()
+    finish = _waiting.pop(key, None)
+    if finish is not None:
+        finish(failed, value)
+    # (the work and its result are let go of here, on the GUI thread)
 
 
 class _Task:
@@ -136,13 +127,13 @@ class _Task:
     freed, one in five while the server was unreachable).  What the work's closure
     captures (a dialog) may be held by nothing else once the GUI thread has its result:
     so the work and the result or the exception (whose traceback holds the work's frames)
-    are handed back and let go of on the GUI thread (``_Relay._deliver``), never here,
-    where freeing a window would destroy it off its thread."""
+    are handed back in a list that ``_deliver`` empties on the GUI thread, never let go
+    of here, where freeing a window would destroy it off its thread.  ``run`` is never
+    called on the GUI thread, so ``finish`` always runs later, from the event loop."""
 
     def __init__(self, work: Callable[[], Any], key: int, lane: Lane | None) -> None:
         self.work: Callable[[], Any] | None = work
         self.key, self.lane = key, lane
-        self.relay = _relay()
 
     def run(self) -> None:
         work, self.work = self.work, None
@@ -153,10 +144,7 @@ class _Task:
             outcome = [True, exc]
         outcome.append(work)
         del work
-        # (RuntimeError: the program is ending, its relay gone, and a poll that outlived
-        # it has nobody to tell; raising would only print on a worker thread)
-        with contextlib.suppress(RuntimeError):
-            self.relay.report.emit(self.key, outcome)
+        on_gui_thread(_deliver, self.key, outcome)
         del outcome
         if self.lane is not None:  # after the report: lane results arrive in order too
             self.lane._next()
@@ -244,8 +232,9 @@ def run(
         else:
             on_error(value)
 
+    gui_thread_hop()  # (made here, on the GUI thread, if this is the program's first)
     key = next(_keys)
-    _relay().waiting[key] = finish
+    _waiting[key] = finish
     task = _Task(work, key, lane)
     if poll is not None or background:
         poll_pool().start(task.run)

@@ -24,48 +24,84 @@ def is_alive(obj: QtCore.QObject) -> bool:
 
 
 class _GuiThreadHop(QtCore.QObject):
-    """Carries a worker's emission to the GUI thread, where the signal itself is emitted.
+    """The workers' one way to the GUI thread: ``call(fn, *args)`` runs ``fn(*args)`` there.
+
+    Signals (``emitter``) and operations' outcomes (``operations.run``) both come this
+    way.  One hop for the program, made on the GUI thread and never deleted: a worker
+    posts to it while whatever the call is about may be deleted on the GUI thread (a
+    worker emitting on an object being deleted crashes), and one QObject per operation
+    was never freed (about 4 KB each, for every poll of a week-long session).  The hop
+    lets go of what it carries on the GUI thread (its parcel is emptied there); the
+    caller, where it lets go: what must die on the GUI thread (an operation's work and
+    result: a dialog destroyed on a pool thread crashed) goes in a container that the
+    call empties there (``operations._deliver``)."""
+
+    carry = Signal(object)  # [fn, args], emptied on the GUI thread
+
+    def __init__(self) -> None:
+        super().__init__()
+        app = QtCore.QCoreApplication.instance()
+        if app is not None and app.thread() != QtCore.QThread.currentThread():
+            raise RuntimeError("the GUI thread hop is made on the GUI thread")
+        self.gui_thread = threading.get_ident()
+        self.carry.connect(self._deliver, QtCore.Qt.ConnectionType.QueuedConnection)
+
+    def call(self, fn: Callable[..., object], *args: Any) -> None:
+        """``fn(*args)`` on the GUI thread: at once when called there, else as soon as
+        the GUI thread takes its queued events, in the order of the calls."""
+        if threading.get_ident() == self.gui_thread:
+            fn(*args)
+            return
+        # (RuntimeError: the program is ending, the hop gone with it, and a worker that
+        # outlived it has nobody to tell; raising would only print on the worker's thread)
+        with contextlib.suppress(RuntimeError):
+            self.carry.emit([fn, args])
+
+    def _deliver(self, parcel: list[Any]) -> None:
+        fn, args = parcel
+        parcel.clear()  # (the worker may let go of the parcel last: empty by then)
+        fn(*args)
+
+
+_hops: list[_GuiThreadHop] = []
+
+
+def gui_thread_hop() -> _GuiThreadHop:
+    """The program's one ``_GuiThreadHop``, made by the first call: on the GUI thread
+    (``emitter`` and ``operations.run`` are called there, before any worker needs it)."""
+    if not _hops:
+        _hops.append(_GuiThreadHop())
+    return _hops[0]
+
+
+def on_gui_thread(fn: Callable[..., object], *args: Any) -> None:
+    """Run ``fn(*args)`` on the GUI thread, from any thread (``_GuiThreadHop.call``): at
+    once when called there.  What must die on the GUI thread (a window) goes in a
+    container that ``fn`` empties: the caller's own references end where it lets go."""
+    gui_thread_hop().call(fn, *args)
+
+
+def _emit(signal: Any, args: tuple[Any, ...]) -> None:
+    with contextlib.suppress(RuntimeError):  # "Signal source has been deleted"
+        signal.emit(*args)
+
+
+def emitter(signal: Any) -> Callable[..., None]:
+    """A callback for any thread that emits ``signal`` on the GUI thread: at once when
+    called there, else through ``_GuiThreadHop``.  Made on the GUI thread.
 
     PySide queues a worker's emission to each plain Python callable connected to the
     signal; one that was disconnected and freed before its queued call ran is called
     anyway, on freed memory (a segfault: pytest-qt's ``waitSignal`` disconnects and drops
     its callable as the first emission arrives, and a download reports every read).
     Emitted on the GUI thread, the signal calls its callables at once, so nothing queued
-    can outlive them.  One hop for the program, made on the GUI thread and never deleted:
-    a worker emits on it while the signal's owner may be deleted on the GUI thread (a
-    worker emitting on an object being deleted crashes too); an owner gone by the time
-    its emission arrives is told nothing."""
-
-    carry = Signal(object, object)  # (the signal, its arguments)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gui_thread = threading.get_ident()
-        self.carry.connect(self._deliver, QtCore.Qt.ConnectionType.QueuedConnection)
-
-    def _deliver(self, signal: Any, args: tuple[Any, ...]) -> None:
-        with contextlib.suppress(RuntimeError):  # "Signal source has been deleted"
-            signal.emit(*args)
-
-
-_hops: list[_GuiThreadHop] = []
-
-
-def emitter(signal: Any) -> Callable[..., None]:
-    """A callback for any thread that emits ``signal`` on the GUI thread: at once when
-    called there, else through ``_GuiThreadHop``.  Made on the GUI thread.  The signal's
-    owner may be gone by the time the thread calls (a long poll that ends after the
-    window closed): then there is nobody to tell, and raising would kill that thread."""
-    if not _hops:
-        _hops.append(_GuiThreadHop())
-    hop = _hops[0]
+    can outlive them.  The signal's owner may be gone by the time the call arrives (a
+    long poll that ends after the window closed): then there is nobody to tell, and
+    raising would kill the worker's thread."""
+    hop = gui_thread_hop()
 
     def emit(*args: Any) -> None:
-        with contextlib.suppress(RuntimeError):  # "Signal source has been deleted"
-            if threading.get_ident() == hop.gui_thread:
-                signal.emit(*args)
-            else:
-                hop.carry.emit(signal, args)
+        hop.call(_emit, signal, args)
 
     return emit
 
@@ -89,5 +125,7 @@ __all__ = [
     "Slot",
     "collect_garbage_on_gui_thread",
     "emitter",
+    "gui_thread_hop",
     "is_alive",
+    "on_gui_thread",
 ]

@@ -1,8 +1,9 @@
 """The agent's viewer: the customer's screen, scaled to fit or 1:1, with input forwarding.
 
 Frames are decoded on the session's network thread; only the damaged rectangles are
-copied (under a lock) into the picture this widget paints, and a queued signal asks
-the GUI thread to repaint, so the GUI thread never waits on the network.
+copied (under a lock) into the picture this widget paints, and the GUI thread is asked
+to repaint (at most one request waiting: a burst of frames is one repaint), so the GUI
+thread never waits on the network.
 
 Once the session's end-to-end channel is up, the toolbar shows its verification code;
 the agent and the customer compare it on the phone (docs/security.md). A password that
@@ -149,10 +150,11 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.end_reason = ""
         self.verification_code = ""
         self.view.input_event.connect(self._send_input)
-        self.frame_arrived.connect(self._repaint, Qt.ConnectionType.QueuedConnection)
+        self.frame_arrived.connect(self._repaint)
         self.session_ended.connect(self._show_end, Qt.ConnectionType.QueuedConnection)
-        # the signals others connect to are emitted on the GUI thread (``qt.emitter``);
-        # frame_arrived, at the frame rate, has only the window's own slot
+        # the network thread's signals are emitted on the GUI thread (``qt.emitter``)
+        self._emit_frame = emitter(self.frame_arrived)
+        self._repaint_due = False  # one repaint waits at most, however many frames come
         self._emit_end = emitter(self.session_ended)
         self._emit_screen_info = emitter(self.screen_info)
         self._emit_secured = emitter(self.secured)
@@ -166,9 +168,13 @@ class ViewerWindow(QtWidgets.QMainWindow):
     # then there is nothing to show, and raising would kill the network thread.
 
     def on_frame(self, fb: Pixels, update: DecodedUpdate) -> None:
+        """Up to 60 a second: the frame goes into the view, and a repaint is asked for
+        unless one is due already (it paints what the view holds then: this frame too)."""
         with contextlib.suppress(RuntimeError):  # "Internal C++ object already deleted"
             self.view.take_frame(fb, update)
-            self.frame_arrived.emit()
+            if not self._repaint_due:  # (set here only, cleared by the GUI thread only)
+                self._repaint_due = True
+                self._emit_frame()
 
     def on_end(self, reason: str) -> None:
         self._emit_end(reason)
@@ -189,6 +195,7 @@ class ViewerWindow(QtWidgets.QMainWindow):
         self.statusBar().showMessage(verification_hint())
 
     def _repaint(self) -> None:
+        self._repaint_due = False  # (before the view paints: a frame from now on asks again)
         now = time.monotonic()
         self._frames = [t for t in self._frames if now - t < 1.0] + [now]
         if not self.view.fit and self.view.size() != self.view.sizeHint():

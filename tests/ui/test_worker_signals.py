@@ -1,19 +1,32 @@
-"""``qt.emitter`` on real Qt: what a worker thread emits reaches the GUI thread before the
-signal is emitted, so a slot connected to it, directly or by ``waitSignal``, runs there;
-``waitSignal`` on a signal a worker emits at full rate (a download reporting each read)
-no longer crashes (PySide queued a call to the freed callable of an ended wait: the CI
-run that died in test_update_ui.py's cancel test, twice); nor does deleting the signal's
-owner while a worker emits; called on the GUI thread, it emits at once, as before."""
+"""``qt.emitter`` and ``qt.on_gui_thread`` on real Qt: what a worker thread emits reaches
+the GUI thread before the signal is emitted, so a slot connected to it, directly or by
+``waitSignal``, runs there; ``waitSignal`` on a signal a worker emits at full rate (a
+download reporting each read) no longer crashes (PySide queued a call to the freed
+callable of an ended wait: the CI run that died in test_update_ui.py's cancel test,
+twice); nor does deleting the signal's owner while a worker emits; called on the GUI
+thread, it emits at once, as before.  Operations come back the same one way, their work
+and outcome let go of on the GUI thread; the clipboard's and the viewer's worker signals
+too, a burst of frames being one repaint, of the last frame."""
 
 from __future__ import annotations
 
+import gc
+import socket
 import threading
 from collections.abc import Callable, Iterator
 
+import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 
-from remoteapp.ui.qt import QtCore, Signal, emitter
+from remoteapp.codec import DecodedUpdate, Rect
+from remoteapp.session import AgentSession
+from remoteapp.ui import operations, qt
+from remoteapp.ui.clipboard import ClipboardSync
+from remoteapp.ui.qt import QtCore, QtWidgets, Signal, emitter, gui_thread_hop, on_gui_thread
+from remoteapp.ui.screen_view import ScreenView
+from remoteapp.ui.viewer import ViewerWindow
+from tests.secure.peer import direct_pair
 
 WAIT_MS = 10_000
 
@@ -110,3 +123,165 @@ def test_owners_deleted_while_a_worker_emits(qtbot: QtBot) -> None:
         stop.set()
         worker.join(WAIT_MS / 1000)
         assert not worker.is_alive()
+
+
+def test_calls_from_a_worker_run_on_the_gui_thread_in_order(qtbot: QtBot) -> None:
+    gui = threading.current_thread()
+    ran: list[tuple[int, bool]] = []
+
+    def note(n: int) -> None:
+        ran.append((n, threading.current_thread() is gui))
+
+    gui_thread_hop()  # made on the GUI thread, as windows and operations.run do
+    worker = threading.Thread(target=lambda: [on_gui_thread(note, n) for n in range(100)])
+    worker.start()
+    worker.join(WAIT_MS / 1000)
+    qtbot.waitUntil(lambda: len(ran) == 100, timeout=WAIT_MS)
+    assert ran == [(n, True) for n in range(100)]
+    on_gui_thread(note, 100)
+    assert ran[-1] == (100, True)  # on the GUI thread: at once
+
+
+class Noted:
+    """Says on which thread it was let go of (a window let go of off the GUI thread is
+    destroyed there: a crash with a timer)."""
+
+    def __init__(self, name: str, freed: list[tuple[str, bool]]) -> None:
+        self.name, self.freed = name, freed
+
+    def __del__(self) -> None:
+        self.freed.append((self.name, threading.current_thread() is threading.main_thread()))
+
+
+class Failed(Exception):
+    def __init__(self, noted: Noted) -> None:
+        super().__init__("failed")
+        self.noted = noted
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_an_operations_work_and_outcome_are_let_go_of_on_the_gui_thread(
+    qtbot: QtBot, owner: Owner, monkeypatch: pytest.MonkeyPatch, fails: bool
+) -> None:
+    freed: list[tuple[str, bool]] = []
+    answered: list[str] = []
+    handed_over = threading.Event()
+    hand_over = operations.on_gui_thread
+
+    def slow_after_handing_over(fn: Callable[..., object], *args: object) -> None:
+        """The pool thread holds on to what it handed over until the GUI thread is done
+        with it: only what the GUI thread emptied may be let go of here."""
+        hand_over(fn, *args)
+        assert handed_over.wait(WAIT_MS / 1000)
+
+    monkeypatch.setattr(operations, "on_gui_thread", slow_after_handing_over)
+    captured = Noted("closure", freed)  # (a dialog its work refers to)
+
+    def work(captured: Noted = captured) -> Noted:
+        if fails:
+            raise Failed(Noted("error", freed))
+        return Noted("result", freed)
+
+    operations.run(
+        owner,
+        work,
+        lambda result: answered.append(result.name),
+        lambda exc: answered.append(str(exc)),
+        busy=False,
+    )
+    del captured, work
+    qtbot.waitUntil(lambda: answered == ["failed" if fails else "result"], timeout=WAIT_MS)
+    handed_over.set()
+    qtbot.waitUntil(lambda: len(freed) == 2, timeout=WAIT_MS)
+    assert sorted(freed) == sorted([("error" if fails else "result", True), ("closure", True)])
+
+
+def test_operations_come_back_through_the_one_hop(qtbot: QtBot, owner: Owner) -> None:
+    """One way to the GUI thread for the program: no QObject of operations' own."""
+    done: list[int] = []
+    operations.run(owner, lambda: 1, done.append, busy=False)
+    qtbot.waitUntil(lambda: done == [1], timeout=WAIT_MS)
+    crossings = {
+        type(o).__qualname__
+        for o in gc.get_objects()
+        if isinstance(o, QtCore.QObject)
+        and type(o).__module__ in {operations.__name__, qt.__name__}
+    }
+    assert crossings <= {"Activity", "_GuiThreadHop"}
+    assert [o for o in gc.get_objects() if isinstance(o, type(gui_thread_hop()))] == [
+        gui_thread_hop()
+    ]
+
+
+def test_clipboard_text_from_a_worker_arrives_on_the_gui_thread(qtbot: QtBot) -> None:
+    gui = threading.current_thread()
+    sync = ClipboardSync(lambda text: None, group="worker-signals")
+    seen: list[bool] = []
+    sync.arrived.connect(
+        lambda text: seen.append(threading.current_thread() is gui),
+        QtCore.Qt.ConnectionType.DirectConnection,  # runs where the signal is emitted
+    )
+    text = f"from a worker {threading.get_ident()}"
+    try:
+        worker = threading.Thread(target=sync.receive, args=(text,))
+        worker.start()
+        worker.join(WAIT_MS / 1000)
+        board = QtWidgets.QApplication.clipboard()
+        qtbot.waitUntil(lambda: board.text() == text, timeout=WAIT_MS)
+        assert seen == [True]
+    finally:
+        sync.stop()
+        sync.deleteLater()
+
+
+class Paints(QtCore.QObject):
+    """The pixel at (0, 0) of the picture ``view`` holds each time it is painted."""
+
+    def __init__(self, view: ScreenView) -> None:
+        super().__init__(view)
+        self.view = view
+        self.seen: list[tuple[int, ...]] = []
+        view.installEventFilter(self)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if event.type() == QtCore.QEvent.Type.Paint:
+            self.seen.append(tuple(int(v) for v in self.view.picture()[0, 0, :3]))
+        return False
+
+
+def frame(n: int) -> tuple[np.ndarray, DecodedUpdate]:
+    """Frame ``n``: all of it one colour that no other frame has."""
+    fb = np.full((48, 64, 4), (n & 0xFF, n >> 8, 0x80, 0xFF), np.uint8)
+    return fb, DecodedUpdate(n, True, [Rect(0, 0, 64, 48)], None)
+
+
+def test_a_burst_of_frames_from_a_worker_is_one_repaint_of_the_last(qtbot: QtBot) -> None:
+    gui = threading.current_thread()
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        window = ViewerWindow(AgentSession(ours, "Ana", secure=direct_pair()[0]), "Maria")
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        repaints: list[bool] = []
+        window.frame_arrived.connect(
+            lambda: repaints.append(threading.current_thread() is gui),
+            QtCore.Qt.ConnectionType.DirectConnection,  # runs where the signal is emitted
+        )
+        paints = Paints(window.view)
+        frames = [frame(n) for n in range(1001)]
+
+        def send(numbers: range) -> None:
+            worker = threading.Thread(target=lambda: [window.on_frame(*frames[n]) for n in numbers])
+            worker.start()
+            worker.join(WAIT_MS / 1000)  # (the GUI thread takes no call meanwhile)
+            assert not worker.is_alive()
+
+        send(range(1000))
+        qtbot.waitUntil(lambda: paints.seen[-1:] == [(999 & 0xFF, 999 >> 8, 0x80)], timeout=WAIT_MS)
+        assert repaints == [True]  # one, on the GUI thread, for the 1,000 frames
+        send(range(1000, 1001))  # and the next frame asks again
+        qtbot.waitUntil(
+            lambda: paints.seen[-1:] == [(1000 & 0xFF, 1000 >> 8, 0x80)], timeout=WAIT_MS
+        )
+        assert repaints == [True, True]
