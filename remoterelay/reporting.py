@@ -8,23 +8,27 @@ helpdesk has ended).
 A "connected" report carries ``connected_at`` and an "ended" one ``ended_at``, the
 relay's wall clock when the session connected or ended (``remotewire.relay_reports``).
 One the helpdesk did not accept (down, unreachable, an error) is kept and sent again,
-unchanged but signed anew, before each heartbeat until it is accepted: so the helpdesk
+unchanged but signed anew, in each heartbeat round until it is accepted: so the helpdesk
 records the true connect, end and the relay's reason after an outage, not the time its
-heartbeat catch-up noticed the session running or gone. A session's kept "connected"
-goes before its "ended" (an end is held back, kept, while its connect is). Kept reports
-are bounded together (``keep_ends`` of them, for ``keep_ends_s``); the oldest are dropped
-first, each with a ``relay event=end-report-dropped`` (or ``connect-report-dropped``)
-line; one the helpdesk refused for good is dropped at once (``why=refused``).
+heartbeat catch-up noticed the session running or gone. A round sends every kept
+"connected" before any kept "ended" (so a session's kept "connected" goes before its
+"ended"; an end is held back, kept, while its connect is): the helpdesk reopens an offer
+it expired only if the connect comes within a relay lapse, and ends must not delay it. A
+round goes on batch after batch (``RETRY_BATCH``) while the helpdesk takes them all, and
+stops at its first failure; reports queued meanwhile, and a heartbeat due, go between two
+batches. Kept reports are bounded together (``keep_ends`` of them, for ``keep_ends_s``);
+the oldest are dropped first, each with a ``relay event=end-report-dropped`` (or
+``connect-report-dropped``) line; one the helpdesk refused for good is dropped at once
+(``why=refused``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -38,8 +42,9 @@ KEPT: Final = {"connected": ("connect", "connected_at"), "ended": ("end", "ended
 """The reports kept until accepted: their log lines' name and the time each carries."""
 
 RETRY_BATCH: Final = 200
-"""Kept reports sent again per heartbeat round (oldest first): a helpdesk that hangs
-costs one timeout per round, not one per kept report (a round stops at its first failure)."""
+"""Kept reports queued again at once: a round queues the next batch only once this one
+has all gone through (a helpdesk that hangs costs one timeout per round, not one per kept
+report), and reports queued meanwhile go before it (none waits more than one batch)."""
 
 
 def log_event(event: str, level: int = logging.INFO, **fields: object) -> None:
@@ -72,12 +77,16 @@ class _Item:
     payload: dict[str, Any]
     retry: bool = False
     """A kept report sent again (skipped once a retry of the same round failed)."""
+    more: bool = False
+    """No report: the end of a retry batch, where the round's next batch is queued."""
+    beat: bool = False
+    """The heartbeat (at most one waits in the queue)."""
 
 
 class ReportQueue:
     """Queued reports, delivered one by one; heartbeats while idle; connect and end
-    reports the helpdesk did not accept are kept (bounded) and sent again before each
-    heartbeat."""
+    reports the helpdesk did not accept are kept (bounded) and sent again in each
+    heartbeat round, connects first, batch after batch while the helpdesk takes them."""
 
     def __init__(
         self,
@@ -91,6 +100,7 @@ class ReportQueue:
         keep_ends_s: float = 3600.0,
         wall: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.reporter = reporter
         self.heartbeat_s = heartbeat_s
@@ -103,10 +113,16 @@ class ReportQueue:
         the helpdesk takes their age as the signature's timestamp minus that time)."""
         self.monotonic = monotonic
         """How long a report has been kept."""
+        self.sleep = sleep
+        """Waits out a heartbeat period (a test ticks it to count rounds)."""
         self._queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=capacity)
         self._kept: OrderedDict[tuple[str, str], tuple[float, dict[str, Any]]] = OrderedDict()
         """(event, session) -> (first kept, report), oldest first."""
+        self._round: deque[tuple[str, str]] = deque()
+        """The kept reports this round has yet to queue, connects first (bounded by the
+        kept ones)."""
         self._round_failed = False
+        self._beat_queued = False
         self._delivering: asyncio.Task[None] | None = None
         self._beating: asyncio.Task[None] | None = None
 
@@ -150,12 +166,18 @@ class ReportQueue:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._beating
 
+    async def settled(self) -> None:
+        """Until all that is queued has been handled, the batches of a round under way
+        included (tests count rounds with it)."""
+        await self._queue.join()
+
     async def close(self, timeout_s: float = 5.0) -> None:
-        """Let what is queued go out (bounded), then stop."""
+        """Let what is queued go out (bounded: a round under way goes on meanwhile), then
+        stop."""
         await self.stop_heartbeat()
         if self._delivering is not None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._queue.join(), timeout_s)
+                await asyncio.wait_for(self.settled(), timeout_s)
             self._delivering.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._delivering
@@ -164,12 +186,17 @@ class ReportQueue:
 
     async def _deliver(self) -> None:
         """Send queued reports one by one, in order. A failed "connected" or "ended"
-        report is kept and sent again (``_retry_kept``); any other failure is only logged,
+        report is kept and sent again (``_start_round``); any other failure is only logged,
         because the next heartbeat lets the helpdesk reconcile."""
         while True:
             item = await self._queue.get()
             try:
-                await self._send(item)
+                if item.more:
+                    self._queue_batch()
+                else:
+                    if item.beat:
+                        self._beat_queued = False
+                    await self._send(item)
             finally:
                 self._queue.task_done()
 
@@ -220,10 +247,11 @@ class ReportQueue:
             old, _ = self._kept.popitem(last=False)
             _dropped(old, "too-many-kept")
 
-    def _retry_kept(self) -> None:
-        """Queue the oldest kept reports again (the queue is empty: they go out before the
-        heartbeat queued next, so the helpdesk learns the connect or end before it sees the
-        session listed or missing); forget those kept longer than ``keep_ends_s``."""
+    def _start_round(self) -> None:
+        """Queue the first batch of kept reports again (the queue is empty: they go out
+        before the heartbeat queued next, so the helpdesk learns those connects or ends
+        before it sees the session listed or missing; a later batch's correct what the
+        heartbeat's catch-up stamped); forget those kept longer than ``keep_ends_s``."""
         oldest = self.monotonic() - self.keep_ends_s
         while self._kept:
             key, (kept_at, _) = next(iter(self._kept.items()))
@@ -232,12 +260,40 @@ class ReportQueue:
             del self._kept[key]
             _dropped(key, "kept-too-long")
         self._round_failed = False
-        for _, payload in itertools.islice(self._kept.values(), RETRY_BATCH):
+        connects = [key for key in self._kept if key[0] == "connected"]
+        self._round = deque(connects + [key for key in self._kept if key[0] != "connected"])
+        self._queue_batch()
+
+    def _queue_batch(self) -> None:
+        """Queue the round's next kept reports, oldest first, and after them the mark
+        that queues the batch after; none once a retry of the round failed, or while new
+        reports fill the queue (the rest wait for the next round)."""
+        room = self._queue.maxsize - self._queue.qsize() - 2  # the mark and a heartbeat
+        if self._round_failed or room <= 0:
+            self._round.clear()
+        batch: list[dict[str, Any]] = []
+        while self._round and len(batch) < min(RETRY_BATCH, room):
+            kept = self._kept.get(self._round.popleft())
+            if kept is not None:  # (not taken meanwhile, nor dropped)
+                batch.append(kept[1])
+        for payload in batch:
             self._queue.put_nowait(_Item(payload, retry=True))
+        if self._round:
+            self._queue.put_nowait(_Item({}, more=True))
+
+    def _queue_heartbeat(self) -> None:
+        self._beat_queued = True
+        self._queue.put_nowait(_Item(self.heartbeat(), beat=True))
 
     async def _beat(self) -> None:
+        """A round and a heartbeat whenever the queue is idle (no heartbeats pile up while
+        the helpdesk is down); while a round drains, a heartbeat each period, between two
+        batches (the helpdesk keeps hearing from the relay and answering with the sessions
+        it ended)."""
         while True:
-            if self._queue.empty():  # do not pile up heartbeats while the helpdesk is down
-                self._retry_kept()
-                self._queue.put_nowait(_Item(self.heartbeat()))
-            await asyncio.sleep(self.heartbeat_s)
+            if self._queue.empty():
+                self._start_round()
+                self._queue_heartbeat()
+            elif self._round and not self._beat_queued and not self._queue.full():
+                self._queue_heartbeat()
+            await self.sleep(self.heartbeat_s)
