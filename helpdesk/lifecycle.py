@@ -20,7 +20,10 @@ outage of this server) is ``connected``. Ending rotates the customer's password,
 one read to an agent serves for one session only.
 
 ``END_REASONS`` lists every reason the server or the relay records; a party that ends a
-session may also give its own words (at most ``MAX_PARTY_REASON`` characters).
+session may also give its own words (at most ``MAX_PARTY_REASON`` characters), but never
+one of ``FIXED_REASONS``' texts: the server reads which event ended a session from those
+(``ended_by``, ``recorded_by``), so a party's "not-joined" would make its end reopenable
+and its "ended-unreported" correctable; such a reason is recorded as ``ended-by-user``.
 docs/server.md lists the same reasons (a test compares).
 """
 
@@ -97,7 +100,8 @@ CONNECTING: Final = frozenset({Event.RELAY_CONNECTED, Event.HEARTBEAT_LISTED})
 REOPENED_BY: Final[Mapping[Event, frozenset[Event]]] = {
     # an offer the server expired as not joined, which its relay then reports connected
     # or lists running: the parties joined before the tokens expired and the relay's
-    # word came late (kept through an outage of this server): it runs, so it is connected
+    # word came late (kept through an outage of this server, or one stamped anyway after
+    # a cut between the two: relay_events.expirable): it runs, so it is connected
     Event.NOT_JOINED: CONNECTING,
 }
 """The one way back from ``ended`` (``reopens``, ``apply``): by the event that recorded
@@ -123,6 +127,9 @@ FIXED_REASONS: Final[Mapping[Event, str]] = {
 }
 
 END_REASONS: Final = (c.END_BY_USER, *RELAY_REASONS, c.END_RELAY_CLOSED, *FIXED_REASONS.values())
+SERVER_REASONS: Final = frozenset(FIXED_REASONS.values())
+"""The reasons only the server's own events record, and from which ``ended_by`` and
+``recorded_by`` read the event: a party's reason never takes one (``end_reason``)."""
 MAX_PARTY_REASON: Final = c.MAX_PARTY_REASON
 
 
@@ -190,8 +197,9 @@ def dated(
 
 def end_reason(event: Event, given: str | None) -> str:
     """The reason recorded when ``event`` ends a session; ``given`` is what was sent."""
-    if event is Event.PARTY_ENDED:
-        return (given or c.END_BY_USER)[:MAX_PARTY_REASON]
+    if event is Event.PARTY_ENDED:  # free text, but never a fact only the server states
+        text = (given or c.END_BY_USER)[:MAX_PARTY_REASON]
+        return c.END_BY_USER if text in SERVER_REASONS else text
     if event is Event.RELAY_ENDED:
         return given if given in RELAY_REASONS else c.END_RELAY_CLOSED
     return FIXED_REASONS[event]

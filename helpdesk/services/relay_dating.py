@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session as Db
 from helpdesk import lifecycle
 from helpdesk.lifecycle import OPEN_STATES, Event, State
 from helpdesk.models import RemoteSession
+from helpdesk.services.sessions import lock_customers
 from remotewire import constants as c
 from remotewire.events import EventLog
 
@@ -32,12 +33,22 @@ def reopenable(db: Db, session: RemoteSession, now: datetime, lapse_s: float) ->
     """Whether the relay's word that ``session`` runs (its "connected" report, or a
     heartbeat listing it) reopens it (``lifecycle.reopens``: expired as not joined) now:
     the expiry is at most ``lapse_s`` (the relay lapse) old, as a relay silent longer
-    than that while the server ran is gone (``relay-lost``), and the customer has no
-    other open session (an agent who connected again since chose that one)."""
+    than that while the server ran is gone (``relay-lost``; the sweep holds an offer
+    whose relay is silent since before its expiry, ``relay_events.expirable``), and the
+    customer has no other open session (an agent who connected again since chose that
+    one).
+
+    The caller holds the session's row; the customer's presence row is taken next, the
+    one ``sessions.connect`` holds while it offers a new session: without it a reopen
+    and a connect in two server processes each saw the other's session not yet
+    committed, and the customer was left with both. ``sessions.connect`` never waits for
+    a session's row while it holds the presence (its expiry skips locked rows), so this
+    order closes no circle (docs/server.md, "Lock order")."""
     if not lifecycle.reopens(session, Event.HEARTBEAT_LISTED) or session.ended_at is None:
         return False
     if session.ended_at < now - timedelta(seconds=lapse_s):
         return False
+    lock_customers(db, [session.presence_id])  # (a no-op where ``reconcile`` took it)
     other = db.scalar(
         select(RemoteSession.id).where(
             RemoteSession.presence_id == session.presence_id,

@@ -16,9 +16,12 @@ A "connected" or "ended" report is dated by the relay's clock
 After a start, the sweep gives the relays a relay lapse to be heard from before it counts
 anything against them: neither a relay's silence (``relay-lost``) nor an offer's expiry
 (``not-joined``: the parties may have joined it while this server was down, the relay's
-report of it still kept) counts the time the server was down. An expiry stamped anyway
-(another process's sweep, an agent connecting to the customer again) gives way to the
-relay's word that the session runs (``relay_dating.reopenable``).
+report of it still kept) counts the time the server was down. Nor, while it runs, does
+an offer expire before its relay has been heard from since the expiry (``expirable``:
+a cut between that relay and this server), for at most ``OFFER_HOLD_S``. An expiry
+stamped anyway (an agent connecting to the customer again, a report of another session
+that came first after the cut) gives way to the relay's word that the session runs, if
+within a relay lapse (``relay_dating.reopenable``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, text
+from sqlalchemy import and_, delete, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
@@ -40,7 +43,7 @@ from helpdesk.models import RelayNode, RelayReportSeen, RemoteSession
 from helpdesk.services import relay_fleet
 from helpdesk.services.presence import forget_stale
 from helpdesk.services.relay_dating import relay_connected, relay_ended, reopen, reopenable
-from helpdesk.services.sessions import expire_stale
+from helpdesk.services.sessions import lock_customers
 from helpdesk.settings import Settings
 from remotewire import constants as c
 from remotewire.error_codes import ErrorCode
@@ -236,11 +239,13 @@ def reconcile(
     listed while still "offered" runs, and so does one listed that the server expired as
     not joined within ``lapse_s`` (``relay_dating.reopenable``).  The rows are locked (in
     id order, one query, so two transactions never wait on each other in a circle) and
-    re-read: a party's end committed meanwhile is seen, not overwritten."""
+    re-read: a party's end committed meanwhile is seen, not overwritten. Then the
+    presence rows of the customers whose sessions it may end or reopen, in their id
+    order, all at once (``sessions.lock_customers``; docs/server.md, "Lock order")."""
     expired = and_(
         RemoteSession.state == State.ENDED.value, RemoteSession.end_reason == c.END_NOT_JOINED
     )
-    for session in db.scalars(
+    locked = db.scalars(
         select(RemoteSession)
         .where(
             or_(
@@ -255,7 +260,11 @@ def reconcile(
         .order_by(RemoteSession.id)
         .with_for_update()
         .execution_options(populate_existing=True)
-    ):
+    ).all()
+    ending = [s for s in locked if s.state == State.CONNECTED.value and s.id not in running]
+    listed_ended = [s for s in locked if s.state == State.ENDED.value]
+    lock_customers(db, [s.presence_id for s in (*ending, *listed_ended)])
+    for session in locked:
         if session.state == State.OFFERED.value:
             lifecycle.apply(session, Event.HEARTBEAT_LISTED, now, relay_id=relay_id)
         elif session.state == State.ENDED.value:
@@ -280,13 +289,60 @@ def _cursor(text: str | None) -> tuple[datetime | None, str | None]:
     return parsed, (after_id if after_id.isalnum() and after_id.isascii() else None)
 
 
+OFFER_HOLD_S = 3600.0
+"""How long past its expiry the sweep holds an offer whose relay has not been heard from
+since (``expirable``): as long as a relay keeps a report the server did not take
+(``remoterelay.reporting``, an hour), after which an offer on a relay that never came
+back ends ``not-joined`` all the same."""
+
+
+def expirable(db: Db, now: datetime) -> list[RemoteSession]:
+    """The offers the sweep ends as not joined, locked (those another transaction holds
+    are left to the next round): their tokens expired, and their relay has been heard
+    from since (a heartbeat after the expiry would have listed the session were it
+    running: ``reconcile`` connects it), or the relay is unknown (no relay node has the
+    offer's address: the fallback address, a relay that said it was stopping), or the
+    expiry is over ``OFFER_HOLD_S`` old.
+
+    So a cut between a relay and this server, longer than the relay lapse, does not end
+    an offer the parties joined during it: the relay's kept "connected" report or its
+    heartbeat, once the cut is over, connects it. Before, the expiry was stamped during
+    the cut, more than a relay lapse before the relay's word came (too late to reopen:
+    ``relay_dating.reopenable``), and the relay, told the session had ended, closed it."""
+    heard = (
+        select(func.max(RelayNode.last_seen))
+        .where(RelayNode.address == RemoteSession.relay_address)
+        .correlate(RemoteSession)
+        .scalar_subquery()
+    )
+    return list(
+        db.scalars(
+            select(RemoteSession)
+            .where(
+                RemoteSession.state == State.OFFERED.value,
+                RemoteSession.expires_at <= now,
+                or_(
+                    heard.is_(None),
+                    heard > RemoteSession.expires_at,
+                    RemoteSession.expires_at < now - timedelta(seconds=OFFER_HOLD_S),
+                ),
+            )
+            .order_by(RemoteSession.id)
+            .with_for_update(of=RemoteSession, skip_locked=True)
+        )
+    )
+
+
 def sweep(
     db_factory: sessionmaker[Db], settings: Settings, up_since: datetime | None = None
 ) -> None:
-    """End offers nobody joined and connected sessions whose relay went silent; forget
-    customer devices long gone (``presence.forget_stale``). On PostgreSQL one server
-    process at a time (``SWEEP_LOCK``, held until the commit); the others skip the round
-    rather than wait, so N processes sweep about as often as one, without deadlocks.
+    """End offers nobody joined (``expirable``) and connected sessions whose relay went
+    silent; forget customer devices long gone (``presence.forget_stale``). On PostgreSQL
+    one server process at a time (``SWEEP_LOCK``, held until the commit); the others skip
+    the round rather than wait, so N processes sweep about as often as one, without
+    deadlocks. The sessions' rows are taken first (skipping those another transaction
+    holds), then their customers' presence rows, in id order, all at once
+    (``sessions.lock_customers``; docs/server.md, "Lock order").
 
     A relay is silent only for time this process heard nothing while it ran
     (``up_since``: its start): a restart, an upgrade, an outage longer than the relay
@@ -295,7 +351,8 @@ def sweep(
     lapse: the parties may have joined it while the server was down, and the relay's
     kept "connected" report or its heartbeat comes within that lapse; before, an outage
     longer than the token lifetime ended such a running session, and its relay, told so,
-    closed it (an offer nobody joined expires at most a lapse later)."""
+    closed it (an offer nobody joined expires at most a lapse later). After that, an
+    offer still waits for its relay to be heard from since its expiry (``expirable``)."""
     now = settings.clock.now()
     with db_factory() as db:
         if db.get_bind().dialect.name == "postgresql" and not db.scalar(
@@ -303,10 +360,11 @@ def sweep(
         ):
             return  # another server process sweeps this round; its result is the same
         silent_before = now - timedelta(seconds=settings.relay_lapse_s)
+        expired: list[RemoteSession] = []
         if up_since is not None and up_since > silent_before:
             silent_before = datetime.min  # up for less than the lapse: none silent yet
         else:  # nor any offer expired: the relays have not all been heard since the start
-            expire_stale(db, now)
+            expired = expirable(db, now)
         lost = db.scalars(  # a row another transaction holds is left to the next round
             select(RemoteSession)
             .outerjoin(RelayNode, RelayNode.id == RemoteSession.relay_id)
@@ -316,7 +374,10 @@ def sweep(
             )
             .order_by(RemoteSession.id)
             .with_for_update(of=RemoteSession, skip_locked=True)
-        )
+        ).all()
+        lock_customers(db, [s.presence_id for s in (*expired, *lost)])
+        for session in expired:
+            lifecycle.apply(session, Event.NOT_JOINED, now)
         for session in lost:
             lifecycle.apply(session, Event.RELAY_LOST, now)
         forget_stale(db, settings, now)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -181,10 +182,12 @@ def end_by_party(db: Db, settings: Settings, session: RemoteSession, reason: str
     db.commit()
 
 
-def expire_stale(db: Db, now: datetime, presence_id: int | None = None) -> None:
-    """End the offers whose tokens expired before anyone joined (``presence_id``: only
-    that customer's)."""
-    mine = () if presence_id is None else (RemoteSession.presence_id == presence_id,)
+def expire_stale(db: Db, now: datetime, presence_id: int) -> None:
+    """End the customer's offers whose tokens expired before anyone joined: the caller
+    (``connect``) holds its presence row and is offering it a new session, which the
+    agent chose over any old one. The sweep has its own rule (``relay_events.expirable``:
+    an offer's relay must have been heard from since the expiry)."""
+    mine = (RemoteSession.presence_id == presence_id,)
     for session in db.scalars(  # a row another transaction holds is left to the next round
         select(RemoteSession)
         .where(RemoteSession.state == State.OFFERED.value, RemoteSession.expires_at <= now, *mine)
@@ -192,6 +195,22 @@ def expire_stale(db: Db, now: datetime, presence_id: int | None = None) -> None:
         .with_for_update(skip_locked=True)
     ):
         lifecycle.apply(session, Event.NOT_JOINED, now)
+
+
+def lock_customers(db: Db, presence_ids: Iterable[int]) -> None:
+    """Hold these customers' presence rows, in id order, until commit: a transaction
+    that writes (or, reopening an offer, reads) several customers' rows takes them all
+    at once in this order, after its sessions' rows, so two such transactions never wait
+    on each other in a circle (docs/server.md, "Lock order"). On SQLite, whose one writer
+    the caller already is, a plain read."""
+    wanted = sorted(set(presence_ids))
+    if wanted:
+        db.execute(
+            select(Presence.id)
+            .where(Presence.id.in_(wanted))
+            .order_by(Presence.id)
+            .with_for_update(key_share=True)  # FOR NO KEY UPDATE: what a row's UPDATE takes
+        ).all()
 
 
 def _take_customer(db: Db, presence: Presence) -> None:
