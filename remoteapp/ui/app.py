@@ -22,7 +22,14 @@ from remoteapp.ui.agent_dialogs import LoginDialog
 from remoteapp.ui.agent_window import AgentWindow
 from remoteapp.ui.customer_window import CustomerWindow
 from remoteapp.ui.i18n import tr
-from remoteapp.ui.qt import QtCore, QtGui, QtWidgets, collect_garbage_on_gui_thread, is_alive
+from remoteapp.ui.qt import (
+    QtCore,
+    QtGui,
+    QtWidgets,
+    collect_garbage_on_gui_thread,
+    gui_thread_hop,
+    is_alive,
+)
 from remoteapp.ui.updates import Updater
 from remoteapp.ui.widgets import BrandHeader
 from remotewire.connect_codes import BadLink, parse_link
@@ -148,6 +155,7 @@ def run(
     qapp = QtWidgets.QApplication(sys.argv[:1])
     qapp.setApplicationName("remoteapp")
     collect_garbage_on_gui_thread(qapp)
+    gui_thread_hop()  # the workers' way to the GUI thread, made there before any worker
     used, _ = i18n.install(qapp, lang)
     try:  # one app per user takes the links: a second start hands its link over
         if link is not None and links.forward(link):

@@ -140,14 +140,16 @@ class _Task:
         assert work is not None
         try:
             outcome: list[Any] = [False, work()]
-        except Exception as exc:  # delivered to on_error on the GUI thread
-            outcome = [True, exc]
+        except BaseException as exc:  # delivered to on_error on the GUI thread (a
+            outcome = [True, exc]  # SystemExit too: else its poll and lane stayed busy)
         outcome.append(work)
         del work
-        on_gui_thread(_deliver, self.key, outcome)
-        del outcome
-        if self.lane is not None:  # after the report: lane results arrive in order too
-            self.lane._next()
+        try:
+            on_gui_thread(_deliver, self.key, outcome)
+        finally:
+            del outcome
+            if self.lane is not None:  # after the report: lane results arrive in order
+                self.lane._next()
 
 
 def activity(parent: QtCore.QObject) -> Activity:

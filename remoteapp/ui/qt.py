@@ -7,6 +7,7 @@ never imports this module.
 
 import contextlib
 import gc
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -60,7 +61,11 @@ class _GuiThreadHop(QtCore.QObject):
     def _deliver(self, parcel: list[Any]) -> None:
         fn, args = parcel
         parcel.clear()  # (the worker may let go of the parcel last: empty by then)
-        fn(*args)
+        try:
+            fn(*args)
+        except Exception:  # said here, not by PySide: its PyErr_Print keeps the traceback
+            sys.excepthook(*sys.exc_info())  # (sys.last_traceback), and with it fn's frames
+            # and what they hold (an operation's work: a dialog) until the next error
 
 
 _hops: list[_GuiThreadHop] = []

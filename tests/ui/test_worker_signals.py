@@ -10,8 +10,10 @@ too, a burst of frames being one repaint, of the last frame."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import socket
+import sys
 import threading
 from collections.abc import Callable, Iterator
 
@@ -133,7 +135,12 @@ def test_calls_from_a_worker_run_on_the_gui_thread_in_order(qtbot: QtBot) -> Non
         ran.append((n, threading.current_thread() is gui))
 
     gui_thread_hop()  # made on the GUI thread, as windows and operations.run do
-    worker = threading.Thread(target=lambda: [on_gui_thread(note, n) for n in range(100)])
+
+    def calls() -> None:
+        for n in range(100):
+            on_gui_thread(note, n)
+
+    worker = threading.Thread(target=calls)
     worker.start()
     worker.join(WAIT_MS / 1000)
     qtbot.waitUntil(lambda: len(ran) == 100, timeout=WAIT_MS)
@@ -166,7 +173,7 @@ def test_an_operations_work_and_outcome_are_let_go_of_on_the_gui_thread(
     freed: list[tuple[str, bool]] = []
     answered: list[str] = []
     handed_over = threading.Event()
-    hand_over = operations.on_gui_thread
+    hand_over = qt.on_gui_thread
 
     def slow_after_handing_over(fn: Callable[..., object], *args: object) -> None:
         """The pool thread holds on to what it handed over until the GUI thread is done
@@ -272,7 +279,11 @@ def test_a_burst_of_frames_from_a_worker_is_one_repaint_of_the_last(qtbot: QtBot
         frames = [frame(n) for n in range(1001)]
 
         def send(numbers: range) -> None:
-            worker = threading.Thread(target=lambda: [window.on_frame(*frames[n]) for n in numbers])
+            def decode() -> None:
+                for n in numbers:
+                    window.on_frame(*frames[n])
+
+            worker = threading.Thread(target=decode)
             worker.start()
             worker.join(WAIT_MS / 1000)  # (the GUI thread takes no call meanwhile)
             assert not worker.is_alive()
@@ -285,3 +296,79 @@ def test_a_burst_of_frames_from_a_worker_is_one_repaint_of_the_last(qtbot: QtBot
             lambda: paints.seen[-1:] == [(1000 & 0xFF, 1000 >> 8, 0x80)], timeout=WAIT_MS
         )
         assert repaints == [True, True]
+
+
+def test_a_frame_that_lands_during_the_repaint_is_painted_too(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The frame goes into the view before the repaint flag is looked at: frame 2, held
+    in ``take_frame`` while the GUI thread repaints and paints frame 1, asks again (the
+    other order saw frame 1's request still due, and frame 2 was never painted)."""
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        window = ViewerWindow(AgentSession(ours, "Ana", secure=direct_pair()[0]), "Maria")
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        paints = Paints(window.view)
+        take, entered, release = window.view.take_frame, threading.Event(), threading.Event()
+
+        def held(fb: np.ndarray, update: DecodedUpdate) -> None:
+            if update.seq == 2:
+                entered.set()
+                assert release.wait(WAIT_MS / 1000)
+            take(fb, update)
+
+        monkeypatch.setattr(window.view, "take_frame", held)
+
+        def decode() -> None:
+            for n in (1, 2):
+                window.on_frame(*frame(n))
+
+        worker = threading.Thread(target=decode)
+        worker.start()
+        try:
+            qtbot.waitUntil(
+                lambda: entered.is_set() and paints.seen[-1:] == [(1, 0, 0x80)], timeout=WAIT_MS
+            )
+        finally:
+            release.set()
+            worker.join(WAIT_MS / 1000)
+        qtbot.waitUntil(lambda: paints.seen[-1:] == [(2, 0, 0x80)], timeout=WAIT_MS)
+
+
+def test_a_callback_that_raises_keeps_nothing_of_its_operation(qtbot: QtBot, owner: Owner) -> None:
+    """The hop says the error itself: PySide's PyErr_Print kept the traceback in
+    ``sys.last_traceback``, and with it the operation's work (a dialog it captured)
+    until the next error, on whichever thread that came."""
+    for name in ("last_type", "last_value", "last_traceback"):
+        with contextlib.suppress(AttributeError):
+            delattr(sys, name)
+    freed: list[tuple[str, bool]] = []
+    captured = Noted("closure", freed)
+
+    def work(captured: Noted = captured) -> int:
+        return 1
+
+    def on_done(result: int) -> None:
+        raise RuntimeError("the window's answer failed")
+
+    with qtbot.capture_exceptions() as caught:
+        operations.run(owner, work, on_done, busy=False)
+        del captured, work
+        qtbot.waitUntil(lambda: len(caught) == 1, timeout=WAIT_MS)
+    caught.clear()
+    gc.collect()
+    assert freed == [("closure", True)]
+
+
+def test_a_work_that_exits_does_not_stall_its_lane(qtbot: QtBot, owner: Owner) -> None:
+    """Whatever the work raises is its outcome (a SystemExit left its lane busy for good,
+    and a poll in flight)."""
+    lane = operations.Lane()
+    failed: list[type[BaseException]] = []
+    done: list[int] = []
+    operations.run(owner, lambda: sys.exit(3), on_error=lambda e: failed.append(type(e)), lane=lane)
+    operations.run(owner, lambda: 2, done.append, lane=lane, busy=False)
+    qtbot.waitUntil(lambda: done == [2], timeout=WAIT_MS)
+    assert failed == [SystemExit]
