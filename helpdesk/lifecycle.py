@@ -100,8 +100,7 @@ CONNECTING: Final = frozenset({Event.RELAY_CONNECTED, Event.HEARTBEAT_LISTED})
 REOPENED_BY: Final[Mapping[Event, frozenset[Event]]] = {
     # an offer the server expired as not joined, which its relay then reports connected
     # or lists running: the parties joined before the tokens expired and the relay's
-    # word came late (kept through an outage of this server, or one stamped anyway after
-    # a cut between the two: relay_events.expirable): it runs, so it is connected
+    # word came late (kept through an outage of this server): it runs, so it is connected
     Event.NOT_JOINED: CONNECTING,
 }
 """The one way back from ``ended`` (``reopens``, ``apply``): by the event that recorded

@@ -269,6 +269,8 @@ class ReportQueue:
         that queues the batch after; none once a retry of the round failed, or while new
         reports fill the queue (the rest wait for the next round)."""
         room = self._queue.maxsize - self._queue.qsize() - 2  # the mark and a heartbeat
+        if self._queue.maxsize <= 0:  # (asyncio's unbounded queue)
+            room = RETRY_BATCH
         if self._round_failed or room <= 0:
             self._round.clear()
         batch: list[dict[str, Any]] = []

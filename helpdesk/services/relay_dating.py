@@ -33,10 +33,8 @@ def reopenable(db: Db, session: RemoteSession, now: datetime, lapse_s: float) ->
     """Whether the relay's word that ``session`` runs (its "connected" report, or a
     heartbeat listing it) reopens it (``lifecycle.reopens``: expired as not joined) now:
     the expiry is at most ``lapse_s`` (the relay lapse) old, as a relay silent longer
-    than that while the server ran is gone (``relay-lost``; the sweep holds an offer
-    whose relay is silent since before its expiry, ``relay_events.expirable``), and the
-    customer has no other open session (an agent who connected again since chose that
-    one).
+    than that while the server ran is gone (``relay-lost``), and the customer has no
+    other open session (an agent who connected again since chose that one).
 
     The caller holds the session's row; the customer's presence row is taken next, the
     one ``sessions.connect`` holds while it offers a new session: without it a reopen

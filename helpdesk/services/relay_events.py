@@ -16,12 +16,9 @@ A "connected" or "ended" report is dated by the relay's clock
 After a start, the sweep gives the relays a relay lapse to be heard from before it counts
 anything against them: neither a relay's silence (``relay-lost``) nor an offer's expiry
 (``not-joined``: the parties may have joined it while this server was down, the relay's
-report of it still kept) counts the time the server was down. Nor, while it runs, does
-an offer expire before its relay has been heard from since the expiry (``expirable``:
-a cut between that relay and this server), for at most ``OFFER_HOLD_S``. An expiry
-stamped anyway (an agent connecting to the customer again, a report of another session
-that came first after the cut) gives way to the relay's word that the session runs, if
-within a relay lapse (``relay_dating.reopenable``).
+report of it still kept) counts the time the server was down. An expiry stamped anyway
+(another process's sweep, an agent connecting to the customer again) gives way to the
+relay's word that the session runs, if within a relay lapse (``relay_dating.reopenable``).
 """
 
 from __future__ import annotations
@@ -31,7 +28,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, text
+from sqlalchemy import and_, delete, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
@@ -289,46 +286,21 @@ def _cursor(text: str | None) -> tuple[datetime | None, str | None]:
     return parsed, (after_id if after_id.isalnum() and after_id.isascii() else None)
 
 
-OFFER_HOLD_S = 3600.0
-"""How long past its expiry the sweep holds an offer whose relay has not been heard from
-since (``expirable``): as long as a relay keeps a report the server did not take
-(``remoterelay.reporting``, an hour), after which an offer on a relay that never came
-back ends ``not-joined`` all the same."""
-
-
 def expirable(db: Db, now: datetime) -> list[RemoteSession]:
-    """The offers the sweep ends as not joined, locked (those another transaction holds
-    are left to the next round): their tokens expired, and their relay has been heard
-    from since (a heartbeat after the expiry would have listed the session were it
-    running: ``reconcile`` connects it), or the relay is unknown (no relay node has the
-    offer's address: the fallback address, a relay that said it was stopping), or the
-    expiry is over ``OFFER_HOLD_S`` old.
+    """The offers whose tokens expired before anyone joined, locked (those another
+    transaction holds are left to the next round).
 
-    So a cut between a relay and this server, longer than the relay lapse, does not end
-    an offer the parties joined during it: the relay's kept "connected" report or its
-    heartbeat, once the cut is over, connects it. Before, the expiry was stamped during
-    the cut, more than a relay lapse before the relay's word came (too late to reopen:
-    ``relay_dating.reopenable``), and the relay, told the session had ended, closed it."""
-    heard = (
-        select(func.max(RelayNode.last_seen))
-        .where(RelayNode.address == RemoteSession.relay_address)
-        .correlate(RemoteSession)
-        .scalar_subquery()
-    )
+    A cut between a relay and this server longer than the relay lapse still ends an offer
+    the parties joined during it (docs/server.md, "Limits"): holding the offer until its
+    relay is heard from again also hid, for as long as the hold, a customer whose offer
+    sat on a relay that died; the sound rule (a reopen window counted from the relay's
+    return after a silence) needs the relay's heartbeats told apart from its reports."""
     return list(
         db.scalars(
             select(RemoteSession)
-            .where(
-                RemoteSession.state == State.OFFERED.value,
-                RemoteSession.expires_at <= now,
-                or_(
-                    heard.is_(None),
-                    heard > RemoteSession.expires_at,
-                    RemoteSession.expires_at < now - timedelta(seconds=OFFER_HOLD_S),
-                ),
-            )
+            .where(RemoteSession.state == State.OFFERED.value, RemoteSession.expires_at <= now)
             .order_by(RemoteSession.id)
-            .with_for_update(of=RemoteSession, skip_locked=True)
+            .with_for_update(skip_locked=True)
         )
     )
 
@@ -351,8 +323,7 @@ def sweep(
     lapse: the parties may have joined it while the server was down, and the relay's
     kept "connected" report or its heartbeat comes within that lapse; before, an outage
     longer than the token lifetime ended such a running session, and its relay, told so,
-    closed it (an offer nobody joined expires at most a lapse later). After that, an
-    offer still waits for its relay to be heard from since its expiry (``expirable``)."""
+    closed it (an offer nobody joined expires at most a lapse later)."""
     now = settings.clock.now()
     with db_factory() as db:
         if db.get_bind().dialect.name == "postgresql" and not db.scalar(

@@ -185,8 +185,8 @@ def end_by_party(db: Db, settings: Settings, session: RemoteSession, reason: str
 def expire_stale(db: Db, now: datetime, presence_id: int) -> None:
     """End the customer's offers whose tokens expired before anyone joined: the caller
     (``connect``) holds its presence row and is offering it a new session, which the
-    agent chose over any old one. The sweep has its own rule (``relay_events.expirable``:
-    an offer's relay must have been heard from since the expiry)."""
+    agent chose over any old one. The sweep ends everyone's (``relay_events.expirable``),
+    taking their customers' presence rows after, in id order."""
     mine = (RemoteSession.presence_id == presence_id,)
     for session in db.scalars(  # a row another transaction holds is left to the next round
         select(RemoteSession)

@@ -49,17 +49,23 @@ def factory(postgres_cluster: str) -> Iterator[sessionmaker[Db]]:
         engine.dispose()
 
 
+def online_customer(db: Db) -> tuple[Presence, User]:
+    """A customer of the demo app online since ``NOW`` (flushed), and an agent."""
+    agent = db.scalars(select(User)).first()
+    assert agent is not None
+    customer = Presence(
+        device_id="d", partner_id="123456789", app_id="demo", key_hash=sha256_hex(KEY),
+        password="abcdef", failures=0, filled={}, waiting_since=NOW, last_seen=NOW,
+    )  # fmt: skip
+    db.add(customer)
+    db.flush()
+    return customer, agent
+
+
 def _offered(factory: sessionmaker[Db]) -> str:
     """A customer online with one offer not handed over yet: the offer's session id."""
     with factory() as db:
-        agent = db.scalars(select(User)).first()
-        assert agent is not None
-        customer = Presence(
-            device_id="d", partner_id="123456789", app_id="demo", key_hash=sha256_hex(KEY),
-            password="abcdef", failures=0, filled={}, waiting_since=NOW, last_seen=NOW,
-        )  # fmt: skip
-        db.add(customer)
-        db.flush()
+        customer, agent = online_customer(db)
         offer = RemoteSession(
             id="s1", app_id="demo", presence_id=customer.id, agent_id=agent.id,
             via="password", state=State.OFFERED.value, relay_address="127.0.0.1:1",

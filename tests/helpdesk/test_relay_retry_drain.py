@@ -20,9 +20,10 @@ period gone by, so rounds are counted, not timed).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -101,15 +102,30 @@ class Ticks:
         await self.asleep()
 
 
-def queue_of(link: Link, ticks: Ticks, relay_id: str) -> ReportQueue:
+def queue_of(link: Link, ticks: Ticks, relay_id: str, capacity: int = 10_000) -> ReportQueue:
     """The relay's queue as it runs (defaults: 10 000 kept at most), on the test's ticks."""
     return ReportQueue(
         link,
         5.0,
         lambda: {"event": "heartbeat", "relay_id": relay_id, "sessions": []},
         lambda answer: None,
+        capacity=capacity,
         sleep=ticks.sleep,
     )
+
+
+@contextlib.asynccontextmanager
+async def running(
+    link: Link, ticks: Ticks, relay_id: str, capacity: int = 10_000
+) -> AsyncIterator[ReportQueue]:
+    """The queue started, its first round and heartbeat queued; closed after."""
+    queue = queue_of(link, ticks, relay_id, capacity)
+    queue.start()
+    try:
+        await ticks.asleep()
+        yield queue
+    finally:
+        await queue.close(timeout_s=5)
 
 
 async def kept_during_a_cut(queue: ReportQueue, link: Link, reports: list[Key]) -> None:
@@ -155,17 +171,12 @@ def test_kept_connects_go_before_kept_ends_and_each_end_after_its_connect(
 
     async def scenario() -> list[Key]:
         link, ticks = Link(clocked), Ticks()
-        queue = queue_of(link, ticks, "order-" + secrets.token_hex(4))
-        queue.start()
-        try:
-            await ticks.asleep()
+        async with running(link, ticks, "order-" + secrets.token_hex(4)) as queue:
             await kept_during_a_cut(queue, link, reports)
             # the first heartbeat, then the connects (each end held back behind its own)
             assert link.refused == [("heartbeat", "-")] + [("connected", sid) for sid in sids]
             assert await rounds_until_drained(queue, ticks) == 1
             return link.kept_through()
-        finally:
-            await queue.close(timeout_s=5)
 
     assert asyncio.run(scenario()) == connects_then_ends(reports)
     for sid in sids:
@@ -187,14 +198,9 @@ def test_two_thousand_kept_reports_drain_in_one_heartbeat_round(
 
     async def scenario() -> tuple[int, list[Key]]:
         link, ticks = Link(clocked), Ticks()
-        queue = queue_of(link, ticks, "drain-" + secrets.token_hex(4))
-        queue.start()
-        try:
-            await ticks.asleep()
+        async with running(link, ticks, "drain-" + secrets.token_hex(4)) as queue:
             await kept_during_a_cut(queue, link, reports)
             return await rounds_until_drained(queue, ticks), link.through
-        finally:
-            await queue.close(timeout_s=5)
 
     rounds, through = asyncio.run(scenario())
     assert rounds == 1
@@ -214,10 +220,7 @@ def test_a_failure_mid_drain_stops_the_round_and_the_next_sends_the_rest_in_orde
 
     async def scenario() -> tuple[list[Key], list[Key], list[str], list[Key]]:
         link, ticks = Link(clocked), Ticks()
-        queue = queue_of(link, ticks, "midway-" + secrets.token_hex(4))
-        queue.start()
-        try:
-            await ticks.asleep()
+        async with running(link, ticks, "midway-" + secrets.token_hex(4)) as queue:
             await kept_during_a_cut(queue, link, reports)
             link.refused.clear()
             link.on[failing] = lambda: setattr(link, "cut", True)
@@ -227,8 +230,6 @@ def test_a_failure_mid_drain_stops_the_round_and_the_next_sends_the_rest_in_orde
             link.cut = False
             assert await rounds_until_drained(queue, ticks) == 1
             return first, link.refused, kept, link.kept_through()
-        finally:
-            await queue.close(timeout_s=5)
 
     first, refused, kept, through = asyncio.run(scenario())
     assert first == order[:299]
@@ -247,15 +248,12 @@ def test_new_reports_and_the_heartbeat_go_between_batches_of_a_drain(clocked: Se
 
     async def scenario() -> list[Key]:
         link, ticks = Link(clocked), Ticks()
-        queue = queue_of(link, ticks, relay_id)
-        queue.start()
+        async with running(link, ticks, relay_id) as queue:
 
-        def meanwhile() -> None:
-            queue.put({"event": live[0], "relay_id": relay_id, "session_id": live[1]})
-            ticks.release()
+            def meanwhile() -> None:
+                queue.put({"event": live[0], "relay_id": relay_id, "session_id": live[1]})
+                ticks.release()
 
-        try:
-            await ticks.asleep()
             await kept_during_a_cut(queue, link, reports)
             link.through.clear()
             link.on[order[450]] = meanwhile
@@ -263,8 +261,6 @@ def test_new_reports_and_the_heartbeat_go_between_batches_of_a_drain(clocked: Se
             await asyncio.wait_for(queue.settled(), 120)
             await ticks.asleep()  # the period released mid-drain was taken
             return link.through
-        finally:
-            await queue.close(timeout_s=5)
 
     through = asyncio.run(scenario())
     assert [key for key in through if key not in (live, ("heartbeat", "-"))] == order
@@ -274,3 +270,17 @@ def test_new_reports_and_the_heartbeat_go_between_batches_of_a_drain(clocked: Se
     # each came out after at most one batch more of kept reports
     assert at < through.index(live) <= at + RETRY_BATCH
     assert [i for i in beats if i > at] and at < beats[1] <= at + RETRY_BATCH + 1
+
+
+def test_an_unbounded_queue_sends_its_kept_reports_again(clocked: Server) -> None:
+    """``capacity=0`` is asyncio's unbounded queue: the room a batch has is not its
+    maxsize less what waits (negative: no kept report was ever sent again)."""
+    reports = started_and_ended(3)
+
+    async def scenario() -> int:
+        link, ticks = Link(clocked), Ticks()
+        async with running(link, ticks, "unbounded-" + secrets.token_hex(4), capacity=0) as queue:
+            await kept_during_a_cut(queue, link, reports)
+            return await rounds_until_drained(queue, ticks, most=3)
+
+    assert asyncio.run(scenario()) == 1

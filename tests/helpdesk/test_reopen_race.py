@@ -21,17 +21,21 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
 
 from helpdesk.db import lock_row
 from helpdesk.lifecycle import State
-from helpdesk.models import Presence, RemoteSession, User
-from helpdesk.security import sha256_hex
+from helpdesk.models import Presence, RemoteSession
 from helpdesk.services import relay_events
 from remotewire import constants as c
-from tests.helpdesk.test_end_race import BOUND_S, KEY, NOW, _waiting_on_a_lock, factory
+from tests.helpdesk.test_end_race import (
+    BOUND_S,
+    NOW,
+    _waiting_on_a_lock,
+    factory,
+    online_customer,
+)
 
 __all__ = ["factory"]  # (the fixture, from test_end_race)
 LAPSE_S = 600.0
@@ -41,14 +45,7 @@ EXPIRED_AT = NOW - timedelta(seconds=5)  # within a relay lapse: reopenable but 
 def _expired_offer(factory: sessionmaker[Db]) -> tuple[int, int]:
     """A customer whose offer expired as not joined 5 s ago: (presence id, agent id)."""
     with factory() as db:
-        agent = db.scalars(select(User)).first()
-        assert agent is not None
-        customer = Presence(
-            device_id="d", partner_id="123456789", app_id="demo", key_hash=sha256_hex(KEY),
-            password="abcdef", failures=0, filled={}, waiting_since=NOW, last_seen=NOW,
-        )  # fmt: skip
-        db.add(customer)
-        db.flush()
+        customer, agent = online_customer(db)
         db.add(_offer("old", customer.id, agent.id, State.ENDED))
         db.commit()
         return customer.id, agent.id

@@ -262,79 +262,79 @@ def frame(n: int) -> tuple[np.ndarray, DecodedUpdate]:
     return fb, DecodedUpdate(n, True, [Rect(0, 0, 64, 48)], None)
 
 
-def test_a_burst_of_frames_from_a_worker_is_one_repaint_of_the_last(qtbot: QtBot) -> None:
-    gui = threading.current_thread()
+@pytest.fixture
+def window(qtbot: QtBot) -> Iterator[ViewerWindow]:
+    """A viewer, shown, on a session nobody talks to (its frames come from the test)."""
     ours, theirs = socket.socketpair()
     with ours, theirs:
         window = ViewerWindow(AgentSession(ours, "Ana", secure=direct_pair()[0]), "Maria")
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
-        repaints: list[bool] = []
-        window.frame_arrived.connect(
-            lambda: repaints.append(threading.current_thread() is gui),
-            QtCore.Qt.ConnectionType.DirectConnection,  # runs where the signal is emitted
-        )
-        paints = Paints(window.view)
-        frames = [frame(n) for n in range(1001)]
+        yield window
 
-        def send(numbers: range) -> None:
-            def decode() -> None:
-                for n in numbers:
-                    window.on_frame(*frames[n])
 
-            worker = threading.Thread(target=decode)
-            worker.start()
-            worker.join(WAIT_MS / 1000)  # (the GUI thread takes no call meanwhile)
-            assert not worker.is_alive()
+def test_a_burst_of_frames_from_a_worker_is_one_repaint_of_the_last(
+    qtbot: QtBot, window: ViewerWindow
+) -> None:
+    gui = threading.current_thread()
+    repaints: list[bool] = []
+    window.frame_arrived.connect(
+        lambda: repaints.append(threading.current_thread() is gui),
+        QtCore.Qt.ConnectionType.DirectConnection,  # runs where the signal is emitted
+    )
+    paints = Paints(window.view)
+    frames = [frame(n) for n in range(1001)]
 
-        send(range(1000))
-        qtbot.waitUntil(lambda: paints.seen[-1:] == [(999 & 0xFF, 999 >> 8, 0x80)], timeout=WAIT_MS)
-        assert repaints == [True]  # one, on the GUI thread, for the 1,000 frames
-        send(range(1000, 1001))  # and the next frame asks again
-        qtbot.waitUntil(
-            lambda: paints.seen[-1:] == [(1000 & 0xFF, 1000 >> 8, 0x80)], timeout=WAIT_MS
-        )
-        assert repaints == [True, True]
+    def send(numbers: range) -> None:
+        def decode() -> None:
+            for n in numbers:
+                window.on_frame(*frames[n])
+
+        worker = threading.Thread(target=decode)
+        worker.start()
+        worker.join(WAIT_MS / 1000)  # (the GUI thread takes no call meanwhile)
+        assert not worker.is_alive()
+
+    send(range(1000))
+    qtbot.waitUntil(lambda: paints.seen[-1:] == [(999 & 0xFF, 999 >> 8, 0x80)], timeout=WAIT_MS)
+    assert repaints == [True]  # one, on the GUI thread, for the 1,000 frames
+    send(range(1000, 1001))  # and the next frame asks again
+    qtbot.waitUntil(lambda: paints.seen[-1:] == [(1000 & 0xFF, 1000 >> 8, 0x80)], timeout=WAIT_MS)
+    assert repaints == [True, True]
 
 
 def test_a_frame_that_lands_during_the_repaint_is_painted_too(
-    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, window: ViewerWindow
 ) -> None:
     """The frame goes into the view before the repaint flag is looked at: frame 2, held
     in ``take_frame`` while the GUI thread repaints and paints frame 1, asks again (the
     other order saw frame 1's request still due, and frame 2 was never painted)."""
-    ours, theirs = socket.socketpair()
-    with ours, theirs:
-        window = ViewerWindow(AgentSession(ours, "Ana", secure=direct_pair()[0]), "Maria")
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        paints = Paints(window.view)
-        take, entered, release = window.view.take_frame, threading.Event(), threading.Event()
+    paints = Paints(window.view)
+    take, entered, release = window.view.take_frame, threading.Event(), threading.Event()
 
-        def held(fb: np.ndarray, update: DecodedUpdate) -> None:
-            if update.seq == 2:
-                entered.set()
-                assert release.wait(WAIT_MS / 1000)
-            take(fb, update)
+    def held(fb: np.ndarray, update: DecodedUpdate) -> None:
+        if update.seq == 2:
+            entered.set()
+            assert release.wait(WAIT_MS / 1000)
+        take(fb, update)
 
-        monkeypatch.setattr(window.view, "take_frame", held)
+    monkeypatch.setattr(window.view, "take_frame", held)
 
-        def decode() -> None:
-            for n in (1, 2):
-                window.on_frame(*frame(n))
+    def decode() -> None:
+        for n in (1, 2):
+            window.on_frame(*frame(n))
 
-        worker = threading.Thread(target=decode)
-        worker.start()
-        try:
-            qtbot.waitUntil(
-                lambda: entered.is_set() and paints.seen[-1:] == [(1, 0, 0x80)], timeout=WAIT_MS
-            )
-        finally:
-            release.set()
-            worker.join(WAIT_MS / 1000)
-        qtbot.waitUntil(lambda: paints.seen[-1:] == [(2, 0, 0x80)], timeout=WAIT_MS)
+    worker = threading.Thread(target=decode)
+    worker.start()
+    try:
+        qtbot.waitUntil(
+            lambda: entered.is_set() and paints.seen[-1:] == [(1, 0, 0x80)], timeout=WAIT_MS
+        )
+    finally:
+        release.set()
+        worker.join(WAIT_MS / 1000)
+    qtbot.waitUntil(lambda: paints.seen[-1:] == [(2, 0, 0x80)], timeout=WAIT_MS)
 
 
 def test_a_callback_that_raises_keeps_nothing_of_its_operation(qtbot: QtBot, owner: Owner) -> None:
