@@ -40,7 +40,7 @@ from helpdesk.models import RelayNode, RelayReportSeen, RemoteSession
 from helpdesk.services import relay_fleet
 from helpdesk.services.presence import forget_stale
 from helpdesk.services.relay_dating import relay_connected, relay_ended, reopen, reopenable
-from helpdesk.services.sessions import lock_customers
+from helpdesk.services.sessions import expired_offers, lock_customers
 from helpdesk.settings import Settings
 from remotewire import constants as c
 from remotewire.error_codes import ErrorCode
@@ -286,29 +286,12 @@ def _cursor(text: str | None) -> tuple[datetime | None, str | None]:
     return parsed, (after_id if after_id.isalnum() and after_id.isascii() else None)
 
 
-def expirable(db: Db, now: datetime) -> list[RemoteSession]:
-    """The offers whose tokens expired before anyone joined, locked (those another
-    transaction holds are left to the next round).
-
-    A cut between a relay and this server longer than the relay lapse still ends an offer
-    the parties joined during it (docs/server.md, "Limits"): holding the offer until its
-    relay is heard from again also hid, for as long as the hold, a customer whose offer
-    sat on a relay that died; the sound rule (a reopen window counted from the relay's
-    return after a silence) needs the relay's heartbeats told apart from its reports."""
-    return list(
-        db.scalars(
-            select(RemoteSession)
-            .where(RemoteSession.state == State.OFFERED.value, RemoteSession.expires_at <= now)
-            .order_by(RemoteSession.id)
-            .with_for_update(skip_locked=True)
-        )
-    )
-
-
 def sweep(
     db_factory: sessionmaker[Db], settings: Settings, up_since: datetime | None = None
 ) -> None:
-    """End offers nobody joined (``expirable``) and connected sessions whose relay went
+    """End offers nobody joined (``sessions.expired_offers``; a cut between a relay and
+    this server longer than the relay lapse ends a joined one too: docs/server.md,
+    "Limits known today") and connected sessions whose relay went
     silent; forget customer devices long gone (``presence.forget_stale``). On PostgreSQL
     one server process at a time (``SWEEP_LOCK``, held until the commit); the others skip
     the round rather than wait, so N processes sweep about as often as one, without
@@ -335,7 +318,7 @@ def sweep(
         if up_since is not None and up_since > silent_before:
             silent_before = datetime.min  # up for less than the lapse: none silent yet
         else:  # nor any offer expired: the relays have not all been heard since the start
-            expired = expirable(db, now)
+            expired = expired_offers(db, now)
         lost = db.scalars(  # a row another transaction holds is left to the next round
             select(RemoteSession)
             .outerjoin(RelayNode, RelayNode.id == RemoteSession.relay_id)

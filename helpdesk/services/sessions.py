@@ -182,18 +182,28 @@ def end_by_party(db: Db, settings: Settings, session: RemoteSession, reason: str
     db.commit()
 
 
+def expired_offers(db: Db, now: datetime, presence_id: int | None = None) -> list[RemoteSession]:
+    """The offers whose tokens expired before anyone joined (``presence_id``: only that
+    customer's), locked in id order; a row another transaction holds is left to the next
+    round. The sweep ends them all, then takes their customers' presence rows
+    (``lock_customers``)."""
+    mine = () if presence_id is None else (RemoteSession.presence_id == presence_id,)
+    return list(
+        db.scalars(
+            select(RemoteSession)
+            .where(
+                RemoteSession.state == State.OFFERED.value, RemoteSession.expires_at <= now, *mine
+            )
+            .order_by(RemoteSession.id)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
 def expire_stale(db: Db, now: datetime, presence_id: int) -> None:
-    """End the customer's offers whose tokens expired before anyone joined: the caller
-    (``connect``) holds its presence row and is offering it a new session, which the
-    agent chose over any old one. The sweep ends everyone's (``relay_events.expirable``),
-    taking their customers' presence rows after, in id order."""
-    mine = (RemoteSession.presence_id == presence_id,)
-    for session in db.scalars(  # a row another transaction holds is left to the next round
-        select(RemoteSession)
-        .where(RemoteSession.state == State.OFFERED.value, RemoteSession.expires_at <= now, *mine)
-        .order_by(RemoteSession.id)
-        .with_for_update(skip_locked=True)
-    ):
+    """End the customer's expired offers: the caller (``connect``) holds its presence row
+    and is offering it a new session, which the agent chose over any old one."""
+    for session in expired_offers(db, now, presence_id):
         lifecycle.apply(session, Event.NOT_JOINED, now)
 
 
