@@ -62,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     to_stdout()  # event lines, unadorned: scripts and tests wait for them
 
     if args.command is None:
+        from remoteapp.platform import malloc_arenas
         from remoteapp.ui import app
+
+        malloc_arenas.limit()  # before any thread: the app runs for days (its docstring)
 
         return app.run(
             profile_path=args.profile,
