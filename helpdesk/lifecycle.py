@@ -16,8 +16,9 @@ exceptions to "the first wins": the heartbeat catch-up's stamp of an end or a co
 gives way to its relay's own, later report of it (``correct``). ``REOPENED_BY`` is the
 one way back from ``ended``: an offer expired as not joined that its relay reports
 running after all (the parties joined in time; the report came late, kept through an
-outage of this server) is ``connected``. Ending rotates the customer's password, so the
-one read to an agent serves for one session only.
+outage of this server or a cut between the relay and it) is ``connected``. Ending
+rotates the customer's password, so the one read to an agent serves for one session
+only.
 
 ``END_REASONS`` lists every reason the server or the relay records; a party that ends a
 session may also give its own words (at most ``MAX_PARTY_REASON`` characters), but never
@@ -100,7 +101,8 @@ CONNECTING: Final = frozenset({Event.RELAY_CONNECTED, Event.HEARTBEAT_LISTED})
 REOPENED_BY: Final[Mapping[Event, frozenset[Event]]] = {
     # an offer the server expired as not joined, which its relay then reports connected
     # or lists running: the parties joined before the tokens expired and the relay's
-    # word came late (kept through an outage of this server): it runs, so it is connected
+    # word came late (kept through an outage of this server, or a cut between the relay
+    # and it): it runs, so it is connected
     Event.NOT_JOINED: CONNECTING,
 }
 """The one way back from ``ended`` (``reopens``, ``apply``): by the event that recorded

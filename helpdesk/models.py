@@ -197,6 +197,12 @@ class RelayNode(Base):
     load: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Sessions running or parked there at its last heartbeat (for operators; placement
     counts the open sessions in the database, which is current between heartbeats)."""
+    silent_from: Mapped[datetime | None] = mapped_column()
+    """When it was last heard before its latest silence longer than the relay lapse (a
+    cut, or this server down); None: never silent that long (``relay_dating.heard``)."""
+    back_at: Mapped[datetime | None] = mapped_column()
+    """When it was first heard again after that silence: an offer expired as not joined
+    during it may be reopened up to a relay lapse after this (``relay_dating.reopenable``)."""
 
 
 class RelayReportSeen(Base):

@@ -5,7 +5,9 @@ report arrived, not when it arrived (a relay sends them again until accepted, so
 outage of the server that can be minutes later), bounded (``lifecycle.dated``).
 
 And whether a relay's word that an offer runs comes soon enough to reopen it after the
-server expired it as not joined (``reopenable``, ``lifecycle.REOPENED_BY``).
+server expired it as not joined (``reopenable``, ``lifecycle.REOPENED_BY``): within a
+relay lapse of the expiry, or of the relay's return (``heard``) after a silence the
+expiry fell in.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
 from helpdesk import lifecycle
+from helpdesk.db import lock_row
 from helpdesk.lifecycle import OPEN_STATES, Event, State
-from helpdesk.models import RemoteSession
+from helpdesk.models import RelayNode, RemoteSession
 from helpdesk.services.sessions import lock_customers
 from remotewire import constants as c
 from remotewire.events import EventLog
@@ -29,12 +32,48 @@ CONNECT_SLACK_S = 1.0
 repeat of the report already taken (its delivery slower or faster), not a correction."""
 
 
-def reopenable(db: Db, session: RemoteSession, now: datetime, lapse_s: float) -> bool:
+def heard(db: Db, relay_id: str, now: datetime, lapse_s: float) -> RelayNode:
+    """The reporting relay's row, held to commit (``lock_row``) and heard from ``now``.
+
+    Every report calls it first, whatever its kind: after a silence longer than
+    ``lapse_s`` (a cut, or this server down) the first one through, a heartbeat or a kept
+    report of any session, marks the relay's return (``back_at``) and when it was last
+    heard before (``silent_from``); ``reopenable`` counts its window from there. A
+    silence that began within a lapse of the previous return extends that one (the
+    relay cut again before its window ran out). Held, so that of two server processes
+    taking the relay's first reports at once, the second sees the first's mark."""
+    lock_row(db, RelayNode, relay_id)
+    node = db.get(RelayNode, relay_id, populate_existing=True)
+    if node is None:  # never heard from: never silent
+        node = RelayNode(id=relay_id, last_seen=now)
+        db.add(node)
+        return node
+    lapse = timedelta(seconds=lapse_s)
+    if node.last_seen < now - lapse:
+        again = node.back_at is not None and node.last_seen <= node.back_at + lapse
+        if not (again and node.silent_from is not None):
+            node.silent_from = node.last_seen
+        node.back_at = now
+    node.last_seen = now
+    return node
+
+
+def reopenable(
+    db: Db, session: RemoteSession, now: datetime, lapse_s: float, relay_id: str | None = None
+) -> bool:
     """Whether the relay's word that ``session`` runs (its "connected" report, or a
-    heartbeat listing it) reopens it (``lifecycle.reopens``: expired as not joined) now:
-    the expiry is at most ``lapse_s`` (the relay lapse) old, as a relay silent longer
-    than that while the server ran is gone (``relay-lost``), and the customer has no
-    other open session (an agent who connected again since chose that one).
+    heartbeat listing it) reopens it (``lifecycle.reopens``: expired as not joined) now,
+    ``relay_id`` being the relay that says so (its row read by ``heard``): the customer
+    has no other open session (an agent who connected again since chose that one), and
+    the word comes within a relay lapse (``lapse_s``) of the expiry, or of the relay's
+    return (``back_at``) from a silence the expiry fell in (``_expired_while_silent``).
+
+    Within a lapse: a relay not heard from longer than that while the server ran is
+    gone, its sessions ``relay-lost``. But an offer expired while the server could not
+    hear the relay (a cut between them) may have been joined all the same: its relay's
+    kept "connected" and heartbeats come once the relay is back, so the window then
+    counts from the return. The sweep still expires such offers on time (their
+    customers back in the queue at once); only the reopen waits for the relay.
 
     The caller holds the session's row; the customer's presence row is taken next, the
     one ``sessions.connect`` holds while it offers a new session: without it a reopen
@@ -44,7 +83,10 @@ def reopenable(db: Db, session: RemoteSession, now: datetime, lapse_s: float) ->
     order closes no circle (docs/server.md, "Lock order")."""
     if not lifecycle.reopens(session, Event.HEARTBEAT_LISTED) or session.ended_at is None:
         return False
-    if session.ended_at < now - timedelta(seconds=lapse_s):
+    relay = None if relay_id is None else db.get(RelayNode, relay_id)
+    if session.ended_at < now - timedelta(seconds=lapse_s) and not _expired_while_silent(
+        session.ended_at, relay, now, lapse_s
+    ):
         return False
     lock_customers(db, [session.presence_id])  # (a no-op where ``reconcile`` took it)
     other = db.scalar(
@@ -55,6 +97,18 @@ def reopenable(db: Db, session: RemoteSession, now: datetime, lapse_s: float) ->
         )
     )
     return other is None
+
+
+def _expired_while_silent(
+    expired: datetime, relay: RelayNode | None, now: datetime, lapse_s: float
+) -> bool:
+    """Whether an expiry at ``expired`` fell in ``relay``'s latest silence and the relay
+    came back from it less than ``lapse_s`` ago. In the silence: from a lapse before it
+    began (an expiry whose own window the silence cut short) to the return."""
+    if relay is None or relay.silent_from is None or relay.back_at is None:
+        return False
+    lapse = timedelta(seconds=lapse_s)
+    return relay.silent_from - lapse <= expired <= relay.back_at and now <= relay.back_at + lapse
 
 
 def reopen(session: RemoteSession, event: Event, when: datetime, *, relay_id: str) -> None:

@@ -17,8 +17,10 @@ After a start, the sweep gives the relays a relay lapse to be heard from before 
 anything against them: neither a relay's silence (``relay-lost``) nor an offer's expiry
 (``not-joined``: the parties may have joined it while this server was down, the relay's
 report of it still kept) counts the time the server was down. An expiry stamped anyway
-(another process's sweep, an agent connecting to the customer again) gives way to the
-relay's word that the session runs, if within a relay lapse (``relay_dating.reopenable``).
+(another process's sweep, an agent connecting to the customer again, a cut between the
+relay and this server) gives way to the relay's word that the session runs, if within a
+relay lapse of the expiry or of the relay's return from the silence the expiry fell in
+(``relay_dating.heard``, ``relay_dating.reopenable``).
 """
 
 from __future__ import annotations
@@ -39,7 +41,13 @@ from helpdesk.lifecycle import Event, State
 from helpdesk.models import RelayNode, RelayReportSeen, RemoteSession
 from helpdesk.services import relay_fleet
 from helpdesk.services.presence import forget_stale
-from helpdesk.services.relay_dating import relay_connected, relay_ended, reopen, reopenable
+from helpdesk.services.relay_dating import (
+    heard,
+    relay_connected,
+    relay_ended,
+    reopen,
+    reopenable,
+)
 from helpdesk.services.sessions import expired_offers, lock_customers
 from helpdesk.settings import Settings
 from remotewire import constants as c
@@ -154,11 +162,7 @@ def report(
     if signature is not None and sent is not None:
         remember(db, signature, sent)
     now = settings.clock.now()
-    node = db.get(RelayNode, relay_id)
-    if node is None:
-        node = RelayNode(id=relay_id)
-        db.add(node)
-    node.last_seen = now
+    node = heard(db, relay_id, now, settings.relay_lapse_s)  # (first: a return after a cut)
     if event == "stopping":
         relay_fleet.stopping(node)
     else:  # a heartbeat says where the relay is and how busy (relay_fleet)
@@ -171,7 +175,7 @@ def report(
     )
     if event == "connected" and session is not None:
         age = None if connected_at is None or sent is None else sent - connected_at
-        late = reopenable(db, session, now, settings.relay_lapse_s)
+        late = reopenable(db, session, now, settings.relay_lapse_s, relay_id)
         relay_connected(session, now, received or now, relay_id=relay_id, age=age, reopen_ok=late)
     elif event == "ended" and session is not None:
         age = None if ended_at is None or sent is None else sent - ended_at
@@ -234,11 +238,12 @@ def reconcile(
 ) -> None:
     """A session missing from a heartbeat after its "connected" report has ended; one
     listed while still "offered" runs, and so does one listed that the server expired as
-    not joined within ``lapse_s`` (``relay_dating.reopenable``).  The rows are locked (in
-    id order, one query, so two transactions never wait on each other in a circle) and
-    re-read: a party's end committed meanwhile is seen, not overwritten. Then the
-    presence rows of the customers whose sessions it may end or reopen, in their id
-    order, all at once (``sessions.lock_customers``; docs/server.md, "Lock order")."""
+    not joined within ``lapse_s``, or during this relay's silence if it is just back
+    (``relay_dating.reopenable``). The rows are locked (in id order, one query, so two
+    transactions never wait on each other in a circle) and re-read: a party's end
+    committed meanwhile is seen, not overwritten. Then the presence rows of the
+    customers whose sessions it may end or reopen, in their id order, all at once
+    (``sessions.lock_customers``; docs/server.md, "Lock order")."""
     expired = and_(
         RemoteSession.state == State.ENDED.value, RemoteSession.end_reason == c.END_NOT_JOINED
     )
@@ -265,7 +270,7 @@ def reconcile(
         if session.state == State.OFFERED.value:
             lifecycle.apply(session, Event.HEARTBEAT_LISTED, now, relay_id=relay_id)
         elif session.state == State.ENDED.value:
-            if reopenable(db, session, now, lapse_s):
+            if reopenable(db, session, now, lapse_s, relay_id):
                 reopen(session, Event.HEARTBEAT_LISTED, now, relay_id=relay_id)
         elif session.id not in running:
             lifecycle.apply(session, Event.HEARTBEAT_MISSING, now)
@@ -289,15 +294,16 @@ def _cursor(text: str | None) -> tuple[datetime | None, str | None]:
 def sweep(
     db_factory: sessionmaker[Db], settings: Settings, up_since: datetime | None = None
 ) -> None:
-    """End offers nobody joined (``sessions.expired_offers``; a cut between a relay and
-    this server longer than the relay lapse ends a joined one too: docs/server.md,
-    "Limits known today") and connected sessions whose relay went
-    silent; forget customer devices long gone (``presence.forget_stale``). On PostgreSQL
-    one server process at a time (``SWEEP_LOCK``, held until the commit); the others skip
-    the round rather than wait, so N processes sweep about as often as one, without
-    deadlocks. The sessions' rows are taken first (skipping those another transaction
-    holds), then their customers' presence rows, in id order, all at once
-    (``sessions.lock_customers``; docs/server.md, "Lock order").
+    """End offers nobody joined (``sessions.expired_offers``: on time, even where a cut
+    between the relay and this server hides that they were joined; the relay's word
+    reopens them once it is back, ``relay_dating.reopenable``) and connected sessions
+    whose relay went silent; forget customer devices long gone
+    (``presence.forget_stale``). On PostgreSQL one server process at a time
+    (``SWEEP_LOCK``, held until the commit); the others skip the round rather than wait,
+    so N processes sweep about as often as one, without deadlocks. The sessions' rows
+    are taken first (skipping those another transaction holds), then their customers'
+    presence rows, in id order, all at once (``sessions.lock_customers``;
+    docs/server.md, "Lock order").
 
     A relay is silent only for time this process heard nothing while it ran
     (``up_since``: its start): a restart, an upgrade, an outage longer than the relay
