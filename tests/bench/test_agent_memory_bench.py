@@ -3,23 +3,11 @@ reports each beside the other (figures are not asserted: they belong to bench/).
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
-from tests.conftest import ROOT
+from tests.bench import bench_json
 
 
 def test_the_agent_memory_bench_reports_both_variants() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.agent_memory", "--json", "--sessions", "2"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    ).stdout
-    result = json.loads(out)
+    result = bench_json("agent_memory", "--sessions", "2")
     assert result["sessions"] == 2
     assert list(result["variants"]) == ["glibc default", "2 arenas (app)"]
     for row in result["variants"].values():

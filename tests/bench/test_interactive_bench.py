@@ -3,42 +3,23 @@
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.bench import bench_json
 
 SAMPLES = 2
 
 
 @pytest.mark.display
 def test_every_figure_comes_with_its_baseline() -> None:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.interactive",
-            "--json",
-            "--screen",
-            "640x400",
-            "--samples",
-            str(SAMPLES),
-            "--seconds",
-            "0.5",
-            "--timeout",
-            "100",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
+    result = bench_json(
+        "interactive",
+        *("--screen", "640x400", "--samples", str(SAMPLES), "--seconds", "0.5"),
+        *("--timeout", "100"),
         timeout=110,
-        check=True,
-    ).stdout
-    result = json.loads(out)
+    )
     assert result["transport"] == "relay"
     assert set(result["latency_ms"]) == {"key", "click"}
     assert "agent's screen" in result["latency_session_ends"]  # the viewer painted it

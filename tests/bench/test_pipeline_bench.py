@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 from PIL import Image
 
 from bench.pipeline import WORKLOADS
+from tests.bench import bench_json
 from tests.conftest import ROOT, client_env
 
 KEYS = {
@@ -28,15 +28,8 @@ KEYS = {
 
 
 def run_bench(*args: str) -> dict:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.pipeline", "--json", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    ).stdout
-    return json.loads(out)
+    result: dict = bench_json("pipeline", *args)
+    return result
 
 
 def test_every_workload_reports_every_figure_and_is_exact() -> None:

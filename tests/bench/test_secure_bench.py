@@ -3,23 +3,11 @@ not asserted: they belong to bench/, and the machine is shared)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
-from tests.conftest import ROOT
+from tests.bench import bench_json
 
 
 def test_the_encryption_bench_reports_cost_next_to_its_baseline() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.secure", "--json", "--pings", "20", "--repeats", "2"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    ).stdout
-    result = json.loads(out)
+    result = bench_json("secure", "--pings", "20", "--repeats", "2")
     assert [row["size"] for row in result["cpu_per_frame"]] == [1024, 65536, 1 << 20]
     for row in result["cpu_per_frame"]:
         assert row["framing_us"] > 0 and row["seal_open_us"] > 0
