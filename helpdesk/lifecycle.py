@@ -2,30 +2,34 @@
 
 ::
 
-    offered ──relay-connected, heartbeat-listed──▶ connected
-       │                                              │
-       │ party-ended, relay-ended, not-joined         │ party-ended, relay-ended,
-       │                                              │ relay-lost, heartbeat-missing
-       └────────────────────▶ ended ◀─────────────────┘
+    offered ──relay-connected, heartbeat-listed──▶ connected ◀──────────────┐
+       │                                              │                     │
+       │ party-ended, relay-ended, not-joined         │ party-ended,        │ relay-connected,
+       │                                              │ relay-ended,        │ heartbeat-listed
+       │                                              │ relay-lost,         │ (ended by not-joined
+       │                                              │ heartbeat-missing   │ or relay-lost; late)
+       └────────────────────▶ ended ◀─────────────────┴─────────────────────┘
 
 Every change of a session's ``state`` goes through ``apply``, which looks the event up
 here: a transition in ``TRANSITIONS`` changes the row; an event in ``IGNORED`` for that
 state changes nothing (a repeated or late report: the first end wins); any other pair is
 an ``IllegalTransition``, a bug in whoever chose the event. ``CORRECTIONS`` lists the
-exceptions to "the first wins": the heartbeat catch-up's stamp of an end or a connect
-gives way to its relay's own, later report of it (``correct``). ``REOPENED_BY`` is the
-one way back from ``ended``: an offer expired as not joined that its relay reports
-running after all (the parties joined in time; the report came late, kept through an
-outage of this server or a cut between the relay and it) is ``connected``. Ending
-rotates the customer's password, so the one read to an agent serves for one session
-only.
+exceptions to "the first wins": the server's own stamp of an end or a connect (the
+heartbeat catch-up's, or the sweep's ``relay-lost``) gives way to its relay's own, later
+report of it (``correct``). ``REOPENED_BY`` is the one way back from ``ended``: an offer
+expired as not joined, or a running session ended as its relay's silence made it look
+lost, that its relay reports running after all (the parties joined in time, or the
+session ran through a cut between the relay and the server; the report came late) is
+``connected``, a running session from its own start. Ending rotates the customer's
+password, so the one read to an agent serves for one session only (a reopened session
+keeps the new one: its agent is in already).
 
 ``END_REASONS`` lists every reason the server or the relay records; a party that ends a
 session may also give its own words (at most ``MAX_PARTY_REASON`` characters), but never
 one of ``FIXED_REASONS``' texts: the server reads which event ended a session from those
-(``ended_by``, ``recorded_by``), so a party's "not-joined" would make its end reopenable
-and its "ended-unreported" correctable; such a reason is recorded as ``ended-by-user``.
-docs/server.md lists the same reasons (a test compares).
+(``ended_by``, ``recorded_by``), so a party's "not-joined" or "relay-lost" would make its
+end reopenable and its "ended-unreported" correctable; such a reason is recorded as
+``ended-by-user``. docs/server.md lists the same reasons (a test compares).
 """
 
 from __future__ import annotations
@@ -87,6 +91,10 @@ CORRECTIONS: Final[Mapping[Event, frozenset[Event]]] = {
     # its end report was lost, or is still coming after an outage of this server) gives
     # way to the end its relay reports later, with its own time and reason
     Event.HEARTBEAT_MISSING: frozenset({Event.RELAY_ENDED}),
+    # the sweep's end of a session whose relay fell silent (a cut between the relay and
+    # the server, the session maybe running on) gives way to the end the relay reports
+    # once back, with its own time (before or after the stamp) and reason
+    Event.RELAY_LOST: frozenset({Event.RELAY_ENDED}),
     # the heartbeat catch-up's connect (stamped when a heartbeat first listed the session:
     # its "connected" report was lost, or is still coming after an outage of this server)
     # gives way to the connect its relay reports later, with its own time
@@ -104,6 +112,10 @@ REOPENED_BY: Final[Mapping[Event, frozenset[Event]]] = {
     # word came late (kept through an outage of this server, or a cut between the relay
     # and it): it runs, so it is connected
     Event.NOT_JOINED: CONNECTING,
+    # a running session the sweep ended when its relay fell silent, which the relay lists
+    # running (or reports connected) once back: the silence was a cut between the relay
+    # and the server, not the relay's death, and the session ran on through it
+    Event.RELAY_LOST: CONNECTING,
 }
 """The one way back from ``ended`` (``reopens``, ``apply``): by the event that recorded
 the end, which events make the session ``connected`` again, its end cleared. Whether the
@@ -229,9 +241,12 @@ def apply(
 
     ``reason`` is the party's or the relay's reason (ending events); ``relay_id`` the
     relay that runs it (connecting events). An ended session that the event reopens
-    (``reopens``) is connected from ``now``, its end cleared."""
+    (``reopens``) is connected again, its end cleared: from ``now`` if it never connected
+    (an offer expired as not joined), else from its recorded start (a session ended
+    ``relay-lost`` ran all along: ``now`` is only when the server heard so)."""
     if reopens(session, event):
-        session.state, session.connected_at, session.relay_id = State.CONNECTED.value, now, relay_id
+        session.state, session.relay_id = State.CONNECTED.value, relay_id
+        session.connected_at = session.connected_at or now
         session.ended_at = session.end_reason = None
         return True
     try:

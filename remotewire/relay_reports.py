@@ -13,7 +13,10 @@ never the relay secret itself, never the key that signs session tokens.
 The helpdesk's answer may carry ``ended``: sessions the helpdesk has ended (``session_id``,
 ``reason``) that the relay must refuse or close, even if neither side has joined yet, and
 ``cursor``: what the relay sends back as ``ended_since`` in its next heartbeat, so each
-answer lists only what ended since the previous one (at most ``MAX_ENDED_PER_ANSWER``).
+answer lists only what ended since the previous one (at most ``MAX_ENDED_PER_ANSWER``);
+and, to a heartbeat, whatever its age, each session it lists running that the helpdesk
+holds ended (at most ``MAX_ENDED_PER_ANSWER`` more: the relay closes them, and lists the
+rest in its next heartbeat).
 
 An "ended" report carries ``ended_at`` and a "connected" one ``connected_at``: when the
 session ended or both sides were paired, in seconds since the epoch on the relay's wall

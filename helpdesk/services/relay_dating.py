@@ -4,10 +4,10 @@
 report arrived, not when it arrived (a relay sends them again until accepted, so after an
 outage of the server that can be minutes later), bounded (``lifecycle.dated``).
 
-And whether a relay's word that an offer runs comes soon enough to reopen it after the
-server expired it as not joined (``reopenable``, ``lifecycle.REOPENED_BY``): within a
-relay lapse of the expiry, or of the relay's return (``heard``) after a silence the
-expiry fell in.
+And whether a relay's word that a session runs comes soon enough to reopen it after the
+server ended it as not joined, or as ``relay-lost`` (``reopenable``,
+``lifecycle.REOPENED_BY``): within a relay lapse of that end, or of the relay's return
+(``heard``) after a silence the end fell in.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
 from helpdesk import lifecycle
-from helpdesk.db import lock_row
+from helpdesk.db import insert_unless_exists, lock_row
 from helpdesk.lifecycle import OPEN_STATES, Event, State
 from helpdesk.models import RelayNode, RemoteSession
 from helpdesk.services.sessions import lock_customers
@@ -30,6 +30,10 @@ events = EventLog("helpdesk")
 CONNECT_SLACK_S = 1.0
 """A relay's connect time less than this before the recorded one changes nothing: a
 repeat of the report already taken (its delivery slower or faster), not a correction."""
+SILENCES_JOINED_S = 3600.0
+"""How long silences a relay's short returns separate count as one (``heard``): as long
+as a relay keeps its reports (``remoterelay.reporting``, ``keep_ends_s``); a relay that
+keeps flapping does not hold its first silence's window open for good."""
 
 
 def heard(db: Db, relay_id: str, now: datetime, lapse_s: float) -> RelayNode:
@@ -40,18 +44,23 @@ def heard(db: Db, relay_id: str, now: datetime, lapse_s: float) -> RelayNode:
     report of any session, marks the relay's return (``back_at``) and when it was last
     heard before (``silent_from``); ``reopenable`` counts its window from there. A
     silence that began within a lapse of the previous return extends that one (the
-    relay cut again before its window ran out). Held, so that of two server processes
-    taking the relay's first reports at once, the second sees the first's mark."""
+    relay cut again before its window ran out), for at most ``SILENCES_JOINED_S``. Held,
+    so that of two server processes taking the relay's first reports at once, the second
+    sees the first's mark; a relay never heard from is inserted first (never silent),
+    as two of its first reports may race (a report slower than the relay's timeout)."""
+    insert_unless_exists(db, RelayNode, {"id": relay_id, "last_seen": now}, [RelayNode.id])
     lock_row(db, RelayNode, relay_id)
     node = db.get(RelayNode, relay_id, populate_existing=True)
-    if node is None:  # never heard from: never silent
-        node = RelayNode(id=relay_id, last_seen=now)
-        db.add(node)
-        return node
+    assert node is not None  # (inserted above, and relays are never deleted)
     lapse = timedelta(seconds=lapse_s)
     if node.last_seen < now - lapse:
-        again = node.back_at is not None and node.last_seen <= node.back_at + lapse
-        if not (again and node.silent_from is not None):
+        again = (
+            node.back_at is not None
+            and node.silent_from is not None
+            and node.last_seen <= node.back_at + lapse
+            and now - node.silent_from <= timedelta(seconds=SILENCES_JOINED_S)
+        )
+        if not again:
             node.silent_from = node.last_seen
         node.back_at = now
     node.last_seen = now
@@ -62,11 +71,18 @@ def reopenable(
     db: Db, session: RemoteSession, now: datetime, lapse_s: float, relay_id: str | None = None
 ) -> bool:
     """Whether the relay's word that ``session`` runs (its "connected" report, or a
-    heartbeat listing it) reopens it (``lifecycle.reopens``: expired as not joined) now,
-    ``relay_id`` being the relay that says so (its row read by ``heard``): the customer
-    has no other open session (an agent who connected again since chose that one), and
-    the word comes within a relay lapse (``lapse_s``) of the expiry, or of the relay's
-    return (``back_at``) from a silence the expiry fell in (``_expired_while_silent``).
+    heartbeat listing it) reopens it (``lifecycle.reopens``: expired as not joined, or
+    ended ``relay-lost``) now, ``relay_id`` being the relay that says so (its row read
+    by ``heard``): the customer has no other open session (an agent who connected again
+    since chose that one), and the word comes within a relay lapse (``lapse_s``) of the
+    end, or of the relay's return (``back_at``) from a silence the end fell in
+    (``_expired_while_silent``).
+
+    A ``relay-lost`` end only by the session's own relay, the one whose silence ended
+    it. For it the window is the silence's alone: the sweep stamps it only once the
+    relay has been silent a lapse, so the relay's next report is its return, at or
+    after the stamp (the first clause, within a lapse of the stamp, adds only the race
+    of a sweep in another process stamping it as the return is being taken).
 
     Within a lapse: a relay not heard from longer than that while the server ran is
     gone, its sessions ``relay-lost``. But an offer expired while the server could not
@@ -82,6 +98,8 @@ def reopenable(
     a session's row while it holds the presence (its expiry skips locked rows), so this
     order closes no circle (docs/server.md, "Lock order")."""
     if not lifecycle.reopens(session, Event.HEARTBEAT_LISTED) or session.ended_at is None:
+        return False
+    if lifecycle.ended_by(session) is Event.RELAY_LOST and relay_id != session.relay_id:
         return False
     relay = None if relay_id is None else db.get(RelayNode, relay_id)
     if session.ended_at < now - timedelta(seconds=lapse_s) and not _expired_while_silent(
@@ -102,9 +120,10 @@ def reopenable(
 def _expired_while_silent(
     expired: datetime, relay: RelayNode | None, now: datetime, lapse_s: float
 ) -> bool:
-    """Whether an expiry at ``expired`` fell in ``relay``'s latest silence and the relay
-    came back from it less than ``lapse_s`` ago. In the silence: from a lapse before it
-    began (an expiry whose own window the silence cut short) to the return."""
+    """Whether an end at ``expired`` (an offer's expiry, a ``relay-lost`` stamp) fell in
+    ``relay``'s latest silence and the relay came back from it less than ``lapse_s`` ago.
+    In the silence: from a lapse before it began (an expiry whose own window the silence
+    cut short) to the return."""
     if relay is None or relay.silent_from is None or relay.back_at is None:
         return False
     lapse = timedelta(seconds=lapse_s)
@@ -112,16 +131,23 @@ def _expired_while_silent(
 
 
 def reopen(session: RemoteSession, event: Event, when: datetime, *, relay_id: str) -> None:
-    """Apply ``event`` to an offer expired as not joined (``reopenable`` said so): it is
-    connected from ``when``; logged (``offer-reopened``)."""
-    expired = session.ended_at
+    """Apply ``event`` to a session ``reopenable`` said it reopens: an offer expired as
+    not joined is connected from ``when``, but no later than its tokens' expiry (the
+    relay takes no join after it; a heartbeat's word can come a whole cut later, and the
+    relay's kept "connected" may still correct it earlier) (``offer-reopened``); a
+    session ended ``relay-lost`` is connected from its own start (``session-reopened``).
+    Logged: the server had the session ended, its customer shown free, for a while."""
+    ended, was = session.ended_at, lifecycle.ended_by(session)
+    if was is Event.NOT_JOINED:
+        when = min(when, session.expires_at)
     lifecycle.apply(session, event, when, relay_id=relay_id)
+    assert session.connected_at is not None  # (``apply``: reopened)
     events.emit(
-        "offer-reopened",
+        "offer-reopened" if was is Event.NOT_JOINED else "session-reopened",
         logging.WARNING,
         session=session.id,
-        expired=expired.isoformat() if expired is not None else "-",
-        connected_at=when.isoformat(),
+        **{"expired" if was is Event.NOT_JOINED else "lost": ended.isoformat() if ended else "-"},
+        connected_at=session.connected_at.isoformat(),
         by=event.value,
     )
 
@@ -146,16 +172,20 @@ def relay_connected(
     connect its relay reports later with its time, never later than the recorded one
     (and more than ``CONNECT_SLACK_S`` earlier).
 
-    ``reopen_ok`` (``reopenable``): the session, expired as not joined, is reopened,
-    connected at the relay's time (``lifecycle.REOPENED_BY``)."""
+    ``reopen_ok`` (``reopenable``): the session is reopened (``lifecycle.REOPENED_BY``):
+    expired as not joined, connected at the relay's time; ended ``relay-lost``, from its
+    recorded start (which the relay's time then corrects as above)."""
     at, recorded = min(received, now), session.connected_at
-    if session.state == State.OFFERED.value or reopen_ok:
+    if session.state == State.OFFERED.value or (reopen_ok and recorded is None):
         when = now if age is None else _relay_time(session, age, at, now, what="connect")
         if reopen_ok:
             reopen(session, Event.RELAY_CONNECTED, when, relay_id=relay_id)
         else:
             lifecycle.apply(session, Event.RELAY_CONNECTED, when, relay_id=relay_id)
-    elif (
+        return
+    if reopen_ok:  # it ran all along: its start stands
+        reopen(session, Event.RELAY_CONNECTED, now, relay_id=relay_id)
+    if (
         age is not None
         and recorded is not None
         and session.relay_id == relay_id
@@ -186,11 +216,14 @@ def relay_ended(
     the relay's clock and the server's does not matter (None: an older relay; the end is
     ``now``). Bounded (``_relay_time``): not before the session connected, not after now.
 
-    An end already recorded stands (``lifecycle``: the first end wins), with one
-    exception: the heartbeat catch-up's placeholder (``ended-unreported``, stamped when
-    the heartbeat no longer listed the session) gives way to the end its relay reports
-    later with its time (a kept end sent again once the server is back), which cannot be
-    after the placeholder's time. A repeated delivery of that end then changes nothing."""
+    An end already recorded stands (``lifecycle``: the first end wins), with two
+    exceptions (``lifecycle.CORRECTIONS``): the heartbeat catch-up's placeholder
+    (``ended-unreported``, stamped when the heartbeat no longer listed the session) gives
+    way to the end its relay reports later with its time (a kept end sent again once the
+    server is back), which cannot be after the placeholder's time; and so does the
+    sweep's ``relay-lost`` stamp, but there the relay's time may be later than the stamp
+    (the session ran on through the cut that made the relay look lost), never later
+    than now. A repeated delivery of that end then changes nothing."""
     if session.state != State.ENDED.value:
         when = now if age is None else _relay_time(session, age, min(received, now), now)
         lifecycle.apply(session, Event.RELAY_ENDED, when, reason=reason)
@@ -204,7 +237,8 @@ def relay_ended(
         return
     placeholder = session.ended_at
     assert placeholder is not None  # (``corrects``: an ended session has its time)
-    when = _relay_time(session, age, min(received, now), placeholder)
+    latest = now if lifecycle.ended_by(session) is Event.RELAY_LOST else placeholder
+    when = _relay_time(session, age, min(received, now), latest)
     lifecycle.correct(session, Event.RELAY_ENDED, when, reason)
     events.emit(
         "relay-end-corrected",

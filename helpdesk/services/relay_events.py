@@ -8,7 +8,9 @@ Every report is signed over a timestamp and its body (``remotewire.relay_reports
 ``check_signature`` refuses a bad signature, a stale timestamp and a replay. The answer
 tells the relay which sessions the server has ended (``ended``): since the heartbeat's
 ``ended_since`` cursor (or, from a relay that has none yet, within the token lifetime),
-at most ``MAX_ENDED_PER_ANSWER``, so the relay refuses or closes them.
+at most ``MAX_ENDED_PER_ANSWER``, so the relay refuses or closes them; and, whatever
+their age, those the server has ended that the heartbeat lists running (``listed_ended``):
+a relay must never run on a session the server has ended.
 
 A "connected" or "ended" report is dated by the relay's clock
 (``helpdesk.services.relay_dating``).
@@ -20,7 +22,8 @@ report of it still kept) counts the time the server was down. An expiry stamped 
 (another process's sweep, an agent connecting to the customer again, a cut between the
 relay and this server) gives way to the relay's word that the session runs, if within a
 relay lapse of the expiry or of the relay's return from the silence the expiry fell in
-(``relay_dating.heard``, ``relay_dating.reopenable``).
+(``relay_dating.heard``, ``relay_dating.reopenable``); so does a running session the
+sweep ended ``relay-lost`` during such a silence (a cut, not the relay's death).
 """
 
 from __future__ import annotations
@@ -50,7 +53,6 @@ from helpdesk.services.relay_dating import (
 )
 from helpdesk.services.sessions import expired_offers, lock_customers
 from helpdesk.settings import Settings
-from remotewire import constants as c
 from remotewire.error_codes import ErrorCode
 from remotewire.events import EventLog
 from remotewire.relay_reports import (
@@ -65,6 +67,8 @@ CURSOR_SLACK_S = 5.0
 """An end committed just after the clock read that stamped it still reaches the relay."""
 MAX_CURSOR = 64
 CURSOR_SEP = "|"
+REOPENABLE = tuple(lifecycle.FIXED_REASONS[by] for by in lifecycle.REOPENED_BY)
+"""The end reasons of the events a relay's word may undo (``lifecycle.REOPENED_BY``)."""
 SWEEP_LOCK = 0x72656D6F7465 + 1
 """PostgreSQL advisory lock key of a sweep round (``helpdesk.db.MIGRATION_LOCK`` + 1)."""
 
@@ -187,6 +191,8 @@ def report(
         answer["ended"] = [{"session_id": session.id, "reason": session.end_reason}]
     elif event == "heartbeat":
         answer["ended"], answer["cursor"] = ended_for(db, settings, relay_id, ended_since, now)
+        told = {item["session_id"] for item in answer["ended"]}
+        answer["ended"] += [e for e in listed_ended(db, running) if e["session_id"] not in told]
     try:
         db.commit()
     except IntegrityError as exc:  # the same report admitted by another process just now
@@ -233,19 +239,38 @@ def ended_for(
     return ended, cursor
 
 
+def listed_ended(db: Db, running: list[str] | tuple[str, ...]) -> list[dict[str, str | None]]:
+    """Sessions a heartbeat lists running that the server holds ended (``reconcile`` did
+    not reopen them), however long ago they ended: the answer's look-back (``ended_for``)
+    does not reach an end stamped early in a long cut between the relay and the server
+    (``relay-lost``), and a relay that was not told ran such a session on, its customer
+    shown free. At most ``MAX_ENDED_PER_ANSWER`` (the heartbeat lists at most 100 000,
+    ``routers.relay_events``), in id order: the relay closes them and lists the rest
+    in its next heartbeat."""
+    if not running:
+        return []
+    rows = db.execute(
+        select(RemoteSession.id, RemoteSession.end_reason)
+        .where(RemoteSession.id.in_(running), RemoteSession.state == State.ENDED.value)
+        .order_by(RemoteSession.id)
+        .limit(MAX_ENDED_PER_ANSWER)
+    ).all()
+    return [{"session_id": row.id, "reason": row.end_reason} for row in rows]
+
+
 def reconcile(
     db: Db, relay_id: str, running: set[str], now: datetime, lapse_s: float = 0.0
 ) -> None:
     """A session missing from a heartbeat after its "connected" report has ended; one
     listed while still "offered" runs, and so does one listed that the server expired as
-    not joined within ``lapse_s``, or during this relay's silence if it is just back
-    (``relay_dating.reopenable``). The rows are locked (in id order, one query, so two
-    transactions never wait on each other in a circle) and re-read: a party's end
-    committed meanwhile is seen, not overwritten. Then the presence rows of the
-    customers whose sessions it may end or reopen, in their id order, all at once
-    (``sessions.lock_customers``; docs/server.md, "Lock order")."""
-    expired = and_(
-        RemoteSession.state == State.ENDED.value, RemoteSession.end_reason == c.END_NOT_JOINED
+    not joined, or ended ``relay-lost``, within ``lapse_s``, or during this relay's
+    silence if it is just back (``relay_dating.reopenable``). The rows are locked (in id
+    order, one query, so two transactions never wait on each other in a circle) and
+    re-read: a party's end committed meanwhile is seen, not overwritten. Then the
+    presence rows of the customers whose sessions it may end or reopen, in their id
+    order, all at once (``sessions.lock_customers``; docs/server.md, "Lock order")."""
+    expired = and_(  # (``reopenable`` decides; these are the ends it may reopen)
+        RemoteSession.state == State.ENDED.value, RemoteSession.end_reason.in_(REOPENABLE)
     )
     locked = db.scalars(
         select(RemoteSession)

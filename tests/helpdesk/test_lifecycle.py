@@ -100,3 +100,30 @@ def test_the_docs_list_the_same_end_reasons() -> None:
     documented = documented_end_reasons()
     assert documented, "no end reasons table in docs/server.md"
     assert sorted(documented) == sorted(END_REASONS)
+
+
+def test_a_relay_lost_session_reopens_from_its_own_start() -> None:
+    """It ran all along (a cut made its relay look lost): its start stands; an offer
+    expired as not joined never connected, so it connects from the reopen."""
+    session = session_in(State.OFFERED)
+    started, later = NOW, datetime(2026, 11, 24, 10, 5, 0)
+    lifecycle.apply(session, Event.RELAY_CONNECTED, started, relay_id="r1")
+    lifecycle.apply(session, Event.RELAY_LOST, datetime(2026, 11, 24, 10, 1, 0))
+    assert lifecycle.reopens(session, Event.HEARTBEAT_LISTED)
+    assert lifecycle.corrects(session, Event.RELAY_ENDED)
+    assert lifecycle.apply(session, Event.HEARTBEAT_LISTED, later, relay_id="r1")
+    assert (session.state, session.connected_at, session.ended_at) == ("connected", started, None)
+    offer = session_in(State.OFFERED)
+    lifecycle.apply(offer, Event.NOT_JOINED, NOW)
+    assert lifecycle.apply(offer, Event.RELAY_CONNECTED, later, relay_id="r1")
+    assert (offer.state, offer.connected_at) == ("connected", later)
+
+
+def test_the_relays_end_corrects_a_relay_lost_stamp() -> None:
+    session = session_in(State.CONNECTED)
+    session.connected_at = NOW
+    lifecycle.apply(session, Event.RELAY_LOST, datetime(2026, 11, 24, 10, 1, 0))
+    real = datetime(2026, 11, 24, 10, 3, 0)
+    lifecycle.correct(session, Event.RELAY_ENDED, real, constants.END_AGENT_LEFT)
+    assert (session.state, session.ended_at, session.end_reason) == ("ended", real, "agent-left")
+    assert not lifecycle.corrects(session, Event.RELAY_ENDED)  # the relay's own end stands

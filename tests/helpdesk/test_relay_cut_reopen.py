@@ -173,6 +173,8 @@ def test_an_offer_joined_during_a_cut_is_reopened_by_the_relays_word_once_back(
         dated_as_joined(clocked, sid)
     else:
         answer = heartbeat(clocked, relay_id, [sid])
+        session = row(clocked, sid)  # no later than its tokens' expiry, not the return
+        assert session.connected_at == session.expires_at
     assert sid not in ended_ids(answer)
     assert is_reopened(clocked, sid, relay_id)
     clocked.process.wait_for(rf"helpdesk event=offer-reopened session={sid} ")
