@@ -212,6 +212,8 @@ def run(
             signal.signal(sig, signal.SIG_DFL)
         for end in wakeup:
             end.close()
+        # (after the signals: a second one while it waits quits at once)
+        operations.end_workers()  # workers stop posting before Qt is torn down
 
 
 def _quit_on_signals(qapp: QtWidgets.QApplication) -> tuple[socket.socket, socket.socket]:

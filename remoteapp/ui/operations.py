@@ -16,6 +16,7 @@ never waits.  ``parent`` going away drops the result instead of touching a dead 
   the ones the user's actions use, and at most one at a time per ``Poll``: a server that
   hangs holds one call each, not a backlog that Connect would wait behind.
   ``background``: on those threads too (a report nobody waits for), never skipped.
+- ``end_workers()``: the program's end (``app.run``), before Qt is torn down.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -103,6 +105,25 @@ def poll_pool() -> QtCore.QThreadPool:
         pool.setMaxThreadCount(POLL_THREADS)
         _poll_pool.append(pool)
     return _poll_pool[0]
+
+
+QUIT_WAIT_S = 3.0  #: how long the program's end waits for operations still running
+
+
+def end_workers(wait_s: float = QUIT_WAIT_S) -> bool:
+    """The program's end, on the GUI thread once its event loop has returned, before the
+    QApplication goes: close the way to the GUI thread (a worker posting while Qt is torn
+    down crashed), then give the operations still running ``wait_s`` to end while Qt is
+    whole (a session's end report, the outbox's write).  Their outcomes are dropped: no
+    event loop runs any more.  True: none is left (a long poll can outlast the wait; its
+    outcome is dropped too, and Qt waits for it as the program ends, as before)."""
+    gui_thread_hop().close()
+    deadline = time.monotonic() + wait_s
+    done = True
+    for pool in (QtCore.QThreadPool.globalInstance(), *_poll_pool):
+        left_ms = max(0, round((deadline - time.monotonic()) * 1000))
+        done = pool.waitForDone(left_ms) and done
+    return done
 
 
 _waiting: dict[int, Callable[[bool, Any], None]] = {}  #: each operation's finish; GUI thread

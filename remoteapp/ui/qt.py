@@ -35,9 +35,14 @@ class _GuiThreadHop(QtCore.QObject):
     lets go of what it carries on the GUI thread (its parcel is emptied there); the
     caller, where it lets go: what must die on the GUI thread (an operation's work and
     result: a dialog destroyed on a pool thread crashed) goes in a container that the
-    call empties there (``operations._deliver``)."""
+    call empties there (``operations._deliver``).
+
+    ``close`` (the program's end, before Qt is torn down): a worker's call is dropped
+    from then on.  A worker emitting while the QApplication and the hop are destroyed
+    segfaulted now and then (``RuntimeError`` covers only a hop shiboken knows is gone)."""
 
     carry = Signal(object)  # [fn, args], emptied on the GUI thread
+    CLOSE_WAIT_S = 5.0  #: how long ``close`` waits for a worker's emission in flight
 
     def __init__(self) -> None:
         super().__init__()
@@ -45,6 +50,9 @@ class _GuiThreadHop(QtCore.QObject):
         if app is not None and app.thread() != QtCore.QThread.currentThread():
             raise RuntimeError("the GUI thread hop is made on the GUI thread")
         self.gui_thread = threading.get_ident()
+        self._lock = threading.Lock()  # held by a worker's emission; taken by close
+        self._closed = False
+        self._kept: list[list[Any]] = []  # calls dropped after close: freed here, not there
         self.carry.connect(self._deliver, QtCore.Qt.ConnectionType.QueuedConnection)
 
     def call(self, fn: Callable[..., object], *args: Any) -> None:
@@ -53,10 +61,24 @@ class _GuiThreadHop(QtCore.QObject):
         if threading.get_ident() == self.gui_thread:
             fn(*args)
             return
-        # (RuntimeError: the program is ending, the hop gone with it, and a worker that
-        # outlived it has nobody to tell; raising would only print on the worker's thread)
-        with contextlib.suppress(RuntimeError):
-            self.carry.emit([fn, args])
+        with self._lock:
+            if self._closed:  # nobody to tell: the program is ending.  What the call
+                self._kept.append([fn, args])  # holds (a dialog) is not freed here
+                return
+            # (RuntimeError: the program is ending, the hop gone with it, and a worker that
+            # outlived it has nobody to tell; raising would only print on the worker's thread)
+            with contextlib.suppress(RuntimeError):
+                self.carry.emit([fn, args])
+
+    def close(self) -> None:
+        """From now on a worker's call is dropped (kept, not run); a call on the GUI thread
+        still runs at once.  Called on the GUI thread before Qt is torn down; returns once
+        no worker's emission is in flight (one holds the lock only while it posts, which
+        never waits for the GUI thread; bounded all the same)."""
+        taken = self._lock.acquire(timeout=self.CLOSE_WAIT_S)
+        self._closed = True
+        if taken:
+            self._lock.release()
 
     def _deliver(self, parcel: list[Any]) -> None:
         fn, args = parcel
