@@ -48,8 +48,7 @@ JOINED_S = 5.0
 """The parties join each offer this long after it was made (by the relay's clock)."""
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def clocked(
+def cut_server(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Server]:
     """A server whose clock the test moves, past its start's grace at once; no relay of
@@ -59,6 +58,13 @@ def clocked(
     server.advance(LAPSE_S + 10)
     yield server
     assert server.process.stop(timeout_s=30) == 0, "".join(server.process.log[-30:])
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def clocked(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Server]:
+    yield from cut_server(tmp_path_factory, request)
 
 
 class Customer:

@@ -24,13 +24,13 @@ from collections.abc import Iterator
 import pytest
 
 from remoteapp.net.helpdesk import HelpdeskClient
-from tests.helpdesk.conftest import db_args, wait_until
-from tests.helpdesk.server_process import Server, start_server
+from tests.helpdesk.conftest import wait_until
+from tests.helpdesk.server_process import Server
 from tests.helpdesk.test_relay_cut_reopen import (
-    CUT,
     LAPSE_S,
     TTL_S,
     Customer,
+    cut_server,
     dated_as_joined,
     end,
     ended_ids,
@@ -40,7 +40,7 @@ from tests.helpdesk.test_relay_cut_reopen import (
     kept_connect,
     send,
 )
-from tests.helpdesk.test_relay_end_retry import FALLBACK, epoch, row
+from tests.helpdesk.test_relay_end_retry import epoch, row
 
 LOOK_BACK_S = TTL_S + 10
 """How far back a heartbeat's answer lists ends without a cursor (``ended_for``)."""
@@ -52,12 +52,7 @@ STAMPED_S = LAPSE_S + 5
 def clocked(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Server]:
-    """A server whose clock the test moves, past its start's grace at once."""
-    args = [*db_args(request), "--no-relay", "--public-relay", FALLBACK]
-    server = start_server(tmp_path_factory.mktemp("relay-lost"), CUT, args, clocked=True)
-    server.advance(LAPSE_S + 10)
-    yield server
-    assert server.process.stop(timeout_s=30) == 0, "".join(server.process.log[-30:])
+    yield from cut_server(tmp_path_factory, request)
 
 
 def server_now(server: Server) -> float:

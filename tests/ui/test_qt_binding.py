@@ -6,10 +6,7 @@ aborts it rather than the test run."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
-from tests.conftest import ROOT
+from tests.ui import offscreen_program
 
 LOOP = """
 import sys
@@ -33,15 +30,7 @@ print(sys.getrefcount(None) - none_before, sys.getrefcount(True) - true_before)
 
 
 def test_emits_and_void_calls_keep_reference_counts() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", LOOP],
-        check=False,
-        cwd=ROOT,
-        env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = offscreen_program(LOOP)
     assert done.returncode == 0, done.stderr[-2000:]
     none_delta, true_delta = (int(v) for v in done.stdout.split())
     assert abs(none_delta) < 50 and abs(true_delta) < 50, (none_delta, true_delta)

@@ -6,8 +6,6 @@ on the GUI thread still runs at once) and the operations get a bounded wait to e
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -17,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from remoteapp.ui import operations, qt
 from remoteapp.ui.qt import QtCore
-from tests.conftest import ROOT
+from tests.ui import offscreen_program
 
 WAIT_S = 10.0
 
@@ -72,15 +70,7 @@ RUNS = 30  # without end_workers 2 of 30 programs crashed on an idle machine, 10
 
 def test_the_program_ends_cleanly_while_workers_post() -> None:
     for run in range(RUNS):
-        done = subprocess.run(
-            [sys.executable, "-X", "faulthandler", "-c", PROGRAM],
-            check=False,
-            cwd=ROOT,
-            env={"QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = offscreen_program(PROGRAM)
         assert (done.returncode, done.stderr) == (0, ""), f"run {run}: {done.stderr[-3000:]}"
 
 
