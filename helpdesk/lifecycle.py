@@ -93,8 +93,10 @@ CORRECTIONS: Final[Mapping[Event, frozenset[Event]]] = {
     Event.HEARTBEAT_MISSING: frozenset({Event.RELAY_ENDED}),
     # the sweep's end of a session whose relay fell silent (a cut between the relay and
     # the server, the session maybe running on) gives way to the end the relay reports
-    # once back, with its own time (before or after the stamp) and reason
-    Event.RELAY_LOST: frozenset({Event.RELAY_ENDED}),
+    # once back, with its own time (before or after the stamp) and reason; and to a
+    # party's end, its reason only (``sessions.end_by_party``): a party that ended it
+    # during the cut must not see the relay's return reopen it
+    Event.RELAY_LOST: frozenset({Event.RELAY_ENDED, Event.PARTY_ENDED}),
     # the heartbeat catch-up's connect (stamped when a heartbeat first listed the session:
     # its "connected" report was lost, or is still coming after an outage of this server)
     # gives way to the connect its relay reports later, with its own time

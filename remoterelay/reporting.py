@@ -16,8 +16,10 @@ heartbeat catch-up noticed the session running or gone. A round sends every kept
 it expired only if the connect comes within a relay lapse, and ends must not delay it. A
 round goes on batch after batch (``RETRY_BATCH``) while the helpdesk takes them all, and
 stops at its first failure; reports queued meanwhile, and a heartbeat due, go between two
-batches. Kept reports are bounded together (``keep_ends`` of them, for ``keep_ends_s``);
-the oldest are dropped first, each with a ``relay event=end-report-dropped`` (or
+batches. The round's own heartbeat goes before its first batch: back from a cut, the
+helpdesk reopens what ran through it only if the relay's word comes within a relay lapse
+of its return (``_beat``). Kept reports are bounded together (``keep_ends`` of them, for
+``keep_ends_s``); the oldest are dropped first, each with a ``relay event=end-report-dropped`` (or
 ``connect-report-dropped``) line; one the helpdesk refused for good is dropped at once
 (``why=refused``).
 """
@@ -248,10 +250,8 @@ class ReportQueue:
             _dropped(old, "too-many-kept")
 
     def _start_round(self) -> None:
-        """Queue the first batch of kept reports again (the queue is empty: they go out
-        before the heartbeat queued next, so the helpdesk learns those connects or ends
-        before it sees the session listed or missing; a later batch's correct what the
-        heartbeat's catch-up stamped); forget those kept longer than ``keep_ends_s``."""
+        """Queue the first batch of kept reports again, after the heartbeat (``_beat``);
+        forget those kept longer than ``keep_ends_s``."""
         oldest = self.monotonic() - self.keep_ends_s
         while self._kept:
             key, (kept_at, _) = next(iter(self._kept.items()))
@@ -291,11 +291,18 @@ class ReportQueue:
         """A round and a heartbeat whenever the queue is idle (no heartbeats pile up while
         the helpdesk is down); while a round drains, a heartbeat each period, between two
         batches (the helpdesk keeps hearing from the relay and answering with the sessions
-        it ended)."""
+        it ended).
+
+        The heartbeat goes before a round's first batch: back from a cut, the helpdesk
+        reopens the sessions that ran through it only on the relay's word within a relay
+        lapse of its first report (``helpdesk.services.relay_dating``), and a first batch
+        of 200 kept reports at 120 ms each took longer than that, so the heartbeat listing
+        them came too late and they were closed. The kept reports after it correct what
+        its catch-up stamped (their connect and end times, by the relay's clock)."""
         while True:
             if self._queue.empty():
-                self._start_round()
                 self._queue_heartbeat()
+                self._start_round()
             elif self._round and not self._beat_queued and not self._queue.full():
                 self._queue_heartbeat()
             await self.sleep(self.heartbeat_s)

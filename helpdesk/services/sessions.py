@@ -174,11 +174,18 @@ def session_for_party(
 
 
 def end_by_party(db: Db, settings: Settings, session: RemoteSession, reason: str) -> None:
-    """Either party ends it; a session already ended keeps its first reason.  The row is
-    locked and re-read first: the relay's "connected" report, committed at this moment,
-    must not be overwritten (nor overwrite this end)."""
+    """Either party ends it; a session already ended keeps its first reason, but for a
+    ``relay-lost`` stamp (``lifecycle.CORRECTIONS``): a cut between the relay and the
+    server may hide that it runs, and the relay's return would reopen it, so the party's
+    reason replaces the stamp's (its time stays: the session may be long dead, its
+    relay too). The row is locked and re-read first: the relay's "connected" report,
+    committed at this moment, must not be overwritten (nor overwrite this end)."""
     db.refresh(session, with_for_update=True)
-    lifecycle.apply(session, Event.PARTY_ENDED, settings.clock.now(), reason=reason)
+    if lifecycle.corrects(session, Event.PARTY_ENDED):
+        assert session.ended_at is not None  # (``corrects``: an ended session)
+        lifecycle.correct(session, Event.PARTY_ENDED, session.ended_at, reason)
+    else:
+        lifecycle.apply(session, Event.PARTY_ENDED, settings.clock.now(), reason=reason)
     db.commit()
 
 

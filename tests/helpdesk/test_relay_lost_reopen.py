@@ -40,7 +40,7 @@ from tests.helpdesk.test_relay_cut_reopen import (
     kept_connect,
     send,
 )
-from tests.helpdesk.test_relay_end_retry import epoch, row
+from tests.helpdesk.test_relay_end_retry import agent_of, epoch, row
 
 LOOK_BACK_S = TTL_S + 10
 """How far back a heartbeat's answer lists ends without a cursor (``ended_for``)."""
@@ -232,3 +232,28 @@ def test_another_relay_listing_it_does_not_reopen_it(clocked: Server) -> None:
     heartbeat(clocked, stranger, [])  # heard once: never silent, but known
     assert sid in ended_ids(heartbeat(clocked, stranger, [sid]))
     assert row(clocked, sid).end_reason == "relay-lost"
+
+
+def test_a_party_that_ended_it_during_the_cut_is_not_undone_by_the_return(
+    clocked: Server,
+) -> None:
+    """The agent ends the session through the API after the sweep stamped it lost (its
+    relay teardown not reported: the cut): the party's reason replaces the stamp's, the
+    stamp's time stays; once back, the relay's heartbeat listing it does not reopen it,
+    and the answer names it, so the relay closes it (helper-126: the end was dropped, and
+    the return reopened the session the agent had ended)."""
+    relay_id, sid, _ = running(clocked)
+    lost(clocked, sid)
+    stamp = row(clocked, sid).ended_at
+    agent = agent_of(clocked)
+    try:
+        agent.end_session(sid, "agent-ended-during-cut")
+    finally:
+        agent.close()
+    assert (row(clocked, sid).end_reason, row(clocked, sid).ended_at) == (
+        "agent-ended-during-cut",
+        stamp,
+    )
+    clocked.advance(2 * LAPSE_S)
+    assert sid in ended_ids(heartbeat(clocked, relay_id, [sid]))
+    assert row(clocked, sid).state == "ended"

@@ -284,3 +284,26 @@ def test_an_unbounded_queue_sends_its_kept_reports_again(clocked: Server) -> Non
             return await rounds_until_drained(queue, ticks, most=3)
 
     assert asyncio.run(scenario()) == 1
+
+
+def test_back_from_a_cut_the_heartbeat_goes_before_the_kept_reports(clocked: Server) -> None:
+    """The helpdesk reopens the sessions that ran through a cut only on the relay's word
+    within a relay lapse of its first report after it (``relay_dating``): the heartbeat
+    that lists them goes first in the round. After a first batch of 200 kept reports (at
+    120 ms each over a distant link, 24 s) it came past the 20 s lapse (helper-126), and
+    the sessions were closed. The kept reports follow, connects first, and correct what
+    the heartbeat's catch-up stamped."""
+    reports = started_and_ended(300)
+
+    async def scenario() -> list[Key]:
+        link, ticks = Link(clocked), Ticks()
+        async with running(link, ticks, "beat-first-" + secrets.token_hex(4)) as queue:
+            await kept_during_a_cut(queue, link, reports)
+            link.through.clear()
+            await ticks.tick()
+            await asyncio.wait_for(queue.settled(), 60)
+            return link.through
+
+    through = asyncio.run(scenario())
+    assert through[0] == ("heartbeat", "-")
+    assert [key for key in through if key[0] != "heartbeat"] == connects_then_ends(reports)
