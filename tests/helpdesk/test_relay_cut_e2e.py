@@ -27,22 +27,19 @@ import asyncio
 import contextlib
 import re
 import secrets
-import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select
 
-from helpdesk.db import db_factory, make_engine
-from helpdesk.models import RelayNode
 from remoteapp.net.helpdesk import HelpdeskClient, Registration, SessionGrant, SessionOffer
 from remotewire import constants as c
 from remotewire.relay_join import open_relay
+from tests.forwarder import Forwarder
 from tests.helpdesk.conftest import db_args, wait_until
 from tests.helpdesk.server_process import Process, Server, free_port, start_server
+from tests.helpdesk.test_relay_cut_reopen import relay_address, relay_node
 from tests.helpdesk.test_relay_end_retry import ENV, FALLBACK, FIELDS, agent_of, row
 from tests.scale.helpers import start_relay
 
@@ -68,85 +65,12 @@ E2E = {**ENV, "REMOTEAPP_RELAY_LAPSE_S": str(LAPSE_S), "REMOTEAPP_TOKEN_TTL_S": 
 WAIT_S = 10.0
 
 
-class CutForwarder:
-    """A TCP forwarder to ``target`` that the test cuts: while cut, each connection is
-    accepted and closed at once (nothing reaches the target), and those open when the
-    cut began are closed; ``restore`` forwards again."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.refused = 0
-        """Connections closed unforwarded while cut."""
-        self._cut = False
-        self._open: set[socket.socket] = set()
-        self._lock = threading.Lock()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def cut(self) -> None:
-        with self._lock:
-            self._cut = True
-            for sock in self._open:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-    def restore(self) -> None:
-        with self._lock:
-            self._cut = False
-
-    def close(self) -> None:
-        self.cut()
-        with contextlib.suppress(OSError):  # (wakes the thread blocked in accept)
-            self.listener.shutdown(socket.SHUT_RDWR)
-        self.listener.close()
-        self._thread.join(5)
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return  # closed
-            with self._lock:
-                cut = self._cut
-                self.refused += cut
-            if cut:
-                client.close()
-                continue
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            upstream.settimeout(None)
-            with self._lock:
-                self._open |= {client, upstream}
-            for src, dst in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(src, dst), daemon=True).start()
-
-    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := src.recv(65536):
-                dst.sendall(data)
-        with contextlib.suppress(OSError):
-            dst.shutdown(socket.SHUT_WR)
-        with self._lock:  # the second pipe of the two to end closes both
-            if src in self._open and dst not in self._open:
-                self._open.discard(src)
-                src.close()
-                dst.close()
-            else:
-                self._open.discard(src)
-
-
 @dataclass
 class RealRelay:
     """A relay process reporting to the server through ``forwarder``."""
 
     process: Process
-    forwarder: CutForwarder
+    forwarder: Forwarder
     address: str
     relay_id: str
 
@@ -262,21 +186,8 @@ class Customer:
 
 def relay_seen(server: Server, relay_id: str) -> datetime | None:
     """When the server last heard from the relay (its clock)."""
-    engine = make_engine(server.db_url)
-    try:
-        with db_factory(engine)() as db:
-            return db.scalar(select(RelayNode.last_seen).where(RelayNode.id == relay_id))
-    finally:
-        engine.dispose()
-
-
-def relay_placed(server: Server, relay_id: str, address: str) -> bool:
-    engine = make_engine(server.db_url)
-    try:
-        with db_factory(engine)() as db:
-            return db.scalar(select(RelayNode.address).where(RelayNode.id == relay_id)) == address
-    finally:
-        engine.dispose()
+    node = relay_node(server, relay_id)
+    return None if node is None else node.last_seen
 
 
 def heard_again(server: Server, relay: RealRelay, times: int = 3) -> None:
@@ -311,14 +222,14 @@ def relay(server: Server) -> Iterator[RealRelay]:
     """A relay of its own for each test (new id, never silent before), reporting through
     a forwarder; stopped at the end (its "stopping": no later offer is placed on it)."""
     host, _, port = server.http_url.removeprefix("http://").rstrip("/").rpartition(":")
-    forwarder = CutForwarder((host, int(port)))
+    forwarder = Forwarder((host, int(port)))
     relay_port = free_port()
     process = start_relay(forwarder.url, relay_port, env=E2E, heartbeat_s=HEARTBEAT_S)
     try:
         listening = re.search(r"relay event=listening .*relay=(\w+)", "".join(process.log))
         assert listening is not None, "".join(process.log)
         real = RealRelay(process, forwarder, f"127.0.0.1:{relay_port}", listening.group(1))
-        wait_until(lambda: relay_placed(server, real.relay_id, real.address))
+        wait_until(lambda: relay_address(server, real.relay_id) == real.address)
         yield real
     finally:
         forwarder.restore()

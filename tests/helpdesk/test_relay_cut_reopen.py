@@ -22,7 +22,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from helpdesk.db import db_factory, make_engine
 from helpdesk.models import RelayNode
@@ -109,13 +108,19 @@ def kept_connect(server: Server, relay_id: str, sid: str) -> dict[str, Any]:
     return send(server, connected(relay_id, sid, offered + JOINED_S - server.clock_offset))
 
 
-def relay_address(server: Server, relay_id: str) -> str | None:
+def relay_node(server: Server, relay_id: str) -> RelayNode | None:
+    """The server's row of the relay, as committed now."""
     engine = make_engine(server.db_url)
     try:
         with db_factory(engine)() as db:
-            return db.scalar(select(RelayNode.address).where(RelayNode.id == relay_id))
+            return db.get(RelayNode, relay_id)
     finally:
         engine.dispose()
+
+
+def relay_address(server: Server, relay_id: str) -> str | None:
+    node = relay_node(server, relay_id)
+    return None if node is None else node.address
 
 
 def ended_ids(answer: dict[str, Any]) -> list[str]:

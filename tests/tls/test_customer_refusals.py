@@ -5,10 +5,8 @@ customer (pt_BR and English) and tries again only every ``UNSAFE_RETRY_S``."""
 
 from __future__ import annotations
 
-import contextlib
 import re
 import socket
-import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -21,6 +19,7 @@ from remoteapp.ui import i18n
 from remoteapp.ui.customer_texts import unsafe_text
 from remoteapp.ui.customer_window import CustomerWindow
 from remoteapp.ui.qt import QtWidgets
+from tests.forwarder import Forwarder
 from tests.helpdesk.server_process import Server
 from tests.tls.test_insecure import host_name
 
@@ -29,62 +28,11 @@ NOT_TRUSTED_EN = "The server's security certificate is not trusted"
 INSECURE_EN = "The server's address is not encrypted (http://)"
 
 
-class CountingForwarder:
-    """A TCP forwarder to ``target`` that counts the connections the app makes."""
-
-    def __init__(self, target: tuple[str, int], host: str = "127.0.0.1") -> None:
-        self.target = target
-        self.accepted = 0
-        self.listener = socket.create_server((host, 0))
-        self.port = self.listener.getsockname()[1]
-        self._socks: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return  # closed
-            with self._lock:
-                self.accepted += 1
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._socks += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := src.recv(65536):
-                dst.sendall(data)
-        with contextlib.suppress(OSError):
-            dst.shutdown(socket.SHUT_WR)
-
-    def count(self) -> int:
-        with self._lock:
-            return self.accepted
-
-    def close(self) -> None:
-        self.listener.close()
-        self._thread.join(5)
-        with self._lock:
-            for sock in self._socks:
-                sock.close()
-
-
 @pytest.fixture
-def forwarder(tls_server: Server) -> Iterator[CountingForwarder]:
+def forwarder(tls_server: Server) -> Iterator[Forwarder]:
     parts = urlsplit(tls_server.http_url)
     assert parts.scheme == "https" and parts.hostname and parts.port
-    proxy = CountingForwarder((parts.hostname, parts.port))
+    proxy = Forwarder((parts.hostname, parts.port))
     yield proxy
     proxy.close()
 
@@ -121,7 +69,7 @@ def close(window: CustomerWindow, qtbot: QtBot) -> None:
 
 @pytest.mark.display
 def test_an_untrusted_certificate_is_said_and_retried_slowly(
-    qtbot: QtBot, forwarder: CountingForwarder
+    qtbot: QtBot, forwarder: Forwarder
 ) -> None:
     """The test CA is not pinned: the real server's certificate does not verify."""
     unsafe: list[tuple[str, str, int]] = []
@@ -133,7 +81,7 @@ def test_an_untrusted_certificate_is_said_and_retried_slowly(
     assert "cannot be reached" not in window.status.text()
     # the countdown runs down a few seconds: the old loop had tried twice more by then
     qtbot.waitUntil(lambda: countdown(window, NOT_TRUSTED_EN) <= UNSAFE_RETRY_S - 4, timeout=10_000)
-    assert forwarder.count() == 1, "the app tried again at once"
+    assert forwarder.accepted == 1, "the app tried again at once"
     assert len(unsafe) == 1
     assert window.pages.currentIndex() == 0
     close(window, qtbot)
