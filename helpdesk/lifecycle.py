@@ -4,8 +4,8 @@
 
     offered ──relay-connected, heartbeat-listed──▶ connected ◀──────────────┐
        │                                              │                     │
-       │ party-ended, relay-ended, not-joined         │ party-ended,        │ relay-connected,
-       │                                              │ relay-ended,        │ heartbeat-listed
+       │ party-ended, relay-ended, not-joined,        │ party-ended,        │ relay-connected,
+       │ customer-busy                                │ relay-ended,        │ heartbeat-listed
        │                                              │ relay-lost,         │ (ended by not-joined
        │                                              │ heartbeat-missing   │ or relay-lost; late)
        └────────────────────▶ ended ◀─────────────────┴─────────────────────┘
@@ -59,6 +59,7 @@ class Event(StrEnum):
     NOT_JOINED = "not-joined"  #: still offered when its tokens expired
     RELAY_LOST = "relay-lost"  #: its relay fell silent for the relay lapse
     HEARTBEAT_MISSING = "heartbeat-missing"  #: its relay's heartbeat no longer lists it
+    CUSTOMER_BUSY = "customer-busy"  #: not yet handed over; the customer's session reopened
 
 
 OPEN_STATES: Final = (State.OFFERED.value, State.CONNECTED.value)
@@ -70,6 +71,7 @@ TRANSITIONS: Final[Mapping[State, Mapping[Event, State]]] = {
         Event.PARTY_ENDED: State.ENDED,
         Event.RELAY_ENDED: State.ENDED,
         Event.NOT_JOINED: State.ENDED,
+        Event.CUSTOMER_BUSY: State.ENDED,
     },
     State.CONNECTED: {
         Event.PARTY_ENDED: State.ENDED,
@@ -139,6 +141,7 @@ FIXED_REASONS: Final[Mapping[Event, str]] = {
     Event.NOT_JOINED: c.END_NOT_JOINED,
     Event.RELAY_LOST: c.END_RELAY_LOST,
     Event.HEARTBEAT_MISSING: c.END_UNREPORTED,
+    Event.CUSTOMER_BUSY: c.END_CUSTOMER_BUSY,
 }
 
 END_REASONS: Final = (c.END_BY_USER, *RELAY_REASONS, c.END_RELAY_CLOSED, *FIXED_REASONS.values())

@@ -7,7 +7,8 @@ outage of the server that can be minutes later), bounded (``lifecycle.dated``).
 And whether a relay's word that a session runs comes soon enough to reopen it after the
 server ended it as not joined, or as ``relay-lost`` (``reopenable``,
 ``lifecycle.REOPENED_BY``): within a relay lapse of that end, or of the relay's return
-(``heard``) after a silence the end fell in.
+(``heard``) after a silence the end fell in; offers made to its customer meanwhile,
+which its app (in that session) never fetched, are withdrawn (``customer-busy``).
 """
 
 from __future__ import annotations
@@ -73,10 +74,11 @@ def reopenable(
     """Whether the relay's word that ``session`` runs (its "connected" report, or a
     heartbeat listing it) reopens it (``lifecycle.reopens``: expired as not joined, or
     ended ``relay-lost``) now, ``relay_id`` being the relay that says so (its row read
-    by ``heard``): the customer has no other open session (an agent who connected again
-    since chose that one), and the word comes within a relay lapse (``lapse_s``) of the
-    end, or of the relay's return (``back_at``) from a silence the end fell in
-    (``_expired_while_silent``).
+    by ``heard``): the customer has no other open session but offers not yet handed to
+    it (``_make_way`` withdraws those; an agent who connected again since, and whose
+    session the customer joined, chose that one), and the word comes within a relay
+    lapse (``lapse_s``) of the end, or of the relay's return (``back_at``) from a
+    silence the end fell in (``_expired_while_silent``).
 
     A ``relay-lost`` end only by the session's own relay, the one whose silence ended
     it. For it the window is the silence's alone: the sweep stamps it only once the
@@ -107,14 +109,43 @@ def reopenable(
     ):
         return False
     lock_customers(db, [session.presence_id])  # (a no-op where ``reconcile`` took it)
-    other = db.scalar(
-        select(RemoteSession.id).where(
-            RemoteSession.presence_id == session.presence_id,
-            RemoteSession.state.in_(OPEN_STATES),
-            RemoteSession.id != session.id,
-        )
+    return _make_way(db, session, now)
+
+
+def _make_way(db: Db, session: RemoteSession, now: datetime) -> bool:
+    """Whether the customer of ``session`` (its presence row held) is free for it to
+    reopen: no other open session, or only offers not yet handed to it, which are then
+    withdrawn (``customer-busy``). The customer's app serves one session at a time and
+    polls for offers only between sessions, so an offer made while the server held the
+    running session ended (a cut) never reached it; letting that offer win closed the
+    session the customer was in, and the offer lapsed all the same.
+
+    The offers' rows come after the presence's, against the lock order, so they are
+    taken without waiting (``skip_locked``): one another transaction holds (a poll
+    handing it over, a party ending it) keeps the customer busy, as any open session."""
+    others = select(RemoteSession.id).where(
+        RemoteSession.presence_id == session.presence_id,
+        RemoteSession.state.in_(OPEN_STATES),
+        RemoteSession.id != session.id,
     )
-    return other is None
+    seen = set(db.scalars(others))
+    if not seen:
+        return True
+    held = db.scalars(
+        select(RemoteSession)
+        .where(RemoteSession.id.in_(seen))
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    still_open = [s for s in held if s.state in OPEN_STATES]  # (re-read, held now)
+    if {s.id for s in held} != seen or any(
+        s.state != State.OFFERED.value or s.offer_delivered for s in still_open
+    ):
+        return False
+    for offer in still_open:
+        lifecycle.apply(offer, Event.CUSTOMER_BUSY, now)
+        events.emit("offer-withdrawn", session=offer.id, reopened=session.id)
+    return True
 
 
 def _expired_while_silent(

@@ -55,6 +55,9 @@ def _known() -> dict[str, Callable[[], str]]:
         c.END_UNREPORTED: lambda: tr("The session ended; the relay did not report how."),
         c.END_NOT_JOINED: lambda: tr("The session did not start: a side did not join in time."),
         c.END_RELAY_LOST: lambda: tr("The relay serving the session stopped answering."),
+        c.END_CUSTOMER_BUSY: lambda: tr(
+            "The customer was still in another session, which went on: connect again later."
+        ),
         c.END_RELAY_SHUTDOWN: lambda: tr("The relay serving the session shut down."),
         c.END_IDLE: lambda: tr("The session ended after a long time without activity."),
         c.END_AGENT_LEFT: lambda: tr("The agent left the session."),

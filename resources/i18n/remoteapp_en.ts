@@ -287,7 +287,7 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_records.py" line="88"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="101"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="102"/>
         <source>Remote access - {customer}</source>
         <extracomment>records waiting for the server are tried again this often an open record waits this long at most for the claim
 ----------
@@ -300,7 +300,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>{count} session record(s) waiting for the server.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="108"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="109"/>
         <source>Session</source>
         <translation>Session</translation>
     </message>
@@ -321,7 +321,7 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
     </message>
     <message>
         <location filename="../../remoteapp/ui/customer_window.py" line="84"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="110"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="111"/>
         <source>End session</source>
         <extracomment>code, the server&apos;s English the details to register again with</extracomment>
         <translation>End session</translation>
@@ -462,84 +462,84 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
     </message>
     <message>
         <location filename="../../remoteapp/ui/customer_window.py" line="357"/>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="113"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="116"/>
         <source>Session ended.</source>
         <translation>Session ended.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="111"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="112"/>
         <source>Send Ctrl+Alt+Del</source>
         <translation>Send Ctrl+Alt+Del</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="112"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="113"/>
         <source>Fit to window</source>
         <translation>Fit to window</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="117"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="118"/>
         <source>Which of the customer&apos;s monitors to show</source>
         <translation>Which of the customer&apos;s monitors to show</translation>
     </message>
     <message>
         <location filename="../../remoteapp/ui/agent_tabs.py" line="154"/>
         <location filename="../../remoteapp/ui/agent_window.py" line="289"/>
-        <location filename="../../remoteapp/ui/viewer.py" line="144"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="145"/>
         <source>Connecting...</source>
         <translation>Connecting...</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="49"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="50"/>
         <source>Compare this code with the customer on the phone: the same code on both screens means nobody is in between.</source>
         <translation>Compare this code with the customer on the phone: the same code on both screens means nobody is in between.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="56"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="57"/>
         <source>The password does not match: the session did not start. Ask the customer to read out the password the app shows now (it has changed) and connect again.</source>
         <translation>The password does not match: the session did not start. Ask the customer to read out the password the app shows now (it has changed) and connect again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="124"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="125"/>
         <source>Automatic</source>
         <translation>Automatic</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="125"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="126"/>
         <source>Best quality</source>
         <translation>Best quality</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="126"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="127"/>
         <source>Best speed</source>
         <translation>Best speed</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="131"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="132"/>
         <source>Picture: Automatic sends videos and photos in less detail and makes them exact once they stop changing; Best quality is always exact; Best speed uses less detail everywhere (for slow connections).</source>
         <translation>Picture: Automatic sends videos and photos in less detail and makes them exact once they stop changing; Best quality is always exact; Best speed uses less detail everywhere (for slow connections).</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="187"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="193"/>
         <source>Verification code: {code}</source>
         <translation>Verification code: {code}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="206"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="213"/>
         <source>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</source>
         <translation>{latency} ms · {fps} fps · {h:02d}:{m:02d}:{s:02d}</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="224"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="231"/>
         <source>All monitors</source>
         <translation>All monitors</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="226"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="233"/>
         <source>Monitor {n} ({w}x{h})</source>
         <translation>Monitor {n} ({w}x{h})</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/viewer.py" line="282"/>
+        <location filename="../../remoteapp/ui/viewer.py" line="289"/>
         <source>Session ended - {customer}</source>
         <translation>Session ended - {customer}</translation>
     </message>
@@ -589,158 +589,163 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>The relay serving the session stopped answering.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="58"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="59"/>
+        <source>The customer was still in another session, which went on: connect again later.</source>
+        <translation>The customer was still in another session, which went on: connect again later.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="61"/>
         <source>The relay serving the session shut down.</source>
         <translation>The relay serving the session shut down.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="59"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="62"/>
         <source>The session ended after a long time without activity.</source>
         <translation>The session ended after a long time without activity.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="60"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="63"/>
         <source>The agent left the session.</source>
         <translation>The agent left the session.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="61"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="64"/>
         <source>The customer left the session.</source>
         <translation>The customer left the session.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="62"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="65"/>
         <source>The agent&apos;s connection was lost.</source>
         <translation>The agent&apos;s connection was lost.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="63"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="66"/>
         <source>The customer&apos;s connection was lost.</source>
         <translation>The customer&apos;s connection was lost.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="64"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="67"/>
         <source>The helpdesk ended the session.</source>
         <translation>The helpdesk ended the session.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="65"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="68"/>
         <source>The agent ended the session.</source>
         <translation>The agent ended the session.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="66"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="69"/>
         <source>The customer ended the session.</source>
         <translation>The customer ended the session.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="67"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="70"/>
         <source>The customer closed the app.</source>
         <translation>The customer closed the app.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="68"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="71"/>
         <source>The agent closed the app.</source>
         <translation>The agent closed the app.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="69"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="72"/>
         <source>The agent closed the session&apos;s window.</source>
         <translation>The agent closed the session&apos;s window.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="70"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="73"/>
         <source>The other side ended the session.</source>
         <translation>The other side ended the session.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="71"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="74"/>
         <source>The session ended on an internal error.</source>
         <translation>The session ended on an internal error.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="72"/>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="118"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="75"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="121"/>
         <source>The connection was lost.</source>
         <translation>The connection was lost.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="75"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="78"/>
         <source>The password does not match: check its last characters with the customer.</source>
         <translation>The password does not match: check its last characters with the customer.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="78"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="81"/>
         <source>The password the agent typed does not match: read it to the agent again, the last characters too.</source>
         <translation>The password the agent typed does not match: read it to the agent again, the last characters too.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="82"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="85"/>
         <source>The two apps were given different session keys (a broken or lying server?): connect again.</source>
         <translation>The two apps were given different session keys (a broken or lying server?): connect again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="86"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="89"/>
         <source>The other side sent unencrypted session data (an app from before end-to-end encryption?): update the app on both computers.</source>
         <translation>The other side sent unencrypted session data (an app from before end-to-end encryption?): update the app on both computers.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="90"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="93"/>
         <source>The two sides disagree on how this session is secured: connect again.</source>
         <translation>The two sides disagree on how this session is secured: connect again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="93"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="96"/>
         <source>The connection closed during the secure handshake.</source>
         <translation>The connection closed during the secure handshake.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="96"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="99"/>
         <source>The session was closed during the secure handshake.</source>
         <translation>The session was closed during the secure handshake.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="99"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="102"/>
         <source>The other side took no handshake data in time.</source>
         <translation>The other side took no handshake data in time.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="102"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="105"/>
         <source>The customer&apos;s handshake message was altered on the way: connect again.</source>
         <translation>The customer&apos;s handshake message was altered on the way: connect again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="105"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="108"/>
         <source>The customer&apos;s app refused the session: its secrets were unusable.</source>
         <translation>The customer&apos;s app refused the session: its secrets were unusable.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="120"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="123"/>
         <source>The other side did not complete the secure handshake in time.</source>
         <translation>The other side did not complete the secure handshake in time.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="122"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="125"/>
         <source>The secure handshake with the other side failed: connect again.</source>
         <translation>The secure handshake with the other side failed: connect again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="127"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="130"/>
         <source>The other side stopped reading what this side sent.</source>
         <translation>The other side stopped reading what this side sent.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="130"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="133"/>
         <source>Nothing came from the other side for {seconds} s.</source>
         <translation>Nothing came from the other side for {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="132"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="135"/>
         <source>The other side took nothing for {seconds} s.</source>
         <translation>The other side took nothing for {seconds} s.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/end_reasons.py" line="133"/>
+        <location filename="../../remoteapp/ui/end_reasons.py" line="136"/>
         <source>Session ended: {reason}</source>
         <translation>Session ended: {reason}</translation>
     </message>
@@ -945,14 +950,14 @@ the verification code (shown in the toolbar) the agent closed the window (in pro
         <translation>this system has no keyring (secret service) to keep the password in</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/app.py" line="84"/>
+        <location filename="../../remoteapp/ui/app.py" line="91"/>
         <source>Logged in, but the login could not be kept in the keyring.</source>
         <translation>Logged in, but the login could not be kept in the keyring.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/operations.py" line="201"/>
+        <location filename="../../remoteapp/ui/operations.py" line="212"/>
         <source>Something went wrong: {reason}</source>
-        <extracomment>a window&apos;s few polls, each at most one in flight at a time</extracomment>
+        <extracomment>a window&apos;s few polls, each at most one in flight at a time how long the program&apos;s end waits for operations still running each operation&apos;s finish; GUI thread</extracomment>
         <translation>Something went wrong: {reason}</translation>
     </message>
     <message>

@@ -46,6 +46,7 @@ def test_an_offered_session_connects_then_ends_once() -> None:
         (State.OFFERED, Event.RELAY_LOST),
         (State.OFFERED, Event.HEARTBEAT_MISSING),
         (State.CONNECTED, Event.NOT_JOINED),
+        (State.CONNECTED, Event.CUSTOMER_BUSY),
     ],
 )
 def test_an_illegal_transition_is_a_clear_error(state: State, event: Event) -> None:
@@ -58,7 +59,7 @@ def test_an_illegal_transition_is_a_clear_error(state: State, event: Event) -> N
 
 
 def test_every_state_and_event_is_decided_by_the_table() -> None:
-    """Each pair is a transition, ignored, or one of the three illegal ones, never both."""
+    """Each pair is a transition, ignored, or one of the four illegal ones, never both."""
     illegal = set()
     for state in State:
         for event in Event:
@@ -71,6 +72,7 @@ def test_every_state_and_event_is_decided_by_the_table() -> None:
         (State.OFFERED, Event.RELAY_LOST),
         (State.OFFERED, Event.HEARTBEAT_MISSING),
         (State.CONNECTED, Event.NOT_JOINED),
+        (State.CONNECTED, Event.CUSTOMER_BUSY),
     }
 
 

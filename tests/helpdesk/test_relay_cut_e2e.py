@@ -18,7 +18,10 @@ relay pairs them and forwards their bytes.
   reopened by the relay's word once back (its heartbeat listing it, or its kept
   "connected": whichever goes first), and the relay keeps forwarding it;
 - a running session whose customer an agent connected to again during the cut (shown
-  free once it was lost) is not reopened: the relay closes it, the new offer stands.
+  free once it was lost) is reopened all the same if that offer never reached the
+  customer (its app, in the session, polls for none): the offer is withdrawn; if the
+  customer's app took the offer, the old session is not reopened: the relay closes it,
+  the new offer stands.
 """
 
 from __future__ import annotations
@@ -323,15 +326,12 @@ def test_an_offer_joined_during_a_cut_is_reopened_and_the_relay_keeps_it(
     assert not relay.closed(sid), "".join(relay.process.log[-30:])
 
 
-@pytest.mark.parametrize("cut_s", CUTS)
-def test_a_session_whose_customer_was_connected_to_again_during_a_cut_is_closed(
+def paired_then_lost(
     server: Server, relay: RealRelay, sides: Sides, cut_s: float
-) -> None:
-    """Paired before the cut, ended ``relay-lost`` during it; its customer, shown free,
-    gets a new offer from an agent late in the cut; once the cut ends, the relay's
-    heartbeat lists the old session: not reopened (the customer has the new one), named
-    ended in the answer, and the relay closes it (``ended-by-helpdesk``); the new offer
-    stands."""
+) -> tuple[Customer, str, Pair]:
+    """A session paired before a cut, ended ``relay-lost`` during it; its customer,
+    shown free, online again late in the cut (an agent may connect to it): the
+    customer, the session's id, its pair of sides."""
     customer = Customer(server)
     grant, offer = customer.session()
     old = grant.session_id
@@ -345,10 +345,47 @@ def test_a_session_whose_customer_was_connected_to_again_during_a_cut_is_closed(
     wait_until(lambda: row(server, old).state == "ended")
     assert row(server, old).end_reason == "relay-lost"
     server.advance(cut_s - STAMPED_S)
-    customer.register()  # its app polls on: online, free
+    customer.register()  # (as if its app had polled: online, free)
+    return customer, old, pair
+
+
+@pytest.mark.parametrize("cut_s", CUTS)
+def test_an_offer_that_never_reached_the_customer_gives_way_to_its_running_session(
+    server: Server, relay: RealRelay, sides: Sides, cut_s: float
+) -> None:
+    """An agent connects to the customer shown free late in the cut; the customer's app,
+    in its session all along, polls for no offer, so the new one never reaches it. Once
+    the cut ends, the relay's heartbeat reopens the running session, the offer is
+    withdrawn (``customer-busy``), and the relay keeps forwarding. Before, the offer
+    won: the relay closed the session the customer was in, and the offer lapsed."""
+    customer, old, pair = paired_then_lost(server, relay, sides, cut_s)
     new = customer.connect()
     assert new.relay == FALLBACK  # (the server does not hear the relay: not placed there)
     assert row(server, new.session_id).state == "offered"
+
+    relay.restore()
+    server.process.wait_for(rf"helpdesk event=session-reopened session={old} lost=", WAIT_S)
+    heard_again(server, relay)
+    assert (row(server, old).state, row(server, old).end_reason) == ("connected", None)
+    withdrawn = row(server, new.session_id)
+    assert (withdrawn.state, withdrawn.end_reason) == ("ended", c.END_CUSTOMER_BUSY)
+    pair.forwards()
+    assert not relay.closed(old), "".join(relay.process.log[-30:])
+
+
+@pytest.mark.parametrize("cut_s", CUTS)
+def test_a_session_whose_customer_took_a_new_offer_during_a_cut_is_closed(
+    server: Server, relay: RealRelay, sides: Sides, cut_s: float
+) -> None:
+    """An agent connects to the customer shown free late in the cut, and the customer's
+    app takes that offer (it had left the old session); once the cut ends, the relay's
+    heartbeat lists the old session: not reopened (the customer chose the new one),
+    named ended in the answer, and the relay closes it (``ended-by-helpdesk``); the new
+    offer stands."""
+    customer, old, pair = paired_then_lost(server, relay, sides, cut_s)
+    new, _ = customer.session()  # (its poll hands the offer over)
+    assert new.relay == FALLBACK
+    assert row(server, new.session_id).offer_delivered
 
     relay.restore()
     relay.process.wait_for(rf"relay event=closing session={old} reason={c.END_BY_HELPDESK}", WAIT_S)

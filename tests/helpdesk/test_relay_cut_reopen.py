@@ -88,6 +88,15 @@ class Customer:
         finally:
             agent.close()
 
+    def fetch(self) -> list[str]:
+        """The app's poll (between sessions): the offers it hands over, their ids."""
+        client = HelpdeskClient(self.server.http_url, timeout_s=10)
+        try:
+            polled = client.poll(self.reg.partner_id, self.reg.presence_key, wait_s=0)
+        finally:
+            client.close()
+        return [offer.session_id for offer in polled.offers]
+
 
 def send(server: Server, payload: dict[str, Any]) -> dict[str, Any]:
     """A relay's signed report, signed now by the relay's (the real) clock."""
@@ -259,16 +268,18 @@ def test_the_window_closes_a_lapse_after_the_relays_return(clocked: Server) -> N
     end(clocked, relay_id, early)
 
 
-def test_a_customer_offered_anew_during_the_cut_keeps_the_new_offer(clocked: Server) -> None:
-    """The existing rule holds for a cut too: an agent who connected to the customer again
-    chose that session; the expired one stays ended (while another customer's, in the
-    same heartbeat, is reopened)."""
+def test_a_customer_that_took_a_new_offer_during_the_cut_keeps_it(clocked: Server) -> None:
+    """The existing rule holds for a cut too: an agent connected to the customer again,
+    and the customer's app took that offer (it polls only between sessions: it had left
+    the old one); the expired one stays ended (while another customer's, in the same
+    heartbeat, is reopened)."""
     relay_id = cut_relay(clocked)
     moved_on, waiting = Customer(clocked), Customer(clocked)
     old, other = moved_on.offer(), waiting.offer()
     expire(clocked, old, other)
     moved_on.again()
     new = moved_on.offer()
+    assert moved_on.fetch() == [new]
     clocked.advance(LAPSE_S + 5)  # past expiry + lapse, before the new offer's expiry
     answer = heartbeat(clocked, relay_id, [old, other])
     assert old in ended_ids(answer) and other not in ended_ids(answer)
@@ -277,6 +288,29 @@ def test_a_customer_offered_anew_during_the_cut_keeps_the_new_offer(clocked: Ser
     assert is_reopened(clocked, other, relay_id)
     end(clocked, relay_id, other)
     expire(clocked, new)
+
+
+def test_an_offer_that_never_reached_the_customer_gives_way(clocked: Server) -> None:
+    """The customer's app, in the session the server expired during the cut, polls for
+    no offer: one an agent made meanwhile never reached it. Once the relay is back, its
+    word reopens the session and withdraws that offer (``customer-busy``), which the
+    answer names so that a relay refuses its agent. Before, the new offer won: the
+    relay closed the session the customer was in, and the offer lapsed all the same."""
+    relay_id, customer = cut_relay(clocked), Customer(clocked)
+    old = customer.offer()
+    assert customer.fetch() == [old]
+    expire(clocked, old)
+    customer.again()
+    new = customer.offer()
+    clocked.advance(LAPSE_S + 5)
+    answer = heartbeat(clocked, relay_id, [old])
+    assert old not in ended_ids(answer)
+    assert is_reopened(clocked, old, relay_id)
+    assert (row(clocked, new).state, row(clocked, new).end_reason) == ("ended", "customer-busy")
+    assert {"session_id": new, "reason": "customer-busy"} in answer["ended"]
+    clocked.process.wait_for(rf"helpdesk event=offer-withdrawn session={new} reopened={old}")
+    assert customer.fetch() == []
+    end(clocked, relay_id, old)
 
 
 def test_a_relay_cut_again_before_its_window_ran_out_keeps_it(clocked: Server) -> None:

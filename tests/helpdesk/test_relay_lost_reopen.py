@@ -134,15 +134,18 @@ def test_its_kept_connect_reopens_it_and_dates_its_start(clocked: Server) -> Non
     end(clocked, relay_id, sid)
 
 
-def test_a_customer_connected_anew_during_the_cut_keeps_the_new_session(clocked: Server) -> None:
-    """An agent connected to the customer shown free during the cut: that session stands;
-    the old one, which the relay lists once back, stays ended, and the answer names it
-    so that the relay closes it, though its end is older than the answer's look-back."""
+def test_a_customer_that_took_a_new_offer_during_the_cut_keeps_it(clocked: Server) -> None:
+    """An agent connected to the customer shown free during the cut, and the customer's
+    app took that offer (it polls only between sessions: it had left the old one): that
+    session stands; the old one, which the relay lists once back, stays ended, and the
+    answer names it so that the relay closes it, though its end is older than the
+    answer's look-back."""
     relay_id, old, customer = running(clocked)
     lost(clocked, old)
     clocked.advance(400 - STAMPED_S - 30)
     assert in_queue(clocked, customer)
     new = customer.offer()
+    assert customer.fetch() == [new]
     clocked.advance(30)
     answer = heartbeat(clocked, relay_id, [old])
     assert old in ended_ids(answer)
@@ -151,6 +154,30 @@ def test_a_customer_connected_anew_during_the_cut_keeps_the_new_session(clocked:
     assert row(clocked, new).state == "offered"
     assert old in ended_ids(heartbeat(clocked, relay_id, [old]))  # until it closes it
     expire(clocked, new)
+
+
+def test_an_offer_made_during_the_cut_that_never_reached_the_customer_gives_way(
+    clocked: Server,
+) -> None:
+    """The customer's app, in its session all through the cut, polls for no offer: one
+    an agent made to the customer shown free never reached it. Once back, the relay's
+    heartbeat reopens the session and the offer is withdrawn (``customer-busy``).
+    Before, the offer won: the relay was told to close the session the customer was in,
+    and the offer lapsed all the same."""
+    relay_id, old, customer = running(clocked)
+    lost(clocked, old)
+    clocked.advance(400 - STAMPED_S - 30)
+    assert in_queue(clocked, customer)
+    new = customer.offer()
+    clocked.advance(30)
+    answer = heartbeat(clocked, relay_id, [old])
+    assert old not in ended_ids(answer)
+    assert is_reopened(clocked, old, relay_id)
+    assert (row(clocked, new).state, row(clocked, new).end_reason) == ("ended", "customer-busy")
+    clocked.process.wait_for(rf"helpdesk event=offer-withdrawn session={new} reopened={old}")
+    assert not in_queue(clocked, customer)  # in its session again, and no offer pending
+    assert customer.fetch() == []
+    end(clocked, relay_id, old)
 
 
 def test_the_relays_own_end_corrects_the_relay_lost_stamp(clocked: Server) -> None:
