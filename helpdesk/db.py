@@ -1,17 +1,33 @@
 """Engine creation and schema migration (the schema is only ever changed by Alembic);
-the two write patterns that keep concurrent requests apart on both databases."""
+the two write patterns that keep concurrent requests apart on both databases; a
+membership test over a long list of values as one bound parameter (``one_of``)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, QueuePool, create_engine, event, inspect, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    QueuePool,
+    String,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session, sessionmaker
 
@@ -134,6 +150,30 @@ def insert_unless_exists(
         db.execute(postgresql.insert(model).values(row).on_conflict_do_nothing(index_elements=keys))
     else:
         db.execute(sqlite.insert(model).values(row).on_conflict_do_nothing(index_elements=keys))
+
+
+T = TypeVar("T", int, str)
+
+
+def one_of(
+    db: Session, column: InstrumentedAttribute[T], values: Iterable[T]
+) -> ColumnElement[bool]:
+    """``column IN values`` with the values bound as ONE parameter, however many: ``in_``
+    binds one parameter per value, and a statement takes at most 65,535 on PostgreSQL
+    (psycopg) and 32,766 on SQLite builds other than Debian's, so a relay's heartbeat
+    listing tens of thousands of sessions failed (a 500). Still one statement, so a
+    query locking the rows it matches (in id order) stays one query.
+
+    PostgreSQL: ``column = ANY(:array)``, the array of the column's type but unbounded
+    (a cast to ``VARCHAR(40)[]`` would cut a longer value into one that matches a row it
+    does not name). SQLite: ``column IN (SELECT value FROM json_each(:json))``. The
+    values: ints or strs (they travel as JSON to SQLite)."""
+    listed = list(values)
+    if db.get_bind().dialect.name == "postgresql":
+        kind = String() if isinstance(column.type, String) else column.type
+        return column == any_(bindparam(None, listed, type_=postgresql.ARRAY(kind)))
+    each = func.json_each(bindparam(None, json.dumps(listed), type_=String())).table_valued("value")
+    return column.in_(select(each.c.value))
 
 
 def db_factory(engine: Engine) -> sessionmaker[Session]:

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session as Db
 from sqlalchemy.orm import sessionmaker
 
 from helpdesk import lifecycle
+from helpdesk.db import one_of
 from helpdesk.errors import NotAuthenticated, RateLimited
 from helpdesk.lifecycle import Event, State
 from helpdesk.models import RelayNode, RelayReportSeen, RemoteSession
@@ -251,7 +252,7 @@ def listed_ended(db: Db, running: list[str] | tuple[str, ...]) -> list[dict[str,
         return []
     rows = db.execute(
         select(RemoteSession.id, RemoteSession.end_reason)
-        .where(RemoteSession.id.in_(running), RemoteSession.state == State.ENDED.value)
+        .where(one_of(db, RemoteSession.id, running), RemoteSession.state == State.ENDED.value)
         .order_by(RemoteSession.id)
         .limit(MAX_ENDED_PER_ANSWER)
     ).all()
@@ -269,6 +270,7 @@ def reconcile(
     re-read: a party's end committed meanwhile is seen, not overwritten. Then the
     presence rows of the customers whose sessions it may end or reopen, in their id
     order, all at once (``sessions.lock_customers``; docs/server.md, "Lock order")."""
+    listed = one_of(db, RemoteSession.id, running)  # one parameter: up to 100 000 ids
     expired = and_(  # (``reopenable`` decides; these are the ends it may reopen)
         RemoteSession.state == State.ENDED.value, RemoteSession.end_reason.in_(REOPENABLE)
     )
@@ -280,8 +282,8 @@ def reconcile(
                     RemoteSession.relay_id == relay_id,
                     RemoteSession.state == State.CONNECTED.value,
                 ),
-                and_(RemoteSession.id.in_(running), RemoteSession.state == State.OFFERED.value),
-                and_(RemoteSession.id.in_(running), expired),
+                and_(listed, RemoteSession.state == State.OFFERED.value),
+                and_(listed, expired),
             )
         )
         .order_by(RemoteSession.id)

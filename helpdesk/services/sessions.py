@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as Db
 
 from helpdesk import lifecycle
-from helpdesk.db import lock_row
+from helpdesk.db import lock_row, one_of
 from helpdesk.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from helpdesk.lifecycle import OPEN_STATES, Event, State
 from helpdesk.limits import FailureLimiter, Rule, backoff
@@ -224,7 +224,7 @@ def lock_customers(db: Db, presence_ids: Iterable[int]) -> None:
     if wanted:
         db.execute(
             select(Presence.id)
-            .where(Presence.id.in_(wanted))
+            .where(one_of(db, Presence.id, wanted))
             .order_by(Presence.id)
             .with_for_update(key_share=True)  # FOR NO KEY UPDATE: what a row's UPDATE takes
         ).all()
