@@ -187,13 +187,19 @@ def correct(
     session: RemoteSession, event: Event, when: datetime, reason: str | None = None
 ) -> None:
     """Replace an ended session's end time and reason, or a session's connect time
-    (``corrects`` said it may); its state stays."""
+    (``corrects`` said it may); its state stays. A served customer waiting anew since the
+    stamped end (``apply``) waits from the corrected one: its next session's wait (the
+    indicators) and its place in the queue counted from a stamp that may be minutes off
+    (a ``relay-lost`` stamp early in a cut the session ran on through)."""
     if not corrects(session, event):
         raise IllegalTransition(f"session {session.id}: {event.value} cannot correct it")
     if event in CONNECTING:
         session.connected_at = when
-    else:
-        session.ended_at, session.end_reason = when, end_reason(event, reason)
+        return
+    stamped, customer = session.ended_at, session.presence
+    session.ended_at, session.end_reason = when, end_reason(event, reason)
+    if session.connected_at is not None and customer.waiting_since == stamped:
+        customer.waiting_since = when  # (not if another session has moved it since)
 
 
 def dated(

@@ -13,8 +13,14 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from remoteapp.net.helpdesk import NotFound, SessionState
+from remotewire import constants as c
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+STAMPED_ENDS = frozenset({c.END_RELAY_LOST, c.END_UNREPORTED})
+"""Ends the server stamps itself when it does not hear its relay's (the sweep a lapse
+into a relay's silence, the heartbeat catch-up): the session may have run on past the
+stamp, minutes through a cut between the relay and the server, until its relay's own
+report corrects it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +185,27 @@ def end_record(
         ),
         end=end,
     )
+
+
+def seen_end_times(
+    state: SessionState, start: datetime, local_end: datetime
+) -> tuple[datetime, datetime]:
+    """The start and end of a session this app saw end at ``local_end``, on the server's
+    clock (this machine's may be hours off: a session billed 3 hours, or ending before it
+    began, beside a crashed app's record, which the server's times complete): the
+    server's connect and end times, else this end moved by the offset the start shows
+    (``start``: this machine's). Not an end the server stamped itself (``STAMPED_ENDS``):
+    a session that ran on through a cut ended when this app saw it end, not at the
+    stamp minutes before (the record billed the minutes after it to nobody)."""
+    connected, ended = parse_time(state.connected_at), parse_time(state.ended_at)
+    if connected is None:
+        return start, local_end
+    offset = connected - start
+    if abs(offset) < timedelta(seconds=2):  # (the relay's pairing, not a clock)
+        offset = timedelta(0)
+    if state.end_reason in STAMPED_ENDS:
+        ended = None
+    return connected, max(connected, ended or local_end + offset)
 
 
 def close_from_state(

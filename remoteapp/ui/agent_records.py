@@ -29,7 +29,7 @@ import logging
 import secrets
 import threading
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from remoteapp.errors import RemoteappError
@@ -44,7 +44,7 @@ from remoteapp.tickets import (
     SessionRecord,
     TicketOutbox,
 )
-from remoteapp.tickets.record import end_record, open_record, parse_time
+from remoteapp.tickets.record import end_record, open_record, seen_end_times
 from remoteapp.ui import operations
 from remoteapp.ui.end_reasons import end_reason_text
 from remoteapp.ui.i18n import tr
@@ -211,23 +211,15 @@ class AgentRecords(QtCore.QObject):
     def _server_times(
         self, record: SessionRecord, local_end: datetime
     ) -> tuple[datetime, datetime]:
-        """The session's start and end by the server's clock (this machine's may be hours
-        off: a session billed 3 hours, or ending before it began, beside a crashed app's
-        record, which the server's times complete): the server's connect and end times,
-        else this end moved by the offset the start shows.  This machine's times when
-        the server cannot say (unreachable: the record is written all the same)."""
+        """The session's start and end by the server's clock (``seen_end_times``); this
+        machine's times when the server cannot say (unreachable: the record is written
+        all the same)."""
         try:
             state = self.client.session_state(record.session_id)
         except Exception as exc:  # any failure: the record must be written regardless
             log.warning("agent event=session-times-local reason=%r", str(exc))
             return record.start, local_end
-        connected, ended = parse_time(state.connected_at), parse_time(state.ended_at)
-        if connected is None:
-            return record.start, local_end
-        offset = connected - record.start
-        if abs(offset) < timedelta(seconds=2):  # (the relay's pairing, not a clock)
-            offset = timedelta(0)
-        return connected, max(connected, ended or local_end + offset)
+        return seen_end_times(state, record.start, local_end)
 
     def _store(self, done: SessionRecord) -> None:
         """Write a completed record; one the disk refuses is kept for the next retry."""

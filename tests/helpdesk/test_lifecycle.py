@@ -129,3 +129,14 @@ def test_the_relays_end_corrects_a_relay_lost_stamp() -> None:
     lifecycle.correct(session, Event.RELAY_ENDED, real, constants.END_AGENT_LEFT)
     assert (session.state, session.ended_at, session.end_reason) == ("ended", real, "agent-left")
     assert not lifecycle.corrects(session, Event.RELAY_ENDED)  # the relay's own end stands
+    assert session.presence.waiting_since == real  # the customer waits from the real end
+
+
+def test_a_correction_leaves_a_wait_another_session_has_moved() -> None:
+    """The customer's wait follows a corrected end only while the stamp still set it."""
+    session = session_in(State.CONNECTED)
+    session.connected_at = NOW
+    lifecycle.apply(session, Event.RELAY_LOST, datetime(2026, 11, 24, 10, 1, 0))
+    since = session.presence.waiting_since = datetime(2026, 11, 24, 10, 2, 0)  # (served)
+    lifecycle.correct(session, Event.RELAY_ENDED, datetime(2026, 11, 24, 10, 3, 0), None)
+    assert session.presence.waiting_since == since

@@ -20,9 +20,12 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 
+from helpdesk.db import db_factory, make_engine
+from helpdesk.models import Presence
 from remoteapp.net.helpdesk import HelpdeskClient
 from tests.helpdesk.conftest import wait_until
 from tests.helpdesk.server_process import Server
@@ -78,6 +81,19 @@ def lost(server: Server, *sids: str) -> None:
     for sid in sids:
         wait_until(lambda sid=sid: row(server, sid).state == "ended")
         assert row(server, sid).end_reason == "relay-lost"
+
+
+def waiting_since(server: Server, presence_id: int) -> datetime:
+    """Since when the server counts the customer waiting (its queue place, the next
+    session's wait in the indicators)."""
+    engine = make_engine(server.db_url)
+    try:
+        with db_factory(engine)() as db:
+            presence = db.get(Presence, presence_id)
+            assert presence is not None
+            return presence.waiting_since
+    finally:
+        engine.dispose()
 
 
 def in_queue(server: Server, customer: Customer) -> bool:
@@ -195,6 +211,7 @@ def test_the_relays_own_end_corrects_the_relay_lost_stamp(clocked: Server) -> No
     session = row(clocked, sid)
     assert (session.state, session.end_reason) == ("ended", "agent-left")
     assert left - 0.5 < epoch(session.ended_at) < left + 3 and epoch(session.ended_at) > stamp
+    assert waiting_since(clocked, session.presence_id) == session.ended_at  # (not the stamp)
     clocked.process.wait_for(rf"helpdesk event=relay-end-corrected session={sid} ")
     heartbeat(clocked, relay_id, [])
     assert row(clocked, sid).end_reason == "agent-left"

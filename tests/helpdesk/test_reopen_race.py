@@ -69,10 +69,15 @@ def _report(event: str) -> dict[str, Any]:
     return {"event": "connected", "relay_id": "r1", "session_id": "old"}
 
 
+@pytest.mark.parametrize("delivered", [True, False])
 @pytest.mark.parametrize("event", ["connected", "heartbeat"])
 def test_a_reopen_waits_for_a_connect_holding_the_customer(
-    factory: sessionmaker[Db], event: str
+    factory: sessionmaker[Db], event: str, delivered: bool
 ) -> None:
+    """The report waits for the connect and sees its offer: one the customer's poll took
+    (``delivered``) stands, and the expired one stays ended; one it did not take (the
+    customer, in the session the relay says runs, polls for none) is withdrawn
+    (``customer-busy``) and the session reopened. Never both open."""
     presence_id, agent_id = _expired_offer(factory)
     settings: Any = SimpleNamespace(
         clock=SimpleNamespace(now=lambda: NOW), relay_lapse_s=LAPSE_S, token_ttl_s=120
@@ -91,7 +96,9 @@ def test_a_reopen_waits_for_a_connect_holding_the_customer(
 
     with factory() as connecting:  # ``sessions.connect``'s steps, its commit held back
         lock_row(connecting, Presence, presence_id)
-        connecting.add(_offer("new", presence_id, agent_id, State.OFFERED))
+        offer = _offer("new", presence_id, agent_id, State.OFFERED)
+        offer.offer_delivered = delivered
+        connecting.add(offer)
         connecting.flush()
         reporter = threading.Thread(target=relay_word, daemon=True)
         reporter.start()
@@ -108,8 +115,13 @@ def test_a_reopen_waits_for_a_connect_holding_the_customer(
     with factory() as db:
         old, new = db.get(RemoteSession, "old"), db.get(RemoteSession, "new")
         assert old is not None and new is not None
-        assert (old.state, old.end_reason) == (State.ENDED.value, c.END_NOT_JOINED)
-        assert new.state == State.OFFERED.value
+        if delivered:
+            assert (old.state, old.end_reason) == (State.ENDED.value, c.END_NOT_JOINED)
+            assert new.state == State.OFFERED.value
+        else:
+            assert (old.state, old.end_reason) == (State.CONNECTED.value, None)
+            assert (new.state, new.end_reason) == (State.ENDED.value, c.END_CUSTOMER_BUSY)
     answer = answers[0]
     assert isinstance(answer, dict)
-    assert "old" in [e["session_id"] for e in answer["ended"]]  # the relay closes it
+    ended = [e["session_id"] for e in answer["ended"]]
+    assert ("old" in ended) is delivered  # the relay closes it, or keeps it running

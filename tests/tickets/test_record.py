@@ -17,6 +17,7 @@ from remoteapp.tickets.record import (
     end_record,
     open_record,
     parse_time,
+    seen_end_times,
     stamp,
 )
 from tests.helpdesk.server_process import Server
@@ -153,6 +154,25 @@ def test_a_record_left_open_by_a_machine_whose_clock_is_off_is_on_the_servers_cl
     )
     assert done is not None and done.end is not None
     assert done.end - done.start == timedelta(minutes=17, seconds=4)
+
+
+def test_a_session_seen_ending_is_timed_on_the_servers_clock() -> None:
+    """This machine three hours ahead: the server's start and end, not its own."""
+    ahead = START + timedelta(hours=3)
+    start, end = seen_end_times(state(), ahead, ahead + timedelta(minutes=40))
+    assert (start, end) == (parse_time("2026-11-24T14:00:06"), parse_time("2026-11-24T14:17:10"))
+
+
+@pytest.mark.parametrize("stamped", ["relay-lost", "ended-unreported"])
+def test_a_session_seen_ending_after_the_servers_own_stamp_ends_when_seen(stamped: str) -> None:
+    """The server stamped the end itself (a cut between the relay and it: the sweep's
+    ``relay-lost`` 17 minutes in) while the session ran on to 40 minutes: the record ends
+    when this app saw it end, moved onto the server's clock, not at the stamp (the
+    ticket billed 17 minutes of 40)."""
+    ahead = START + timedelta(hours=3)
+    start, end = seen_end_times(state(end_reason=stamped), ahead, ahead + timedelta(minutes=40))
+    assert start == parse_time("2026-11-24T14:00:06")
+    assert end - start == timedelta(minutes=40)
 
 
 def test_a_session_still_going_stays_open_for_a_later_flush() -> None:
