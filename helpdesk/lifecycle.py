@@ -190,7 +190,9 @@ def correct(
     (``corrects`` said it may); its state stays. A served customer waiting anew since the
     stamped end (``apply``) waits from the corrected one: its next session's wait (the
     indicators) and its place in the queue counted from a stamp that may be minutes off
-    (a ``relay-lost`` stamp early in a cut the session ran on through)."""
+    (a ``relay-lost`` stamp early in a cut the session ran on through). The caller holds
+    the customer's row, read afresh (``relay_events.report``): a party's end of the
+    customer's next session, not yet committed, must not be overwritten."""
     if not corrects(session, event):
         raise IllegalTransition(f"session {session.id}: {event.value} cannot correct it")
     if event in CONNECTING:

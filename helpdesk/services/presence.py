@@ -251,23 +251,37 @@ def collect(
                 RemoteSession.expires_at > now,
             )
         ).all()
-        offers = []
-        for session in offered:
-            session.offer_delivered = True
-            offers.append(
-                Offer(
-                    session.id,
-                    session.relay_address,
-                    session.customer_token,
-                    session.agent.name,
-                    session.expires_at,
-                    session.via,
-                    session.e2e_salt,
-                    session.e2e_psk,
+        # conditional, the sessions' rows first (see above): an offer ended since the read
+        # (a party, or a reopen withdrawing it: ``relay_dating``) is not handed over
+        handed = set(
+            db.scalars(
+                update(RemoteSession)
+                .where(
+                    RemoteSession.id.in_([session.id for session in offered]),
+                    RemoteSession.state == State.OFFERED.value,
+                    RemoteSession.offer_delivered.is_(False),
                 )
+                .values(offer_delivered=True)
+                .returning(RemoteSession.id)
+                .execution_options(synchronize_session=False)
             )
-        if offers:
-            db.flush()  # (the sessions' rows first: see above)
+            if offered
+            else ()
+        )
+        offers = [
+            Offer(
+                session.id,
+                session.relay_address,
+                session.customer_token,
+                session.agent.name,
+                session.expires_at,
+                session.via,
+                session.e2e_salt,
+                session.e2e_psk,
+            )
+            for session in offered
+            if session.id in handed
+        ]
         # conditional on the key: a leave (which revokes it) that committed since the read
         # above must not be undone by this refresh (nor its offers handed over)
         refreshed = db.execute(

@@ -42,7 +42,7 @@ from helpdesk import lifecycle
 from helpdesk.db import one_of
 from helpdesk.errors import NotAuthenticated, RateLimited
 from helpdesk.lifecycle import Event, State
-from helpdesk.models import RelayNode, RelayReportSeen, RemoteSession
+from helpdesk.models import Presence, RelayNode, RelayReportSeen, RemoteSession
 from helpdesk.services import relay_fleet
 from helpdesk.services.presence import forget_stale
 from helpdesk.services.relay_dating import (
@@ -183,6 +183,15 @@ def report(
         late = reopenable(db, session, now, settings.relay_lapse_s, relay_id)
         relay_connected(session, now, received or now, relay_id=relay_id, age=age, reopen_ok=late)
     elif event == "ended" and session is not None:
+        # its customer's row next, held and read afresh: the end (or its correction,
+        # which compares the customer's wait: ``lifecycle.correct``) writes it, and a
+        # party's end of the customer's next session must not be overwritten
+        db.get(
+            Presence,
+            session.presence_id,
+            with_for_update={"key_share": True},
+            populate_existing=True,
+        )
         age = None if ended_at is None or sent is None else sent - ended_at
         relay_ended(session, now, received or now, relay_id=relay_id, reason=reason, age=age)
     elif event == "heartbeat":

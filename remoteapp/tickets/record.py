@@ -21,6 +21,12 @@ STAMPED_ENDS = frozenset({c.END_RELAY_LOST, c.END_UNREPORTED})
 into a relay's silence, the heartbeat catch-up): the session may have run on past the
 stamp, minutes through a cut between the relay and the server, until its relay's own
 report corrects it."""
+SEEN_LATE_S = 120.0
+"""How much later than the server's end of a session this app may see it end, moved onto
+the server's clock: its silence timeout (30 s, ``remoteapp.session.transport``) and the
+relay's wait for the other side (30 s), twice over. A server end earlier than that is a
+stamp made while the session ran on, even once a party's end has replaced the stamp's
+reason and kept its time (this app's own end report, racing its read of the end)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,18 +200,24 @@ def seen_end_times(
     clock (this machine's may be hours off: a session billed 3 hours, or ending before it
     began, beside a crashed app's record, which the server's times complete): the
     server's connect and end times, else this end moved by the offset the start shows
-    (``start``: this machine's). Not an end the server stamped itself (``STAMPED_ENDS``):
-    a session that ran on through a cut ended when this app saw it end, not at the
-    stamp minutes before (the record billed the minutes after it to nobody)."""
+    (``start``: this machine's). Not an end the server stamped itself (``STAMPED_ENDS``,
+    or one ``SEEN_LATE_S`` before this app saw the end): a session that ran on through
+    a cut ended when this app saw it end, not at the stamp minutes before (the record
+    billed the minutes after it to nobody)."""
     connected, ended = parse_time(state.connected_at), parse_time(state.ended_at)
     if connected is None:
         return start, local_end
     offset = connected - start
     if abs(offset) < timedelta(seconds=2):  # (the relay's pairing, not a clock)
         offset = timedelta(0)
-    if state.end_reason in STAMPED_ENDS:
-        ended = None
-    return connected, max(connected, ended or local_end + offset)
+    seen = local_end + offset
+    if (
+        ended is None
+        or state.end_reason in STAMPED_ENDS
+        or ended < seen - timedelta(seconds=SEEN_LATE_S)
+    ):
+        ended = seen
+    return connected, max(connected, ended)
 
 
 def close_from_state(

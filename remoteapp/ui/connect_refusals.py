@@ -90,6 +90,13 @@ def _link_text(exc: Exception) -> str | None:
         return tr("The helpdesk server cannot be reached now: try again in a moment.")
     if isinstance(exc, RelayRefused) and exc.reason == c.REFUSE_PARK_TIMEOUT:
         return tr("The partner's app did not join the session in time: try again.")
+    if isinstance(exc, RelayRefused) and exc.reason == c.REFUSE_SESSION_ENDED:
+        # (the server ended the offer while this side waited: it lapsed, or the partner
+        # was still in a session that a cut had hidden from it, ``customer-busy``)
+        return tr(
+            "The helpdesk ended this session before the partner joined it (the partner may "
+            "still be in another session): try again in a moment."
+        )
     if isinstance(exc, RelayRefused):
         return tr("The session's relay refused the connection: try again in a moment.")
     if isinstance(exc, tls.NotTrusted):

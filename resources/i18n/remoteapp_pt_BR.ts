@@ -206,7 +206,7 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/connect_refusals.py" line="53"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="102"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="109"/>
         <source>Cannot connect: {reason}</source>
         <translation>Não foi possível conectar: {reason}</translation>
     </message>
@@ -236,7 +236,12 @@
         <translation>O servidor do helpdesk enviou segredos inutilizáveis para esta sessão: conecte novamente; se isso se repetir, avise o administrador do servidor.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="94"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="97"/>
+        <source>The helpdesk ended this session before the partner joined it (the partner may still be in another session): try again in a moment.</source>
+        <translation>O helpdesk encerrou esta sessão antes que o parceiro entrasse nela (o parceiro pode ainda estar em outro atendimento): tente de novo em instantes.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="101"/>
         <source>The session&apos;s relay refused the connection: try again in a moment.</source>
         <translation>O relay da sessão recusou a conexão: tente de novo em instantes.</translation>
     </message>
@@ -246,17 +251,17 @@
         <translation>O aplicativo do parceiro não entrou na sessão a tempo: tente de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="96"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="103"/>
         <source>The session relay&apos;s certificate is not trusted: not connecting.</source>
         <translation>O certificado do relay da sessão não é confiável: a conexão não foi feita.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="98"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="105"/>
         <source>The session&apos;s relay is not encrypted, which this app does not allow.</source>
         <translation>O relay da sessão não é criptografado, e este aplicativo não permite isso.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="100"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="107"/>
         <source>The session&apos;s relay cannot be reached now: try again in a moment.</source>
         <translation>Não foi possível conectar ao relay da sessão no momento: tente de novo em instantes.</translation>
     </message>

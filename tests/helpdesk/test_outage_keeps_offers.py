@@ -254,6 +254,9 @@ def test_an_expiry_stands_against_a_relay_silent_too_long_or_a_new_offer(clocked
         wait_until(lambda: row(clocked, old).state == "ended")
         reg = customer.register("demo", device, FIELDS)  # online again
         new = agent.connect(reg.partner_id, reg.password).session_id
+        # its poll takes it (an offer it never took would give way: relay_dating._make_way)
+        taken = customer.poll(reg.partner_id, reg.presence_key, wait_s=0).offers
+        assert [o.session_id for o in taken] == [new]
     finally:
         agent.close()
         customer.close()

@@ -157,9 +157,10 @@ def test_a_record_left_open_by_a_machine_whose_clock_is_off_is_on_the_servers_cl
 
 
 def test_a_session_seen_ending_is_timed_on_the_servers_clock() -> None:
-    """This machine three hours ahead: the server's start and end, not its own."""
+    """This machine three hours ahead: the server's start and end, not its own (which
+    came a few seconds later: the app noticed the end after the relay)."""
     ahead = START + timedelta(hours=3)
-    start, end = seen_end_times(state(), ahead, ahead + timedelta(minutes=40))
+    start, end = seen_end_times(state(), ahead, ahead + timedelta(minutes=17, seconds=50))
     assert (start, end) == (parse_time("2026-11-24T14:00:06"), parse_time("2026-11-24T14:17:10"))
 
 
@@ -172,6 +173,16 @@ def test_a_session_seen_ending_after_the_servers_own_stamp_ends_when_seen(stampe
     ahead = START + timedelta(hours=3)
     start, end = seen_end_times(state(end_reason=stamped), ahead, ahead + timedelta(minutes=40))
     assert start == parse_time("2026-11-24T14:00:06")
+    assert end - start == timedelta(minutes=40)
+
+
+def test_a_stamp_a_partys_end_relabelled_still_gives_way_to_the_end_seen() -> None:
+    """This app's own end report reached the server before its read of the end: the
+    party's reason replaced the ``relay-lost`` stamp's and kept its time (helper-129's
+    find). 23 minutes before the end this app saw, it is a stamp all the same."""
+    ahead = START + timedelta(hours=3)
+    party = state(end_reason="agent ended the session")
+    start, end = seen_end_times(party, ahead, ahead + timedelta(minutes=40))
     assert end - start == timedelta(minutes=40)
 
 

@@ -304,6 +304,11 @@ UNREACHABLE_RELAY = "The session's relay cannot be reached now: try again in a m
             RelayRefused(c.REFUSE_PARK_TIMEOUT),
             "The partner's app did not join the session in time: try again.",
         ),
+        (  # the server ended the offer while the agent waited (an offer withdrawn)
+            RelayRefused(c.REFUSE_SESSION_ENDED),
+            "The helpdesk ended this session before the partner joined it (the partner may "
+            "still be in another session): try again in a moment.",
+        ),
         (TimeoutError("timed out"), UNREACHABLE_RELAY),
         (socket.gaierror(-2, "Name or service not known"), UNREACHABLE_RELAY),
         (OSError(113, "No route to host"), UNREACHABLE_RELAY),
