@@ -252,22 +252,10 @@ def collect(
             )
         ).all()
         # conditional, the sessions' rows first (see above): an offer ended since the read
-        # (a party, or a reopen withdrawing it: ``relay_dating``) is not handed over
-        handed = set(
-            db.scalars(
-                update(RemoteSession)
-                .where(
-                    RemoteSession.id.in_([session.id for session in offered]),
-                    RemoteSession.state == State.OFFERED.value,
-                    RemoteSession.offer_delivered.is_(False),
-                )
-                .values(offer_delivered=True)
-                .returning(RemoteSession.id)
-                .execution_options(synchronize_session=False)
-            )
-            if offered
-            else ()
-        )
+        # (a party, or a reopen withdrawing it: ``relay_dating``) is not handed over. One
+        # update per offer, by its row count (a customer has one open session at most;
+        # no RETURNING, which SQLite before 3.35 lacks)
+        handed = {session.id for session in offered if _hand_over(db, session.id)}
         offers = [
             Offer(
                 session.id,
@@ -295,6 +283,21 @@ def collect(
             check_presence_key(None, presence_key)
         db.commit()
         return PollAnswer(presence.partner_id, presence.password, tuple(offers))
+
+
+def _hand_over(db: Db, session_id: str) -> bool:
+    """Mark the offer delivered if it is still offered and not yet handed over."""
+    marked = db.execute(
+        update(RemoteSession)
+        .where(
+            RemoteSession.id == session_id,
+            RemoteSession.state == State.OFFERED.value,
+            RemoteSession.offer_delivered.is_(False),
+        )
+        .values(offer_delivered=True)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(marked.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def peek(

@@ -23,10 +23,10 @@ stamp, minutes through a cut between the relay and the server, until its relay's
 report corrects it."""
 SEEN_LATE_S = 120.0
 """How much later than the server's end of a session this app may see it end, moved onto
-the server's clock: its silence timeout (30 s, ``remoteapp.session.transport``) and the
-relay's wait for the other side (30 s), twice over. A server end earlier than that is a
-stamp made while the session ran on, even once a party's end has replaced the stamp's
-reason and kept its time (this app's own end report, racing its read of the end)."""
+the server's clock (its silence timeout, 30 s, ``remoteapp.session.transport``, four
+times over): a server end that carries this app's own reason and is earlier than that is
+a stamp this app's end report relabelled (the server keeps a stamp's time when a party's
+end replaces its reason), racing the read of the end."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,17 +193,25 @@ def end_record(
     )
 
 
+def reported_reason(reason: str) -> str:
+    """The reason the server records for this app's end report with ``reason`` (a
+    party's: its first ``MAX_PARTY_REASON`` characters, ``helpdesk.lifecycle``)."""
+    return (reason or c.END_BY_USER)[: c.MAX_PARTY_REASON]
+
+
 def seen_end_times(
-    state: SessionState, start: datetime, local_end: datetime
+    state: SessionState, start: datetime, local_end: datetime, reported: str | None = None
 ) -> tuple[datetime, datetime]:
     """The start and end of a session this app saw end at ``local_end``, on the server's
     clock (this machine's may be hours off: a session billed 3 hours, or ending before it
     began, beside a crashed app's record, which the server's times complete): the
     server's connect and end times, else this end moved by the offset the start shows
-    (``start``: this machine's). Not an end the server stamped itself (``STAMPED_ENDS``,
-    or one ``SEEN_LATE_S`` before this app saw the end): a session that ran on through
-    a cut ended when this app saw it end, not at the stamp minutes before (the record
-    billed the minutes after it to nobody)."""
+    (``start``: this machine's). Not an end the server stamped itself (``STAMPED_ENDS``;
+    or one with the reason this app ``reported`` ending it, ``SEEN_LATE_S`` before this
+    app saw the end): a session that ran on through a cut ended when this app saw it
+    end, not at the stamp minutes before (the record billed the minutes after it to
+    nobody). Any other end stands, however long before this app saw it (a laptop that
+    slept through the relay's end of the session)."""
     connected, ended = parse_time(state.connected_at), parse_time(state.ended_at)
     if connected is None:
         return start, local_end
@@ -211,11 +219,13 @@ def seen_end_times(
     if abs(offset) < timedelta(seconds=2):  # (the relay's pairing, not a clock)
         offset = timedelta(0)
     seen = local_end + offset
-    if (
-        ended is None
-        or state.end_reason in STAMPED_ENDS
-        or ended < seen - timedelta(seconds=SEEN_LATE_S)
-    ):
+    relabelled = (
+        reported is not None
+        and state.end_reason == reported_reason(reported)
+        and ended is not None
+        and ended < seen - timedelta(seconds=SEEN_LATE_S)
+    )
+    if ended is None or state.end_reason in STAMPED_ENDS or relabelled:
         ended = seen
     return connected, max(connected, ended)
 

@@ -192,7 +192,7 @@ class AgentRecords(QtCore.QObject):
         local_end = datetime.now(UTC)
 
         def complete() -> None:
-            start, end = self._server_times(record, local_end)
+            start, end = self._server_times(record, local_end, reason)
             done = end_record(
                 replace(record, start=start),
                 self.texts,
@@ -209,7 +209,7 @@ class AgentRecords(QtCore.QObject):
         )
 
     def _server_times(
-        self, record: SessionRecord, local_end: datetime
+        self, record: SessionRecord, local_end: datetime, reason: str
     ) -> tuple[datetime, datetime]:
         """The session's start and end by the server's clock (``seen_end_times``); this
         machine's times when the server cannot say (unreachable: the record is written
@@ -219,7 +219,7 @@ class AgentRecords(QtCore.QObject):
         except Exception as exc:  # any failure: the record must be written regardless
             log.warning("agent event=session-times-local reason=%r", str(exc))
             return record.start, local_end
-        return seen_end_times(state, record.start, local_end)
+        return seen_end_times(state, record.start, local_end, reported=reason)
 
     def _store(self, done: SessionRecord) -> None:
         """Write a completed record; one the disk refuses is kept for the next retry."""

@@ -91,11 +91,12 @@ def _link_text(exc: Exception) -> str | None:
     if isinstance(exc, RelayRefused) and exc.reason == c.REFUSE_PARK_TIMEOUT:
         return tr("The partner's app did not join the session in time: try again.")
     if isinstance(exc, RelayRefused) and exc.reason == c.REFUSE_SESSION_ENDED:
-        # (the server ended the offer while this side waited: it lapsed, or the partner
-        # was still in a session that a cut had hidden from it, ``customer-busy``)
+        # (the server ended the offer while this side waited: the partner was still in a
+        # session a cut had hidden from it, ``customer-busy``; its app could not take the
+        # offer; an administrator ended it)
         return tr(
-            "The helpdesk ended this session before the partner joined it (the partner may "
-            "still be in another session): try again in a moment."
+            "The session was ended before the partner joined it: the partner may be in "
+            "another session, or their app could not take it."
         )
     if isinstance(exc, RelayRefused):
         return tr("The session's relay refused the connection: try again in a moment.")

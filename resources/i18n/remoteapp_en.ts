@@ -206,7 +206,7 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/connect_refusals.py" line="53"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="109"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="110"/>
         <source>Cannot connect: {reason}</source>
         <translation>Cannot connect: {reason}</translation>
     </message>
@@ -236,12 +236,7 @@
         <translation>The helpdesk server sent unusable secrets for this session: connect again; if it repeats, tell the server&apos;s administrator.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="97"/>
-        <source>The helpdesk ended this session before the partner joined it (the partner may still be in another session): try again in a moment.</source>
-        <translation>The helpdesk ended this session before the partner joined it (the partner may still be in another session): try again in a moment.</translation>
-    </message>
-    <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="101"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="102"/>
         <source>The session&apos;s relay refused the connection: try again in a moment.</source>
         <translation>The session&apos;s relay refused the connection: try again in a moment.</translation>
     </message>
@@ -251,17 +246,22 @@
         <translation>The partner&apos;s app did not join the session in time: try again.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="103"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="98"/>
+        <source>The session was ended before the partner joined it: the partner may be in another session, or their app could not take it.</source>
+        <translation>The session was ended before the partner joined it: the partner may be in another session, or their app could not take it.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="104"/>
         <source>The session relay&apos;s certificate is not trusted: not connecting.</source>
         <translation>The session relay&apos;s certificate is not trusted: not connecting.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="105"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="106"/>
         <source>The session&apos;s relay is not encrypted, which this app does not allow.</source>
         <translation>The session&apos;s relay is not encrypted, which this app does not allow.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="107"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="108"/>
         <source>The session&apos;s relay cannot be reached now: try again in a moment.</source>
         <translation>The session&apos;s relay cannot be reached now: try again in a moment.</translation>
     </message>

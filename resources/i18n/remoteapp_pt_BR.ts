@@ -206,7 +206,7 @@
     </message>
     <message>
         <location filename="../../remoteapp/ui/connect_refusals.py" line="53"/>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="109"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="110"/>
         <source>Cannot connect: {reason}</source>
         <translation>Não foi possível conectar: {reason}</translation>
     </message>
@@ -236,12 +236,7 @@
         <translation>O servidor do helpdesk enviou segredos inutilizáveis para esta sessão: conecte novamente; se isso se repetir, avise o administrador do servidor.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="97"/>
-        <source>The helpdesk ended this session before the partner joined it (the partner may still be in another session): try again in a moment.</source>
-        <translation>O helpdesk encerrou esta sessão antes que o parceiro entrasse nela (o parceiro pode ainda estar em outro atendimento): tente de novo em instantes.</translation>
-    </message>
-    <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="101"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="102"/>
         <source>The session&apos;s relay refused the connection: try again in a moment.</source>
         <translation>O relay da sessão recusou a conexão: tente de novo em instantes.</translation>
     </message>
@@ -251,17 +246,22 @@
         <translation>O aplicativo do parceiro não entrou na sessão a tempo: tente de novo.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="103"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="98"/>
+        <source>The session was ended before the partner joined it: the partner may be in another session, or their app could not take it.</source>
+        <translation>A sessão foi encerrada antes que o parceiro entrasse nela: o parceiro pode estar em outro atendimento, ou o aplicativo dele não conseguiu aceitá-la.</translation>
+    </message>
+    <message>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="104"/>
         <source>The session relay&apos;s certificate is not trusted: not connecting.</source>
         <translation>O certificado do relay da sessão não é confiável: a conexão não foi feita.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="105"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="106"/>
         <source>The session&apos;s relay is not encrypted, which this app does not allow.</source>
         <translation>O relay da sessão não é criptografado, e este aplicativo não permite isso.</translation>
     </message>
     <message>
-        <location filename="../../remoteapp/ui/connect_refusals.py" line="107"/>
+        <location filename="../../remoteapp/ui/connect_refusals.py" line="108"/>
         <source>The session&apos;s relay cannot be reached now: try again in a moment.</source>
         <translation>Não foi possível conectar ao relay da sessão no momento: tente de novo em instantes.</translation>
     </message>

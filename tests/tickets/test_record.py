@@ -176,14 +176,27 @@ def test_a_session_seen_ending_after_the_servers_own_stamp_ends_when_seen(stampe
     assert end - start == timedelta(minutes=40)
 
 
-def test_a_stamp_a_partys_end_relabelled_still_gives_way_to_the_end_seen() -> None:
-    """This app's own end report reached the server before its read of the end: the
-    party's reason replaced the ``relay-lost`` stamp's and kept its time (helper-129's
-    find). 23 minutes before the end this app saw, it is a stamp all the same."""
+def test_a_stamp_this_apps_end_relabelled_still_gives_way_to_the_end_seen() -> None:
+    """This app's own end report reached the server before its read of the end: its
+    reason replaced the ``relay-lost`` stamp's and kept its time (helper-129's find). 23
+    minutes before the end this app saw, it is a stamp all the same."""
     ahead = START + timedelta(hours=3)
     party = state(end_reason="agent ended the session")
-    start, end = seen_end_times(party, ahead, ahead + timedelta(minutes=40))
+    start, end = seen_end_times(
+        party, ahead, ahead + timedelta(minutes=40), reported="agent ended the session"
+    )
     assert end - start == timedelta(minutes=40)
+
+
+def test_an_end_this_app_saw_late_stays_the_servers() -> None:
+    """A laptop asleep from minute 17 to 90: the relay ended the session (its reason) at
+    17, this app saw it end on waking; the server's end stands (helper-130's find)."""
+    ahead = START + timedelta(hours=3)
+    lost = state(end_reason="agent-connection-lost")
+    start, end = seen_end_times(
+        lost, ahead, ahead + timedelta(minutes=90), reported="connection lost: timed out"
+    )
+    assert end - start == timedelta(minutes=17, seconds=4)
 
 
 def test_a_session_still_going_stays_open_for_a_later_flush() -> None:

@@ -306,8 +306,8 @@ UNREACHABLE_RELAY = "The session's relay cannot be reached now: try again in a m
         ),
         (  # the server ended the offer while the agent waited (an offer withdrawn)
             RelayRefused(c.REFUSE_SESSION_ENDED),
-            "The helpdesk ended this session before the partner joined it (the partner may "
-            "still be in another session): try again in a moment.",
+            "The session was ended before the partner joined it: the partner may be in "
+            "another session, or their app could not take it.",
         ),
         (TimeoutError("timed out"), UNREACHABLE_RELAY),
         (socket.gaierror(-2, "Name or service not known"), UNREACHABLE_RELAY),
