@@ -42,6 +42,12 @@ END_CUSTOMER_CONNECTION_LOST: Final = "customer-connection-lost"
 END_BY_HELPDESK: Final = "ended-by-helpdesk"
 """The relay closed a session the helpdesk had ended (heard in a report's answer)."""
 
+SERVER_ONLY_REASONS: Final = frozenset(
+    {END_NOT_JOINED, END_RELAY_LOST, END_UNREPORTED, END_CUSTOMER_BUSY}
+)
+"""The reasons only the server's own events record: a party's end giving one is recorded
+as ``END_BY_USER`` (``helpdesk.lifecycle.SERVER_REASONS``, the same set)."""
+
 MAX_PARTY_REASON: Final = 100
 """A party ending a session may give its own words, this long at most."""
 

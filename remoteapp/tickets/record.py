@@ -195,8 +195,10 @@ def end_record(
 
 def reported_reason(reason: str) -> str:
     """The reason the server records for this app's end report with ``reason`` (a
-    party's: its first ``MAX_PARTY_REASON`` characters, ``helpdesk.lifecycle``)."""
-    return (reason or c.END_BY_USER)[: c.MAX_PARTY_REASON]
+    party's: its first ``MAX_PARTY_REASON`` characters, but never one only the server
+    records, ``helpdesk.lifecycle.end_reason``)."""
+    text = (reason or c.END_BY_USER)[: c.MAX_PARTY_REASON]
+    return c.END_BY_USER if text in c.SERVER_ONLY_REASONS else text
 
 
 def seen_end_times(

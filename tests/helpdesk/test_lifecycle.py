@@ -13,6 +13,7 @@ from helpdesk import lifecycle
 from helpdesk.errors import IllegalTransition
 from helpdesk.lifecycle import END_REASONS, Event, State
 from helpdesk.models import Presence, RemoteSession
+from remoteapp.tickets.record import reported_reason
 from remotewire import constants
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "server.md"
@@ -56,6 +57,16 @@ def test_an_illegal_transition_is_a_clear_error(state: State, event: Event) -> N
     assert str(refused.value) == f"session s1: a session {state} cannot take the event {event}"
     assert refused.value.code == "illegal-transition"
     assert session.state == state.value and session.end_reason is None  # untouched
+
+
+def test_the_apps_know_which_reasons_only_the_server_records() -> None:
+    """``remoteapp.tickets.record.reported_reason`` maps a party's reason as the server
+    does: the shared set is the lifecycle's."""
+    assert constants.SERVER_ONLY_REASONS == lifecycle.SERVER_REASONS
+    for reason in lifecycle.SERVER_REASONS:
+        assert lifecycle.end_reason(Event.PARTY_ENDED, reason) == reported_reason(reason)
+    for reason in ("", "agent ended the session", "x" * 150):
+        assert lifecycle.end_reason(Event.PARTY_ENDED, reason) == reported_reason(reason)
 
 
 def test_every_state_and_event_is_decided_by_the_table() -> None:
