@@ -88,6 +88,15 @@ def _waiting_on_a_lock(factory: sessionmaker[Db], before: int) -> bool:
         return int(waiting or 0) > before
 
 
+def blocked_or_done(factory: sessionmaker[Db], done: threading.Event) -> None:
+    """Until another transaction waits on a lock (the fixed order) or ``done`` is set
+    (it finished without waiting: the race the test then sees), within ``BOUND_S``."""
+    for _ in range(int(BOUND_S / 0.01)):
+        if done.wait(0.01) or _waiting_on_a_lock(factory, 0):
+            return
+    raise AssertionError("it neither waited nor finished")
+
+
 def test_an_end_racing_the_poll_that_collects_its_offer_does_not_deadlock(
     factory: sessionmaker[Db],
 ) -> None:

@@ -32,7 +32,7 @@ from remotewire import constants as c
 from tests.helpdesk.test_end_race import (
     BOUND_S,
     NOW,
-    _waiting_on_a_lock,
+    blocked_or_done,
     factory,
     online_customer,
 )
@@ -103,11 +103,7 @@ def test_a_reopen_waits_for_a_connect_holding_the_customer(
         reporter = threading.Thread(target=relay_word, daemon=True)
         reporter.start()
         # the report waits for the presence row (fixed), or is done without it (the race)
-        for _ in range(int(BOUND_S / 0.01)):
-            if reported.wait(0.01) or _waiting_on_a_lock(factory, 0):
-                break
-        else:
-            pytest.fail("the report neither waited nor finished")
+        blocked_or_done(factory, reported)
         connecting.commit()
     reporter.join(BOUND_S)
     assert not reporter.is_alive()

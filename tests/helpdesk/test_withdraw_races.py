@@ -33,7 +33,7 @@ from tests.helpdesk.test_end_race import (
     BOUND_S,
     KEY,
     NOW,
-    _waiting_on_a_lock,
+    blocked_or_done,
     factory,
     online_customer,
 )
@@ -153,11 +153,7 @@ def test_a_corrected_end_leaves_the_wait_of_a_party_end_racing_it(
         reporter = threading.Thread(target=relay_end, daemon=True)
         reporter.start()
         # the report waits for the customer's row (fixed), or is done without it (the race)
-        for _ in range(int(BOUND_S / 0.01)):
-            if reported.wait(0.01) or _waiting_on_a_lock(factory, 0):
-                break
-        else:
-            raise AssertionError("the report neither waited nor finished")
+        blocked_or_done(factory, reported)
         ending.commit()
     reporter.join(BOUND_S)
     assert len(answers) == 1 and isinstance(answers[0], dict), answers
